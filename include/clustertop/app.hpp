@@ -1,0 +1,12 @@
+// The only place that wires modules together: options + config -> transports, parsers,
+// store, detectors, sinks, and the main loop.
+#pragma once
+
+#include "clustertop/config/options.hpp"
+
+namespace clustertop {
+
+// Runs the command the options name; returns the process exit code.
+int run_app(const Options& options);
+
+} // namespace clustertop

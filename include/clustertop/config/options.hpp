@@ -1,0 +1,64 @@
+// Options: everything the command line says, as plain values. Filled by parse_command_line;
+// merged with the config file by config/; read by app.cpp. No behaviour here.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "clustertop/core/time.hpp"
+
+namespace clustertop {
+
+enum class Command { run, parse, replay, snapshot, check_config, collectors };
+
+struct Options {
+  Command command = Command::run;
+
+  // Nodes and inputs
+  std::vector<std::string> nodes;  // "mac1", "user@host", "user@host:2222"
+  std::string config_path;         // -c; empty: $XDG_CONFIG_HOME/clustertop/config.toml
+  std::vector<std::string> logs;   // --log PATH, followed on every node named on the line
+  std::string collectors_dir;      // extra collector definitions
+  Duration interval = std::chrono::seconds(1);
+
+  // SSH
+  std::string known_hosts;         // empty: ~/.ssh/known_hosts
+  std::string host_key_checking = "strict"; // strict | accept-new | off
+  std::string ssh_config;          // empty: ~/.ssh/config
+  Duration connect_timeout = std::chrono::seconds(10);
+
+  // Headless alert mode
+  bool headless = false;
+  bool json = false;
+  std::string on_alert;            // hook command, run per transition
+  Duration hook_timeout = std::chrono::seconds(10);
+
+  // Record / replay
+  std::string record_dir;
+  std::string replay_dir;
+  std::vector<std::string> replay_node_logs; // NAME=LOGFILE
+  std::string speed = "max";       // N or max
+  std::string until;               // how long the replay clock runs past the last line
+
+  // Dashboard
+  std::string theme;
+  std::string themes_dir;
+  bool ascii = false;
+
+  // Exports
+  std::string csv_dir;
+  Duration csv_every{0};
+  bool csv_on_alert = false;
+  std::string csv_format = "wide"; // wide | long
+  std::string listen;              // host:port for /metrics; empty: off
+  Duration snapshot_for = std::chrono::seconds(10);
+  std::string output;              // snapshot -o FILE
+
+  // parse / check-config
+  std::string parse_collector;
+  std::string input;               // FILE or "-"
+  std::string check_config_file;
+};
+
+} // namespace clustertop

@@ -1,0 +1,41 @@
+// A fixed-capacity ring: the newest `capacity` items, oldest overwritten. Memory is fixed
+// at construction; push never allocates.
+#pragma once
+
+#include <cstddef>
+#include <stdexcept>
+#include <vector>
+
+namespace clustertop {
+
+template <typename T> class RingBuffer {
+public:
+  explicit RingBuffer(std::size_t capacity) : items_(capacity == 0 ? 1 : capacity) {}
+
+  void push(T item) {
+    items_[(start_ + size_) % items_.size()] = std::move(item);
+    if (size_ < items_.size()) ++size_;
+    else start_ = (start_ + 1) % items_.size();
+  }
+  [[nodiscard]] std::size_t size() const { return size_; }
+  [[nodiscard]] std::size_t capacity() const { return items_.size(); }
+  [[nodiscard]] bool empty() const { return size_ == 0; }
+  // i = 0 is the oldest item kept.
+  const T& operator[](std::size_t i) const { return items_[(start_ + i) % items_.size()]; }
+  const T& at(std::size_t i) const {
+    if (i >= size_) throw std::out_of_range("RingBuffer::at");
+    return (*this)[i];
+  }
+  const T& back() const { return (*this)[size_ - 1]; }
+  void clear() {
+    start_ = 0;
+    size_ = 0;
+  }
+
+private:
+  std::vector<T> items_;
+  std::size_t start_ = 0;
+  std::size_t size_ = 0;
+};
+
+} // namespace clustertop

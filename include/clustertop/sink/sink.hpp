@@ -1,0 +1,34 @@
+// Sink: where the main thread's results go (tui, alert printer + hook, csv, prometheus,
+// recorder). Called only on the main thread; a sink must never block it (hooks and HTTP
+// run elsewhere and are fed copies).
+#pragma once
+
+#include <vector>
+
+#include "clustertop/core/model.hpp"
+#include "clustertop/detect/finding.hpp"
+
+namespace clustertop {
+
+class Store;
+
+struct TickContext {
+  const Store& store;
+  const std::vector<Finding>& firing; // alerts firing now
+  TimePoint now;
+};
+
+class Sink {
+public:
+  virtual ~Sink() = default;
+  // Raw lines as they arrived (the recorder needs them; most sinks ignore them).
+  virtual void on_lines(const LineBatch& /*batch*/) {}
+  // Every alert transition, in the tick it happens.
+  virtual void on_transition(const AlertTransition& /*t*/, const TickContext& /*ctx*/) {}
+  // Once per tick, after ingest and detectors.
+  virtual void on_tick(const TickContext& /*ctx*/) {}
+  // At exit (and when asked): write out everything buffered.
+  virtual void flush() {}
+};
+
+} // namespace clustertop

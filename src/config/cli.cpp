@@ -1,0 +1,152 @@
+#include "clustertop/config/cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "clustertop/core/exit_codes.hpp"
+
+namespace clustertop {
+namespace {
+
+constexpr const char* kDescription = R"(clustertop: watch a small distributed LLM-inference cluster.
+
+It SSHes into every node, tails the inference logs, samples GPU power, memory and
+per-step timings, and flags fence_wait stalls, hangs, crashes and OOM risk.
+
+Modes:
+  dashboard   clustertop mac1 mac2 mbp
+              clustertop --log ~/.exo/exo_log/exo.log mac1 mac2 mbp
+  headless    clustertop --headless --json --on-alert 'notify-send "$CLUSTERTOP_MESSAGE"' -c cluster.toml
+  csv         clustertop snapshot --for 10s -o cluster.csv mac1 mac2
+              clustertop --csv-dir ~/clustertop-csv --csv-every 30s -c cluster.toml
+  prometheus  clustertop --headless --listen 127.0.0.1:9464 -c cluster.toml
+  replay      clustertop replay --node mac1=exo-mac1.log --node mac2=exo-mac2.log
+  local       clustertop            (no nodes, no config: this machine)
+
+Docs: README.md and docs/ (configuration, collectors, alerts, exports).)";
+
+Duration as_duration(const std::string& text) {
+  Duration d{};
+  if (!parse_duration(text, d))
+    throw CLI::ValidationError("expected a duration such as 500ms, 1s, 30s, 2m; got '" + text + "'");
+  return d;
+}
+
+// CLI11 validators cannot write Durations directly; parse in a callback.
+void add_duration(CLI::App& app, const std::string& name, Duration& target,
+                  const std::string& help) {
+  app.add_option_function<std::string>(
+         name, [&target](const std::string& v) { target = as_duration(v); }, help)
+      ->type_name("DURATION");
+}
+
+void add_source_options(CLI::App& app, Options& o) {
+  app.add_option("nodes", o.nodes, "Nodes: ssh alias, user@host or user@host:port")
+      ->type_name("NODE");
+  app.add_option("-c,--config", o.config_path,
+                 "Config file (default: $XDG_CONFIG_HOME/clustertop/config.toml)")
+      ->type_name("FILE");
+  app.add_option("--log", o.logs, "Follow this log on every node named on the command line")
+      ->type_name("PATH");
+  app.add_option("--collectors-dir", o.collectors_dir, "Extra collector definitions (*.json)")
+      ->type_name("DIR");
+  add_duration(app, "-i,--interval", o.interval, "Sampling interval and tick (default 1s)");
+  app.add_option("--known-hosts", o.known_hosts, "known_hosts file (default ~/.ssh/known_hosts)")
+      ->type_name("FILE");
+  app.add_option("--host-key-checking", o.host_key_checking,
+                 "strict (default) | accept-new | off, as OpenSSH's StrictHostKeyChecking")
+      ->check(CLI::IsMember({"strict", "accept-new", "off"}));
+  app.add_option("--ssh-config", o.ssh_config, "ssh config file (default ~/.ssh/config)")
+      ->type_name("FILE");
+  add_duration(app, "--connect-timeout", o.connect_timeout, "SSH connect timeout (default 10s)");
+}
+
+void add_output_options(CLI::App& app, Options& o) {
+  app.add_flag("--headless", o.headless, "No dashboard: print alert transitions (and figures)");
+  app.add_flag("--json", o.json, "Headless output as one JSON object per line");
+  app.add_option("--on-alert", o.on_alert,
+                 "Run CMD (via /bin/sh) for each alert transition; alert in env and on stdin")
+      ->type_name("CMD");
+  add_duration(app, "--hook-timeout", o.hook_timeout, "Kill a hook after this long (default 10s)");
+  app.add_option("--record", o.record_dir, "Record every raw stream with arrival times to DIR")
+      ->type_name("DIR");
+  app.add_option("--theme", o.theme, "Dashboard theme: name or file")->type_name("NAME|FILE");
+  app.add_option("--themes-dir", o.themes_dir, "Extra directory of *.theme files")
+      ->type_name("DIR");
+  app.add_flag("--ascii", o.ascii, "ASCII graphs instead of UTF-8 braille");
+  app.add_option("--csv-dir", o.csv_dir, "Write CSV snapshots into DIR")->type_name("DIR");
+  add_duration(app, "--csv-every", o.csv_every, "Snapshot period for --csv-dir (e.g. 30s)");
+  app.add_flag("--csv-on-alert", o.csv_on_alert, "Also snapshot on every alert transition");
+  app.add_option("--csv-format", o.csv_format, "wide (row per node) | long (row per sample)")
+      ->check(CLI::IsMember({"wide", "long"}));
+  app.add_option("--listen", o.listen,
+                 "Serve Prometheus /metrics on ADDR:PORT (e.g. 127.0.0.1:9464)")
+      ->type_name("ADDR:PORT");
+}
+
+} // namespace
+
+CliOutcome parse_command_line(int argc, const char* const* argv) {
+  CliOutcome out;
+  Options& o = out.options;
+  CLI::App app{kDescription, "clustertop"};
+  app.set_version_flag("-V,--version", std::string("clustertop ") + CLUSTERTOP_VERSION);
+  app.get_formatter()->column_width(36);
+  add_source_options(app, o);
+  add_output_options(app, o);
+
+  auto* parse = app.add_subcommand("parse", "Parse a file with one collector; print JSON records");
+  parse->add_option("--collector", o.parse_collector, "Collector name (see 'collectors')")
+      ->required();
+  parse->add_option("input", o.input, "FILE, or - for stdin (default)")->type_name("FILE|-");
+  parse->add_option("--collectors-dir", o.collectors_dir, "Extra collector definitions");
+
+  auto* replay = app.add_subcommand("replay", "Replay a recording or plain logs through detectors");
+  replay->add_option("dir", o.replay_dir, "A directory written by --record")->type_name("DIR");
+  replay->add_option("--node", o.replay_node_logs, "NAME=LOGFILE: replay a plain log as a node")
+      ->type_name("NAME=LOGFILE");
+  replay->add_option("--speed", o.speed, "Replay speed: a factor (1 = real time) or max");
+  replay->add_option("--until", o.until,
+                     "Run the replay clock this long past the last line (default 5m)");
+  replay->add_flag("--headless", o.headless, "No dashboard: print alert transitions");
+  replay->add_flag("--json", o.json, "Headless output as JSON lines");
+  replay->add_option("-c,--config", o.config_path, "Config file (thresholds)");
+
+  auto* snapshot = app.add_subcommand("snapshot", "Connect, collect, write one CSV, exit");
+  snapshot->add_option("nodes", o.nodes, "Nodes")->type_name("NODE");
+  snapshot->add_option("-c,--config", o.config_path, "Config file");
+  snapshot->add_option("-o,--output", o.output, "CSV file to write (- for stdout)")->required();
+  snapshot->add_option("--log", o.logs, "Follow this log on every node");
+  add_duration(*snapshot, "--for", o.snapshot_for, "Collect for this long (default 10s)");
+  snapshot->add_option("--csv-format", o.csv_format, "wide | long")
+      ->check(CLI::IsMember({"wide", "long"}));
+
+  auto* check = app.add_subcommand("check-config", "Validate a config file without connecting");
+  check->add_option("file", o.check_config_file, "Config file")->required();
+
+  app.add_subcommand("collectors", "List collector definitions and what each needs on a node")
+      ->add_option("--collectors-dir", o.collectors_dir, "Extra collector definitions");
+
+  app.require_subcommand(0, 1);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    out.exit_now = app.exit(e) == 0 ? exit_code::ok : exit_code::usage;
+    return out;
+  }
+  if (parse->parsed()) {
+    o.command = Command::parse;
+    if (o.input.empty()) o.input = "-";
+  } else if (replay->parsed()) {
+    o.command = Command::replay;
+  } else if (snapshot->parsed()) {
+    o.command = Command::snapshot;
+  } else if (check->parsed()) {
+    o.command = Command::check_config;
+  } else if (app.got_subcommand("collectors")) {
+    o.command = Command::collectors;
+  }
+  return out;
+}
+
+} // namespace clustertop

@@ -1,0 +1,126 @@
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+#include <sys/wait.h>
+
+#include "clustertop/core/event_queue.hpp"
+#include "clustertop/core/line_splitter.hpp"
+#include "clustertop/core/result.hpp"
+#include "clustertop/core/ring_buffer.hpp"
+#include "clustertop/core/shell_quote.hpp"
+#include "clustertop/core/time.hpp"
+
+namespace clustertop {
+namespace {
+
+// Runs `sh -c "printf %s <quoted>"` and returns what the shell printed: the quoted value
+// must come back byte for byte, with nothing executed.
+std::string round_trip_through_shell(const std::string& value) {
+  const std::string cmd = "printf %s " + shell_quote(value);
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[256];
+  size_t n = 0;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  pclose(p);
+  return out;
+}
+
+TEST(ShellQuote, HostileStringsSurviveTheShellUnchanged) {
+  const std::vector<std::string> hostile = {
+      "it's",          "$(touch /tmp/ct_pwned)", "`touch /tmp/ct_pwned`", "a\nb; rm -rf /x",
+      "; echo hi",     "-n",                     "--help",               "\"double\"",
+      "back\\slash",   "$HOME",                  "*",                    "a b\tc",
+      "'",             "''",                     "",                     "&& |; <>"};
+  for (const auto& v : hostile) EXPECT_EQ(round_trip_through_shell(v), v) << v;
+  EXPECT_NE(std::system("test -e /tmp/ct_pwned"), 0) << "a quoted value was executed";
+}
+
+TEST(ShellQuote, LeadingDashStaysOneWordAndJoinQuotesEach) {
+  EXPECT_EQ(shell_quote("-rf"), "'-rf'");
+  EXPECT_EQ(shell_join({"tail", "-F", "/a b/c'd"}), "'tail' '-F' '/a b/c'\\''d'");
+}
+
+TEST(LineSplitter, HoldsPartialLinesUntilComplete) {
+  LineSplitter s;
+  std::vector<std::string> out;
+  s.feed("ab", out);
+  EXPECT_TRUE(out.empty());
+  s.feed("c\nde", out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], "abc");
+  s.feed("\r\n\n", out);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[1], "de");
+  EXPECT_EQ(out[2], "");
+}
+
+TEST(LineSplitter, CutsOverlongLinesAndCountsThem) {
+  LineSplitter s(8);
+  std::vector<std::string> out;
+  s.feed("0123456789abc", out);  // over-long, no newline yet
+  s.feed("def\nshort\n", out);   // the tail of the long line is discarded
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0], "01234567");
+  EXPECT_EQ(out[1], "short");
+  EXPECT_EQ(s.cut_lines(), 1u);
+}
+
+TEST(LineSplitter, FinishFlushesThePartialLine) {
+  LineSplitter s;
+  std::vector<std::string> out;
+  s.feed("tail without newline", out);
+  s.finish(out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], "tail without newline");
+}
+
+TEST(RingBuffer, KeepsTheNewestItems) {
+  RingBuffer<int> r(3);
+  for (int i = 1; i <= 5; ++i) r.push(i);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0], 3);
+  EXPECT_EQ(r.back(), 5);
+  EXPECT_THROW((void)r.at(3), std::out_of_range);
+}
+
+TEST(EventQueue, DropsAndCountsWhenFullButKeepsStatuses) {
+  EventQueue q(3);
+  LineBatch b{"n", "s", wall_now(), {"1", "2"}};
+  EXPECT_TRUE(q.push(b));
+  EXPECT_FALSE(q.push(b));
+  q.push(NodeStatus{"n", "", NodeState::up, "", wall_now()});
+  EXPECT_EQ(q.dropped_lines(), 2u);
+  auto events = q.drain();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_TRUE(std::holds_alternative<LineBatch>(events[0]));
+  EXPECT_TRUE(std::holds_alternative<NodeStatus>(events[1]));
+  EXPECT_TRUE(q.drain().empty());
+}
+
+TEST(Time, ParsesDurationsAndRejectsJunk) {
+  Duration d{};
+  ASSERT_TRUE(parse_duration("30s", d));
+  EXPECT_EQ(d, std::chrono::seconds(30));
+  ASSERT_TRUE(parse_duration("250ms", d));
+  EXPECT_EQ(d, std::chrono::milliseconds(250));
+  ASSERT_TRUE(parse_duration("2m", d));
+  EXPECT_EQ(d, std::chrono::minutes(2));
+  for (const char* bad : {"", "abc", "-1s", "5 parsecs", "nan", "1e300s"})
+    EXPECT_FALSE(parse_duration(bad, d)) << bad;
+  EXPECT_EQ(iso8601_utc(from_epoch_seconds(1.5)), "1970-01-01T00:00:01.500Z");
+}
+
+TEST(Error, MessageSaysWhereWhatWhyAndHelp) {
+  Error e{"cannot read config", "No such file or directory", "cluster.toml", "check the path"};
+  EXPECT_EQ(e.message(),
+            "cluster.toml: cannot read config: No such file or directory\n  help: check the path");
+  Result<int> r = e;
+  EXPECT_FALSE(r.ok());
+  Result<int> good = 4;
+  EXPECT_EQ(*good, 4);
+}
+
+} // namespace
+} // namespace clustertop

@@ -1,0 +1,51 @@
+#include <gtest/gtest.h>
+
+#include "clustertop/store/store.hpp"
+
+namespace clustertop {
+namespace {
+
+TEST(Store, RingPerSeriesWithFixedMemoryAndNaNForUnknown) {
+  Store store(StoreLimits{3, 10, 10});
+  const auto t0 = from_epoch_seconds(1000);
+  for (int i = 0; i < 5; ++i)
+    store.add(Sample{"mac1", "gpu.power_w", "0", i * 10.0, t0 + std::chrono::seconds(i)});
+  const auto* s = store.series({"mac1", "gpu.power_w", "0"});
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->size(), 3u);
+  EXPECT_DOUBLE_EQ((*s)[0].value, 20.0);
+  EXPECT_DOUBLE_EQ(store.latest({"mac1", "gpu.power_w", "0"}), 40.0);
+  EXPECT_TRUE(std::isnan(store.latest({"mac1", "mem.available_bytes", ""})));
+  EXPECT_TRUE(std::isnan(store.latest({"nosuch", "gpu.power_w", "0"})));
+}
+
+TEST(Store, DevicesListsEverySeriesOfAMetric) {
+  Store store;
+  const auto t = from_epoch_seconds(1);
+  store.add(Sample{"a", "gpu.power_w", "0", 1, t});
+  store.add(Sample{"a", "gpu.power_w", "1", 2, t});
+  store.add(Sample{"a", "gpu.util_pct", "0", 3, t});
+  store.add(Sample{"b", "gpu.power_w", "0", 4, t});
+  auto d = store.devices("a", "gpu.power_w");
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].first, "0");
+  EXPECT_EQ(d[1].first, "1");
+}
+
+TEST(Store, NodeStateTracksTransitionsAndStreams) {
+  Store store;
+  store.declare_node("mac1");
+  store.apply(NodeStatus{"mac1", "", NodeState::up, "", from_epoch_seconds(5)});
+  store.apply(NodeStatus{"mac1", "meminfo", NodeState::down, "exited 1", from_epoch_seconds(6)});
+  const auto* n = store.node("mac1");
+  ASSERT_NE(n, nullptr);
+  EXPECT_EQ(n->state, NodeState::up);
+  EXPECT_EQ(n->since, from_epoch_seconds(5));
+  EXPECT_EQ(n->streams.at("meminfo").detail, "exited 1");
+  store.add_log_line("mac1", "log:x", from_epoch_seconds(7), "hello");
+  EXPECT_EQ(store.log_lines("mac1")->back().text, "hello");
+  EXPECT_EQ(store.nodes(), std::vector<std::string>{"mac1"});
+}
+
+} // namespace
+} // namespace clustertop
