@@ -1,0 +1,72 @@
+// The collector API the rest of clustertop uses (implemented in src/collect/).
+// Definitions live in collectors/*.json: what to run on a node, how to parse its output.
+// This module turns LineBatches into Samples and LogEvents; it never touches sockets.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "clustertop/collect/record.hpp"
+#include "clustertop/core/result.hpp"
+#include "clustertop/store/store.hpp"
+#include "clustertop/transport/transport.hpp"
+
+namespace clustertop {
+
+struct CollectorDef; // defined in collect/definition.hpp
+
+// Every loaded definition, by name. Immutable after load; safe to share read-only.
+class CollectorSet {
+public:
+  // Loads the built-in directory (CLUSTERTOP_SOURCE_DIR/collectors or the install dir) and
+  // then `extra_dirs`; a broken definition is an Error with file:line and a fix, an unknown
+  // key a warning appended to `warnings`.
+  static Result<std::shared_ptr<const CollectorSet>>
+  load(const std::vector<std::string>& extra_dirs, std::vector<std::string>& warnings);
+
+  [[nodiscard]] const CollectorDef* find(const std::string& name) const;
+  [[nodiscard]] std::vector<const CollectorDef*> all() const;
+
+  // Implementation detail, public for the loader.
+  std::map<std::string, std::shared_ptr<const CollectorDef>> defs;
+};
+
+// What plan_streams needs besides the platform.
+struct StreamChoice {
+  Duration interval = std::chrono::seconds(1);
+  std::vector<std::string> log_paths; // each followed with tail -F
+  std::vector<std::string> add;       // collectors forced on by config
+  std::vector<std::string> remove;    // collectors forced off by config
+  int backfill_lines = 0;             // tail -n N
+};
+
+// One cheap shell command that tells the platform (uname, which tools exist, memory size).
+std::string probe_command();
+Platform parse_probe(const std::string& output);
+
+// The streams that fit this node. Every interpolated value shell-quoted.
+std::vector<StreamSpec> plan_streams(const CollectorSet& set, const Platform& platform,
+                                     const StreamChoice& choice);
+
+// Turns raw lines into store content. One per app; keeps per-stream parser state (block
+// records span lines). Lines no parser could use are counted as skipped per node.
+class Ingest {
+public:
+  explicit Ingest(std::shared_ptr<const CollectorSet> set);
+  ~Ingest();
+  Ingest(const Ingest&) = delete;
+  Ingest& operator=(const Ingest&) = delete;
+
+  // Parses every line; adds samples, log lines and events to the store. New events are
+  // also appended to `new_events` so the detectors can react in the same tick.
+  void on_batch(const LineBatch& batch, Store& store, std::vector<LogEvent>& new_events);
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace clustertop
