@@ -6,7 +6,7 @@
 
 namespace clustertop {
 
-int run_app(const Options& options) {
+int run_app(const Options &options) {
   (void)options;
   fmt::print(stderr, "clustertop: not wired yet\n");
   return exit_code::internal;

@@ -15,7 +15,7 @@
 namespace clustertop {
 namespace {
 
-Status read_general(TableReader& r, Config& c) {
+Status read_general(TableReader &r, Config &c) {
   if (auto s = r.duration("interval", c.interval); !s) return s;
   std::int64_t backfill = 0;
   if (auto s = r.integer("backfill_lines", backfill, 0, 100000); !s) return s;
@@ -23,7 +23,7 @@ Status read_general(TableReader& r, Config& c) {
   return r.finish();
 }
 
-Status read_ssh(TableReader& r, SshConfig& s) {
+Status read_ssh(TableReader &r, SshConfig &s) {
   if (auto st = r.string("known_hosts", s.known_hosts); !st) return st;
   if (auto st = r.one_of("host_key_checking", s.host_key_checking, {"strict", "accept-new", "off"});
       !st)
@@ -33,7 +33,7 @@ Status read_ssh(TableReader& r, SshConfig& s) {
   return r.finish();
 }
 
-Status read_sinks(TableReader& r, SinkConfig& s) {
+Status read_sinks(TableReader &r, SinkConfig &s) {
   if (auto st = r.string("csv_dir", s.csv_dir); !st) return st;
   if (auto st = r.duration("csv_every", s.csv_every); !st) return st;
   if (auto st = r.boolean("csv_on_alert", s.csv_on_alert); !st) return st;
@@ -45,7 +45,7 @@ Status read_sinks(TableReader& r, SinkConfig& s) {
   return r.finish();
 }
 
-Status read_node(TableReader& r, NodeConfig& n) {
+Status read_node(TableReader &r, NodeConfig &n) {
   n.line = r.line();
   if (auto s = r.string("name", n.name, true); !s) return s;
   if (auto s = r.string("host", n.host); !s) return s;
@@ -63,14 +63,14 @@ Status read_node(TableReader& r, NodeConfig& n) {
   return r.finish();
 }
 
-Status read_nodes(const toml::node& value, const std::string& path, Config& c) {
-  const auto* arr = value.as_array();
+Status read_nodes(const toml::node &value, const std::string &path, Config &c) {
+  const auto *arr = value.as_array();
   if (arr == nullptr || !arr->is_array_of_tables())
     return Error{"'node' must be an array of tables", "",
                  fmt::format("{}:{}", path, value.source().begin.line),
                  "write each node as a [[node]] section"};
   std::set<std::string> names;
-  for (const auto& item : *arr) {
+  for (const auto &item : *arr) {
     TableReader r(*item.as_table(), path, "node");
     NodeConfig n;
     if (auto s = read_node(r, n); !s) return s;
@@ -84,11 +84,11 @@ Status read_nodes(const toml::node& value, const std::string& path, Config& c) {
 
 } // namespace
 
-Result<Config> parse_config(const std::string& text, const std::string& path) {
+Result<Config> parse_config(const std::string &text, const std::string &path) {
   toml::table root;
   try {
     root = toml::parse(text, path);
-  } catch (const toml::parse_error& e) {
+  } catch (const toml::parse_error &e) {
     return Error{"invalid TOML", std::string(e.description()),
                  fmt::format("{}:{}:{}", path, e.source().begin.line, e.source().begin.column),
                  "fix the syntax at that position; docs/example-config.toml shows every key"};
@@ -96,27 +96,27 @@ Result<Config> parse_config(const std::string& text, const std::string& path) {
   Config c;
   c.path = path;
   TableReader top(root, path, "");
-  if (const auto* t = top.table("general")) {
+  if (const auto *t = top.table("general")) {
     TableReader r(*t, path, "general");
     if (auto s = read_general(r, c); !s) return s.error();
   }
-  if (const auto* t = top.table("ssh")) {
+  if (const auto *t = top.table("ssh")) {
     TableReader r(*t, path, "ssh");
     if (auto s = read_ssh(r, c.ssh); !s) return s.error();
   }
-  if (const auto* t = top.table("sinks")) {
+  if (const auto *t = top.table("sinks")) {
     TableReader r(*t, path, "sinks");
     if (auto s = read_sinks(r, c.sinks); !s) return s.error();
   }
-  if (const auto* t = top.table("thresholds")) c.thresholds = *t;
-  if (const auto* n = top.raw("node")) {
+  if (const auto *t = top.table("thresholds")) c.thresholds = *t;
+  if (const auto *n = top.raw("node")) {
     if (auto s = read_nodes(*n, path, c); !s) return s.error();
   }
   if (auto s = top.finish(); !s) return s.error();
   return c;
 }
 
-Result<Config> load_config_file(const std::string& path) {
+Result<Config> load_config_file(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return Error{"cannot read config file", std::strerror(errno), path,
@@ -126,18 +126,18 @@ Result<Config> load_config_file(const std::string& path) {
   return parse_config(ss.str(), path);
 }
 
-std::string expand_home(const std::string& path) {
+std::string expand_home(const std::string &path) {
   if (path.rfind("~/", 0) != 0) return path;
-  const char* home = std::getenv("HOME");
+  const char *home = std::getenv("HOME");
   return home == nullptr ? path : std::string(home) + path.substr(1);
 }
 
-Result<Config> find_and_load_config(const std::string& explicit_path) {
+Result<Config> find_and_load_config(const std::string &explicit_path) {
   if (!explicit_path.empty()) return load_config_file(expand_home(explicit_path));
   std::string dir;
-  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg != nullptr && *xdg != '\0')
+  if (const char *xdg = std::getenv("XDG_CONFIG_HOME"); xdg != nullptr && *xdg != '\0')
     dir = xdg;
-  else if (const char* home = std::getenv("HOME"); home != nullptr)
+  else if (const char *home = std::getenv("HOME"); home != nullptr)
     dir = std::string(home) + "/.config";
   const std::string candidate = dir + "/clustertop/config.toml";
   struct stat st {};

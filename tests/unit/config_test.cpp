@@ -45,10 +45,10 @@ TEST(Config, UnknownSectionIsAnError) {
 
 TEST(Config, BadValuesSayWhatIsExpected) {
   struct Case {
-    const char* text;
-    const char* expect;
+    const char *text;
+    const char *expect;
   };
-  for (const Case& k : {Case{"[[node]]\nname = \"a\"\nport = 70000\n", "port"},
+  for (const Case &k : {Case{"[[node]]\nname = \"a\"\nport = 70000\n", "port"},
                         Case{"[[node]]\nname = \"\"\n", "node.name"},
                         Case{"[[node]]\nhost = \"x\"\n", "missing 'node.name'"},
                         Case{"[general]\ninterval = \"fast\"\n", "general.interval"},
