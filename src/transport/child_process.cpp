@@ -15,13 +15,13 @@
 namespace clustertop {
 namespace {
 
-void close_fd(int& fd) {
+void close_fd(int &fd) {
   if (fd >= 0) ::close(fd);
   fd = -1;
 }
 
 // Runs in the forked child: only async-signal-safe calls until exec.
-[[noreturn]] void exec_child(const char* command, int out_w, int err_w) {
+[[noreturn]] void exec_child(const char *command, int out_w, int err_w) {
   ::setpgid(0, 0);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   sigset_t none;
@@ -32,13 +32,13 @@ void close_fd(int& fd) {
   if (devnull >= 0) ::dup2(devnull, 0);
   ::dup2(out_w, 1);
   ::dup2(err_w, 2);
-  ::execl("/bin/sh", "sh", "-c", command, static_cast<char*>(nullptr));
+  ::execl("/bin/sh", "sh", "-c", command, static_cast<char *>(nullptr));
   ::_exit(127);
 }
 
 } // namespace
 
-Result<ChildProcess> ChildProcess::spawn(const std::string& command) {
+Result<ChildProcess> ChildProcess::spawn(const std::string &command) {
   int out[2];
   int err[2];
   if (::pipe2(out, O_CLOEXEC) != 0)
@@ -72,14 +72,14 @@ Result<ChildProcess> ChildProcess::spawn(const std::string& command) {
 
 ChildProcess::~ChildProcess() { terminate(); }
 
-ChildProcess::ChildProcess(ChildProcess&& other) noexcept
+ChildProcess::ChildProcess(ChildProcess &&other) noexcept
     : pid_(other.pid_), out_fd_(other.out_fd_), err_fd_(other.err_fd_) {
   other.pid_ = -1;
   other.out_fd_ = -1;
   other.err_fd_ = -1;
 }
 
-ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
+ChildProcess &ChildProcess::operator=(ChildProcess &&other) noexcept {
   if (this != &other) {
     terminate();
     pid_ = other.pid_;
@@ -95,7 +95,7 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
 void ChildProcess::close_stdout() { close_fd(out_fd_); }
 void ChildProcess::close_stderr() { close_fd(err_fd_); }
 
-bool ChildProcess::try_reap(int& status) {
+bool ChildProcess::try_reap(int &status) {
   if (pid_ < 0) return true;
   const pid_t r = ::waitpid(pid_, &status, WNOHANG);
   if (r == 0) return false;

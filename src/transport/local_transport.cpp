@@ -42,11 +42,11 @@ struct Stream {
 
 class LocalTransport final : public Transport {
 public:
-  LocalTransport(NodeSpec node, EventQueue& queue, LocalOptions options)
+  LocalTransport(NodeSpec node, EventQueue &queue, LocalOptions options)
       : node_(std::move(node)), queue_(queue), options_(options) {}
   ~LocalTransport() override { LocalTransport::stop(); }
-  LocalTransport(const LocalTransport&) = delete;
-  LocalTransport& operator=(const LocalTransport&) = delete;
+  LocalTransport(const LocalTransport &) = delete;
+  LocalTransport &operator=(const LocalTransport &) = delete;
 
   void start() override {
     if (thread_.joinable()) return;
@@ -65,7 +65,7 @@ public:
   }
 
 private:
-  void status(const std::string& stream, NodeState state, std::string detail) {
+  void status(const std::string &stream, NodeState state, std::string detail) {
     queue_.push(NodeStatus{node_.name, stream, state, std::move(detail), wall_now()});
   }
   bool stopping() const {
@@ -74,15 +74,15 @@ private:
   }
 
   Platform probe();
-  void launch(Stream& s, TimePoint now);
-  void read_fd(Stream& s, int fd, bool is_stderr, TimePoint now);
-  void check_exit(Stream& s, TimePoint now);
-  void check_watchdog(Stream& s, TimePoint now);
+  void launch(Stream &s, TimePoint now);
+  void read_fd(Stream &s, int fd, bool is_stderr, TimePoint now);
+  void check_exit(Stream &s, TimePoint now);
+  void check_watchdog(Stream &s, TimePoint now);
   int poll_timeout_ms(TimePoint now) const;
   void run();
 
   NodeSpec node_;
-  EventQueue& queue_;
+  EventQueue &queue_;
   LocalOptions options_;
   std::vector<Stream> streams_; // owned by the I/O thread
   std::thread thread_;
@@ -108,7 +108,7 @@ Platform LocalTransport::probe() {
   return node_.parse_probe(out);
 }
 
-void LocalTransport::launch(Stream& s, TimePoint now) {
+void LocalTransport::launch(Stream &s, TimePoint now) {
   auto child = ChildProcess::spawn(s.spec.command);
   if (!child) {
     status(s.spec.name, NodeState::down, child.error().message());
@@ -126,12 +126,13 @@ void LocalTransport::launch(Stream& s, TimePoint now) {
   status(s.spec.name, NodeState::up, "running");
 }
 
-void LocalTransport::read_fd(Stream& s, int fd, bool is_stderr, TimePoint now) {
+void LocalTransport::read_fd(Stream &s, int fd, bool is_stderr, TimePoint now) {
   char buf[65536];
   std::vector<std::string> lines;
   const auto n = ::read(fd, buf, sizeof buf);
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-    if (is_stderr) s.child.close_stderr();
+    if (is_stderr)
+      s.child.close_stderr();
     else {
       s.splitter.finish(lines);
       s.child.close_stdout();
@@ -157,7 +158,7 @@ void LocalTransport::read_fd(Stream& s, int fd, bool is_stderr, TimePoint now) {
   queue_.push(LineBatch{node_.name, s.spec.name, now, std::move(lines)});
 }
 
-void LocalTransport::check_exit(Stream& s, TimePoint now) {
+void LocalTransport::check_exit(Stream &s, TimePoint now) {
   if (!s.running || s.child.stdout_fd() >= 0) return;
   int wstatus = 0;
   if (!s.child.try_reap(wstatus)) return;
@@ -178,7 +179,7 @@ void LocalTransport::check_exit(Stream& s, TimePoint now) {
          fmt::format("{}; restarting in {:.1f}s", why, to_seconds(delay)));
 }
 
-void LocalTransport::check_watchdog(Stream& s, TimePoint now) {
+void LocalTransport::check_watchdog(Stream &s, TimePoint now) {
   if (!s.running || s.stale || s.spec.watchdog <= Duration::zero()) return;
   if (now - s.last_line < s.spec.watchdog) return;
   s.stale = true;
@@ -188,7 +189,7 @@ void LocalTransport::check_watchdog(Stream& s, TimePoint now) {
 
 int LocalTransport::poll_timeout_ms(TimePoint now) const {
   Duration wait = std::chrono::seconds(1);
-  for (const auto& s : streams_)
+  for (const auto &s : streams_)
     if (!s.running && s.spec.restart) wait = std::min(wait, s.next_start - now);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(wait).count();
   return static_cast<int>(std::clamp<long long>(ms, 0, 1000));
@@ -198,21 +199,20 @@ void LocalTransport::run() {
   status("", NodeState::connecting, "probing this machine");
   const Platform platform = probe();
   if (stopping()) return;
-  for (auto& spec : node_.plan ? node_.plan(platform) : std::vector<StreamSpec>{})
-  {
+  for (auto &spec : node_.plan ? node_.plan(platform) : std::vector<StreamSpec>{}) {
     Stream s;
     s.spec = std::move(spec);
     streams_.push_back(std::move(s));
   }
   status("", NodeState::up, fmt::format("{} stream(s)", streams_.size()));
-  for (auto& s : streams_) launch(s, wall_now());
+  for (auto &s : streams_) launch(s, wall_now());
 
   std::vector<pollfd> fds;
-  std::vector<std::pair<Stream*, bool>> owners; // stream, is_stderr
+  std::vector<std::pair<Stream *, bool>> owners; // stream, is_stderr
   while (true) {
     fds.assign(1, pollfd{stop_pipe_[0], POLLIN, 0});
     owners.assign(1, {nullptr, false});
-    for (auto& s : streams_) {
+    for (auto &s : streams_) {
       if (s.child.stdout_fd() >= 0) {
         fds.push_back(pollfd{s.child.stdout_fd(), POLLIN, 0});
         owners.emplace_back(&s, false);
@@ -229,19 +229,19 @@ void LocalTransport::run() {
     for (std::size_t i = 1; i < fds.size(); ++i)
       if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) != 0)
         read_fd(*owners[i].first, fds[i].fd, owners[i].second, now);
-    for (auto& s : streams_) {
+    for (auto &s : streams_) {
       check_exit(s, now);
       check_watchdog(s, now);
       if (!s.running && s.spec.restart && s.next_start <= now) launch(s, now);
     }
   }
-  for (auto& s : streams_) s.child.terminate();
+  for (auto &s : streams_) s.child.terminate();
   status("", NodeState::down, "stopped");
 }
 
 } // namespace
 
-std::unique_ptr<Transport> make_local_transport(NodeSpec node, EventQueue& queue,
+std::unique_ptr<Transport> make_local_transport(NodeSpec node, EventQueue &queue,
                                                 LocalOptions options) {
   return std::make_unique<LocalTransport>(std::move(node), queue, options);
 }

@@ -23,17 +23,18 @@ struct Collector {
     while (wall_now() < deadline) {
       pollfd p{queue.wake_fd(), POLLIN, 0};
       ::poll(&p, 1, 50);
-      for (auto& e : queue.drain()) {
-        if (auto* b = std::get_if<LineBatch>(&e))
-          for (auto& l : b->lines) lines.push_back(l);
-        else statuses.push_back(std::get<NodeStatus>(e));
+      for (auto &e : queue.drain()) {
+        if (auto *b = std::get_if<LineBatch>(&e))
+          for (auto &l : b->lines) lines.push_back(l);
+        else
+          statuses.push_back(std::get<NodeStatus>(e));
       }
       if (done()) return true;
     }
     return false;
   }
-  bool saw_status(const std::string& stream, NodeState state, const std::string& text) const {
-    for (const auto& s : statuses)
+  bool saw_status(const std::string &stream, NodeState state, const std::string &text) const {
+    for (const auto &s : statuses)
       if (s.stream == stream && s.state == state && s.detail.find(text) != std::string::npos)
         return true;
     return false;
@@ -43,7 +44,7 @@ struct Collector {
 NodeSpec node_with(std::vector<StreamSpec> streams) {
   NodeSpec n;
   n.name = "local";
-  n.plan = [streams](const Platform&) { return streams; };
+  n.plan = [streams](const Platform &) { return streams; };
   return n;
 }
 
@@ -87,8 +88,8 @@ TEST(LocalTransport, ExitIsReportedWithStderrAndTheStreamRestarts) {
 
 TEST(LocalTransport, MissingCommandSaysSo) {
   Collector c;
-  auto t = make_local_transport(
-      node_with({{"s", "exec /nonexistent/collector-tool", 0s, false}}), c.queue);
+  auto t = make_local_transport(node_with({{"s", "exec /nonexistent/collector-tool", 0s, false}}),
+                                c.queue);
   t->start();
   ASSERT_TRUE(c.wait_for([&] { return c.saw_status("s", NodeState::down, "127"); }));
   t->stop();
@@ -125,12 +126,12 @@ TEST(LocalTransport, ProbeOutputChoosesTheStreams) {
   NodeSpec n;
   n.name = "local";
   n.probe_command = "echo probe-os Linux";
-  n.parse_probe = [](const std::string& out) {
+  n.parse_probe = [](const std::string &out) {
     Platform p;
     p.os = out.find("Linux") != std::string::npos ? "Linux" : "?";
     return p;
   };
-  n.plan = [](const Platform& p) {
+  n.plan = [](const Platform &p) {
     return std::vector<StreamSpec>{{"os", "echo " + p.os + "; sleep 5", 0s, false}};
   };
   auto t = make_local_transport(n, c.queue);

@@ -14,14 +14,14 @@ class ChildProcess {
 public:
   ChildProcess() = default;
   ~ChildProcess();
-  ChildProcess(ChildProcess&& other) noexcept;
-  ChildProcess& operator=(ChildProcess&& other) noexcept;
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
+  ChildProcess(ChildProcess &&other) noexcept;
+  ChildProcess &operator=(ChildProcess &&other) noexcept;
+  ChildProcess(const ChildProcess &) = delete;
+  ChildProcess &operator=(const ChildProcess &) = delete;
 
   // Starts `/bin/sh -c command` with stdin from /dev/null, signals unblocked, and
   // PR_SET_PDEATHSIG so the shell dies with the thread that started it.
-  static Result<ChildProcess> spawn(const std::string& command);
+  static Result<ChildProcess> spawn(const std::string &command);
 
   [[nodiscard]] pid_t pid() const { return pid_; }
   [[nodiscard]] int stdout_fd() const { return out_fd_; }
@@ -30,7 +30,7 @@ public:
   void close_stderr();
 
   // Non-blocking reap. True once the child has exited; `status` is the waitpid status.
-  bool try_reap(int& status);
+  bool try_reap(int &status);
   // SIGTERM to the group, a short grace period, then SIGKILL; reaps the child.
   void terminate();
 

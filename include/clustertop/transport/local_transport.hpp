@@ -16,7 +16,7 @@ struct LocalOptions {
   std::size_t max_line = 64 * 1024;
 };
 
-std::unique_ptr<Transport> make_local_transport(NodeSpec node, EventQueue& queue,
+std::unique_ptr<Transport> make_local_transport(NodeSpec node, EventQueue &queue,
                                                 LocalOptions options = {});
 
 // Restart delay after `failures` consecutive quick exits: min * 2^failures capped at max,
