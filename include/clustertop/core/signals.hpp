@@ -11,8 +11,8 @@ class SignalWatcher {
 public:
   SignalWatcher();
   ~SignalWatcher();
-  SignalWatcher(const SignalWatcher&) = delete;
-  SignalWatcher& operator=(const SignalWatcher&) = delete;
+  SignalWatcher(const SignalWatcher &) = delete;
+  SignalWatcher &operator=(const SignalWatcher &) = delete;
 
   [[nodiscard]] int fd() const { return fd_; }
   // The signal number waiting on fd(), or 0 when none.
