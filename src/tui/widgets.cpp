@@ -35,6 +35,8 @@ int level(double v, double lo, double hi, int levels) {
   return std::max(1, l);
 }
 
+constexpr Duration kMaxGap = std::chrono::seconds(3);
+
 } // namespace
 
 std::string format_watts(double w) {
@@ -172,6 +174,19 @@ std::vector<double> bucketize(const Series *series, TimePoint end, Duration wind
     b = std::clamp(b, 0L, static_cast<long>(columns) - 1);
     double &slot = out[static_cast<std::size_t>(b)];
     slot = std::isnan(slot) ? p.value : std::max(slot, p.value);
+  }
+  // Buckets narrower than the sampling interval would show a comb: carry a value forward
+  // across holes shorter than kMaxGap, so only real silences stay blank.
+  const auto carry = static_cast<int>(to_seconds(kMaxGap) * columns / to_seconds(window));
+  int since_known = carry + 1;
+  double last = kUnknown;
+  for (auto &v : out) {
+    if (!std::isnan(v)) {
+      last = v;
+      since_known = 0;
+    } else if (++since_known <= carry && !std::isnan(last)) {
+      v = last;
+    }
   }
   return out;
 }

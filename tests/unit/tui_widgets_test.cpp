@@ -78,9 +78,11 @@ TEST(TuiBucketize, MaxPerBucketGapsAndPause) {
   ASSERT_EQ(b.size(), 5U);
   EXPECT_DOUBLE_EQ(b[0], 1.0);
   EXPECT_DOUBLE_EQ(b[1], 5.0); // the unknown point beside it does not erase it
-  EXPECT_TRUE(std::isnan(b[2]));
+  EXPECT_DOUBLE_EQ(b[2], 5.0); // a 2 s hole is shorter than the sampling gap: carried
   EXPECT_DOUBLE_EQ(b[3], 3.0);
-  EXPECT_TRUE(std::isnan(b[4]));
+  auto wide = bucketize(&s, at(10), std::chrono::seconds(100), 10); // 10 s buckets
+  EXPECT_DOUBLE_EQ(wide[9], 5.0);
+  EXPECT_TRUE(std::isnan(wide[8])); // a real silence stays a gap
   EXPECT_DOUBLE_EQ(latest_at(&s, at(10)), 3.0);
   EXPECT_DOUBLE_EQ(max_in_window(&s, at(10), std::chrono::seconds(5)), 3.0);
   EXPECT_TRUE(std::isnan(latest_at(nullptr, at(10))));
