@@ -1,0 +1,84 @@
+// Canvas: a grid of cells (a code point and a style role) that screens draw into. Pure and
+// testable; the terminal layer copies only the cells that changed to ncurses. Owns text
+// sanitising: control bytes, invalid UTF-8 and wide glyphs from logs never reach the screen.
+#pragma once
+
+#include <climits>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "clustertop/tui/layout.hpp"
+
+namespace clustertop::tui {
+
+// What a cell means; the theme decides how that looks.
+enum class Role : std::uint8_t {
+  normal,
+  dim,
+  title,
+  header,
+  border,
+  selected,
+  good,
+  warn,
+  crit,
+  power,
+  memory,
+  step,
+  fence,
+  log_error,
+  log_warn,
+  log_info,
+  log_tag,
+  status,
+  match,
+  count_
+};
+inline constexpr int kRoleCount = static_cast<int>(Role::count_);
+
+struct Cell {
+  char32_t ch = U' ';
+  Role role = Role::normal;
+  bool operator==(const Cell &) const = default;
+};
+
+class Canvas {
+public:
+  Canvas() = default;
+  Canvas(int rows, int cols, bool ascii = false);
+
+  [[nodiscard]] int rows() const { return rows_; }
+  [[nodiscard]] int cols() const { return cols_; }
+  [[nodiscard]] bool ascii() const { return ascii_; }
+
+  // Writes UTF-8 text at (row, col), clipped to max_cols and to the canvas. Returns the
+  // number of columns written. In ASCII mode every non-ASCII glyph becomes an ASCII one.
+  int put(int row, int col, std::string_view utf8, Role role, int max_cols = INT_MAX);
+  void fill(const Rect &r, Role role, char32_t ch = U' ');
+  void set_role(const Rect &r, Role role); // restyles cells, keeping their glyphs
+  // A one-line box border with a title in its top edge.
+  void box(const Rect &r, Role role, std::string_view title = {});
+
+  [[nodiscard]] const Cell &at(int row, int col) const {
+    return cells_[static_cast<std::size_t>(row * cols_ + col)];
+  }
+  [[nodiscard]] std::string row_text(int row) const; // UTF-8, for tests and diffs
+  [[nodiscard]] std::string text() const;            // every row, '\n'-joined
+
+private:
+  Cell *cell(int row, int col) { return &cells_[static_cast<std::size_t>(row * cols_ + col)]; }
+  int rows_ = 0;
+  int cols_ = 0;
+  bool ascii_ = false;
+  std::vector<Cell> cells_;
+};
+
+// Decodes UTF-8 into code points that are safe to show in one column each: control bytes
+// and invalid sequences become '?', wide (East Asian, emoji) glyphs become '?'.
+std::u32string sanitize_utf8(std::string_view text);
+std::string to_utf8(char32_t cp);
+char32_t ascii_fallback(char32_t cp);
+
+} // namespace clustertop::tui

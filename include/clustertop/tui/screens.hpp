@@ -1,0 +1,76 @@
+// Screens: the overview, the node view, the help overlay and the status line, drawn into a
+// Canvas from the Store and the UI state. Pure (no ncurses, no clock), so tests and the
+// benchmark render frames without a terminal.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "clustertop/detect/finding.hpp"
+#include "clustertop/store/store.hpp"
+#include "clustertop/tui/canvas.hpp"
+#include "clustertop/tui/keymap.hpp"
+#include "clustertop/tui/layout.hpp"
+#include "clustertop/tui/view_model.hpp"
+
+namespace clustertop::tui {
+
+enum class Screen { overview, node };
+
+inline constexpr std::array<Duration, 3> kWindows{std::chrono::minutes(1), std::chrono::minutes(10),
+                                                  std::chrono::hours(1)};
+const char *window_label(std::size_t index);
+
+// Everything the user changed with keys; owned by TuiSink.
+struct UiState {
+  Screen screen = Screen::overview;
+  int pane = 0;         // overview: 0 nodes, 1 alerts; node view: 0 graphs, 1 log
+  std::string selected; // node name (survives re-sorting)
+  SortMode sort = SortMode::declared;
+  bool help = false;
+  bool paused = false;
+  TimePoint paused_at;    // the time the screen shows while paused
+  std::size_t window = 0; // index into kWindows (node view graphs)
+  std::size_t alerts_scroll = 0;
+  std::size_t log_scroll = 0; // lines up from the newest
+  std::string search;         // log search text (case-insensitive)
+  bool search_editing = false;
+  bool filter = false; // show only lines matching `search`
+  std::string message; // status line message (CSV result, theme name, ...)
+  bool message_is_error = false;
+  TimePoint message_at;
+  std::string theme_name;
+};
+
+// What a frame is drawn from.
+struct Frame {
+  const Store &store;
+  const std::vector<Finding> &firing;
+  const std::deque<AlertTransition> &transitions; // newest first
+  const UiState &ui;
+  TimePoint now;  // the time shown (paused_at while paused)
+  TimePoint wall; // the real time, for message ageing
+};
+
+// Draws the whole screen. Returns the node order and, for the overview, the tile of each
+// visible node (mouse clicks map back through them).
+struct Drawn {
+  std::vector<std::string> order;
+  std::vector<std::pair<Rect, std::string>> tiles;
+  std::size_t log_lines = 0; // lines the log pane can scroll through
+};
+Drawn render(Canvas &canvas, const Frame &frame);
+
+// Pieces, for tests.
+void render_overview(Canvas &c, const Frame &f, Drawn &drawn);
+void render_node_view(Canvas &c, const Frame &f, Drawn &drawn);
+void render_help(Canvas &c);
+void render_too_small(Canvas &c);
+void render_status(Canvas &c, const Rect &r, const Frame &f);
+
+// Case-insensitive substring test used by the log search.
+bool contains_icase(std::string_view text, std::string_view needle);
+
+} // namespace clustertop::tui

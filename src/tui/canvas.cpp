@@ -1,0 +1,178 @@
+#include "clustertop/tui/canvas.hpp"
+
+#include <algorithm>
+
+namespace clustertop::tui {
+namespace {
+
+bool is_wide(char32_t c) {
+  return (c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0xA4CF) ||
+         (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) ||
+         (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) ||
+         (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1FAFF) || c >= 0x20000;
+}
+
+bool is_zero_width_or_control(char32_t c) {
+  return c < 0x20 || (c >= 0x7F && c < 0xA0) || (c >= 0x300 && c <= 0x36F) ||
+         (c >= 0x200B && c <= 0x200F) || (c >= 0x2028 && c <= 0x202E) || c == 0xFEFF;
+}
+
+// Returns the code point and advances i; 0xFFFFFFFF on an invalid sequence (one byte eaten).
+char32_t decode_one(std::string_view s, std::size_t &i) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  int len = 0;
+  char32_t cp = 0;
+  if (b0 < 0x80) {
+    ++i;
+    return b0;
+  }
+  if ((b0 & 0xE0) == 0xC0)
+    len = 2, cp = b0 & 0x1F;
+  else if ((b0 & 0xF0) == 0xE0)
+    len = 3, cp = b0 & 0x0F;
+  else if ((b0 & 0xF8) == 0xF0)
+    len = 4, cp = b0 & 0x07;
+  else {
+    ++i;
+    return 0xFFFFFFFF;
+  }
+  if (i + static_cast<std::size_t>(len) > s.size()) {
+    ++i;
+    return 0xFFFFFFFF;
+  }
+  for (int k = 1; k < len; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
+    if ((b & 0xC0) != 0x80) {
+      ++i;
+      return 0xFFFFFFFF;
+    }
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    ++i;
+    return 0xFFFFFFFF;
+  }
+  i += static_cast<std::size_t>(len);
+  return cp;
+}
+
+} // namespace
+
+std::u32string sanitize_utf8(std::string_view text) {
+  std::u32string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    char32_t cp = decode_one(text, i);
+    if (cp == U'\t')
+      cp = U' ';
+    else if (cp == 0xFFFFFFFF || is_wide(cp) || is_zero_width_or_control(cp))
+      cp = U'?';
+    out.push_back(cp);
+  }
+  return out;
+}
+
+std::string to_utf8(char32_t cp) {
+  std::string out;
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+  return out;
+}
+
+char32_t ascii_fallback(char32_t cp) {
+  if (cp < 0x80) return cp;
+  switch (cp) {
+  case U'–':
+  case U'─': return U'-';
+  case U'│': return U'|';
+  case U'┌':
+  case U'┐':
+  case U'└':
+  case U'┘': return U'+';
+  case U'▲': return U'^';
+  case U'▼': return U'v';
+  case U'●': return U'*';
+  case U'…': return U'~';
+  default: break;
+  }
+  if (cp >= 0x2581 && cp <= 0x2588) return U'#'; // block elements
+  if (cp >= 0x2589 && cp <= 0x258F) return U'#';
+  if (cp > 0x2800 && cp <= 0x28FF) return U':'; // braille
+  if (cp == 0x2800) return U' ';
+  return U'?';
+}
+
+Canvas::Canvas(int rows, int cols, bool ascii)
+    : rows_(std::max(0, rows)), cols_(std::max(0, cols)), ascii_(ascii),
+      cells_(static_cast<std::size_t>(rows_ * cols_)) {}
+
+int Canvas::put(int row, int col, std::string_view utf8, Role role, int max_cols) {
+  if (row < 0 || row >= rows_ || col >= cols_ || max_cols <= 0) return 0;
+  int written = 0;
+  for (char32_t cp : sanitize_utf8(utf8)) {
+    if (written >= max_cols || col + written >= cols_) break;
+    if (col + written >= 0) *cell(row, col + written) = {ascii_ ? ascii_fallback(cp) : cp, role};
+    ++written;
+  }
+  return written;
+}
+
+void Canvas::fill(const Rect &r, Role role, char32_t ch) {
+  if (ascii_) ch = ascii_fallback(ch);
+  for (int y = std::max(0, r.row); y < std::min(rows_, r.row + r.rows); ++y)
+    for (int x = std::max(0, r.col); x < std::min(cols_, r.col + r.cols); ++x)
+      *cell(y, x) = {ch, role};
+}
+
+void Canvas::set_role(const Rect &r, Role role) {
+  for (int y = std::max(0, r.row); y < std::min(rows_, r.row + r.rows); ++y)
+    for (int x = std::max(0, r.col); x < std::min(cols_, r.col + r.cols); ++x)
+      cell(y, x)->role = role;
+}
+
+void Canvas::box(const Rect &r, Role role, std::string_view title) {
+  if (r.rows < 2 || r.cols < 2) return;
+  const int bottom = r.row + r.rows - 1;
+  const int right = r.col + r.cols - 1;
+  fill({r.row, r.col + 1, 1, r.cols - 2}, role, U'─');
+  fill({bottom, r.col + 1, 1, r.cols - 2}, role, U'─');
+  fill({r.row + 1, r.col, r.rows - 2, 1}, role, U'│');
+  fill({r.row + 1, right, r.rows - 2, 1}, role, U'│');
+  fill({r.row, r.col, 1, 1}, role, U'┌');
+  fill({r.row, right, 1, 1}, role, U'┐');
+  fill({bottom, r.col, 1, 1}, role, U'└');
+  fill({bottom, right, 1, 1}, role, U'┘');
+  if (!title.empty() && r.cols > 4) put(r.row, r.col + 2, title, Role::title, r.cols - 4);
+}
+
+std::string Canvas::row_text(int row) const {
+  std::string out;
+  if (row < 0 || row >= rows_) return out;
+  for (int x = 0; x < cols_; ++x) out += to_utf8(at(row, x).ch);
+  return out;
+}
+
+std::string Canvas::text() const {
+  std::string out;
+  for (int y = 0; y < rows_; ++y) {
+    out += row_text(y);
+    out += '\n';
+  }
+  return out;
+}
+
+} // namespace clustertop::tui

@@ -1,0 +1,145 @@
+// The node view: four braille graphs over a selectable window and the live log tail.
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "clustertop/tui/screens.hpp"
+#include "clustertop/tui/widgets.hpp"
+
+namespace clustertop::tui {
+namespace {
+
+struct GraphSpec {
+  const char *title;
+  Role role;
+  std::string (*format)(double);
+};
+
+void draw_graph(Canvas &c, const Rect &r, const GraphSpec &spec, const std::vector<double> &v,
+                double hi, const std::string &window) {
+  double now_v = kUnknown;
+  for (auto it = v.rbegin(); it != v.rend(); ++it)
+    if (!std::isnan(*it)) {
+      now_v = *it;
+      break;
+    }
+  double worst = kUnknown;
+  for (double x : v)
+    if (!std::isnan(x)) worst = std::isnan(worst) ? x : std::max(worst, x);
+  c.box(r, Role::border,
+        fmt::format(" {} {}  max {}  ({}) ", spec.title, spec.format(now_v), spec.format(worst),
+                    window));
+  if (r.rows < 3 || r.cols < 3) return;
+  const auto rows = graph(v, r.rows - 2, 0, hi, c.ascii());
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    c.put(r.row + 1 + static_cast<int>(i), r.col + 1, rows[i], spec.role, r.cols - 2);
+  if (std::all_of(v.begin(), v.end(), [](double x) { return std::isnan(x); }))
+    c.put(r.row + r.rows / 2, r.col + 3, "no data in this window", Role::dim, r.cols - 6);
+}
+
+Role level_role(std::string_view line) {
+  for (const char *t : {"CRITICAL", "FATAL", "ERROR", "Error", "Traceback", "error:"})
+    if (line.find(t) != std::string_view::npos) return Role::log_error;
+  for (const char *t : {"WARNING", "WARN", "Warning"})
+    if (line.find(t) != std::string_view::npos) return Role::log_warn;
+  if (line.find("DEBUG") != std::string_view::npos) return Role::dim;
+  return Role::normal;
+}
+
+char32_t fold(char32_t c) { return c >= U'A' && c <= U'Z' ? c + 32 : c; }
+
+// Marks every case-insensitive occurrence of `needle` in the line drawn at (row, col).
+void highlight(Canvas &c, int row, int col, const std::u32string &text, const std::string &needle,
+               int width) {
+  const auto n = sanitize_utf8(needle);
+  if (n.empty() || text.size() < n.size()) return;
+  for (std::size_t i = 0; i + n.size() <= text.size(); ++i) {
+    bool eq = true;
+    for (std::size_t k = 0; k < n.size() && eq; ++k) eq = fold(text[i + k]) == fold(n[k]);
+    if (!eq) continue;
+    const int start = col + static_cast<int>(i);
+    const int len = std::min(static_cast<int>(n.size()), col + width - start);
+    if (len > 0) c.set_role({row, start, 1, len}, Role::match);
+  }
+}
+
+void draw_log(Canvas &c, const Frame &f, const Rect &r, const std::string &node, Drawn &drawn) {
+  const auto *log = f.store.log_lines(node);
+  std::unordered_map<std::string_view, const LogEvent *> tagged;
+  if (const auto *events = f.store.events(node))
+    for (std::size_t i = 0; i < events->size(); ++i)
+      if (!(*events)[i].tags.empty()) tagged[(*events)[i].line] = &(*events)[i];
+  std::vector<const LogLine *> shown;
+  const bool filtering = f.ui.filter && !f.ui.search.empty();
+  for (std::size_t i = 0; log != nullptr && i < log->size(); ++i) {
+    const LogLine &l = (*log)[i];
+    if (l.time > f.now) continue;
+    if (filtering && !contains_icase(l.text, f.ui.search)) continue;
+    shown.push_back(&l);
+  }
+  drawn.log_lines = shown.size();
+  const int lines = r.rows - 2;
+  const std::size_t scroll = std::min(f.ui.log_scroll, shown.size());
+  std::string title = fmt::format(" Log {} lines", shown.size());
+  if (!f.ui.search.empty())
+    title += fmt::format("  {} '{}'", filtering ? "filter" : "search", f.ui.search);
+  if (scroll > 0) title += fmt::format("  scrolled up {} (End to follow)", scroll);
+  c.box(r, f.ui.pane == 1 ? Role::header : Role::border, title + " ");
+  if (lines <= 0) return;
+  if (shown.empty())
+    c.put(r.row + 1, r.col + 2, log == nullptr ? "no log lines from this node yet" : "no match",
+          Role::dim, r.cols - 4);
+  const std::size_t end = shown.size() - scroll;
+  const std::size_t begin = end > static_cast<std::size_t>(lines) ? end - lines : 0;
+  for (std::size_t i = begin; i < end; ++i) {
+    const LogLine &l = *shown[i];
+    const int row = r.row + 1 + static_cast<int>(i - begin);
+    int col = r.col + 1;
+    const int right = r.col + r.cols - 1;
+    col += c.put(row, col, iso8601_utc(l.time).substr(11, 8) + " ", Role::dim, right - col);
+    if (auto it = tagged.find(l.text); it != tagged.end()) {
+      std::string tags;
+      for (const auto &t : it->second->tags) tags += "[" + t + "]";
+      col += c.put(row, col, tags + " ", Role::log_tag, right - col);
+    }
+    c.put(row, col, l.text, level_role(l.text), right - col);
+    if (!f.ui.search.empty())
+      highlight(c, row, col, sanitize_utf8(l.text), f.ui.search, right - col);
+  }
+}
+
+} // namespace
+
+void render_node_view(Canvas &c, const Frame &f, Drawn &drawn) {
+  const auto layout = layout_node_view(c.rows(), c.cols());
+  const std::string &node = f.ui.selected;
+  const Duration window = kWindows[f.ui.window % kWindows.size()];
+  const std::string wl = window_label(f.ui.window);
+  const auto n = summarize(f.store, node, f.firing, f.now, window);
+  c.put(0, 0,
+        fmt::format("< {}  {}{}   window {} (w)   GPU {}   step {}   gen {}   ctx {}", node,
+                    to_string(n.state), n.detail.empty() ? "" : ": " + n.detail, wl,
+                    format_watts(n.power_w), format_ms(n.step_ms), format_rate(n.tokens_per_s),
+                    format_count(n.ctx_tokens)),
+        Role::title);
+  const int spc = samples_per_cell(c.ascii());
+  auto samples = [&](const Rect &r) { return std::max(1, r.cols - 2) * spc; };
+  auto power =
+      bucketize_devices(f.store, node, "gpu.power_w", f.now, window, samples(layout.power));
+  draw_graph(c, layout.power, {"GPU power", Role::power, format_watts}, power, nice_max(power), wl);
+  auto mem = memory_used_buckets(f.store, node, f.now, window, samples(layout.memory));
+  const double mem_hi = std::isnan(n.mem_total) ? nice_max(mem) : n.mem_total;
+  draw_graph(c, layout.memory, {"memory used", Role::memory, format_bytes}, mem, mem_hi, wl);
+  auto step =
+      bucketize(f.store.series({node, "step.eval_ms", ""}), f.now, window, samples(layout.step));
+  draw_graph(c, layout.step, {"step time", Role::step, format_ms}, step, nice_max(step), wl);
+  auto fence = bucketize(f.store.series({node, "step.fence_wait_ms", ""}), f.now, window,
+                         samples(layout.fence));
+  draw_graph(c, layout.fence, {"fence_wait", Role::fence, format_ms}, fence, nice_max(fence), wl);
+  draw_log(c, f, layout.log, node, drawn);
+  render_status(c, layout.status, f);
+}
+
+} // namespace clustertop::tui

@@ -1,0 +1,273 @@
+// The overview screen: cluster header, one tile per node, the alerts pane.
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "clustertop/tui/screens.hpp"
+#include "clustertop/tui/widgets.hpp"
+
+namespace clustertop::tui {
+namespace {
+
+// Column widths of the node table, from the tile width; labels use the same plan.
+struct Columns {
+  int name = 12;
+  int state = 6;
+  int power = 8;
+  int power_spark = 0;
+  int mem_bar = 6;
+  int mem = 12;
+  int step = 9;
+  int step_spark = 0;
+  int tok = 8;
+  int fence = 18;
+  int ctx = 7;
+};
+
+Columns plan_columns(int width, const std::vector<NodeSummary> &nodes) {
+  Columns c;
+  int longest = 4;
+  for (const auto &n : nodes) longest = std::max(longest, static_cast<int>(n.name.size()));
+  c.name = std::min(longest, 20) + 2;
+  const int fixed = c.name + c.state + c.power + c.mem_bar + c.mem + c.step + c.tok + c.fence +
+                    c.ctx + 9;          // one space after each column
+  const int spare = width - fixed - 10; // leave room for badges
+  const int spark = std::clamp(spare / 2 - 1, 0, 30);
+  c.power_spark = spark >= 4 ? spark : 0;
+  c.step_spark = spark >= 4 ? spark : 0;
+  c.mem_bar = spare > 40 ? 10 : 6;
+  return c;
+}
+
+// Writes left to right inside one line of a rectangle; stops at its edge.
+class Line {
+public:
+  Line(Canvas &c, int row, int col, int width) : c_(c), row_(row), col_(col), end_(col + width) {}
+  void put(const std::string &text, Role role, int width = -1) {
+    if (width == 0) return;
+    const std::string s = width > 0 ? fit(text, width) : text;
+    col_ += c_.put(row_, col_, s, role, std::max(0, end_ - col_));
+  }
+  void gap() { put(" ", Role::normal); }
+  [[nodiscard]] int left() const { return std::max(0, end_ - col_); }
+
+private:
+  Canvas &c_;
+  int row_, col_, end_;
+};
+
+Role state_role(NodeState s) {
+  switch (s) {
+  case NodeState::up: return Role::good;
+  case NodeState::connecting: return Role::warn;
+  case NodeState::stale: return Role::warn;
+  case NodeState::down: return Role::crit;
+  }
+  return Role::normal;
+}
+
+const char *state_text(NodeState s, bool ascii) {
+  switch (s) {
+  case NodeState::up: return ascii ? "* up" : "● up";
+  case NodeState::connecting: return ascii ? "~ conn" : "◌ conn";
+  case NodeState::stale: return ascii ? "? stale" : "◌ stale";
+  case NodeState::down: return ascii ? "x down" : "✕ down";
+  }
+  return "?";
+}
+
+Role mem_role(const NodeSummary &n) {
+  if (n.mem_pressure >= 2) return Role::crit;
+  if (n.mem_pressure >= 1) return Role::warn;
+  if (!std::isnan(n.mem_total) && n.mem_total > 0 && n.mem_used / n.mem_total > 0.9)
+    return Role::warn;
+  return Role::memory;
+}
+
+void draw_sparkline(Line &line, const std::vector<double> &values, Role role, bool ascii) {
+  line.put(sparkline(values, 0, nice_max(values), ascii), role);
+}
+
+std::string mem_text(const NodeSummary &n) {
+  if (std::isnan(n.mem_total)) return format_bytes(n.mem_used);
+  std::string used = format_bytes(n.mem_used);
+  std::string total = format_bytes(n.mem_total);
+  return used.substr(0, used.find(' ')) + "/" + total;
+}
+
+void draw_table_line(Canvas &c, const Frame &f, const Columns &cols, const NodeSummary &n,
+                     const Rect &r, bool selected) {
+  Line line(c, r.row, r.col, r.cols);
+  const bool ascii = c.ascii();
+  const Duration spark_window = std::chrono::seconds(2 * std::max(1, cols.power_spark));
+  line.put((selected ? "> " : "  ") + n.name, selected ? Role::selected : Role::title, cols.name);
+  line.gap();
+  line.put(state_text(n.state, ascii), state_role(n.state), cols.state);
+  line.gap();
+  line.put(format_watts(n.power_w), Role::power, cols.power);
+  if (cols.power_spark > 0) {
+    const int samples = cols.power_spark * samples_per_cell(ascii);
+    draw_sparkline(line,
+                   bucketize_devices(f.store, n.name, "gpu.power_w", f.now, spark_window, samples),
+                   Role::power, ascii);
+  }
+  line.gap();
+  const double frac = n.mem_used / n.mem_total;
+  line.put(bar(frac, cols.mem_bar, ascii), mem_role(n));
+  line.gap();
+  line.put(mem_text(n), mem_role(n), cols.mem);
+  line.gap();
+  line.put(format_ms(n.step_ms), Role::step, cols.step);
+  if (cols.step_spark > 0) {
+    const int samples = cols.step_spark * samples_per_cell(ascii);
+    draw_sparkline(
+        line, bucketize(f.store.series({n.name, "step.eval_ms", ""}), f.now, spark_window, samples),
+        Role::step, ascii);
+  }
+  line.gap();
+  line.put(format_rate(n.tokens_per_s), Role::normal, cols.tok);
+  line.gap();
+  const bool fence_bad = n.fence_worst_ms > 10;
+  line.put(format_ms(n.fence_ms) + " / " + format_ms(n.fence_worst_ms),
+           fence_bad ? Role::warn : Role::fence, cols.fence);
+  line.gap();
+  line.put(format_count(n.ctx_tokens), Role::normal, cols.ctx);
+  line.gap();
+  for (const auto &b : n.badges) {
+    line.put("[" + b + "]", n.criticals > 0 ? Role::crit : Role::warn);
+    line.gap();
+  }
+  if (n.state != NodeState::up && !n.detail.empty()) line.put(n.detail, state_role(n.state));
+}
+
+void draw_detail_line(Canvas &c, const Frame &f, const NodeSummary &n, const Rect &r) {
+  Line line(c, r.row, r.col + 4, r.cols - 4);
+  if (n.state != NodeState::up) {
+    line.put(fmt::format("{}{} for {}", to_string(n.state), n.detail.empty() ? "" : ": " + n.detail,
+                         format_age(f.now - n.since)),
+             state_role(n.state));
+    line.put("  ", Role::normal);
+  }
+  static constexpr std::array<const char *, 3> kPressure{"normal", "warn", "critical"};
+  const std::string pressure =
+      std::isnan(n.mem_pressure)
+          ? kUnknownText
+          : kPressure[static_cast<std::size_t>(std::clamp(static_cast<int>(n.mem_pressure), 0, 2))];
+  line.put(fmt::format("mem avail {}  pressure {}  swap {}/{}", format_bytes(n.mem_available),
+                       pressure, format_bytes(n.swap_used), format_bytes(n.swap_total)),
+           Role::dim);
+  line.put(fmt::format("   step model {} | gpu_eval {} | overhead {}", format_ms(n.model_ms),
+                       format_ms(n.gpu_eval_ms), format_ms(n.overhead_ms)),
+           Role::dim);
+}
+
+void draw_alert_line(Canvas &c, const Frame &f, const NodeSummary &n, const Rect &r) {
+  Line line(c, r.row, r.col + 4, r.cols - 4);
+  for (const auto &a : f.firing) {
+    if (a.node != n.name) continue;
+    line.put(a.message.empty() ? a.rule : a.message,
+             a.severity == Severity::critical ? Role::crit : Role::warn);
+    line.put("  ", Role::normal);
+  }
+}
+
+void draw_header(Canvas &c, const Frame &f, const Rect &r, const Columns &cols,
+                 const std::vector<NodeSummary> &nodes) {
+  const auto sum = summarize_cluster(nodes, f.firing);
+  Line line(c, r.row, r.col, r.cols);
+  line.put("clustertop ", Role::title);
+  line.put(fmt::format(" nodes {}/{} up ", sum.up, sum.nodes),
+           sum.up == sum.nodes ? Role::good : Role::warn);
+  line.put(fmt::format(" GPU {} ", format_watts(sum.power_w)), Role::power);
+  line.put(fmt::format(" gen {} tok ", format_rate(sum.tokens_per_s)), Role::normal);
+  const Role alert_role = sum.criticals > 0  ? Role::crit
+                          : sum.warnings > 0 ? Role::warn
+                                             : Role::good;
+  line.put(
+      fmt::format(" alerts {} firing ({} critical) ", sum.criticals + sum.warnings, sum.criticals),
+      alert_role);
+  line.put(fmt::format(" sort: {} ", to_string(f.ui.sort)), Role::dim);
+  if (f.ui.paused) line.put(" PAUSED ", Role::selected);
+  const std::string clock = iso8601_utc(f.now).substr(11, 8) + " UTC";
+  c.put(r.row, r.col + r.cols - static_cast<int>(clock.size()), clock, Role::dim);
+  Line labels(c, r.row + 1, r.col, r.cols);
+  labels.put("  node", Role::header, cols.name + 1);
+  labels.put("state", Role::header, cols.state + 1);
+  labels.put("GPU power", Role::header, cols.power + cols.power_spark + 1);
+  labels.put("memory used/total", Role::header, cols.mem_bar + cols.mem + 2);
+  labels.put("step", Role::header, cols.step + cols.step_spark + 1);
+  labels.put("gen tok", Role::header, cols.tok + 1);
+  labels.put("fence now/worst", Role::header, cols.fence + 1);
+  labels.put("ctx", Role::header, cols.ctx + 1);
+  labels.put("alerts", Role::header);
+}
+
+void draw_alerts(Canvas &c, const Frame &f, const Rect &r) {
+  if (r.rows < 3) return;
+  const bool focused = f.ui.pane == 1;
+  c.box(r, focused ? Role::header : Role::border,
+        fmt::format(" Alerts: {} firing, newest transitions first ", f.firing.size()));
+  const int lines = r.rows - 2;
+  if (f.transitions.empty()) {
+    c.put(r.row + 1, r.col + 2, "no alert transitions yet", Role::dim, r.cols - 4);
+    return;
+  }
+  // Newer than the frame time: not shown while paused.
+  std::vector<const AlertTransition *> shown;
+  for (const auto &t : f.transitions)
+    if (t.at <= f.now) shown.push_back(&t);
+  const std::size_t first = std::min(f.ui.alerts_scroll, shown.empty() ? 0 : shown.size() - 1);
+  for (int i = 0; i < lines && first + static_cast<std::size_t>(i) < shown.size(); ++i) {
+    const auto &t = *shown[first + static_cast<std::size_t>(i)];
+    Line line(c, r.row + 1 + i, r.col + 2, r.cols - 4);
+    line.put(iso8601_utc(t.at).substr(11, 8) + " ", Role::dim);
+    const Role role = t.state == AlertState::resolved            ? Role::good
+                      : t.finding.severity == Severity::critical ? Role::crit
+                                                                 : Role::warn;
+    line.put(to_string(t.state), role, 9);
+    line.put(t.finding.node.empty() ? "cluster" : t.finding.node, Role::title, 14);
+    line.put(t.finding.rule + ": ", Role::header);
+    line.put(t.finding.message, Role::normal);
+  }
+}
+
+} // namespace
+
+void render_overview(Canvas &c, const Frame &f, Drawn &drawn) {
+  std::vector<NodeSummary> nodes;
+  nodes.reserve(f.store.nodes().size());
+  for (const auto &name : f.store.nodes())
+    nodes.push_back(summarize(f.store, name, f.firing, f.now, std::chrono::minutes(10)));
+  drawn.order = sorted_nodes(nodes, f.ui.sort);
+  std::size_t selected = 0;
+  for (std::size_t i = 0; i < drawn.order.size(); ++i)
+    if (drawn.order[i] == f.ui.selected) selected = i;
+  const auto layout = layout_overview(c.rows(), c.cols(), nodes.size(), selected);
+  const int tile_width = layout.tiles.empty() ? c.cols() : layout.tiles.front().cols;
+  const Columns cols = plan_columns(tile_width, nodes);
+  draw_header(c, f, layout.header, cols, nodes);
+  if (nodes.empty())
+    c.put(layout.header.row + 3, 2, "no nodes yet: waiting for the first connection", Role::dim);
+  for (std::size_t i = 0; i < layout.tiles.size(); ++i) {
+    const auto &name = drawn.order[layout.first_node + i];
+    const auto &n = *std::find_if(nodes.begin(), nodes.end(),
+                                  [&](const NodeSummary &s) { return s.name == name; });
+    const Rect &r = layout.tiles[i];
+    const bool is_selected = layout.first_node + i == selected;
+    if (is_selected) c.set_role({r.row, r.col, 1, 1}, Role::selected);
+    draw_table_line(c, f, cols, n, {r.row, r.col, 1, r.cols}, is_selected);
+    if (r.rows >= 2) draw_detail_line(c, f, n, {r.row + 1, r.col, 1, r.cols});
+    if (r.rows >= 3) draw_alert_line(c, f, n, {r.row + 2, r.col, 1, r.cols});
+    drawn.tiles.emplace_back(r, name);
+  }
+  if (layout.first_node > 0 || layout.first_node + layout.tiles.size() < nodes.size()) {
+    const std::string more = fmt::format(" nodes {}-{} of {} ", layout.first_node + 1,
+                                         layout.first_node + layout.tiles.size(), nodes.size());
+    c.put(layout.header.row + 1, c.cols() - static_cast<int>(more.size()), more, Role::dim);
+  }
+  draw_alerts(c, f, layout.alerts);
+  render_status(c, layout.status, f);
+}
+
+} // namespace clustertop::tui

@@ -1,0 +1,92 @@
+// Frame dispatch and the pieces every screen shares: status line, help overlay, the
+// too-small message.
+#include "clustertop/tui/screens.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "clustertop/tui/widgets.hpp"
+
+namespace clustertop::tui {
+
+const char *window_label(std::size_t index) {
+  static constexpr std::array<const char *, 3> kLabels{"1m", "10m", "1h"};
+  return kLabels[index % kLabels.size()];
+}
+
+bool contains_icase(std::string_view text, std::string_view needle) {
+  if (needle.empty()) return true;
+  auto it = std::search(text.begin(), text.end(), needle.begin(), needle.end(), [](char a, char b) {
+    auto lower = [](char x) { return x >= 'A' && x <= 'Z' ? static_cast<char>(x + 32) : x; };
+    return lower(a) == lower(b);
+  });
+  return it != text.end();
+}
+
+void render_status(Canvas &c, const Rect &r, const Frame &f) {
+  c.fill(r, Role::status);
+  if (f.ui.search_editing) {
+    c.put(r.row, r.col, "/" + f.ui.search + "_   (Enter: keep, Esc: cancel)", Role::status, r.cols);
+    return;
+  }
+  const bool fresh = !f.ui.message.empty() && f.wall - f.ui.message_at < std::chrono::seconds(8);
+  std::string left = fresh ? f.ui.message
+                     : f.ui.screen == Screen::overview
+                         ? "q quit  ? help  Up/Down select  Enter node  Tab pane  s sort  "
+                           "p pause  t theme  e csv"
+                         : "Esc back  w window  Tab pane  / search  f filter  PgUp/PgDn scroll  "
+                           "? help";
+  c.put(r.row, r.col, left, fresh && f.ui.message_is_error ? Role::crit : Role::status, r.cols);
+  const std::string right = " theme " + f.ui.theme_name + " ";
+  if (static_cast<int>(left.size() + right.size()) < r.cols)
+    c.put(r.row, r.col + r.cols - static_cast<int>(right.size()), right, Role::status);
+}
+
+void render_help(Canvas &c) {
+  const auto table = key_table();
+  int entries = 0;
+  for (const auto &b : table) entries += b.help[0] != '\0' ? 1 : 0;
+  const Rect box = centered(c.rows(), c.cols(), entries + 4, 72);
+  c.fill(box, Role::normal);
+  c.box(box, Role::header, " clustertop keys (? or Esc to close) ");
+  int row = box.row + 1;
+  for (const auto &b : table) {
+    if (b.help[0] == '\0') continue;
+    if (row >= box.row + box.rows - 1) break;
+    c.put(row, box.col + 2, fit(b.label, 12), Role::title, box.cols - 4);
+    c.put(row, box.col + 15, b.help, Role::normal, box.cols - 17);
+    ++row;
+  }
+  if (row < box.row + box.rows - 1)
+    c.put(row + 1, box.col + 2, "mouse: click a node to select it, double-click to open", Role::dim,
+          box.cols - 4);
+}
+
+void render_too_small(Canvas &c) {
+  const std::string msg = fmt::format("Terminal too small: {}x{}. clustertop needs at least {}x{}.",
+                                      c.cols(), c.rows(), kMinCols, kMinRows);
+  const std::string hint = "Enlarge the window (q quits).";
+  const int row = std::max(0, c.rows() / 2 - 1);
+  for (int i = 0; i * std::max(1, c.cols()) < static_cast<int>(msg.size()) && row + i < c.rows();
+       ++i)
+    c.put(row + i, 0, msg.substr(static_cast<std::size_t>(i * c.cols())), Role::warn, c.cols());
+  c.put(std::min(c.rows() - 1, row + 2), 0, hint, Role::normal, c.cols());
+}
+
+Drawn render(Canvas &canvas, const Frame &frame) {
+  Drawn drawn;
+  canvas.fill({0, 0, canvas.rows(), canvas.cols()}, Role::normal);
+  if (canvas.rows() < kMinRows || canvas.cols() < kMinCols) {
+    render_too_small(canvas);
+    return drawn;
+  }
+  if (frame.ui.screen == Screen::node && frame.store.node(frame.ui.selected) != nullptr)
+    render_node_view(canvas, frame, drawn);
+  else
+    render_overview(canvas, frame, drawn);
+  if (frame.ui.help) render_help(canvas);
+  return drawn;
+}
+
+} // namespace clustertop::tui

@@ -1,0 +1,152 @@
+#include "terminal.hpp"
+
+#include <clocale>
+#include <cstdlib>
+#include <cstring>
+#include <langinfo.h>
+#include <string>
+
+#include <curses.h>
+
+namespace clustertop::tui {
+namespace {
+
+ColorDepth detect_depth(bool no_color) {
+  if (no_color || !has_colors()) return ColorDepth::none;
+  if (COLORS >= 0x1000000) return ColorDepth::direct; // e.g. TERM=xterm-direct
+  if (COLORS >= 256) return ColorDepth::xterm256;
+  return ColorDepth::ansi8;
+}
+
+int color_number(const std::optional<Rgb> &c, ColorDepth depth) {
+  if (!c) return -1; // the terminal's default colour
+  switch (depth) {
+  case ColorDepth::direct: return (c->r << 16) | (c->g << 8) | c->b;
+  case ColorDepth::xterm256: return to_xterm256(*c);
+  case ColorDepth::ansi8: return to_ansi8(*c);
+  case ColorDepth::none: return -1;
+  }
+  return -1;
+}
+
+attr_t attributes(const Style &s) {
+  attr_t a = A_NORMAL;
+  if (s.bold) a |= A_BOLD;
+  if (s.reverse) a |= A_REVERSE;
+  if (s.underline) a |= A_UNDERLINE;
+  return a;
+}
+
+} // namespace
+
+void Terminal::ScreenDeleter::operator()(void *screen) const {
+  endwin(); // restores the terminal: cooked mode, cursor, main screen
+  delscreen(static_cast<SCREEN *>(screen));
+}
+
+Result<std::unique_ptr<Terminal>> Terminal::open(std::FILE *out, std::FILE *in, bool no_color) {
+  std::setlocale(LC_ALL, ""); // ncursesw needs the locale to speak UTF-8
+  std::unique_ptr<Terminal> t(new Terminal());
+  t->utf8_ = std::strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+  SCREEN *screen = newterm(nullptr, out, in);
+  if (screen == nullptr) {
+    const char *term = std::getenv("TERM"); // NOLINT(concurrency-mt-unsafe)
+    return Error{"cannot start the dashboard", "the terminal type is unknown or not a terminal",
+                 std::string("TERM=") + (term ? term : "(unset)"),
+                 "set TERM (e.g. xterm-256color) or use --headless"};
+  }
+  t->screen_.reset(screen);
+  set_term(screen);
+  raw(); // Ctrl-C arrives as a key: the terminal is always restored by the normal path
+  noecho();
+  nonl();
+  keypad(stdscr, TRUE);
+  nodelay(stdscr, TRUE);
+  curs_set(0);
+  set_escdelay(25);
+  mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, nullptr);
+  t->depth_ = detect_depth(no_color);
+  if (t->depth_ != ColorDepth::none) {
+    start_color();
+    use_default_colors();
+  }
+  return t;
+}
+
+Terminal::~Terminal() = default;
+
+void Terminal::size(int &rows, int &cols) const { getmaxyx(stdscr, rows, cols); }
+
+void Terminal::apply_theme(const Theme &theme) {
+  const bool color = depth_ != ColorDepth::none;
+  for (int r = 0; r < kRoleCount; ++r) {
+    styles_[static_cast<std::size_t>(r)] = style_for(static_cast<Role>(r), theme, color);
+    if (!color) continue;
+    const auto &s = styles_[static_cast<std::size_t>(r)];
+    init_extended_pair(r + 1, color_number(s.fg, depth_), color_number(s.bg, depth_));
+  }
+  if (color) {
+    // The background of empty cells follows the theme too.
+    bkgdset(static_cast<chtype>(COLOR_PAIR(1)));
+  }
+  invalidate();
+}
+
+void Terminal::invalidate() { full_ = true; }
+
+void Terminal::draw_run(int row, int col, const Canvas &frame, int end) {
+  const Role role = frame.at(row, col).role;
+  const auto &style = styles_[static_cast<std::size_t>(role)];
+  int pair = depth_ == ColorDepth::none ? 0 : static_cast<int>(role) + 1;
+  attr_set(attributes(style), static_cast<short>(pair), &pair);
+  std::wstring text;
+  for (int x = col; x < end; ++x) text.push_back(static_cast<wchar_t>(frame.at(row, x).ch));
+  mvaddnwstr(row, col, text.c_str(), static_cast<int>(text.size()));
+}
+
+void Terminal::draw(const Canvas &frame) {
+  const bool full = full_ || last_.rows() != frame.rows() || last_.cols() != frame.cols();
+  if (full) clearok(stdscr, TRUE);
+  for (int y = 0; y < frame.rows(); ++y) {
+    int x = 0;
+    while (x < frame.cols()) {
+      if (!full && frame.at(y, x) == last_.at(y, x)) {
+        ++x;
+        continue;
+      }
+      // A run of changed cells sharing one role.
+      int end = x + 1;
+      while (end < frame.cols() && frame.at(y, end).role == frame.at(y, x).role &&
+             (full || !(frame.at(y, end) == last_.at(y, end))))
+        ++end;
+      draw_run(y, x, frame, end);
+      x = end;
+    }
+  }
+  wnoutrefresh(stdscr);
+  doupdate();
+  last_ = frame;
+  full_ = false;
+}
+
+std::optional<Key> Terminal::read_key() {
+  wint_t ch = 0;
+  const int rc = get_wch(&ch);
+  if (rc == ERR) return std::nullopt;
+  Key k;
+  k.code = static_cast<int>(ch);
+  k.function = rc == KEY_CODE_YES;
+  if (k.function && k.code == KEY_MOUSE) {
+    MEVENT ev{};
+    if (getmouse(&ev) == OK) {
+      k.mouse_row = ev.y;
+      k.mouse_col = ev.x;
+      k.double_click = (ev.bstate & BUTTON1_DOUBLE_CLICKED) != 0;
+      if ((ev.bstate & BUTTON4_PRESSED) != 0) k.code = KEY_UP, k.mouse_row = -1;
+      if ((ev.bstate & BUTTON5_PRESSED) != 0) k.code = KEY_DOWN, k.mouse_row = -1;
+    }
+  }
+  return k;
+}
+
+} // namespace clustertop::tui

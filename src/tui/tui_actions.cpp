@@ -1,0 +1,153 @@
+// What each key-table action does to the UI state.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "clustertop/tui/tui_sink.hpp"
+#include "terminal.hpp"
+
+namespace clustertop::tui {
+namespace {
+
+constexpr long kPage = 10;
+
+} // namespace
+
+void TuiSink::say(std::string text, bool error, TimePoint now) {
+  ui_.message = std::move(text);
+  ui_.message_is_error = error;
+  ui_.message_at = now;
+}
+
+void TuiSink::cycle_theme(TimePoint now) {
+  const auto names = list_themes(theme_path_);
+  auto it = std::find(names.begin(), names.end(), theme_.name);
+  const std::string next = it == names.end() || it + 1 == names.end() ? names.front() : *(it + 1);
+  std::vector<std::string> warnings;
+  auto theme = load_theme(next, theme_path_, warnings);
+  if (!theme) {
+    say(theme.error().message(), true, now);
+    return;
+  }
+  theme_ = std::move(*theme);
+  theme_.name = next;
+  ui_.theme_name = next;
+  if (terminal_) terminal_->apply_theme(theme_);
+  say(warnings.empty() ? "theme " + next : warnings.front(), !warnings.empty(), now);
+}
+
+void TuiSink::snapshot_csv(TimePoint now) {
+  if (!config_.write_csv) {
+    say("CSV snapshots are not available in this build", true, now);
+    return;
+  }
+  auto path = config_.write_csv(now);
+  if (path)
+    say("CSV snapshot written: " + *path, false, now);
+  else
+    say("CSV snapshot failed: " + path.error().message(), true, now);
+}
+
+bool TuiSink::apply(Action a, TimePoint now) {
+  const bool node_view = ui_.screen == Screen::node;
+  const bool log_pane = node_view && ui_.pane == 1;
+  const bool alerts_pane = !node_view && ui_.pane == 1;
+  switch (a) {
+  case Action::quit: return true;
+  case Action::help: ui_.help = !ui_.help; break;
+  case Action::back:
+    if (ui_.help)
+      ui_.help = false;
+    else if (node_view && !ui_.search.empty())
+      ui_.search.clear(), ui_.filter = false;
+    else if (node_view)
+      ui_.screen = Screen::overview, ui_.pane = 0;
+    else
+      ui_.message.clear();
+    break;
+  case Action::up:
+    if (log_pane || alerts_pane)
+      scroll_by(log_pane ? 1 : -1);
+    else
+      move_selection(-1);
+    break;
+  case Action::down:
+    if (log_pane || alerts_pane)
+      scroll_by(log_pane ? -1 : 1);
+    else
+      move_selection(1);
+    break;
+  case Action::left:
+    if (node_view)
+      ui_.window = ui_.window == 0 ? 0 : ui_.window - 1;
+    else
+      move_selection(-1);
+    break;
+  case Action::right:
+    if (node_view)
+      ui_.window = std::min(kWindows.size() - 1, ui_.window + 1);
+    else
+      move_selection(1);
+    break;
+  case Action::page_up:
+    if (node_view)
+      scroll_by(kPage);
+    else if (alerts_pane)
+      scroll_by(-kPage);
+    else
+      move_selection(-kPage);
+    break;
+  case Action::page_down:
+    if (node_view)
+      scroll_by(-kPage);
+    else if (alerts_pane)
+      scroll_by(kPage);
+    else
+      move_selection(kPage);
+    break;
+  case Action::home:
+    if (node_view)
+      ui_.log_scroll = drawn_.log_lines > 0 ? drawn_.log_lines - 1 : 0;
+    else
+      move_selection(-1'000'000);
+    break;
+  case Action::end:
+    if (node_view)
+      ui_.log_scroll = 0;
+    else
+      move_selection(1'000'000);
+    break;
+  case Action::enter:
+    if (!node_view && !ui_.selected.empty()) ui_.screen = Screen::node, ui_.pane = 0;
+    break;
+  case Action::next_pane: ui_.pane = 1 - ui_.pane; break;
+  case Action::pause:
+    ui_.paused = !ui_.paused;
+    ui_.paused_at = now;
+    say(ui_.paused ? "display paused (collection continues); p resumes" : "display resumed", false,
+        now);
+    break;
+  case Action::sort:
+    ui_.sort = next(ui_.sort);
+    say(fmt::format("sorted by {}", to_string(ui_.sort)), false, now);
+    break;
+  case Action::next_theme: cycle_theme(now); break;
+  case Action::csv: snapshot_csv(now); break;
+  case Action::search:
+    if (node_view)
+      ui_.search_editing = true, ui_.search.clear(), ui_.pane = 1;
+    else
+      say("open a node (Enter) to search its log", false, now);
+    break;
+  case Action::filter:
+    if (ui_.search.empty())
+      say("search first (/), then f filters", false, now);
+    else
+      ui_.filter = !ui_.filter, ui_.log_scroll = 0;
+    break;
+  case Action::next_window: ui_.window = (ui_.window + 1) % kWindows.size(); break;
+  }
+  return false;
+}
+
+} // namespace clustertop::tui

@@ -1,0 +1,181 @@
+#include "clustertop/tui/tui_sink.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include <curses.h>
+
+#include "terminal.hpp"
+
+namespace clustertop::tui {
+namespace {
+
+constexpr std::size_t kMaxTransitions = 200;
+constexpr int kEsc = 27;
+
+bool is_backspace(int code, bool function_key) {
+  return (function_key && code == KEY_BACKSPACE) || (!function_key && (code == 127 || code == 8));
+}
+
+} // namespace
+
+bool no_color_from_env() {
+  const char *v = std::getenv("NO_COLOR"); // NOLINT(concurrency-mt-unsafe)
+  return v != nullptr && v[0] != '\0';
+}
+
+Result<std::unique_ptr<TuiSink>> TuiSink::create(const Store &store, TuiConfig config,
+                                                 std::vector<std::string> &warnings) {
+  auto path = theme_search_path(config.themes_dir);
+  auto theme = load_theme(config.theme, path, warnings);
+  if (!theme) return theme.error();
+  std::unique_ptr<TuiSink> sink(new TuiSink(store, std::move(config), std::move(*theme)));
+  sink->theme_path_ = std::move(path);
+  return sink;
+}
+
+TuiSink::TuiSink(const Store &store, TuiConfig config, Theme theme)
+    : store_(store), config_(std::move(config)), theme_(std::move(theme)), ascii_(config_.ascii) {
+  ui_.theme_name = theme_.name;
+}
+
+TuiSink::~TuiSink() { stop(); }
+
+Status TuiSink::start(std::FILE *out, std::FILE *in) {
+  auto term = Terminal::open(out, in, config_.no_color);
+  if (!term) return term.error();
+  terminal_ = std::move(*term);
+  ascii_ = config_.ascii || !terminal_->utf8();
+  terminal_->apply_theme(theme_);
+  input_fd_ = fileno(in);
+  dirty_ = true;
+  return ok_status();
+}
+
+void TuiSink::stop() {
+  terminal_.reset(); // endwin restores the terminal
+  input_fd_ = -1;
+}
+
+void TuiSink::set_size(int rows, int cols) {
+  rows_ = rows;
+  cols_ = cols;
+  dirty_ = true;
+}
+
+bool TuiSink::on_input(TimePoint now) {
+  if (!terminal_) return false;
+  while (auto key = terminal_->read_key()) {
+    if (key->function && key->code == KEY_RESIZE) {
+      terminal_->invalidate();
+      dirty_ = true;
+      continue;
+    }
+    if (key->function && key->code == KEY_MOUSE) {
+      if (key->mouse_row >= 0) click(key->mouse_row, key->mouse_col, key->double_click);
+      continue;
+    }
+    if (handle_key(key->code, key->function, now)) return true;
+  }
+  return false;
+}
+
+bool TuiSink::redraw(TimePoint now) {
+  if (terminal_) {
+    int rows = 0, cols = 0;
+    terminal_->size(rows, cols);
+    if (rows != rows_ || cols != cols_) set_size(rows, cols);
+  }
+  if (!dirty_) return false;
+  if (canvas_.rows() != rows_ || canvas_.cols() != cols_ || canvas_.ascii() != ascii_)
+    canvas_ = Canvas(rows_, cols_, ascii_);
+  const TimePoint shown = ui_.paused ? ui_.paused_at : now;
+  drawn_ = render(canvas_, Frame{store_, firing_, transitions_, ui_, shown, now});
+  if (ui_.selected.empty() && !drawn_.order.empty()) ui_.selected = drawn_.order.front();
+  if (terminal_) terminal_->draw(canvas_);
+  dirty_ = false;
+  return true;
+}
+
+void TuiSink::on_transition(const AlertTransition &t, const TickContext & /*ctx*/) {
+  transitions_.push_front(t);
+  if (transitions_.size() > kMaxTransitions) transitions_.pop_back();
+  if (!ui_.paused) dirty_ = true;
+}
+
+void TuiSink::on_tick(const TickContext &ctx) {
+  if (ui_.paused) return; // the screen stays as it was; collection goes on
+  firing_ = ctx.firing;
+  dirty_ = true;
+}
+
+bool TuiSink::handle_key(int code, bool function_key, TimePoint now) {
+  dirty_ = true;
+  if (ui_.search_editing) return edit_search(code, function_key);
+  if (!function_key && code >= 256) return false; // other characters mean nothing here
+  if (is_backspace(code, function_key)) return apply(Action::back, now);
+  const int lookup = function_key || code < 256 ? code : -1;
+  for (const auto &b : key_table()) {
+    // Characters and KEY_* codes live in different ranges of the table.
+    if (b.key != lookup || (function_key != (b.key >= KEY_MIN))) continue;
+    return apply(b.action, now);
+  }
+  return false;
+}
+
+bool TuiSink::edit_search(int code, bool function_key) {
+  if (!function_key && code == kEsc) {
+    ui_.search_editing = false;
+    ui_.search.clear();
+    ui_.filter = false;
+  } else if (!function_key && (code == '\n' || code == '\r')) {
+    ui_.search_editing = false;
+  } else if (function_key && code == KEY_ENTER) {
+    ui_.search_editing = false;
+  } else if (is_backspace(code, function_key)) {
+    if (!ui_.search.empty()) { // drop one UTF-8 code point
+      std::size_t n = ui_.search.size() - 1;
+      while (n > 0 && (static_cast<unsigned char>(ui_.search[n]) & 0xC0) == 0x80) --n;
+      ui_.search.erase(n);
+    }
+  } else if (!function_key && code >= 0x20 && code != 0x7F && ui_.search.size() < 200) {
+    ui_.search += to_utf8(static_cast<char32_t>(code));
+  }
+  ui_.log_scroll = 0;
+  return false;
+}
+
+void TuiSink::click(int row, int col, bool double_click) {
+  dirty_ = true;
+  for (const auto &[rect, name] : drawn_.tiles) {
+    if (!rect.contains(row, col)) continue;
+    ui_.selected = name;
+    ui_.pane = 0;
+    if (double_click) ui_.screen = Screen::node;
+    return;
+  }
+}
+
+void TuiSink::move_selection(long delta) {
+  const auto &order = drawn_.order.empty() ? store_.nodes() : drawn_.order;
+  if (order.empty()) return;
+  auto it = std::find(order.begin(), order.end(), ui_.selected);
+  long i = it == order.end() ? 0 : it - order.begin();
+  i = std::clamp(i + delta, 0L, static_cast<long>(order.size()) - 1);
+  ui_.selected = order[static_cast<std::size_t>(i)];
+}
+
+void TuiSink::scroll_by(long delta) {
+  // Positive delta scrolls toward older lines (up the log, down the alert list).
+  if (ui_.screen == Screen::node) {
+    const long max = static_cast<long>(drawn_.log_lines);
+    ui_.log_scroll = static_cast<std::size_t>(
+        std::clamp(static_cast<long>(ui_.log_scroll) + delta, 0L, std::max(0L, max - 1)));
+  } else {
+    const long max = static_cast<long>(transitions_.size());
+    ui_.alerts_scroll = static_cast<std::size_t>(
+        std::clamp(static_cast<long>(ui_.alerts_scroll) + delta, 0L, std::max(0L, max - 1)));
+  }
+}
+
+} // namespace clustertop::tui

@@ -1,0 +1,153 @@
+#include <gtest/gtest.h>
+
+#include "clustertop/tui/screens.hpp"
+
+namespace clustertop::tui {
+namespace {
+
+TimePoint at(double s) { return from_epoch_seconds(1'800'000'000.0 + s); }
+
+struct Fixture {
+  Store store;
+  std::vector<Finding> firing;
+  std::deque<AlertTransition> transitions;
+  UiState ui;
+
+  Fixture() {
+    for (const char *n : {"mac1", "mac2", "mbp"}) store.declare_node(n);
+    store.apply({"mac1", "", NodeState::up, "", at(0)});
+    store.apply({"mac2", "", NodeState::up, "", at(0)});
+    store.apply({"mbp", "", NodeState::down, "connection refused", at(5)});
+    for (int i = 0; i < 60; ++i) {
+      const double t = i;
+      store.add({"mac1", "gpu.power_w", "", 40.0 + i % 7, at(t)});
+      store.add({"mac1", "mem.total_bytes", "", 128.0 * (1ULL << 30), at(t)});
+      store.add({"mac1", "mem.available_bytes", "", 28.0 * (1ULL << 30), at(t)});
+      store.add({"mac1", "step.eval_ms", "", 36.0, at(t)});
+      store.add({"mac1", "step.model_ms", "", 6.0, at(t)});
+      store.add({"mac1", "step.gpu_eval_ms", "", 1.0, at(t)});
+      store.add({"mac1", "step.fence_wait_ms", "", i == 30 ? 250.0 : 0.5, at(t)});
+      store.add({"mac1", "gen.tokens_per_s", "", 27.5, at(t)});
+      store.add({"mac1", "ctx.tokens", "", 21000.0 + i, at(t)});
+      store.add({"mac2", "gpu.power_w", "", kUnknown, at(t)});
+    }
+    store.add_log_line("mac1", "log:/tmp/exo.log", at(50), "INFO step 41 eval=36ms");
+    store.add_log_line("mac1", "log:/tmp/exo.log", at(51), "ERROR [METAL] Command buffer failed");
+    LogEvent e{"mac1",
+               "log:/tmp/exo.log",
+               at(51),
+               "ERROR",
+               {"metal_error"},
+               Severity::critical,
+               "ERROR [METAL] Command buffer failed"};
+    store.add_event(e);
+    Finding f{"fence_wait_stall",
+              "mac1",
+              "",
+              Severity::critical,
+              250,
+              50,
+              "mac1 waited 250 ms in a GPU fence"};
+    firing.push_back(f);
+    transitions.push_front({f, AlertState::firing, at(30), at(31)});
+    ui.selected = "mac1";
+    ui.theme_name = "default";
+  }
+  Frame frame() { return {store, firing, transitions, ui, at(60), at(60)}; }
+};
+
+TEST(TuiScreens, OverviewShowsEveryNodeValuesAndUnknowns) {
+  Fixture fx;
+  Canvas c(50, 200);
+  auto drawn = render(c, fx.frame());
+  const std::string text = c.text();
+  for (const char *n : {"mac1", "mac2", "mbp"}) EXPECT_NE(text.find(n), std::string::npos) << n;
+  EXPECT_NE(text.find("nodes 2/3 up"), std::string::npos);
+  EXPECT_NE(text.find("36.0 ms"), std::string::npos);          // step time
+  EXPECT_NE(text.find("27.5/s"), std::string::npos);           // tokens/s
+  EXPECT_NE(text.find("0.50 ms / 250 ms"), std::string::npos); // fence latest / worst
+  EXPECT_NE(text.find("100/128 G"), std::string::npos);        // memory used/total
+  EXPECT_NE(text.find("overhead 29.0 ms"), std::string::npos);
+  EXPECT_NE(text.find("[fence_wait_stall]"), std::string::npos);
+  EXPECT_NE(text.find("connection refused"), std::string::npos);
+  EXPECT_NE(text.find("mac1 waited 250 ms"), std::string::npos); // alerts pane
+  // mac2's power is unknown: shown as a dash, never as 0 W.
+  const int mac2 = [&] {
+    for (int r = 0; r < c.rows(); ++r)
+      if (c.row_text(r).find("  mac2") == 0) return r;
+    return -1;
+  }();
+  ASSERT_GE(mac2, 0);
+  EXPECT_EQ(c.row_text(mac2).find("0 W"), std::string::npos);
+  EXPECT_NE(c.row_text(mac2).find("–"), std::string::npos);
+  ASSERT_EQ(drawn.tiles.size(), 3U);
+  EXPECT_EQ(drawn.order, (std::vector<std::string>{"mac1", "mac2", "mbp"}));
+}
+
+TEST(TuiScreens, SortByAlertsAndAsciiMode) {
+  Fixture fx;
+  fx.ui.sort = SortMode::name;
+  Canvas c(30, 120, true);
+  auto drawn = render(c, fx.frame());
+  EXPECT_EQ(drawn.order, (std::vector<std::string>{"mac1", "mac2", "mbp"}));
+  for (int r = 0; r < c.rows(); ++r)
+    for (int x = 0; x < c.cols(); ++x) ASSERT_LT(c.at(r, x).ch, 0x80U) << r << "," << x;
+}
+
+TEST(TuiScreens, NodeViewGraphsLogTagsAndFilter) {
+  Fixture fx;
+  fx.ui.screen = Screen::node;
+  Canvas c(40, 160);
+  auto drawn = render(c, fx.frame());
+  std::string text = c.text();
+  for (const char *t : {"GPU power", "memory used", "step time", "fence_wait", "window 1m"})
+    EXPECT_NE(text.find(t), std::string::npos) << t;
+  EXPECT_NE(text.find("[metal_error] ERROR [METAL] Command buffer failed"), std::string::npos);
+  EXPECT_EQ(drawn.log_lines, 2U);
+  fx.ui.search = "metal";
+  fx.ui.filter = true;
+  Canvas filtered(40, 160);
+  drawn = render(filtered, fx.frame());
+  EXPECT_EQ(drawn.log_lines, 1U);
+  EXPECT_EQ(filtered.text().find("INFO step 41"), std::string::npos);
+  bool marked = false;
+  for (int r = 0; r < filtered.rows(); ++r)
+    for (int x = 0; x < filtered.cols(); ++x) marked |= filtered.at(r, x).role == Role::match;
+  EXPECT_TRUE(marked);
+}
+
+TEST(TuiScreens, HelpListsEveryKeyAndTooSmallSaysSo) {
+  Fixture fx;
+  fx.ui.help = true;
+  Canvas c(40, 100);
+  render(c, fx.frame());
+  const std::string text = c.text();
+  for (const auto &b : key_table())
+    if (b.help[0] != '\0') EXPECT_NE(text.find(b.help), std::string::npos) << b.help;
+  Canvas small(10, 30);
+  render(small, fx.frame());
+  EXPECT_NE(small.text().find("too small"), std::string::npos);
+}
+
+TEST(TuiScreens, HostileLogTextStaysInsideItsPane) {
+  Fixture fx;
+  fx.store.add_log_line("mac1", "log:x", at(52), std::string(5000, 'x') + "\x1b[2J\t日本\xff");
+  fx.ui.screen = Screen::node;
+  Canvas c(20, 60);
+  render(c, fx.frame());
+  for (int r = 0; r < c.rows(); ++r)
+    for (int x = 0; x < c.cols(); ++x) EXPECT_NE(c.at(r, x).ch, U'\x1b');
+}
+
+TEST(TuiScreens, PausedFrameIgnoresNewerData) {
+  Fixture fx;
+  Canvas before(30, 160);
+  render(before, fx.frame());
+  fx.store.add({"mac1", "gen.tokens_per_s", "", 99.0, at(70)});
+  Canvas after(30, 160);
+  render(after, fx.frame()); // frame time still at(60)
+  EXPECT_EQ(before.text(), after.text());
+}
+
+} // namespace
+} // namespace clustertop::tui

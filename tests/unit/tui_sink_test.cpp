@@ -1,0 +1,122 @@
+#include <gtest/gtest.h>
+
+#include <curses.h>
+
+#include "clustertop/tui/tui_sink.hpp"
+
+namespace clustertop::tui {
+namespace {
+
+TimePoint at(double s) { return from_epoch_seconds(1'800'000'000.0 + s); }
+
+struct TuiSinkTest : ::testing::Test {
+  Store store;
+  std::vector<Finding> firing;
+  std::unique_ptr<TuiSink> sink;
+  int csv_calls = 0;
+
+  void SetUp() override {
+    for (const char *n : {"alpha", "bravo", "charlie"}) {
+      store.declare_node(n);
+      store.apply({n, "", NodeState::up, "", at(0)});
+      store.add({n, "gpu.power_w", "0", 10.0, at(1)});
+    }
+    store.add_log_line("bravo", "log:x", at(2), "INFO hello");
+    store.add_log_line("bravo", "log:x", at(3), "ERROR metal failure");
+    TuiConfig cfg;
+    cfg.write_csv = [this](TimePoint) -> Result<std::string> {
+      ++csv_calls;
+      return std::string("/tmp/snap.csv");
+    };
+    std::vector<std::string> warnings;
+    auto s = TuiSink::create(store, std::move(cfg), warnings);
+    ASSERT_TRUE(s.ok()) << s.error().message();
+    sink = std::move(*s);
+    sink->set_size(30, 120);
+    tick();
+  }
+  void tick() { sink->on_tick(TickContext{store, firing, at(5)}); }
+  bool key(int c, bool fn = false) {
+    const bool quit = sink->handle_key(c, fn, at(5));
+    sink->redraw(at(5));
+    return quit;
+  }
+  std::string screen() const { return sink->canvas().text(); }
+};
+
+TEST_F(TuiSinkTest, RedrawsOnlyWhenSomethingChanged) {
+  EXPECT_TRUE(sink->redraw(at(5)));
+  EXPECT_FALSE(sink->redraw(at(5))); // nothing new: no frame
+  tick();
+  EXPECT_TRUE(sink->redraw(at(6)));
+  key('p'); // paused: ticks no longer redraw
+  tick();
+  EXPECT_FALSE(sink->redraw(at(7)));
+  EXPECT_NE(screen().find("PAUSED"), std::string::npos);
+}
+
+TEST_F(TuiSinkTest, NavigateOpenNodeSearchAndBack) {
+  sink->redraw(at(5));
+  EXPECT_EQ(sink->ui().selected, "alpha");
+  key(KEY_DOWN, true);
+  EXPECT_EQ(sink->ui().selected, "bravo");
+  key('j');
+  key('k');
+  EXPECT_EQ(sink->ui().selected, "bravo");
+  key('\r');
+  EXPECT_EQ(sink->ui().screen, Screen::node);
+  EXPECT_NE(screen().find("< bravo"), std::string::npos);
+  key('/');
+  for (char c : std::string("METAL")) key(c);
+  key('\r');
+  key('f');
+  EXPECT_EQ(sink->ui().search, "METAL");
+  EXPECT_TRUE(sink->ui().filter);
+  EXPECT_EQ(screen().find("INFO hello"), std::string::npos);
+  EXPECT_NE(screen().find("ERROR metal failure"), std::string::npos);
+  key(27); // clears the search
+  key(27); // back to the overview
+  EXPECT_EQ(sink->ui().screen, Screen::overview);
+}
+
+TEST_F(TuiSinkTest, HelpSortCsvThemeAndQuit) {
+  key('?');
+  EXPECT_NE(screen().find("clustertop keys"), std::string::npos);
+  key('?');
+  EXPECT_EQ(screen().find("clustertop keys"), std::string::npos);
+  key('s');
+  EXPECT_EQ(sink->ui().sort, SortMode::name);
+  key('e');
+  EXPECT_EQ(csv_calls, 1);
+  EXPECT_NE(screen().find("CSV snapshot written: /tmp/snap.csv"), std::string::npos);
+  const std::string before = sink->ui().theme_name;
+  key('t');
+  EXPECT_NE(sink->ui().theme_name, before);
+  EXPECT_FALSE(key(0x151)); // a non-ASCII character is not a key binding
+  EXPECT_TRUE(key('q'));
+}
+
+TEST_F(TuiSinkTest, MouseClickSelectsTheNodeUnderIt) {
+  sink->redraw(at(5));
+  int row = -1;
+  for (int r = 0; r < sink->canvas().rows(); ++r)
+    if (sink->canvas().row_text(r).find("charlie") != std::string::npos) row = r;
+  ASSERT_GE(row, 0);
+  sink->click(row, 5, false);
+  EXPECT_EQ(sink->ui().selected, "charlie");
+  sink->click(row, 5, true);
+  EXPECT_EQ(sink->ui().screen, Screen::node);
+}
+
+TEST(TuiSinkCreate, UnknownThemeIsAnErrorBeforeTheScreenStarts) {
+  Store store;
+  TuiConfig cfg;
+  cfg.theme = "no-such-theme";
+  std::vector<std::string> warnings;
+  auto s = TuiSink::create(store, cfg, warnings);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().what.find("no-such-theme"), std::string::npos);
+}
+
+} // namespace
+} // namespace clustertop::tui

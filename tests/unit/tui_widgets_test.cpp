@@ -1,0 +1,114 @@
+#include <gtest/gtest.h>
+
+#include "clustertop/tui/canvas.hpp"
+#include "clustertop/tui/widgets.hpp"
+
+namespace clustertop::tui {
+namespace {
+
+TimePoint at(double s) { return from_epoch_seconds(1'800'000'000.0 + s); }
+
+TEST(TuiFormat, UnitsAndUnknown) {
+  EXPECT_EQ(format_watts(12.34), "12.3 W");
+  EXPECT_EQ(format_watts(1250), "1.25 kW");
+  EXPECT_EQ(format_watts(0), "0 W"); // a known zero stays zero
+  EXPECT_EQ(format_watts(kUnknown), "–");
+  EXPECT_EQ(format_bytes(36.0 * 1024 * 1024 * 1024), "36.0 G");
+  EXPECT_EQ(format_bytes(512.0 * 1024 * 1024), "512 M");
+  EXPECT_EQ(format_bytes(kUnknown), "–");
+  EXPECT_EQ(format_ms(0.42), "0.42 ms");
+  EXPECT_EQ(format_ms(36.14), "36.1 ms");
+  EXPECT_EQ(format_ms(1200), "1.20 s");
+  EXPECT_EQ(format_ms(kUnknown), "–");
+  EXPECT_EQ(format_count(950), "950");
+  EXPECT_EQ(format_count(21300), "21.3K");
+  EXPECT_EQ(format_count(200000), "200K");
+  EXPECT_EQ(format_count(kUnknown), "–");
+  EXPECT_EQ(format_rate(45.12), "45.1/s");
+  EXPECT_EQ(format_rate(kUnknown), "–");
+  EXPECT_EQ(format_pct(87.4), "87%");
+  EXPECT_EQ(format_age(std::chrono::seconds(4)), "4s");
+  EXPECT_EQ(format_age(std::chrono::minutes(3)), "3m");
+}
+
+TEST(TuiSparkline, BrailleLevelsAndGaps) {
+  // Two values per cell: (low, high) then (unknown, unknown) then (unknown, top).
+  auto s = sparkline({0.0, 4.0, kUnknown, kUnknown, kUnknown, 4.0}, 0, 4, false);
+  // Cell 1: left column one dot (known zero still visible), right column four dots.
+  auto cps = sanitize_utf8(s);
+  ASSERT_EQ(cps.size(), 3U);
+  EXPECT_EQ(cps[0], char32_t{0x2800 + 0x40 + 0x80 + 0x20 + 0x10 + 0x08});
+  EXPECT_EQ(cps[1], U' '); // unknown is a gap, not a zero
+  EXPECT_EQ(cps[2], char32_t{0x2800 + 0x80 + 0x20 + 0x10 + 0x08});
+}
+
+TEST(TuiSparkline, AsciiFallback) {
+  auto s = sparkline({0.0, kUnknown, 7.0, 3.5}, 0, 7, true);
+  EXPECT_EQ(s, "_ #=");
+}
+
+TEST(TuiGraph, FilledAreaRowsTopFirst) {
+  auto g = graph({8.0, 4.0}, 2, 0, 8, false); // one cell wide, two rows, 8 levels
+  ASSERT_EQ(g.size(), 2U);
+  auto top = sanitize_utf8(g[0]);
+  auto bottom = sanitize_utf8(g[1]);
+  EXPECT_EQ(top[0], char32_t{0x2800 + 0x40 + 0x04 + 0x02 + 0x01}); // left full, right empty
+  EXPECT_EQ(bottom[0], char32_t{0x28FF});                          // both full
+  auto a = graph({2.0, kUnknown, 1.0}, 1, 0, 2, true);
+  EXPECT_EQ(a[0], "# .");
+}
+
+TEST(TuiBar, EighthsAndUnknown) {
+  EXPECT_EQ(bar(1.0, 3, false), "███");
+  EXPECT_EQ(bar(0.5, 2, false), "█ ");
+  EXPECT_EQ(bar(0.5 + 1.0 / 16, 2, false), "█▏");
+  EXPECT_EQ(bar(0.5, 4, true), "##  ");
+  EXPECT_EQ(bar(kUnknown, 4, true), "    ");
+  EXPECT_EQ(bar(2.0, 2, true), "##"); // clamped
+}
+
+TEST(TuiBucketize, MaxPerBucketGapsAndPause) {
+  Series s(100);
+  s.push({at(1), 1.0});
+  s.push({at(2), 5.0});
+  s.push({at(2.5), kUnknown});
+  s.push({at(7), 3.0});
+  s.push({at(12), 99.0}); // after `end`: ignored (paused screen)
+  auto b = bucketize(&s, at(10), std::chrono::seconds(10), 5);
+  ASSERT_EQ(b.size(), 5U);
+  EXPECT_DOUBLE_EQ(b[0], 1.0);
+  EXPECT_DOUBLE_EQ(b[1], 5.0); // the unknown point beside it does not erase it
+  EXPECT_DOUBLE_EQ(b[2], 5.0); // a 2 s hole is shorter than the sampling gap: carried
+  EXPECT_DOUBLE_EQ(b[3], 3.0);
+  auto wide = bucketize(&s, at(10), std::chrono::seconds(100), 10); // 10 s buckets
+  EXPECT_DOUBLE_EQ(wide[9], 5.0);
+  EXPECT_TRUE(std::isnan(wide[8])); // a real silence stays a gap
+  EXPECT_DOUBLE_EQ(latest_at(&s, at(10)), 3.0);
+  EXPECT_DOUBLE_EQ(max_in_window(&s, at(10), std::chrono::seconds(5)), 3.0);
+  EXPECT_TRUE(std::isnan(latest_at(nullptr, at(10))));
+  EXPECT_TRUE(std::isnan(bucketize(nullptr, at(10), std::chrono::seconds(1), 3)[2]));
+}
+
+TEST(TuiCanvas, ClipsAndSanitises) {
+  Canvas c(2, 6);
+  EXPECT_EQ(c.put(0, 3, "abcdef", Role::normal), 3);
+  EXPECT_EQ(c.row_text(0), "   abc");
+  c.put(1, 0, std::string("a\x1b[2Jb\xff", 7), Role::normal);
+  EXPECT_EQ(c.row_text(1), "a?[2Jb");
+  Canvas w(1, 4);
+  w.put(0, 0, "日x", Role::normal); // wide glyph: one '?' column
+  EXPECT_EQ(w.row_text(0), "?x  ");
+  Canvas a(1, 4, true);
+  a.put(0, 0, "–█⣿é", Role::normal);
+  EXPECT_EQ(a.row_text(0), "-#:?");
+  EXPECT_EQ(c.put(5, 0, "x", Role::normal), 0); // off-canvas writes nothing
+}
+
+TEST(TuiCanvas, FitPadsAndMarksCuts) {
+  EXPECT_EQ(fit("ab", 4), "ab  ");
+  EXPECT_EQ(fit("ab", 4, true), "  ab");
+  EXPECT_EQ(fit("abcdef", 4), "abc…");
+}
+
+} // namespace
+} // namespace clustertop::tui
