@@ -13,6 +13,12 @@ Result<std::unique_ptr<PrometheusSink>> PrometheusSink::start(const std::string 
   auto address = parse_listen_address(listen);
   if (!address) return address.error();
   auto server = std::make_unique<httplib::Server>();
+  // httplib's default adds SO_REUSEPORT, which lets a second clustertop bind the same port
+  // and silently take half the scrapes; SO_REUSEADDR alone still allows quick restarts.
+  server->set_socket_options([](socket_t sock) {
+    const int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   int port = address->port;
   const bool bound = port == 0 ? (port = server->bind_to_any_port(address->host)) > 0
                                : server->bind_to_port(address->host, port);
