@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "clustertop/collect/ingest_stats.hpp"
 #include "clustertop/collect/record.hpp"
 #include "clustertop/core/result.hpp"
 #include "clustertop/store/store.hpp"
@@ -63,6 +64,9 @@ public:
   // Parses every line; adds samples, log lines and events to the store. New events are
   // also appended to `new_events` so the detectors can react in the same tick.
   void on_batch(const LineBatch &batch, Store &store, std::vector<LogEvent> &new_events);
+
+  // Parsed/skipped lines per (node, stream), in key order.
+  [[nodiscard]] std::vector<StreamCount> counts() const;
 
 private:
   struct Impl;
