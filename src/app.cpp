@@ -2,13 +2,30 @@
 
 #include <fmt/format.h>
 
+#include "clustertop/config/config.hpp"
 #include "clustertop/core/exit_codes.hpp"
 
 namespace clustertop {
+namespace {
 
-int run_app(const Options& options) {
-  (void)options;
-  fmt::print(stderr, "clustertop: not wired yet\n");
+int check_config(const Options &o) {
+  auto config = load_config_file(expand_home(o.check_config_file));
+  if (!config) {
+    fmt::print(stderr, "clustertop: {}\n", config.error().message());
+    return exit_code::config;
+  }
+  fmt::print("OK: {}: {} node(s)\n", config->path, config->nodes.size());
+  return exit_code::ok;
+}
+
+} // namespace
+
+int run_app(const Options &options) {
+  switch (options.command) {
+  case Command::check_config: return check_config(options);
+  default: break;
+  }
+  fmt::print(stderr, "clustertop: this command is not available in this build\n");
   return exit_code::internal;
 }
 

@@ -8,7 +8,7 @@
 namespace clustertop {
 namespace {
 
-constexpr const char* kDescription = R"(clustertop: watch a small distributed LLM-inference cluster.
+constexpr const char *kDescription = R"(clustertop: watch a small distributed LLM-inference cluster.
 
 It SSHes into every node, tails the inference logs, samples GPU power, memory and
 per-step timings, and flags fence_wait stalls, hangs, crashes and OOM risk.
@@ -25,22 +25,23 @@ Modes:
 
 Docs: README.md and docs/ (configuration, collectors, alerts, exports).)";
 
-Duration as_duration(const std::string& text) {
+Duration as_duration(const std::string &text) {
   Duration d{};
   if (!parse_duration(text, d))
-    throw CLI::ValidationError("expected a duration such as 500ms, 1s, 30s, 2m; got '" + text + "'");
+    throw CLI::ValidationError("expected a duration such as 500ms, 1s, 30s, 2m; got '" + text +
+                               "'");
   return d;
 }
 
 // CLI11 validators cannot write Durations directly; parse in a callback.
-void add_duration(CLI::App& app, const std::string& name, Duration& target,
-                  const std::string& help) {
+void add_duration(CLI::App &app, const std::string &name, Duration &target,
+                  const std::string &help) {
   app.add_option_function<std::string>(
-         name, [&target](const std::string& v) { target = as_duration(v); }, help)
+         name, [&target](const std::string &v) { target = as_duration(v); }, help)
       ->type_name("DURATION");
 }
 
-void add_source_options(CLI::App& app, Options& o) {
+void add_source_options(CLI::App &app, Options &o) {
   app.add_option("nodes", o.nodes, "Nodes: ssh alias, user@host or user@host:port")
       ->type_name("NODE");
   app.add_option("-c,--config", o.config_path,
@@ -61,7 +62,7 @@ void add_source_options(CLI::App& app, Options& o) {
   add_duration(app, "--connect-timeout", o.connect_timeout, "SSH connect timeout (default 10s)");
 }
 
-void add_output_options(CLI::App& app, Options& o) {
+void add_output_options(CLI::App &app, Options &o) {
   app.add_flag("--headless", o.headless, "No dashboard: print alert transitions (and figures)");
   app.add_flag("--json", o.json, "Headless output as one JSON object per line");
   app.add_option("--on-alert", o.on_alert,
@@ -86,22 +87,22 @@ void add_output_options(CLI::App& app, Options& o) {
 
 } // namespace
 
-CliOutcome parse_command_line(int argc, const char* const* argv) {
+CliOutcome parse_command_line(int argc, const char *const *argv) {
   CliOutcome out;
-  Options& o = out.options;
+  Options &o = out.options;
   CLI::App app{kDescription, "clustertop"};
   app.set_version_flag("-V,--version", std::string("clustertop ") + CLUSTERTOP_VERSION);
   app.get_formatter()->column_width(36);
   add_source_options(app, o);
   add_output_options(app, o);
 
-  auto* parse = app.add_subcommand("parse", "Parse a file with one collector; print JSON records");
+  auto *parse = app.add_subcommand("parse", "Parse a file with one collector; print JSON records");
   parse->add_option("--collector", o.parse_collector, "Collector name (see 'collectors')")
       ->required();
   parse->add_option("input", o.input, "FILE, or - for stdin (default)")->type_name("FILE|-");
   parse->add_option("--collectors-dir", o.collectors_dir, "Extra collector definitions");
 
-  auto* replay = app.add_subcommand("replay", "Replay a recording or plain logs through detectors");
+  auto *replay = app.add_subcommand("replay", "Replay a recording or plain logs through detectors");
   replay->add_option("dir", o.replay_dir, "A directory written by --record")->type_name("DIR");
   replay->add_option("--node", o.replay_node_logs, "NAME=LOGFILE: replay a plain log as a node")
       ->type_name("NAME=LOGFILE");
@@ -112,7 +113,7 @@ CliOutcome parse_command_line(int argc, const char* const* argv) {
   replay->add_flag("--json", o.json, "Headless output as JSON lines");
   replay->add_option("-c,--config", o.config_path, "Config file (thresholds)");
 
-  auto* snapshot = app.add_subcommand("snapshot", "Connect, collect, write one CSV, exit");
+  auto *snapshot = app.add_subcommand("snapshot", "Connect, collect, write one CSV, exit");
   snapshot->add_option("nodes", o.nodes, "Nodes")->type_name("NODE");
   snapshot->add_option("-c,--config", o.config_path, "Config file");
   snapshot->add_option("-o,--output", o.output, "CSV file to write (- for stdout)")->required();
@@ -121,7 +122,7 @@ CliOutcome parse_command_line(int argc, const char* const* argv) {
   snapshot->add_option("--csv-format", o.csv_format, "wide | long")
       ->check(CLI::IsMember({"wide", "long"}));
 
-  auto* check = app.add_subcommand("check-config", "Validate a config file without connecting");
+  auto *check = app.add_subcommand("check-config", "Validate a config file without connecting");
   check->add_option("file", o.check_config_file, "Config file")->required();
 
   app.add_subcommand("collectors", "List collector definitions and what each needs on a node")
@@ -130,7 +131,7 @@ CliOutcome parse_command_line(int argc, const char* const* argv) {
   app.require_subcommand(0, 1);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::ParseError &e) {
     out.exit_now = app.exit(e) == 0 ? exit_code::ok : exit_code::usage;
     return out;
   }

@@ -4,13 +4,13 @@
 
 namespace clustertop {
 
-void LineSplitter::emit(std::vector<std::string>& out) {
+void LineSplitter::emit(std::vector<std::string> &out) {
   if (!partial_.empty() && partial_.back() == '\r') partial_.pop_back();
   out.push_back(std::move(partial_));
   partial_.clear();
 }
 
-void LineSplitter::feed(std::string_view bytes, std::vector<std::string>& out) {
+void LineSplitter::feed(std::string_view bytes, std::vector<std::string> &out) {
   while (!bytes.empty()) {
     const auto nl = bytes.find('\n');
     const auto chunk = bytes.substr(0, nl);
@@ -34,7 +34,7 @@ void LineSplitter::feed(std::string_view bytes, std::vector<std::string>& out) {
   }
 }
 
-void LineSplitter::finish(std::vector<std::string>& out) {
+void LineSplitter::finish(std::vector<std::string> &out) {
   if (!partial_.empty()) emit(out);
   discarding_ = false;
 }

@@ -2,7 +2,7 @@
 
 namespace clustertop {
 
-const char* to_string(NodeState s) {
+const char *to_string(NodeState s) {
   switch (s) {
   case NodeState::connecting: return "connecting";
   case NodeState::up: return "up";
@@ -12,7 +12,7 @@ const char* to_string(NodeState s) {
   return "unknown";
 }
 
-const char* to_string(Severity s) {
+const char *to_string(Severity s) {
   switch (s) {
   case Severity::info: return "info";
   case Severity::warning: return "warning";

@@ -8,16 +8,18 @@ std::string shell_quote(std::string_view value) {
   out += '\'';
   for (char c : value) {
     if (c == '\0') continue;
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   out += '\'';
   return out;
 }
 
-std::string shell_join(const std::vector<std::string>& argv) {
+std::string shell_join(const std::vector<std::string> &argv) {
   std::string out;
-  for (const auto& arg : argv) {
+  for (const auto &arg : argv) {
     if (!out.empty()) out += ' ';
     out += shell_quote(arg);
   }

@@ -17,24 +17,30 @@ std::string iso8601_utc(TimePoint t) {
   }
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
-bool parse_duration(const std::string& text, Duration& out) {
+bool parse_duration(const std::string &text, Duration &out) {
   if (text.empty()) return false;
-  const char* begin = text.c_str();
-  char* end = nullptr;
+  const char *begin = text.c_str();
+  char *end = nullptr;
   const double value = std::strtod(begin, &end);
   if (end == begin || !std::isfinite(value) || value < 0) return false;
   const std::string unit(end);
   double scale = 0;
-  if (unit.empty() || unit == "s") scale = 1;
-  else if (unit == "ms") scale = 1e-3;
-  else if (unit == "us") scale = 1e-6;
-  else if (unit == "m") scale = 60;
-  else if (unit == "h") scale = 3600;
-  else return false;
+  if (unit.empty() || unit == "s")
+    scale = 1;
+  else if (unit == "ms")
+    scale = 1e-3;
+  else if (unit == "us")
+    scale = 1e-6;
+  else if (unit == "m")
+    scale = 60;
+  else if (unit == "h")
+    scale = 3600;
+  else
+    return false;
   const double secs = value * scale;
   if (secs > 1e9) return false;
   out = from_seconds(secs);

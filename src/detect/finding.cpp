@@ -2,7 +2,7 @@
 
 namespace clustertop {
 
-const char* to_string(AlertState s) {
+const char *to_string(AlertState s) {
   switch (s) {
   case AlertState::pending: return "pending";
   case AlertState::firing: return "firing";

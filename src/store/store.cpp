@@ -2,19 +2,19 @@
 
 namespace clustertop {
 
-NodeInfo& Store::node_mut(const std::string& name) {
+NodeInfo &Store::node_mut(const std::string &name) {
   auto it = nodes_.find(name);
   if (it != nodes_.end()) return it->second;
   node_order_.push_back(name);
-  auto& info = nodes_[name];
+  auto &info = nodes_[name];
   info.name = name;
   return info;
 }
 
-void Store::declare_node(const std::string& node) { node_mut(node); }
+void Store::declare_node(const std::string &node) { node_mut(node); }
 
-void Store::apply(const NodeStatus& status) {
-  auto& info = node_mut(status.node);
+void Store::apply(const NodeStatus &status) {
+  auto &info = node_mut(status.node);
   if (!status.stream.empty()) {
     info.streams[status.stream] = status;
     return;
@@ -24,7 +24,7 @@ void Store::apply(const NodeStatus& status) {
   info.detail = status.detail;
 }
 
-void Store::add(const Sample& sample) {
+void Store::add(const Sample &sample) {
   node_mut(sample.node);
   SeriesKey key{sample.node, sample.metric, sample.device};
   auto it = series_.find(key);
@@ -32,9 +32,9 @@ void Store::add(const Sample& sample) {
   it->second.push(Point{sample.time, sample.value});
 }
 
-void Store::add_log_line(const std::string& node, const std::string& stream, TimePoint t,
+void Store::add_log_line(const std::string &node, const std::string &stream, TimePoint t,
                          std::string text) {
-  auto& info = node_mut(node);
+  auto &info = node_mut(node);
   ++info.lines;
   if (!info.last_data || *info.last_data < t) info.last_data = t;
   auto it = logs_.find(node);
@@ -43,7 +43,7 @@ void Store::add_log_line(const std::string& node, const std::string& stream, Tim
   it->second.push(LogLine{t, stream, std::move(text)});
 }
 
-void Store::add_event(const LogEvent& event) {
+void Store::add_event(const LogEvent &event) {
   node_mut(event.node);
   auto it = events_.find(event.node);
   if (it == events_.end())
@@ -51,46 +51,46 @@ void Store::add_event(const LogEvent& event) {
   it->second.push(event);
 }
 
-void Store::count_skipped(const std::string& node, std::uint64_t n) {
+void Store::count_skipped(const std::string &node, std::uint64_t n) {
   node_mut(node).skipped_lines += n;
 }
 
-const NodeInfo* Store::node(const std::string& name) const {
+const NodeInfo *Store::node(const std::string &name) const {
   auto it = nodes_.find(name);
   return it == nodes_.end() ? nullptr : &it->second;
 }
 
-const Series* Store::series(const SeriesKey& key) const {
+const Series *Store::series(const SeriesKey &key) const {
   auto it = series_.find(key);
   return it == series_.end() ? nullptr : &it->second;
 }
 
-std::vector<std::pair<std::string, const Series*>>
-Store::devices(const std::string& node, const std::string& metric) const {
-  std::vector<std::pair<std::string, const Series*>> out;
+std::vector<std::pair<std::string, const Series *>>
+Store::devices(const std::string &node, const std::string &metric) const {
+  std::vector<std::pair<std::string, const Series *>> out;
   for (auto it = series_.lower_bound(SeriesKey{node, metric, ""});
        it != series_.end() && it->first.node == node && it->first.metric == metric; ++it)
     out.emplace_back(it->first.device, &it->second);
   return out;
 }
 
-std::optional<Point> Store::latest_point(const SeriesKey& key) const {
-  const auto* s = series(key);
+std::optional<Point> Store::latest_point(const SeriesKey &key) const {
+  const auto *s = series(key);
   if (s == nullptr || s->empty()) return std::nullopt;
   return s->back();
 }
 
-double Store::latest(const SeriesKey& key) const {
+double Store::latest(const SeriesKey &key) const {
   auto p = latest_point(key);
   return p ? p->value : kUnknown;
 }
 
-const RingBuffer<LogLine>* Store::log_lines(const std::string& node) const {
+const RingBuffer<LogLine> *Store::log_lines(const std::string &node) const {
   auto it = logs_.find(node);
   return it == logs_.end() ? nullptr : &it->second;
 }
 
-const RingBuffer<LogEvent>* Store::events(const std::string& node) const {
+const RingBuffer<LogEvent> *Store::events(const std::string &node) const {
   auto it = events_.find(node);
   return it == events_.end() ? nullptr : &it->second;
 }

@@ -16,9 +16,9 @@ namespace {
 
 // Runs `sh -c "printf %s <quoted>"` and returns what the shell printed: the quoted value
 // must come back byte for byte, with nothing executed.
-std::string round_trip_through_shell(const std::string& value) {
+std::string round_trip_through_shell(const std::string &value) {
   const std::string cmd = "printf %s " + shell_quote(value);
-  FILE* p = popen(cmd.c_str(), "r");
+  FILE *p = popen(cmd.c_str(), "r");
   std::string out;
   char buf[256];
   size_t n = 0;
@@ -28,12 +28,23 @@ std::string round_trip_through_shell(const std::string& value) {
 }
 
 TEST(ShellQuote, HostileStringsSurviveTheShellUnchanged) {
-  const std::vector<std::string> hostile = {
-      "it's",          "$(touch /tmp/ct_pwned)", "`touch /tmp/ct_pwned`", "a\nb; rm -rf /x",
-      "; echo hi",     "-n",                     "--help",               "\"double\"",
-      "back\\slash",   "$HOME",                  "*",                    "a b\tc",
-      "'",             "''",                     "",                     "&& |; <>"};
-  for (const auto& v : hostile) EXPECT_EQ(round_trip_through_shell(v), v) << v;
+  const std::vector<std::string> hostile = {"it's",
+                                            "$(touch /tmp/ct_pwned)",
+                                            "`touch /tmp/ct_pwned`",
+                                            "a\nb; rm -rf /x",
+                                            "; echo hi",
+                                            "-n",
+                                            "--help",
+                                            "\"double\"",
+                                            "back\\slash",
+                                            "$HOME",
+                                            "*",
+                                            "a b\tc",
+                                            "'",
+                                            "''",
+                                            "",
+                                            "&& |; <>"};
+  for (const auto &v : hostile) EXPECT_EQ(round_trip_through_shell(v), v) << v;
   EXPECT_NE(std::system("test -e /tmp/ct_pwned"), 0) << "a quoted value was executed";
 }
 
@@ -59,8 +70,8 @@ TEST(LineSplitter, HoldsPartialLinesUntilComplete) {
 TEST(LineSplitter, CutsOverlongLinesAndCountsThem) {
   LineSplitter s(8);
   std::vector<std::string> out;
-  s.feed("0123456789abc", out);  // over-long, no newline yet
-  s.feed("def\nshort\n", out);   // the tail of the long line is discarded
+  s.feed("0123456789abc", out); // over-long, no newline yet
+  s.feed("def\nshort\n", out);  // the tail of the long line is discarded
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0], "01234567");
   EXPECT_EQ(out[1], "short");
@@ -107,7 +118,7 @@ TEST(Time, ParsesDurationsAndRejectsJunk) {
   EXPECT_EQ(d, std::chrono::milliseconds(250));
   ASSERT_TRUE(parse_duration("2m", d));
   EXPECT_EQ(d, std::chrono::minutes(2));
-  for (const char* bad : {"", "abc", "-1s", "5 parsecs", "nan", "1e300s"})
+  for (const char *bad : {"", "abc", "-1s", "5 parsecs", "nan", "1e300s"})
     EXPECT_FALSE(parse_duration(bad, d)) << bad;
   EXPECT_EQ(iso8601_utc(from_epoch_seconds(1.5)), "1970-01-01T00:00:01.500Z");
 }

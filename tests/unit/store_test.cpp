@@ -10,7 +10,7 @@ TEST(Store, RingPerSeriesWithFixedMemoryAndNaNForUnknown) {
   const auto t0 = from_epoch_seconds(1000);
   for (int i = 0; i < 5; ++i)
     store.add(Sample{"mac1", "gpu.power_w", "0", i * 10.0, t0 + std::chrono::seconds(i)});
-  const auto* s = store.series({"mac1", "gpu.power_w", "0"});
+  const auto *s = store.series({"mac1", "gpu.power_w", "0"});
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->size(), 3u);
   EXPECT_DOUBLE_EQ((*s)[0].value, 20.0);
@@ -37,7 +37,7 @@ TEST(Store, NodeStateTracksTransitionsAndStreams) {
   store.declare_node("mac1");
   store.apply(NodeStatus{"mac1", "", NodeState::up, "", from_epoch_seconds(5)});
   store.apply(NodeStatus{"mac1", "meminfo", NodeState::down, "exited 1", from_epoch_seconds(6)});
-  const auto* n = store.node("mac1");
+  const auto *n = store.node("mac1");
   ASSERT_NE(n, nullptr);
   EXPECT_EQ(n->state, NodeState::up);
   EXPECT_EQ(n->since, from_epoch_seconds(5));

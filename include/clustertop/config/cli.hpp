@@ -12,6 +12,6 @@ struct CliOutcome {
   std::optional<int> exit_now; // --help, --version or a usage error: exit with this code
 };
 
-CliOutcome parse_command_line(int argc, const char* const* argv);
+CliOutcome parse_command_line(int argc, const char *const *argv);
 
 } // namespace clustertop

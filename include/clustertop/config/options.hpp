@@ -16,30 +16,30 @@ struct Options {
   Command command = Command::run;
 
   // Nodes and inputs
-  std::vector<std::string> nodes;  // "mac1", "user@host", "user@host:2222"
-  std::string config_path;         // -c; empty: $XDG_CONFIG_HOME/clustertop/config.toml
-  std::vector<std::string> logs;   // --log PATH, followed on every node named on the line
-  std::string collectors_dir;      // extra collector definitions
+  std::vector<std::string> nodes; // "mac1", "user@host", "user@host:2222"
+  std::string config_path;        // -c; empty: $XDG_CONFIG_HOME/clustertop/config.toml
+  std::vector<std::string> logs;  // --log PATH, followed on every node named on the line
+  std::string collectors_dir;     // extra collector definitions
   Duration interval = std::chrono::seconds(1);
 
   // SSH
-  std::string known_hosts;         // empty: ~/.ssh/known_hosts
+  std::string known_hosts;                  // empty: ~/.ssh/known_hosts
   std::string host_key_checking = "strict"; // strict | accept-new | off
-  std::string ssh_config;          // empty: ~/.ssh/config
+  std::string ssh_config;                   // empty: ~/.ssh/config
   Duration connect_timeout = std::chrono::seconds(10);
 
   // Headless alert mode
   bool headless = false;
   bool json = false;
-  std::string on_alert;            // hook command, run per transition
+  std::string on_alert; // hook command, run per transition
   Duration hook_timeout = std::chrono::seconds(10);
 
   // Record / replay
   std::string record_dir;
   std::string replay_dir;
   std::vector<std::string> replay_node_logs; // NAME=LOGFILE
-  std::string speed = "max";       // N or max
-  std::string until;               // how long the replay clock runs past the last line
+  std::string speed = "max";                 // N or max
+  std::string until;                         // how long the replay clock runs past the last line
 
   // Dashboard
   std::string theme;
@@ -53,11 +53,11 @@ struct Options {
   std::string csv_format = "wide"; // wide | long
   std::string listen;              // host:port for /metrics; empty: off
   Duration snapshot_for = std::chrono::seconds(10);
-  std::string output;              // snapshot -o FILE
+  std::string output; // snapshot -o FILE
 
   // parse / check-config
   std::string parse_collector;
-  std::string input;               // FILE or "-"
+  std::string input; // FILE or "-"
   std::string check_config_file;
 };
 

@@ -21,8 +21,8 @@ class EventQueue {
 public:
   explicit EventQueue(std::size_t max_lines = 1'000'000);
   ~EventQueue();
-  EventQueue(const EventQueue&) = delete;
-  EventQueue& operator=(const EventQueue&) = delete;
+  EventQueue(const EventQueue &) = delete;
+  EventQueue &operator=(const EventQueue &) = delete;
 
   // Thread-safe. Returns false when the batch was dropped because the queue is full.
   bool push(LineBatch batch);

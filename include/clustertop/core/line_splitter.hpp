@@ -17,15 +17,15 @@ public:
   explicit LineSplitter(std::size_t max_line = 64 * 1024) : max_line_(max_line) {}
 
   // Appends complete lines to `out`.
-  void feed(std::string_view bytes, std::vector<std::string>& out);
+  void feed(std::string_view bytes, std::vector<std::string> &out);
   // At end of stream: a held partial line becomes a line of its own.
-  void finish(std::vector<std::string>& out);
+  void finish(std::vector<std::string> &out);
 
   [[nodiscard]] std::uint64_t cut_lines() const { return cut_lines_; }
   [[nodiscard]] std::size_t pending_bytes() const { return partial_.size(); }
 
 private:
-  void emit(std::vector<std::string>& out);
+  void emit(std::vector<std::string> &out);
 
   std::string partial_;
   std::size_t max_line_;

@@ -24,7 +24,7 @@ struct LineBatch {
 };
 
 enum class NodeState { connecting, up, stale, down };
-const char* to_string(NodeState s);
+const char *to_string(NodeState s);
 
 // A transport's report on a node or on one of its streams (stream empty = whole node).
 struct NodeStatus {
@@ -46,7 +46,7 @@ struct Sample {
 };
 
 enum class Severity { info, warning, critical };
-const char* to_string(Severity s);
+const char *to_string(Severity s);
 
 // A log line that matters: a level, tags ("crash", "oom", "gpu_timeout"), a severity.
 struct LogEvent {

@@ -14,19 +14,21 @@ public:
 
   void push(T item) {
     items_[(start_ + size_) % items_.size()] = std::move(item);
-    if (size_ < items_.size()) ++size_;
-    else start_ = (start_ + 1) % items_.size();
+    if (size_ < items_.size())
+      ++size_;
+    else
+      start_ = (start_ + 1) % items_.size();
   }
   [[nodiscard]] std::size_t size() const { return size_; }
   [[nodiscard]] std::size_t capacity() const { return items_.size(); }
   [[nodiscard]] bool empty() const { return size_ == 0; }
   // i = 0 is the oldest item kept.
-  const T& operator[](std::size_t i) const { return items_[(start_ + i) % items_.size()]; }
-  const T& at(std::size_t i) const {
+  const T &operator[](std::size_t i) const { return items_[(start_ + i) % items_.size()]; }
+  const T &at(std::size_t i) const {
     if (i >= size_) throw std::out_of_range("RingBuffer::at");
     return (*this)[i];
   }
-  const T& back() const { return (*this)[size_ - 1]; }
+  const T &back() const { return (*this)[size_ - 1]; }
   void clear() {
     start_ = 0;
     size_ = 0;

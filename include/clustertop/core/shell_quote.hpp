@@ -13,6 +13,6 @@ namespace clustertop {
 std::string shell_quote(std::string_view value);
 
 // Quotes each argument and joins them with spaces.
-std::string shell_join(const std::vector<std::string>& argv);
+std::string shell_join(const std::vector<std::string> &argv);
 
 } // namespace clustertop

@@ -24,6 +24,6 @@ inline TimePoint from_epoch_seconds(double s) { return TimePoint{from_seconds(s)
 std::string iso8601_utc(TimePoint t);
 
 // Parses "30s", "500ms", "2m", "1h", "1.5s"; a bare number is seconds. false on junk.
-bool parse_duration(const std::string& text, Duration& out);
+bool parse_duration(const std::string &text, Duration &out);
 
 } // namespace clustertop

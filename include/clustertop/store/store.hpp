@@ -19,7 +19,7 @@ struct SeriesKey {
   std::string node;
   std::string metric;
   std::string device;
-  auto operator<=>(const SeriesKey&) const = default;
+  auto operator<=>(const SeriesKey &) const = default;
 };
 
 struct Point {
@@ -40,11 +40,11 @@ struct NodeInfo {
   std::string name;
   NodeState state = NodeState::connecting;
   std::string detail;
-  TimePoint since;                                // when state last changed
-  std::map<std::string, NodeStatus> streams;      // per-stream status
-  std::optional<TimePoint> last_data;             // last line from any stream
-  std::uint64_t lines = 0;                        // lines received
-  std::uint64_t skipped_lines = 0;                // lines no parser could use
+  TimePoint since;                           // when state last changed
+  std::map<std::string, NodeStatus> streams; // per-stream status
+  std::optional<TimePoint> last_data;        // last line from any stream
+  std::uint64_t lines = 0;                   // lines received
+  std::uint64_t skipped_lines = 0;           // lines no parser could use
 };
 
 struct StoreLimits {
@@ -58,31 +58,31 @@ public:
   explicit Store(StoreLimits limits = {}) : limits_(limits) {}
 
   // Nodes appear in the order they are first declared or seen.
-  void declare_node(const std::string& node);
-  void apply(const NodeStatus& status);
-  void add(const Sample& sample);
-  void add_log_line(const std::string& node, const std::string& stream, TimePoint t,
+  void declare_node(const std::string &node);
+  void apply(const NodeStatus &status);
+  void add(const Sample &sample);
+  void add_log_line(const std::string &node, const std::string &stream, TimePoint t,
                     std::string text);
-  void add_event(const LogEvent& event);
-  void count_skipped(const std::string& node, std::uint64_t n = 1);
+  void add_event(const LogEvent &event);
+  void count_skipped(const std::string &node, std::uint64_t n = 1);
 
-  [[nodiscard]] const std::vector<std::string>& nodes() const { return node_order_; }
-  [[nodiscard]] const NodeInfo* node(const std::string& name) const;
-  [[nodiscard]] const Series* series(const SeriesKey& key) const;
+  [[nodiscard]] const std::vector<std::string> &nodes() const { return node_order_; }
+  [[nodiscard]] const NodeInfo *node(const std::string &name) const;
+  [[nodiscard]] const Series *series(const SeriesKey &key) const;
   // Every series of a node's metric (one per device), keyed by device.
-  [[nodiscard]] std::vector<std::pair<std::string, const Series*>>
-  devices(const std::string& node, const std::string& metric) const;
+  [[nodiscard]] std::vector<std::pair<std::string, const Series *>>
+  devices(const std::string &node, const std::string &metric) const;
   // Latest value of a series, or NaN.
-  [[nodiscard]] double latest(const SeriesKey& key) const;
-  [[nodiscard]] std::optional<Point> latest_point(const SeriesKey& key) const;
+  [[nodiscard]] double latest(const SeriesKey &key) const;
+  [[nodiscard]] std::optional<Point> latest_point(const SeriesKey &key) const;
   // Every series, in key order (for exports).
-  [[nodiscard]] const std::map<SeriesKey, Series>& all_series() const { return series_; }
-  [[nodiscard]] const RingBuffer<LogLine>* log_lines(const std::string& node) const;
-  [[nodiscard]] const RingBuffer<LogEvent>* events(const std::string& node) const;
-  [[nodiscard]] const StoreLimits& limits() const { return limits_; }
+  [[nodiscard]] const std::map<SeriesKey, Series> &all_series() const { return series_; }
+  [[nodiscard]] const RingBuffer<LogLine> *log_lines(const std::string &node) const;
+  [[nodiscard]] const RingBuffer<LogEvent> *events(const std::string &node) const;
+  [[nodiscard]] const StoreLimits &limits() const { return limits_; }
 
 private:
-  NodeInfo& node_mut(const std::string& name);
+  NodeInfo &node_mut(const std::string &name);
 
   StoreLimits limits_;
   std::vector<std::string> node_order_;

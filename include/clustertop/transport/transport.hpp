@@ -19,9 +19,9 @@ namespace clustertop {
 // "log:/var/log/exo.log"): the part before ':' names the collector that parses it.
 struct StreamSpec {
   std::string name;
-  std::string command;            // a /bin/sh command line; every interpolated value quoted
-  Duration watchdog{0};           // >0: the stream should print at least this often
-  bool restart = true;            // restart with backoff when it exits
+  std::string command;  // a /bin/sh command line; every interpolated value quoted
+  Duration watchdog{0}; // >0: the stream should print at least this often
+  bool restart = true;  // restart with backoff when it exits
 };
 
 // What the platform probe learnt about a node (collect/probe parses it).
@@ -30,22 +30,22 @@ struct Platform {
   std::string arch;               // "x86_64", "arm64"
   std::set<std::string> commands; // which of the probed commands exist
   double mem_total_bytes = 0;
-  bool sudo_ok = false;           // non-interactive sudo allowed (powermetrics)
+  bool sudo_ok = false; // non-interactive sudo allowed (powermetrics)
 };
 
 // Chooses a node's streams once its platform is known. Pure; may run on any thread.
-using StreamPlanner = std::function<std::vector<StreamSpec>(const Platform&)>;
+using StreamPlanner = std::function<std::vector<StreamSpec>(const Platform &)>;
 
 struct NodeSpec {
-  std::string name;               // what the operator calls it; unique
-  std::string host;               // host name, address or ssh alias; "" for local
+  std::string name; // what the operator calls it; unique
+  std::string host; // host name, address or ssh alias; "" for local
   std::string user;
-  int port = 0;                   // 0: from ~/.ssh/config or 22
+  int port = 0; // 0: from ~/.ssh/config or 22
   std::string identity_file;
   std::vector<std::string> log_paths;
-  StreamPlanner plan;             // streams to run once probed
-  std::string probe_command;      // run once at connect; its stdout feeds parse_probe
-  std::function<Platform(const std::string& probe_output)> parse_probe;
+  StreamPlanner plan;        // streams to run once probed
+  std::string probe_command; // run once at connect; its stdout feeds parse_probe
+  std::function<Platform(const std::string &probe_output)> parse_probe;
 };
 
 class Transport {

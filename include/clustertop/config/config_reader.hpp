@@ -1,0 +1,57 @@
+// TableReader: typed reads from one TOML table that remember which keys were used, so
+// finish() can name every unknown key with its line and the closest known key.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "clustertop/core/result.hpp"
+#include "clustertop/core/time.hpp"
+
+namespace clustertop {
+
+class TableReader {
+public:
+  TableReader(const toml::table &table, std::string file, std::string section)
+      : table_(table), file_(std::move(file)), section_(std::move(section)) {}
+
+  [[nodiscard]] int line() const { return static_cast<int>(table_.source().begin.line); }
+
+  Status string(const std::string &key, std::string &out, bool required = false);
+  Status strings(const std::string &key, std::vector<std::string> &out);
+  Status one_of(const std::string &key, std::string &out,
+                std::initializer_list<const char *> allowed);
+  Status integer(const std::string &key, std::int64_t &out, std::int64_t min, std::int64_t max);
+  Status number(const std::string &key, double &out, double min, double max);
+  Status boolean(const std::string &key, std::optional<bool> &out);
+  // A duration string ("30s", "500ms") or a number of seconds.
+  Status duration(const std::string &key, std::optional<Duration> &out);
+  // A sub-table (marks the key used); nullptr when absent. Errors on a non-table are left to
+  // finish(), which reports the key as the wrong type.
+  const toml::table *table(const std::string &key);
+  const toml::node *raw(const std::string &key);
+
+  // Error for the first key no read asked for.
+  Status finish() const;
+
+private:
+  const toml::node *find(const std::string &key);
+  [[nodiscard]] std::string where(const toml::node &n) const;
+  [[nodiscard]] std::string qualified(const std::string &key) const;
+  Error wrong(const std::string &key, const toml::node &n, const std::string &expected,
+              const std::string &example) const;
+
+  const toml::table &table_;
+  std::string file_;
+  std::string section_;
+  std::set<std::string> used_;
+  std::set<std::string> known_;
+};
+
+} // namespace clustertop

@@ -1,0 +1,46 @@
+// AlertBook: turns each evaluation's findings into alert transitions. Owns the open alerts
+// (pending or firing), keyed by (rule, node, subject): `for` before firing, `clear_after`
+// before resolving, one transition per change (de-dup). Never reads a clock.
+#pragma once
+
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "clustertop/detect/finding.hpp"
+#include "clustertop/detect/rules.hpp"
+
+namespace clustertop {
+
+class AlertBook {
+public:
+  explicit AlertBook(Rules rules) : rules_(std::move(rules)) {}
+
+  // Everything the detectors found at `now`. Returns the transitions, in order:
+  //  new finding -> pending (or firing at once when its rule's `for` is 0);
+  //  pending for `for` -> firing; firing with a higher severity -> firing again;
+  //  firing, absent for `clear_after` -> resolved. A pending alert whose finding goes
+  //  away before `for` is dropped without a transition.
+  std::vector<AlertTransition> update(const std::vector<Finding> &findings, TimePoint now);
+
+  // Alerts firing now, in key order.
+  [[nodiscard]] std::vector<Finding> firing() const;
+  [[nodiscard]] std::size_t open_count() const { return open_.size(); }
+  [[nodiscard]] const Rules &rules() const { return rules_; }
+
+private:
+  using Key = std::tuple<std::string, std::string, std::string>; // rule, node, subject
+  struct Open {
+    Finding finding;
+    AlertState state = AlertState::pending;
+    TimePoint first_seen;
+    TimePoint last_seen;
+  };
+  void see(const Finding &f, TimePoint now, std::vector<AlertTransition> &out);
+
+  Rules rules_;
+  std::map<Key, Open> open_;
+};
+
+} // namespace clustertop

@@ -1,0 +1,29 @@
+// Inventory: which nodes this run watches and how each is reached, from the command line
+// and the config file. Builds NodeSpecs (with their probe and stream planner); starts nothing.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "clustertop/collect/collectors.hpp"
+#include "clustertop/config/config.hpp"
+#include "clustertop/config/options.hpp"
+#include "clustertop/transport/transport.hpp"
+
+namespace clustertop {
+
+struct Inventory {
+  std::vector<NodeSpec> local;  // run as child processes of clustertop
+  std::vector<NodeSpec> remote; // reached over ssh
+  std::vector<std::pair<std::string, double>> max_context_hints; // node -> planned context
+  std::vector<std::pair<std::string, double>> memory_hints;      // node -> bytes
+  [[nodiscard]] std::size_t size() const { return local.size() + remote.size(); }
+};
+
+// Nodes named on the command line replace the config's [[node]] list; with neither, this
+// machine is the one node. `--log` paths are followed on every node.
+Result<Inventory> build_inventory(const Options& options, const Config& config,
+                                  std::shared_ptr<const CollectorSet> collectors);
+
+} // namespace clustertop

@@ -1,0 +1,31 @@
+// AlertPrinter: the headless output. One readable line, or one JSON object per line
+// (--json), per alert transition, flushed at once. Owns nothing but its format.
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "clustertop/sink/sink.hpp"
+
+namespace clustertop {
+
+// {"rule","node","subject","severity","state","value","threshold","message","first_seen",
+//  "time"}; times ISO 8601 UTC; NaN -> null.
+nlohmann::json alert_json(const AlertTransition &t);
+// "2026-02-23T18:07:01.123Z FIRING critical gpu_spin mac2: <message> (value 56, threshold 10)"
+std::string alert_line(const AlertTransition &t);
+
+class AlertPrinter : public Sink {
+public:
+  AlertPrinter(std::FILE *out, bool json) : out_(out), json_(json) {}
+  void on_transition(const AlertTransition &t, const TickContext &ctx) override;
+  void flush() override { std::fflush(out_); }
+
+private:
+  std::FILE *out_;
+  bool json_;
+};
+
+} // namespace clustertop

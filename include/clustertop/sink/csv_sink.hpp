@@ -1,0 +1,57 @@
+// CsvSink: CSV snapshot files in one directory — periodic (--csv-every), one per alert
+// transition (--csv-on-alert), and on demand (dashboard key `e`). Main thread only; owns
+// nothing but its schedule and file naming; reads the store it was given.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "clustertop/core/result.hpp"
+#include "clustertop/sink/csv.hpp"
+#include "clustertop/sink/sink.hpp"
+
+namespace clustertop {
+
+struct CsvSinkOptions {
+  std::string dir;       // where snapshots go; must exist and be a directory
+  Duration every{0};     // 0: no periodic snapshots
+  bool on_alert = false; // a snapshot per alert transition
+  CsvFormat format = CsvFormat::wide;
+  Duration window = std::chrono::seconds(60); // wide: fence_wait max window
+  // Where write failures go (a sink cannot return them); default: dropped.
+  std::function<void(const Error &)> on_error;
+};
+
+class CsvSink : public Sink {
+public:
+  // Checks the directory; Error when it is missing or not a directory.
+  static Result<std::unique_ptr<CsvSink>> create(const Store &store, CsvSinkOptions options);
+
+  void on_transition(const AlertTransition &t, const TickContext &ctx) override;
+  void on_tick(const TickContext &ctx) override;
+
+  // A snapshot of the store now, with the alerts firing at the last tick; returns the path
+  // written. Used by the dashboard key `e`.
+  Result<std::string> snapshot_now(TimePoint now);
+
+  [[nodiscard]] std::size_t snapshots_written() const { return written_; }
+
+private:
+  CsvSink(const Store &store, CsvSinkOptions options);
+  // "DIR/clustertop-20261123T180701.123Z[-alert][-long][-N].csv", never an existing name.
+  std::string next_path(TimePoint now, const char *tag) const;
+  Result<std::string> write(TimePoint now, const std::vector<Finding> &firing, const char *tag,
+                            std::optional<TimePoint> since);
+
+  const Store &store_;
+  CsvSinkOptions options_;
+  std::vector<Finding> last_firing_;
+  std::optional<TimePoint> next_due_;
+  std::optional<TimePoint> last_periodic_; // long format: periodic files do not repeat rows
+  std::size_t written_ = 0;
+};
+
+} // namespace clustertop

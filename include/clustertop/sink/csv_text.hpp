@@ -1,0 +1,35 @@
+// Text hygiene for exports (CSV cells, Prometheus label values): UTF-8 repair, control
+// characters, secret redaction, RFC 4180 quoting, spreadsheet-formula neutralisation.
+// Pure functions over strings; no I/O, no knowledge of the store.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace clustertop {
+
+// Remote text longer than this is cut (at a character boundary) and ends with "…".
+inline constexpr std::size_t kMaxExportTextBytes = 2048;
+
+// Invalid UTF-8 sequences, NUL and C0/DEL controls other than tab, LF and CR become U+FFFD,
+// so every export is valid UTF-8 and carries no terminal escapes.
+std::string clean_utf8(std::string_view text);
+
+// Values after "password=", "token: ", "api_key=", "secret=", "Bearer ", and the password
+// of "scheme://user:pass@host" become "[redacted]": log lines quoted in alert messages must
+// not carry credentials into files that get shared.
+std::string redact_secrets(std::string_view text);
+
+// RFC 4180: the field is quoted when it holds a comma, a quote, CR or LF; quotes doubled.
+void append_csv_field(std::string &out, std::string_view field);
+
+// A cell made of remote-supplied text (node names, log text, status details): cleaned,
+// redacted, cut to kMaxExportTextBytes, and when it starts with = + - @ tab or CR prefixed
+// with ' so a spreadsheet shows it as text instead of evaluating it; then quoted.
+void append_text_cell(std::string &out, std::string_view text);
+
+// A number cell: the shortest exact decimal; empty when NaN or infinite (unknown is never 0).
+void append_number_cell(std::string &out, double value);
+
+} // namespace clustertop

@@ -1,0 +1,30 @@
+// FiguresPrinter: the headless "latest figures" line per node per period (text or JSON),
+// for people who watch a terminal or pipe clustertop into a log. Reads the store only.
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include "clustertop/sink/sink.hpp"
+
+namespace clustertop {
+
+class FiguresPrinter final : public Sink {
+public:
+  FiguresPrinter(std::FILE *out, bool json, Duration every)
+      : out_(out), json_(json), every_(every) {}
+  void on_tick(const TickContext &ctx) override;
+  void flush() override { std::fflush(out_); }
+
+  // One node's line, exposed for tests.
+  static std::string text_line(const Store &store, const std::string &node, TimePoint now);
+  static std::string json_line(const Store &store, const std::string &node, TimePoint now);
+
+private:
+  std::FILE *out_;
+  bool json_;
+  Duration every_;
+  TimePoint last_{};
+};
+
+} // namespace clustertop

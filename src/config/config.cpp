@@ -1,0 +1,148 @@
+#include "clustertop/config/config.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <sys/stat.h>
+
+#include <fmt/format.h>
+
+#include "clustertop/config/config_reader.hpp"
+
+namespace clustertop {
+namespace {
+
+Status read_general(TableReader &r, Config &c) {
+  if (auto s = r.duration("interval", c.interval); !s) return s;
+  std::int64_t backfill = 0;
+  if (auto s = r.integer("backfill_lines", backfill, 0, 100000); !s) return s;
+  c.backfill_lines = static_cast<int>(backfill);
+  return r.finish();
+}
+
+Status read_ssh(TableReader &r, SshConfig &s) {
+  if (auto st = r.string("known_hosts", s.known_hosts); !st) return st;
+  if (auto st = r.one_of("host_key_checking", s.host_key_checking, {"strict", "accept-new", "off"});
+      !st)
+    return st;
+  if (auto st = r.string("config_file", s.config_file); !st) return st;
+  if (auto st = r.duration("connect_timeout", s.connect_timeout); !st) return st;
+  return r.finish();
+}
+
+Status read_sinks(TableReader &r, SinkConfig &s) {
+  if (auto st = r.string("csv_dir", s.csv_dir); !st) return st;
+  if (auto st = r.duration("csv_every", s.csv_every); !st) return st;
+  if (auto st = r.boolean("csv_on_alert", s.csv_on_alert); !st) return st;
+  if (auto st = r.one_of("csv_format", s.csv_format, {"wide", "long"}); !st) return st;
+  if (auto st = r.string("listen", s.listen); !st) return st;
+  if (auto st = r.string("on_alert", s.on_alert); !st) return st;
+  if (auto st = r.duration("hook_timeout", s.hook_timeout); !st) return st;
+  if (auto st = r.string("record", s.record_dir); !st) return st;
+  return r.finish();
+}
+
+Status read_node(TableReader &r, NodeConfig &n) {
+  n.line = r.line();
+  if (auto s = r.string("name", n.name, true); !s) return s;
+  if (auto s = r.string("host", n.host); !s) return s;
+  if (auto s = r.string("user", n.user); !s) return s;
+  std::int64_t port = 0;
+  if (auto s = r.integer("port", port, 1, 65535); !s) return s;
+  n.port = static_cast<int>(port);
+  if (auto s = r.string("identity_file", n.identity_file); !s) return s;
+  if (auto s = r.strings("logs", n.logs); !s) return s;
+  if (auto s = r.strings("collectors_add", n.collectors_add); !s) return s;
+  if (auto s = r.strings("collectors_remove", n.collectors_remove); !s) return s;
+  if (auto s = r.number("memory_bytes", n.memory_bytes, 0, 1e15); !s) return s;
+  if (auto s = r.number("max_context", n.max_context, 0, 1e9); !s) return s;
+  if (n.host.empty()) n.host = n.name;
+  return r.finish();
+}
+
+Status read_nodes(const toml::node &value, const std::string &path, Config &c) {
+  const auto *arr = value.as_array();
+  if (arr == nullptr || !arr->is_array_of_tables())
+    return Error{"'node' must be an array of tables", "",
+                 fmt::format("{}:{}", path, value.source().begin.line),
+                 "write each node as a [[node]] section"};
+  std::set<std::string> names;
+  for (const auto &item : *arr) {
+    TableReader r(*item.as_table(), path, "node");
+    NodeConfig n;
+    if (auto s = read_node(r, n); !s) return s;
+    if (!names.insert(n.name).second)
+      return Error{fmt::format("node name '{}' is used twice", n.name), "",
+                   fmt::format("{}:{}", path, n.line), "give every [[node]] a unique name"};
+    c.nodes.push_back(std::move(n));
+  }
+  return ok_status();
+}
+
+} // namespace
+
+Result<Config> parse_config(const std::string &text, const std::string &path) {
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error &e) {
+    return Error{"invalid TOML", std::string(e.description()),
+                 fmt::format("{}:{}:{}", path, e.source().begin.line, e.source().begin.column),
+                 "fix the syntax at that position; docs/example-config.toml shows every key"};
+  }
+  Config c;
+  c.path = path;
+  TableReader top(root, path, "");
+  if (const auto *t = top.table("general")) {
+    TableReader r(*t, path, "general");
+    if (auto s = read_general(r, c); !s) return s.error();
+  }
+  if (const auto *t = top.table("ssh")) {
+    TableReader r(*t, path, "ssh");
+    if (auto s = read_ssh(r, c.ssh); !s) return s.error();
+  }
+  if (const auto *t = top.table("sinks")) {
+    TableReader r(*t, path, "sinks");
+    if (auto s = read_sinks(r, c.sinks); !s) return s.error();
+  }
+  if (const auto *t = top.table("thresholds")) c.thresholds = *t;
+  if (const auto *n = top.raw("node")) {
+    if (auto s = read_nodes(*n, path, c); !s) return s.error();
+  }
+  if (auto s = top.finish(); !s) return s.error();
+  return c;
+}
+
+Result<Config> load_config_file(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return Error{"cannot read config file", std::strerror(errno), path,
+                 "check the path, or run without -c to watch this machine"};
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path);
+}
+
+std::string expand_home(const std::string &path) {
+  if (path.rfind("~/", 0) != 0) return path;
+  const char *home = std::getenv("HOME");
+  return home == nullptr ? path : std::string(home) + path.substr(1);
+}
+
+Result<Config> find_and_load_config(const std::string &explicit_path) {
+  if (!explicit_path.empty()) return load_config_file(expand_home(explicit_path));
+  std::string dir;
+  if (const char *xdg = std::getenv("XDG_CONFIG_HOME"); xdg != nullptr && *xdg != '\0')
+    dir = xdg;
+  else if (const char *home = std::getenv("HOME"); home != nullptr)
+    dir = std::string(home) + "/.config";
+  const std::string candidate = dir + "/clustertop/config.toml";
+  struct stat st {};
+  if (!dir.empty() && ::stat(candidate.c_str(), &st) == 0) return load_config_file(candidate);
+  return Config{};
+}
+
+} // namespace clustertop

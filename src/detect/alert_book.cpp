@@ -1,0 +1,60 @@
+#include "clustertop/detect/alert_book.hpp"
+
+#include <set>
+
+namespace clustertop {
+
+void AlertBook::see(const Finding &f, TimePoint now, std::vector<AlertTransition> &out) {
+  const auto &policy = rules_.policy(f.rule);
+  Key key{f.rule, f.node, f.subject};
+  auto it = open_.find(key);
+  if (it == open_.end()) {
+    const auto state = policy.for_.count() <= 0 ? AlertState::firing : AlertState::pending;
+    it = open_.emplace(key, Open{f, state, now, now}).first;
+    out.push_back(AlertTransition{f, state, now, now});
+    return;
+  }
+  Open &o = it->second;
+  const bool escalated = o.state == AlertState::firing && f.severity > o.finding.severity;
+  o.finding = f;
+  o.last_seen = now;
+  if (o.state == AlertState::pending && now - o.first_seen >= policy.for_) {
+    o.state = AlertState::firing;
+    out.push_back(AlertTransition{f, AlertState::firing, o.first_seen, now});
+  } else if (escalated) {
+    out.push_back(AlertTransition{f, AlertState::firing, o.first_seen, now});
+  }
+}
+
+std::vector<AlertTransition> AlertBook::update(const std::vector<Finding> &findings,
+                                               TimePoint now) {
+  std::vector<AlertTransition> out;
+  std::set<Key> seen;
+  for (const auto &f : findings)
+    if (seen.insert(Key{f.rule, f.node, f.subject}).second) see(f, now, out);
+  for (auto it = open_.begin(); it != open_.end();) {
+    Open &o = it->second;
+    if (seen.count(it->first) != 0) {
+      ++it;
+      continue;
+    }
+    if (o.state == AlertState::pending) {
+      it = open_.erase(it);
+    } else if (now - o.last_seen >= rules_.policy(o.finding.rule).clear_after) {
+      out.push_back(AlertTransition{o.finding, AlertState::resolved, o.first_seen, now});
+      it = open_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return out;
+}
+
+std::vector<Finding> AlertBook::firing() const {
+  std::vector<Finding> out;
+  for (const auto &[key, o] : open_)
+    if (o.state == AlertState::firing) out.push_back(o.finding);
+  return out;
+}
+
+} // namespace clustertop

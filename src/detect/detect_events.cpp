@@ -1,0 +1,106 @@
+// Event detectors: crash signatures from tagged log lines, and node / stream health.
+#include <algorithm>
+#include <array>
+#include <fmt/format.h>
+#include <map>
+#include <string_view>
+
+#include "clustertop/detect/detectors.hpp"
+
+namespace clustertop {
+namespace {
+
+constexpr std::array<std::string_view, 12> kCrashTags = {"crash",
+                                                         "abort",
+                                                         "segfault",
+                                                         "oom",
+                                                         "gpu_timeout",
+                                                         "metal_error",
+                                                         "encoder_assertion",
+                                                         "nccl_timeout",
+                                                         "cuda_oom",
+                                                         "kernel_oom",
+                                                         "jetsam",
+                                                         "exited"};
+
+const std::string *crash_tag(const LogEvent &e) {
+  for (const auto &t : e.tags)
+    if (std::find(kCrashTags.begin(), kCrashTags.end(), t) != kCrashTags.end()) return &t;
+  return nullptr;
+}
+
+std::string shorten(const std::string &line, std::size_t max = 240) {
+  return line.size() <= max ? line : line.substr(0, max) + "...";
+}
+
+} // namespace
+
+void detect_crashes(const Store &store, const Rules &rules, TimePoint now,
+                    std::vector<Finding> &out) {
+  for (const auto &node : store.nodes()) {
+    const auto *events = store.events(node);
+    if (events == nullptr) continue;
+    struct Hit {
+      const LogEvent *newest = nullptr;
+      int count = 0;
+    };
+    std::map<std::string, Hit> hits; // by tag
+    for (std::size_t i = events->size(); i > 0; --i) {
+      const LogEvent &e = (*events)[i - 1];
+      if (e.time < now - rules.crash.hold) break;
+      if (e.time > now) continue; // not yet, at this replay time
+      const std::string *tag = crash_tag(e);
+      if (tag == nullptr) continue;
+      auto &h = hits[*tag];
+      if (h.newest == nullptr) h.newest = &e;
+      ++h.count;
+    }
+    for (const auto &[tag, h] : hits) {
+      const auto sev =
+          h.newest->severity == Severity::critical ? Severity::critical : Severity::warning;
+      out.push_back(
+          Finding{"crash", node, tag, sev, static_cast<double>(h.count), 1,
+                  fmt::format("crash signature ({}) in {} at {}: {}", tag, h.newest->stream,
+                              iso8601_utc(h.newest->time), shorten(h.newest->line))});
+    }
+  }
+}
+
+void detect_nodes(const Store &store, const Rules & /*rules*/, TimePoint now,
+                  std::vector<Finding> &out) {
+  for (const auto &name : store.nodes()) {
+    const NodeInfo *n = store.node(name);
+    if (n == nullptr) continue;
+    const double since = to_seconds(now - n->since);
+    if (n->state == NodeState::down) {
+      out.push_back(Finding{"node_down", name, "", Severity::critical, since, 0,
+                            fmt::format("node unreachable for {:.0f} s: {}", since,
+                                        n->detail.empty() ? "no reason given" : n->detail)});
+      continue; // its streams are down with it
+    }
+    if (n->state == NodeState::stale)
+      out.push_back(Finding{"node_stale", name, "", Severity::warning, since, 0,
+                            fmt::format("no data from the node for a while: {}",
+                                        n->detail.empty() ? "no reason given" : n->detail)});
+    for (const auto &[stream, st] : n->streams)
+      if (st.state == NodeState::down)
+        out.push_back(Finding{"stream_down", name, stream, Severity::warning,
+                              to_seconds(now - st.at), 0,
+                              fmt::format("collector stream {} is down: {}", stream,
+                                          st.detail.empty() ? "no reason given" : st.detail)});
+  }
+}
+
+std::vector<Finding> run_detectors(const Store &store, const Rules &rules, TimePoint now) {
+  std::vector<Finding> out;
+  detect_fence_wait(store, rules, now, out);
+  detect_stalls(store, rules, now, out);
+  detect_overhead(store, rules, now, out);
+  detect_throughput(store, rules, now, out);
+  detect_memory(store, rules, now, out);
+  detect_crashes(store, rules, now, out);
+  detect_nodes(store, rules, now, out);
+  return out;
+}
+
+} // namespace clustertop

@@ -1,0 +1,54 @@
+// Small statistics over store series for the detectors: windows, medians, line fits.
+// Every function skips NaN points and tolerates empty input; none reads a clock.
+#pragma once
+
+#include <cstddef>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "clustertop/store/store.hpp"
+
+namespace clustertop::detail {
+
+// Known points of `s` with time in [from, to], oldest first; at most `max_n` (the newest).
+// Scans back from the newest, so a clock that jumped back only shortens the window.
+std::vector<Point> window(const Series *s, TimePoint from, TimePoint to,
+                          std::size_t max_n = std::numeric_limits<std::size_t>::max());
+
+// The newest known point, if any.
+std::optional<Point> last_known(const Series *s);
+
+// Median of the values (NaN skipped); NaN when empty. Takes a copy to reorder.
+double median(std::vector<double> v);
+
+struct LineFit {
+  double slope = 0;
+  double intercept = 0;
+  double r2 = 0;
+};
+// Least squares y = slope * x + intercept; nullopt with fewer than 2 points or no x spread.
+std::optional<LineFit> fit_line(const std::vector<double> &x, const std::vector<double> &y);
+
+// Largest known latest value over every device of a metric, no older than `fresh`.
+double fresh_max(const Store &store, const std::string &node, const std::string &metric,
+                 TimePoint now, Duration fresh);
+
+// "1.5 GiB", "820 MiB": sizes as an operator reads them.
+std::string human_bytes(double bytes);
+// "12 s", "4 min", "2.5 h".
+std::string human_duration(double seconds);
+
+} // namespace clustertop::detail
+
+namespace clustertop::detail {
+
+// The known point nearest to `t` within `tolerance` (binary search; points are in time
+// order unless the clock jumped, which at worst misses a pair).
+std::optional<Point> nearest(const Series *s, TimePoint t, Duration tolerance);
+
+// Every k-th point so at most `max_n` remain, the newest always kept.
+std::vector<Point> thin(const std::vector<Point> &pts, std::size_t max_n);
+
+} // namespace clustertop::detail

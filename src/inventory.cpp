@@ -1,0 +1,118 @@
+#include "clustertop/inventory.hpp"
+
+#include <set>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "clustertop/transport/ssh.hpp"
+
+namespace clustertop {
+namespace {
+
+std::string this_machine_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "local";
+  std::string name(host);
+  return name.substr(0, name.find('.'));
+}
+
+void attach_collectors(NodeSpec& spec, std::shared_ptr<const CollectorSet> collectors,
+                       StreamChoice choice) {
+  spec.probe_command = probe_command();
+  spec.parse_probe = [](const std::string& out) { return parse_probe(out); };
+  spec.plan = [collectors = std::move(collectors), choice = std::move(choice)](const Platform& p) {
+    return plan_streams(*collectors, p, choice);
+  };
+}
+
+StreamChoice base_choice(const Options& o, const Config& c) {
+  StreamChoice choice;
+  choice.interval = o.interval;
+  choice.backfill_lines = c.backfill_lines;
+  return choice;
+}
+
+std::vector<std::string> with_cli_logs(std::vector<std::string> logs, const Options& o,
+                                       bool local) {
+  logs.insert(logs.end(), o.logs.begin(), o.logs.end());
+  // "~/" means the home of whoever runs the stream: expand it here for local nodes; remote
+  // paths stay as written and are expanded by the remote shell.
+  if (local)
+    for (auto& path : logs) path = expand_home(path);
+  return logs;
+}
+
+Status add_node(Inventory& inv, NodeSpec spec, bool local,
+                const std::shared_ptr<const CollectorSet>& collectors, StreamChoice choice) {
+  choice.log_paths = spec.log_paths;
+  attach_collectors(spec, collectors, std::move(choice));
+  if (local) {
+    inv.local.push_back(std::move(spec));
+    return ok_status();
+  }
+  if (auto s = validate_node(spec); !s) return s;
+  inv.remote.push_back(std::move(spec));
+  return ok_status();
+}
+
+} // namespace
+
+Result<Inventory> build_inventory(const Options& o, const Config& c,
+                                  std::shared_ptr<const CollectorSet> collectors) {
+  Inventory inv;
+  std::set<std::string> names;
+  auto unique = [&names](const std::string& name, const std::string& where) -> Status {
+    if (names.insert(name).second) return ok_status();
+    return Error{fmt::format("node '{}' is named twice", name), "", where,
+                 "give each node a unique name"};
+  };
+  if (!o.nodes.empty()) {
+    for (const auto& arg : o.nodes) {
+      const bool local = arg == "local";
+      NodeSpec spec;
+      if (local) {
+        spec.name = this_machine_name();
+      } else {
+        auto parsed = parse_node_argument(arg);
+        if (!parsed) return parsed.error();
+        spec = std::move(*parsed);
+      }
+      if (auto s = unique(spec.name, "command line"); !s) return s.error();
+      spec.log_paths = with_cli_logs({}, o, local);
+      if (auto s = add_node(inv, std::move(spec), local, collectors, base_choice(o, c)); !s)
+        return s.error();
+    }
+    return inv;
+  }
+  for (const auto& n : c.nodes) {
+    const bool local = n.host == "local";
+    NodeSpec spec;
+    spec.name = n.name;
+    spec.host = local ? "" : n.host;
+    spec.user = n.user;
+    spec.port = n.port;
+    spec.identity_file = expand_home(n.identity_file);
+    spec.log_paths = with_cli_logs(n.logs, o, local);
+    StreamChoice choice = base_choice(o, c);
+    choice.add = n.collectors_add;
+    choice.remove = n.collectors_remove;
+    if (n.max_context > 0) inv.max_context_hints.emplace_back(n.name, n.max_context);
+    if (n.memory_bytes > 0) inv.memory_hints.emplace_back(n.name, n.memory_bytes);
+    if (auto s = add_node(inv, std::move(spec), local, collectors, std::move(choice)); !s) {
+      Error e = s.error();
+      e.where = fmt::format("{}:{}", c.path, n.line);
+      return e;
+    }
+  }
+  if (inv.size() == 0) {
+    NodeSpec spec;
+    spec.name = this_machine_name();
+    spec.log_paths = with_cli_logs({}, o, true);
+    if (auto s = add_node(inv, std::move(spec), true, collectors, base_choice(o, c)); !s)
+      return s.error();
+  }
+  return inv;
+}
+
+} // namespace clustertop

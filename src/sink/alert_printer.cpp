@@ -1,0 +1,58 @@
+#include "clustertop/sink/alert_printer.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+namespace clustertop {
+namespace {
+
+nlohmann::json number(double v) {
+  return is_known(v) && std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
+
+std::string upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return s;
+}
+
+std::string figure(double v) { return is_known(v) ? fmt::format("{:.4g}", v) : "unknown"; }
+
+} // namespace
+
+nlohmann::json alert_json(const AlertTransition &t) {
+  const Finding &f = t.finding;
+  nlohmann::json j;
+  j["rule"] = f.rule;
+  j["node"] = f.node;
+  j["subject"] = f.subject;
+  j["severity"] = to_string(f.severity);
+  j["state"] = to_string(t.state);
+  j["value"] = number(f.value);
+  j["threshold"] = number(f.threshold);
+  j["message"] = f.message;
+  j["first_seen"] = iso8601_utc(t.first_seen);
+  j["time"] = iso8601_utc(t.at);
+  return j;
+}
+
+std::string alert_line(const AlertTransition &t) {
+  const Finding &f = t.finding;
+  std::string who = f.node.empty() ? "cluster" : f.node;
+  if (!f.subject.empty()) who += "[" + f.subject + "]";
+  return fmt::format("{} {:<8} {:<8} {} {}: {} (value {}, threshold {})", iso8601_utc(t.at),
+                     upper(to_string(t.state)), to_string(f.severity), f.rule, who, f.message,
+                     figure(f.value), figure(f.threshold));
+}
+
+void AlertPrinter::on_transition(const AlertTransition &t, const TickContext & /*ctx*/) {
+  // Invalid UTF-8 from a log line must not abort the JSON dump: replace it.
+  const std::string text =
+      json_ ? alert_json(t).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+            : alert_line(t);
+  std::fputs(text.c_str(), out_);
+  std::fputc('\n', out_);
+  std::fflush(out_);
+}
+
+} // namespace clustertop

@@ -1,0 +1,251 @@
+#include "clustertop/sink/csv.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include "clustertop/sink/atomic_file.hpp"
+#include "clustertop/sink/csv_text.hpp"
+#include "clustertop/store/store.hpp"
+
+namespace clustertop {
+namespace {
+
+constexpr const char *kEol = "\r\n"; // RFC 4180 line break
+
+// Appends cells separated by commas; one object per CSV line.
+class Line {
+public:
+  explicit Line(std::string &out) : out_(out) {}
+  void text(std::string_view s) { sep().append_text(s); }
+  void number(double v) { append_number_cell(sep().out_, v); }
+  void end() { out_ += kEol; }
+
+private:
+  Line &sep() {
+    if (!first_) out_ += ',';
+    first_ = false;
+    return *this;
+  }
+  void append_text(std::string_view s) { append_text_cell(out_, s); }
+  std::string &out_;
+  bool first_ = true;
+};
+
+// GPU indices sort numerically ("2" before "10"); anything else after, by text.
+bool device_less(const std::string &a, const std::string &b) {
+  const auto numeric = [](const std::string &s) {
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  const bool na = numeric(a);
+  const bool nb = numeric(b);
+  if (na != nb) return na;
+  if (na && a.size() != b.size()) return a.size() < b.size();
+  return a < b;
+}
+
+// Per-GPU columns exist when some node has several GPUs: the union of their indices.
+std::vector<std::string> gpu_columns(const Store &store) {
+  std::vector<std::string> all;
+  bool several = false;
+  for (const auto &node : store.nodes()) {
+    std::size_t count = 0;
+    for (const auto &[device, series] : store.devices(node, "gpu.power_w")) {
+      if (device.empty()) continue;
+      ++count;
+      if (std::find(all.begin(), all.end(), device) == all.end()) all.push_back(device);
+    }
+    several = several || count > 1;
+  }
+  if (!several) return {};
+  std::sort(all.begin(), all.end(), device_less);
+  return all;
+}
+
+double latest_of(const Series *s) {
+  return s == nullptr || s->empty() ? kUnknown : s->back().value;
+}
+
+// Sum of the per-GPU values when every GPU's latest value is known; a node-wide ("")
+// series when there are no per-GPU ones.
+double gpu_power_sum(const Store &store, const std::string &node) {
+  double sum = 0;
+  double node_wide = kUnknown;
+  bool any = false;
+  for (const auto &[device, series] : store.devices(node, "gpu.power_w")) {
+    if (device.empty()) {
+      node_wide = latest_of(series);
+      continue;
+    }
+    any = true;
+    sum += latest_of(series); // NaN poisons the sum: a partial sum would understate power
+  }
+  return any ? sum : node_wide;
+}
+
+// eval − model − gpu_eval, only when all three come from the same step line.
+double step_overhead(const Store &store, const std::string &node) {
+  const auto eval = store.latest_point({node, "step.eval_ms", ""});
+  const auto model = store.latest_point({node, "step.model_ms", ""});
+  const auto gpu = store.latest_point({node, "step.gpu_eval_ms", ""});
+  if (!eval || !model || !gpu) return kUnknown;
+  if (eval->time != model->time || eval->time != gpu->time) return kUnknown;
+  return eval->value - model->value - gpu->value;
+}
+
+double window_max(const Series *s, TimePoint now, Duration window) {
+  double best = kUnknown;
+  if (s == nullptr) return best;
+  for (std::size_t i = s->size(); i-- > 0;) {
+    const Point &p = (*s)[i];
+    if (p.time <= now - window) break;
+    if (p.time > now || !is_known(p.value)) continue;
+    if (!is_known(best) || p.value > best) best = p.value;
+  }
+  return best;
+}
+
+double memory_used(const Store &store, const std::string &node) {
+  const double used = store.latest({node, "mem.used_bytes", ""});
+  if (is_known(used)) return used;
+  return store.latest({node, "mem.total_bytes", ""}) -
+         store.latest({node, "mem.available_bytes", ""});
+}
+
+void write_wide_header(std::string &out, const std::vector<std::string> &gpus) {
+  Line line(out);
+  for (const char *h : {"time", "node", "status", "status_detail", "gpu_power_w"}) line.text(h);
+  for (const auto &g : gpus) line.text("gpu" + g + "_power_w");
+  for (const char *h :
+       {"mem_used_bytes", "mem_available_bytes", "mem_total_bytes", "mem_pressure_level",
+        "swap_used_bytes", "step_eval_ms", "step_model_ms", "step_gpu_eval_ms", "step_overhead_ms",
+        "fence_wait_ms", "fence_wait_max_ms", "tokens_per_s", "ctx_tokens", "alerts",
+        "alert_messages"})
+    line.text(h);
+  line.end();
+}
+
+// "rule(severity); ..." and "message | ..." for the findings that concern `node`
+// (cluster-wide findings concern every node).
+std::pair<std::string, std::string> alert_cells(const std::vector<Finding> &firing,
+                                                const std::string &node) {
+  std::string rules;
+  std::string messages;
+  for (const auto &f : firing) {
+    if (!f.node.empty() && f.node != node) continue;
+    if (!rules.empty()) rules += "; ";
+    rules += f.rule + "(" + to_string(f.severity) + ")";
+    if (!messages.empty()) messages += " | ";
+    messages += f.message;
+  }
+  return {rules, messages};
+}
+
+void write_wide_row(std::string &out, const Store &store, const std::string &node,
+                    const std::string &time, const std::vector<std::string> &gpus,
+                    const std::vector<Finding> &firing, TimePoint now, Duration window) {
+  const auto latest = [&](const char *metric) { return store.latest({node, metric, ""}); };
+  const NodeInfo *info = store.node(node);
+  Line line(out);
+  line.text(time);
+  line.text(node);
+  line.text(info != nullptr ? to_string(info->state) : "");
+  line.text(info != nullptr ? info->detail : "");
+  line.number(gpu_power_sum(store, node));
+  for (const auto &g : gpus) line.number(store.latest({node, "gpu.power_w", g}));
+  line.number(memory_used(store, node));
+  for (const char *m : {"mem.available_bytes", "mem.total_bytes", "mem.pressure_level",
+                        "mem.swap_used_bytes", "step.eval_ms", "step.model_ms", "step.gpu_eval_ms"})
+    line.number(latest(m));
+  line.number(step_overhead(store, node));
+  line.number(latest("step.fence_wait_ms"));
+  line.number(window_max(store.series({node, "step.fence_wait_ms", ""}), now, window));
+  line.number(latest("gen.tokens_per_s"));
+  line.number(latest("ctx.tokens"));
+  const auto [rules, messages] = alert_cells(firing, node);
+  line.text(rules);
+  line.text(messages);
+  line.end();
+}
+
+} // namespace
+
+Result<CsvFormat> parse_csv_format(const std::string &text) {
+  if (text == "wide") return CsvFormat::wide;
+  if (text == "long") return CsvFormat::long_rows;
+  return Error{"unknown CSV format", "'" + text + "'", "--csv-format",
+               "use 'wide' (a row per node) or 'long' (a row per sample)"};
+}
+
+std::string unit_of_metric(const std::string &metric) {
+  static const std::vector<std::pair<std::string, std::string>> kSuffixes = {
+      {"_bytes", "bytes"},   {"_per_s", "tokens/s"}, {"_ms", "ms"},       {"_w", "W"},
+      {"_pct", "%"},         {"_c", "Cel"},          {"_ratio", "ratio"}, {"_level", "level"},
+      {".tokens", "tokens"}, {"_tokens", "tokens"}};
+  for (const auto &[suffix, unit] : kSuffixes)
+    if (metric.size() > suffix.size() && metric.ends_with(suffix)) return unit;
+  return "";
+}
+
+std::string render_csv_wide(const Store &store, const std::vector<Finding> &firing, TimePoint now,
+                            Duration window) {
+  const auto gpus = gpu_columns(store);
+  const std::string time = iso8601_utc(now);
+  std::string out;
+  out.reserve(256 + store.nodes().size() * 256);
+  write_wide_header(out, gpus);
+  for (const auto &node : store.nodes())
+    write_wide_row(out, store, node, time, gpus, firing, now, window);
+  return out;
+}
+
+std::string render_csv_long(const Store &store, std::optional<TimePoint> since) {
+  std::string out = "time,node,metric,device,value,unit\r\n";
+  for (const auto &[key, series] : store.all_series()) {
+    // The key and unit cells are the same on every row of a series: clean them once.
+    std::string key_cells;
+    for (const std::string *s : {&key.node, &key.metric, &key.device}) {
+      key_cells += ',';
+      append_text_cell(key_cells, *s);
+    }
+    key_cells += ',';
+    std::string unit_cell = ",";
+    append_text_cell(unit_cell, unit_of_metric(key.metric));
+    unit_cell += kEol;
+    for (std::size_t i = 0; i < series.size(); ++i) {
+      const Point &p = series[i];
+      if (since && p.time <= *since) continue;
+      out += iso8601_utc(p.time);
+      out += key_cells;
+      append_number_cell(out, p.value);
+      out += unit_cell;
+    }
+  }
+  return out;
+}
+
+std::string render_csv(const Store &store, const std::vector<Finding> &firing, TimePoint now,
+                       const CsvOptions &options) {
+  if (options.format == CsvFormat::long_rows) return render_csv_long(store, options.since);
+  return render_csv_wide(store, firing, now, options.window);
+}
+
+Status write_snapshot(const Store &store, const std::vector<Finding> &firing, TimePoint now,
+                      const std::string &path, const CsvOptions &options) {
+  const std::string text = render_csv(store, firing, now, options);
+  if (path != "-") return write_file_atomic(path, text);
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
+    return Error{"cannot write the snapshot to standard output", "write failed", "-",
+                 "check the pipe or file standard output goes to"};
+  return ok_status();
+}
+
+Status write_snapshot(const Store &store, const std::vector<Finding> &firing, TimePoint now,
+                      const std::string &path, CsvFormat format) {
+  CsvOptions options;
+  options.format = format;
+  return write_snapshot(store, firing, now, path, options);
+}
+
+} // namespace clustertop

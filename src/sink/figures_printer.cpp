@@ -1,0 +1,94 @@
+#include "clustertop/sink/figures_printer.hpp"
+
+#include <cmath>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "clustertop/store/store.hpp"
+
+namespace clustertop {
+namespace {
+
+double sum_devices(const Store &s, const std::string &node, const std::string &metric) {
+  double total = kUnknown;
+  for (const auto &[device, series] : s.devices(node, metric)) {
+    if (series->empty() || !is_known(series->back().value)) continue;
+    total = is_known(total) ? total + series->back().value : series->back().value;
+  }
+  return total;
+}
+
+std::string gib(double bytes) {
+  return is_known(bytes) ? fmt::format("{:.1f}G", bytes / (1024.0 * 1024 * 1024)) : "-";
+}
+std::string num(double v, const char *unit, int precision = 1) {
+  return is_known(v) ? fmt::format("{:.{}f}{}", v, precision, unit) : "-";
+}
+nlohmann::json json_num(double v) { return is_known(v) ? nlohmann::json(v) : nlohmann::json(); }
+
+std::string last_log_text(const Store &s, const std::string &node) {
+  const auto *logs = s.log_lines(node);
+  if (logs == nullptr || logs->empty()) return {};
+  std::string text = logs->back().text;
+  // Keep the terminal safe: control bytes from a remote log are shown, not executed.
+  for (auto &c : text)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  if (text.size() > 120) text = text.substr(0, 117) + "...";
+  return text;
+}
+
+} // namespace
+
+std::string FiguresPrinter::text_line(const Store &s, const std::string &node, TimePoint now) {
+  const auto *info = s.node(node);
+  const double avail = s.latest({node, "mem.available_bytes", ""});
+  const double total = s.latest({node, "mem.total_bytes", ""});
+  std::string line =
+      fmt::format("{} {} {} mem avail {} / {} swap {} gpu {} step {} fence {} tok/s {} ctx {}",
+                  iso8601_utc(now).substr(11, 8), node, info ? to_string(info->state) : "unknown",
+                  gib(avail), gib(total), gib(s.latest({node, "mem.swap_used_bytes", ""})),
+                  num(sum_devices(s, node, "gpu.power_w"), "W"),
+                  num(s.latest({node, "step.eval_ms", ""}), "ms"),
+                  num(s.latest({node, "step.fence_wait_ms", ""}), "ms", 2),
+                  num(s.latest({node, "gen.tokens_per_s", ""}), ""),
+                  num(s.latest({node, "ctx.tokens", ""}), "", 0));
+  if (info != nullptr && info->state != NodeState::up && !info->detail.empty())
+    line += fmt::format(" ({})", info->detail);
+  if (const auto text = last_log_text(s, node); !text.empty()) line += fmt::format(" | {}", text);
+  return line;
+}
+
+std::string FiguresPrinter::json_line(const Store &s, const std::string &node, TimePoint now) {
+  const auto *info = s.node(node);
+  nlohmann::json j = {
+      {"type", "figures"},
+      {"time", iso8601_utc(now)},
+      {"node", node},
+      {"state", info ? to_string(info->state) : "unknown"},
+      {"mem_available_bytes", json_num(s.latest({node, "mem.available_bytes", ""}))},
+      {"mem_total_bytes", json_num(s.latest({node, "mem.total_bytes", ""}))},
+      {"swap_used_bytes", json_num(s.latest({node, "mem.swap_used_bytes", ""}))},
+      {"gpu_power_w", json_num(sum_devices(s, node, "gpu.power_w"))},
+      {"step_eval_ms", json_num(s.latest({node, "step.eval_ms", ""}))},
+      {"fence_wait_ms", json_num(s.latest({node, "step.fence_wait_ms", ""}))},
+      {"tokens_per_s", json_num(s.latest({node, "gen.tokens_per_s", ""}))},
+      {"ctx_tokens", json_num(s.latest({node, "ctx.tokens", ""}))},
+      {"lines", info ? info->lines : 0},
+      {"skipped_lines", info ? info->skipped_lines : 0}};
+  if (const auto text = last_log_text(s, node); !text.empty()) j["last_log"] = text;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void FiguresPrinter::on_tick(const TickContext &ctx) {
+  if (every_ <= Duration::zero() || ctx.now - last_ < every_) return;
+  last_ = ctx.now;
+  for (const auto &node : ctx.store.nodes()) {
+    const auto line =
+        json_ ? json_line(ctx.store, node, ctx.now) : text_line(ctx.store, node, ctx.now);
+    std::fprintf(out_, "%s\n", line.c_str());
+  }
+  std::fflush(out_);
+}
+
+} // namespace clustertop

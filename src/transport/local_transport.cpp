@@ -1,0 +1,249 @@
+#include "clustertop/transport/local_transport.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <fcntl.h>
+#include <optional>
+#include <poll.h>
+#include <random>
+#include <thread>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "clustertop/core/line_splitter.hpp"
+#include "clustertop/transport/child_process.hpp"
+
+namespace clustertop {
+
+Duration restart_delay(Duration min, Duration max, int failures, double jitter01) {
+  double secs = to_seconds(min);
+  for (int i = 0; i < failures && secs < to_seconds(max); ++i) secs *= 2;
+  secs = std::min(secs, to_seconds(max));
+  return from_seconds(secs * (0.8 + 0.4 * jitter01));
+}
+
+namespace {
+
+constexpr auto kStableRun = std::chrono::seconds(60); // a run this long resets the backoff
+
+struct Stream {
+  StreamSpec spec;
+  ChildProcess child;
+  LineSplitter splitter{64 * 1024};
+  std::string last_error_line;
+  bool running = false;
+  int failures = 0;
+  TimePoint started{};
+  TimePoint next_start{};
+  TimePoint last_line{};
+  bool stale = false;
+};
+
+class LocalTransport final : public Transport {
+public:
+  LocalTransport(NodeSpec node, EventQueue &queue, LocalOptions options)
+      : node_(std::move(node)), queue_(queue), options_(options) {}
+  ~LocalTransport() override { LocalTransport::stop(); }
+  LocalTransport(const LocalTransport &) = delete;
+  LocalTransport &operator=(const LocalTransport &) = delete;
+
+  void start() override {
+    if (thread_.joinable()) return;
+    if (::pipe2(stop_pipe_, O_CLOEXEC | O_NONBLOCK) != 0)
+      throw std::runtime_error("pipe2 failed for the local transport");
+    thread_ = std::thread([this] { run(); });
+  }
+
+  void stop() override {
+    if (!thread_.joinable()) return;
+    const char b = 'x';
+    [[maybe_unused]] auto n = ::write(stop_pipe_[1], &b, 1);
+    thread_.join();
+    ::close(stop_pipe_[0]);
+    ::close(stop_pipe_[1]);
+  }
+
+private:
+  void status(const std::string &stream, NodeState state, std::string detail) {
+    queue_.push(NodeStatus{node_.name, stream, state, std::move(detail), wall_now()});
+  }
+  bool stopping() const {
+    pollfd p{stop_pipe_[0], POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0;
+  }
+
+  Platform probe();
+  void launch(Stream &s, TimePoint now);
+  void read_fd(Stream &s, int fd, bool is_stderr, TimePoint now);
+  void check_exit(Stream &s, TimePoint now);
+  void check_watchdog(Stream &s, TimePoint now);
+  int poll_timeout_ms(TimePoint now) const;
+  void run();
+
+  NodeSpec node_;
+  EventQueue &queue_;
+  LocalOptions options_;
+  std::vector<Stream> streams_; // owned by the I/O thread
+  std::thread thread_;
+  int stop_pipe_[2] = {-1, -1};
+  std::mt19937 rng_{std::random_device{}()};
+};
+
+Platform LocalTransport::probe() {
+  if (node_.probe_command.empty() || !node_.parse_probe) return {};
+  auto child = ChildProcess::spawn(node_.probe_command);
+  if (!child) return {};
+  std::string out;
+  const auto deadline = wall_now() + options_.probe_timeout;
+  char buf[4096];
+  while (wall_now() < deadline && !stopping()) {
+    pollfd p{child->stdout_fd(), POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    const auto n = ::read(child->stdout_fd(), buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  child->terminate();
+  return node_.parse_probe(out);
+}
+
+void LocalTransport::launch(Stream &s, TimePoint now) {
+  auto child = ChildProcess::spawn(s.spec.command);
+  if (!child) {
+    status(s.spec.name, NodeState::down, child.error().message());
+    s.next_start = now + restart_delay(options_.restart_min, options_.restart_max, ++s.failures,
+                                       std::uniform_real_distribution<>(0, 1)(rng_));
+    return;
+  }
+  s.child = std::move(*child);
+  s.running = true;
+  s.started = now;
+  s.last_line = now;
+  s.stale = false;
+  s.splitter = LineSplitter(options_.max_line);
+  s.last_error_line.clear();
+  status(s.spec.name, NodeState::up, "running");
+}
+
+void LocalTransport::read_fd(Stream &s, int fd, bool is_stderr, TimePoint now) {
+  char buf[65536];
+  std::vector<std::string> lines;
+  const auto n = ::read(fd, buf, sizeof buf);
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+    if (is_stderr)
+      s.child.close_stderr();
+    else {
+      s.splitter.finish(lines);
+      s.child.close_stdout();
+    }
+  } else if (n > 0) {
+    if (is_stderr) {
+      // Keep the last stderr line: it is usually why a command failed.
+      std::string_view text(buf, static_cast<std::size_t>(n));
+      while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+      const auto nl = text.rfind('\n');
+      s.last_error_line = std::string(nl == std::string_view::npos ? text : text.substr(nl + 1));
+      if (s.last_error_line.size() > 300) s.last_error_line.resize(300);
+      return;
+    }
+    s.splitter.feed(std::string_view(buf, static_cast<std::size_t>(n)), lines);
+  }
+  if (lines.empty()) return;
+  s.last_line = now;
+  if (s.stale) {
+    s.stale = false;
+    status(s.spec.name, NodeState::up, "output resumed");
+  }
+  queue_.push(LineBatch{node_.name, s.spec.name, now, std::move(lines)});
+}
+
+void LocalTransport::check_exit(Stream &s, TimePoint now) {
+  if (!s.running || s.child.stdout_fd() >= 0) return;
+  int wstatus = 0;
+  if (!s.child.try_reap(wstatus)) return;
+  while (s.child.stderr_fd() >= 0) read_fd(s, s.child.stderr_fd(), true, now); // last words
+  s.child.close_stderr();
+  s.running = false;
+  std::string why = describe_wait_status(wstatus);
+  if (!s.last_error_line.empty()) why += ": " + s.last_error_line;
+  if (now - s.started >= kStableRun) s.failures = 0;
+  if (!s.spec.restart) {
+    status(s.spec.name, NodeState::down, why);
+    return;
+  }
+  const auto delay = restart_delay(options_.restart_min, options_.restart_max, s.failures++,
+                                   std::uniform_real_distribution<>(0, 1)(rng_));
+  s.next_start = now + delay;
+  status(s.spec.name, NodeState::down,
+         fmt::format("{}; restarting in {:.1f}s", why, to_seconds(delay)));
+}
+
+void LocalTransport::check_watchdog(Stream &s, TimePoint now) {
+  if (!s.running || s.stale || s.spec.watchdog <= Duration::zero()) return;
+  if (now - s.last_line < s.spec.watchdog) return;
+  s.stale = true;
+  status(s.spec.name, NodeState::stale,
+         fmt::format("no output for {:.0f}s", to_seconds(now - s.last_line)));
+}
+
+int LocalTransport::poll_timeout_ms(TimePoint now) const {
+  Duration wait = std::chrono::seconds(1);
+  for (const auto &s : streams_)
+    if (!s.running && s.spec.restart) wait = std::min(wait, s.next_start - now);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(wait).count();
+  return static_cast<int>(std::clamp<long long>(ms, 0, 1000));
+}
+
+void LocalTransport::run() {
+  status("", NodeState::connecting, "probing this machine");
+  const Platform platform = probe();
+  if (stopping()) return;
+  for (auto &spec : node_.plan ? node_.plan(platform) : std::vector<StreamSpec>{}) {
+    Stream s;
+    s.spec = std::move(spec);
+    streams_.push_back(std::move(s));
+  }
+  status("", NodeState::up, fmt::format("{} stream(s)", streams_.size()));
+  for (auto &s : streams_) launch(s, wall_now());
+
+  std::vector<pollfd> fds;
+  std::vector<std::pair<Stream *, bool>> owners; // stream, is_stderr
+  while (true) {
+    fds.assign(1, pollfd{stop_pipe_[0], POLLIN, 0});
+    owners.assign(1, {nullptr, false});
+    for (auto &s : streams_) {
+      if (s.child.stdout_fd() >= 0) {
+        fds.push_back(pollfd{s.child.stdout_fd(), POLLIN, 0});
+        owners.emplace_back(&s, false);
+      }
+      if (s.child.stderr_fd() >= 0) {
+        fds.push_back(pollfd{s.child.stderr_fd(), POLLIN, 0});
+        owners.emplace_back(&s, true);
+      }
+    }
+    const int r = ::poll(fds.data(), fds.size(), poll_timeout_ms(wall_now()));
+    const auto now = wall_now();
+    if (r < 0 && errno != EINTR) break;
+    if ((fds[0].revents & POLLIN) != 0) break;
+    for (std::size_t i = 1; i < fds.size(); ++i)
+      if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) != 0)
+        read_fd(*owners[i].first, fds[i].fd, owners[i].second, now);
+    for (auto &s : streams_) {
+      check_exit(s, now);
+      check_watchdog(s, now);
+      if (!s.running && s.spec.restart && s.next_start <= now) launch(s, now);
+    }
+  }
+  for (auto &s : streams_) s.child.terminate();
+  status("", NodeState::down, "stopped");
+}
+
+} // namespace
+
+std::unique_ptr<Transport> make_local_transport(NodeSpec node, EventQueue &queue,
+                                                LocalOptions options) {
+  return std::make_unique<LocalTransport>(std::move(node), queue, options);
+}
+
+} // namespace clustertop

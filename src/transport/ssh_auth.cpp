@@ -1,0 +1,64 @@
+// Authentication: ssh-agent first, then identity files (passphrase-protected keys only
+// through the agent). Never a password: nothing here can prompt.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <vector>
+
+#include "clustertop/transport/ssh_session.hpp"
+
+namespace clustertop::ssh {
+namespace {
+
+template <typename Step> int drive_auth(ssh_session s, const Deadline &deadline, Step step) {
+  for (;;) {
+    const int rc = step();
+    if (rc != SSH_AUTH_AGAIN) return rc;
+    if (!wait_socket(s, deadline)) return SSH_AUTH_AGAIN;
+  }
+}
+
+std::string methods_text(int methods) {
+  std::vector<std::string> names;
+  if ((methods & SSH_AUTH_METHOD_PUBLICKEY) != 0) names.emplace_back("publickey");
+  if ((methods & SSH_AUTH_METHOD_PASSWORD) != 0) names.emplace_back("password");
+  if ((methods & SSH_AUTH_METHOD_INTERACTIVE) != 0) names.emplace_back("keyboard-interactive");
+  if ((methods & SSH_AUTH_METHOD_GSSAPI_MIC) != 0) names.emplace_back("gssapi");
+  return names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "));
+}
+
+} // namespace
+
+Status authenticate(ssh_session s, const NodeSpec &node, const Deadline &deadline) {
+  const std::string where = "node " + node.name;
+  int rc = drive_auth(s, deadline, [&] { return ssh_userauth_none(s, nullptr); });
+  if (rc == SSH_AUTH_SUCCESS) return ok_status();
+  if (rc == SSH_AUTH_ERROR || rc == SSH_AUTH_AGAIN)
+    return Error{"authentication failed", rc == SSH_AUTH_AGAIN ? "timed out" : last_error(s), where,
+                 "check the network path and sshd on the node"};
+  const int methods = ssh_userauth_list(s, nullptr);
+  std::vector<std::string> tried;
+  const bool agent = std::getenv("SSH_AUTH_SOCK") != nullptr;
+  tried.emplace_back(agent ? "ssh-agent" : "ssh-agent (SSH_AUTH_SOCK not set)");
+  if (!node.identity_file.empty()) {
+    const bool readable = ::access(node.identity_file.c_str(), R_OK) == 0;
+    tried.push_back("identity file " + node.identity_file + (readable ? "" : " (not readable)"));
+  }
+  tried.emplace_back("default identity files and IdentityFile from ssh config");
+  if ((methods & SSH_AUTH_METHOD_PUBLICKEY) != 0) {
+    // Agent keys first, then the identity list (explicit file prepended by new_session);
+    // encrypted keys fail here instead of prompting, which is what we want in a TUI.
+    rc = drive_auth(s, deadline, [&] { return ssh_userauth_publickey_auto(s, nullptr, nullptr); });
+    if (rc == SSH_AUTH_SUCCESS) return ok_status();
+  }
+  return Error{"authentication failed",
+               fmt::format("tried {}; the server accepts: {}", fmt::join(tried, ", "),
+                           methods_text(methods)),
+               where,
+               "load the key into ssh-agent (ssh-add KEYFILE; passphrase-protected keys work "
+               "only through the agent) or set IdentityFile for this host in ~/.ssh/config; "
+               "clustertop never uses passwords"};
+}
+
+} // namespace clustertop::ssh

@@ -1,0 +1,89 @@
+// Host key policy (strict / accept-new / off, OpenSSH's StrictHostKeyChecking words):
+// a changed key is refused with its fingerprint and the ssh-keygen -R line to run.
+#include <fmt/format.h>
+
+#include "clustertop/core/shell_quote.hpp"
+#include "clustertop/transport/ssh_session.hpp"
+
+namespace clustertop::ssh {
+namespace {
+
+struct KeyInfo {
+  std::string type;
+  std::string fingerprint; // "SHA256:..."
+};
+
+KeyInfo server_key(ssh_session s) {
+  KeyInfo info{"unknown", "(no fingerprint)"};
+  ssh_key key = nullptr;
+  if (ssh_get_server_publickey(s, &key) != SSH_OK) return info;
+  info.type = ssh_key_type_to_char(ssh_key_type(key));
+  unsigned char *hash = nullptr;
+  size_t len = 0;
+  if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &len) == 0) {
+    char *fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, len);
+    if (fp != nullptr) info.fingerprint = fp;
+    ssh_string_free_char(fp);
+    ssh_clean_pubkey_hash(&hash);
+  }
+  ssh_key_free(key);
+  return info;
+}
+
+// The name ssh-keygen -R wants: "host" on port 22, "[host]:port" otherwise.
+std::string known_hosts_name(ssh_session s) {
+  char *host = nullptr;
+  std::string name = "HOST";
+  if (ssh_options_get(s, SSH_OPTIONS_HOST, &host) == 0 && host != nullptr) {
+    name = host;
+    ssh_string_free_char(host);
+  }
+  unsigned int port = 22;
+  ssh_options_get_port(s, &port);
+  return port == 22 ? name : fmt::format("[{}]:{}", name, port);
+}
+
+} // namespace
+
+Status verify_host_key(ssh_session s, const NodeSpec &node, const SshOptions &options) {
+  const auto policy = options.host_key_checking;
+  const KeyInfo key = server_key(s);
+  const std::string file = options.known_hosts.empty() ? "~/.ssh/known_hosts" : options.known_hosts;
+  const std::string where = "node " + node.name;
+  switch (ssh_session_is_known_server(s)) {
+  case SSH_KNOWN_HOSTS_OK: return ok_status();
+  case SSH_KNOWN_HOSTS_CHANGED:
+  case SSH_KNOWN_HOSTS_OTHER: {
+    if (policy == HostKeyPolicy::off) return ok_status();
+    const std::string name = known_hosts_name(s);
+    std::string rm = "ssh-keygen -R " + shell_quote(name);
+    if (!options.known_hosts.empty()) rm += " -f " + shell_quote(options.known_hosts);
+    return Error{
+        "host key changed, refusing to connect",
+        fmt::format("the server's {} key {} does not match {}", key.type, key.fingerprint, file),
+        where,
+        fmt::format("if the node was reinstalled, verify the new key out of band, run "
+                    "`{}` and connect once with ssh; otherwise someone may be "
+                    "intercepting the connection",
+                    rm)};
+  }
+  case SSH_KNOWN_HOSTS_UNKNOWN:
+  case SSH_KNOWN_HOSTS_NOT_FOUND:
+    if (policy == HostKeyPolicy::off) return ok_status();
+    if (policy == HostKeyPolicy::accept_new) {
+      if (ssh_session_update_known_hosts(s) == SSH_OK) return ok_status();
+      return Error{"cannot record the host key", last_error(s), where,
+                   "check that " + file + " is writable"};
+    }
+    return Error{
+        "unknown host key, refusing to connect",
+        fmt::format("the server's {} key {} is not in {}", key.type, key.fingerprint, file), where,
+        "connect once with `ssh " + node.name +
+            "` to check and record the key, or use --host-key-checking accept-new"};
+  case SSH_KNOWN_HOSTS_ERROR: break;
+  }
+  return Error{"cannot check the host key", last_error(s), where,
+               "check that " + file + " is readable"};
+}
+
+} // namespace clustertop::ssh

@@ -1,0 +1,218 @@
+// The I/O thread's loop and node lifecycle: take handed-over sessions, poll them all through
+// one ssh_event (libssh reads only the sockets that are ready and calls the channel
+// callbacks), push lines, and tear a node down and ask for a reconnect when its link dies.
+#include "clustertop/transport/ssh_io.hpp"
+
+#include <fmt/format.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace clustertop::ssh {
+namespace {
+constexpr auto kHousekeeping = std::chrono::milliseconds(250);
+constexpr auto kResetAfter = std::chrono::seconds(30); // up this long: backoff starts over
+} // namespace
+
+Duration backoff_delay(int attempt, Duration min, Duration max, double u) {
+  const double base = to_seconds(min) * std::pow(2.0, std::clamp(attempt, 0, 20));
+  const double capped = std::min(base, to_seconds(max));
+  return from_seconds(std::min(capped * (0.75 + 0.5 * u), to_seconds(max)));
+}
+
+IoThread::IoThread(EventQueue &queue, const SshOptions &options, std::vector<std::string> names,
+                   std::function<void(std::size_t, int)> on_down)
+    : queue_(queue), options_(options), on_down_(std::move(on_down)) {
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    auto node = std::make_unique<Node>();
+    node->index = i;
+    node->name = std::move(names[i]);
+    nodes_.push_back(std::move(node));
+  }
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  event_ = ssh_event_new();
+  if (wake_fd_ < 0 || event_ == nullptr) throw std::runtime_error("ssh I/O thread: no eventfd");
+  ssh_event_add_fd(event_, wake_fd_, POLLIN, &IoThread::on_wake, this);
+}
+
+IoThread::~IoThread() {
+  stop();
+  ssh_event_remove_fd(event_, wake_fd_);
+  ssh_event_free(event_);
+  ::close(wake_fd_);
+}
+
+void IoThread::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void IoThread::stop() {
+  stop_ = true;
+  const std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+  if (thread_.joinable()) thread_.join();
+}
+
+void IoThread::hand_over(Handoff handoff) {
+  {
+    std::lock_guard lock(inbox_mutex_);
+    inbox_.push_back(std::move(handoff));
+  }
+  const std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+}
+
+int IoThread::on_wake(socket_t fd, int, void *) {
+  std::uint64_t v = 0;
+  [[maybe_unused]] auto n = ::read(fd, &v, sizeof v);
+  return 0;
+}
+
+void IoThread::report(const Node &node, const std::string &stream, NodeState state,
+                      std::string detail) {
+  queue_.push(NodeStatus{node.name, stream, state, std::move(detail), wall_now()});
+}
+
+void IoThread::run() {
+  auto next_housekeeping = std::chrono::steady_clock::now();
+  while (!stop_) {
+    const auto now = std::chrono::steady_clock::now();
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::max(next_housekeeping - now, SteadyTime::duration::zero()));
+    const int rc = ssh_event_dopoll(event_, static_cast<int>(wait.count()) + 1);
+    take_inbox();
+    flush_dirty();
+    const auto after = std::chrono::steady_clock::now();
+    step_busy(after);
+    // A dead socket fires no channel callback: look at every session on a timer, and at
+    // once when the poll itself reported an error.
+    if (after >= next_housekeeping || rc == SSH_ERROR) {
+      housekeeping(after);
+      next_housekeeping = after + kHousekeeping;
+    }
+  }
+  for (auto &node : nodes_) close_node(*node);
+}
+
+void IoThread::take_inbox() {
+  std::vector<Handoff> inbox;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    inbox.swap(inbox_);
+  }
+  const auto now = std::chrono::steady_clock::now();
+  for (auto &h : inbox) {
+    Node &node = *nodes_.at(h.node);
+    close_node(node); // never two generations of one node
+    node.attempt = h.attempt;
+    node.up_since = now;
+    node.stale = false;
+    for (std::size_t i = 0; i < h.sessions.size(); ++i) {
+      auto conn = std::make_unique<Conn>();
+      conn->session = std::move(h.sessions[i]);
+      conn->last_keepalive = now;
+      ssh_set_blocking(conn->session.get(), 0);
+      ssh_event_add_session(event_, conn->session.get());
+      for (auto &spec : h.streams.at(i)) {
+        auto st = std::make_unique<Stream>();
+        st->spec = std::move(spec);
+        st->io = this;
+        st->node = &node;
+        st->conn = conn.get();
+        st->due = now;
+        conn->streams.push_back(std::move(st));
+      }
+      node.conns.push_back(std::move(conn));
+    }
+    report(node, "", NodeState::up, "connected: " + h.summary);
+    for (auto &conn : node.conns)
+      for (auto &st : conn->streams) start_stream(*st, now);
+  }
+}
+
+void IoThread::housekeeping(SteadyTime now) {
+  for (auto &node : nodes_)
+    if (!node->conns.empty()) check_node(*node, now);
+}
+
+void IoThread::check_node(Node &node, SteadyTime now) {
+  for (auto &conn : node.conns) {
+    ssh_session s = conn->session.get();
+    if (ssh_is_connected(s) == 0 || (ssh_get_status(s) & (SSH_CLOSED | SSH_CLOSED_ERROR)) != 0) {
+      node_down(node, "connection lost: " + last_error(s), now);
+      return;
+    }
+    if (now - conn->last_keepalive >= options_.keepalive_interval) {
+      // Keeps unacknowledged data on the wire so TCP_USER_TIMEOUT can fire on a partition.
+      if (ssh_send_ignore(s, "") != SSH_OK) {
+        node_down(node, "connection lost: " + last_error(s), now);
+        return;
+      }
+      conn->last_keepalive = now;
+    }
+  }
+  bool any_stale = false;
+  for (auto &conn : node.conns)
+    for (auto &st : conn->streams) {
+      if (st->phase == Stream::Phase::idle && now >= st->due) start_stream(*st, now);
+      if (st->phase == Stream::Phase::opening || st->phase == Stream::Phase::exec) {
+        if (now - st->phase_since > options_.connect_timeout) {
+          node_down(node, "node stopped answering: opening stream " + st->spec.name + " timed out",
+                    now);
+          return;
+        }
+      }
+      watchdog(node, *st, now);
+      any_stale = any_stale || st->stale;
+    }
+  if (any_stale != node.stale) {
+    node.stale = any_stale;
+    report(node, "", any_stale ? NodeState::stale : NodeState::up,
+           any_stale ? "a stream stopped ticking" : "streams ticking again");
+  }
+}
+
+void IoThread::node_down(Node &node, const std::string &reason, SteadyTime now) {
+  for (auto &conn : node.conns)
+    for (auto &st : conn->streams) {
+      st->splitter.finish(st->pending);
+      flush_lines(*st);
+    }
+  close_node(node);
+  const int attempt = now - node.up_since > kResetAfter ? 0 : node.attempt + 1;
+  report(node, "", NodeState::down, reason);
+  on_down_(node.index, attempt);
+}
+
+void IoThread::close_node(Node &node) {
+  if (node.conns.empty()) return;
+  // Streams of this node leave the work lists before they are destroyed.
+  auto drop = [](std::vector<Stream *> &list, const Node *n) {
+    list.erase(std::remove_if(list.begin(), list.end(), [n](Stream *s) { return s->node == n; }),
+               list.end());
+  };
+  drop(dirty_, &node);
+  drop(busy_, &node);
+  for (auto &conn : node.conns) {
+    ssh_session s = conn->session.get();
+    const bool alive = ssh_is_connected(s) != 0;
+    for (auto &st : conn->streams) {
+      if (st->channel == nullptr) continue;
+      // Close sends EOF: the node-side wrapper then kills the command's process group.
+      if (alive) ssh_channel_close(st->channel);
+      ssh_channel_free(st->channel);
+      st->channel = nullptr;
+    }
+    if (alive) ssh_blocking_flush(s, 200);
+    ssh_event_remove_session(event_, s);
+    conn->session.reset();
+  }
+  node.conns.clear();
+  node.stale = false;
+}
+
+} // namespace clustertop::ssh

@@ -1,0 +1,121 @@
+// Node arguments ("mac1", "user@host:2222", "[::1]:22") and the checks that keep hostile
+// names out of libssh, ~/.ssh/config expansion (%h in ProxyCommand) and remote commands.
+#include <algorithm>
+#include <cctype>
+#include <string_view>
+
+#include "clustertop/transport/ssh.hpp"
+
+namespace clustertop {
+namespace {
+
+constexpr std::size_t kMaxName = 253;
+
+bool name_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
+}
+
+// Host names, aliases and user names: letters, digits, '.', '_', '-'; never an option.
+bool plain_word(std::string_view s) {
+  return !s.empty() && s.size() <= kMaxName && s.front() != '-' && s.front() != '.' &&
+         std::all_of(s.begin(), s.end(), name_char);
+}
+
+bool ipv6_literal(std::string_view s) {
+  if (s.empty() || s.size() > 64 || s.find(':') == std::string_view::npos) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '.' || c == '%' ||
+           std::isalnum(static_cast<unsigned char>(c)) != 0;
+  });
+}
+
+Error bad_node(const std::string &arg, std::string reason) {
+  std::string shown;
+  for (char c : arg.substr(0, 80)) shown += std::isprint(static_cast<unsigned char>(c)) ? c : '?';
+  return Error{"invalid node", std::move(reason), "node '" + shown + "'",
+               "write a node as NAME, USER@HOST, USER@HOST:PORT or [IPV6]:PORT; "
+               "put anything else in ~/.ssh/config under a Host alias"};
+}
+
+Result<int> parse_port(const std::string &arg, std::string_view text) {
+  if (text.empty() || text.size() > 5 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return bad_node(arg, "port '" + std::string(text.substr(0, 8)) + "' is not a number");
+  const int port = std::stoi(std::string(text));
+  if (port < 1 || port > 65535) return bad_node(arg, "port out of range 1-65535");
+  return port;
+}
+
+} // namespace
+
+Result<HostKeyPolicy> parse_host_key_policy(const std::string &word) {
+  if (word == "strict" || word == "yes") return HostKeyPolicy::strict;
+  if (word == "accept-new") return HostKeyPolicy::accept_new;
+  if (word == "off" || word == "no") return HostKeyPolicy::off;
+  return Error{"invalid host key checking policy", "'" + word + "' is not a policy",
+               "--host-key-checking", "use strict (default), accept-new or off"};
+}
+
+Result<NodeSpec> parse_node_argument(const std::string &arg) {
+  if (arg.empty()) return bad_node(arg, "empty node name");
+  if (arg.size() > kMaxName + 64) return bad_node(arg, "node name too long");
+  NodeSpec node;
+  node.name = arg;
+  std::string_view rest = arg;
+  if (const auto at = rest.find('@'); at != std::string_view::npos) {
+    const auto user = rest.substr(0, at);
+    if (!plain_word(user)) return bad_node(arg, "user name may hold only letters, digits, . _ -");
+    node.user = std::string(user);
+    rest.remove_prefix(at + 1);
+  }
+  std::string_view port_text;
+  bool has_port = false;
+  if (!rest.empty() && rest.front() == '[') {
+    const auto close = rest.find(']');
+    if (close == std::string_view::npos) return bad_node(arg, "missing ']' after IPv6 address");
+    const auto host = rest.substr(1, close - 1);
+    if (!ipv6_literal(host)) return bad_node(arg, "not an IPv6 address inside [...]");
+    node.host = std::string(host);
+    rest.remove_prefix(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return bad_node(arg, "unexpected text after ']'");
+      port_text = rest.substr(1);
+      has_port = true;
+    }
+  } else {
+    const auto colon = rest.find(':');
+    if (colon != std::string_view::npos && rest.find(':', colon + 1) != std::string_view::npos)
+      return bad_node(arg, "an IPv6 address needs brackets: [::1]:22");
+    const auto host = rest.substr(0, colon);
+    if (!plain_word(host)) return bad_node(arg, "host may hold only letters, digits, . _ -");
+    node.host = std::string(host);
+    if (colon != std::string_view::npos) {
+      port_text = rest.substr(colon + 1);
+      has_port = true;
+    }
+  }
+  if (has_port) {
+    auto port = parse_port(arg, port_text);
+    if (!port) return port.error();
+    node.port = *port;
+  }
+  return node;
+}
+
+Status validate_node(const NodeSpec &node) {
+  if (node.name.empty() || node.name.size() > kMaxName + 64 ||
+      std::any_of(node.name.begin(), node.name.end(),
+                  [](char c) { return std::iscntrl(static_cast<unsigned char>(c)) != 0; }))
+    return bad_node(node.name, "node name is empty, too long or holds control characters");
+  if (!plain_word(node.host) && !ipv6_literal(node.host))
+    return bad_node(node.name, "host '" + node.host.substr(0, 80) +
+                                   "' may hold only letters, digits, . _ - (or an IPv6 address)");
+  if (!node.user.empty() && !plain_word(node.user))
+    return bad_node(node.name, "user name may hold only letters, digits, . _ -");
+  if (node.port < 0 || node.port > 65535) return bad_node(node.name, "port out of range");
+  if (node.identity_file.find('\0') != std::string::npos || node.identity_file.size() > 4096)
+    return bad_node(node.name, "identity file path is not a valid path");
+  return ok_status();
+}
+
+} // namespace clustertop

@@ -1,0 +1,147 @@
+// Session options and ~/.ssh/config resolution, non-blocking connect with a deadline, and
+// the socket options for liveness. Runs on a connect worker thread.
+#include "clustertop/transport/ssh_session.hpp"
+
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <thread>
+
+namespace clustertop::ssh {
+
+void SessionDeleter::operator()(ssh_session s) const {
+  if (s == nullptr) return;
+  if (ssh_is_connected(s) != 0) ssh_disconnect(s);
+  ssh_free(s);
+}
+
+std::string last_error(ssh_session s) {
+  const char *e = ssh_get_error(s);
+  return (e == nullptr || *e == '\0') ? "unknown libssh error" : e;
+}
+
+bool Deadline::expired() const {
+  return (stop != nullptr && stop->load()) || std::chrono::steady_clock::now() >= until;
+}
+
+bool wait_socket(ssh_session s, const Deadline &deadline) {
+  if (deadline.expired()) return false;
+  const int fd = ssh_get_fd(s);
+  if (fd < 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return true;
+  }
+  pollfd p{fd, POLLIN, 0};
+  ::poll(&p, 1, 20); // short: libssh may also hold output to flush, and stop must be seen
+  return true;
+}
+
+namespace {
+
+Status fail(const NodeSpec &node, std::string what, std::string reason, std::string help = {}) {
+  return Error{std::move(what), std::move(reason), "node " + node.name, std::move(help)};
+}
+
+// Our own settings, applied after the config file so that they win.
+Status apply_explicit(ssh_session s, const NodeSpec &node, const SshOptions &options) {
+  const long timeout_s = std::max<long>(
+      1, static_cast<long>(
+             std::chrono::duration_cast<std::chrono::seconds>(options.connect_timeout).count()));
+  const int nodelay = 1;
+  bool ok = ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout_s) == 0 &&
+            ssh_options_set(s, SSH_OPTIONS_NODELAY, &nodelay) == 0;
+  if (node.port > 0) {
+    const unsigned int port = static_cast<unsigned int>(node.port);
+    ok = ok && ssh_options_set(s, SSH_OPTIONS_PORT, &port) == 0;
+  }
+  if (!node.user.empty()) ok = ok && ssh_options_set(s, SSH_OPTIONS_USER, node.user.c_str()) == 0;
+  if (!node.identity_file.empty())
+    ok = ok && ssh_options_set(s, SSH_OPTIONS_IDENTITY, node.identity_file.c_str()) == 0;
+  if (!options.known_hosts.empty())
+    ok = ok && ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, options.known_hosts.c_str()) == 0;
+  if (!ok) return fail(node, "cannot set ssh options", last_error(s));
+  return ok_status();
+}
+
+Status parse_config(ssh_session s, const NodeSpec &node, const SshOptions &options) {
+  const bool no_file = options.ssh_config == "none";
+  if (no_file) {
+    const bool off = false;
+    ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &off);
+    return ok_status();
+  }
+  if (!options.ssh_config.empty()) {
+    struct stat st {};
+    if (::stat(options.ssh_config.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+      return fail(node, "cannot read ssh config file", options.ssh_config,
+                  "check the --ssh-config path");
+  }
+  const char *file = options.ssh_config.empty() ? nullptr : options.ssh_config.c_str();
+  if (ssh_options_parse_config(s, file) != 0)
+    return fail(node, "cannot parse ssh config", last_error(s),
+                "fix the file or pass --ssh-config none");
+  return ok_status();
+}
+
+} // namespace
+
+Result<SessionPtr> new_session(const NodeSpec &node, const SshOptions &options) {
+  if (auto valid = validate_node(node); !valid) return valid.error();
+  SessionPtr s(ssh_new());
+  if (!s) return fail(node, "cannot create ssh session", "out of memory").error();
+  // The alias goes in first: config "Host" blocks match on it.
+  if (ssh_options_set(s.get(), SSH_OPTIONS_HOST, node.host.c_str()) != 0)
+    return fail(node, "invalid host", last_error(s.get())).error();
+  if (!node.user.empty()) ssh_options_set(s.get(), SSH_OPTIONS_USER, node.user.c_str());
+  if (auto st = parse_config(s.get(), node, options); !st) return st.error();
+  if (auto st = apply_explicit(s.get(), node, options); !st) return st.error();
+  return s;
+}
+
+Result<Resolved> resolve_node(const NodeSpec &node, const SshOptions &options) {
+  auto s = new_session(node, options);
+  if (!s) return s.error();
+  Resolved r;
+  char *value = nullptr;
+  if (ssh_options_get(s->get(), SSH_OPTIONS_HOST, &value) == 0 && value != nullptr) {
+    r.host = value;
+    ssh_string_free_char(value);
+  }
+  value = nullptr;
+  if (ssh_options_get(s->get(), SSH_OPTIONS_USER, &value) == 0 && value != nullptr) {
+    r.user = value;
+    ssh_string_free_char(value);
+  }
+  unsigned int port = 22;
+  if (ssh_options_get_port(s->get(), &port) == 0) r.port = static_cast<int>(port);
+  return r;
+}
+
+Status connect_session(ssh_session s, const NodeSpec &node, const Deadline &deadline) {
+  ssh_set_blocking(s, 0);
+  for (;;) {
+    const int rc = ssh_connect(s);
+    if (rc == SSH_OK) return ok_status();
+    if (rc == SSH_ERROR)
+      return fail(node, "cannot connect", last_error(s),
+                  "check that the node is up and sshd listens on its port (ssh -v " + node.name +
+                      ")");
+    if (!wait_socket(s, deadline))
+      return fail(node, "cannot connect", "timed out",
+                  "check the network path to the node, or raise --connect-timeout");
+  }
+}
+
+void set_tcp_user_timeout(ssh_session s, std::chrono::milliseconds timeout) {
+  const int fd = ssh_get_fd(s);
+  if (fd < 0) return;
+  const auto ms = static_cast<unsigned int>(timeout.count());
+  // Best effort: without it, liveness still comes from the per-stream watchdog.
+  ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
+}
+
+} // namespace clustertop::ssh

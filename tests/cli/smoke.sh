@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# CLI smoke tests: help, version, usage errors, check-config on good and broken files.
+set -u
+bin=$1 root=$2
+fail=0 pass=0
+check() { # name, expected-exit, command...
+  local name=$1 want=$2; shift 2
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  if [ "$rc" -ne "$want" ]; then echo "FAIL $name: exit $rc, want $want"; echo "$out" | head -20; fail=$((fail+1)); return 1; fi
+  pass=$((pass+1)); LAST="$out"
+}
+contains() { # name, needle
+  if ! grep -qF -- "$2" <<<"$LAST"; then echo "FAIL $1: output lacks '$2'"; echo "$LAST" | head -20; fail=$((fail+1)); else pass=$((pass+1)); fi
+}
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+check help 0 "$bin" --help && { contains help-modes "headless"; contains help-replay "replay --node"; contains help-snapshot "snapshot --for"; }
+check version 0 "$bin" --version && contains version "clustertop "
+check bad-flag 2 "$bin" --no-such-flag && contains bad-flag "--no-such-flag"
+check bad-interval 2 "$bin" --interval fast && contains bad-interval "duration"
+check example 0 "$bin" check-config "$root/docs/example-config.toml" && contains example "3 node(s)"
+printf '[[node]]\nname = "a"\nhots = "x"\n' >"$tmp/typo.toml"
+check typo 3 "$bin" check-config "$tmp/typo.toml" && { contains typo-line "typo.toml:3"; contains typo-fix "did you mean 'host'"; }
+printf '[general\n' >"$tmp/syntax.toml"
+check syntax 3 "$bin" check-config "$tmp/syntax.toml" && contains syntax "syntax.toml:1"
+check missing 3 "$bin" check-config "$tmp/nope.toml" && contains missing "No such file"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

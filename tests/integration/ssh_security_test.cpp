@@ -1,0 +1,245 @@
+// Host key policies against a real sshd (ok / changed / unknown × strict / accept-new / off),
+// agent and key-file authentication, ~/.ssh/config aliases, and hostile names and paths.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "clustertop/core/shell_quote.hpp"
+#include "ssh_test_util.hpp"
+
+namespace clustertop::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool exists(const std::string &path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+std::string slurp(const std::string &path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs one node until it is up (and its marker command ran) or down; returns the last
+// node-level status.
+NodeStatus run_node(NodeSpec node, const SshOptions &options, std::vector<Event> &seen) {
+  EventQueue queue;
+  auto transport = make_ssh_transport({node}, options, queue);
+  transport->start();
+  NodeStatus last;
+  wait_for(
+      queue, seen,
+      [&](const Event &e) {
+        const auto *s = std::get_if<NodeStatus>(&e);
+        if (s == nullptr || !s->stream.empty() || s->node != node.name) return false;
+        last = *s;
+        return s->state == NodeState::up || s->state == NodeState::down;
+      },
+      8s);
+  if (last.state == NodeState::up)
+    wait_for(
+        queue, seen, [&](const Event &e) { return has_line(e, node.name, "ran"); }, 5s);
+  transport->stop();
+  return last;
+}
+
+class SshServer : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    server_ = new Sshd();
+    ASSERT_TRUE(server_->start());
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  NodeSpec marker_node(const std::string &marker) {
+    return node_for(*server_, {{"m", "touch " + shell_quote(marker) + "; echo ran"}});
+  }
+  static Sshd *server_;
+  NoAgent no_agent_;
+};
+Sshd *SshServer::server_ = nullptr;
+
+struct KeyCase {
+  const char *known;  // ok | changed | unknown
+  const char *policy; // strict | accept-new | off
+  bool connects;
+  const char *says; // in the down detail
+};
+
+class SshHostKey : public SshServer, public ::testing::WithParamInterface<KeyCase> {};
+
+TEST_P(SshHostKey, PolicyDecides) {
+  const KeyCase c = GetParam();
+  std::vector<std::string> lines;
+  if (std::string(c.known) == "ok") lines.push_back(server_->known_hosts_line());
+  if (std::string(c.known) == "changed") lines.push_back(server_->other_key_line());
+  const std::string kh =
+      write_known_hosts(*server_, lines, std::string("kh-") + c.known + c.policy);
+  SshOptions o = test_options(kh);
+  o.host_key_checking = parse_host_key_policy(c.policy).value();
+  const std::string marker = server_->dir() + "/ran-" + c.known + c.policy;
+  std::vector<Event> seen;
+  const NodeStatus st = run_node(marker_node(marker), o, seen);
+  if (c.connects) {
+    EXPECT_EQ(st.state, NodeState::up) << describe(seen);
+    EXPECT_TRUE(exists(marker));
+  } else {
+    EXPECT_EQ(st.state, NodeState::down) << describe(seen);
+    EXPECT_NE(st.detail.find(c.says), std::string::npos) << st.detail;
+    EXPECT_NE(st.detail.find("SHA256:"), std::string::npos) << st.detail;
+    EXPECT_FALSE(exists(marker)) << "a command ran on a node whose key was refused";
+  }
+  const std::string after = slurp(kh);
+  const bool recorded = after.find(server_->known_hosts_line()) != std::string::npos;
+  if (std::string(c.known) == "unknown")
+    EXPECT_EQ(recorded, std::string(c.policy) == "accept-new") << after;
+}
+
+INSTANTIATE_TEST_SUITE_P(Matrix, SshHostKey,
+                         ::testing::Values(KeyCase{"ok", "strict", true, ""},
+                                           KeyCase{"ok", "accept-new", true, ""},
+                                           KeyCase{"ok", "off", true, ""},
+                                           KeyCase{"changed", "strict", false, "ssh-keygen -R"},
+                                           KeyCase{"changed", "accept-new", false, "ssh-keygen -R"},
+                                           KeyCase{"changed", "off", true, ""},
+                                           KeyCase{"unknown", "strict", false, "unknown host key"},
+                                           KeyCase{"unknown", "accept-new", true, ""},
+                                           KeyCase{"unknown", "off", true, ""}),
+                         [](const auto &info) {
+                           std::string n = std::string(info.param.known) + "_" + info.param.policy;
+                           for (auto &ch : n)
+                             if (ch == '-') ch = '_';
+                           return n;
+                         });
+
+TEST_F(SshServer, NoUsableKeyFailsWithMethodsAndAdvice) {
+  NodeSpec node = marker_node(server_->dir() + "/ran-nokey");
+  node.identity_file.clear();
+  std::vector<Event> seen;
+  const NodeStatus st = run_node(
+      node, test_options(write_known_hosts(*server_, {server_->known_hosts_line()})), seen);
+  ASSERT_EQ(st.state, NodeState::down) << describe(seen);
+  EXPECT_NE(st.detail.find("authentication failed"), std::string::npos) << st.detail;
+  EXPECT_NE(st.detail.find("ssh-agent"), std::string::npos) << st.detail;
+  EXPECT_NE(st.detail.find("server accepts: publickey"), std::string::npos) << st.detail;
+  EXPECT_NE(st.detail.find("ssh-add"), std::string::npos) << st.detail;
+}
+
+TEST_F(SshServer, AgentAuthentication) {
+  const std::string sock = server_->dir() + "/agent.sock";
+  const pid_t agent = ::fork();
+  if (agent == 0) {
+    ::freopen("/dev/null", "w", stdout);
+    ::execl("/usr/bin/ssh-agent", "ssh-agent", "-D", "-a", sock.c_str(),
+            static_cast<char *>(nullptr));
+    ::_exit(127);
+  }
+  for (int i = 0; i < 100 && !exists(sock); ++i) std::this_thread::sleep_for(20ms);
+  ASSERT_EQ(sh("SSH_AUTH_SOCK=" + shell_quote(sock) + " ssh-add -q " +
+               shell_quote(server_->client_key()) + " 2>&1"),
+            0);
+  ::setenv("SSH_AUTH_SOCK", sock.c_str(), 1);
+  NodeSpec node = marker_node(server_->dir() + "/ran-agent");
+  node.identity_file.clear(); // only the agent holds the key
+  std::vector<Event> seen;
+  const NodeStatus st = run_node(
+      node, test_options(write_known_hosts(*server_, {server_->known_hosts_line()})), seen);
+  ::unsetenv("SSH_AUTH_SOCK");
+  ::kill(agent, SIGTERM);
+  ::waitpid(agent, nullptr, 0);
+  EXPECT_EQ(st.state, NodeState::up) << describe(seen);
+  EXPECT_TRUE(exists(server_->dir() + "/ran-agent"));
+}
+
+TEST_F(SshServer, PassphraseKeyIsNeverPrompted) {
+  const std::string key = server_->dir() + "/locked_key";
+  ASSERT_EQ(sh("ssh-keygen -q -t ed25519 -N secret-pass -f " + shell_quote(key) + " && cat " +
+               shell_quote(key + ".pub") + " >> " +
+               shell_quote(server_->dir() + "/authorized_keys")),
+            0);
+  NodeSpec node = marker_node(server_->dir() + "/ran-locked");
+  node.identity_file = key;
+  std::vector<Event> seen;
+  const NodeStatus st = run_node(
+      node, test_options(write_known_hosts(*server_, {server_->known_hosts_line()})), seen);
+  EXPECT_EQ(st.state, NodeState::down) << describe(seen);
+  EXPECT_NE(st.detail.find("only through the agent"), std::string::npos) << st.detail;
+}
+
+TEST_F(SshServer, SshConfigAliasAndExplicitPortWins) {
+  const std::string cfg = server_->dir() + "/ssh_config";
+  std::ofstream(cfg) << "Host ctalias\n  HostName 127.0.0.1\n  Port " << server_->port()
+                     << "\n  User root\n  IdentityFile " << server_->client_key() << "\n"
+                     << "Host ctwrongport\n  HostName 127.0.0.1\n  Port 1\n  User root\n"
+                     << "  IdentityFile " << server_->client_key() << "\n";
+  SshOptions o = test_options(write_known_hosts(*server_, {server_->known_hosts_line()}));
+  o.ssh_config = cfg;
+  for (const std::string arg :
+       {std::string("ctalias"), "ctwrongport:" + std::to_string(server_->port())}) {
+    NodeSpec node = parse_node_argument(arg).value();
+    const std::string marker = server_->dir() + "/ran-" + arg.substr(0, 7);
+    node.plan = [marker](const Platform &) {
+      return std::vector<StreamSpec>{{"m", "touch " + shell_quote(marker) + "; echo ran"}};
+    };
+    std::vector<Event> seen;
+    const NodeStatus st = run_node(node, o, seen);
+    EXPECT_EQ(st.state, NodeState::up) << arg << "\n" << describe(seen);
+    EXPECT_TRUE(exists(marker)) << arg;
+  }
+}
+
+TEST_F(SshServer, HostileLogPathIsFollowedNotExecuted) {
+  // Markers without '/', so the hostile name stays one file name; if the shell ever ran
+  // them they would appear in the remote account's home (cwd of the command).
+  const std::string tag = "ct-pwned-" + std::to_string(::getpid());
+  const std::string home = std::getenv("HOME") != nullptr ? std::getenv("HOME") : "/root";
+  const std::string m1 = home + "/" + tag + "a", m2 = home + "/" + tag + "b";
+  const std::string path =
+      server_->dir() + "/x'$(touch " + tag + "a)`touch " + tag + "b`;\"y\n.log";
+  std::ofstream(path) << "hello\n";
+  NodeSpec node = node_for(*server_, {{"log:" + path, "tail -n +1 -F " + shell_quote(path)}});
+  EventQueue queue;
+  auto t = make_ssh_transport(
+      {node}, test_options(write_known_hosts(*server_, {server_->known_hosts_line()})), queue);
+  t->start();
+  std::vector<Event> seen;
+  EXPECT_TRUE(wait_for(
+      queue, seen, [&](const Event &e) { return has_line(e, node.name, "hello"); }, 8s))
+      << describe(seen);
+  t->stop();
+  EXPECT_FALSE(exists(m1));
+  EXPECT_FALSE(exists(m2));
+  std::remove(m1.c_str());
+  std::remove(m2.c_str());
+}
+
+TEST_F(SshServer, HostileNodeSpecFromConfigNeverConnects) {
+  const std::string m = server_->dir() + "/pwned-user";
+  NodeSpec node = marker_node(server_->dir() + "/ran-hostile");
+  node.user = "$(touch " + m + ")";
+  NodeSpec node2 = node;
+  node2.name = "second";
+  node2.user = "root";
+  node2.host = "-oProxyCommand=touch " + m;
+  std::vector<Event> seen;
+  SshOptions o = test_options(write_known_hosts(*server_, {server_->known_hosts_line()}));
+  EXPECT_EQ(run_node(node, o, seen).state, NodeState::down) << describe(seen);
+  EXPECT_EQ(run_node(node2, o, seen).state, NodeState::down) << describe(seen);
+  EXPECT_FALSE(exists(m));
+  EXPECT_FALSE(exists(server_->dir() + "/ran-hostile"));
+}
+
+} // namespace
+} // namespace clustertop::test

@@ -1,0 +1,103 @@
+// Streams over a real sshd: several nodes, exited commands restarted, nothing left behind.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <thread>
+
+#include "ssh_test_util.hpp"
+
+namespace clustertop::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(SshStream, ThreeNodesStreamLines) {
+  NoAgent no_agent;
+  std::vector<std::unique_ptr<Sshd>> servers;
+  std::vector<NodeSpec> nodes;
+  std::vector<std::string> kh;
+  for (int i = 0; i < 3; ++i) {
+    servers.push_back(std::make_unique<Sshd>());
+    ASSERT_TRUE(servers.back()->start());
+    kh.push_back(servers.back()->known_hosts_line());
+    nodes.push_back(node_for(*servers.back(),
+                             {{"t", "echo a; sleep 0.3; echo b"}, {"u", "echo u-$((1+1))"}},
+                             "n" + std::to_string(i)));
+  }
+  EventQueue queue;
+  auto transport =
+      make_ssh_transport(nodes, test_options(write_known_hosts(*servers[0], kh)), queue);
+  transport->start();
+  std::vector<Event> seen;
+  for (int i = 0; i < 3; ++i) {
+    const std::string n = "n" + std::to_string(i);
+    EXPECT_TRUE(wait_for(
+        queue, seen, [&](const Event &e) { return has_line(e, n, "b"); }, 8s))
+        << describe(seen);
+    EXPECT_TRUE(wait_for(
+        queue, seen, [&](const Event &e) { return has_line(e, n, "u-2"); }, 2s))
+        << describe(seen);
+    EXPECT_TRUE(wait_for(
+        queue, seen, [&](const Event &e) { return is_status(e, n, "", NodeState::up); }, 1s));
+  }
+  transport->stop();
+}
+
+TEST(SshStream, ExitedCommandIsReportedAndRestarted) {
+  NoAgent no_agent;
+  Sshd sshd;
+  ASSERT_TRUE(sshd.start());
+  EventQueue queue;
+  auto transport =
+      make_ssh_transport({node_for(sshd, {{"t", "echo run; echo oops >&2; exit 3"}})},
+                         test_options(write_known_hosts(sshd, {sshd.known_hosts_line()})), queue);
+  transport->start();
+  std::vector<Event> seen;
+  const std::string n = sshd.node_arg();
+  auto exited = [&](const Event &e) {
+    const auto *s = std::get_if<NodeStatus>(&e);
+    return s != nullptr && s->stream == "t" && s->state == NodeState::down &&
+           s->detail == "exited with status 3: oops";
+  };
+  ASSERT_TRUE(wait_for(queue, seen, exited, 8s)) << describe(seen);
+  int runs = 0;
+  auto second_run = [&](const Event &e) {
+    runs += has_line(e, n, "run") ? 1 : 0;
+    return runs >= 2;
+  };
+  for (const auto &e : seen) second_run(e);
+  EXPECT_TRUE(runs >= 2 || wait_for(queue, seen, second_run, 5s)) << describe(seen);
+  transport->stop();
+}
+
+TEST(SshStream, NothingOutlivesTheChannelOrTheConnection) {
+  NoAgent no_agent;
+  Sshd sshd;
+  ASSERT_TRUE(sshd.start());
+  std::mt19937 rng{std::random_device{}()};
+  // Quiet commands that survive a plain channel close: a sleep and a pipeline.
+  const std::string tag1 = "3601." + std::to_string(rng() % 100000 + 100000);
+  const std::string tag2 = "3602." + std::to_string(rng() % 100000 + 100000);
+  EventQueue queue;
+  auto transport = make_ssh_transport(
+      {node_for(sshd, {{"a", "echo started; sleep " + tag1}, {"b", "sleep " + tag2 + " | cat"}})},
+      test_options(write_known_hosts(sshd, {sshd.known_hosts_line()})), queue);
+  transport->start();
+  std::vector<Event> seen;
+  ASSERT_TRUE(wait_for(
+      queue, seen, [&](const Event &e) { return has_line(e, sshd.node_arg(), "started"); }, 8s))
+      << describe(seen);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_GE(count_processes(tag1), 1);
+  EXPECT_GE(count_processes(tag2), 1);
+  transport->stop();
+  int left = -1;
+  for (int i = 0; i < 50 && left != 0; ++i) {
+    std::this_thread::sleep_for(100ms);
+    left = count_processes(tag1) + count_processes(tag2);
+  }
+  EXPECT_EQ(left, 0) << "remote processes left after stop()";
+}
+
+} // namespace
+} // namespace clustertop::test

@@ -1,0 +1,86 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "clustertop/config/config.hpp"
+
+namespace clustertop {
+namespace {
+
+TEST(Config, ExampleConfigLoads) {
+  auto c = load_config_file(std::string(CLUSTERTOP_TEST_DATA) + "/../docs/example-config.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  ASSERT_EQ(c->nodes.size(), 3u);
+  EXPECT_EQ(c->nodes[2].name, "mbp");
+  EXPECT_EQ(c->nodes[2].port, 22);
+  EXPECT_EQ(c->nodes[2].collectors_add, std::vector<std::string>{"powermetrics"});
+  EXPECT_DOUBLE_EQ(c->nodes[2].max_context, 200000);
+  EXPECT_EQ(c->nodes[0].host, "macstudio-m4-1");
+  EXPECT_EQ(c->ssh.host_key_checking, "strict");
+  ASSERT_TRUE(c->interval.has_value());
+  EXPECT_EQ(*c->interval, std::chrono::seconds(1));
+}
+
+TEST(Config, SyntaxErrorNamesFileLineAndColumn) {
+  auto c = parse_config("[general]\ninterval = \"1s\"\n[[node]\nname = \"a\"\n", "bad.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().where.rfind("bad.toml:3:", 0), 0u) << c.error().message();
+  EXPECT_FALSE(c.error().help.empty());
+}
+
+TEST(Config, UnknownKeyNamesLineAndSuggestsTheKnownOne) {
+  auto c = parse_config("[[node]]\nname = \"a\"\nhots = \"x\"\n", "c.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().where, "c.toml:3");
+  EXPECT_NE(c.error().what.find("node.hots"), std::string::npos);
+  EXPECT_NE(c.error().help.find("'host'"), std::string::npos) << c.error().message();
+}
+
+TEST(Config, UnknownSectionIsAnError) {
+  auto c = parse_config("[sink]\ncsv_dir = \"x\"\n", "c.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().help.find("'sinks'"), std::string::npos) << c.error().message();
+}
+
+TEST(Config, BadValuesSayWhatIsExpected) {
+  struct Case {
+    const char *text;
+    const char *expect;
+  };
+  for (const Case &k : {Case{"[[node]]\nname = \"a\"\nport = 70000\n", "port"},
+                        Case{"[[node]]\nname = \"\"\n", "node.name"},
+                        Case{"[[node]]\nhost = \"x\"\n", "missing 'node.name'"},
+                        Case{"[general]\ninterval = \"fast\"\n", "general.interval"},
+                        Case{"[ssh]\nhost_key_checking = \"yes\"\n", "host_key_checking"},
+                        Case{"[[node]]\nname = \"a\"\n[[node]]\nname = \"a\"\n", "used twice"},
+                        Case{"node = 3\n", "'node' must be"},
+                        Case{"[[node]]\nname = \"a\"\nlogs = \"/x\"\n", "node.logs"}}) {
+    auto c = parse_config(k.text, "c.toml");
+    ASSERT_FALSE(c.ok()) << k.text;
+    EXPECT_NE(c.error().message().find(k.expect), std::string::npos) << c.error().message();
+    EXPECT_EQ(c.error().where.rfind("c.toml:", 0), 0u) << c.error().message();
+  }
+}
+
+TEST(Config, HostDefaultsToNameAndThresholdsPassThrough) {
+  auto c = parse_config("[[node]]\nname = \"mac1\"\n[thresholds]\nfence_wait_ms = 50\n", "c");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->nodes[0].host, "mac1");
+  EXPECT_TRUE(c->thresholds.contains("fence_wait_ms"));
+}
+
+TEST(Config, MissingFileSaysWhatToDo) {
+  auto c = load_config_file("/nonexistent/clustertop.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().reason.find("No such file"), std::string::npos);
+}
+
+TEST(Config, BinaryJunkIsAnErrorNotACrash) {
+  std::string junk("\x00\xff\xfe[[node]]\x01name=\x80\n", 20);
+  auto c = parse_config(junk, "junk.toml");
+  EXPECT_FALSE(c.ok());
+}
+
+} // namespace
+} // namespace clustertop

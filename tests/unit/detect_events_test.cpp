@@ -1,0 +1,106 @@
+#include <gtest/gtest.h>
+
+#include "clustertop/detect/alert_book.hpp"
+#include "detect_test_util.hpp"
+
+namespace clustertop {
+namespace {
+
+using test::at;
+using test::only;
+
+const char *kMetalTimeout =
+    "libc++abi: terminating due to uncaught exception of type std::runtime_error: [METAL] "
+    "Command buffer execution failed: Caused GPU Timeout Error "
+    "(00000002:kIOGPUCommandBufferCallbackErrorTimeout)";
+
+TEST(DetectCrash, TaggedEventFiresWithItsLineThenAgesOut) {
+  Store st;
+  Rules r;
+  st.add_event(LogEvent{
+      "mbp", "log:/tmp/exo.log", at(10), "ERROR", {"info_only"}, Severity::warning, "not a crash"});
+  EXPECT_TRUE(only(run_detectors(st, r, at(10)), "crash").empty());
+  st.add_event(LogEvent{"mbp",
+                        "log:/tmp/exo.log",
+                        at(11),
+                        "",
+                        {"gpu_timeout", "crash"},
+                        Severity::critical,
+                        kMetalTimeout});
+  auto f = only(run_detectors(st, r, at(11)), "crash");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].subject, "gpu_timeout");
+  EXPECT_EQ(f[0].severity, Severity::critical);
+  EXPECT_NE(f[0].message.find("kIOGPUCommandBufferCallbackErrorTimeout"), std::string::npos);
+  EXPECT_TRUE(only(run_detectors(st, r, at(5)), "crash").empty()); // before it happened
+  EXPECT_TRUE(only(run_detectors(st, r, at(11 + 301)), "crash").empty());
+}
+
+TEST(DetectNodes, DownStaleAndStreamDown) {
+  Store st;
+  Rules r;
+  st.apply(NodeStatus{"a", "", NodeState::down, "connection refused", at(0)});
+  st.apply(NodeStatus{"b", "", NodeState::up, "", at(0)});
+  st.apply(NodeStatus{"b", "macmon", NodeState::down, "exited with status 127", at(1)});
+  st.apply(NodeStatus{"c", "", NodeState::stale, "no data for 30 s", at(0)});
+  auto f = run_detectors(st, r, at(5));
+  auto down = only(f, "node_down");
+  ASSERT_EQ(down.size(), 1u);
+  EXPECT_NE(down[0].message.find("connection refused"), std::string::npos);
+  auto sd = only(f, "stream_down");
+  ASSERT_EQ(sd.size(), 1u);
+  EXPECT_EQ(sd[0].subject, "macmon");
+  EXPECT_EQ(only(f, "node_stale").size(), 1u);
+}
+
+Finding finding(const std::string &rule, Severity s = Severity::warning) {
+  return Finding{rule, "mac1", "", s, 1, 2, "m"};
+}
+
+TEST(AlertBook, ForPendingThenFiringThenResolvedAfterClear) {
+  Rules r;
+  r.oom.alert = AlertPolicy{std::chrono::seconds(10), std::chrono::seconds(30)};
+  AlertBook book(r);
+  auto t = book.update({finding("oom_headroom")}, at(0));
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].state, AlertState::pending);
+  EXPECT_TRUE(book.update({finding("oom_headroom")}, at(5)).empty()); // de-dup
+  t = book.update({finding("oom_headroom")}, at(10));
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].state, AlertState::firing);
+  EXPECT_EQ(t[0].first_seen, at(0));
+  EXPECT_EQ(book.firing().size(), 1u);
+  EXPECT_TRUE(book.update({}, at(20)).empty()); // absent, but clear_after not reached
+  t = book.update({}, at(40));
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].state, AlertState::resolved);
+  EXPECT_EQ(t[0].at, at(40));
+  EXPECT_TRUE(book.firing().empty());
+}
+
+TEST(AlertBook, ZeroForFiresAtOncePendingDropsAndEscalationRefires) {
+  Rules r;
+  AlertBook book(r);
+  auto t = book.update({finding("crash")}, at(0)); // crash: for 0
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].state, AlertState::firing);
+  t = book.update({finding("crash", Severity::critical)}, at(1));
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].finding.severity, Severity::critical);
+  EXPECT_EQ(book.update({}, at(1)).size(), 1u);      // crash clear_after 0: resolves at once
+  t = book.update({finding("oom_headroom")}, at(2)); // oom: for 10 s
+  EXPECT_EQ(t[0].state, AlertState::pending);
+  EXPECT_TRUE(book.update({}, at(3)).empty()); // dropped silently
+  EXPECT_EQ(book.open_count(), 0u);
+}
+
+TEST(AlertBook, ClockJumpBackNeitherFiresNorResolves) {
+  Rules r;
+  AlertBook book(r);
+  book.update({finding("oom_headroom")}, at(100));
+  EXPECT_TRUE(book.update({finding("oom_headroom")}, at(50)).empty());
+  EXPECT_EQ(book.open_count(), 1u);
+}
+
+} // namespace
+} // namespace clustertop

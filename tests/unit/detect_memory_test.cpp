@@ -1,0 +1,113 @@
+#include <gtest/gtest.h>
+
+#include "detect_test_util.hpp"
+
+namespace clustertop {
+namespace {
+
+using test::at;
+using test::only;
+using test::put;
+
+constexpr double kGiB = 1024.0 * 1024 * 1024;
+
+// The seeds' MacBook: 36 GB, ~8 GiB free at the start, 400 KB more per token of context,
+// so it runs out near 21K tokens.
+void macbook_ramp(Store &st, double seconds, double tokens_per_s = 30) {
+  for (double t = 0; t <= seconds; t += 1) {
+    const double ctx = t * tokens_per_s;
+    const double noise = ((static_cast<int>(t) * 37) % 11 - 5) * 4e6;
+    put(st, "mbp", "mem.total_bytes", t, 36e9);
+    put(st, "mbp", "mem.available_bytes", t, 8.4e9 - 400e3 * ctx + noise);
+    put(st, "mbp", "ctx.tokens", t, ctx);
+  }
+}
+
+TEST(DetectMemory, ContextAtOomSaysTwentyOneKAtAFewThousandTokens) {
+  Store st;
+  Rules r;
+  r.oom.max_context_tokens = 200000;
+  macbook_ramp(st, 30); // 900 tokens: too little span yet
+  EXPECT_TRUE(only(run_detectors(st, r, at(30)), "context_at_oom").empty());
+  Store st2;
+  macbook_ramp(st2, 100); // 3000 tokens
+  auto f = only(run_detectors(st2, r, at(100)), "context_at_oom");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_NEAR(f[0].value, 21000, 800);
+  EXPECT_DOUBLE_EQ(f[0].threshold, 200000);
+  EXPECT_NE(f[0].message.find("~21K"), std::string::npos) << f[0].message;
+}
+
+TEST(DetectMemory, ContextResetStartsANewFitAndFlatMemoryIsFine) {
+  Store st;
+  Rules r;
+  for (double t = 0; t <= 100; t += 1) {
+    put(st, "n", "mem.available_bytes", t, 8e9);
+    put(st, "n", "ctx.tokens", t, t * 30);
+  }
+  EXPECT_TRUE(only(run_detectors(st, r, at(100)), "context_at_oom").empty());
+  // A new request: context restarts at 100; only 3 points since then -> no estimate.
+  for (double t = 101; t <= 103; t += 1) {
+    put(st, "n", "mem.available_bytes", t, 8e9 - (t - 100) * 1e9);
+    put(st, "n", "ctx.tokens", t, (t - 100) * 30);
+  }
+  EXPECT_TRUE(only(run_detectors(st, r, at(103)), "context_at_oom").empty());
+}
+
+TEST(DetectMemory, TimeToOomFromTrendAndHeadroom) {
+  Store st;
+  Rules r;
+  for (double t = 0; t <= 120; t += 1) put(st, "n", "mem.available_bytes", t, 6e9 - t * 20e6);
+  // 3.6 GB left, falling 20 MB/s: ~180 s.
+  auto f = only(run_detectors(st, r, at(120)), "time_to_oom");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_NEAR(f[0].value, 180, 5);
+  EXPECT_EQ(f[0].severity, Severity::warning);
+  EXPECT_TRUE(only(run_detectors(st, r, at(120)), "oom_headroom").empty());
+  put(st, "n", "mem.available_bytes", 121, 0.3 * kGiB);
+  auto h = only(run_detectors(st, r, at(121)), "oom_headroom");
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_EQ(h[0].severity, Severity::critical);
+  // Stale memory samples say nothing.
+  EXPECT_TRUE(only(run_detectors(st, r, at(1000)), "oom_headroom").empty());
+}
+
+TEST(DetectMemory, NoisyOrRisingMemoryHasNoTimeToOom) {
+  Store st;
+  Rules r;
+  for (double t = 0; t <= 120; t += 1)
+    put(st, "n", "mem.available_bytes", t, (static_cast<int>(t) % 2 ? 5e9 : 3e9) - t * 1e6);
+  EXPECT_TRUE(only(run_detectors(st, r, at(120)), "time_to_oom").empty()); // R^2 too low
+  Store one;
+  put(one, "n", "mem.available_bytes", 0, kUnknown);
+  put(one, "n", "mem.available_bytes", 1, 3e9);
+  EXPECT_TRUE(run_detectors(one, r, at(1)).empty());
+}
+
+TEST(DetectMemory, PressureSwapGpuMemAndKvCache) {
+  Store st;
+  Rules r;
+  put(st, "mac", "mem.pressure_level", 0, 2);
+  put(st, "mac", "mem.swap_used_bytes", 0, 1e9);
+  put(st, "mac", "mem.swap_used_bytes", 30, 0.2e9); // counter reset: base is the minimum
+  put(st, "mac", "mem.swap_used_bytes", 60, 0.9e9);
+  put(st, "gpu", "gpu.mem_used_bytes", 60, 79.5e9, "0");
+  put(st, "gpu", "gpu.mem_total_bytes", 60, 80e9, "0");
+  put(st, "gpu", "gpu.mem_used_bytes", 60, 20e9, "1");
+  put(st, "gpu", "gpu.mem_total_bytes", 60, 80e9, "1");
+  put(st, "gpu", "kv_cache.usage_pct", 60, 97);
+  auto f = run_detectors(st, r, at(60));
+  auto p = only(f, "oom_pressure");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].severity, Severity::critical);
+  auto s = only(f, "swap_growth");
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_NEAR(s[0].value, 0.7e9, 1);
+  auto g = only(f, "gpu_mem");
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0].subject, "0");
+  EXPECT_EQ(only(f, "kv_cache").size(), 1u);
+}
+
+} // namespace
+} // namespace clustertop

@@ -1,0 +1,78 @@
+#include <fstream>
+#include <gtest/gtest.h>
+
+#include "clustertop/detect/rules.hpp"
+
+namespace clustertop {
+namespace {
+
+Result<Rules> parse(const std::string &text) {
+  auto doc = toml::parse(std::string_view(text), std::string_view("cluster.toml"));
+  const auto *t = doc["thresholds"].as_table();
+  static const toml::table empty;
+  return rules_from_toml(t != nullptr ? *t : empty, "cluster.toml");
+}
+
+TEST(DetectRules, DefaultsWhenTableEmpty) {
+  auto r = parse("");
+  ASSERT_TRUE(r.ok());
+  EXPECT_DOUBLE_EQ(r->fence_wait.abs_ms, 10.0);
+  EXPECT_EQ(r->stall.after, std::chrono::seconds(15));
+  EXPECT_DOUBLE_EQ(r->oom.max_context_tokens, 131072);
+}
+
+TEST(DetectRules, ReadsNumbersDurationsAndLists) {
+  auto r = parse(R"([thresholds.fence_wait]
+abs_ms = 25
+for = "2s"
+[thresholds.stall]
+after = 30
+progress = ["step.index"]
+[thresholds.oom]
+max_context_tokens = 200000
+clear_after = "1m"
+)");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_DOUBLE_EQ(r->fence_wait.abs_ms, 25.0);
+  EXPECT_EQ(r->fence_wait.alert.for_, std::chrono::seconds(2));
+  EXPECT_EQ(r->stall.after, std::chrono::seconds(30));
+  EXPECT_EQ(r->stall.progress, std::vector<std::string>{"step.index"});
+  EXPECT_DOUBLE_EQ(r->oom.max_context_tokens, 200000);
+  EXPECT_EQ(r->policy("context_at_oom").clear_after, std::chrono::seconds(60));
+}
+
+TEST(DetectRules, UnknownKeyNamesFileLineKeyAndKnownKeys) {
+  auto r = parse("[thresholds.fence_wait]\nabs_ms = 1\nabs_msec = 3\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().where, "cluster.toml:3");
+  EXPECT_NE(r.error().what.find("abs_msec"), std::string::npos);
+  EXPECT_NE(r.error().help.find("median_multiple"), std::string::npos);
+}
+
+TEST(DetectRules, UnknownSectionAndBadTypesAreErrors) {
+  auto a = parse("[thresholds.fence]\nabs_ms = 1\n");
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.error().reason, "unknown section");
+  auto b = parse("[thresholds.stall]\nafter = \"soon\"\n");
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.error().where, "cluster.toml:2");
+  EXPECT_NE(b.error().reason.find("duration"), std::string::npos);
+  auto c = parse("[thresholds.oom]\nheadroom_bytes = -5\n");
+  ASSERT_FALSE(c.ok());
+  auto d = parse("[thresholds.fence_wait]\nmedian_window = 0\n");
+  ASSERT_FALSE(d.ok());
+  auto e = parse("[thresholds]\nstall = 3\n");
+  ASSERT_FALSE(e.ok());
+}
+
+TEST(DetectRules, EveryFieldIsDocumented) {
+  std::ifstream in(std::string(CLUSTERTOP_TEST_DATA) + "/../docs/alerts.md");
+  ASSERT_TRUE(in.good());
+  const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const auto &f : rule_fields())
+    EXPECT_NE(doc.find("| " + f.section + " | " + f.key + " |"), std::string::npos)
+        << f.section << "." << f.key;
+}
+
+} // namespace
+} // namespace clustertop

@@ -1,0 +1,160 @@
+#include <gtest/gtest.h>
+
+#include "detect_test_util.hpp"
+
+namespace clustertop {
+namespace {
+
+using test::at;
+using test::only;
+using test::put;
+using test::step;
+
+// 30 steps of 36 ms (29 ms overhead) with fence_wait 0.3-1.0 ms, ending at t=~1.1 s.
+void healthy_steps(Store &st, const std::string &node, double t0 = 0, int n = 30) {
+  for (int i = 0; i < n; ++i)
+    step(st, node, t0 + i * 0.036, 36.0, 7.0, 0.5, 0.3 + 0.7 * ((i * 7) % 10) / 10.0, i);
+}
+
+TEST(DetectFenceWait, NoDataNaNAndNormalStepsFindNothing) {
+  Store st;
+  Rules r;
+  EXPECT_TRUE(run_detectors(st, r, at(0)).empty());
+  put(st, "mac1", "step.fence_wait_ms", 0, kUnknown);
+  std::vector<Finding> out;
+  detect_fence_wait(st, r, at(1), out);
+  EXPECT_TRUE(out.empty());
+  healthy_steps(st, "mac1");
+  detect_fence_wait(st, r, at(1.2), out);
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(DetectFenceWait, AbsoluteAndRelativeThresholds) {
+  Store st;
+  Rules r;
+  healthy_steps(st, "mac1");
+  put(st, "mac1", "step.fence_wait_ms", 1.2, 15.0); // > 10 ms absolute
+  std::vector<Finding> out;
+  detect_fence_wait(st, r, at(1.3), out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].node, "mac1");
+  EXPECT_DOUBLE_EQ(out[0].value, 15.0);
+  EXPECT_DOUBLE_EQ(out[0].threshold, 10.0);
+  EXPECT_NE(out[0].message.find("median"), std::string::npos);
+
+  r.fence_wait.abs_ms = 1000; // only the relative test remains: median ~0.65 ms x 20
+  out.clear();
+  detect_fence_wait(st, r, at(1.3), out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_LT(out[0].threshold, 15.0);
+  EXPECT_GT(out[0].threshold, 10.0);
+}
+
+TEST(DetectFenceWait, OneSampleUsesOnlyAbsoluteAndOldStepsAreIgnored) {
+  Store st;
+  Rules r;
+  put(st, "mac1", "step.fence_wait_ms", 0, 5.0); // one sample: no median, under abs
+  std::vector<Finding> out;
+  detect_fence_wait(st, r, at(0.1), out);
+  EXPECT_TRUE(out.empty());
+  put(st, "mac1", "step.fence_wait_ms", 1, 50.0);
+  detect_fence_wait(st, r, at(100), out); // 99 s old: not fresh
+  EXPECT_TRUE(out.empty());
+  detect_fence_wait(st, r, at(1.5), out);
+  EXPECT_EQ(out.size(), 1u);
+}
+
+TEST(DetectStall, DeadlockShapeNamesSpinningNodeFirst) {
+  Store st;
+  Rules r;
+  for (const char *n : {"mac1", "mac2", "mbp"}) healthy_steps(st, n);
+  // mac2 stops first with its GPU busy; the others take one more step, then idle.
+  step(st, "mac1", 1.2, 36, 7, 0.5, 0.5, 31);
+  step(st, "mbp", 1.2, 36, 7, 0.5, 0.5, 31);
+  for (double t = 0; t < 40; t += 1) {
+    put(st, "mac2", "gpu.power_w", t, 56);
+    put(st, "mac1", "gpu.power_w", t, t < 2 ? 31 : 0.3);
+    put(st, "mbp", "gpu.power_w", t, 0.0);
+  }
+  auto none = run_detectors(st, r, at(10)); // 9 s of silence: under the 15 s default
+  EXPECT_TRUE(only(none, "step_stall").empty());
+  auto f = run_detectors(st, r, at(20));
+  EXPECT_EQ(only(f, "step_stall").size(), 3u);
+  auto spin = only(f, "gpu_spin");
+  ASSERT_EQ(spin.size(), 1u);
+  EXPECT_EQ(spin[0].node, "mac2");
+  auto cluster = only(f, "cluster_stall");
+  ASSERT_EQ(cluster.size(), 1u);
+  EXPECT_EQ(cluster[0].subject, "mac2");
+  EXPECT_NE(cluster[0].message.find("mac1, mbp"), std::string::npos);
+  auto mbp = only(f, "step_stall");
+  EXPECT_NE(mbp[2].message.find("waiting on a peer"), std::string::npos);
+}
+
+TEST(DetectStall, FinishedRequestIsNotAStallAndClockJumpBackIsNot) {
+  Store st;
+  Rules r;
+  healthy_steps(st, "mac1");
+  put(st, "mac1", "gen.tokens", 1.1, 30); // the request's summary line
+  EXPECT_TRUE(only(run_detectors(st, r, at(60)), "step_stall").empty());
+  Store st2;
+  healthy_steps(st2, "mac1", 100);
+  EXPECT_TRUE(only(run_detectors(st2, r, at(50)), "step_stall").empty()); // now < last
+  EXPECT_EQ(only(run_detectors(st2, r, at(130)), "step_stall").size(), 1u);
+  // Too few steps: not generating.
+  Store st3;
+  healthy_steps(st3, "mac1", 0, 2);
+  EXPECT_TRUE(only(run_detectors(st3, r, at(60)), "step_stall").empty());
+}
+
+TEST(DetectStall, RateEnginesStallWhenRunningWithZeroThroughput) {
+  Store st;
+  Rules r;
+  for (int i = 0; i < 10; ++i) {
+    put(st, "gpu1", "gen.tokens_per_s", i * 5.0, 40);
+    put(st, "gpu1", "req.running", i * 5.0, 2);
+  }
+  for (int i = 10; i < 20; ++i) {
+    put(st, "gpu1", "gen.tokens_per_s", i * 5.0, 0.0); // vLLM keeps logging 0.0 tokens/s
+    put(st, "gpu1", "req.running", i * 5.0, 2);
+  }
+  auto f = only(run_detectors(st, r, at(95)), "step_stall");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_NE(f[0].message.find("GPU state unknown"), std::string::npos);
+  put(st, "gpu1", "req.running", 96, 0); // finished
+  EXPECT_TRUE(only(run_detectors(st, r, at(97)), "step_stall").empty());
+}
+
+TEST(DetectOverhead, SeedsStepOf36msWith29msOverhead) {
+  Store st;
+  Rules r;
+  healthy_steps(st, "mac1");
+  auto f = only(run_detectors(st, r, at(1.2)), "orchestration_overhead");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_NEAR(f[0].value, 28.5 / 36.0, 1e-9);
+  Store ok;
+  for (int i = 0; i < 30; ++i) step(ok, "mac1", i * 0.033, 33, 30, 1, 0.5, i);
+  EXPECT_TRUE(only(run_detectors(ok, r, at(1.2)), "orchestration_overhead").empty());
+  Store few; // fewer than min_samples steps, or parts missing
+  for (int i = 0; i < 3; ++i) step(few, "mac1", i * 0.036, 36, 7, 0.5, 0.5, i);
+  put(few, "mac1", "step.eval_ms", 0.2, 36);
+  EXPECT_TRUE(only(run_detectors(few, r, at(0.3)), "orchestration_overhead").empty());
+}
+
+TEST(DetectThroughput, CollapseAgainstBaselineAndIdleIsNotACollapse) {
+  Store st;
+  Rules r;
+  double t = 0;
+  for (; t < 120; t += 0.5) put(st, "mac1", "step.eval_ms", t, 33);
+  EXPECT_TRUE(only(run_detectors(st, r, at(t)), "throughput_collapse").empty());
+  for (double end = t + 20; t < end; t += 1) put(st, "mac1", "step.eval_ms", t, 250);
+  auto f = only(run_detectors(st, r, at(t)), "throughput_collapse");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_NEAR(f[0].value, 4.0, 1e-9);
+  EXPECT_NEAR(f[0].threshold, 0.4 * 1000 / 33, 1e-9);
+  put(st, "mac1", "req.running", t, 0);
+  EXPECT_TRUE(only(run_detectors(st, r, at(t)), "throughput_collapse").empty());
+}
+
+} // namespace
+} // namespace clustertop

@@ -1,0 +1,96 @@
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "clustertop/sink/csv_sink.hpp"
+#include "clustertop/store/store.hpp"
+
+namespace clustertop {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::seconds;
+const TimePoint kT0 = from_epoch_seconds(1'790'000'000);
+
+class ExportCsvSink : public ::testing::Test {
+protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "clustertop-csvsink-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    store_.add(Sample{"mac1", "gpu.power_w", "", 20, kT0});
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::vector<std::string> files() const {
+    std::vector<std::string> out;
+    for (const auto &e : fs::directory_iterator(dir_)) out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  void tick(Sink &sink, TimePoint now) { sink.on_tick(TickContext{store_, firing_, now}); }
+
+  fs::path dir_;
+  Store store_;
+  std::vector<Finding> firing_;
+};
+
+TEST_F(ExportCsvSink, PeriodicSnapshotsFollowTheScheduleWithTimestampedNames) {
+  CsvSinkOptions o;
+  o.dir = dir_.string();
+  o.every = seconds(30);
+  auto sink = CsvSink::create(store_, o);
+  ASSERT_TRUE(sink.ok());
+  tick(**sink, kT0);
+  tick(**sink, kT0 + seconds(29));
+  EXPECT_TRUE(files().empty());
+  tick(**sink, kT0 + seconds(30));
+  tick(**sink, kT0 + seconds(31));
+  tick(**sink, kT0 + seconds(60));
+  EXPECT_EQ(files(), (std::vector<std::string>{"clustertop-20260921T141350.000Z.csv",
+                                               "clustertop-20260921T141420.000Z.csv"}));
+}
+
+TEST_F(ExportCsvSink, OneSnapshotPerFiringOrResolvedTransitionAndOnDemand) {
+  CsvSinkOptions o;
+  o.dir = dir_.string();
+  o.on_alert = true;
+  auto sink = CsvSink::create(store_, o);
+  ASSERT_TRUE(sink.ok());
+  Finding f{"oom_risk", "mac1", "", Severity::critical, 1, 2, "low memory"};
+  firing_ = {f};
+  const TickContext ctx{store_, firing_, kT0};
+  (*sink)->on_transition(AlertTransition{f, AlertState::pending, kT0, kT0}, ctx);
+  (*sink)->on_transition(AlertTransition{f, AlertState::firing, kT0, kT0}, ctx);
+  (*sink)->on_transition(AlertTransition{f, AlertState::resolved, kT0, kT0}, ctx);
+  EXPECT_EQ(files(), (std::vector<std::string>{"clustertop-20260921T141320.000Z-alert-2.csv",
+                                               "clustertop-20260921T141320.000Z-alert.csv"}));
+  tick(**sink, kT0);
+  auto path = (*sink)->snapshot_now(kT0 + seconds(1));
+  ASSERT_TRUE(path.ok());
+  std::ifstream in(*path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_NE(ss.str().find("oom_risk(critical),low memory"), std::string::npos) << ss.str();
+  EXPECT_EQ((*sink)->snapshots_written(), 3u);
+}
+
+TEST_F(ExportCsvSink, MissingDirectoryIsAnErrorAndWriteFailuresAreReported) {
+  CsvSinkOptions o;
+  o.dir = (dir_ / "nosuch").string();
+  EXPECT_FALSE(CsvSink::create(store_, o).ok());
+  o.dir = dir_.string();
+  std::vector<std::string> errors;
+  o.on_error = [&](const Error &e) { errors.push_back(e.message()); };
+  auto sink = CsvSink::create(store_, o);
+  ASSERT_TRUE(sink.ok());
+  fs::remove_all(dir_); // the directory vanishes under a running sink
+  EXPECT_FALSE((*sink)->snapshot_now(kT0).ok());
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("cannot open the output directory"), std::string::npos);
+}
+
+} // namespace
+} // namespace clustertop

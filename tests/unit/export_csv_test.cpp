@@ -1,0 +1,162 @@
+#include <gtest/gtest.h>
+
+#include "clustertop/sink/csv.hpp"
+#include "clustertop/sink/csv_text.hpp"
+#include "clustertop/store/store.hpp"
+
+namespace clustertop {
+namespace {
+
+using std::chrono::seconds;
+
+const TimePoint kNow = from_epoch_seconds(1'790'000'000); // 2026-09-21T...
+
+std::vector<std::string> lines_of(const std::string &text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (std::size_t pos; (pos = text.find("\r\n", start)) != std::string::npos; start = pos + 2)
+    out.push_back(text.substr(start, pos - start));
+  EXPECT_EQ(start, text.size()) << "every line ends with CRLF";
+  return out;
+}
+
+void add(Store &s, const std::string &node, const std::string &metric, double v, TimePoint t,
+         const std::string &device = "") {
+  s.add(Sample{node, metric, device, v, t});
+}
+
+TEST(ExportCsv, WideUnknownIsAnEmptyCellNeverZero) {
+  Store store;
+  store.declare_node("mac1");
+  add(store, "mac1", "mem.total_bytes", 17179869184.0, kNow);
+  const auto lines = lines_of(render_csv_wide(store, {}, kNow));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], "time,node,status,status_detail,gpu_power_w,mem_used_bytes,"
+                      "mem_available_bytes,mem_total_bytes,mem_pressure_level,swap_used_bytes,"
+                      "step_eval_ms,step_model_ms,step_gpu_eval_ms,step_overhead_ms,"
+                      "fence_wait_ms,fence_wait_max_ms,tokens_per_s,ctx_tokens,alerts,"
+                      "alert_messages");
+  EXPECT_EQ(lines[1], iso8601_utc(kNow) + ",mac1,connecting,,,,,17179869184,,,,,,,,,,,,");
+}
+
+TEST(ExportCsv, WideSumsGpusComputesOverheadAndFenceWindowMax) {
+  Store store;
+  store.apply(NodeStatus{"gpu1", "", NodeState::up, "", kNow - seconds(100)});
+  add(store, "gpu1", "gpu.power_w", 100.5, kNow, "0");
+  add(store, "gpu1", "gpu.power_w", 200, kNow, "1");
+  add(store, "gpu1", "mem.total_bytes", 1000, kNow);
+  add(store, "gpu1", "mem.available_bytes", 400, kNow);
+  add(store, "gpu1", "step.fence_wait_ms", 900, kNow - seconds(61)); // outside the window
+  add(store, "gpu1", "step.fence_wait_ms", 12.5, kNow - seconds(30));
+  add(store, "gpu1", "step.fence_wait_ms", 0.4, kNow - seconds(1));
+  for (auto [m, v] :
+       {std::pair{"step.eval_ms", 36.0}, {"step.model_ms", 5.0}, {"step.gpu_eval_ms", 2.0}})
+    add(store, "gpu1", m, v, kNow - seconds(1));
+  add(store, "gpu1", "gen.tokens_per_s", 27.25, kNow);
+  const std::vector<Finding> firing = {
+      Finding{"fence_wait_stall", "gpu1", "", Severity::critical, 12.5, 5, "fence wait 12.5 ms"},
+      Finding{"oom_risk", "other", "", Severity::warning, 1, 1, "not this node"}};
+  const auto lines = lines_of(render_csv_wide(store, firing, kNow));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[0].find(",gpu_power_w,gpu0_power_w,gpu1_power_w,mem_used_bytes,"),
+            std::string::npos);
+  EXPECT_EQ(lines[1], iso8601_utc(kNow) +
+                          ",gpu1,up,,300.5,100.5,200,600,400,1000,,,36,5,2,29,0.4,12.5,27.25,,"
+                          "fence_wait_stall(critical),fence wait 12.5 ms");
+}
+
+TEST(ExportCsv, GpuSumIsUnknownWhenOneGpuIsUnknownAndOverheadNeedsOneStep) {
+  Store store;
+  add(store, "n", "gpu.power_w", 100, kNow, "0");
+  add(store, "n", "gpu.power_w", kUnknown, kNow, "1");
+  add(store, "n", "step.eval_ms", 36, kNow);
+  add(store, "n", "step.model_ms", 5, kNow);
+  add(store, "n", "step.gpu_eval_ms", 2, kNow - seconds(1)); // a different step
+  const auto row = lines_of(render_csv_wide(store, {}, kNow)).at(1);
+  // time,node,status,detail,sum,gpu0,gpu1,used,avail,total,pressure,swap,eval,model,gpu_eval,
+  // overhead,fence,fence_max,tokens,ctx,alerts,messages
+  EXPECT_EQ(row, iso8601_utc(kNow) + ",n,connecting,,,100,,,,,,,36,5,2,,,,,,,");
+}
+
+TEST(ExportCsv, RemoteTextIsQuotedNeutralisedCleanedAndRedacted) {
+  std::string out;
+  append_text_cell(out, "=HYPERLINK(\"http://x\",\"y\")");
+  EXPECT_EQ(out, "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"");
+  for (std::string_view s : {"+1", "-2+3", "@SUM(A1)", "\tx", "\rx"}) {
+    out.clear();
+    append_text_cell(out, s);
+    EXPECT_NE(out.find('\''), std::string::npos) << s;
+  }
+  out.clear();
+  append_text_cell(out, "a,b\nc");
+  EXPECT_EQ(out, "\"a,b\nc\"");
+  out.clear();
+  const char hostile[] = "bad\xff\xc0\x80 nul\0 esc\x1b[31m";
+  append_text_cell(out, std::string(hostile, sizeof hostile - 1));
+  EXPECT_EQ(out, "bad\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD nul\xEF\xBF\xBD esc\xEF\xBF\xBD[31m");
+  out.clear();
+  append_text_cell(out, std::string(5000, 'x'));
+  EXPECT_EQ(out.size(), kMaxExportTextBytes + 3);
+}
+
+TEST(ExportCsv, CleanUtf8KeepsValidTextAndRejectsOverlongAndSurrogates) {
+  EXPECT_EQ(clean_utf8("caf\xC3\xA9 \xE2\x9C\x93 \xF0\x9F\x98\x80"),
+            "caf\xC3\xA9 \xE2\x9C\x93 \xF0\x9F\x98\x80");
+  EXPECT_EQ(clean_utf8("\xE0\x80\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"); // overlong '/'
+  EXPECT_EQ(clean_utf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"); // surrogate
+  EXPECT_EQ(clean_utf8("\xF4\x90\x80\x80").size(), 12u);                         // > U+10FFFF
+  EXPECT_EQ(clean_utf8("tab\tlf\ncr\r"), "tab\tlf\ncr\r");
+}
+
+TEST(ExportCsv, SecretsAreRedactedButOrdinaryNumbersAreNot) {
+  EXPECT_EQ(redact_secrets("login password=hunter2 tokens=512"),
+            "login password=[redacted] tokens=512");
+  EXPECT_EQ(redact_secrets("Authorization: Bearer abc.def-ghi"),
+            "Authorization: Bearer [redacted]");
+  EXPECT_EQ(redact_secrets("pull https://user:s3cr3t@hf.co/m failed"),
+            "pull https://user:[redacted]@hf.co/m failed");
+  EXPECT_EQ(redact_secrets("HF_TOKEN: 'hf_abc' api_key = xyz"),
+            "HF_TOKEN: '[redacted]' api_key = [redacted]");
+  EXPECT_EQ(redact_secrets("gen.tokens_per_s=27 prompt tokens: 100"),
+            "gen.tokens_per_s=27 prompt tokens: 100");
+}
+
+TEST(ExportCsv, NumbersAreExactAndNegativeNumbersAreNotNeutralised) {
+  std::string out;
+  for (double v : {17179869184.0, 0.5, -3.0, 1e300, kUnknown, 1.0 / 0.0}) {
+    append_number_cell(out, v);
+    out += '|';
+  }
+  EXPECT_EQ(out, "17179869184|0.5|-3|1e+300|||");
+}
+
+TEST(ExportCsv, LongHasEveryPointWithUnitsAndHonoursSince) {
+  Store store;
+  add(store, "mac1", "gpu.power_w", 10, kNow - seconds(2), "0");
+  add(store, "mac1", "gpu.power_w", kUnknown, kNow - seconds(1), "0");
+  add(store, "mac1", "mem.available_bytes", 5e9, kNow - seconds(1));
+  auto lines = lines_of(render_csv_long(store));
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0], "time,node,metric,device,value,unit");
+  EXPECT_EQ(lines[1], iso8601_utc(kNow - seconds(2)) + ",mac1,gpu.power_w,0,10,W");
+  EXPECT_EQ(lines[2], iso8601_utc(kNow - seconds(1)) + ",mac1,gpu.power_w,0,,W");
+  EXPECT_EQ(lines[3],
+            iso8601_utc(kNow - seconds(1)) + ",mac1,mem.available_bytes,,5000000000,bytes");
+  lines = lines_of(render_csv_long(store, kNow - seconds(2)));
+  EXPECT_EQ(lines.size(), 3u);
+}
+
+TEST(ExportCsv, UnitsAndFormatNames) {
+  EXPECT_EQ(unit_of_metric("step.fence_wait_ms"), "ms");
+  EXPECT_EQ(unit_of_metric("gen.tokens_per_s"), "tokens/s");
+  EXPECT_EQ(unit_of_metric("ctx.tokens"), "tokens");
+  EXPECT_EQ(unit_of_metric("gpu.util_pct"), "%");
+  EXPECT_EQ(unit_of_metric("step.index"), "");
+  EXPECT_EQ(parse_csv_format("long").value(), CsvFormat::long_rows);
+  const auto bad = parse_csv_format("xlsx");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("wide"), std::string::npos);
+}
+
+} // namespace
+} // namespace clustertop

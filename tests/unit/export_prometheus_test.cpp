@@ -1,0 +1,112 @@
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "clustertop/sink/prometheus.hpp"
+#include "clustertop/store/store.hpp"
+
+namespace clustertop {
+namespace {
+
+using std::chrono::seconds;
+const TimePoint kNow = from_epoch_seconds(1'790'000'000);
+
+bool has_line(const std::string &text, const std::string &line) {
+  return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
+}
+
+TEST(ExportPrometheus, NamesUnitsLabelsAndAlerts) {
+  Store store;
+  store.apply(NodeStatus{"mac1", "", NodeState::up, "", kNow});
+  store.apply(NodeStatus{"mac2", "", NodeState::down, "connection refused", kNow});
+  store.add(Sample{"mac1", "gpu.power_w", "0", 123.5, kNow});
+  store.add(Sample{"mac1", "step.fence_wait_ms", "", 12.5, kNow});
+  store.add(Sample{"mac1", "step.eval_ms", "", 36, kNow});
+  store.add(Sample{"mac1", "gpu.util_pct", "", 50, kNow});
+  store.add(Sample{"mac1", "mem.available_bytes", "", 17179869184.0, kNow});
+  store.add(Sample{"mac1", "gen.tokens_per_s", "", 27.25, kNow});
+  const std::vector<Finding> firing = {
+      Finding{"fence_wait_stall", "mac1", "", Severity::critical, 12.5, 5, "x"},
+      Finding{"fence_wait_stall", "mac1", "", Severity::critical, 13, 5, "duplicate"}};
+  const auto text = render_prometheus(store, firing, kNow);
+  EXPECT_TRUE(has_line(text, "clustertop_node_up{node=\"mac1\"} 1"));
+  EXPECT_TRUE(has_line(text, "clustertop_node_up{node=\"mac2\"} 0"));
+  EXPECT_TRUE(has_line(text, "clustertop_gpu_power_watts{node=\"mac1\",gpu=\"0\"} 123.5"));
+  EXPECT_TRUE(has_line(text, "clustertop_fence_wait_seconds{node=\"mac1\"} 0.0125"));
+  EXPECT_TRUE(has_line(text, "clustertop_step_seconds{node=\"mac1\",phase=\"eval\"} 0.036"));
+  EXPECT_TRUE(has_line(text, "clustertop_gpu_utilization_ratio{node=\"mac1\"} 0.5"));
+  EXPECT_TRUE(has_line(text, "clustertop_memory_available_bytes{node=\"mac1\"} 17179869184"));
+  EXPECT_TRUE(
+      has_line(text, "clustertop_tokens_per_second{node=\"mac1\",phase=\"generation\"} 27.25"));
+  EXPECT_TRUE(has_line(text, "# TYPE clustertop_alert gauge"));
+  EXPECT_TRUE(has_line(
+      text, "clustertop_alert{rule=\"fence_wait_stall\",node=\"mac1\",severity=\"critical\"} 1"));
+  EXPECT_EQ(text.find("severity=\"critical\"} 1"), text.rfind("severity=\"critical\"} 1"))
+      << "one series per label set";
+}
+
+TEST(ExportPrometheus, EveryFamilyHasOneHelpAndTypeBeforeItsSamples) {
+  Store store;
+  store.add(Sample{"n", "step.eval_ms", "", 1, kNow});
+  store.add(Sample{"n", "step.model_ms", "", 1, kNow});
+  const auto text = render_prometheus(store, {}, kNow);
+  std::map<std::string, int> types;
+  std::string current;
+  std::size_t start = 0;
+  for (std::size_t pos; (pos = text.find('\n', start)) != std::string::npos; start = pos + 1) {
+    const std::string line = text.substr(start, pos - start);
+    if (line.starts_with("# TYPE ")) {
+      current = line.substr(7, line.find(' ', 7) - 7);
+      ++types[current];
+    } else if (!line.starts_with("#")) {
+      EXPECT_EQ(line.substr(0, line.find('{')), current) << "sample outside its family: " << line;
+    }
+  }
+  for (const auto &[family, n] : types) EXPECT_EQ(n, 1) << family;
+  EXPECT_EQ(types.count("clustertop_step_seconds"), 1u);
+}
+
+TEST(ExportPrometheus, HostileLabelValuesAreEscapedAndRepaired) {
+  EXPECT_EQ(escape_label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+  EXPECT_EQ(escape_label_value("x\xff"), "x\xEF\xBF\xBD");
+  Store store;
+  store.add(Sample{"evil\"} 1\nclustertop_node_up{node=\"x", "mem.total_bytes", "", 1, kNow});
+  const auto text = render_prometheus(store, {}, kNow);
+  EXPECT_TRUE(has_line(
+      text,
+      "clustertop_memory_total_bytes{node=\"evil\\\"} 1\\nclustertop_node_up{node=\\\"x\"} 1"));
+}
+
+TEST(ExportPrometheus, UnknownAndStaleValuesAreOmitted) {
+  Store store;
+  store.add(Sample{"n", "gpu.power_w", "0", kUnknown, kNow});
+  store.add(Sample{"n", "mem.total_bytes", "", 5, kNow - seconds(61)});
+  store.add(Sample{"n", "mem.available_bytes", "", 4, kNow - seconds(59)});
+  const auto text = render_prometheus(store, {}, kNow);
+  EXPECT_EQ(text.find("clustertop_gpu_power_watts{"), std::string::npos);
+  EXPECT_EQ(text.find("clustertop_memory_total_bytes{"), std::string::npos);
+  EXPECT_TRUE(has_line(text, "clustertop_memory_available_bytes{node=\"n\"} 4"));
+  EXPECT_EQ(text.find("NaN"), std::string::npos);
+}
+
+TEST(ExportPrometheus, ListenAddressDefaultsToLoopback) {
+  auto a = parse_listen_address(":9464");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->host, "127.0.0.1");
+  EXPECT_EQ(a->port, 9464);
+  a = parse_listen_address("9464");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->host, "127.0.0.1");
+  a = parse_listen_address("[::1]:0");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->host, "::1");
+  EXPECT_EQ(a->port, 0);
+  a = parse_listen_address("0.0.0.0:80");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->host, "0.0.0.0");
+  for (const char *bad : {"", "host:", "host:port", "::1:9464", "127.0.0.1:70000", "1:-1"})
+    EXPECT_FALSE(parse_listen_address(bad).ok()) << bad;
+}
+
+} // namespace
+} // namespace clustertop

@@ -1,0 +1,38 @@
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "clustertop/sink/figures_printer.hpp"
+#include "clustertop/store/store.hpp"
+
+namespace clustertop {
+namespace {
+
+TEST(FiguresPrinter, TextShowsFiguresUnknownsAndTheLastLogLine) {
+  Store s;
+  const auto t = from_epoch_seconds(3600);
+  s.apply(NodeStatus{"mac1", "", NodeState::up, "", t});
+  s.add(Sample{"mac1", "mem.available_bytes", "", 4.0 * 1024 * 1024 * 1024, t});
+  s.add(Sample{"mac1", "mem.total_bytes", "", 36.0 * 1024 * 1024 * 1024, t});
+  s.add(Sample{"mac1", "gpu.power_w", "0", 31, t});
+  s.add(Sample{"mac1", "gpu.power_w", "1", 25, t});
+  s.add_log_line("mac1", "log:x", t, "hello\x1b[2J world");
+  const auto line = FiguresPrinter::text_line(s, "mac1", t);
+  EXPECT_NE(line.find("mac1 up mem avail 4.0G / 36.0G"), std::string::npos) << line;
+  EXPECT_NE(line.find("gpu 56.0W"), std::string::npos) << line;
+  EXPECT_NE(line.find("step -"), std::string::npos) << line;
+  EXPECT_NE(line.find("| hello?[2J world"), std::string::npos) << line;
+}
+
+TEST(FiguresPrinter, JsonUsesNullForUnknown) {
+  Store s;
+  const auto t = from_epoch_seconds(0);
+  s.add(Sample{"n", "mem.total_bytes", "", 1024, t});
+  auto j = nlohmann::json::parse(FiguresPrinter::json_line(s, "n", t));
+  EXPECT_EQ(j["mem_total_bytes"], 1024);
+  EXPECT_TRUE(j["mem_available_bytes"].is_null());
+  EXPECT_EQ(j["type"], "figures");
+}
+
+} // namespace
+} // namespace clustertop

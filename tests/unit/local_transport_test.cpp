@@ -1,0 +1,153 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <poll.h>
+#include <signal.h>
+#include <thread>
+
+#include "clustertop/transport/local_transport.hpp"
+
+namespace clustertop {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Collects events from the queue until `done` says so or the deadline passes.
+struct Collector {
+  EventQueue queue;
+  std::vector<std::string> lines;
+  std::vector<NodeStatus> statuses;
+
+  template <typename Pred> bool wait_for(Pred done, Duration timeout = 10s) {
+    const auto deadline = wall_now() + timeout;
+    while (wall_now() < deadline) {
+      pollfd p{queue.wake_fd(), POLLIN, 0};
+      ::poll(&p, 1, 50);
+      for (auto &e : queue.drain()) {
+        if (auto *b = std::get_if<LineBatch>(&e))
+          for (auto &l : b->lines) lines.push_back(l);
+        else
+          statuses.push_back(std::get<NodeStatus>(e));
+      }
+      if (done()) return true;
+    }
+    return false;
+  }
+  bool saw_status(const std::string &stream, NodeState state, const std::string &text) const {
+    for (const auto &s : statuses)
+      if (s.stream == stream && s.state == state && s.detail.find(text) != std::string::npos)
+        return true;
+    return false;
+  }
+};
+
+NodeSpec node_with(std::vector<StreamSpec> streams) {
+  NodeSpec n;
+  n.name = "local";
+  n.plan = [streams](const Platform &) { return streams; };
+  return n;
+}
+
+LocalOptions fast_restart() {
+  LocalOptions o;
+  o.restart_min = 50ms;
+  o.restart_max = 200ms;
+  return o;
+}
+
+bool process_alive(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const auto close = line.rfind(')');
+  return close != std::string::npos && line.size() > close + 2 && line[close + 2] != 'Z';
+}
+
+TEST(LocalTransport, StreamsCompleteLinesInOrder) {
+  Collector c;
+  auto t = make_local_transport(
+      node_with({{"s", "printf 'a\\nb'; sleep 0.2; printf 'c\\nd\\n'; sleep 5", 0s, false}}),
+      c.queue);
+  t->start();
+  ASSERT_TRUE(c.wait_for([&] { return c.lines.size() >= 3; }));
+  EXPECT_EQ(c.lines, (std::vector<std::string>{"a", "bc", "d"}));
+  t->stop();
+}
+
+TEST(LocalTransport, ExitIsReportedWithStderrAndTheStreamRestarts) {
+  Collector c;
+  auto t = make_local_transport(
+      node_with({{"s", "echo run; echo 'boom happened' >&2; exit 3", 0s, true}}), c.queue,
+      fast_restart());
+  t->start();
+  ASSERT_TRUE(c.wait_for([&] { return c.lines.size() >= 3; }));
+  t->stop();
+  EXPECT_TRUE(c.saw_status("s", NodeState::down, "exited with status 3: boom happened"));
+  EXPECT_TRUE(c.saw_status("s", NodeState::down, "restarting in"));
+}
+
+TEST(LocalTransport, MissingCommandSaysSo) {
+  Collector c;
+  auto t = make_local_transport(node_with({{"s", "exec /nonexistent/collector-tool", 0s, false}}),
+                                c.queue);
+  t->start();
+  ASSERT_TRUE(c.wait_for([&] { return c.saw_status("s", NodeState::down, "127"); }));
+  t->stop();
+  EXPECT_TRUE(c.saw_status("s", NodeState::down, "not found"));
+}
+
+TEST(LocalTransport, StopLeavesNoProcessBehind) {
+  Collector c;
+  // A quiet background grandchild that would survive a naive kill of the shell.
+  auto t = make_local_transport(
+      node_with({{"s", "sleep 1000 & echo $!; sleep 1000 | cat; wait", 0s, false}}), c.queue);
+  t->start();
+  ASSERT_TRUE(c.wait_for([&] { return !c.lines.empty(); }));
+  const pid_t grandchild = std::stoi(c.lines[0]);
+  EXPECT_TRUE(process_alive(grandchild));
+  t->stop();
+  std::this_thread::sleep_for(100ms);
+  EXPECT_FALSE(process_alive(grandchild)) << "pid " << grandchild << " outlived stop()";
+}
+
+TEST(LocalTransport, WatchdogMarksASilentStreamStaleAndUpAgain) {
+  Collector c;
+  auto t = make_local_transport(
+      node_with({{"s", "echo 1; sleep 1.5; echo 2; sleep 100", 1s, false}}), c.queue);
+  t->start();
+  ASSERT_TRUE(c.wait_for([&] { return c.lines.size() >= 2; }));
+  t->stop();
+  EXPECT_TRUE(c.saw_status("s", NodeState::stale, "no output for"));
+  EXPECT_TRUE(c.saw_status("s", NodeState::up, "output resumed"));
+}
+
+TEST(LocalTransport, ProbeOutputChoosesTheStreams) {
+  Collector c;
+  NodeSpec n;
+  n.name = "local";
+  n.probe_command = "echo probe-os Linux";
+  n.parse_probe = [](const std::string &out) {
+    Platform p;
+    p.os = out.find("Linux") != std::string::npos ? "Linux" : "?";
+    return p;
+  };
+  n.plan = [](const Platform &p) {
+    return std::vector<StreamSpec>{{"os", "echo " + p.os + "; sleep 5", 0s, false}};
+  };
+  auto t = make_local_transport(n, c.queue);
+  t->start();
+  ASSERT_TRUE(c.wait_for([&] { return !c.lines.empty(); }));
+  t->stop();
+  EXPECT_EQ(c.lines[0], "Linux");
+}
+
+TEST(LocalTransport, RestartDelayBacksOffWithJitterAndCap) {
+  EXPECT_EQ(restart_delay(1s, 30s, 0, 0.5), 1s);
+  EXPECT_EQ(restart_delay(1s, 30s, 3, 0.5), 8s);
+  EXPECT_EQ(restart_delay(1s, 30s, 20, 0.5), 30s);
+  EXPECT_LT(restart_delay(1s, 30s, 0, 0.0), 1s);
+  EXPECT_GT(restart_delay(1s, 30s, 0, 0.99), 1s);
+}
+
+} // namespace
+} // namespace clustertop
