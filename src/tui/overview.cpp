@@ -190,16 +190,20 @@ void draw_header(Canvas &c, const Frame &f, const Rect &r, const Columns &cols,
   line.put(fmt::format(" sort: {} ", to_string(f.ui.sort)), Role::dim);
   if (f.ui.paused) line.put(" PAUSED ", Role::selected);
   const std::string clock = iso8601_utc(f.now).substr(11, 8) + " UTC";
-  c.put(r.row, r.col + r.cols - static_cast<int>(clock.size()), clock, Role::dim);
+  if (line.left() > static_cast<int>(clock.size()))
+    c.put(r.row, r.col + r.cols - static_cast<int>(clock.size()), clock, Role::dim);
   Line labels(c, r.row + 1, r.col, r.cols);
-  labels.put("  node", Role::header, cols.name + 1);
-  labels.put("state", Role::header, cols.state + 1);
-  labels.put("GPU power", Role::header, cols.power + cols.power_spark + 1);
-  labels.put("memory used/total", Role::header, cols.mem_bar + cols.mem + 2);
-  labels.put("step", Role::header, cols.step + cols.step_spark + 1);
-  labels.put("gen tok", Role::header, cols.tok + 1);
-  labels.put("fence now/worst", Role::header, cols.fence + 1);
-  labels.put("ctx", Role::header, cols.ctx + 1);
+  auto label = [&labels](const char *text, int width) {
+    labels.put(fit(text, width - 1) + " ", Role::header, width);
+  };
+  label("  node", cols.name + 1);
+  label("state", cols.state + 1);
+  label("GPU power", cols.power + cols.power_spark + 1);
+  label("memory used/total", cols.mem_bar + cols.mem + 2);
+  label("step", cols.step + cols.step_spark + 1);
+  label("gen tok", cols.tok + 1);
+  label("fence now/worst", cols.fence + 1);
+  label("ctx", cols.ctx + 1);
   labels.put("alerts", Role::header);
 }
 

@@ -64,14 +64,15 @@ void render_help(Canvas &c) {
 }
 
 void render_too_small(Canvas &c) {
-  const std::string msg = fmt::format("Terminal too small: {}x{}. clustertop needs at least {}x{}.",
-                                      c.cols(), c.rows(), kMinCols, kMinRows);
-  const std::string hint = "Enlarge the window (q quits).";
-  const int row = std::max(0, c.rows() / 2 - 1);
-  for (int i = 0; i * std::max(1, c.cols()) < static_cast<int>(msg.size()) && row + i < c.rows();
-       ++i)
-    c.put(row + i, 0, msg.substr(static_cast<std::size_t>(i * c.cols())), Role::warn, c.cols());
-  c.put(std::min(c.rows() - 1, row + 2), 0, hint, Role::normal, c.cols());
+  const std::array<std::string, 3> lines{
+      "Terminal too small",
+      fmt::format("{}x{}, need {}x{}", c.cols(), c.rows(), kMinCols, kMinRows),
+      "Enlarge it (q quits)"};
+  const int top = std::max(0, c.rows() / 2 - 1);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const int col = std::max(0, (c.cols() - static_cast<int>(lines[i].size())) / 2);
+    c.put(top + static_cast<int>(i), col, lines[i], i == 0 ? Role::warn : Role::normal, c.cols());
+  }
 }
 
 Drawn render(Canvas &canvas, const Frame &frame) {

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# End-to-end dashboard test in a real terminal (tmux): the overview shows each node, Enter
+# opens the node view, ? shows help, resizing keeps a sane screen (and says when it is too
+# small), --ascii and NO_COLOR hold, and q exits with the terminal restored.
+# Drives tests/clustertop_tui_demo (a synthetic Store fed to the real TuiSink), and the
+# clustertop binary itself on the local node once it runs the dashboard.
+# Usage: tui_tmux.sh CLUSTERTOP_BINARY SOURCE_DIR
+set -euo pipefail
+export LC_ALL=C.UTF-8
+BIN=${1:?clustertop binary}
+DEMO="$(dirname "$BIN")/tests/clustertop_tui_demo"
+command -v tmux >/dev/null || { echo "SKIP: tmux not installed"; exit 0; }
+[[ -x $DEMO ]] || { echo "FAIL: $DEMO not built (cmake --build ... --target clustertop_tui_demo)"; exit 1; }
+
+RUN=0 # one tmux server per case: a server being killed cannot take the next case with it
+T() { tmux -L "ct_tui_test_$$_$RUN" -f /dev/null "$@"; }
+cleanup() { T kill-server 2>/dev/null || true; }
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  echo "---- screen ----"
+  T capture-pane -p -t t 2>/dev/null || true
+  exit 1
+}
+screen() { T capture-pane -p -t t; }
+# wait_for TEXT [SECONDS]: until the pane shows TEXT.
+wait_for() {
+  local deadline=$((SECONDS + ${2:-5}))
+  until screen | grep -qF -- "$1"; do
+    ((SECONDS < deadline)) || fail "timed out waiting for '$1'"
+    sleep 0.1
+  done
+}
+wait_gone() {
+  local deadline=$((SECONDS + ${2:-5}))
+  while screen | grep -qF -- "$1"; do
+    ((SECONDS < deadline)) || fail "'$1' still on screen"
+    sleep 0.1
+  done
+}
+start() { # start COLS ROWS COMMAND...
+  local cols=$1 rows=$2
+  shift 2
+  cleanup
+  RUN=$((RUN + 1))
+  T -u new-session -d -s t -x "$cols" -y "$rows" \
+    "env LANG=C.UTF-8 TERM=tmux-256color $*; echo EXIT=\$?; sleep 600"
+}
+max_width() { # in characters, not bytes
+  local m=0 l
+  while IFS= read -r l; do ((${#l} > m)) && m=${#l}; done < <(screen)
+  echo "$m"
+}
+
+check_dashboard() { # check_dashboard NODE... : the full key tour
+  for n in "$@"; do wait_for "$n" 10; done
+  wait_for "nodes "
+  # ? shows the help overlay listing the key table, Esc closes it.
+  T send-keys -t t '?'
+  wait_for "clustertop keys"
+  wait_for "pause the display"
+  T send-keys -t t Escape
+  wait_gone "clustertop keys"
+  # Enter opens the selected node's view: graphs and the log pane.
+  T send-keys -t t Enter
+  wait_for "< $1"
+  wait_for "GPU power"
+  wait_for "fence_wait"
+  wait_for "Log "
+  T send-keys -t t w
+  wait_for "window 10m"
+  T send-keys -t t Escape
+  wait_for "nodes "
+  # Resize: still a sane screen at the minimum, a clear message below it, back again.
+  T resize-window -t t -x 40 -y 12
+  wait_for "clustertop"
+  (($(max_width) <= 40)) || fail "a line is wider than the 40-column pane"
+  T resize-window -t t -x 30 -y 8
+  wait_for "Terminal too small"
+  T resize-window -t t -x 150 -y 40
+  wait_for "$1"
+  wait_gone "Terminal too small"
+  # q quits and restores the terminal: main screen, cursor visible, exit status 0.
+  T send-keys -t t q
+  wait_for "EXIT=0"
+  [[ $(T display -p -t t '#{alternate_on}') == 0 ]] || fail "still on the alternate screen"
+  [[ $(T display -p -t t '#{cursor_flag}') == 1 ]] || fail "cursor left hidden"
+  if screen | grep -qF "nodes "; then fail "dashboard left on the screen after q"; fi
+  return 0
+}
+
+echo "== demo driver: overview, node view, help, resize, quit"
+start 150 40 "$DEMO" --nodes 3
+check_dashboard node-01 node-02 node-03
+
+echo "== 32 nodes on 200x50: every node on one screen"
+start 200 50 "$DEMO" --nodes 32
+for i in 01 16 32; do wait_for "node-$i" 10; done
+T send-keys -t t q
+wait_for "EXIT=0"
+
+echo "== --ascii: no braille or box-drawing glyphs"
+start 120 30 "$DEMO" --ascii
+wait_for "node-01"
+sleep 1.2 # a few ticks of sparklines
+if screen | LC_ALL=C.UTF-8 grep -qP '[\x{2500}-\x{28FF}]'; then fail "non-ASCII graph glyphs with --ascii"; fi
+T send-keys -t t Enter
+wait_for "GPU power"
+if screen | LC_ALL=C.UTF-8 grep -qP '[\x{2500}-\x{28FF}]'; then fail "non-ASCII glyphs in node view"; fi
+T send-keys -t t q
+wait_for "EXIT=0"
+
+echo "== NO_COLOR: no colour escape sequences, attributes only"
+start 120 30 env NO_COLOR=1 "$DEMO"
+wait_for "node-01"
+# SGR parameters that set a colour (39/49, "default colour", are not colours).
+colours() { T capture-pane -p -e -t t | grep -oE $'\e\\[[0-9;]*m' | grep -E '[[;](3[0-7]|4[0-7]|9[0-7]|38|48)[;m]' || true; }
+[[ -z $(colours) ]] || fail "colour sequences under NO_COLOR: $(colours | head -3 | cat -v)"
+T capture-pane -p -e -t t | grep -qE $'\e\\[[0-9;]*(7|1;7)m' || fail "no reverse video under NO_COLOR"
+start 120 30 "$DEMO"
+wait_for "node-01"
+[[ -n $(colours) ]] || fail "no colour at all without NO_COLOR"
+
+echo "== theme errors are reported before the screen starts"
+start 120 30 "$DEMO" --theme no-such-theme
+wait_for "EXIT=3"
+wait_for "unknown theme 'no-such-theme'"
+
+echo "== the clustertop binary on the local node"
+start 150 40 "$BIN"
+sleep 3
+if screen | grep -qF "not wired yet"; then
+  echo "SKIP: clustertop does not run the dashboard yet"
+else
+  check_dashboard local
+fi
+echo "PASS"
