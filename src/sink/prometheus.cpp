@@ -1,9 +1,11 @@
 #include "clustertop/sink/prometheus.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <fmt/format.h>
 #include <set>
+#include <unordered_map>
 
 #include "clustertop/sink/csv_text.hpp"
 #include "clustertop/store/store.hpp"
@@ -87,30 +89,49 @@ void append_header(std::string &out, const char *family, const char *help, const
                  type);
 }
 
-void append_store_metric(std::string &out, const Store &store, const Export &e,
-                         const std::vector<std::string> &node_labels, TimePoint now,
-                         Duration max_age) {
-  const char *device_label = std::string_view(e.metric).starts_with("gpu.") ? "gpu" : "device";
-  const auto &nodes = store.nodes();
-  for (std::size_t i = 0; i < nodes.size(); ++i) {
-    for (const auto &[device, series] : store.devices(nodes[i], e.metric)) {
-      if (series->empty()) continue;
-      const Point &p = series->back();
-      if (std::isnan(p.value) || p.time < now - max_age) continue;
-      out += e.family;
-      out += "{node=\"";
-      out += node_labels[i];
-      out += '"';
-      if (!device.empty())
-        fmt::format_to(std::back_inserter(out), ",{}=\"{}\"", device_label,
-                       escape_label_value(device));
-      if (e.label != nullptr)
-        fmt::format_to(std::back_inserter(out), ",{}=\"{}\"", e.label, e.label_value);
-      out += "} ";
-      append_value(out, p.value / e.divisor); // division keeps 36 ms == 0.036 s exact
-      out += '\n';
-    }
+void append_sample(std::string &out, const Export &e, const std::string &node_label,
+                   const std::string &device, double value) {
+  out += e.family;
+  out += "{node=\"";
+  out += node_label;
+  out += '"';
+  if (!device.empty()) {
+    out += std::string_view(e.metric).starts_with("gpu.") ? ",gpu=\"" : ",device=\"";
+    out += escape_label_value(device);
+    out += '"';
   }
+  if (e.label != nullptr) {
+    out += ',';
+    out += e.label;
+    out += "=\"";
+    out += e.label_value;
+    out += '"';
+  }
+  out += "} ";
+  append_value(out, value / e.divisor); // division keeps 36 ms == 0.036 s exact
+  out += '\n';
+}
+
+// One pass over every series (in key order: node, metric, device), each sample appended to
+// its export's body; families are then concatenated so each stays contiguous.
+std::vector<std::string> export_bodies(const Store &store, TimePoint now, Duration max_age) {
+  std::unordered_map<std::string_view, std::size_t> index;
+  for (std::size_t i = 0; i < kExports.size(); ++i) index.emplace(kExports[i].metric, i);
+  std::vector<std::string> bodies(kExports.size());
+  const std::string *last_node = nullptr;
+  std::string node_label;
+  for (const auto &[key, series] : store.all_series()) {
+    const auto it = index.find(key.metric);
+    if (it == index.end() || series.empty()) continue;
+    const Point &p = series.back();
+    if (std::isnan(p.value) || p.time < now - max_age) continue;
+    if (last_node == nullptr || *last_node != key.node) {
+      node_label = escape_label_value(key.node);
+      last_node = &key.node;
+    }
+    append_sample(bodies[it->second], kExports[it->second], node_label, key.device, p.value);
+  }
+  return bodies;
 }
 
 void append_node_table(std::string &out, const Store &store,
@@ -159,6 +180,11 @@ void append_alerts(std::string &out, const std::vector<Finding> &firing) {
 } // namespace
 
 std::string escape_label_value(std::string_view value) {
+  // Fast path: plain printable ASCII (node names, GPU indices) needs no work.
+  const bool plain = std::all_of(value.begin(), value.end(), [](char c) {
+    return c >= 0x20 && c < 0x7F && c != '\\' && c != '"';
+  });
+  if (plain) return std::string(value);
   const std::string clean = clean_utf8(value);
   std::string out;
   out.reserve(clean.size());
@@ -183,9 +209,11 @@ std::string render_prometheus(const Store &store, const std::vector<Finding> &fi
   std::string out;
   out.reserve(4096 + store.nodes().size() * 2048);
   append_node_table(out, store, node_labels);
-  for (const auto &e : kExports) {
-    if (*e.help != '\0') append_header(out, e.family, e.help, "gauge");
-    append_store_metric(out, store, e, node_labels, now, options.max_age);
+  const auto bodies = export_bodies(store, now, options.max_age);
+  for (std::size_t i = 0; i < kExports.size(); ++i) {
+    if (*kExports[i].help != '\0')
+      append_header(out, kExports[i].family, kExports[i].help, "gauge");
+    out += bodies[i];
   }
   append_alerts(out, firing);
   return out;
