@@ -4,14 +4,21 @@
 
 #include "clustertop/config/config.hpp"
 #include "clustertop/core/exit_codes.hpp"
+#include "clustertop/core/signals.hpp"
+#include "clustertop/detect/rules.hpp"
+#include "clustertop/live_run.hpp"
 
 namespace clustertop {
 namespace {
 
-int check_config(const Options &o) {
+int check_config(const Options& o) {
   auto config = load_config_file(expand_home(o.check_config_file));
   if (!config) {
     fmt::print(stderr, "clustertop: {}\n", config.error().message());
+    return exit_code::config;
+  }
+  if (auto rules = rules_from_toml(config->thresholds, config->path); !rules) {
+    fmt::print(stderr, "clustertop: {}\n", rules.error().message());
     return exit_code::config;
   }
   fmt::print("OK: {}: {} node(s)\n", config->path, config->nodes.size());
@@ -20,9 +27,13 @@ int check_config(const Options &o) {
 
 } // namespace
 
-int run_app(const Options &options) {
+int run_app(const Options& options) {
+  // Before any thread starts, so every thread inherits the blocked signals.
+  SignalWatcher signals;
   switch (options.command) {
   case Command::check_config: return check_config(options);
+  case Command::snapshot: return run_live(options, signals, LiveMode{false, options.snapshot_for});
+  case Command::run: return run_live(options, signals, LiveMode{!options.headless, std::nullopt});
   default: break;
   }
   fmt::print(stderr, "clustertop: this command is not available in this build\n");

@@ -1,5 +1,5 @@
 // The only place that wires modules together: options + config -> transports, parsers,
-// store, detectors, sinks, and the main loop.
+// store, detectors, sinks, and the main loop. main() calls run_app and nothing else.
 #pragma once
 
 #include "clustertop/config/options.hpp"
@@ -7,6 +7,6 @@
 namespace clustertop {
 
 // Runs the command the options name; returns the process exit code.
-int run_app(const Options &options);
+int run_app(const Options& options);
 
 } // namespace clustertop

@@ -65,6 +65,8 @@ void add_source_options(CLI::App &app, Options &o) {
 void add_output_options(CLI::App &app, Options &o) {
   app.add_flag("--headless", o.headless, "No dashboard: print alert transitions (and figures)");
   app.add_flag("--json", o.json, "Headless output as one JSON object per line");
+  add_duration(app, "--figures-every", o.figures_every,
+               "Headless: print each node's figures this often (default: every tick; 0: never)");
   app.add_option("--on-alert", o.on_alert,
                  "Run CMD (via /bin/sh) for each alert transition; alert in env and on stdin")
       ->type_name("CMD");

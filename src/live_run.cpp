@@ -1,0 +1,265 @@
+#include "clustertop/live_run.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <poll.h>
+
+#include <fmt/format.h>
+
+#include "clustertop/collect/collectors.hpp"
+#include "clustertop/config/config.hpp"
+#include "clustertop/core/exit_codes.hpp"
+#include "clustertop/detect/rules.hpp"
+#include "clustertop/inventory.hpp"
+#include "clustertop/pipeline.hpp"
+#include "clustertop/run_settings.hpp"
+#include "clustertop/sink/alert_printer.hpp"
+#include "clustertop/sink/csv.hpp"
+#include "clustertop/sink/csv_sink.hpp"
+#include "clustertop/sink/figures_printer.hpp"
+#include "clustertop/sink/hook_runner.hpp"
+#include "clustertop/sink/prometheus_sink.hpp"
+#include "clustertop/sink/recorder.hpp"
+#include "clustertop/transport/local_transport.hpp"
+#include "clustertop/transport/ssh.hpp"
+#include "clustertop/tui/tui_sink.hpp"
+
+namespace clustertop {
+namespace {
+
+// The planned context of a node from the config (max_context) replaces the default target
+// of the context-at-OOM forecast. One target serves every node: the largest planned.
+void apply_node_hints(Rules& rules, const Inventory& inventory) {
+  double planned = 0;
+  for (const auto& [node, tokens] : inventory.max_context_hints) planned = std::max(planned, tokens);
+  if (planned > 0) rules.oom.max_context_tokens = planned;
+}
+
+void say_error(const Error& e) { fmt::print(stderr, "clustertop: {}\n", e.message()); }
+
+// Everything a live run owns, in construction order (destroyed in reverse: sinks after the
+// transports have stopped).
+struct Parts {
+  Options o;
+  Rules rules;
+  std::shared_ptr<const CollectorSet> collectors;
+  Inventory inventory;
+  EventQueue queue;
+  Store store;
+  std::unique_ptr<Ingest> ingest;
+  std::unique_ptr<Pipeline> pipeline;
+  std::unique_ptr<Recorder> recorder;
+  std::unique_ptr<AlertPrinter> alerts;
+  std::unique_ptr<FiguresPrinter> figures;
+  std::unique_ptr<HookRunner> hook;
+  std::unique_ptr<CsvSink> csv;
+  std::unique_ptr<CsvSink> csv_on_key; // the dashboard's `e` when no --csv-dir is set
+  std::unique_ptr<PrometheusSink> prometheus;
+  std::unique_ptr<tui::TuiSink> tui;
+  std::vector<std::unique_ptr<Transport>> transports;
+};
+
+Status load_parts(const Options& cli, Parts& p) {
+  auto config = find_and_load_config(cli.config_path);
+  if (!config) return config.error();
+  p.o = merge_settings(cli, *config);
+  auto rules = rules_from_toml(config->thresholds, config->path);
+  if (!rules) return rules.error();
+  p.rules = std::move(*rules);
+  std::vector<std::string> warnings;
+  auto collectors = CollectorSet::load(
+      p.o.collectors_dir.empty() ? std::vector<std::string>{}
+                                 : std::vector<std::string>{p.o.collectors_dir},
+      warnings);
+  for (const auto& w : warnings) fmt::print(stderr, "clustertop: warning: {}\n", w);
+  if (!collectors) return collectors.error();
+  p.collectors = std::move(*collectors);
+  auto inventory = build_inventory(p.o, *config, p.collectors);
+  if (!inventory) return inventory.error();
+  p.inventory = std::move(*inventory);
+  apply_node_hints(p.rules, p.inventory);
+  return ok_status();
+}
+
+Status add_sinks(Parts& p, const LiveMode& mode) {
+  auto& pipe = *p.pipeline;
+  if (!p.o.record_dir.empty()) {
+    auto rec = Recorder::open(p.o.record_dir);
+    if (!rec) return rec.error();
+    p.recorder = std::move(*rec);
+    pipe.add_sink(*p.recorder);
+  }
+  if (!mode.dashboard && !mode.run_for) {
+    p.alerts = std::make_unique<AlertPrinter>(stdout, p.o.json);
+    pipe.add_sink(*p.alerts);
+    const Duration every = p.o.figures_every < Duration::zero() ? p.o.interval : p.o.figures_every;
+    p.figures = std::make_unique<FiguresPrinter>(stdout, p.o.json, every);
+    pipe.add_sink(*p.figures);
+  }
+  if (!p.o.on_alert.empty()) {
+    p.hook = std::make_unique<HookRunner>(p.o.on_alert, p.o.hook_timeout);
+    pipe.add_sink(*p.hook);
+  }
+  auto format = parse_csv_format(p.o.csv_format);
+  if (!format) return format.error();
+  if (!p.o.csv_dir.empty()) {
+    CsvSinkOptions co;
+    co.dir = p.o.csv_dir;
+    co.every = p.o.csv_every;
+    co.on_alert = p.o.csv_on_alert;
+    co.format = *format;
+    co.on_error = [](const Error& e) { say_error(e); };
+    auto csv = CsvSink::create(p.store, co);
+    if (!csv) return csv.error();
+    p.csv = std::move(*csv);
+    pipe.add_sink(*p.csv);
+  }
+  if (!p.o.listen.empty()) {
+    auto prom = PrometheusSink::start(p.o.listen);
+    if (!prom) return prom.error();
+    p.prometheus = std::move(*prom);
+    pipe.add_sink(*p.prometheus);
+  }
+  return ok_status();
+}
+
+Status add_dashboard(Parts& p) {
+  tui::TuiConfig tc;
+  tc.theme = p.o.theme;
+  tc.themes_dir = p.o.themes_dir;
+  tc.ascii = p.o.ascii;
+  tc.no_color = tui::no_color_from_env();
+  if (!p.csv) {
+    CsvSinkOptions co;
+    co.dir = ".";
+    auto csv = CsvSink::create(p.store, co);
+    if (csv) p.csv_on_key = std::move(*csv);
+  }
+  CsvSink* csv = p.csv ? p.csv.get() : p.csv_on_key.get();
+  if (csv != nullptr) tc.write_csv = [csv](TimePoint now) { return csv->snapshot_now(now); };
+  std::vector<std::string> warnings;
+  auto tui = tui::TuiSink::create(p.store, std::move(tc), warnings);
+  for (const auto& w : warnings) fmt::print(stderr, "clustertop: warning: {}\n", w);
+  if (!tui) return tui.error();
+  p.tui = std::move(*tui);
+  p.pipeline->add_sink(*p.tui);
+  return ok_status();
+}
+
+void start_transports(Parts& p) {
+  for (auto& node : p.inventory.local)
+    p.transports.push_back(make_local_transport(node, p.queue));
+  if (!p.inventory.remote.empty()) {
+    SshOptions so;
+    so.known_hosts = p.o.known_hosts;
+    so.host_key_checking = *parse_host_key_policy(p.o.host_key_checking);
+    so.ssh_config = p.o.ssh_config;
+    so.connect_timeout = p.o.connect_timeout;
+    p.transports.push_back(make_ssh_transport(p.inventory.remote, so, p.queue));
+  }
+  for (auto& t : p.transports) t->start();
+}
+
+bool any_node_up(const Store& store) {
+  return std::any_of(store.nodes().begin(), store.nodes().end(), [&](const std::string& n) {
+    const auto* info = store.node(n);
+    return info != nullptr && (info->state == NodeState::up || info->state == NodeState::stale);
+  });
+}
+
+// The main loop: wakes on new data, a key, a signal or the tick; returns the exit code.
+int loop(Parts& p, SignalWatcher& signals, const LiveMode& mode) {
+  const auto start = wall_now();
+  const Duration tick = std::max<Duration>(p.o.interval, std::chrono::milliseconds(50));
+  // All nodes unreachable at start: give connects their timeout plus a probe's worth.
+  const auto give_up_at = start + p.o.connect_timeout + std::chrono::seconds(5);
+  bool ever_up = false;
+  auto next_tick = start + tick;
+  while (true) {
+    auto now = wall_now();
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - now);
+    pollfd fds[3] = {{p.queue.wake_fd(), POLLIN, 0},
+                     {signals.fd(), POLLIN, 0},
+                     {p.tui ? p.tui->input_fd() : -1, POLLIN, 0}};
+    ::poll(fds, 3, static_cast<int>(std::clamp<long long>(wait.count(), 0, 1000)));
+    now = wall_now();
+    if ((fds[1].revents & POLLIN) != 0 && signals.take() != 0) return exit_code::ok;
+    if ((fds[0].revents & POLLIN) != 0) p.pipeline->process(p.queue.drain(), now);
+    if (p.tui && (fds[2].revents & (POLLIN | POLLHUP)) != 0 && p.tui->on_input(now))
+      return exit_code::ok;
+    if (now >= next_tick) {
+      p.pipeline->tick(now);
+      next_tick = std::max(next_tick + tick, now);
+      ever_up = ever_up || any_node_up(p.store);
+      if (!ever_up && !p.tui && !mode.run_for && now >= give_up_at) {
+        fmt::print(stderr, "clustertop: no node could be reached in {:.0f}s; giving up\n",
+                   to_seconds(now - start));
+        for (const auto& n : p.store.nodes())
+          if (const auto* info = p.store.node(n))
+            fmt::print(stderr, "  {}: {}\n", n, info->detail.empty() ? to_string(info->state) : info->detail);
+        return exit_code::unreachable;
+      }
+    }
+    if (p.tui) p.tui->redraw(now);
+    if (mode.run_for && now - start >= *mode.run_for) return exit_code::ok;
+  }
+}
+
+int write_snapshot_and_report(Parts& p) {
+  const auto now = wall_now();
+  auto format = parse_csv_format(p.o.csv_format);
+  CsvFormat f = format ? *format : CsvFormat::wide;
+  if (auto s = write_snapshot(p.store, p.pipeline->firing(), now, p.o.output, f); !s) {
+    say_error(s.error());
+    return exit_code::internal;
+  }
+  int unreachable = 0;
+  for (const auto& n : p.store.nodes()) {
+    const auto* info = p.store.node(n);
+    if (info == nullptr || info->state == NodeState::up || info->state == NodeState::stale)
+      continue;
+    ++unreachable;
+    fmt::print(stderr, "clustertop: {} was not reachable: {}\n", n, info->detail);
+  }
+  return unreachable == 0 ? exit_code::ok : exit_code::unreachable;
+}
+
+} // namespace
+
+int run_live(const Options& cli, SignalWatcher& signals, LiveMode mode) {
+  Parts p;
+  if (auto s = load_parts(cli, p); !s) {
+    say_error(s.error());
+    return exit_code::config;
+  }
+  for (const auto* group : {&p.inventory.local, &p.inventory.remote})
+    for (const auto& node : *group) p.store.declare_node(node.name);
+  p.ingest = std::make_unique<Ingest>(p.collectors);
+  p.pipeline = std::make_unique<Pipeline>(p.store, ingest_handler(*p.ingest), p.rules);
+  if (auto s = add_sinks(p, mode); !s) {
+    say_error(s.error());
+    return exit_code::config;
+  }
+  if (mode.dashboard && !mode.run_for) {
+    if (auto s = add_dashboard(p); !s) {
+      say_error(s.error());
+      return exit_code::config;
+    }
+    if (auto s = p.tui->start(); !s) {
+      say_error(s.error());
+      return exit_code::config;
+    }
+  }
+  start_transports(p);
+  int code = loop(p, signals, mode);
+  for (auto& t : p.transports) t->stop();
+  const auto now = wall_now();
+  p.pipeline->process(p.queue.drain(), now);
+  if (p.tui) p.tui->stop();
+  if (mode.run_for) code = std::max(code, write_snapshot_and_report(p));
+  p.pipeline->flush();
+  return code;
+}
+
+} // namespace clustertop
