@@ -1,0 +1,45 @@
+#include "clustertop/pipeline.hpp"
+
+#include "clustertop/detect/detectors.hpp"
+
+namespace clustertop {
+
+Pipeline::Pipeline(Store &store, LineHandler lines, Rules rules)
+    : store_(store), lines_(std::move(lines)), rules_(rules), book_(std::move(rules)) {}
+
+void Pipeline::process(const std::vector<Event> &events, TimePoint now) {
+  new_events_.clear();
+  for (const auto &ev : events) {
+    if (const auto *batch = std::get_if<LineBatch>(&ev)) {
+      for (auto *s : sinks_) s->on_lines(*batch);
+      if (lines_) lines_(*batch, store_, new_events_);
+    } else if (const auto *status = std::get_if<NodeStatus>(&ev)) {
+      store_.apply(*status);
+      for (auto *s : sinks_) s->on_status(*status);
+    }
+  }
+  if (!events.empty()) evaluate(now);
+}
+
+TickContext Pipeline::evaluate(TimePoint now) {
+  const auto findings = run_detectors(store_, rules_, now);
+  const auto changes = book_.update(findings, now);
+  if (!changes.empty()) firing_ = book_.firing();
+  TickContext ctx{store_, firing_, now};
+  for (const auto &t : changes) {
+    ++transitions_;
+    for (auto *s : sinks_) s->on_transition(t, ctx);
+  }
+  return ctx;
+}
+
+void Pipeline::tick(TimePoint now) {
+  const auto ctx = evaluate(now);
+  for (auto *s : sinks_) s->on_tick(ctx);
+}
+
+void Pipeline::flush() {
+  for (auto *s : sinks_) s->flush();
+}
+
+} // namespace clustertop

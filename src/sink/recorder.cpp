@@ -1,0 +1,121 @@
+#include "clustertop/sink/recorder.hpp"
+
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fmt/format.h>
+#include <unistd.h>
+
+namespace clustertop {
+namespace {
+
+long long micros(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+std::string file_name(TimePoint start) {
+  std::string iso = iso8601_utc(start); // 2026-02-23T18:07:01.123Z
+  for (char &c : iso)
+    if (c == ':') c = '-';
+  return iso + "-" + std::to_string(::getpid()) + ".ctrec";
+}
+
+} // namespace
+
+std::string record_escape(const std::string &s, bool last_field) {
+  std::string out;
+  out.reserve(s.size() + 8);
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == ' ' && !last_field)
+      out += "\\s";
+    else if (u < 0x20 || u == 0x7f)
+      out += fmt::format("\\x{:02x}", u);
+    else
+      out += c;
+  }
+  if (out.empty() && !last_field) out = "\\e"; // an empty field still takes a place
+  return out;
+}
+
+std::string record_unescape(const std::string &s) {
+  if (s == "\\e") return {};
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\' || i + 1 >= s.size()) {
+      out += s[i];
+      continue;
+    }
+    const char n = s[++i];
+    if (n == 's')
+      out += ' ';
+    else if (n == 'x' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+             std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::strtol(s.substr(i + 1, 2).c_str(), nullptr, 16));
+      i += 2;
+    } else
+      out += n;
+  }
+  return out;
+}
+
+Result<std::unique_ptr<Recorder>> Recorder::open(const std::string &dir, TimePoint start) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return Error{"cannot create the recording directory", ec.message(), dir,
+                 "pass --record a directory you can write to"};
+  const std::string path = (std::filesystem::path(dir) / file_name(start)).string();
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return Error{"cannot create the recording file", std::strerror(errno), path,
+                 "check the directory's permissions and free space"};
+  std::unique_ptr<Recorder> r(new Recorder(fd, path));
+  r->write_all(fmt::format("#clustertop-recording 1 {}\n", micros(start)));
+  return r;
+}
+
+Recorder::~Recorder() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void Recorder::write_all(const std::string &data) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ++write_errors_;
+      return;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+void Recorder::on_lines(const LineBatch &batch) {
+  std::string out;
+  auto key = std::make_pair(batch.node, batch.stream);
+  auto it = ids_.find(key);
+  if (it == ids_.end()) {
+    it = ids_.emplace(key, static_cast<int>(ids_.size())).first;
+    out += fmt::format("D {} {} {}\n", it->second, record_escape(batch.node, false),
+                       record_escape(batch.stream, true));
+  }
+  const auto t = micros(batch.received_at);
+  for (const auto &line : batch.lines)
+    out += fmt::format("L {} {} {}\n", t, it->second, record_escape(line, true));
+  write_all(out);
+}
+
+void Recorder::on_status(const NodeStatus &s) {
+  write_all(fmt::format("S {} {} {} {} {}\n", micros(s.at), record_escape(s.node, false),
+                        record_escape(s.stream, false), to_string(s.state),
+                        record_escape(s.detail, true)));
+}
+
+} // namespace clustertop

@@ -1,0 +1,196 @@
+// Loading replays: recordings and plain logs into time-ordered events.
+#include "clustertop/transport/replay.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <sys/stat.h>
+
+#include "clustertop/sink/recorder.hpp"
+
+namespace clustertop {
+namespace {
+
+constexpr std::size_t kMaxLine = 64 * 1024; // longer lines are cut, never held whole twice
+
+bool num(const std::string &s, std::size_t pos, std::size_t n, int &out) {
+  if (pos + n > s.size()) return false;
+  out = 0;
+  for (std::size_t i = pos; i < pos + n; ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+    out = out * 10 + (s[i] - '0');
+  }
+  return true;
+}
+
+// Days since 1970-01-01 of a civil date (H. Hinnant's algorithm).
+long long days_from_civil(int y, int m, int d) {
+  y -= m <= 2;
+  const long long era = (y >= 0 ? y : y - 399) / 400;
+  const long long yoe = y - era * 400;
+  const long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+// "HH:MM:SS[.frac]" at pos; seconds of day and where it ended.
+bool clock_at(const std::string &s, std::size_t pos, long long &nanos, std::size_t &end) {
+  int h = 0, m = 0, sec = 0;
+  if (!num(s, pos, 2, h) || pos + 2 >= s.size() || s[pos + 2] != ':' || !num(s, pos + 3, 2, m) ||
+      pos + 5 >= s.size() || s[pos + 5] != ':' || !num(s, pos + 6, 2, sec) || h > 23 || m > 59 ||
+      sec > 60)
+    return false;
+  nanos = (h * 3600LL + m * 60LL + sec) * 1'000'000'000LL;
+  end = pos + 8;
+  if (end < s.size() && (s[end] == '.' || s[end] == ',')) {
+    long long scale = 100'000'000;
+    for (++end; end < s.size() && std::isdigit(static_cast<unsigned char>(s[end])); ++end) {
+      nanos += (s[end] - '0') * scale;
+      scale /= 10;
+    }
+  }
+  return true;
+}
+
+long long zone_offset(const std::string &s, std::size_t end) {
+  if (end >= s.size() || (s[end] != '+' && s[end] != '-')) return 0;
+  int h = 0, m = 0;
+  if (!num(s, end + 1, 2, h)) return 0;
+  std::size_t mpos = end + 3 + (end + 3 < s.size() && s[end + 3] == ':' ? 1 : 0);
+  if (!num(s, mpos, 2, m)) m = 0;
+  return (s[end] == '-' ? -1 : 1) * (h * 3600LL + m * 60LL) * 1'000'000'000LL;
+}
+
+struct Stamp {
+  TimePoint t;
+  bool dated = true;
+};
+
+std::optional<Stamp> stamp_at(const std::string &s, std::size_t i, int year, TimePoint day) {
+  int y = 0, mo = 0, d = 0;
+  long long secs = 0; // nanoseconds of the day
+  std::size_t end = 0;
+  auto at_day = [](long long days, long long ns) {
+    return TimePoint{Duration{days * 86'400'000'000'000LL + ns}};
+  };
+  if (num(s, i, 4, y) && i + 10 < s.size() && s[i + 4] == '-' && num(s, i + 5, 2, mo) &&
+      s[i + 7] == '-' && num(s, i + 8, 2, d) && (s[i + 10] == ' ' || s[i + 10] == 'T') &&
+      clock_at(s, i + 11, secs, end) && mo >= 1 && mo <= 12 && d >= 1 && d <= 31)
+    return Stamp{at_day(days_from_civil(y, mo, d), secs - zone_offset(s, end))};
+  if (num(s, i, 2, mo) && i + 5 < s.size() && s[i + 2] == '-' && num(s, i + 3, 2, d) &&
+      s[i + 5] == ' ' && clock_at(s, i + 6, secs, end) && mo >= 1 && mo <= 12 && d >= 1 && d <= 31)
+    return Stamp{at_day(days_from_civil(year, mo, d), secs)};
+  if (clock_at(s, i, secs, end)) {
+    if (end + 1 < s.size() && (s[end + 1] == 'M' || s[end + 1] == 'm')) { // loguru "...PM"
+      const char ap = static_cast<char>(std::toupper(static_cast<unsigned char>(s[end])));
+      const long long noon = 12 * 3600 * 1'000'000'000LL;
+      if (ap == 'P' && secs < noon) secs += noon;
+      if (ap == 'A' && secs >= noon) secs -= noon;
+    }
+    return Stamp{day + Duration{secs}, false};
+  }
+  return std::nullopt;
+}
+
+std::optional<Stamp> find_stamp(const std::string &line, int year, TimePoint day) {
+  const std::size_t scan = std::min<std::size_t>(line.size(), 80);
+  for (std::size_t i = 0; i < scan; ++i) {
+    if (i > 0 && (std::isdigit(static_cast<unsigned char>(line[i - 1])) || line[i - 1] == ':'))
+      continue; // only at the start of a number
+    if (!std::isdigit(static_cast<unsigned char>(line[i]))) continue;
+    if (auto st = stamp_at(line, i, year, day)) return st;
+  }
+  return std::nullopt;
+}
+
+struct FileDay {
+  int year = 1970;
+  TimePoint midnight;
+};
+
+FileDay file_day(const std::string &path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  std::tm tm{};
+  const std::time_t secs = st.st_mtime;
+  gmtime_r(&secs, &tm);
+  const long long days = days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+  return {tm.tm_year + 1900, from_epoch_seconds(static_cast<double>(days) * 86400)};
+}
+
+} // namespace
+
+std::optional<TimePoint> line_time(const std::string &line, int year, TimePoint day) {
+  auto st = find_stamp(line, year, day);
+  if (!st) return std::nullopt;
+  return st->t;
+}
+
+std::optional<TimePoint> ReplaySource::peek() const {
+  if (done()) return std::nullopt;
+  return events_[next_].at;
+}
+
+std::vector<Event> ReplaySource::take_next() {
+  std::vector<Event> out;
+  if (done()) return out;
+  const TimePoint t = events_[next_].at;
+  while (next_ < events_.size() && events_[next_].at == t)
+    out.push_back(std::move(events_[next_++].event));
+  return out;
+}
+
+Result<ReplaySource> ReplaySource::from_logs(const std::vector<std::string> &node_logs) {
+  ReplaySource src;
+  for (const auto &spec : node_logs) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+      return Error{"invalid --node", "expected NAME=LOGFILE", spec,
+                   "for example: --node mac1=exo-mac1.log"};
+    const std::string name = spec.substr(0, eq), path = spec.substr(eq + 1);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Error{"cannot open log file", "not readable", path, "check the path"};
+    const FileDay fd = file_day(path);
+    std::vector<std::pair<std::optional<TimePoint>, std::string>> lines;
+    std::string line;
+    std::optional<TimePoint> first, prev;
+    while (std::getline(in, line)) {
+      if (line.size() > kMaxLine) line.resize(kMaxLine);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      auto st = find_stamp(line, fd.year, fd.midnight);
+      std::optional<TimePoint> t;
+      if (st) {
+        t = st->t;
+        while (!st->dated && prev && *t + std::chrono::hours(12) < *prev)
+          *t += std::chrono::hours(24); // a bare time of day wrapped past midnight
+        prev = t;
+        if (!first) first = t;
+      }
+      lines.emplace_back(t, std::move(line));
+    }
+    if (!first)
+      return Error{"no timestamps in log file", "no line carries a date or time of day", path,
+                   "replay a recording made with --record instead"};
+    src.events_.push_back({*first, NodeStatus{name, "", NodeState::up, "replay", *first}});
+    TimePoint now = *first;
+    const std::string stream = "log:" + path;
+    for (auto &[t, text] : lines) {
+      if (t) now = std::max(now, *t); // a line stamped earlier than its predecessor: no rewind
+      auto *last =
+          src.events_.empty() ? nullptr : std::get_if<LineBatch>(&src.events_.back().event);
+      if (last == nullptr || last->node != name || src.events_.back().at != now)
+        src.events_.push_back({now, LineBatch{name, stream, now, {}}}),
+            last = std::get_if<LineBatch>(&src.events_.back().event);
+      last->lines.push_back(std::move(text));
+    }
+  }
+  std::stable_sort(src.events_.begin(), src.events_.end(),
+                   [](const TimedEvent &a, const TimedEvent &b) { return a.at < b.at; });
+  return src;
+}
+
+} // namespace clustertop

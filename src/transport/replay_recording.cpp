@@ -1,0 +1,105 @@
+// Loading a recording written by the Recorder (format in docs/alerts.md, "Recordings").
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "clustertop/sink/recorder.hpp"
+#include "clustertop/transport/replay.hpp"
+
+namespace clustertop {
+namespace {
+
+// Splits off `n` space-separated fields; the rest of the line is the last field.
+bool fields(const std::string &line, std::size_t n, std::vector<std::string> &out) {
+  out.clear();
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto sp = line.find(' ', pos);
+    if (sp == std::string::npos) return false;
+    out.push_back(line.substr(pos, sp - pos));
+    pos = sp + 1;
+  }
+  out.push_back(line.substr(pos));
+  return true;
+}
+
+std::optional<TimePoint> micros(const std::string &s) {
+  if (s.empty() || s.size() > 19 || !std::all_of(s.begin(), s.end(), ::isdigit))
+    return std::nullopt;
+  return TimePoint{std::chrono::microseconds(std::stoll(s))};
+}
+
+std::optional<NodeState> state_of(const std::string &s) {
+  for (auto st : {NodeState::connecting, NodeState::up, NodeState::stale, NodeState::down})
+    if (s == to_string(st)) return st;
+  return std::nullopt;
+}
+
+struct FileReader {
+  std::map<std::string, std::pair<std::string, std::string>> streams; // id -> node, stream
+  std::vector<std::string> f;
+
+  // One record; false when malformed.
+  bool record(const std::string &line, std::vector<TimedEvent> &out) {
+    if (line.empty() || line[0] == '#') return true;
+    if (line.rfind("D ", 0) == 0 && fields(line.substr(2), 2, f)) {
+      streams[f[0]] = {record_unescape(f[1]), record_unescape(f[2])};
+      return true;
+    }
+    if (line.rfind("L ", 0) == 0 && fields(line.substr(2), 2, f)) {
+      auto t = micros(f[0]);
+      auto it = streams.find(f[1]);
+      if (!t || it == streams.end()) return false;
+      auto *last = out.empty() ? nullptr : std::get_if<LineBatch>(&out.back().event);
+      if (last == nullptr || out.back().at != *t || last->node != it->second.first ||
+          last->stream != it->second.second) {
+        out.push_back({*t, LineBatch{it->second.first, it->second.second, *t, {}}});
+        last = std::get_if<LineBatch>(&out.back().event);
+      }
+      last->lines.push_back(record_unescape(f[2]));
+      return true;
+    }
+    if (line.rfind("S ", 0) == 0 && fields(line.substr(2), 4, f)) {
+      auto t = micros(f[0]);
+      auto st = state_of(f[3]);
+      if (!t || !st) return false;
+      out.push_back({*t, NodeStatus{record_unescape(f[1]), record_unescape(f[2]), *st,
+                                    record_unescape(f[4]), *t}});
+      return true;
+    }
+    return false;
+  }
+};
+
+} // namespace
+
+Result<ReplaySource> ReplaySource::from_recording(const std::string &dir) {
+  std::error_code ec;
+  std::vector<std::filesystem::path> files;
+  for (const auto &e : std::filesystem::directory_iterator(dir, ec))
+    if (e.path().extension() == ".ctrec") files.push_back(e.path());
+  if (ec)
+    return Error{"cannot read the recording directory", ec.message(), dir,
+                 "pass the directory given to --record"};
+  if (files.empty())
+    return Error{"no recording in directory", "no *.ctrec file", dir,
+                 "pass the directory given to --record, or replay logs with --node NAME=LOG"};
+  std::sort(files.begin(), files.end());
+  ReplaySource src;
+  for (const auto &p : files) {
+    std::ifstream in(p, std::ios::binary);
+    FileReader reader;
+    std::string line;
+    while (std::getline(in, line)) {
+      if (in.eof()) break; // no final newline: a record still being written when copied
+      if (!reader.record(line, src.events_)) ++src.skipped_;
+    }
+  }
+  std::stable_sort(src.events_.begin(), src.events_.end(),
+                   [](const TimedEvent &a, const TimedEvent &b) { return a.at < b.at; });
+  if (src.events_.empty()) return Error{"empty recording", "no line or status recorded", dir, ""};
+  return src;
+}
+
+} // namespace clustertop

@@ -1,0 +1,50 @@
+// The replay clock: feeds a ReplaySource to a Pipeline at arrival times, ticking as it goes.
+#include <cmath>
+#include <thread>
+
+#include "clustertop/pipeline.hpp"
+#include "clustertop/transport/replay.hpp"
+
+namespace clustertop {
+
+Result<ReplayClock> replay_clock(const Options &options) {
+  ReplayClock c;
+  c.tick = options.interval.count() > 0 ? options.interval : std::chrono::seconds(1);
+  if (!options.speed.empty() && options.speed != "max") {
+    char *end = nullptr;
+    const double s = std::strtod(options.speed.c_str(), &end);
+    if (end == options.speed.c_str() || *end != '\0' || !(s > 0) || !std::isfinite(s))
+      return Error{"invalid --speed", "expected a positive factor or max", options.speed,
+                   "--speed 1 replays in real time, --speed 10 ten times faster, --speed max "
+                   "as fast as possible"};
+    c.speed = s;
+  }
+  if (!options.until.empty() && !parse_duration(options.until, c.tail))
+    return Error{"invalid --until", "expected a duration", options.until,
+                 "for example --until 10m (how long the clock runs past the last line)"};
+  return c;
+}
+
+TimePoint run_replay(ReplaySource &source, Pipeline &pipeline, const ReplayClock &clock) {
+  if (source.empty()) return TimePoint{};
+  const TimePoint start = source.first(), end = source.last() + clock.tail;
+  const auto wall0 = std::chrono::steady_clock::now();
+  TimePoint now = start;
+  for (TimePoint next_tick = start + clock.tick;; next_tick += clock.tick) {
+    while (auto at = source.peek()) {
+      if (*at > next_tick) break;
+      now = *at;
+      pipeline.process(source.take_next(), now);
+    }
+    now = std::min(next_tick, end);
+    if (clock.speed > 0) // real time divided by the speed factor
+      std::this_thread::sleep_until(wall0 +
+                                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                        (now - start) / clock.speed));
+    pipeline.tick(now);
+    if (now >= end && source.done()) break;
+  }
+  return now;
+}
+
+} // namespace clustertop

@@ -1,0 +1,162 @@
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+
+#include "clustertop/pipeline.hpp"
+#include "clustertop/sink/recorder.hpp"
+#include "clustertop/transport/replay.hpp"
+
+namespace clustertop {
+namespace {
+
+TimePoint t0() { return from_epoch_seconds(1'771'869'621.0); } // 2026-02-23T18:00:21Z
+
+// Records every transition (the real sinks are tested elsewhere).
+struct Collect : Sink {
+  std::vector<AlertTransition> seen;
+  int ticks = 0;
+  void on_transition(const AlertTransition &t, const TickContext &) override { seen.push_back(t); }
+  void on_tick(const TickContext &) override { ++ticks; }
+};
+
+// A tiny parser for tests of the plumbing only: "CRASH ..." lines become crash events.
+void tiny_parser(const LineBatch &b, Store &store, std::vector<LogEvent> &events) {
+  for (const auto &line : b.lines) {
+    store.add_log_line(b.node, b.stream, b.received_at, line);
+    if (line.find("CRASH") == std::string::npos) continue;
+    LogEvent e{b.node, b.stream, b.received_at, "ERROR", {"crash"}, Severity::critical, line};
+    store.add_event(e);
+    events.push_back(e);
+  }
+}
+
+TEST(DetectPipeline, AlertFiresInTheSameCallAsItsLine) {
+  Store store;
+  Pipeline p(store, tiny_parser, Rules{});
+  Collect sink;
+  p.add_sink(sink);
+  p.process({LineBatch{"mbp", "log:x", t0(), {"all good"}}}, t0());
+  EXPECT_TRUE(sink.seen.empty());
+  const auto t1 = t0() + std::chrono::seconds(1);
+  p.process({LineBatch{"mbp", "log:x", t1, {"CRASH here"}}}, t1);
+  ASSERT_EQ(sink.seen.size(), 1u);
+  EXPECT_EQ(sink.seen[0].finding.rule, "crash");
+  EXPECT_EQ(sink.seen[0].at, t1);
+  EXPECT_EQ(p.firing().size(), 1u);
+  EXPECT_EQ(p.new_events().size(), 1u);
+  p.tick(t1 + std::chrono::seconds(400)); // crash hold is 300 s
+  ASSERT_EQ(sink.seen.size(), 2u);
+  EXPECT_EQ(sink.seen[1].state, AlertState::resolved);
+  EXPECT_EQ(sink.ticks, 1);
+}
+
+TEST(DetectPipeline, NodeStatusReachesStoreAndNodeDownFiresAfterFor) {
+  Store store;
+  Pipeline p(store, tiny_parser, Rules{});
+  Collect sink;
+  p.add_sink(sink);
+  p.process({NodeStatus{"mac2", "", NodeState::down, "connection refused", t0()}}, t0());
+  EXPECT_EQ(store.node("mac2")->state, NodeState::down);
+  ASSERT_EQ(sink.seen.size(), 1u);
+  EXPECT_EQ(sink.seen[0].state, AlertState::pending);
+  p.tick(t0() + std::chrono::seconds(5));
+  ASSERT_EQ(sink.seen.size(), 2u);
+  EXPECT_EQ(sink.seen[1].state, AlertState::firing);
+  EXPECT_EQ(sink.seen[1].first_seen, t0());
+}
+
+TEST(DetectRecorder, RoundTripsHostileLinesAndStatusesAndIgnoresATornTail) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("clustertop_rec_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const std::string hostile = std::string("a b\\c\td\r\x01 end\xff") + '\0' + "nul";
+  {
+    auto rec = Recorder::open(dir.string(), t0());
+    ASSERT_TRUE(rec.ok()) << rec.error().message();
+    (*rec)->on_status(NodeStatus{"mac 1", "", NodeState::up, "", t0()});
+    (*rec)->on_lines(LineBatch{"mac 1", "log:/tmp/my exo.log", t0(), {hostile, ""}});
+    (*rec)->on_lines(LineBatch{
+        "mac2", "meminfo", t0() + std::chrono::milliseconds(1500), {"MemAvailable: 1 kB"}});
+    (*rec)->on_status(NodeStatus{"mac2", "", NodeState::down, "host key rejected",
+                                 t0() + std::chrono::seconds(2)});
+    std::ofstream((*rec)->path(), std::ios::app) << "L 123 0 torn, no newline";
+  }
+  auto src = ReplaySource::from_recording(dir.string());
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  EXPECT_EQ(src->skipped(), 0u);
+  auto first = src->take_next(); // status + batch at t0
+  ASSERT_EQ(first.size(), 2u);
+  const auto &batch = std::get<LineBatch>(first[1]);
+  EXPECT_EQ(batch.node, "mac 1");
+  EXPECT_EQ(batch.stream, "log:/tmp/my exo.log");
+  ASSERT_EQ(batch.lines.size(), 2u);
+  EXPECT_EQ(batch.lines[0], hostile);
+  EXPECT_EQ(batch.lines[1], "");
+  EXPECT_EQ(std::get<LineBatch>(src->take_next()[0]).received_at,
+            t0() + std::chrono::milliseconds(1500));
+  auto last = src->take_next();
+  EXPECT_EQ(std::get<NodeStatus>(last[0]).detail, "host key rejected");
+  EXPECT_TRUE(src->done());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(DetectReplay, LineTimestampsOfCommonFormats) {
+  const TimePoint day = from_epoch_seconds(1'771'804'800.0); // 2026-02-23T00:00:00Z
+  auto iso = line_time("2026-02-23 18:07:01.250 | INFO | [STEP 1] eval=36ms", 2026, day);
+  ASSERT_TRUE(iso);
+  EXPECT_EQ(iso8601_utc(*iso), "2026-02-23T18:07:01.250Z");
+  auto zoned = line_time("[2026-02-23T18:07:01+01:00] x", 2026, day);
+  ASSERT_TRUE(zoned);
+  EXPECT_EQ(iso8601_utc(*zoned), "2026-02-23T17:07:01.000Z");
+  auto vllm = line_time("INFO 02-23 18:07:01 [loggers.py:116] Engine 000: Avg", 2026, day);
+  ASSERT_TRUE(vllm);
+  EXPECT_EQ(iso8601_utc(*vllm), "2026-02-23T18:07:01.000Z");
+  auto bare = line_time("[ 06:07:01.5000PM | INFO ] ready", 2026, day);
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(iso8601_utc(*bare), "2026-02-23T18:07:01.500Z");
+  EXPECT_FALSE(line_time("eval=36ms model=7ms 12:345", 2026, day));
+  EXPECT_FALSE(line_time("", 2026, day));
+  EXPECT_FALSE(line_time("99:99:99 2026-13-45 10:00", 2026, day));
+}
+
+TEST(DetectReplay, PlainLogsMergeByTimeAndBadSpecsAreErrors) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("clustertop_logs_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "a.log") << "banner without time\n2026-02-23 18:00:01 a1\n"
+                               << "continuation\n2026-02-23 18:00:03 a3\n";
+  std::ofstream(dir / "b.log") << "2026-02-23 18:00:02 b2\n";
+  std::ofstream(dir / "none.log") << "no time here\n";
+  auto src =
+      ReplaySource::from_logs({"a=" + (dir / "a.log").string(), "b=" + (dir / "b.log").string()});
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  std::vector<std::string> order;
+  while (!src->done())
+    for (auto &ev : src->take_next())
+      if (auto *b = std::get_if<LineBatch>(&ev))
+        for (auto &l : b->lines) order.push_back(b->node + ":" + l);
+  EXPECT_EQ(order, (std::vector<std::string>{"a:banner without time", "a:2026-02-23 18:00:01 a1",
+                                             "a:continuation", "b:2026-02-23 18:00:02 b2",
+                                             "a:2026-02-23 18:00:03 a3"}));
+  EXPECT_FALSE(ReplaySource::from_logs({"none=" + (dir / "none.log").string()}).ok());
+  EXPECT_FALSE(ReplaySource::from_logs({"noequals"}).ok());
+  EXPECT_FALSE(ReplaySource::from_logs({"x=/nonexistent/file"}).ok());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(DetectReplay, ClockRunsPastTheLastLineAndOptionsAreChecked) {
+  Options o;
+  o.until = "2m";
+  auto c = replay_clock(o);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->tail, std::chrono::minutes(2));
+  EXPECT_EQ(c->speed, 0);
+  o.speed = "fast";
+  EXPECT_FALSE(replay_clock(o).ok());
+  o.speed = "max";
+  o.until = "soon";
+  EXPECT_FALSE(replay_clock(o).ok());
+}
+
+} // namespace
+} // namespace clustertop
