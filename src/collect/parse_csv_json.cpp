@@ -114,7 +114,7 @@ public:
     MetricWriter w(rec);
     for (const auto &spec : spec_.metrics) {
       const auto *v = at_path(doc, spec.source);
-      if (v == nullptr || v->is_object() || v->is_array()) continue;
+      if (v == nullptr || v->is_object() || v->is_array() || seen(rec, w, spec.metric)) continue;
       Metric &m = w.add();
       m.name = spec.metric;
       m.device = spec.device;
@@ -125,6 +125,13 @@ public:
   }
 
 private:
+  // The first source listed for a metric wins (newer macmon fields before older ones).
+  static bool seen(const Record &rec, const MetricWriter &w, const std::string &metric) {
+    for (std::size_t i = 0; i < w.count(); ++i)
+      if (rec.metrics[i].name == metric) return true;
+    return false;
+  }
+
   static double value_of(const MetricSpec &spec, const nlohmann::json &v) {
     if (v.is_number()) {
       double x = v.get<double>() * spec.scale;
