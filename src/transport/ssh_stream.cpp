@@ -33,6 +33,7 @@ int IoThread::on_data(ssh_session, ssh_channel, void *data, uint32_t len, int is
       st.stderr_tail.erase(0, st.stderr_tail.size() - kStderrTail);
     return static_cast<int>(len);
   }
+  st.io->bytes_this_pass_ += len;
   st.splitter.feed(bytes, st.pending);
   st.last_data = std::chrono::steady_clock::now();
   if (!st.pending.empty()) mark(st.io->dirty_, st, st.dirty);

@@ -123,6 +123,7 @@ private:
   std::vector<std::unique_ptr<Node>> nodes_; // by node index; only the I/O thread touches
   std::vector<Stream *> dirty_;              // got data or closed since the last flush
   std::vector<Stream *> busy_;               // opening a channel or running exec
+  std::size_t bytes_this_pass_ = 0;          // stdout bytes the callbacks saw this pass
   ssh_event event_ = nullptr;
   int wake_fd_ = -1;
   std::mt19937 rng_{std::random_device{}()};
