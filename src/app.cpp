@@ -11,7 +11,7 @@
 namespace clustertop {
 namespace {
 
-int check_config(const Options& o) {
+int check_config(const Options &o) {
   auto config = load_config_file(expand_home(o.check_config_file));
   if (!config) {
     fmt::print(stderr, "clustertop: {}\n", config.error().message());
@@ -27,7 +27,7 @@ int check_config(const Options& o) {
 
 } // namespace
 
-int run_app(const Options& options) {
+int run_app(const Options &options) {
   // Before any thread starts, so every thread inherits the blocked signals.
   SignalWatcher signals;
   switch (options.command) {

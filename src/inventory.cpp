@@ -17,34 +17,34 @@ std::string this_machine_name() {
   return name.substr(0, name.find('.'));
 }
 
-void attach_collectors(NodeSpec& spec, std::shared_ptr<const CollectorSet> collectors,
+void attach_collectors(NodeSpec &spec, std::shared_ptr<const CollectorSet> collectors,
                        StreamChoice choice) {
   spec.probe_command = probe_command();
-  spec.parse_probe = [](const std::string& out) { return parse_probe(out); };
-  spec.plan = [collectors = std::move(collectors), choice = std::move(choice)](const Platform& p) {
+  spec.parse_probe = [](const std::string &out) { return parse_probe(out); };
+  spec.plan = [collectors = std::move(collectors), choice = std::move(choice)](const Platform &p) {
     return plan_streams(*collectors, p, choice);
   };
 }
 
-StreamChoice base_choice(const Options& o, const Config& c) {
+StreamChoice base_choice(const Options &o, const Config &c) {
   StreamChoice choice;
   choice.interval = o.interval;
   choice.backfill_lines = c.backfill_lines;
   return choice;
 }
 
-std::vector<std::string> with_cli_logs(std::vector<std::string> logs, const Options& o,
+std::vector<std::string> with_cli_logs(std::vector<std::string> logs, const Options &o,
                                        bool local) {
   logs.insert(logs.end(), o.logs.begin(), o.logs.end());
   // "~/" means the home of whoever runs the stream: expand it here for local nodes; remote
   // paths stay as written and are expanded by the remote shell.
   if (local)
-    for (auto& path : logs) path = expand_home(path);
+    for (auto &path : logs) path = expand_home(path);
   return logs;
 }
 
-Status add_node(Inventory& inv, NodeSpec spec, bool local,
-                const std::shared_ptr<const CollectorSet>& collectors, StreamChoice choice) {
+Status add_node(Inventory &inv, NodeSpec spec, bool local,
+                const std::shared_ptr<const CollectorSet> &collectors, StreamChoice choice) {
   choice.log_paths = spec.log_paths;
   attach_collectors(spec, collectors, std::move(choice));
   if (local) {
@@ -58,17 +58,17 @@ Status add_node(Inventory& inv, NodeSpec spec, bool local,
 
 } // namespace
 
-Result<Inventory> build_inventory(const Options& o, const Config& c,
+Result<Inventory> build_inventory(const Options &o, const Config &c,
                                   std::shared_ptr<const CollectorSet> collectors) {
   Inventory inv;
   std::set<std::string> names;
-  auto unique = [&names](const std::string& name, const std::string& where) -> Status {
+  auto unique = [&names](const std::string &name, const std::string &where) -> Status {
     if (names.insert(name).second) return ok_status();
     return Error{fmt::format("node '{}' is named twice", name), "", where,
                  "give each node a unique name"};
   };
   if (!o.nodes.empty()) {
-    for (const auto& arg : o.nodes) {
+    for (const auto &arg : o.nodes) {
       const bool local = arg == "local";
       NodeSpec spec;
       if (local) {
@@ -85,7 +85,7 @@ Result<Inventory> build_inventory(const Options& o, const Config& c,
     }
     return inv;
   }
-  for (const auto& n : c.nodes) {
+  for (const auto &n : c.nodes) {
     const bool local = n.host == "local";
     NodeSpec spec;
     spec.name = n.name;

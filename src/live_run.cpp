@@ -30,13 +30,14 @@ namespace {
 
 // The planned context of a node from the config (max_context) replaces the default target
 // of the context-at-OOM forecast. One target serves every node: the largest planned.
-void apply_node_hints(Rules& rules, const Inventory& inventory) {
+void apply_node_hints(Rules &rules, const Inventory &inventory) {
   double planned = 0;
-  for (const auto& [node, tokens] : inventory.max_context_hints) planned = std::max(planned, tokens);
+  for (const auto &[node, tokens] : inventory.max_context_hints)
+    planned = std::max(planned, tokens);
   if (planned > 0) rules.oom.max_context_tokens = planned;
 }
 
-void say_error(const Error& e) { fmt::print(stderr, "clustertop: {}\n", e.message()); }
+void say_error(const Error &e) { fmt::print(stderr, "clustertop: {}\n", e.message()); }
 
 // Everything a live run owns, in construction order (destroyed in reverse: sinks after the
 // transports have stopped).
@@ -60,7 +61,7 @@ struct Parts {
   std::vector<std::unique_ptr<Transport>> transports;
 };
 
-Status load_parts(const Options& cli, Parts& p) {
+Status load_parts(const Options &cli, Parts &p) {
   auto config = find_and_load_config(cli.config_path);
   if (!config) return config.error();
   p.o = merge_settings(cli, *config);
@@ -68,11 +69,11 @@ Status load_parts(const Options& cli, Parts& p) {
   if (!rules) return rules.error();
   p.rules = std::move(*rules);
   std::vector<std::string> warnings;
-  auto collectors = CollectorSet::load(
-      p.o.collectors_dir.empty() ? std::vector<std::string>{}
-                                 : std::vector<std::string>{p.o.collectors_dir},
-      warnings);
-  for (const auto& w : warnings) fmt::print(stderr, "clustertop: warning: {}\n", w);
+  auto collectors =
+      CollectorSet::load(p.o.collectors_dir.empty() ? std::vector<std::string>{}
+                                                    : std::vector<std::string>{p.o.collectors_dir},
+                         warnings);
+  for (const auto &w : warnings) fmt::print(stderr, "clustertop: warning: {}\n", w);
   if (!collectors) return collectors.error();
   p.collectors = std::move(*collectors);
   auto inventory = build_inventory(p.o, *config, p.collectors);
@@ -82,10 +83,10 @@ Status load_parts(const Options& cli, Parts& p) {
   return ok_status();
 }
 
-Status add_sinks(Parts& p, const LiveMode& mode) {
-  auto& pipe = *p.pipeline;
+Status add_sinks(Parts &p, const LiveMode &mode) {
+  auto &pipe = *p.pipeline;
   if (!p.o.record_dir.empty()) {
-    auto rec = Recorder::open(p.o.record_dir);
+    auto rec = Recorder::open(p.o.record_dir, wall_now());
     if (!rec) return rec.error();
     p.recorder = std::move(*rec);
     pipe.add_sink(*p.recorder);
@@ -109,7 +110,7 @@ Status add_sinks(Parts& p, const LiveMode& mode) {
     co.every = p.o.csv_every;
     co.on_alert = p.o.csv_on_alert;
     co.format = *format;
-    co.on_error = [](const Error& e) { say_error(e); };
+    co.on_error = [](const Error &e) { say_error(e); };
     auto csv = CsvSink::create(p.store, co);
     if (!csv) return csv.error();
     p.csv = std::move(*csv);
@@ -124,7 +125,7 @@ Status add_sinks(Parts& p, const LiveMode& mode) {
   return ok_status();
 }
 
-Status add_dashboard(Parts& p) {
+Status add_dashboard(Parts &p) {
   tui::TuiConfig tc;
   tc.theme = p.o.theme;
   tc.themes_dir = p.o.themes_dir;
@@ -136,20 +137,19 @@ Status add_dashboard(Parts& p) {
     auto csv = CsvSink::create(p.store, co);
     if (csv) p.csv_on_key = std::move(*csv);
   }
-  CsvSink* csv = p.csv ? p.csv.get() : p.csv_on_key.get();
+  CsvSink *csv = p.csv ? p.csv.get() : p.csv_on_key.get();
   if (csv != nullptr) tc.write_csv = [csv](TimePoint now) { return csv->snapshot_now(now); };
   std::vector<std::string> warnings;
   auto tui = tui::TuiSink::create(p.store, std::move(tc), warnings);
-  for (const auto& w : warnings) fmt::print(stderr, "clustertop: warning: {}\n", w);
+  for (const auto &w : warnings) fmt::print(stderr, "clustertop: warning: {}\n", w);
   if (!tui) return tui.error();
   p.tui = std::move(*tui);
   p.pipeline->add_sink(*p.tui);
   return ok_status();
 }
 
-void start_transports(Parts& p) {
-  for (auto& node : p.inventory.local)
-    p.transports.push_back(make_local_transport(node, p.queue));
+void start_transports(Parts &p) {
+  for (auto &node : p.inventory.local) p.transports.push_back(make_local_transport(node, p.queue));
   if (!p.inventory.remote.empty()) {
     SshOptions so;
     so.known_hosts = p.o.known_hosts;
@@ -158,18 +158,18 @@ void start_transports(Parts& p) {
     so.connect_timeout = p.o.connect_timeout;
     p.transports.push_back(make_ssh_transport(p.inventory.remote, so, p.queue));
   }
-  for (auto& t : p.transports) t->start();
+  for (auto &t : p.transports) t->start();
 }
 
-bool any_node_up(const Store& store) {
-  return std::any_of(store.nodes().begin(), store.nodes().end(), [&](const std::string& n) {
-    const auto* info = store.node(n);
+bool any_node_up(const Store &store) {
+  return std::any_of(store.nodes().begin(), store.nodes().end(), [&](const std::string &n) {
+    const auto *info = store.node(n);
     return info != nullptr && (info->state == NodeState::up || info->state == NodeState::stale);
   });
 }
 
 // The main loop: wakes on new data, a key, a signal or the tick; returns the exit code.
-int loop(Parts& p, SignalWatcher& signals, const LiveMode& mode) {
+int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
   const auto start = wall_now();
   const Duration tick = std::max<Duration>(p.o.interval, std::chrono::milliseconds(50));
   // All nodes unreachable at start: give connects their timeout plus a probe's worth.
@@ -195,9 +195,10 @@ int loop(Parts& p, SignalWatcher& signals, const LiveMode& mode) {
       if (!ever_up && !p.tui && !mode.run_for && now >= give_up_at) {
         fmt::print(stderr, "clustertop: no node could be reached in {:.0f}s; giving up\n",
                    to_seconds(now - start));
-        for (const auto& n : p.store.nodes())
-          if (const auto* info = p.store.node(n))
-            fmt::print(stderr, "  {}: {}\n", n, info->detail.empty() ? to_string(info->state) : info->detail);
+        for (const auto &n : p.store.nodes())
+          if (const auto *info = p.store.node(n))
+            fmt::print(stderr, "  {}: {}\n", n,
+                       info->detail.empty() ? to_string(info->state) : info->detail);
         return exit_code::unreachable;
       }
     }
@@ -206,7 +207,7 @@ int loop(Parts& p, SignalWatcher& signals, const LiveMode& mode) {
   }
 }
 
-int write_snapshot_and_report(Parts& p) {
+int write_snapshot_and_report(Parts &p) {
   const auto now = wall_now();
   auto format = parse_csv_format(p.o.csv_format);
   CsvFormat f = format ? *format : CsvFormat::wide;
@@ -215,8 +216,8 @@ int write_snapshot_and_report(Parts& p) {
     return exit_code::internal;
   }
   int unreachable = 0;
-  for (const auto& n : p.store.nodes()) {
-    const auto* info = p.store.node(n);
+  for (const auto &n : p.store.nodes()) {
+    const auto *info = p.store.node(n);
     if (info == nullptr || info->state == NodeState::up || info->state == NodeState::stale)
       continue;
     ++unreachable;
@@ -227,16 +228,22 @@ int write_snapshot_and_report(Parts& p) {
 
 } // namespace
 
-int run_live(const Options& cli, SignalWatcher& signals, LiveMode mode) {
+int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode) {
   Parts p;
   if (auto s = load_parts(cli, p); !s) {
     say_error(s.error());
     return exit_code::config;
   }
-  for (const auto* group : {&p.inventory.local, &p.inventory.remote})
-    for (const auto& node : *group) p.store.declare_node(node.name);
+  for (const auto *group : {&p.inventory.local, &p.inventory.remote})
+    for (const auto &node : *group) p.store.declare_node(node.name);
   p.ingest = std::make_unique<Ingest>(p.collectors);
-  p.pipeline = std::make_unique<Pipeline>(p.store, ingest_handler(*p.ingest), p.rules);
+  Ingest *ingest = p.ingest.get();
+  p.pipeline = std::make_unique<Pipeline>(
+      p.store,
+      [ingest](const LineBatch &b, Store &s, std::vector<LogEvent> &events) {
+        ingest->on_batch(b, s, events);
+      },
+      p.rules);
   if (auto s = add_sinks(p, mode); !s) {
     say_error(s.error());
     return exit_code::config;
@@ -253,9 +260,13 @@ int run_live(const Options& cli, SignalWatcher& signals, LiveMode mode) {
   }
   start_transports(p);
   int code = loop(p, signals, mode);
-  for (auto& t : p.transports) t->stop();
-  const auto now = wall_now();
-  p.pipeline->process(p.queue.drain(), now);
+  for (auto &t : p.transports) t->stop();
+  // Lines still queued reach the recorder and parsers; statuses from the shutdown itself
+  // ("stopped") are not news about the nodes and would raise false node_down alerts.
+  std::vector<Event> last;
+  for (auto &e : p.queue.drain())
+    if (std::holds_alternative<LineBatch>(e)) last.push_back(std::move(e));
+  p.pipeline->process(last, wall_now());
   if (p.tui) p.tui->stop();
   if (mode.run_for) code = std::max(code, write_snapshot_and_report(p));
   p.pipeline->flush();

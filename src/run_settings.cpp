@@ -3,13 +3,13 @@
 namespace clustertop {
 namespace {
 
-void take(std::string& target, const std::string& from_file) {
+void take(std::string &target, const std::string &from_file) {
   if (target.empty()) target = from_file;
 }
 
 } // namespace
 
-Options merge_settings(const Options& cli, const Config& c) {
+Options merge_settings(const Options &cli, const Config &c) {
   Options o = cli;
   const Options defaults;
   // A value still at its default was not given on the command line: the file may set it.

@@ -7,6 +7,6 @@
 namespace clustertop {
 
 // Runs the command the options name; returns the process exit code.
-int run_app(const Options& options);
+int run_app(const Options &options);
 
 } // namespace clustertop

@@ -23,7 +23,7 @@ struct Inventory {
 
 // Nodes named on the command line replace the config's [[node]] list; with neither, this
 // machine is the one node. `--log` paths are followed on every node.
-Result<Inventory> build_inventory(const Options& options, const Config& config,
+Result<Inventory> build_inventory(const Options &options, const Config &config,
                                   std::shared_ptr<const CollectorSet> collectors);
 
 } // namespace clustertop

@@ -14,6 +14,6 @@ struct LiveMode {
   std::optional<Duration> run_for; // snapshot: collect this long, write the CSV, exit
 };
 
-int run_live(const Options& cli, SignalWatcher& signals, LiveMode mode);
+int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode);
 
 } // namespace clustertop

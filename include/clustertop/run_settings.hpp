@@ -7,6 +7,6 @@
 
 namespace clustertop {
 
-Options merge_settings(const Options& cli, const Config& config);
+Options merge_settings(const Options &cli, const Config &config);
 
 } // namespace clustertop

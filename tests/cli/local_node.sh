@@ -10,12 +10,10 @@ bad() { echo "FAIL $*"; fail=$((fail+1)); }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 log="$tmp/x.log"; : >"$log"
 
-descendants() { # every process below $1, from /proc
-  local parent=$1
-  for stat in /proc/[0-9]*/stat; do
-    read -r pid _ _ ppid _ <"$stat" 2>/dev/null || continue
-    [ "$ppid" = "$parent" ] && { echo "$pid"; descendants "$pid"; }
-  done
+descendants() { # every process below $1
+  ps -e -o pid=,ppid= | awk -v root="$1" '
+    { parent[$1] = $2 }
+    END { for (p in parent) { q = p; while (q in parent && q != root && q > 1) q = parent[q]; if (q == root && p != root) print p } }'
 }
 alive() { # pid alive and not a zombie
   local s; s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
@@ -26,11 +24,11 @@ alive() { # pid alive and not a zombie
 "$bin" --headless --json --interval 500ms --log "$log" >"$tmp/out.jsonl" 2>"$tmp/err.txt" &
 pid=$!
 for _ in $(seq 50); do grep -q '"mem_total_bytes":[0-9]' "$tmp/out.jsonl" 2>/dev/null && break; sleep 0.1; done
-want=$(awk '/^MemTotal:/ {print $2 * 1024}' /proc/meminfo)
+want=$(( $(awk '/^MemTotal:/ {print $2}' /proc/meminfo) * 1024 ))
 got=$(grep -o '"mem_total_bytes":[0-9.e+]*' "$tmp/out.jsonl" | tail -1 | cut -d: -f2)
 if [ -n "$got" ] && python3 -c "import sys; sys.exit(0 if float('$got') == float('$want') else 1)"; then ok
 else bad "mem_total_bytes '$got' != /proc/meminfo $want"; cat "$tmp/err.txt"; fi
-avail_now=$(awk '/^MemAvailable:/ {print $2 * 1024}' /proc/meminfo)
+avail_now=$(( $(awk '/^MemAvailable:/ {print $2}' /proc/meminfo) * 1024 ))
 got_avail=$(grep -o '"mem_available_bytes":[0-9.e+]*' "$tmp/out.jsonl" | tail -1 | cut -d: -f2)
 if [ -n "$got_avail" ] && python3 -c "import sys; a,b=float('$got_avail'),float('$avail_now'); sys.exit(0 if abs(a-b) < 0.05*b else 1)"; then ok
 else bad "mem_available_bytes '$got_avail' far from /proc/meminfo $avail_now"; fi

@@ -31,8 +31,8 @@ struct Options {
   // Headless alert mode
   bool headless = false;
   bool json = false;
-  Duration figures_every{-1};      // headless figures per node; <0: every tick, 0: never
-  std::string on_alert; // hook command, run per transition
+  Duration figures_every{-1}; // headless figures per node; <0: every tick, 0: never
+  std::string on_alert;       // hook command, run per transition
   Duration hook_timeout = std::chrono::seconds(10);
 
   // Record / replay

@@ -13,8 +13,8 @@ namespace clustertop {
 class Store;
 
 struct TickContext {
-  const Store& store;
-  const std::vector<Finding>& firing; // alerts firing now
+  const Store &store;
+  const std::vector<Finding> &firing; // alerts firing now
   TimePoint now;
 };
 
@@ -22,14 +22,14 @@ class Sink {
 public:
   virtual ~Sink() = default;
   // Raw lines as they arrived (the recorder needs them; most sinks ignore them).
-  virtual void on_lines(const LineBatch& /*batch*/) {}
+  virtual void on_lines(const LineBatch & /*batch*/) {}
   // Node and stream status changes as the transports reported them (the recorder keeps
   // them so a replay sees nodes drop off).
-  virtual void on_status(const NodeStatus& /*status*/) {}
+  virtual void on_status(const NodeStatus & /*status*/) {}
   // Every alert transition, in the tick it happens.
-  virtual void on_transition(const AlertTransition& /*t*/, const TickContext& /*ctx*/) {}
+  virtual void on_transition(const AlertTransition & /*t*/, const TickContext & /*ctx*/) {}
   // Once per tick, after ingest and detectors.
-  virtual void on_tick(const TickContext& /*ctx*/) {}
+  virtual void on_tick(const TickContext & /*ctx*/) {}
   // At exit (and when asked): write out everything buffered.
   virtual void flush() {}
 };
