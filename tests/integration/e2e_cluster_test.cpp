@@ -1,0 +1,125 @@
+// End to end with the real binary: three nodes behind three real sshds, configured through a
+// config file and an ssh config with Host aliases; a crash line written to one node's log
+// must leave as a JSON alert for that node, and SIGTERM must leave nothing behind.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "ssh_test_util.hpp"
+#include "sshd_fixture.hpp"
+
+namespace clustertop::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// JSON objects printed so far that match `pred`.
+template <typename Pred> int count_json(const std::string& path, Pred pred) {
+  std::istringstream lines(slurp(path));
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded() && pred(j)) ++n;
+  }
+  return n;
+}
+
+template <typename F> bool eventually(F f, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (f()) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return f();
+}
+
+TEST(EndToEnd, ThreeSshNodesCrashAlertAndCleanExit) {
+  NoAgent no_agent;
+  Sshd a, b, c;
+  ASSERT_TRUE(a.start() && b.start() && c.start());
+  const std::string dir = a.dir();
+  // Log paths with a space and a quote: they travel through the remote shell quoted.
+  std::vector<std::string> logs;
+  for (const char* n : {"node1", "node2", "node3"}) {
+    logs.push_back(dir + "/exo log '" + n + "'.log");
+    std::ofstream(logs.back()) << "";
+  }
+  {
+    std::ofstream cfg(dir + "/ssh_config");
+    int i = 1;
+    for (const Sshd* s : {&a, &b, &c})
+      cfg << "Host node" << i++ << "\n  HostName 127.0.0.1\n  Port " << s->port()
+          << "\n  User root\n  IdentityFile " << s->client_key() << "\n";
+  }
+  write_known_hosts(a, {a.known_hosts_line(), b.known_hosts_line(), c.known_hosts_line()},
+                    "e2e_known_hosts");
+  {
+    std::ofstream cfg(dir + "/cluster.toml");
+    cfg << "[ssh]\nconfig_file = \"" << dir << "/ssh_config\"\nknown_hosts = \"" << dir
+        << "/e2e_known_hosts\"\nconnect_timeout = \"5s\"\n";
+    for (int i = 0; i < 3; ++i)
+      cfg << "[[node]]\nname = \"node" << i + 1 << "\"\nlogs = [\"" << logs[i] << "\"]\n";
+  }
+  const std::string out = dir + "/out.jsonl";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::freopen(out.c_str(), "w", stdout);
+    std::freopen((dir + "/err.txt").c_str(), "w", stderr);
+    execl(CLUSTERTOP_BINARY, "clustertop", "--headless", "--json", "--interval", "500ms", "-c",
+          (dir + "/cluster.toml").c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  auto all_up = [&] {
+    int up = 0;
+    for (const char* n : {"node1", "node2", "node3"})
+      up += count_json(out, [&](const nlohmann::json& j) {
+              return j.value("type", "") == "figures" && j.value("node", "") == n &&
+                     j.value("state", "") == "up" && j["mem_total_bytes"].is_number();
+            }) > 0;
+    return up == 3;
+  };
+  EXPECT_TRUE(eventually(all_up, 20s)) << slurp(out).substr(0, 3000) << slurp(dir + "/err.txt");
+
+  std::ofstream(logs[1], std::ios::app)
+      << "[METAL] Command buffer execution failed: Caused GPU Timeout Error "
+         "(00000002:kIOGPUCommandBufferCallbackErrorTimeout)\n";
+  auto crash_on_node2 = [&] {
+    return count_json(out, [](const nlohmann::json& j) {
+             return j.value("node", "") == "node2" && j.contains("rule") &&
+                    j.value("state", "") == "firing";
+           }) > 0;
+  };
+  EXPECT_TRUE(eventually(crash_on_node2, 10s)) << slurp(out).substr(0, 4000);
+  EXPECT_EQ(count_json(out, [](const nlohmann::json& j) {
+              return j.contains("rule") && j.value("node", "") != "node2" &&
+                     j.value("state", "") == "firing";
+            }),
+            0)
+      << "alerts fired on healthy nodes:\n" << slurp(out).substr(0, 4000);
+
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  // The remote tail -F of each log runs on this machine: none may survive.
+  EXPECT_TRUE(eventually([] { return count_processes("exo log") == 0; }, 5s))
+      << count_processes("exo log") << " remote processes outlived clustertop";
+}
+
+} // namespace
+} // namespace clustertop::test
