@@ -8,7 +8,7 @@
 namespace clustertop {
 namespace {
 
-bool ends_with(const std::string& s, const char* suffix) {
+bool ends_with(const std::string &s, const char *suffix) {
   const std::string_view sv(suffix);
   return s.size() >= sv.size() && std::string_view(s).substr(s.size() - sv.size()) == sv;
 }
@@ -16,14 +16,18 @@ bool ends_with(const std::string& s, const char* suffix) {
 // Length of a valid UTF-8 sequence at s[i], or 0.
 std::size_t utf8_len(std::string_view s, std::size_t i) {
   const auto c = static_cast<unsigned char>(s[i]);
-  const std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+  const std::size_t n = c < 0x80         ? 1
+                        : (c >> 5) == 6  ? 2
+                        : (c >> 4) == 14 ? 3
+                        : (c >> 3) == 30 ? 4
+                                         : 0;
   if (n == 0 || i + n > s.size()) return 0;
   for (std::size_t k = 1; k < n; ++k)
     if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return 0;
   return n;
 }
 
-void append_string(fmt::memory_buffer& out, std::string_view s) {
+void append_string(fmt::memory_buffer &out, std::string_view s) {
   out.push_back('"');
   for (std::size_t i = 0; i < s.size();) {
     const char c = s[i];
@@ -47,7 +51,7 @@ void append_string(fmt::memory_buffer& out, std::string_view s) {
 
 } // namespace
 
-const char* unit_of(const std::string& m) {
+const char *unit_of(const std::string &m) {
   if (ends_with(m, "_ms")) return "ms";
   if (ends_with(m, "_bytes")) return "bytes";
   if (ends_with(m, "_pct")) return "%";
@@ -59,14 +63,16 @@ const char* unit_of(const std::string& m) {
   return "";
 }
 
-void append_record_json(fmt::memory_buffer& out, const Record& r) {
+void append_record_json(fmt::memory_buffer &out, const Record &r) {
   auto it = std::back_inserter(out);
   out.append(std::string_view("{\"time\":"));
-  if (r.time) append_string(out, iso8601_utc(*r.time));
-  else out.append(std::string_view("null"));
+  if (r.time)
+    append_string(out, iso8601_utc(*r.time));
+  else
+    out.append(std::string_view("null"));
   out.append(std::string_view(",\"metrics\":["));
   for (std::size_t i = 0; i < r.metrics.size(); ++i) {
-    const auto& m = r.metrics[i];
+    const auto &m = r.metrics[i];
     if (i > 0) out.push_back(',');
     out.append(std::string_view("{\"name\":"));
     append_string(out, m.name);
@@ -74,8 +80,10 @@ void append_record_json(fmt::memory_buffer& out, const Record& r) {
       out.append(std::string_view(",\"device\":"));
       append_string(out, m.device);
     }
-    if (std::isnan(m.value)) out.append(std::string_view(",\"value\":null"));
-    else fmt::format_to(it, ",\"value\":{}", m.value);
+    if (std::isnan(m.value))
+      out.append(std::string_view(",\"value\":null"));
+    else
+      fmt::format_to(it, ",\"value\":{}", m.value);
     fmt::format_to(it, ",\"unit\":\"{}\"}}", unit_of(m.name));
   }
   out.append(std::string_view("],\"level\":"));

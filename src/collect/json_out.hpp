@@ -8,8 +8,8 @@
 namespace clustertop {
 
 // Unknown values are null; every string is valid UTF-8 JSON (bad bytes become U+FFFD).
-void append_record_json(fmt::memory_buffer& out, const Record& r);
+void append_record_json(fmt::memory_buffer &out, const Record &r);
 // The unit a metric name carries: "ms", "bytes", "%", "W", "C", "tokens/s", "ratio", "".
-const char* unit_of(const std::string& metric);
+const char *unit_of(const std::string &metric);
 
 } // namespace clustertop

@@ -20,7 +20,7 @@ struct Run {
   std::string out, err;
 };
 
-std::string slurp(std::FILE* f) {
+std::string slurp(std::FILE *f) {
   std::rewind(f);
   std::string s;
   char buf[65536];
@@ -30,12 +30,12 @@ std::string slurp(std::FILE* f) {
   return s;
 }
 
-Run parse(const std::string& collector, const std::string& input) {
+Run parse(const std::string &collector, const std::string &input) {
   Options o;
   o.parse_collector = collector;
-  std::FILE* in = std::tmpfile();
-  std::FILE* out = std::tmpfile();
-  std::FILE* err = std::tmpfile();
+  std::FILE *in = std::tmpfile();
+  std::FILE *out = std::tmpfile();
+  std::FILE *err = std::tmpfile();
   std::fwrite(input.data(), 1, input.size(), in);
   std::rewind(in);
   Run r;
@@ -46,7 +46,7 @@ Run parse(const std::string& collector, const std::string& input) {
   return r;
 }
 
-std::vector<nlohmann::json> records(const std::string& out) {
+std::vector<nlohmann::json> records(const std::string &out) {
   std::vector<nlohmann::json> v;
   std::istringstream in(out);
   std::string line;
@@ -62,7 +62,7 @@ TEST(CollectCommands, ParsePrintsOneJsonObjectPerRecordWithUnitsAndASummary) {
   EXPECT_EQ(recs[0]["time"], "2026-05-19T10:13:11.000Z");
   EXPECT_EQ(recs[0]["level"], "INFO");
   bool found = false;
-  for (const auto& m : recs[0]["metrics"])
+  for (const auto &m : recs[0]["metrics"])
     if (m["name"] == "kv_cache.usage_pct") {
       found = true;
       EXPECT_DOUBLE_EQ(m["value"].get<double>(), 95.9);
@@ -77,7 +77,7 @@ TEST(CollectCommands, ParseUnknownIsNullNeverZero) {
   const auto recs = records(r.out);
   ASSERT_EQ(recs.size(), 1u);
   int checked = 0;
-  for (const auto& m : recs[0]["metrics"]) {
+  for (const auto &m : recs[0]["metrics"]) {
     EXPECT_EQ(m["device"], "0");
     if (m["name"] == "gpu.power_w") {
       EXPECT_TRUE(m["value"].is_null());
@@ -102,13 +102,13 @@ TEST(CollectCommands, ParseUnknownCollectorIsAUsageError) {
 
 TEST(CollectCommands, CollectorsListsEveryDefinitionWithItsNeeds) {
   Options o;
-  std::FILE* out = std::tmpfile();
-  std::FILE* err = std::tmpfile();
+  std::FILE *out = std::tmpfile();
+  std::FILE *err = std::tmpfile();
   const int rc = run_collectors_command(o, out, err);
   const auto text = slurp(out);
   slurp(err);
   EXPECT_EQ(rc, 0);
-  for (const char* n : {"meminfo", "nvidia_smi", "macmon", "powermetrics", "macos_memory", "exo",
+  for (const char *n : {"meminfo", "nvidia_smi", "macmon", "powermetrics", "macos_memory", "exo",
                         "exo_step", "mlx_lm", "llama_cpp", "vllm", "sglang", "failures"})
     EXPECT_NE(text.find(n), std::string::npos) << n;
   EXPECT_NE(text.find("+sudo -n"), std::string::npos);
@@ -120,8 +120,8 @@ TEST(CollectBadInput, TenMegabyteLinesNulAndInvalidUtf8NeverCrashAndAreCounted) 
   big += " [STEP 1] eval=1ms\n";
   static const char kJunk[] = "\xff\xfe\x00\x01 [STEP 2] eval=\xc3ms fence_wait=0.8ms\n";
   const std::string junk(kJunk, sizeof kJunk - 1);
-  for (const char* c : {"log", "exo_step", "macmon", "nvidia_smi", "meminfo", "powermetrics",
-                        "macos_memory"}) {
+  for (const char *c :
+       {"log", "exo_step", "macmon", "nvidia_smi", "meminfo", "powermetrics", "macos_memory"}) {
     const auto r = parse(c, big + junk + "{\"gpu_power\": 1e999, \"memory\": {\"ram_total\": \n");
     EXPECT_EQ(r.rc, 0) << c;
     EXPECT_NE(r.err.find(" 3 lines"), std::string::npos) << c << r.err;
@@ -139,14 +139,14 @@ TEST(CollectBadInput, ParsersSurviveHostileLinesDirectly) {
   const std::string huge(10 * 1024 * 1024, '[');
   const std::string eq(1024 * 1024, '=');
   const std::string nums = std::string(5000, '9') + "=" + std::string(400, '9') + "e99999ms";
-  for (const auto* d : set->all()) {
+  for (const auto *d : set->all()) {
     auto p = make_parser(*d);
     RecordBuffer buf;
-    for (const auto* line : {&huge, &eq, &nums}) {
+    for (const auto *line : {&huge, &eq, &nums}) {
       buf.clear();
       p->feed(*line, from_epoch_seconds(0), buf);
       for (std::size_t i = 0; i < buf.size(); ++i)
-        for (const auto& m : buf[i].metrics) EXPECT_FALSE(std::isinf(m.value)) << d->name;
+        for (const auto &m : buf[i].metrics) EXPECT_FALSE(std::isinf(m.value)) << d->name;
     }
   }
 }
@@ -155,8 +155,8 @@ TEST(CollectBadInput, OutOfRangeNumbersAreUnknownNotInfinite) {
   const auto r = parse("macmon", "{\"gpu_power\": 1e400, \"cpu_power\": -1e999}\n"
                                  "{\"gpu_power\": 12345678901234567890123456789}\n");
   const auto recs = records(r.out);
-  for (const auto& rec : recs)
-    for (const auto& m : rec["metrics"])
+  for (const auto &rec : recs)
+    for (const auto &m : rec["metrics"])
       if (!m["value"].is_null()) EXPECT_TRUE(std::isfinite(m["value"].get<double>()));
 }
 
