@@ -162,3 +162,19 @@ TEST(CollectBadInput, OutOfRangeNumbersAreUnknownNotInfinite) {
 
 } // namespace
 } // namespace clustertop
+
+namespace clustertop {
+namespace {
+
+TEST(CollectTime, TimestampsOutsideTheClockRangeAreRejectedNotOverflowed) {
+  TimePoint t;
+  EXPECT_FALSE(parse_time("9999-12-31 23:59:59", "%Y-%m-%d %H:%M:%S", TimePoint{}, t));
+  EXPECT_FALSE(parse_time("1e20", "epoch", TimePoint{}, t));
+  ASSERT_TRUE(parse_time("2026-03-06T20:06:05.259623+01:00", "iso8601", TimePoint{}, t));
+  EXPECT_EQ(iso8601_utc(t), "2026-03-06T19:06:05.259Z");
+  ASSERT_TRUE(parse_time("10:23:45.1234PM", "%I:%M:%S%p", from_epoch_seconds(1767225600), t));
+  EXPECT_EQ(iso8601_utc(t), "2026-01-01T22:23:45.123Z");
+}
+
+} // namespace
+} // namespace clustertop
