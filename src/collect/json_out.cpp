@@ -1,7 +1,6 @@
 #include "json_out.hpp"
 
 #include <cmath>
-#include <iterator>
 
 #include "clustertop/core/time.hpp"
 
@@ -29,23 +28,31 @@ std::size_t utf8_len(std::string_view s, std::size_t i) {
 
 void append_string(fmt::memory_buffer &out, std::string_view s) {
   out.push_back('"');
+  std::size_t run = 0; // start of the pending run of bytes that need no escaping
   for (std::size_t i = 0; i < s.size();) {
-    const char c = s[i];
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    if (c >= 0x80) {
+      if (const auto n = utf8_len(s, i); n > 0) {
+        i += n;
+        continue;
+      }
+    }
+    out.append(s.substr(run, i - run));
     if (c == '"' || c == '\\') {
       out.push_back('\\');
-      out.push_back(c);
-      ++i;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));
-      ++i;
-    } else if (const auto n = utf8_len(s, i); n > 0) {
-      out.append(s.data() + i, s.data() + i + n);
-      i += n;
+      out.push_back(static_cast<char>(c));
+    } else if (c < 0x20) {
+      fmt::format_to(fmt::appender(out), "\\u{:04x}", static_cast<unsigned>(c));
     } else {
-      out.append(std::string_view("\xEF\xBF\xBD"));
-      ++i;
+      out.append(std::string_view("\xEF\xBF\xBD")); // invalid UTF-8 byte -> U+FFFD
     }
+    run = ++i;
   }
+  out.append(s.substr(run));
   out.push_back('"');
 }
 
@@ -64,7 +71,7 @@ const char *unit_of(const std::string &m) {
 }
 
 void append_record_json(fmt::memory_buffer &out, const Record &r) {
-  auto it = std::back_inserter(out);
+  auto it = fmt::appender(out);
   out.append(std::string_view("{\"time\":"));
   if (r.time)
     append_string(out, iso8601_utc(*r.time));
