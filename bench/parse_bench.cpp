@@ -31,12 +31,12 @@ std::vector<std::string> step_lines(std::size_t n) {
   std::vector<std::string> v;
   for (std::size_t i = 0; i < n; ++i)
     v.push_back("[STEP " + std::to_string(1000 + i) + "] eval=" + std::to_string(29 + i % 7) +
-                "ms model=7ms gpu_eval=0." + std::to_string(i % 10) + "ms fence_wait=0.8ms ctx=" +
-                std::to_string(100 + i % 9) + "K");
+                "ms model=7ms gpu_eval=0." + std::to_string(i % 10) +
+                "ms fence_wait=0.8ms ctx=" + std::to_string(100 + i % 9) + "K");
   return v;
 }
 
-void BM_ExoStepLines(benchmark::State& state) {
+void BM_ExoStepLines(benchmark::State &state) {
   const auto set = builtin();
   auto parser = make_parser(*set->find("exo_step"));
   const auto lines = step_lines(1024);
@@ -51,33 +51,33 @@ void BM_ExoStepLines(benchmark::State& state) {
 }
 BENCHMARK(BM_ExoStepLines);
 
-void BM_LogPipeline(benchmark::State& state) {
+void BM_LogPipeline(benchmark::State &state) {
   const auto set = builtin();
   std::vector<std::unique_ptr<LineParser>> ps;
-  for (const auto* d : set->all())
+  for (const auto *d : set->all())
     if (d->type == "log") ps.push_back(make_parser(*d));
   const auto lines = step_lines(1024);
   RecordBuffer buf;
   std::size_t i = 0;
   for (auto _ : state) {
     buf.clear();
-    const auto& l = lines[i++ & 1023];
-    for (auto& p : ps) p->feed(l, TimePoint{}, buf);
+    const auto &l = lines[i++ & 1023];
+    for (auto &p : ps) p->feed(l, TimePoint{}, buf);
     benchmark::DoNotOptimize(buf.size());
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 BENCHMARK(BM_LogPipeline);
 
-void BM_ParseCommand(benchmark::State& state) {
+void BM_ParseCommand(benchmark::State &state) {
   std::string text;
-  for (const auto& l : step_lines(4096)) text += l + "\n";
+  for (const auto &l : step_lines(4096)) text += l + "\n";
   Options o;
   o.parse_collector = "exo_step";
-  std::FILE* null = std::fopen("/dev/null", "w");
+  std::FILE *null = std::fopen("/dev/null", "w");
   for (auto _ : state) {
-    std::FILE* in = fmemopen(text.data(), text.size(), "r");
-    std::FILE* err = std::fopen("/dev/null", "w");
+    std::FILE *in = fmemopen(text.data(), text.size(), "r");
+    std::FILE *err = std::fopen("/dev/null", "w");
     run_parse_command(o, in, null, err);
     std::fclose(in);
     std::fclose(err);
@@ -90,12 +90,12 @@ BENCHMARK(BM_ParseCommand);
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv) {
   if (argc == 3 && std::strcmp(argv[1], "--parse-file") == 0) {
     Options o;
     o.parse_collector = "exo_step";
     o.input = argv[2];
-    std::FILE* null = std::freopen("/dev/null", "w", stdout);
+    std::FILE *null = std::freopen("/dev/null", "w", stdout);
     (void)null;
     return run_parse_command(o);
   }

@@ -24,7 +24,9 @@ if "$build/clustertop" parse --collector exo_step /dev/null >/dev/null 2>&1; the
 else
   run=("$build/bench/parse_bench" --parse-file "$file")
 fi
-t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s.%N); echo "$e - $s" | bc; }
+# Output goes to a file, not /dev/null: GNU grep stops at the first match when stdout is /dev/null.
+out=$(mktemp)
+t() { local s=$EPOCHREALTIME; "$@" >"$out" 2>/dev/null || true; echo "$EPOCHREALTIME - $s" | bc; }
 cat "$file" >/dev/null
 for i in 1 2; do
   g=$(t grep -c STEP "$file")

@@ -14,16 +14,16 @@
 
 namespace clustertop::fuzz {
 
-inline int run(const char* kind, const std::uint8_t* data, std::size_t size) {
+inline int run(const char *kind, const std::uint8_t *data, std::size_t size) {
   static const auto set = [] {
     std::vector<std::string> warnings;
     auto s = CollectorSet::load({}, warnings);
     return s.ok() ? *s : nullptr;
   }();
   if (!set) __builtin_trap();
-  std::string_view in(reinterpret_cast<const char*>(data), size);
+  std::string_view in(reinterpret_cast<const char *>(data), size);
   RecordBuffer buf;
-  for (const auto* def : set->all()) {
+  for (const auto *def : set->all()) {
     if (def->parse.kind != kind) continue;
     auto parser = make_parser(*def);
     std::string_view rest = in;
