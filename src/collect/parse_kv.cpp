@@ -2,6 +2,7 @@
 // (a literal prefilter first, no regex), so step lines parse at millions per second.
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "clustertop/collect/units.hpp"
 #include "parsers_internal.hpp"
@@ -61,7 +62,7 @@ private:
     m.value = v;
   }
 
-  void scan_pairs(std::string_view line, MetricWriter &w) const {
+  void scan_pairs(std::string_view line, MetricWriter &w) {
     std::size_t pos = 0;
     while ((pos = line.find('=', pos)) != std::string_view::npos) {
       std::size_t k = pos;
@@ -79,22 +80,44 @@ private:
     }
   }
 
-  void add_pair(std::string_view key, double v, std::string_view unit, MetricWriter &w) const {
-    for (const auto &ig : spec_.ignore)
-      if (ig == key) return;
+  void add_pair(std::string_view key, double v, std::string_view unit, MetricWriter &w) {
     double factor = 1.0;
     const auto cls = unit_class(unit, factor, false);
+    const std::string *name = name_for(key, cls);
+    if (name == nullptr) return;
     Metric &m = w.add();
     m.device.clear();
     m.value = v * factor;
-    for (const auto &[from, to] : spec_.rename)
-      if (from == key) {
-        m.name.assign(to);
-        return;
-      }
-    m.name.assign(spec_.prefix).append(key).append(suffix_for(cls));
+    m.name.assign(*name);
   }
 
+  // Metric names by (key, unit class), built once: step lines repeat the same few keys.
+  // nullptr: an ignored key. The cache is bounded so hostile lines cannot grow it.
+  const std::string *name_for(std::string_view key, UnitClass cls) {
+    for (const auto &e : cache_)
+      if (e.cls == cls && e.key == key) return e.ignored ? nullptr : &e.name;
+    Entry e{std::string(key), cls, {}, false};
+    for (const auto &ig : spec_.ignore)
+      if (ig == key) e.ignored = true;
+    const auto r = spec_.rename.find(e.key);
+    if (r != spec_.rename.end())
+      e.name = r->second;
+    else
+      e.name.assign(spec_.prefix).append(key).append(suffix_for(cls));
+    Entry *slot = &scratch_;
+    if (cache_.size() < 64) slot = &cache_.emplace_back();
+    *slot = std::move(e);
+    return slot->ignored ? nullptr : &slot->name;
+  }
+
+  struct Entry {
+    std::string key;
+    UnitClass cls;
+    std::string name;
+    bool ignored;
+  };
+  std::vector<Entry> cache_;
+  Entry scratch_{};
   const KvSpec &spec_;
 };
 

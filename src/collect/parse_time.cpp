@@ -105,7 +105,8 @@ bool parse_time(std::string_view text, const std::string &format, TimePoint rece
   if (format == "epoch") {
     double v = 0;
     std::string_view rest;
-    if (!parse_leading_number(text, v, rest) || v < 0 || v > 1e11) return false;
+    // Bounded so the nanosecond clock cannot overflow (it ends in 2262).
+    if (!parse_leading_number(text, v, rest) || v < 0 || v > 7e9) return false;
     out = from_epoch_seconds(v);
     return true;
   }
@@ -120,7 +121,8 @@ bool parse_time(std::string_view text, const std::string &format, TimePoint rece
   if (f.pm == 0 && f.hour == 12) f.hour = 0;
   const year_month_day ymd{year{f.year}, month{static_cast<unsigned>(f.month)},
                            day{static_cast<unsigned>(f.day)}};
-  if (!ymd.ok() || f.hour > 23 || f.minute > 59 || f.second >= 61) return false;
+  if (!ymd.ok() || f.year < 1900 || f.year > 2200 || f.hour > 23 || f.minute > 59 || f.second >= 61)
+    return false;
   const auto t =
       sys_days{ymd}.time_since_epoch() + hours{f.hour} + minutes{f.minute} - minutes{f.tz_minutes};
   out = TimePoint{duration_cast<Duration>(t) + from_seconds(f.second)};

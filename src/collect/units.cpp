@@ -123,10 +123,13 @@ bool is_unknown_text(std::string_view text) {
 UnitClass unit_class(std::string_view unit, double &factor, bool bytes_context) {
   factor = 1.0;
   if (unit.empty()) return UnitClass::none;
+  if (unit.size() == 2 && unit[0] == 'm' && unit[1] == 's') return UnitClass::time; // hot path
   if (unit.size() == 1 &&
       (unit[0] == 'K' || unit[0] == 'k' || unit[0] == 'M' || unit[0] == 'G' || unit[0] == 'T')) {
-    const int step = unit[0] == 'M' ? 2 : unit[0] == 'G' ? 3 : unit[0] == 'T' ? 4 : 1;
-    factor = std::pow(bytes_context ? 1024.0 : 1000.0, step);
+    constexpr double kDec[] = {1e3, 1e6, 1e9, 1e12};
+    constexpr double kBin[] = {1024.0, 1048576.0, 1073741824.0, 1099511627776.0};
+    const int step = unit[0] == 'M' ? 1 : unit[0] == 'G' ? 2 : unit[0] == 'T' ? 3 : 0;
+    factor = bytes_context ? kBin[step] : kDec[step];
     return bytes_context ? UnitClass::bytes : UnitClass::none;
   }
   for (const auto &u : kUnits)

@@ -64,6 +64,7 @@ TEST(CollectPlan, LinuxNodeGetsMeminfoAndLogsWithQuotedPaths) {
   EXPECT_EQ(streams[1].command, "exec tail -n 50 -F -- '/var/log/exo.log'");
   EXPECT_EQ(streams[2].command, "exec tail -n 50 -F -- '/tmp/it'\\''s $(rm -rf ~).log'");
   EXPECT_NE(streams[0].command.find("read -t 1 -u 3"), std::string::npos);
+  EXPECT_NE(streams[0].command.find("-N 65536 b </proc/meminfo"), std::string::npos);
   EXPECT_EQ(streams[0].watchdog, std::chrono::seconds(5));
 }
 

@@ -1,0 +1,106 @@
+// Parser throughput. BM_ExoStepLines: exo step lines/s on one core through the `kv` parser
+// (the figure the issue asks for: >= 5 M lines/s). BM_LogPipeline: the same lines through
+// every log definition, as Ingest runs them on a log stream. BM_ParseCommand: the whole
+// `clustertop parse` path (split, parse, JSON out) on an in-memory exo-style log.
+// `parse_bench --parse-file FILE` runs `clustertop parse --collector exo_step FILE` to /dev/null
+// (bench/pipeline_vs_grep.sh uses it when the clustertop binary is not wired yet).
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "clustertop/collect/collectors.hpp"
+#include "clustertop/collect/commands.hpp"
+#include "clustertop/collect/definition.hpp"
+#include "clustertop/collect/parser.hpp"
+
+namespace {
+
+using namespace clustertop;
+
+std::shared_ptr<const CollectorSet> builtin() {
+  std::vector<std::string> warnings;
+  auto s = CollectorSet::load({}, warnings);
+  if (!s) std::abort();
+  return *s;
+}
+
+std::vector<std::string> step_lines(std::size_t n) {
+  std::vector<std::string> v;
+  for (std::size_t i = 0; i < n; ++i)
+    v.push_back("[STEP " + std::to_string(1000 + i) + "] eval=" + std::to_string(29 + i % 7) +
+                "ms model=7ms gpu_eval=0." + std::to_string(i % 10) +
+                "ms fence_wait=0.8ms ctx=" + std::to_string(100 + i % 9) + "K");
+  return v;
+}
+
+void BM_ExoStepLines(benchmark::State &state) {
+  const auto set = builtin();
+  auto parser = make_parser(*set->find("exo_step"));
+  const auto lines = step_lines(1024);
+  RecordBuffer buf;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    buf.clear();
+    parser->feed(lines[i++ & 1023], TimePoint{}, buf);
+    benchmark::DoNotOptimize(buf.size());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_ExoStepLines);
+
+void BM_LogPipeline(benchmark::State &state) {
+  const auto set = builtin();
+  std::vector<std::unique_ptr<LineParser>> ps;
+  for (const auto *d : set->all())
+    if (d->type == "log") ps.push_back(make_parser(*d));
+  const auto lines = step_lines(1024);
+  RecordBuffer buf;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    buf.clear();
+    const auto &l = lines[i++ & 1023];
+    for (auto &p : ps) p->feed(l, TimePoint{}, buf);
+    benchmark::DoNotOptimize(buf.size());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_LogPipeline);
+
+void BM_ParseCommand(benchmark::State &state) {
+  std::string text;
+  for (const auto &l : step_lines(4096)) text += l + "\n";
+  Options o;
+  o.parse_collector = "exo_step";
+  std::FILE *null = std::fopen("/dev/null", "w");
+  for (auto _ : state) {
+    std::FILE *in = fmemopen(text.data(), text.size(), "r");
+    std::FILE *err = std::fopen("/dev/null", "w");
+    run_parse_command(o, in, null, err);
+    std::fclose(in);
+    std::fclose(err);
+  }
+  std::fclose(null);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 4096);
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(BM_ParseCommand);
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc == 3 && std::strcmp(argv[1], "--parse-file") == 0) {
+    Options o;
+    o.parse_collector = "exo_step";
+    o.input = argv[2];
+    std::FILE *null = std::freopen("/dev/null", "w", stdout);
+    (void)null;
+    return run_parse_command(o);
+  }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

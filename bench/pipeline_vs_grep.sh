@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Whole pipeline vs grep: generates an exo-style log of SIZE MB (default 1024) with step lines
+# among ordinary log lines, then times `clustertop parse --collector exo_step FILE >/dev/null`
+# (or `parse_bench --parse-file FILE` while the binary is not wired) against `grep -c STEP FILE`,
+# each run twice with the file in page cache; prints both and the ratio.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+size_mb=${1:-1024}
+build=${BUILD:-build/ci}
+file=${TMPDIR:-/tmp}/clustertop_exo_${size_mb}mb.log
+if [ ! -s "$file" ]; then
+  awk -v target=$((size_mb * 1024 * 1024)) 'BEGIN {
+    srand(7); n = 0; bytes = 0
+    while (bytes < target) {
+      n++
+      if (n % 4 == 0) l = sprintf("[ 2026-02-23 10:%02d:%02d.%03d | INFO     | exo.worker.runner:step:88 ] heartbeat ok peers=3", (n/60000)%60, (n/1000)%60, n%1000)
+      else l = sprintf("[STEP %d] eval=%dms model=7ms gpu_eval=0.%dms fence_wait=0.%dms ctx=%dK", n, 29 + n%7, n%10, 3 + n%7, 16 + n%90)
+      print l; bytes += length(l) + 1
+    }
+  }' > "$file"
+fi
+if "$build/clustertop" parse --collector exo_step /dev/null >/dev/null 2>&1; then
+  run=("$build/clustertop" parse --collector exo_step "$file")
+else
+  run=("$build/bench/parse_bench" --parse-file "$file")
+fi
+# Output goes to a file, not /dev/null: GNU grep stops at the first match when stdout is /dev/null.
+out=$(mktemp)
+t() { local s=$EPOCHREALTIME; "$@" >"$out" 2>/dev/null || true; echo "$EPOCHREALTIME - $s" | bc; }
+cat "$file" >/dev/null
+for i in 1 2; do
+  g=$(t grep -c STEP "$file")
+  p=$(t "${run[@]}")
+  echo "run $i: grep -c STEP ${g}s   ${run[0]##*/} ${p}s   parse/grep time ratio $(echo "scale=2; $p / $g" | bc)"
+done
+echo "file: $file ($(du -m "$file" | cut -f1) MB, $(wc -l < "$file") lines); target: ratio <= 2.0"

@@ -1,0 +1,166 @@
+// `clustertop parse` and `clustertop collectors`.
+#include "clustertop/collect/commands.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "clustertop/collect/collectors.hpp"
+#include "clustertop/collect/definition.hpp"
+#include "clustertop/collect/parser.hpp"
+#include "clustertop/collect/sample_check.hpp"
+#include "clustertop/core/exit_codes.hpp"
+#include "clustertop/core/line_splitter.hpp"
+#include "json_out.hpp"
+
+namespace clustertop {
+namespace {
+
+Result<std::shared_ptr<const CollectorSet>> load_set(const Options &o, std::FILE *err) {
+  std::vector<std::string> dirs;
+  if (!o.collectors_dir.empty()) dirs.push_back(o.collectors_dir);
+  std::vector<std::string> warnings;
+  auto set = CollectorSet::load(dirs, warnings);
+  for (const auto &w : warnings) fmt::print(err, "clustertop: warning: {}\n", w);
+  return set;
+}
+
+// The parsers a name selects: one definition, or "log" for every log definition.
+std::vector<std::unique_ptr<LineParser>> parsers_for(const CollectorSet &set,
+                                                     const std::string &name) {
+  std::vector<std::unique_ptr<LineParser>> out;
+  for (const auto *d : set.all())
+    if (d->name == name || (name == "log" && d->type == "log")) out.push_back(make_parser(*d));
+  return out;
+}
+
+struct Counts {
+  std::uint64_t lines = 0, records = 0, skipped = 0;
+};
+
+class Emitter {
+public:
+  explicit Emitter(std::FILE *out) : out_(out) {}
+  ~Emitter() { flush(); }
+  Emitter(const Emitter &) = delete;
+  Emitter &operator=(const Emitter &) = delete;
+  void record(const Record &r) {
+    append_record_json(buf_, r);
+    if (buf_.size() > (1u << 16)) flush();
+  }
+  void flush() {
+    std::fwrite(buf_.data(), 1, buf_.size(), out_);
+    buf_.clear();
+  }
+
+private:
+  std::FILE *out_;
+  fmt::memory_buffer buf_;
+};
+
+void parse_lines(std::vector<std::string> &lines, std::vector<std::unique_ptr<LineParser>> &ps,
+                 TimePoint now, RecordBuffer &buf, Emitter &em, Counts &c) {
+  for (const auto &line : lines) {
+    ++c.lines;
+    bool used = false;
+    for (auto &p : ps) {
+      buf.clear();
+      used = p->feed(line, now, buf) || used;
+      for (std::size_t i = 0; i < buf.size(); ++i) em.record(buf[i]);
+      c.records += buf.size();
+    }
+    if (!used) ++c.skipped;
+  }
+  lines.clear();
+}
+
+} // namespace
+
+int run_parse_command(const Options &options, std::FILE *in, std::FILE *out, std::FILE *err) {
+  auto set = load_set(options, err);
+  if (!set) {
+    fmt::print(err, "clustertop: {}\n", set.error().message());
+    return exit_code::config;
+  }
+  auto parsers = parsers_for(**set, options.parse_collector);
+  if (parsers.empty()) {
+    fmt::print(err,
+               "clustertop: no collector named '{}'\n  help: `clustertop collectors` lists "
+               "them; `log` runs every log definition\n",
+               options.parse_collector);
+    return exit_code::usage;
+  }
+  const TimePoint now = wall_now(); // only for date-less timestamps ("10:23:45PM")
+  LineSplitter splitter;
+  std::vector<std::string> lines;
+  RecordBuffer buf;
+  Counts c;
+  {
+    Emitter em(out);
+    std::vector<char> chunk(1 << 20);
+    std::size_t n = 0;
+    while ((n = std::fread(chunk.data(), 1, chunk.size(), in)) > 0) {
+      splitter.feed(std::string_view(chunk.data(), n), lines);
+      parse_lines(lines, parsers, now, buf, em, c);
+    }
+    splitter.finish(lines);
+    parse_lines(lines, parsers, now, buf, em, c);
+    for (auto &p : parsers) {
+      buf.clear();
+      p->finish(buf);
+      for (std::size_t i = 0; i < buf.size(); ++i) em.record(buf[i]);
+      c.records += buf.size();
+    }
+  }
+  fmt::print(err, "clustertop parse: {} lines, {} records, {} skipped, {} cut at {} bytes\n",
+             c.lines, c.records, c.skipped, splitter.cut_lines(), 64 * 1024);
+  return std::ferror(in) ? exit_code::config : exit_code::ok;
+}
+
+int run_parse_command(const Options &options) {
+  if (options.input.empty() || options.input == "-")
+    return run_parse_command(options, stdin, stdout, stderr);
+  std::FILE *f = std::fopen(options.input.c_str(), "rb");
+  if (f == nullptr) {
+    fmt::print(stderr, "clustertop: cannot read {}: {}\n", options.input, std::strerror(errno));
+    return exit_code::usage;
+  }
+  const int rc = run_parse_command(options, f, stdout, stderr);
+  std::fclose(f);
+  return rc;
+}
+
+int run_collectors_command(const Options &options, std::FILE *out, std::FILE *err) {
+  auto set = load_set(options, err);
+  if (!set) {
+    fmt::print(err, "clustertop: {}\n", set.error().message());
+    return exit_code::config;
+  }
+  int failed = 0;
+  fmt::print(out, "{:<14} {:<8} {:<6} {:<34} {}\n", "NAME", "TYPE", "PARSE", "NEEDS", "SAMPLES");
+  for (const auto *d : (*set)->all()) {
+    std::string needs = d->os.empty() ? "any OS" : fmt::format("{}", fmt::join(d->os, "/"));
+    for (const auto &c : d->required_commands) needs += " +" + c;
+    if (d->needs_sudo) needs += " +sudo -n";
+    if (d->type == "log") needs = "tail -F (stream log:<path>)";
+    const auto errors = check_samples(*d);
+    failed += errors.empty() ? 0 : 1;
+    fmt::print(out, "{:<14} {:<8} {:<6} {:<34} {}\n", d->name, d->type, d->parse.kind, needs,
+               errors.empty() ? fmt::format("{} ok", d->samples.size())
+                              : fmt::format("{} FAILED", errors.size()));
+    for (const auto &e : errors) fmt::print(err, "  {}\n", e);
+  }
+  return failed == 0 ? exit_code::ok : exit_code::config;
+}
+
+int run_collectors_command(const Options &options) {
+  return run_collectors_command(options, stdout, stderr);
+}
+
+} // namespace clustertop

@@ -1,0 +1,106 @@
+#include "json_out.hpp"
+
+#include <cmath>
+
+#include "clustertop/core/time.hpp"
+
+namespace clustertop {
+namespace {
+
+bool ends_with(const std::string &s, const char *suffix) {
+  const std::string_view sv(suffix);
+  return s.size() >= sv.size() && std::string_view(s).substr(s.size() - sv.size()) == sv;
+}
+
+// Length of a valid UTF-8 sequence at s[i], or 0.
+std::size_t utf8_len(std::string_view s, std::size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  const std::size_t n = c < 0x80         ? 1
+                        : (c >> 5) == 6  ? 2
+                        : (c >> 4) == 14 ? 3
+                        : (c >> 3) == 30 ? 4
+                                         : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return 0;
+  return n;
+}
+
+void append_string(fmt::memory_buffer &out, std::string_view s) {
+  out.push_back('"');
+  std::size_t run = 0; // start of the pending run of bytes that need no escaping
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    if (c >= 0x80) {
+      if (const auto n = utf8_len(s, i); n > 0) {
+        i += n;
+        continue;
+      }
+    }
+    out.append(s.substr(run, i - run));
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+    } else if (c < 0x20) {
+      fmt::format_to(fmt::appender(out), "\\u{:04x}", static_cast<unsigned>(c));
+    } else {
+      out.append(std::string_view("\xEF\xBF\xBD")); // invalid UTF-8 byte -> U+FFFD
+    }
+    run = ++i;
+  }
+  out.append(s.substr(run));
+  out.push_back('"');
+}
+
+} // namespace
+
+const char *unit_of(const std::string &m) {
+  if (ends_with(m, "_ms")) return "ms";
+  if (ends_with(m, "_bytes")) return "bytes";
+  if (ends_with(m, "_pct")) return "%";
+  if (ends_with(m, "_w")) return "W";
+  if (ends_with(m, "_c")) return "C";
+  if (ends_with(m, "_per_s")) return "tokens/s";
+  if (ends_with(m, "_ratio")) return "ratio";
+  if (ends_with(m, ".tokens")) return "tokens";
+  return "";
+}
+
+void append_record_json(fmt::memory_buffer &out, const Record &r) {
+  auto it = fmt::appender(out);
+  out.append(std::string_view("{\"time\":"));
+  if (r.time)
+    append_string(out, iso8601_utc(*r.time));
+  else
+    out.append(std::string_view("null"));
+  out.append(std::string_view(",\"metrics\":["));
+  for (std::size_t i = 0; i < r.metrics.size(); ++i) {
+    const auto &m = r.metrics[i];
+    if (i > 0) out.push_back(',');
+    out.append(std::string_view("{\"name\":"));
+    append_string(out, m.name);
+    if (!m.device.empty()) {
+      out.append(std::string_view(",\"device\":"));
+      append_string(out, m.device);
+    }
+    if (std::isnan(m.value))
+      out.append(std::string_view(",\"value\":null"));
+    else
+      fmt::format_to(it, ",\"value\":{}", m.value);
+    fmt::format_to(it, ",\"unit\":\"{}\"}}", unit_of(m.name));
+  }
+  out.append(std::string_view("],\"level\":"));
+  append_string(out, r.level);
+  out.append(std::string_view(",\"tags\":["));
+  for (std::size_t i = 0; i < r.tags.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    append_string(out, r.tags[i]);
+  }
+  fmt::format_to(it, "],\"severity\":\"{}\"}}\n", to_string(r.severity));
+}
+
+} // namespace clustertop

@@ -1,0 +1,180 @@
+// `clustertop parse` and `clustertop collectors` through their functions, and bad input:
+// 10 MB lines, invalid UTF-8, NUL bytes, truncated JSON, out-of-range numbers.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <sstream>
+
+#include "clustertop/collect/commands.hpp"
+#include "clustertop/collect/definition.hpp"
+#include "clustertop/collect/parser.hpp"
+#include "clustertop/core/exit_codes.hpp"
+#include "collect_test_util.hpp"
+
+namespace clustertop {
+namespace {
+
+struct Run {
+  int rc = 0;
+  std::string out, err;
+};
+
+std::string slurp(std::FILE *f) {
+  std::rewind(f);
+  std::string s;
+  char buf[65536];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
+  std::fclose(f);
+  return s;
+}
+
+Run parse(const std::string &collector, const std::string &input) {
+  Options o;
+  o.parse_collector = collector;
+  std::FILE *in = std::tmpfile();
+  std::FILE *out = std::tmpfile();
+  std::FILE *err = std::tmpfile();
+  std::fwrite(input.data(), 1, input.size(), in);
+  std::rewind(in);
+  Run r;
+  r.rc = run_parse_command(o, in, out, err);
+  std::fclose(in);
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+std::vector<nlohmann::json> records(const std::string &out) {
+  std::vector<nlohmann::json> v;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) v.push_back(nlohmann::json::parse(line)); // throws if invalid
+  return v;
+}
+
+TEST(CollectCommands, ParsePrintsOneJsonObjectPerRecordWithUnitsAndASummary) {
+  const auto r = parse("vllm", test::fixture("vllm/sample_1.txt") + "not a vllm line\n");
+  EXPECT_EQ(r.rc, 0);
+  const auto recs = records(r.out);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0]["time"], "2026-05-19T10:13:11.000Z");
+  EXPECT_EQ(recs[0]["level"], "INFO");
+  bool found = false;
+  for (const auto &m : recs[0]["metrics"])
+    if (m["name"] == "kv_cache.usage_pct") {
+      found = true;
+      EXPECT_DOUBLE_EQ(m["value"].get<double>(), 95.9);
+      EXPECT_EQ(m["unit"], "%");
+    }
+  EXPECT_TRUE(found);
+  EXPECT_NE(r.err.find("2 lines, 1 records, 1 skipped"), std::string::npos) << r.err;
+}
+
+TEST(CollectCommands, ParseUnknownIsNullNeverZero) {
+  const auto r = parse("nvidia_smi", "0, GPU-x, T4, [N/A], 70.00, [Not Supported], 1, 2, 3\n");
+  const auto recs = records(r.out);
+  ASSERT_EQ(recs.size(), 1u);
+  int checked = 0;
+  for (const auto &m : recs[0]["metrics"]) {
+    EXPECT_EQ(m["device"], "0");
+    if (m["name"] == "gpu.power_w") {
+      EXPECT_TRUE(m["value"].is_null());
+      EXPECT_EQ(m["unit"], "W");
+      ++checked;
+    } else if (m["name"] == "gpu.util_pct") {
+      EXPECT_TRUE(m["value"].is_null());
+      ++checked;
+    } else if (m["name"] == "gpu.power_limit_w") {
+      EXPECT_DOUBLE_EQ(m["value"].get<double>(), 70.0);
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 3);
+}
+
+TEST(CollectCommands, ParseUnknownCollectorIsAUsageError) {
+  const auto r = parse("nosuch", "x\n");
+  EXPECT_EQ(r.rc, exit_code::usage);
+  EXPECT_NE(r.err.find("clustertop collectors"), std::string::npos);
+}
+
+TEST(CollectCommands, CollectorsListsEveryDefinitionWithItsNeeds) {
+  Options o;
+  std::FILE *out = std::tmpfile();
+  std::FILE *err = std::tmpfile();
+  const int rc = run_collectors_command(o, out, err);
+  const auto text = slurp(out);
+  slurp(err);
+  EXPECT_EQ(rc, 0);
+  for (const char *n : {"meminfo", "nvidia_smi", "macmon", "powermetrics", "macos_memory", "exo",
+                        "exo_step", "mlx_lm", "llama_cpp", "vllm", "sglang", "failures"})
+    EXPECT_NE(text.find(n), std::string::npos) << n;
+  EXPECT_NE(text.find("+sudo -n"), std::string::npos);
+  EXPECT_NE(text.find("+nvidia-smi"), std::string::npos);
+}
+
+TEST(CollectBadInput, TenMegabyteLinesNulAndInvalidUtf8NeverCrashAndAreCounted) {
+  std::string big(10 * 1024 * 1024, 'a');
+  big += " [STEP 1] eval=1ms\n";
+  static const char kJunk[] = "\xff\xfe\x00\x01 [STEP 2] eval=\xc3ms fence_wait=0.8ms\n";
+  const std::string junk(kJunk, sizeof kJunk - 1);
+  for (const char *c :
+       {"log", "exo_step", "macmon", "nvidia_smi", "meminfo", "powermetrics", "macos_memory"}) {
+    const auto r = parse(c, big + junk + "{\"gpu_power\": 1e999, \"memory\": {\"ram_total\": \n");
+    EXPECT_EQ(r.rc, 0) << c;
+    EXPECT_NE(r.err.find(" 3 lines"), std::string::npos) << c << r.err;
+    EXPECT_NE(r.err.find("1 cut"), std::string::npos) << c << r.err;
+    records(r.out); // every output line is valid JSON
+  }
+  const auto step = records(parse("exo_step", junk).out);
+  ASSERT_EQ(step.size(), 1u);
+  EXPECT_EQ(step[0]["metrics"][1]["name"], "step.fence_wait_ms");
+}
+
+TEST(CollectBadInput, ParsersSurviveHostileLinesDirectly) {
+  auto set = test::builtin_set();
+  ASSERT_NE(set, nullptr);
+  const std::string huge(10 * 1024 * 1024, '[');
+  const std::string eq(1024 * 1024, '=');
+  const std::string nums = std::string(5000, '9') + "=" + std::string(400, '9') + "e99999ms";
+  for (const auto *d : set->all()) {
+    auto p = make_parser(*d);
+    RecordBuffer buf;
+    for (const auto *line : {&huge, &eq, &nums}) {
+      buf.clear();
+      p->feed(*line, from_epoch_seconds(0), buf);
+      for (std::size_t i = 0; i < buf.size(); ++i)
+        for (const auto &m : buf[i].metrics) EXPECT_FALSE(std::isinf(m.value)) << d->name;
+    }
+  }
+}
+
+TEST(CollectBadInput, OutOfRangeNumbersAreUnknownNotInfinite) {
+  const auto r = parse("macmon", "{\"gpu_power\": 1e400, \"cpu_power\": -1e999}\n"
+                                 "{\"gpu_power\": 12345678901234567890123456789}\n");
+  const auto recs = records(r.out);
+  for (const auto &rec : recs)
+    for (const auto &m : rec["metrics"])
+      if (!m["value"].is_null()) EXPECT_TRUE(std::isfinite(m["value"].get<double>()));
+}
+
+} // namespace
+} // namespace clustertop
+
+namespace clustertop {
+namespace {
+
+TEST(CollectTime, TimestampsOutsideTheClockRangeAreRejectedNotOverflowed) {
+  TimePoint t;
+  EXPECT_FALSE(parse_time("9999-12-31 23:59:59", "%Y-%m-%d %H:%M:%S", TimePoint{}, t));
+  EXPECT_FALSE(parse_time("1e20", "epoch", TimePoint{}, t));
+  ASSERT_TRUE(parse_time("2026-03-06T20:06:05.259623+01:00", "iso8601", TimePoint{}, t));
+  EXPECT_EQ(iso8601_utc(t), "2026-03-06T19:06:05.259Z");
+  ASSERT_TRUE(parse_time("10:23:45.1234PM", "%I:%M:%S%p", from_epoch_seconds(1767225600), t));
+  EXPECT_EQ(iso8601_utc(t), "2026-01-01T22:23:45.123Z");
+}
+
+} // namespace
+} // namespace clustertop
