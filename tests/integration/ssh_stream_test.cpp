@@ -99,5 +99,71 @@ TEST(SshStream, NothingOutlivesTheChannelOrTheConnection) {
   EXPECT_EQ(left, 0) << "remote processes left after stop()";
 }
 
+TEST(SshStream, ProbeFeedsThePlannerAndManyStreamsSpreadOverConnections) {
+  NoAgent no_agent;
+  // MaxSessions 10 on the server: twelve streams on one connection would lose two.
+  Sshd sshd;
+  ASSERT_TRUE(sshd.start());
+  NodeSpec node = node_for(sshd, {});
+  node.probe_command = "uname -s";
+  node.parse_probe = [](const std::string &out) {
+    Platform p;
+    p.os = out.substr(0, out.find('\n'));
+    return p;
+  };
+  node.plan = [](const Platform &p) {
+    std::vector<StreamSpec> streams;
+    for (int i = 0; i < 12; ++i)
+      streams.push_back({"s" + std::to_string(i), "echo " + p.os + "-" + std::to_string(i)});
+    for (auto &s : streams) s.restart = false;
+    return streams;
+  };
+  EventQueue queue;
+  auto t = make_ssh_transport(
+      {node}, test_options(write_known_hosts(sshd, {sshd.known_hosts_line()})), queue);
+  t->start();
+  std::vector<Event> seen;
+  for (int i = 0; i < 12; ++i) {
+    const std::string want = "Linux-" + std::to_string(i);
+    EXPECT_TRUE(wait_for(
+        queue, seen, [&](const Event &e) { return has_line(e, node.name, want); }, 8s))
+        << want << "\n"
+        << describe(seen);
+  }
+  t->stop();
+}
+
+TEST(SshStream, WatchdogMarksASilentStreamStaleAndRestartsIt) {
+  NoAgent no_agent;
+  Sshd sshd;
+  ASSERT_TRUE(sshd.start());
+  StreamSpec quiet{"quiet", "echo hello; exec sleep 60"};
+  quiet.watchdog = std::chrono::milliseconds(400);
+  const NodeSpec node = node_for(sshd, {quiet});
+  EventQueue queue;
+  auto t = make_ssh_transport(
+      {node}, test_options(write_known_hosts(sshd, {sshd.known_hosts_line()})), queue);
+  t->start();
+  std::vector<Event> seen;
+  EXPECT_TRUE(wait_for(
+      queue, seen,
+      [&](const Event &e) { return is_status(e, node.name, "quiet", NodeState::stale); }, 8s))
+      << describe(seen);
+  EXPECT_TRUE(wait_for(
+      queue, seen, [&](const Event &e) { return is_status(e, node.name, "", NodeState::stale); },
+      2s))
+      << describe(seen);
+  int hellos = 0;
+  EXPECT_TRUE(wait_for(
+      queue, seen,
+      [&](const Event &e) {
+        hellos += has_line(e, node.name, "hello") ? 1 : 0;
+        return hellos >= 2;
+      },
+      8s))
+      << describe(seen);
+  t->stop();
+}
+
 } // namespace
 } // namespace clustertop::test
