@@ -4,7 +4,11 @@
 #include <random>
 #include <thread>
 
+#include "clustertop/transport/ssh_session.hpp"
 #include "ssh_test_util.hpp"
+#include <dirent.h>
+#include <fstream>
+#include <signal.h>
 
 namespace clustertop::test {
 namespace {
@@ -68,6 +72,44 @@ TEST(SshStream, ExitedCommandIsReportedAndRestarted) {
   for (const auto &e : seen) second_run(e);
   EXPECT_TRUE(runs >= 2 || wait_for(queue, seen, second_run, 5s)) << describe(seen);
   transport->stop();
+}
+
+// The control for the test below: without the wrapper, a quiet command outlives its
+// closed channel (so the "nothing left" assertions can fail).
+TEST(SshStream, WithoutTheWrapperAQuietCommandSurvivesChannelClose) {
+  NoAgent no_agent;
+  Sshd sshd;
+  ASSERT_TRUE(sshd.start());
+  std::mt19937 rng{std::random_device{}()};
+  const std::string tag = "3604." + std::to_string(rng() % 100000 + 100000);
+  NodeSpec node = node_for(sshd, {});
+  const SshOptions o = test_options(write_known_hosts(sshd, {sshd.known_hosts_line()}));
+  auto s = ssh::new_session(node, o);
+  ASSERT_TRUE(s.ok());
+  const ssh::Deadline deadline{std::chrono::steady_clock::now() + 5s, nullptr};
+  ASSERT_TRUE(ssh::connect_session(s->get(), node, deadline).ok());
+  ASSERT_TRUE(ssh::verify_host_key(s->get(), node, o).ok());
+  ASSERT_TRUE(ssh::authenticate(s->get(), node, deadline).ok());
+  ssh_set_blocking(s->get(), 1);
+  ssh_channel ch = ssh_channel_new(s->get());
+  ASSERT_EQ(ssh_channel_open_session(ch), SSH_OK);
+  ASSERT_EQ(ssh_channel_request_exec(ch, ("sleep " + tag).c_str()), SSH_OK);
+  std::this_thread::sleep_for(300ms);
+  ssh_channel_close(ch);
+  ssh_channel_free(ch);
+  s->reset(); // disconnect too
+  std::this_thread::sleep_for(1s);
+  EXPECT_GE(count_processes(tag), 1)
+      << "a raw exec did not survive; the wrapper test proves little";
+  // Clean up what this test started, by process id.
+  if (DIR *d = ::opendir("/proc")) {
+    while (dirent *e = ::readdir(d)) {
+      std::ifstream in("/proc/" + std::string(e->d_name) + "/cmdline");
+      std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (cmd.find(tag) != std::string::npos) ::kill(std::atoi(e->d_name), SIGKILL);
+    }
+    ::closedir(d);
+  }
 }
 
 TEST(SshStream, NothingOutlivesTheChannelOrTheConnection) {
