@@ -56,6 +56,17 @@ Result<HostKeyPolicy> parse_host_key_policy(const std::string &word) {
                "--host-key-checking", "use strict (default), accept-new or off"};
 }
 
+Result<SshOptions> ssh_options_from(const Options &options) {
+  auto policy = parse_host_key_policy(options.host_key_checking);
+  if (!policy) return policy.error();
+  SshOptions out;
+  out.known_hosts = options.known_hosts;
+  out.host_key_checking = *policy;
+  out.ssh_config = options.ssh_config;
+  out.connect_timeout = options.connect_timeout;
+  return out;
+}
+
 Result<NodeSpec> parse_node_argument(const std::string &arg) {
   if (arg.empty()) return bad_node(arg, "empty node name");
   if (arg.size() > kMaxName + 64) return bad_node(arg, "node name too long");

@@ -68,7 +68,7 @@ Result<std::string> run_probe(ssh_session s, const NodeSpec &node, const std::st
       if (out.size() < kMaxProbe) out.append(buf, static_cast<std::size_t>(n));
       continue;
     }
-    if (n == SSH_EOF) break; // the probe finished and its output is all read
+    if (n == SSH_EOF) break; // read_nonblocking reports the end as SSH_EOF, not 0
     if (n < 0) return Error{"platform probe failed", last_error(s), where, {}};
     if (ssh_channel_is_eof(ch.get()) != 0) break;
     if (!wait_socket(s, deadline))

@@ -4,7 +4,11 @@
 #include <random>
 #include <thread>
 
+#include "clustertop/transport/ssh_session.hpp"
 #include "ssh_test_util.hpp"
+#include <dirent.h>
+#include <fstream>
+#include <signal.h>
 
 namespace clustertop::test {
 namespace {
@@ -70,6 +74,44 @@ TEST(SshStream, ExitedCommandIsReportedAndRestarted) {
   transport->stop();
 }
 
+// The control for the test below: without the wrapper, a quiet command outlives its
+// closed channel (so the "nothing left" assertions can fail).
+TEST(SshStream, WithoutTheWrapperAQuietCommandSurvivesChannelClose) {
+  NoAgent no_agent;
+  Sshd sshd;
+  ASSERT_TRUE(sshd.start());
+  std::mt19937 rng{std::random_device{}()};
+  const std::string tag = "3604." + std::to_string(rng() % 100000 + 100000);
+  NodeSpec node = node_for(sshd, {});
+  const SshOptions o = test_options(write_known_hosts(sshd, {sshd.known_hosts_line()}));
+  auto s = ssh::new_session(node, o);
+  ASSERT_TRUE(s.ok());
+  const ssh::Deadline deadline{std::chrono::steady_clock::now() + 5s, nullptr};
+  ASSERT_TRUE(ssh::connect_session(s->get(), node, deadline).ok());
+  ASSERT_TRUE(ssh::verify_host_key(s->get(), node, o).ok());
+  ASSERT_TRUE(ssh::authenticate(s->get(), node, deadline).ok());
+  ssh_set_blocking(s->get(), 1);
+  ssh_channel ch = ssh_channel_new(s->get());
+  ASSERT_EQ(ssh_channel_open_session(ch), SSH_OK);
+  ASSERT_EQ(ssh_channel_request_exec(ch, ("sleep " + tag).c_str()), SSH_OK);
+  std::this_thread::sleep_for(300ms);
+  ssh_channel_close(ch);
+  ssh_channel_free(ch);
+  s->reset(); // disconnect too
+  std::this_thread::sleep_for(1s);
+  EXPECT_GE(count_processes(tag), 1)
+      << "a raw exec did not survive; the wrapper test proves little";
+  // Clean up what this test started, by process id.
+  if (DIR *d = ::opendir("/proc")) {
+    while (dirent *e = ::readdir(d)) {
+      std::ifstream in("/proc/" + std::string(e->d_name) + "/cmdline");
+      std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (cmd.find(tag) != std::string::npos) ::kill(std::atoi(e->d_name), SIGKILL);
+    }
+    ::closedir(d);
+  }
+}
+
 TEST(SshStream, NothingOutlivesTheChannelOrTheConnection) {
   NoAgent no_agent;
   Sshd sshd;
@@ -97,6 +139,72 @@ TEST(SshStream, NothingOutlivesTheChannelOrTheConnection) {
     left = count_processes(tag1) + count_processes(tag2);
   }
   EXPECT_EQ(left, 0) << "remote processes left after stop()";
+}
+
+TEST(SshStream, ProbeFeedsThePlannerAndManyStreamsSpreadOverConnections) {
+  NoAgent no_agent;
+  // MaxSessions 10 on the server: twelve streams on one connection would lose two.
+  Sshd sshd;
+  ASSERT_TRUE(sshd.start());
+  NodeSpec node = node_for(sshd, {});
+  node.probe_command = "uname -s";
+  node.parse_probe = [](const std::string &out) {
+    Platform p;
+    p.os = out.substr(0, out.find('\n'));
+    return p;
+  };
+  node.plan = [](const Platform &p) {
+    std::vector<StreamSpec> streams;
+    for (int i = 0; i < 12; ++i)
+      streams.push_back({"s" + std::to_string(i), "echo " + p.os + "-" + std::to_string(i)});
+    for (auto &s : streams) s.restart = false;
+    return streams;
+  };
+  EventQueue queue;
+  auto t = make_ssh_transport(
+      {node}, test_options(write_known_hosts(sshd, {sshd.known_hosts_line()})), queue);
+  t->start();
+  std::vector<Event> seen;
+  for (int i = 0; i < 12; ++i) {
+    const std::string want = "Linux-" + std::to_string(i);
+    EXPECT_TRUE(wait_for(
+        queue, seen, [&](const Event &e) { return has_line(e, node.name, want); }, 8s))
+        << want << "\n"
+        << describe(seen);
+  }
+  t->stop();
+}
+
+TEST(SshStream, WatchdogMarksASilentStreamStaleAndRestartsIt) {
+  NoAgent no_agent;
+  Sshd sshd;
+  ASSERT_TRUE(sshd.start());
+  StreamSpec quiet{"quiet", "echo hello; exec sleep 60"};
+  quiet.watchdog = std::chrono::milliseconds(400);
+  const NodeSpec node = node_for(sshd, {quiet});
+  EventQueue queue;
+  auto t = make_ssh_transport(
+      {node}, test_options(write_known_hosts(sshd, {sshd.known_hosts_line()})), queue);
+  t->start();
+  std::vector<Event> seen;
+  EXPECT_TRUE(wait_for(
+      queue, seen,
+      [&](const Event &e) { return is_status(e, node.name, "quiet", NodeState::stale); }, 8s))
+      << describe(seen);
+  EXPECT_TRUE(wait_for(
+      queue, seen, [&](const Event &e) { return is_status(e, node.name, "", NodeState::stale); },
+      2s))
+      << describe(seen);
+  int hellos = 0;
+  EXPECT_TRUE(wait_for(
+      queue, seen,
+      [&](const Event &e) {
+        hellos += has_line(e, node.name, "hello") ? 1 : 0;
+        return hellos >= 2;
+      },
+      8s))
+      << describe(seen);
+  t->stop();
 }
 
 } // namespace

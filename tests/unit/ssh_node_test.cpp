@@ -99,6 +99,22 @@ TEST(SshNode, HostKeyPolicyWords) {
   EXPECT_FALSE(parse_host_key_policy("ask").ok());
 }
 
+TEST(SshNode, OptionsFromTheCommandLine) {
+  Options cli;
+  cli.known_hosts = "/tmp/kh";
+  cli.host_key_checking = "accept-new";
+  cli.ssh_config = "none";
+  cli.connect_timeout = std::chrono::seconds(3);
+  auto o = ssh_options_from(cli);
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->known_hosts, "/tmp/kh");
+  EXPECT_EQ(o->host_key_checking, HostKeyPolicy::accept_new);
+  EXPECT_EQ(o->ssh_config, "none");
+  EXPECT_EQ(o->connect_timeout, std::chrono::seconds(3));
+  cli.host_key_checking = "maybe";
+  EXPECT_FALSE(ssh_options_from(cli).ok());
+}
+
 TEST(SshNode, BackoffDoublesWithJitterAndCap) {
   using std::chrono::milliseconds;
   const auto min = milliseconds(1000), max = milliseconds(30000);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "clustertop/config/options.hpp"
 #include "clustertop/core/event_queue.hpp"
 #include "clustertop/core/result.hpp"
 #include "clustertop/transport/transport.hpp"
@@ -36,6 +37,10 @@ struct SshOptions {
   Duration connect_stagger = std::chrono::milliseconds(5);
   int max_streams_per_connection = 8; // sshd's MaxSessions is 10
 };
+
+// The command line's SSH flags (--known-hosts, --host-key-checking, --ssh-config,
+// --connect-timeout) as SshOptions; an unknown policy word is an Error.
+Result<SshOptions> ssh_options_from(const Options &options);
 
 // One node named on the command line: "mac1", "user@host", "user@host:2222", "[::1]:22",
 // "user@[fe80::1]:2222". Hostile input (options, shell metacharacters, spaces) is an Error.
