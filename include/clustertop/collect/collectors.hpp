@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "clustertop/collect/ingest_stats.hpp"
 #include "clustertop/collect/record.hpp"
 #include "clustertop/core/result.hpp"
 #include "clustertop/store/store.hpp"
@@ -25,10 +26,10 @@ public:
   // then `extra_dirs`; a broken definition is an Error with file:line and a fix, an unknown
   // key a warning appended to `warnings`.
   static Result<std::shared_ptr<const CollectorSet>>
-  load(const std::vector<std::string>& extra_dirs, std::vector<std::string>& warnings);
+  load(const std::vector<std::string> &extra_dirs, std::vector<std::string> &warnings);
 
-  [[nodiscard]] const CollectorDef* find(const std::string& name) const;
-  [[nodiscard]] std::vector<const CollectorDef*> all() const;
+  [[nodiscard]] const CollectorDef *find(const std::string &name) const;
+  [[nodiscard]] std::vector<const CollectorDef *> all() const;
 
   // Implementation detail, public for the loader.
   std::map<std::string, std::shared_ptr<const CollectorDef>> defs;
@@ -45,11 +46,11 @@ struct StreamChoice {
 
 // One cheap shell command that tells the platform (uname, which tools exist, memory size).
 std::string probe_command();
-Platform parse_probe(const std::string& output);
+Platform parse_probe(const std::string &output);
 
 // The streams that fit this node. Every interpolated value shell-quoted.
-std::vector<StreamSpec> plan_streams(const CollectorSet& set, const Platform& platform,
-                                     const StreamChoice& choice);
+std::vector<StreamSpec> plan_streams(const CollectorSet &set, const Platform &platform,
+                                     const StreamChoice &choice);
 
 // Turns raw lines into store content. One per app; keeps per-stream parser state (block
 // records span lines). Lines no parser could use are counted as skipped per node.
@@ -57,12 +58,15 @@ class Ingest {
 public:
   explicit Ingest(std::shared_ptr<const CollectorSet> set);
   ~Ingest();
-  Ingest(const Ingest&) = delete;
-  Ingest& operator=(const Ingest&) = delete;
+  Ingest(const Ingest &) = delete;
+  Ingest &operator=(const Ingest &) = delete;
 
   // Parses every line; adds samples, log lines and events to the store. New events are
   // also appended to `new_events` so the detectors can react in the same tick.
-  void on_batch(const LineBatch& batch, Store& store, std::vector<LogEvent>& new_events);
+  void on_batch(const LineBatch &batch, Store &store, std::vector<LogEvent> &new_events);
+
+  // Parsed/skipped lines per (node, stream), in key order.
+  [[nodiscard]] std::vector<StreamCount> counts() const;
 
 private:
   struct Impl;

@@ -1,0 +1,78 @@
+// Loading every definition directory into one immutable CollectorSet.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "clustertop/collect/collectors.hpp"
+#include "clustertop/collect/definition.hpp"
+#include "loader_internal.hpp"
+
+namespace clustertop {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string builtin_dir() {
+  const fs::path src = fs::path(CLUSTERTOP_SOURCE_DIR) / "collectors";
+  std::error_code ec;
+  if (fs::is_directory(src, ec)) return src.string();
+  return (fs::path(CLUSTERTOP_DATA_DIR) / "collectors").string();
+}
+
+Status load_dir(const std::string &dir, bool required, CollectorSet &set,
+                std::vector<std::string> &warnings) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    if (!required) return ok_status();
+    return Error{"cannot read collector directory", "not a directory", dir,
+                 "pass an existing directory with --collectors-dir"};
+  }
+  std::vector<fs::path> files;
+  for (const auto &e : fs::directory_iterator(dir, ec))
+    if (e.path().extension() == ".json") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto &f : files) {
+    std::ifstream in(f, std::ios::binary);
+    if (!in)
+      return Error{"cannot read collector definition", "open failed", f.string(),
+                   "check the file's permissions"};
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto def = load_definition(f.string(), ss.str(), warnings);
+    if (!def) return def.error();
+    if (set.defs.count(def->name) != 0)
+      warnings.push_back(f.string() + ": definition '" + def->name + "' replaces the one in " +
+                         set.defs[def->name]->file);
+    const std::string name = def->name; // the right side below moves *def first
+    set.defs[name] = std::make_shared<const CollectorDef>(std::move(*def));
+  }
+  return ok_status();
+}
+
+} // namespace
+
+Result<std::shared_ptr<const CollectorSet>>
+CollectorSet::load(const std::vector<std::string> &extra_dirs, std::vector<std::string> &warnings) {
+  auto set = std::make_shared<CollectorSet>();
+  if (auto st = load_dir(builtin_dir(), false, *set, warnings); !st) return st.error();
+  for (const auto &d : extra_dirs)
+    if (auto st = load_dir(d, true, *set, warnings); !st) return st.error();
+  if (set->defs.empty())
+    return Error{"no collector definitions found", "the built-in directory is empty or missing",
+                 builtin_dir(), "reinstall clustertop or pass --collectors-dir"};
+  return std::shared_ptr<const CollectorSet>(std::move(set));
+}
+
+const CollectorDef *CollectorSet::find(const std::string &name) const {
+  const auto it = defs.find(name);
+  return it == defs.end() ? nullptr : it->second.get();
+}
+
+std::vector<const CollectorDef *> CollectorSet::all() const {
+  std::vector<const CollectorDef *> out;
+  for (const auto &[n, d] : defs) out.push_back(d.get());
+  return out;
+}
+
+} // namespace clustertop

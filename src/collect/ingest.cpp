@@ -1,0 +1,125 @@
+// Ingest: LineBatch -> Samples, log lines and LogEvents in the Store. Keeps one parser per
+// (node, stream, definition); a log line is offered to every log definition and what they
+// find is merged into one record.
+#include <algorithm>
+#include <map>
+
+#include "clustertop/collect/collectors.hpp"
+#include "clustertop/collect/definition.hpp"
+#include "clustertop/collect/ingest_stats.hpp"
+#include "clustertop/collect/parser.hpp"
+
+namespace clustertop {
+namespace {
+
+struct StreamState {
+  bool is_log = false;
+  bool known = false;
+  std::vector<std::unique_ptr<LineParser>> parsers;
+  std::uint64_t parsed = 0;
+  std::uint64_t skipped = 0;
+};
+
+bool error_level(const std::string &level) {
+  return level == "ERROR" || level == "CRITICAL" || level == "FATAL" || level == "ERR" ||
+         level == "error" || level == "critical" || level == "fatal";
+}
+
+} // namespace
+
+struct Ingest::Impl {
+  std::shared_ptr<const CollectorSet> set;
+  std::map<std::pair<std::string, std::string>, StreamState> streams;
+  RecordBuffer buf;
+  Record merged;
+
+  StreamState &state(const std::string &node, const std::string &stream) {
+    auto [it, fresh] = streams.try_emplace({node, stream});
+    StreamState &s = it->second;
+    if (!fresh) return s;
+    const auto colon = stream.find(':');
+    const std::string collector = stream.substr(0, colon);
+    s.is_log = collector == "log";
+    for (const auto *d : set->all()) {
+      if (s.is_log ? d->type == "log" : d->name == collector) s.parsers.push_back(make_parser(*d));
+    }
+    s.known = !s.parsers.empty();
+    return s;
+  }
+
+  void store_record(const LineBatch &b, const Record &r, const std::string &line, Store &store,
+                    std::vector<LogEvent> &events) {
+    const TimePoint t = r.time.value_or(b.received_at);
+    for (const auto &m : r.metrics) store.add(Sample{b.node, m.name, m.device, m.value, t});
+    Severity sev = r.severity;
+    if (sev == Severity::info && error_level(r.level)) sev = Severity::warning;
+    if (r.tags.empty() && sev == Severity::info) return;
+    LogEvent e{b.node, b.stream, t, r.level, r.tags, sev, line};
+    store.add_event(e);
+    events.push_back(std::move(e));
+  }
+
+  // Merges every record the parsers made for one log line.
+  void merge_into(Record &out) {
+    out.metrics.clear();
+    out.tags.clear();
+    out.level.clear();
+    out.time.reset();
+    out.severity = Severity::info;
+    for (std::size_t i = 0; i < buf.size(); ++i) {
+      const Record &r = buf[i];
+      out.metrics.insert(out.metrics.end(), r.metrics.begin(), r.metrics.end());
+      for (const auto &t : r.tags)
+        if (std::find(out.tags.begin(), out.tags.end(), t) == out.tags.end()) out.tags.push_back(t);
+      if (out.level.empty()) out.level = r.level;
+      if (!out.time) out.time = r.time;
+      out.severity = std::max(out.severity, r.severity);
+    }
+  }
+
+  void log_line(const LineBatch &b, StreamState &s, const std::string &line, Store &store,
+                std::vector<LogEvent> &events) {
+    buf.clear();
+    for (auto &p : s.parsers) p->feed(line, b.received_at, buf);
+    merge_into(merged);
+    store.add_log_line(b.node, b.stream, merged.time.value_or(b.received_at), line);
+    ++s.parsed;
+    if (buf.size() > 0) store_record(b, merged, line, store, events);
+  }
+
+  void sampler_line(const LineBatch &b, StreamState &s, const std::string &line, Store &store,
+                    std::vector<LogEvent> &events) {
+    buf.clear();
+    if (!s.known || !s.parsers.front()->feed(line, b.received_at, buf)) {
+      ++s.skipped;
+      store.count_skipped(b.node);
+    } else {
+      ++s.parsed;
+    }
+    for (std::size_t i = 0; i < buf.size(); ++i) store_record(b, buf[i], line, store, events);
+  }
+};
+
+Ingest::Ingest(std::shared_ptr<const CollectorSet> set) : impl_(std::make_unique<Impl>()) {
+  impl_->set = std::move(set);
+}
+Ingest::~Ingest() = default;
+
+void Ingest::on_batch(const LineBatch &batch, Store &store, std::vector<LogEvent> &new_events) {
+  StreamState &s = impl_->state(batch.node, batch.stream);
+  for (const auto &line : batch.lines) {
+    if (s.is_log)
+      impl_->log_line(batch, s, line, store, new_events);
+    else
+      impl_->sampler_line(batch, s, line, store, new_events);
+  }
+}
+
+std::vector<StreamCount> Ingest::counts() const {
+  std::vector<StreamCount> out;
+  for (const auto &[key, s] : impl_->streams)
+    out.push_back(StreamCount{key.first, key.second, s.parsed, s.skipped, s.known});
+  return out;
+}
+
+} // namespace clustertop

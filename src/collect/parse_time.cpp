@@ -1,0 +1,130 @@
+// Line timestamps: a tiny strptime that never reads the clock or the locale.
+#include <chrono>
+#include <string>
+
+#include "clustertop/collect/parser.hpp"
+#include "clustertop/collect/units.hpp"
+
+namespace clustertop {
+namespace {
+
+struct Fields {
+  int year = -1, month = -1, day = -1, hour = 0, minute = 0;
+  double second = 0;
+  int pm = -1; // -1 none, 0 AM, 1 PM
+  int tz_minutes = 0;
+};
+
+bool read_int(std::string_view &s, int max_digits, int &out) {
+  int v = 0;
+  int n = 0;
+  while (n < max_digits && !s.empty() && s.front() >= '0' && s.front() <= '9') {
+    v = v * 10 + (s.front() - '0');
+    s.remove_prefix(1);
+    ++n;
+  }
+  out = v;
+  return n > 0;
+}
+
+bool read_seconds(std::string_view &s, double &out) {
+  int whole = 0;
+  if (!read_int(s, 2, whole)) return false;
+  out = whole;
+  if (!s.empty() && (s.front() == '.' || s.front() == ',')) {
+    s.remove_prefix(1);
+    double scale = 0.1;
+    while (!s.empty() && s.front() >= '0' && s.front() <= '9') {
+      out += (s.front() - '0') * scale;
+      scale /= 10;
+      s.remove_prefix(1);
+    }
+  }
+  return true;
+}
+
+bool read_tz(std::string_view &s, int &minutes) {
+  if (s.empty()) return true;
+  if (s.front() == 'Z') return s.remove_prefix(1), true;
+  if (s.front() != '+' && s.front() != '-') return true;
+  const int sign = s.front() == '-' ? -1 : 1;
+  s.remove_prefix(1);
+  int h = 0;
+  int m = 0;
+  if (!read_int(s, 2, h)) return false;
+  if (!s.empty() && s.front() == ':') s.remove_prefix(1);
+  read_int(s, 2, m);
+  minutes = sign * (h * 60 + m);
+  return true;
+}
+
+bool apply_directive(char d, std::string_view &s, Fields &f) {
+  switch (d) {
+  case 'Y': return read_int(s, 4, f.year);
+  case 'm': return read_int(s, 2, f.month);
+  case 'd': return read_int(s, 2, f.day);
+  case 'H': return read_int(s, 2, f.hour);
+  case 'I': return read_int(s, 2, f.hour);
+  case 'M': return read_int(s, 2, f.minute);
+  case 'S': return read_seconds(s, f.second);
+  case 'z': return read_tz(s, f.tz_minutes);
+  case 'p':
+    if (s.size() < 2) return false;
+    if ((s[0] == 'A' || s[0] == 'a') && (s[1] == 'M' || s[1] == 'm'))
+      f.pm = 0;
+    else if ((s[0] == 'P' || s[0] == 'p') && (s[1] == 'M' || s[1] == 'm'))
+      f.pm = 1;
+    else
+      return false;
+    s.remove_prefix(2);
+    return true;
+  default: return false;
+  }
+}
+
+bool scan(std::string_view text, std::string_view fmt, Fields &f) {
+  for (std::size_t i = 0; i < fmt.size(); ++i) {
+    if (fmt[i] == '%' && i + 1 < fmt.size()) {
+      if (!apply_directive(fmt[++i], text, f)) return false;
+    } else if (fmt[i] == ' ') {
+      while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+    } else {
+      if (text.empty() || text.front() != fmt[i]) return false;
+      text.remove_prefix(1);
+    }
+  }
+  return true;
+}
+
+} // namespace
+
+bool parse_time(std::string_view text, const std::string &format, TimePoint received_at,
+                TimePoint &out) {
+  using namespace std::chrono;
+  text = trim(text);
+  if (format == "epoch") {
+    double v = 0;
+    std::string_view rest;
+    if (!parse_leading_number(text, v, rest) || v < 0 || v > 1e11) return false;
+    out = from_epoch_seconds(v);
+    return true;
+  }
+  Fields f;
+  const std::string fmt = format == "iso8601" ? "%Y-%m-%dT%H:%M:%S%z" : format;
+  if (!scan(text, fmt, f)) return false;
+  const auto today = year_month_day{floor<days>(received_at)};
+  if (f.year < 0) f.year = static_cast<int>(today.year());
+  if (f.month < 0) f.month = static_cast<int>(static_cast<unsigned>(today.month()));
+  if (f.day < 0) f.day = static_cast<int>(static_cast<unsigned>(today.day()));
+  if (f.pm == 1 && f.hour < 12) f.hour += 12;
+  if (f.pm == 0 && f.hour == 12) f.hour = 0;
+  const year_month_day ymd{year{f.year}, month{static_cast<unsigned>(f.month)},
+                           day{static_cast<unsigned>(f.day)}};
+  if (!ymd.ok() || f.hour > 23 || f.minute > 59 || f.second >= 61) return false;
+  const auto t =
+      sys_days{ymd}.time_since_epoch() + hours{f.hour} + minutes{f.minute} - minutes{f.tz_minutes};
+  out = TimePoint{duration_cast<Duration>(t) + from_seconds(f.second)};
+  return true;
+}
+
+} // namespace clustertop

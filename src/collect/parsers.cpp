@@ -1,0 +1,137 @@
+// Shared parser pieces and the `regex` kind.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "clustertop/collect/units.hpp"
+#include "parsers_internal.hpp"
+
+namespace clustertop {
+
+Record &RecordBuffer::next() {
+  if (used_ == records_.size()) records_.emplace_back();
+  Record &r = records_[used_++];
+  r.time.reset();
+  r.level.clear();
+  r.tags.clear();
+  r.severity = Severity::info;
+  return r;
+}
+
+Metric &MetricWriter::add() {
+  if (n_ == r_.metrics.size()) r_.metrics.emplace_back();
+  return r_.metrics[n_++];
+}
+
+double metric_value(const MetricSpec &spec, std::string_view text, double scale_var) {
+  text = trim(text);
+  if (!spec.map.empty()) {
+    for (const auto &[k, v] : spec.map)
+      if (text == k) return v;
+  }
+  double v = value_for_metric(text, spec.metric, spec.comma_decimal);
+  if (std::isnan(v)) return v;
+  v *= spec.scale * scale_var;
+  if (spec.zero_unknown && v == 0.0) return kUnknown;
+  return v;
+}
+
+std::string_view capture(const Captures &caps, std::string_view name, bool &found) {
+  for (const auto &[k, v] : caps)
+    if (k == name) {
+      found = true;
+      return v;
+    }
+  found = false;
+  return {};
+}
+
+namespace {
+
+double var_value(const std::vector<std::pair<std::string, double>> *vars, const std::string &name) {
+  if (name.empty() || vars == nullptr) return name.empty() ? 1.0 : kUnknown;
+  for (const auto &[k, v] : *vars)
+    if (k == name) return v;
+  return kUnknown;
+}
+
+void add_metrics(const RegexRule &rule, const Captures &caps, MetricWriter &w,
+                 const std::vector<std::pair<std::string, double>> *vars) {
+  for (const auto &spec : rule.metrics) {
+    bool found = false;
+    const auto text = capture(caps, spec.source, found);
+    if (!found) continue;
+    Metric &m = w.add();
+    m.name = spec.metric;
+    m.device = spec.device;
+    if (!spec.device_from.empty()) {
+      bool dev_found = false;
+      const auto dev = capture(caps, spec.device_from, dev_found);
+      if (dev_found) m.device.assign(dev);
+    }
+    m.value = metric_value(spec, text, var_value(vars, spec.scale_var));
+  }
+}
+
+} // namespace
+
+bool apply_rule(const RegexRule &rule, std::string_view line, TimePoint received_at, Record &rec,
+                MetricWriter &w, Captures &caps,
+                const std::vector<std::pair<std::string, double>> *vars) {
+  if (!rule.prefilter.empty() && line.find(rule.prefilter) == std::string_view::npos) return false;
+  if (!rule.regex->match(line, caps)) return false;
+  add_metrics(rule, caps, w, vars);
+  for (const auto &t : rule.tags)
+    if (std::find(rec.tags.begin(), rec.tags.end(), t) == rec.tags.end()) rec.tags.push_back(t);
+  rec.severity = std::max(rec.severity, rule.severity);
+  bool found = false;
+  if (!rule.level.empty())
+    rec.level = rule.level;
+  else if (const auto lv = capture(caps, "level", found); found && rec.level.empty())
+    rec.level.assign(trim(lv));
+  if (!rule.time.capture.empty() && !rec.time) {
+    const auto ts = capture(caps, rule.time.capture, found);
+    TimePoint t;
+    if (found && parse_time(ts, rule.time.format, received_at, t)) rec.time = t;
+  }
+  return true;
+}
+
+namespace {
+
+// Tries every rule; one record per line that any rule matched.
+class RegexParser final : public LineParser {
+public:
+  explicit RegexParser(const CollectorDef &def) : def_(def) {}
+  bool feed(std::string_view line, TimePoint received_at, RecordBuffer &out) override {
+    Record &rec = out.next();
+    bool any = false;
+    {
+      MetricWriter w(rec);
+      for (const auto &rule : def_.parse.rules) {
+        if (!apply_rule(rule, line, received_at, rec, w, caps_)) continue;
+        any = true;
+        if (rule.last) break;
+      }
+    }
+    if (!any) out.drop_last();
+    return any;
+  }
+
+private:
+  const CollectorDef &def_;
+  Captures caps_;
+};
+
+} // namespace
+
+std::unique_ptr<LineParser> make_parser(const CollectorDef &def) {
+  const auto &k = def.parse.kind;
+  if (k == "kv") return make_kv_parser(def);
+  if (k == "csv") return make_csv_parser(def);
+  if (k == "json") return make_json_parser(def);
+  if (k == "block") return make_block_parser(def);
+  return std::make_unique<RegexParser>(def);
+}
+
+} // namespace clustertop

@@ -1,0 +1,118 @@
+// The platform probe (one cheap command at connect) and the choice of streams per node.
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "clustertop/collect/collectors.hpp"
+#include "clustertop/collect/definition.hpp"
+#include "clustertop/collect/units.hpp"
+#include "clustertop/core/shell_quote.hpp"
+
+namespace clustertop {
+namespace {
+
+// Every command a definition may require; a test checks that this list covers them all.
+constexpr const char *kProbed[] = {"macmon", "nvidia-smi", "powermetrics",    "vm_stat", "sysctl",
+                                   "bash",   "tail",       "memory_pressure", "awk",     "vmstat"};
+
+bool fits(const CollectorDef &d, const Platform &p) {
+  if (!d.os.empty() && std::find(d.os.begin(), d.os.end(), p.os) == d.os.end()) return false;
+  for (const auto &c : d.required_commands)
+    if (p.commands.count(c) == 0) return false;
+  return !d.needs_sudo || p.sudo_ok;
+}
+
+bool contains(const std::vector<std::string> &v, const std::string &s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+std::string number(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+// Fills {interval_ms} and {interval_s}: numbers we format ourselves, never user text.
+std::string expand(std::string cmd, Duration interval) {
+  const double s = std::max(0.1, to_seconds(interval));
+  const auto replace = [&](const std::string &key, const std::string &val) {
+    for (auto p = cmd.find(key); p != std::string::npos; p = cmd.find(key, p + val.size()))
+      cmd.replace(p, key.size(), val);
+  };
+  replace("{interval_ms}", std::to_string(static_cast<long>(std::lround(s * 1000))));
+  replace("{interval_s}", number(s));
+  return cmd;
+}
+
+} // namespace
+
+std::string probe_command() {
+  std::string cmd = "echo \"uname $(uname -sm)\"; for c in";
+  for (const char *c : kProbed) cmd += std::string(" ") + c;
+  cmd +=
+      "; do command -v \"$c\" >/dev/null 2>&1 && echo \"cmd $c\"; done; "
+      "m=$(sysctl -n hw.memsize 2>/dev/null) && echo \"mem $m\"; "
+      "[ -r /proc/meminfo ] && awk '/^MemTotal:/{printf \"mem %.0f\\n\", $2*1024}' /proc/meminfo; "
+      "sudo -n true 2>/dev/null && echo sudo_ok; true";
+  return cmd;
+}
+
+Platform parse_probe(const std::string &output) {
+  Platform p;
+  std::istringstream in(output);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    std::istringstream ls(line);
+    std::string tag;
+    ls >> tag;
+    if (tag == "uname") {
+      ls >> p.os >> p.arch;
+    } else if (tag == "cmd") {
+      std::string c;
+      if (ls >> c) p.commands.insert(c);
+    } else if (tag == "mem") {
+      std::string v;
+      ls >> v;
+      double x = 0;
+      std::string_view rest;
+      if (parse_leading_number(v, x, rest) && rest.empty() && x > 0) p.mem_total_bytes = x;
+    } else if (tag == "sudo_ok") {
+      p.sudo_ok = true;
+    }
+  }
+  return p;
+}
+
+std::vector<StreamSpec> plan_streams(const CollectorSet &set, const Platform &platform,
+                                     const StreamChoice &choice) {
+  std::vector<const CollectorDef *> picked;
+  for (const auto *d : set.all()) {
+    if (d->type != "sampler" || contains(choice.remove, d->name)) continue;
+    if (contains(choice.add, d->name) || fits(*d, platform)) picked.push_back(d);
+  }
+  // Inside a group the highest priority wins, unless config forced both on.
+  std::vector<StreamSpec> out;
+  for (const auto *d : picked) {
+    const bool beaten = !d->group.empty() && !contains(choice.add, d->name) &&
+                        std::any_of(picked.begin(), picked.end(), [&](const CollectorDef *o) {
+                          return o != d && o->group == d->group && o->priority > d->priority;
+                        });
+    if (beaten) continue;
+    StreamSpec s;
+    s.name = d->name;
+    s.command = expand(d->command, choice.interval);
+    s.watchdog = choice.interval * d->watchdog_intervals;
+    out.push_back(std::move(s));
+  }
+  for (const auto &path : choice.log_paths) {
+    StreamSpec s;
+    s.name = "log:" + path;
+    s.command = "exec tail -n " + std::to_string(std::max(0, choice.backfill_lines)) + " -F -- " +
+                shell_quote(path);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+} // namespace clustertop

@@ -1,0 +1,81 @@
+#include "clustertop/collect/regex.hpp"
+
+#include <pcre2.h>
+
+namespace clustertop {
+namespace {
+
+// Bounds that keep a hostile line from costing more than a few milliseconds.
+constexpr std::uint32_t kMatchLimit = 100000;
+constexpr std::uint32_t kDepthLimit = 1000;
+
+pcre2_code *code_of(void *p) { return static_cast<pcre2_code *>(p); }
+
+std::string pcre_message(int err) {
+  PCRE2_UCHAR buf[256];
+  pcre2_get_error_message(err, buf, sizeof buf);
+  return std::string(reinterpret_cast<const char *>(buf));
+}
+
+} // namespace
+
+Result<std::shared_ptr<const Regex>> Regex::compile(const std::string &pattern) {
+  int err = 0;
+  PCRE2_SIZE offset = 0;
+  // No UTF mode: lines are bytes, and invalid UTF-8 must not make a match fail.
+  pcre2_code *code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                                   PCRE2_DUPNAMES, &err, &offset, nullptr);
+  if (code == nullptr)
+    return Error{"invalid regex", pcre_message(err) + " at offset " + std::to_string(offset), "",
+                 "fix the pattern: " + pattern};
+  pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); // falls back to the interpreter when absent
+  std::shared_ptr<Regex> re(new Regex());
+  re->pattern_ = pattern;
+  re->code_ = code;
+  auto *ctx = pcre2_match_context_create(nullptr);
+  pcre2_set_match_limit(ctx, kMatchLimit);
+  pcre2_set_depth_limit(ctx, kDepthLimit);
+  re->context_ = ctx;
+  std::uint32_t count = 0;
+  std::uint32_t entry_size = 0;
+  PCRE2_SPTR table = nullptr;
+  pcre2_pattern_info(code, PCRE2_INFO_NAMECOUNT, &count);
+  pcre2_pattern_info(code, PCRE2_INFO_NAMEENTRYSIZE, &entry_size);
+  pcre2_pattern_info(code, PCRE2_INFO_NAMETABLE, &table);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const auto *entry = table + i * entry_size;
+    const int group = (entry[0] << 8) | entry[1];
+    re->names_.emplace_back(std::string(reinterpret_cast<const char *>(entry + 2)), group);
+  }
+  return std::shared_ptr<const Regex>(std::move(re));
+}
+
+Regex::~Regex() {
+  pcre2_match_context_free(static_cast<pcre2_match_context *>(context_));
+  pcre2_code_free(code_of(code_));
+}
+
+bool Regex::match(std::string_view line,
+                  std::vector<std::pair<std::string_view, std::string_view>> &captures) const {
+  captures.clear();
+  auto *md = pcre2_match_data_create_from_pattern(code_of(code_), nullptr);
+  const int rc = pcre2_match(code_of(code_), reinterpret_cast<PCRE2_SPTR>(line.data()), line.size(),
+                             0, 0, md, static_cast<pcre2_match_context *>(context_));
+  if (rc > 0) {
+    const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+    for (const auto &[name, group] : names_) {
+      const auto g = static_cast<std::size_t>(group);
+      if (g >= static_cast<std::size_t>(rc) || ov[2 * g] == PCRE2_UNSET) continue;
+      captures.emplace_back(name, line.substr(ov[2 * g], ov[2 * g + 1] - ov[2 * g]));
+    }
+  }
+  pcre2_match_data_free(md);
+  return rc > 0;
+}
+
+bool Regex::matches(std::string_view line) const {
+  std::vector<std::pair<std::string_view, std::string_view>> caps;
+  return match(line, caps);
+}
+
+} // namespace clustertop

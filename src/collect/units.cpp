@@ -1,0 +1,163 @@
+#include "clustertop/collect/units.hpp"
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <string>
+
+#include "clustertop/core/model.hpp"
+
+namespace clustertop {
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+constexpr std::array<double, 19> kPow10 = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
+                                           1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+struct UnitEntry {
+  std::string_view name;
+  UnitClass cls;
+  double factor;
+};
+
+// Longest names first where one is a prefix of another is not needed: exact match only.
+constexpr std::array<UnitEntry, 27> kUnits = {{
+    {"ns", UnitClass::time, 1e-6},
+    {"us", UnitClass::time, 1e-3},
+    {"\xC2\xB5s", UnitClass::time, 1e-3},
+    {"\xCE\xBCs", UnitClass::time, 1e-3},
+    {"ms", UnitClass::time, 1.0},
+    {"s", UnitClass::time, 1e3},
+    {"sec", UnitClass::time, 1e3},
+    {"min", UnitClass::time, 6e4},
+    {"B", UnitClass::bytes, 1.0},
+    {"kB", UnitClass::bytes, 1e3},
+    {"KB", UnitClass::bytes, 1e3},
+    {"MB", UnitClass::bytes, 1e6},
+    {"GB", UnitClass::bytes, 1e9},
+    {"TB", UnitClass::bytes, 1e12},
+    {"KiB", UnitClass::bytes, 1024.0},
+    {"MiB", UnitClass::bytes, 1048576.0},
+    {"GiB", UnitClass::bytes, 1073741824.0},
+    {"TiB", UnitClass::bytes, 1099511627776.0},
+    {"%", UnitClass::percent, 1.0},
+    {"tok/s", UnitClass::rate, 1.0},
+    {"t/s", UnitClass::rate, 1.0},
+    {"tokens/s", UnitClass::rate, 1.0},
+    {"tps", UnitClass::rate, 1.0},
+    {"mW", UnitClass::none, 1e-3},
+    {"W", UnitClass::none, 1.0},
+    {"MHz", UnitClass::none, 1.0},
+    {"C", UnitClass::none, 1.0},
+}};
+
+} // namespace
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+bool parse_leading_number(std::string_view text, double &out, std::string_view &rest,
+                          bool comma_decimal) {
+  std::size_t i = 0;
+  const std::size_t n = text.size();
+  bool neg = false;
+  if (i < n && (text[i] == '-' || text[i] == '+')) neg = text[i++] == '-';
+  std::uint64_t mant = 0;
+  int digits = 0;
+  int frac = 0;
+  bool any = false;
+  for (; i < n && is_digit(text[i]); ++i, any = true)
+    if (digits < 18)
+      mant = mant * 10 + static_cast<std::uint64_t>(text[i] - '0'), ++digits;
+    else
+      ++digits; // beyond 18 digits: the slow path below
+  const char sep = comma_decimal ? ',' : '.';
+  if (i < n && (text[i] == sep || text[i] == '.') && i + 1 < n && is_digit(text[i + 1])) {
+    for (++i; i < n && is_digit(text[i]); ++i, any = true)
+      if (digits < 18)
+        mant = mant * 10 + static_cast<std::uint64_t>(text[i] - '0'), ++digits, ++frac;
+      else
+        ++digits;
+  }
+  if (!any) return false;
+  const bool has_exp = i < n && (text[i] == 'e' || text[i] == 'E') && i + 1 < n &&
+                       (is_digit(text[i + 1]) || text[i + 1] == '-' || text[i + 1] == '+');
+  if (digits > 18 || has_exp || comma_decimal) {
+    // Rare forms: let the standard library do it exactly.
+    std::string copy(text.substr(0, std::min<std::size_t>(n, 400)));
+    for (auto &c : copy)
+      if (c == ',') c = '.';
+    const char *b = copy.data() + (copy[0] == '+' ? 1 : 0);
+    double v = 0;
+    auto [p, ec] = std::from_chars(b, copy.data() + copy.size(), v);
+    if (ec != std::errc{} || !std::isfinite(v)) return false;
+    out = v;
+    rest = text.substr(static_cast<std::size_t>(p - copy.data()));
+    return true;
+  }
+  double v = static_cast<double>(mant);
+  if (frac > 0) v /= kPow10[static_cast<std::size_t>(frac)];
+  out = neg ? -v : v;
+  rest = text.substr(i);
+  return true;
+}
+
+bool is_unknown_text(std::string_view text) {
+  text = trim(text);
+  if (text.empty() || text == "-" || text == "N/A" || text == "n/a" || text == "NaN" ||
+      text == "nan" || text == "null")
+    return true;
+  return text.front() == '[' && text.back() == ']'; // [N/A], [Not Supported], [Unknown Error]
+}
+
+UnitClass unit_class(std::string_view unit, double &factor, bool bytes_context) {
+  factor = 1.0;
+  if (unit.empty()) return UnitClass::none;
+  if (unit.size() == 1 &&
+      (unit[0] == 'K' || unit[0] == 'k' || unit[0] == 'M' || unit[0] == 'G' || unit[0] == 'T')) {
+    const int step = unit[0] == 'M' ? 2 : unit[0] == 'G' ? 3 : unit[0] == 'T' ? 4 : 1;
+    factor = std::pow(bytes_context ? 1024.0 : 1000.0, step);
+    return bytes_context ? UnitClass::bytes : UnitClass::none;
+  }
+  for (const auto &u : kUnits)
+    if (u.name == unit) {
+      factor = u.factor;
+      return u.cls;
+    }
+  return UnitClass::none;
+}
+
+UnitClass metric_class(std::string_view metric) {
+  if (ends_with(metric, "_ms")) return UnitClass::time;
+  if (ends_with(metric, "_bytes")) return UnitClass::bytes;
+  if (ends_with(metric, "_pct")) return UnitClass::percent;
+  if (ends_with(metric, "_per_s")) return UnitClass::rate;
+  return UnitClass::none;
+}
+
+double value_for_metric(std::string_view text, std::string_view metric, bool comma_decimal) {
+  text = trim(text);
+  if (is_unknown_text(text)) return kUnknown;
+  double v = 0;
+  std::string_view rest;
+  if (!parse_leading_number(text, v, rest, comma_decimal)) return kUnknown;
+  const auto unit = trim(rest);
+  const auto want = metric_class(metric);
+  double factor = 1.0;
+  const auto got = unit_class(unit, factor, want == UnitClass::bytes);
+  if (got == UnitClass::time && want != UnitClass::time) return kUnknown;
+  if (got == UnitClass::bytes && want != UnitClass::bytes) return kUnknown;
+  return v * factor;
+}
+
+} // namespace clustertop

@@ -1,0 +1,195 @@
+// Ingest, probe and stream planning on real commands: the meminfo loop on this machine's
+// /proc/meminfo, tail -F on a real file, and recorded nvidia-smi output.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "clustertop/collect/collectors.hpp"
+#include "clustertop/collect/definition.hpp"
+#include "clustertop/core/line_splitter.hpp"
+#include "collect_test_util.hpp"
+
+namespace clustertop {
+namespace {
+
+Platform linux_platform() {
+  Platform p;
+  p.os = "Linux";
+  p.arch = "x86_64";
+  p.commands = {"bash", "tail", "awk"};
+  return p;
+}
+
+TEST(CollectProbe, ProbeCommandRunsHereAndParses) {
+  FILE *f = ::popen(probe_command().c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  std::string out;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, f) != nullptr) out += buf;
+  ::pclose(f);
+  const Platform p = parse_probe(out);
+  EXPECT_EQ(p.os, "Linux");
+  EXPECT_FALSE(p.arch.empty());
+  EXPECT_EQ(p.commands.count("tail"), 1u);
+  EXPECT_GT(p.mem_total_bytes, 1e8);
+}
+
+TEST(CollectProbe, ParsesMacOutputAndIgnoresJunk) {
+  using namespace std::string_literals;
+  const Platform p = parse_probe("uname Darwin arm64\ncmd macmon\ncmd vm_stat\r\nmem 137438953472\n"
+                                 "garbage \xff\x00 line\nsudo_ok\n"s);
+  EXPECT_EQ(p.os, "Darwin");
+  EXPECT_EQ(p.arch, "arm64");
+  EXPECT_EQ(p.commands.count("macmon"), 1u);
+  EXPECT_EQ(p.commands.count("vm_stat"), 1u);
+  EXPECT_DOUBLE_EQ(p.mem_total_bytes, 137438953472.0);
+  EXPECT_TRUE(p.sudo_ok);
+}
+
+TEST(CollectPlan, LinuxNodeGetsMeminfoAndLogsWithQuotedPaths) {
+  auto set = test::builtin_set();
+  ASSERT_NE(set, nullptr);
+  StreamChoice choice;
+  choice.log_paths = {"/var/log/exo.log", "/tmp/it's $(rm -rf ~).log"};
+  choice.backfill_lines = 50;
+  const auto streams = plan_streams(*set, linux_platform(), choice);
+  std::vector<std::string> names;
+  for (const auto &s : streams) names.push_back(s.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"meminfo", "log:/var/log/exo.log",
+                                             "log:/tmp/it's $(rm -rf ~).log"}));
+  EXPECT_EQ(streams[1].command, "exec tail -n 50 -F -- '/var/log/exo.log'");
+  EXPECT_EQ(streams[2].command, "exec tail -n 50 -F -- '/tmp/it'\\''s $(rm -rf ~).log'");
+  EXPECT_NE(streams[0].command.find("read -t 1 -u 3"), std::string::npos);
+  EXPECT_EQ(streams[0].watchdog, std::chrono::seconds(5));
+}
+
+TEST(CollectPlan, GpuNodeAddsNvidiaSmiAndConfigCanRemoveOrAdd) {
+  auto set = test::builtin_set();
+  ASSERT_NE(set, nullptr);
+  Platform p = linux_platform();
+  p.commands.insert("nvidia-smi");
+  StreamChoice choice;
+  choice.interval = std::chrono::milliseconds(500);
+  auto streams = plan_streams(*set, p, choice);
+  ASSERT_EQ(streams.size(), 2u);
+  EXPECT_EQ(streams[1].name, "nvidia_smi");
+  EXPECT_NE(streams[1].command.find("-lms 500"), std::string::npos);
+  choice.remove = {"nvidia_smi"};
+  EXPECT_EQ(plan_streams(*set, p, choice).size(), 1u);
+  choice.remove.clear();
+  choice.add = {"nvidia_smi"};
+  EXPECT_EQ(plan_streams(*set, linux_platform(), choice).size(), 2u);
+}
+
+TEST(CollectIngest, RealMeminfoLoopFeedsTheStore) {
+  auto set = test::builtin_set();
+  ASSERT_NE(set, nullptr);
+  StreamChoice choice;
+  choice.interval = std::chrono::milliseconds(200);
+  const auto streams = plan_streams(*set, linux_platform(), choice);
+  ASSERT_EQ(streams.front().name, "meminfo");
+  // Two records of the real loop: the fork-free bash variant is what runs here.
+  const std::string cmd =
+      "timeout 5 /bin/sh -c \"$CT_CMD\" | awk 'BEGIN{n=0} /^$/{n++} {print} n==2{exit}'";
+  ::setenv("CT_CMD", streams.front().command.c_str(), 1);
+  FILE *f = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  LineBatch batch{"n1", "meminfo", from_epoch_seconds(1000), {}};
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, f) != nullptr) {
+    std::string l(buf);
+    if (!l.empty() && l.back() == '\n') l.pop_back();
+    batch.lines.push_back(l);
+  }
+  ::pclose(f);
+  Store store;
+  Ingest ingest(set);
+  std::vector<LogEvent> events;
+  ingest.on_batch(batch, store, events);
+  const auto *total = store.series({"n1", "mem.total_bytes", ""});
+  ASSERT_NE(total, nullptr);
+  EXPECT_EQ(total->size(), 2u);
+  EXPECT_GT(store.latest({"n1", "mem.available_bytes", ""}), 0.0);
+  EXPECT_GT(store.latest({"n1", "mem.used_bytes", ""}), 0.0);
+  EXPECT_EQ(store.node("n1")->skipped_lines, 0u);
+  EXPECT_TRUE(events.empty());
+}
+
+TEST(CollectIngest, NvidiaSmiRecordedOutputOneSeriesPerGpuAndNaForUnknown) {
+  auto set = test::builtin_set();
+  ASSERT_NE(set, nullptr);
+  LineBatch batch{"g1", "nvidia_smi", from_epoch_seconds(2000),
+                  test::fixture_lines("nvidia_smi/h100_load.csv")};
+  batch.lines.push_back("1, GPU-x, Tesla T4, [N/A], [Not Supported], [Unknown Error], 10, N/A, 40");
+  batch.lines.push_back("not csv at all");
+  Store store;
+  Ingest ingest(set);
+  std::vector<LogEvent> events;
+  ingest.on_batch(batch, store, events);
+  EXPECT_DOUBLE_EQ(store.latest({"g1", "gpu.power_w", "0"}), 672.08);
+  EXPECT_DOUBLE_EQ(store.latest({"g1", "gpu.util_pct", "0"}), 100.0);
+  EXPECT_EQ(store.series({"g1", "gpu.power_w", "0"})->size(), batch.lines.size() - 2);
+  EXPECT_TRUE(std::isnan(store.latest({"g1", "gpu.power_w", "1"})));
+  EXPECT_NE(store.series({"g1", "gpu.power_w", "1"}), nullptr);
+  EXPECT_TRUE(std::isnan(store.latest({"g1", "gpu.util_pct", "1"})));
+  EXPECT_TRUE(std::isnan(store.latest({"g1", "gpu.mem_total_bytes", "1"})));
+  EXPECT_DOUBLE_EQ(store.latest({"g1", "gpu.temp_c", "1"}), 40.0);
+  EXPECT_EQ(store.node("g1")->skipped_lines, 1u);
+  const auto counts = ingest.counts();
+  ASSERT_EQ(counts.size(), 1u);
+  EXPECT_EQ(counts[0].skipped, 1u);
+}
+
+TEST(CollectIngest, TailFollowsARealLogAndStepLinesBecomeSamplesAndEvents) {
+  auto set = test::builtin_set();
+  ASSERT_NE(set, nullptr);
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("ct_tail_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto log = (dir / "exo log's.txt").string();
+  std::ofstream(log) << "[STEP 7] eval=36ms model=7ms gpu_eval=0.5ms fence_wait=0.8ms ctx=104K\n"
+                        "failed assertion 'A command encoder is already encoding to this "
+                        "command buffer'\n";
+  StreamChoice choice;
+  choice.log_paths = {log};
+  choice.backfill_lines = 10;
+  const auto streams = plan_streams(*set, linux_platform(), choice);
+  const std::string cmd = "timeout 2 /bin/sh -c \"$CT_CMD\"";
+  ::setenv("CT_CMD", streams.back().command.c_str(), 1);
+  FILE *f = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  LineBatch batch{"m1", streams.back().name, from_epoch_seconds(3000), {}};
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, f) != nullptr && batch.lines.size() < 2) {
+    std::string l(buf);
+    l.pop_back();
+    batch.lines.push_back(l);
+  }
+  ::pclose(f);
+  std::filesystem::remove_all(dir);
+  ASSERT_EQ(batch.lines.size(), 2u);
+  Store store;
+  Ingest ingest(set);
+  std::vector<LogEvent> events;
+  ingest.on_batch(batch, store, events);
+  EXPECT_DOUBLE_EQ(store.latest({"m1", "step.fence_wait_ms", ""}), 0.8);
+  EXPECT_DOUBLE_EQ(store.latest({"m1", "step.eval_ms", ""}), 36.0);
+  EXPECT_DOUBLE_EQ(store.latest({"m1", "ctx.tokens", ""}), 104000.0);
+  EXPECT_DOUBLE_EQ(store.latest({"m1", "step.index", ""}), 7.0);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].severity, Severity::critical);
+  EXPECT_EQ(events[0].stream, "log:" + log);
+  EXPECT_NE(std::find(events[0].tags.begin(), events[0].tags.end(), "encoder_assertion"),
+            events[0].tags.end());
+  ASSERT_NE(store.log_lines("m1"), nullptr);
+  EXPECT_EQ(store.log_lines("m1")->size(), 2u);
+  EXPECT_EQ(store.events("m1")->size(), 1u);
+  EXPECT_EQ(store.node("m1")->skipped_lines, 0u);
+}
+
+} // namespace
+} // namespace clustertop

@@ -1,0 +1,39 @@
+// Helpers shared by the collect_* unit tests.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "clustertop/collect/collectors.hpp"
+
+namespace clustertop::test {
+
+inline std::shared_ptr<const CollectorSet> builtin_set() {
+  std::vector<std::string> warnings;
+  auto set = CollectorSet::load({}, warnings);
+  EXPECT_TRUE(set.ok()) << (set.ok() ? "" : set.error().message());
+  EXPECT_TRUE(warnings.empty()) << warnings.front();
+  return set.ok() ? *set : nullptr;
+}
+
+inline std::string fixture(const std::string &rel) {
+  std::ifstream in(std::string(CLUSTERTOP_TEST_DATA) + "/fixtures/" + rel, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline std::vector<std::string> fixture_lines(const std::string &rel) {
+  std::vector<std::string> out;
+  std::istringstream in(fixture(rel));
+  std::string line;
+  while (std::getline(in, line)) out.push_back(line);
+  return out;
+}
+
+} // namespace clustertop::test
