@@ -11,7 +11,10 @@ namespace {
 using detail::fresh_max;
 using detail::last_known;
 using detail::median;
+using detail::sampled;
 using detail::window;
+
+constexpr std::size_t kRateSamples = 128; // a median of 128 spread points is plenty
 
 bool is_rate(const std::string &metric) {
   return metric.size() > 6 && metric.compare(metric.size() - 6, 6, "_per_s") == 0;
@@ -70,7 +73,7 @@ std::optional<StallInfo> node_stall(const Store &store, const StallRules &r,
     if (p && (!last || p->time > last->time)) last = p, primary = s, rate = is_rate(m);
   }
   if (!last || now - last->time < r.after) return std::nullopt;
-  auto active = window(primary, last->time - r.active_window, last->time);
+  auto active = window(primary, last->time - r.active_window, last->time, 33);
   if (rate) std::erase_if(active, [](const Point &p) { return !(p.value > 0); });
   if (active.size() < std::max<std::size_t>(r.min_steps, 2)) return std::nullopt;
   std::vector<double> gaps;
@@ -207,16 +210,17 @@ void detect_throughput(const Store &store, const Rules &rules, TimePoint now,
     if (running && running->value == 0) continue;
     std::vector<double> base, recent;
     const Series *tps = store.series({node, "gen.tokens_per_s", ""});
-    for (const auto &p : window(tps, split - r.baseline_window, split)) base.push_back(p.value);
+    for (const auto &p : sampled(tps, split - r.baseline_window, split, kRateSamples))
+      base.push_back(p.value);
     if (base.size() < r.min_baseline) { // engines without a rate line: 1 token per step
       base.clear();
       tps = store.series({node, "step.eval_ms", ""});
-      for (const auto &p : window(tps, split - r.baseline_window, split))
+      for (const auto &p : sampled(tps, split - r.baseline_window, split, kRateSamples))
         if (p.value > 0) base.push_back(1000.0 / p.value);
-      for (const auto &p : window(tps, split, now))
+      for (const auto &p : sampled(tps, split, now, kRateSamples))
         if (p.value > 0) recent.push_back(1000.0 / p.value);
     } else {
-      for (const auto &p : window(tps, split, now)) recent.push_back(p.value);
+      for (const auto &p : sampled(tps, split, now, kRateSamples)) recent.push_back(p.value);
     }
     if (base.size() < r.min_baseline || recent.size() < r.min_recent) continue;
     const double b = median(base), v = median(recent);
