@@ -1,5 +1,6 @@
 #include "clustertop/pipeline.hpp"
 
+#include "clustertop/collect/collectors.hpp"
 #include "clustertop/detect/detectors.hpp"
 
 namespace clustertop {
@@ -40,6 +41,16 @@ void Pipeline::tick(TimePoint now) {
 
 void Pipeline::flush() {
   for (auto *s : sinks_) s->flush();
+}
+
+} // namespace clustertop
+
+namespace clustertop {
+
+LineHandler ingest_handler(Ingest &ingest) {
+  return [&ingest](const LineBatch &batch, Store &store, std::vector<LogEvent> &events) {
+    ingest.on_batch(batch, store, events);
+  };
 }
 
 } // namespace clustertop

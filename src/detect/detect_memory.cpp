@@ -15,7 +15,7 @@ using detail::human_bytes;
 using detail::human_duration;
 using detail::last_known;
 using detail::nearest;
-using detail::thin;
+using detail::sampled;
 using detail::window;
 
 constexpr std::size_t kMaxFitPoints = 64; // bounds the per-tick cost of a regression
@@ -44,7 +44,8 @@ void headroom_and_pressure(const Store &store, const OomRules &r, const std::str
                           level->value, 1,
                           fmt::format("macOS memory pressure is {}", crit ? "critical" : "warn")});
   }
-  auto swap = window(store.series({node, "mem.swap_used_bytes", ""}), now - r.swap_window, now);
+  auto swap = sampled(store.series({node, "mem.swap_used_bytes", ""}), now - r.swap_window, now,
+                      4 * kMaxFitPoints);
   if (swap.size() >= 2) {
     double low = swap.front().value;
     for (const auto &p : swap) low = std::min(low, p.value); // a reset only lowers the base
@@ -61,9 +62,8 @@ void headroom_and_pressure(const Store &store, const OomRules &r, const std::str
 
 void time_to_oom(const Store &store, const OomRules &r, const std::string &node, TimePoint now,
                  std::vector<Finding> &out) {
-  auto pts =
-      thin(window(store.series({node, "mem.available_bytes", ""}), now - r.trend_window, now),
-           kMaxFitPoints);
+  auto pts = sampled(store.series({node, "mem.available_bytes", ""}), now - r.trend_window, now,
+                     kMaxFitPoints);
   if (pts.size() < r.trend_min_samples || pts.back().time < now - r.fresh) return;
   std::vector<double> x, y;
   for (const auto &p : pts) {
@@ -89,9 +89,8 @@ void context_at_oom(const Store &store, const OomRules &r, const std::string &no
   const Series *ctx_s = store.series({node, "ctx.tokens", ""});
   auto ctx_last = last_known(ctx_s);
   if (!ctx_last || ctx_last->time < now - r.fresh) return;
-  auto avail =
-      thin(window(store.series({node, "mem.available_bytes", ""}), now - r.trend_window, now),
-           kMaxFitPoints);
+  auto avail = sampled(store.series({node, "mem.available_bytes", ""}), now - r.trend_window, now,
+                       kMaxFitPoints);
   if (avail.empty()) return;
   std::vector<double> x, y; // newest first; a context that was higher earlier is a reset
   for (std::size_t i = avail.size(); i > 0; --i) {

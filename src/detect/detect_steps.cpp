@@ -11,7 +11,10 @@ namespace {
 using detail::fresh_max;
 using detail::last_known;
 using detail::median;
+using detail::sampled;
 using detail::window;
+
+constexpr std::size_t kRateSamples = 128; // a median of 128 spread points is plenty
 
 bool is_rate(const std::string &metric) {
   return metric.size() > 6 && metric.compare(metric.size() - 6, 6, "_per_s") == 0;
@@ -70,7 +73,7 @@ std::optional<StallInfo> node_stall(const Store &store, const StallRules &r,
     if (p && (!last || p->time > last->time)) last = p, primary = s, rate = is_rate(m);
   }
   if (!last || now - last->time < r.after) return std::nullopt;
-  auto active = window(primary, last->time - r.active_window, last->time);
+  auto active = window(primary, last->time - r.active_window, last->time, 33);
   if (rate) std::erase_if(active, [](const Point &p) { return !(p.value > 0); });
   if (active.size() < std::max<std::size_t>(r.min_steps, 2)) return std::nullopt;
   std::vector<double> gaps;
@@ -95,7 +98,8 @@ std::string gpu_words(const StallInfo &st) {
   return fmt::format("GPU idle ({:.0f}): waiting on a peer", st.power);
 }
 
-void cluster_view(const std::vector<StallInfo> &stalled, std::vector<Finding> &out) {
+void cluster_view(const Store &store, const std::vector<StallInfo> &stalled,
+                  std::vector<Finding> &out) {
   if (stalled.size() < 2) return;
   std::size_t busy = 0;
   const StallInfo *culprit = &stalled.front();
@@ -106,6 +110,13 @@ void cluster_view(const std::vector<StallInfo> &stalled, std::vector<Finding> &o
   if (busy == 1)
     for (const auto &st : stalled)
       if (st.gpu_busy) culprit = &st;
+  std::string why;
+  for (const auto &st : stalled) { // a node that dropped off explains the others best
+    const NodeInfo *info = store.node(st.node);
+    if (info != nullptr && info->state == NodeState::down)
+      culprit = &st, why = "node down: " + info->detail;
+  }
+  if (why.empty()) why = gpu_words(*culprit);
   std::string waiting;
   for (const auto &st : stalled)
     if (&st != culprit) waiting += (waiting.empty() ? "" : ", ") + st.node;
@@ -113,8 +124,7 @@ void cluster_view(const std::vector<StallInfo> &stalled, std::vector<Finding> &o
                         static_cast<double>(stalled.size()), 2.0,
                         fmt::format("cluster stalled: {} stopped first (last step {}; {}); {} "
                                     "stopped after it and are waiting on it",
-                                    culprit->node, iso8601_utc(culprit->last), gpu_words(*culprit),
-                                    waiting)});
+                                    culprit->node, iso8601_utc(culprit->last), why, waiting)});
 }
 
 } // namespace
@@ -124,22 +134,27 @@ void detect_fence_wait(const Store &store, const Rules &rules, TimePoint now,
   const auto &r = rules.fence_wait;
   for (const auto &node : store.nodes()) {
     const Series *s = store.series({node, "step.fence_wait_ms", ""});
-    auto pts = window(s, TimePoint::min(), now, r.median_window + 1);
-    if (pts.empty() || pts.back().time < now - r.fresh) continue;
-    const double value = pts.back().value;
-    std::vector<double> prev;
-    for (std::size_t i = 0; i + 1 < pts.size(); ++i) prev.push_back(pts[i].value);
-    const double med = prev.size() >= r.min_samples ? median(prev) : kUnknown;
+    // The worst step of the last `fresh`: a drain may bring several steps after the spike.
+    auto recent = window(s, now - r.fresh, now, 4096);
+    if (recent.empty()) continue;
+    const Point worst =
+        *std::max_element(recent.begin(), recent.end(),
+                          [](const Point &x, const Point &y) { return x.value < y.value; });
+    const double value = worst.value;
+    std::vector<double> vals;
+    for (const auto &p : window(s, TimePoint::min(), now, r.median_window)) vals.push_back(p.value);
+    const double med =
+        vals.size() >= r.min_samples ? median(vals) : kUnknown; // robust to the spike
     const bool rel = is_known(med) && med > 0 && value > r.median_multiple * med;
     if (!(value > r.abs_ms) && !rel) continue;
     const double threshold = value > r.abs_ms ? r.abs_ms : r.median_multiple * med;
     std::string normal = is_known(med) ? fmt::format("its median is {:.2f} ms", med)
                                        : std::string("too few steps for a median");
     out.push_back(Finding{"fence_wait_stall", node, "", Severity::warning, value, threshold,
-                          fmt::format("fence_wait took {:.1f} ms on the last step ({}; "
+                          fmt::format("fence_wait took {:.1f} ms on the step at {} ({}; "
                                       "threshold {:.1f} ms): the GPU is waiting long on a "
                                       "fence, a deadlock may follow",
-                                      value, normal, threshold)});
+                                      value, iso8601_utc(worst.time), normal, threshold)});
   }
 }
 
@@ -162,7 +177,7 @@ void detect_stalls(const Store &store, const Rules &rules, TimePoint now,
                                         st->silence_s, st->power)});
     stalled.push_back(std::move(*st));
   }
-  cluster_view(stalled, out);
+  cluster_view(store, stalled, out);
 }
 
 void detect_overhead(const Store &store, const Rules &rules, TimePoint now,
@@ -207,16 +222,17 @@ void detect_throughput(const Store &store, const Rules &rules, TimePoint now,
     if (running && running->value == 0) continue;
     std::vector<double> base, recent;
     const Series *tps = store.series({node, "gen.tokens_per_s", ""});
-    for (const auto &p : window(tps, split - r.baseline_window, split)) base.push_back(p.value);
+    for (const auto &p : sampled(tps, split - r.baseline_window, split, kRateSamples))
+      base.push_back(p.value);
     if (base.size() < r.min_baseline) { // engines without a rate line: 1 token per step
       base.clear();
       tps = store.series({node, "step.eval_ms", ""});
-      for (const auto &p : window(tps, split - r.baseline_window, split))
+      for (const auto &p : sampled(tps, split - r.baseline_window, split, kRateSamples))
         if (p.value > 0) base.push_back(1000.0 / p.value);
-      for (const auto &p : window(tps, split, now))
+      for (const auto &p : sampled(tps, split, now, kRateSamples))
         if (p.value > 0) recent.push_back(1000.0 / p.value);
     } else {
-      for (const auto &p : window(tps, split, now)) recent.push_back(p.value);
+      for (const auto &p : sampled(tps, split, now, kRateSamples)) recent.push_back(p.value);
     }
     if (base.size() < r.min_baseline || recent.size() < r.min_recent) continue;
     const double b = median(base), v = median(recent);

@@ -120,3 +120,40 @@ std::vector<Point> thin(const std::vector<Point> &pts, std::size_t max_n) {
 }
 
 } // namespace clustertop::detail
+
+namespace clustertop::detail {
+namespace {
+
+// First index whose time is >= t (points in time order; a clock jump only blurs the edge).
+std::size_t first_at_or_after(const Series &s, TimePoint t) {
+  std::size_t lo = 0, hi = s.size();
+  while (lo < hi) {
+    const std::size_t mid = (lo + hi) / 2;
+    if (s[mid].time < t)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+} // namespace
+
+std::vector<Point> sampled(const Series *s, TimePoint from, TimePoint to, std::size_t max_n) {
+  std::vector<Point> out;
+  if (s == nullptr || s->empty() || max_n == 0) return out;
+  const std::size_t begin = first_at_or_after(*s, from);
+  std::size_t end = first_at_or_after(*s, to);
+  while (end < s->size() && (*s)[end].time == to) ++end;
+  if (begin >= end) return out;
+  const std::size_t n = end - begin;
+  const std::size_t stride = (n + max_n - 1) / max_n;
+  for (std::size_t i = end; i > begin; i -= std::min(i - begin, stride)) {
+    const Point &p = (*s)[i - 1];
+    if (is_known(p.value)) out.push_back(p);
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+} // namespace clustertop::detail

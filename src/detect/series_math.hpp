@@ -52,3 +52,11 @@ std::optional<Point> nearest(const Series *s, TimePoint t, Duration tolerance);
 std::vector<Point> thin(const std::vector<Point> &pts, std::size_t max_n);
 
 } // namespace clustertop::detail
+
+namespace clustertop::detail {
+
+// Known points with time in [from, to], at most about `max_n` spread evenly over the range
+// (the newest always kept). Bounds found by binary search: O(max_n), not O(window).
+std::vector<Point> sampled(const Series *s, TimePoint from, TimePoint to, std::size_t max_n);
+
+} // namespace clustertop::detail

@@ -27,7 +27,7 @@ struct FenceRules {
   double median_multiple = 20.0;  // ... or above this many times its rolling median
   std::size_t median_window = 64; // steps in the rolling median
   std::size_t min_samples = 8;    // steps needed before the relative test applies
-  Duration fresh{std::chrono::seconds{30}}; // only a step this recent counts
+  Duration fresh{std::chrono::seconds{10}}; // the worst step this recent counts
   AlertPolicy alert{std::chrono::seconds{0}, std::chrono::seconds{30}};
 };
 

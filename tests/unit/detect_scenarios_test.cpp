@@ -1,0 +1,167 @@
+// Golden scenario replays: generated multi-node recordings and logs go through the real
+// collectors (Ingest), the detectors, the AlertBook and the replay clock; the transitions
+// must match tests/scenarios/<name>.expected (rule, node, state, time within a tolerance).
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <sstream>
+
+#include "../scenarios/scenarios.hpp"
+#include "clustertop/collect/collectors.hpp"
+#include "clustertop/pipeline.hpp"
+#include "clustertop/transport/replay.hpp"
+
+namespace clustertop {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Expected {
+  double t = 0;
+  std::string state, rule, node, subject;
+};
+
+struct Golden {
+  double tolerance = 1.5;
+  double tail = 300; // replay clock past the last line (the documented default)
+  std::vector<Expected> transitions;
+};
+
+// "<seconds> <state> <rule> <node or -> [subject]"; "tolerance S"; '#' comments.
+Golden read_golden(const std::string &name) {
+  std::ifstream in(std::string(CLUSTERTOP_TEST_DATA) + "/scenarios/" + name + ".expected");
+  EXPECT_TRUE(in.good()) << name;
+  Golden g;
+  std::string line;
+  while (std::getline(in, line)) {
+    line = line.substr(0, line.find('#'));
+    if (line.find_first_not_of(' ') == std::string::npos) continue;
+    std::istringstream s(line);
+    if (line.rfind("tolerance", 0) == 0) {
+      std::string word;
+      s >> word >> g.tolerance;
+      continue;
+    }
+    if (line.rfind("tail", 0) == 0) {
+      std::string word;
+      s >> word >> g.tail;
+      continue;
+    }
+    Expected e;
+    s >> e.t >> e.state >> e.rule >> e.node >> e.subject;
+    if (e.node == "-") e.node.clear();
+    g.transitions.push_back(e);
+  }
+  return g;
+}
+
+struct Capture : Sink {
+  std::vector<AlertTransition> seen;
+  void on_transition(const AlertTransition &t, const TickContext &) override { seen.push_back(t); }
+};
+
+std::vector<AlertTransition> replay(ReplaySource &src, const std::string &name) {
+  std::vector<std::string> warnings;
+  auto set = CollectorSet::load({}, warnings);
+  EXPECT_TRUE(set.ok()) << set.error().message();
+  Ingest ingest(*set);
+  Store store;
+  Rules rules;
+  rules.oom.max_context_tokens = 200000; // the seeds' target context
+  Pipeline pipeline(store, ingest_handler(ingest), rules);
+  Capture cap;
+  pipeline.add_sink(cap);
+  ReplayClock clock;
+  clock.tail = from_seconds(read_golden(name).tail);
+  run_replay(src, pipeline, clock);
+  return cap.seen;
+}
+
+std::string show(const std::vector<AlertTransition> &ts) {
+  std::string out;
+  for (const auto &t : ts)
+    out += fmt::format("{:.2f} {} {} {} {}   # {}\n", to_seconds(t.at - scenario::base()),
+                       to_string(t.state), t.finding.rule,
+                       t.finding.node.empty() ? "-" : t.finding.node, t.finding.subject,
+                       t.finding.message);
+  return out;
+}
+
+void check(const std::string &name, const std::vector<AlertTransition> &actual) {
+  const Golden g = read_golden(name);
+  std::vector<bool> used(actual.size(), false);
+  for (const auto &e : g.transitions) {
+    bool found = false;
+    for (std::size_t i = 0; i < actual.size() && !found; ++i) {
+      const auto &a = actual[i];
+      const double t = to_seconds(a.at - scenario::base());
+      if (!used[i] && a.finding.rule == e.rule && a.finding.node == e.node &&
+          a.finding.subject == e.subject && to_string(a.state) == e.state &&
+          std::fabs(t - e.t) <= g.tolerance)
+        used[i] = found = true;
+    }
+    EXPECT_TRUE(found) << name << ": expected " << e.t << " " << e.state << " " << e.rule << " "
+                       << e.node << " " << e.subject << "\nactual:\n"
+                       << show(actual);
+  }
+  for (std::size_t i = 0; i < actual.size(); ++i)
+    EXPECT_TRUE(used[i]) << name << ": unexpected transition\n" << show({actual[i]});
+}
+
+class DetectScenario : public ::testing::Test {
+protected:
+  fs::path dir_ =
+      fs::temp_directory_path() / ("clustertop_scenario_" + std::to_string(::getpid()) + "_" +
+                                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::vector<AlertTransition> record_and_replay(void (*gen)(scenario::Writer &),
+                                                 const std::string &name) {
+    {
+      auto rec = Recorder::open(dir_.string(), scenario::base());
+      EXPECT_TRUE(rec.ok());
+      scenario::Writer w(**rec);
+      gen(w);
+      w.finish();
+    }
+    auto src = ReplaySource::from_recording(dir_.string());
+    EXPECT_TRUE(src.ok()) << src.error().message();
+    EXPECT_EQ(src->skipped(), 0u);
+    return replay(*src, name);
+  }
+};
+
+TEST_F(DetectScenario, HealthyRunHasNoAlertAtAll) {
+  check("healthy", record_and_replay(scenario::healthy, "healthy"));
+}
+
+TEST_F(DetectScenario, FenceWaitDeadlockOnOneOfThreeNodes) {
+  check("deadlock", record_and_replay(scenario::deadlock, "deadlock"));
+}
+
+TEST_F(DetectScenario, SlowMemoryRampToOom) {
+  check("oom_ramp", record_and_replay(scenario::oom_ramp, "oom_ramp"));
+}
+
+TEST_F(DetectScenario, NodeDropsOffTheNetwork) {
+  check("node_drop", record_and_replay(scenario::node_drop, "node_drop"));
+}
+
+TEST_F(DetectScenario, ThroughputCollapse) {
+  check("throughput_collapse",
+        record_and_replay(scenario::throughput_collapse, "throughput_collapse"));
+}
+
+TEST_F(DetectScenario, OrchestrationOverhead) {
+  check("overhead", record_and_replay(scenario::overhead, "overhead"));
+}
+
+TEST_F(DetectScenario, CrashSignatureFromPlainLogs) {
+  fs::create_directories(dir_);
+  auto src = ReplaySource::from_logs(scenario::crash_logs(dir_));
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  check("crash", replay(*src, "crash"));
+}
+
+} // namespace
+} // namespace clustertop
