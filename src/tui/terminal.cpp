@@ -45,7 +45,9 @@ void Terminal::ScreenDeleter::operator()(void *screen) const {
 }
 
 Result<std::unique_ptr<Terminal>> Terminal::open(std::FILE *out, std::FILE *in, bool no_color) {
-  std::setlocale(LC_ALL, ""); // ncursesw needs the locale to speak UTF-8
+  // ncursesw needs the character type to speak UTF-8; LC_NUMERIC stays "C" so number
+  // parsing elsewhere (strtod) is not changed by the user's locale.
+  std::setlocale(LC_CTYPE, "");
   std::unique_ptr<Terminal> t(new Terminal());
   t->utf8_ = std::strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
   SCREEN *screen = newterm(nullptr, out, in);
@@ -65,11 +67,11 @@ Result<std::unique_ptr<Terminal>> Terminal::open(std::FILE *out, std::FILE *in, 
   curs_set(0);
   set_escdelay(25);
   mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, nullptr);
-  t->depth_ = detect_depth(no_color);
-  if (t->depth_ != ColorDepth::none) {
-    start_color();
+  if (!no_color && has_colors()) {
+    start_color(); // sets COLORS, which detect_depth reads
     use_default_colors();
   }
+  t->depth_ = detect_depth(no_color);
   return t;
 }
 

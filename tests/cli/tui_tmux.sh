@@ -120,6 +120,18 @@ T capture-pane -p -e -t t | grep -qE $'\e\\[[0-9;]*(7|1;7)m' || fail "no reverse
 start 120 30 "$DEMO"
 wait_for "node-01"
 [[ -n $(colours) ]] || fail "no colour at all without NO_COLOR"
+colours | grep -qF '38;5;' || fail "no 256-colour sequences on tmux-256color"
+
+echo "== true colour (xterm-direct) and 8 colours (xterm)"
+if infocmp xterm-direct >/dev/null 2>&1; then
+  start 120 30 env TERM=xterm-direct "$DEMO"
+  wait_for "node-01"
+  colours | grep -qF '38;2;' || fail "no RGB colour sequences on xterm-direct"
+fi
+start 120 30 env TERM=xterm "$DEMO"
+wait_for "node-01"
+[[ -n $(colours) ]] || fail "no colour on an 8-colour terminal"
+if colours | grep -qE '38;[25];'; then fail "256/RGB colours sent to an 8-colour terminal"; fi
 
 echo "== theme errors are reported before the screen starts"
 start 120 30 "$DEMO" --theme no-such-theme

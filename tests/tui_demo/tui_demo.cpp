@@ -1,7 +1,8 @@
 // Test-only dashboard driver: feeds a Store with synthetic samples and runs TuiSink in the
 // same poll loop shape app.cpp uses (stdin + tick timer), so tmux end-to-end tests can
 // drive the real dashboard before and independently of the collectors.
-// Usage: clustertop_tui_demo [--nodes N] [--theme NAME|FILE] [--themes-dir DIR] [--ascii]
+// Usage: clustertop_tui_demo [--nodes N] [--tick-ms MS] [--theme NAME|FILE]
+//                            [--themes-dir DIR] [--ascii]
 #include <poll.h>
 
 #include <cerrno>
@@ -54,6 +55,7 @@ void feed(ct::Store &store, int nodes, long tick, ct::TimePoint now) {
 int main(int argc, char **argv) {
   ct::tui::TuiConfig cfg;
   int nodes = 3;
+  long tick_ms = 500;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool has_value = i + 1 < argc;
@@ -108,7 +110,7 @@ int main(int argc, char **argv) {
       if (tick == 1) tui.on_transition({firing[0], ct::AlertState::firing, now, now}, ctx);
       tui.on_tick(ctx);
       ++tick;
-      next_tick += std::chrono::milliseconds(500);
+      next_tick += std::chrono::milliseconds(tick_ms);
     }
     tui.redraw(now);
   }
