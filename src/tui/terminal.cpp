@@ -5,6 +5,7 @@
 #include <cstring>
 #include <langinfo.h>
 #include <string>
+#include <sys/ioctl.h>
 
 #include <curses.h>
 
@@ -58,6 +59,7 @@ Result<std::unique_ptr<Terminal>> Terminal::open(std::FILE *out, std::FILE *in, 
                  "set TERM (e.g. xterm-256color) or use --headless"};
   }
   t->screen_.reset(screen);
+  t->out_fd_ = fileno(out);
   set_term(screen);
   raw(); // Ctrl-C arrives as a key: the terminal is always restored by the normal path
   noecho();
@@ -78,6 +80,16 @@ Result<std::unique_ptr<Terminal>> Terminal::open(std::FILE *out, std::FILE *in, 
 Terminal::~Terminal() = default;
 
 void Terminal::size(int &rows, int &cols) const { getmaxyx(stdscr, rows, cols); }
+
+void Terminal::sync_size() {
+  // ncurses reports a SIGWINCH as KEY_RESIZE only from the next read; a loop that woke by
+  // EINTR and only redraws would keep the old size until a key. Ask the tty directly.
+  winsize ws{};
+  if (ioctl(out_fd_, TIOCGWINSZ, &ws) != 0 || ws.ws_row == 0 || ws.ws_col == 0) return;
+  if (ws.ws_row == LINES && ws.ws_col == COLS) return;
+  resizeterm(ws.ws_row, ws.ws_col);
+  invalidate();
+}
 
 void Terminal::apply_theme(const Theme &theme) {
   const bool color = depth_ != ColorDepth::none;

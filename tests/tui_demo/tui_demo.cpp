@@ -5,7 +5,6 @@
 //                            [--themes-dir DIR] [--ascii]
 #include <poll.h>
 
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -102,8 +101,9 @@ int main(int argc, char **argv) {
         std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - ct::wall_now());
     const int rc = poll(&fds, 1, static_cast<int>(std::max<long>(0, wait.count())));
     const auto now = ct::wall_now();
-    // EINTR (SIGWINCH) too: ncurses turns the resize into KEY_RESIZE on the next read.
-    if ((rc > 0 || (rc < 0 && errno == EINTR)) && tui.on_input(now)) break;
+    // Like app.cpp: keys only on POLLIN. A resize (SIGWINCH: poll returns EINTR) is picked
+    // up by redraw() itself.
+    if (rc > 0 && (fds.revents & (POLLIN | POLLHUP)) != 0 && tui.on_input(now)) break;
     if (now >= next_tick) {
       feed(store, nodes, tick, now);
       const ct::TickContext ctx{store, firing, now};
