@@ -13,6 +13,7 @@ constexpr int kTab = '\t';
 constexpr std::array kTable{
     KeyBinding{'?', Action::help, "?", "show or hide this help"},
     KeyBinding{'q', Action::quit, "q", "quit (the terminal is restored)"},
+    KeyBinding{3, Action::quit, "Ctrl-C", ""}, // raw mode: Ctrl-C arrives as a key
     KeyBinding{KEY_UP, Action::up, "Up / k", "previous node; scroll the log or alerts up"},
     KeyBinding{'k', Action::up, "k", ""},
     KeyBinding{KEY_DOWN, Action::down, "Down / j", "next node; scroll the log or alerts down"},

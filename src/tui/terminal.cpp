@@ -5,6 +5,7 @@
 #include <cstring>
 #include <langinfo.h>
 #include <string>
+#include <sys/ioctl.h>
 
 #include <curses.h>
 
@@ -45,7 +46,9 @@ void Terminal::ScreenDeleter::operator()(void *screen) const {
 }
 
 Result<std::unique_ptr<Terminal>> Terminal::open(std::FILE *out, std::FILE *in, bool no_color) {
-  std::setlocale(LC_ALL, ""); // ncursesw needs the locale to speak UTF-8
+  // ncursesw needs the character type to speak UTF-8; LC_NUMERIC stays "C" so number
+  // parsing elsewhere (strtod) is not changed by the user's locale.
+  std::setlocale(LC_CTYPE, "");
   std::unique_ptr<Terminal> t(new Terminal());
   t->utf8_ = std::strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
   SCREEN *screen = newterm(nullptr, out, in);
@@ -56,6 +59,7 @@ Result<std::unique_ptr<Terminal>> Terminal::open(std::FILE *out, std::FILE *in, 
                  "set TERM (e.g. xterm-256color) or use --headless"};
   }
   t->screen_.reset(screen);
+  t->out_fd_ = fileno(out);
   set_term(screen);
   raw(); // Ctrl-C arrives as a key: the terminal is always restored by the normal path
   noecho();
@@ -65,17 +69,27 @@ Result<std::unique_ptr<Terminal>> Terminal::open(std::FILE *out, std::FILE *in, 
   curs_set(0);
   set_escdelay(25);
   mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, nullptr);
-  t->depth_ = detect_depth(no_color);
-  if (t->depth_ != ColorDepth::none) {
-    start_color();
+  if (!no_color && has_colors()) {
+    start_color(); // sets COLORS, which detect_depth reads
     use_default_colors();
   }
+  t->depth_ = detect_depth(no_color);
   return t;
 }
 
 Terminal::~Terminal() = default;
 
 void Terminal::size(int &rows, int &cols) const { getmaxyx(stdscr, rows, cols); }
+
+void Terminal::sync_size() {
+  // ncurses reports a SIGWINCH as KEY_RESIZE only from the next read; a loop that woke by
+  // EINTR and only redraws would keep the old size until a key. Ask the tty directly.
+  winsize ws{};
+  if (ioctl(out_fd_, TIOCGWINSZ, &ws) != 0 || ws.ws_row == 0 || ws.ws_col == 0) return;
+  if (ws.ws_row == LINES && ws.ws_col == COLS) return;
+  resizeterm(ws.ws_row, ws.ws_col);
+  invalidate();
+}
 
 void Terminal::apply_theme(const Theme &theme) {
   const bool color = depth_ != ColorDepth::none;

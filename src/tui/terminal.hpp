@@ -30,6 +30,8 @@ public:
   Terminal &operator=(const Terminal &) = delete;
 
   void size(int &rows, int &cols) const;
+  // Follows a terminal resize even before ncurses has delivered KEY_RESIZE.
+  void sync_size();
   [[nodiscard]] ColorDepth depth() const { return depth_; }
   [[nodiscard]] bool utf8() const { return utf8_; }
   void apply_theme(const Theme &theme);
@@ -47,6 +49,7 @@ private:
     void operator()(void *screen) const;
   };
   std::unique_ptr<void, ScreenDeleter> screen_;
+  int out_fd_ = -1;
   ColorDepth depth_ = ColorDepth::none;
   bool utf8_ = false;
   Canvas last_;

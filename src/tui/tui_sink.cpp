@@ -83,6 +83,7 @@ bool TuiSink::on_input(TimePoint now) {
 bool TuiSink::redraw(TimePoint now) {
   if (terminal_) {
     int rows = 0, cols = 0;
+    terminal_->sync_size();
     terminal_->size(rows, cols);
     if (rows != rows_ || cols != cols_) set_size(rows, cols);
   }

@@ -120,6 +120,18 @@ T capture-pane -p -e -t t | grep -qE $'\e\\[[0-9;]*(7|1;7)m' || fail "no reverse
 start 120 30 "$DEMO"
 wait_for "node-01"
 [[ -n $(colours) ]] || fail "no colour at all without NO_COLOR"
+colours | grep -qF '38;5;' || fail "no 256-colour sequences on tmux-256color"
+
+echo "== true colour (xterm-direct) and 8 colours (xterm)"
+if infocmp xterm-direct >/dev/null 2>&1; then
+  start 120 30 env TERM=xterm-direct "$DEMO"
+  wait_for "node-01"
+  colours | grep -qF '38;2;' || fail "no RGB colour sequences on xterm-direct"
+fi
+start 120 30 env TERM=xterm "$DEMO"
+wait_for "node-01"
+[[ -n $(colours) ]] || fail "no colour on an 8-colour terminal"
+if colours | grep -qE '38;[25];'; then fail "256/RGB colours sent to an 8-colour terminal"; fi
 
 echo "== theme errors are reported before the screen starts"
 start 120 30 "$DEMO" --theme no-such-theme
@@ -128,9 +140,13 @@ wait_for "unknown theme 'no-such-theme'"
 
 echo "== the clustertop binary on the local node"
 start 150 40 "$BIN"
-sleep 3
-if screen | grep -qF "not wired yet"; then
-  echo "SKIP: clustertop does not run the dashboard yet"
+deadline=$((SECONDS + 10))
+until screen | grep -qE "EXIT=|nodes [0-9]"; do
+  ((SECONDS < deadline)) || fail "clustertop neither drew the dashboard nor exited"
+  sleep 0.1
+done
+if ! screen | grep -qE "nodes [0-9]"; then
+  echo "SKIP: this clustertop does not run the dashboard: $(screen | head -1)"
 else
   check_dashboard local
 fi

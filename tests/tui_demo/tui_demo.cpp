@@ -1,10 +1,10 @@
 // Test-only dashboard driver: feeds a Store with synthetic samples and runs TuiSink in the
 // same poll loop shape app.cpp uses (stdin + tick timer), so tmux end-to-end tests can
 // drive the real dashboard before and independently of the collectors.
-// Usage: clustertop_tui_demo [--nodes N] [--theme NAME|FILE] [--themes-dir DIR] [--ascii]
+// Usage: clustertop_tui_demo [--nodes N] [--tick-ms MS] [--theme NAME|FILE]
+//                            [--themes-dir DIR] [--ascii]
 #include <poll.h>
 
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -54,6 +54,7 @@ void feed(ct::Store &store, int nodes, long tick, ct::TimePoint now) {
 int main(int argc, char **argv) {
   ct::tui::TuiConfig cfg;
   int nodes = 3;
+  long tick_ms = 500;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool has_value = i + 1 < argc;
@@ -100,15 +101,16 @@ int main(int argc, char **argv) {
         std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - ct::wall_now());
     const int rc = poll(&fds, 1, static_cast<int>(std::max<long>(0, wait.count())));
     const auto now = ct::wall_now();
-    // EINTR (SIGWINCH) too: ncurses turns the resize into KEY_RESIZE on the next read.
-    if ((rc > 0 || (rc < 0 && errno == EINTR)) && tui.on_input(now)) break;
+    // Like app.cpp: keys only on POLLIN. A resize (SIGWINCH: poll returns EINTR) is picked
+    // up by redraw() itself.
+    if (rc > 0 && (fds.revents & (POLLIN | POLLHUP)) != 0 && tui.on_input(now)) break;
     if (now >= next_tick) {
       feed(store, nodes, tick, now);
       const ct::TickContext ctx{store, firing, now};
       if (tick == 1) tui.on_transition({firing[0], ct::AlertState::firing, now, now}, ctx);
       tui.on_tick(ctx);
       ++tick;
-      next_tick += std::chrono::milliseconds(500);
+      next_tick += std::chrono::milliseconds(tick_ms);
     }
     tui.redraw(now);
   }

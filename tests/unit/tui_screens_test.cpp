@@ -139,6 +139,23 @@ TEST(TuiScreens, HostileLogTextStaysInsideItsPane) {
     for (int x = 0; x < c.cols(); ++x) EXPECT_NE(c.at(r, x).ch, U'\x1b');
 }
 
+TEST(TuiScreens, ManyNodesPageOnSmallTerminals) {
+  Fixture fx;
+  for (int i = 0; i < 253; ++i) fx.store.declare_node("n" + std::to_string(i));
+  fx.ui.selected = "n200";
+  for (auto [rows, cols] : {std::pair{12, 40}, {50, 200}, {100, 300}}) {
+    Canvas c(rows, cols);
+    auto drawn = render(c, fx.frame());
+    EXPECT_EQ(drawn.order.size(), 256U);
+    const bool paged = c.text().find("of 256") != std::string::npos;
+    EXPECT_EQ(paged, drawn.tiles.size() < 256U) << rows << "x" << cols;
+    if (cols == 300) EXPECT_EQ(drawn.tiles.size(), 256U); // three columns of compact rows
+    bool selected_shown = false;
+    for (const auto &[rect, name] : drawn.tiles) selected_shown |= name == "n200";
+    EXPECT_TRUE(selected_shown) << rows << "x" << cols;
+  }
+}
+
 TEST(TuiScreens, PausedFrameIgnoresNewerData) {
   Fixture fx;
   Canvas before(30, 160);
