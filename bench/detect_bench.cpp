@@ -35,7 +35,7 @@ Store make_cluster(int nodes) {
   return st;
 }
 
-void BM_DetectorsPerTick(benchmark::State& state) {
+void BM_DetectorsPerTick(benchmark::State &state) {
   const Store st = make_cluster(static_cast<int>(state.range(0)));
   const Rules rules;
   for (auto _ : state) {
@@ -46,7 +46,7 @@ void BM_DetectorsPerTick(benchmark::State& state) {
 }
 BENCHMARK(BM_DetectorsPerTick)->Arg(3)->Arg(256)->Unit(benchmark::kMicrosecond);
 
-void BM_DetectorsAndAlertBookPerTick(benchmark::State& state) {
+void BM_DetectorsAndAlertBookPerTick(benchmark::State &state) {
   const Store st = make_cluster(256);
   AlertBook book{Rules{}};
   const Rules rules;

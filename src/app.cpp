@@ -2,11 +2,13 @@
 
 #include <fmt/format.h>
 
+#include "clustertop/collect/commands.hpp"
 #include "clustertop/config/config.hpp"
 #include "clustertop/core/exit_codes.hpp"
 #include "clustertop/core/signals.hpp"
 #include "clustertop/detect/rules.hpp"
 #include "clustertop/live_run.hpp"
+#include "clustertop/transport/replay.hpp"
 
 namespace clustertop {
 namespace {
@@ -32,11 +34,12 @@ int run_app(const Options &options) {
   SignalWatcher signals;
   switch (options.command) {
   case Command::check_config: return check_config(options);
+  case Command::parse: return run_parse_command(options);
+  case Command::collectors: return run_collectors_command(options);
+  case Command::replay: return run_replay_command(options);
   case Command::snapshot: return run_live(options, signals, LiveMode{false, options.snapshot_for});
   case Command::run: return run_live(options, signals, LiveMode{!options.headless, std::nullopt});
-  default: break;
   }
-  fmt::print(stderr, "clustertop: this command is not available in this build\n");
   return exit_code::internal;
 }
 

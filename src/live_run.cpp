@@ -43,6 +43,7 @@ void say_error(const Error &e) { fmt::print(stderr, "clustertop: {}\n", e.messag
 // transports have stopped).
 struct Parts {
   Options o;
+  SshOptions ssh;
   Rules rules;
   std::shared_ptr<const CollectorSet> collectors;
   Inventory inventory;
@@ -65,6 +66,9 @@ Status load_parts(const Options &cli, Parts &p) {
   auto config = find_and_load_config(cli.config_path);
   if (!config) return config.error();
   p.o = merge_settings(cli, *config);
+  auto ssh = ssh_options_from(p.o); // the config file's host_key_checking is checked here
+  if (!ssh) return ssh.error();
+  p.ssh = std::move(*ssh);
   auto rules = rules_from_toml(config->thresholds, config->path);
   if (!rules) return rules.error();
   p.rules = std::move(*rules);
@@ -151,12 +155,7 @@ Status add_dashboard(Parts &p) {
 void start_transports(Parts &p) {
   for (auto &node : p.inventory.local) p.transports.push_back(make_local_transport(node, p.queue));
   if (!p.inventory.remote.empty()) {
-    SshOptions so;
-    so.known_hosts = p.o.known_hosts;
-    so.host_key_checking = *parse_host_key_policy(p.o.host_key_checking);
-    so.ssh_config = p.o.ssh_config;
-    so.connect_timeout = p.o.connect_timeout;
-    p.transports.push_back(make_ssh_transport(p.inventory.remote, so, p.queue));
+    p.transports.push_back(make_ssh_transport(p.inventory.remote, p.ssh, p.queue));
   }
   for (auto &t : p.transports) t->start();
 }
@@ -237,13 +236,7 @@ int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode) {
   for (const auto *group : {&p.inventory.local, &p.inventory.remote})
     for (const auto &node : *group) p.store.declare_node(node.name);
   p.ingest = std::make_unique<Ingest>(p.collectors);
-  Ingest *ingest = p.ingest.get();
-  p.pipeline = std::make_unique<Pipeline>(
-      p.store,
-      [ingest](const LineBatch &b, Store &s, std::vector<LogEvent> &events) {
-        ingest->on_batch(b, s, events);
-      },
-      p.rules);
+  p.pipeline = std::make_unique<Pipeline>(p.store, ingest_handler(*p.ingest), p.rules);
   if (auto s = add_sinks(p, mode); !s) {
     say_error(s.error());
     return exit_code::config;

@@ -20,7 +20,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string slurp(const std::string& path) {
+std::string slurp(const std::string &path) {
   std::ifstream in(path);
   std::stringstream ss;
   ss << in.rdbuf();
@@ -28,7 +28,7 @@ std::string slurp(const std::string& path) {
 }
 
 // JSON objects printed so far that match `pred`.
-template <typename Pred> int count_json(const std::string& path, Pred pred) {
+template <typename Pred> int count_json(const std::string &path, Pred pred) {
   std::istringstream lines(slurp(path));
   std::string line;
   int n = 0;
@@ -55,14 +55,14 @@ TEST(EndToEnd, ThreeSshNodesCrashAlertAndCleanExit) {
   const std::string dir = a.dir();
   // Log paths with a space and a quote: they travel through the remote shell quoted.
   std::vector<std::string> logs;
-  for (const char* n : {"node1", "node2", "node3"}) {
+  for (const char *n : {"node1", "node2", "node3"}) {
     logs.push_back(dir + "/exo log '" + n + "'.log");
     std::ofstream(logs.back()) << "";
   }
   {
     std::ofstream cfg(dir + "/ssh_config");
     int i = 1;
-    for (const Sshd* s : {&a, &b, &c})
+    for (const Sshd *s : {&a, &b, &c})
       cfg << "Host node" << i++ << "\n  HostName 127.0.0.1\n  Port " << s->port()
           << "\n  User root\n  IdentityFile " << s->client_key() << "\n";
   }
@@ -81,13 +81,13 @@ TEST(EndToEnd, ThreeSshNodesCrashAlertAndCleanExit) {
     std::freopen(out.c_str(), "w", stdout);
     std::freopen((dir + "/err.txt").c_str(), "w", stderr);
     execl(CLUSTERTOP_BINARY, "clustertop", "--headless", "--json", "--interval", "500ms", "-c",
-          (dir + "/cluster.toml").c_str(), static_cast<char*>(nullptr));
+          (dir + "/cluster.toml").c_str(), static_cast<char *>(nullptr));
     _exit(127);
   }
   auto all_up = [&] {
     int up = 0;
-    for (const char* n : {"node1", "node2", "node3"})
-      up += count_json(out, [&](const nlohmann::json& j) {
+    for (const char *n : {"node1", "node2", "node3"})
+      up += count_json(out, [&](const nlohmann::json &j) {
               return j.value("type", "") == "figures" && j.value("node", "") == n &&
                      j.value("state", "") == "up" && j["mem_total_bytes"].is_number();
             }) > 0;
@@ -99,18 +99,20 @@ TEST(EndToEnd, ThreeSshNodesCrashAlertAndCleanExit) {
       << "[METAL] Command buffer execution failed: Caused GPU Timeout Error "
          "(00000002:kIOGPUCommandBufferCallbackErrorTimeout)\n";
   auto crash_on_node2 = [&] {
-    return count_json(out, [](const nlohmann::json& j) {
+    return count_json(out, [](const nlohmann::json &j) {
              return j.value("node", "") == "node2" && j.contains("rule") &&
                     j.value("state", "") == "firing";
            }) > 0;
   };
   EXPECT_TRUE(eventually(crash_on_node2, 10s)) << slurp(out).substr(0, 4000);
-  EXPECT_EQ(count_json(out, [](const nlohmann::json& j) {
-              return j.contains("rule") && j.value("node", "") != "node2" &&
-                     j.value("state", "") == "firing";
-            }),
+  EXPECT_EQ(count_json(out,
+                       [](const nlohmann::json &j) {
+                         return j.contains("rule") && j.value("node", "") != "node2" &&
+                                j.value("state", "") == "firing";
+                       }),
             0)
-      << "alerts fired on healthy nodes:\n" << slurp(out).substr(0, 4000);
+      << "alerts fired on healthy nodes:\n"
+      << slurp(out).substr(0, 4000);
 
   ::kill(pid, SIGTERM);
   int status = 0;
