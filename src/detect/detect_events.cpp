@@ -35,7 +35,7 @@ std::string shorten(const std::string &line, std::size_t max = 240) {
 
 } // namespace
 
-void detect_crashes(const Store &store, const Rules &rules, TimePoint now,
+void detect_crashes(const DetectView &store, const Rules &rules, TimePoint now,
                     std::vector<Finding> &out) {
   for (const auto &node : store.nodes()) {
     const auto *events = store.events(node);
@@ -66,7 +66,7 @@ void detect_crashes(const Store &store, const Rules &rules, TimePoint now,
   }
 }
 
-void detect_nodes(const Store &store, const Rules & /*rules*/, TimePoint now,
+void detect_nodes(const DetectView &store, const Rules & /*rules*/, TimePoint now,
                   std::vector<Finding> &out) {
   for (const auto &name : store.nodes()) {
     const NodeInfo *n = store.node(name);
@@ -91,7 +91,7 @@ void detect_nodes(const Store &store, const Rules & /*rules*/, TimePoint now,
   }
 }
 
-std::vector<Finding> run_detectors(const Store &store, const Rules &rules, TimePoint now) {
+std::vector<Finding> run_detectors(const DetectView &store, const Rules &rules, TimePoint now) {
   std::vector<Finding> out;
   detect_fence_wait(store, rules, now, out);
   detect_stalls(store, rules, now, out);

@@ -18,15 +18,15 @@ using detail::nearest;
 using detail::sampled;
 using detail::window;
 
-constexpr std::size_t kMaxFitPoints = 64; // bounds the per-tick cost of a regression
+constexpr std::size_t kMaxFitPoints = 48; // bounds the per-tick cost of a regression
 const Duration kPairTolerance = std::chrono::seconds(5);
 
-std::string total_words(const Store &store, const std::string &node) {
+std::string total_words(const DetectView &store, const std::string &node) {
   const double total = store.latest({node, "mem.total_bytes", ""});
   return is_known(total) ? " of " + human_bytes(total) : std::string();
 }
 
-void headroom_and_pressure(const Store &store, const OomRules &r, const std::string &node,
+void headroom_and_pressure(const DetectView &store, const OomRules &r, const std::string &node,
                            TimePoint now, std::vector<Finding> &out) {
   auto avail = last_known(store.series({node, "mem.available_bytes", ""}));
   if (avail && avail->time >= now - r.fresh && avail->value < r.headroom_bytes) {
@@ -60,7 +60,7 @@ void headroom_and_pressure(const Store &store, const OomRules &r, const std::str
   }
 }
 
-void time_to_oom(const Store &store, const OomRules &r, const std::string &node, TimePoint now,
+void time_to_oom(const DetectView &store, const OomRules &r, const std::string &node, TimePoint now,
                  std::vector<Finding> &out) {
   auto pts = sampled(store.series({node, "mem.available_bytes", ""}), now - r.trend_window, now,
                      kMaxFitPoints);
@@ -84,8 +84,8 @@ void time_to_oom(const Store &store, const OomRules &r, const std::string &node,
                                     total_words(store, node), human_duration(std::max(0.0, tto)))});
 }
 
-void context_at_oom(const Store &store, const OomRules &r, const std::string &node, TimePoint now,
-                    std::vector<Finding> &out) {
+void context_at_oom(const DetectView &store, const OomRules &r, const std::string &node,
+                    TimePoint now, std::vector<Finding> &out) {
   const Series *ctx_s = store.series({node, "ctx.tokens", ""});
   auto ctx_last = last_known(ctx_s);
   if (!ctx_last || ctx_last->time < now - r.fresh) return;
@@ -93,8 +93,9 @@ void context_at_oom(const Store &store, const OomRules &r, const std::string &no
                        kMaxFitPoints);
   if (avail.empty()) return;
   std::vector<double> x, y; // newest first; a context that was higher earlier is a reset
+  std::size_t hint = ctx_s->size();
   for (std::size_t i = avail.size(); i > 0; --i) {
-    auto c = nearest(ctx_s, avail[i - 1].time, kPairTolerance);
+    auto c = nearest(ctx_s, avail[i - 1].time, kPairTolerance, &hint);
     if (!c) continue;
     if (!x.empty() && c->value > x.back()) break;
     x.push_back(c->value);
@@ -117,7 +118,7 @@ void context_at_oom(const Store &store, const OomRules &r, const std::string &no
                           at_oom / 1000, r.max_context_tokens / 1000)});
 }
 
-void gpu_memory(const Store &store, const OomRules &r, const std::string &node, TimePoint now,
+void gpu_memory(const DetectView &store, const OomRules &r, const std::string &node, TimePoint now,
                 std::vector<Finding> &out) {
   for (const auto &[device, used_s] : store.devices(node, "gpu.mem_used_bytes")) {
     auto used = last_known(used_s);
@@ -125,14 +126,16 @@ void gpu_memory(const Store &store, const OomRules &r, const std::string &node, 
     if (!used || used->time < now - r.fresh || !(total > 0)) continue;
     const double pct = 100.0 * used->value / total;
     if (pct >= r.gpu_mem_pct)
-      out.push_back(Finding{"gpu_mem", node, device, Severity::warning, pct, r.gpu_mem_pct,
+      out.push_back(Finding{"gpu_mem", node, std::string(device), Severity::warning, pct,
+                            r.gpu_mem_pct,
                             fmt::format("GPU {} memory {:.1f}% used ({} of {})", device, pct,
                                         human_bytes(used->value), human_bytes(total))});
   }
   for (const auto &[device, kv_s] : store.devices(node, "kv_cache.usage_pct")) {
     auto kv = last_known(kv_s);
     if (kv && kv->time >= now - r.fresh && kv->value >= r.kv_cache_pct)
-      out.push_back(Finding{"kv_cache", node, device, Severity::warning, kv->value, r.kv_cache_pct,
+      out.push_back(Finding{"kv_cache", node, std::string(device), Severity::warning, kv->value,
+                            r.kv_cache_pct,
                             fmt::format("KV cache {:.1f}% full: new requests will queue or be "
                                         "preempted",
                                         kv->value)});
@@ -141,7 +144,7 @@ void gpu_memory(const Store &store, const OomRules &r, const std::string &node, 
 
 } // namespace
 
-void detect_memory(const Store &store, const Rules &rules, TimePoint now,
+void detect_memory(const DetectView &store, const Rules &rules, TimePoint now,
                    std::vector<Finding> &out) {
   for (const auto &node : store.nodes()) {
     headroom_and_pressure(store, rules.oom, node, now, out);

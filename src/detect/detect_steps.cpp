@@ -14,7 +14,7 @@ using detail::median;
 using detail::sampled;
 using detail::window;
 
-constexpr std::size_t kRateSamples = 128; // a median of 128 spread points is plenty
+constexpr std::size_t kRateSamples = 48; // a median of 48 spread points is plenty
 
 bool is_rate(const std::string &metric) {
   return metric.size() > 6 && metric.compare(metric.size() - 6, 6, "_per_s") == 0;
@@ -40,7 +40,7 @@ struct StallInfo {
   bool gpu_busy = false;
 };
 
-bool finished_after(const Store &store, const std::string &node, const StallRules &r,
+bool finished_after(const DetectView &store, const std::string &node, const StallRules &r,
                     TimePoint last) {
   auto running = last_known(store.series({node, "req.running", ""}));
   if (running && running->time >= last && running->value == 0) return true;
@@ -51,7 +51,7 @@ bool finished_after(const Store &store, const std::string &node, const StallRule
   return false;
 }
 
-void classify_gpu(const Store &store, const StallRules &r, TimePoint now, StallInfo &st) {
+void classify_gpu(const DetectView &store, const StallRules &r, TimePoint now, StallInfo &st) {
   const double power = fresh_max(store, st.node, "gpu.power_w", now, r.gpu_fresh);
   const double ratio = fresh_max(store, st.node, "gpu.active_ratio", now, r.gpu_fresh);
   const double util = fresh_max(store, st.node, "gpu.util_pct", now, r.gpu_fresh);
@@ -62,7 +62,7 @@ void classify_gpu(const Store &store, const StallRules &r, TimePoint now, StallI
   st.power = is_known(power) ? power : is_known(util) ? util : ratio;
 }
 
-std::optional<StallInfo> node_stall(const Store &store, const StallRules &r,
+std::optional<StallInfo> node_stall(const DetectView &store, const StallRules &r,
                                     const std::string &node, TimePoint now) {
   const Series *primary = nullptr;
   std::optional<Point> last;
@@ -98,7 +98,7 @@ std::string gpu_words(const StallInfo &st) {
   return fmt::format("GPU idle ({:.0f}): waiting on a peer", st.power);
 }
 
-void cluster_view(const Store &store, const std::vector<StallInfo> &stalled,
+void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled,
                   std::vector<Finding> &out) {
   if (stalled.size() < 2) return;
   std::size_t busy = 0;
@@ -129,20 +129,21 @@ void cluster_view(const Store &store, const std::vector<StallInfo> &stalled,
 
 } // namespace
 
-void detect_fence_wait(const Store &store, const Rules &rules, TimePoint now,
+void detect_fence_wait(const DetectView &store, const Rules &rules, TimePoint now,
                        std::vector<Finding> &out) {
   const auto &r = rules.fence_wait;
   for (const auto &node : store.nodes()) {
     const Series *s = store.series({node, "step.fence_wait_ms", ""});
-    // The worst step of the last `fresh`: a drain may bring several steps after the spike.
-    auto recent = window(s, now - r.fresh, now, 4096);
-    if (recent.empty()) continue;
-    const Point worst =
-        *std::max_element(recent.begin(), recent.end(),
-                          [](const Point &x, const Point &y) { return x.value < y.value; });
-    const double value = worst.value;
+    // The worst of the last median_window steps within `fresh`: a drain may bring several
+    // steps after the spike. The median includes the spike: it is robust to one.
     std::vector<double> vals;
-    for (const auto &p : window(s, TimePoint::min(), now, r.median_window)) vals.push_back(p.value);
+    Point worst{TimePoint::min(), kUnknown};
+    for (const auto &p : window(s, TimePoint::min(), now, r.median_window)) {
+      vals.push_back(p.value);
+      if (p.time >= now - r.fresh && !(p.value <= worst.value)) worst = p;
+    }
+    if (!is_known(worst.value)) continue;
+    const double value = worst.value;
     const double med =
         vals.size() >= r.min_samples ? median(vals) : kUnknown; // robust to the spike
     const bool rel = is_known(med) && med > 0 && value > r.median_multiple * med;
@@ -158,7 +159,7 @@ void detect_fence_wait(const Store &store, const Rules &rules, TimePoint now,
   }
 }
 
-void detect_stalls(const Store &store, const Rules &rules, TimePoint now,
+void detect_stalls(const DetectView &store, const Rules &rules, TimePoint now,
                    std::vector<Finding> &out) {
   std::vector<StallInfo> stalled;
   for (const auto &node : store.nodes()) {
@@ -180,7 +181,7 @@ void detect_stalls(const Store &store, const Rules &rules, TimePoint now,
   cluster_view(store, stalled, out);
 }
 
-void detect_overhead(const Store &store, const Rules &rules, TimePoint now,
+void detect_overhead(const DetectView &store, const Rules &rules, TimePoint now,
                      std::vector<Finding> &out) {
   const auto &r = rules.overhead;
   for (const auto &node : store.nodes()) {
@@ -190,14 +191,16 @@ void detect_overhead(const Store &store, const Rules &rules, TimePoint now,
     auto model = window(store.series({node, "step.model_ms", ""}), from, now, 2 * r.window);
     auto gpu = window(store.series({node, "step.gpu_eval_ms", ""}), from, now, 2 * r.window);
     // The parts of one step come from one line, so they share its timestamp.
-    auto at = [](const std::vector<Point> &v, TimePoint t) {
-      auto it = std::find_if(v.begin(), v.end(), [t](const Point &p) { return p.time == t; });
-      return it == v.end() ? kUnknown : it->value;
+    // Both lists are in time order: walk them forward with the eval points.
+    auto at = [](const std::vector<Point> &v, std::size_t &pos, TimePoint t) {
+      while (pos < v.size() && v[pos].time < t) ++pos;
+      return pos < v.size() && v[pos].time == t ? v[pos].value : kUnknown;
     };
+    std::size_t mi = 0, gi = 0;
     std::vector<double> shares;
     double last_e = kUnknown, last_m = kUnknown, last_g = kUnknown;
     for (const auto &e : eval) {
-      const double m = at(model, e.time), g0 = at(gpu, e.time), g = is_known(g0) ? g0 : 0.0;
+      const double m = at(model, mi, e.time), g0 = at(gpu, gi, e.time), g = is_known(g0) ? g0 : 0.0;
       if (!is_known(m) || !(e.value > 0) || m + g > e.value) continue;
       shares.push_back((e.value - m - g) / e.value);
       last_e = e.value, last_m = m, last_g = g;
@@ -213,7 +216,7 @@ void detect_overhead(const Store &store, const Rules &rules, TimePoint now,
   }
 }
 
-void detect_throughput(const Store &store, const Rules &rules, TimePoint now,
+void detect_throughput(const DetectView &store, const Rules &rules, TimePoint now,
                        std::vector<Finding> &out) {
   const auto &r = rules.throughput;
   const TimePoint split = now - r.recent_window;

@@ -61,7 +61,7 @@ std::optional<LineFit> fit_line(const std::vector<double> &x, const std::vector<
   return f;
 }
 
-double fresh_max(const Store &store, const std::string &node, const std::string &metric,
+double fresh_max(const DetectView &store, const std::string &node, const std::string &metric,
                  TimePoint now, Duration fresh) {
   double best = kUnknown;
   for (const auto &[device, series] : store.devices(node, metric)) {
@@ -90,9 +90,17 @@ std::string human_duration(double seconds) {
 
 namespace clustertop::detail {
 
-std::optional<Point> nearest(const Series *s, TimePoint t, Duration tolerance) {
+std::optional<Point> nearest(const Series *s, TimePoint t, Duration tolerance, std::size_t *hint) {
   if (s == nullptr || s->empty()) return std::nullopt;
+  // With a hint (searches moving back in time), gallop back from it: the answer is usually
+  // a few points away, so this stays within a cache line or two.
   std::size_t lo = 0, hi = s->size();
+  if (hint != nullptr && *hint <= s->size()) {
+    hi = *hint;
+    std::size_t step = 1;
+    while (hi > step && (*s)[hi - step].time >= t) step *= 2;
+    lo = hi > step ? hi - step : 0;
+  }
   while (lo < hi) {
     const std::size_t mid = (lo + hi) / 2;
     if ((*s)[mid].time < t)
@@ -100,6 +108,7 @@ std::optional<Point> nearest(const Series *s, TimePoint t, Duration tolerance) {
     else
       hi = mid;
   }
+  if (hint != nullptr) *hint = std::min(lo + 1, s->size());
   std::optional<Point> best;
   for (std::size_t i = lo > 0 ? lo - 1 : 0; i < std::min(lo + 1, s->size()); ++i) {
     const Point &p = (*s)[i];

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "clustertop/store/store.hpp"
+#include "clustertop/detect/detect_view.hpp"
 
 namespace clustertop::detail {
 
@@ -32,7 +32,7 @@ struct LineFit {
 std::optional<LineFit> fit_line(const std::vector<double> &x, const std::vector<double> &y);
 
 // Largest known latest value over every device of a metric, no older than `fresh`.
-double fresh_max(const Store &store, const std::string &node, const std::string &metric,
+double fresh_max(const DetectView &store, const std::string &node, const std::string &metric,
                  TimePoint now, Duration fresh);
 
 // "1.5 GiB", "820 MiB": sizes as an operator reads them.
@@ -46,7 +46,8 @@ namespace clustertop::detail {
 
 // The known point nearest to `t` within `tolerance` (binary search; points are in time
 // order unless the clock jumped, which at worst misses a pair).
-std::optional<Point> nearest(const Series *s, TimePoint t, Duration tolerance);
+std::optional<Point> nearest(const Series *s, TimePoint t, Duration tolerance,
+                             std::size_t *hint = nullptr);
 
 // Every k-th point so at most `max_n` remain, the newest always kept.
 std::vector<Point> thin(const std::vector<Point> &pts, std::size_t max_n);

@@ -8,6 +8,7 @@
 
 #include "../scenarios/scenarios.hpp"
 #include "clustertop/collect/collectors.hpp"
+#include "clustertop/core/exit_codes.hpp"
 #include "clustertop/pipeline.hpp"
 #include "clustertop/transport/replay.hpp"
 
@@ -161,6 +162,34 @@ TEST_F(DetectScenario, CrashSignatureFromPlainLogs) {
   auto src = ReplaySource::from_logs(scenario::crash_logs(dir_));
   ASSERT_TRUE(src.ok()) << src.error().message();
   check("crash", replay(*src, "crash"));
+}
+
+} // namespace
+} // namespace clustertop
+
+namespace clustertop {
+namespace {
+
+TEST(DetectReplayCommand, ExitCodesForGoodAndBadInvocations) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("clustertop_replay_cmd_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  Options o;
+  o.command = Command::replay;
+  EXPECT_EQ(run_replay_command(o), exit_code::usage); // nothing to replay
+  o.replay_node_logs = scenario::crash_logs(dir);
+  o.speed = "fast";
+  EXPECT_EQ(run_replay_command(o), exit_code::usage);
+  o.speed = "max";
+  o.json = true;
+  EXPECT_EQ(run_replay_command(o), exit_code::ok);
+  o.config_path = (dir / "bad.toml").string();
+  std::ofstream(o.config_path) << "[thresholds.stall]\nafterr = 3\n";
+  EXPECT_EQ(run_replay_command(o), exit_code::config);
+  o.config_path.clear();
+  o.replay_node_logs = {"x=" + (dir / "missing.log").string()};
+  EXPECT_EQ(run_replay_command(o), exit_code::config);
+  std::filesystem::remove_all(dir);
 }
 
 } // namespace
