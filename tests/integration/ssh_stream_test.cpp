@@ -47,6 +47,64 @@ TEST(SshStream, ThreeNodesStreamLines) {
   transport->stop();
 }
 
+TEST(SshStream, UnreachableNodeDoesNotDisturbTheOthers) {
+  NoAgent no_agent;
+  Sshd sshd;
+  ASSERT_TRUE(sshd.start());
+  NodeSpec good = node_for(sshd, {{"t", "while :; do echo tick; sleep 0.2; done"}}, "good");
+  NodeSpec bad = good;
+  bad.name = "bad";
+  bad.port = free_port(); // nothing listens there
+  EventQueue queue;
+  auto t = make_ssh_transport(
+      {bad, good}, test_options(write_known_hosts(sshd, {sshd.known_hosts_line()})), queue);
+  t->start();
+  std::vector<Event> seen;
+  auto refused = [&](const Event &e) {
+    const auto *st = std::get_if<NodeStatus>(&e);
+    return st != nullptr && st->node == "bad" && st->state == NodeState::down &&
+           st->detail.find("Connection refused") != std::string::npos;
+  };
+  EXPECT_TRUE(wait_for(queue, seen, refused, 8s)) << describe(seen);
+  int ticks = 0;
+  EXPECT_TRUE(wait_for(
+      queue, seen,
+      [&](const Event &e) {
+        ticks += has_line(e, "good", "tick") ? 1 : 0;
+        return ticks >= 5;
+      },
+      8s))
+      << describe(seen);
+  int attempts = 0;
+  for (const auto &e : seen) attempts += is_status(e, "bad", "", NodeState::connecting) ? 1 : 0;
+  EXPECT_GE(attempts, 2) << "the unreachable node is retried";
+  t->stop();
+}
+
+TEST(SshStream, BinaryJunkAndHugeLinesAreSurvived) {
+  NoAgent no_agent;
+  Sshd sshd;
+  ASSERT_TRUE(sshd.start());
+  StreamSpec junk{"junk", "head -c 300000 /dev/urandom; printf '\\0nul\\n'; "
+                          "head -c 200000 /dev/zero | tr '\\0' x; echo; echo after"};
+  junk.restart = false;
+  const NodeSpec node = node_for(sshd, {junk});
+  EventQueue queue;
+  auto t = make_ssh_transport(
+      {node}, test_options(write_known_hosts(sshd, {sshd.known_hosts_line()})), queue);
+  t->start();
+  std::vector<Event> seen;
+  EXPECT_TRUE(wait_for(
+      queue, seen, [&](const Event &e) { return has_line(e, node.name, "after"); }, 8s))
+      << describe(seen);
+  std::size_t longest = 0;
+  for (const auto &e : seen)
+    if (const auto *b = std::get_if<LineBatch>(&e))
+      for (const auto &l : b->lines) longest = std::max(longest, l.size());
+  EXPECT_EQ(longest, 64U * 1024U) << "the 200 KB line is cut at the splitter's limit";
+  t->stop();
+}
+
 TEST(SshStream, ExitedCommandIsReportedAndRestarted) {
   NoAgent no_agent;
   Sshd sshd;
