@@ -22,7 +22,7 @@ Store make_cluster(int nodes) {
       st.add(Sample{node, "step.model_ms", "", 30.0, at(ts)});
       st.add(Sample{node, "step.gpu_eval_ms", "", 1.0, at(ts)});
       st.add(Sample{node, "step.fence_wait_ms", "", 0.3 + (i % 7) / 10.0, at(ts)});
-      st.add(Sample{node, "step.index", "", i, at(ts)});
+      st.add(Sample{node, "step.index", "", static_cast<double>(i), at(ts)});
       st.add(Sample{node, "ctx.tokens", "", 16000.0 + i, at(ts)});
       const double t1 = i; // 1 Hz samplers over the hour
       st.add(Sample{node, "gpu.power_w", "", 31.0 + (i % 3), at(t1)});
