@@ -17,7 +17,7 @@ struct Columns {
   int power = 8;
   int power_spark = 0;
   int mem_bar = 6;
-  int mem = 12;
+  int mem = 14;
   int step = 9;
   int step_spark = 0;
   int tok = 8;
@@ -91,8 +91,11 @@ void draw_sparkline(Line &line, const std::vector<double> &values, Role role, bo
 
 std::string mem_text(const NodeSummary &n) {
   if (std::isnan(n.mem_total)) return format_bytes(n.mem_used);
-  std::string used = format_bytes(n.mem_used);
-  std::string total = format_bytes(n.mem_total);
+  const std::string used = format_bytes(n.mem_used);
+  const std::string total = format_bytes(n.mem_total);
+  // "30.0/36.0 G" when both share a unit, else "489 M/23.5 G".
+  const auto unit = [](const std::string &s) { return s.substr(s.find(' ') + 1); };
+  if (unit(used) != unit(total)) return used + "/" + total;
   return used.substr(0, used.find(' ')) + "/" + total;
 }
 

@@ -148,6 +148,7 @@ done
 if ! screen | grep -qE "nodes [0-9]"; then
   echo "SKIP: this clustertop does not run the dashboard: $(screen | head -1)"
 else
-  check_dashboard local
+  # The local node is named after the host (gethostname up to the first dot).
+  check_dashboard "$(hostname | cut -d. -f1)"
 fi
 echo "PASS"

@@ -84,6 +84,15 @@ TEST(TuiScreens, OverviewShowsEveryNodeValuesAndUnknowns) {
   EXPECT_EQ(drawn.order, (std::vector<std::string>{"mac1", "mac2", "mbp"}));
 }
 
+TEST(TuiScreens, MemoryUsedKeepsItsOwnUnit) {
+  Fixture fx;
+  fx.store.add({"mac2", "mem.total_bytes", "", 23.5 * (1ULL << 30), at(59)});
+  fx.store.add({"mac2", "mem.used_bytes", "", 489.0 * (1ULL << 20), at(59)});
+  Canvas c(50, 200);
+  render(c, fx.frame());
+  EXPECT_NE(c.text().find("489 M/23.5 G"), std::string::npos);
+}
+
 TEST(TuiScreens, SortByAlertsAndAsciiMode) {
   Fixture fx;
   fx.ui.sort = SortMode::name;
