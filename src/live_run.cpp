@@ -185,7 +185,10 @@ int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
     now = wall_now();
     if ((fds[1].revents & POLLIN) != 0 && signals.take() != 0) return exit_code::ok;
     if ((fds[0].revents & POLLIN) != 0) p.pipeline->process(p.queue.drain(), now);
-    if (p.tui && (fds[2].revents & (POLLIN | POLLHUP)) != 0 && p.tui->on_input(now))
+    if (p.tui && (fds[2].revents & POLLIN) != 0 && p.tui->on_input(now)) return exit_code::ok;
+    // The terminal went away without a SIGHUP: nobody is watching any more.
+    if (p.tui && (fds[2].revents & (POLLHUP | POLLERR | POLLNVAL)) != 0 &&
+        (fds[2].revents & POLLIN) == 0)
       return exit_code::ok;
     if (now >= next_tick) {
       p.pipeline->tick(now);
