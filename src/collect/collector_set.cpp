@@ -56,8 +56,11 @@ Result<std::shared_ptr<const CollectorSet>>
 CollectorSet::load(const std::vector<std::string> &extra_dirs, std::vector<std::string> &warnings) {
   auto set = std::make_shared<CollectorSet>();
   if (auto st = load_dir(builtin_dir(), false, *set, warnings); !st) return st.error();
-  for (const auto &d : extra_dirs)
+  std::error_code ec;
+  for (const auto &d : extra_dirs) {
+    if (fs::equivalent(d, builtin_dir(), ec)) continue; // already loaded: not a replacement
     if (auto st = load_dir(d, true, *set, warnings); !st) return st.error();
+  }
   if (set->defs.empty())
     return Error{"no collector definitions found", "the built-in directory is empty or missing",
                  builtin_dir(), "reinstall clustertop or pass --collectors-dir"};

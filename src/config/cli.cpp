@@ -116,10 +116,8 @@ CliOutcome parse_command_line(int argc, const char *const *argv) {
   replay->add_option("-c,--config", o.config_path, "Config file (thresholds)");
 
   auto *snapshot = app.add_subcommand("snapshot", "Connect, collect, write one CSV, exit");
-  snapshot->add_option("nodes", o.nodes, "Nodes")->type_name("NODE");
-  snapshot->add_option("-c,--config", o.config_path, "Config file");
+  add_source_options(*snapshot, o); // nodes, -c, --log, ssh settings: as for a live run
   snapshot->add_option("-o,--output", o.output, "CSV file to write (- for stdout)")->required();
-  snapshot->add_option("--log", o.logs, "Follow this log on every node");
   add_duration(*snapshot, "--for", o.snapshot_for, "Collect for this long (default 10s)");
   snapshot->add_option("--csv-format", o.csv_format, "wide | long")
       ->check(CLI::IsMember({"wide", "long"}));

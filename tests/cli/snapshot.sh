@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# `clustertop snapshot` with the real binary on this machine: a CSV that Python's csv module
+# reads back, with the local node's memory matching /proc/meminfo; exit 4 when a node was
+# unreachable; the live-run options (--collectors-dir) are accepted after the subcommand.
+set -u
+bin=$1 root=$2
+fail=0 pass=0
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+"$bin" snapshot --for 2s -o "$tmp/snap.csv" --collectors-dir "$root/collectors" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 0 ]; then pass=$((pass+1)); else echo "FAIL snapshot exit $rc: $(cat "$tmp/err")"; fail=$((fail+1)); fi
+total=$(( $(awk '/^MemTotal:/ {print $2}' /proc/meminfo) * 1024 ))
+if python3 - "$tmp/snap.csv" "$total" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8", newline="")))
+assert len(rows) == 1, rows
+r = rows[0]
+assert r["status"] == "up", r
+assert float(r["mem_total_bytes"]) == float(sys.argv[2]), (r["mem_total_bytes"], sys.argv[2])
+assert r["gpu_power_w"] == "" or float(r["gpu_power_w"]) >= 0, r   # unknown is empty, never 0
+PY
+then pass=$((pass+1)); else echo "FAIL snapshot CSV content"; cat "$tmp/snap.csv"; fail=$((fail+1)); fi
+# A node nobody listens for: the snapshot is still written, and the exit code says 4.
+"$bin" snapshot --for 1s --connect-timeout 1s -o "$tmp/down.csv" root@127.0.0.1:1 2>"$tmp/err2"
+rc=$?
+if [ $rc -eq 4 ] && grep -q "127.0.0.1" "$tmp/down.csv"; then pass=$((pass+1))
+else echo "FAIL unreachable snapshot: exit $rc (want 4)"; cat "$tmp/err2"; fail=$((fail+1)); fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
