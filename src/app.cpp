@@ -8,7 +8,7 @@
 #include "clustertop/core/signals.hpp"
 #include "clustertop/detect/rules.hpp"
 #include "clustertop/live_run.hpp"
-#include "clustertop/transport/replay.hpp"
+#include "clustertop/replay_command.hpp"
 
 namespace clustertop {
 namespace {
@@ -36,7 +36,7 @@ int run_app(const Options &options) {
   case Command::check_config: return check_config(options);
   case Command::parse: return run_parse_command(options);
   case Command::collectors: return run_collectors_command(options);
-  case Command::replay: return run_replay_command(options);
+  case Command::replay: return run_replay_command(options, &signals);
   case Command::snapshot: return run_live(options, signals, LiveMode{false, options.snapshot_for});
   case Command::run: return run_live(options, signals, LiveMode{!options.headless, std::nullopt});
   }

@@ -10,6 +10,7 @@
 #include "clustertop/collect/collectors.hpp"
 #include "clustertop/core/exit_codes.hpp"
 #include "clustertop/pipeline.hpp"
+#include "clustertop/replay_command.hpp"
 #include "clustertop/transport/replay.hpp"
 
 namespace clustertop {

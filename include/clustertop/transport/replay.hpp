@@ -67,8 +67,4 @@ Result<ReplayClock> replay_clock(const Options &options);
 // time, and runs on to last() + tail. Returns the replay time it stopped at.
 TimePoint run_replay(ReplaySource &source, Pipeline &pipeline, const ReplayClock &clock);
 
-// `clustertop replay` headless: alerts as lines or JSON (--json) on stdout; returns the
-// process exit code (exit_codes.hpp).
-int run_replay_command(const Options &options);
-
 } // namespace clustertop

@@ -1,0 +1,116 @@
+#include "clustertop/replay_command.hpp"
+
+#include <chrono>
+#include <memory>
+#include <poll.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "clustertop/collect/collectors.hpp"
+#include "clustertop/config/config.hpp"
+#include "clustertop/core/exit_codes.hpp"
+#include "clustertop/detect/rules.hpp"
+#include "clustertop/pipeline.hpp"
+#include "clustertop/sink/alert_printer.hpp"
+#include "clustertop/sink/hook_runner.hpp"
+#include "clustertop/transport/replay.hpp"
+#include "clustertop/transport/replay_stepper.hpp"
+#include "clustertop/tui/tui_sink.hpp"
+
+namespace clustertop {
+namespace {
+
+void say(const Error& e) { fmt::print(stderr, "clustertop: {}\n", e.message()); }
+
+Result<ReplaySource> load_source(const Options& o) {
+  if (!o.replay_node_logs.empty()) return ReplaySource::from_logs(o.replay_node_logs);
+  if (!o.replay_dir.empty()) return ReplaySource::from_recording(o.replay_dir);
+  return Error{"nothing to replay", "no recording directory and no --node NAME=LOGFILE", "",
+               "clustertop replay DIR, or clustertop replay --node mac1=exo.log ..."};
+}
+
+// The same config lookup as a live run: thresholds come from -c or the default config file.
+Result<Rules> load_rules(const Options& o) {
+  auto config = find_and_load_config(o.config_path);
+  if (!config) return config.error();
+  return rules_from_toml(config->thresholds, config->path);
+}
+
+// The dashboard over a replay: the replay clock follows the wall clock times --speed (or
+// jumps to the end with --speed max), and the screen stays until `q`.
+int run_dashboard(Store& store, Pipeline& pipeline, ReplaySource& source, const ReplayClock& clock,
+                  const Options& o, SignalWatcher* signals) {
+  tui::TuiConfig tc;
+  tc.theme = o.theme;
+  tc.themes_dir = o.themes_dir;
+  tc.ascii = o.ascii;
+  tc.no_color = tui::no_color_from_env();
+  std::vector<std::string> warnings;
+  auto tui = tui::TuiSink::create(store, std::move(tc), warnings);
+  for (const auto& w : warnings) fmt::print(stderr, "clustertop: warning: {}\n", w);
+  if (!tui) return say(tui.error()), exit_code::config;
+  pipeline.add_sink(**tui);
+  if (auto s = (*tui)->start(); !s) return say(s.error()), exit_code::config;
+  ReplayStepper stepper(source, pipeline, clock);
+  const auto wall0 = std::chrono::steady_clock::now();
+  while (true) {
+    const auto elapsed = std::chrono::steady_clock::now() - wall0;
+    const TimePoint target =
+        clock.speed > 0
+            ? stepper.start() + std::chrono::duration_cast<Duration>(elapsed * clock.speed)
+            : stepper.end();
+    stepper.advance_to(target);
+    (*tui)->redraw(stepper.now());
+    pollfd fds[2] = {{(*tui)->input_fd(), POLLIN, 0}, {signals ? signals->fd() : -1, POLLIN, 0}};
+    ::poll(fds, 2, stepper.done() ? 1000 : 50);
+    if ((fds[1].revents & POLLIN) != 0 && signals->take() != 0) break;
+    if ((fds[0].revents & POLLIN) != 0 && (*tui)->on_input(stepper.now())) break;
+    if ((fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) != 0 && (fds[0].revents & POLLIN) == 0)
+      break;
+  }
+  (*tui)->stop();
+  pipeline.flush(); // while the dashboard, one of its sinks, still exists
+  return exit_code::ok;
+}
+
+} // namespace
+
+int run_replay_command(const Options& o, SignalWatcher* signals) {
+  auto clock = replay_clock(o);
+  if (!clock) return say(clock.error()), exit_code::usage;
+  auto rules = load_rules(o);
+  if (!rules) return say(rules.error()), exit_code::config;
+  std::vector<std::string> warnings;
+  std::vector<std::string> dirs;
+  if (!o.collectors_dir.empty()) dirs.push_back(o.collectors_dir);
+  auto set = CollectorSet::load(dirs, warnings);
+  for (const auto& w : warnings) fmt::print(stderr, "clustertop: warning: {}\n", w);
+  if (!set) return say(set.error()), exit_code::config;
+  auto source = load_source(o);
+  if (!source)
+    return say(source.error()),
+           source.error().what == "nothing to replay" ? exit_code::usage : exit_code::config;
+  Ingest ingest(*set);
+  Store store;
+  Pipeline pipeline(store, ingest_handler(ingest), std::move(*rules));
+  std::unique_ptr<HookRunner> hook;
+  if (!o.on_alert.empty()) {
+    hook = std::make_unique<HookRunner>(o.on_alert, o.hook_timeout);
+    pipeline.add_sink(*hook);
+  }
+  int code = exit_code::ok;
+  if (o.headless || ::isatty(STDOUT_FILENO) == 0) {
+    AlertPrinter printer(stdout, o.json);
+    pipeline.add_sink(printer);
+    run_replay(*source, pipeline, *clock);
+    pipeline.flush();
+  } else {
+    code = run_dashboard(store, pipeline, *source, *clock, o, signals);
+  }
+  if (source->skipped() > 0)
+    fmt::print(stderr, "clustertop: replay skipped {} malformed records\n", source->skipped());
+  return code;
+}
+
+} // namespace clustertop

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `clustertop replay` in the dashboard (tmux): two plain exo logs, a Metal crash at the end of
+# one; the overview shows both nodes and the crash on the right one; `q` exits 0. The same
+# replay piped (not a terminal) prints the alert headless.
+set -u
+bin=$1
+fail=0 pass=0
+tmp=$(mktemp -d)
+sock="ct-replay-$$"
+trap 'tmux -L "$sock" kill-server 2>/dev/null; rm -rf "$tmp"' EXIT
+for i in $(seq 1 30); do
+  s=$(printf "%02d" "$i")
+  echo "[ 2026-02-23 18:07:$s.000 | INFO     | exo.worker.runner:step:88 ] [STEP $i] eval=36ms model=7ms gpu_eval=0.5ms fence_wait=0.8ms ctx=${i}K" >>"$tmp/studio.log"
+  echo "[ 2026-02-23 18:07:$s.500 | INFO     | exo.worker.runner:step:88 ] [STEP $i] eval=35ms model=7ms gpu_eval=0.5ms fence_wait=0.6ms ctx=${i}K" >>"$tmp/mbp.log"
+done
+echo "[ 2026-02-23 18:07:31.000 | ERROR    | exo.worker.runner:run:120 ] [METAL] Command buffer execution failed: Caused GPU Timeout Error (00000002:kIOGPUCommandBufferCallbackErrorTimeout)" >>"$tmp/mbp.log"
+
+tmux -L "$sock" new-session -d -x 150 -y 40 "$bin replay --node studio=$tmp/studio.log --node mbp=$tmp/mbp.log --until 30s; echo EXIT=\$? >$tmp/exit"
+screen=""
+for _ in $(seq 50); do
+  screen=$(tmux -L "$sock" capture-pane -p)
+  grep -q "\[crash\]" <<<"$screen" && break
+  sleep 0.1
+done
+if grep -q "studio" <<<"$screen" && grep -E -q "mbp .*\[crash\]" <<<"$screen"; then pass=$((pass+1))
+else echo "FAIL overview lacks the nodes or the crash badge on mbp:"; echo "$screen"; fail=$((fail+1)); fi
+tmux -L "$sock" send-keys q
+for _ in $(seq 30); do [ -s "$tmp/exit" ] && break; sleep 0.1; done
+if grep -q "EXIT=0" "$tmp/exit" 2>/dev/null; then pass=$((pass+1)); else echo "FAIL q did not exit 0"; fail=$((fail+1)); fi
+
+out=$("$bin" replay --node studio="$tmp/studio.log" --node mbp="$tmp/mbp.log" --until 30s --json | cat)
+if grep -q '"rule":"crash".*"node":"mbp"\|"node":"mbp".*"rule":"crash"' <<<"$out"; then pass=$((pass+1))
+else echo "FAIL piped replay printed no crash alert for mbp:"; echo "$out" | head; fail=$((fail+1)); fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
