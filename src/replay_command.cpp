@@ -21,9 +21,9 @@
 namespace clustertop {
 namespace {
 
-void say(const Error& e) { fmt::print(stderr, "clustertop: {}\n", e.message()); }
+void say(const Error &e) { fmt::print(stderr, "clustertop: {}\n", e.message()); }
 
-Result<ReplaySource> load_source(const Options& o) {
+Result<ReplaySource> load_source(const Options &o) {
   if (!o.replay_node_logs.empty()) return ReplaySource::from_logs(o.replay_node_logs);
   if (!o.replay_dir.empty()) return ReplaySource::from_recording(o.replay_dir);
   return Error{"nothing to replay", "no recording directory and no --node NAME=LOGFILE", "",
@@ -31,7 +31,7 @@ Result<ReplaySource> load_source(const Options& o) {
 }
 
 // The same config lookup as a live run: thresholds come from -c or the default config file.
-Result<Rules> load_rules(const Options& o) {
+Result<Rules> load_rules(const Options &o) {
   auto config = find_and_load_config(o.config_path);
   if (!config) return config.error();
   return rules_from_toml(config->thresholds, config->path);
@@ -39,8 +39,8 @@ Result<Rules> load_rules(const Options& o) {
 
 // The dashboard over a replay: the replay clock follows the wall clock times --speed (or
 // jumps to the end with --speed max), and the screen stays until `q`.
-int run_dashboard(Store& store, Pipeline& pipeline, ReplaySource& source, const ReplayClock& clock,
-                  const Options& o, SignalWatcher* signals) {
+int run_dashboard(Store &store, Pipeline &pipeline, ReplaySource &source, const ReplayClock &clock,
+                  const Options &o, SignalWatcher *signals) {
   tui::TuiConfig tc;
   tc.theme = o.theme;
   tc.themes_dir = o.themes_dir;
@@ -48,7 +48,7 @@ int run_dashboard(Store& store, Pipeline& pipeline, ReplaySource& source, const 
   tc.no_color = tui::no_color_from_env();
   std::vector<std::string> warnings;
   auto tui = tui::TuiSink::create(store, std::move(tc), warnings);
-  for (const auto& w : warnings) fmt::print(stderr, "clustertop: warning: {}\n", w);
+  for (const auto &w : warnings) fmt::print(stderr, "clustertop: warning: {}\n", w);
   if (!tui) return say(tui.error()), exit_code::config;
   pipeline.add_sink(**tui);
   if (auto s = (*tui)->start(); !s) return say(s.error()), exit_code::config;
@@ -76,7 +76,7 @@ int run_dashboard(Store& store, Pipeline& pipeline, ReplaySource& source, const 
 
 } // namespace
 
-int run_replay_command(const Options& o, SignalWatcher* signals) {
+int run_replay_command(const Options &o, SignalWatcher *signals) {
   auto clock = replay_clock(o);
   if (!clock) return say(clock.error()), exit_code::usage;
   auto rules = load_rules(o);
@@ -85,7 +85,7 @@ int run_replay_command(const Options& o, SignalWatcher* signals) {
   std::vector<std::string> dirs;
   if (!o.collectors_dir.empty()) dirs.push_back(o.collectors_dir);
   auto set = CollectorSet::load(dirs, warnings);
-  for (const auto& w : warnings) fmt::print(stderr, "clustertop: warning: {}\n", w);
+  for (const auto &w : warnings) fmt::print(stderr, "clustertop: warning: {}\n", w);
   if (!set) return say(set.error()), exit_code::config;
   auto source = load_source(o);
   if (!source)

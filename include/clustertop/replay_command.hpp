@@ -9,6 +9,6 @@ namespace clustertop {
 
 // Headless when --headless is given or stdout is not a terminal; returns the exit code.
 // `signals` (may be null) lets SIGINT/SIGTERM end a dashboard replay.
-int run_replay_command(const Options& options, SignalWatcher* signals = nullptr);
+int run_replay_command(const Options &options, SignalWatcher *signals = nullptr);
 
 } // namespace clustertop

@@ -162,7 +162,13 @@ void LocalTransport::check_exit(Stream &s, TimePoint now) {
   if (!s.running || s.child.stdout_fd() >= 0) return;
   int wstatus = 0;
   if (!s.child.try_reap(wstatus)) return;
-  while (s.child.stderr_fd() >= 0) read_fd(s, s.child.stderr_fd(), true, now); // last words
+  // Its last words, as far as they are already written: a bounded non-blocking read, since a
+  // process that escaped the group could hold stderr open for ever.
+  for (int i = 0; i < 16 && s.child.stderr_fd() >= 0; ++i) {
+    pollfd p{s.child.stderr_fd(), POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) break;
+    read_fd(s, s.child.stderr_fd(), true, now);
+  }
   s.child.close_stderr();
   s.running = false;
   std::string why = describe_wait_status(wstatus);

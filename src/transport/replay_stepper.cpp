@@ -4,7 +4,7 @@
 
 namespace clustertop {
 
-ReplayStepper::ReplayStepper(ReplaySource& source, Pipeline& pipeline, const ReplayClock& clock)
+ReplayStepper::ReplayStepper(ReplaySource &source, Pipeline &pipeline, const ReplayClock &clock)
     : source_(source), pipeline_(pipeline), tick_(clock.tick) {
   if (source_.empty()) return;
   start_ = source_.first();

@@ -33,6 +33,12 @@ struct Collector {
     }
     return false;
   }
+  std::string describe() const {
+    std::string out;
+    for (const auto &s : statuses)
+      out += s.stream + " " + to_string(s.state) + " " + s.detail + "\n";
+    return out;
+  }
   bool saw_status(const std::string &stream, NodeState state, const std::string &text) const {
     for (const auto &s : statuses)
       if (s.stream == stream && s.state == state && s.detail.find(text) != std::string::npos)
@@ -91,9 +97,10 @@ TEST(LocalTransport, MissingCommandSaysSo) {
   auto t = make_local_transport(node_with({{"s", "exec /nonexistent/collector-tool", 0s, false}}),
                                 c.queue);
   t->start();
-  ASSERT_TRUE(c.wait_for([&] { return c.saw_status("s", NodeState::down, "127"); }));
+  ASSERT_TRUE(c.wait_for([&] { return c.saw_status("s", NodeState::down, "127"); }))
+      << c.describe();
   t->stop();
-  EXPECT_TRUE(c.saw_status("s", NodeState::down, "not found"));
+  EXPECT_TRUE(c.saw_status("s", NodeState::down, "not found")) << c.describe();
 }
 
 TEST(LocalTransport, StopLeavesNoProcessBehind) {

@@ -10,7 +10,7 @@ namespace clustertop {
 
 class ReplayStepper {
 public:
-  ReplayStepper(ReplaySource& source, Pipeline& pipeline, const ReplayClock& clock);
+  ReplayStepper(ReplaySource &source, Pipeline &pipeline, const ReplayClock &clock);
 
   // Processes everything up to `target` (capped at end()). Returns the replay time reached.
   TimePoint advance_to(TimePoint target);
@@ -21,8 +21,8 @@ public:
   [[nodiscard]] bool done() const { return now_ >= end_ && source_.done(); }
 
 private:
-  ReplaySource& source_;
-  Pipeline& pipeline_;
+  ReplaySource &source_;
+  Pipeline &pipeline_;
   Duration tick_;
   TimePoint start_, end_, now_, next_tick_;
 };
