@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Whole pipeline vs grep: generates an exo-style log of SIZE MB (default 1024) with step lines
-# among ordinary log lines, then times `clustertop parse --collector exo_step FILE >/dev/null`
-# (or `parse_bench --parse-file FILE` while the binary is not wired) against `grep -c STEP FILE`,
-# each run twice with the file in page cache; prints both and the ratio.
+# among ordinary log lines, then times `clustertop parse --collector exo_step FILE` and
+# `clustertop replay --node n1=FILE --speed max --until 0s --headless` (or `parse_bench
+# --parse-file FILE` while the binary is not wired) against `grep -c STEP FILE`, each run twice
+# with the file in page cache; prints wall and CPU seconds and both ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size_mb=${1:-1024}
@@ -20,17 +21,29 @@ if [ ! -s "$file" ]; then
   }' > "$file"
 fi
 if "$build/clustertop" parse --collector exo_step /dev/null >/dev/null 2>&1; then
-  run=("$build/clustertop" parse --collector exo_step "$file")
+  runs=("parse:$build/clustertop parse --collector exo_step $file"
+        "replay:$build/clustertop replay --node n1=$file --speed max --until 0s --headless")
 else
-  run=("$build/bench/parse_bench" --parse-file "$file")
+  runs=("parse:$build/bench/parse_bench --parse-file $file")
 fi
 # Output goes to a file, not /dev/null: GNU grep stops at the first match when stdout is /dev/null.
+# Both wall and CPU (user+sys) seconds: on a shared machine CPU time is the steadier figure.
 out=$(mktemp)
-t() { local s=$EPOCHREALTIME; "$@" >"$out" 2>/dev/null || true; echo "$EPOCHREALTIME - $s" | bc; }
+tf=$(mktemp)
+t() {
+  /usr/bin/time -f "%e %U %S" -o "$tf" "$@" >"$out" 2>/dev/null || true
+  read -r wall usr sys <"$tf"
+  echo "$wall $(echo "$usr + $sys" | bc)"
+}
 cat "$file" >/dev/null
 for i in 1 2; do
-  g=$(t grep -c STEP "$file")
-  p=$(t "${run[@]}")
-  echo "run $i: grep -c STEP ${g}s   ${run[0]##*/} ${p}s   parse/grep time ratio $(echo "scale=2; $p / $g" | bc)"
+  read -r gw gc <<<"$(t grep -c STEP "$file")"
+  for r in "${runs[@]}"; do
+    name=${r%%:*}
+    read -r -a cmd <<<"${r#*:}"
+    read -r pw pc <<<"$(t "${cmd[@]}")"
+    echo "run $i: grep -c STEP ${gw}s wall ${gc}s cpu   $name ${pw}s wall ${pc}s cpu" \
+      "  ratio wall $(echo "scale=2; $pw / $gw" | bc) cpu $(echo "scale=2; $pc / ($gc + 0.001)" | bc)"
+  done
 done
 echo "file: $file ($(du -m "$file" | cut -f1) MB, $(wc -l < "$file") lines); target: ratio <= 2.0"

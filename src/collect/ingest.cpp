@@ -81,10 +81,13 @@ struct Ingest::Impl {
                 std::vector<LogEvent> &events) {
     buf.clear();
     for (auto &p : s.parsers) p->feed(line, b.received_at, buf);
-    merge_into(merged);
-    store.add_log_line(b.node, b.stream, merged.time.value_or(b.received_at), line);
+    // One record (the usual case): merging would only copy it, metric names and all.
+    const bool single = buf.size() == 1 && buf[0].tags.size() <= 1;
+    if (!single) merge_into(merged);
+    const Record &rec = single ? buf[0] : merged;
+    store.add_log_line(b.node, b.stream, rec.time.value_or(b.received_at), line);
     ++s.parsed;
-    if (buf.size() > 0) store_record(b, merged, line, store, events);
+    if (buf.size() > 0) store_record(b, rec, line, store, events);
   }
 
   void sampler_line(const LineBatch &b, StreamState &s, const std::string &line, Store &store,

@@ -1,6 +1,9 @@
 // The `kv` kind: every `key=number[unit]` pair of a line, found by a hand-written scan
 // (a literal prefilter first, no regex), so step lines parse at millions per second.
 #include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -10,12 +13,41 @@
 namespace clustertop {
 namespace {
 
-bool is_key_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '.';
+// Character classes of the pair scan, one table load per character.
+constexpr std::uint8_t kKey = 1, kEq = 2, kUnitEnd = 4;
+constexpr std::array<std::uint8_t, 256> make_classes() {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = kKey;
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = kKey;
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = kKey;
+  t['_'] = t['.'] = kKey;
+  t['='] = kEq;
+  t[' '] = t[','] = t[';'] = t[')'] = t['\t'] = kUnitEnd;
+  return t;
+}
+constexpr auto kClass = make_classes();
+
+std::uint8_t class_of(char c) { return kClass[static_cast<unsigned char>(c)]; }
+
+std::uint64_t load8(const char *p) {
+  std::uint64_t v = 0;
+  std::memcpy(&v, p, sizeof v); // one unaligned load once inlined
+  return v;
 }
 
-bool is_unit_end(char c) { return c == ' ' || c == ',' || c == ';' || c == ')' || c == '\t'; }
+// Short keys and names: 8-byte words inline beat a libc memcmp call here.
+bool same(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  if (n < 8) {
+    for (std::size_t i = 0; i < n; ++i)
+      if (a[i] != b[i]) return false;
+    return true;
+  }
+  for (std::size_t i = 0; i + 8 <= n; i += 8)
+    if (load8(a.data() + i) != load8(b.data() + i)) return false;
+  return load8(a.data() + n - 8) == load8(b.data() + n - 8); // the tail, overlapping
+}
 
 std::string_view suffix_for(UnitClass c) {
   switch (c) {
@@ -34,13 +66,17 @@ public:
 
   bool feed(std::string_view line, TimePoint received_at, RecordBuffer &out) override {
     (void)received_at;
-    if (!spec_.prefilter.empty() && line.find(spec_.prefilter) == std::string_view::npos)
-      return false;
+    std::size_t at = std::string_view::npos;
+    if (!spec_.prefilter.empty()) {
+      at = line.find(spec_.prefilter);
+      if (at == std::string_view::npos) return false;
+    }
     Record &rec = out.next();
     std::size_t n = 0;
     {
       MetricWriter w(rec);
-      add_index(line, w);
+      // The index marker is usually the prefilter itself: reuse its position.
+      add_index(line, spec_.index_after == spec_.prefilter ? at : line.find(spec_.index_after), w);
       scan_pairs(line, w);
       n = w.count();
     }
@@ -49,53 +85,81 @@ public:
   }
 
 private:
-  void add_index(std::string_view line, MetricWriter &w) const {
-    if (spec_.index_after.empty()) return;
-    const auto p = line.find(spec_.index_after);
-    if (p == std::string_view::npos) return;
+  void add_index(std::string_view line, std::size_t p, MetricWriter &w) const {
+    if (spec_.index_after.empty() || p == std::string_view::npos) return;
+    const auto text = line.substr(p + spec_.index_after.size());
     double v = 0;
+    std::size_t used = 0;
     std::string_view rest;
-    if (!parse_leading_number(line.substr(p + spec_.index_after.size()), v, rest)) return;
+    if (!parse_plain_decimal(text, v, used) && !parse_leading_number(text, v, rest)) return;
     Metric &m = w.add();
     m.name.assign(spec_.index_metric);
     m.device.clear();
     m.value = v;
   }
 
+  // One forward pass: a key is the run of key characters just before a '='.
   void scan_pairs(std::string_view line, MetricWriter &w) {
+    const std::size_t end = line.size();
     std::size_t pos = 0;
-    while ((pos = line.find('=', pos)) != std::string_view::npos) {
-      std::size_t k = pos;
-      while (k > 0 && is_key_char(line[k - 1])) --k;
-      const auto key = line.substr(k, pos - k);
-      ++pos;
+    std::size_t key_start = 0;
+    hint_ = 0;
+    for (; pos < end; ++pos) {
+      const auto c = class_of(line[pos]);
+      if (c == kKey) continue;
+      if (c != kEq) {
+        key_start = pos + 1;
+        continue;
+      }
+      const auto key = line.substr(key_start, pos - key_start);
+      key_start = pos + 1;
+      if (key.empty()) continue;
+      const auto text = line.substr(pos + 1);
       double v = 0;
+      std::size_t used = 0;
       std::string_view rest;
-      if (key.empty() || !parse_leading_number(line.substr(pos), v, rest)) continue;
+      if (parse_plain_decimal(text, v, used))
+        rest = text.substr(used);
+      else if (!parse_leading_number(text, v, rest))
+        continue;
       std::size_t u = 0;
-      while (u < rest.size() && !is_unit_end(rest[u])) ++u;
-      const auto unit = rest.substr(0, u);
-      pos = line.size() - rest.size() + u;
-      add_pair(key, v, unit, w);
+      while (u < rest.size() && class_of(rest[u]) != kUnitEnd) ++u;
+      pos = end - rest.size() + u; // the unit end (not a key char) or the line's end
+      key_start = pos + 1;
+      add_pair(key, v, rest.substr(0, u), w);
     }
   }
 
   void add_pair(std::string_view key, double v, std::string_view unit, MetricWriter &w) {
     double factor = 1.0;
-    const auto cls = unit_class(unit, factor, false);
+    const bool ms = unit.size() == 2 && unit[0] == 'm' && unit[1] == 's'; // most step keys
+    const auto cls = ms ? UnitClass::time : unit_class(unit, factor, false);
     const std::string *name = name_for(key, cls);
     if (name == nullptr) return;
     Metric &m = w.add();
     m.device.clear();
     m.value = v * factor;
-    m.name.assign(*name);
+    if (!same(m.name, *name)) m.name.assign(*name); // a reused slot usually holds it already
   }
 
   // Metric names by (key, unit class), built once: step lines repeat the same few keys.
   // nullptr: an ignored key. The cache is bounded so hostile lines cannot grow it.
   const std::string *name_for(std::string_view key, UnitClass cls) {
-    for (const auto &e : cache_)
-      if (e.cls == cls && e.key == key) return e.ignored ? nullptr : &e.name;
+    // Lines of one stream print their keys in the same order: try the next entry first.
+    if (hint_ < cache_.size()) {
+      const auto &e = cache_[hint_];
+      if (e.cls == cls && same(e.key, key)) {
+        ++hint_;
+        return e.ignored ? nullptr : &e.name;
+      }
+    }
+    for (std::size_t i = 0; i < cache_.size(); ++i) {
+      const auto &e = cache_[i];
+      if (e.cls == cls && same(e.key, key)) {
+        hint_ = i + 1;
+        return e.ignored ? nullptr : &e.name;
+      }
+    }
     Entry e{std::string(key), cls, {}, false};
     for (const auto &ig : spec_.ignore)
       if (ig == key) e.ignored = true;
@@ -106,6 +170,7 @@ private:
       e.name.assign(spec_.prefix).append(key).append(suffix_for(cls));
     Entry *slot = &scratch_;
     if (cache_.size() < 64) slot = &cache_.emplace_back();
+    hint_ = cache_.size();
     *slot = std::move(e);
     return slot->ignored ? nullptr : &slot->name;
   }
@@ -118,6 +183,7 @@ private:
   };
   std::vector<Entry> cache_;
   Entry scratch_{};
+  std::size_t hint_ = 0; // cache_ index expected for the next key of this line
   const KvSpec &spec_;
 };
 

@@ -3,6 +3,8 @@
 // Pure functions on text; no allocation on the hot path.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 namespace clustertop {
@@ -13,6 +15,35 @@ enum class UnitClass { none, time, bytes, percent, rate };
 // comma_decimal accepts "2048,00". false when there is no number or it is not finite.
 bool parse_leading_number(std::string_view text, double &out, std::string_view &rest,
                           bool comma_decimal = false);
+
+// The hot-path subset of parse_leading_number, inline: unsigned plain decimals ("29", "0.5")
+// of at most 15 digits and no exponent. Gives the very same double as parse_leading_number
+// where it accepts; false (use parse_leading_number) for every other form. `used`: chars read.
+inline bool parse_plain_decimal(std::string_view t, double &out, std::size_t &used) {
+  static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  const std::size_t n = t.size() < 17 ? t.size() : 17; // 15 digits, '.', one char to look at
+  std::uint64_t mant = 0;
+  std::size_t i = 0;
+  for (; i < n && t[i] >= '0' && t[i] <= '9'; ++i)
+    mant = mant * 10 + static_cast<std::uint64_t>(t[i] - '0');
+  if (i == 0) return false;
+  std::size_t frac = 0;
+  if (i + 1 < n && t[i] == '.' && t[i + 1] >= '0' && t[i + 1] <= '9') {
+    for (++i; i < n && t[i] >= '0' && t[i] <= '9'; ++i, ++frac)
+      mant = mant * 10 + static_cast<std::uint64_t>(t[i] - '0');
+  }
+  // Too long for the window (more digits may follow) or an exponent: the general parser.
+  if (i >= n && n < t.size()) return false;
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E' || t[i] == '.' || t[i] == ',')) return false;
+  const std::size_t digits = frac > 0 ? i - 1 : i;
+  if (digits > 15) return false;
+  double v = static_cast<double>(mant);
+  if (frac > 0) v /= kPow10[frac];
+  out = v;
+  used = i;
+  return true;
+}
 
 // "[N/A]", "N/A", "[Not Supported]", "[Unknown Error]", "-", "" and the like.
 bool is_unknown_text(std::string_view text);

@@ -1,0 +1,128 @@
+// The parse hot path's shortcuts against the general code they stand in for: the inline
+// plain-decimal reader against parse_leading_number, and the one-pass `kv` scan against a
+// straightforward reference scan, on every line of every fixture and sample plus hostile lines.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "clustertop/collect/parser.hpp"
+#include "clustertop/collect/units.hpp"
+#include "collect_test_util.hpp"
+
+namespace clustertop {
+namespace {
+
+std::vector<std::string> every_line() {
+  std::vector<std::string> out;
+  const auto root = std::filesystem::path(CLUSTERTOP_TEST_DATA) / "fixtures";
+  for (const auto &e : std::filesystem::recursive_directory_iterator(root)) {
+    if (!e.is_regular_file() || e.path().filename() == "SOURCES") continue;
+    const auto rel = std::filesystem::relative(e.path(), root).string();
+    for (auto &l : test::fixture_lines(rel)) out.push_back(std::move(l));
+  }
+  const auto set = test::builtin_set(); // kept alive: all() points into it
+  for (const auto *d : set->all())
+    for (const auto &s : d->samples)
+      for (const auto &l : s.lines) out.push_back(l);
+  for (const char *l :
+       {"[STEP 1] a=1e3ms b=.5ms c=-2ms d=+3 e=1.ms f=1..2 g=12345678901234567890ms",
+        "x==5 y=z=7 =8 k=5 k=6ms k=1% n=0.000000000000001 m=123456789012345.6",
+        "[STEP 9] eval=29ms,model=7ms;gpu=1)t=2\tq=3tok/s", "a=1e", "a=1E+", "a=", "=",
+        "a=1,5 b=2.5.5 c=99999999999999999999999 d=0x10 e=1_000", "[STEP ]",
+        "[STEP 18446744073709551616] eval=1ms"})
+    out.emplace_back(l);
+  out.emplace_back("k=1\0m=2", 7); // NUL inside a line
+  out.emplace_back("\xff\xfe=\xc3\x28 a\xe2\x82=3ms");
+  return out;
+}
+
+void expect_same_number(std::string_view t) {
+  double fast = 0;
+  std::size_t used = 0;
+  if (!parse_plain_decimal(t, fast, used)) return;
+  double slow = 0;
+  std::string_view rest;
+  ASSERT_TRUE(parse_leading_number(t, slow, rest)) << t;
+  EXPECT_EQ(std::memcmp(&fast, &slow, sizeof fast), 0) << t << ": " << fast << " vs " << slow;
+  EXPECT_EQ(used, t.size() - rest.size()) << t;
+}
+
+TEST(CollectFastPath, PlainDecimalGivesTheGeneralParsersDoubleBitForBit) {
+  for (const auto &line : every_line())
+    for (std::size_t i = 0; i < line.size(); ++i)
+      expect_same_number(std::string_view(line).substr(i));
+  for (const char *t : {"0", "7", "29ms", "0.5", "0.8ms", "104K", "123456789012345",
+                        "1234567890123456", "12345678901234.5", "1.234567890123456", "5.", "5.x",
+                        "5e3", "5,5", "1.5.5", "00012.0100", "999999999999999.9"}) {
+    expect_same_number(t);
+  }
+  double v = 0;
+  std::size_t used = 0;
+  EXPECT_TRUE(parse_plain_decimal("0.5ms", v, used));
+  EXPECT_EQ(v, 0.5);
+  EXPECT_EQ(used, 3u);
+  EXPECT_FALSE(parse_plain_decimal("-1", v, used)); // signs, exponents, long forms: general path
+  EXPECT_FALSE(parse_plain_decimal("1e3", v, used));
+  EXPECT_FALSE(parse_plain_decimal("12345678901234567", v, used));
+}
+
+// The kv scan as first written: find '=', walk back over key characters, general number
+// parser, unit up to a separator. Returns "name=value" strings in order.
+std::vector<std::pair<std::string, double>> reference_pairs(std::string_view line) {
+  auto key_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.';
+  };
+  auto unit_end = [](char c) { return c == ' ' || c == ',' || c == ';' || c == ')' || c == '\t'; };
+  std::vector<std::pair<std::string, double>> out;
+  std::size_t pos = 0;
+  while ((pos = line.find('=', pos)) != std::string_view::npos) {
+    std::size_t k = pos;
+    while (k > 0 && key_char(line[k - 1])) --k;
+    const auto key = line.substr(k, pos - k);
+    ++pos;
+    double v = 0;
+    std::string_view rest;
+    if (key.empty() || !parse_leading_number(line.substr(pos), v, rest)) continue;
+    std::size_t u = 0;
+    while (u < rest.size() && !unit_end(rest[u])) ++u;
+    double factor = 1.0;
+    unit_class(rest.substr(0, u), factor, false);
+    pos = line.size() - rest.size() + u;
+    out.emplace_back(std::string(key), v * factor);
+  }
+  return out;
+}
+
+TEST(CollectFastPath, KvScanFindsTheReferencePairsOnEveryLine) {
+  CollectorDef def;
+  def.name = "kv_all";
+  def.type = "log";
+  def.parse.kind = "kv";
+  def.parse.kv.prefix = "";
+  auto parser = make_parser(def);
+  RecordBuffer buf;
+  int lines_with_pairs = 0;
+  for (const auto &line : every_line()) {
+    buf.clear();
+    parser->feed(line, TimePoint{}, buf);
+    const auto want = reference_pairs(line);
+    std::vector<double> got;
+    if (buf.size() == 1)
+      for (const auto &m : buf[0].metrics) got.push_back(m.value);
+    ASSERT_EQ(got.size(), want.size()) << line;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      EXPECT_TRUE(buf[0].metrics[i].name.rfind(want[i].first, 0) == 0) << line;
+      EXPECT_EQ(std::memcmp(&got[i], &want[i].second, sizeof(double)), 0) << line;
+    }
+    lines_with_pairs += want.empty() ? 0 : 1;
+  }
+  EXPECT_GT(lines_with_pairs, 10);
+}
+
+} // namespace
+} // namespace clustertop
