@@ -9,7 +9,7 @@ packages=(
   libfmt-dev libpcre2-dev libcpp-httplib-dev
   libgtest-dev googletest libbenchmark-dev
   clang clang-format clang-tidy
-  openssh-server openssh-client tmux procps iproute2 coreutils python3 prometheus
+  openssh-server openssh-client tmux procps iproute2 coreutils python3 prometheus bc curl
 )
 
 missing=()
