@@ -1,12 +1,12 @@
 #include "clustertop/pipeline.hpp"
 
 #include "clustertop/collect/collectors.hpp"
-#include "clustertop/detect/detectors.hpp"
 
 namespace clustertop {
 
 Pipeline::Pipeline(Store &store, LineHandler lines, Rules rules)
-    : store_(store), lines_(std::move(lines)), rules_(rules), book_(std::move(rules)) {}
+    : store_(store), lines_(std::move(lines)), rules_(rules), detect_(store),
+      book_(std::move(rules)) {}
 
 void Pipeline::process(const std::vector<Event> &events, TimePoint now) {
   new_events_.clear();
@@ -23,8 +23,9 @@ void Pipeline::process(const std::vector<Event> &events, TimePoint now) {
 }
 
 TickContext Pipeline::evaluate(TimePoint now) {
-  const auto findings = run_detectors(store_, rules_, now);
-  const auto changes = book_.update(findings, now);
+  findings_.clear();
+  detect_.run(rules_, now, findings_);
+  const auto changes = book_.update(findings_, now);
   if (!changes.empty()) firing_ = book_.firing();
   TickContext ctx{store_, firing_, now};
   for (const auto &t : changes) {

@@ -10,6 +10,7 @@
 
 #include "clustertop/core/event_queue.hpp"
 #include "clustertop/detect/alert_book.hpp"
+#include "clustertop/detect/detectors.hpp"
 #include "clustertop/sink/sink.hpp"
 #include "clustertop/store/store.hpp"
 
@@ -57,6 +58,8 @@ private:
   Store &store_;
   LineHandler lines_;
   Rules rules_;
+  DetectEngine detect_;           // reads store_: declared after it
+  std::vector<Finding> findings_; // this evaluation's, kept to reuse its memory
   AlertBook book_;
   std::vector<Sink *> sinks_;
   std::vector<Finding> firing_;

@@ -35,11 +35,12 @@ std::string shorten(const std::string &line, std::size_t max = 240) {
 
 } // namespace
 
-void detect_crashes(const DetectView &store, const Rules &rules, TimePoint now,
-                    std::vector<Finding> &out) {
-  for (const auto &node : store.nodes()) {
-    const auto *events = store.events(node);
+void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now,
+                    DetectScratch & /*tmp*/, std::vector<Finding> &out) {
+  for (std::size_t n = 0; n < view.node_count(); ++n) {
+    const auto *events = view.node_events(n);
     if (events == nullptr) continue;
+    const std::string &node = view.node_name(n);
     struct Hit {
       const LogEvent *newest = nullptr;
       int count = 0;
@@ -66,11 +67,12 @@ void detect_crashes(const DetectView &store, const Rules &rules, TimePoint now,
   }
 }
 
-void detect_nodes(const DetectView &store, const Rules & /*rules*/, TimePoint now,
-                  std::vector<Finding> &out) {
-  for (const auto &name : store.nodes()) {
-    const NodeInfo *n = store.node(name);
+void detect_nodes(const DetectView &view, const Rules & /*rules*/, TimePoint now,
+                  DetectScratch & /*tmp*/, std::vector<Finding> &out) {
+  for (std::size_t i = 0; i < view.node_count(); ++i) {
+    const NodeInfo *n = view.node_info(i);
     if (n == nullptr) continue;
+    const std::string &name = view.node_name(i);
     const double since = to_seconds(now - n->since);
     if (n->state == NodeState::down) {
       out.push_back(Finding{"node_down", name, "", Severity::critical, since, 0,
@@ -91,16 +93,32 @@ void detect_nodes(const DetectView &store, const Rules & /*rules*/, TimePoint no
   }
 }
 
-std::vector<Finding> run_detectors(const DetectView &store, const Rules &rules, TimePoint now) {
+namespace {
+
+void run_all(const DetectView &view, const Rules &rules, TimePoint now, DetectScratch &tmp,
+             std::vector<Finding> &out) {
+  detect_fence_wait(view, rules, now, tmp, out);
+  detect_stalls(view, rules, now, tmp, out);
+  detect_overhead(view, rules, now, tmp, out);
+  detect_throughput(view, rules, now, tmp, out);
+  detect_memory(view, rules, now, tmp, out);
+  detect_crashes(view, rules, now, tmp, out);
+  detect_nodes(view, rules, now, tmp, out);
+}
+
+} // namespace
+
+std::vector<Finding> run_detectors(const DetectView &view, const Rules &rules, TimePoint now) {
   std::vector<Finding> out;
-  detect_fence_wait(store, rules, now, out);
-  detect_stalls(store, rules, now, out);
-  detect_overhead(store, rules, now, out);
-  detect_throughput(store, rules, now, out);
-  detect_memory(store, rules, now, out);
-  detect_crashes(store, rules, now, out);
-  detect_nodes(store, rules, now, out);
+  DetectScratch tmp;
+  run_all(view, rules, now, tmp, out);
   return out;
+}
+
+void DetectEngine::run(const Rules &rules, TimePoint now, std::vector<Finding> &out) {
+  view_.refresh();
+  scratch_.figures.resize(view_.node_count()); // nodes are only ever appended: numbers stay
+  run_all(view_, rules, now, scratch_, out);
 }
 
 } // namespace clustertop

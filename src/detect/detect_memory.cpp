@@ -15,44 +15,87 @@ using detail::human_bytes;
 using detail::human_duration;
 using detail::last_known;
 using detail::nearest;
+using detail::nearest_sorted;
 using detail::sampled;
-using detail::window;
+using detail::time_range;
 
 constexpr std::size_t kMaxFitPoints = 48; // bounds the per-tick cost of a regression
 const Duration kPairTolerance = std::chrono::seconds(5);
 
-std::string total_words(const DetectView &store, const std::string &node) {
-  const double total = store.latest({node, "mem.total_bytes", ""});
+using MetricId = DetectView::MetricId;
+
+// The metric numbers the memory detectors read, resolved once per evaluation.
+struct MemMetrics {
+  MetricId total, avail, pressure, swap, ctx, gpu_used, gpu_total, kv;
+};
+
+MemMetrics mem_metrics(const DetectView &view) {
+  return {view.metric_id("mem.total_bytes"),     view.metric_id("mem.available_bytes"),
+          view.metric_id("mem.pressure_level"),  view.metric_id("mem.swap_used_bytes"),
+          view.metric_id("ctx.tokens"),          view.metric_id("gpu.mem_used_bytes"),
+          view.metric_id("gpu.mem_total_bytes"), view.metric_id("kv_cache.usage_pct")};
+}
+
+// One node's memory checks: the view, the metric numbers, the node and the buffers.
+struct MemNode {
+  const DetectView &view;
+  const MemMetrics &ids;
+  std::size_t n;
+  DetectScratch &tmp;
+
+  [[nodiscard]] const Series *series(MetricId m) const { return view.series(n, m); }
+  [[nodiscard]] const std::string &name() const { return view.node_name(n); }
+};
+
+std::string total_words(const MemNode &node) {
+  const Series *s = node.series(node.ids.total);
+  const double total = s == nullptr || s->empty() ? kUnknown : s->back().value;
   return is_known(total) ? " of " + human_bytes(total) : std::string();
 }
 
-void headroom_and_pressure(const DetectView &store, const OomRules &r, const std::string &node,
-                           TimePoint now, std::vector<Finding> &out) {
-  auto avail = last_known(store.series({node, "mem.available_bytes", ""}));
+// Swap cannot have grown by the threshold when the newest point is not that far above the
+// window's lowest: sampled() always keeps the newest (when known) and picks the rest from
+// the window, so its lowest is no lower. Kept from the new points only (engine runs).
+bool swap_cannot_grow(const MemNode &node, const OomRules &r, TimePoint now) {
+  NodeFigures *fig = node.tmp.figures_of(node.n);
+  const Series *s = node.series(node.ids.swap);
+  if (fig == nullptr || s == nullptr) return false;
+  const auto [b, e] = time_range(*s, now - r.swap_window, now);
+  if (b >= e) return true; // nothing in the window
+  const double last = (*s)[e - 1].value;
+  if (!is_known(last)) return false;
+  const double low = fig->swap_low.update(*s, b, e, [](const Point &p) { return p.value; });
+  return last - low < r.swap_growth_bytes;
+}
+
+void headroom_and_pressure(const MemNode &node, const OomRules &r, TimePoint now,
+                           std::vector<Finding> &out) {
+  auto avail = last_known(node.series(node.ids.avail));
   if (avail && avail->time >= now - r.fresh && avail->value < r.headroom_bytes) {
     const bool crit = avail->value < r.headroom_critical_bytes;
-    out.push_back(Finding{"oom_headroom", node, "", crit ? Severity::critical : Severity::warning,
-                          avail->value, crit ? r.headroom_critical_bytes : r.headroom_bytes,
-                          fmt::format("only {}{} memory available (alert under {})",
-                                      human_bytes(avail->value), total_words(store, node),
-                                      human_bytes(r.headroom_bytes))});
+    out.push_back(Finding{
+        "oom_headroom", node.name(), "", crit ? Severity::critical : Severity::warning,
+        avail->value, crit ? r.headroom_critical_bytes : r.headroom_bytes,
+        fmt::format("only {}{} memory available (alert under {})", human_bytes(avail->value),
+                    total_words(node), human_bytes(r.headroom_bytes))});
   }
-  auto level = last_known(store.series({node, "mem.pressure_level", ""}));
+  auto level = last_known(node.series(node.ids.pressure));
   if (level && level->time >= now - r.fresh && level->value >= 1) {
     const bool crit = level->value >= 2;
-    out.push_back(Finding{"oom_pressure", node, "", crit ? Severity::critical : Severity::warning,
-                          level->value, 1,
+    out.push_back(Finding{"oom_pressure", node.name(), "",
+                          crit ? Severity::critical : Severity::warning, level->value, 1,
                           fmt::format("macOS memory pressure is {}", crit ? "critical" : "warn")});
   }
-  auto swap = sampled(store.series({node, "mem.swap_used_bytes", ""}), now - r.swap_window, now,
-                      4 * kMaxFitPoints);
+  if (swap_cannot_grow(node, r, now)) return;
+  auto &swap = node.tmp.points[1];
+  sampled(node.series(node.ids.swap), now - r.swap_window, now, 4 * kMaxFitPoints, swap);
   if (swap.size() >= 2) {
     double low = swap.front().value;
     for (const auto &p : swap) low = std::min(low, p.value); // a reset only lowers the base
     const double growth = swap.back().value - low;
     if (growth >= r.swap_growth_bytes)
       out.push_back(
-          Finding{"swap_growth", node, "", Severity::warning, growth, r.swap_growth_bytes,
+          Finding{"swap_growth", node.name(), "", Severity::warning, growth, r.swap_growth_bytes,
                   fmt::format("swap grew by {} in the last {} (now {} used): the "
                               "node is paging",
                               human_bytes(growth), human_duration(to_seconds(r.swap_window)),
@@ -60,12 +103,14 @@ void headroom_and_pressure(const DetectView &store, const OomRules &r, const std
   }
 }
 
-void time_to_oom(const DetectView &store, const OomRules &r, const std::string &node, TimePoint now,
-                 std::vector<Finding> &out) {
-  auto pts = sampled(store.series({node, "mem.available_bytes", ""}), now - r.trend_window, now,
-                     kMaxFitPoints);
+// `pts`: the sampled available memory over the trend window.
+void time_to_oom(const MemNode &node, const OomRules &r, TimePoint now,
+                 const std::vector<Point> &pts, std::vector<Finding> &out) {
   if (pts.size() < r.trend_min_samples || pts.back().time < now - r.fresh) return;
-  std::vector<double> x, y;
+  auto &x = node.tmp.values[0];
+  auto &y = node.tmp.values[1];
+  x.clear();
+  y.clear();
   for (const auto &p : pts) {
     x.push_back(to_seconds(p.time - pts.back().time));
     y.push_back(p.value);
@@ -76,26 +121,39 @@ void time_to_oom(const DetectView &store, const OomRules &r, const std::string &
   const double tto = avail / -fit->slope - to_seconds(now - pts.back().time);
   if (!(tto < to_seconds(r.tto_warning))) return;
   const bool crit = tto < to_seconds(r.tto_critical);
-  out.push_back(Finding{"time_to_oom", node, "", crit ? Severity::critical : Severity::warning,
-                        std::max(0.0, tto), to_seconds(crit ? r.tto_critical : r.tto_warning),
+  out.push_back(Finding{"time_to_oom", node.name(), "",
+                        crit ? Severity::critical : Severity::warning, std::max(0.0, tto),
+                        to_seconds(crit ? r.tto_critical : r.tto_warning),
                         fmt::format("available memory falls {}/min ({} left{}): out of memory "
                                     "in about {}",
                                     human_bytes(-fit->slope * 60), human_bytes(avail),
-                                    total_words(store, node), human_duration(std::max(0.0, tto)))});
+                                    total_words(node), human_duration(std::max(0.0, tto)))});
 }
 
-void context_at_oom(const DetectView &store, const OomRules &r, const std::string &node,
-                    TimePoint now, std::vector<Finding> &out) {
-  const Series *ctx_s = store.series({node, "ctx.tokens", ""});
+// `avail`: the sampled available memory over the trend window.
+void context_at_oom(const MemNode &node, const OomRules &r, TimePoint now,
+                    const std::vector<Point> &avail, std::vector<Finding> &out) {
+  const Series *ctx_s = node.series(node.ids.ctx);
   auto ctx_last = last_known(ctx_s);
   if (!ctx_last || ctx_last->time < now - r.fresh) return;
-  auto avail = sampled(store.series({node, "mem.available_bytes", ""}), now - r.trend_window, now,
-                       kMaxFitPoints);
   if (avail.empty()) return;
-  std::vector<double> x, y; // newest first; a context that was higher earlier is a reset
+  auto &x = node.tmp.values[0]; // newest first; a context that was higher earlier is a reset
+  auto &y = node.tmp.values[1];
+  x.clear();
+  y.clear();
   std::size_t hint = ctx_s->size();
+  NodeFigures *fig = node.tmp.figures_of(node.n);
+  const bool in_order = fig != nullptr && fig->ctx_order.sorted(*ctx_s);
+  // With both in time order, once a memory point is too old for the oldest context point,
+  // so is every older one: no pair is left to find.
+  const TimePoint oldest_ctx = (*ctx_s)[0].time;
+  bool avail_descending = in_order;
+  for (std::size_t i = 1; avail_descending && i < avail.size(); ++i)
+    avail_descending = avail[i - 1].time <= avail[i].time;
   for (std::size_t i = avail.size(); i > 0; --i) {
-    auto c = nearest(ctx_s, avail[i - 1].time, kPairTolerance, &hint);
+    if (avail_descending && oldest_ctx - avail[i - 1].time > kPairTolerance) break;
+    auto c = in_order ? nearest_sorted(ctx_s, avail[i - 1].time, kPairTolerance, &hint)
+                      : nearest(ctx_s, avail[i - 1].time, kPairTolerance, &hint);
     if (!c) continue;
     if (!x.empty() && c->value > x.back()) break;
     x.push_back(c->value);
@@ -110,7 +168,7 @@ void context_at_oom(const DetectView &store, const OomRules &r, const std::strin
   const double at_oom = ctx_now + std::max(0.0, avail.back().value) / per_token;
   if (!(at_oom < r.max_context_tokens)) return;
   out.push_back(
-      Finding{"context_at_oom", node, "", Severity::warning, at_oom, r.max_context_tokens,
+      Finding{"context_at_oom", node.name(), "", Severity::warning, at_oom, r.max_context_tokens,
               fmt::format("at {:.1f}K tokens of context memory use grows {} per token "
                           "({} left): this node runs out of memory at ~{:.0f}K tokens, "
                           "short of the {:.0f}K max context",
@@ -118,24 +176,28 @@ void context_at_oom(const DetectView &store, const OomRules &r, const std::strin
                           at_oom / 1000, r.max_context_tokens / 1000)});
 }
 
-void gpu_memory(const DetectView &store, const OomRules &r, const std::string &node, TimePoint now,
-                std::vector<Finding> &out) {
-  for (const auto &[device, used_s] : store.devices(node, "gpu.mem_used_bytes")) {
-    auto used = last_known(used_s);
-    const double total = store.latest({node, "gpu.mem_total_bytes", device});
+void gpu_memory(const MemNode &node, const OomRules &r, TimePoint now, std::vector<Finding> &out) {
+  const auto [begin, end] = node.view.entries(node.n);
+  for (auto it = begin; it != end; ++it) {
+    if (it->metric != node.ids.gpu_used) continue;
+    const std::string_view device = it->device;
+    auto used = last_known(it->series);
+    const Series *total_s = node.view.series(node.n, node.ids.gpu_total, device);
+    const double total = total_s == nullptr || total_s->empty() ? kUnknown : total_s->back().value;
     if (!used || used->time < now - r.fresh || !(total > 0)) continue;
     const double pct = 100.0 * used->value / total;
     if (pct >= r.gpu_mem_pct)
-      out.push_back(Finding{"gpu_mem", node, std::string(device), Severity::warning, pct,
+      out.push_back(Finding{"gpu_mem", node.name(), std::string(device), Severity::warning, pct,
                             r.gpu_mem_pct,
                             fmt::format("GPU {} memory {:.1f}% used ({} of {})", device, pct,
                                         human_bytes(used->value), human_bytes(total))});
   }
-  for (const auto &[device, kv_s] : store.devices(node, "kv_cache.usage_pct")) {
-    auto kv = last_known(kv_s);
+  for (auto it = begin; it != end; ++it) {
+    if (it->metric != node.ids.kv) continue;
+    auto kv = last_known(it->series);
     if (kv && kv->time >= now - r.fresh && kv->value >= r.kv_cache_pct)
-      out.push_back(Finding{"kv_cache", node, std::string(device), Severity::warning, kv->value,
-                            r.kv_cache_pct,
+      out.push_back(Finding{"kv_cache", node.name(), std::string(it->device), Severity::warning,
+                            kv->value, r.kv_cache_pct,
                             fmt::format("KV cache {:.1f}% full: new requests will queue or be "
                                         "preempted",
                                         kv->value)});
@@ -144,13 +206,17 @@ void gpu_memory(const DetectView &store, const OomRules &r, const std::string &n
 
 } // namespace
 
-void detect_memory(const DetectView &store, const Rules &rules, TimePoint now,
+void detect_memory(const DetectView &view, const Rules &rules, TimePoint now, DetectScratch &tmp,
                    std::vector<Finding> &out) {
-  for (const auto &node : store.nodes()) {
-    headroom_and_pressure(store, rules.oom, node, now, out);
-    time_to_oom(store, rules.oom, node, now, out);
-    context_at_oom(store, rules.oom, node, now, out);
-    gpu_memory(store, rules.oom, node, now, out);
+  const MemMetrics ids = mem_metrics(view);
+  auto &avail = tmp.points[0]; // shared by the time-to-OOM and context-at-OOM fits
+  for (std::size_t n = 0; n < view.node_count(); ++n) {
+    const MemNode node{view, ids, n, tmp};
+    headroom_and_pressure(node, rules.oom, now, out);
+    sampled(node.series(ids.avail), now - rules.oom.trend_window, now, kMaxFitPoints, avail);
+    time_to_oom(node, rules.oom, now, avail, out);
+    context_at_oom(node, rules.oom, now, avail, out);
+    gpu_memory(node, rules.oom, now, out);
   }
 }
 

@@ -1,6 +1,7 @@
 // Step-timing detectors: fence_wait stalls, step stalls and the cluster view, throughput.
 #include <algorithm>
 #include <fmt/format.h>
+#include <span>
 
 #include "clustertop/detect/detectors.hpp"
 #include "series_math.hpp"
@@ -12,11 +13,12 @@ using detail::fresh_max;
 using detail::last_known;
 using detail::median;
 using detail::sampled;
+using detail::time_range;
 using detail::window;
 
 constexpr std::size_t kRateSamples = 48; // a median of 48 spread points is plenty
 
-bool is_rate(const std::string &metric) {
+bool is_rate(std::string_view metric) {
   return metric.size() > 6 && metric.compare(metric.size() - 6, 6, "_per_s") == 0;
 }
 
@@ -40,21 +42,42 @@ struct StallInfo {
   bool gpu_busy = false;
 };
 
-bool finished_after(const DetectView &store, const std::string &node, const StallRules &r,
+using MetricId = DetectView::MetricId;
+
+// The metric numbers a stall check reads, resolved once per evaluation.
+struct StallMetrics {
+  MetricId running, power, ratio, util;
+  std::span<const MetricId> progress; // as rules.stall.progress, then
+  std::span<const MetricId> done;     // as rules.stall.done
+};
+
+StallMetrics stall_metrics(const DetectView &view, const StallRules &r,
+                           std::vector<MetricId> &ids) {
+  ids.clear();
+  for (const auto &m : r.progress) ids.push_back(view.metric_id(m));
+  for (const auto &m : r.done) ids.push_back(view.metric_id(m));
+  const std::span<const MetricId> all(ids);
+  return {view.metric_id("req.running"),      view.metric_id("gpu.power_w"),
+          view.metric_id("gpu.active_ratio"), view.metric_id("gpu.util_pct"),
+          all.first(r.progress.size()),       all.subspan(r.progress.size())};
+}
+
+bool finished_after(const DetectView &view, std::size_t node, const StallMetrics &ids,
                     TimePoint last) {
-  auto running = last_known(store.series({node, "req.running", ""}));
+  auto running = last_known(view.series(node, ids.running));
   if (running && running->time >= last && running->value == 0) return true;
-  for (const auto &m : r.done) {
-    auto p = last_known(store.series({node, m, ""}));
+  for (const auto m : ids.done) {
+    auto p = last_known(view.series(node, m));
     if (p && p->time >= last) return true;
   }
   return false;
 }
 
-void classify_gpu(const DetectView &store, const StallRules &r, TimePoint now, StallInfo &st) {
-  const double power = fresh_max(store, st.node, "gpu.power_w", now, r.gpu_fresh);
-  const double ratio = fresh_max(store, st.node, "gpu.active_ratio", now, r.gpu_fresh);
-  const double util = fresh_max(store, st.node, "gpu.util_pct", now, r.gpu_fresh);
+void classify_gpu(const DetectView &view, const StallRules &r, const StallMetrics &ids,
+                  std::size_t node, TimePoint now, StallInfo &st) {
+  const double power = fresh_max(view, node, ids.power, now, r.gpu_fresh);
+  const double ratio = fresh_max(view, node, ids.ratio, now, r.gpu_fresh);
+  const double util = fresh_max(view, node, ids.util, now, r.gpu_fresh);
   st.gpu_known = is_known(power) || is_known(ratio) || is_known(util);
   st.gpu_busy = (is_known(power) && power >= r.busy_power_w) ||
                 (is_known(ratio) && ratio >= r.busy_ratio) ||
@@ -62,32 +85,36 @@ void classify_gpu(const DetectView &store, const StallRules &r, TimePoint now, S
   st.power = is_known(power) ? power : is_known(util) ? util : ratio;
 }
 
-std::optional<StallInfo> node_stall(const DetectView &store, const StallRules &r,
-                                    const std::string &node, TimePoint now) {
+std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
+                                    const StallMetrics &ids, std::size_t node, TimePoint now,
+                                    DetectScratch &tmp) {
   const Series *primary = nullptr;
   std::optional<Point> last;
   bool rate = false;
-  for (const auto &m : r.progress) {
-    const Series *s = store.series({node, m, ""});
-    auto p = last_progress(s, is_rate(m));
-    if (p && (!last || p->time > last->time)) last = p, primary = s, rate = is_rate(m);
+  for (std::size_t i = 0; i < ids.progress.size(); ++i) {
+    const Series *s = view.series(node, ids.progress[i]);
+    const bool is_rate_metric = is_rate(r.progress[i]);
+    auto p = last_progress(s, is_rate_metric);
+    if (p && (!last || p->time > last->time)) last = p, primary = s, rate = is_rate_metric;
   }
   if (!last || now - last->time < r.after) return std::nullopt;
-  auto active = window(primary, last->time - r.active_window, last->time, 33);
+  auto &active = tmp.points[0];
+  window(primary, last->time - r.active_window, last->time, 33, active);
   if (rate) std::erase_if(active, [](const Point &p) { return !(p.value > 0); });
   if (active.size() < std::max<std::size_t>(r.min_steps, 2)) return std::nullopt;
-  std::vector<double> gaps;
+  auto &gaps = tmp.values[0];
+  gaps.clear();
   for (std::size_t i = 1; i < active.size(); ++i)
     gaps.push_back(to_seconds(active[i].time - active[i - 1].time));
   const double interval = median(gaps);
-  StallInfo st{node, last->time, to_seconds(now - last->time), to_seconds(r.after)};
+  StallInfo st{view.node_name(node), last->time, to_seconds(now - last->time), to_seconds(r.after)};
   // Rate lines are periodic reports: one missed report past `after` is enough.
   if (is_known(interval))
     st.threshold_s =
         rate ? st.threshold_s + interval : std::max(st.threshold_s, r.interval_multiple * interval);
-  if (st.silence_s < st.threshold_s || finished_after(store, node, r, last->time))
+  if (st.silence_s < st.threshold_s || finished_after(view, node, ids, last->time))
     return std::nullopt;
-  classify_gpu(store, r, now, st);
+  classify_gpu(view, r, ids, node, now, st);
   return st;
 }
 
@@ -96,6 +123,20 @@ std::string gpu_words(const StallInfo &st) {
   if (st.gpu_busy)
     return fmt::format("GPU still busy ({:.0f}): spinning, likely stuck in fence_wait", st.power);
   return fmt::format("GPU idle ({:.0f}): waiting on a peer", st.power);
+}
+
+// Throughput from step times cannot have collapsed when even the slowest recent step is
+// faster than `ratio` of the fastest baseline step: each median lies within its window's
+// bounds, and sampled() only picks from those windows. Kept from the new steps only.
+bool steps_cannot_collapse(const Series &s, TimePoint from, TimePoint split, TimePoint now,
+                           double ratio, NodeFigures &fig) {
+  if (!(ratio >= 0)) return false;
+  auto rate = [](const Point &p) { return p.value > 0 ? 1000.0 / p.value : kUnknown; };
+  const auto [b0, b1] = time_range(s, from, split);
+  const auto [r0, r1] = time_range(s, split, now);
+  const double high = fig.rate_base_high.update(s, b0, b1, rate);
+  const double low = fig.rate_recent_low.update(s, r0, r1, rate);
+  return !is_known(high) || !is_known(low) || low >= ratio * high; // none: too few to judge
 }
 
 void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled,
@@ -129,21 +170,36 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
 
 } // namespace
 
-void detect_fence_wait(const DetectView &store, const Rules &rules, TimePoint now,
-                       std::vector<Finding> &out) {
+void detect_fence_wait(const DetectView &view, const Rules &rules, TimePoint now,
+                       DetectScratch &tmp, std::vector<Finding> &out) {
   const auto &r = rules.fence_wait;
-  for (const auto &node : store.nodes()) {
-    const Series *s = store.series({node, "step.fence_wait_ms", ""});
+  const MetricId id = view.metric_id("step.fence_wait_ms");
+  if (id == DetectView::kNoMetric) return;
+  const TimePoint fresh_from = now - r.fresh;
+  auto &vals = tmp.values[0];
+  for (std::size_t n = 0; n < view.node_count(); ++n) {
+    const Series *s = view.series(n, id);
+    if (s == nullptr) continue;
     // The worst of the last median_window steps within `fresh`: a drain may bring several
     // steps after the spike. The median includes the spike: it is robust to one.
-    std::vector<double> vals;
+    // (window() read in place, newest first: of equal worst values the oldest is kept.)
+    vals.clear();
     Point worst{TimePoint::min(), kUnknown};
-    for (const auto &p : window(s, TimePoint::min(), now, r.median_window)) {
+    double lowest = kUnknown;
+    for (std::size_t i = s->size(); i > 0 && vals.size() < r.median_window; --i) {
+      const Point &p = (*s)[i - 1];
+      if (p.time > now || !is_known(p.value)) continue; // not yet, or unknown
       vals.push_back(p.value);
-      if (p.time >= now - r.fresh && !(p.value <= worst.value)) worst = p;
+      if (p.time >= fresh_from && (p.value >= worst.value || !is_known(worst.value))) worst = p;
+      if (!(p.value >= lowest)) lowest = p.value;
     }
     if (!is_known(worst.value)) continue;
     const double value = worst.value;
+    // The median is at least the lowest value: when even that cannot make the spike
+    // relative, the median (a partial sort) is not needed to know nothing fires.
+    if (!(value > r.abs_ms) && (vals.size() < r.min_samples ||
+                                (r.median_multiple >= 0 && value <= r.median_multiple * lowest)))
+      continue;
     const double med =
         vals.size() >= r.min_samples ? median(vals) : kUnknown; // robust to the spike
     const bool rel = is_known(med) && med > 0 && value > r.median_multiple * med;
@@ -151,7 +207,8 @@ void detect_fence_wait(const DetectView &store, const Rules &rules, TimePoint no
     const double threshold = value > r.abs_ms ? r.abs_ms : r.median_multiple * med;
     std::string normal = is_known(med) ? fmt::format("its median is {:.2f} ms", med)
                                        : std::string("too few steps for a median");
-    out.push_back(Finding{"fence_wait_stall", node, "", Severity::warning, value, threshold,
+    out.push_back(Finding{"fence_wait_stall", view.node_name(n), "", Severity::warning, value,
+                          threshold,
                           fmt::format("fence_wait took {:.1f} ms on the step at {} ({}; "
                                       "threshold {:.1f} ms): the GPU is waiting long on a "
                                       "fence, a deadlock may follow",
@@ -159,12 +216,14 @@ void detect_fence_wait(const DetectView &store, const Rules &rules, TimePoint no
   }
 }
 
-void detect_stalls(const DetectView &store, const Rules &rules, TimePoint now,
+void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, DetectScratch &tmp,
                    std::vector<Finding> &out) {
+  const StallMetrics ids = stall_metrics(view, rules.stall, tmp.metrics);
   std::vector<StallInfo> stalled;
-  for (const auto &node : store.nodes()) {
-    auto st = node_stall(store, rules.stall, node, now);
+  for (std::size_t n = 0; n < view.node_count(); ++n) {
+    auto st = node_stall(view, rules.stall, ids, n, now, tmp);
     if (!st) continue;
+    const std::string &node = view.node_name(n);
     out.push_back(Finding{"step_stall", node, "", Severity::critical, st->silence_s,
                           st->threshold_s,
                           fmt::format("no step for {:.0f} s while generating (last step {}); {}",
@@ -178,18 +237,26 @@ void detect_stalls(const DetectView &store, const Rules &rules, TimePoint now,
                                         st->silence_s, st->power)});
     stalled.push_back(std::move(*st));
   }
-  cluster_view(store, stalled, out);
+  cluster_view(view, stalled, out);
 }
 
-void detect_overhead(const DetectView &store, const Rules &rules, TimePoint now,
+void detect_overhead(const DetectView &view, const Rules &rules, TimePoint now, DetectScratch &tmp,
                      std::vector<Finding> &out) {
   const auto &r = rules.overhead;
-  for (const auto &node : store.nodes()) {
-    auto eval = window(store.series({node, "step.eval_ms", ""}), TimePoint::min(), now, r.window);
+  const MetricId eval_id = view.metric_id("step.eval_ms");
+  if (eval_id == DetectView::kNoMetric) return;
+  const MetricId model_id = view.metric_id("step.model_ms");
+  const MetricId gpu_id = view.metric_id("step.gpu_eval_ms");
+  auto &eval = tmp.points[0];
+  auto &model = tmp.points[1];
+  auto &gpu = tmp.points[2];
+  auto &shares = tmp.values[0];
+  for (std::size_t n = 0; n < view.node_count(); ++n) {
+    window(view.series(n, eval_id), TimePoint::min(), now, r.window, eval);
     if (eval.empty() || eval.back().time < now - r.fresh) continue;
     const auto from = eval.front().time;
-    auto model = window(store.series({node, "step.model_ms", ""}), from, now, 2 * r.window);
-    auto gpu = window(store.series({node, "step.gpu_eval_ms", ""}), from, now, 2 * r.window);
+    window(view.series(n, model_id), from, now, 2 * r.window, model);
+    window(view.series(n, gpu_id), from, now, 2 * r.window, gpu);
     // The parts of one step come from one line, so they share its timestamp.
     // Both lists are in time order: walk them forward with the eval points.
     auto at = [](const std::vector<Point> &v, std::size_t &pos, TimePoint t) {
@@ -197,50 +264,76 @@ void detect_overhead(const DetectView &store, const Rules &rules, TimePoint now,
       return pos < v.size() && v[pos].time == t ? v[pos].value : kUnknown;
     };
     std::size_t mi = 0, gi = 0;
-    std::vector<double> shares;
+    shares.clear();
     double last_e = kUnknown, last_m = kUnknown, last_g = kUnknown;
+    double highest = kUnknown;
     for (const auto &e : eval) {
       const double m = at(model, mi, e.time), g0 = at(gpu, gi, e.time), g = is_known(g0) ? g0 : 0.0;
       if (!is_known(m) || !(e.value > 0) || m + g > e.value) continue;
-      shares.push_back((e.value - m - g) / e.value);
+      const double share = (e.value - m - g) / e.value;
+      shares.push_back(share);
+      if (share > highest || !is_known(highest)) highest = share; // NaN shares: see median()
       last_e = e.value, last_m = m, last_g = g;
     }
     if (shares.size() < r.min_samples) continue;
+    // The median is at most the highest share: no need to sort when that one is fine.
+    if (!is_known(highest) || !(highest > r.share)) continue;
     const double share = median(shares);
     if (!(share > r.share)) continue;
     out.push_back(Finding{
-        "orchestration_overhead", node, "", Severity::warning, share, r.share,
+        "orchestration_overhead", view.node_name(n), "", Severity::warning, share, r.share,
         fmt::format("orchestration overhead is {:.0f}% of each step (last step: eval {:.1f} ms, "
                     "model {:.1f} ms, gpu_eval {:.1f} ms): time lost outside the GPU",
                     share * 100, last_e, last_m, last_g)});
   }
 }
 
-void detect_throughput(const DetectView &store, const Rules &rules, TimePoint now,
-                       std::vector<Finding> &out) {
+void detect_throughput(const DetectView &view, const Rules &rules, TimePoint now,
+                       DetectScratch &tmp, std::vector<Finding> &out) {
   const auto &r = rules.throughput;
   const TimePoint split = now - r.recent_window;
-  for (const auto &node : store.nodes()) {
-    auto running = last_known(store.series({node, "req.running", ""}));
+  const MetricId running_id = view.metric_id("req.running");
+  const MetricId rate_id = view.metric_id("gen.tokens_per_s");
+  const MetricId eval_id = view.metric_id("step.eval_ms");
+  auto &pts = tmp.points[0];
+  auto &base = tmp.values[0];
+  auto &recent = tmp.values[1];
+  for (std::size_t n = 0; n < view.node_count(); ++n) {
+    auto running = last_known(view.series(n, running_id));
     if (running && running->value == 0) continue;
-    std::vector<double> base, recent;
-    const Series *tps = store.series({node, "gen.tokens_per_s", ""});
-    for (const auto &p : sampled(tps, split - r.baseline_window, split, kRateSamples))
-      base.push_back(p.value);
+    base.clear();
+    recent.clear();
+    const Series *tps = view.series(n, rate_id);
+    sampled(tps, split - r.baseline_window, split, kRateSamples, pts);
+    for (const auto &p : pts) base.push_back(p.value);
     if (base.size() < r.min_baseline) { // engines without a rate line: 1 token per step
       base.clear();
-      tps = store.series({node, "step.eval_ms", ""});
-      for (const auto &p : sampled(tps, split - r.baseline_window, split, kRateSamples))
+      tps = view.series(n, eval_id);
+      NodeFigures *fig = tmp.figures_of(n);
+      if (fig != nullptr && tps != nullptr &&
+          steps_cannot_collapse(*tps, split - r.baseline_window, split, now, r.ratio, *fig))
+        continue;
+      sampled(tps, split - r.baseline_window, split, kRateSamples, pts);
+      for (const auto &p : pts)
         if (p.value > 0) base.push_back(1000.0 / p.value);
-      for (const auto &p : sampled(tps, split, now, kRateSamples))
+      sampled(tps, split, now, kRateSamples, pts);
+      for (const auto &p : pts)
         if (p.value > 0) recent.push_back(1000.0 / p.value);
     } else {
-      for (const auto &p : sampled(tps, split, now, kRateSamples)) recent.push_back(p.value);
+      sampled(tps, split, now, kRateSamples, pts);
+      for (const auto &p : pts) recent.push_back(p.value);
     }
     if (base.size() < r.min_baseline || recent.size() < r.min_recent) continue;
+    // The baseline's median is at most its highest value and the recent median at least
+    // the lowest recent value: when those bounds rule out a collapse, skip the medians.
+    // (Both lists hold known values only: sampled() skips NaN and 1000 / x is known.)
+    const double base_high = *std::max_element(base.begin(), base.end());
+    const double recent_low = *std::min_element(recent.begin(), recent.end());
+    if (r.ratio >= 0 && recent_low >= r.ratio * base_high) continue;
     const double b = median(base), v = median(recent);
     if (!(b > 0) || !(v < r.ratio * b)) continue;
-    out.push_back(Finding{"throughput_collapse", node, "", Severity::warning, v, r.ratio * b,
+    out.push_back(Finding{"throughput_collapse", view.node_name(n), "", Severity::warning, v,
+                          r.ratio * b,
                           fmt::format("generation throughput {:.1f} tok/s, down from a "
                                       "baseline of {:.1f} tok/s (alert under {:.0f}%)",
                                       v, b, r.ratio * 100)});

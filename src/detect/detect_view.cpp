@@ -2,29 +2,66 @@
 
 namespace clustertop {
 
-DetectView::DetectView(const Store &store) : store_(store) {
-  const auto &all = store.all_series();
-  entries_.reserve(all.size());
-  for (const auto &[key, series] : all) { // key order: each node's series are contiguous
-    auto [it, fresh] = by_node_.try_emplace(key.node, entries_.size(), entries_.size());
-    (void)fresh;
-    entries_.push_back(Entry{key.metric, key.device, &series});
-    it->second.second = entries_.size();
-  }
+DetectView::DetectView(const Store &store) : store_(store) { build(); }
+
+void DetectView::refresh() {
+  if (store_.shape() != shape_) build();
 }
 
-std::pair<const DetectView::Entry *, const DetectView::Entry *>
-DetectView::range(const std::string &node) const {
-  auto it = by_node_.find(node);
-  if (it == by_node_.end()) return {nullptr, nullptr};
-  return {entries_.data() + it->second.first, entries_.data() + it->second.second};
+void DetectView::build() {
+  shape_ = store_.shape();
+  nodes_.clear();
+  entries_.clear();
+  metric_ids_.clear();
+  node_index_.clear();
+  for (const auto &name : store_.nodes()) {
+    // The node table's own copy of the name: it lives in a map node, so it never moves.
+    const NodeInfo *info = store_.node(name);
+    node_index_.emplace(info->name, nodes_.size());
+    nodes_.push_back(Node{&info->name, info, store_.events(name), 0, 0});
+  }
+  const auto &all = store_.all_series();
+  entries_.reserve(all.size());
+  std::size_t current = nodes_.size();
+  for (const auto &[key, series] : all) { // key order: each node's series are contiguous
+    if (current == nodes_.size() || *nodes_[current].name != key.node) {
+      auto it = node_index_.find(key.node);
+      if (it == node_index_.end()) { // a series of an undeclared node: not expected, skipped
+        current = nodes_.size();
+        continue;
+      }
+      current = it->second;
+      nodes_[current].begin = entries_.size();
+    }
+    const auto next = static_cast<MetricId>(metric_ids_.size());
+    const MetricId id = metric_ids_.try_emplace(key.metric, next).first->second;
+    entries_.push_back(Entry{id, key.device, &series});
+    nodes_[current].end = entries_.size();
+  }
+  metric_count_ = metric_ids_.size();
+  slots_.assign(nodes_.size() * metric_count_, nullptr);
+  for (std::size_t n = 0; n < nodes_.size(); ++n)
+    for (auto [b, e] = entries(n); b != e; ++b)
+      if (b->device.empty()) slots_[n * metric_count_ + b->metric] = b->series;
+}
+
+DetectView::MetricId DetectView::metric_id(std::string_view metric) const {
+  auto it = metric_ids_.find(metric);
+  return it == metric_ids_.end() ? kNoMetric : it->second;
+}
+
+const Series *DetectView::series(std::size_t n, MetricId m, std::string_view device) const {
+  if (m == kNoMetric) return nullptr;
+  if (device.empty()) return series(n, m);
+  for (auto [b, e] = entries(n); b != e; ++b)
+    if (b->metric == m && b->device == device) return b->series;
+  return nullptr;
 }
 
 const Series *DetectView::series(const Key &key) const {
-  auto [b, e] = range(key.node);
-  for (; b != e; ++b)
-    if (b->metric == key.metric && b->device == key.device) return b->series;
-  return nullptr;
+  auto it = node_index_.find(key.node);
+  if (it == node_index_.end()) return nullptr;
+  return series(it->second, metric_id(key.metric), key.device);
 }
 
 double DetectView::latest(const Key &key) const {
@@ -35,9 +72,11 @@ double DetectView::latest(const Key &key) const {
 std::vector<std::pair<std::string_view, const Series *>>
 DetectView::devices(const std::string &node, std::string_view metric) const {
   std::vector<std::pair<std::string_view, const Series *>> out;
-  auto [b, e] = range(node);
-  for (; b != e; ++b)
-    if (b->metric == metric) out.emplace_back(b->device, b->series);
+  auto it = node_index_.find(node);
+  const MetricId m = metric_id(metric);
+  if (it == node_index_.end() || m == kNoMetric) return out;
+  for (auto [b, e] = entries(it->second); b != e; ++b)
+    if (b->metric == m) out.emplace_back(b->device, b->series);
   return out;
 }
 

@@ -6,9 +6,10 @@
 
 namespace clustertop::detail {
 
-std::vector<Point> window(const Series *s, TimePoint from, TimePoint to, std::size_t max_n) {
-  std::vector<Point> out;
-  if (s == nullptr) return out;
+void window(const Series *s, TimePoint from, TimePoint to, std::size_t max_n,
+            std::vector<Point> &out) {
+  out.clear();
+  if (s == nullptr) return;
   for (std::size_t i = s->size(); i > 0 && out.size() < max_n; --i) {
     const Point &p = (*s)[i - 1];
     if (p.time > to) continue; // a point from a clock that ran ahead: not yet
@@ -16,7 +17,6 @@ std::vector<Point> window(const Series *s, TimePoint from, TimePoint to, std::si
     if (is_known(p.value)) out.push_back(p);
   }
   std::reverse(out.begin(), out.end());
-  return out;
 }
 
 std::optional<Point> last_known(const Series *s) {
@@ -26,7 +26,7 @@ std::optional<Point> last_known(const Series *s) {
   return std::nullopt;
 }
 
-double median(std::vector<double> v) {
+double median(std::vector<double> &v) {
   v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !is_known(x); }), v.end());
   if (v.empty()) return kUnknown;
   const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
@@ -61,11 +61,12 @@ std::optional<LineFit> fit_line(const std::vector<double> &x, const std::vector<
   return f;
 }
 
-double fresh_max(const DetectView &store, const std::string &node, const std::string &metric,
+double fresh_max(const DetectView &view, std::size_t node, DetectView::MetricId metric,
                  TimePoint now, Duration fresh) {
   double best = kUnknown;
-  for (const auto &[device, series] : store.devices(node, metric)) {
-    auto p = last_known(series);
+  for (auto [b, e] = view.entries(node); b != e; ++b) {
+    if (b->metric != metric) continue;
+    auto p = last_known(b->series);
     if (!p || p->time < now - fresh) continue;
     if (!is_known(best) || p->value > best) best = p->value;
   }
@@ -90,6 +91,23 @@ std::string human_duration(double seconds) {
 
 namespace clustertop::detail {
 
+namespace {
+
+// nearest()'s last step: of the points either side of `lo` (the first at or after t), the
+// known one nearest to t within `tolerance`.
+std::optional<Point> pick_near(const Series &s, std::size_t lo, TimePoint t, Duration tolerance) {
+  std::optional<Point> best;
+  for (std::size_t i = lo > 0 ? lo - 1 : 0; i < std::min(lo + 1, s.size()); ++i) {
+    const Point &p = s[i];
+    const auto gap = p.time > t ? p.time - t : t - p.time;
+    if (!is_known(p.value) || gap > tolerance) continue;
+    if (!best || gap < (best->time > t ? best->time - t : t - best->time)) best = p;
+  }
+  return best;
+}
+
+} // namespace
+
 std::optional<Point> nearest(const Series *s, TimePoint t, Duration tolerance, std::size_t *hint) {
   if (s == nullptr || s->empty()) return std::nullopt;
   // With a hint (searches moving back in time), gallop back from it: the answer is usually
@@ -109,14 +127,44 @@ std::optional<Point> nearest(const Series *s, TimePoint t, Duration tolerance, s
       hi = mid;
   }
   if (hint != nullptr) *hint = std::min(lo + 1, s->size());
-  std::optional<Point> best;
-  for (std::size_t i = lo > 0 ? lo - 1 : 0; i < std::min(lo + 1, s->size()); ++i) {
-    const Point &p = (*s)[i];
-    const auto gap = p.time > t ? p.time - t : t - p.time;
-    if (!is_known(p.value) || gap > tolerance) continue;
-    if (!best || gap < (best->time > t ? best->time - t : t - best->time)) best = p;
+  return pick_near(*s, lo, t, tolerance);
+}
+
+std::optional<Point> nearest_sorted(const Series *s, TimePoint t, Duration tolerance,
+                                    std::size_t *hint) {
+  if (s == nullptr || s->empty()) return std::nullopt;
+  // In time order the first point at or after t within [0, hi) is one index, however it
+  // is searched for: nearest()'s gallop and this interpolation find the same one.
+  const std::size_t hi0 = hint != nullptr && *hint <= s->size() ? *hint : s->size();
+  std::size_t lo = 0, hi = hi0;
+  if (hi > 0 && (*s)[hi - 1].time < t) {
+    lo = hi; // all before t
+  } else if (hi > 0 && (*s)[0].time < t) {
+    // s[0] < t <= s[hi-1]: guess by time, then widen around the guess until it brackets.
+    const double t0 = epoch_seconds((*s)[0].time), t1 = epoch_seconds((*s)[hi - 1].time);
+    const double frac = t1 > t0 ? (epoch_seconds(t) - t0) / (t1 - t0) : 0.0;
+    auto g = static_cast<std::size_t>(frac * static_cast<double>(hi - 1));
+    g = std::min(std::max<std::size_t>(g, 1), hi - 1); // s[0] < t, so the answer is >= 1
+    std::size_t step = 1;
+    if ((*s)[g].time >= t) { // answer in (lo, g]
+      while (g > step && (*s)[g - step].time >= t) step *= 2;
+      lo = g > step ? g - step : 0;
+      hi = g;
+    } else { // answer in (g, hi - 1]
+      while (g + step < hi - 1 && (*s)[g + step].time < t) step *= 2;
+      lo = g + 1;
+      hi = std::min(g + step, hi - 1);
+    }
+    while (lo < hi) {
+      const std::size_t mid = (lo + hi) / 2;
+      if ((*s)[mid].time < t)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
   }
-  return best;
+  if (hint != nullptr) *hint = std::min(lo + 1, s->size());
+  return pick_near(*s, lo, t, tolerance);
 }
 
 std::vector<Point> thin(const std::vector<Point> &pts, std::size_t max_n) {
@@ -148,13 +196,19 @@ std::size_t first_at_or_after(const Series &s, TimePoint t) {
 
 } // namespace
 
-std::vector<Point> sampled(const Series *s, TimePoint from, TimePoint to, std::size_t max_n) {
-  std::vector<Point> out;
-  if (s == nullptr || s->empty() || max_n == 0) return out;
-  const std::size_t begin = first_at_or_after(*s, from);
-  std::size_t end = first_at_or_after(*s, to);
-  while (end < s->size() && (*s)[end].time == to) ++end;
-  if (begin >= end) return out;
+std::pair<std::size_t, std::size_t> time_range(const Series &s, TimePoint from, TimePoint to) {
+  const std::size_t begin = first_at_or_after(s, from);
+  std::size_t end = first_at_or_after(s, to);
+  while (end < s.size() && s[end].time == to) ++end;
+  return {begin, end};
+}
+
+void sampled(const Series *s, TimePoint from, TimePoint to, std::size_t max_n,
+             std::vector<Point> &out) {
+  out.clear();
+  if (s == nullptr || s->empty() || max_n == 0) return;
+  const auto [begin, end] = time_range(*s, from, to);
+  if (begin >= end) return;
   const std::size_t n = end - begin;
   const std::size_t stride = (n + max_n - 1) / max_n;
   for (std::size_t i = end; i > begin; i -= std::min(i - begin, stride)) {
@@ -162,7 +216,6 @@ std::vector<Point> sampled(const Series *s, TimePoint from, TimePoint to, std::s
     if (is_known(p.value)) out.push_back(p);
   }
   std::reverse(out.begin(), out.end());
-  return out;
 }
 
 } // namespace clustertop::detail

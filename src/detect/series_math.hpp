@@ -14,14 +14,17 @@ namespace clustertop::detail {
 
 // Known points of `s` with time in [from, to], oldest first; at most `max_n` (the newest).
 // Scans back from the newest, so a clock that jumped back only shortens the window.
-std::vector<Point> window(const Series *s, TimePoint from, TimePoint to,
-                          std::size_t max_n = std::numeric_limits<std::size_t>::max());
+// Fills `out` (cleared first): the detectors reuse one buffer across nodes and ticks.
+void window(const Series *s, TimePoint from, TimePoint to, std::size_t max_n,
+            std::vector<Point> &out);
 
 // The newest known point, if any.
 std::optional<Point> last_known(const Series *s);
 
-// Median of the values (NaN skipped); NaN when empty. Takes a copy to reorder.
-double median(std::vector<double> v);
+// Median of the values (NaN skipped); NaN when empty. Reorders (and drops the NaNs of) `v`.
+// The median is never under the smallest known value nor over the largest, so a detector
+// may skip computing it when even those bounds cannot cross its threshold.
+double median(std::vector<double> &v);
 
 struct LineFit {
   double slope = 0;
@@ -31,8 +34,8 @@ struct LineFit {
 // Least squares y = slope * x + intercept; nullopt with fewer than 2 points or no x spread.
 std::optional<LineFit> fit_line(const std::vector<double> &x, const std::vector<double> &y);
 
-// Largest known latest value over every device of a metric, no older than `fresh`.
-double fresh_max(const DetectView &store, const std::string &node, const std::string &metric,
+// Largest known latest value over every device of a node's metric, no older than `fresh`.
+double fresh_max(const DetectView &view, std::size_t node, DetectView::MetricId metric,
                  TimePoint now, Duration fresh);
 
 // "1.5 GiB", "820 MiB": sizes as an operator reads them.
@@ -56,8 +59,19 @@ std::vector<Point> thin(const std::vector<Point> &pts, std::size_t max_n);
 
 namespace clustertop::detail {
 
+// The items [begin, end) of `s` with time in [from, to], found by binary search (points in
+// time order; a clock jump only blurs the edges): what sampled() picks from.
+std::pair<std::size_t, std::size_t> time_range(const Series &s, TimePoint from, TimePoint to);
+
+// nearest() for a series known to be in time order (TimeOrder): the same point, found by
+// interpolating on time first, so a few probes instead of a binary search's dozen.
+std::optional<Point> nearest_sorted(const Series *s, TimePoint t, Duration tolerance,
+                                    std::size_t *hint);
+
 // Known points with time in [from, to], at most about `max_n` spread evenly over the range
-// (the newest always kept). Bounds found by binary search: O(max_n), not O(window).
-std::vector<Point> sampled(const Series *s, TimePoint from, TimePoint to, std::size_t max_n);
+// (the newest always kept), into `out` (cleared first). Bounds found by binary search:
+// O(max_n), not O(window).
+void sampled(const Series *s, TimePoint from, TimePoint to, std::size_t max_n,
+             std::vector<Point> &out);
 
 } // namespace clustertop::detail

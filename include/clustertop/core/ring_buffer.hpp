@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <vector>
 
@@ -13,6 +14,7 @@ public:
   explicit RingBuffer(std::size_t capacity) : items_(capacity == 0 ? 1 : capacity) {}
 
   void push(T item) {
+    ++pushed_;
     items_[(start_ + size_) % items_.size()] = std::move(item);
     if (size_ < items_.size())
       ++size_;
@@ -20,10 +22,19 @@ public:
       start_ = (start_ + 1) % items_.size();
   }
   [[nodiscard]] std::size_t size() const { return size_; }
+  // Items ever pushed: item i is the (pushed() - size() + i)-th. A reader that keeps
+  // figures over a series between looks (detect/) tells new items from seen ones by it.
+  [[nodiscard]] std::uint64_t pushed() const { return pushed_; }
   [[nodiscard]] std::size_t capacity() const { return items_.size(); }
   [[nodiscard]] bool empty() const { return size_ == 0; }
   // i = 0 is the oldest item kept.
-  const T &operator[](std::size_t i) const { return items_[(start_ + i) % items_.size()]; }
+  // Detectors read hundreds of items per series per tick: a compare and a subtraction
+  // instead of a division (i < capacity, the only valid use, never needs more).
+  const T &operator[](std::size_t i) const {
+    std::size_t j = start_ + i;
+    if (j >= items_.size()) j -= items_.size();
+    return j < items_.size() ? items_[j] : items_[j % items_.size()];
+  }
   const T &at(std::size_t i) const {
     if (i >= size_) throw std::out_of_range("RingBuffer::at");
     return (*this)[i];
@@ -31,13 +42,14 @@ public:
   const T &back() const { return (*this)[size_ - 1]; }
   void clear() {
     start_ = 0;
-    size_ = 0;
+    size_ = 0; // pushed_ stays: it only grows, so a reader never mistakes old items for new
   }
 
 private:
   std::vector<T> items_;
   std::size_t start_ = 0;
   std::size_t size_ = 0;
+  std::uint64_t pushed_ = 0;
 };
 
 } // namespace clustertop

@@ -81,6 +81,17 @@ public:
   [[nodiscard]] const RingBuffer<LogEvent> *events(const std::string &node) const;
   [[nodiscard]] const StoreLimits &limits() const { return limits_; }
 
+  // How many nodes, series and event rings the store holds. Nothing is ever removed, so
+  // this changes exactly when one is added: a reader may keep pointers to them (a read-side
+  // index such as DetectView) and re-index only when the shape differs.
+  struct Shape {
+    std::size_t nodes = 0;
+    std::size_t series = 0;
+    std::size_t event_rings = 0;
+    bool operator==(const Shape &) const = default;
+  };
+  [[nodiscard]] Shape shape() const { return {node_order_.size(), series_.size(), events_.size()}; }
+
 private:
   NodeInfo &node_mut(const std::string &name);
 

@@ -1,0 +1,79 @@
+// Figures over a store series kept up to date between evaluations from the points added
+// since the last look, so a tick costs O(new points) instead of O(window). Points are named
+// by their push number (RingBuffer::pushed), so a ring that wrapped between looks is read
+// right. They only let a detector skip work whose outcome they already settle: each is
+// exact, and a detector given none (a fresh DetectScratch) computes the same findings.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "clustertop/store/store.hpp"
+
+namespace clustertop {
+
+// The largest (or smallest) known value of f(point) over items [begin, end) of a series,
+// where begin and end only move forward from one look to the next (a monotonic queue; a
+// range that moves back is rebuilt). f returns NaN for a point that does not count.
+class WindowExtreme {
+public:
+  explicit WindowExtreme(bool largest) : largest_(largest) {}
+
+  template <typename F> double update(const Series &s, std::size_t begin, std::size_t end, F f) {
+    const std::uint64_t first = s.pushed() - s.size(); // push number of item 0
+    const std::uint64_t b = first + begin, e = first + end;
+    if (&s != series_ || b < begin_ || e < end_ || end_ < b) reset(s, b);
+    begin_ = b;
+    while (head_ < q_.size() && q_[head_].at < b) ++head_;
+    for (std::uint64_t at = end_; at < e; ++at) {
+      const double v = f(s[static_cast<std::size_t>(at - first)]);
+      if (!is_known(v)) continue; // does not count
+      while (q_.size() > head_ && !beats(q_.back().value, v)) q_.pop_back();
+      q_.push_back(Item{at, v});
+    }
+    end_ = e;
+    compact();
+    return head_ < q_.size() ? q_[head_].value : kUnknown;
+  }
+
+private:
+  struct Item {
+    std::uint64_t at;
+    double value;
+  };
+  [[nodiscard]] bool beats(double kept, double v) const { return largest_ ? kept > v : kept < v; }
+  void reset(const Series &s, std::uint64_t b);
+  void compact();
+
+  bool largest_;
+  const Series *series_ = nullptr;
+  std::uint64_t begin_ = 0;
+  std::uint64_t end_ = 0;
+  std::vector<Item> q_; // q_[head_..]: candidates, oldest first, values strictly worse after
+  std::size_t head_ = 0;
+};
+
+// Whether a series' points, as the ring holds them now, are in time order (non-decreasing):
+// kept from the new points only. A clock that jumped back breaks the order until the ring
+// has dropped the jump.
+class TimeOrder {
+public:
+  bool sorted(const Series &s);
+
+private:
+  const Series *series_ = nullptr;
+  std::uint64_t checked_ = 0;    // push number of the next point to check
+  std::uint64_t last_break_ = 0; // push number of the newest point older than the one before
+  TimePoint last_time_{};
+};
+
+// What an engine keeps per node between evaluations.
+struct NodeFigures {
+  WindowExtreme rate_base_high{true};   // throughput from step times: baseline's highest rate
+  WindowExtreme rate_recent_low{false}; // ... and the recent window's lowest
+  WindowExtreme swap_low{false};        // the swap window's lowest swap use
+  TimeOrder ctx_order;                  // ctx.tokens in time order (context at OOM pairs)
+};
+
+} // namespace clustertop
