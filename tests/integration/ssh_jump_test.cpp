@@ -220,8 +220,9 @@ TEST(SshJump, HostKeysStayStrictOnBothHops) {
         queue, seen, [](const Event &e) { return down_with(e, "jump host jumphost"); }, 6s))
         << describe(seen);
     t->stop();
+    // (Sshd::start's port probe shows as one "Connection from" in each log: look at auth.)
     EXPECT_EQ(slurp(lab.jump.log()).find("Accepted publickey"), std::string::npos);
-    EXPECT_EQ(slurp(lab.target.log()).find("Connection from"), std::string::npos);
+    EXPECT_EQ(slurp(lab.target.log()).find("Accepted publickey"), std::string::npos);
   }
   {
     JumpLab lab;
