@@ -34,8 +34,8 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   std::size_t start = 0;
   for (;;) {
     const auto at = s.find(sep, start);
-    out.push_back(s.substr(start, at == std::string_view::npos ? std::string_view::npos
-                                                                : at - start));
+    out.push_back(
+        s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
     if (at == std::string_view::npos) return out;
     start = at + 1;
   }
@@ -47,9 +47,10 @@ struct Hop {
   std::string port;
 };
 
-// "[user@]host[:port]" or "[user@][v6]:port", as OpenSSH reads a ProxyJump entry.
+// "[ssh://][user@]host[:port]" or "[user@][v6]:port", as OpenSSH reads a ProxyJump entry.
 Hop parse_hop(std::string_view hop) {
   Hop h;
+  if (hop.starts_with("ssh://")) hop.remove_prefix(6);
   if (const auto at = hop.rfind('@'); at != std::string_view::npos) {
     h.user = std::string(hop.substr(0, at));
     hop.remove_prefix(at + 1);
@@ -145,8 +146,8 @@ Result<std::string> jump_command(const std::vector<std::string> &hops, const Ssh
   }
   if (hops.empty()) return Error{"invalid ProxyJump", "no jump host", "ssh config", ""};
   const long interval = whole_seconds(options.keepalive_interval);
-  const long count = std::max<long>(1, (whole_seconds(options.tcp_user_timeout) + interval - 1) /
-                                           interval);
+  const long count =
+      std::max<long>(1, (whole_seconds(options.tcp_user_timeout) + interval - 1) / interval);
   // `exec`: libssh stops the jump with SIGTERM, which must reach ssh and not a shell.
   // BatchMode: a prompt (host key, passphrase, password) would write over the dashboard and
   // wait on a terminal nobody answers. ConnectTimeout and ServerAlive*: a dead jump host

@@ -104,7 +104,8 @@ Status apply_proxy_jump(ssh_session s, const NodeSpec &node, const SshOptions &o
   const auto hops = proxy_jump_hops(proxy_command(s));
   if (hops.empty()) return ok_status();
   auto command = jump_command(hops, options);
-  if (!command) return fail(node, command.error().what, command.error().reason, command.error().help);
+  if (!command)
+    return fail(node, command.error().what, command.error().reason, command.error().help);
   if (ssh_options_set(s, SSH_OPTIONS_PROXYCOMMAND, command->c_str()) != 0)
     return fail(node, "cannot set ssh options", last_error(s));
   return ok_status();

@@ -194,8 +194,7 @@ TEST(SshJump, DeadJumpHostFailsClearlyWithinTheConnectTimeout) {
   t2->start();
   std::vector<Event> seen2;
   const bool timed_out = wait_for(
-      queue2, seen2, [](const Event &e) { return down_with(e, "jump host jumphost"); },
-      7s);
+      queue2, seen2, [](const Event &e) { return down_with(e, "jump host jumphost"); }, 7s);
   const auto took = std::chrono::steady_clock::now() - t0;
   t2->stop();
   ::kill(lab.jump.pid(), SIGCONT);
@@ -254,8 +253,8 @@ TEST(SshJump, FrozenJumpHostDoesNotHoldUpStop) {
   JumpLab lab;
   ASSERT_TRUE(lab.jump.start() && lab.target.start());
   EventQueue queue;
-  auto t = make_ssh_transport(
-      {JumpLab::node({{"t", "while :; do echo tick; sleep 0.2; done"}})}, lab.options(), queue);
+  auto t = make_ssh_transport({JumpLab::node({{"t", "while :; do echo tick; sleep 0.2; done"}})},
+                              lab.options(), queue);
   t->start();
   std::vector<Event> seen;
   int ticks = 0;

@@ -80,7 +80,11 @@ TEST(SshJump, HopThatReadsAsAnOptionIsRefused) {
   EXPECT_FALSE(jump_command({"-oProxyCommand=touch /tmp/x"}, o).ok());
   EXPECT_FALSE(jump_command({"u@-oProxyCommand=x"}, o).ok());
   EXPECT_FALSE(jump_command({"ok", "[-x]:22"}, o).ok());
+  EXPECT_FALSE(jump_command({"ssh://-x@h"}, o).ok());
   EXPECT_FALSE(jump_command({}, o).ok());
+  auto uri = jump_command({"ssh://al@bastion:2222"}, o);
+  ASSERT_TRUE(uri.ok());
+  EXPECT_NE(uri->find(" -l 'al' -p '2222' -W '[%h]:%p' 'bastion'"), std::string::npos) << *uri;
   EXPECT_TRUE(jump_host("nc %h %p").empty());
 }
 
