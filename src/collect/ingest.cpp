@@ -19,9 +19,10 @@ struct SeriesSlot {
   Series *series = nullptr;
 };
 
-// Bounds the slots per stream: a stream that invents metric names without end (hostile
-// keys in a kv log) falls back to a Store lookup per sample instead of growing this.
-constexpr std::size_t kMaxSeriesSlots = 64;
+// Bounds the slots per stream (a sampler of 8 GPUs writes ~160 series): a stream that
+// invents metric names without end (hostile keys in a kv log) falls back to a Store lookup
+// per sample instead of growing this.
+constexpr std::size_t kMaxSeriesSlots = 256;
 
 struct StreamState {
   bool is_log = false;
