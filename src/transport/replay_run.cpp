@@ -32,9 +32,9 @@ TimePoint run_replay(ReplaySource &source, Pipeline &pipeline, const ReplayClock
   TimePoint now = start;
   std::vector<Event> arrived;
   for (TimePoint next_tick = start + clock.tick;; next_tick += clock.tick) {
-    arrived.clear();
-    if (const auto at = source.take_until(next_tick, arrived)) {
-      now = *at;
+    for (auto first = source.peek(); first && *first <= next_tick; first = source.peek()) {
+      arrived.clear();
+      now = source.take_until(std::min(next_tick, *first + clock.slice), arrived).value_or(now);
       pipeline.process(arrived, now);
     }
     // The last arrival is known once the source is drained; until then a later one is still

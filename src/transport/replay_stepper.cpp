@@ -5,7 +5,8 @@
 namespace clustertop {
 
 ReplayStepper::ReplayStepper(ReplaySource &source, Pipeline &pipeline, const ReplayClock &clock)
-    : source_(source), pipeline_(pipeline), tick_(clock.tick), tail_(clock.tail) {
+    : source_(source), pipeline_(pipeline), tick_(clock.tick), tail_(clock.tail),
+      slice_(clock.slice) {
   if (source_.empty()) return;
   start_ = source_.first();
   now_ = start_;
@@ -23,11 +24,12 @@ TimePoint ReplayStepper::advance_to(TimePoint target) {
     const TimePoint end = this->end();
     const TimePoint limit = std::min(target, end);
     const auto at = source_.peek();
-    // The next thing to happen is either the arrivals of a tick or a tick, whichever comes
-    // first; a tick's arrivals go to the pipeline together, at the latest one's time.
+    // The next thing to happen is either a slice of arrivals or a tick, whichever comes
+    // first; a slice's arrivals go to the pipeline together, at the latest one's time.
     if (at && *at <= next_tick_ && *at <= limit) {
       arrived_.clear();
-      now_ = source_.take_until(std::min(next_tick_, limit), arrived_).value_or(now_);
+      now_ =
+          source_.take_until(std::min({next_tick_, limit, *at + slice_}), arrived_).value_or(now_);
       pipeline_.process(arrived_, now_);
     } else if (next_tick_ <= limit || (next_tick_ > end && limit >= end)) {
       now_ = std::min(next_tick_, end);

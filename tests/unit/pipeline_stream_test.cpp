@@ -1,6 +1,6 @@
 // The replay and ingest fast paths against what they stand in for: Store series handles,
 // ring slots reused in place, regexes turned away on their first byte, the rare-byte
-// literal search, plain logs read in chunks, and a replay tick's arrivals handled together.
+// literal search, plain logs read in chunks, and a replay slice's arrivals handled together.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -229,8 +229,9 @@ TEST(ReplayTick, AnAlertLeavesInTheTickOfItsLine) {
   EXPECT_EQ(sink.batches, 4);
   ASSERT_FALSE(sink.seen.empty());
   EXPECT_EQ(sink.seen[0].finding.rule, "crash");
-  // The first tick (to 18:00:02) holds three lines; the detectors ran after all of them.
-  EXPECT_EQ(sink.seen[0].at, t0 + std::chrono::milliseconds(700));
+  // The first tick (to 18:00:02) holds three lines 200 and 500 ms apart: each is its own
+  // slice, so the alert is stamped at its line's time, not at the tick's last arrival.
+  EXPECT_EQ(sink.seen[0].at, t0 + std::chrono::milliseconds(200));
 }
 
 } // namespace

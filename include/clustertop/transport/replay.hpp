@@ -77,14 +77,19 @@ struct ReplayClock {
   double speed = 0; // 0: as fast as possible; 1: real time
   Duration tail = kDefaultReplayTail;
   Duration tick = std::chrono::seconds(1);
+  // Arrivals within one slice go to the pipeline together, stamped with the latest one:
+  // an alert is stamped at most this long after its line (a live drain is stamped within
+  // milliseconds), while the detectors still run only a few times a second of log time.
+  Duration slice = std::chrono::milliseconds(100);
 };
 // Parses --speed ("max", "1", "10") and --until ("5m"); errors say what to type.
 Result<ReplayClock> replay_clock(const Options &options);
 
-// Feeds the events to the pipeline one replay tick at a time (every event that arrived in
-// the tick in one process() call at the latest arrival time, so the detectors run once a
-// tick and an alert leaves in the tick of the line behind it), ticks every `clock.tick` of
-// replay time, and runs on to last() + tail. Returns the replay time it stopped at.
+// Feeds the events to the pipeline a slice at a time (every event that arrived within
+// `clock.slice` of the slice's first, and before the next tick, in one process() call at the
+// latest arrival time, so an alert leaves in the tick of the line behind it), ticks every
+// `clock.tick` of replay time, and runs on to last() + tail. Returns the replay time it
+// stopped at.
 TimePoint run_replay(ReplaySource &source, Pipeline &pipeline, const ReplayClock &clock);
 
 } // namespace clustertop

@@ -26,7 +26,7 @@ public:
 private:
   ReplaySource &source_;
   Pipeline &pipeline_;
-  Duration tick_, tail_;
+  Duration tick_, tail_, slice_;
   TimePoint start_, now_, next_tick_;
   std::vector<Event> arrived_; // one tick's arrivals, reused
 };
