@@ -4,6 +4,8 @@
 //   IoCpu/N               N nodes x 3 streams at 1 line/s each: clustertop's CPU share over a
 //                         fixed 10 s window, from getrusage(RUSAGE_SELF) (targets: 2 % at 64,
 //                         5 % at 256). The remote perl loops are other processes, not counted.
+//   JumpConnectFirstSample/N  the same through a ProxyJump: N node aliases in an ssh config
+//                         with `ProxyJump jumphost`, a second sshd; one `ssh -W` per node.
 //   FollowLatency         8 nodes follow one log with tail -F; a writer appends 20 lines/s
 //                         carrying their write time; p50/p99 from write to the main thread
 //                         draining the LineBatch from the EventQueue.
@@ -74,10 +76,40 @@ template <typename F> void pump(EventQueue &q, Duration for_how_long, F &&on_bat
 
 const char *kLinePerSecond = "exec perl -e '$|=1; while (1) { print \"line\\n\"; sleep 1 }'";
 
-void ConnectFirstSample(benchmark::State &state) {
+// Node aliases n0..n(N-1) reached through `ProxyJump jumphost`, each hop with its own keys.
+struct JumpCluster {
+  test::Sshd jump{"127.0.0.1", {}, {"MaxStartups 100:30:200"}};
+  test::Sshd sshd{"127.0.0.1", {}, {"MaxStartups 100:30:200"}};
+  std::vector<NodeSpec> nodes;
+  SshOptions options;
+
+  JumpCluster(int n, std::vector<StreamSpec> streams) {
+    if (!jump.start() || !sshd.start()) throw std::runtime_error("sshd did not start");
+    options.known_hosts = sshd.dir() + "/known_hosts";
+    options.ssh_config = sshd.dir() + "/ssh_config";
+    std::ofstream(options.known_hosts) << jump.known_hosts_line() << "\n"
+                                       << sshd.known_hosts_line() << "\n";
+    std::ofstream(options.ssh_config)
+        << "Host jumphost\n  HostName 127.0.0.1\n  Port " << jump.port()
+        << "\n  User root\n  IdentityFile " << jump.client_key()
+        << "\n  IdentitiesOnly yes\n  UserKnownHostsFile " << options.known_hosts
+        << "\n  GlobalKnownHostsFile /dev/null\nHost n*\n  HostName 127.0.0.1\n  Port "
+        << sshd.port() << "\n  User root\n  IdentityFile " << sshd.client_key()
+        << "\n  ProxyJump jumphost\n";
+    for (int i = 0; i < n; ++i) {
+      NodeSpec node = parse_node_argument("n" + std::to_string(i)).value();
+      node.plan = [streams](const Platform &) { return streams; };
+      nodes.push_back(node);
+    }
+  }
+};
+
+const std::vector<StreamSpec> kFirstSampleStreams{
+    {"a", "echo first; exec sleep 30"}, {"b", "exec sleep 30"}, {"c", "exec sleep 30"}};
+
+template <typename ClusterT> void first_sample(benchmark::State &state) {
   const int n = static_cast<int>(state.range(0));
-  Cluster c(n,
-            {{"a", "echo first; exec sleep 30"}, {"b", "exec sleep 30"}, {"c", "exec sleep 30"}});
+  ClusterT c(n, kFirstSampleStreams);
   double worst = 0, sum = 0;
   for (auto _ : state) {
     EventQueue q;
@@ -97,7 +129,17 @@ void ConnectFirstSample(benchmark::State &state) {
   state.counters["all_first_s"] = worst;
   state.counters["mean_first_s"] = sum / n;
 }
+
+void ConnectFirstSample(benchmark::State &state) { first_sample<Cluster>(state); }
 BENCHMARK(ConnectFirstSample)
+    ->Arg(32)
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+void JumpConnectFirstSample(benchmark::State &state) { first_sample<JumpCluster>(state); }
+BENCHMARK(JumpConnectFirstSample)
+    ->Arg(8)
     ->Arg(32)
     ->Iterations(1)
     ->UseManualTime()

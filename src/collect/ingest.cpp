@@ -12,12 +12,27 @@
 namespace clustertop {
 namespace {
 
+// A Store series this stream has written to, found without a map lookup next time.
+struct SeriesSlot {
+  std::string metric;
+  std::string device;
+  Series *series = nullptr;
+};
+
+// Bounds the slots per stream (a sampler of 8 GPUs writes ~160 series): a stream that
+// invents metric names without end (hostile keys in a kv log) falls back to a Store lookup
+// per sample instead of growing this.
+constexpr std::size_t kMaxSeriesSlots = 256;
+
 struct StreamState {
   bool is_log = false;
   bool known = false;
   std::vector<std::unique_ptr<LineParser>> parsers;
   std::uint64_t parsed = 0;
   std::uint64_t skipped = 0;
+  const Store *store = nullptr; // the Store the slots point into
+  std::vector<SeriesSlot> slots;
+  std::size_t hint = 0; // the slot expected for the next metric of a record
 };
 
 bool error_level(const std::string &level) {
@@ -47,10 +62,42 @@ struct Ingest::Impl {
     return s;
   }
 
-  void store_record(const LineBatch &b, const Record &r, const std::string &line, Store &store,
-                    std::vector<LogEvent> &events) {
+  // The series of one of this stream's metrics. Records of a stream list their metrics in
+  // the same order, so the slot after the last one used is tried first.
+  static Series &series_for(StreamState &s, Store &store, const std::string &node,
+                            const Metric &m) {
+    if (s.store != &store) {
+      s.slots.clear();
+      s.store = &store;
+      s.hint = 0;
+    }
+    if (s.hint < s.slots.size()) {
+      const SeriesSlot &e = s.slots[s.hint];
+      if (e.metric == m.name && e.device == m.device) {
+        ++s.hint;
+        return *e.series;
+      }
+    }
+    for (std::size_t i = 0; i < s.slots.size(); ++i) {
+      const SeriesSlot &e = s.slots[i];
+      if (e.metric == m.name && e.device == m.device) {
+        s.hint = i + 1;
+        return *e.series;
+      }
+    }
+    Series &series = store.series_mut(SeriesKey{node, m.name, m.device});
+    if (s.slots.size() < kMaxSeriesSlots) {
+      s.slots.push_back(SeriesSlot{m.name, m.device, &series});
+      s.hint = s.slots.size();
+    }
+    return series;
+  }
+
+  void store_record(const LineBatch &b, StreamState &s, const Record &r, const std::string &line,
+                    Store &store, std::vector<LogEvent> &events) {
     const TimePoint t = r.time.value_or(b.received_at);
-    for (const auto &m : r.metrics) store.add(Sample{b.node, m.name, m.device, m.value, t});
+    s.hint = 0;
+    for (const auto &m : r.metrics) Store::add(series_for(s, store, b.node, m), t, m.value);
     Severity sev = r.severity;
     if (sev == Severity::info && error_level(r.level)) sev = Severity::warning;
     if (r.tags.empty() && sev == Severity::info) return;
@@ -87,7 +134,7 @@ struct Ingest::Impl {
     const Record &rec = single ? buf[0] : merged;
     store.add_log_line(b.node, b.stream, rec.time.value_or(b.received_at), line);
     ++s.parsed;
-    if (buf.size() > 0) store_record(b, rec, line, store, events);
+    if (buf.size() > 0) store_record(b, s, rec, line, store, events);
   }
 
   void sampler_line(const LineBatch &b, StreamState &s, const std::string &line, Store &store,
@@ -99,7 +146,7 @@ struct Ingest::Impl {
     } else {
       ++s.parsed;
     }
-    for (std::size_t i = 0; i < buf.size(); ++i) store_record(b, buf[i], line, store, events);
+    for (std::size_t i = 0; i < buf.size(); ++i) store_record(b, s, buf[i], line, store, events);
   }
 };
 

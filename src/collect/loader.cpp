@@ -9,6 +9,7 @@
 #include "clustertop/collect/parser.hpp"
 #include "clustertop/collect/units.hpp"
 #include "loader_internal.hpp"
+#include "parsers_internal.hpp"
 
 namespace clustertop {
 namespace {
@@ -142,6 +143,7 @@ RegexRule rule(Ctx &c, const json &j) {
   RegexRule r;
   r.name = str(j, "name");
   r.prefilter = str(j, "prefilter");
+  r.prefilter_anchor = rare_byte_index(r.prefilter);
   const auto pattern = str(j, "regex");
   if (pattern.empty())
     throw LoadError("rule '" + r.name + "' has no regex", "\"" + r.name + "\"",

@@ -28,7 +28,7 @@ public:
     }
     if (trim(line).empty()) return true; // blank lines inside a record are expected
     bool used = apply_rules(line, received_at);
-    if (spec_.line && spec_.line->match(line, caps_)) {
+    if (spec_.line && spec_.line->match(line, caps_.list, caps_.block)) {
       used = true;
       add_field();
     }

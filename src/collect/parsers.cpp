@@ -36,8 +36,46 @@ double metric_value(const MetricSpec &spec, std::string_view text, double scale_
   return v;
 }
 
+std::size_t rare_byte_index(std::string_view literal) {
+  // Lower is rarer. English letter frequency order, then classes of the other bytes.
+  constexpr std::string_view kCommonLast = "zqxjkvbpygfwmucldrhsnioate";
+  auto rank = [&](unsigned char c) -> std::size_t {
+    if (c >= 'a' && c <= 'z') return 20 + kCommonLast.find(static_cast<char>(c));
+    if (c >= 'A' && c <= 'Z') return 10;
+    if (c >= '0' && c <= '9') return 60;
+    if (c == ' ') return 70;
+    return c < 128 ? 15 : 5; // punctuation; bytes of UTF-8 text are rarer still
+  };
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < literal.size(); ++i)
+    if (rank(static_cast<unsigned char>(literal[i])) <
+        rank(static_cast<unsigned char>(literal[best])))
+      best = i;
+  return best;
+}
+
+bool contains_literal(std::string_view line, std::string_view literal, std::size_t anchor) {
+  const std::size_t n = literal.size();
+  if (n == 0) return true;
+  if (n > line.size() || anchor >= n) return line.find(literal) != std::string_view::npos;
+  const char want = literal[anchor];
+  const char *p = line.data() + anchor;
+  const char *const last = line.data() + (line.size() - n) + anchor; // the last place it fits
+  while (p <= last) {
+    p = static_cast<const char *>(std::memchr(p, want, static_cast<std::size_t>(last - p) + 1));
+    if (p == nullptr) return false;
+    // The literal's first and last bytes turn most false starts away without a call.
+    const char *start = p - anchor;
+    if (start[0] == literal[0] && start[n - 1] == literal[n - 1] &&
+        std::memcmp(start, literal.data(), n) == 0)
+      return true;
+    ++p;
+  }
+  return false;
+}
+
 std::string_view capture(const Captures &caps, std::string_view name, bool &found) {
-  for (const auto &[k, v] : caps)
+  for (const auto &[k, v] : caps.list)
     if (k == name) {
       found = true;
       return v;
@@ -78,8 +116,9 @@ void add_metrics(const RegexRule &rule, const Captures &caps, MetricWriter &w,
 bool apply_rule(const RegexRule &rule, std::string_view line, TimePoint received_at, Record &rec,
                 MetricWriter &w, Captures &caps,
                 const std::vector<std::pair<std::string, double>> *vars) {
-  if (!rule.prefilter.empty() && line.find(rule.prefilter) == std::string_view::npos) return false;
-  if (!rule.regex->match(line, caps)) return false;
+  if (!rule.prefilter.empty() && !contains_literal(line, rule.prefilter, rule.prefilter_anchor))
+    return false;
+  if (!rule.regex->match(line, caps.list, caps.block)) return false;
   add_metrics(rule, caps, w, vars);
   for (const auto &t : rule.tags)
     if (std::find(rec.tags.begin(), rec.tags.end(), t) == rec.tags.end()) rec.tags.push_back(t);

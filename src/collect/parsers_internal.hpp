@@ -7,10 +7,15 @@
 #include <vector>
 
 #include "clustertop/collect/parser.hpp"
+#include "clustertop/collect/regex.hpp"
 
 namespace clustertop {
 
-using Captures = std::vector<std::pair<std::string_view, std::string_view>>;
+// A rule match's named captures, and the PCRE2 match block every match of its parser reuses.
+struct Captures {
+  std::vector<std::pair<std::string_view, std::string_view>> list;
+  MatchBlock block;
+};
 
 std::string_view capture(const Captures &caps, std::string_view name, bool &found);
 
@@ -19,6 +24,13 @@ std::string_view capture(const Captures &caps, std::string_view name, bool &foun
 bool apply_rule(const RegexRule &rule, std::string_view line, TimePoint received_at, Record &rec,
                 MetricWriter &w, Captures &scratch,
                 const std::vector<std::pair<std::string, double>> *vars = nullptr);
+
+// The index of the byte of `literal` least likely in a log line (by a fixed ranking: letters
+// rare in English and upper case before common ones, spaces and digits last), so that a
+// search for it stops at few false starts.
+std::size_t rare_byte_index(std::string_view literal);
+// Whether `line` contains `literal`, looking for its byte at `anchor` with memchr.
+bool contains_literal(std::string_view line, std::string_view literal, std::size_t anchor);
 
 std::unique_ptr<LineParser> make_kv_parser(const CollectorDef &def);
 std::unique_ptr<LineParser> make_csv_parser(const CollectorDef &def);

@@ -1,5 +1,6 @@
 #include "clustertop/collect/regex.hpp"
 
+#include <cctype>
 #include <pcre2.h>
 
 namespace clustertop {
@@ -17,7 +18,13 @@ std::string pcre_message(int err) {
   return std::string(reinterpret_cast<const char *>(buf));
 }
 
+void set_byte(std::array<std::uint64_t, 4> &bits, std::uint32_t c) {
+  if (c < 256) bits[c / 64] |= std::uint64_t{1} << (c % 64);
+}
+
 } // namespace
+
+MatchBlock::~MatchBlock() { pcre2_match_data_free(static_cast<pcre2_match_data *>(data_)); }
 
 Result<std::shared_ptr<const Regex>> Regex::compile(const std::string &pattern) {
   int err = 0;
@@ -36,6 +43,31 @@ Result<std::shared_ptr<const Regex>> Regex::compile(const std::string &pattern) 
   pcre2_set_match_limit(ctx, kMatchLimit);
   pcre2_set_depth_limit(ctx, kDepthLimit);
   re->context_ = ctx;
+  std::uint32_t groups = 0;
+  pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &groups);
+  re->pairs_ = groups + 1;
+  std::uint32_t options = 0, min_length = 0, first_type = 0;
+  pcre2_pattern_info(code, PCRE2_INFO_ALLOPTIONS, &options);
+  pcre2_pattern_info(code, PCRE2_INFO_MINLENGTH, &min_length);
+  pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODETYPE, &first_type);
+  const std::uint8_t *bitmap = nullptr;
+  pcre2_pattern_info(code, PCRE2_INFO_FIRSTBITMAP, &bitmap);
+  // Only where a match must start at byte 0 and cannot be empty is the first byte decisive.
+  if ((options & PCRE2_ANCHORED) != 0 && min_length > 0) {
+    if (bitmap != nullptr) {
+      for (std::uint32_t c = 0; c < 256; ++c)
+        if ((bitmap[c / 8] & (1u << (c % 8))) != 0) set_byte(re->first_bytes_, c);
+      re->first_known_ = true;
+    } else if (first_type == 1) {
+      std::uint32_t unit = 0;
+      pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODEUNIT, &unit);
+      set_byte(re->first_bytes_, unit);
+      // PCRE2 does not say whether the unit is caseless: allow both ASCII cases.
+      if (unit < 128 && std::isalpha(static_cast<int>(unit)) != 0)
+        set_byte(re->first_bytes_, unit ^ 0x20u);
+      re->first_known_ = unit < 256;
+    }
+  }
   std::uint32_t count = 0;
   std::uint32_t entry_size = 0;
   PCRE2_SPTR table = nullptr;
@@ -57,8 +89,26 @@ Regex::~Regex() {
 
 bool Regex::match(std::string_view line,
                   std::vector<std::pair<std::string_view, std::string_view>> &captures) const {
+  MatchBlock block;
+  return match(line, captures, block);
+}
+
+bool Regex::match(std::string_view line,
+                  std::vector<std::pair<std::string_view, std::string_view>> &captures,
+                  MatchBlock &block) const {
   captures.clear();
-  auto *md = pcre2_match_data_create_from_pattern(code_of(code_), nullptr);
+  if (first_known_) {
+    if (line.empty()) return false;
+    const auto c = static_cast<unsigned char>(line[0]);
+    if ((first_bytes_[c / 64] & (std::uint64_t{1} << (c % 64))) == 0) return false;
+  }
+  if (block.pairs_ < pairs_) {
+    pcre2_match_data_free(static_cast<pcre2_match_data *>(block.data_));
+    block.data_ = pcre2_match_data_create(pairs_, nullptr);
+    block.pairs_ = block.data_ != nullptr ? pairs_ : 0;
+    if (block.data_ == nullptr) return false;
+  }
+  auto *md = static_cast<pcre2_match_data *>(block.data_);
   const int rc = pcre2_match(code_of(code_), reinterpret_cast<PCRE2_SPTR>(line.data()), line.size(),
                              0, 0, md, static_cast<pcre2_match_context *>(context_));
   if (rc > 0) {
@@ -69,7 +119,6 @@ bool Regex::match(std::string_view line,
       captures.emplace_back(name, line.substr(ov[2 * g], ov[2 * g + 1] - ov[2 * g]));
     }
   }
-  pcre2_match_data_free(md);
   return rc > 0;
 }
 

@@ -58,14 +58,6 @@ constexpr std::array<UnitEntry, 27> kUnits = {{
 
 } // namespace
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
-
 bool parse_leading_number(std::string_view text, double &out, std::string_view &rest,
                           bool comma_decimal) {
   std::size_t i = 0;

@@ -24,23 +24,30 @@ void Store::apply(const NodeStatus &status) {
   info.detail = status.detail;
 }
 
-void Store::add(const Sample &sample) {
-  node_mut(sample.node);
-  SeriesKey key{sample.node, sample.metric, sample.device};
+Series &Store::series_mut(const SeriesKey &key) {
+  node_mut(key.node);
   auto it = series_.find(key);
   if (it == series_.end()) it = series_.emplace(key, Series(limits_.points_per_series)).first;
-  it->second.push(Point{sample.time, sample.value});
+  return it->second;
+}
+
+void Store::add(const Sample &sample) {
+  series_mut(SeriesKey{sample.node, sample.metric, sample.device})
+      .push(Point{sample.time, sample.value});
 }
 
 void Store::add_log_line(const std::string &node, const std::string &stream, TimePoint t,
-                         std::string text) {
+                         std::string_view text) {
   auto &info = node_mut(node);
   ++info.lines;
   if (!info.last_data || *info.last_data < t) info.last_data = t;
   auto it = logs_.find(node);
   if (it == logs_.end())
     it = logs_.emplace(node, RingBuffer<LogLine>(limits_.log_lines_per_node)).first;
-  it->second.push(LogLine{t, stream, std::move(text)});
+  LogLine &slot = it->second.push_slot();
+  slot.time = t;
+  slot.stream.assign(stream);
+  slot.text.assign(text);
 }
 
 void Store::add_event(const LogEvent &event) {

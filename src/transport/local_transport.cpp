@@ -26,12 +26,23 @@ Duration restart_delay(Duration min, Duration max, int failures, double jitter01
 namespace {
 
 constexpr auto kStableRun = std::chrono::seconds(60); // a run this long resets the backoff
+constexpr std::size_t kStderrTail = 600;              // bytes of stderr kept per stream
+constexpr std::size_t kReasonMax = 300;               // longest stderr line put in a status
+
+// The last non-blank line of `text`, cut to kReasonMax.
+std::string_view last_line_of(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
+    text.remove_suffix(1);
+  const auto nl = text.rfind('\n');
+  if (nl != std::string_view::npos) text.remove_prefix(nl + 1);
+  return text.substr(0, kReasonMax);
+}
 
 struct Stream {
   StreamSpec spec;
   ChildProcess child;
   LineSplitter splitter{64 * 1024};
-  std::string last_error_line;
+  std::string stderr_tail; // the last bytes written to stderr; its last line says why it failed
   bool running = false;
   int failures = 0;
   TimePoint started{};
@@ -122,7 +133,7 @@ void LocalTransport::launch(Stream &s, TimePoint now) {
   s.last_line = now;
   s.stale = false;
   s.splitter = LineSplitter(options_.max_line);
-  s.last_error_line.clear();
+  s.stderr_tail.clear();
   status(s.spec.name, NodeState::up, "running");
 }
 
@@ -139,12 +150,11 @@ void LocalTransport::read_fd(Stream &s, int fd, bool is_stderr, TimePoint now) {
     }
   } else if (n > 0) {
     if (is_stderr) {
-      // Keep the last stderr line: it is usually why a command failed.
-      std::string_view text(buf, static_cast<std::size_t>(n));
-      while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
-      const auto nl = text.rfind('\n');
-      s.last_error_line = std::string(nl == std::string_view::npos ? text : text.substr(nl + 1));
-      if (s.last_error_line.size() > 300) s.last_error_line.resize(300);
+      // Keep the tail, not the last read: a shell may write a message and its newline in two
+      // writes, and the newline alone must not erase the message.
+      s.stderr_tail.append(buf, static_cast<std::size_t>(n));
+      if (s.stderr_tail.size() > kStderrTail)
+        s.stderr_tail.erase(0, s.stderr_tail.size() - kStderrTail);
       return;
     }
     s.splitter.feed(std::string_view(buf, static_cast<std::size_t>(n)), lines);
@@ -172,7 +182,7 @@ void LocalTransport::check_exit(Stream &s, TimePoint now) {
   s.child.close_stderr();
   s.running = false;
   std::string why = describe_wait_status(wstatus);
-  if (!s.last_error_line.empty()) why += ": " + s.last_error_line;
+  if (const auto last = last_line_of(s.stderr_tail); !last.empty()) why += ": " + std::string(last);
   if (now - s.started >= kStableRun) s.failures = 0;
   if (!s.spec.restart) {
     status(s.spec.name, NodeState::down, why);

@@ -1,21 +1,16 @@
-// Loading replays: recordings and plain logs into time-ordered events.
+// The timestamps of plain log lines, which give a replayed log its arrival times.
 #include "clustertop/transport/replay.hpp"
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <ctime>
-#include <filesystem>
-#include <fstream>
-#include <map>
-#include <sstream>
 #include <sys/stat.h>
 
-#include "clustertop/sink/recorder.hpp"
+#include "replay_internal.hpp"
 
 namespace clustertop {
 namespace {
-
-constexpr std::size_t kMaxLine = 64 * 1024; // longer lines are cut, never held whole twice
 
 bool num(const std::string &s, std::size_t pos, std::size_t n, int &out) {
   if (pos + n > s.size()) return false;
@@ -65,10 +60,10 @@ long long zone_offset(const std::string &s, std::size_t end) {
   return (s[end] == '-' ? -1 : 1) * (h * 3600LL + m * 60LL) * 1'000'000'000LL;
 }
 
-struct Stamp {
-  TimePoint t;
-  bool dated = true;
-};
+} // namespace
+
+namespace replay_detail {
+namespace {
 
 std::optional<Stamp> stamp_at(const std::string &s, std::size_t i, int year, TimePoint day) {
   int y = 0, mo = 0, d = 0;
@@ -96,8 +91,14 @@ std::optional<Stamp> stamp_at(const std::string &s, std::size_t i, int year, Tim
   return std::nullopt;
 }
 
+} // namespace
+
 std::optional<Stamp> find_stamp(const std::string &line, int year, TimePoint day) {
   const std::size_t scan = std::min<std::size_t>(line.size(), 80);
+  // Every form has a ':' at most 13 bytes after its start ("YYYY-MM-DD HH:"): a line
+  // without one there (most step lines) is turned away by one memchr.
+  if (std::memchr(line.data(), ':', std::min(line.size(), scan + 13)) == nullptr)
+    return std::nullopt;
   for (std::size_t i = 0; i < scan; ++i) {
     if (i > 0 && (std::isdigit(static_cast<unsigned char>(line[i - 1])) || line[i - 1] == ':'))
       continue; // only at the start of a number
@@ -106,11 +107,6 @@ std::optional<Stamp> find_stamp(const std::string &line, int year, TimePoint day
   }
   return std::nullopt;
 }
-
-struct FileDay {
-  int year = 1970;
-  TimePoint midnight;
-};
 
 FileDay file_day(const std::string &path) {
   struct stat st {};
@@ -122,75 +118,12 @@ FileDay file_day(const std::string &path) {
   return {tm.tm_year + 1900, from_epoch_seconds(static_cast<double>(days) * 86400)};
 }
 
-} // namespace
+} // namespace replay_detail
 
 std::optional<TimePoint> line_time(const std::string &line, int year, TimePoint day) {
-  auto st = find_stamp(line, year, day);
+  auto st = replay_detail::find_stamp(line, year, day);
   if (!st) return std::nullopt;
   return st->t;
-}
-
-std::optional<TimePoint> ReplaySource::peek() const {
-  if (done()) return std::nullopt;
-  return events_[next_].at;
-}
-
-std::vector<Event> ReplaySource::take_next() {
-  std::vector<Event> out;
-  if (done()) return out;
-  const TimePoint t = events_[next_].at;
-  while (next_ < events_.size() && events_[next_].at == t)
-    out.push_back(std::move(events_[next_++].event));
-  return out;
-}
-
-Result<ReplaySource> ReplaySource::from_logs(const std::vector<std::string> &node_logs) {
-  ReplaySource src;
-  for (const auto &spec : node_logs) {
-    const auto eq = spec.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
-      return Error{"invalid --node", "expected NAME=LOGFILE", spec,
-                   "for example: --node mac1=exo-mac1.log"};
-    const std::string name = spec.substr(0, eq), path = spec.substr(eq + 1);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Error{"cannot open log file", "not readable", path, "check the path"};
-    const FileDay fd = file_day(path);
-    std::vector<std::pair<std::optional<TimePoint>, std::string>> lines;
-    std::string line;
-    std::optional<TimePoint> first, prev;
-    while (std::getline(in, line)) {
-      if (line.size() > kMaxLine) line.resize(kMaxLine);
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      auto st = find_stamp(line, fd.year, fd.midnight);
-      std::optional<TimePoint> t;
-      if (st) {
-        t = st->t;
-        while (!st->dated && prev && *t + std::chrono::hours(12) < *prev)
-          *t += std::chrono::hours(24); // a bare time of day wrapped past midnight
-        prev = t;
-        if (!first) first = t;
-      }
-      lines.emplace_back(t, std::move(line));
-    }
-    if (!first)
-      return Error{"no timestamps in log file", "no line carries a date or time of day", path,
-                   "replay a recording made with --record instead"};
-    src.events_.push_back({*first, NodeStatus{name, "", NodeState::up, "replay", *first}});
-    TimePoint now = *first;
-    const std::string stream = "log:" + path;
-    for (auto &[t, text] : lines) {
-      if (t) now = std::max(now, *t); // a line stamped earlier than its predecessor: no rewind
-      auto *last =
-          src.events_.empty() ? nullptr : std::get_if<LineBatch>(&src.events_.back().event);
-      if (last == nullptr || last->node != name || src.events_.back().at != now)
-        src.events_.push_back({now, LineBatch{name, stream, now, {}}}),
-            last = std::get_if<LineBatch>(&src.events_.back().event);
-      last->lines.push_back(std::move(text));
-    }
-  }
-  std::stable_sort(src.events_.begin(), src.events_.end(),
-                   [](const TimedEvent &a, const TimedEvent &b) { return a.at < b.at; });
-  return src;
 }
 
 } // namespace clustertop

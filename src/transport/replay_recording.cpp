@@ -99,6 +99,7 @@ Result<ReplaySource> ReplaySource::from_recording(const std::string &dir) {
   std::stable_sort(src.events_.begin(), src.events_.end(),
                    [](const TimedEvent &a, const TimedEvent &b) { return a.at < b.at; });
   if (src.events_.empty()) return Error{"empty recording", "no line or status recorded", dir, ""};
+  src.first_ = src.events_.front().at;
   return src;
 }
 

@@ -27,15 +27,19 @@ Result<ReplayClock> replay_clock(const Options &options) {
 
 TimePoint run_replay(ReplaySource &source, Pipeline &pipeline, const ReplayClock &clock) {
   if (source.empty()) return TimePoint{};
-  const TimePoint start = source.first(), end = source.last() + clock.tail;
+  const TimePoint start = source.first();
   const auto wall0 = std::chrono::steady_clock::now();
   TimePoint now = start;
+  std::vector<Event> arrived;
   for (TimePoint next_tick = start + clock.tick;; next_tick += clock.tick) {
-    while (auto at = source.peek()) {
-      if (*at > next_tick) break;
-      now = *at;
-      pipeline.process(source.take_next(), now);
+    for (auto first = source.peek(); first && *first <= next_tick; first = source.peek()) {
+      arrived.clear();
+      now = source.take_until(std::min(next_tick, *first + clock.slice), arrived).value_or(now);
+      pipeline.process(arrived, now);
     }
+    // The last arrival is known once the source is drained; until then a later one is still
+    // to come, so the clock cannot be near its end.
+    const TimePoint end = source.done() ? source.last() + clock.tail : TimePoint::max();
     now = std::min(next_tick, end);
     if (clock.speed > 0) // real time divided by the speed factor
       std::this_thread::sleep_until(wall0 +

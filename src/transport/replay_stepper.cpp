@@ -5,24 +5,34 @@
 namespace clustertop {
 
 ReplayStepper::ReplayStepper(ReplaySource &source, Pipeline &pipeline, const ReplayClock &clock)
-    : source_(source), pipeline_(pipeline), tick_(clock.tick) {
+    : source_(source), pipeline_(pipeline), tick_(clock.tick), tail_(clock.tail),
+      slice_(clock.slice) {
   if (source_.empty()) return;
   start_ = source_.first();
-  end_ = source_.last() + clock.tail;
   now_ = start_;
   next_tick_ = start_ + tick_;
 }
 
+TimePoint ReplayStepper::end() const {
+  if (source_.empty()) return TimePoint{};
+  // A log is read as the clock goes: its end is known once it is drained.
+  return source_.done() ? source_.last() + tail_ : TimePoint::max();
+}
+
 TimePoint ReplayStepper::advance_to(TimePoint target) {
-  target = std::min(target, end_);
   while (!done()) {
+    const TimePoint end = this->end();
+    const TimePoint limit = std::min(target, end);
     const auto at = source_.peek();
-    // The next thing to happen is either an arrival or a tick, whichever comes first.
-    if (at && *at <= next_tick_ && *at <= target) {
-      now_ = *at;
-      pipeline_.process(source_.take_next(), now_);
-    } else if (next_tick_ <= target || (next_tick_ > end_ && target >= end_)) {
-      now_ = std::min(next_tick_, end_);
+    // The next thing to happen is either a slice of arrivals or a tick, whichever comes
+    // first; a slice's arrivals go to the pipeline together, at the latest one's time.
+    if (at && *at <= next_tick_ && *at <= limit) {
+      arrived_.clear();
+      now_ =
+          source_.take_until(std::min({next_tick_, limit, *at + slice_}), arrived_).value_or(now_);
+      pipeline_.process(arrived_, now_);
+    } else if (next_tick_ <= limit || (next_tick_ > end && limit >= end)) {
+      now_ = std::min(next_tick_, end);
       pipeline_.tick(now_);
       next_tick_ += tick_;
     } else {

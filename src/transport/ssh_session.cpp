@@ -11,6 +11,9 @@
 
 #include <thread>
 
+#include "clustertop/core/shell_quote.hpp"
+#include "clustertop/transport/ssh_jump.hpp"
+
 namespace clustertop::ssh {
 
 void SessionDeleter::operator()(ssh_session s) const {
@@ -87,6 +90,27 @@ Status parse_config(ssh_session s, const NodeSpec &node, const SshOptions &optio
   return ok_status();
 }
 
+std::string proxy_command(ssh_session s) {
+  char *value = nullptr;
+  if (ssh_options_get(s, SSH_OPTIONS_PROXYCOMMAND, &value) != 0 || value == nullptr) return {};
+  std::string out = value;
+  ssh_string_free_char(value);
+  return out;
+}
+
+// A ProxyJump from the file becomes our own `ssh -W` command (ssh_jump.hpp says why); any
+// other ProxyCommand runs as the user wrote it.
+Status apply_proxy_jump(ssh_session s, const NodeSpec &node, const SshOptions &options) {
+  const auto hops = proxy_jump_hops(proxy_command(s));
+  if (hops.empty()) return ok_status();
+  auto command = jump_command(hops, options);
+  if (!command)
+    return fail(node, command.error().what, command.error().reason, command.error().help);
+  if (ssh_options_set(s, SSH_OPTIONS_PROXYCOMMAND, command->c_str()) != 0)
+    return fail(node, "cannot set ssh options", last_error(s));
+  return ok_status();
+}
+
 } // namespace
 
 Result<SessionPtr> new_session(const NodeSpec &node, const SshOptions &options) {
@@ -98,6 +122,7 @@ Result<SessionPtr> new_session(const NodeSpec &node, const SshOptions &options) 
     return fail(node, "invalid host", last_error(s.get())).error();
   if (!node.user.empty()) ssh_options_set(s.get(), SSH_OPTIONS_USER, node.user.c_str());
   if (auto st = parse_config(s.get(), node, options); !st) return st.error();
+  if (auto st = apply_proxy_jump(s.get(), node, options); !st) return st.error();
   if (auto st = apply_explicit(s.get(), node, options); !st) return st.error();
   return s;
 }
@@ -121,18 +146,36 @@ Result<Resolved> resolve_node(const NodeSpec &node, const SshOptions &options) {
   return r;
 }
 
-Status connect_session(ssh_session s, const NodeSpec &node, const Deadline &deadline) {
+Status connect_session(ssh_session s, const NodeSpec &node, const SshOptions &options,
+                       const Deadline &deadline) {
   ssh_set_blocking(s, 0);
+  const std::string jump = jump_host(proxy_command(s));
   for (;;) {
     const int rc = ssh_connect(s);
     if (rc == SSH_OK) return ok_status();
-    if (rc == SSH_ERROR)
-      return fail(node, "cannot connect", last_error(s),
-                  "check that the node is up and sshd listens on its port (ssh -v " + node.name +
-                      ")");
-    if (!wait_socket(s, deadline))
-      return fail(node, "cannot connect", "timed out",
+    const bool timed_out = rc != SSH_ERROR && !wait_socket(s, deadline);
+    if (rc != SSH_ERROR && !timed_out) continue;
+    const std::string reason = timed_out ? "timed out" : last_error(s);
+    if (!jump.empty()) {
+      // libssh sends the jump's stderr to /dev/null, so its own reason (refused, host key,
+      // auth) is lost and all we see is the pipe closing: name the hop and how to test it.
+      const bool own_file = !options.ssh_config.empty() && options.ssh_config != "none";
+      const std::string try_it =
+          "ssh" + (own_file ? " -F " + shell_quote(options.ssh_config) : std::string()) + " " +
+          jump + " true";
+      return fail(node, "cannot connect through jump host " + jump,
+                  reason + " (ProxyJump runs `ssh -W` to " + jump + ")",
+                  "check that `" + try_it +
+                      "` works from this machine without a prompt (known_hosts entry and key "
+                      "for the jump host) and that " +
+                      jump + " can reach the node");
+    }
+    if (timed_out)
+      return fail(node, "cannot connect", reason,
                   "check the network path to the node, or raise --connect-timeout");
+    return fail(node, "cannot connect", reason,
+                "check that the node is up and sshd listens on its port (ssh -v " + node.name +
+                    ")");
   }
 }
 

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "clustertop/transport/ssh_io.hpp"
+#include "clustertop/transport/ssh_jump.hpp"
 
 namespace clustertop {
 namespace ssh {
@@ -35,6 +36,7 @@ public:
     started_ = true;
     // A closed socket must be an error return, never a process-killing signal.
     ::signal(SIGPIPE, SIG_IGN);
+    unblock_signals_in_forked_children(); // libssh's ProxyJump child must obey SIGTERM
     io_.start();
     const auto now = std::chrono::steady_clock::now();
     for (std::size_t i = 0; i < nodes_.size(); ++i) jobs_.push_back(Job{now, i, 0});
@@ -128,7 +130,7 @@ private:
   Result<SessionPtr> open_session(const NodeSpec &node, const Deadline &deadline) {
     auto s = new_session(node, options_);
     if (!s) return s.error();
-    if (auto st = connect_session(s->get(), node, deadline); !st) return st.error();
+    if (auto st = connect_session(s->get(), node, options_, deadline); !st) return st.error();
     if (auto st = verify_host_key(s->get(), node, options_); !st) return st.error();
     if (auto st = authenticate(s->get(), node, deadline); !st) return st.error();
     set_tcp_user_timeout(

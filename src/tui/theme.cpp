@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "clustertop/core/text.hpp"
+
 namespace clustertop::tui {
 namespace {
 
@@ -51,14 +53,6 @@ std::optional<Rgb> parse_color(std::string_view v) {
   if (r < 0 || r > 255 || g < 0 || g > 255 || b < 0 || b > 255) return std::nullopt;
   return Rgb{static_cast<std::uint8_t>(r), static_cast<std::uint8_t>(g),
              static_cast<std::uint8_t>(b)};
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
 }
 
 Error bad_line(const std::string &where, const std::string &reason) {

@@ -145,7 +145,7 @@ TEST(SshStream, WithoutTheWrapperAQuietCommandSurvivesChannelClose) {
   auto s = ssh::new_session(node, o);
   ASSERT_TRUE(s.ok());
   const ssh::Deadline deadline{std::chrono::steady_clock::now() + 5s, nullptr};
-  ASSERT_TRUE(ssh::connect_session(s->get(), node, deadline).ok());
+  ASSERT_TRUE(ssh::connect_session(s->get(), node, o, deadline).ok());
   ASSERT_TRUE(ssh::verify_host_key(s->get(), node, o).ok());
   ASSERT_TRUE(ssh::authenticate(s->get(), node, deadline).ok());
   ssh_set_blocking(s->get(), 1);

@@ -87,13 +87,13 @@ Sshd::Sshd(std::string address, std::string netns, std::vector<std::string> extr
          q + "/client_key && cp " + q + "/client_key.pub " + q + "/authorized_keys") != 0)
     throw std::runtime_error("ssh-keygen failed");
   std::ofstream cfg(dir_ + "/sshd_config");
+  for (const auto &line : extra_config) cfg << line << "\n";
   cfg << "ListenAddress " << address_ << "\nHostKey " << dir_ << "/host_key\n"
       << "AuthorizedKeysFile " << dir_ << "/authorized_keys\nPidFile " << dir_ << "/sshd.pid\n"
       << "PasswordAuthentication no\nKbdInteractiveAuthentication no\nStrictModes no\n"
       << "PermitRootLogin prohibit-password\nLogLevel ERROR\n"
       // Keeps Debian's bash from sourcing ~/.bashrc (slow, and output would corrupt streams).
       << "SetEnv SHLVL=1\n";
-  for (const auto &line : extra_config) cfg << line << "\n";
 }
 
 Sshd::~Sshd() {
@@ -132,24 +132,7 @@ bool Sshd::start() {
 void Sshd::kill_all() {
   if (pid_ <= 0) return;
   // Session processes are children of the listener: find them by parent id first.
-  std::vector<pid_t> children;
-  if (DIR *d = ::opendir("/proc")) {
-    while (dirent *e = ::readdir(d)) {
-      const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
-      if (pid <= 0) continue;
-      std::ifstream st("/proc/" + std::string(e->d_name) + "/stat");
-      std::string line;
-      std::getline(st, line);
-      const auto rp = line.rfind(')');
-      if (rp == std::string::npos) continue;
-      std::istringstream rest(line.substr(rp + 2));
-      char state = 0;
-      int ppid = 0;
-      rest >> state >> ppid;
-      if (ppid == pid_) children.push_back(pid);
-    }
-    ::closedir(d);
-  }
+  const std::vector<pid_t> children = children_of(pid_);
   ::kill(pid_, SIGKILL);
   for (pid_t c : children) ::kill(c, SIGKILL);
   ::waitpid(pid_, nullptr, 0);
@@ -167,6 +150,82 @@ std::string Sshd::other_key_line() const {
 }
 
 std::string Sshd::node_arg() const { return "root@" + address_ + ":" + std::to_string(port_); }
+
+namespace {
+
+pid_t parent_of(pid_t pid) {
+  std::ifstream st("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(st, line);
+  const auto rp = line.rfind(')'); // the command name may hold spaces and parentheses
+  if (rp == std::string::npos || rp + 2 > line.size()) return -1;
+  std::istringstream rest(line.substr(rp + 2));
+  char state = 0;
+  int ppid = -1;
+  rest >> state >> ppid;
+  return static_cast<pid_t>(ppid);
+}
+
+std::vector<pid_t> all_pids() {
+  std::vector<pid_t> out;
+  if (DIR *d = ::opendir("/proc")) {
+    while (dirent *e = ::readdir(d)) {
+      const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
+      if (pid > 0) out.push_back(pid);
+    }
+    ::closedir(d);
+  }
+  return out;
+}
+
+} // namespace
+
+std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> out;
+  if (parent <= 0) return out;
+  for (pid_t pid : all_pids())
+    if (parent_of(pid) == parent) out.push_back(pid);
+  return out;
+}
+
+bool descends_from(pid_t pid, pid_t ancestor) {
+  for (int depth = 0; pid > 1 && depth < 64; ++depth, pid = parent_of(pid))
+    if (pid == ancestor) return true;
+  return false;
+}
+
+std::vector<pid_t> tcp_clients_of(int port) {
+  // /proc/net/tcp: "sl local rem st ... uid timeout inode"; addresses as HEXIP:HEXPORT.
+  char want[32];
+  std::snprintf(want, sizeof want, "0100007F:%04X", port);
+  std::vector<std::string> inodes;
+  std::ifstream tcp("/proc/net/tcp");
+  std::string line;
+  std::getline(tcp, line); // header
+  while (std::getline(tcp, line)) {
+    std::istringstream f(line);
+    std::string sl, local, rem, st, queues, timer, retr, uid, timeout, inode;
+    f >> sl >> local >> rem >> st >> queues >> timer >> retr >> uid >> timeout >> inode;
+    if (rem == want && st == "01") inodes.push_back("socket:[" + inode + "]");
+  }
+  std::vector<pid_t> out;
+  for (pid_t pid : all_pids()) {
+    const std::string fd_dir = "/proc/" + std::to_string(pid) + "/fd";
+    DIR *d = ::opendir(fd_dir.c_str());
+    if (d == nullptr) continue;
+    bool holds = false;
+    while (dirent *e = ::readdir(d)) {
+      char target[64] = {};
+      const std::string fd = fd_dir + "/" + e->d_name;
+      const auto n = ::readlink(fd.c_str(), target, sizeof target - 1);
+      if (n <= 0) continue;
+      for (const auto &inode : inodes) holds = holds || inode == std::string(target, n);
+    }
+    ::closedir(d);
+    if (holds) out.push_back(pid);
+  }
+  return out;
+}
 
 int count_processes(const std::string &needle) {
   int count = 0;

@@ -22,7 +22,8 @@ int free_port();
 
 class Sshd {
 public:
-  // netns: run inside `ip netns exec NETNS`, listening on `address`.
+  // netns: run inside `ip netns exec NETNS`, listening on `address`. extra_config lines go
+  // before the defaults: sshd keeps the first value it reads for a keyword.
   explicit Sshd(std::string address = "127.0.0.1", std::string netns = {},
                 std::vector<std::string> extra_config = {});
   ~Sshd();
@@ -32,6 +33,8 @@ public:
   bool start();    // (re)starts on the same port and host key; true once it accepts
   void kill_all(); // SIGKILL the listener and every session process it started
   [[nodiscard]] int port() const { return port_; }
+  [[nodiscard]] pid_t pid() const { return pid_; } // the listener; -1 when not running
+  [[nodiscard]] std::string log() const { return dir_ + "/sshd.log"; }
   [[nodiscard]] const std::string &dir() const { return dir_; }
   [[nodiscard]] std::string client_key() const { return dir_ + "/client_key"; }
   // A known_hosts line for this server ("[127.0.0.1]:PORT ssh-ed25519 AAAA...").
@@ -50,6 +53,13 @@ private:
 
 // Processes on this machine whose command line contains `needle` (remote commands run here).
 int count_processes(const std::string &needle);
+
+// Direct children of `parent` (an sshd listener's children are its sessions).
+std::vector<pid_t> children_of(pid_t parent);
+// Whether `ancestor` is `pid` or one of its ancestors.
+bool descends_from(pid_t pid, pid_t ancestor);
+// Processes holding the client end of an established TCP connection to 127.0.0.1:port.
+std::vector<pid_t> tcp_clients_of(int port);
 
 // Drains `queue` until `pred` holds for some event or `timeout` passes; keeps every event
 // seen in `seen`. Returns whether pred held.

@@ -103,6 +103,22 @@ TEST(LocalTransport, MissingCommandSaysSo) {
   EXPECT_TRUE(c.saw_status("s", NodeState::down, "not found")) << c.describe();
 }
 
+TEST(LocalTransport, ReasonSurvivesANewlineWrittenSeparately) {
+  // dash writes "exec: ...: not found" and its newline in two writes; under load they arrive
+  // in two reads, and the newline alone must not erase the reason.
+  Collector c;
+  auto t = make_local_transport(
+      node_with({{"s", "printf 'tool: not found' >&2; sleep 0.3; printf '\\n' >&2; exit 127", 0s,
+                  false}}),
+      c.queue);
+  t->start();
+  ASSERT_TRUE(c.wait_for([&] { return c.saw_status("s", NodeState::down, "127"); }))
+      << c.describe();
+  t->stop();
+  EXPECT_TRUE(c.saw_status("s", NodeState::down, "exited with status 127: tool: not found"))
+      << c.describe();
+}
+
 TEST(LocalTransport, StopLeavesNoProcessBehind) {
   Collector c;
   // A quiet background grandchild that would survive a naive kill of the shell.

@@ -53,7 +53,9 @@ std::vector<StreamSpec> plan_streams(const CollectorSet &set, const Platform &pl
                                      const StreamChoice &choice);
 
 // Turns raw lines into store content. One per app; keeps per-stream parser state (block
-// records span lines). Lines no parser could use are counted as skipped per node.
+// records span lines) and handles on the Store series each stream writes, so it feeds one
+// Store for its life (a call with another Store drops the handles). Lines no parser could
+// use are counted as skipped per node.
 class Ingest {
 public:
   explicit Ingest(std::shared_ptr<const CollectorSet> set);

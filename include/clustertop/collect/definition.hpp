@@ -35,7 +35,8 @@ struct TimeSpec {
 
 struct RegexRule {
   std::string name;
-  std::string prefilter; // a literal the line must contain before the regex runs
+  std::string prefilter;            // a literal the line must contain before the regex runs
+  std::size_t prefilter_anchor = 0; // its rarest byte, the one memchr looks for (see loader)
   std::shared_ptr<const Regex> regex;
   std::vector<MetricSpec> metrics;
   std::vector<std::string> tags;

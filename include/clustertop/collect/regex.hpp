@@ -1,7 +1,10 @@
 // A PCRE2 regex with JIT, named captures and match/depth limits, safe on hostile lines.
-// Compiled once at load; match() is const and uses a per-call match data block.
+// Compiled once at load; match() is const. A caller that matches often passes its own
+// MatchBlock so that no match allocates; without one, each call makes a block of its own.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -11,6 +14,21 @@
 #include "clustertop/core/result.hpp"
 
 namespace clustertop {
+
+// A PCRE2 match data block reused between matches. Owned by one parser (never shared
+// between threads); grows to the largest pattern it has served.
+class MatchBlock {
+public:
+  MatchBlock() = default;
+  ~MatchBlock();
+  MatchBlock(const MatchBlock &) = delete;
+  MatchBlock &operator=(const MatchBlock &) = delete;
+
+private:
+  friend class Regex;
+  void *data_ = nullptr; // pcre2_match_data*
+  std::uint32_t pairs_ = 0;
+};
 
 class Regex {
 public:
@@ -23,6 +41,9 @@ public:
   // Unset groups are left out.
   bool match(std::string_view line,
              std::vector<std::pair<std::string_view, std::string_view>> &captures) const;
+  bool match(std::string_view line,
+             std::vector<std::pair<std::string_view, std::string_view>> &captures,
+             MatchBlock &block) const;
   bool matches(std::string_view line) const;
   [[nodiscard]] const std::string &pattern() const { return pattern_; }
   [[nodiscard]] const std::vector<std::pair<std::string, int>> &names() const { return names_; }
@@ -32,6 +53,12 @@ private:
   std::string pattern_;
   void *code_ = nullptr;    // pcre2_code*
   void *context_ = nullptr; // pcre2_match_context*
+  std::uint32_t pairs_ = 1; // ovector pairs a match needs (captures + the whole match)
+  // An anchored pattern whose possible first bytes are known (from PCRE2's start bitmap or
+  // its fixed first code unit): a line starting with any other byte cannot match, and is
+  // turned away before PCRE2 is called.
+  bool first_known_ = false;
+  std::array<std::uint64_t, 4> first_bytes_{};
   std::vector<std::pair<std::string, int>> names_;
 };
 

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "clustertop/core/text.hpp"
+
 namespace clustertop {
 
 enum class UnitClass { none, time, bytes, percent, rate };
@@ -59,7 +61,5 @@ UnitClass metric_class(std::string_view metric);
 // Full text-to-value for a metric: number, unit suffix converted to the metric's unit.
 // NaN when unknown, unparsable, or the unit does not fit the metric.
 double value_for_metric(std::string_view text, std::string_view metric, bool comma_decimal);
-
-std::string_view trim(std::string_view s);
 
 } // namespace clustertop

@@ -21,6 +21,18 @@ public:
     else
       start_ = (start_ + 1) % items_.size();
   }
+  // Counts one more item and returns its slot, which still holds what it held (the
+  // overwritten oldest item, or a default one): a caller that assigns into it reuses the
+  // storage of its strings instead of allocating new ones.
+  T &push_slot() {
+    ++pushed_;
+    T &slot = items_[(start_ + size_) % items_.size()];
+    if (size_ < items_.size())
+      ++size_;
+    else
+      start_ = (start_ + 1) % items_.size();
+    return slot;
+  }
   [[nodiscard]] std::size_t size() const { return size_; }
   // Items ever pushed: item i is the (pushed() - size() + i)-th. A reader that keeps
   // figures over a series between looks (detect/) tells new items from seen ones by it.

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "clustertop/core/model.hpp"
@@ -61,8 +62,15 @@ public:
   void declare_node(const std::string &node);
   void apply(const NodeStatus &status);
   void add(const Sample &sample);
+  // The write side's handle on one series: made (and its node declared) if new. std::map
+  // keeps the reference valid for the Store's life, so a writer that adds many points
+  // (Ingest) looks a series up once and then adds through add(Series &, ...), copying no
+  // strings and searching no map.
+  Series &series_mut(const SeriesKey &key);
+  static void add(Series &series, TimePoint t, double value) { series.push(Point{t, value}); }
+  // The text is copied into the ring's oldest slot, reusing that slot's storage.
   void add_log_line(const std::string &node, const std::string &stream, TimePoint t,
-                    std::string text);
+                    std::string_view text);
   void add_event(const LogEvent &event);
   void count_skipped(const std::string &node, std::uint64_t n = 1);
 

@@ -1,10 +1,13 @@
 // Replay: reads a recording (--record DIR) or plain log files (--node NAME=LOGFILE, using
 // the timestamps in their lines) into time-ordered events, and drives a Pipeline with a
 // replay clock that runs on past the last line (`--until`, default 5 min) so a hang at the
-// end of a log is still reported. Owns the loaded events; never parses metrics itself.
+// end of a log is still reported. A recording is loaded whole; plain logs are read as the
+// clock reaches them, a few events ahead, so a replay holds one tick of log lines at a
+// time, not the whole log. Never parses metrics itself.
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,26 +30,41 @@ struct TimedEvent {
 
 class ReplaySource {
 public:
+  ReplaySource();
+  ~ReplaySource();
+  ReplaySource(ReplaySource &&) noexcept;
+  ReplaySource &operator=(ReplaySource &&) noexcept;
+
   // Every *.ctrec file in `dir`, in name order. An unfinished last line (a copy taken while
   // recording) is ignored; a malformed record is counted in skipped().
   static Result<ReplaySource> from_recording(const std::string &dir);
   // "NAME=LOGFILE" each; lines without a timestamp take the previous line's time.
   static Result<ReplaySource> from_logs(const std::vector<std::string> &node_logs);
 
-  [[nodiscard]] bool empty() const { return events_.empty(); }
-  [[nodiscard]] TimePoint first() const { return events_.front().at; }
-  [[nodiscard]] TimePoint last() const { return events_.back().at; }
-  [[nodiscard]] bool done() const { return next_ >= events_.size(); }
+  [[nodiscard]] bool empty() const { return !first_; }
+  [[nodiscard]] TimePoint first() const { return first_.value_or(TimePoint{}); }
+  // Arrival time of the latest event taken: the last of all once done().
+  [[nodiscard]] TimePoint last() const { return last_; }
+  [[nodiscard]] bool done() const { return !peek(); }
   // Arrival time of the next event, if any.
   [[nodiscard]] std::optional<TimePoint> peek() const;
   // The events that arrived exactly at the next arrival time (one drain).
   std::vector<Event> take_next();
-  [[nodiscard]] std::size_t size() const { return events_.size(); }
+  // Every event that arrived by `limit`, appended to `out` in arrival order (one replay
+  // tick's drains together). The arrival time of the last one; nullopt when none.
+  std::optional<TimePoint> take_until(TimePoint limit, std::vector<Event> &out);
   [[nodiscard]] std::size_t skipped() const { return skipped_; }
 
+  struct LogFile; // one --node log being read (replay_log_file.cpp)
+
 private:
-  std::vector<TimedEvent> events_;
+  void take_into(std::vector<Event> &out);
+
+  std::vector<TimedEvent> events_; // a recording, loaded whole
   std::size_t next_ = 0;
+  std::vector<std::unique_ptr<LogFile>> logs_; // plain logs, in --node order
+  std::optional<TimePoint> first_;
+  TimePoint last_{};
   std::size_t skipped_ = 0;
 };
 
@@ -59,12 +77,19 @@ struct ReplayClock {
   double speed = 0; // 0: as fast as possible; 1: real time
   Duration tail = kDefaultReplayTail;
   Duration tick = std::chrono::seconds(1);
+  // Arrivals within one slice go to the pipeline together, stamped with the latest one:
+  // an alert is stamped at most this long after its line (a live drain is stamped within
+  // milliseconds), while the detectors still run only a few times a second of log time.
+  Duration slice = std::chrono::milliseconds(100);
 };
 // Parses --speed ("max", "1", "10") and --until ("5m"); errors say what to type.
 Result<ReplayClock> replay_clock(const Options &options);
 
-// Feeds every event to the pipeline at its arrival time, ticks every `clock.tick` of replay
-// time, and runs on to last() + tail. Returns the replay time it stopped at.
+// Feeds the events to the pipeline a slice at a time (every event that arrived within
+// `clock.slice` of the slice's first, and before the next tick, in one process() call at the
+// latest arrival time, so an alert leaves in the tick of the line behind it), ticks every
+// `clock.tick` of replay time, and runs on to last() + tail. Returns the replay time it
+// stopped at.
 TimePoint run_replay(ReplaySource &source, Pipeline &pipeline, const ReplayClock &clock);
 
 } // namespace clustertop

@@ -1,7 +1,9 @@
-// ReplayStepper: moves a replay forward to a given replay time — feeding every event that
-// arrived by then to the pipeline at its own time and ticking every clock.tick — so a caller
+// ReplayStepper: moves a replay forward to a given replay time — feeding the events that
+// arrived by then to the pipeline a tick at a time and ticking every clock.tick — so a caller
 // can pace it (real time, N x, or all at once) and draw in between. Owns no clock.
 #pragma once
+
+#include <vector>
 
 #include "clustertop/pipeline.hpp"
 #include "clustertop/transport/replay.hpp"
@@ -16,15 +18,17 @@ public:
   TimePoint advance_to(TimePoint target);
 
   [[nodiscard]] TimePoint start() const { return start_; }
-  [[nodiscard]] TimePoint end() const { return end_; } // last line + the clock's tail
+  // The last line + the clock's tail; TimePoint::max() until the last line has been read.
+  [[nodiscard]] TimePoint end() const;
   [[nodiscard]] TimePoint now() const { return now_; }
-  [[nodiscard]] bool done() const { return now_ >= end_ && source_.done(); }
+  [[nodiscard]] bool done() const { return source_.done() && now_ >= end(); }
 
 private:
   ReplaySource &source_;
   Pipeline &pipeline_;
-  Duration tick_;
-  TimePoint start_, end_, now_, next_tick_;
+  Duration tick_, tail_, slice_;
+  TimePoint start_, now_, next_tick_;
+  std::vector<Event> arrived_; // one tick's arrivals, reused
 };
 
 } // namespace clustertop

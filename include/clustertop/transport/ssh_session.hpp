@@ -43,8 +43,10 @@ struct Deadline {
 // Waits (≤20 ms) for the session socket to become readable; false once the deadline passed.
 bool wait_socket(ssh_session s, const Deadline &deadline);
 
-// TCP connect + key exchange in non-blocking mode (so stop() is never held up).
-Status connect_session(ssh_session s, const NodeSpec &node, const Deadline &deadline);
+// TCP connect (or the ProxyJump/ProxyCommand pipe) + key exchange in non-blocking mode, so
+// stop() is never held up; a failure through a jump host names the jump host.
+Status connect_session(ssh_session s, const NodeSpec &node, const SshOptions &options,
+                       const Deadline &deadline);
 // Checks the server's key against known_hosts under the policy; an Error names the node,
 // the key fingerprint and what to run.
 Status verify_host_key(ssh_session s, const NodeSpec &node, const SshOptions &options);

@@ -1,0 +1,64 @@
+// Private to src/transport's replay: line timestamps (replay.cpp) and the reader of one
+// plain log (replay_log_file.cpp).
+#pragma once
+
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "clustertop/transport/replay.hpp"
+
+namespace clustertop::replay_detail {
+
+struct Stamp {
+  TimePoint t;
+  bool dated = true; // false: a bare time of day, dated from the file's day
+};
+
+// The first timestamp in a line's first 80 bytes.
+std::optional<Stamp> find_stamp(const std::string &line, int year, TimePoint day);
+
+// The day a log's date-less stamps belong to: its modification day (UTC).
+struct FileDay {
+  int year = 1970;
+  TimePoint midnight;
+};
+FileDay file_day(const std::string &path);
+
+} // namespace clustertop::replay_detail
+
+namespace clustertop {
+
+// Reads one log through a large buffer, a few events ahead of the replay: `head` is always
+// the file's next event (the node's `up` status, then batches of the lines that share an
+// arrival time), or empty at the end.
+struct ReplaySource::LogFile {
+  LogFile(std::string node, const std::string &path, std::FILE *file);
+  ~LogFile();
+  LogFile(const LogFile &) = delete;
+  LogFile &operator=(const LogFile &) = delete;
+
+  // Reads up to the first stamped line; false: the file has none.
+  bool start();
+  // Replaces `head` with the next event (or none at the end of the file).
+  void advance();
+
+  std::optional<TimedEvent> head;
+
+private:
+  bool next_line(std::string &line);
+  std::optional<TimePoint> stamp(const std::string &line);
+
+  std::string node_, stream_;
+  std::FILE *file_;
+  replay_detail::FileDay day_;
+  std::vector<char> buf_;
+  std::size_t pos_ = 0, end_ = 0;
+  bool eof_ = false;
+  std::optional<TimePoint> prev_;  // the previous stamp (a bare time of day wraps at midnight)
+  TimePoint now_{};                // arrival time: the latest stamp so far (no rewind)
+  std::vector<std::string> ahead_; // lines read for the batch after `head`, all at now_
+};
+
+} // namespace clustertop

@@ -1,0 +1,159 @@
+// Plain logs as replay events, read as the replay clock reaches them (--node NAME=LOGFILE):
+// large buffered reads, one file per node, merged by arrival time.
+#include <algorithm>
+#include <cstring>
+
+#include "replay_internal.hpp"
+
+namespace clustertop {
+namespace {
+
+constexpr std::size_t kMaxLine = 64 * 1024; // longer lines are cut, never held whole twice
+constexpr std::size_t kChunk = 1 << 20;     // bytes per read
+
+} // namespace
+
+ReplaySource::LogFile::LogFile(std::string node, const std::string &path, std::FILE *file)
+    : node_(std::move(node)), stream_("log:" + path), file_(file),
+      day_(replay_detail::file_day(path)), buf_(kChunk) {}
+
+ReplaySource::LogFile::~LogFile() { std::fclose(file_); }
+
+// The next line without its newline (and a final '\r'), cut at kMaxLine bytes; false at the
+// end of the file. A last line without a newline is still a line.
+bool ReplaySource::LogFile::next_line(std::string &line) {
+  line.clear();
+  bool any = false;
+  while (true) {
+    if (pos_ == end_) {
+      if (eof_) break;
+      pos_ = 0;
+      end_ = std::fread(buf_.data(), 1, buf_.size(), file_);
+      if (end_ == 0) {
+        eof_ = true; // a read error ends the log too
+        break;
+      }
+    }
+    const char *start = buf_.data() + pos_;
+    const auto *nl = static_cast<const char *>(std::memchr(start, '\n', end_ - pos_));
+    const std::size_t len = nl != nullptr ? static_cast<std::size_t>(nl - start) : end_ - pos_;
+    if (line.size() < kMaxLine) line.append(start, std::min(len, kMaxLine - line.size()));
+    any = true;
+    if (nl != nullptr) {
+      pos_ += len + 1;
+      break;
+    }
+    pos_ = end_;
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return any;
+}
+
+std::optional<TimePoint> ReplaySource::LogFile::stamp(const std::string &line) {
+  const auto st = replay_detail::find_stamp(line, day_.year, day_.midnight);
+  if (!st) return std::nullopt;
+  TimePoint t = st->t;
+  while (!st->dated && prev_ && t + std::chrono::hours(12) < *prev_)
+    t += std::chrono::hours(24); // a bare time of day wrapped past midnight
+  prev_ = t;
+  return t;
+}
+
+bool ReplaySource::LogFile::start() {
+  std::string line;
+  while (next_line(line)) {
+    const auto t = stamp(line);
+    ahead_.push_back(std::move(line)); // lines before the first stamp take its time
+    if (t) {
+      now_ = *t;
+      head = TimedEvent{now_, NodeStatus{node_, "", NodeState::up, "replay", now_}};
+      return true;
+    }
+  }
+  return false;
+}
+
+void ReplaySource::LogFile::advance() {
+  head.reset();
+  if (ahead_.empty()) return; // the end of the file
+  LineBatch batch{node_, stream_, now_, std::move(ahead_)};
+  ahead_.clear();
+  std::string line;
+  while (next_line(line)) {
+    if (const auto t = stamp(line)) now_ = std::max(now_, *t); // an earlier stamp: no rewind
+    if (now_ != batch.received_at) {
+      ahead_.push_back(std::move(line));
+      break;
+    }
+    batch.lines.push_back(std::move(line));
+  }
+  const TimePoint at = batch.received_at;
+  head = TimedEvent{at, std::move(batch)};
+}
+
+ReplaySource::ReplaySource() = default;
+ReplaySource::~ReplaySource() = default;
+ReplaySource::ReplaySource(ReplaySource &&) noexcept = default;
+ReplaySource &ReplaySource::operator=(ReplaySource &&) noexcept = default;
+
+std::optional<TimePoint> ReplaySource::peek() const {
+  std::optional<TimePoint> at;
+  if (next_ < events_.size()) at = events_[next_].at;
+  for (const auto &log : logs_)
+    if (log->head && (!at || log->head->at < *at)) at = log->head->at;
+  return at;
+}
+
+// Events at the same time keep the order of a stable sort by time: the recording's order,
+// then the logs in --node order, each in its own order.
+void ReplaySource::take_into(std::vector<Event> &out) {
+  const auto t = peek();
+  if (!t) return;
+  while (next_ < events_.size() && events_[next_].at == *t)
+    out.push_back(std::move(events_[next_++].event));
+  for (auto &log : logs_)
+    while (log->head && log->head->at == *t) {
+      out.push_back(std::move(log->head->event));
+      log->advance();
+    }
+  last_ = *t;
+}
+
+std::vector<Event> ReplaySource::take_next() {
+  std::vector<Event> out;
+  take_into(out);
+  return out;
+}
+
+std::optional<TimePoint> ReplaySource::take_until(TimePoint limit, std::vector<Event> &out) {
+  std::optional<TimePoint> last;
+  while (const auto at = peek()) {
+    if (*at > limit) break;
+    take_into(out);
+    last = *at;
+  }
+  return last;
+}
+
+Result<ReplaySource> ReplaySource::from_logs(const std::vector<std::string> &node_logs) {
+  ReplaySource src;
+  for (const auto &spec : node_logs) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+      return Error{"invalid --node", "expected NAME=LOGFILE", spec,
+                   "for example: --node mac1=exo-mac1.log"};
+    const std::string name = spec.substr(0, eq), path = spec.substr(eq + 1);
+    std::FILE *f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) return Error{"cannot open log file", "not readable", path, "check the path"};
+    auto log = std::make_unique<LogFile>(name, path, f);
+    if (!log->start())
+      return Error{"no timestamps in log file", "no line carries a date or time of day", path,
+                   "replay a recording made with --record instead"};
+    const TimePoint at = log->head->at;
+    src.first_ = src.first_ ? std::min(*src.first_, at) : at;
+    src.logs_.push_back(std::move(log));
+  }
+  return src;
+}
+
+} // namespace clustertop

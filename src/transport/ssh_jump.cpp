@@ -1,0 +1,195 @@
+// ProxyJump: recognise the ProxyCommand libssh 0.10 builds from ProxyJump and rebuild it so
+// that the jump's `ssh` reads the same config file, never prompts, keeps strict host keys and
+// gives up within our timeouts. See ssh_jump.hpp for why.
+#include "clustertop/transport/ssh_jump.hpp"
+
+#include <fmt/format.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+
+#include "clustertop/core/shell_quote.hpp"
+
+namespace clustertop::ssh {
+namespace {
+
+// libssh expands %h, %p, ... in a ProxyCommand before the shell sees it, and "%%" to "%";
+// values we insert must come out as written (an IPv6 zone "fe80::1%eth0", a path with %).
+std::string escape_percent(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    out += c;
+    if (c == '%') out += '%';
+  }
+  return out;
+}
+
+std::string word(std::string_view value) { return shell_quote(escape_percent(value)); }
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  for (;;) {
+    const auto at = s.find(sep, start);
+    out.push_back(
+        s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+    if (at == std::string_view::npos) return out;
+    start = at + 1;
+  }
+}
+
+struct Hop {
+  std::string user;
+  std::string host;
+  std::string port;
+};
+
+// "[ssh://][user@]host[:port]" or "[user@][v6]:port", as OpenSSH reads a ProxyJump entry.
+Hop parse_hop(std::string_view hop) {
+  Hop h;
+  if (hop.starts_with("ssh://")) hop.remove_prefix(6);
+  if (const auto at = hop.rfind('@'); at != std::string_view::npos) {
+    h.user = std::string(hop.substr(0, at));
+    hop.remove_prefix(at + 1);
+  }
+  if (!hop.empty() && hop.front() == '[') {
+    const auto close = hop.find(']');
+    h.host = std::string(hop.substr(1, close == std::string_view::npos ? hop.size() : close - 1));
+    if (close != std::string_view::npos && hop.substr(close + 1).starts_with(':'))
+      h.port = std::string(hop.substr(close + 2));
+    return h;
+  }
+  const auto colon = hop.find(':');
+  if (colon != std::string_view::npos && hop.find(':', colon + 1) == std::string_view::npos) {
+    h.host = std::string(hop.substr(0, colon));
+    h.port = std::string(hop.substr(colon + 1));
+  } else {
+    h.host = std::string(hop);
+  }
+  return h;
+}
+
+const char *strict_word(HostKeyPolicy policy) {
+  switch (policy) {
+  case HostKeyPolicy::strict: return "yes";
+  case HostKeyPolicy::accept_new: return "accept-new";
+  case HostKeyPolicy::off: return "no";
+  }
+  return "yes";
+}
+
+long whole_seconds(Duration d) {
+  return std::max<long>(
+      1, static_cast<long>(std::ceil(std::chrono::duration<double>(d).count() - 1e-9)));
+}
+
+// Undoes shell_quote for one word: 'a'\''b' -> a'b.
+std::string unquote(std::string_view quoted) {
+  std::string out;
+  bool inside = false;
+  for (std::size_t i = 0; i < quoted.size(); ++i) {
+    const char c = quoted[i];
+    if (c == '\'') {
+      inside = !inside;
+    } else if (c == '\\' && !inside && i + 1 < quoted.size()) {
+      out += quoted[++i];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+constexpr std::string_view kForward = " -W '[%h]:%p' ";
+
+void unblock_all_signals() {
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr); // async-signal-safe: runs in the forked child
+}
+
+} // namespace
+
+std::vector<std::string> proxy_jump_hops(std::string_view command) {
+  const auto t = split(command, ' ');
+  if (t.empty() || t[0] != "ssh") return {};
+  std::string user;
+  std::string port;
+  std::string rest;
+  std::size_t i = 1;
+  while (i + 1 < t.size() && (t[i] == "-l" || t[i] == "-p" || t[i] == "-J")) {
+    (t[i] == "-l" ? user : t[i] == "-p" ? port : rest) = std::string(t[i + 1]);
+    i += 2;
+  }
+  if (i + 3 != t.size() || t[i] != "-W" || t[i + 1] != "'[%h]:%p'" || t[i + 2].empty()) return {};
+  const std::string host(t[i + 2]);
+  std::string first = user.empty() ? "" : user + "@";
+  first += host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  if (!port.empty()) first += ":" + port;
+  // libssh passes the first entry as the destination and the others as -J, so `ssh -W`
+  // would visit them last-to-first; OpenSSH's order is first entry first.
+  std::vector<std::string> hops{first};
+  if (!rest.empty())
+    for (auto hop : split(rest, ',')) hops.emplace_back(hop);
+  return hops;
+}
+
+Result<std::string> jump_command(const std::vector<std::string> &hops, const SshOptions &options) {
+  for (const auto &hop : hops) {
+    const Hop h = parse_hop(hop);
+    if (h.host.empty() || h.host.front() == '-' || (!h.user.empty() && h.user.front() == '-'))
+      return Error{"invalid ProxyJump", "jump host '" + hop.substr(0, 80) + "' is not a host",
+                   "ssh config", "write ProxyJump as [user@]host[:port][,...]"};
+  }
+  if (hops.empty()) return Error{"invalid ProxyJump", "no jump host", "ssh config", ""};
+  const long interval = whole_seconds(options.keepalive_interval);
+  const long count =
+      std::max<long>(1, (whole_seconds(options.tcp_user_timeout) + interval - 1) / interval);
+  // `exec`: libssh stops the jump with SIGTERM, which must reach ssh and not a shell.
+  // BatchMode: a prompt (host key, passphrase, password) would write over the dashboard and
+  // wait on a terminal nobody answers. ConnectTimeout and ServerAlive*: a dead jump host
+  // ends the node's connection like a dead node does, instead of hanging in `ssh`.
+  std::string cmd = fmt::format("exec ssh -o BatchMode=yes -o StrictHostKeyChecking={} "
+                                "-o ConnectTimeout={} -o ServerAliveInterval={} "
+                                "-o ServerAliveCountMax={}",
+                                strict_word(options.host_key_checking),
+                                whole_seconds(options.connect_timeout), interval, count);
+  // OpenSSH itself passes -F on to a jump's ssh; without it an alias defined only in
+  // --ssh-config FILE would be looked up in ~/.ssh/config.
+  if (!options.ssh_config.empty() && options.ssh_config != "none")
+    cmd += " -F " + word(options.ssh_config);
+  if (hops.size() > 1) {
+    std::string list;
+    for (std::size_t i = 0; i + 1 < hops.size(); ++i) list += (i == 0 ? "" : ",") + hops[i];
+    cmd += " -J " + word(list);
+  }
+  const Hop last = parse_hop(hops.back());
+  if (!last.user.empty()) cmd += " -l " + word(last.user);
+  if (!last.port.empty()) cmd += " -p " + word(last.port);
+  cmd += std::string(kForward) + word(last.host);
+  return cmd;
+}
+
+std::string jump_host(const std::string &proxy_command) {
+  if (!proxy_command.starts_with("exec ssh ")) return {};
+  const auto at = proxy_command.rfind(kForward);
+  if (at == std::string::npos) return {};
+  std::string host = unquote(std::string_view(proxy_command).substr(at + kForward.size()));
+  std::string out;
+  for (std::size_t i = 0; i < host.size(); ++i) {
+    out += host[i];
+    if (host[i] == '%' && i + 1 < host.size() && host[i + 1] == '%') ++i;
+  }
+  return out;
+}
+
+void unblock_signals_in_forked_children() {
+  // Registered once per process: pthread_atfork handlers cannot be removed, and one is enough.
+  static std::once_flag once;
+  std::call_once(once, [] { ::pthread_atfork(nullptr, nullptr, unblock_all_signals); });
+}
+
+} // namespace clustertop::ssh

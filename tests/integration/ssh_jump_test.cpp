@@ -1,0 +1,281 @@
+// ProxyJump through an ssh config against two real sshds on 127.0.0.1: a node alias whose
+// config says `ProxyJump jumphost`, itself an alias for the second sshd. The tests prove the
+// jump carries the connection (the target's TCP peer is a process of the jump sshd, and the
+// jump sshd logs the jump's own key), that host keys stay strict on both hops, that a dead
+// or frozen jump host neither hangs a connect nor stop(), and that nothing is left running.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "ssh_test_util.hpp"
+
+namespace clustertop::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kNode = "gpu-behind-jump";
+
+std::string slurp(const std::string &path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+template <typename F> bool eventually(F f, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (f()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return f();
+}
+
+// "SHA256:..." of a public key file, as sshd logs it.
+std::string fingerprint(const std::string &pub) {
+  std::string out;
+  sh("ssh-keygen -lf '" + pub + "'", &out);
+  const auto a = out.find("SHA256:");
+  return a == std::string::npos ? "(no fingerprint)" : out.substr(a, out.find(' ', a) - a);
+}
+
+// Every process below `root` (sshd's per-connection and per-user processes).
+std::vector<pid_t> descendants(pid_t root) {
+  std::vector<pid_t> out = children_of(root);
+  for (std::size_t i = 0; i < out.size(); ++i)
+    for (pid_t c : children_of(out[i])) out.push_back(c);
+  return out;
+}
+
+// Two sshds with different host keys and different client keys, an ssh config that reaches
+// the target only through the jump, and one known_hosts file holding both host keys.
+struct JumpLab {
+  Sshd jump{"127.0.0.1", {}, {"LogLevel VERBOSE"}};
+  Sshd target{"127.0.0.1", {}, {"LogLevel VERBOSE"}};
+  std::string cfg = target.dir() + "/jump_ssh_config";
+  std::string kh = target.dir() + "/jump_known_hosts";
+
+  JumpLab() {
+    std::ofstream(cfg) << "Host jumphost\n  HostName 127.0.0.1\n  Port " << jump.port()
+                       << "\n  User root\n  IdentityFile " << jump.client_key()
+                       << "\n  IdentitiesOnly yes\n  UserKnownHostsFile " << kh
+                       << "\n  GlobalKnownHostsFile /dev/null\n"
+                       << "Host " << kNode << "\n  HostName 127.0.0.1\n  Port " << target.port()
+                       << "\n  User root\n  IdentityFile " << target.client_key()
+                       << "\n  ProxyJump jumphost\n";
+    std::ofstream(kh) << jump.known_hosts_line() << "\n" << target.known_hosts_line() << "\n";
+  }
+
+  [[nodiscard]] SshOptions options() const {
+    SshOptions o = test_options(kh);
+    o.ssh_config = cfg;
+    return o;
+  }
+  static NodeSpec node(std::vector<StreamSpec> streams) {
+    NodeSpec n = parse_node_argument(kNode).value();
+    n.plan = [streams](const Platform &) { return streams; };
+    return n;
+  }
+  // Local `ssh -F CFG ... -W` processes still running.
+  [[nodiscard]] int jump_clients() const { return count_processes(cfg); }
+};
+
+bool down_with(const Event &e, const std::string &text) {
+  const auto *s = std::get_if<NodeStatus>(&e);
+  return s != nullptr && s->node == kNode && s->stream.empty() && s->state == NodeState::down &&
+         s->detail.find(text) != std::string::npos;
+}
+
+// The real binary, headless: figures arrive through the jump, the jump is what carries the
+// target's TCP connection, and SIGTERM leaves nothing on either sshd or on this machine.
+TEST(SshJump, BinaryStreamsThroughTheJumpHostAndLeavesNothing) {
+  NoAgent no_agent;
+  JumpLab lab;
+  ASSERT_TRUE(lab.jump.start() && lab.target.start());
+  const std::string dir = lab.target.dir();
+  const std::string log = dir + "/jump-tag-7731.log"; // its tail -F runs "on the node"
+  std::ofstream(log) << "";
+  std::ofstream(dir + "/cluster.toml")
+      << "[ssh]\nconfig_file = \"" << lab.cfg << "\"\nknown_hosts = \"" << lab.kh
+      << "\"\nconnect_timeout = \"5s\"\n[[node]]\nname = \"" << kNode << "\"\nlogs = [\"" << log
+      << "\"]\n";
+  const std::string out = dir + "/out.jsonl";
+  const std::string err = dir + "/err.txt";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::freopen(out.c_str(), "w", stdout);
+    std::freopen(err.c_str(), "w", stderr);
+    execl(CLUSTERTOP_BINARY, "clustertop", "--headless", "--json", "--interval", "500ms", "-c",
+          (dir + "/cluster.toml").c_str(), static_cast<char *>(nullptr));
+    _exit(127);
+  }
+  auto up = [&] {
+    std::istringstream lines(slurp(out));
+    std::string line;
+    while (std::getline(lines, line)) {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (!j.is_discarded() && j.value("type", "") == "figures" && j.value("node", "") == kNode &&
+          j.value("state", "") == "up" && j["mem_total_bytes"].is_number())
+        return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(eventually(up, 15s)) << slurp(out).substr(0, 3000) << slurp(err);
+
+  // The jump was used: every client end of a TCP connection to the target's port belongs to
+  // the jump sshd (its session process opened it for `ssh -W`), none to clustertop.
+  const auto clients = tcp_clients_of(lab.target.port());
+  EXPECT_FALSE(clients.empty()) << "no connection to the target at all";
+  for (pid_t c : clients) {
+    EXPECT_NE(c, pid) << "clustertop connected to the target directly";
+    EXPECT_TRUE(descends_from(c, lab.jump.pid())) << "pid " << c << " is not the jump sshd's";
+  }
+  // Each hop authenticated with its own key from the config: the jump's key at the jump.
+  const std::string jump_log = slurp(lab.jump.log());
+  EXPECT_NE(jump_log.find("Accepted publickey for root"), std::string::npos) << jump_log;
+  EXPECT_NE(jump_log.find(fingerprint(lab.jump.client_key() + ".pub")), std::string::npos)
+      << jump_log;
+  EXPECT_NE(slurp(lab.target.log()).find(fingerprint(lab.target.client_key() + ".pub")),
+            std::string::npos);
+  EXPECT_GE(count_processes("jump-tag-7731"), 1) << "the log follower runs on the node";
+
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << slurp(err);
+  EXPECT_TRUE(eventually([] { return count_processes("jump-tag-7731") == 0; }, 5s))
+      << "the node's tail -F outlived clustertop";
+  EXPECT_TRUE(eventually([&] { return lab.jump_clients() == 0; }, 5s))
+      << "the jump's ssh -W outlived clustertop";
+  EXPECT_TRUE(eventually([&] { return descendants(lab.jump.pid()).empty(); }, 5s))
+      << "a session is still open on the jump host";
+  EXPECT_TRUE(eventually([&] { return descendants(lab.target.pid()).empty(); }, 5s))
+      << "a session is still open on the node";
+}
+
+// Jump sshd refusing connections, then accepting TCP but never answering: the node goes
+// down with a message naming it and the jump host, within the connect timeout.
+TEST(SshJump, DeadJumpHostFailsClearlyWithinTheConnectTimeout) {
+  NoAgent no_agent;
+  JumpLab lab;
+  ASSERT_TRUE(lab.target.start()); // the jump sshd is not running
+  const SshOptions o = lab.options();
+  EventQueue queue;
+  auto t = make_ssh_transport({JumpLab::node({{"t", "echo hi"}})}, o, queue);
+  auto t0 = std::chrono::steady_clock::now();
+  t->start();
+  std::vector<Event> seen;
+  const auto down_jump = [](const Event &e) { return down_with(e, "jump host jumphost"); };
+  ASSERT_TRUE(wait_for(queue, seen, down_jump, 6s)) << describe(seen);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, o.connect_timeout) << describe(seen);
+  const auto &refused = *std::find_if(seen.begin(), seen.end(), down_jump);
+  const std::string detail = std::get<NodeStatus>(refused).detail;
+  EXPECT_NE(detail.find("node " + kNode), std::string::npos) << detail;
+  EXPECT_NE(detail.find("ssh -F '" + lab.cfg + "' jumphost true"), std::string::npos) << detail;
+  t->stop();
+  EXPECT_TRUE(eventually([&] { return lab.jump_clients() == 0; }, 3s));
+
+  // Listening but frozen: TCP connects, no banner ever comes.
+  ASSERT_TRUE(lab.jump.start());
+  ::kill(lab.jump.pid(), SIGSTOP);
+  EventQueue queue2;
+  auto t2 = make_ssh_transport({JumpLab::node({{"t", "echo hi"}})}, o, queue2);
+  t0 = std::chrono::steady_clock::now();
+  t2->start();
+  std::vector<Event> seen2;
+  const bool timed_out = wait_for(
+      queue2, seen2, [](const Event &e) { return down_with(e, "jump host jumphost"); }, 7s);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  t2->stop();
+  ::kill(lab.jump.pid(), SIGCONT);
+  EXPECT_TRUE(timed_out) << describe(seen2);
+  EXPECT_LT(took, o.connect_timeout + 1500ms) << describe(seen2);
+  EXPECT_TRUE(eventually([&] { return lab.jump_clients() == 0; }, 3s));
+}
+
+// Strict host keys on both hops: an unknown jump host key stops the jump's ssh before it
+// authenticates, and an unknown node key stops libssh before it authenticates.
+TEST(SshJump, HostKeysStayStrictOnBothHops) {
+  NoAgent no_agent;
+  {
+    JumpLab lab;
+    std::ofstream(lab.kh) << lab.target.known_hosts_line() << "\n"; // the jump's key is missing
+    ASSERT_TRUE(lab.jump.start() && lab.target.start());
+    EventQueue queue;
+    auto t = make_ssh_transport({JumpLab::node({{"t", "echo hi"}})}, lab.options(), queue);
+    t->start();
+    std::vector<Event> seen;
+    EXPECT_TRUE(wait_for(
+        queue, seen, [](const Event &e) { return down_with(e, "jump host jumphost"); }, 6s))
+        << describe(seen);
+    t->stop();
+    // (Sshd::start's port probe shows as one "Connection from" in each log: look at auth.)
+    EXPECT_EQ(slurp(lab.jump.log()).find("Accepted publickey"), std::string::npos);
+    EXPECT_EQ(slurp(lab.target.log()).find("Accepted publickey"), std::string::npos);
+  }
+  {
+    JumpLab lab;
+    std::ofstream(lab.kh) << lab.jump.known_hosts_line() << "\n"; // the node's key is missing
+    ASSERT_TRUE(lab.jump.start() && lab.target.start());
+    EventQueue queue;
+    auto t = make_ssh_transport({JumpLab::node({{"t", "echo hi"}})}, lab.options(), queue);
+    t->start();
+    std::vector<Event> seen;
+    EXPECT_TRUE(wait_for(
+        queue, seen, [](const Event &e) { return down_with(e, "unknown host key"); }, 6s))
+        << describe(seen);
+    t->stop();
+    EXPECT_NE(slurp(lab.jump.log()).find("Accepted publickey"), std::string::npos);
+    EXPECT_EQ(slurp(lab.target.log()).find("Accepted publickey"), std::string::npos);
+  }
+}
+
+// clustertop blocks SIGINT/SIGTERM/SIGHUP in every thread for its signalfd. libssh stops the
+// jump's ssh with SIGTERM and waits for it; if the child inherited the mask, a jump host that
+// stopped answering would hold stop() until ssh's own keepalive gives up (6 s and more).
+TEST(SshJump, FrozenJumpHostDoesNotHoldUpStop) {
+  NoAgent no_agent;
+  sigset_t app_mask;
+  sigset_t old_mask;
+  sigemptyset(&app_mask);
+  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&app_mask, s);
+  ::pthread_sigmask(SIG_BLOCK, &app_mask, &old_mask); // as SignalWatcher does in main()
+  JumpLab lab;
+  ASSERT_TRUE(lab.jump.start() && lab.target.start());
+  EventQueue queue;
+  auto t = make_ssh_transport({JumpLab::node({{"t", "while :; do echo tick; sleep 0.2; done"}})},
+                              lab.options(), queue);
+  t->start();
+  std::vector<Event> seen;
+  int ticks = 0;
+  EXPECT_TRUE(wait_for(
+      queue, seen,
+      [&](const Event &e) {
+        ticks += has_line(e, kNode, "tick") ? 1 : 0;
+        return ticks >= 3;
+      },
+      8s))
+      << describe(seen);
+  const auto frozen = descendants(lab.jump.pid());
+  for (pid_t p : frozen) ::kill(p, SIGSTOP);
+  auto stopping = std::async(std::launch::async, [&] { t->stop(); });
+  const bool prompt = stopping.wait_for(3s) == std::future_status::ready;
+  for (pid_t p : frozen) ::kill(p, SIGCONT);
+  stopping.wait();
+  ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  EXPECT_TRUE(prompt) << "stop() waited on the jump's ssh";
+  EXPECT_TRUE(eventually([&] { return lab.jump_clients() == 0; }, 3s));
+}
+
+} // namespace
+} // namespace clustertop::test

@@ -1,0 +1,238 @@
+// The replay and ingest fast paths against what they stand in for: Store series handles,
+// ring slots reused in place, regexes turned away on their first byte, the rare-byte
+// literal search, plain logs read in chunks, and a replay slice's arrivals handled together.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+#include "../../src/collect/parsers_internal.hpp"
+#include "clustertop/collect/regex.hpp"
+#include "clustertop/pipeline.hpp"
+#include "clustertop/store/store.hpp"
+#include "clustertop/transport/replay.hpp"
+
+namespace clustertop {
+namespace {
+
+TEST(StoreHandle, StaysValidAndWritesTheSameSeriesAsAdd) {
+  Store store(StoreLimits{4, 3, 10});
+  const auto t = from_epoch_seconds(10);
+  Series &s = store.series_mut({"mac1", "step.eval_ms", ""});
+  EXPECT_EQ(store.nodes(), std::vector<std::string>{"mac1"}); // declared with its first series
+  for (int i = 0; i < 100; ++i) // many more series: the handle must not move
+    store.add(Sample{"mac" + std::to_string(i), "m" + std::to_string(i), "", 1.0, t});
+  Store::add(s, t, 29.0);
+  store.add(Sample{"mac1", "step.eval_ms", "", 31.0, t + std::chrono::seconds(1)});
+  const Series *read = store.series({"mac1", "step.eval_ms", ""});
+  ASSERT_EQ(read, &s);
+  ASSERT_EQ(read->size(), 2u);
+  EXPECT_DOUBLE_EQ((*read)[0].value, 29.0);
+  EXPECT_DOUBLE_EQ(read->back().value, 31.0);
+}
+
+TEST(StoreHandle, LogLinesReuseTheirRingSlotsAndKeepTheNewest) {
+  Store store(StoreLimits{4, 3, 10});
+  const auto t = from_epoch_seconds(10);
+  const std::string long_line(100, 'x');
+  for (int i = 0; i < 7; ++i)
+    store.add_log_line("mac1", i % 2 == 0 ? "log:a" : "log:bb", t + std::chrono::seconds(i),
+                       i == 5 ? std::string_view("short") : std::string_view(long_line));
+  const auto *logs = store.log_lines("mac1");
+  ASSERT_NE(logs, nullptr);
+  ASSERT_EQ(logs->size(), 3u);
+  EXPECT_EQ((*logs)[0].text, long_line);
+  EXPECT_EQ((*logs)[0].stream, "log:a");
+  EXPECT_EQ((*logs)[1].text, "short");
+  EXPECT_EQ((*logs)[1].stream, "log:bb");
+  EXPECT_EQ((*logs)[2].time, t + std::chrono::seconds(6));
+  EXPECT_EQ(store.node("mac1")->lines, 7u);
+}
+
+bool matches(const std::string &pattern, std::string_view line) {
+  auto re = Regex::compile(pattern);
+  EXPECT_TRUE(re.ok()) << pattern;
+  MatchBlock block;
+  std::vector<std::pair<std::string_view, std::string_view>> caps;
+  const bool with_block = (*re)->match(line, caps, block);
+  EXPECT_EQ(with_block, (*re)->matches(line)) << pattern << " on " << line;
+  return with_block;
+}
+
+TEST(RegexFirstByte, AnchoredPatternsAreTurnedAwayOnlyWhenTheyCannotMatch) {
+  EXPECT_TRUE(matches("^\\[ (?<x>\\d+)", "[ 12"));
+  EXPECT_FALSE(matches("^\\[ (?<x>\\d+)", "x[ 12"));
+  EXPECT_FALSE(matches("^\\[ (?<x>\\d+)", ""));
+  EXPECT_TRUE(matches("(?i)^abc", "ABCdef"));
+  EXPECT_TRUE(matches("^(?i:a)bc", "Abc"));
+  EXPECT_TRUE(matches("^(?:\\(\\w+ pid=\\d+\\) )?(?<level>INFO|ERROR) x", "(w pid=1) INFO x"));
+  EXPECT_TRUE(matches("^(?:\\(\\w+ pid=\\d+\\) )?(?<level>INFO|ERROR) x", "ERROR x"));
+  EXPECT_FALSE(matches("^(?:\\(\\w+ pid=\\d+\\) )?(?<level>INFO|ERROR) x", "[STEP 1] x"));
+  EXPECT_TRUE(matches("^x*", ""));  // can match empty: no first byte to require
+  EXPECT_TRUE(matches("^x*", "y")); // likewise
+  EXPECT_TRUE(matches("^\\d", "7"));
+  EXPECT_TRUE(matches("^.", "\xff"));
+  EXPECT_TRUE(matches("\\bfoo", "a foo")); // not anchored: never turned away
+  // One block serves patterns of different capture counts in turn.
+  auto small = Regex::compile("^(?<a>x)");
+  auto big = Regex::compile("(?<a>a)(?<b>b)(?<c>c)(?<d>d)(?<e>e)");
+  ASSERT_TRUE(small.ok() && big.ok());
+  MatchBlock block;
+  std::vector<std::pair<std::string_view, std::string_view>> caps;
+  EXPECT_TRUE((*small)->match("xy", caps, block));
+  EXPECT_TRUE((*big)->match("zabcde", caps, block));
+  EXPECT_EQ(caps.size(), 5u);
+  EXPECT_TRUE((*small)->match("x", caps, block));
+  ASSERT_EQ(caps.size(), 1u);
+  EXPECT_EQ(caps[0].second, "x");
+}
+
+TEST(LiteralSearch, AgreesWithFindForEveryAnchor) {
+  const std::vector<std::string> lines = {"",
+                                          "a",
+                                          "[STEP 12] eval=29ms model=7ms",
+                                          "Killed process 4121 (python)",
+                                          "xx Killed proces",
+                                          "SIGKILL",
+                                          "prompt eval time = 1 ms",
+                                          "[metal::malloc] Resource",
+                                          std::string("a\0b Killed process", 18),
+                                          "etsametsam",
+                                          "\xff\xfe"
+                                          "etsam"};
+  const std::vector<std::string> literals = {"Killed process",
+                                             "SIG",
+                                             "[ ",
+                                             "etsam",
+                                             "a",
+                                             "eval time",
+                                             "[metal::malloc]",
+                                             "b K",
+                                             "\xfe"
+                                             "e"};
+  for (const auto &lit : literals) {
+    EXPECT_LT(rare_byte_index(lit), lit.size());
+    for (std::size_t anchor = 0; anchor < lit.size(); ++anchor)
+      for (const auto &line : lines)
+        EXPECT_EQ(contains_literal(line, lit, anchor),
+                  std::string_view(line).find(lit) != std::string_view::npos)
+            << lit << " @" << anchor << " in " << line;
+  }
+}
+
+namespace fs = std::filesystem;
+
+// Exact instants (a double of epoch seconds cannot hold milliseconds exactly).
+TimePoint at_ms(long long ms) { return TimePoint{std::chrono::milliseconds(ms)}; }
+
+struct TempDir {
+  fs::path path =
+      fs::temp_directory_path() / ("clustertop_stream_" + std::to_string(::getpid()) + "_" +
+                                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  TempDir() { fs::create_directories(path); }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+std::vector<std::string> all_lines(ReplaySource &src) {
+  std::vector<std::string> out;
+  while (!src.done())
+    for (auto &ev : src.take_next())
+      if (auto *b = std::get_if<LineBatch>(&ev))
+        for (auto &l : b->lines) out.push_back(b->node + ":" + l);
+  return out;
+}
+
+TEST(ReplayLogs, LinesAreCutCrlfEndedAndTheLastNeedsNoNewline) {
+  TempDir dir;
+  const std::string huge(70 * 1024, 'y');
+  std::ofstream(dir.path / "a.log", std::ios::binary) << "banner\r\n2026-02-23 18:00:01 a1\r\n"
+                                                      << huge << "\n\n2026-02-23 18:00:02 end";
+  auto src = ReplaySource::from_logs({"a=" + (dir.path / "a.log").string()});
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  const auto lines = all_lines(*src);
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[0], "a:banner");
+  EXPECT_EQ(lines[1], "a:2026-02-23 18:00:01 a1");
+  EXPECT_EQ(lines[2].size(), 2 + 64 * 1024u); // "a:" and the first 64 KiB
+  EXPECT_EQ(lines[3], "a:");
+  EXPECT_EQ(lines[4], "a:2026-02-23 18:00:02 end");
+  EXPECT_EQ(src->last(), at_ms(1'771'869'602'000));
+}
+
+TEST(ReplayLogs, TakeUntilDrainsEveryArrivalOfATickInOrder) {
+  TempDir dir;
+  std::ofstream(dir.path / "a.log") << "2026-02-23 18:00:01.100 a1\nmore a1\n"
+                                    << "2026-02-23 18:00:00.500 earlier: no rewind\n"
+                                    << "2026-02-23 18:00:01.900 a2\n2026-02-23 18:00:03 a3\n";
+  std::ofstream(dir.path / "b.log") << "2026-02-23 18:00:01.100 b1\n";
+  auto src = ReplaySource::from_logs(
+      {"a=" + (dir.path / "a.log").string(), "b=" + (dir.path / "b.log").string()});
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  const TimePoint t1 = at_ms(1'771'869'601'100);
+  EXPECT_EQ(src->first(), t1);
+  std::vector<Event> got;
+  const auto last = src->take_until(t1 + std::chrono::milliseconds(900), got);
+  ASSERT_TRUE(last);
+  EXPECT_EQ(*last, t1 + std::chrono::milliseconds(800));
+  // a's status and first batch, b's status and batch (both at t1), then a's batch at 1.9 s.
+  ASSERT_EQ(got.size(), 5u);
+  EXPECT_EQ(std::get<NodeStatus>(got[0]).node, "a");
+  EXPECT_EQ(std::get<LineBatch>(got[1]).lines.size(), 3u);
+  EXPECT_EQ(std::get<NodeStatus>(got[2]).node, "b");
+  EXPECT_EQ(std::get<LineBatch>(got[3]).node, "b");
+  EXPECT_EQ(std::get<LineBatch>(got[4]).lines,
+            std::vector<std::string>{"2026-02-23 18:00:01.900 a2"});
+  EXPECT_FALSE(src->done());
+  got.clear();
+  EXPECT_FALSE(src->take_until(t1 + std::chrono::milliseconds(1000), got));
+  EXPECT_TRUE(got.empty());
+  EXPECT_TRUE(src->take_until(TimePoint::max(), got));
+  EXPECT_TRUE(src->done());
+  EXPECT_EQ(src->last(), at_ms(1'771'869'603'000));
+}
+
+struct Transitions : Sink {
+  std::vector<AlertTransition> seen;
+  int batches = 0;
+  void on_lines(const LineBatch &) override { ++batches; }
+  void on_transition(const AlertTransition &t, const TickContext &) override { seen.push_back(t); }
+};
+
+void crash_parser(const LineBatch &b, Store &store, std::vector<LogEvent> &events) {
+  for (const auto &line : b.lines) {
+    store.add_log_line(b.node, b.stream, b.received_at, line);
+    if (line.find("CRASH") == std::string::npos) continue;
+    LogEvent e{b.node, b.stream, b.received_at, "ERROR", {"crash"}, Severity::critical, line};
+    store.add_event(e);
+    events.push_back(e);
+  }
+}
+
+TEST(ReplayTick, AnAlertLeavesInTheTickOfItsLine) {
+  TempDir dir;
+  std::ofstream(dir.path / "a.log") << "2026-02-23 18:00:01.000 ok\n"
+                                    << "2026-02-23 18:00:01.200 CRASH\n"
+                                    << "2026-02-23 18:00:01.700 ok\n"
+                                    << "2026-02-23 18:00:02.500 ok\n";
+  auto src = ReplaySource::from_logs({"a=" + (dir.path / "a.log").string()});
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  Store store;
+  Pipeline p(store, crash_parser, Rules{});
+  Transitions sink;
+  p.add_sink(sink);
+  ReplayClock clock;
+  clock.tail = std::chrono::seconds(0);
+  const TimePoint end = run_replay(*src, p, clock);
+  const TimePoint t0 = at_ms(1'771'869'601'000);
+  EXPECT_EQ(end, t0 + std::chrono::milliseconds(1500));
+  EXPECT_EQ(sink.batches, 4);
+  ASSERT_FALSE(sink.seen.empty());
+  EXPECT_EQ(sink.seen[0].finding.rule, "crash");
+  // The first tick (to 18:00:02) holds three lines 200 and 500 ms apart: each is its own
+  // slice, so the alert is stamped at its line's time, not at the tick's last arrival.
+  EXPECT_EQ(sink.seen[0].at, t0 + std::chrono::milliseconds(200));
+}
+
+} // namespace
+} // namespace clustertop
