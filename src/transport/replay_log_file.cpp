@@ -2,6 +2,7 @@
 // large buffered reads, one file per node, merged by arrival time.
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "replay_internal.hpp"
 
@@ -10,6 +11,9 @@ namespace {
 
 constexpr std::size_t kMaxLine = 64 * 1024; // longer lines are cut, never held whole twice
 constexpr std::size_t kChunk = 1 << 20;     // bytes per read
+// Lines of one time go out in batches of at most this many: a log whose lines all carry one
+// time (or only the first carries any) is never held whole.
+constexpr std::size_t kMaxBatchLines = 1024;
 
 } // namespace
 
@@ -81,7 +85,7 @@ void ReplaySource::LogFile::advance() {
   std::string line;
   while (next_line(line)) {
     if (const auto t = stamp(line)) now_ = std::max(now_, *t); // an earlier stamp: no rewind
-    if (now_ != batch.received_at) {
+    if (now_ != batch.received_at || batch.lines.size() >= kMaxBatchLines) {
       ahead_.push_back(std::move(line));
       break;
     }
@@ -106,13 +110,14 @@ std::optional<TimePoint> ReplaySource::peek() const {
 
 // Events at the same time keep the order of a stable sort by time: the recording's order,
 // then the logs in --node order, each in its own order.
-void ReplaySource::take_into(std::vector<Event> &out) {
+void ReplaySource::take_into(std::vector<Event> &out, std::size_t max) {
   const auto t = peek();
   if (!t) return;
-  while (next_ < events_.size() && events_[next_].at == *t)
+  const std::size_t end = out.size() + max;
+  while (out.size() < end && next_ < events_.size() && events_[next_].at == *t)
     out.push_back(std::move(events_[next_++].event));
   for (auto &log : logs_)
-    while (log->head && log->head->at == *t) {
+    while (out.size() < end && log->head && log->head->at == *t) {
       out.push_back(std::move(log->head->event));
       log->advance();
     }
@@ -121,15 +126,17 @@ void ReplaySource::take_into(std::vector<Event> &out) {
 
 std::vector<Event> ReplaySource::take_next() {
   std::vector<Event> out;
-  take_into(out);
+  take_into(out, std::numeric_limits<std::size_t>::max());
   return out;
 }
 
 std::optional<TimePoint> ReplaySource::take_until(TimePoint limit, std::vector<Event> &out) {
   std::optional<TimePoint> last;
-  while (const auto at = peek()) {
-    if (*at > limit) break;
-    take_into(out);
+  const std::size_t end = out.size() + kMaxTake;
+  while (out.size() < end) {
+    const auto at = peek();
+    if (!at || *at > limit) break;
+    take_into(out, end - out.size());
     last = *at;
   }
   return last;

@@ -192,6 +192,44 @@ TEST(ReplayLogs, TakeUntilDrainsEveryArrivalOfATickInOrder) {
   EXPECT_EQ(src->last(), at_ms(1'771'869'603'000));
 }
 
+TEST(ReplayLogs, LinesOfOneTimeGoOutInBoundedPiecesInOrder) {
+  // Only the first line carries a time: every line shares it, and must still go out in
+  // bounded batches and bounded takes rather than as one piece held whole.
+  TempDir dir;
+  {
+    std::ofstream out(dir.path / "a.log");
+    out << "2026-02-23 18:00:01.000 start\n";
+    for (int i = 0; i < 300'000; ++i) out << "untimed " << i << "\n";
+  }
+  auto src = ReplaySource::from_logs({"a=" + (dir.path / "a.log").string()});
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  std::size_t lines = 0, takes = 0, largest_take = 0;
+  bool in_order = true;
+  std::vector<Event> got;
+  while (!src->done()) {
+    got.clear();
+    ASSERT_TRUE(src->take_until(TimePoint::max(), got));
+    ++takes;
+    std::size_t take_lines = 0;
+    for (const auto &e : got) {
+      const auto *b = std::get_if<LineBatch>(&e);
+      if (b == nullptr) continue;
+      EXPECT_LE(b->lines.size(), 1024u);
+      for (const auto &l : b->lines) {
+        if (lines > 0 && l != "untimed " + std::to_string(lines - 1)) in_order = false;
+        ++lines;
+      }
+      take_lines += b->lines.size();
+    }
+    EXPECT_LE(got.size(), ReplaySource::kMaxTake);
+    largest_take = std::max(largest_take, take_lines);
+  }
+  EXPECT_TRUE(in_order);
+  EXPECT_EQ(lines, 300'001u);
+  EXPECT_GT(takes, 1u);
+  EXPECT_LT(largest_take, 300'001u);
+}
+
 struct Transitions : Sink {
   std::vector<AlertTransition> seen;
   int batches = 0;

@@ -51,14 +51,18 @@ public:
   // The events that arrived exactly at the next arrival time (one drain).
   std::vector<Event> take_next();
   // Every event that arrived by `limit`, appended to `out` in arrival order (one replay
-  // tick's drains together). The arrival time of the last one; nullopt when none.
+  // slice's drains together), but at most kMaxTake of them (a log's batches hold at most 1024
+  // lines): a log whose lines all carry one time is handed over in bounded pieces. The arrival time
+  // of the last one taken; nullopt when none.
+  static constexpr std::size_t kMaxTake = 256;
   std::optional<TimePoint> take_until(TimePoint limit, std::vector<Event> &out);
   [[nodiscard]] std::size_t skipped() const { return skipped_; }
 
   struct LogFile; // one --node log being read (replay_log_file.cpp)
 
 private:
-  void take_into(std::vector<Event> &out);
+  // Up to `max` of the events at the next arrival time; the rest stay for the next call.
+  void take_into(std::vector<Event> &out, std::size_t max);
 
   std::vector<TimedEvent> events_; // a recording, loaded whole
   std::size_t next_ = 0;
