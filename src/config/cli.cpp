@@ -23,7 +23,12 @@ Modes:
   replay      clustertop replay --node mac1=exo-mac1.log --node mac2=exo-mac2.log
   local       clustertop            (no nodes, no config: this machine)
 
-Docs: README.md and docs/ (configuration, collectors, alerts, exports).)";
+Docs: README.md and docs/ (configuration, ssh, collectors, alerts, dashboard, exports).)";
+
+constexpr const char *kFooter = R"(
+Exit codes: 0 ok, 2 bad command line, 3 invalid config or definition, 4 every node
+unreachable at start, 70 internal error, 130 interrupted.
+In the dashboard, ? lists the keys.)";
 
 Duration as_duration(const std::string &text) {
   Duration d{};
@@ -93,6 +98,7 @@ CliOutcome parse_command_line(int argc, const char *const *argv) {
   CliOutcome out;
   Options &o = out.options;
   CLI::App app{kDescription, "clustertop"};
+  app.footer(kFooter);
   app.set_version_flag("-V,--version", std::string("clustertop ") + CLUSTERTOP_VERSION);
   app.get_formatter()->column_width(36);
   add_source_options(app, o);
