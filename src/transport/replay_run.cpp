@@ -10,6 +10,9 @@ namespace clustertop {
 Result<ReplayClock> replay_clock(const Options &options) {
   ReplayClock c;
   c.tick = options.interval.count() > 0 ? options.interval : std::chrono::seconds(1);
+  // A recording holds the live run's own drains: replay them one by one, so its alerts carry
+  // the very times the live run gave them. Plain logs have no drains, only line times.
+  if (!options.replay_dir.empty()) c.slice = Duration::zero();
   if (!options.speed.empty() && options.speed != "max") {
     char *end = nullptr;
     const double s = std::strtod(options.speed.c_str(), &end);

@@ -100,6 +100,45 @@ TEST(DetectRecorder, RoundTripsHostileLinesAndStatusesAndIgnoresATornTail) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(DetectReplay, ARecordingReplaysDrainByDrainWithTheLiveTimes) {
+  // Three drains 20 and 40 ms apart, the crash in the second: replayed, the alert carries the
+  // second drain's own time (a plain log would hand all three over in one 100 ms slice).
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("clustertop_drains_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const TimePoint crash_at = t0() + std::chrono::milliseconds(20);
+  {
+    auto rec = Recorder::open(dir.string(), t0());
+    ASSERT_TRUE(rec.ok()) << rec.error().message();
+    (*rec)->on_status(NodeStatus{"mac1", "", NodeState::up, "", t0()});
+    (*rec)->on_lines(LineBatch{"mac1", "log:x", t0(), {"ok"}});
+    (*rec)->on_lines(LineBatch{"mac1", "log:x", crash_at, {"CRASH here"}});
+    (*rec)->on_lines(LineBatch{"mac1", "log:x", crash_at + std::chrono::milliseconds(40), {"ok"}});
+  }
+  Options o;
+  o.replay_dir = dir.string();
+  o.until = "0s";
+  auto clock = replay_clock(o);
+  ASSERT_TRUE(clock.ok());
+  EXPECT_EQ(clock->slice, Duration::zero());
+  auto src = ReplaySource::from_recording(dir.string());
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  Store store;
+  Pipeline p(store, tiny_parser, Rules{});
+  Collect sink;
+  p.add_sink(sink);
+  run_replay(*src, p, *clock);
+  ASSERT_FALSE(sink.seen.empty());
+  EXPECT_EQ(sink.seen[0].finding.rule, "crash");
+  EXPECT_EQ(sink.seen[0].at, crash_at);
+  std::filesystem::remove_all(dir);
+  Options logs;
+  logs.replay_node_logs = {"mac1=x.log"};
+  auto log_clock = replay_clock(logs);
+  ASSERT_TRUE(log_clock.ok());
+  EXPECT_EQ(log_clock->slice, std::chrono::milliseconds(100));
+}
+
 TEST(DetectReplay, LineTimestampsOfCommonFormats) {
   const TimePoint day = from_epoch_seconds(1'771'804'800.0); // 2026-02-23T00:00:00Z
   auto iso = line_time("2026-02-23 18:07:01.250 | INFO | [STEP 1] eval=36ms", 2026, day);

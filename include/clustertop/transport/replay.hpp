@@ -84,6 +84,7 @@ struct ReplayClock {
   // Arrivals within one slice go to the pipeline together, stamped with the latest one:
   // an alert is stamped at most this long after its line (a live drain is stamped within
   // milliseconds), while the detectors still run only a few times a second of log time.
+  // Zero for a recording: each recorded drain on its own, as the live run had it.
   Duration slice = std::chrono::milliseconds(100);
 };
 // Parses --speed ("max", "1", "10") and --until ("5m"); errors say what to type.
