@@ -25,12 +25,19 @@ bool TimeOrder::sorted(const Series &s) {
     last_break_ = 0;
   }
   if (checked_ < first) checked_ = first; // gone unchecked: the ring dropped them
-  for (; checked_ < s.pushed(); ++checked_) {
-    const TimePoint t = s[static_cast<std::size_t>(checked_ - first)].time;
+  // Locals in the loop: a store to a member could alias the ring's points, so the compiler
+  // would reload every member on every point.
+  std::uint64_t at = checked_, last_break = last_break_;
+  TimePoint last_time = last_time_;
+  for (const std::uint64_t end = s.pushed(); at < end; ++at) {
+    const TimePoint t = s[static_cast<std::size_t>(at - first)].time;
     // Item 0's predecessor is gone, so only a later point can break the order.
-    if (checked_ > first && t < last_time_) last_break_ = checked_;
-    last_time_ = t;
+    if (at > first && t < last_time) last_break = at;
+    last_time = t;
   }
+  checked_ = at;
+  last_break_ = last_break;
+  last_time_ = last_time;
   return last_break_ <= first;
 }
 

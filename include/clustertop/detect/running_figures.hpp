@@ -26,11 +26,23 @@ public:
     if (&s != series_ || b < begin_ || e < end_ || end_ < b) reset(s, b);
     begin_ = b;
     while (head_ < q_.size() && q_[head_].at < b) ++head_;
-    for (std::uint64_t at = end_; at < e; ++at) {
-      const double v = f(s[static_cast<std::size_t>(at - first)]);
-      if (!is_known(v)) continue; // does not count
-      while (q_.size() > head_ && !beats(q_.back().value, v)) q_.pop_back();
-      q_.push_back(Item{at, v});
+    if (end_ < e) {
+      // Room for every new point up front, then plain stores through a local count: the
+      // loop runs once per new point, so vector bookkeeping per push would dominate it.
+      std::size_t n = q_.size();
+      const std::size_t head = head_;
+      q_.resize(n + static_cast<std::size_t>(e - end_));
+      Item *q = q_.data();
+      for (std::uint64_t at = end_; at < e; ++at) {
+        const double v = f(s[static_cast<std::size_t>(at - first)]);
+        if (!is_known(v)) continue; // does not count
+        if (largest_)
+          while (n > head && !(q[n - 1].value > v)) --n;
+        else
+          while (n > head && !(q[n - 1].value < v)) --n;
+        q[n++] = Item{at, v};
+      }
+      q_.resize(n);
     }
     end_ = e;
     compact();
@@ -42,7 +54,6 @@ private:
     std::uint64_t at;
     double value;
   };
-  [[nodiscard]] bool beats(double kept, double v) const { return largest_ ? kept > v : kept < v; }
   void reset(const Series &s, std::uint64_t b);
   void compact();
 
