@@ -1,10 +1,12 @@
 #include "clustertop/detect/running_figures.hpp"
 
+#include <algorithm>
+
 namespace clustertop {
 
 void WindowExtreme::reset(const Series &s, std::uint64_t b) {
   series_ = &s;
-  q_.clear();
+  n_ = 0; // the storage stays for the next candidates
   head_ = 0;
   begin_ = b;
   end_ = b;
@@ -12,8 +14,10 @@ void WindowExtreme::reset(const Series &s, std::uint64_t b) {
 
 void WindowExtreme::compact() {
   // Dropped candidates stay at the front until they are half the buffer: then one move.
-  if (head_ < 64 || head_ * 2 < q_.size()) return;
-  q_.erase(q_.begin(), q_.begin() + static_cast<std::ptrdiff_t>(head_));
+  if (head_ < 64 || head_ * 2 < n_) return;
+  std::copy(q_.begin() + static_cast<std::ptrdiff_t>(head_),
+            q_.begin() + static_cast<std::ptrdiff_t>(n_), q_.begin());
+  n_ -= head_;
   head_ = 0;
 }
 

@@ -5,6 +5,7 @@
 // exact, and a detector given none (a fresh DetectScratch) computes the same findings.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -25,13 +26,14 @@ public:
     const std::uint64_t b = first + begin, e = first + end;
     if (&s != series_ || b < begin_ || e < end_ || end_ < b) reset(s, b);
     begin_ = b;
-    while (head_ < q_.size() && q_[head_].at < b) ++head_;
+    while (head_ < n_ && q_[head_].at < b) ++head_;
     if (end_ < e) {
-      // Room for every new point up front, then plain stores through a local count: the
-      // loop runs once per new point, so vector bookkeeping per push would dominate it.
-      std::size_t n = q_.size();
+      // Room for every new point up front (the storage only grows), then plain stores
+      // through a local count: vector bookkeeping per point would dominate the loop.
+      const std::size_t need = n_ + static_cast<std::size_t>(e - end_);
+      if (q_.size() < need) q_.resize(std::max(need, 2 * q_.size()));
+      std::size_t n = n_;
       const std::size_t head = head_;
-      q_.resize(n + static_cast<std::size_t>(e - end_));
       Item *q = q_.data();
       for (std::uint64_t at = end_; at < e; ++at) {
         const double v = f(s[static_cast<std::size_t>(at - first)]);
@@ -42,11 +44,11 @@ public:
           while (n > head && !(q[n - 1].value < v)) --n;
         q[n++] = Item{at, v};
       }
-      q_.resize(n);
+      n_ = n;
     }
     end_ = e;
     compact();
-    return head_ < q_.size() ? q_[head_].value : kUnknown;
+    return head_ < n_ ? q_[head_].value : kUnknown;
   }
 
 private:
@@ -61,7 +63,8 @@ private:
   const Series *series_ = nullptr;
   std::uint64_t begin_ = 0;
   std::uint64_t end_ = 0;
-  std::vector<Item> q_; // q_[head_..]: candidates, oldest first, values strictly worse after
+  std::vector<Item> q_; // storage; q_[head_, n_): candidates, oldest first, each worse after
+  std::size_t n_ = 0;
   std::size_t head_ = 0;
 };
 
