@@ -45,9 +45,12 @@ TEST(WindowExtreme, EqualsAFreshScanAsTheRingWrapsAndTheWindowMoves) {
     }
     const std::size_t end = s.size() - std::min<std::size_t>(s.size(), move(rng) % 5);
     const int m = move(rng);
-    if (m < 5) begin = 0; // the window moves back
-    else if (m < 10) begin = end; // empty
-    else begin = std::min(end, begin + static_cast<std::size_t>(m % 40));
+    if (m < 5)
+      begin = 0; // the window moves back
+    else if (m < 10)
+      begin = end; // empty
+    else
+      begin = std::min(end, begin + static_cast<std::size_t>(m % 40));
     if (begin > end) begin = end;
     auto id = [](const Point &p) { return p.value; };
     const double h = high.update(s, begin, end, id), l = low.update(s, begin, end, id);
