@@ -13,7 +13,6 @@ using detail::fresh_max;
 using detail::last_known;
 using detail::median;
 using detail::sampled;
-using detail::time_range;
 using detail::window;
 
 constexpr std::size_t kRateSamples = 48; // a median of 48 spread points is plenty
@@ -132,8 +131,11 @@ bool steps_cannot_collapse(const Series &s, TimePoint from, TimePoint split, Tim
                            double ratio, NodeFigures &fig) {
   if (!(ratio >= 0)) return false;
   auto rate = [](const Point &p) { return p.value > 0 ? 1000.0 / p.value : kUnknown; };
-  const auto [b0, b1] = time_range(s, from, split);
-  const auto [r0, r1] = time_range(s, split, now);
+  // time_range(s, from, split) and time_range(s, split, now), searching `split` once.
+  const std::size_t b0 = detail::first_at_or_after(s, from);
+  const std::size_t r0 = detail::first_at_or_after(s, split);
+  const std::size_t b1 = detail::past_equal(s, r0, split);
+  const std::size_t r1 = detail::past_equal(s, detail::first_at_or_after(s, now), now);
   const double high = fig.rate_base_high.update(s, b0, b1, rate);
   const double low = fig.rate_recent_low.update(s, r0, r1, rate);
   return !is_known(high) || !is_known(low) || low >= ratio * high; // none: too few to judge
@@ -183,13 +185,14 @@ void detect_fence_wait(const DetectView &view, const Rules &rules, TimePoint now
     // The worst of the last median_window steps within `fresh`: a drain may bring several
     // steps after the spike. The median includes the spike: it is robust to one.
     // (window() read in place, newest first: of equal worst values the oldest is kept.)
-    vals.clear();
+    // First pass: only count, so that a node where nothing can fire copies no values.
     Point worst{TimePoint::min(), kUnknown};
     double lowest = kUnknown;
-    for (std::size_t i = s->size(); i > 0 && vals.size() < r.median_window; --i) {
+    std::size_t count = 0, i = s->size();
+    for (; i > 0 && count < r.median_window; --i) {
       const Point &p = (*s)[i - 1];
       if (p.time > now || !is_known(p.value)) continue; // not yet, or unknown
-      vals.push_back(p.value);
+      ++count;
       if (p.time >= fresh_from && (p.value >= worst.value || !is_known(worst.value))) worst = p;
       if (!(p.value >= lowest)) lowest = p.value;
     }
@@ -197,9 +200,14 @@ void detect_fence_wait(const DetectView &view, const Rules &rules, TimePoint now
     const double value = worst.value;
     // The median is at least the lowest value: when even that cannot make the spike
     // relative, the median (a partial sort) is not needed to know nothing fires.
-    if (!(value > r.abs_ms) && (vals.size() < r.min_samples ||
-                                (r.median_multiple >= 0 && value <= r.median_multiple * lowest)))
+    if (!(value > r.abs_ms) &&
+        (count < r.min_samples || (r.median_multiple >= 0 && value <= r.median_multiple * lowest)))
       continue;
+    vals.clear(); // the points the first pass counted: the known ones of [i, size) by `now`
+    for (std::size_t k = i; k < s->size(); ++k) {
+      const Point &p = (*s)[k];
+      if (p.time <= now && is_known(p.value)) vals.push_back(p.value);
+    }
     const double med =
         vals.size() >= r.min_samples ? median(vals) : kUnknown; // robust to the spike
     const bool rel = is_known(med) && med > 0 && value > r.median_multiple * med;

@@ -1,10 +1,12 @@
 #include "clustertop/detect/running_figures.hpp"
 
+#include <algorithm>
+
 namespace clustertop {
 
 void WindowExtreme::reset(const Series &s, std::uint64_t b) {
   series_ = &s;
-  q_.clear();
+  n_ = 0; // the storage stays for the next candidates
   head_ = 0;
   begin_ = b;
   end_ = b;
@@ -12,8 +14,10 @@ void WindowExtreme::reset(const Series &s, std::uint64_t b) {
 
 void WindowExtreme::compact() {
   // Dropped candidates stay at the front until they are half the buffer: then one move.
-  if (head_ < 64 || head_ * 2 < q_.size()) return;
-  q_.erase(q_.begin(), q_.begin() + static_cast<std::ptrdiff_t>(head_));
+  if (head_ < 64 || head_ * 2 < n_) return;
+  std::copy(q_.begin() + static_cast<std::ptrdiff_t>(head_),
+            q_.begin() + static_cast<std::ptrdiff_t>(n_), q_.begin());
+  n_ -= head_;
   head_ = 0;
 }
 
@@ -25,12 +29,19 @@ bool TimeOrder::sorted(const Series &s) {
     last_break_ = 0;
   }
   if (checked_ < first) checked_ = first; // gone unchecked: the ring dropped them
-  for (; checked_ < s.pushed(); ++checked_) {
-    const TimePoint t = s[static_cast<std::size_t>(checked_ - first)].time;
+  // Locals in the loop: a store to a member could alias the ring's points, so the compiler
+  // would reload every member on every point.
+  std::uint64_t at = checked_, last_break = last_break_;
+  TimePoint last_time = last_time_;
+  for (const std::uint64_t end = s.pushed(); at < end; ++at) {
+    const TimePoint t = s[static_cast<std::size_t>(at - first)].time;
     // Item 0's predecessor is gone, so only a later point can break the order.
-    if (checked_ > first && t < last_time_) last_break_ = checked_;
-    last_time_ = t;
+    if (at > first && t < last_time) last_break = at;
+    last_time = t;
   }
+  checked_ = at;
+  last_break_ = last_break;
+  last_time_ = last_time;
   return last_break_ <= first;
 }
 

@@ -96,14 +96,18 @@ namespace {
 // nearest()'s last step: of the points either side of `lo` (the first at or after t), the
 // known one nearest to t within `tolerance`.
 std::optional<Point> pick_near(const Series &s, std::size_t lo, TimePoint t, Duration tolerance) {
-  std::optional<Point> best;
-  for (std::size_t i = lo > 0 ? lo - 1 : 0; i < std::min(lo + 1, s.size()); ++i) {
-    const Point &p = s[i];
+  // Item lo - 1 first: of two points equally near, the older one is kept. (Called once per
+  // pair on the context-at-OOM path, so the gap of the kept point is remembered, not redone.)
+  const Point *best = nullptr;
+  Duration best_gap{};
+  auto consider = [&](const Point &p) {
     const auto gap = p.time > t ? p.time - t : t - p.time;
-    if (!is_known(p.value) || gap > tolerance) continue;
-    if (!best || gap < (best->time > t ? best->time - t : t - best->time)) best = p;
-  }
-  return best;
+    if (!is_known(p.value) || gap > tolerance) return;
+    if (best == nullptr || gap < best_gap) best = &p, best_gap = gap;
+  };
+  if (lo > 0) consider(s[lo - 1]);
+  if (lo < s.size()) consider(s[lo]);
+  return best == nullptr ? std::nullopt : std::optional<Point>(*best);
 }
 
 } // namespace
@@ -179,9 +183,7 @@ std::vector<Point> thin(const std::vector<Point> &pts, std::size_t max_n) {
 } // namespace clustertop::detail
 
 namespace clustertop::detail {
-namespace {
 
-// First index whose time is >= t (points in time order; a clock jump only blurs the edge).
 std::size_t first_at_or_after(const Series &s, TimePoint t) {
   std::size_t lo = 0, hi = s.size();
   while (lo < hi) {
@@ -194,13 +196,13 @@ std::size_t first_at_or_after(const Series &s, TimePoint t) {
   return lo;
 }
 
-} // namespace
+std::size_t past_equal(const Series &s, std::size_t i, TimePoint t) {
+  while (i < s.size() && s[i].time == t) ++i;
+  return i;
+}
 
 std::pair<std::size_t, std::size_t> time_range(const Series &s, TimePoint from, TimePoint to) {
-  const std::size_t begin = first_at_or_after(s, from);
-  std::size_t end = first_at_or_after(s, to);
-  while (end < s.size() && s[end].time == to) ++end;
-  return {begin, end};
+  return {first_at_or_after(s, from), past_equal(s, first_at_or_after(s, to), to)};
 }
 
 void sampled(const Series *s, TimePoint from, TimePoint to, std::size_t max_n,

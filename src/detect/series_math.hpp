@@ -62,6 +62,12 @@ namespace clustertop::detail {
 // The items [begin, end) of `s` with time in [from, to], found by binary search (points in
 // time order; a clock jump only blurs the edges): what sampled() picks from.
 std::pair<std::size_t, std::size_t> time_range(const Series &s, TimePoint from, TimePoint to);
+// time_range()'s two steps: the first index whose time is >= t (binary search), and the
+// first index from i on whose time is not t. time_range(s, from, to) is
+// {first_at_or_after(s, from), past_equal(s, first_at_or_after(s, to), to)}, so two
+// ranges that share an edge may share its search.
+std::size_t first_at_or_after(const Series &s, TimePoint t);
+std::size_t past_equal(const Series &s, std::size_t i, TimePoint t);
 
 // nearest() for a series known to be in time order (TimeOrder): the same point, found by
 // interpolating on time first, so a few probes instead of a binary search's dozen.

@@ -50,6 +50,31 @@ TEST(DetectFenceWait, AbsoluteAndRelativeThresholds) {
   EXPECT_GT(out[0].threshold, 10.0);
 }
 
+// The median is over the newest median_window known steps up to `now`: a NaN, a step past
+// `now` and a step older than the window all stay out of it.
+TEST(DetectFenceWait, MedianTakesTheNewestKnownStepsUpToNow) {
+  Store st;
+  Rules r;
+  r.fence_wait.abs_ms = 1000;
+  r.fence_wait.median_multiple = 3;
+  r.fence_wait.median_window = 5;
+  r.fence_wait.min_samples = 3;
+  put(st, "mac1", "step.fence_wait_ms", 0, 50.0); // sixth known step back: outside
+  put(st, "mac1", "step.fence_wait_ms", 1, 1.0);
+  put(st, "mac1", "step.fence_wait_ms", 2, 2.0);
+  put(st, "mac1", "step.fence_wait_ms", 3, kUnknown);
+  put(st, "mac1", "step.fence_wait_ms", 4, 3.0);
+  put(st, "mac1", "step.fence_wait_ms", 5, 4.0);
+  put(st, "mac1", "step.fence_wait_ms", 6, 20.0);  // the spike
+  put(st, "mac1", "step.fence_wait_ms", 9, 500.0); // after `now`: not yet
+  std::vector<Finding> out;
+  detect_fence_wait(st, r, at(7), out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_DOUBLE_EQ(out[0].value, 20.0);
+  EXPECT_DOUBLE_EQ(out[0].threshold, 9.0); // 3 x the median of {20, 4, 3, 2, 1}
+  EXPECT_NE(out[0].message.find("its median is 3.00 ms"), std::string::npos) << out[0].message;
+}
+
 TEST(DetectFenceWait, OneSampleUsesOnlyAbsoluteAndOldStepsAreIgnored) {
   Store st;
   Rules r;

@@ -5,6 +5,7 @@
 // exact, and a detector given none (a fresh DetectScratch) computes the same findings.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -25,16 +26,29 @@ public:
     const std::uint64_t b = first + begin, e = first + end;
     if (&s != series_ || b < begin_ || e < end_ || end_ < b) reset(s, b);
     begin_ = b;
-    while (head_ < q_.size() && q_[head_].at < b) ++head_;
-    for (std::uint64_t at = end_; at < e; ++at) {
-      const double v = f(s[static_cast<std::size_t>(at - first)]);
-      if (!is_known(v)) continue; // does not count
-      while (q_.size() > head_ && !beats(q_.back().value, v)) q_.pop_back();
-      q_.push_back(Item{at, v});
+    while (head_ < n_ && q_[head_].at < b) ++head_;
+    if (end_ < e) {
+      // Room for every new point up front (the storage only grows), then plain stores
+      // through a local count: vector bookkeeping per point would dominate the loop.
+      const std::size_t need = n_ + static_cast<std::size_t>(e - end_);
+      if (q_.size() < need) q_.resize(std::max(need, 2 * q_.size()));
+      std::size_t n = n_;
+      const std::size_t head = head_;
+      Item *q = q_.data();
+      for (std::uint64_t at = end_; at < e; ++at) {
+        const double v = f(s[static_cast<std::size_t>(at - first)]);
+        if (!is_known(v)) continue; // does not count
+        if (largest_)
+          while (n > head && !(q[n - 1].value > v)) --n;
+        else
+          while (n > head && !(q[n - 1].value < v)) --n;
+        q[n++] = Item{at, v};
+      }
+      n_ = n;
     }
     end_ = e;
     compact();
-    return head_ < q_.size() ? q_[head_].value : kUnknown;
+    return head_ < n_ ? q_[head_].value : kUnknown;
   }
 
 private:
@@ -42,7 +56,6 @@ private:
     std::uint64_t at;
     double value;
   };
-  [[nodiscard]] bool beats(double kept, double v) const { return largest_ ? kept > v : kept < v; }
   void reset(const Series &s, std::uint64_t b);
   void compact();
 
@@ -50,7 +63,8 @@ private:
   const Series *series_ = nullptr;
   std::uint64_t begin_ = 0;
   std::uint64_t end_ = 0;
-  std::vector<Item> q_; // q_[head_..]: candidates, oldest first, values strictly worse after
+  std::vector<Item> q_; // storage; q_[head_, n_): candidates, oldest first, each worse after
+  std::size_t n_ = 0;
   std::size_t head_ = 0;
 };
 

@@ -1,0 +1,65 @@
+// The running figures an engine keeps between evaluations must equal the figure computed
+// afresh at every look: checked against a plain scan as the ring wraps, holds NaN, and the
+// window moves forward, jumps, moves back and changes series.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "clustertop/detect/running_figures.hpp"
+
+namespace clustertop {
+namespace {
+
+TimePoint at(double s) { return from_epoch_seconds(1'771'800'000.0 + s); }
+
+double scan(const Series &s, std::size_t begin, std::size_t end, bool largest) {
+  double best = kUnknown;
+  for (std::size_t i = begin; i < end; ++i) {
+    const double v = s[i].value;
+    if (!is_known(v)) continue;
+    if (!is_known(best) || (largest ? v > best : v < best)) best = v;
+  }
+  return best;
+}
+
+void expect_same(double want, double got, int step) {
+  ASSERT_EQ(is_known(want), is_known(got)) << "step " << step;
+  if (is_known(want)) ASSERT_EQ(want, got) << "step " << step;
+}
+
+TEST(WindowExtreme, EqualsAFreshScanAsTheRingWrapsAndTheWindowMoves) {
+  std::mt19937 rng(3);
+  std::uniform_int_distribution<int> value(0, 40), batch(0, 90), move(0, 99);
+  Series a(300), b(300);
+  WindowExtreme high(true), low(false);
+  std::size_t begin = 0;
+  int kept = 0, rising = 0;
+  for (int step = 0; step < 3000; ++step) {
+    Series &s = step % 1000 < 900 ? a : b; // a second series takes over for a while
+    for (int k = batch(rng); k > 0; --k) {
+      const int v = value(rng);
+      // Rising values first (the lowest's queue keeps every point and gets compacted), then
+      // random ones with ties; NaN throughout.
+      const double x = step < 1500 ? static_cast<double>(++rising) : v % 17;
+      s.push(Point{at(step), v == 0 ? kUnknown : x});
+    }
+    const std::size_t end = s.size() - std::min<std::size_t>(s.size(), move(rng) % 5);
+    const int m = move(rng);
+    if (m < 5)
+      begin = 0; // the window moves back
+    else if (m < 10)
+      begin = end; // empty
+    else
+      begin = std::min(end, begin + static_cast<std::size_t>(m % 40));
+    if (begin > end) begin = end;
+    auto id = [](const Point &p) { return p.value; };
+    const double h = high.update(s, begin, end, id), l = low.update(s, begin, end, id);
+    expect_same(scan(s, begin, end, true), h, step);
+    expect_same(scan(s, begin, end, false), l, step);
+    if (is_known(h)) ++kept;
+  }
+  EXPECT_GT(kept, 1000); // most looks had points in the window: the comparison says something
+}
+
+} // namespace
+} // namespace clustertop
