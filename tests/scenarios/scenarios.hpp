@@ -10,6 +10,11 @@
 namespace clustertop::scenario {
 
 inline const std::string kLog = "log:/tmp/exo.log";
+// Where exo's runner supervisor logs a dead runner (src/exo/worker/runner/runner_supervisor.py).
+inline constexpr const char *kRunnerExited =
+    "exo.worker.runner.runner_supervisor:_check_runner:260";
+inline constexpr const char *kRunnerSignal =
+    "exo.worker.runner.runner_supervisor:_check_runner:273";
 
 inline NodeModel mac1() { return {"mac1", 128e9, 31, 0.92}; }
 inline NodeModel mac2() { return {"mac2", 128e9, 56, 1.0}; }
@@ -71,8 +76,9 @@ inline void oom_ramp(Writer &w) {
   samplers(
       w, n, 0, end, [](double) { return true; }, avail);
   w.lines(n.name, kLog, end + 0.05,
-          {exo_prefix(end + 0.05, "ERROR", "exo.worker.main:supervise:211") +
-           "Runner process 4121 exited with code -9 (SIGKILL)"});
+          {exo_prefix(end + 0.05, "INFO", kRunnerExited) + "Runner exited with exit code -9",
+           exo_prefix(end + 0.05, "ERROR", kRunnerSignal) +
+               "Runner terminated with signal=9 (Killed: 9)"});
   w.status(n.name, kLog, NodeState::down, "tail exited", end + 1);
 }
 
@@ -136,8 +142,9 @@ inline std::vector<std::string> crash_logs(const std::filesystem::path &dir) {
       out << "libc++abi: terminating due to uncaught exception of type std::runtime_error: "
              "[METAL] Command buffer execution failed: Caused GPU Timeout Error "
              "(00000002:kIOGPUCommandBufferCallbackErrorTimeout)\n"
-          << exo_prefix(60.1, "ERROR", "exo.worker.main:supervise:211")
-          << "Runner process 3317 exited with code -6 (SIGABRT)\n";
+          << exo_prefix(60.1, "INFO", kRunnerExited) << "Runner exited with exit code -6\n"
+          << exo_prefix(60.1, "ERROR", kRunnerSignal)
+          << "Runner terminated with signal=6 (Abort trap: 6)\n";
     specs.push_back(std::string(name) + "=" + path.string());
   }
   return specs;
