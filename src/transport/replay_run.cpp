@@ -1,9 +1,11 @@
 // The replay clock: feeds a ReplaySource to a Pipeline at arrival times, ticking as it goes.
+#include <algorithm>
 #include <cmath>
 #include <thread>
 
 #include "clustertop/pipeline.hpp"
 #include "clustertop/transport/replay.hpp"
+#include "clustertop/transport/replay_stepper.hpp"
 
 namespace clustertop {
 
@@ -30,28 +32,18 @@ Result<ReplayClock> replay_clock(const Options &options) {
 
 TimePoint run_replay(ReplaySource &source, Pipeline &pipeline, const ReplayClock &clock) {
   if (source.empty()) return TimePoint{};
-  const TimePoint start = source.first();
+  // The dashboard's ReplayStepper does the stepping; this only paces it.
+  ReplayStepper stepper(source, pipeline, clock);
+  if (clock.speed <= 0) return stepper.advance_to(TimePoint::max());
   const auto wall0 = std::chrono::steady_clock::now();
-  TimePoint now = start;
-  std::vector<Event> arrived;
-  for (TimePoint next_tick = start + clock.tick;; next_tick += clock.tick) {
-    for (auto first = source.peek(); first && *first <= next_tick; first = source.peek()) {
-      arrived.clear();
-      now = source.take_until(std::min(next_tick, *first + clock.slice), arrived).value_or(now);
-      pipeline.process(arrived, now);
-    }
-    // The last arrival is known once the source is drained; until then a later one is still
-    // to come, so the clock cannot be near its end.
-    const TimePoint end = source.done() ? source.last() + clock.tail : TimePoint::max();
-    now = std::min(next_tick, end);
-    if (clock.speed > 0) // real time divided by the speed factor
-      std::this_thread::sleep_until(wall0 +
-                                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                        (now - start) / clock.speed));
-    pipeline.tick(now);
-    if (now >= end && source.done()) break;
+  for (TimePoint target = stepper.start() + clock.tick; !stepper.done(); target += clock.tick) {
+    // real time divided by the speed factor
+    std::this_thread::sleep_until(
+        wall0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                    (std::min(target, stepper.end()) - stepper.start()) / clock.speed));
+    stepper.advance_to(target);
   }
-  return now;
+  return stepper.now();
 }
 
 } // namespace clustertop

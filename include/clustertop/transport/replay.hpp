@@ -2,8 +2,8 @@
 // the timestamps in their lines) into time-ordered events, and drives a Pipeline with a
 // replay clock that runs on past the last line (`--until`, default 5 min) so a hang at the
 // end of a log is still reported. A recording is loaded whole; plain logs are read as the
-// clock reaches them, a few events ahead, so a replay holds one tick of log lines at a
-// time, not the whole log. Never parses metrics itself.
+// clock reaches them, one batch ahead, so a replay holds one take of log lines at a time
+// (see take_until), not the whole log. Never parses metrics itself.
 #pragma once
 
 #include <cstddef>

@@ -1,5 +1,5 @@
 // ReplayStepper: moves a replay forward to a given replay time — feeding the events that
-// arrived by then to the pipeline a tick at a time and ticking every clock.tick — so a caller
+// arrived by then to the pipeline a slice at a time and ticking every clock.tick — so a caller
 // can pace it (real time, N x, or all at once) and draw in between. Owns no clock.
 #pragma once
 
@@ -28,7 +28,7 @@ private:
   Pipeline &pipeline_;
   Duration tick_, tail_, slice_;
   TimePoint start_, now_, next_tick_;
-  std::vector<Event> arrived_; // one tick's arrivals, reused
+  std::vector<Event> arrived_; // one slice's arrivals, reused
 };
 
 } // namespace clustertop
