@@ -5,6 +5,7 @@
 #include "clustertop/pipeline.hpp"
 #include "clustertop/sink/recorder.hpp"
 #include "clustertop/transport/replay.hpp"
+#include "detect_test_util.hpp"
 
 namespace clustertop {
 namespace {
@@ -19,20 +20,9 @@ struct Collect : Sink {
   void on_tick(const TickContext &) override { ++ticks; }
 };
 
-// A tiny parser for tests of the plumbing only: "CRASH ..." lines become crash events.
-void tiny_parser(const LineBatch &b, Store &store, std::vector<LogEvent> &events) {
-  for (const auto &line : b.lines) {
-    store.add_log_line(b.node, b.stream, b.received_at, line);
-    if (line.find("CRASH") == std::string::npos) continue;
-    LogEvent e{b.node, b.stream, b.received_at, "ERROR", {"crash"}, Severity::critical, line};
-    store.add_event(e);
-    events.push_back(e);
-  }
-}
-
 TEST(DetectPipeline, AlertFiresInTheSameCallAsItsLine) {
   Store store;
-  Pipeline p(store, tiny_parser, Rules{});
+  Pipeline p(store, test::crash_parser, Rules{});
   Collect sink;
   p.add_sink(sink);
   p.process({LineBatch{"mbp", "log:x", t0(), {"all good"}}}, t0());
@@ -52,7 +42,7 @@ TEST(DetectPipeline, AlertFiresInTheSameCallAsItsLine) {
 
 TEST(DetectPipeline, NodeStatusReachesStoreAndNodeDownFiresAfterFor) {
   Store store;
-  Pipeline p(store, tiny_parser, Rules{});
+  Pipeline p(store, test::crash_parser, Rules{});
   Collect sink;
   p.add_sink(sink);
   p.process({NodeStatus{"mac2", "", NodeState::down, "connection refused", t0()}}, t0());
@@ -124,7 +114,7 @@ TEST(DetectReplay, ARecordingReplaysDrainByDrainWithTheLiveTimes) {
   auto src = ReplaySource::from_recording(dir.string());
   ASSERT_TRUE(src.ok()) << src.error().message();
   Store store;
-  Pipeline p(store, tiny_parser, Rules{});
+  Pipeline p(store, test::crash_parser, Rules{});
   Collect sink;
   p.add_sink(sink);
   run_replay(*src, p, *clock);

@@ -26,6 +26,18 @@ inline void step(Store &st, const std::string &node, double t, double eval, doub
   put(st, node, "step.index", t, index);
 }
 
+// A parser for tests of the plumbing only: every line is kept in the store, and "CRASH ..."
+// lines become crash events.
+inline void crash_parser(const LineBatch &b, Store &store, std::vector<LogEvent> &events) {
+  for (const auto &line : b.lines) {
+    store.add_log_line(b.node, b.stream, b.received_at, line);
+    if (line.find("CRASH") == std::string::npos) continue;
+    LogEvent e{b.node, b.stream, b.received_at, "ERROR", {"crash"}, Severity::critical, line};
+    store.add_event(e);
+    events.push_back(e);
+  }
+}
+
 inline std::vector<Finding> only(const std::vector<Finding> &all, const std::string &rule) {
   std::vector<Finding> out;
   std::copy_if(all.begin(), all.end(), std::back_inserter(out),

@@ -12,6 +12,7 @@
 #include "clustertop/pipeline.hpp"
 #include "clustertop/store/store.hpp"
 #include "clustertop/transport/replay.hpp"
+#include "detect_test_util.hpp"
 
 namespace clustertop {
 namespace {
@@ -237,16 +238,6 @@ struct Transitions : Sink {
   void on_transition(const AlertTransition &t, const TickContext &) override { seen.push_back(t); }
 };
 
-void crash_parser(const LineBatch &b, Store &store, std::vector<LogEvent> &events) {
-  for (const auto &line : b.lines) {
-    store.add_log_line(b.node, b.stream, b.received_at, line);
-    if (line.find("CRASH") == std::string::npos) continue;
-    LogEvent e{b.node, b.stream, b.received_at, "ERROR", {"crash"}, Severity::critical, line};
-    store.add_event(e);
-    events.push_back(e);
-  }
-}
-
 TEST(ReplayTick, AnAlertLeavesInTheTickOfItsLine) {
   TempDir dir;
   std::ofstream(dir.path / "a.log") << "2026-02-23 18:00:01.000 ok\n"
@@ -256,7 +247,7 @@ TEST(ReplayTick, AnAlertLeavesInTheTickOfItsLine) {
   auto src = ReplaySource::from_logs({"a=" + (dir.path / "a.log").string()});
   ASSERT_TRUE(src.ok()) << src.error().message();
   Store store;
-  Pipeline p(store, crash_parser, Rules{});
+  Pipeline p(store, test::crash_parser, Rules{});
   Transitions sink;
   p.add_sink(sink);
   ReplayClock clock;
