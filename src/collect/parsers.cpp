@@ -57,7 +57,8 @@ std::size_t rare_byte_index(std::string_view literal) {
 bool contains_literal(std::string_view line, std::string_view literal, std::size_t anchor) {
   const std::size_t n = literal.size();
   if (n == 0) return true;
-  if (n > line.size() || anchor >= n) return line.find(literal) != std::string_view::npos;
+  if (n > line.size()) return false;
+  if (anchor >= n) return line.find(literal) != std::string_view::npos;
   const char want = literal[anchor];
   const char *p = line.data() + anchor;
   const char *const last = line.data() + (line.size() - n) + anchor; // the last place it fits
