@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "clustertop/core/shell_quote.hpp"
+#include "clustertop/core/time.hpp"
 
 namespace clustertop::ssh {
 namespace {
@@ -83,7 +84,7 @@ const char *strict_word(HostKeyPolicy policy) {
 
 long whole_seconds(Duration d) {
   return std::max<long>(
-      1, static_cast<long>(std::ceil(std::chrono::duration<double>(d).count() - 1e-9)));
+      1, static_cast<long>(std::ceil(to_seconds(d) - 1e-9)));
 }
 
 // Undoes shell_quote for one word: 'a'\''b' -> a'b.
