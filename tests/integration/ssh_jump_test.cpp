@@ -203,38 +203,38 @@ TEST(SshJump, DeadJumpHostFailsClearlyWithinTheConnectTimeout) {
   EXPECT_TRUE(eventually([&] { return lab.jump_clients() == 0; }, 3s));
 }
 
+// Both sshds up, known_hosts holding only `known_line`, one node through the jump: it must
+// go down with `text` in its status.
+void expect_down_knowing_only(JumpLab &lab, const std::string &known_line,
+                              const std::string &text) {
+  std::ofstream(lab.kh) << known_line << "\n";
+  ASSERT_TRUE(lab.jump.start() && lab.target.start());
+  EventQueue queue;
+  auto t = make_ssh_transport({JumpLab::node({{"t", "echo hi"}})}, lab.options(), queue);
+  t->start();
+  std::vector<Event> seen;
+  EXPECT_TRUE(wait_for(
+      queue, seen, [&](const Event &e) { return down_with(e, text); }, 6s))
+      << describe(seen);
+  t->stop();
+}
+
 // Strict host keys on both hops: an unknown jump host key stops the jump's ssh before it
 // authenticates, and an unknown node key stops libssh before it authenticates.
 TEST(SshJump, HostKeysStayStrictOnBothHops) {
   NoAgent no_agent;
   {
-    JumpLab lab;
-    std::ofstream(lab.kh) << lab.target.known_hosts_line() << "\n"; // the jump's key is missing
-    ASSERT_TRUE(lab.jump.start() && lab.target.start());
-    EventQueue queue;
-    auto t = make_ssh_transport({JumpLab::node({{"t", "echo hi"}})}, lab.options(), queue);
-    t->start();
-    std::vector<Event> seen;
-    EXPECT_TRUE(wait_for(
-        queue, seen, [](const Event &e) { return down_with(e, "jump host jumphost"); }, 6s))
-        << describe(seen);
-    t->stop();
+    JumpLab lab; // the jump's key is missing
+    ASSERT_NO_FATAL_FAILURE(
+        expect_down_knowing_only(lab, lab.target.known_hosts_line(), "jump host jumphost"));
     // (Sshd::start's port probe shows as one "Connection from" in each log: look at auth.)
     EXPECT_EQ(slurp(lab.jump.log()).find("Accepted publickey"), std::string::npos);
     EXPECT_EQ(slurp(lab.target.log()).find("Accepted publickey"), std::string::npos);
   }
   {
-    JumpLab lab;
-    std::ofstream(lab.kh) << lab.jump.known_hosts_line() << "\n"; // the node's key is missing
-    ASSERT_TRUE(lab.jump.start() && lab.target.start());
-    EventQueue queue;
-    auto t = make_ssh_transport({JumpLab::node({{"t", "echo hi"}})}, lab.options(), queue);
-    t->start();
-    std::vector<Event> seen;
-    EXPECT_TRUE(wait_for(
-        queue, seen, [](const Event &e) { return down_with(e, "unknown host key"); }, 6s))
-        << describe(seen);
-    t->stop();
+    JumpLab lab; // the node's key is missing
+    ASSERT_NO_FATAL_FAILURE(
+        expect_down_knowing_only(lab, lab.jump.known_hosts_line(), "unknown host key"));
     EXPECT_NE(slurp(lab.jump.log()).find("Accepted publickey"), std::string::npos);
     EXPECT_EQ(slurp(lab.target.log()).find("Accepted publickey"), std::string::npos);
   }
