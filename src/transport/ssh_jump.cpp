@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "clustertop/core/shell_quote.hpp"
+#include "clustertop/core/time.hpp"
 
 namespace clustertop::ssh {
 namespace {
@@ -82,8 +83,7 @@ const char *strict_word(HostKeyPolicy policy) {
 }
 
 long whole_seconds(Duration d) {
-  return std::max<long>(
-      1, static_cast<long>(std::ceil(std::chrono::duration<double>(d).count() - 1e-9)));
+  return std::max<long>(1, static_cast<long>(std::ceil(to_seconds(d) - 1e-9)));
 }
 
 // Undoes shell_quote for one word: 'a'\''b' -> a'b.
@@ -138,9 +138,11 @@ std::vector<std::string> proxy_jump_hops(std::string_view command) {
 }
 
 Result<std::string> jump_command(const std::vector<std::string> &hops, const SshOptions &options) {
+  Hop last; // the hop `ssh -W` runs on; the others travel as -J, as written
   for (const auto &hop : hops) {
-    const Hop h = parse_hop(hop);
-    if (h.host.empty() || h.host.front() == '-' || (!h.user.empty() && h.user.front() == '-'))
+    last = parse_hop(hop);
+    if (last.host.empty() || last.host.front() == '-' ||
+        (!last.user.empty() && last.user.front() == '-'))
       return Error{"invalid ProxyJump", "jump host '" + hop.substr(0, 80) + "' is not a host",
                    "ssh config", "write ProxyJump as [user@]host[:port][,...]"};
   }
@@ -166,7 +168,6 @@ Result<std::string> jump_command(const std::vector<std::string> &hops, const Ssh
     for (std::size_t i = 0; i + 1 < hops.size(); ++i) list += (i == 0 ? "" : ",") + hops[i];
     cmd += " -J " + word(list);
   }
-  const Hop last = parse_hop(hops.back());
   if (!last.user.empty()) cmd += " -l " + word(last.user);
   if (!last.port.empty()) cmd += " -p " + word(last.port);
   cmd += std::string(kForward) + word(last.host);

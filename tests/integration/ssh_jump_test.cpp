@@ -25,22 +25,6 @@ using namespace std::chrono_literals;
 
 const std::string kNode = "gpu-behind-jump";
 
-std::string slurp(const std::string &path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-template <typename F> bool eventually(F f, std::chrono::milliseconds timeout) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (f()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return f();
-}
-
 // "SHA256:..." of a public key file, as sshd logs it.
 std::string fingerprint(const std::string &pub) {
   std::string out;
@@ -120,7 +104,7 @@ TEST(SshJump, BinaryStreamsThroughTheJumpHostAndLeavesNothing) {
     _exit(127);
   }
   auto up = [&] {
-    std::istringstream lines(slurp(out));
+    std::istringstream lines(read_file(out));
     std::string line;
     while (std::getline(lines, line)) {
       auto j = nlohmann::json::parse(line, nullptr, false);
@@ -130,7 +114,7 @@ TEST(SshJump, BinaryStreamsThroughTheJumpHostAndLeavesNothing) {
     }
     return false;
   };
-  EXPECT_TRUE(eventually(up, 15s)) << slurp(out).substr(0, 3000) << slurp(err);
+  EXPECT_TRUE(eventually(up, 15s)) << read_file(out).substr(0, 3000) << read_file(err);
 
   // The jump was used: every client end of a TCP connection to the target's port belongs to
   // the jump sshd (its session process opened it for `ssh -W`), none to clustertop.
@@ -141,18 +125,18 @@ TEST(SshJump, BinaryStreamsThroughTheJumpHostAndLeavesNothing) {
     EXPECT_TRUE(descends_from(c, lab.jump.pid())) << "pid " << c << " is not the jump sshd's";
   }
   // Each hop authenticated with its own key from the config: the jump's key at the jump.
-  const std::string jump_log = slurp(lab.jump.log());
+  const std::string jump_log = read_file(lab.jump.log());
   EXPECT_NE(jump_log.find("Accepted publickey for root"), std::string::npos) << jump_log;
   EXPECT_NE(jump_log.find(fingerprint(lab.jump.client_key() + ".pub")), std::string::npos)
       << jump_log;
-  EXPECT_NE(slurp(lab.target.log()).find(fingerprint(lab.target.client_key() + ".pub")),
+  EXPECT_NE(read_file(lab.target.log()).find(fingerprint(lab.target.client_key() + ".pub")),
             std::string::npos);
   EXPECT_GE(count_processes("jump-tag-7731"), 1) << "the log follower runs on the node";
 
   ::kill(pid, SIGTERM);
   int status = 0;
   ::waitpid(pid, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << slurp(err);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << read_file(err);
   EXPECT_TRUE(eventually([] { return count_processes("jump-tag-7731") == 0; }, 5s))
       << "the node's tail -F outlived clustertop";
   EXPECT_TRUE(eventually([&] { return lab.jump_clients() == 0; }, 5s))
@@ -203,40 +187,40 @@ TEST(SshJump, DeadJumpHostFailsClearlyWithinTheConnectTimeout) {
   EXPECT_TRUE(eventually([&] { return lab.jump_clients() == 0; }, 3s));
 }
 
+// Both sshds up, known_hosts holding only `known_line`, one node through the jump: it must
+// go down with `text` in its status.
+void expect_down_knowing_only(JumpLab &lab, const std::string &known_line,
+                              const std::string &text) {
+  std::ofstream(lab.kh) << known_line << "\n";
+  ASSERT_TRUE(lab.jump.start() && lab.target.start());
+  EventQueue queue;
+  auto t = make_ssh_transport({JumpLab::node({{"t", "echo hi"}})}, lab.options(), queue);
+  t->start();
+  std::vector<Event> seen;
+  EXPECT_TRUE(wait_for(
+      queue, seen, [&](const Event &e) { return down_with(e, text); }, 6s))
+      << describe(seen);
+  t->stop();
+}
+
 // Strict host keys on both hops: an unknown jump host key stops the jump's ssh before it
 // authenticates, and an unknown node key stops libssh before it authenticates.
 TEST(SshJump, HostKeysStayStrictOnBothHops) {
   NoAgent no_agent;
   {
-    JumpLab lab;
-    std::ofstream(lab.kh) << lab.target.known_hosts_line() << "\n"; // the jump's key is missing
-    ASSERT_TRUE(lab.jump.start() && lab.target.start());
-    EventQueue queue;
-    auto t = make_ssh_transport({JumpLab::node({{"t", "echo hi"}})}, lab.options(), queue);
-    t->start();
-    std::vector<Event> seen;
-    EXPECT_TRUE(wait_for(
-        queue, seen, [](const Event &e) { return down_with(e, "jump host jumphost"); }, 6s))
-        << describe(seen);
-    t->stop();
+    JumpLab lab; // the jump's key is missing
+    ASSERT_NO_FATAL_FAILURE(
+        expect_down_knowing_only(lab, lab.target.known_hosts_line(), "jump host jumphost"));
     // (Sshd::start's port probe shows as one "Connection from" in each log: look at auth.)
-    EXPECT_EQ(slurp(lab.jump.log()).find("Accepted publickey"), std::string::npos);
-    EXPECT_EQ(slurp(lab.target.log()).find("Accepted publickey"), std::string::npos);
+    EXPECT_EQ(read_file(lab.jump.log()).find("Accepted publickey"), std::string::npos);
+    EXPECT_EQ(read_file(lab.target.log()).find("Accepted publickey"), std::string::npos);
   }
   {
-    JumpLab lab;
-    std::ofstream(lab.kh) << lab.jump.known_hosts_line() << "\n"; // the node's key is missing
-    ASSERT_TRUE(lab.jump.start() && lab.target.start());
-    EventQueue queue;
-    auto t = make_ssh_transport({JumpLab::node({{"t", "echo hi"}})}, lab.options(), queue);
-    t->start();
-    std::vector<Event> seen;
-    EXPECT_TRUE(wait_for(
-        queue, seen, [](const Event &e) { return down_with(e, "unknown host key"); }, 6s))
-        << describe(seen);
-    t->stop();
-    EXPECT_NE(slurp(lab.jump.log()).find("Accepted publickey"), std::string::npos);
-    EXPECT_EQ(slurp(lab.target.log()).find("Accepted publickey"), std::string::npos);
+    JumpLab lab; // the node's key is missing
+    ASSERT_NO_FATAL_FAILURE(
+        expect_down_knowing_only(lab, lab.jump.known_hosts_line(), "unknown host key"));
+    EXPECT_NE(read_file(lab.jump.log()).find("Accepted publickey"), std::string::npos);
+    EXPECT_EQ(read_file(lab.target.log()).find("Accepted publickey"), std::string::npos);
   }
 }
 

@@ -42,8 +42,6 @@ int free_port() {
   return ntohs(addr.sin_port);
 }
 
-namespace {
-
 std::string read_file(const std::string &path) {
   std::ifstream in(path);
   std::stringstream ss;
@@ -52,6 +50,8 @@ std::string read_file(const std::string &path) {
   while (!s.empty() && s.back() == '\n') s.pop_back();
   return s;
 }
+
+namespace {
 
 // The key part of a .pub file: "ssh-ed25519 AAAA..." without the comment.
 std::string key_part(const std::string &pub) {

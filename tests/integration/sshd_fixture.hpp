@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "clustertop/core/event_queue.hpp"
@@ -66,6 +67,19 @@ std::vector<pid_t> tcp_clients_of(int port);
 using EventPred = std::function<bool(const Event &)>;
 bool wait_for(EventQueue &queue, std::vector<Event> &seen, const EventPred &pred,
               std::chrono::milliseconds timeout);
+
+// Polls `f` every 50 ms until it holds or `timeout` passes; whether it held.
+template <typename F> bool eventually(F f, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (f()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return f();
+}
+
+// The contents of `path` without trailing newlines; empty when it cannot be read.
+std::string read_file(const std::string &path);
 
 bool is_status(const Event &e, const std::string &node, const std::string &stream, NodeState state);
 bool has_line(const Event &e, const std::string &node, const std::string &line);
