@@ -161,8 +161,7 @@ Result<std::string> jump_command(const std::vector<std::string> &hops, const Ssh
                                 whole_seconds(options.connect_timeout), interval, count);
   // OpenSSH itself passes -F on to a jump's ssh; without it an alias defined only in
   // --ssh-config FILE would be looked up in ~/.ssh/config.
-  if (!options.ssh_config.empty() && options.ssh_config != "none")
-    cmd += " -F " + word(options.ssh_config);
+  if (options.own_ssh_config()) cmd += " -F " + word(options.ssh_config);
   if (hops.size() > 1) {
     std::string list;
     for (std::size_t i = 0; i + 1 < hops.size(); ++i) list += (i == 0 ? "" : ",") + hops[i];

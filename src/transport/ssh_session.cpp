@@ -159,10 +159,10 @@ Status connect_session(ssh_session s, const NodeSpec &node, const SshOptions &op
     if (!jump.empty()) {
       // libssh sends the jump's stderr to /dev/null, so its own reason (refused, host key,
       // auth) is lost and all we see is the pipe closing: name the hop and how to test it.
-      const bool own_file = !options.ssh_config.empty() && options.ssh_config != "none";
       const std::string try_it =
-          "ssh" + (own_file ? " -F " + shell_quote(options.ssh_config) : std::string()) + " " +
-          jump + " true";
+          "ssh" +
+          (options.own_ssh_config() ? " -F " + shell_quote(options.ssh_config) : std::string()) +
+          " " + jump + " true";
       return fail(node, "cannot connect through jump host " + jump,
                   reason + " (ProxyJump runs `ssh -W` to " + jump + ")",
                   "check that `" + try_it +

@@ -24,6 +24,8 @@ struct SshOptions {
   std::string known_hosts; // empty: ~/.ssh/known_hosts
   HostKeyPolicy host_key_checking = HostKeyPolicy::strict;
   std::string ssh_config; // empty: ~/.ssh/config (+ /etc/ssh/ssh_config); "none": no file
+  // Whether --ssh-config names a file of its own (what `ssh -F` is given).
+  [[nodiscard]] bool own_ssh_config() const { return !ssh_config.empty() && ssh_config != "none"; }
   Duration connect_timeout = std::chrono::seconds(10);
   // Liveness: an SSH ignore message every keepalive_interval keeps unacknowledged data on
   // the wire so TCP_USER_TIMEOUT can notice a silent partition.
