@@ -20,16 +20,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string slurp(const std::string &path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // JSON objects printed so far that match `pred`.
 template <typename Pred> int count_json(const std::string &path, Pred pred) {
-  std::istringstream lines(slurp(path));
+  std::istringstream lines(read_file(path));
   std::string line;
   int n = 0;
   while (std::getline(lines, line)) {
@@ -37,15 +30,6 @@ template <typename Pred> int count_json(const std::string &path, Pred pred) {
     if (!j.is_discarded() && pred(j)) ++n;
   }
   return n;
-}
-
-template <typename F> bool eventually(F f, std::chrono::milliseconds timeout) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (f()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return f();
 }
 
 TEST(EndToEnd, ThreeSshNodesCrashAlertAndCleanExit) {
@@ -93,7 +77,8 @@ TEST(EndToEnd, ThreeSshNodesCrashAlertAndCleanExit) {
             }) > 0;
     return up == 3;
   };
-  EXPECT_TRUE(eventually(all_up, 20s)) << slurp(out).substr(0, 3000) << slurp(dir + "/err.txt");
+  EXPECT_TRUE(eventually(all_up, 20s))
+      << read_file(out).substr(0, 3000) << read_file(dir + "/err.txt");
 
   std::ofstream(logs[1], std::ios::app)
       << "[METAL] Command buffer execution failed: Caused GPU Timeout Error "
@@ -104,7 +89,7 @@ TEST(EndToEnd, ThreeSshNodesCrashAlertAndCleanExit) {
                     j.value("state", "") == "firing";
            }) > 0;
   };
-  EXPECT_TRUE(eventually(crash_on_node2, 10s)) << slurp(out).substr(0, 4000);
+  EXPECT_TRUE(eventually(crash_on_node2, 10s)) << read_file(out).substr(0, 4000);
   EXPECT_EQ(count_json(out,
                        [](const nlohmann::json &j) {
                          return j.contains("rule") && j.value("node", "") != "node2" &&
@@ -112,7 +97,7 @@ TEST(EndToEnd, ThreeSshNodesCrashAlertAndCleanExit) {
                        }),
             0)
       << "alerts fired on healthy nodes:\n"
-      << slurp(out).substr(0, 4000);
+      << read_file(out).substr(0, 4000);
 
   ::kill(pid, SIGTERM);
   int status = 0;

@@ -23,13 +23,6 @@ bool exists(const std::string &path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-std::string slurp(const std::string &path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Runs one node until it is up (and its marker command ran) or down; returns the last
 // node-level status.
 NodeStatus run_node(NodeSpec node, const SshOptions &options, std::vector<Event> &seen) {
@@ -101,7 +94,7 @@ TEST_P(SshHostKey, PolicyDecides) {
     EXPECT_NE(st.detail.find("SHA256:"), std::string::npos) << st.detail;
     EXPECT_FALSE(exists(marker)) << "a command ran on a node whose key was refused";
   }
-  const std::string after = slurp(kh);
+  const std::string after = read_file(kh);
   const bool recorded = after.find(server_->known_hosts_line()) != std::string::npos;
   if (std::string(c.known) == "unknown")
     EXPECT_EQ(recorded, std::string(c.policy) == "accept-new") << after;
