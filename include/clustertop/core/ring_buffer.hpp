@@ -13,14 +13,7 @@ template <typename T> class RingBuffer {
 public:
   explicit RingBuffer(std::size_t capacity) : items_(capacity == 0 ? 1 : capacity) {}
 
-  void push(T item) {
-    ++pushed_;
-    items_[(start_ + size_) % items_.size()] = std::move(item);
-    if (size_ < items_.size())
-      ++size_;
-    else
-      start_ = (start_ + 1) % items_.size();
-  }
+  void push(T item) { push_slot() = std::move(item); }
   // Counts one more item and returns its slot, which still holds what it held (the
   // overwritten oldest item, or a default one): a caller that assigns into it reuses the
   // storage of its strings instead of allocating new ones.
