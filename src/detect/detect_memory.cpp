@@ -48,8 +48,7 @@ struct MemNode {
 };
 
 std::string total_words(const MemNode &node) {
-  const Series *s = node.series(node.ids.total);
-  const double total = s == nullptr || s->empty() ? kUnknown : s->back().value;
+  const double total = node.view.latest(node.n, node.ids.total);
   return is_known(total) ? " of " + human_bytes(total) : std::string();
 }
 
@@ -182,8 +181,7 @@ void gpu_memory(const MemNode &node, const OomRules &r, TimePoint now, std::vect
     if (it->metric != node.ids.gpu_used) continue;
     const std::string_view device = it->device;
     auto used = last_known(it->series);
-    const Series *total_s = node.view.series(node.n, node.ids.gpu_total, device);
-    const double total = total_s == nullptr || total_s->empty() ? kUnknown : total_s->back().value;
+    const double total = node.view.latest(node.n, node.ids.gpu_total, device);
     if (!used || used->time < now - r.fresh || !(total > 0)) continue;
     const double pct = 100.0 * used->value / total;
     if (pct >= r.gpu_mem_pct)

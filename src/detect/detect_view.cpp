@@ -64,10 +64,19 @@ const Series *DetectView::series(const Key &key) const {
   return series(it->second, metric_id(key.metric), key.device);
 }
 
-double DetectView::latest(const Key &key) const {
-  const Series *s = series(key);
+namespace {
+
+double newest_value(const Series *s) {
   return s == nullptr || s->empty() ? kUnknown : s->back().value;
 }
+
+} // namespace
+
+double DetectView::latest(std::size_t n, MetricId m, std::string_view device) const {
+  return newest_value(series(n, m, device));
+}
+
+double DetectView::latest(const Key &key) const { return newest_value(series(key)); }
 
 std::vector<std::pair<std::string_view, const Series *>>
 DetectView::devices(const std::string &node, std::string_view metric) const {

@@ -42,6 +42,8 @@ public:
   }
   // A node's series of a metric for one device (a short scan of the node's series).
   [[nodiscard]] const Series *series(std::size_t n, MetricId m, std::string_view device) const;
+  // The newest value of that series (NaN when it has none, or is not there).
+  [[nodiscard]] double latest(std::size_t n, MetricId m, std::string_view device = {}) const;
 
   struct Entry {
     MetricId metric;
