@@ -146,11 +146,11 @@ void context_at_oom(const MemNode &node, const OomRules &r, TimePoint now,
   // With both in time order, once a memory point is too old for the oldest context point,
   // so is every older one: no pair is left to find.
   const TimePoint oldest_ctx = (*ctx_s)[0].time;
-  bool avail_descending = in_order;
-  for (std::size_t i = 1; avail_descending && i < avail.size(); ++i)
-    avail_descending = avail[i - 1].time <= avail[i].time;
+  const bool both_in_order =
+      in_order && std::is_sorted(avail.begin(), avail.end(),
+                                 [](const Point &a, const Point &b) { return a.time < b.time; });
   for (std::size_t i = avail.size(); i > 0; --i) {
-    if (avail_descending && oldest_ctx - avail[i - 1].time > kPairTolerance) break;
+    if (both_in_order && oldest_ctx - avail[i - 1].time > kPairTolerance) break;
     auto c = in_order ? nearest_sorted(ctx_s, avail[i - 1].time, kPairTolerance, &hint)
                       : nearest(ctx_s, avail[i - 1].time, kPairTolerance, &hint);
     if (!c) continue;
