@@ -48,8 +48,7 @@ struct MemNode {
 };
 
 std::string total_words(const MemNode &node) {
-  const Series *s = node.series(node.ids.total);
-  const double total = s == nullptr || s->empty() ? kUnknown : s->back().value;
+  const double total = node.view.latest(node.n, node.ids.total);
   return is_known(total) ? " of " + human_bytes(total) : std::string();
 }
 
@@ -147,11 +146,11 @@ void context_at_oom(const MemNode &node, const OomRules &r, TimePoint now,
   // With both in time order, once a memory point is too old for the oldest context point,
   // so is every older one: no pair is left to find.
   const TimePoint oldest_ctx = (*ctx_s)[0].time;
-  bool avail_descending = in_order;
-  for (std::size_t i = 1; avail_descending && i < avail.size(); ++i)
-    avail_descending = avail[i - 1].time <= avail[i].time;
+  const bool both_in_order =
+      in_order && std::is_sorted(avail.begin(), avail.end(),
+                                 [](const Point &a, const Point &b) { return a.time < b.time; });
   for (std::size_t i = avail.size(); i > 0; --i) {
-    if (avail_descending && oldest_ctx - avail[i - 1].time > kPairTolerance) break;
+    if (both_in_order && oldest_ctx - avail[i - 1].time > kPairTolerance) break;
     auto c = in_order ? nearest_sorted(ctx_s, avail[i - 1].time, kPairTolerance, &hint)
                       : nearest(ctx_s, avail[i - 1].time, kPairTolerance, &hint);
     if (!c) continue;
@@ -182,8 +181,7 @@ void gpu_memory(const MemNode &node, const OomRules &r, TimePoint now, std::vect
     if (it->metric != node.ids.gpu_used) continue;
     const std::string_view device = it->device;
     auto used = last_known(it->series);
-    const Series *total_s = node.view.series(node.n, node.ids.gpu_total, device);
-    const double total = total_s == nullptr || total_s->empty() ? kUnknown : total_s->back().value;
+    const double total = node.view.latest(node.n, node.ids.gpu_total, device);
     if (!used || used->time < now - r.fresh || !(total > 0)) continue;
     const double pct = 100.0 * used->value / total;
     if (pct >= r.gpu_mem_pct)

@@ -58,26 +58,9 @@ const Series *DetectView::series(std::size_t n, MetricId m, std::string_view dev
   return nullptr;
 }
 
-const Series *DetectView::series(const Key &key) const {
-  auto it = node_index_.find(key.node);
-  if (it == node_index_.end()) return nullptr;
-  return series(it->second, metric_id(key.metric), key.device);
-}
-
-double DetectView::latest(const Key &key) const {
-  const Series *s = series(key);
+double DetectView::latest(std::size_t n, MetricId m, std::string_view device) const {
+  const Series *s = series(n, m, device);
   return s == nullptr || s->empty() ? kUnknown : s->back().value;
-}
-
-std::vector<std::pair<std::string_view, const Series *>>
-DetectView::devices(const std::string &node, std::string_view metric) const {
-  std::vector<std::pair<std::string_view, const Series *>> out;
-  auto it = node_index_.find(node);
-  const MetricId m = metric_id(metric);
-  if (it == node_index_.end() || m == kNoMetric) return out;
-  for (auto [b, e] = entries(it->second); b != e; ++b)
-    if (b->metric == m) out.emplace_back(b->device, b->series);
-  return out;
 }
 
 } // namespace clustertop

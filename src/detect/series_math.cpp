@@ -123,13 +123,7 @@ std::optional<Point> nearest(const Series *s, TimePoint t, Duration tolerance, s
     while (hi > step && (*s)[hi - step].time >= t) step *= 2;
     lo = hi > step ? hi - step : 0;
   }
-  while (lo < hi) {
-    const std::size_t mid = (lo + hi) / 2;
-    if ((*s)[mid].time < t)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
+  lo = first_at_or_after(*s, t, lo, hi);
   if (hint != nullptr) *hint = std::min(lo + 1, s->size());
   return pick_near(*s, lo, t, tolerance);
 }
@@ -159,13 +153,7 @@ std::optional<Point> nearest_sorted(const Series *s, TimePoint t, Duration toler
       lo = g + 1;
       hi = std::min(g + step, hi - 1);
     }
-    while (lo < hi) {
-      const std::size_t mid = (lo + hi) / 2;
-      if ((*s)[mid].time < t)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
+    lo = first_at_or_after(*s, t, lo, hi);
   }
   if (hint != nullptr) *hint = std::min(lo + 1, s->size());
   return pick_near(*s, lo, t, tolerance);
@@ -185,7 +173,10 @@ std::vector<Point> thin(const std::vector<Point> &pts, std::size_t max_n) {
 namespace clustertop::detail {
 
 std::size_t first_at_or_after(const Series &s, TimePoint t) {
-  std::size_t lo = 0, hi = s.size();
+  return first_at_or_after(s, t, 0, s.size());
+}
+
+std::size_t first_at_or_after(const Series &s, TimePoint t, std::size_t lo, std::size_t hi) {
   while (lo < hi) {
     const std::size_t mid = (lo + hi) / 2;
     if (s[mid].time < t)

@@ -67,6 +67,9 @@ std::pair<std::size_t, std::size_t> time_range(const Series &s, TimePoint from, 
 // {first_at_or_after(s, from), past_equal(s, first_at_or_after(s, to), to)}, so two
 // ranges that share an edge may share its search.
 std::size_t first_at_or_after(const Series &s, TimePoint t);
+// The same search within items [lo, hi) (the answer is hi when all of them are before t):
+// nearest() and nearest_sorted() narrow the range first.
+std::size_t first_at_or_after(const Series &s, TimePoint t, std::size_t lo, std::size_t hi);
 std::size_t past_equal(const Series &s, std::size_t i, TimePoint t);
 
 // nearest() for a series known to be in time order (TimeOrder): the same point, found by

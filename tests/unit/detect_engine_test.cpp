@@ -41,7 +41,12 @@ TEST(DetectEngine, FindsWhatAFreshEvaluationFindsAsTheStoreGrows) {
     second(st, "mac1", s, s >= 60 && s < 90, s == 30 ? 50.0 : 0.5);
     if (s >= 20) second(st, "mac2", s, s >= 70, 0.5);                // a node appears
     if (s >= 40) put(st, "mac1", "mem.swap_used_bytes", s, s * 1e8); // a series appears
-    if (s == 50)                                                     // an event ring appears
+    // Context grows while memory falls (context_at_oom pairs them): in time order on mac1,
+    // the engine's interpolated pairing; on mac2 one point from a clock that ran behind
+    // breaks the order, so the engine must fall back to the plain search there.
+    put(st, "mac1", "ctx.tokens", s, 1000.0 + 100.0 * s);
+    if (s >= 20) put(st, "mac2", "ctx.tokens", s == 30 ? s - 12.5 : s, 500.0 + 50.0 * s);
+    if (s == 50) // an event ring appears
       st.add_event(LogEvent{"mac2", "log:x", at(s), "ERROR", {"crash"}, Severity::critical, "x"});
     if (s == 100) st.apply(NodeStatus{"mac3", "", NodeState::down, "refused", at(s)});
     for (double frac : {0.3, 1.0}) {

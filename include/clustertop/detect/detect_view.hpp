@@ -42,6 +42,8 @@ public:
   }
   // A node's series of a metric for one device (a short scan of the node's series).
   [[nodiscard]] const Series *series(std::size_t n, MetricId m, std::string_view device) const;
+  // The newest value of that series (NaN when it has none, or is not there).
+  [[nodiscard]] double latest(std::size_t n, MetricId m, std::string_view device = {}) const;
 
   struct Entry {
     MetricId metric;
@@ -53,23 +55,8 @@ public:
     return {entries_.data() + nodes_[n].begin, entries_.data() + nodes_[n].end};
   }
 
-  // Name-keyed lookups, for callers outside the per-node loops.
-  struct Key {
-    const std::string &node;
-    std::string_view metric;
-    std::string_view device = {};
-  };
-  [[nodiscard]] const Series *series(const Key &key) const;
-  [[nodiscard]] double latest(const Key &key) const;
-  // Every device's series of a node's metric, in device order.
-  [[nodiscard]] std::vector<std::pair<std::string_view, const Series *>>
-  devices(const std::string &node, std::string_view metric) const;
-
-  [[nodiscard]] const std::vector<std::string> &nodes() const { return store_.nodes(); }
+  // By name, for the cluster view (which names nodes, not numbers).
   [[nodiscard]] const NodeInfo *node(const std::string &name) const { return store_.node(name); }
-  [[nodiscard]] const RingBuffer<LogEvent> *events(const std::string &node) const {
-    return store_.events(node);
-  }
 
 private:
   void build();

@@ -52,7 +52,7 @@ void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now, D
 void detect_nodes(const DetectView &view, const Rules &rules, TimePoint now, DetectScratch &tmp,
                   std::vector<Finding> &out);
 
-// Each detector with buffers of its own, for one-off calls.
+// detect_fence_wait with buffers of its own, for one-off calls (its unit tests).
 inline void detect_fence_wait(const DetectView &view, const Rules &rules, TimePoint now,
                               std::vector<Finding> &out) {
   DetectScratch tmp;
