@@ -64,18 +64,18 @@ private:
   fmt::memory_buffer buf_;
 };
 
-void parse_lines(std::vector<std::string> &lines, std::vector<std::unique_ptr<LineParser>> &ps,
-                 TimePoint now, RecordBuffer &buf, Emitter &em, Counts &c) {
+void emit(const RecordBuffer &buf, Emitter &em, Counts &c) {
+  for (std::size_t i = 0; i < buf.size(); ++i) em.record(buf[i]);
+  c.records += buf.size();
+}
+
+void parse_lines(std::vector<std::string> &lines, ParserGroup &parsers, TimePoint now,
+                 RecordBuffer &buf, Emitter &em, Counts &c) {
   for (const auto &line : lines) {
     ++c.lines;
-    bool used = false;
-    for (auto &p : ps) {
-      buf.clear();
-      used = p->feed(line, now, buf) || used;
-      for (std::size_t i = 0; i < buf.size(); ++i) em.record(buf[i]);
-      c.records += buf.size();
-    }
-    if (!used) ++c.skipped;
+    buf.clear();
+    if (!parsers.feed(line, now, buf)) ++c.skipped;
+    emit(buf, em, c);
   }
   lines.clear();
 }
@@ -88,7 +88,7 @@ int run_parse_command(const Options &options, std::FILE *in, std::FILE *out, std
     fmt::print(err, "clustertop: {}\n", set.error().message());
     return exit_code::config;
   }
-  auto parsers = parsers_for(**set, options.parse_collector);
+  ParserGroup parsers(parsers_for(**set, options.parse_collector));
   if (parsers.empty()) {
     fmt::print(err,
                "clustertop: no collector named '{}'\n  help: `clustertop collectors` lists "
@@ -111,12 +111,9 @@ int run_parse_command(const Options &options, std::FILE *in, std::FILE *out, std
     }
     splitter.finish(lines);
     parse_lines(lines, parsers, now, buf, em, c);
-    for (auto &p : parsers) {
-      buf.clear();
-      p->finish(buf);
-      for (std::size_t i = 0; i < buf.size(); ++i) em.record(buf[i]);
-      c.records += buf.size();
-    }
+    buf.clear();
+    parsers.finish(buf);
+    emit(buf, em, c);
   }
   fmt::print(err, "clustertop parse: {} lines, {} records, {} skipped, {} cut at {} bytes\n",
              c.lines, c.records, c.skipped, splitter.cut_lines(), 64 * 1024);

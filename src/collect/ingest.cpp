@@ -27,7 +27,7 @@ constexpr std::size_t kMaxSeriesSlots = 256;
 struct StreamState {
   bool is_log = false;
   bool known = false;
-  std::vector<std::unique_ptr<LineParser>> parsers;
+  ParserGroup parsers{{}};
   std::uint64_t parsed = 0;
   std::uint64_t skipped = 0;
   const Store *store = nullptr; // the Store the slots point into
@@ -55,9 +55,11 @@ struct Ingest::Impl {
     const auto colon = stream.find(':');
     const std::string collector = stream.substr(0, colon);
     s.is_log = collector == "log";
+    std::vector<std::unique_ptr<LineParser>> parsers;
     for (const auto *d : set->all()) {
-      if (s.is_log ? d->type == "log" : d->name == collector) s.parsers.push_back(make_parser(*d));
+      if (s.is_log ? d->type == "log" : d->name == collector) parsers.push_back(make_parser(*d));
     }
+    s.parsers = ParserGroup(std::move(parsers));
     s.known = !s.parsers.empty();
     return s;
   }
@@ -127,7 +129,7 @@ struct Ingest::Impl {
   void log_line(const LineBatch &b, StreamState &s, const std::string &line, Store &store,
                 std::vector<LogEvent> &events) {
     buf.clear();
-    for (auto &p : s.parsers) p->feed(line, b.received_at, buf);
+    s.parsers.feed(line, b.received_at, buf);
     // One record (the usual case): merging would only copy it, metric names and all.
     const bool single = buf.size() == 1 && buf[0].tags.size() <= 1;
     if (!single) merge_into(merged);
@@ -140,7 +142,7 @@ struct Ingest::Impl {
   void sampler_line(const LineBatch &b, StreamState &s, const std::string &line, Store &store,
                     std::vector<LogEvent> &events) {
     buf.clear();
-    if (!s.known || !s.parsers.front()->feed(line, b.received_at, buf)) {
+    if (!s.known || !s.parsers.feed(line, b.received_at, buf)) {
       ++s.skipped;
       store.count_skipped(b.node);
     } else {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "clustertop/collect/units.hpp"
+#include "literal_set.hpp"
 #include "parsers_internal.hpp"
 
 namespace clustertop {
@@ -67,6 +68,9 @@ public:
   bool feed(std::string_view line, TimePoint received_at, RecordBuffer &out) override {
     (void)received_at;
     std::size_t at = std::string_view::npos;
+    if (shared_ != nullptr && bit_ != LiteralSet::kMax && shared_->scanned(line) &&
+        !shared_->contains(bit_))
+      return false;
     if (!spec_.prefilter.empty()) {
       at = line.find(spec_.prefilter);
       if (at == std::string_view::npos) return false;
@@ -82,6 +86,11 @@ public:
     }
     if (n == 0) out.drop_last();
     return n > 0;
+  }
+
+  void share_literals(LiteralSet &set) override {
+    shared_ = &set;
+    bit_ = set.add(spec_.prefilter);
   }
 
 private:
@@ -185,6 +194,8 @@ private:
   Entry scratch_{};
   std::size_t hint_ = 0; // cache_ index expected for the next key of this line
   const KvSpec &spec_;
+  const LiteralSet *shared_ = nullptr;
+  std::size_t bit_ = LiteralSet::kMax; // the prefilter in shared_
 };
 
 } // namespace

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "clustertop/collect/units.hpp"
+#include "literal_set.hpp"
 #include "parsers_internal.hpp"
 
 namespace clustertop {
@@ -36,21 +37,35 @@ double metric_value(const MetricSpec &spec, std::string_view text, double scale_
   return v;
 }
 
-std::size_t rare_byte_index(std::string_view literal) {
-  // Lower is rarer. English letter frequency order, then classes of the other bytes.
+namespace {
+
+// Lower is rarer. English letter frequency order, then classes of the other bytes.
+std::size_t byte_rank(char byte) {
   constexpr std::string_view kCommonLast = "zqxjkvbpygfwmucldrhsnioate";
-  auto rank = [&](unsigned char c) -> std::size_t {
-    if (c >= 'a' && c <= 'z') return 20 + kCommonLast.find(static_cast<char>(c));
-    if (c >= 'A' && c <= 'Z') return 10;
-    if (c >= '0' && c <= '9') return 60;
-    if (c == ' ') return 70;
-    return c < 128 ? 15 : 5; // punctuation; bytes of UTF-8 text are rarer still
-  };
+  const auto c = static_cast<unsigned char>(byte);
+  if (c >= 'a' && c <= 'z') return 20 + kCommonLast.find(static_cast<char>(c));
+  if (c >= 'A' && c <= 'Z') return 10;
+  if (c >= '0' && c <= '9') return 60;
+  if (c == ' ') return 70;
+  return c < 128 ? 15 : 5; // punctuation; bytes of UTF-8 text are rarer still
+}
+
+} // namespace
+
+std::size_t rare_byte_index(std::string_view literal) {
   std::size_t best = 0;
   for (std::size_t i = 1; i < literal.size(); ++i)
-    if (rank(static_cast<unsigned char>(literal[i])) <
-        rank(static_cast<unsigned char>(literal[best])))
-      best = i;
+    if (byte_rank(literal[i]) < byte_rank(literal[best])) best = i;
+  return best;
+}
+
+std::size_t rare_pair_index(std::string_view literal) {
+  std::size_t best = 0;
+  const auto rank = [&](std::size_t i) {
+    return byte_rank(literal[i]) + byte_rank(literal[i + 1]);
+  };
+  for (std::size_t i = 1; i + 1 < literal.size(); ++i)
+    if (rank(i) < rank(best)) best = i;
   return best;
 }
 
@@ -119,6 +134,12 @@ bool apply_rule(const RegexRule &rule, std::string_view line, TimePoint received
                 const std::vector<std::pair<std::string, double>> *vars) {
   if (!rule.prefilter.empty() && !contains_literal(line, rule.prefilter, rule.prefilter_anchor))
     return false;
+  return apply_matched_rule(rule, line, received_at, rec, w, caps, vars);
+}
+
+bool apply_matched_rule(const RegexRule &rule, std::string_view line, TimePoint received_at,
+                        Record &rec, MetricWriter &w, Captures &caps,
+                        const std::vector<std::pair<std::string, double>> *vars) {
   if (!rule.regex->match(line, caps.list, caps.block)) return false;
   add_metrics(rule, caps, w, vars);
   for (const auto &t : rule.tags)
@@ -144,12 +165,21 @@ class RegexParser final : public LineParser {
 public:
   explicit RegexParser(const CollectorDef &def) : def_(def) {}
   bool feed(std::string_view line, TimePoint received_at, RecordBuffer &out) override {
+    const bool scanned = shared_ != nullptr && shared_->scanned(line);
     Record &rec = out.next();
     bool any = false;
     {
       MetricWriter w(rec);
-      for (const auto &rule : def_.parse.rules) {
-        if (!apply_rule(rule, line, received_at, rec, w, caps_)) continue;
+      const auto &rules = def_.parse.rules;
+      for (std::size_t i = 0; i < rules.size(); ++i) {
+        const auto &rule = rules[i];
+        bool matched = false;
+        if (scanned && bits_[i] != LiteralSet::kMax)
+          matched = shared_->contains(bits_[i]) &&
+                    apply_matched_rule(rule, line, received_at, rec, w, caps_);
+        else
+          matched = apply_rule(rule, line, received_at, rec, w, caps_);
+        if (!matched) continue;
         any = true;
         if (rule.last) break;
       }
@@ -158,12 +188,42 @@ public:
     return any;
   }
 
+  void share_literals(LiteralSet &set) override {
+    shared_ = &set;
+    bits_.clear();
+    for (const auto &rule : def_.parse.rules) bits_.push_back(set.add(rule.prefilter));
+  }
+
 private:
   const CollectorDef &def_;
   Captures caps_;
+  const LiteralSet *shared_ = nullptr;
+  std::vector<std::size_t> bits_; // each rule's prefilter in shared_ (kMax: look ourselves)
 };
 
 } // namespace
+
+ParserGroup::ParserGroup(std::vector<std::unique_ptr<LineParser>> parsers)
+    : parsers_(std::move(parsers)) {
+  if (parsers_.size() < 2) return; // one parser finds its own literals as fast
+  literals_ = std::make_unique<LiteralSet>();
+  for (auto &p : parsers_) p->share_literals(*literals_);
+  if (literals_->size() == 0) literals_.reset();
+}
+ParserGroup::ParserGroup(ParserGroup &&) noexcept = default;
+ParserGroup &ParserGroup::operator=(ParserGroup &&) noexcept = default;
+ParserGroup::~ParserGroup() = default;
+
+bool ParserGroup::feed(std::string_view line, TimePoint received_at, RecordBuffer &out) {
+  if (literals_) literals_->scan(line);
+  bool used = false;
+  for (auto &p : parsers_) used = p->feed(line, received_at, out) || used;
+  return used;
+}
+
+void ParserGroup::finish(RecordBuffer &out) {
+  for (auto &p : parsers_) p->finish(out);
+}
 
 std::unique_ptr<LineParser> make_parser(const CollectorDef &def) {
   const auto &k = def.parse.kind;

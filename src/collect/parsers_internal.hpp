@@ -24,11 +24,18 @@ std::string_view capture(const Captures &caps, std::string_view name, bool &foun
 bool apply_rule(const RegexRule &rule, std::string_view line, TimePoint received_at, Record &rec,
                 MetricWriter &w, Captures &scratch,
                 const std::vector<std::pair<std::string, double>> *vars = nullptr);
+// apply_rule for a line already known to contain the rule's prefilter.
+bool apply_matched_rule(const RegexRule &rule, std::string_view line, TimePoint received_at,
+                        Record &rec, MetricWriter &w, Captures &scratch,
+                        const std::vector<std::pair<std::string, double>> *vars = nullptr);
 
 // The index of the byte of `literal` least likely in a log line (by a fixed ranking: letters
 // rare in English and upper case before common ones, spaces and digits last), so that a
 // search for it stops at few false starts.
 std::size_t rare_byte_index(std::string_view literal);
+// Where the pair of adjacent bytes of `literal` least likely in a log line starts (by the same
+// ranking); `literal` has at least two bytes.
+std::size_t rare_pair_index(std::string_view literal);
 // Whether `line` contains `literal`, looking for its byte at `anchor` with memchr.
 bool contains_literal(std::string_view line, std::string_view literal, std::size_t anchor);
 

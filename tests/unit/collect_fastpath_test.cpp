@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "../../src/collect/literal_set.hpp"
+#include "clustertop/collect/collectors.hpp"
 #include "clustertop/collect/parser.hpp"
 #include "clustertop/collect/units.hpp"
 #include "collect_test_util.hpp"
@@ -122,6 +124,99 @@ TEST(CollectFastPath, KvScanFindsTheReferencePairsOnEveryLine) {
     lines_with_pairs += want.empty() ? 0 : 1;
   }
   EXPECT_GT(lines_with_pairs, 10);
+}
+
+// The literals every log definition looks for, plus ones chosen to share byte pairs, bytes
+// and hash keys with log text: one-byte, repeated bytes, a literal that is its own prefix.
+std::vector<std::string> literals_to_test() {
+  std::vector<std::string> out{"[", "=", "\xff", "ms", "msms", "aaa", "] ", "K", "0.", "ab", "ba"};
+  const auto set = test::builtin_set();
+  for (const auto *d : set->all()) {
+    if (!d->parse.kv.prefilter.empty()) out.push_back(d->parse.kv.prefilter);
+    for (const auto &r : d->parse.rules)
+      if (!r.prefilter.empty()) out.push_back(r.prefilter);
+  }
+  return out;
+}
+
+TEST(CollectFastPath, LiteralSetAgreesWithFindOnEveryLine) {
+  const auto literals = literals_to_test();
+  LiteralSet set;
+  std::vector<std::size_t> bits;
+  for (const auto &l : literals) bits.push_back(set.add(l));
+  ASSERT_LT(set.size(), LiteralSet::kMax);
+  auto lines = every_line();
+  lines.emplace_back("");
+  lines.emplace_back("[");
+  lines.emplace_back("x[");
+  lines.emplace_back("aa");
+  lines.emplace_back(std::string(1000, 'm') + "s");
+  int found = 0;
+  for (const auto &line : lines) {
+    set.scan(line);
+    ASSERT_TRUE(set.scanned(line));
+    for (std::size_t i = 0; i < literals.size(); ++i) {
+      const bool want = std::string_view(line).find(literals[i]) != std::string_view::npos;
+      EXPECT_EQ(set.contains(bits[i]), want) << "'" << literals[i] << "' in '" << line << "'";
+      found += want ? 1 : 0;
+    }
+  }
+  EXPECT_GT(found, 100);
+  const std::string other = lines.front();
+  EXPECT_FALSE(set.scanned(other)); // the same text elsewhere is not the scanned line
+}
+
+TEST(CollectFastPath, LiteralSetNumbersEachTextOnceAndSaysWhenFull) {
+  LiteralSet set;
+  EXPECT_EQ(set.add(""), LiteralSet::kMax);
+  const auto first = set.add("abc");
+  EXPECT_EQ(set.add("abc"), first);
+  for (std::size_t i = 1; i < LiteralSet::kMax; ++i)
+    EXPECT_LT(set.add("lit" + std::to_string(i)), LiteralSet::kMax);
+  EXPECT_EQ(set.add("one too many"), LiteralSet::kMax);
+  EXPECT_EQ(set.add("abc"), first);
+}
+
+// What the parsers of a group make of a line, fed one by one with no shared scan: the
+// group must give the same records in the same order.
+std::string describe(const RecordBuffer &buf) {
+  std::string s;
+  for (std::size_t i = 0; i < buf.size(); ++i) {
+    const Record &r = buf[i];
+    s += "{" + r.level + "|" + std::to_string(static_cast<int>(r.severity)) + "|";
+    s += r.time ? std::to_string(r.time->time_since_epoch().count()) : "-";
+    for (const auto &t : r.tags) s += "|" + t;
+    for (const auto &m : r.metrics) {
+      s += "|" + m.name + "@" + m.device + "=";
+      s += std::isnan(m.value) ? "nan" : std::to_string(m.value);
+    }
+    s += "}";
+  }
+  return s;
+}
+
+TEST(CollectFastPath, ParserGroupGivesWhatItsParsersGiveOneByOne) {
+  const auto set = test::builtin_set();
+  std::vector<std::unique_ptr<LineParser>> alone, grouped;
+  for (const auto *d : set->all())
+    if (d->type == "log") {
+      alone.push_back(make_parser(*d));
+      grouped.push_back(make_parser(*d));
+    }
+  ASSERT_GT(alone.size(), 3u);
+  ParserGroup group(std::move(grouped));
+  RecordBuffer a, g;
+  int used = 0;
+  for (const auto &line : every_line()) {
+    a.clear();
+    g.clear();
+    bool any = false;
+    for (auto &p : alone) any = p->feed(line, from_epoch_seconds(1000), a) || any;
+    EXPECT_EQ(group.feed(line, from_epoch_seconds(1000), g), any) << line;
+    EXPECT_EQ(describe(g), describe(a)) << line;
+    used += any ? 1 : 0;
+  }
+  EXPECT_GT(used, 50);
 }
 
 } // namespace

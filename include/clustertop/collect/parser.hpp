@@ -12,6 +12,8 @@
 
 namespace clustertop {
 
+class LiteralSet;
+
 // Records produced by a feed; reused between lines so the hot path does not allocate.
 class RecordBuffer {
 public:
@@ -51,6 +53,28 @@ public:
   virtual bool feed(std::string_view line, TimePoint received_at, RecordBuffer &out) = 0;
   // End of input: flush a record in progress.
   virtual void finish(RecordBuffer &out) { (void)out; }
+  // Joining a ParserGroup: the parser adds the literals its rules look for to `set`, which
+  // the group then finds in one pass per line; feed() reads the answers from `set` for the
+  // line the group scanned and searches itself for any other line. `set` outlives the parser.
+  virtual void share_literals(LiteralSet &set) { (void)set; }
+};
+
+// The parsers one stream's lines are offered to, in order (every log definition, for a log
+// stream), sharing one literal scan per line.
+class ParserGroup {
+public:
+  explicit ParserGroup(std::vector<std::unique_ptr<LineParser>> parsers);
+  ParserGroup(ParserGroup &&) noexcept;
+  ParserGroup &operator=(ParserGroup &&) noexcept;
+  ~ParserGroup();
+  // Offers the line to every parser; false when none had a use for it.
+  bool feed(std::string_view line, TimePoint received_at, RecordBuffer &out);
+  void finish(RecordBuffer &out);
+  [[nodiscard]] bool empty() const { return parsers_.empty(); }
+
+private:
+  std::vector<std::unique_ptr<LineParser>> parsers_;
+  std::unique_ptr<LiteralSet> literals_; // null: one parser, or none of them shares
 };
 
 std::unique_ptr<LineParser> make_parser(const CollectorDef &def);

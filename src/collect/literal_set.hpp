@@ -1,0 +1,51 @@
+// Which of a fixed set of literals a line contains, answered for all of them by one pass over
+// the line. A log line is offered to every log definition, and their rules name ~30 literals
+// between them: looking for each with its own memchr cost more than all the parsing.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace clustertop {
+
+class LiteralSet {
+public:
+  static constexpr std::size_t kMax = 64; // literals with a bit; add() returns kMax beyond
+
+  // The literal's number (the same for the same text), or kMax when the set is full and
+  // the caller must look for it itself. The empty literal is never added.
+  std::size_t add(std::string_view literal);
+  [[nodiscard]] std::size_t size() const { return literals_.size(); }
+
+  // Finds which literals `line` contains; contains() then answers for this line, and
+  // scanned() tells a parser whether the answers are about the line it holds.
+  void scan(std::string_view line);
+  [[nodiscard]] bool scanned(std::string_view line) const {
+    return line.data() == data_ && line.size() == size_;
+  }
+  [[nodiscard]] bool contains(std::size_t i) const { return ((present_ >> i) & 1U) != 0; }
+
+private:
+  // Adjacent byte pairs hashed to kPairBits bits: small enough for the L1 cache, large
+  // enough that the ~80 pairs of a log line rarely collide with the few literals' pairs.
+  static constexpr unsigned kPairBits = 11;
+  static std::size_t pair_key(unsigned char first, unsigned char second) {
+    return ((std::size_t{first} << 3U) ^ second) & ((std::size_t{1} << kPairBits) - 1);
+  }
+
+  std::vector<std::string> literals_;
+  std::vector<std::size_t> anchors_; // where each literal's rarest byte (pair) starts
+  // Bit i of by_pair_[k]: literal i's rarest pair of adjacent bytes hashes to k. A literal
+  // can only be in a line that has that pair, so one table lookup per byte of the line
+  // narrows ~30 literals to a few candidates, which are then looked for one by one.
+  std::array<std::uint64_t, std::size_t{1} << kPairBits> by_pair_{};
+  std::uint64_t singles_ = 0; // one-byte literals: looked for with memchr
+  std::uint64_t present_ = 0;
+  const char *data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+} // namespace clustertop
