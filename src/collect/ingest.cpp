@@ -8,6 +8,7 @@
 #include "clustertop/collect/definition.hpp"
 #include "clustertop/collect/ingest_stats.hpp"
 #include "clustertop/collect/parser.hpp"
+#include "clustertop/core/text.hpp"
 
 namespace clustertop {
 namespace {
@@ -33,9 +34,11 @@ struct StreamState {
   const Store *store = nullptr; // the Store the slots point into
   std::vector<SeriesSlot> slots;
   std::size_t hint = 0; // the slot expected for the next metric of a record
+  Store::NodeLog log{}; // this stream's node's log in `store` (log streams)
 };
 
-bool error_level(const std::string &level) {
+bool error_level(std::string_view level) {
+  if (level.size() < 3 || level.size() > 8) return false; // the usual "" and "INFO" leave here
   return level == "ERROR" || level == "CRITICAL" || level == "FATAL" || level == "ERR" ||
          level == "error" || level == "critical" || level == "fatal";
 }
@@ -48,8 +51,18 @@ struct Ingest::Impl {
   RecordBuffer buf;
   Record merged;
 
+  // The stream of the previous batch: a log replayed or tailed sends batch after batch of
+  // one stream (a batch per timestamp, often a few lines), so the map is searched seldom.
+  const std::pair<std::string, std::string> *last_key = nullptr;
+  StreamState *last_state = nullptr;
+
   StreamState &state(const std::string &node, const std::string &stream) {
+    if (last_key != nullptr && same_text(last_key->second, stream) &&
+        same_text(last_key->first, node))
+      return *last_state;
     auto [it, fresh] = streams.try_emplace({node, stream});
+    last_key = &it->first;
+    last_state = &it->second;
     StreamState &s = it->second;
     if (!fresh) return s;
     const auto colon = stream.find(':');
@@ -75,14 +88,14 @@ struct Ingest::Impl {
     }
     if (s.hint < s.slots.size()) {
       const SeriesSlot &e = s.slots[s.hint];
-      if (e.metric == m.name && e.device == m.device) {
+      if (same_text(e.metric, m.name) && same_text(e.device, m.device)) {
         ++s.hint;
         return *e.series;
       }
     }
     for (std::size_t i = 0; i < s.slots.size(); ++i) {
       const SeriesSlot &e = s.slots[i];
-      if (e.metric == m.name && e.device == m.device) {
+      if (same_text(e.metric, m.name) && same_text(e.device, m.device)) {
         s.hint = i + 1;
         return *e.series;
       }
@@ -134,7 +147,7 @@ struct Ingest::Impl {
     const bool single = buf.size() == 1 && buf[0].tags.size() <= 1;
     if (!single) merge_into(merged);
     const Record &rec = single ? buf[0] : merged;
-    store.add_log_line(b.node, b.stream, rec.time.value_or(b.received_at), line);
+    Store::add_log_line(s.log, b.stream, rec.time.value_or(b.received_at), line);
     ++s.parsed;
     if (buf.size() > 0) store_record(b, s, rec, line, store, events);
   }
@@ -159,11 +172,16 @@ Ingest::~Ingest() = default;
 
 void Ingest::on_batch(const LineBatch &batch, Store &store, std::vector<LogEvent> &new_events) {
   StreamState &s = impl_->state(batch.node, batch.stream);
-  for (const auto &line : batch.lines) {
-    if (s.is_log)
-      impl_->log_line(batch, s, line, store, new_events);
-    else
-      impl_->sampler_line(batch, s, line, store, new_events);
+  if (s.is_log) {
+    if (s.store != &store || s.log.info == nullptr) {
+      s.slots.clear(); // they point into the Store the stream wrote to before
+      s.hint = 0;
+      s.store = &store;
+      s.log = store.node_log(batch.node);
+    }
+    for (const auto &line : batch.lines) impl_->log_line(batch, s, line, store, new_events);
+  } else {
+    for (const auto &line : batch.lines) impl_->sampler_line(batch, s, line, store, new_events);
   }
 }
 

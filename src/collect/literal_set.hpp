@@ -27,6 +27,8 @@ public:
     return line.data() == data_ && line.size() == size_;
   }
   [[nodiscard]] bool contains(std::size_t i) const { return ((present_ >> i) & 1U) != 0; }
+  // Bit i set: the scanned line contains literal i.
+  [[nodiscard]] std::uint64_t present() const { return present_; }
 
 private:
   // Adjacent byte pairs hashed to kPairBits bits: small enough for the L1 cache, large

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "clustertop/collect/units.hpp"
+#include "clustertop/core/text.hpp"
 #include "literal_set.hpp"
 #include "parsers_internal.hpp"
 
@@ -29,26 +30,6 @@ constexpr std::array<std::uint8_t, 256> make_classes() {
 constexpr auto kClass = make_classes();
 
 std::uint8_t class_of(char c) { return kClass[static_cast<unsigned char>(c)]; }
-
-std::uint64_t load8(const char *p) {
-  std::uint64_t v = 0;
-  std::memcpy(&v, p, sizeof v); // one unaligned load once inlined
-  return v;
-}
-
-// Short keys and names: 8-byte words inline beat a libc memcmp call here.
-bool same(std::string_view a, std::string_view b) {
-  const std::size_t n = a.size();
-  if (n != b.size()) return false;
-  if (n < 8) {
-    for (std::size_t i = 0; i < n; ++i)
-      if (a[i] != b[i]) return false;
-    return true;
-  }
-  for (std::size_t i = 0; i + 8 <= n; i += 8)
-    if (load8(a.data() + i) != load8(b.data() + i)) return false;
-  return load8(a.data() + n - 8) == load8(b.data() + n - 8); // the tail, overlapping
-}
 
 std::string_view suffix_for(UnitClass c) {
   switch (c) {
@@ -148,7 +129,7 @@ private:
     Metric &m = w.add();
     m.device.clear();
     m.value = v * factor;
-    if (!same(m.name, *name)) m.name.assign(*name); // a reused slot usually holds it already
+    if (!same_text(m.name, *name)) m.name.assign(*name); // a reused slot usually holds it already
   }
 
   // Metric names by (key, unit class), built once: step lines repeat the same few keys.
@@ -157,14 +138,14 @@ private:
     // Lines of one stream print their keys in the same order: try the next entry first.
     if (hint_ < cache_.size()) {
       const auto &e = cache_[hint_];
-      if (e.cls == cls && same(e.key, key)) {
+      if (e.cls == cls && same_text(e.key, key)) {
         ++hint_;
         return e.ignored ? nullptr : &e.name;
       }
     }
     for (std::size_t i = 0; i < cache_.size(); ++i) {
       const auto &e = cache_[i];
-      if (e.cls == cls && same(e.key, key)) {
+      if (e.cls == cls && same_text(e.key, key)) {
         hint_ = i + 1;
         return e.ignored ? nullptr : &e.name;
       }

@@ -19,11 +19,6 @@ Record &RecordBuffer::next() {
   return r;
 }
 
-Metric &MetricWriter::add() {
-  if (n_ == r_.metrics.size()) r_.metrics.emplace_back();
-  return r_.metrics[n_++];
-}
-
 double metric_value(const MetricSpec &spec, std::string_view text, double scale_var) {
   text = trim(text);
   if (!spec.map.empty()) {
@@ -166,6 +161,8 @@ public:
   explicit RegexParser(const CollectorDef &def) : def_(def) {}
   bool feed(std::string_view line, TimePoint received_at, RecordBuffer &out) override {
     const bool scanned = shared_ != nullptr && shared_->scanned(line);
+    // Most lines have none of this definition's literals: leave before taking a record.
+    if (scanned && !unfiltered_ && (shared_->present() & rule_bits_) == 0) return false;
     Record &rec = out.next();
     bool any = false;
     {
@@ -191,7 +188,15 @@ public:
   void share_literals(LiteralSet &set) override {
     shared_ = &set;
     bits_.clear();
-    for (const auto &rule : def_.parse.rules) bits_.push_back(set.add(rule.prefilter));
+    rule_bits_ = 0;
+    unfiltered_ = false;
+    for (const auto &rule : def_.parse.rules) {
+      bits_.push_back(set.add(rule.prefilter));
+      if (bits_.back() == LiteralSet::kMax)
+        unfiltered_ = true;
+      else
+        rule_bits_ |= std::uint64_t{1} << bits_.back();
+    }
   }
 
 private:
@@ -199,6 +204,8 @@ private:
   Captures caps_;
   const LiteralSet *shared_ = nullptr;
   std::vector<std::size_t> bits_; // each rule's prefilter in shared_ (kMax: look ourselves)
+  std::uint64_t rule_bits_ = 0;   // the bits of bits_
+  bool unfiltered_ = false;       // a rule without a literal in shared_: always tried
 };
 
 } // namespace

@@ -38,15 +38,24 @@ void Store::add(const Sample &sample) {
 
 void Store::add_log_line(const std::string &node, const std::string &stream, TimePoint t,
                          std::string_view text) {
+  add_log_line(node_log(node), stream, t, text);
+}
+
+Store::NodeLog Store::node_log(const std::string &node) {
   auto &info = node_mut(node);
-  ++info.lines;
-  if (!info.last_data || *info.last_data < t) info.last_data = t;
   auto it = logs_.find(node);
   if (it == logs_.end())
     it = logs_.emplace(node, RingBuffer<LogLine>(limits_.log_lines_per_node)).first;
-  LogLine &slot = it->second.push_slot();
+  return NodeLog{&info, &it->second};
+}
+
+void Store::add_log_line(NodeLog log, const std::string &stream, TimePoint t,
+                         std::string_view text) {
+  ++log.info->lines;
+  if (!log.info->last_data || *log.info->last_data < t) log.info->last_data = t;
+  LogLine &slot = log.ring->push_slot();
   slot.time = t;
-  slot.stream.assign(stream);
+  if (slot.stream != stream) slot.stream.assign(stream); // a node's lines: mostly one stream
   slot.text.assign(text);
 }
 

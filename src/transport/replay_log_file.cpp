@@ -14,6 +14,9 @@ constexpr std::size_t kChunk = 1 << 20;     // bytes per read
 // Lines of one time go out in batches of at most this many: a log whose lines all carry one
 // time (or only the first carries any) is never held whole.
 constexpr std::size_t kMaxBatchLines = 1024;
+// Recycled strings kept: a slice's worth of batches (ReplaySource::kMaxTake x 1024 lines
+// could be more, but a few thousand cover the usual slice of one log).
+constexpr std::size_t kMaxSpare = 8192;
 
 } // namespace
 
@@ -63,6 +66,20 @@ std::optional<TimePoint> ReplaySource::LogFile::stamp(const std::string &line) {
   return t;
 }
 
+std::string ReplaySource::LogFile::spare_line() {
+  if (spare_.empty()) return {};
+  std::string s = std::move(spare_.back());
+  spare_.pop_back();
+  return s;
+}
+
+void ReplaySource::LogFile::recycle(std::vector<std::string> &lines) {
+  for (auto &l : lines) {
+    if (spare_.size() == kMaxSpare) break;
+    spare_.push_back(std::move(l));
+  }
+}
+
 bool ReplaySource::LogFile::start() {
   std::string line;
   while (next_line(line)) {
@@ -82,7 +99,7 @@ void ReplaySource::LogFile::advance() {
   if (ahead_.empty()) return; // the end of the file
   LineBatch batch{node_, stream_, now_, std::move(ahead_)};
   ahead_.clear();
-  std::string line;
+  std::string line = spare_line();
   while (next_line(line)) {
     if (const auto t = stamp(line)) now_ = std::max(now_, *t); // an earlier stamp: no rewind
     if (now_ != batch.received_at || batch.lines.size() >= kMaxBatchLines) {
@@ -90,6 +107,7 @@ void ReplaySource::LogFile::advance() {
       break;
     }
     batch.lines.push_back(std::move(line));
+    line = spare_line();
   }
   const TimePoint at = batch.received_at;
   head = TimedEvent{at, std::move(batch)};
@@ -99,6 +117,18 @@ ReplaySource::ReplaySource() = default;
 ReplaySource::~ReplaySource() = default;
 ReplaySource::ReplaySource(ReplaySource &&) noexcept = default;
 ReplaySource &ReplaySource::operator=(ReplaySource &&) noexcept = default;
+
+void ReplaySource::recycle(std::vector<Event> &spent) {
+  for (auto &e : spent) {
+    auto *batch = std::get_if<LineBatch>(&e);
+    if (batch == nullptr) continue;
+    for (auto &log : logs_)
+      if (log->made(*batch)) {
+        log->recycle(batch->lines);
+        break;
+      }
+  }
+}
 
 std::optional<TimePoint> ReplaySource::peek() const {
   std::optional<TimePoint> at;

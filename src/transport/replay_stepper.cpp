@@ -31,6 +31,7 @@ TimePoint ReplayStepper::advance_to(TimePoint target) {
       now_ =
           source_.take_until(std::min({next_tick_, limit, *at + slice_}), arrived_).value_or(now_);
       pipeline_.process(arrived_, now_);
+      source_.recycle(arrived_);
     } else if (next_tick_ <= limit || (next_tick_ > end && limit >= end)) {
       now_ = std::min(next_tick_, end);
       pipeline_.tick(now_);

@@ -231,6 +231,36 @@ TEST(ReplayLogs, LinesOfOneTimeGoOutInBoundedPiecesInOrder) {
   EXPECT_LT(largest_take, 300'001u);
 }
 
+TEST(ReplayLogs, RecycledStringsCarryTheNextLinesExactly) {
+  // Long lines then short ones then long again: a recycled string keeps its larger storage,
+  // and must hold exactly the new line, never a tail of the old one.
+  TempDir dir;
+  std::vector<std::string> want;
+  {
+    std::ofstream out(dir.path / "a.log");
+    for (int i = 0; i < 5000; ++i) {
+      std::string l = i % 7 == 0 ? "2026-02-23 18:00:" + std::to_string(10 + i / 500) + ".000 t"
+                                 : std::string(static_cast<std::size_t>((i * 37) % 300), 'x');
+      l += std::to_string(i);
+      out << l << "\n";
+      want.push_back("a:" + l);
+    }
+  }
+  auto src = ReplaySource::from_logs({"a=" + (dir.path / "a.log").string()});
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  std::vector<std::string> got;
+  std::vector<Event> taken;
+  while (!src->done()) {
+    taken.clear();
+    src->take_until(TimePoint::max(), taken);
+    for (const auto &e : taken)
+      if (const auto *b = std::get_if<LineBatch>(&e))
+        for (const auto &l : b->lines) got.push_back(b->node + ":" + l);
+    src->recycle(taken);
+  }
+  EXPECT_EQ(got, want);
+}
+
 struct Transitions : Sink {
   std::vector<AlertTransition> seen;
   int batches = 0;

@@ -34,11 +34,26 @@ private:
 class MetricWriter {
 public:
   explicit MetricWriter(Record &r) : r_(r) {}
-  ~MetricWriter() { r_.metrics.resize(n_); }
+  ~MetricWriter() {
+    while (r_.metrics.size() > n_) {
+      r_.spare.push_back(std::move(r_.metrics.back()));
+      r_.metrics.pop_back();
+    }
+  }
   MetricWriter(const MetricWriter &) = delete;
   MetricWriter &operator=(const MetricWriter &) = delete;
-  // Returns the slot; the caller sets name/device/value.
-  Metric &add();
+  // Returns the slot; the caller sets name/device/value. Inline: a few calls per line.
+  Metric &add() {
+    if (n_ == r_.metrics.size()) {
+      if (r_.spare.empty()) {
+        r_.metrics.emplace_back();
+      } else {
+        r_.metrics.push_back(std::move(r_.spare.back()));
+        r_.spare.pop_back();
+      }
+    }
+    return r_.metrics[n_++];
+  }
   [[nodiscard]] std::size_t count() const { return n_; }
 
 private:

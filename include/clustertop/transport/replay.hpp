@@ -57,6 +57,9 @@ public:
   static constexpr std::size_t kMaxTake = 256;
   std::optional<TimePoint> take_until(TimePoint limit, std::vector<Event> &out);
   [[nodiscard]] std::size_t skipped() const { return skipped_; }
+  // Events taken from this source that the pipeline is done with: their line strings are
+  // reused for the next lines read (optional; leaves the events' lines empty or moved-from).
+  void recycle(std::vector<Event> &spent);
 
   struct LogFile; // one --node log being read (replay_log_file.cpp)
 
