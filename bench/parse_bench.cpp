@@ -70,6 +70,26 @@ void BM_LogPipeline(benchmark::State &state) {
 }
 BENCHMARK(BM_LogPipeline);
 
+// An exo file-format line from the runner module, as bench/pipeline_vs_grep.sh writes one in
+// four lines: every log definition sees it, and exo's runner rules' literal ("unner") is in it.
+void BM_LogPipelineExoFileLine(benchmark::State &state) {
+  const auto set = builtin();
+  std::vector<std::unique_ptr<LineParser>> all;
+  for (const auto *d : set->all())
+    if (d->type == "log") all.push_back(make_parser(*d));
+  ParserGroup ps(std::move(all));
+  const std::string line = "[ 2026-02-23 10:19:50.612 | INFO     | exo.worker.runner:step:88 ] "
+                           "heartbeat ok peers=3";
+  RecordBuffer buf;
+  for (auto _ : state) {
+    buf.clear();
+    ps.feed(line, TimePoint{}, buf);
+    benchmark::DoNotOptimize(buf.size());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_LogPipelineExoFileLine);
+
 void BM_ParseCommand(benchmark::State &state) {
   std::string text;
   for (const auto &l : step_lines(4096)) text += l + "\n";
