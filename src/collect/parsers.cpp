@@ -161,8 +161,9 @@ public:
   explicit RegexParser(const CollectorDef &def) : def_(def) {}
   bool feed(std::string_view line, TimePoint received_at, RecordBuffer &out) override {
     const bool scanned = shared_ != nullptr && shared_->scanned(line);
-    // Most lines have none of this definition's literals: leave before taking a record.
-    if (scanned && !unfiltered_ && (shared_->present() & rule_bits_) == 0) return false;
+    // Most lines have none of this definition's literals, or only ones of rules whose
+    // regex cannot start with the line's first byte: leave before taking a record.
+    if (scanned && !unfiltered_ && !any_rule_may_match(line)) return false;
     Record &rec = out.next();
     bool any = false;
     {
@@ -183,6 +184,17 @@ public:
     }
     if (!any) out.drop_last();
     return any;
+  }
+
+  bool any_rule_may_match(std::string_view line) const {
+    std::uint64_t hits = shared_->present() & rule_bits_;
+    if (hits == 0) return false;
+    const auto &rules = def_.parse.rules;
+    for (std::size_t i = 0; i < rules.size(); ++i)
+      if (bits_[i] != LiteralSet::kMax && (hits >> bits_[i] & 1U) != 0 &&
+          rules[i].regex->may_match(line))
+        return true;
+    return false;
   }
 
   void share_literals(LiteralSet &set) override {

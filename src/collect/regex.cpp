@@ -97,11 +97,7 @@ bool Regex::match(std::string_view line,
                   std::vector<std::pair<std::string_view, std::string_view>> &captures,
                   MatchBlock &block) const {
   captures.clear();
-  if (first_known_) {
-    if (line.empty()) return false;
-    const auto c = static_cast<unsigned char>(line[0]);
-    if ((first_bytes_[c / 64] & (std::uint64_t{1} << (c % 64))) == 0) return false;
-  }
+  if (!may_match(line)) return false;
   if (block.pairs_ < pairs_) {
     pcre2_match_data_free(static_cast<pcre2_match_data *>(block.data_));
     block.data_ = pcre2_match_data_create(pairs_, nullptr);

@@ -45,6 +45,14 @@ public:
              std::vector<std::pair<std::string_view, std::string_view>> &captures,
              MatchBlock &block) const;
   bool matches(std::string_view line) const;
+  // false when the line's first byte already rules a match out (see first_known_): the
+  // check match() starts with, for a caller deciding whether to try at all.
+  [[nodiscard]] bool may_match(std::string_view line) const {
+    if (!first_known_) return true;
+    if (line.empty()) return false;
+    const auto c = static_cast<unsigned char>(line[0]);
+    return (first_bytes_[c / 64] & (std::uint64_t{1} << (c % 64))) != 0;
+  }
   [[nodiscard]] const std::string &pattern() const { return pattern_; }
   [[nodiscard]] const std::vector<std::pair<std::string, int>> &names() const { return names_; }
 
