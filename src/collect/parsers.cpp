@@ -197,7 +197,7 @@ public:
     return false;
   }
 
-  void share_literals(LiteralSet &set) override {
+  std::uint64_t share_literals(LiteralSet &set) override {
     shared_ = &set;
     bits_.clear();
     rule_bits_ = 0;
@@ -209,6 +209,7 @@ public:
       else
         rule_bits_ |= std::uint64_t{1} << bits_.back();
     }
+    return unfiltered_ ? ~std::uint64_t{0} : rule_bits_;
   }
 
 private:
@@ -226,17 +227,27 @@ ParserGroup::ParserGroup(std::vector<std::unique_ptr<LineParser>> parsers)
     : parsers_(std::move(parsers)) {
   if (parsers_.size() < 2) return; // one parser finds its own literals as fast
   literals_ = std::make_unique<LiteralSet>();
-  for (auto &p : parsers_) p->share_literals(*literals_);
-  if (literals_->size() == 0) literals_.reset();
+  for (auto &p : parsers_) needs_.push_back(p->share_literals(*literals_));
+  if (literals_->size() == 0) {
+    literals_.reset();
+    needs_.clear();
+  }
 }
 ParserGroup::ParserGroup(ParserGroup &&) noexcept = default;
 ParserGroup &ParserGroup::operator=(ParserGroup &&) noexcept = default;
 ParserGroup::~ParserGroup() = default;
 
 bool ParserGroup::feed(std::string_view line, TimePoint received_at, RecordBuffer &out) {
-  if (literals_) literals_->scan(line);
   bool used = false;
-  for (auto &p : parsers_) used = p->feed(line, received_at, out) || used;
+  if (!literals_) {
+    for (auto &p : parsers_) used = p->feed(line, received_at, out) || used;
+    return used;
+  }
+  literals_->scan(line);
+  const std::uint64_t present = literals_->present();
+  for (std::size_t i = 0; i < parsers_.size(); ++i)
+    if ((needs_[i] & present) != 0 || needs_[i] == ~std::uint64_t{0})
+      used = parsers_[i]->feed(line, received_at, out) || used;
   return used;
 }
 

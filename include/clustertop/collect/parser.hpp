@@ -3,6 +3,7 @@
 // Never reads a clock: the batch's received_at is passed in.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -71,7 +72,12 @@ public:
   // Joining a ParserGroup: the parser adds the literals its rules look for to `set`, which
   // the group then finds in one pass per line; feed() reads the answers from `set` for the
   // line the group scanned and searches itself for any other line. `set` outlives the parser.
-  virtual void share_literals(LiteralSet &set) { (void)set; }
+  // Returns the literals' bits of which a line must contain at least one for the parser to
+  // have any use for it (the group then does not offer it other lines); all bits: any line.
+  virtual std::uint64_t share_literals(LiteralSet &set) {
+    (void)set;
+    return ~std::uint64_t{0};
+  }
 };
 
 // The parsers one stream's lines are offered to, in order (every log definition, for a log
@@ -89,6 +95,7 @@ public:
 
 private:
   std::vector<std::unique_ptr<LineParser>> parsers_;
+  std::vector<std::uint64_t> needs_;     // what each parser's share_literals() returned
   std::unique_ptr<LiteralSet> literals_; // null: one parser, or none of them shares
 };
 
