@@ -47,11 +47,17 @@ void LiteralSet::scan(std::string_view line) {
   while (candidates != 0) {
     const auto k = static_cast<std::size_t>(std::countr_zero(candidates));
     candidates &= candidates - 1;
-    if (contains_literal(line, literals_[k], anchors_[k])) present_ |= std::uint64_t{1} << k;
+    const std::size_t at = find_literal(line, literals_[k], anchors_[k]);
+    if (at == std::string_view::npos) continue;
+    present_ |= std::uint64_t{1} << k;
+    positions_[k] = at;
   }
   for (std::uint64_t s = singles_; s != 0; s &= s - 1) {
     const auto k = static_cast<std::size_t>(std::countr_zero(s));
-    if (n != 0 && std::memchr(p, literals_[k][0], n) != nullptr) present_ |= std::uint64_t{1} << k;
+    const void *at = n != 0 ? std::memchr(p, literals_[k][0], n) : nullptr;
+    if (at == nullptr) continue;
+    present_ |= std::uint64_t{1} << k;
+    positions_[k] = static_cast<std::size_t>(static_cast<const unsigned char *>(at) - p);
   }
 }
 

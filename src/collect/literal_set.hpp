@@ -29,6 +29,8 @@ public:
   [[nodiscard]] bool contains(std::size_t i) const { return ((present_ >> i) & 1U) != 0; }
   // Bit i set: the scanned line contains literal i.
   [[nodiscard]] std::uint64_t present() const { return present_; }
+  // Where literal i first occurs in the scanned line; only when contains(i).
+  [[nodiscard]] std::size_t position(std::size_t i) const { return positions_[i]; }
 
 private:
   // Adjacent byte pairs hashed to kPairBits bits: small enough for the L1 cache, large
@@ -46,6 +48,7 @@ private:
   std::array<std::uint64_t, std::size_t{1} << kPairBits> by_pair_{};
   std::uint64_t singles_ = 0; // one-byte literals: looked for with memchr
   std::uint64_t present_ = 0;
+  std::array<std::size_t, kMax> positions_{};
   const char *data_ = nullptr;
   std::size_t size_ = 0;
 };

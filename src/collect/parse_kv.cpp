@@ -71,10 +71,10 @@ public:
   bool feed(std::string_view line, TimePoint received_at, RecordBuffer &out) override {
     (void)received_at;
     std::size_t at = std::string_view::npos;
-    if (shared_ != nullptr && bit_ != LiteralSet::kMax && shared_->scanned(line) &&
-        !shared_->contains(bit_))
-      return false;
-    if (!spec_.prefilter.empty()) {
+    if (shared_ != nullptr && bit_ != LiteralSet::kMax && shared_->scanned(line)) {
+      if (!shared_->contains(bit_)) return false;
+      at = shared_->position(bit_);
+    } else if (!spec_.prefilter.empty()) {
       at = line.find(spec_.prefilter);
       if (at == std::string_view::npos) return false;
     }

@@ -65,24 +65,29 @@ std::size_t rare_pair_index(std::string_view literal) {
 }
 
 bool contains_literal(std::string_view line, std::string_view literal, std::size_t anchor) {
+  return find_literal(line, literal, anchor) != std::string_view::npos;
+}
+
+std::size_t find_literal(std::string_view line, std::string_view literal, std::size_t anchor) {
+  constexpr auto kNone = std::string_view::npos;
   const std::size_t n = literal.size();
-  if (n == 0) return true;
-  if (n > line.size()) return false;
-  if (anchor >= n) return line.find(literal) != std::string_view::npos;
+  if (n == 0) return 0;
+  if (n > line.size()) return kNone;
+  if (anchor >= n) return line.find(literal);
   const char want = literal[anchor];
   const char *p = line.data() + anchor;
   const char *const last = line.data() + (line.size() - n) + anchor; // the last place it fits
   while (p <= last) {
     p = static_cast<const char *>(std::memchr(p, want, static_cast<std::size_t>(last - p) + 1));
-    if (p == nullptr) return false;
+    if (p == nullptr) return kNone;
     // The literal's first and last bytes turn most false starts away without a call.
     const char *start = p - anchor;
     if (start[0] == literal[0] && start[n - 1] == literal[n - 1] &&
         std::memcmp(start, literal.data(), n) == 0)
-      return true;
+      return static_cast<std::size_t>(start - line.data());
     ++p;
   }
-  return false;
+  return kNone;
 }
 
 std::string_view capture(const Captures &caps, std::string_view name, bool &found) {

@@ -38,6 +38,8 @@ std::size_t rare_byte_index(std::string_view literal);
 std::size_t rare_pair_index(std::string_view literal);
 // Whether `line` contains `literal`, looking for its byte at `anchor` with memchr.
 bool contains_literal(std::string_view line, std::string_view literal, std::size_t anchor);
+// Where `literal` first occurs in `line` (npos: nowhere), found the same way.
+std::size_t find_literal(std::string_view line, std::string_view literal, std::size_t anchor);
 
 std::unique_ptr<LineParser> make_kv_parser(const CollectorDef &def);
 std::unique_ptr<LineParser> make_csv_parser(const CollectorDef &def);

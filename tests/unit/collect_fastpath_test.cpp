@@ -156,8 +156,10 @@ TEST(CollectFastPath, LiteralSetAgreesWithFindOnEveryLine) {
     set.scan(line);
     ASSERT_TRUE(set.scanned(line));
     for (std::size_t i = 0; i < literals.size(); ++i) {
-      const bool want = std::string_view(line).find(literals[i]) != std::string_view::npos;
+      const auto at = std::string_view(line).find(literals[i]);
+      const bool want = at != std::string_view::npos;
       EXPECT_EQ(set.contains(bits[i]), want) << "'" << literals[i] << "' in '" << line << "'";
+      if (want) EXPECT_EQ(set.position(bits[i]), at) << "'" << literals[i] << "' in '" << line;
       found += want ? 1 : 0;
     }
   }
