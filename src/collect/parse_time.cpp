@@ -1,5 +1,6 @@
 // Line timestamps: a tiny strptime that never reads the clock or the locale.
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 #include "clustertop/collect/parser.hpp"
@@ -10,8 +11,9 @@ namespace {
 
 struct Fields {
   int year = -1, month = -1, day = -1, hour = 0, minute = 0;
-  double second = 0;
-  int pm = -1; // -1 none, 0 AM, 1 PM
+  int second = 0;
+  std::int64_t nanos = 0; // the fraction of the second, exactly (a double cannot hold .001)
+  int pm = -1;            // -1 none, 0 AM, 1 PM
   int tz_minutes = 0;
 };
 
@@ -27,15 +29,14 @@ bool read_int(std::string_view &s, int max_digits, int &out) {
   return n > 0;
 }
 
-bool read_seconds(std::string_view &s, double &out) {
-  int whole = 0;
+bool read_seconds(std::string_view &s, int &whole, std::int64_t &nanos) {
   if (!read_int(s, 2, whole)) return false;
-  out = whole;
+  nanos = 0;
   if (!s.empty() && (s.front() == '.' || s.front() == ',')) {
     s.remove_prefix(1);
-    double scale = 0.1;
+    std::int64_t scale = 100'000'000; // digits past the ninth are read and dropped
     while (!s.empty() && s.front() >= '0' && s.front() <= '9') {
-      out += (s.front() - '0') * scale;
+      nanos += (s.front() - '0') * scale;
       scale /= 10;
       s.remove_prefix(1);
     }
@@ -66,7 +67,7 @@ bool apply_directive(char d, std::string_view &s, Fields &f) {
   case 'H': return read_int(s, 2, f.hour);
   case 'I': return read_int(s, 2, f.hour);
   case 'M': return read_int(s, 2, f.minute);
-  case 'S': return read_seconds(s, f.second);
+  case 'S': return read_seconds(s, f.second, f.nanos);
   case 'z': return read_tz(s, f.tz_minutes);
   case 'p':
     if (s.size() < 2) return false;
@@ -111,21 +112,24 @@ bool parse_time(std::string_view text, const std::string &format, TimePoint rece
     return true;
   }
   Fields f;
-  const std::string fmt = format == "iso8601" ? "%Y-%m-%dT%H:%M:%S%z" : format;
+  const std::string_view fmt =
+      format == "iso8601" ? std::string_view("%Y-%m-%dT%H:%M:%S%z") : std::string_view(format);
   if (!scan(text, fmt, f)) return false;
-  const auto today = year_month_day{floor<days>(received_at)};
-  if (f.year < 0) f.year = static_cast<int>(today.year());
-  if (f.month < 0) f.month = static_cast<int>(static_cast<unsigned>(today.month()));
-  if (f.day < 0) f.day = static_cast<int>(static_cast<unsigned>(today.day()));
+  if (f.year < 0 || f.month < 0 || f.day < 0) { // a date part the text lacks: the arrival date
+    const auto today = year_month_day{floor<days>(received_at)};
+    if (f.year < 0) f.year = static_cast<int>(today.year());
+    if (f.month < 0) f.month = static_cast<int>(static_cast<unsigned>(today.month()));
+    if (f.day < 0) f.day = static_cast<int>(static_cast<unsigned>(today.day()));
+  }
   if (f.pm == 1 && f.hour < 12) f.hour += 12;
   if (f.pm == 0 && f.hour == 12) f.hour = 0;
   const year_month_day ymd{year{f.year}, month{static_cast<unsigned>(f.month)},
                            day{static_cast<unsigned>(f.day)}};
   if (!ymd.ok() || f.year < 1900 || f.year > 2200 || f.hour > 23 || f.minute > 59 || f.second >= 61)
     return false;
-  const auto t =
-      sys_days{ymd}.time_since_epoch() + hours{f.hour} + minutes{f.minute} - minutes{f.tz_minutes};
-  out = TimePoint{duration_cast<Duration>(t) + from_seconds(f.second)};
+  const auto t = sys_days{ymd}.time_since_epoch() + hours{f.hour} + minutes{f.minute} -
+                 minutes{f.tz_minutes} + seconds{f.second};
+  out = TimePoint{duration_cast<Duration>(t) + duration_cast<Duration>(nanoseconds{f.nanos})};
   return true;
 }
 

@@ -1,6 +1,8 @@
 // `clustertop parse` and `clustertop collectors` through their functions, and bad input:
 // 10 MB lines, invalid UTF-8, NUL bytes, truncated JSON, out-of-range numbers.
 #include <gtest/gtest.h>
+
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -174,6 +176,19 @@ TEST(CollectTime, TimestampsOutsideTheClockRangeAreRejectedNotOverflowed) {
   EXPECT_EQ(iso8601_utc(t), "2026-03-06T19:06:05.259Z");
   ASSERT_TRUE(parse_time("10:23:45.1234PM", "%I:%M:%S%p", from_epoch_seconds(1767225600), t));
   EXPECT_EQ(iso8601_utc(t), "2026-01-01T22:23:45.123Z");
+}
+
+TEST(CollectTime, FractionsOfASecondAreExactToTheNanosecond) {
+  // As a double, 50.001 s is 50.000999... s, which a cast to nanoseconds cut to .000 ms.
+  TimePoint t;
+  const TimePoint minute = from_epoch_seconds(1771840740); // 2026-02-23 09:59:00 UTC
+  for (int ms = 0; ms < 60000; ms += 7) {
+    const std::string text = fmt::format("2026-02-23 09:59:{:02}.{:03}", ms / 1000, ms % 1000);
+    ASSERT_TRUE(parse_time(text, "%Y-%m-%d %H:%M:%S", TimePoint{}, t)) << text;
+    ASSERT_EQ(t - minute, std::chrono::milliseconds(ms)) << text;
+  }
+  ASSERT_TRUE(parse_time("2026-02-23 09:59:00.123456789123", "%Y-%m-%d %H:%M:%S", TimePoint{}, t));
+  EXPECT_EQ(t - minute, std::chrono::nanoseconds(123456789));
 }
 
 } // namespace
