@@ -191,17 +191,6 @@ public:
     return any;
   }
 
-  bool any_rule_may_match(std::string_view line) const {
-    std::uint64_t hits = shared_->present() & rule_bits_;
-    if (hits == 0) return false;
-    const auto &rules = def_.parse.rules;
-    for (std::size_t i = 0; i < rules.size(); ++i)
-      if (bits_[i] != LiteralSet::kMax && (hits >> bits_[i] & 1U) != 0 &&
-          rules[i].regex->may_match(line))
-        return true;
-    return false;
-  }
-
   std::uint64_t share_literals(LiteralSet &set) override {
     shared_ = &set;
     bits_.clear();
@@ -218,6 +207,17 @@ public:
   }
 
 private:
+  bool any_rule_may_match(std::string_view line) const {
+    std::uint64_t hits = shared_->present() & rule_bits_;
+    if (hits == 0) return false;
+    const auto &rules = def_.parse.rules;
+    for (std::size_t i = 0; i < rules.size(); ++i)
+      if (bits_[i] != LiteralSet::kMax && (hits >> bits_[i] & 1U) != 0 &&
+          rules[i].regex->may_match(line))
+        return true;
+    return false;
+  }
+
   const CollectorDef &def_;
   Captures caps_;
   const LiteralSet *shared_ = nullptr;
