@@ -64,6 +64,73 @@ std::string_view suffix_for(UnitClass c) {
   return {};
 }
 
+// A step line's text with its numbers cut out. Step lines of one stream differ only in their
+// numbers, so a line whose text between numbers is the previous line's is read by comparing
+// that text and parsing the numbers, keys, units and metric names being known already. It
+// gives exactly what the full scan gives: the numbers are read by the same parser from the
+// same places, and a shape is only kept where every key, unit and the prefilter lie in the
+// compared text, never in a number (see KvParser::keep_shape).
+class KvShape {
+public:
+  static constexpr std::size_t kMaxValues = 32;
+  static constexpr std::size_t kMaxLine = 1024;
+  struct Value {
+    bool kept = true; // false: a number read but not kept (an ignored key)
+    std::string name;
+    double factor = 1.0;
+  };
+  using Numbers = std::array<double, kMaxValues>;
+
+  [[nodiscard]] bool empty() const { return values_.empty(); }
+  void clear() {
+    chunks_.clear();
+    values_.clear();
+  }
+  [[nodiscard]] const std::vector<Value> &values() const { return values_; }
+
+  // The numbers of `line` when it has this shape and its prefilter first occurs where it did.
+  bool read(std::string_view line, std::size_t prefilter_at, Numbers &out) const {
+    std::size_t pos = 0;
+    for (std::size_t k = 0; k < values_.size(); ++k) {
+      if (!at_chunk(line, pos, k, prefilter_at)) return false;
+      const auto text = line.substr(pos);
+      std::size_t used = 0;
+      std::string_view rest;
+      if (!parse_plain_decimal(text, out[k], used)) {
+        if (!parse_leading_number(text, out[k], rest)) return false;
+        used = text.size() - rest.size();
+      }
+      pos += used;
+    }
+    return at_chunk(line, pos, values_.size(), prefilter_at) && pos == line.size();
+  }
+
+  // Building: chunk text up to the next number, then that number's metric.
+  void add_chunk(std::string_view text) { chunks_.emplace_back(text); }
+  void add_value(Value v) { values_.push_back(std::move(v)); }
+  void set_prefilter(std::size_t chunk, std::size_t offset) {
+    prefilter_chunk_ = chunk;
+    prefilter_offset_ = offset;
+  }
+
+private:
+  // Compares chunk k at pos and moves pos past it.
+  bool at_chunk(std::string_view line, std::size_t &pos, std::size_t k,
+                std::size_t prefilter_at) const {
+    const std::string &c = chunks_[k];
+    if (line.size() - pos < c.size() || std::memcmp(line.data() + pos, c.data(), c.size()) != 0)
+      return false;
+    if (k == prefilter_chunk_ && pos + prefilter_offset_ != prefilter_at) return false;
+    pos += c.size();
+    return true;
+  }
+
+  std::vector<std::string> chunks_; // one more than values_: text before each, and the tail
+  std::vector<Value> values_;
+  std::size_t prefilter_chunk_ = std::string::npos; // where the prefilter first occurred
+  std::size_t prefilter_offset_ = 0;
+};
+
 class KvParser final : public LineParser {
 public:
   explicit KvParser(const CollectorDef &def) : spec_(def.parse.kv) {}
@@ -82,9 +149,23 @@ public:
     std::size_t n = 0;
     {
       MetricWriter w(rec);
-      // The index marker is usually the prefilter itself: reuse its position.
-      add_index(line, spec_.index_after == spec_.prefilter ? at : line.find(spec_.index_after), w);
-      scan_pairs(line, w);
+      if (!shape_.empty() && shape_.read(line, at, numbers_)) {
+        const auto &values = shape_.values();
+        for (std::size_t k = 0; k < values.size(); ++k) {
+          if (!values[k].kept) continue;
+          Metric &m = w.add();
+          m.device.clear();
+          m.value = numbers_[k] * values[k].factor;
+          if (!same_text(m.name, values[k].name)) m.name.assign(values[k].name);
+        }
+      } else {
+        found_n_ = 0;
+        // The index marker is usually the prefilter itself: reuse its position.
+        add_index(line, spec_.index_after == spec_.prefilter ? at : line.find(spec_.index_after),
+                  w);
+        scan_pairs(line, w);
+        keep_shape(line, at);
+      }
       n = w.count();
     }
     if (n == 0) out.drop_last();
@@ -98,17 +179,22 @@ public:
   }
 
 private:
-  void add_index(std::string_view line, std::size_t p, MetricWriter &w) const {
+  void add_index(std::string_view line, std::size_t p, MetricWriter &w) {
     if (spec_.index_after.empty() || p == std::string_view::npos) return;
     const auto text = line.substr(p + spec_.index_after.size());
     double v = 0;
     std::size_t used = 0;
     std::string_view rest;
-    if (!parse_plain_decimal(text, v, used) && !parse_leading_number(text, v, rest)) return;
+    if (!parse_plain_decimal(text, v, used)) {
+      if (!parse_leading_number(text, v, rest)) return;
+      used = text.size() - rest.size();
+    }
     Metric &m = w.add();
     m.name.assign(spec_.index_metric);
     m.device.clear();
     m.value = v;
+    const std::size_t start = line.size() - text.size();
+    record(start, start, start + used, start + used, &spec_.index_metric, 1.0);
   }
 
   // One forward pass: memchr jumps from '=' to '=' (a step line has a handful among ~70
@@ -139,20 +225,72 @@ private:
       std::size_t u = 0;
       while (u < rest.size() && class_of(rest[u]) != kUnitEnd) ++u;
       from = end - rest.size() + u + 1; // past the unit's end (or the line's)
-      add_pair(key, v, rest.substr(0, u), w);
+      const std::size_t number_end = end - rest.size();
+      double factor = 1.0;
+      const std::string *name = add_pair(key, v, rest.substr(0, u), w, factor);
+      record(key_start, pos + 1, number_end, number_end + u, name, factor);
     }
   }
 
-  void add_pair(std::string_view key, double v, std::string_view unit, MetricWriter &w) {
-    double factor = 1.0;
+  // The metric's name (nullptr: an ignored key) and the unit's factor.
+  const std::string *add_pair(std::string_view key, double v, std::string_view unit,
+                              MetricWriter &w, double &factor) {
     const bool ms = unit.size() == 2 && unit[0] == 'm' && unit[1] == 's'; // most step keys
     const auto cls = ms ? UnitClass::time : unit_class(unit, factor, false);
     const std::string *name = name_for(key, cls);
-    if (name == nullptr) return;
+    if (name == nullptr) return nullptr;
     Metric &m = w.add();
     m.device.clear();
     m.value = v * factor;
     if (!same_text(m.name, *name)) m.name.assign(*name); // a reused slot usually holds it already
+    return name;
+  }
+
+  // Notes a number the full scan read, for keep_shape. The name is copied (into storage
+  // reused from line to line): cache_ may move its entries while the line is read.
+  void record(std::size_t key_start, std::size_t start, std::size_t end, std::size_t unit_end,
+              const std::string *name, double factor) {
+    if (found_n_ == found_.size()) found_.emplace_back();
+    Found &f = found_[found_n_++];
+    f.key_start = key_start;
+    f.start = start;
+    f.end = end;
+    f.unit_end = unit_end;
+    f.kept = name != nullptr;
+    f.name.assign(name != nullptr ? *name : std::string_view());
+    f.factor = factor;
+  }
+
+  // After a full scan: the line's shape, for the next lines, when the numbers found can be
+  // cut out cleanly: in order, each key (or the index marker) and each unit between the
+  // numbers around it, and the prefilter inside one piece of text.
+  void keep_shape(std::string_view line, std::size_t prefilter_at) {
+    shape_.clear();
+    if (line.size() > KvShape::kMaxLine || found_n_ == 0 || found_n_ > KvShape::kMaxValues ||
+        (!spec_.index_after.empty() && spec_.index_after != spec_.prefilter))
+      return;
+    std::size_t prev_end = 0; // where the previous number ended
+    for (std::size_t k = 0; k < found_n_; ++k) {
+      const Found &f = found_[k];
+      const std::size_t next_start = k + 1 < found_n_ ? found_[k + 1].start : line.size();
+      if (f.key_start < prev_end || f.start < prev_end || f.unit_end > next_start) return;
+      prev_end = f.end;
+    }
+    bool prefilter_placed = prefilter_at == std::string_view::npos;
+    std::size_t chunk_start = 0;
+    for (std::size_t k = 0; k <= found_n_; ++k) {
+      const std::size_t chunk_end = k < found_n_ ? found_[k].start : line.size();
+      if (!prefilter_placed && prefilter_at >= chunk_start &&
+          prefilter_at + spec_.prefilter.size() <= chunk_end) {
+        shape_.set_prefilter(k, prefilter_at - chunk_start);
+        prefilter_placed = true;
+      }
+      shape_.add_chunk(line.substr(chunk_start, chunk_end - chunk_start));
+      if (k == found_n_) break;
+      shape_.add_value(KvShape::Value{found_[k].kept, found_[k].name, found_[k].factor});
+      chunk_start = found_[k].end;
+    }
+    if (!prefilter_placed) shape_.clear();
   }
 
   // Metric names by (key, unit class), built once: step lines repeat the same few keys.
@@ -197,6 +335,18 @@ private:
   std::vector<Entry> cache_;
   Entry scratch_{};
   std::size_t hint_ = 0; // cache_ index expected for the next key of this line
+  // A number the full scan read: where its key began (its start for the index), where it
+  // began and ended, where its unit ended, its metric (nullptr: ignored key) and factor.
+  struct Found {
+    std::size_t key_start = 0, start = 0, end = 0, unit_end = 0;
+    bool kept = true; // false: an ignored key
+    std::string name;
+    double factor = 1.0;
+  };
+  std::vector<Found> found_; // the first found_n_ are this line's
+  std::size_t found_n_ = 0;
+  KvShape shape_;
+  KvShape::Numbers numbers_{};
   const KvSpec &spec_;
   const LiteralSet *shared_ = nullptr;
   std::size_t bit_ = LiteralSet::kMax; // the prefilter in shared_

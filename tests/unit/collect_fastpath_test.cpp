@@ -221,5 +221,102 @@ TEST(CollectFastPath, ParserGroupGivesWhatItsParsersGiveOneByOne) {
   EXPECT_GT(used, 50);
 }
 
+// Variants of a line that keep or break the previous line's shape: digits changed, numbers
+// longer, shorter, signed or in exponent form, a pair added, the start cut.
+std::vector<std::string> variants(const std::string &line) {
+  auto each_run = [&](auto &&change) {
+    std::string out;
+    for (std::size_t i = 0; i < line.size();) {
+      if (line[i] < '0' || line[i] > '9') {
+        out += line[i++];
+        continue;
+      }
+      std::size_t j = i;
+      while (j < line.size() && line[j] >= '0' && line[j] <= '9') ++j;
+      out += change(line.substr(i, j - i));
+      i = j;
+    }
+    return out;
+  };
+  std::vector<std::string> v;
+  v.push_back(each_run([](std::string r) {
+    for (auto &c : r) c = static_cast<char>('0' + (c - '0' + 1) % 10);
+    return r;
+  }));
+  v.push_back(each_run([](const std::string &r) { return r + "5"; }));
+  v.push_back(each_run([](const std::string &r) { return r.substr(0, 1); }));
+  bool first = true;
+  v.push_back(each_run([&](const std::string &r) {
+    const bool f = first;
+    first = false;
+    return f ? std::string("1e3") : r;
+  }));
+  if (const auto eq = line.find('='); eq != std::string::npos)
+    v.push_back(line.substr(0, eq + 1) + "-" + line.substr(eq + 1));
+  v.push_back(line + " x=1");
+  if (!line.empty()) v.push_back(line.substr(1));
+  return v;
+}
+
+std::string describe_metrics(const RecordBuffer &buf) {
+  std::string s;
+  for (std::size_t i = 0; i < buf.size(); ++i)
+    for (const auto &m : buf[i].metrics) {
+      std::uint64_t bits = 0;
+      std::memcpy(&bits, &m.value, sizeof bits);
+      s += m.name + "@" + m.device + "=" + std::to_string(bits) + " ";
+    }
+  return s;
+}
+
+// A kv parser fed a stream of lines reads most of them by the previous line's shape; each
+// must come out exactly as a parser seeing the line first (which scans it in full).
+void expect_shapes_change_nothing(const CollectorDef &def) {
+  auto stream = make_parser(def);
+  RecordBuffer a, b;
+  std::size_t lines = 0, with_metrics = 0;
+  auto bases = every_line();
+  // Keys and units that touch a number: a shape must not take them for fixed text.
+  for (const char *l : {"[STEP 5a=1 b=2ms", "[STEP 5 7=3 x=4", "a=1#5 b=2", "#5x=1 y=2", "x=5#6=7",
+                        "a=1ms#2 b=3", "[STEP 12] 3=4 c=5"})
+    bases.emplace_back(l);
+  for (const auto &base : bases) {
+    std::vector<std::string> seq{base};
+    for (auto &v : variants(base)) {
+      seq.push_back(v);
+      seq.push_back(base); // back to the base shape after each
+    }
+    for (const auto &line : seq) {
+      a.clear();
+      b.clear();
+      const bool used = stream->feed(line, TimePoint{}, a);
+      EXPECT_EQ(make_parser(def)->feed(line, TimePoint{}, b), used) << line;
+      ASSERT_EQ(describe_metrics(a), describe_metrics(b)) << def.name << ": " << line;
+      ++lines;
+      with_metrics += a.size() > 0 ? 1 : 0;
+    }
+  }
+  EXPECT_GT(with_metrics, 50u) << def.name << " of " << lines;
+}
+
+TEST(CollectFastPath, KvLinesReadByThePreviousShapeMatchAFullScan) {
+  const auto set = test::builtin_set();
+  expect_shapes_change_nothing(*set->find("exo_step"));
+  CollectorDef all;
+  all.name = "kv_all";
+  all.type = "log";
+  all.parse.kind = "kv";
+  expect_shapes_change_nothing(all);
+  CollectorDef hash_index = all;
+  hash_index.name = "kv_hash_index";
+  hash_index.parse.kv.prefilter = "#";
+  hash_index.parse.kv.index_after = "#";
+  hash_index.parse.kv.index_metric = "idx";
+  expect_shapes_change_nothing(hash_index);
+  CollectorDef ignoring = *set->find("exo_step");
+  ignoring.parse.kv.ignore = {"model", "ctx"};
+  expect_shapes_change_nothing(ignoring);
+}
+
 } // namespace
 } // namespace clustertop
