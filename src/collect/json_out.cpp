@@ -2,14 +2,17 @@
 
 #include <cmath>
 
+#include <fmt/compile.h>
+
+#include "clustertop/core/text.hpp"
 #include "clustertop/core/time.hpp"
 
 namespace clustertop {
 namespace {
 
-bool ends_with(const std::string &s, const char *suffix) {
-  const std::string_view sv(suffix);
-  return s.size() >= sv.size() && std::string_view(s).substr(s.size() - sv.size()) == sv;
+bool ends_with(const std::string &s, std::string_view suffix) {
+  return s.size() >= suffix.size() &&
+         same_text(std::string_view(s).substr(s.size() - suffix.size()), suffix);
 }
 
 // Length of a valid UTF-8 sequence at s[i], or 0.
@@ -90,8 +93,10 @@ void append_record_json(fmt::memory_buffer &out, const Record &r) {
     if (std::isnan(m.value))
       out.append(std::string_view(",\"value\":null"));
     else
-      fmt::format_to(it, ",\"value\":{}", m.value);
-    fmt::format_to(it, ",\"unit\":\"{}\"}}", unit_of(m.name));
+      fmt::format_to(it, FMT_COMPILE(",\"value\":{}"), m.value); // compiled: one a metric
+    out.append(std::string_view(",\"unit\":\""));
+    out.append(std::string_view(unit_of(m.name)));
+    out.append(std::string_view("\"}"));
   }
   out.append(std::string_view("],\"level\":"));
   append_string(out, r.level);
@@ -100,7 +105,9 @@ void append_record_json(fmt::memory_buffer &out, const Record &r) {
     if (i > 0) out.push_back(',');
     append_string(out, r.tags[i]);
   }
-  fmt::format_to(it, "],\"severity\":\"{}\"}}\n", to_string(r.severity));
+  out.append(std::string_view("],\"severity\":\""));
+  out.append(std::string_view(to_string(r.severity)));
+  out.append(std::string_view("\"}\n"));
 }
 
 } // namespace clustertop
