@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "series_math.hpp"
+
 namespace clustertop {
 
 void WindowExtreme::reset(const Series &s, std::uint64_t b) {
@@ -91,6 +93,22 @@ std::size_t SortedEdge::find(const Series &s, TimePoint t) {
   const std::size_t found = gallop(s, t, i);
   at_ = first + found;
   return found;
+}
+
+std::size_t FirstAtOrAfterMemo::find(const Series &s, TimePoint t) {
+  constexpr std::size_t kSlots = 512; // a few trend windows of 1 Hz samples
+  if (slots_.empty()) slots_.resize(kSlots);
+  const auto key = static_cast<std::uint64_t>(t.time_since_epoch().count());
+  Entry &e = slots_[(key * 0x9E3779B97F4A7C15ULL) >> 55]; // the top 9 bits: 512 slots
+  const std::uint64_t first = s.pushed() - s.size();     // push number of item 0
+  if (e.at != 0 && e.t == t && e.at - 1 <= s.pushed()) {
+    // An item that left the ring was older than every item still in it: index 0.
+    const std::size_t i = static_cast<std::size_t>(std::max(e.at - 1, first) - first);
+    if ((i == s.size() || !(s[i].time < t)) && (i == 0 || s[i - 1].time < t)) return i;
+  }
+  const std::size_t i = detail::first_at_or_after_sorted(s, t, s.size());
+  e = Entry{t, first + i + 1};
+  return i;
 }
 
 } // namespace clustertop
