@@ -78,6 +78,10 @@ void busy_second(Store &st, const std::string &node, int s, bool messy) {
     if (messy && s == 500 && j == 0) t += 4;  // ... and one from a clock that ran ahead
     const double eval = messy && (s * 10 + j) % 23 == 0 ? kUnknown : s >= 260 && s < 320 ? 200 : 36;
     put(st, node, "step.eval_ms", t, eval);
+    // Fence waits of 0.3 ms with spikes over abs_ms, and over 20 times the median only.
+    const int k = s * 10 + j;
+    const double fence = k % 311 == 0 ? 30 : k % 127 == 0 ? 8 : 0.3;
+    put(st, node, "step.fence_wait_ms", t, messy && k % 19 == 0 ? kUnknown : fence);
   }
   // Memory falls as the context grows: time to OOM, context at OOM; swap grows in bursts.
   const double avail_t = messy && s >= 120 && s < 140 ? s - 40.0 : s;
@@ -116,7 +120,8 @@ TEST(DetectEngine, FindsWhatAFreshEvaluationFindsOverWrappingRingsAndClockJumps)
   }
   // Each figure the engine finds its own way must have decided findings, or the comparison
   // proves little about it.
-  for (const char *rule : {"throughput_collapse", "swap_growth", "time_to_oom", "context_at_oom"})
+  for (const char *rule : {"fence_wait_stall", "throughput_collapse", "swap_growth", "time_to_oom",
+                           "context_at_oom"})
     EXPECT_GT(fired[rule], 20) << rule;
 }
 
