@@ -175,30 +175,6 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
                                     culprit->node, iso8601_utc(culprit->last), why, waiting)});
 }
 
-// Nothing can fire when the worst fresh step of the last median_window is neither over
-// abs_ms nor (with enough steps) over median_multiple times their lowest, which bounds
-// their median from below: the first pass of detect_fence_wait, kept from the new steps
-// only. Only for a series in time order and not ahead of `now` (then "the last
-// median_window known steps by `now`" are its last median_window known points).
-bool fence_cannot_fire(const Series &s, const FenceRules &r, TimePoint now, NodeFigures &fig) {
-  if (s.empty()) return true;
-  if (r.median_window == 0 || !fig.fence_order.sorted(s) || s.back().time > now) return false;
-  const auto tail = fig.fence_known.update(s, r.median_window);
-  if (tail.count == 0) return true; // no known step: no worst one
-  const std::uint64_t first = s.pushed() - s.size();
-  // The window: from the oldest of the last median_window known points, or the whole ring
-  // when it holds fewer.
-  const std::size_t begin =
-      tail.count == r.median_window ? static_cast<std::size_t>(tail.oldest - first) : 0;
-  const std::size_t fresh = std::max(begin, fig.fence_fresh.find(s, now - r.fresh));
-  auto value = [](const Point &p) { return p.value; };
-  const double worst = fig.fence_high.update(s, fresh, s.size(), value);
-  if (!is_known(worst)) return true;
-  const double lowest = fig.fence_low.update(s, begin, s.size(), value);
-  return !(worst > r.abs_ms) &&
-         (tail.count < r.min_samples || (r.median_multiple >= 0 && worst <= r.median_multiple * lowest));
-}
-
 } // namespace
 
 void detect_fence_wait(const DetectView &view, const Rules &rules, TimePoint now,
@@ -211,8 +187,6 @@ void detect_fence_wait(const DetectView &view, const Rules &rules, TimePoint now
   for (std::size_t n = 0; n < view.node_count(); ++n) {
     const Series *s = view.series(n, id);
     if (s == nullptr) continue;
-    NodeFigures *fig = tmp.figures_of(n);
-    if (fig != nullptr && fence_cannot_fire(*s, r, now, *fig)) continue;
     // The worst of the last median_window steps within `fresh`: a drain may bring several
     // steps after the spike. The median includes the spike: it is robust to one.
     // (window() read in place, newest first: of equal worst values the oldest is kept.)

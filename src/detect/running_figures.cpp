@@ -95,36 +95,6 @@ std::size_t SortedEdge::find(const Series &s, TimePoint t) {
   return found;
 }
 
-KnownTail::Tail KnownTail::update(const Series &s, std::size_t keep) {
-  const std::uint64_t first = s.pushed() - s.size(); // push number of item 0
-  if (&s != series_ || keep != keep_ || checked_ > s.pushed()) {
-    series_ = &s;
-    keep_ = keep;
-    at_.assign(keep, 0);
-    head_ = n_ = 0;
-    checked_ = first;
-  }
-  if (keep_ == 0) return {};
-  // Only the newest keep_ known points can stay: start no earlier than needed. (Points the
-  // ring dropped unseen were older than any it holds.)
-  std::uint64_t at = std::max(checked_, first);
-  for (const std::uint64_t end = s.pushed(); at < end; ++at) {
-    if (!is_known(s[static_cast<std::size_t>(at - first)].value)) continue;
-    if (n_ < keep_) {
-      at_[(head_ + n_++) % keep_] = at;
-    } else { // full: the oldest makes room
-      at_[head_] = at;
-      head_ = (head_ + 1) % keep_;
-    }
-  }
-  checked_ = at;
-  while (n_ > 0 && at_[head_] < first) { // gone from the ring
-    head_ = (head_ + 1) % keep_;
-    --n_;
-  }
-  return n_ == 0 ? Tail{} : Tail{at_[head_], n_};
-}
-
 std::size_t FirstAtOrAfterMemo::find(const Series &s, TimePoint t) {
   constexpr std::size_t kSlots = 512; // a few trend windows of 1 Hz samples
   if (slots_.empty()) slots_.resize(kSlots);

@@ -116,25 +116,6 @@ private:
   std::vector<Entry> slots_; // by a hash of t; grown on first use
 };
 
-// The newest `keep` known points of a series (non-NaN values), kept from the new points
-// only: how many of them the ring still holds, and the push number of the oldest.
-class KnownTail {
-public:
-  struct Tail {
-    std::uint64_t oldest = 0; // push number (meaningful when count > 0)
-    std::size_t count = 0;
-  };
-  Tail update(const Series &s, std::size_t keep);
-
-private:
-  const Series *series_ = nullptr;
-  std::size_t keep_ = 0;
-  std::uint64_t checked_ = 0;     // push number of the next point to look at
-  std::vector<std::uint64_t> at_; // a ring of keep_ push numbers, oldest at head_
-  std::size_t head_ = 0;
-  std::size_t n_ = 0;
-};
-
 // What an engine keeps per node between evaluations.
 struct NodeFigures {
   WindowExtreme rate_base_high{true};   // throughput from step times: baseline's highest rate
@@ -146,11 +127,6 @@ struct NodeFigures {
   std::array<SortedEdge, 3> eval_edges; // ... its baseline start, split and `now`
   TimeOrder swap_order;                 // mem.swap_used_bytes in time order
   std::array<SortedEdge, 2> swap_edges; // ... its swap window's start and end
-  TimeOrder fence_order;                // step.fence_wait_ms in time order
-  KnownTail fence_known;                // ... its last median_window known steps
-  SortedEdge fence_fresh;               // ... the first step within `fresh`
-  WindowExtreme fence_high{true};       // ... the worst fresh step of those
-  WindowExtreme fence_low{false};       // ... and the lowest of them all
   TimeOrder avail_order;                // mem.available_bytes in time order
   std::array<SortedEdge, 2> avail_edges; // ... its trend window's start and end
 };
