@@ -96,10 +96,14 @@ std::size_t SortedEdge::find(const Series &s, TimePoint t) {
 }
 
 std::size_t FirstAtOrAfterMemo::find(const Series &s, TimePoint t) {
-  constexpr std::size_t kSlots = 512; // a few trend windows of 1 Hz samples
+  constexpr std::size_t kSlots = 1024; // a few trend windows of 1 Hz samples
   if (slots_.empty()) slots_.resize(kSlots);
-  const auto key = static_cast<std::uint64_t>(t.time_since_epoch().count());
-  Entry &e = slots_[(key * 0x9E3779B97F4A7C15ULL) >> 55]; // the top 9 bits: 512 slots
+  // splitmix64's mix: sample times are often whole seconds apart, which a plain
+  // multiplicative hash sends to a few slots over and over.
+  auto key = static_cast<std::uint64_t>(t.time_since_epoch().count());
+  key = (key ^ (key >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  key = (key ^ (key >> 27)) * 0x94D049BB133111EBULL;
+  Entry &e = slots_[(key ^ (key >> 31)) % kSlots];
   const std::uint64_t first = s.pushed() - s.size();     // push number of item 0
   if (e.at != 0 && e.t == t && e.at - 1 <= s.pushed()) {
     // An item that left the ring was older than every item still in it: index 0.
