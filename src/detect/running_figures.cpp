@@ -88,7 +88,8 @@ std::size_t gallop(const Series &s, TimePoint t, std::size_t i) {
 std::size_t SortedEdge::find(const Series &s, TimePoint t) {
   const std::uint64_t first = s.pushed() - s.size(); // push number of item 0
   std::size_t i = s.size();
-  if (&s == series_ && at_ <= s.pushed()) i = static_cast<std::size_t>(std::max(at_, first) - first);
+  if (&s == series_ && at_ <= s.pushed())
+    i = static_cast<std::size_t>(std::max(at_, first) - first);
   series_ = &s;
   const std::size_t found = gallop(s, t, i);
   at_ = first + found;
@@ -104,7 +105,7 @@ std::size_t FirstAtOrAfterMemo::find(const Series &s, TimePoint t) {
   key = (key ^ (key >> 30)) * 0xBF58476D1CE4E5B9ULL;
   key = (key ^ (key >> 27)) * 0x94D049BB133111EBULL;
   Entry &e = slots_[(key ^ (key >> 31)) % kSlots];
-  const std::uint64_t first = s.pushed() - s.size();     // push number of item 0
+  const std::uint64_t first = s.pushed() - s.size(); // push number of item 0
   if (e.at != 0 && e.t == t && e.at - 1 <= s.pushed()) {
     // An item that left the ring was older than every item still in it: index 0.
     const std::size_t i = static_cast<std::size_t>(std::max(e.at - 1, first) - first);

@@ -75,7 +75,7 @@ void busy_second(Store &st, const std::string &node, int s, bool messy) {
   for (int j = 0; j < 10; ++j) {
     double t = s + j / 10.0;
     if (messy && s >= 150 && s < 160) t -= 30; // ten seconds from a clock that ran behind
-    if (messy && s == 500 && j == 0) t += 4;  // ... and one from a clock that ran ahead
+    if (messy && s == 500 && j == 0) t += 4;   // ... and one from a clock that ran ahead
     const double eval = messy && (s * 10 + j) % 23 == 0 ? kUnknown : s >= 260 && s < 320 ? 200 : 36;
     put(st, node, "step.eval_ms", t, eval);
     // Fence waits of 0.3 ms with spikes over abs_ms, and over 20 times the median only.
@@ -120,8 +120,8 @@ TEST(DetectEngine, FindsWhatAFreshEvaluationFindsOverWrappingRingsAndClockJumps)
   }
   // Each figure the engine finds its own way must have decided findings, or the comparison
   // proves little about it.
-  for (const char *rule : {"fence_wait_stall", "throughput_collapse", "swap_growth", "time_to_oom",
-                           "context_at_oom"})
+  for (const char *rule :
+       {"fence_wait_stall", "throughput_collapse", "swap_growth", "time_to_oom", "context_at_oom"})
     EXPECT_GT(fired[rule], 20) << rule;
 }
 

@@ -94,7 +94,7 @@ TEST(SortedEdge, EqualsABinarySearchAsTheRingWrapsAndTheTimeMoves) {
       look -= m; // back
     else
       look += (m % 9) * 0.5; // forward, on and between the points' times
-    std::size_t want = 0; // a plain scan: the first item at or after the time
+    std::size_t want = 0;    // a plain scan: the first item at or after the time
     while (want < s.size() && s[want].time < at(look)) ++want;
     ASSERT_EQ(want, edge.find(s, at(look))) << "step " << step;
     if (want > 0 && want < s.size()) ++inside;

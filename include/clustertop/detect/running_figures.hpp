@@ -118,16 +118,16 @@ private:
 
 // What an engine keeps per node between evaluations.
 struct NodeFigures {
-  WindowExtreme rate_base_high{true};   // throughput from step times: baseline's highest rate
-  WindowExtreme rate_recent_low{false}; // ... and the recent window's lowest
-  WindowExtreme swap_low{false};        // the swap window's lowest swap use
-  TimeOrder ctx_order;                  // ctx.tokens in time order (context at OOM pairs)
-  FirstAtOrAfterMemo ctx_pairs;         // ... and where each memory point's pair was
-  TimeOrder eval_order;                 // step.eval_ms in time order (throughput edges)
-  std::array<SortedEdge, 3> eval_edges; // ... its baseline start, split and `now`
-  TimeOrder swap_order;                 // mem.swap_used_bytes in time order
-  std::array<SortedEdge, 2> swap_edges; // ... its swap window's start and end
-  TimeOrder avail_order;                // mem.available_bytes in time order
+  WindowExtreme rate_base_high{true};    // throughput from step times: baseline's highest rate
+  WindowExtreme rate_recent_low{false};  // ... and the recent window's lowest
+  WindowExtreme swap_low{false};         // the swap window's lowest swap use
+  TimeOrder ctx_order;                   // ctx.tokens in time order (context at OOM pairs)
+  FirstAtOrAfterMemo ctx_pairs;          // ... and where each memory point's pair was
+  TimeOrder eval_order;                  // step.eval_ms in time order (throughput edges)
+  std::array<SortedEdge, 3> eval_edges;  // ... its baseline start, split and `now`
+  TimeOrder swap_order;                  // mem.swap_used_bytes in time order
+  std::array<SortedEdge, 2> swap_edges;  // ... its swap window's start and end
+  TimeOrder avail_order;                 // mem.available_bytes in time order
   std::array<SortedEdge, 2> avail_edges; // ... its trend window's start and end
 };
 
