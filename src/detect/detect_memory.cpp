@@ -15,6 +15,7 @@ using detail::human_bytes;
 using detail::human_duration;
 using detail::last_known;
 using detail::nearest;
+using detail::nearest_sorted;
 using detail::sampled;
 using detail::time_range;
 
@@ -150,18 +151,6 @@ void time_to_oom(const MemNode &node, const OomRules &r, TimePoint now,
                                     total_words(node), human_duration(std::max(0.0, tto)))});
 }
 
-// nearest_sorted(&ctx, t, kPairTolerance, &hint) with the search remembered: in time
-// order the first item at or after t within [0, hint) is the first of the whole series,
-// or hint when that is later.
-std::optional<Point> remembered_pair(const Series &ctx, TimePoint t, std::size_t &hint,
-                                     FirstAtOrAfterMemo &memo) {
-  if (ctx.empty()) return std::nullopt;
-  const std::size_t hi = hint <= ctx.size() ? hint : ctx.size();
-  const std::size_t lo = std::min(memo.find(ctx, t), hi);
-  hint = std::min(lo + 1, ctx.size());
-  return detail::pick_near(ctx, lo, t, kPairTolerance);
-}
-
 // `avail`: the sampled available memory over the trend window.
 void context_at_oom(const MemNode &node, const OomRules &r, TimePoint now,
                     const std::vector<Point> &avail, std::vector<Finding> &out) {
@@ -184,7 +173,7 @@ void context_at_oom(const MemNode &node, const OomRules &r, TimePoint now,
                                  [](const Point &a, const Point &b) { return a.time < b.time; });
   for (std::size_t i = avail.size(); i > 0; --i) {
     if (both_in_order && oldest_ctx - avail[i - 1].time > kPairTolerance) break;
-    auto c = in_order ? remembered_pair(*ctx_s, avail[i - 1].time, hint, fig->ctx_pairs)
+    auto c = in_order ? nearest_sorted(ctx_s, avail[i - 1].time, kPairTolerance, &hint)
                       : nearest(ctx_s, avail[i - 1].time, kPairTolerance, &hint);
     if (!c) continue;
     if (!x.empty() && c->value > x.back()) break;

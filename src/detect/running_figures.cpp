@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "series_math.hpp"
-
 namespace clustertop {
 
 void WindowExtreme::reset(const Series &s, std::uint64_t b) {
@@ -94,26 +92,6 @@ std::size_t SortedEdge::find(const Series &s, TimePoint t) {
   const std::size_t found = gallop(s, t, i);
   at_ = first + found;
   return found;
-}
-
-std::size_t FirstAtOrAfterMemo::find(const Series &s, TimePoint t) {
-  constexpr std::size_t kSlots = 1024; // a few trend windows of 1 Hz samples
-  if (slots_.empty()) slots_.resize(kSlots);
-  // splitmix64's mix: sample times are often whole seconds apart, which a plain
-  // multiplicative hash sends to a few slots over and over.
-  auto key = static_cast<std::uint64_t>(t.time_since_epoch().count());
-  key = (key ^ (key >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  key = (key ^ (key >> 27)) * 0x94D049BB133111EBULL;
-  Entry &e = slots_[(key ^ (key >> 31)) % kSlots];
-  const std::uint64_t first = s.pushed() - s.size(); // push number of item 0
-  if (e.at != 0 && e.t == t && e.at - 1 <= s.pushed()) {
-    // An item that left the ring was older than every item still in it: index 0.
-    const std::size_t i = static_cast<std::size_t>(std::max(e.at - 1, first) - first);
-    if ((i == s.size() || !(s[i].time < t)) && (i == 0 || s[i - 1].time < t)) return i;
-  }
-  const std::size_t i = detail::first_at_or_after_sorted(s, t, s.size());
-  e = Entry{t, first + i + 1};
-  return i;
 }
 
 } // namespace clustertop

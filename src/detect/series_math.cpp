@@ -91,6 +91,8 @@ std::string human_duration(double seconds) {
 
 namespace clustertop::detail {
 
+namespace {
+
 // nearest()'s last step: of the points either side of `lo` (the first at or after t), the
 // known one nearest to t within `tolerance`.
 std::optional<Point> pick_near(const Series &s, std::size_t lo, TimePoint t, Duration tolerance) {
@@ -108,6 +110,8 @@ std::optional<Point> pick_near(const Series &s, std::size_t lo, TimePoint t, Dur
   return best == nullptr ? std::nullopt : std::optional<Point>(*best);
 }
 
+} // namespace
+
 std::optional<Point> nearest(const Series *s, TimePoint t, Duration tolerance, std::size_t *hint) {
   if (s == nullptr || s->empty()) return std::nullopt;
   // With a hint (searches moving back in time), gallop back from it: the answer is usually
@@ -124,38 +128,33 @@ std::optional<Point> nearest(const Series *s, TimePoint t, Duration tolerance, s
   return pick_near(*s, lo, t, tolerance);
 }
 
-std::size_t first_at_or_after_sorted(const Series &s, TimePoint t, std::size_t hi) {
+std::optional<Point> nearest_sorted(const Series *s, TimePoint t, Duration tolerance,
+                                    std::size_t *hint) {
+  if (s == nullptr || s->empty()) return std::nullopt;
   // In time order the first point at or after t within [0, hi) is one index, however it
   // is searched for: nearest()'s gallop and this interpolation find the same one.
-  std::size_t lo = 0;
-  if (hi > 0 && s[hi - 1].time < t) {
+  const std::size_t hi0 = hint != nullptr && *hint <= s->size() ? *hint : s->size();
+  std::size_t lo = 0, hi = hi0;
+  if (hi > 0 && (*s)[hi - 1].time < t) {
     lo = hi; // all before t
-  } else if (hi > 0 && s[0].time < t) {
+  } else if (hi > 0 && (*s)[0].time < t) {
     // s[0] < t <= s[hi-1]: guess by time, then widen around the guess until it brackets.
-    const double t0 = epoch_seconds(s[0].time), t1 = epoch_seconds(s[hi - 1].time);
+    const double t0 = epoch_seconds((*s)[0].time), t1 = epoch_seconds((*s)[hi - 1].time);
     const double frac = t1 > t0 ? (epoch_seconds(t) - t0) / (t1 - t0) : 0.0;
     auto g = static_cast<std::size_t>(frac * static_cast<double>(hi - 1));
     g = std::min(std::max<std::size_t>(g, 1), hi - 1); // s[0] < t, so the answer is >= 1
     std::size_t step = 1;
-    if (s[g].time >= t) { // answer in (lo, g]
-      while (g > step && s[g - step].time >= t) step *= 2;
+    if ((*s)[g].time >= t) { // answer in (lo, g]
+      while (g > step && (*s)[g - step].time >= t) step *= 2;
       lo = g > step ? g - step : 0;
       hi = g;
     } else { // answer in (g, hi - 1]
-      while (g + step < hi - 1 && s[g + step].time < t) step *= 2;
+      while (g + step < hi - 1 && (*s)[g + step].time < t) step *= 2;
       lo = g + 1;
       hi = std::min(g + step, hi - 1);
     }
-    lo = first_at_or_after(s, t, lo, hi);
+    lo = first_at_or_after(*s, t, lo, hi);
   }
-  return lo;
-}
-
-std::optional<Point> nearest_sorted(const Series *s, TimePoint t, Duration tolerance,
-                                    std::size_t *hint) {
-  if (s == nullptr || s->empty()) return std::nullopt;
-  const std::size_t hi = hint != nullptr && *hint <= s->size() ? *hint : s->size();
-  const std::size_t lo = first_at_or_after_sorted(*s, t, hi);
   if (hint != nullptr) *hint = std::min(lo + 1, s->size());
   return pick_near(*s, lo, t, tolerance);
 }

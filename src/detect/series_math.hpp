@@ -76,12 +76,6 @@ std::size_t past_equal(const Series &s, std::size_t i, TimePoint t);
 // interpolating on time first, so a few probes instead of a binary search's dozen.
 std::optional<Point> nearest_sorted(const Series *s, TimePoint t, Duration tolerance,
                                     std::size_t *hint);
-// nearest_sorted()'s two steps: the first index in [0, hi) whose time is >= t (hi when
-// none) in a series in time order, found by interpolating on time; then, of the points
-// either side of that index, the known one nearest to t within `tolerance` (the older of
-// two equally near).
-std::size_t first_at_or_after_sorted(const Series &s, TimePoint t, std::size_t hi);
-std::optional<Point> pick_near(const Series &s, std::size_t lo, TimePoint t, Duration tolerance);
 
 // Known points with time in [from, to], at most about `max_n` spread evenly over the range
 // (the newest always kept), into `out` (cleared first). Bounds found by binary search:

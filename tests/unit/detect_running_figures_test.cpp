@@ -104,38 +104,3 @@ TEST(SortedEdge, EqualsABinarySearchAsTheRingWrapsAndTheTimeMoves) {
 
 } // namespace
 } // namespace clustertop
-
-namespace clustertop {
-namespace {
-
-// FirstAtOrAfterMemo must give a plain scan's answer for a series in time order whatever
-// it remembered: times asked again after the ring moved on (the remembered item gone),
-// after the series was replaced by one whose times overlap, and many more times than it
-// has slots.
-TEST(FirstAtOrAfterMemo, EqualsAScanWhateverItRemembered) {
-  std::mt19937 rng(7);
-  std::uniform_int_distribution<int> batch(0, 30), gap(0, 2), pick(0, 99);
-  Series a(300), b(300);
-  FirstAtOrAfterMemo memo;
-  int t_a = 0, t_b = 0, inside = 0;
-  for (int step = 0; step < 3000; ++step) {
-    const bool use_a = step % 600 < 500; // a second series, behind in time, for a while
-    Series &s = use_a ? a : b;
-    int &t = use_a ? t_a : t_b;
-    for (int k = batch(rng); k > 0; --k) {
-      t += gap(rng);
-      s.push(Point{at(t), 1.0});
-    }
-    for (int q = 0; q < 20; ++q) { // times within, before and after the ring's
-      const double look = t - 400 + pick(rng) * 5 + pick(rng) % 4 * 0.5;
-      std::size_t want = 0;
-      while (want < s.size() && s[want].time < at(look)) ++want;
-      ASSERT_EQ(want, memo.find(s, at(look))) << "step " << step << " t " << look;
-      if (want > 0 && want < s.size()) ++inside;
-    }
-  }
-  EXPECT_GT(inside, 30000); // most asks fell inside the ring: the comparison says something
-}
-
-} // namespace
-} // namespace clustertop

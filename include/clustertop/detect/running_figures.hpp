@@ -97,32 +97,12 @@ private:
   std::uint64_t at_ = 0; // push number of the last answer (pushed() for "none at or after")
 };
 
-// For a time t, the first item at or after t of a series in time order, remembered by t:
-// the context-at-OOM fit pairs each sampled available-memory point with the ctx.tokens
-// points around its time, and the same memory points come back tick after tick. An entry
-// is checked before use (its item at or after t, the one before it before t: in time
-// order that names one index), so one gone stale (the ring moved on, a clock jumped) is
-// only a miss, and a miss searches afresh and remembers.
-class FirstAtOrAfterMemo {
-public:
-  // The index in [0, size] of the first item of `s` (in time order) at or after t.
-  std::size_t find(const Series &s, TimePoint t);
-
-private:
-  struct Entry {
-    TimePoint t;
-    std::uint64_t at = 0; // push number of the item, plus one (0: empty slot)
-  };
-  std::vector<Entry> slots_; // by a hash of t; grown on first use
-};
-
 // What an engine keeps per node between evaluations.
 struct NodeFigures {
   WindowExtreme rate_base_high{true};    // throughput from step times: baseline's highest rate
   WindowExtreme rate_recent_low{false};  // ... and the recent window's lowest
   WindowExtreme swap_low{false};         // the swap window's lowest swap use
   TimeOrder ctx_order;                   // ctx.tokens in time order (context at OOM pairs)
-  FirstAtOrAfterMemo ctx_pairs;          // ... and where each memory point's pair was
   TimeOrder eval_order;                  // step.eval_ms in time order (throughput edges)
   std::array<SortedEdge, 3> eval_edges;  // ... its baseline start, split and `now`
   TimeOrder swap_order;                  // mem.swap_used_bytes in time order
