@@ -131,11 +131,16 @@ bool steps_cannot_collapse(const Series &s, TimePoint from, TimePoint split, Tim
                            double ratio, NodeFigures &fig) {
   if (!(ratio >= 0)) return false;
   auto rate = [](const Point &p) { return p.value > 0 ? 1000.0 / p.value : kUnknown; };
-  // time_range(s, from, split) and time_range(s, split, now), searching `split` once.
-  const std::size_t b0 = detail::first_at_or_after(s, from);
-  const std::size_t r0 = detail::first_at_or_after(s, split);
+  // time_range(s, from, split) and time_range(s, split, now), searching `split` once; in
+  // time order from the last tick's edges (the same indexes).
+  const bool in_order = fig.eval_order.sorted(s);
+  auto edge = [&](std::size_t k, TimePoint t) {
+    return in_order ? fig.eval_edges[k].find(s, t) : detail::first_at_or_after(s, t);
+  };
+  const std::size_t b0 = edge(0, from);
+  const std::size_t r0 = edge(1, split);
   const std::size_t b1 = detail::past_equal(s, r0, split);
-  const std::size_t r1 = detail::past_equal(s, detail::first_at_or_after(s, now), now);
+  const std::size_t r1 = detail::past_equal(s, edge(2, now), now);
   const double high = fig.rate_base_high.update(s, b0, b1, rate);
   const double low = fig.rate_recent_low.update(s, r0, r1, rate);
   return !is_known(high) || !is_known(low) || low >= ratio * high; // none: too few to judge

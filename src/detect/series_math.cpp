@@ -201,11 +201,17 @@ void sampled(const Series *s, TimePoint from, TimePoint to, std::size_t max_n,
   out.clear();
   if (s == nullptr || s->empty() || max_n == 0) return;
   const auto [begin, end] = time_range(*s, from, to);
-  if (begin >= end) return;
+  sampled(*s, begin, end, max_n, out);
+}
+
+void sampled(const Series &s, std::size_t begin, std::size_t end, std::size_t max_n,
+             std::vector<Point> &out) {
+  out.clear();
+  if (begin >= end || max_n == 0) return;
   const std::size_t n = end - begin;
   const std::size_t stride = (n + max_n - 1) / max_n;
   for (std::size_t i = end; i > begin; i -= std::min(i - begin, stride)) {
-    const Point &p = (*s)[i - 1];
+    const Point &p = s[i - 1];
     if (is_known(p.value)) out.push_back(p);
   }
   std::reverse(out.begin(), out.end());

@@ -82,5 +82,9 @@ std::optional<Point> nearest_sorted(const Series *s, TimePoint t, Duration toler
 // O(max_n), not O(window).
 void sampled(const Series *s, TimePoint from, TimePoint to, std::size_t max_n,
              std::vector<Point> &out);
+// sampled() over items [begin, end) of `s` as time_range() gives them (a caller that
+// found the range another way).
+void sampled(const Series &s, std::size_t begin, std::size_t end, std::size_t max_n,
+             std::vector<Point> &out);
 
 } // namespace clustertop::detail

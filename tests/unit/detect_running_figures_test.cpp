@@ -63,3 +63,44 @@ TEST(WindowExtreme, EqualsAFreshScanAsTheRingWrapsAndTheWindowMoves) {
 
 } // namespace
 } // namespace clustertop
+
+namespace clustertop {
+namespace {
+
+// SortedEdge must give a binary search's answer over a series in time order, however far
+// the time moved since the last look (forward, back, past either end), as the ring wraps
+// and when it is handed another series.
+TEST(SortedEdge, EqualsABinarySearchAsTheRingWrapsAndTheTimeMoves) {
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> batch(0, 40), gap(0, 3), move(0, 99);
+  Series a(200), b(50);
+  SortedEdge edge;
+  int t_a = 0, t_b = 0, inside = 0;
+  double look = 0;
+  for (int step = 0; step < 4000; ++step) {
+    const bool use_a = step % 500 < 450; // a second series takes over for a while
+    Series &s = use_a ? a : b;
+    int &t = use_a ? t_a : t_b;
+    for (int k = batch(rng); k > 0; --k) { // ties (gap 0) and NaN values included
+      t += gap(rng);
+      s.push(Point{at(t), k % 7 == 0 ? kUnknown : 1.0});
+    }
+    const int m = move(rng);
+    if (m < 5)
+      look = -10; // before every point
+    else if (m < 10)
+      look = t + 10; // after every point
+    else if (m < 20)
+      look -= m; // back
+    else
+      look += (m % 9) * 0.5; // forward, on and between the points' times
+    std::size_t want = 0;    // a plain scan: the first item at or after the time
+    while (want < s.size() && s[want].time < at(look)) ++want;
+    ASSERT_EQ(want, edge.find(s, at(look))) << "step " << step;
+    if (want > 0 && want < s.size()) ++inside;
+  }
+  EXPECT_GT(inside, 1000); // most looks fell inside the series: the comparison says something
+}
+
+} // namespace
+} // namespace clustertop

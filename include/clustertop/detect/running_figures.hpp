@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -82,12 +83,32 @@ private:
   TimePoint last_time_{};
 };
 
+// The first item of a series at or after a time, for a series in time order (TimeOrder
+// says so): the one answer a binary search over the whole series gives, found from the
+// last answer instead. A window's edge moves by the few points added since the last look,
+// so a short gallop near the old edge replaces a dozen probes spread over the ring (each a
+// cache miss on a long series, and each waiting on the one before).
+class SortedEdge {
+public:
+  std::size_t find(const Series &s, TimePoint t);
+
+private:
+  const Series *series_ = nullptr;
+  std::uint64_t at_ = 0; // push number of the last answer (pushed() for "none at or after")
+};
+
 // What an engine keeps per node between evaluations.
 struct NodeFigures {
-  WindowExtreme rate_base_high{true};   // throughput from step times: baseline's highest rate
-  WindowExtreme rate_recent_low{false}; // ... and the recent window's lowest
-  WindowExtreme swap_low{false};        // the swap window's lowest swap use
-  TimeOrder ctx_order;                  // ctx.tokens in time order (context at OOM pairs)
+  WindowExtreme rate_base_high{true};    // throughput from step times: baseline's highest rate
+  WindowExtreme rate_recent_low{false};  // ... and the recent window's lowest
+  WindowExtreme swap_low{false};         // the swap window's lowest swap use
+  TimeOrder ctx_order;                   // ctx.tokens in time order (context at OOM pairs)
+  TimeOrder eval_order;                  // step.eval_ms in time order (throughput edges)
+  std::array<SortedEdge, 3> eval_edges;  // ... its baseline start, split and `now`
+  TimeOrder swap_order;                  // mem.swap_used_bytes in time order
+  std::array<SortedEdge, 2> swap_edges;  // ... its swap window's start and end
+  TimeOrder avail_order;                 // mem.available_bytes in time order
+  std::array<SortedEdge, 2> avail_edges; // ... its trend window's start and end
 };
 
 } // namespace clustertop
