@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "series_math.hpp"
+
 namespace clustertop {
 
 void WindowExtreme::reset(const Series &s, std::uint64_t b) {
@@ -47,18 +49,6 @@ bool TimeOrder::sorted(const Series &s) {
 
 namespace {
 
-// The first index in [lo, hi) whose time is >= t, hi when none (a binary search).
-std::size_t first_in(const Series &s, TimePoint t, std::size_t lo, std::size_t hi) {
-  while (lo < hi) {
-    const std::size_t mid = (lo + hi) / 2;
-    if (s[mid].time < t)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo;
-}
-
 // In time order the answer is the one index whose predecessor is before t and which is
 // not: galloping from any start index finds it, as a binary search does.
 std::size_t gallop(const Series &s, TimePoint t, std::size_t i) {
@@ -67,15 +57,15 @@ std::size_t gallop(const Series &s, TimePoint t, std::size_t i) {
     std::size_t lo = i + 1;
     for (std::size_t step = 1;; step *= 2) {
       const std::size_t probe = i + step;
-      if (probe >= size) return first_in(s, t, lo, size);
-      if (!(s[probe].time < t)) return first_in(s, t, lo, probe);
+      if (probe >= size) return detail::first_at_or_after(s, t, lo, size);
+      if (!(s[probe].time < t)) return detail::first_at_or_after(s, t, lo, probe);
       lo = probe + 1;
     }
   }
   std::size_t hi = i; // s[hi] is at or after t (or hi is the end): the answer is <= hi
   for (std::size_t step = 1; hi > 0; step *= 2) {
     const std::size_t probe = hi > step ? hi - step : 0;
-    if (s[probe].time < t) return first_in(s, t, probe + 1, hi);
+    if (s[probe].time < t) return detail::first_at_or_after(s, t, probe + 1, hi);
     hi = probe;
   }
   return 0;
