@@ -81,11 +81,6 @@ struct Ingest::Impl {
   // the same order, so the slot after the last one used is tried first.
   static Series &series_for(StreamState &s, Store &store, const std::string &node,
                             const Metric &m) {
-    if (s.store != &store) {
-      s.slots.clear();
-      s.store = &store;
-      s.hint = 0;
-    }
     if (s.hint < s.slots.size()) {
       const SeriesSlot &e = s.slots[s.hint];
       if (same_text(e.metric, m.name) && same_text(e.device, m.device)) {
@@ -172,13 +167,13 @@ Ingest::~Ingest() = default;
 
 void Ingest::on_batch(const LineBatch &batch, Store &store, std::vector<LogEvent> &new_events) {
   StreamState &s = impl_->state(batch.node, batch.stream);
+  if (s.store != &store) { // the handles point into the Store the stream wrote to before
+    s.slots.clear();
+    s.hint = 0;
+    s.store = &store;
+    s.log = s.is_log ? store.node_log(batch.node) : Store::NodeLog{};
+  }
   if (s.is_log) {
-    if (s.store != &store || s.log.info == nullptr) {
-      s.slots.clear(); // they point into the Store the stream wrote to before
-      s.hint = 0;
-      s.store = &store;
-      s.log = store.node_log(batch.node);
-    }
     for (const auto &line : batch.lines) impl_->log_line(batch, s, line, store, new_events);
   } else {
     for (const auto &line : batch.lines) impl_->sampler_line(batch, s, line, store, new_events);

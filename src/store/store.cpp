@@ -55,7 +55,7 @@ void Store::add_log_line(NodeLog log, const std::string &stream, TimePoint t,
   if (!log.info->last_data || *log.info->last_data < t) log.info->last_data = t;
   LogLine &slot = log.ring->push_slot();
   slot.time = t;
-  if (slot.stream != stream) slot.stream.assign(stream); // a node's lines: mostly one stream
+  slot.stream.assign(stream);
   slot.text.assign(text);
 }
 
