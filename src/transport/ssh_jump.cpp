@@ -4,12 +4,8 @@
 #include "clustertop/transport/ssh_jump.hpp"
 
 #include <fmt/format.h>
-#include <pthread.h>
-#include <signal.h>
 
 #include <algorithm>
-#include <cmath>
-#include <mutex>
 
 #include "clustertop/core/shell_quote.hpp"
 #include "clustertop/core/time.hpp"
@@ -83,7 +79,7 @@ const char *strict_word(HostKeyPolicy policy) {
 }
 
 long whole_seconds(Duration d) {
-  return std::max<long>(1, static_cast<long>(std::ceil(to_seconds(d) - 1e-9)));
+  return std::max<long>(1, static_cast<long>(std::chrono::ceil<std::chrono::seconds>(d).count()));
 }
 
 // Undoes shell_quote for one word: 'a'\''b' -> a'b.
@@ -105,12 +101,6 @@ std::string unquote(std::string_view quoted) {
 
 constexpr std::string_view kForward = " -W '[%h]:%p' ";
 
-void unblock_all_signals() {
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr); // async-signal-safe: runs in the forked child
-}
-
 } // namespace
 
 std::vector<std::string> proxy_jump_hops(std::string_view command) {
@@ -130,7 +120,7 @@ std::vector<std::string> proxy_jump_hops(std::string_view command) {
   first += host.find(':') != std::string::npos ? "[" + host + "]" : host;
   if (!port.empty()) first += ":" + port;
   // libssh passes the first entry as the destination and the others as -J, so `ssh -W`
-  // would visit them last-to-first; OpenSSH's order is first entry first.
+  // would visit the first entry last; OpenSSH's order is first entry first.
   std::vector<std::string> hops{first};
   if (!rest.empty())
     for (auto hop : split(rest, ',')) hops.emplace_back(hop);
@@ -184,12 +174,6 @@ std::string jump_host(const std::string &proxy_command) {
     if (host[i] == '%' && i + 1 < host.size() && host[i + 1] == '%') ++i;
   }
   return out;
-}
-
-void unblock_signals_in_forked_children() {
-  // Registered once per process: pthread_atfork handlers cannot be removed, and one is enough.
-  static std::once_flag once;
-  std::call_once(once, [] { ::pthread_atfork(nullptr, nullptr, unblock_all_signals); });
 }
 
 } // namespace clustertop::ssh

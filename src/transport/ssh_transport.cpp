@@ -36,7 +36,6 @@ public:
     started_ = true;
     // A closed socket must be an error return, never a process-killing signal.
     ::signal(SIGPIPE, SIG_IGN);
-    unblock_signals_in_forked_children(); // libssh's ProxyJump child must obey SIGTERM
     io_.start();
     const auto now = std::chrono::steady_clock::now();
     for (std::size_t i = 0; i < nodes_.size(); ++i) jobs_.push_back(Job{now, i, 0});

@@ -1,8 +1,9 @@
 // SignalWatcher: SIGINT, SIGTERM and SIGHUP arrive as a readable fd (signalfd) instead of
 // through a handler, so the main loop polls them beside its other inputs and no global flag
 // is needed. Construct it in main() before any thread starts: threads inherit the blocked
-// mask, and child processes unblock it before exec. SIGPIPE is ignored (a closed socket or
-// pipe is an error return, not a death).
+// mask; every fork()ed child, ours or a library's (libssh's ProxyJump `ssh`), starts with no
+// signal blocked (a pthread_atfork handler). SIGPIPE is ignored (a closed socket or pipe is
+// an error return, not a death).
 #pragma once
 
 namespace clustertop {

@@ -30,13 +30,4 @@ Result<std::string> jump_command(const std::vector<std::string> &hops, const Ssh
 // connects to the node from), or empty for any other command. For error messages.
 std::string jump_host(const std::string &proxy_command);
 
-// Makes every fork()ed child start with no blocked signals. The main thread blocks SIGINT,
-// SIGTERM and SIGHUP for its signalfd and every thread inherits that mask; libssh forks the
-// jump's `ssh` from a connect worker and stops it with SIGTERM when the session closes. With
-// the mask inherited that SIGTERM stays pending, and libssh's waitpid() holds the thread
-// closing the session until the jump's ssh gives up on its own (seconds, if the jump host
-// stopped answering). Idempotent. (clustertop's own children set their
-// mask themselves; the mask survives exec, so nothing else would reset it.)
-void unblock_signals_in_forked_children();
-
 } // namespace clustertop::ssh
