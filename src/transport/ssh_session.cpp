@@ -159,10 +159,13 @@ Status connect_session(ssh_session s, const NodeSpec &node, const SshOptions &op
     if (!jump.empty()) {
       // libssh sends the jump's stderr to /dev/null, so its own reason (refused, host key,
       // auth) is lost and all we see is the pipe closing: name the hop and how to test it.
+      // OpenSSH follows the same ProxyJump chain (every hop, users and ports as written) and
+      // prints the reason libssh threw away.
       const std::string try_it =
           "ssh" +
           (options.own_ssh_config() ? " -F " + shell_quote(options.ssh_config) : std::string()) +
-          " " + jump + " true";
+          " -o BatchMode=yes" + (node.port > 0 ? " -p " + std::to_string(node.port) : "") + " " +
+          shell_quote(node.user.empty() ? node.host : node.user + "@" + node.host) + " true";
       return fail(node, "cannot connect through jump host " + jump,
                   reason + " (ProxyJump runs `ssh -W` to " + jump + ")",
                   "check that `" + try_it +
