@@ -41,21 +41,14 @@ struct ReplaySource::LogFile {
 
   // Reads up to the first stamped line; false: the file has none.
   bool start();
-  // Replaces `head` with the next event (or none at the end of the file).
-  void advance();
-  // Takes back the strings of a batch this log made, once the pipeline is done with it:
-  // the next lines are read into them, reusing their storage instead of allocating (and
-  // later freeing) a string a line.
-  void recycle(std::vector<std::string> &lines);
-  [[nodiscard]] bool made(const LineBatch &b) const {
-    return b.stream == stream_ && b.node == node_;
-  }
+  // Replaces `head` with the next event (or none at the end of the file), reading its lines
+  // into strings taken from `spare` (see ReplaySource::recycle).
+  void advance(std::vector<std::string> &spare);
 
   std::optional<TimedEvent> head;
 
 private:
   bool next_line(std::string &line);
-  std::string spare_line();
   std::optional<TimePoint> stamp(const std::string &line);
 
   std::string node_, stream_;
@@ -67,7 +60,6 @@ private:
   std::optional<TimePoint> prev_;  // the previous stamp (a bare time of day wraps at midnight)
   TimePoint now_{};                // arrival time: the latest stamp so far (no rewind)
   std::vector<std::string> ahead_; // lines read for the batch after `head`, all at now_
-  std::vector<std::string> spare_; // recycled line strings (bounded by kMaxSpare)
 };
 
 } // namespace clustertop

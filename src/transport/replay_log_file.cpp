@@ -15,8 +15,15 @@ constexpr std::size_t kChunk = 1 << 20;     // bytes per read
 // time (or only the first carries any) is never held whole.
 constexpr std::size_t kMaxBatchLines = 1024;
 // Recycled strings kept: a slice's worth of batches (ReplaySource::kMaxTake x 1024 lines
-// could be more, but a few thousand cover the usual slice of one log).
+// could be more, but a few thousand cover the usual slice).
 constexpr std::size_t kMaxSpare = 8192;
+
+std::string take_spare(std::vector<std::string> &spare) {
+  if (spare.empty()) return {};
+  std::string s = std::move(spare.back());
+  spare.pop_back();
+  return s;
+}
 
 } // namespace
 
@@ -66,20 +73,6 @@ std::optional<TimePoint> ReplaySource::LogFile::stamp(const std::string &line) {
   return t;
 }
 
-std::string ReplaySource::LogFile::spare_line() {
-  if (spare_.empty()) return {};
-  std::string s = std::move(spare_.back());
-  spare_.pop_back();
-  return s;
-}
-
-void ReplaySource::LogFile::recycle(std::vector<std::string> &lines) {
-  for (auto &l : lines) {
-    if (spare_.size() == kMaxSpare) break;
-    spare_.push_back(std::move(l));
-  }
-}
-
 bool ReplaySource::LogFile::start() {
   std::string line;
   while (next_line(line)) {
@@ -94,12 +87,12 @@ bool ReplaySource::LogFile::start() {
   return false;
 }
 
-void ReplaySource::LogFile::advance() {
+void ReplaySource::LogFile::advance(std::vector<std::string> &spare) {
   head.reset();
   if (ahead_.empty()) return; // the end of the file
   LineBatch batch{node_, stream_, now_, std::move(ahead_)};
   ahead_.clear();
-  std::string line = spare_line();
+  std::string line = take_spare(spare);
   while (next_line(line)) {
     if (const auto t = stamp(line)) now_ = std::max(now_, *t); // an earlier stamp: no rewind
     if (now_ != batch.received_at || batch.lines.size() >= kMaxBatchLines) {
@@ -107,7 +100,7 @@ void ReplaySource::LogFile::advance() {
       break;
     }
     batch.lines.push_back(std::move(line));
-    line = spare_line();
+    line = take_spare(spare);
   }
   const TimePoint at = batch.received_at;
   head = TimedEvent{at, std::move(batch)};
@@ -122,11 +115,10 @@ void ReplaySource::recycle(std::vector<Event> &spent) {
   for (auto &e : spent) {
     auto *batch = std::get_if<LineBatch>(&e);
     if (batch == nullptr) continue;
-    for (auto &log : logs_)
-      if (log->made(*batch)) {
-        log->recycle(batch->lines);
-        break;
-      }
+    for (auto &l : batch->lines) {
+      if (spare_lines_.size() == kMaxSpare) return;
+      spare_lines_.push_back(std::move(l));
+    }
   }
 }
 
@@ -140,23 +132,21 @@ std::optional<TimePoint> ReplaySource::peek() const {
 
 // Events at the same time keep the order of a stable sort by time: the recording's order,
 // then the logs in --node order, each in its own order.
-void ReplaySource::take_into(std::vector<Event> &out, std::size_t max) {
-  const auto t = peek();
-  if (!t) return;
+void ReplaySource::take_into(TimePoint t, std::vector<Event> &out, std::size_t max) {
   const std::size_t end = out.size() + max;
-  while (out.size() < end && next_ < events_.size() && events_[next_].at == *t)
+  while (out.size() < end && next_ < events_.size() && events_[next_].at == t)
     out.push_back(std::move(events_[next_++].event));
   for (auto &log : logs_)
-    while (out.size() < end && log->head && log->head->at == *t) {
+    while (out.size() < end && log->head && log->head->at == t) {
       out.push_back(std::move(log->head->event));
-      log->advance();
+      log->advance(spare_lines_);
     }
-  last_ = *t;
+  last_ = t;
 }
 
 std::vector<Event> ReplaySource::take_next() {
   std::vector<Event> out;
-  take_into(out, std::numeric_limits<std::size_t>::max());
+  if (const auto t = peek()) take_into(*t, out, std::numeric_limits<std::size_t>::max());
   return out;
 }
 
@@ -166,7 +156,7 @@ std::optional<TimePoint> ReplaySource::take_until(TimePoint limit, std::vector<E
   while (out.size() < end) {
     const auto at = peek();
     if (!at || *at > limit) break;
-    take_into(out, end - out.size());
+    take_into(*at, out, end - out.size());
     last = *at;
   }
   return last;

@@ -64,8 +64,9 @@ public:
   struct LogFile; // one --node log being read (replay_log_file.cpp)
 
 private:
-  // Up to `max` of the events at the next arrival time; the rest stay for the next call.
-  void take_into(std::vector<Event> &out, std::size_t max);
+  // Up to `max` of the events at the next arrival time `t` (peek()); the rest stay for the
+  // next call.
+  void take_into(TimePoint t, std::vector<Event> &out, std::size_t max);
 
   std::vector<TimedEvent> events_; // a recording, loaded whole
   std::size_t next_ = 0;
@@ -73,6 +74,7 @@ private:
   std::optional<TimePoint> first_;
   TimePoint last_{};
   std::size_t skipped_ = 0;
+  std::vector<std::string> spare_lines_; // line strings given back by recycle(), for advance()
 };
 
 // The timestamp a log line carries, if any: "2026-02-23 18:07:01.123" / ISO 8601 with T
