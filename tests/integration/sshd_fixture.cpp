@@ -105,7 +105,7 @@ bool Sshd::start() {
   if (pid_ > 0) return true;
   const std::string cfg = dir_ + "/sshd_config";
   const std::string port = std::to_string(port_);
-  const std::string log = dir_ + "/sshd.log";
+  const std::string log = this->log();
   pid_ = ::fork();
   if (pid_ == 0) {
     ::freopen(log.c_str(), "a", stderr);
@@ -230,15 +230,11 @@ std::vector<pid_t> tcp_clients_of(int port) {
 int count_processes(const std::string &needle) {
   int count = 0;
   const pid_t self = ::getpid();
-  if (DIR *d = ::opendir("/proc")) {
-    while (dirent *e = ::readdir(d)) {
-      const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
-      if (pid <= 0 || pid == self) continue;
-      std::ifstream in("/proc/" + std::string(e->d_name) + "/cmdline");
-      std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      if (cmdline.find(needle) != std::string::npos) ++count;
-    }
-    ::closedir(d);
+  for (const pid_t pid : all_pids()) {
+    if (pid == self) continue;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.find(needle) != std::string::npos) ++count;
   }
   return count;
 }
