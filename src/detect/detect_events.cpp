@@ -36,7 +36,7 @@ std::string shorten(const std::string &line, std::size_t max = 240) {
 } // namespace
 
 void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now,
-                    DetectScratch & /*tmp*/, std::vector<Finding> &out) {
+                    std::vector<Finding> &out) {
   for (std::size_t n = 0; n < view.node_count(); ++n) {
     const auto *events = view.node_events(n);
     if (events == nullptr) continue;
@@ -67,8 +67,7 @@ void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now,
   }
 }
 
-void detect_nodes(const DetectView &view, const Rules & /*rules*/, TimePoint now,
-                  DetectScratch & /*tmp*/, std::vector<Finding> &out) {
+void detect_nodes(const DetectView &view, TimePoint now, std::vector<Finding> &out) {
   for (std::size_t i = 0; i < view.node_count(); ++i) {
     const NodeInfo *n = view.node_info(i);
     if (n == nullptr) continue;
@@ -102,8 +101,8 @@ void run_all(const DetectView &view, const Rules &rules, TimePoint now, DetectSc
   detect_overhead(view, rules, now, tmp, out);
   detect_throughput(view, rules, now, tmp, out);
   detect_memory(view, rules, now, tmp, out);
-  detect_crashes(view, rules, now, tmp, out);
-  detect_nodes(view, rules, now, tmp, out);
+  detect_crashes(view, rules, now, out);
+  detect_nodes(view, now, out);
 }
 
 } // namespace

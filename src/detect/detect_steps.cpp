@@ -124,13 +124,16 @@ std::string gpu_words(const StallInfo &st) {
   return fmt::format("GPU idle ({:.0f}): waiting on a peer", st.power);
 }
 
+// Steps a second from a step time in ms (unknown for none). The shortcut below and the
+// medians it stands in for must convert alike, so there is one conversion.
+double step_rate(const Point &p) { return p.value > 0 ? 1000.0 / p.value : kUnknown; }
+
 // Throughput from step times cannot have collapsed when even the slowest recent step is
 // faster than `ratio` of the fastest baseline step: each median lies within its window's
 // bounds, and sampled() only picks from those windows. Kept from the new steps only.
 bool steps_cannot_collapse(const Series &s, TimePoint from, TimePoint split, TimePoint now,
                            double ratio, NodeFigures &fig) {
   if (!(ratio >= 0)) return false;
-  auto rate = [](const Point &p) { return p.value > 0 ? 1000.0 / p.value : kUnknown; };
   // time_range(s, from, split) and time_range(s, split, now), searching `split` once; in
   // time order from the last tick's edges (the same indexes).
   const bool in_order = fig.eval_order.sorted(s);
@@ -141,6 +144,7 @@ bool steps_cannot_collapse(const Series &s, TimePoint from, TimePoint split, Tim
   const std::size_t r0 = edge(1, split);
   const std::size_t b1 = detail::past_equal(s, r0, split);
   const std::size_t r1 = detail::past_equal(s, edge(2, now), now);
+  const auto rate = [](const Point &p) { return step_rate(p); }; // inlined where it is used
   const double high = fig.rate_base_high.update(s, b0, b1, rate);
   const double low = fig.rate_recent_low.update(s, r0, r1, rate);
   return !is_known(high) || !is_known(low) || low >= ratio * high; // none: too few to judge
@@ -328,10 +332,10 @@ void detect_throughput(const DetectView &view, const Rules &rules, TimePoint now
         continue;
       sampled(tps, split - r.baseline_window, split, kRateSamples, pts);
       for (const auto &p : pts)
-        if (p.value > 0) base.push_back(1000.0 / p.value);
+        if (p.value > 0) base.push_back(step_rate(p));
       sampled(tps, split, now, kRateSamples, pts);
       for (const auto &p : pts)
-        if (p.value > 0) recent.push_back(1000.0 / p.value);
+        if (p.value > 0) recent.push_back(step_rate(p));
     } else {
       sampled(tps, split, now, kRateSamples, pts);
       for (const auto &p : pts) recent.push_back(p.value);

@@ -159,15 +159,6 @@ std::optional<Point> nearest_sorted(const Series *s, TimePoint t, Duration toler
   return pick_near(*s, lo, t, tolerance);
 }
 
-std::vector<Point> thin(const std::vector<Point> &pts, std::size_t max_n) {
-  if (pts.size() <= max_n || max_n == 0) return pts;
-  const std::size_t stride = (pts.size() + max_n - 1) / max_n;
-  std::vector<Point> out;
-  for (std::size_t i = pts.size(); i > 0; i -= std::min(i, stride)) out.push_back(pts[i - 1]);
-  std::reverse(out.begin(), out.end());
-  return out;
-}
-
 } // namespace clustertop::detail
 
 namespace clustertop::detail {

@@ -52,9 +52,6 @@ namespace clustertop::detail {
 std::optional<Point> nearest(const Series *s, TimePoint t, Duration tolerance,
                              std::size_t *hint = nullptr);
 
-// Every k-th point so at most `max_n` remain, the newest always kept.
-std::vector<Point> thin(const std::vector<Point> &pts, std::size_t max_n);
-
 } // namespace clustertop::detail
 
 namespace clustertop::detail {

@@ -34,7 +34,7 @@ public:
   [[nodiscard]] bool empty() const { return size_ == 0; }
   // i = 0 is the oldest item kept.
   // Detectors read hundreds of items per series per tick: a compare and a subtraction
-  // instead of a division (i < capacity, the only valid use, never needs more).
+  // instead of a division for i < capacity, the only valid use; a larger i still wraps.
   const T &operator[](std::size_t i) const {
     std::size_t j = start_ + i;
     if (j >= items_.size()) j -= items_.size();

@@ -46,11 +46,10 @@ void detect_throughput(const DetectView &view, const Rules &rules, TimePoint now
 void detect_memory(const DetectView &view, const Rules &rules, TimePoint now, DetectScratch &tmp,
                    std::vector<Finding> &out);
 // crash: tagged log events (crash, abort, gpu_timeout, ...) within rules.crash.hold.
-void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now, DetectScratch &tmp,
+void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now,
                     std::vector<Finding> &out);
 // node_down, node_stale, stream_down from the node table.
-void detect_nodes(const DetectView &view, const Rules &rules, TimePoint now, DetectScratch &tmp,
-                  std::vector<Finding> &out);
+void detect_nodes(const DetectView &view, TimePoint now, std::vector<Finding> &out);
 
 // detect_fence_wait with buffers of its own, for one-off calls (its unit tests).
 inline void detect_fence_wait(const DetectView &view, const Rules &rules, TimePoint now,
