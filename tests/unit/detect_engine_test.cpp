@@ -41,6 +41,7 @@ TEST(DetectEngine, FindsWhatAFreshEvaluationFindsAsTheStoreGrows) {
   const Rules r;
   DetectEngine engine(st);
   std::size_t total = 0;
+  std::map<std::string, int> by_rule;
   std::vector<Finding> got;
   for (int s = 0; s < 120; ++s) {
     second(st, "mac1", s, s >= 60 && s < 90, s == 30 ? 50.0 : 0.5);
@@ -60,10 +61,15 @@ TEST(DetectEngine, FindsWhatAFreshEvaluationFindsAsTheStoreGrows) {
       const auto want = run_detectors(st, r, at(s + frac));
       expect_same(got, want, s + frac);
       total += want.size();
+      for (const auto &f : want) ++by_rule[f.rule];
     }
   }
   // The history above must have made the detectors fire, or the comparison proves little.
   EXPECT_GT(total, 100u);
+  // ... each rule whose figures the engine keeps or finds its own way, not only node_down.
+  for (const char *rule : {"fence_wait_stall", "orchestration_overhead", "oom_headroom",
+                           "swap_growth", "time_to_oom", "context_at_oom", "crash", "node_down"})
+    EXPECT_GT(by_rule[rule], 10) << rule;
 }
 
 // The edges and pairs the engine finds from the last tick's (throughput's step windows,
