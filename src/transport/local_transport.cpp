@@ -13,6 +13,7 @@
 
 #include "clustertop/core/line_splitter.hpp"
 #include "clustertop/transport/child_process.hpp"
+#include "clustertop/transport/stderr_tail.hpp"
 
 namespace clustertop {
 
@@ -26,23 +27,11 @@ Duration restart_delay(Duration min, Duration max, int failures, double jitter01
 namespace {
 
 constexpr auto kStableRun = std::chrono::seconds(60); // a run this long resets the backoff
-constexpr std::size_t kStderrTail = 600;              // bytes of stderr kept per stream
-constexpr std::size_t kReasonMax = 300;               // longest stderr line put in a status
-
-// The last non-blank line of `text`, cut to kReasonMax.
-std::string_view last_line_of(std::string_view text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
-    text.remove_suffix(1);
-  const auto nl = text.rfind('\n');
-  if (nl != std::string_view::npos) text.remove_prefix(nl + 1);
-  return text.substr(0, kReasonMax);
-}
-
 struct Stream {
   StreamSpec spec;
   ChildProcess child;
   LineSplitter splitter{64 * 1024};
-  std::string stderr_tail; // the last bytes written to stderr; its last line says why it failed
+  StderrTail stderr_tail; // its last line says why the process failed
   bool running = false;
   int failures = 0;
   TimePoint started{};
@@ -150,11 +139,7 @@ void LocalTransport::read_fd(Stream &s, int fd, bool is_stderr, TimePoint now) {
     }
   } else if (n > 0) {
     if (is_stderr) {
-      // Keep the tail, not the last read: a shell may write a message and its newline in two
-      // writes, and the newline alone must not erase the message.
-      s.stderr_tail.append(buf, static_cast<std::size_t>(n));
-      if (s.stderr_tail.size() > kStderrTail)
-        s.stderr_tail.erase(0, s.stderr_tail.size() - kStderrTail);
+      s.stderr_tail.add(std::string_view(buf, static_cast<std::size_t>(n)));
       return;
     }
     s.splitter.feed(std::string_view(buf, static_cast<std::size_t>(n)), lines);
@@ -182,7 +167,7 @@ void LocalTransport::check_exit(Stream &s, TimePoint now) {
   s.child.close_stderr();
   s.running = false;
   std::string why = describe_wait_status(wstatus);
-  if (const auto last = last_line_of(s.stderr_tail); !last.empty()) why += ": " + std::string(last);
+  if (const auto last = s.stderr_tail.reason(); !last.empty()) why += ": " + std::string(last);
   if (now - s.started >= kStableRun) s.failures = 0;
   if (!s.spec.restart) {
     status(s.spec.name, NodeState::down, why);

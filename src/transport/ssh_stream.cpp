@@ -9,7 +9,6 @@
 
 namespace clustertop::ssh {
 namespace {
-constexpr std::size_t kStderrTail = 300;
 constexpr auto kRestartReset = std::chrono::seconds(30);
 
 std::string seconds_text(SteadyTime::duration d) {
@@ -28,9 +27,7 @@ int IoThread::on_data(ssh_session, ssh_channel, void *data, uint32_t len, int is
   auto &st = *static_cast<Stream *>(user);
   const std::string_view bytes(static_cast<const char *>(data), len);
   if (is_stderr != 0) {
-    st.stderr_tail.append(bytes);
-    if (st.stderr_tail.size() > kStderrTail)
-      st.stderr_tail.erase(0, st.stderr_tail.size() - kStderrTail);
+    st.stderr_tail.add(bytes);
     return static_cast<int>(len);
   }
   st.io->bytes_this_pass_ += len;
@@ -166,10 +163,7 @@ void IoThread::finish_stream(Stream &st, SteadyTime now) {
                          : st.exit_status >= 0
                              ? fmt::format("exited with status {}", st.exit_status)
                              : std::string("channel closed");
-    auto tail = st.stderr_tail;
-    while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
-    if (const auto nl = tail.rfind('\n'); nl != std::string::npos) tail.erase(0, nl + 1);
-    if (!tail.empty()) detail += ": " + tail;
+    if (const auto why = st.stderr_tail.reason(); !why.empty()) detail += ": " + std::string(why);
     report(*st.node, st.spec.name, NodeState::down, detail);
   }
   if (!st.spec.restart) {

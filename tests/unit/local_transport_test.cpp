@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "clustertop/transport/local_transport.hpp"
+#include "clustertop/transport/stderr_tail.hpp"
 
 namespace clustertop {
 namespace {
@@ -67,6 +68,19 @@ bool process_alive(pid_t pid) {
   if (!std::getline(stat, line)) return false;
   const auto close = line.rfind(')');
   return close != std::string::npos && line.size() > close + 2 && line[close + 2] != 'Z';
+}
+
+TEST(StderrTail, TheLastNonBlankLineOfWhatWasWrittenLast) {
+  StderrTail t;
+  EXPECT_EQ(t.reason(), "");
+  t.add("warming up\nsh: 1: nvidia-smi: not fo");
+  t.add("und");
+  t.add("\r\n  \n"); // the newline in a write of its own must not erase the message
+  EXPECT_EQ(t.reason(), "sh: 1: nvidia-smi: not found");
+  t.add(std::string(1000, 'x')); // only the tail is kept, and a line is cut for a status
+  EXPECT_EQ(t.reason(), std::string(StderrTail::kReasonMax, 'x'));
+  t.clear();
+  EXPECT_EQ(t.reason(), "");
 }
 
 TEST(LocalTransport, StreamsCompleteLinesInOrder) {

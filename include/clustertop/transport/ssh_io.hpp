@@ -18,6 +18,7 @@
 
 #include "clustertop/core/line_splitter.hpp"
 #include "clustertop/transport/ssh_session.hpp"
+#include "clustertop/transport/stderr_tail.hpp"
 
 namespace clustertop::ssh {
 
@@ -53,7 +54,7 @@ struct Stream {
   ssh_channel_callbacks_struct callbacks{};
   LineSplitter splitter;
   std::vector<std::string> pending; // complete lines not yet pushed
-  std::string stderr_tail;          // last stderr text, for the exit report
+  StderrTail stderr_tail;           // last stderr text, for the exit report
   int exit_status = -1;
   std::string exit_signal;
   bool closed = false; // the server closed the channel
