@@ -1,5 +1,6 @@
 // Shared body of the per-kind fuzz targets: every definition of one parse kind gets the
-// input split into lines, then a finish. Crashes, leaks, UB and timeouts are the findings.
+// input split into lines, then a finish; kv lines and the log-definition group are also
+// checked against a first look. Crashes, leaks, UB, timeouts and traps are the findings.
 #pragma once
 
 #include <cstddef>
@@ -31,47 +32,54 @@ inline int run(const char *kind, const std::uint8_t *data, std::size_t size) {
       rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
     }
   };
-  RecordBuffer buf;
-  std::vector<std::size_t> alone; // records per line of the parsers fed one by one
+  // The records a feed made, metric names and values bit for bit, with tags and level.
+  const auto same_records = [](const RecordBuffer &x, const RecordBuffer &y) {
+    if (x.size() != y.size()) return false;
+    for (std::size_t r = 0; r < x.size(); ++r) {
+      const auto &a = x[r], &b = y[r];
+      if (a.metrics.size() != b.metrics.size() || a.tags != b.tags || a.level != b.level)
+        return false;
+      for (std::size_t m = 0; m < a.metrics.size(); ++m)
+        if (a.metrics[m].name != b.metrics[m].name ||
+            std::memcmp(&a.metrics[m].value, &b.metrics[m].value, sizeof(double)) != 0)
+          return false;
+    }
+    return true;
+  };
+  RecordBuffer buf, fresh;
   for (const auto *def : set->all()) {
     if (def->parse.kind != kind) continue;
     auto parser = make_parser(*def);
-    std::size_t line = 0;
-    RecordBuffer fresh;
     lines([&](std::string_view l) {
       buf.clear();
       parser->feed(l, from_epoch_seconds(1.7e9), buf);
-      if (alone.size() <= line) alone.push_back(0);
-      alone[line++] += buf.size();
       // kv reads a line like the previous one by its shape: the same as a first look.
       if (std::string_view(kind) != "kv") return;
       fresh.clear();
       make_parser(*def)->feed(l, from_epoch_seconds(1.7e9), fresh);
-      if (fresh.size() != buf.size()) __builtin_trap();
-      for (std::size_t r = 0; r < buf.size(); ++r) {
-        const auto &x = buf[r].metrics, &y = fresh[r].metrics;
-        if (x.size() != y.size()) __builtin_trap();
-        for (std::size_t m = 0; m < x.size(); ++m)
-          if (x[m].name != y[m].name || std::memcmp(&x[m].value, &y[m].value, sizeof(double)) != 0)
-            __builtin_trap();
-      }
+      if (!same_records(buf, fresh)) __builtin_trap();
     });
     buf.clear();
     parser->finish(buf);
   }
-  // The same definitions as one ParserGroup (one shared literal scan a line), the way a log
-  // stream's lines are parsed: it must make as many records of each line. Only kinds without
-  // state across lines, where the counts are comparable line by line.
+  // Every log definition as one ParserGroup (one shared literal scan a line), the way Ingest
+  // parses a `log:` stream, against the same definitions fed one by one. Log definitions
+  // (regex and kv) keep no state across lines, so the records compare line by line.
   if (std::string_view(kind) != "regex" && std::string_view(kind) != "kv") return 0;
-  std::vector<std::unique_ptr<LineParser>> parsers;
+  std::vector<std::unique_ptr<LineParser>> grouped, alone;
   for (const auto *def : set->all())
-    if (def->parse.kind == kind) parsers.push_back(make_parser(*def));
-  ParserGroup group(std::move(parsers));
-  std::size_t line = 0;
+    if (def->type == "log") {
+      grouped.push_back(make_parser(*def));
+      alone.push_back(make_parser(*def));
+    }
+  ParserGroup group(std::move(grouped));
   lines([&](std::string_view l) {
     buf.clear();
-    group.feed(l, from_epoch_seconds(1.7e9), buf);
-    if (buf.size() != alone[line++]) __builtin_trap();
+    fresh.clear();
+    const bool used = group.feed(l, from_epoch_seconds(1.7e9), buf);
+    bool any = false;
+    for (auto &p : alone) any = p->feed(l, from_epoch_seconds(1.7e9), fresh) || any;
+    if (used != any || !same_records(buf, fresh)) __builtin_trap();
   });
   return 0;
 }
