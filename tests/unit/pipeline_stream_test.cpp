@@ -268,54 +268,53 @@ struct Transitions : Sink {
   void on_transition(const AlertTransition &t, const TickContext &) override { seen.push_back(t); }
 };
 
-TEST(ReplayTick, AnAlertLeavesInTheTickOfItsLine) {
+// Replays a one-node log with the default clock (100 ms slices, no tail) through a pipeline
+// whose parser tags CRASH lines; what the sink saw, and where the clock ended.
+struct TickReplay {
+  Transitions sink;
+  TimePoint end{};
+};
+void replay_log(const std::string &text, TickReplay &out) {
   TempDir dir;
-  std::ofstream(dir.path / "a.log") << "2026-02-23 18:00:01.000 ok\n"
-                                    << "2026-02-23 18:00:01.200 CRASH\n"
-                                    << "2026-02-23 18:00:01.700 ok\n"
-                                    << "2026-02-23 18:00:02.500 ok\n";
+  std::ofstream(dir.path / "a.log") << text;
   auto src = ReplaySource::from_logs({"a=" + (dir.path / "a.log").string()});
   ASSERT_TRUE(src.ok()) << src.error().message();
   Store store;
   Pipeline p(store, test::crash_parser, Rules{});
-  Transitions sink;
-  p.add_sink(sink);
+  p.add_sink(out.sink);
   ReplayClock clock;
   clock.tail = std::chrono::seconds(0);
-  const TimePoint end = run_replay(*src, p, clock);
+  ASSERT_EQ(clock.slice, std::chrono::milliseconds(100));
+  out.end = run_replay(*src, p, clock);
+}
+
+TEST(ReplayTick, AnAlertLeavesInTheTickOfItsLine) {
+  TickReplay r;
+  replay_log("2026-02-23 18:00:01.000 ok\n2026-02-23 18:00:01.200 CRASH\n"
+             "2026-02-23 18:00:01.700 ok\n2026-02-23 18:00:02.500 ok\n",
+             r);
   const TimePoint t0 = at_ms(1'771'869'601'000);
-  EXPECT_EQ(end, t0 + std::chrono::milliseconds(1500));
-  EXPECT_EQ(sink.batches, 4);
-  ASSERT_FALSE(sink.seen.empty());
-  EXPECT_EQ(sink.seen[0].finding.rule, "crash");
+  EXPECT_EQ(r.end, t0 + std::chrono::milliseconds(1500));
+  EXPECT_EQ(r.sink.batches, 4);
+  ASSERT_FALSE(r.sink.seen.empty());
+  EXPECT_EQ(r.sink.seen[0].finding.rule, "crash");
   // The first tick (to 18:00:02) holds three lines 200 and 500 ms apart: each is its own
   // slice, so the alert is stamped at its line's time, not at the tick's last arrival.
-  EXPECT_EQ(sink.seen[0].at, t0 + std::chrono::milliseconds(200));
+  EXPECT_EQ(r.sink.seen[0].at, t0 + std::chrono::milliseconds(200));
 }
 
 TEST(ReplayTick, ArrivalsWithinOneSliceGoToThePipelineTogether) {
   // Three lines within 100 ms: one process() call, stamped with the slice's latest arrival;
   // the next line, 400 ms on, is a slice of its own.
-  TempDir dir;
-  std::ofstream(dir.path / "a.log") << "2026-02-23 18:00:01.000 ok\n"
-                                    << "2026-02-23 18:00:01.020 CRASH\n"
-                                    << "2026-02-23 18:00:01.050 ok\n"
-                                    << "2026-02-23 18:00:01.450 ok\n";
-  auto src = ReplaySource::from_logs({"a=" + (dir.path / "a.log").string()});
-  ASSERT_TRUE(src.ok()) << src.error().message();
-  Store store;
-  Pipeline p(store, test::crash_parser, Rules{});
-  Transitions sink;
-  p.add_sink(sink);
-  ReplayClock clock;
-  clock.tail = std::chrono::seconds(0);
-  ASSERT_EQ(clock.slice, std::chrono::milliseconds(100));
-  run_replay(*src, p, clock);
+  TickReplay r;
+  replay_log("2026-02-23 18:00:01.000 ok\n2026-02-23 18:00:01.020 CRASH\n"
+             "2026-02-23 18:00:01.050 ok\n2026-02-23 18:00:01.450 ok\n",
+             r);
   const TimePoint t0 = at_ms(1'771'869'601'000);
-  EXPECT_EQ(sink.batches, 4); // a batch per timestamp, whatever the slices
-  ASSERT_FALSE(sink.seen.empty());
-  EXPECT_EQ(sink.seen[0].finding.rule, "crash");
-  EXPECT_EQ(sink.seen[0].at, t0 + std::chrono::milliseconds(50));
+  EXPECT_EQ(r.sink.batches, 4); // a batch per timestamp, whatever the slices
+  ASSERT_FALSE(r.sink.seen.empty());
+  EXPECT_EQ(r.sink.seen[0].finding.rule, "crash");
+  EXPECT_EQ(r.sink.seen[0].at, t0 + std::chrono::milliseconds(50));
 }
 
 } // namespace
