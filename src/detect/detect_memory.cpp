@@ -15,7 +15,6 @@ using detail::human_bytes;
 using detail::human_duration;
 using detail::last_known;
 using detail::nearest;
-using detail::nearest_sorted;
 using detail::sampled;
 using detail::time_range;
 
@@ -111,17 +110,20 @@ void headroom_and_pressure(const MemNode &node, const OomRules &r, TimePoint now
   }
 }
 
-// sampled() available memory over [from, to] (an engine finds the window's edges from
-// the last evaluation's).
-void sample_available(const MemNode &node, TimePoint from, TimePoint to, std::vector<Point> &out) {
+// sampled() available memory over [from, to]. An engine finds the window's edges from the
+// last evaluation's and keeps the picks with their context pairs: returns those picks
+// (nullptr for a one-off evaluation).
+TrendSamples *sample_available(const MemNode &node, TimePoint from, TimePoint to,
+                               std::vector<Point> &out) {
   NodeFigures *fig = node.tmp.figures_of(node.n);
   const Series *s = node.series(node.ids.avail);
   if (fig == nullptr || s == nullptr || s->empty()) {
     sampled(s, from, to, kMaxFitPoints, out);
-    return;
+    return nullptr;
   }
   const auto [b, e] = window_range(*s, from, to, fig->avail_order, fig->avail_edges);
-  sampled(*s, b, e, kMaxFitPoints, out);
+  fig->avail_trend.update(*s, b, e, kMaxFitPoints, out);
+  return &fig->avail_trend;
 }
 
 // `pts`: the sampled available memory over the trend window.
@@ -151,9 +153,11 @@ void time_to_oom(const MemNode &node, const OomRules &r, TimePoint now,
                                     total_words(node), human_duration(std::max(0.0, tto)))});
 }
 
-// `avail`: the sampled available memory over the trend window.
+// `avail`: the sampled available memory over the trend window (`trend`: the engine's picks
+// that gave it, with their kept pairs; nullptr for a one-off evaluation).
 void context_at_oom(const MemNode &node, const OomRules &r, TimePoint now,
-                    const std::vector<Point> &avail, std::vector<Finding> &out) {
+                    const std::vector<Point> &avail, TrendSamples *trend,
+                    std::vector<Finding> &out) {
   const Series *ctx_s = node.series(node.ids.ctx);
   auto ctx_last = last_known(ctx_s);
   if (!ctx_last || ctx_last->time < now - r.fresh) return;
@@ -164,7 +168,7 @@ void context_at_oom(const MemNode &node, const OomRules &r, TimePoint now,
   y.clear();
   std::size_t hint = ctx_s->size();
   NodeFigures *fig = node.tmp.figures_of(node.n);
-  const bool in_order = fig != nullptr && fig->ctx_order.sorted(*ctx_s);
+  const bool in_order = trend != nullptr && fig != nullptr && fig->ctx_order.sorted(*ctx_s);
   // With both in time order, once a memory point is too old for the oldest context point,
   // so is every older one: no pair is left to find.
   const TimePoint oldest_ctx = (*ctx_s)[0].time;
@@ -173,7 +177,8 @@ void context_at_oom(const MemNode &node, const OomRules &r, TimePoint now,
                                  [](const Point &a, const Point &b) { return a.time < b.time; });
   for (std::size_t i = avail.size(); i > 0; --i) {
     if (both_in_order && oldest_ctx - avail[i - 1].time > kPairTolerance) break;
-    auto c = in_order ? nearest_sorted(ctx_s, avail[i - 1].time, kPairTolerance, &hint)
+    // In time order every search gives the pair one point, so the kept one will do.
+    auto c = in_order ? trend->pair(i - 1, *ctx_s, kPairTolerance)
                       : nearest(ctx_s, avail[i - 1].time, kPairTolerance, &hint);
     if (!c) continue;
     if (!x.empty() && c->value > x.back()) break;
@@ -233,9 +238,9 @@ void detect_memory(const DetectView &view, const Rules &rules, TimePoint now, De
   for (std::size_t n = 0; n < view.node_count(); ++n) {
     const MemNode node{view, ids, n, tmp};
     headroom_and_pressure(node, rules.oom, now, out);
-    sample_available(node, now - rules.oom.trend_window, now, avail);
+    TrendSamples *trend = sample_available(node, now - rules.oom.trend_window, now, avail);
     time_to_oom(node, rules.oom, now, avail, out);
-    context_at_oom(node, rules.oom, now, avail, out);
+    context_at_oom(node, rules.oom, now, avail, trend, out);
     gpu_memory(node, rules.oom, now, out);
   }
 }

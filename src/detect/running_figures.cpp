@@ -84,4 +84,69 @@ std::size_t SortedEdge::find(const Series &s, TimePoint t) {
   return found;
 }
 
+void TrendSamples::update(const Series &s, std::size_t begin, std::size_t end, std::size_t max_n,
+                          std::vector<Point> &out) {
+  out.clear();
+  if (begin >= end || max_n == 0) return;
+  const std::uint64_t first = s.pushed() - s.size(); // push number of item 0
+  const std::uint64_t stride = detail::sample_stride(end - begin, max_n);
+  const std::uint64_t b = first + begin, newest = first + end - 1;
+  // A window that moved back, or picks with another stride or of another series: afresh.
+  if (&s != series_ || stride != stride_ || b < begin_ || newest < newest_at_) {
+    series_ = &s;
+    stride_ = stride;
+    picks_.clear();
+    head_ = 0;
+    next_ = detail::first_pick(b, stride);
+    newest_ = Pick{};
+  }
+  begin_ = b;
+  newest_at_ = newest;
+  while (head_ < picks_.size() && picks_[head_].at < b) ++head_;
+  next_ = std::max(next_, detail::first_pick(b, stride));
+  for (; next_ < newest; next_ += stride) {
+    const Point &p = s[static_cast<std::size_t>(next_ - first)];
+    if (!is_known(p.value)) continue;
+    // The last look's newest, when it is now a kept pick, keeps its pair.
+    if (newest_.at == next_ && newest_.other != nullptr)
+      picks_.push_back(newest_);
+    else
+      picks_.push_back(Pick{next_, p});
+  }
+  if (head_ >= 64 && head_ * 2 >= picks_.size()) { // dropped picks: one move now and then
+    picks_.erase(picks_.begin(), picks_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
+  for (std::size_t i = head_; i < picks_.size(); ++i) out.push_back(picks_[i].point);
+  const Point &last = s[end - 1];
+  if (newest_.at != newest || newest_.other == nullptr) newest_ = Pick{newest, last};
+  if (is_known(last.value)) out.push_back(last);
+}
+
+std::optional<Point> TrendSamples::pair(std::size_t k, const Series &other, Duration tolerance) {
+  Pick &p = pick(k);
+  const std::uint64_t first = other.pushed() - other.size(); // push number of item 0
+  using Near = Pick::Near;
+  // Kept: the point at or after t and the one before it are what they were, so nearest()
+  // still picks from them; the one before may have left the ring (then only the other is
+  // considered, which changes nothing unless the one before was the pair).
+  if (p.other == &other && p.lo_at >= first &&
+      (p.near != Near::before_lo || p.lo_at - 1 >= first)) {
+    if (p.near == Near::none) return std::nullopt;
+    const std::uint64_t at = p.near == Near::lo ? p.lo_at : p.lo_at - 1;
+    return other[static_cast<std::size_t>(at - first)];
+  }
+  const TimePoint t = p.point.time;
+  const std::size_t lo = detail::first_at_or_after_sorted(other, t, other.size());
+  const std::size_t i = detail::near_index(other, lo, t, tolerance);
+  if (lo < other.size()) { // a point at or after t: no later point can be nearer
+    p.other = &other;
+    p.lo_at = first + lo;
+    p.near = i == detail::kNone ? Near::none : i == lo ? Near::lo : Near::before_lo;
+  } else {
+    p.other = nullptr;
+  }
+  return i == detail::kNone ? std::nullopt : std::optional<Point>(other[i]);
+}
+
 } // namespace clustertop

@@ -91,23 +91,28 @@ std::string human_duration(double seconds) {
 
 namespace clustertop::detail {
 
+std::size_t near_index(const Series &s, std::size_t lo, TimePoint t, Duration tolerance) {
+  // Item lo - 1 first: of two points equally near, the older one is kept.
+  std::size_t best = kNone;
+  Duration best_gap{};
+  auto consider = [&](std::size_t i) {
+    const Point &p = s[i];
+    const auto gap = p.time > t ? p.time - t : t - p.time;
+    if (!is_known(p.value) || gap > tolerance) return;
+    if (best == kNone || gap < best_gap) best = i, best_gap = gap;
+  };
+  if (lo > 0) consider(lo - 1);
+  if (lo < s.size()) consider(lo);
+  return best;
+}
+
 namespace {
 
 // nearest()'s last step: of the points either side of `lo` (the first at or after t), the
 // known one nearest to t within `tolerance`.
 std::optional<Point> pick_near(const Series &s, std::size_t lo, TimePoint t, Duration tolerance) {
-  // Item lo - 1 first: of two points equally near, the older one is kept. (Called once per
-  // pair on the context-at-OOM path, so the gap of the kept point is remembered, not redone.)
-  const Point *best = nullptr;
-  Duration best_gap{};
-  auto consider = [&](const Point &p) {
-    const auto gap = p.time > t ? p.time - t : t - p.time;
-    if (!is_known(p.value) || gap > tolerance) return;
-    if (best == nullptr || gap < best_gap) best = &p, best_gap = gap;
-  };
-  if (lo > 0) consider(s[lo - 1]);
-  if (lo < s.size()) consider(s[lo]);
-  return best == nullptr ? std::nullopt : std::optional<Point>(*best);
+  const std::size_t i = near_index(s, lo, t, tolerance);
+  return i == kNone ? std::nullopt : std::optional<Point>(s[i]);
 }
 
 } // namespace
@@ -117,46 +122,45 @@ std::optional<Point> nearest(const Series *s, TimePoint t, Duration tolerance, s
   // With a hint (searches moving back in time), gallop back from it: the answer is usually
   // a few points away, so this stays within a cache line or two.
   std::size_t lo = 0, hi = s->size();
-  if (hint != nullptr && *hint <= s->size()) {
-    hi = *hint;
-    std::size_t step = 1;
-    while (hi > step && (*s)[hi - step].time >= t) step *= 2;
-    lo = hi > step ? hi - step : 0;
+  if (hint != nullptr && *hint <= s->size() && *hint > 0) {
+    if ((*s)[*hint - 1].time < t) { // past the hint (times that are not falling)
+      lo = *hint;
+    } else {
+      hi = *hint;
+      std::size_t step = 1;
+      while (hi > step && (*s)[hi - step].time >= t) step *= 2;
+      lo = hi > step ? hi - step : 0;
+    }
   }
   lo = first_at_or_after(*s, t, lo, hi);
   if (hint != nullptr) *hint = std::min(lo + 1, s->size());
   return pick_near(*s, lo, t, tolerance);
 }
 
-std::optional<Point> nearest_sorted(const Series *s, TimePoint t, Duration tolerance,
-                                    std::size_t *hint) {
-  if (s == nullptr || s->empty()) return std::nullopt;
+std::size_t first_at_or_after_sorted(const Series &s, TimePoint t, std::size_t hi) {
   // In time order the first point at or after t within [0, hi) is one index, however it
-  // is searched for: nearest()'s gallop and this interpolation find the same one.
-  const std::size_t hi0 = hint != nullptr && *hint <= s->size() ? *hint : s->size();
-  std::size_t lo = 0, hi = hi0;
-  if (hi > 0 && (*s)[hi - 1].time < t) {
-    lo = hi; // all before t
-  } else if (hi > 0 && (*s)[0].time < t) {
+  // is searched for: a binary search and this interpolation find the same one.
+  std::size_t lo = 0;
+  if (hi > 0 && s[hi - 1].time < t) return hi; // all before t
+  if (hi > 0 && s[0].time < t) {
     // s[0] < t <= s[hi-1]: guess by time, then widen around the guess until it brackets.
-    const double t0 = epoch_seconds((*s)[0].time), t1 = epoch_seconds((*s)[hi - 1].time);
+    const double t0 = epoch_seconds(s[0].time), t1 = epoch_seconds(s[hi - 1].time);
     const double frac = t1 > t0 ? (epoch_seconds(t) - t0) / (t1 - t0) : 0.0;
     auto g = static_cast<std::size_t>(frac * static_cast<double>(hi - 1));
     g = std::min(std::max<std::size_t>(g, 1), hi - 1); // s[0] < t, so the answer is >= 1
     std::size_t step = 1;
-    if ((*s)[g].time >= t) { // answer in (lo, g]
-      while (g > step && (*s)[g - step].time >= t) step *= 2;
+    if (s[g].time >= t) { // answer in (lo, g]
+      while (g > step && s[g - step].time >= t) step *= 2;
       lo = g > step ? g - step : 0;
       hi = g;
     } else { // answer in (g, hi - 1]
-      while (g + step < hi - 1 && (*s)[g + step].time < t) step *= 2;
+      while (g + step < hi - 1 && s[g + step].time < t) step *= 2;
       lo = g + 1;
       hi = std::min(g + step, hi - 1);
     }
-    lo = first_at_or_after(*s, t, lo, hi);
+    lo = first_at_or_after(s, t, lo, hi);
   }
-  if (hint != nullptr) *hint = std::min(lo + 1, s->size());
-  return pick_near(*s, lo, t, tolerance);
+  return lo;
 }
 
 } // namespace clustertop::detail
@@ -199,13 +203,14 @@ void sampled(const Series &s, std::size_t begin, std::size_t end, std::size_t ma
              std::vector<Point> &out) {
   out.clear();
   if (begin >= end || max_n == 0) return;
-  const std::size_t n = end - begin;
-  const std::size_t stride = (n + max_n - 1) / max_n;
-  for (std::size_t i = end; i > begin; i -= std::min(i - begin, stride)) {
-    const Point &p = s[i - 1];
+  const std::uint64_t stride = sample_stride(end - begin, max_n);
+  const std::uint64_t first = s.pushed() - s.size(); // push number of item 0
+  const std::uint64_t newest = first + end - 1;
+  for (std::uint64_t at = first_pick(first + begin, stride); at < newest; at += stride) {
+    const Point &p = s[static_cast<std::size_t>(at - first)];
     if (is_known(p.value)) out.push_back(p);
   }
-  std::reverse(out.begin(), out.end());
+  if (is_known(s[end - 1].value)) out.push_back(s[end - 1]);
 }
 
 } // namespace clustertop::detail

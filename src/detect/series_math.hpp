@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <optional>
 #include <string>
@@ -48,7 +49,9 @@ std::string human_duration(double seconds);
 namespace clustertop::detail {
 
 // The known point nearest to `t` within `tolerance` (binary search; points are in time
-// order unless the clock jumped, which at worst misses a pair).
+// order unless the clock jumped, which at worst misses a pair). A hint from the last call
+// (searches moving back in time) starts the search near the last answer; in time order it
+// never changes the answer.
 std::optional<Point> nearest(const Series *s, TimePoint t, Duration tolerance,
                              std::size_t *hint = nullptr);
 
@@ -65,18 +68,36 @@ std::pair<std::size_t, std::size_t> time_range(const Series &s, TimePoint from, 
 // ranges that share an edge may share its search.
 std::size_t first_at_or_after(const Series &s, TimePoint t);
 // The same search within items [lo, hi) (the answer is hi when all of them are before t):
-// nearest() and nearest_sorted() narrow the range first.
+// nearest() narrows the range first.
 std::size_t first_at_or_after(const Series &s, TimePoint t, std::size_t lo, std::size_t hi);
 std::size_t past_equal(const Series &s, std::size_t i, TimePoint t);
 
-// nearest() for a series known to be in time order (TimeOrder): the same point, found by
-// interpolating on time first, so a few probes instead of a binary search's dozen.
-std::optional<Point> nearest_sorted(const Series *s, TimePoint t, Duration tolerance,
-                                    std::size_t *hint);
+// The first index below `hi` whose time is >= t, for a series in time order: the index a
+// binary search finds, found by interpolating on time first (a few probes instead of a
+// dozen); hi when none is. In time order nearest() of t, with or without a hint, picks
+// from this index and the one before it (near_index()).
+std::size_t first_at_or_after_sorted(const Series &s, TimePoint t, std::size_t hi);
+// The point nearest() picks, by index: of items lo - 1 and lo (lo the first at or after t),
+// the known one nearest to t within `tolerance`, the older of two equally near; kNone when
+// neither is.
+constexpr std::size_t kNone = ~std::size_t{0};
+std::size_t near_index(const Series &s, std::size_t lo, TimePoint t, Duration tolerance);
 
-// Known points with time in [from, to], at most about `max_n` spread evenly over the range
-// (the newest always kept), into `out` (cleared first). Bounds found by binary search:
-// O(max_n), not O(window).
+// The stride between sampled() picks of n items.
+inline std::uint64_t sample_stride(std::size_t n, std::size_t max_n) {
+  return (static_cast<std::uint64_t>(n) + max_n - 1) / max_n;
+}
+// The first push number at or after `at` that sampled() picks with this stride.
+inline std::uint64_t first_pick(std::uint64_t at, std::uint64_t stride) {
+  return (at + stride - 1) / stride * stride;
+}
+
+// Known points with time in [from, to], at most about `max_n` spread evenly over the range,
+// into `out` (cleared first), oldest first: the points whose push number (RingBuffer::
+// pushed) is a multiple of the stride ceil(n / max_n), n the points in the range, and the
+// newest point. The picks are tied to the points, not to the window's end, so as the
+// window moves on most of one look's picks are the next look's (an engine keeps what it
+// found for them). Bounds found by binary search: O(max_n), not O(window).
 void sampled(const Series *s, TimePoint from, TimePoint to, std::size_t max_n,
              std::vector<Point> &out);
 // sampled() over items [begin, end) of `s` as time_range() gives them (a caller that

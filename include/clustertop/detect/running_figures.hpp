@@ -9,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "clustertop/store/store.hpp"
@@ -97,6 +98,45 @@ private:
   std::uint64_t at_ = 0; // push number of the last answer (pushed() for "none at or after")
 };
 
+// The trend window's sampled() picks of a series and, for each, the point of a second
+// series in time order that nearest() pairs with it (context at OOM pairs available memory
+// with context tokens), kept by push number between looks. sampled() picks points, not
+// places in the window, so a look mostly finds last look's picks and their pairs again:
+// only the few new picks are read from the ring and searched for in the second series.
+// A pair is kept only once a point at or after its time exists, so that no point added
+// later can be nearer; it is used again only while the points it was chosen from are
+// still in the ring. Exact: pairs() gives what nearest() gives for the same picks.
+class TrendSamples {
+public:
+  // sampled(s, begin, end, max_n, out).
+  void update(const Series &s, std::size_t begin, std::size_t end, std::size_t max_n,
+              std::vector<Point> &out);
+  // nearest(&other, t, tolerance) for pick k of the last update (t its time), with `other`
+  // in time order (TimeOrder says so).
+  std::optional<Point> pair(std::size_t k, const Series &other, Duration tolerance);
+
+private:
+  struct Pick {
+    std::uint64_t at; // push number
+    Point point;
+    // The kept pair: `other`'s push number of the first point at or after the pick's time,
+    // and which point was picked: none, that one, or the one before it.
+    const Series *other = nullptr; // none kept
+    std::uint64_t lo_at = 0;
+    enum class Near : std::uint8_t { none, lo, before_lo } near = Near::none;
+  };
+  Pick &pick(std::size_t k) { return k < picks_.size() - head_ ? picks_[head_ + k] : newest_; }
+
+  const Series *series_ = nullptr;
+  std::uint64_t stride_ = 0;
+  std::uint64_t begin_ = 0; // the last look's first and newest push numbers
+  std::uint64_t newest_at_ = 0;
+  std::uint64_t next_ = 0;  // the next multiple of the stride to read
+  std::vector<Pick> picks_; // [head_, size): the kept picks before the newest, oldest first
+  std::size_t head_ = 0;
+  Pick newest_{}; // the newest point, picked whatever its push number
+};
+
 // What an engine keeps per node between evaluations.
 struct NodeFigures {
   WindowExtreme rate_base_high{true};    // throughput from step times: baseline's highest rate
@@ -109,6 +149,7 @@ struct NodeFigures {
   std::array<SortedEdge, 2> swap_edges;  // ... its swap window's start and end
   TimeOrder avail_order;                 // mem.available_bytes in time order
   std::array<SortedEdge, 2> avail_edges; // ... its trend window's start and end
+  TrendSamples avail_trend;              // ... its trend picks, paired with ctx.tokens
 };
 
 } // namespace clustertop
