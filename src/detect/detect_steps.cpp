@@ -1,6 +1,7 @@
 // Step-timing detectors: fence_wait stalls, step stalls and the cluster view, throughput.
 #include <algorithm>
 #include <fmt/format.h>
+#include <limits>
 #include <span>
 
 #include "clustertop/detect/detectors.hpp"
@@ -150,6 +151,29 @@ bool steps_cannot_collapse(const Series &s, TimePoint from, TimePoint split, Tim
   return !is_known(high) || !is_known(low) || low >= ratio * high; // none: too few to judge
 }
 
+// The value of a step part (model, gpu_eval) at a step's time, found by walking back
+// through the part's series as the steps are walked back: the parts of one step come from
+// its line, so they share its timestamp. Unknown when no known point has that time.
+class PartCursor {
+public:
+  explicit PartCursor(const Series *s) {
+    if (s != nullptr) ring_ = s->view(), i_ = ring_.size;
+  }
+  // Times asked for fall (a step's time, then an earlier step's).
+  double value_at(TimePoint t) {
+    for (; i_ > 0; --i_) {
+      const Point &p = ring_[i_ - 1];
+      if (p.time > t || !is_known(p.value)) continue; // a later step's, or unknown
+      return p.time == t ? p.value : kUnknown;
+    }
+    return kUnknown;
+  }
+
+private:
+  Series::View ring_{nullptr, 0, 0, 0};
+  std::size_t i_ = 0;
+};
+
 void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled,
                   std::vector<Finding> &out) {
   if (stalled.size() < 2) return;
@@ -195,26 +219,31 @@ void detect_fence_wait(const DetectView &view, const Rules &rules, TimePoint now
     // steps after the spike. The median includes the spike: it is robust to one.
     // (window() read in place, newest first: of equal worst values the oldest is kept.)
     // First pass: only count, so that a node where nothing can fire copies no values.
-    Point worst{TimePoint::min(), kUnknown};
-    double lowest = kUnknown;
-    std::size_t count = 0, i = s->size();
+    // Known values only below, so plain comparisons with infinite starting bounds decide
+    // alike: "at least the worst so far" keeps the oldest of equal values (read newest
+    // first), and no point in `fresh` leaves the worst's index at none.
+    const Series::View v = s->view();
+    constexpr double kInf = std::numeric_limits<double>::infinity();
+    double worst_value = -kInf, lowest = kInf;
+    std::size_t worst = v.size; // none
+    std::size_t count = 0, i = v.size;
     for (; i > 0 && count < r.median_window; --i) {
-      const Point &p = (*s)[i - 1];
+      const Point &p = v[i - 1];
       if (p.time > now || !is_known(p.value)) continue; // not yet, or unknown
       ++count;
-      if (p.time >= fresh_from && (p.value >= worst.value || !is_known(worst.value))) worst = p;
-      if (!(p.value >= lowest)) lowest = p.value;
+      if (p.time >= fresh_from && p.value >= worst_value) worst_value = p.value, worst = i - 1;
+      lowest = std::min(lowest, p.value);
     }
-    if (!is_known(worst.value)) continue;
-    const double value = worst.value;
+    if (worst == v.size) continue;
+    const double value = worst_value;
     // The median is at least the lowest value: when even that cannot make the spike
     // relative, the median (a partial sort) is not needed to know nothing fires.
     if (!(value > r.abs_ms) &&
         (count < r.min_samples || (r.median_multiple >= 0 && value <= r.median_multiple * lowest)))
       continue;
     vals.clear(); // the points the first pass counted: the known ones of [i, size) by `now`
-    for (std::size_t k = i; k < s->size(); ++k) {
-      const Point &p = (*s)[k];
+    for (std::size_t k = i; k < v.size; ++k) {
+      const Point &p = v[k];
       if (p.time <= now && is_known(p.value)) vals.push_back(p.value);
     }
     const double med =
@@ -229,7 +258,7 @@ void detect_fence_wait(const DetectView &view, const Rules &rules, TimePoint now
                           fmt::format("fence_wait took {:.1f} ms on the step at {} ({}; "
                                       "threshold {:.1f} ms): the GPU is waiting long on a "
                                       "fence, a deadlock may follow",
-                                      value, iso8601_utc(worst.time), normal, threshold)});
+                                      value, iso8601_utc(v[worst].time), normal, threshold)});
   }
 }
 
@@ -264,35 +293,32 @@ void detect_overhead(const DetectView &view, const Rules &rules, TimePoint now, 
   if (eval_id == DetectView::kNoMetric) return;
   const MetricId model_id = view.metric_id("step.model_ms");
   const MetricId gpu_id = view.metric_id("step.gpu_eval_ms");
-  auto &eval = tmp.points[0];
-  auto &model = tmp.points[1];
-  auto &gpu = tmp.points[2];
   auto &shares = tmp.values[0];
   for (std::size_t n = 0; n < view.node_count(); ++n) {
-    window(view.series(n, eval_id), TimePoint::min(), now, r.window, eval);
-    if (eval.empty() || eval.back().time < now - r.fresh) continue;
-    const auto from = eval.front().time;
-    window(view.series(n, model_id), from, now, 2 * r.window, model);
-    window(view.series(n, gpu_id), from, now, 2 * r.window, gpu);
-    // The parts of one step come from one line, so they share its timestamp.
-    // Both lists are in time order: walk them forward with the eval points.
-    auto at = [](const std::vector<Point> &v, std::size_t &pos, TimePoint t) {
-      while (pos < v.size() && v[pos].time < t) ++pos;
-      return pos < v.size() && v[pos].time == t ? v[pos].value : kUnknown;
-    };
-    std::size_t mi = 0, gi = 0;
+    const Series *eval_s = view.series(n, eval_id);
+    if (eval_s == nullptr) continue;
+    // The last `window` known steps up to `now`, newest first, each with the parts that
+    // have its timestamp (read in the rings, not copied).
+    const Series::View eval = eval_s->view();
+    PartCursor model(view.series(n, model_id)), gpu(view.series(n, gpu_id));
     shares.clear();
     double last_e = kUnknown, last_m = kUnknown, last_g = kUnknown;
     double highest = kUnknown;
-    for (const auto &e : eval) {
-      const double m = at(model, mi, e.time), g0 = at(gpu, gi, e.time), g = is_known(g0) ? g0 : 0.0;
+    bool fresh = false;
+    std::size_t steps = 0;
+    for (std::size_t i = eval.size; i > 0 && steps < r.window; --i) {
+      const Point &e = eval[i - 1];
+      if (e.time > now || !is_known(e.value)) continue; // not yet, or unknown
+      if (steps++ == 0 && !(fresh = e.time >= now - r.fresh)) break;
+      const double m = model.value_at(e.time), g0 = gpu.value_at(e.time);
+      const double g = is_known(g0) ? g0 : 0.0;
       if (!is_known(m) || !(e.value > 0) || m + g > e.value) continue;
       const double share = (e.value - m - g) / e.value;
       shares.push_back(share);
-      if (share > highest || !is_known(highest)) highest = share; // NaN shares: see median()
-      last_e = e.value, last_m = m, last_g = g;
+      if (!is_known(highest)) last_e = e.value, last_m = m, last_g = g; // the newest step
+      if (share > highest || !is_known(highest)) highest = share;
     }
-    if (shares.size() < r.min_samples) continue;
+    if (!fresh || shares.size() < r.min_samples) continue;
     // The median is at most the highest share: no need to sort when that one is fine.
     if (!is_known(highest) || !(highest > r.share)) continue;
     const double share = median(shares);

@@ -35,8 +35,9 @@ bool TimeOrder::sorted(const Series &s) {
   // would reload every member on every point.
   std::uint64_t at = checked_, last_break = last_break_;
   TimePoint last_time = last_time_;
+  const Series::View v = s.view();
   for (const std::uint64_t end = s.pushed(); at < end; ++at) {
-    const TimePoint t = s[static_cast<std::size_t>(at - first)].time;
+    const TimePoint t = v[static_cast<std::size_t>(at - first)].time;
     // Item 0's predecessor is gone, so only a later point can break the order.
     if (at > first && t < last_time) last_break = at;
     last_time = t;
@@ -84,6 +85,16 @@ std::size_t SortedEdge::find(const Series &s, TimePoint t) {
   return found;
 }
 
+void TrendSamples::drop_front() {
+  // Dropped picks: one move now and then.
+  if (head_ < 64 || head_ * 2 < at_.size()) return;
+  const auto h = static_cast<std::ptrdiff_t>(head_);
+  at_.erase(at_.begin(), at_.begin() + h);
+  points_.erase(points_.begin(), points_.begin() + h);
+  memos_.erase(memos_.begin(), memos_.begin() + h);
+  head_ = 0;
+}
+
 void TrendSamples::update(const Series &s, std::size_t begin, std::size_t end, std::size_t max_n,
                           std::vector<Point> &out) {
   out.clear();
@@ -95,56 +106,61 @@ void TrendSamples::update(const Series &s, std::size_t begin, std::size_t end, s
   if (&s != series_ || stride != stride_ || b < begin_ || newest < newest_at_) {
     series_ = &s;
     stride_ = stride;
-    picks_.clear();
+    at_.clear();
+    points_.clear();
+    memos_.clear();
     head_ = 0;
     next_ = detail::first_pick(b, stride);
-    newest_ = Pick{};
+    newest_pick_ = ~std::uint64_t{0};
   }
   begin_ = b;
   newest_at_ = newest;
-  while (head_ < picks_.size() && picks_[head_].at < b) ++head_;
+  while (head_ < at_.size() && at_[head_] < b) ++head_;
+  drop_front();
   next_ = std::max(next_, detail::first_pick(b, stride));
+  const Series::View ring = s.view();
   for (; next_ < newest; next_ += stride) {
-    const Point &p = s[static_cast<std::size_t>(next_ - first)];
+    const Point &p = ring[static_cast<std::size_t>(next_ - first)];
     if (!is_known(p.value)) continue;
-    // The last look's newest, when it is now a kept pick, keeps its pair.
-    if (newest_.at == next_ && newest_.other != nullptr)
-      picks_.push_back(newest_);
-    else
-      picks_.push_back(Pick{next_, p});
+    at_.push_back(next_);
+    points_.push_back(p);
+    // The last look's newest, when it is now a kept pick, keeps its memo.
+    memos_.push_back(newest_pick_ == next_ ? newest_memo_ : Memo{});
   }
-  if (head_ >= 64 && head_ * 2 >= picks_.size()) { // dropped picks: one move now and then
-    picks_.erase(picks_.begin(), picks_.begin() + static_cast<std::ptrdiff_t>(head_));
-    head_ = 0;
-  }
-  for (std::size_t i = head_; i < picks_.size(); ++i) out.push_back(picks_[i].point);
-  const Point &last = s[end - 1];
-  if (newest_.at != newest || newest_.other == nullptr) newest_ = Pick{newest, last};
+  out.assign(points_.begin() + static_cast<std::ptrdiff_t>(head_), points_.end());
+  const Point &last = ring[end - 1];
+  if (newest_pick_ != newest) newest_pick_ = newest, newest_memo_ = Memo{};
+  newest_time_ = last.time;
   if (is_known(last.value)) out.push_back(last);
 }
 
 std::optional<Point> TrendSamples::pair(std::size_t k, const Series &other, Duration tolerance) {
-  Pick &p = pick(k);
+  if (&other != other_) { // memos of another series: none holds
+    other_ = &other;
+    for (auto &m : memos_) m = Memo{};
+    newest_memo_ = Memo{};
+  }
+  Memo &m = memo(k);
   const std::uint64_t first = other.pushed() - other.size(); // push number of item 0
-  using Near = Pick::Near;
+  using Near = Memo::Near;
   // Kept: the point at or after t and the one before it are what they were, so nearest()
   // still picks from them; the one before may have left the ring (then only the other is
   // considered, which changes nothing unless the one before was the pair).
-  if (p.other == &other && p.lo_at >= first &&
-      (p.near != Near::before_lo || p.lo_at - 1 >= first)) {
-    if (p.near == Near::none) return std::nullopt;
-    const std::uint64_t at = p.near == Near::lo ? p.lo_at : p.lo_at - 1;
-    return other[static_cast<std::size_t>(at - first)];
+  if (m.near != Near::unset && m.lo_at >= first &&
+      (m.near != Near::before_lo || m.lo_at - 1 >= first)) {
+    if (m.near == Near::none) return std::nullopt;
+    return m.pair;
   }
-  const TimePoint t = p.point.time;
+  const std::size_t kept = at_.size() - head_;
+  const TimePoint t = k < kept ? points_[head_ + k].time : newest_time_;
   const std::size_t lo = detail::first_at_or_after_sorted(other, t, other.size());
   const std::size_t i = detail::near_index(other, lo, t, tolerance);
   if (lo < other.size()) { // a point at or after t: no later point can be nearer
-    p.other = &other;
-    p.lo_at = first + lo;
-    p.near = i == detail::kNone ? Near::none : i == lo ? Near::lo : Near::before_lo;
+    m.lo_at = first + lo;
+    m.near = i == detail::kNone ? Near::none : i == lo ? Near::lo : Near::before_lo;
+    if (i != detail::kNone) m.pair = other[i];
   } else {
-    p.other = nullptr;
+    m.near = Near::unset;
   }
   return i == detail::kNone ? std::nullopt : std::optional<Point>(other[i]);
 }

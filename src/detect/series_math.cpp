@@ -10,8 +10,9 @@ void window(const Series *s, TimePoint from, TimePoint to, std::size_t max_n,
             std::vector<Point> &out) {
   out.clear();
   if (s == nullptr) return;
-  for (std::size_t i = s->size(); i > 0 && out.size() < max_n; --i) {
-    const Point &p = (*s)[i - 1];
+  const Series::View v = s->view();
+  for (std::size_t i = v.size; i > 0 && out.size() < max_n; --i) {
+    const Point &p = v[i - 1];
     if (p.time > to) continue; // a point from a clock that ran ahead: not yet
     if (p.time < from) break;
     if (is_known(p.value)) out.push_back(p);
@@ -21,8 +22,9 @@ void window(const Series *s, TimePoint from, TimePoint to, std::size_t max_n,
 
 std::optional<Point> last_known(const Series *s) {
   if (s == nullptr) return std::nullopt;
-  for (std::size_t i = s->size(); i > 0; --i)
-    if (is_known((*s)[i - 1].value)) return (*s)[i - 1];
+  const Series::View v = s->view();
+  for (std::size_t i = v.size; i > 0; --i)
+    if (is_known(v[i - 1].value)) return v[i - 1];
   return std::nullopt;
 }
 

@@ -37,8 +37,9 @@ public:
       std::size_t n = n_;
       const std::size_t head = head_;
       Item *q = q_.data();
+      const Series::View ring = s.view();
       for (std::uint64_t at = end_; at < e; ++at) {
-        const double v = f(s[static_cast<std::size_t>(at - first)]);
+        const double v = f(ring[static_cast<std::size_t>(at - first)]);
         if (!is_known(v)) continue; // does not count
         if (largest_)
           while (n > head && !(q[n - 1].value > v)) --n;
@@ -116,25 +117,32 @@ public:
   std::optional<Point> pair(std::size_t k, const Series &other, Duration tolerance);
 
 private:
-  struct Pick {
-    std::uint64_t at; // push number
-    Point point;
-    // The kept pair: `other`'s push number of the first point at or after the pick's time,
-    // and which point was picked: none, that one, or the one before it.
-    const Series *other = nullptr; // none kept
+  // A kept pair: `other`'s push number of the first point at or after the pick's time,
+  // which point was picked (that one, the one before it, or none) and a copy of it
+  // (reading it in the ring would cost a cache miss a pick).
+  struct Memo {
     std::uint64_t lo_at = 0;
-    enum class Near : std::uint8_t { none, lo, before_lo } near = Near::none;
+    Point pair{};
+    enum class Near : std::uint8_t { unset, none, lo, before_lo } near = Near::unset;
   };
-  Pick &pick(std::size_t k) { return k < picks_.size() - head_ ? picks_[head_ + k] : newest_; }
+  Memo &memo(std::size_t k) { return k < at_.size() - head_ ? memos_[head_ + k] : newest_memo_; }
+  void drop_front();
 
   const Series *series_ = nullptr;
+  const Series *other_ = nullptr; // the series the memos pair with
   std::uint64_t stride_ = 0;
   std::uint64_t begin_ = 0; // the last look's first and newest push numbers
   std::uint64_t newest_at_ = 0;
-  std::uint64_t next_ = 0;  // the next multiple of the stride to read
-  std::vector<Pick> picks_; // [head_, size): the kept picks before the newest, oldest first
+  std::uint64_t next_ = 0; // the next multiple of the stride to read
+  // The kept picks before the newest, oldest first, from head_ on: push numbers, points
+  // and memos side by side, so a look reads the points in a few cache lines.
+  std::vector<std::uint64_t> at_;
+  std::vector<Point> points_;
+  std::vector<Memo> memos_;
   std::size_t head_ = 0;
-  Pick newest_{}; // the newest point, picked whatever its push number
+  std::uint64_t newest_pick_ = ~std::uint64_t{0}; // the newest point, picked whatever its
+  TimePoint newest_time_{};                       // push number: its time and memo
+  Memo newest_memo_;
 };
 
 // What an engine keeps per node between evaluations.
