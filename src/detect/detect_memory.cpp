@@ -54,9 +54,8 @@ std::string total_words(const MemNode &node) {
 // time_range(s, from, to); in time order from the last evaluation's edges (the same
 // items, fewer cache lines read).
 std::pair<std::size_t, std::size_t> window_range(const Series &s, TimePoint from, TimePoint to,
-                                                 TimeOrder &order,
                                                  std::array<SortedEdge, 2> &edges) {
-  if (!order.sorted(s)) return time_range(s, from, to);
+  if (!s.in_time_order()) return time_range(s, from, to);
   return {edges[0].find(s, from), detail::past_equal(s, edges[1].find(s, to), to)};
 }
 
@@ -67,7 +66,7 @@ bool swap_cannot_grow(const MemNode &node, const OomRules &r, TimePoint now) {
   NodeFigures *fig = node.tmp.figures_of(node.n);
   const Series *s = node.series(node.ids.swap);
   if (fig == nullptr || s == nullptr) return false;
-  const auto [b, e] = window_range(*s, now - r.swap_window, now, fig->swap_order, fig->swap_edges);
+  const auto [b, e] = window_range(*s, now - r.swap_window, now, fig->swap_edges);
   if (b >= e) return true; // nothing in the window
   const double last = (*s)[e - 1].value;
   if (!is_known(last)) return false;
@@ -121,7 +120,7 @@ TrendSamples *sample_available(const MemNode &node, TimePoint from, TimePoint to
     sampled(s, from, to, kMaxFitPoints, out);
     return nullptr;
   }
-  const auto [b, e] = window_range(*s, from, to, fig->avail_order, fig->avail_edges);
+  const auto [b, e] = window_range(*s, from, to, fig->avail_edges);
   fig->avail_trend.update(*s, b, e, kMaxFitPoints, out);
   return &fig->avail_trend;
 }
@@ -167,8 +166,7 @@ void context_at_oom(const MemNode &node, const OomRules &r, TimePoint now,
   x.clear();
   y.clear();
   std::size_t hint = ctx_s->size();
-  NodeFigures *fig = node.tmp.figures_of(node.n);
-  const bool in_order = trend != nullptr && fig != nullptr && fig->ctx_order.sorted(*ctx_s);
+  const bool in_order = trend != nullptr && ctx_s->in_time_order();
   // With both in time order, once a memory point is too old for the oldest context point,
   // so is every older one: no pair is left to find.
   const TimePoint oldest_ctx = (*ctx_s)[0].time;

@@ -137,7 +137,7 @@ bool steps_cannot_collapse(const Series &s, TimePoint from, TimePoint split, Tim
   if (!(ratio >= 0)) return false;
   // time_range(s, from, split) and time_range(s, split, now), searching `split` once; in
   // time order from the last tick's edges (the same indexes).
-  const bool in_order = fig.eval_order.sorted(s);
+  const bool in_order = s.in_time_order();
   auto edge = [&](std::size_t k, TimePoint t) {
     return in_order ? fig.eval_edges[k].find(s, t) : detail::first_at_or_after(s, t);
   };

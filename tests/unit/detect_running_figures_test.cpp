@@ -104,30 +104,6 @@ TEST(SortedEdge, EqualsABinarySearchAsTheRingWrapsAndTheTimeMoves) {
   EXPECT_GT(inside, 1000); // most looks fell inside the series: the comparison says something
 }
 
-TEST(TimeOrder, SaysWhetherTheRingIsInTimeOrderAsItWrapsAndChangesSeries) {
-  Series a(5), b(5);
-  TimeOrder order;
-  EXPECT_TRUE(order.sorted(a)); // empty
-  for (int i = 0; i < 5; ++i) a.push(Point{at(i), 1.0});
-  EXPECT_TRUE(order.sorted(a));
-  a.push(Point{at(2.5), 1.0}); // a clock that ran behind: older than the point before
-  EXPECT_FALSE(order.sorted(a));
-  for (int i = 5; i < 8; ++i) a.push(Point{at(i), 1.0});
-  EXPECT_FALSE(order.sorted(a)); // the late point and the one before it are still kept
-  a.push(Point{at(8), 1.0});     // the ring drops the point before the late one
-  EXPECT_TRUE(order.sorted(a));  // the late point is the oldest kept: in order again
-  a.push(Point{at(7.5), 1.0});
-  EXPECT_FALSE(order.sorted(a));
-  b.push(Point{at(3), 1.0});
-  b.push(Point{at(1), 1.0});
-  EXPECT_FALSE(order.sorted(b)); // another series: judged on its own points
-  b.push(Point{at(4), 1.0});
-  b.push(Point{at(5), 1.0});
-  EXPECT_FALSE(order.sorted(b));
-  for (int i = 6; i < 9; ++i) b.push(Point{at(i), 1.0});
-  EXPECT_FALSE(order.sorted(a)); // back to a, which still holds its late 7.5
-}
-
 } // namespace
 } // namespace clustertop
 

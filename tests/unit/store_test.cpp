@@ -47,5 +47,33 @@ TEST(Store, NodeStateTracksTransitionsAndStreams) {
   EXPECT_EQ(store.nodes(), std::vector<std::string>{"mac1"});
 }
 
+// Whether a series holds its points in time order, kept as points are pushed: a late point
+// breaks the order until the ring drops the point before it.
+TEST(Series, SaysWhetherItsPointsAreInTimeOrderAsTheRingWraps) {
+  auto at = [](double s) { return from_epoch_seconds(1'771'800'000.0 + s); };
+  Series a(5), b(5);
+  EXPECT_TRUE(a.in_time_order()); // empty
+  for (int i = 0; i < 5; ++i) a.push(Point{at(i), 1.0});
+  EXPECT_TRUE(a.in_time_order());
+  a.push(Point{at(2.5), 1.0}); // a clock that ran behind: older than the point before
+  EXPECT_FALSE(a.in_time_order());
+  for (int i = 5; i < 8; ++i) a.push(Point{at(i), 1.0});
+  EXPECT_FALSE(a.in_time_order()); // the late point and the one before it are still kept
+  a.push(Point{at(8), 1.0});       // the ring drops the point before the late one
+  EXPECT_TRUE(a.in_time_order());  // the late point is the oldest kept: in order again
+  a.push(Point{at(8), 1.0});       // equal times are in order
+  EXPECT_TRUE(a.in_time_order());
+  a.push(Point{at(7.5), 1.0});
+  EXPECT_FALSE(a.in_time_order());
+  a.clear(); // emptied: in order, and the next point has no point before it
+  EXPECT_TRUE(a.in_time_order());
+  a.push(Point{at(1), 1.0});
+  EXPECT_TRUE(a.in_time_order());
+  b.push(Point{at(3), 1.0});
+  b.push(Point{at(1), 1.0});
+  EXPECT_FALSE(b.in_time_order()); // each series judged on its own points
+  EXPECT_TRUE(a.in_time_order());
+}
+
 } // namespace
 } // namespace clustertop

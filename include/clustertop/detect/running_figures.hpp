@@ -71,22 +71,8 @@ private:
   std::size_t head_ = 0;
 };
 
-// Whether a series' points, as the ring holds them now, are in time order (non-decreasing):
-// kept from the new points only. A clock that jumped back breaks the order until the ring
-// has dropped the jump.
-class TimeOrder {
-public:
-  bool sorted(const Series &s);
-
-private:
-  const Series *series_ = nullptr;
-  std::uint64_t checked_ = 0;    // push number of the next point to check
-  std::uint64_t last_break_ = 0; // push number of the newest point older than the one before
-  TimePoint last_time_{};
-};
-
-// The first item of a series at or after a time, for a series in time order (TimeOrder
-// says so): the one answer a binary search over the whole series gives, found from the
+// The first item of a series at or after a time, for a series in time order (Series::
+// in_time_order): the one answer a binary search over the whole series gives, found from the
 // last answer instead. A window's edge moves by the few points added since the last look,
 // so a short gallop near the old edge replaces a dozen probes spread over the ring (each a
 // cache miss on a long series, and each waiting on the one before).
@@ -113,7 +99,7 @@ public:
   void update(const Series &s, std::size_t begin, std::size_t end, std::size_t max_n,
               std::vector<Point> &out);
   // nearest(&other, t, tolerance) for pick k of the last update (t its time), with `other`
-  // in time order (TimeOrder says so).
+  // in time order (Series::in_time_order).
   std::optional<Point> pair(std::size_t k, const Series &other, Duration tolerance);
 
 private:
@@ -150,13 +136,9 @@ struct NodeFigures {
   WindowExtreme rate_base_high{true};    // throughput from step times: baseline's highest rate
   WindowExtreme rate_recent_low{false};  // ... and the recent window's lowest
   WindowExtreme swap_low{false};         // the swap window's lowest swap use
-  TimeOrder ctx_order;                   // ctx.tokens in time order (context at OOM pairs)
-  TimeOrder eval_order;                  // step.eval_ms in time order (throughput edges)
-  std::array<SortedEdge, 3> eval_edges;  // ... its baseline start, split and `now`
-  TimeOrder swap_order;                  // mem.swap_used_bytes in time order
-  std::array<SortedEdge, 2> swap_edges;  // ... its swap window's start and end
-  TimeOrder avail_order;                 // mem.available_bytes in time order
-  std::array<SortedEdge, 2> avail_edges; // ... its trend window's start and end
+  std::array<SortedEdge, 3> eval_edges;  // step.eval_ms: baseline start, split and `now`
+  std::array<SortedEdge, 2> swap_edges;  // mem.swap_used_bytes: swap window's start and end
+  std::array<SortedEdge, 2> avail_edges; // mem.available_bytes: trend window's start and end
   TrendSamples avail_trend;              // ... its trend picks, paired with ctx.tokens
 };
 

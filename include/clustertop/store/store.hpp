@@ -28,7 +28,36 @@ struct Point {
   double value = kUnknown;
 };
 
-using Series = RingBuffer<Point>;
+// A metric's points, oldest first: a ring that also knows whether the points it holds are
+// in time order. Detectors search a series in order with a few probes near the last
+// answer and must fall back to plain scans otherwise (a clock that jumped back); checking
+// each point once as it is pushed, against the one before it (still in cache), is cheaper
+// than having every reader scan the new points for it.
+class Series : private RingBuffer<Point> {
+public:
+  using RingBuffer::RingBuffer;
+  using RingBuffer::View;
+  using RingBuffer::operator[];
+  using RingBuffer::at;
+  using RingBuffer::back;
+  using RingBuffer::capacity;
+  using RingBuffer::empty;
+  using RingBuffer::pushed;
+  using RingBuffer::size;
+  using RingBuffer::view;
+
+  void push(Point p) {
+    if (!empty() && p.time < back().time) last_break_ = pushed(); // p's push number
+    RingBuffer::push(p);
+  }
+  using RingBuffer::clear;
+  // Whether every point held is at or after the one before it: the newest point older
+  // than its predecessor has left the ring (or there is none).
+  [[nodiscard]] bool in_time_order() const { return last_break_ <= pushed() - size(); }
+
+private:
+  std::uint64_t last_break_ = 0; // push number of the newest point older than the one before
+};
 
 struct LogLine {
   TimePoint time;
