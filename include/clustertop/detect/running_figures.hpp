@@ -82,7 +82,8 @@ public:
 
 private:
   const Series *series_ = nullptr;
-  std::uint64_t at_ = 0; // push number of the last answer (pushed() for "none at or after")
+  std::uint64_t at_ = 0;   // push number of the last answer (pushed() for "none at or after")
+  std::uint64_t move_ = 0; // how far the last answer moved forward
 };
 
 // The trend window's sampled() picks of a series and, for each, the point of a second
