@@ -9,7 +9,6 @@
 
 namespace clustertop::bench {
 
-
 inline TimePoint at(double s) { return from_epoch_seconds(1'771'800'000.0 + s); }
 
 // Step line `i` (30 a second) of a node; `i` keeps counting in the steady-state benchmark.

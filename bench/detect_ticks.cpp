@@ -25,8 +25,8 @@ double cpu_us() {
 }
 
 // Not inlined, so that callgrind can collect inside it only.
-__attribute__((noinline)) double timed_tick(DetectEngine &engine, const Rules &rules,
-                                            TimePoint now, std::vector<Finding> &out) {
+__attribute__((noinline)) double timed_tick(DetectEngine &engine, const Rules &rules, TimePoint now,
+                                            std::vector<Finding> &out) {
   const double start = cpu_us();
   out.clear();
   engine.run(rules, now, out);

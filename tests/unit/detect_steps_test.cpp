@@ -166,6 +166,33 @@ TEST(DetectOverhead, SeedsStepOf36msWith29msOverhead) {
   EXPECT_TRUE(only(run_detectors(few, r, at(0.3)), "orchestration_overhead").empty());
 }
 
+// A step's parts are the model and gpu_eval points with its timestamp: a step without a
+// gpu_eval counts it as 0, one whose model is unknown or carries another time is left out,
+// and a step after `now` is not yet.
+TEST(DetectOverhead, PartsAreMatchedByTheStepsTimestamp) {
+  Store st;
+  const Rules r;
+  for (int i = 0; i < 10; ++i) {
+    const double t = i * 0.1;
+    put(st, "mac1", "step.eval_ms", t, 40);
+    const double model = 10.0 + i;
+    if (i == 5)
+      put(st, "mac1", "step.model_ms", t, kUnknown);
+    else
+      put(st, "mac1", "step.model_ms", i == 7 ? t + 0.05 : t, model);
+    if (i != 3) put(st, "mac1", "step.gpu_eval_ms", t, 2);
+  }
+  put(st, "mac1", "step.eval_ms", 2.0, 40); // after `now`
+  put(st, "mac1", "step.model_ms", 2.0, 1);
+  auto f = only(run_detectors(st, r, at(1.5)), "orchestration_overhead");
+  ASSERT_EQ(f.size(), 1u);
+  // Shares x 40 of steps 0-4, 6, 8, 9: 28 27 26 27 24 22 20 19; the median is (24 + 26) / 2.
+  EXPECT_DOUBLE_EQ(f[0].value, 25.0 / 40.0);
+  EXPECT_NE(f[0].message.find("last step: eval 40.0 ms, model 19.0 ms, gpu_eval 2.0 ms"),
+            std::string::npos)
+      << f[0].message;
+}
+
 TEST(DetectThroughput, CollapseAgainstBaselineAndIdleIsNotACollapse) {
   Store st;
   Rules r;
