@@ -93,7 +93,7 @@ private:
 // only the few new picks are read from the ring and searched for in the second series.
 // A pair is kept only once a point at or after its time exists, so that no point added
 // later can be nearer; it is used again only while the points it was chosen from are
-// still in the ring. Exact: pairs() gives what nearest() gives for the same picks.
+// still in the ring. Exact: pair() gives what nearest() gives for the same picks.
 class TrendSamples {
 public:
   // sampled(s, begin, end, max_n, out).
