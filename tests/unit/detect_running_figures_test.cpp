@@ -152,20 +152,23 @@ TEST(TrendSamples, EqualsFreshPicksAndPairsAsTheRingsWrapAndTheWindowMoves) {
   std::size_t begin = 0, paired = 0, kept_pairs = 0;
   const Duration tolerance = std::chrono::seconds(2);
   for (int step = 0; step < 5000; ++step) {
-    const bool second = step % 1000 >= 900; // other series take over for a while
+    const bool second = step % 1000 >= 900; // another series takes over for a while
     Series &s = second ? avail2 : avail;
-    Series &c = second ? ctx2 : ctx;
+    // ... and, on its own schedule, another series to pair with (both are kept filled).
+    Series &c = step % 700 >= 560 ? ctx2 : ctx;
     for (int k = batch(rng); k > 0; --k) { // ties (gap 0) and NaN values included
       t_avail += gap(rng);
       s.push(Point{at(t_avail), k % 5 == 0 ? kUnknown : 1.0 * k});
     }
-    if (step % 700 == 699) { // the paired series restarts, its clock behind the old one
-      c.clear();
+    if (step % 700 == 699) { // the paired series restart, their clock behind the old one
+      ctx.clear();
+      ctx2.clear();
       t_ctx -= 60;
     }
     for (int k = batch(rng) * 3; k > 0; --k) { // half-second times that keep up with avail's
       t_ctx = std::max(t_ctx + gap(rng) % 2, 2 * t_avail - 80);
-      c.push(Point{at(t_ctx * 0.5), k % 7 == 0 ? kUnknown : 2.0 * k});
+      ctx.push(Point{at(t_ctx * 0.5), k % 7 == 0 ? kUnknown : 2.0 * k});
+      ctx2.push(Point{at(t_ctx * 0.5), k % 5 == 0 ? kUnknown : 3.0 * k});
     }
     const int m = move(rng);
     std::size_t end = s.size();
@@ -186,6 +189,7 @@ TEST(TrendSamples, EqualsFreshPicksAndPairsAsTheRingsWrapAndTheWindowMoves) {
       ASSERT_TRUE(want[k].value == got[k].value ||
                   (!is_known(want[k].value) && !is_known(got[k].value)));
     }
+    ASSERT_TRUE(c.in_time_order());                // pair()'s condition
     for (std::size_t k = got.size(); k > 0; --k) { // newest first, as context at OOM asks
       const auto p = trend.pair(k - 1, c, tolerance);
       const auto q = plain_nearest(c, got[k - 1].time, tolerance);
@@ -199,7 +203,7 @@ TEST(TrendSamples, EqualsFreshPicksAndPairsAsTheRingsWrapAndTheWindowMoves) {
     if (begin + 250 < s.size()) begin += 100; // keep the window near the ring's end
   }
   // Most looks had picks with pairs: the comparison says something.
-  EXPECT_GT(paired, 20000u);
+  EXPECT_GT(paired, 15000u);
   EXPECT_GT(kept_pairs, 50000u);
 }
 
