@@ -55,10 +55,7 @@ BENCHMARK(BM_ExoStepLines);
 // turn.
 void feed_all_log_parsers(benchmark::State &state, const std::vector<std::string> &lines) {
   const auto set = builtin();
-  std::vector<std::unique_ptr<LineParser>> all;
-  for (const auto *d : set->all())
-    if (d->type == "log") all.push_back(make_parser(*d));
-  ParserGroup ps(std::move(all));
+  ParserGroup ps = make_parser_group(*set, "log");
   RecordBuffer buf;
   std::size_t i = 0;
   for (auto _ : state) {

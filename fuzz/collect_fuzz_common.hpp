@@ -66,13 +66,10 @@ inline int run(const char *kind, const std::uint8_t *data, std::size_t size) {
   // parses a `log:` stream, against the same definitions fed one by one. Log definitions
   // (regex and kv) keep no state across lines, so the records compare line by line.
   if (std::string_view(kind) != "regex" && std::string_view(kind) != "kv") return 0;
-  std::vector<std::unique_ptr<LineParser>> grouped, alone;
+  std::vector<std::unique_ptr<LineParser>> alone;
   for (const auto *def : set->all())
-    if (def->type == "log") {
-      grouped.push_back(make_parser(*def));
-      alone.push_back(make_parser(*def));
-    }
-  ParserGroup group(std::move(grouped));
+    if (def->type == "log") alone.push_back(make_parser(*def));
+  ParserGroup group = make_parser_group(*set, "log");
   lines([&](std::string_view l) {
     buf.clear();
     fresh.clear();

@@ -31,15 +31,6 @@ Result<std::shared_ptr<const CollectorSet>> load_set(const Options &o, std::FILE
   return set;
 }
 
-// The parsers a name selects: one definition, or "log" for every log definition.
-std::vector<std::unique_ptr<LineParser>> parsers_for(const CollectorSet &set,
-                                                     const std::string &name) {
-  std::vector<std::unique_ptr<LineParser>> out;
-  for (const auto *d : set.all())
-    if (d->name == name || (name == "log" && d->type == "log")) out.push_back(make_parser(*d));
-  return out;
-}
-
 struct Counts {
   std::uint64_t lines = 0, records = 0, skipped = 0;
 };
@@ -88,7 +79,7 @@ int run_parse_command(const Options &options, std::FILE *in, std::FILE *out, std
     fmt::print(err, "clustertop: {}\n", set.error().message());
     return exit_code::config;
   }
-  ParserGroup parsers(parsers_for(**set, options.parse_collector));
+  ParserGroup parsers = make_parser_group(**set, options.parse_collector);
   if (parsers.empty()) {
     fmt::print(err,
                "clustertop: no collector named '{}'\n  help: `clustertop collectors` lists "

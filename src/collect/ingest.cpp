@@ -68,11 +68,7 @@ struct Ingest::Impl {
     const auto colon = stream.find(':');
     const std::string collector = stream.substr(0, colon);
     s.is_log = collector == "log";
-    std::vector<std::unique_ptr<LineParser>> parsers;
-    for (const auto *d : set->all()) {
-      if (s.is_log ? d->type == "log" : d->name == collector) parsers.push_back(make_parser(*d));
-    }
-    s.parsers = ParserGroup(std::move(parsers));
+    s.parsers = make_parser_group(*set, collector);
     s.known = !s.parsers.empty();
     return s;
   }

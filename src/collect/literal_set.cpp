@@ -7,6 +7,26 @@
 
 namespace clustertop {
 
+void LiteralSet::learn_typical(const std::vector<std::string_view> &lines) {
+  typical_ = std::make_unique<PairCounts>();
+  for (const auto line : lines) {
+    const auto *p = reinterpret_cast<const unsigned char *>(line.data());
+    for (std::size_t i = 0; i + 1 < line.size(); ++i) ++(*typical_)[pair_key(p[i], p[i + 1])];
+  }
+}
+
+std::size_t LiteralSet::key_pair(std::string_view literal) const {
+  std::size_t best = rare_pair_index(literal);
+  if (typical_ == nullptr) return best;
+  const auto count = [&](std::size_t i) {
+    return (*typical_)[pair_key(static_cast<unsigned char>(literal[i]),
+                                static_cast<unsigned char>(literal[i + 1]))];
+  };
+  for (std::size_t i = 0; i + 1 < literal.size(); ++i)
+    if (count(i) < count(best)) best = i; // strictly rarer: ties keep the fixed ranking's
+  return best;
+}
+
 std::size_t LiteralSet::add(std::string_view literal) {
   if (literal.empty()) return kMax;
   for (std::size_t i = 0; i < literals_.size(); ++i)
@@ -20,7 +40,7 @@ std::size_t LiteralSet::add(std::string_view literal) {
     singles_ |= bit;
     return i;
   }
-  const std::size_t at = rare_pair_index(literal);
+  const std::size_t at = key_pair(literal);
   anchors_.push_back(at);
   by_pair_[pair_key(static_cast<unsigned char>(literal[at]),
                     static_cast<unsigned char>(literal[at + 1]))] |= bit;

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,9 +16,19 @@ class LiteralSet {
 public:
   static constexpr std::size_t kMax = 64; // literals with a bit; add() returns kMax beyond
 
+  // Until forget_typical(), a literal added is keyed on its pair of adjacent bytes that is
+  // least frequent in `lines`, lines like those the set will scan (ties, and without lines:
+  // a fixed ranking of bytes). Every pair finds the literal; one rarer in the scanned lines
+  // makes fewer of them false candidates ("eval time" keyed on "va" is a candidate in every
+  // exo step line, "eval=").
+  void learn_typical(const std::vector<std::string_view> &lines);
+  void forget_typical() { typical_.reset(); }
+
   // The literal's number (the same for the same text), or kMax when the set is full and
   // the caller must look for it itself. The empty literal is never added.
   std::size_t add(std::string_view literal);
+  // Where literal i's key pair (or its one byte) starts.
+  [[nodiscard]] std::size_t anchor(std::size_t i) const { return anchors_[i]; }
   [[nodiscard]] std::size_t size() const { return literals_.size(); }
 
   // Finds which literals `line` contains; contains() then answers for this line, and
@@ -36,10 +47,14 @@ private:
   // Adjacent byte pairs hashed to kPairBits bits: small enough for the L1 cache, large
   // enough that the ~80 pairs of a log line rarely collide with the few literals' pairs.
   static constexpr unsigned kPairBits = 11;
+  using PairCounts = std::array<std::uint32_t, std::size_t{1} << kPairBits>;
   static std::size_t pair_key(unsigned char first, unsigned char second) {
     return ((std::size_t{first} << 3U) ^ second) & ((std::size_t{1} << kPairBits) - 1);
   }
 
+  [[nodiscard]] std::size_t key_pair(std::string_view literal) const;
+
+  std::unique_ptr<PairCounts> typical_; // per hashed pair, its count in typical lines
   std::vector<std::string> literals_;
   std::vector<std::size_t> anchors_; // where each literal's rarest byte (pair) starts
   // Bit i of by_pair_[k]: literal i's rarest pair of adjacent bytes hashes to k. A literal

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "clustertop/collect/collectors.hpp"
 #include "clustertop/collect/units.hpp"
 #include "literal_set.hpp"
 #include "parsers_internal.hpp"
@@ -228,16 +229,31 @@ private:
 
 } // namespace
 
-ParserGroup::ParserGroup(std::vector<std::unique_ptr<LineParser>> parsers)
+ParserGroup::ParserGroup(std::vector<std::unique_ptr<LineParser>> parsers,
+                         const std::vector<std::string_view> &typical)
     : parsers_(std::move(parsers)) {
   if (parsers_.size() < 2) return; // one parser finds its own literals as fast
   literals_ = std::make_unique<LiteralSet>();
+  if (!typical.empty()) literals_->learn_typical(typical);
   for (auto &p : parsers_) needs_.push_back(p->share_literals(*literals_));
+  literals_->forget_typical(); // needed only while the literals are added
   if (literals_->size() == 0) {
     literals_.reset();
     needs_.clear();
   }
 }
+ParserGroup make_parser_group(const CollectorSet &set, std::string_view collector) {
+  std::vector<std::unique_ptr<LineParser>> parsers;
+  std::vector<std::string_view> typical; // the definitions' sample lines
+  for (const auto *d : set.all()) {
+    if (collector == "log" ? d->type != "log" : d->name != collector) continue;
+    parsers.push_back(make_parser(*d));
+    for (const auto &sample : d->samples)
+      typical.insert(typical.end(), sample.lines.begin(), sample.lines.end());
+  }
+  return ParserGroup(std::move(parsers), typical);
+}
+
 ParserGroup::ParserGroup(ParserGroup &&) noexcept = default;
 ParserGroup &ParserGroup::operator=(ParserGroup &&) noexcept = default;
 ParserGroup::~ParserGroup() = default;

@@ -85,7 +85,10 @@ public:
 // stream), sharing one literal scan per line.
 class ParserGroup {
 public:
-  explicit ParserGroup(std::vector<std::unique_ptr<LineParser>> parsers);
+  // `typical`: lines like those the group will be fed (its definitions' sample lines); the
+  // literal scan keys each literal on a pair of bytes that is rare in them.
+  explicit ParserGroup(std::vector<std::unique_ptr<LineParser>> parsers,
+                       const std::vector<std::string_view> &typical = {});
   ParserGroup(ParserGroup &&) noexcept;
   ParserGroup &operator=(ParserGroup &&) noexcept;
   ~ParserGroup();
@@ -101,6 +104,12 @@ private:
 };
 
 std::unique_ptr<LineParser> make_parser(const CollectorDef &def);
+
+class CollectorSet;
+// The parsers of one stream as Ingest groups them: the definition named `collector`, or
+// with "log" every log definition; their sample lines are the group's typical lines. Empty
+// when no definition matches.
+ParserGroup make_parser_group(const CollectorSet &set, std::string_view collector);
 
 // Reads a line's own timestamp; date parts the text lacks come from `received_at` (UTC).
 bool parse_time(std::string_view text, const std::string &format, TimePoint received_at,
