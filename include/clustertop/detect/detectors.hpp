@@ -18,8 +18,8 @@ namespace clustertop {
 // they have grown, and the per-node running figures of an engine (by node number; empty
 // for a one-off evaluation, which then reads every window in full).
 struct DetectScratch {
-  std::array<std::vector<Point>, 3> points;
-  std::array<std::vector<double>, 3> values;
+  std::array<std::vector<Point>, 2> points;
+  std::array<std::vector<double>, 2> values;
   std::vector<DetectView::MetricId> metrics;
   std::vector<NodeFigures> figures;
 
