@@ -52,19 +52,11 @@ std::size_t gallop(const Series &s, TimePoint t, std::size_t i) {
 std::size_t SortedEdge::find(const Series &s, TimePoint t) {
   const std::uint64_t first = s.pushed() - s.size(); // push number of item 0
   std::size_t i = s.size();
-  const bool same = &s == series_ && at_ <= s.pushed();
-  if (same) {
-    // A window's edge moves with the clock, by about as many points each look: the place
-    // the last move predicts is usually the answer, found in the one or two cache lines
-    // around it instead of a gallop's probes between the old edge and the new.
-    const std::uint64_t predicted = std::max(at_, first) + move_;
-    i = static_cast<std::size_t>(std::min<std::uint64_t>(predicted - first, s.size()));
-  }
+  if (&s == series_ && at_ <= s.pushed())
+    i = static_cast<std::size_t>(std::max(at_, first) - first);
   series_ = &s;
   const std::size_t found = gallop(s, t, i);
-  const std::uint64_t at = first + found;
-  move_ = same && at > at_ ? at - at_ : 0;
-  at_ = at;
+  at_ = first + found;
   return found;
 }
 

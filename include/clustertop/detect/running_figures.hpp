@@ -82,8 +82,7 @@ public:
 
 private:
   const Series *series_ = nullptr;
-  std::uint64_t at_ = 0;   // push number of the last answer (pushed() for "none at or after")
-  std::uint64_t move_ = 0; // how far the last answer moved forward
+  std::uint64_t at_ = 0; // push number of the last answer (pushed() for "none at or after")
 };
 
 // The trend window's sampled() picks of a series and, for each, the point of a second
