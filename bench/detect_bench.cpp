@@ -64,17 +64,11 @@ void steady_state(benchmark::State &state, bool keyed) {
   std::size_t findings = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    for (int n = 0; n < nodes; ++n) {
-      if (!keyed) {
-        add_second(bound[static_cast<std::size_t>(n)], second);
-        continue;
-      }
-      const auto &node = names[static_cast<std::size_t>(n)];
-      for (int j = 0; j < 30; ++j) {
-        const int i = (second - 3480) * 30 + j; // continues make_cluster's step index
-        add_step(st, node, i, second + j / 30.0);
-      }
-      add_samplers(st, node, second, second);
+    for (std::size_t n = 0; n < names.size(); ++n) {
+      if (keyed)
+        add_second(st, names[n], second);
+      else
+        add_second(bound[n], second);
     }
     ++second;
     const TimePoint now = at(second);
