@@ -64,6 +64,16 @@ std::string_view suffix_for(UnitClass c) {
   return {};
 }
 
+// A node-wide metric into the record's next slot. A reused slot usually holds the name
+// already: comparing it is cheaper than copying it again.
+[[gnu::always_inline]] inline void put_metric(MetricWriter &w, const std::string &name,
+                                              double value) {
+  Metric &m = w.add();
+  m.device.clear();
+  m.value = value;
+  if (!same_text(m.name, name)) m.name.assign(name);
+}
+
 // A number at the start of `text` (the plain-decimal fast path, else the general parser) and
 // how many characters it took. The full scan and KvShape read every number through this, so
 // both find the same value ending at the same place. Always inline: GCC otherwise makes it (or
@@ -161,10 +171,7 @@ public:
         const auto &values = shape_.values();
         for (std::size_t k = 0; k < values.size(); ++k) {
           if (!values[k].kept) continue;
-          Metric &m = w.add();
-          m.device.clear();
-          m.value = numbers_[k] * values[k].factor;
-          if (!same_text(m.name, values[k].name)) m.name.assign(values[k].name);
+          put_metric(w, values[k].name, numbers_[k] * values[k].factor);
         }
       } else {
         found_n_ = 0;
@@ -193,10 +200,7 @@ private:
     double v = 0;
     std::size_t used = 0;
     if (!read_number(text, v, used)) return;
-    Metric &m = w.add();
-    m.name.assign(spec_.index_metric);
-    m.device.clear();
-    m.value = v;
+    put_metric(w, spec_.index_metric, v);
     const std::size_t start = line.size() - text.size();
     record(start, start, start + used, start + used, &spec_.index_metric, 1.0);
   }
@@ -239,10 +243,7 @@ private:
     const auto cls = ms ? UnitClass::time : unit_class(unit, factor, false);
     const std::string *name = name_for(key, cls);
     if (name == nullptr) return nullptr;
-    Metric &m = w.add();
-    m.device.clear();
-    m.value = v * factor;
-    if (!same_text(m.name, *name)) m.name.assign(*name); // a reused slot usually holds it already
+    put_metric(w, *name, v * factor);
     return name;
   }
 
