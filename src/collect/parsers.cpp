@@ -242,17 +242,6 @@ ParserGroup::ParserGroup(std::vector<std::unique_ptr<LineParser>> parsers,
     needs_.clear();
   }
 }
-ParserGroup make_parser_group(const CollectorSet &set, std::string_view collector) {
-  std::vector<std::unique_ptr<LineParser>> parsers;
-  std::vector<std::string_view> typical; // the definitions' sample lines
-  for (const auto *d : set.all()) {
-    if (collector == "log" ? d->type != "log" : d->name != collector) continue;
-    parsers.push_back(make_parser(*d));
-    for (const auto &sample : d->samples)
-      typical.insert(typical.end(), sample.lines.begin(), sample.lines.end());
-  }
-  return ParserGroup(std::move(parsers), typical);
-}
 
 ParserGroup::ParserGroup(ParserGroup &&) noexcept = default;
 ParserGroup &ParserGroup::operator=(ParserGroup &&) noexcept = default;
@@ -274,6 +263,18 @@ bool ParserGroup::feed(std::string_view line, TimePoint received_at, RecordBuffe
 
 void ParserGroup::finish(RecordBuffer &out) {
   for (auto &p : parsers_) p->finish(out);
+}
+
+ParserGroup make_parser_group(const CollectorSet &set, std::string_view collector) {
+  std::vector<std::unique_ptr<LineParser>> parsers;
+  std::vector<std::string_view> typical; // the definitions' sample lines
+  for (const auto *d : set.all()) {
+    if (collector == "log" ? d->type != "log" : d->name != collector) continue;
+    parsers.push_back(make_parser(*d));
+    for (const auto &sample : d->samples)
+      typical.insert(typical.end(), sample.lines.begin(), sample.lines.end());
+  }
+  return ParserGroup(std::move(parsers), typical);
 }
 
 std::unique_ptr<LineParser> make_parser(const CollectorDef &def) {
