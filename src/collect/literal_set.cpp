@@ -1,5 +1,6 @@
 #include "literal_set.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -35,6 +36,8 @@ std::size_t LiteralSet::add(std::string_view literal) {
   const std::size_t i = literals_.size();
   const std::uint64_t bit = std::uint64_t{1} << i;
   literals_.emplace_back(literal);
+  if (literal.find_first_of("0123456789") != std::string_view::npos) digit_free_ = false;
+  recent_count_ = 0; // answers given without this literal
   if (literal.size() == 1) {
     anchors_.push_back(0);
     singles_ |= bit;
@@ -47,9 +50,85 @@ std::size_t LiteralSet::add(std::string_view literal) {
   return i;
 }
 
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Whether `a` and `b` are the same text once each run of digits counts as one symbol: equal
+// bytes are skipped eight at a time, and where they differ both lines must be in a run of
+// digits (one that started before, or one starting here in both), which is skipped in each.
+bool same_outside_digits(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size(), m = b.size();
+  std::size_t i = 0, j = 0;
+  while (true) {
+    if constexpr (std::endian::native == std::endian::little) {
+      while (i + 8 <= n && j + 8 <= m) {
+        std::uint64_t wa = 0, wb = 0;
+        std::memcpy(&wa, a.data() + i, 8);
+        std::memcpy(&wb, b.data() + j, 8);
+        if (wa != wb) {
+          const auto same = static_cast<std::size_t>(std::countr_zero(wa ^ wb)) / 8;
+          i += same;
+          j += same;
+          break;
+        }
+        i += 8;
+        j += 8;
+      }
+    }
+    while (i < n && j < m && a[i] == b[j]) {
+      ++i;
+      ++j;
+    }
+    if (i == n && j == m) return true;
+    const bool in_run = i > 0 && is_digit(a[i - 1]); // then b[j - 1] is the same digit
+    const bool da = i < n && is_digit(a[i]), db = j < m && is_digit(b[j]);
+    if (!da && !db) return false;             // they differ outside digits
+    if (!in_run && !(da && db)) return false; // a run starts in one line only
+    while (i < n && is_digit(a[i])) ++i;
+    while (j < m && is_digit(b[j])) ++j;
+  }
+}
+
+} // namespace
+
 void LiteralSet::scan(std::string_view line) {
   data_ = line.data();
   size_ = line.size();
+  const bool recent = digit_free_ && line.size() <= kMaxRecentLine;
+  if (recent && reuse_recent(line)) return;
+  full_scan(line);
+  if (recent) remember(line);
+}
+
+bool LiteralSet::reuse_recent(std::string_view line) {
+  for (std::size_t k = 0; k < recent_count_; ++k) {
+    if (!same_outside_digits(line, recent_[k].line)) continue;
+    present_ = recent_[k].present;
+    located_ = 0;
+    ++reused_;
+    std::rotate(recent_.begin(), recent_.begin() + static_cast<std::ptrdiff_t>(k),
+                recent_.begin() + static_cast<std::ptrdiff_t>(k) + 1); // most recent first
+    return true;
+  }
+  return false;
+}
+
+void LiteralSet::remember(std::string_view line) {
+  if (recent_count_ < kRecent) ++recent_count_;
+  std::rotate(recent_.begin(), recent_.begin() + static_cast<std::ptrdiff_t>(recent_count_) - 1,
+              recent_.begin() +
+                  static_cast<std::ptrdiff_t>(recent_count_)); // the oldest to the front
+  recent_[0].line.assign(line);
+  recent_[0].present = present_;
+}
+
+void LiteralSet::locate(std::size_t i) const {
+  positions_[i] = find_literal({data_, size_}, literals_[i], anchors_[i]);
+  located_ |= std::uint64_t{1} << i;
+}
+
+void LiteralSet::full_scan(std::string_view line) {
   const auto *p = reinterpret_cast<const unsigned char *>(line.data());
   const std::size_t n = line.size();
   // Four independent ORs: the table loads, not one chain of ORs, set the pace.
@@ -79,6 +158,7 @@ void LiteralSet::scan(std::string_view line) {
     present_ |= std::uint64_t{1} << k;
     positions_[k] = static_cast<std::size_t>(static_cast<const unsigned char *>(at) - p);
   }
+  located_ = present_;
 }
 
 } // namespace clustertop

@@ -179,6 +179,70 @@ TEST(CollectFastPath, LiteralSetKeyedByTypicalLinesAgreesWithFindOnEveryLine) {
   expect_agrees_with_find(true);
 }
 
+std::vector<std::string> variants(const std::string &line);
+
+// Scans a set of digit-free literals over `lines` in order, so that lines that differ from
+// a recent one only in their digits reuse its answer; every answer must still be find's.
+std::uint64_t expect_reuse_agrees_with_find(const std::vector<std::string> &lines) {
+  std::vector<std::string> literals;
+  for (auto &l : literals_to_test())
+    if (l.find_first_of("0123456789") == std::string::npos) literals.push_back(l);
+  literals.insert(literals.end(), {"ab", "a b", "x.y", "eval=", "ms "});
+  LiteralSet set;
+  std::vector<std::size_t> bits;
+  for (const auto &l : literals) bits.push_back(set.add(l));
+  for (const auto &line : lines) {
+    set.scan(line);
+    for (std::size_t i = 0; i < literals.size(); ++i) {
+      const auto at = std::string_view(line).find(literals[i]);
+      EXPECT_EQ(set.contains(bits[i]), at != std::string_view::npos)
+          << "'" << literals[i] << "' in '" << line << "'";
+      if (at != std::string_view::npos)
+        EXPECT_EQ(set.position(bits[i]), at) << "'" << literals[i] << "' in '" << line << "'";
+    }
+  }
+  return set.reused();
+}
+
+// Every fixture line, then its variants (digits changed, runs longer and shorter, a letter
+// inside a run, a pair added, the first byte cut), then the line again.
+TEST(CollectFastPath, LiteralSetReusesAnAnswerOnlyWhereItHolds) {
+  std::vector<std::string> lines;
+  for (const auto &line : every_line()) {
+    lines.push_back(line);
+    for (auto &v : variants(line)) lines.push_back(std::move(v));
+    lines.push_back(line);
+  }
+  const auto reused = expect_reuse_agrees_with_find(lines);
+  EXPECT_GT(reused, lines.size() / 4); // the reuse was exercised...
+  EXPECT_LT(reused, lines.size());     // ...and not taken everywhere
+}
+
+// Pairs whose texts outside digits differ in the ways the comparison must catch: a run in
+// one line only, runs ending at different text, one line ending inside a run.
+TEST(CollectFastPath, LiteralSetTellsDigitRunsFromOtherText) {
+  const std::vector<std::string> lines{
+      "a1b",  "ab",  "a12b",       "a1b",       "a1",          "a",        "a12",  "a 1b", "a b",
+      "x1.y", "x.y", "x1y",        "1ab",       "ab",          "12ab",     "",     "7",    "ms 9",
+      "ms ",  "ms9", "eval=3ms x", "eval=ms x", "eval=31ms x", "eval=3ms", "a1b2", "ab2"};
+  EXPECT_GT(expect_reuse_agrees_with_find(lines), 3u);
+}
+
+// A literal with a digit in it may span a digit run: no answer is reused then.
+TEST(CollectFastPath, LiteralSetWithADigitInALiteralReusesNothing) {
+  LiteralSet set;
+  const auto eval = set.add("eval=");
+  const auto v2 = set.add("v2");
+  set.scan("eval=1 v1");
+  EXPECT_TRUE(set.contains(eval));
+  EXPECT_FALSE(set.contains(v2));
+  const std::string second = "eval=2 v2";
+  set.scan(second);
+  EXPECT_TRUE(set.contains(v2));
+  EXPECT_EQ(set.position(v2), second.find("v2"));
+  EXPECT_EQ(set.reused(), 0u);
+}
+
 // With exo step lines as the typical lines, "eval time" (llama.cpp) is no longer keyed on
 // "va", which every "eval=" has, so step lines stop being its candidates.
 TEST(CollectFastPath, LiteralSetKeysALiteralOnAPairRareInTypicalLines) {
