@@ -35,7 +35,14 @@ private:
 class MetricWriter {
 public:
   explicit MetricWriter(Record &r) : r_(r) {}
+  // Metrics beyond the ones written go to the record's spares. A record that got none (one
+  // parser's line between another's, such as an exo heartbeat between step lines) hands
+  // over the whole vector at once, and add() takes it back the same way, in its order.
   ~MetricWriter() {
+    if (n_ == 0 && r_.spare.empty()) {
+      r_.metrics.swap(r_.spare);
+      return;
+    }
     while (r_.metrics.size() > n_) {
       r_.spare.push_back(std::move(r_.metrics.back()));
       r_.metrics.pop_back();
@@ -47,7 +54,9 @@ public:
   // on the parse hot path, where a call costs more than the work.
   [[gnu::always_inline]] Metric &add() {
     if (n_ == r_.metrics.size()) {
-      if (r_.spare.empty()) {
+      if (n_ == 0 && !r_.spare.empty()) {
+        r_.metrics.swap(r_.spare);
+      } else if (r_.spare.empty()) {
         r_.metrics.emplace_back();
       } else {
         r_.metrics.push_back(std::move(r_.spare.back()));
