@@ -42,8 +42,8 @@ struct ReplaySource::LogFile {
   // Reads up to the first stamped line; false: the file has none.
   bool start();
   // Replaces `head` with the next event (or none at the end of the file), reading its lines
-  // into strings taken from `spare` (see ReplaySource::recycle).
-  void advance(std::vector<std::string> &spare);
+  // into a batch taken from `spares` (see ReplaySource::recycle).
+  void advance(Spares &spares);
 
   std::optional<TimedEvent> head;
 
@@ -59,7 +59,11 @@ private:
   bool eof_ = false;
   std::optional<TimePoint> prev_;  // the previous stamp (a bare time of day wraps at midnight)
   TimePoint now_{};                // arrival time: the latest stamp so far (no rewind)
-  std::vector<std::string> ahead_; // lines read for the batch after `head`, all at now_
+  std::vector<std::string> ahead_; // the lines up to the first stamp, read by start()
+  // The first line of the batch after `head` when has_carry_: swapped in and out of a
+  // batch's strings, so that no line is copied and no string is made per batch.
+  std::string carry_;
+  bool has_carry_ = false;
 };
 
 } // namespace clustertop

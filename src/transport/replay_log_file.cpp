@@ -14,15 +14,30 @@ constexpr std::size_t kChunk = 1 << 20;     // bytes per read
 // Lines of one time go out in batches of at most this many: a log whose lines all carry one
 // time (or only the first carries any) is never held whole.
 constexpr std::size_t kMaxBatchLines = 1024;
-// Recycled strings kept: a slice's worth of batches (ReplaySource::kMaxTake x 1024 lines
-// could be more, but a few thousand cover the usual slice).
-constexpr std::size_t kMaxSpare = 8192;
+// Line strings kept in recycled batches: as many as one take can hold, so a take's batches
+// are all filled again, and the peak stays that of one take.
+constexpr std::size_t kMaxSpareLines = 8192;
 
-std::string take_spare(std::vector<std::string> &spare) {
-  if (spare.empty()) return {};
-  std::string s = std::move(spare.back());
-  spare.pop_back();
-  return s;
+LineBatch take_batch(ReplaySource::Spares &spares) {
+  if (spares.batches.empty()) return {};
+  LineBatch b = std::move(spares.batches.back());
+  spares.batches.pop_back();
+  spares.lines -= b.lines.size();
+  return b;
+}
+
+// The batch's next line string: one it held already, else a loose one, else a new one.
+std::string &line_slot(ReplaySource::Spares &spares, std::vector<std::string> &lines,
+                       std::size_t &used) {
+  if (used == lines.size()) {
+    if (spares.loose.empty()) {
+      lines.emplace_back();
+    } else {
+      lines.push_back(std::move(spares.loose.back()));
+      spares.loose.pop_back();
+    }
+  }
+  return lines[used++];
 }
 
 } // namespace
@@ -87,20 +102,38 @@ bool ReplaySource::LogFile::start() {
   return false;
 }
 
-void ReplaySource::LogFile::advance(std::vector<std::string> &spare) {
+void ReplaySource::LogFile::advance(Spares &spares) {
   head.reset();
-  if (ahead_.empty()) return; // the end of the file
-  LineBatch batch{node_, stream_, now_, std::move(ahead_)};
+  if (ahead_.empty() && !has_carry_) return; // the end of the file
+  LineBatch batch = take_batch(spares);
+  batch.node.assign(node_);
+  batch.stream.assign(stream_);
+  batch.received_at = now_;
+  std::size_t used = 0;
+  for (auto &l : ahead_) { // the lines up to the first stamp (start())
+    line_slot(spares, batch.lines, used).swap(l);
+    spares.loose.push_back(std::move(l)); // what the slot held
+  }
   ahead_.clear();
-  std::string line = take_spare(spare);
-  while (next_line(line)) {
-    if (const auto t = stamp(line)) now_ = std::max(now_, *t); // an earlier stamp: no rewind
-    if (now_ != batch.received_at || batch.lines.size() >= kMaxBatchLines) {
-      ahead_.push_back(std::move(line));
+  if (has_carry_) line_slot(spares, batch.lines, used).swap(carry_);
+  has_carry_ = false;
+  while (true) {
+    std::string &line = line_slot(spares, batch.lines, used);
+    if (!next_line(line)) {
+      --used;
       break;
     }
-    batch.lines.push_back(std::move(line));
-    line = take_spare(spare);
+    if (const auto t = stamp(line)) now_ = std::max(now_, *t); // an earlier stamp: no rewind
+    if (now_ != batch.received_at || used > kMaxBatchLines) {
+      carry_.swap(line); // the first line of the next batch
+      has_carry_ = true;
+      --used;
+      break;
+    }
+  }
+  while (batch.lines.size() > used) { // kept for batches that need more
+    spares.loose.push_back(std::move(batch.lines.back()));
+    batch.lines.pop_back();
   }
   const TimePoint at = batch.received_at;
   head = TimedEvent{at, std::move(batch)};
@@ -114,11 +147,9 @@ ReplaySource &ReplaySource::operator=(ReplaySource &&) noexcept = default;
 void ReplaySource::recycle(std::vector<Event> &spent) {
   for (auto &e : spent) {
     auto *batch = std::get_if<LineBatch>(&e);
-    if (batch == nullptr) continue;
-    for (auto &l : batch->lines) {
-      if (spare_lines_.size() == kMaxSpare) return;
-      spare_lines_.push_back(std::move(l));
-    }
+    if (batch == nullptr || spares_.lines + batch->lines.size() > kMaxSpareLines) continue;
+    spares_.lines += batch->lines.size();
+    spares_.batches.push_back(std::move(*batch));
   }
 }
 
@@ -139,7 +170,7 @@ void ReplaySource::take_into(TimePoint t, std::vector<Event> &out, std::size_t m
   for (auto &log : logs_)
     while (out.size() < end && log->head && log->head->at == t) {
       out.push_back(std::move(log->head->event));
-      log->advance(spare_lines_);
+      log->advance(spares_);
     }
   last_ = t;
 }

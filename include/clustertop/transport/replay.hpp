@@ -57,11 +57,20 @@ public:
   static constexpr std::size_t kMaxTake = 256;
   std::optional<TimePoint> take_until(TimePoint limit, std::vector<Event> &out);
   [[nodiscard]] std::size_t skipped() const { return skipped_; }
-  // Events taken from this source that the pipeline is done with: their line strings are
-  // reused for the next lines read (optional; leaves the events' lines empty or moved-from).
+  // Events taken from this source that the pipeline is done with: their batches, line
+  // strings and all, are filled again with the next lines read (optional; leaves the
+  // events' batches moved-from).
   void recycle(std::vector<Event> &spent);
 
   struct LogFile; // one --node log being read (replay_log_file.cpp)
+  // Batches given back by recycle() for LogFile::advance to fill again, so that a warm
+  // replay allocates nothing per line or per batch (its batches hold a few lines each
+  // while every line has a time of its own).
+  struct Spares {
+    std::vector<LineBatch> batches;
+    std::size_t lines = 0;          // line strings held by `batches`
+    std::vector<std::string> loose; // strings left over where a batch held more lines
+  };
 
 private:
   // Up to `max` of the events at the next arrival time `t` (peek()); the rest stay for the
@@ -74,7 +83,7 @@ private:
   std::optional<TimePoint> first_;
   TimePoint last_{};
   std::size_t skipped_ = 0;
-  std::vector<std::string> spare_lines_; // line strings given back by recycle(), for advance()
+  Spares spares_;
 };
 
 // The timestamp a log line carries, if any: "2026-02-23 18:07:01.123" / ISO 8601 with T
