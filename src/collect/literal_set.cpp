@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <utility>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "parsers_internal.hpp"
 
@@ -54,10 +58,35 @@ namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
+// Lines of one length (a step line after a step line, mostly) line up byte for byte: where
+// every byte that differs is a digit in both, their texts outside digits are the same. (A
+// false answer may be wrong, "1x22" against "11x2"; the caller then compares run by run.)
+bool same_where_not_digits(const char *a, const char *b, std::size_t n) {
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+  const auto all_good = [&](std::size_t at) {
+    const __m128i va = _mm_loadu_si128(reinterpret_cast<const __m128i *>(a + at));
+    const __m128i vb = _mm_loadu_si128(reinterpret_cast<const __m128i *>(b + at));
+    const __m128i da = _mm_sub_epi8(va, zero), db = _mm_sub_epi8(vb, zero);
+    const __m128i digits = _mm_and_si128(_mm_cmpeq_epi8(_mm_min_epu8(da, nine), da),
+                                         _mm_cmpeq_epi8(_mm_min_epu8(db, nine), db));
+    return _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(va, vb), digits)) == 0xFFFF;
+  };
+  for (; i + 16 <= n; i += 16)
+    if (!all_good(i)) return false;
+  if (i < n && n >= 16) return all_good(n - 16); // the last 16 bytes, overlapping
+#endif
+  for (; i < n; ++i)
+    if (a[i] != b[i] && !(is_digit(a[i]) && is_digit(b[i]))) return false;
+  return true;
+}
+
 // Whether `a` and `b` are the same text once each run of digits counts as one symbol: equal
 // bytes are skipped eight at a time, and where they differ both lines must be in a run of
 // digits (one that started before, or one starting here in both), which is skipped in each.
 bool same_outside_digits(std::string_view a, std::string_view b) {
+  if (a.size() == b.size() && same_where_not_digits(a.data(), b.data(), a.size())) return true;
   const std::size_t n = a.size(), m = b.size();
   std::size_t i = 0, j = 0;
   while (true) {
@@ -107,20 +136,22 @@ bool LiteralSet::reuse_recent(std::string_view line) {
     present_ = recent_[k].present;
     located_ = 0;
     ++reused_;
-    std::rotate(recent_.begin(), recent_.begin() + static_cast<std::ptrdiff_t>(k),
-                recent_.begin() + static_cast<std::ptrdiff_t>(k) + 1); // most recent first
+    // The newest line stands for its kind from now on: the next one most likely has the
+    // same length (numbers keep their widths for a while) and is compared in 16-byte steps.
+    recent_[k].line.assign(line);
+    if (k != 0) std::swap(recent_[0], recent_[k]); // tried first next time
     return true;
   }
   return false;
 }
 
+// Into the last slot (a free one, else the one tried last), then first in line.
 void LiteralSet::remember(std::string_view line) {
   if (recent_count_ < kRecent) ++recent_count_;
-  std::rotate(recent_.begin(), recent_.begin() + static_cast<std::ptrdiff_t>(recent_count_) - 1,
-              recent_.begin() +
-                  static_cast<std::ptrdiff_t>(recent_count_)); // the oldest to the front
-  recent_[0].line.assign(line);
-  recent_[0].present = present_;
+  Recent &slot = recent_[recent_count_ - 1];
+  slot.line.assign(line);
+  slot.present = present_;
+  std::swap(recent_[0], slot);
 }
 
 void LiteralSet::locate(std::size_t i) const {

@@ -68,7 +68,8 @@ private:
   bool reuse_recent(std::string_view line);
   void remember(std::string_view line);
 
-  // The answers for the last few lines scanned, most recent first (see scan()). Lines
+  // The answers for the last few kinds of line scanned, the one that answered last first,
+  // each with the newest line of its kind (see scan()). Lines
   // longer than kMaxRecentLine are neither compared nor kept.
   struct Recent {
     std::string line;

@@ -136,8 +136,7 @@ private:
   bool at_chunk(std::string_view line, std::size_t &pos, std::size_t k,
                 std::size_t prefilter_at) const {
     const std::string &c = chunks_[k];
-    if (line.size() - pos < c.size() || std::memcmp(line.data() + pos, c.data(), c.size()) != 0)
-      return false;
+    if (line.size() - pos < c.size() || !same_text(line.substr(pos, c.size()), c)) return false;
     if (k == prefilter_chunk_ && pos + prefilter_offset_ != prefilter_at) return false;
     pos += c.size();
     return true;

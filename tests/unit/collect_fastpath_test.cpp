@@ -222,9 +222,13 @@ TEST(CollectFastPath, LiteralSetReusesAnAnswerOnlyWhereItHolds) {
 // one line only, runs ending at different text, one line ending inside a run.
 TEST(CollectFastPath, LiteralSetTellsDigitRunsFromOtherText) {
   const std::vector<std::string> lines{
-      "a1b",  "ab",  "a12b",       "a1b",       "a1",          "a",        "a12",  "a 1b", "a b",
-      "x1.y", "x.y", "x1y",        "1ab",       "ab",          "12ab",     "",     "7",    "ms 9",
-      "ms ",  "ms9", "eval=3ms x", "eval=ms x", "eval=31ms x", "eval=3ms", "a1b2", "ab2"};
+      "a1b", "ab", "a12b", "a1b", "a1", "a", "a12", "a 1b", "a b", "x1.y", "x.y", "x1y", "1ab",
+      "ab", "12ab", "", "7", "ms 9", "ms ", "ms9", "eval=3ms x", "eval=ms x", "eval=31ms x",
+      "eval=3ms", "a1b2", "ab2",
+      // One length: compared byte for byte first, 16 at a time, the last 16 overlapping.
+      "1x22", "11x2", "a1b", "a2b", "a1c", "eval=1ms model=2ms gpu=3ms ab",
+      "eval=4ms model=5ms gpu=6ms ab", "eval=4ms model=5ms gpu=6ms aB",
+      "eval=4ms model=5ms gpu=6msxab", "eval=4ms model=5ms gpu=6ms ab"};
   EXPECT_GT(expect_reuse_agrees_with_find(lines), 3u);
 }
 

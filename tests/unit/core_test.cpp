@@ -9,6 +9,7 @@
 #include "clustertop/core/result.hpp"
 #include "clustertop/core/ring_buffer.hpp"
 #include "clustertop/core/shell_quote.hpp"
+#include "clustertop/core/text.hpp"
 #include "clustertop/core/time.hpp"
 
 namespace clustertop {
@@ -108,6 +109,26 @@ TEST(EventQueue, DropsAndCountsWhenFullButKeepsStatuses) {
   EXPECT_TRUE(std::holds_alternative<LineBatch>(events[0]));
   EXPECT_TRUE(std::holds_alternative<NodeStatus>(events[1]));
   EXPECT_TRUE(q.drain().empty());
+}
+
+// same_text reads words, overlapping at the ends: against ==, for every length up to 40,
+// a difference at every place (and a longer or shorter text) must be seen.
+TEST(SameText, AgreesWithEqualsAtEveryLengthAndPlace) {
+  int checked = 0;
+  for (std::size_t n = 0; n <= 40; ++n) {
+    std::string a;
+    for (std::size_t i = 0; i < n; ++i) a += static_cast<char>('a' + i % 26);
+    EXPECT_TRUE(same_text(a, std::string(a)));
+    EXPECT_FALSE(same_text(a, a + "x"));
+    if (n > 0) EXPECT_FALSE(same_text(a, a.substr(0, n - 1)));
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string b = a;
+      b[i] = static_cast<char>(b[i] ^ 0x20);
+      EXPECT_FALSE(same_text(a, b)) << n << " " << i;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 820);
 }
 
 TEST(Time, ParsesDurationsAndRejectsJunk) {

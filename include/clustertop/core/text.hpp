@@ -16,6 +16,14 @@ inline bool same_text(std::string_view a, std::string_view b) {
   const std::size_t n = a.size();
   if (n != b.size()) return false;
   if (n < 8) {
+    if (n >= 4) { // two 4-byte words, overlapping
+      std::uint32_t a0 = 0, b0 = 0, a1 = 0, b1 = 0;
+      std::memcpy(&a0, a.data(), 4);
+      std::memcpy(&b0, b.data(), 4);
+      std::memcpy(&a1, a.data() + n - 4, 4);
+      std::memcpy(&b1, b.data() + n - 4, 4);
+      return a0 == b0 && a1 == b1;
+    }
     for (std::size_t i = 0; i < n; ++i)
       if (a[i] != b[i]) return false;
     return true;
