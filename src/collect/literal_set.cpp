@@ -132,26 +132,27 @@ void LiteralSet::scan(std::string_view line) {
 
 bool LiteralSet::reuse_recent(std::string_view line) {
   for (std::size_t k = 0; k < recent_count_; ++k) {
-    if (!same_outside_digits(line, recent_[k].line)) continue;
-    present_ = recent_[k].present;
+    Recent &r = recent_[order_[k]];
+    if (!same_outside_digits(line, r.line)) continue;
+    present_ = r.present;
     located_ = 0;
     ++reused_;
     // The newest line stands for its kind from now on: the next one most likely has the
     // same length (numbers keep their widths for a while) and is compared in 16-byte steps.
-    recent_[k].line.assign(line);
-    if (k != 0) std::swap(recent_[0], recent_[k]); // tried first next time
+    r.line.assign(line);
+    std::swap(order_[0], order_[k]); // tried first next time
     return true;
   }
   return false;
 }
 
-// Into the last slot (a free one, else the one tried last), then first in line.
+// Into the last slot in order (a free one, else the one tried last), then first in order.
 void LiteralSet::remember(std::string_view line) {
   if (recent_count_ < kRecent) ++recent_count_;
-  Recent &slot = recent_[recent_count_ - 1];
-  slot.line.assign(line);
-  slot.present = present_;
-  std::swap(recent_[0], slot);
+  Recent &r = recent_[order_[recent_count_ - 1]];
+  r.line.assign(line);
+  r.present = present_;
+  std::swap(order_[0], order_[recent_count_ - 1]);
 }
 
 void LiteralSet::locate(std::size_t i) const {

@@ -78,6 +78,7 @@ private:
   static constexpr std::size_t kRecent = 4;
   static constexpr std::size_t kMaxRecentLine = 4096;
   std::array<Recent, kRecent> recent_{};
+  std::array<std::uint8_t, kRecent> order_{0, 1, 2, 3}; // recent_ in the order tried
   std::size_t recent_count_ = 0;
   bool digit_free_ = true; // no literal has a digit: answers may be reused
   std::uint64_t reused_ = 0;
