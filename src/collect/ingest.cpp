@@ -34,6 +34,10 @@ struct StreamState {
   const Store *store = nullptr; // the Store the slots point into
   std::vector<SeriesSlot> slots;
   std::size_t hint = 0; // the slot expected for the next metric of a record
+  // The series of the last record with a known layout, in its metrics' order: the next
+  // record of that layout is written to them without a lookup.
+  RecordLayout layout;
+  std::vector<Series *> layout_series;
   Store::NodeLog log{}; // this stream's node's log in `store` (log streams)
 };
 
@@ -102,8 +106,20 @@ struct Ingest::Impl {
   void store_record(const LineBatch &b, StreamState &s, const Record &r, const std::string &line,
                     Store &store, std::vector<LogEvent> &events) {
     const TimePoint t = r.time.value_or(b.received_at);
-    s.hint = 0;
-    for (const auto &m : r.metrics) Store::add(series_for(s, store, b.node, m), t, m.value);
+    if (r.layout.owner != nullptr && r.layout == s.layout &&
+        r.metrics.size() == s.layout_series.size()) {
+      for (std::size_t i = 0; i < r.metrics.size(); ++i)
+        Store::add(*s.layout_series[i], t, r.metrics[i].value);
+    } else {
+      s.hint = 0;
+      s.layout = r.layout;
+      s.layout_series.clear();
+      for (const auto &m : r.metrics) {
+        Series &series = series_for(s, store, b.node, m);
+        Store::add(series, t, m.value);
+        if (r.layout.owner != nullptr) s.layout_series.push_back(&series);
+      }
+    }
     Severity sev = r.severity;
     if (sev == Severity::info && error_level(r.level)) sev = Severity::warning;
     if (r.tags.empty() && sev == Severity::info) return;
@@ -119,6 +135,7 @@ struct Ingest::Impl {
     out.level.clear();
     out.time.reset();
     out.severity = Severity::info;
+    out.layout = {}; // a merge lists no one parser's metrics
     for (std::size_t i = 0; i < buf.size(); ++i) {
       const Record &r = buf[i];
       out.metrics.insert(out.metrics.end(), r.metrics.begin(), r.metrics.end());
@@ -166,6 +183,8 @@ void Ingest::on_batch(const LineBatch &batch, Store &store, std::vector<LogEvent
   if (s.store != &store) { // the handles point into the Store the stream wrote to before
     s.slots.clear();
     s.hint = 0;
+    s.layout = {};
+    s.layout_series.clear();
     s.store = &store;
     s.log = s.is_log ? store.node_log(batch.node) : Store::NodeLog{};
   }

@@ -164,9 +164,16 @@ public:
     }
     Record &rec = out.next();
     std::size_t n = 0;
-    {
+    const bool by_shape = !shape_.empty() && shape_.read(line, at, numbers_);
+    const RecordLayout layout{this, shape_version_};
+    // The record holds this shape's metrics already (the size check only guards the index).
+    if (by_shape && rec.layout == layout && rec.metrics.size() == kept_) {
+      const auto &values = shape_.values();
+      for (std::size_t k = 0; k < values.size(); ++k)
+        if (values[k].kept) rec.metrics[n++].value = numbers_[k] * values[k].factor;
+    } else {
       MetricWriter w(rec);
-      if (!shape_.empty() && shape_.read(line, at, numbers_)) {
+      if (by_shape) {
         const auto &values = shape_.values();
         for (std::size_t k = 0; k < values.size(); ++k) {
           if (!values[k].kept) continue;
@@ -182,6 +189,7 @@ public:
       }
       n = w.count();
     }
+    if (by_shape) rec.layout = layout; // after the writer's end: it resets the layout
     if (n == 0) out.drop_last();
     return n > 0;
   }
@@ -266,6 +274,8 @@ private:
   // numbers around it, and the prefilter inside one piece of text.
   void keep_shape(std::string_view line, std::size_t prefilter_at) {
     shape_.clear();
+    ++shape_version_; // records of the shape before list other metrics
+    kept_ = 0;
     if (line.size() > KvShape::kMaxLine || found_n_ == 0 || found_n_ > KvShape::kMaxValues ||
         (!spec_.index_after.empty() && spec_.index_after != spec_.prefilter))
       return;
@@ -288,6 +298,7 @@ private:
       shape_.add_chunk(line.substr(chunk_start, chunk_end - chunk_start));
       if (k == found_n_) break;
       shape_.add_value(found_[k].value);
+      kept_ += found_[k].value.kept ? 1 : 0;
       chunk_start = found_[k].end;
     }
     if (!prefilter_placed) shape_.clear();
@@ -344,6 +355,8 @@ private:
   std::vector<Found> found_; // the first found_n_ are this line's
   std::size_t found_n_ = 0;
   KvShape shape_;
+  std::uint64_t shape_version_ = 0; // the layout version of records read by shape_
+  std::size_t kept_ = 0;            // metrics a line read by shape_ gives
   KvShape::Numbers numbers_{};
   const KvSpec &spec_;
   const LiteralSet *shared_ = nullptr;

@@ -411,3 +411,63 @@ TEST(CollectFastPath, KvLinesReadByThePreviousShapeMatchAFullScan) {
 
 } // namespace
 } // namespace clustertop
+
+namespace clustertop {
+namespace {
+
+// Everything a store holds, point by point (values bit for bit), for comparing two stores.
+std::string describe_store(const Store &store) {
+  std::string s;
+  for (const auto &[key, series] : store.all_series()) {
+    s += key.node + "/" + key.metric + "/" + key.device + ":";
+    for (std::size_t i = 0; i < series.size(); ++i) {
+      std::uint64_t bits = 0;
+      std::memcpy(&bits, &series[i].value, sizeof bits);
+      s += " " + std::to_string(series[i].time.time_since_epoch().count()) + "=" +
+           std::to_string(bits);
+    }
+    s += "\n";
+  }
+  return s;
+}
+
+// Ingest writes a record whose layout it saw last to the series it found then, and the kv
+// parser writes only the values into a record that holds its shape's metrics: a log whose
+// step lines change keys, units and order, between lines of other definitions, must fill
+// the store exactly as an Ingest that sees each line first (no shape, no layout) does.
+TEST(CollectFastPath, IngestByLayoutFillsTheStoreAsAFreshIngestPerLine) {
+  const auto set = test::builtin_set();
+  std::vector<std::string> lines;
+  for (int i = 0; i < 300; ++i) {
+    const std::string n = std::to_string(i);
+    switch (i / 20 % 5) {
+    case 0: lines.push_back("[STEP " + n + "] eval=" + n + "ms model=7ms gpu_eval=0.5ms"); break;
+    case 1: lines.push_back("[STEP " + n + "] eval=" + n + "ms gpu_eval=0.5ms model=7ms"); break;
+    case 2: lines.push_back("[STEP " + n + "] eval=" + n + "us model=7s ctx=" + n + "K"); break;
+    case 3: lines.push_back("[STEP " + n + "] eval=" + n + "ms model=7ms x=" + n); break;
+    default: lines.push_back("[STEP " + n + "] eval=1e" + std::to_string(i % 3) + "ms"); break;
+    }
+    if (i % 3 == 0)
+      lines.push_back("[ 2026-02-23 10:19:50.612 | INFO     | exo.worker.runner:step:88 ] "
+                      "heartbeat ok peers=" +
+                      n);
+    if (i % 7 == 0) lines.push_back("prompt eval time =     " + n + ".5 ms /    12 tokens");
+  }
+  for (const auto &line : every_line()) lines.push_back(line);
+  const std::string stream = "log:/var/log/exo.log";
+  Store by_layout, fresh;
+  Ingest ingest(set);
+  std::vector<LogEvent> events;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const LineBatch b{
+        "n1", stream, from_epoch_seconds(1000.0 + static_cast<double>(i)), {lines[i]}};
+    ingest.on_batch(b, by_layout, events);
+    Ingest first(set);
+    first.on_batch(b, fresh, events);
+  }
+  EXPECT_GT(by_layout.all_series().size(), 8u);
+  EXPECT_EQ(describe_store(by_layout), describe_store(fresh));
+}
+
+} // namespace
+} // namespace clustertop

@@ -34,7 +34,7 @@ private:
 // Fills a record's metrics in place, reusing the strings already there.
 class MetricWriter {
 public:
-  explicit MetricWriter(Record &r) : r_(r) {}
+  explicit MetricWriter(Record &r) : r_(r) { r_.layout = {}; }
   // Metrics beyond the ones written go to the record's spares. A record that got none (one
   // parser's line between another's, such as an exo heartbeat between step lines) hands
   // over the whole vector at once, and add() takes it back the same way, in its order.

@@ -2,6 +2,7 @@
 // collect/ owns parsing and turning records into Samples and LogEvents.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,16 @@ struct Metric {
   double value = kUnknown;
 };
 
+// Which metrics a record lists, when its parser can say: records whose layouts are equal
+// and have an owner list metrics of the same names and devices in the same order (the kv
+// parser reading lines by one shape). Lets Ingest write them to the series it found for
+// the last such record, and the parser write only the values into a record that holds them.
+struct RecordLayout {
+  const void *owner = nullptr; // the parser; null: unknown
+  std::uint64_t version = 0;   // which of its layouts
+  bool operator==(const RecordLayout &) const = default;
+};
+
 struct Record {
   std::optional<TimePoint> time; // the line's own timestamp, when it has one
   std::vector<Metric> metrics;
@@ -26,6 +37,8 @@ struct Record {
   // MetricWriter to reuse. A RecordBuffer recycles its records line after line, and
   // freeing metric names only to allocate them again a line later was a tenth of a replay.
   std::vector<Metric> spare;
+  // The layout of `metrics`: MetricWriter resets it, a parser that knows sets it after.
+  RecordLayout layout;
 };
 
 } // namespace clustertop
