@@ -1,5 +1,7 @@
 #include "clustertop/store/store.hpp"
 
+#include "clustertop/core/text.hpp"
+
 namespace clustertop {
 
 NodeInfo &Store::node_mut(const std::string &name) {
@@ -55,7 +57,7 @@ void Store::add_log_line(NodeLog log, const std::string &stream, TimePoint t,
   if (!log.info->last_data || *log.info->last_data < t) log.info->last_data = t;
   LogLine &slot = log.ring->push_slot();
   slot.time = t;
-  slot.stream.assign(stream);
+  if (!same_text(slot.stream, stream)) slot.stream.assign(stream); // mostly the same stream
   slot.text.assign(text);
 }
 
