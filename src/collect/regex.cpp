@@ -35,8 +35,10 @@ Result<std::shared_ptr<const Regex>> Regex::compile(const std::string &pattern) 
   if (code == nullptr)
     return Error{"invalid regex", pcre_message(err) + " at offset " + std::to_string(offset), "",
                  "fix the pattern: " + pattern};
-  pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); // falls back to the interpreter when absent
+  // Without JIT support (or memory for it) the interpreter runs instead.
+  const bool jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
   std::shared_ptr<Regex> re(new Regex());
+  re->jit_ = jit;
   re->pattern_ = pattern;
   re->code_ = code;
   auto *ctx = pcre2_match_context_create(nullptr);
@@ -105,8 +107,12 @@ bool Regex::match(std::string_view line,
     if (block.data_ == nullptr) return false;
   }
   auto *md = static_cast<pcre2_match_data *>(block.data_);
-  const int rc = pcre2_match(code_of(code_), reinterpret_cast<PCRE2_SPTR>(line.data()), line.size(),
-                             0, 0, md, static_cast<pcre2_match_context *>(context_));
+  // pcre2_jit_match is the JIT's fast path: what pcre2_match would call, without its checks
+  // of arguments that are the same on every call here.
+  const auto *subject = reinterpret_cast<PCRE2_SPTR>(line.data());
+  auto *ctx = static_cast<pcre2_match_context *>(context_);
+  const int rc = jit_ ? pcre2_jit_match(code_of(code_), subject, line.size(), 0, 0, md, ctx)
+                      : pcre2_match(code_of(code_), subject, line.size(), 0, 0, md, ctx);
   if (rc > 0) {
     const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
     for (const auto &[name, group] : names_) {

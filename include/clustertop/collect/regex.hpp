@@ -62,6 +62,7 @@ private:
   void *code_ = nullptr;    // pcre2_code*
   void *context_ = nullptr; // pcre2_match_context*
   std::uint32_t pairs_ = 1; // ovector pairs a match needs (captures + the whole match)
+  bool jit_ = false;        // compiled to machine code: matched with pcre2_jit_match
   // An anchored pattern whose possible first bytes are known (from PCRE2's start bitmap or
   // its fixed first code unit): a line starting with any other byte cannot match, and is
   // turned away before PCRE2 is called.
