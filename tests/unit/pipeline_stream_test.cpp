@@ -89,6 +89,15 @@ TEST(RegexFirstByte, AnchoredPatternsAreTurnedAwayOnlyWhenTheyCannotMatch) {
   EXPECT_EQ(caps[0].second, "x");
 }
 
+// A pattern that backtracks exponentially stops at the match limit and reports no match:
+// without the limit this line would take 2^40 steps. Matched through the JIT where the
+// build has it.
+TEST(RegexLimits, ExponentialBacktrackingStopsAtTheMatchLimit) {
+  EXPECT_FALSE(matches("^(a+)+$", std::string(40, 'a') + "b"));
+  EXPECT_FALSE(matches("^(?<x>(a|aa)+)+c", std::string(60, 'a')));
+  EXPECT_TRUE(matches("^(a+)+$", std::string(40, 'a'))); // a match is still found
+}
+
 TEST(LiteralSearch, AgreesWithFindForEveryAnchor) {
   const std::vector<std::string> lines = {"",
                                           "a",
