@@ -108,6 +108,8 @@ public:
   void clear() {
     chunks_.clear();
     values_.clear();
+    prefilter_chunk_ = std::string::npos;
+    at_start_ = false;
   }
   [[nodiscard]] const std::vector<Value> &values() const { return values_; }
 
@@ -130,6 +132,17 @@ public:
     prefilter_chunk_ = chunk;
     prefilter_offset_ = offset;
   }
+  // After the chunks are added: when the prefilter's place is in the first chunk and it does
+  // not occur there earlier, every line of this shape has its first occurrence there (the
+  // line starts with that chunk), and read() need not be told where it is.
+  void note_prefilter_at_start(std::string_view prefilter) {
+    at_start_ = prefilter_chunk_ == 0 && !chunks_.empty() &&
+                std::string_view(chunks_[0]).find(prefilter) == prefilter_offset_;
+  }
+  // Whether read() needs the prefilter's first place in the line.
+  [[nodiscard]] bool needs_prefilter_place() const {
+    return prefilter_chunk_ != std::string::npos && !at_start_;
+  }
 
 private:
   // Compares chunk k at pos and moves pos past it.
@@ -137,7 +150,8 @@ private:
                 std::size_t prefilter_at) const {
     const std::string &c = chunks_[k];
     if (line.size() - pos < c.size() || !same_text(line.substr(pos, c.size()), c)) return false;
-    if (k == prefilter_chunk_ && pos + prefilter_offset_ != prefilter_at) return false;
+    if (k == prefilter_chunk_ && !at_start_ && pos + prefilter_offset_ != prefilter_at)
+      return false;
     pos += c.size();
     return true;
   }
@@ -146,6 +160,7 @@ private:
   std::vector<Value> values_;
   std::size_t prefilter_chunk_ = std::string::npos; // where the prefilter first occurred
   std::size_t prefilter_offset_ = 0;
+  bool at_start_ = false; // see note_prefilter_at_start
 };
 
 class KvParser final : public LineParser {
@@ -154,17 +169,26 @@ public:
 
   bool feed(std::string_view line, TimePoint received_at, RecordBuffer &out) override {
     (void)received_at;
-    std::size_t at = std::string_view::npos;
-    if (shared_ != nullptr && bit_ != LiteralSet::kMax && shared_->scanned(line)) {
+    std::size_t at = std::string_view::npos; // the prefilter's first place, once known
+    const bool shared = shared_ != nullptr && bit_ != LiteralSet::kMax && shared_->scanned(line);
+    if (shared) {
       if (!shared_->contains(bit_)) return false;
-      at = shared_->position(bit_);
     } else if (!spec_.prefilter.empty()) {
       at = line.find(spec_.prefilter);
       if (at == std::string_view::npos) return false;
     }
+    // Where the shared scan found it, looked up only when needed (a shape whose prefilter
+    // opens the line needs no place).
+    const auto place = [&] {
+      if (shared && at == std::string_view::npos) at = shared_->position(bit_);
+      return at;
+    };
     Record &rec = out.next();
     std::size_t n = 0;
-    const bool by_shape = !shape_.empty() && shape_.read(line, at, numbers_);
+    const bool by_shape =
+        !shape_.empty() &&
+        shape_.read(line, shape_.needs_prefilter_place() ? place() : std::string_view::npos,
+                    numbers_);
     const RecordLayout layout{this, shape_version_};
     // The record holds this shape's metrics already (the size check only guards the index).
     if (by_shape && rec.layout == layout && rec.metrics.size() == kept_) {
@@ -182,10 +206,10 @@ public:
       } else {
         found_n_ = 0;
         // The index marker is usually the prefilter itself: reuse its position.
-        add_index(line, spec_.index_after == spec_.prefilter ? at : line.find(spec_.index_after),
-                  w);
+        add_index(line,
+                  spec_.index_after == spec_.prefilter ? place() : line.find(spec_.index_after), w);
         scan_pairs(line, w);
-        keep_shape(line, at);
+        keep_shape(line, place());
       }
       n = w.count();
     }
@@ -301,7 +325,11 @@ private:
       kept_ += found_[k].value.kept ? 1 : 0;
       chunk_start = found_[k].end;
     }
-    if (!prefilter_placed) shape_.clear();
+    if (!prefilter_placed) {
+      shape_.clear();
+      return;
+    }
+    shape_.note_prefilter_at_start(spec_.prefilter);
   }
 
   // Metric names by (key, unit class), built once: step lines repeat the same few keys.

@@ -12,6 +12,7 @@
 #include "../../src/collect/literal_set.hpp"
 #include "clustertop/collect/collectors.hpp"
 #include "clustertop/collect/parser.hpp"
+#include "clustertop/collect/regex.hpp"
 #include "clustertop/collect/units.hpp"
 #include "collect_test_util.hpp"
 
@@ -388,6 +389,48 @@ void expect_shapes_change_nothing(const CollectorDef &def) {
     }
   }
   EXPECT_GT(with_metrics, 50u) << def.name << " of " << lines;
+}
+
+// The same in a parser group, where the kv parser reads the prefilter's place from the
+// group's literal scan (or, for a shape whose prefilter opens the line, not at all): lines
+// where the prefilter occurs twice, late, or inside a value, each between its variants.
+TEST(CollectFastPath, KvLinesInAGroupReadByShapeMatchAFreshParser) {
+  const auto set = test::builtin_set();
+  const CollectorDef &kv = *set->find("exo_step");
+  CollectorDef other; // a second definition, so that the group shares one literal scan
+  other.name = "other";
+  other.type = "log";
+  other.parse.kind = "regex";
+  RegexRule rule;
+  rule.prefilter = "zzz";
+  rule.regex = *Regex::compile("zzz(?<n>\\d+)");
+  other.parse.rules.push_back(rule);
+  std::vector<std::unique_ptr<LineParser>> parsers;
+  parsers.push_back(make_parser(kv));
+  parsers.push_back(make_parser(other));
+  ParserGroup group(std::move(parsers));
+  auto bases = every_line();
+  for (const char *l : {"[STEP 1] eval=1ms [STEP 2] eval=2ms", "x [STEP 3] eval=3ms",
+                        "[STEP 4] a=[STEP 5] b=6", "eval=7ms [STEP 8]", "[STEP [STEP 9] c=1"})
+    bases.emplace_back(l);
+  RecordBuffer a, b;
+  std::size_t with_metrics = 0;
+  for (const auto &base : bases) {
+    std::vector<std::string> seq{base, base};
+    for (auto &v : variants(base)) {
+      seq.push_back(v);
+      seq.push_back(base);
+    }
+    for (const auto &line : seq) {
+      a.clear();
+      b.clear();
+      group.feed(line, TimePoint{}, a);
+      make_parser(kv)->feed(line, TimePoint{}, b);
+      ASSERT_EQ(describe_metrics(a), describe_metrics(b)) << line;
+      with_metrics += a.size() > 0 ? 1 : 0;
+    }
+  }
+  EXPECT_GT(with_metrics, 100u);
 }
 
 TEST(CollectFastPath, KvLinesReadByThePreviousShapeMatchAFullScan) {
