@@ -86,7 +86,6 @@ bool same_where_not_digits(const char *a, const char *b, std::size_t n) {
 // bytes are skipped eight at a time, and where they differ both lines must be in a run of
 // digits (one that started before, or one starting here in both), which is skipped in each.
 bool same_outside_digits(std::string_view a, std::string_view b) {
-  if (a.size() == b.size() && same_where_not_digits(a.data(), b.data(), a.size())) return true;
   const std::size_t n = a.size(), m = b.size();
   std::size_t i = 0, j = 0;
   while (true) {
@@ -133,13 +132,16 @@ void LiteralSet::scan(std::string_view line) {
 bool LiteralSet::reuse_recent(std::string_view line) {
   for (std::size_t k = 0; k < recent_count_; ++k) {
     Recent &r = recent_[order_[k]];
-    if (!same_outside_digits(line, r.line)) continue;
+    if (line.size() != r.line.size() ||
+        !same_where_not_digits(line.data(), r.line.data(), line.size())) {
+      if (!same_outside_digits(line, r.line)) continue;
+      // A number changed width: this line stands for its kind from now on, so that the
+      // next lines, most likely of its length, are compared in 16-byte steps.
+      r.line.assign(line);
+    }
     present_ = r.present;
     located_ = 0;
     ++reused_;
-    // The newest line stands for its kind from now on: the next one most likely has the
-    // same length (numbers keep their widths for a while) and is compared in 16-byte steps.
-    r.line.assign(line);
     std::swap(order_[0], order_[k]); // tried first next time
     return true;
   }

@@ -69,7 +69,7 @@ private:
   void remember(std::string_view line);
 
   // The answers for the last few kinds of line scanned, the one that answered last first,
-  // each with the newest line of its kind (see scan()). Lines
+  // each with a line of its kind (the latest whose numbers changed width; see scan()). Lines
   // longer than kMaxRecentLine are neither compared nor kept.
   struct Recent {
     std::string line;
