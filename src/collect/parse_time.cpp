@@ -104,25 +104,6 @@ bool scan(std::string_view text, std::string_view fmt, Fields &f) {
   return true;
 }
 
-// "YYYY-MM-DD HH:MM:SS[.frac]" laid out exactly so (the usual log stamp, whose format is
-// "%Y-%m-%d %H:%M:%S"): read at fixed places, into what scan() reads from it. false where
-// the text has any other layout; scan() then reads it as always.
-bool scan_fixed_stamp(std::string_view t, Fields &f) {
-  const auto digit = [&](std::size_t i) { return t[i] >= '0' && t[i] <= '9'; };
-  const auto two = [&](std::size_t i) { return (t[i] - '0') * 10 + (t[i + 1] - '0'); };
-  if (t.size() < 19 || t[4] != '-' || t[7] != '-' || t[10] != ' ' || t[13] != ':' || t[16] != ':')
-    return false;
-  for (const std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18})
-    if (!digit(i)) return false;
-  f.year = two(0) * 100 + two(2);
-  f.month = two(5);
-  f.day = two(8);
-  f.hour = two(11);
-  f.minute = two(14);
-  std::string_view rest = t.substr(17);
-  return read_seconds(rest, f.second, f.nanos);
-}
-
 } // namespace
 
 bool parse_time(std::string_view text, const std::string &format, TimePoint received_at,
@@ -140,8 +121,7 @@ bool parse_time(std::string_view text, const std::string &format, TimePoint rece
   Fields f;
   const std::string_view fmt =
       format == "iso8601" ? std::string_view("%Y-%m-%dT%H:%M:%S%z") : std::string_view(format);
-  if (!(fmt == "%Y-%m-%d %H:%M:%S" && scan_fixed_stamp(text, f)) && !scan(text, fmt, f))
-    return false;
+  if (!scan(text, fmt, f)) return false;
   if (f.year < 0 || f.month < 0 || f.day < 0) { // a date part the text lacks: the arrival date
     const auto today = year_month_day{floor<days>(received_at)};
     if (f.year < 0) f.year = static_cast<int>(today.year());
