@@ -5,6 +5,7 @@
 
 #include "clustertop/collect/parser.hpp"
 #include "clustertop/collect/units.hpp"
+#include "clustertop/core/time.hpp"
 
 namespace clustertop {
 namespace {
@@ -34,19 +35,9 @@ bool read_seconds(std::string_view &s, int &whole, std::int64_t &nanos) {
   nanos = 0;
   if (!s.empty() && (s.front() == '.' || s.front() == ',')) {
     s.remove_prefix(1);
-    // Nine digits at most are kept (digits past the ninth are read and dropped), then
-    // scaled once: no division per digit.
-    static constexpr std::int64_t kScale[] = {
-        1'000'000'000, 100'000'000, 10'000'000, 1'000'000, 100'000, 10'000, 1'000, 100, 10, 1};
-    int kept = 0;
-    while (!s.empty() && s.front() >= '0' && s.front() <= '9') {
-      if (kept < 9) {
-        nanos = nanos * 10 + (s.front() - '0');
-        ++kept;
-      }
-      s.remove_prefix(1);
-    }
-    nanos *= kScale[kept];
+    std::size_t used = 0;
+    nanos = fraction_nanos(s, used);
+    s.remove_prefix(used);
   }
   return true;
 }

@@ -7,6 +7,7 @@
 #include <ctime>
 #include <sys/stat.h>
 
+#include "clustertop/core/time.hpp"
 #include "replay_internal.hpp"
 
 namespace clustertop {
@@ -42,18 +43,9 @@ bool clock_at(const std::string &s, std::size_t pos, long long &nanos, std::size
   nanos = (h * 3600LL + m * 60LL + sec) * 1'000'000'000LL;
   end = pos + 8;
   if (end < s.size() && (s[end] == '.' || s[end] == ',')) {
-    // Nine digits at most are kept, then scaled once: no division per digit.
-    static constexpr long long kScale[] = {
-        1'000'000'000, 100'000'000, 10'000'000, 1'000'000, 100'000, 10'000, 1'000, 100, 10, 1};
-    long long frac = 0;
-    int kept = 0;
-    for (++end; end < s.size() && std::isdigit(static_cast<unsigned char>(s[end])); ++end) {
-      if (kept < 9) {
-        frac = frac * 10 + (s[end] - '0');
-        ++kept;
-      }
-    }
-    nanos += frac * kScale[kept];
+    std::size_t used = 0;
+    nanos += fraction_nanos(std::string_view(s).substr(end + 1), used);
+    end += 1 + used;
   }
   return true;
 }

@@ -131,6 +131,22 @@ TEST(SameText, AgreesWithEqualsAtEveryLengthAndPlace) {
   EXPECT_EQ(checked, 820);
 }
 
+TEST(Time, FractionsOfASecondAreExactNanoseconds) {
+  std::size_t used = 99;
+  EXPECT_EQ(fraction_nanos("", used), 0);
+  EXPECT_EQ(used, 0u);
+  EXPECT_EQ(fraction_nanos("5x", used), 500'000'000);
+  EXPECT_EQ(used, 1u);
+  EXPECT_EQ(fraction_nanos("001 | INFO", used), 1'000'000);
+  EXPECT_EQ(used, 3u);
+  EXPECT_EQ(fraction_nanos("123456789", used), 123'456'789);
+  EXPECT_EQ(used, 9u);
+  EXPECT_EQ(fraction_nanos("123456789987", used), 123'456'789); // past the ninth: dropped
+  EXPECT_EQ(used, 12u);
+  EXPECT_EQ(fraction_nanos("099999999999999999999", used), 99'999'999);
+  EXPECT_EQ(used, 21u);
+}
+
 TEST(Time, ParsesDurationsAndRejectsJunk) {
   Duration d{};
   ASSERT_TRUE(parse_duration("30s", d));

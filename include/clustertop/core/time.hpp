@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace clustertop {
 
@@ -19,6 +20,21 @@ inline Duration from_seconds(double s) {
 }
 inline double epoch_seconds(TimePoint t) { return to_seconds(t.time_since_epoch()); }
 inline TimePoint from_epoch_seconds(double s) { return TimePoint{from_seconds(s)}; }
+
+// The digits at the start of `digits` read as a decimal fraction of a second, in exact
+// nanoseconds (".001" is 1'000'000, which a double cannot hold); digits past the ninth are
+// read and dropped. `used`: how many digits were read. Nine are kept and scaled once, with
+// no division per digit: every line timestamp goes through here.
+inline std::int64_t fraction_nanos(std::string_view digits, std::size_t &used) {
+  static constexpr std::int64_t kScale[] = {
+      1'000'000'000, 100'000'000, 10'000'000, 1'000'000, 100'000, 10'000, 1'000, 100, 10, 1};
+  std::int64_t v = 0;
+  std::size_t i = 0;
+  for (; i < digits.size() && digits[i] >= '0' && digits[i] <= '9'; ++i)
+    if (i < 9) v = v * 10 + (digits[i] - '0');
+  used = i;
+  return v * kScale[i < 9 ? i : 9];
+}
 
 // "2026-11-23T18:07:01.123Z" (UTC, milliseconds).
 std::string iso8601_utc(TimePoint t);
