@@ -14,8 +14,9 @@ constexpr std::size_t kChunk = 1 << 20;     // bytes per read
 // Lines of one time go out in batches of at most this many: a log whose lines all carry one
 // time (or only the first carries any) is never held whole.
 constexpr std::size_t kMaxBatchLines = 1024;
-// Line strings kept in recycled batches: as many as one take can hold, so a take's batches
-// are all filled again, and the peak stays that of one take.
+// Line strings kept for reuse, in recycled batches and loose each: a few slices' worth of
+// lines that change time every line or two. Batches of 1024 lines of one time outnumber
+// them; those beyond are freed, so a replay holds at most one take plus these.
 constexpr std::size_t kMaxSpareLines = 8192;
 
 LineBatch take_batch(ReplaySource::Spares &spares) {
@@ -24,6 +25,10 @@ LineBatch take_batch(ReplaySource::Spares &spares) {
   spares.batches.pop_back();
   spares.lines -= b.lines.size();
   return b;
+}
+
+void keep_loose(ReplaySource::Spares &spares, std::string &&s) {
+  if (spares.loose.size() < kMaxSpareLines) spares.loose.push_back(std::move(s));
 }
 
 // The batch's next line string: one it held already, else a loose one, else a new one.
@@ -112,27 +117,32 @@ void ReplaySource::LogFile::advance(Spares &spares) {
   std::size_t used = 0;
   for (auto &l : ahead_) { // the lines up to the first stamp (start())
     line_slot(spares, batch.lines, used).swap(l);
-    spares.loose.push_back(std::move(l)); // what the slot held
+    keep_loose(spares, std::move(l)); // what the slot held
   }
   ahead_.clear();
   if (has_carry_) line_slot(spares, batch.lines, used).swap(carry_);
   has_carry_ = false;
   while (true) {
-    std::string &line = line_slot(spares, batch.lines, used);
+    // A full batch takes no slot for the line after it (its vector would double for one
+    // line): that line is read straight into the carry.
+    const bool full = used == kMaxBatchLines;
+    std::string &line = full ? carry_ : line_slot(spares, batch.lines, used);
     if (!next_line(line)) {
-      --used;
+      used -= full ? 0 : 1;
       break;
     }
     if (const auto t = stamp(line)) now_ = std::max(now_, *t); // an earlier stamp: no rewind
-    if (now_ != batch.received_at || used > kMaxBatchLines) {
-      carry_.swap(line); // the first line of the next batch
+    if (full || now_ != batch.received_at) {
+      if (!full) {
+        carry_.swap(line); // the first line of the next batch
+        --used;
+      }
       has_carry_ = true;
-      --used;
       break;
     }
   }
   while (batch.lines.size() > used) { // kept for batches that need more
-    spares.loose.push_back(std::move(batch.lines.back()));
+    keep_loose(spares, std::move(batch.lines.back()));
     batch.lines.pop_back();
   }
   const TimePoint at = batch.received_at;

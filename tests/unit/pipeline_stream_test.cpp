@@ -225,6 +225,7 @@ TEST(ReplayLogs, LinesOfOneTimeGoOutInBoundedPiecesInOrder) {
       const auto *b = std::get_if<LineBatch>(&e);
       if (b == nullptr) continue;
       EXPECT_LE(b->lines.size(), 1024u);
+      EXPECT_LE(b->lines.capacity(), 1024u); // nothing held for a line beyond the bound
       for (const auto &l : b->lines) {
         if (lines > 0 && l != "untimed " + std::to_string(lines - 1)) in_order = false;
         ++lines;
