@@ -114,7 +114,6 @@ TEST(EventQueue, DropsAndCountsWhenFullButKeepsStatuses) {
 // same_text reads words, overlapping at the ends: against ==, for every length up to 40,
 // a difference at every place (and a longer or shorter text) must be seen.
 TEST(SameText, AgreesWithEqualsAtEveryLengthAndPlace) {
-  int checked = 0;
   for (std::size_t n = 0; n <= 40; ++n) {
     std::string a;
     for (std::size_t i = 0; i < n; ++i) a += static_cast<char>('a' + i % 26);
@@ -125,10 +124,8 @@ TEST(SameText, AgreesWithEqualsAtEveryLengthAndPlace) {
       std::string b = a;
       b[i] = static_cast<char>(b[i] ^ 0x20);
       EXPECT_FALSE(same_text(a, b)) << n << " " << i;
-      ++checked;
     }
   }
-  EXPECT_EQ(checked, 820);
 }
 
 TEST(Time, FractionsOfASecondAreExactNanoseconds) {
