@@ -111,13 +111,18 @@ struct Ingest::Impl {
       for (std::size_t i = 0; i < r.metrics.size(); ++i)
         Store::add(*s.layout_series[i], t, r.metrics[i].value);
     } else {
+      // A record without a layout (an exo heartbeat between step lines) leaves the last
+      // layout's series in place for the records after it.
+      const bool known = r.layout.owner != nullptr;
+      if (known) {
+        s.layout = r.layout;
+        s.layout_series.clear();
+      }
       s.hint = 0;
-      s.layout = r.layout;
-      s.layout_series.clear();
       for (const auto &m : r.metrics) {
         Series &series = series_for(s, store, b.node, m);
         Store::add(series, t, m.value);
-        if (r.layout.owner != nullptr) s.layout_series.push_back(&series);
+        if (known) s.layout_series.push_back(&series);
       }
     }
     Severity sev = r.severity;

@@ -42,7 +42,7 @@ public:
     return line.data() == data_ && line.size() == size_;
   }
   [[nodiscard]] bool contains(std::size_t i) const { return ((present_ >> i) & 1U) != 0; }
-  // Scans whose answer was reused from a recent line's (for tests and benchmarks).
+  // Scans whose answer was reused from a recent line's (for tests).
   [[nodiscard]] std::uint64_t reused() const { return reused_; }
   // Bit i set: the scanned line contains literal i.
   [[nodiscard]] std::uint64_t present() const { return present_; }
@@ -76,6 +76,7 @@ private:
     std::uint64_t present = 0;
   };
   static constexpr std::size_t kRecent = 4;
+  static_assert(kRecent == 4, "order_ below lists the slots");
   static constexpr std::size_t kMaxRecentLine = 4096;
   std::array<Recent, kRecent> recent_{};
   std::array<std::uint8_t, kRecent> order_{0, 1, 2, 3}; // recent_ in the order tried
