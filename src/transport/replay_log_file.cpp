@@ -14,10 +14,17 @@ constexpr std::size_t kChunk = 1 << 20;     // bytes per read
 // Lines of one time go out in batches of at most this many: a log whose lines all carry one
 // time (or only the first carries any) is never held whole.
 constexpr std::size_t kMaxBatchLines = 1024;
-// Line strings kept for reuse, in recycled batches and loose each: a few slices' worth of
-// lines that change time every line or two. Batches of 1024 lines of one time outnumber
-// them; those beyond are freed, so a replay holds at most one take plus these.
-constexpr std::size_t kMaxSpareLines = 8192;
+// Line strings kept for reuse, in recycled batches and loose each: as many as one take can
+// hold (kMaxTakeLines, and the last batch may end past it), so that a replay whose lines all
+// carry one time fills every batch with strings of the take before. A replay holds at most
+// one take plus these.
+constexpr std::size_t kMaxSpareLines = ReplaySource::kMaxTakeLines + kMaxBatchLines;
+
+// The lines an event brings to a take: a batch its lines, anything else one.
+std::size_t take_weight(const Event &e) {
+  const auto *b = std::get_if<LineBatch>(&e);
+  return b != nullptr ? std::max<std::size_t>(b->lines.size(), 1) : 1;
+}
 
 LineBatch take_batch(ReplaySource::Spares &spares) {
   if (spares.batches.empty()) return {};
@@ -173,13 +180,16 @@ std::optional<TimePoint> ReplaySource::peek() const {
 
 // Events at the same time keep the order of a stable sort by time: the recording's order,
 // then the logs in --node order, each in its own order.
-void ReplaySource::take_into(TimePoint t, std::vector<Event> &out, std::size_t max) {
-  const std::size_t end = out.size() + max;
-  while (out.size() < end && next_ < events_.size() && events_[next_].at == t)
-    out.push_back(std::move(events_[next_++].event));
+void ReplaySource::take_into(TimePoint t, std::vector<Event> &out, std::size_t &budget) {
+  const auto take = [&](Event &&e) {
+    budget -= std::min(budget, take_weight(e));
+    out.push_back(std::move(e));
+  };
+  while (budget > 0 && next_ < events_.size() && events_[next_].at == t)
+    take(std::move(events_[next_++].event));
   for (auto &log : logs_)
-    while (out.size() < end && log->head && log->head->at == t) {
-      out.push_back(std::move(log->head->event));
+    while (budget > 0 && log->head && log->head->at == t) {
+      take(std::move(log->head->event));
       log->advance(spares_);
     }
   last_ = t;
@@ -187,17 +197,18 @@ void ReplaySource::take_into(TimePoint t, std::vector<Event> &out, std::size_t m
 
 std::vector<Event> ReplaySource::take_next() {
   std::vector<Event> out;
-  if (const auto t = peek()) take_into(*t, out, std::numeric_limits<std::size_t>::max());
+  std::size_t budget = std::numeric_limits<std::size_t>::max();
+  if (const auto t = peek()) take_into(*t, out, budget);
   return out;
 }
 
 std::optional<TimePoint> ReplaySource::take_until(TimePoint limit, std::vector<Event> &out) {
   std::optional<TimePoint> last;
-  const std::size_t end = out.size() + kMaxTake;
-  while (out.size() < end) {
+  std::size_t budget = kMaxTakeLines;
+  while (budget > 0) {
     const auto at = peek();
     if (!at || *at > limit) break;
-    take_into(*at, out, end - out.size());
+    take_into(*at, out, budget);
     last = *at;
   }
   return last;

@@ -51,10 +51,11 @@ public:
   // The events that arrived exactly at the next arrival time (one drain).
   std::vector<Event> take_next();
   // Every event that arrived by `limit`, appended to `out` in arrival order (one replay
-  // slice's drains together), but at most kMaxTake of them (a log's batches hold at most 1024
-  // lines): a log whose lines all carry one time is handed over in bounded pieces. The arrival time
-  // of the last one taken; nullopt when none.
-  static constexpr std::size_t kMaxTake = 256;
+  // slice's drains together), but events of at most kMaxTakeLines lines in all (a batch
+  // counts its lines, anything else one; the event that reaches the bound is taken whole): a
+  // log whose lines all carry one time is handed over in bounded pieces, which recycle() can
+  // keep every line string of. The arrival time of the last one taken; nullopt when none.
+  static constexpr std::size_t kMaxTakeLines = 8192;
   std::optional<TimePoint> take_until(TimePoint limit, std::vector<Event> &out);
   [[nodiscard]] std::size_t skipped() const { return skipped_; }
   // Events taken from this source that the pipeline is done with: their batches, line
@@ -73,9 +74,9 @@ public:
   };
 
 private:
-  // Up to `max` of the events at the next arrival time `t` (peek()); the rest stay for the
-  // next call.
-  void take_into(TimePoint t, std::vector<Event> &out, std::size_t max);
+  // Events at the next arrival time `t` (peek()) while `budget` lines remain, taken off it;
+  // the rest stay for the next call.
+  void take_into(TimePoint t, std::vector<Event> &out, std::size_t &budget);
 
   std::vector<TimedEvent> events_; // a recording, loaded whole
   std::size_t next_ = 0;
