@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,28 @@ TEST(CollectFastPath, PlainDecimalGivesTheGeneralParsersDoubleBitForBit) {
   EXPECT_FALSE(parse_plain_decimal("-1", v, used)); // signs, exponents, long forms: general path
   EXPECT_FALSE(parse_plain_decimal("1e3", v, used));
   EXPECT_FALSE(parse_plain_decimal("12345678901234567", v, used));
+}
+
+// Numbers in every arrangement of digits, points, exponents, signs and units, shorter and
+// longer than the fast path's 17-character window.
+TEST(CollectFastPath, PlainDecimalMatchesTheGeneralParserOnGeneratedNumbers) {
+  std::mt19937 rng(11);
+  const std::string alphabet = "0123456789012345678901234567890123456789..eE,m x-";
+  std::size_t accepted = 0;
+  for (int round = 0; round < 200000; ++round) {
+    std::string t(1 + rng() % 24, ' ');
+    for (auto &c : t) c = alphabet[rng() % alphabet.size()];
+    double v = 0;
+    std::size_t used = 0;
+    accepted += parse_plain_decimal(t, v, used) ? 1 : 0;
+    expect_same_number(t);
+    if (HasFailure()) return;
+  }
+  EXPECT_GT(accepted, 50000u); // the comparison was made, not skipped
+  double v = 0;
+  std::size_t used = 0;
+  for (const char *t : {"6396341] eval=", "29ms model=7ms", "0.1ms fence_wait", "1234567.1234567x"})
+    EXPECT_TRUE(parse_plain_decimal(t, v, used)) << t;
 }
 
 // The kv scan as first written: find '=', walk back over key characters, general number
