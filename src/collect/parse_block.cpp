@@ -124,7 +124,7 @@ private:
   const BlockSpec &spec_;
   Record cur_;
   Record scratch_;
-  Captures caps_;
+  RuleScratch caps_;
   std::vector<std::pair<std::string, double>> vars_;
   bool in_record_ = false;
 };

@@ -16,6 +16,7 @@ struct Fields {
   std::int64_t nanos = 0; // the fraction of the second, exactly (a double cannot hold .001)
   int pm = -1;            // -1 none, 0 AM, 1 PM
   int tz_minutes = 0;
+  std::string_view fraction; // the fraction's digits, within the text
 };
 
 bool read_int(std::string_view &s, int max_digits, int &out) {
@@ -30,13 +31,15 @@ bool read_int(std::string_view &s, int max_digits, int &out) {
   return n > 0;
 }
 
-bool read_seconds(std::string_view &s, int &whole, std::int64_t &nanos) {
-  if (!read_int(s, 2, whole)) return false;
-  nanos = 0;
+bool read_seconds(std::string_view &s, Fields &f) {
+  if (!read_int(s, 2, f.second)) return false;
+  f.nanos = 0;
+  f.fraction = {};
   if (!s.empty() && (s.front() == '.' || s.front() == ',')) {
     s.remove_prefix(1);
     std::size_t used = 0;
-    nanos = fraction_nanos(s, used);
+    f.nanos = fraction_nanos(s, used);
+    f.fraction = s.substr(0, used);
     s.remove_prefix(used);
   }
   return true;
@@ -65,7 +68,7 @@ bool apply_directive(char d, std::string_view &s, Fields &f) {
   case 'H': return read_int(s, 2, f.hour);
   case 'I': return read_int(s, 2, f.hour);
   case 'M': return read_int(s, 2, f.minute);
-  case 'S': return read_seconds(s, f.second, f.nanos);
+  case 'S': return read_seconds(s, f);
   case 'z': return read_tz(s, f.tz_minutes);
   case 'p':
     if (s.size() < 2) return false;
@@ -98,7 +101,7 @@ bool scan(std::string_view text, std::string_view fmt, Fields &f) {
 } // namespace
 
 bool parse_time(std::string_view text, const std::string &format, TimePoint received_at,
-                TimePoint &out) {
+                TimePoint &out, FractionMemo *memo) {
   using namespace std::chrono;
   text = trim(text);
   if (format == "epoch") {
@@ -109,11 +112,13 @@ bool parse_time(std::string_view text, const std::string &format, TimePoint rece
     out = from_epoch_seconds(v);
     return true;
   }
+  if (memo != nullptr && memo->recall(&format, text, out)) return true;
   Fields f;
   const std::string_view fmt =
       format == "iso8601" ? std::string_view("%Y-%m-%dT%H:%M:%S%z") : std::string_view(format);
   if (!scan(text, fmt, f)) return false;
-  if (f.year < 0 || f.month < 0 || f.day < 0) { // a date part the text lacks: the arrival date
+  const bool dated = f.year >= 0 && f.month >= 0 && f.day >= 0;
+  if (!dated) { // a date part the text lacks: the arrival date
     const auto today = year_month_day{floor<days>(received_at)};
     if (f.year < 0) f.year = static_cast<int>(today.year());
     if (f.month < 0) f.month = static_cast<int>(static_cast<unsigned>(today.month()));
@@ -128,6 +133,15 @@ bool parse_time(std::string_view text, const std::string &format, TimePoint rece
   const auto t = sys_days{ymd}.time_since_epoch() + hours{f.hour} + minutes{f.minute} -
                  minutes{f.tz_minutes} + seconds{f.second};
   out = TimePoint{duration_cast<Duration>(t) + duration_cast<Duration>(nanoseconds{f.nanos})};
+  // The whole text was looked at. A time that took its date from the arrival time is not
+  // kept: the next text's could differ.
+  if (memo != nullptr && dated) {
+    const auto begin =
+        f.fraction.empty() ? 0 : static_cast<std::size_t>(f.fraction.data() - text.data());
+    memo->keep(&format, text, text.size(), begin, begin + f.fraction.size(), out);
+  } else if (memo != nullptr) {
+    memo->forget();
+  }
   return true;
 }
 

@@ -91,7 +91,7 @@ std::size_t find_literal(std::string_view line, std::string_view literal, std::s
   return kNone;
 }
 
-std::string_view capture(const Captures &caps, std::string_view name, bool &found) {
+std::string_view capture(const RuleScratch &caps, std::string_view name, bool &found) {
   for (const auto &[k, v] : caps.list)
     if (k == name) {
       found = true;
@@ -110,7 +110,7 @@ double var_value(const std::vector<std::pair<std::string, double>> *vars, const 
   return kUnknown;
 }
 
-void add_metrics(const RegexRule &rule, const Captures &caps, MetricWriter &w,
+void add_metrics(const RegexRule &rule, const RuleScratch &caps, MetricWriter &w,
                  const std::vector<std::pair<std::string, double>> *vars) {
   for (const auto &spec : rule.metrics) {
     bool found = false;
@@ -131,7 +131,7 @@ void add_metrics(const RegexRule &rule, const Captures &caps, MetricWriter &w,
 } // namespace
 
 bool apply_rule(const RegexRule &rule, std::string_view line, TimePoint received_at, Record &rec,
-                MetricWriter &w, Captures &caps,
+                MetricWriter &w, RuleScratch &caps,
                 const std::vector<std::pair<std::string, double>> *vars) {
   if (!rule.prefilter.empty() && !contains_literal(line, rule.prefilter, rule.prefilter_anchor))
     return false;
@@ -139,7 +139,7 @@ bool apply_rule(const RegexRule &rule, std::string_view line, TimePoint received
 }
 
 bool apply_matched_rule(const RegexRule &rule, std::string_view line, TimePoint received_at,
-                        Record &rec, MetricWriter &w, Captures &caps,
+                        Record &rec, MetricWriter &w, RuleScratch &caps,
                         const std::vector<std::pair<std::string, double>> *vars) {
   if (!rule.regex->match(line, caps.list, caps.block)) return false;
   add_metrics(rule, caps, w, vars);
@@ -154,7 +154,7 @@ bool apply_matched_rule(const RegexRule &rule, std::string_view line, TimePoint 
   if (!rule.time.capture.empty() && !rec.time) {
     const auto ts = capture(caps, rule.time.capture, found);
     TimePoint t;
-    if (found && parse_time(ts, rule.time.format, received_at, t)) rec.time = t;
+    if (found && parse_time(ts, rule.time.format, received_at, t, &caps.time)) rec.time = t;
   }
   return true;
 }
@@ -220,7 +220,7 @@ private:
   }
 
   const CollectorDef &def_;
-  Captures caps_;
+  RuleScratch caps_;
   const LiteralSet *shared_ = nullptr;
   std::vector<std::size_t> bits_; // each rule's prefilter in shared_ (kMax: look ourselves)
   std::uint64_t rule_bits_ = 0;   // the bits of bits_

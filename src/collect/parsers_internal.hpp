@@ -12,21 +12,24 @@
 namespace clustertop {
 
 // A rule match's named captures, and the PCRE2 match block every match of its parser reuses.
-struct Captures {
+// A rule-applying parser's working memory: its last match's captures, PCRE2's match block,
+// and its last timestamp (see FractionMemo).
+struct RuleScratch {
   std::vector<std::pair<std::string_view, std::string_view>> list;
   MatchBlock block;
+  FractionMemo time;
 };
 
-std::string_view capture(const Captures &caps, std::string_view name, bool &found);
+std::string_view capture(const RuleScratch &caps, std::string_view name, bool &found);
 
 // Applies one regex rule to a line; on a match merges metrics, tags, level, severity and
 // time into `rec` (metrics through `w`). Returns whether it matched.
 bool apply_rule(const RegexRule &rule, std::string_view line, TimePoint received_at, Record &rec,
-                MetricWriter &w, Captures &scratch,
+                MetricWriter &w, RuleScratch &scratch,
                 const std::vector<std::pair<std::string, double>> *vars = nullptr);
 // apply_rule for a line already known to contain the rule's prefilter.
 bool apply_matched_rule(const RegexRule &rule, std::string_view line, TimePoint received_at,
-                        Record &rec, MetricWriter &w, Captures &scratch,
+                        Record &rec, MetricWriter &w, RuleScratch &scratch,
                         const std::vector<std::pair<std::string, double>> *vars = nullptr);
 
 // The index of the byte of `literal` least likely in a log line (by a fixed ranking: letters

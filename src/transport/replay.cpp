@@ -33,7 +33,8 @@ long long days_from_civil(int y, int m, int d) {
   return era * 146097 + doe - 719468;
 }
 
-// "HH:MM:SS[.frac]" at pos; seconds of day and where it ended.
+// "HH:MM:SS[.frac]" at pos; seconds of day and where it ended (the fraction's digits end
+// there too).
 bool clock_at(const std::string &s, std::size_t pos, long long &nanos, std::size_t &end) {
   int h = 0, m = 0, sec = 0;
   if (!num(s, pos, 2, h) || pos + 2 >= s.size() || s[pos + 2] != ':' || !num(s, pos + 3, 2, m) ||
@@ -64,10 +65,11 @@ long long zone_offset(const std::string &s, std::size_t end) {
 namespace replay_detail {
 namespace {
 
-std::optional<Stamp> stamp_at(const std::string &s, std::size_t i, int year, TimePoint day) {
+// The stamp at i, if any; `end`: where its clock ended (after the fraction's digits).
+std::optional<Stamp> stamp_at(const std::string &s, std::size_t i, int year, TimePoint day,
+                              std::size_t &end) {
   int y = 0, mo = 0, d = 0;
   long long secs = 0; // nanoseconds of the day
-  std::size_t end = 0;
   auto at_day = [](long long days, long long ns) {
     return TimePoint{Duration{days * 86'400'000'000'000LL + ns}};
   };
@@ -92,17 +94,38 @@ std::optional<Stamp> stamp_at(const std::string &s, std::size_t i, int year, Tim
 
 } // namespace
 
-std::optional<Stamp> find_stamp(const std::string &line, int year, TimePoint day) {
+std::optional<Stamp> find_stamp(const std::string &line, int year, TimePoint day, StampMemo *memo) {
   const std::size_t scan = std::min<std::size_t>(line.size(), 80);
   // Every form has a ':' at most 13 bytes after its start ("YYYY-MM-DD HH:"): a line
   // without one there (most step lines) is turned away by one memchr.
   if (std::memchr(line.data(), ':', std::min(line.size(), scan + 13)) == nullptr)
     return std::nullopt;
+  if (memo != nullptr) {
+    TimePoint t;
+    if (memo->fraction.recall(nullptr, line, t)) return Stamp{t, memo->dated};
+  }
+  bool first = true; // no number started before i
   for (std::size_t i = 0; i < scan; ++i) {
     if (i > 0 && (std::isdigit(static_cast<unsigned char>(line[i - 1])) || line[i - 1] == ':'))
       continue; // only at the start of a number
     if (!std::isdigit(static_cast<unsigned char>(line[i]))) continue;
-    if (auto st = stamp_at(line, i, year, day)) return st;
+    std::size_t end = 0;
+    const auto st = stamp_at(line, i, year, day, end);
+    if (!st) {
+      first = false;
+      continue;
+    }
+    // Kept only for a stamp at the line's first number: the scan looked at nothing before
+    // it but the bytes up to it. Past its clock, the forms look at most at a zone
+    // ("+hh:mm") or "PM" after it: 7 bytes.
+    if (memo != nullptr && first) {
+      std::size_t begin = end;
+      while (begin > i && std::isdigit(static_cast<unsigned char>(line[begin - 1]))) --begin;
+      const bool fraction = begin > i && (line[begin - 1] == '.' || line[begin - 1] == ',');
+      memo->fraction.keep(nullptr, line, end + 7, fraction ? begin : end, end, st->t);
+      memo->dated = st->dated;
+    }
+    return st;
   }
   return std::nullopt;
 }

@@ -16,8 +16,17 @@ struct Stamp {
   bool dated = true; // false: a bare time of day, dated from the file's day
 };
 
-// The first timestamp in a line's first 80 bytes.
-std::optional<Stamp> find_stamp(const std::string &line, int year, TimePoint day);
+// A log's last stamp read, for its next line stamped within the same second (FractionMemo).
+struct StampMemo {
+  FractionMemo fraction;
+  bool dated = true;
+};
+
+// The first timestamp in a line's first 80 bytes. With a memo (one per log), a line whose
+// stamp opens its text at the same place and differs from the last one only in the
+// fraction's digits takes its time from the memo: the same time.
+std::optional<Stamp> find_stamp(const std::string &line, int year, TimePoint day,
+                                StampMemo *memo = nullptr);
 
 // The day a log's date-less stamps belong to: its modification day (UTC).
 struct FileDay {
@@ -57,7 +66,8 @@ private:
   std::vector<char> buf_;
   std::size_t pos_ = 0, end_ = 0;
   bool eof_ = false;
-  std::optional<TimePoint> prev_;  // the previous stamp (a bare time of day wraps at midnight)
+  std::optional<TimePoint> prev_; // the previous stamp (a bare time of day wraps at midnight)
+  replay_detail::StampMemo stamp_memo_;
   TimePoint now_{};                // arrival time: the latest stamp so far (no rewind)
   std::vector<std::string> ahead_; // the lines up to the first stamp, read by start()
   // The first line of the batch after `head` when has_carry_: swapped in and out of a

@@ -91,7 +91,7 @@ bool ReplaySource::LogFile::next_line(std::string &line) {
 }
 
 std::optional<TimePoint> ReplaySource::LogFile::stamp(const std::string &line) {
-  const auto st = replay_detail::find_stamp(line, day_.year, day_.midnight);
+  const auto st = replay_detail::find_stamp(line, day_.year, day_.midnight, &stamp_memo_);
   if (!st) return std::nullopt;
   TimePoint t = st->t;
   while (!st->dated && prev_ && t + std::chrono::hours(12) < *prev_)

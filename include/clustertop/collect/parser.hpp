@@ -121,8 +121,10 @@ class CollectorSet;
 ParserGroup make_parser_group(const CollectorSet &set, std::string_view collector);
 
 // Reads a line's own timestamp; date parts the text lacks come from `received_at` (UTC).
+// With a memo (one per reader: a parser's), a text that differs from the last one read with
+// this format only in its fraction of a second is read from the memo: the same time.
 bool parse_time(std::string_view text, const std::string &format, TimePoint received_at,
-                TimePoint &out);
+                TimePoint &out, FractionMemo *memo = nullptr);
 
 // Sets one metric from captured text following a MetricSpec (units, map, zero_unknown).
 // false when the value is not usable (it is then left out of the record).

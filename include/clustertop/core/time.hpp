@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "clustertop/core/text.hpp"
+
 namespace clustertop {
 
 using Clock = std::chrono::system_clock;
@@ -35,6 +37,61 @@ inline std::int64_t fraction_nanos(std::string_view digits, std::size_t &used) {
   used = i;
   return v * kScale[i < 9 ? i : 9];
 }
+
+// A timestamp reader's last answer, kept for the next text that differs from the one it
+// read only in the digits of the second's fraction: a log's lines of one second, stamped in
+// milliseconds. The reader says which bytes it looked at (a prefix of its text, and whether
+// that reached the text's end), where the fraction's digits lie among them, and the time it
+// read. A reader goes through the bytes in order and decides only on what it sees, so a text
+// with the same bytes in those places, digits in the fraction's place and the same end makes
+// it take the same steps to the same time, but for the fraction: recall() gives that time
+// without the steps. `key` tells apart readers (formats) sharing one memo.
+class FractionMemo {
+public:
+  // The time `text` reads as, when the memo holds a text it can answer for.
+  [[nodiscard]] bool recall(const void *key, std::string_view text, TimePoint &out) {
+    if (!held_ || key != key_) return false;
+    const std::size_t n = looked_.size();
+    if (saw_end_ ? text.size() != n : text.size() < n) return false;
+    const std::string_view seen(looked_);
+    if (!same_text(text.substr(0, frac_begin_), seen.substr(0, frac_begin_)) ||
+        !same_text(text.substr(frac_end_, n - frac_end_), seen.substr(frac_end_)))
+      return false;
+    for (std::size_t i = frac_begin_; i < frac_end_; ++i)
+      if (text[i] < '0' || text[i] > '9') return false;
+    std::size_t used = 0;
+    out =
+        whole_ + Duration{fraction_nanos(text.substr(frac_begin_, frac_end_ - frac_begin_), used)};
+    ++recalled_;
+    return true;
+  }
+  // Times given by recall() (for tests).
+  [[nodiscard]] std::uint64_t recalled() const { return recalled_; }
+  // After a reading of `text` that gave `t`: it looked at text[0, looked) (reaching the
+  // text's end when looked >= text.size()), and the fraction's digits are text[begin, end)
+  // (begin == end: none), followed by a byte it looked at or by the end.
+  void keep(const void *key, std::string_view text, std::size_t looked, std::size_t begin,
+            std::size_t end, TimePoint t) {
+    held_ = true;
+    key_ = key;
+    saw_end_ = looked >= text.size();
+    looked_.assign(text.substr(0, looked));
+    frac_begin_ = begin;
+    frac_end_ = end;
+    std::size_t used = 0;
+    whole_ = t - Duration{fraction_nanos(text.substr(begin, end - begin), used)};
+  }
+  void forget() { held_ = false; }
+
+private:
+  bool held_ = false;
+  const void *key_ = nullptr;
+  std::string looked_;
+  bool saw_end_ = false;
+  std::size_t frac_begin_ = 0, frac_end_ = 0;
+  TimePoint whole_{}; // the time read less its fraction
+  std::uint64_t recalled_ = 0;
+};
 
 // "2026-11-23T18:07:01.123Z" (UTC, milliseconds).
 std::string iso8601_utc(TimePoint t);
