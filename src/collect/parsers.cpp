@@ -254,11 +254,22 @@ bool ParserGroup::feed(std::string_view line, TimePoint received_at, RecordBuffe
     return used;
   }
   literals_->scan(line);
-  const std::uint64_t present = literals_->present();
-  for (std::size_t i = 0; i < parsers_.size(); ++i)
-    if ((needs_[i] & present) != 0 || needs_[i] == ~std::uint64_t{0})
-      used = parsers_[i]->feed(line, received_at, out) || used;
+  for (const std::size_t i : called_for(literals_->present()))
+    used = parsers_[i]->feed(line, received_at, out) || used;
   return used;
+}
+
+const std::vector<std::size_t> &ParserGroup::called_for(std::uint64_t present) {
+  for (auto &c : called_)
+    if (c.known && c.present == present) return c.parsers;
+  Called &c = called_[next_called_];
+  next_called_ = (next_called_ + 1) % called_.size();
+  c.known = true;
+  c.present = present;
+  c.parsers.clear();
+  for (std::size_t i = 0; i < parsers_.size(); ++i)
+    if ((needs_[i] & present) != 0 || needs_[i] == ~std::uint64_t{0}) c.parsers.push_back(i);
+  return c.parsers;
 }
 
 void ParserGroup::finish(RecordBuffer &out) {

@@ -3,6 +3,7 @@
 // Never reads a clock: the batch's received_at is passed in.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -108,8 +109,19 @@ public:
 
 private:
   std::vector<std::unique_ptr<LineParser>> parsers_;
-  std::vector<std::uint64_t> needs_;     // what each parser's share_literals() returned
+  std::vector<std::uint64_t> needs_; // what each parser's share_literals() returned
+  // The parsers a line with these literals is offered to, in order: lines of a kind have
+  // the same literals, so the lists of the last few sets of literals are kept.
+  const std::vector<std::size_t> &called_for(std::uint64_t present);
+
   std::unique_ptr<LiteralSet> literals_; // null: one parser, or none of them shares
+  struct Called {
+    bool known = false;
+    std::uint64_t present = 0;
+    std::vector<std::size_t> parsers;
+  };
+  std::array<Called, 4> called_{};
+  std::size_t next_called_ = 0; // the entry replaced next
 };
 
 std::unique_ptr<LineParser> make_parser(const CollectorDef &def);
