@@ -11,9 +11,8 @@
 
 namespace clustertop {
 
-// A rule match's named captures, and the PCRE2 match block every match of its parser reuses.
-// A rule-applying parser's working memory: its last match's captures, PCRE2's match block,
-// and its last timestamp (see FractionMemo).
+// A rule-applying parser's working memory: its last match's named captures, the PCRE2 match
+// block every match of the parser reuses, and its last timestamp (see FractionMemo).
 struct RuleScratch {
   std::vector<std::pair<std::string_view, std::string_view>> list;
   MatchBlock block;

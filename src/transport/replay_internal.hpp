@@ -66,10 +66,10 @@ private:
   std::vector<char> buf_;
   std::size_t pos_ = 0, end_ = 0;
   bool eof_ = false;
-  std::optional<TimePoint> prev_; // the previous stamp (a bare time of day wraps at midnight)
-  replay_detail::StampMemo stamp_memo_;
-  TimePoint now_{};                // arrival time: the latest stamp so far (no rewind)
-  std::vector<std::string> ahead_; // the lines up to the first stamp, read by start()
+  std::optional<TimePoint> prev_;       // the previous stamp (a bare time of day wraps at midnight)
+  replay_detail::StampMemo stamp_memo_; // the previous stamp as find_stamp read it
+  TimePoint now_{};                     // arrival time: the latest stamp so far (no rewind)
+  std::vector<std::string> ahead_;      // the lines up to the first stamp, read by start()
   // The first line of the batch after `head` when has_carry_: swapped in and out of a
   // batch's strings, so that no line is copied and no string is made per batch.
   std::string carry_;

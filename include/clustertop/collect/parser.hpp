@@ -108,12 +108,12 @@ public:
   [[nodiscard]] bool empty() const { return parsers_.empty(); }
 
 private:
-  std::vector<std::unique_ptr<LineParser>> parsers_;
-  std::vector<std::uint64_t> needs_; // what each parser's share_literals() returned
   // The parsers a line with these literals is offered to, in order: lines of a kind have
   // the same literals, so the lists of the last few sets of literals are kept.
   const std::vector<std::size_t> &called_for(std::uint64_t present);
 
+  std::vector<std::unique_ptr<LineParser>> parsers_;
+  std::vector<std::uint64_t> needs_;     // what each parser's share_literals() returned
   std::unique_ptr<LiteralSet> literals_; // null: one parser, or none of them shares
   struct Called {
     bool known = false;
