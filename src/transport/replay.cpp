@@ -75,7 +75,8 @@ std::optional<Stamp> stamp_at(const std::string &s, std::size_t i, int year, Tim
   };
   if (num(s, i, 4, y) && i + 10 < s.size() && s[i + 4] == '-' && num(s, i + 5, 2, mo) &&
       s[i + 7] == '-' && num(s, i + 8, 2, d) && (s[i + 10] == ' ' || s[i + 10] == 'T') &&
-      clock_at(s, i + 11, secs, end) && mo >= 1 && mo <= 12 && d >= 1 && d <= 31)
+      clock_at(s, i + 11, secs, end) && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && y >= 1900 &&
+      y <= 2200) // as parse_time: the nanosecond clock ends in 2262
     return Stamp{at_day(days_from_civil(y, mo, d), secs - zone_offset(s, end))};
   if (num(s, i, 2, mo) && i + 5 < s.size() && s[i + 2] == '-' && num(s, i + 3, 2, d) &&
       s[i + 5] == ' ' && clock_at(s, i + 6, secs, end) && mo >= 1 && mo <= 12 && d >= 1 && d <= 31)

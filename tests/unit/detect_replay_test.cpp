@@ -146,6 +146,14 @@ TEST(DetectReplay, LineTimestampsOfCommonFormats) {
   EXPECT_FALSE(line_time("eval=36ms model=7ms 12:345", 2026, day));
   EXPECT_FALSE(line_time("", 2026, day));
   EXPECT_FALSE(line_time("99:99:99 2026-13-45 10:00", 2026, day));
+  // A year the nanosecond clock cannot hold is no year (it overflowed the clock before): the
+  // scan goes on and reads the month, day and time after it, with the file's year.
+  auto far = line_time("[ 5026-02-23 18:07:01.250 | INFO ] x", 2026, day);
+  ASSERT_TRUE(far);
+  EXPECT_EQ(iso8601_utc(*far), "2026-02-23T18:07:01.250Z");
+  auto last = line_time("2200-02-23 18:07:01.250 x", 2026, day);
+  ASSERT_TRUE(last);
+  EXPECT_EQ(iso8601_utc(*last), "2200-02-23T18:07:01.250Z");
 }
 
 TEST(DetectReplay, PlainLogsMergeByTimeAndBadSpecsAreErrors) {
