@@ -89,7 +89,8 @@ private:
 
 // The timestamp a log line carries, if any: "2026-02-23 18:07:01.123" / ISO 8601 with T
 // and Z or offset; vLLM's "INFO 02-23 18:07:01" (year from `year`); a bare "18:07:01.123"
-// (date from `day`, the UTC midnight of the file's day). Local times are taken as UTC.
+// (date from `day`, the UTC midnight of the file's day). Local times are taken as UTC; a
+// year outside 1900-2200 is not read as one.
 std::optional<TimePoint> line_time(const std::string &line, int year, TimePoint day);
 
 struct ReplayClock {
