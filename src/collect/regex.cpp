@@ -1,5 +1,6 @@
 #include "clustertop/collect/regex.hpp"
 
+#include <bit>
 #include <cctype>
 #include <pcre2.h>
 
@@ -70,6 +71,7 @@ Result<std::shared_ptr<const Regex>> Regex::compile(const std::string &pattern) 
       re->first_known_ = unit < 256;
     }
   }
+  if (re->first_known_) re->learn_second_bytes();
   std::uint32_t count = 0;
   std::uint32_t entry_size = 0;
   PCRE2_SPTR table = nullptr;
@@ -82,6 +84,34 @@ Result<std::shared_ptr<const Regex>> Regex::compile(const std::string &pattern) 
     re->names_.emplace_back(std::string(reinterpret_cast<const char *>(entry + 2)), group);
   }
   return std::shared_ptr<const Regex>(std::move(re));
+}
+
+// The bytes that can follow each possible first byte, asked of PCRE2 itself: a two-byte
+// subject that is no match, not even a partial one (PCRE2_PARTIAL_HARD: the subject's end
+// reached with more of the pattern to match), cannot start a line that matches. Only for
+// patterns with few first bytes: 256 probes each, once at load.
+void Regex::learn_second_bytes() {
+  constexpr int kMaxFirstBytes = 16;
+  int firsts = 0;
+  for (const auto w : first_bytes_) firsts += std::popcount(w);
+  if (firsts > kMaxFirstBytes) return;
+  auto *md = pcre2_match_data_create(1, nullptr);
+  if (md == nullptr) return;
+  auto *ctx = static_cast<pcre2_match_context *>(context_);
+  for (std::uint32_t b = 0; b < 256; ++b) {
+    if ((first_bytes_[b / 64] & (std::uint64_t{1} << (b % 64))) == 0) continue;
+    std::array<std::uint64_t, 4> seconds{};
+    for (std::uint32_t c = 0; c < 256; ++c) {
+      const std::array<unsigned char, 2> subject{static_cast<unsigned char>(b),
+                                                 static_cast<unsigned char>(c)};
+      const int rc = pcre2_match(code_of(code_), subject.data(), subject.size(), 0,
+                                 PCRE2_PARTIAL_HARD | PCRE2_NO_JIT, md, ctx);
+      if (rc != PCRE2_ERROR_NOMATCH) set_byte(seconds, c); // a match, a partial one, a limit
+    }
+    second_bytes_.push_back(seconds);
+    second_slot_[b] = static_cast<std::uint8_t>(second_bytes_.size());
+  }
+  pcre2_match_data_free(md);
 }
 
 Regex::~Regex() {

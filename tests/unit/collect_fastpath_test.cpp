@@ -96,6 +96,39 @@ TEST(CollectFastPath, PlainDecimalMatchesTheGeneralParserOnGeneratedNumbers) {
     EXPECT_TRUE(parse_plain_decimal(t, v, used)) << t;
 }
 
+// Every regex of every built-in definition, gated on its first two bytes (Regex::may_match),
+// against the same pattern without the gate, on every fixture and sample line and on each
+// with its second byte replaced.
+TEST(CollectFastPath, RegexGatesOfEveryDefinitionTurnAwayOnlyLinesThatCannotMatch) {
+  const auto set = test::builtin_set();
+  std::vector<std::shared_ptr<const Regex>> regexes;
+  for (const auto *d : set->all()) {
+    for (const auto &r : d->parse.rules) regexes.push_back(r.regex);
+    for (const auto &r : d->parse.block.rules) regexes.push_back(r.regex);
+    for (const auto &r : {d->parse.block.line, d->parse.block.start, d->parse.block.end})
+      if (r) regexes.push_back(r);
+  }
+  std::vector<std::string> lines;
+  for (const auto &l : every_line()) {
+    lines.push_back(l);
+    for (const char c : {' ', '2', '[', 'N', ':', '\0'})
+      if (l.size() >= 2) lines.push_back(l.substr(0, 1) + c + l.substr(2));
+  }
+  std::size_t matched = 0, turned_away = 0;
+  for (const auto &re : regexes) {
+    auto open = Regex::compile("(?:" + re->pattern() + ")|(*FAIL)");
+    ASSERT_TRUE(open.ok()) << re->pattern();
+    for (const auto &l : lines) {
+      const bool m = re->matches(l);
+      ASSERT_EQ(m, (*open)->matches(l)) << re->pattern() << " on " << l;
+      matched += m ? 1 : 0;
+      turned_away += re->may_match(l) ? 0 : 1;
+    }
+  }
+  EXPECT_GT(matched, 100u);
+  EXPECT_GT(turned_away, 1000u);
+}
+
 // The kv scan as first written: find '=', walk back over key characters, general number
 // parser, unit up to a separator. Returns "name=value" strings in order.
 std::vector<std::pair<std::string, double>> reference_pairs(std::string_view line) {

@@ -90,6 +90,66 @@ TEST(RegexFirstByte, AnchoredPatternsAreTurnedAwayOnlyWhenTheyCannotMatch) {
   EXPECT_EQ(caps[0].second, "x");
 }
 
+// The first-two-bytes gate (may_match, learnt by asking PCRE2 for partial matches) against
+// the same pattern with no gate: put in an alternation with a branch that never matches, it
+// is no longer anchored, so nothing is learnt and every line goes to PCRE2. Every pair of
+// bytes from an alphabet that tries each pattern's edges, with tails after it.
+TEST(RegexFirstBytes, TheGateTurnsAwayOnlyLinesThatCannotMatch) {
+  const std::vector<std::string> patterns = {
+      "^ab",
+      "(?i)^ab",
+      "^(?i:a)b",
+      "^a(?=b)",
+      "^a(?!b)",
+      "^a\\b",
+      "^a$",
+      "^a\\z",
+      "^a|^bc",
+      "^(?:a|b)c",
+      "^a?b",
+      "^a*b",
+      "^a{0}b",
+      "^.",
+      "^.b",
+      "^\\[(?<ts>\\d{4})",
+      "^a(*COMMIT)b",
+      "^(a)\\1",
+      "^a(?<=a)b",
+      "^\\Qa[\\E",
+      "^(?:(a+)+c|a+b)",
+      "^[^a]b",
+      "^\\x00a",
+      "^a\\Kb",
+      "^(?s).b",
+      "^a(?#note)b",
+      "^(?x) a b ",
+      "^\\s\\S",
+      "^a\\Rb",
+      "^\\[ (?<ts>\\d{4}-\\d{2}-\\d{2}) \\| (?<level>[A-Z]+)"};
+  const std::string alphabet = std::string("abcAB[ 19:-x()]") + '\n' + '\r' + '\0' + '\xff';
+  const std::vector<std::string> tails = {"",  "b",   "bc", "c",   "1",
+                                          "x", " 12", "]",  "abc", "026-02-23 | INFO"};
+  std::size_t turned_away = 0;
+  for (const auto &p : patterns) {
+    auto gated = Regex::compile(p);
+    auto open = Regex::compile("(?:" + p + ")|(*FAIL)");
+    ASSERT_TRUE(gated.ok() && open.ok()) << p;
+    for (const char a : alphabet)
+      for (const char b : alphabet)
+        for (const auto &tail : tails) {
+          const std::string line = std::string{a, b} + tail;
+          EXPECT_EQ((*gated)->matches(line), (*open)->matches(line)) << p << " on " << line;
+          turned_away += (*gated)->may_match(line) ? 0 : 1;
+        }
+    EXPECT_TRUE((*open)->may_match("")) << p; // no gate on the reference
+  }
+  EXPECT_GT(turned_away, 10000u); // the gate was at work
+  auto sglang = Regex::compile("^\\[(?<ts>\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2})");
+  ASSERT_TRUE(sglang.ok());
+  EXPECT_FALSE((*sglang)->may_match("[ 2026-02-23 10:46:36.340 | INFO ] exo line"));
+  EXPECT_TRUE((*sglang)->may_match("[2026-02-23 10:46:36 TP0] Decode batch."));
+}
+
 // Our match limit (100 000), not PCRE2's default (10 million), bounds a match, also through
 // the JIT: the first alternative fails after 2^n steps before the second matches. With n = 12
 // that fits in the limit; with n = 18 the line is given up as no match (PCRE2's default

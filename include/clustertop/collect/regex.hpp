@@ -45,13 +45,17 @@ public:
              std::vector<std::pair<std::string_view, std::string_view>> &captures,
              MatchBlock &block) const;
   bool matches(std::string_view line) const;
-  // false when the line's first byte already rules a match out (see first_known_): the
+  // false when the line's first two bytes already rule a match out (see first_known_): the
   // check match() starts with, for a caller deciding whether to try at all.
   [[nodiscard]] bool may_match(std::string_view line) const {
     if (!first_known_) return true;
     if (line.empty()) return false;
     const auto c = static_cast<unsigned char>(line[0]);
-    return (first_bytes_[c / 64] & (std::uint64_t{1} << (c % 64))) != 0;
+    if ((first_bytes_[c / 64] & (std::uint64_t{1} << (c % 64))) == 0) return false;
+    const std::uint8_t slot = second_slot_[c];
+    if (slot == 0 || line.size() < 2) return true;
+    const auto d = static_cast<unsigned char>(line[1]);
+    return (second_bytes_[slot - 1][d / 64] & (std::uint64_t{1} << (d % 64))) != 0;
   }
   [[nodiscard]] const std::string &pattern() const { return pattern_; }
   [[nodiscard]] const std::vector<std::pair<std::string, int>> &names() const { return names_; }
@@ -68,6 +72,11 @@ private:
   // turned away before PCRE2 is called.
   bool first_known_ = false;
   std::array<std::uint64_t, 4> first_bytes_{};
+  // For a few possible first bytes (see learn_second_bytes), the bytes that can follow:
+  // second_bytes_[second_slot_[first] - 1]; slot 0: not learned, any byte may follow.
+  std::array<std::uint8_t, 256> second_slot_{};
+  std::vector<std::array<std::uint64_t, 4>> second_bytes_;
+  void learn_second_bytes();
   std::vector<std::pair<std::string, int>> names_;
 };
 
