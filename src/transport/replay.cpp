@@ -33,20 +33,26 @@ long long days_from_civil(int y, int m, int d) {
   return era * 146097 + doe - 719468;
 }
 
-// "HH:MM:SS[.frac]" at pos; seconds of day and where it ended (the fraction's digits end
-// there too).
-bool clock_at(const std::string &s, std::size_t pos, long long &nanos, std::size_t &end) {
+// Where a clock's text ended, and where the digits of its fraction of a second began
+// (`end` when it has none; they end at `end`).
+struct ClockEnd {
+  std::size_t fraction = 0, end = 0;
+};
+
+// "HH:MM:SS[.frac]" at pos; nanoseconds of the day and where it ended.
+bool clock_at(const std::string &s, std::size_t pos, long long &nanos, ClockEnd &at) {
   int h = 0, m = 0, sec = 0;
   if (!num(s, pos, 2, h) || pos + 2 >= s.size() || s[pos + 2] != ':' || !num(s, pos + 3, 2, m) ||
       pos + 5 >= s.size() || s[pos + 5] != ':' || !num(s, pos + 6, 2, sec) || h > 23 || m > 59 ||
       sec > 60)
     return false;
   nanos = (h * 3600LL + m * 60LL + sec) * 1'000'000'000LL;
-  end = pos + 8;
-  if (end < s.size() && (s[end] == '.' || s[end] == ',')) {
+  at.end = at.fraction = pos + 8;
+  if (at.end < s.size() && (s[at.end] == '.' || s[at.end] == ',')) {
     std::size_t used = 0;
-    nanos += fraction_nanos(std::string_view(s).substr(end + 1), used);
-    end += 1 + used;
+    at.fraction = at.end + 1;
+    nanos += fraction_nanos(std::string_view(s).substr(at.fraction), used);
+    at.end = at.fraction + used;
   }
   return true;
 }
@@ -65,9 +71,9 @@ long long zone_offset(const std::string &s, std::size_t end) {
 namespace replay_detail {
 namespace {
 
-// The stamp at i, if any; `end`: where its clock ended (after the fraction's digits).
+// The stamp at i, if any, and where its clock ended.
 std::optional<Stamp> stamp_at(const std::string &s, std::size_t i, int year, TimePoint day,
-                              std::size_t &end) {
+                              ClockEnd &at) {
   int y = 0, mo = 0, d = 0;
   long long secs = 0; // nanoseconds of the day
   auto at_day = [](long long days, long long ns) {
@@ -75,13 +81,14 @@ std::optional<Stamp> stamp_at(const std::string &s, std::size_t i, int year, Tim
   };
   if (num(s, i, 4, y) && i + 10 < s.size() && s[i + 4] == '-' && num(s, i + 5, 2, mo) &&
       s[i + 7] == '-' && num(s, i + 8, 2, d) && (s[i + 10] == ' ' || s[i + 10] == 'T') &&
-      clock_at(s, i + 11, secs, end) && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && y >= 1900 &&
+      clock_at(s, i + 11, secs, at) && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && y >= 1900 &&
       y <= 2200) // as parse_time: the nanosecond clock ends in 2262
-    return Stamp{at_day(days_from_civil(y, mo, d), secs - zone_offset(s, end))};
+    return Stamp{at_day(days_from_civil(y, mo, d), secs - zone_offset(s, at.end))};
   if (num(s, i, 2, mo) && i + 5 < s.size() && s[i + 2] == '-' && num(s, i + 3, 2, d) &&
-      s[i + 5] == ' ' && clock_at(s, i + 6, secs, end) && mo >= 1 && mo <= 12 && d >= 1 && d <= 31)
+      s[i + 5] == ' ' && clock_at(s, i + 6, secs, at) && mo >= 1 && mo <= 12 && d >= 1 && d <= 31)
     return Stamp{at_day(days_from_civil(year, mo, d), secs)};
-  if (clock_at(s, i, secs, end)) {
+  if (clock_at(s, i, secs, at)) {
+    const std::size_t end = at.end;
     if (end + 1 < s.size() && (s[end + 1] == 'M' || s[end + 1] == 'm')) { // loguru "...PM"
       const char ap = static_cast<char>(std::toupper(static_cast<unsigned char>(s[end])));
       const long long noon = 12 * 3600 * 1'000'000'000LL;
@@ -110,8 +117,8 @@ std::optional<Stamp> find_stamp(const std::string &line, int year, TimePoint day
     if (i > 0 && (std::isdigit(static_cast<unsigned char>(line[i - 1])) || line[i - 1] == ':'))
       continue; // only at the start of a number
     if (!std::isdigit(static_cast<unsigned char>(line[i]))) continue;
-    std::size_t end = 0;
-    const auto st = stamp_at(line, i, year, day, end);
+    ClockEnd at;
+    const auto st = stamp_at(line, i, year, day, at);
     if (!st) {
       first = false;
       continue;
@@ -120,10 +127,7 @@ std::optional<Stamp> find_stamp(const std::string &line, int year, TimePoint day
     // it but the bytes up to it. Past its clock, the forms look at most at a zone
     // ("+hh:mm") or "PM" after it: 7 bytes.
     if (memo != nullptr && first) {
-      std::size_t begin = end;
-      while (begin > i && std::isdigit(static_cast<unsigned char>(line[begin - 1]))) --begin;
-      const bool fraction = begin > i && (line[begin - 1] == '.' || line[begin - 1] == ',');
-      memo->fraction.keep(nullptr, line, end + 7, fraction ? begin : end, end, st->t);
+      memo->fraction.keep(nullptr, line, at.end + 7, at.fraction, at.end, st->t);
       memo->dated = st->dated;
     }
     return st;
