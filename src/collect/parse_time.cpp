@@ -134,13 +134,12 @@ bool parse_time(std::string_view text, const std::string &format, TimePoint rece
                  minutes{f.tz_minutes} + seconds{f.second};
   out = TimePoint{duration_cast<Duration>(t) + duration_cast<Duration>(nanoseconds{f.nanos})};
   // The whole text was looked at. A time that took its date from the arrival time is not
-  // kept: the next text's could differ.
+  // kept: the next text's could differ (and a format without a date never has one, so the
+  // memo keeps what another format of the same reader left).
   if (memo != nullptr && dated) {
     const auto begin =
         f.fraction.empty() ? 0 : static_cast<std::size_t>(f.fraction.data() - text.data());
     memo->keep(&format, text, text.size(), begin, begin + f.fraction.size(), out);
-  } else if (memo != nullptr) {
-    memo->forget();
   }
   return true;
 }

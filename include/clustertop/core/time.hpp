@@ -81,7 +81,6 @@ public:
     std::size_t used = 0;
     whole_ = t - Duration{fraction_nanos(text.substr(begin, end - begin), used)};
   }
-  void forget() { held_ = false; }
 
 private:
   bool held_ = false;
