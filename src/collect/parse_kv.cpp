@@ -105,9 +105,12 @@ public:
   using Numbers = std::array<double, kMaxValues>;
 
   [[nodiscard]] bool empty() const { return values_.empty(); }
+  // The metrics a line of this shape gives (the values kept).
+  [[nodiscard]] std::size_t kept() const { return kept_; }
   void clear() {
     chunks_.clear();
     values_.clear();
+    kept_ = 0;
     prefilter_chunk_ = std::string::npos;
     at_start_ = false;
   }
@@ -127,7 +130,10 @@ public:
 
   // Building: chunk text up to the next number, then that number's metric.
   void add_chunk(std::string_view text) { chunks_.emplace_back(text); }
-  void add_value(const Value &v) { values_.push_back(v); }
+  void add_value(const Value &v) {
+    values_.push_back(v);
+    kept_ += v.kept ? 1 : 0;
+  }
   void set_prefilter(std::size_t chunk, std::size_t offset) {
     prefilter_chunk_ = chunk;
     prefilter_offset_ = offset;
@@ -158,6 +164,7 @@ private:
 
   std::vector<std::string> chunks_; // one more than values_: text before each, and the tail
   std::vector<Value> values_;
+  std::size_t kept_ = 0;
   std::size_t prefilter_chunk_ = std::string::npos; // where the prefilter first occurred
   std::size_t prefilter_offset_ = 0;
   bool at_start_ = false; // see note_prefilter_at_start
@@ -191,7 +198,7 @@ public:
                     numbers_);
     const RecordLayout layout{this, shape_version_};
     // The record holds this shape's metrics already (the size check only guards the index).
-    if (by_shape && rec.layout == layout && rec.metrics.size() == kept_) {
+    if (by_shape && rec.layout == layout && rec.metrics.size() == shape_.kept()) {
       const auto &values = shape_.values();
       for (std::size_t k = 0; k < values.size(); ++k)
         if (values[k].kept) rec.metrics[n++].value = numbers_[k] * values[k].factor;
@@ -299,7 +306,6 @@ private:
   void keep_shape(std::string_view line, std::size_t prefilter_at) {
     shape_.clear();
     ++shape_version_; // records of the shape before list other metrics
-    kept_ = 0;
     if (line.size() > KvShape::kMaxLine || found_n_ == 0 || found_n_ > KvShape::kMaxValues ||
         (!spec_.index_after.empty() && spec_.index_after != spec_.prefilter))
       return;
@@ -322,7 +328,6 @@ private:
       shape_.add_chunk(line.substr(chunk_start, chunk_end - chunk_start));
       if (k == found_n_) break;
       shape_.add_value(found_[k].value);
-      kept_ += found_[k].value.kept ? 1 : 0;
       chunk_start = found_[k].end;
     }
     if (!prefilter_placed) {
@@ -384,7 +389,6 @@ private:
   std::size_t found_n_ = 0;
   KvShape shape_;
   std::uint64_t shape_version_ = 0; // the layout version of records read by shape_
-  std::size_t kept_ = 0;            // metrics a line read by shape_ gives
   KvShape::Numbers numbers_{};
   const KvSpec &spec_;
   const LiteralSet *shared_ = nullptr;
