@@ -99,8 +99,8 @@ void Regex::learn_second_bytes() {
   if (md == nullptr) return;
   auto *ctx = static_cast<pcre2_match_context *>(context_);
   for (std::uint32_t b = 0; b < 256; ++b) {
-    if ((first_bytes_[b / 64] & (std::uint64_t{1} << (b % 64))) == 0) continue;
-    std::array<std::uint64_t, 4> seconds{};
+    if (!has_byte(first_bytes_, b)) continue;
+    ByteSet seconds{};
     for (std::uint32_t c = 0; c < 256; ++c) {
       const std::array<unsigned char, 2> subject{static_cast<unsigned char>(b),
                                                  static_cast<unsigned char>(c)};

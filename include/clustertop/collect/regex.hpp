@@ -51,16 +51,20 @@ public:
     if (!first_known_) return true;
     if (line.empty()) return false;
     const auto c = static_cast<unsigned char>(line[0]);
-    if ((first_bytes_[c / 64] & (std::uint64_t{1} << (c % 64))) == 0) return false;
+    if (!has_byte(first_bytes_, c)) return false;
     const std::uint8_t slot = second_slot_[c];
-    if (slot == 0 || line.size() < 2) return true;
-    const auto d = static_cast<unsigned char>(line[1]);
-    return (second_bytes_[slot - 1][d / 64] & (std::uint64_t{1} << (d % 64))) != 0;
+    return slot == 0 || line.size() < 2 ||
+           has_byte(second_bytes_[slot - 1], static_cast<unsigned char>(line[1]));
   }
   [[nodiscard]] const std::string &pattern() const { return pattern_; }
   [[nodiscard]] const std::vector<std::pair<std::string, int>> &names() const { return names_; }
 
 private:
+  using ByteSet = std::array<std::uint64_t, 4>; // bit c: byte c
+  static bool has_byte(const ByteSet &set, unsigned c) {
+    return (set[c / 64] & (std::uint64_t{1} << (c % 64))) != 0;
+  }
+
   Regex() = default;
   std::string pattern_;
   void *code_ = nullptr;    // pcre2_code*
@@ -71,11 +75,11 @@ private:
   // its fixed first code unit): a line starting with any other byte cannot match, and is
   // turned away before PCRE2 is called.
   bool first_known_ = false;
-  std::array<std::uint64_t, 4> first_bytes_{};
+  ByteSet first_bytes_{};
   // For a few possible first bytes (see learn_second_bytes), the bytes that can follow:
   // second_bytes_[second_slot_[first] - 1]; slot 0: not learned, any byte may follow.
   std::array<std::uint8_t, 256> second_slot_{};
-  std::vector<std::array<std::uint64_t, 4>> second_bytes_;
+  std::vector<ByteSet> second_bytes_;
   void learn_second_bytes();
   std::vector<std::pair<std::string, int>> names_;
 };
