@@ -4,10 +4,8 @@
 #include <bit>
 #include <cstring>
 #include <utility>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
+#include "clustertop/core/text.hpp"
 #include "parsers_internal.hpp"
 
 namespace clustertop {
@@ -57,30 +55,6 @@ std::size_t LiteralSet::add(std::string_view literal) {
 namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-// Lines of one length (a step line after a step line, mostly) line up byte for byte: where
-// every byte that differs is a digit in both, their texts outside digits are the same. (A
-// false answer may be wrong, "1x22" against "11x2"; the caller then compares run by run.)
-bool same_where_not_digits(const char *a, const char *b, std::size_t n) {
-  std::size_t i = 0;
-#if defined(__SSE2__)
-  const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
-  const auto all_good = [&](std::size_t at) {
-    const __m128i va = _mm_loadu_si128(reinterpret_cast<const __m128i *>(a + at));
-    const __m128i vb = _mm_loadu_si128(reinterpret_cast<const __m128i *>(b + at));
-    const __m128i da = _mm_sub_epi8(va, zero), db = _mm_sub_epi8(vb, zero);
-    const __m128i digits = _mm_and_si128(_mm_cmpeq_epi8(_mm_min_epu8(da, nine), da),
-                                         _mm_cmpeq_epi8(_mm_min_epu8(db, nine), db));
-    return _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(va, vb), digits)) == 0xFFFF;
-  };
-  for (; i + 16 <= n; i += 16)
-    if (!all_good(i)) return false;
-  if (i < n && n >= 16) return all_good(n - 16); // the last 16 bytes, overlapping
-#endif
-  for (; i < n; ++i)
-    if (a[i] != b[i] && !(is_digit(a[i]) && is_digit(b[i]))) return false;
-  return true;
-}
 
 // Whether `a` and `b` are the same text once each run of digits counts as one symbol: equal
 // bytes are skipped eight at a time, and where they differ both lines must be in a run of
@@ -136,8 +110,7 @@ bool LiteralSet::reuse_recent(std::string_view line) {
   std::size_t k = 0;
   for (; k < recent_count_; ++k) {
     const Recent &r = recent_[order_[k]];
-    if (line.size() == r.line.size() &&
-        same_where_not_digits(line.data(), r.line.data(), line.size()))
+    if (line.size() == r.line.size() && same_except_digits(line.data(), r.line.data(), line.size()))
       break;
   }
   if (k == recent_count_) {

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <pcre2.h>
 
+#include "clustertop/core/text.hpp"
+
 namespace clustertop {
 namespace {
 
@@ -23,6 +25,91 @@ void set_byte(std::array<std::uint64_t, 4> &bits, std::uint32_t c) {
   if (c < 256) bits[c / 64] |= std::uint64_t{1} << (c % 64);
 }
 
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Where the quantifier {n}, {n,} or {n,m} that opens at `open` closes, or npos: its digits are
+// counts, not bytes of a subject.
+std::size_t quantifier_end(std::string_view p, std::size_t open) {
+  std::size_t j = open + 1;
+  while (j < p.size() && is_digit(p[j])) ++j;
+  if (j == open + 1) return std::string_view::npos; // "{,n}" is a literal in PCRE2 10.42
+  if (j < p.size() && p[j] == ',')
+    for (++j; j < p.size() && is_digit(p[j]);) ++j;
+  return j < p.size() && p[j] == '}' ? j : std::string_view::npos;
+}
+
+// Where a group name that starts at `from` ends (at `close`), or npos when the name holds
+// anything but letters, digits and '_'.
+std::size_t name_end(std::string_view p, std::size_t from, char close) {
+  const std::size_t end = p.find(close, from);
+  if (end == std::string_view::npos) return end;
+  for (std::size_t k = from; k < end; ++k)
+    if (std::isalnum(static_cast<unsigned char>(p[k])) == 0 && p[k] != '_')
+      return std::string_view::npos;
+  return end;
+}
+
+// See Regex::digits_alike. A scan of the pattern's text that errs towards "no": what it does
+// not know (an escape it has no entry for, a digit anywhere but in a quantifier, a group
+// name or the range 0-9) counts as treating digits apart.
+bool treats_digits_alike(std::string_view p) {
+  bool in_class = false;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const char c = p[i];
+    if (c == '\\') {
+      if (++i == p.size()) return false;
+      // Escaped punctuation is that byte. Of the letters, only classes, assertions and
+      // control bytes that hold for every digit or for none: \x, \o, \N, \p, \Q, \g, \k,
+      // \1 and the like could name a digit or compare one.
+      const char e = p[i];
+      if (std::isalnum(static_cast<unsigned char>(e)) != 0 &&
+          std::string_view("dDsSwWbBhHvVtnrfeaAzZG").find(e) == std::string_view::npos)
+        return false;
+      continue;
+    }
+    if (in_class) {
+      if (c == ']') {
+        in_class = false;
+      } else if (c == '[' && i + 1 < p.size() && p[i + 1] == ':') { // [:alpha:], [:^digit:]
+        const std::size_t end = p.find(":]", i + 2);
+        if (end == std::string_view::npos) return false;
+        for (std::size_t k = i + 2; k < end; ++k)
+          if (std::isalpha(static_cast<unsigned char>(p[k])) == 0 && p[k] != '^') return false;
+        i = end + 1;
+      } else if (is_digit(c)) {
+        if (p.compare(i, 3, "0-9") != 0) return false; // a range of some digits, or one
+        i += 2;
+      }
+      continue; // a range between non-digits holds every digit or none
+    }
+    if (c == '[') {
+      in_class = true;
+      if (i + 1 < p.size() && p[i + 1] == '^') ++i;
+      if (i + 1 < p.size() && p[i + 1] == ']') ++i; // a ']' first is a member
+      continue;
+    }
+    if (c == '{') {
+      const std::size_t end = quantifier_end(p, i);
+      if (end != std::string_view::npos) i = end;
+      continue; // else a literal '{'; digits after it are caught as literals
+    }
+    if (c == '(' && p.compare(i, 2, "(?") == 0) {
+      std::size_t j = i + 2;
+      if (p.compare(j, 2, "P=") == 0) return false; // a backreference by name
+      if (p.compare(j, 2, "P<") == 0) ++j;
+      const bool angle = j + 1 < p.size() && p[j] == '<' && p[j + 1] != '=' && p[j + 1] != '!';
+      if (angle || (j < p.size() && p[j] == '\'')) { // (?<name>, (?P<name>, (?'name'
+        const std::size_t end = name_end(p, j + 1, angle ? '>' : '\'');
+        if (end == std::string_view::npos) return false;
+        i = end;
+      }
+      continue;
+    }
+    if (is_digit(c)) return false;
+  }
+  return !in_class;
+}
+
 } // namespace
 
 MatchBlock::~MatchBlock() { pcre2_match_data_free(static_cast<pcre2_match_data *>(data_)); }
@@ -40,6 +127,7 @@ Result<std::shared_ptr<const Regex>> Regex::compile(const std::string &pattern) 
   const bool jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
   std::shared_ptr<Regex> re(new Regex());
   re->jit_ = jit;
+  re->digits_alike_ = treats_digits_alike(pattern);
   re->pattern_ = pattern;
   re->code_ = code;
   auto *ctx = pcre2_match_context_create(nullptr);
@@ -137,12 +225,27 @@ bool Regex::match(std::string_view line,
     if (block.data_ == nullptr) return false;
   }
   auto *md = static_cast<pcre2_match_data *>(block.data_);
-  // pcre2_jit_match is the JIT's fast path: what pcre2_match would call, without its checks
-  // of arguments that are the same on every call here.
-  const auto *subject = reinterpret_cast<PCRE2_SPTR>(line.data());
-  auto *ctx = static_cast<pcre2_match_context *>(context_);
-  const int rc = jit_ ? pcre2_jit_match(code_of(code_), subject, line.size(), 0, 0, md, ctx)
-                      : pcre2_match(code_of(code_), subject, line.size(), 0, 0, md, ctx);
+  int rc = 0;
+  const bool kept = block.last_regex_ == this && !block.last_alive_.expired();
+  // The block's last subject for this regex, but for digits: its answer and offsets hold.
+  if (digits_alike_ && kept && line.size() == block.last_subject_.size() &&
+      same_except_digits(line.data(), block.last_subject_.data(), line.size())) {
+    rc = block.last_rc_;
+    ++block.recalled_;
+  } else {
+    // pcre2_jit_match is the JIT's fast path: what pcre2_match would call, without its
+    // checks of arguments that are the same on every call here.
+    const auto *subject = reinterpret_cast<PCRE2_SPTR>(line.data());
+    auto *ctx = static_cast<pcre2_match_context *>(context_);
+    rc = jit_ ? pcre2_jit_match(code_of(code_), subject, line.size(), 0, 0, md, ctx)
+              : pcre2_match(code_of(code_), subject, line.size(), 0, 0, md, ctx);
+    block.last_regex_ = digits_alike_ ? this : nullptr; // the ovector is this match's now
+    if (digits_alike_) {
+      if (!kept) block.last_alive_ = weak_from_this();
+      block.last_subject_.assign(line);
+      block.last_rc_ = rc;
+    }
+  }
   if (rc > 0) {
     const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
     for (const auto &[name, group] : names_) {

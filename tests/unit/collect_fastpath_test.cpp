@@ -130,6 +130,152 @@ TEST(CollectFastPath, RegexGatesOfEveryDefinitionTurnAwayOnlyLinesThatCannotMatc
   EXPECT_GT(turned_away, 1000u);
 }
 
+TEST(CollectFastPath, RegexesThatTreatDigitsAlikeAreToldApart) {
+  for (const char *p :
+       {"^\\[ (?<ts>\\d{4}-\\d{2}-\\d{2}) \\| (?<level>[A-Z]+) *\\| (?<where>[^\\]]*)\\] ",
+        "[0-9]+x", "[^0-9a-f]", "(?<t1>a)(?P<n2>b)(?'n3'c)", "a{2,}b{1,3}c{4}",
+        "[[:digit:]][[:^alpha:]]", "\\bfoo\\s+\\w\\S\\D", "[/-:]x", "(?i)ab", "a(?=b)(?<!c)(?<=d)",
+        "x{", "\\{x", "[]a]", "[^]]", "\\]"}) {
+    auto re = Regex::compile(p);
+    ASSERT_TRUE(re.ok()) << p;
+    EXPECT_TRUE((*re)->digits_alike()) << p;
+  }
+  for (const char *p : {"a1",
+                        "[0-5]",
+                        "(?:6|9|11)\\b",
+                        "(\\d)\\1",
+                        "(?<d>\\d)\\k<d>",
+                        "(?P<d>\\d)(?P=d)",
+                        "\\x31",
+                        "\\061",
+                        "\\p{Nd}",
+                        "\\Q1\\E",
+                        "a{,3}",
+                        "(\\d)\\g1",
+                        "[1-9]",
+                        "[0-9-5]",
+                        "(?#1)a",
+                        "(*LIMIT_MATCH=5)a",
+                        "x{1,y}",
+                        "[\\x30-\\x35]",
+                        "\\N{U+0031}",
+                        "(?<a-b>x)"}) {
+    auto re = Regex::compile(p);
+    if (!re.ok()) continue; // some are not patterns at all
+    EXPECT_FALSE((*re)->digits_alike()) << p;
+  }
+}
+
+// Each line with its digits replaced by other digits: the subjects a MatchBlock answers
+// from its last one.
+std::vector<std::string> digit_variants(const std::string &line, std::mt19937 &rng) {
+  std::vector<std::string> out{line};
+  if (line.find_first_of("0123456789") == std::string::npos) return out;
+  for (int k = 0; k < 4; ++k) {
+    std::string v = line;
+    for (auto &c : v)
+      if (c >= '0' && c <= '9') c = static_cast<char>('0' + rng() % 10);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+// Every built-in regex and patterns that tell digits apart, matched through one MatchBlock
+// line after line (which answers digit variants of its last subject itself) against a fresh
+// block each time (which always asks PCRE2): the same answer and the same capture offsets.
+TEST(CollectFastPath, RegexAnswersRecalledForDigitVariantsAreThoseOfPCRE2) {
+  const auto set = test::builtin_set();
+  std::vector<std::shared_ptr<const Regex>> regexes;
+  for (const auto *d : set->all()) {
+    for (const auto &r : d->parse.rules) regexes.push_back(r.regex);
+    for (const auto &r : d->parse.block.rules) regexes.push_back(r.regex);
+  }
+  for (const char *p :
+       {"(?:6|9|11)\\b", "^(?<a>[0-5])\\d", "(?<a>\\d)\\1", "\\x31(?<b>\\d*)", "a{,3}",
+        "(?<x>\\d+) (?<y>[^0]+)", "(?<x>\\d+) (?<y>\\d+)", "^(?:(a+)+c|a+b)"}) {
+    auto re = Regex::compile(p);
+    ASSERT_TRUE(re.ok()) << p;
+    regexes.push_back(*re);
+  }
+  std::mt19937 rng(5);
+  std::vector<std::string> lines;
+  for (const auto &l : every_line())
+    for (auto &v : digit_variants(l, rng)) lines.push_back(std::move(v));
+  // Also lines that begin another line but for digits, after it.
+  for (const char *l : {"signal 6 x", "exit 11", "a{,3}", "55 x", "7 7", "1 x", "12 0x", "10 34",
+                        "10 3", "10 ", "1"})
+    for (auto &v : digit_variants(l, rng)) lines.push_back(std::move(v));
+  std::uint64_t recalled = 0;
+  std::size_t matched = 0;
+  for (const auto &re : regexes) {
+    MatchBlock memo;
+    std::vector<std::pair<std::string_view, std::string_view>> got, want;
+    for (const auto &l : lines) {
+      MatchBlock fresh;
+      const bool m = re->match(l, got, memo);
+      ASSERT_EQ(m, re->match(l, want, fresh)) << re->pattern() << " on " << l;
+      ASSERT_EQ(got.size(), want.size()) << re->pattern() << " on " << l;
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        EXPECT_EQ(got[i].first, want[i].first);
+        EXPECT_EQ(got[i].second.data(), want[i].second.data()) << re->pattern() << " on " << l;
+        EXPECT_EQ(got[i].second.size(), want[i].second.size()) << re->pattern() << " on " << l;
+      }
+      matched += m ? 1 : 0;
+    }
+    if (!re->digits_alike()) EXPECT_EQ(memo.recalled(), 0u) << re->pattern();
+    recalled += memo.recalled();
+  }
+  EXPECT_GT(matched, 500u);
+  EXPECT_GT(recalled, 1000u); // the block answered, not only PCRE2
+  // One block serving every regex in turn, as a parser's rules share one: each regex is
+  // answered from the block only while the block holds its own last match.
+  MatchBlock shared;
+  std::vector<std::pair<std::string_view, std::string_view>> got, want;
+  for (const auto &l : lines)
+    for (const auto &re : regexes) {
+      MatchBlock fresh;
+      const bool m = re->match(l, got, shared);
+      ASSERT_EQ(m, re->match(l, want, fresh)) << re->pattern() << " on " << l;
+      ASSERT_EQ(got.size(), want.size()) << re->pattern() << " on " << l;
+      for (std::size_t i = 0; i < got.size(); ++i)
+        EXPECT_EQ(got[i].second.data(), want[i].second.data()) << re->pattern() << " on " << l;
+    }
+}
+
+// A block that served one regex and then another for a digit variant of its subject.
+TEST(CollectFastPath, AMatchBlockAnswersOnlyForTheRegexThatMatchedLast) {
+  auto alike = Regex::compile("^(?<a>\\d+) (?<b>\\d+)");
+  auto apart = Regex::compile("^(?<a>\\d) (?<b>[1-9]+)");
+  ASSERT_TRUE(alike.ok() && apart.ok());
+  MatchBlock block;
+  std::vector<std::pair<std::string_view, std::string_view>> caps;
+  ASSERT_TRUE((*alike)->match("12 345", caps, block));
+  EXPECT_FALSE((*apart)->match("12 345", caps, block)); // no match: the ovector is not alike's
+  ASSERT_TRUE((*apart)->match("1 2", caps, block));     // a match: now it is apart's
+  ASSERT_TRUE((*alike)->match("98 765", caps, block));
+  ASSERT_EQ(caps.size(), 2u);
+  EXPECT_EQ(caps[0].second, "98");
+  EXPECT_EQ(caps[1].second, "765");
+}
+
+// A block keeps a regex's answer by its address; a regex freed and another compiled at
+// the same place must not be answered with it.
+TEST(CollectFastPath, AMatchBlockForgetsTheAnswersOfAFreedRegex) {
+  MatchBlock block;
+  std::vector<std::pair<std::string_view, std::string_view>> caps;
+  std::size_t reused_address = 0;
+  const void *last = nullptr;
+  for (int i = 0; i < 64; ++i) {
+    const bool a = i % 2 == 0;
+    auto re = Regex::compile(a ? "^a\\d(?<n>x)" : "^a\\d(?<n>y)"); // one first byte: no gate
+    ASSERT_TRUE(re.ok());
+    reused_address += re->get() == last ? 1 : 0;
+    last = re->get();
+    EXPECT_EQ((*re)->match("a" + std::to_string(i % 10) + "x", caps, block), a) << i;
+  }
+  EXPECT_GT(reused_address, 0u); // the case this test is about came up
+}
+
 // The kv scan as first written: find '=', walk back over key characters, general number
 // parser, unit up to a separator. Returns "name=value" strings in order.
 std::vector<std::pair<std::string, double>> reference_pairs(std::string_view line) {

@@ -15,22 +15,35 @@
 
 namespace clustertop {
 
+class Regex;
+
 // A PCRE2 match data block reused between matches. Owned by one parser (never shared
-// between threads); grows to the largest pattern it has served.
+// between threads); grows to the largest pattern it has served. It also keeps the last
+// subject matched through it by a regex that treats digits alike, with the answer, so that
+// the next subject that differs from it only in digits is answered without PCRE2.
 class MatchBlock {
 public:
   MatchBlock() = default;
   ~MatchBlock();
   MatchBlock(const MatchBlock &) = delete;
   MatchBlock &operator=(const MatchBlock &) = delete;
+  // Matches answered from the last subject (for tests).
+  [[nodiscard]] std::uint64_t recalled() const { return recalled_; }
 
 private:
   friend class Regex;
   void *data_ = nullptr; // pcre2_match_data*
   std::uint32_t pairs_ = 0;
+  // Whose answer for last_subject_ the block holds; `alive` says it was not freed (another
+  // regex may since sit at its address).
+  const Regex *last_regex_ = nullptr;
+  std::weak_ptr<const Regex> last_alive_;
+  std::string last_subject_;
+  int last_rc_ = 0; // and its ovector, when a match
+  std::uint64_t recalled_ = 0;
 };
 
-class Regex {
+class Regex : public std::enable_shared_from_this<Regex> {
 public:
   static Result<std::shared_ptr<const Regex>> compile(const std::string &pattern);
   ~Regex();
@@ -56,6 +69,11 @@ public:
     return slot == 0 || line.size() < 2 ||
            has_byte(second_bytes_[slot - 1], static_cast<unsigned char>(line[1]));
   }
+  // Whether every test the pattern makes on a subject byte treats the ten ASCII digits alike
+  // (no digit in it but quantifier counts and group names, no backreference, no escape that
+  // could name a digit). Then two subjects of one length that differ only where both hold
+  // digits take the same path through the pattern: same answer, same capture offsets.
+  [[nodiscard]] bool digits_alike() const { return digits_alike_; }
   [[nodiscard]] const std::string &pattern() const { return pattern_; }
   [[nodiscard]] const std::vector<std::pair<std::string, int>> &names() const { return names_; }
 
@@ -71,6 +89,7 @@ private:
   void *context_ = nullptr; // pcre2_match_context*
   std::uint32_t pairs_ = 1; // ovector pairs a match needs (captures + the whole match)
   bool jit_ = false;        // compiled to machine code: matched with pcre2_jit_match
+  bool digits_alike_ = false;
   // An anchored pattern whose possible first bytes are known (from PCRE2's start bitmap or
   // its fixed first code unit): a line starting with any other byte cannot match, and is
   // turned away before PCRE2 is called.
