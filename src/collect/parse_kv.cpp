@@ -103,6 +103,11 @@ public:
     double factor = 1.0;
   };
   using Numbers = std::array<double, kMaxValues>;
+  // Where each number of a line read by shape began and how many characters it took.
+  struct Span {
+    std::uint32_t start = 0, used = 0;
+  };
+  using Spans = std::array<Span, kMaxValues>;
 
   [[nodiscard]] bool empty() const { return values_.empty(); }
   // The metrics a line of this shape gives (the values kept).
@@ -111,25 +116,33 @@ public:
     chunks_.clear();
     values_.clear();
     kept_ = 0;
+    digit_free_ = true;
     prefilter_chunk_ = std::string::npos;
     at_start_ = false;
   }
+  // No chunk holds a digit: a line that is a line of this shape but for digits (the same
+  // length, digits where it had digits) has its numbers where that line had them.
+  [[nodiscard]] bool digit_free() const { return digit_free_; }
   [[nodiscard]] const std::vector<Value> &values() const { return values_; }
 
   // The numbers of `line` when it has this shape and its prefilter first occurs where it did.
-  bool read(std::string_view line, std::size_t prefilter_at, Numbers &out) const {
+  bool read(std::string_view line, std::size_t prefilter_at, Numbers &out, Spans &spans) const {
     std::size_t pos = 0;
     for (std::size_t k = 0; k < values_.size(); ++k) {
       if (!at_chunk(line, pos, k, prefilter_at)) return false;
       std::size_t used = 0;
       if (!read_number(line.substr(pos), out[k], used)) return false;
+      spans[k] = Span{static_cast<std::uint32_t>(pos), static_cast<std::uint32_t>(used)};
       pos += used;
     }
     return at_chunk(line, pos, values_.size(), prefilter_at) && pos == line.size();
   }
 
   // Building: chunk text up to the next number, then that number's metric.
-  void add_chunk(std::string_view text) { chunks_.emplace_back(text); }
+  void add_chunk(std::string_view text) {
+    chunks_.emplace_back(text);
+    digit_free_ = digit_free_ && text.find_first_of("0123456789") == std::string_view::npos;
+  }
   void add_value(const Value &v) {
     values_.push_back(v);
     kept_ += v.kept ? 1 : 0;
@@ -165,6 +178,7 @@ private:
   std::vector<std::string> chunks_; // one more than values_: text before each, and the tail
   std::vector<Value> values_;
   std::size_t kept_ = 0;
+  bool digit_free_ = true;
   std::size_t prefilter_chunk_ = std::string::npos; // where the prefilter first occurred
   std::size_t prefilter_offset_ = 0;
   bool at_start_ = false; // see note_prefilter_at_start
@@ -172,7 +186,9 @@ private:
 
 class KvParser final : public LineParser {
 public:
-  explicit KvParser(const CollectorDef &def) : spec_(def.parse.kv) {}
+  explicit KvParser(const CollectorDef &def)
+      : spec_(def.parse.kv),
+        prefilter_digit_free_(spec_.prefilter.find_first_of("0123456789") == std::string::npos) {}
 
   bool feed(std::string_view line, TimePoint received_at, RecordBuffer &out) override {
     (void)received_at;
@@ -192,10 +208,7 @@ public:
     };
     Record &rec = out.next();
     std::size_t n = 0;
-    const bool by_shape =
-        !shape_.empty() &&
-        shape_.read(line, shape_.needs_prefilter_place() ? place() : std::string_view::npos,
-                    numbers_);
+    const bool by_shape = !shape_.empty() && (read_like_last(line) || read_by_shape(line, place));
     const RecordLayout layout{this, shape_version_};
     // The record holds this shape's metrics already (the size check only guards the index).
     if (by_shape && rec.layout == layout && rec.metrics.size() == shape_.kept()) {
@@ -232,6 +245,62 @@ public:
   }
 
 private:
+  // By the shape, comparing its text; a line so read is the one the next is compared with.
+  template <typename Place> bool read_by_shape(std::string_view line, Place &place) {
+    const bool read = shape_.read(
+        line, shape_.needs_prefilter_place() ? place() : std::string_view::npos, numbers_, spans_);
+    if (read && shape_.digit_free() && prefilter_digit_free_)
+      last_line_.assign(line);
+    else
+      last_line_.clear(); // spans_ may be this line's, not the last line's
+    return read;
+  }
+
+  // A line that is the last line read by shape but for digits: its text between numbers is
+  // that line's (the shape's text has no digit), its prefilter where that line's was (the
+  // prefilter has none either), and its numbers are where that line's were, of the same
+  // form, so the plain-decimal reader would read each the same way: it is done here from
+  // the span, without looking for where the number ends.
+  bool read_like_last(std::string_view line) {
+    if (line.size() != last_line_.size() || line.empty() ||
+        !same_except_digits(line.data(), last_line_.data(), line.size()))
+      return false;
+    const auto &values = shape_.values();
+    for (std::size_t k = 0; k < values.size(); ++k) {
+      const auto [start, used] = spans_[k];
+      if (!digits_value(line.substr(start, used), numbers_[k])) {
+        std::size_t again = 0; // not a plain decimal: read as the shape read it
+        if (!read_number(line.substr(start), numbers_[k], again) || again != used) return false;
+      }
+    }
+    return true;
+  }
+
+  // The value of a plain decimal that fills `t` (digits, or digits '.' digits; at most 15
+  // characters), as parse_plain_decimal gives it: the digits as an integer over a power of ten.
+  static bool digits_value(std::string_view t, double &out) {
+    static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                        1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14};
+    if (t.size() > 15) return false;
+    std::uint64_t mant = 0;
+    std::size_t frac = 0;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      const auto d = static_cast<unsigned>(t[i] - '0');
+      if (d < 10) {
+        mant = mant * 10 + d;
+        frac += frac > 0 ? 1 : 0;
+      } else if (t[i] == '.' && frac == 0 && i > 0 && i + 1 < t.size()) {
+        frac = 1; // counts the point too: one more than the digits after it
+      } else {
+        return false;
+      }
+    }
+    double v = static_cast<double>(mant);
+    if (frac > 1) v /= kPow10[frac - 1];
+    out = v;
+    return true;
+  }
+
   void add_index(std::string_view line, std::size_t p, MetricWriter &w) {
     if (spec_.index_after.empty() || p == std::string_view::npos) return;
     const auto text = line.substr(p + spec_.index_after.size());
@@ -305,6 +374,7 @@ private:
   // numbers around it, and the prefilter inside one piece of text.
   void keep_shape(std::string_view line, std::size_t prefilter_at) {
     shape_.clear();
+    last_line_.clear(); // read by the shape before
     ++shape_version_; // records of the shape before list other metrics
     if (line.size() > KvShape::kMaxLine || found_n_ == 0 || found_n_ > KvShape::kMaxValues ||
         (!spec_.index_after.empty() && spec_.index_after != spec_.prefilter))
@@ -390,7 +460,10 @@ private:
   KvShape shape_;
   std::uint64_t shape_version_ = 0; // the layout version of records read by shape_
   KvShape::Numbers numbers_{};
+  KvShape::Spans spans_{};
+  std::string last_line_; // the last line read by shape_ comparing its text, see read_like_last
   const KvSpec &spec_;
+  const bool prefilter_digit_free_;
   const LiteralSet *shared_ = nullptr;
   std::size_t bit_ = LiteralSet::kMax; // the prefilter in shared_
 };
