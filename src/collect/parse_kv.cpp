@@ -249,10 +249,12 @@ private:
   template <typename Place> bool read_by_shape(std::string_view line, Place &place) {
     const bool read = shape_.read(
         line, shape_.needs_prefilter_place() ? place() : std::string_view::npos, numbers_, spans_);
-    if (read && shape_.digit_free() && prefilter_digit_free_)
+    if (read && shape_.digit_free() && prefilter_digit_free_) {
       last_line_.assign(line);
-    else
+      note_number_forms();
+    } else {
       last_line_.clear(); // spans_ may be this line's, not the last line's
+    }
     return read;
   }
 
@@ -262,43 +264,52 @@ private:
   // form, so the plain-decimal reader would read each the same way: it is done here from
   // the span, without looking for where the number ends.
   bool read_like_last(std::string_view line) {
+    static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6, 1e7,
+                                        1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14};
     if (line.size() != last_line_.size() || line.empty() ||
         !same_except_digits(line.data(), last_line_.data(), line.size()))
       return false;
     const auto &values = shape_.values();
     for (std::size_t k = 0; k < values.size(); ++k) {
-      const auto [start, used] = spans_[k];
-      if (!digits_value(line.substr(start, used), numbers_[k])) {
-        std::size_t again = 0; // not a plain decimal: read as the shape read it
-        if (!read_number(line.substr(start), numbers_[k], again) || again != used) return false;
+      const KvShape::Span &span = spans_[k];
+      if (!last_plain_[k]) { // read as the shape read it
+        std::size_t used = 0;
+        if (!read_number(line.substr(span.start), numbers_[k], used) || used != span.used)
+          return false;
+        continue;
       }
+      // Digits, or digits '.' digits, where the last line had them: as parse_plain_decimal
+      // reads them, the digits as an integer over a power of ten.
+      const char *p = line.data() + span.start;
+      const std::size_t whole = last_point_[k] != 0 ? last_point_[k] : span.used;
+      std::uint64_t mant = 0;
+      for (std::size_t i = 0; i < whole; ++i) mant = mant * 10 + static_cast<unsigned>(p[i] - '0');
+      for (std::size_t i = whole + 1; i < span.used; ++i)
+        mant = mant * 10 + static_cast<unsigned>(p[i] - '0');
+      double v = static_cast<double>(mant);
+      if (whole < span.used) v /= kPow10[span.used - whole - 1];
+      numbers_[k] = v;
     }
     return true;
   }
 
-  // The value of a plain decimal that fills `t` (digits, or digits '.' digits; at most 15
-  // characters), as parse_plain_decimal gives it: the digits as an integer over a power of ten.
-  static bool digits_value(std::string_view t, double &out) {
-    static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                        1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14};
-    if (t.size() > 15) return false;
-    std::uint64_t mant = 0;
-    std::size_t frac = 0;
-    for (std::size_t i = 0; i < t.size(); ++i) {
-      const auto d = static_cast<unsigned>(t[i] - '0');
-      if (d < 10) {
-        mant = mant * 10 + d;
-        frac += frac > 0 ? 1 : 0;
-      } else if (t[i] == '.' && frac == 0 && i > 0 && i + 1 < t.size()) {
-        frac = 1; // counts the point too: one more than the digits after it
-      } else {
-        return false;
+  // Notes the form of each number of last_line_: a plain decimal of at most 15 characters
+  // (digits, or digits '.' digits) and where its point is, else not plain.
+  void note_number_forms() {
+    for (std::size_t k = 0; k < shape_.values().size(); ++k) {
+      const KvShape::Span &span = spans_[k];
+      const auto t = std::string_view(last_line_).substr(span.start, span.used);
+      bool plain = !t.empty() && t.size() <= 15 && t.front() != '.' && t.back() != '.';
+      std::size_t points = 0;
+      for (const char c : t) {
+        if (c == '.')
+          ++points;
+        else if (c < '0' || c > '9')
+          plain = false;
       }
+      last_plain_[k] = plain && points <= 1;
+      last_point_[k] = static_cast<std::uint8_t>(points == 1 ? t.find('.') : 0);
     }
-    double v = static_cast<double>(mant);
-    if (frac > 1) v /= kPow10[frac - 1];
-    out = v;
-    return true;
   }
 
   void add_index(std::string_view line, std::size_t p, MetricWriter &w) {
@@ -375,7 +386,7 @@ private:
   void keep_shape(std::string_view line, std::size_t prefilter_at) {
     shape_.clear();
     last_line_.clear(); // read by the shape before
-    ++shape_version_; // records of the shape before list other metrics
+    ++shape_version_;   // records of the shape before list other metrics
     if (line.size() > KvShape::kMaxLine || found_n_ == 0 || found_n_ > KvShape::kMaxValues ||
         (!spec_.index_after.empty() && spec_.index_after != spec_.prefilter))
       return;
@@ -461,6 +472,9 @@ private:
   std::uint64_t shape_version_ = 0; // the layout version of records read by shape_
   KvShape::Numbers numbers_{};
   KvShape::Spans spans_{};
+  // Per number of last_line_: a plain decimal, and where its point is (0: none).
+  std::array<bool, KvShape::kMaxValues> last_plain_{};
+  std::array<std::uint8_t, KvShape::kMaxValues> last_point_{};
   std::string last_line_; // the last line read by shape_ comparing its text, see read_like_last
   const KvSpec &spec_;
   const bool prefilter_digit_free_;
