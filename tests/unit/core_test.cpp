@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <random>
 #include <string>
 #include <sys/wait.h>
 
@@ -126,6 +127,38 @@ TEST(SameText, AgreesWithEqualsAtEveryLengthAndPlace) {
       EXPECT_FALSE(same_text(a, b)) << n << " " << i;
     }
   }
+}
+
+// Pairs of one length from bytes around the digits ('/' and ':' border them), high bytes
+// and NUL, at every length the 16-byte blocks and their overlapping tail meet, against the
+// byte-by-byte definition.
+TEST(SameExceptDigits, AgreesWithTheByteByByteDefinition) {
+  const std::string alphabet = std::string("0123456789/:a ") + '\0' + '\x80' + '\xff' + '\xb9';
+  const auto reference = [](const std::string &a, const std::string &b) {
+    const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (a[i] != b[i] && !(digit(a[i]) && digit(b[i]))) return false;
+    return true;
+  };
+  std::mt19937 rng(9);
+  std::size_t alike = 0, apart = 0;
+  for (int round = 0; round < 40000; ++round) {
+    const std::size_t n = rng() % 70;
+    std::string a(n, ' ');
+    for (auto &c : a) c = alphabet[rng() % alphabet.size()];
+    std::string b = a;
+    const std::size_t changes = rng() % 3;
+    for (std::size_t k = 0; k < changes && n > 0; ++k) // a few bytes changed, to anything
+      b[rng() % n] = alphabet[rng() % alphabet.size()];
+    for (std::size_t i = 0; i < n; ++i) // and digits to other digits
+      if (b[i] >= '0' && b[i] <= '9' && rng() % 2 == 0) b[i] = static_cast<char>('0' + rng() % 10);
+    const bool want = reference(a, b);
+    ASSERT_EQ(same_except_digits(a.data(), b.data(), n), want) << a << " / " << b;
+    ASSERT_EQ(same_except_digits(b.data(), a.data(), n), want) << b << " / " << a;
+    (want ? alike : apart) += 1;
+  }
+  EXPECT_GT(alike, 10000u);
+  EXPECT_GT(apart, 10000u);
 }
 
 TEST(Time, FractionsOfASecondAreExactNanoseconds) {
