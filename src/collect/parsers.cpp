@@ -197,6 +197,7 @@ public:
     bits_.clear();
     rule_bits_ = 0;
     unfiltered_ = false;
+    last_gate_ = Gate{};
     for (const auto &rule : def_.parse.rules) {
       bits_.push_back(set.add(rule.prefilter));
       if (bits_.back() == LiteralSet::kMax)
@@ -208,16 +209,35 @@ public:
   }
 
 private:
-  bool any_rule_may_match(std::string_view line) const {
-    std::uint64_t hits = shared_->present() & rule_bits_;
+  // The answer depends on the literals present and the line's first two bytes alone (see
+  // Regex::may_match): lines of one kind in a row (every exo heartbeat starts "[ ") are
+  // answered from the last one.
+  bool any_rule_may_match(std::string_view line) {
+    const std::uint64_t hits = shared_->present() & rule_bits_;
     if (hits == 0) return false;
+    const Gate gate{hits, std::min<std::size_t>(line.size(), 2), line.empty() ? '\0' : line[0],
+                    line.size() < 2 ? '\0' : line[1]};
+    if (gate == last_gate_) return last_gate_answer_;
+    bool answer = false;
     const auto &rules = def_.parse.rules;
-    for (std::size_t i = 0; i < rules.size(); ++i)
-      if (bits_[i] != LiteralSet::kMax && (hits >> bits_[i] & 1U) != 0 &&
-          rules[i].regex->may_match(line))
-        return true;
-    return false;
+    for (std::size_t i = 0; i < rules.size() && !answer; ++i)
+      answer = bits_[i] != LiteralSet::kMax && (hits >> bits_[i] & 1U) != 0 &&
+               rules[i].regex->may_match(line);
+    last_gate_ = gate;
+    last_gate_answer_ = answer;
+    return answer;
   }
+
+  // What any_rule_may_match looks at: the literals present of this parser's rules, and
+  // the line's first two bytes (and how many of them there are).
+  struct Gate {
+    std::uint64_t hits = 0;
+    std::size_t bytes = 3; // never a line's: no line's gate equals the first one
+    char first = 0, second = 0;
+    bool operator==(const Gate &) const = default;
+  };
+  Gate last_gate_;
+  bool last_gate_answer_ = false;
 
   const CollectorDef &def_;
   RuleScratch caps_;

@@ -504,7 +504,18 @@ TEST(CollectFastPath, ParserGroupGivesWhatItsParsersGiveOneByOne) {
   ParserGroup group = make_parser_group(*set, "log"); // as Ingest groups them
   RecordBuffer a, g;
   int used = 0;
-  for (const auto &line : every_line()) {
+  // Each line also after itself with another second byte: the regex parsers' gate answers
+  // from the line before when the first two bytes and literals are the same.
+  std::vector<std::string> lines;
+  for (const auto &l : every_line()) {
+    lines.push_back(l);
+    if (l.size() < 2) continue;
+    for (const char c : {' ', '2'}) {
+      lines.push_back(l.substr(0, 1) + c + l.substr(2));
+      lines.push_back(l);
+    }
+  }
+  for (const auto &line : lines) {
     a.clear();
     g.clear();
     bool any = false;
@@ -514,6 +525,27 @@ TEST(CollectFastPath, ParserGroupGivesWhatItsParsersGiveOneByOne) {
     used += any ? 1 : 0;
   }
   EXPECT_GT(used, 50);
+}
+
+// A regex parser answers its gate from the line before when the literals present and the
+// first two bytes are the same: lines that SGLang's time rule tells apart by their second
+// byte alone, in a fresh group, each after the other.
+TEST(CollectFastPath, RegexGateAnswersFromTheLineBeforeOnlyForTheSameTwoBytes) {
+  const auto set = test::builtin_set();
+  ParserGroup group = make_parser_group(*set, "log");
+  const auto sglang = make_parser(*set->find("sglang"));
+  const std::vector<std::string> lines = {
+      "[ 2026-02-23 10:00:00.000 | INFO     | exo.worker:step:88 ] ok",
+      "[2026-04-05 20:02:51] Load weight end. mem usage=1.5 GB",
+      "[ 2026-02-23 10:00:00.001 | INFO     | exo.worker:step:88 ] ok",
+      "[2026-04-05 20:02:52] Load weight end. mem usage=1.5 GB"};
+  for (const auto &line : lines) {
+    RecordBuffer g, s;
+    group.feed(line, TimePoint{}, g);
+    const bool sglang_used = sglang->feed(line, TimePoint{}, s);
+    EXPECT_EQ(sglang_used, line[1] == '2') << line;
+    if (sglang_used) EXPECT_EQ(describe(g), describe(s)) << line; // only SGLang's time
+  }
 }
 
 // Variants of a line that keep or break the previous line's shape: digits changed, numbers
@@ -589,7 +621,9 @@ void expect_shapes_change_nothing(const CollectorDef &def) {
     // Then of the same length but other text: every letter the next one, a point a comma.
     std::string other = seq.back();
     for (auto &c : other)
-      c = c == '.' ? ',' : (std::isalpha(static_cast<unsigned char>(c)) != 0 ? (c == 'z' ? 'a' : c + 1) : c);
+      c = c == '.'
+              ? ','
+              : (std::isalpha(static_cast<unsigned char>(c)) != 0 ? (c == 'z' ? 'a' : c + 1) : c);
     seq.push_back(other);
     for (const auto &line : seq) {
       a.clear();
