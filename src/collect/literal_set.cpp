@@ -97,6 +97,7 @@ bool same_outside_digits(std::string_view a, std::string_view b) {
 void LiteralSet::scan(std::string_view line) {
   data_ = line.data();
   size_ = line.size();
+  kind_ = 0;
   const bool recent = digit_free_ && line.size() <= kMaxRecentLine;
   if (recent && reuse_recent(line)) return;
   full_scan(line);
@@ -120,8 +121,10 @@ bool LiteralSet::reuse_recent(std::string_view line) {
     // A number changed width: this line stands for its kind from now on, so that the next
     // lines, most likely of its length, are compared in 16-byte steps.
     recent_[order_[k]].line.assign(line);
+    recent_[order_[k]].kind = next_kind_++;
   }
   present_ = recent_[order_[k]].present;
+  kind_ = recent_[order_[k]].kind;
   located_ = 0;
   ++reused_;
   std::swap(order_[0], order_[k]); // tried first next time
@@ -134,6 +137,7 @@ void LiteralSet::remember(std::string_view line) {
   Recent &r = recent_[order_[recent_count_ - 1]];
   r.line.assign(line);
   r.present = present_;
+  r.kind = kind_ = next_kind_++;
   std::swap(order_[0], order_[recent_count_ - 1]);
 }
 

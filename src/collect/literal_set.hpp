@@ -42,6 +42,10 @@ public:
     return line.data() == data_ && line.size() == size_;
   }
   [[nodiscard]] bool contains(std::size_t i) const { return ((present_ >> i) & 1U) != 0; }
+  // The scanned line's kind, when not 0: lines scanned with one kind are all of one length
+  // and the same but for digits (each is, so, one recent line), and a parser that compared
+  // a line of this kind with its own need not compare the next.
+  [[nodiscard]] std::uint64_t kind() const { return kind_; }
   // Scans whose answer was reused from a recent line's (for tests).
   [[nodiscard]] std::uint64_t reused() const { return reused_; }
   // Bit i set: the scanned line contains literal i.
@@ -74,6 +78,7 @@ private:
   struct Recent {
     std::string line;
     std::uint64_t present = 0;
+    std::uint64_t kind = 0; // new whenever `line` is replaced
   };
   static constexpr std::size_t kRecent = 4;
   static_assert(kRecent == 4, "order_ below lists the slots");
@@ -93,6 +98,8 @@ private:
   std::array<std::uint64_t, std::size_t{1} << kPairBits> by_pair_{};
   std::uint64_t singles_ = 0; // one-byte literals: looked for with memchr
   std::uint64_t present_ = 0;
+  std::uint64_t kind_ = 0;
+  std::uint64_t next_kind_ = 1;
   mutable std::uint64_t located_ = 0; // bit i: positions_[i] holds literal i's first place
   mutable std::array<std::size_t, kMax> positions_{};
   const char *data_ = nullptr;

@@ -208,7 +208,9 @@ public:
     };
     Record &rec = out.next();
     std::size_t n = 0;
-    const bool by_shape = !shape_.empty() && (read_like_last(line) || read_by_shape(line, place));
+    const std::uint64_t kind = shared ? shared_->kind() : 0;
+    const bool by_shape =
+        !shape_.empty() && (read_like_last(line, kind) || read_by_shape(line, kind, place));
     const RecordLayout layout{this, shape_version_};
     // The record holds this shape's metrics already (the size check only guards the index).
     if (by_shape && rec.layout == layout && rec.metrics.size() == shape_.kept()) {
@@ -246,11 +248,13 @@ public:
 
 private:
   // By the shape, comparing its text; a line so read is the one the next is compared with.
-  template <typename Place> bool read_by_shape(std::string_view line, Place &place) {
+  template <typename Place>
+  bool read_by_shape(std::string_view line, std::uint64_t kind, Place &place) {
     const bool read = shape_.read(
         line, shape_.needs_prefilter_place() ? place() : std::string_view::npos, numbers_, spans_);
     if (read && shape_.digit_free() && prefilter_digit_free_) {
       last_line_.assign(line);
+      last_kind_ = kind;
       note_number_forms();
     } else {
       last_line_.clear(); // spans_ may be this line's, not the last line's
@@ -263,11 +267,15 @@ private:
   // prefilter has none either), and its numbers are where that line's were, of the same
   // form, so the plain-decimal reader would read each the same way: it is done here from
   // the span, without looking for where the number ends.
-  bool read_like_last(std::string_view line) {
+  // `kind`: the shared scan's kind of the line (LiteralSet::kind), when it is last_line_'s
+  // the line is that line but for digits without comparing them again.
+  bool read_like_last(std::string_view line, std::uint64_t kind) {
     static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6, 1e7,
                                         1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14};
-    if (line.size() != last_line_.size() || line.empty() ||
-        !same_except_digits(line.data(), last_line_.data(), line.size()))
+    if (last_line_.empty()) return false;
+    if ((kind == 0 || kind != last_kind_) &&
+        (line.size() != last_line_.size() ||
+         !same_except_digits(line.data(), last_line_.data(), line.size())))
       return false;
     const auto &values = shape_.values();
     for (std::size_t k = 0; k < values.size(); ++k) {
@@ -476,6 +484,7 @@ private:
   std::array<bool, KvShape::kMaxValues> last_plain_{};
   std::array<std::uint8_t, KvShape::kMaxValues> last_point_{};
   std::string last_line_; // the last line read by shape_ comparing its text, see read_like_last
+  std::uint64_t last_kind_ = 0; // its kind in the shared scan (0: none)
   const KvSpec &spec_;
   const bool prefilter_digit_free_;
   const LiteralSet *shared_ = nullptr;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "clustertop/collect/parser.hpp"
 #include "clustertop/collect/regex.hpp"
 #include "clustertop/collect/units.hpp"
+#include "clustertop/core/text.hpp"
 #include "collect_test_util.hpp"
 
 namespace clustertop {
@@ -410,6 +412,36 @@ std::uint64_t expect_reuse_agrees_with_find(const std::vector<std::string> &line
 
 // Every fixture line, then its variants (digits changed, runs longer and shorter, a letter
 // inside a run, a pair added, the first byte cut), then the line again.
+// Lines scanned with one kind must be of one length and the same but for digits: every
+// fixture line, its variants (runs longer, shorter, a letter in a run) and lines differing
+// only in digits, in turns.
+TEST(CollectFastPath, LiteralSetGivesOneKindOnlyToLinesTheSameButForDigits) {
+  LiteralSet set;
+  for (const char *l : {"[STEP ", "eval=", "] ", "ms "}) set.add(l);
+  std::mt19937 rng(4);
+  std::vector<std::string> lines;
+  for (const auto &line : every_line()) {
+    lines.push_back(line);
+    for (auto &v : variants(line)) lines.push_back(std::move(v));
+    for (auto &v : digit_variants(line, rng)) lines.push_back(std::move(v));
+    lines.push_back(line + std::string(5000, 'x')); // too long to be kept: of no kind
+  }
+  std::map<std::uint64_t, std::string> first;
+  std::size_t again = 0;
+  for (const auto &line : lines) {
+    set.scan(line);
+    if (set.kind() == 0) continue;
+    const auto [it, fresh] = first.try_emplace(set.kind(), line);
+    if (fresh) continue;
+    ++again;
+    ASSERT_EQ(it->second.size(), line.size()) << it->second << " / " << line;
+    EXPECT_TRUE(same_except_digits(it->second.data(), line.data(), line.size()))
+        << it->second << " / " << line;
+  }
+  EXPECT_GT(again, lines.size() / 4);
+  EXPECT_GT(first.size(), 100u);
+}
+
 TEST(CollectFastPath, LiteralSetReusesAnAnswerOnlyWhereItHolds) {
   std::vector<std::string> lines;
   for (const auto &line : every_line()) {
