@@ -141,7 +141,7 @@ bool apply_rule(const RegexRule &rule, std::string_view line, TimePoint received
 bool apply_matched_rule(const RegexRule &rule, std::string_view line, TimePoint received_at,
                         Record &rec, MetricWriter &w, RuleScratch &caps,
                         const std::vector<std::pair<std::string, double>> *vars) {
-  if (!rule.regex->match(line, caps.list, caps.block)) return false;
+  if (!rule.regex->match(line, caps.list, caps.block, caps.kind)) return false;
   add_metrics(rule, caps, w, vars);
   for (const auto &t : rule.tags)
     if (std::find(rec.tags.begin(), rec.tags.end(), t) == rec.tags.end()) rec.tags.push_back(t);
@@ -172,6 +172,7 @@ public:
     if (scanned && !unfiltered_ && !any_rule_may_match(line)) return false;
     Record &rec = out.next();
     bool any = false;
+    caps_.kind = scanned ? shared_->kind() : 0;
     {
       MetricWriter w(rec);
       const auto &rules = def_.parse.rules;

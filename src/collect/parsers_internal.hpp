@@ -16,6 +16,7 @@ namespace clustertop {
 struct RuleScratch {
   std::vector<std::pair<std::string_view, std::string_view>> list;
   MatchBlock block;
+  std::uint64_t kind = 0; // the line's kind in the parser's LiteralSet (0: none), for block
   FractionMemo time;
 };
 

@@ -215,7 +215,7 @@ bool Regex::match(std::string_view line,
 
 bool Regex::match(std::string_view line,
                   std::vector<std::pair<std::string_view, std::string_view>> &captures,
-                  MatchBlock &block) const {
+                  MatchBlock &block, std::uint64_t kind) const {
   captures.clear();
   if (!may_match(line)) return false;
   if (block.pairs_ < pairs_) {
@@ -228,9 +228,12 @@ bool Regex::match(std::string_view line,
   int rc = 0;
   const bool kept = block.last_regex_ == this && !block.last_alive_.expired();
   // The block's last subject for this regex, but for digits: its answer and offsets hold.
-  if (digits_alike_ && kept && line.size() == block.last_subject_.size() &&
-      same_except_digits(line.data(), block.last_subject_.data(), line.size())) {
+  if (digits_alike_ && kept &&
+      ((kind != 0 && kind == block.last_kind_) ||
+       (line.size() == block.last_subject_.size() &&
+        same_except_digits(line.data(), block.last_subject_.data(), line.size())))) {
     rc = block.last_rc_;
+    block.last_kind_ = kind; // a line of this kind is the last subject but for digits too
     ++block.recalled_;
   } else {
     // pcre2_jit_match is the JIT's fast path: what pcre2_match would call, without its
@@ -244,6 +247,7 @@ bool Regex::match(std::string_view line,
       if (!kept) block.last_alive_ = weak_from_this();
       block.last_subject_.assign(line);
       block.last_rc_ = rc;
+      block.last_kind_ = kind;
     }
   }
   if (rc > 0) {

@@ -194,7 +194,7 @@ TEST(CollectFastPath, RegexAnswersRecalledForDigitVariantsAreThoseOfPCRE2) {
   }
   for (const char *p :
        {"(?:6|9|11)\\b", "^(?<a>[0-5])\\d", "(?<a>\\d)\\1", "\\x31(?<b>\\d*)", "a{,3}",
-        "(?<x>\\d+) (?<y>[^0]+)", "(?<x>\\d+) (?<y>\\d+)", "^(?:(a+)+c|a+b)"}) {
+        "(?<x>\\d+) (?<y>[^0]+)", "(?<x>\\d+) (?<y>\\d+)", "^(?:(a+)+c|a+b)", "^(?<a>a)x"}) {
     auto re = Regex::compile(p);
     ASSERT_TRUE(re.ok()) << p;
     regexes.push_back(*re);
@@ -207,26 +207,50 @@ TEST(CollectFastPath, RegexAnswersRecalledForDigitVariantsAreThoseOfPCRE2) {
   for (const char *l : {"signal 6 x", "exit 11", "a{,3}", "55 x", "7 7", "1 x", "12 0x", "10 34",
                         "10 3", "10 ", "1"})
     for (auto &v : digit_variants(l, rng)) lines.push_back(std::move(v));
-  std::uint64_t recalled = 0;
+  // Two kinds in turns, digits changed each time: two of one, one of the other.
+  for (int i = 0; i < 4; ++i) {
+    const auto d = std::to_string(i);
+    lines.push_back("[STEP " + d + "] eval=" + d + "ms");
+    lines.push_back("[STEP " + d + "] eval=" + std::to_string(9 - i) + "ms");
+    lines.push_back("[ 2026-02-23 10:00:00.00" + d + " | INFO     | exo.worker:step:88 ] ok");
+  }
+  // Lines too long for a kind (LiteralSet gives them 0), one after the other.
+  for (const char c : {'a', 'b', 'a'}) lines.push_back(c + std::string(5000, 'x'));
+  // Each line's kind in a LiteralSet scan, as a regex parser passes it.
+  std::vector<std::uint64_t> kinds;
+  LiteralSet literals;
+  for (const char *l : {"[ ", ":", "] ", "eval="}) literals.add(l);
+  for (const auto &l : lines) {
+    literals.scan(l);
+    kinds.push_back(literals.kind());
+  }
+  std::uint64_t recalled = 0, recalled_by_kind = 0;
   std::size_t matched = 0;
   for (const auto &re : regexes) {
-    MatchBlock memo;
-    std::vector<std::pair<std::string_view, std::string_view>> got, want;
-    for (const auto &l : lines) {
+    MatchBlock memo, by_kind;
+    std::vector<std::pair<std::string_view, std::string_view>> got, kind_got, want;
+    for (std::size_t n = 0; n < lines.size(); ++n) {
+      const std::string &l = lines[n];
       MatchBlock fresh;
       const bool m = re->match(l, got, memo);
       ASSERT_EQ(m, re->match(l, want, fresh)) << re->pattern() << " on " << l;
+      ASSERT_EQ(re->match(l, kind_got, by_kind, kinds[n]), m) << re->pattern() << " on " << l;
       ASSERT_EQ(got.size(), want.size()) << re->pattern() << " on " << l;
+      ASSERT_EQ(kind_got.size(), want.size()) << re->pattern() << " on " << l;
       for (std::size_t i = 0; i < got.size(); ++i) {
         EXPECT_EQ(got[i].first, want[i].first);
         EXPECT_EQ(got[i].second.data(), want[i].second.data()) << re->pattern() << " on " << l;
         EXPECT_EQ(got[i].second.size(), want[i].second.size()) << re->pattern() << " on " << l;
+        EXPECT_EQ(kind_got[i].second.data(), want[i].second.data()) << re->pattern() << " on " << l;
+        EXPECT_EQ(kind_got[i].second.size(), want[i].second.size()) << re->pattern() << " on " << l;
       }
       matched += m ? 1 : 0;
     }
-    if (!re->digits_alike()) EXPECT_EQ(memo.recalled(), 0u) << re->pattern();
+    if (!re->digits_alike()) EXPECT_EQ(memo.recalled() + by_kind.recalled(), 0u) << re->pattern();
     recalled += memo.recalled();
+    recalled_by_kind += by_kind.recalled();
   }
+  EXPECT_GT(recalled_by_kind, 1000u);
   EXPECT_GT(matched, 500u);
   EXPECT_GT(recalled, 1000u); // the block answered, not only PCRE2
   // One block serving every regex in turn, as a parser's rules share one: each regex is

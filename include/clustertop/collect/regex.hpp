@@ -39,7 +39,8 @@ private:
   const Regex *last_regex_ = nullptr;
   std::weak_ptr<const Regex> last_alive_;
   std::string last_subject_;
-  int last_rc_ = 0; // and its ovector, when a match
+  int last_rc_ = 0;             // and its ovector, when a match
+  std::uint64_t last_kind_ = 0; // the kind of the last subject answered (see Regex::match)
   std::uint64_t recalled_ = 0;
 };
 
@@ -54,9 +55,12 @@ public:
   // Unset groups are left out.
   bool match(std::string_view line,
              std::vector<std::pair<std::string_view, std::string_view>> &captures) const;
+  // `kind`: the line's kind in a LiteralSet scan (LiteralSet::kind; 0: none). A block whose
+  // last subject had the same kind holds the answer without comparing; a block must be
+  // given the kinds of one LiteralSet only.
   bool match(std::string_view line,
              std::vector<std::pair<std::string_view, std::string_view>> &captures,
-             MatchBlock &block) const;
+             MatchBlock &block, std::uint64_t kind = 0) const;
   bool matches(std::string_view line) const;
   // false when the line's first two bytes already rule a match out (see first_known_): the
   // check match() starts with, for a caller deciding whether to try at all.
