@@ -266,9 +266,8 @@ private:
   // that line's (the shape's text has no digit), its prefilter where that line's was (the
   // prefilter has none either), and its numbers are where that line's were, of the same
   // form, so the plain-decimal reader would read each the same way: it is done here from
-  // the span, without looking for where the number ends.
-  // `kind`: the shared scan's kind of the line (LiteralSet::kind), when it is last_line_'s
-  // the line is that line but for digits without comparing them again.
+  // the span, without looking for where the number ends. A line of last_line_'s kind in the
+  // shared scan (`kind`, LiteralSet::kind) is known to be such a line without comparing.
   bool read_like_last(std::string_view line, std::uint64_t kind) {
     static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6, 1e7,
                                         1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14};

@@ -20,7 +20,8 @@ class Regex;
 // A PCRE2 match data block reused between matches. Owned by one parser (never shared
 // between threads); grows to the largest pattern it has served. It also keeps the last
 // subject matched through it by a regex that treats digits alike, with the answer, so that
-// the next subject that differs from it only in digits is answered without PCRE2.
+// the next subject that differs from it only in digits (compared, or known by its kind) is
+// answered without PCRE2.
 class MatchBlock {
 public:
   MatchBlock() = default;
@@ -34,8 +35,8 @@ private:
   friend class Regex;
   void *data_ = nullptr; // pcre2_match_data*
   std::uint32_t pairs_ = 0;
-  // Whose answer for last_subject_ the block holds; `alive` says it was not freed (another
-  // regex may since sit at its address).
+  // Whose answer for last_subject_ the block holds; last_alive_ tells whether that regex
+  // still lives (a regex freed since, and another at its address, must not be answered).
   const Regex *last_regex_ = nullptr;
   std::weak_ptr<const Regex> last_alive_;
   std::string last_subject_;
