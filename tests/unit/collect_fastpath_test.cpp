@@ -98,10 +98,8 @@ TEST(CollectFastPath, PlainDecimalMatchesTheGeneralParserOnGeneratedNumbers) {
     EXPECT_TRUE(parse_plain_decimal(t, v, used)) << t;
 }
 
-// Every regex of every built-in definition, gated on its first two bytes (Regex::may_match),
-// against the same pattern without the gate, on every fixture and sample line and on each
-// with its second byte replaced.
-TEST(CollectFastPath, RegexGatesOfEveryDefinitionTurnAwayOnlyLinesThatCannotMatch) {
+// Every regex of every built-in definition: its rules' and its block's.
+std::vector<std::shared_ptr<const Regex>> every_builtin_regex() {
   const auto set = test::builtin_set();
   std::vector<std::shared_ptr<const Regex>> regexes;
   for (const auto *d : set->all()) {
@@ -110,6 +108,14 @@ TEST(CollectFastPath, RegexGatesOfEveryDefinitionTurnAwayOnlyLinesThatCannotMatc
     for (const auto &r : {d->parse.block.line, d->parse.block.start, d->parse.block.end})
       if (r) regexes.push_back(r);
   }
+  return regexes;
+}
+
+// Every regex of every built-in definition, gated on its first two bytes (Regex::may_match),
+// against the same pattern without the gate, on every fixture and sample line and on each
+// with its second byte replaced.
+TEST(CollectFastPath, RegexGatesOfEveryDefinitionTurnAwayOnlyLinesThatCannotMatch) {
+  const auto regexes = every_builtin_regex();
   std::vector<std::string> lines;
   for (const auto &l : every_line()) {
     lines.push_back(l);
@@ -186,12 +192,7 @@ std::vector<std::string> digit_variants(const std::string &line, std::mt19937 &r
 // line after line (which answers digit variants of its last subject itself) against a fresh
 // block each time (which always asks PCRE2): the same answer and the same capture offsets.
 TEST(CollectFastPath, RegexAnswersRecalledForDigitVariantsAreThoseOfPCRE2) {
-  const auto set = test::builtin_set();
-  std::vector<std::shared_ptr<const Regex>> regexes;
-  for (const auto *d : set->all()) {
-    for (const auto &r : d->parse.rules) regexes.push_back(r.regex);
-    for (const auto &r : d->parse.block.rules) regexes.push_back(r.regex);
-  }
+  auto regexes = every_builtin_regex();
   for (const char *p :
        {"(?:6|9|11)\\b", "^(?<a>[0-5])\\d", "(?<a>\\d)\\1", "\\x31(?<b>\\d*)", "a{,3}",
         "(?<x>\\d+) (?<y>[^0]+)", "(?<x>\\d+) (?<y>\\d+)", "^(?:(a+)+c|a+b)", "^(?<a>a)x"}) {
