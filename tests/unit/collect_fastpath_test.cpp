@@ -300,7 +300,14 @@ TEST(CollectFastPath, AMatchBlockForgetsTheAnswersOfAFreedRegex) {
     last = re->get();
     EXPECT_EQ((*re)->match("a" + std::to_string(i % 10) + "x", caps, block), a) << i;
   }
-  EXPECT_GT(reused_address, 0u); // the case this test is about came up
+  // The case this test is about came up: glibc hands a freed block of one size out again at
+  // once. AddressSanitizer (GCC's, which builds the tests) holds freed memory back in its
+  // quarantine, so under it the case cannot come up and only the answers are checked.
+#if defined(__SANITIZE_ADDRESS__)
+  (void)reused_address;
+#else
+  EXPECT_GT(reused_address, 0u);
+#endif
 }
 
 // The kv scan as first written: find '=', walk back over key characters, general number
