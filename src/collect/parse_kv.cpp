@@ -253,11 +253,10 @@ private:
     const bool read = shape_.read(
         line, shape_.needs_prefilter_place() ? place() : std::string_view::npos, numbers_, spans_);
     if (read && shape_.digit_free() && prefilter_digit_free_) {
-      last_line_.assign(line);
-      last_kind_ = kind;
+      last_line_.keep(line, kind);
       note_number_forms();
     } else {
-      last_line_.clear(); // spans_ may be this line's, not the last line's
+      last_line_.forget(); // spans_ may be this line's, not the last line's
     }
     return read;
   }
@@ -271,11 +270,7 @@ private:
   bool read_like_last(std::string_view line, std::uint64_t kind) {
     static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6, 1e7,
                                         1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14};
-    if (last_line_.empty()) return false;
-    if ((kind == 0 || kind != last_kind_) &&
-        (line.size() != last_line_.size() ||
-         !same_except_digits(line.data(), last_line_.data(), line.size())))
-      return false;
+    if (!last_line_.same_but_digits(line, kind)) return false;
     const auto &values = shape_.values();
     for (std::size_t k = 0; k < values.size(); ++k) {
       const KvShape::Span &span = spans_[k];
@@ -305,7 +300,7 @@ private:
   void note_number_forms() {
     for (std::size_t k = 0; k < shape_.values().size(); ++k) {
       const KvShape::Span &span = spans_[k];
-      const auto t = std::string_view(last_line_).substr(span.start, span.used);
+      const auto t = last_line_.text().substr(span.start, span.used);
       bool plain = !t.empty() && t.size() <= 15 && t.front() != '.' && t.back() != '.';
       std::size_t points = 0;
       for (const char c : t) {
@@ -392,8 +387,8 @@ private:
   // numbers around it, and the prefilter inside one piece of text.
   void keep_shape(std::string_view line, std::size_t prefilter_at) {
     shape_.clear();
-    last_line_.clear(); // read by the shape before
-    ++shape_version_;   // records of the shape before list other metrics
+    last_line_.forget(); // read by the shape before
+    ++shape_version_;    // records of the shape before list other metrics
     if (line.size() > KvShape::kMaxLine || found_n_ == 0 || found_n_ > KvShape::kMaxValues ||
         (!spec_.index_after.empty() && spec_.index_after != spec_.prefilter))
       return;
@@ -482,8 +477,7 @@ private:
   // Per number of last_line_: a plain decimal, and where its point is (0: none).
   std::array<bool, KvShape::kMaxValues> last_plain_{};
   std::array<std::uint8_t, KvShape::kMaxValues> last_point_{};
-  std::string last_line_; // the last line read by shape_ comparing its text, see read_like_last
-  std::uint64_t last_kind_ = 0; // its kind in the shared scan (0: none)
+  KeptLine last_line_; // the last line read by shape_ comparing its text, see read_like_last
   const KvSpec &spec_;
   const bool prefilter_digit_free_;
   const LiteralSet *shared_ = nullptr;

@@ -228,12 +228,8 @@ bool Regex::match(std::string_view line,
   int rc = 0;
   const bool kept = block.last_regex_ == this && !block.last_alive_.expired();
   // The block's last subject for this regex, but for digits: its answer and offsets hold.
-  if (digits_alike_ && kept &&
-      ((kind != 0 && kind == block.last_kind_) ||
-       (line.size() == block.last_subject_.size() &&
-        same_except_digits(line.data(), block.last_subject_.data(), line.size())))) {
+  if (digits_alike_ && kept && block.last_subject_.same_but_digits(line, kind)) {
     rc = block.last_rc_;
-    block.last_kind_ = kind; // a line of this kind is the last subject but for digits too
     ++block.recalled_;
   } else {
     // pcre2_jit_match is the JIT's fast path: what pcre2_match would call, without its
@@ -245,9 +241,8 @@ bool Regex::match(std::string_view line,
     block.last_regex_ = digits_alike_ ? this : nullptr; // the ovector is this match's now
     if (digits_alike_) {
       if (!kept) block.last_alive_ = weak_from_this();
-      block.last_subject_.assign(line);
+      block.last_subject_.keep(line, kind);
       block.last_rc_ = rc;
-      block.last_kind_ = kind;
     }
   }
   if (rc > 0) {

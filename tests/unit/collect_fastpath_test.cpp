@@ -193,9 +193,9 @@ std::vector<std::string> digit_variants(const std::string &line, std::mt19937 &r
 // block each time (which always asks PCRE2): the same answer and the same capture offsets.
 TEST(CollectFastPath, RegexAnswersRecalledForDigitVariantsAreThoseOfPCRE2) {
   auto regexes = every_builtin_regex();
-  for (const char *p :
-       {"(?:6|9|11)\\b", "^(?<a>[0-5])\\d", "(?<a>\\d)\\1", "\\x31(?<b>\\d*)", "a{,3}",
-        "(?<x>\\d+) (?<y>[^0]+)", "(?<x>\\d+) (?<y>\\d+)", "^(?:(a+)+c|a+b)", "^(?<a>a)x"}) {
+  for (const char *p : {"(?:6|9|11)\\b", "^(?<a>[0-5])\\d", "(?<a>\\d)\\1", "\\x31(?<b>\\d*)",
+                        "a{,3}", "(?<x>\\d+) (?<y>[^0]+)", "(?<x>\\d+) (?<y>\\d+)",
+                        "^(?:(a+)+c|a+b)", "^(?<a>a)x", "^x\\d$"}) {
     auto re = Regex::compile(p);
     ASSERT_TRUE(re.ok()) << p;
     regexes.push_back(*re);
@@ -215,6 +215,10 @@ TEST(CollectFastPath, RegexAnswersRecalledForDigitVariantsAreThoseOfPCRE2) {
     lines.push_back("[STEP " + d + "] eval=" + std::to_string(9 - i) + "ms");
     lines.push_back("[ 2026-02-23 10:00:00.00" + d + " | INFO     | exo.worker:step:88 ] ok");
   }
+  // A line that is the one before but for digits and one byte more: the byte past the kept
+  // line's end (its NUL) must not be taken for part of it.
+  lines.emplace_back("x1");
+  lines.emplace_back("x2\0", 3);
   // Lines too long for a kind (LiteralSet gives them 0), one after the other.
   for (const char c : {'a', 'b', 'a'}) lines.push_back(c + std::string(5000, 'x'));
   // Each line's kind in a LiteralSet scan, as a regex parser passes it.

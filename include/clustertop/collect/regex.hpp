@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "clustertop/core/result.hpp"
+#include "clustertop/core/text.hpp"
 
 namespace clustertop {
 
@@ -39,9 +40,8 @@ private:
   // still lives (a regex freed since, and another at its address, must not be answered).
   const Regex *last_regex_ = nullptr;
   std::weak_ptr<const Regex> last_alive_;
-  std::string last_subject_;
-  int last_rc_ = 0;             // and its ovector, when a match
-  std::uint64_t last_kind_ = 0; // the kind of the last subject answered (see Regex::match)
+  KeptLine last_subject_;
+  int last_rc_ = 0; // and its ovector, when a match
   std::uint64_t recalled_ = 0;
 };
 

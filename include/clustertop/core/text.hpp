@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 namespace clustertop {
@@ -14,6 +15,36 @@ std::string_view trim(std::string_view s);
 // lines of one kind whose numbers kept their widths ("[STEP 8] eval=31ms" after "[STEP 7]
 // eval=29ms"). Sixteen bytes a step where SSE2 is there.
 bool same_except_digits(const char *a, const char *b, std::size_t n);
+
+// The last line a reader worked through, kept to tell whether a later one is that line but
+// for digits (same_except_digits, one length): by comparing, or by a kind both lines were
+// given (LiteralSet::kind; 0: none; lines given one kind are alike that way). The kinds
+// given to one KeptLine must come from one LiteralSet.
+class KeptLine {
+public:
+  [[nodiscard]] bool same_but_digits(std::string_view line, std::uint64_t kind) {
+    if (!held_) return false;
+    if (kind == 0 || kind != kind_) {
+      if (line.size() != text_.size() ||
+          !same_except_digits(line.data(), text_.data(), line.size()))
+        return false;
+      kind_ = kind; // every line of this kind is the kept one but for digits too
+    }
+    return true;
+  }
+  void keep(std::string_view line, std::uint64_t kind) {
+    text_.assign(line);
+    kind_ = kind;
+    held_ = true;
+  }
+  void forget() { held_ = false; }
+  [[nodiscard]] std::string_view text() const { return text_; }
+
+private:
+  std::string text_;
+  std::uint64_t kind_ = 0;
+  bool held_ = false;
+};
 
 // a == b for the short keys and metric names of the parse hot path, inline: 8-byte words
 // compared in registers beat a call to memcmp for strings of 5 to 30 bytes.
