@@ -3,7 +3,9 @@
 # among ordinary log lines, then times `clustertop parse --collector exo_step FILE` and
 # `clustertop replay --node n1=FILE --speed max --until 0s --headless` (or `parse_bench
 # --parse-file FILE` while the binary is not wired) against `grep -c STEP FILE`, each run twice
-# with the file in page cache; prints wall and CPU seconds and both ratios.
+# with the file in page cache; prints wall and CPU seconds and both ratios. When the benchmarks
+# are built, also bench/replay_floor: a loop written for this one log, doing the least a
+# replay of it must do (see replay_floor.cpp): what a replay costs when written for it alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size_mb=${1:-1024}
@@ -25,6 +27,9 @@ if "$build/clustertop" parse --collector exo_step /dev/null >/dev/null 2>&1; the
         "replay:$build/clustertop replay --node n1=$file --speed max --until 0s --headless")
 else
   runs=("parse:$build/bench/parse_bench --parse-file $file")
+fi
+if [ -x "$build/bench/replay_floor" ]; then
+  runs+=("floor:$build/bench/replay_floor $file")
 fi
 # Output goes to a file, not /dev/null: GNU grep stops at the first match when stdout is /dev/null.
 # Both wall and CPU (user+sys) seconds: on a shared machine CPU time is the steadier figure.
