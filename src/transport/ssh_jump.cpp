@@ -11,11 +11,8 @@
 #include "clustertop/core/time.hpp"
 
 namespace clustertop::ssh {
-namespace {
 
-// libssh expands %h, %p, ... in a ProxyCommand before the shell sees it, and "%%" to "%";
-// values we insert must come out as written (an IPv6 zone "fe80::1%eth0", a path with %).
-std::string escape_percent(std::string_view value) {
+std::string percent_escaped(std::string_view value) {
   std::string out;
   for (char c : value) {
     out += c;
@@ -24,7 +21,11 @@ std::string escape_percent(std::string_view value) {
   return out;
 }
 
-std::string word(std::string_view value) { return shell_quote(escape_percent(value)); }
+namespace {
+
+// libssh expands %h, %p, ... in a ProxyCommand before the shell sees it: values we insert
+// must come out as written (an IPv6 zone "fe80::1%eth0", a path with %).
+std::string word(std::string_view value) { return shell_quote(percent_escaped(value)); }
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
   std::vector<std::string_view> out;
@@ -128,39 +129,46 @@ std::vector<std::string> proxy_jump_hops(std::string_view command) {
 }
 
 Result<std::string> jump_command(const std::vector<std::string> &hops, const SshOptions &options) {
-  Hop last; // the hop `ssh -W` runs on; the others travel as -J, as written
+  std::vector<Hop> parsed;
   for (const auto &hop : hops) {
-    last = parse_hop(hop);
-    if (last.host.empty() || last.host.front() == '-' ||
-        (!last.user.empty() && last.user.front() == '-'))
+    Hop h = parse_hop(hop);
+    if (h.host.empty() || h.host.front() == '-' || (!h.user.empty() && h.user.front() == '-'))
       return Error{"invalid ProxyJump", "jump host '" + hop.substr(0, 80) + "' is not a host",
                    "ssh config", "write ProxyJump as [user@]host[:port][,...]"};
+    parsed.push_back(std::move(h));
   }
-  if (hops.empty()) return Error{"invalid ProxyJump", "no jump host", "ssh config", ""};
+  if (parsed.empty()) return Error{"invalid ProxyJump", "no jump host", "ssh config", ""};
   const long interval = whole_seconds(options.keepalive_interval);
   const long count =
       std::max<long>(1, (whole_seconds(options.tcp_user_timeout) + interval - 1) / interval);
-  // `exec`: libssh stops the jump with SIGTERM, which must reach ssh and not a shell.
   // BatchMode: a prompt (host key, passphrase, password) would write over the dashboard and
   // wait on a terminal nobody answers. ConnectTimeout and ServerAlive*: a dead jump host
   // ends the node's connection like a dead node does, instead of hanging in `ssh`.
-  std::string cmd = fmt::format("exec ssh -o BatchMode=yes -o StrictHostKeyChecking={} "
-                                "-o ConnectTimeout={} -o ServerAliveInterval={} "
-                                "-o ServerAliveCountMax={}",
-                                strict_word(options.host_key_checking),
-                                whole_seconds(options.connect_timeout), interval, count);
+  std::string common = fmt::format("ssh -o BatchMode=yes -o StrictHostKeyChecking={} "
+                                   "-o ConnectTimeout={} -o ServerAliveInterval={} "
+                                   "-o ServerAliveCountMax={}",
+                                   strict_word(options.host_key_checking),
+                                   whole_seconds(options.connect_timeout), interval, count);
   // OpenSSH itself passes -F on to a jump's ssh; without it an alias defined only in
   // --ssh-config FILE would be looked up in ~/.ssh/config.
-  if (options.own_ssh_config()) cmd += " -F " + word(options.ssh_config);
-  if (hops.size() > 1) {
-    std::string list;
-    for (std::size_t i = 0; i + 1 < hops.size(); ++i) list += (i == 0 ? "" : ",") + hops[i];
-    cmd += " -J " + word(list);
+  if (options.own_ssh_config()) common += " -F " + word(options.ssh_config);
+  // One `ssh -W` per hop, each reached through the one before: options on ssh's command line
+  // apply only to its destination, so `ssh -J a,b` would run a's ssh without ours (a prompt on
+  // the dashboard, no timeout). The command reaching hop i is hop i's ProxyCommand, given as
+  // -o: the ssh that runs it expands its %h/%p (the % of the ones nested deeper doubled once
+  // more by word()) and runs it through a shell (quoted by word()), adding the `exec` itself.
+  std::string cmd;
+  for (const Hop &h : parsed) {
+    std::string next = common;
+    if (!cmd.empty()) next += " -o " + word("ProxyCommand=" + cmd);
+    if (!h.user.empty()) next += " -l " + word(h.user);
+    if (!h.port.empty()) next += " -p " + word(h.port);
+    next += std::string(kForward) + word(h.host);
+    cmd = std::move(next);
   }
-  if (!last.user.empty()) cmd += " -l " + word(last.user);
-  if (!last.port.empty()) cmd += " -p " + word(last.port);
-  cmd += std::string(kForward) + word(last.host);
-  return cmd;
+  // `exec`: libssh runs the command through a shell without one and stops it with SIGTERM,
+  // which must reach ssh and not the shell.
+  return "exec " + cmd;
 }
 
 std::string jump_host(const std::string &proxy_command) {

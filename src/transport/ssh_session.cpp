@@ -63,9 +63,11 @@ Status apply_explicit(ssh_session s, const NodeSpec &node, const SshOptions &opt
   }
   if (!node.user.empty()) ok = ok && ssh_options_set(s, SSH_OPTIONS_USER, node.user.c_str()) == 0;
   if (!node.identity_file.empty())
-    ok = ok && ssh_options_set(s, SSH_OPTIONS_IDENTITY, node.identity_file.c_str()) == 0;
+    ok = ok &&
+         ssh_options_set(s, SSH_OPTIONS_IDENTITY, percent_escaped(node.identity_file).c_str()) == 0;
   if (!options.known_hosts.empty())
-    ok = ok && ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, options.known_hosts.c_str()) == 0;
+    ok = ok && ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS,
+                               percent_escaped(options.known_hosts).c_str()) == 0;
   if (!ok) return fail(node, "cannot set ssh options", last_error(s));
   return ok_status();
 }
@@ -83,7 +85,9 @@ Status parse_config(ssh_session s, const NodeSpec &node, const SshOptions &optio
       return fail(node, "cannot read ssh config file", options.ssh_config,
                   "check the --ssh-config path");
   }
-  const char *file = options.ssh_config.empty() ? nullptr : options.ssh_config.c_str();
+  // libssh expands % escapes in the path ("100%" would be a broken escape).
+  const std::string escaped = percent_escaped(options.ssh_config);
+  const char *file = options.ssh_config.empty() ? nullptr : escaped.c_str();
   if (ssh_options_parse_config(s, file) != 0)
     return fail(node, "cannot parse ssh config", last_error(s),
                 "fix the file or pass --ssh-config none");

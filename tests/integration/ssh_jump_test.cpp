@@ -5,6 +5,7 @@
 // or frozen jump host neither hangs a connect nor stop(), and that nothing is left running.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -262,6 +263,175 @@ TEST(SshJump, FrozenJumpHostDoesNotHoldUpStop) {
   ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   EXPECT_TRUE(prompt) << "stop() waited on the jump's ssh";
   EXPECT_TRUE(eventually([&] { return lab.jump_clients() == 0; }, 3s));
+}
+
+// As OpenSSH reads a path in its config: % escapes expanded, so a '%' is written "%%".
+std::string percent_escaped(const std::string &path) {
+  std::string out;
+  for (const char c : path) out += c == '%' ? std::string("%%") : std::string(1, c);
+  return out;
+}
+
+// `ProxyJump hop1,hop2`: three sshds, each hop with its own host key and client key. OpenSSH
+// visits the hops in the order written (hop1 first), and options given to `ssh` on its
+// command line reach only its destination, not the hops it jumps through.
+struct TwoHopLab {
+  static constexpr const char *kNode = "gpu-behind-two-jumps";
+  Sshd hop1{"127.0.0.1", {}, {"LogLevel VERBOSE"}};
+  Sshd hop2{"127.0.0.1", {}, {"LogLevel VERBOSE"}};
+  Sshd target{"127.0.0.1", {}, {"LogLevel VERBOSE"}};
+  // A quote, a space and a '%' in the paths of the config, known_hosts and the node's key:
+  // libssh expands % escapes in all three, and the config's path is written into the nested
+  // commands, each quoted for a shell and escaped for the ssh that expands it.
+  std::string cfg_dir = target.dir() + "/it's 100%";
+  std::string cfg = cfg_dir + "/two_hop_ssh_config";
+  std::string kh = cfg_dir + "/two_hop_known_hosts";
+  std::string node_key = cfg_dir + "/node key";
+
+  TwoHopLab() {
+    ::mkdir(cfg_dir.c_str(), 0700);
+    sh("cp '" + target.client_key() + "' \"" + node_key + "\"");
+    std::ofstream out(cfg);
+    for (const auto &[name, sshd] : {std::pair<std::string, Sshd *>{"hop1", &hop1},
+                                     std::pair<std::string, Sshd *>{"hop2", &hop2}})
+      out << "Host " << name << "\n  HostName 127.0.0.1\n  Port " << sshd->port()
+          << "\n  User root\n  IdentityFile " << sshd->client_key()
+          << "\n  IdentitiesOnly yes\n  UserKnownHostsFile \"" << percent_escaped(kh)
+          << "\"\n  GlobalKnownHostsFile /dev/null\n";
+    out << "Host " << kNode << "\n  HostName 127.0.0.1\n  Port " << target.port()
+        << "\n  User root\n  IdentitiesOnly yes\n  ProxyJump hop1,hop2\n";
+  }
+  void know(const std::vector<const Sshd *> &hosts) const {
+    std::ofstream out(kh);
+    for (const auto *h : hosts) out << h->known_hosts_line() << "\n";
+  }
+  [[nodiscard]] SshOptions options() const {
+    SshOptions o = test_options(kh);
+    o.ssh_config = cfg;
+    return o;
+  }
+  [[nodiscard]] NodeSpec node(std::vector<StreamSpec> streams) const {
+    NodeSpec n = parse_node_argument(kNode).value();
+    n.identity_file = node_key;
+    n.plan = [streams](const Platform &) { return streams; };
+    return n;
+  }
+  // The `ssh ... -W` processes of the chain running on this machine.
+  [[nodiscard]] std::vector<std::string> jump_clients() const {
+    std::vector<std::string> out;
+    for (auto &c : command_lines(cfg))
+      if (c.find(" -W ") != std::string::npos) out.push_back(c);
+    return out;
+  }
+};
+
+std::string joined(const std::vector<std::string> &lines) {
+  std::string out;
+  for (const auto &l : lines) out += "\n  " + l;
+  return out;
+}
+
+TEST(SshJump, TwoHopsAreVisitedInTheWrittenOrderEachWithOurOptions) {
+  NoAgent no_agent;
+  TwoHopLab lab;
+  lab.know({&lab.hop1, &lab.hop2, &lab.target});
+  ASSERT_TRUE(lab.hop1.start() && lab.hop2.start() && lab.target.start());
+  EventQueue queue;
+  auto t = make_ssh_transport({lab.node({{"t", "while :; do echo tick; sleep 0.2; done"}})},
+                              lab.options(), queue);
+  t->start();
+  std::vector<Event> seen;
+  int ticks = 0;
+  EXPECT_TRUE(wait_for(
+      queue, seen,
+      [&](const Event &e) {
+        ticks += has_line(e, TwoHopLab::kNode, "tick") ? 1 : 0;
+        return ticks >= 3;
+      },
+      10s))
+      << describe(seen);
+
+  // hop1 is reached from here, hop2 from hop1, the node from hop2.
+  const auto from_hop1 = tcp_clients_of(lab.hop2.port());
+  const auto from_hop2 = tcp_clients_of(lab.target.port());
+  EXPECT_FALSE(from_hop1.empty() || from_hop2.empty()) << "a hop was skipped";
+  for (pid_t c : from_hop1)
+    EXPECT_TRUE(descends_from(c, lab.hop1.pid())) << "hop2 was not reached through hop1";
+  for (pid_t c : from_hop2)
+    EXPECT_TRUE(descends_from(c, lab.hop2.pid())) << "the node was not reached through hop2";
+  for (pid_t c : tcp_clients_of(lab.hop1.port()))
+    EXPECT_FALSE(descends_from(c, lab.hop2.pid()) || descends_from(c, lab.target.pid()));
+  for (const auto *h : {&lab.hop1, &lab.hop2, &lab.target})
+    EXPECT_NE(read_file(h->log()).find(fingerprint(h->client_key() + ".pub")), std::string::npos)
+        << "each hop authenticates with its own key";
+
+  // Every ssh of the chain runs in batch mode with strict host keys, our connect timeout and
+  // keepalive: none may prompt on the dashboard's terminal or wait on a dead hop.
+  const auto clients = lab.jump_clients();
+  EXPECT_EQ(clients.size(), 2U) << joined(clients);
+  for (const auto &c : clients)
+    for (const char *option :
+         {"BatchMode=yes", "StrictHostKeyChecking=yes", "ConnectTimeout=", "ServerAliveInterval="})
+      EXPECT_NE(c.find(option), std::string::npos) << option << " missing in: " << c;
+  t->stop();
+  EXPECT_TRUE(eventually([&] { return lab.jump_clients().empty(); }, 3s))
+      << joined(lab.jump_clients());
+}
+
+// The first hop's host key unknown: the chain stops at hop1 before authenticating anywhere,
+// and the node goes down naming the jump.
+TEST(SshJump, AnUnknownFirstHopKeyStopsTheChain) {
+  NoAgent no_agent;
+  TwoHopLab lab;
+  lab.know({&lab.hop2, &lab.target});
+  ASSERT_TRUE(lab.hop1.start() && lab.hop2.start() && lab.target.start());
+  EventQueue queue;
+  auto t = make_ssh_transport({lab.node({{"t", "echo hi"}})}, lab.options(), queue);
+  t->start();
+  std::vector<Event> seen;
+  EXPECT_TRUE(wait_for(
+      queue, seen,
+      [](const Event &e) {
+        const auto *s = std::get_if<NodeStatus>(&e);
+        return s != nullptr && s->node == TwoHopLab::kNode && s->stream.empty() &&
+               s->state == NodeState::down && s->detail.find("jump host") != std::string::npos;
+      },
+      8s))
+      << describe(seen);
+  t->stop();
+  for (const auto *h : {&lab.hop1, &lab.hop2, &lab.target})
+    EXPECT_EQ(read_file(h->log()).find("Accepted publickey"), std::string::npos) << h->log();
+}
+
+// The first hop accepts TCP but never answers: the node goes down within the connect
+// timeout (the first hop's ssh has a ConnectTimeout of its own), and stop() leaves no ssh.
+TEST(SshJump, AFrozenFirstHopFailsWithinTheConnectTimeout) {
+  NoAgent no_agent;
+  TwoHopLab lab;
+  lab.know({&lab.hop1, &lab.hop2, &lab.target});
+  ASSERT_TRUE(lab.hop1.start() && lab.hop2.start() && lab.target.start());
+  ::kill(lab.hop1.pid(), SIGSTOP);
+  const SshOptions o = lab.options();
+  EventQueue queue;
+  auto t = make_ssh_transport({lab.node({{"t", "echo hi"}})}, o, queue);
+  const auto t0 = std::chrono::steady_clock::now();
+  t->start();
+  std::vector<Event> seen;
+  const bool down = wait_for(
+      queue, seen,
+      [](const Event &e) {
+        const auto *s = std::get_if<NodeStatus>(&e);
+        return s != nullptr && s->node == TwoHopLab::kNode && s->stream.empty() &&
+               s->state == NodeState::down;
+      },
+      8s);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  t->stop();
+  ::kill(lab.hop1.pid(), SIGCONT);
+  EXPECT_TRUE(down) << describe(seen);
+  EXPECT_LT(took, o.connect_timeout + 1500ms) << describe(seen);
+  EXPECT_TRUE(eventually([&] { return lab.jump_clients().empty(); }, 3s))
+      << joined(lab.jump_clients());
 }
 
 } // namespace

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -228,15 +229,21 @@ std::vector<pid_t> tcp_clients_of(int port) {
 }
 
 int count_processes(const std::string &needle) {
-  int count = 0;
+  return static_cast<int>(command_lines(needle).size());
+}
+
+std::vector<std::string> command_lines(const std::string &needle) {
+  std::vector<std::string> out;
   const pid_t self = ::getpid();
   for (const pid_t pid : all_pids()) {
     if (pid == self) continue;
     std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
     std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmdline.find(needle) != std::string::npos) ++count;
+    if (cmdline.find(needle) == std::string::npos) continue;
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    out.push_back(cmdline);
   }
-  return count;
+  return out;
 }
 
 bool wait_for(EventQueue &queue, std::vector<Event> &seen, const EventPred &pred,

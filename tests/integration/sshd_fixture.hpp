@@ -54,6 +54,8 @@ private:
 
 // Processes on this machine whose command line contains `needle` (remote commands run here).
 int count_processes(const std::string &needle);
+// Their command lines, arguments joined by spaces.
+std::vector<std::string> command_lines(const std::string &needle);
 
 // Direct children of `parent` (an sshd listener's children are its sessions).
 std::vector<pid_t> children_of(pid_t parent);

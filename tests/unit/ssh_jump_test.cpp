@@ -34,13 +34,28 @@ TEST(SshJump, RecognisesOnlyLibsshsProxyJumpCommand) {
 
 TEST(SshJump, MultiHopListKeepsOpenSshOrder) {
   // libssh puts the first entry last (as the destination of `ssh -J rest`); OpenSSH visits
-  // "a,b" as a first, then b.
+  // "a,b" as a first, then b. (The integration test runs a two-hop chain of real sshds.)
   EXPECT_EQ(proxy_jump_hops("ssh -l u1 -p 22 -J u2@b:23,c -W '[%h]:%p' a"),
             (Hops{"u1@a:22", "u2@b:23", "c"}));
   SshOptions o;
   auto cmd = jump_command({"u1@a:22", "u2@b:23", "c"}, o);
   ASSERT_TRUE(cmd.ok());
-  EXPECT_NE(cmd->find(" -J 'u1@a:22,u2@b:23' -W '[%h]:%p' 'c'"), std::string::npos) << *cmd;
+  // One ssh a hop, each with our options (ssh -J would pass them to none of the hops it
+  // jumps through), nested first hop innermost; the outer one runs `-W` on the last hop.
+  const auto count = [&](std::string_view what) {
+    std::size_t n = 0;
+    for (auto at = cmd->find(what); at != std::string::npos; at = cmd->find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=10"), 3U)
+      << *cmd;
+  EXPECT_EQ(count("ProxyCommand="), 2U) << *cmd;
+  EXPECT_TRUE(cmd->starts_with("exec ssh ")) << *cmd;
+  EXPECT_TRUE(cmd->ends_with(" -W '[%h]:%p' 'c'")) << *cmd;
+  EXPECT_LT(cmd->find("u1"), cmd->find("u2")) << *cmd;
+  EXPECT_NE(cmd->find("-W '\\''[%%h]:%%p'\\'' '\\''b'\\''"), std::string::npos) << *cmd;
+  EXPECT_EQ(cmd->find(" -J "), std::string::npos) << *cmd;
+  EXPECT_EQ(jump_host(*cmd), "c");
 }
 
 TEST(SshJump, CommandIsBatchStrictAndBounded) {
