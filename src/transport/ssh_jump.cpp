@@ -171,17 +171,59 @@ Result<std::string> jump_command(const std::vector<std::string> &hops, const Ssh
   return "exec " + cmd;
 }
 
-std::string jump_host(const std::string &proxy_command) {
-  if (!proxy_command.starts_with("exec ssh ")) return {};
-  const auto at = proxy_command.rfind(kForward);
-  if (at == std::string::npos) return {};
-  std::string host = unquote(std::string_view(proxy_command).substr(at + kForward.size()));
-  std::string out;
-  for (std::size_t i = 0; i < host.size(); ++i) {
-    out += host[i];
-    if (host[i] == '%' && i + 1 < host.size() && host[i + 1] == '%') ++i;
+namespace {
+
+// The shell words of a command we built: separated by single spaces, quoted by shell_quote.
+std::vector<std::string> shell_words(std::string_view command) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  bool inside = false;
+  for (std::size_t i = 0; i <= command.size(); ++i) {
+    if (i == command.size() || (command[i] == ' ' && !inside)) {
+      if (i > start) out.push_back(unquote(command.substr(start, i - start)));
+      start = i + 1;
+    } else if (command[i] == '\'') {
+      inside = !inside;
+    } else if (command[i] == '\\' && !inside) {
+      ++i;
+    }
   }
   return out;
+}
+
+std::string percent_unescaped(std::string_view value) {
+  std::string out;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    out += value[i];
+    if (value[i] == '%' && i + 1 < value.size() && value[i + 1] == '%') ++i;
+  }
+  return out;
+}
+
+// The hops of one level of jump_command's output (after its % expansion), first hop first.
+bool chain_hops(std::string_view command, std::vector<std::string> &hops) {
+  const auto words = shell_words(command);
+  if (words.size() < 4 || words[0] != "ssh" || words[words.size() - 3] != "-W" ||
+      words[words.size() - 2] != "[%h]:%p")
+    return false;
+  for (std::size_t i = 1; i + 1 < words.size(); ++i) {
+    if (words[i] != "-o" || !words[i + 1].starts_with("ProxyCommand=")) continue;
+    const auto nested = std::string_view(words[i + 1]).substr(13);
+    if (!chain_hops(percent_unescaped(nested), hops)) return false;
+    break;
+  }
+  hops.push_back(words.back());
+  return true;
+}
+
+} // namespace
+
+std::vector<std::string> jump_hosts(const std::string &proxy_command) {
+  std::vector<std::string> hops;
+  if (!proxy_command.starts_with("exec ssh ") ||
+      !chain_hops(percent_unescaped(std::string_view(proxy_command).substr(5)), hops))
+    return {};
+  return hops;
 }
 
 } // namespace clustertop::ssh

@@ -153,14 +153,14 @@ Result<Resolved> resolve_node(const NodeSpec &node, const SshOptions &options) {
 Status connect_session(ssh_session s, const NodeSpec &node, const SshOptions &options,
                        const Deadline &deadline) {
   ssh_set_blocking(s, 0);
-  const std::string jump = jump_host(proxy_command(s));
+  const auto hops = jump_hosts(proxy_command(s));
   for (;;) {
     const int rc = ssh_connect(s);
     if (rc == SSH_OK) return ok_status();
     const bool timed_out = rc != SSH_ERROR && !wait_socket(s, deadline);
     if (rc != SSH_ERROR && !timed_out) continue;
     const std::string reason = timed_out ? "timed out" : last_error(s);
-    if (!jump.empty()) {
+    if (!hops.empty()) {
       // libssh sends the jump's stderr to /dev/null, so its own reason (refused, host key,
       // auth) is lost and all we see is the pipe closing: name the hop and how to test it.
       // OpenSSH follows the same ProxyJump chain (every hop, users and ports as written) and
@@ -170,12 +170,19 @@ Status connect_session(ssh_session s, const NodeSpec &node, const SshOptions &op
           (options.own_ssh_config() ? " -F " + shell_quote(options.ssh_config) : std::string()) +
           " -o BatchMode=yes" + (node.port > 0 ? " -p " + std::to_string(node.port) : "") + " " +
           shell_quote(node.user.empty() ? node.host : node.user + "@" + node.host) + " true";
-      return fail(node, "cannot connect through jump host " + jump,
-                  reason + " (ProxyJump runs `ssh -W` to " + jump + ")",
-                  "check that `" + try_it +
-                      "` works from this machine without a prompt (known_hosts entry and key "
-                      "for the jump host) and that " +
-                      jump + " can reach the node");
+      std::string chain = hops.front();
+      for (std::size_t i = 1; i < hops.size(); ++i) chain += ", then " + hops[i];
+      const bool one = hops.size() == 1;
+      return fail(
+          node,
+          (one ? "cannot connect through jump host " : "cannot connect through jump hosts ") +
+              chain,
+          reason + " (ProxyJump runs `ssh -W` to " + chain + ")",
+          "check that `" + try_it +
+              "` works from this machine without a prompt (known_hosts entry and key "
+              "for " +
+              (one ? "the jump host" : "each jump host") + ") and that " + hops.back() +
+              " can reach the node");
     }
     if (timed_out)
       return fail(node, "cannot connect", reason,

@@ -394,7 +394,9 @@ TEST(SshJump, AnUnknownFirstHopKeyStopsTheChain) {
       [](const Event &e) {
         const auto *s = std::get_if<NodeStatus>(&e);
         return s != nullptr && s->node == TwoHopLab::kNode && s->stream.empty() &&
-               s->state == NodeState::down && s->detail.find("jump host") != std::string::npos;
+               s->state == NodeState::down &&
+               s->detail.find("through jump hosts hop1, then hop2") != std::string::npos &&
+               s->detail.find("key for each jump host") != std::string::npos;
       },
       8s))
       << describe(seen);

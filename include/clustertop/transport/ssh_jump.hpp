@@ -33,8 +33,8 @@ std::vector<std::string> proxy_jump_hops(std::string_view command);
 // without these options). An Error for a hop that would read as an option.
 Result<std::string> jump_command(const std::vector<std::string> &hops, const SshOptions &options);
 
-// The host of the last hop in a ProxyCommand built by jump_command (the host `ssh -W`
-// connects to the node from), or empty for any other command. For error messages.
-std::string jump_host(const std::string &proxy_command);
+// The hops' hosts in a ProxyCommand built by jump_command, first hop first (the last is the
+// host `ssh -W` connects to the node from); empty for any other command. For error messages.
+std::vector<std::string> jump_hosts(const std::string &proxy_command);
 
 } // namespace clustertop::ssh
