@@ -38,7 +38,9 @@ struct StreamState {
   // record of that layout is written to them without a lookup.
   RecordLayout layout;
   std::vector<Series *> layout_series;
-  Store::NodeLog log{}; // this stream's node's log in `store` (log streams)
+  Store::NodeLog log{};               // this stream's node's log in `store` (log streams)
+  const NodeInfo *info = nullptr;     // this stream's node in `store`, once it has one
+  std::chrono::minutes utc_offset{0}; // the parsers' (NodeInfo::utc_offset; 0: unknown)
 };
 
 bool error_level(std::string_view level) {
@@ -192,6 +194,16 @@ void Ingest::on_batch(const LineBatch &batch, Store &store, std::vector<LogEvent
     s.layout_series.clear();
     s.store = &store;
     s.log = s.is_log ? store.node_log(batch.node) : Store::NodeLog{};
+    s.info = nullptr;
+  }
+  // Times without a zone are the node's local time: its offset comes with its `up` status
+  // (a reconnect may bring another, after a change of daylight saving time).
+  if (s.info == nullptr) s.info = store.node(batch.node);
+  const auto offset = s.info != nullptr ? s.info->utc_offset.value_or(std::chrono::minutes{0})
+                                        : std::chrono::minutes{0};
+  if (offset != s.utc_offset) {
+    s.utc_offset = offset;
+    s.parsers.set_utc_offset(offset);
   }
   if (s.is_log) {
     for (const auto &line : batch.lines) impl_->log_line(batch, s, line, store, new_events);

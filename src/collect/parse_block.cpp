@@ -14,6 +14,7 @@ namespace {
 class BlockParser final : public LineParser {
 public:
   explicit BlockParser(const CollectorDef &def) : spec_(def.parse.block) {}
+  void set_utc_offset(std::chrono::minutes offset) override { caps_.set_offset(offset); }
 
   bool feed(std::string_view line, TimePoint received_at, RecordBuffer &out) override {
     if (spec_.start && spec_.start->matches(line)) {

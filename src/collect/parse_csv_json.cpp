@@ -104,6 +104,7 @@ const nlohmann::json *at_path(const nlohmann::json &root, std::string_view path)
 class JsonParser final : public LineParser {
 public:
   explicit JsonParser(const CollectorDef &def) : spec_(def.parse.json) {}
+  void set_utc_offset(std::chrono::minutes offset) override { utc_offset_ = offset; }
 
   bool feed(std::string_view line, TimePoint received_at, RecordBuffer &out) override {
     line = trim(line);
@@ -150,13 +151,14 @@ private:
     TimePoint tp;
     if (t->is_number() && parse_time(std::to_string(t->get<double>()), "epoch", received_at, tp))
       rec.time = tp;
-    else if (t->is_string() &&
-             parse_time(t->get_ref<const std::string &>(),
-                        spec_.time.format.empty() ? "iso8601" : spec_.time.format, received_at, tp))
+    else if (t->is_string() && parse_time(t->get_ref<const std::string &>(),
+                                          spec_.time.format.empty() ? "iso8601" : spec_.time.format,
+                                          received_at, tp, nullptr, utc_offset_))
       rec.time = tp;
   }
 
   const JsonSpec &spec_;
+  std::chrono::minutes utc_offset_{0};
 };
 
 } // namespace

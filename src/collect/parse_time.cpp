@@ -16,6 +16,7 @@ struct Fields {
   std::int64_t nanos = 0; // the fraction of the second, exactly (a double cannot hold .001)
   int pm = -1;            // -1 none, 0 AM, 1 PM
   int tz_minutes = 0;
+  bool zoned = false;        // the text gave its zone (Z, +hh:mm)
   std::string_view fraction; // the fraction's digits, within the text
 };
 
@@ -45,10 +46,11 @@ bool read_seconds(std::string_view &s, Fields &f) {
   return true;
 }
 
-bool read_tz(std::string_view &s, int &minutes) {
+bool read_tz(std::string_view &s, int &minutes, bool &zoned) {
   if (s.empty()) return true;
-  if (s.front() == 'Z') return s.remove_prefix(1), true;
+  if (s.front() == 'Z') return s.remove_prefix(1), zoned = true;
   if (s.front() != '+' && s.front() != '-') return true;
+  zoned = true;
   const int sign = s.front() == '-' ? -1 : 1;
   s.remove_prefix(1);
   int h = 0;
@@ -69,7 +71,7 @@ bool apply_directive(char d, std::string_view &s, Fields &f) {
   case 'I': return read_int(s, 2, f.hour);
   case 'M': return read_int(s, 2, f.minute);
   case 'S': return read_seconds(s, f);
-  case 'z': return read_tz(s, f.tz_minutes);
+  case 'z': return read_tz(s, f.tz_minutes, f.zoned);
   case 'p':
     if (s.size() < 2) return false;
     if ((s[0] == 'A' || s[0] == 'a') && (s[1] == 'M' || s[1] == 'm'))
@@ -101,7 +103,7 @@ bool scan(std::string_view text, std::string_view fmt, Fields &f) {
 } // namespace
 
 bool parse_time(std::string_view text, const std::string &format, TimePoint received_at,
-                TimePoint &out, FractionMemo *memo) {
+                TimePoint &out, FractionMemo *memo, std::chrono::minutes utc_offset) {
   using namespace std::chrono;
   text = trim(text);
   if (format == "epoch") {
@@ -118,8 +120,10 @@ bool parse_time(std::string_view text, const std::string &format, TimePoint rece
       format == "iso8601" ? std::string_view("%Y-%m-%dT%H:%M:%S%z") : std::string_view(format);
   if (!scan(text, fmt, f)) return false;
   const bool dated = f.year >= 0 && f.month >= 0 && f.day >= 0;
-  if (!dated) { // a date part the text lacks: the arrival date
-    const auto today = year_month_day{floor<days>(received_at)};
+  // A time without a zone is the writer's local time: `utc_offset` ahead of UTC.
+  const minutes offset = f.zoned ? minutes{f.tz_minutes} : utc_offset;
+  if (!dated) { // a date part the text lacks: the arrival date, where the line was written
+    const auto today = year_month_day{floor<days>(received_at + utc_offset)};
     if (f.year < 0) f.year = static_cast<int>(today.year());
     if (f.month < 0) f.month = static_cast<int>(static_cast<unsigned>(today.month()));
     if (f.day < 0) f.day = static_cast<int>(static_cast<unsigned>(today.day()));
@@ -130,8 +134,8 @@ bool parse_time(std::string_view text, const std::string &format, TimePoint rece
                            day{static_cast<unsigned>(f.day)}};
   if (!ymd.ok() || f.year < 1900 || f.year > 2200 || f.hour > 23 || f.minute > 59 || f.second >= 61)
     return false;
-  const auto t = sys_days{ymd}.time_since_epoch() + hours{f.hour} + minutes{f.minute} -
-                 minutes{f.tz_minutes} + seconds{f.second};
+  const auto t = sys_days{ymd}.time_since_epoch() + hours{f.hour} + minutes{f.minute} - offset +
+                 seconds{f.second};
   out = TimePoint{duration_cast<Duration>(t) + duration_cast<Duration>(nanoseconds{f.nanos})};
   // The whole text was looked at. A time that took its date from the arrival time is not
   // kept: the next text's could differ (and a format without a date never has one, so the

@@ -154,7 +154,8 @@ bool apply_matched_rule(const RegexRule &rule, std::string_view line, TimePoint 
   if (!rule.time.capture.empty() && !rec.time) {
     const auto ts = capture(caps, rule.time.capture, found);
     TimePoint t;
-    if (found && parse_time(ts, rule.time.format, received_at, t, &caps.time)) rec.time = t;
+    if (found && parse_time(ts, rule.time.format, received_at, t, &caps.time, caps.utc_offset))
+      rec.time = t;
   }
   return true;
 }
@@ -192,6 +193,8 @@ public:
     if (!any) out.drop_last();
     return any;
   }
+
+  void set_utc_offset(std::chrono::minutes offset) override { caps_.set_offset(offset); }
 
   std::uint64_t share_literals(LiteralSet &set) override {
     shared_ = &set;
@@ -291,6 +294,10 @@ const std::vector<std::size_t> &ParserGroup::called_for(std::uint64_t present) {
   for (std::size_t i = 0; i < parsers_.size(); ++i)
     if ((needs_[i] & present) != 0 || needs_[i] == ~std::uint64_t{0}) c.parsers.push_back(i);
   return c.parsers;
+}
+
+void ParserGroup::set_utc_offset(std::chrono::minutes offset) {
+  for (auto &p : parsers_) p->set_utc_offset(offset);
 }
 
 void ParserGroup::finish(RecordBuffer &out) {

@@ -18,6 +18,14 @@ struct RuleScratch {
   MatchBlock block;
   std::uint64_t kind = 0; // the line's kind in the parser's LiteralSet (0: none), for block
   FractionMemo time;
+  // The node's offset from UTC: what a time without a zone is read in (see parse_time). The
+  // memo is forgotten whenever it changes (set_offset).
+  std::chrono::minutes utc_offset{0};
+  void set_offset(std::chrono::minutes offset) {
+    if (offset == utc_offset) return;
+    utc_offset = offset;
+    time = FractionMemo{};
+  }
 };
 
 std::string_view capture(const RuleScratch &caps, std::string_view name, bool &found);

@@ -46,8 +46,20 @@ std::string expand(std::string cmd, Duration interval) {
 
 } // namespace
 
+std::optional<std::chrono::minutes> parse_utc_offset(std::string_view text) {
+  // `date +%z`: a sign and four digits, "+0530", "-0800"; real zones lie within -12 and +14.
+  if (text.size() != 5 || (text[0] != '+' && text[0] != '-')) return std::nullopt;
+  for (std::size_t i = 1; i < 5; ++i)
+    if (text[i] < '0' || text[i] > '9') return std::nullopt;
+  const int hours = (text[1] - '0') * 10 + (text[2] - '0');
+  const int mins = (text[3] - '0') * 10 + (text[4] - '0');
+  if (hours > 14 || mins > 59) return std::nullopt;
+  const int total = hours * 60 + mins;
+  return std::chrono::minutes{text[0] == '-' ? -total : total};
+}
+
 std::string probe_command() {
-  std::string cmd = "echo \"uname $(uname -sm)\"; for c in";
+  std::string cmd = "echo \"uname $(uname -sm)\"; echo \"tz $(date +%z)\"; for c in";
   for (const char *c : kProbed) cmd += std::string(" ") + c;
   cmd +=
       "; do command -v \"$c\" >/dev/null 2>&1 && echo \"cmd $c\"; done; "
@@ -79,6 +91,10 @@ Platform parse_probe(const std::string &output) {
       if (parse_leading_number(v, x, rest) && rest.empty() && x > 0) p.mem_total_bytes = x;
     } else if (tag == "sudo_ok") {
       p.sudo_ok = true;
+    } else if (tag == "tz") {
+      std::string v;
+      ls >> v;
+      p.utc_offset = parse_utc_offset(v);
     }
   }
   return p;

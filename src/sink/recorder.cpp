@@ -113,9 +113,15 @@ void Recorder::on_lines(const LineBatch &batch) {
 }
 
 void Recorder::on_status(const NodeStatus &s) {
-  write_all(fmt::format("S {} {} {} {} {}\n", micros(s.at), record_escape(s.node, false),
-                        record_escape(s.stream, false), to_string(s.state),
-                        record_escape(s.detail, true)));
+  std::string out = fmt::format("S {} {} {} {} {}\n", micros(s.at), record_escape(s.node, false),
+                                record_escape(s.stream, false), to_string(s.state),
+                                record_escape(s.detail, true));
+  // The node's UTC offset, when the status brings one, as its own record right after: a
+  // reader that predates it skips (and counts) the line and still reads the status.
+  if (s.utc_offset)
+    out += fmt::format("Z {} {} {}\n", micros(s.at), record_escape(s.node, false),
+                       s.utc_offset->count());
+  write_all(out);
 }
 
 } // namespace clustertop

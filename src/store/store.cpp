@@ -24,6 +24,7 @@ void Store::apply(const NodeStatus &status) {
   if (info.state != status.state) info.since = status.at;
   info.state = status.state;
   info.detail = status.detail;
+  if (status.utc_offset) info.utc_offset = status.utc_offset;
 }
 
 Series &Store::series_mut(const SeriesKey &key) {

@@ -205,7 +205,9 @@ void LocalTransport::run() {
     s.spec = std::move(spec);
     streams_.push_back(std::move(s));
   }
-  status("", NodeState::up, fmt::format("{} stream(s)", streams_.size()));
+  queue_.push(NodeStatus{node_.name, "", NodeState::up,
+                         fmt::format("{} stream(s)", streams_.size()), wall_now(),
+                         platform.utc_offset});
   for (auto &s : streams_) launch(s, wall_now());
 
   std::vector<pollfd> fds;

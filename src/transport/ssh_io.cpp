@@ -139,7 +139,8 @@ void IoThread::take_inbox() {
       }
       node.conns.push_back(std::move(conn));
     }
-    report(node, "", NodeState::up, "connected: " + h.summary);
+    queue_.push(NodeStatus{node.name, "", NodeState::up, "connected: " + h.summary, wall_now(),
+                           h.utc_offset});
     for (auto &conn : node.conns)
       for (auto &st : conn->streams) start_stream(*st, now);
   }

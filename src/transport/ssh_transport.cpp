@@ -153,6 +153,7 @@ private:
     std::vector<StreamSpec> streams = node.plan ? node.plan(platform) : std::vector<StreamSpec>{};
     Handoff h;
     h.attempt = attempt;
+    h.utc_offset = platform.utc_offset;
     const auto per = static_cast<std::size_t>(std::max(1, options_.max_streams_per_connection));
     h.sessions.push_back(std::move(*first));
     h.streams.emplace_back();

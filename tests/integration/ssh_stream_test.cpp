@@ -4,6 +4,7 @@
 #include <random>
 #include <thread>
 
+#include "clustertop/collect/collectors.hpp"
 #include "clustertop/transport/ssh_session.hpp"
 #include "ssh_test_util.hpp"
 #include <dirent.h>
@@ -231,6 +232,30 @@ TEST(SshStream, ProbeFeedsThePlannerAndManyStreamsSpreadOverConnections) {
         << describe(seen);
   }
   t->stop();
+}
+
+// The node's zone comes from the real probe run by the node's shell (sshd sets TZ for its
+// sessions: five hours behind UTC) and reaches the pipeline on the node's `up` status.
+TEST(SshStream, TheNodesUtcOffsetComesWithItsUpStatus) {
+  NoAgent no_agent;
+  Sshd sshd{"127.0.0.1", {}, {"SetEnv TZ=XST+5"}};
+  ASSERT_TRUE(sshd.start());
+  NodeSpec node = node_for(sshd, {});
+  node.probe_command = probe_command();
+  node.parse_probe = [](const std::string &out) { return parse_probe(out); };
+  node.plan = [](const Platform &) { return std::vector<StreamSpec>{{"t", "echo hi"}}; };
+  EventQueue queue;
+  auto t = make_ssh_transport(
+      {node}, test_options(write_known_hosts(sshd, {sshd.known_hosts_line()})), queue);
+  t->start();
+  std::vector<Event> seen;
+  const bool up = wait_for(
+      queue, seen, [&](const Event &e) { return is_status(e, node.name, "", NodeState::up); }, 8s);
+  t->stop();
+  ASSERT_TRUE(up) << describe(seen);
+  for (const auto &e : seen)
+    if (is_status(e, node.name, "", NodeState::up))
+      EXPECT_EQ(std::get<NodeStatus>(e).utc_offset, std::chrono::minutes{-300});
 }
 
 TEST(SshStream, WatchdogMarksASilentStreamStaleAndRestartsIt) {

@@ -178,6 +178,30 @@ TEST(CollectTime, TimestampsOutsideTheClockRangeAreRejectedNotOverflowed) {
   EXPECT_EQ(iso8601_utc(t), "2026-01-01T22:23:45.123Z");
 }
 
+TEST(CollectTime, TimesWithoutAZoneAreTheNodesLocalTime) {
+  using std::chrono::minutes;
+  TimePoint t;
+  const auto fmt = std::string("%Y-%m-%d %H:%M:%S");
+  // Five hours behind UTC: 10:00 there is 15:00 UTC; a zone in the text wins.
+  ASSERT_TRUE(parse_time("2026-02-23 10:00:00.004", fmt, TimePoint{}, t, nullptr, minutes{-300}));
+  EXPECT_EQ(iso8601_utc(t), "2026-02-23T15:00:00.004Z");
+  ASSERT_TRUE(
+      parse_time("2026-02-23T10:00:00+01:00", "iso8601", TimePoint{}, t, nullptr, minutes{-300}));
+  EXPECT_EQ(iso8601_utc(t), "2026-02-23T09:00:00.000Z");
+  ASSERT_TRUE(parse_time("2026-02-23T10:00:00Z", "iso8601", TimePoint{}, t, nullptr, minutes{330}));
+  EXPECT_EQ(iso8601_utc(t), "2026-02-23T10:00:00.000Z");
+  // A time of day alone takes the node's date: at 01:30 UTC it is still the day before
+  // where the clock is five hours behind.
+  const TimePoint arrival = from_epoch_seconds(1771810200); // 2026-02-23 01:30:00 UTC
+  ASSERT_TRUE(parse_time("08:29:59.5000PM", "%I:%M:%S%p", arrival, t, nullptr, minutes{-300}));
+  EXPECT_EQ(iso8601_utc(t), "2026-02-23T01:29:59.500Z");
+  ASSERT_TRUE(parse_time("08:29:59.5000PM", "%I:%M:%S%p", arrival, t));
+  EXPECT_EQ(iso8601_utc(t), "2026-02-23T20:29:59.500Z");
+  // Nepal, 5:45 ahead.
+  ASSERT_TRUE(parse_time("2026-02-23 10:00:00", fmt, TimePoint{}, t, nullptr, minutes{345}));
+  EXPECT_EQ(iso8601_utc(t), "2026-02-23T04:15:00.000Z");
+}
+
 TEST(CollectTime, FractionsOfASecondAreExactToTheNanosecond) {
   // As a double, 50.001 s is 50.000999... s, which a cast to nanoseconds cut to .000 ms.
   TimePoint t;

@@ -36,6 +36,23 @@ TEST(CollectProbe, ProbeCommandRunsHereAndParses) {
   EXPECT_FALSE(p.arch.empty());
   EXPECT_EQ(p.commands.count("tail"), 1u);
   EXPECT_GT(p.mem_total_bytes, 1e8);
+  ASSERT_TRUE(p.utc_offset.has_value()) << out;
+  // This machine's own offset, as the C library sees it.
+  std::time_t now = std::time(nullptr);
+  std::tm local{};
+  ::localtime_r(&now, &local);
+  EXPECT_EQ(p.utc_offset->count(), local.tm_gmtoff / 60);
+}
+
+TEST(CollectProbe, UtcOffsetIsReadOnlyFromDatesOwnForm) {
+  using std::chrono::minutes;
+  EXPECT_EQ(parse_probe("tz -0500\n").utc_offset, minutes{-300});
+  EXPECT_EQ(parse_probe("tz +0545\n").utc_offset, minutes{345});
+  EXPECT_EQ(parse_probe("tz +1400\n").utc_offset, minutes{840});
+  EXPECT_EQ(parse_probe("tz +0000\r\n").utc_offset, minutes{0});
+  for (const char *bad : {"tz 0500\n", "tz +05:00\n", "tz +1500\n", "tz -0560\n", "tz EST\n",
+                          "tz +05000\n", "tz\n", "uname Linux x86_64\n"})
+    EXPECT_FALSE(parse_probe(bad).utc_offset.has_value()) << bad;
 }
 
 TEST(CollectProbe, ParsesMacOutputAndIgnoresJunk) {
@@ -118,6 +135,34 @@ TEST(CollectIngest, RealMeminfoLoopFeedsTheStore) {
   EXPECT_GT(store.latest({"n1", "mem.used_bytes", ""}), 0.0);
   EXPECT_EQ(store.node("n1")->skipped_lines, 0u);
   EXPECT_TRUE(events.empty());
+}
+
+// A node five hours behind UTC writes its local time without a zone (exo's file format, as
+// loguru writes it): its `up` status brings the offset, and the crash line's event and log
+// entry carry the UTC time, which the crash detector compares with its clock. A second up
+// with another offset (daylight saving time, after a reconnect) is followed too.
+TEST(CollectIngest, LogTimesWithoutAZoneAreReadInTheNodesZone) {
+  auto set = test::builtin_set();
+  ASSERT_NE(set, nullptr);
+  Store store;
+  Ingest ingest(set);
+  std::vector<LogEvent> events;
+  const TimePoint arrival = from_epoch_seconds(1771858800); // 2026-02-23 15:00:00 UTC
+  const std::string crash = "[ 2026-02-23 10:00:00.004 | ERROR | runner_supervisor:_check_runner:"
+                            "273 ] Runner terminated with signal=11 (Segmentation fault: 11)";
+  const auto feed = [&](std::optional<std::chrono::minutes> offset, const std::string &line) {
+    store.apply(NodeStatus{"mac1", "", NodeState::up, "connected", arrival, offset});
+    events.clear();
+    ingest.on_batch(LineBatch{"mac1", "log:/tmp/exo.log", arrival, {line}}, store, events);
+    EXPECT_EQ(events.size(), 1u) << line;
+    return events.empty() ? std::string() : iso8601_utc(events.front().time);
+  };
+  EXPECT_EQ(feed(std::chrono::minutes{-300}, crash), "2026-02-23T15:00:00.004Z");
+  EXPECT_EQ(iso8601_utc(store.log_lines("mac1")->back().time), "2026-02-23T15:00:00.004Z");
+  // The same text again: not answered from the timestamp memo of the other zone.
+  EXPECT_EQ(feed(std::chrono::minutes{-240}, crash), "2026-02-23T14:00:00.004Z");
+  // A status without an offset (a stream's) keeps the node's.
+  EXPECT_EQ(feed(std::nullopt, crash), "2026-02-23T14:00:00.004Z");
 }
 
 TEST(CollectIngest, NvidiaSmiRecordedOutputOneSeriesPerGpuAndNaForUnknown) {

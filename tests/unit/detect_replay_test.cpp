@@ -63,7 +63,7 @@ TEST(DetectRecorder, RoundTripsHostileLinesAndStatusesAndIgnoresATornTail) {
   {
     auto rec = Recorder::open(dir.string(), t0());
     ASSERT_TRUE(rec.ok()) << rec.error().message();
-    (*rec)->on_status(NodeStatus{"mac 1", "", NodeState::up, "", t0()});
+    (*rec)->on_status(NodeStatus{"mac 1", "", NodeState::up, "", t0(), std::chrono::minutes{-330}});
     (*rec)->on_lines(LineBatch{"mac 1", "log:/tmp/my exo.log", t0(), {hostile, ""}});
     (*rec)->on_lines(LineBatch{
         "mac2", "meminfo", t0() + std::chrono::milliseconds(1500), {"MemAvailable: 1 kB"}});
@@ -76,6 +76,7 @@ TEST(DetectRecorder, RoundTripsHostileLinesAndStatusesAndIgnoresATornTail) {
   EXPECT_EQ(src->skipped(), 0u);
   auto first = src->take_next(); // status + batch at t0
   ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(std::get<NodeStatus>(first[0]).utc_offset, std::chrono::minutes{-330});
   const auto &batch = std::get<LineBatch>(first[1]);
   EXPECT_EQ(batch.node, "mac 1");
   EXPECT_EQ(batch.stream, "log:/tmp/my exo.log");
@@ -86,7 +87,36 @@ TEST(DetectRecorder, RoundTripsHostileLinesAndStatusesAndIgnoresATornTail) {
             t0() + std::chrono::milliseconds(1500));
   auto last = src->take_next();
   EXPECT_EQ(std::get<NodeStatus>(last[0]).detail, "host key rejected");
+  EXPECT_FALSE(std::get<NodeStatus>(last[0]).utc_offset.has_value());
   EXPECT_TRUE(src->done());
+  std::filesystem::remove_all(dir);
+}
+
+// A `Z` record belongs to the status just before it (same node, same time); any other is
+// skipped and counted, and an offset outside the real zones is refused.
+TEST(DetectRecorder, UtcOffsetRecordsAttachOnlyToTheirStatus) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("clustertop_zrec_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "a.ctrec") << "#clustertop-recording 1 1000000\n"
+                                 << "Z 1000000 mac1 -300\n" // no status before it
+                                 << "S 1000000 mac1 \\e up connected\n"
+                                 << "Z 1000000 mac2 -300\n" // another node's
+                                 << "Z 1000001 mac1 -300\n" // another time
+                                 << "Z 1000000 mac1 -900\n" // no such zone
+                                 << "Z 1000000 mac1 +3x\n"  // not a number
+                                 << "Z 1000000 mac1 345\n"
+                                 << "S 2000000 mac1 \\e down gone\n";
+  auto src = ReplaySource::from_recording(dir.string());
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  EXPECT_EQ(src->skipped(), 5u);
+  const auto first = src->take_next();
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(std::get<NodeStatus>(first[0]).utc_offset, std::chrono::minutes{345});
+  const auto second = src->take_next();
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_FALSE(std::get<NodeStatus>(second[0]).utc_offset.has_value());
   std::filesystem::remove_all(dir);
 }
 

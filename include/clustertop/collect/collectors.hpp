@@ -44,9 +44,12 @@ struct StreamChoice {
   int backfill_lines = 0;             // tail -n N
 };
 
-// One cheap shell command that tells the platform (uname, which tools exist, memory size).
+// One cheap shell command that tells the platform (uname, its UTC offset, which tools exist,
+// memory size).
 std::string probe_command();
 Platform parse_probe(const std::string &output);
+// `date +%z` output ("+0530", "-0800") as minutes east of UTC; nullopt for anything else.
+std::optional<std::chrono::minutes> parse_utc_offset(std::string_view text);
 
 // The streams that fit this node. Every interpolated value shell-quoted.
 std::vector<StreamSpec> plan_streams(const CollectorSet &set, const Platform &platform,

@@ -80,6 +80,8 @@ public:
   virtual bool feed(std::string_view line, TimePoint received_at, RecordBuffer &out) = 0;
   // End of input: flush a record in progress.
   virtual void finish(RecordBuffer &out) { (void)out; }
+  // The node's offset from UTC, for times its lines give without a zone (see parse_time).
+  virtual void set_utc_offset(std::chrono::minutes offset) { (void)offset; }
   // Joining a ParserGroup: the parser adds the literals its rules look for to `set`, which
   // the group then finds in one pass per line; feed() reads the answers from `set` for the
   // line the group scanned and searches itself for any other line. `set` outlives the parser.
@@ -105,6 +107,8 @@ public:
   // Offers the line to every parser; false when none had a use for it.
   bool feed(std::string_view line, TimePoint received_at, RecordBuffer &out);
   void finish(RecordBuffer &out);
+  // Every parser's LineParser::set_utc_offset.
+  void set_utc_offset(std::chrono::minutes offset);
   [[nodiscard]] bool empty() const { return parsers_.empty(); }
 
 private:
@@ -132,11 +136,14 @@ class CollectorSet;
 // when no definition matches.
 ParserGroup make_parser_group(const CollectorSet &set, std::string_view collector);
 
-// Reads a line's own timestamp; date parts the text lacks come from `received_at` (UTC).
-// With a memo (one per reader: a parser's), a text that differs from the last one read with
-// this format only in its fraction of a second is read from the memo: the same time.
+// Reads a line's own timestamp. A time without a zone is local time at `utc_offset` from
+// UTC (the node's, from its probe; 0 when unknown, as in a replay), and date parts the text
+// lacks are the local date at `received_at` (UTC). With a memo (one per reader: a parser's,
+// forgotten when its offset changes), a text that differs from the last one read with this
+// format only in its fraction of a second is read from the memo: the same time.
 bool parse_time(std::string_view text, const std::string &format, TimePoint received_at,
-                TimePoint &out, FractionMemo *memo = nullptr);
+                TimePoint &out, FractionMemo *memo = nullptr,
+                std::chrono::minutes utc_offset = std::chrono::minutes{0});
 
 // Sets one metric from captured text following a MetricSpec (units, map, zero_unknown).
 // false when the value is not usable (it is then left out of the record).

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ struct NodeStatus {
   NodeState state = NodeState::connecting;
   std::string detail; // why, in words: "connection refused", "exited with status 127"
   TimePoint at;
+  // On a node's `up`: how far the node's clock is ahead of UTC (`date +%z` at connect), the
+  // zone its log lines' times without a zone are read in. Unset: unknown (read as UTC).
+  std::optional<std::chrono::minutes> utc_offset{};
 };
 
 // One measured value. Metric names are dotted and carry their unit: "gpu.power_w",

@@ -75,6 +75,8 @@ struct NodeInfo {
   std::optional<TimePoint> last_data;        // last line from any stream
   std::uint64_t lines = 0;                   // lines received
   std::uint64_t skipped_lines = 0;           // lines no parser could use
+  // Minutes the node's clock is ahead of UTC, as its last `up` told (NodeStatus::utc_offset).
+  std::optional<std::chrono::minutes> utc_offset;
 };
 
 struct StoreLimits {

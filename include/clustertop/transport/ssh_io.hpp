@@ -36,6 +36,7 @@ struct Handoff {
   std::vector<SessionPtr> sessions;
   std::vector<std::vector<StreamSpec>> streams; // one list per session
   int attempt = 0;
+  std::optional<std::chrono::minutes> utc_offset; // from the probe (Platform::utc_offset)
 };
 
 class IoThread;

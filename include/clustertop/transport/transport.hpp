@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -31,6 +32,8 @@ struct Platform {
   std::set<std::string> commands; // which of the probed commands exist
   double mem_total_bytes = 0;
   bool sudo_ok = false; // non-interactive sudo allowed (powermetrics)
+  // `date +%z` on the node: its local time's offset from UTC, for log times without a zone.
+  std::optional<std::chrono::minutes> utc_offset;
 };
 
 // Chooses a node's streams once its platform is known. Pure; may run on any thread.

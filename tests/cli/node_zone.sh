@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# A node whose clock is not on UTC, end to end with the real binary: exo writes its file-format
+# times in local time without a zone. The local node's probe reads the zone (`date +%z`, here
+# from TZ), and a crash line stamped with the node's local time raises the crash alert at
+# once, with the line's time in UTC, for nodes behind and ahead of UTC. (Read as UTC, the line
+# lay hours in the past or the future and no alert came.)
+set -u
+bin=$1
+fail=0 pass=0
+ok() { pass=$((pass+1)); }
+bad() { echo "FAIL $*"; fail=$((fail+1)); }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+# POSIX TZ strings need no zone database: XST+5 is five hours behind UTC, XST-3 three ahead.
+for zone in XST+5 XST-3 XST-5:45; do
+  log="$tmp/exo-$RANDOM.log"; : >"$log"
+  out="$tmp/out-$RANDOM.txt"
+  TZ=$zone "$bin" --headless --interval 500ms --log "$log" >"$out" 2>"$tmp/err.txt" &
+  pid=$!
+  for _ in $(seq 50); do grep -q ' up ' "$out" 2>/dev/null && break; sleep 0.1; done
+  sleep 1 # the tail -F is running once the node is up; give it its first read
+  local_now=$(TZ=$zone date +"%Y-%m-%d %H:%M:%S.123")
+  utc_now=$(date -u -d "TZ=\"$zone\" $local_now" +"%Y-%m-%dT%H:%M:%S.123Z")
+  echo "[ $local_now | ERROR | runner_supervisor:_check_runner:273 ] Runner terminated with signal=11 (Segmentation fault: 11)" >>"$log"
+  fired=""
+  for _ in $(seq 60); do
+    fired=$(grep 'FIRING' "$out" | grep 'crash' | head -1)
+    [ -n "$fired" ] && break
+    sleep 0.1
+  done
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null
+  if [ -n "$fired" ]; then ok; else bad "TZ=$zone: no crash alert for a line stamped $local_now (local)"; cat "$out" | tail -5; fi
+  if [[ "$fired" == *"at $utc_now"* ]]; then ok; else bad "TZ=$zone: the alert does not give the line's UTC time $utc_now: $fired"; fi
+done
+
+echo "node_zone: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
