@@ -27,6 +27,7 @@ constexpr std::size_t kMaxSeriesSlots = 256;
 
 struct StreamState {
   bool is_log = false;
+  bool is_zone = false; // kZoneStream: `date +%z` lines
   bool known = false;
   ParserGroup parsers{{}};
   std::uint64_t parsed = 0;
@@ -74,8 +75,9 @@ struct Ingest::Impl {
     const auto colon = stream.find(':');
     const std::string collector = stream.substr(0, colon);
     s.is_log = collector == "log";
+    s.is_zone = stream == kZoneStream;
     s.parsers = make_parser_group(*set, collector);
-    s.known = !s.parsers.empty();
+    s.known = !s.parsers.empty() || s.is_zone;
     return s;
   }
 
@@ -205,7 +207,18 @@ void Ingest::on_batch(const LineBatch &batch, Store &store, std::vector<LogEvent
     s.utc_offset = offset;
     s.parsers.set_utc_offset(offset);
   }
-  if (s.is_log) {
+  if (s.is_zone) {
+    for (const auto &line : batch.lines) {
+      const auto zone = parse_utc_offset(trim(line));
+      if (zone) {
+        store.set_utc_offset(batch.node, *zone);
+        ++s.parsed;
+      } else {
+        ++s.skipped;
+        store.count_skipped(batch.node);
+      }
+    }
+  } else if (s.is_log) {
     for (const auto &line : batch.lines) impl_->log_line(batch, s, line, store, new_events);
   } else {
     for (const auto &line : batch.lines) impl_->sampler_line(batch, s, line, store, new_events);

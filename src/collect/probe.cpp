@@ -121,6 +121,14 @@ std::vector<StreamSpec> plan_streams(const CollectorSet &set, const Platform &pl
     s.watchdog = choice.interval * d->watchdog_intervals;
     out.push_back(std::move(s));
   }
+  if (!choice.log_paths.empty()) {
+    // Only logs need the zone (their times without one are local). Two forks a check.
+    StreamSpec s;
+    s.name = kZoneStream;
+    s.command = "while :; do date +%z; sleep " +
+                number(std::max(1.0, std::round(to_seconds(choice.zone_check)))) + "; done";
+    out.push_back(std::move(s));
+  }
   for (const auto &path : choice.log_paths) {
     StreamSpec s;
     s.name = "log:" + path;

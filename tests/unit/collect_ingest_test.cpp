@@ -76,10 +76,24 @@ TEST(CollectPlan, LinuxNodeGetsMeminfoAndLogsWithQuotedPaths) {
   const auto streams = plan_streams(*set, linux_platform(), choice);
   std::vector<std::string> names;
   for (const auto &s : streams) names.push_back(s.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"meminfo", "log:/var/log/exo.log",
+  EXPECT_EQ(names, (std::vector<std::string>{"meminfo", "zone", "log:/var/log/exo.log",
                                              "log:/tmp/it's $(rm -rf ~).log"}));
-  EXPECT_EQ(streams[1].command, "exec tail -n 50 -F -- '/var/log/exo.log'");
-  EXPECT_EQ(streams[2].command, "exec tail -n 50 -F -- '/tmp/it'\\''s $(rm -rf ~).log'");
+  EXPECT_EQ(streams[1].command, "while :; do date +%z; sleep 60; done");
+  EXPECT_EQ(streams[1].watchdog, Duration::zero());
+  { // Run for real, as the node's shell would, five hours behind UTC.
+    ::setenv("CT_CMD", streams[1].command.c_str(), 1);
+    FILE *f = ::popen("TZ=XST+5 timeout 5 /bin/sh -c \"$CT_CMD\" | head -n 1", "r");
+    ASSERT_NE(f, nullptr);
+    char buf[64] = {};
+    const bool read = std::fgets(buf, sizeof buf, f) != nullptr;
+    ::pclose(f);
+    ASSERT_TRUE(read);
+    std::string line(buf);
+    if (!line.empty() && line.back() == '\n') line.pop_back(); // as the line splitter does
+    EXPECT_EQ(parse_utc_offset(line), std::chrono::minutes{-300}) << buf;
+  }
+  EXPECT_EQ(streams[2].command, "exec tail -n 50 -F -- '/var/log/exo.log'");
+  EXPECT_EQ(streams[3].command, "exec tail -n 50 -F -- '/tmp/it'\\''s $(rm -rf ~).log'");
   EXPECT_NE(streams[0].command.find("read -t 1 -u 3"), std::string::npos);
   EXPECT_NE(streams[0].command.find("-N 65536 b </proc/meminfo"), std::string::npos);
   EXPECT_EQ(streams[0].watchdog, std::chrono::seconds(5));
@@ -163,6 +177,11 @@ TEST(CollectIngest, LogTimesWithoutAZoneAreReadInTheNodesZone) {
   EXPECT_EQ(feed(std::chrono::minutes{-240}, crash), "2026-02-23T14:00:00.004Z");
   // A status without an offset (a stream's) keeps the node's.
   EXPECT_EQ(feed(std::nullopt, crash), "2026-02-23T14:00:00.004Z");
+  // The zone stream's lines move it while connected (daylight saving time ended); junk is
+  // counted as skipped and changes nothing.
+  ingest.on_batch(LineBatch{"mac1", "zone", arrival, {"-0500", "EST", "+9999"}}, store, events);
+  EXPECT_EQ(store.node("mac1")->skipped_lines, 2u);
+  EXPECT_EQ(feed(std::nullopt, crash), "2026-02-23T15:00:00.004Z");
 }
 
 TEST(CollectIngest, NvidiaSmiRecordedOutputOneSeriesPerGpuAndNaForUnknown) {

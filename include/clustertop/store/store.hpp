@@ -109,6 +109,10 @@ public:
     RingBuffer<LogLine> *ring;
   };
   NodeLog node_log(const std::string &node);
+  // The node's offset from UTC (NodeInfo::utc_offset), as its `zone` stream reports it.
+  void set_utc_offset(const std::string &node, std::chrono::minutes offset) {
+    node_mut(node).utc_offset = offset;
+  }
   static void add_log_line(NodeLog log, const std::string &stream, TimePoint t,
                            std::string_view text);
   void add_event(const LogEvent &event);
