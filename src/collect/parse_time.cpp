@@ -1,6 +1,7 @@
 // Line timestamps: a tiny strptime that never reads the clock or the locale.
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "clustertop/collect/parser.hpp"
@@ -122,6 +123,7 @@ bool parse_time(std::string_view text, const std::string &format, TimePoint rece
   const bool dated = f.year >= 0 && f.month >= 0 && f.day >= 0;
   // A time without a zone is the writer's local time: `utc_offset` ahead of UTC.
   const minutes offset = f.zoned ? minutes{f.tz_minutes} : utc_offset;
+  const bool no_day = f.day < 0, no_year = f.year < 0;
   if (!dated) { // a date part the text lacks: the arrival date, where the line was written
     const auto today = year_month_day{floor<days>(received_at + utc_offset)};
     if (f.year < 0) f.year = static_cast<int>(today.year());
@@ -130,13 +132,32 @@ bool parse_time(std::string_view text, const std::string &format, TimePoint rece
   }
   if (f.pm == 1 && f.hour < 12) f.hour += 12;
   if (f.pm == 0 && f.hour == 12) f.hour = 0;
-  const year_month_day ymd{year{f.year}, month{static_cast<unsigned>(f.month)},
-                           day{static_cast<unsigned>(f.day)}};
-  if (!ymd.ok() || f.year < 1900 || f.year > 2200 || f.hour > 23 || f.minute > 59 || f.second >= 61)
-    return false;
-  const auto t = sys_days{ymd}.time_since_epoch() + hours{f.hour} + minutes{f.minute} - offset +
-                 seconds{f.second};
-  out = TimePoint{duration_cast<Duration>(t) + duration_cast<Duration>(nanoseconds{f.nanos})};
+  if (f.hour > 23 || f.minute > 59 || f.second >= 61) return false;
+  const auto at_year = [&](int y) -> std::optional<TimePoint> {
+    const year_month_day ymd{year{y}, month{static_cast<unsigned>(f.month)},
+                             day{static_cast<unsigned>(f.day)}};
+    if (!ymd.ok() || y < 1900 || y > 2200) return std::nullopt;
+    const auto t = sys_days{ymd}.time_since_epoch() + hours{f.hour} + minutes{f.minute} - offset +
+                   seconds{f.second};
+    return TimePoint{duration_cast<Duration>(t) + duration_cast<Duration>(nanoseconds{f.nanos})};
+  };
+  const auto t = at_year(f.year);
+  if (!t) return false;
+  out = *t;
+  // A date taken from the arrival is the last one before it: a line is written before it
+  // arrives, so a time of day an hour or more past the arrival's (a line written before
+  // midnight that arrives after it, a backfilled line of last evening) is of the day before,
+  // and a month and day more than a month ahead of the arrival's, of the year before. The
+  // hour and the month allow for a node's clock running a little ahead.
+  if (no_day) {
+    while (out > received_at + hours{1}) out -= days{1};
+    while (out <= received_at - hours{23}) out += days{1};
+  } else if (no_year) {
+    const auto other = out > received_at + days{31}     ? at_year(f.year - 1)
+                       : out <= received_at - days{334} ? at_year(f.year + 1)
+                                                        : std::nullopt;
+    if (other) out = *other;
+  }
   // The whole text was looked at. A time that took its date from the arrival time is not
   // kept: the next text's could differ (and a format without a date never has one, so the
   // memo keeps what another format of the same reader left).

@@ -11,7 +11,8 @@ namespace clustertop {
 namespace {
 
 // Sample checks run with a fixed arrival time so date-less timestamps are reproducible.
-const TimePoint kReceived = from_epoch_seconds(1767225600.0); // 2026-01-01T00:00:00Z
+// The last second of 2026: a time of day reads as that day's, a month and day as 2026's.
+const TimePoint kReceived = from_epoch_seconds(1798761599.0); // 2026-12-31T23:59:59Z
 
 bool close(double a, double b) {
   if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);

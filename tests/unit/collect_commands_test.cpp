@@ -174,8 +174,8 @@ TEST(CollectTime, TimestampsOutsideTheClockRangeAreRejectedNotOverflowed) {
   EXPECT_FALSE(parse_time("1e20", "epoch", TimePoint{}, t));
   ASSERT_TRUE(parse_time("2026-03-06T20:06:05.259623+01:00", "iso8601", TimePoint{}, t));
   EXPECT_EQ(iso8601_utc(t), "2026-03-06T19:06:05.259Z");
-  ASSERT_TRUE(parse_time("10:23:45.1234PM", "%I:%M:%S%p", from_epoch_seconds(1767225600), t));
-  EXPECT_EQ(iso8601_utc(t), "2026-01-01T22:23:45.123Z");
+  ASSERT_TRUE(parse_time("10:23:45.1234PM", "%I:%M:%S%p", from_epoch_seconds(1767308400), t));
+  EXPECT_EQ(iso8601_utc(t), "2026-01-01T22:23:45.123Z"); // arrived at 23:00 the same day
 }
 
 TEST(CollectTime, TimesWithoutAZoneAreTheNodesLocalTime) {
@@ -196,10 +196,41 @@ TEST(CollectTime, TimesWithoutAZoneAreTheNodesLocalTime) {
   ASSERT_TRUE(parse_time("08:29:59.5000PM", "%I:%M:%S%p", arrival, t, nullptr, minutes{-300}));
   EXPECT_EQ(iso8601_utc(t), "2026-02-23T01:29:59.500Z");
   ASSERT_TRUE(parse_time("08:29:59.5000PM", "%I:%M:%S%p", arrival, t));
-  EXPECT_EQ(iso8601_utc(t), "2026-02-23T20:29:59.500Z");
+  EXPECT_EQ(iso8601_utc(t), "2026-02-22T20:29:59.500Z"); // the day before: not 19 h ahead
   // Nepal, 5:45 ahead.
   ASSERT_TRUE(parse_time("2026-02-23 10:00:00", fmt, TimePoint{}, t, nullptr, minutes{345}));
   EXPECT_EQ(iso8601_utc(t), "2026-02-23T04:15:00.000Z");
+}
+
+// A date part taken from the arrival is the last before it: a line written just before
+// midnight or New Year that arrives just after is of the day or year before.
+TEST(CollectTime, DatesTakenFromTheArrivalAreTheLastBeforeIt) {
+  TimePoint t;
+  const TimePoint new_year = from_epoch_seconds(1798761600); // 2027-01-01 00:00:00 UTC
+  const auto just_after = new_year + std::chrono::milliseconds(200);
+  ASSERT_TRUE(parse_time("11:59:59.9000PM", "%I:%M:%S%p", just_after, t));
+  EXPECT_EQ(iso8601_utc(t), "2026-12-31T23:59:59.900Z");
+  ASSERT_TRUE(parse_time("12:00:00.1000AM", "%I:%M:%S%p", just_after, t));
+  EXPECT_EQ(iso8601_utc(t), "2027-01-01T00:00:00.100Z");
+  ASSERT_TRUE(parse_time("12-31 23:59:59", "%m-%d %H:%M:%S", just_after, t)); // vLLM's form
+  EXPECT_EQ(iso8601_utc(t), "2026-12-31T23:59:59.000Z");
+  ASSERT_TRUE(
+      parse_time("01-01 00:00:01", "%m-%d %H:%M:%S", new_year - std::chrono::seconds(1), t));
+  EXPECT_EQ(iso8601_utc(t), "2027-01-01T00:00:01.000Z");
+  // Just after midnight where the node is (five hours behind), a line from before it.
+  const TimePoint local_midnight = from_epoch_seconds(1798779600); // 05:00 UTC
+  ASSERT_TRUE(parse_time("11:59:58.0000PM", "%I:%M:%S%p", local_midnight, t, nullptr,
+                         std::chrono::minutes{-300}));
+  EXPECT_EQ(iso8601_utc(t), "2027-01-01T04:59:58.000Z");
+  // A backfilled line of the morning before; a clock up to an hour ahead keeps its day.
+  ASSERT_TRUE(parse_time("11:00:00.0000AM", "%I:%M:%S%p", just_after, t));
+  EXPECT_EQ(iso8601_utc(t), "2026-12-31T11:00:00.000Z");
+  ASSERT_TRUE(parse_time("12:59:00.0000AM", "%I:%M:%S%p", just_after, t));
+  EXPECT_EQ(iso8601_utc(t), "2027-01-01T00:59:00.000Z");
+  // A month and day of this year up to eleven months back stay in it (parse reads with the
+  // clock as the arrival).
+  ASSERT_TRUE(parse_time("02-03 10:00:00", "%m-%d %H:%M:%S", just_after, t));
+  EXPECT_EQ(iso8601_utc(t), "2026-02-03T10:00:00.000Z");
 }
 
 TEST(CollectTime, FractionsOfASecondAreExactToTheNanosecond) {
