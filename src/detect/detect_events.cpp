@@ -48,7 +48,9 @@ void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now,
     std::map<std::string, Hit> hits; // by tag
     for (std::size_t i = events->size(); i > 0; --i) {
       const LogEvent &e = (*events)[i - 1];
-      if (e.time < now - rules.crash.hold) break;
+      // Not `break`: events are in arrival order, and a line read back after a reconnect
+      // arrives after newer ones (the ring holds at most events_per_node).
+      if (e.time < now - rules.crash.hold) continue;
       if (e.time > now) continue; // not yet, at this replay time
       const std::string *tag = crash_tag(e);
       if (tag == nullptr) continue;

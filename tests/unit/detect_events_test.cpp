@@ -36,6 +36,26 @@ TEST(DetectCrash, TaggedEventFiresWithItsLineThenAgesOut) {
   EXPECT_TRUE(only(run_detectors(st, r, at(11 + 301)), "crash").empty());
 }
 
+// Events are kept in the order they arrived, which is not always their lines' order: a log
+// read back at a reconnect (backfill_lines) brings old lines after new ones. An old line
+// arriving after a crash must not hide the crash from the detector.
+TEST(DetectCrash, AnOlderLineArrivingAfterTheCrashDoesNotHideIt) {
+  Store st;
+  Rules r;
+  st.add_event(LogEvent{"mbp",
+                        "log:/tmp/exo.log",
+                        at(1000),
+                        "",
+                        {"gpu_timeout", "crash"},
+                        Severity::critical,
+                        kMetalTimeout});
+  st.add_event(LogEvent{
+      "mbp", "log:/tmp/exo.log", at(10), "ERROR", {"info_only"}, Severity::warning, "backfilled"});
+  const auto f = only(run_detectors(st, r, at(1001)), "crash");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].subject, "gpu_timeout");
+}
+
 TEST(DetectNodes, DownStaleAndStreamDown) {
   Store st;
   Rules r;
