@@ -76,6 +76,20 @@ struct JumpLab {
   [[nodiscard]] int jump_clients() const { return count_processes(cfg); }
 };
 
+// A stream that prints "tick" five times a second, and waiting for three of its lines.
+constexpr const char *kTicking = "while :; do echo tick; sleep 0.2; done";
+bool three_ticks(EventQueue &queue, std::vector<Event> &seen, const std::string &node,
+                 std::chrono::milliseconds timeout) {
+  int ticks = 0;
+  return wait_for(
+      queue, seen,
+      [&](const Event &e) {
+        ticks += has_line(e, node, "tick") ? 1 : 0;
+        return ticks >= 3;
+      },
+      timeout);
+}
+
 bool down_with(const Event &e, const std::string &text) {
   const auto *s = std::get_if<NodeStatus>(&e);
   return s != nullptr && s->node == kNode && s->stream.empty() && s->state == NodeState::down &&
@@ -241,19 +255,10 @@ TEST(SshJump, FrozenJumpHostDoesNotHoldUpStop) {
   JumpLab lab;
   ASSERT_TRUE(lab.jump.start() && lab.target.start());
   EventQueue queue;
-  auto t = make_ssh_transport({JumpLab::node({{"t", "while :; do echo tick; sleep 0.2; done"}})},
-                              lab.options(), queue);
+  auto t = make_ssh_transport({JumpLab::node({{"t", kTicking}})}, lab.options(), queue);
   t->start();
   std::vector<Event> seen;
-  int ticks = 0;
-  EXPECT_TRUE(wait_for(
-      queue, seen,
-      [&](const Event &e) {
-        ticks += has_line(e, kNode, "tick") ? 1 : 0;
-        return ticks >= 3;
-      },
-      8s))
-      << describe(seen);
+  EXPECT_TRUE(three_ticks(queue, seen, kNode, 8s)) << describe(seen);
   const auto frozen = descendants(lab.jump.pid());
   for (pid_t p : frozen) ::kill(p, SIGSTOP);
   auto stopping = std::async(std::launch::async, [&] { t->stop(); });
@@ -337,19 +342,10 @@ TEST(SshJump, TwoHopsAreVisitedInTheWrittenOrderEachWithOurOptions) {
   lab.know({&lab.hop1, &lab.hop2, &lab.target});
   ASSERT_TRUE(lab.hop1.start() && lab.hop2.start() && lab.target.start());
   EventQueue queue;
-  auto t = make_ssh_transport({lab.node({{"t", "while :; do echo tick; sleep 0.2; done"}})},
-                              lab.options(), queue);
+  auto t = make_ssh_transport({lab.node({{"t", kTicking}})}, lab.options(), queue);
   t->start();
   std::vector<Event> seen;
-  int ticks = 0;
-  EXPECT_TRUE(wait_for(
-      queue, seen,
-      [&](const Event &e) {
-        ticks += has_line(e, TwoHopLab::kNode, "tick") ? 1 : 0;
-        return ticks >= 3;
-      },
-      10s))
-      << describe(seen);
+  EXPECT_TRUE(three_ticks(queue, seen, TwoHopLab::kNode, 10s)) << describe(seen);
 
   // hop1 is reached from here, hop2 from hop1, the node from hop2.
   const auto from_hop1 = tcp_clients_of(lab.hop2.port());
