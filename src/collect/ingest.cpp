@@ -132,7 +132,7 @@ struct Ingest::Impl {
     Severity sev = r.severity;
     if (sev == Severity::info && error_level(r.level)) sev = Severity::warning;
     if (r.tags.empty() && sev == Severity::info) return;
-    LogEvent e{b.node, b.stream, t, r.level, r.tags, sev, line};
+    LogEvent e{b.node, b.stream, t, r.level, r.tags, sev, line, b.received_at};
     store.add_event(e);
     events.push_back(std::move(e));
   }

@@ -51,7 +51,9 @@ void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now,
       // Not `break`: events are in arrival order, and a line read back after a reconnect
       // arrives after newer ones (the ring holds at most events_per_node).
       if (e.time < now - rules.crash.hold) continue;
-      if (e.time > now) continue; // not yet, at this replay time
+      // Not yet, at this replay time; but a line that has arrived counts even if the node's
+      // clock, running ahead of ours, stamped it later than now.
+      if (e.time > now && e.arrived > now) continue;
       const std::string *tag = crash_tag(e);
       if (tag == nullptr) continue;
       auto &h = hits[*tag];

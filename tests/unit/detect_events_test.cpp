@@ -56,6 +56,20 @@ TEST(DetectCrash, AnOlderLineArrivingAfterTheCrashDoesNotHideIt) {
   EXPECT_EQ(f[0].subject, "gpu_timeout");
 }
 
+// A node whose clock runs a minute ahead of ours: its crash line has arrived, so it alerts
+// now, not when our clock reaches the line's time. Without an arrival, the line's time rules.
+TEST(DetectCrash, ALineFromAClockAheadAlertsOnArrival) {
+  Store st;
+  Rules r;
+  LogEvent e{"mbp", "log:/tmp/exo.log", at(160), "", {"crash"}, Severity::critical, kMetalTimeout};
+  st.add_event(e);
+  EXPECT_TRUE(only(run_detectors(st, r, at(100)), "crash").empty());
+  e.arrived = at(100);
+  st.add_event(e);
+  EXPECT_EQ(only(run_detectors(st, r, at(100)), "crash").size(), 1u);
+  EXPECT_TRUE(only(run_detectors(st, r, at(99)), "crash").empty()); // before it arrived
+}
+
 TEST(DetectNodes, DownStaleAndStreamDown) {
   Store st;
   Rules r;

@@ -61,6 +61,9 @@ struct LogEvent {
   std::vector<std::string> tags;
   Severity severity = Severity::info;
   std::string line;
+  // When its line reached clustertop (the batch's arrival; max: not known). A line stamped
+  // by a clock running ahead of ours has arrived before its own time.
+  TimePoint arrived = TimePoint::max();
 };
 
 } // namespace clustertop
