@@ -46,18 +46,6 @@ std::string expand(std::string cmd, Duration interval) {
 
 } // namespace
 
-std::optional<std::chrono::minutes> parse_utc_offset(std::string_view text) {
-  // `date +%z`: a sign and four digits, "+0530", "-0800"; real zones lie within -12 and +14.
-  if (text.size() != 5 || (text[0] != '+' && text[0] != '-')) return std::nullopt;
-  for (std::size_t i = 1; i < 5; ++i)
-    if (text[i] < '0' || text[i] > '9') return std::nullopt;
-  const int hours = (text[1] - '0') * 10 + (text[2] - '0');
-  const int mins = (text[3] - '0') * 10 + (text[4] - '0');
-  if (hours > 14 || mins > 59) return std::nullopt;
-  const int total = hours * 60 + mins;
-  return std::chrono::minutes{text[0] == '-' ? -total : total};
-}
-
 std::string probe_command() {
   std::string cmd = "echo \"uname $(uname -sm)\"; echo \"tz $(date +%z)\"; for c in";
   for (const char *c : kProbed) cmd += std::string(" ") + c;
@@ -125,8 +113,7 @@ std::vector<StreamSpec> plan_streams(const CollectorSet &set, const Platform &pl
     // Only logs need the zone (their times without one are local). Two forks a check.
     StreamSpec s;
     s.name = kZoneStream;
-    s.command = "while :; do date +%z; sleep " +
-                number(std::max(1.0, std::round(to_seconds(choice.zone_check)))) + "; done";
+    s.command = "while :; do date +%z; sleep 60; done";
     out.push_back(std::move(s));
   }
   for (const auto &path : choice.log_paths) {

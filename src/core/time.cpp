@@ -21,6 +21,23 @@ std::string iso8601_utc(TimePoint t) {
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
+std::optional<std::chrono::minutes> parse_utc_offset(std::string_view text) {
+  if (text.size() != 5 || (text[0] != '+' && text[0] != '-')) return std::nullopt;
+  for (std::size_t i = 1; i < 5; ++i)
+    if (text[i] < '0' || text[i] > '9') return std::nullopt;
+  const int hours = (text[1] - '0') * 10 + (text[2] - '0');
+  const int mins = (text[3] - '0') * 10 + (text[4] - '0');
+  if (hours > 14 || mins > 59) return std::nullopt;
+  const int total = hours * 60 + mins;
+  return std::chrono::minutes{text[0] == '-' ? -total : total};
+}
+
+std::string format_utc_offset(std::chrono::minutes offset) {
+  const auto m = offset.count();
+  const auto a = m < 0 ? -m : m;
+  return fmt::format("{}{:02}{:02}", m < 0 ? '-' : '+', a / 60, a % 60);
+}
+
 bool parse_duration(const std::string &text, Duration &out) {
   if (text.empty()) return false;
   const char *begin = text.c_str();

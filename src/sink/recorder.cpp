@@ -120,7 +120,7 @@ void Recorder::on_status(const NodeStatus &s) {
   // reader that predates it skips (and counts) the line and still reads the status.
   if (s.utc_offset)
     out += fmt::format("Z {} {} {}\n", micros(s.at), record_escape(s.node, false),
-                       s.utc_offset->count());
+                       format_utc_offset(*s.utc_offset));
   write_all(out);
 }
 

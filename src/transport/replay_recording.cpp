@@ -30,17 +30,6 @@ std::optional<TimePoint> micros(const std::string &s) {
   return TimePoint{std::chrono::microseconds(std::stoll(s))};
 }
 
-// "-300", "330": minutes east of UTC, within the real zones' -12 h to +14 h.
-std::optional<std::chrono::minutes> offset_minutes(const std::string &s) {
-  const bool negative = !s.empty() && s[0] == '-';
-  const std::string digits = negative ? s.substr(1) : s;
-  if (digits.empty() || digits.size() > 3 || !std::all_of(digits.begin(), digits.end(), ::isdigit))
-    return std::nullopt;
-  const int v = std::stoi(digits);
-  if (v > 14 * 60) return std::nullopt;
-  return std::chrono::minutes{negative ? -v : v};
-}
-
 std::optional<NodeState> state_of(const std::string &s) {
   for (auto st : {NodeState::connecting, NodeState::up, NodeState::stale, NodeState::down})
     if (s == to_string(st)) return st;
@@ -75,7 +64,7 @@ struct FileReader {
       // The UTC offset of the status just before it, of the same node and time.
       auto *status = out.empty() ? nullptr : std::get_if<NodeStatus>(&out.back().event);
       const auto t = micros(f[0]);
-      const auto offset = offset_minutes(f[2]);
+      const auto offset = parse_utc_offset(f[2]);
       if (status == nullptr || !t || status->at != *t || status->node != record_unescape(f[1]) ||
           !offset)
         return false;

@@ -55,6 +55,19 @@ TEST(ShellQuote, LeadingDashStaysOneWordAndJoinQuotesEach) {
   EXPECT_EQ(shell_join({"tail", "-F", "/a b/c'd"}), "'tail' '-F' '/a b/c'\\''d'");
 }
 
+// Every offset a real zone has (quarter hours within ±14 h) is written as `date +%z` writes
+// it and read back; the recorder and the recording reader rely on that.
+TEST(UtcOffset, WrittenAsDateWritesItAndReadBack) {
+  using std::chrono::minutes;
+  EXPECT_EQ(format_utc_offset(minutes{-330}), "-0530");
+  EXPECT_EQ(format_utc_offset(minutes{345}), "+0545");
+  EXPECT_EQ(format_utc_offset(minutes{0}), "+0000");
+  for (int m = -14 * 60; m <= 14 * 60; m += 15)
+    EXPECT_EQ(parse_utc_offset(format_utc_offset(minutes{m})), minutes{m}) << m;
+  for (const char *bad : {"0500", "+05:00", "+1500", "-0560", "EST", "+05000", "", "+0x00"})
+    EXPECT_FALSE(parse_utc_offset(bad).has_value()) << bad;
+}
+
 TEST(LineSplitter, HoldsPartialLinesUntilComplete) {
   LineSplitter s;
   std::vector<std::string> out;

@@ -100,13 +100,13 @@ TEST(DetectRecorder, UtcOffsetRecordsAttachOnlyToTheirStatus) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "a.ctrec") << "#clustertop-recording 1 1000000\n"
-                                 << "Z 1000000 mac1 -300\n" // no status before it
+                                 << "Z 1000000 mac1 -0500\n" // no status before it
                                  << "S 1000000 mac1 \\e up connected\n"
-                                 << "Z 1000000 mac2 -300\n" // another node's
-                                 << "Z 1000001 mac1 -300\n" // another time
-                                 << "Z 1000000 mac1 -900\n" // no such zone
-                                 << "Z 1000000 mac1 +3x\n"  // not a number
-                                 << "Z 1000000 mac1 345\n"
+                                 << "Z 1000000 mac2 -0500\n" // another node's
+                                 << "Z 1000001 mac1 -0500\n" // another time
+                                 << "Z 1000000 mac1 -1500\n" // no such zone
+                                 << "Z 1000000 mac1 -300\n"  // minutes, not the +hhmm form
+                                 << "Z 1000000 mac1 +0545\n"
                                  << "S 2000000 mac1 \\e down gone\n";
   auto src = ReplaySource::from_recording(dir.string());
   ASSERT_TRUE(src.ok()) << src.error().message();

@@ -42,21 +42,17 @@ struct StreamChoice {
   std::vector<std::string> add;       // collectors forced on by config
   std::vector<std::string> remove;    // collectors forced off by config
   int backfill_lines = 0;             // tail -n N
-  // How often a node with logs says its UTC offset again (the `zone` stream): a change to or
-  // from daylight saving time while connected is followed within this.
-  Duration zone_check = std::chrono::seconds(60);
 };
 
-// The stream that keeps a node's UTC offset current (see StreamChoice::zone_check): one
-// `date +%z` line per check, which Ingest hands to the Store (Store::set_utc_offset).
+// The stream that keeps the UTC offset of a node with logs current: `date +%z` once a
+// minute (a change to or from daylight saving time while connected is followed within it),
+// which Ingest hands to the Store (Store::set_utc_offset).
 inline constexpr const char *kZoneStream = "zone";
 
 // One cheap shell command that tells the platform (uname, its UTC offset, which tools exist,
 // memory size).
 std::string probe_command();
 Platform parse_probe(const std::string &output);
-// `date +%z` output ("+0530", "-0800") as minutes east of UTC; nullopt for anything else.
-std::optional<std::chrono::minutes> parse_utc_offset(std::string_view text);
 
 // The streams that fit this node. Every interpolated value shell-quoted.
 std::vector<StreamSpec> plan_streams(const CollectorSet &set, const Platform &platform,

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -94,6 +95,11 @@ private:
 
 // "2026-11-23T18:07:01.123Z" (UTC, milliseconds).
 std::string iso8601_utc(TimePoint t);
+
+// A UTC offset as `date +%z` writes it ("+0530", "-0800"): minutes east of UTC; nullopt for
+// anything else, or beyond the real zones' ±14 h. format_utc_offset writes it back.
+std::optional<std::chrono::minutes> parse_utc_offset(std::string_view text);
+std::string format_utc_offset(std::chrono::minutes offset);
 
 // Parses "30s", "500ms", "2m", "1h", "1.5s"; a bare number is seconds. false on junk.
 bool parse_duration(const std::string &text, Duration &out);
