@@ -65,8 +65,10 @@ public:
   }
 
 private:
-  void status(const std::string &stream, NodeState state, std::string detail) {
-    queue_.push(NodeStatus{node_.name, stream, state, std::move(detail), wall_now()});
+  // `utc_offset`: this machine's, on the node's `up` (NodeStatus::utc_offset).
+  void status(const std::string &stream, NodeState state, std::string detail,
+              std::optional<std::chrono::minutes> utc_offset = std::nullopt) {
+    queue_.push(NodeStatus{node_.name, stream, state, std::move(detail), wall_now(), utc_offset});
   }
   bool stopping() const {
     pollfd p{stop_pipe_[0], POLLIN, 0};
@@ -205,9 +207,7 @@ void LocalTransport::run() {
     s.spec = std::move(spec);
     streams_.push_back(std::move(s));
   }
-  queue_.push(NodeStatus{node_.name, "", NodeState::up,
-                         fmt::format("{} stream(s)", streams_.size()), wall_now(),
-                         platform.utc_offset});
+  status("", NodeState::up, fmt::format("{} stream(s)", streams_.size()), platform.utc_offset);
   for (auto &s : streams_) launch(s, wall_now());
 
   std::vector<pollfd> fds;

@@ -78,8 +78,8 @@ int IoThread::on_wake(socket_t fd, int, void *) {
 }
 
 void IoThread::report(const Node &node, const std::string &stream, NodeState state,
-                      std::string detail) {
-  queue_.push(NodeStatus{node.name, stream, state, std::move(detail), wall_now()});
+                      std::string detail, std::optional<std::chrono::minutes> utc_offset) {
+  queue_.push(NodeStatus{node.name, stream, state, std::move(detail), wall_now(), utc_offset});
 }
 
 void IoThread::run() {
@@ -139,8 +139,7 @@ void IoThread::take_inbox() {
       }
       node.conns.push_back(std::move(conn));
     }
-    queue_.push(NodeStatus{node.name, "", NodeState::up, "connected: " + h.summary, wall_now(),
-                           h.utc_offset});
+    report(node, "", NodeState::up, "connected: " + h.summary, h.utc_offset);
     for (auto &conn : node.conns)
       for (auto &st : conn->streams) start_stream(*st, now);
   }

@@ -111,7 +111,9 @@ private:
   void node_down(Node &node, const std::string &reason, SteadyTime now);
   void close_node(Node &node);
   void flush_lines(Stream &st);
-  void report(const Node &node, const std::string &stream, NodeState state, std::string detail);
+  // `utc_offset`: the node's, on its `up` (NodeStatus::utc_offset).
+  void report(const Node &node, const std::string &stream, NodeState state, std::string detail,
+              std::optional<std::chrono::minutes> utc_offset = std::nullopt);
   static int on_data(ssh_session, ssh_channel, void *data, uint32_t len, int is_stderr, void *user);
   static void on_close(ssh_session, ssh_channel, void *user);
   static void on_exit_status(ssh_session, ssh_channel, int status, void *user);
