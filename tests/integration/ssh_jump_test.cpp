@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "clustertop/core/signals.hpp"
+#include "clustertop/transport/ssh_jump.hpp"
 #include "ssh_test_util.hpp"
 
 namespace clustertop::test {
@@ -270,13 +271,6 @@ TEST(SshJump, FrozenJumpHostDoesNotHoldUpStop) {
   EXPECT_TRUE(eventually([&] { return lab.jump_clients() == 0; }, 3s));
 }
 
-// As OpenSSH reads a path in its config: % escapes expanded, so a '%' is written "%%".
-std::string percent_escaped(const std::string &path) {
-  std::string out;
-  for (const char c : path) out += c == '%' ? std::string("%%") : std::string(1, c);
-  return out;
-}
-
 // `ProxyJump hop1,hop2`: three sshds, each hop with its own host key and client key. OpenSSH
 // visits the hops in the order written (hop1 first), and options given to `ssh` on its
 // command line reach only its destination, not the hops it jumps through.
@@ -297,11 +291,12 @@ struct TwoHopLab {
     ::mkdir(cfg_dir.c_str(), 0700);
     sh("cp '" + target.client_key() + "' \"" + node_key + "\"");
     std::ofstream out(cfg);
+    // OpenSSH expands % escapes in a config's paths as libssh does: the same escaping.
     for (const auto &[name, sshd] : {std::pair<std::string, Sshd *>{"hop1", &hop1},
                                      std::pair<std::string, Sshd *>{"hop2", &hop2}})
       out << "Host " << name << "\n  HostName 127.0.0.1\n  Port " << sshd->port()
           << "\n  User root\n  IdentityFile " << sshd->client_key()
-          << "\n  IdentitiesOnly yes\n  UserKnownHostsFile \"" << percent_escaped(kh)
+          << "\n  IdentitiesOnly yes\n  UserKnownHostsFile \"" << ssh::percent_escaped(kh)
           << "\"\n  GlobalKnownHostsFile /dev/null\n";
     out << "Host " << kNode << "\n  HostName 127.0.0.1\n  Port " << target.port()
         << "\n  User root\n  IdentitiesOnly yes\n  ProxyJump hop1,hop2\n";
