@@ -125,7 +125,7 @@ bool parse_time(std::string_view text, const std::string &format, TimePoint rece
   const minutes offset = f.zoned ? minutes{f.tz_minutes} : utc_offset;
   const bool no_day = f.day < 0, no_year = f.year < 0;
   if (!dated) { // a date part the text lacks: the arrival date, where the line was written
-    const auto today = year_month_day{floor<days>(received_at + utc_offset)};
+    const auto today = year_month_day{floor<days>(received_at + offset)};
     if (f.year < 0) f.year = static_cast<int>(today.year());
     if (f.month < 0) f.month = static_cast<int>(static_cast<unsigned>(today.month()));
     if (f.day < 0) f.day = static_cast<int>(static_cast<unsigned>(today.day()));
