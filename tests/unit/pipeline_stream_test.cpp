@@ -216,6 +216,35 @@ std::vector<std::string> all_lines(ReplaySource &src) {
   return out;
 }
 
+// Lines are read from 1 MiB reads; one that runs past a read's end is put together across
+// them. Every length and ending around three read boundaries (a '\r' as a
+// read's last byte, a newline as the next one's first, a line longer than a read and cut)
+// gives the lines a plain split of the file gives.
+TEST(ReplayLogs, LinesAcrossReadBoundariesAreThoseOfAPlainSplit) {
+  TempDir dir;
+  std::string text = "2026-02-23 18:00:01 first\n";
+  std::vector<std::string> want = {"a:2026-02-23 18:00:01 first"};
+  const auto add = [&](const std::string &line, bool crlf) {
+    text += line + (crlf ? "\r\n" : "\n");
+    want.push_back("a:" + line.substr(0, 64 * 1024));
+  };
+  unsigned n = 0;
+  while (text.size() < 3 * (1u << 20) + 4096) {
+    ++n;
+    // Near each boundary, lines of every length from 0 to 40, ending in CRLF every third.
+    const std::size_t to_boundary = (1u << 20) - text.size() % (1u << 20);
+    const std::size_t len = to_boundary < 400 ? n % 41 : 97 + n % 300;
+    add(std::string(len, static_cast<char>('a' + n % 26)), n % 3 == 0);
+    if (n == 5000) add(std::string(1200 * 1024, 'z'), true); // longer than a read: cut
+  }
+  std::ofstream(dir.path / "a.log", std::ios::binary) << text;
+  auto src = ReplaySource::from_logs({"a=" + (dir.path / "a.log").string()});
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  const auto got = all_lines(*src);
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) ASSERT_EQ(got[i], want[i]) << "line " << i;
+}
+
 TEST(ReplayLogs, LinesAreCutCrlfEndedAndTheLastNeedsNoNewline) {
   TempDir dir;
   const std::string huge(70 * 1024, 'y');
