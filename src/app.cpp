@@ -30,12 +30,21 @@ int check_config(const Options &o) {
 } // namespace
 
 int run_app(const Options &options) {
-  // Before any thread starts, so every thread inherits the blocked signals.
-  SignalWatcher signals;
+  // Commands that only read and print keep the default signal actions: Ctrl-C ends them at
+  // once, even inside a read from a pipe or a terminal.
   switch (options.command) {
   case Command::check_config: return check_config(options);
   case Command::parse: return run_parse_command(options);
   case Command::collectors: return run_collectors_command(options);
+  default: break;
+  }
+  // Before any thread starts, so every thread inherits the blocked signals; the commands
+  // below poll them and shut down in order.
+  SignalWatcher signals;
+  switch (options.command) {
+  case Command::check_config:
+  case Command::parse:
+  case Command::collectors: break;
   case Command::replay: return run_replay_command(options, &signals);
   case Command::snapshot: return run_live(options, signals, LiveMode{false, options.snapshot_for});
   case Command::run: return run_live(options, signals, LiveMode{!options.headless, std::nullopt});

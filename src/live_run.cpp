@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <memory>
 #include <poll.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -178,12 +179,21 @@ int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
   while (true) {
     auto now = wall_now();
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - now);
-    pollfd fds[3] = {{p.queue.wake_fd(), POLLIN, 0},
+    // Without a dashboard, stdout is watched too (no events asked: a pipe whose reader has
+    // gone reports POLLERR), so that `clustertop --headless | head -1` ends.
+    pollfd fds[4] = {{p.queue.wake_fd(), POLLIN, 0},
                      {signals.fd(), POLLIN, 0},
-                     {p.tui ? p.tui->input_fd() : -1, POLLIN, 0}};
-    ::poll(fds, 3, static_cast<int>(std::clamp<long long>(wait.count(), 0, 1000)));
+                     {p.tui ? p.tui->input_fd() : -1, POLLIN, 0},
+                     {p.tui ? -1 : STDOUT_FILENO, 0, 0}};
+    ::poll(fds, 4, static_cast<int>(std::clamp<long long>(wait.count(), 0, 1000)));
     now = wall_now();
-    if ((fds[1].revents & POLLIN) != 0 && signals.take() != 0) return exit_code::ok;
+    // A signal ends a watch normally; it interrupts a one-shot snapshot (nothing written).
+    if ((fds[1].revents & POLLIN) != 0 && signals.take() != 0)
+      return mode.run_for ? exit_code::interrupted : exit_code::ok;
+    if ((fds[3].revents & (POLLERR | POLLHUP)) != 0 || (!p.tui && std::ferror(stdout) != 0)) {
+      fmt::print(stderr, "clustertop: standard output closed; stopping\n");
+      return exit_code::ok;
+    }
     if ((fds[0].revents & POLLIN) != 0) p.pipeline->process(p.queue.drain(), now);
     if (p.tui && (fds[2].revents & POLLIN) != 0 && p.tui->on_input(now)) return exit_code::ok;
     // The terminal went away without a SIGHUP: nobody is watching any more.
@@ -264,7 +274,10 @@ int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode) {
     if (std::holds_alternative<LineBatch>(e)) last.push_back(std::move(e));
   p.pipeline->process(last, wall_now());
   if (p.tui) p.tui->stop();
-  if (mode.run_for) code = std::max(code, write_snapshot_and_report(p));
+  if (mode.run_for && code == exit_code::interrupted)
+    fmt::print(stderr, "clustertop: snapshot interrupted; nothing written\n");
+  else if (mode.run_for)
+    code = std::max(code, write_snapshot_and_report(p));
   p.pipeline->flush();
   return code;
 }

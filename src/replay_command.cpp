@@ -17,6 +17,7 @@
 #include "clustertop/transport/replay.hpp"
 #include "clustertop/transport/replay_stepper.hpp"
 #include "clustertop/tui/tui_sink.hpp"
+#include "clustertop/tui/widgets.hpp"
 
 namespace clustertop {
 namespace {
@@ -103,8 +104,27 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
   if (o.headless || ::isatty(STDOUT_FILENO) == 0) {
     AlertPrinter printer(stdout, o.json);
     pipeline.add_sink(printer);
-    run_replay(*source, pipeline, *clock);
+    int signal = 0;
+    const auto stop = [&] {
+      if (signals != nullptr) {
+        pollfd p{signals->fd(), POLLIN, 0};
+        if (::poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0) signal = signals->take();
+      }
+      return signal != 0 || std::ferror(stdout) != 0; // a signal, or nobody reading any more
+    };
+    const ReplayEnd end = run_replay(*source, pipeline, *clock, stop);
     pipeline.flush();
+    if (end.gaps_skipped > 0)
+      fmt::print(stderr,
+                 "clustertop: replay jumped {} stretch{} without lines ({} of replay time in "
+                 "all), ticking only the first {} of each\n",
+                 end.gaps_skipped, end.gaps_skipped == 1 ? "" : "es",
+                 tui::format_age(end.time_skipped), tui::format_age(ReplayStepper::kIdleTicking));
+    if (end.stopped) {
+      fmt::print(stderr, "clustertop: replay {} at {}\n",
+                 signal != 0 ? "interrupted" : "stopped: output closed", iso8601_utc(end.at));
+      code = signal != 0 ? exit_code::interrupted : exit_code::ok;
+    }
   } else {
     code = run_dashboard(store, pipeline, *source, *clock, o, signals);
   }

@@ -27,7 +27,7 @@ Docs: README.md and docs/ (configuration, ssh, collectors, alerts, dashboard, ex
 
 constexpr const char *kFooter = R"(
 Exit codes: 0 ok, 2 bad command line, 3 invalid config or definition, 4 every node
-unreachable at start, 70 internal error, 130 interrupted.
+unreachable at start, 70 internal error, 130 interrupted (replay, snapshot).
 In the dashboard, ? lists the keys.)";
 
 Duration as_duration(const std::string &text) {

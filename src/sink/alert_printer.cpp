@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "clustertop/core/text.hpp"
+
 namespace clustertop {
 namespace {
 
@@ -40,9 +42,12 @@ std::string alert_line(const AlertTransition &t) {
   const Finding &f = t.finding;
   std::string who = f.node.empty() ? "cluster" : f.node;
   if (!f.subject.empty()) who += "[" + f.subject + "]";
-  return fmt::format("{} {:<8} {:<8} {} {}: {} (value {}, threshold {})", iso8601_utc(t.at),
-                     upper(to_string(t.state)), to_string(f.severity), f.rule, who, f.message,
-                     figure(f.value), figure(f.threshold));
+  // The message quotes log lines and the names come from configs and logs: shown, never
+  // acted on by the terminal (escape sequences, \r, NUL as visible escapes).
+  return terminal_safe(fmt::format("{} {:<8} {:<8} {} {}: {} (value {}, threshold {})",
+                                   iso8601_utc(t.at), upper(to_string(t.state)),
+                                   to_string(f.severity), f.rule, who, f.message, figure(f.value),
+                                   figure(f.threshold)));
 }
 
 void AlertPrinter::on_transition(const AlertTransition &t, const TickContext & /*ctx*/) {
@@ -50,7 +55,7 @@ void AlertPrinter::on_transition(const AlertTransition &t, const TickContext & /
   const std::string text =
       json_ ? alert_json(t).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
             : alert_line(t);
-  std::fputs(text.c_str(), out_);
+  std::fwrite(text.data(), 1, text.size(), out_);
   std::fputc('\n', out_);
   std::fflush(out_);
 }

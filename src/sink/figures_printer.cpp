@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "clustertop/core/text.hpp"
+
 #include "clustertop/store/store.hpp"
 
 namespace clustertop {
@@ -30,12 +32,7 @@ nlohmann::json json_num(double v) { return is_known(v) ? nlohmann::json(v) : nlo
 std::string last_log_text(const Store &s, const std::string &node) {
   const auto *logs = s.log_lines(node);
   if (logs == nullptr || logs->empty()) return {};
-  std::string text = logs->back().text;
-  // Keep the terminal safe: control bytes from a remote log are shown, not executed.
-  for (auto &c : text)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  if (text.size() > 120) text = text.substr(0, 117) + "...";
-  return text;
+  return terminal_safe(logs->back().text, 120); // a remote log's bytes: shown, not acted on
 }
 
 } // namespace
@@ -56,7 +53,7 @@ std::string FiguresPrinter::text_line(const Store &s, const std::string &node, T
   if (info != nullptr && info->state != NodeState::up && !info->detail.empty())
     line += fmt::format(" ({})", info->detail);
   if (const auto text = last_log_text(s, node); !text.empty()) line += fmt::format(" | {}", text);
-  return line;
+  return terminal_safe(line); // node names come from configs and command lines
 }
 
 std::string FiguresPrinter::json_line(const Store &s, const std::string &node, TimePoint now) {

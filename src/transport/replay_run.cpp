@@ -8,6 +8,13 @@
 #include "clustertop/transport/replay_stepper.hpp"
 
 namespace clustertop {
+namespace {
+
+// Slices (of at most kMaxTakeLines lines) and ticks between two questions to `stop`: a
+// fraction of a second of work.
+constexpr std::size_t kStepsBetweenChecks = 256;
+
+} // namespace
 
 Result<ReplayClock> replay_clock(const Options &options) {
   ReplayClock c;
@@ -30,20 +37,39 @@ Result<ReplayClock> replay_clock(const Options &options) {
   return c;
 }
 
-TimePoint run_replay(ReplaySource &source, Pipeline &pipeline, const ReplayClock &clock) {
-  if (source.empty()) return TimePoint{};
+ReplayEnd run_replay(ReplaySource &source, Pipeline &pipeline, const ReplayClock &clock,
+                     const std::function<bool()> &stop) {
+  ReplayEnd out;
+  if (source.empty()) return out;
   // The dashboard's ReplayStepper does the stepping; this only paces it.
   ReplayStepper stepper(source, pipeline, clock);
-  if (clock.speed <= 0) return stepper.advance_to(TimePoint::max());
+  const auto stopped = [&] { return stop && (out.stopped = stop()); };
+  const auto finish = [&] {
+    out.at = stepper.now();
+    out.gaps_skipped = stepper.gaps_skipped();
+    out.time_skipped = stepper.time_skipped();
+    return out;
+  };
+  if (clock.speed <= 0) {
+    // In bounded runs of slices and ticks (a run resumes where the last one left off, so
+    // the replay is the same as in one go), asking `stop` in between.
+    while (!stepper.done() && !stopped()) stepper.advance_to(TimePoint::max(), kStepsBetweenChecks);
+    return finish();
+  }
   const auto wall0 = std::chrono::steady_clock::now();
   for (TimePoint target = stepper.start() + clock.tick; !stepper.done(); target += clock.tick) {
-    // real time divided by the speed factor
-    std::this_thread::sleep_until(
-        wall0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                    (std::min(target, stepper.end()) - stepper.start()) / clock.speed));
+    // real time divided by the speed factor, waited in pieces that `stop` can end
+    const auto due = wall0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                 (std::min(target, stepper.end()) - stepper.start()) / clock.speed);
+    while (std::chrono::steady_clock::now() < due) {
+      if (stopped()) return finish();
+      std::this_thread::sleep_until(
+          std::min(due, std::chrono::steady_clock::now() + std::chrono::milliseconds(100)));
+    }
+    if (stopped()) return finish();
     stepper.advance_to(target);
   }
-  return stepper.now();
+  return finish();
 }
 
 } // namespace clustertop

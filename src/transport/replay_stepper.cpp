@@ -10,6 +10,7 @@ ReplayStepper::ReplayStepper(ReplaySource &source, Pipeline &pipeline, const Rep
   if (source_.empty()) return;
   start_ = source_.first();
   now_ = start_;
+  last_arrival_ = start_;
   next_tick_ = start_ + tick_;
 }
 
@@ -19,8 +20,8 @@ TimePoint ReplayStepper::end() const {
   return source_.done() ? source_.last() + tail_ : TimePoint::max();
 }
 
-TimePoint ReplayStepper::advance_to(TimePoint target) {
-  while (!done()) {
+TimePoint ReplayStepper::advance_to(TimePoint target, std::size_t max_steps) {
+  for (std::size_t steps = 0; steps < max_steps && !done(); ++steps) {
     const TimePoint end = this->end();
     const TimePoint limit = std::min(target, end);
     const auto at = source_.peek();
@@ -32,7 +33,20 @@ TimePoint ReplayStepper::advance_to(TimePoint target) {
           source_.take_until(std::min({next_tick_, limit, *at + slice_}), arrived_).value_or(now_);
       pipeline_.process(arrived_, now_);
       source_.recycle(arrived_);
+      last_arrival_ = now_;
     } else if (next_tick_ <= limit || (next_tick_ > end && limit >= end)) {
+      // Past an hour of silence, on to the last tick before the next arrival, the end or
+      // the target, whichever comes first (ticks stay on the start's grid).
+      const TimePoint quiet_from = last_arrival_ + kIdleTicking;
+      const TimePoint until = std::min({at.value_or(end), end, limit});
+      if (next_tick_ > quiet_from && until != TimePoint::max() && until > next_tick_ + tick_) {
+        const TimePoint last_tick = start_ + (until - start_) / tick_ * tick_;
+        if (last_tick > next_tick_) {
+          ++gaps_skipped_;
+          time_skipped_ += last_tick - next_tick_;
+          next_tick_ = last_tick;
+        }
+      }
       now_ = std::min(next_tick_, end);
       pipeline_.tick(now_);
       next_tick_ += tick_;

@@ -145,6 +145,31 @@ TEST(SameText, AgreesWithEqualsAtEveryLengthAndPlace) {
 // Pairs of one length from bytes around the digits ('/' and ':' border them), high bytes
 // and NUL, at every length the 16-byte blocks and their overlapping tail meet, against the
 // byte-by-byte definition.
+TEST(TerminalSafe, ControlsAndBrokenUtf8AreShownAndTextIsKept) {
+  // C0 (but tab), DEL, C1 as raw bytes and as UTF-8, NUL: visible escapes.
+  EXPECT_EQ(terminal_safe(std::string("a\x1b[2J\tb\r\b\x7f", 10) + '\0' + "\x9b\xc2\x9b\xc2\x9f"),
+            "a\\x1b[2J\tb\\x0d\\x08\\x7f\\x00\\x9b\\xc2\\x9b\\xc2\\x9f");
+  // UTF-8 is kept, from U+00A0 on; broken forms are escaped byte by byte: a stray
+  // continuation, an overlong '/', a surrogate, past U+10FFFF, a sequence cut short.
+  EXPECT_EQ(terminal_safe("caf\xc3\xa9 \xc2\xa0 \xe6\xbc\xa2 \xf0\x9f\x98\x80"),
+            "caf\xc3\xa9 \xc2\xa0 \xe6\xbc\xa2 \xf0\x9f\x98\x80");
+  EXPECT_EQ(terminal_safe("\x80|\xc0\xaf|\xed\xa0\x80|\xf4\x90\x80\x80|\xe6\xbc"),
+            "\\x80|\\xc0\\xaf|\\xed\\xa0\\x80|\\xf4\\x90\\x80\\x80|\\xe6\\xbc");
+  // Safe output stays as it is (the figures line is made safe twice).
+  const std::string once = terminal_safe("x\x1b]0;t\x07\xff");
+  EXPECT_EQ(terminal_safe(once), once);
+  // The cut falls between characters and is marked.
+  EXPECT_EQ(terminal_safe("ab\xe6\xbc\xa2"
+                          "cd",
+                          4),
+            "ab...");
+  EXPECT_EQ(terminal_safe("ab\xe6\xbc\xa2"
+                          "cd",
+                          5),
+            "ab\xe6\xbc\xa2...");
+  EXPECT_EQ(terminal_safe("abc", 3), "abc");
+}
+
 TEST(SameExceptDigits, AgreesWithTheByteByByteDefinition) {
   const std::string alphabet = std::string("0123456789/:a ") + '\0' + '\x80' + '\xff' + '\xb9';
   const auto reference = [](const std::string &a, const std::string &b) {

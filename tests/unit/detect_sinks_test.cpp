@@ -24,6 +24,37 @@ std::string slurp(const std::filesystem::path &p) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// A crash alert quotes its log line: in the text form every control character (escape
+// sequences, OSC 52 that writes the clipboard, \r and backspaces that overwrite what is shown,
+// NUL that cut the line short) is a visible escape, on one line with its figures.
+TEST(DetectAlertPrinter, TextShowsControlCharactersInsteadOfSendingThem) {
+  Store store;
+  std::vector<Finding> firing;
+  TickContext ctx{store, firing, from_epoch_seconds(0)};
+  std::FILE *f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  AlertPrinter p(f, false);
+  auto t = sample_transition();
+  t.finding.subject = "abort\x9b";
+  t.finding.message = std::string("terminating \x1b[31mRED\x1b]52;c;aGVsbG8=\x07 x\rOVER\b\b A") +
+                      '\0' + "B\nFAKE \xc2\x85 caf\xc3\xa9";
+  p.on_transition(t, ctx);
+  std::rewind(f);
+  std::string out;
+  for (int c = std::fgetc(f); c != EOF; c = std::fgetc(f)) out += static_cast<char>(c);
+  std::fclose(f);
+  ASSERT_FALSE(out.empty());
+  EXPECT_EQ(out.find('\n'), out.size() - 1) << out; // one line
+  for (char c : out.substr(0, out.size() - 1)) {
+    const auto u = static_cast<unsigned char>(c);
+    EXPECT_TRUE(u >= 0x20 && u != 0x7f) << "byte " << int(u) << " in " << out;
+  }
+  EXPECT_NE(out.find("mac2[abort\\x9b]: terminating \\x1b[31mRED\\x1b]52;c;aGVsbG8=\\x07 "
+                     "x\\x0dOVER\\x08\\x08 A\\x00B\\x0aFAKE \\xc2\\x85 caf\xc3\xa9 (value 56"),
+            std::string::npos)
+      << out;
+}
+
 TEST(DetectAlertPrinter, JsonHasEveryFieldAndNaNIsNull) {
   auto j = alert_json(sample_transition(kUnknown));
   EXPECT_EQ(j["rule"], "gpu_spin");

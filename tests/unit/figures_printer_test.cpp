@@ -16,12 +16,24 @@ TEST(FiguresPrinter, TextShowsFiguresUnknownsAndTheLastLogLine) {
   s.add(Sample{"mac1", "mem.total_bytes", "", 36.0 * 1024 * 1024 * 1024, t});
   s.add(Sample{"mac1", "gpu.power_w", "0", 31, t});
   s.add(Sample{"mac1", "gpu.power_w", "1", 25, t});
-  s.add_log_line("mac1", "log:x", t, "hello\x1b[2J world");
+  s.add_log_line("mac1", "log:x", t, "hello\x1b[2J world\r\xc2\x9b" + std::string(200, 'z'));
   const auto line = FiguresPrinter::text_line(s, "mac1", t);
   EXPECT_NE(line.find("mac1 up mem avail 4.0G / 36.0G"), std::string::npos) << line;
   EXPECT_NE(line.find("gpu 56.0W"), std::string::npos) << line;
   EXPECT_NE(line.find("step -"), std::string::npos) << line;
-  EXPECT_NE(line.find("| hello?[2J world"), std::string::npos) << line;
+  // The log line's escapes are shown, not sent: a terminal would clear its screen.
+  EXPECT_NE(line.find("| hello\\x1b[2J world\\x0d\\xc2\\x9b" + std::string(102, 'z') + "..."),
+            std::string::npos)
+      << line;
+  EXPECT_EQ(line.find('\x1b'), std::string::npos) << line;
+}
+
+TEST(FiguresPrinter, HostileNodeNamesAreShownNotSent) {
+  Store s;
+  const auto t = from_epoch_seconds(0);
+  s.apply(NodeStatus{"evil\x1b]0;title\x07\nFAKE: line", "", NodeState::up, "", t});
+  const auto line = FiguresPrinter::text_line(s, "evil\x1b]0;title\x07\nFAKE: line", t);
+  EXPECT_NE(line.find("evil\\x1b]0;title\\x07\\x0aFAKE: line up"), std::string::npos) << line;
 }
 
 TEST(FiguresPrinter, JsonUsesNullForUnknown) {

@@ -447,7 +447,9 @@ TEST(ReplayLogs, RecycledBatchesMatchAReplayWithoutRecycling) {
 struct Transitions : Sink {
   std::vector<AlertTransition> seen;
   int batches = 0;
+  std::vector<TimePoint> ticks;
   void on_lines(const LineBatch &) override { ++batches; }
+  void on_tick(const TickContext &ctx) override { ticks.push_back(ctx.now); }
   void on_transition(const AlertTransition &t, const TickContext &) override { seen.push_back(t); }
 };
 
@@ -456,6 +458,7 @@ struct Transitions : Sink {
 struct TickReplay {
   Transitions sink;
   TimePoint end{};
+  ReplayEnd how{};
 };
 void replay_log(const std::string &text, TickReplay &out) {
   TempDir dir;
@@ -468,7 +471,8 @@ void replay_log(const std::string &text, TickReplay &out) {
   ReplayClock clock;
   clock.tail = std::chrono::seconds(0);
   ASSERT_EQ(clock.slice, std::chrono::milliseconds(100));
-  out.end = run_replay(*src, p, clock);
+  out.how = run_replay(*src, p, clock);
+  out.end = out.how.at;
 }
 
 TEST(ReplayTick, AnAlertLeavesInTheTickOfItsLine) {
@@ -498,6 +502,66 @@ TEST(ReplayTick, ArrivalsWithinOneSliceGoToThePipelineTogether) {
   ASSERT_FALSE(r.sink.seen.empty());
   EXPECT_EQ(r.sink.seen[0].finding.rule, "crash");
   EXPECT_EQ(r.sink.seen[0].at, t0 + std::chrono::milliseconds(50));
+}
+
+// A stray stamp decades ahead: the clock ticks through the first hour of silence (the
+// detectors' windows), then jumps to the tick before the next line instead of ticking every
+// second of the gap; the crash after it still alerts, stamped with its own time.
+TEST(ReplayTick, SilenceLongerThanAnHourIsJumpedAfterItsFirstHour) {
+  TickReplay r;
+  replay_log("2026-02-23 18:00:00.000 ok\n2026-02-23 18:00:01.000 ok\n"
+             "2076-02-23 18:00:00.500 CRASH\n",
+             r);
+  const TimePoint t0 = at_ms(1'771'869'600'000);
+  const TimePoint crash = t0 + (at_ms(3'349'706'400'500) - at_ms(1'771'869'600'000));
+  EXPECT_EQ(r.how.gaps_skipped, 1u);
+  ASSERT_FALSE(r.sink.ticks.empty());
+  // Every second of the first hour after the last line, then the one before the crash.
+  std::size_t in_first_hour = 0;
+  for (const auto t : r.sink.ticks) in_first_hour += t <= t0 + std::chrono::seconds(3601) ? 1 : 0;
+  EXPECT_EQ(in_first_hour, 3601u);
+  EXPECT_LT(r.sink.ticks.size(), 3610u);
+  EXPECT_EQ(r.how.time_skipped,
+            (crash - std::chrono::milliseconds(500)) - (t0 + std::chrono::seconds(3602)));
+  for (const auto t : r.sink.ticks) // still on the start's grid of whole seconds
+    EXPECT_EQ((t - t0) % std::chrono::seconds(1), Duration::zero());
+  ASSERT_FALSE(r.sink.seen.empty());
+  EXPECT_EQ(r.sink.seen[0].finding.rule, "crash");
+  EXPECT_EQ(r.sink.seen[0].at, crash);
+  EXPECT_EQ(r.end, crash);
+}
+
+// Silence up to an hour is ticked through, every second of it.
+TEST(ReplayTick, SilenceOfAnHourIsTickedThrough) {
+  TickReplay r;
+  replay_log("2026-02-23 18:00:00.000 ok\n2026-02-23 19:00:00.000 ok\n", r);
+  EXPECT_EQ(r.how.gaps_skipped, 0u);
+  EXPECT_EQ(r.sink.ticks.size(), 3599u); // 18:00:01 to 18:59:59; the last line ends it (no tail)
+}
+
+// A replay asks `stop` as it goes, also at full speed: true ends it there, with the alerts so
+// far given out and stopped set.
+TEST(ReplayTick, StopEndsAReplayAtFullSpeed) {
+  TempDir dir;
+  {
+    std::ofstream out(dir.path / "a.log");
+    for (int i = 0; i < 20'000; ++i)
+      out << "2026-02-23 18:" << 10 + i / 600 << ":" << 10 + (i / 10) % 60 << "." << 100 + i % 10
+          << " line\n";
+  }
+  auto src = ReplaySource::from_logs({"a=" + (dir.path / "a.log").string()});
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  Store store;
+  Pipeline p(store, test::crash_parser, Rules{});
+  Transitions sink;
+  p.add_sink(sink);
+  int asked = 0;
+  const ReplayEnd end = run_replay(*src, p, ReplayClock{}, [&] { return ++asked == 3; });
+  EXPECT_TRUE(end.stopped);
+  EXPECT_EQ(asked, 3);
+  EXPECT_FALSE(src->done());
+  EXPECT_GT(sink.batches, 0);
+  EXPECT_LT(sink.batches, 20'000);
 }
 
 } // namespace

@@ -11,6 +11,13 @@ namespace clustertop {
 // `s` without leading and trailing spaces, tabs and carriage returns (CRLF files).
 std::string_view trim(std::string_view s);
 
+// `s` made safe to print on a terminal: text from a node's log must be shown, never acted on.
+// Control characters (C0 but tab, DEL, and C1: U+0080-U+009F, which some terminals take as
+// CSI and OSC), NUL and bytes that are not UTF-8 are written as visible `\xHH` escapes; the
+// rest, UTF-8 included, is kept. At most `max` bytes of `s` are read (the cut falls between
+// characters; "..." marks it).
+std::string terminal_safe(std::string_view s, std::size_t max = std::string_view::npos);
+
 // Whether the n bytes at a and b are the same except where both hold an ASCII digit: two log
 // lines of one kind whose numbers kept their widths ("[STEP 8] eval=31ms" after "[STEP 7]
 // eval=29ms"). Sixteen bytes a step where SSE2 is there.

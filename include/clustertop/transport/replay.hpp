@@ -6,6 +6,8 @@
 // (see take_until), not the whole log. Never parses metrics itself.
 #pragma once
 
+#include <functional>
+
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -109,8 +111,16 @@ Result<ReplayClock> replay_clock(const Options &options);
 // Feeds the events to the pipeline a slice at a time (every event that arrived within
 // `clock.slice` of the slice's first, and before the next tick, in one process() call at the
 // latest arrival time, so an alert leaves in the tick of the line behind it), ticks every
-// `clock.tick` of replay time, and runs on to last() + tail. Returns the replay time it
-// stopped at.
-TimePoint run_replay(ReplaySource &source, Pipeline &pipeline, const ReplayClock &clock);
+// `clock.tick` of replay time, and runs on to last() + tail. `stop` (optional) is asked
+// between steps of at most a minute of replay time and 100 ms of waiting: true ends the
+// replay there (a signal, an output gone). Returns the replay time it stopped at.
+struct ReplayEnd {
+  TimePoint at;
+  bool stopped = false;         // by `stop`, before the end
+  std::size_t gaps_skipped = 0; // ReplayStepper::kIdleTicking
+  Duration time_skipped{0};
+};
+ReplayEnd run_replay(ReplaySource &source, Pipeline &pipeline, const ReplayClock &clock,
+                     const std::function<bool()> &stop = {});
 
 } // namespace clustertop

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Stopping, end to end with the real binary: a replay paced in real time stops on SIGINT,
+# SIGTERM or SIGHUP with exit code 130 (it polls the signals it blocks; before, only SIGKILL
+# ended it); an interrupted snapshot writes nothing and exits 130; a read-only command
+# (check-config reading a pipe) dies on a signal at once; a headless watch whose reader has gone
+# (`| head -1`) stops; a stray stamp decades ahead is jumped, not ticked through.
+set -u
+bin=$1
+fail=0 pass=0
+ok() { pass=$((pass+1)); }
+bad() { echo "FAIL $*"; fail=$((fail+1)); }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+export XDG_CONFIG_HOME=$tmp/xdg # no user config
+
+# Milliseconds from sending `sig` to pid's exit; its exit code in $code.
+stop_with() {
+  local pid=$1 sig=$2 t0
+  t0=$(date +%s%N)
+  kill "-$sig" "$pid"
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; fi
+  wait "$pid"; code=$?
+  took=$(( ($(date +%s%N) - t0) / 1000000 ))
+}
+
+printf '2026-02-23 18:00:00.000 first\n2026-02-23 19:00:00.000 an hour later\n' >"$tmp/hour.log"
+for sig in INT TERM HUP; do
+  "$bin" replay --node n1="$tmp/hour.log" --headless --speed 1 >"$tmp/out" 2>"$tmp/err" &
+  pid=$!
+  sleep 0.5
+  stop_with "$pid" "$sig"
+  if [ "$code" -eq 130 ] && [ "$took" -lt 2000 ]; then ok; else bad "replay SIG$sig: exit $code after ${took} ms (want 130, promptly)"; fi
+  if grep -q 'replay interrupted at 2026-02-23T18:00' "$tmp/err"; then ok; else bad "replay SIG$sig: no notice: $(cat "$tmp/err")"; fi
+done
+
+"$bin" snapshot --for 30s -o "$tmp/snap.csv" >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+sleep 1
+stop_with "$pid" INT
+if [ "$code" -eq 130 ] && [ ! -e "$tmp/snap.csv" ]; then ok; else bad "snapshot SIGINT: exit $code, file $(ls "$tmp/snap.csv" 2>&1)"; fi
+if grep -q 'snapshot interrupted; nothing written' "$tmp/err"; then ok; else bad "snapshot SIGINT: $(cat "$tmp/err")"; fi
+
+# A watch stops normally on a signal.
+"$bin" --headless --interval 200ms >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+sleep 1
+stop_with "$pid" TERM
+if [ "$code" -eq 0 ]; then ok; else bad "headless watch SIGTERM: exit $code"; fi
+
+# check-config reading a pipe that never ends: a signal ends it (the default action; SIGTERM
+# here, as a script's background jobs ignore SIGINT).
+mkfifo "$tmp/fifo"
+sleep 30 >"$tmp/fifo" &
+writer=$!
+"$bin" check-config "$tmp/fifo" >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+sleep 0.5
+stop_with "$pid" TERM
+kill "$writer" 2>/dev/null
+if [ "$code" -eq 143 ] && [ "$took" -lt 2000 ]; then ok; else bad "check-config on a pipe, SIGTERM: exit $code after ${took} ms"; fi
+
+# The reader of a headless watch goes away: the watch ends (it would run on forever).
+t0=$(date +%s)
+timeout 20 bash -c "\"$bin\" --headless --interval 200ms 2>\"$tmp/err\" | head -1 >/dev/null"
+if [ "$?" -ne 124 ]; then ok; else bad "headless | head -1 did not end"; fi
+if grep -q 'standard output closed; stopping' "$tmp/err"; then ok; else bad "no notice when stdout closed: $(cat "$tmp/err")"; fi
+
+# A stray stamp fifty years ahead: jumped (ticking each second of it took minutes).
+printf '2026-02-23 18:00:00.000 libc++abi: terminating\n2076-02-23 18:00:00.000 stray\n' >"$tmp/gap.log"
+timeout 60 "$bin" replay --node n1="$tmp/gap.log" --headless >"$tmp/out" 2>"$tmp/err"
+code=$?
+if [ "$code" -eq 0 ]; then ok; else bad "replay over a 50-year gap: exit $code"; fi
+if grep -q 'replay jumped 1 stretch without lines' "$tmp/err"; then ok; else bad "no notice of the jump: $(cat "$tmp/err")"; fi
+if grep -q 'FIRING.*crash' "$tmp/out"; then ok; else bad "the crash before the gap did not alert: $(cat "$tmp/out")"; fi
+
+echo "signals: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
