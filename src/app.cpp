@@ -1,6 +1,7 @@
 #include "clustertop/app.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "clustertop/collect/commands.hpp"
 #include "clustertop/config/config.hpp"
@@ -11,29 +12,14 @@
 #include "clustertop/replay_command.hpp"
 
 namespace clustertop {
-namespace {
 
-int check_config(const Options &o) {
-  auto config = load_config_file(expand_home(o.check_config_file));
-  if (!config) {
-    fmt::print(stderr, "clustertop: {}\n", config.error().message());
-    return exit_code::config;
-  }
-  if (auto rules = rules_from_toml(config->thresholds, config->path); !rules) {
-    fmt::print(stderr, "clustertop: {}\n", rules.error().message());
-    return exit_code::config;
-  }
-  fmt::print("OK: {}: {} node(s)\n", config->path, config->nodes.size());
-  return exit_code::ok;
-}
-
-} // namespace
+bool terminals() { return ::isatty(STDIN_FILENO) != 0 && ::isatty(STDOUT_FILENO) != 0; }
 
 int run_app(const Options &options) {
   // Commands that only read and print keep the default signal actions: Ctrl-C ends them at
   // once, even inside a read from a pipe or a terminal.
   switch (options.command) {
-  case Command::check_config: return check_config(options);
+  case Command::check_config: return check_live_config(options);
   case Command::parse: return run_parse_command(options);
   case Command::collectors: return run_collectors_command(options);
   default: break;
@@ -47,7 +33,16 @@ int run_app(const Options &options) {
   case Command::collectors: break;
   case Command::replay: return run_replay_command(options, &signals);
   case Command::snapshot: return run_live(options, signals, LiveMode{false, options.snapshot_for});
-  case Command::run: return run_live(options, signals, LiveMode{!options.headless, std::nullopt});
+  case Command::run: {
+    // The dashboard draws on stdout and reads keys from stdin: without a terminal on both (a
+    // pipe, a file, cron, `< /dev/null`, where it spun on stdin's end or wrote escape codes
+    // into a file) a watch runs headless.
+    const bool dashboard = !options.headless && terminals();
+    if (!options.headless && !dashboard)
+      fmt::print(stderr, "clustertop: stdin or stdout is not a terminal; running headless "
+                         "(as --headless)\n");
+    return run_live(options, signals, LiveMode{dashboard, std::nullopt});
+  }
   }
   return exit_code::internal;
 }

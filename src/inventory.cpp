@@ -48,6 +48,7 @@ Status add_node(Inventory &inv, NodeSpec spec, bool local,
   choice.log_paths = spec.log_paths;
   attach_collectors(spec, collectors, std::move(choice));
   if (local) {
+    if (auto s = validate_node_name(spec.name); !s) return s;
     inv.local.push_back(std::move(spec));
     return ok_status();
   }

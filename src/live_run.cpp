@@ -191,7 +191,8 @@ int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
     if ((fds[1].revents & POLLIN) != 0 && signals.take() != 0)
       return mode.run_for ? exit_code::interrupted : exit_code::ok;
     if ((fds[3].revents & (POLLERR | POLLHUP)) != 0 || (!p.tui && std::ferror(stdout) != 0)) {
-      fmt::print(stderr, "clustertop: standard output closed; stopping\n");
+      std::fputs("clustertop: standard output closed; stopping\n",
+                 stderr); // no throw: it may be gone too
       return exit_code::ok;
     }
     if ((fds[0].revents & POLLIN) != 0) p.pipeline->process(p.queue.drain(), now);
@@ -239,6 +240,26 @@ int write_snapshot_and_report(Parts &p) {
 }
 
 } // namespace
+
+int check_live_config(const Options &cli) {
+  Options o = cli;
+  o.config_path = cli.check_config_file;
+  Parts p;
+  Status s = load_parts(o, p);
+  if (s && !p.o.listen.empty()) {
+    if (auto address = parse_listen_address(p.o.listen); !address) s = address.error();
+  }
+  if (s) {
+    if (auto format = parse_csv_format(p.o.csv_format); !format) s = format.error();
+  }
+  if (!s) {
+    say_error(s.error());
+    return exit_code::config;
+  }
+  fmt::print("OK: {}: {} node(s)\n", o.config_path,
+             p.inventory.local.size() + p.inventory.remote.size());
+  return exit_code::ok;
+}
 
 int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode) {
   Parts p;

@@ -1,5 +1,7 @@
 #include "clustertop/replay_command.hpp"
 
+#include "clustertop/app.hpp"
+
 #include <chrono>
 #include <memory>
 #include <poll.h>
@@ -101,7 +103,7 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
     pipeline.add_sink(*hook);
   }
   int code = exit_code::ok;
-  if (o.headless || ::isatty(STDOUT_FILENO) == 0) {
+  if (o.headless || !terminals()) {
     AlertPrinter printer(stdout, o.json);
     pipeline.add_sink(printer);
     int signal = 0;

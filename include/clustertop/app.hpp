@@ -9,4 +9,8 @@ namespace clustertop {
 // Runs the command the options name; returns the process exit code.
 int run_app(const Options &options);
 
+// Whether stdin and stdout are both terminals, as a dashboard needs (keys in, screen out);
+// otherwise a watch or a replay runs headless.
+bool terminals();
+
 } // namespace clustertop

@@ -16,4 +16,8 @@ struct LiveMode {
 
 int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode);
 
+// check-config FILE: every check a live run makes before it connects (config, thresholds,
+// ssh settings, collectors, nodes, sinks), without connecting. Prints OK or the first error.
+int check_live_config(const Options &cli);
+
 } // namespace clustertop

@@ -1,5 +1,6 @@
 #include "clustertop/config/config.hpp"
 
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +15,9 @@
 
 namespace clustertop {
 namespace {
+
+// Far above any cluster's config (a 200 000-node file is ~10 MB).
+constexpr std::size_t kMaxConfigBytes = std::size_t{64} << 20;
 
 Status read_general(TableReader &r, Config &c) {
   if (auto s = r.duration("interval", c.interval); !s) return s;
@@ -117,13 +121,25 @@ Result<Config> parse_config(const std::string &text, const std::string &path) {
 }
 
 Result<Config> load_config_file(const std::string &path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    return Error{"cannot read config file", "it is a directory", path,
+                 "name the config file itself, e.g. " + path + "/config.toml"};
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return Error{"cannot read config file", std::strerror(errno), path,
                  "check the path, or run without -c to watch this machine"};
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_config(ss.str(), path);
+  // Read up to the limit: /dev/zero or a runaway file is refused, not read until memory
+  // runs out.
+  std::string text;
+  std::array<char, 64 * 1024> chunk{};
+  while (in.read(chunk.data(), chunk.size()) || in.gcount() > 0) {
+    text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxConfigBytes)
+      return Error{"config file too large", fmt::format("over {} MiB", kMaxConfigBytes >> 20), path,
+                   "a cluster config is a few kilobytes; check the path"};
+  }
+  return parse_config(text, path);
 }
 
 std::string expand_home(const std::string &path) {

@@ -113,11 +113,16 @@ Result<NodeSpec> parse_node_argument(const std::string &arg) {
   return node;
 }
 
-Status validate_node(const NodeSpec &node) {
-  if (node.name.empty() || node.name.size() > kMaxName + 64 ||
-      std::any_of(node.name.begin(), node.name.end(),
+Status validate_node_name(const std::string &name) {
+  if (name.empty() || name.size() > kMaxName + 64 ||
+      std::any_of(name.begin(), name.end(),
                   [](char c) { return std::iscntrl(static_cast<unsigned char>(c)) != 0; }))
-    return bad_node(node.name, "node name is empty, too long or holds control characters");
+    return bad_node(name, "node name is empty, too long or holds control characters");
+  return ok_status();
+}
+
+Status validate_node(const NodeSpec &node) {
+  if (auto s = validate_node_name(node.name); !s) return s;
   if (!plain_word(node.host) && !ipv6_literal(node.host))
     return bad_node(node.name, "host '" + node.host.substr(0, 80) +
                                    "' may hold only letters, digits, . _ - (or an IPv6 address)");

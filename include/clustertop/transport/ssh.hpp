@@ -50,6 +50,8 @@ Result<NodeSpec> parse_node_argument(const std::string &arg);
 
 // Checks a NodeSpec from any source (config file, command line) before it reaches libssh.
 Status validate_node(const NodeSpec &node);
+// The name alone (every node has one, local ones too): shown on screens and in files.
+Status validate_node_name(const std::string &name);
 
 // Starts nothing until start(). Events go to `queue`; node names must be unique.
 std::unique_ptr<Transport> make_ssh_transport(std::vector<NodeSpec> nodes,
