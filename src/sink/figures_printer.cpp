@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "clustertop/core/redact.hpp"
 #include "clustertop/store/store.hpp"
 
 namespace clustertop {
@@ -30,7 +31,7 @@ nlohmann::json json_num(double v) { return is_known(v) ? nlohmann::json(v) : nlo
 std::string last_log_text(const Store &s, const std::string &node) {
   const auto *logs = s.log_lines(node);
   if (logs == nullptr || logs->empty()) return {};
-  std::string text = logs->back().text;
+  std::string text = redact_secrets(logs->back().text);
   // Keep the terminal safe: control bytes from a remote log are shown, not executed.
   for (auto &c : text)
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
@@ -54,7 +55,7 @@ std::string FiguresPrinter::text_line(const Store &s, const std::string &node, T
                   num(s.latest({node, "gen.tokens_per_s", ""}), ""),
                   num(s.latest({node, "ctx.tokens", ""}), "", 0));
   if (info != nullptr && info->state != NodeState::up && !info->detail.empty())
-    line += fmt::format(" ({})", info->detail);
+    line += fmt::format(" ({})", redact_secrets(info->detail));
   if (const auto text = last_log_text(s, node); !text.empty()) line += fmt::format(" | {}", text);
   return line;
 }
