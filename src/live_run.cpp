@@ -113,6 +113,7 @@ Status add_sinks(Parts &p, const LiveMode &mode) {
     CsvSinkOptions co;
     co.dir = p.o.csv_dir;
     co.every = p.o.csv_every;
+    co.tick = p.o.interval;
     co.on_alert = p.o.csv_on_alert;
     co.format = *format;
     co.on_error = [](const Error &e) { say_error(e); };
