@@ -9,6 +9,7 @@
 #include "clustertop/detect/rules.hpp"
 #include "clustertop/live_run.hpp"
 #include "clustertop/replay_command.hpp"
+#include "clustertop/run_settings.hpp"
 
 namespace clustertop {
 namespace {
@@ -21,6 +22,10 @@ int check_config(const Options &o) {
   }
   if (auto rules = rules_from_toml(config->thresholds, config->path); !rules) {
     fmt::print(stderr, "clustertop: {}\n", rules.error().message());
+    return exit_code::config;
+  }
+  if (auto problem = check_settings(merge_settings(Options{}, *config), config->path)) {
+    fmt::print(stderr, "clustertop: {}\n", problem->error.message());
     return exit_code::config;
   }
   fmt::print("OK: {}: {} node(s)\n", config->path, config->nodes.size());

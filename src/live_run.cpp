@@ -44,6 +44,7 @@ void say_error(const Error &e) { fmt::print(stderr, "clustertop: {}\n", e.messag
 // transports have stopped).
 struct Parts {
   Options o;
+  std::string config_path; // the config file read; "" when none
   SshOptions ssh;
   Rules rules;
   std::shared_ptr<const CollectorSet> collectors;
@@ -67,6 +68,7 @@ Status load_parts(const Options &cli, Parts &p) {
   auto config = find_and_load_config(cli.config_path);
   if (!config) return config.error();
   p.o = merge_settings(cli, *config);
+  p.config_path = config->path;
   auto ssh = ssh_options_from(p.o); // the config file's host_key_checking is checked here
   if (!ssh) return ssh.error();
   p.ssh = std::move(*ssh);
@@ -238,6 +240,10 @@ int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode) {
   if (auto s = load_parts(cli, p); !s) {
     say_error(s.error());
     return exit_code::config;
+  }
+  if (auto problem = check_settings(p.o, p.config_path)) {
+    say_error(problem->error);
+    return problem->exit_code;
   }
   for (const auto *group : {&p.inventory.local, &p.inventory.remote})
     for (const auto &node : *group) p.store.declare_node(node.name);
