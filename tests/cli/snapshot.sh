@@ -29,6 +29,7 @@ else echo "FAIL unreachable snapshot: exit $rc (want 4)"; cat "$tmp/err2"; fail=
 # A flag wins over the config file even when it repeats the default: --csv-format wide
 # over csv_format = "long" (a wide file's header starts time,node,status).
 printf '[sinks]\ncsv_format = "long"\n' >"$tmp/long.toml"
+printf 'csv_every = "30s"\n' >>"$tmp/long.toml" # no csv_dir: no business of a snapshot
 "$bin" snapshot --for 1s -c "$tmp/long.toml" -o "$tmp/cfg.csv" 2>"$tmp/err3"
 if head -1 "$tmp/cfg.csv" | grep -q '^time,node,metric,'; then pass=$((pass+1))
 else echo "FAIL config csv_format long ignored: $(head -1 "$tmp/cfg.csv")"; cat "$tmp/err3"; fail=$((fail+1)); fi
