@@ -10,6 +10,7 @@
 #include "clustertop/detect/rules.hpp"
 #include "clustertop/live_run.hpp"
 #include "clustertop/replay_command.hpp"
+#include "clustertop/run_settings.hpp"
 
 namespace clustertop {
 

@@ -11,6 +11,7 @@
 #include "clustertop/collect/collectors.hpp"
 #include "clustertop/config/config.hpp"
 #include "clustertop/core/exit_codes.hpp"
+#include "clustertop/core/redact.hpp"
 #include "clustertop/detect/rules.hpp"
 #include "clustertop/inventory.hpp"
 #include "clustertop/pipeline.hpp"
@@ -44,6 +45,7 @@ void say_error(const Error &e) { fmt::print(stderr, "clustertop: {}\n", e.messag
 // transports have stopped).
 struct Parts {
   Options o;
+  std::string config_path; // the config file read; "" when none
   SshOptions ssh;
   Rules rules;
   std::shared_ptr<const CollectorSet> collectors;
@@ -67,6 +69,7 @@ Status load_parts(const Options &cli, Parts &p) {
   auto config = find_and_load_config(cli.config_path);
   if (!config) return config.error();
   p.o = merge_settings(cli, *config);
+  p.config_path = config->path;
   auto ssh = ssh_options_from(p.o); // the config file's host_key_checking is checked here
   if (!ssh) return ssh.error();
   p.ssh = std::move(*ssh);
@@ -113,6 +116,7 @@ Status add_sinks(Parts &p, const LiveMode &mode) {
     CsvSinkOptions co;
     co.dir = p.o.csv_dir;
     co.every = p.o.csv_every;
+    co.tick = p.o.interval;
     co.on_alert = p.o.csv_on_alert;
     co.format = *format;
     co.on_error = [](const Error &e) { say_error(e); };
@@ -211,7 +215,8 @@ int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
         for (const auto &n : p.store.nodes())
           if (const auto *info = p.store.node(n))
             fmt::print(stderr, "  {}: {}\n", n,
-                       info->detail.empty() ? to_string(info->state) : info->detail);
+                       info->detail.empty() ? to_string(info->state)
+                                            : redact_secrets(info->detail));
         return exit_code::unreachable;
       }
     }
@@ -234,7 +239,7 @@ int write_snapshot_and_report(Parts &p) {
     if (info == nullptr || info->state == NodeState::up || info->state == NodeState::stale)
       continue;
     ++unreachable;
-    fmt::print(stderr, "clustertop: {} was not reachable: {}\n", n, info->detail);
+    fmt::print(stderr, "clustertop: {} was not reachable: {}\n", n, redact_secrets(info->detail));
   }
   return unreachable == 0 ? exit_code::ok : exit_code::unreachable;
 }
@@ -256,6 +261,10 @@ int check_live_config(const Options &cli) {
     say_error(s.error());
     return exit_code::config;
   }
+  if (auto problem = check_settings(p.o, p.config_path)) {
+    say_error(problem->error);
+    return exit_code::config; // the file's settings, whichever flag would have been wrong
+  }
   fmt::print("OK: {}: {} node(s)\n", o.config_path,
              p.inventory.local.size() + p.inventory.remote.size());
   return exit_code::ok;
@@ -266,6 +275,11 @@ int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode) {
   if (auto s = load_parts(cli, p); !s) {
     say_error(s.error());
     return exit_code::config;
+  }
+  // A snapshot writes its one file to -o: the config's CSV triggers are not its business.
+  if (auto problem = mode.run_for ? std::nullopt : check_settings(p.o, p.config_path)) {
+    say_error(problem->error);
+    return problem->exit_code;
   }
   for (const auto *group : {&p.inventory.local, &p.inventory.remote})
     for (const auto &node : *group) p.store.declare_node(node.name);

@@ -1,38 +1,57 @@
 #include "clustertop/run_settings.hpp"
 
+#include <fmt/format.h>
+
+#include "clustertop/core/exit_codes.hpp"
+
 namespace clustertop {
-namespace {
-
-void take(std::string &target, const std::string &from_file) {
-  if (target.empty()) target = from_file;
-}
-
-} // namespace
 
 Options merge_settings(const Options &cli, const Config &c) {
   Options o = cli;
-  const Options defaults;
-  // A value still at its default was not given on the command line: the file may set it.
-  if (o.interval == defaults.interval && c.interval) o.interval = *c.interval;
-  take(o.known_hosts, expand_home(c.ssh.known_hosts));
-  if (o.host_key_checking == defaults.host_key_checking && !c.ssh.host_key_checking.empty())
-    o.host_key_checking = c.ssh.host_key_checking;
-  take(o.ssh_config, expand_home(c.ssh.config_file));
-  if (o.connect_timeout == defaults.connect_timeout && c.ssh.connect_timeout)
-    o.connect_timeout = *c.ssh.connect_timeout;
-  take(o.csv_dir, expand_home(c.sinks.csv_dir));
-  if (o.csv_every == defaults.csv_every && c.sinks.csv_every) o.csv_every = *c.sinks.csv_every;
-  if (!o.csv_on_alert && c.sinks.csv_on_alert) o.csv_on_alert = *c.sinks.csv_on_alert;
-  if (o.csv_format == defaults.csv_format && !c.sinks.csv_format.empty())
-    o.csv_format = c.sinks.csv_format;
-  take(o.listen, c.sinks.listen);
-  take(o.on_alert, c.sinks.on_alert);
-  if (o.hook_timeout == defaults.hook_timeout && c.sinks.hook_timeout)
-    o.hook_timeout = *c.sinks.hook_timeout;
-  take(o.record_dir, expand_home(c.sinks.record_dir));
+  // The file fills in only what the command line did not give: a flag wins even when it
+  // repeats the default (--csv-format wide over csv_format = "long", --csv-every 0).
+  const auto set = [&o](std::string_view flag, auto &target, const auto &from_file) {
+    if (!o.was_given(flag) && from_file) target = *from_file;
+  };
+  const auto set_text = [&o](std::string_view flag, std::string &target,
+                             const std::string &from_file) {
+    if (!o.was_given(flag) && !from_file.empty()) target = from_file;
+  };
+  set("interval", o.interval, c.interval);
+  set_text("known-hosts", o.known_hosts, expand_home(c.ssh.known_hosts));
+  set_text("host-key-checking", o.host_key_checking, c.ssh.host_key_checking);
+  set_text("ssh-config", o.ssh_config, expand_home(c.ssh.config_file));
+  set("connect-timeout", o.connect_timeout, c.ssh.connect_timeout);
+  set_text("csv-dir", o.csv_dir, expand_home(c.sinks.csv_dir));
+  set("csv-every", o.csv_every, c.sinks.csv_every);
+  set("csv-on-alert", o.csv_on_alert, c.sinks.csv_on_alert);
+  set_text("csv-format", o.csv_format, c.sinks.csv_format);
+  set_text("listen", o.listen, c.sinks.listen);
+  set_text("on-alert", o.on_alert, c.sinks.on_alert);
+  set("hook-timeout", o.hook_timeout, c.sinks.hook_timeout);
+  set_text("record", o.record_dir, expand_home(c.sinks.record_dir));
   o.known_hosts = expand_home(o.known_hosts);
   o.ssh_config = expand_home(o.ssh_config);
   return o;
+}
+
+std::optional<SettingsProblem> check_settings(const Options &o, const std::string &config_path) {
+  // --csv-every and --csv-on-alert write into --csv-dir; without one they would write nothing.
+  if (o.csv_dir.empty() && (o.csv_every > Duration::zero() || o.csv_on_alert)) {
+    const bool every = o.csv_every > Duration::zero();
+    const std::string_view flag = every ? "csv-every" : "csv-on-alert";
+    if (o.was_given(flag))
+      return SettingsProblem{Error{fmt::format("--{} needs a CSV directory", flag),
+                                   "no --csv-dir given and none in the config file", "",
+                                   "add --csv-dir DIR (or csv_dir in [sinks])"},
+                             exit_code::usage};
+    return SettingsProblem{
+        Error{fmt::format("[sinks] {} needs a CSV directory", every ? "csv_every" : "csv_on_alert"),
+              "no csv_dir in [sinks] and no --csv-dir given", config_path,
+              "add csv_dir to [sinks] or give --csv-dir DIR"},
+        exit_code::config};
+  }
+  return std::nullopt;
 }
 
 } // namespace clustertop

@@ -83,8 +83,9 @@ void add_output_options(CLI::App &app, Options &o) {
       ->type_name("DIR");
   app.add_flag("--ascii", o.ascii, "ASCII graphs instead of UTF-8 braille");
   app.add_option("--csv-dir", o.csv_dir, "Write CSV snapshots into DIR")->type_name("DIR");
-  add_duration(app, "--csv-every", o.csv_every, "Snapshot period for --csv-dir (e.g. 30s)");
-  app.add_flag("--csv-on-alert", o.csv_on_alert, "Also snapshot on every alert transition");
+  add_duration(app, "--csv-every", o.csv_every, "Snapshot period (e.g. 30s); needs --csv-dir");
+  app.add_flag("--csv-on-alert", o.csv_on_alert,
+               "Also snapshot on every alert transition; needs --csv-dir");
   app.add_option("--csv-format", o.csv_format, "wide (row per node) | long (row per sample)")
       ->check(CLI::IsMember({"wide", "long"}));
   app.add_option("--listen", o.listen,
@@ -141,6 +142,14 @@ CliOutcome parse_command_line(int argc, const char *const *argv) {
     out.exit_now = app.exit(e) == 0 ? exit_code::ok : exit_code::usage;
     return out;
   }
+  // Which options the command line gave, so the config file fills in only the others.
+  auto note_given = [&o](const CLI::App &a) {
+    for (const CLI::Option *opt : a.get_options())
+      if (opt->count() > 0)
+        for (const auto &name : opt->get_lnames()) o.given.insert(name);
+  };
+  note_given(app);
+  for (const CLI::App *sub : app.get_subcommands()) note_given(*sub);
   if (parse->parsed()) {
     o.command = Command::parse;
     if (o.input.empty()) o.input = "-";

@@ -5,6 +5,7 @@
 #include <map>
 #include <string_view>
 
+#include "clustertop/core/redact.hpp"
 #include "clustertop/detect/detectors.hpp"
 
 namespace clustertop {
@@ -29,8 +30,13 @@ const std::string *crash_tag(const LogEvent &e) {
   return nullptr;
 }
 
-std::string shorten(const std::string &line, std::size_t max = 240) {
-  return line.size() <= max ? line : line.substr(0, max) + "...";
+// Remote text quoted in a message: credentials redacted (before the cut, so a cut never
+// leaves half a key and its whole value), then cut. Every output of an alert (headless text
+// and JSON, hooks, CSV, the dashboard) carries the message made here.
+std::string quote_remote(const std::string &line, std::size_t max = 240) {
+  std::string text = redact_secrets(line);
+  if (text.size() > max) text = text.substr(0, max) + "...";
+  return text;
 }
 
 } // namespace
@@ -66,7 +72,7 @@ void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now,
       out.push_back(
           Finding{"crash", node, tag, sev, static_cast<double>(h.count), 1,
                   fmt::format("crash signature ({}) in {} at {}: {}", tag, h.newest->stream,
-                              iso8601_utc(h.newest->time), shorten(h.newest->line))});
+                              iso8601_utc(h.newest->time), quote_remote(h.newest->line))});
     }
   }
 }
@@ -78,21 +84,23 @@ void detect_nodes(const DetectView &view, TimePoint now, std::vector<Finding> &o
     const std::string &name = view.node_name(i);
     const double since = to_seconds(now - n->since);
     if (n->state == NodeState::down) {
-      out.push_back(Finding{"node_down", name, "", Severity::critical, since, 0,
-                            fmt::format("node unreachable for {:.0f} s: {}", since,
-                                        n->detail.empty() ? "no reason given" : n->detail)});
+      out.push_back(
+          Finding{"node_down", name, "", Severity::critical, since, 0,
+                  fmt::format("node unreachable for {:.0f} s: {}", since,
+                              n->detail.empty() ? "no reason given" : redact_secrets(n->detail))});
       continue; // its streams are down with it
     }
     if (n->state == NodeState::stale)
-      out.push_back(Finding{"node_stale", name, "", Severity::warning, since, 0,
-                            fmt::format("no data from the node for a while: {}",
-                                        n->detail.empty() ? "no reason given" : n->detail)});
+      out.push_back(
+          Finding{"node_stale", name, "", Severity::warning, since, 0,
+                  fmt::format("no data from the node for a while: {}",
+                              n->detail.empty() ? "no reason given" : redact_secrets(n->detail))});
     for (const auto &[stream, st] : n->streams)
       if (st.state == NodeState::down)
-        out.push_back(Finding{"stream_down", name, stream, Severity::warning,
-                              to_seconds(now - st.at), 0,
-                              fmt::format("collector stream {} is down: {}", stream,
-                                          st.detail.empty() ? "no reason given" : st.detail)});
+        out.push_back(Finding{
+            "stream_down", name, stream, Severity::warning, to_seconds(now - st.at), 0,
+            fmt::format("collector stream {} is down: {}", stream,
+                        st.detail.empty() ? "no reason given" : redact_secrets(st.detail))});
   }
 }
 

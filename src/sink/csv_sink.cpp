@@ -1,5 +1,6 @@
 #include "clustertop/sink/csv_sink.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
@@ -74,11 +75,15 @@ void CsvSink::on_tick(const TickContext &ctx) {
     last_periodic_ = std::nullopt;
     return;
   }
-  if (ctx.now < *next_due_) return;
-  (void)write(ctx.now, ctx.firing, "", last_periodic_);
-  last_periodic_ = ctx.now;
+  // Ticks come a little early or late (scheduling jitter): a tick within half a tick of the
+  // due time is that time's tick, or a file would wait a whole extra tick.
+  const Duration slack = std::min(options_.tick, options_.every) / 2;
+  if (ctx.now + slack < *next_due_) return;
+  // Long format: a file holds the samples since the last file written; after a failed write
+  // (disk full) the next file covers the failed period too.
+  if (write(ctx.now, ctx.firing, "", last_periodic_)) last_periodic_ = ctx.now;
   // Skip missed periods (a suspended laptop) instead of writing a burst of files.
-  while (*next_due_ <= ctx.now) *next_due_ += options_.every;
+  while (*next_due_ <= ctx.now + slack) *next_due_ += options_.every;
 }
 
 Result<std::string> CsvSink::snapshot_now(TimePoint now) {

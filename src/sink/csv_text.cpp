@@ -1,7 +1,5 @@
 #include "clustertop/sink/csv_text.hpp"
 
-#include <array>
-#include <cctype>
 #include <cmath>
 #include <fmt/format.h>
 
@@ -9,7 +7,6 @@ namespace clustertop {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD"; // U+FFFD
-constexpr std::string_view kRedacted = "[redacted]";
 
 // Length of the valid UTF-8 sequence at text[i], or 0 when it is invalid (overlong forms,
 // surrogates and code points past U+10FFFF included).
@@ -43,56 +40,6 @@ bool is_control(unsigned char c) {
   return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F;
 }
 
-bool iequals_at(std::string_view text, std::size_t i, std::string_view word) {
-  if (i + word.size() > text.size()) return false;
-  for (std::size_t k = 0; k < word.size(); ++k)
-    if (std::tolower(static_cast<unsigned char>(text[i + k])) != word[k]) return false;
-  return true;
-}
-
-bool is_word_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
-}
-
-bool ends_value(char c) {
-  return std::isspace(static_cast<unsigned char>(c)) != 0 || c == ',' || c == ';' || c == '&' ||
-         c == '"' || c == '\'';
-}
-
-// At a secret keyword (a whole word): the index where its value starts
-// ("password = hunter2" -> 'h'), or npos when no "=" or ":" follows.
-std::size_t secret_value_start(std::string_view text, std::size_t i) {
-  static constexpr std::array<std::string_view, 14> kKeys = {
-      "password",     "passwd",     "pwd",           "secret",     "token",
-      "api_key",      "apikey",     "api-key",       "access_key", "secret_key",
-      "access_token", "auth_token", "client_secret", "hf_token"};
-  if (i > 0 && is_word_char(text[i - 1])) return std::string_view::npos;
-  if (iequals_at(text, i, "bearer ")) return i + 7;
-  for (auto key : kKeys) {
-    std::size_t j = i + key.size();
-    if (!iequals_at(text, i, key) || (j < text.size() && is_word_char(text[j]))) continue;
-    while (j < text.size() && text[j] == ' ') ++j;
-    if (j >= text.size() || (text[j] != '=' && text[j] != ':')) return std::string_view::npos;
-    ++j;
-    while (j < text.size() && (text[j] == ' ' || text[j] == '"' || text[j] == '\'')) ++j;
-    return j;
-  }
-  return std::string_view::npos;
-}
-
-// At "://": the index of the password in "://user:pass@", or npos.
-std::size_t url_password_start(std::string_view text, std::size_t i) {
-  if (text.substr(i, 3) != "://") return std::string_view::npos;
-  std::size_t colon = std::string_view::npos;
-  for (std::size_t j = i + 3; j < text.size(); ++j) {
-    const char c = text[j];
-    if (c == '/' || std::isspace(static_cast<unsigned char>(c)) != 0) break;
-    if (c == ':' && colon == std::string_view::npos) colon = j;
-    if (c == '@') return colon == std::string_view::npos ? colon : colon + 1;
-  }
-  return std::string_view::npos;
-}
-
 } // namespace
 
 std::string clean_utf8(std::string_view text) {
@@ -107,30 +54,6 @@ std::string clean_utf8(std::string_view text) {
     }
     out.append(text.substr(i, len));
     i += len;
-  }
-  return out;
-}
-
-std::string redact_secrets(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    std::size_t start = secret_value_start(text, i);
-    const bool url = start == std::string_view::npos;
-    if (url) start = url_password_start(text, i);
-    if (start == std::string_view::npos || start >= text.size()) {
-      out += text[i++];
-      continue;
-    }
-    std::size_t end = start;
-    while (end < text.size() && !ends_value(text[end]) && !(url && text[end] == '@')) ++end;
-    if (end == start) {
-      out += text[i++];
-      continue;
-    }
-    out.append(text.substr(i, start - i));
-    out += kRedacted;
-    i = end;
   }
   return out;
 }

@@ -5,8 +5,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "clustertop/core/redact.hpp"
 #include "clustertop/core/text.hpp"
-
 #include "clustertop/store/store.hpp"
 
 namespace clustertop {
@@ -32,7 +32,8 @@ nlohmann::json json_num(double v) { return is_known(v) ? nlohmann::json(v) : nlo
 std::string last_log_text(const Store &s, const std::string &node) {
   const auto *logs = s.log_lines(node);
   if (logs == nullptr || logs->empty()) return {};
-  return terminal_safe(logs->back().text, 120); // a remote log's bytes: shown, not acted on
+  // A remote log's bytes: secrets left out, and shown, not acted on.
+  return terminal_safe(redact_secrets(logs->back().text), 120);
 }
 
 } // namespace
@@ -51,7 +52,7 @@ std::string FiguresPrinter::text_line(const Store &s, const std::string &node, T
                   num(s.latest({node, "gen.tokens_per_s", ""}), ""),
                   num(s.latest({node, "ctx.tokens", ""}), "", 0));
   if (info != nullptr && info->state != NodeState::up && !info->detail.empty())
-    line += fmt::format(" ({})", info->detail);
+    line += fmt::format(" ({})", redact_secrets(info->detail));
   if (const auto text = last_log_text(s, node); !text.empty()) line += fmt::format(" | {}", text);
   return terminal_safe(line); // node names come from configs and command lines
 }

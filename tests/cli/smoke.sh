@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# CLI smoke tests: help, version, usage errors, check-config on good and broken files.
+# CLI smoke tests: help, version, usage errors, check-config on good and broken files, CSV
+# triggers without a CSV directory.
 set -u
 bin=$1 root=$2
 fail=0 pass=0
@@ -26,5 +27,16 @@ printf '[general\n' >"$tmp/syntax.toml"
 check syntax 3 "$bin" check-config "$tmp/syntax.toml" && contains syntax "syntax.toml:1"
 check missing 3 "$bin" check-config "$tmp/nope.toml" && contains missing "No such file"
 
+# --csv-every / --csv-on-alert without a CSV directory would write nothing: a usage error from
+# the command line (2), a config error from the file (3). timeout: the old code ran on.
+check csv-every-no-dir 2 env XDG_CONFIG_HOME="$tmp" timeout 20 "$bin" --headless --csv-every 2s \
+  && contains csv-every-no-dir "--csv-every needs a CSV directory"
+check csv-on-alert-no-dir 2 env XDG_CONFIG_HOME="$tmp" timeout 20 "$bin" --headless --csv-on-alert \
+  && contains csv-on-alert-no-dir "--csv-on-alert needs a CSV directory"
+printf '[sinks]\ncsv_every = "30s"\n' >"$tmp/every.toml"
+check csv-every-config-no-dir 3 timeout 20 "$bin" --headless -c "$tmp/every.toml" \
+  && contains csv-every-config-no-dir "csv_every needs a CSV directory"
+check csv-every-check-config 3 "$bin" check-config "$tmp/every.toml" \
+  && contains csv-every-check-config "csv_every needs a CSV directory"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `clustertop snapshot` with the real binary on this machine: a CSV that Python's csv module
 # reads back, with the local node's memory matching /proc/meminfo; exit 4 when a node was
-# unreachable; the live-run options (--collectors-dir) are accepted after the subcommand.
+# unreachable; the live-run options (--collectors-dir) are accepted after the subcommand; a
+# --csv-format flag wins over the config file's csv_format.
 set -u
 bin=$1 root=$2
 fail=0 pass=0
@@ -25,5 +26,15 @@ then pass=$((pass+1)); else echo "FAIL snapshot CSV content"; cat "$tmp/snap.csv
 rc=$?
 if [ $rc -eq 4 ] && grep -q "127.0.0.1" "$tmp/down.csv"; then pass=$((pass+1))
 else echo "FAIL unreachable snapshot: exit $rc (want 4)"; cat "$tmp/err2"; fail=$((fail+1)); fi
+# A flag wins over the config file even when it repeats the default: --csv-format wide
+# over csv_format = "long" (a wide file's header starts time,node,status).
+printf '[sinks]\ncsv_format = "long"\n' >"$tmp/long.toml"
+printf 'csv_every = "30s"\n' >>"$tmp/long.toml" # no csv_dir: no business of a snapshot
+"$bin" snapshot --for 1s -c "$tmp/long.toml" -o "$tmp/cfg.csv" 2>"$tmp/err3"
+if head -1 "$tmp/cfg.csv" | grep -q '^time,node,metric,'; then pass=$((pass+1))
+else echo "FAIL config csv_format long ignored: $(head -1 "$tmp/cfg.csv")"; cat "$tmp/err3"; fail=$((fail+1)); fi
+"$bin" snapshot --for 1s -c "$tmp/long.toml" --csv-format wide -o "$tmp/flag.csv" 2>"$tmp/err4"
+if head -1 "$tmp/flag.csv" | grep -q '^time,node,status,'; then pass=$((pass+1))
+else echo "FAIL --csv-format wide lost to the config: $(head -1 "$tmp/flag.csv")"; cat "$tmp/err4"; fail=$((fail+1)); fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

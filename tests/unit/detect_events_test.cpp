@@ -36,6 +36,33 @@ TEST(DetectCrash, TaggedEventFiresWithItsLineThenAgesOut) {
   EXPECT_TRUE(only(run_detectors(st, r, at(11 + 301)), "crash").empty());
 }
 
+// The crash message quotes the log line: every output of the alert (headless text and JSON,
+// hooks, CSV, the dashboard) gets it with the line's credentials redacted, and the cut to
+// 240 bytes comes after the redaction.
+TEST(DetectCrash, TheQuotedLineHasItsCredentialsRedacted) {
+  Store st;
+  Rules r;
+  const std::string line = R"([METAL] Command buffer execution failed {"password": "hunter2"} )"
+                           "OPENAI_API_KEY=sk-live0123456789abcdefghij max_tokens=512 " +
+                           std::string(300, 'x');
+  st.add_event(
+      LogEvent{"mbp", "log:/tmp/exo.log", at(11), "", {"crash"}, Severity::critical, line});
+  st.apply(NodeStatus{"gpu1", "", NodeState::down, "ssh: password=hunter2 rejected", at(0)});
+  auto f = run_detectors(st, r, at(12));
+  auto crash = only(f, "crash");
+  ASSERT_EQ(crash.size(), 1u);
+  const std::string &m = crash[0].message;
+  EXPECT_EQ(m.find("hunter2"), std::string::npos) << m;
+  EXPECT_EQ(m.find("sk-live"), std::string::npos) << m;
+  EXPECT_NE(m.find(R"({"password": "[redacted]"} OPENAI_API_KEY=[redacted] max_tokens=512)"),
+            std::string::npos)
+      << m;
+  auto down = only(f, "node_down");
+  ASSERT_EQ(down.size(), 1u);
+  EXPECT_NE(down[0].message.find("ssh: password=[redacted] rejected"), std::string::npos)
+      << down[0].message;
+}
+
 // Events are kept in the order they arrived, which is not always their lines' order: a log
 // read back at a reconnect (backfill_lines) brings old lines after new ones. An old line
 // arriving after a crash must not hide the crash from the detector.

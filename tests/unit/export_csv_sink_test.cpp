@@ -92,5 +92,62 @@ TEST_F(ExportCsvSink, MissingDirectoryIsAnErrorAndWriteFailuresAreReported) {
   EXPECT_NE(errors[0].find("cannot open the output directory"), std::string::npos);
 }
 
+// --csv-format long: a periodic file holds the samples since the last file written. A
+// failed write (the directory gone, a full disk) must not lose its period's samples: the
+// next file written covers them too.
+TEST_F(ExportCsvSink, LongFileAfterAFailedWriteCoversTheFailedPeriod) {
+  CsvSinkOptions o;
+  o.dir = dir_.string();
+  o.every = seconds(2);
+  o.format = CsvFormat::long_rows;
+  std::vector<std::string> errors;
+  o.on_error = [&](const Error &e) { errors.push_back(e.message()); };
+  auto sink = CsvSink::create(store_, o);
+  ASSERT_TRUE(sink.ok());
+  tick(**sink, kT0);
+  tick(**sink, kT0 + seconds(2)); // the first file: the sample at kT0
+  ASSERT_EQ(files().size(), 1u);
+  fs::remove_all(dir_);
+  store_.add(Sample{"mac1", "gpu.power_w", "", 33, kT0 + seconds(3)});
+  tick(**sink, kT0 + seconds(4)); // fails: no directory
+  EXPECT_EQ(errors.size(), 1u);
+  fs::create_directories(dir_);
+  store_.add(Sample{"mac1", "gpu.power_w", "", 44, kT0 + seconds(5)});
+  tick(**sink, kT0 + seconds(6));
+  ASSERT_EQ(files().size(), 1u);
+  std::ifstream in(dir_ / files()[0]);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_NE(ss.str().find("2026-09-21T14:13:23.000Z,mac1,gpu.power_w,,33,W"), std::string::npos)
+      << ss.str();
+  EXPECT_NE(ss.str().find("2026-09-21T14:13:25.000Z,mac1,gpu.power_w,,44,W"), std::string::npos)
+      << ss.str();
+  EXPECT_EQ(ss.str().find(",20,W"), std::string::npos) << ss.str(); // written before
+}
+
+// Ticks come a little early or late; a tick a fraction of a millisecond before a due time
+// is that time's tick: --csv-every 2s on a 1s tick writes every other tick, not :03, :05.
+TEST_F(ExportCsvSink, PeriodicSnapshotsKeepTheirPeriodUnderTickJitter) {
+  CsvSinkOptions o;
+  o.dir = dir_.string();
+  o.every = seconds(2);
+  o.tick = seconds(1);
+  auto sink = CsvSink::create(store_, o);
+  ASSERT_TRUE(sink.ok());
+  const auto jitter = std::chrono::microseconds(300);
+  std::vector<std::size_t> written;
+  for (int n = 0; n <= 8; ++n) {
+    // The first tick on time (the schedule counts from it); then the due ones (even) a
+    // little early, the others a little late.
+    const TimePoint t = kT0 + seconds(n) +
+                        (n == 0       ? std::chrono::microseconds(0)
+                         : n % 2 == 0 ? -jitter
+                                      : jitter);
+    tick(**sink, t);
+    written.push_back(files().size());
+  }
+  EXPECT_EQ(written, (std::vector<std::size_t>{0, 0, 1, 1, 2, 2, 3, 3, 4}));
+}
+
 } // namespace
 } // namespace clustertop

@@ -36,6 +36,22 @@ TEST(FiguresPrinter, HostileNodeNamesAreShownNotSent) {
   EXPECT_NE(line.find("evil\\x1b]0;title\\x07\\x0aFAKE: line up"), std::string::npos) << line;
 }
 
+// The last log line leaves the program in every figures line (text and JSON): its
+// credentials are redacted, like an alert's message.
+TEST(FiguresPrinter, TheLastLogLineHasItsCredentialsRedacted) {
+  Store s;
+  const auto t = from_epoch_seconds(3600);
+  s.apply(NodeStatus{"mac1", "", NodeState::down, "auth failed: token=abc123", t});
+  s.add_log_line("mac1", "log:x", t, R"(login {"password": "hunter2"} max_tokens=512)");
+  const auto text = FiguresPrinter::text_line(s, "mac1", t);
+  EXPECT_NE(text.find(R"((auth failed: token=[redacted]) | login {"password": "[redacted]"} )"
+                      "max_tokens=512"),
+            std::string::npos)
+      << text;
+  auto j = nlohmann::json::parse(FiguresPrinter::json_line(s, "mac1", t));
+  EXPECT_EQ(j["last_log"], R"(login {"password": "[redacted]"} max_tokens=512)");
+}
+
 TEST(FiguresPrinter, JsonUsesNullForUnknown) {
   Store s;
   const auto t = from_epoch_seconds(0);

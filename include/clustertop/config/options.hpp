@@ -1,9 +1,12 @@
 // Options: everything the command line says, as plain values. Filled by parse_command_line;
-// merged with the config file by config/; read by app.cpp. No behaviour here.
+// merged with the config file by run_settings; read by app.cpp. No behaviour here.
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "clustertop/core/time.hpp"
@@ -60,6 +63,13 @@ struct Options {
   std::string parse_collector;
   std::string input; // FILE or "-"
   std::string check_config_file;
+
+  // Long names of the options given on the command line ("csv-format"): a flag wins over the
+  // config file even when it repeats the default (merge_settings).
+  std::set<std::string, std::less<>> given;
+  [[nodiscard]] bool was_given(std::string_view long_name) const {
+    return given.find(long_name) != given.end();
+  }
 };
 
 } // namespace clustertop

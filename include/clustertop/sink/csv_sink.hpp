@@ -16,8 +16,11 @@
 namespace clustertop {
 
 struct CsvSinkOptions {
-  std::string dir;       // where snapshots go; must exist and be a directory
-  Duration every{0};     // 0: no periodic snapshots
+  std::string dir;   // where snapshots go; must exist and be a directory
+  Duration every{0}; // 0: no periodic snapshots
+  // The pipeline's tick (--interval): a tick within half of it of a due time writes that
+  // time's file.
+  Duration tick = std::chrono::seconds(1);
   bool on_alert = false; // a snapshot per alert transition
   CsvFormat format = CsvFormat::wide;
   Duration window = std::chrono::seconds(60); // wide: fence_wait max window
@@ -50,7 +53,8 @@ private:
   CsvSinkOptions options_;
   std::vector<Finding> last_firing_;
   std::optional<TimePoint> next_due_;
-  std::optional<TimePoint> last_periodic_; // long format: periodic files do not repeat rows
+  std::optional<TimePoint>
+      last_periodic_; // last periodic file written: long files do not repeat rows
   std::size_t written_ = 0;
 };
 

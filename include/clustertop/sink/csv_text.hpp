@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "clustertop/core/redact.hpp" // redact_secrets
+
 namespace clustertop {
 
 // Remote text longer than this is cut (at a character boundary) and ends with "…".
@@ -15,11 +17,6 @@ inline constexpr std::size_t kMaxExportTextBytes = 2048;
 // Invalid UTF-8 sequences, NUL and C0/DEL controls other than tab, LF and CR become U+FFFD,
 // so every export is valid UTF-8 and carries no terminal escapes.
 std::string clean_utf8(std::string_view text);
-
-// Values after "password=", "token: ", "api_key=", "secret=", "Bearer ", and the password
-// of "scheme://user:pass@host" become "[redacted]": log lines quoted in alert messages must
-// not carry credentials into files that get shared.
-std::string redact_secrets(std::string_view text);
 
 // RFC 4180: the field is quoted when it holds a comma, a quote, CR or LF; quotes doubled.
 void append_csv_field(std::string &out, std::string_view field);

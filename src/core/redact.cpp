@@ -1,0 +1,277 @@
+#include "clustertop/core/redact.hpp"
+
+#include <array>
+#include <cctype>
+#include <optional>
+
+namespace clustertop {
+namespace {
+
+constexpr std::size_t npos = std::string_view::npos;
+
+bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+bool is_alpha(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
+bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
+bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+bool is_quote(char c) { return c == '"' || c == '\''; }
+
+// Characters of a key name: "OPENAI_API_KEY", "X-Api-Key", "--password", "db.password".
+bool is_key_char(char c) { return is_alnum(c) || c == '_' || c == '-' || c == '.'; }
+
+// Where an unquoted value ends.
+bool ends_value(char c) {
+  return is_space(c) || c == ',' || c == ';' || c == '&' || c == '"' || c == '\'' || c == '`';
+}
+
+bool iequals(std::string_view a, std::string_view lower) {
+  if (a.size() != lower.size()) return false;
+  for (std::size_t k = 0; k < a.size(); ++k)
+    if (std::tolower(static_cast<unsigned char>(a[k])) != lower[k]) return false;
+  return true;
+}
+
+enum class KeyKind { none, secret, token, authorization, cookie };
+
+// The last two words of a key, split at '_', '-', '.' and lower-to-upper case changes
+// ("apiKey"); `before` is empty when the key has one word.
+struct LastWords {
+  std::string_view before;
+  std::string_view last;
+};
+
+LastWords last_words(std::string_view key) {
+  LastWords w;
+  std::size_t start = 0;
+  for (std::size_t k = 0; k <= key.size(); ++k) {
+    const bool end = k == key.size() || key[k] == '_' || key[k] == '-' || key[k] == '.';
+    const bool camel = !end && k > start && is_lower(key[k - 1]) && is_upper(key[k]);
+    if (end || camel) {
+      if (k > start) {
+        w.before = w.last;
+        w.last = key.substr(start, k - start);
+      }
+      start = end ? k + 1 : k;
+    }
+  }
+  return w;
+}
+
+KeyKind classify_key(std::string_view key) {
+  const auto [before, last] = last_words(key);
+  if (last.empty()) return KeyKind::none;
+  if (iequals(last, "token")) return KeyKind::token;
+  if (iequals(last, "authorization")) return KeyKind::authorization;
+  if (iequals(last, "cookie")) return KeyKind::cookie;
+  static constexpr std::array<std::string_view, 9> kSecretWords = {
+      "password", "passwd", "pwd",         "passphrase", "secret",
+      "auth",     "apikey", "credentials", "credential"};
+  for (auto w : kSecretWords)
+    if (iequals(last, w)) return KeyKind::secret;
+  if (iequals(last, "key")) {
+    for (std::string_view w : {"api", "access", "private", "secret"})
+      if (iequals(before, w)) return KeyKind::secret;
+  }
+  return KeyKind::none;
+}
+
+struct Span {
+  std::size_t start;
+  std::size_t end;
+};
+
+// A well-known token shape at text[i] (a word start): the span of its body (the prefix is
+// kept), or nothing.
+std::optional<Span> token_shape(std::string_view text, std::size_t i) {
+  struct Shape {
+    std::string_view prefix;
+    bool (*body)(char);
+    std::size_t min;
+    bool needs_digit;
+  };
+  static constexpr auto alnum = [](char c) { return is_alnum(c); };
+  static constexpr auto alnum_dash = [](char c) { return is_alnum(c) || c == '-'; };
+  static constexpr auto alnum_under = [](char c) { return is_alnum(c) || c == '_'; };
+  static constexpr auto alnum_dash_under = [](char c) {
+    return is_alnum(c) || c == '-' || c == '_';
+  };
+  static constexpr auto upper_digit = [](char c) { return is_upper(c) || is_digit(c); };
+  static constexpr std::array<Shape, 16> kShapes = {{
+      {"hf_", alnum, 30, false},
+      {"sk-", alnum_dash_under, 20, true},
+      {"ghp_", alnum, 30, false},
+      {"gho_", alnum, 30, false},
+      {"ghu_", alnum, 30, false},
+      {"ghs_", alnum, 30, false},
+      {"ghr_", alnum, 30, false},
+      {"github_pat_", alnum_under, 30, false},
+      {"glpat-", alnum_dash_under, 20, false},
+      {"xoxb-", alnum_dash, 10, true},
+      {"xoxa-", alnum_dash, 10, true},
+      {"xoxp-", alnum_dash, 10, true},
+      {"xoxr-", alnum_dash, 10, true},
+      {"xoxs-", alnum_dash, 10, true},
+      {"AKIA", upper_digit, 16, false},
+      {"ASIA", upper_digit, 16, false}, // AWS temporary key ids
+  }};
+  auto try_shape = [&](const Shape &s) -> std::optional<Span> {
+    if (text.substr(i, s.prefix.size()) != s.prefix) return std::nullopt;
+    const std::size_t start = i + s.prefix.size();
+    std::size_t end = start;
+    bool digit = false;
+    for (; end < text.size() && s.body(text[end]); ++end)
+      if (is_digit(text[end])) digit = true;
+    if (end - start < s.min || (s.needs_digit && !digit)) return std::nullopt;
+    return Span{start, end};
+  };
+  for (const auto &s : kShapes)
+    if (auto span = try_shape(s)) return span;
+  return std::nullopt;
+}
+
+// The end of a value that starts at text[p] after its opening quote `quote` ("\"" for \").
+std::size_t quoted_end(std::string_view text, std::size_t p, std::string_view quote) {
+  for (std::size_t k = p; k < text.size(); ++k) {
+    if (text[k] == '\r' || text[k] == '\n') return k;
+    if (quote.size() == 1 && text[k] == '\\' && quote[0] == '"' && k + 1 < text.size()) {
+      ++k; // an escaped character inside a "..." string
+      continue;
+    }
+    if (text.substr(k, quote.size()) == quote) return k;
+  }
+  return text.size();
+}
+
+std::size_t unquoted_end(std::string_view text, std::size_t p) {
+  while (p < text.size() && !ends_value(text[p])) ++p;
+  return p;
+}
+
+std::size_t line_end(std::string_view text, std::size_t p) {
+  while (p < text.size() && text[p] != '\r' && text[p] != '\n') ++p;
+  return p;
+}
+
+bool plain_number(std::string_view v) {
+  if (v.empty() || !is_digit(v.front())) return false;
+  for (char c : v)
+    if (!is_digit(c) && c != '.' && c != ',' && c != '%') return false;
+  return true;
+}
+
+// The key [i, j) is a secret's key: the span of its value, or nothing.
+std::optional<Span> value_after_key(std::string_view text, std::size_t i, std::size_t j,
+                                    KeyKind kind) {
+  const bool flag = text[i] == '-'; // --password x
+  std::size_t p = j;
+  // The key's closing quote: "password": / 'password': / \"password\":
+  if (p + 1 < text.size() && text[p] == '\\' && is_quote(text[p + 1]))
+    p += 2;
+  else if (p < text.size() && is_quote(text[p]))
+    ++p;
+  const std::size_t after_key = p;
+  while (p < text.size() && is_blank(text[p])) ++p;
+  if (p < text.size() && (text[p] == '=' || text[p] == ':')) {
+    ++p;
+    if (p < text.size() && text[p] == '>') ++p; // "password" => "x"
+  } else if (!(flag && after_key == j && p > j)) {
+    return std::nullopt;
+  }
+  while (p < text.size() && is_blank(text[p])) ++p;
+  if (p >= text.size()) return std::nullopt;
+
+  std::size_t start = p;
+  std::size_t end = 0;
+  bool quoted = true;
+  if (p + 1 < text.size() && text[p] == '\\' && is_quote(text[p + 1])) {
+    start = p + 2;
+    end = quoted_end(text, start, text.substr(p, 2));
+  } else if (is_quote(text[p])) {
+    start = p + 1;
+    end = quoted_end(text, start, text.substr(p, 1));
+  } else {
+    quoted = false;
+    end = kind == KeyKind::cookie ? line_end(text, start) : unquoted_end(text, start);
+  }
+  if (kind == KeyKind::authorization) {
+    // "Basic xyz", "Bearer xyz", "token xyz": keep the scheme, redact what follows it.
+    const std::size_t limit = quoted ? end : line_end(text, start);
+    std::size_t k = start;
+    while (k < limit && is_alpha(text[k])) ++k;
+    std::size_t cred = k;
+    while (cred < limit && is_blank(text[cred])) ++cred;
+    if (k > start && cred > k && cred < limit && !ends_value(text[cred])) {
+      start = cred;
+      if (!quoted) end = unquoted_end(text, start);
+    }
+  }
+  if (end <= start) return std::nullopt;
+  if (kind == KeyKind::token && plain_number(text.substr(start, end - start)))
+    return std::nullopt; // "#token: 1234" is a count
+  return Span{start, end};
+}
+
+// A secret starting with the word [i, j): the span to replace, or nothing.
+std::optional<Span> secret_at(std::string_view text, std::size_t i, std::size_t j) {
+  if (auto span = token_shape(text, i)) return span;
+  const std::string_view key = text.substr(i, j - i);
+  if (iequals(key, "bearer")) {
+    std::size_t p = j;
+    while (p < text.size() && is_blank(text[p])) ++p;
+    if (p == j) return std::nullopt;
+    const std::size_t end = unquoted_end(text, p);
+    if (end == p) return std::nullopt;
+    return Span{p, end};
+  }
+  const KeyKind kind = classify_key(key);
+  if (kind == KeyKind::none) return std::nullopt;
+  return value_after_key(text, i, j, kind);
+}
+
+// At "://": the span of the password in "://user:pass@", or nothing.
+std::optional<Span> url_password(std::string_view text, std::size_t i) {
+  if (text.substr(i, 3) != "://") return std::nullopt;
+  std::size_t colon = npos;
+  for (std::size_t j = i + 3; j < text.size(); ++j) {
+    const char c = text[j];
+    if (c == '/' || is_space(c)) break;
+    if (c == ':' && colon == npos) colon = j;
+    if (c == '@') {
+      if (colon == npos || j == colon + 1) return std::nullopt;
+      return Span{colon + 1, j};
+    }
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+std::string redact_secrets(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::optional<Span> span;
+    std::size_t next = i + 1;
+    if (is_key_char(text[i]) && (i == 0 || !is_key_char(text[i - 1]))) {
+      next = i;
+      while (next < text.size() && is_key_char(text[next])) ++next;
+      span = secret_at(text, i, next);
+    } else if (text[i] == ':') {
+      span = url_password(text, i);
+    }
+    if (span) {
+      out.append(text.substr(i, span->start - i));
+      out += kRedacted;
+      i = span->end;
+    } else {
+      out.append(text.substr(i, next - i));
+      i = next;
+    }
+  }
+  return out;
+}
+
+} // namespace clustertop

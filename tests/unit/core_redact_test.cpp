@@ -1,0 +1,118 @@
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "clustertop/core/redact.hpp"
+
+namespace clustertop {
+namespace {
+
+using Cases = std::vector<std::pair<std::string, std::string>>;
+
+void expect_all(const Cases &cases) {
+  for (const auto &[in, want] : cases) {
+    EXPECT_EQ(redact_secrets(in), want) << "input: " << in;
+    EXPECT_EQ(redact_secrets(want), want) << "not idempotent: " << want;
+  }
+}
+
+TEST(Redact, QuotedValuesAfterTheSeparator) {
+  expect_all({
+      {R"({"password": "AAA3"})", R"({"password": "[redacted]"})"},
+      {R"({'password': 'AAA26'})", R"({'password': '[redacted]'})"},
+      {R"({"token":"AAA21","n":1})", R"({"token":"[redacted]","n":1})"},
+      {R"(msg="token=\"AAA25\" next")", R"(msg="token=\"[redacted]\" next")"},
+      {R"(\"password\": \"p w\", \"ok\": 1)", R"(\"password\": \"[redacted]\", \"ok\": 1)"},
+      {R"({"password": "a \"quoted\" one", "user": "x"})",
+       R"({"password": "[redacted]", "user": "x"})"},
+      {R"(user password = "two words" end)", R"(user password = "[redacted]" end)"},
+      {R"(:password => 'x')", R"(:password => '[redacted]')"},
+  });
+}
+
+TEST(Redact, KeysEndingInASecretWord) {
+  expect_all({
+      {"OPENAI_API_KEY=sk-abc rest", "OPENAI_API_KEY=[redacted] rest"},
+      {"GITHUB_TOKEN=abc rest", "GITHUB_TOKEN=[redacted] rest"},
+      {"AWS_SECRET_ACCESS_KEY=wJalr/K7MDENG+bPxR rest", "AWS_SECRET_ACCESS_KEY=[redacted] rest"},
+      {"X-Api-Key: abc123 next", "X-Api-Key: [redacted] next"},
+      {"X-Auth-Token: abc", "X-Auth-Token: [redacted]"},
+      {"db.password=abc client_secret=def", "db.password=[redacted] client_secret=[redacted]"},
+      {R"({"apiKey": "a", "accessToken": "b", "privateKey": "c"})",
+       R"({"apiKey": "[redacted]", "accessToken": "[redacted]", "privateKey": "[redacted]"})"},
+      {"basic_auth=user:pass next", "basic_auth=[redacted] next"},
+      {"git_credentials: x", "git_credentials: [redacted]"},
+  });
+}
+
+TEST(Redact, HeadersFlagsAndBearer) {
+  expect_all({
+      {"Authorization: Basic dXNlcjpwYXNz next", "Authorization: Basic [redacted] next"},
+      {"Authorization: Bearer abc.def-ghi", "Authorization: Bearer [redacted]"},
+      {"Proxy-Authorization: token abc", "Proxy-Authorization: token [redacted]"},
+      {"authorization=abc123", "authorization=[redacted]"},
+      {R"({"Authorization": "Bearer a b"})", R"({"Authorization": "Bearer [redacted]"})"},
+      {"Bearer  x next", "Bearer  [redacted] next"},
+      {"Bearer x", "Bearer [redacted]"},
+      {"Cookie: session=abc123; theme=dark", "Cookie: [redacted]"},
+      {"Set-Cookie: id=a3f; Path=/; HttpOnly\r\nnext", "Set-Cookie: [redacted]\r\nnext"},
+      {R"(headers={'Cookie': 'a=b; c=d', 'Host': 'x'})",
+       R"(headers={'Cookie': '[redacted]', 'Host': 'x'})"},
+      {"run --password 'x y' --verbose", "run --password '[redacted]' --verbose"},
+      {"run --password hunter2 --verbose", "run --password [redacted] --verbose"},
+      {"run --api-key=abc", "run --api-key=[redacted]"},
+  });
+}
+
+TEST(Redact, WellKnownTokenShapesAnywhere) {
+  const std::string hf = "hf_" + std::string(34, 'a');
+  const std::string ghp = "ghp_" + std::string(30, 'B') + "012345";
+  expect_all({
+      {"login with " + hf + " failed", "login with hf_[redacted] failed"},
+      {"export " + ghp, "export ghp_[redacted]"},
+      {"key sk-proj-abc123def456ghi789jkl0 used", "key sk-[redacted] used"},
+      {"github_pat_11ABCDEFG0123456789_abcdefghijklmnop", "github_pat_[redacted]"},
+      {"slack xoxb-123456789012-abcdef", "slack xoxb-[redacted]"},
+      {"aws AKIAIOSFODNN7EXAMPLE ok", "aws AKIA[redacted] ok"},
+      // Too short, or not a token's shape: left alone.
+      {"hf_hub_download() and sk-learn and AKIA", "hf_hub_download() and sk-learn and AKIA"},
+      {"scikit-learn-intelex-something-long", "scikit-learn-intelex-something-long"},
+  });
+}
+
+TEST(Redact, FormsThatWereAlreadyHandledStay) {
+  expect_all({
+      {"pull https://user:s3cr3t@hf.co/m failed", "pull https://user:[redacted]@hf.co/m failed"},
+      {"login password=hunter2 tokens=512", "login password=[redacted] tokens=512"},
+      {"secret: foo", "secret: [redacted]"},
+      {"HF_TOKEN: 'hf_abc' api_key = xyz", "HF_TOKEN: '[redacted]' api_key = [redacted]"},
+      {"PASSWORD=abc", "PASSWORD=[redacted]"},
+  });
+}
+
+// Ordinary inference-server lines: "token" and "tokens" in figures are not credentials.
+TEST(Redact, OrdinaryLogLinesAreLeftIntact) {
+  const std::vector<std::string> lines = {
+      "gen.tokens_per_s=27 prompt tokens: 100",
+      "Decode batch. #running-req: 1, #token: 1234, token usage: 0.01, gen throughput "
+      "(token/s): 35.24, #queue-req: 0",
+      "Avg prompt throughput: 0.0 tokens/s, Avg generation throughput: 35.2 tokens/s, "
+      "Running: 1 reqs, GPU KV cache usage: 0.81%",
+      "SamplingParams(n=1, temperature=0.7, max_tokens=512, skip_special_tokens=True, "
+      "stop_token_ids=[], truncate_prompt_tokens=None)",
+      "token usage 0.81 tokens-per-sec: 35.1 tokens per second: 81.00",
+      "prompt eval time =     123.45 ms /    10 tokens (   12.35 ms per token,    81.00 "
+      "tokens per second)",
+      "slot update_slots: id  0 | task 0 | prompt token   0: 128000 '<|begin_of_text|>'",
+      "[STEP 12] eval=31ms model=7ms gpu_eval=0.5ms fence_wait=0.8ms ctx=12K",
+      "generated 512 tokens in 14.2s (36.1 tok/s) token_count=512 token: 42",
+      "password_file=/etc/clustertop/pw passwords checked: 3 the token is ready",
+      "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.15 GiB total capacity)",
+  };
+  for (const auto &line : lines) EXPECT_EQ(redact_secrets(line), line);
+}
+
+} // namespace
+} // namespace clustertop

@@ -1,0 +1,111 @@
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "clustertop/config/cli.hpp"
+#include "clustertop/core/exit_codes.hpp"
+#include "clustertop/run_settings.hpp"
+
+namespace clustertop {
+namespace {
+
+using std::chrono::seconds;
+
+Options command_line(std::initializer_list<const char *> args) {
+  std::vector<const char *> argv = {"clustertop"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto out = parse_command_line(static_cast<int>(argv.size()), argv.data());
+  EXPECT_FALSE(out.exit_now.has_value());
+  return out.options;
+}
+
+Config config(const std::string &text) {
+  auto c = parse_config(text, "c.toml");
+  EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message());
+  return *c;
+}
+
+const char *kFile = R"([general]
+interval = "5s"
+[ssh]
+host_key_checking = "accept-new"
+connect_timeout = "3s"
+[sinks]
+csv_dir = "/tmp/from-file"
+csv_every = "30s"
+csv_on_alert = true
+csv_format = "long"
+hook_timeout = "3s"
+)";
+
+TEST(RunSettings, TheFileFillsInWhatTheCommandLineDidNotGive) {
+  const Options o = merge_settings(command_line({}), config(kFile));
+  EXPECT_EQ(o.interval, seconds(5));
+  EXPECT_EQ(o.host_key_checking, "accept-new");
+  EXPECT_EQ(o.connect_timeout, seconds(3));
+  EXPECT_EQ(o.csv_dir, "/tmp/from-file");
+  EXPECT_EQ(o.csv_every, seconds(30));
+  EXPECT_TRUE(o.csv_on_alert);
+  EXPECT_EQ(o.csv_format, "long");
+  EXPECT_EQ(o.hook_timeout, seconds(3));
+}
+
+// A flag wins over the file even when it repeats the default.
+TEST(RunSettings, AFlagEqualToTheDefaultStillWinsOverTheFile) {
+  const Options o = merge_settings(
+      command_line({"--interval", "1s", "--host-key-checking", "strict", "--connect-timeout", "10s",
+                    "--csv-every", "0", "--csv-on-alert=false", "--csv-format", "wide",
+                    "--hook-timeout", "10s"}),
+      config(kFile));
+  EXPECT_EQ(o.interval, seconds(1));
+  EXPECT_EQ(o.host_key_checking, "strict");
+  EXPECT_EQ(o.connect_timeout, seconds(10));
+  EXPECT_EQ(o.csv_every, seconds(0));
+  EXPECT_FALSE(o.csv_on_alert);
+  EXPECT_EQ(o.csv_format, "wide");
+  EXPECT_EQ(o.hook_timeout, seconds(10));
+  EXPECT_EQ(o.csv_dir, "/tmp/from-file"); // not given: from the file
+}
+
+TEST(RunSettings, SnapshotFlagsWinToo) {
+  const Options o = merge_settings(
+      command_line({"snapshot", "-o", "x.csv", "--csv-format", "wide"}), config(kFile));
+  EXPECT_EQ(o.csv_format, "wide");
+  const Options from_file =
+      merge_settings(command_line({"snapshot", "-o", "x.csv"}), config(kFile));
+  EXPECT_EQ(from_file.csv_format, "long");
+}
+
+// --csv-every and --csv-on-alert write into --csv-dir: without one they would write nothing.
+TEST(RunSettings, CsvTriggersWithoutADirectoryAreAnError) {
+  const Config none = config("");
+  auto every = check_settings(merge_settings(command_line({"--csv-every", "2s"}), none), "");
+  ASSERT_TRUE(every.has_value());
+  EXPECT_EQ(every->exit_code, exit_code::usage);
+  EXPECT_NE(every->error.message().find("--csv-every needs a CSV directory"), std::string::npos)
+      << every->error.message();
+  auto alert = check_settings(merge_settings(command_line({"--csv-on-alert"}), none), "");
+  ASSERT_TRUE(alert.has_value());
+  EXPECT_EQ(alert->exit_code, exit_code::usage);
+  EXPECT_NE(alert->error.message().find("--csv-on-alert"), std::string::npos);
+  // From the file: a config error naming the key and the file.
+  auto file = check_settings(
+      merge_settings(command_line({}), config("[sinks]\ncsv_every = \"30s\"\n")), "c.toml");
+  ASSERT_TRUE(file.has_value());
+  EXPECT_EQ(file->exit_code, exit_code::config);
+  EXPECT_NE(file->error.message().find("csv_every needs a CSV directory"), std::string::npos);
+  EXPECT_NE(file->error.message().find("c.toml"), std::string::npos);
+  // With a directory from either side, or with the triggers off: fine.
+  EXPECT_FALSE(check_settings(merge_settings(command_line({"--csv-every", "2s"}),
+                                             config("[sinks]\ncsv_dir = \"/tmp\"\n")),
+                              "c.toml")
+                   .has_value());
+  EXPECT_FALSE(
+      check_settings(merge_settings(command_line({"--csv-every", "0"}), none), "").has_value());
+  EXPECT_FALSE(check_settings(merge_settings(command_line({}), none), "").has_value());
+}
+
+} // namespace
+} // namespace clustertop
