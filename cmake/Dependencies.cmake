@@ -7,7 +7,6 @@ find_package(CLI11 REQUIRED)
 find_package(tomlplusplus REQUIRED)
 find_package(libssh REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
-pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 set(CURSES_NEED_NCURSES TRUE)
 set(CURSES_NEED_WIDE TRUE)
 find_package(Curses REQUIRED)
@@ -15,7 +14,7 @@ find_package(Curses REQUIRED)
 add_library(clustertop_deps INTERFACE)
 target_link_libraries(clustertop_deps INTERFACE
   fmt::fmt nlohmann_json::nlohmann_json CLI11::CLI11 tomlplusplus::tomlplusplus
-  ssh PkgConfig::PCRE2 PkgConfig::HTTPLIB ${CURSES_LIBRARIES} Threads::Threads)
+  ssh PkgConfig::PCRE2 ${CURSES_LIBRARIES} Threads::Threads)
 # System headers: their warnings are not ours to fix.
 target_include_directories(clustertop_deps SYSTEM INTERFACE ${CURSES_INCLUDE_DIRS})
 target_compile_definitions(clustertop_deps INTERFACE PCRE2_CODE_UNIT_WIDTH=8)

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config ccache git
   libncurses-dev libssh-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
-  libfmt-dev libpcre2-dev libcpp-httplib-dev
+  libfmt-dev libpcre2-dev
   libgtest-dev googletest libbenchmark-dev
   clang clang-format clang-tidy
   openssh-server openssh-client tmux procps iproute2 coreutils python3 prometheus bc curl

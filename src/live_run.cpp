@@ -130,6 +130,13 @@ Status add_sinks(Parts &p, const LiveMode &mode) {
     if (!prom) return prom.error();
     p.prometheus = std::move(*prom);
     pipe.add_sink(*p.prometheus);
+    // A port the system picked is of no use unless we say which it is.
+    if (const auto asked = parse_listen_address(p.o.listen); asked && asked->port == 0) {
+      const auto &host = p.prometheus->host();
+      fmt::print(stderr, "clustertop: serving /metrics on {}:{}\n",
+                 host.find(':') != std::string::npos ? "[" + host + "]" : host,
+                 p.prometheus->port());
+    }
   }
   return ok_status();
 }

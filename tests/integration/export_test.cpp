@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 #include <thread>
@@ -18,6 +17,7 @@
 #include "clustertop/sink/csv.hpp"
 #include "clustertop/sink/prometheus_sink.hpp"
 #include "clustertop/store/store.hpp"
+#include "http_client.hpp"
 
 namespace clustertop {
 namespace {
@@ -181,9 +181,10 @@ public:
 
   // The first sample of an instant query, or null while Prometheus has none.
   nlohmann::json query(const std::string &promql) const {
-    httplib::Client client("127.0.0.1", port_);
-    client.set_connection_timeout(1);
-    auto res = client.Get("/api/v1/query", httplib::Params{{"query", promql}}, httplib::Headers{});
+    auto res = testing::http_exchange(port_,
+                                      "GET /api/v1/query?query=" + testing::url_encode(promql) +
+                                          " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
+                                      std::chrono::milliseconds(2000));
     if (!res || res->status != 200) return nullptr;
     const auto json = nlohmann::json::parse(res->body, nullptr, false);
     if (json.is_discarded() || json["data"]["result"].empty()) return nullptr;
@@ -199,18 +200,18 @@ TEST(ExportPrometheusServer, ARealPrometheusScrapesTheSinkAndAnswersAQuery) {
   TempDir dir;
   auto sink = PrometheusSink::start("127.0.0.1:0");
   ASSERT_TRUE(sink.ok()) << sink.error().message();
-  httplib::Client direct("127.0.0.1", (*sink)->port());
-  auto before = direct.Get("/metrics");
+  const int port = (*sink)->port();
+  auto before = testing::http_get(port, "/metrics");
   ASSERT_TRUE(before);
   EXPECT_EQ(before->status, 503) << "no data before the first tick";
 
   const auto now = wall_now();
   const Store store = hostile_store(now);
   (*sink)->on_tick(TickContext{store, kFiring, now});
-  auto served = direct.Get("/metrics");
+  auto served = testing::http_get(port, "/metrics");
   ASSERT_TRUE(served);
   ASSERT_EQ(served->status, 200);
-  EXPECT_NE(served->get_header_value("Content-Type").find("version=0.0.4"), std::string::npos);
+  EXPECT_NE(served->headers["content-type"].find("version=0.0.4"), std::string::npos);
 
   PrometheusServer prometheus(dir.path, (*sink)->port());
   const std::string want = "clustertop_gpu_power_watts{node=\"@node\",gpu=\"0\"}";
@@ -231,7 +232,7 @@ TEST(ExportPrometheusServer, ARealPrometheusScrapesTheSinkAndAnswersAQuery) {
   EXPECT_EQ(alert["metric"]["severity"], "critical");
 
   (*sink)->stop();
-  EXPECT_FALSE(direct.Get("/metrics")) << "the port is closed after stop()";
+  EXPECT_FALSE(testing::http_get(port, "/metrics")) << "the port is closed after stop()";
 }
 
 TEST(ExportPrometheusServer, ABusyPortIsAClearError) {
@@ -240,6 +241,8 @@ TEST(ExportPrometheusServer, ABusyPortIsAClearError) {
   auto second = PrometheusSink::start("127.0.0.1:" + std::to_string((*first)->port()));
   ASSERT_FALSE(second.ok());
   EXPECT_NE(second.error().message().find("cannot listen"), std::string::npos);
+  EXPECT_NE(second.error().message().find("Address already in use"), std::string::npos)
+      << "the system's reason: " << second.error().message();
 }
 
 } // namespace

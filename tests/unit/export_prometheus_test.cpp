@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "clustertop/sink/http_server.hpp"
 #include "clustertop/sink/prometheus.hpp"
 #include "clustertop/store/store.hpp"
 
@@ -106,6 +107,43 @@ TEST(ExportPrometheus, ListenAddressDefaultsToLoopback) {
   EXPECT_EQ(a->host, "0.0.0.0");
   for (const char *bad : {"", "host:", "host:port", "::1:9464", "127.0.0.1:70000", "1:-1"})
     EXPECT_FALSE(parse_listen_address(bad).ok()) << bad;
+}
+
+TEST(ExportPrometheusHttpHead, ReadsMethodPathVersionAndConnection) {
+  auto h = parse_request_head("GET /metrics?x=1 HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(h.error, 0);
+  EXPECT_EQ(h.method, "GET");
+  EXPECT_EQ(h.path, "/metrics");
+  EXPECT_TRUE(h.keep_alive);
+  EXPECT_FALSE(h.has_body);
+  h = parse_request_head("GET /metrics HTTP/1.1\r\nconnection: Upgrade, CLOSE\r\n\r\n");
+  EXPECT_FALSE(h.keep_alive);
+  h = parse_request_head("HEAD / HTTP/1.0\n\n"); // bare LF ends lines too
+  EXPECT_EQ(h.error, 0);
+  EXPECT_EQ(h.minor_version, 0);
+  EXPECT_FALSE(h.keep_alive);
+  h = parse_request_head("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  EXPECT_TRUE(h.keep_alive);
+  h = parse_request_head("GET / HTTP/1.1\r\nContent-Length: 000\r\n\r\n");
+  EXPECT_EQ(h.error, 0);
+  EXPECT_FALSE(h.has_body);
+  h = parse_request_head("POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\n");
+  EXPECT_TRUE(h.has_body);
+  h = parse_request_head("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+  EXPECT_TRUE(h.has_body);
+}
+
+TEST(ExportPrometheusHttpHead, RefusesMalformedHeads) {
+  for (const char *bad :
+       {"\r\n", "GET\r\n\r\n", "GET /metrics\r\n\r\n", "GET  /metrics HTTP/1.1\r\n\r\n",
+        "GET metrics HTTP/1.1\r\n\r\n", "G(T / HTTP/1.1\r\n\r\n", "GET / HTTP/1\r\n\r\n",
+        "GET / http/1.1\r\n\r\n", "GET / HTTP/1.1 \r\n\r\n", "GET / HTTP/1.1\r\nHost : a\r\n\r\n",
+        "GET / HTTP/1.1\r\nno colon\r\n\r\n", "GET / HTTP/1.1\r\nA: b\r\n  folded\r\n\r\n",
+        "GET / HTTP/1.1\r\nA: b\x01c\r\n\r\n", "GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+        "GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"})
+    EXPECT_EQ(parse_request_head(bad).error, 400) << bad;
+  EXPECT_EQ(parse_request_head("GET / HTTP/2.0\r\n\r\n").error, 505);
+  EXPECT_EQ(parse_request_head("GET / HTTP/0.9\r\n\r\n").error, 505);
 }
 
 } // namespace

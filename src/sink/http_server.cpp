@@ -1,0 +1,574 @@
+#include "clustertop/sink/http_server.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <optional>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <utility>
+#include <vector>
+
+namespace clustertop {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool is_tchar(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  if (u >= '0' && u <= '9') return true;
+  if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z')) return true;
+  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
+}
+
+bool is_token(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar);
+}
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
+}
+
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+const char *reason_phrase(int status) {
+  switch (status) {
+  case 200: return "OK";
+  case 400: return "Bad Request";
+  case 404: return "Not Found";
+  case 405: return "Method Not Allowed";
+  case 413: return "Content Too Large";
+  case 414: return "URI Too Long";
+  case 431: return "Request Header Fields Too Large";
+  case 503: return "Service Unavailable";
+  case 505: return "HTTP Version Not Supported";
+  default: return "Error";
+  }
+}
+
+// Where the head ends (just past its blank line), or 0 while it is incomplete. A bare LF
+// ends a line too. `from` is where the previous search stopped.
+std::size_t head_end(const std::string &in, std::size_t &from) {
+  for (std::size_t i = in.find('\n', from); i != std::string::npos; i = in.find('\n', i + 1)) {
+    if (i + 1 >= in.size()) {
+      from = i;
+      return 0;
+    }
+    if (in[i + 1] == '\n') return i + 2;
+    if (in[i + 1] == '\r') {
+      if (i + 2 >= in.size()) {
+        from = i;
+        return 0;
+      }
+      if (in[i + 2] == '\n') return i + 3;
+    }
+  }
+  from = in.empty() ? 0 : in.size() - 1;
+  return 0;
+}
+
+struct Conn {
+  enum class State { reading, writing, lingering };
+  int fd = -1;
+  State state = State::reading;
+  std::string in;          // unanswered request bytes: at most max_head + 1
+  std::size_t scanned = 0; // where the search for the head's end resumes
+  std::string out_head;    // status line and headers of the response being written
+  std::shared_ptr<const std::string> out_body; // shared with whoever made it
+  std::size_t sent = 0;                        // bytes of out_head + out_body written
+  bool close_after = false;
+  int served = 0;
+  Clock::time_point since;    // when the current state began (eviction order)
+  Clock::time_point deadline; // when the current state's time runs out
+
+  Conn() = default;
+  Conn(const Conn &) = delete;
+  Conn &operator=(const Conn &) = delete;
+  Conn(Conn &&o) noexcept { *this = std::move(o); }
+  Conn &operator=(Conn &&o) noexcept {
+    if (this != &o) {
+      if (fd >= 0) ::close(fd);
+      fd = std::exchange(o.fd, -1);
+      state = o.state;
+      in = std::move(o.in);
+      scanned = o.scanned;
+      out_head = std::move(o.out_head);
+      out_body = std::move(o.out_body);
+      sent = o.sent;
+      close_after = o.close_after;
+      served = o.served;
+      since = o.since;
+      deadline = o.deadline;
+    }
+    return *this;
+  }
+  ~Conn() {
+    if (fd >= 0) ::close(fd);
+  }
+  [[nodiscard]] std::size_t out_size() const {
+    return out_head.size() + (out_body ? out_body->size() : 0);
+  }
+};
+
+std::string http_date() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  std::array<char, 64> buf{};
+  const auto n = std::strftime(buf.data(), buf.size(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return std::string(buf.data(), n);
+}
+
+class Loop {
+public:
+  Loop(int listen_fd, int wake_fd, const HttpServer::Routes &routes, const HttpLimits &limits)
+      : listen_fd_(listen_fd), wake_fd_(wake_fd), routes_(routes), limits_(limits) {}
+
+  void run() {
+    std::vector<pollfd> fds;
+    for (;;) {
+      const auto now = Clock::now();
+      expire(now);
+      fds.clear();
+      fds.push_back({wake_fd_, POLLIN, 0});
+      const bool listening = now >= accept_paused_until_;
+      fds.push_back({listening ? listen_fd_ : -1, POLLIN, 0});
+      for (const auto &c : conns_)
+        fds.push_back(
+            {c.fd, static_cast<short>(c.state == Conn::State::writing ? POLLOUT : POLLIN), 0});
+      auto wait = std::chrono::milliseconds(1000);
+      if (!listening)
+        wait = std::min(wait,
+                        std::chrono::ceil<std::chrono::milliseconds>(accept_paused_until_ - now));
+      for (const auto &c : conns_)
+        wait = std::min(wait, std::chrono::ceil<std::chrono::milliseconds>(c.deadline - now));
+      const int n =
+          ::poll(fds.data(), fds.size(), static_cast<int>(std::max<long>(wait.count(), 0)));
+      if (n < 0 && errno != EINTR) return;
+      if (n <= 0) continue;
+      if (fds[0].revents != 0) return; // stop()
+      // Connections first (their indexes match fds[2..]); closed ones are erased after.
+      for (std::size_t i = 0; i < conns_.size(); ++i)
+        if (fds[i + 2].revents != 0) service(conns_[i], fds[i + 2].revents);
+      std::erase_if(conns_, [](const Conn &c) { return c.fd < 0; });
+      if (fds[1].revents != 0) accept_new();
+    }
+  }
+
+private:
+  static void close_conn(Conn &c) {
+    if (c.fd >= 0) ::close(c.fd);
+    c.fd = -1;
+  }
+
+  void expire(Clock::time_point now) {
+    for (auto &c : conns_)
+      if (now >= c.deadline) close_conn(c);
+    std::erase_if(conns_, [](const Conn &c) { return c.fd < 0; });
+  }
+
+  // The connection to give up for a new one: one already answered, else the oldest reader,
+  // else the oldest writer.
+  void evict_one() {
+    if (conns_.empty()) return;
+    const auto rank = [](const Conn &c) {
+      return c.state == Conn::State::lingering ? 0 : c.state == Conn::State::reading ? 1 : 2;
+    };
+    auto victim = std::min_element(conns_.begin(), conns_.end(), [&](const Conn &a, const Conn &b) {
+      return rank(a) != rank(b) ? rank(a) < rank(b) : a.since < b.since;
+    });
+    conns_.erase(victim);
+  }
+
+  void accept_new() {
+    for (int i = 0; i < 64; ++i) {
+      const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+          // Out of descriptors: free one of ours, or wait a little if we hold none.
+          if (conns_.empty())
+            accept_paused_until_ = Clock::now() + std::chrono::milliseconds(100);
+          else
+            evict_one();
+        }
+        return; // EAGAIN, or a connection that died in the queue
+      }
+      if (conns_.size() >= limits_.max_connections) evict_one();
+      Conn c;
+      c.fd = fd;
+      start_reading(c, Clock::now());
+      conns_.push_back(std::move(c));
+    }
+  }
+
+  void start_reading(Conn &c, Clock::time_point now) {
+    c.state = Conn::State::reading;
+    c.since = now;
+    c.deadline = now + limits_.request_timeout;
+    c.out_head.clear();
+    c.out_body.reset();
+    c.sent = 0;
+  }
+
+  void service(Conn &c, short revents) {
+    switch (c.state) {
+    case Conn::State::reading:
+      if ((revents & (POLLIN | POLLHUP | POLLERR)) != 0) read_request(c);
+      break;
+    case Conn::State::writing:
+      if ((revents & (POLLERR | POLLHUP)) != 0 && (revents & POLLOUT) == 0)
+        close_conn(c);
+      else
+        write_response(c);
+      break;
+    case Conn::State::lingering: drain(c); break;
+    }
+  }
+
+  void read_request(Conn &c) {
+    const std::size_t cap = limits_.max_head + 1;
+    std::array<char, 4096> buf{};
+    bool ended = false;
+    while (c.in.size() < cap) {
+      const auto want = std::min(buf.size(), cap - c.in.size());
+      const ssize_t n = ::recv(c.fd, buf.data(), want, 0);
+      if (n > 0) {
+        c.in.append(buf.data(), static_cast<std::size_t>(n));
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) break;
+      if (n < 0) {
+        close_conn(c); // reset: nobody is left to answer
+        return;
+      }
+      ended = true; // EOF: a client that half-closed after its request still gets the answer
+      break;
+    }
+    handle_input(c);
+    if (ended && c.fd >= 0 && c.state == Conn::State::reading) close_conn(c);
+  }
+
+  // Answers the request in c.in if its head is complete (or can never be).
+  void handle_input(Conn &c) {
+    // Empty lines before a request line are ignored (RFC 9112 2.2).
+    std::size_t skip = 0;
+    while (skip < c.in.size() && (c.in[skip] == '\r' || c.in[skip] == '\n')) ++skip;
+    if (skip > 0) {
+      c.in.erase(0, skip);
+      c.scanned = 0;
+    }
+    const std::size_t end = head_end(c.in, c.scanned);
+    if (end == 0 || end > limits_.max_head) {
+      if (c.in.size() < limits_.max_head) return; // wait for more
+      // The head does not fit: a request line that long is a long URI, else too many headers.
+      const auto line_end = c.in.find('\n');
+      const auto sp = c.in.find(' ');
+      const int status =
+          line_end == std::string::npos || line_end > limits_.max_head
+              ? (sp != std::string::npos && is_token(std::string_view(c.in).substr(0, sp)) ? 414
+                                                                                           : 400)
+              : 431;
+      respond_error(c, status);
+      return;
+    }
+    const auto head = parse_request_head(std::string_view(c.in).substr(0, end));
+    c.in.erase(0, end);
+    c.scanned = 0;
+    if (head.error != 0) {
+      respond_error(c, head.error);
+      return;
+    }
+    HttpReply reply;
+    std::string allow;
+    const auto route = routes_.find(head.path);
+    const bool get_or_head = head.method == "GET" || head.method == "HEAD";
+    if (route == routes_.end()) {
+      reply = {404, "text/plain; charset=utf-8", nullptr};
+    } else if (!get_or_head) {
+      reply = {405, "text/plain; charset=utf-8", nullptr};
+      allow = "GET, HEAD";
+    } else if (head.has_body) {
+      reply = {413, "text/plain; charset=utf-8", nullptr};
+    } else {
+      reply = route->second();
+    }
+    const bool close =
+        !head.keep_alive || head.has_body || c.served + 1 >= limits_.max_requests_per_connection;
+    respond(c, reply, head.method == "HEAD", close, allow);
+  }
+
+  void respond_error(Conn &c, int status) {
+    c.in.clear();
+    c.scanned = 0;
+    respond(c, HttpReply{status, "text/plain; charset=utf-8", nullptr}, false, true, {});
+  }
+
+  void respond(Conn &c, const HttpReply &reply, bool head_only, bool close,
+               const std::string &allow) {
+    std::shared_ptr<const std::string> body = reply.body;
+    if (!body && reply.status != 200)
+      body = std::make_shared<const std::string>(std::to_string(reply.status) + " " +
+                                                 reason_phrase(reply.status) + "\n");
+    const std::size_t length = body ? body->size() : 0;
+    std::string h;
+    h.reserve(256);
+    h += "HTTP/1.1 " + std::to_string(reply.status) + " " + reason_phrase(reply.status) + "\r\n";
+    h += "Date: " + http_date() + "\r\n";
+    h += "Content-Type: " + reply.content_type + "\r\n";
+    h += "Content-Length: " + std::to_string(length) + "\r\n";
+    if (!allow.empty()) h += "Allow: " + allow + "\r\n";
+    h += close ? "Connection: close\r\n" : "Connection: keep-alive\r\n";
+    h += "\r\n";
+    const auto now = Clock::now();
+    c.state = Conn::State::writing;
+    c.since = now;
+    c.deadline = now + limits_.response_timeout;
+    c.out_head = std::move(h);
+    c.out_body = head_only ? nullptr : std::move(body);
+    c.sent = 0;
+    c.close_after = close;
+    ++c.served;
+    write_response(c);
+  }
+
+  void write_response(Conn &c) {
+    while (c.sent < c.out_size()) {
+      std::array<iovec, 2> iov{};
+      int count = 0;
+      if (c.sent < c.out_head.size())
+        iov[count++] = {c.out_head.data() + c.sent, c.out_head.size() - c.sent};
+      if (c.out_body) {
+        const std::size_t body_sent = c.sent > c.out_head.size() ? c.sent - c.out_head.size() : 0;
+        if (body_sent < c.out_body->size())
+          iov[count++] = {const_cast<char *>(c.out_body->data()) + body_sent,
+                          c.out_body->size() - body_sent};
+      }
+      msghdr msg{};
+      msg.msg_iov = iov.data();
+      msg.msg_iovlen = static_cast<std::size_t>(count);
+      const ssize_t n = ::sendmsg(c.fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        c.sent += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+      close_conn(c);
+      return;
+    }
+    const auto now = Clock::now();
+    if (c.close_after) {
+      // Half-close, then read what the client still sends (briefly) so that closing with
+      // unread bytes does not reset the connection before the client reads the answer.
+      ::shutdown(c.fd, SHUT_WR);
+      c.out_head.clear();
+      c.out_body.reset();
+      c.in.clear();
+      c.state = Conn::State::lingering;
+      c.since = now;
+      c.deadline = now + limits_.linger;
+      drain(c);
+      return;
+    }
+    start_reading(c, now);
+    if (!c.in.empty()) handle_input(c); // a pipelined request
+  }
+
+  static void drain(Conn &c) {
+    std::array<char, 4096> buf{};
+    for (int i = 0; i < 16; ++i) { // at most 64 KiB a wake-up; the deadline ends it anyway
+      const ssize_t n = ::recv(c.fd, buf.data(), buf.size(), 0);
+      if (n > 0) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+      break;
+    }
+    close_conn(c);
+  }
+
+  int listen_fd_;
+  int wake_fd_;
+  const HttpServer::Routes &routes_;
+  const HttpLimits &limits_;
+  std::vector<Conn> conns_;
+  Clock::time_point accept_paused_until_{};
+};
+
+std::string describe(const ListenAddress &a) {
+  return a.host.find(':') != std::string::npos ? "[" + a.host + "]:" + std::to_string(a.port)
+                                               : a.host + ":" + std::to_string(a.port);
+}
+
+} // namespace
+
+HttpRequestHead parse_request_head(std::string_view head) {
+  HttpRequestHead r;
+  std::vector<std::string_view> lines;
+  while (!head.empty()) {
+    const auto nl = head.find('\n');
+    auto line = head.substr(0, nl);
+    head.remove_prefix(nl == std::string_view::npos ? head.size() : nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) break; // the blank line
+    lines.push_back(line);
+  }
+  const auto bad = [&r](int status) {
+    r.error = status;
+    return r;
+  };
+  if (lines.empty()) return bad(400);
+  // METHOD SP TARGET SP HTTP/1.x
+  const auto request_line = lines.front();
+  const auto sp1 = request_line.find(' ');
+  const auto sp2 = sp1 == std::string_view::npos ? sp1 : request_line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos) return bad(400);
+  const auto method = request_line.substr(0, sp1);
+  const auto target = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
+  const auto version = request_line.substr(sp2 + 1);
+  if (!is_token(method) || target.empty() || target.front() != '/') return bad(400);
+  for (const char ch : target)
+    if (static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f) return bad(400);
+  if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[6] != '.' ||
+      version[5] < '0' || version[5] > '9' || version[7] < '0' || version[7] > '9')
+    return bad(400);
+  if (version[5] != '1') return bad(505);
+  r.method = std::string(method);
+  r.path = std::string(target.substr(0, target.find('?')));
+  r.minor_version = version[7] - '0';
+  r.keep_alive = r.minor_version >= 1;
+  bool close = false, keep_alive = false;
+  std::optional<std::string_view> content_length;
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    const auto line = lines[i];
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos || !is_token(line.substr(0, colon)))
+      return bad(400); // includes obsolete line folding and a space before the colon
+    const auto name = line.substr(0, colon);
+    const auto value = trim_ows(line.substr(colon + 1));
+    for (const char ch : value)
+      if ((static_cast<unsigned char>(ch) < 0x20 && ch != '\t') || ch == 0x7f) return bad(400);
+    if (iequals(name, "Content-Length")) {
+      if (value.empty() || value.find_first_not_of("0123456789") != std::string_view::npos ||
+          (content_length && *content_length != value))
+        return bad(400);
+      content_length = value;
+      if (value.find_first_not_of('0') != std::string_view::npos) r.has_body = true;
+    } else if (iequals(name, "Transfer-Encoding")) {
+      r.has_body = true;
+    } else if (iequals(name, "Connection")) {
+      std::string_view rest = value;
+      while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        const auto token = trim_ows(rest.substr(0, comma));
+        rest.remove_prefix(comma == std::string_view::npos ? rest.size() : comma + 1);
+        if (iequals(token, "close")) close = true;
+        if (iequals(token, "keep-alive")) keep_alive = true;
+      }
+    }
+  }
+  if (close)
+    r.keep_alive = false;
+  else if (keep_alive)
+    r.keep_alive = true;
+  return r;
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(const ListenAddress &address, Routes routes,
+                                                      HttpLimits limits) {
+  const auto fail = [&](const std::string &reason, const std::string &help) {
+    return Error{"cannot listen for Prometheus scrapes",
+                 "binding " + describe(address) + " failed: " + reason, "--listen", help};
+  };
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo *found = nullptr;
+  const auto port_text = std::to_string(address.port);
+  if (const int rc = ::getaddrinfo(address.host.c_str(), port_text.c_str(), &hints, &found);
+      rc != 0)
+    return fail(::gai_strerror(rc), "name an address of this machine, e.g. 127.0.0.1:9464");
+  const std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> list(found, &::freeaddrinfo);
+  int fd = -1;
+  int err = 0;
+  for (const addrinfo *ai = found; ai != nullptr && fd < 0; ai = ai->ai_next) {
+    fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+      err = errno;
+      continue;
+    }
+    // SO_REUSEADDR allows a quick restart; SO_REUSEPORT is deliberately not set, so a second
+    // clustertop cannot bind the same port and silently take half the scrapes.
+    const int yes = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd, SOMAXCONN) != 0) {
+      err = errno;
+      ::close(fd);
+      fd = -1;
+    }
+  }
+  if (fd < 0) {
+    const std::string help =
+        err == EADDRINUSE      ? "another program holds the port: pick another"
+        : err == EADDRNOTAVAIL ? "the address is not one of this machine's: name one that is"
+        : err == EACCES        ? "ports below 1024 need privileges: pick a higher port"
+                               : "pick another port or an address of this machine";
+    return fail(std::strerror(err), help);
+  }
+  sockaddr_storage bound{};
+  socklen_t len = sizeof bound;
+  std::array<char, NI_MAXHOST> host{};
+  std::array<char, NI_MAXSERV> serv{};
+  if (::getsockname(fd, reinterpret_cast<sockaddr *>(&bound), &len) != 0 ||
+      ::getnameinfo(reinterpret_cast<sockaddr *>(&bound), len, host.data(), host.size(),
+                    serv.data(), serv.size(), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+    err = errno;
+    ::close(fd);
+    return fail(std::strerror(err), "");
+  }
+  const int wake = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake < 0) {
+    err = errno;
+    ::close(fd);
+    return fail(std::string("eventfd: ") + std::strerror(err), "");
+  }
+  return std::unique_ptr<HttpServer>(
+      new HttpServer(fd, wake, host.data(), std::atoi(serv.data()), std::move(routes), limits));
+}
+
+HttpServer::HttpServer(int listen_fd, int wake_fd, std::string host, int port, Routes routes,
+                       HttpLimits limits)
+    : listen_fd_(listen_fd), wake_fd_(wake_fd), host_(std::move(host)), port_(port),
+      routes_(std::move(routes)), limits_(limits) {
+  thread_ = std::thread([this] { run(); });
+}
+
+HttpServer::~HttpServer() {
+  stop();
+  ::close(wake_fd_);
+}
+
+void HttpServer::run() { Loop(listen_fd_, wake_fd_, routes_, limits_).run(); }
+
+void HttpServer::stop() {
+  if (!thread_.joinable()) return;
+  const std::uint64_t one = 1;
+  while (::write(wake_fd_, &one, sizeof one) < 0 && errno == EINTR) {
+  }
+  thread_.join();
+  ::close(listen_fd_);
+  listen_fd_ = -1;
+}
+
+} // namespace clustertop
