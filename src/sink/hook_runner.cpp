@@ -1,8 +1,11 @@
 #include "clustertop/sink/hook_runner.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spawn.h>
@@ -10,6 +13,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "clustertop/core/text.hpp"
 #include "clustertop/sink/alert_printer.hpp"
 
 extern char **environ; // NOLINT: POSIX
@@ -51,6 +55,32 @@ void write_quietly(int fd, const std::string &data) {
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
+// Whether any process but `leader` is in process group `pgid` (what a hook left running in
+// the background). /proc is read only while such a hook's shell has exited before its
+// deadline.
+bool others_in_group(pid_t pgid, pid_t leader) {
+  DIR *proc = ::opendir("/proc");
+  if (proc == nullptr) return false;
+  bool found = false;
+  while (const dirent *e = ::readdir(proc)) {
+    char *end = nullptr;
+    const long pid = std::strtol(e->d_name, &end, 10);
+    if (end == e->d_name || *end != '\0' || pid == leader) continue;
+    if (::getpgid(static_cast<pid_t>(pid)) == pgid) {
+      found = true;
+      break;
+    }
+  }
+  ::closedir(proc);
+  return found;
+}
+
+std::string describe(const AlertTransition &t) {
+  std::string who = t.finding.node.empty() ? "the cluster" : t.finding.node;
+  if (!t.finding.subject.empty()) who += "[" + t.finding.subject + "]";
+  return fmt::format("{} on {} {}", t.finding.rule, who, to_string(t.state));
+}
+
 } // namespace
 
 HookRunner::HookRunner(std::string command, Duration timeout, std::size_t max_running)
@@ -65,10 +95,12 @@ HookRunner::~HookRunner() {
 
 void HookRunner::on_transition(const AlertTransition &t, const TickContext & /*ctx*/) {
   reap();
-  if (children_.size() >= max_running_) {
+  const auto shells = static_cast<std::size_t>(
+      std::count_if(children_.begin(), children_.end(), [](const Child &c) { return !c.exited; }));
+  if (shells >= max_running_) {
     ++skipped_; // a flood of alerts must not become a flood of processes
-    fmt::print(stderr, "clustertop: --on-alert: {} hooks still running, skipped one for {}\n",
-               children_.size(), t.finding.rule);
+    fmt::print(stderr, "clustertop: --on-alert: {} hooks still running; not run for {}\n", shells,
+               terminal_safe(describe(t)));
     return;
   }
   start(t);
@@ -111,33 +143,72 @@ void HookRunner::start(const AlertTransition &t) {
     return;
   }
   ++started_;
-  children_.push_back(Child{pid, Steady::now() + timeout_});
+  children_.push_back(Child{pid, Steady::now() + timeout_, terminal_safe(describe(t))});
   write_quietly(
       fds[1], alert_json(t).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   ::close(fds[1]);
 }
 
+bool HookRunner::shell_exited(Child &c) {
+  if (c.exited) return true;
+  siginfo_t info{};
+  if (::waitid(P_PID, static_cast<id_t>(c.pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0)
+    return c.exited = errno == ECHILD; // not ours any more: nothing to wait for
+  if (info.si_pid != c.pid) return false;
+  c.exited = true;
+  if (info.si_code == CLD_EXITED && info.si_status != 0) {
+    ++failed_;
+    fmt::print(stderr, "clustertop: --on-alert hook for {} exited with status {}\n", c.what,
+               info.si_status);
+  } else if (info.si_code != CLD_EXITED && !c.killed) {
+    ++failed_;
+    fmt::print(stderr, "clustertop: --on-alert hook for {} died of signal {} ({})\n", c.what,
+               info.si_status, strsignal(info.si_status));
+  }
+  return true;
+}
+
 void HookRunner::reap() {
   const auto now = Steady::now();
   for (auto it = children_.begin(); it != children_.end();) {
-    int status = 0;
-    const pid_t r = ::waitpid(it->pid, &status, WNOHANG);
-    if (r == it->pid || (r < 0 && errno == ECHILD)) {
+    const bool overdue = now >= it->deadline;
+    if (shell_exited(*it)) {
+      // What the hook left in the background may run until the deadline, not past it.
+      // (A group we killed is only dying: reap its shell.)
+      const bool others = !it->killed && others_in_group(it->pid, it->pid);
+      if (others && !overdue) {
+        ++it;
+        continue;
+      }
+      if (others) {
+        ::kill(-it->pid, SIGKILL);
+        ++killed_;
+        fmt::print(stderr,
+                   "clustertop: --on-alert hook for {} left processes running past its "
+                   "timeout; killed them\n",
+                   it->what);
+      }
+      ::waitpid(it->pid, nullptr, WNOHANG); // the zombie: its group id may be reused now
       it = children_.erase(it);
       continue;
     }
-    if (!it->killed && now >= it->deadline) {
+    if (!it->killed && overdue) {
       ::kill(-it->pid, SIGKILL);
       it->killed = true;
       ++killed_;
-      fmt::print(stderr, "clustertop: --on-alert hook (pid {}) ran past its timeout; killed\n",
-                 it->pid);
+      fmt::print(stderr,
+                 "clustertop: --on-alert hook for {} (pid {}) ran past its timeout; killed\n",
+                 it->what, it->pid);
     }
     ++it;
   }
 }
 
 void HookRunner::flush() {
+  reap();
+  if (!children_.empty())
+    fmt::print(stderr, "clustertop: waiting for {} --on-alert hook{} (at most {:.0f} s)\n",
+               children_.size(), children_.size() == 1 ? "" : "s", to_seconds(timeout_));
   while (!children_.empty()) {
     reap();
     if (!children_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));

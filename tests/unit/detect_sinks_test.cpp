@@ -147,5 +147,60 @@ TEST_F(DetectHookTest, HookThatExitsAtOnceDoesNotKillUsWithSigpipe) {
   EXPECT_EQ(hook.running(), 0u);
 }
 
+// What a hook leaves running in the background after its shell exits belongs to the hook:
+// it may run until the hook's timeout, not past it (before, the group was forgotten with the
+// shell and lived on, reparented to init).
+TEST_F(DetectHookTest, WhatAHookLeavesInTheBackgroundIsKilledAtItsTimeout) {
+  const auto pidfile = dir_ / "bg.pid";
+  HookRunner hook("sleep 311 >/dev/null 2>&1 & echo $! > '" + pidfile.string() + "'",
+                  std::chrono::milliseconds(600));
+  hook.on_transition(sample_transition(), ctx_);
+  pid_t bg = 0;
+  for (int i = 0; i < 200 && bg == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    hook.reap();
+    std::ifstream(pidfile) >> bg;
+  }
+  ASSERT_GT(bg, 0);
+  // The shell is done, the background sleep is not: still the hook's, not yet killed.
+  hook.reap();
+  EXPECT_EQ(hook.running(), 1u);
+  EXPECT_EQ(::kill(bg, 0), 0);
+  for (int i = 0; i < 300 && hook.running() > 0; ++i) {
+    hook.on_tick(ctx_);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(hook.running(), 0u);
+  EXPECT_EQ(hook.killed(), 1u);
+  EXPECT_EQ(hook.failed(), 0u);
+  bool gone = false; // killed; init reaps it
+  for (int i = 0; i < 200 && !gone; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(bg) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    gone = text.empty() || text.find(") Z") != std::string::npos;
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(gone) << "the background sleep outlived its hook's timeout";
+  EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1); // and no child of ours is left
+}
+
+// A hook that fails says so: a lost notification leaves a trace on stderr.
+TEST_F(DetectHookTest, AFailedHookIsCountedAndNamed) {
+  for (const char *cmd : {"exit 3", "kill -9 $$", "no_such_command_here 2>/dev/null"}) {
+    HookRunner hook(cmd, std::chrono::seconds(5));
+    ::testing::internal::CaptureStderr();
+    hook.on_transition(sample_transition(), ctx_);
+    hook.flush();
+    const std::string err = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(hook.failed(), 1u) << cmd;
+    EXPECT_NE(err.find("--on-alert hook for gpu_spin on mac2 firing"), std::string::npos)
+        << cmd << ": " << err;
+  }
+  HookRunner fine("exit 0", std::chrono::seconds(5));
+  fine.on_transition(sample_transition(), ctx_);
+  fine.flush();
+  EXPECT_EQ(fine.failed(), 0u);
+}
+
 } // namespace
 } // namespace clustertop
