@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# check-config makes the checks a run makes before it connects, so a file it passes is one a
+# run starts with (it passed node names and listen addresses the run refused, and read a
+# directory as an empty config); a watch without a terminal runs headless (it spun on stdin's
+# end, or wrote the dashboard's escape codes into a file).
+set -u
+bin=$1
+fail=0 pass=0
+ok() { pass=$((pass+1)); }
+bad() { echo "FAIL $*"; fail=$((fail+1)); }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+export XDG_CONFIG_HOME=$tmp/xdg # no user config
+
+# expect FILE CODE TEXT: check-config FILE exits CODE, saying TEXT.
+expect() {
+  local out code
+  out=$(timeout 20 "$bin" check-config "$1" 2>&1); code=$?
+  if [ "$code" -eq "$2" ] && [[ "$out" == *"$3"* ]]; then ok; else bad "check-config $1: exit $code: $out (want $2, '$3')"; fi
+}
+printf '[[node]]\nname = "mac1"\nhost = "mac1.local"\n' >"$tmp/good.toml"
+expect "$tmp/good.toml" 0 "OK: $tmp/good.toml: 1 node(s)"
+printf '[[node]]\nname = "EVIL\\u001b[2J"\nhost = "local"\n' >"$tmp/local_name.toml"
+expect "$tmp/local_name.toml" 3 "node name is empty, too long or holds control characters"
+printf '[[node]]\nname = "m"\nhost = "-oProxyCommand=touch /tmp/x"\n' >"$tmp/host.toml"
+expect "$tmp/host.toml" 3 "invalid node"
+printf '[sinks]\nlisten = "not an addr"\n' >"$tmp/listen.toml"
+expect "$tmp/listen.toml" 3 "invalid listen address"
+mkdir "$tmp/dir.toml"
+expect "$tmp/dir.toml" 3 "it is a directory"
+expect /dev/zero 3 "config file too large"
+
+# No terminal: stdin from /dev/null, stdout to a file. Headless figures, no escape codes.
+"$bin" --interval 200ms </dev/null >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+for _ in $(seq 50); do grep -q ' up ' "$tmp/out" 2>/dev/null && break; sleep 0.1; done
+kill -TERM "$pid"; wait "$pid"; code=$?
+if [ "$code" -eq 0 ] && grep -q ' up mem avail ' "$tmp/out"; then ok; else bad "no terminal: exit $code, out: $(head -c 300 "$tmp/out" | cat -v)"; fi
+if ! grep -q $'\x1b' "$tmp/out"; then ok; else bad "no terminal: escape codes written: $(head -c 200 "$tmp/out" | cat -v)"; fi
+if grep -q 'not a terminal; running headless' "$tmp/err"; then ok; else bad "no terminal: no notice: $(cat "$tmp/err")"; fi
+
+echo "check_config: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
