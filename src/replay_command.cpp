@@ -15,6 +15,7 @@
 #include "clustertop/detect/rules.hpp"
 #include "clustertop/pipeline.hpp"
 #include "clustertop/sink/alert_printer.hpp"
+#include "clustertop/sink/csv_sink.hpp"
 #include "clustertop/sink/hook_runner.hpp"
 #include "clustertop/transport/replay.hpp"
 #include "clustertop/transport/replay_stepper.hpp"
@@ -49,11 +50,24 @@ int run_dashboard(Store &store, Pipeline &pipeline, ReplaySource &source, const 
   tc.themes_dir = o.themes_dir;
   tc.ascii = o.ascii;
   tc.no_color = tui::no_color_from_env();
+  // `e` writes the replayed store at the replay time, into --csv-dir or the current
+  // directory, as in a live run (no periodic or per-alert files here).
+  CsvSinkOptions co;
+  co.dir = o.csv_dir.empty() ? "." : o.csv_dir;
+  if (auto format = parse_csv_format(o.csv_format)) co.format = *format;
+  auto csv = CsvSink::create(store, co);
+  if (!csv && !o.csv_dir.empty()) return say(csv.error()), exit_code::config;
+  std::unique_ptr<CsvSink> csv_sink;
+  if (csv) {
+    csv_sink = std::move(*csv);
+    tc.write_csv = [s = csv_sink.get()](TimePoint now) { return s->snapshot_now(now); };
+  }
   std::vector<std::string> warnings;
   auto tui = tui::TuiSink::create(store, std::move(tc), warnings);
   for (const auto &w : warnings) fmt::print(stderr, "clustertop: warning: {}\n", w);
   if (!tui) return say(tui.error()), exit_code::config;
   pipeline.add_sink(**tui);
+  if (csv_sink) pipeline.add_sink(*csv_sink); // learns the alerts firing at each tick
   if (auto s = (*tui)->start(); !s) return say(s.error()), exit_code::config;
   ReplayStepper stepper(source, pipeline, clock);
   const auto wall0 = std::chrono::steady_clock::now();

@@ -1,21 +1,20 @@
 #include "clustertop/tui/canvas.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace clustertop::tui {
 namespace {
 
-bool is_wide(char32_t c) {
-  return (c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0xA4CF) ||
-         (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) ||
-         (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) ||
-         (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1FAFF) || c >= 0x20000;
-}
+struct WidthRange {
+  char32_t first;
+  char32_t last;
+  int width;
+};
 
-bool is_zero_width_or_control(char32_t c) {
-  return c < 0x20 || (c >= 0x7F && c < 0xA0) || (c >= 0x300 && c <= 0x36F) ||
-         (c >= 0x200B && c <= 0x200F) || (c >= 0x2028 && c <= 0x202E) || c == 0xFEFF;
-}
+constexpr WidthRange kWidths[] = {
+#include "char_width.inc"
+};
 
 // Returns the code point and advances i; 0xFFFFFFFF on an invalid sequence (one byte eaten).
 char32_t decode_one(std::string_view s, std::size_t &i) {
@@ -59,16 +58,27 @@ char32_t decode_one(std::string_view s, std::size_t &i) {
 
 } // namespace
 
+int cell_width(char32_t cp) {
+  if (cp > 0x10FFFF) return -1;
+  const auto *it = std::upper_bound(std::begin(kWidths), std::end(kWidths), cp,
+                                    [](char32_t c, const WidthRange &r) { return c < r.first; });
+  if (it == std::begin(kWidths)) return 1;
+  --it;
+  return cp <= it->last ? it->width : 1;
+}
+
 std::u32string sanitize_utf8(std::string_view text) {
   std::u32string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
     char32_t cp = decode_one(text, i);
-    if (cp == U'\t')
-      cp = U' ';
-    else if (cp == 0xFFFFFFFF || is_wide(cp) || is_zero_width_or_control(cp))
-      cp = U'?';
-    out.push_back(cp);
+    if (cp == U'\t') {
+      out.push_back(U' ');
+      continue;
+    }
+    const int width = cell_width(cp);
+    if (width == 0) continue; // a mark that would draw over the cell before it
+    out.push_back(width == 1 ? cp : U'?');
   }
   return out;
 }

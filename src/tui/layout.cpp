@@ -7,6 +7,7 @@ namespace {
 
 constexpr int kHeaderRows = 2;   // summary + column labels
 constexpr int kTileMinCols = 80; // narrower tiles lose the sparklines
+constexpr int kMinGraphRows = 4; // a node-view graph: its box and two rows of braille
 
 int alerts_rows(int rows) {
   if (rows >= 24) return std::clamp(rows / 5, 4, 10);
@@ -77,23 +78,20 @@ NodeViewLayout layout_node_view(int rows, int cols) {
   // Graphs take about half the body; the log tail the rest (at least 3 lines).
   int graphs = std::max(4, body / 2);
   graphs = std::min(graphs, body - 3);
-  const bool two_by_two = cols >= 80;
-  if (two_by_two) {
-    const int top_h = graphs / 2;
-    const int bottom_h = graphs - top_h;
-    const int left_w = cols / 2;
-    const int right_w = cols - left_w;
-    out.power = {1, 0, top_h, left_w};
-    out.memory = {1, left_w, top_h, right_w};
-    out.step = {1 + top_h, 0, bottom_h, left_w};
-    out.fence = {1 + top_h, left_w, bottom_h, right_w};
-  } else {
-    const int h = graphs / 4;
-    const int last = graphs - 3 * h;
-    out.power = {1, 0, h, cols};
-    out.memory = {1 + h, 0, h, cols};
-    out.step = {1 + 2 * h, 0, h, cols};
-    out.fence = {1 + 3 * h, 0, last, cols};
+  // Two graphs a row from 80 columns, else one. A graph needs kMinGraphRows (its box and two
+  // rows of braille); those that do not fit are left out, last first (fence_wait, step time,
+  // memory), and their rows go to the log.
+  const int per_row = cols >= 80 ? 2 : 1;
+  const int graph_rows = std::min(4 / per_row, graphs / kMinGraphRows);
+  if (graph_rows == 0) graphs = 0;
+  Rect *slots[] = {&out.power, &out.memory, &out.step, &out.fence};
+  const int left_w = cols / per_row;
+  int top = 1;
+  for (int g = 0; g < graph_rows; ++g) {
+    const int h = g == graph_rows - 1 ? 1 + graphs - top : graphs / graph_rows;
+    for (int k = 0; k < per_row; ++k)
+      *slots[g * per_row + k] = {top, k * left_w, h, k == per_row - 1 ? cols - k * left_w : left_w};
+    top += h;
   }
   out.log = {1 + graphs, 0, body - graphs, cols};
   return out;

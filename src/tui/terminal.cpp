@@ -6,6 +6,7 @@
 #include <langinfo.h>
 #include <string>
 #include <sys/ioctl.h>
+#include <wchar.h>
 
 #include <curses.h>
 
@@ -114,7 +115,13 @@ void Terminal::draw_run(int row, int col, const Canvas &frame, int end) {
   int pair = depth_ == ColorDepth::none ? 0 : static_cast<int>(role) + 1;
   attr_set(attributes(style), static_cast<short>(pair), &pair);
   std::wstring text;
-  for (int x = col; x < end; ++x) text.push_back(static_cast<wchar_t>(frame.at(row, x).ch));
+  for (int x = col; x < end; ++x) {
+    // The canvas holds only code points of one cell (cell_width); ncurses advances by the C
+    // library's wcwidth, so one it counts otherwise (an older Unicode) is drawn as '?' and
+    // every cell stays one column.
+    const auto ch = static_cast<wchar_t>(frame.at(row, x).ch);
+    text.push_back(wcwidth(ch) == 1 ? ch : L'?');
+  }
   mvaddnwstr(row, col, text.c_str(), static_cast<int>(text.size()));
 }
 

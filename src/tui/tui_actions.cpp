@@ -108,12 +108,16 @@ bool TuiSink::apply(Action a, TimePoint now) {
   case Action::home:
     if (node_view)
       ui_.log_scroll = drawn_.log_lines > 0 ? drawn_.log_lines - 1 : 0;
+    else if (alerts_pane)
+      ui_.alerts_scroll = 0; // the newest transition
     else
       move_selection(-1'000'000);
     break;
   case Action::end:
     if (node_view)
       ui_.log_scroll = 0;
+    else if (alerts_pane)
+      scroll_by(1'000'000); // the oldest transition
     else
       move_selection(1'000'000);
     break;

@@ -12,6 +12,7 @@ namespace {
 
 constexpr std::size_t kMaxTransitions = 200;
 constexpr int kEsc = 27;
+constexpr int kCtrlC = 3; // raw mode: Ctrl-C arrives as a key
 
 bool is_backspace(int code, bool function_key) {
   return (function_key && code == KEY_BACKSPACE) || (!function_key && (code == 127 || code == 8));
@@ -125,6 +126,7 @@ bool TuiSink::handle_key(int code, bool function_key, TimePoint now) {
 }
 
 bool TuiSink::edit_search(int code, bool function_key) {
+  if (!function_key && code == kCtrlC) return true; // quits like q, even while typing
   if (!function_key && code == kEsc) {
     ui_.search_editing = false;
     ui_.search.clear();

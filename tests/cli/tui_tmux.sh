@@ -138,6 +138,44 @@ start 120 30 "$DEMO" --theme no-such-theme
 wait_for "EXIT=3"
 wait_for "unknown theme 'no-such-theme'"
 
+echo "== replay dashboard: wide and zero-width text, a search with no match, e, Ctrl-C"
+# Each line once drew wider than its pane (pushing the right border off screen) or left
+# ghost text behind after the next frame.
+WORK=$(mktemp -d)
+trap 'cleanup; rm -rf "$WORK"' EXIT
+TAIL=$(printf 'x%.0s' {1..150})
+{
+  printf '2026-01-01T00:00:01Z INFO emoji \u2705\u26A1\u231A %s\n' "$TAIL"
+  printf '2026-01-01T00:00:02Z INFO marks e\uFE0F\uFE0F \u20DD\u20DD %s\n' "$TAIL"
+  printf '2026-01-01T00:00:03Z INFO scripts \u0928\u092E\u0938\u094D\u0924\u0947 \u0645\u064E\u0631\u0652\u062D\u064E\u0628\u064B\u0627 %s\n' "$TAIL"
+  printf '2026-01-01T00:00:04Z INFO jamo \u1100\u1161\u11A8 bidi \u2066x\u2069 %s\n' "$TAIL"
+  printf '2026-01-01T00:00:05Z INFO cards \U0001F004\U0001F0CF %s\n' "$TAIL"
+} >"$WORK/n1.log"
+ABS_BIN=$(realpath "$BIN")
+start 120 40 env -C "$WORK" "$ABS_BIN" replay --speed max --node "n1=$WORK/n1.log"
+wait_for "n1" 10
+T send-keys -t t Enter
+wait_for "INFO cards"
+# Every row is at most as wide as the terminal (wc -L counts display columns), and the
+# log box keeps its right border on every line.
+(($(screen | wc -L) <= 120)) || fail "a row is wider than the 120-column pane"
+shown=$(screen)
+[[ -z $(grep -F "INFO " <<<"$shown" | grep -v '│$') ]] || fail "a log line pushed the right border away"
+if grep -qP '[\x{2705}\x{26A1}\x{231A}\x{1F004}\x{1F0CF}\x{20DD}\x{FE0F}]' <<<"$shown"; then
+  fail "a wide or zero-width code point reached the terminal"
+fi
+T send-keys -t t / z z z z Enter f # filter: only matching lines, of which none
+wait_for "no match"
+wait_gone "INFO cards"
+if screen | grep -qF "xxxxxxxxxx"; then fail "text of an old line left on screen"; fi
+T send-keys -t t Escape
+wait_for "INFO cards"
+T send-keys -t t e
+wait_for "CSV snapshot written: "
+ls "$WORK"/clustertop-*.csv >/dev/null 2>&1 || fail "e wrote no CSV file in the current directory"
+T send-keys -t t / a C-c
+wait_for "EXIT=0"
+
 echo "== the clustertop binary on the local node"
 start 150 40 "$BIN"
 deadline=$((SECONDS + 10))

@@ -65,14 +65,47 @@ TEST(TuiLayout, NodeViewInvariants) {
       auto l = layout_node_view(rows, cols);
       ASSERT_FALSE(l.too_small);
       std::vector<Rect> all{l.header, l.power, l.memory, l.step, l.fence, l.log, l.status};
-      for (const auto &r : all) {
-        expect_inside(r, rows, cols, "node view");
-        EXPECT_FALSE(r.empty()) << rows << "x" << cols;
-      }
+      for (const auto &r : all) expect_inside(r, rows, cols, "node view");
       expect_disjoint(all, rows, cols);
       EXPECT_GE(l.log.rows, 3);
+      // Every graph shown has room to draw (box + two rows); the ones left out are the last.
+      const Rect graphs[] = {l.power, l.memory, l.step, l.fence};
+      EXPECT_FALSE(l.power.empty()) << rows << "x" << cols;
+      for (std::size_t g = 0; g < 4; ++g) {
+        if (graphs[g].empty()) continue;
+        EXPECT_GE(graphs[g].rows, 4) << rows << "x" << cols << " graph " << g;
+        if (g > 0) EXPECT_FALSE(graphs[g - 1].empty()) << rows << "x" << cols << " graph " << g;
+      }
+      // No row is left to nobody: header, graphs, log and status cover the screen.
+      int covered = 0;
+      for (int y = 0; y < rows; ++y)
+        for (const auto &r : all)
+          if (r.contains(y, 0)) {
+            ++covered;
+            break;
+          }
+      EXPECT_EQ(covered, rows) << rows << "x" << cols;
       if (HasFailure()) return;
     }
+  }
+}
+
+TEST(TuiLayout, NarrowNodeViewDropsGraphsRatherThanShowEmptyBoxes) {
+  struct Want {
+    int rows, cols;
+    int graphs;
+  };
+  for (auto w : {Want{24, 79, 2}, Want{20, 60, 2}, Want{12, 40, 1}, Want{40, 60, 4},
+                 Want{24, 80, 4}, Want{12, 80, 2}}) {
+    auto l = layout_node_view(w.rows, w.cols);
+    int shown = 0;
+    for (const auto &g : {l.power, l.memory, l.step, l.fence}) {
+      if (g.empty()) continue;
+      ++shown;
+      EXPECT_GE(g.rows, 4) << w.rows << "x" << w.cols;
+      EXPECT_GE(g.cols, 20) << w.rows << "x" << w.cols;
+    }
+    EXPECT_EQ(shown, w.graphs) << w.rows << "x" << w.cols;
   }
 }
 

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <clocale>
+#include <cwchar>
+
 #include "clustertop/tui/screens.hpp"
 
 namespace clustertop::tui {
@@ -146,6 +149,35 @@ TEST(TuiScreens, HostileLogTextStaysInsideItsPane) {
   render(c, fx.frame());
   for (int r = 0; r < c.rows(); ++r)
     for (int x = 0; x < c.cols(); ++x) EXPECT_NE(c.at(r, x).ch, U'\x1b');
+}
+
+TEST(TuiScreens, WideAndZeroWidthTextKeepsEveryRowItsWidth) {
+  const char *old = std::setlocale(LC_CTYPE, nullptr);
+  const std::string saved = old != nullptr ? old : "C";
+  ASSERT_NE(std::setlocale(LC_CTYPE, "C.UTF-8"), nullptr);
+  Fixture fx;
+  const std::string lines[] = {
+      "ERROR \u2705\u26A1\u231A done", "e\uFE0F\uFE0F \u20DD\u20DD",
+      "\u0928\u092E\u0938\u094D\u0924\u0947 \u0645\u064E\u0631\u0652\u062D\u064E\u0628\u064B\u0627",
+      "\u1100\u1161\u11A8 \u2066bidi\u2069", "\U0001F004\U0001F0CF cards"};
+  for (const auto &l : lines) {
+    fx.store.add_log_line("mac1", "log:x", at(52), l + " " + std::string(200, 'x'));
+    Finding f{"r", "mac1", "", Severity::warning, 1, 0, l + " " + std::string(200, 'y')};
+    fx.transitions.push_front({f, AlertState::firing, at(40), at(40)});
+  }
+  for (auto [rows, cols] : {std::pair{40, 120}, {24, 79}, {12, 40}}) {
+    for (Screen screen : {Screen::overview, Screen::node}) {
+      fx.ui.screen = screen;
+      Canvas c(rows, cols);
+      render(c, fx.frame());
+      for (int r = 0; r < rows; ++r) {
+        int width = 0;
+        for (int x = 0; x < cols; ++x) width += wcwidth(static_cast<wchar_t>(c.at(r, x).ch));
+        EXPECT_EQ(width, cols) << rows << "x" << cols << " row " << r << ": " << c.row_text(r);
+      }
+    }
+  }
+  std::setlocale(LC_CTYPE, saved.c_str());
 }
 
 TEST(TuiScreens, ManyNodesPageOnSmallTerminals) {

@@ -108,6 +108,40 @@ TEST_F(TuiSinkTest, MouseClickSelectsTheNodeUnderIt) {
   EXPECT_EQ(sink->ui().screen, Screen::node);
 }
 
+TEST_F(TuiSinkTest, CtrlCQuitsEvenWhileTypingASearch) {
+  sink->redraw(at(5));
+  key('\r'); // alpha's node view
+  key('/');
+  key('x');
+  ASSERT_TRUE(sink->ui().search_editing);
+  EXPECT_TRUE(key(3));
+}
+
+TEST_F(TuiSinkTest, HomeAndEndScrollTheAlertsPaneNotTheNodes) {
+  for (int i = 0; i < 20; ++i) {
+    Finding f{"rule" + std::to_string(i), "alpha", "", Severity::warning, 1, 0, "m"};
+    sink->on_transition({f, AlertState::firing, at(1), at(1)}, TickContext{store, firing, at(1)});
+  }
+  key(KEY_DOWN, true);
+  ASSERT_EQ(sink->ui().selected, "bravo");
+  key('\t'); // focus the alerts pane
+  ASSERT_EQ(sink->ui().pane, 1);
+  key(KEY_END, true);
+  EXPECT_EQ(sink->ui().selected, "bravo");
+  EXPECT_EQ(sink->ui().alerts_scroll, 19U);
+  key('g');
+  EXPECT_EQ(sink->ui().selected, "bravo");
+  EXPECT_EQ(sink->ui().alerts_scroll, 0U);
+  key('G');
+  EXPECT_EQ(sink->ui().alerts_scroll, 19U);
+  key(KEY_HOME, true);
+  EXPECT_EQ(sink->ui().alerts_scroll, 0U);
+  EXPECT_EQ(sink->ui().selected, "bravo");
+  key('\t'); // back to the nodes: Home selects the first node again
+  key(KEY_HOME, true);
+  EXPECT_EQ(sink->ui().selected, "alpha");
+}
+
 TEST(TuiSinkCreate, UnknownThemeIsAnErrorBeforeTheScreenStarts) {
   Store store;
   TuiConfig cfg;

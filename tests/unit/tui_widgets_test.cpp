@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <clocale>
+#include <cwchar>
+
 #include "clustertop/tui/canvas.hpp"
 #include "clustertop/tui/widgets.hpp"
 
@@ -102,6 +105,74 @@ TEST(TuiCanvas, ClipsAndSanitises) {
   a.put(0, 0, "–█⣿é", Role::normal);
   EXPECT_EQ(a.row_text(0), "-#:?");
   EXPECT_EQ(c.put(5, 0, "x", Role::normal), 0); // off-canvas writes nothing
+}
+
+// Lines that once drew past their pane: emoji presentation (2 cells), variation selectors
+// and enclosing marks, Devanagari and Arabic marks, Hangul medial/final jamo, bidi isolates,
+// and the mahjong and playing-card emoji below U+1F300.
+struct Hostile {
+  const char *text;
+  const char *shown;
+};
+constexpr Hostile kHostile[] = {
+    {"\u2705\u26A1\u231A", "???"},
+    {"e\uFE0F\uFE0F \u20DD\u20DD", "e "},
+    {"\u0928\u092E\u0938\u094D\u0924\u0947", "\u0928\u092E\u0938\u0924"},
+    {"\u0645\u064E\u0631\u0652\u062D\u064E\u0628\u064B\u0627", "\u0645\u0631\u062D\u0628\u0627"},
+    {"\u1100\u1161\u11A8x", "?x"},
+    {"a\u2066b\u2069c\u200Dd", "abcd"},
+    {"\U0001F004\U0001F0CFz", "??z"},
+    {"\u0435\u0483\u0489 \u05D0\u0591", "\u0435 \u05D0"},
+    {"\U000E0101\U0001F3FB\uFE2Ez", "z"},
+};
+
+// The C library's own count of the columns a row takes (the terminal's view of it).
+int columns(const Canvas &c, int row) {
+  int n = 0;
+  for (int x = 0; x < c.cols(); ++x) n += wcwidth(static_cast<wchar_t>(c.at(row, x).ch));
+  return n;
+}
+
+TEST(TuiCanvas, EveryCellIsOneColumnWhateverTheText) {
+  const char *old = std::setlocale(LC_CTYPE, nullptr);
+  const std::string saved = old != nullptr ? old : "C";
+  ASSERT_NE(std::setlocale(LC_CTYPE, "C.UTF-8"), nullptr);
+  for (const auto &h : kHostile) {
+    std::string shown;
+    for (char32_t cp : sanitize_utf8(h.text)) shown += to_utf8(cp);
+    EXPECT_EQ(shown, h.shown) << h.text;
+    Canvas c(1, 12);
+    c.put(0, 0, "|", Role::border);
+    c.put(0, 11, "|", Role::border);
+    // Clipped to the pane between the borders, the text leaves the right border alone.
+    const int written =
+        c.put(0, 1, std::string(h.text) + h.text + h.text + h.text, Role::normal, 10);
+    EXPECT_LE(written, 10) << h.text;
+    EXPECT_EQ(c.at(0, 11).ch, U'|') << h.text;
+    EXPECT_EQ(columns(c, 0), 12) << h.text; // no cell of 0 or 2 columns
+  }
+  // Every code point the table calls one cell is one column to the C library too.
+  for (char32_t cp = 0x20; cp < 0x30000; ++cp)
+    if (cell_width(cp) == 1 && (cp < 0xD800 || cp > 0xDFFF))
+      ASSERT_EQ(wcwidth(static_cast<wchar_t>(cp)), 1) << std::hex << static_cast<unsigned>(cp);
+  std::setlocale(LC_CTYPE, saved.c_str());
+}
+
+TEST(TuiCanvas, CellWidths) {
+  EXPECT_EQ(cell_width(U'a'), 1);
+  EXPECT_EQ(cell_width(U'\u2500'), 1); // box drawing
+  EXPECT_EQ(cell_width(U'\u28FF'), 1); // braille
+  EXPECT_EQ(cell_width(0x2705), 2);
+  EXPECT_EQ(cell_width(0x231A), 2);
+  EXPECT_EQ(cell_width(0x1F004), 2);
+  EXPECT_EQ(cell_width(0x65E5), 2);
+  EXPECT_EQ(cell_width(0x0301), 0);
+  EXPECT_EQ(cell_width(0x1160), 0);
+  EXPECT_EQ(cell_width(0xFE0F), 0);
+  EXPECT_EQ(cell_width(0x2066), 0);
+  EXPECT_EQ(cell_width(0x1B), -1);
+  EXPECT_EQ(cell_width(0xE000), -1); // private use
+  EXPECT_EQ(cell_width(0x110000), -1);
 }
 
 TEST(TuiCanvas, FitPadsAndMarksCuts) {

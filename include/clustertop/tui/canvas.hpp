@@ -1,6 +1,7 @@
 // Canvas: a grid of cells (a code point and a style role) that screens draw into. Pure and
 // testable; the terminal layer copies only the cells that changed to ncurses. Owns text
-// sanitising: control bytes, invalid UTF-8 and wide glyphs from logs never reach the screen.
+// sanitising: control bytes, invalid UTF-8, marks and wide glyphs from logs never reach the
+// screen, so every cell is one column on the terminal.
 #pragma once
 
 #include <climits>
@@ -75,8 +76,16 @@ private:
   std::vector<Cell> cells_;
 };
 
-// Decodes UTF-8 into code points that are safe to show in one column each: control bytes
-// and invalid sequences become '?', wide (East Asian, emoji) glyphs become '?'.
+// The cells a code point takes on a terminal: 1; 0 for combining and format marks (they
+// draw over the cell before them, or nothing); 2 for East Asian wide and emoji; -1 for
+// controls, unassigned and private-use code points. Tables from the Unicode database
+// (src/tui/char_width.inc, written by scripts/gen_char_width.py); the only place that
+// decides a width, for measuring and drawing alike.
+int cell_width(char32_t cp);
+
+// Decodes UTF-8 into code points that each take exactly one cell (cell_width 1): tabs become
+// a space, marks of width 0 are dropped, and everything else (controls, invalid sequences,
+// wide glyphs, unassigned code points) becomes '?'. So a line of n code points is n cells.
 std::u32string sanitize_utf8(std::string_view text);
 std::string to_utf8(char32_t cp);
 char32_t ascii_fallback(char32_t cp);

@@ -41,7 +41,9 @@ OverviewLayout layout_overview(int rows, int cols, std::size_t nodes, std::size_
 struct NodeViewLayout {
   bool too_small = false;
   Rect header;
-  Rect power, memory, step, fence; // the four graphs
+  // The four graphs, each at least 4 rows; on small terminals the last ones are left out
+  // (an empty Rect): fence_wait first, then step time, then memory.
+  Rect power, memory, step, fence;
   Rect log;
   Rect status;
 };
