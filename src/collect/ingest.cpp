@@ -223,6 +223,10 @@ void Ingest::on_batch(const LineBatch &batch, Store &store, std::vector<LogEvent
   } else {
     for (const auto &line : batch.lines) impl_->sampler_line(batch, s, line, store, new_events);
   }
+  // Log lines are counted as they enter the node's log; the rest here: a node that only
+  // samples shows its liveness too (NodeInfo::lines, last_data).
+  if (!s.is_log && !batch.lines.empty())
+    store.count_lines(batch.node, batch.lines.size(), batch.received_at);
 }
 
 std::vector<StreamCount> Ingest::counts() const {

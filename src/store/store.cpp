@@ -70,6 +70,12 @@ void Store::add_event(const LogEvent &event) {
   it->second.push(event);
 }
 
+void Store::count_lines(const std::string &node, std::uint64_t n, TimePoint t) {
+  auto &info = node_mut(node);
+  info.lines += n;
+  if (!info.last_data || *info.last_data < t) info.last_data = t;
+}
+
 void Store::count_skipped(const std::string &node, std::uint64_t n) {
   node_mut(node).skipped_lines += n;
 }

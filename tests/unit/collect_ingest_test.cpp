@@ -200,6 +200,11 @@ TEST(CollectIngest, NvidiaSmiRecordedOutputOneSeriesPerGpuAndNaForUnknown) {
   EXPECT_TRUE(std::isnan(store.latest({"g1", "gpu.mem_total_bytes", "1"})));
   EXPECT_DOUBLE_EQ(store.latest({"g1", "gpu.temp_c", "1"}), 40.0);
   EXPECT_EQ(store.node("g1")->skipped_lines, 1u);
+  // A node that only samples is alive by its sampler's lines (the liveness the docs point to
+  // in /metrics: lines_total, last_data_timestamp_seconds).
+  EXPECT_EQ(store.node("g1")->lines, batch.lines.size());
+  ASSERT_TRUE(store.node("g1")->last_data.has_value());
+  EXPECT_EQ(*store.node("g1")->last_data, from_epoch_seconds(2000));
   const auto counts = ingest.counts();
   ASSERT_EQ(counts.size(), 1u);
   EXPECT_EQ(counts[0].skipped, 1u);

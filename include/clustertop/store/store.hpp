@@ -117,6 +117,9 @@ public:
                            std::string_view text);
   void add_event(const LogEvent &event);
   void count_skipped(const std::string &node, std::uint64_t n = 1);
+  // Lines of a stream that keeps no log (a sampler's), arrived at `t`: counted in the node's
+  // lines and last_data as log lines are by add_log_line.
+  void count_lines(const std::string &node, std::uint64_t n, TimePoint t);
 
   [[nodiscard]] const std::vector<std::string> &nodes() const { return node_order_; }
   [[nodiscard]] const NodeInfo *node(const std::string &name) const;
