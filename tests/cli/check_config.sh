@@ -3,12 +3,7 @@
 # run starts with (it passed node names and listen addresses the run refused, and read a
 # directory as an empty config); a watch without a terminal runs headless (it spun on stdin's
 # end, or wrote the dashboard's escape codes into a file).
-set -u
-bin=$1
-fail=0 pass=0
-ok() { pass=$((pass+1)); }
-bad() { echo "FAIL $*"; fail=$((fail+1)); }
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/lib/checks.sh"
 export XDG_CONFIG_HOME=$tmp/xdg # no user config
 
 # expect FILE CODE TEXT: check-config FILE exits CODE, saying TEXT.
@@ -38,5 +33,4 @@ if [ "$code" -eq 0 ] && grep -q ' up mem avail ' "$tmp/out"; then ok; else bad "
 if ! grep -q $'\x1b' "$tmp/out"; then ok; else bad "no terminal: escape codes written: $(head -c 200 "$tmp/out" | cat -v)"; fi
 if grep -q 'not a terminal; running headless' "$tmp/err"; then ok; else bad "no terminal: no notice: $(cat "$tmp/err")"; fi
 
-echo "check_config: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish check_config

@@ -2,12 +2,7 @@
 # The local node end to end, with the real binary: headless JSON figures agree with
 # /proc/meminfo, a line appended to a followed log shows up within one tick, and after
 # SIGINT / SIGTERM / SIGHUP no process clustertop started is left.
-set -u
-bin=$1
-fail=0 pass=0
-ok() { pass=$((pass+1)); }
-bad() { echo "FAIL $*"; fail=$((fail+1)); }
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/lib/checks.sh"
 log="$tmp/x.log"; : >"$log"
 
 descendants() { # every process below $1
@@ -68,5 +63,4 @@ check_signal() {
 kill -INT $pid; wait $pid
 for sig in INT TERM HUP; do check_signal $sig; done
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish local_node

@@ -4,12 +4,7 @@
 # from TZ), and a crash line stamped with the node's local time raises the crash alert at
 # once, with the line's time in UTC, for nodes behind and ahead of UTC. (Read as UTC, the line
 # lay hours in the past or the future and no alert came.)
-set -u
-bin=$1
-fail=0 pass=0
-ok() { pass=$((pass+1)); }
-bad() { echo "FAIL $*"; fail=$((fail+1)); }
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/lib/checks.sh"
 
 # POSIX TZ strings need no zone database: XST+5 is five hours behind UTC, XST-3 three ahead.
 for zone in XST+5 XST-3 XST-5:45; do
@@ -33,5 +28,4 @@ for zone in XST+5 XST-3 XST-5:45; do
   if [[ "$fired" == *"at $utc_now"* ]]; then ok; else bad "TZ=$zone: the alert does not give the line's UTC time $utc_now: $fired"; fi
 done
 
-echo "node_zone: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish node_zone

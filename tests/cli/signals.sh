@@ -4,12 +4,7 @@
 # ended it); an interrupted snapshot writes nothing and exits 130; a read-only command
 # (check-config reading a pipe) dies on a signal at once; a headless watch whose reader has gone
 # (`| head -1`) stops; a stray stamp decades ahead is jumped, not ticked through.
-set -u
-bin=$1
-fail=0 pass=0
-ok() { pass=$((pass+1)); }
-bad() { echo "FAIL $*"; fail=$((fail+1)); }
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/lib/checks.sh"
 export XDG_CONFIG_HOME=$tmp/xdg # no user config
 
 # Milliseconds from sending `sig` to pid's exit; its exit code in $code.
@@ -73,5 +68,4 @@ if [ "$code" -eq 0 ]; then ok; else bad "replay over a 50-year gap: exit $code";
 if grep -q 'replay jumped 1 stretch without lines' "$tmp/err"; then ok; else bad "no notice of the jump: $(cat "$tmp/err")"; fi
 if grep -q 'FIRING.*crash' "$tmp/out"; then ok; else bad "the crash before the gap did not alert: $(cat "$tmp/out")"; fi
 
-echo "signals: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish signals
