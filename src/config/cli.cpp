@@ -121,6 +121,20 @@ CliOutcome parse_command_line(int argc, const char *const *argv) {
   replay->add_flag("--headless", o.headless, "No dashboard: print alert transitions");
   replay->add_flag("--json", o.json, "Headless output as JSON lines");
   replay->add_option("-c,--config", o.config_path, "Config file (thresholds)");
+  // What a replay uses of a run's options, also after the subcommand, where users write them.
+  add_duration(*replay, "-i,--interval", o.interval, "Replay clock tick (default 1s)");
+  replay
+      ->add_option("--on-alert", o.on_alert,
+                   "Run CMD (via /bin/sh) for each alert transition; alert in env and on stdin")
+      ->type_name("CMD");
+  add_duration(*replay, "--hook-timeout", o.hook_timeout,
+               "Kill a hook after this long (default 10s)");
+  replay->add_option("--collectors-dir", o.collectors_dir, "Extra collector definitions (*.json)")
+      ->type_name("DIR");
+  replay->add_option("--theme", o.theme, "Dashboard theme: name or file")->type_name("NAME|FILE");
+  replay->add_option("--themes-dir", o.themes_dir, "Extra directory of *.theme files")
+      ->type_name("DIR");
+  replay->add_flag("--ascii", o.ascii, "ASCII graphs instead of UTF-8 braille");
 
   auto *snapshot = app.add_subcommand("snapshot", "Connect, collect, write one CSV, exit");
   add_source_options(*snapshot, o); // nodes, -c, --log, ssh settings: as for a live run

@@ -107,5 +107,23 @@ TEST(RunSettings, CsvTriggersWithoutADirectoryAreAnError) {
   EXPECT_FALSE(check_settings(merge_settings(command_line({}), none), "").has_value());
 }
 
+// What a replay uses of a run's options is taken after `replay` too, where users write it
+// ("argument was not expected" before), and means the same as before it.
+TEST(CommandLine, ReplayTakesItsRunOptionsAfterTheSubcommand) {
+  for (const bool after : {false, true}) {
+    const Options o =
+        after ? command_line({"replay", "--node", "n=x.log", "--on-alert", "notify", "-i", "2s",
+                              "--hook-timeout", "3s", "--collectors-dir", "d", "--ascii"})
+              : command_line({"--on-alert", "notify", "-i", "2s", "--hook-timeout", "3s",
+                              "--collectors-dir", "d", "--ascii", "replay", "--node", "n=x.log"});
+    EXPECT_EQ(o.command, Command::replay);
+    EXPECT_EQ(o.on_alert, "notify") << after;
+    EXPECT_EQ(o.interval, seconds(2)) << after;
+    EXPECT_EQ(o.hook_timeout, seconds(3)) << after;
+    EXPECT_EQ(o.collectors_dir, "d") << after;
+    EXPECT_TRUE(o.ascii) << after;
+  }
+}
+
 } // namespace
 } // namespace clustertop
