@@ -1,8 +1,10 @@
 // Plain logs as replay events, read as the replay clock reaches them (--node NAME=LOGFILE):
 // large buffered reads, one file per node, merged by arrival time.
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <limits>
+#include <sys/stat.h>
 
 #include "replay_internal.hpp"
 
@@ -222,8 +224,14 @@ Result<ReplaySource> ReplaySource::from_logs(const std::vector<std::string> &nod
       return Error{"invalid --node", "expected NAME=LOGFILE", spec,
                    "for example: --node mac1=exo-mac1.log"};
     const std::string name = spec.substr(0, eq), path = spec.substr(eq + 1);
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+      return Error{"cannot replay log file", "it is a directory", path,
+                   "name a log file; a directory written by --record is replayed as "
+                   "`clustertop replay DIR`"};
     std::FILE *f = std::fopen(path.c_str(), "rb");
-    if (f == nullptr) return Error{"cannot open log file", "not readable", path, "check the path"};
+    if (f == nullptr)
+      return Error{"cannot open log file", std::strerror(errno), path, "check the path"};
     auto log = std::make_unique<LogFile>(name, path, f);
     if (!log->start())
       return Error{"no timestamps in log file", "no line carries a date or time of day", path,

@@ -203,6 +203,10 @@ TEST(DetectReplay, PlainLogsMergeByTimeAndBadSpecsAreErrors) {
   EXPECT_FALSE(ReplaySource::from_logs({"none=" + (dir / "none.log").string()}).ok());
   EXPECT_FALSE(ReplaySource::from_logs({"noequals"}).ok());
   EXPECT_FALSE(ReplaySource::from_logs({"x=/nonexistent/file"}).ok());
+  const auto dir_error = ReplaySource::from_logs({"x=" + dir.string()});
+  ASSERT_FALSE(dir_error.ok());
+  EXPECT_NE(dir_error.error().message().find("it is a directory"), std::string::npos)
+      << dir_error.error().message();
   std::filesystem::remove_all(dir);
 }
 
