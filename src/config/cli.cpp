@@ -30,19 +30,22 @@ Exit codes: 0 ok, 2 bad command line, 3 invalid config or definition, 4 every no
 unreachable at start, 70 internal error, 130 interrupted (replay, snapshot).
 In the dashboard, ? lists the keys.)";
 
-Duration as_duration(const std::string &text) {
+Duration as_duration(const std::string &option, const std::string &text) {
   Duration d{};
   if (!parse_duration(text, d))
-    throw CLI::ValidationError("expected a duration such as 500ms, 1s, 30s, 2m; got '" + text +
-                               "'");
+    throw CLI::ValidationError(option, "expected a duration such as 500ms, 1s, 30s, 2m; got '" +
+                                           text + "'");
   return d;
 }
 
 // CLI11 validators cannot write Durations directly; parse in a callback.
 void add_duration(CLI::App &app, const std::string &name, Duration &target,
                   const std::string &help) {
+  // The error names the option as written in `name`'s long form ("--hook-timeout").
+  const std::string option =
+      name.substr(name.find("--") == std::string::npos ? 0 : name.find("--"));
   app.add_option_function<std::string>(
-         name, [&target](const std::string &v) { target = as_duration(v); }, help)
+         name, [&target, option](const std::string &v) { target = as_duration(option, v); }, help)
       ->type_name("DURATION");
 }
 

@@ -125,5 +125,19 @@ TEST(CommandLine, ReplayTakesItsRunOptionsAfterTheSubcommand) {
   }
 }
 
+// A bad duration says which option it was given to.
+TEST(CommandLine, ABadDurationNamesItsOption) {
+  for (const char *option : {"--hook-timeout", "--interval", "-i", "--csv-every"}) {
+    std::vector<const char *> argv = {"clustertop", option, "-5s"};
+    ::testing::internal::CaptureStderr();
+    const auto out = parse_command_line(static_cast<int>(argv.size()), argv.data());
+    const std::string err = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(out.exit_now, exit_code::usage) << option;
+    const std::string named = std::string(option) == "-i" ? "--interval" : option;
+    EXPECT_NE(err.find(named + ": expected a duration"), std::string::npos)
+        << option << ": " << err;
+  }
+}
+
 } // namespace
 } // namespace clustertop
