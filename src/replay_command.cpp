@@ -107,7 +107,9 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
   auto source = load_source(o);
   if (!source)
     return say(source.error()),
-           source.error().what == "nothing to replay" ? exit_code::usage : exit_code::config;
+           source.error().what == "nothing to replay" || source.error().what == "invalid --node"
+               ? exit_code::usage
+               : exit_code::config;
   Ingest ingest(*set);
   Store store;
   Pipeline pipeline(store, ingest_handler(ingest), std::move(*rules));

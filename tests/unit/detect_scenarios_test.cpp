@@ -190,6 +190,10 @@ TEST(DetectReplayCommand, ExitCodesForGoodAndBadInvocations) {
   o.config_path.clear();
   o.replay_node_logs = {"x=" + (dir / "missing.log").string()};
   EXPECT_EQ(run_replay_command(o), exit_code::config);
+  for (const char *bad : {"=f.log", "nolog=", "noequals"}) { // a bad --node is the command line's
+    o.replay_node_logs = {bad};
+    EXPECT_EQ(run_replay_command(o), exit_code::usage) << bad;
+  }
   std::filesystem::remove_all(dir);
 }
 
