@@ -123,11 +123,8 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
     AlertPrinter printer(stdout, o.json);
     pipeline.add_sink(printer);
     int signal = 0;
-    const auto stop = [&] {
-      if (signals != nullptr) {
-        pollfd p{signals->fd(), POLLIN, 0};
-        if (::poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0) signal = signals->take();
-      }
+    const auto stop = [&] { // take() does not wait
+      if (signals != nullptr && signal == 0) signal = signals->take();
       return signal != 0 || std::ferror(stdout) != 0; // a signal, or nobody reading any more
     };
     const ReplayEnd end = run_replay(*source, pipeline, *clock, stop);

@@ -49,6 +49,27 @@ void add_duration(CLI::App &app, const std::string &name, Duration &target,
       ->type_name("DURATION");
 }
 
+// The options a replay shares with a run, defined once for both (a replay also takes them
+// after its subcommand, where users write them).
+void add_collectors_dir(CLI::App &app, Options &o) {
+  app.add_option("--collectors-dir", o.collectors_dir, "Extra collector definitions (*.json)")
+      ->type_name("DIR");
+}
+
+void add_hook_options(CLI::App &app, Options &o) {
+  app.add_option("--on-alert", o.on_alert,
+                 "Run CMD (via /bin/sh) for each alert transition; alert in env and on stdin")
+      ->type_name("CMD");
+  add_duration(app, "--hook-timeout", o.hook_timeout, "Kill a hook after this long (default 10s)");
+}
+
+void add_theme_options(CLI::App &app, Options &o) {
+  app.add_option("--theme", o.theme, "Dashboard theme: name or file")->type_name("NAME|FILE");
+  app.add_option("--themes-dir", o.themes_dir, "Extra directory of *.theme files")
+      ->type_name("DIR");
+  app.add_flag("--ascii", o.ascii, "ASCII graphs instead of UTF-8 braille");
+}
+
 void add_source_options(CLI::App &app, Options &o) {
   app.add_option("nodes", o.nodes, "Nodes: ssh alias, user@host or user@host:port")
       ->type_name("NODE");
@@ -57,8 +78,7 @@ void add_source_options(CLI::App &app, Options &o) {
       ->type_name("FILE");
   app.add_option("--log", o.logs, "Follow this log on every node named on the command line")
       ->type_name("PATH");
-  app.add_option("--collectors-dir", o.collectors_dir, "Extra collector definitions (*.json)")
-      ->type_name("DIR");
+  add_collectors_dir(app, o);
   add_duration(app, "-i,--interval", o.interval, "Sampling interval and tick (default 1s)");
   app.add_option("--known-hosts", o.known_hosts, "known_hosts file (default ~/.ssh/known_hosts)")
       ->type_name("FILE");
@@ -75,16 +95,10 @@ void add_output_options(CLI::App &app, Options &o) {
   app.add_flag("--json", o.json, "Headless output as one JSON object per line");
   add_duration(app, "--figures-every", o.figures_every,
                "Headless: print each node's figures this often (default: every tick; 0: never)");
-  app.add_option("--on-alert", o.on_alert,
-                 "Run CMD (via /bin/sh) for each alert transition; alert in env and on stdin")
-      ->type_name("CMD");
-  add_duration(app, "--hook-timeout", o.hook_timeout, "Kill a hook after this long (default 10s)");
+  add_hook_options(app, o);
   app.add_option("--record", o.record_dir, "Record every raw stream with arrival times to DIR")
       ->type_name("DIR");
-  app.add_option("--theme", o.theme, "Dashboard theme: name or file")->type_name("NAME|FILE");
-  app.add_option("--themes-dir", o.themes_dir, "Extra directory of *.theme files")
-      ->type_name("DIR");
-  app.add_flag("--ascii", o.ascii, "ASCII graphs instead of UTF-8 braille");
+  add_theme_options(app, o);
   app.add_option("--csv-dir", o.csv_dir, "Write CSV snapshots into DIR")->type_name("DIR");
   add_duration(app, "--csv-every", o.csv_every, "Snapshot period (e.g. 30s); needs --csv-dir");
   app.add_flag("--csv-on-alert", o.csv_on_alert,
@@ -124,20 +138,10 @@ CliOutcome parse_command_line(int argc, const char *const *argv) {
   replay->add_flag("--headless", o.headless, "No dashboard: print alert transitions");
   replay->add_flag("--json", o.json, "Headless output as JSON lines");
   replay->add_option("-c,--config", o.config_path, "Config file (thresholds)");
-  // What a replay uses of a run's options, also after the subcommand, where users write them.
   add_duration(*replay, "-i,--interval", o.interval, "Replay clock tick (default 1s)");
-  replay
-      ->add_option("--on-alert", o.on_alert,
-                   "Run CMD (via /bin/sh) for each alert transition; alert in env and on stdin")
-      ->type_name("CMD");
-  add_duration(*replay, "--hook-timeout", o.hook_timeout,
-               "Kill a hook after this long (default 10s)");
-  replay->add_option("--collectors-dir", o.collectors_dir, "Extra collector definitions (*.json)")
-      ->type_name("DIR");
-  replay->add_option("--theme", o.theme, "Dashboard theme: name or file")->type_name("NAME|FILE");
-  replay->add_option("--themes-dir", o.themes_dir, "Extra directory of *.theme files")
-      ->type_name("DIR");
-  replay->add_flag("--ascii", o.ascii, "ASCII graphs instead of UTF-8 braille");
+  add_collectors_dir(*replay, o);
+  add_hook_options(*replay, o);
+  add_theme_options(*replay, o);
 
   auto *snapshot = app.add_subcommand("snapshot", "Connect, collect, write one CSV, exit");
   add_source_options(*snapshot, o); // nodes, -c, --log, ssh settings: as for a live run

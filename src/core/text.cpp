@@ -19,30 +19,44 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-namespace {
-
-// The length of the UTF-8 character at s[i] (1-4), or 0 when the bytes there are not one
-// (stray continuation, overlong form, surrogate, past U+10FFFF, cut short).
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  const auto cont = [&](std::size_t k) { return i + k < s.size() && (b(k) & 0xC0) == 0x80; };
-  const unsigned char c = b(0);
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    if ((c == 0xE0 && b(1) < 0xA0) || (c == 0xED && b(1) >= 0xA0)) return 0;
-    return 3;
+char32_t decode_utf8(std::string_view s, std::size_t &i) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  int len = 0;
+  char32_t cp = 0;
+  if (b0 < 0x80) {
+    ++i;
+    return b0;
   }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    if ((c == 0xF0 && b(1) < 0x90) || (c == 0xF4 && b(1) >= 0x90)) return 0;
-    return 4;
+  if ((b0 & 0xE0) == 0xC0)
+    len = 2, cp = b0 & 0x1F;
+  else if ((b0 & 0xF0) == 0xE0)
+    len = 3, cp = b0 & 0x0F;
+  else if ((b0 & 0xF8) == 0xF0)
+    len = 4, cp = b0 & 0x07;
+  else {
+    ++i;
+    return kNotUtf8;
   }
-  return 0;
+  if (i + static_cast<std::size_t>(len) > s.size()) {
+    ++i;
+    return kNotUtf8;
+  }
+  for (int k = 1; k < len; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
+    if ((b & 0xC0) != 0x80) {
+      ++i;
+      return kNotUtf8;
+    }
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    ++i;
+    return kNotUtf8;
+  }
+  i += static_cast<std::size_t>(len);
+  return cp;
 }
-
-} // namespace
 
 std::string terminal_safe(std::string_view s, std::size_t max) {
   std::string out;
@@ -55,29 +69,18 @@ std::string terminal_safe(std::string_view s, std::size_t max) {
   };
   std::size_t i = 0;
   while (i < s.size()) {
-    const std::size_t n = utf8_length(s, i);
-    if (i + std::max<std::size_t>(n, 1) > max) {
+    std::size_t next = i;
+    const char32_t cp = decode_utf8(s, next);
+    if (next > max) {
       out += "...";
       break;
     }
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (n == 0) {
-      escape(c); // not UTF-8: shown byte by byte
-      ++i;
-    } else if (n == 1) {
-      if ((c < 0x20 && c != '\t') || c == 0x7F)
-        escape(c);
-      else
-        out += static_cast<char>(c);
-      ++i;
-    } else if (c == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0) {
-      escape(c); // C1 control, U+0080-U+009F
-      escape(static_cast<unsigned char>(s[i + 1]));
-      i += 2;
-    } else {
-      out.append(s.substr(i, n));
-      i += n;
-    }
+    // Not UTF-8 (one byte), C0 but tab, DEL, C1 (raw bytes or UTF-8): each byte as \xHH.
+    if (cp == kNotUtf8 || (cp < 0x20 && cp != '\t') || (cp >= 0x7F && cp < 0xA0))
+      for (std::size_t k = i; k < next; ++k) escape(static_cast<unsigned char>(s[k]));
+    else
+      out.append(s.substr(i, next - i));
+    i = next;
   }
   return out;
 }

@@ -40,12 +40,10 @@ TimePoint ReplayStepper::advance_to(TimePoint target, std::size_t max_steps) {
       const TimePoint quiet_from = last_arrival_ + kIdleTicking;
       const TimePoint until = std::min({at.value_or(end), end, limit});
       if (next_tick_ > quiet_from && until != TimePoint::max() && until > next_tick_ + tick_) {
-        const TimePoint last_tick = start_ + (until - start_) / tick_ * tick_;
-        if (last_tick > next_tick_) {
-          ++gaps_skipped_;
-          time_skipped_ += last_tick - next_tick_;
-          next_tick_ = last_tick;
-        }
+        const TimePoint last_tick = start_ + (until - start_) / tick_ * tick_; // > next_tick_
+        ++gaps_skipped_;
+        time_skipped_ += last_tick - next_tick_;
+        next_tick_ = last_tick;
       }
       now_ = std::min(next_tick_, end);
       pipeline_.tick(now_);

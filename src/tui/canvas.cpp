@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <iterator>
 
+#include "clustertop/core/text.hpp"
+
 namespace clustertop::tui {
 namespace {
 
@@ -15,46 +17,6 @@ struct WidthRange {
 constexpr WidthRange kWidths[] = {
 #include "char_width.inc"
 };
-
-// Returns the code point and advances i; 0xFFFFFFFF on an invalid sequence (one byte eaten).
-char32_t decode_one(std::string_view s, std::size_t &i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  int len = 0;
-  char32_t cp = 0;
-  if (b0 < 0x80) {
-    ++i;
-    return b0;
-  }
-  if ((b0 & 0xE0) == 0xC0)
-    len = 2, cp = b0 & 0x1F;
-  else if ((b0 & 0xF0) == 0xE0)
-    len = 3, cp = b0 & 0x0F;
-  else if ((b0 & 0xF8) == 0xF0)
-    len = 4, cp = b0 & 0x07;
-  else {
-    ++i;
-    return 0xFFFFFFFF;
-  }
-  if (i + static_cast<std::size_t>(len) > s.size()) {
-    ++i;
-    return 0xFFFFFFFF;
-  }
-  for (int k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
-    if ((b & 0xC0) != 0x80) {
-      ++i;
-      return 0xFFFFFFFF;
-    }
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    ++i;
-    return 0xFFFFFFFF;
-  }
-  i += static_cast<std::size_t>(len);
-  return cp;
-}
 
 } // namespace
 
@@ -71,7 +33,7 @@ std::u32string sanitize_utf8(std::string_view text) {
   std::u32string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
-    char32_t cp = decode_one(text, i);
+    char32_t cp = decode_utf8(text, i);
     if (cp == U'\t') {
       out.push_back(U' ');
       continue;

@@ -11,6 +11,12 @@ namespace clustertop {
 // `s` without leading and trailing spaces, tabs and carriage returns (CRLF files).
 std::string_view trim(std::string_view s);
 
+// The code point of the UTF-8 character at s[i], advancing i past it; kNotUtf8 (one byte
+// eaten) for bytes that are not one (a stray continuation, an overlong form, a surrogate,
+// past U+10FFFF, a sequence cut short).
+inline constexpr char32_t kNotUtf8 = 0xFFFFFFFF;
+char32_t decode_utf8(std::string_view s, std::size_t &i);
+
 // `s` made safe to print on a terminal: text from a node's log must be shown, never acted on.
 // Control characters (C0 but tab, DEL, and C1: U+0080-U+009F, which some terminals take as
 // CSI and OSC), NUL and bytes that are not UTF-8 are written as visible `\xHH` escapes; the
