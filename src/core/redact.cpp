@@ -1,5 +1,7 @@
 #include "clustertop/core/redact.hpp"
 
+#include "clustertop/core/text.hpp"
+
 #include <array>
 #include <cctype>
 #include <optional>
@@ -24,13 +26,6 @@ bool is_key_char(char c) { return is_alnum(c) || c == '_' || c == '-' || c == '.
 // Where an unquoted value ends.
 bool ends_value(char c) {
   return is_space(c) || c == ',' || c == ';' || c == '&' || c == '"' || c == '\'' || c == '`';
-}
-
-bool iequals(std::string_view a, std::string_view lower) {
-  if (a.size() != lower.size()) return false;
-  for (std::size_t k = 0; k < a.size(); ++k)
-    if (std::tolower(static_cast<unsigned char>(a[k])) != lower[k]) return false;
-  return true;
 }
 
 enum class KeyKind { none, secret, token, authorization, cookie };
@@ -62,17 +57,17 @@ LastWords last_words(std::string_view key) {
 KeyKind classify_key(std::string_view key) {
   const auto [before, last] = last_words(key);
   if (last.empty()) return KeyKind::none;
-  if (iequals(last, "token")) return KeyKind::token;
-  if (iequals(last, "authorization")) return KeyKind::authorization;
-  if (iequals(last, "cookie")) return KeyKind::cookie;
+  if (iequals_ascii(last, "token")) return KeyKind::token;
+  if (iequals_ascii(last, "authorization")) return KeyKind::authorization;
+  if (iequals_ascii(last, "cookie")) return KeyKind::cookie;
   static constexpr std::array<std::string_view, 9> kSecretWords = {
       "password", "passwd", "pwd",         "passphrase", "secret",
       "auth",     "apikey", "credentials", "credential"};
   for (auto w : kSecretWords)
-    if (iequals(last, w)) return KeyKind::secret;
-  if (iequals(last, "key")) {
+    if (iequals_ascii(last, w)) return KeyKind::secret;
+  if (iequals_ascii(last, "key")) {
     for (std::string_view w : {"api", "access", "private", "secret"})
-      if (iequals(before, w)) return KeyKind::secret;
+      if (iequals_ascii(before, w)) return KeyKind::secret;
   }
   return KeyKind::none;
 }
@@ -217,7 +212,7 @@ std::optional<Span> value_after_key(std::string_view text, std::size_t i, std::s
 std::optional<Span> secret_at(std::string_view text, std::size_t i, std::size_t j) {
   if (auto span = token_shape(text, i)) return span;
   const std::string_view key = text.substr(i, j - i);
-  if (iequals(key, "bearer")) {
+  if (iequals_ascii(key, "bearer")) {
     std::size_t p = j;
     while (p < text.size() && is_blank(text[p])) ++p;
     if (p == j) return std::nullopt;

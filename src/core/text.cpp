@@ -19,6 +19,12 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+bool iequals_ascii(std::string_view a, std::string_view b) {
+  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [&](char x, char y) { return lower(x) == lower(y); });
+}
+
 char32_t decode_utf8(std::string_view s, std::size_t &i) {
   const auto b0 = static_cast<unsigned char>(s[i]);
   int len = 0;

@@ -34,7 +34,8 @@ const std::string *crash_tag(const LogEvent &e) {
 // leaves half a key and its whole value), then cut. Every output of an alert (headless text
 // and JSON, hooks, CSV, the dashboard) carries the message made here.
 std::string quote_remote(const std::string &line, std::size_t max = 240) {
-  std::string text = redact_secrets(line);
+  // Only what is quoted is redacted, with room for a secret across the cut.
+  std::string text = redact_secrets(std::string_view(line).substr(0, max + 1024));
   if (text.size() > max) text = text.substr(0, max) + "...";
   return text;
 }

@@ -32,8 +32,11 @@ nlohmann::json json_num(double v) { return is_known(v) ? nlohmann::json(v) : nlo
 std::string last_log_text(const Store &s, const std::string &node) {
   const auto *logs = s.log_lines(node);
   if (logs == nullptr || logs->empty()) return {};
-  // A remote log's bytes: secrets left out, and shown, not acted on.
-  return terminal_safe(redact_secrets(logs->back().text), 120);
+  // A remote log's bytes: secrets left out, and shown, not acted on. Only what can be shown
+  // is redacted (every tick, lines up to 64 KiB), with room for a secret across the cut.
+  constexpr std::size_t kShown = 120;
+  return terminal_safe(redact_secrets(std::string_view(logs->back().text).substr(0, kShown + 1024)),
+                       kShown);
 }
 
 } // namespace

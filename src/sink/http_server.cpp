@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "clustertop/core/text.hpp"
+
 namespace clustertop {
 namespace {
 
@@ -31,13 +33,7 @@ bool is_token(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar);
 }
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return lower(x) == lower(y); });
-}
-
+// Spaces and tabs only (not core trim's '\r': a stray CR in a header value is not OWS).
 std::string_view trim_ows(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -458,22 +454,22 @@ HttpRequestHead parse_request_head(std::string_view head) {
     const auto value = trim_ows(line.substr(colon + 1));
     for (const char ch : value)
       if ((static_cast<unsigned char>(ch) < 0x20 && ch != '\t') || ch == 0x7f) return bad(400);
-    if (iequals(name, "Content-Length")) {
+    if (iequals_ascii(name, "Content-Length")) {
       if (value.empty() || value.find_first_not_of("0123456789") != std::string_view::npos ||
           (content_length && *content_length != value))
         return bad(400);
       content_length = value;
       if (value.find_first_not_of('0') != std::string_view::npos) r.has_body = true;
-    } else if (iequals(name, "Transfer-Encoding")) {
+    } else if (iequals_ascii(name, "Transfer-Encoding")) {
       r.has_body = true;
-    } else if (iequals(name, "Connection")) {
+    } else if (iequals_ascii(name, "Connection")) {
       std::string_view rest = value;
       while (!rest.empty()) {
         const auto comma = rest.find(',');
         const auto token = trim_ows(rest.substr(0, comma));
         rest.remove_prefix(comma == std::string_view::npos ? rest.size() : comma + 1);
-        if (iequals(token, "close")) close = true;
-        if (iequals(token, "keep-alive")) keep_alive = true;
+        if (iequals_ascii(token, "close")) close = true;
+        if (iequals_ascii(token, "keep-alive")) keep_alive = true;
       }
     }
   }
@@ -530,12 +526,18 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const ListenAddress &addre
   socklen_t len = sizeof bound;
   std::array<char, NI_MAXHOST> host{};
   std::array<char, NI_MAXSERV> serv{};
-  if (::getsockname(fd, reinterpret_cast<sockaddr *>(&bound), &len) != 0 ||
-      ::getnameinfo(reinterpret_cast<sockaddr *>(&bound), len, host.data(), host.size(),
-                    serv.data(), serv.size(), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+  if (::getsockname(fd, reinterpret_cast<sockaddr *>(&bound), &len) != 0) {
     err = errno;
     ::close(fd);
     return fail(std::strerror(err), "");
+  }
+  // getnameinfo reports through its return value, not errno.
+  if (const int rc =
+          ::getnameinfo(reinterpret_cast<sockaddr *>(&bound), len, host.data(), host.size(),
+                        serv.data(), serv.size(), NI_NUMERICHOST | NI_NUMERICSERV);
+      rc != 0) {
+    ::close(fd);
+    return fail(::gai_strerror(rc), "");
   }
   const int wake = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake < 0) {

@@ -5,8 +5,8 @@ namespace {
 constexpr const char *kContentType = "text/plain; version=0.0.4; charset=utf-8";
 }
 
-Result<std::unique_ptr<PrometheusSink>>
-PrometheusSink::start(const std::string &listen, PrometheusOptions options, HttpLimits limits) {
+Result<std::unique_ptr<PrometheusSink>> PrometheusSink::start(const std::string &listen,
+                                                              PrometheusOptions options) {
   auto address = parse_listen_address(listen);
   if (!address) return address.error();
   std::unique_ptr<PrometheusSink> sink(new PrometheusSink(options));
@@ -14,16 +14,15 @@ PrometheusSink::start(const std::string &listen, PrometheusOptions options, Http
   HttpServer::Routes routes;
   routes["/metrics"] = [self] {
     auto text = self->current();
-    if (!text)
-      return HttpReply{
-          503, "text/plain; charset=utf-8",
-          std::make_shared<const std::string>("clustertop is starting; no data yet\n")};
+    static const auto starting =
+        std::make_shared<const std::string>("clustertop is starting; no data yet\n");
+    if (!text) return HttpReply{503, "text/plain; charset=utf-8", starting};
     return HttpReply{200, kContentType, std::move(text)};
   };
   static const auto index =
       std::make_shared<const std::string>("clustertop: metrics at /metrics\n");
   routes["/"] = [] { return HttpReply{200, "text/plain; charset=utf-8", index}; };
-  auto server = HttpServer::start(*address, std::move(routes), limits);
+  auto server = HttpServer::start(*address, std::move(routes), HttpLimits{});
   if (!server) return server.error();
   sink->server_ = std::move(*server);
   return sink;

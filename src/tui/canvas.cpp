@@ -21,6 +21,7 @@ constexpr WidthRange kWidths[] = {
 } // namespace
 
 int cell_width(char32_t cp) {
+  if (cp >= 0x20 && cp < 0x7F) return 1; // printable ASCII, most of every screen: no search
   if (cp > 0x10FFFF) return -1;
   const auto *it = std::upper_bound(std::begin(kWidths), std::end(kWidths), cp,
                                     [](char32_t c, const WidthRange &r) { return c < r.first; });

@@ -120,7 +120,7 @@ void Terminal::draw_run(int row, int col, const Canvas &frame, int end) {
     // library's wcwidth, so one it counts otherwise (an older Unicode) is drawn as '?' and
     // every cell stays one column.
     const auto ch = static_cast<wchar_t>(frame.at(row, x).ch);
-    text.push_back(wcwidth(ch) == 1 ? ch : L'?');
+    text.push_back((ch >= 0x20 && ch < 0x7F) || wcwidth(ch) == 1 ? ch : L'?');
   }
   mvaddnwstr(row, col, text.c_str(), static_cast<int>(text.size()));
 }

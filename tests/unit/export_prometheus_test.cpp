@@ -117,12 +117,14 @@ TEST(ExportPrometheusHttpHead, ReadsMethodPathVersionAndConnection) {
   EXPECT_TRUE(h.keep_alive);
   EXPECT_FALSE(h.has_body);
   h = parse_request_head("GET /metrics HTTP/1.1\r\nconnection: Upgrade, CLOSE\r\n\r\n");
+  EXPECT_EQ(h.error, 0);
   EXPECT_FALSE(h.keep_alive);
   h = parse_request_head("HEAD / HTTP/1.0\n\n"); // bare LF ends lines too
   EXPECT_EQ(h.error, 0);
   EXPECT_EQ(h.minor_version, 0);
   EXPECT_FALSE(h.keep_alive);
   h = parse_request_head("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  EXPECT_EQ(h.error, 0); // an error would leave keep_alive at its default, true
   EXPECT_TRUE(h.keep_alive);
   h = parse_request_head("GET / HTTP/1.1\r\nContent-Length: 000\r\n\r\n");
   EXPECT_EQ(h.error, 0);

@@ -11,6 +11,9 @@ namespace clustertop {
 // `s` without leading and trailing spaces, tabs and carriage returns (CRLF files).
 std::string_view trim(std::string_view s);
 
+// a == b, ASCII letters compared without case (header names, key words).
+bool iequals_ascii(std::string_view a, std::string_view b);
+
 // The code point of the UTF-8 character at s[i], advancing i past it; kNotUtf8 (one byte
 // eaten) for bytes that are not one (a stray continuation, an overlong form, a surrogate,
 // past U+10FFFF, a sequence cut short).

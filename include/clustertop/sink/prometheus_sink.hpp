@@ -19,8 +19,8 @@ class PrometheusSink : public Sink {
 public:
   // Parses ADDR:PORT, binds (errors such as "address in use" are returned here, before the
   // dashboard starts) and starts the server thread.
-  static Result<std::unique_ptr<PrometheusSink>>
-  start(const std::string &listen, PrometheusOptions options = {}, HttpLimits limits = {});
+  static Result<std::unique_ptr<PrometheusSink>> start(const std::string &listen,
+                                                       PrometheusOptions options = {});
   ~PrometheusSink() override;
   PrometheusSink(const PrometheusSink &) = delete;
   PrometheusSink &operator=(const PrometheusSink &) = delete;
