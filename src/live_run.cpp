@@ -11,7 +11,6 @@
 #include "clustertop/collect/collectors.hpp"
 #include "clustertop/config/config.hpp"
 #include "clustertop/core/exit_codes.hpp"
-#include "clustertop/core/redact.hpp"
 #include "clustertop/detect/rules.hpp"
 #include "clustertop/inventory.hpp"
 #include "clustertop/pipeline.hpp"
@@ -222,8 +221,7 @@ int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
         for (const auto &n : p.store.nodes())
           if (const auto *info = p.store.node(n))
             fmt::print(stderr, "  {}: {}\n", n,
-                       info->detail.empty() ? to_string(info->state)
-                                            : redact_secrets(info->detail));
+                       info->detail.empty() ? to_string(info->state) : info->detail);
         return exit_code::unreachable;
       }
     }
@@ -246,7 +244,7 @@ int write_snapshot_and_report(Parts &p) {
     if (info == nullptr || info->state == NodeState::up || info->state == NodeState::stale)
       continue;
     ++unreachable;
-    fmt::print(stderr, "clustertop: {} was not reachable: {}\n", n, redact_secrets(info->detail));
+    fmt::print(stderr, "clustertop: {} was not reachable: {}\n", n, info->detail);
   }
   return unreachable == 0 ? exit_code::ok : exit_code::unreachable;
 }

@@ -85,23 +85,21 @@ void detect_nodes(const DetectView &view, TimePoint now, std::vector<Finding> &o
     const std::string &name = view.node_name(i);
     const double since = to_seconds(now - n->since);
     if (n->state == NodeState::down) {
-      out.push_back(
-          Finding{"node_down", name, "", Severity::critical, since, 0,
-                  fmt::format("node unreachable for {:.0f} s: {}", since,
-                              n->detail.empty() ? "no reason given" : redact_secrets(n->detail))});
+      out.push_back(Finding{"node_down", name, "", Severity::critical, since, 0,
+                            fmt::format("node unreachable for {:.0f} s: {}", since,
+                                        n->detail.empty() ? "no reason given" : n->detail)});
       continue; // its streams are down with it
     }
     if (n->state == NodeState::stale)
-      out.push_back(
-          Finding{"node_stale", name, "", Severity::warning, since, 0,
-                  fmt::format("no data from the node for a while: {}",
-                              n->detail.empty() ? "no reason given" : redact_secrets(n->detail))});
+      out.push_back(Finding{"node_stale", name, "", Severity::warning, since, 0,
+                            fmt::format("no data from the node for a while: {}",
+                                        n->detail.empty() ? "no reason given" : n->detail)});
     for (const auto &[stream, st] : n->streams)
       if (st.state == NodeState::down)
-        out.push_back(Finding{
-            "stream_down", name, stream, Severity::warning, to_seconds(now - st.at), 0,
-            fmt::format("collector stream {} is down: {}", stream,
-                        st.detail.empty() ? "no reason given" : redact_secrets(st.detail))});
+        out.push_back(Finding{"stream_down", name, stream, Severity::warning,
+                              to_seconds(now - st.at), 0,
+                              fmt::format("collector stream {} is down: {}", stream,
+                                          st.detail.empty() ? "no reason given" : st.detail)});
   }
 }
 

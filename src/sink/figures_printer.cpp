@@ -55,7 +55,7 @@ std::string FiguresPrinter::text_line(const Store &s, const std::string &node, T
                   num(s.latest({node, "gen.tokens_per_s", ""}), ""),
                   num(s.latest({node, "ctx.tokens", ""}), "", 0));
   if (info != nullptr && info->state != NodeState::up && !info->detail.empty())
-    line += fmt::format(" ({})", redact_secrets(info->detail));
+    line += fmt::format(" ({})", info->detail);
   if (const auto text = last_log_text(s, node); !text.empty()) line += fmt::format(" | {}", text);
   return terminal_safe(line); // node names come from configs and command lines
 }

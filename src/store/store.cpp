@@ -1,5 +1,6 @@
 #include "clustertop/store/store.hpp"
 
+#include "clustertop/core/redact.hpp"
 #include "clustertop/core/text.hpp"
 
 namespace clustertop {
@@ -17,13 +18,17 @@ void Store::declare_node(const std::string &node) { node_mut(node); }
 
 void Store::apply(const NodeStatus &status) {
   auto &info = node_mut(status.node);
+  // A detail quotes what a node or ssh said ("auth failed: token=..."): its credentials are
+  // left out here, once, for every reader (alerts, figures, the dashboard, CSV, stderr).
   if (!status.stream.empty()) {
-    info.streams[status.stream] = status;
+    NodeStatus &kept = info.streams[status.stream];
+    kept = status;
+    kept.detail = redact_secrets(status.detail);
     return;
   }
   if (info.state != status.state) info.since = status.at;
   info.state = status.state;
-  info.detail = status.detail;
+  info.detail = redact_secrets(status.detail);
   if (status.utc_offset) info.utc_offset = status.utc_offset;
 }
 

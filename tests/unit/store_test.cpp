@@ -75,5 +75,16 @@ TEST(Series, SaysWhetherItsPointsAreInTimeOrderAsTheRingWraps) {
   EXPECT_TRUE(a.in_time_order());
 }
 
+// A status detail quotes what a node or ssh said: the Store keeps it without credentials,
+// for the node and for its streams, so no reader (the dashboard included) sees them.
+TEST(Store, StatusDetailsAreKeptWithoutCredentials) {
+  Store st;
+  const auto t = from_epoch_seconds(10);
+  st.apply(NodeStatus{"n", "", NodeState::down, "auth failed: token=abc123", t});
+  st.apply(NodeStatus{"n", "log:x", NodeState::down, "curl -H 'Authorization: Bearer s3cr3t'", t});
+  EXPECT_EQ(st.node("n")->detail, "auth failed: token=[redacted]");
+  EXPECT_EQ(st.node("n")->streams.at("log:x").detail, "curl -H 'Authorization: Bearer [redacted]'");
+}
+
 } // namespace
 } // namespace clustertop
