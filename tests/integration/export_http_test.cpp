@@ -53,6 +53,12 @@ long rss_kib() {
   return -1;
 }
 
+// The status of the answer to one request on a fresh connection; 0 when none came.
+int status_of(int port, const std::string &request) {
+  auto a = http_exchange(port, request);
+  return a ? a->status : 0;
+}
+
 TEST(ExportPrometheusHttp, AnswersGetHeadHttp10AndKeepAliveAsBefore) {
   auto empty = PrometheusSink::start("127.0.0.1:0");
   ASSERT_TRUE(empty.ok());
@@ -110,26 +116,22 @@ TEST(ExportPrometheusHttp, RefusesMalformedOversizedAndBodiedRequests) {
   auto sink = started_sink();
   ASSERT_TRUE(sink);
   const int port = sink->port();
-  const auto status_of = [port](const std::string &request) {
-    auto a = http_exchange(port, request);
-    return a ? a->status : 0;
-  };
-  EXPECT_EQ(status_of("GET /" + std::string(10000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n"), 414);
-  EXPECT_EQ(status_of("\x16\x03\x01\x02\x01 hello\r\n\r\n"), 400);
-  EXPECT_EQ(status_of("GET /metrics\r\n\r\n"), 400);
-  EXPECT_EQ(status_of("GET /metrics HTTP/1.1\r\nno colon here\r\n\r\n"), 400);
-  EXPECT_EQ(status_of("GET /metrics HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n"), 400);
-  EXPECT_EQ(status_of("GET /metrics HTTP/2.0\r\n\r\n"), 505);
+  EXPECT_EQ(status_of(port, "GET /" + std::string(10000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n"),
+            414);
+  EXPECT_EQ(status_of(port, "\x16\x03\x01\x02\x01 hello\r\n\r\n"), 400);
+  EXPECT_EQ(status_of(port, "GET /metrics\r\n\r\n"), 400);
+  EXPECT_EQ(status_of(port, "GET /metrics HTTP/1.1\r\nno colon here\r\n\r\n"), 400);
+  EXPECT_EQ(status_of(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n"), 400);
+  EXPECT_EQ(status_of(port, "GET /metrics HTTP/2.0\r\n\r\n"), 505);
   // A GET with a body is refused and the connection closed (the body is never read).
   auto bodied = http_exchange(port, "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"
                                     "0123456789");
   ASSERT_TRUE(bodied);
   EXPECT_EQ(bodied->status, 413);
   EXPECT_TRUE(bodied->closed);
-  auto chunked = http_exchange(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n"
-                                     "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
-  ASSERT_TRUE(chunked);
-  EXPECT_EQ(chunked->status, 413);
+  EXPECT_EQ(status_of(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n"
+                            "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+            413);
 }
 
 TEST(ExportPrometheusHttp, PostIs405AndOtherPathsAre404) {
@@ -141,9 +143,7 @@ TEST(ExportPrometheusHttp, PostIs405AndOtherPathsAre404) {
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 405);
   EXPECT_EQ(post->headers["allow"], "GET, HEAD");
-  auto put = http_exchange(port, "PUT /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-  ASSERT_TRUE(put);
-  EXPECT_EQ(put->status, 405);
+  EXPECT_EQ(status_of(port, "PUT /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), 405);
   auto missing = http_get(port, "/nothing-here");
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
