@@ -6,6 +6,7 @@
 #include "clustertop/collect/commands.hpp"
 #include "clustertop/config/config.hpp"
 #include "clustertop/core/exit_codes.hpp"
+#include "clustertop/core/report.hpp"
 #include "clustertop/core/signals.hpp"
 #include "clustertop/detect/rules.hpp"
 #include "clustertop/live_run.hpp"
@@ -40,8 +41,8 @@ int run_app(const Options &options) {
     // into a file) a watch runs headless.
     const bool dashboard = !options.headless && terminals();
     if (!options.headless && !dashboard)
-      fmt::print(stderr, "clustertop: stdin or stdout is not a terminal; running headless "
-                         "(as --headless)\n");
+      report(stderr, "clustertop: stdin or stdout is not a terminal; running headless "
+                     "(as --headless)\n");
     return run_live(options, signals, LiveMode{dashboard, std::nullopt});
   }
   }

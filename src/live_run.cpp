@@ -1,6 +1,7 @@
 #include "clustertop/live_run.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <memory>
 #include <poll.h>
@@ -11,6 +12,7 @@
 #include "clustertop/collect/collectors.hpp"
 #include "clustertop/config/config.hpp"
 #include "clustertop/core/exit_codes.hpp"
+#include "clustertop/core/report.hpp"
 #include "clustertop/detect/rules.hpp"
 #include "clustertop/inventory.hpp"
 #include "clustertop/pipeline.hpp"
@@ -38,7 +40,7 @@ void apply_node_hints(Rules &rules, const Inventory &inventory) {
   if (planned > 0) rules.oom.max_context_tokens = planned;
 }
 
-void say_error(const Error &e) { fmt::print(stderr, "clustertop: {}\n", e.message()); }
+void say_error(const Error &e) { report(stderr, "clustertop: {}\n", e.message()); }
 
 // Everything a live run owns, in construction order (destroyed in reverse: sinks after the
 // transports have stopped).
@@ -80,7 +82,7 @@ Status load_parts(const Options &cli, Parts &p) {
       CollectorSet::load(p.o.collectors_dir.empty() ? std::vector<std::string>{}
                                                     : std::vector<std::string>{p.o.collectors_dir},
                          warnings);
-  for (const auto &w : warnings) fmt::print(stderr, "clustertop: warning: {}\n", w);
+  for (const auto &w : warnings) report(stderr, "clustertop: warning: {}\n", w);
   if (!collectors) return collectors.error();
   p.collectors = std::move(*collectors);
   auto inventory = build_inventory(p.o, *config, p.collectors);
@@ -132,9 +134,8 @@ Status add_sinks(Parts &p, const LiveMode &mode) {
     // A port the system picked is of no use unless we say which it is.
     if (const auto asked = parse_listen_address(p.o.listen); asked && asked->port == 0) {
       const auto &host = p.prometheus->host();
-      fmt::print(stderr, "clustertop: serving /metrics on {}:{}\n",
-                 host.find(':') != std::string::npos ? "[" + host + "]" : host,
-                 p.prometheus->port());
+      report(stderr, "clustertop: serving /metrics on {}:{}\n",
+             host.find(':') != std::string::npos ? "[" + host + "]" : host, p.prometheus->port());
     }
   }
   return ok_status();
@@ -156,7 +157,7 @@ Status add_dashboard(Parts &p) {
   if (csv != nullptr) tc.write_csv = [csv](TimePoint now) { return csv->snapshot_now(now); };
   std::vector<std::string> warnings;
   auto tui = tui::TuiSink::create(p.store, std::move(tc), warnings);
-  for (const auto &w : warnings) fmt::print(stderr, "clustertop: warning: {}\n", w);
+  for (const auto &w : warnings) report(stderr, "clustertop: warning: {}\n", w);
   if (!tui) return tui.error();
   p.tui = std::move(*tui);
   p.pipeline->add_sink(*p.tui);
@@ -176,6 +177,16 @@ bool any_node_up(const Store &store) {
     const auto *info = store.node(n);
     return info != nullptr && (info->state == NodeState::up || info->state == NodeState::stale);
   });
+}
+
+// 0, or why standard output lost what the headless printers (or a snapshot to `-o -`) wrote:
+// the printers' own errno where they saw the write fail.
+int headless_output_lost(const Parts &p) {
+  const int lost = unwritten(stdout);
+  if (lost == 0) return 0;
+  if (p.alerts && p.alerts->failed() != 0) return p.alerts->failed();
+  if (p.figures && p.figures->failed() != 0) return p.figures->failed();
+  return lost;
 }
 
 // The main loop: wakes on new data, a key, a signal or the tick; returns the exit code.
@@ -200,10 +211,17 @@ int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
     // A signal ends a watch normally; it interrupts a one-shot snapshot (nothing written).
     if ((fds[1].revents & POLLIN) != 0 && signals.take() != 0)
       return mode.run_for ? exit_code::interrupted : exit_code::ok;
-    if ((fds[3].revents & (POLLERR | POLLHUP)) != 0 || (!p.tui && std::ferror(stdout) != 0)) {
-      std::fputs("clustertop: standard output closed; stopping\n",
-                 stderr); // no throw: it may be gone too
+    // A reader that went away ends the watch as a signal would; a write that failed
+    // otherwise (a full disk) lost alerts, which the exit code must say.
+    if ((fds[3].revents & (POLLERR | POLLHUP)) != 0) {
+      report(stderr, "clustertop: standard output closed; stopping\n");
       return exit_code::ok;
+    }
+    if (!p.tui && std::ferror(stdout) != 0) {
+      const int lost = headless_output_lost(p);
+      report(stderr, "clustertop: cannot write standard output: {}; stopping\n",
+             output_failure(lost));
+      return lost == EPIPE ? exit_code::ok : exit_code::output;
     }
     if ((fds[0].revents & POLLIN) != 0) p.pipeline->process(p.queue.drain(), now);
     if (p.tui && (fds[2].revents & POLLIN) != 0 && p.tui->on_input(now)) return exit_code::ok;
@@ -216,12 +234,12 @@ int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
       next_tick = std::max(next_tick + tick, now);
       ever_up = ever_up || any_node_up(p.store);
       if (!ever_up && !p.tui && !mode.run_for && now >= give_up_at) {
-        fmt::print(stderr, "clustertop: no node could be reached in {:.0f}s; giving up\n",
-                   to_seconds(now - start));
+        report(stderr, "clustertop: no node could be reached in {:.0f}s; giving up\n",
+               to_seconds(now - start));
         for (const auto &n : p.store.nodes())
           if (const auto *info = p.store.node(n))
-            fmt::print(stderr, "  {}: {}\n", n,
-                       info->detail.empty() ? to_string(info->state) : info->detail);
+            report(stderr, "  {}: {}\n", n,
+                   info->detail.empty() ? to_string(info->state) : info->detail);
         return exit_code::unreachable;
       }
     }
@@ -244,7 +262,7 @@ int write_snapshot_and_report(Parts &p) {
     if (info == nullptr || info->state == NodeState::up || info->state == NodeState::stale)
       continue;
     ++unreachable;
-    fmt::print(stderr, "clustertop: {} was not reachable: {}\n", n, info->detail);
+    report(stderr, "clustertop: {} was not reachable: {}\n", n, info->detail);
   }
   return unreachable == 0 ? exit_code::ok : exit_code::unreachable;
 }
@@ -270,8 +288,12 @@ int check_live_config(const Options &cli) {
     say_error(problem->error);
     return exit_code::config; // the file's settings, whichever flag would have been wrong
   }
-  fmt::print("OK: {}: {} node(s)\n", o.config_path,
-             p.inventory.local.size() + p.inventory.remote.size());
+  report(stdout, "OK: {}: {} node(s)\n", o.config_path,
+         p.inventory.local.size() + p.inventory.remote.size());
+  if (const int lost = unwritten(stdout); lost != 0) {
+    report(stderr, "clustertop: cannot write standard output: {}\n", output_failure(lost));
+    return exit_code::output;
+  }
   return exit_code::ok;
 }
 
@@ -315,10 +337,17 @@ int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode) {
   p.pipeline->process(last, wall_now());
   if (p.tui) p.tui->stop();
   if (mode.run_for && code == exit_code::interrupted)
-    fmt::print(stderr, "clustertop: snapshot interrupted; nothing written\n");
+    report(stderr, "clustertop: snapshot interrupted; nothing written\n");
   else if (mode.run_for)
     code = std::max(code, write_snapshot_and_report(p));
   p.pipeline->flush();
+  // Headless alerts (or a snapshot to `-o -`) that a full disk lost, even in the last
+  // buffer, written only now.
+  if (const int lost = p.tui || code == exit_code::output ? 0 : headless_output_lost(p);
+      lost != 0 && lost != EPIPE) {
+    report(stderr, "clustertop: cannot write standard output: {}\n", output_failure(lost));
+    code = std::max(code, exit_code::output);
+  }
   return code;
 }
 

@@ -2,6 +2,7 @@
 
 #include "clustertop/app.hpp"
 
+#include <cerrno>
 #include <chrono>
 #include <memory>
 #include <poll.h>
@@ -12,6 +13,7 @@
 #include "clustertop/collect/collectors.hpp"
 #include "clustertop/config/config.hpp"
 #include "clustertop/core/exit_codes.hpp"
+#include "clustertop/core/report.hpp"
 #include "clustertop/detect/rules.hpp"
 #include "clustertop/pipeline.hpp"
 #include "clustertop/sink/alert_printer.hpp"
@@ -25,7 +27,7 @@
 namespace clustertop {
 namespace {
 
-void say(const Error &e) { fmt::print(stderr, "clustertop: {}\n", e.message()); }
+void say(const Error &e) { report(stderr, "clustertop: {}\n", e.message()); }
 
 Result<ReplaySource> load_source(const Options &o) {
   if (!o.replay_node_logs.empty()) return ReplaySource::from_logs(o.replay_node_logs);
@@ -64,7 +66,7 @@ int run_dashboard(Store &store, Pipeline &pipeline, ReplaySource &source, const 
   }
   std::vector<std::string> warnings;
   auto tui = tui::TuiSink::create(store, std::move(tc), warnings);
-  for (const auto &w : warnings) fmt::print(stderr, "clustertop: warning: {}\n", w);
+  for (const auto &w : warnings) report(stderr, "clustertop: warning: {}\n", w);
   if (!tui) return say(tui.error()), exit_code::config;
   pipeline.add_sink(**tui);
   if (csv_sink) pipeline.add_sink(*csv_sink); // learns the alerts firing at each tick
@@ -102,7 +104,7 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
   std::vector<std::string> dirs;
   if (!o.collectors_dir.empty()) dirs.push_back(o.collectors_dir);
   auto set = CollectorSet::load(dirs, warnings);
-  for (const auto &w : warnings) fmt::print(stderr, "clustertop: warning: {}\n", w);
+  for (const auto &w : warnings) report(stderr, "clustertop: warning: {}\n", w);
   if (!set) return say(set.error()), exit_code::config;
   auto source = load_source(o);
   if (!source)
@@ -129,22 +131,29 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
     };
     const ReplayEnd end = run_replay(*source, pipeline, *clock, stop);
     pipeline.flush();
+    int lost = unwritten(stdout);                                    // the last buffer too
+    if (lost != 0 && printer.failed() != 0) lost = printer.failed(); // its errno, when known
     if (end.gaps_skipped > 0)
-      fmt::print(stderr,
-                 "clustertop: replay jumped {} stretch{} without lines ({} of replay time in "
-                 "all), ticking only the first {} of each\n",
-                 end.gaps_skipped, end.gaps_skipped == 1 ? "" : "es",
-                 tui::format_age(end.time_skipped), tui::format_age(ReplayStepper::kIdleTicking));
-    if (end.stopped) {
-      fmt::print(stderr, "clustertop: replay {} at {}\n",
-                 signal != 0 ? "interrupted" : "stopped: output closed", iso8601_utc(end.at));
-      code = signal != 0 ? exit_code::interrupted : exit_code::ok;
+      report(stderr,
+             "clustertop: replay jumped {} stretch{} without lines ({} of replay time in "
+             "all), ticking only the first {} of each\n",
+             end.gaps_skipped, end.gaps_skipped == 1 ? "" : "es", tui::format_age(end.time_skipped),
+             tui::format_age(ReplayStepper::kIdleTicking));
+    if (signal != 0) {
+      report(stderr, "clustertop: replay interrupted at {}\n", iso8601_utc(end.at));
+      code = exit_code::interrupted;
+    } else if (lost == EPIPE) { // the reader had what it wanted (`| head`)
+      report(stderr, "clustertop: replay stopped: output closed at {}\n", iso8601_utc(end.at));
+    } else if (lost != 0) {
+      report(stderr, "clustertop: replay stopped at {}: cannot write standard output: {}\n",
+             iso8601_utc(end.at), output_failure(lost));
+      code = exit_code::output;
     }
   } else {
     code = run_dashboard(store, pipeline, *source, *clock, o, signals);
   }
   if (source->skipped() > 0)
-    fmt::print(stderr, "clustertop: replay skipped {} malformed records\n", source->skipped());
+    report(stderr, "clustertop: replay skipped {} malformed records\n", source->skipped());
   return code;
 }
 

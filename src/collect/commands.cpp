@@ -17,6 +17,7 @@
 #include "clustertop/collect/sample_check.hpp"
 #include "clustertop/core/exit_codes.hpp"
 #include "clustertop/core/line_splitter.hpp"
+#include "clustertop/core/report.hpp"
 #include "json_out.hpp"
 
 namespace clustertop {
@@ -27,7 +28,7 @@ Result<std::shared_ptr<const CollectorSet>> load_set(const Options &o, std::FILE
   if (!o.collectors_dir.empty()) dirs.push_back(o.collectors_dir);
   std::vector<std::string> warnings;
   auto set = CollectorSet::load(dirs, warnings);
-  for (const auto &w : warnings) fmt::print(err, "clustertop: warning: {}\n", w);
+  for (const auto &w : warnings) report(err, "clustertop: warning: {}\n", w);
   return set;
 }
 
@@ -46,13 +47,17 @@ public:
     if (buf_.size() > (1u << 16)) flush();
   }
   void flush() {
-    std::fwrite(buf_.data(), 1, buf_.size(), out_);
+    if (std::fwrite(buf_.data(), 1, buf_.size(), out_) < buf_.size() && failed_ == 0)
+      failed_ = errno; // stdio keeps no errno: said at the end (unwritten)
     buf_.clear();
   }
+  // The errno of the first write that failed, or 0.
+  [[nodiscard]] int failed() const { return failed_; }
 
 private:
   std::FILE *out_;
   fmt::memory_buffer buf_;
+  int failed_ = 0;
 };
 
 void emit(const RecordBuffer &buf, Emitter &em, Counts &c) {
@@ -76,15 +81,15 @@ void parse_lines(std::vector<std::string> &lines, ParserGroup &parsers, TimePoin
 int run_parse_command(const Options &options, std::FILE *in, std::FILE *out, std::FILE *err) {
   auto set = load_set(options, err);
   if (!set) {
-    fmt::print(err, "clustertop: {}\n", set.error().message());
+    report(err, "clustertop: {}\n", set.error().message());
     return exit_code::config;
   }
   ParserGroup parsers = make_parser_group(**set, options.parse_collector);
   if (parsers.empty()) {
-    fmt::print(err,
-               "clustertop: no collector named '{}'\n  help: `clustertop collectors` lists "
-               "them; `log` runs every log definition\n",
-               options.parse_collector);
+    report(err,
+           "clustertop: no collector named '{}'\n  help: `clustertop collectors` lists "
+           "them; `log` runs every log definition\n",
+           options.parse_collector);
     return exit_code::usage;
   }
   const TimePoint now = wall_now(); // only for date-less timestamps ("10:23:45PM")
@@ -92,6 +97,7 @@ int run_parse_command(const Options &options, std::FILE *in, std::FILE *out, std
   std::vector<std::string> lines;
   RecordBuffer buf;
   Counts c;
+  int failed = 0;
   {
     Emitter em(out);
     std::vector<char> chunk(1 << 20);
@@ -105,9 +111,16 @@ int run_parse_command(const Options &options, std::FILE *in, std::FILE *out, std
     buf.clear();
     parsers.finish(buf);
     emit(buf, em, c);
+    em.flush();
+    failed = em.failed();
   }
-  fmt::print(err, "clustertop parse: {} lines, {} records, {} skipped, {} cut at {} bytes\n",
-             c.lines, c.records, c.skipped, splitter.cut_lines(), 64 * 1024);
+  report(err, "clustertop parse: {} lines, {} records, {} skipped, {} cut at {} bytes\n", c.lines,
+         c.records, c.skipped, splitter.cut_lines(), 64 * 1024);
+  if (const int lost = unwritten(out); lost != 0) {
+    report(err, "clustertop parse: cannot write the records: {}\n",
+           output_failure(failed != 0 ? failed : lost));
+    return exit_code::output;
+  }
   return std::ferror(in) ? exit_code::config : exit_code::ok;
 }
 
@@ -116,7 +129,7 @@ int run_parse_command(const Options &options) {
     return run_parse_command(options, stdin, stdout, stderr);
   std::FILE *f = std::fopen(options.input.c_str(), "rb");
   if (f == nullptr) {
-    fmt::print(stderr, "clustertop: cannot read {}: {}\n", options.input, std::strerror(errno));
+    report(stderr, "clustertop: cannot read {}: {}\n", options.input, std::strerror(errno));
     return exit_code::usage;
   }
   const int rc = run_parse_command(options, f, stdout, stderr);
@@ -127,11 +140,11 @@ int run_parse_command(const Options &options) {
 int run_collectors_command(const Options &options, std::FILE *out, std::FILE *err) {
   auto set = load_set(options, err);
   if (!set) {
-    fmt::print(err, "clustertop: {}\n", set.error().message());
+    report(err, "clustertop: {}\n", set.error().message());
     return exit_code::config;
   }
   int failed = 0;
-  fmt::print(out, "{:<14} {:<8} {:<6} {:<34} {}\n", "NAME", "TYPE", "PARSE", "NEEDS", "SAMPLES");
+  report(out, "{:<14} {:<8} {:<6} {:<34} {}\n", "NAME", "TYPE", "PARSE", "NEEDS", "SAMPLES");
   for (const auto *d : (*set)->all()) {
     std::string needs = d->os.empty() ? "any OS" : fmt::format("{}", fmt::join(d->os, "/"));
     for (const auto &c : d->required_commands) needs += " +" + c;
@@ -139,10 +152,14 @@ int run_collectors_command(const Options &options, std::FILE *out, std::FILE *er
     if (d->type == "log") needs = "tail -F (stream log:<path>)";
     const auto errors = check_samples(*d);
     failed += errors.empty() ? 0 : 1;
-    fmt::print(out, "{:<14} {:<8} {:<6} {:<34} {}\n", d->name, d->type, d->parse.kind, needs,
-               errors.empty() ? fmt::format("{} ok", d->samples.size())
-                              : fmt::format("{} FAILED", errors.size()));
-    for (const auto &e : errors) fmt::print(err, "  {}\n", e);
+    report(out, "{:<14} {:<8} {:<6} {:<34} {}\n", d->name, d->type, d->parse.kind, needs,
+           errors.empty() ? fmt::format("{} ok", d->samples.size())
+                          : fmt::format("{} FAILED", errors.size()));
+    for (const auto &e : errors) report(err, "  {}\n", e);
+  }
+  if (const int lost = unwritten(out); lost != 0) {
+    report(err, "clustertop: cannot write standard output: {}\n", output_failure(lost));
+    return exit_code::output;
   }
   return failed == 0 ? exit_code::ok : exit_code::config;
 }

@@ -57,7 +57,7 @@ void AlertPrinter::on_transition(const AlertTransition &t, const TickContext & /
             : alert_line(t);
   std::fwrite(text.data(), 1, text.size(), out_);
   std::fputc('\n', out_);
-  std::fflush(out_);
+  write_out();
 }
 
 } // namespace clustertop

@@ -90,7 +90,7 @@ void FiguresPrinter::on_tick(const TickContext &ctx) {
         json_ ? json_line(ctx.store, node, ctx.now) : text_line(ctx.store, node, ctx.now);
     std::fprintf(out_, "%s\n", line.c_str());
   }
-  std::fflush(out_);
+  write_out();
 }
 
 } // namespace clustertop

@@ -13,6 +13,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "clustertop/core/report.hpp"
 #include "clustertop/core/text.hpp"
 #include "clustertop/sink/alert_printer.hpp"
 
@@ -99,8 +100,8 @@ void HookRunner::on_transition(const AlertTransition &t, const TickContext & /*c
       std::count_if(children_.begin(), children_.end(), [](const Child &c) { return !c.exited; }));
   if (shells >= max_running_) {
     ++skipped_; // a flood of alerts must not become a flood of processes
-    fmt::print(stderr, "clustertop: --on-alert: {} hooks still running; not run for {}\n", shells,
-               terminal_safe(describe(t)));
+    report(stderr, "clustertop: --on-alert: {} hooks still running; not run for {}\n", shells,
+           terminal_safe(describe(t)));
     return;
   }
   start(t);
@@ -139,7 +140,7 @@ void HookRunner::start(const AlertTransition &t) {
   ::close(fds[0]);
   if (rc != 0) {
     ::close(fds[1]);
-    fmt::print(stderr, "clustertop: --on-alert: cannot start /bin/sh: {}\n", std::strerror(rc));
+    report(stderr, "clustertop: --on-alert: cannot start /bin/sh: {}\n", std::strerror(rc));
     return;
   }
   ++started_;
@@ -158,12 +159,12 @@ bool HookRunner::shell_exited(Child &c) {
   c.exited = true;
   if (info.si_code == CLD_EXITED && info.si_status != 0) {
     ++failed_;
-    fmt::print(stderr, "clustertop: --on-alert hook for {} exited with status {}\n", c.what,
-               info.si_status);
+    report(stderr, "clustertop: --on-alert hook for {} exited with status {}\n", c.what,
+           info.si_status);
   } else if (info.si_code != CLD_EXITED && !c.killed) {
     ++failed_;
-    fmt::print(stderr, "clustertop: --on-alert hook for {} died of signal {} ({})\n", c.what,
-               info.si_status, strsignal(info.si_status));
+    report(stderr, "clustertop: --on-alert hook for {} died of signal {} ({})\n", c.what,
+           info.si_status, strsignal(info.si_status));
   }
   return true;
 }
@@ -183,10 +184,10 @@ void HookRunner::reap() {
       if (others) {
         ::kill(-it->pid, SIGKILL);
         ++killed_;
-        fmt::print(stderr,
-                   "clustertop: --on-alert hook for {} left processes running past its "
-                   "timeout; killed them\n",
-                   it->what);
+        report(stderr,
+               "clustertop: --on-alert hook for {} left processes running past its "
+               "timeout; killed them\n",
+               it->what);
       }
       ::waitpid(it->pid, nullptr, WNOHANG); // the zombie: its group id may be reused now
       it = children_.erase(it);
@@ -196,9 +197,8 @@ void HookRunner::reap() {
       ::kill(-it->pid, SIGKILL);
       it->killed = true;
       ++killed_;
-      fmt::print(stderr,
-                 "clustertop: --on-alert hook for {} (pid {}) ran past its timeout; killed\n",
-                 it->what, it->pid);
+      report(stderr, "clustertop: --on-alert hook for {} (pid {}) ran past its timeout; killed\n",
+             it->what, it->pid);
     }
     ++it;
   }
@@ -207,8 +207,8 @@ void HookRunner::reap() {
 void HookRunner::flush() {
   reap();
   if (!children_.empty())
-    fmt::print(stderr, "clustertop: waiting for {} --on-alert hook{} (at most {:.0f} s)\n",
-               children_.size(), children_.size() == 1 ? "" : "s", to_seconds(timeout_));
+    report(stderr, "clustertop: waiting for {} --on-alert hook{} (at most {:.0f} s)\n",
+           children_.size(), children_.size() == 1 ? "" : "s", to_seconds(timeout_));
   while (!children_.empty()) {
     reap();
     if (!children_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -1,0 +1,33 @@
+// Messages for the user on stderr (or a stream given in its place) that never throw.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace clustertop {
+
+// fmt::print throws when its write fails, so a message to a stderr that is closed or full
+// (`clustertop … 2>&1 | head`, `2>/dev/full`) turned into an "internal error" (exit 70) in
+// place of the run's own exit code. A message that cannot be written is dropped instead:
+// there is nowhere left to say so.
+template <typename... Args>
+void report(std::FILE *to, fmt::format_string<Args...> format, Args &&...args) {
+  const std::string text = fmt::format(format, std::forward<Args>(args)...);
+  (void)std::fwrite(text.data(), 1, text.size(), to);
+}
+
+// Whether everything written to `out` reached it, flushed now: 0, or the errno of the write
+// that failed (EPIPE where the reader has gone; kUnknownWriteError where only the stream's
+// error flag is left to tell). Output that a full disk or a failing device lost must not end
+// in exit 0 (exit_code::output).
+inline constexpr int kUnknownWriteError = -1;
+int unwritten(std::FILE *out);
+
+// The errno of a failed write on standard output as the user reads it: "No space left on
+// device", or "the reader closed it" for EPIPE.
+std::string output_failure(int error);
+
+} // namespace clustertop

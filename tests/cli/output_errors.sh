@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Output that cannot be written, end to end with the real binary: a full disk (/dev/full)
+# under standard output ends every command with exit 74 and says why, where the lost output
+# used to end in exit 0; a stderr that is closed or full loses its messages but not the
+# command's own exit code (a message that failed to print was an "internal error", 70); a
+# reader that goes away (`| head -1`) stays a normal end.
+source "$(dirname "$0")/lib/checks.sh"
+export XDG_CONFIG_HOME=$tmp/xdg # no user config
+
+{
+  echo '2026-02-23 18:00:00.000 libc++abi: terminating'
+  for i in $(seq 1 2000); do echo "[STEP $i] eval=30ms model=7ms gpu_eval=0.5ms fence_wait=0.8ms ctx=20K"; done
+} >"$tmp/run.log"
+printf '[[node]]\nname = "a"\nhost = "127.0.0.1"\n' >"$tmp/ok.toml"
+
+# expect CODE PATTERN-IN-STDERR DESCRIPTION -- COMMAND...: runs COMMAND with stderr to a file.
+expect() {
+  local want=$1 pattern=$2 what=$3
+  shift 4
+  "$@" 2>"$tmp/err"
+  local code=$?
+  if [ "$code" -eq "$want" ]; then ok; else bad "$what: exit $code (want $want): $(head -c 300 "$tmp/err")"; fi
+  if [ -z "$pattern" ] || grep -q -- "$pattern" "$tmp/err"; then ok; else bad "$what: no '$pattern' in: $(head -c 300 "$tmp/err")"; fi
+}
+
+expect 74 'replay stopped at .*: cannot write standard output: No space left on device' \
+  "replay >/dev/full" -- \
+  sh -c "exec \"$bin\" replay --node n1=\"$tmp/run.log\" --speed max --headless >/dev/full"
+expect 74 'cannot write the records: No space left on device' "parse >/dev/full" -- \
+  sh -c "exec \"$bin\" parse --collector exo_step \"$tmp/run.log\" >/dev/full"
+expect 74 'cannot write standard output: No space left on device' "collectors >/dev/full" -- \
+  sh -c "exec \"$bin\" collectors >/dev/full"
+expect 74 'cannot write standard output: No space left on device' "check-config >/dev/full" -- \
+  sh -c "exec \"$bin\" check-config \"$tmp/ok.toml\" >/dev/full"
+expect 74 'cannot write standard output: No space left on device; stopping' \
+  "headless watch >/dev/full" -- \
+  timeout -s TERM 10 sh -c "exec \"$bin\" --headless --interval 200ms >/dev/full"
+
+# The same commands with a good stdout are fine (exit 0), so the checks above test the output.
+expect 0 '' "replay >file" -- \
+  sh -c "exec \"$bin\" replay --node n1=\"$tmp/run.log\" --speed max --headless >\"$tmp/out\""
+if grep -q 'FIRING.*crash' "$tmp/out"; then ok; else bad "replay wrote no crash alert: $(cat "$tmp/out")"; fi
+
+# stderr closed or full: the run's own exit code, not 70.
+expect 0 '' "replay 2>/dev/full" -- \
+  sh -c "exec \"$bin\" replay --node n1=\"$tmp/run.log\" --speed max --headless 2>/dev/full >\"$tmp/out\""
+expect 3 '' "missing config, stderr closed" -- \
+  sh -c "exec \"$bin\" check-config \"$tmp/none.toml\" 2>&-"
+expect 0 '' "parse 2>/dev/full" -- \
+  sh -c "exec \"$bin\" parse --collector exo_step \"$tmp/run.log\" 2>/dev/full >/dev/null"
+
+# The reader goes away: a normal end. stdout and stderr into one pipe (`2>&1 | head -1`) was
+# exit 70: the notice that stdout closed could not be written to the closed stderr either.
+# The log is long enough that the replay is still writing when head has gone.
+for i in $(seq 1 40); do cat "$tmp/run.log"; done >"$tmp/long.log"
+timeout 60 bash -c "\"$bin\" replay --node n1=\"$tmp/long.log\" --speed max --headless 2>&1 | head -1 >/dev/null; exit \${PIPESTATUS[0]}"
+code=$?
+if [ "$code" -eq 0 ]; then ok; else bad "replay 2>&1 | head -1: exit $code (want 0)"; fi
+
+finish output_errors
