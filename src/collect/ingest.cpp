@@ -42,7 +42,31 @@ struct StreamState {
   Store::NodeLog log{};               // this stream's node's log in `store` (log streams)
   const NodeInfo *info = nullptr;     // this stream's node in `store`, once it has one
   std::chrono::minutes utc_offset{0}; // the parsers' (NodeInfo::utc_offset; 0: unknown)
+  Duration skew{0};                   // NodeInfo::clock_skew (0: none or unknown)
 };
+
+// A `zone` stream line: "+0100 1764990000" (`date '+%z %s'`: the UTC offset and the node's
+// clock), or "+0100" alone as recordings made before the clock was read have it.
+struct ZoneLine {
+  std::chrono::minutes offset;
+  std::optional<TimePoint> clock;
+};
+
+std::optional<ZoneLine> parse_zone_line(std::string_view line) {
+  line = trim(line);
+  const auto space = line.find(' ');
+  const auto offset = parse_utc_offset(line.substr(0, space));
+  if (!offset) return std::nullopt;
+  if (space == std::string_view::npos) return ZoneLine{*offset, std::nullopt};
+  const std::string_view digits = trim(line.substr(space + 1));
+  std::int64_t secs = 0;
+  if (digits.empty() || digits.size() > 12) return std::nullopt; // up to the year 33658
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    secs = secs * 10 + (c - '0');
+  }
+  return ZoneLine{*offset, TimePoint{std::chrono::seconds{secs}}};
+}
 
 bool error_level(std::string_view level) {
   if (level.size() < 3 || level.size() > 8) return false; // the usual "" and "INFO" leave here
@@ -109,7 +133,7 @@ struct Ingest::Impl {
 
   void store_record(const LineBatch &b, StreamState &s, const Record &r, const std::string &line,
                     Store &store, std::vector<LogEvent> &events) {
-    const TimePoint t = r.time.value_or(b.received_at);
+    const TimePoint t = r.time ? *r.time - s.skew : b.received_at;
     if (r.layout.owner != nullptr && r.layout == s.layout &&
         r.metrics.size() == s.layout_series.size()) {
       for (std::size_t i = 0; i < r.metrics.size(); ++i)
@@ -159,12 +183,13 @@ struct Ingest::Impl {
   void log_line(const LineBatch &b, StreamState &s, const std::string &line, Store &store,
                 std::vector<LogEvent> &events) {
     buf.clear();
-    s.parsers.feed(line, b.received_at, buf);
+    // Parsers date a time of day by the arrival time, which is on the node's clock there.
+    s.parsers.feed(line, b.received_at + s.skew, buf);
     // One record (the usual case): merging would only copy it, metric names and all.
     const bool single = buf.size() == 1 && buf[0].tags.size() <= 1;
     if (!single) merge_into(merged);
     const Record &rec = single ? buf[0] : merged;
-    Store::add_log_line(s.log, b.stream, rec.time.value_or(b.received_at), line);
+    Store::add_log_line(s.log, b.stream, rec.time ? *rec.time - s.skew : b.received_at, line);
     ++s.parsed;
     if (buf.size() > 0) store_record(b, s, rec, line, store, events);
   }
@@ -172,7 +197,7 @@ struct Ingest::Impl {
   void sampler_line(const LineBatch &b, StreamState &s, const std::string &line, Store &store,
                     std::vector<LogEvent> &events) {
     buf.clear();
-    if (!s.known || !s.parsers.feed(line, b.received_at, buf)) {
+    if (!s.known || !s.parsers.feed(line, b.received_at + s.skew, buf)) {
       ++s.skipped;
       store.count_skipped(b.node);
     } else {
@@ -207,11 +232,13 @@ void Ingest::on_batch(const LineBatch &batch, Store &store, std::vector<LogEvent
     s.utc_offset = offset;
     s.parsers.set_utc_offset(offset);
   }
+  s.skew = s.info != nullptr ? s.info->clock_skew.value_or(Duration::zero()) : Duration::zero();
   if (s.is_zone) {
     for (const auto &line : batch.lines) {
-      const auto zone = parse_utc_offset(trim(line));
+      const auto zone = parse_zone_line(line);
       if (zone) {
-        store.set_utc_offset(batch.node, *zone);
+        store.set_utc_offset(batch.node, zone->offset);
+        if (zone->clock) store.set_node_clock(batch.node, *zone->clock, batch.received_at);
         ++s.parsed;
       } else {
         ++s.skipped;

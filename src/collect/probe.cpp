@@ -113,7 +113,7 @@ std::vector<StreamSpec> plan_streams(const CollectorSet &set, const Platform &pl
     // Only logs need the zone (their times without one are local). Two forks a check.
     StreamSpec s;
     s.name = kZoneStream;
-    s.command = "while :; do date +%z; sleep 60; done";
+    s.command = "while :; do date '+%z %s'; sleep 60; done";
     out.push_back(std::move(s));
   }
   for (const auto &path : choice.log_paths) {

@@ -38,6 +38,14 @@ std::string format_utc_offset(std::chrono::minutes offset) {
   return fmt::format("{}{:02}{:02}", m < 0 ? '-' : '+', a / 60, a % 60);
 }
 
+std::string describe_clock_skew(Duration skew) {
+  const double s = std::abs(to_seconds(skew));
+  const char *way = skew < Duration::zero() ? "behind" : "ahead";
+  if (s < 120) return fmt::format("clock {:.0f} s {}", s, way);
+  if (s < 7200) return fmt::format("clock {:.0f} min {}", s / 60, way);
+  return fmt::format("clock {:.1f} h {}", s / 3600, way);
+}
+
 bool parse_duration(const std::string &text, Duration &out) {
   if (text.empty()) return false;
   const char *begin = text.c_str();

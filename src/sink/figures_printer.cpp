@@ -56,6 +56,8 @@ std::string FiguresPrinter::text_line(const Store &s, const std::string &node, T
                   num(s.latest({node, "ctx.tokens", ""}), "", 0));
   if (info != nullptr && info->state != NodeState::up && !info->detail.empty())
     line += fmt::format(" ({})", info->detail);
+  if (info != nullptr && info->clock_skew)
+    line += fmt::format(" ({})", describe_clock_skew(*info->clock_skew));
   if (const auto text = last_log_text(s, node); !text.empty()) line += fmt::format(" | {}", text);
   return terminal_safe(line); // node names come from configs and command lines
 }
@@ -77,6 +79,8 @@ std::string FiguresPrinter::json_line(const Store &s, const std::string &node, T
       {"ctx_tokens", json_num(s.latest({node, "ctx.tokens", ""}))},
       {"lines", info ? info->lines : 0},
       {"skipped_lines", info ? info->skipped_lines : 0}};
+  // Seconds the node's clock runs ahead of this machine's (behind: negative), when it is off.
+  if (info != nullptr && info->clock_skew) j["clock_skew_s"] = to_seconds(*info->clock_skew);
   if (const auto text = last_log_text(s, node); !text.empty()) j["last_log"] = text;
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -32,6 +32,17 @@ void Store::apply(const NodeStatus &status) {
   if (status.utc_offset) info.utc_offset = status.utc_offset;
 }
 
+void Store::set_node_clock(const std::string &node, TimePoint node_clock, TimePoint arrived) {
+  const auto skew = std::chrono::duration_cast<std::chrono::seconds>(node_clock - arrived);
+  auto &kept = node_mut(node).clock_skew;
+  const Duration now_kept = kept.value_or(Duration::zero());
+  if (skew - now_kept <= kClockSkewTolerance && now_kept - skew <= kClockSkewTolerance) return;
+  if (skew <= kClockSkewTolerance && -skew <= kClockSkewTolerance)
+    kept.reset(); // back in step
+  else
+    kept = skew;
+}
+
 Series &Store::series_mut(const SeriesKey &key) {
   node_mut(key.node);
   auto it = series_.find(key);

@@ -119,8 +119,9 @@ void render_node_view(Canvas &c, const Frame &f, Drawn &drawn) {
   const std::string wl = window_label(f.ui.window);
   const auto n = summarize(f.store, node, f.firing, f.now, window);
   c.put(0, 0,
-        fmt::format("< {}  {}{}   window {} (w)   GPU {}   step {}   gen {}   ctx {}", node,
-                    to_string(n.state), n.detail.empty() ? "" : ": " + n.detail, wl,
+        fmt::format("< {}  {}{}{}   window {} (w)   GPU {}   step {}   gen {}   ctx {}", node,
+                    to_string(n.state), n.detail.empty() ? "" : ": " + n.detail,
+                    n.clock_skew ? "   " + describe_clock_skew(*n.clock_skew) : "", wl,
                     format_watts(n.power_w), format_ms(n.step_ms), format_rate(n.tokens_per_s),
                     format_count(n.ctx_tokens)),
         Role::title);

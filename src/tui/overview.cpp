@@ -152,6 +152,10 @@ void draw_detail_line(Canvas &c, const Frame &f, const NodeSummary &n, const Rec
              state_role(n.state));
     line.put("  ", Role::normal);
   }
+  if (n.clock_skew) { // its lines' times are put on this machine's clock: worth knowing
+    line.put(describe_clock_skew(*n.clock_skew), Role::warn);
+    line.put("  ", Role::normal);
+  }
   static constexpr std::array<const char *, 3> kPressure{"normal", "warn", "critical"};
   const std::string pressure =
       std::isnan(n.mem_pressure)

@@ -59,6 +59,7 @@ NodeSummary summarize(const Store &store, const std::string &node,
     n.state = info->state;
     n.detail = info->detail;
     n.since = info->since;
+    n.clock_skew = info->clock_skew;
   }
   n.power_w = sum_devices(store, node, "gpu.power_w", as_of);
   fill_memory(n, store, as_of);

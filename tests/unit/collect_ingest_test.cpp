@@ -11,6 +11,8 @@
 #include "clustertop/collect/collectors.hpp"
 #include "clustertop/collect/definition.hpp"
 #include "clustertop/core/line_splitter.hpp"
+#include "clustertop/detect/detect_view.hpp"
+#include "clustertop/detect/detectors.hpp"
 #include "collect_test_util.hpp"
 
 namespace clustertop {
@@ -74,7 +76,7 @@ TEST(CollectPlan, LinuxNodeGetsMeminfoAndLogsWithQuotedPaths) {
   for (const auto &s : streams) names.push_back(s.name);
   EXPECT_EQ(names, (std::vector<std::string>{"meminfo", "zone", "log:/var/log/exo.log",
                                              "log:/tmp/it's $(rm -rf ~).log"}));
-  EXPECT_EQ(streams[1].command, "while :; do date +%z; sleep 60; done");
+  EXPECT_EQ(streams[1].command, "while :; do date '+%z %s'; sleep 60; done");
   EXPECT_EQ(streams[1].watchdog, Duration::zero());
   { // Run for real, as the node's shell would, five hours behind UTC.
     ::setenv("CT_CMD", streams[1].command.c_str(), 1);
@@ -86,7 +88,14 @@ TEST(CollectPlan, LinuxNodeGetsMeminfoAndLogsWithQuotedPaths) {
     ASSERT_TRUE(read);
     std::string line(buf);
     if (!line.empty() && line.back() == '\n') line.pop_back(); // as the line splitter does
-    EXPECT_EQ(parse_utc_offset(line), std::chrono::minutes{-300}) << buf;
+    // "-0500 1796529320": the offset, then the node's clock in seconds.
+    const auto space = line.find(' ');
+    ASSERT_NE(space, std::string::npos) << buf;
+    EXPECT_EQ(parse_utc_offset(line.substr(0, space)), std::chrono::minutes{-300}) << buf;
+    const auto secs = std::stoll(line.substr(space + 1));
+    const auto now_secs =
+        std::chrono::duration_cast<std::chrono::seconds>(wall_now().time_since_epoch()).count();
+    EXPECT_LE(std::llabs(secs - now_secs), 5) << buf;
   }
   EXPECT_EQ(streams[2].command, "exec tail -n 50 -F -- '/var/log/exo.log'");
   EXPECT_EQ(streams[3].command, "exec tail -n 50 -F -- '/tmp/it'\\''s $(rm -rf ~).log'");
@@ -178,6 +187,66 @@ TEST(CollectIngest, LogTimesWithoutAZoneAreReadInTheNodesZone) {
   ingest.on_batch(LineBatch{"mac1", "zone", arrival, {"-0500", "EST", "+9999"}}, store, events);
   EXPECT_EQ(store.node("mac1")->skipped_lines, 2u);
   EXPECT_EQ(feed(std::nullopt, crash), "2026-02-23T15:00:00.004Z");
+}
+
+// A node whose clock runs ten minutes behind: its zone stream says so (`date '+%z %s'`), and
+// the times its lines carry are put on this machine's clock. Read as stamped, a crash line
+// written a second ago lay ten minutes in the past, beyond the crash rule's 5-minute hold,
+// and raised no alert.
+TEST(CollectIngest, ANodeClockBehindOursIsTakenOutOfItsLinesTimes) {
+  auto set = test::builtin_set();
+  ASSERT_NE(set, nullptr);
+  Store store;
+  Ingest ingest(set);
+  std::vector<LogEvent> events;
+  const TimePoint arrival = from_epoch_seconds(1771858800); // 2026-02-23 15:00:00 UTC
+  store.apply(NodeStatus{"mac1", "", NodeState::up, "connected", arrival, std::chrono::minutes{0}});
+  const auto zone = [&](const std::string &line) {
+    ingest.on_batch(LineBatch{"mac1", "zone", arrival, {line}}, store, events);
+    return store.node("mac1")->clock_skew;
+  };
+  const auto crash_at = [&](const std::string &stamp) {
+    events.clear();
+    ingest.on_batch(LineBatch{"mac1",
+                              "log:/tmp/exo.log",
+                              arrival,
+                              {"[ " + stamp +
+                               " | ERROR | runner_supervisor:_check_runner:273 ] Runner "
+                               "terminated with signal=11 (Segmentation fault: 11)"}},
+                    store, events);
+    EXPECT_EQ(events.size(), 1u);
+    return events.empty() ? std::string() : iso8601_utc(events.front().time);
+  };
+  // In step, and within the reading's error: no skew, times as stamped.
+  EXPECT_EQ(zone("+0000 1771858800"), std::nullopt);
+  EXPECT_EQ(zone("+0000 1771858799"), std::nullopt);
+  EXPECT_EQ(crash_at("2026-02-23 14:59:59.500"), "2026-02-23T14:59:59.500Z");
+  // Ten minutes behind: the line written "14:50:00.004" by the node's clock arrived at
+  // 15:00:00, and it is placed at 15:00:00.004 by ours.
+  EXPECT_EQ(zone("+0000 1771858200"), std::chrono::seconds(-600));
+  EXPECT_EQ(crash_at("2026-02-23 14:50:00.004"), "2026-02-23T15:00:00.004Z");
+  EXPECT_EQ(iso8601_utc(store.log_lines("mac1")->back().time), "2026-02-23T15:00:00.004Z");
+  std::vector<Finding> found;
+  detect_crashes(DetectView(store), Rules{}, arrival + std::chrono::seconds(1), found);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].rule, "crash");
+  // A second's difference in the next reading moves nothing; a minute's does.
+  EXPECT_EQ(zone("+0000 1771858201"), std::chrono::seconds(-600));
+  EXPECT_EQ(zone("+0100 1771858140"), std::chrono::seconds(-660));
+  EXPECT_EQ(store.node("mac1")->utc_offset, std::chrono::minutes{60});
+  // A clock ahead by an hour: its line of "16:00:00" (UTC) is of now, not of the future.
+  EXPECT_EQ(zone("+0000 1771862400"), std::chrono::seconds(3600));
+  EXPECT_EQ(crash_at("2026-02-23 16:00:00.000"), "2026-02-23T15:00:00.000Z");
+  // Back in step.
+  EXPECT_EQ(zone("+0000 1771858801"), std::nullopt);
+  EXPECT_EQ(crash_at("2026-02-23 15:00:00.250"), "2026-02-23T15:00:00.250Z");
+  // A reading without the clock (recordings made before it was read) keeps the zone only;
+  // junk after the offset is counted as skipped and changes nothing.
+  const auto skipped = store.node("mac1")->skipped_lines;
+  EXPECT_EQ(zone("+0000"), std::nullopt);
+  EXPECT_EQ(zone("+0000 17718x8200"), std::nullopt);
+  EXPECT_EQ(zone("+0000 9999999999999"), std::nullopt);
+  EXPECT_EQ(store.node("mac1")->skipped_lines, skipped + 2);
 }
 
 TEST(CollectIngest, NvidiaSmiRecordedOutputOneSeriesPerGpuAndNaForUnknown) {

@@ -68,6 +68,15 @@ TEST(UtcOffset, WrittenAsDateWritesItAndReadBack) {
     EXPECT_FALSE(parse_utc_offset(bad).has_value()) << bad;
 }
 
+TEST(ClockSkew, DescribedInTheUnitThatReadsBest) {
+  using std::chrono::seconds;
+  EXPECT_EQ(describe_clock_skew(seconds{45}), "clock 45 s ahead");
+  EXPECT_EQ(describe_clock_skew(seconds{-119}), "clock 119 s behind");
+  EXPECT_EQ(describe_clock_skew(seconds{-600}), "clock 10 min behind");
+  EXPECT_EQ(describe_clock_skew(seconds{7199}), "clock 120 min ahead");
+  EXPECT_EQ(describe_clock_skew(seconds{-12600}), "clock 3.5 h behind");
+}
+
 TEST(LineSplitter, HoldsPartialLinesUntilComplete) {
   LineSplitter s;
   std::vector<std::string> out;

@@ -52,6 +52,24 @@ TEST(FiguresPrinter, TheLastLogLineHasItsCredentialsRedacted) {
   EXPECT_EQ(j["last_log"], R"(login {"password": "[redacted]"} max_tokens=512)");
 }
 
+// A node whose clock is off says so (its lines' times are put on this machine's clock); one
+// in step says nothing.
+TEST(FiguresPrinter, ANodeClockThatIsOffIsShown) {
+  Store s;
+  const auto t = from_epoch_seconds(1771858800);
+  s.apply(NodeStatus{"mac1", "", NodeState::up, "", t});
+  EXPECT_EQ(FiguresPrinter::text_line(s, "mac1", t).find("clock"), std::string::npos);
+  EXPECT_FALSE(nlohmann::json::parse(FiguresPrinter::json_line(s, "mac1", t))
+                   .contains("clock_skew_s"));
+  s.set_node_clock("mac1", t - std::chrono::seconds(600), t);
+  const auto text = FiguresPrinter::text_line(s, "mac1", t);
+  EXPECT_NE(text.find("mac1 up mem avail - / - swap - gpu - step - fence - tok/s - ctx - (clock "
+                      "10 min behind)"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(nlohmann::json::parse(FiguresPrinter::json_line(s, "mac1", t))["clock_skew_s"], -600);
+}
+
 TEST(FiguresPrinter, JsonUsesNullForUnknown) {
   Store s;
   const auto t = from_epoch_seconds(0);

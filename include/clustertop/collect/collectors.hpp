@@ -44,9 +44,10 @@ struct StreamChoice {
   int backfill_lines = 0;             // tail -n N
 };
 
-// The stream that keeps the UTC offset of a node with logs current: `date +%z` once a
-// minute (a change to or from daylight saving time while connected is followed within it),
-// which Ingest hands to the Store (Store::set_utc_offset).
+// The stream that keeps the UTC offset and the clock of a node with logs current:
+// `date '+%z %s'` once a minute (a change to or from daylight saving time while connected is
+// followed within it), which Ingest hands to the Store (Store::set_utc_offset,
+// Store::set_node_clock).
 inline constexpr const char *kZoneStream = "zone";
 
 // One cheap shell command that tells the platform (uname, its UTC offset, which tools exist,

@@ -101,6 +101,10 @@ std::string iso8601_utc(TimePoint t);
 std::optional<std::chrono::minutes> parse_utc_offset(std::string_view text);
 std::string format_utc_offset(std::chrono::minutes offset);
 
+// A node's clock against this machine's (NodeInfo::clock_skew), as the dashboard and the
+// figures line show it: "clock 45 s ahead", "clock 10 min behind", "clock 3.5 h behind".
+std::string describe_clock_skew(Duration skew);
+
 // Parses "30s", "500ms", "2m", "1h", "1.5s"; a bare number is seconds. false on junk.
 bool parse_duration(const std::string &text, Duration &out);
 

@@ -77,7 +77,16 @@ struct NodeInfo {
   std::uint64_t skipped_lines = 0;           // lines no parser could use
   // Minutes the node's clock is ahead of UTC, as its last `up` told (NodeStatus::utc_offset).
   std::optional<std::chrono::minutes> utc_offset;
+  // How far the node's clock runs ahead of this machine's (behind: negative), in whole
+  // seconds, as its `zone` stream last told; unset while within kClockSkewTolerance. Ingest
+  // takes it out of every time the node's lines carry, so that its lines are placed on this
+  // machine's clock, which every detector window is measured on.
+  std::optional<Duration> clock_skew;
 };
+
+// The `zone` stream's `date +%s` is read to the second and crosses the ssh hop before it is
+// compared with this machine's clock: a difference up to this is the reading's own error.
+inline constexpr Duration kClockSkewTolerance = std::chrono::seconds(2);
 
 struct StoreLimits {
   std::size_t points_per_series = 3600; // 1 h at 1 Hz
@@ -113,6 +122,11 @@ public:
   void set_utc_offset(const std::string &node, std::chrono::minutes offset) {
     node_mut(node).utc_offset = offset;
   }
+  // The node's clock as its `zone` stream reads it (`date +%s`: `node_clock`) when it arrived
+  // at `arrived` on this machine's: NodeInfo::clock_skew. A reading within
+  // kClockSkewTolerance of the skew kept leaves it unchanged, so that the times of a node's
+  // lines do not move by a second at every reading.
+  void set_node_clock(const std::string &node, TimePoint node_clock, TimePoint arrived);
   static void add_log_line(NodeLog log, const std::string &stream, TimePoint t,
                            std::string_view text);
   void add_event(const LogEvent &event);

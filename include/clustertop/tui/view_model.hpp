@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,8 @@ struct NodeSummary {
   NodeState state = NodeState::connecting;
   std::string detail;
   TimePoint since;
-  double power_w = kUnknown; // GPU power, summed over devices
+  std::optional<Duration> clock_skew; // NodeInfo::clock_skew
+  double power_w = kUnknown;          // GPU power, summed over devices
   double mem_total = kUnknown, mem_used = kUnknown, mem_available = kUnknown;
   double mem_pressure = kUnknown; // 0 normal, 1 warn, 2 critical
   double swap_used = kUnknown, swap_total = kUnknown;
