@@ -59,8 +59,8 @@ TEST(FiguresPrinter, ANodeClockThatIsOffIsShown) {
   const auto t = from_epoch_seconds(1771858800);
   s.apply(NodeStatus{"mac1", "", NodeState::up, "", t});
   EXPECT_EQ(FiguresPrinter::text_line(s, "mac1", t).find("clock"), std::string::npos);
-  EXPECT_FALSE(nlohmann::json::parse(FiguresPrinter::json_line(s, "mac1", t))
-                   .contains("clock_skew_s"));
+  EXPECT_FALSE(
+      nlohmann::json::parse(FiguresPrinter::json_line(s, "mac1", t)).contains("clock_skew_s"));
   s.set_node_clock("mac1", t - std::chrono::seconds(600), t);
   const auto text = FiguresPrinter::text_line(s, "mac1", t);
   EXPECT_NE(text.find("mac1 up mem avail - / - swap - gpu - step - fence - tok/s - ctx - (clock "
