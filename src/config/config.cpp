@@ -112,7 +112,9 @@ Result<Config> parse_config(const std::string &text, const std::string &path) {
     TableReader r(*t, path, "sinks");
     if (auto s = read_sinks(r, c.sinks); !s) return s.error();
   }
-  if (const auto *t = top.table("thresholds")) c.thresholds = *t;
+  // Moved, not copied: toml++ copies no source positions, and the rules' errors name the
+  // line of the setting at fault.
+  if (top.table("thresholds") != nullptr) c.thresholds = std::move(*root["thresholds"].as_table());
   if (const auto *n = top.raw("node")) {
     if (auto s = read_nodes(*n, path, c); !s) return s.error();
   }

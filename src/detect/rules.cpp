@@ -168,9 +168,11 @@ Result<Rules> rules_from_toml(const toml::table &thresholds, const std::string &
     const std::string section(section_key.str());
     const auto *table = section_node.as_table();
     if (known_keys(b, section).empty() || table == nullptr)
-      return bad(file, section_node, section, "(section)", "unknown section",
-                 "use one of [thresholds.fence_wait], .stall, .overhead, .throughput, .oom, "
-                 ".crash, .node (docs/alerts.md)");
+      return Error{fmt::format("invalid section [thresholds.{}]", section),
+                   table == nullptr ? "expected a table of settings" : "unknown section",
+                   where(file, section_node),
+                   "use one of [thresholds.fence_wait], .stall, .overhead, .throughput, .oom, "
+                   ".crash, .node (docs/alerts.md)"};
     for (const auto &[key_key, value] : *table) {
       const std::string key(key_key.str());
       const Binding *hit = nullptr;

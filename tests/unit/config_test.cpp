@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "clustertop/config/config.hpp"
+#include "clustertop/detect/rules.hpp"
 
 namespace clustertop {
 namespace {
@@ -68,6 +69,22 @@ TEST(Config, HostDefaultsToNameAndThresholdsPassThrough) {
   ASSERT_TRUE(c.ok()) << c.error().message();
   EXPECT_EQ(c->nodes[0].host, "mac1");
   EXPECT_TRUE(c->thresholds.contains("fence_wait_ms"));
+}
+
+// The thresholds reach the rules with their source positions, so that a bad setting is
+// named by its line (a copy of the TOML table had none: "c.toml: invalid setting ...").
+TEST(Config, ThresholdErrorsNameTheSettingsLine) {
+  auto c =
+      parse_config("[[node]]\nname = \"mac1\"\n\n[thresholds.crash]\nhold = \"abc\"\n", "c.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  auto rules = rules_from_toml(c->thresholds, c->path);
+  ASSERT_FALSE(rules.ok());
+  EXPECT_EQ(rules.error().where, "c.toml:5") << rules.error().message();
+  auto section = parse_config("[thresholds.memory]\nbogus = 3\n", "c.toml");
+  ASSERT_TRUE(section.ok()) << section.error().message();
+  auto unknown = rules_from_toml(section->thresholds, section->path);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().where, "c.toml:1") << unknown.error().message();
 }
 
 TEST(Config, MissingFileSaysWhatToDo) {

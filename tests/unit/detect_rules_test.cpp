@@ -63,6 +63,9 @@ TEST(DetectRules, UnknownSectionAndBadTypesAreErrors) {
   ASSERT_FALSE(d.ok());
   auto e = parse("[thresholds]\nstall = 3\n");
   ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().what, "invalid section [thresholds.stall]");
+  EXPECT_EQ(e.error().reason, "expected a table of settings");
+  EXPECT_EQ(e.error().where, "cluster.toml:2");
 }
 
 TEST(DetectRules, EveryFieldIsDocumented) {
