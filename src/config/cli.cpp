@@ -27,25 +27,35 @@ Docs: README.md and docs/ (configuration, ssh, collectors, alerts, dashboard, ex
 
 constexpr const char *kFooter = R"(
 Exit codes: 0 ok, 2 bad command line, 3 invalid config or definition, 4 every node
-unreachable at start, 70 internal error, 130 interrupted (replay, snapshot).
+unreachable at start, 70 internal error, 74 output could not be written, 130 interrupted
+(replay, snapshot).
 In the dashboard, ? lists the keys.)";
 
-Duration as_duration(const std::string &option, const std::string &text) {
+// Whether 0 means something for a duration option ("never", "off"), or is a mistake: a
+// hook killed at once, a connect that cannot succeed, a tick that never waits.
+enum class Zero { allowed, refused };
+
+Duration as_duration(const std::string &option, const std::string &text, Zero zero) {
   Duration d{};
   if (!parse_duration(text, d))
     throw CLI::ValidationError(option, "expected a duration such as 500ms, 1s, 30s, 2m; got '" +
+                                           text + "'");
+  if (zero == Zero::refused && d <= Duration::zero())
+    throw CLI::ValidationError(option, "expected a duration above 0, such as 500ms or 10s; got '" +
                                            text + "'");
   return d;
 }
 
 // CLI11 validators cannot write Durations directly; parse in a callback.
-void add_duration(CLI::App &app, const std::string &name, Duration &target,
-                  const std::string &help) {
+void add_duration(CLI::App &app, const std::string &name, Duration &target, const std::string &help,
+                  Zero zero = Zero::refused) {
   // The error names the option as written in `name`'s long form ("--hook-timeout").
   const std::string option =
       name.substr(name.find("--") == std::string::npos ? 0 : name.find("--"));
   app.add_option_function<std::string>(
-         name, [&target, option](const std::string &v) { target = as_duration(option, v); }, help)
+         name,
+         [&target, option, zero](const std::string &v) { target = as_duration(option, v, zero); },
+         help)
       ->type_name("DURATION");
 }
 
@@ -94,13 +104,15 @@ void add_output_options(CLI::App &app, Options &o) {
   app.add_flag("--headless", o.headless, "No dashboard: print alert transitions (and figures)");
   app.add_flag("--json", o.json, "Headless output as one JSON object per line");
   add_duration(app, "--figures-every", o.figures_every,
-               "Headless: print each node's figures this often (default: every tick; 0: never)");
+               "Headless: print each node's figures this often (default: every tick; 0: never)",
+               Zero::allowed);
   add_hook_options(app, o);
   app.add_option("--record", o.record_dir, "Record every raw stream with arrival times to DIR")
       ->type_name("DIR");
   add_theme_options(app, o);
   app.add_option("--csv-dir", o.csv_dir, "Write CSV snapshots into DIR")->type_name("DIR");
-  add_duration(app, "--csv-every", o.csv_every, "Snapshot period (e.g. 30s); needs --csv-dir");
+  add_duration(app, "--csv-every", o.csv_every,
+               "Snapshot period (e.g. 30s; 0: off); needs --csv-dir", Zero::allowed);
   app.add_flag("--csv-on-alert", o.csv_on_alert,
                "Also snapshot on every alert transition; needs --csv-dir");
   app.add_option("--csv-format", o.csv_format, "wide (row per node) | long (row per sample)")

@@ -39,7 +39,7 @@ Status read_ssh(TableReader &r, SshConfig &s) {
 
 Status read_sinks(TableReader &r, SinkConfig &s) {
   if (auto st = r.string("csv_dir", s.csv_dir); !st) return st;
-  if (auto st = r.duration("csv_every", s.csv_every); !st) return st;
+  if (auto st = r.duration("csv_every", s.csv_every, /*zero_ok=*/true); !st) return st;
   if (auto st = r.boolean("csv_on_alert", s.csv_on_alert); !st) return st;
   if (auto st = r.one_of("csv_format", s.csv_format, {"wide", "long"}); !st) return st;
   if (auto st = r.string("listen", s.listen); !st) return st;

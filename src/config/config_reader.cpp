@@ -123,7 +123,7 @@ Status TableReader::boolean(const std::string &key, std::optional<bool> &out) {
   return ok_status();
 }
 
-Status TableReader::duration(const std::string &key, std::optional<Duration> &out) {
+Status TableReader::duration(const std::string &key, std::optional<Duration> &out, bool zero_ok) {
   const auto *n = find(key);
   if (n == nullptr) return ok_status();
   Duration d{};
@@ -135,6 +135,8 @@ Status TableReader::duration(const std::string &key, std::optional<Duration> &ou
   else if (const auto *f = n->as_floating_point())
     good = parse_duration(fmt::format("{}", f->get()), d);
   if (!good) return wrong(key, *n, "a duration such as \"500ms\", \"1s\" or \"2m\"", "\"30s\"");
+  if (!zero_ok && d <= Duration::zero())
+    return wrong(key, *n, "a duration above 0, such as \"500ms\" or \"10s\"", "\"10s\"");
   out = d;
   return ok_status();
 }

@@ -87,6 +87,20 @@ TEST(Config, ThresholdErrorsNameTheSettingsLine) {
   EXPECT_EQ(unknown.error().where, "c.toml:1") << unknown.error().message();
 }
 
+TEST(Config, ZeroTimeoutsAndIntervalsAreErrorsAndZeroCsvEveryIsOff) {
+  for (const char *text : {"[general]\ninterval = 0\n", "[ssh]\nconnect_timeout = \"0s\"\n",
+                           "[sinks]\nhook_timeout = 0\n"}) {
+    auto c = parse_config(text, "c.toml");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.error().where, "c.toml:2") << c.error().message();
+    EXPECT_NE(c.error().message().find("a duration above 0"), std::string::npos)
+        << c.error().message();
+  }
+  auto off = parse_config("[sinks]\ncsv_every = 0\n", "c.toml");
+  ASSERT_TRUE(off.ok()) << off.error().message();
+  EXPECT_EQ(off->sinks.csv_every, Duration::zero());
+}
+
 TEST(Config, MissingFileSaysWhatToDo) {
   auto c = load_config_file("/nonexistent/clustertop.toml");
   ASSERT_FALSE(c.ok());

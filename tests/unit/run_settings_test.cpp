@@ -139,5 +139,26 @@ TEST(CommandLine, ABadDurationNamesItsOption) {
   }
 }
 
+// 0 is a mistake for a timeout or an interval (a hook killed at once, a connect that cannot
+// succeed, a tick that never waits), and means "off" where the help says so.
+TEST(CommandLine, ZeroIsRefusedWhereItMeansNothing) {
+  const auto exit_of = [](std::vector<const char *> argv, std::string &err) {
+    argv.insert(argv.begin(), "clustertop");
+    ::testing::internal::CaptureStderr();
+    const auto out = parse_command_line(static_cast<int>(argv.size()), argv.data());
+    err = ::testing::internal::GetCapturedStderr();
+    return out.exit_now;
+  };
+  std::string err;
+  for (const char *option : {"--hook-timeout", "--interval", "--connect-timeout"}) {
+    EXPECT_EQ(exit_of({option, "0"}, err), exit_code::usage) << option;
+    EXPECT_NE(err.find(std::string(option) + ": expected a duration above 0"), std::string::npos)
+        << option << ": " << err;
+  }
+  EXPECT_EQ(exit_of({"snapshot", "--for", "0s", "-o", "x.csv"}, err), exit_code::usage);
+  EXPECT_EQ(exit_of({"replay", "--node", "n=x.log", "-i", "0ms"}, err), exit_code::usage);
+  EXPECT_EQ(exit_of({"--figures-every", "0", "--csv-every", "0"}, err), std::nullopt) << err;
+}
+
 } // namespace
 } // namespace clustertop

@@ -30,8 +30,9 @@ public:
   Status integer(const std::string &key, std::int64_t &out, std::int64_t min, std::int64_t max);
   Status number(const std::string &key, double &out, double min, double max);
   Status boolean(const std::string &key, std::optional<bool> &out);
-  // A duration string ("30s", "500ms") or a number of seconds.
-  Status duration(const std::string &key, std::optional<Duration> &out);
+  // A duration string ("30s", "500ms") or a number of seconds; above 0 unless `zero_ok` (0
+  // means "off" for some settings, and is a mistake for a timeout or an interval).
+  Status duration(const std::string &key, std::optional<Duration> &out, bool zero_ok = false);
   // A sub-table (marks the key used); nullptr when absent. Errors on a non-table are left to
   // finish(), which reports the key as the wrong type.
   const toml::table *table(const std::string &key);
