@@ -111,17 +111,11 @@ Status add_sinks(Parts &p, const LiveMode &mode) {
     p.hook = std::make_unique<HookRunner>(p.o.on_alert, p.o.hook_timeout);
     pipe.add_sink(*p.hook);
   }
-  auto format = parse_csv_format(p.o.csv_format);
-  if (!format) return format.error();
+  auto co = csv_sink_options(p.o, /*key_only=*/false);
+  if (!co) return co.error();
   if (!p.o.csv_dir.empty()) {
-    CsvSinkOptions co;
-    co.dir = p.o.csv_dir;
-    co.every = p.o.csv_every;
-    co.tick = p.o.interval;
-    co.on_alert = p.o.csv_on_alert;
-    co.format = *format;
-    co.on_error = [](const Error &e) { say_error(e); };
-    auto csv = CsvSink::create(p.store, co);
+    co->on_error = [](const Error &e) { say_error(e); };
+    auto csv = CsvSink::create(p.store, *co);
     if (!csv) return csv.error();
     p.csv = std::move(*csv);
     pipe.add_sink(*p.csv);
@@ -147,11 +141,13 @@ Status add_dashboard(Parts &p) {
   tc.themes_dir = p.o.themes_dir;
   tc.ascii = p.o.ascii;
   tc.no_color = tui::no_color_from_env();
-  if (!p.csv) {
-    CsvSinkOptions co;
-    co.dir = ".";
-    auto csv = CsvSink::create(p.store, co);
-    if (csv) p.csv_on_key = std::move(*csv);
+  if (!p.csv) { // `e` into the current directory, in the format asked for
+    auto co = csv_sink_options(p.o, /*key_only=*/true);
+    auto csv = co ? CsvSink::create(p.store, *co) : Result<std::unique_ptr<CsvSink>>(co.error());
+    if (csv) {
+      p.csv_on_key = std::move(*csv);
+      p.pipeline->add_sink(*p.csv_on_key); // learns the alerts firing at each tick
+    }
   }
   CsvSink *csv = p.csv ? p.csv.get() : p.csv_on_key.get();
   if (csv != nullptr) tc.write_csv = [csv](TimePoint now) { return csv->snapshot_now(now); };
@@ -192,7 +188,7 @@ int headless_output_lost(const Parts &p) {
 // The main loop: wakes on new data, a key, a signal or the tick; returns the exit code.
 int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
   const auto start = wall_now();
-  const Duration tick = std::max<Duration>(p.o.interval, std::chrono::milliseconds(50));
+  const Duration tick = run_tick(p.o);
   // All nodes unreachable at start: give connects their timeout plus a probe's worth.
   const auto give_up_at = start + p.o.connect_timeout + std::chrono::seconds(5);
   bool ever_up = false;

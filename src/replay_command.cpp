@@ -16,6 +16,7 @@
 #include "clustertop/core/report.hpp"
 #include "clustertop/detect/rules.hpp"
 #include "clustertop/pipeline.hpp"
+#include "clustertop/run_settings.hpp"
 #include "clustertop/sink/alert_printer.hpp"
 #include "clustertop/sink/csv_sink.hpp"
 #include "clustertop/sink/hook_runner.hpp"
@@ -54,10 +55,9 @@ int run_dashboard(Store &store, Pipeline &pipeline, ReplaySource &source, const 
   tc.no_color = tui::no_color_from_env();
   // `e` writes the replayed store at the replay time, into --csv-dir or the current
   // directory, as in a live run (no periodic or per-alert files here).
-  CsvSinkOptions co;
-  co.dir = o.csv_dir.empty() ? "." : o.csv_dir;
-  if (auto format = parse_csv_format(o.csv_format)) co.format = *format;
-  auto csv = CsvSink::create(store, co);
+  auto co = csv_sink_options(o, /*key_only=*/true);
+  if (!co) return say(co.error()), exit_code::usage;
+  auto csv = CsvSink::create(store, *co);
   if (!csv && !o.csv_dir.empty()) return say(csv.error()), exit_code::config;
   std::unique_ptr<CsvSink> csv_sink;
   if (csv) {

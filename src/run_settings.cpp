@@ -1,5 +1,7 @@
 #include "clustertop/run_settings.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "clustertop/core/exit_codes.hpp"
@@ -52,6 +54,22 @@ std::optional<SettingsProblem> check_settings(const Options &o, const std::strin
         exit_code::config};
   }
   return std::nullopt;
+}
+
+Duration run_tick(const Options &o) {
+  return std::max<Duration>(o.interval, std::chrono::milliseconds(50));
+}
+
+Result<CsvSinkOptions> csv_sink_options(const Options &o, bool key_only) {
+  auto format = parse_csv_format(o.csv_format);
+  if (!format) return format.error();
+  CsvSinkOptions co;
+  co.dir = key_only && o.csv_dir.empty() ? "." : o.csv_dir;
+  co.every = key_only ? Duration::zero() : o.csv_every;
+  co.on_alert = !key_only && o.csv_on_alert;
+  co.tick = run_tick(o);
+  co.format = *format;
+  return co;
 }
 
 } // namespace clustertop

@@ -8,6 +8,7 @@
 #include "clustertop/config/config.hpp"
 #include "clustertop/config/options.hpp"
 #include "clustertop/core/result.hpp"
+#include "clustertop/sink/csv_sink.hpp"
 
 namespace clustertop {
 
@@ -24,5 +25,15 @@ struct SettingsProblem {
 // their [sinks] keys) without a CSV directory. `config_path`: the file read ("" for none).
 std::optional<SettingsProblem> check_settings(const Options &merged,
                                               const std::string &config_path);
+
+// The tick a watch runs at: --interval, but at most 20 a second (a tick below that buys
+// nothing a person can see and costs a core).
+Duration run_tick(const Options &merged);
+
+// The CSV sink of a run: --csv-dir, --csv-every, --csv-on-alert, --csv-format, and the run's
+// tick. `key_only`: the sink of the dashboard's `e` when no --csv-dir is set (the current
+// directory, no periodic or per-alert files), in a live run and a replay alike.
+// Fails only on a --csv-format that is neither wide nor long.
+Result<CsvSinkOptions> csv_sink_options(const Options &merged, bool key_only);
 
 } // namespace clustertop

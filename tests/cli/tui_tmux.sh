@@ -187,5 +187,20 @@ if ! screen | grep -qE "nodes [0-9]"; then
 else
   # The local node is named after the host (gethostname up to the first dot).
   check_dashboard "$(hostname | cut -d. -f1)"
+  # `e` without --csv-dir writes into the current directory in the format asked for (the
+  # live run's fallback wrote wide whatever --csv-format said).
+  echo "== live dashboard: e with --csv-format long"
+  LIVE=$(mktemp -d)
+  trap 'cleanup; rm -rf "$WORK" "$LIVE"' EXIT
+  start 150 40 env -C "$LIVE" "$ABS_BIN" --csv-format long
+  wait_for "nodes " 10
+  T send-keys -t t e
+  wait_for "CSV snapshot written: "
+  csv=$(ls "$LIVE"/clustertop-*.csv 2>/dev/null | head -1)
+  [[ -n $csv ]] || fail "e wrote no CSV file in the current directory"
+  [[ $(head -1 "$csv") == $'time,node,metric,device,value,unit\r' ]] ||
+    fail "e wrote $(head -1 "$csv"), not the long format asked for"
+  T send-keys -t t q
+  wait_for "EXIT=0"
 fi
 echo "PASS"

@@ -139,6 +139,35 @@ TEST(CommandLine, ABadDurationNamesItsOption) {
   }
 }
 
+// One place makes the CSV sink's settings for a run, its `e` fallback and a replay's `e`: the
+// live fallback had ignored --csv-format, and the sink's tick was --interval where the
+// run's tick stops at 50 ms.
+TEST(RunSettings, CsvSinkOptionsForTheRunAndForTheKeyAlone) {
+  const Options o = command_line({"--csv-dir", "/tmp", "--csv-every", "30s", "--csv-on-alert",
+                                  "--csv-format", "long", "-i", "10ms"});
+  auto run = csv_sink_options(o, false);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->dir, "/tmp");
+  EXPECT_EQ(run->every, seconds(30));
+  EXPECT_TRUE(run->on_alert);
+  EXPECT_EQ(run->format, CsvFormat::long_rows);
+  EXPECT_EQ(run->tick, std::chrono::milliseconds(50));
+  EXPECT_EQ(run_tick(o), std::chrono::milliseconds(50));
+  auto key = csv_sink_options(o, true);
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(key->dir, "/tmp");
+  EXPECT_EQ(key->every, Duration::zero());
+  EXPECT_FALSE(key->on_alert);
+  EXPECT_EQ(key->format, CsvFormat::long_rows);
+  auto fallback = csv_sink_options(command_line({"--csv-format", "long"}), true);
+  ASSERT_TRUE(fallback.ok());
+  EXPECT_EQ(fallback->dir, ".");
+  EXPECT_EQ(fallback->format, CsvFormat::long_rows);
+  Options tall; // as a config file could have it; the command line checks its choices
+  tall.csv_format = "tall";
+  EXPECT_FALSE(csv_sink_options(tall, true).ok());
+}
+
 // 0 is a mistake for a timeout or an interval (a hook killed at once, a connect that cannot
 // succeed, a tick that never waits), and means "off" where the help says so.
 TEST(CommandLine, ZeroIsRefusedWhereItMeansNothing) {
