@@ -31,7 +31,8 @@ namespace {
 void say(const Error &e) { report(stderr, "clustertop: {}\n", e.message()); }
 
 Result<ReplaySource> load_source(const Options &o) {
-  if (!o.replay_node_logs.empty()) return ReplaySource::from_logs(o.replay_node_logs);
+  if (!o.replay_node_logs.empty())
+    return ReplaySource::from_logs(o.replay_node_logs, o.replay_zone);
   if (!o.replay_dir.empty()) return ReplaySource::from_recording(o.replay_dir);
   return Error{"nothing to replay", "no recording directory and no --node NAME=LOGFILE", "",
                "clustertop replay DIR, or clustertop replay --node mac1=exo.log ..."};

@@ -198,8 +198,11 @@ std::optional<Span> value_after_key(std::string_view text, std::size_t i, std::s
     std::size_t cred = k;
     while (cred < limit && is_blank(text[cred])) ++cred;
     if (k > start && cred > k && cred < limit && !ends_value(text[cred])) {
+      // Digest's credentials are a list of parameters (`username="u", nonce="…",
+      // response="…"`), every one of them to the end of the header.
+      const bool parameters = iequals_ascii(text.substr(start, k - start), "digest");
       start = cred;
-      if (!quoted) end = unquoted_end(text, start);
+      if (!quoted) end = parameters ? limit : unquoted_end(text, start);
     }
   }
   if (end <= start) return std::nullopt;

@@ -57,6 +57,14 @@ bool clock_at(const std::string &s, std::size_t pos, long long &nanos, ClockEnd 
   return true;
 }
 
+// Whether a zone follows the clock that ended at `end`: "Z", or "+hh"/"-hh" (zone_offset).
+bool zone_follows(const std::string &s, std::size_t end) {
+  if (end >= s.size()) return false;
+  if (s[end] == 'Z') return true;
+  int h = 0;
+  return (s[end] == '+' || s[end] == '-') && num(s, end + 1, 2, h);
+}
+
 long long zone_offset(const std::string &s, std::size_t end) {
   if (end >= s.size() || (s[end] != '+' && s[end] != '-')) return 0;
   int h = 0, m = 0;
@@ -83,7 +91,8 @@ std::optional<Stamp> stamp_at(const std::string &s, std::size_t i, int year, Tim
       s[i + 7] == '-' && num(s, i + 8, 2, d) && (s[i + 10] == ' ' || s[i + 10] == 'T') &&
       clock_at(s, i + 11, secs, at) && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && y >= 1900 &&
       y <= 2200) // as parse_time: the nanosecond clock ends in 2262
-    return Stamp{at_day(days_from_civil(y, mo, d), secs - zone_offset(s, at.end))};
+    return Stamp{at_day(days_from_civil(y, mo, d), secs - zone_offset(s, at.end)), true,
+                 zone_follows(s, at.end)};
   if (num(s, i, 2, mo) && i + 5 < s.size() && s[i + 2] == '-' && num(s, i + 3, 2, d) &&
       s[i + 5] == ' ' && clock_at(s, i + 6, secs, at) && mo >= 1 && mo <= 12 && d >= 1 && d <= 31)
     return Stamp{at_day(days_from_civil(year, mo, d), secs)};
@@ -110,7 +119,7 @@ std::optional<Stamp> find_stamp(const std::string &line, int year, TimePoint day
     return std::nullopt;
   if (memo != nullptr) {
     TimePoint t;
-    if (memo->fraction.recall(nullptr, line, t)) return Stamp{t, memo->dated};
+    if (memo->fraction.recall(nullptr, line, t)) return Stamp{t, memo->dated, memo->zoned};
   }
   bool first = true; // no number started before i
   for (std::size_t i = 0; i < scan; ++i) {
@@ -129,6 +138,7 @@ std::optional<Stamp> find_stamp(const std::string &line, int year, TimePoint day
     if (memo != nullptr && first) {
       memo->fraction.keep(nullptr, line, at.end + 7, at.fraction, at.end, st->t);
       memo->dated = st->dated;
+      memo->zoned = st->zoned;
     }
     return st;
   }

@@ -13,13 +13,15 @@ namespace clustertop::replay_detail {
 
 struct Stamp {
   TimePoint t;
-  bool dated = true; // false: a bare time of day, dated from the file's day
+  bool dated = true;  // false: a bare time of day, dated from the file's day
+  bool zoned = false; // it carried its zone ("Z", "+01:00"), so --zone does not apply
 };
 
 // A log's last stamp read, for its next line stamped within the same second (FractionMemo).
 struct StampMemo {
   FractionMemo fraction;
   bool dated = true;
+  bool zoned = false;
 };
 
 // The first timestamp in a line's first 80 bytes. With a memo (one per log), a line whose
@@ -43,7 +45,7 @@ namespace clustertop {
 // the file's next event (the node's `up` status, then batches of the lines that share an
 // arrival time), or empty at the end.
 struct ReplaySource::LogFile {
-  LogFile(std::string node, const std::string &path, std::FILE *file);
+  LogFile(std::string node, const std::string &path, std::FILE *file, std::chrono::minutes zone);
   ~LogFile();
   LogFile(const LogFile &) = delete;
   LogFile &operator=(const LogFile &) = delete;
@@ -63,6 +65,7 @@ private:
   std::string node_, stream_;
   std::FILE *file_;
   replay_detail::FileDay day_;
+  std::chrono::minutes zone_; // of the times without one (--zone)
   std::vector<char> buf_;
   std::size_t pos_ = 0, end_ = 0;
   bool eof_ = false;

@@ -56,9 +56,10 @@ std::string &line_slot(ReplaySource::Spares &spares, std::vector<std::string> &l
 
 } // namespace
 
-ReplaySource::LogFile::LogFile(std::string node, const std::string &path, std::FILE *file)
+ReplaySource::LogFile::LogFile(std::string node, const std::string &path, std::FILE *file,
+                               std::chrono::minutes zone)
     : node_(std::move(node)), stream_("log:" + path), file_(file),
-      day_(replay_detail::file_day(path)), buf_(kChunk) {}
+      day_(replay_detail::file_day(path)), zone_(zone), buf_(kChunk) {}
 
 ReplaySource::LogFile::~LogFile() { std::fclose(file_); }
 
@@ -95,7 +96,7 @@ bool ReplaySource::LogFile::next_line(std::string &line) {
 std::optional<TimePoint> ReplaySource::LogFile::stamp(const std::string &line) {
   const auto st = replay_detail::find_stamp(line, day_.year, day_.midnight, &stamp_memo_);
   if (!st) return std::nullopt;
-  TimePoint t = st->t;
+  TimePoint t = st->zoned ? st->t : st->t - zone_;
   while (!st->dated && prev_ && t + std::chrono::hours(12) < *prev_)
     t += std::chrono::hours(24); // a bare time of day wrapped past midnight
   prev_ = t;
@@ -109,7 +110,7 @@ bool ReplaySource::LogFile::start() {
     ahead_.push_back(std::move(line)); // lines before the first stamp take its time
     if (t) {
       now_ = *t;
-      head = TimedEvent{now_, NodeStatus{node_, "", NodeState::up, "replay", now_}};
+      head = TimedEvent{now_, NodeStatus{node_, "", NodeState::up, "replay", now_, zone_}};
       return true;
     }
   }
@@ -216,7 +217,8 @@ std::optional<TimePoint> ReplaySource::take_until(TimePoint limit, std::vector<E
   return last;
 }
 
-Result<ReplaySource> ReplaySource::from_logs(const std::vector<std::string> &node_logs) {
+Result<ReplaySource> ReplaySource::from_logs(const std::vector<std::string> &node_logs,
+                                             std::chrono::minutes zone) {
   ReplaySource src;
   for (const auto &spec : node_logs) {
     const auto eq = spec.find('=');
@@ -232,7 +234,7 @@ Result<ReplaySource> ReplaySource::from_logs(const std::vector<std::string> &nod
     std::FILE *f = std::fopen(path.c_str(), "rb");
     if (f == nullptr)
       return Error{"cannot open log file", std::strerror(errno), path, "check the path"};
-    auto log = std::make_unique<LogFile>(name, path, f);
+    auto log = std::make_unique<LogFile>(name, path, f, zone);
     if (!log->start())
       return Error{"no timestamps in log file", "no line carries a date or time of day", path,
                    "replay a recording made with --record instead"};

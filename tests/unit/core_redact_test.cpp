@@ -52,6 +52,10 @@ TEST(Redact, HeadersFlagsAndBearer) {
       {"Authorization: Basic dXNlcjpwYXNz next", "Authorization: Basic [redacted] next"},
       {"Authorization: Bearer abc.def-ghi", "Authorization: Bearer [redacted]"},
       {"Proxy-Authorization: token abc", "Proxy-Authorization: token [redacted]"},
+      {R"(Authorization: Digest username="bob", realm="api", nonce="dcd98b", uri="/v1", )"
+       R"(response="6629fae49393a05397450978507c4ef1", opaque="5ccc")"
+       "\nnext line",
+       "Authorization: Digest [redacted]\nnext line"},
       {"authorization=abc123", "authorization=[redacted]"},
       {R"({"Authorization": "Bearer a b"})", R"({"Authorization": "Bearer [redacted]"})"},
       {"Bearer  x next", "Bearer  [redacted] next"},

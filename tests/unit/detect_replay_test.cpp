@@ -210,6 +210,39 @@ TEST(DetectReplay, PlainLogsMergeByTimeAndBadSpecsAreErrors) {
   std::filesystem::remove_all(dir);
 }
 
+// --zone: times without a zone are at the given offset (exo writes local time), in the
+// reader's arrival times and, through the node's `up` status, in the parsers' record times;
+// a stamp that carries its zone keeps it.
+TEST(DetectReplay, ZoneLessTimesAreReadAtTheGivenOffset) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("clustertop_zone_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "a.log") << "2026-02-23 18:00:01.250 local\n"
+                               << "2026-02-23 18:00:01.500 local again\n"
+                               << "2026-02-23T17:30:02Z zoned\n"
+                               << "2026-02-23T18:40:03+01:00 offset\n"
+                               << "18:50:04 bare\n";
+  auto src = ReplaySource::from_logs({"a=" + (dir / "a.log").string()}, std::chrono::minutes{60});
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  std::vector<std::string> arrivals;
+  std::optional<std::chrono::minutes> offset;
+  while (!src->done())
+    for (auto &ev : src->take_next()) {
+      if (auto *b = std::get_if<LineBatch>(&ev))
+        arrivals.push_back(iso8601_utc(b->received_at) + " " + b->lines.front());
+      if (auto *st = std::get_if<NodeStatus>(&ev)) offset = st->utc_offset;
+    }
+  EXPECT_EQ(offset, std::chrono::minutes{60});
+  // The bare time is dated from the file's day, whatever it is; its clock is at +0100 too.
+  ASSERT_EQ(arrivals.size(), 5u);
+  EXPECT_EQ(arrivals[0], "2026-02-23T17:00:01.250Z 2026-02-23 18:00:01.250 local");
+  EXPECT_EQ(arrivals[1], "2026-02-23T17:00:01.500Z 2026-02-23 18:00:01.500 local again");
+  EXPECT_EQ(arrivals[2], "2026-02-23T17:30:02.000Z 2026-02-23T17:30:02Z zoned");
+  EXPECT_EQ(arrivals[3], "2026-02-23T17:40:03.000Z 2026-02-23T18:40:03+01:00 offset");
+  EXPECT_EQ(arrivals[4].substr(10), "T17:50:04.000Z 18:50:04 bare");
+  std::filesystem::remove_all(dir);
+}
+
 TEST(DetectReplay, ClockRunsPastTheLastLineAndOptionsAreChecked) {
   Options o;
   o.until = "2m";

@@ -42,8 +42,11 @@ struct Options {
   std::string record_dir;
   std::string replay_dir;
   std::vector<std::string> replay_node_logs; // NAME=LOGFILE
-  std::string speed = "max";                 // N or max
-  std::string until;                         // how long the replay clock runs past the last line
+  // The UTC offset of the plain logs' times that carry no zone (--zone; exo writes local
+  // time): 0 reads them as UTC.
+  std::chrono::minutes replay_zone{0};
+  std::string speed = "max"; // N or max
+  std::string until;         // how long the replay clock runs past the last line
 
   // Dashboard
   std::string theme;

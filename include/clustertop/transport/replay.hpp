@@ -40,8 +40,11 @@ public:
   // Every *.ctrec file in `dir`, in name order. An unfinished last line (a copy taken while
   // recording) is ignored; a malformed record is counted in skipped().
   static Result<ReplaySource> from_recording(const std::string &dir);
-  // "NAME=LOGFILE" each; lines without a timestamp take the previous line's time.
-  static Result<ReplaySource> from_logs(const std::vector<std::string> &node_logs);
+  // "NAME=LOGFILE" each; lines without a timestamp take the previous line's time. Times
+  // without a zone are at `zone` (--zone): the readers' arrival times, and the node's `up`
+  // status carries it to the parsers (NodeStatus::utc_offset), so both read them alike.
+  static Result<ReplaySource> from_logs(const std::vector<std::string> &node_logs,
+                                        std::chrono::minutes zone = std::chrono::minutes{0});
 
   [[nodiscard]] bool empty() const { return !first_; }
   [[nodiscard]] TimePoint first() const { return first_.value_or(TimePoint{}); }
@@ -91,8 +94,8 @@ private:
 
 // The timestamp a log line carries, if any: "2026-02-23 18:07:01.123" / ISO 8601 with T
 // and Z or offset; vLLM's "INFO 02-23 18:07:01" (year from `year`); a bare "18:07:01.123"
-// (date from `day`, the UTC midnight of the file's day). Local times are taken as UTC; a
-// year outside 1900-2200 is not read as one.
+// (date from `day`, the UTC midnight of the file's day). Times without a zone are taken as
+// UTC; a year outside 1900-2200 is not read as one.
 std::optional<TimePoint> line_time(const std::string &line, int year, TimePoint day);
 
 struct ReplayClock {

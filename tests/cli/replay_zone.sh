@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# replay --zone, end to end with the real binary: exo writes its file-format times in the
+# node's local time without a zone; replayed with the node's offset, a crash alert gives the
+# line's time in UTC (read as UTC, it was an hour off), and a bad offset is a bad command line.
+source "$(dirname "$0")/lib/checks.sh"
+export XDG_CONFIG_HOME=$tmp/xdg # no user config
+
+{
+  echo "[ 2026-02-23 10:00:00.004 | INFO | exo.worker.runner:step:88 ] heartbeat ok"
+  echo "[ 2026-02-23 10:00:01.004 | ERROR | runner_supervisor:_check_runner:273 ] Runner terminated with signal=11 (Segmentation fault: 11)"
+} >"$tmp/exo.log"
+
+"$bin" replay --node "mac1=$tmp/exo.log" --zone +0100 --headless --until 10s >"$tmp/out" 2>"$tmp/err"
+code=$?
+if [ "$code" -eq 0 ]; then ok; else bad "replay --zone +0100: exit $code: $(cat "$tmp/err")"; fi
+fired=$(grep 'FIRING' "$tmp/out" | grep crash | head -1)
+if [[ "$fired" == 2026-02-23T09:00:01* && "$fired" == *"at 2026-02-23T09:00:01.004Z"* ]]; then ok
+else bad "the crash alert is not at the line's UTC time 09:00:01.004Z: ${fired:-$(cat "$tmp/out")}"; fi
+
+"$bin" replay --node "mac1=$tmp/exo.log" --zone -0530 --headless --until 10s >"$tmp/out" 2>"$tmp/err"
+if grep 'FIRING' "$tmp/out" | grep crash | grep -q "at 2026-02-23T15:30:01.004Z"; then ok
+else bad "--zone -0530: $(cat "$tmp/out")"; fi
+
+"$bin" replay --node "mac1=$tmp/exo.log" --zone CET --headless >"$tmp/out" 2>"$tmp/err"
+code=$?
+if [ "$code" -eq 2 ] && grep -q -- "--zone: expected a UTC offset" "$tmp/err"; then ok
+else bad "--zone CET: exit $code: $(cat "$tmp/err")"; fi
+
+finish replay_zone
