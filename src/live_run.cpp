@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -244,13 +245,29 @@ int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
   }
 }
 
+// Where `snapshot -o PATH` will write: a file (new or not) in a directory that exists.
+Status check_snapshot_path(const std::string &path) {
+  if (path == "-") return ok_status();
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return Error{"cannot write the snapshot", "its directory does not exist", path,
+                 "create the directory first or fix the path"};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    return Error{"cannot write the snapshot", "it is a directory", path,
+                 "name a file, such as " + (path.back() == '/' ? path : path + "/") +
+                     "snapshot.csv"};
+  return ok_status();
+}
+
 int write_snapshot_and_report(Parts &p) {
   const auto now = wall_now();
   auto format = parse_csv_format(p.o.csv_format);
   CsvFormat f = format ? *format : CsvFormat::wide;
   if (auto s = write_snapshot(p.store, p.pipeline->firing(), now, p.o.output, f); !s) {
     say_error(s.error());
-    return exit_code::internal;
+    return exit_code::output; // a full disk, a missing directory: the snapshot is lost
   }
   int unreachable = 0;
   for (const auto &n : p.store.nodes()) {
@@ -304,6 +321,11 @@ int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode) {
     say_error(problem->error);
     return problem->exit_code;
   }
+  // Before collecting for --for, not after: a mistyped directory is news at once.
+  if (auto s = mode.run_for ? check_snapshot_path(p.o.output) : ok_status(); !s) {
+    say_error(s.error());
+    return exit_code::usage;
+  }
   for (const auto *group : {&p.inventory.local, &p.inventory.remote})
     for (const auto &node : *group) p.store.declare_node(node.name);
   p.ingest = std::make_unique<Ingest>(p.collectors);
@@ -339,7 +361,9 @@ int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode) {
   p.pipeline->flush();
   // Headless alerts (or a snapshot to `-o -`) that a full disk lost, even in the last
   // buffer, written only now.
-  if (const int lost = p.tui || code == exit_code::output ? 0 : headless_output_lost(p);
+  // (A snapshot reports its own write.)
+  if (const int lost =
+          p.tui || mode.run_for || code == exit_code::output ? 0 : headless_output_lost(p);
       lost != 0 && lost != EPIPE) {
     report(stderr, "clustertop: cannot write standard output: {}\n", output_failure(lost));
     code = std::max(code, exit_code::output);

@@ -1,7 +1,9 @@
 #include "clustertop/sink/csv.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <unordered_map>
 
@@ -252,8 +254,10 @@ Status write_snapshot(const Store &store, const std::vector<Finding> &firing, Ti
                       const std::string &path, const CsvOptions &options) {
   const std::string text = render_csv(store, firing, now, options);
   if (path != "-") return write_file_atomic(path, text);
+  errno = 0;
   if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
-    return Error{"cannot write the snapshot to standard output", "write failed", "-",
+    return Error{"cannot write the snapshot to standard output",
+                 errno != 0 ? std::strerror(errno) : "write failed", "-",
                  "check the pipe or file standard output goes to"};
   return ok_status();
 }

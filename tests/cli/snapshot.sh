@@ -36,5 +36,16 @@ else echo "FAIL config csv_format long ignored: $(head -1 "$tmp/cfg.csv")"; cat 
 "$bin" snapshot --for 1s -c "$tmp/long.toml" --csv-format wide -o "$tmp/flag.csv" 2>"$tmp/err4"
 if head -1 "$tmp/flag.csv" | grep -q '^time,node,status,'; then pass=$((pass+1))
 else echo "FAIL --csv-format wide lost to the config: $(head -1 "$tmp/flag.csv")"; cat "$tmp/err4"; fail=$((fail+1)); fi
+# -o into a directory that does not exist: said before collecting (it was said after --for,
+# with exit 70); a write that fails (a full disk) is exit 74 with its reason.
+start=$(date +%s)
+"$bin" snapshot --for 30s -o "$tmp/no/such/dir.csv" 2>"$tmp/err5"
+rc=$?
+if [ $rc -eq 2 ] && [ $(( $(date +%s) - start )) -lt 10 ] && grep -q "its directory does not exist" "$tmp/err5"
+then pass=$((pass+1)); else echo "FAIL -o in a missing directory: exit $rc after $(( $(date +%s) - start )) s: $(cat "$tmp/err5")"; fail=$((fail+1)); fi
+"$bin" snapshot --for 1s -o - >/dev/full 2>"$tmp/err6"
+rc=$?
+if [ $rc -eq 74 ] && grep -q "No space left on device" "$tmp/err6"; then pass=$((pass+1))
+else echo "FAIL snapshot -o - >/dev/full: exit $rc: $(cat "$tmp/err6")"; fail=$((fail+1)); fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
