@@ -142,6 +142,8 @@ CliOutcome parse_command_line(int argc, const char *const *argv) {
 
   auto *replay = app.add_subcommand("replay", "Replay a recording or plain logs through detectors");
   replay->add_option("dir", o.replay_dir, "A directory written by --record")->type_name("DIR");
+  replay->add_option("--node", o.replay_node_logs, "NAME=LOGFILE: replay a plain log as a node")
+      ->type_name("NAME=LOGFILE");
   replay
       ->add_option_function<std::string>(
           "--zone",
@@ -156,8 +158,6 @@ CliOutcome parse_command_line(int argc, const char *const *argv) {
           "--node logs' times without a zone are at this UTC offset (default +0000; exo "
           "writes local time: the node's `date +%z`)")
       ->type_name("+HHMM");
-  replay->add_option("--node", o.replay_node_logs, "NAME=LOGFILE: replay a plain log as a node")
-      ->type_name("NAME=LOGFILE");
   replay->add_option("--speed", o.speed, "Replay speed: a factor (1 = real time) or max");
   replay->add_option("--until", o.until,
                      "Run the replay clock this long past the last line (default 5m)");
