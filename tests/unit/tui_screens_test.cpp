@@ -87,6 +87,24 @@ TEST(TuiScreens, OverviewShowsEveryNodeValuesAndUnknowns) {
   EXPECT_EQ(drawn.order, (std::vector<std::string>{"mac1", "mac2", "mbp"}));
 }
 
+// A node whose clock is off says so in its tile and in the node view's title; the others,
+// in step, say nothing of their clocks.
+TEST(TuiScreens, ANodeClockThatIsOffIsShown) {
+  Fixture fx;
+  fx.store.set_node_clock("mac2", at(60) - std::chrono::seconds(600), at(60));
+  Canvas c(50, 200);
+  render(c, fx.frame());
+  const std::string text = c.text();
+  EXPECT_NE(text.find("clock 10 min behind"), std::string::npos) << text;
+  EXPECT_EQ(text.find("clock"), text.rfind("clock")) << "only mac2's clock is off";
+  fx.ui.screen = Screen::node;
+  fx.ui.selected = "mac2";
+  Canvas node(40, 160);
+  render(node, fx.frame());
+  EXPECT_NE(node.row_text(0).find("mac2  up   clock 10 min behind"), std::string::npos)
+      << node.row_text(0);
+}
+
 TEST(TuiScreens, MemoryUsedKeepsItsOwnUnit) {
   Fixture fx;
   fx.store.add({"mac2", "mem.total_bytes", "", 23.5 * (1ULL << 30), at(59)});
