@@ -63,7 +63,7 @@ using NodeSeries = std::array<Series *, kMetrics.size()>;
 inline NodeSeries bind(Store &st, const std::string &node) {
   NodeSeries out{};
   for (std::size_t k = 0; k < kMetrics.size(); ++k)
-    out[k] = &st.series_mut(SeriesKey{node, kMetrics[k], ""});
+    out[k] = st.series_mut(SeriesKey{node, kMetrics[k], ""});
   return out;
 }
 

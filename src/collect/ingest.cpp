@@ -107,25 +107,27 @@ struct Ingest::Impl {
 
   // The series of one of this stream's metrics. Records of a stream list their metrics in
   // the same order, so the slot after the last one used is tried first.
-  static Series &series_for(StreamState &s, Store &store, const std::string &node,
+  // nullptr: the node has all the series the Store keeps for one, and this is a new one
+  // (its sample is dropped and counted there).
+  static Series *series_for(StreamState &s, Store &store, const std::string &node,
                             const Metric &m) {
     if (s.hint < s.slots.size()) {
       const SeriesSlot &e = s.slots[s.hint];
       if (same_text(e.metric, m.name) && same_text(e.device, m.device)) {
         ++s.hint;
-        return *e.series;
+        return e.series;
       }
     }
     for (std::size_t i = 0; i < s.slots.size(); ++i) {
       const SeriesSlot &e = s.slots[i];
       if (same_text(e.metric, m.name) && same_text(e.device, m.device)) {
         s.hint = i + 1;
-        return *e.series;
+        return e.series;
       }
     }
-    Series &series = store.series_mut(SeriesKey{node, m.name, m.device});
-    if (s.slots.size() < kMaxSeriesSlots) {
-      s.slots.push_back(SeriesSlot{m.name, m.device, &series});
+    Series *series = store.series_mut(SeriesKey{node, m.name, m.device});
+    if (series != nullptr && s.slots.size() < kMaxSeriesSlots) {
+      s.slots.push_back(SeriesSlot{m.name, m.device, series});
       s.hint = s.slots.size();
     }
     return series;
@@ -141,16 +143,22 @@ struct Ingest::Impl {
     } else {
       // A record without a layout (an exo heartbeat between step lines) leaves the last
       // layout's series in place for the records after it.
-      const bool known = r.layout.owner != nullptr;
+      bool known = r.layout.owner != nullptr;
       if (known) {
         s.layout = r.layout;
         s.layout_series.clear();
       }
       s.hint = 0;
       for (const auto &m : r.metrics) {
-        Series &series = series_for(s, store, b.node, m);
-        Store::add(series, t, m.value);
-        if (known) s.layout_series.push_back(&series);
+        Series *series = series_for(s, store, b.node, m);
+        if (series == nullptr) { // dropped: no layout to write the next record by
+          known = false;
+          s.layout = {};
+          s.layout_series.clear();
+          continue;
+        }
+        Store::add(*series, t, m.value);
+        if (known) s.layout_series.push_back(series);
       }
     }
     Severity sev = r.severity;

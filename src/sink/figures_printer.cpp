@@ -78,7 +78,8 @@ std::string FiguresPrinter::json_line(const Store &s, const std::string &node, T
       {"tokens_per_s", json_num(s.latest({node, "gen.tokens_per_s", ""}))},
       {"ctx_tokens", json_num(s.latest({node, "ctx.tokens", ""}))},
       {"lines", info ? info->lines : 0},
-      {"skipped_lines", info ? info->skipped_lines : 0}};
+      {"skipped_lines", info ? info->skipped_lines : 0},
+      {"dropped_samples", info ? info->dropped_samples : 0}};
   // Seconds the node's clock runs ahead of this machine's (behind: negative), when it is off.
   if (info != nullptr && info->clock_skew) j["clock_skew_s"] = to_seconds(*info->clock_skew);
   if (const auto text = last_log_text(s, node); !text.empty()) j["last_log"] = text;

@@ -162,6 +162,11 @@ void append_node_table(std::string &out, const Store &store,
                 "counter");
   each("clustertop_node_skipped_lines_total",
        [](const NodeInfo &n) { return static_cast<double>(n.skipped_lines); });
+  append_header(out, "clustertop_node_dropped_samples_total",
+                "Samples of new metrics dropped: the node has as many series as are kept for one.",
+                "counter");
+  each("clustertop_node_dropped_samples_total",
+       [](const NodeInfo &n) { return static_cast<double>(n.dropped_samples); });
 }
 
 void append_alerts(std::string &out, const std::vector<Finding> &firing) {

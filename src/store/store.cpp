@@ -43,16 +43,23 @@ void Store::set_node_clock(const std::string &node, TimePoint node_clock, TimePo
     kept = skew;
 }
 
-Series &Store::series_mut(const SeriesKey &key) {
-  node_mut(key.node);
+Series *Store::series_mut(const SeriesKey &key) {
+  NodeInfo &info = node_mut(key.node);
   auto it = series_.find(key);
-  if (it == series_.end()) it = series_.emplace(key, Series(limits_.points_per_series)).first;
-  return it->second;
+  if (it == series_.end()) {
+    if (info.series >= limits_.series_per_node) {
+      ++info.dropped_samples;
+      return nullptr;
+    }
+    it = series_.emplace(key, Series(limits_.points_per_series)).first;
+    ++info.series;
+  }
+  return &it->second;
 }
 
 void Store::add(const Sample &sample) {
-  series_mut(SeriesKey{sample.node, sample.metric, sample.device})
-      .push(Point{sample.time, sample.value});
+  if (Series *s = series_mut(SeriesKey{sample.node, sample.metric, sample.device}))
+    s->push(Point{sample.time, sample.value});
 }
 
 void Store::add_log_line(const std::string &node, const std::string &stream, TimePoint t,

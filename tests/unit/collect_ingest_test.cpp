@@ -249,6 +249,31 @@ TEST(CollectIngest, ANodeClockBehindOursIsTakenOutOfItsLinesTimes) {
   EXPECT_EQ(store.node("mac1")->skipped_lines, skipped + 2);
 }
 
+// A step line whose keys change every line (a request id as a key) made a series per line,
+// 58 KB each, for ever: 700 MB in a minute. A node keeps at most series_per_node series; the
+// samples of further metrics are dropped and counted, and the known metrics go on.
+TEST(CollectIngest, ANodeKeepsABoundedNumberOfSeries) {
+  auto set = test::builtin_set();
+  ASSERT_NE(set, nullptr);
+  Store store(StoreLimits{60, 100, 50, 40});
+  Ingest ingest(set);
+  std::vector<LogEvent> events;
+  LineBatch batch{"mac1", "log:/tmp/exo.log", from_epoch_seconds(1000), {}};
+  for (int i = 0; i < 200; ++i)
+    batch.lines.push_back("[STEP " + std::to_string(i) + "] eval=36ms req_" + std::to_string(i) +
+                          "=1ms fence_wait=0.8ms");
+  ingest.on_batch(batch, store, events);
+  std::size_t series = 0;
+  for (const auto &[key, s] : store.all_series()) series += key.node == "mac1" ? 1 : 0;
+  EXPECT_EQ(series, 40u);
+  EXPECT_EQ(store.node("mac1")->series, 40u);
+  // step.index, step.eval_ms, step.fence_wait_ms and 37 request ids were kept: 163 dropped.
+  EXPECT_EQ(store.node("mac1")->dropped_samples, 163u);
+  EXPECT_EQ(store.series({"mac1", "step.eval_ms", ""})->size(), 60u); // every line, ring-bound
+  EXPECT_EQ(store.series({"mac1", "step.fence_wait_ms", ""})->size(), 60u);
+  EXPECT_EQ(store.series({"mac1", "step.index", ""})->back().value, 199);
+}
+
 TEST(CollectIngest, NvidiaSmiRecordedOutputOneSeriesPerGpuAndNaForUnknown) {
   auto set = test::builtin_set();
   ASSERT_NE(set, nullptr);

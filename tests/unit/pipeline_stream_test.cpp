@@ -21,7 +21,7 @@ namespace {
 TEST(StoreHandle, StaysValidAndWritesTheSameSeriesAsAdd) {
   Store store(StoreLimits{4, 3, 10});
   const auto t = from_epoch_seconds(10);
-  Series &s = store.series_mut({"mac1", "step.eval_ms", ""});
+  Series &s = *store.series_mut({"mac1", "step.eval_ms", ""});
   EXPECT_EQ(store.nodes(), std::vector<std::string>{"mac1"}); // declared with its first series
   for (int i = 0; i < 100; ++i) // many more series: the handle must not move
     store.add(Sample{"mac" + std::to_string(i), "m" + std::to_string(i), "", 1.0, t});

@@ -75,6 +75,10 @@ struct NodeInfo {
   std::optional<TimePoint> last_data;        // last line from any stream
   std::uint64_t lines = 0;                   // lines received
   std::uint64_t skipped_lines = 0;           // lines no parser could use
+  std::size_t series = 0;                    // series of this node's in the store
+  // Samples of a new metric dropped because the node had StoreLimits::series_per_node
+  // series already (a log that writes ever new keys: request ids in a step line).
+  std::uint64_t dropped_samples = 0;
   // Minutes the node's clock is ahead of UTC, as its last `up` told (NodeStatus::utc_offset).
   std::optional<std::chrono::minutes> utc_offset;
   // How far the node's clock runs ahead of this machine's (behind: negative), in whole
@@ -92,6 +96,10 @@ struct StoreLimits {
   std::size_t points_per_series = 3600; // 1 h at 1 Hz
   std::size_t log_lines_per_node = 2000;
   std::size_t events_per_node = 500;
+  // 8 GPUs' nvidia-smi series (~80), a Mac's macmon and memory (~40) and every log format's
+  // metrics fit many times over; a series costs points_per_series points (58 KB), so this
+  // bounds a node at ~30 MB whatever its logs write.
+  std::size_t series_per_node = 512;
 };
 
 class Store {
@@ -103,10 +111,12 @@ public:
   void apply(const NodeStatus &status);
   void add(const Sample &sample);
   // The write side's handle on one series: made (and its node declared) if new. std::map
-  // keeps the reference valid for the Store's life, so a writer that adds many points
+  // keeps the pointer valid for the Store's life, so a writer that adds many points
   // (Ingest) looks a series up once and then adds through add(Series &, ...), copying no
-  // strings and searching no map.
-  Series &series_mut(const SeriesKey &key);
+  // strings and searching no map. nullptr for a new series of a node that has
+  // StoreLimits::series_per_node already: its sample is dropped and counted
+  // (NodeInfo::dropped_samples), so the store stays in fixed memory.
+  Series *series_mut(const SeriesKey &key);
   static void add(Series &series, TimePoint t, double value) { series.push(Point{t, value}); }
   // The text is copied into the ring's oldest slot, reusing that slot's storage.
   void add_log_line(const std::string &node, const std::string &stream, TimePoint t,
