@@ -37,7 +37,8 @@ std::vector<std::string> with_cli_logs(std::vector<std::string> logs, const Opti
                                        bool local) {
   logs.insert(logs.end(), o.logs.begin(), o.logs.end());
   // "~/" means the home of whoever runs the stream: expand it here for local nodes; remote
-  // paths stay as written and are expanded by the remote shell.
+  // paths stay as written and the stream's command has the node's shell expand it
+  // (plan_streams: "$HOME"/'rest').
   if (local)
     for (auto &path : logs) path = expand_home(path);
   return logs;

@@ -32,6 +32,15 @@ std::string number(double v) {
   return os.str();
 }
 
+// A log path as the node's shell must see it: quoted, but a leading "~/" (or a lone "~") is
+// the home of the user the stream runs as, which quoting alone would keep as a literal "~"
+// (a file nobody has): "$HOME" is left to the shell, outside the quotes.
+std::string remote_path(const std::string &path) {
+  if (path == "~") return "\"$HOME\"";
+  if (path.rfind("~/", 0) == 0) return "\"$HOME\"/" + shell_quote(path.substr(2));
+  return shell_quote(path);
+}
+
 // Fills {interval_ms} and {interval_s}: numbers we format ourselves, never user text.
 std::string expand(std::string cmd, Duration interval) {
   const double s = std::max(0.1, to_seconds(interval));
@@ -120,7 +129,7 @@ std::vector<StreamSpec> plan_streams(const CollectorSet &set, const Platform &pl
     StreamSpec s;
     s.name = "log:" + path;
     s.command = "exec tail -n " + std::to_string(std::max(0, choice.backfill_lines)) + " -F -- " +
-                shell_quote(path);
+                remote_path(path);
     out.push_back(std::move(s));
   }
   return out;

@@ -15,7 +15,7 @@ per-step timings, and flags fence_wait stalls, hangs, crashes and OOM risk.
 
 Modes:
   dashboard   clustertop mac1 mac2 mbp
-              clustertop --log ~/.exo/exo_log/exo.log mac1 mac2 mbp
+              clustertop --log '~/.exo/exo_log/exo.log' mac1 mac2 mbp
   headless    clustertop --headless --json --on-alert 'notify-send "$CLUSTERTOP_MESSAGE"' -c cluster.toml
   csv         clustertop snapshot --for 10s -o cluster.csv mac1 mac2
               clustertop --csv-dir ~/clustertop-csv --csv-every 30s -c cluster.toml
@@ -86,8 +86,12 @@ void add_source_options(CLI::App &app, Options &o) {
   app.add_option("-c,--config", o.config_path,
                  "Config file (default: $XDG_CONFIG_HOME/clustertop/config.toml)")
       ->type_name("FILE");
-  app.add_option("--log", o.logs, "Follow this log on every node named on the command line")
-      ->type_name("PATH");
+  // One path per --log (repeat it for more): as a list option it took the nodes after it,
+  // `--log exo.log mac1 mac2`, for more paths, and watched this machine instead.
+  app.add_option("--log", o.logs,
+                 "Follow this log on every node named on the command line (repeat for more)")
+      ->type_name("PATH")
+      ->allow_extra_args(false);
   add_collectors_dir(app, o);
   add_duration(app, "-i,--interval", o.interval, "Sampling interval and tick (default 1s)");
   app.add_option("--known-hosts", o.known_hosts, "known_hosts file (default ~/.ssh/known_hosts)")

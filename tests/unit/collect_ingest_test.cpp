@@ -104,6 +104,36 @@ TEST(CollectPlan, LinuxNodeGetsMeminfoAndLogsWithQuotedPaths) {
   EXPECT_EQ(streams[0].watchdog, std::chrono::seconds(5));
 }
 
+// "~/" in a remote log path is the home of the user the stream runs as: the node's shell
+// expands it (quoted whole, it was a literal "~" directory, and the log was never followed).
+TEST(CollectPlan, ATildeLogPathIsTheNodeUsersHome) {
+  auto set = test::builtin_set();
+  ASSERT_NE(set, nullptr);
+  StreamChoice choice;
+  choice.log_paths = {"~/exo logs/it's.log", "/tmp/~/x.log", "~other/x.log"};
+  choice.backfill_lines = 5;
+  const auto streams = plan_streams(*set, linux_platform(), choice);
+  ASSERT_EQ(streams.size(), 5u);
+  EXPECT_EQ(streams[2].command, "exec tail -n 5 -F -- \"$HOME\"/'exo logs/it'\\''s.log'");
+  EXPECT_EQ(streams[3].command, "exec tail -n 5 -F -- '/tmp/~/x.log'");
+  EXPECT_EQ(streams[4].command, "exec tail -n 5 -F -- '~other/x.log'"); // as written
+  // Run for real, as the node's shell would, with HOME somewhere of our own.
+  const auto home =
+      std::filesystem::temp_directory_path() / ("ct_home_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(home / "exo logs");
+  std::ofstream(home / "exo logs" / "it's.log") << "[STEP 7] eval=36ms\n";
+  ::setenv("CT_CMD", streams[2].command.c_str(), 1);
+  ::setenv("CT_HOME", home.c_str(), 1);
+  FILE *f = ::popen("HOME=\"$CT_HOME\" timeout 2 /bin/sh -c \"$CT_CMD\" 2>&1", "r");
+  ASSERT_NE(f, nullptr);
+  char buf[256] = {};
+  const bool read = std::fgets(buf, sizeof buf, f) != nullptr;
+  ::pclose(f);
+  std::filesystem::remove_all(home);
+  ASSERT_TRUE(read);
+  EXPECT_STREQ(buf, "[STEP 7] eval=36ms\n");
+}
+
 TEST(CollectPlan, GpuNodeAddsNvidiaSmiAndConfigCanRemoveOrAdd) {
   auto set = test::builtin_set();
   ASSERT_NE(set, nullptr);

@@ -125,6 +125,18 @@ TEST(CommandLine, ReplayTakesItsRunOptionsAfterTheSubcommand) {
   }
 }
 
+// The README's own form, `--log PATH node...`: the nodes stay nodes (a list option took them
+// as more log paths, and this machine was watched instead).
+TEST(CommandLine, LogTakesOnePathAndTheNodesAfterItStayNodes) {
+  const Options o = command_line(
+      {"--log", "~/.exo/exo_log/exo.log", "mac1", "mac2", "--log", "/var/log/vllm.log", "mbp"});
+  EXPECT_EQ(o.logs, (std::vector<std::string>{"~/.exo/exo_log/exo.log", "/var/log/vllm.log"}));
+  EXPECT_EQ(o.nodes, (std::vector<std::string>{"mac1", "mac2", "mbp"}));
+  const Options snap = command_line({"snapshot", "-o", "x.csv", "--log", "a.log", "node1"});
+  EXPECT_EQ(snap.logs, std::vector<std::string>{"a.log"});
+  EXPECT_EQ(snap.nodes, std::vector<std::string>{"node1"});
+}
+
 // A bad duration says which option it was given to.
 TEST(CommandLine, ABadDurationNamesItsOption) {
   for (const char *option : {"--hook-timeout", "--interval", "-i", "--csv-every"}) {
