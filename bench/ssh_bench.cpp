@@ -9,6 +9,8 @@
 //   FollowLatency         8 nodes follow one log with tail -F; a writer appends 20 lines/s
 //                         carrying their write time; p50/p99 from write to the main thread
 //                         draining the LineBatch from the EventQueue.
+//   BurstThroughput       one node writes 20 MB of 100-byte lines at once: MB/s through one
+//                         connection (a crash line behind a burst waits for all of it).
 // Run: ./build/ci/bench/ssh_bench --benchmark_counters_tabular=true
 #include <benchmark/benchmark.h>
 #include <poll.h>
@@ -213,6 +215,35 @@ void FollowLatency(benchmark::State &state) {
   }
 }
 BENCHMARK(FollowLatency)->Iterations(1)->Unit(benchmark::kSecond);
+
+// A burst through one connection: the node writes 200 000 lines of 100 bytes (20 MB) as fast
+// as it can (a log's backlog, a chatty runner), and the time until the last one is drained
+// gives the connection's throughput. A crash line behind such a burst waits for all of it.
+void BurstThroughput(benchmark::State &state) {
+  constexpr int kLines = 200000;
+  Cluster c(1, {{"burst", "exec sh -c \"yes '" + std::string(99, 'x') + "' | head -n " +
+                              std::to_string(kLines) + "; exec sleep 600\""}});
+  for (auto _ : state) {
+    EventQueue q;
+    auto t = make_ssh_transport(c.nodes, c.options, q);
+    const auto t0 = std::chrono::steady_clock::now();
+    t->start();
+    std::size_t lines = 0;
+    auto first = t0, last = t0;
+    pump(q, 120s, [&](const LineBatch &b, TimePoint) {
+      if (lines == 0) first = std::chrono::steady_clock::now();
+      lines += b.lines.size();
+      last = std::chrono::steady_clock::now();
+      return lines >= kLines;
+    });
+    t->stop();
+    const double secs = std::chrono::duration<double>(last - first).count();
+    state.counters["lines"] = static_cast<double>(lines);
+    state.counters["burst_s"] = secs;
+    state.counters["MB_per_s"] = secs > 0 ? static_cast<double>(lines) * 100 / 1e6 / secs : 0;
+  }
+}
+BENCHMARK(BurstThroughput)->Iterations(1)->Unit(benchmark::kSecond);
 
 } // namespace
 } // namespace clustertop

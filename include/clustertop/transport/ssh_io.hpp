@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include <poll.h>
+
 #include "clustertop/core/line_splitter.hpp"
 #include "clustertop/transport/ssh_session.hpp"
 #include "clustertop/transport/stderr_tail.hpp"
@@ -99,6 +101,7 @@ public:
 private:
   void run();
   void take_inbox();
+  bool sockets_readable();
   void flush_dirty();
   void step_busy(SteadyTime now);
   void housekeeping(SteadyTime now);
@@ -128,6 +131,7 @@ private:
   std::vector<Stream *> dirty_;              // got data or closed since the last flush
   std::vector<Stream *> busy_;               // opening a channel or running exec
   std::size_t bytes_this_pass_ = 0;          // stdout bytes the callbacks saw this pass
+  std::vector<pollfd> poll_fds_;             // sockets_readable()'s, kept for its memory
   ssh_event event_ = nullptr;
   int wake_fd_ = -1;
   std::mt19937 rng_{std::random_device{}()};
