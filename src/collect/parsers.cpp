@@ -1,5 +1,6 @@
 // Shared parser pieces and the `regex` kind.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 
@@ -28,7 +29,11 @@ double metric_value(const MetricSpec &spec, std::string_view text, double scale_
   }
   double v = value_for_metric(text, spec.metric, spec.comma_decimal);
   if (std::isnan(v)) return v;
-  v *= spec.scale * scale_var;
+  // `scale` is the unit of a bare number ("81559" MiB from `nounits`); a number that says its
+  // unit ("81559 MiB") was converted by it already, and scaling it again made 89 PB of 80 GB.
+  const bool says_unit = !text.empty() && (std::isalpha(static_cast<unsigned char>(text.back())) ||
+                                           text.back() == '%');
+  if (!says_unit) v *= spec.scale * scale_var;
   if (spec.zero_unknown && v == 0.0) return kUnknown;
   return v;
 }

@@ -74,6 +74,30 @@ TEST(CollectCommands, ParsePrintsOneJsonObjectPerRecordWithUnitsAndASummary) {
   EXPECT_NE(r.err.find("2 lines, 1 records, 1 skipped"), std::string::npos) << r.err;
 }
 
+// nvidia-smi's own readings with units (--format=csv without nounits, recorded on an H100
+// beside the nounits lines: tests/fixtures/nvidia_smi/SOURCES): "81559 MiB" is converted by
+// its unit alone; the definition's scale (MiB) is for the bare numbers. Scaled twice, 80 GB
+// read as 89 PB.
+TEST(CollectCommands, ANumberThatSaysItsUnitIsNotScaledAgain) {
+  std::string text;
+  for (const auto &l : test::fixture_lines("nvidia_smi/h100_idle_units.csv")) text += l + "\n";
+  const auto units = records(parse("nvidia_smi", text).out);
+  std::string bare;
+  for (const auto &l : test::fixture_lines("nvidia_smi/h100_idle.csv")) bare += l + "\n";
+  const auto plain = records(parse("nvidia_smi", bare).out);
+  ASSERT_FALSE(units.empty());
+  ASSERT_FALSE(plain.empty());
+  const auto value = [](const nlohmann::json &rec, const char *name) {
+    for (const auto &m : rec["metrics"])
+      if (m["name"] == name) return m["value"].get<double>();
+    return -1.0;
+  };
+  EXPECT_DOUBLE_EQ(value(units[0], "gpu.mem_total_bytes"), 81559.0 * 1048576);
+  EXPECT_DOUBLE_EQ(value(plain[0], "gpu.mem_total_bytes"), 81559.0 * 1048576);
+  EXPECT_DOUBLE_EQ(value(units[0], "gpu.power_w"), 70.44);
+  EXPECT_DOUBLE_EQ(value(units[0], "gpu.util_pct"), 0);
+}
+
 TEST(CollectCommands, ParseUnknownIsNullNeverZero) {
   const auto r = parse("nvidia_smi", "0, GPU-x, T4, [N/A], 70.00, [Not Supported], 1, 2, 3\n");
   const auto recs = records(r.out);
