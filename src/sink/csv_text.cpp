@@ -40,6 +40,15 @@ bool is_control(unsigned char c) {
   return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F;
 }
 
+// The sequence of `len` bytes at text[i] is a C1 control (U+0080-U+009F: NEL is a line break
+// to many readers) or a line or paragraph separator (U+2028, U+2029): a line-oriented tool
+// (Python's str.splitlines) would split a row there.
+bool breaks_lines(std::string_view text, std::size_t i, std::size_t len) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(text[i + k]); };
+  if (len == 2) return b(0) == 0xC2 && b(1) <= 0x9F;
+  return len == 3 && b(0) == 0xE2 && b(1) == 0x80 && (b(2) == 0xA8 || b(2) == 0xA9);
+}
+
 } // namespace
 
 std::string clean_utf8(std::string_view text) {
@@ -47,9 +56,10 @@ std::string clean_utf8(std::string_view text) {
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
     const std::size_t len = utf8_sequence_length(text, i);
-    if (len == 0 || (len == 1 && is_control(static_cast<unsigned char>(text[i])))) {
+    if (len == 0 || (len == 1 && is_control(static_cast<unsigned char>(text[i]))) ||
+        breaks_lines(text, i, len)) {
       out += kReplacement;
-      ++i;
+      i += len == 0 ? 1 : len; // a whole character, or one byte of a broken one
       continue;
     }
     out.append(text.substr(i, len));

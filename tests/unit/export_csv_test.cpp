@@ -106,6 +106,19 @@ TEST(ExportCsv, CleanUtf8KeepsValidTextAndRejectsOverlongAndSurrogates) {
   EXPECT_EQ(clean_utf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"); // surrogate
   EXPECT_EQ(clean_utf8("\xF4\x90\x80\x80").size(), 12u);                         // > U+10FFFF
   EXPECT_EQ(clean_utf8("tab\tlf\ncr\r"), "tab\tlf\ncr\r");
+  // C1 controls (NEL among them) and the line and paragraph separators break lines for
+  // line-oriented readers: one replacement each. Their neighbours stay.
+  EXPECT_EQ(clean_utf8("a\xC2\x85"
+                       "b\xC2\x9F"
+                       "c\xE2\x80\xA8"
+                       "d\xE2\x80\xA9"
+                       "e"),
+            "a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD"
+            "c\xEF\xBF\xBD"
+            "d\xEF\xBF\xBD"
+            "e");
+  EXPECT_EQ(clean_utf8("\xC2\xA0\xE2\x80\xA7"), "\xC2\xA0\xE2\x80\xA7"); // NBSP, U+2027
 }
 
 TEST(ExportCsv, SecretsAreRedactedButOrdinaryNumbersAreNot) {
