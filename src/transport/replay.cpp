@@ -152,7 +152,8 @@ FileDay file_day(const std::string &path) {
   const std::time_t secs = st.st_mtime;
   gmtime_r(&secs, &tm);
   const long long days = days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-  return {tm.tm_year + 1900, from_epoch_seconds(static_cast<double>(days) * 86400)};
+  return {tm.tm_year + 1900, from_epoch_seconds(static_cast<double>(days) * 86400),
+          TimePoint{std::chrono::seconds{secs}}};
 }
 
 } // namespace replay_detail

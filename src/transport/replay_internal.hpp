@@ -30,10 +30,12 @@ struct StampMemo {
 std::optional<Stamp> find_stamp(const std::string &line, int year, TimePoint day,
                                 StampMemo *memo = nullptr);
 
-// The day a log's date-less stamps belong to: its modification day (UTC).
+// The day a log's date-less stamps belong to: its modification day (UTC), and the time
+// itself (a log's lines were written before it was last modified).
 struct FileDay {
   int year = 1970;
   TimePoint midnight;
+  TimePoint modified; // the file's modification time
 };
 FileDay file_day(const std::string &path);
 

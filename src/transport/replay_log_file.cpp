@@ -97,8 +97,18 @@ std::optional<TimePoint> ReplaySource::LogFile::stamp(const std::string &line) {
   const auto st = replay_detail::find_stamp(line, day_.year, day_.midnight, &stamp_memo_);
   if (!st) return std::nullopt;
   TimePoint t = st->zoned ? st->t : st->t - zone_;
-  while (!st->dated && prev_ && t + std::chrono::hours(12) < *prev_)
-    t += std::chrono::hours(24); // a bare time of day wrapped past midnight
+  if (!st->dated) { // a bare time of day: which day is a guess, made so
+    using std::chrono::hours;
+    if (!prev_) {
+      // The first: on the last day that puts it before the file was last modified (an
+      // hour allowed for a clock running ahead), not on the modification day itself, which
+      // put a log that ended just after midnight, or a copy made the next day, a day late.
+      while (t > day_.modified + hours(1)) t -= hours(24);
+    } else { // the others: the day that puts them nearest the line before
+      while (t + hours(12) < *prev_) t += hours(24); // wrapped past midnight
+      while (t - hours(12) > *prev_) t -= hours(24);
+    }
+  }
   prev_ = t;
   return t;
 }

@@ -1,6 +1,8 @@
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "clustertop/pipeline.hpp"
 #include "clustertop/sink/recorder.hpp"
@@ -240,6 +242,33 @@ TEST(DetectReplay, ZoneLessTimesAreReadAtTheGivenOffset) {
   EXPECT_EQ(arrivals[2], "2026-02-23T17:30:02.000Z 2026-02-23T17:30:02Z zoned");
   EXPECT_EQ(arrivals[3], "2026-02-23T17:40:03.000Z 2026-02-23T18:40:03+01:00 offset");
   EXPECT_EQ(arrivals[4].substr(10), "T17:50:04.000Z 18:50:04 bare");
+  std::filesystem::remove_all(dir);
+}
+
+// A log of bare times of day (exo's console) that ended just after midnight: its lines are
+// dated so that the first falls before the file's modification time, and the rest follow
+// it across midnight (dated by the modification day, they came a day late).
+TEST(DetectReplay, BareTimesOfDayEndBeforeTheFileWasModified) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("clustertop_bare_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto log = (dir / "console.log").string();
+  std::ofstream(log) << "[ 11:58:00.0000PM | INFO    ] a\n"
+                     << "[ 11:59:59.5000PM | INFO    ] b\n"
+                     << "[ 12:00:30.0000AM | INFO    ] c\n"
+                     << "[ 12:04:00.0000AM | INFO    ] d\n";
+  const timespec modified{1774742700, 0}; // 2026-03-29T00:05:00Z
+  const timespec times[2] = {modified, modified};
+  ASSERT_EQ(::utimensat(AT_FDCWD, log.c_str(), times, 0), 0);
+  auto src = ReplaySource::from_logs({"a=" + log});
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  std::vector<std::string> arrivals;
+  while (!src->done())
+    for (auto &ev : src->take_next())
+      if (auto *b = std::get_if<LineBatch>(&ev)) arrivals.push_back(iso8601_utc(b->received_at));
+  EXPECT_EQ(arrivals,
+            (std::vector<std::string>{"2026-03-28T23:58:00.000Z", "2026-03-28T23:59:59.500Z",
+                                      "2026-03-29T00:00:30.000Z", "2026-03-29T00:04:00.000Z"}));
   std::filesystem::remove_all(dir);
 }
 
