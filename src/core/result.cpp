@@ -20,4 +20,11 @@ std::string Error::message() const {
   return out;
 }
 
+std::string Error::one_line() const {
+  std::string out = message();
+  if (const auto at = out.find("\n  help: "); at != std::string::npos)
+    out.replace(at, 9, " (help: ").push_back(')');
+  return out;
+}
+
 } // namespace clustertop

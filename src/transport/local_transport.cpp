@@ -113,7 +113,7 @@ Platform LocalTransport::probe() {
 void LocalTransport::launch(Stream &s, TimePoint now) {
   auto child = ChildProcess::spawn(s.spec.command);
   if (!child) {
-    status(s.spec.name, NodeState::down, child.error().message());
+    status(s.spec.name, NodeState::down, child.error().one_line());
     s.next_start = now + restart_delay(options_.restart_min, options_.restart_max, ++s.failures,
                                        std::uniform_real_distribution<>(0, 1)(rng_));
     return;

@@ -121,7 +121,7 @@ private:
       }
       if (stopping()) return;
       queue_.push(
-          NodeStatus{node.name, "", NodeState::down, handoff.error().message(), wall_now()});
+          NodeStatus{node.name, "", NodeState::down, handoff.error().one_line(), wall_now()});
       schedule(job.node, job.attempt + 1);
     }
   }

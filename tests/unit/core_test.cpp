@@ -68,6 +68,13 @@ TEST(UtcOffset, WrittenAsDateWritesItAndReadBack) {
     EXPECT_FALSE(parse_utc_offset(bad).has_value()) << bad;
 }
 
+TEST(ErrorText, OneLineKeepsTheHelpInParentheses) {
+  const Error e{"cannot connect", "Connection refused", "mac1", "is sshd running?"};
+  EXPECT_EQ(e.message(), "mac1: cannot connect: Connection refused\n  help: is sshd running?");
+  EXPECT_EQ(e.one_line(), "mac1: cannot connect: Connection refused (help: is sshd running?)");
+  EXPECT_EQ((Error{"x", "y", "", ""}).one_line(), "x: y");
+}
+
 TEST(ClockSkew, DescribedInTheUnitThatReadsBest) {
   using std::chrono::seconds;
   EXPECT_EQ(describe_clock_skew(seconds{45}), "clock 45 s ahead");

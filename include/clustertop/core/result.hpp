@@ -17,6 +17,9 @@ struct Error {
 
   // "where: what: reason\n  help: ..." — one line, plus a help line when present.
   [[nodiscard]] std::string message() const;
+  // The message on one line, "… (help: …)": for a node's status detail, which alert lines,
+  // figures lines and the dashboard show inline (the newline came out as "\x0a  help:").
+  [[nodiscard]] std::string one_line() const;
 };
 
 template <typename T> class [[nodiscard]] Result {
