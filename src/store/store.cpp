@@ -26,6 +26,11 @@ void Store::apply(const NodeStatus &status) {
     kept.detail = redact_secrets(status.detail);
     return;
   }
+  // A retry's `connecting` does not end a node's `down`: it stays unreachable until it is up
+  // again, with the reason of its last failure, and `since` keeps the first failure's time.
+  // (Each retry cleared the node_down finding: a PENDING, and a hook run, per retry, FIRING
+  // only once one backoff outlasted `for`, and RESOLVED while the node stayed down.)
+  if (info.state == NodeState::down && status.state == NodeState::connecting) return;
   if (info.state != status.state) info.since = status.at;
   info.state = status.state;
   info.detail = redact_secrets(status.detail);

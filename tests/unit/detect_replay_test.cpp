@@ -42,6 +42,33 @@ TEST(DetectPipeline, AlertFiresInTheSameCallAsItsLine) {
   EXPECT_EQ(sink.ticks, 1);
 }
 
+// A node that stays unreachable while its transport retries (connecting, down, connecting,
+// ...) raises one node_down: pending at the first failure, firing after `for`, never
+// resolved until it is up. Each retry's `connecting` had cleared it: a PENDING per retry.
+TEST(DetectPipeline, RetriesOfANodeThatStaysDownRaiseOneAlert) {
+  using std::chrono::seconds;
+  Store store;
+  Pipeline p(store, test::crash_parser, Rules{});
+  Collect sink;
+  p.add_sink(sink);
+  for (int i = 0; i < 12; ++i) {
+    const TimePoint t = t0() + seconds(i);
+    const NodeState s = i % 2 == 0 ? NodeState::down : NodeState::connecting;
+    p.process({NodeStatus{"mac2", "", s, i % 2 == 0 ? "connection refused" : "", t}}, t);
+    p.tick(t);
+    EXPECT_EQ(store.node("mac2")->state, NodeState::down) << i;
+  }
+  ASSERT_EQ(sink.seen.size(), 2u);
+  EXPECT_EQ(sink.seen[0].state, AlertState::pending);
+  EXPECT_EQ(sink.seen[1].state, AlertState::firing);
+  EXPECT_EQ(sink.seen[1].at, t0() + seconds(5));
+  EXPECT_EQ(store.node("mac2")->since, t0()); // unreachable since the first failure
+  EXPECT_EQ(store.node("mac2")->detail, "connection refused");
+  p.process({NodeStatus{"mac2", "", NodeState::up, "connected", t0() + seconds(12)}},
+            t0() + seconds(12));
+  EXPECT_EQ(store.node("mac2")->state, NodeState::up);
+}
+
 TEST(DetectPipeline, NodeStatusReachesStoreAndNodeDownFiresAfterFor) {
   Store store;
   Pipeline p(store, test::crash_parser, Rules{});
