@@ -9,6 +9,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <sys/stat.h>
 #include <vector>
 
 #include "clustertop/collect/collectors.hpp"
@@ -127,6 +128,12 @@ int run_parse_command(const Options &options, std::FILE *in, std::FILE *out, std
 int run_parse_command(const Options &options) {
   if (options.input.empty() || options.input == "-")
     return run_parse_command(options, stdin, stdout, stderr);
+  struct stat st {};
+  if (::stat(options.input.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    report(stderr, "clustertop: cannot read {}: it is a directory\n  help: name a log file\n",
+           options.input);
+    return exit_code::usage;
+  }
   std::FILE *f = std::fopen(options.input.c_str(), "rb");
   if (f == nullptr) {
     report(stderr, "clustertop: cannot read {}: {}\n", options.input, std::strerror(errno));

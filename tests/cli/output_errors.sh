@@ -57,4 +57,7 @@ timeout 60 bash -c "\"$bin\" replay --node n1=\"$tmp/long.log\" --speed max --he
 code=$?
 if [ "$code" -eq 0 ]; then ok; else bad "replay 2>&1 | head -1: exit $code (want 0)"; fi
 
+# parse on a directory says so (it read nothing and said only "0 lines", exit 3).
+expect 2 'cannot read .*: it is a directory' "parse DIR" -- "$bin" parse --collector log "$tmp"
+
 finish output_errors
