@@ -1,6 +1,9 @@
 #include "clustertop/run_settings.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <sys/stat.h>
 
 #include <fmt/format.h>
 
@@ -52,6 +55,20 @@ std::optional<SettingsProblem> check_settings(const Options &o, const std::strin
               "no csv_dir in [sinks] and no --csv-dir given", config_path,
               "add csv_dir to [sinks] or give --csv-dir DIR"},
         exit_code::config};
+  }
+  // An ssh config named but missing fails every node's connect: said once, before any.
+  if (!o.ssh_config.empty() && o.ssh_config != "none") {
+    struct stat st {};
+    if (::stat(o.ssh_config.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      const bool flag = o.was_given("ssh-config");
+      return SettingsProblem{
+          Error{"cannot read ssh config file",
+                ::stat(o.ssh_config.c_str(), &st) != 0 ? std::strerror(errno) : "not a file",
+                o.ssh_config,
+                flag ? "check the --ssh-config path (none: read no ssh config)"
+                     : "check config_file in [ssh] of " + config_path},
+          flag ? exit_code::usage : exit_code::config};
+    }
   }
   return std::nullopt;
 }

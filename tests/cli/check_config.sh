@@ -23,6 +23,12 @@ expect "$tmp/listen.toml" 3 "invalid listen address"
 mkdir "$tmp/dir.toml"
 expect "$tmp/dir.toml" 3 "it is a directory"
 expect /dev/zero 3 "config file too large"
+# A named ssh config that is missing failed every node's connect, after check-config said OK.
+printf '[ssh]\nconfig_file = "%s/nope_config"\n[[node]]\nname = "a"\n' "$tmp" >"$tmp/sshcfg.toml"
+expect "$tmp/sshcfg.toml" 3 "cannot read ssh config file"
+"$bin" --headless --ssh-config "$tmp/nope" mac1 >/dev/null 2>"$tmp/err"
+code=$?
+if [ "$code" -eq 2 ] && grep -q "cannot read ssh config file" "$tmp/err"; then ok; else bad "--ssh-config missing: exit $code: $(cat "$tmp/err")"; fi
 
 # No terminal: stdin from /dev/null, stdout to a file. Headless figures, no escape codes.
 "$bin" --interval 200ms </dev/null >"$tmp/out" 2>"$tmp/err" &
