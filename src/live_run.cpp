@@ -311,6 +311,13 @@ int check_live_config(const Options &cli) {
 }
 
 int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode) {
+  // A node on the command line that is not one is a bad command line (2), not a bad config.
+  for (const auto &arg : cli.nodes)
+    if (auto parsed = arg == "local" ? Result<NodeSpec>(NodeSpec{}) : parse_node_argument(arg);
+        !parsed) {
+      say_error(parsed.error());
+      return exit_code::usage;
+    }
   Parts p;
   if (auto s = load_parts(cli, p); !s) {
     say_error(s.error());

@@ -23,6 +23,10 @@ expect "$tmp/listen.toml" 3 "invalid listen address"
 mkdir "$tmp/dir.toml"
 expect "$tmp/dir.toml" 3 "it is a directory"
 expect /dev/zero 3 "config file too large"
+# The same mistake on the command line is a bad command line (2), not a bad config (3).
+"$bin" --headless root@127.0.0.1:70000 >/dev/null 2>"$tmp/err"
+code=$?
+if [ "$code" -eq 2 ] && grep -q "port out of range" "$tmp/err"; then ok; else bad "bad node argument: exit $code: $(cat "$tmp/err")"; fi
 # A named ssh config that is missing failed every node's connect, after check-config said OK.
 printf '[ssh]\nconfig_file = "%s/nope_config"\n[[node]]\nname = "a"\n' "$tmp" >"$tmp/sshcfg.toml"
 expect "$tmp/sshcfg.toml" 3 "cannot read ssh config file"
