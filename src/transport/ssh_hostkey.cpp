@@ -2,6 +2,10 @@
 // a changed key is refused with its fingerprint and the ssh-keygen -R line to run.
 #include <fmt/format.h>
 
+#include <fstream>
+#include <sstream>
+
+#include "clustertop/config/config.hpp"
 #include "clustertop/core/shell_quote.hpp"
 #include "clustertop/transport/ssh_session.hpp"
 
@@ -43,6 +47,30 @@ std::string known_hosts_name(ssh_session s) {
   return port == 22 ? name : fmt::format("[{}]:{}", name, port);
 }
 
+// Whether `file` marks the server's key `@revoked`. OpenSSH refuses such a key whatever host
+// the line names and whatever else the file says, under every StrictHostKeyChecking; libssh
+// skips marker lines, so a revoked key beside a plain line for it was accepted, and
+// accept-new recorded a revoked key as new.
+bool key_revoked(ssh_session s, const std::string &file) {
+  ssh_key key = nullptr;
+  if (ssh_get_server_publickey(s, &key) != SSH_OK) return false;
+  char *b64 = nullptr;
+  const bool have = ssh_pki_export_pubkey_base64(key, &b64) == SSH_OK && b64 != nullptr;
+  const std::string blob = have ? b64 : "";
+  ssh_string_free_char(b64);
+  ssh_key_free(key);
+  if (blob.empty()) return false;
+  std::ifstream in(expand_home(file));
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string marker, hosts, type, data;
+    if (words >> marker >> hosts >> type >> data && marker == "@revoked" && data == blob)
+      return true;
+  }
+  return false;
+}
+
 } // namespace
 
 Status verify_host_key(ssh_session s, const NodeSpec &node, const SshOptions &options) {
@@ -50,6 +78,13 @@ Status verify_host_key(ssh_session s, const NodeSpec &node, const SshOptions &op
   const KeyInfo key = server_key(s);
   const std::string file = options.known_hosts.empty() ? "~/.ssh/known_hosts" : options.known_hosts;
   const std::string where = "node " + node.name;
+  if (key_revoked(s, file))
+    return Error{"host key revoked, refusing to connect",
+                 fmt::format("the server's {} key {} is marked @revoked in {}", key.type,
+                             key.fingerprint, file),
+                 where,
+                 "the key was withdrawn: find out why before connecting; a reinstalled node "
+                 "needs its new key verified and recorded"};
   switch (ssh_session_is_known_server(s)) {
   case SSH_KNOWN_HOSTS_OK: return ok_status();
   case SSH_KNOWN_HOSTS_CHANGED:

@@ -65,7 +65,7 @@ protected:
 Sshd *SshServer::server_ = nullptr;
 
 struct KeyCase {
-  const char *known;  // ok | changed | unknown
+  const char *known;  // ok | changed | unknown | revoked | revokedonly
   const char *policy; // strict | accept-new | off
   bool connects;
   const char *says; // in the down detail
@@ -78,6 +78,11 @@ TEST_P(SshHostKey, PolicyDecides) {
   std::vector<std::string> lines;
   if (std::string(c.known) == "ok") lines.push_back(server_->known_hosts_line());
   if (std::string(c.known) == "changed") lines.push_back(server_->other_key_line());
+  // The server's key marked @revoked (for any host): beside a plain line for it, or alone.
+  const std::string line = server_->known_hosts_line();
+  const std::string revoked = "@revoked * " + line.substr(line.find(' ') + 1);
+  if (std::string(c.known) == "revoked") lines = {revoked, line};
+  if (std::string(c.known) == "revokedonly") lines = {revoked};
   const std::string kh =
       write_known_hosts(*server_, lines, std::string("kh-") + c.known + c.policy);
   SshOptions o = test_options(kh);
@@ -98,6 +103,7 @@ TEST_P(SshHostKey, PolicyDecides) {
   const bool recorded = after.find(server_->known_hosts_line()) != std::string::npos;
   if (std::string(c.known) == "unknown")
     EXPECT_EQ(recorded, std::string(c.policy) == "accept-new") << after;
+  if (std::string(c.known) == "revokedonly") EXPECT_FALSE(recorded) << after;
 }
 
 INSTANTIATE_TEST_SUITE_P(Matrix, SshHostKey,
@@ -109,7 +115,12 @@ INSTANTIATE_TEST_SUITE_P(Matrix, SshHostKey,
                                            KeyCase{"changed", "off", true, ""},
                                            KeyCase{"unknown", "strict", false, "unknown host key"},
                                            KeyCase{"unknown", "accept-new", true, ""},
-                                           KeyCase{"unknown", "off", true, ""}),
+                                           KeyCase{"unknown", "off", true, ""},
+                                           // OpenSSH refuses a revoked key under every policy.
+                                           KeyCase{"revoked", "strict", false, "@revoked"},
+                                           KeyCase{"revoked", "accept-new", false, "@revoked"},
+                                           KeyCase{"revoked", "off", false, "@revoked"},
+                                           KeyCase{"revokedonly", "accept-new", false, "@revoked"}),
                          [](const auto &info) {
                            std::string n = std::string(info.param.known) + "_" + info.param.policy;
                            for (auto &ch : n)
