@@ -48,17 +48,15 @@ public:
     if (buf_.size() > (1u << 16)) flush();
   }
   void flush() {
-    if (std::fwrite(buf_.data(), 1, buf_.size(), out_) < buf_.size() && failed_ == 0)
-      failed_ = errno; // stdio keeps no errno: said at the end (unwritten)
+    out_.write(std::string_view(buf_.data(), buf_.size()));
     buf_.clear();
   }
-  // The errno of the first write that failed, or 0.
-  [[nodiscard]] int failed() const { return failed_; }
+  // The errno of the first write that failed, or 0 (said at the end: unwritten).
+  [[nodiscard]] int failed() const { return out_.failed(); }
 
 private:
-  std::FILE *out_;
+  CheckedOutput out_;
   fmt::memory_buffer buf_;
-  int failed_ = 0;
 };
 
 void emit(const RecordBuffer &buf, Emitter &em, Counts &c) {

@@ -6,6 +6,10 @@
 
 namespace clustertop {
 
+void CheckedOutput::note_failure() {
+  if (failed_ == 0) failed_ = errno != 0 ? errno : EIO;
+}
+
 int unwritten(std::FILE *out) {
   errno = 0;
   if (std::fflush(out) == 0 && std::ferror(out) == 0) return 0;

@@ -55,9 +55,9 @@ void AlertPrinter::on_transition(const AlertTransition &t, const TickContext & /
   const std::string text =
       json_ ? alert_json(t).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
             : alert_line(t);
-  std::fwrite(text.data(), 1, text.size(), out_);
-  std::fputc('\n', out_);
-  write_out();
+  out_.write(text);
+  out_.write("\n");
+  out_.flush();
 }
 
 } // namespace clustertop

@@ -93,9 +93,10 @@ void FiguresPrinter::on_tick(const TickContext &ctx) {
   for (const auto &node : ctx.store.nodes()) {
     const auto line =
         json_ ? json_line(ctx.store, node, ctx.now) : text_line(ctx.store, node, ctx.now);
-    std::fprintf(out_, "%s\n", line.c_str());
+    out_.write(line);
+    out_.write("\n");
   }
-  write_out();
+  out_.flush();
 }
 
 } // namespace clustertop

@@ -57,18 +57,13 @@ bool clock_at(const std::string &s, std::size_t pos, long long &nanos, ClockEnd 
   return true;
 }
 
-// Whether a zone follows the clock that ended at `end`: "Z", or "+hh"/"-hh" (zone_offset).
-bool zone_follows(const std::string &s, std::size_t end) {
-  if (end >= s.size()) return false;
-  if (s[end] == 'Z') return true;
-  int h = 0;
-  return (s[end] == '+' || s[end] == '-') && num(s, end + 1, 2, h);
-}
-
-long long zone_offset(const std::string &s, std::size_t end) {
-  if (end >= s.size() || (s[end] != '+' && s[end] != '-')) return 0;
+// The zone after the clock that ended at `end`, in nanoseconds east of UTC: "Z" is 0,
+// "+hh[[:]mm]" / "-hh[[:]mm]" its offset; nullopt when none follows.
+std::optional<long long> zone_offset(const std::string &s, std::size_t end) {
+  if (end < s.size() && s[end] == 'Z') return 0;
+  if (end >= s.size() || (s[end] != '+' && s[end] != '-')) return std::nullopt;
   int h = 0, m = 0;
-  if (!num(s, end + 1, 2, h)) return 0;
+  if (!num(s, end + 1, 2, h)) return std::nullopt;
   std::size_t mpos = end + 3 + (end + 3 < s.size() && s[end + 3] == ':' ? 1 : 0);
   if (!num(s, mpos, 2, m)) m = 0;
   return (s[end] == '-' ? -1 : 1) * (h * 3600LL + m * 60LL) * 1'000'000'000LL;
@@ -91,8 +86,11 @@ std::optional<Stamp> stamp_at(const std::string &s, std::size_t i, int year, Tim
       s[i + 7] == '-' && num(s, i + 8, 2, d) && (s[i + 10] == ' ' || s[i + 10] == 'T') &&
       clock_at(s, i + 11, secs, at) && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && y >= 1900 &&
       y <= 2200) // as parse_time: the nanosecond clock ends in 2262
-    return Stamp{at_day(days_from_civil(y, mo, d), secs - zone_offset(s, at.end)), true,
-                 zone_follows(s, at.end)};
+  {
+    const auto zone = zone_offset(s, at.end);
+    return Stamp{at_day(days_from_civil(y, mo, d), secs - zone.value_or(0)), true,
+                 zone.has_value()};
+  }
   if (num(s, i, 2, mo) && i + 5 < s.size() && s[i + 2] == '-' && num(s, i + 3, 2, d) &&
       s[i + 5] == ' ' && clock_at(s, i + 6, secs, at) && mo >= 1 && mo <= 12 && d >= 1 && d <= 31)
     return Stamp{at_day(days_from_civil(year, mo, d), secs)};

@@ -18,17 +18,11 @@ log="$tmp/exo.log"; : >"$log"
 out="$tmp/out.txt"
 TZ=UTC PATH="$tmp/bin:$PATH" "$bin" --headless --interval 500ms --log "$log" >"$out" 2>"$tmp/err.txt" &
 pid=$!
-for _ in $(seq 50); do grep -q ' up ' "$out" 2>/dev/null && break; sleep 0.1; done
-sleep 1.5 # the zone stream's first reading, and the tail -F's first read
+wait_node_up "$out" 1.5 # then the zone stream's first reading, and the tail -F's first read
 node_now=$(TZ=UTC "$tmp/bin/date" +"%Y-%m-%d %H:%M:%S.123")
 our_now=$(date -u +"%Y-%m-%dT%H:%M")
-echo "[ $node_now | ERROR | runner_supervisor:_check_runner:273 ] Runner terminated with signal=11 (Segmentation fault: 11)" >>"$log"
-fired=""
-for _ in $(seq 60); do
-  fired=$(grep 'FIRING' "$out" | grep 'crash' | head -1)
-  [ -n "$fired" ] && break
-  sleep 0.1
-done
+exo_crash_line "$node_now" >>"$log"
+wait_crash_alert "$out"
 kill -TERM "$pid"; wait "$pid" 2>/dev/null
 if [ -n "$fired" ]; then ok; else bad "no crash alert for a line stamped $node_now by a clock 10 minutes behind"; tail -5 "$out"; fi
 # The alert gives the line's time on this machine's clock (the minute may have turned).

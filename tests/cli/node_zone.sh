@@ -12,17 +12,11 @@ for zone in XST+5 XST-3 XST-5:45; do
   out="$tmp/out-$RANDOM.txt"
   TZ=$zone "$bin" --headless --interval 500ms --log "$log" >"$out" 2>"$tmp/err.txt" &
   pid=$!
-  for _ in $(seq 50); do grep -q ' up ' "$out" 2>/dev/null && break; sleep 0.1; done
-  sleep 1 # the tail -F is running once the node is up; give it its first read
+  wait_node_up "$out" # the tail -F is running once the node is up; give it its first read
   local_now=$(TZ=$zone date +"%Y-%m-%d %H:%M:%S.123")
   utc_now=$(date -u -d "TZ=\"$zone\" $local_now" +"%Y-%m-%dT%H:%M:%S.123Z")
-  echo "[ $local_now | ERROR | runner_supervisor:_check_runner:273 ] Runner terminated with signal=11 (Segmentation fault: 11)" >>"$log"
-  fired=""
-  for _ in $(seq 60); do
-    fired=$(grep 'FIRING' "$out" | grep 'crash' | head -1)
-    [ -n "$fired" ] && break
-    sleep 0.1
-  done
+  exo_crash_line "$local_now" >>"$log"
+  wait_crash_alert "$out"
   kill -TERM "$pid"; wait "$pid" 2>/dev/null
   if [ -n "$fired" ]; then ok; else bad "TZ=$zone: no crash alert for a line stamped $local_now (local)"; cat "$out" | tail -5; fi
   if [[ "$fired" == *"at $utc_now"* ]]; then ok; else bad "TZ=$zone: the alert does not give the line's UTC time $utc_now: $fired"; fi

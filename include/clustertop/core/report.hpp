@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
@@ -18,6 +19,28 @@ void report(std::FILE *to, fmt::format_string<Args...> format, Args &&...args) {
   const std::string text = fmt::format(format, std::forward<Args>(args)...);
   (void)std::fwrite(text.data(), 1, text.size(), to);
 }
+
+// An output stream that keeps the errno of its first failed write (stdio keeps none: by
+// the time a caller looks at ferror, errno belongs to some later call). The headless
+// printers and `parse` write through one, so that a full disk is named as one.
+class CheckedOutput {
+public:
+  explicit CheckedOutput(std::FILE *file) : file_(file) {}
+  void write(std::string_view text) {
+    if (std::fwrite(text.data(), 1, text.size(), file_) < text.size()) note_failure();
+  }
+  void flush() {
+    if (std::fflush(file_) != 0) note_failure();
+  }
+  // The errno of the first write or flush that failed, or 0.
+  [[nodiscard]] int failed() const { return failed_; }
+
+private:
+  void note_failure();
+
+  std::FILE *file_;
+  int failed_ = 0;
+};
 
 // Whether everything written to `out` reached it, flushed now: 0, or the errno of the write
 // that failed (EPIPE where the reader has gone; kUnknownWriteError where only the stream's

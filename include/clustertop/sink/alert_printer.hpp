@@ -2,12 +2,12 @@
 // (--json), per alert transition, flushed at once. Owns nothing but its format.
 #pragma once
 
-#include <cerrno>
 #include <cstdio>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "clustertop/core/report.hpp"
 #include "clustertop/sink/sink.hpp"
 
 namespace clustertop {
@@ -22,17 +22,12 @@ class AlertPrinter : public Sink {
 public:
   AlertPrinter(std::FILE *out, bool json) : out_(out), json_(json) {}
   void on_transition(const AlertTransition &t, const TickContext &ctx) override;
-  void flush() override { write_out(); }
-  // The errno of the first write to `out` that failed, or 0 (stdio keeps none).
-  [[nodiscard]] int failed() const { return failed_; }
+  void flush() override { out_.flush(); }
+  // The errno of the first write to `out` that failed, or 0.
+  [[nodiscard]] int failed() const { return out_.failed(); }
 
 private:
-  void write_out() {
-    if (std::fflush(out_) != 0 && failed_ == 0) failed_ = errno != 0 ? errno : EIO;
-  }
-
-  std::FILE *out_;
-  int failed_ = 0;
+  CheckedOutput out_;
   bool json_;
 };
 

@@ -12,3 +12,22 @@ finish() {
   echo "$1: $pass passed, $fail failed"
   [ "$fail" -eq 0 ]
 }
+
+# An exo runner crash line stamped STAMP ("YYYY-MM-DD HH:MM:SS.mmm"), as exo's file log has it.
+exo_crash_line() {
+  echo "[ $1 | ERROR | runner_supervisor:_check_runner:273 ] Runner terminated with signal=11 (Segmentation fault: 11)"
+}
+# Until FILE shows a node `up` (5 s at most), then a moment for its streams' first reads.
+wait_node_up() {
+  for _ in $(seq 50); do grep -q ' up ' "$1" 2>/dev/null && break; sleep 0.1; done
+  sleep "${2:-1}"
+}
+# The first crash alert in FILE within 6 s, in $fired ("" when none came).
+wait_crash_alert() {
+  fired=""
+  for _ in $(seq 60); do
+    fired=$(grep 'FIRING' "$1" | grep 'crash' | head -1)
+    [ -n "$fired" ] && break
+    sleep 0.1
+  done
+}
