@@ -190,52 +190,16 @@ TEST(CollectIngest, RealMeminfoLoopFeedsTheStore) {
 // loguru writes it): its `up` status brings the offset, and the crash line's event and log
 // entry carry the UTC time, which the crash detector compares with its clock. A second up
 // with another offset (daylight saving time, after a reconnect) is followed too.
-TEST(CollectIngest, LogTimesWithoutAZoneAreReadInTheNodesZone) {
-  auto set = test::builtin_set();
-  ASSERT_NE(set, nullptr);
+// mac1's log, fed a line at a time at one arrival time: for the node's zone and clock.
+struct NodeTimes {
+  std::shared_ptr<const CollectorSet> set = test::builtin_set();
   Store store;
-  Ingest ingest(set);
+  Ingest ingest{set};
   std::vector<LogEvent> events;
   const TimePoint arrival = from_epoch_seconds(1771858800); // 2026-02-23 15:00:00 UTC
-  const std::string crash = "[ 2026-02-23 10:00:00.004 | ERROR | runner_supervisor:_check_runner:"
-                            "273 ] Runner terminated with signal=11 (Segmentation fault: 11)";
-  const auto feed = [&](std::optional<std::chrono::minutes> offset, const std::string &line) {
-    store.apply(NodeStatus{"mac1", "", NodeState::up, "connected", arrival, offset});
-    events.clear();
-    ingest.on_batch(LineBatch{"mac1", "log:/tmp/exo.log", arrival, {line}}, store, events);
-    EXPECT_EQ(events.size(), 1u) << line;
-    return events.empty() ? std::string() : iso8601_utc(events.front().time);
-  };
-  EXPECT_EQ(feed(std::chrono::minutes{-300}, crash), "2026-02-23T15:00:00.004Z");
-  EXPECT_EQ(iso8601_utc(store.log_lines("mac1")->back().time), "2026-02-23T15:00:00.004Z");
-  // The same text again: not answered from the timestamp memo of the other zone.
-  EXPECT_EQ(feed(std::chrono::minutes{-240}, crash), "2026-02-23T14:00:00.004Z");
-  // A status without an offset (a stream's) keeps the node's.
-  EXPECT_EQ(feed(std::nullopt, crash), "2026-02-23T14:00:00.004Z");
-  // The zone stream's lines move it while connected (daylight saving time ended); junk is
-  // counted as skipped and changes nothing.
-  ingest.on_batch(LineBatch{"mac1", "zone", arrival, {"-0500", "EST", "+9999"}}, store, events);
-  EXPECT_EQ(store.node("mac1")->skipped_lines, 2u);
-  EXPECT_EQ(feed(std::nullopt, crash), "2026-02-23T15:00:00.004Z");
-}
 
-// A node whose clock runs ten minutes behind: its zone stream says so (`date '+%z %s'`), and
-// the times its lines carry are put on this machine's clock. Read as stamped, a crash line
-// written a second ago lay ten minutes in the past, beyond the crash rule's 5-minute hold,
-// and raised no alert.
-TEST(CollectIngest, ANodeClockBehindOursIsTakenOutOfItsLinesTimes) {
-  auto set = test::builtin_set();
-  ASSERT_NE(set, nullptr);
-  Store store;
-  Ingest ingest(set);
-  std::vector<LogEvent> events;
-  const TimePoint arrival = from_epoch_seconds(1771858800); // 2026-02-23 15:00:00 UTC
-  store.apply(NodeStatus{"mac1", "", NodeState::up, "connected", arrival, std::chrono::minutes{0}});
-  const auto zone = [&](const std::string &line) {
-    ingest.on_batch(LineBatch{"mac1", "zone", arrival, {line}}, store, events);
-    return store.node("mac1")->clock_skew;
-  };
-  const auto crash_at = [&](const std::string &stamp) {
+  // exo's runner crash line stamped `stamp` by the node: its event's time, as ISO 8601.
+  std::string crash_at(const std::string &stamp) {
     events.clear();
     ingest.on_batch(LineBatch{"mac1",
                               "log:/tmp/exo.log",
@@ -244,17 +208,56 @@ TEST(CollectIngest, ANodeClockBehindOursIsTakenOutOfItsLinesTimes) {
                                " | ERROR | runner_supervisor:_check_runner:273 ] Runner "
                                "terminated with signal=11 (Segmentation fault: 11)"}},
                     store, events);
-    EXPECT_EQ(events.size(), 1u);
+    EXPECT_EQ(events.size(), 1u) << stamp;
     return events.empty() ? std::string() : iso8601_utc(events.front().time);
+  }
+};
+
+TEST(CollectIngest, LogTimesWithoutAZoneAreReadInTheNodesZone) {
+  NodeTimes n;
+  ASSERT_NE(n.set, nullptr);
+  auto &store = n.store;
+  const TimePoint arrival = n.arrival;
+  const std::string stamp = "2026-02-23 10:00:00.004";
+  const auto feed = [&](std::optional<std::chrono::minutes> offset) {
+    store.apply(NodeStatus{"mac1", "", NodeState::up, "connected", arrival, offset});
+    return n.crash_at(stamp);
+  };
+  EXPECT_EQ(feed(std::chrono::minutes{-300}), "2026-02-23T15:00:00.004Z");
+  EXPECT_EQ(iso8601_utc(store.log_lines("mac1")->back().time), "2026-02-23T15:00:00.004Z");
+  // The same text again: not answered from the timestamp memo of the other zone.
+  EXPECT_EQ(feed(std::chrono::minutes{-240}), "2026-02-23T14:00:00.004Z");
+  // A status without an offset (a stream's) keeps the node's.
+  EXPECT_EQ(feed(std::nullopt), "2026-02-23T14:00:00.004Z");
+  // The zone stream's lines move it while connected (daylight saving time ended); junk is
+  // counted as skipped and changes nothing.
+  n.ingest.on_batch(LineBatch{"mac1", "zone", arrival, {"-0500", "EST", "+9999"}}, store, n.events);
+  EXPECT_EQ(store.node("mac1")->skipped_lines, 2u);
+  EXPECT_EQ(feed(std::nullopt), "2026-02-23T15:00:00.004Z");
+}
+
+// A node whose clock runs ten minutes behind: its zone stream says so (`date '+%z %s'`), and
+// the times its lines carry are put on this machine's clock. Read as stamped, a crash line
+// written a second ago lay ten minutes in the past, beyond the crash rule's 5-minute hold,
+// and raised no alert.
+TEST(CollectIngest, ANodeClockBehindOursIsTakenOutOfItsLinesTimes) {
+  NodeTimes n;
+  ASSERT_NE(n.set, nullptr);
+  auto &store = n.store;
+  const TimePoint arrival = n.arrival;
+  store.apply(NodeStatus{"mac1", "", NodeState::up, "connected", arrival, std::chrono::minutes{0}});
+  const auto zone = [&](const std::string &line) {
+    n.ingest.on_batch(LineBatch{"mac1", "zone", arrival, {line}}, store, n.events);
+    return store.node("mac1")->clock_skew;
   };
   // In step, and within the reading's error: no skew, times as stamped.
   EXPECT_EQ(zone("+0000 1771858800"), std::nullopt);
   EXPECT_EQ(zone("+0000 1771858799"), std::nullopt);
-  EXPECT_EQ(crash_at("2026-02-23 14:59:59.500"), "2026-02-23T14:59:59.500Z");
+  EXPECT_EQ(n.crash_at("2026-02-23 14:59:59.500"), "2026-02-23T14:59:59.500Z");
   // Ten minutes behind: the line written "14:50:00.004" by the node's clock arrived at
   // 15:00:00, and it is placed at 15:00:00.004 by ours.
   EXPECT_EQ(zone("+0000 1771858200"), std::chrono::seconds(-600));
-  EXPECT_EQ(crash_at("2026-02-23 14:50:00.004"), "2026-02-23T15:00:00.004Z");
+  EXPECT_EQ(n.crash_at("2026-02-23 14:50:00.004"), "2026-02-23T15:00:00.004Z");
   EXPECT_EQ(iso8601_utc(store.log_lines("mac1")->back().time), "2026-02-23T15:00:00.004Z");
   std::vector<Finding> found;
   detect_crashes(DetectView(store), Rules{}, arrival + std::chrono::seconds(1), found);
@@ -266,10 +269,10 @@ TEST(CollectIngest, ANodeClockBehindOursIsTakenOutOfItsLinesTimes) {
   EXPECT_EQ(store.node("mac1")->utc_offset, std::chrono::minutes{60});
   // A clock ahead by an hour: its line of "16:00:00" (UTC) is of now, not of the future.
   EXPECT_EQ(zone("+0000 1771862400"), std::chrono::seconds(3600));
-  EXPECT_EQ(crash_at("2026-02-23 16:00:00.000"), "2026-02-23T15:00:00.000Z");
+  EXPECT_EQ(n.crash_at("2026-02-23 16:00:00.000"), "2026-02-23T15:00:00.000Z");
   // Back in step.
   EXPECT_EQ(zone("+0000 1771858801"), std::nullopt);
-  EXPECT_EQ(crash_at("2026-02-23 15:00:00.250"), "2026-02-23T15:00:00.250Z");
+  EXPECT_EQ(n.crash_at("2026-02-23 15:00:00.250"), "2026-02-23T15:00:00.250Z");
   // A reading without the clock (recordings made before it was read) keeps the zone only;
   // junk after the offset is counted as skipped and changes nothing.
   const auto skipped = store.node("mac1")->skipped_lines;
