@@ -128,6 +128,7 @@ std::vector<StreamSpec> plan_streams(const CollectorSet &set, const Platform &pl
   for (const auto &path : choice.log_paths) {
     StreamSpec s;
     s.name = "log:" + path;
+    s.follows_file = true;
     s.command = "exec tail -n " + std::to_string(std::max(0, choice.backfill_lines)) + " -F -- " +
                 remote_path(path);
     out.push_back(std::move(s));

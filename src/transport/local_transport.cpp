@@ -13,6 +13,7 @@
 
 #include "clustertop/core/line_splitter.hpp"
 #include "clustertop/transport/child_process.hpp"
+#include "clustertop/transport/follow_watch.hpp"
 #include "clustertop/transport/stderr_tail.hpp"
 
 namespace clustertop {
@@ -32,6 +33,7 @@ struct Stream {
   ChildProcess child;
   LineSplitter splitter{64 * 1024};
   StderrTail stderr_tail; // its last line says why the process failed
+  FollowWatch follow;     // spec.follows_file: is the file readable
   bool running = false;
   int failures = 0;
   TimePoint started{};
@@ -125,6 +127,7 @@ void LocalTransport::launch(Stream &s, TimePoint now) {
   s.stale = false;
   s.splitter = LineSplitter(options_.max_line);
   s.stderr_tail.clear();
+  s.follow.reset();
   status(s.spec.name, NodeState::up, "running");
 }
 
@@ -141,13 +144,18 @@ void LocalTransport::read_fd(Stream &s, int fd, bool is_stderr, TimePoint now) {
     }
   } else if (n > 0) {
     if (is_stderr) {
-      s.stderr_tail.add(std::string_view(buf, static_cast<std::size_t>(n)));
+      const std::string_view bytes(buf, static_cast<std::size_t>(n));
+      s.stderr_tail.add(bytes);
+      if (s.spec.follows_file)
+        if (auto change = s.follow.on_stderr(bytes, s.stderr_tail))
+          status(s.spec.name, change->state, std::move(change->detail));
       return;
     }
     s.splitter.feed(std::string_view(buf, static_cast<std::size_t>(n)), lines);
   }
   if (lines.empty()) return;
   s.last_line = now;
+  if (auto change = s.follow.on_lines()) status(s.spec.name, change->state, change->detail);
   if (s.stale) {
     s.stale = false;
     status(s.spec.name, NodeState::up, "output resumed");

@@ -28,12 +28,19 @@ int IoThread::on_data(ssh_session, ssh_channel, void *data, uint32_t len, int is
   const std::string_view bytes(static_cast<const char *>(data), len);
   if (is_stderr != 0) {
     st.stderr_tail.add(bytes);
+    if (st.spec.follows_file)
+      if (auto change = st.follow.on_stderr(bytes, st.stderr_tail))
+        st.io->report(*st.node, st.spec.name, change->state, std::move(change->detail));
     return static_cast<int>(len);
   }
   st.io->bytes_this_pass_ += len;
   st.splitter.feed(bytes, st.pending);
   st.last_data = std::chrono::steady_clock::now();
-  if (!st.pending.empty()) mark(st.io->dirty_, st, st.dirty);
+  if (!st.pending.empty()) {
+    mark(st.io->dirty_, st, st.dirty);
+    if (auto change = st.follow.on_lines())
+      st.io->report(*st.node, st.spec.name, change->state, std::move(change->detail));
+  }
   return static_cast<int>(len);
 }
 
@@ -70,6 +77,7 @@ void IoThread::start_stream(Stream &st, SteadyTime now) {
   ssh_set_channel_callbacks(st.channel, &st.callbacks);
   st.splitter = LineSplitter{};
   st.stderr_tail.clear();
+  st.follow.reset();
   st.exit_status = -1;
   st.exit_signal.clear();
   st.closed = false;

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <fstream>
 #include <signal.h>
+#include <sys/stat.h>
 
 namespace clustertop::test {
 namespace {
@@ -284,6 +285,40 @@ TEST(SshStream, WatchdogMarksASilentStreamStaleAndRestartsIt) {
       [&](const Event &e) {
         hellos += has_line(e, node.name, "hello") ? 1 : 0;
         return hellos >= 2;
+      },
+      8s))
+      << describe(seen);
+  t->stop();
+}
+
+TEST(SshStream, AFollowedLogThatCannotBeOpenedIsDownUntilItAppears) {
+  NoAgent no_agent;
+  Sshd sshd;
+  ASSERT_TRUE(sshd.start());
+  const std::string path = sshd.dir() + "/later/exo.log";
+  StreamSpec log{"log:" + path, "exec tail -n 0 -F -- '" + path + "'"};
+  log.follows_file = true;
+  const NodeSpec node = node_for(sshd, {log});
+  EventQueue queue;
+  auto t = make_ssh_transport(
+      {node}, test_options(write_known_hosts(sshd, {sshd.known_hosts_line()})), queue);
+  t->start();
+  std::vector<Event> seen;
+  auto unreadable = [&](const Event &e) {
+    const auto *s = std::get_if<NodeStatus>(&e);
+    return s != nullptr && s->stream == log.name && s->state == NodeState::down &&
+           s->detail.find("cannot open") != std::string::npos &&
+           s->detail.find("No such file or directory") != std::string::npos;
+  };
+  ASSERT_TRUE(wait_for(queue, seen, unreadable, 8s)) << describe(seen);
+  ASSERT_EQ(::mkdir((sshd.dir() + "/later").c_str(), 0755), 0);
+  std::ofstream(path) << "first line\n";
+  bool up_again = false;
+  EXPECT_TRUE(wait_for(
+      queue, seen,
+      [&](const Event &e) {
+        up_again = up_again || is_status(e, node.name, log.name, NodeState::up);
+        return up_again && has_line(e, node.name, "first line");
       },
       8s))
       << describe(seen);

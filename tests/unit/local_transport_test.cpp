@@ -1,10 +1,14 @@
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <poll.h>
 #include <signal.h>
 #include <thread>
+#include <unistd.h>
 
+#include "clustertop/transport/follow_watch.hpp"
 #include "clustertop/transport/local_transport.hpp"
 #include "clustertop/transport/stderr_tail.hpp"
 
@@ -81,6 +85,99 @@ TEST(StderrTail, TheLastNonBlankLineOfWhatWasWrittenLast) {
   EXPECT_EQ(t.reason(), std::string(StderrTail::kReasonMax, 'x'));
   t.clear();
   EXPECT_EQ(t.reason(), "");
+}
+
+// GNU tail's messages, as `tail -n 0 -F -- /tmp/tt/x` (coreutils 9.1) wrote them here while
+// x was missing, then created.
+constexpr const char *kCannotOpen =
+    "tail: cannot open '/tmp/tt/x' for reading: No such file or directory\n";
+constexpr const char *kAppeared = "tail: '/tmp/tt/x' has appeared;  following new file\n";
+
+TEST(FollowWatch, TailsMessagesSayWhetherTheFileIsReadable) {
+  EXPECT_EQ(classify_tail_message("tail: cannot open '/tmp/tt/x' for reading: No such file or "
+                                  "directory"),
+            FollowNews::unreadable);
+  EXPECT_EQ(classify_tail_message("tail: error reading '/tmp/tt/d': Is a directory"),
+            FollowNews::unreadable);
+  EXPECT_EQ(classify_tail_message("tail: /tmp/tt/d: cannot follow end of this type of file"),
+            FollowNews::unreadable);
+  EXPECT_EQ(classify_tail_message("tail: '/tmp/tt/x' has appeared;  following new file"),
+            FollowNews::readable);
+  EXPECT_EQ(classify_tail_message("tail: /tmp/tt/x: file truncated"), FollowNews::none);
+  EXPECT_EQ(classify_tail_message(""), FollowNews::none);
+}
+
+TEST(FollowWatch, AMessageCountsOnceItsLineIsWholeAndOnlyWhenItChangesTheState) {
+  StderrTail tail;
+  FollowWatch watch;
+  auto feed = [&](std::string_view bytes) {
+    tail.add(bytes);
+    return watch.on_stderr(bytes, tail);
+  };
+  // glibc's error() writes the program name, the message and the newline separately.
+  EXPECT_FALSE(feed("tail: "));
+  EXPECT_FALSE(feed("cannot open '/tmp/tt/x' for reading: No such file or directory"));
+  auto down = feed("\n");
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->state, NodeState::down);
+  EXPECT_EQ(down->detail, "tail: cannot open '/tmp/tt/x' for reading: No such file or directory");
+  EXPECT_FALSE(feed(kCannotOpen)) << "the same words again are no news";
+  EXPECT_FALSE(feed("tail: /tmp/tt/x: file truncated\n"));
+  auto up = feed(kAppeared);
+  ASSERT_TRUE(up);
+  EXPECT_EQ(up->state, NodeState::up);
+  EXPECT_FALSE(watch.on_lines()) << "readable already";
+  EXPECT_FALSE(feed(kAppeared));
+}
+
+TEST(FollowWatch, LinesFromTheFileSayItIsReadableAgain) {
+  // A tail that follows the file silently once it is there (BSD's) says nothing more.
+  StderrTail tail;
+  FollowWatch watch;
+  tail.add(kCannotOpen);
+  ASSERT_TRUE(watch.on_stderr(kCannotOpen, tail));
+  auto up = watch.on_lines();
+  ASSERT_TRUE(up);
+  EXPECT_EQ(up->state, NodeState::up);
+  EXPECT_FALSE(watch.on_lines());
+}
+
+TEST(LocalTransport, AFollowedLogThatCannotBeOpenedIsDownUntilItAppears) {
+  char dir_template[] = "/tmp/ct-follow-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  const std::string path = dir + "/later.log";
+  Collector c;
+  StreamSpec log{"log:" + path, "exec tail -n 0 -F -- '" + path + "'", 0s, true};
+  log.follows_file = true;
+  auto t = make_local_transport(node_with({log}), c.queue);
+  t->start();
+  ASSERT_TRUE(c.wait_for([&] { return c.saw_status(log.name, NodeState::down, "cannot open"); }))
+      << c.describe();
+  EXPECT_TRUE(c.saw_status(log.name, NodeState::down, "No such file or directory")) << c.describe();
+  std::ofstream(path) << "first line\n";
+  EXPECT_TRUE(c.wait_for([&] {
+    return !c.lines.empty() && c.statuses.back().state == NodeState::up;
+  })) << c.describe();
+  t->stop();
+  std::remove(path.c_str());
+  ::rmdir(dir.c_str());
+  EXPECT_EQ(c.lines, std::vector<std::string>{"first line"});
+}
+
+TEST(LocalTransport, StderrOfAStreamThatFollowsNoFileChangesNoState) {
+  // The control for the test above: the same words from a sampler are kept for its exit
+  // report only.
+  Collector c;
+  auto t = make_local_transport(
+      node_with({{"s", std::string("printf %s \"") + kCannotOpen + "\" >&2; echo tick; sleep 5", 0s,
+                  false}}),
+      c.queue);
+  t->start();
+  ASSERT_TRUE(c.wait_for([&] { return !c.lines.empty(); })) << c.describe();
+  c.wait_for([] { return false; }, 300ms); // what it reports after the line
+  t->stop();
+  EXPECT_FALSE(c.saw_status("s", NodeState::down, "cannot open")) << c.describe();
 }
 
 TEST(LocalTransport, StreamsCompleteLinesInOrder) {

@@ -19,6 +19,7 @@
 #include <poll.h>
 
 #include "clustertop/core/line_splitter.hpp"
+#include "clustertop/transport/follow_watch.hpp"
 #include "clustertop/transport/ssh_session.hpp"
 #include "clustertop/transport/stderr_tail.hpp"
 
@@ -58,6 +59,7 @@ struct Stream {
   LineSplitter splitter;
   std::vector<std::string> pending; // complete lines not yet pushed
   StderrTail stderr_tail;           // last stderr text, for the exit report
+  FollowWatch follow;               // spec.follows_file: is the file readable
   int exit_status = -1;
   std::string exit_signal;
   bool closed = false; // the server closed the channel

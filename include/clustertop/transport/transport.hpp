@@ -20,9 +20,10 @@ namespace clustertop {
 // "log:/var/log/exo.log"): the part before ':' names the collector that parses it.
 struct StreamSpec {
   std::string name;
-  std::string command;  // a /bin/sh command line; every interpolated value quoted
-  Duration watchdog{0}; // >0: the stream should print at least this often
-  bool restart = true;  // restart with backoff when it exits
+  std::string command;       // a /bin/sh command line; every interpolated value quoted
+  Duration watchdog{0};      // >0: the stream should print at least this often
+  bool restart = true;       // restart with backoff when it exits
+  bool follows_file = false; // `tail -F` of a log: its stderr says whether the file is readable
 };
 
 // What the platform probe learnt about a node (collect/probe parses it).

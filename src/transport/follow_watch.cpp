@@ -1,0 +1,44 @@
+#include "clustertop/transport/follow_watch.hpp"
+
+#include <array>
+
+namespace clustertop {
+
+FollowNews classify_tail_message(std::string_view line) {
+  // GNU coreutils tail.c and BSD tail's messages; errno texts for the BSD form
+  // ("tail: /x: No such file or directory").
+  static constexpr std::array<std::string_view, 4> kReadable = {
+      "has appeared", "has become accessible", "following new file", "following end of new file"};
+  static constexpr std::array<std::string_view, 9> kUnreadable = {
+      "cannot open",       "has become inaccessible", "No such file or directory",
+      "Permission denied", "giving up on this name",  "cannot follow end of",
+      "error reading",     "Is a directory",          "Not a directory"};
+  for (auto s : kReadable)
+    if (line.find(s) != std::string_view::npos) return FollowNews::readable;
+  for (auto s : kUnreadable)
+    if (line.find(s) != std::string_view::npos) return FollowNews::unreadable;
+  return FollowNews::none;
+}
+
+std::optional<FollowWatch::Change> FollowWatch::on_stderr(std::string_view bytes,
+                                                          const StderrTail &tail) {
+  if (bytes.empty() || bytes.back() != '\n') return std::nullopt;
+  const std::string_view line = tail.reason();
+  switch (classify_tail_message(line)) {
+  case FollowNews::unreadable:
+    // Said again on every change of the error ("has become inaccessible" after "cannot
+    // open"): reported again only when the words change.
+    if (unreadable_ && line == last_) return std::nullopt;
+    unreadable_ = true;
+    last_ = line;
+    return Change{NodeState::down, std::string(line)};
+  case FollowNews::readable:
+    if (!unreadable_) return std::nullopt;
+    unreadable_ = false;
+    return Change{NodeState::up, std::string(line)};
+  case FollowNews::none: break;
+  }
+  return std::nullopt;
+}
+
+} // namespace clustertop
