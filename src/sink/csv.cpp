@@ -219,34 +219,56 @@ std::string render_csv_wide(const Store &store, const std::vector<Finding> &firi
   return out;
 }
 
-std::string render_csv_long(const Store &store, std::optional<TimePoint> since) {
-  std::string out = "time,node,metric,device,value,unit\r\n";
-  for (const auto &[key, series] : store.all_series()) {
-    // The key and unit cells are the same on every row of a series: clean them once.
-    std::string key_cells;
-    for (const std::string *s : {&key.node, &key.metric, &key.device}) {
-      key_cells += ',';
-      append_text_cell(key_cells, *s);
-    }
+namespace {
+
+// The long rows of a series' points from index `first` (oldest 0) on.
+void append_long_rows(std::string &out, const SeriesKey &key, const Series &series,
+                      std::size_t first) {
+  if (first >= series.size()) return;
+  // The key and unit cells are the same on every row of a series: clean them once.
+  std::string key_cells;
+  for (const std::string *s : {&key.node, &key.metric, &key.device}) {
     key_cells += ',';
-    std::string unit_cell = ",";
-    append_text_cell(unit_cell, unit_of_metric(key.metric));
-    unit_cell += kEol;
-    for (std::size_t i = 0; i < series.size(); ++i) {
-      const Point &p = series[i];
-      if (since && p.time <= *since) continue;
-      out += iso8601_utc(p.time);
-      out += key_cells;
-      append_number_cell(out, p.value);
-      out += unit_cell;
-    }
+    append_text_cell(key_cells, *s);
   }
+  key_cells += ',';
+  std::string unit_cell = ",";
+  append_text_cell(unit_cell, unit_of_metric(key.metric));
+  unit_cell += kEol;
+  for (std::size_t i = first; i < series.size(); ++i) {
+    const Point &p = series[i];
+    out += iso8601_utc(p.time);
+    out += key_cells;
+    append_number_cell(out, p.value);
+    out += unit_cell;
+  }
+}
+
+} // namespace
+
+std::string render_csv_long(const Store &store) {
+  std::string out(kLongCsvHeader);
+  for (const auto &[key, series] : store.all_series()) append_long_rows(out, key, series, 0);
   return out;
+}
+
+std::uint64_t LongRows::collect(const Store &store) {
+  std::uint64_t lost = 0;
+  for (const auto &[key, series] : store.all_series()) {
+    std::uint64_t &read = read_[&series]; // series are never removed: the address is theirs
+    const std::uint64_t fresh = series.pushed() - read;
+    if (fresh == 0) continue;
+    const std::uint64_t held = std::min<std::uint64_t>(fresh, series.size());
+    lost += fresh - held;
+    append_long_rows(rows_, key, series, series.size() - static_cast<std::size_t>(held));
+    read = series.pushed();
+  }
+  return lost;
 }
 
 std::string render_csv(const Store &store, const std::vector<Finding> &firing, TimePoint now,
                        const CsvOptions &options) {
-  if (options.format == CsvFormat::long_rows) return render_csv_long(store, options.since);
+  if (options.format == CsvFormat::long_rows) return render_csv_long(store);
   return render_csv_wide(store, firing, now, options.window);
 }
 

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include "clustertop/sink/atomic_file.hpp"
+
 namespace clustertop {
 namespace {
 
@@ -16,6 +18,9 @@ std::string file_stamp(TimePoint t) {
     if (c != '-' && c != ':') out += c;
   return out;
 }
+
+// A long file's rows kept before it is due; beyond this the file is written early.
+constexpr std::size_t kLongRowsMax = 64U << 20U;
 
 bool path_exists(const std::string &path) {
   struct stat st {};
@@ -47,11 +52,10 @@ std::string CsvSink::next_path(TimePoint now, const char *tag) const {
 }
 
 Result<std::string> CsvSink::write(TimePoint now, const std::vector<Finding> &firing,
-                                   const char *tag, std::optional<TimePoint> since) {
+                                   const char *tag) {
   CsvOptions csv;
   csv.format = options_.format;
   csv.window = options_.window;
-  csv.since = since;
   std::string path = next_path(now, tag);
   if (Status st = write_snapshot(store_, firing, now, path, csv); !st) {
     if (options_.on_error) options_.on_error(st.error());
@@ -64,30 +68,52 @@ Result<std::string> CsvSink::write(TimePoint now, const std::vector<Finding> &fi
 void CsvSink::on_transition(const AlertTransition &t, const TickContext &ctx) {
   // Pending alerts are not yet news; firing and resolved are.
   if (!options_.on_alert || t.state == AlertState::pending) return;
-  (void)write(ctx.now, ctx.firing, "-alert", std::nullopt);
+  (void)write(ctx.now, ctx.firing, "-alert");
+}
+
+void CsvSink::write_long_period(TimePoint now) {
+  std::string text(kLongCsvHeader);
+  text += long_rows_.rows();
+  if (Status st = write_file_atomic(next_path(now, ""), text); !st) {
+    // The rows stay: the next file covers the failed period too (a full disk, a directory
+    // gone for a while).
+    if (options_.on_error) options_.on_error(st.error());
+    return;
+  }
+  long_rows_.clear_rows();
+  ++written_;
 }
 
 void CsvSink::on_tick(const TickContext &ctx) {
   last_firing_ = ctx.firing;
   if (options_.every <= Duration::zero()) return;
+  const bool long_rows = options_.format == CsvFormat::long_rows;
+  if (long_rows) {
+    // Every tick, not every period: a ring holds 3600 points, fewer than a period may bring.
+    if (const auto lost = long_rows_.collect(store_); lost > 0 && options_.on_error)
+      options_.on_error(Error{"samples left the store before the long CSV read them",
+                              fmt::format("{} samples", lost), options_.dir,
+                              "use a shorter --interval"});
+    // Bounded memory whatever the period: a file is written early once its rows are this big.
+    if (long_rows_.rows().size() > kLongRowsMax) write_long_period(ctx.now);
+  }
   if (!next_due_) {
     next_due_ = ctx.now + options_.every; // the first tick has nothing worth keeping yet
-    last_periodic_ = std::nullopt;
     return;
   }
   // Ticks come a little early or late (scheduling jitter): a tick within half a tick of the
   // due time is that time's tick, or a file would wait a whole extra tick.
   const Duration slack = std::min(options_.tick, options_.every) / 2;
   if (ctx.now + slack < *next_due_) return;
-  // Long format: a file holds the samples since the last file written; after a failed write
-  // (disk full) the next file covers the failed period too.
-  if (write(ctx.now, ctx.firing, "", last_periodic_)) last_periodic_ = ctx.now;
+  // Long format: a file holds the samples since the last file written.
+  if (long_rows)
+    write_long_period(ctx.now);
+  else
+    (void)write(ctx.now, ctx.firing, "");
   // Skip missed periods (a suspended laptop) instead of writing a burst of files.
   while (*next_due_ <= ctx.now + slack) *next_due_ += options_.every;
 }
 
-Result<std::string> CsvSink::snapshot_now(TimePoint now) {
-  return write(now, last_firing_, "", std::nullopt);
-}
+Result<std::string> CsvSink::snapshot_now(TimePoint now) { return write(now, last_firing_, ""); }
 
 } // namespace clustertop

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -123,6 +126,52 @@ TEST_F(ExportCsvSink, LongFileAfterAFailedWriteCoversTheFailedPeriod) {
   EXPECT_NE(ss.str().find("2026-09-21T14:13:25.000Z,mac1,gpu.power_w,,44,W"), std::string::npos)
       << ss.str();
   EXPECT_EQ(ss.str().find(",20,W"), std::string::npos) << ss.str(); // written before
+}
+
+// A ring holds a few thousand points, fewer than a long period brings at step rates (28
+// steps/s fill 3600 in two minutes): a periodic long file still holds every sample of its
+// period, a sample with an older time that arrives late included; and points that left a
+// ring between two ticks are said, not silently missing.
+TEST_F(ExportCsvSink, LongFileHoldsEverySampleOfItsPeriodBeyondTheRing) {
+  StoreLimits limits;
+  limits.points_per_series = 4;
+  Store small(limits);
+  CsvSinkOptions o;
+  o.dir = dir_.string();
+  o.every = seconds(60);
+  o.format = CsvFormat::long_rows;
+  std::vector<std::string> errors;
+  o.on_error = [&](const Error &e) { errors.push_back(e.message()); };
+  auto sink = CsvSink::create(small, o);
+  ASSERT_TRUE(sink.ok());
+  auto tick_small = [&](TimePoint now) { (*sink)->on_tick(TickContext{small, firing_, now}); };
+  tick_small(kT0);
+  for (int t = 1; t <= 30; ++t) {
+    small.add(Sample{"mac1", "step.eval_ms", "", 100.0 + t, kT0 + seconds(t)});
+    if (t % 3 == 0) tick_small(kT0 + seconds(t));
+  }
+  small.add(Sample{"mac1", "step.eval_ms", "", 7, kT0 + seconds(2)}); // late, older time
+  tick_small(kT0 + seconds(60));
+  ASSERT_EQ(files().size(), 1u);
+  std::ifstream in(dir_ / files()[0]);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  for (int t = 1; t <= 30; ++t)
+    EXPECT_NE(text.find(fmt::format(",mac1,step.eval_ms,,{},ms", 100 + t)), std::string::npos)
+        << t << "\n"
+        << text;
+  EXPECT_NE(text.find("2026-09-21T14:13:22.000Z,mac1,step.eval_ms,,7,ms"), std::string::npos)
+      << text;
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 32) << "a header and 31 rows, none twice";
+  EXPECT_TRUE(errors.empty());
+
+  // Six points between two ticks, in a ring of four: two are lost, and that is said.
+  for (int t = 61; t <= 66; ++t)
+    small.add(Sample{"mac1", "step.eval_ms", "", 100.0 + t, kT0 + seconds(t)});
+  tick_small(kT0 + seconds(67));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("2 samples"), std::string::npos) << errors[0];
 }
 
 // Ticks come a little early or late; a tick a fraction of a millisecond before a due time

@@ -143,7 +143,7 @@ TEST(ExportCsv, NumbersAreExactAndNegativeNumbersAreNotNeutralised) {
   EXPECT_EQ(out, "17179869184|0.5|-3|1e+300|||");
 }
 
-TEST(ExportCsv, LongHasEveryPointWithUnitsAndHonoursSince) {
+TEST(ExportCsv, LongHasEveryPointWithUnits) {
   Store store;
   add(store, "mac1", "gpu.power_w", 10, kNow - seconds(2), "0");
   add(store, "mac1", "gpu.power_w", kUnknown, kNow - seconds(1), "0");
@@ -155,8 +155,23 @@ TEST(ExportCsv, LongHasEveryPointWithUnitsAndHonoursSince) {
   EXPECT_EQ(lines[2], iso8601_utc(kNow - seconds(1)) + ",mac1,gpu.power_w,0,,W");
   EXPECT_EQ(lines[3],
             iso8601_utc(kNow - seconds(1)) + ",mac1,mem.available_bytes,,5000000000,bytes");
-  lines = lines_of(render_csv_long(store, kNow - seconds(2)));
-  EXPECT_EQ(lines.size(), 3u);
+}
+
+TEST(ExportCsv, LongRowsCollectOnlyWhatWasPushedSinceTheLastCollect) {
+  Store store;
+  LongRows rows;
+  add(store, "mac1", "gpu.power_w", 10, kNow - seconds(2), "0");
+  EXPECT_EQ(rows.collect(store), 0u);
+  EXPECT_EQ(rows.rows(), iso8601_utc(kNow - seconds(2)) + ",mac1,gpu.power_w,0,10,W\r\n");
+  rows.clear_rows();
+  EXPECT_EQ(rows.collect(store), 0u);
+  EXPECT_EQ(rows.rows(), "") << "nothing new";
+  add(store, "mac1", "gpu.power_w", 11, kNow - seconds(5), "0"); // late, with an older time
+  add(store, "mac1", "mem.available_bytes", 5e9, kNow - seconds(1));
+  EXPECT_EQ(rows.collect(store), 0u);
+  EXPECT_EQ(rows.rows(), iso8601_utc(kNow - seconds(5)) + ",mac1,gpu.power_w,0,11,W\r\n" +
+                             iso8601_utc(kNow - seconds(1)) +
+                             ",mac1,mem.available_bytes,,5000000000,bytes\r\n");
 }
 
 TEST(ExportCsv, UnitsAndFormatNames) {

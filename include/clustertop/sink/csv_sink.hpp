@@ -46,15 +46,15 @@ private:
   CsvSink(const Store &store, CsvSinkOptions options);
   // "DIR/clustertop-20261123T180701.123Z[-alert][-long][-N].csv", never an existing name.
   std::string next_path(TimePoint now, const char *tag) const;
-  Result<std::string> write(TimePoint now, const std::vector<Finding> &firing, const char *tag,
-                            std::optional<TimePoint> since);
+  Result<std::string> write(TimePoint now, const std::vector<Finding> &firing, const char *tag);
+  // A periodic long file: the rows collected since the last one written.
+  void write_long_period(TimePoint now);
 
   const Store &store_;
   CsvSinkOptions options_;
   std::vector<Finding> last_firing_;
   std::optional<TimePoint> next_due_;
-  std::optional<TimePoint>
-      last_periodic_; // last periodic file written: long files do not repeat rows
+  LongRows long_rows_; // periodic long files: rows since the last file written
   std::size_t written_ = 0;
 };
 
