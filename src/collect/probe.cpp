@@ -7,6 +7,7 @@
 #include "clustertop/collect/definition.hpp"
 #include "clustertop/collect/units.hpp"
 #include "clustertop/core/shell_quote.hpp"
+#include "clustertop/transport/follow_position.hpp"
 
 namespace clustertop {
 namespace {
@@ -129,8 +130,14 @@ std::vector<StreamSpec> plan_streams(const CollectorSet &set, const Platform &pl
     StreamSpec s;
     s.name = "log:" + path;
     s.follows_file = true;
-    s.command = "exec tail -n " + std::to_string(std::max(0, choice.backfill_lines)) + " -F -- " +
-                remote_path(path);
+    if (choice.backfill_lines > 0) {
+      // Lines read back at each start; a restart reads them again.
+      s.command =
+          "exec tail -n " + std::to_string(choice.backfill_lines) + " -F -- " + remote_path(path);
+    } else {
+      s.resume_path = remote_path(path);
+      s.command = FollowPosition(s.resume_path).command();
+    }
     out.push_back(std::move(s));
   }
   return out;

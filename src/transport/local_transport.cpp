@@ -13,6 +13,7 @@
 
 #include "clustertop/core/line_splitter.hpp"
 #include "clustertop/transport/child_process.hpp"
+#include "clustertop/transport/follow_position.hpp"
 #include "clustertop/transport/follow_watch.hpp"
 #include "clustertop/transport/stderr_tail.hpp"
 
@@ -32,8 +33,9 @@ struct Stream {
   StreamSpec spec;
   ChildProcess child;
   LineSplitter splitter{64 * 1024};
-  StderrTail stderr_tail; // its last line says why the process failed
-  FollowWatch follow;     // spec.follows_file: is the file readable
+  StderrTail stderr_tail;                 // its last line says why the process failed
+  FollowWatch follow;                     // spec.follows_file: is the file readable
+  std::optional<FollowPosition> position; // spec.resume_path: where the file is read up to
   bool running = false;
   int failures = 0;
   TimePoint started{};
@@ -113,7 +115,7 @@ Platform LocalTransport::probe() {
 }
 
 void LocalTransport::launch(Stream &s, TimePoint now) {
-  auto child = ChildProcess::spawn(s.spec.command);
+  auto child = ChildProcess::spawn(s.position ? s.position->command() : s.spec.command);
   if (!child) {
     status(s.spec.name, NodeState::down, child.error().one_line());
     s.next_start = now + restart_delay(options_.restart_min, options_.restart_max, ++s.failures,
@@ -128,6 +130,7 @@ void LocalTransport::launch(Stream &s, TimePoint now) {
   s.splitter = LineSplitter(options_.max_line);
   s.stderr_tail.clear();
   s.follow.reset();
+  if (s.position) s.position->starting();
   status(s.spec.name, NodeState::up, "running");
 }
 
@@ -139,7 +142,8 @@ void LocalTransport::read_fd(Stream &s, int fd, bool is_stderr, TimePoint now) {
     if (is_stderr)
       s.child.close_stderr();
     else {
-      s.splitter.finish(lines);
+      // A partial last line of a followed file is read again whole at the restart.
+      if (!(s.position && s.position->resume_at())) s.splitter.finish(lines);
       s.child.close_stdout();
     }
   } else if (n > 0) {
@@ -151,7 +155,11 @@ void LocalTransport::read_fd(Stream &s, int fd, bool is_stderr, TimePoint now) {
           status(s.spec.name, change->state, std::move(change->detail));
       return;
     }
-    s.splitter.feed(std::string_view(buf, static_cast<std::size_t>(n)), lines);
+    const std::string_view bytes(buf, static_cast<std::size_t>(n));
+    if (s.position)
+      s.position->feed(bytes, s.splitter, lines);
+    else
+      s.splitter.feed(bytes, lines);
   }
   if (lines.empty()) return;
   s.last_line = now;
@@ -213,6 +221,7 @@ void LocalTransport::run() {
   for (auto &spec : node_.plan ? node_.plan(platform) : std::vector<StreamSpec>{}) {
     Stream s;
     s.spec = std::move(spec);
+    if (!s.spec.resume_path.empty()) s.position.emplace(s.spec.resume_path);
     streams_.push_back(std::move(s));
   }
   status("", NodeState::up, fmt::format("{} stream(s)", streams_.size()), platform.utc_offset);

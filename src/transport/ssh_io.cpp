@@ -156,6 +156,9 @@ void IoThread::take_inbox() {
       for (auto &spec : h.streams.at(i)) {
         auto st = std::make_unique<Stream>();
         st->spec = std::move(spec);
+        if (!st->spec.resume_path.empty())
+          st->position =
+              &node.positions.try_emplace(st->spec.name, st->spec.resume_path).first->second;
         st->io = this;
         st->node = &node;
         st->conn = conn.get();
@@ -215,7 +218,7 @@ void IoThread::check_node(Node &node, SteadyTime now) {
 void IoThread::node_down(Node &node, const std::string &reason, SteadyTime now) {
   for (auto &conn : node.conns)
     for (auto &st : conn->streams) {
-      st->splitter.finish(st->pending);
+      finish_lines(*st);
       flush_lines(*st);
     }
   close_node(node);

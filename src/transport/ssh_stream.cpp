@@ -34,7 +34,10 @@ int IoThread::on_data(ssh_session, ssh_channel, void *data, uint32_t len, int is
     return static_cast<int>(len);
   }
   st.io->bytes_this_pass_ += len;
-  st.splitter.feed(bytes, st.pending);
+  if (st.position != nullptr)
+    st.position->feed(bytes, st.splitter, st.pending);
+  else
+    st.splitter.feed(bytes, st.pending);
   st.last_data = std::chrono::steady_clock::now();
   if (!st.pending.empty()) {
     mark(st.io->dirty_, st, st.dirty);
@@ -78,6 +81,7 @@ void IoThread::start_stream(Stream &st, SteadyTime now) {
   st.splitter = LineSplitter{};
   st.stderr_tail.clear();
   st.follow.reset();
+  if (st.position != nullptr) st.position->starting();
   st.exit_status = -1;
   st.exit_signal.clear();
   st.closed = false;
@@ -118,7 +122,8 @@ void IoThread::step_stream(Stream &st, SteadyTime now) {
     st.phase_since = now;
   }
   if (st.phase == Stream::Phase::exec) {
-    const std::string command = wrap_remote_command(st.spec.command);
+    const std::string command =
+        wrap_remote_command(st.position != nullptr ? st.position->command() : st.spec.command);
     const int rc = ssh_channel_request_exec(st.channel, command.c_str());
     if (rc == SSH_AGAIN) return;
     if (rc != SSH_OK) {
@@ -155,8 +160,13 @@ void IoThread::flush_dirty() {
   }
 }
 
+void IoThread::finish_lines(Stream &st) {
+  // A partial last line of a followed file is read again whole at the restart.
+  if (st.position == nullptr || !st.position->resume_at()) st.splitter.finish(st.pending);
+}
+
 void IoThread::close_channel(Stream &st) {
-  st.splitter.finish(st.pending);
+  finish_lines(st);
   flush_lines(st);
   if (st.channel == nullptr) return;
   ssh_channel_close(st.channel); // EOF: the node-side wrapper kills the process group

@@ -32,6 +32,38 @@ template <typename Pred> int count_json(const std::string &path, Pred pred) {
   return n;
 }
 
+// Nodes node1, node2, … behind `sshds` (one each, first first), each following its log of
+// `logs`: an ssh config with Host aliases, a known_hosts file and DIR/cluster.toml.
+void write_cluster(const std::string &dir, const std::vector<const Sshd *> &sshds,
+                   const std::vector<std::string> &logs) {
+  std::ofstream ssh_config(dir + "/ssh_config");
+  std::vector<std::string> known;
+  for (std::size_t i = 0; i < sshds.size(); ++i) {
+    ssh_config << "Host node" << i + 1 << "\n  HostName 127.0.0.1\n  Port " << sshds[i]->port()
+               << "\n  User root\n  IdentityFile " << sshds[i]->client_key() << "\n";
+    known.push_back(sshds[i]->known_hosts_line());
+  }
+  write_known_hosts(*sshds[0], known, "e2e_known_hosts");
+  std::ofstream cfg(dir + "/cluster.toml");
+  cfg << "[ssh]\nconfig_file = \"" << dir << "/ssh_config\"\nknown_hosts = \"" << dir
+      << "/e2e_known_hosts\"\nconnect_timeout = \"5s\"\n";
+  for (std::size_t i = 0; i < logs.size(); ++i)
+    cfg << "[[node]]\nname = \"node" << i + 1 << "\"\nlogs = [\"" << logs[i] << "\"]\n";
+}
+
+// The real binary, headless JSON, on DIR/cluster.toml; its stdout in `out`.
+pid_t start_clustertop(const std::string &dir, const std::string &out) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::freopen(out.c_str(), "w", stdout);
+    std::freopen((dir + "/err.txt").c_str(), "w", stderr);
+    execl(CLUSTERTOP_BINARY, "clustertop", "--headless", "--json", "--interval", "500ms", "-c",
+          (dir + "/cluster.toml").c_str(), static_cast<char *>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
 TEST(EndToEnd, ThreeSshNodesCrashAlertAndCleanExit) {
   NoAgent no_agent;
   Sshd a, b, c;
@@ -43,31 +75,9 @@ TEST(EndToEnd, ThreeSshNodesCrashAlertAndCleanExit) {
     logs.push_back(dir + "/exo log '" + n + "'.log");
     std::ofstream(logs.back()) << "";
   }
-  {
-    std::ofstream cfg(dir + "/ssh_config");
-    int i = 1;
-    for (const Sshd *s : {&a, &b, &c})
-      cfg << "Host node" << i++ << "\n  HostName 127.0.0.1\n  Port " << s->port()
-          << "\n  User root\n  IdentityFile " << s->client_key() << "\n";
-  }
-  write_known_hosts(a, {a.known_hosts_line(), b.known_hosts_line(), c.known_hosts_line()},
-                    "e2e_known_hosts");
-  {
-    std::ofstream cfg(dir + "/cluster.toml");
-    cfg << "[ssh]\nconfig_file = \"" << dir << "/ssh_config\"\nknown_hosts = \"" << dir
-        << "/e2e_known_hosts\"\nconnect_timeout = \"5s\"\n";
-    for (int i = 0; i < 3; ++i)
-      cfg << "[[node]]\nname = \"node" << i + 1 << "\"\nlogs = [\"" << logs[i] << "\"]\n";
-  }
+  write_cluster(dir, {&a, &b, &c}, logs);
   const std::string out = dir + "/out.jsonl";
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::freopen(out.c_str(), "w", stdout);
-    std::freopen((dir + "/err.txt").c_str(), "w", stderr);
-    execl(CLUSTERTOP_BINARY, "clustertop", "--headless", "--json", "--interval", "500ms", "-c",
-          (dir + "/cluster.toml").c_str(), static_cast<char *>(nullptr));
-    _exit(127);
-  }
+  const pid_t pid = start_clustertop(dir, out);
   auto all_up = [&] {
     int up = 0;
     for (const char *n : {"node1", "node2", "node3"})
@@ -106,6 +116,45 @@ TEST(EndToEnd, ThreeSshNodesCrashAlertAndCleanExit) {
   // The remote tail -F of each log runs on this machine: none may survive.
   EXPECT_TRUE(eventually([] { return count_processes("exo log") == 0; }, 5s))
       << count_processes("exo log") << " remote processes outlived clustertop";
+}
+
+// The crash that explains an outage is written while the node is unreachable: the reconnect
+// reads the log on from where the connection left it, and the crash alert fires. (The tail
+// started again at the log's end, and the line was never read.)
+TEST(EndToEnd, ACrashWrittenWhileTheConnectionWasDownAlertsAfterTheReconnect) {
+  NoAgent no_agent;
+  Sshd sshd;
+  ASSERT_TRUE(sshd.start());
+  const std::string dir = sshd.dir();
+  const std::string log = dir + "/exo.log";
+  std::ofstream(log) << "";
+  write_cluster(dir, {&sshd}, {log});
+  const std::string out = dir + "/out.jsonl";
+  const pid_t pid = start_clustertop(dir, out);
+  auto state_count = [&](const char *state) {
+    return count_json(out, [&](const nlohmann::json &j) {
+      return j.value("type", "") == "figures" && j.value("state", "") == state;
+    });
+  };
+  EXPECT_TRUE(eventually([&] { return state_count("up") > 0; }, 20s))
+      << read_file(out).substr(0, 3000) << read_file(dir + "/err.txt");
+  std::this_thread::sleep_for(1s); // the log's tail has started
+  sshd.kill_all();
+  EXPECT_TRUE(eventually([&] { return state_count("down") > 0; }, 10s))
+      << read_file(out).substr(0, 3000);
+  std::ofstream(log, std::ios::app)
+      << "[METAL] Command buffer execution failed: Caused GPU Timeout Error "
+         "(00000002:kIOGPUCommandBufferCallbackErrorTimeout)\n";
+  ASSERT_TRUE(sshd.start());
+  auto crash = [&] {
+    return count_json(out, [](const nlohmann::json &j) {
+             return j.value("rule", "") == "crash" && j.value("state", "") == "firing";
+           }) > 0;
+  };
+  EXPECT_TRUE(eventually(crash, 20s)) << read_file(out).substr(0, 6000);
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
 }
 
 } // namespace

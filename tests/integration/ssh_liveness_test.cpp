@@ -5,9 +5,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <random>
 #include <thread>
 
+#include "clustertop/core/shell_quote.hpp"
+#include "clustertop/transport/follow_position.hpp"
 #include "ssh_test_util.hpp"
 
 namespace clustertop::test {
@@ -78,6 +81,54 @@ TEST(SshLiveness, KilledSshdIsDetectedAndRecovered) {
       5s));
   t->stop();
   EXPECT_TRUE(gone(tag, 5s));
+}
+
+// A followed log over a connection that drops: the reconnect reads what was written during
+// the outage (the crash line that explains it), from the byte after the last whole line
+// read, so no line is lost, repeated or split.
+TEST(SshLiveness, AFollowedLogIsReadOnFromWhereTheDroppedConnectionLeftIt) {
+  NoAgent no_agent;
+  Sshd sshd;
+  ASSERT_TRUE(sshd.start());
+  const std::string path = sshd.dir() + "/exo.log";
+  std::ofstream(path) << "before the start\n";
+  StreamSpec log{"log:" + path, ""};
+  log.follows_file = true;
+  log.resume_path = shell_quote(path);
+  log.command = FollowPosition(log.resume_path).command();
+  EventQueue queue;
+  auto t =
+      make_ssh_transport({node_for(sshd, {log})},
+                         test_options(write_known_hosts(sshd, {sshd.known_hosts_line()})), queue);
+  t->start();
+  std::vector<Event> seen;
+  const std::string n = sshd.node_arg();
+  ASSERT_TRUE(wait_for(
+      queue, seen, [&](const Event &e) { return is_status(e, n, log.name, NodeState::up); }, 8s))
+      << describe(seen);
+  std::this_thread::sleep_for(300ms); // tail has opened the file
+  std::ofstream(path, std::ios::app) << "one\n";
+  ASSERT_TRUE(wait_for(
+      queue, seen, [&](const Event &e) { return has_line(e, n, "one"); }, 5s))
+      << describe(seen);
+  std::ofstream(path, std::ios::app) << "two and a ha";
+  std::this_thread::sleep_for(300ms);
+  sshd.kill_all();
+  std::size_t mark = seen.size();
+  ASSERT_TRUE(status_after(queue, seen, mark, n, NodeState::down, 5s)) << describe(seen);
+  std::ofstream(path, std::ios::app) << "lf\nRunner terminated with signal=11\n";
+  ASSERT_TRUE(sshd.start());
+  EXPECT_TRUE(wait_for(
+      queue, seen,
+      [&](const Event &e) { return has_line(e, n, "Runner terminated with signal=11"); }, 10s))
+      << describe(seen);
+  t->stop();
+  std::vector<std::string> lines;
+  for (const auto &e : seen)
+    if (const auto *b = std::get_if<LineBatch>(&e))
+      lines.insert(lines.end(), b->lines.begin(), b->lines.end());
+  EXPECT_EQ(lines, (std::vector<std::string>{"one", "two and a half",
+                                             "Runner terminated with signal=11"}));
 }
 
 TEST(SshLiveness, KilledClustertopLeavesNothingOnTheNode) {

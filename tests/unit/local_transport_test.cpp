@@ -2,12 +2,15 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <poll.h>
 #include <signal.h>
 #include <thread>
 #include <unistd.h>
 
+#include "clustertop/core/shell_quote.hpp"
+#include "clustertop/transport/follow_position.hpp"
 #include "clustertop/transport/follow_watch.hpp"
 #include "clustertop/transport/local_transport.hpp"
 #include "clustertop/transport/stderr_tail.hpp"
@@ -178,6 +181,120 @@ TEST(LocalTransport, StderrOfAStreamThatFollowsNoFileChangesNoState) {
   c.wait_for([] { return false; }, 300ms); // what it reports after the line
   t->stop();
   EXPECT_FALSE(c.saw_status("s", NodeState::down, "cannot open")) << c.describe();
+}
+
+std::vector<std::string> feed_all(FollowPosition &pos, std::vector<std::string_view> chunks) {
+  LineSplitter splitter;
+  std::vector<std::string> lines;
+  for (auto c : chunks) pos.feed(c, splitter, lines);
+  return lines;
+}
+
+TEST(FollowPosition, TheOffsetLineIsTakenOutAndEachWholeLineMovesThePosition) {
+  FollowPosition pos("'/x.log'");
+  EXPECT_FALSE(pos.resume_at());
+  pos.starting();
+  // The offset line split over reads, then a line, then a partial line.
+  EXPECT_EQ(feed_all(pos, {"\03612", "0\nfirst\nsec", "ond\nthi"}),
+            (std::vector<std::string>{"first", "second"}));
+  EXPECT_EQ(pos.resume_at(), 120u + 6u + 7u) << "after \"second\\n\", not the partial line";
+  EXPECT_NE(pos.command().find("s=133; fi"), std::string::npos) << pos.command();
+}
+
+TEST(FollowPosition, OutputWithoutTheOffsetLineIsAllLogAndThePositionUnknown) {
+  FollowPosition pos("'/x.log'");
+  pos.starting();
+  EXPECT_EQ(feed_all(pos, {"no offset\nhere\n"}), (std::vector<std::string>{"no offset", "here"}));
+  EXPECT_FALSE(pos.resume_at());
+  pos.starting();
+  const std::string long_line(100, '7');
+  EXPECT_EQ(feed_all(pos, {"\036", long_line, "\n"}),
+            (std::vector<std::string>{"\036" + long_line}));
+  EXPECT_FALSE(pos.resume_at()) << "too long for an offset";
+  EXPECT_EQ(pos.command().find("-lt"), std::string::npos) << "from the end again";
+}
+
+// The command itself, run by /bin/sh on a real file: the offset line says where tail starts.
+std::string first_output_line(const std::string &command) {
+  std::string out;
+  FILE *p = ::popen(("timeout 1 /bin/sh -c " + shell_quote(command)).c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[256];
+  while (std::fgets(buf, sizeof buf, p) != nullptr) {
+    out += buf;
+    if (!out.empty() && out.back() == '\n') break;
+  }
+  ::pclose(p);
+  return out;
+}
+
+TEST(FollowPosition, TheCommandStartsAtTheEndThenAfterTheLastLineReadOrAtTheStartOfAShorterFile) {
+  char dir_template[] = "/tmp/ct-position-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string path = std::string(dir_template) + "/it's.log";
+  std::ofstream(path) << "0123456789\n";
+  FollowPosition pos(shell_quote(path));
+  EXPECT_EQ(first_output_line(pos.command()), "\03611\n") << "the first start: the end";
+  pos.starting();
+  (void)feed_all(pos, {"\0364\n", "456789\n"}); // as if it had started at 4
+  ASSERT_EQ(pos.resume_at(), 11u);
+  std::ofstream(path, std::ios::app) << "written during the outage\n";
+  EXPECT_EQ(first_output_line(pos.command()), "\03611\n");
+  std::ofstream(path, std::ios::trunc) << "rotated\n"; // shorter than 11
+  EXPECT_EQ(first_output_line(pos.command()), "\0360\n");
+  std::remove(path.c_str());
+  EXPECT_EQ(first_output_line(pos.command()), "\0360\n") << "a missing file is size 0";
+  ::rmdir(dir_template);
+}
+
+// Sends SIGTERM to every `tail` whose command line names `path`; how many there were.
+int kill_tail_of(const std::string &path) {
+  int killed = 0;
+  for (const auto &entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string pid = entry.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream f(entry.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    if (cmdline.rfind(std::string("tail\0", 5), 0) == 0 &&
+        cmdline.find(path) != std::string::npos && ::kill(std::stoi(pid), SIGTERM) == 0)
+      ++killed;
+  }
+  return killed;
+}
+
+TEST(LocalTransport, ARestartedTailGoesOnFromTheLastLineRead) {
+  char dir_template[] = "/tmp/ct-resume-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  const std::string path = dir + "/exo.log";
+  std::ofstream(path) << "before the start\n";
+  StreamSpec log{"log:" + path, "", 0s, true};
+  log.follows_file = true;
+  log.resume_path = shell_quote(path);
+  log.command = FollowPosition(log.resume_path).command();
+  Collector c;
+  LocalOptions slow_restart; // a gap long enough to write into
+  slow_restart.restart_min = 1500ms;
+  slow_restart.restart_max = 1500ms;
+  auto t = make_local_transport(node_with({log}), c.queue, slow_restart);
+  t->start();
+  ASSERT_TRUE(c.wait_for([&] { return c.saw_status(log.name, NodeState::up, "running"); }));
+  std::this_thread::sleep_for(300ms); // tail has opened the file
+  std::ofstream(path, std::ios::app) << "one\n";
+  ASSERT_TRUE(c.wait_for([&] { return c.lines.size() == 1; })) << c.describe();
+  std::ofstream(path, std::ios::app) << "two and a ha";
+  std::this_thread::sleep_for(300ms);
+  ASSERT_EQ(kill_tail_of(path), 1);
+  ASSERT_TRUE(c.wait_for([&] { return c.saw_status(log.name, NodeState::down, "restarting"); }))
+      << c.describe();
+  std::ofstream(path, std::ios::app) << "lf\nwritten while no tail ran\n";
+  EXPECT_TRUE(c.wait_for([&] { return c.lines.size() >= 3; }, 5s)) << c.describe();
+  c.wait_for([] { return false; }, 300ms);
+  t->stop();
+  std::remove(path.c_str());
+  ::rmdir(dir.c_str());
+  EXPECT_EQ(c.lines,
+            (std::vector<std::string>{"one", "two and a half", "written while no tail ran"}));
 }
 
 TEST(LocalTransport, StreamsCompleteLinesInOrder) {

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -19,6 +20,7 @@
 #include <poll.h>
 
 #include "clustertop/core/line_splitter.hpp"
+#include "clustertop/transport/follow_position.hpp"
 #include "clustertop/transport/follow_watch.hpp"
 #include "clustertop/transport/ssh_session.hpp"
 #include "clustertop/transport/stderr_tail.hpp"
@@ -57,9 +59,10 @@ struct Stream {
   ssh_channel channel = nullptr;
   ssh_channel_callbacks_struct callbacks{};
   LineSplitter splitter;
-  std::vector<std::string> pending; // complete lines not yet pushed
-  StderrTail stderr_tail;           // last stderr text, for the exit report
-  FollowWatch follow;               // spec.follows_file: is the file readable
+  std::vector<std::string> pending;   // complete lines not yet pushed
+  StderrTail stderr_tail;             // last stderr text, for the exit report
+  FollowWatch follow;                 // spec.follows_file: is the file readable
+  FollowPosition *position = nullptr; // spec.resume_path: in Node::positions
   int exit_status = -1;
   std::string exit_signal;
   bool closed = false; // the server closed the channel
@@ -85,6 +88,9 @@ struct Node {
   int attempt = 0;
   SteadyTime up_since{};
   bool stale = false;
+  // Followed logs' read positions by stream name: they outlive the connection (and its
+  // streams), so the reconnect reads what was written during the outage.
+  std::map<std::string, FollowPosition> positions;
 };
 
 class IoThread {
@@ -111,6 +117,7 @@ private:
   void step_stream(Stream &st, SteadyTime now);
   void start_stream(Stream &st, SteadyTime now);
   void finish_stream(Stream &st, SteadyTime now);
+  void finish_lines(Stream &st); // at a stream's end: its partial last line, unless read again
   void close_channel(Stream &st);
   void watchdog(Node &node, Stream &st, SteadyTime now);
   void node_down(Node &node, const std::string &reason, SteadyTime now);

@@ -24,6 +24,9 @@ struct StreamSpec {
   Duration watchdog{0};      // >0: the stream should print at least this often
   bool restart = true;       // restart with backoff when it exits
   bool follows_file = false; // `tail -F` of a log: its stderr says whether the file is readable
+  // Non-empty: the followed path as the node's shell reads it, and `command` is the first
+  // start of a FollowPosition's: a restart goes on from the last whole line read.
+  std::string resume_path;
 };
 
 // What the platform probe learnt about a node (collect/probe parses it).
