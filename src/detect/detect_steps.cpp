@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 #include <limits>
+#include <optional>
 #include <span>
 
 #include "clustertop/detect/detectors.hpp"
@@ -331,6 +332,23 @@ void detect_overhead(const DetectView &view, const Rules &rules, TimePoint now, 
   }
 }
 
+namespace {
+
+// Where the recent part begins for an engine that reports its rate less often than
+// min_recent times a recent_window (vLLM logs every 10 s, so 15 s held one or two reports and
+// a collapse never fired): at its min_recent-th newest report, when that lies within
+// kSparseRecentReach recent windows; none otherwise (the engine went quiet: a stall's case).
+constexpr int kSparseRecentReach = 4;
+std::optional<TimePoint> sparse_recent_start(const Series &s, TimePoint now,
+                                             const ThroughputRules &r) {
+  if (r.min_recent == 0 || s.size() < r.min_recent) return std::nullopt;
+  const TimePoint t = s[s.size() - r.min_recent].time;
+  if (t > now || t < now - kSparseRecentReach * r.recent_window) return std::nullopt;
+  return t;
+}
+
+} // namespace
+
 void detect_throughput(const DetectView &view, const Rules &rules, TimePoint now,
                        DetectScratch &tmp, std::vector<Finding> &out) {
   const auto &r = rules.throughput;
@@ -364,6 +382,15 @@ void detect_throughput(const DetectView &view, const Rules &rules, TimePoint now
         if (p.value > 0) recent.push_back(step_rate(p));
     } else {
       sampled(tps, split, now, kRateSamples, pts);
+      if (pts.size() < r.min_recent) {
+        if (const auto from = sparse_recent_start(*tps, now, r)) {
+          // The baseline ends where this recent part begins.
+          sampled(tps, *from - r.baseline_window, *from - Duration{1}, kRateSamples, pts);
+          base.clear();
+          for (const auto &p : pts) base.push_back(p.value);
+          sampled(tps, *from, now, kRateSamples, pts);
+        }
+      }
       for (const auto &p : pts) recent.push_back(p.value);
     }
     if (base.size() < r.min_baseline || recent.size() < r.min_recent) continue;

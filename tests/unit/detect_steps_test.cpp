@@ -208,5 +208,26 @@ TEST(DetectThroughput, CollapseAgainstBaselineAndIdleIsNotACollapse) {
   EXPECT_TRUE(only(run_detectors(st, r, at(t)), "throughput_collapse").empty());
 }
 
+// vLLM logs its throughput every 10 s: the 15 s recent window held one or two reports, fewer
+// than the three a median needs, and a collapse never fired. The recent part reaches back to
+// the third newest report; the baseline ends where it begins.
+TEST(DetectThroughput, AnEngineReportingEveryTenSecondsStillCollapses) {
+  Store st;
+  Rules r;
+  double t = 0;
+  for (; t <= 300; t += 10) put(st, "gpu1", "gen.tokens_per_s", t, 180);
+  EXPECT_TRUE(only(run_detectors(st, r, at(t)), "throughput_collapse").empty());
+  put(st, "gpu1", "gen.tokens_per_s", t, 20);
+  EXPECT_TRUE(only(run_detectors(st, r, at(t)), "throughput_collapse").empty())
+      << "one low report and two high ones: the median is not low";
+  put(st, "gpu1", "gen.tokens_per_s", t + 10, 18);
+  auto f = only(run_detectors(st, r, at(t + 10)), "throughput_collapse");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_DOUBLE_EQ(f[0].value, 20.0) << "the median of 180, 20 and 18";
+  EXPECT_DOUBLE_EQ(f[0].threshold, 0.4 * 180);
+  // Reports that stopped are a stall's case, not a collapse's.
+  EXPECT_TRUE(only(run_detectors(st, r, at(t + 80)), "throughput_collapse").empty());
+}
+
 } // namespace
 } // namespace clustertop
