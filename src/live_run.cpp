@@ -324,7 +324,7 @@ int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode) {
     return exit_code::config;
   }
   // A snapshot writes its one file to -o: the config's CSV triggers are not its business.
-  if (auto problem = mode.run_for ? std::nullopt : check_settings(p.o, p.config_path)) {
+  if (auto problem = check_settings(p.o, p.config_path, mode.run_for.has_value())) {
     say_error(problem->error);
     return problem->exit_code;
   }

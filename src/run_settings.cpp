@@ -40,9 +40,10 @@ Options merge_settings(const Options &cli, const Config &c) {
   return o;
 }
 
-std::optional<SettingsProblem> check_settings(const Options &o, const std::string &config_path) {
+std::optional<SettingsProblem> check_settings(const Options &o, const std::string &config_path,
+                                              bool snapshot) {
   // --csv-every and --csv-on-alert write into --csv-dir; without one they would write nothing.
-  if (o.csv_dir.empty() && (o.csv_every > Duration::zero() || o.csv_on_alert)) {
+  if (!snapshot && o.csv_dir.empty() && (o.csv_every > Duration::zero() || o.csv_on_alert)) {
     const bool every = o.csv_every > Duration::zero();
     const std::string_view flag = every ? "csv-every" : "csv-on-alert";
     if (o.was_given(flag))
@@ -59,12 +60,12 @@ std::optional<SettingsProblem> check_settings(const Options &o, const std::strin
   // An ssh config named but missing fails every node's connect: said once, before any.
   if (!o.ssh_config.empty() && o.ssh_config != "none") {
     struct stat st {};
-    if (::stat(o.ssh_config.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    const bool found = ::stat(o.ssh_config.c_str(), &st) == 0;
+    if (!found || !S_ISREG(st.st_mode)) {
+      const std::string why = found ? "not a file" : std::strerror(errno);
       const bool flag = o.was_given("ssh-config");
       return SettingsProblem{
-          Error{"cannot read ssh config file",
-                ::stat(o.ssh_config.c_str(), &st) != 0 ? std::strerror(errno) : "not a file",
-                o.ssh_config,
+          Error{"cannot read ssh config file", why, o.ssh_config,
                 flag ? "check the --ssh-config path (none: read no ssh config)"
                      : "check config_file in [ssh] of " + config_path},
           flag ? exit_code::usage : exit_code::config};

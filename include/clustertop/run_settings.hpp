@@ -21,10 +21,12 @@ struct SettingsProblem {
   int exit_code; // exit_code::usage when a flag is at fault, exit_code::config for the file
 };
 
-// Settings that cannot work together, after the merge: --csv-every or --csv-on-alert (or
-// their [sinks] keys) without a CSV directory. `config_path`: the file read ("" for none).
-std::optional<SettingsProblem> check_settings(const Options &merged,
-                                              const std::string &config_path);
+// Settings that cannot work, after the merge: --csv-every or --csv-on-alert (or their
+// [sinks] keys) without a CSV directory, and an ssh config file named but missing.
+// `config_path`: the file read ("" for none). `snapshot`: the CSV triggers are left out (a
+// snapshot writes its one -o file).
+std::optional<SettingsProblem> check_settings(const Options &merged, const std::string &config_path,
+                                              bool snapshot = false);
 
 // The tick a watch runs at: --interval, but at most 20 a second (a tick below that buys
 // nothing a person can see and costs a core).

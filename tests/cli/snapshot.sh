@@ -47,5 +47,12 @@ then pass=$((pass+1)); else echo "FAIL -o in a missing directory: exit $rc after
 rc=$?
 if [ $rc -eq 74 ] && grep -q "No space left on device" "$tmp/err6"; then pass=$((pass+1))
 else echo "FAIL snapshot -o - >/dev/full: exit $rc: $(cat "$tmp/err6")"; fail=$((fail+1)); fi
+# A missing ssh config is said before connecting, as a watch says it (it used to retry every
+# node until --for ran out and exit 4).
+start=$(date +%s)
+"$bin" snapshot --for 30s --ssh-config "$tmp/nope" -o "$tmp/cfgmiss.csv" mac1 2>"$tmp/err7"
+rc=$?
+if [ $rc -eq 2 ] && [ $(( $(date +%s) - start )) -lt 10 ] && grep -q "cannot read ssh config file" "$tmp/err7"
+then pass=$((pass+1)); else echo "FAIL snapshot --ssh-config missing: exit $rc after $(( $(date +%s) - start )) s: $(cat "$tmp/err7")"; fail=$((fail+1)); fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
