@@ -444,6 +444,7 @@ HttpRequestHead parse_request_head(std::string_view head) {
   r.minor_version = version[7] - '0';
   r.keep_alive = r.minor_version >= 1;
   bool close = false, keep_alive = false;
+  int hosts = 0;
   std::optional<std::string_view> content_length;
   for (std::size_t i = 1; i < lines.size(); ++i) {
     const auto line = lines[i];
@@ -462,6 +463,8 @@ HttpRequestHead parse_request_head(std::string_view head) {
       if (value.find_first_not_of('0') != std::string_view::npos) r.has_body = true;
     } else if (iequals_ascii(name, "Transfer-Encoding")) {
       r.has_body = true;
+    } else if (iequals_ascii(name, "Host")) {
+      ++hosts;
     } else if (iequals_ascii(name, "Connection")) {
       std::string_view rest = value;
       while (!rest.empty()) {
@@ -473,6 +476,8 @@ HttpRequestHead parse_request_head(std::string_view head) {
       }
     }
   }
+  // RFC 9112 3.2: an HTTP/1.1 request without Host, or any with two, is answered 400.
+  if (hosts > 1 || (hosts == 0 && r.minor_version >= 1)) return bad(400);
   if (close)
     r.keep_alive = false;
   else if (keep_alive)

@@ -116,7 +116,7 @@ TEST(ExportPrometheusHttpHead, ReadsMethodPathVersionAndConnection) {
   EXPECT_EQ(h.path, "/metrics");
   EXPECT_TRUE(h.keep_alive);
   EXPECT_FALSE(h.has_body);
-  h = parse_request_head("GET /metrics HTTP/1.1\r\nconnection: Upgrade, CLOSE\r\n\r\n");
+  h = parse_request_head("GET /metrics HTTP/1.1\r\nHost: a\r\nconnection: Upgrade, CLOSE\r\n\r\n");
   EXPECT_EQ(h.error, 0);
   EXPECT_FALSE(h.keep_alive);
   h = parse_request_head("HEAD / HTTP/1.0\n\n"); // bare LF ends lines too
@@ -126,12 +126,12 @@ TEST(ExportPrometheusHttpHead, ReadsMethodPathVersionAndConnection) {
   h = parse_request_head("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
   EXPECT_EQ(h.error, 0); // an error would leave keep_alive at its default, true
   EXPECT_TRUE(h.keep_alive);
-  h = parse_request_head("GET / HTTP/1.1\r\nContent-Length: 000\r\n\r\n");
+  h = parse_request_head("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 000\r\n\r\n");
   EXPECT_EQ(h.error, 0);
   EXPECT_FALSE(h.has_body);
-  h = parse_request_head("POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\n");
+  h = parse_request_head("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n");
   EXPECT_TRUE(h.has_body);
-  h = parse_request_head("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+  h = parse_request_head("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
   EXPECT_TRUE(h.has_body);
 }
 
@@ -142,7 +142,9 @@ TEST(ExportPrometheusHttpHead, RefusesMalformedHeads) {
         "GET / http/1.1\r\n\r\n", "GET / HTTP/1.1 \r\n\r\n", "GET / HTTP/1.1\r\nHost : a\r\n\r\n",
         "GET / HTTP/1.1\r\nno colon\r\n\r\n", "GET / HTTP/1.1\r\nA: b\r\n  folded\r\n\r\n",
         "GET / HTTP/1.1\r\nA: b\x01c\r\n\r\n", "GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
-        "GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"})
+        "GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+        // RFC 9112 3.2: HTTP/1.1 needs one Host (1.0 needs none)
+        "GET /metrics HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n"})
     EXPECT_EQ(parse_request_head(bad).error, 400) << bad;
   EXPECT_EQ(parse_request_head("GET / HTTP/2.0\r\n\r\n").error, 505);
   EXPECT_EQ(parse_request_head("GET / HTTP/0.9\r\n\r\n").error, 505);
