@@ -130,6 +130,8 @@ public:
     std::size_t pos = 0;
     for (std::size_t k = 0; k < values_.size(); ++k) {
       if (!at_chunk(line, pos, k, prefilter_at)) return false;
+      // A sign: the full scan decides (a negative duration is no value there).
+      if (pos < line.size() && line[pos] == '-') return false;
       std::size_t used = 0;
       if (!read_number(line.substr(pos), out[k], used)) return false;
       spans[k] = Span{static_cast<std::uint32_t>(pos), static_cast<std::uint32_t>(used)};
@@ -350,17 +352,36 @@ private:
       while (unit_end < end && class_of(data[unit_end]) != kUnitEnd) ++unit_end;
       from = unit_end + 1; // past the unit's end (or the line's)
       double factor = 1.0;
-      const std::string *name =
-          add_pair(key, v, line.substr(number_end, unit_end - number_end), w, factor);
+      UnitClass cls = UnitClass::none;
+      if (!pair_value(line, number_end, unit_end, v, cls, factor)) continue;
+      const std::string *name = add_pair(key, v, cls, w, factor);
       record(key_start, pos + 1, number_end, unit_end, name, factor);
     }
   }
 
-  // The metric's name (nullptr: an ignored key) and the unit's factor.
-  const std::string *add_pair(std::string_view key, double v, std::string_view unit,
-                              MetricWriter &w, double &factor) {
-    const bool ms = unit.size() == 2 && unit[0] == 'm' && unit[1] == 's'; // most step keys
-    const auto cls = ms ? UnitClass::time : unit_class(unit, factor, false);
+  // Whether the number that ends at `number_end`, with the unit up to `unit_end`, is a value:
+  // a known unit (or none), not a decimal comma's first half ("1,5ms") and not a negative
+  // duration. Anything else is no value, not a wrong one: `0x10ms` read as 0, `36zz` as 36,
+  // a time of day `12:30:01` as 12 under a name of their own. Its unit's class and factor.
+  static bool pair_value(std::string_view line, std::size_t number_end, std::size_t unit_end,
+                         double v, UnitClass &cls, double &factor) {
+    const std::string_view unit = line.substr(number_end, unit_end - number_end);
+    if (unit.size() == 2 && unit[0] == 'm' && unit[1] == 's') { // most step keys
+      cls = UnitClass::time;
+    } else {
+      const auto known = known_unit_class(unit, factor, false);
+      if (!known) return false;
+      cls = *known;
+      if (unit.empty() && unit_end + 1 < line.size() && line[unit_end] == ',' &&
+          line[unit_end + 1] >= '0' && line[unit_end + 1] <= '9')
+        return false;
+    }
+    return !(cls == UnitClass::time && v < 0);
+  }
+
+  // The metric's name (nullptr: an ignored key), its value put in `w` times `factor`.
+  const std::string *add_pair(std::string_view key, double v, UnitClass cls, MetricWriter &w,
+                              double factor) {
     const std::string *name = name_for(key, cls);
     if (name == nullptr) return nullptr;
     put_metric(w, *name, v * factor);

@@ -113,6 +113,11 @@ bool is_unknown_text(std::string_view text) {
 }
 
 UnitClass unit_class(std::string_view unit, double &factor, bool bytes_context) {
+  return known_unit_class(unit, factor, bytes_context).value_or(UnitClass::none);
+}
+
+std::optional<UnitClass> known_unit_class(std::string_view unit, double &factor,
+                                          bool bytes_context) {
   factor = 1.0;
   if (unit.empty()) return UnitClass::none;
   if (unit.size() == 2 && unit[0] == 'm' && unit[1] == 's') return UnitClass::time; // hot path
@@ -129,7 +134,7 @@ UnitClass unit_class(std::string_view unit, double &factor, bool bytes_context) 
       factor = u.factor;
       return u.cls;
     }
-  return UnitClass::none;
+  return std::nullopt;
 }
 
 UnitClass metric_class(std::string_view metric) {

@@ -3,6 +3,8 @@
 // straightforward reference scan, on every line of every fixture and sample plus hostile lines.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -315,7 +317,8 @@ TEST(CollectFastPath, AMatchBlockForgetsTheAnswersOfAFreedRegex) {
 }
 
 // The kv scan as first written: find '=', walk back over key characters, general number
-// parser, unit up to a separator. Returns "name=value" strings in order.
+// parser, unit up to a separator; a pair is kept when its unit is known (or empty), it is not
+// a decimal comma's first half and not a negative duration. Returns (key, value) in order.
 std::vector<std::pair<std::string, double>> reference_pairs(std::string_view line) {
   auto key_char = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -335,8 +338,11 @@ std::vector<std::pair<std::string, double>> reference_pairs(std::string_view lin
     std::size_t u = 0;
     while (u < rest.size() && !unit_end(rest[u])) ++u;
     double factor = 1.0;
-    unit_class(rest.substr(0, u), factor, false);
+    const auto cls = known_unit_class(rest.substr(0, u), factor, false);
     pos = line.size() - rest.size() + u;
+    const bool decimal_comma =
+        u == 0 && rest.size() > 1 && rest[0] == ',' && rest[1] >= '0' && rest[1] <= '9';
+    if (!cls || decimal_comma || (*cls == UnitClass::time && v < 0)) continue;
     out.emplace_back(std::string(key), v * factor);
   }
   return out;
@@ -366,6 +372,37 @@ TEST(CollectFastPath, KvScanFindsTheReferencePairsOnEveryLine) {
     lines_with_pairs += want.empty() ? 0 : 1;
   }
   EXPECT_GT(lines_with_pairs, 10);
+}
+
+// Text that only looks like a value gives none, not a wrong one under a name of its own:
+// before, `0x10ms` was step.eval 0, `36zz` 36, `1,5ms` 1, a time of day 12, and a negative
+// duration was kept. Also after a line of the same shape read the numbers by their places.
+TEST(CollectFastPath, KvKeepsOnlyPairsThatAreValues) {
+  CollectorDef def;
+  def.name = "kv_all";
+  def.type = "log";
+  def.parse.kind = "kv";
+  def.parse.kv.prefix = "step.";
+  auto parser = make_parser(def);
+  RecordBuffer buf;
+  auto names = [&](std::string_view line) {
+    buf.clear();
+    parser->feed(line, TimePoint{}, buf);
+    std::vector<std::string> out;
+    if (buf.size() == 1)
+      for (const auto &m : buf[0].metrics) out.push_back(fmt::format("{}={}", m.name, m.value));
+    return out;
+  };
+  EXPECT_EQ(names("[STEP 7] eval=0x10ms model=7ms ratio=36zz gpu_eval=1,5ms ts=12:30:01 "
+                  "fence_wait=-0.8ms ctx=104K delta=-3"),
+            (std::vector<std::string>{"step.model_ms=7", "step.ctx=104000", "step.delta=-3"}));
+  const std::string step = "[STEP 8] eval=36ms model=7ms gpu_eval=0.5ms fence_wait=0.8ms";
+  EXPECT_EQ(names(step).size(), 4u);
+  EXPECT_EQ(
+      names("[STEP 9] eval=36ms model=7ms gpu_eval=0.5ms fence_wait=-0.8ms"),
+      (std::vector<std::string>{"step.eval_ms=36", "step.model_ms=7", "step.gpu_eval_ms=0.5"}))
+      << "a line of the last one's shape but for a sign";
+  EXPECT_EQ(names(step).size(), 4u);
 }
 
 // The literals every log definition looks for, plus ones chosen to share byte pairs, bytes

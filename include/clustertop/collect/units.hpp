@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "clustertop/core/text.hpp"
@@ -54,6 +55,10 @@ bool is_unknown_text(std::string_view text);
 // (time: ms; bytes: bytes; others: 1). "K"/"M"/"G" are plain multipliers (1e3..), except for
 // byte metrics where they are binary (sysctl's "2048.00M").
 UnitClass unit_class(std::string_view unit, double &factor, bool bytes_context);
+// The same for text that is a unit (or empty); nullopt for text that is none ("zz", the
+// "x10" of "0x10", the ":30:01" of a time of day), which unit_class reads as a plain 1.
+std::optional<UnitClass> known_unit_class(std::string_view unit, double &factor,
+                                          bool bytes_context);
 
 // What a metric name's suffix asks for: "_ms" time, "_bytes" bytes, "_pct" percent.
 UnitClass metric_class(std::string_view metric);
