@@ -153,6 +153,7 @@ void LocalTransport::read_fd(Stream &s, int fd, bool is_stderr, TimePoint now) {
       if (s.spec.follows_file)
         if (auto change = s.follow.on_stderr(bytes, s.stderr_tail))
           status(s.spec.name, change->state, std::move(change->detail));
+      if (s.position) s.position->on_stderr(bytes, s.stderr_tail);
       return;
     }
     const std::string_view bytes(buf, static_cast<std::size_t>(n));

@@ -31,6 +31,7 @@ int IoThread::on_data(ssh_session, ssh_channel, void *data, uint32_t len, int is
     if (st.spec.follows_file)
       if (auto change = st.follow.on_stderr(bytes, st.stderr_tail))
         st.io->report(*st.node, st.spec.name, change->state, std::move(change->detail));
+    if (st.position != nullptr) st.position->on_stderr(bytes, st.stderr_tail);
     return static_cast<int>(len);
   }
   st.io->bytes_this_pass_ += len;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
@@ -194,24 +195,51 @@ TEST(FollowPosition, TheOffsetLineIsTakenOutAndEachWholeLineMovesThePosition) {
   FollowPosition pos("'/x.log'");
   EXPECT_FALSE(pos.resume_at());
   pos.starting();
-  // The offset line split over reads, then a line, then a partial line.
-  EXPECT_EQ(feed_all(pos, {"\03612", "0\nfirst\nsec", "ond\nthi"}),
+  // The offset line (inode 77, offset 120) split over reads, a line, a partial line.
+  EXPECT_EQ(feed_all(pos, {"\03677 12", "0\nfirst\nsec", "ond\nthi"}),
             (std::vector<std::string>{"first", "second"}));
   EXPECT_EQ(pos.resume_at(), 120u + 6u + 7u) << "after \"second\\n\", not the partial line";
-  EXPECT_NE(pos.command().find("s=133; fi"), std::string::npos) << pos.command();
+  EXPECT_NE(pos.command().find("[ \"$i\" = 77 ] && [ \"$s\" -ge 133 ]"), std::string::npos)
+      << pos.command();
 }
 
 TEST(FollowPosition, OutputWithoutTheOffsetLineIsAllLogAndThePositionUnknown) {
   FollowPosition pos("'/x.log'");
-  pos.starting();
-  EXPECT_EQ(feed_all(pos, {"no offset\nhere\n"}), (std::vector<std::string>{"no offset", "here"}));
-  EXPECT_FALSE(pos.resume_at());
+  for (const std::string_view first :
+       {"no offset\n", "\0367\n", "\036 7\n", "\0367 \n", "\0367 8 9\n", "\0367x 8\n"}) {
+    pos.starting();
+    EXPECT_EQ(feed_all(pos, {first, "here\n"}),
+              (std::vector<std::string>{std::string(first.substr(0, first.size() - 1)), "here"}))
+        << first;
+    EXPECT_FALSE(pos.resume_at()) << first;
+  }
   pos.starting();
   const std::string long_line(100, '7');
   EXPECT_EQ(feed_all(pos, {"\036", long_line, "\n"}),
             (std::vector<std::string>{"\036" + long_line}));
-  EXPECT_FALSE(pos.resume_at()) << "too long for an offset";
-  EXPECT_EQ(pos.command().find("-lt"), std::string::npos) << "from the end again";
+  EXPECT_FALSE(pos.resume_at()) << "too long for an offset line";
+  EXPECT_EQ(pos.command().find("-ge"), std::string::npos) << "from the end again";
+}
+
+TEST(FollowPosition, TailSayingItSwitchedFilesLosesTheTrack) {
+  // GNU tail's words, as `tail -c +1 -F -- /tmp/tt/x` (coreutils 9.1) wrote them here while
+  // x was renamed, created again and truncated.
+  for (const char *said : {"tail: '/tmp/tt/x' has appeared;  following new file\n",
+                           "tail: /tmp/tt/x: file truncated\n"}) {
+    FollowPosition pos("'/tmp/tt/x'");
+    pos.starting();
+    (void)feed_all(pos, {"\0365 0\n", "a line\n"});
+    ASSERT_EQ(pos.resume_at(), 7u);
+    StderrTail tail;
+    tail.add("tail: '/tmp/tt/x' has become inaccessible: No such file or directory\n");
+    pos.on_stderr("tail: '/tmp/tt/x' has become inaccessible: No such file or directory\n", tail);
+    EXPECT_EQ(pos.resume_at(), 7u) << "gone is not yet switched";
+    tail.add(said);
+    pos.on_stderr(said, tail);
+    EXPECT_FALSE(pos.resume_at()) << said;
+    (void)feed_all(pos, {"more\n"});
+    EXPECT_FALSE(pos.resume_at()) << "until the next start's offset line";
+  }
 }
 
 // The command itself, run by /bin/sh on a real file: the offset line says where tail starts.
@@ -228,22 +256,33 @@ std::string first_output_line(const std::string &command) {
   return out;
 }
 
-TEST(FollowPosition, TheCommandStartsAtTheEndThenAfterTheLastLineReadOrAtTheStartOfAShorterFile) {
+std::string inode_of(const std::string &path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? std::to_string(st.st_ino) : "?";
+}
+
+TEST(FollowPosition, TheCommandResumesOnlyInTheSameFileAtLeastAsLong) {
   char dir_template[] = "/tmp/ct-position-XXXXXX";
   ASSERT_NE(::mkdtemp(dir_template), nullptr);
-  const std::string path = std::string(dir_template) + "/it's.log";
+  const std::string path = std::string(dir_template) + "/it's *.log";
   std::ofstream(path) << "0123456789\n";
+  const std::string ino = inode_of(path);
   FollowPosition pos(shell_quote(path));
-  EXPECT_EQ(first_output_line(pos.command()), "\03611\n") << "the first start: the end";
+  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 11\n") << "the first start: the end";
   pos.starting();
-  (void)feed_all(pos, {"\0364\n", "456789\n"}); // as if it had started at 4
+  (void)feed_all(pos, {"\036" + ino + " 4\n", "456789\n"}); // as if it had started at 4
   ASSERT_EQ(pos.resume_at(), 11u);
   std::ofstream(path, std::ios::app) << "written during the outage\n";
-  EXPECT_EQ(first_output_line(pos.command()), "\03611\n");
-  std::ofstream(path, std::ios::trunc) << "rotated\n"; // shorter than 11
-  EXPECT_EQ(first_output_line(pos.command()), "\0360\n");
+  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 11\n") << "on from the last line";
+  std::ofstream(path, std::ios::trunc) << "cut\n"; // copytruncate: same file, shorter
+  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 4\n") << "shorter: its end";
+  std::rename(path.c_str(), (path + ".1").c_str()); // logrotate: a new file in its place
+  std::ofstream(path) << "a new file, longer than eleven bytes\n";
+  EXPECT_EQ(first_output_line(pos.command()), "\036" + inode_of(path) + " 37\n")
+      << "another file: its end";
   std::remove(path.c_str());
-  EXPECT_EQ(first_output_line(pos.command()), "\0360\n") << "a missing file is size 0";
+  EXPECT_EQ(first_output_line(pos.command()), "\0360 0\n") << "a missing file";
+  std::remove((path + ".1").c_str());
   ::rmdir(dir_template);
 }
 
