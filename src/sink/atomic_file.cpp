@@ -1,5 +1,7 @@
 #include "clustertop/sink/atomic_file.hpp"
 
+#include "clustertop/core/unique_fd.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -10,21 +12,6 @@
 
 namespace clustertop {
 namespace {
-
-// Closes a descriptor on every path out of a function.
-class Fd {
-public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd &) = delete;
-  Fd &operator=(const Fd &) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  [[nodiscard]] int get() const { return fd_; }
-
-private:
-  int fd_;
-};
 
 Error file_error(const std::string &path, std::string what, int err, std::string help = {}) {
   return Error{std::move(what), std::strerror(err), path, std::move(help)};
@@ -71,7 +58,8 @@ std::string temp_name(const std::string &name) {
 Status write_and_rename(int dir_fd, const std::string &name, const std::string &path,
                         std::string_view content) {
   const std::string tmp = temp_name(name);
-  Fd fd(::openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+  UniqueFd fd(
+      ::openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
   if (fd.get() < 0)
     return file_error(path, "cannot create a temporary file beside the output file", errno,
                       "check that the directory exists and is writable");
@@ -94,7 +82,7 @@ Status write_file_atomic(const std::string &path, std::string_view content) {
   const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
   if (name == "." || name == "..")
     return Error{"invalid output path", "it names a directory", path, "give a file name"};
-  Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir_fd.get() < 0)
     return file_error(path, "cannot open the output directory", errno,
                       "create the directory first or fix the path");

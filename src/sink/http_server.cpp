@@ -1,5 +1,7 @@
 #include "clustertop/sink/http_server.hpp"
 
+#include "clustertop/core/unique_fd.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -78,7 +80,7 @@ std::size_t head_end(const std::string &in, std::size_t &from) {
 
 struct Conn {
   enum class State { reading, writing, lingering };
-  int fd = -1;
+  UniqueFd fd;
   State state = State::reading;
   std::string in;          // unanswered request bytes: at most max_head + 1
   std::size_t scanned = 0; // where the search for the head's end resumes
@@ -90,30 +92,6 @@ struct Conn {
   Clock::time_point since;    // when the current state began (eviction order)
   Clock::time_point deadline; // when the current state's time runs out
 
-  Conn() = default;
-  Conn(const Conn &) = delete;
-  Conn &operator=(const Conn &) = delete;
-  Conn(Conn &&o) noexcept { *this = std::move(o); }
-  Conn &operator=(Conn &&o) noexcept {
-    if (this != &o) {
-      if (fd >= 0) ::close(fd);
-      fd = std::exchange(o.fd, -1);
-      state = o.state;
-      in = std::move(o.in);
-      scanned = o.scanned;
-      out_head = std::move(o.out_head);
-      out_body = std::move(o.out_body);
-      sent = o.sent;
-      close_after = o.close_after;
-      served = o.served;
-      since = o.since;
-      deadline = o.deadline;
-    }
-    return *this;
-  }
-  ~Conn() {
-    if (fd >= 0) ::close(fd);
-  }
   [[nodiscard]] std::size_t out_size() const {
     return out_head.size() + (out_body ? out_body->size() : 0);
   }
@@ -143,8 +121,8 @@ public:
       const bool listening = now >= accept_paused_until_;
       fds.push_back({listening ? listen_fd_ : -1, POLLIN, 0});
       for (const auto &c : conns_)
-        fds.push_back(
-            {c.fd, static_cast<short>(c.state == Conn::State::writing ? POLLOUT : POLLIN), 0});
+        fds.push_back({c.fd.get(),
+                       static_cast<short>(c.state == Conn::State::writing ? POLLOUT : POLLIN), 0});
       auto wait = std::chrono::milliseconds(1000);
       if (!listening)
         wait = std::min(wait,
@@ -159,21 +137,18 @@ public:
       // Connections first (their indexes match fds[2..]); closed ones are erased after.
       for (std::size_t i = 0; i < conns_.size(); ++i)
         if (fds[i + 2].revents != 0) service(conns_[i], fds[i + 2].revents);
-      std::erase_if(conns_, [](const Conn &c) { return c.fd < 0; });
+      std::erase_if(conns_, [](const Conn &c) { return !c.fd.valid(); });
       if (fds[1].revents != 0) accept_new();
     }
   }
 
 private:
-  static void close_conn(Conn &c) {
-    if (c.fd >= 0) ::close(c.fd);
-    c.fd = -1;
-  }
+  static void close_conn(Conn &c) { c.fd.reset(); }
 
   void expire(Clock::time_point now) {
     for (auto &c : conns_)
       if (now >= c.deadline) close_conn(c);
-    std::erase_if(conns_, [](const Conn &c) { return c.fd < 0; });
+    std::erase_if(conns_, [](const Conn &c) { return !c.fd.valid(); });
   }
 
   // The connection to give up for a new one: one already answered, else the oldest reader,
@@ -204,7 +179,7 @@ private:
       }
       if (conns_.size() >= limits_.max_connections) evict_one();
       Conn c;
-      c.fd = fd;
+      c.fd.reset(fd);
       start_reading(c, Clock::now());
       conns_.push_back(std::move(c));
     }
@@ -240,7 +215,7 @@ private:
     bool ended = false;
     while (c.in.size() < cap) {
       const auto want = std::min(buf.size(), cap - c.in.size());
-      const ssize_t n = ::recv(c.fd, buf.data(), want, 0);
+      const ssize_t n = ::recv(c.fd.get(), buf.data(), want, 0);
       if (n > 0) {
         c.in.append(buf.data(), static_cast<std::size_t>(n));
         continue;
@@ -254,7 +229,7 @@ private:
       break;
     }
     handle_input(c);
-    if (ended && c.fd >= 0 && c.state == Conn::State::reading) close_conn(c);
+    if (ended && c.fd.valid() && c.state == Conn::State::reading) close_conn(c);
   }
 
   // Answers the request in c.in if its head is complete (or can never be).
@@ -355,7 +330,7 @@ private:
       msghdr msg{};
       msg.msg_iov = iov.data();
       msg.msg_iovlen = static_cast<std::size_t>(count);
-      const ssize_t n = ::sendmsg(c.fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+      const ssize_t n = ::sendmsg(c.fd.get(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n > 0) {
         c.sent += static_cast<std::size_t>(n);
         continue;
@@ -368,7 +343,7 @@ private:
     if (c.close_after) {
       // Half-close, then read what the client still sends (briefly) so that closing with
       // unread bytes does not reset the connection before the client reads the answer.
-      ::shutdown(c.fd, SHUT_WR);
+      ::shutdown(c.fd.get(), SHUT_WR);
       c.out_head.clear();
       c.out_body.reset();
       c.in.clear();
@@ -385,7 +360,7 @@ private:
   static void drain(Conn &c) {
     std::array<char, 4096> buf{};
     for (int i = 0; i < 16; ++i) { // at most 64 KiB a wake-up; the deadline ends it anyway
-      const ssize_t n = ::recv(c.fd, buf.data(), buf.size(), 0);
+      const ssize_t n = ::recv(c.fd.get(), buf.data(), buf.size(), 0);
       if (n > 0) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
       break;
@@ -501,25 +476,25 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const ListenAddress &addre
       rc != 0)
     return fail(::gai_strerror(rc), "name an address of this machine, e.g. 127.0.0.1:9464");
   const std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> list(found, &::freeaddrinfo);
-  int fd = -1;
+  UniqueFd fd;
   int err = 0;
-  for (const addrinfo *ai = found; ai != nullptr && fd < 0; ai = ai->ai_next) {
-    fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) {
+  for (const addrinfo *ai = found; ai != nullptr && !fd.valid(); ai = ai->ai_next) {
+    fd.reset(
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
+    if (!fd.valid()) {
       err = errno;
       continue;
     }
     // SO_REUSEADDR allows a quick restart; SO_REUSEPORT is deliberately not set, so a second
     // clustertop cannot bind the same port and silently take half the scrapes.
     const int yes = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd, SOMAXCONN) != 0) {
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    if (::bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd.get(), SOMAXCONN) != 0) {
       err = errno;
-      ::close(fd);
-      fd = -1;
+      fd.reset();
     }
   }
-  if (fd < 0) {
+  if (!fd.valid()) {
     const std::string help =
         err == EADDRINUSE      ? "another program holds the port: pick another"
         : err == EADDRNOTAVAIL ? "the address is not one of this machine's: name one that is"
@@ -531,51 +506,39 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const ListenAddress &addre
   socklen_t len = sizeof bound;
   std::array<char, NI_MAXHOST> host{};
   std::array<char, NI_MAXSERV> serv{};
-  if (::getsockname(fd, reinterpret_cast<sockaddr *>(&bound), &len) != 0) {
-    err = errno;
-    ::close(fd);
-    return fail(std::strerror(err), "");
-  }
+  if (::getsockname(fd.get(), reinterpret_cast<sockaddr *>(&bound), &len) != 0)
+    return fail(std::strerror(errno), "");
   // getnameinfo reports through its return value, not errno.
   if (const int rc =
           ::getnameinfo(reinterpret_cast<sockaddr *>(&bound), len, host.data(), host.size(),
                         serv.data(), serv.size(), NI_NUMERICHOST | NI_NUMERICSERV);
-      rc != 0) {
-    ::close(fd);
+      rc != 0)
     return fail(::gai_strerror(rc), "");
-  }
-  const int wake = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake < 0) {
-    err = errno;
-    ::close(fd);
-    return fail(std::string("eventfd: ") + std::strerror(err), "");
-  }
-  return std::unique_ptr<HttpServer>(
-      new HttpServer(fd, wake, host.data(), std::atoi(serv.data()), std::move(routes), limits));
+  UniqueFd wake(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!wake.valid()) return fail(std::string("eventfd: ") + std::strerror(errno), "");
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(fd), std::move(wake), host.data(),
+                                                    std::atoi(serv.data()), std::move(routes),
+                                                    limits));
 }
 
-HttpServer::HttpServer(int listen_fd, int wake_fd, std::string host, int port, Routes routes,
-                       HttpLimits limits)
-    : listen_fd_(listen_fd), wake_fd_(wake_fd), host_(std::move(host)), port_(port),
-      routes_(std::move(routes)), limits_(limits) {
+HttpServer::HttpServer(UniqueFd listen_fd, UniqueFd wake_fd, std::string host, int port,
+                       Routes routes, HttpLimits limits)
+    : listen_fd_(std::move(listen_fd)), wake_fd_(std::move(wake_fd)), host_(std::move(host)),
+      port_(port), routes_(std::move(routes)), limits_(limits) {
   thread_ = std::thread([this] { run(); });
 }
 
-HttpServer::~HttpServer() {
-  stop();
-  ::close(wake_fd_);
-}
+HttpServer::~HttpServer() { stop(); }
 
-void HttpServer::run() { Loop(listen_fd_, wake_fd_, routes_, limits_).run(); }
+void HttpServer::run() { Loop(listen_fd_.get(), wake_fd_.get(), routes_, limits_).run(); }
 
 void HttpServer::stop() {
   if (!thread_.joinable()) return;
   const std::uint64_t one = 1;
-  while (::write(wake_fd_, &one, sizeof one) < 0 && errno == EINTR) {
+  while (::write(wake_fd_.get(), &one, sizeof one) < 0 && errno == EINTR) {
   }
   thread_.join();
-  ::close(listen_fd_);
-  listen_fd_ = -1;
+  listen_fd_.reset();
 }
 
 } // namespace clustertop

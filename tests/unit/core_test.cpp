@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <fcntl.h>
 #include <random>
 #include <string>
 #include <sys/wait.h>
@@ -12,6 +13,7 @@
 #include "clustertop/core/shell_quote.hpp"
 #include "clustertop/core/text.hpp"
 #include "clustertop/core/time.hpp"
+#include "clustertop/core/unique_fd.hpp"
 
 namespace clustertop {
 namespace {
@@ -252,6 +254,30 @@ TEST(Error, MessageSaysWhereWhatWhyAndHelp) {
   EXPECT_FALSE(r.ok());
   Result<int> good = 4;
   EXPECT_EQ(*good, 4);
+}
+
+bool fd_open(int fd) { return ::fcntl(fd, F_GETFD) != -1; }
+
+TEST(UniqueFd, ClosesOnceWhereverItsOwnerGoes) {
+  int raw[2];
+  ASSERT_EQ(::pipe(raw), 0);
+  {
+    UniqueFd a(raw[0]);
+    UniqueFd b(std::move(a));
+    EXPECT_FALSE(a.valid()); // NOLINT(bugprone-use-after-move): moved from is empty
+    EXPECT_EQ(b.get(), raw[0]);
+    UniqueFd c;
+    c = std::move(b);
+    EXPECT_TRUE(fd_open(raw[0]));
+    c.reset(raw[1]); // closes raw[0], holds raw[1]
+    EXPECT_FALSE(fd_open(raw[0]));
+    const int given = c.release();
+    EXPECT_EQ(given, raw[1]);
+    EXPECT_FALSE(c.valid());
+  }
+  EXPECT_TRUE(fd_open(raw[1])) << "released: not closed";
+  { UniqueFd d(raw[1]); }
+  EXPECT_FALSE(fd_open(raw[1]));
 }
 
 } // namespace

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "clustertop/core/result.hpp"
+#include "clustertop/core/unique_fd.hpp"
 #include "clustertop/sink/prometheus.hpp"
 
 namespace clustertop {
@@ -75,12 +76,12 @@ public:
   [[nodiscard]] int port() const { return port_; }                // the bound port
 
 private:
-  HttpServer(int listen_fd, int wake_fd, std::string host, int port, Routes routes,
+  HttpServer(UniqueFd listen_fd, UniqueFd wake_fd, std::string host, int port, Routes routes,
              HttpLimits limits);
   void run();
 
-  int listen_fd_;
-  int wake_fd_;
+  UniqueFd listen_fd_;
+  UniqueFd wake_fd_; // eventfd: wakes the thread to stop
   std::string host_;
   int port_;
   Routes routes_;
