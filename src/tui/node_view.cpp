@@ -1,4 +1,5 @@
-// The node view: four braille graphs over a selectable window and the live log tail.
+// The node view: four braille graphs over a selectable window, and the live log tail under
+// the node's streams that are not delivering.
 #include <algorithm>
 #include <cmath>
 #include <unordered_map>
@@ -65,6 +66,19 @@ void highlight(Canvas &c, int row, int col, const std::u32string &text, const st
   }
 }
 
+// The node's streams that are not delivering (a log that cannot be read, a sampler that
+// died), one line each: they say why a pane or the log stays empty.
+std::vector<std::string> stream_problems(const Store &store, const std::string &node) {
+  std::vector<std::string> out;
+  const NodeInfo *info = store.node(node);
+  if (info == nullptr || info->state == NodeState::down) return out; // the header says why
+  for (const auto &[name, st] : info->streams)
+    if (st.state == NodeState::down || st.state == NodeState::stale)
+      out.push_back(fmt::format("{} {}: {}", name, to_string(st.state),
+                                st.detail.empty() ? "no reason given" : st.detail));
+  return out;
+}
+
 void draw_log(Canvas &c, const Frame &f, const Rect &r, const std::string &node, Drawn &drawn) {
   const auto *log = f.store.log_lines(node);
   std::unordered_map<std::string_view, const LogEvent *> tagged;
@@ -88,14 +102,20 @@ void draw_log(Canvas &c, const Frame &f, const Rect &r, const std::string &node,
   if (scroll > 0) title += fmt::format("  scrolled up {} (End to follow)", scroll);
   c.box(r, f.ui.pane == 1 ? Role::header : Role::border, title + " ");
   if (lines <= 0) return;
+  int top = r.row + 1; // the first row for log lines
+  for (const auto &problem : stream_problems(f.store, node)) {
+    if (top >= r.row + 1 + lines - 1) break; // keep a row for the log
+    c.put(top++, r.col + 1, problem, Role::log_warn, r.cols - 2);
+  }
+  const int rows = lines - (top - r.row - 1);
   if (shown.empty())
-    c.put(r.row + 1, r.col + 2, log == nullptr ? "no log lines from this node yet" : "no match",
+    c.put(top, r.col + 2, log == nullptr ? "no log lines from this node yet" : "no match",
           Role::dim, r.cols - 4);
   const std::size_t end = shown.size() - scroll;
-  const std::size_t begin = end > static_cast<std::size_t>(lines) ? end - lines : 0;
+  const std::size_t begin = end > static_cast<std::size_t>(rows) ? end - rows : 0;
   for (std::size_t i = begin; i < end; ++i) {
     const LogLine &l = *shown[i];
-    const int row = r.row + 1 + static_cast<int>(i - begin);
+    const int row = top + static_cast<int>(i - begin);
     int col = r.col + 1;
     const int right = r.col + r.cols - 1;
     col += c.put(row, col, iso8601_utc(l.time).substr(11, 8) + " ", Role::dim, right - col);

@@ -146,6 +146,28 @@ TEST(TuiScreens, NodeViewGraphsLogTagsAndFilter) {
   EXPECT_TRUE(marked);
 }
 
+// A log that cannot be read, or a sampler that died, says why above the log: an empty log
+// pane or graph is otherwise a mystery.
+TEST(TuiScreens, NodeViewSaysWhichStreamsAreNotDelivering) {
+  Fixture fx;
+  fx.store.apply({"mac1", "log:/tmp/typo.log", NodeState::down,
+                  "tail: cannot open '/tmp/typo.log' for reading: No such file or directory",
+                  at(55)});
+  fx.store.apply({"mac1", "meminfo", NodeState::up, "running", at(1)});
+  fx.ui.screen = Screen::node;
+  Canvas c(40, 160);
+  auto drawn = render(c, fx.frame());
+  const std::string text = c.text();
+  EXPECT_NE(text.find("log:/tmp/typo.log down: tail: cannot open '/tmp/typo.log' for reading: No "
+                      "such file or directory"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("meminfo"), std::string::npos) << "a stream that is up is not news";
+  EXPECT_NE(text.find("ERROR [METAL] Command buffer failed"), std::string::npos)
+      << "the log lines are still shown";
+  EXPECT_EQ(drawn.log_lines, 2U);
+}
+
 TEST(TuiScreens, HelpListsEveryKeyAndTooSmallSaysSo) {
   Fixture fx;
   fx.ui.help = true;
