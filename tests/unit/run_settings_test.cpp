@@ -69,6 +69,73 @@ TEST(RunSettings, AFlagEqualToTheDefaultStillWinsOverTheFile) {
   EXPECT_EQ(o.csv_dir, "/tmp/from-file"); // not given: from the file
 }
 
+// Every setting a flag and a config key share: the flag wins. The flag names are strings in
+// merge_settings; one misspelt there would let the file win without a word.
+TEST(RunSettings, EveryFlagThatAConfigKeyAlsoSetsWins) {
+  const char *file = R"([general]
+interval = "5s"
+[ssh]
+known_hosts = "/file/known_hosts"
+host_key_checking = "accept-new"
+config_file = "/file/ssh_config"
+connect_timeout = "3s"
+[sinks]
+csv_dir = "/file/csv"
+csv_every = "30s"
+csv_on_alert = true
+csv_format = "long"
+listen = "127.0.0.1:1111"
+on_alert = "file-hook"
+hook_timeout = "3s"
+record = "/file/rec"
+)";
+  const Options o = merge_settings(command_line({"--interval",
+                                                 "2s",
+                                                 "--known-hosts",
+                                                 "/cli/kh",
+                                                 "--host-key-checking",
+                                                 "off",
+                                                 "--ssh-config",
+                                                 "/cli/sc",
+                                                 "--connect-timeout",
+                                                 "4s",
+                                                 "--csv-dir",
+                                                 "/cli/csv",
+                                                 "--csv-every",
+                                                 "7s",
+                                                 "--csv-on-alert=false",
+                                                 "--csv-format",
+                                                 "wide",
+                                                 "--listen",
+                                                 "127.0.0.1:2222",
+                                                 "--on-alert",
+                                                 "cli-hook",
+                                                 "--hook-timeout",
+                                                 "6s",
+                                                 "--record",
+                                                 "/cli/rec"}),
+                                   config(file));
+  EXPECT_EQ(o.interval, seconds(2));
+  EXPECT_EQ(o.known_hosts, "/cli/kh");
+  EXPECT_EQ(o.host_key_checking, "off");
+  EXPECT_EQ(o.ssh_config, "/cli/sc");
+  EXPECT_EQ(o.connect_timeout, seconds(4));
+  EXPECT_EQ(o.csv_dir, "/cli/csv");
+  EXPECT_EQ(o.csv_every, seconds(7));
+  EXPECT_FALSE(o.csv_on_alert);
+  EXPECT_EQ(o.csv_format, "wide");
+  EXPECT_EQ(o.listen, "127.0.0.1:2222");
+  EXPECT_EQ(o.on_alert, "cli-hook");
+  EXPECT_EQ(o.hook_timeout, seconds(6));
+  EXPECT_EQ(o.record_dir, "/cli/rec");
+  const Options from_file = merge_settings(command_line({}), config(file));
+  EXPECT_EQ(from_file.known_hosts, "/file/known_hosts");
+  EXPECT_EQ(from_file.ssh_config, "/file/ssh_config");
+  EXPECT_EQ(from_file.listen, "127.0.0.1:1111");
+  EXPECT_EQ(from_file.on_alert, "file-hook");
+  EXPECT_EQ(from_file.record_dir, "/file/rec");
+}
+
 TEST(RunSettings, SnapshotFlagsWinToo) {
   const Options o = merge_settings(
       command_line({"snapshot", "-o", "x.csv", "--csv-format", "wide"}), config(kFile));
