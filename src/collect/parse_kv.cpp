@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -353,30 +354,36 @@ private:
       from = unit_end + 1; // past the unit's end (or the line's)
       double factor = 1.0;
       UnitClass cls = UnitClass::none;
-      if (!pair_value(line, number_end, unit_end, v, cls, factor)) continue;
+      if (!pair_value(line, key, number_end, unit_end, v, cls, factor)) continue;
       const std::string *name = add_pair(key, v, cls, w, factor);
       record(key_start, pos + 1, number_end, unit_end, name, factor);
     }
   }
 
   // Whether the number that ends at `number_end`, with the unit up to `unit_end`, is a value:
-  // a known unit (or none), not a decimal comma's first half ("1,5ms") and not a negative
-  // duration. Anything else is no value, not a wrong one: `0x10ms` read as 0, `36zz` as 36,
-  // a time of day `12:30:01` as 12 under a name of their own. Its unit's class and factor.
-  static bool pair_value(std::string_view line, std::size_t number_end, std::size_t unit_end,
-                         double v, UnitClass &cls, double &factor) {
+  // a known unit (or none), not a decimal comma's first half ("1,5ms"), not a negative
+  // duration, and of the class the key's own suffix names, if any (`free_bytes=4K` is 4096
+  // bytes, `wait_ms=-1` a negative duration, `eval_ms=5MB` nothing). Anything else is no value,
+  // not a wrong one: `0x10ms` read as 0, `36zz` as 36, a time of day `12:30:01` as 12 under a
+  // name of their own. Its class and unit factor.
+  static bool pair_value(std::string_view line, std::string_view key, std::size_t number_end,
+                         std::size_t unit_end, double v, UnitClass &cls, double &factor) {
     const std::string_view unit = line.substr(number_end, unit_end - number_end);
     if (unit.size() == 2 && unit[0] == 'm' && unit[1] == 's') { // most step keys
       cls = UnitClass::time;
+      if (const auto key_cls = metric_class(key); key_cls != UnitClass::none && key_cls != cls)
+        return false; // `x_bytes=5ms`
     } else {
-      const auto known = known_unit_class(unit, factor, false);
+      const UnitClass key_cls = metric_class(key);
+      const auto known = known_unit_class(unit, factor, key_cls == UnitClass::bytes);
       if (!known) return false;
-      cls = *known;
+      cls = unit.empty() ? key_cls : *known; // a bare number is in the key's unit
+      if (key_cls != UnitClass::none && cls != key_cls) return false;
       if (unit.empty() && unit_end + 1 < line.size() && line[unit_end] == ',' &&
           line[unit_end + 1] >= '0' && line[unit_end + 1] <= '9')
         return false;
     }
-    return !(cls == UnitClass::time && v < 0);
+    return !(cls == UnitClass::time && std::signbit(v)); // -0 too
   }
 
   // The metric's name (nullptr: an ignored key), its value put in `w` times `factor`.
@@ -466,7 +473,9 @@ private:
     if (r != spec_.rename.end())
       e.name = r->second;
     else
-      e.name.assign(spec_.prefix).append(key).append(suffix_for(cls));
+      // A key that names its unit already (`free_bytes`) keeps one suffix.
+      e.name.assign(spec_.prefix).append(key);
+    if (const auto suffix = suffix_for(cls); !e.key.ends_with(suffix)) e.name.append(suffix);
     Entry *slot = &scratch_;
     if (cache_.size() < 64) slot = &cache_.emplace_back();
     hint_ = cache_.size();

@@ -317,8 +317,9 @@ TEST(CollectFastPath, AMatchBlockForgetsTheAnswersOfAFreedRegex) {
 }
 
 // The kv scan as first written: find '=', walk back over key characters, general number
-// parser, unit up to a separator; a pair is kept when its unit is known (or empty), it is not
-// a decimal comma's first half and not a negative duration. Returns (key, value) in order.
+// parser, unit up to a separator; a pair is kept when its unit is known (or empty: then the
+// key's suffix names it), of the class the key's suffix names, if any, not a decimal comma's
+// first half and not a negative duration. Returns (key, value) in order.
 std::vector<std::pair<std::string, double>> reference_pairs(std::string_view line) {
   auto key_char = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -338,11 +339,16 @@ std::vector<std::pair<std::string, double>> reference_pairs(std::string_view lin
     std::size_t u = 0;
     while (u < rest.size() && !unit_end(rest[u])) ++u;
     double factor = 1.0;
-    const auto cls = known_unit_class(rest.substr(0, u), factor, false);
+    const UnitClass key_cls = metric_class(key);
+    const auto known = known_unit_class(rest.substr(0, u), factor, key_cls == UnitClass::bytes);
     pos = line.size() - rest.size() + u;
+    if (!known) continue;
+    const UnitClass cls = u == 0 ? key_cls : *known;
     const bool decimal_comma =
         u == 0 && rest.size() > 1 && rest[0] == ',' && rest[1] >= '0' && rest[1] <= '9';
-    if (!cls || decimal_comma || (*cls == UnitClass::time && v < 0)) continue;
+    if ((key_cls != UnitClass::none && cls != key_cls) || decimal_comma ||
+        (cls == UnitClass::time && std::signbit(v)))
+      continue;
     out.emplace_back(std::string(key), v * factor);
   }
   return out;
@@ -403,6 +409,12 @@ TEST(CollectFastPath, KvKeepsOnlyPairsThatAreValues) {
       (std::vector<std::string>{"step.eval_ms=36", "step.model_ms=7", "step.gpu_eval_ms=0.5"}))
       << "a line of the last one's shape but for a sign";
   EXPECT_EQ(names(step).size(), 4u);
+  // A key that names its unit: a bare number is in it, a K is binary for bytes, the name gets
+  // one suffix, and another class is no value.
+  EXPECT_EQ(names("[STEP 10] free_bytes=4K used_bytes=1MB wait_ms=-1 hold_ms=2 t=-0ms "
+                  "y_pct=5% eval_ms=5MB"),
+            (std::vector<std::string>{"step.free_bytes=4096", "step.used_bytes=1000000",
+                                      "step.hold_ms=2", "step.y_pct=5"}));
 }
 
 // The literals every log definition looks for, plus ones chosen to share byte pairs, bytes
