@@ -11,7 +11,10 @@ void AlertBook::see(const Finding &f, TimePoint now, std::vector<AlertTransition
   if (it == open_.end()) {
     const auto state = policy.for_.count() <= 0 ? AlertState::firing : AlertState::pending;
     it = open_.emplace(key, Open{f, state, now, now}).first;
-    out.push_back(AlertTransition{f, state, now, now});
+    const auto dropped = dropped_.find(key);
+    const bool announced = dropped != dropped_.end() && now - dropped->second < kPendingQuiet;
+    if (state == AlertState::firing || !announced)
+      out.push_back(AlertTransition{f, state, now, now});
     return;
   }
   Open &o = it->second;
@@ -39,6 +42,7 @@ std::vector<AlertTransition> AlertBook::update(const std::vector<Finding> &findi
       continue;
     }
     if (o.state == AlertState::pending) {
+      dropped_[it->first] = now;
       it = open_.erase(it);
     } else if (now - o.last_seen >= rules_.policy(o.finding.rule).clear_after) {
       out.push_back(AlertTransition{o.finding, AlertState::resolved, o.first_seen, now});
@@ -47,6 +51,7 @@ std::vector<AlertTransition> AlertBook::update(const std::vector<Finding> &findi
       ++it;
     }
   }
+  std::erase_if(dropped_, [now](const auto &d) { return now - d.second >= kPendingQuiet; });
   return out;
 }
 

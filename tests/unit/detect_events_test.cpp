@@ -155,6 +155,30 @@ TEST(AlertBook, ZeroForFiresAtOncePendingDropsAndEscalationRefires) {
   EXPECT_EQ(book.open_count(), 0u);
 }
 
+// A finding that flickers around its threshold: one PENDING per minute, not one per flicker;
+// it still fires once it has held for `for`.
+TEST(AlertBook, APendingThatFlickersIsAnnouncedOnceAMinute) {
+  Rules r;
+  r.oom.alert = AlertPolicy{std::chrono::seconds(10), std::chrono::seconds(30)};
+  AlertBook book(r);
+  int pendings = 0;
+  for (int i = 0; i < 100; ++i) // 10 s of findings present every other 100 ms
+    for (const auto &t : book.update(i % 2 == 0 ? std::vector<Finding>{finding("oom_headroom")}
+                                                : std::vector<Finding>{},
+                                     at(i * 0.1)))
+      pendings += t.state == AlertState::pending ? 1 : 0;
+  EXPECT_EQ(pendings, 1);
+  auto t = book.update({finding("oom_headroom")}, at(70)); // a minute after the last drop
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].state, AlertState::pending);
+  EXPECT_TRUE(book.update({}, at(71)).empty());
+  EXPECT_TRUE(book.update({finding("oom_headroom")}, at(72)).empty()) << "quiet again";
+  t = book.update({finding("oom_headroom")}, at(82));
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].state, AlertState::firing) << "held for `for`: fires";
+  EXPECT_EQ(t[0].first_seen, at(72));
+}
+
 TEST(AlertBook, ClockJumpBackNeitherFiresNorResolves) {
   Rules r;
   AlertBook book(r);

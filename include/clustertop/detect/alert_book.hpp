@@ -21,8 +21,12 @@ public:
   //  new finding -> pending (or firing at once when its rule's `for` is 0);
   //  pending for `for` -> firing; firing with a higher severity -> firing again;
   //  firing, absent for `clear_after` -> resolved. A pending alert whose finding goes
-  //  away before `for` is dropped without a transition.
+  //  away before `for` is dropped without a transition, and when it comes back within
+  //  kPendingQuiet of that its pending is not announced again (a finding that flickers
+  //  around its threshold, evaluated after every batch of lines, printed a PENDING line
+  //  for each flicker: 30 in 3 s).
   std::vector<AlertTransition> update(const std::vector<Finding> &findings, TimePoint now);
+  static constexpr Duration kPendingQuiet = std::chrono::seconds(60);
 
   // Alerts firing now, in key order.
   [[nodiscard]] std::vector<Finding> firing() const;
@@ -41,6 +45,7 @@ private:
 
   Rules rules_;
   std::map<Key, Open> open_;
+  std::map<Key, TimePoint> dropped_; // pending alerts dropped, when; kept kPendingQuiet
 };
 
 } // namespace clustertop
