@@ -245,7 +245,9 @@ int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
   }
 }
 
-// Where `snapshot -o PATH` will write: a file (new or not) in a directory that exists.
+// Where `snapshot -o PATH` will write: a regular file (new or not) in a directory that
+// exists; the atomic write refuses anything else (a device, a symlink), so it is said now
+// rather than after --for.
 Status check_snapshot_path(const std::string &path) {
   if (path == "-") return ok_status();
   const auto slash = path.rfind('/');
@@ -258,6 +260,10 @@ Status check_snapshot_path(const std::string &path) {
     return Error{"cannot write the snapshot", "it is a directory", path,
                  "name a file, such as " + (path.back() == '/' ? path : path + "/") +
                      "snapshot.csv"};
+  if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    return Error{"cannot write the snapshot",
+                 S_ISLNK(st.st_mode) ? "it is a symbolic link" : "it is not a regular file", path,
+                 "name a new or regular file (use -o - for standard output)"};
   return ok_status();
 }
 

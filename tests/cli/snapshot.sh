@@ -54,5 +54,16 @@ start=$(date +%s)
 rc=$?
 if [ $rc -eq 2 ] && [ $(( $(date +%s) - start )) -lt 10 ] && grep -q "cannot read ssh config file" "$tmp/err7"
 then pass=$((pass+1)); else echo "FAIL snapshot --ssh-config missing: exit $rc after $(( $(date +%s) - start )) s: $(cat "$tmp/err7")"; fail=$((fail+1)); fi
+# A device or a symlink as -o is refused by the atomic write: said before collecting.
+start=$(date +%s)
+"$bin" snapshot --for 30s -o /dev/full 2>"$tmp/err8"
+rc=$?
+if [ $rc -eq 2 ] && [ $(( $(date +%s) - start )) -lt 10 ] && grep -q "not a regular file" "$tmp/err8"
+then pass=$((pass+1)); else echo "FAIL snapshot -o /dev/full: exit $rc after $(( $(date +%s) - start )) s: $(cat "$tmp/err8")"; fail=$((fail+1)); fi
+ln -s "$tmp/elsewhere.csv" "$tmp/link.csv"
+"$bin" snapshot --for 30s -o "$tmp/link.csv" 2>"$tmp/err9"
+rc=$?
+if [ $rc -eq 2 ] && grep -q "symbolic link" "$tmp/err9" && [ ! -e "$tmp/elsewhere.csv" ]
+then pass=$((pass+1)); else echo "FAIL snapshot -o symlink: exit $rc: $(cat "$tmp/err9")"; fail=$((fail+1)); fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
