@@ -1,6 +1,7 @@
 // The platform probe (one cheap command at connect) and the choice of streams per node.
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <sstream>
 
 #include "clustertop/collect/collectors.hpp"
@@ -126,7 +127,10 @@ std::vector<StreamSpec> plan_streams(const CollectorSet &set, const Platform &pl
     s.command = "while :; do date '+%z %s'; sleep 60; done";
     out.push_back(std::move(s));
   }
+  std::set<std::string> followed;
   for (const auto &path : choice.log_paths) {
+    // Twice (in the config and again with --log): one stream, not two that double every line.
+    if (!followed.insert(path).second) continue;
     StreamSpec s;
     s.name = "log:" + path;
     s.follows_file = true;

@@ -1,19 +1,70 @@
 #include "clustertop/transport/follow_position.hpp"
 
+#include <algorithm>
+#include <array>
+
 #include <fmt/format.h>
 
 namespace clustertop {
+namespace {
+
+constexpr std::array<std::uint32_t, 256> make_crc_table() {
+  std::array<std::uint32_t, 256> t{};
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    std::uint32_t c = i << 24U;
+    for (int k = 0; k < 8; ++k) c = (c & 0x80000000U) != 0 ? (c << 1U) ^ 0x04C11DB7U : c << 1U;
+    t[i] = c;
+  }
+  return t;
+}
+constexpr auto kCrcTable = make_crc_table();
+
+std::uint32_t crc_step(std::uint32_t crc, unsigned char byte) {
+  return (crc << 8U) ^ kCrcTable[((crc >> 24U) ^ byte) & 0xFFU];
+}
+
+// Keeps the last `n` bytes of `s` + `more`.
+void keep_last(std::string &s, std::string_view more, std::size_t n) {
+  if (more.size() >= n) {
+    s.assign(more.substr(more.size() - n));
+    return;
+  }
+  s.append(more);
+  if (s.size() > n) s.erase(0, s.size() - n);
+}
+
+} // namespace
+
+std::uint32_t posix_cksum(std::string_view bytes) {
+  std::uint32_t crc = 0;
+  for (const char c : bytes) crc = crc_step(crc, static_cast<unsigned char>(c));
+  for (std::uint64_t n = bytes.size(); n != 0; n >>= 8U)
+    crc = crc_step(crc, static_cast<unsigned char>(n & 0xFFU));
+  return ~crc;
+}
 
 std::string FollowPosition::command() const {
-  // `ls -di` gives the inode on GNU and BSD alike; `wc -c` reads the size from stat (BSD pads
-  // it with blanks, which $((s)) takes out). A missing file is inode 0, size 0: tail then
-  // says why on stderr (FollowWatch). No globbing of ls's words: only the first is used.
-  std::string c = "set -f; set -- $(ls -di -- " + path_ + " 2>/dev/null); i=${1:-0}; " +
-                  "s=$(wc -c 2>/dev/null <" + path_ + ") || s=0; s=$((s))";
-  if (resume_at_)
-    c += fmt::format("; if [ \"$i\" = {0} ] && [ \"$s\" -ge {1} ]; then "
-                     "if [ $((s - {1})) -gt {2} ]; then s=$((s - {2})); else s={1}; fi; fi",
-                     inode_, *resume_at_, kMaxCatchUp);
+  // `ls -diL` gives the inode of the file a link points to, on GNU and BSD alike. `wc -c`
+  // reads a regular file's size from stat (BSD pads it with blanks, which $((s)) takes out);
+  // anything else (a FIFO, a device) counts as size 0 and is not read here. A missing file
+  // is inode 0, size 0: tail then says why on stderr (FollowWatch). No globbing of ls's
+  // words: only the first is used.
+  std::string c = "set -f; set -- $(ls -diL -- " + path_ + " 2>/dev/null); i=${1:-0}; " +
+                  "if [ -f " + path_ + " ]; then s=$(wc -c <" + path_ +
+                  ") || s=0; else s=0; fi; s=$((s))";
+  if (resume_at_) {
+    const std::uint64_t n = *resume_at_;
+    std::string same = fmt::format("[ \"$s\" -ge {} ]", n);
+    if (inode_ != 0) same += fmt::format(" && [ \"$i\" = {} ]", inode_);
+    if (!check_.empty())
+      same +=
+          fmt::format(" && [ \"$(dd if={} bs=1 skip={} count={} 2>/dev/null | cksum)\" = "
+                      "\"{} {}\" ]",
+                      path_, n - check_.size(), check_.size(), posix_cksum(check_), check_.size());
+    c += fmt::format("; if {0}; then if [ $((s - {1})) -gt {2} ]; then s=$((s - {2})); "
+                     "else s={1}; fi; fi",
+                     same, n, kMaxCatchUp);
+  }
   c += "; printf '\\036%s %s\\n' \"$i\" \"$s\"; exec tail -c +$((s + 1)) -F -- " + path_;
   return c;
 }
@@ -24,20 +75,39 @@ void FollowPosition::on_stderr(std::string_view bytes, const StderrTail &tail) {
   for (const std::string_view switched : {"has appeared", "has been replaced", "file truncated",
                                           "following new file", "has become accessible"})
     if (line.find(switched) != std::string_view::npos) {
-      resume_at_.reset();
+      // A file missing at the start is read from its first byte when it appears: the count
+      // from 0 is its offset. Any other switch leaves the count in another file.
+      if (missing_at_start_)
+        missing_at_start_ = false;
+      else
+        resume_at_.reset();
       return;
     }
 }
 
-void FollowPosition::take_marker() {
-  awaiting_marker_ = false;
-  // RS, inode digits, one space, offset digits, '\n'.
-  std::uint64_t numbers[2] = {0, 0};
+void FollowPosition::starting() {
+  awaiting_ = true;
+  line_.clear();
+  greeting_lines_ = 0;
+  in_long_line_ = false;
+}
+
+void FollowPosition::ended(const LineSplitter &splitter) {
+  if (!resume_at_ || !splitter.cutting()) return;
+  // The splitter passed on the cut line's first part; the rest would be dropped anyway.
+  resume_at_ = at_;
+  check_ = last_;
+  skip_to_newline_ = true;
+}
+
+bool FollowPosition::take_marker(std::string_view line) {
+  // RS, inode digits, one space, offset digits.
+  std::array<std::uint64_t, 2> numbers{0, 0};
   std::size_t which = 0;
   bool digits = false;
-  bool ok = marker_.size() >= 5 && marker_.front() == kMarker && marker_.back() == '\n';
-  for (std::size_t i = 1; ok && i + 1 < marker_.size(); ++i) {
-    const char c = marker_[i];
+  bool ok = line.size() >= 4 && line.front() == kMarker;
+  for (std::size_t i = 1; ok && i < line.size(); ++i) {
+    const char c = line[i];
     if (c == ' ') {
       ok = digits && which == 0;
       which = 1;
@@ -49,40 +119,80 @@ void FollowPosition::take_marker() {
     v = v * 10 + static_cast<std::uint64_t>(c - '0');
     digits = true;
   }
-  if (ok && which == 1 && digits) {
-    inode_ = numbers[0];
-    at_ = numbers[1];
-    resume_at_ = numbers[1];
-  } else {
-    resume_at_.reset(); // not our line: where the output starts is unknown
+  if (!ok || which != 1 || !digits) return false;
+  const bool resumed = resume_at_ && numbers[1] == *resume_at_ && numbers[1] != 0;
+  if (!resumed) {
+    // At the end, or at the start of another file: nothing counted before applies.
+    last_.clear();
+    skip_to_newline_ = false;
   }
+  inode_ = numbers[0];
+  missing_at_start_ = numbers[0] == 0;
+  at_ = numbers[1];
+  resume_at_ = numbers[1];
+  check_ = last_;
+  return true;
+}
+
+void FollowPosition::awaiting(std::string_view &bytes, LineSplitter &splitter,
+                              std::vector<std::string> &lines) {
+  while (awaiting_ && !bytes.empty()) {
+    const auto nl = bytes.find('\n');
+    const std::size_t take = nl == std::string_view::npos ? bytes.size() : nl + 1;
+    const std::string_view part = bytes.substr(0, take);
+    bytes.remove_prefix(take);
+    if (!in_long_line_ && line_.size() + part.size() <= kMarkerMax) {
+      line_.append(part);
+      if (nl == std::string_view::npos) return;
+      if (take_marker(std::string_view(line_).substr(0, line_.size() - 1))) {
+        awaiting_ = false;
+        return;
+      }
+      splitter.feed(line_, lines); // a greeting line: passed on as it is
+    } else {
+      // Too long to be the offset line: passed on as it comes.
+      splitter.feed(line_, lines);
+      splitter.feed(part, lines);
+      in_long_line_ = nl == std::string_view::npos;
+      if (in_long_line_) {
+        line_.clear();
+        return;
+      }
+    }
+    line_.clear();
+    if (++greeting_lines_ >= kMaxGreeting) {
+      awaiting_ = false; // no offset line: where the output starts is unknown
+      resume_at_.reset();
+    }
+  }
+}
+
+void FollowPosition::count(std::string_view bytes) {
+  at_ += bytes.size();
+  if (const auto nl = bytes.rfind('\n'); nl != std::string_view::npos) {
+    resume_at_ = at_ - (bytes.size() - nl - 1);
+    check_ = last_;
+    keep_last(check_, bytes.substr(0, nl + 1), kCheckBytes);
+  }
+  keep_last(last_, bytes, kCheckBytes);
 }
 
 void FollowPosition::feed(std::string_view bytes, LineSplitter &splitter,
                           std::vector<std::string> &lines) {
-  if (awaiting_marker_) {
-    const auto nl = bytes.find('\n');
-    const std::size_t take = nl == std::string_view::npos ? bytes.size() : nl + 1;
-    if (marker_.size() + take > kMarkerMax) {
-      // No offset line: all of it is the log's.
-      awaiting_marker_ = false;
-      resume_at_.reset();
-      splitter.feed(marker_, lines);
-      marker_.clear();
-    } else {
-      marker_.append(bytes.substr(0, take));
-      bytes.remove_prefix(take);
-      if (nl == std::string_view::npos) return;
-      take_marker();
-      if (!resume_at_) splitter.feed(marker_, lines);
-      marker_.clear();
-    }
+  if (awaiting_) {
+    awaiting(bytes, splitter, lines);
+    if (awaiting_ || bytes.empty()) return;
   }
-  if (bytes.empty()) return;
-  if (resume_at_) {
-    at_ += bytes.size();
-    if (const auto nl = bytes.rfind('\n'); nl != std::string_view::npos)
-      resume_at_ = at_ - (bytes.size() - nl - 1);
+  if (!resume_at_) {
+    splitter.feed(bytes, lines);
+    return;
+  }
+  count(bytes);
+  if (skip_to_newline_) {
+    const auto nl = bytes.find('\n');
+    if (nl == std::string_view::npos) return;
+    skip_to_newline_ = false;
+    bytes.remove_prefix(nl + 1);
   }
   splitter.feed(bytes, lines);
 }

@@ -42,6 +42,7 @@ struct Stream {
   TimePoint next_start{};
   TimePoint last_line{};
   bool stale = false;
+  bool up_reported = true; // false after a restart until kUpAfterRestart or a line
 };
 
 class LocalTransport final : public Transport {
@@ -131,7 +132,8 @@ void LocalTransport::launch(Stream &s, TimePoint now) {
   s.stderr_tail.clear();
   s.follow.reset();
   if (s.position) s.position->starting();
-  status(s.spec.name, NodeState::up, "running");
+  s.up_reported = s.failures == 0; // a restart counts as up later (kUpAfterRestart)
+  if (s.up_reported) status(s.spec.name, NodeState::up, "running");
 }
 
 void LocalTransport::read_fd(Stream &s, int fd, bool is_stderr, TimePoint now) {
@@ -143,6 +145,7 @@ void LocalTransport::read_fd(Stream &s, int fd, bool is_stderr, TimePoint now) {
       s.child.close_stderr();
     else {
       // A partial last line of a followed file is read again whole at the restart.
+      if (s.position) s.position->ended(s.splitter);
       if (!(s.position && s.position->resume_at())) s.splitter.finish(lines);
       s.child.close_stdout();
     }
@@ -164,7 +167,13 @@ void LocalTransport::read_fd(Stream &s, int fd, bool is_stderr, TimePoint now) {
   }
   if (lines.empty()) return;
   s.last_line = now;
-  if (auto change = s.follow.on_lines()) status(s.spec.name, change->state, change->detail);
+  if (auto change = s.follow.on_lines()) {
+    status(s.spec.name, change->state, change->detail);
+    s.up_reported = true;
+  } else if (!s.up_reported) {
+    s.up_reported = true;
+    status(s.spec.name, NodeState::up, "running");
+  }
   if (s.stale) {
     s.stale = false;
     status(s.spec.name, NodeState::up, "output resumed");
@@ -200,6 +209,10 @@ void LocalTransport::check_exit(Stream &s, TimePoint now) {
 }
 
 void LocalTransport::check_watchdog(Stream &s, TimePoint now) {
+  if (s.running && !s.up_reported && now - s.started >= kUpAfterRestart && !s.follow.unreadable()) {
+    s.up_reported = true;
+    status(s.spec.name, NodeState::up, "running");
+  }
   if (!s.running || s.stale || s.spec.watchdog <= Duration::zero()) return;
   if (now - s.last_line < s.spec.watchdog) return;
   s.stale = true;

@@ -42,8 +42,13 @@ int IoThread::on_data(ssh_session, ssh_channel, void *data, uint32_t len, int is
   st.last_data = std::chrono::steady_clock::now();
   if (!st.pending.empty()) {
     mark(st.io->dirty_, st, st.dirty);
-    if (auto change = st.follow.on_lines())
+    if (auto change = st.follow.on_lines()) {
       st.io->report(*st.node, st.spec.name, change->state, std::move(change->detail));
+      st.up_reported = true;
+    } else if (!st.up_reported) {
+      st.up_reported = true;
+      st.io->report(*st.node, st.spec.name, NodeState::up, "running");
+    }
   }
   return static_cast<int>(len);
 }
@@ -136,7 +141,10 @@ void IoThread::step_stream(Stream &st, SteadyTime now) {
     st.phase = Stream::Phase::running;
     st.phase_since = now;
     st.last_data = now;
-    report(*st.node, st.spec.name, NodeState::up, "running");
+    // tail's "cannot open" can arrive before the exec's reply: its `down` stands. A restart
+    // counts as up later (kUpAfterRestart).
+    st.up_reported = st.restarts == 0 && !st.follow.unreadable();
+    if (st.up_reported) report(*st.node, st.spec.name, NodeState::up, "running");
   }
 }
 
@@ -163,7 +171,11 @@ void IoThread::flush_dirty() {
 
 void IoThread::finish_lines(Stream &st) {
   // A partial last line of a followed file is read again whole at the restart.
-  if (st.position == nullptr || !st.position->resume_at()) st.splitter.finish(st.pending);
+  if (st.position != nullptr) {
+    st.position->ended(st.splitter);
+    if (st.position->resume_at()) return;
+  }
+  st.splitter.finish(st.pending);
 }
 
 void IoThread::close_channel(Stream &st) {
@@ -197,6 +209,11 @@ void IoThread::finish_stream(Stream &st, SteadyTime now) {
 }
 
 void IoThread::watchdog(Node &node, Stream &st, SteadyTime now) {
+  if (!st.up_reported && st.phase == Stream::Phase::running &&
+      now - st.phase_since >= kUpAfterRestart && !st.follow.unreadable()) {
+    st.up_reported = true;
+    report(node, st.spec.name, NodeState::up, "running");
+  }
   if (st.spec.watchdog <= Duration::zero() || st.phase != Stream::Phase::running) return;
   const auto silent = now - st.last_data;
   if (!st.stale && silent > st.spec.watchdog) {

@@ -311,6 +311,16 @@ TEST(SshStream, AFollowedLogThatCannotBeOpenedIsDownUntilItAppears) {
            s->detail.find("No such file or directory") != std::string::npos;
   };
   ASSERT_TRUE(wait_for(queue, seen, unreadable, 8s)) << describe(seen);
+  // tail's complaint can come before the exec's reply: the stream's "up, running" must not
+  // follow it (it did, and the stream_down never fired).
+  wait_for(
+      queue, seen, [](const Event &) { return false; }, 1500ms);
+  const NodeStatus *last = nullptr;
+  for (const auto &e : seen)
+    if (const auto *st = std::get_if<NodeStatus>(&e); st != nullptr && st->stream == log.name)
+      last = st;
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(last->state, NodeState::down) << describe(seen);
   ASSERT_EQ(::mkdir((sshd.dir() + "/later").c_str(), 0755), 0);
   std::ofstream(path) << "first line\n";
   bool up_again = false;

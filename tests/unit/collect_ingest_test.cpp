@@ -104,6 +104,21 @@ TEST(CollectPlan, LinuxNodeGetsMeminfoAndLogsWithQuotedPaths) {
   EXPECT_EQ(streams[0].watchdog, std::chrono::seconds(5));
 }
 
+// The same log twice (in the config and again with --log): two streams doubled every line,
+// and with one read position between them the offset line leaked into the log.
+TEST(CollectPlan, ALogListedTwiceIsFollowedOnce) {
+  auto set = test::builtin_set();
+  ASSERT_NE(set, nullptr);
+  StreamChoice choice;
+  choice.log_paths = {"/var/log/exo.log", "/tmp/b.log", "/var/log/exo.log"};
+  const auto streams = plan_streams(*set, linux_platform(), choice);
+  std::vector<std::string> names;
+  for (const auto &s : streams) names.push_back(s.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"meminfo", "zone", "log:/var/log/exo.log",
+                                             "log:/tmp/b.log"}));
+  EXPECT_EQ(streams[2].resume_path, "'/var/log/exo.log'");
+}
+
 // "~/" in a remote log path is the home of the user the stream runs as: the node's shell
 // expands it (quoted whole, it was a literal "~" directory, and the log was never followed).
 TEST(CollectPlan, ATildeLogPathIsTheNodeUsersHome) {

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -199,8 +201,39 @@ TEST(FollowPosition, TheOffsetLineIsTakenOutAndEachWholeLineMovesThePosition) {
   EXPECT_EQ(feed_all(pos, {"\03677 12", "0\nfirst\nsec", "ond\nthi"}),
             (std::vector<std::string>{"first", "second"}));
   EXPECT_EQ(pos.resume_at(), 120u + 6u + 7u) << "after \"second\\n\", not the partial line";
-  EXPECT_NE(pos.command().find("[ \"$i\" = 77 ] && [ \"$s\" -ge 133 ]"), std::string::npos)
+  EXPECT_NE(pos.command().find("[ \"$s\" -ge 133 ] && [ \"$i\" = 77 ]"), std::string::npos)
       << pos.command();
+}
+
+// What the node's cksum prints is what the restart compares: the real cksum on the same bytes.
+TEST(FollowPosition, PosixCksumIsTheNodesCksum) {
+  for (const std::string bytes : {std::string(), std::string("a"), std::string("first\nsecond\n"),
+                                  std::string(300, 'x') + "\n", std::string("\0\xff\n", 3)}) {
+    char name[] = "/tmp/ct-cksum-XXXXXX";
+    const int fd = ::mkstemp(name);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+    ::close(fd);
+    std::string out;
+    FILE *p = ::popen(("cksum < " + std::string(name)).c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    char buf[128];
+    while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+    ::pclose(p);
+    std::remove(name);
+    EXPECT_EQ(out, fmt::format("{} {}\n", posix_cksum(bytes), bytes.size())) << bytes.size();
+  }
+}
+
+// A login shell that greets on stdout (an echo in .zshenv): its lines are passed on and the
+// offset line is found after them.
+TEST(FollowPosition, TheOffsetLineIsFoundAfterAShellsGreeting) {
+  FollowPosition pos("'/x.log'");
+  pos.starting();
+  const std::string long_greeting(100, 'g');
+  EXPECT_EQ(feed_all(pos, {"Last login: today\n", long_greeting, "\n\0369 40\nlog line\n"}),
+            (std::vector<std::string>{"Last login: today", long_greeting, "log line"}));
+  EXPECT_EQ(pos.resume_at(), 49u);
 }
 
 TEST(FollowPosition, OutputWithoutTheOffsetLineIsAllLogAndThePositionUnknown) {
@@ -286,6 +319,64 @@ TEST(FollowPosition, TheCommandResumesOnlyInTheSameFileAtLeastAsLong) {
   ::rmdir(dir_template);
 }
 
+// A copytruncate during an outage that the file outgrew again before the restart: same inode,
+// longer than the offset, but other bytes before it. Resuming there would cut a line.
+TEST(FollowPosition, AFileThatWasTruncatedAndGrewBackIsReadFromItsEnd) {
+  char dir_template[] = "/tmp/ct-position-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string path = std::string(dir_template) + "/grow.log";
+  std::ofstream(path) << "";
+  const std::string ino = inode_of(path);
+  FollowPosition pos(shell_quote(path));
+  pos.starting();
+  (void)feed_all(pos, {"\036" + ino + " 0\n", "G-before-0123456789\n"});
+  ASSERT_EQ(pos.resume_at(), 20u);
+  std::ofstream(path) << "G-before-0123456789\n"
+                      << "more\n"; // the same bytes, and more
+  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 20\n") << "same bytes: resumes";
+  std::ofstream(path, std::ios::trunc) << "G-new-line-1-abcdefghij\nG-new-line-2-abcdefghij\n";
+  EXPECT_EQ(inode_of(path), ino);
+  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 48\n") << "other bytes: the end";
+  std::remove(path.c_str());
+  ::rmdir(dir_template);
+}
+
+// A line longer than the splitter's limit that was half written at the drop: its cut first
+// part was passed on, so the restart does not pass it on again.
+TEST(FollowPosition, ALineCutAtTheLimitIsNotPassedOnAgain) {
+  FollowPosition pos("'/x.log'");
+  LineSplitter splitter(16);
+  std::vector<std::string> lines;
+  pos.starting();
+  pos.feed("\0367 0\nshort\nLONGLINE-START-xxxxxxxx", splitter, lines);
+  EXPECT_EQ(lines, (std::vector<std::string>{"short", "LONGLINE-START-x"}));
+  pos.ended(splitter);
+  ASSERT_EQ(pos.resume_at(), 6u + 23u) << "after what was read of the cut line";
+  LineSplitter fresh(16);
+  lines.clear();
+  pos.starting();
+  pos.feed("\0367 29\nyyyy END\nnext\n", fresh, lines);
+  EXPECT_EQ(lines, (std::vector<std::string>{"next"}));
+}
+
+// A file missing at the start is read from its first byte when it appears: the count is its
+// offset, and a crash written during a later outage is read.
+TEST(FollowPosition, AFileThatAppearsAfterTheStartKeepsItsPosition) {
+  FollowPosition pos("'/x.log'");
+  pos.starting();
+  (void)feed_all(pos, {"\0360 0\n"});
+  StderrTail tail;
+  const std::string appeared = "tail: '/x.log' has appeared;  following new file\n";
+  tail.add(appeared);
+  pos.on_stderr(appeared, tail);
+  (void)feed_all(pos, {"late-1\n"});
+  EXPECT_EQ(pos.resume_at(), 7u);
+  const std::string replaced = "tail: '/x.log' has been replaced;  following new file\n";
+  tail.add(replaced);
+  pos.on_stderr(replaced, tail);
+  EXPECT_FALSE(pos.resume_at()) << "a second switch is another file";
+}
+
 // Sends SIGTERM to every `tail` whose command line names `path`; how many there were.
 int kill_tail_of(const std::string &path) {
   int killed = 0;
@@ -334,6 +425,49 @@ TEST(LocalTransport, ARestartedTailGoesOnFromTheLastLineRead) {
   ::rmdir(dir.c_str());
   EXPECT_EQ(c.lines,
             (std::vector<std::string>{"one", "two and a half", "written while no tail ran"}));
+}
+
+// A stream that keeps dying (a log path that is a directory: tail exits at once) stays down:
+// each restart's "up, running" reset its stream_down's `for`, which then took 13 s to fire.
+TEST(LocalTransport, AStreamThatKeepsDyingIsNotUpAtEachRestart) {
+  Collector c;
+  auto t = make_local_transport(node_with({{"s", "echo dying >&2; exit 1", 0s, true}}), c.queue,
+                                fast_restart());
+  t->start();
+  int downs = 0;
+  ASSERT_TRUE(c.wait_for([&] {
+    downs = 0;
+    for (const auto &s : c.statuses) downs += s.stream == "s" && s.state == NodeState::down;
+    return downs >= 4;
+  })) << c.describe();
+  t->stop();
+  int ups = 0;
+  for (const auto &s : c.statuses) ups += s.stream == "s" && s.state == NodeState::up;
+  EXPECT_EQ(ups, 1) << "the first start only\n" << c.describe();
+}
+
+// A restarted stream that keeps running, or prints, is up again.
+TEST(LocalTransport, ARestartedStreamIsUpOnceItPrints) {
+  Collector c;
+  char dir_template[] = "/tmp/ct-restart-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string flag = std::string(dir_template) + "/ran";
+  auto t = make_local_transport(
+      node_with({{"s",
+                  "if [ -e " + flag + " ]; then sleep 0.5; echo back; exec sleep 30; fi; touch " +
+                      flag + "; exit 1",
+                  0s, true}}),
+      c.queue, fast_restart());
+  t->start();
+  EXPECT_TRUE(c.wait_for([&] { return !c.lines.empty(); })) << c.describe();
+  c.wait_for([] { return false; }, 200ms);
+  t->stop();
+  std::remove(flag.c_str());
+  ::rmdir(dir_template);
+  std::vector<std::string> states;
+  for (const auto &s : c.statuses)
+    if (s.stream == "s") states.push_back(to_string(s.state));
+  EXPECT_EQ(states, (std::vector<std::string>{"up", "down", "up"})) << c.describe();
 }
 
 TEST(LocalTransport, StreamsCompleteLinesInOrder) {

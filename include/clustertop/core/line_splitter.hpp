@@ -23,6 +23,8 @@ public:
 
   [[nodiscard]] std::uint64_t cut_lines() const { return cut_lines_; }
   [[nodiscard]] std::size_t pending_bytes() const { return partial_.size(); }
+  // Inside a line cut at max_line: its first part was passed on, the rest is being dropped.
+  [[nodiscard]] bool cutting() const { return discarding_; }
 
 private:
   void emit(std::vector<std::string> &out);

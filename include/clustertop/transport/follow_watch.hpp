@@ -38,6 +38,7 @@ public:
     unreadable_ = false;
     return Change{NodeState::up, "following the file"};
   }
+  [[nodiscard]] bool unreadable() const { return unreadable_; }
   void reset() {
     unreadable_ = false;
     last_.clear();

@@ -69,8 +69,9 @@ struct Stream {
   bool dirty = false;  // in IoThread::dirty_
   bool busy = false;   // in IoThread::busy_
   bool stale = false;
-  int restarts = 0; // backoff attempt for the next restart
-  SteadyTime due{}; // idle: when to (re)start
+  bool up_reported = true; // false after a restart until kUpAfterRestart or a line
+  int restarts = 0;        // backoff attempt for the next restart
+  SteadyTime due{};        // idle: when to (re)start
   SteadyTime phase_since{};
   SteadyTime last_data{};
 };

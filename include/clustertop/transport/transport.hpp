@@ -18,6 +18,11 @@ namespace clustertop {
 // One long-lived command on a node whose stdout lines become LineBatches.
 // Stream names are "<collector>" or "<collector>:<detail>" (e.g. "meminfo",
 // "log:/var/log/exo.log"): the part before ':' names the collector that parses it.
+// A stream started again after it failed counts as up once it has run this long or printed
+// a line: one that keeps dying (a log path that is a directory, a missing tool) stays down
+// instead of flapping up at each restart, which kept resetting its stream_down's `for`.
+inline constexpr Duration kUpAfterRestart = std::chrono::seconds(3);
+
 struct StreamSpec {
   std::string name;
   std::string command;       // a /bin/sh command line; every interpolated value quoted
