@@ -65,6 +65,10 @@ std::string FollowPosition::command() const {
                      "else s={1}; fi; fi",
                      same, n, kMaxCatchUp);
   }
+  // A device never ends: tail would read /dev/zero at a full core for ever. Said and refused,
+  // the stream stays down with this reason.
+  c += "; if [ -c " + path_ + " ] || [ -b " + path_ +
+       " ]; then echo \"clustertop: " + "cannot follow a device: \"" + path_ + " >&2; exit 1; fi";
   c += "; printf '\\036%s %s\\n' \"$i\" \"$s\"; exec tail -c +$((s + 1)) -F -- " + path_;
   return c;
 }

@@ -319,6 +319,19 @@ TEST(FollowPosition, TheCommandResumesOnlyInTheSameFileAtLeastAsLong) {
   ::rmdir(dir_template);
 }
 
+// A device never ends (tail read /dev/zero at a full core on the node): refused with a reason.
+TEST(FollowPosition, ADeviceIsRefused) {
+  FollowPosition pos("/dev/zero");
+  std::string out;
+  FILE *p = ::popen(
+      ("timeout 5 /bin/sh -c " + shell_quote(pos.command()) + " 2>&1; echo rc=$?").c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[256];
+  while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  ::pclose(p);
+  EXPECT_EQ(out, "clustertop: cannot follow a device: /dev/zero\nrc=1\n");
+}
+
 // A copytruncate during an outage that the file outgrew again before the restart: same inode,
 // longer than the offset, but other bytes before it. Resuming there would cut a line.
 TEST(FollowPosition, AFileThatWasTruncatedAndGrewBackIsReadFromItsEnd) {
