@@ -64,11 +64,10 @@ std::optional<SettingsProblem> check_settings(const Options &o, const std::strin
     if (!found || !S_ISREG(st.st_mode)) {
       const std::string why = found ? "not a file" : std::strerror(errno);
       const bool flag = o.was_given("ssh-config");
-      return SettingsProblem{
-          Error{"cannot read ssh config file", why, o.ssh_config,
-                flag ? "check the --ssh-config path (none: read no ssh config)"
-                     : "check config_file in [ssh] of " + config_path},
-          flag ? exit_code::usage : exit_code::config};
+      return SettingsProblem{Error{"cannot read ssh config file", why, o.ssh_config,
+                                   flag ? "check the --ssh-config path (none: read no ssh config)"
+                                        : "check config_file in [ssh] of " + config_path},
+                             flag ? exit_code::usage : exit_code::config};
     }
   }
   return std::nullopt;
