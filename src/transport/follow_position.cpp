@@ -52,7 +52,9 @@ std::string FollowPosition::command() const {
   std::string c = "set -f; set -- $(ls -diL -- " + path_ + " 2>/dev/null); i=${1:-0}; " +
                   "if [ -f " + path_ + " ]; then s=$(wc -c <" + path_ +
                   ") || s=0; else s=0; fi; s=$((s))";
-  if (resume_at_) {
+  // A position past 0 is resumed only with bytes to compare (always there once the start's
+  // bytes before its offset came).
+  if (resume_at_ && (*resume_at_ == 0 || !check_.empty())) {
     const std::uint64_t n = *resume_at_;
     std::string same = fmt::format("[ \"$s\" -ge {} ]", n);
     if (inode_ != 0) same += fmt::format(" && [ \"$i\" = {} ]", inode_);
@@ -69,7 +71,11 @@ std::string FollowPosition::command() const {
   // the stream stays down with this reason.
   c += "; if [ -c " + path_ + " ] || [ -b " + path_ +
        " ]; then echo \"clustertop: " + "cannot follow a device: \"" + path_ + " >&2; exit 1; fi";
-  c += "; printf '\\036%s %s\\n' \"$i\" \"$s\"; exec tail -c +$((s + 1)) -F -- " + path_;
+  // tail starts k bytes early: clustertop keeps them (not passed on) as the bytes a restart
+  // compares, also when nothing is read before it.
+  c += fmt::format("; k={0}; if [ \"$s\" -lt {0} ]; then k=$s; fi", kCheckBytes);
+  c += "; printf '\\036%s %s %s\\n' \"$i\" \"$s\" \"$k\"; exec tail -c +$((s - k + 1)) -F -- " +
+       path_;
   return c;
 }
 
@@ -97,6 +103,7 @@ void FollowPosition::starting() {
 }
 
 void FollowPosition::ended(const LineSplitter &splitter) {
+  if (seed_left_ > 0) resume_at_.reset(); // nothing to compare a restart with
   if (!resume_at_ || !splitter.cutting()) return;
   // The splitter passed on the cut line's first part; the rest would be dropped anyway.
   resume_at_ = at_;
@@ -105,16 +112,17 @@ void FollowPosition::ended(const LineSplitter &splitter) {
 }
 
 bool FollowPosition::take_marker(std::string_view line) {
-  // RS, inode digits, one space, offset digits.
-  std::array<std::uint64_t, 2> numbers{0, 0};
+  // RS, then the inode, the offset and the bytes before it that follow: digits, one space
+  // between them.
+  std::array<std::uint64_t, 3> numbers{0, 0, 0};
   std::size_t which = 0;
   bool digits = false;
-  bool ok = line.size() >= 4 && line.front() == kMarker;
+  bool ok = line.size() >= 6 && line.front() == kMarker;
   for (std::size_t i = 1; ok && i < line.size(); ++i) {
     const char c = line[i];
     if (c == ' ') {
-      ok = digits && which == 0;
-      which = 1;
+      ok = digits && which + 1 < numbers.size();
+      ++which;
       digits = false;
       continue;
     }
@@ -123,18 +131,17 @@ bool FollowPosition::take_marker(std::string_view line) {
     v = v * 10 + static_cast<std::uint64_t>(c - '0');
     digits = true;
   }
-  if (!ok || which != 1 || !digits) return false;
-  const bool resumed = resume_at_ && numbers[1] == *resume_at_ && numbers[1] != 0;
-  if (!resumed) {
-    // At the end, or at the start of another file: nothing counted before applies.
-    last_.clear();
-    skip_to_newline_ = false;
-  }
+  if (!ok || which != 2 || !digits || numbers[2] > kCheckBytes || numbers[2] > numbers[1])
+    return false;
+  // Resumed where a cut line was being dropped: the rest of it is still dropped.
+  if (!(resume_at_ && numbers[1] == *resume_at_)) skip_to_newline_ = false;
   inode_ = numbers[0];
   missing_at_start_ = numbers[0] == 0;
   at_ = numbers[1];
   resume_at_ = numbers[1];
-  check_ = last_;
+  last_.clear();
+  check_.clear();
+  seed_left_ = numbers[2];
   return true;
 }
 
@@ -186,6 +193,15 @@ void FollowPosition::feed(std::string_view bytes, LineSplitter &splitter,
   if (awaiting_) {
     awaiting(bytes, splitter, lines);
     if (awaiting_ || bytes.empty()) return;
+  }
+  if (seed_left_ > 0 && resume_at_) {
+    // The bytes before the offset: what a restart compares, not log lines read again.
+    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(seed_left_, bytes.size()));
+    keep_last(last_, bytes.substr(0, n), kCheckBytes);
+    seed_left_ -= n;
+    bytes.remove_prefix(n);
+    if (seed_left_ == 0) check_ = last_;
+    if (bytes.empty()) return;
   }
   if (!resume_at_) {
     splitter.feed(bytes, lines);

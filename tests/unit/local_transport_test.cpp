@@ -198,7 +198,7 @@ TEST(FollowPosition, TheOffsetLineIsTakenOutAndEachWholeLineMovesThePosition) {
   EXPECT_FALSE(pos.resume_at());
   pos.starting();
   // The offset line (inode 77, offset 120) split over reads, a line, a partial line.
-  EXPECT_EQ(feed_all(pos, {"\03677 12", "0\nfirst\nsec", "ond\nthi"}),
+  EXPECT_EQ(feed_all(pos, {"\03677 12", "0 0\nfirst\nsec", "ond\nthi"}),
             (std::vector<std::string>{"first", "second"}));
   EXPECT_EQ(pos.resume_at(), 120u + 6u + 7u) << "after \"second\\n\", not the partial line";
   EXPECT_NE(pos.command().find("[ \"$s\" -ge 133 ] && [ \"$i\" = 77 ]"), std::string::npos)
@@ -231,15 +231,15 @@ TEST(FollowPosition, TheOffsetLineIsFoundAfterAShellsGreeting) {
   FollowPosition pos("'/x.log'");
   pos.starting();
   const std::string long_greeting(100, 'g');
-  EXPECT_EQ(feed_all(pos, {"Last login: today\n", long_greeting, "\n\0369 40\nlog line\n"}),
+  EXPECT_EQ(feed_all(pos, {"Last login: today\n", long_greeting, "\n\0369 40 0\nlog line\n"}),
             (std::vector<std::string>{"Last login: today", long_greeting, "log line"}));
   EXPECT_EQ(pos.resume_at(), 49u);
 }
 
 TEST(FollowPosition, OutputWithoutTheOffsetLineIsAllLogAndThePositionUnknown) {
   FollowPosition pos("'/x.log'");
-  for (const std::string_view first :
-       {"no offset\n", "\0367\n", "\036 7\n", "\0367 \n", "\0367 8 9\n", "\0367x 8\n"}) {
+  for (const std::string_view first : {"no offset\n", "\0367 8\n", "\036 7 8 0\n", "\0367 8 \n",
+                                       "\0367 8 9 1\n", "\0367x 8 0\n", "\0367 8 9\n"}) {
     pos.starting();
     EXPECT_EQ(feed_all(pos, {first, "here\n"}),
               (std::vector<std::string>{std::string(first.substr(0, first.size() - 1)), "here"}))
@@ -261,7 +261,7 @@ TEST(FollowPosition, TailSayingItSwitchedFilesLosesTheTrack) {
                            "tail: /tmp/tt/x: file truncated\n"}) {
     FollowPosition pos("'/tmp/tt/x'");
     pos.starting();
-    (void)feed_all(pos, {"\0365 0\n", "a line\n"});
+    (void)feed_all(pos, {"\0365 0 0\n", "a line\n"});
     ASSERT_EQ(pos.resume_at(), 7u);
     StderrTail tail;
     tail.add("tail: '/tmp/tt/x' has become inaccessible: No such file or directory\n");
@@ -301,20 +301,21 @@ TEST(FollowPosition, TheCommandResumesOnlyInTheSameFileAtLeastAsLong) {
   std::ofstream(path) << "0123456789\n";
   const std::string ino = inode_of(path);
   FollowPosition pos(shell_quote(path));
-  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 11\n") << "the first start: the end";
+  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 11 11\n")
+      << "the first start: the end";
   pos.starting();
-  (void)feed_all(pos, {"\036" + ino + " 4\n", "456789\n"}); // as if it had started at 4
+  (void)feed_all(pos, {"\036" + ino + " 4 4\n", "0123456789\n"}); // as if it had started at 4
   ASSERT_EQ(pos.resume_at(), 11u);
   std::ofstream(path, std::ios::app) << "written during the outage\n";
-  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 11\n") << "on from the last line";
+  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 11 11\n") << "on from the last line";
   std::ofstream(path, std::ios::trunc) << "cut\n"; // copytruncate: same file, shorter
-  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 4\n") << "shorter: its end";
+  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 4 4\n") << "shorter: its end";
   std::rename(path.c_str(), (path + ".1").c_str()); // logrotate: a new file in its place
   std::ofstream(path) << "a new file, longer than eleven bytes\n";
-  EXPECT_EQ(first_output_line(pos.command()), "\036" + inode_of(path) + " 37\n")
+  EXPECT_EQ(first_output_line(pos.command()), "\036" + inode_of(path) + " 37 37\n")
       << "another file: its end";
   std::remove(path.c_str());
-  EXPECT_EQ(first_output_line(pos.command()), "\0360 0\n") << "a missing file";
+  EXPECT_EQ(first_output_line(pos.command()), "\0360 0 0\n") << "a missing file";
   std::remove((path + ".1").c_str());
   ::rmdir(dir_template);
 }
@@ -342,14 +343,43 @@ TEST(FollowPosition, AFileThatWasTruncatedAndGrewBackIsReadFromItsEnd) {
   const std::string ino = inode_of(path);
   FollowPosition pos(shell_quote(path));
   pos.starting();
-  (void)feed_all(pos, {"\036" + ino + " 0\n", "G-before-0123456789\n"});
+  (void)feed_all(pos, {"\036" + ino + " 0 0\n", "G-before-0123456789\n"});
   ASSERT_EQ(pos.resume_at(), 20u);
   std::ofstream(path) << "G-before-0123456789\n"
                       << "more\n"; // the same bytes, and more
-  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 20\n") << "same bytes: resumes";
+  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 20 20\n") << "same bytes: resumes";
   std::ofstream(path, std::ios::trunc) << "G-new-line-1-abcdefghij\nG-new-line-2-abcdefghij\n";
   EXPECT_EQ(inode_of(path), ino);
-  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 48\n") << "other bytes: the end";
+  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 48 48\n") << "other bytes: the end";
+  std::remove(path.c_str());
+  ::rmdir(dir_template);
+}
+
+// A quiet log (nothing read before the drop) that was copytruncated and outgrew its old size:
+// the bytes before the offset came with the start, so the check has them.
+TEST(FollowPosition, AQuietLogIsCheckedToo) {
+  char dir_template[] = "/tmp/ct-position-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string path = std::string(dir_template) + "/q.log";
+  std::string old;
+  for (int i = 1; i <= 20; ++i) old += fmt::format("old line {}\n", i);
+  std::ofstream(path) << old;
+  const std::string ino = inode_of(path);
+  FollowPosition pos(shell_quote(path));
+  const std::string size = std::to_string(old.size());
+  ASSERT_EQ(first_output_line(pos.command()), "\036" + ino + " " + size + " 64\n");
+  pos.starting();
+  (void)feed_all(pos, {"\036" + ino + " " + size + " 64\n", old.substr(old.size() - 64)});
+  ASSERT_EQ(pos.resume_at(), old.size());
+  std::ofstream(path, std::ios::app) << "new\n";
+  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " " + size + " 64\n")
+      << "the same file: resumes";
+  std::string regrown;
+  for (int i = 1; i <= 40; ++i) regrown += fmt::format("regrown line number {} xx\n", i);
+  std::ofstream(path, std::ios::trunc) << regrown;
+  EXPECT_EQ(first_output_line(pos.command()),
+            "\036" + ino + " " + std::to_string(regrown.size()) + " 64\n")
+      << "other bytes before the offset: the end";
   std::remove(path.c_str());
   ::rmdir(dir_template);
 }
@@ -361,14 +391,14 @@ TEST(FollowPosition, ALineCutAtTheLimitIsNotPassedOnAgain) {
   LineSplitter splitter(16);
   std::vector<std::string> lines;
   pos.starting();
-  pos.feed("\0367 0\nshort\nLONGLINE-START-xxxxxxxx", splitter, lines);
+  pos.feed("\0367 0 0\nshort\nLONGLINE-START-xxxxxxxx", splitter, lines);
   EXPECT_EQ(lines, (std::vector<std::string>{"short", "LONGLINE-START-x"}));
   pos.ended(splitter);
   ASSERT_EQ(pos.resume_at(), 6u + 23u) << "after what was read of the cut line";
   LineSplitter fresh(16);
   lines.clear();
   pos.starting();
-  pos.feed("\0367 29\nyyyy END\nnext\n", fresh, lines);
+  pos.feed("\0367 29 0\nyyyy END\nnext\n", fresh, lines);
   EXPECT_EQ(lines, (std::vector<std::string>{"next"}));
 }
 
@@ -377,7 +407,7 @@ TEST(FollowPosition, ALineCutAtTheLimitIsNotPassedOnAgain) {
 TEST(FollowPosition, AFileThatAppearsAfterTheStartKeepsItsPosition) {
   FollowPosition pos("'/x.log'");
   pos.starting();
-  (void)feed_all(pos, {"\0360 0\n"});
+  (void)feed_all(pos, {"\0360 0 0\n"});
   StderrTail tail;
   const std::string appeared = "tail: '/x.log' has appeared;  following new file\n";
   tail.add(appeared);

@@ -4,9 +4,11 @@
 // crash during a network outage) are read, each once, and none is read twice or split.
 //
 // The command starts tail at a byte offset (`tail -c +N`, GNU and BSD alike) that it first
-// prints, with the file's inode (`ls -diL`), as a line of its own: RS, inode, space, offset.
-// Lines before it (a login shell's greeting) are passed on as they are; every byte after it
-// moves the position. The first start is at the file's end, as `tail -n 0` was.
+// prints, with the file's inode (`ls -diL`), as a line of its own: RS, inode, offset, and K,
+// the bytes before the offset that tail is started early to send first (up to 64: they are
+// kept for the check below, not passed on). Lines before it (a login shell's greeting) are
+// passed on as they are; every byte after the K moves the position. The first start is at
+// the file's end, as `tail -n 0` was.
 //
 // A restart resumes only in the file it counted in: the same inode, at least as long, the
 // same last 64 bytes before the offset (`dd | cksum` on the node: a copytruncate that grew
@@ -60,7 +62,7 @@ public:
   [[nodiscard]] std::optional<std::uint64_t> resume_at() const { return resume_at_; }
 
 private:
-  static constexpr std::size_t kMarkerMax = 44; // RS, two numbers of up to 20 digits, ' ', '\n'
+  static constexpr std::size_t kMarkerMax = 66; // RS, three numbers of up to 20 digits, ' ', '\n'
   static constexpr int kMaxGreeting = 16;       // lines looked past for the offset line
   bool take_marker(std::string_view line);
   void count(std::string_view bytes);
@@ -74,6 +76,7 @@ private:
   bool skip_to_newline_ = false;  // resumed inside a line cut before: not passed on
   std::string last_;              // the last kCheckBytes bytes received
   std::string check_;             // the last kCheckBytes bytes before resume_at_
+  std::uint64_t seed_left_ = 0;   // bytes before the offset still to come after the offset line
   // Looking for the offset line: the line so far, lines passed, and whether the current
   // line is already too long to be it (passed on as it comes).
   bool awaiting_ = false;
