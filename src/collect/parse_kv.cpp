@@ -88,6 +88,19 @@ std::string_view suffix_for(UnitClass c) {
   return true;
 }
 
+// read_number without a minus sign: a line read by shape leaves a negative number to the full
+// scan, which decides (a negative duration is no value there). Looked at only when the
+// plain-decimal fast path failed (it takes no sign): a check before it cost 7 ns a line.
+[[gnu::always_inline]] inline bool read_unsigned_number(std::string_view text, double &v,
+                                                        std::size_t &used) {
+  if (parse_plain_decimal(text, v, used)) return true;
+  if (!text.empty() && text.front() == '-') return false;
+  std::string_view rest;
+  if (!parse_leading_number(text, v, rest)) return false;
+  used = text.size() - rest.size();
+  return true;
+}
+
 // A step line's text with its numbers cut out. Step lines of one stream differ only in their
 // numbers, so a line whose text between numbers is the previous line's is read by comparing
 // that text and parsing the numbers, keys, units and metric names being known already. It
@@ -131,10 +144,8 @@ public:
     std::size_t pos = 0;
     for (std::size_t k = 0; k < values_.size(); ++k) {
       if (!at_chunk(line, pos, k, prefilter_at)) return false;
-      // A sign: the full scan decides (a negative duration is no value there).
-      if (pos < line.size() && line[pos] == '-') return false;
       std::size_t used = 0;
-      if (!read_number(line.substr(pos), out[k], used)) return false;
+      if (!read_unsigned_number(line.substr(pos), out[k], used)) return false;
       spans[k] = Span{static_cast<std::uint32_t>(pos), static_cast<std::uint32_t>(used)};
       pos += used;
     }
