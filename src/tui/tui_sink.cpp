@@ -99,10 +99,14 @@ bool TuiSink::redraw(TimePoint now) {
   return true;
 }
 
-void TuiSink::on_transition(const AlertTransition &t, const TickContext & /*ctx*/) {
+void TuiSink::on_transition(const AlertTransition &t, const TickContext &ctx) {
   transitions_.push_front(t);
   if (transitions_.size() > kMaxTransitions) transitions_.pop_back();
-  if (!ui_.paused) dirty_ = true;
+  if (ui_.paused) return;
+  // The firing set with it: the header's count and the badges said "0 firing" beside a
+  // listed firing alert until the next tick (an --interval later).
+  firing_ = ctx.firing;
+  dirty_ = true;
 }
 
 void TuiSink::on_tick(const TickContext &ctx) {

@@ -142,6 +142,17 @@ TEST_F(TuiSinkTest, HomeAndEndScrollTheAlertsPaneNotTheNodes) {
   EXPECT_EQ(sink->ui().selected, "alpha");
 }
 
+// A transition and the firing set arrive together: the count and badges agree with the list
+// at once, not a tick later.
+TEST_F(TuiSinkTest, AFiringAlertIsCountedWhenItIsListed) {
+  Finding f{"crash", "bravo", "segfault", Severity::critical, 1, 0, "crash signature"};
+  const std::vector<Finding> now_firing{f};
+  sink->on_transition({f, AlertState::firing, at(6), at(6)}, TickContext{store, now_firing, at(6)});
+  sink->redraw(at(6));
+  EXPECT_NE(screen().find("1 firing"), std::string::npos) << screen();
+  EXPECT_NE(screen().find("[crash]"), std::string::npos) << screen();
+}
+
 TEST(TuiSinkCreate, UnknownThemeIsAnErrorBeforeTheScreenStarts) {
   Store store;
   TuiConfig cfg;
