@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <memory>
+#include <netdb.h>
 #include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -288,13 +289,36 @@ int write_snapshot_and_report(Parts &p) {
 
 } // namespace
 
+namespace {
+
+// Whether the address's host is one this machine can look up (the run binds it; a check
+// does not take the port).
+Status check_listen_host(const ListenAddress &address) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo *found = nullptr;
+  const int rc =
+      ::getaddrinfo(address.host.c_str(), std::to_string(address.port).c_str(), &hints, &found);
+  if (found != nullptr) ::freeaddrinfo(found);
+  if (rc == 0) return ok_status();
+  return Error{"cannot listen for Prometheus scrapes", address.host + ": " + ::gai_strerror(rc),
+               "listen", "name an address of this machine, e.g. 127.0.0.1:9464"};
+}
+
+} // namespace
+
 int check_live_config(const Options &cli) {
   Options o = cli;
   o.config_path = cli.check_config_file;
   Parts p;
   Status s = load_parts(o, p);
   if (s && !p.o.listen.empty()) {
-    if (auto address = parse_listen_address(p.o.listen); !address) s = address.error();
+    if (auto address = parse_listen_address(p.o.listen); !address)
+      s = address.error();
+    else
+      s = check_listen_host(*address); // what the run's bind would fail on first
   }
   if (s) {
     if (auto format = parse_csv_format(p.o.csv_format); !format) s = format.error();

@@ -57,6 +57,26 @@ std::optional<SettingsProblem> check_settings(const Options &o, const std::strin
               "add csv_dir to [sinks] or give --csv-dir DIR"},
         exit_code::config};
   }
+  // Directories a run writes into: a path that is something else fails the run's start.
+  // CSV files go into a directory that exists; a recording's is created when missing.
+  const auto directory_problem = [&](std::string_view flag, std::string_view key,
+                                     const std::string &dir,
+                                     bool may_be_missing) -> std::optional<SettingsProblem> {
+    if (dir.empty()) return std::nullopt;
+    struct stat st {};
+    const bool found = ::stat(dir.c_str(), &st) == 0;
+    const int err = errno;
+    if (found ? S_ISDIR(st.st_mode) : may_be_missing && err == ENOENT) return std::nullopt;
+    const std::string why = found ? "not a directory" : std::strerror(err);
+    const bool given = o.was_given(flag);
+    return SettingsProblem{Error{fmt::format("cannot use the {} directory", key), why, dir,
+                                 given ? fmt::format("fix --{}", flag)
+                                       : fmt::format("fix {} in [sinks] of {}", key, config_path)},
+                           given ? exit_code::usage : exit_code::config};
+  };
+  if (!snapshot)
+    if (auto p = directory_problem("csv-dir", "csv_dir", o.csv_dir, false)) return p;
+  if (auto p = directory_problem("record", "record", o.record_dir, true)) return p;
   // An ssh config named but missing fails every node's connect: said once, before any.
   if (!o.ssh_config.empty() && o.ssh_config != "none") {
     struct stat st {};

@@ -20,6 +20,16 @@ printf '[[node]]\nname = "m"\nhost = "-oProxyCommand=touch /tmp/x"\n' >"$tmp/hos
 expect "$tmp/host.toml" 3 "invalid node"
 printf '[sinks]\nlisten = "not an addr"\n' >"$tmp/listen.toml"
 expect "$tmp/listen.toml" 3 "invalid listen address"
+# Sinks' paths and addresses a run refuses at its start: check-config said OK to them.
+printf '[sinks]\nrecord = "/etc/passwd"\n' >"$tmp/record.toml"
+expect "$tmp/record.toml" 3 "cannot use the record directory: not a directory"
+printf '[sinks]\ncsv_dir = "/etc/passwd"\ncsv_every = "30s"\n' >"$tmp/csvdir.toml"
+expect "$tmp/csvdir.toml" 3 "cannot use the csv_dir directory: not a directory"
+printf '[sinks]\nlisten = "999.1.1.1:80"\n' >"$tmp/listen_host.toml"
+expect "$tmp/listen_host.toml" 3 "cannot listen for Prometheus scrapes"
+"$bin" --headless --record /etc/passwd >/dev/null 2>"$tmp/err"
+code=$?
+if [ "$code" -eq 2 ] && grep -q "fix --record" "$tmp/err"; then ok; else bad "--record /etc/passwd: exit $code: $(cat "$tmp/err")"; fi
 mkdir "$tmp/dir.toml"
 expect "$tmp/dir.toml" 3 "it is a directory"
 expect /dev/zero 3 "config file too large"
