@@ -99,6 +99,14 @@ Result<Inventory> build_inventory(const Options &o, const Config &c,
     StreamChoice choice = base_choice(o, c);
     choice.add = n.collectors_add;
     choice.remove = n.collectors_remove;
+    // A misspelt name (`powermetric`) added or removed nothing, without a word.
+    for (const auto *list : {&n.collectors_add, &n.collectors_remove})
+      for (const auto &name : *list)
+        if (collectors && collectors->find(name) == nullptr)
+          return Error{fmt::format("unknown collector '{}'", name),
+                       list == &n.collectors_add ? "in collectors_add" : "in collectors_remove",
+                       fmt::format("{}:{}", c.path, n.line),
+                       "`clustertop collectors` lists the collectors"};
     if (n.max_context > 0) inv.max_context_hints.emplace_back(n.name, n.max_context);
     if (n.memory_bytes > 0) inv.memory_hints.emplace_back(n.name, n.memory_bytes);
     if (auto s = add_node(inv, std::move(spec), local, collectors, std::move(choice)); !s) {

@@ -30,6 +30,8 @@ expect "$tmp/listen_host.toml" 3 "cannot listen for Prometheus scrapes"
 "$bin" --headless --record /etc/passwd >/dev/null 2>"$tmp/err"
 code=$?
 if [ "$code" -eq 2 ] && grep -q "fix --record" "$tmp/err"; then ok; else bad "--record /etc/passwd: exit $code: $(cat "$tmp/err")"; fi
+printf '[[node]]\nname = "a"\nhost = "local"\ncollectors_add = ["powermetric"]\n' >"$tmp/coll.toml"
+expect "$tmp/coll.toml" 3 "unknown collector 'powermetric'"
 mkdir "$tmp/dir.toml"
 expect "$tmp/dir.toml" 3 "it is a directory"
 expect /dev/zero 3 "config file too large"
