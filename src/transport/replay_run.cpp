@@ -58,9 +58,14 @@ ReplayEnd run_replay(ReplaySource &source, Pipeline &pipeline, const ReplayClock
   }
   const auto wall0 = std::chrono::steady_clock::now();
   for (TimePoint target = stepper.start() + clock.tick; !stepper.done(); target += clock.tick) {
-    // real time divided by the speed factor, waited in pieces that `stop` can end
+    // real time divided by the speed factor, waited in pieces that `stop` can end; in double
+    // seconds, capped: a tiny factor (1e-10) overflowed the clock's nanoseconds, and the
+    // replay ran at full speed instead of never.
+    constexpr double kLongestWait = 1e9; // seconds: ~32 years
+    const double wait = std::min(
+        to_seconds(std::min(target, stepper.end()) - stepper.start()) / clock.speed, kLongestWait);
     const auto due = wall0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                 (std::min(target, stepper.end()) - stepper.start()) / clock.speed);
+                                 std::chrono::duration<double>(wait));
     while (std::chrono::steady_clock::now() < due) {
       if (stopped()) return finish();
       std::this_thread::sleep_until(

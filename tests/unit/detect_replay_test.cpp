@@ -188,6 +188,37 @@ TEST(DetectReplay, ARecordingReplaysDrainByDrainWithTheLiveTimes) {
   EXPECT_EQ(log_clock->slice, std::chrono::milliseconds(100));
 }
 
+// A tiny --speed is a very slow replay, not a full-speed one (the wait overflowed the
+// clock's nanoseconds): after 300 ms the crash 50 ms into the log has not been replayed.
+TEST(DetectReplay, ATinySpeedIsSlowNotFast) {
+  const TimePoint crash_at = t0() + std::chrono::milliseconds(50);
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("clustertop_slow_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  {
+    auto rec = Recorder::open(dir.string(), t0());
+    ASSERT_TRUE(rec.ok()) << rec.error().message();
+    (*rec)->on_status(NodeStatus{"mac1", "", NodeState::up, "", t0()});
+    (*rec)->on_lines(LineBatch{"mac1", "log:x", crash_at, {"CRASH here"}});
+  }
+  auto src = ReplaySource::from_recording(dir.string());
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  Store store;
+  Pipeline p(store, test::crash_parser, Rules{});
+  Collect sink;
+  p.add_sink(sink);
+  ReplayClock clock;
+  clock.speed = 1e-10;
+  clock.tick = std::chrono::milliseconds(10);
+  const auto started = std::chrono::steady_clock::now();
+  const auto end = run_replay(*src, p, clock, [&] {
+    return std::chrono::steady_clock::now() - started > std::chrono::milliseconds(300);
+  });
+  EXPECT_TRUE(end.stopped);
+  EXPECT_TRUE(sink.seen.empty()) << "replayed at full speed";
+}
+
 TEST(DetectReplay, LineTimestampsOfCommonFormats) {
   const TimePoint day = from_epoch_seconds(1'771'804'800.0); // 2026-02-23T00:00:00Z
   // The line's time in ISO 8601, or "none".
