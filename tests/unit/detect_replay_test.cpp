@@ -188,10 +188,11 @@ TEST(DetectReplay, ARecordingReplaysDrainByDrainWithTheLiveTimes) {
   EXPECT_EQ(log_clock->slice, std::chrono::milliseconds(100));
 }
 
-// A tiny --speed is a very slow replay, not a full-speed one (the wait overflowed the
-// clock's nanoseconds): after 300 ms the crash 50 ms into the log has not been replayed.
+// A tiny --speed is a very slow replay, not a full-speed one (a second of log at 1e-10 is
+// 1e19 ns of waiting, past the clock's int64): after 300 ms the crash 2 s into the log has
+// not been replayed.
 TEST(DetectReplay, ATinySpeedIsSlowNotFast) {
-  const TimePoint crash_at = t0() + std::chrono::milliseconds(50);
+  const TimePoint crash_at = t0() + std::chrono::seconds(2);
   const auto dir =
       std::filesystem::temp_directory_path() / ("clustertop_slow_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
@@ -210,7 +211,7 @@ TEST(DetectReplay, ATinySpeedIsSlowNotFast) {
   p.add_sink(sink);
   ReplayClock clock;
   clock.speed = 1e-10;
-  clock.tick = std::chrono::milliseconds(10);
+  clock.tick = std::chrono::seconds(1);
   const auto started = std::chrono::steady_clock::now();
   const auto end = run_replay(*src, p, clock, [&] {
     return std::chrono::steady_clock::now() - started > std::chrono::milliseconds(300);
