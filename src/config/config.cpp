@@ -2,9 +2,12 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
+#include <poll.h>
 #include <set>
 #include <sstream>
 #include <sys/stat.h>
@@ -12,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "clustertop/config/config_reader.hpp"
+#include "clustertop/core/unique_fd.hpp"
 
 namespace clustertop {
 namespace {
@@ -127,16 +131,38 @@ Result<Config> load_config_file(const std::string &path) {
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     return Error{"cannot read config file", "it is a directory", path,
                  "name the config file itself, e.g. " + path + "/config.toml"};
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
+  // Non-blocking open: a FIFO nobody writes to blocked the open (and check-config) for ever.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fd.valid() || ::fstat(fd.get(), &st) != 0)
     return Error{"cannot read config file", std::strerror(errno), path,
                  "check the path, or run without -c to watch this machine"};
+  // A pipe (`-c <(...)`) is read while its writer writes, for at most kPipeWait in all; any
+  // other file blocks as usual.
+  const bool pipe = S_ISFIFO(st.st_mode);
+  if (!pipe) ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
+  constexpr auto kPipeWait = std::chrono::seconds(10);
+  const auto deadline = std::chrono::steady_clock::now() + kPipeWait;
   // Read up to the limit: /dev/zero or a runaway file is refused, not read until memory
   // runs out.
   std::string text;
   std::array<char, 64 * 1024> chunk{};
-  while (in.read(chunk.data(), chunk.size()) || in.gcount() > 0) {
-    text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+  for (;;) {
+    if (pipe) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      pollfd p{fd.get(), POLLIN, 0};
+      const int r = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0)
+        return Error{"cannot read config file", "nothing more was written to it within 10 s", path,
+                     "name a regular file, or a pipe that something writes to"};
+    }
+    const ssize_t n = ::read(fd.get(), chunk.data(), chunk.size());
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0)
+      return Error{"cannot read config file", std::strerror(errno), path, "check the path"};
+    if (n == 0) break;
+    text.append(chunk.data(), static_cast<std::size_t>(n));
     if (text.size() > kMaxConfigBytes)
       return Error{"config file too large", fmt::format("over {} MiB", kMaxConfigBytes >> 20), path,
                    "a cluster config is a few kilobytes; check the path"};
