@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "clustertop/core/exit_codes.hpp"
+#include "clustertop/sink/prometheus.hpp"
 
 namespace clustertop {
 
@@ -57,6 +58,16 @@ std::optional<SettingsProblem> check_settings(const Options &o, const std::strin
               "add csv_dir to [sinks] or give --csv-dir DIR"},
         exit_code::config};
   }
+  // A listen address from the file is the file's problem: its error named a --listen that
+  // was never given.
+  if (!o.listen.empty())
+    if (auto address = parse_listen_address(o.listen); !address) {
+      Error e = address.error();
+      if (o.was_given("listen")) return SettingsProblem{e, exit_code::usage};
+      e.what = "[sinks] listen: " + e.what;
+      e.where = config_path;
+      return SettingsProblem{e, exit_code::config};
+    }
   // Directories a run writes into: a path that is something else fails the run's start.
   // CSV files go into a directory that exists; a recording's is created when missing.
   const auto directory_problem = [&](std::string_view flag, std::string_view key,

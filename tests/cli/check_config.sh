@@ -19,7 +19,7 @@ expect "$tmp/local_name.toml" 3 "node name is empty, too long or holds control c
 printf '[[node]]\nname = "m"\nhost = "-oProxyCommand=touch /tmp/x"\n' >"$tmp/host.toml"
 expect "$tmp/host.toml" 3 "invalid node"
 printf '[sinks]\nlisten = "not an addr"\n' >"$tmp/listen.toml"
-expect "$tmp/listen.toml" 3 "invalid listen address"
+expect "$tmp/listen.toml" 3 "$tmp/listen.toml: [sinks] listen: invalid listen address"
 # Sinks' paths and addresses a run refuses at its start: check-config said OK to them.
 printf '[sinks]\nrecord = "/etc/passwd"\n' >"$tmp/record.toml"
 expect "$tmp/record.toml" 3 "cannot use the record directory: not a directory"
