@@ -102,6 +102,15 @@ Result<ReplaySource> ReplaySource::from_recording(const std::string &dir) {
     std::ifstream in(p, std::ios::binary);
     FileReader reader;
     std::string line;
+    // The header names the format: a plain log renamed *.ctrec was "an empty recording", and
+    // a later format was read as this one without a word.
+    if (!std::getline(in, line) || line.rfind("#clustertop-recording ", 0) != 0)
+      return Error{"not a recording", "no '#clustertop-recording' header", p.string(),
+                   "replay plain logs with --node NAME=LOG"};
+    if (line.rfind("#clustertop-recording 1 ", 0) != 0)
+      return Error{"a recording format this clustertop does not read",
+                   "header '" + line.substr(0, 40) + "', format 1 expected", p.string(),
+                   "replay it with the clustertop that recorded it"};
     while (std::getline(in, line)) {
       if (in.eof()) break; // no final newline: a record still being written when copied
       if (!reader.record(line, src.events_)) ++src.skipped_;

@@ -220,6 +220,24 @@ TEST(DetectReplay, ATinySpeedIsSlowNotFast) {
   EXPECT_TRUE(sink.seen.empty()) << "replayed at full speed";
 }
 
+// A file that is no recording, or one of another format, is said so (a plain log renamed
+// *.ctrec was "an empty recording"; format 99 was read as format 1).
+TEST(DetectReplay, ARecordingHeaderIsChecked) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("clustertop_header_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "a.ctrec") << "[ 2026-12-06 07:00:00.000 | INFO | x:y:1 ] a plain log\n";
+  auto plain = ReplaySource::from_recording(dir.string());
+  ASSERT_FALSE(plain.ok());
+  EXPECT_EQ(plain.error().what, "not a recording");
+  std::ofstream(dir / "a.ctrec") << "#clustertop-recording 99 1790000000000000\n";
+  auto later = ReplaySource::from_recording(dir.string());
+  ASSERT_FALSE(later.ok());
+  EXPECT_NE(later.error().what.find("format this clustertop does not read"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(DetectReplay, LineTimestampsOfCommonFormats) {
   const TimePoint day = from_epoch_seconds(1'771'804'800.0); // 2026-02-23T00:00:00Z
   // The line's time in ISO 8601, or "none".
