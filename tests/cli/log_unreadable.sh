@@ -9,12 +9,8 @@ log="$tmp/not-yet/exo.log"
 out="$tmp/out.txt"
 "$bin" --headless --interval 500ms --log "$log" >"$out" 2>"$tmp/err.txt" &
 pid=$!
-down=""
-for _ in $(seq 150); do # stream_down's `for` is 5 s
-  down=$(grep 'FIRING' "$out" | grep 'stream_down' | head -1)
-  [ -n "$down" ] && break
-  sleep 0.1
-done
+wait_alert FIRING stream_down "$out" 15 # its `for` is 5 s
+down=$found
 if [ -n "$down" ]; then ok; else bad "no stream_down for a log that does not exist"; tail -5 "$out"; fi
 if [[ "$down" == *"cannot open"*"No such file or directory"* ]]; then ok
 else bad "stream_down does not give tail's reason: $down"; fi
@@ -24,12 +20,8 @@ mkdir "$tmp/not-yet"
 exo_crash_line "$(date +"%Y-%m-%d %H:%M:%S.123")" >>"$log"
 wait_crash_alert "$out"
 if [ -n "$fired" ]; then ok; else bad "no crash alert once the log appeared"; tail -5 "$out"; fi
-resolved=""
-for _ in $(seq 100); do
-  resolved=$(grep 'RESOLVED' "$out" | grep 'stream_down' | head -1)
-  [ -n "$resolved" ] && break
-  sleep 0.1
-done
+wait_alert RESOLVED stream_down "$out" 10
+resolved=$found
 kill -TERM "$pid"; wait "$pid" 2>/dev/null
 if [ -n "$resolved" ]; then ok; else bad "stream_down not resolved once the log is read"; tail -5 "$out"; fi
 

@@ -58,6 +58,22 @@ struct Collector {
   }
 };
 
+// A directory of the test's own under /tmp, removed with all it holds when the test ends
+// (an early ASSERT return included).
+struct ScratchDir {
+  std::string path;
+  ScratchDir() {
+    char name[] = "/tmp/ct-test-XXXXXX";
+    if (::mkdtemp(name) != nullptr) path = name;
+  }
+  ScratchDir(const ScratchDir &) = delete;
+  ScratchDir &operator=(const ScratchDir &) = delete;
+  ~ScratchDir() {
+    if (!path.empty()) std::filesystem::remove_all(path);
+  }
+  [[nodiscard]] std::string file(const std::string &name) const { return path + "/" + name; }
+};
+
 NodeSpec node_with(std::vector<StreamSpec> streams) {
   NodeSpec n;
   n.name = "local";
@@ -149,10 +165,9 @@ TEST(FollowWatch, LinesFromTheFileSayItIsReadableAgain) {
 }
 
 TEST(LocalTransport, AFollowedLogThatCannotBeOpenedIsDownUntilItAppears) {
-  char dir_template[] = "/tmp/ct-follow-XXXXXX";
-  ASSERT_NE(::mkdtemp(dir_template), nullptr);
-  const std::string dir = dir_template;
-  const std::string path = dir + "/later.log";
+  ScratchDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  const std::string path = dir.file("later.log");
   Collector c;
   StreamSpec log{"log:" + path, "exec tail -n 0 -F -- '" + path + "'", 0s, true};
   log.follows_file = true;
@@ -166,8 +181,6 @@ TEST(LocalTransport, AFollowedLogThatCannotBeOpenedIsDownUntilItAppears) {
     return !c.lines.empty() && c.statuses.back().state == NodeState::up;
   })) << c.describe();
   t->stop();
-  std::remove(path.c_str());
-  ::rmdir(dir.c_str());
   EXPECT_EQ(c.lines, std::vector<std::string>{"first line"});
 }
 
@@ -295,9 +308,9 @@ std::string inode_of(const std::string &path) {
 }
 
 TEST(FollowPosition, TheCommandResumesOnlyInTheSameFileAtLeastAsLong) {
-  char dir_template[] = "/tmp/ct-position-XXXXXX";
-  ASSERT_NE(::mkdtemp(dir_template), nullptr);
-  const std::string path = std::string(dir_template) + "/it's *.log";
+  ScratchDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  const std::string path = dir.file("it's *.log");
   std::ofstream(path) << "0123456789\n";
   const std::string ino = inode_of(path);
   FollowPosition pos(shell_quote(path));
@@ -316,8 +329,6 @@ TEST(FollowPosition, TheCommandResumesOnlyInTheSameFileAtLeastAsLong) {
       << "another file: its end";
   std::remove(path.c_str());
   EXPECT_EQ(first_output_line(pos.command()), "\0360 0 0\n") << "a missing file";
-  std::remove((path + ".1").c_str());
-  ::rmdir(dir_template);
 }
 
 // A device never ends (tail read /dev/zero at a full core on the node): refused with a reason.
@@ -336,9 +347,9 @@ TEST(FollowPosition, ADeviceIsRefused) {
 // A copytruncate during an outage that the file outgrew again before the restart: same inode,
 // longer than the offset, but other bytes before it. Resuming there would cut a line.
 TEST(FollowPosition, AFileThatWasTruncatedAndGrewBackIsReadFromItsEnd) {
-  char dir_template[] = "/tmp/ct-position-XXXXXX";
-  ASSERT_NE(::mkdtemp(dir_template), nullptr);
-  const std::string path = std::string(dir_template) + "/grow.log";
+  ScratchDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  const std::string path = dir.file("grow.log");
   std::ofstream(path) << "";
   const std::string ino = inode_of(path);
   FollowPosition pos(shell_quote(path));
@@ -351,16 +362,14 @@ TEST(FollowPosition, AFileThatWasTruncatedAndGrewBackIsReadFromItsEnd) {
   std::ofstream(path, std::ios::trunc) << "G-new-line-1-abcdefghij\nG-new-line-2-abcdefghij\n";
   EXPECT_EQ(inode_of(path), ino);
   EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 48 48\n") << "other bytes: the end";
-  std::remove(path.c_str());
-  ::rmdir(dir_template);
 }
 
 // A quiet log (nothing read before the drop) that was copytruncated and outgrew its old size:
 // the bytes before the offset came with the start, so the check has them.
 TEST(FollowPosition, AQuietLogIsCheckedToo) {
-  char dir_template[] = "/tmp/ct-position-XXXXXX";
-  ASSERT_NE(::mkdtemp(dir_template), nullptr);
-  const std::string path = std::string(dir_template) + "/q.log";
+  ScratchDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  const std::string path = dir.file("q.log");
   std::string old;
   for (int i = 1; i <= 20; ++i) old += fmt::format("old line {}\n", i);
   std::ofstream(path) << old;
@@ -380,8 +389,6 @@ TEST(FollowPosition, AQuietLogIsCheckedToo) {
   EXPECT_EQ(first_output_line(pos.command()),
             "\036" + ino + " " + std::to_string(regrown.size()) + " 64\n")
       << "other bytes before the offset: the end";
-  std::remove(path.c_str());
-  ::rmdir(dir_template);
 }
 
 // A line longer than the splitter's limit that was half written at the drop: its cut first
@@ -436,10 +443,9 @@ int kill_tail_of(const std::string &path) {
 }
 
 TEST(LocalTransport, ARestartedTailGoesOnFromTheLastLineRead) {
-  char dir_template[] = "/tmp/ct-resume-XXXXXX";
-  ASSERT_NE(::mkdtemp(dir_template), nullptr);
-  const std::string dir = dir_template;
-  const std::string path = dir + "/exo.log";
+  ScratchDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  const std::string path = dir.file("exo.log");
   std::ofstream(path) << "before the start\n";
   StreamSpec log{"log:" + path, "", 0s, true};
   log.follows_file = true;
@@ -464,8 +470,6 @@ TEST(LocalTransport, ARestartedTailGoesOnFromTheLastLineRead) {
   EXPECT_TRUE(c.wait_for([&] { return c.lines.size() >= 3; }, 5s)) << c.describe();
   c.wait_for([] { return false; }, 300ms);
   t->stop();
-  std::remove(path.c_str());
-  ::rmdir(dir.c_str());
   EXPECT_EQ(c.lines,
             (std::vector<std::string>{"one", "two and a half", "written while no tail ran"}));
 }
@@ -492,9 +496,9 @@ TEST(LocalTransport, AStreamThatKeepsDyingIsNotUpAtEachRestart) {
 // A restarted stream that keeps running, or prints, is up again.
 TEST(LocalTransport, ARestartedStreamIsUpOnceItPrints) {
   Collector c;
-  char dir_template[] = "/tmp/ct-restart-XXXXXX";
-  ASSERT_NE(::mkdtemp(dir_template), nullptr);
-  const std::string flag = std::string(dir_template) + "/ran";
+  ScratchDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  const std::string flag = dir.file("ran");
   auto t = make_local_transport(
       node_with({{"s",
                   "if [ -e " + flag + " ]; then sleep 0.5; echo back; exec sleep 30; fi; touch " +
@@ -505,8 +509,6 @@ TEST(LocalTransport, ARestartedStreamIsUpOnceItPrints) {
   EXPECT_TRUE(c.wait_for([&] { return !c.lines.empty(); })) << c.describe();
   c.wait_for([] { return false; }, 200ms);
   t->stop();
-  std::remove(flag.c_str());
-  ::rmdir(dir_template);
   std::vector<std::string> states;
   for (const auto &s : c.statuses)
     if (s.stream == "s") states.push_back(to_string(s.state));

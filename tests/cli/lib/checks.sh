@@ -22,12 +22,18 @@ wait_node_up() {
   for _ in $(seq 50); do grep -q ' up ' "$1" 2>/dev/null && break; sleep 0.1; done
   sleep "${2:-1}"
 }
-# The first crash alert in FILE within 6 s, in $fired ("" when none came).
-wait_crash_alert() {
-  fired=""
-  for _ in $(seq 60); do
-    fired=$(grep 'FIRING' "$1" | grep 'crash' | head -1)
-    [ -n "$fired" ] && break
+# The first STATE (FIRING, RESOLVED, ...) line of RULE in FILE within SECONDS (6), in $found
+# ("" when none came).
+wait_alert() {
+  found=""
+  for _ in $(seq $(( ${4:-6} * 10 ))); do
+    found=$(grep "$1" "$3" | grep "$2" | head -1)
+    [ -n "$found" ] && break
     sleep 0.1
   done
+}
+# The first crash alert in FILE within 6 s, in $fired ("" when none came).
+wait_crash_alert() {
+  wait_alert FIRING crash "$1"
+  fired=$found
 }
