@@ -481,12 +481,13 @@ private:
     for (const auto &ig : spec_.ignore)
       if (ig == key) e.ignored = true;
     const auto r = spec_.rename.find(e.key);
-    if (r != spec_.rename.end())
-      e.name = r->second;
-    else
-      // A key that names its unit already (`free_bytes`) keeps one suffix.
+    if (r != spec_.rename.end()) {
+      e.name = r->second; // named whole by the definition
+    } else {
       e.name.assign(spec_.prefix).append(key);
-    if (const auto suffix = suffix_for(cls); !e.key.ends_with(suffix)) e.name.append(suffix);
+      // A key that names its unit already (`free_bytes`, `gen_per_s`) keeps that suffix.
+      if (metric_class(key) != cls) e.name.append(suffix_for(cls));
+    }
     Entry *slot = &scratch_;
     if (cache_.size() < 64) slot = &cache_.emplace_back();
     hint_ = cache_.size();

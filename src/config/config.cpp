@@ -136,12 +136,12 @@ Result<Config> load_config_file(const std::string &path) {
   if (!fd.valid() || ::fstat(fd.get(), &st) != 0)
     return Error{"cannot read config file", std::strerror(errno), path,
                  "check the path, or run without -c to watch this machine"};
-  // A pipe (`-c <(...)`) is read while its writer writes, for at most kPipeWait in all; any
-  // other file blocks as usual.
+  // A pipe (`-c <(...)`) is read while its writer writes, waiting at most kPipeWait for each
+  // piece; any other file blocks as usual.
   const bool pipe = S_ISFIFO(st.st_mode);
   if (!pipe) ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
   constexpr auto kPipeWait = std::chrono::seconds(10);
-  const auto deadline = std::chrono::steady_clock::now() + kPipeWait;
+  auto deadline = std::chrono::steady_clock::now() + kPipeWait;
   // Read up to the limit: /dev/zero or a runaway file is refused, not read until memory
   // runs out.
   std::string text;
@@ -154,7 +154,7 @@ Result<Config> load_config_file(const std::string &path) {
       const int r = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
       if (r < 0 && errno == EINTR) continue;
       if (r <= 0)
-        return Error{"cannot read config file", "nothing more was written to it within 10 s", path,
+        return Error{"cannot read config file", "nothing was written to it for 10 s", path,
                      "name a regular file, or a pipe that something writes to"};
     }
     const ssize_t n = ::read(fd.get(), chunk.data(), chunk.size());
@@ -162,6 +162,7 @@ Result<Config> load_config_file(const std::string &path) {
     if (n < 0)
       return Error{"cannot read config file", std::strerror(errno), path, "check the path"};
     if (n == 0) break;
+    deadline = std::chrono::steady_clock::now() + kPipeWait;
     text.append(chunk.data(), static_cast<std::size_t>(n));
     if (text.size() > kMaxConfigBytes)
       return Error{"config file too large", fmt::format("over {} MiB", kMaxConfigBytes >> 20), path,

@@ -11,10 +11,13 @@ void AlertBook::see(const Finding &f, TimePoint now, std::vector<AlertTransition
   if (it == open_.end()) {
     const auto state = policy.for_.count() <= 0 ? AlertState::firing : AlertState::pending;
     it = open_.emplace(key, Open{f, state, now, now}).first;
-    const auto dropped = dropped_.find(key);
-    const bool announced = dropped != dropped_.end() && now - dropped->second < kPendingQuiet;
-    if (state == AlertState::firing || !announced)
-      out.push_back(AlertTransition{f, state, now, now});
+    // A pending is announced at most once per kPendingQuiet while it keeps coming back.
+    if (state == AlertState::pending) {
+      const auto last = announced_.find(key);
+      if (last != announced_.end() && now - last->second < kPendingQuiet) return;
+      announced_[key] = now;
+    }
+    out.push_back(AlertTransition{f, state, now, now});
     return;
   }
   Open &o = it->second;
@@ -23,6 +26,7 @@ void AlertBook::see(const Finding &f, TimePoint now, std::vector<AlertTransition
   o.last_seen = now;
   if (o.state == AlertState::pending && now - o.first_seen >= policy.for_) {
     o.state = AlertState::firing;
+    announced_.erase(key); // this episode is news now; the next one's pending is too
     out.push_back(AlertTransition{f, AlertState::firing, o.first_seen, now});
   } else if (escalated) {
     out.push_back(AlertTransition{f, AlertState::firing, o.first_seen, now});
@@ -42,7 +46,6 @@ std::vector<AlertTransition> AlertBook::update(const std::vector<Finding> &findi
       continue;
     }
     if (o.state == AlertState::pending) {
-      dropped_[it->first] = now;
       it = open_.erase(it);
     } else if (now - o.last_seen >= rules_.policy(o.finding.rule).clear_after) {
       out.push_back(AlertTransition{o.finding, AlertState::resolved, o.first_seen, now});
@@ -51,7 +54,7 @@ std::vector<AlertTransition> AlertBook::update(const std::vector<Finding> &findi
       ++it;
     }
   }
-  std::erase_if(dropped_, [now](const auto &d) { return now - d.second >= kPendingQuiet; });
+  std::erase_if(announced_, [now](const auto &a) { return now - a.second >= kPendingQuiet; });
   return out;
 }
 

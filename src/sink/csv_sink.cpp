@@ -19,9 +19,6 @@ std::string file_stamp(TimePoint t) {
   return out;
 }
 
-// A long file's rows kept before it is due; beyond this the file is written early.
-constexpr std::size_t kLongRowsMax = 64U << 20U;
-
 bool path_exists(const std::string &path) {
   struct stat st {};
   return ::lstat(path.c_str(), &st) == 0;
@@ -71,17 +68,18 @@ void CsvSink::on_transition(const AlertTransition &t, const TickContext &ctx) {
   (void)write(ctx.now, ctx.firing, "-alert");
 }
 
-void CsvSink::write_long_period(TimePoint now) {
+bool CsvSink::write_long_period(TimePoint now) {
   std::string text(kLongCsvHeader);
   text += long_rows_.rows();
   if (Status st = write_file_atomic(next_path(now, ""), text); !st) {
     // The rows stay: the next file covers the failed period too (a full disk, a directory
     // gone for a while).
     if (options_.on_error) options_.on_error(st.error());
-    return;
+    return false;
   }
   long_rows_.clear_rows();
   ++written_;
+  return true;
 }
 
 void CsvSink::on_tick(const TickContext &ctx) {
@@ -95,7 +93,18 @@ void CsvSink::on_tick(const TickContext &ctx) {
                               fmt::format("{} samples", lost), options_.dir,
                               "use a shorter --interval"});
     // Bounded memory whatever the period: a file is written early once its rows are this big.
-    if (long_rows_.rows().size() > kLongRowsMax) write_long_period(ctx.now);
+    if (long_rows_.rows().size() > options_.long_rows_max && !write_long_period(ctx.now)) {
+      // Neither written nor kept: memory stays bounded while the directory cannot be
+      // written (a full disk), and the loss is said.
+      const auto &rows = long_rows_.rows();
+      const auto dropped = std::count(rows.begin(), rows.end(), '\n');
+      long_rows_.clear_rows();
+      if (options_.on_error)
+        options_.on_error(Error{"long CSV rows dropped", fmt::format("{} rows", dropped),
+                                options_.dir,
+                                "they could not be written and passed the memory bound; free "
+                                "the disk or fix --csv-dir"});
+    }
   }
   if (!next_due_) {
     next_due_ = ctx.now + options_.every; // the first tick has nothing worth keeping yet

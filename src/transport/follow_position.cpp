@@ -71,6 +71,11 @@ std::string FollowPosition::command() const {
   // the stream stays down with this reason.
   c += "; if [ -c " + path_ + " ] || [ -b " + path_ +
        " ]; then echo \"clustertop: " + "cannot follow a device: \"" + path_ + " >&2; exit 1; fi";
+  // A file that exists but cannot be read has no size to start at (`wc` fails): offset 0
+  // would later read it all from its first byte once it can be read. No position, the end,
+  // as `tail -n 0` did; tail says why it cannot read it.
+  c += "; if [ -f " + path_ + " ] && ! [ -r " + path_ + " ]; then printf '\\036u\\n'; " +
+       "exec tail -n 0 -F -- " + path_ + "; fi";
   // tail starts k bytes early: clustertop keeps them (not passed on) as the bytes a restart
   // compares, also when nothing is read before it.
   c += fmt::format("; k={0}; if [ \"$s\" -lt {0} ]; then k=$s; fi", kCheckBytes);
@@ -79,9 +84,7 @@ std::string FollowPosition::command() const {
   return c;
 }
 
-void FollowPosition::on_stderr(std::string_view bytes, const StderrTail &tail) {
-  if (bytes.empty() || bytes.back() != '\n') return;
-  const std::string_view line = tail.reason();
+void FollowPosition::on_stderr_line(std::string_view line) {
   for (const std::string_view switched : {"has appeared", "has been replaced", "file truncated",
                                           "following new file", "has become accessible"})
     if (line.find(switched) != std::string_view::npos) {
@@ -112,6 +115,11 @@ void FollowPosition::ended(const LineSplitter &splitter) {
 }
 
 bool FollowPosition::take_marker(std::string_view line) {
+  if (line.size() == 2 && line[0] == kMarker && line[1] == 'u') {
+    resume_at_.reset(); // started with no position (a file it cannot read)
+    skip_to_newline_ = false;
+    return true;
+  }
   // RS, then the inode, the offset and the bytes before it that follow: digits, one space
   // between them.
   std::array<std::uint64_t, 3> numbers{0, 0, 0};

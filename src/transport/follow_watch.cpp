@@ -20,10 +20,7 @@ FollowNews classify_tail_message(std::string_view line) {
   return FollowNews::none;
 }
 
-std::optional<FollowWatch::Change> FollowWatch::on_stderr(std::string_view bytes,
-                                                          const StderrTail &tail) {
-  if (bytes.empty() || bytes.back() != '\n') return std::nullopt;
-  const std::string_view line = tail.reason();
+std::optional<FollowWatch::Change> FollowWatch::on_line(std::string_view line) {
   switch (classify_tail_message(line)) {
   case FollowNews::unreadable:
     // Said again on every change of the error ("has become inaccessible" after "cannot

@@ -35,6 +35,7 @@ struct Stream {
   LineSplitter splitter{64 * 1024};
   StderrTail stderr_tail;                 // its last line says why the process failed
   FollowWatch follow;                     // spec.follows_file: is the file readable
+  FollowStderr follow_stderr;             // spec.follows_file: tail's stderr, line by line
   std::optional<FollowPosition> position; // spec.resume_path: where the file is read up to
   bool running = false;
   int failures = 0;
@@ -131,6 +132,7 @@ void LocalTransport::launch(Stream &s, TimePoint now) {
   s.splitter = LineSplitter(options_.max_line);
   s.stderr_tail.clear();
   s.follow.reset();
+  s.follow_stderr.reset();
   if (s.position) s.position->starting();
   s.up_reported = s.failures == 0; // a restart counts as up later (kUpAfterRestart)
   if (s.up_reported) status(s.spec.name, NodeState::up, "running");
@@ -154,9 +156,11 @@ void LocalTransport::read_fd(Stream &s, int fd, bool is_stderr, TimePoint now) {
       const std::string_view bytes(buf, static_cast<std::size_t>(n));
       s.stderr_tail.add(bytes);
       if (s.spec.follows_file)
-        if (auto change = s.follow.on_stderr(bytes, s.stderr_tail))
-          status(s.spec.name, change->state, std::move(change->detail));
-      if (s.position) s.position->on_stderr(bytes, s.stderr_tail);
+        s.follow_stderr.feed(bytes, s.follow, s.position ? &*s.position : nullptr,
+                             [&](FollowWatch::Change &change) {
+                               status(s.spec.name, change.state, std::move(change.detail));
+                               if (change.state == NodeState::up) s.up_reported = true;
+                             });
       return;
     }
     const std::string_view bytes(buf, static_cast<std::size_t>(n));

@@ -29,9 +29,10 @@ int IoThread::on_data(ssh_session, ssh_channel, void *data, uint32_t len, int is
   if (is_stderr != 0) {
     st.stderr_tail.add(bytes);
     if (st.spec.follows_file)
-      if (auto change = st.follow.on_stderr(bytes, st.stderr_tail))
-        st.io->report(*st.node, st.spec.name, change->state, std::move(change->detail));
-    if (st.position != nullptr) st.position->on_stderr(bytes, st.stderr_tail);
+      st.follow_stderr.feed(bytes, st.follow, st.position, [&](FollowWatch::Change &change) {
+        st.io->report(*st.node, st.spec.name, change.state, std::move(change.detail));
+        if (change.state == NodeState::up) st.up_reported = true;
+      });
     return static_cast<int>(len);
   }
   st.io->bytes_this_pass_ += len;
@@ -87,6 +88,7 @@ void IoThread::start_stream(Stream &st, SteadyTime now) {
   st.splitter = LineSplitter{};
   st.stderr_tail.clear();
   st.follow.reset();
+  st.follow_stderr.reset();
   if (st.position != nullptr) st.position->starting();
   st.exit_status = -1;
   st.exit_signal.clear();

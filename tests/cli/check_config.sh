@@ -34,7 +34,7 @@ printf '[[node]]\nname = "a"\nhost = "local"\ncollectors_add = ["powermetric"]\n
 expect "$tmp/coll.toml" 3 "unknown collector 'powermetric'"
 # A FIFO nobody writes to blocked check-config for ever; a pipe that is written is read.
 mkfifo "$tmp/fifo.toml"
-expect "$tmp/fifo.toml" 3 "nothing more was written to it within 10 s"
+expect "$tmp/fifo.toml" 3 "nothing was written to it for 10 s"
 out=$(timeout 20 "$bin" check-config <(printf '[[node]]\nname = "p"\nhost = "p.local"\n') 2>&1); code=$?
 if [ "$code" -eq 0 ] && [[ "$out" == *"1 node(s)"* ]]; then ok; else bad "check-config <(...): exit $code: $out"; fi
 mkdir "$tmp/dir.toml"

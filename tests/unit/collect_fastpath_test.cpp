@@ -417,6 +417,24 @@ TEST(CollectFastPath, KvKeepsOnlyPairsThatAreValues) {
                                       "step.hold_ms=2", "step.y_pct=5"}));
 }
 
+// `rename` names a metric whole: no unit suffix is added to it (one was, after the rule that
+// a key naming its unit keeps one suffix: `step.eval_time_ms_ms`).
+TEST(CollectFastPath, KvRenameNamesTheMetricWhole) {
+  CollectorDef def;
+  def.name = "kv_renamed";
+  def.type = "log";
+  def.parse.kind = "kv";
+  def.parse.kv.prefix = "step.";
+  def.parse.kv.rename = {{"eval", "step.eval_time_ms"}, {"w_ms", "wait"}};
+  auto parser = make_parser(def);
+  RecordBuffer buf;
+  parser->feed("[STEP 3] eval=29ms w_ms=3ms gen_per_s=5tok/s", TimePoint{}, buf);
+  ASSERT_EQ(buf.size(), 1u);
+  std::vector<std::string> names;
+  for (const auto &m : buf[0].metrics) names.push_back(m.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"step.eval_time_ms", "wait", "step.gen_per_s"}));
+}
+
 // The literals every log definition looks for, plus ones chosen to share byte pairs, bytes
 // and hash keys with log text: one-byte, repeated bytes, a literal that is its own prefix.
 std::vector<std::string> literals_to_test() {

@@ -177,6 +177,25 @@ TEST(AlertBook, APendingThatFlickersIsAnnouncedOnceAMinute) {
   ASSERT_EQ(t.size(), 1u);
   EXPECT_EQ(t[0].state, AlertState::firing) << "held for `for`: fires";
   EXPECT_EQ(t[0].first_seen, at(72));
+  // Resolved, then back: a new episode, announced.
+  EXPECT_EQ(book.update({}, at(120)).size(), 1u);
+  t = book.update({finding("oom_headroom")}, at(125));
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].state, AlertState::pending);
+}
+
+// Flickering for five minutes: announced once a minute, not once in all.
+TEST(AlertBook, AFlickerThatLastsIsAnnouncedAgainEachMinute) {
+  Rules r;
+  r.oom.alert = AlertPolicy{std::chrono::seconds(10), std::chrono::seconds(30)};
+  AlertBook book(r);
+  int pendings = 0;
+  for (int i = 0; i < 3000; ++i) // 300 s, present every other 100 ms
+    for (const auto &t : book.update(i % 2 == 0 ? std::vector<Finding>{finding("oom_headroom")}
+                                                : std::vector<Finding>{},
+                                     at(i * 0.1)))
+      pendings += t.state == AlertState::pending ? 1 : 0;
+  EXPECT_EQ(pendings, 5);
 }
 
 TEST(AlertBook, ClockJumpBackNeitherFiresNorResolves) {

@@ -174,6 +174,35 @@ TEST_F(ExportCsvSink, LongFileHoldsEverySampleOfItsPeriodBeyondTheRing) {
   EXPECT_NE(errors[0].find("2 samples"), std::string::npos) << errors[0];
 }
 
+// A directory that cannot be written for long: the rows kept for it stay bounded (written
+// early, and dropped with a count when that fails), not grown without end.
+TEST_F(ExportCsvSink, LongRowsStayBoundedWhileTheDirectoryCannotBeWritten) {
+  CsvSinkOptions o;
+  o.dir = dir_.string();
+  o.every = seconds(3600);
+  o.format = CsvFormat::long_rows;
+  o.long_rows_max = 200;
+  std::vector<std::string> errors;
+  o.on_error = [&](const Error &e) { errors.push_back(e.message()); };
+  auto sink = CsvSink::create(store_, o);
+  ASSERT_TRUE(sink.ok());
+  tick(**sink, kT0);
+  store_.add(Sample{"mac1", "gpu.power_w", "", 21, kT0 + seconds(1)});
+  tick(**sink, kT0 + seconds(1));
+  EXPECT_TRUE(files().empty()) << "under the bound: kept for the period's file";
+  for (int i = 2; i < 8; ++i)
+    store_.add(Sample{"mac1", "gpu.power_w", "", 20.0 + i, kT0 + seconds(i)});
+  tick(**sink, kT0 + seconds(8));
+  EXPECT_EQ(files().size(), 1u) << "past the bound: written early";
+  fs::remove_all(dir_);
+  for (int i = 9; i < 20; ++i)
+    store_.add(Sample{"mac1", "gpu.power_w", "", 20.0 + i, kT0 + seconds(i)});
+  tick(**sink, kT0 + seconds(20));
+  ASSERT_EQ(errors.size(), 2u) << "the failed write, then the drop";
+  EXPECT_NE(errors[1].find("long CSV rows dropped"), std::string::npos) << errors[1];
+  EXPECT_NE(errors[1].find("11 rows"), std::string::npos) << errors[1];
+}
+
 // Ticks come a little early or late; a tick a fraction of a millisecond before a due time
 // is that time's tick: --csv-every 2s on a 1s tick writes every other tick, not :03, :05.
 TEST_F(ExportCsvSink, PeriodicSnapshotsKeepTheirPeriodUnderTickJitter) {

@@ -130,11 +130,12 @@ TEST(FollowWatch, TailsMessagesSayWhetherTheFileIsReadable) {
 }
 
 TEST(FollowWatch, AMessageCountsOnceItsLineIsWholeAndOnlyWhenItChangesTheState) {
-  StderrTail tail;
+  FollowStderr lines;
   FollowWatch watch;
   auto feed = [&](std::string_view bytes) {
-    tail.add(bytes);
-    return watch.on_stderr(bytes, tail);
+    std::optional<FollowWatch::Change> last;
+    lines.feed(bytes, watch, nullptr, [&](FollowWatch::Change &c) { last = c; });
+    return last;
   };
   // glibc's error() writes the program name, the message and the newline separately.
   EXPECT_FALSE(feed("tail: "));
@@ -150,14 +151,17 @@ TEST(FollowWatch, AMessageCountsOnceItsLineIsWholeAndOnlyWhenItChangesTheState) 
   EXPECT_EQ(up->state, NodeState::up);
   EXPECT_FALSE(watch.on_lines()) << "readable already";
   EXPECT_FALSE(feed(kAppeared));
+  // One read that ends mid-way into the next message: the whole line before it counts.
+  auto again = feed(std::string(kCannotOpen) + "tail: ");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->state, NodeState::down);
 }
 
 TEST(FollowWatch, LinesFromTheFileSayItIsReadableAgain) {
   // A tail that follows the file silently once it is there (BSD's) says nothing more.
-  StderrTail tail;
   FollowWatch watch;
-  tail.add(kCannotOpen);
-  ASSERT_TRUE(watch.on_stderr(kCannotOpen, tail));
+  ASSERT_TRUE(
+      watch.on_line("tail: cannot open '/tmp/tt/x' for reading: No such file or directory"));
   auto up = watch.on_lines();
   ASSERT_TRUE(up);
   EXPECT_EQ(up->state, NodeState::up);
@@ -270,18 +274,15 @@ TEST(FollowPosition, OutputWithoutTheOffsetLineIsAllLogAndThePositionUnknown) {
 TEST(FollowPosition, TailSayingItSwitchedFilesLosesTheTrack) {
   // GNU tail's words, as `tail -c +1 -F -- /tmp/tt/x` (coreutils 9.1) wrote them here while
   // x was renamed, created again and truncated.
-  for (const char *said : {"tail: '/tmp/tt/x' has appeared;  following new file\n",
-                           "tail: /tmp/tt/x: file truncated\n"}) {
+  for (const char *said :
+       {"tail: '/tmp/tt/x' has appeared;  following new file", "tail: /tmp/tt/x: file truncated"}) {
     FollowPosition pos("'/tmp/tt/x'");
     pos.starting();
     (void)feed_all(pos, {"\0365 0 0\n", "a line\n"});
     ASSERT_EQ(pos.resume_at(), 7u);
-    StderrTail tail;
-    tail.add("tail: '/tmp/tt/x' has become inaccessible: No such file or directory\n");
-    pos.on_stderr("tail: '/tmp/tt/x' has become inaccessible: No such file or directory\n", tail);
+    pos.on_stderr_line("tail: '/tmp/tt/x' has become inaccessible: No such file or directory");
     EXPECT_EQ(pos.resume_at(), 7u) << "gone is not yet switched";
-    tail.add(said);
-    pos.on_stderr(said, tail);
+    pos.on_stderr_line(said);
     EXPECT_FALSE(pos.resume_at()) << said;
     (void)feed_all(pos, {"more\n"});
     EXPECT_FALSE(pos.resume_at()) << "until the next start's offset line";
@@ -329,6 +330,32 @@ TEST(FollowPosition, TheCommandResumesOnlyInTheSameFileAtLeastAsLong) {
       << "another file: its end";
   std::remove(path.c_str());
   EXPECT_EQ(first_output_line(pos.command()), "\0360 0 0\n") << "a missing file";
+}
+
+// A file that exists but cannot be read: no position (offset 0 would later read it all from
+// its start once readable, and old crashes would alert again). Run as nobody: root reads all.
+TEST(FollowPosition, AFileThatCannotBeReadHasNoPosition) {
+  ScratchDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  ::chmod(dir.path.c_str(), 0755);
+  const std::string path = dir.file("secret.log");
+  std::ofstream(path) << "old crash 1\nold crash 2\n";
+  ::chmod(path.c_str(), 0);
+  FollowPosition pos(shell_quote(path));
+  const std::string as_nobody =
+      "timeout 2 setpriv --reuid=nobody --regid=nogroup --clear-groups /bin/sh -c " +
+      shell_quote(pos.command());
+  std::string out;
+  FILE *p = ::popen((as_nobody + " 2>/dev/null | head -n 1").c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[128];
+  while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  ::pclose(p);
+  EXPECT_EQ(out, "\036u\n");
+  pos.starting();
+  (void)feed_all(pos, {"\036u\n"});
+  EXPECT_FALSE(pos.resume_at());
+  EXPECT_EQ(pos.command().find("-ge"), std::string::npos) << "the next start: the end";
 }
 
 // A device never ends (tail read /dev/zero at a full core on the node): refused with a reason.
@@ -415,15 +442,10 @@ TEST(FollowPosition, AFileThatAppearsAfterTheStartKeepsItsPosition) {
   FollowPosition pos("'/x.log'");
   pos.starting();
   (void)feed_all(pos, {"\0360 0 0\n"});
-  StderrTail tail;
-  const std::string appeared = "tail: '/x.log' has appeared;  following new file\n";
-  tail.add(appeared);
-  pos.on_stderr(appeared, tail);
+  pos.on_stderr_line("tail: '/x.log' has appeared;  following new file");
   (void)feed_all(pos, {"late-1\n"});
   EXPECT_EQ(pos.resume_at(), 7u);
-  const std::string replaced = "tail: '/x.log' has been replaced;  following new file\n";
-  tail.add(replaced);
-  pos.on_stderr(replaced, tail);
+  pos.on_stderr_line("tail: '/x.log' has been replaced;  following new file");
   EXPECT_FALSE(pos.resume_at()) << "a second switch is another file";
 }
 

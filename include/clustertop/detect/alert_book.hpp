@@ -21,10 +21,10 @@ public:
   //  new finding -> pending (or firing at once when its rule's `for` is 0);
   //  pending for `for` -> firing; firing with a higher severity -> firing again;
   //  firing, absent for `clear_after` -> resolved. A pending alert whose finding goes
-  //  away before `for` is dropped without a transition, and when it comes back within
-  //  kPendingQuiet of that its pending is not announced again (a finding that flickers
-  //  around its threshold, evaluated after every batch of lines, printed a PENDING line
-  //  for each flicker: 30 in 3 s).
+  //  away before `for` is dropped without a transition, and while it keeps coming back its
+  //  pending is announced at most once per kPendingQuiet (a finding that flickers around
+  //  its threshold, evaluated after every batch of lines, printed a PENDING line for each
+  //  flicker: 30 in 3 s). Firing starts a new episode: its next pending is news again.
   std::vector<AlertTransition> update(const std::vector<Finding> &findings, TimePoint now);
   static constexpr Duration kPendingQuiet = std::chrono::seconds(60);
 
@@ -45,7 +45,7 @@ private:
 
   Rules rules_;
   std::map<Key, Open> open_;
-  std::map<Key, TimePoint> dropped_; // pending alerts dropped, when; kept kPendingQuiet
+  std::map<Key, TimePoint> announced_; // when a pending was last announced; kept kPendingQuiet
 };
 
 } // namespace clustertop

@@ -24,6 +24,9 @@ struct CsvSinkOptions {
   bool on_alert = false; // a snapshot per alert transition
   CsvFormat format = CsvFormat::wide;
   Duration window = std::chrono::seconds(60); // wide: fence_wait max window
+  // Periodic long files: rows kept before the file is due; past this it is written early, and
+  // when that fails too they are dropped and counted.
+  std::size_t long_rows_max = std::size_t{64} << 20U;
   // Where write failures go (a sink cannot return them); default: dropped.
   std::function<void(const Error &)> on_error;
 };
@@ -48,7 +51,7 @@ private:
   std::string next_path(TimePoint now, const char *tag) const;
   Result<std::string> write(TimePoint now, const std::vector<Finding> &firing, const char *tag);
   // A periodic long file: the rows collected since the last one written.
-  void write_long_period(TimePoint now);
+  bool write_long_period(TimePoint now); // false: not written (the error is reported)
 
   const Store &store_;
   CsvSinkOptions options_;

@@ -26,7 +26,6 @@
 #include <vector>
 
 #include "clustertop/core/line_splitter.hpp"
-#include "clustertop/transport/stderr_tail.hpp"
 
 namespace clustertop {
 
@@ -48,8 +47,8 @@ public:
   // The command for the next start: the file's end the first time; after that the byte
   // after the last whole line read when the checks above hold, else the end again.
   [[nodiscard]] std::string command() const;
-  // Tail's stderr (added to `tail`): a whole line saying it switched files loses the track.
-  void on_stderr(std::string_view bytes, const StderrTail &tail);
+  // A whole line of tail's stderr: one saying it switched files loses the track.
+  void on_stderr_line(std::string_view line);
   // A start of the command: its offset line is looked for.
   void starting();
   // The command's output: the offset line taken out, the rest fed to `splitter`.

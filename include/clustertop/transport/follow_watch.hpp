@@ -10,8 +10,9 @@
 #include <string>
 #include <string_view>
 
+#include "clustertop/core/line_splitter.hpp"
 #include "clustertop/core/model.hpp"
-#include "clustertop/transport/stderr_tail.hpp"
+#include "clustertop/transport/follow_position.hpp"
 
 namespace clustertop {
 
@@ -29,9 +30,9 @@ public:
     NodeState state;
     std::string detail;
   };
-  // Stderr bytes arrived and were added to `tail`. A message is judged once its line is whole
-  // (glibc's error() writes the program name, the text and the newline separately).
-  std::optional<Change> on_stderr(std::string_view bytes, const StderrTail &tail);
+  // One whole line of tail's stderr (FollowStderr splits them: glibc's error() writes the
+  // program name, the text and the newline separately, and one read can end mid-line).
+  std::optional<Change> on_line(std::string_view line);
   // Lines arrived from the file.
   std::optional<Change> on_lines() {
     if (!unreadable_) return std::nullopt;
@@ -47,6 +48,28 @@ public:
 private:
   bool unreadable_ = false;
   std::string last_; // the message last reported
+};
+
+// Tail's stderr of a followed log, split into lines for the stream's FollowWatch and, when it
+// has one, its FollowPosition. Each transport's stream owns one; `report` gets each change of
+// readability.
+class FollowStderr {
+public:
+  template <typename Report>
+  void feed(std::string_view bytes, FollowWatch &watch, FollowPosition *position, Report &&report) {
+    lines_.clear();
+    splitter_.feed(bytes, lines_);
+    for (const auto &line : lines_) {
+      if (auto change = watch.on_line(line)) report(*change);
+      if (position != nullptr) position->on_stderr_line(line);
+    }
+  }
+  void reset() { splitter_ = LineSplitter(kMaxLine); }
+
+private:
+  static constexpr std::size_t kMaxLine = 4096;
+  LineSplitter splitter_{kMaxLine};
+  std::vector<std::string> lines_;
 };
 
 } // namespace clustertop

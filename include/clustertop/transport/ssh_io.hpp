@@ -62,6 +62,7 @@ struct Stream {
   std::vector<std::string> pending;   // complete lines not yet pushed
   StderrTail stderr_tail;             // last stderr text, for the exit report
   FollowWatch follow;                 // spec.follows_file: is the file readable
+  FollowStderr follow_stderr;         // spec.follows_file: tail's stderr, line by line
   FollowPosition *position = nullptr; // spec.resume_path: in Node::positions
   int exit_status = -1;
   std::string exit_signal;
