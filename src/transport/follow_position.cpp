@@ -84,18 +84,13 @@ std::string FollowPosition::command() const {
   return c;
 }
 
-void FollowPosition::on_stderr_line(std::string_view line) {
-  for (const std::string_view switched : {"has appeared", "has been replaced", "file truncated",
-                                          "following new file", "has become accessible"})
-    if (line.find(switched) != std::string_view::npos) {
-      // A file missing at the start is read from its first byte when it appears: the count
-      // from 0 is its offset. Any other switch leaves the count in another file.
-      if (missing_at_start_)
-        missing_at_start_ = false;
-      else
-        resume_at_.reset();
-      return;
-    }
+void FollowPosition::file_switched() {
+  // A file missing at the start is read from its first byte when it appears: the count from
+  // 0 is its offset. Any other switch leaves the count in another file.
+  if (missing_at_start_)
+    missing_at_start_ = false;
+  else
+    resume_at_.reset();
 }
 
 void FollowPosition::starting() {

@@ -20,6 +20,15 @@ FollowNews classify_tail_message(std::string_view line) {
   return FollowNews::none;
 }
 
+bool tail_switched_file(std::string_view line) {
+  static constexpr std::array<std::string_view, 5> kSwitched = {
+      "has appeared", "has been replaced", "file truncated", "following new file",
+      "has become accessible"};
+  for (auto s : kSwitched)
+    if (line.find(s) != std::string_view::npos) return true;
+  return false;
+}
+
 std::optional<FollowWatch::Change> FollowWatch::on_line(std::string_view line) {
   switch (classify_tail_message(line)) {
   case FollowNews::unreadable:

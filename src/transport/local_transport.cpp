@@ -34,16 +34,14 @@ struct Stream {
   ChildProcess child;
   LineSplitter splitter{64 * 1024};
   StderrTail stderr_tail;                 // its last line says why the process failed
-  FollowWatch follow;                     // spec.follows_file: is the file readable
-  FollowStderr follow_stderr;             // spec.follows_file: tail's stderr, line by line
   std::optional<FollowPosition> position; // spec.resume_path: where the file is read up to
+  StreamFollow follow;                    // readability, read position, reported up
   bool running = false;
   int failures = 0;
   TimePoint started{};
   TimePoint next_start{};
   TimePoint last_line{};
   bool stale = false;
-  bool up_reported = true; // false after a restart until kUpAfterRestart or a line
 };
 
 class LocalTransport final : public Transport {
@@ -75,6 +73,12 @@ private:
   void status(const std::string &stream, NodeState state, std::string detail,
               std::optional<std::chrono::minutes> utc_offset = std::nullopt) {
     queue_.push(NodeStatus{node_.name, stream, state, std::move(detail), wall_now(), utc_offset});
+  }
+  // `s`'s status reports, for its StreamFollow.
+  auto reporter(Stream &s) {
+    return [this, &s](NodeState state, std::string detail) {
+      status(s.spec.name, state, std::move(detail));
+    };
   }
   bool stopping() const {
     pollfd p{stop_pipe_[0], POLLIN, 0};
@@ -117,7 +121,8 @@ Platform LocalTransport::probe() {
 }
 
 void LocalTransport::launch(Stream &s, TimePoint now) {
-  auto child = ChildProcess::spawn(s.position ? s.position->command() : s.spec.command);
+  s.follow.starting();
+  auto child = ChildProcess::spawn(s.follow.command(s.spec.command));
   if (!child) {
     status(s.spec.name, NodeState::down, child.error().one_line());
     s.next_start = now + restart_delay(options_.restart_min, options_.restart_max, ++s.failures,
@@ -131,11 +136,7 @@ void LocalTransport::launch(Stream &s, TimePoint now) {
   s.stale = false;
   s.splitter = LineSplitter(options_.max_line);
   s.stderr_tail.clear();
-  s.follow.reset();
-  s.follow_stderr.reset();
-  if (s.position) s.position->starting();
-  s.up_reported = s.failures == 0; // a restart counts as up later (kUpAfterRestart)
-  if (s.up_reported) status(s.spec.name, NodeState::up, "running");
+  s.follow.started(s.failures > 0, reporter(s));
 }
 
 void LocalTransport::read_fd(Stream &s, int fd, bool is_stderr, TimePoint now) {
@@ -146,38 +147,22 @@ void LocalTransport::read_fd(Stream &s, int fd, bool is_stderr, TimePoint now) {
     if (is_stderr)
       s.child.close_stderr();
     else {
-      // A partial last line of a followed file is read again whole at the restart.
-      if (s.position) s.position->ended(s.splitter);
-      if (!(s.position && s.position->resume_at())) s.splitter.finish(lines);
+      s.follow.ended(s.splitter, lines);
       s.child.close_stdout();
     }
   } else if (n > 0) {
     if (is_stderr) {
       const std::string_view bytes(buf, static_cast<std::size_t>(n));
       s.stderr_tail.add(bytes);
-      if (s.spec.follows_file)
-        s.follow_stderr.feed(bytes, s.follow, s.position ? &*s.position : nullptr,
-                             [&](FollowWatch::Change &change) {
-                               status(s.spec.name, change.state, std::move(change.detail));
-                               if (change.state == NodeState::up) s.up_reported = true;
-                             });
+      if (s.spec.follows_file) s.follow.stderr_bytes(bytes, reporter(s));
       return;
     }
     const std::string_view bytes(buf, static_cast<std::size_t>(n));
-    if (s.position)
-      s.position->feed(bytes, s.splitter, lines);
-    else
-      s.splitter.feed(bytes, lines);
+    s.follow.stdout_bytes(bytes, s.splitter, lines);
   }
   if (lines.empty()) return;
   s.last_line = now;
-  if (auto change = s.follow.on_lines()) {
-    status(s.spec.name, change->state, change->detail);
-    s.up_reported = true;
-  } else if (!s.up_reported) {
-    s.up_reported = true;
-    status(s.spec.name, NodeState::up, "running");
-  }
+  s.follow.lines_came(reporter(s));
   if (s.stale) {
     s.stale = false;
     status(s.spec.name, NodeState::up, "output resumed");
@@ -213,10 +198,7 @@ void LocalTransport::check_exit(Stream &s, TimePoint now) {
 }
 
 void LocalTransport::check_watchdog(Stream &s, TimePoint now) {
-  if (s.running && !s.up_reported && now - s.started >= kUpAfterRestart && !s.follow.unreadable()) {
-    s.up_reported = true;
-    status(s.spec.name, NodeState::up, "running");
-  }
+  if (s.running) s.follow.running_for(now - s.started, reporter(s));
   if (!s.running || s.stale || s.spec.watchdog <= Duration::zero()) return;
   if (now - s.last_line < s.spec.watchdog) return;
   s.stale = true;
@@ -242,6 +224,9 @@ void LocalTransport::run() {
     if (!s.spec.resume_path.empty()) s.position.emplace(s.spec.resume_path);
     streams_.push_back(std::move(s));
   }
+  // streams_ holds still from here on: each follow may point at its stream's position.
+  for (auto &s : streams_)
+    if (s.position) s.follow.attach(&*s.position);
   status("", NodeState::up, fmt::format("{} stream(s)", streams_.size()), platform.utc_offset);
   for (auto &s : streams_) launch(s, wall_now());
 

@@ -157,8 +157,8 @@ void IoThread::take_inbox() {
         auto st = std::make_unique<Stream>();
         st->spec = std::move(spec);
         if (!st->spec.resume_path.empty())
-          st->position =
-              &node.positions.try_emplace(st->spec.name, st->spec.resume_path).first->second;
+          st->follow.attach(
+              &node.positions.try_emplace(st->spec.name, st->spec.resume_path).first->second);
         st->io = this;
         st->node = &node;
         st->conn = conn.get();
@@ -218,7 +218,7 @@ void IoThread::check_node(Node &node, SteadyTime now) {
 void IoThread::node_down(Node &node, const std::string &reason, SteadyTime now) {
   for (auto &conn : node.conns)
     for (auto &st : conn->streams) {
-      finish_lines(*st);
+      st->follow.ended(st->splitter, st->pending);
       flush_lines(*st);
     }
   close_node(node);

@@ -28,28 +28,15 @@ int IoThread::on_data(ssh_session, ssh_channel, void *data, uint32_t len, int is
   const std::string_view bytes(static_cast<const char *>(data), len);
   if (is_stderr != 0) {
     st.stderr_tail.add(bytes);
-    if (st.spec.follows_file)
-      st.follow_stderr.feed(bytes, st.follow, st.position, [&](FollowWatch::Change &change) {
-        st.io->report(*st.node, st.spec.name, change.state, std::move(change.detail));
-        if (change.state == NodeState::up) st.up_reported = true;
-      });
+    if (st.spec.follows_file) st.follow.stderr_bytes(bytes, st.io->reporter(st));
     return static_cast<int>(len);
   }
   st.io->bytes_this_pass_ += len;
-  if (st.position != nullptr)
-    st.position->feed(bytes, st.splitter, st.pending);
-  else
-    st.splitter.feed(bytes, st.pending);
+  st.follow.stdout_bytes(bytes, st.splitter, st.pending);
   st.last_data = std::chrono::steady_clock::now();
   if (!st.pending.empty()) {
     mark(st.io->dirty_, st, st.dirty);
-    if (auto change = st.follow.on_lines()) {
-      st.io->report(*st.node, st.spec.name, change->state, std::move(change->detail));
-      st.up_reported = true;
-    } else if (!st.up_reported) {
-      st.up_reported = true;
-      st.io->report(*st.node, st.spec.name, NodeState::up, "running");
-    }
+    st.follow.lines_came(st.io->reporter(st));
   }
   return static_cast<int>(len);
 }
@@ -87,9 +74,7 @@ void IoThread::start_stream(Stream &st, SteadyTime now) {
   ssh_set_channel_callbacks(st.channel, &st.callbacks);
   st.splitter = LineSplitter{};
   st.stderr_tail.clear();
-  st.follow.reset();
-  st.follow_stderr.reset();
-  if (st.position != nullptr) st.position->starting();
+  st.follow.starting();
   st.exit_status = -1;
   st.exit_signal.clear();
   st.closed = false;
@@ -130,8 +115,7 @@ void IoThread::step_stream(Stream &st, SteadyTime now) {
     st.phase_since = now;
   }
   if (st.phase == Stream::Phase::exec) {
-    const std::string command =
-        wrap_remote_command(st.position != nullptr ? st.position->command() : st.spec.command);
+    const std::string command = wrap_remote_command(st.follow.command(st.spec.command));
     const int rc = ssh_channel_request_exec(st.channel, command.c_str());
     if (rc == SSH_AGAIN) return;
     if (rc != SSH_OK) {
@@ -143,10 +127,7 @@ void IoThread::step_stream(Stream &st, SteadyTime now) {
     st.phase = Stream::Phase::running;
     st.phase_since = now;
     st.last_data = now;
-    // tail's "cannot open" can arrive before the exec's reply: its `down` stands. A restart
-    // counts as up later (kUpAfterRestart).
-    st.up_reported = st.restarts == 0 && !st.follow.unreadable();
-    if (st.up_reported) report(*st.node, st.spec.name, NodeState::up, "running");
+    st.follow.started(st.restarts > 0, reporter(st));
   }
 }
 
@@ -171,17 +152,8 @@ void IoThread::flush_dirty() {
   }
 }
 
-void IoThread::finish_lines(Stream &st) {
-  // A partial last line of a followed file is read again whole at the restart.
-  if (st.position != nullptr) {
-    st.position->ended(st.splitter);
-    if (st.position->resume_at()) return;
-  }
-  st.splitter.finish(st.pending);
-}
-
 void IoThread::close_channel(Stream &st) {
-  finish_lines(st);
+  st.follow.ended(st.splitter, st.pending);
   flush_lines(st);
   if (st.channel == nullptr) return;
   ssh_channel_close(st.channel); // EOF: the node-side wrapper kills the process group
@@ -211,11 +183,7 @@ void IoThread::finish_stream(Stream &st, SteadyTime now) {
 }
 
 void IoThread::watchdog(Node &node, Stream &st, SteadyTime now) {
-  if (!st.up_reported && st.phase == Stream::Phase::running &&
-      now - st.phase_since >= kUpAfterRestart && !st.follow.unreadable()) {
-    st.up_reported = true;
-    report(node, st.spec.name, NodeState::up, "running");
-  }
+  if (st.phase == Stream::Phase::running) st.follow.running_for(now - st.phase_since, reporter(st));
   if (st.spec.watchdog <= Duration::zero() || st.phase != Stream::Phase::running) return;
   const auto silent = now - st.last_data;
   if (!st.stale && silent > st.spec.watchdog) {

@@ -130,11 +130,15 @@ TEST(FollowWatch, TailsMessagesSayWhetherTheFileIsReadable) {
 }
 
 TEST(FollowWatch, AMessageCountsOnceItsLineIsWholeAndOnlyWhenItChangesTheState) {
-  FollowStderr lines;
-  FollowWatch watch;
+  StreamFollow follow;
+  follow.starting();
+  std::optional<FollowWatch::Change> last;
+  auto report = [&](NodeState state, std::string detail) {
+    last = FollowWatch::Change{state, std::move(detail)};
+  };
   auto feed = [&](std::string_view bytes) {
-    std::optional<FollowWatch::Change> last;
-    lines.feed(bytes, watch, nullptr, [&](FollowWatch::Change &c) { last = c; });
+    last.reset();
+    follow.stderr_bytes(bytes, report);
     return last;
   };
   // glibc's error() writes the program name, the message and the newline separately.
@@ -149,7 +153,9 @@ TEST(FollowWatch, AMessageCountsOnceItsLineIsWholeAndOnlyWhenItChangesTheState) 
   auto up = feed(kAppeared);
   ASSERT_TRUE(up);
   EXPECT_EQ(up->state, NodeState::up);
-  EXPECT_FALSE(watch.on_lines()) << "readable already";
+  last.reset();
+  follow.lines_came(report);
+  EXPECT_FALSE(last) << "readable already";
   EXPECT_FALSE(feed(kAppeared));
   // One read that ends mid-way into the next message: the whole line before it counts.
   auto again = feed(std::string(kCannotOpen) + "tail: ");
@@ -271,18 +277,25 @@ TEST(FollowPosition, OutputWithoutTheOffsetLineIsAllLogAndThePositionUnknown) {
   EXPECT_EQ(pos.command().find("-ge"), std::string::npos) << "from the end again";
 }
 
+// What tail says on stderr, through the stream's StreamFollow, as a transport hands it over.
+void tail_says(StreamFollow &follow, const std::string &line) {
+  follow.stderr_bytes(line + "\n", [](NodeState, const std::string &) {});
+}
+
 TEST(FollowPosition, TailSayingItSwitchedFilesLosesTheTrack) {
   // GNU tail's words, as `tail -c +1 -F -- /tmp/tt/x` (coreutils 9.1) wrote them here while
   // x was renamed, created again and truncated.
   for (const char *said :
        {"tail: '/tmp/tt/x' has appeared;  following new file", "tail: /tmp/tt/x: file truncated"}) {
     FollowPosition pos("'/tmp/tt/x'");
-    pos.starting();
+    StreamFollow follow;
+    follow.attach(&pos);
+    follow.starting();
     (void)feed_all(pos, {"\0365 0 0\n", "a line\n"});
     ASSERT_EQ(pos.resume_at(), 7u);
-    pos.on_stderr_line("tail: '/tmp/tt/x' has become inaccessible: No such file or directory");
+    tail_says(follow, "tail: '/tmp/tt/x' has become inaccessible: No such file or directory");
     EXPECT_EQ(pos.resume_at(), 7u) << "gone is not yet switched";
-    pos.on_stderr_line(said);
+    tail_says(follow, said);
     EXPECT_FALSE(pos.resume_at()) << said;
     (void)feed_all(pos, {"more\n"});
     EXPECT_FALSE(pos.resume_at()) << "until the next start's offset line";
@@ -440,12 +453,14 @@ TEST(FollowPosition, ALineCutAtTheLimitIsNotPassedOnAgain) {
 // offset, and a crash written during a later outage is read.
 TEST(FollowPosition, AFileThatAppearsAfterTheStartKeepsItsPosition) {
   FollowPosition pos("'/x.log'");
-  pos.starting();
+  StreamFollow follow;
+  follow.attach(&pos);
+  follow.starting();
   (void)feed_all(pos, {"\0360 0 0\n"});
-  pos.on_stderr_line("tail: '/x.log' has appeared;  following new file");
+  tail_says(follow, "tail: '/x.log' has appeared;  following new file");
   (void)feed_all(pos, {"late-1\n"});
   EXPECT_EQ(pos.resume_at(), 7u);
-  pos.on_stderr_line("tail: '/x.log' has been replaced;  following new file");
+  tail_says(follow, "tail: '/x.log' has been replaced;  following new file");
   EXPECT_FALSE(pos.resume_at()) << "a second switch is another file";
 }
 

@@ -47,8 +47,8 @@ public:
   // The command for the next start: the file's end the first time; after that the byte
   // after the last whole line read when the checks above hold, else the end again.
   [[nodiscard]] std::string command() const;
-  // A whole line of tail's stderr: one saying it switched files loses the track.
-  void on_stderr_line(std::string_view line);
+  // tail said it switched files (tail_switched_file): the count is lost.
+  void file_switched();
   // A start of the command: its offset line is looked for.
   void starting();
   // The command's output: the offset line taken out, the rest fed to `splitter`.

@@ -13,6 +13,7 @@
 #include "clustertop/core/line_splitter.hpp"
 #include "clustertop/core/model.hpp"
 #include "clustertop/transport/follow_position.hpp"
+#include "clustertop/transport/transport.hpp"
 
 namespace clustertop {
 
@@ -21,6 +22,9 @@ enum class FollowNews { none, unreadable, readable };
 // What one line of tail's stderr says about the file (`none`: nothing about readability,
 // e.g. "file truncated" or "reverting to polling").
 FollowNews classify_tail_message(std::string_view line);
+// Whether it says tail now reads another file, or the same one from its start (GNU: "has
+// appeared", "has been replaced", "file truncated"): bytes counted before are no offset in it.
+bool tail_switched_file(std::string_view line);
 
 // One followed file's readability, owned by its stream. Each call returns the status to
 // report when it changes.
@@ -30,7 +34,7 @@ public:
     NodeState state;
     std::string detail;
   };
-  // One whole line of tail's stderr (FollowStderr splits them: glibc's error() writes the
+  // One whole line of tail's stderr (StreamFollow splits them: glibc's error() writes the
   // program name, the text and the newline separately, and one read can end mid-line).
   std::optional<Change> on_line(std::string_view line);
   // Lines arrived from the file.
@@ -50,26 +54,84 @@ private:
   std::string last_; // the message last reported
 };
 
-// Tail's stderr of a followed log, split into lines for the stream's FollowWatch and, when it
-// has one, its FollowPosition. Each transport's stream owns one; `report` gets each change of
-// readability.
-class FollowStderr {
+// What a stream of either transport keeps to follow its output, in one place for both: the
+// followed file's readability (tail's stderr, line by line: glibc's error() writes the
+// program name, the text and the newline separately, and a read can end mid-line), its read
+// position when it has one, and whether the stream was reported up since it (re)started. A
+// stream started again after a failure counts as up after kUpAfterRestart or its first line,
+// so one that keeps dying stays down. `report(state, detail)` takes each status to report.
+class StreamFollow {
 public:
-  template <typename Report>
-  void feed(std::string_view bytes, FollowWatch &watch, FollowPosition *position, Report &&report) {
+  // The stream's read position, kept by its owner (the node, across connections); may be
+  // null (no position).
+  void attach(FollowPosition *position) { position_ = position; }
+  // The command to start: the position's when there is one.
+  [[nodiscard]] std::string command(const std::string &spec_command) const {
+    return position_ != nullptr ? position_->command() : spec_command;
+  }
+  // A (re)start of the command, before any of its output.
+  void starting() {
+    watch_ = FollowWatch{};
+    stderr_ = LineSplitter(kMaxStderrLine);
+    if (position_ != nullptr) position_->starting();
+  }
+  // The command runs. A first start is up at once, unless tail already said it cannot read
+  // the file (its stderr can arrive before the exec's reply); a restart is up later.
+  template <typename Report> void started(bool restarted, Report &&report) {
+    up_reported_ = !restarted && !watch_.unreadable();
+    if (up_reported_) report(NodeState::up, "running");
+  }
+  // Stderr of a stream that follows a file (StreamSpec::follows_file).
+  template <typename Report> void stderr_bytes(std::string_view bytes, Report &&report) {
     lines_.clear();
-    splitter_.feed(bytes, lines_);
+    stderr_.feed(bytes, lines_);
     for (const auto &line : lines_) {
-      if (auto change = watch.on_line(line)) report(*change);
-      if (position != nullptr) position->on_stderr_line(line);
+      if (auto change = watch_.on_line(line)) up_now(*change, report);
+      if (position_ != nullptr && tail_switched_file(line)) position_->file_switched();
     }
   }
-  void reset() { splitter_ = LineSplitter(kMaxLine); }
+  // Stdout: through the position (its offset line taken out) or straight to `splitter`.
+  void stdout_bytes(std::string_view bytes, LineSplitter &splitter,
+                    std::vector<std::string> &lines) {
+    if (position_ != nullptr)
+      position_->feed(bytes, splitter, lines);
+    else
+      splitter.feed(bytes, lines);
+  }
+  // Lines came from the command.
+  template <typename Report> void lines_came(Report &&report) {
+    if (auto change = watch_.on_lines())
+      up_now(*change, report);
+    else if (!up_reported_)
+      up_now(FollowWatch::Change{NodeState::up, "running"}, report);
+  }
+  // The command has run this long since its start, silently.
+  template <typename Report> void running_for(Duration d, Report &&report) {
+    if (!up_reported_ && d >= kUpAfterRestart && !watch_.unreadable())
+      up_now(FollowWatch::Change{NodeState::up, "running"}, report);
+  }
+  // The command's output ended: its partial last line is passed on, unless the position
+  // reads it again whole at the restart.
+  void ended(LineSplitter &splitter, std::vector<std::string> &lines) {
+    if (position_ != nullptr) {
+      position_->ended(splitter);
+      if (position_->resume_at()) return;
+    }
+    splitter.finish(lines);
+  }
 
 private:
-  static constexpr std::size_t kMaxLine = 4096;
-  LineSplitter splitter_{kMaxLine};
+  static constexpr std::size_t kMaxStderrLine = 4096;
+  template <typename Report> void up_now(FollowWatch::Change change, Report &report) {
+    if (change.state == NodeState::up) up_reported_ = true;
+    report(change.state, std::move(change.detail));
+  }
+
+  FollowWatch watch_;
+  LineSplitter stderr_{kMaxStderrLine};
   std::vector<std::string> lines_;
+  FollowPosition *position_ = nullptr;
+  bool up_reported_ = true;
 };
 
 } // namespace clustertop

@@ -20,7 +20,6 @@
 #include <poll.h>
 
 #include "clustertop/core/line_splitter.hpp"
-#include "clustertop/transport/follow_position.hpp"
 #include "clustertop/transport/follow_watch.hpp"
 #include "clustertop/transport/ssh_session.hpp"
 #include "clustertop/transport/stderr_tail.hpp"
@@ -59,20 +58,17 @@ struct Stream {
   ssh_channel channel = nullptr;
   ssh_channel_callbacks_struct callbacks{};
   LineSplitter splitter;
-  std::vector<std::string> pending;   // complete lines not yet pushed
-  StderrTail stderr_tail;             // last stderr text, for the exit report
-  FollowWatch follow;                 // spec.follows_file: is the file readable
-  FollowStderr follow_stderr;         // spec.follows_file: tail's stderr, line by line
-  FollowPosition *position = nullptr; // spec.resume_path: in Node::positions
+  std::vector<std::string> pending; // complete lines not yet pushed
+  StderrTail stderr_tail;           // last stderr text, for the exit report
+  StreamFollow follow;              // readability, read position (in Node::positions), reported up
   int exit_status = -1;
   std::string exit_signal;
   bool closed = false; // the server closed the channel
   bool dirty = false;  // in IoThread::dirty_
   bool busy = false;   // in IoThread::busy_
   bool stale = false;
-  bool up_reported = true; // false after a restart until kUpAfterRestart or a line
-  int restarts = 0;        // backoff attempt for the next restart
-  SteadyTime due{};        // idle: when to (re)start
+  int restarts = 0; // backoff attempt for the next restart
+  SteadyTime due{}; // idle: when to (re)start
   SteadyTime phase_since{};
   SteadyTime last_data{};
 };
@@ -119,13 +115,18 @@ private:
   void step_stream(Stream &st, SteadyTime now);
   void start_stream(Stream &st, SteadyTime now);
   void finish_stream(Stream &st, SteadyTime now);
-  void finish_lines(Stream &st); // at a stream's end: its partial last line, unless read again
   void close_channel(Stream &st);
   void watchdog(Node &node, Stream &st, SteadyTime now);
   void node_down(Node &node, const std::string &reason, SteadyTime now);
   void close_node(Node &node);
   void flush_lines(Stream &st);
   // `utc_offset`: the node's, on its `up` (NodeStatus::utc_offset).
+  // `st`'s status reports, for its StreamFollow.
+  auto reporter(Stream &st) {
+    return [this, &st](NodeState state, std::string detail) {
+      report(*st.node, st.spec.name, state, std::move(detail));
+    };
+  }
   void report(const Node &node, const std::string &stream, NodeState state, std::string detail,
               std::optional<std::chrono::minutes> utc_offset = std::nullopt);
   static int on_data(ssh_session, ssh_channel, void *data, uint32_t len, int is_stderr, void *user);
