@@ -44,14 +44,23 @@ std::uint32_t posix_cksum(std::string_view bytes) {
 }
 
 std::string FollowPosition::command() const {
-  // `ls -diL` gives the inode of the file a link points to, on GNU and BSD alike. `wc -c`
-  // reads a regular file's size from stat (BSD pads it with blanks, which $((s)) takes out);
-  // anything else (a FIFO, a device) counts as size 0 and is not read here. A missing file
-  // is inode 0, size 0: tail then says why on stderr (FollowWatch). No globbing of ls's
-  // words: only the first is used.
-  std::string c = "set -f; set -- $(ls -diL -- " + path_ + " 2>/dev/null); i=${1:-0}; " +
-                  "if [ -f " + path_ + " ]; then s=$(wc -c <" + path_ +
-                  ") || s=0; else s=0; fi; s=$((s))";
+  const std::string &p = path_;
+  // A device never ends: tail would read /dev/zero at a full core for ever. Said and refused,
+  // the stream stays down with this reason.
+  std::string c = "set -f; if [ -c " + p + " ] || [ -b " + p +
+                  " ]; then echo \"clustertop: cannot follow a device: \"" + p + " >&2; exit 1; fi";
+  // A file that exists but cannot be read has no size to start at (`wc` fails): offset 0
+  // would later read it all from its first byte once it can be read. No position, the end,
+  // as `tail -n 0` did; tail says why it cannot read it.
+  c += "; if [ -f " + p + " ] && ! [ -r " + p +
+       " ]; then printf '\\036u\\n'; exec tail -n 0 -F -- " + p + "; fi";
+  // `ls -diL` gives the inode of the file a link points to, on GNU and BSD alike (only its
+  // first word is used; `set -f`: no globbing of the others). `wc -c` reads a regular file's
+  // size from stat (BSD pads it with blanks, which $((s)) takes out); anything else (a FIFO)
+  // counts as size 0 and is not read here. A missing file is inode 0, size 0: tail then says
+  // why on stderr (FollowWatch).
+  c += "; set -- $(ls -diL -- " + p + " 2>/dev/null); i=${1:-0}; if [ -f " + p +
+       " ]; then s=$(wc -c <" + p + ") || s=0; else s=0; fi; s=$((s))";
   // A position past 0 is resumed only with bytes to compare (always there once the start's
   // bytes before its offset came).
   if (resume_at_ && (*resume_at_ == 0 || !check_.empty())) {
@@ -59,28 +68,17 @@ std::string FollowPosition::command() const {
     std::string same = fmt::format("[ \"$s\" -ge {} ]", n);
     if (inode_ != 0) same += fmt::format(" && [ \"$i\" = {} ]", inode_);
     if (!check_.empty())
-      same +=
-          fmt::format(" && [ \"$(dd if={} bs=1 skip={} count={} 2>/dev/null | cksum)\" = "
-                      "\"{} {}\" ]",
-                      path_, n - check_.size(), check_.size(), posix_cksum(check_), check_.size());
+      same += fmt::format(" && [ \"$(dd if={} bs=1 skip={} count={} 2>/dev/null | cksum)\" = "
+                          "\"{} {}\" ]",
+                          p, n - check_.size(), check_.size(), posix_cksum(check_), check_.size());
     c += fmt::format("; if {0}; then if [ $((s - {1})) -gt {2} ]; then s=$((s - {2})); "
                      "else s={1}; fi; fi",
                      same, n, kMaxCatchUp);
   }
-  // A device never ends: tail would read /dev/zero at a full core for ever. Said and refused,
-  // the stream stays down with this reason.
-  c += "; if [ -c " + path_ + " ] || [ -b " + path_ +
-       " ]; then echo \"clustertop: " + "cannot follow a device: \"" + path_ + " >&2; exit 1; fi";
-  // A file that exists but cannot be read has no size to start at (`wc` fails): offset 0
-  // would later read it all from its first byte once it can be read. No position, the end,
-  // as `tail -n 0` did; tail says why it cannot read it.
-  c += "; if [ -f " + path_ + " ] && ! [ -r " + path_ + " ]; then printf '\\036u\\n'; " +
-       "exec tail -n 0 -F -- " + path_ + "; fi";
   // tail starts k bytes early: clustertop keeps them (not passed on) as the bytes a restart
   // compares, also when nothing is read before it.
   c += fmt::format("; k={0}; if [ \"$s\" -lt {0} ]; then k=$s; fi", kCheckBytes);
-  c += "; printf '\\036%s %s %s\\n' \"$i\" \"$s\" \"$k\"; exec tail -c +$((s - k + 1)) -F -- " +
-       path_;
+  c += "; printf '\\036%s %s %s\\n' \"$i\" \"$s\" \"$k\"; exec tail -c +$((s - k + 1)) -F -- " + p;
   return c;
 }
 
