@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <memory>
-#include <netdb.h>
 #include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,6 +23,7 @@
 #include "clustertop/sink/csv_sink.hpp"
 #include "clustertop/sink/figures_printer.hpp"
 #include "clustertop/sink/hook_runner.hpp"
+#include "clustertop/sink/http_server.hpp"
 #include "clustertop/sink/prometheus_sink.hpp"
 #include "clustertop/sink/recorder.hpp"
 #include "clustertop/transport/local_transport.hpp"
@@ -289,26 +289,6 @@ int write_snapshot_and_report(Parts &p) {
 
 } // namespace
 
-namespace {
-
-// Whether the address's host is one this machine can look up (the run binds it; a check
-// does not take the port).
-Status check_listen_host(const ListenAddress &address) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo *found = nullptr;
-  const int rc =
-      ::getaddrinfo(address.host.c_str(), std::to_string(address.port).c_str(), &hints, &found);
-  if (found != nullptr) ::freeaddrinfo(found);
-  if (rc == 0) return ok_status();
-  return Error{"cannot listen for Prometheus scrapes", address.host + ": " + ::gai_strerror(rc),
-               "listen", "name an address of this machine, e.g. 127.0.0.1:9464"};
-}
-
-} // namespace
-
 int check_live_config(const Options &cli) {
   Options o = cli;
   o.config_path = cli.check_config_file;
@@ -317,7 +297,12 @@ int check_live_config(const Options &cli) {
   if (s && !p.o.listen.empty()) {
     // (A listen that does not parse is check_settings' to say, below.)
     if (auto address = parse_listen_address(p.o.listen); address)
-      s = check_listen_host(*address); // what the run's bind would fail on first
+      s = HttpServer::check_address(*address); // what the run's bind would fail on first
+    if (!s && !p.o.was_given("listen")) {
+      Error e = s.error();
+      e.where = p.config_path + ": [sinks] listen"; // not a --listen that was never given
+      s = e;
+    }
   }
   if (s) {
     if (auto format = parse_csv_format(p.o.csv_format); !format) s = format.error();

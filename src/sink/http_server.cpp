@@ -460,12 +460,18 @@ HttpRequestHead parse_request_head(std::string_view head) {
   return r;
 }
 
-Result<std::unique_ptr<HttpServer>> HttpServer::start(const ListenAddress &address, Routes routes,
-                                                      HttpLimits limits) {
-  const auto fail = [&](const std::string &reason, const std::string &help) {
-    return Error{"cannot listen for Prometheus scrapes",
-                 "binding " + describe(address) + " failed: " + reason, "--listen", help};
-  };
+namespace {
+
+using AddrList = std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)>;
+
+Error listen_error(const ListenAddress &address, const std::string &reason,
+                   const std::string &help) {
+  return Error{"cannot listen for Prometheus scrapes",
+               "binding " + describe(address) + " failed: " + reason, "--listen", help};
+}
+
+// The addresses a listener binds: an Error when the host cannot be looked up.
+Result<AddrList> look_up(const ListenAddress &address) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -474,8 +480,27 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const ListenAddress &addre
   const auto port_text = std::to_string(address.port);
   if (const int rc = ::getaddrinfo(address.host.c_str(), port_text.c_str(), &hints, &found);
       rc != 0)
-    return fail(::gai_strerror(rc), "name an address of this machine, e.g. 127.0.0.1:9464");
-  const std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> list(found, &::freeaddrinfo);
+    return listen_error(address, ::gai_strerror(rc),
+                        "name an address of this machine, e.g. 127.0.0.1:9464");
+  return AddrList(found, &::freeaddrinfo);
+}
+
+} // namespace
+
+Status HttpServer::check_address(const ListenAddress &address) {
+  auto list = look_up(address);
+  if (!list) return list.error();
+  return ok_status();
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(const ListenAddress &address, Routes routes,
+                                                      HttpLimits limits) {
+  const auto fail = [&](const std::string &reason, const std::string &help) {
+    return listen_error(address, reason, help);
+  };
+  auto list = look_up(address);
+  if (!list) return list.error();
+  const addrinfo *found = list->get();
   UniqueFd fd;
   int err = 0;
   for (const addrinfo *ai = found; ai != nullptr && !fd.valid(); ai = ai->ai_next) {

@@ -26,7 +26,7 @@ expect "$tmp/record.toml" 3 "cannot use the record directory: not a directory"
 printf '[sinks]\ncsv_dir = "/etc/passwd"\ncsv_every = "30s"\n' >"$tmp/csvdir.toml"
 expect "$tmp/csvdir.toml" 3 "cannot use the csv_dir directory: not a directory"
 printf '[sinks]\nlisten = "999.1.1.1:80"\n' >"$tmp/listen_host.toml"
-expect "$tmp/listen_host.toml" 3 "cannot listen for Prometheus scrapes"
+expect "$tmp/listen_host.toml" 3 "$tmp/listen_host.toml: [sinks] listen: cannot listen for Prometheus scrapes"
 "$bin" --headless --record /etc/passwd >/dev/null 2>"$tmp/err"
 code=$?
 if [ "$code" -eq 2 ] && grep -q "fix --record" "$tmp/err"; then ok; else bad "--record /etc/passwd: exit $code: $(cat "$tmp/err")"; fi

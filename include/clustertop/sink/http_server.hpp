@@ -63,6 +63,8 @@ public:
 
   // Binds and listens (errors, with the system's reason, are returned here) and starts the
   // thread. Other paths answer 404, other methods on a route 405.
+  // What start() checks before it binds: that the host can be looked up (check-config).
+  static Status check_address(const ListenAddress &address);
   static Result<std::unique_ptr<HttpServer>> start(const ListenAddress &address, Routes routes,
                                                    HttpLimits limits = {});
   ~HttpServer();
