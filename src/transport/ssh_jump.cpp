@@ -149,6 +149,10 @@ Result<std::string> jump_command(const std::vector<std::string> &hops, const Ssh
                                    "-o ServerAliveCountMax={}",
                                    strict_word(options.host_key_checking),
                                    whole_seconds(options.connect_timeout), interval, count);
+  // `no` alone would record a jump host's new key: `off` promises "connect, not recorded",
+  // so its hops read and write no known-hosts file at all.
+  if (options.host_key_checking == HostKeyPolicy::off)
+    common += " -o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null";
   // OpenSSH itself passes -F on to a jump's ssh; without it an alias defined only in
   // --ssh-config FILE would be looked up in ~/.ssh/config.
   if (options.own_ssh_config()) common += " -F " + word(options.ssh_config);

@@ -55,8 +55,13 @@ Status apply_explicit(ssh_session s, const NodeSpec &node, const SshOptions &opt
       1, static_cast<long>(
              std::chrono::duration_cast<std::chrono::seconds>(options.connect_timeout).count()));
   const int nodelay = 1;
+  // libssh's known-hosts check answers "known" for any key, a changed one too, once the
+  // ssh config said `StrictHostKeyChecking no`: --host-key-checking alone decides
+  // (verify_host_key), so libssh must always report what the files say.
+  const int strict = 1;
   bool ok = ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout_s) == 0 &&
-            ssh_options_set(s, SSH_OPTIONS_NODELAY, &nodelay) == 0;
+            ssh_options_set(s, SSH_OPTIONS_NODELAY, &nodelay) == 0 &&
+            ssh_options_set(s, SSH_OPTIONS_STRICTHOSTKEYCHECK, &strict) == 0;
   if (node.port > 0) {
     const unsigned int port = static_cast<unsigned int>(node.port);
     ok = ok && ssh_options_set(s, SSH_OPTIONS_PORT, &port) == 0;

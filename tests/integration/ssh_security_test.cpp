@@ -128,6 +128,34 @@ INSTANTIATE_TEST_SUITE_P(Matrix, SshHostKey,
                            return n;
                          });
 
+// `StrictHostKeyChecking no` in the ssh config made libssh call every key known, a changed
+// or unknown one too: --host-key-checking (strict by default) alone decides.
+TEST_F(SshServer, TheSshConfigCannotTurnHostKeyCheckingOff) {
+  const std::string cfg = server_->dir() + "/nocheck_ssh_config";
+  std::ofstream(cfg) << "Host ctnocheck\n  HostName 127.0.0.1\n  Port " << server_->port()
+                     << "\n  User root\n  IdentityFile " << server_->client_key()
+                     << "\n  StrictHostKeyChecking no\n";
+  for (const std::string known : {"changed", "unknown"}) {
+    const std::vector<std::string> lines =
+        known == "changed" ? std::vector<std::string>{server_->other_key_line()}
+                           : std::vector<std::string>{};
+    SshOptions o = test_options(write_known_hosts(*server_, lines, "kh-nocheck-" + known));
+    o.ssh_config = cfg;
+    NodeSpec node = parse_node_argument("ctnocheck").value();
+    const std::string marker = server_->dir() + "/ran-nocheck-" + known;
+    node.plan = [marker](const Platform &) {
+      return std::vector<StreamSpec>{{"m", "touch " + shell_quote(marker) + "; echo ran"}};
+    };
+    std::vector<Event> seen;
+    const NodeStatus st = run_node(node, o, seen);
+    EXPECT_EQ(st.state, NodeState::down) << known << "\n" << describe(seen);
+    EXPECT_NE(st.detail.find(known == "changed" ? "host key changed" : "unknown host key"),
+              std::string::npos)
+        << st.detail;
+    EXPECT_FALSE(exists(marker)) << "a command ran on a node whose key was refused";
+  }
+}
+
 TEST_F(SshServer, NoUsableKeyFailsWithMethodsAndAdvice) {
   NodeSpec node = marker_node(server_->dir() + "/ran-nokey");
   node.identity_file.clear();

@@ -84,8 +84,14 @@ TEST(SshJump, CommandIsBatchStrictAndBounded) {
   EXPECT_EQ(jump_hosts(*cmd), Hops{"bastion"});
   o.host_key_checking = HostKeyPolicy::accept_new;
   EXPECT_NE(jump_command({"b"}, o)->find("StrictHostKeyChecking=accept-new"), std::string::npos);
+  EXPECT_EQ(jump_command({"b"}, o)->find("KnownHostsFile"), std::string::npos);
+  // `off`: connect and record nothing; `no` alone would write the jump host's key.
   o.host_key_checking = HostKeyPolicy::off;
-  EXPECT_NE(jump_command({"b"}, o)->find("StrictHostKeyChecking=no"), std::string::npos);
+  const auto off = *jump_command({"b"}, o);
+  EXPECT_NE(off.find("StrictHostKeyChecking=no"), std::string::npos);
+  EXPECT_NE(off.find("-o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null"),
+            std::string::npos)
+      << off;
 }
 
 TEST(SshJump, ConfigFileIsPassedOnQuotedAndPercentSafe) {
