@@ -136,9 +136,9 @@ TEST_F(SshServer, TheSshConfigCannotTurnHostKeyCheckingOff) {
                      << "\n  User root\n  IdentityFile " << server_->client_key()
                      << "\n  StrictHostKeyChecking no\n";
   for (const std::string known : {"changed", "unknown"}) {
-    const std::vector<std::string> lines =
-        known == "changed" ? std::vector<std::string>{server_->other_key_line()}
-                           : std::vector<std::string>{};
+    const std::vector<std::string> lines = known == "changed"
+                                               ? std::vector<std::string>{server_->other_key_line()}
+                                               : std::vector<std::string>{};
     SshOptions o = test_options(write_known_hosts(*server_, lines, "kh-nocheck-" + known));
     o.ssh_config = cfg;
     NodeSpec node = parse_node_argument("ctnocheck").value();
