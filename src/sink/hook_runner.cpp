@@ -122,6 +122,9 @@ void HookRunner::start(const AlertTransition &t) {
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, fds[0], STDIN_FILENO);
   posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
+  // Nothing else of ours: the ssh sessions' sockets (a hook writing to one broke the node's
+  // connection, one left running kept it open) and a replay's open log files.
+  posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t none, defaults;

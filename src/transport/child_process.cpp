@@ -32,6 +32,7 @@ void close_fd(int &fd) {
   if (devnull >= 0) ::dup2(devnull, 0);
   ::dup2(out_w, 1);
   ::dup2(err_w, 2);
+  ::close_range(3, ~0U, 0); // no ssh socket or other stream's pipe of ours in the command
   ::execl("/bin/sh", "sh", "-c", command, static_cast<char *>(nullptr));
   ::_exit(127);
 }

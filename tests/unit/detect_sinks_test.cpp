@@ -1,5 +1,6 @@
 #include <chrono>
 #include <cstdio>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -136,6 +137,20 @@ TEST_F(DetectHookTest, NeverBlocksKillsAfterTimeoutAndLeavesNoZombie) {
   EXPECT_EQ(hook.running(), 0u);
   EXPECT_EQ(hook.killed(), 1u);
   EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1); // no child left, zombie or not
+}
+
+// A hook gets stdin, stdout and stderr, not the ssh sockets or log files clustertop holds
+// open: a hook that wrote into one broke the node's connection.
+TEST_F(DetectHookTest, AHookInheritsNoDescriptorButItsStandardOnes) {
+  const int held = ::open("/dev/null", O_RDONLY); // as libssh's sockets: no close-on-exec
+  ASSERT_GE(held, 3);
+  const auto out = dir_ / "fds";
+  // `exec >`: a redirection of ls alone makes the shell save its stdout on a fd of its own.
+  HookRunner hook("exec > '" + out.string() + "'; ls /proc/$$/fd", std::chrono::seconds(10));
+  hook.on_transition(sample_transition(), ctx_);
+  hook.flush();
+  ::close(held);
+  EXPECT_EQ(slurp(out.string()), "0\n1\n2\n");
 }
 
 TEST_F(DetectHookTest, HookThatExitsAtOnceDoesNotKillUsWithSigpipe) {

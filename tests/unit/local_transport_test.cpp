@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -555,6 +556,22 @@ TEST(LocalTransport, StreamsCompleteLinesInOrder) {
   ASSERT_TRUE(c.wait_for([&] { return c.lines.size() >= 3; }));
   EXPECT_EQ(c.lines, (std::vector<std::string>{"a", "bc", "d"}));
   t->stop();
+}
+
+// A stream's command gets its own three descriptors only: not another stream's pipes, an
+// ssh node's sockets or files clustertop holds open.
+TEST(LocalTransport, AStreamInheritsNoDescriptorButItsStandardOnes) {
+  const int held = ::open("/dev/null", O_RDONLY); // no close-on-exec, as libssh's sockets
+  ASSERT_GE(held, 3);
+  Collector c;
+  auto t = make_local_transport(node_with({{"s", "ls /proc/$$/fd; echo end; sleep 5", 0s, false}}),
+                                c.queue);
+  t->start();
+  ASSERT_TRUE(c.wait_for([&] { return !c.lines.empty() && c.lines.back() == "end"; }))
+      << c.describe();
+  t->stop();
+  ::close(held);
+  EXPECT_EQ(c.lines, (std::vector<std::string>{"0", "1", "2", "end"}));
 }
 
 TEST(LocalTransport, ExitIsReportedWithStderrAndTheStreamRestarts) {
