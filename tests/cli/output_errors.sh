@@ -36,6 +36,13 @@ expect 74 'cannot write standard output: No space left on device; stopping' \
   "headless watch >/dev/full" -- \
   timeout -s TERM 10 sh -c "exec \"$bin\" --headless --interval 200ms >/dev/full"
 
+# stdout closed (`>&-`): the output cannot be written, exit 74. Its descriptor was taken by
+# the next one opened (the signal descriptor), which the output went into: "Invalid argument".
+expect 74 'cannot write standard output: Bad file descriptor' "replay >&-" -- \
+  sh -c "exec \"$bin\" replay --node n1=\"$tmp/run.log\" --speed max --headless >&-"
+expect 74 'cannot write standard output: Bad file descriptor; stopping' "headless watch >&-" -- \
+  timeout -s TERM 10 sh -c "exec \"$bin\" --headless --interval 200ms >&-"
+
 # The same commands with a good stdout are fine (exit 0), so the checks above test the output.
 expect 0 '' "replay >file" -- \
   sh -c "exec \"$bin\" replay --node n1=\"$tmp/run.log\" --speed max --headless >\"$tmp/out\""
