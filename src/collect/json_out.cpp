@@ -15,20 +15,6 @@ bool ends_with(const std::string &s, std::string_view suffix) {
          same_text(std::string_view(s).substr(s.size() - suffix.size()), suffix);
 }
 
-// Length of a valid UTF-8 sequence at s[i], or 0.
-std::size_t utf8_len(std::string_view s, std::size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  const std::size_t n = c < 0x80         ? 1
-                        : (c >> 5) == 6  ? 2
-                        : (c >> 4) == 14 ? 3
-                        : (c >> 3) == 30 ? 4
-                                         : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k)
-    if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return 0;
-  return n;
-}
-
 void append_string(fmt::memory_buffer &out, std::string_view s) {
   out.push_back('"');
   std::size_t run = 0; // start of the pending run of bytes that need no escaping
@@ -38,9 +24,15 @@ void append_string(fmt::memory_buffer &out, std::string_view s) {
       ++i;
       continue;
     }
+    std::size_t next = i + 1;
+    char32_t cp = c;
     if (c >= 0x80) {
-      if (const auto n = utf8_len(s, i); n > 0) {
-        i += n;
+      next = i;
+      cp = decode_utf8(s, next);
+      // U+0085, U+2028 and U+2029 end a line for Unicode-aware readers: escaped, as control
+      // characters are, so that one record is never read as two.
+      if (cp != kNotUtf8 && cp != 0x85 && cp != 0x2028 && cp != 0x2029) {
+        i = next;
         continue;
       }
     }
@@ -48,12 +40,13 @@ void append_string(fmt::memory_buffer &out, std::string_view s) {
     if (c == '"' || c == '\\') {
       out.push_back('\\');
       out.push_back(static_cast<char>(c));
-    } else if (c < 0x20) {
-      fmt::format_to(fmt::appender(out), "\\u{:04x}", static_cast<unsigned>(c));
+    } else if (cp == kNotUtf8) {
+      out.append(std::string_view("\xEF\xBF\xBD")); // a byte that is not UTF-8 -> U+FFFD
     } else {
-      out.append(std::string_view("\xEF\xBF\xBD")); // invalid UTF-8 byte -> U+FFFD
+      fmt::format_to(fmt::appender(out), "\\u{:04x}", static_cast<unsigned>(cp));
     }
-    run = ++i;
+    i = next;
+    run = i;
   }
   out.append(s.substr(run));
   out.push_back('"');
@@ -90,7 +83,7 @@ void append_record_json(fmt::memory_buffer &out, const Record &r) {
       out.append(std::string_view(",\"device\":"));
       append_string(out, m.device);
     }
-    if (std::isnan(m.value))
+    if (!std::isfinite(m.value)) // JSON has no NaN or infinity
       out.append(std::string_view(",\"value\":null"));
     else
       fmt::format_to(it, FMT_COMPILE(",\"value\":{}"), m.value); // compiled: one a metric

@@ -92,7 +92,8 @@ bool parse_leading_number(std::string_view text, double &out, std::string_view &
     const char *b = copy.data() + (copy[0] == '+' ? 1 : 0);
     double v = 0;
     auto [p, ec] = std::from_chars(b, copy.data() + copy.size(), v);
-    if (ec != std::errc{} || !std::isfinite(v)) return false;
+    // Past kMaxMagnitude a unit's factor (up to 2^40) could make the value infinite.
+    if (ec != std::errc{} || !std::isfinite(v) || std::fabs(v) > kMaxMagnitude) return false;
     out = v;
     rest = text.substr(static_cast<std::size_t>(p - copy.data()));
     return true;

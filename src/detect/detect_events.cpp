@@ -36,7 +36,13 @@ const std::string *crash_tag(const LogEvent &e) {
 std::string quote_remote(const std::string &line, std::size_t max = 240) {
   // Only what is quoted is redacted, with room for a secret across the cut.
   std::string text = redact_secrets(std::string_view(line).substr(0, max + 1024));
-  if (text.size() > max) text = text.substr(0, max) + "...";
+  if (text.size() > max) {
+    std::size_t cut =
+        max; // not inside a character: a UTF-8 one has at most 3 bytes after its first
+    for (int k = 0; k < 3 && cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80; ++k)
+      --cut;
+    text = text.substr(0, cut) + "...";
+  }
   return text;
 }
 

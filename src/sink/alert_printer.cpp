@@ -38,6 +38,21 @@ nlohmann::json alert_json(const AlertTransition &t) {
   return j;
 }
 
+std::string json_line(const nlohmann::json &j) {
+  std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // In valid UTF-8 these bytes are those characters and nothing else, and JSON's own syntax
+  // is ASCII: they can only be inside a string, where the escape means the same.
+  static constexpr std::pair<std::string_view, std::string_view> kLineEnds[] = {
+      {"\xC2\x85", "\\u0085"}, {"\xE2\x80\xA8", "\\u2028"}, {"\xE2\x80\xA9", "\\u2029"}};
+  for (const auto &[raw, escaped] : kLineEnds) {
+    for (auto at = text.find(raw); at != std::string::npos;) {
+      text.replace(at, raw.size(), escaped);
+      at = text.find(raw, at + escaped.size());
+    }
+  }
+  return text;
+}
+
 std::string alert_line(const AlertTransition &t) {
   const Finding &f = t.finding;
   std::string who = f.node.empty() ? "cluster" : f.node;
@@ -52,9 +67,7 @@ std::string alert_line(const AlertTransition &t) {
 
 void AlertPrinter::on_transition(const AlertTransition &t, const TickContext & /*ctx*/) {
   // Invalid UTF-8 from a log line must not abort the JSON dump: replace it.
-  const std::string text =
-      json_ ? alert_json(t).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-            : alert_line(t);
+  const std::string text = json_ ? json_line(alert_json(t)) : alert_line(t);
   out_.write(text);
   out_.write("\n");
   out_.flush();

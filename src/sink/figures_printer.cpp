@@ -7,6 +7,7 @@
 
 #include "clustertop/core/redact.hpp"
 #include "clustertop/core/text.hpp"
+#include "clustertop/sink/alert_printer.hpp"
 #include "clustertop/store/store.hpp"
 
 namespace clustertop {
@@ -83,7 +84,7 @@ std::string FiguresPrinter::json_line(const Store &s, const std::string &node, T
   // Seconds the node's clock runs ahead of this machine's (behind: negative), when it is off.
   if (info != nullptr && info->clock_skew) j["clock_skew_s"] = to_seconds(*info->clock_skew);
   if (const auto text = last_log_text(s, node); !text.empty()) j["last_log"] = text;
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return clustertop::json_line(j);
 }
 
 void FiguresPrinter::on_tick(const TickContext &ctx) {

@@ -148,8 +148,7 @@ void HookRunner::start(const AlertTransition &t) {
   }
   ++started_;
   children_.push_back(Child{pid, Steady::now() + timeout_, terminal_safe(describe(t))});
-  write_quietly(
-      fds[1], alert_json(t).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  write_quietly(fds[1], json_line(alert_json(t)) + "\n");
   ::close(fds[1]);
 }
 

@@ -177,6 +177,21 @@ TEST(CollectBadInput, ParsersSurviveHostileLinesDirectly) {
   }
 }
 
+// A number in range times its unit's factor was infinite, and `parse` printed `"value":inf`,
+// which is not JSON.
+TEST(CollectBadInput, ANumberTimesItsUnitIsNeverInfinite) {
+  const auto r = parse("log", "[STEP 1] ctx=1e308K eval=1e289ms\n");
+  EXPECT_EQ(r.out.find(":inf"), std::string::npos) << r.out;
+  const auto recs = records(r.out);
+  ASSERT_EQ(recs.size(), 1u) << r.out;
+  bool eval = false;
+  for (const auto &m : recs[0]["metrics"]) {
+    EXPECT_NE(m["name"], "ctx.tokens") << "1e308K is no value";
+    if (m["name"] == "step.eval_ms") eval = m["value"].get<double>() == 1e289;
+  }
+  EXPECT_TRUE(eval) << recs[0].dump();
+}
+
 TEST(CollectBadInput, OutOfRangeNumbersAreUnknownNotInfinite) {
   const auto r = parse("macmon", "{\"gpu_power\": 1e400, \"cpu_power\": -1e999}\n"
                                  "{\"gpu_power\": 12345678901234567890123456789}\n");

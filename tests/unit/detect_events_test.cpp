@@ -63,6 +63,26 @@ TEST(DetectCrash, TheQuotedLineHasItsCredentialsRedacted) {
       << down[0].message;
 }
 
+// The quoted line is cut at 240 bytes: never inside a character, whose first bytes were
+// sent on without the rest (invalid UTF-8 in hooks' CLUSTERTOP_MESSAGE).
+TEST(DetectCrash, TheQuotedLineIsCutBetweenCharacters) {
+  for (const std::size_t pad : {0U, 1U, 2U}) { // moves the 240th byte through a character
+    Store st;
+    Rules r;
+    std::string line = "SIGABRT " + std::string(pad, 'y');
+    for (int i = 0; i < 100; ++i) line += "\xE2\x82\xAC"; // U+20AC, 3 bytes
+    st.add_event(
+        LogEvent{"mbp", "log:/tmp/exo.log", at(11), "", {"crash"}, Severity::critical, line});
+    const auto crash = only(run_detectors(st, r, at(12)), "crash");
+    ASSERT_EQ(crash.size(), 1u);
+    const std::string &m = crash[0].message;
+    const auto dots = m.rfind("...");
+    ASSERT_NE(dots, std::string::npos) << m;
+    const std::string quoted = m.substr(0, dots);
+    EXPECT_EQ(quoted.substr(quoted.size() - 3), "\xE2\x82\xAC") << "pad " << pad;
+  }
+}
+
 // Events are kept in the order they arrived, which is not always their lines' order: a log
 // read back at a reconnect (backfill_lines) brings old lines after new ones. An old line
 // arriving after a crash must not hide the crash from the detector.

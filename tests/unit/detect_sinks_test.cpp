@@ -68,6 +68,23 @@ TEST(DetectAlertPrinter, JsonHasEveryFieldAndNaNIsNull) {
   EXPECT_EQ(j["time"], "1970-01-01T00:01:41.500Z");
 }
 
+// A log line quoted in a message may hold U+0085, U+2028 or U+2029, which Unicode-aware
+// line readers (Python's splitlines) take as line ends: escaped, one record stays one line.
+TEST(DetectAlertPrinter, JsonLinesEscapeUnicodeLineEnds) {
+  AlertTransition t = sample_transition(kUnknown);
+  t.finding.message = "a\xC2\x85"
+                      "b\xE2\x80\xA8"
+                      "c\xE2\x80\xA9"
+                      "d \xE2\x82\xAC \xFF";
+  const std::string line = json_line(alert_json(t));
+  EXPECT_NE(line.find("a\\u0085b\\u2028c\\u2029d \xE2\x82\xAC \xEF\xBF\xBD"), std::string::npos)
+      << line;
+  EXPECT_EQ(nlohmann::json::parse(line)["message"], "a\xC2\x85"
+                                                    "b\xE2\x80\xA8"
+                                                    "c\xE2\x80\xA9"
+                                                    "d \xE2\x82\xAC \xEF\xBF\xBD");
+}
+
 TEST(DetectAlertPrinter, WritesOneLinePerTransitionBothFormats) {
   Store store;
   std::vector<Finding> firing;

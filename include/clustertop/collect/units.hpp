@@ -15,7 +15,9 @@ namespace clustertop {
 enum class UnitClass { none, time, bytes, percent, rate };
 
 // Parses a leading decimal number ("-1.5e3", "0.5", ".5"); sets `rest` to what follows.
-// comma_decimal accepts "2048,00". false when there is no number or it is not finite.
+// comma_decimal accepts "2048,00". false when there is no number, or it is not finite or
+// beyond ±kMaxMagnitude (no reading is; times a unit's factor it stays finite).
+inline constexpr double kMaxMagnitude = 1e290;
 bool parse_leading_number(std::string_view text, double &out, std::string_view &rest,
                           bool comma_decimal = false);
 
