@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+#include <set>
+#include <sstream>
 
 #include <map>
 
@@ -67,9 +69,38 @@ TEST(ExportPrometheus, EveryFamilyHasOneHelpAndTypeBeforeItsSamples) {
   EXPECT_EQ(types.count("clustertop_step_seconds"), 1u);
 }
 
+// Values that were all repaired to U+FFFD (or, as text, read alike) were one label set: a
+// scrape held several samples of one series, which Prometheus drops as duplicates.
+TEST(ExportPrometheus, DifferentLabelValuesStayDifferent) {
+  const std::vector<std::string> values = {"a\xff",         "a\xfe", "a\\xff",
+                                           "a\xEF\xBF\xBD", "a\x01", "a\xE2\x80\xA8",
+                                           "a\xE2\x80\xA9", "a\\"};
+  std::set<std::string> escaped;
+  for (const auto &v : values) escaped.insert(escape_label_value(v));
+  EXPECT_EQ(escaped.size(), values.size());
+  Store store;
+  for (const char *gpu : {"\xff", "\xfe", "\x01"})
+    store.add(Sample{"gpu", "gpu.power_w", gpu, 70, kNow});
+  std::set<std::string> series;
+  int samples = 0;
+  const auto text = render_prometheus(store, {}, kNow);
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with("clustertop_gpu_power_watts{")) {
+      ++samples;
+      series.insert(line.substr(0, line.rfind(' ')));
+    }
+  EXPECT_EQ(samples, 3) << text;
+  EXPECT_EQ(series.size(), 3u) << text;
+}
+
 TEST(ExportPrometheus, HostileLabelValuesAreEscapedAndRepaired) {
-  EXPECT_EQ(escape_label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
-  EXPECT_EQ(escape_label_value("x\xff"), "x\xEF\xBF\xBD");
+  // The format's escapes (\\ \" \n) over the value's text, where a backslash is doubled
+  // and a byte that is not UTF-8 or a control character is \xHH.
+  EXPECT_EQ(escape_label_value("a\"b\\c\nd"), R"(a\"b\\\\c\nd)");
+  EXPECT_EQ(escape_label_value("x\xff"), R"(x\\xff)");
+  EXPECT_EQ(escape_label_value("\xE2\x82\xAC \xC2\x85\r"), "\xE2\x82\xAC "
+                                                           R"(\\xc2\\x85\\x0d)");
   Store store;
   store.add(Sample{"evil\"} 1\nclustertop_node_up{node=\"x", "mem.total_bytes", "", 1, kNow});
   const auto text = render_prometheus(store, {}, kNow);
