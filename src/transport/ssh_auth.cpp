@@ -11,10 +11,17 @@
 namespace clustertop::ssh {
 namespace {
 
+bool closed(ssh_session s) {
+  return ssh_is_connected(s) == 0 || (ssh_get_status(s) & (SSH_CLOSED | SSH_CLOSED_ERROR)) != 0;
+}
+
+// A server that hangs up (sshd after MaxAuthTries failed keys) leaves libssh answering
+// "again" for ever: that is an error now, not a wait for the whole deadline.
 template <typename Step> int drive_auth(ssh_session s, const Deadline &deadline, Step step) {
   for (;;) {
     const int rc = step();
     if (rc != SSH_AUTH_AGAIN) return rc;
+    if (closed(s)) return SSH_AUTH_ERROR;
     if (!wait_socket(s, deadline)) return SSH_AUTH_AGAIN;
   }
 }
@@ -51,6 +58,19 @@ Status authenticate(ssh_session s, const NodeSpec &node, const Deadline &deadlin
     // encrypted keys fail here instead of prompting, which is what we want in a TUI.
     rc = drive_auth(s, deadline, [&] { return ssh_userauth_publickey_auto(s, nullptr, nullptr); });
     if (rc == SSH_AUTH_SUCCESS) return ok_status();
+    if (rc == SSH_AUTH_AGAIN)
+      return Error{"authentication failed",
+                   "timed out while trying " + fmt::format("{}", fmt::join(tried, ", ")), where,
+                   "check the network path and sshd on the node"};
+    if (closed(s))
+      return Error{"authentication failed",
+                   fmt::format("the server closed the connection while keys were tried ({}): {}",
+                               fmt::join(tried, ", "), last_error(s)),
+                   where,
+                   "sshd hangs up after MaxAuthTries failed keys (6 by default), and the agent's "
+                   "keys are offered first: remove unrelated keys from the agent (ssh-add -d KEY) "
+                   "or raise MaxAuthTries on the node; IdentitiesOnly in ~/.ssh/config is not "
+                   "honoured (libssh 0.10)"};
   }
   return Error{"authentication failed",
                fmt::format("tried {}; the server accepts: {}", fmt::join(tried, ", "),

@@ -195,6 +195,44 @@ TEST_F(SshServer, AgentAuthentication) {
   EXPECT_TRUE(exists(server_->dir() + "/ran-agent"));
 }
 
+// sshd ends the connection after MaxAuthTries keys failed (the agent's keys are offered
+// first). The node waited for the whole connect timeout, then blamed a missing key.
+TEST(SshAuth, AServerThatHangsUpDuringAuthenticationIsDownAtOnceAndSaysSo) {
+  Sshd server("127.0.0.1", {}, {"MaxAuthTries 1"});
+  ASSERT_TRUE(server.start());
+  const std::string sock = server.dir() + "/junk-agent.sock";
+  const pid_t agent = ::fork();
+  if (agent == 0) {
+    ::freopen("/dev/null", "w", stdout);
+    ::execl("/usr/bin/ssh-agent", "ssh-agent", "-D", "-a", sock.c_str(),
+            static_cast<char *>(nullptr));
+    ::_exit(127);
+  }
+  for (int i = 0; i < 100 && !exists(sock); ++i) std::this_thread::sleep_for(20ms);
+  for (const char *junk : {"junk1", "junk2"}) {
+    const std::string key = server.dir() + "/" + junk;
+    ASSERT_EQ(sh("ssh-keygen -q -t ed25519 -N '' -f " + shell_quote(key) + " && SSH_AUTH_SOCK=" +
+                 shell_quote(sock) + " ssh-add -q " + shell_quote(key) + " 2>&1"),
+              0);
+  }
+  ::setenv("SSH_AUTH_SOCK", sock.c_str(), 1);
+  NodeSpec node = node_for(server, {{"m", "echo ran"}});
+  SshOptions o = test_options(write_known_hosts(server, {server.known_hosts_line()}));
+  o.connect_timeout = std::chrono::seconds(30);
+  std::vector<Event> seen;
+  const auto t0 = std::chrono::steady_clock::now();
+  const NodeStatus st = run_node(node, o, seen);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  ::unsetenv("SSH_AUTH_SOCK");
+  ::kill(agent, SIGTERM);
+  ::waitpid(agent, nullptr, 0);
+  EXPECT_EQ(st.state, NodeState::down) << describe(seen);
+  EXPECT_NE(st.detail.find("closed the connection"), std::string::npos) << st.detail;
+  EXPECT_NE(st.detail.find("MaxAuthTries"), std::string::npos) << st.detail;
+  // run_node waits 8 s for a status: the node must not be left connecting for the 30 s.
+  EXPECT_LT(took, std::chrono::seconds(8)) << describe(seen);
+}
+
 TEST_F(SshServer, PassphraseKeyIsNeverPrompted) {
   const std::string key = server_->dir() + "/locked_key";
   ASSERT_EQ(sh("ssh-keygen -q -t ed25519 -N secret-pass -f " + shell_quote(key) + " && cat " +
