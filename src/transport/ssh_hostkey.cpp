@@ -4,9 +4,11 @@
 
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "clustertop/config/config.hpp"
 #include "clustertop/core/shell_quote.hpp"
+#include "clustertop/core/text.hpp"
 #include "clustertop/transport/ssh_session.hpp"
 
 namespace clustertop::ssh {
@@ -71,6 +73,30 @@ bool key_revoked(ssh_session s, const std::string &file) {
   return false;
 }
 
+// Every known-hosts file the key may be revoked in: the one checked (--known-hosts or
+// ~/.ssh/known_hosts), the system-wide one, and each UserKnownHostsFile and
+// GlobalKnownHostsFile the ssh config names, whichever Host block names it: libssh reads
+// those for the node but does not tell which, and a key revoked in any of them is refused.
+std::vector<std::string> revocation_files(const SshOptions &options, const std::string &checked) {
+  std::vector<std::string> files{checked, "/etc/ssh/ssh_known_hosts"};
+  if (options.ssh_config == "none") return files;
+  std::ifstream config(
+      expand_home(options.own_ssh_config() ? options.ssh_config : "~/.ssh/config"));
+  std::string line;
+  while (std::getline(config, line)) {
+    for (auto &c : line)
+      if (c == '=') c = ' '; // "Keyword=value" as "Keyword value"
+    std::istringstream words(line);
+    std::string keyword, file;
+    if (!(words >> keyword) || (!iequals_ascii(keyword, "UserKnownHostsFile") &&
+                                !iequals_ascii(keyword, "GlobalKnownHostsFile")))
+      continue;
+    while (words >> file)
+      if (file != "none" && file != "/dev/null") files.push_back(file);
+  }
+  return files;
+}
+
 } // namespace
 
 Status verify_host_key(ssh_session s, const NodeSpec &node, const SshOptions &options) {
@@ -78,13 +104,14 @@ Status verify_host_key(ssh_session s, const NodeSpec &node, const SshOptions &op
   const KeyInfo key = server_key(s);
   const std::string file = options.known_hosts.empty() ? "~/.ssh/known_hosts" : options.known_hosts;
   const std::string where = "node " + node.name;
-  if (key_revoked(s, file))
-    return Error{"host key revoked, refusing to connect",
-                 fmt::format("the server's {} key {} is marked @revoked in {}", key.type,
-                             key.fingerprint, file),
-                 where,
-                 "the key was withdrawn: find out why before connecting; a reinstalled node "
-                 "needs its new key verified and recorded"};
+  for (const auto &listed : revocation_files(options, file))
+    if (key_revoked(s, listed))
+      return Error{"host key revoked, refusing to connect",
+                   fmt::format("the server's {} key {} is marked @revoked in {}", key.type,
+                               key.fingerprint, listed),
+                   where,
+                   "the key was withdrawn: find out why before connecting; a reinstalled node "
+                   "needs its new key verified and recorded"};
   switch (ssh_session_is_known_server(s)) {
   case SSH_KNOWN_HOSTS_OK: return ok_status();
   case SSH_KNOWN_HOSTS_CHANGED:

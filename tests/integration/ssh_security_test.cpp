@@ -156,6 +156,35 @@ TEST_F(SshServer, TheSshConfigCannotTurnHostKeyCheckingOff) {
   }
 }
 
+// A key marked @revoked in a known-hosts file the ssh config names (UserKnownHostsFile,
+// GlobalKnownHostsFile) is refused like one in --known-hosts: only ~/.ssh/known_hosts or
+// --known-hosts were searched, while libssh accepted the plain line beside the mark.
+TEST_F(SshServer, AKeyRevokedInAFileTheSshConfigNamesIsRefused) {
+  const std::string line = server_->known_hosts_line();
+  const std::string revoked = "@revoked * " + line.substr(line.find(' ') + 1);
+  for (const std::string keyword : {"UserKnownHostsFile", "GlobalKnownHostsFile"}) {
+    const std::string kh = write_known_hosts(*server_, {revoked, line}, "kh-named-" + keyword);
+    const std::string plain = write_known_hosts(*server_, {line}, "kh-plain-" + keyword);
+    const std::string cfg = server_->dir() + "/named_ssh_config_" + keyword;
+    std::ofstream(cfg) << "Host ctnamed\n  HostName 127.0.0.1\n  Port " << server_->port()
+                       << "\n  User root\n  IdentityFile " << server_->client_key() << "\n  "
+                       << keyword << " " << kh << "\n";
+    // Named as the user file, it is the one checked; as the global one, --known-hosts is.
+    SshOptions o = test_options(keyword == "UserKnownHostsFile" ? "" : plain);
+    o.ssh_config = cfg;
+    NodeSpec node = parse_node_argument("ctnamed").value();
+    const std::string marker = server_->dir() + "/ran-named-" + keyword;
+    node.plan = [marker](const Platform &) {
+      return std::vector<StreamSpec>{{"m", "touch " + shell_quote(marker) + "; echo ran"}};
+    };
+    std::vector<Event> seen;
+    const NodeStatus st = run_node(node, o, seen);
+    EXPECT_EQ(st.state, NodeState::down) << keyword << "\n" << describe(seen);
+    EXPECT_NE(st.detail.find("@revoked in " + kh), std::string::npos) << st.detail;
+    EXPECT_FALSE(exists(marker)) << "a command ran on a node whose key was refused";
+  }
+}
+
 TEST_F(SshServer, NoUsableKeyFailsWithMethodsAndAdvice) {
   NodeSpec node = marker_node(server_->dir() + "/ran-nokey");
   node.identity_file.clear();
