@@ -101,11 +101,15 @@ void detect_nodes(const DetectView &view, TimePoint now, std::vector<Finding> &o
                             fmt::format("no data from the node for a while: {}",
                                         n->detail.empty() ? "no reason given" : n->detail)});
     for (const auto &[stream, st] : n->streams)
-      if (st.state == NodeState::down)
-        out.push_back(Finding{"stream_down", name, stream, Severity::warning,
+      if (st.state == NodeState::down) {
+        // A log's path is the user's to choose and may carry a secret (`.../TOKEN=...`): the
+        // alert's subject and message show it as every quoted text is shown.
+        const std::string shown = redact_secrets(stream);
+        out.push_back(Finding{"stream_down", name, shown, Severity::warning,
                               to_seconds(now - st.at), 0,
-                              fmt::format("collector stream {} is down: {}", stream,
+                              fmt::format("collector stream {} is down: {}", shown,
                                           st.detail.empty() ? "no reason given" : st.detail)});
+      }
   }
 }
 

@@ -63,6 +63,20 @@ TEST(DetectCrash, TheQuotedLineHasItsCredentialsRedacted) {
       << down[0].message;
 }
 
+// A stream's name is a log path the user chose, which may hold a secret: redacted in the
+// stream_down alert's subject and message, as its detail is.
+TEST(DetectCrash, AStreamNameIsRedactedInItsAlert) {
+  Store st;
+  Rules r;
+  st.apply(NodeStatus{"gpu1", "", NodeState::up, "", at(0)});
+  st.apply(NodeStatus{"gpu1", "log:/srv/OPENAI_API_KEY=sk-live0123456789abcdefghij/x.log",
+                      NodeState::down, "tail: cannot open", at(1)});
+  const auto down = only(run_detectors(st, r, at(20)), "stream_down");
+  ASSERT_EQ(down.size(), 1u);
+  EXPECT_EQ(down[0].subject, "log:/srv/OPENAI_API_KEY=[redacted]") << down[0].subject;
+  EXPECT_EQ(down[0].message.find("sk-live"), std::string::npos) << down[0].message;
+}
+
 // The quoted line is cut at 240 bytes: never inside a character, whose first bytes were
 // sent on without the rest (invalid UTF-8 in hooks' CLUSTERTOP_MESSAGE).
 TEST(DetectCrash, TheQuotedLineIsCutBetweenCharacters) {
