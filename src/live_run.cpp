@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <poll.h>
 #include <sys/stat.h>
@@ -14,6 +15,7 @@
 #include "clustertop/config/config.hpp"
 #include "clustertop/core/exit_codes.hpp"
 #include "clustertop/core/report.hpp"
+#include "clustertop/core/stoppable_output.hpp"
 #include "clustertop/detect/rules.hpp"
 #include "clustertop/inventory.hpp"
 #include "clustertop/pipeline.hpp"
@@ -58,6 +60,7 @@ struct Parts {
   std::unique_ptr<Ingest> ingest;
   std::unique_ptr<Pipeline> pipeline;
   std::unique_ptr<Recorder> recorder;
+  std::unique_ptr<StoppableOutput> out; // headless output (stdout); see stoppable_output.hpp
   std::unique_ptr<AlertPrinter> alerts;
   std::unique_ptr<FiguresPrinter> figures;
   std::unique_ptr<HookRunner> hook;
@@ -94,7 +97,7 @@ Status load_parts(const Options &cli, Parts &p) {
   return ok_status();
 }
 
-Status add_sinks(Parts &p, const LiveMode &mode) {
+Status add_sinks(Parts &p, const LiveMode &mode, const SignalWatcher &signals) {
   auto &pipe = *p.pipeline;
   if (!p.o.record_dir.empty()) {
     auto rec = Recorder::open(p.o.record_dir, wall_now());
@@ -103,10 +106,13 @@ Status add_sinks(Parts &p, const LiveMode &mode) {
     pipe.add_sink(*p.recorder);
   }
   if (!mode.dashboard && !mode.run_for) {
-    p.alerts = std::make_unique<AlertPrinter>(stdout, p.o.json);
+    p.out = std::make_unique<StoppableOutput>(STDOUT_FILENO, signals.fd());
+    if (p.out->file() == nullptr)
+      return Error{"cannot set up standard output", std::strerror(errno), "", ""};
+    p.alerts = std::make_unique<AlertPrinter>(p.out->file(), p.o.json);
     pipe.add_sink(*p.alerts);
     const Duration every = p.o.figures_every < Duration::zero() ? p.o.interval : p.o.figures_every;
-    p.figures = std::make_unique<FiguresPrinter>(stdout, p.o.json, every);
+    p.figures = std::make_unique<FiguresPrinter>(p.out->file(), p.o.json, every);
     pipe.add_sink(*p.figures);
   }
   if (!p.o.on_alert.empty()) {
@@ -180,8 +186,8 @@ bool any_node_up(const Store &store) {
 // 0, or why standard output lost what the headless printers (or a snapshot to `-o -`) wrote:
 // the printers' own errno where they saw the write fail.
 int headless_output_lost(const Parts &p) {
-  const int lost = unwritten(stdout);
-  if (lost == 0) return 0;
+  const int lost = unwritten(p.out->file());
+  if (lost == 0 || p.out->gave_up()) return 0; // a stop signal's doing, said where it ended
   if (p.alerts && p.alerts->failed() != 0) return p.alerts->failed();
   if (p.figures && p.figures->failed() != 0) return p.figures->failed();
   return lost;
@@ -215,7 +221,7 @@ int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
       report(stderr, "clustertop: standard output closed; stopping\n");
       return exit_code::ok;
     }
-    if (!p.tui && std::ferror(stdout) != 0) {
+    if (p.out && std::ferror(p.out->file()) != 0 && !p.out->gave_up()) {
       const int lost = headless_output_lost(p);
       report(stderr, "clustertop: cannot write standard output: {}; stopping\n",
              output_failure(lost));
@@ -351,7 +357,7 @@ int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode) {
     for (const auto &node : *group) p.store.declare_node(node.name);
   p.ingest = std::make_unique<Ingest>(p.collectors);
   p.pipeline = std::make_unique<Pipeline>(p.store, ingest_handler(*p.ingest), p.rules);
-  if (auto s = add_sinks(p, mode); !s) {
+  if (auto s = add_sinks(p, mode, signals); !s) {
     say_error(s.error());
     return exit_code::config;
   }
@@ -367,6 +373,9 @@ int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode) {
   }
   start_transports(p);
   int code = loop(p, signals, mode);
+  // What is still to be written gets a moment, not for ever: a reader that stopped reading
+  // must not keep a stopped watch alive.
+  if (p.out) p.out->stop_after(std::chrono::seconds(2));
   for (auto &t : p.transports) t->stop();
   // Lines still queued reach the recorder and parsers; statuses from the shutdown itself
   // ("stopped") are not news about the nodes and would raise false node_down alerts.
@@ -383,12 +392,13 @@ int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode) {
   // Headless alerts (or a snapshot to `-o -`) that a full disk lost, even in the last
   // buffer, written only now.
   // (A snapshot reports its own write.)
-  if (const int lost =
-          p.tui || mode.run_for || code == exit_code::output ? 0 : headless_output_lost(p);
+  if (const int lost = !p.out || code == exit_code::output ? 0 : headless_output_lost(p);
       lost != 0 && lost != EPIPE) {
     report(stderr, "clustertop: cannot write standard output: {}\n", output_failure(lost));
     code = std::max(code, exit_code::output);
   }
+  if (p.out && p.out->gave_up())
+    report(stderr, "clustertop: standard output was not read; stopped without the rest\n");
   return code;
 }
 

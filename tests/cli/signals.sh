@@ -68,4 +68,39 @@ if [ "$code" -eq 0 ]; then ok; else bad "replay over a 50-year gap: exit $code";
 if grep -q 'replay jumped 1 stretch without lines' "$tmp/err"; then ok; else bad "no notice of the jump: $(cat "$tmp/err")"; fi
 if grep -q 'FIRING.*crash' "$tmp/out"; then ok; else bad "the crash before the gap did not alert: $(cat "$tmp/out")"; fi
 
+# A reader that stopped reading (a stalled `| logger`): the watch sat in write(2), where
+# SIGTERM, SIGINT and SIGHUP went unseen until the reader woke. The pipe is shrunk to two
+# pages, which a figures line every 50 ms fills at once (a pipe says it has room while a page
+# is free: the watch waits with a page and a bit held).
+for sig in TERM INT; do
+  out=$(python3 - "$bin" "$sig" <<'PY'
+import fcntl, os, signal, subprocess, sys, termios, time, array
+binary, sig = sys.argv[1], getattr(signal, "SIG" + sys.argv[2])
+r, w = os.pipe()
+fcntl.fcntl(w, 1031, 8192)  # F_SETPIPE_SZ
+p = subprocess.Popen([binary, "--headless", "--json", "--interval", "50ms", "local"],
+                     stdout=w, stderr=subprocess.PIPE)
+os.close(w)
+held, last, still = array.array("i", [0]), -1, 0
+deadline = time.time() + 30
+while time.time() < deadline and still < 20:  # blocked: a page held, unchanged for 2 s
+    time.sleep(0.1)
+    fcntl.ioctl(r, termios.FIONREAD, held)
+    still = still + 1 if held[0] == last and held[0] > 4096 else 0
+    last = held[0]
+t0 = time.time()
+p.send_signal(sig)
+try:
+    rc = p.wait(timeout=8)
+except subprocess.TimeoutExpired:
+    p.kill(); p.wait(); print("still running 8 s after the signal; pipe held", held[0]); sys.exit()
+print("exit", rc, "after", int((time.time() - t0) * 1000), "ms;", p.stderr.read().decode().strip().splitlines()[-1:])
+PY
+)
+  case $out in
+    "exit 0 after "*"not read; stopped without the rest"*) ok ;;
+    *) bad "headless watch with a reader that stopped reading, SIG$sig: $out" ;;
+  esac
+done
+
 finish signals
