@@ -380,11 +380,13 @@ HttpFrame frame_request(std::string &in, std::size_t &scanned, std::size_t max_h
   const std::size_t end = head_end(in, scanned);
   if (end != 0 && end <= max_head) return {end, 0};
   if (in.size() < max_head) return {}; // wait for more
-  // The head does not fit: a request line that long is a long URI, else too many headers.
-  const auto line_end = in.find('\n');
-  const auto sp = in.find(' ');
-  if (line_end != std::string::npos && line_end <= max_head) return {0, 431};
-  return {0, sp != std::string::npos && is_token(std::string_view(in).substr(0, sp)) ? 414 : 400};
+  // The head does not fit: a request line that fills it is a long URI, else too many
+  // headers. Only its first max_head bytes are looked at: whether more arrived with them
+  // depends on how the connection cut the stream.
+  const std::string_view fits = std::string_view(in).substr(0, max_head);
+  if (fits.find('\n') != std::string_view::npos) return {0, 431};
+  const auto sp = fits.find(' ');
+  return {0, sp != std::string_view::npos && is_token(fits.substr(0, sp)) ? 414 : 400};
 }
 
 HttpRequestHead parse_request_head(std::string_view head) {
