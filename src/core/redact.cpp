@@ -250,10 +250,14 @@ std::string redact_secrets(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   std::size_t i = 0;
+  // Where the last redaction ended. A word starts there as after any other non-key byte (the
+  // output has "]" before it): "hf_<token>-password=x" is also a password's key, which
+  // redacting the output again would find.
+  std::size_t redacted_to = 0;
   while (i < text.size()) {
     std::optional<Span> span;
     std::size_t next = i + 1;
-    if (is_key_char(text[i]) && (i == 0 || !is_key_char(text[i - 1]))) {
+    if (is_key_char(text[i]) && (i == 0 || i == redacted_to || !is_key_char(text[i - 1]))) {
       next = i;
       while (next < text.size() && is_key_char(text[next])) ++next;
       span = secret_at(text, i, next);
@@ -263,7 +267,7 @@ std::string redact_secrets(std::string_view text) {
     if (span) {
       out.append(text.substr(i, span->start - i));
       out += kRedacted;
-      i = span->end;
+      i = redacted_to = span->end;
     } else {
       out.append(text.substr(i, next - i));
       i = next;

@@ -234,27 +234,13 @@ private:
 
   // Answers the request in c.in if its head is complete (or can never be).
   void handle_input(Conn &c) {
-    // Empty lines before a request line are ignored (RFC 9112 2.2).
-    std::size_t skip = 0;
-    while (skip < c.in.size() && (c.in[skip] == '\r' || c.in[skip] == '\n')) ++skip;
-    if (skip > 0) {
-      c.in.erase(0, skip);
-      c.scanned = 0;
-    }
-    const std::size_t end = head_end(c.in, c.scanned);
-    if (end == 0 || end > limits_.max_head) {
-      if (c.in.size() < limits_.max_head) return; // wait for more
-      // The head does not fit: a request line that long is a long URI, else too many headers.
-      const auto line_end = c.in.find('\n');
-      const auto sp = c.in.find(' ');
-      const int status =
-          line_end == std::string::npos || line_end > limits_.max_head
-              ? (sp != std::string::npos && is_token(std::string_view(c.in).substr(0, sp)) ? 414
-                                                                                           : 400)
-              : 431;
-      respond_error(c, status);
+    const auto frame = frame_request(c.in, c.scanned, limits_.max_head);
+    if (frame.error != 0) {
+      respond_error(c, frame.error);
       return;
     }
+    if (frame.end == 0) return; // wait for more
+    const std::size_t end = frame.end;
     const auto head = parse_request_head(std::string_view(c.in).substr(0, end));
     c.in.erase(0, end);
     c.scanned = 0;
@@ -382,6 +368,26 @@ std::string describe(const ListenAddress &a) {
 }
 
 } // namespace
+
+HttpFrame frame_request(std::string &in, std::size_t &scanned, std::size_t max_head) {
+  // Empty lines before a request line are ignored (RFC 9112 2.2).
+  std::size_t skip = 0;
+  while (skip < in.size() && (in[skip] == '\r' || in[skip] == '\n')) ++skip;
+  if (skip > 0) {
+    in.erase(0, skip);
+    scanned = 0;
+  }
+  const std::size_t end = head_end(in, scanned);
+  if (end != 0 && end <= max_head) return {end, 0};
+  if (in.size() < max_head) return {}; // wait for more
+  // The head does not fit: a request line that fills it is a long URI, else too many
+  // headers. Only its first max_head bytes are looked at: whether more arrived with them
+  // depends on how the connection cut the stream.
+  const std::string_view fits = std::string_view(in).substr(0, max_head);
+  if (fits.find('\n') != std::string_view::npos) return {0, 431};
+  const auto sp = fits.find(' ');
+  return {0, sp != std::string_view::npos && is_token(fits.substr(0, sp)) ? 414 : 400};
+}
 
 HttpRequestHead parse_request_head(std::string_view head) {
   HttpRequestHead r;

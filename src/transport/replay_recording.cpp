@@ -1,5 +1,6 @@
 // Loading a recording written by the Recorder (format in docs/alerts.md, "Recordings").
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -24,10 +25,18 @@ bool fields(const std::string &line, std::size_t n, std::vector<std::string> &ou
   return true;
 }
 
+// A time in µs since the epoch, before 2200 as the log stamps (the nanosecond clock ends in
+// 2262): 19 digits overflowed stoll (an uncaught exception) and anything past 2262 the clock.
 std::optional<TimePoint> micros(const std::string &s) {
-  if (s.empty() || s.size() > 19 || !std::all_of(s.begin(), s.end(), ::isdigit))
-    return std::nullopt;
-  return TimePoint{std::chrono::microseconds(std::stoll(s))};
+  constexpr std::uint64_t kEnd = 7'258'118'400'000'000; // 2200-01-01T00:00:00Z
+  if (s.empty() || s.size() > 16) return std::nullopt;
+  std::uint64_t us = 0;
+  for (const char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    us = us * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (us >= kEnd) return std::nullopt;
+  return TimePoint{std::chrono::microseconds(static_cast<std::int64_t>(us))};
 }
 
 std::optional<NodeState> state_of(const std::string &s) {

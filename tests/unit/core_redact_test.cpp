@@ -86,6 +86,16 @@ TEST(Redact, WellKnownTokenShapesAnywhere) {
   });
 }
 
+// A word starts where a redaction ends: the rest of a word after a token's shape was never
+// looked at as a key, so its value was left (and a second redaction found it).
+TEST(Redact, AKeyRightAfterATokenShape) {
+  const std::string hf = "hf_" + std::string(34, 'a');
+  expect_all({
+      {hf + "-password=hunter2 ok", "hf_[redacted]-password=[redacted] ok"},
+      {"AKIAIOSFODNN7EXAMPLEtoken: abc", "AKIA[redacted]token: [redacted]"},
+  });
+}
+
 TEST(Redact, FormsThatWereAlreadyHandledStay) {
   expect_all({
       {"pull https://user:s3cr3t@hf.co/m failed", "pull https://user:[redacted]@hf.co/m failed"},

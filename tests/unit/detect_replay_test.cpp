@@ -238,6 +238,29 @@ TEST(DetectReplay, ARecordingHeaderIsChecked) {
   std::filesystem::remove_all(dir);
 }
 
+// A time too large for the clock is a malformed record, skipped and counted: 19 digits threw
+// out of stoll (the replay ended in std::terminate), and one past 2262 overflowed the clock.
+TEST(DetectReplay, ARecordingTimePastTheClockIsSkipped) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("clustertop_bigtime_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "a.ctrec") << "#clustertop-recording 1 1790000000000000\n"
+                                 << "S 9999999999999999999 mac1 \\e up connected\n"
+                                 << "S 17900000001000000 mac1 \\e up connected\n"
+                                 << "D 1 mac1 log:x\n"
+                                 << "L 7258118400000000 1 2200-01-01\n"
+                                 << "L 7258118399999999 1 2199-12-31\n";
+  auto src = ReplaySource::from_recording(dir.string());
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  EXPECT_EQ(src->skipped(), 3u);
+  const auto events = src->take_next();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(std::get<LineBatch>(events[0]).lines, std::vector<std::string>{"2199-12-31"});
+  EXPECT_TRUE(src->done());
+  std::filesystem::remove_all(dir);
+}
+
 TEST(DetectReplay, LineTimestampsOfCommonFormats) {
   const TimePoint day = from_epoch_seconds(1'771'804'800.0); // 2026-02-23T00:00:00Z
   // The line's time in ISO 8601, or "none".

@@ -181,5 +181,28 @@ TEST(ExportPrometheusHttpHead, RefusesMalformedHeads) {
   EXPECT_EQ(parse_request_head("GET / HTTP/0.9\r\n\r\n").error, 505);
 }
 
+// A head that cannot fit in max_head bytes is answered from its first max_head bytes only:
+// the status was 414 or 431 (or 400 or 414) by whether the byte after them had come in the
+// same read.
+TEST(ExportPrometheusHttpHead, AHeadTooLongIsAnsweredAlikeHoweverItArrives) {
+  const auto status = [](const std::string &bytes) {
+    std::string in = bytes;
+    std::size_t scanned = 0;
+    return frame_request(in, scanned, 32).error;
+  };
+  const std::string line = "GET /" + std::string(27, 'a'); // 32 bytes, its LF the 33rd
+  EXPECT_EQ(status(line), 414);
+  EXPECT_EQ(status(line + "\n"), 414);
+  const std::string junk(32, 'A'); // no space in the first 32 bytes: not a request line
+  EXPECT_EQ(status(junk), 400);
+  EXPECT_EQ(status(junk + " "), 400);
+  EXPECT_EQ(status("GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(20, 'b')), 431);
+  std::string in = "\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\nGET";
+  std::size_t scanned = 0;
+  const auto frame = frame_request(in, scanned, 32); // a head that fits, after an empty line
+  EXPECT_EQ(frame.error, 0);
+  EXPECT_EQ(in.substr(0, frame.end), "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+}
+
 } // namespace
 } // namespace clustertop

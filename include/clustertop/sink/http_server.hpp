@@ -55,6 +55,18 @@ struct HttpRequestHead {
 // `head` is the request line and headers up to and including the blank line.
 HttpRequestHead parse_request_head(std::string_view head);
 
+// The next request in `in`, a connection's unanswered bytes, as the server frames it (pure,
+// for tests): empty lines before its request line are dropped from `in`; `end` is then the
+// length of its head (blank line included), or `error` the status to answer (414, 431, 400)
+// for a head that cannot fit in `max_head` bytes; both are 0 while the head is incomplete.
+// `scanned` is where the search for the head's end resumes: 0 for new input, kept between
+// calls while bytes are appended, 0 again once a head is taken off.
+struct HttpFrame {
+  std::size_t end = 0;
+  int error = 0;
+};
+HttpFrame frame_request(std::string &in, std::size_t &scanned, std::size_t max_head);
+
 class HttpServer {
 public:
   // Called on the server thread for GET and HEAD of its path; must not block.
