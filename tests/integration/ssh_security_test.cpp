@@ -59,6 +59,24 @@ protected:
   NodeSpec marker_node(const std::string &marker) {
     return node_for(*server_, {{"m", "touch " + shell_quote(marker) + "; echo ran"}});
   }
+  // An ssh config (dir/NAME) whose `Host ALIAS` reaches the server as root with the client
+  // key, with `extra` ("  Keyword value\n" lines) in that block.
+  static std::string alias_config(const std::string &name, const std::string &alias,
+                                  const std::string &extra) {
+    const std::string cfg = server_->dir() + "/" + name;
+    std::ofstream(cfg) << "Host " << alias << "\n  HostName 127.0.0.1\n  Port " << server_->port()
+                       << "\n  User root\n  IdentityFile " << server_->client_key() << "\n"
+                       << extra;
+    return cfg;
+  }
+  // The node ALIAS whose one stream touches `marker`: the file exists only if a command ran.
+  static NodeSpec alias_node(const std::string &alias, const std::string &marker) {
+    NodeSpec node = parse_node_argument(alias).value();
+    node.plan = [marker](const Platform &) {
+      return std::vector<StreamSpec>{{"m", "touch " + shell_quote(marker) + "; echo ran"}};
+    };
+    return node;
+  }
   static Sshd *server_;
   NoAgent no_agent_;
 };
@@ -131,23 +149,17 @@ INSTANTIATE_TEST_SUITE_P(Matrix, SshHostKey,
 // `StrictHostKeyChecking no` in the ssh config made libssh call every key known, a changed
 // or unknown one too: --host-key-checking (strict by default) alone decides.
 TEST_F(SshServer, TheSshConfigCannotTurnHostKeyCheckingOff) {
-  const std::string cfg = server_->dir() + "/nocheck_ssh_config";
-  std::ofstream(cfg) << "Host ctnocheck\n  HostName 127.0.0.1\n  Port " << server_->port()
-                     << "\n  User root\n  IdentityFile " << server_->client_key()
-                     << "\n  StrictHostKeyChecking no\n";
+  const std::string cfg =
+      alias_config("nocheck_ssh_config", "ctnocheck", "  StrictHostKeyChecking no\n");
   for (const std::string known : {"changed", "unknown"}) {
     const std::vector<std::string> lines = known == "changed"
                                                ? std::vector<std::string>{server_->other_key_line()}
                                                : std::vector<std::string>{};
     SshOptions o = test_options(write_known_hosts(*server_, lines, "kh-nocheck-" + known));
     o.ssh_config = cfg;
-    NodeSpec node = parse_node_argument("ctnocheck").value();
     const std::string marker = server_->dir() + "/ran-nocheck-" + known;
-    node.plan = [marker](const Platform &) {
-      return std::vector<StreamSpec>{{"m", "touch " + shell_quote(marker) + "; echo ran"}};
-    };
     std::vector<Event> seen;
-    const NodeStatus st = run_node(node, o, seen);
+    const NodeStatus st = run_node(alias_node("ctnocheck", marker), o, seen);
     EXPECT_EQ(st.state, NodeState::down) << known << "\n" << describe(seen);
     EXPECT_NE(st.detail.find(known == "changed" ? "host key changed" : "unknown host key"),
               std::string::npos)
@@ -165,20 +177,13 @@ TEST_F(SshServer, AKeyRevokedInAFileTheSshConfigNamesIsRefused) {
   for (const std::string keyword : {"UserKnownHostsFile", "GlobalKnownHostsFile"}) {
     const std::string kh = write_known_hosts(*server_, {revoked, line}, "kh-named-" + keyword);
     const std::string plain = write_known_hosts(*server_, {line}, "kh-plain-" + keyword);
-    const std::string cfg = server_->dir() + "/named_ssh_config_" + keyword;
-    std::ofstream(cfg) << "Host ctnamed\n  HostName 127.0.0.1\n  Port " << server_->port()
-                       << "\n  User root\n  IdentityFile " << server_->client_key() << "\n  "
-                       << keyword << " " << kh << "\n";
     // Named as the user file, it is the one checked; as the global one, --known-hosts is.
     SshOptions o = test_options(keyword == "UserKnownHostsFile" ? "" : plain);
-    o.ssh_config = cfg;
-    NodeSpec node = parse_node_argument("ctnamed").value();
+    o.ssh_config =
+        alias_config("named_ssh_config_" + keyword, "ctnamed", "  " + keyword + " " + kh + "\n");
     const std::string marker = server_->dir() + "/ran-named-" + keyword;
-    node.plan = [marker](const Platform &) {
-      return std::vector<StreamSpec>{{"m", "touch " + shell_quote(marker) + "; echo ran"}};
-    };
     std::vector<Event> seen;
-    const NodeStatus st = run_node(node, o, seen);
+    const NodeStatus st = run_node(alias_node("ctnamed", marker), o, seen);
     EXPECT_EQ(st.state, NodeState::down) << keyword << "\n" << describe(seen);
     EXPECT_NE(st.detail.find("@revoked in " + kh), std::string::npos) << st.detail;
     EXPECT_FALSE(exists(marker)) << "a command ran on a node whose key was refused";
