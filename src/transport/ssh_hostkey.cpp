@@ -97,6 +97,18 @@ std::vector<std::string> revocation_files(const SshOptions &options, const std::
   return files;
 }
 
+// The ssh command that reaches the node as clustertop does and records its key where
+// clustertop looks for it: `ssh NODE` alone used another config and known_hosts file when
+// --ssh-config or --known-hosts were given.
+std::string check_command(const NodeSpec &node, const SshOptions &options) {
+  std::string cmd = "ssh";
+  if (options.own_ssh_config()) cmd += " -F " + shell_quote(options.ssh_config);
+  if (!options.known_hosts.empty())
+    cmd += " -o " + shell_quote("UserKnownHostsFile=" + options.known_hosts);
+  if (node.port > 0) cmd += " -p " + std::to_string(node.port);
+  return cmd + " " + shell_quote(node.user.empty() ? node.host : node.user + "@" + node.host);
+}
+
 } // namespace
 
 Status verify_host_key(ssh_session s, const NodeSpec &node, const SshOptions &options) {
@@ -140,7 +152,7 @@ Status verify_host_key(ssh_session s, const NodeSpec &node, const SshOptions &op
     return Error{
         "unknown host key, refusing to connect",
         fmt::format("the server's {} key {} is not in {}", key.type, key.fingerprint, file), where,
-        "connect once with `ssh " + node.name +
+        "connect once with `" + check_command(node, options) +
             "` to check and record the key, or use --host-key-checking accept-new"};
   case SSH_KNOWN_HOSTS_ERROR: break;
   }
