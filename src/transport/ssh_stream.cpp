@@ -33,7 +33,7 @@ int IoThread::on_data(ssh_session, ssh_channel, void *data, uint32_t len, int is
   }
   st.io->bytes_this_pass_ += len;
   st.follow.stdout_bytes(bytes, st.splitter, st.pending);
-  st.last_data = std::chrono::steady_clock::now();
+  st.last_data = st.last_bytes = std::chrono::steady_clock::now();
   if (!st.pending.empty()) {
     mark(st.io->dirty_, st, st.dirty);
     st.follow.lines_came(st.io->reporter(st));
@@ -78,7 +78,6 @@ void IoThread::start_stream(Stream &st, SteadyTime now) {
   st.exit_status = -1;
   st.exit_signal.clear();
   st.closed = false;
-  st.stale = false;
   st.phase = Stream::Phase::opening;
   st.phase_since = now;
   st.last_data = now;
@@ -189,7 +188,7 @@ void IoThread::watchdog(Node &node, Stream &st, SteadyTime now) {
   if (!st.stale && silent > st.spec.watchdog) {
     st.stale = true;
     report(node, st.spec.name, NodeState::stale, "no output for " + seconds_text(silent));
-  } else if (st.stale && silent <= st.spec.watchdog) {
+  } else if (st.stale && now - st.last_bytes <= st.spec.watchdog) {
     st.stale = false;
     report(node, st.spec.name, NodeState::up, "ticking again");
   }
@@ -198,8 +197,9 @@ void IoThread::watchdog(Node &node, Stream &st, SteadyTime now) {
     // a channel, and the open times out into a reconnect).
     report(node, st.spec.name, NodeState::down,
            "no output for " + seconds_text(silent) + ", restarting the stream");
+    // Still stale (and its node with it) until the restarted command gives output: a
+    // restart that merely opened a channel showed a frozen node `up` with its old figures.
     close_channel(st);
-    st.stale = false;
     st.phase = Stream::Phase::idle;
     st.due = now;
   }

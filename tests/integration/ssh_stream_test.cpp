@@ -291,6 +291,44 @@ TEST(SshStream, WatchdogMarksASilentStreamStaleAndRestartsIt) {
   t->stop();
 }
 
+// A stream restarted by the watchdog is stale, and its node too, until it gives output
+// again: the restart alone reported the node `up` ("streams ticking again"), showing a frozen
+// node with its old figures until the reopen timed out.
+TEST(SshStream, AStreamRestartedForSilenceStaysStaleUntilItSpeaks) {
+  NoAgent no_agent;
+  Sshd sshd;
+  ASSERT_TRUE(sshd.start());
+  const std::string once = sshd.dir() + "/spoke";
+  // Speaks on its first start only; every restart after it is as silent as a frozen node.
+  StreamSpec quiet{"quiet", "[ -e '" + once + "' ] && exec sleep 60; touch '" + once +
+                                "'; echo hello; exec sleep 60"};
+  quiet.watchdog = std::chrono::milliseconds(300);
+  const NodeSpec node = node_for(sshd, {quiet});
+  EventQueue queue;
+  auto t = make_ssh_transport(
+      {node}, test_options(write_known_hosts(sshd, {sshd.known_hosts_line()})), queue);
+  t->start();
+  std::vector<Event> seen;
+  ASSERT_TRUE(wait_for(
+      queue, seen, [&](const Event &e) { return is_status(e, node.name, "", NodeState::stale); },
+      8s))
+      << describe(seen);
+  const std::size_t stale_at = seen.size();
+  int restarts = 0;
+  wait_for(
+      queue, seen,
+      [&](const Event &e) {
+        const auto *s = std::get_if<NodeStatus>(&e);
+        restarts += s != nullptr && s->stream == "quiet" && s->state == NodeState::down ? 1 : 0;
+        return restarts >= 2;
+      },
+      8s);
+  t->stop();
+  EXPECT_GE(restarts, 2) << describe(seen);
+  for (std::size_t i = stale_at; i < seen.size(); ++i)
+    EXPECT_FALSE(is_status(seen[i], node.name, "", NodeState::up)) << describe(seen);
+}
+
 TEST(SshStream, AFollowedLogThatCannotBeOpenedIsDownUntilItAppears) {
   NoAgent no_agent;
   Sshd sshd;

@@ -70,7 +70,8 @@ struct Stream {
   int restarts = 0; // backoff attempt for the next restart
   SteadyTime due{}; // idle: when to (re)start
   SteadyTime phase_since{};
-  SteadyTime last_data{};
+  SteadyTime last_data{};  // the last output, or the (re)start: silence is measured from it
+  SteadyTime last_bytes{}; // the last output: a stale stream is fresh again only by output
 };
 
 struct Conn {
