@@ -35,6 +35,21 @@ std::string methods_text(int methods) {
   return names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "));
 }
 
+// "root on 10.0.0.7:2222": whom the server was asked to let in, as the config resolved it
+// (a wrong User line is the usual reason a good key is refused).
+std::string login_text(ssh_session s) {
+  char *user = nullptr, *host = nullptr;
+  unsigned int port = 22;
+  ssh_options_get(s, SSH_OPTIONS_USER, &user);
+  ssh_options_get(s, SSH_OPTIONS_HOST, &host);
+  ssh_options_get_port(s, &port);
+  std::string text =
+      fmt::format("{} on {}:{}", user != nullptr ? user : "?", host != nullptr ? host : "?", port);
+  ssh_string_free_char(user);
+  ssh_string_free_char(host);
+  return text;
+}
+
 } // namespace
 
 Status authenticate(ssh_session s, const NodeSpec &node, const Deadline &deadline) {
@@ -73,8 +88,8 @@ Status authenticate(ssh_session s, const NodeSpec &node, const Deadline &deadlin
                    "honoured (libssh 0.10)"};
   }
   return Error{"authentication failed",
-               fmt::format("tried {}; the server accepts: {}", fmt::join(tried, ", "),
-                           methods_text(methods)),
+               fmt::format("as {}, tried {}; the server accepts: {}", login_text(s),
+                           fmt::join(tried, ", "), methods_text(methods)),
                where,
                "load the key into ssh-agent (ssh-add KEYFILE; passphrase-protected keys work "
                "only through the agent) or set IdentityFile for this host in ~/.ssh/config; "

@@ -207,6 +207,9 @@ TEST_F(SshServer, NoUsableKeyFailsWithMethodsAndAdvice) {
   EXPECT_NE(st.detail.find("ssh-agent"), std::string::npos) << st.detail;
   EXPECT_NE(st.detail.find("server accepts: publickey"), std::string::npos) << st.detail;
   EXPECT_NE(st.detail.find("ssh-add"), std::string::npos) << st.detail;
+  EXPECT_NE(st.detail.find("as root on 127.0.0.1:" + std::to_string(server_->port()) + ", tried"),
+            std::string::npos)
+      << st.detail;
 }
 
 TEST_F(SshServer, AgentAuthentication) {
