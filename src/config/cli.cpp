@@ -26,9 +26,9 @@ Modes:
 Docs: README.md and docs/ (configuration, ssh, collectors, alerts, dashboard, exports).)";
 
 constexpr const char *kFooter = R"(
-Exit codes: 0 ok, 2 bad command line, 3 invalid config or definition, 4 every node
-unreachable at start, 70 internal error, 74 output could not be written, 130 interrupted
-(replay, snapshot).
+Exit codes: 0 ok, 2 bad command line, 3 invalid config or definition, or a --listen
+address that cannot be bound, 4 every node unreachable at start, 70 internal error, 74
+output could not be written, 130 interrupted (replay, snapshot).
 In the dashboard, ? lists the keys.)";
 
 // Whether 0 means something for a duration option ("never", "off"), or is a mistake: a
