@@ -192,6 +192,12 @@ Status connect_session(ssh_session s, const NodeSpec &node, const SshOptions &op
     if (timed_out)
       return fail(node, "cannot connect", reason,
                   "check the network path to the node, or raise --connect-timeout");
+    // libssh's words for a name nothing resolves: no sshd was reached to check.
+    if (reason.rfind("Failed to resolve hostname", 0) == 0)
+      return fail(node, "cannot connect", reason,
+                  "check the node's host name (a typo, or a HostName missing from the ssh "
+                  "config; `ssh -G " +
+                      shell_quote(node.host) + " | grep ^hostname` shows what ssh would use)");
     return fail(node, "cannot connect", reason,
                 "check that the node is up and sshd listens on its port (ssh -v " + node.name +
                     ")");

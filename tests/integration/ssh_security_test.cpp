@@ -196,6 +196,22 @@ TEST_F(SshServer, AKeyRevokedInAFileTheSshConfigNamesIsRefused) {
   }
 }
 
+// A host name nothing resolves: no sshd was reached, so the advice is about the name, not
+// about sshd's port (`.invalid` never resolves, RFC 2606).
+TEST(SshConnect, AHostNameThatDoesNotResolveSaysSo) {
+  NoAgent no_agent;
+  NodeSpec node = parse_node_argument("nosuchhost.invalid").value();
+  node.plan = [](const Platform &) { return std::vector<StreamSpec>{{"m", "echo ran"}}; };
+  std::vector<Event> seen;
+  SshOptions o = test_options("/dev/null");
+  const NodeStatus st = run_node(node, o, seen);
+  EXPECT_EQ(st.state, NodeState::down) << describe(seen);
+  EXPECT_NE(st.detail.find("Failed to resolve hostname nosuchhost.invalid"), std::string::npos)
+      << st.detail;
+  EXPECT_NE(st.detail.find("check the node's host name"), std::string::npos) << st.detail;
+  EXPECT_EQ(st.detail.find("sshd listens"), std::string::npos) << st.detail;
+}
+
 TEST_F(SshServer, NoUsableKeyFailsWithMethodsAndAdvice) {
   NodeSpec node = marker_node(server_->dir() + "/ran-nokey");
   node.identity_file.clear();
