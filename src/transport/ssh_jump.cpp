@@ -102,6 +102,13 @@ std::string unquote(std::string_view quoted) {
 
 constexpr std::string_view kForward = " -W '[%h]:%p' ";
 
+// "user@host:port" as ProxyJump writes a hop ("[fe80::1]:22" for an address with colons).
+std::string hop_text(const std::string &user, const std::string &host, const std::string &port) {
+  std::string text = user.empty() ? "" : user + "@";
+  text += host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return port.empty() ? text : text + ":" + port;
+}
+
 } // namespace
 
 std::vector<std::string> proxy_jump_hops(std::string_view command) {
@@ -116,10 +123,7 @@ std::vector<std::string> proxy_jump_hops(std::string_view command) {
     i += 2;
   }
   if (i + 3 != t.size() || t[i] != "-W" || t[i + 1] != "'[%h]:%p'" || t[i + 2].empty()) return {};
-  const std::string host(t[i + 2]);
-  std::string first = user.empty() ? "" : user + "@";
-  first += host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  if (!port.empty()) first += ":" + port;
+  const std::string first = hop_text(user, std::string(t[i + 2]), port);
   // libssh passes the first entry as the destination and the others as -J, so `ssh -W`
   // would visit the first entry last; OpenSSH's order is first entry first.
   std::vector<std::string> hops{first};
@@ -210,13 +214,15 @@ bool chain_hops(std::string_view command, std::vector<std::string> &hops) {
   if (words.size() < 4 || words[0] != "ssh" || words[words.size() - 3] != "-W" ||
       words[words.size() - 2] != "[%h]:%p")
     return false;
-  for (std::size_t i = 1; i + 1 < words.size(); ++i) {
+  std::string user, port; // as written in the ProxyJump: the hop is named with them
+  for (std::size_t i = 1; i + 3 < words.size(); ++i) {
+    if (words[i] == "-l") user = words[i + 1];
+    if (words[i] == "-p") port = words[i + 1];
     if (words[i] != "-o" || !words[i + 1].starts_with("ProxyCommand=")) continue;
     const auto nested = std::string_view(words[i + 1]).substr(13);
     if (!chain_hops(percent_unescaped(nested), hops)) return false;
-    break;
   }
-  hops.push_back(words.back());
+  hops.push_back(hop_text(user, words.back(), port));
   return true;
 }
 

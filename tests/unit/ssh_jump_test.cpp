@@ -55,7 +55,8 @@ TEST(SshJump, MultiHopListKeepsOpenSshOrder) {
   EXPECT_LT(cmd->find("u1"), cmd->find("u2")) << *cmd;
   EXPECT_NE(cmd->find("-W '\\''[%%h]:%%p'\\'' '\\''b'\\''"), std::string::npos) << *cmd;
   EXPECT_EQ(cmd->find(" -J "), std::string::npos) << *cmd;
-  EXPECT_EQ(jump_hosts(*cmd), (Hops{"a", "b", "c"}));
+  // Named as the ProxyJump wrote them, users and ports too.
+  EXPECT_EQ(jump_hosts(*cmd), (Hops{"u1@a:22", "u2@b:23", "c"}));
 }
 
 // Error messages name every hop: read back from the nested command, quotes and % included.
@@ -65,7 +66,7 @@ TEST(SshJump, HopsAreReadBackFromTheNestedCommand) {
   const Hops hops{"x'1%%y", "al@[fe80::1%eth0]:22", "c d", "last"};
   auto cmd = jump_command(hops, o);
   ASSERT_TRUE(cmd.ok());
-  EXPECT_EQ(jump_hosts(*cmd), (Hops{"x'1%%y", "fe80::1%eth0", "c d", "last"})) << *cmd;
+  EXPECT_EQ(jump_hosts(*cmd), (Hops{"x'1%%y", "al@[fe80::1%eth0]:22", "c d", "last"})) << *cmd;
   EXPECT_TRUE(jump_hosts("exec ssh -W '[%h]:%p'").empty());
   EXPECT_TRUE(jump_hosts("exec ssh -o 'ProxyCommand=nc %h %p' -W '[%h]:%p' b").empty());
   EXPECT_TRUE(jump_hosts("ssh -W '[%h]:%p' b").empty());
@@ -81,7 +82,7 @@ TEST(SshJump, CommandIsBatchStrictAndBounded) {
   EXPECT_EQ(*cmd, "exec ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=4 "
                   "-o ServerAliveInterval=2 -o ServerAliveCountMax=3 -l 'al' -p '2222' "
                   "-W '[%h]:%p' 'bastion'");
-  EXPECT_EQ(jump_hosts(*cmd), Hops{"bastion"});
+  EXPECT_EQ(jump_hosts(*cmd), Hops{"al@bastion:2222"});
   o.host_key_checking = HostKeyPolicy::accept_new;
   EXPECT_NE(jump_command({"b"}, o)->find("StrictHostKeyChecking=accept-new"), std::string::npos);
   EXPECT_EQ(jump_command({"b"}, o)->find("KnownHostsFile"), std::string::npos);
@@ -102,7 +103,7 @@ TEST(SshJump, ConfigFileIsPassedOnQuotedAndPercentSafe) {
   // libssh turns %% into % before /bin/sh sees the line.
   EXPECT_NE(cmd->find(" -F '/tmp/my cfg/it'\\''s 100%%' "), std::string::npos) << *cmd;
   EXPECT_NE(cmd->find("-W '[%h]:%p' 'fe80::1%%eth0'"), std::string::npos) << *cmd;
-  EXPECT_EQ(jump_hosts(*cmd), Hops{"fe80::1%eth0"});
+  EXPECT_EQ(jump_hosts(*cmd), Hops{"[fe80::1%eth0]"});
   o.ssh_config = "none";
   EXPECT_EQ(jump_command({"b"}, o)->find(" -F "), std::string::npos);
   o.ssh_config.clear(); // ~/.ssh/config: ssh reads it by default
