@@ -93,7 +93,11 @@ std::optional<Span> token_shape(std::string_view text, std::size_t i) {
     return is_alnum(c) || c == '-' || c == '_';
   };
   static constexpr auto upper_digit = [](char c) { return is_upper(c) || is_digit(c); };
-  static constexpr std::array<Shape, 16> kShapes = {{
+  // A JWT's three base64url parts, joined by dots: its header always starts `{"`.
+  static constexpr auto base64url_dot = [](char c) {
+    return is_alnum(c) || c == '-' || c == '_' || c == '.';
+  };
+  static constexpr std::array<Shape, 17> kShapes = {{
       {"hf_", alnum, 30, false},
       {"sk-", alnum_dash_under, 20, true},
       {"ghp_", alnum, 30, false},
@@ -109,7 +113,8 @@ std::optional<Span> token_shape(std::string_view text, std::size_t i) {
       {"xoxr-", alnum_dash, 10, true},
       {"xoxs-", alnum_dash, 10, true},
       {"AKIA", upper_digit, 16, false},
-      {"ASIA", upper_digit, 16, false}, // AWS temporary key ids
+      {"ASIA", upper_digit, 16, false},  // AWS temporary key ids
+      {"eyJ", base64url_dot, 30, false}, // a JSON Web Token (bearer or session token)
   }};
   auto try_shape = [&](const Shape &s) -> std::optional<Span> {
     if (text.substr(i, s.prefix.size()) != s.prefix) return std::nullopt;

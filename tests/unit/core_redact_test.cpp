@@ -80,9 +80,14 @@ TEST(Redact, WellKnownTokenShapesAnywhere) {
       {"github_pat_11ABCDEFG0123456789_abcdefghijklmnop", "github_pat_[redacted]"},
       {"slack xoxb-123456789012-abcdef", "slack xoxb-[redacted]"},
       {"aws AKIAIOSFODNN7EXAMPLE ok", "aws AKIA[redacted] ok"},
+      // A bare JWT (jwt.io's example), with no key or Bearer before it.
+      {"session eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4g"
+       "RG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c expired",
+       "session eyJ[redacted] expired"},
       // Too short, or not a token's shape: left alone.
       {"hf_hub_download() and sk-learn and AKIA", "hf_hub_download() and sk-learn and AKIA"},
       {"scikit-learn-intelex-something-long", "scikit-learn-intelex-something-long"},
+      {"eyJ is not a token", "eyJ is not a token"},
   });
 }
 
