@@ -134,6 +134,13 @@ bool FollowPosition::take_marker(std::string_view line) {
   }
   if (!ok || which != 2 || !digits || numbers[2] > kCheckBytes || numbers[2] > numbers[1])
     return false;
+  // No file is that long: an offset the node's shell could not even compare (its arithmetic
+  // is signed 64-bit) is no position, and the next start is at the end.
+  if (numbers[1] > kMaxOffset) {
+    resume_at_.reset();
+    skip_to_newline_ = false;
+    return true;
+  }
   // Resumed where a cut line was being dropped: the rest of it is still dropped.
   if (!(resume_at_ && numbers[1] == *resume_at_)) skip_to_newline_ = false;
   inode_ = numbers[0];

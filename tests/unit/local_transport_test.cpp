@@ -371,6 +371,18 @@ TEST(FollowPosition, AFileThatCannotBeReadHasNoPosition) {
   EXPECT_EQ(pos.command().find("-ge"), std::string::npos) << "the next start: the end";
 }
 
+// An offset no file has (from a hostile or broken node) is no position: put into the next
+// start's command, it wrapped (n - 64 in unsigned arithmetic) and overflowed the shell's.
+TEST(FollowPosition, AnOffsetNoFileHasIsNoPosition) {
+  FollowPosition pos("/x.log");
+  pos.starting();
+  const auto lines = feed_all(pos, {"\0367 9223372036854775807 0\nnext\n"});
+  EXPECT_FALSE(pos.resume_at());
+  EXPECT_EQ(pos.command().find("-ge"), std::string::npos) << "the next start: the end";
+  EXPECT_EQ(pos.command().find("922337203685477"), std::string::npos) << pos.command();
+  EXPECT_EQ(lines, std::vector<std::string>{"next"});
+}
+
 // A device never ends (tail read /dev/zero at a full core on the node): refused with a reason.
 TEST(FollowPosition, ADeviceIsRefused) {
   FollowPosition pos("/dev/zero");
