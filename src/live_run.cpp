@@ -373,10 +373,11 @@ int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode) {
   }
   start_transports(p);
   int code = loop(p, signals, mode);
-  // What is still to be written gets a moment, not for ever: a reader that stopped reading
-  // must not keep a stopped watch alive.
-  if (p.out) p.out->stop_after(std::chrono::seconds(2));
   for (auto &t : p.transports) t->stop();
+  // What is still to be written gets a moment, not for ever: a reader that stopped reading
+  // must not keep a stopped watch alive. (After the transports' stop, which may take a while
+  // with hung nodes, so that the moment is the writes' own.)
+  if (p.out) p.out->stop_after(std::chrono::seconds(2));
   // Lines still queued reach the recorder and parsers; statuses from the shutdown itself
   // ("stopped") are not news about the nodes and would raise false node_down alerts.
   std::vector<Event> last;

@@ -25,10 +25,13 @@ StoppableOutput::StoppableOutput(int fd, int stop_fd) : fd_(fd), stop_fd_(stop_f
 }
 
 StoppableOutput::~StoppableOutput() {
-  if (file_ != nullptr) std::fclose(file_);
+  if (file_ == nullptr) return;
+  if (!give_up_at_) stop_after(grace_); // the last flush waits no longer than a stop's
+  std::fclose(file_);
 }
 
 void StoppableOutput::stop_after(std::chrono::milliseconds grace) {
+  grace_ = grace;
   give_up_at_ = std::chrono::steady_clock::now() + grace;
 }
 
@@ -45,24 +48,24 @@ long StoppableOutput::write_some(const char *data, std::size_t size) {
           *give_up_at_ - std::chrono::steady_clock::now());
       wait_ms = static_cast<int>(std::clamp<long long>(left.count(), 0, INT_MAX));
     }
-    // Before the stop the signal descriptor is watched; after it (the loop has read the
-    // signal) the grace alone bounds the wait.
+    // Before a stop the signal descriptor is watched too; from then on the grace bounds the
+    // wait (the loop reads the signal after this write).
     pollfd fds[2] = {{fd_, POLLOUT, 0}, {give_up_at_ ? -1 : stop_fd_, POLLIN, 0}};
     const int ready = ::poll(fds, 2, wait_ms);
     if (ready < 0 && errno != EINTR) break;
-    if ((fds[1].revents & POLLIN) != 0 || (ready == 0 && give_up_at_)) {
+    if (fds[0].revents != 0) { // writable (or its reader gone: the write says so)
+      const ssize_t n = ::write(fd_, data + done, std::min(size - done, chunk_));
+      if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN) continue;
+        return done > 0 ? static_cast<long>(done) : -1;
+      }
+      done += static_cast<std::size_t>(n);
+    } else if ((fds[1].revents & POLLIN) != 0) {
+      stop_after(grace_); // a stop signal: what is left gets the grace, not for ever
+    } else if (ready == 0 && give_up_at_) {
       gave_up_ = true;
-      break;
     }
-    if (fds[0].revents == 0) continue;
-    const ssize_t n = ::write(fd_, data + done, std::min(size - done, chunk_));
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      return done > 0 ? static_cast<long>(done) : -1;
-    }
-    done += static_cast<std::size_t>(n);
   }
-  if (done == size) return static_cast<long>(done);
   if (done > 0) return static_cast<long>(done);
   errno = ECANCELED;
   return -1;

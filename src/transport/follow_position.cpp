@@ -111,6 +111,7 @@ bool FollowPosition::take_marker(std::string_view line) {
   if (line.size() == 2 && line[0] == kMarker && line[1] == 'u') {
     resume_at_.reset(); // started with no position (a file it cannot read)
     skip_to_newline_ = false;
+    seed_left_ = 0;
     return true;
   }
   // RS, then the inode, the offset and the bytes before it that follow: digits, one space
@@ -136,9 +137,10 @@ bool FollowPosition::take_marker(std::string_view line) {
     return false;
   // No file is that long: an offset the node's shell could not even compare (its arithmetic
   // is signed 64-bit) is no position, and the next start is at the end.
-  if (numbers[1] > kMaxOffset) {
+  if (numbers[1] >= kMaxOffset) {
     resume_at_.reset();
     skip_to_newline_ = false;
+    seed_left_ = numbers[2]; // still sent before the offset: dropped, not read as a line
     return true;
   }
   // Resumed where a cut line was being dropped: the rest of it is still dropped.
@@ -202,13 +204,13 @@ void FollowPosition::feed(std::string_view bytes, LineSplitter &splitter,
     awaiting(bytes, splitter, lines);
     if (awaiting_ || bytes.empty()) return;
   }
-  if (seed_left_ > 0 && resume_at_) {
+  if (seed_left_ > 0) {
     // The bytes before the offset: what a restart compares, not log lines read again.
     const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(seed_left_, bytes.size()));
-    keep_last(last_, bytes.substr(0, n), kCheckBytes);
+    if (resume_at_) keep_last(last_, bytes.substr(0, n), kCheckBytes);
     seed_left_ -= n;
     bytes.remove_prefix(n);
-    if (seed_left_ == 0) check_ = last_;
+    if (seed_left_ == 0 && resume_at_) check_ = last_;
     if (bytes.empty()) return;
   }
   if (!resume_at_) {

@@ -180,13 +180,19 @@ TEST_F(SshServer, TheSshConfigCannotTurnHostKeyCheckingOff) {
 TEST_F(SshServer, AKeyRevokedInAFileTheSshConfigNamesIsRefused) {
   const std::string line = server_->known_hosts_line();
   const std::string revoked = "@revoked * " + line.substr(line.find(' ') + 1);
-  for (const std::string keyword : {"UserKnownHostsFile", "GlobalKnownHostsFile"}) {
-    const std::string kh = write_known_hosts(*server_, {revoked, line}, "kh-named-" + keyword);
+  // The last: quoted, with a token libssh expands (%h: the host name, 127.0.0.1).
+  for (const std::string keyword :
+       {"UserKnownHostsFile", "GlobalKnownHostsFile", "UserKnownHostsFile=\"%h"}) {
+    const bool token = keyword.back() == 'h';
+    const std::string kh = write_known_hosts(*server_, {revoked, line},
+                                             token ? "kh named 127.0.0.1" : "kh-named-" + keyword);
     const std::string plain = write_known_hosts(*server_, {line}, "kh-plain-" + keyword);
+    const std::string named =
+        token ? "UserKnownHostsFile=\"" + server_->dir() + "/kh named %h\"" : keyword + " " + kh;
     // Named as the user file, it is the one checked; as the global one, --known-hosts is.
-    SshOptions o = test_options(keyword == "UserKnownHostsFile" ? "" : plain);
-    o.ssh_config =
-        alias_config("named_ssh_config_" + keyword, "ctnamed", "  " + keyword + " " + kh + "\n");
+    SshOptions o = test_options(keyword.starts_with("UserKnownHostsFile") ? "" : plain);
+    o.ssh_config = alias_config("named_ssh_config_" + std::to_string(named.size()), "ctnamed",
+                                "  " + named + "\n");
     const std::string marker = server_->dir() + "/ran-named-" + keyword;
     std::vector<Event> seen;
     const NodeStatus st = run_node(alias_node("ctnamed", marker), o, seen);

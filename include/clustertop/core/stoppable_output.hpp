@@ -22,10 +22,11 @@ public:
 
   // The stream to write to (buffered as stdout is).
   [[nodiscard]] std::FILE *file() const { return file_; }
-  // From now on a write that cannot go on for `grace` gives up: what is left is dropped.
+  // From now on a write that cannot go on for `grace` gives up: what is left is dropped. A
+  // stop signal seen while a write waits starts the same grace (2 s unless set here).
   void stop_after(std::chrono::milliseconds grace);
-  // Whether output was dropped because a stop signal came or the grace ran out while the
-  // reader did not read. A write that failed otherwise (a full disk) is an ordinary error.
+  // Whether output was dropped because the reader did not read for the grace after a stop.
+  // A write that failed otherwise (a full disk, a reader gone) is an ordinary error.
   [[nodiscard]] bool gave_up() const { return gave_up_; }
 
 private:
@@ -36,6 +37,7 @@ private:
   int stop_fd_;
   std::size_t chunk_ = 4096; // PIPE_BUF: bytes one write may take after POLLOUT
   std::FILE *file_ = nullptr;
+  std::chrono::milliseconds grace_{2000};
   std::optional<std::chrono::steady_clock::time_point> give_up_at_;
   bool gave_up_ = false;
 };

@@ -40,7 +40,7 @@ public:
   static constexpr std::uint64_t kMaxCatchUp = std::uint64_t{64} << 20U;
   static constexpr char kMarker = '\036';                              // RS: begins the offset line
   static constexpr std::size_t kCheckBytes = 64;                       // compared before resuming
-  static constexpr std::uint64_t kMaxOffset = std::uint64_t{1} << 60U; // larger: no position
+  static constexpr std::uint64_t kMaxOffset = std::uint64_t{1} << 60U; // from here: no position
 
   // `path` as the node's shell should read it (quoted, or "$HOME"/'rest').
   explicit FollowPosition(std::string path) : path_(std::move(path)) {}
