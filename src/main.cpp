@@ -1,6 +1,5 @@
 // clustertop entry point: parse the command line, run the app, turn bugs into exit 70.
 #include <fcntl.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -14,17 +13,13 @@ namespace {
 
 // A descriptor 0-2 closed by the caller (`>&-`) would be the next one opened: the signal
 // or wake-up descriptors, which headless output and hooks' stdout then wrote into. /dev/null
-// takes its place: write-only for stderr (its messages are dropped, as docs/alerts.md says),
-// read-only for stdout, so that writing the output fails (EBADF) and ends with exit 74.
+// takes its place (open gives the lowest free number, and the lower ones are held already):
+// write-only for stderr (its messages are dropped, as docs/alerts.md says), read-only for
+// stdout, so that writing the output fails (EBADF) and ends with exit 74.
 void hold_standard_descriptors() {
-  for (int fd = 0; fd <= 2; ++fd) {
-    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
-    const int opened = ::open("/dev/null", fd == 2 ? O_WRONLY : O_RDONLY);
-    if (opened >= 0 && opened != fd) { // a lower one was closed too and is taken now
-      ::dup2(opened, fd);
-      ::close(opened);
-    }
-  }
+  for (int fd = 0; fd <= 2; ++fd)
+    if (::fcntl(fd, F_GETFD) == -1 && errno == EBADF)
+      (void)::open("/dev/null", fd == 2 ? O_WRONLY : O_RDONLY);
 }
 
 } // namespace

@@ -17,7 +17,7 @@ StoppableOutput::StoppableOutput(int fd, int stop_fd) : fd_(fd), stop_fd_(stop_f
   if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) chunk_ = 1 << 16;
   cookie_io_functions_t io{};
   io.write = [](void *self, const char *data, std::size_t size) -> ssize_t {
-    return write_cookie(self, data, size);
+    return static_cast<StoppableOutput *>(self)->write_some(data, size);
   };
   file_ = ::fopencookie(this, "w", io);
   // Buffered as stdio buffers stdout: by line on a terminal, fully otherwise.
@@ -33,10 +33,6 @@ StoppableOutput::~StoppableOutput() {
 void StoppableOutput::stop_after(std::chrono::milliseconds grace) {
   grace_ = grace;
   give_up_at_ = std::chrono::steady_clock::now() + grace;
-}
-
-long StoppableOutput::write_cookie(void *self, const char *data, std::size_t size) {
-  return static_cast<StoppableOutput *>(self)->write_some(data, size);
 }
 
 long StoppableOutput::write_some(const char *data, std::size_t size) {

@@ -11,17 +11,13 @@
 namespace clustertop::ssh {
 namespace {
 
-bool closed(ssh_session s) {
-  return ssh_is_connected(s) == 0 || (ssh_get_status(s) & (SSH_CLOSED | SSH_CLOSED_ERROR)) != 0;
-}
-
 // A server that hangs up (sshd after MaxAuthTries failed keys) leaves libssh answering
 // "again" for ever: that is an error now, not a wait for the whole deadline.
 template <typename Step> int drive_auth(ssh_session s, const Deadline &deadline, Step step) {
   for (;;) {
     const int rc = step();
     if (rc != SSH_AUTH_AGAIN) return rc;
-    if (closed(s)) return SSH_AUTH_ERROR;
+    if (session_closed(s)) return SSH_AUTH_ERROR;
     if (!wait_socket(s, deadline)) return SSH_AUTH_AGAIN;
   }
 }
@@ -38,16 +34,11 @@ std::string methods_text(int methods) {
 // "root on 10.0.0.7:2222": whom the server was asked to let in, as the config resolved it
 // (a wrong User line is the usual reason a good key is refused).
 std::string login_text(ssh_session s) {
-  char *user = nullptr, *host = nullptr;
   unsigned int port = 22;
-  ssh_options_get(s, SSH_OPTIONS_USER, &user);
-  ssh_options_get(s, SSH_OPTIONS_HOST, &host);
   ssh_options_get_port(s, &port);
-  std::string text =
-      fmt::format("{} on {}:{}", user != nullptr ? user : "?", host != nullptr ? host : "?", port);
-  ssh_string_free_char(user);
-  ssh_string_free_char(host);
-  return text;
+  const std::string user = option_text(s, SSH_OPTIONS_USER);
+  const std::string host = option_text(s, SSH_OPTIONS_HOST);
+  return fmt::format("{} on {}:{}", user.empty() ? "?" : user, host.empty() ? "?" : host, port);
 }
 
 } // namespace
@@ -77,7 +68,7 @@ Status authenticate(ssh_session s, const NodeSpec &node, const Deadline &deadlin
       return Error{"authentication failed",
                    "timed out while trying " + fmt::format("{}", fmt::join(tried, ", ")), where,
                    "check the network path and sshd on the node"};
-    if (closed(s))
+    if (session_closed(s))
       return Error{"authentication failed",
                    fmt::format("the server closed the connection while keys were tried ({}): {}",
                                fmt::join(tried, ", "), last_error(s)),

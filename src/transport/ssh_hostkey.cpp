@@ -2,13 +2,13 @@
 // a changed key is refused with its fingerprint and the ssh-keygen -R line to run.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <vector>
 
 #include "clustertop/config/config.hpp"
 #include "clustertop/core/shell_quote.hpp"
-#include "clustertop/core/text.hpp"
 #include "clustertop/transport/ssh_session.hpp"
 
 namespace clustertop::ssh {
@@ -38,12 +38,8 @@ KeyInfo server_key(ssh_session s) {
 
 // The name ssh-keygen -R wants: "host" on port 22, "[host]:port" otherwise.
 std::string known_hosts_name(ssh_session s) {
-  char *host = nullptr;
-  std::string name = "HOST";
-  if (ssh_options_get(s, SSH_OPTIONS_HOST, &host) == 0 && host != nullptr) {
-    name = host;
-    ssh_string_free_char(host);
-  }
+  std::string name = option_text(s, SSH_OPTIONS_HOST);
+  if (name.empty()) name = "HOST";
   unsigned int port = 22;
   ssh_options_get_port(s, &port);
   return port == 22 ? name : fmt::format("[{}]:{}", name, port);
@@ -73,64 +69,15 @@ bool key_revoked(ssh_session s, const std::string &file) {
   return false;
 }
 
-// A libssh option's text after connecting (paths then have their ~ and % tokens expanded),
-// or "".
-std::string option_text(ssh_session s, ssh_options_e option) {
-  char *value = nullptr;
-  if (ssh_options_get(s, option, &value) != 0 || value == nullptr) return {};
-  std::string text = value;
-  ssh_string_free_char(value);
-  return text;
-}
-
-// The words after a config keyword ("Keyword value", "Keyword=value"), double quotes
-// grouping a word as ssh_config(5) says.
-std::vector<std::string> config_words(std::string_view rest) {
-  std::vector<std::string> words;
-  std::string word;
-  bool quoted = false, any = false;
-  for (const char c : rest) {
-    if (c == '"') {
-      quoted = !quoted;
-      any = true;
-    } else if (!quoted && (c == ' ' || c == '\t' || c == '\r')) {
-      if (any) words.push_back(word);
-      word.clear();
-      any = false;
-    } else {
-      word += c;
-      any = true;
-    }
-  }
-  if (any) words.push_back(word);
-  return words;
-}
-
-// Every known-hosts file the key may be revoked in: the ones libssh read for this node (user
-// and global, tokens expanded), the one named by --known-hosts or ~/.ssh/known_hosts, the
-// system-wide one, and each UserKnownHostsFile and GlobalKnownHostsFile the ssh config names
-// in any Host block. A key revoked in any of them is refused.
-std::vector<std::string> revocation_files(ssh_session s, const SshOptions &options,
-                                          const std::string &checked) {
-  std::vector<std::string> files{checked, "/etc/ssh/ssh_known_hosts"};
-  for (const auto option : {SSH_OPTIONS_KNOWNHOSTS, SSH_OPTIONS_GLOBAL_KNOWNHOSTS})
-    if (auto file = option_text(s, option); !file.empty()) files.push_back(std::move(file));
-  if (options.ssh_config == "none") return files;
-  std::ifstream config(
-      expand_home(options.own_ssh_config() ? options.ssh_config : "~/.ssh/config"));
-  std::string line;
-  while (std::getline(config, line)) {
-    const std::string_view text = trim(line);
-    const auto end = text.find_first_of(" \t=");
-    if (end == std::string_view::npos) continue;
-    const std::string_view keyword = text.substr(0, end);
-    if (!iequals_ascii(keyword, "UserKnownHostsFile") &&
-        !iequals_ascii(keyword, "GlobalKnownHostsFile"))
-      continue;
-    std::string_view rest = trim(text.substr(end));
-    if (!rest.empty() && rest.front() == '=') rest = trim(rest.substr(1));
-    for (auto &file : config_words(rest))
-      if (file != "none" && file != "/dev/null") files.push_back(std::move(file));
+// Every known-hosts file the key may be revoked in: the one named by --known-hosts (or
+// ~/.ssh/known_hosts), the system-wide one, and the user and global files libssh read for
+// this node (from the ssh config, tokens expanded). A key revoked in any of them is refused.
+std::vector<std::string> revocation_files(ssh_session s, const std::string &checked) {
+  std::vector<std::string> files{expand_home(checked), "/etc/ssh/ssh_known_hosts"};
+  for (const auto option : {SSH_OPTIONS_KNOWNHOSTS, SSH_OPTIONS_GLOBAL_KNOWNHOSTS}) {
+    std::string file = option_text(s, option);
+    if (!file.empty() && std::find(files.begin(), files.end(), file) == files.end())
+      files.push_back(std::move(file));
   }
   return files;
 }
@@ -154,7 +101,7 @@ Status verify_host_key(ssh_session s, const NodeSpec &node, const SshOptions &op
   const KeyInfo key = server_key(s);
   const std::string file = options.known_hosts.empty() ? "~/.ssh/known_hosts" : options.known_hosts;
   const std::string where = "node " + node.name;
-  for (const auto &listed : revocation_files(s, options, file))
+  for (const auto &listed : revocation_files(s, file))
     if (key_revoked(s, listed))
       return Error{"host key revoked, refusing to connect",
                    fmt::format("the server's {} key {} is marked @revoked in {}", key.type,

@@ -181,7 +181,7 @@ void IoThread::housekeeping(SteadyTime now) {
 void IoThread::check_node(Node &node, SteadyTime now) {
   for (auto &conn : node.conns) {
     ssh_session s = conn->session.get();
-    if (ssh_is_connected(s) == 0 || (ssh_get_status(s) & (SSH_CLOSED | SSH_CLOSED_ERROR)) != 0) {
+    if (session_closed(s)) {
       node_down(node, "connection lost: " + last_error(s), now);
       return;
     }

@@ -27,6 +27,18 @@ std::string last_error(ssh_session s) {
   return (e == nullptr || *e == '\0') ? "unknown libssh error" : e;
 }
 
+std::string option_text(ssh_session s, ssh_options_e option) {
+  char *value = nullptr;
+  if (ssh_options_get(s, option, &value) != 0 || value == nullptr) return {};
+  std::string text = value;
+  ssh_string_free_char(value);
+  return text;
+}
+
+bool session_closed(ssh_session s) {
+  return ssh_is_connected(s) == 0 || (ssh_get_status(s) & (SSH_CLOSED | SSH_CLOSED_ERROR)) != 0;
+}
+
 bool Deadline::expired() const {
   return (stop != nullptr && stop->load()) || std::chrono::steady_clock::now() >= until;
 }
@@ -99,13 +111,7 @@ Status parse_config(ssh_session s, const NodeSpec &node, const SshOptions &optio
   return ok_status();
 }
 
-std::string proxy_command(ssh_session s) {
-  char *value = nullptr;
-  if (ssh_options_get(s, SSH_OPTIONS_PROXYCOMMAND, &value) != 0 || value == nullptr) return {};
-  std::string out = value;
-  ssh_string_free_char(value);
-  return out;
-}
+std::string proxy_command(ssh_session s) { return option_text(s, SSH_OPTIONS_PROXYCOMMAND); }
 
 // A ProxyJump from the file becomes our own `ssh -W` command (ssh_jump.hpp says why); any
 // other ProxyCommand runs as the user wrote it.
@@ -140,16 +146,8 @@ Result<Resolved> resolve_node(const NodeSpec &node, const SshOptions &options) {
   auto s = new_session(node, options);
   if (!s) return s.error();
   Resolved r;
-  char *value = nullptr;
-  if (ssh_options_get(s->get(), SSH_OPTIONS_HOST, &value) == 0 && value != nullptr) {
-    r.host = value;
-    ssh_string_free_char(value);
-  }
-  value = nullptr;
-  if (ssh_options_get(s->get(), SSH_OPTIONS_USER, &value) == 0 && value != nullptr) {
-    r.user = value;
-    ssh_string_free_char(value);
-  }
+  r.host = option_text(s->get(), SSH_OPTIONS_HOST);
+  r.user = option_text(s->get(), SSH_OPTIONS_USER);
   unsigned int port = 22;
   if (ssh_options_get_port(s->get(), &port) == 0) r.port = static_cast<int>(port);
   return r;

@@ -30,7 +30,6 @@ public:
   [[nodiscard]] bool gave_up() const { return gave_up_; }
 
 private:
-  static long write_cookie(void *self, const char *data, std::size_t size);
   long write_some(const char *data, std::size_t size);
 
   int fd_;

@@ -64,5 +64,10 @@ void set_tcp_user_timeout(ssh_session s, std::chrono::milliseconds timeout);
 std::string wrap_remote_command(const std::string &command);
 
 std::string last_error(ssh_session s);
+// A string option of the session (SSH_OPTIONS_HOST, _USER, _PROXYCOMMAND, _KNOWNHOSTS…), or
+// "" when it has none. After connecting, paths have their ~ and % tokens expanded.
+std::string option_text(ssh_session s, ssh_options_e option);
+// Whether the server closed the session or the socket failed.
+bool session_closed(ssh_session s);
 
 } // namespace clustertop::ssh
