@@ -25,6 +25,13 @@ bool iequals_ascii(std::string_view a, std::string_view b) {
                                             [&](char x, char y) { return lower(x) == lower(y); });
 }
 
+std::size_t utf8_boundary(std::string_view s, std::size_t pos) {
+  // A character has at most 3 bytes after its first; text that is no UTF-8 is cut anywhere.
+  for (int k = 0; k < 3 && pos > 0 && (static_cast<unsigned char>(s[pos]) & 0xC0) == 0x80; ++k)
+    --pos;
+  return pos;
+}
+
 char32_t decode_utf8(std::string_view s, std::size_t &i) {
   const auto b0 = static_cast<unsigned char>(s[i]);
   int len = 0;

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "clustertop/core/redact.hpp"
+#include "clustertop/core/text.hpp"
 #include "clustertop/detect/detectors.hpp"
 
 namespace clustertop {
@@ -36,13 +37,8 @@ const std::string *crash_tag(const LogEvent &e) {
 std::string quote_remote(const std::string &line, std::size_t max = 240) {
   // Only what is quoted is redacted, with room for a secret across the cut.
   std::string text = redact_secrets(std::string_view(line).substr(0, max + 1024));
-  if (text.size() > max) {
-    std::size_t cut =
-        max; // not inside a character: a UTF-8 one has at most 3 bytes after its first
-    for (int k = 0; k < 3 && cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80; ++k)
-      --cut;
-    text = text.substr(0, cut) + "...";
-  }
+  // Cut between characters: the first bytes of one alone were invalid UTF-8 in hooks' text.
+  if (text.size() > max) text = text.substr(0, utf8_boundary(text, max)) + "...";
   return text;
 }
 

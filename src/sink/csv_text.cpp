@@ -3,6 +3,8 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "clustertop/core/text.hpp"
+
 namespace clustertop {
 namespace {
 
@@ -84,9 +86,7 @@ void append_csv_field(std::string &out, std::string_view field) {
 void append_text_cell(std::string &out, std::string_view text) {
   std::string cell = redact_secrets(clean_utf8(text));
   if (cell.size() > kMaxExportTextBytes) {
-    std::size_t cut = kMaxExportTextBytes;
-    while (cut > 0 && (static_cast<unsigned char>(cell[cut]) & 0xC0) == 0x80) --cut;
-    cell.resize(cut);
+    cell.resize(utf8_boundary(cell, kMaxExportTextBytes));
     cell += "\xE2\x80\xA6"; // "…"
   }
   if (!cell.empty() && std::string_view("=+-@\t\r").find(cell.front()) != std::string_view::npos)

@@ -5,6 +5,7 @@
 
 #include <curses.h>
 
+#include "clustertop/core/text.hpp"
 #include "terminal.hpp"
 
 namespace clustertop::tui {
@@ -141,9 +142,7 @@ bool TuiSink::edit_search(int code, bool function_key) {
     ui_.search_editing = false;
   } else if (is_backspace(code, function_key)) {
     if (!ui_.search.empty()) { // drop one UTF-8 code point
-      std::size_t n = ui_.search.size() - 1;
-      while (n > 0 && (static_cast<unsigned char>(ui_.search[n]) & 0xC0) == 0x80) --n;
-      ui_.search.erase(n);
+      ui_.search.erase(utf8_boundary(ui_.search, ui_.search.size() - 1));
     }
   } else if (!function_key && code >= 0x20 && code != 0x7F && ui_.search.size() < 200) {
     ui_.search += to_utf8(static_cast<char32_t>(code));

@@ -31,6 +31,19 @@ std::string round_trip_through_shell(const std::string &value) {
   return out;
 }
 
+// Cuts (a quoted log line, an export cell, a backspace) never split a character; text that
+// is no UTF-8 is cut within 3 bytes of where it was asked.
+TEST(Utf8Boundary, ACutMovesBackToTheCharactersStart) {
+  const std::string euro = "a\xE2\x82\xAC"
+                           "b"; // a, U+20AC (3 bytes), b
+  EXPECT_EQ(utf8_boundary(euro, 1), 1U);
+  EXPECT_EQ(utf8_boundary(euro, 2), 1U);
+  EXPECT_EQ(utf8_boundary(euro, 3), 1U);
+  EXPECT_EQ(utf8_boundary(euro, 4), 4U);
+  EXPECT_EQ(utf8_boundary(std::string(8, '\x80'), 6), 3U);
+  EXPECT_EQ(utf8_boundary(std::string(2, '\x80'), 1), 0U);
+}
+
 TEST(ShellQuote, HostileStringsSurviveTheShellUnchanged) {
   const std::vector<std::string> hostile = {"it's",
                                             "$(touch /tmp/ct_pwned)",

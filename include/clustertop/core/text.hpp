@@ -19,6 +19,9 @@ bool iequals_ascii(std::string_view a, std::string_view b);
 // past U+10FFFF, a sequence cut short).
 inline constexpr char32_t kNotUtf8 = 0xFFFFFFFF;
 char32_t decode_utf8(std::string_view s, std::size_t &i);
+// Where to cut s at pos (< s.size()) or just before without splitting a UTF-8 character:
+// pos moved back past at most 3 continuation bytes.
+std::size_t utf8_boundary(std::string_view s, std::size_t pos);
 
 // `s` made safe to print on a terminal: text from a node's log must be shown, never acted on.
 // Control characters (C0 but tab, DEL, and C1: U+0080-U+009F, which some terminals take as
