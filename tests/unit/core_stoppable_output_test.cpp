@@ -35,6 +35,22 @@ std::string read_all(int fd) {
   return out;
 }
 
+// A pipe shrunk to one page and filled: the next write waits for its reader.
+struct FullPipe {
+  int fds[2] = {-1, -1};
+  bool full = false;
+  FullPipe() {
+    if (::pipe(fds) != 0) return;
+    (void)::fcntl(fds[1], F_SETPIPE_SZ, 4096);
+    const std::string page(4096, 'a');
+    full = ::write(fds[1], page.data(), page.size()) == 4096;
+  }
+  ~FullPipe() {
+    ::close(fds[0]);
+    if (fds[1] >= 0) ::close(fds[1]);
+  }
+};
+
 // With a stop pending, a regular file (always writable) still gets every line: the stop
 // dropped everything written after it, even to a file.
 TEST(StoppableOutput, AStopDropsNothingThatCanBeWritten) {
@@ -58,42 +74,35 @@ TEST(StoppableOutput, AStopDropsNothingThatCanBeWritten) {
 // A full pipe whose reader comes back within the grace: the write waits for it.
 TEST(StoppableOutput, AStopGivesAReaderThatIsBehindItsGrace) {
   PendingStop stop;
-  int p[2];
-  ASSERT_EQ(::pipe(p), 0);
-  (void)::fcntl(p[1], F_SETPIPE_SZ, 4096);
-  const std::string page(4096, 'a');
-  ASSERT_EQ(::write(p[1], page.data(), page.size()), 4096); // full
+  FullPipe p;
+  ASSERT_TRUE(p.full);
   std::string got;
   std::thread reader([&] {
     std::this_thread::sleep_for(300ms);
-    got = read_all(p[0]);
+    got = read_all(p.fds[0]);
   });
   {
-    StoppableOutput out(p[1], stop.fds[0]);
+    StoppableOutput out(p.fds[1], stop.fds[0]);
     std::fputs("the last alert\n", out.file());
     EXPECT_EQ(std::fflush(out.file()), 0);
     EXPECT_FALSE(out.gave_up());
   }
-  ::close(p[1]);
+  ::close(p.fds[1]); // the reader's end of file
+  p.fds[1] = -1;
   reader.join();
-  ::close(p[0]);
-  EXPECT_EQ(got, page + "the last alert\n");
+  EXPECT_EQ(got, std::string(4096, 'a') + "the last alert\n");
 }
 
 // A reader that does not come back: the write gives up after the grace.
 TEST(StoppableOutput, AReaderThatNeverReadsIsGivenUpOnAfterTheGrace) {
   PendingStop stop;
-  int p[2];
-  ASSERT_EQ(::pipe(p), 0);
-  (void)::fcntl(p[1], F_SETPIPE_SZ, 4096);
-  const std::string page(4096, 'a');
-  ASSERT_EQ(::write(p[1], page.data(), page.size()), 4096);
-  StoppableOutput out(p[1], stop.fds[0]);
+  FullPipe p;
+  ASSERT_TRUE(p.full);
+  StoppableOutput out(p.fds[1], stop.fds[0]);
   out.stop_after(200ms);
   std::fputs("never read\n", out.file());
   EXPECT_NE(std::fflush(out.file()), 0);
   EXPECT_TRUE(out.gave_up());
-  ::close(p[0]);
 }
 
 } // namespace
