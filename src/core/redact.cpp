@@ -216,6 +216,34 @@ std::optional<Span> value_after_key(std::string_view text, std::size_t i, std::s
   return Span{start, end};
 }
 
+// After curl's `-u` / `--user` (also wget's, git's): the password of `user:password`, or
+// nothing. A plain number is a group id (`docker run -u 1000:1000`), not a password.
+std::optional<Span> user_password(std::string_view text, std::size_t j, bool long_flag) {
+  std::size_t p = j;
+  if (long_flag && p < text.size() && text[p] == '=') {
+    ++p;
+  } else {
+    while (p < text.size() && is_blank(text[p])) ++p;
+    if (p == j) return std::nullopt;
+  }
+  if (p >= text.size()) return std::nullopt;
+  std::size_t start = p;
+  std::size_t end = 0;
+  if (is_quote(text[p])) {
+    start = p + 1;
+    end = quoted_end(text, start, text.substr(p, 1));
+  } else {
+    end = unquoted_end(text, start);
+  }
+  const std::size_t colon = text.substr(start, end - start).find(':');
+  if (colon == npos || colon == 0) return std::nullopt;
+  const Span password{start + colon + 1, end};
+  if (password.end <= password.start ||
+      plain_number(text.substr(password.start, password.end - password.start)))
+    return std::nullopt;
+  return password;
+}
+
 // A secret starting with the word [i, j): the span to replace, or nothing.
 std::optional<Span> secret_at(std::string_view text, std::size_t i, std::size_t j) {
   if (auto span = token_shape(text, i)) return span;
@@ -228,25 +256,27 @@ std::optional<Span> secret_at(std::string_view text, std::size_t i, std::size_t 
     if (end == p) return std::nullopt;
     return Span{p, end};
   }
+  if (key == "-u" || key == "--user") return user_password(text, j, key == "--user");
   const KeyKind kind = classify_key(key);
   if (kind == KeyKind::none) return std::nullopt;
   return value_after_key(text, i, j, kind);
 }
 
-// At "://": the span of the password in "://user:pass@", or nothing.
+// At "://": the span of the password in "://user:pass@host", or nothing. The user info
+// ends at the authority's last '@' (as Python's urlsplit reads it), so a password holding
+// an unescaped '@' is hidden whole; the authority ends at '/', white space or a quote.
 std::optional<Span> url_password(std::string_view text, std::size_t i) {
   if (text.substr(i, 3) != "://") return std::nullopt;
   std::size_t colon = npos;
+  std::size_t at = npos;
   for (std::size_t j = i + 3; j < text.size(); ++j) {
     const char c = text[j];
-    if (c == '/' || is_space(c)) break;
+    if (c == '/' || is_space(c) || is_quote(c) || c == '`') break;
     if (c == ':' && colon == npos) colon = j;
-    if (c == '@') {
-      if (colon == npos || j == colon + 1) return std::nullopt;
-      return Span{colon + 1, j};
-    }
+    if (c == '@') at = j;
   }
-  return std::nullopt;
+  if (colon == npos || at == npos || at <= colon + 1) return std::nullopt;
+  return Span{colon + 1, at};
 }
 
 } // namespace

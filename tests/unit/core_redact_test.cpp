@@ -101,6 +101,31 @@ TEST(Redact, AKeyRightAfterATokenShape) {
   });
 }
 
+// A URL's user info ends at the authority's last '@'; it was cut at the first, which showed
+// the rest of a password holding '@'.
+TEST(Redact, AUrlPasswordHoldingAnAt) {
+  expect_all({
+      {"connect postgres://app:pa@ss@db:5432/x failed",
+       "connect postgres://app:[redacted]@db:5432/x failed"},
+      {"url='redis://u:p@q@r' email=a@b", "url='redis://u:[redacted]@r' email=a@b"},
+      {"see http://host:8080/a@b", "see http://host:8080/a@b"},
+      {"mirror://user@host:22 ok", "mirror://user@host:22 ok"},
+  });
+}
+
+// curl's -u / --user user:password.
+TEST(Redact, AUserFlagsPassword) {
+  expect_all({
+      {"curl -u admin:hunter2 http://x", "curl -u admin:[redacted] http://x"},
+      {"curl --user 'admin:two words' -s", "curl --user 'admin:[redacted]' -s"},
+      {"curl --user=admin:hunter2 -s", "curl --user=admin:[redacted] -s"},
+      // No password, or a uid:gid pair: nothing to hide.
+      {"curl -u admin http://x", "curl -u admin http://x"},
+      {"python -u serve.py", "python -u serve.py"},
+      {"docker run -u 1000:1000 img", "docker run -u 1000:1000 img"},
+  });
+}
+
 TEST(Redact, FormsThatWereAlreadyHandledStay) {
   expect_all({
       {"pull https://user:s3cr3t@hf.co/m failed", "pull https://user:[redacted]@hf.co/m failed"},
