@@ -98,6 +98,18 @@ std::string terminal_safe(std::string_view s, std::size_t max) {
   return out;
 }
 
+std::string terminal_safe_lines(std::string_view s) {
+  std::string out;
+  for (std::size_t start = 0; start <= s.size();) {
+    const std::size_t end = std::min(s.find('\n', start), s.size());
+    out += terminal_safe(s.substr(start, end - start));
+    if (end == s.size()) break;
+    out += '\n';
+    start = end + 1;
+  }
+  return out;
+}
+
 bool same_except_digits(const char *a, const char *b, std::size_t n) {
   std::size_t i = 0;
 #if defined(__SSE2__)

@@ -16,6 +16,10 @@ printf '[[node]]\nname = "mac1"\nhost = "mac1.local"\n' >"$tmp/good.toml"
 expect "$tmp/good.toml" 0 "OK: $tmp/good.toml: 1 node(s)"
 printf '[[node]]\nname = "EVIL\\u001b[2J"\nhost = "local"\n' >"$tmp/local_name.toml"
 expect "$tmp/local_name.toml" 3 "node name is empty, too long or holds control characters"
+# A value quoted in an error reaches the terminal as visible escapes, never raw.
+printf '[ssh]\nhost_key_checking = "\\u001b]2;TITLE\\u0007"\n' >"$tmp/escape.toml"
+expect "$tmp/escape.toml" 3 '\x1b]2;TITLE\x07'
+if ! timeout 20 "$bin" check-config "$tmp/escape.toml" 2>&1 | grep -q $'\x1b'; then ok; else bad "check-config wrote a raw ESC"; fi
 printf '[[node]]\nname = "m"\nhost = "-oProxyCommand=touch /tmp/x"\n' >"$tmp/host.toml"
 expect "$tmp/host.toml" 3 "invalid node"
 printf '[sinks]\nlisten = "not an addr"\n' >"$tmp/listen.toml"

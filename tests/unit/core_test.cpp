@@ -11,6 +11,7 @@
 #include "clustertop/core/result.hpp"
 #include "clustertop/core/ring_buffer.hpp"
 #include "clustertop/core/shell_quote.hpp"
+#include "clustertop/core/report.hpp"
 #include "clustertop/core/text.hpp"
 #include "clustertop/core/time.hpp"
 #include "clustertop/core/unique_fd.hpp"
@@ -199,6 +200,21 @@ TEST(TerminalSafe, ControlsAndBrokenUtf8AreShownAndTextIsKept) {
                           5),
             "ab\xe6\xbc\xa2...");
   EXPECT_EQ(terminal_safe("abc", 3), "abc");
+}
+
+// Messages on stderr quote outside text: an sshd's banner (sent before any host key is
+// checked), a theme file's line, a config value. They reached the terminal raw.
+TEST(Report, OutsideTextIsShownNotActedOnAndLineEndsStay) {
+  EXPECT_EQ(terminal_safe_lines("a\x1b]0;t\x07\nb\r\n\n"), "a\\x1b]0;t\\x07\nb\\x0d\n\n");
+  std::FILE *file = std::tmpfile();
+  ASSERT_NE(file, nullptr);
+  report(file, "clustertop: {} (banner: {})\n  help: {}\n", "n1", "SSH-1.5-\x1b]52;c;QQ==\x07",
+         "ok");
+  std::rewind(file);
+  std::string got(256, '\0');
+  got.resize(std::fread(got.data(), 1, got.size(), file));
+  std::fclose(file);
+  EXPECT_EQ(got, "clustertop: n1 (banner: SSH-1.5-\\x1b]52;c;QQ==\\x07)\n  help: ok\n");
 }
 
 TEST(SameExceptDigits, AgreesWithTheByteByByteDefinition) {

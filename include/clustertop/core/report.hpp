@@ -8,15 +8,20 @@
 
 #include <fmt/format.h>
 
+#include "clustertop/core/text.hpp"
+
 namespace clustertop {
 
 // fmt::print throws when its write fails, so a message to a stderr that is closed or full
 // (`clustertop … 2>&1 | head`, `2>/dev/full`) turned into an "internal error" (exit 70) in
 // place of the run's own exit code. A message that cannot be written is dropped instead:
 // there is nowhere left to say so.
+// Messages quote what came from outside (an sshd's banner before any host key was checked,
+// a theme file's line, a config value, a path), so control characters go out as visible
+// `\xHH` escapes (terminal_safe), never to the user's terminal.
 template <typename... Args>
 void report(std::FILE *to, fmt::format_string<Args...> format, Args &&...args) {
-  const std::string text = fmt::format(format, std::forward<Args>(args)...);
+  const std::string text = terminal_safe_lines(fmt::format(format, std::forward<Args>(args)...));
   (void)std::fwrite(text.data(), 1, text.size(), to);
 }
 

@@ -29,6 +29,9 @@ std::size_t utf8_boundary(std::string_view s, std::size_t pos);
 // rest, UTF-8 included, is kept. At most `max` bytes of `s` are read (the cut falls between
 // characters; "..." marks it).
 std::string terminal_safe(std::string_view s, std::size_t max = std::string_view::npos);
+// terminal_safe for a message of several lines: each line's text made safe, its line ends
+// kept.
+std::string terminal_safe_lines(std::string_view s);
 
 // Whether the n bytes at a and b are the same except where both hold an ASCII digit: two log
 // lines of one kind whose numbers kept their widths ("[STEP 8] eval=31ms" after "[STEP 7]
