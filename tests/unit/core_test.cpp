@@ -8,10 +8,10 @@
 
 #include "clustertop/core/event_queue.hpp"
 #include "clustertop/core/line_splitter.hpp"
+#include "clustertop/core/report.hpp"
 #include "clustertop/core/result.hpp"
 #include "clustertop/core/ring_buffer.hpp"
 #include "clustertop/core/shell_quote.hpp"
-#include "clustertop/core/report.hpp"
 #include "clustertop/core/text.hpp"
 #include "clustertop/core/time.hpp"
 #include "clustertop/core/unique_fd.hpp"
