@@ -28,14 +28,18 @@ std::vector<std::string> hook_env(const AlertTransition &t) {
     if (std::strncmp(*e, "CLUSTERTOP_", 11) != 0) env.emplace_back(*e);
   const Finding &f = t.finding;
   auto num = [](double v) { return is_known(v) ? fmt::format("{}", v) : std::string(); };
+  // Text that came from a node (a quoted log line, a stream's name) is shown by hooks
+  // (`notify-send`, `echo` to a terminal): control characters go as visible \xHH escapes,
+  // as in the headless text (an OSC 52 in a log line wrote the user's clipboard). The stdin
+  // JSON carries them JSON-escaped.
   env.push_back("CLUSTERTOP_RULE=" + f.rule);
-  env.push_back("CLUSTERTOP_NODE=" + f.node);
-  env.push_back("CLUSTERTOP_SUBJECT=" + f.subject);
+  env.push_back("CLUSTERTOP_NODE=" + terminal_safe(f.node));
+  env.push_back("CLUSTERTOP_SUBJECT=" + terminal_safe(f.subject));
   env.push_back(std::string("CLUSTERTOP_SEVERITY=") + to_string(f.severity));
   env.push_back(std::string("CLUSTERTOP_STATE=") + to_string(t.state));
   env.push_back("CLUSTERTOP_VALUE=" + num(f.value));
   env.push_back("CLUSTERTOP_THRESHOLD=" + num(f.threshold));
-  env.push_back("CLUSTERTOP_MESSAGE=" + f.message);
+  env.push_back("CLUSTERTOP_MESSAGE=" + terminal_safe(f.message));
   env.push_back("CLUSTERTOP_FIRST_SEEN=" + iso8601_utc(t.first_seen));
   env.push_back("CLUSTERTOP_TIME=" + iso8601_utc(t.at));
   return env;

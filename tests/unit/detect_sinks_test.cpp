@@ -141,6 +141,28 @@ TEST_F(DetectHookTest, PassesEnvAndJsonOnStdinWithoutShellInterpretingTheMessage
   EXPECT_EQ(j["node"], "mac2");
 }
 
+// The environment's texts are shown by hooks (`echo "$CLUSTERTOP_MESSAGE"` to a terminal):
+// a log line's OSC 52 wrote the user's clipboard. Control characters go as \xHH, as in the
+// headless text; the stdin JSON keeps the text (JSON-escaped).
+TEST_F(DetectHookTest, TheEnvironmentsTextsCarryNoControlCharacters) {
+  const auto out = dir_ / "out";
+  HookRunner hook("cat > '" + out.string() + ".json'; env | grep ^CLUSTERTOP_ > '" + out.string() +
+                      ".env'",
+                  std::chrono::seconds(10));
+  auto t = sample_transition();
+  t.finding.message = "crash: \x1b]52;c;Q1JBU0g=\x07 end";
+  t.finding.subject = "log:\x1b[2J";
+  hook.on_transition(t, ctx_);
+  hook.flush();
+  const auto env = slurp(out.string() + ".env");
+  EXPECT_NE(env.find("CLUSTERTOP_MESSAGE=crash: \\x1b]52;c;Q1JBU0g=\\x07 end\n"), std::string::npos)
+      << env;
+  EXPECT_NE(env.find("CLUSTERTOP_SUBJECT=log:\\x1b[2J\n"), std::string::npos) << env;
+  EXPECT_EQ(env.find('\x1b'), std::string::npos);
+  auto j = nlohmann::json::parse(slurp(out.string() + ".json"));
+  EXPECT_EQ(j["message"], t.finding.message);
+}
+
 TEST_F(DetectHookTest, NeverBlocksKillsAfterTimeoutAndLeavesNoZombie) {
   HookRunner hook("sleep 30", std::chrono::milliseconds(200));
   const auto t0 = std::chrono::steady_clock::now();
