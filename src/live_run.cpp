@@ -206,11 +206,12 @@ int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - now);
     // Without a dashboard, stdout is watched too (no events asked: a pipe whose reader has
     // gone reports POLLERR), so that `clustertop --headless | head -1` ends.
-    pollfd fds[4] = {{p.queue.wake_fd(), POLLIN, 0},
+    pollfd fds[5] = {{p.queue.wake_fd(), POLLIN, 0},
                      {signals.fd(), POLLIN, 0},
                      {p.tui ? p.tui->input_fd() : -1, POLLIN, 0},
-                     {p.tui ? -1 : STDOUT_FILENO, 0, 0}};
-    ::poll(fds, 4, static_cast<int>(std::clamp<long long>(wait.count(), 0, 1000)));
+                     {p.tui ? -1 : STDOUT_FILENO, 0, 0},
+                     {p.tui ? p.tui->message_fd() : -1, POLLIN, 0}};
+    ::poll(fds, 5, static_cast<int>(std::clamp<long long>(wait.count(), 0, 1000)));
     now = wall_now();
     // A signal ends a watch normally; it interrupts a one-shot snapshot (nothing written).
     if ((fds[1].revents & POLLIN) != 0 && signals.take() != 0)
@@ -228,6 +229,7 @@ int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
       return lost == EPIPE ? exit_code::ok : exit_code::output;
     }
     if ((fds[0].revents & POLLIN) != 0) p.pipeline->process(p.queue.drain(), now);
+    if ((fds[4].revents & POLLIN) != 0) p.tui->on_messages(now);
     if (p.tui && (fds[2].revents & POLLIN) != 0 && p.tui->on_input(now)) return exit_code::ok;
     // The terminal went away without a SIGHUP: nobody is watching any more.
     if (p.tui && (fds[2].revents & (POLLHUP | POLLERR | POLLNVAL)) != 0 &&

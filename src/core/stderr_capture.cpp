@@ -23,15 +23,13 @@ StderrCapture::~StderrCapture() { (void)stop(); }
 Status StderrCapture::start() {
   if (read_.valid()) return ok_status();
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
-    return capture_error();
+  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return capture_error();
   UniqueFd read_end(fds[0]);
   UniqueFd write_end(fds[1]);
   (void)::fcntl(write_end.get(), F_SETPIPE_SZ, 1 << 20); // best effort: 64 KiB otherwise
   UniqueFd saved(::fcntl(target_, F_DUPFD_CLOEXEC, 3));
   if (!saved.valid()) return capture_error();
-  if (::dup2(write_end.get(), target_) < 0)
-    return capture_error();
+  if (::dup2(write_end.get(), target_) < 0) return capture_error();
   saved_ = std::move(saved);
   read_ = std::move(read_end);
   return ok_status();

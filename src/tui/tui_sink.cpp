@@ -4,7 +4,9 @@
 #include <cstdlib>
 
 #include <curses.h>
+#include <fmt/format.h>
 
+#include "clustertop/core/report.hpp"
 #include "clustertop/core/text.hpp"
 #include "terminal.hpp"
 
@@ -50,6 +52,8 @@ Status TuiSink::start(std::FILE *out, std::FILE *in) {
   ascii_ = config_.ascii || !terminal_->utf8();
   terminal_->apply_theme(theme_);
   input_fd_ = fileno(in);
+  // Without it the dashboard runs as before: messages are drawn over it until a redraw.
+  (void)stderr_.start();
   dirty_ = true;
   return ok_status();
 }
@@ -57,6 +61,19 @@ Status TuiSink::start(std::FILE *out, std::FILE *in) {
 void TuiSink::stop() {
   terminal_.reset(); // endwin restores the terminal
   input_fd_ = -1;
+  const auto lines = stderr_.stop();
+  if (lines.empty()) return;
+  report(stderr, "clustertop: written to standard error while the dashboard was up:\n");
+  for (const auto &line : lines) report(stderr, "  {}\n", line);
+}
+
+void TuiSink::on_messages(TimePoint now) {
+  const auto lines = stderr_.drain();
+  if (lines.empty()) return;
+  std::string text = lines.back();
+  if (lines.size() > 1) text += fmt::format(" (+{} more, shown at exit)", lines.size() - 1);
+  say(std::move(text), true, now);
+  dirty_ = true;
 }
 
 void TuiSink::set_size(int rows, int cols) {

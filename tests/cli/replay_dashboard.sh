@@ -28,6 +28,28 @@ tmux -L "$sock" send-keys q
 for _ in $(seq 30); do [ -s "$tmp/exit" ] && break; sleep 0.1; done
 if grep -q "EXIT=0" "$tmp/exit" 2>/dev/null; then pass=$((pass+1)); else echo "FAIL q did not exit 0"; fail=$((fail+1)); fi
 
+# A hook's output and clustertop's own messages (the hook's exit status) go to stderr: while
+# the dashboard is up they are shown in its status line, never drawn over its boxes, and
+# printed once the screen is gone.
+tmux -L "$sock" kill-server 2>/dev/null
+tmux -L "$sock" new-session -d -x 150 -y 40 "$bin replay --node studio=$tmp/studio.log --node mbp=$tmp/mbp.log --until 30s --on-alert 'echo HELLO-FROM-HOOK; exit 3'; echo EXIT=\$?; sleep 30"
+for _ in $(seq 50); do
+  screen=$(tmux -L "$sock" capture-pane -p)
+  grep -q "HELLO-FROM-HOOK" <<<"$screen" && break
+  sleep 0.1
+done
+if tail -n 1 <<<"$screen" | grep -q "HELLO-FROM-HOOK" && ! head -n -1 <<<"$screen" | grep -q "HELLO-FROM-HOOK"; then pass=$((pass+1))
+else echo "FAIL the hook's output was not (only) in the status line:"; echo "$screen"; fail=$((fail+1)); fi
+tmux -L "$sock" send-keys q
+for _ in $(seq 30); do
+  screen=$(tmux -L "$sock" capture-pane -p)
+  grep -q "EXIT=0" <<<"$screen" && break
+  sleep 0.1
+done
+if grep -q "written to standard error while the dashboard was up" <<<"$screen" && grep -q "^  HELLO-FROM-HOOK" <<<"$screen" &&
+  grep -q "hook for crash on mbp.*exited with status 3" <<<"$screen"; then pass=$((pass+1))
+else echo "FAIL the captured lines were not printed at exit:"; echo "$screen"; fail=$((fail+1)); fi
+
 out=$("$bin" replay --node studio="$tmp/studio.log" --node mbp="$tmp/mbp.log" --until 30s --json | cat)
 if grep -q '"rule":"crash".*"node":"mbp"\|"node":"mbp".*"rule":"crash"' <<<"$out"; then pass=$((pass+1))
 else echo "FAIL piped replay printed no crash alert for mbp:"; echo "$out" | head; fail=$((fail+1)); fi

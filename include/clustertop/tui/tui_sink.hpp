@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "clustertop/core/result.hpp"
+#include "clustertop/core/stderr_capture.hpp"
 #include "clustertop/sink/sink.hpp"
 #include "clustertop/tui/canvas.hpp"
 #include "clustertop/tui/screens.hpp"
@@ -48,6 +49,11 @@ public:
   void stop();
 
   [[nodiscard]] int input_fd() const { return input_fd_; }
+  // Standard error while the screen is up (StderrCapture): poll it for POLLIN and call
+  // on_messages, which shows the newest line in the status line. stop() prints every line
+  // kept on the real stderr once the screen is gone.
+  [[nodiscard]] int message_fd() const { return stderr_.fd(); }
+  void on_messages(TimePoint now);
   // Reads every pending key (and KEY_RESIZE). Returns true when the user quit.
   bool on_input(TimePoint now);
   // Draws if something changed since the last frame. Returns true when it drew.
@@ -79,6 +85,7 @@ private:
   std::vector<std::string> theme_path_;
   std::unique_ptr<Terminal> terminal_;
   int input_fd_ = -1;
+  StderrCapture stderr_;
   bool ascii_ = false;
   Canvas canvas_;
   int rows_ = 24, cols_ = 80;
