@@ -31,6 +31,10 @@ namespace {
 void say(const Error &e) { report(stderr, "clustertop: {}\n", e.message()); }
 
 Result<ReplaySource> load_source(const Options &o) {
+  if (!o.replay_node_logs.empty() && !o.replay_dir.empty())
+    return Error{"invalid --node", "a recording directory and --node logs were both given",
+                 o.replay_dir,
+                 "replay one recording (clustertop replay DIR) or plain logs (--node NAME=LOG)"};
   if (!o.replay_node_logs.empty())
     return ReplaySource::from_logs(o.replay_node_logs, o.replay_zone);
   if (!o.replay_dir.empty()) return ReplaySource::from_recording(o.replay_dir);

@@ -104,9 +104,7 @@ std::optional<SettingsProblem> check_settings(const Options &o, const std::strin
   return std::nullopt;
 }
 
-Duration run_tick(const Options &o) {
-  return std::max<Duration>(o.interval, std::chrono::milliseconds(50));
-}
+Duration run_tick(const Options &o) { return std::max<Duration>(o.interval, kMinTick); }
 
 Result<CsvSinkOptions> csv_sink_options(const Options &o, bool key_only) {
   auto format = parse_csv_format(o.csv_format);

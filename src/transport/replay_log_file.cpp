@@ -6,6 +6,7 @@
 #include <limits>
 #include <sys/stat.h>
 
+#include "clustertop/transport/ssh.hpp"
 #include "replay_internal.hpp"
 
 namespace clustertop {
@@ -236,11 +237,19 @@ Result<ReplaySource> ReplaySource::from_logs(const std::vector<std::string> &nod
       return Error{"invalid --node", "expected NAME=LOGFILE", spec,
                    "for example: --node mac1=exo-mac1.log"};
     const std::string name = spec.substr(0, eq), path = spec.substr(eq + 1);
+    if (auto s = validate_node_name(name); !s)
+      return Error{"invalid --node", "the name is empty, too long or holds control characters",
+                   spec, "name the node with printable characters: --node mac1=exo-mac1.log"};
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
       return Error{"cannot replay log file", "it is a directory", path,
                    "name a log file; a directory written by --record is replayed as "
                    "`clustertop replay DIR`"};
+    // A FIFO with no writer blocked the open, and /dev/zero was read for ever looking for a
+    // first time, both deaf to SIGINT and SIGTERM: a replay reads files.
+    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+      return Error{"cannot replay log file", "it is not a regular file (a pipe or a device)", path,
+                   "save the log to a file first, then replay the file"};
     std::FILE *f = std::fopen(path.c_str(), "rb");
     if (f == nullptr)
       return Error{"cannot open log file", std::strerror(errno), path, "check the path"};

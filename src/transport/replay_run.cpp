@@ -18,7 +18,10 @@ constexpr std::size_t kStepsBetweenChecks = 256;
 
 Result<ReplayClock> replay_clock(const Options &options) {
   ReplayClock c;
-  c.tick = options.interval.count() > 0 ? options.interval : std::chrono::seconds(1);
+  // The live run's floor too (run_tick): a tick of 1 µs spun a core for hours of wall time
+  // on a five-minute recording.
+  c.tick = options.interval.count() > 0 ? std::max<Duration>(options.interval, kMinTick)
+                                        : std::chrono::seconds(1);
   // A recording holds the live run's own drains: replay them one by one, so its alerts carry
   // the very times the live run gave them. Plain logs have no drains, only line times.
   if (!options.replay_dir.empty()) c.slice = Duration::zero();

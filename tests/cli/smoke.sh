@@ -26,6 +26,10 @@ check typo 3 "$bin" check-config "$tmp/typo.toml" && { contains typo-line "typo.
 printf '[general\n' >"$tmp/syntax.toml"
 check syntax 3 "$bin" check-config "$tmp/syntax.toml" && contains syntax "syntax.toml:1"
 check missing 3 "$bin" check-config "$tmp/nope.toml" && contains missing "No such file"
+# A recording directory beside --node logs was dropped without a word (and never checked).
+echo '2026-02-23 18:00:01 x' >"$tmp/one.log"
+check replay-dir-and-node 2 env XDG_CONFIG_HOME="$tmp" timeout 20 "$bin" replay --headless /does/not/exist --node "n=$tmp/one.log" \
+  && contains replay-dir-and-node "a recording directory and --node logs were both given"
 
 # --csv-every / --csv-on-alert without a CSV directory would write nothing: a usage error from
 # the command line (2), a config error from the file (3). timeout: the old code ran on.

@@ -386,5 +386,39 @@ TEST(DetectReplay, ClockRunsPastTheLastLineAndOptionsAreChecked) {
   EXPECT_FALSE(replay_clock(o).ok());
 }
 
+// `-i 1us` spun a core for hours of wall time on a five-minute recording: a replay's tick
+// has the live run's floor.
+TEST(DetectReplay, ATickHasTheLiveRunsFloor) {
+  Options o;
+  o.interval = std::chrono::microseconds(1);
+  auto c = replay_clock(o);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->tick, kMinTick);
+  o.interval = std::chrono::seconds(2);
+  EXPECT_EQ(replay_clock(o)->tick, std::chrono::seconds(2));
+}
+
+// A FIFO with no writer blocked the open, /dev/zero was read for ever in search of a first
+// time, both deaf to SIGINT and SIGTERM; a node name with control characters went to the
+// terminal as it was. Each is refused at once, saying why.
+TEST(DetectReplay, OnlyRegularFilesAndPrintableNamesAreReplayed) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("clustertop_fifo_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string fifo = (dir / "fifo").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string &path : {fifo, std::string("/dev/zero")}) {
+    const auto r = ReplaySource::from_logs({"n=" + path});
+    ASSERT_FALSE(r.ok()) << path;
+    EXPECT_NE(r.error().message().find("not a regular file"), std::string::npos)
+        << r.error().message();
+  }
+  std::ofstream(dir / "a.log") << "2026-02-23 18:00:01 a1\n";
+  const auto named = ReplaySource::from_logs({"n\x1b[2J=" + (dir / "a.log").string()});
+  ASSERT_FALSE(named.ok());
+  EXPECT_EQ(named.error().what, "invalid --node");
+  std::filesystem::remove_all(dir);
+}
+
 } // namespace
 } // namespace clustertop

@@ -13,6 +13,10 @@
 
 namespace clustertop {
 
+// The shortest tick a run (live or replay) takes, whatever --interval says: below it a run
+// only spins.
+inline constexpr Duration kMinTick = std::chrono::milliseconds(50);
+
 enum class Command { run, parse, replay, snapshot, check_config, collectors };
 
 struct Options {
