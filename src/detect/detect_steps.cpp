@@ -74,15 +74,21 @@ bool finished_after(const DetectView &view, std::size_t node, const StallMetrics
   return false;
 }
 
+// Busy or idle from the GPU's utilisation (NVIDIA) or residency (Apple) when one is known;
+// from its power only when neither is. Power says "busy" only on a Mac: an idle H100 draws
+// ~70 W, far above the 10 W that tells a busy Apple GPU from an idle one, and made every
+// NVIDIA stall a gpu_spin.
 void classify_gpu(const DetectView &view, const StallRules &r, const StallMetrics &ids,
                   std::size_t node, TimePoint now, StallInfo &st) {
   const double power = fresh_max(view, node, ids.power, now, r.gpu_fresh);
   const double ratio = fresh_max(view, node, ids.ratio, now, r.gpu_fresh);
   const double util = fresh_max(view, node, ids.util, now, r.gpu_fresh);
   st.gpu_known = is_known(power) || is_known(ratio) || is_known(util);
-  st.gpu_busy = (is_known(power) && power >= r.busy_power_w) ||
-                (is_known(ratio) && ratio >= r.busy_ratio) ||
-                (is_known(util) && util >= r.busy_util_pct);
+  if (is_known(util) || is_known(ratio))
+    st.gpu_busy =
+        (is_known(util) && util >= r.busy_util_pct) || (is_known(ratio) && ratio >= r.busy_ratio);
+  else
+    st.gpu_busy = is_known(power) && power >= r.busy_power_w;
   st.power = is_known(power) ? power : is_known(util) ? util : ratio;
 }
 
