@@ -47,7 +47,7 @@ using MetricId = DetectView::MetricId;
 
 // The metric numbers a stall check reads, resolved once per evaluation.
 struct StallMetrics {
-  MetricId running, power, ratio, util;
+  MetricId running, completed, power, ratio, util;
   std::span<const MetricId> progress; // as rules.stall.progress, then
   std::span<const MetricId> done;     // as rules.stall.done
 };
@@ -58,20 +58,48 @@ StallMetrics stall_metrics(const DetectView &view, const StallRules &r,
   for (const auto &m : r.progress) ids.push_back(view.metric_id(m));
   for (const auto &m : r.done) ids.push_back(view.metric_id(m));
   const std::span<const MetricId> all(ids);
-  return {view.metric_id("req.running"),      view.metric_id("gpu.power_w"),
-          view.metric_id("gpu.active_ratio"), view.metric_id("gpu.util_pct"),
-          all.first(r.progress.size()),       all.subspan(r.progress.size())};
+  return {view.metric_id("req.running"),  view.metric_id("req.completed"),
+          view.metric_id("gpu.power_w"),  view.metric_id("gpu.active_ratio"),
+          view.metric_id("gpu.util_pct"), all.first(r.progress.size()),
+          all.subspan(r.progress.size())};
+}
+
+// Whether the requests completed since the last progress (`req.completed`: an HTTP access
+// line, SGLang's `"POST /v1/chat/completions HTTP/1.1" 200 OK`) plausibly leave the server
+// idle: as many as were running at that progress (`req.running`, SGLang's #running-req),
+// or any when no count is known. One request answered while others still run is no end:
+// they go on printing progress, and their silence is a hang. Only completions within
+// `after` of the last progress count: a request's end follows its last progress closely
+// (SGLang prints a Decode batch every 40 steps), while a hung server's access lines for
+// streams that start later (uvicorn logs one when the response starts) come at any time.
+bool completions_leave_idle(const DetectView &view, std::size_t node, const StallMetrics &ids,
+                            TimePoint last, Duration within) {
+  const Series *completed = view.series(node, ids.completed);
+  if (completed == nullptr) return false;
+  std::size_t count = 0;
+  for (std::size_t i = completed->size(); i > 0; --i) {
+    const Point &p = (*completed)[i - 1];
+    if (p.time < last) break;
+    if (p.time <= last + within && is_known(p.value)) ++count;
+  }
+  if (count == 0) return false;
+  const Series *running = view.series(node, ids.running);
+  for (std::size_t i = running == nullptr ? 0 : running->size(); i > 0; --i) {
+    const Point &p = (*running)[i - 1];
+    if (p.time <= last && is_known(p.value)) return static_cast<double>(count) >= p.value;
+  }
+  return true; // no running count known
 }
 
 bool finished_after(const DetectView &view, std::size_t node, const StallMetrics &ids,
-                    TimePoint last) {
+                    TimePoint last, Duration after) {
   auto running = last_known(view.series(node, ids.running));
   if (running && running->time >= last && running->value == 0) return true;
   for (const auto m : ids.done) {
     auto p = last_known(view.series(node, m));
     if (p && p->time >= last) return true;
   }
-  return false;
+  return completions_leave_idle(view, node, ids, last, after);
 }
 
 // Busy or idle from the GPU's utilisation (NVIDIA) or residency (Apple) when one is known;
@@ -119,7 +147,7 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   if (is_known(interval))
     st.threshold_s =
         rate ? st.threshold_s + interval : std::max(st.threshold_s, r.interval_multiple * interval);
-  if (st.silence_s < st.threshold_s || finished_after(view, node, ids, last->time))
+  if (st.silence_s < st.threshold_s || finished_after(view, node, ids, last->time, r.after))
     return std::nullopt;
   classify_gpu(view, r, ids, node, now, st);
   return st;

@@ -39,12 +39,19 @@ public:
     for (double t = from; t <= to; t += 1) pipeline_->tick(at(t));
   }
 
-  // The transitions to firing of a rule, in order.
-  [[nodiscard]] std::vector<AlertTransition> fired(const std::string &rule) const {
+  // A rule's transitions to `state`, in order.
+  [[nodiscard]] std::vector<AlertTransition> transitions(const std::string &rule,
+                                                         AlertState state) const {
     std::vector<AlertTransition> out;
     for (const auto &t : seen_)
-      if (t.finding.rule == rule && t.state == AlertState::firing) out.push_back(t);
+      if (t.finding.rule == rule && t.state == state) out.push_back(t);
     return out;
+  }
+  [[nodiscard]] std::vector<AlertTransition> fired(const std::string &rule) const {
+    return transitions(rule, AlertState::firing);
+  }
+  [[nodiscard]] std::vector<AlertTransition> resolved(const std::string &rule) const {
+    return transitions(rule, AlertState::resolved);
   }
 
   void on_transition(const AlertTransition &t, const TickContext &) override { seen_.push_back(t); }
