@@ -33,12 +33,30 @@ std::optional<Point> last_progress(const Series *s, bool rate) {
   return std::nullopt;
 }
 
+// The GPU figure that decided busy or idle, with the threshold it was held against: a
+// finding reports that one, in its unit (a residency decision once reported the power).
+struct GpuFigure {
+  enum class Kind { power, utilisation, residency };
+  Kind kind = Kind::power;
+  double value = kUnknown;
+  double threshold = kUnknown;
+
+  [[nodiscard]] std::string words() const {
+    switch (kind) {
+    case Kind::utilisation: return fmt::format("{:.0f}% utilisation", value);
+    case Kind::residency: return fmt::format("{:.0f}% residency", value * 100);
+    case Kind::power: break;
+    }
+    return fmt::format("{:.0f} W", value);
+  }
+};
+
 struct StallInfo {
   std::string node;
   TimePoint last;
   double silence_s = 0;
   double threshold_s = 0;
-  double power = kUnknown; // the GPU figure that decided busy/idle
+  GpuFigure gpu{};
   bool gpu_known = false;
   bool gpu_busy = false;
 };
@@ -112,12 +130,20 @@ void classify_gpu(const DetectView &view, const StallRules &r, const StallMetric
   const double ratio = fresh_max(view, node, ids.ratio, now, r.gpu_fresh);
   const double util = fresh_max(view, node, ids.util, now, r.gpu_fresh);
   st.gpu_known = is_known(power) || is_known(ratio) || is_known(util);
-  if (is_known(util) || is_known(ratio))
-    st.gpu_busy =
-        (is_known(util) && util >= r.busy_util_pct) || (is_known(ratio) && ratio >= r.busy_ratio);
-  else
+  using Kind = GpuFigure::Kind;
+  if (is_known(util) || is_known(ratio)) {
+    const bool util_busy = is_known(util) && util >= r.busy_util_pct;
+    const bool ratio_busy = is_known(ratio) && ratio >= r.busy_ratio;
+    st.gpu_busy = util_busy || ratio_busy;
+    // The figure that said busy; for an idle GPU the one known (utilisation first).
+    if (util_busy || (!ratio_busy && is_known(util)))
+      st.gpu = {Kind::utilisation, util, r.busy_util_pct};
+    else
+      st.gpu = {Kind::residency, ratio, r.busy_ratio};
+  } else {
     st.gpu_busy = is_known(power) && power >= r.busy_power_w;
-  st.power = is_known(power) ? power : is_known(util) ? util : ratio;
+    st.gpu = {Kind::power, power, r.busy_power_w};
+  }
 }
 
 std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
@@ -156,8 +182,8 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
 std::string gpu_words(const StallInfo &st) {
   if (!st.gpu_known) return "GPU state unknown";
   if (st.gpu_busy)
-    return fmt::format("GPU still busy ({:.0f}): spinning, likely stuck in fence_wait", st.power);
-  return fmt::format("GPU idle ({:.0f}): waiting on a peer", st.power);
+    return fmt::format("GPU still busy ({}): spinning, likely stuck in fence_wait", st.gpu.words());
+  return fmt::format("GPU idle ({}): waiting on a peer", st.gpu.words());
 }
 
 // Steps a second from a step time in ms (unknown for none). The shortcut below and the
@@ -310,12 +336,12 @@ void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, De
                           fmt::format("no step for {:.0f} s while generating (last step {}); {}",
                                       st->silence_s, iso8601_utc(st->last), gpu_words(*st))});
     if (st->gpu_busy)
-      out.push_back(Finding{"gpu_spin", node, "", Severity::critical, st->power,
-                            rules.stall.busy_power_w,
+      out.push_back(Finding{"gpu_spin", node, "", Severity::critical, st->gpu.value,
+                            st->gpu.threshold,
                             fmt::format("steps stopped {:.0f} s ago but the GPU stays busy "
-                                        "({:.0f}): the fence_wait deadlock shape; restart "
+                                        "({}): the fence_wait deadlock shape; restart "
                                         "the runner on this node",
-                                        st->silence_s, st->power)});
+                                        st->silence_s, st->gpu.words())});
     stalled.push_back(std::move(*st));
   }
   cluster_view(view, stalled, out);

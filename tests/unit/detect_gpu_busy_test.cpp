@@ -73,5 +73,40 @@ TEST(DetectGpuBusy, AnIdleH100IsNotTakenForTheClusterStallsCulprit) {
   EXPECT_TRUE(only(f, "gpu_spin").empty());
 }
 
+// macmon on a Mac whose GPU spins at low power (6.2 W, under busy_power_w) with 98 %
+// residency: residency decided, so the alert reports residency against busy_ratio, not the
+// power against 10 W (a firing alert read "value 6.2, threshold 10", "busy (6)").
+TEST(DetectGpuBusy, GpuSpinReportsTheFigureThatDecidedInItsUnit) {
+  Store st;
+  const Rules r;
+  rate_reports_then_silence(st, "mbp");
+  for (double t = 0; t < 80; t += 1) {
+    put(st, "mbp", "gpu.power_w", t, 6.2);
+    put(st, "mbp", "gpu.active_ratio", t, 0.98);
+  }
+  const auto spin = only(run_detectors(st, r, at(70)), "gpu_spin");
+  ASSERT_EQ(spin.size(), 1u);
+  EXPECT_DOUBLE_EQ(spin[0].value, 0.98);
+  EXPECT_DOUBLE_EQ(spin[0].threshold, r.stall.busy_ratio);
+  EXPECT_NE(spin[0].message.find("busy (98% residency)"), std::string::npos) << spin[0].message;
+
+  Store nv; // utilisation decides on NVIDIA, power alone on a sampler without either
+  rate_reports_then_silence(nv, "gpu1");
+  rate_reports_then_silence(nv, "mac2");
+  for (double t = 0; t < 80; t += 0.5) {
+    put(nv, "gpu1", "gpu.power_w", t, 672.08, "0");
+    put(nv, "gpu1", "gpu.util_pct", t, 100, "0");
+    put(nv, "mac2", "gpu.power_w", t, 56);
+  }
+  const auto both = only(run_detectors(nv, r, at(70)), "gpu_spin");
+  ASSERT_EQ(both.size(), 2u);
+  EXPECT_DOUBLE_EQ(both[0].value, 100);
+  EXPECT_DOUBLE_EQ(both[0].threshold, r.stall.busy_util_pct);
+  EXPECT_NE(both[0].message.find("busy (100% utilisation)"), std::string::npos);
+  EXPECT_DOUBLE_EQ(both[1].value, 56);
+  EXPECT_DOUBLE_EQ(both[1].threshold, r.stall.busy_power_w);
+  EXPECT_NE(both[1].message.find("busy (56 W)"), std::string::npos);
+}
+
 } // namespace
 } // namespace clustertop
