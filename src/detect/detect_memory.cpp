@@ -81,11 +81,12 @@ void headroom_and_pressure(const MemNode &node, const OomRules &r, TimePoint now
   auto avail = last_known(node.series(node.ids.avail));
   if (avail && avail->time >= now - r.fresh && avail->value < r.headroom_bytes) {
     const bool crit = avail->value < r.headroom_critical_bytes;
-    out.push_back(Finding{
-        "oom_headroom", node.name(), "", crit ? Severity::critical : Severity::warning,
-        avail->value, crit ? r.headroom_critical_bytes : r.headroom_bytes,
-        fmt::format("only {}{} memory available (alert under {})", human_bytes(avail->value),
-                    total_words(node), human_bytes(r.headroom_bytes))});
+    out.push_back(
+        Finding{"oom_headroom", node.name(), "", crit ? Severity::critical : Severity::warning,
+                avail->value, crit ? r.headroom_critical_bytes : r.headroom_bytes,
+                fmt::format("only {}{} memory available ({} under {})", human_bytes(avail->value),
+                            total_words(node), crit ? "critical" : "alert",
+                            human_bytes(crit ? r.headroom_critical_bytes : r.headroom_bytes))});
   }
   auto level = last_known(node.series(node.ids.pressure));
   if (level && level->time >= now - r.fresh && level->value >= 1) {

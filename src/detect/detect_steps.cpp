@@ -257,11 +257,13 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
   std::string waiting;
   for (const auto &st : stalled)
     if (&st != culprit) waiting += (waiting.empty() ? "" : ", ") + st.node;
+  const bool one = stalled.size() == 2; // one node waits: "n2 ... is waiting"
   out.push_back(Finding{"cluster_stall", "", culprit->node, Severity::critical,
                         static_cast<double>(stalled.size()), 2.0,
                         fmt::format("cluster stalled: {} stopped first (last step {}; {}); {} "
-                                    "stopped after it and are waiting on it",
-                                    culprit->node, iso8601_utc(culprit->last), why, waiting)});
+                                    "stopped after it and {} waiting on it",
+                                    culprit->node, iso8601_utc(culprit->last), why, waiting,
+                                    one ? "is" : "are")});
 }
 
 } // namespace

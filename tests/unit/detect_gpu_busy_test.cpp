@@ -70,6 +70,9 @@ TEST(DetectGpuBusy, AnIdleH100IsNotTakenForTheClusterStallsCulprit) {
   const auto cluster = only(f, "cluster_stall");
   ASSERT_EQ(cluster.size(), 1u);
   EXPECT_EQ(cluster[0].subject, "gpu1");
+  EXPECT_NE(cluster[0].message.find("gpu2 stopped after it and is waiting on it"),
+            std::string::npos)
+      << cluster[0].message;
   EXPECT_TRUE(only(f, "gpu_spin").empty());
 }
 

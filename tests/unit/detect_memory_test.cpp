@@ -69,6 +69,8 @@ TEST(DetectMemory, TimeToOomFromTrendAndHeadroom) {
   auto h = only(run_detectors(st, r, at(121)), "oom_headroom");
   ASSERT_EQ(h.size(), 1u);
   EXPECT_EQ(h[0].severity, Severity::critical);
+  EXPECT_NE(h[0].message.find("(critical under 512 MiB)"), std::string::npos)
+      << "the words name the threshold that applied: " << h[0].message;
   // Stale memory samples say nothing.
   EXPECT_TRUE(only(run_detectors(st, r, at(1000)), "oom_headroom").empty());
 }
