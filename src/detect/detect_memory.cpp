@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
+#include <span>
 
 #include "clustertop/detect/detectors.hpp"
 #include "series_math.hpp"
@@ -20,6 +21,7 @@ using detail::time_range;
 
 constexpr std::size_t kMaxFitPoints = 48; // bounds the per-tick cost of a regression
 const Duration kPairTolerance = std::chrono::seconds(5);
+constexpr double kRecentShare = 10; // the newest tenth of the trend window: 30 s by default
 
 using MetricId = DetectView::MetricId;
 
@@ -79,11 +81,12 @@ void headroom_and_pressure(const MemNode &node, const OomRules &r, TimePoint now
   auto avail = last_known(node.series(node.ids.avail));
   if (avail && avail->time >= now - r.fresh && avail->value < r.headroom_bytes) {
     const bool crit = avail->value < r.headroom_critical_bytes;
-    out.push_back(Finding{
-        "oom_headroom", node.name(), "", crit ? Severity::critical : Severity::warning,
-        avail->value, crit ? r.headroom_critical_bytes : r.headroom_bytes,
-        fmt::format("only {}{} memory available (alert under {})", human_bytes(avail->value),
-                    total_words(node), human_bytes(r.headroom_bytes))});
+    out.push_back(
+        Finding{"oom_headroom", node.name(), "", crit ? Severity::critical : Severity::warning,
+                avail->value, crit ? r.headroom_critical_bytes : r.headroom_bytes,
+                fmt::format("only {}{} memory available ({} under {})", human_bytes(avail->value),
+                            total_words(node), crit ? "critical" : "alert",
+                            human_bytes(crit ? r.headroom_critical_bytes : r.headroom_bytes))});
   }
   auto level = last_known(node.series(node.ids.pressure));
   if (level && level->time >= now - r.fresh && level->value >= 1) {
@@ -125,6 +128,18 @@ TrendSamples *sample_available(const MemNode &node, TimePoint from, TimePoint to
   return &fig->avail_trend;
 }
 
+// The slope of the newest tenth of the trend window (`x`: seconds before the newest point,
+// oldest first), from its picks and at least the two newest; 0 when no slope is known.
+double recent_slope(const std::vector<double> &x, const std::vector<double> &y,
+                    Duration trend_window) {
+  const double span = to_seconds(trend_window) / kRecentShare;
+  std::size_t from = x.size();
+  while (from > 0 && x[from - 1] >= -span) --from;
+  from = std::min(from, x.size() < 2 ? 0 : x.size() - 2);
+  const auto fit = fit_line(std::span(x).subspan(from), std::span(y).subspan(from));
+  return fit ? fit->slope : 0.0;
+}
+
 // `pts`: the sampled available memory over the trend window.
 void time_to_oom(const MemNode &node, const OomRules &r, TimePoint now,
                  const std::vector<Point> &pts, std::vector<Finding> &out) {
@@ -140,8 +155,15 @@ void time_to_oom(const MemNode &node, const OomRules &r, TimePoint now,
   auto fit = fit_line(x, y);
   if (!fit || !(fit->slope < 0) || fit->r2 < r.fit_min_r2) return;
   const double avail = std::max(0.0, pts.back().value);
-  const double tto = avail / -fit->slope - to_seconds(now - pts.back().time);
+  const double since = to_seconds(now - pts.back().time);
+  const double tto = avail / -fit->slope - since;
   if (!(tto < to_seconds(r.tto_warning))) return;
+  // The newest part of the window must predict an OOM within tto_warning too: a fall that
+  // stopped (a model load, 100 GiB in 50 s, then flat) still fits one falling line over
+  // the whole window for minutes, and its OOM stayed predicted, critical, ~4.5 minutes
+  // after time had disproved it. A steady ramp falls in its newest part as in the whole.
+  const double recent = recent_slope(x, y, r.trend_window);
+  if (!(recent < 0) || !(avail / -recent - since < to_seconds(r.tto_warning))) return;
   const bool crit = tto < to_seconds(r.tto_critical);
   out.push_back(Finding{"time_to_oom", node.name(), "",
                         crit ? Severity::critical : Severity::warning, std::max(0.0, tto),

@@ -33,12 +33,30 @@ std::optional<Point> last_progress(const Series *s, bool rate) {
   return std::nullopt;
 }
 
+// The GPU figure that decided busy or idle, with the threshold it was held against: a
+// finding reports that one, in its unit (a residency decision once reported the power).
+struct GpuFigure {
+  enum class Kind { power, utilisation, residency };
+  Kind kind = Kind::power;
+  double value = kUnknown;
+  double threshold = kUnknown;
+
+  [[nodiscard]] std::string words() const {
+    switch (kind) {
+    case Kind::utilisation: return fmt::format("{:.0f}% utilisation", value);
+    case Kind::residency: return fmt::format("{:.0f}% residency", value * 100);
+    case Kind::power: break;
+    }
+    return fmt::format("{:.0f} W", value);
+  }
+};
+
 struct StallInfo {
   std::string node;
   TimePoint last;
   double silence_s = 0;
   double threshold_s = 0;
-  double power = kUnknown; // the GPU figure that decided busy/idle
+  GpuFigure gpu{};
   bool gpu_known = false;
   bool gpu_busy = false;
 };
@@ -47,7 +65,7 @@ using MetricId = DetectView::MetricId;
 
 // The metric numbers a stall check reads, resolved once per evaluation.
 struct StallMetrics {
-  MetricId running, power, ratio, util;
+  MetricId running, completed, power, ratio, util;
   std::span<const MetricId> progress; // as rules.stall.progress, then
   std::span<const MetricId> done;     // as rules.stall.done
 };
@@ -58,32 +76,74 @@ StallMetrics stall_metrics(const DetectView &view, const StallRules &r,
   for (const auto &m : r.progress) ids.push_back(view.metric_id(m));
   for (const auto &m : r.done) ids.push_back(view.metric_id(m));
   const std::span<const MetricId> all(ids);
-  return {view.metric_id("req.running"),      view.metric_id("gpu.power_w"),
-          view.metric_id("gpu.active_ratio"), view.metric_id("gpu.util_pct"),
-          all.first(r.progress.size()),       all.subspan(r.progress.size())};
+  return {view.metric_id("req.running"),  view.metric_id("req.completed"),
+          view.metric_id("gpu.power_w"),  view.metric_id("gpu.active_ratio"),
+          view.metric_id("gpu.util_pct"), all.first(r.progress.size()),
+          all.subspan(r.progress.size())};
+}
+
+// Whether the requests completed since the last progress (`req.completed`: an HTTP access
+// line, SGLang's `"POST /v1/chat/completions HTTP/1.1" 200 OK`) plausibly leave the server
+// idle: as many as were running at that progress (`req.running`, SGLang's #running-req),
+// or any when no count is known. One request answered while others still run is no end:
+// they go on printing progress, and their silence is a hang. Only completions within
+// `after` of the last progress count: a request's end follows its last progress closely
+// (SGLang prints a Decode batch every 40 steps), while a hung server's access lines for
+// streams that start later (uvicorn logs one when the response starts) come at any time.
+bool completions_leave_idle(const DetectView &view, std::size_t node, const StallMetrics &ids,
+                            TimePoint last, Duration within) {
+  const Series *completed = view.series(node, ids.completed);
+  if (completed == nullptr) return false;
+  std::size_t count = 0;
+  for (std::size_t i = completed->size(); i > 0; --i) {
+    const Point &p = (*completed)[i - 1];
+    if (p.time < last) break;
+    if (p.time <= last + within && is_known(p.value)) ++count;
+  }
+  if (count == 0) return false;
+  const Series *running = view.series(node, ids.running);
+  for (std::size_t i = running == nullptr ? 0 : running->size(); i > 0; --i) {
+    const Point &p = (*running)[i - 1];
+    if (p.time <= last && is_known(p.value)) return static_cast<double>(count) >= p.value;
+  }
+  return true; // no running count known
 }
 
 bool finished_after(const DetectView &view, std::size_t node, const StallMetrics &ids,
-                    TimePoint last) {
+                    TimePoint last, Duration after) {
   auto running = last_known(view.series(node, ids.running));
   if (running && running->time >= last && running->value == 0) return true;
   for (const auto m : ids.done) {
     auto p = last_known(view.series(node, m));
     if (p && p->time >= last) return true;
   }
-  return false;
+  return completions_leave_idle(view, node, ids, last, after);
 }
 
+// Busy or idle from the GPU's utilisation (NVIDIA) or residency (Apple) when one is known;
+// from its power only when neither is. Power says "busy" only on a Mac: an idle H100 draws
+// ~70 W, far above the 10 W that tells a busy Apple GPU from an idle one, and made every
+// NVIDIA stall a gpu_spin.
 void classify_gpu(const DetectView &view, const StallRules &r, const StallMetrics &ids,
                   std::size_t node, TimePoint now, StallInfo &st) {
   const double power = fresh_max(view, node, ids.power, now, r.gpu_fresh);
   const double ratio = fresh_max(view, node, ids.ratio, now, r.gpu_fresh);
   const double util = fresh_max(view, node, ids.util, now, r.gpu_fresh);
   st.gpu_known = is_known(power) || is_known(ratio) || is_known(util);
-  st.gpu_busy = (is_known(power) && power >= r.busy_power_w) ||
-                (is_known(ratio) && ratio >= r.busy_ratio) ||
-                (is_known(util) && util >= r.busy_util_pct);
-  st.power = is_known(power) ? power : is_known(util) ? util : ratio;
+  using Kind = GpuFigure::Kind;
+  if (is_known(util) || is_known(ratio)) {
+    const bool util_busy = is_known(util) && util >= r.busy_util_pct;
+    const bool ratio_busy = is_known(ratio) && ratio >= r.busy_ratio;
+    st.gpu_busy = util_busy || ratio_busy;
+    // The figure that said busy; for an idle GPU the one known (utilisation first).
+    if (util_busy || (!ratio_busy && is_known(util)))
+      st.gpu = {Kind::utilisation, util, r.busy_util_pct};
+    else
+      st.gpu = {Kind::residency, ratio, r.busy_ratio};
+  } else {
+    st.gpu_busy = is_known(power) && power >= r.busy_power_w;
+    st.gpu = {Kind::power, power, r.busy_power_w};
+  }
 }
 
 std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
@@ -113,7 +173,7 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   if (is_known(interval))
     st.threshold_s =
         rate ? st.threshold_s + interval : std::max(st.threshold_s, r.interval_multiple * interval);
-  if (st.silence_s < st.threshold_s || finished_after(view, node, ids, last->time))
+  if (st.silence_s < st.threshold_s || finished_after(view, node, ids, last->time, r.after))
     return std::nullopt;
   classify_gpu(view, r, ids, node, now, st);
   return st;
@@ -122,8 +182,8 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
 std::string gpu_words(const StallInfo &st) {
   if (!st.gpu_known) return "GPU state unknown";
   if (st.gpu_busy)
-    return fmt::format("GPU still busy ({:.0f}): spinning, likely stuck in fence_wait", st.power);
-  return fmt::format("GPU idle ({:.0f}): waiting on a peer", st.power);
+    return fmt::format("GPU still busy ({}): spinning, likely stuck in fence_wait", st.gpu.words());
+  return fmt::format("GPU idle ({}): waiting on a peer", st.gpu.words());
 }
 
 // Steps a second from a step time in ms (unknown for none). The shortcut below and the
@@ -197,11 +257,13 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
   std::string waiting;
   for (const auto &st : stalled)
     if (&st != culprit) waiting += (waiting.empty() ? "" : ", ") + st.node;
+  const bool one = stalled.size() == 2; // one node waits: "n2 ... is waiting"
   out.push_back(Finding{"cluster_stall", "", culprit->node, Severity::critical,
                         static_cast<double>(stalled.size()), 2.0,
                         fmt::format("cluster stalled: {} stopped first (last step {}; {}); {} "
-                                    "stopped after it and are waiting on it",
-                                    culprit->node, iso8601_utc(culprit->last), why, waiting)});
+                                    "stopped after it and {} waiting on it",
+                                    culprit->node, iso8601_utc(culprit->last), why, waiting,
+                                    one ? "is" : "are")});
 }
 
 } // namespace
@@ -276,12 +338,12 @@ void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, De
                           fmt::format("no step for {:.0f} s while generating (last step {}); {}",
                                       st->silence_s, iso8601_utc(st->last), gpu_words(*st))});
     if (st->gpu_busy)
-      out.push_back(Finding{"gpu_spin", node, "", Severity::critical, st->power,
-                            rules.stall.busy_power_w,
+      out.push_back(Finding{"gpu_spin", node, "", Severity::critical, st->gpu.value,
+                            st->gpu.threshold,
                             fmt::format("steps stopped {:.0f} s ago but the GPU stays busy "
-                                        "({:.0f}): the fence_wait deadlock shape; restart "
+                                        "({}): the fence_wait deadlock shape; restart "
                                         "the runner on this node",
-                                        st->silence_s, st->power)});
+                                        st->silence_s, st->gpu.words())});
     stalled.push_back(std::move(*st));
   }
   cluster_view(view, stalled, out);

@@ -39,7 +39,7 @@ double median(std::vector<double> &v) {
   return (lo + hi) / 2;
 }
 
-std::optional<LineFit> fit_line(const std::vector<double> &x, const std::vector<double> &y) {
+std::optional<LineFit> fit_line(std::span<const double> x, std::span<const double> y) {
   const std::size_t n = std::min(x.size(), y.size());
   if (n < 2) return std::nullopt;
   double mx = 0, my = 0;

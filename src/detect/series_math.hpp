@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,8 @@ struct LineFit {
   double r2 = 0;
 };
 // Least squares y = slope * x + intercept; nullopt with fewer than 2 points or no x spread.
-std::optional<LineFit> fit_line(const std::vector<double> &x, const std::vector<double> &y);
+// (Spans: a fit over the newest part of a window is a fit over the end of its lists.)
+std::optional<LineFit> fit_line(std::span<const double> x, std::span<const double> y);
 
 // Largest known latest value over every device of a node's metric, no older than `fresh`.
 double fresh_max(const DetectView &view, std::size_t node, DetectView::MetricId metric,

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include "detect_test_util.hpp"
@@ -68,6 +69,8 @@ TEST(DetectMemory, TimeToOomFromTrendAndHeadroom) {
   auto h = only(run_detectors(st, r, at(121)), "oom_headroom");
   ASSERT_EQ(h.size(), 1u);
   EXPECT_EQ(h[0].severity, Severity::critical);
+  EXPECT_NE(h[0].message.find("(critical under 512 MiB)"), std::string::npos)
+      << "the words name the threshold that applied: " << h[0].message;
   // Stale memory samples say nothing.
   EXPECT_TRUE(only(run_detectors(st, r, at(1000)), "oom_headroom").empty());
 }
@@ -82,6 +85,25 @@ TEST(DetectMemory, NoisyOrRisingMemoryHasNoTimeToOom) {
   put(one, "n", "mem.available_bytes", 0, kUnknown);
   put(one, "n", "mem.available_bytes", 1, 3e9);
   EXPECT_TRUE(run_detectors(one, r, at(1)).empty());
+}
+
+// A model load on a 128 GiB unified-memory Mac: 100 GiB in 50 s, then flat at 20 GiB
+// available (the weights stay resident). While it falls, its OOM is near; once memory is
+// flat, one line fitted over the whole 300 s window still fell and kept the prediction
+// critical for ~4.5 minutes. The newest part of the window must agree.
+TEST(DetectMemory, AFallThatStoppedIsNoLongerATimeToOom) {
+  Store st;
+  const Rules r;
+  for (double t = 0; t <= 400; t += 1) {
+    const double loaded = std::clamp((t - 60) / 50, 0.0, 1.0) * 100 * kGiB;
+    put(st, "studio1", "mem.available_bytes", t, 120 * kGiB - loaded);
+  }
+  const auto falling = only(run_detectors(st, r, at(100)), "time_to_oom");
+  ASSERT_EQ(falling.size(), 1u) << "40 GiB left, falling 2 GiB/s";
+  EXPECT_EQ(falling[0].severity, Severity::critical);
+  for (const double t : {145.0, 200.0, 300.0})
+    EXPECT_TRUE(only(run_detectors(st, r, at(t)), "time_to_oom").empty())
+        << "memory flat since t=110, at t=" << t;
 }
 
 TEST(DetectMemory, PressureSwapGpuMemAndKvCache) {

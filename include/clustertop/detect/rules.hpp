@@ -36,9 +36,11 @@ struct StallRules {
   double interval_multiple = 50.0;          // ... and at least this many normal step intervals
   std::size_t min_steps = 3;                // steps within active_window that mean "generating"
   Duration active_window{std::chrono::seconds{60}};
-  double busy_power_w = 10.0;  // GPU busy: power at or above (seeds: 31/56 W vs 0 W)
-  double busy_ratio = 0.5;     // ... or Apple GPU residency at or above
+  double busy_ratio = 0.5;     // GPU busy: Apple GPU residency at or above
   double busy_util_pct = 50.0; // ... or NVIDIA utilisation at or above
+  // ... or, when neither is known, power at or above (seeds: 31/56 W vs 0 W on a Mac; an
+  // idle H100 draws ~70 W, so power cannot tell on NVIDIA)
+  double busy_power_w = 10.0;
   Duration gpu_fresh{std::chrono::seconds{15}}; // GPU samples older than this are unknown
   std::vector<std::string> progress = {"step.index", "step.eval_ms", "step.fence_wait_ms",
                                        "gen.tokens_per_s", "ctx.tokens"};

@@ -1,0 +1,79 @@
+// A request's normal end on SGLang, which never prints `#running-req: 0`: after its last
+// `Decode batch` line comes uvicorn's access line for the request
+// (`"POST /v1/chat/completions HTTP/1.1" 200 OK`). Real line shapes (collectors/sglang.json)
+// through the collectors and the stall detector.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "log_run.hpp"
+
+namespace clustertop {
+namespace {
+
+const std::string kLog = "log:/tmp/sglang.log";
+
+// SGLang's `[YYYY-MM-DD HH:MM:SS]` at whole second `t` of the run.
+std::string stamp(int t) {
+  const std::string iso = iso8601_utc(test::at(t));
+  return "[" + iso.substr(0, 10) + " " + iso.substr(11, 8) + "]";
+}
+
+std::string decode(int t, int running) {
+  return fmt::format("{} Decode batch. #running-req: {}, #token: {}, token usage: 0.08, gen "
+                     "throughput (token/s): 40.11, #queue-req: 0",
+                     stamp(t), running, 11179 + 40 * t);
+}
+
+std::string answered(int t) {
+  return stamp(t) + R"( INFO:     127.0.0.1:51234 - "POST /v1/chat/completions HTTP/1.1" 200 OK)";
+}
+
+// A Prefill batch at 0, then a Decode batch a second with `running` requests until `last`.
+void generate(test::LogRun &run, int last, int running) {
+  run.up("sg", kLog, 0);
+  run.line("sg", kLog, 0,
+           stamp(0) + " Prefill batch. #new-seq: 1, #new-token: 290, #cached-token: 0, token "
+                      "usage: 0.08, #running-req: 0, #queue-req: 0");
+  for (int t = 1; t <= last; ++t) {
+    run.line("sg", kLog, t, decode(t, running));
+    run.ticks(t, t);
+  }
+}
+
+TEST(DetectRequestEnd, TheAccessLineAfterTheLastDecodeBatchEndsARequestNormally) {
+  test::LogRun run;
+  generate(run, 119, 1);
+  run.line("sg", kLog, 120, answered(120));
+  run.ticks(120, 200);
+  EXPECT_TRUE(run.fired("step_stall").empty()) << "a normal end is no stall";
+}
+
+// Three requests run; one is answered and the other two stop printing: a hang.
+TEST(DetectRequestEnd, OneOfSeveralRunningRequestsAnsweredIsNoEnd) {
+  test::LogRun run;
+  generate(run, 119, 3);
+  run.line("sg", kLog, 120, answered(120));
+  run.ticks(120, 200);
+  EXPECT_EQ(run.fired("step_stall").size(), 1u);
+
+  test::LogRun all; // all three answered: the server is idle
+  generate(all, 119, 3);
+  for (int i = 0; i < 3; ++i) all.line("sg", kLog, 120, answered(120));
+  all.ticks(120, 200);
+  EXPECT_TRUE(all.fired("step_stall").empty());
+}
+
+// A stream that starts on a hung server gets its access line when its response starts:
+// long after the last progress it is no end of the hang.
+TEST(DetectRequestEnd, AnAccessLineLongAfterTheLastProgressDoesNotEndAStall) {
+  test::LogRun run;
+  generate(run, 119, 1);
+  run.ticks(120, 140);
+  ASSERT_EQ(run.fired("step_stall").size(), 1u);
+  run.line("sg", kLog, 141, answered(141));
+  run.ticks(141, 200);
+  EXPECT_EQ(run.resolved("step_stall").size(), 0u);
+}
+
+} // namespace
+} // namespace clustertop
