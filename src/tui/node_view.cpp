@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "clustertop/tui/log_search.hpp"
 #include "clustertop/tui/screens.hpp"
 #include "clustertop/tui/widgets.hpp"
 
@@ -49,19 +50,12 @@ Role level_role(std::string_view line) {
   return Role::normal;
 }
 
-char32_t fold(char32_t c) { return c >= U'A' && c <= U'Z' ? c + 32 : c; }
-
-// Marks every case-insensitive occurrence of `needle` in the line drawn at (row, col).
-void highlight(Canvas &c, int row, int col, const std::u32string &text, const std::string &needle,
+// Marks the search's matches in the line drawn at (row, col), `width` cells wide.
+void highlight(Canvas &c, int row, int col, const LogSearch &search, std::string_view line,
                int width) {
-  const auto n = sanitize_utf8(needle);
-  if (n.empty() || text.size() < n.size()) return;
-  for (std::size_t i = 0; i + n.size() <= text.size(); ++i) {
-    bool eq = true;
-    for (std::size_t k = 0; k < n.size() && eq; ++k) eq = fold(text[i + k]) == fold(n[k]);
-    if (!eq) continue;
-    const int start = col + static_cast<int>(i);
-    const int len = std::min(static_cast<int>(n.size()), col + width - start);
+  for (std::size_t at : search.find_all(searchable_text(line))) {
+    const int start = col + static_cast<int>(at);
+    const int len = std::min(static_cast<int>(search.cells()), col + width - start);
     if (len > 0) c.set_role({row, start, 1, len}, Role::match);
   }
 }
@@ -87,10 +81,11 @@ void draw_log(Canvas &c, const Frame &f, const Rect &r, const std::string &node,
       if (!(*events)[i].tags.empty()) tagged[(*events)[i].line] = &(*events)[i];
   std::vector<const LogLine *> shown;
   const bool filtering = f.ui.filter && !f.ui.search.empty();
+  const LogSearch search(f.ui.search); // one matcher for the filter and the highlight
   for (std::size_t i = 0; log != nullptr && i < log->size(); ++i) {
     const LogLine &l = (*log)[i];
     if (l.time > f.now) continue;
-    if (filtering && !contains_icase(l.text, f.ui.search)) continue;
+    if (filtering && !search.matches(l.text)) continue;
     shown.push_back(&l);
   }
   drawn.log_lines = shown.size();
@@ -125,8 +120,7 @@ void draw_log(Canvas &c, const Frame &f, const Rect &r, const std::string &node,
       col += c.put(row, col, tags + " ", Role::log_tag, right - col);
     }
     c.put(row, col, l.text, level_role(l.text), right - col);
-    if (!f.ui.search.empty())
-      highlight(c, row, col, sanitize_utf8(l.text), f.ui.search, right - col);
+    if (!search.empty()) highlight(c, row, col, search, l.text, right - col);
   }
 }
 

@@ -15,15 +15,6 @@ const char *window_label(std::size_t index) {
   return kLabels[index % kLabels.size()];
 }
 
-bool contains_icase(std::string_view text, std::string_view needle) {
-  if (needle.empty()) return true;
-  auto it = std::search(text.begin(), text.end(), needle.begin(), needle.end(), [](char a, char b) {
-    auto lower = [](char x) { return x >= 'A' && x <= 'Z' ? static_cast<char>(x + 32) : x; };
-    return lower(a) == lower(b);
-  });
-  return it != text.end();
-}
-
 void render_status(Canvas &c, const Rect &r, const Frame &f) {
   c.fill(r, Role::status);
   if (f.ui.search_editing) {

@@ -70,7 +70,4 @@ void render_help(Canvas &c);
 void render_too_small(Canvas &c);
 void render_status(Canvas &c, const Rect &r, const Frame &f);
 
-// Case-insensitive substring test used by the log search.
-bool contains_icase(std::string_view text, std::string_view needle);
-
 } // namespace clustertop::tui
