@@ -8,6 +8,7 @@
 
 #include "clustertop/tui/log_search.hpp"
 #include "clustertop/tui/screens.hpp"
+#include "clustertop/tui/scroll.hpp"
 #include "clustertop/tui/widgets.hpp"
 
 namespace clustertop::tui {
@@ -80,6 +81,7 @@ void draw_log(Canvas &c, const Frame &f, const Rect &r, const std::string &node,
     for (std::size_t i = 0; i < events->size(); ++i)
       if (!(*events)[i].tags.empty()) tagged[(*events)[i].line] = &(*events)[i];
   std::vector<const LogLine *> shown;
+  auto &numbers = drawn.log.newest_first; // filled oldest first, reversed below
   const bool filtering = f.ui.filter && !f.ui.search.empty();
   const LogSearch search(f.ui.search); // one matcher for the filter and the highlight
   for (std::size_t i = 0; log != nullptr && i < log->size(); ++i) {
@@ -87,22 +89,26 @@ void draw_log(Canvas &c, const Frame &f, const Rect &r, const std::string &node,
     if (l.time > f.now) continue;
     if (filtering && !search.matches(l.text)) continue;
     shown.push_back(&l);
+    numbers.push_back(log->pushed() - log->size() + i);
   }
+  std::reverse(numbers.begin(), numbers.end());
   drawn.log_lines = shown.size();
   const int lines = r.rows - 2;
-  const std::size_t scroll = std::min(f.ui.log_scroll, shown.size());
+  int top = r.row + 1; // the first row for log lines
+  const auto problems = stream_problems(f.store, node);
+  // Keep a row for the log.
+  const int problem_rows = std::clamp(static_cast<int>(problems.size()), 0, std::max(0, lines - 1));
+  const int rows = lines - problem_rows;
+  drawn.log.rows = static_cast<std::size_t>(std::max(0, rows));
+  const std::size_t scroll = scroll_offset(numbers, f.ui.log_anchor, drawn.log.rows);
   std::string title = fmt::format(" Log {} lines", shown.size());
   if (!f.ui.search.empty())
     title += fmt::format("  {} '{}'", filtering ? "filter" : "search", f.ui.search);
-  if (scroll > 0) title += fmt::format("  scrolled up {} (End to follow)", scroll);
+  if (f.ui.log_anchor) title += fmt::format("  scrolled up {} (End to follow)", scroll);
   c.box(r, f.ui.pane == 1 ? Role::header : Role::border, title + " ");
   if (lines <= 0) return;
-  int top = r.row + 1; // the first row for log lines
-  for (const auto &problem : stream_problems(f.store, node)) {
-    if (top >= r.row + 1 + lines - 1) break; // keep a row for the log
-    c.put(top++, r.col + 1, problem, Role::log_warn, r.cols - 2);
-  }
-  const int rows = lines - (top - r.row - 1);
+  for (int i = 0; i < problem_rows; ++i)
+    c.put(top++, r.col + 1, problems[static_cast<std::size_t>(i)], Role::log_warn, r.cols - 2);
   if (shown.empty())
     c.put(top, r.col + 2, log == nullptr ? "no log lines from this node yet" : "no match",
           Role::dim, r.cols - 4);

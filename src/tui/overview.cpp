@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "clustertop/tui/screens.hpp"
+#include "clustertop/tui/scroll.hpp"
 #include "clustertop/tui/widgets.hpp"
 
 namespace clustertop::tui {
@@ -214,7 +215,7 @@ void draw_header(Canvas &c, const Frame &f, const Rect &r, const Columns &cols,
   labels.put("alerts", Role::header);
 }
 
-void draw_alerts(Canvas &c, const Frame &f, const Rect &r) {
+void draw_alerts(Canvas &c, const Frame &f, const Rect &r, Drawn &drawn) {
   if (r.rows < 3) return;
   const bool focused = f.ui.pane == 1;
   c.box(r, focused ? Role::header : Role::border,
@@ -226,9 +227,15 @@ void draw_alerts(Canvas &c, const Frame &f, const Rect &r) {
   }
   // Newer than the frame time: not shown while paused.
   std::vector<const AlertTransition *> shown;
-  for (const auto &t : f.transitions)
-    if (t.at <= f.now) shown.push_back(&t);
-  const std::size_t first = std::min(f.ui.alerts_scroll, shown.empty() ? 0 : shown.size() - 1);
+  auto &numbers = drawn.alerts.newest_first;
+  const std::uint64_t pushed = std::max<std::uint64_t>(f.transitions_pushed, f.transitions.size());
+  for (std::size_t i = 0; i < f.transitions.size(); ++i) {
+    if (f.transitions[i].at > f.now) continue;
+    shown.push_back(&f.transitions[i]);
+    numbers.push_back(pushed - 1 - i);
+  }
+  drawn.alerts.rows = static_cast<std::size_t>(lines);
+  const std::size_t first = scroll_offset(numbers, f.ui.alerts_anchor, drawn.alerts.rows);
   for (int i = 0; i < lines && first + static_cast<std::size_t>(i) < shown.size(); ++i) {
     const auto &t = *shown[first + static_cast<std::size_t>(i)];
     Line line(c, r.row + 1 + i, r.col + 2, r.cols - 4);
@@ -277,7 +284,7 @@ void render_overview(Canvas &c, const Frame &f, Drawn &drawn) {
                                          layout.first_node + layout.tiles.size(), nodes.size());
     c.put(layout.header.row + 1, c.cols() - static_cast<int>(more.size()), more, Role::dim);
   }
-  draw_alerts(c, f, layout.alerts);
+  draw_alerts(c, f, layout.alerts, drawn);
   render_status(c, layout.status, f);
 }
 

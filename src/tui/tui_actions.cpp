@@ -10,6 +10,7 @@ namespace clustertop::tui {
 namespace {
 
 constexpr long kPage = 10;
+constexpr long kFarthest = 1'000'000'000; // scroll_by clamps it to the oldest item
 
 } // namespace
 
@@ -59,9 +60,9 @@ bool TuiSink::apply(Action a, TimePoint now) {
     if (ui_.help)
       ui_.help = false;
     else if (node_view && !ui_.search.empty())
-      ui_.search.clear(), ui_.filter = false;
+      ui_.search.clear(), ui_.filter = false, ui_.log_anchor.reset();
     else if (node_view)
-      ui_.screen = Screen::overview, ui_.pane = 0;
+      ui_.screen = Screen::overview, ui_.pane = 0, ui_.log_anchor.reset();
     else
       ui_.message.clear();
     break;
@@ -107,22 +108,23 @@ bool TuiSink::apply(Action a, TimePoint now) {
     break;
   case Action::home:
     if (node_view)
-      ui_.log_scroll = drawn_.log_lines > 0 ? drawn_.log_lines - 1 : 0;
+      scroll_by(kFarthest); // the oldest line at the top of the pane
     else if (alerts_pane)
-      ui_.alerts_scroll = 0; // the newest transition
+      ui_.alerts_anchor.reset(); // the newest transition, following
     else
       move_selection(-1'000'000);
     break;
   case Action::end:
     if (node_view)
-      ui_.log_scroll = 0;
+      ui_.log_anchor.reset(); // follow the newest line
     else if (alerts_pane)
-      scroll_by(1'000'000); // the oldest transition
+      scroll_by(kFarthest); // the oldest transition at the bottom of the pane
     else
       move_selection(1'000'000);
     break;
   case Action::enter:
-    if (!node_view && !ui_.selected.empty()) ui_.screen = Screen::node, ui_.pane = 0;
+    if (!node_view && !ui_.selected.empty())
+      ui_.screen = Screen::node, ui_.pane = 0, ui_.log_anchor.reset();
     break;
   case Action::next_pane: ui_.pane = 1 - ui_.pane; break;
   case Action::pause:
@@ -147,7 +149,7 @@ bool TuiSink::apply(Action a, TimePoint now) {
     if (ui_.search.empty())
       say("search first (/), then f filters", false, now);
     else
-      ui_.filter = !ui_.filter, ui_.log_scroll = 0;
+      ui_.filter = !ui_.filter, ui_.log_anchor.reset();
     break;
   case Action::next_window: ui_.window = (ui_.window + 1) % kWindows.size(); break;
   }

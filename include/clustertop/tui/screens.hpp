@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,9 +35,11 @@ struct UiState {
   bool paused = false;
   TimePoint paused_at;    // the time the screen shows while paused
   std::size_t window = 0; // index into kWindows (node view graphs)
-  std::size_t alerts_scroll = 0;
-  std::size_t log_scroll = 0; // lines up from the newest
-  std::string search;         // log search text (case-insensitive)
+  // A scrolled pane's newest item shown, by number (scroll.hpp), so that new lines and
+  // transitions do not move it; unset: the pane follows the newest.
+  std::optional<std::uint64_t> alerts_anchor;
+  std::optional<std::uint64_t> log_anchor;
+  std::string search; // log search text (case-insensitive)
   bool search_editing = false;
   bool filter = false; // show only lines matching `search`
   std::string message; // status line message (CSV result, theme name, ...)
@@ -52,6 +56,8 @@ struct Frame {
   const UiState &ui;
   TimePoint now;  // the time shown (paused_at while paused)
   TimePoint wall; // the real time, for message ageing
+  // Transitions ever listed, so that transitions[i] is number transitions_pushed - 1 - i.
+  std::uint64_t transitions_pushed = 0;
 };
 
 // Draws the whole screen. Returns the node order and, for the overview, the tile of each
@@ -60,6 +66,12 @@ struct Drawn {
   std::vector<std::string> order;
   std::vector<std::pair<Rect, std::string>> tiles;
   std::size_t log_lines = 0; // lines the log pane can scroll through
+  // What a scrolled pane can show, for the keys that move it (scroll.hpp).
+  struct Scrollable {
+    std::vector<std::uint64_t> newest_first; // the items' numbers
+    std::size_t rows = 0;                    // items the pane shows at once
+  };
+  Scrollable log, alerts;
 };
 Drawn render(Canvas &canvas, const Frame &frame);
 

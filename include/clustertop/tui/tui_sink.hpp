@@ -4,6 +4,7 @@
 // owns the poll loop and calls input_fd()/on_input()/redraw().
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <deque>
 #include <functional>
@@ -86,6 +87,7 @@ private:
   Drawn drawn_;
   std::vector<Finding> firing_;
   std::deque<AlertTransition> transitions_; // newest first
+  std::uint64_t transitions_pushed_ = 0;    // ever listed: numbers them (Frame)
   bool dirty_ = true;
 };
 
