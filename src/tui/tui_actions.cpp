@@ -49,13 +49,35 @@ void TuiSink::snapshot_csv(TimePoint now) {
     say("CSV snapshot failed: " + path.error().message(), true, now);
 }
 
+bool TuiSink::scroll_help(Action a) {
+  const auto most = static_cast<long>(drawn_.help_scroll_max);
+  long first = static_cast<long>(ui_.help_scroll);
+  switch (a) {
+  case Action::up: --first; break;
+  case Action::down: ++first; break;
+  case Action::page_up: first -= kPage; break;
+  case Action::page_down: first += kPage; break;
+  case Action::home: first = 0; break;
+  case Action::end: first = most; break;
+  default: return false;
+  }
+  ui_.help_scroll = static_cast<std::size_t>(std::clamp(first, 0L, most));
+  return true;
+}
+
 bool TuiSink::apply(Action a, TimePoint now) {
+  // While the help is open, the moving keys scroll it (a small screen cuts it), not what is
+  // under it.
+  if (ui_.help && scroll_help(a)) return false;
   const bool node_view = ui_.screen == Screen::node;
   const bool log_pane = node_view && ui_.pane == 1;
   const bool alerts_pane = !node_view && ui_.pane == 1;
   switch (a) {
   case Action::quit: return true;
-  case Action::help: ui_.help = !ui_.help; break;
+  case Action::help:
+    ui_.help = !ui_.help;
+    ui_.help_scroll = 0;
+    break;
   case Action::back:
     if (ui_.help)
       ui_.help = false;

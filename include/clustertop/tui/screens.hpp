@@ -32,6 +32,7 @@ struct UiState {
   std::string selected; // node name (survives re-sorting)
   SortMode sort = SortMode::declared;
   bool help = false;
+  std::size_t help_scroll = 0; // the first help entry shown (a small screen cuts the list)
   bool paused = false;
   TimePoint paused_at;    // the time the screen shows while paused
   std::size_t window = 0; // index into kWindows (node view graphs)
@@ -72,13 +73,16 @@ struct Drawn {
     std::size_t rows = 0;                    // items the pane shows at once
   };
   Scrollable log, alerts;
+  std::size_t help_scroll_max = 0; // the last useful UiState::help_scroll
 };
 Drawn render(Canvas &canvas, const Frame &frame);
 
 // Pieces, for tests.
 void render_overview(Canvas &c, const Frame &f, Drawn &drawn);
 void render_node_view(Canvas &c, const Frame &f, Drawn &drawn);
-void render_help(Canvas &c);
+// Shows the entries from `first` on (clamped); returns the largest `first` that is useful,
+// 0 when every entry fits.
+std::size_t render_help(Canvas &c, std::size_t first = 0);
 void render_too_small(Canvas &c);
 void render_status(Canvas &c, const Rect &r, const Frame &f);
 

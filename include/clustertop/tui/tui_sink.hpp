@@ -67,6 +67,7 @@ public:
 private:
   TuiSink(const Store &store, TuiConfig config, Theme theme);
   bool apply(Action a, TimePoint now);
+  bool scroll_help(Action a); // false: `a` does not scroll
   bool edit_search(int code, bool function_key);
   void move_selection(long delta);
   void scroll_by(long delta);
