@@ -122,6 +122,7 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
                : exit_code::config;
   Ingest ingest(*set);
   Store store;
+  for (const auto &node : source->nodes()) store.declare_node(node); // --node order
   Pipeline pipeline(store, ingest_handler(ingest), std::move(*rules));
   std::unique_ptr<HookRunner> hook;
   if (!o.on_alert.empty()) {

@@ -260,6 +260,7 @@ Result<ReplaySource> ReplaySource::from_logs(const std::vector<std::string> &nod
     const TimePoint at = log->head->at;
     src.first_ = src.first_ ? std::min(*src.first_, at) : at;
     src.logs_.push_back(std::move(log));
+    src.nodes_.push_back(name);
   }
   return src;
 }

@@ -30,7 +30,7 @@ int cell_width(char32_t cp) {
   return cp <= it->last ? it->width : 1;
 }
 
-std::u32string sanitize_utf8(std::string_view text) {
+std::u32string sanitize_utf8(std::string_view text, char32_t replaced) {
   std::u32string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
@@ -41,7 +41,7 @@ std::u32string sanitize_utf8(std::string_view text) {
     }
     const int width = cell_width(cp);
     if (width == 0) continue; // a mark that would draw over the cell before it
-    out.push_back(width == 1 ? cp : U'?');
+    out.push_back(width == 1 ? cp : replaced);
   }
   return out;
 }

@@ -6,7 +6,9 @@
 
 #include <fmt/format.h>
 
+#include "clustertop/tui/log_search.hpp"
 #include "clustertop/tui/screens.hpp"
+#include "clustertop/tui/scroll.hpp"
 #include "clustertop/tui/widgets.hpp"
 
 namespace clustertop::tui {
@@ -49,19 +51,12 @@ Role level_role(std::string_view line) {
   return Role::normal;
 }
 
-char32_t fold(char32_t c) { return c >= U'A' && c <= U'Z' ? c + 32 : c; }
-
-// Marks every case-insensitive occurrence of `needle` in the line drawn at (row, col).
-void highlight(Canvas &c, int row, int col, const std::u32string &text, const std::string &needle,
+// Marks the search's matches in the line drawn at (row, col), `width` cells wide.
+void highlight(Canvas &c, int row, int col, const LogSearch &search, std::string_view line,
                int width) {
-  const auto n = sanitize_utf8(needle);
-  if (n.empty() || text.size() < n.size()) return;
-  for (std::size_t i = 0; i + n.size() <= text.size(); ++i) {
-    bool eq = true;
-    for (std::size_t k = 0; k < n.size() && eq; ++k) eq = fold(text[i + k]) == fold(n[k]);
-    if (!eq) continue;
-    const int start = col + static_cast<int>(i);
-    const int len = std::min(static_cast<int>(n.size()), col + width - start);
+  for (std::size_t at : search.find_all(searchable_text(line))) {
+    const int start = col + static_cast<int>(at);
+    const int len = std::min(static_cast<int>(search.cells()), col + width - start);
     if (len > 0) c.set_role({row, start, 1, len}, Role::match);
   }
 }
@@ -86,28 +81,34 @@ void draw_log(Canvas &c, const Frame &f, const Rect &r, const std::string &node,
     for (std::size_t i = 0; i < events->size(); ++i)
       if (!(*events)[i].tags.empty()) tagged[(*events)[i].line] = &(*events)[i];
   std::vector<const LogLine *> shown;
+  auto &numbers = drawn.log.newest_first; // filled oldest first, reversed below
   const bool filtering = f.ui.filter && !f.ui.search.empty();
+  const LogSearch search(f.ui.search); // one matcher for the filter and the highlight
   for (std::size_t i = 0; log != nullptr && i < log->size(); ++i) {
     const LogLine &l = (*log)[i];
     if (l.time > f.now) continue;
-    if (filtering && !contains_icase(l.text, f.ui.search)) continue;
+    if (filtering && !search.matches(l.text)) continue;
     shown.push_back(&l);
+    numbers.push_back(log->pushed() - log->size() + i);
   }
+  std::reverse(numbers.begin(), numbers.end());
   drawn.log_lines = shown.size();
   const int lines = r.rows - 2;
-  const std::size_t scroll = std::min(f.ui.log_scroll, shown.size());
+  int top = r.row + 1; // the first row for log lines
+  const auto problems = stream_problems(f.store, node);
+  // Keep a row for the log.
+  const int problem_rows = std::clamp(static_cast<int>(problems.size()), 0, std::max(0, lines - 1));
+  const int rows = lines - problem_rows;
+  drawn.log.rows = static_cast<std::size_t>(std::max(0, rows));
+  const std::size_t scroll = scroll_offset(numbers, f.ui.log_anchor, drawn.log.rows);
   std::string title = fmt::format(" Log {} lines", shown.size());
   if (!f.ui.search.empty())
     title += fmt::format("  {} '{}'", filtering ? "filter" : "search", f.ui.search);
-  if (scroll > 0) title += fmt::format("  scrolled up {} (End to follow)", scroll);
+  if (f.ui.log_anchor) title += fmt::format("  scrolled up {} (End to follow)", scroll);
   c.box(r, f.ui.pane == 1 ? Role::header : Role::border, title + " ");
   if (lines <= 0) return;
-  int top = r.row + 1; // the first row for log lines
-  for (const auto &problem : stream_problems(f.store, node)) {
-    if (top >= r.row + 1 + lines - 1) break; // keep a row for the log
-    c.put(top++, r.col + 1, problem, Role::log_warn, r.cols - 2);
-  }
-  const int rows = lines - (top - r.row - 1);
+  for (int i = 0; i < problem_rows; ++i)
+    c.put(top++, r.col + 1, problems[static_cast<std::size_t>(i)], Role::log_warn, r.cols - 2);
   if (shown.empty())
     c.put(top, r.col + 2, log == nullptr ? "no log lines from this node yet" : "no match",
           Role::dim, r.cols - 4);
@@ -125,8 +126,7 @@ void draw_log(Canvas &c, const Frame &f, const Rect &r, const std::string &node,
       col += c.put(row, col, tags + " ", Role::log_tag, right - col);
     }
     c.put(row, col, l.text, level_role(l.text), right - col);
-    if (!f.ui.search.empty())
-      highlight(c, row, col, sanitize_utf8(l.text), f.ui.search, right - col);
+    if (!search.empty()) highlight(c, row, col, search, l.text, right - col);
   }
 }
 

@@ -1,16 +1,19 @@
 // The overview screen: cluster header, one tile per node, the alerts pane.
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include <fmt/format.h>
 
 #include "clustertop/tui/screens.hpp"
+#include "clustertop/tui/scroll.hpp"
 #include "clustertop/tui/widgets.hpp"
 
 namespace clustertop::tui {
 namespace {
 
-// Column widths of the node table, from the tile width; labels use the same plan.
+// Column widths of the node table, from the tile width; labels use the same plan. A width
+// of 0 leaves the column out (a narrow tile).
 struct Columns {
   int name = 12;
   int state = 6;
@@ -25,18 +28,49 @@ struct Columns {
   int ctx = 7;
 };
 
+// What a narrow tile leaves out, least useful first, so that the state and the alert badges
+// always show (tiles of a multi-column overview are ~80 columns; all columns need ~107).
+constexpr std::array kDropOrder{&Columns::ctx,   &Columns::mem_bar, &Columns::tok,  &Columns::mem,
+                                &Columns::fence, &Columns::step,    &Columns::power};
+constexpr int kBadgeMinCols = 10; // "[crash]"; a longer badge is cut, marked with "…"
+constexpr int kBadgeMaxCols = 24; // the room kept for badges, as far as the longest needs
+
+int used_cols(const Columns &c) {
+  int used = c.power_spark + c.step_spark;
+  for (int Columns::*col :
+       {&Columns::name, &Columns::state, &Columns::power, &Columns::mem_bar, &Columns::mem,
+        &Columns::step, &Columns::tok, &Columns::fence, &Columns::ctx})
+    if (c.*col > 0) used += c.*col + 1; // one space after each column
+  return used;
+}
+
+std::string badge_text(const NodeSummary &n) {
+  std::string out;
+  for (const auto &b : n.badges) out += "[" + b + "] ";
+  return out;
+}
+
 Columns plan_columns(int width, const std::vector<NodeSummary> &nodes) {
   Columns c;
   int longest = 4;
-  for (const auto &n : nodes) longest = std::max(longest, static_cast<int>(n.name.size()));
+  int badges = 0;
+  for (const auto &n : nodes) {
+    longest = std::max(longest, static_cast<int>(n.name.size()));
+    badges = std::max(badges, static_cast<int>(badge_text(n).size()));
+  }
   c.name = std::min(longest, 20) + 2;
-  const int fixed = c.name + c.state + c.power + c.mem_bar + c.mem + c.step + c.tok + c.fence +
-                    c.ctx + 9;          // one space after each column
-  const int spare = width - fixed - 10; // leave room for badges
+  const int badge_room = std::clamp(badges, kBadgeMinCols, kBadgeMaxCols);
+  for (int Columns::*col : kDropOrder)
+    if (used_cols(c) + badge_room > width) c.*col = 0;
+  // The rest, after the badges' room, goes to a wider memory bar and the sparklines.
+  int spare = width - used_cols(c) - badge_room;
+  if (c.mem_bar > 0 && spare > 40) {
+    c.mem_bar = 10;
+    spare -= 4;
+  }
   const int spark = std::clamp(spare / 2 - 1, 0, 30);
-  c.power_spark = spark >= 4 ? spark : 0;
-  c.step_spark = spark >= 4 ? spark : 0;
-  c.mem_bar = spare > 40 ? 10 : 6;
+  c.power_spark = spark >= 4 && c.power > 0 ? spark : 0;
+  c.step_spark = spark >= 4 && c.step > 0 ? spark : 0;
   return c;
 }
 
@@ -108,38 +142,52 @@ void draw_table_line(Canvas &c, const Frame &f, const Columns &cols, const NodeS
   line.gap();
   line.put(state_text(n.state, ascii), state_role(n.state), cols.state);
   line.gap();
-  line.put(format_watts(n.power_w), Role::power, cols.power);
-  if (cols.power_spark > 0) {
-    const int samples = cols.power_spark * samples_per_cell(ascii);
-    draw_sparkline(line,
-                   bucketize_devices(f.store, n.name, "gpu.power_w", f.now, spark_window, samples),
-                   Role::power, ascii);
-  }
-  line.gap();
-  const double frac = n.mem_used / n.mem_total;
-  line.put(bar(frac, cols.mem_bar, ascii), mem_role(n));
-  line.gap();
-  line.put(mem_text(n), mem_role(n), cols.mem);
-  line.gap();
-  line.put(format_ms(n.step_ms), Role::step, cols.step);
-  if (cols.step_spark > 0) {
-    const int samples = cols.step_spark * samples_per_cell(ascii);
-    draw_sparkline(
-        line, bucketize(f.store.series({n.name, "step.eval_ms", ""}), f.now, spark_window, samples),
-        Role::step, ascii);
-  }
-  line.gap();
-  line.put(format_rate(n.tokens_per_s), Role::normal, cols.tok);
-  line.gap();
-  const bool fence_bad = n.fence_worst_ms > 10;
-  line.put(format_ms(n.fence_ms) + " / " + format_ms(n.fence_worst_ms),
-           fence_bad ? Role::warn : Role::fence, cols.fence);
-  line.gap();
-  line.put(format_count(n.ctx_tokens), Role::normal, cols.ctx);
-  line.gap();
-  for (const auto &b : n.badges) {
-    line.put("[" + b + "]", n.criticals > 0 ? Role::crit : Role::warn);
+  if (cols.power > 0) {
+    line.put(format_watts(n.power_w), Role::power, cols.power);
+    if (cols.power_spark > 0) {
+      const int samples = cols.power_spark * samples_per_cell(ascii);
+      draw_sparkline(
+          line, bucketize_devices(f.store, n.name, "gpu.power_w", f.now, spark_window, samples),
+          Role::power, ascii);
+    }
     line.gap();
+  }
+  if (cols.mem_bar > 0) {
+    line.put(bar(n.mem_used / n.mem_total, cols.mem_bar, ascii), mem_role(n), cols.mem_bar);
+    line.gap();
+  }
+  if (cols.mem > 0) {
+    line.put(mem_text(n), mem_role(n), cols.mem);
+    line.gap();
+  }
+  if (cols.step > 0) {
+    line.put(format_ms(n.step_ms), Role::step, cols.step);
+    if (cols.step_spark > 0) {
+      const int samples = cols.step_spark * samples_per_cell(ascii);
+      draw_sparkline(
+          line,
+          bucketize(f.store.series({n.name, "step.eval_ms", ""}), f.now, spark_window, samples),
+          Role::step, ascii);
+    }
+    line.gap();
+  }
+  if (cols.tok > 0) {
+    line.put(format_rate(n.tokens_per_s), Role::normal, cols.tok);
+    line.gap();
+  }
+  if (cols.fence > 0) {
+    const bool fence_bad = n.fence_worst_ms > 10;
+    line.put(format_ms(n.fence_ms) + " / " + format_ms(n.fence_worst_ms),
+             fence_bad ? Role::warn : Role::fence, cols.fence);
+    line.gap();
+  }
+  if (cols.ctx > 0) {
+    line.put(format_count(n.ctx_tokens), Role::normal, cols.ctx);
+    line.gap();
+  }
+  if (const std::string badges = badge_text(n); !badges.empty()) { // cut with "…" if need be
+    const int shown = std::min(static_cast<int>(badges.size()), line.left());
+    line.put(fit(badges, shown), n.criticals > 0 ? Role::crit : Role::warn);
   }
   if (n.state != NodeState::up && !n.detail.empty()) line.put(n.detail, state_role(n.state));
 }
@@ -179,8 +227,28 @@ void draw_alert_line(Canvas &c, const Frame &f, const NodeSummary &n, const Rect
   }
 }
 
+// The column labels over one column of tiles.
+void draw_labels(Canvas &c, int row, int col, int width, const Columns &cols) {
+  Line labels(c, row, col, width);
+  auto label = [&labels](const char *text, int w) {
+    if (w > 0) labels.put(fit(text, w - 1) + " ", Role::header, w);
+  };
+  auto with_gap = [](int w) { return w > 0 ? w + 1 : 0; };
+  label("  node", cols.name + 1);
+  label("state", cols.state + 1);
+  label("GPU power", cols.power > 0 ? cols.power + cols.power_spark + 1 : 0);
+  label("memory used/total", with_gap(cols.mem_bar) + with_gap(cols.mem));
+  label("step", cols.step > 0 ? cols.step + cols.step_spark + 1 : 0);
+  label("gen tok", with_gap(cols.tok));
+  label("fence now/worst", with_gap(cols.fence));
+  label("ctx", with_gap(cols.ctx));
+  labels.put("alerts", Role::header);
+}
+
+// `columns`: the left edge and width of each column of tiles.
 void draw_header(Canvas &c, const Frame &f, const Rect &r, const Columns &cols,
-                 const std::vector<NodeSummary> &nodes) {
+                 const std::vector<NodeSummary> &nodes,
+                 const std::vector<std::pair<int, int>> &columns) {
   const auto sum = summarize_cluster(nodes, f.firing);
   Line line(c, r.row, r.col, r.cols);
   line.put("clustertop ", Role::title);
@@ -199,22 +267,10 @@ void draw_header(Canvas &c, const Frame &f, const Rect &r, const Columns &cols,
   const std::string clock = iso8601_utc(f.now).substr(11, 8) + " UTC";
   if (line.left() > static_cast<int>(clock.size()))
     c.put(r.row, r.col + r.cols - static_cast<int>(clock.size()), clock, Role::dim);
-  Line labels(c, r.row + 1, r.col, r.cols);
-  auto label = [&labels](const char *text, int width) {
-    labels.put(fit(text, width - 1) + " ", Role::header, width);
-  };
-  label("  node", cols.name + 1);
-  label("state", cols.state + 1);
-  label("GPU power", cols.power + cols.power_spark + 1);
-  label("memory used/total", cols.mem_bar + cols.mem + 2);
-  label("step", cols.step + cols.step_spark + 1);
-  label("gen tok", cols.tok + 1);
-  label("fence now/worst", cols.fence + 1);
-  label("ctx", cols.ctx + 1);
-  labels.put("alerts", Role::header);
+  for (const auto &[col, width] : columns) draw_labels(c, r.row + 1, col, width, cols);
 }
 
-void draw_alerts(Canvas &c, const Frame &f, const Rect &r) {
+void draw_alerts(Canvas &c, const Frame &f, const Rect &r, Drawn &drawn) {
   if (r.rows < 3) return;
   const bool focused = f.ui.pane == 1;
   c.box(r, focused ? Role::header : Role::border,
@@ -226,9 +282,15 @@ void draw_alerts(Canvas &c, const Frame &f, const Rect &r) {
   }
   // Newer than the frame time: not shown while paused.
   std::vector<const AlertTransition *> shown;
-  for (const auto &t : f.transitions)
-    if (t.at <= f.now) shown.push_back(&t);
-  const std::size_t first = std::min(f.ui.alerts_scroll, shown.empty() ? 0 : shown.size() - 1);
+  auto &numbers = drawn.alerts.newest_first;
+  const std::uint64_t pushed = std::max<std::uint64_t>(f.transitions_pushed, f.transitions.size());
+  for (std::size_t i = 0; i < f.transitions.size(); ++i) {
+    if (f.transitions[i].at > f.now) continue;
+    shown.push_back(&f.transitions[i]);
+    numbers.push_back(pushed - 1 - i);
+  }
+  drawn.alerts.rows = static_cast<std::size_t>(lines);
+  const std::size_t first = scroll_offset(numbers, f.ui.alerts_anchor, drawn.alerts.rows);
   for (int i = 0; i < lines && first + static_cast<std::size_t>(i) < shown.size(); ++i) {
     const auto &t = *shown[first + static_cast<std::size_t>(i)];
     Line line(c, r.row + 1 + i, r.col + 2, r.cols - 4);
@@ -257,7 +319,11 @@ void render_overview(Canvas &c, const Frame &f, Drawn &drawn) {
   const auto layout = layout_overview(c.rows(), c.cols(), nodes.size(), selected);
   const int tile_width = layout.tiles.empty() ? c.cols() : layout.tiles.front().cols;
   const Columns cols = plan_columns(tile_width, nodes);
-  draw_header(c, f, layout.header, cols, nodes);
+  std::vector<std::pair<int, int>> columns; // the first line of tiles has every column
+  for (const Rect &t : layout.tiles)
+    if (t.row == layout.tiles.front().row) columns.emplace_back(t.col, t.cols);
+  if (columns.empty()) columns.emplace_back(0, c.cols());
+  draw_header(c, f, layout.header, cols, nodes, columns);
   if (nodes.empty())
     c.put(layout.header.row + 3, 2, "no nodes yet: waiting for the first connection", Role::dim);
   for (std::size_t i = 0; i < layout.tiles.size(); ++i) {
@@ -277,7 +343,7 @@ void render_overview(Canvas &c, const Frame &f, Drawn &drawn) {
                                          layout.first_node + layout.tiles.size(), nodes.size());
     c.put(layout.header.row + 1, c.cols() - static_cast<int>(more.size()), more, Role::dim);
   }
-  draw_alerts(c, f, layout.alerts);
+  draw_alerts(c, f, layout.alerts, drawn);
   render_status(c, layout.status, f);
 }
 

@@ -15,15 +15,6 @@ const char *window_label(std::size_t index) {
   return kLabels[index % kLabels.size()];
 }
 
-bool contains_icase(std::string_view text, std::string_view needle) {
-  if (needle.empty()) return true;
-  auto it = std::search(text.begin(), text.end(), needle.begin(), needle.end(), [](char a, char b) {
-    auto lower = [](char x) { return x >= 'A' && x <= 'Z' ? static_cast<char>(x + 32) : x; };
-    return lower(a) == lower(b);
-  });
-  return it != text.end();
-}
-
 void render_status(Canvas &c, const Rect &r, const Frame &f) {
   c.fill(r, Role::status);
   if (f.ui.search_editing) {
@@ -43,24 +34,35 @@ void render_status(Canvas &c, const Rect &r, const Frame &f) {
     c.put(r.row, r.col + r.cols - static_cast<int>(right.size()), right, Role::status);
 }
 
-void render_help(Canvas &c) {
-  const auto table = key_table();
-  int entries = 0;
-  for (const auto &b : table) entries += b.help[0] != '\0' ? 1 : 0;
-  const Rect box = centered(c.rows(), c.cols(), entries + 4, 72);
+std::size_t render_help(Canvas &c, std::size_t first) {
+  std::vector<const KeyBinding *> entries;
+  for (const auto &b : key_table())
+    if (b.help[0] != '\0') entries.push_back(&b);
+  const int count = static_cast<int>(entries.size());
+  const Rect box = centered(c.rows(), c.cols(), count + 4, 72);
   c.fill(box, Role::normal);
   c.box(box, Role::header, " clustertop keys (? or Esc to close) ");
-  int row = box.row + 1;
-  for (const auto &b : table) {
-    if (b.help[0] == '\0') continue;
-    if (row >= box.row + box.rows - 1) break;
+  const int inner = box.rows - 2;
+  // Where not every entry fits, the last row says which are shown and how to see the rest.
+  const bool all_fit = count <= inner;
+  const int rows = all_fit ? count : std::max(0, inner - 1);
+  const auto most = static_cast<std::size_t>(count - rows);
+  first = std::min(first, most);
+  for (int i = 0; i < rows; ++i) {
+    const KeyBinding &b = *entries[first + static_cast<std::size_t>(i)];
+    const int row = box.row + 1 + i;
     c.put(row, box.col + 2, fit(b.label, 12), Role::title, box.cols - 4);
     c.put(row, box.col + 15, b.help, Role::normal, box.cols - 17);
-    ++row;
   }
-  if (row < box.row + box.rows - 1)
-    c.put(row + 1, box.col + 2, "mouse: click a node to select it, double-click to open", Role::dim,
-          box.cols - 4);
+  const int last = box.row + box.rows - 2; // the last row inside the box
+  if (!all_fit)
+    c.put(last, box.col + 2,
+          fmt::format("{}-{} of {} keys: Up/Down for more", first + 1, first + rows, count),
+          Role::dim, box.cols - 4);
+  else if (box.row + 1 + rows + 1 <= last)
+    c.put(box.row + 2 + rows, box.col + 2, "mouse: click a node to select it, double-click to open",
+          Role::dim, box.cols - 4);
+  return most;
 }
 
 void render_too_small(Canvas &c) {
@@ -86,7 +88,7 @@ Drawn render(Canvas &canvas, const Frame &frame) {
     render_node_view(canvas, frame, drawn);
   else
     render_overview(canvas, frame, drawn);
-  if (frame.ui.help) render_help(canvas);
+  if (frame.ui.help) drawn.help_scroll_max = render_help(canvas, frame.ui.help_scroll);
   return drawn;
 }
 

@@ -61,6 +61,12 @@ Error bad_line(const std::string &where, const std::string &reason) {
 }
 
 Result<Theme> read_theme_file(const std::string &file, std::vector<std::string> &warnings) {
+  // An ifstream opens a directory and reads nothing from it: an empty theme, the built-in
+  // colours under the directory's name.
+  std::error_code ec;
+  if (fs::is_directory(file, ec))
+    return Error{"cannot read theme file", "it is a directory", file,
+                 "give a .theme file or a theme name (--themes-dir names a directory of them)"};
   std::ifstream in(file, std::ios::binary);
   if (!in)
     return Error{"cannot read theme file", "no such file or not readable", file,

@@ -10,6 +10,7 @@ namespace clustertop::tui {
 namespace {
 
 constexpr long kPage = 10;
+constexpr long kFarthest = 1'000'000'000; // scroll_by clamps it to the oldest item
 
 } // namespace
 
@@ -48,20 +49,42 @@ void TuiSink::snapshot_csv(TimePoint now) {
     say("CSV snapshot failed: " + path.error().message(), true, now);
 }
 
+bool TuiSink::scroll_help(Action a) {
+  const auto most = static_cast<long>(drawn_.help_scroll_max);
+  long first = static_cast<long>(ui_.help_scroll);
+  switch (a) {
+  case Action::up: --first; break;
+  case Action::down: ++first; break;
+  case Action::page_up: first -= kPage; break;
+  case Action::page_down: first += kPage; break;
+  case Action::home: first = 0; break;
+  case Action::end: first = most; break;
+  default: return false;
+  }
+  ui_.help_scroll = static_cast<std::size_t>(std::clamp(first, 0L, most));
+  return true;
+}
+
 bool TuiSink::apply(Action a, TimePoint now) {
+  // While the help is open, the moving keys scroll it (a small screen cuts it), not what is
+  // under it.
+  if (ui_.help && scroll_help(a)) return false;
   const bool node_view = ui_.screen == Screen::node;
   const bool log_pane = node_view && ui_.pane == 1;
   const bool alerts_pane = !node_view && ui_.pane == 1;
   switch (a) {
   case Action::quit: return true;
-  case Action::help: ui_.help = !ui_.help; break;
+  case Action::help:
+    ui_.help = !ui_.help;
+    ui_.help_scroll = 0;
+    break;
   case Action::back:
     if (ui_.help)
       ui_.help = false;
     else if (node_view && !ui_.search.empty())
-      ui_.search.clear(), ui_.filter = false;
+      ui_.search.clear(), ui_.filter = false, ui_.log_anchor.reset();
     else if (node_view)
-      ui_.screen = Screen::overview, ui_.pane = 0;
+      ui_.screen = Screen::overview, ui_.pane = 0, ui_.log_anchor.reset();
     else
       ui_.message.clear();
     break;
@@ -107,22 +130,23 @@ bool TuiSink::apply(Action a, TimePoint now) {
     break;
   case Action::home:
     if (node_view)
-      ui_.log_scroll = drawn_.log_lines > 0 ? drawn_.log_lines - 1 : 0;
+      scroll_by(kFarthest); // the oldest line at the top of the pane
     else if (alerts_pane)
-      ui_.alerts_scroll = 0; // the newest transition
+      ui_.alerts_anchor.reset(); // the newest transition, following
     else
       move_selection(-1'000'000);
     break;
   case Action::end:
     if (node_view)
-      ui_.log_scroll = 0;
+      ui_.log_anchor.reset(); // follow the newest line
     else if (alerts_pane)
-      scroll_by(1'000'000); // the oldest transition
+      scroll_by(kFarthest); // the oldest transition at the bottom of the pane
     else
       move_selection(1'000'000);
     break;
   case Action::enter:
-    if (!node_view && !ui_.selected.empty()) ui_.screen = Screen::node, ui_.pane = 0;
+    if (!node_view && !ui_.selected.empty())
+      ui_.screen = Screen::node, ui_.pane = 0, ui_.log_anchor.reset();
     break;
   case Action::next_pane: ui_.pane = 1 - ui_.pane; break;
   case Action::pause:
@@ -147,7 +171,7 @@ bool TuiSink::apply(Action a, TimePoint now) {
     if (ui_.search.empty())
       say("search first (/), then f filters", false, now);
     else
-      ui_.filter = !ui_.filter, ui_.log_scroll = 0;
+      ui_.filter = !ui_.filter, ui_.log_anchor.reset();
     break;
   case Action::next_window: ui_.window = (ui_.window + 1) % kWindows.size(); break;
   }

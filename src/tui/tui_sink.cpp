@@ -8,6 +8,7 @@
 
 #include "clustertop/core/report.hpp"
 #include "clustertop/core/text.hpp"
+#include "clustertop/tui/scroll.hpp"
 #include "terminal.hpp"
 
 namespace clustertop::tui {
@@ -110,7 +111,8 @@ bool TuiSink::redraw(TimePoint now) {
   if (canvas_.rows() != rows_ || canvas_.cols() != cols_ || canvas_.ascii() != ascii_)
     canvas_ = Canvas(rows_, cols_, ascii_);
   const TimePoint shown = ui_.paused ? ui_.paused_at : now;
-  drawn_ = render(canvas_, Frame{store_, firing_, transitions_, ui_, shown, now});
+  drawn_ =
+      render(canvas_, Frame{store_, firing_, transitions_, ui_, shown, now, transitions_pushed_});
   if (ui_.selected.empty() && !drawn_.order.empty()) ui_.selected = drawn_.order.front();
   if (terminal_) terminal_->draw(canvas_);
   dirty_ = false;
@@ -119,6 +121,7 @@ bool TuiSink::redraw(TimePoint now) {
 
 void TuiSink::on_transition(const AlertTransition &t, const TickContext &ctx) {
   transitions_.push_front(t);
+  ++transitions_pushed_;
   if (transitions_.size() > kMaxTransitions) transitions_.pop_back();
   if (ui_.paused) return;
   // The firing set with it: the header's count and the badges said "0 firing" beside a
@@ -164,7 +167,7 @@ bool TuiSink::edit_search(int code, bool function_key) {
   } else if (!function_key && code >= 0x20 && code != 0x7F && ui_.search.size() < 200) {
     ui_.search += to_utf8(static_cast<char32_t>(code));
   }
-  ui_.log_scroll = 0;
+  ui_.log_anchor.reset();
   return false;
 }
 
@@ -174,7 +177,7 @@ void TuiSink::click(int row, int col, bool double_click) {
     if (!rect.contains(row, col)) continue;
     ui_.selected = name;
     ui_.pane = 0;
-    if (double_click) ui_.screen = Screen::node;
+    if (double_click) ui_.screen = Screen::node, ui_.log_anchor.reset();
     return;
   }
 }
@@ -189,16 +192,13 @@ void TuiSink::move_selection(long delta) {
 }
 
 void TuiSink::scroll_by(long delta) {
-  // Positive delta scrolls toward older lines (up the log, down the alert list).
-  if (ui_.screen == Screen::node) {
-    const long max = static_cast<long>(drawn_.log_lines);
-    ui_.log_scroll = static_cast<std::size_t>(
-        std::clamp(static_cast<long>(ui_.log_scroll) + delta, 0L, std::max(0L, max - 1)));
-  } else {
-    const long max = static_cast<long>(transitions_.size());
-    ui_.alerts_scroll = static_cast<std::size_t>(
-        std::clamp(static_cast<long>(ui_.alerts_scroll) + delta, 0L, std::max(0L, max - 1)));
-  }
+  // Positive delta scrolls toward older items (up the log, down the alert list). The last
+  // frame's items: a number stays valid whatever arrived since.
+  const bool log = ui_.screen == Screen::node;
+  const auto &items = log ? drawn_.log : drawn_.alerts;
+  auto &anchor = log ? ui_.log_anchor : ui_.alerts_anchor;
+  const auto offset = static_cast<long>(scroll_offset(items.newest_first, anchor, items.rows));
+  anchor = anchor_at(items.newest_first, offset + delta, items.rows);
 }
 
 } // namespace clustertop::tui

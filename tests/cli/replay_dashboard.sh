@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `clustertop replay` in the dashboard (tmux): two plain exo logs, a Metal crash at the end of
-# one; the overview shows both nodes and the crash on the right one; `q` exits 0. The same
-# replay piped (not a terminal) prints the alert headless.
+# one; the overview shows both nodes, in the order of --node (not of their first lines:
+# "sort: config order"), and the crash on the right one; `q` exits 0. The same replay piped
+# (not a terminal) prints the alert headless.
 set -u
 bin=$1
 fail=0 pass=0
@@ -15,7 +16,7 @@ for i in $(seq 1 30); do
 done
 echo "[ 2026-02-23 18:07:31.000 | ERROR    | exo.worker.runner:run:120 ] [METAL] Command buffer execution failed: Caused GPU Timeout Error (00000002:kIOGPUCommandBufferCallbackErrorTimeout)" >>"$tmp/mbp.log"
 
-tmux -L "$sock" new-session -d -x 150 -y 40 "$bin replay --node studio=$tmp/studio.log --node mbp=$tmp/mbp.log --until 30s; echo EXIT=\$? >$tmp/exit"
+tmux -L "$sock" new-session -d -x 150 -y 40 "$bin replay --node mbp=$tmp/mbp.log --node studio=$tmp/studio.log --until 30s; echo EXIT=\$? >$tmp/exit"
 screen=""
 for _ in $(seq 50); do
   screen=$(tmux -L "$sock" capture-pane -p)
@@ -24,6 +25,10 @@ for _ in $(seq 50); do
 done
 if grep -q "studio" <<<"$screen" && grep -E -q "mbp .*\[crash\]" <<<"$screen"; then pass=$((pass+1))
 else echo "FAIL overview lacks the nodes or the crash badge on mbp:"; echo "$screen"; fail=$((fail+1)); fi
+# studio's first line is older than mbp's, but mbp is named first.
+order=$(grep -oE '^. (mbp|studio) ' <<<"$screen" | tr -d ' >' | tr '\n' ' ')
+if [ "$order" = "mbp studio " ]; then pass=$((pass+1))
+else echo "FAIL nodes not in --node order (mbp, studio): $order"; echo "$screen"; fail=$((fail+1)); fi
 tmux -L "$sock" send-keys q
 for _ in $(seq 30); do [ -s "$tmp/exit" ] && break; sleep 0.1; done
 if grep -q "EXIT=0" "$tmp/exit" 2>/dev/null; then pass=$((pass+1)); else echo "FAIL q did not exit 0"; fail=$((fail+1)); fi

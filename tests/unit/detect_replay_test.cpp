@@ -302,6 +302,11 @@ TEST(DetectReplay, PlainLogsMergeByTimeAndBadSpecsAreErrors) {
   EXPECT_EQ(order, (std::vector<std::string>{"a:banner without time", "a:2026-02-23 18:00:01 a1",
                                              "a:continuation", "b:2026-02-23 18:00:02 b2",
                                              "a:2026-02-23 18:00:03 a3"}));
+  // Its nodes in --node order, not by their first lines' times: the dashboard's config order.
+  auto named =
+      ReplaySource::from_logs({"b=" + (dir / "b.log").string(), "a=" + (dir / "a.log").string()});
+  ASSERT_TRUE(named.ok());
+  EXPECT_EQ(named->nodes(), (std::vector<std::string>{"b", "a"}));
   EXPECT_FALSE(ReplaySource::from_logs({"none=" + (dir / "none.log").string()}).ok());
   EXPECT_FALSE(ReplaySource::from_logs({"noequals"}).ok());
   EXPECT_FALSE(ReplaySource::from_logs({"x=/nonexistent/file"}).ok());

@@ -128,14 +128,14 @@ TEST_F(TuiSinkTest, HomeAndEndScrollTheAlertsPaneNotTheNodes) {
   ASSERT_EQ(sink->ui().pane, 1);
   key(KEY_END, true);
   EXPECT_EQ(sink->ui().selected, "bravo");
-  EXPECT_EQ(sink->ui().alerts_scroll, 19U);
+  EXPECT_TRUE(sink->ui().alerts_anchor.has_value()); // scrolled to the oldest
   key('g');
   EXPECT_EQ(sink->ui().selected, "bravo");
-  EXPECT_EQ(sink->ui().alerts_scroll, 0U);
+  EXPECT_FALSE(sink->ui().alerts_anchor.has_value()); // the newest, following
   key('G');
-  EXPECT_EQ(sink->ui().alerts_scroll, 19U);
+  EXPECT_TRUE(sink->ui().alerts_anchor.has_value());
   key(KEY_HOME, true);
-  EXPECT_EQ(sink->ui().alerts_scroll, 0U);
+  EXPECT_FALSE(sink->ui().alerts_anchor.has_value());
   EXPECT_EQ(sink->ui().selected, "bravo");
   key('\t'); // back to the nodes: Home selects the first node again
   key(KEY_HOME, true);

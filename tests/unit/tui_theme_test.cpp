@@ -48,6 +48,24 @@ TEST(TuiTheme, MalformedLinesAndColoursAreErrorsWithFileLine) {
   EXPECT_FALSE(parse_theme("theme[main_fg]=\"300 0 0\"\n", "c", w).ok());
 }
 
+// A directory given to --theme is an error, as a missing file is: it was taken for an empty
+// theme file (the built-in colours, named after the directory).
+TEST(TuiTheme, ADirectoryIsNotAThemeFile) {
+  const auto dir = temp_dir("dir");
+  fs::create_directories(dir / "dark.theme");
+  for (const auto &given : {dir.string(), (dir / "dark.theme").string()}) {
+    std::vector<std::string> w;
+    auto t = load_theme(given, {}, w);
+    ASSERT_FALSE(t.ok()) << given << " loaded as theme '" << t->name << "'";
+    EXPECT_EQ(t.error().what, "cannot read theme file");
+    EXPECT_NE(t.error().message().find("directory"), std::string::npos) << t.error().message();
+  }
+  // A NAME whose NAME.theme on the path is a directory is not found there either.
+  std::vector<std::string> w;
+  EXPECT_FALSE(load_theme("dark", {dir.string()}, w).ok());
+  fs::remove_all(dir);
+}
+
 TEST(TuiTheme, ShippedThemesLoadCleanlyAndDefaultMatchesBuiltin) {
   auto path = theme_search_path("", "", "");
   auto names = list_themes(path);

@@ -63,6 +63,10 @@ public:
   static constexpr std::size_t kMaxTakeLines = 8192;
   std::optional<TimePoint> take_until(TimePoint limit, std::vector<Event> &out);
   [[nodiscard]] std::size_t skipped() const { return skipped_; }
+  // The nodes of a plain-log replay, in --node order, for the store to declare before the
+  // first line (a live run declares its inventory so): the dashboard's "config order".
+  // Empty for a recording, whose nodes appear as they are first heard from.
+  [[nodiscard]] const std::vector<std::string> &nodes() const { return nodes_; }
   // Events taken from this source that the pipeline is done with: their batches, line
   // strings and all, are filled again with the next lines read (optional; leaves the
   // events' batches moved-from).
@@ -86,6 +90,7 @@ private:
   std::vector<TimedEvent> events_; // a recording, loaded whole
   std::size_t next_ = 0;
   std::vector<std::unique_ptr<LogFile>> logs_; // plain logs, in --node order
+  std::vector<std::string> nodes_;             // their nodes, in the same order
   std::optional<TimePoint> first_;
   TimePoint last_{};
   std::size_t skipped_ = 0;

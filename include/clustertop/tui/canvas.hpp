@@ -85,8 +85,9 @@ int cell_width(char32_t cp);
 
 // Decodes UTF-8 into code points that each take exactly one cell (cell_width 1): tabs become
 // a space, marks of width 0 are dropped, and everything else (controls, invalid sequences,
-// wide glyphs, unassigned code points) becomes '?'. So a line of n code points is n cells.
-std::u32string sanitize_utf8(std::string_view text);
+// wide glyphs, unassigned code points) becomes `replaced` ('?' on the screen; the log search
+// asks for a value no text holds, see log_search.hpp). So a line of n code points is n cells.
+std::u32string sanitize_utf8(std::string_view text, char32_t replaced = U'?');
 std::string to_utf8(char32_t cp);
 char32_t ascii_fallback(char32_t cp);
 

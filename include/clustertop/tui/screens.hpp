@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,12 +32,15 @@ struct UiState {
   std::string selected; // node name (survives re-sorting)
   SortMode sort = SortMode::declared;
   bool help = false;
+  std::size_t help_scroll = 0; // the first help entry shown (a small screen cuts the list)
   bool paused = false;
   TimePoint paused_at;    // the time the screen shows while paused
   std::size_t window = 0; // index into kWindows (node view graphs)
-  std::size_t alerts_scroll = 0;
-  std::size_t log_scroll = 0; // lines up from the newest
-  std::string search;         // log search text (case-insensitive)
+  // A scrolled pane's newest item shown, by number (scroll.hpp), so that new lines and
+  // transitions do not move it; unset: the pane follows the newest.
+  std::optional<std::uint64_t> alerts_anchor;
+  std::optional<std::uint64_t> log_anchor;
+  std::string search; // log search text (case-insensitive)
   bool search_editing = false;
   bool filter = false; // show only lines matching `search`
   std::string message; // status line message (CSV result, theme name, ...)
@@ -52,6 +57,8 @@ struct Frame {
   const UiState &ui;
   TimePoint now;  // the time shown (paused_at while paused)
   TimePoint wall; // the real time, for message ageing
+  // Transitions ever listed, so that transitions[i] is number transitions_pushed - 1 - i.
+  std::uint64_t transitions_pushed = 0;
 };
 
 // Draws the whole screen. Returns the node order and, for the overview, the tile of each
@@ -60,17 +67,23 @@ struct Drawn {
   std::vector<std::string> order;
   std::vector<std::pair<Rect, std::string>> tiles;
   std::size_t log_lines = 0; // lines the log pane can scroll through
+  // What a scrolled pane can show, for the keys that move it (scroll.hpp).
+  struct Scrollable {
+    std::vector<std::uint64_t> newest_first; // the items' numbers
+    std::size_t rows = 0;                    // items the pane shows at once
+  };
+  Scrollable log, alerts;
+  std::size_t help_scroll_max = 0; // the last useful UiState::help_scroll
 };
 Drawn render(Canvas &canvas, const Frame &frame);
 
 // Pieces, for tests.
 void render_overview(Canvas &c, const Frame &f, Drawn &drawn);
 void render_node_view(Canvas &c, const Frame &f, Drawn &drawn);
-void render_help(Canvas &c);
+// Shows the entries from `first` on (clamped); returns the largest `first` that is useful,
+// 0 when every entry fits.
+std::size_t render_help(Canvas &c, std::size_t first = 0);
 void render_too_small(Canvas &c);
 void render_status(Canvas &c, const Rect &r, const Frame &f);
-
-// Case-insensitive substring test used by the log search.
-bool contains_icase(std::string_view text, std::string_view needle);
 
 } // namespace clustertop::tui

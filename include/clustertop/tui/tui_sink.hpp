@@ -4,6 +4,7 @@
 // owns the poll loop and calls input_fd()/on_input()/redraw().
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <deque>
 #include <functional>
@@ -72,6 +73,7 @@ public:
 private:
   TuiSink(const Store &store, TuiConfig config, Theme theme);
   bool apply(Action a, TimePoint now);
+  bool scroll_help(Action a); // false: `a` does not scroll
   bool edit_search(int code, bool function_key);
   void move_selection(long delta);
   void scroll_by(long delta);
@@ -93,6 +95,7 @@ private:
   Drawn drawn_;
   std::vector<Finding> firing_;
   std::deque<AlertTransition> transitions_; // newest first
+  std::uint64_t transitions_pushed_ = 0;    // ever listed: numbers them (Frame)
   bool dirty_ = true;
 };
 

@@ -1,0 +1,63 @@
+// The help overlay on a small terminal: it says that entries are missing and scrolls to them.
+#include <gtest/gtest.h>
+
+#include <curses.h>
+
+#include "clustertop/tui/tui_sink.hpp"
+
+namespace clustertop::tui {
+namespace {
+
+TimePoint at(double s) { return from_epoch_seconds(1'800'000'000.0 + s); }
+
+struct TuiHelpTest : ::testing::Test {
+  Store store;
+  std::unique_ptr<TuiSink> sink;
+
+  void SetUp() override {
+    store.declare_node("n1");
+    std::vector<std::string> warnings;
+    auto s = TuiSink::create(store, TuiConfig{}, warnings);
+    ASSERT_TRUE(s.ok()) << s.error().message();
+    sink = std::move(*s);
+    sink->set_size(kMinRows, kMinCols); // the smallest screen the dashboard draws
+  }
+  void key(int c, bool fn = false) {
+    sink->handle_key(c, fn, at(5));
+    sink->redraw(at(5));
+  }
+  std::string screen() const { return sink->canvas().text(); }
+  // Whether the entry for `label` is on the screen (its label cut as the overlay cuts it).
+  bool lists(const KeyBinding &b) const {
+    const std::string help = std::string(b.help).substr(0, 15);
+    return screen().find(help) != std::string::npos;
+  }
+};
+
+TEST_F(TuiHelpTest, ASmallHelpSaysThereIsMoreAndScrollsToIt) {
+  key('?');
+  std::vector<const KeyBinding *> entries;
+  for (const auto &b : key_table())
+    if (b.help[0] != '\0') entries.push_back(&b);
+  ASSERT_TRUE(lists(*entries.front()));
+  ASSERT_FALSE(lists(*entries.back())) << "every entry fits: nothing to test\n" << screen();
+  EXPECT_NE(screen().find("more"), std::string::npos) << screen();
+  // Down scrolls the help (not the node selection under it) until the last entry shows.
+  for (std::size_t i = 0; i < entries.size() && !lists(*entries.back()); ++i) key(KEY_DOWN, true);
+  EXPECT_TRUE(lists(*entries.back())) << screen();
+  EXPECT_FALSE(lists(*entries.front()));
+  key(KEY_HOME, true);
+  EXPECT_TRUE(lists(*entries.front())) << screen();
+  // Every entry was on the screen at some point.
+  std::vector<bool> seen(entries.size());
+  for (std::size_t step = 0; step <= entries.size(); ++step) {
+    for (std::size_t i = 0; i < entries.size(); ++i) seen[i] = seen[i] || lists(*entries[i]);
+    key(KEY_DOWN, true);
+  }
+  for (std::size_t i = 0; i < entries.size(); ++i) EXPECT_TRUE(seen[i]) << entries[i]->label;
+  key('?');
+  EXPECT_EQ(screen().find("clustertop keys"), std::string::npos);
+}
+
+} // namespace
+} // namespace clustertop::tui
