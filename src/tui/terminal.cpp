@@ -1,5 +1,7 @@
 #include "terminal.hpp"
 
+#include <termios.h>
+
 #include <clocale>
 #include <cstdlib>
 #include <cstring>
@@ -9,6 +11,8 @@
 #include <wchar.h>
 
 #include <curses.h>
+
+#include "crash_restore.hpp"
 
 namespace clustertop::tui {
 namespace {
@@ -52,6 +56,8 @@ Result<std::unique_ptr<Terminal>> Terminal::open(std::FILE *out, std::FILE *in, 
   std::setlocale(LC_CTYPE, "");
   std::unique_ptr<Terminal> t(new Terminal());
   t->utf8_ = std::strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+  termios cooked{}; // the shell's mode, before ncurses changes it
+  const bool tty = ::tcgetattr(fileno(in), &cooked) == 0;
   SCREEN *screen = newterm(nullptr, out, in);
   if (screen == nullptr) {
     const char *term = std::getenv("TERM"); // NOLINT(concurrency-mt-unsafe)
@@ -75,6 +81,7 @@ Result<std::unique_ptr<Terminal>> Terminal::open(std::FILE *out, std::FILE *in, 
     use_default_colors();
   }
   t->depth_ = detect_depth(no_color);
+  if (tty) t->crash_restore_ = std::make_unique<CrashRestore>(fileno(in), fileno(out), cooked);
   return t;
 }
 

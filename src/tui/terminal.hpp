@@ -12,6 +12,8 @@
 
 namespace clustertop::tui {
 
+class CrashRestore;
+
 enum class ColorDepth { none, ansi8, xterm256, direct };
 
 struct Key {
@@ -49,6 +51,7 @@ private:
     void operator()(void *screen) const;
   };
   std::unique_ptr<void, ScreenDeleter> screen_;
+  std::unique_ptr<CrashRestore> crash_restore_; // disarmed before endwin runs
   int out_fd_ = -1;
   ColorDepth depth_ = ColorDepth::none;
   bool utf8_ = false;

@@ -8,7 +8,7 @@ bin=$1
 fail=0 pass=0
 tmp=$(mktemp -d)
 sock="ct-replay-$$"
-trap 'tmux -L "$sock" kill-server 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'for s in "" -ABRT -QUIT; do tmux -L "ct-replay-$$$s" kill-server 2>/dev/null; done; rm -rf "$tmp"' EXIT
 for i in $(seq 1 30); do
   s=$(printf "%02d" "$i")
   echo "[ 2026-02-23 18:07:$s.000 | INFO     | exo.worker.runner:step:88 ] [STEP $i] eval=36ms model=7ms gpu_eval=0.5ms fence_wait=0.8ms ctx=${i}K" >>"$tmp/studio.log"
@@ -40,10 +40,13 @@ tmux -L "$sock" kill-server 2>/dev/null
 tmux -L "$sock" new-session -d -x 150 -y 40 "$bin replay --node studio=$tmp/studio.log --node mbp=$tmp/mbp.log --until 30s --on-alert 'echo HELLO-FROM-HOOK; exit 3'; echo EXIT=\$?; sleep 30"
 for _ in $(seq 50); do
   screen=$(tmux -L "$sock" capture-pane -p)
-  grep -q "HELLO-FROM-HOOK" <<<"$screen" && break
+  tail -n 1 <<<"$screen" | grep -q "HELLO-FROM-HOOK\|--on-alert hook" && break
   sleep 0.1
 done
-if tail -n 1 <<<"$screen" | grep -q "HELLO-FROM-HOOK" && ! head -n -1 <<<"$screen" | grep -q "HELLO-FROM-HOOK"; then pass=$((pass+1))
+sleep 0.5 # the hooks of the later alerts write too
+screen=$(tmux -L "$sock" capture-pane -p)
+if tail -n 1 <<<"$screen" | grep -q "HELLO-FROM-HOOK\|--on-alert hook" &&
+  ! head -n -1 <<<"$screen" | grep -q "HELLO-FROM-HOOK\|exited with status"; then pass=$((pass+1))
 else echo "FAIL the hook's output was not (only) in the status line:"; echo "$screen"; fail=$((fail+1)); fi
 tmux -L "$sock" send-keys q
 for _ in $(seq 30); do
@@ -54,6 +57,30 @@ done
 if grep -q "written to standard error while the dashboard was up" <<<"$screen" && grep -q "^  HELLO-FROM-HOOK" <<<"$screen" &&
   grep -q "hook for crash on mbp.*exited with status 3" <<<"$screen"; then pass=$((pass+1))
 else echo "FAIL the captured lines were not printed at exit:"; echo "$screen"; fail=$((fail+1)); fi
+
+# Dying of a signal (an abort, a segfault, an external SIGQUIT) never runs endwin: the
+# terminal is still given back (main screen, cursor, echo and line editing), and the exit
+# status is the signal's.
+for sig in ABRT QUIT; do
+  tmux -L "$sock" kill-server 2>/dev/null
+  sock=ct-replay-$$-$sig # a server of its own: one being killed cannot take the case with it
+  tmux -L "$sock" new-session -d -x 150 -y 40 "ulimit -c 0; $bin replay --node crash_$sig=$tmp/studio.log --until 30s; echo EXIT=\$?; stty -a | tr ' ;' '\n\n' | grep -x -- '-\?echo\|-\?icanon' | sort | tr '\n' ' '; echo; sleep 30"
+  for _ in $(seq 50); do
+    tmux -L "$sock" capture-pane -p | grep -q "crash_$sig" && break
+    sleep 0.1
+  done
+  pkill -"$sig" -f "^$bin replay --node crash_$sig=" # not the pane's shell
+  for _ in $(seq 30); do
+    screen=$(tmux -L "$sock" capture-pane -p)
+    grep -q "EXIT=" <<<"$screen" && break
+    sleep 0.1
+  done
+  sleep 0.2
+  screen=$(tmux -L "$sock" capture-pane -p)
+  if [ "$(tmux -L "$sock" display -p '#{alternate_on} #{cursor_flag}')" = "0 1" ] &&
+    grep -q "^echo icanon *$" <<<"$screen" && grep -q "EXIT=1[0-9][0-9]" <<<"$screen"; then pass=$((pass+1))
+  else echo "FAIL SIG$sig left the terminal as the dashboard had it: $(tmux -L "$sock" display -p 'alternate_on=#{alternate_on} cursor=#{cursor_flag}')"; echo "$screen" | grep -v '^$' | tail -5; fail=$((fail+1)); fi
+done
 
 out=$("$bin" replay --node studio="$tmp/studio.log" --node mbp="$tmp/mbp.log" --until 30s --json | cat)
 if grep -q '"rule":"crash".*"node":"mbp"\|"node":"mbp".*"rule":"crash"' <<<"$out"; then pass=$((pass+1))
