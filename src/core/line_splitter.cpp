@@ -13,7 +13,15 @@ void LineSplitter::emit(std::vector<std::string> &out) {
 void LineSplitter::feed(std::string_view bytes, std::vector<std::string> &out) {
   while (!bytes.empty()) {
     const auto nl = bytes.find('\n');
-    const auto chunk = bytes.substr(0, nl);
+    auto chunk = bytes.substr(0, nl);
+    if (partial_.empty() && !discarding_) {
+      // NUL bytes before a line's text are no part of it: a log truncated under a writer
+      // that does not append (`engine > log` and a copytruncate rotation) gets a hole of
+      // NULs up to the writer's old offset before its next line, which was cut at
+      // max_line with none of its text left (a crash line lost).
+      const auto text = chunk.find_first_not_of('\0');
+      chunk.remove_prefix(text == std::string_view::npos ? chunk.size() : text);
+    }
     if (discarding_) {
       if (nl == std::string_view::npos) return;
       discarding_ = false;

@@ -64,8 +64,9 @@ ReplaySource::LogFile::LogFile(std::string node, const std::string &path, std::F
 
 ReplaySource::LogFile::~LogFile() { std::fclose(file_); }
 
-// The next line without its newline (and a final '\r'), cut at kMaxLine bytes; false at the
-// end of the file. A last line without a newline is still a line.
+// The next line without its newline (and a final '\r') or the NULs before its text, cut at
+// kMaxLine bytes; false at the end of the file. A last line without a newline is still a
+// line.
 bool ReplaySource::LogFile::next_line(std::string &line) {
   line.clear();
   bool any = false;
@@ -80,6 +81,10 @@ bool ReplaySource::LogFile::next_line(std::string &line) {
       }
     }
     const char *start = buf_.data() + pos_;
+    if (line.empty() && *start == '\0') { // NULs before a line's text: see LineSplitter
+      ++pos_;
+      continue;
+    }
     const auto *nl = static_cast<const char *>(std::memchr(start, '\n', end_ - pos_));
     const std::size_t len = nl != nullptr ? static_cast<std::size_t>(nl - start) : end_ - pos_;
     if (line.size() < kMaxLine) line.append(start, std::min(len, kMaxLine - line.size()));

@@ -125,6 +125,21 @@ TEST(LineSplitter, CutsOverlongLinesAndCountsThem) {
   EXPECT_EQ(s.cut_lines(), 1u);
 }
 
+// A log truncated under a writer that does not append (`exo > log`, then a copytruncate
+// rotation) has a hole of NULs up to the writer's old offset before its next line: the line
+// was cut at max_line with nothing of its text left, and its crash never alerted. NULs
+// inside a line's text stay.
+TEST(LineSplitter, NulsBeforeALinesTextAreDropped) {
+  LineSplitter s(64 * 1024);
+  std::vector<std::string> out;
+  const std::string hole(300 * 1000, '\0');
+  s.feed(hole.substr(0, 100000), out);
+  s.feed(hole.substr(100000) + "libc++abi: terminating", out);
+  s.feed(std::string("\na\0b\n\0\n", 7), out);
+  EXPECT_EQ(out, (std::vector<std::string>{"libc++abi: terminating", std::string("a\0b", 3), ""}));
+  EXPECT_EQ(s.cut_lines(), 0u);
+}
+
 TEST(LineSplitter, FinishFlushesThePartialLine) {
   LineSplitter s;
   std::vector<std::string> out;

@@ -391,6 +391,26 @@ TEST(DetectReplay, ClockRunsPastTheLastLineAndOptionsAreChecked) {
   EXPECT_FALSE(replay_clock(o).ok());
 }
 
+// The NUL hole a copytruncate rotation leaves before the writer's next line is no part of
+// that line (see LineSplitter): replayed, the crash line after it is read whole.
+TEST(DetectReplay, NulsBeforeALinesTextAreDropped) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("clustertop_nul_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string text = "2026-02-23 18:00:02 libc++abi: terminating";
+  std::ofstream(dir / "a.log") << "2026-02-23 18:00:01 first\n"
+                               << std::string(2 * 1024 * 1024 + 7, '\0') << text << "\n";
+  auto src = ReplaySource::from_logs({"a=" + (dir / "a.log").string()});
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  std::vector<std::string> lines;
+  while (!src->done())
+    for (auto &ev : src->take_next())
+      if (auto *b = std::get_if<LineBatch>(&ev))
+        for (auto &l : b->lines) lines.push_back(l);
+  EXPECT_EQ(lines, (std::vector<std::string>{"2026-02-23 18:00:01 first", text}));
+  std::filesystem::remove_all(dir);
+}
+
 // `-i 1us` spun a core for hours of wall time on a five-minute recording: a replay's tick
 // has the live run's floor.
 TEST(DetectReplay, ATickHasTheLiveRunsFloor) {

@@ -1,7 +1,9 @@
 // LineSplitter: turns a byte stream into complete lines, the stream semantics every
 // transport shares. A partial line is held until its newline arrives; a line longer than
 // max_line is cut at max_line bytes (the rest of it is discarded up to the next newline)
-// and counted. A trailing '\r' is removed (PTY output ends lines in CRLF).
+// and counted. A trailing '\r' is removed (PTY output ends lines in CRLF), and so are NUL
+// bytes before a line's text (the hole a copytruncate rotation leaves under a writer that
+// does not append).
 #pragma once
 
 #include <cstddef>
