@@ -409,6 +409,27 @@ std::optional<TimePoint> sparse_recent_start(const Series &s, TimePoint now,
   return t;
 }
 
+// Whether a fall of the node's rate from b to v is a fall in its load, not in its speed: with
+// the running-request count known in both parts (vLLM, SGLang), the rate per running request
+// has not fallen under `ratio` of its baseline. 32 requests at 1055 tok/s, then 3 at 118
+// tok/s, is 33 then 39 tok/s a request: a quieter server, which alerted as a collapse.
+bool less_work_not_slower(const Series *running, TimePoint base_from, TimePoint base_to,
+                          TimePoint recent_from, TimePoint now, double b, double v, double ratio,
+                          DetectScratch &tmp) {
+  if (running == nullptr) return false;
+  auto median_in = [&](TimePoint from, TimePoint to) {
+    sampled(running, from, to, kRateSamples, tmp.points[1]);
+    auto &values = tmp.values[0]; // the baseline's values: b is taken already
+    values.clear();
+    for (const auto &p : tmp.points[1]) values.push_back(p.value);
+    return values.empty() ? kUnknown : median(values);
+  };
+  const double base_running = median_in(base_from, base_to);
+  const double recent_running = median_in(recent_from, now);
+  if (!(base_running > 0) || !(recent_running > 0)) return false;
+  return !(v / recent_running < ratio * (b / base_running));
+}
+
 } // namespace
 
 void detect_throughput(const DetectView &view, const Rules &rules, TimePoint now,
@@ -426,6 +447,8 @@ void detect_throughput(const DetectView &view, const Rules &rules, TimePoint now
     if (running && running->value == 0) continue;
     base.clear();
     recent.clear();
+    // The two parts' spans, for the running-request count below.
+    TimePoint base_from = split - r.baseline_window, base_to = split, recent_from = split;
     const Series *tps = view.series(n, rate_id);
     sampled(tps, split - r.baseline_window, split, kRateSamples, pts);
     for (const auto &p : pts) base.push_back(p.value);
@@ -447,7 +470,10 @@ void detect_throughput(const DetectView &view, const Rules &rules, TimePoint now
       if (pts.size() < r.min_recent) {
         if (const auto from = sparse_recent_start(*tps, now, r)) {
           // The baseline ends where this recent part begins.
-          sampled(tps, *from - r.baseline_window, *from - Duration{1}, kRateSamples, pts);
+          base_from = *from - r.baseline_window;
+          base_to = *from - Duration{1};
+          recent_from = *from;
+          sampled(tps, base_from, base_to, kRateSamples, pts);
           base.clear();
           for (const auto &p : pts) base.push_back(p.value);
           sampled(tps, *from, now, kRateSamples, pts);
@@ -464,6 +490,9 @@ void detect_throughput(const DetectView &view, const Rules &rules, TimePoint now
     if (r.ratio >= 0 && recent_low >= r.ratio * base_high) continue;
     const double b = median(base), v = median(recent);
     if (!(b > 0) || !(v < r.ratio * b)) continue;
+    if (less_work_not_slower(view.series(n, running_id), base_from, base_to, recent_from, now, b, v,
+                             r.ratio, tmp))
+      continue;
     out.push_back(Finding{"throughput_collapse", view.node_name(n), "", Severity::warning, v,
                           r.ratio * b,
                           fmt::format("generation throughput {:.1f} tok/s, down from a "
