@@ -29,9 +29,10 @@ void append_string(fmt::memory_buffer &out, std::string_view s) {
     if (c >= 0x80) {
       next = i;
       cp = decode_utf8(s, next);
-      // U+0085, U+2028 and U+2029 end a line for Unicode-aware readers: escaped, as control
-      // characters are, so that one record is never read as two.
-      if (cp != kNotUtf8 && cp != 0x85 && cp != 0x2028 && cp != 0x2029) {
+      // C1 controls (U+0085 ends a line for Unicode-aware readers; U+009B is CSI to some
+      // terminals), U+2028 and U+2029: escaped, as C0 controls are, so that one record is
+      // never read as two nor acted on by a terminal showing it.
+      if (cp != kNotUtf8 && !(cp >= 0x80 && cp <= 0x9F) && cp != 0x2028 && cp != 0x2029) {
         i = next;
         continue;
       }

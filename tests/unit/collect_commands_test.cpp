@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "../../src/collect/json_out.hpp"
 #include "clustertop/collect/commands.hpp"
 #include "clustertop/collect/definition.hpp"
 #include "clustertop/collect/parser.hpp"
@@ -78,6 +79,22 @@ TEST(CollectCommands, ParsePrintsOneJsonObjectPerRecordWithUnitsAndASummary) {
 // beside the nounits lines: tests/fixtures/nvidia_smi/SOURCES): "81559 MiB" is converted by
 // its unit alone; the definition's scale (MiB) is for the bare numbers. Scaled twice, 80 GB
 // read as 89 PB.
+// Every C1 control (U+0085 ends a line for Unicode-aware readers, U+009B is CSI to some
+// terminals) and U+2028/U+2029 go as \u escapes; other characters stay as they are.
+TEST(CollectCommands, JsonStringsEscapeC1AndLineSeparators) {
+  Record r;
+  r.level = "E\xC2\x9B"
+            "2J\xC2\x85\xE2\x80\xA8\xC2\xA0\xE2\x82\xAC";
+  fmt::memory_buffer out;
+  append_record_json(out, r);
+  const std::string line = fmt::to_string(out);
+  EXPECT_NE(line.find(R"("level":"E\u009b2J\u0085\u2028)"
+                      "\xC2\xA0\xE2\x82\xAC\""),
+            std::string::npos)
+      << line;
+  EXPECT_EQ(nlohmann::json::parse(line)["level"], r.level);
+}
+
 TEST(CollectCommands, ANumberThatSaysItsUnitIsNotScaledAgain) {
   std::string text;
   for (const auto &l : test::fixture_lines("nvidia_smi/h100_idle_units.csv")) text += l + "\n";

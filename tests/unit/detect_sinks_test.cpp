@@ -72,17 +72,21 @@ TEST(DetectAlertPrinter, JsonHasEveryFieldAndNaNIsNull) {
 // line readers (Python's splitlines) take as line ends: escaped, one record stays one line.
 TEST(DetectAlertPrinter, JsonLinesEscapeUnicodeLineEnds) {
   AlertTransition t = sample_transition(kUnknown);
+  // U+009B: CSI to some terminals showing the lines; U+00A0 and the euro sign stay raw.
   t.finding.message = "a\xC2\x85"
                       "b\xE2\x80\xA8"
                       "c\xE2\x80\xA9"
-                      "d \xE2\x82\xAC \xFF";
+                      "d \xE2\x82\xAC \xFF \xC2\x9B"
+                      "2J \xC2\xA0";
   const std::string line = json_line(alert_json(t));
-  EXPECT_NE(line.find("a\\u0085b\\u2028c\\u2029d \xE2\x82\xAC \xEF\xBF\xBD"), std::string::npos)
+  EXPECT_NE(line.find("a\\u0085b\\u2028c\\u2029d \xE2\x82\xAC \xEF\xBF\xBD \\u009b2J \xC2\xA0"),
+            std::string::npos)
       << line;
   EXPECT_EQ(nlohmann::json::parse(line)["message"], "a\xC2\x85"
                                                     "b\xE2\x80\xA8"
                                                     "c\xE2\x80\xA9"
-                                                    "d \xE2\x82\xAC \xEF\xBF\xBD");
+                                                    "d \xE2\x82\xAC \xEF\xBF\xBD \xC2\x9B"
+                                                    "2J \xC2\xA0");
 }
 
 TEST(DetectAlertPrinter, WritesOneLinePerTransitionBothFormats) {
