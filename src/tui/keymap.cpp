@@ -14,6 +14,7 @@ constexpr std::array kTable{
     KeyBinding{'?', Action::help, "?", "show or hide this help"},
     KeyBinding{'q', Action::quit, "q", "quit (the terminal is restored)"},
     KeyBinding{3, Action::quit, "Ctrl-C", ""}, // raw mode: Ctrl-C arrives as a key
+    KeyBinding{26, Action::suspend, "Ctrl-Z", "suspend to the shell (fg resumes)"}, // raw too
     KeyBinding{KEY_UP, Action::up, "Up / k", "previous node; scroll the log or alerts up"},
     KeyBinding{'k', Action::up, "k", ""},
     KeyBinding{KEY_DOWN, Action::down, "Down / j", "next node; scroll the log or alerts down"},

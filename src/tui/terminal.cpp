@@ -3,9 +3,11 @@
 #include <termios.h>
 
 #include <clocale>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <langinfo.h>
+#include <pthread.h>
 #include <string>
 #include <sys/ioctl.h>
 #include <wchar.h>
@@ -115,6 +117,27 @@ void Terminal::apply_theme(const Theme &theme) {
 }
 
 void Terminal::invalidate() { full_ = true; }
+
+void Terminal::suspend() {
+  def_prog_mode();
+  endwin();
+  // The default action, unblocked, so that raise() stops the process here and now (not
+  // whatever handler or mask is in place), until SIGCONT.
+  struct sigaction stop {
+  }, old{};
+  stop.sa_handler = SIG_DFL;
+  sigemptyset(&stop.sa_mask);
+  ::sigaction(SIGTSTP, &stop, &old);
+  sigset_t tstp, mask;
+  sigemptyset(&tstp);
+  sigaddset(&tstp, SIGTSTP);
+  ::pthread_sigmask(SIG_UNBLOCK, &tstp, &mask);
+  ::raise(SIGTSTP);
+  ::pthread_sigmask(SIG_SETMASK, &mask, nullptr);
+  ::sigaction(SIGTSTP, &old, nullptr);
+  reset_prog_mode();
+  invalidate();
+}
 
 void Terminal::draw_run(int row, int col, const Canvas &frame, int end) {
   const Role role = frame.at(row, col).role;

@@ -40,6 +40,9 @@ public:
   // Copies the cells that differ from the last frame, then updates the screen.
   void draw(const Canvas &frame);
   void invalidate(); // next draw repaints everything (after a resize or theme change)
+  // Ctrl-Z (raw mode turns it into a key): gives the shell its screen and mode back and
+  // stops the process, as SIGTSTP does; returns after `fg` with the screen to be redrawn.
+  void suspend();
   // Next pending key without waiting; nullopt when none.
   std::optional<Key> read_key();
 

@@ -74,6 +74,9 @@ bool TuiSink::apply(Action a, TimePoint now) {
   const bool alerts_pane = !node_view && ui_.pane == 1;
   switch (a) {
   case Action::quit: return true;
+  case Action::suspend:
+    if (terminal_) terminal_->suspend();
+    break;
   case Action::help:
     ui_.help = !ui_.help;
     ui_.help_scroll = 0;

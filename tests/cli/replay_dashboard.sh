@@ -8,7 +8,7 @@ bin=$1
 fail=0 pass=0
 tmp=$(mktemp -d)
 sock="ct-replay-$$"
-trap 'for s in "" -ABRT -QUIT; do tmux -L "ct-replay-$$$s" kill-server 2>/dev/null; done; rm -rf "$tmp"' EXIT
+trap 'for s in "" -TSTP -ABRT -QUIT; do tmux -L "ct-replay-$$$s" kill-server 2>/dev/null; done; rm -rf "$tmp"' EXIT
 for i in $(seq 1 30); do
   s=$(printf "%02d" "$i")
   echo "[ 2026-02-23 18:07:$s.000 | INFO     | exo.worker.runner:step:88 ] [STEP $i] eval=36ms model=7ms gpu_eval=0.5ms fence_wait=0.8ms ctx=${i}K" >>"$tmp/studio.log"
@@ -57,6 +57,41 @@ done
 if grep -q "written to standard error while the dashboard was up" <<<"$screen" && grep -q "^  HELLO-FROM-HOOK" <<<"$screen" &&
   grep -q "hook for crash on mbp.*exited with status 3" <<<"$screen"; then pass=$((pass+1))
 else echo "FAIL the captured lines were not printed at exit:"; echo "$screen"; fail=$((fail+1)); fi
+
+# Ctrl-Z (a key in raw mode) suspends to the shell with the terminal given back, as in any
+# full-screen program; `fg` brings the dashboard back, and q still exits 0. An interactive
+# shell, as a user's: job control is what makes a stopped process a job.
+tmux -L "$sock" kill-server 2>/dev/null
+sock=ct-replay-$$-TSTP
+tmux -L "$sock" new-session -d -x 150 -y 40 "env PS1='$ ' bash --norc --noprofile -i"
+tmux -L "$sock" send-keys "$bin replay --node suspend_me=$tmp/studio.log --until 30s; echo EXIT=\$?" Enter
+for _ in $(seq 50); do
+  tmux -L "$sock" capture-pane -p | grep -q "suspend_me  *●" && break
+  sleep 0.1
+done
+tmux -L "$sock" send-keys C-z
+state=""
+for _ in $(seq 30); do
+  state=$(ps -o stat= -p "$(pgrep -f "^$bin replay --node suspend_me=")" 2>/dev/null)
+  [[ $state == T* ]] && break
+  sleep 0.1
+done
+if [[ $state == T* ]] && [ "$(tmux -L "$sock" display -p '#{alternate_on} #{cursor_flag}')" = "0 1" ]; then pass=$((pass+1))
+else echo "FAIL Ctrl-Z: process state '$state', $(tmux -L "$sock" display -p 'alternate_on=#{alternate_on} cursor=#{cursor_flag}')"; fail=$((fail+1)); fi
+tmux -L "$sock" send-keys 'fg; echo FG=$?' Enter
+for _ in $(seq 30); do
+  [ "$(tmux -L "$sock" display -p '#{alternate_on}')" = 1 ] && tmux -L "$sock" capture-pane -p | grep -q "suspend_me  *●" && break
+  sleep 0.1
+done
+if [ "$(tmux -L "$sock" display -p '#{alternate_on}')" = 1 ] && tmux -L "$sock" capture-pane -p | grep -q "suspend_me  *●"; then pass=$((pass+1))
+else echo "FAIL fg did not bring the dashboard back:"; tmux -L "$sock" capture-pane -p | tail -5; fail=$((fail+1)); fi
+tmux -L "$sock" send-keys q
+for _ in $(seq 30); do
+  screen=$(tmux -L "$sock" capture-pane -p)
+  grep -q "^FG=" <<<"$screen" && break
+  sleep 0.1
+done
+if grep -q "^FG=0" <<<"$screen"; then pass=$((pass+1)); else echo "FAIL after fg, q did not exit 0:"; echo "$screen" | tail -5; fail=$((fail+1)); fi
 
 # Dying of a signal (an abort, a segfault, an external SIGQUIT) never runs endwin: the
 # terminal is still given back (main screen, cursor, echo and line editing), and the exit

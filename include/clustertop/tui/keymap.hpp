@@ -9,6 +9,7 @@ namespace clustertop::tui {
 
 enum class Action {
   quit,
+  suspend,
   help,
   up,
   down,
