@@ -63,8 +63,9 @@ else echo "FAIL the captured lines were not printed at exit:"; echo "$screen"; f
 # shell, as a user's: job control is what makes a stopped process a job.
 tmux -L "$sock" kill-server 2>/dev/null
 sock=ct-replay-$$-TSTP
-tmux -L "$sock" new-session -d -x 150 -y 40 "env PS1='$ ' bash --norc --noprofile -i"
-tmux -L "$sock" send-keys "$bin replay --node suspend_me=$tmp/studio.log --until 30s; echo EXIT=\$?" Enter
+abs_bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin") # the shell starts in $tmp
+tmux -L "$sock" new-session -d -x 150 -y 40 -c "$tmp" "env PS1='$ ' bash --norc --noprofile -i"
+tmux -L "$sock" send-keys "$abs_bin replay --node suspend_me=$tmp/studio.log --until 30s; echo EXIT=\$?" Enter
 for _ in $(seq 50); do
   tmux -L "$sock" capture-pane -p | grep -q "suspend_me  *●" && break
   sleep 0.1
@@ -72,7 +73,7 @@ done
 tmux -L "$sock" send-keys C-z
 state=""
 for _ in $(seq 30); do
-  state=$(ps -o stat= -p "$(pgrep -f "^$bin replay --node suspend_me=")" 2>/dev/null)
+  state=$(ps -o stat= -p "$(pgrep -f "^$abs_bin replay --node suspend_me=")" 2>/dev/null)
   [[ $state == T* ]] && break
   sleep 0.1
 done
