@@ -216,8 +216,9 @@ std::optional<Span> value_after_key(std::string_view text, std::size_t i, std::s
   return Span{start, end};
 }
 
-// After curl's `-u` / `--user` (also wget's, git's): the password of `user:password`, or
-// nothing. A plain number is a group id (`docker run -u 1000:1000`), not a password.
+// After curl's `-u` / `--user` (also wget's, git's): the password of `user:password` (the
+// user may be empty), or nothing. Two plain numbers are a uid:gid (`docker run -u
+// 1000:1000`), not a user and password.
 std::optional<Span> user_password(std::string_view text, std::size_t j, bool long_flag) {
   std::size_t p = j;
   if (long_flag && p < text.size() && text[p] == '=') {
@@ -235,13 +236,12 @@ std::optional<Span> user_password(std::string_view text, std::size_t j, bool lon
   } else {
     end = unquoted_end(text, start);
   }
-  const std::size_t colon = text.substr(start, end - start).find(':');
-  if (colon == npos || colon == 0) return std::nullopt;
-  const Span password{start + colon + 1, end};
-  if (password.end <= password.start ||
-      plain_number(text.substr(password.start, password.end - password.start)))
-    return std::nullopt;
-  return password;
+  const std::string_view value = text.substr(start, end - start);
+  const std::size_t colon = value.find(':');
+  if (colon == npos || colon + 1 == value.size()) return std::nullopt;
+  if (plain_number(value.substr(0, colon)) && plain_number(value.substr(colon + 1)))
+    return std::nullopt; // uid:gid
+  return Span{start + colon + 1, end};
 }
 
 // A secret starting with the word [i, j): the span to replace, or nothing.

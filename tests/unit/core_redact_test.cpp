@@ -119,6 +119,8 @@ TEST(Redact, AUserFlagsPassword) {
       {"curl -u admin:hunter2 http://x", "curl -u admin:[redacted] http://x"},
       {"curl --user 'admin:two words' -s", "curl --user 'admin:[redacted]' -s"},
       {"curl --user=admin:hunter2 -s", "curl --user=admin:[redacted] -s"},
+      {"curl -u :s3cretpassw0rd http://x", "curl -u :[redacted] http://x"},
+      {"curl -u admin:84629173 http://x", "curl -u admin:[redacted] http://x"},
       // No password, or a uid:gid pair: nothing to hide.
       {"curl -u admin http://x", "curl -u admin http://x"},
       {"python -u serve.py", "python -u serve.py"},
