@@ -87,7 +87,9 @@ void draw_log(Canvas &c, const Frame &f, const Rect &r, const std::string &node,
   for (std::size_t i = 0; log != nullptr && i < log->size(); ++i) {
     const LogLine &l = (*log)[i];
     if (l.time > f.now) continue;
-    if (filtering && !search.matches(l.text)) continue;
+    // A search with nothing a line can show (only combining marks) highlights nothing, so
+    // the filter keeps nothing.
+    if (filtering && (search.empty() || !search.matches(l.text))) continue;
     shown.push_back(&l);
     numbers.push_back(log->pushed() - log->size() + i);
   }

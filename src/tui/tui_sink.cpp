@@ -54,7 +54,7 @@ Status TuiSink::start(std::FILE *out, std::FILE *in) {
   terminal_->apply_theme(theme_);
   input_fd_ = fileno(in);
   // Without it the dashboard runs as before: messages are drawn over it until a redraw.
-  (void)stderr_.start();
+  if (stderr_.start()) terminal_->crash_forwards_stderr(stderr_.saved_fd(), stderr_.fd());
   dirty_ = true;
   return ok_status();
 }
@@ -188,7 +188,10 @@ void TuiSink::move_selection(long delta) {
   auto it = std::find(order.begin(), order.end(), ui_.selected);
   long i = it == order.end() ? 0 : it - order.begin();
   i = std::clamp(i + delta, 0L, static_cast<long>(order.size()) - 1);
-  ui_.selected = order[static_cast<std::size_t>(i)];
+  const auto &next = order[static_cast<std::size_t>(i)];
+  // A log anchor counts one node's lines: another node's view starts following.
+  if (next != ui_.selected) ui_.log_anchor.reset();
+  ui_.selected = next;
 }
 
 void TuiSink::scroll_by(long delta) {

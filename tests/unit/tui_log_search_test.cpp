@@ -84,5 +84,16 @@ TEST(TuiLogSearch, AReplacedCharacterIsNotAQuestionMark) {
   EXPECT_EQ(fx.draw(bell, "bell? here", true).log_lines, 0U) << bell.text();
 }
 
+// A search of only a combining mark has nothing a line can show: it highlights nothing, so
+// the filter keeps nothing (it kept every line).
+TEST(TuiLogSearch, ASearchOfOnlyMarksFiltersEverythingOut) {
+  SearchFixture fx;
+  Canvas searched(30, 120);
+  fx.draw(searched, "\xcc\x81", false);
+  EXPECT_TRUE(highlighted_rows(searched).empty()) << searched.text();
+  Canvas filtered(30, 120);
+  EXPECT_EQ(fx.draw(filtered, "\xcc\x81", true).log_lines, 0U) << filtered.text();
+}
+
 } // namespace
 } // namespace clustertop::tui

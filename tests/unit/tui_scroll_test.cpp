@@ -83,6 +83,26 @@ TEST_F(TuiScrollTest, AScrolledLogStaysOnItsLinesWhileNewOnesArrive) {
   EXPECT_EQ(shown("line ").back(), "line 0110");
 }
 
+// A log anchor counts one node's lines: Up/Down in the node view's graphs pane selects the
+// next node, whose log opened "scrolled up" at another node's number (or followed until its
+// lines passed that number, then stopped).
+TEST_F(TuiScrollTest, AnotherNodesLogFollows) {
+  store.declare_node("n2");
+  store.apply({"n2", "", NodeState::up, "", at(0)});
+  for (int i = 0; i < 30; ++i) store.add_log_line("n2", "log:x", at(1), fmt::format("b{:04}", i));
+  redraw();
+  open_log();
+  key(KEY_UP, true, 5);
+  ASSERT_TRUE(sink->ui().log_anchor.has_value());
+  key('\t'); // the graphs pane: Up/Down select nodes
+  key(KEY_DOWN, true);
+  ASSERT_EQ(sink->ui().selected, "n2");
+  EXPECT_FALSE(sink->ui().log_anchor.has_value());
+  for (int i = 30; i < 150; ++i) store.add_log_line("n2", "log:x", at(1), fmt::format("b{:04}", i));
+  redraw();
+  EXPECT_EQ(shown("b01", 2).back(), "b0149") << sink->canvas().text();
+}
+
 TEST_F(TuiScrollTest, TheOldestLineStopsAtTheTopOfTheLogPane) {
   open_log();
   const std::size_t rows = shown("line ").size();
