@@ -18,10 +18,14 @@ Error capture_error() {
 
 } // namespace
 
-StderrCapture::~StderrCapture() { (void)stop(); }
+StderrCapture::~StderrCapture() {
+  (void)stop();
+  forward_rest();
+}
 
 Status StderrCapture::start() {
-  if (read_.valid()) return ok_status();
+  if (saved_.valid()) return ok_status();
+  forward_rest(); // a capture stopped before: what was written after its stop
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return capture_error();
   UniqueFd read_end(fds[0]);
@@ -71,20 +75,38 @@ std::vector<std::string> StderrCapture::drain() {
 }
 
 std::vector<std::string> StderrCapture::stop() {
-  if (!read_.valid()) return {};
-  // The target first: a hook still running writes into the pipe it holds, nobody else.
+  if (!saved_.valid()) return {};
   (void)::dup2(saved_.get(), target_);
   saved_.reset();
   read_pending();
   if (!partial_.empty()) take_line(std::exchange(partial_, {}));
-  read_.reset();
   fresh_.clear();
   std::vector<std::string> lines;
   if (dropped_ > 0) lines.push_back(fmt::format("({} earlier lines dropped)", dropped_));
   lines.insert(lines.end(), kept_.begin(), kept_.end());
   kept_.clear();
   dropped_ = 0;
+  // The read end stays open: a hook still running holds the write end as its stdout, and a
+  // write into a pipe nobody can read killed it with SIGPIPE (hooks are waited for after the
+  // screen is gone). The destructor forwards what they write.
   return lines;
+}
+
+void StderrCapture::forward_rest() {
+  if (!read_.valid()) return;
+  char buf[8192];
+  while (true) {
+    const ssize_t n = ::read(read_.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    for (ssize_t done = 0; done < n;) {
+      const ssize_t w = ::write(target_, buf + done, static_cast<std::size_t>(n - done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return; // the target is gone or full: nowhere left to say it
+      done += w;
+    }
+  }
+  read_.reset();
 }
 
 } // namespace clustertop

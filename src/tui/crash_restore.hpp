@@ -14,6 +14,11 @@ public:
   // terminfo now, so ncurses must be started) to `out_fd`, put `tty_fd` back in `cooked`
   // mode, then die of the signal as before (same exit status, core dump if enabled).
   CrashRestore(int tty_fd, int out_fd, const termios &cooked);
+  // While standard error goes into a pipe (StderrCapture): on a fatal signal, put
+  // `saved_stderr` back as fd 2 and copy what waits in `pipe_read` (non-blocking) to it, so
+  // the reason of the crash (an assertion's or std::terminate's message) and the lines kept
+  // for the exit are not lost. -1, -1: nothing to put back.
+  void forward_stderr(int saved_stderr, int pipe_read);
   // Disarms: the handlers that were there before are put back.
   ~CrashRestore();
   CrashRestore(const CrashRestore &) = delete;

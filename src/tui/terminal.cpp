@@ -118,6 +118,10 @@ void Terminal::apply_theme(const Theme &theme) {
 
 void Terminal::invalidate() { full_ = true; }
 
+void Terminal::crash_forwards_stderr(int saved_stderr, int pipe_read) {
+  if (crash_restore_) crash_restore_->forward_stderr(saved_stderr, pipe_read);
+}
+
 void Terminal::suspend() {
   def_prog_mode();
   endwin();

@@ -43,6 +43,9 @@ public:
   // Ctrl-Z (raw mode turns it into a key): gives the shell its screen and mode back and
   // stops the process, as SIGTSTP does; returns after `fg` with the screen to be redrawn.
   void suspend();
+  // Where standard error is captured: a fatal signal puts it back and forwards what waits
+  // (CrashRestore::forward_stderr).
+  void crash_forwards_stderr(int saved_stderr, int pipe_read);
   // Next pending key without waiting; nullopt when none.
   std::optional<Key> read_key();
 

@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
+#include <memory>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -75,6 +77,28 @@ TEST_F(FakeStderr, AChildsOutputIsCapturedToo) {
   EXPECT_EQ(capture.drain(), (std::vector<std::string>{"from-child"}));
   (void)capture.stop();
   EXPECT_EQ(shown(), "");
+}
+
+// A hook still running when the screen goes (they are waited for after it) holds the pipe
+// as its stdout: its late write killed it with SIGPIPE when stop() closed the read end. It
+// now finishes, and what it wrote reaches the target when the capture goes.
+TEST_F(FakeStderr, AChildWritingAfterStopFinishesAndIsForwarded) {
+  auto capture = std::make_unique<StderrCapture>(fd_);
+  ASSERT_TRUE(capture->start());
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::signal(SIGPIPE, SIG_DFL);
+    ::dup2(fd_, STDOUT_FILENO);
+    ::execl("/bin/sh", "sh", "-c", "sleep 0.3; echo late", static_cast<char *>(nullptr));
+    ::_exit(127);
+  }
+  EXPECT_TRUE(capture->stop().empty());
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+  capture.reset();
+  EXPECT_EQ(shown(), "late\n");
 }
 
 // Only the newest lines are kept for stop(), each cut to its limit between characters, and

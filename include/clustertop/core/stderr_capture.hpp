@@ -22,23 +22,29 @@ public:
   static constexpr std::size_t kMaxLineBytes = 1000;
 
   explicit StderrCapture(int target = 2) : target_(target) {}
-  ~StderrCapture();
+  ~StderrCapture(); // stops, then forwards what was written after stop()
   StderrCapture(const StderrCapture &) = delete;
   StderrCapture &operator=(const StderrCapture &) = delete;
 
   // Points `target` at the pipe. Both ends are non-blocking: a writer that fills the pipe
   // (1 MiB) loses what does not fit rather than stopping the dashboard's own thread.
   Status start();
-  // The read end to poll for POLLIN; -1 when not started.
-  [[nodiscard]] int fd() const { return read_.get(); }
+  // The read end to poll for POLLIN; -1 when not capturing.
+  [[nodiscard]] int fd() const { return saved_.valid() ? read_.get() : -1; }
+  // While capturing: the target's own file (saved) and the pipe's read end, for a fatal
+  // signal's handler to put back and empty (CrashRestore); -1 when not capturing.
+  [[nodiscard]] int saved_fd() const { return saved_.get(); }
   // The complete lines written since the last call.
   std::vector<std::string> drain();
   // Gives `target` its own file back and returns the lines kept (the last one even without
-  // its line end), with a note of how many older ones were dropped.
+  // its line end), with a note of how many older ones were dropped. What processes that
+  // still hold the pipe (hooks) write after it goes to the target when the capture is
+  // destroyed.
   std::vector<std::string> stop();
 
 private:
   void read_pending();
+  void forward_rest();
   void take_line(std::string line);
 
   int target_;
