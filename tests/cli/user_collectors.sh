@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # User collector definitions (--collectors-dir): a definition named after one of clustertop's
 # own streams (`zone` was read as the node clock: a skew of decades, its metrics lost) or
-# holding control characters is refused with file:line.
+# holding control characters is refused with file:line; a directory that cannot be listed is
+# an error (an unreadable one was ignored: exit 0, nothing loaded), and a missing one is named
+# missing.
 source "$(dirname "$0")/lib/checks.sh"
 
 # user_def DIR NAME_JSON: a working sampler definition named NAME_JSON in DIR/user.json.
@@ -31,5 +33,19 @@ done
 user_def "$tmp/esc" 'e\u001b[2J'
 expect 3 "the name 'e\x1b[2J' holds control characters" collectors --collectors-dir "$tmp/esc"
 if ! timeout 20 "$bin" collectors --collectors-dir "$tmp/esc" 2>&1 | grep -q $'\x1b'; then ok; else bad "a raw ESC reached the terminal"; fi
+
+expect 3 "No such file or directory" collectors --collectors-dir "$tmp/nope"
+# Unreadable: mode 000 stops only an unprivileged reader, so as root run as nobody.
+user_def "$tmp/locked" mine
+chmod 000 "$tmp/locked"
+as_nobody=()
+if [ "$(id -u)" -eq 0 ]; then
+  as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+  chmod 755 "$tmp" # nobody must reach the directory to find it unreadable
+fi
+out=$(timeout 20 "${as_nobody[@]}" "$bin" collectors --collectors-dir "$tmp/locked" 2>&1); code=$?
+if [ "$code" -eq 3 ] && [[ "$out" == *"cannot read collector directory"*"Permission denied"* ]]; then ok
+else bad "unreadable --collectors-dir: exit $code: $(head -c 300 <<<"$out")"; fi
+chmod 755 "$tmp/locked"
 
 finish user_collectors
