@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -11,6 +13,38 @@
 #include "clustertop/sink/prometheus.hpp"
 
 namespace clustertop {
+namespace {
+
+// Why `dir` is not an existing directory, or nothing when it is one.
+std::optional<std::string> why_not_directory(const std::string &dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return std::strerror(errno);
+  if (!S_ISDIR(st.st_mode)) return "not a directory";
+  return std::nullopt;
+}
+
+// Why a run could not make `dir` (create_directories) and write into it, or nothing when it
+// could: its nearest existing ancestor (or itself) must be a directory this user may write
+// and enter. Any missing path was taken, and a run then refused `/proc/self/nope` or a path
+// under a read-only directory at its start.
+std::optional<std::string> why_not_creatable(const std::string &dir) {
+  std::filesystem::path at = dir;
+  struct stat st {};
+  while (::stat(at.c_str(), &st) != 0) {
+    if (errno != ENOENT) return std::strerror(errno); // ENOTDIR, EACCES, ELOOP: no way through
+    at = at.has_relative_path() && at.has_parent_path() ? at.parent_path()
+                                                        : std::filesystem::path(".");
+  }
+  if (!S_ISDIR(st.st_mode))
+    return at == dir ? std::string("not a directory") : at.string() + " is not a directory";
+  if (::access(at.c_str(), W_OK | X_OK) != 0) {
+    const std::string err = std::strerror(errno);
+    return at == dir ? err : "cannot create it in " + at.string() + ": " + err;
+  }
+  return std::nullopt;
+}
+
+} // namespace
 
 Options merge_settings(const Options &cli, const Config &c) {
   Options o = cli;
@@ -74,13 +108,10 @@ std::optional<SettingsProblem> check_settings(const Options &o, const std::strin
                                      const std::string &dir,
                                      bool may_be_missing) -> std::optional<SettingsProblem> {
     if (dir.empty()) return std::nullopt;
-    struct stat st {};
-    const bool found = ::stat(dir.c_str(), &st) == 0;
-    const int err = errno;
-    if (found ? S_ISDIR(st.st_mode) : may_be_missing && err == ENOENT) return std::nullopt;
-    const std::string why = found ? "not a directory" : std::strerror(err);
+    const auto why = may_be_missing ? why_not_creatable(dir) : why_not_directory(dir);
+    if (!why) return std::nullopt;
     const bool given = o.was_given(flag);
-    return SettingsProblem{Error{fmt::format("cannot use the {} directory", key), why, dir,
+    return SettingsProblem{Error{fmt::format("cannot use the {} directory", key), *why, dir,
                                  given ? fmt::format("fix --{}", flag)
                                        : fmt::format("fix {} in [sinks] of {}", key, config_path)},
                            given ? exit_code::usage : exit_code::config};

@@ -34,6 +34,12 @@ expect "$tmp/listen_host.toml" 3 "$tmp/listen_host.toml: [sinks] listen: cannot 
 "$bin" --headless --record /etc/passwd >/dev/null 2>"$tmp/err"
 code=$?
 if [ "$code" -eq 2 ] && grep -q "fix --record" "$tmp/err"; then ok; else bad "--record /etc/passwd: exit $code: $(cat "$tmp/err")"; fi
+# A record path that cannot be created passed (any missing path did); the run then exited 3.
+printf '[sinks]\nrecord = "/proc/self/nope"\n' >"$tmp/record_proc.toml"
+expect "$tmp/record_proc.toml" 3 "cannot use the record directory: cannot create it in /proc/self"
+"$bin" --headless --record /proc/self/nope >/dev/null 2>"$tmp/err"
+code=$?
+if [ "$code" -eq 2 ] && grep -q "fix --record" "$tmp/err"; then ok; else bad "--record /proc/self/nope: exit $code: $(cat "$tmp/err")"; fi
 printf '[[node]]\nname = "a"\nhost = "local"\ncollectors_add = ["powermetric"]\n' >"$tmp/coll.toml"
 expect "$tmp/coll.toml" 3 "unknown collector 'powermetric'"
 # A FIFO nobody writes to blocked check-config for ever; a pipe that is written is read.
