@@ -75,7 +75,7 @@ Options merge_settings(const Options &cli, const Config &c) {
   return o;
 }
 
-std::optional<SettingsProblem> check_settings(const Options &o, const std::string &config_path,
+std::optional<SettingsProblem> check_settings(const Options &o, const KeyPlaces &file,
                                               bool snapshot) {
   // --csv-every and --csv-on-alert write into --csv-dir; without one they would write nothing.
   if (!snapshot && o.csv_dir.empty() && (o.csv_every > Duration::zero() || o.csv_on_alert)) {
@@ -86,11 +86,12 @@ std::optional<SettingsProblem> check_settings(const Options &o, const std::strin
                                    "no --csv-dir given and none in the config file", "",
                                    "add --csv-dir DIR (or csv_dir in [sinks])"},
                              exit_code::usage};
-    return SettingsProblem{
-        Error{fmt::format("[sinks] {} needs a CSV directory", every ? "csv_every" : "csv_on_alert"),
-              "no csv_dir in [sinks] and no --csv-dir given", config_path,
-              "add csv_dir to [sinks] or give --csv-dir DIR"},
-        exit_code::config};
+    const std::string key = every ? "csv_every" : "csv_on_alert";
+    return SettingsProblem{Error{fmt::format("[sinks] {} needs a CSV directory", key),
+                                 "no csv_dir in [sinks] and no --csv-dir given",
+                                 file.where("sinks." + key),
+                                 "add csv_dir to [sinks] or give --csv-dir DIR"},
+                           exit_code::config};
   }
   // A listen address from the file is the file's problem: its error named a --listen that
   // was never given.
@@ -99,7 +100,7 @@ std::optional<SettingsProblem> check_settings(const Options &o, const std::strin
       Error e = address.error();
       if (o.was_given("listen")) return SettingsProblem{e, exit_code::usage};
       e.what = "[sinks] listen: " + e.what;
-      e.where = config_path;
+      e.where = file.where("sinks.listen");
       return SettingsProblem{e, exit_code::config};
     }
   // Directories a run writes into: a path that is something else fails the run's start.
@@ -113,7 +114,8 @@ std::optional<SettingsProblem> check_settings(const Options &o, const std::strin
     const bool given = o.was_given(flag);
     return SettingsProblem{Error{fmt::format("cannot use the {} directory", key), *why, dir,
                                  given ? fmt::format("fix --{}", flag)
-                                       : fmt::format("fix {} in [sinks] of {}", key, config_path)},
+                                       : fmt::format("fix {} in [sinks] ({})", key,
+                                                     file.where(fmt::format("sinks.{}", key)))},
                            given ? exit_code::usage : exit_code::config};
   };
   if (!snapshot)
@@ -126,10 +128,11 @@ std::optional<SettingsProblem> check_settings(const Options &o, const std::strin
     if (!found || !S_ISREG(st.st_mode)) {
       const std::string why = found ? "not a file" : std::strerror(errno);
       const bool flag = o.was_given("ssh-config");
-      return SettingsProblem{Error{"cannot read ssh config file", why, o.ssh_config,
-                                   flag ? "check the --ssh-config path (none: read no ssh config)"
-                                        : "check config_file in [ssh] of " + config_path},
-                             flag ? exit_code::usage : exit_code::config};
+      return SettingsProblem{
+          Error{"cannot read ssh config file", why, o.ssh_config,
+                flag ? "check the --ssh-config path (none: read no ssh config)"
+                     : "check config_file in [ssh] (" + file.where("ssh.config_file") + ")"},
+          flag ? exit_code::usage : exit_code::config};
     }
   }
   return std::nullopt;

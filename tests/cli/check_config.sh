@@ -23,14 +23,19 @@ if ! timeout 20 "$bin" check-config "$tmp/escape.toml" 2>&1 | grep -q $'\x1b'; t
 printf '[[node]]\nname = "m"\nhost = "-oProxyCommand=touch /tmp/x"\n' >"$tmp/host.toml"
 expect "$tmp/host.toml" 3 "invalid node"
 printf '[sinks]\nlisten = "not an addr"\n' >"$tmp/listen.toml"
-expect "$tmp/listen.toml" 3 "$tmp/listen.toml: [sinks] listen: invalid listen address"
+expect "$tmp/listen.toml" 3 "$tmp/listen.toml:2: [sinks] listen: invalid listen address"
+# Every problem names its line: these named the file alone.
+printf '[sinks]\nlisten = "127.0.0.1:70000"\n' >"$tmp/listen_port.toml"
+expect "$tmp/listen_port.toml" 3 "$tmp/listen_port.toml:2: [sinks] listen: invalid listen address"
+printf '[sinks]\n\ncsv_every = "30s"\n' >"$tmp/csv_every.toml"
+expect "$tmp/csv_every.toml" 3 "$tmp/csv_every.toml:3: [sinks] csv_every needs a CSV directory"
 # Sinks' paths and addresses a run refuses at its start: check-config said OK to them.
 printf '[sinks]\nrecord = "/etc/passwd"\n' >"$tmp/record.toml"
 expect "$tmp/record.toml" 3 "cannot use the record directory: not a directory"
 printf '[sinks]\ncsv_dir = "/etc/passwd"\ncsv_every = "30s"\n' >"$tmp/csvdir.toml"
 expect "$tmp/csvdir.toml" 3 "cannot use the csv_dir directory: not a directory"
 printf '[sinks]\nlisten = "999.1.1.1:80"\n' >"$tmp/listen_host.toml"
-expect "$tmp/listen_host.toml" 3 "$tmp/listen_host.toml: [sinks] listen: cannot listen for Prometheus scrapes"
+expect "$tmp/listen_host.toml" 3 "$tmp/listen_host.toml:2: [sinks] listen: cannot listen for Prometheus scrapes"
 "$bin" --headless --record /etc/passwd >/dev/null 2>"$tmp/err"
 code=$?
 if [ "$code" -eq 2 ] && grep -q "fix --record" "$tmp/err"; then ok; else bad "--record /etc/passwd: exit $code: $(cat "$tmp/err")"; fi

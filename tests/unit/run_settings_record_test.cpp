@@ -26,12 +26,12 @@ std::optional<SettingsProblem> from_file(const std::string &record) {
   auto c = parse_config("[sinks]\nrecord = \"" + record + "\"\n", "c.toml");
   EXPECT_TRUE(c.ok());
   const char *argv[] = {"clustertop"};
-  return check_settings(merge_settings(parse_command_line(1, argv).options, *c), "c.toml");
+  return check_settings(merge_settings(parse_command_line(1, argv).options, *c), c->places);
 }
 
 std::optional<SettingsProblem> from_flag(const std::string &record) {
   const char *argv[] = {"clustertop", "--record", record.c_str()};
-  return check_settings(merge_settings(parse_command_line(3, argv).options, Config{}), "");
+  return check_settings(merge_settings(parse_command_line(3, argv).options, Config{}), {});
 }
 
 // A directory of this test's own, reachable by any user (for the unprivileged child below).
@@ -68,7 +68,7 @@ TEST(RunSettingsRecord, APathWhoseParentCannotHoldItIsRefused) {
   EXPECT_EQ(file->exit_code, exit_code::config);
   EXPECT_EQ(file->error.what, "cannot use the record directory");
   EXPECT_NE(file->error.reason.find("/proc/self"), std::string::npos) << file->error.message();
-  EXPECT_NE(file->error.help.find("record in [sinks] of c.toml"), std::string::npos);
+  EXPECT_NE(file->error.help.find("record in [sinks] (c.toml:2)"), std::string::npos);
   // On the command line it is a bad command line, as a bad --csv-dir is.
   auto flag = from_flag("/proc/self/nope/deeper");
   ASSERT_TRUE(flag.has_value());
