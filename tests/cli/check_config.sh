@@ -47,6 +47,16 @@ code=$?
 if [ "$code" -eq 2 ] && grep -q "fix --record" "$tmp/err"; then ok; else bad "--record /proc/self/nope: exit $code: $(cat "$tmp/err")"; fi
 printf '[[node]]\nname = "a"\nhost = "local"\ncollectors_add = ["powermetric"]\n' >"$tmp/coll.toml"
 expect "$tmp/coll.toml" 3 "unknown collector 'powermetric'"
+# A collector of the user's own: check-config takes --collectors-dir as a run does (after the
+# subcommand it was a bad command line), and the unknown-collector help says so.
+mkdir "$tmp/mine"
+cp "$2/collectors/meminfo.json" "$tmp/mine/my_mem.json" # $2: the source tree
+sed -i 's/"name": *"meminfo"/"name": "my_mem"/' "$tmp/mine/my_mem.json"
+printf '[[node]]\nname = "a"\nhost = "local"\ncollectors_add = ["my_mem"]\n' >"$tmp/mine.toml"
+expect "$tmp/mine.toml" 3 "check-config --collectors-dir DIR FILE"
+out=$(timeout 20 "$bin" check-config --collectors-dir "$tmp/mine" "$tmp/mine.toml" 2>&1); code=$?
+if [ "$code" -eq 0 ] && [[ "$out" == *"1 node(s)"* ]]; then ok; else bad "check-config --collectors-dir: exit $code: $out"; fi
+if timeout 20 "$bin" check-config --help | grep -q -- '--collectors-dir'; then ok; else bad "check-config --help lacks --collectors-dir"; fi
 # A FIFO nobody writes to blocked check-config for ever; a pipe that is written is read.
 mkfifo "$tmp/fifo.toml"
 expect "$tmp/fifo.toml" 3 "nothing was written to it for 10 s"

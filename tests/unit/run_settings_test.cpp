@@ -207,6 +207,18 @@ TEST(CommandLine, ReplayTakesItsRunOptionsAfterTheSubcommand) {
   }
 }
 
+// check-config checks a file's collectors_add against the definitions a run would load, so
+// it takes --collectors-dir after the subcommand too (it was "argument was not expected").
+TEST(CommandLine, CheckConfigTakesCollectorsDirAfterTheSubcommand) {
+  for (const bool after : {false, true}) {
+    const Options o = after ? command_line({"check-config", "--collectors-dir", "d", "c.toml"})
+                            : command_line({"--collectors-dir", "d", "check-config", "c.toml"});
+    EXPECT_EQ(o.command, Command::check_config);
+    EXPECT_EQ(o.collectors_dir, "d") << after;
+    EXPECT_EQ(o.check_config_file, "c.toml") << after;
+  }
+}
+
 // The README's own form, `--log PATH node...`: the nodes stay nodes (a list option took them
 // as more log paths, and this machine was watched instead).
 TEST(CommandLine, LogTakesOnePathAndTheNodesAfterItStayNodes) {
