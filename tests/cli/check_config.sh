@@ -57,6 +57,11 @@ expect "$tmp/mine.toml" 3 "check-config --collectors-dir DIR FILE"
 out=$(timeout 20 "$bin" check-config --collectors-dir "$tmp/mine" "$tmp/mine.toml" 2>&1); code=$?
 if [ "$code" -eq 0 ] && [[ "$out" == *"1 node(s)"* ]]; then ok; else bad "check-config --collectors-dir: exit $code: $out"; fi
 if timeout 20 "$bin" check-config --help | grep -q -- '--collectors-dir'; then ok; else bad "check-config --help lacks --collectors-dir"; fi
+# Durations are decimal: strtod took hex and leading spaces (`--for 0x3s` collected for 3 s).
+printf '[general]\ninterval = "0x1p4s"\n' >"$tmp/hex.toml"
+expect "$tmp/hex.toml" 3 "$tmp/hex.toml:2: 'general.interval' must be a duration"
+out=$(timeout 20 "$bin" snapshot --for 0x3s -o "$tmp/hex.csv" 2>&1); code=$?
+if [ "$code" -eq 2 ] && [[ "$out" == *"--for"* ]] && [ ! -e "$tmp/hex.csv" ]; then ok; else bad "--for 0x3s: exit $code: $out"; fi
 # A FIFO nobody writes to blocked check-config for ever; a pipe that is written is read.
 mkfifo "$tmp/fifo.toml"
 expect "$tmp/fifo.toml" 3 "nothing was written to it for 10 s"
