@@ -106,7 +106,9 @@ Result<Inventory> build_inventory(const Options &o, const Config &c,
           return Error{fmt::format("unknown collector '{}'", name),
                        list == &n.collectors_add ? "in collectors_add" : "in collectors_remove",
                        fmt::format("{}:{}", c.path, n.line),
-                       "`clustertop collectors` lists the collectors"};
+                       "`clustertop collectors` lists the collectors; a definition of your "
+                       "own needs --collectors-dir DIR, here as in a run (`clustertop "
+                       "check-config --collectors-dir DIR FILE`)"};
     if (n.max_context > 0) inv.max_context_hints.emplace_back(n.name, n.max_context);
     if (n.memory_bytes > 0) inv.memory_hints.emplace_back(n.name, n.memory_bytes);
     if (auto s = add_node(inv, std::move(spec), local, collectors, std::move(choice)); !s) {

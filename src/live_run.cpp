@@ -51,6 +51,7 @@ void say_error(const Error &e) { report(stderr, "clustertop: {}\n", e.message())
 struct Parts {
   Options o;
   std::string config_path; // the config file read; "" when none
+  KeyPlaces config_places; // where it set its [sinks] and [ssh] keys, for file:line
   SshOptions ssh;
   Rules rules;
   std::shared_ptr<const CollectorSet> collectors;
@@ -76,6 +77,7 @@ Status load_parts(const Options &cli, Parts &p) {
   if (!config) return config.error();
   p.o = merge_settings(cli, *config);
   p.config_path = config->path;
+  p.config_places = config->places;
   auto ssh = ssh_options_from(p.o); // the config file's host_key_checking is checked here
   if (!ssh) return ssh.error();
   p.ssh = std::move(*ssh);
@@ -308,7 +310,8 @@ int check_live_config(const Options &cli) {
       s = HttpServer::check_address(*address); // what the run's bind would fail on first
     if (!s && !p.o.was_given("listen")) {
       Error e = s.error();
-      e.where = p.config_path + ": [sinks] listen"; // not a --listen that was never given
+      e.what = "[sinks] listen: " + e.what; // not a --listen that was never given
+      e.where = p.config_places.where("sinks.listen");
       s = e;
     }
   }
@@ -319,7 +322,7 @@ int check_live_config(const Options &cli) {
     say_error(s.error());
     return exit_code::config;
   }
-  if (auto problem = check_settings(p.o, p.config_path)) {
+  if (auto problem = check_settings(p.o, p.config_places)) {
     say_error(problem->error);
     return exit_code::config; // the file's settings, whichever flag would have been wrong
   }
@@ -346,7 +349,7 @@ int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode) {
     return exit_code::config;
   }
   // A snapshot writes its one file to -o: the config's CSV triggers are not its business.
-  if (auto problem = check_settings(p.o, p.config_path, mode.run_for.has_value())) {
+  if (auto problem = check_settings(p.o, p.config_places, mode.run_for.has_value())) {
     say_error(problem->error);
     return problem->exit_code;
   }

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -11,6 +13,38 @@
 #include "clustertop/sink/prometheus.hpp"
 
 namespace clustertop {
+namespace {
+
+// Why `dir` is not an existing directory, or nothing when it is one.
+std::optional<std::string> why_not_directory(const std::string &dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return std::strerror(errno);
+  if (!S_ISDIR(st.st_mode)) return "not a directory";
+  return std::nullopt;
+}
+
+// Why a run could not make `dir` (create_directories) and write into it, or nothing when it
+// could: its nearest existing ancestor (or itself) must be a directory this user may write
+// and enter. Any missing path was taken, and a run then refused `/proc/self/nope` or a path
+// under a read-only directory at its start.
+std::optional<std::string> why_not_creatable(const std::string &dir) {
+  std::filesystem::path at = dir;
+  struct stat st {};
+  while (::stat(at.c_str(), &st) != 0) {
+    if (errno != ENOENT) return std::strerror(errno); // ENOTDIR, EACCES, ELOOP: no way through
+    at = at.has_relative_path() && at.has_parent_path() ? at.parent_path()
+                                                        : std::filesystem::path(".");
+  }
+  if (!S_ISDIR(st.st_mode))
+    return at == dir ? std::string("not a directory") : at.string() + " is not a directory";
+  if (::access(at.c_str(), W_OK | X_OK) != 0) {
+    const std::string err = std::strerror(errno);
+    return at == dir ? err : "cannot create it in " + at.string() + ": " + err;
+  }
+  return std::nullopt;
+}
+
+} // namespace
 
 Options merge_settings(const Options &cli, const Config &c) {
   Options o = cli;
@@ -41,7 +75,7 @@ Options merge_settings(const Options &cli, const Config &c) {
   return o;
 }
 
-std::optional<SettingsProblem> check_settings(const Options &o, const std::string &config_path,
+std::optional<SettingsProblem> check_settings(const Options &o, const KeyPlaces &file,
                                               bool snapshot) {
   // --csv-every and --csv-on-alert write into --csv-dir; without one they would write nothing.
   if (!snapshot && o.csv_dir.empty() && (o.csv_every > Duration::zero() || o.csv_on_alert)) {
@@ -52,11 +86,12 @@ std::optional<SettingsProblem> check_settings(const Options &o, const std::strin
                                    "no --csv-dir given and none in the config file", "",
                                    "add --csv-dir DIR (or csv_dir in [sinks])"},
                              exit_code::usage};
-    return SettingsProblem{
-        Error{fmt::format("[sinks] {} needs a CSV directory", every ? "csv_every" : "csv_on_alert"),
-              "no csv_dir in [sinks] and no --csv-dir given", config_path,
-              "add csv_dir to [sinks] or give --csv-dir DIR"},
-        exit_code::config};
+    const std::string key = every ? "csv_every" : "csv_on_alert";
+    return SettingsProblem{Error{fmt::format("[sinks] {} needs a CSV directory", key),
+                                 "no csv_dir in [sinks] and no --csv-dir given",
+                                 file.where("sinks." + key),
+                                 "add csv_dir to [sinks] or give --csv-dir DIR"},
+                           exit_code::config};
   }
   // A listen address from the file is the file's problem: its error named a --listen that
   // was never given.
@@ -65,7 +100,7 @@ std::optional<SettingsProblem> check_settings(const Options &o, const std::strin
       Error e = address.error();
       if (o.was_given("listen")) return SettingsProblem{e, exit_code::usage};
       e.what = "[sinks] listen: " + e.what;
-      e.where = config_path;
+      e.where = file.where("sinks.listen");
       return SettingsProblem{e, exit_code::config};
     }
   // Directories a run writes into: a path that is something else fails the run's start.
@@ -74,15 +109,13 @@ std::optional<SettingsProblem> check_settings(const Options &o, const std::strin
                                      const std::string &dir,
                                      bool may_be_missing) -> std::optional<SettingsProblem> {
     if (dir.empty()) return std::nullopt;
-    struct stat st {};
-    const bool found = ::stat(dir.c_str(), &st) == 0;
-    const int err = errno;
-    if (found ? S_ISDIR(st.st_mode) : may_be_missing && err == ENOENT) return std::nullopt;
-    const std::string why = found ? "not a directory" : std::strerror(err);
+    const auto why = may_be_missing ? why_not_creatable(dir) : why_not_directory(dir);
+    if (!why) return std::nullopt;
     const bool given = o.was_given(flag);
-    return SettingsProblem{Error{fmt::format("cannot use the {} directory", key), why, dir,
+    return SettingsProblem{Error{fmt::format("cannot use the {} directory", key), *why, dir,
                                  given ? fmt::format("fix --{}", flag)
-                                       : fmt::format("fix {} in [sinks] of {}", key, config_path)},
+                                       : fmt::format("fix {} in [sinks] ({})", key,
+                                                     file.where(fmt::format("sinks.{}", key)))},
                            given ? exit_code::usage : exit_code::config};
   };
   if (!snapshot)
@@ -95,10 +128,11 @@ std::optional<SettingsProblem> check_settings(const Options &o, const std::strin
     if (!found || !S_ISREG(st.st_mode)) {
       const std::string why = found ? "not a file" : std::strerror(errno);
       const bool flag = o.was_given("ssh-config");
-      return SettingsProblem{Error{"cannot read ssh config file", why, o.ssh_config,
-                                   flag ? "check the --ssh-config path (none: read no ssh config)"
-                                        : "check config_file in [ssh] of " + config_path},
-                             flag ? exit_code::usage : exit_code::config};
+      return SettingsProblem{
+          Error{"cannot read ssh config file", why, o.ssh_config,
+                flag ? "check the --ssh-config path (none: read no ssh config)"
+                     : "check config_file in [ssh] (" + file.where("ssh.config_file") + ")"},
+          flag ? exit_code::usage : exit_code::config};
     }
   }
   return std::nullopt;

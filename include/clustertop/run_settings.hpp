@@ -23,9 +23,10 @@ struct SettingsProblem {
 
 // Settings that cannot work, after the merge: --csv-every or --csv-on-alert (or their
 // [sinks] keys) without a CSV directory, and an ssh config file named but missing.
-// `config_path`: the file read ("" for none). `snapshot`: the CSV triggers are left out (a
-// snapshot writes its one -o file).
-std::optional<SettingsProblem> check_settings(const Options &merged, const std::string &config_path,
+// `file`: the file read and where it set its keys, so that its problems name file:line (an
+// empty path for none). `snapshot`: the CSV triggers are left out (a snapshot writes its one
+// -o file).
+std::optional<SettingsProblem> check_settings(const Options &merged, const KeyPlaces &file,
                                               bool snapshot = false);
 
 // The tick a watch runs at: --interval, but at most 20 a second (a tick below that buys

@@ -23,14 +23,22 @@ std::string builtin_dir() {
 Status load_dir(const std::string &dir, bool required, CollectorSet &set,
                 std::vector<std::string> &warnings) {
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
-    if (!required) return ok_status();
-    return Error{"cannot read collector directory", "not a directory", dir,
-                 "pass an existing directory with --collectors-dir"};
-  }
+  if (!required && !fs::is_directory(dir, ec)) return ok_status();
+  // The listing's own error says what is wrong (missing, not a directory, no permission):
+  // an unreadable --collectors-dir was taken for an empty one and ignored without a word.
+  const auto cannot_read = [&](const std::error_code &why) {
+    return Error{"cannot read collector directory", why.message(), dir,
+                 "pass an existing, readable directory with --collectors-dir (check its path and "
+                 "permissions)"};
+  };
   std::vector<fs::path> files;
-  for (const auto &e : fs::directory_iterator(dir, ec))
-    if (e.path().extension() == ".json") files.push_back(e.path());
+  fs::directory_iterator it(dir, ec);
+  if (ec) return cannot_read(ec);
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    if (ec) return cannot_read(ec);
+    if (it->path().extension() == ".json") files.push_back(it->path());
+  }
+  if (ec) return cannot_read(ec); // the last step failed
   std::sort(files.begin(), files.end());
   for (const auto &f : files) {
     std::ifstream in(f, std::ios::binary);

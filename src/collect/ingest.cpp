@@ -98,7 +98,7 @@ struct Ingest::Impl {
     if (!fresh) return s;
     const auto colon = stream.find(':');
     const std::string collector = stream.substr(0, colon);
-    s.is_log = collector == "log";
+    s.is_log = collector == kLogCollector;
     s.is_zone = stream == kZoneStream;
     s.parsers = make_parser_group(*set, collector);
     s.known = !s.parsers.empty() || s.is_zone;

@@ -6,8 +6,10 @@
 #include <set>
 #include <stdexcept>
 
+#include "clustertop/collect/collectors.hpp"
 #include "clustertop/collect/parser.hpp"
 #include "clustertop/collect/units.hpp"
+#include "clustertop/core/text.hpp"
 #include "loader_internal.hpp"
 #include "parsers_internal.hpp"
 
@@ -278,15 +280,31 @@ void load_samples(Ctx &c, const json &j, CollectorDef &def) {
   }
 }
 
+// A definition's name is the name of its streams: it must not be one clustertop gives a
+// stream of its own, and it is printed (collectors, errors), so no control characters.
+void check_name(const std::string &name) {
+  if (name.empty() || name.find_first_of(": /") != std::string::npos)
+    throw LoadError("definition needs a 'name' without ':', '/' or spaces", "\"name\"",
+                    "add \"name\": \"my_collector\"");
+  // terminal_safe leaves a tab as it is (log text keeps its tabs); a name has none either.
+  if (terminal_safe(name) != name || name.find('\t') != std::string::npos)
+    throw LoadError("the name '" + terminal_safe(name) +
+                        "' holds control characters or bytes that are not UTF-8",
+                    "\"name\"", "name it with printable characters: \"name\": \"my_collector\"");
+  for (const char *reserved : kReservedCollectorNames)
+    if (name == reserved)
+      throw LoadError("the name '" + name +
+                          "' is reserved: clustertop names a stream of its own so",
+                      "\"name\"", "rename it, e.g. \"name\": \"my_" + name + "\"");
+}
+
 void load_top(Ctx &c, const json &j, CollectorDef &def) {
   check_keys(c, j,
              {"name", "type", "description", "command", "when", "group", "priority",
               "watchdog_intervals", "parse", "samples", "sources"},
              "definition");
   def.name = str(j, "name");
-  if (def.name.empty() || def.name.find_first_of(": /") != std::string::npos)
-    throw LoadError("definition needs a 'name' without ':', '/' or spaces", "\"name\"",
-                    "add \"name\": \"my_collector\"");
+  check_name(def.name);
   def.type = str(j, "type");
   if (def.type != "sampler" && def.type != "log")
     throw LoadError("'type' must be sampler or log", "\"type\"", "add \"type\": \"sampler\"");

@@ -313,7 +313,7 @@ ParserGroup make_parser_group(const CollectorSet &set, std::string_view collecto
   std::vector<std::unique_ptr<LineParser>> parsers;
   std::vector<std::string_view> typical; // the definitions' sample lines
   for (const auto *d : set.all()) {
-    if (collector == "log" ? d->type != "log" : d->name != collector) continue;
+    if (collector == kLogCollector ? d->type != "log" : d->name != collector) continue;
     parsers.push_back(make_parser(*d));
     for (const auto &sample : d->samples)
       typical.insert(typical.end(), sample.lines.begin(), sample.lines.end());

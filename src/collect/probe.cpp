@@ -132,7 +132,7 @@ std::vector<StreamSpec> plan_streams(const CollectorSet &set, const Platform &pl
     // Twice (in the config and again with --log): one stream, not two that double every line.
     if (!followed.insert(path).second) continue;
     StreamSpec s;
-    s.name = "log:" + path;
+    s.name = std::string(kLogCollector) + ":" + path;
     s.follows_file = true;
     if (choice.backfill_lines > 0) {
       // Lines read back at each start; a restart reads them again.

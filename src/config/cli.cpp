@@ -182,6 +182,8 @@ CliOutcome parse_command_line(int argc, const char *const *argv) {
 
   auto *check = app.add_subcommand("check-config", "Validate a config file without connecting");
   check->add_option("file", o.check_config_file, "Config file")->required();
+  // The file's collectors_add may name a definition of the user's own, as a run's may.
+  add_collectors_dir(*check, o);
 
   app.add_subcommand("collectors", "List collector definitions and what each needs on a node")
       ->add_option("--collectors-dir", o.collectors_dir, "Extra collector definitions");

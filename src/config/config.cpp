@@ -41,6 +41,13 @@ Status read_ssh(TableReader &r, SshConfig &s) {
   return r.finish();
 }
 
+// The line of each key of `table` ([section]), for errors found after parsing.
+void note_lines(const toml::table &table, const std::string &section, KeyPlaces &places) {
+  for (const auto &[key, value] : table)
+    places.lines[section + "." + std::string(key.str())] =
+        static_cast<int>(value.source().begin.line);
+}
+
 Status read_sinks(TableReader &r, SinkConfig &s) {
   if (auto st = r.string("csv_dir", s.csv_dir); !st) return st;
   if (auto st = r.duration("csv_every", s.csv_every, /*zero_ok=*/true); !st) return st;
@@ -108,13 +115,16 @@ Result<Config> parse_config(const std::string &text, const std::string &path) {
     TableReader r(*t, path, "general");
     if (auto s = read_general(r, c); !s) return s.error();
   }
+  c.places.path = path;
   if (const auto *t = top.table("ssh")) {
     TableReader r(*t, path, "ssh");
     if (auto s = read_ssh(r, c.ssh); !s) return s.error();
+    note_lines(*t, "ssh", c.places);
   }
   if (const auto *t = top.table("sinks")) {
     TableReader r(*t, path, "sinks");
     if (auto s = read_sinks(r, c.sinks); !s) return s.error();
+    note_lines(*t, "sinks", c.places);
   }
   // Moved, not copied: toml++ copies no source positions, and the rules' errors name the
   // line of the setting at fault.
@@ -169,6 +179,11 @@ Result<Config> load_config_file(const std::string &path) {
                    "a cluster config is a few kilobytes; check the path"};
   }
   return parse_config(text, path);
+}
+
+std::string KeyPlaces::where(const std::string &key) const {
+  const auto it = lines.find(key);
+  return it == lines.end() ? path : fmt::format("{}:{}", path, it->second);
 }
 
 std::string expand_home(const std::string &path) {

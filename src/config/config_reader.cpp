@@ -132,8 +132,12 @@ Status TableReader::duration(const std::string &key, std::optional<Duration> &ou
     good = parse_duration(s->get(), d);
   else if (const auto *i = n->as_integer())
     good = parse_duration(std::to_string(i->get()), d);
-  else if (const auto *f = n->as_floating_point())
-    good = parse_duration(fmt::format("{}", f->get()), d);
+  else if (const auto *f = n->as_floating_point()) {
+    // The value itself: its text ("1e-05" for 0.00001) need not be a duration string.
+    const double secs = f->get();
+    good = std::isfinite(secs) && secs >= 0 && secs <= 1e9;
+    if (good) d = from_seconds(secs);
+  }
   if (!good) return wrong(key, *n, "a duration such as \"500ms\", \"1s\" or \"2m\"", "\"30s\"");
   if (!zero_ok && d <= Duration::zero())
     return wrong(key, *n, "a duration above 0, such as \"500ms\" or \"10s\"", "\"10s\"");

@@ -1,9 +1,12 @@
 #include "clustertop/core/time.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <fmt/format.h>
+#include <string_view>
+#include <system_error>
 
 namespace clustertop {
 
@@ -47,12 +50,27 @@ std::string describe_clock_skew(Duration skew) {
 }
 
 bool parse_duration(const std::string &text, Duration &out) {
-  if (text.empty()) return false;
-  const char *begin = text.c_str();
-  char *end = nullptr;
-  const double value = std::strtod(begin, &end);
-  if (end == begin || !std::isfinite(value) || value < 0) return false;
-  const std::string unit(end);
+  // The documented form only: digits, optionally a '.' and more digits, then the unit.
+  // strtod also took hex (`0x3s` was 3 s, `0x1p4s` 16 s), exponents, a sign and leading
+  // spaces.
+  std::size_t i = 0;
+  const auto digits = [&] {
+    const std::size_t from = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    return i > from;
+  };
+  if (!digits()) return false;
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  double value = 0;
+  // from_chars: the number as written whatever the locale's decimal point.
+  if (std::from_chars(text.data(), text.data() + i, value, std::chars_format::fixed).ec !=
+          std::errc() ||
+      !std::isfinite(value))
+    return false;
+  const std::string_view unit = std::string_view(text).substr(i);
   double scale = 0;
   if (unit.empty() || unit == "s")
     scale = 1;

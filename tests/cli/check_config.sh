@@ -23,19 +23,45 @@ if ! timeout 20 "$bin" check-config "$tmp/escape.toml" 2>&1 | grep -q $'\x1b'; t
 printf '[[node]]\nname = "m"\nhost = "-oProxyCommand=touch /tmp/x"\n' >"$tmp/host.toml"
 expect "$tmp/host.toml" 3 "invalid node"
 printf '[sinks]\nlisten = "not an addr"\n' >"$tmp/listen.toml"
-expect "$tmp/listen.toml" 3 "$tmp/listen.toml: [sinks] listen: invalid listen address"
+expect "$tmp/listen.toml" 3 "$tmp/listen.toml:2: [sinks] listen: invalid listen address"
+# Every problem names its line: these named the file alone.
+printf '[sinks]\nlisten = "127.0.0.1:70000"\n' >"$tmp/listen_port.toml"
+expect "$tmp/listen_port.toml" 3 "$tmp/listen_port.toml:2: [sinks] listen: invalid listen address"
+printf '[sinks]\n\ncsv_every = "30s"\n' >"$tmp/csv_every.toml"
+expect "$tmp/csv_every.toml" 3 "$tmp/csv_every.toml:3: [sinks] csv_every needs a CSV directory"
 # Sinks' paths and addresses a run refuses at its start: check-config said OK to them.
 printf '[sinks]\nrecord = "/etc/passwd"\n' >"$tmp/record.toml"
 expect "$tmp/record.toml" 3 "cannot use the record directory: not a directory"
 printf '[sinks]\ncsv_dir = "/etc/passwd"\ncsv_every = "30s"\n' >"$tmp/csvdir.toml"
 expect "$tmp/csvdir.toml" 3 "cannot use the csv_dir directory: not a directory"
 printf '[sinks]\nlisten = "999.1.1.1:80"\n' >"$tmp/listen_host.toml"
-expect "$tmp/listen_host.toml" 3 "$tmp/listen_host.toml: [sinks] listen: cannot listen for Prometheus scrapes"
+expect "$tmp/listen_host.toml" 3 "$tmp/listen_host.toml:2: [sinks] listen: cannot listen for Prometheus scrapes"
 "$bin" --headless --record /etc/passwd >/dev/null 2>"$tmp/err"
 code=$?
 if [ "$code" -eq 2 ] && grep -q "fix --record" "$tmp/err"; then ok; else bad "--record /etc/passwd: exit $code: $(cat "$tmp/err")"; fi
+# A record path that cannot be created passed (any missing path did); the run then exited 3.
+printf '[sinks]\nrecord = "/proc/self/nope"\n' >"$tmp/record_proc.toml"
+expect "$tmp/record_proc.toml" 3 "cannot use the record directory: cannot create it in /proc/self"
+"$bin" --headless --record /proc/self/nope >/dev/null 2>"$tmp/err"
+code=$?
+if [ "$code" -eq 2 ] && grep -q "fix --record" "$tmp/err"; then ok; else bad "--record /proc/self/nope: exit $code: $(cat "$tmp/err")"; fi
 printf '[[node]]\nname = "a"\nhost = "local"\ncollectors_add = ["powermetric"]\n' >"$tmp/coll.toml"
 expect "$tmp/coll.toml" 3 "unknown collector 'powermetric'"
+# A collector of the user's own: check-config takes --collectors-dir as a run does (after the
+# subcommand it was a bad command line), and the unknown-collector help says so.
+mkdir "$tmp/mine"
+cp "$2/collectors/meminfo.json" "$tmp/mine/my_mem.json" # $2: the source tree
+sed -i 's/"name": *"meminfo"/"name": "my_mem"/' "$tmp/mine/my_mem.json"
+printf '[[node]]\nname = "a"\nhost = "local"\ncollectors_add = ["my_mem"]\n' >"$tmp/mine.toml"
+expect "$tmp/mine.toml" 3 "check-config --collectors-dir DIR FILE"
+out=$(timeout 20 "$bin" check-config --collectors-dir "$tmp/mine" "$tmp/mine.toml" 2>&1); code=$?
+if [ "$code" -eq 0 ] && [[ "$out" == *"1 node(s)"* ]]; then ok; else bad "check-config --collectors-dir: exit $code: $out"; fi
+if timeout 20 "$bin" check-config --help | grep -q -- '--collectors-dir'; then ok; else bad "check-config --help lacks --collectors-dir"; fi
+# Durations are decimal: strtod took hex and leading spaces (`--for 0x3s` collected for 3 s).
+printf '[general]\ninterval = "0x1p4s"\n' >"$tmp/hex.toml"
+expect "$tmp/hex.toml" 3 "$tmp/hex.toml:2: 'general.interval' must be a duration"
+out=$(timeout 20 "$bin" snapshot --for 0x3s -o "$tmp/hex.csv" 2>&1); code=$?
+if [ "$code" -eq 2 ] && [[ "$out" == *"--for"* ]] && [ ! -e "$tmp/hex.csv" ]; then ok; else bad "--for 0x3s: exit $code: $out"; fi
 # A FIFO nobody writes to blocked check-config for ever; a pipe that is written is read.
 mkfifo "$tmp/fifo.toml"
 expect "$tmp/fifo.toml" 3 "nothing was written to it for 10 s"

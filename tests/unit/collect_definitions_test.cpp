@@ -31,26 +31,8 @@ TEST(CollectDefinitions, SampleCheckNoticesAWrongExpectation) {
   EXPECT_EQ(check_samples(def).size(), 1u);
 }
 
-class TempDir {
-public:
-  TempDir() {
-    path_ = std::filesystem::temp_directory_path() /
-            ("clustertop_defs_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  void write(const std::string &name, const std::string &text) const {
-    std::ofstream(path_ / name) << text;
-  }
-  [[nodiscard]] std::string str() const { return path_.string(); }
-
-private:
-  std::filesystem::path path_;
-  static inline int counter_ = 0;
-};
-
 TEST(CollectDefinitions, BrokenJsonIsAnErrorWithFileAndLine) {
-  TempDir dir;
+  test::TempDir dir;
   dir.write("bad.json", "{\n  \"name\": \"x\",\n  \"type\": \"log\"\n  \"parse\": {}\n}\n");
   std::vector<std::string> warnings;
   auto set = CollectorSet::load({dir.str()}, warnings);
@@ -60,7 +42,7 @@ TEST(CollectDefinitions, BrokenJsonIsAnErrorWithFileAndLine) {
 }
 
 TEST(CollectDefinitions, BadRegexNamesItsLineAndUnknownKeyWarns) {
-  TempDir dir;
+  test::TempDir dir;
   dir.write("re.json", R"J({
   "name": "re", "type": "log", "colour": "red",
   "parse": { "kind": "regex", "rules": [
@@ -87,7 +69,7 @@ TEST(CollectDefinitions, BadRegexNamesItsLineAndUnknownKeyWarns) {
 }
 
 TEST(CollectDefinitions, MetricWithoutMatchingGroupIsAnError) {
-  TempDir dir;
+  test::TempDir dir;
   dir.write("g.json", R"J({"name": "g", "type": "log",
   "parse": {"kind": "regex", "rules": [{"name": "r", "regex": "(?<a>\\d+)", "metrics": {"b": "x.y"}}]},
   "samples": [{"lines": ["1"], "nothing": true}]})J");

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -35,5 +38,24 @@ inline std::vector<std::string> fixture_lines(const std::string &rel) {
   while (std::getline(in, line)) out.push_back(line);
   return out;
 }
+
+// A fresh directory for definition files, removed with everything in it.
+class TempDir {
+public:
+  TempDir() {
+    path_ = std::filesystem::temp_directory_path() /
+            ("clustertop_defs_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  void write(const std::string &name, const std::string &text) const {
+    std::ofstream(path_ / name) << text;
+  }
+  [[nodiscard]] std::string str() const { return path_.string(); }
+
+private:
+  std::filesystem::path path_;
+  static inline int counter_ = 0;
+};
 
 } // namespace clustertop::test

@@ -101,6 +101,23 @@ TEST(Config, ZeroTimeoutsAndIntervalsAreErrorsAndZeroCsvEveryIsOff) {
   EXPECT_EQ(off->sinks.csv_every, Duration::zero());
 }
 
+// A duration string is decimal (`"0x1p4s"` passed as 16 s); a TOML number is its value, so
+// a float whose text has an exponent (0.00001 is "1e-05") is still a number of seconds.
+TEST(Config, DurationsAreDecimalAndNumbersAreSeconds) {
+  for (const char *text : {"[general]\ninterval = \"0x1p4s\"\n", "[general]\ninterval = \" 5s\"\n",
+                           "[sinks]\nhook_timeout = \"1e1s\"\n"}) {
+    auto c = parse_config(text, "c.toml");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.error().where, "c.toml:2") << c.error().message();
+  }
+  auto tiny = parse_config("[general]\ninterval = 0.00001\n", "c.toml");
+  ASSERT_TRUE(tiny.ok()) << tiny.error().message();
+  EXPECT_EQ(*tiny->interval, std::chrono::microseconds(10));
+  auto half = parse_config("[general]\ninterval = 0.5\n", "c.toml");
+  ASSERT_TRUE(half.ok()) << half.error().message();
+  EXPECT_EQ(*half->interval, std::chrono::milliseconds(500));
+}
+
 TEST(Config, MissingFileSaysWhatToDo) {
   auto c = load_config_file("/nonexistent/clustertop.toml");
   ASSERT_FALSE(c.ok());

@@ -290,6 +290,26 @@ TEST(Time, ParsesDurationsAndRejectsJunk) {
   EXPECT_EQ(iso8601_utc(from_epoch_seconds(1.5)), "1970-01-01T00:00:01.500Z");
 }
 
+// strtod read hex, exponents, signs and leading spaces: `--for 0x3s` collected for 3 s and
+// `interval = "0x1p4s"` passed. Only the documented decimal form is a duration.
+TEST(Time, DurationsAreDecimalNumbersOnly) {
+  Duration d{};
+  for (const char *bad :
+       {"0x3s", "0x1p4s", "0X10",   " 5s", "5s ",  "+5s",  "-0s", "1e3s", "1e3",  "1E-3s", ".5s",
+        "5.s",  "5 s",    "1.5.2s", "inf", "infs", "nans", "s",   "ms",   "5sec", "5S"})
+    EXPECT_FALSE(parse_duration(bad, d)) << bad;
+  ASSERT_TRUE(parse_duration("1.5s", d));
+  EXPECT_EQ(d, std::chrono::milliseconds(1500));
+  ASSERT_TRUE(parse_duration("0.25", d));
+  EXPECT_EQ(d, std::chrono::milliseconds(250));
+  ASSERT_TRUE(parse_duration("10", d));
+  EXPECT_EQ(d, std::chrono::seconds(10));
+  ASSERT_TRUE(parse_duration("0500us", d));
+  EXPECT_EQ(d, std::chrono::microseconds(500));
+  ASSERT_TRUE(parse_duration("1h", d));
+  EXPECT_EQ(d, std::chrono::hours(1));
+}
+
 TEST(Error, MessageSaysWhereWhatWhyAndHelp) {
   Error e{"cannot read config", "No such file or directory", "cluster.toml", "check the path"};
   EXPECT_EQ(e.message(),

@@ -148,30 +148,45 @@ TEST(RunSettings, SnapshotFlagsWinToo) {
 // --csv-every and --csv-on-alert write into --csv-dir: without one they would write nothing.
 TEST(RunSettings, CsvTriggersWithoutADirectoryAreAnError) {
   const Config none = config("");
-  auto every = check_settings(merge_settings(command_line({"--csv-every", "2s"}), none), "");
+  auto every = check_settings(merge_settings(command_line({"--csv-every", "2s"}), none), {});
   ASSERT_TRUE(every.has_value());
   EXPECT_EQ(every->exit_code, exit_code::usage);
   EXPECT_NE(every->error.message().find("--csv-every needs a CSV directory"), std::string::npos)
       << every->error.message();
-  auto alert = check_settings(merge_settings(command_line({"--csv-on-alert"}), none), "");
+  auto alert = check_settings(merge_settings(command_line({"--csv-on-alert"}), none), {});
   ASSERT_TRUE(alert.has_value());
   EXPECT_EQ(alert->exit_code, exit_code::usage);
   EXPECT_NE(alert->error.message().find("--csv-on-alert"), std::string::npos);
   // From the file: a config error naming the key and the file.
-  auto file = check_settings(
-      merge_settings(command_line({}), config("[sinks]\ncsv_every = \"30s\"\n")), "c.toml");
+  const Config every_file = config("[sinks]\ncsv_every = \"30s\"\n");
+  auto file = check_settings(merge_settings(command_line({}), every_file), every_file.places);
   ASSERT_TRUE(file.has_value());
   EXPECT_EQ(file->exit_code, exit_code::config);
   EXPECT_NE(file->error.message().find("csv_every needs a CSV directory"), std::string::npos);
-  EXPECT_NE(file->error.message().find("c.toml"), std::string::npos);
+  EXPECT_EQ(file->error.where, "c.toml:2"); // the line of the key, as every file problem says
   // With a directory from either side, or with the triggers off: fine.
-  EXPECT_FALSE(check_settings(merge_settings(command_line({"--csv-every", "2s"}),
-                                             config("[sinks]\ncsv_dir = \"/tmp\"\n")),
-                              "c.toml")
-                   .has_value());
+  const Config dir_file = config("[sinks]\ncsv_dir = \"/tmp\"\n");
   EXPECT_FALSE(
-      check_settings(merge_settings(command_line({"--csv-every", "0"}), none), "").has_value());
-  EXPECT_FALSE(check_settings(merge_settings(command_line({}), none), "").has_value());
+      check_settings(merge_settings(command_line({"--csv-every", "2s"}), dir_file), dir_file.places)
+          .has_value());
+  EXPECT_FALSE(
+      check_settings(merge_settings(command_line({"--csv-every", "0"}), none), {}).has_value());
+  EXPECT_FALSE(check_settings(merge_settings(command_line({}), none), {}).has_value());
+}
+
+// Every problem of the file names its line: these two named the file alone.
+TEST(RunSettings, FileProblemsFoundAfterParsingNameTheKeysLine) {
+  const Config alert = config("[sinks]\n\ncsv_on_alert = true\n");
+  auto no_dir = check_settings(merge_settings(command_line({}), alert), alert.places);
+  ASSERT_TRUE(no_dir.has_value());
+  EXPECT_EQ(no_dir->error.where, "c.toml:3") << no_dir->error.message();
+  const Config port = config("[sinks]\ncsv_format = \"wide\"\nlisten = \"127.0.0.1:70000\"\n");
+  auto listen = check_settings(merge_settings(command_line({}), port), port.places);
+  ASSERT_TRUE(listen.has_value());
+  EXPECT_EQ(listen->exit_code, exit_code::config);
+  EXPECT_EQ(listen->error.where, "c.toml:3") << listen->error.message();
+  EXPECT_EQ(listen->error.what.rfind("[sinks] listen: ", 0), 0u) << listen->error.message();
+  EXPECT_EQ(port.places.where("sinks.record"), "c.toml"); // not given: the file alone
 }
 
 // What a replay uses of a run's options is taken after `replay` too, where users write it
@@ -189,6 +204,18 @@ TEST(CommandLine, ReplayTakesItsRunOptionsAfterTheSubcommand) {
     EXPECT_EQ(o.hook_timeout, seconds(3)) << after;
     EXPECT_EQ(o.collectors_dir, "d") << after;
     EXPECT_TRUE(o.ascii) << after;
+  }
+}
+
+// check-config checks a file's collectors_add against the definitions a run would load, so
+// it takes --collectors-dir after the subcommand too (it was "argument was not expected").
+TEST(CommandLine, CheckConfigTakesCollectorsDirAfterTheSubcommand) {
+  for (const bool after : {false, true}) {
+    const Options o = after ? command_line({"check-config", "--collectors-dir", "d", "c.toml"})
+                            : command_line({"--collectors-dir", "d", "check-config", "c.toml"});
+    EXPECT_EQ(o.command, Command::check_config);
+    EXPECT_EQ(o.collectors_dir, "d") << after;
+    EXPECT_EQ(o.check_config_file, "c.toml") << after;
   }
 }
 

@@ -50,6 +50,14 @@ struct StreamChoice {
 // Store::set_node_clock).
 inline constexpr const char *kZoneStream = "zone";
 
+// The collector part of every followed log's stream (`log:<path>`), and the name `parse
+// --collector` takes for "every log definition".
+inline constexpr const char *kLogCollector = "log";
+
+// Stream names clustertop gives streams of its own: a definition of that name would be read
+// as that stream (a `zone` sampler's lines as the node's clock), so the loader refuses them.
+inline constexpr const char *kReservedCollectorNames[] = {kZoneStream, kLogCollector};
+
 // One cheap shell command that tells the platform (uname, its UTC offset, which tools exist,
 // memory size).
 std::string probe_command();

@@ -3,6 +3,7 @@
 // file, line, key and a fix.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,8 +47,18 @@ struct SshConfig {
   std::optional<Duration> connect_timeout;
 };
 
+// Where a config file set its [sinks] and [ssh] keys, for the problems found after parsing
+// (check_settings, check-config's listen check), which name file:line as the parser's own do.
+struct KeyPlaces {
+  std::string path;                 // the file; "" when none was read
+  std::map<std::string, int> lines; // "sinks.listen" -> the line of `listen = ...`
+  // "path:line" of `key` ("sinks.csv_every"), or the path alone when the file did not set it.
+  [[nodiscard]] std::string where(const std::string &key) const;
+};
+
 struct Config {
   std::string path; // "" when no file was read
+  KeyPlaces places; // path and the lines of its [sinks] and [ssh] keys
   std::optional<Duration> interval;
   int backfill_lines = 0; // tail -n N when following logs
   std::vector<NodeConfig> nodes;

@@ -105,7 +105,8 @@ std::string format_utc_offset(std::chrono::minutes offset);
 // figures line show it: "clock 45 s ahead", "clock 10 min behind", "clock 3.5 h behind".
 std::string describe_clock_skew(Duration skew);
 
-// Parses "30s", "500ms", "2m", "1h", "1.5s"; a bare number is seconds. false on junk.
+// Parses "30s", "500ms", "2m", "1h", "1.5s", "250us"; a bare number is seconds. The number is
+// decimal digits with at most one '.' (no sign, space, exponent or hex). false on junk.
 bool parse_duration(const std::string &text, Duration &out);
 
 } // namespace clustertop
