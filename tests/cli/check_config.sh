@@ -36,6 +36,15 @@ printf '[sinks]\ncsv_dir = "/etc/passwd"\ncsv_every = "30s"\n' >"$tmp/csvdir.tom
 expect "$tmp/csvdir.toml" 3 "cannot use the csv_dir directory: not a directory"
 printf '[sinks]\nlisten = "999.1.1.1:80"\n' >"$tmp/listen_host.toml"
 expect "$tmp/listen_host.toml" 3 "$tmp/listen_host.toml:2: [sinks] listen: cannot listen for Prometheus scrapes"
+# A run whose config's listen port is held names the file's key and line, not a --listen
+# that was never given.
+python3 -c 'import socket,time;s=socket.socket();s.bind(("127.0.0.1",0));s.listen();print(s.getsockname()[1],flush=True);time.sleep(20)' >"$tmp/port" &
+holder=$!
+for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+printf '[sinks]\nlisten = "127.0.0.1:%s"\n' "$(cat "$tmp/port")" >"$tmp/listen_held.toml"
+out=$(timeout 20 "$bin" --headless -c "$tmp/listen_held.toml" 2>&1); code=$?
+kill "$holder" 2>/dev/null
+if [ "$code" -eq 3 ] && [[ "$out" == *"listen_held.toml:2: [sinks] listen: cannot listen"*"Address already in use"* ]]; then ok; else bad "held listen port: exit $code: $out"; fi
 "$bin" --headless --record /etc/passwd >/dev/null 2>"$tmp/err"
 code=$?
 if [ "$code" -eq 2 ] && grep -q "fix --record" "$tmp/err"; then ok; else bad "--record /etc/passwd: exit $code: $(cat "$tmp/err")"; fi
