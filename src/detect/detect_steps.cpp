@@ -247,11 +247,32 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
   if (busy == 1)
     for (const auto &st : stalled)
       if (st.gpu_busy) culprit = &st;
-  std::string why;
+  std::string why, down;
+  std::size_t downs = 0;
   for (const auto &st : stalled) { // a node that dropped off explains the others best
     const NodeInfo *info = store.node(st.node);
-    if (info != nullptr && info->state == NodeState::down)
+    if (info != nullptr && info->state == NodeState::down) {
       culprit = &st, why = "node down: " + info->detail;
+      down += (downs++ == 0 ? "" : ", ") + st.node;
+    }
+  }
+  if (downs > 1) {
+    // Several dropped off together (a switch, a power blip): none of them explains the others,
+    // and naming one (the last in order) flipped the culprit as they came back. Each has its
+    // node_down alert; the nodes left waiting on them are named here, with no culprit.
+    if (downs == stalled.size()) return;
+    std::string waiting;
+    for (const auto &st : stalled) {
+      const NodeInfo *info = store.node(st.node);
+      if (info == nullptr || info->state != NodeState::down)
+        waiting += (waiting.empty() ? "" : ", ") + st.node;
+    }
+    out.push_back(Finding{"cluster_stall", "", "", Severity::critical,
+                          static_cast<double>(stalled.size()), 2.0,
+                          fmt::format("cluster stalled: {} are down; {} stopped with them and "
+                                      "waiting on them",
+                                      down, waiting)});
+    return;
   }
   if (why.empty()) why = gpu_words(*culprit);
   std::string waiting;

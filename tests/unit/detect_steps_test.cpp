@@ -116,6 +116,35 @@ TEST(DetectStall, DeadlockShapeNamesSpinningNodeFirst) {
   EXPECT_NE(mbp[2].message.find("waiting on a peer"), std::string::npos);
 }
 
+// One node down explains the others; two down together (a switch, a power blip) explain
+// nothing about each other: naming the last in order as the culprit flipped it as they came
+// back. With a node left waiting, the finding names the down ones and it, with no culprit.
+TEST(DetectStall, NodesDownTogetherNameNoCulprit) {
+  for (const bool third_waits : {false, true}) {
+    Store st;
+    Rules r;
+    std::vector<std::string> nodes = {"mac1", "mac2"};
+    if (third_waits) nodes.push_back("mbp");
+    for (const auto &n : nodes) {
+      st.apply(NodeStatus{n, "", NodeState::up, "", at(0)});
+      healthy_steps(st, n);
+    }
+    st.apply(NodeStatus{"mac1", "", NodeState::down, "connection refused", at(2)});
+    auto one = only(run_detectors(st, r, at(20)), "cluster_stall");
+    ASSERT_EQ(one.size(), 1u);
+    EXPECT_EQ(one[0].subject, "mac1"); // the one down: the culprit
+    st.apply(NodeStatus{"mac2", "", NodeState::down, "connection refused", at(3)});
+    const auto f = only(run_detectors(st, r, at(20)), "cluster_stall");
+    if (!third_waits) {
+      EXPECT_TRUE(f.empty()) << f[0].message; // their node_down alerts say it all
+      continue;
+    }
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_EQ(f[0].subject, "");
+    EXPECT_NE(f[0].message.find("mac1, mac2 are down; mbp"), std::string::npos) << f[0].message;
+  }
+}
+
 TEST(DetectStall, FinishedRequestIsNotAStallAndClockJumpBackIsNot) {
   Store st;
   Rules r;
