@@ -16,7 +16,7 @@ namespace {
 // of 0 leaves the column out (a narrow tile).
 struct Columns {
   int name = 12;
-  int state = 6;
+  int state = 7; // "◌ stale": a mark, a space and the longest state
   int power = 8;
   int power_spark = 0;
   int mem_bar = 6;

@@ -9,7 +9,12 @@
 namespace clustertop::tui {
 namespace {
 
-constexpr long kPage = 10;
+constexpr long kPage = 10; // the help overlay's page
+
+// A page of a scrolled pane: what it shows at once, less one line kept for context.
+long page_of(const Drawn::Scrollable &pane) {
+  return std::max<long>(1, static_cast<long>(pane.rows) - 1);
+}
 constexpr long kFarthest = 1'000'000'000; // scroll_by clamps it to the oldest item
 
 } // namespace
@@ -47,6 +52,10 @@ void TuiSink::snapshot_csv(TimePoint now) {
     say("CSV snapshot written: " + *path, false, now);
   else
     say("CSV snapshot failed: " + path.error().message(), true, now);
+}
+
+long TuiSink::nodes_page() const {
+  return std::max<long>(1, static_cast<long>(drawn_.tiles.size())); // the nodes on screen
 }
 
 bool TuiSink::scroll_help(Action a) {
@@ -117,19 +126,19 @@ bool TuiSink::apply(Action a, TimePoint now) {
     break;
   case Action::page_up:
     if (node_view)
-      scroll_by(kPage);
+      scroll_by(page_of(drawn_.log));
     else if (alerts_pane)
-      scroll_by(-kPage);
+      scroll_by(-page_of(drawn_.alerts));
     else
-      move_selection(-kPage);
+      move_selection(-nodes_page());
     break;
   case Action::page_down:
     if (node_view)
-      scroll_by(-kPage);
+      scroll_by(-page_of(drawn_.log));
     else if (alerts_pane)
-      scroll_by(kPage);
+      scroll_by(page_of(drawn_.alerts));
     else
-      move_selection(kPage);
+      move_selection(nodes_page());
     break;
   case Action::home:
     if (node_view)

@@ -16,7 +16,8 @@ namespace {
 
 constexpr std::size_t kMaxTransitions = 200;
 constexpr int kEsc = 27;
-constexpr int kCtrlC = 3; // raw mode: Ctrl-C arrives as a key
+constexpr int kCtrlC = 3;  // raw mode: Ctrl-C arrives as a key
+constexpr int kCtrlZ = 26; // and Ctrl-Z
 
 bool is_backspace(int code, bool function_key) {
   return (function_key && code == KEY_BACKSPACE) || (!function_key && (code == 127 || code == 8));
@@ -152,6 +153,10 @@ bool TuiSink::handle_key(int code, bool function_key, TimePoint now) {
 
 bool TuiSink::edit_search(int code, bool function_key) {
   if (!function_key && code == kCtrlC) return true; // quits like q, even while typing
+  if (!function_key && code == kCtrlZ) {            // suspends, even while typing
+    if (terminal_) terminal_->suspend();
+    return false;
+  }
   if (!function_key && code == kEsc) {
     ui_.search_editing = false;
     ui_.search.clear();

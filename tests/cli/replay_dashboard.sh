@@ -59,7 +59,7 @@ if grep -q "written to standard error while the dashboard was up" <<<"$screen" &
 else echo "FAIL the captured lines were not printed at exit:"; echo "$screen"; fail=$((fail+1)); fi
 
 # Ctrl-Z (a key in raw mode) suspends to the shell with the terminal given back, as in any
-# full-screen program; `fg` brings the dashboard back, and q still exits 0. An interactive
+# full-screen program, also while a search is typed; `fg` brings the dashboard back, and q still exits 0. An interactive
 # shell, as a user's: job control is what makes a stopped process a job.
 tmux -L "$sock" kill-server 2>/dev/null
 sock=ct-replay-$$-TSTP
@@ -70,6 +70,10 @@ for _ in $(seq 50); do
   tmux -L "$sock" capture-pane -p | grep -q "suspend_me  *●" && break
   sleep 0.1
 done
+# In the middle of typing a search, as anywhere else.
+tmux -L "$sock" send-keys Enter /
+tmux -L "$sock" send-keys -l ab
+sleep 0.3
 tmux -L "$sock" send-keys C-z
 state=""
 for _ in $(seq 30); do
@@ -81,11 +85,14 @@ if [[ $state == T* ]] && [ "$(tmux -L "$sock" display -p '#{alternate_on} #{curs
 else echo "FAIL Ctrl-Z: process state '$state', $(tmux -L "$sock" display -p 'alternate_on=#{alternate_on} cursor=#{cursor_flag}')"; fail=$((fail+1)); fi
 tmux -L "$sock" send-keys 'fg; echo FG=$?' Enter
 for _ in $(seq 30); do
-  [ "$(tmux -L "$sock" display -p '#{alternate_on}')" = 1 ] && tmux -L "$sock" capture-pane -p | grep -q "suspend_me  *●" && break
+  [ "$(tmux -L "$sock" display -p '#{alternate_on}')" = 1 ] && tmux -L "$sock" capture-pane -p | grep -q "^/ab_ " && break
   sleep 0.1
 done
-if [ "$(tmux -L "$sock" display -p '#{alternate_on}')" = 1 ] && tmux -L "$sock" capture-pane -p | grep -q "suspend_me  *●"; then pass=$((pass+1))
+# The search goes on as it was: what was typed after the stop (fg) went to the shell.
+if [ "$(tmux -L "$sock" display -p '#{alternate_on}')" = 1 ] && tmux -L "$sock" capture-pane -p | grep -q "^/ab_ "; then pass=$((pass+1))
 else echo "FAIL fg did not bring the dashboard back:"; tmux -L "$sock" capture-pane -p | tail -5; fail=$((fail+1)); fi
+tmux -L "$sock" send-keys Escape
+sleep 0.3
 tmux -L "$sock" send-keys q
 for _ in $(seq 30); do
   screen=$(tmux -L "$sock" capture-pane -p)

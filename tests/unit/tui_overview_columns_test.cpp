@@ -53,6 +53,19 @@ std::size_t count(const std::string &text, const std::string &what) {
   return n;
 }
 
+// "◌ stale" is seven cells: the state column was six wide and cut it to "◌ sta…".
+TEST(TuiOverviewColumns, TheLongestStateIsShownWhole) {
+  for (auto [rows, cols] : {std::pair{40, 160}, {45, 170}, {30, 100}}) {
+    Cluster cl(3);
+    cl.store.apply({"node2", "", NodeState::stale, "no output for 12 s", at(29)});
+    Canvas c(rows, cols);
+    const auto drawn = cl.draw(c);
+    EXPECT_NE(c.text().find("node2 \xe2\x97\x8c stale "), std::string::npos)
+        << rows << "x" << cols << "\n"
+        << c.text();
+  }
+}
+
 TEST(TuiOverviewColumns, AFiringAlertIsShownInEveryLayout) {
   for (auto [rows, cols] : {std::pair{45, 170}, {40, 160}, {30, 120}, {50, 250}}) {
     Cluster cl(60);

@@ -103,6 +103,18 @@ TEST_F(TuiScrollTest, AnotherNodesLogFollows) {
   EXPECT_EQ(shown("b01", 2).back(), "b0149") << sink->canvas().text();
 }
 
+// PgUp/PgDn move a page of the pane (what it shows, less a line kept), not ten lines.
+TEST_F(TuiScrollTest, PageKeysMoveAPageOfThePane) {
+  open_log();
+  const auto rows = static_cast<int>(shown("line ").size());
+  ASSERT_GE(rows, 12);
+  key(KEY_PPAGE, true);
+  EXPECT_EQ(shown("line ").back(), fmt::format("line {:04}", 99 - (rows - 1)))
+      << sink->canvas().text();
+  key(KEY_NPAGE, true);
+  EXPECT_EQ(shown("line ").back(), "line 0099");
+}
+
 TEST_F(TuiScrollTest, TheOldestLineStopsAtTheTopOfTheLogPane) {
   open_log();
   const std::size_t rows = shown("line ").size();

@@ -76,6 +76,7 @@ private:
   bool scroll_help(Action a); // false: `a` does not scroll
   bool edit_search(int code, bool function_key);
   void move_selection(long delta);
+  [[nodiscard]] long nodes_page() const;
   void scroll_by(long delta);
   void cycle_theme(TimePoint now);
   void snapshot_csv(TimePoint now);
