@@ -31,6 +31,14 @@ void Store::apply(const NodeStatus &status) {
   // (Each retry cleared the node_down finding: a PENDING, and a hook run, per retry, FIRING
   // only once one backoff outlasted `for`, and RESOLVED while the node stayed down.)
   if (info.state == NodeState::down && status.state == NodeState::connecting) return;
+  // A node up from down or connecting is a new connection: its streams start anew and report
+  // their states after the node's `up` (both transports report it first). The old
+  // connection's are forgotten, or a stream down before an outage still read down between
+  // the node's `up` and its stream's (25-50 ms) and raised a stale PENDING stream_down,
+  // with a hook run, at every recovery. (Stale to up is the same connection: kept.)
+  if (status.state == NodeState::up && info.state != NodeState::up &&
+      info.state != NodeState::stale)
+    info.streams.clear();
   if (info.state != status.state) info.since = status.at;
   info.state = status.state;
   info.detail = redact_secrets(status.detail);

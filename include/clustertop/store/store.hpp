@@ -71,7 +71,7 @@ struct NodeInfo {
   NodeState state = NodeState::connecting;
   std::string detail;
   TimePoint since;                           // when state last changed
-  std::map<std::string, NodeStatus> streams; // per-stream status
+  std::map<std::string, NodeStatus> streams; // per-stream status, of the node's connection
   std::optional<TimePoint> last_data;        // last line from any stream
   std::uint64_t lines = 0;                   // lines received
   std::uint64_t skipped_lines = 0;           // lines no parser could use
