@@ -31,6 +31,14 @@ void Store::apply(const NodeStatus &status) {
   // (Each retry cleared the node_down finding: a PENDING, and a hook run, per retry, FIRING
   // only once one backoff outlasted `for`, and RESOLVED while the node stayed down.)
   if (info.state == NodeState::down && status.state == NodeState::connecting) return;
+  // A node up from down or connecting is a new connection: its streams start anew and report
+  // their states after the node's `up` (both transports report it first). The old
+  // connection's are forgotten, or a stream down before an outage still read down between
+  // the node's `up` and its stream's (25-50 ms) and raised a stale PENDING stream_down,
+  // with a hook run, at every recovery. (Stale to up is the same connection: kept.)
+  if (status.state == NodeState::up && info.state != NodeState::up &&
+      info.state != NodeState::stale)
+    info.streams.clear();
   if (info.state != status.state) info.since = status.at;
   info.state = status.state;
   info.detail = redact_secrets(status.detail);
@@ -38,14 +46,29 @@ void Store::apply(const NodeStatus &status) {
 }
 
 void Store::set_node_clock(const std::string &node, TimePoint node_clock, TimePoint arrived) {
-  const auto skew = std::chrono::duration_cast<std::chrono::seconds>(node_clock - arrived);
-  auto &kept = node_mut(node).clock_skew;
-  const Duration now_kept = kept.value_or(Duration::zero());
-  if (skew - now_kept <= kClockSkewTolerance && now_kept - skew <= kClockSkewTolerance) return;
-  if (skew <= kClockSkewTolerance && -skew <= kClockSkewTolerance)
-    kept.reset(); // back in step
+  const Duration skew = std::chrono::duration_cast<std::chrono::seconds>(node_clock - arrived);
+  const auto agree = [](Duration a, Duration b) {
+    return a - b <= kClockSkewTolerance && b - a <= kClockSkewTolerance;
+  };
+  NodeInfo &info = node_mut(node);
+  if (info.clock_read && agree(skew, info.clock_skew.value_or(Duration::zero()))) {
+    info.clock_skew_unconfirmed.reset(); // a late reading between two good ones
+    return;
+  }
+  // One reading's arrival time may be late by however long it waited to be read (65 s of
+  // Ctrl-Z read as a clock 10..54 s behind, and shifted every line's time by that until the
+  // next reading): a new skew is taken once two readings in a row say it.
+  const bool confirmed = info.clock_skew_unconfirmed && agree(skew, *info.clock_skew_unconfirmed);
+  if (info.clock_read && !confirmed) {
+    info.clock_skew_unconfirmed = skew;
+    return;
+  }
+  info.clock_read = true;
+  info.clock_skew_unconfirmed.reset();
+  if (agree(skew, Duration::zero()))
+    info.clock_skew.reset(); // in step
   else
-    kept = skew;
+    info.clock_skew = skew;
 }
 
 Series *Store::series_mut(const SeriesKey &key) {

@@ -214,11 +214,12 @@ struct NodeTimes {
   const TimePoint arrival = from_epoch_seconds(1771858800); // 2026-02-23 15:00:00 UTC
 
   // exo's runner crash line stamped `stamp` by the node: its event's time, as ISO 8601.
-  std::string crash_at(const std::string &stamp) {
+  std::string crash_at(const std::string &stamp) { return crash_at(stamp, arrival); }
+  std::string crash_at(const std::string &stamp, TimePoint arrived) {
     events.clear();
     ingest.on_batch(LineBatch{"mac1",
                               "log:/tmp/exo.log",
-                              arrival,
+                              arrived,
                               {"[ " + stamp +
                                " | ERROR | runner_supervisor:_check_runner:273 ] Runner "
                                "terminated with signal=11 (Segmentation fault: 11)"}},
@@ -269,8 +270,10 @@ TEST(CollectIngest, ANodeClockBehindOursIsTakenOutOfItsLinesTimes) {
   EXPECT_EQ(zone("+0000 1771858800"), std::nullopt);
   EXPECT_EQ(zone("+0000 1771858799"), std::nullopt);
   EXPECT_EQ(n.crash_at("2026-02-23 14:59:59.500"), "2026-02-23T14:59:59.500Z");
-  // Ten minutes behind: the line written "14:50:00.004" by the node's clock arrived at
-  // 15:00:00, and it is placed at 15:00:00.004 by ours.
+  // Ten minutes behind, as two readings in a row say (one alone may have arrived late): the
+  // line written "14:50:00.004" by the node's clock arrived at 15:00:00, and it is placed at
+  // 15:00:00.004 by ours.
+  EXPECT_EQ(zone("+0000 1771858200"), std::nullopt);
   EXPECT_EQ(zone("+0000 1771858200"), std::chrono::seconds(-600));
   EXPECT_EQ(n.crash_at("2026-02-23 14:50:00.004"), "2026-02-23T15:00:00.004Z");
   EXPECT_EQ(iso8601_utc(store.log_lines("mac1")->back().time), "2026-02-23T15:00:00.004Z");
@@ -278,15 +281,18 @@ TEST(CollectIngest, ANodeClockBehindOursIsTakenOutOfItsLinesTimes) {
   detect_crashes(DetectView(store), Rules{}, arrival + std::chrono::seconds(1), found);
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].rule, "crash");
-  // A second's difference in the next reading moves nothing; a minute's does.
+  // A second's difference in the next reading moves nothing; a minute's does, read twice.
   EXPECT_EQ(zone("+0000 1771858201"), std::chrono::seconds(-600));
+  EXPECT_EQ(zone("+0100 1771858140"), std::chrono::seconds(-600));
   EXPECT_EQ(zone("+0100 1771858140"), std::chrono::seconds(-660));
   EXPECT_EQ(store.node("mac1")->utc_offset, std::chrono::minutes{60});
   // A clock ahead by an hour: its line of "16:00:00" (UTC) is of now, not of the future.
+  EXPECT_EQ(zone("+0000 1771862400"), std::chrono::seconds(-660));
   EXPECT_EQ(zone("+0000 1771862400"), std::chrono::seconds(3600));
   EXPECT_EQ(n.crash_at("2026-02-23 16:00:00.000"), "2026-02-23T15:00:00.000Z");
   // Back in step.
-  EXPECT_EQ(zone("+0000 1771858801"), std::nullopt);
+  EXPECT_EQ(zone("+0000 1771858801"), std::chrono::seconds(3600));
+  EXPECT_EQ(zone("+0000 1771858800"), std::nullopt);
   EXPECT_EQ(n.crash_at("2026-02-23 15:00:00.250"), "2026-02-23T15:00:00.250Z");
   // A reading without the clock (recordings made before it was read) keeps the zone only;
   // junk after the offset is counted as skipped and changes nothing.
@@ -295,6 +301,46 @@ TEST(CollectIngest, ANodeClockBehindOursIsTakenOutOfItsLinesTimes) {
   EXPECT_EQ(zone("+0000 17718x8200"), std::nullopt);
   EXPECT_EQ(zone("+0000 9999999999999"), std::nullopt);
   EXPECT_EQ(store.node("mac1")->skipped_lines, skipped + 2);
+}
+
+// A zone reading that waited to be read arrives late and reads as a clock behind: clustertop
+// stopped for 65 s (Ctrl-Z, SIGSTOP) showed a node on this machine "clock 10 s behind" and
+// put a crash line written at 12:59:39 at 12:59:59, until the next reading a minute later.
+// A reading that would move the skew is taken only once the next one agrees.
+TEST(CollectIngest, AZoneReadingDeliveredLateDoesNotMoveTheNodesClock) {
+  NodeTimes n;
+  ASSERT_NE(n.set, nullptr);
+  auto &store = n.store;
+  const TimePoint t0 = n.arrival; // 2026-02-23 15:00:00 UTC, epoch 1771858800
+  store.apply(NodeStatus{"mac1", "", NodeState::up, "connected", t0, std::chrono::minutes{0}});
+  // `date '+%z %s'` written at `written` on a clock in step with ours, read at `arrived`.
+  const auto zone = [&](int written, int arrived) {
+    n.ingest.on_batch(LineBatch{"mac1",
+                                "zone",
+                                t0 + std::chrono::seconds(arrived),
+                                {"+0000 " + std::to_string(1771858800 + written)}},
+                      store, n.events);
+    return store.node("mac1")->clock_skew;
+  };
+  EXPECT_EQ(zone(0, 0), std::nullopt);
+  // Stopped from 55 s to 120 s: the reading written at 60 s is read at 120 s, and a crash
+  // line written at 119 s arrives at 120 s. Its time is its stamp, not 60 s later.
+  EXPECT_EQ(zone(60, 120), std::nullopt);
+  EXPECT_EQ(n.crash_at("2026-02-23 15:01:59.000", t0 + std::chrono::seconds(120)),
+            "2026-02-23T15:01:59.000Z");
+  // Stopped past two readings: both wait, late by 65 s and by 5 s; they disagree, and the next
+  // reading on time agrees with the skew kept.
+  EXPECT_EQ(zone(180, 245), std::nullopt);
+  EXPECT_EQ(zone(240, 245), std::nullopt);
+  EXPECT_EQ(zone(300, 300), std::nullopt);
+  // A late reading sets no trap for a real change either: after one, the node's clock is set
+  // back ten minutes, and the second reading that says so moves the skew.
+  EXPECT_EQ(zone(360, 400), std::nullopt);
+  EXPECT_EQ(zone(420 - 600, 420), std::nullopt);
+  EXPECT_EQ(zone(480 - 600, 480), std::chrono::seconds(-600));
+  // And one late reading of a skewed clock leaves its skew as it is.
+  EXPECT_EQ(zone(540 - 600, 560), std::chrono::seconds(-600));
+  EXPECT_EQ(zone(600 - 600, 600), std::chrono::seconds(-600));
 }
 
 // A step line whose keys change every line (a request id as a key) made a series per line,

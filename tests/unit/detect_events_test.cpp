@@ -148,6 +148,33 @@ TEST(DetectNodes, DownStaleAndStreamDown) {
   EXPECT_EQ(only(f, "node_stale").size(), 1u);
 }
 
+// A node frozen for 40 s (its sshd stopped): a stream goes down ("no output"), then the node;
+// when it answers again its `up` comes 25-50 ms before its streams' own, and the detectors
+// that ran in between saw the stream down from before the outage: a stale PENDING
+// stream_down, with a hook run, at every recovery. A new connection's streams report anew.
+TEST(DetectNodes, ANodeBackUpRaisesNoStreamDownFromBeforeItsOutage) {
+  Store st;
+  Rules r;
+  st.apply(NodeStatus{"a", "", NodeState::up, "connected", at(0)});
+  st.apply(NodeStatus{"a", "meminfo", NodeState::up, "running", at(0)});
+  st.apply(NodeStatus{"a", "meminfo", NodeState::down, "no output for 15.2s", at(20)});
+  st.apply(NodeStatus{"a", "", NodeState::down, "node stopped answering", at(30)});
+  st.apply(NodeStatus{"a", "", NodeState::connecting, "reconnecting (attempt 1)", at(40)});
+  st.apply(NodeStatus{"a", "", NodeState::up, "connected", at(60)});
+  EXPECT_TRUE(only(run_detectors(st, r, at(60)), "stream_down").empty());
+  st.apply(NodeStatus{"a", "meminfo", NodeState::up, "running", at(60)});
+  EXPECT_TRUE(only(run_detectors(st, r, at(61)), "stream_down").empty());
+  // A stream that is down on the new connection still says so.
+  st.apply(NodeStatus{"a", "meminfo", NodeState::down, "exited with status 1", at(62)});
+  auto sd = only(run_detectors(st, r, at(63)), "stream_down");
+  ASSERT_EQ(sd.size(), 1u);
+  EXPECT_NE(sd[0].message.find("exited with status 1"), std::string::npos) << sd[0].message;
+  // A node stale and up again is the same connection: its stream is still down.
+  st.apply(NodeStatus{"a", "", NodeState::stale, "a stream stopped ticking", at(64)});
+  st.apply(NodeStatus{"a", "", NodeState::up, "streams ticking again", at(65)});
+  EXPECT_EQ(only(run_detectors(st, r, at(66)), "stream_down").size(), 1u);
+}
+
 Finding finding(const std::string &rule, Severity s = Severity::warning) {
   return Finding{rule, "mac1", "", s, 1, 2, "m"};
 }

@@ -71,7 +71,7 @@ struct NodeInfo {
   NodeState state = NodeState::connecting;
   std::string detail;
   TimePoint since;                           // when state last changed
-  std::map<std::string, NodeStatus> streams; // per-stream status
+  std::map<std::string, NodeStatus> streams; // per-stream status, of the node's connection
   std::optional<TimePoint> last_data;        // last line from any stream
   std::uint64_t lines = 0;                   // lines received
   std::uint64_t skipped_lines = 0;           // lines no parser could use
@@ -86,6 +86,11 @@ struct NodeInfo {
   // takes it out of every time the node's lines carry, so that its lines are placed on this
   // machine's clock, which every detector window is measured on.
   std::optional<Duration> clock_skew;
+  // Whether a `zone` reading of the clock has arrived (the first is taken as it is), and a
+  // reading that would move clock_skew, held until the next reading confirms it
+  // (Store::set_node_clock).
+  bool clock_read = false;
+  std::optional<Duration> clock_skew_unconfirmed;
 };
 
 // The `zone` stream's `date +%s` is read to the second and crosses the ssh hop before it is
@@ -135,7 +140,10 @@ public:
   // The node's clock as its `zone` stream reads it (`date +%s`: `node_clock`) when it arrived
   // at `arrived` on this machine's: NodeInfo::clock_skew. A reading within
   // kClockSkewTolerance of the skew kept leaves it unchanged, so that the times of a node's
-  // lines do not move by a second at every reading.
+  // lines do not move by a second at every reading. A reading that would move it moves it
+  // only when the next reading agrees (the first reading is taken as it is): a reading that
+  // waited in a pipe or socket (clustertop stopped by Ctrl-Z, a backlog) arrives late and
+  // reads as a clock behind, and the next one, written after it, does not wait as long.
   void set_node_clock(const std::string &node, TimePoint node_clock, TimePoint arrived);
   static void add_log_line(NodeLog log, const std::string &stream, TimePoint t,
                            std::string_view text);
