@@ -204,6 +204,11 @@ int headless_output_lost(const Parts &p) {
   return lost;
 }
 
+// A gap between two wake-ups of the loop that says the process did not run, and how long
+// the alerts are then held while the transports deliver what piled up.
+constexpr Duration kStoppedGap = std::chrono::seconds(5);
+constexpr Duration kCatchUp = std::chrono::seconds(3);
+
 // The main loop: wakes on new data, a key, a signal or the tick; returns the exit code.
 int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
   const auto start = wall_now();
@@ -212,6 +217,7 @@ int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
   const auto give_up_at = start + p.o.connect_timeout + std::chrono::seconds(5);
   bool ever_up = false;
   auto next_tick = start + tick;
+  auto last_wake = start;
   while (true) {
     auto now = wall_now();
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - now);
@@ -224,6 +230,10 @@ int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
                      {p.tui ? p.tui->message_fd() : -1, POLLIN, 0}};
     ::poll(fds, 5, static_cast<int>(std::clamp<long long>(wait.count(), 0, 1000)));
     now = wall_now();
+    // The loop wakes at least once a second: a longer gap means this process was stopped
+    // (Ctrl-Z, SIGSTOP) or starved, and what the nodes sent meanwhile is still arriving.
+    if (now - last_wake > kStoppedGap) p.pipeline->hold_alerts_until(now + kCatchUp);
+    last_wake = now;
     // A signal ends a watch normally; it interrupts a one-shot snapshot (nothing written).
     if ((fds[1].revents & POLLIN) != 0 && signals.take() != 0)
       return mode.run_for ? exit_code::interrupted : exit_code::ok;

@@ -23,6 +23,7 @@ void Pipeline::process(const std::vector<Event> &events, TimePoint now) {
 }
 
 TickContext Pipeline::evaluate(TimePoint now) {
+  if (now < hold_until_) return TickContext{store_, firing_, now};
   findings_.clear();
   detect_.run(rules_, now, findings_);
   const auto changes = book_.update(findings_, now);

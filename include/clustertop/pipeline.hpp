@@ -42,6 +42,12 @@ public:
   // every sink's on_tick.
   void tick(TimePoint now);
 
+  // Until `until`, evaluations leave the alerts as they are (no detectors, no transitions;
+  // sinks still get their ticks). After clustertop itself was stopped (Ctrl-Z, SIGSTOP) or
+  // starved, what the nodes sent meanwhile is still on its way: judged before it arrived,
+  // every generating node was "stalled" for as long as the stop lasted.
+  void hold_alerts_until(TimePoint until) { hold_until_ = until; }
+
   // At exit: every sink's flush().
   void flush();
 
@@ -65,6 +71,7 @@ private:
   std::vector<Finding> firing_;
   std::vector<LogEvent> new_events_;
   std::uint64_t transitions_ = 0;
+  TimePoint hold_until_{};
 };
 
 } // namespace clustertop

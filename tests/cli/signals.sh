@@ -103,4 +103,23 @@ PY
   esac
 done
 
+# A watch that was itself stopped (Ctrl-Z, SIGSTOP) judges nothing until what the nodes sent
+# meanwhile has arrived: steps that never stopped were a step_stall of the stop's length the
+# moment it resumed.
+printf '[thresholds.stall]\nafter = "2s"\ninterval_multiple = 2\nmin_steps = 3\n' >"$tmp/stall.toml"
+: >"$tmp/steps.log"
+( i=0; while [ $i -lt 80 ]; do i=$((i + 1)); echo "[STEP $i] eval=30ms model=7ms gpu_eval=20ms fence_wait=0.5ms ctx=1K" >>"$tmp/steps.log"; sleep 0.2; done ) &
+writer=$!
+"$bin" --headless -c "$tmp/stall.toml" --figures-every 0 --log "$tmp/steps.log" >"$tmp/stall.out" 2>"$tmp/stall.err" &
+pid=$!
+sleep 3
+kill -STOP "$pid"
+sleep 7
+kill -CONT "$pid"
+sleep 3
+stop_with "$pid" TERM
+kill "$writer" 2>/dev/null
+wait "$writer" 2>/dev/null
+if [ "$code" -eq 0 ] && ! grep -q "step_stall" "$tmp/stall.out"; then ok; else bad "a watch stopped for 7 s: exit $code: $(cat "$tmp/stall.out" "$tmp/stall.err")"; fi
+
 finish signals

@@ -42,6 +42,25 @@ TEST(DetectPipeline, AlertFiresInTheSameCallAsItsLine) {
   EXPECT_EQ(sink.ticks, 1);
 }
 
+// After clustertop was stopped (Ctrl-Z, SIGSTOP), what the nodes sent meanwhile is still on
+// its way: a crash line held back is judged once the hold ends, and nothing is judged during
+// it (a stall of the stop's length fired the moment it resumed). Ticks still reach sinks.
+TEST(DetectPipeline, HeldAlertsAreJudgedWhenTheHoldEnds) {
+  using std::chrono::seconds;
+  Store store;
+  Pipeline p(store, test::crash_parser, Rules{});
+  Collect sink;
+  p.add_sink(sink);
+  p.hold_alerts_until(t0() + seconds(3));
+  p.process({LineBatch{"mbp", "log:x", t0(), {"CRASH here"}}}, t0());
+  p.tick(t0() + seconds(1));
+  EXPECT_TRUE(sink.seen.empty());
+  EXPECT_EQ(sink.ticks, 1);
+  p.tick(t0() + seconds(3));
+  ASSERT_EQ(sink.seen.size(), 1u);
+  EXPECT_EQ(sink.seen[0].finding.rule, "crash");
+}
+
 // A node that stays unreachable while its transport retries (connecting, down, connecting,
 // ...) raises one node_down: pending at the first failure, firing after `for`, never
 // resolved until it is up. Each retry's `connecting` had cleared it: a PENDING per retry.
