@@ -32,7 +32,7 @@ void append_string(fmt::memory_buffer &out, std::string_view s) {
       // C1 controls (U+0085 ends a line for Unicode-aware readers; U+009B is CSI to some
       // terminals), U+2028 and U+2029: escaped, as C0 controls are, so that one record is
       // never read as two nor acted on by a terminal showing it.
-      if (cp != kNotUtf8 && !(cp >= 0x80 && cp <= 0x9F) && cp != 0x2028 && cp != 0x2029) {
+      if (cp != kNotUtf8 && !is_control_or_line_break(cp)) {
         i = next;
         continue;
       }

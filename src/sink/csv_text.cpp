@@ -10,14 +10,12 @@ namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD"; // U+FFFD
 
-// Whether a code point may stand in an exported text cell. C0 controls but tab and line
-// ends (quoted by the CSV writer), DEL and C1 (U+0080-U+009F: NEL is a line break to many
-// readers) may not, nor the line and paragraph separators U+2028 and U+2029: a line-oriented
-// tool (Python's str.splitlines) would split a row there.
+// Whether a code point may stand in an exported text cell: not a control character or line
+// separator (a line-oriented tool would split a row there), but tab and line ends, which
+// the CSV writer quotes.
 bool printable_in_cell(char32_t cp) {
-  if (cp == kNotUtf8) return false;
-  if (cp < 0x20) return cp == '\t' || cp == '\n' || cp == '\r';
-  return !(cp >= 0x7F && cp <= 0x9F) && cp != 0x2028 && cp != 0x2029;
+  return cp != kNotUtf8 &&
+         (!is_control_or_line_break(cp) || cp == '\t' || cp == '\n' || cp == '\r');
 }
 
 } // namespace

@@ -199,8 +199,7 @@ std::string escape_label_value(std::string_view value) {
   for (std::size_t i = 0; i < value.size();) {
     const std::size_t start = i;
     const char32_t cp = decode_utf8(value, i);
-    const bool shown = cp != kNotUtf8 && (cp >= 0x20 || cp == '\n') && (cp < 0x7F || cp > 0x9F) &&
-                       cp != 0x2028 && cp != 0x2029;
+    const bool shown = cp != kNotUtf8 && (!is_control_or_line_break(cp) || cp == '\n');
     if (cp == '\\')
       text += "\\\\";
     else if (shown)

@@ -19,6 +19,13 @@ bool iequals_ascii(std::string_view a, std::string_view b);
 // past U+10FFFF, a sequence cut short).
 inline constexpr char32_t kNotUtf8 = 0xFFFFFFFF;
 char32_t decode_utf8(std::string_view s, std::size_t &i);
+// Whether a code point (decode_utf8's) is a control character (C0, DEL, C1) or a line or
+// paragraph separator (U+2028, U+2029): what a line-oriented reader (Python's splitlines
+// takes U+0085 and the separators as line ends) or a terminal (C1 CSI) may act on. The
+// exporters (CSV, Prometheus, JSON) each keep out these, less the few their format allows.
+constexpr bool is_control_or_line_break(char32_t cp) {
+  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029;
+}
 // Where to cut s at pos (< s.size()) or just before without splitting a UTF-8 character:
 // pos moved back past at most 3 continuation bytes.
 std::size_t utf8_boundary(std::string_view s, std::size_t pos);
