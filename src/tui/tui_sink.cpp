@@ -16,8 +16,8 @@ namespace {
 
 constexpr std::size_t kMaxTransitions = 200;
 constexpr int kEsc = 27;
-constexpr int kCtrlC = 3;  // raw mode: Ctrl-C arrives as a key
-constexpr int kCtrlZ = 26; // and Ctrl-Z
+constexpr int kCtrlC = 3;  // raw mode: Ctrl-C arrives as a key (the table: quit)
+constexpr int kCtrlZ = 26; // and Ctrl-Z (the table: suspend)
 
 bool is_backspace(int code, bool function_key) {
   return (function_key && code == KEY_BACKSPACE) || (!function_key && (code == 127 || code == 8));
@@ -139,7 +139,10 @@ void TuiSink::on_tick(const TickContext &ctx) {
 
 bool TuiSink::handle_key(int code, bool function_key, TimePoint now) {
   dirty_ = true;
-  if (ui_.search_editing) return edit_search(code, function_key);
+  // Ctrl-C and Ctrl-Z (keys in raw mode) act as the key table says, also while a search is
+  // typed.
+  const bool global = !function_key && (code == kCtrlC || code == kCtrlZ);
+  if (ui_.search_editing && !global) return edit_search(code, function_key);
   if (!function_key && code >= 256) return false; // other characters mean nothing here
   if (is_backspace(code, function_key)) return apply(Action::back, now);
   const int lookup = function_key || code < 256 ? code : -1;
@@ -152,11 +155,6 @@ bool TuiSink::handle_key(int code, bool function_key, TimePoint now) {
 }
 
 bool TuiSink::edit_search(int code, bool function_key) {
-  if (!function_key && code == kCtrlC) return true; // quits like q, even while typing
-  if (!function_key && code == kCtrlZ) {            // suspends, even while typing
-    if (terminal_) terminal_->suspend();
-    return false;
-  }
   if (!function_key && code == kEsc) {
     ui_.search_editing = false;
     ui_.search.clear();
