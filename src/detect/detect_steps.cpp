@@ -247,37 +247,36 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
   if (busy == 1)
     for (const auto &st : stalled)
       if (st.gpu_busy) culprit = &st;
-  std::string why, down;
+  const auto append = [](std::string &names, const std::string &node) {
+    names += (names.empty() ? "" : ", ") + node;
+  };
+  std::string why, down, up; // the stalled nodes that are down, and the others
   std::size_t downs = 0;
   for (const auto &st : stalled) { // a node that dropped off explains the others best
     const NodeInfo *info = store.node(st.node);
     if (info != nullptr && info->state == NodeState::down) {
       culprit = &st, why = "node down: " + info->detail;
-      down += (downs++ == 0 ? "" : ", ") + st.node;
+      append(down, st.node), ++downs;
+    } else {
+      append(up, st.node);
     }
   }
   if (downs > 1) {
     // Several dropped off together (a switch, a power blip): none of them explains the others,
     // and naming one (the last in order) flipped the culprit as they came back. Each has its
     // node_down alert; the nodes left waiting on them are named here, with no culprit.
-    if (downs == stalled.size()) return;
-    std::string waiting;
-    for (const auto &st : stalled) {
-      const NodeInfo *info = store.node(st.node);
-      if (info == nullptr || info->state != NodeState::down)
-        waiting += (waiting.empty() ? "" : ", ") + st.node;
-    }
+    if (up.empty()) return;
     out.push_back(Finding{"cluster_stall", "", "", Severity::critical,
                           static_cast<double>(stalled.size()), 2.0,
                           fmt::format("cluster stalled: {} are down; {} stopped with them and "
                                       "waiting on them",
-                                      down, waiting)});
+                                      down, up)});
     return;
   }
   if (why.empty()) why = gpu_words(*culprit);
   std::string waiting;
   for (const auto &st : stalled)
-    if (&st != culprit) waiting += (waiting.empty() ? "" : ", ") + st.node;
+    if (&st != culprit) append(waiting, st.node);
   const bool one = stalled.size() == 2; // one node waits: "n2 ... is waiting"
   out.push_back(Finding{"cluster_stall", "", culprit->node, Severity::critical,
                         static_cast<double>(stalled.size()), 2.0,
