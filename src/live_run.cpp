@@ -99,15 +99,6 @@ Status load_parts(const Options &cli, Parts &p) {
   return ok_status();
 }
 
-// A listen address that cannot be used, named as the user gave it: the config file's key and
-// line when it came from there (it said `--listen`, a flag never given).
-Error listen_problem(const Parts &p, Error e) {
-  if (p.o.was_given("listen")) return e;
-  e.what = "[sinks] listen: " + e.what;
-  e.where = p.config_places.where("sinks.listen");
-  return e;
-}
-
 Status add_sinks(Parts &p, const LiveMode &mode, const SignalWatcher &signals) {
   auto &pipe = *p.pipeline;
   if (!p.o.record_dir.empty()) {
@@ -141,7 +132,7 @@ Status add_sinks(Parts &p, const LiveMode &mode, const SignalWatcher &signals) {
   }
   if (!p.o.listen.empty()) {
     auto prom = PrometheusSink::start(p.o.listen);
-    if (!prom) return listen_problem(p, prom.error());
+    if (!prom) return listen_error_as_given(p.o, p.config_places, prom.error());
     p.prometheus = std::move(*prom);
     pipe.add_sink(*p.prometheus);
     // A port the system picked is of no use unless we say which it is.
@@ -327,7 +318,7 @@ int check_live_config(const Options &cli) {
     // (A listen that does not parse is check_settings' to say, below.)
     if (auto address = parse_listen_address(p.o.listen); address)
       s = HttpServer::check_address(*address); // what the run's bind would fail on first
-    if (!s) s = listen_problem(p, s.error());
+    if (!s) s = listen_error_as_given(p.o, p.config_places, s.error());
   }
   if (s) {
     if (auto format = parse_csv_format(p.o.csv_format); !format) s = format.error();

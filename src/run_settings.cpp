@@ -75,6 +75,13 @@ Options merge_settings(const Options &cli, const Config &c) {
   return o;
 }
 
+Error listen_error_as_given(const Options &merged, const KeyPlaces &file, Error e) {
+  if (merged.was_given("listen")) return e;
+  e.what = "[sinks] listen: " + e.what;
+  e.where = file.where("sinks.listen");
+  return e;
+}
+
 std::optional<SettingsProblem> check_settings(const Options &o, const KeyPlaces &file,
                                               bool snapshot) {
   // --csv-every and --csv-on-alert write into --csv-dir; without one they would write nothing.
@@ -93,16 +100,11 @@ std::optional<SettingsProblem> check_settings(const Options &o, const KeyPlaces 
                                  "add csv_dir to [sinks] or give --csv-dir DIR"},
                            exit_code::config};
   }
-  // A listen address from the file is the file's problem: its error named a --listen that
-  // was never given.
+  // A listen address from the file is the file's problem.
   if (!o.listen.empty())
-    if (auto address = parse_listen_address(o.listen); !address) {
-      Error e = address.error();
-      if (o.was_given("listen")) return SettingsProblem{e, exit_code::usage};
-      e.what = "[sinks] listen: " + e.what;
-      e.where = file.where("sinks.listen");
-      return SettingsProblem{e, exit_code::config};
-    }
+    if (auto address = parse_listen_address(o.listen); !address)
+      return SettingsProblem{listen_error_as_given(o, file, address.error()),
+                             o.was_given("listen") ? exit_code::usage : exit_code::config};
   // Directories a run writes into: a path that is something else fails the run's start.
   // CSV files go into a directory that exists; a recording's is created when missing.
   const auto directory_problem = [&](std::string_view flag, std::string_view key,

@@ -26,6 +26,11 @@ struct SettingsProblem {
 // `file`: the file read and where it set its keys, so that its problems name file:line (an
 // empty path for none). `snapshot`: the CSV triggers are left out (a snapshot writes its one
 // -o file).
+// A problem with the listen address, named as the user gave it: `[sinks] listen` and the
+// key's line when it came from the config file (the error says `--listen` otherwise, a flag
+// never given).
+Error listen_error_as_given(const Options &merged, const KeyPlaces &file, Error e);
+
 std::optional<SettingsProblem> check_settings(const Options &merged, const KeyPlaces &file,
                                               bool snapshot = false);
 
