@@ -10,6 +10,23 @@
 
 namespace clustertop {
 
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+std::string_view longest_digit_free_piece(std::string_view literal) {
+  std::string_view best;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= literal.size(); ++i) {
+    if (i < literal.size() && !is_digit(literal[i])) continue;
+    if (i - start > best.size()) best = literal.substr(start, i - start);
+    start = i + 1;
+  }
+  return best;
+}
+
+} // namespace
+
 void LiteralSet::learn_typical(const std::vector<std::string_view> &lines) {
   typical_ = std::make_unique<PairCounts>();
   for (const auto line : lines) {
@@ -38,23 +55,28 @@ std::size_t LiteralSet::add(std::string_view literal) {
   const std::size_t i = literals_.size();
   const std::uint64_t bit = std::uint64_t{1} << i;
   literals_.emplace_back(literal);
-  if (literal.find_first_of("0123456789") != std::string_view::npos) digit_free_ = false;
   recent_count_ = 0; // answers given without this literal
   if (literal.size() == 1) {
     anchors_.push_back(0);
     singles_ |= bit;
-    return i;
+  } else {
+    const std::size_t at = key_pair(literal);
+    anchors_.push_back(at);
+    by_pair_[pair_key(static_cast<unsigned char>(literal[at]),
+                      static_cast<unsigned char>(literal[at + 1]))] |= bit;
   }
-  const std::size_t at = key_pair(literal);
-  anchors_.push_back(at);
-  by_pair_[pair_key(static_cast<unsigned char>(literal[at]),
-                    static_cast<unsigned char>(literal[at + 1]))] |= bit;
+  if (literal.find_first_of("0123456789") != std::string_view::npos) {
+    digit_literals_ |= bit;
+    // Its longest digit-free piece is a literal of its own: where a recent line lacks the
+    // piece, a line like it lacks the whole too, and is not searched for it.
+    const std::string_view piece = longest_digit_free_piece(literal);
+    const std::size_t piece_at = piece.size() >= 2 ? add(piece) : kMax;
+    digit_checks_.push_back({i, piece_at});
+  }
   return i;
 }
 
 namespace {
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // Whether `a` and `b` are the same text once each run of digits counts as one symbol: equal
 // bytes are skipped eight at a time, and where they differ both lines must be in a run of
@@ -98,7 +120,7 @@ void LiteralSet::scan(std::string_view line) {
   data_ = line.data();
   size_ = line.size();
   kind_ = 0;
-  const bool recent = digit_free_ && line.size() <= kMaxRecentLine;
+  const bool recent = line.size() <= kMaxRecentLine;
   if (recent && reuse_recent(line)) return;
   full_scan(line);
   if (recent) remember(line);
@@ -108,16 +130,26 @@ bool LiteralSet::reuse_recent(std::string_view line) {
   // Lines of one length first (16 bytes a step), then run by run: kinds that take turns
   // (an exo heartbeat between step lines) then cost no failed comparison. Any kind that
   // matches has this line's answer, so the order only changes which is found.
+  const auto digit_literals_agree = [&](const Recent &r) {
+    return digit_literals_ == 0 || same_digit_literals(line, r.present);
+  };
   std::size_t k = 0;
   for (; k < recent_count_; ++k) {
     const Recent &r = recent_[order_[k]];
-    if (line.size() == r.line.size() && same_except_digits(line.data(), r.line.data(), line.size()))
+    if (line.size() == r.line.size() &&
+        same_except_digits(line.data(), r.line.data(), line.size()) && digit_literals_agree(r))
       break;
   }
+  bool wider = false;
   if (k == recent_count_) {
-    for (k = 0; k < recent_count_; ++k)
-      if (same_outside_digits(line, recent_[order_[k]].line)) break;
+    for (k = 0; k < recent_count_; ++k) {
+      const Recent &r = recent_[order_[k]];
+      if (same_outside_digits(line, r.line) && digit_literals_agree(r)) break;
+    }
     if (k == recent_count_) return false;
+    wider = true;
+  }
+  if (wider) {
     // A number changed width: this line stands for its kind from now on, so that the next
     // lines, most likely of its length, are compared in 16-byte steps.
     recent_[order_[k]].line.assign(line);
@@ -128,6 +160,21 @@ bool LiteralSet::reuse_recent(std::string_view line) {
   located_ = 0;
   ++reused_;
   std::swap(order_[0], order_[k]); // tried first next time
+  return true;
+}
+
+// A literal with a digit in it may span a digit run, so a line the same as a recent one but
+// for digits may hold it where the recent line did not, or the other way round: each is
+// looked for again, unless the recent line lacks its digit-free piece.
+bool LiteralSet::same_digit_literals(std::string_view line, std::uint64_t recent_present) const {
+  for (const auto &check : digit_checks_) {
+    const bool piece_absent = check.piece != kMax && ((recent_present >> check.piece) & 1U) == 0;
+    const bool had = ((recent_present >> check.literal) & 1U) != 0;
+    const bool has =
+        !piece_absent && find_literal(line, literals_[check.literal], anchors_[check.literal]) !=
+                             std::string_view::npos;
+    if (had != has) return false;
+  }
   return true;
 }
 

@@ -34,9 +34,10 @@ public:
   // Finds which literals `line` contains; contains() then answers for this line, and
   // scanned() tells a parser whether the answers are about the line it holds. A line that
   // differs from one of the last few scanned only inside its digit runs ("[STEP 8] eval=31ms"
-  // after "[STEP 7] eval=29ms") has the same answer, which is reused without a scan: while
-  // no literal has a digit in it, each occurrence lies in text outside the digit runs, and
-  // that text is the same in both lines.
+  // after "[STEP 7] eval=29ms") has the same answer, which is reused without a scan: each
+  // occurrence of a digit-free literal lies in text outside the digit runs, and that text is
+  // the same in both lines. Literals with a digit ("tg_3s") are looked for again; where one's
+  // answer differs, the line is scanned and becomes a kind of its own.
   void scan(std::string_view line);
   [[nodiscard]] bool scanned(std::string_view line) const {
     return line.data() == data_ && line.size() == size_;
@@ -70,6 +71,7 @@ private:
   void full_scan(std::string_view line);
   void locate(std::size_t i) const;
   bool reuse_recent(std::string_view line);
+  [[nodiscard]] bool same_digit_literals(std::string_view line, std::uint64_t recent_present) const;
   void remember(std::string_view line);
 
   // The answers for the last few kinds of line scanned, the one that answered last first,
@@ -86,7 +88,14 @@ private:
   std::array<Recent, kRecent> recent_{};
   std::array<std::uint8_t, kRecent> order_{0, 1, 2, 3}; // recent_ in the order tried
   std::size_t recent_count_ = 0;
-  bool digit_free_ = true; // no literal has a digit: answers may be reused
+  // Literals with a digit, each with its longest digit-free piece's number (kMax: none of
+  // two bytes or more, so the literal is always looked for again).
+  struct DigitCheck {
+    std::size_t literal;
+    std::size_t piece;
+  };
+  std::vector<DigitCheck> digit_checks_;
+  std::uint64_t digit_literals_ = 0;
   std::uint64_t reused_ = 0;
 
   std::unique_ptr<PairCounts> typical_; // per hashed pair, its count in typical lines

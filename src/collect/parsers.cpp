@@ -276,6 +276,10 @@ ParserGroup::ParserGroup(ParserGroup &&) noexcept = default;
 ParserGroup &ParserGroup::operator=(ParserGroup &&) noexcept = default;
 ParserGroup::~ParserGroup() = default;
 
+std::uint64_t ParserGroup::scans_reused() const {
+  return literals_ != nullptr ? literals_->reused() : 0;
+}
+
 bool ParserGroup::feed(std::string_view line, TimePoint received_at, RecordBuffer &out) {
   bool used = false;
   if (!literals_) {

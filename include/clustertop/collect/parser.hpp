@@ -110,6 +110,8 @@ public:
   // Every parser's LineParser::set_utc_offset.
   void set_utc_offset(std::chrono::minutes offset);
   [[nodiscard]] bool empty() const { return parsers_.empty(); }
+  // Lines whose literal scan was answered from a recent line of their kind (for tests).
+  [[nodiscard]] std::uint64_t scans_reused() const;
 
 private:
   // The parsers a line with these literals is offered to, in order: lines of a kind have
