@@ -64,7 +64,7 @@ void render_screen(benchmark::State &state, tui::Screen screen) {
   const auto now = kStart + std::chrono::seconds(kHistory);
   tui::Canvas canvas(50, 200);
   for (auto _ : state) {
-    auto drawn = tui::render(canvas, tui::Frame{store, firing, transitions, ui, now, now});
+    auto drawn = tui::render(canvas, tui::Frame{store, firing, transitions, ui, now});
     benchmark::DoNotOptimize(drawn);
   }
 }

@@ -241,7 +241,7 @@ int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
       return lost == EPIPE ? exit_code::ok : exit_code::output;
     }
     if ((fds[0].revents & POLLIN) != 0) p.pipeline->process(p.queue.drain(), now);
-    if ((fds[4].revents & POLLIN) != 0) p.tui->on_messages(now);
+    if ((fds[4].revents & POLLIN) != 0) p.tui->on_messages();
     if (p.tui && (fds[2].revents & POLLIN) != 0 && p.tui->on_input(now)) return exit_code::ok;
     // The terminal went away without a SIGHUP: nobody is watching any more.
     if (p.tui && (fds[2].revents & (POLLHUP | POLLERR | POLLNVAL)) != 0 &&

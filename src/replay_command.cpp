@@ -90,7 +90,7 @@ int run_dashboard(Store &store, Pipeline &pipeline, ReplaySource &source, const 
                      {signals ? signals->fd() : -1, POLLIN, 0},
                      {(*tui)->message_fd(), POLLIN, 0}};
     ::poll(fds, 3, stepper.done() ? 1000 : 50);
-    if ((fds[2].revents & POLLIN) != 0) (*tui)->on_messages(stepper.now());
+    if ((fds[2].revents & POLLIN) != 0) (*tui)->on_messages();
     if ((fds[1].revents & POLLIN) != 0 && signals->take() != 0) break;
     if ((fds[0].revents & POLLIN) != 0 && (*tui)->on_input(stepper.now())) break;
     if ((fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) != 0 && (fds[0].revents & POLLIN) == 0)

@@ -21,7 +21,8 @@ void render_status(Canvas &c, const Rect &r, const Frame &f) {
     c.put(r.row, r.col, "/" + f.ui.search + "_   (Enter: keep, Esc: cancel)", Role::status, r.cols);
     return;
   }
-  const bool fresh = !f.ui.message.empty() && f.wall - f.ui.message_at < std::chrono::seconds(8);
+  const bool fresh =
+      !f.ui.message.empty() && f.steady_now - f.ui.message_at < std::chrono::seconds(8);
   std::string left = fresh ? f.ui.message
                      : f.ui.screen == Screen::overview
                          ? "q quit  ? help  Up/Down select  Enter node  Tab pane  s sort  "

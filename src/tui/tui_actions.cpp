@@ -19,39 +19,39 @@ constexpr long kFarthest = 1'000'000'000; // scroll_by clamps it to the oldest i
 
 } // namespace
 
-void TuiSink::say(std::string text, bool error, TimePoint now) {
+void TuiSink::say(std::string text, bool error) {
   ui_.message = std::move(text);
   ui_.message_is_error = error;
-  ui_.message_at = now;
+  ui_.message_at = std::chrono::steady_clock::now();
 }
 
-void TuiSink::cycle_theme(TimePoint now) {
+void TuiSink::cycle_theme() {
   const auto names = list_themes(theme_path_);
   auto it = std::find(names.begin(), names.end(), theme_.name);
   const std::string next = it == names.end() || it + 1 == names.end() ? names.front() : *(it + 1);
   std::vector<std::string> warnings;
   auto theme = load_theme(next, theme_path_, warnings);
   if (!theme) {
-    say(theme.error().message(), true, now);
+    say(theme.error().message(), true);
     return;
   }
   theme_ = std::move(*theme);
   theme_.name = next;
   ui_.theme_name = next;
   if (terminal_) terminal_->apply_theme(theme_);
-  say(warnings.empty() ? "theme " + next : warnings.front(), !warnings.empty(), now);
+  say(warnings.empty() ? "theme " + next : warnings.front(), !warnings.empty());
 }
 
 void TuiSink::snapshot_csv(TimePoint now) {
   if (!config_.write_csv) {
-    say("CSV snapshots are not available in this build", true, now);
+    say("CSV snapshots are not available in this build", true);
     return;
   }
   auto path = config_.write_csv(now);
   if (path)
-    say("CSV snapshot written: " + *path, false, now);
+    say("CSV snapshot written: " + *path, false);
   else
-    say("CSV snapshot failed: " + path.error().message(), true, now);
+    say("CSV snapshot failed: " + path.error().message(), true);
 }
 
 long TuiSink::nodes_page() const {
@@ -164,24 +164,23 @@ bool TuiSink::apply(Action a, TimePoint now) {
   case Action::pause:
     ui_.paused = !ui_.paused;
     ui_.paused_at = now;
-    say(ui_.paused ? "display paused (collection continues); p resumes" : "display resumed", false,
-        now);
+    say(ui_.paused ? "display paused (collection continues); p resumes" : "display resumed", false);
     break;
   case Action::sort:
     ui_.sort = next(ui_.sort);
-    say(fmt::format("sorted by {}", to_string(ui_.sort)), false, now);
+    say(fmt::format("sorted by {}", to_string(ui_.sort)), false);
     break;
-  case Action::next_theme: cycle_theme(now); break;
+  case Action::next_theme: cycle_theme(); break;
   case Action::csv: snapshot_csv(now); break;
   case Action::search:
     if (node_view)
       ui_.search_editing = true, ui_.search.clear(), ui_.pane = 1;
     else
-      say("open a node (Enter) to search its log", false, now);
+      say("open a node (Enter) to search its log", false);
     break;
   case Action::filter:
     if (ui_.search.empty())
-      say("search first (/), then f filters", false, now);
+      say("search first (/), then f filters", false);
     else
       ui_.filter = !ui_.filter, ui_.log_anchor.reset();
     break;

@@ -69,12 +69,12 @@ void TuiSink::stop() {
   for (const auto &line : lines) report(stderr, "  {}\n", line);
 }
 
-void TuiSink::on_messages(TimePoint now) {
+void TuiSink::on_messages() {
   const auto lines = stderr_.drain();
   if (lines.empty()) return;
   std::string text = lines.back();
   if (lines.size() > 1) text += fmt::format(" (+{} more, shown at exit)", lines.size() - 1);
-  say(std::move(text), true, now);
+  say(std::move(text), true);
   dirty_ = true;
 }
 
@@ -112,8 +112,8 @@ bool TuiSink::redraw(TimePoint now) {
   if (canvas_.rows() != rows_ || canvas_.cols() != cols_ || canvas_.ascii() != ascii_)
     canvas_ = Canvas(rows_, cols_, ascii_);
   const TimePoint shown = ui_.paused ? ui_.paused_at : now;
-  drawn_ =
-      render(canvas_, Frame{store_, firing_, transitions_, ui_, shown, now, transitions_pushed_});
+  drawn_ = render(canvas_, Frame{store_, firing_, transitions_, ui_, shown, transitions_pushed_,
+                                 std::chrono::steady_clock::now()});
   if (ui_.selected.empty() && !drawn_.order.empty()) ui_.selected = drawn_.order.front();
   if (terminal_) terminal_->draw(canvas_);
   dirty_ = false;

@@ -29,7 +29,7 @@ struct SearchFixture {
   Drawn draw(Canvas &c, const std::string &search, bool filter) {
     ui.search = search;
     ui.filter = filter;
-    return render(c, Frame{store, firing, transitions, ui, at(10), at(10)});
+    return render(c, Frame{store, firing, transitions, ui, at(10)});
   }
 };
 

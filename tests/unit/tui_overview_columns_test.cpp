@@ -37,7 +37,7 @@ struct Cluster {
   void fire(const std::string &node, const std::string &rule) {
     firing.push_back({rule, node, "", Severity::critical, 1, 0, node + " stalled"});
   }
-  Drawn draw(Canvas &c) { return render(c, Frame{store, firing, transitions, ui, at(30), at(30)}); }
+  Drawn draw(Canvas &c) { return render(c, Frame{store, firing, transitions, ui, at(30)}); }
 };
 
 // The text of a tile's first line.

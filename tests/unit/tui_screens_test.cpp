@@ -56,7 +56,7 @@ struct Fixture {
     ui.selected = "mac1";
     ui.theme_name = "default";
   }
-  Frame frame() { return {store, firing, transitions, ui, at(60), at(60)}; }
+  Frame frame() { return {store, firing, transitions, ui, at(60)}; }
 };
 
 TEST(TuiScreens, OverviewShowsEveryNodeValuesAndUnknowns) {

@@ -142,6 +142,17 @@ TEST_F(TuiSinkTest, HomeAndEndScrollTheAlertsPaneNotTheNodes) {
   EXPECT_EQ(sink->ui().selected, "alpha");
 }
 
+// A status-line message ages in real time: a replay at --speed max moves the data clock
+// hours on in a second, and the message once vanished before it could be read.
+TEST_F(TuiSinkTest, AMessageStaysWhileTheDataClockRunsAhead) {
+  key('e'); // a CSV snapshot: "CSV snapshot written: ..."
+  ASSERT_EQ(csv_calls, 1);
+  EXPECT_NE(screen().find("CSV snapshot written"), std::string::npos) << screen();
+  sink->on_tick(TickContext{store, firing, at(3600)});
+  sink->redraw(at(3600));
+  EXPECT_NE(screen().find("CSV snapshot written"), std::string::npos) << screen();
+}
+
 // A transition and the firing set arrive together: the count and badges agree with the list
 // at once, not a tick later.
 TEST_F(TuiSinkTest, AFiringAlertIsCountedWhenItIsListed) {

@@ -45,7 +45,9 @@ struct UiState {
   bool filter = false; // show only lines matching `search`
   std::string message; // status line message (CSV result, theme name, ...)
   bool message_is_error = false;
-  TimePoint message_at;
+  // When the message was given, by the steady clock: a message ages in real time, also in
+  // a replay whose clock runs at --speed.
+  std::chrono::steady_clock::time_point message_at;
   std::string theme_name;
 };
 
@@ -55,10 +57,11 @@ struct Frame {
   const std::vector<Finding> &firing;
   const std::deque<AlertTransition> &transitions; // newest first
   const UiState &ui;
-  TimePoint now;  // the time shown (paused_at while paused)
-  TimePoint wall; // the real time, for message ageing
+  TimePoint now; // the time shown (paused_at while paused)
   // Transitions ever listed, so that transitions[i] is number transitions_pushed - 1 - i.
   std::uint64_t transitions_pushed = 0;
+  // The steady clock's time, for message ageing.
+  std::chrono::steady_clock::time_point steady_now{};
 };
 
 // Draws the whole screen. Returns the node order and, for the overview, the tile of each

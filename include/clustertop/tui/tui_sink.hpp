@@ -54,7 +54,7 @@ public:
   // on_messages, which shows the newest line in the status line. stop() prints every line
   // kept on the real stderr once the screen is gone.
   [[nodiscard]] int message_fd() const { return stderr_.fd(); }
-  void on_messages(TimePoint now);
+  void on_messages();
   // Reads every pending key (and KEY_RESIZE). Returns true when the user quit.
   bool on_input(TimePoint now);
   // Draws if something changed since the last frame. Returns true when it drew.
@@ -78,9 +78,9 @@ private:
   void move_selection(long delta);
   [[nodiscard]] long nodes_page() const;
   void scroll_by(long delta);
-  void cycle_theme(TimePoint now);
+  void cycle_theme();
   void snapshot_csv(TimePoint now);
-  void say(std::string text, bool error, TimePoint now);
+  void say(std::string text, bool error);
 
   const Store &store_;
   TuiConfig config_;
