@@ -29,7 +29,8 @@ public:
     }
     if (trim(line).empty()) return true; // blank lines inside a record are expected
     bool used = apply_rules(line, received_at);
-    if (spec_.line && spec_.line->match(line, caps_.list, caps_.block)) {
+    caps_.rule = spec_.rules.size(); // the line pattern's block follows the rules'
+    if (spec_.line && spec_.line->match(line, caps_.list, caps_.block())) {
       used = true;
       add_field();
     }
@@ -42,7 +43,9 @@ public:
 private:
   bool apply_rules(std::string_view line, TimePoint received_at) {
     bool any = false;
-    for (const auto &rule : spec_.rules) {
+    for (std::size_t i = 0; i < spec_.rules.size(); ++i) {
+      const auto &rule = spec_.rules[i];
+      caps_.rule = i;
       scratch_.metrics.clear();
       bool matched = false;
       {

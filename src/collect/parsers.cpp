@@ -146,7 +146,7 @@ bool apply_rule(const RegexRule &rule, std::string_view line, TimePoint received
 bool apply_matched_rule(const RegexRule &rule, std::string_view line, TimePoint received_at,
                         Record &rec, MetricWriter &w, RuleScratch &caps,
                         const std::vector<std::pair<std::string, double>> *vars) {
-  if (!rule.regex->match(line, caps.list, caps.block, caps.kind)) return false;
+  if (!rule.regex->match(line, caps.list, caps.block(), caps.kind)) return false;
   add_metrics(rule, caps, w, vars);
   for (const auto &t : rule.tags)
     if (std::find(rec.tags.begin(), rec.tags.end(), t) == rec.tags.end()) rec.tags.push_back(t);
@@ -185,6 +185,7 @@ public:
       for (std::size_t i = 0; i < rules.size(); ++i) {
         const auto &rule = rules[i];
         bool matched = false;
+        caps_.rule = i;
         if (scanned && bits_[i] != LiteralSet::kMax)
           matched = shared_->contains(bits_[i]) &&
                     apply_matched_rule(rule, line, received_at, rec, w, caps_);
@@ -200,6 +201,12 @@ public:
   }
 
   void set_utc_offset(std::chrono::minutes offset) override { caps_.set_offset(offset); }
+
+  [[nodiscard]] std::uint64_t matches_recalled() const override {
+    std::uint64_t n = 0;
+    for (const auto &b : caps_.blocks) n += b.recalled();
+    return n;
+  }
 
   std::uint64_t share_literals(LiteralSet &set) override {
     shared_ = &set;
@@ -278,6 +285,12 @@ ParserGroup::~ParserGroup() = default;
 
 std::uint64_t ParserGroup::scans_reused() const {
   return literals_ != nullptr ? literals_->reused() : 0;
+}
+
+std::uint64_t ParserGroup::matches_recalled() const {
+  std::uint64_t n = 0;
+  for (const auto &p : parsers_) n += p->matches_recalled();
+  return n;
 }
 
 bool ParserGroup::feed(std::string_view line, TimePoint received_at, RecordBuffer &out) {

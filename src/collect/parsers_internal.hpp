@@ -1,6 +1,7 @@
 // Private to src/collect: the parse kinds behind make_parser and the shared rule matcher.
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <string_view>
 #include <utility>
@@ -11,11 +12,20 @@
 
 namespace clustertop {
 
-// A rule-applying parser's working memory: its last match's named captures, the PCRE2 match
-// block every match of the parser reuses, and its last timestamp (see FractionMemo).
+// A rule-applying parser's working memory: its last match's named captures, a PCRE2 match
+// block per rule, and its last timestamp (see FractionMemo).
 struct RuleScratch {
   std::vector<std::pair<std::string_view, std::string_view>> list;
-  MatchBlock block;
+  // The block of rule `rule` (the one being applied) keeps that rule's last subject and
+  // answer (MatchBlock): with one block for all, two rules tried on the same lines (exo's
+  // file form and its -v console form, on every heartbeat) took turns evicting each other's
+  // answer, and PCRE2 ran for both on every line.
+  std::size_t rule = 0;
+  std::deque<MatchBlock> blocks; // a deque: MatchBlock does not move
+  MatchBlock &block() {
+    while (blocks.size() <= rule) blocks.emplace_back();
+    return blocks[rule];
+  }
   std::uint64_t kind = 0; // the line's kind in the parser's LiteralSet (0: none), for block
   FractionMemo time;
   // The node's offset from UTC: what a time without a zone is read in (see parse_time). The

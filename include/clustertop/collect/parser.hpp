@@ -82,6 +82,8 @@ public:
   virtual void finish(RecordBuffer &out) { (void)out; }
   // The node's offset from UTC, for times its lines give without a zone (see parse_time).
   virtual void set_utc_offset(std::chrono::minutes offset) { (void)offset; }
+  // Regex matches answered from a rule's last subject without PCRE2 (for tests).
+  [[nodiscard]] virtual std::uint64_t matches_recalled() const { return 0; }
   // Joining a ParserGroup: the parser adds the literals its rules look for to `set`, which
   // the group then finds in one pass per line; feed() reads the answers from `set` for the
   // line the group scanned and searches itself for any other line. `set` outlives the parser.
@@ -112,6 +114,8 @@ public:
   [[nodiscard]] bool empty() const { return parsers_.empty(); }
   // Lines whose literal scan was answered from a recent line of their kind (for tests).
   [[nodiscard]] std::uint64_t scans_reused() const;
+  // Every parser's matches_recalled() (for tests).
+  [[nodiscard]] std::uint64_t matches_recalled() const;
 
 private:
   // The parsers a line with these literals is offered to, in order: lines of a kind have

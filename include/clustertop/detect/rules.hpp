@@ -46,7 +46,7 @@ struct StallRules {
                                        "gen.tokens_per_s", "ctx.tokens"};
   // A request finished: one of these written at or after the last progress (or
   // req.running back to 0) means the silence that follows is idle, not a stall.
-  std::vector<std::string> done = {"gen.tokens"};
+  std::vector<std::string> done = {"gen.tokens", "runner.ready"};
   AlertPolicy alert{std::chrono::seconds{0}, std::chrono::seconds{5}};
 };
 

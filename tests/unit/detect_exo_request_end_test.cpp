@@ -1,0 +1,74 @@
+// A request's normal end on exo: its runner logs `runner ready` once its generation tasks
+// are done (collectors/exo.json, from exo's own log in exo-explore/exo#1374). Step lines
+// stop then; the silence is idle, not a hang. Real line shapes through the collectors and
+// the stall detector.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "log_run.hpp"
+
+namespace clustertop {
+namespace {
+
+const std::string kLog = "log:/tmp/exo.log";
+
+// exo's file-format prefix at second `t` of the run, with the runner's module.
+std::string runner_line(double t, const std::string &message) {
+  const std::string iso = iso8601_utc(test::at(t));
+  return fmt::format("[ {} {}.000 | INFO     | exo.worker.runner.runner:main:355 ] {}",
+                     iso.substr(0, 10), iso.substr(11, 8), message);
+}
+
+// A step line a second over [from, to].
+void steps(test::LogRun &run, int from, int to) {
+  for (int t = from; t <= to; ++t) {
+    run.line("ex", kLog, t,
+             fmt::format("[STEP {}] eval=36ms model=7ms gpu_eval=25ms fence_wait=0.8ms ctx={}K", t,
+                         t / 10 + 1));
+    run.ticks(t, t);
+  }
+}
+
+TEST(DetectExoRequestEnd, RunnerReadyAfterTheLastStepEndsARequestNormally) {
+  test::LogRun ended;
+  ended.up("ex", kLog, 0);
+  steps(ended, 1, 60);
+  ended.line("ex", kLog, 60.5, runner_line(60.5, "runner ready"));
+  ended.ticks(61, 150);
+  EXPECT_TRUE(ended.fired("step_stall").empty()) << "a normal end is no stall";
+
+  test::LogRun hung; // the same steps, no `runner ready`: a hang
+  hung.up("ex", kLog, 0);
+  steps(hung, 1, 60);
+  hung.ticks(61, 150);
+  EXPECT_EQ(hung.fired("step_stall").size(), 1u);
+}
+
+// A `runner ready` before a request's steps (after the model loaded, or the last request)
+// is no end of that request.
+TEST(DetectExoRequestEnd, AnEarlierRunnerReadyDoesNotHideALaterHang) {
+  test::LogRun run;
+  run.up("ex", kLog, 0);
+  run.line("ex", kLog, 0.5, runner_line(0.5, "runner ready"));
+  steps(run, 1, 60);
+  run.line("ex", kLog, 60.5, runner_line(60.5, "runner ready"));
+  run.ticks(61, 100);
+  steps(run, 101, 160); // the next request, then silence
+  run.ticks(161, 250);
+  EXPECT_EQ(run.fired("step_stall").size(), 1u);
+}
+
+// Other runner messages that start alike are no end.
+TEST(DetectExoRequestEnd, OnlyTheRunnerReadyMessageIsAnEnd) {
+  for (const char *message : {"runner ready to load", "runner running", "not runner ready yet"}) {
+    test::LogRun run;
+    run.up("ex", kLog, 0);
+    steps(run, 1, 60);
+    run.line("ex", kLog, 60.5, runner_line(60.5, message));
+    run.ticks(61, 150);
+    EXPECT_EQ(run.fired("step_stall").size(), 1u) << message;
+  }
+}
+
+} // namespace
+} // namespace clustertop
