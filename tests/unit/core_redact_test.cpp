@@ -1,8 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "clustertop/core/redact.hpp"
 
@@ -158,6 +162,35 @@ TEST(Redact, OrdinaryLogLinesAreLeftIntact) {
       "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.15 GiB total capacity)",
   };
   for (const auto &line : lines) EXPECT_EQ(redact_secrets(line), line);
+}
+
+// Every line of the recorded fixtures (vLLM, SGLang, exo, llama.cpp, mlx-lm, failures,
+// samplers) and of the collector definitions' samples: real log text, none of it a secret.
+TEST(Redact, FixtureAndCollectorSampleLinesAreLeftIntact) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::path(CLUSTERTOP_TEST_DATA);
+  std::size_t checked = 0;
+  for (const auto &entry : fs::recursive_directory_iterator(root / "fixtures")) {
+    if (!entry.is_regular_file() || entry.path().filename() == "SOURCES") continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string line;
+    while (std::getline(in, line)) {
+      EXPECT_EQ(redact_secrets(line), line) << entry.path();
+      ++checked;
+    }
+  }
+  for (const auto &entry : fs::directory_iterator(root.parent_path() / "collectors")) {
+    if (entry.path().extension() != ".json") continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    const auto j = nlohmann::json::parse(in);
+    for (const auto &sample : j.value("samples", nlohmann::json::array()))
+      for (const auto &line : sample.value("lines", nlohmann::json::array())) {
+        const auto text = line.get<std::string>();
+        EXPECT_EQ(redact_secrets(text), text) << entry.path();
+        ++checked;
+      }
+  }
+  EXPECT_GT(checked, 100u);
 }
 
 } // namespace
