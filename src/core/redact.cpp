@@ -262,21 +262,50 @@ std::optional<Span> secret_at(std::string_view text, std::size_t i, std::size_t 
   return value_after_key(text, i, j, kind);
 }
 
-// At "://": the span of the password in "://user:pass@host", or nothing. The user info
-// ends at the authority's last '@' (as Python's urlsplit reads it), so a password holding
-// an unescaped '@' is hidden whole; the authority ends at '/', white space or a quote.
+// At "://": the span of the password in "://user:pass@host", or nothing. The authority ends
+// at the first '/', '?' or '#' (RFC 3986), white space or a quote, and its user info at its
+// last '@' (as Python's urlsplit reads it), so a password holding an unescaped '@' is hidden
+// whole. A password typed unescaped into a URL may hold '/', '?' or '#' too, which ends the
+// authority before the '@': where the authority has no '@' but a ':' after a user, and what
+// follows that ':' is not a port (digits), the password runs to the URL's last '@' (before
+// white space or a quote). A path or query with an '@' after a port (`http://h:8080/a@b`) is
+// left alone, and a password of digits cut by a '/' is taken for a port and shown.
 std::optional<Span> url_password(std::string_view text, std::size_t i) {
   if (text.substr(i, 3) != "://") return std::nullopt;
-  std::size_t colon = npos;
-  std::size_t at = npos;
-  for (std::size_t j = i + 3; j < text.size(); ++j) {
+  const std::size_t begin = i + 3;
+  std::size_t colon = npos;         // the authority's first ':'
+  std::size_t at = npos;            // the authority's last '@'
+  std::size_t authority_end = npos; // its first '/', '?' or '#'
+  std::size_t last_at = npos;       // the URL's last '@'
+  std::size_t j = begin;
+  for (; j < text.size(); ++j) {
     const char c = text[j];
-    if (c == '/' || is_space(c) || is_quote(c) || c == '`') break;
-    if (c == ':' && colon == npos) colon = j;
-    if (c == '@') at = j;
+    if (is_space(c) || is_quote(c) || c == '`') break;
+    if (c == '@') last_at = j;
+    if (authority_end != npos) continue;
+    if (c == '/' || c == '?' || c == '#') {
+      authority_end = j;
+    } else if (c == ':' && colon == npos) {
+      colon = j;
+    } else if (c == '@') {
+      at = j;
+    }
   }
-  if (colon == npos || at == npos || at <= colon + 1) return std::nullopt;
-  return Span{colon + 1, at};
+  if (authority_end == npos) authority_end = j;
+  if (at != npos) {
+    if (colon == npos || at <= colon + 1) return std::nullopt;
+    return Span{colon + 1, at};
+  }
+  if (colon == npos || last_at == npos || last_at < authority_end) return std::nullopt;
+  const std::string_view user = text.substr(begin, colon - begin);
+  if (user.find('[') != npos) return std::nullopt; // an IPv6 host: [::1]:8080
+  if (!user.empty()) {
+    const std::string_view port = text.substr(colon + 1, authority_end - colon - 1);
+    bool digits = true;
+    for (char c : port) digits = digits && is_digit(c);
+    if (digits) return std::nullopt;
+  }
+  return Span{colon + 1, last_at};
 }
 
 } // namespace

@@ -117,6 +117,49 @@ TEST(Redact, AUrlPasswordHoldingAnAt) {
   });
 }
 
+// A password holding '/' (or '?' or '#', unencoded, as people type them into a DSN) cut the
+// user info at the '/' and showed the whole password.
+TEST(Redact, AUrlPasswordHoldingASlash) {
+  expect_all({
+      {"connect postgres://user:pa/ss@db:5432/x failed",
+       "connect postgres://user:[redacted]@db:5432/x failed"},
+      {"GET https://u:abc/def@host/path 401", "GET https://u:[redacted]@host/path 401"},
+      {"redis://:s3cr?t#1@cache:6379/0", "redis://:[redacted]@cache:6379/0"},
+      // The token's last '@': a password holding both '/' and '@' is hidden whole (and so is
+      // a path's '@' after it: more hidden, nothing shown).
+      {"dsn=mysql://app:a/b@c@db/x ok", "dsn=mysql://app:[redacted]@db/x ok"},
+      {"url: 'amqp://guest:pw/1@mq/vhost'", "url: 'amqp://guest:[redacted]@mq/vhost'"},
+      {"db://u:p/w@db/x?u=a@b", "db://u:[redacted]@b"},
+  });
+}
+
+// The authority ends at the first '/', '?' or '#': a ':' and '@' in a query or fragment of a
+// URL with no user info were taken as a user and password.
+TEST(Redact, AUrlAuthorityEndsAtAQueryOrFragment) {
+  expect_all({
+      {"GET https://host?q=a:b@c 200", "GET https://host?q=a:b@c 200"},
+      {"GET https://host#frag:x@y 200", "GET https://host#frag:x@y 200"},
+      {"GET https://host/?q=a:b@c 200", "GET https://host/?q=a:b@c 200"},
+  });
+}
+
+// URLs without credentials, with an '@' or ':' past the host, are left as they are.
+TEST(Redact, UrlsWithoutCredentialsAreLeftAlone) {
+  const std::vector<std::string> lines = {
+      "see https://host/a@b and http://host/path?email=a@b.c",
+      "clone git@github.com:x/y.git failed",
+      "see http://host:8080/a@b",
+      "GET http://localhost:4873/@scope/pkg 200",
+      "GET http://localhost:8000/v1/models?owner=me@example.com 200",
+      "POST http://10.0.0.5:30000/generate 200 user@host",
+      "https://cdn.jsdelivr.net/npm/@scope/pkg@1.2.3/dist",
+      "mirror://user@host:22 ok",
+      "ssh://git@github.com:22/x/y.git",
+      "http://[::1]:8080/a@b",
+  };
+  for (const auto &line : lines) EXPECT_EQ(redact_secrets(line), line);
+}
+
 // curl's -u / --user user:password.
 TEST(Redact, AUserFlagsPassword) {
   expect_all({

@@ -23,7 +23,9 @@ inline constexpr std::string_view kRedacted = "[redacted]";
 //   scheme (Basic, Bearer, Digest, token ...), and the word after `Bearer` anywhere;
 // - the whole value of a Cookie / Set-Cookie header or field, to its closing quote or the
 //   end of the line;
-// - the password of "scheme://user:pass@host";
+// - the password of "scheme://user:pass@host", to the authority's last '@'; a password
+//   holding an unescaped '/', '?' or '#' (which end the authority) to the URL's last '@',
+//   unless what follows the ':' is a port;
 // - well-known token shapes wherever they stand: hf_…, sk-…, ghp_/gho_/ghu_/ghs_/ghr_…,
 //   github_pat_…, glpat-…, xoxb-/xoxa-/xoxp-/xoxr-/xoxs-…, AKIA/ASIA… (each with a long
 //   enough body; the prefix is kept).
