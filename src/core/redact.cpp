@@ -308,9 +308,82 @@ std::optional<Span> url_password(std::string_view text, std::size_t i) {
   return Span{colon + 1, last_at};
 }
 
-} // namespace
+// A PEM private key's marker at or after `from`: "-----BEGIN " or "-----END " (`kind`), a
+// label of capitals, digits and spaces holding "PRIVATE KEY" ("RSA PRIVATE KEY", "OPENSSH
+// PRIVATE KEY", "PGP PRIVATE KEY BLOCK"), then "-----". Certificates and public keys are not
+// secrets.
+std::optional<Span> private_key_marker(std::string_view text, std::size_t from,
+                                       std::string_view kind) {
+  constexpr std::string_view kDashes = "-----";
+  for (std::size_t at = text.find(kind, from); at != npos; at = text.find(kind, at + 1)) {
+    const std::size_t label = at + kind.size();
+    std::size_t k = label;
+    while (k < text.size() && (is_upper(text[k]) || is_digit(text[k]) || text[k] == ' ')) ++k;
+    if (text.substr(k, kDashes.size()) == kDashes &&
+        text.substr(label, k - label).find("PRIVATE KEY") != npos)
+      return Span{at, k + kDashes.size()};
+  }
+  return std::nullopt;
+}
 
-std::string redact_secrets(std::string_view text) {
+constexpr std::string_view kBeginMarker = "-----BEGIN ";
+constexpr std::string_view kEndMarker = "-----END ";
+
+// A line break, or one written as an escape ("\n" in a JSON string), at text[k] (k < end).
+std::size_t line_break_at(std::string_view text, std::size_t k, std::size_t end) {
+  if (is_space(text[k])) return 1;
+  if (text[k] == '\\' && k + 1 < end && (text[k + 1] == 'n' || text[k + 1] == 'r')) return 2;
+  return 0;
+}
+
+// The private keys' bodies in `text` replaced, or nothing when it has none: from the end of a
+// BEGIN marker to its END marker or, where none follows, to a quote that closes the string
+// or the end of the text; the line breaks (or their escapes) around a body are kept.
+std::optional<std::string> redact_private_keys(std::string_view text) {
+  std::optional<Span> begin = private_key_marker(text, 0, kBeginMarker);
+  if (!begin) return std::nullopt;
+  std::string out;
+  out.reserve(text.size());
+  std::size_t copied = 0;
+  while (begin) {
+    const auto end_marker = private_key_marker(text, begin->end, kEndMarker);
+    std::size_t end = begin->end;
+    if (end_marker) {
+      end = end_marker->start;
+    } else {
+      while (end < text.size() && !is_quote(text[end]) && text[end] != '`' &&
+             !(text[end] == '\\' && end + 1 < text.size() && is_quote(text[end + 1])))
+        ++end;
+    }
+    std::size_t start = begin->end;
+    while (start < end) {
+      const std::size_t n = line_break_at(text, start, end);
+      if (n == 0) break;
+      start += n;
+    }
+    while (end > start) {
+      if (is_space(text[end - 1])) {
+        --end;
+      } else if (end - start >= 2 && text[end - 2] == '\\' &&
+                 (text[end - 1] == 'n' || text[end - 1] == 'r')) {
+        end -= 2;
+      } else {
+        break;
+      }
+    }
+    if (end > start) {
+      out.append(text.substr(copied, start - copied));
+      out += kRedacted;
+      copied = end;
+    }
+    begin = private_key_marker(text, end_marker ? end_marker->end : end, kBeginMarker);
+  }
+  out.append(text.substr(copied));
+  return out;
+}
+
+// Everything but private keys' bodies.
+std::string redact_words(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   std::size_t i = 0;
@@ -338,6 +411,15 @@ std::string redact_secrets(std::string_view text) {
     }
   }
   return out;
+}
+
+} // namespace
+
+// Private keys first: a secret key's value that holds one ends at the first line break, and
+// the body after it would be left.
+std::string redact_secrets(std::string_view text) {
+  if (auto keys = redact_private_keys(text)) return redact_words(*keys);
+  return redact_words(text);
 }
 
 } // namespace clustertop

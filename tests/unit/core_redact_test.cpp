@@ -160,6 +160,49 @@ TEST(Redact, UrlsWithoutCredentialsAreLeftAlone) {
   for (const auto &line : lines) EXPECT_EQ(redact_secrets(line), line);
 }
 
+// A PEM private key within one text (a hook message, a JSON string with \n escapes, a
+// multi-line status detail): its body. Each line of a log is redacted alone, and a body line
+// there is plain base64 (PrivateKeyLines follows a stream's lines for that).
+TEST(Redact, APrivateKeyBlockWithinOneText) {
+  expect_all({
+      {"key:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7bq3\nq9hU+yk=\n"
+       "-----END RSA PRIVATE KEY-----\ndone",
+       "key:\n-----BEGIN RSA PRIVATE KEY-----\n[redacted]\n-----END RSA PRIVATE KEY-----\ndone"},
+      {R"({"msg": "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0B\n-----END PRIVATE KEY-----\n"})",
+       R"({"msg": "-----BEGIN PRIVATE KEY-----\n[redacted]\n-----END PRIVATE KEY-----\n"})"},
+      {"-----BEGIN OPENSSH PRIVATE KEY-----\r\nb3BlbnNzaC1rZXktdjEAAAAA\r\n"
+       "-----END OPENSSH PRIVATE KEY-----",
+       "-----BEGIN OPENSSH PRIVATE KEY-----\r\n[redacted]\r\n-----END OPENSSH PRIVATE KEY-----"},
+      {"-----BEGIN ENCRYPTED PRIVATE KEY-----MIIFHDBOBgkqhkiG9w0BBQ0w",
+       "-----BEGIN ENCRYPTED PRIVATE KEY-----[redacted]"},
+      // No END within the text: to its end, or to a quote that closes the string.
+      {"-----BEGIN EC PRIVATE "
+       "KEY-----\nMHcCAQEEIIrYSSNQFaA2Hwf1duRSxKtLYX5CB04fSeQ6tF1aY/PuoAoGCCqGSM49",
+       "-----BEGIN EC PRIVATE KEY-----\n[redacted]"},
+      {R"(key="-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0B" next=1)",
+       R"(key="-----BEGIN PRIVATE KEY-----\n[redacted]" next=1)"},
+      {"-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBF0u\n=ab12\n-----END PGP PRIVATE KEY "
+       "BLOCK-----",
+       "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n[redacted]\n-----END PGP PRIVATE KEY BLOCK-----"},
+      // As a secret key's value: the key's rule hides the quoted value to its line break.
+      {"private_key: \"-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7bq3\n"
+       "-----END RSA PRIVATE KEY-----\" ok",
+       "private_key: \"[redacted]\n[redacted]\n-----END RSA PRIVATE KEY-----\" ok"},
+      {R"({"private_key": "-----BEGIN PRIVATE KEY-----\nMIIEvQIB\n-----END PRIVATE KEY-----\n", "n": 1})",
+       R"({"private_key": "[redacted]", "n": 1})"},
+  });
+  // Public keys and certificates are not secrets; the line with only the marker has no body.
+  const std::vector<std::string> kept = {
+      "-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBa\n-----END "
+      "CERTIFICATE-----",
+      "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----",
+      "-----BEGIN RSA PRIVATE KEY-----",
+      "-----END RSA PRIVATE KEY-----",
+      "---------- PRIVATE KEY ----------",
+  };
+  for (const auto &text : kept) EXPECT_EQ(redact_secrets(text), text);
+}
+
 // curl's -u / --user user:password.
 TEST(Redact, AUserFlagsPassword) {
   expect_all({

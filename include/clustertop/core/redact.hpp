@@ -26,6 +26,9 @@ inline constexpr std::string_view kRedacted = "[redacted]";
 // - the password of "scheme://user:pass@host", to the authority's last '@'; a password
 //   holding an unescaped '/', '?' or '#' (which end the authority) to the URL's last '@',
 //   unless what follows the ':' is a port;
+// - the body of a PEM private key (`-----BEGIN … PRIVATE KEY-----` to its END marker, or to
+//   a closing quote or the end of the text where none follows), the markers and the line
+//   breaks around the body kept; certificates and public keys are left;
 // - well-known token shapes wherever they stand: hf_…, sk-…, ghp_/gho_/ghu_/ghs_/ghr_…,
 //   github_pat_…, glpat-…, xoxb-/xoxa-/xoxp-/xoxr-/xoxs-…, AKIA/ASIA… (each with a long
 //   enough body; the prefix is kept).
