@@ -422,4 +422,35 @@ std::string redact_secrets(std::string_view text) {
   return redact_words(text);
 }
 
+namespace {
+bool is_base64(char c) { return is_alnum(c) || c == '+' || c == '/' || c == '='; }
+} // namespace
+
+std::optional<std::string> PrivateKeyLines::redact(std::string_view line) {
+  if (left_ > 0) {
+    if (const auto end = private_key_marker(line, 0, kEndMarker)) {
+      left_ = 0;
+      // Key data run into the marker: "...AB==-----END RSA PRIVATE KEY-----".
+      if (end->start > 0 && is_base64(line[end->start - 1])) return std::string(kRedacted);
+      return std::nullopt;
+    }
+    --left_;
+    return std::string(kRedacted);
+  }
+  const auto begin = private_key_marker(line, 0, kBeginMarker);
+  if (!begin) return std::nullopt;
+  // A block goes on in the next lines where this one ends with the marker or with key data
+  // (base64, a line break's escape), and has no END of its own; "key '-----BEGIN ... KEY-----'
+  // not accepted" is text about a key.
+  if (!private_key_marker(line, begin->end, kEndMarker)) {
+    bool data = true;
+    for (char c : line.substr(begin->end))
+      data = data && (is_base64(c) || is_space(c) || c == '\\');
+    if (data) left_ = kMaxLines;
+  }
+  std::string kept = redact_secrets(line);
+  if (kept == line) return std::nullopt;
+  return kept;
+}
+
 } // namespace clustertop

@@ -203,6 +203,70 @@ TEST(Redact, APrivateKeyBlockWithinOneText) {
   for (const auto &text : kept) EXPECT_EQ(redact_secrets(text), text);
 }
 
+// A stream's lines, one at a time: what each becomes ("" for kept as it is).
+std::vector<std::string> follow(PrivateKeyLines &keys, const std::vector<std::string> &lines) {
+  std::vector<std::string> out;
+  for (const auto &line : lines) out.push_back(keys.redact(line).value_or(""));
+  return out;
+}
+
+TEST(RedactPrivateKeyLines, HidesTheBodyBetweenBeginAndEnd) {
+  PrivateKeyLines keys;
+  EXPECT_EQ(follow(keys, {"2026-02-23 15:00:01 INFO loading key", "-----BEGIN RSA PRIVATE KEY-----",
+                          "Proc-Type: 4,ENCRYPTED", "DEK-Info: AES-128-CBC,3F17F5316E2BAC89", "",
+                          "MIIEpAIBAAKCAQEA7bq3xY0kqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfV",
+                          "q9hU+yk=", "-----END RSA PRIVATE KEY-----", "INFO key loaded"}),
+            (std::vector<std::string>{"", "", "[redacted]", "[redacted]", "[redacted]",
+                                      "[redacted]", "[redacted]", "", ""}));
+  // A log prefix before each line, and key data run into the END marker.
+  EXPECT_EQ(follow(keys, {"app | -----BEGIN OPENSSH PRIVATE KEY-----",
+                          "app | b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtz",
+                          "app | c2gtZWQyNTUxOQ==-----END OPENSSH PRIVATE KEY-----", "app | ok"}),
+            (std::vector<std::string>{"", "[redacted]", "[redacted]", ""}));
+}
+
+TEST(RedactPrivateKeyLines, ABeginLineWithKeyDataAfterItsMarker) {
+  PrivateKeyLines keys;
+  EXPECT_EQ(follow(keys, {"-----BEGIN PRIVATE KEY-----MIIEvQIBADANBgkqhkiG9w0BAQEFAASC",
+                          "BKcwggSjAgEAAoIBAQC7", "-----END PRIVATE KEY-----"}),
+            (std::vector<std::string>{"-----BEGIN PRIVATE KEY-----[redacted]", "[redacted]", ""}));
+  // A whole block in one line (a JSON string): redact_secrets' text, and no block after it.
+  EXPECT_EQ(
+      follow(
+          keys,
+          {R"({"key": "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----"})",
+           "next"}),
+      (std::vector<std::string>{
+          R"({"key": "-----BEGIN EC PRIVATE KEY-----\n[redacted]\n-----END EC PRIVATE KEY-----"})",
+          ""}));
+}
+
+TEST(RedactPrivateKeyLines, WhatIsNotAPrivateKeyBlockIsKept) {
+  PrivateKeyLines keys;
+  const std::vector<std::string> lines = {
+      "-----BEGIN CERTIFICATE-----",
+      "MIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBa",
+      "-----END CERTIFICATE-----",
+      "-----BEGIN PUBLIC KEY-----",
+      "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE",
+      "-----END PUBLIC KEY-----",
+      "ssh: key '-----BEGIN OPENSSH PRIVATE KEY-----' not accepted",
+      "INFO next line",
+      "-----END RSA PRIVATE KEY-----",
+      "INFO after a stray END",
+  };
+  EXPECT_EQ(follow(keys, lines), std::vector<std::string>(lines.size(), ""));
+}
+
+// A BEGIN whose END never comes hides kMaxLines lines, then the log shows again.
+TEST(RedactPrivateKeyLines, AMissingEndHidesABoundedNumberOfLines) {
+  PrivateKeyLines keys;
+  EXPECT_FALSE(keys.redact("-----BEGIN PRIVATE KEY-----"));
+  for (int i = 0; i < PrivateKeyLines::kMaxLines; ++i)
+    EXPECT_EQ(keys.redact("line " + std::to_string(i)), std::string(kRedacted)) << i;
+  EXPECT_FALSE(keys.redact("INFO back"));
+}
+
 // curl's -u / --user user:password.
 TEST(Redact, AUserFlagsPassword) {
   expect_all({

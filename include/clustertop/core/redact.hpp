@@ -3,6 +3,7 @@
 // output applies the same rule; docs/exports.md ("Credentials") states it in words.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,5 +35,26 @@ inline constexpr std::string_view kRedacted = "[redacted]";
 //   enough body; the prefix is kept).
 // Idempotent: redacting redacted text changes nothing.
 std::string redact_secrets(std::string_view text);
+
+// One stream's lines followed through PEM private key blocks. A key printed to a log arrives a
+// line at a time, and a body line alone is plain base64 that redact_secrets cannot tell from
+// other text; whoever reads a stream's lines in order (Ingest, one per log stream) asks this
+// about each line before keeping it.
+class PrivateKeyLines {
+public:
+  // The most lines hidden after a BEGIN line whose END line never comes: a log that printed
+  // only the marker is not hidden for good.
+  static constexpr int kMaxLines = 200;
+
+  // What to keep of the stream's next line: nothing (keep it as it is), or what replaces it.
+  // A line after a line that ends with a `-----BEGIN … PRIVATE KEY-----` marker (or goes on
+  // with key data after it), up to the END line, is "[redacted]"; so is an END line with key
+  // data just before its marker. The BEGIN line keeps its marker (redact_secrets' text), and
+  // the END line is kept when nothing but a prefix stands before it.
+  std::optional<std::string> redact(std::string_view line);
+
+private:
+  int left_ = 0; // lines still to hide; 0: not in a block
+};
 
 } // namespace clustertop
