@@ -2,6 +2,7 @@
 
 #include "clustertop/core/text.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <optional>
@@ -244,6 +245,44 @@ std::optional<Span> user_password(std::string_view text, std::size_t j, bool lon
   return Span{start + colon + 1, end};
 }
 
+// After a `token` key and white space, with no separator ("using token abc123def456ghi"):
+// the value where it has a credential's shape, or nothing, since English goes on after
+// "token" too ("token count", "token 5", "token Llama-3-8B-Instruct"). The shape: letters,
+// digits and - _ . + / = ~ only (a quoted value to its quote), letters and digits both, and
+// a run of at least 12 letters and digits with no other character in it.
+std::optional<Span> bare_token(std::string_view text, std::size_t j) {
+  constexpr std::size_t kMinRun = 12;
+  std::size_t p = j;
+  while (p < text.size() && is_blank(text[p])) ++p;
+  if (p == j || p >= text.size()) return std::nullopt;
+  std::size_t start = p;
+  std::size_t end = 0;
+  if (is_quote(text[p])) {
+    start = p + 1;
+    end = quoted_end(text, start, text.substr(p, 1));
+  } else {
+    end = unquoted_end(text, start);
+  }
+  std::size_t run = 0;
+  std::size_t longest = 0;
+  bool letter = false;
+  bool digit = false;
+  for (std::size_t k = start; k < end; ++k) {
+    const char c = text[k];
+    if (is_alnum(c)) {
+      letter = letter || is_alpha(c);
+      digit = digit || is_digit(c);
+      longest = std::max(longest, ++run);
+    } else if (c == '-' || c == '_' || c == '.' || c == '+' || c == '/' || c == '=' || c == '~') {
+      run = 0;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (longest < kMinRun || !letter || !digit) return std::nullopt;
+  return Span{start, end};
+}
+
 // A secret starting with the word [i, j): the span to replace, or nothing.
 std::optional<Span> secret_at(std::string_view text, std::size_t i, std::size_t j) {
   if (auto span = token_shape(text, i)) return span;
@@ -259,7 +298,9 @@ std::optional<Span> secret_at(std::string_view text, std::size_t i, std::size_t 
   if (key == "-u" || key == "--user") return user_password(text, j, key == "--user");
   const KeyKind kind = classify_key(key);
   if (kind == KeyKind::none) return std::nullopt;
-  return value_after_key(text, i, j, kind);
+  if (auto span = value_after_key(text, i, j, kind)) return span;
+  if (kind == KeyKind::token) return bare_token(text, j);
+  return std::nullopt;
 }
 
 // At "://": the span of the password in "://user:pass@host", or nothing. The authority ends

@@ -267,6 +267,31 @@ TEST(RedactPrivateKeyLines, AMissingEndHidesABoundedNumberOfLines) {
   EXPECT_FALSE(keys.redact("INFO back"));
 }
 
+// "token <value>" with no '=' or ':': hidden where the value has a credential's shape (long,
+// letters and digits), not where English goes on ("the token count", "token 5").
+TEST(Redact, ATokenWithoutASeparator) {
+  expect_all({
+      {"using token abc123def456ghi", "using token [redacted]"},
+      {"login with token 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b ok",
+       "login with token [redacted] ok"},
+      {"HF_TOKEN 'Zx81kQpL0mN4vB7c' set", "HF_TOKEN '[redacted]' set"},
+      {"Token AbCdEf0123456789/+== expired", "Token [redacted] expired"},
+  });
+  const std::vector<std::string> kept = {
+      "the token count is 512",
+      "token 5 of 512",
+      "token limit reached: 4096",
+      "token usage 0.81",
+      "slot update_slots: id  0 | task 0 | prompt token   0: 128000 '<|begin_of_text|>'",
+      "eos token 128009 stops generation",
+      "the token is ready; token budget exceeded",
+      "token Llama-3-8B-Instruct",
+      "token 2024-05-19T10:13:11",
+      "token [redacted]",
+  };
+  for (const auto &line : kept) EXPECT_EQ(redact_secrets(line), line);
+}
+
 // curl's -u / --user user:password.
 TEST(Redact, AUserFlagsPassword) {
   expect_all({

@@ -19,7 +19,9 @@ inline constexpr std::string_view kRedacted = "[redacted]";
 //   them (a command-line flag such as `--password` may use a space instead), the key and the
 //   value each optionally quoted with ', " or \"; a quoted value runs to its closing quote,
 //   an unquoted one to white space or one of , ; & " ' `. A plain number after a `token` key
-//   is a count (`#token: 1234`), not a credential, and is kept;
+//   is a count (`#token: 1234`), not a credential, and is kept. After a `token` key with
+//   no separator (`using token abc123def456ghi`), a value with a credential's shape: letters
+//   and digits both, a run of at least 12 of them, nothing but - _ . + / = ~ besides;
 // - the credential of an Authorization / Proxy-Authorization header or field, after any
 //   scheme (Basic, Bearer, Digest, token ...), and the word after `Bearer` anywhere;
 // - the whole value of a Cookie / Set-Cookie header or field, to its closing quote or the
