@@ -8,6 +8,7 @@
 #include "clustertop/collect/definition.hpp"
 #include "clustertop/collect/ingest_stats.hpp"
 #include "clustertop/collect/parser.hpp"
+#include "clustertop/core/redact.hpp"
 #include "clustertop/core/text.hpp"
 
 namespace clustertop {
@@ -43,6 +44,7 @@ struct StreamState {
   const NodeInfo *info = nullptr;     // this stream's node in `store`, once it has one
   std::chrono::minutes utc_offset{0}; // the parsers' (NodeInfo::utc_offset; 0: unknown)
   Duration skew{0};                   // NodeInfo::clock_skew (0: none or unknown)
+  PrivateKeyLines private_key;        // log streams: a private key printed a line at a time
 };
 
 // A `zone` stream line: "+0100 1764990000" (`date '+%z %s'`: the UTC offset and the node's
@@ -188,8 +190,12 @@ struct Ingest::Impl {
     }
   }
 
-  void log_line(const LineBatch &b, StreamState &s, const std::string &line, Store &store,
+  void log_line(const LineBatch &b, StreamState &s, const std::string &raw, Store &store,
                 std::vector<LogEvent> &events) {
+    // A private key's body printed to the log enters the node's log, and any event, as
+    // "[redacted]": its lines alone are plain base64, which no later redaction can tell.
+    const auto hidden = s.private_key.redact(raw);
+    const std::string &line = hidden ? *hidden : raw;
     buf.clear();
     // Parsers date a time of day by the arrival time, which is on the node's clock there.
     s.parsers.feed(line, b.received_at + s.skew, buf);

@@ -2,6 +2,7 @@
 
 #include "clustertop/core/text.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <optional>
@@ -244,6 +245,44 @@ std::optional<Span> user_password(std::string_view text, std::size_t j, bool lon
   return Span{start + colon + 1, end};
 }
 
+// After a `token` key and white space, with no separator ("using token abc123def456ghi"):
+// the value where it has a credential's shape, or nothing, since English goes on after
+// "token" too ("token count", "token 5", "token Llama-3-8B-Instruct"). The shape: letters,
+// digits and - _ . + / = ~ only (a quoted value to its quote), letters and digits both, and
+// a run of at least 12 letters and digits with no other character in it.
+std::optional<Span> bare_token(std::string_view text, std::size_t j) {
+  constexpr std::size_t kMinRun = 12;
+  std::size_t p = j;
+  while (p < text.size() && is_blank(text[p])) ++p;
+  if (p == j || p >= text.size()) return std::nullopt;
+  std::size_t start = p;
+  std::size_t end = 0;
+  if (is_quote(text[p])) {
+    start = p + 1;
+    end = quoted_end(text, start, text.substr(p, 1));
+  } else {
+    end = unquoted_end(text, start);
+  }
+  std::size_t run = 0;
+  std::size_t longest = 0;
+  bool letter = false;
+  bool digit = false;
+  for (std::size_t k = start; k < end; ++k) {
+    const char c = text[k];
+    if (is_alnum(c)) {
+      letter = letter || is_alpha(c);
+      digit = digit || is_digit(c);
+      longest = std::max(longest, ++run);
+    } else if (c == '-' || c == '_' || c == '.' || c == '+' || c == '/' || c == '=' || c == '~') {
+      run = 0;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (longest < kMinRun || !letter || !digit) return std::nullopt;
+  return Span{start, end};
+}
+
 // A secret starting with the word [i, j): the span to replace, or nothing.
 std::optional<Span> secret_at(std::string_view text, std::size_t i, std::size_t j) {
   if (auto span = token_shape(text, i)) return span;
@@ -259,29 +298,133 @@ std::optional<Span> secret_at(std::string_view text, std::size_t i, std::size_t 
   if (key == "-u" || key == "--user") return user_password(text, j, key == "--user");
   const KeyKind kind = classify_key(key);
   if (kind == KeyKind::none) return std::nullopt;
-  return value_after_key(text, i, j, kind);
+  if (auto span = value_after_key(text, i, j, kind)) return span;
+  if (kind == KeyKind::token) return bare_token(text, j);
+  return std::nullopt;
 }
 
-// At "://": the span of the password in "://user:pass@host", or nothing. The user info
-// ends at the authority's last '@' (as Python's urlsplit reads it), so a password holding
-// an unescaped '@' is hidden whole; the authority ends at '/', white space or a quote.
+// At "://": the span of the password in "://user:pass@host", or nothing. The authority ends
+// at the first '/', '?' or '#' (RFC 3986), white space or a quote, and its user info at its
+// last '@' (as Python's urlsplit reads it), so a password holding an unescaped '@' is hidden
+// whole. A password typed unescaped into a URL may hold '/', '?' or '#' too, which ends the
+// authority before the '@': where the authority has no '@' but a ':' after a user, and what
+// follows that ':' is not a port (digits), the password runs to the URL's last '@' (before
+// white space or a quote). A path or query with an '@' after a port (`http://h:8080/a@b`) is
+// left alone, and a password of digits cut by a '/' is taken for a port and shown.
 std::optional<Span> url_password(std::string_view text, std::size_t i) {
   if (text.substr(i, 3) != "://") return std::nullopt;
-  std::size_t colon = npos;
-  std::size_t at = npos;
-  for (std::size_t j = i + 3; j < text.size(); ++j) {
+  const std::size_t begin = i + 3;
+  std::size_t colon = npos;         // the authority's first ':'
+  std::size_t at = npos;            // the authority's last '@'
+  std::size_t authority_end = npos; // its first '/', '?' or '#'
+  std::size_t last_at = npos;       // the URL's last '@'
+  std::size_t j = begin;
+  for (; j < text.size(); ++j) {
     const char c = text[j];
-    if (c == '/' || is_space(c) || is_quote(c) || c == '`') break;
-    if (c == ':' && colon == npos) colon = j;
-    if (c == '@') at = j;
+    if (is_space(c) || is_quote(c) || c == '`') break;
+    if (c == '@') last_at = j;
+    if (authority_end != npos) continue;
+    if (c == '/' || c == '?' || c == '#') {
+      authority_end = j;
+    } else if (c == ':' && colon == npos) {
+      colon = j;
+    } else if (c == '@') {
+      at = j;
+    }
   }
-  if (colon == npos || at == npos || at <= colon + 1) return std::nullopt;
-  return Span{colon + 1, at};
+  if (authority_end == npos) authority_end = j;
+  if (at != npos) {
+    if (colon == npos || at <= colon + 1) return std::nullopt;
+    return Span{colon + 1, at};
+  }
+  if (colon == npos || last_at == npos || last_at < authority_end) return std::nullopt;
+  const std::string_view user = text.substr(begin, colon - begin);
+  if (user.find('[') != npos) return std::nullopt; // an IPv6 host: [::1]:8080
+  if (!user.empty()) {
+    const std::string_view port = text.substr(colon + 1, authority_end - colon - 1);
+    bool digits = true;
+    for (char c : port) digits = digits && is_digit(c);
+    if (digits) return std::nullopt;
+  }
+  return Span{colon + 1, last_at};
 }
 
-} // namespace
+// A PEM private key's marker at or after `from`: "-----BEGIN " or "-----END " (`kind`), a
+// label of capitals, digits and spaces holding "PRIVATE KEY" ("RSA PRIVATE KEY", "OPENSSH
+// PRIVATE KEY", "PGP PRIVATE KEY BLOCK"), then "-----". Certificates and public keys are not
+// secrets.
+std::optional<Span> private_key_marker(std::string_view text, std::size_t from,
+                                       std::string_view kind) {
+  constexpr std::string_view kDashes = "-----";
+  for (std::size_t at = text.find(kind, from); at != npos; at = text.find(kind, at + 1)) {
+    const std::size_t label = at + kind.size();
+    std::size_t k = label;
+    while (k < text.size() && (is_upper(text[k]) || is_digit(text[k]) || text[k] == ' ')) ++k;
+    if (text.substr(k, kDashes.size()) == kDashes &&
+        text.substr(label, k - label).find("PRIVATE KEY") != npos)
+      return Span{at, k + kDashes.size()};
+  }
+  return std::nullopt;
+}
 
-std::string redact_secrets(std::string_view text) {
+constexpr std::string_view kBeginMarker = "-----BEGIN ";
+constexpr std::string_view kEndMarker = "-----END ";
+
+// A line break, or one written as an escape ("\n" in a JSON string), at text[k] (k < end).
+std::size_t line_break_at(std::string_view text, std::size_t k, std::size_t end) {
+  if (is_space(text[k])) return 1;
+  if (text[k] == '\\' && k + 1 < end && (text[k + 1] == 'n' || text[k + 1] == 'r')) return 2;
+  return 0;
+}
+
+// The private keys' bodies in `text` replaced, or nothing when it has none: from the end of a
+// BEGIN marker to its END marker or, where none follows, to a quote that closes the string
+// or the end of the text; the line breaks (or their escapes) around a body are kept.
+std::optional<std::string> redact_private_keys(std::string_view text) {
+  std::optional<Span> begin = private_key_marker(text, 0, kBeginMarker);
+  if (!begin) return std::nullopt;
+  std::string out;
+  out.reserve(text.size());
+  std::size_t copied = 0;
+  while (begin) {
+    const auto end_marker = private_key_marker(text, begin->end, kEndMarker);
+    std::size_t end = begin->end;
+    if (end_marker) {
+      end = end_marker->start;
+    } else {
+      while (end < text.size() && !is_quote(text[end]) && text[end] != '`' &&
+             !(text[end] == '\\' && end + 1 < text.size() && is_quote(text[end + 1])))
+        ++end;
+    }
+    std::size_t start = begin->end;
+    while (start < end) {
+      const std::size_t n = line_break_at(text, start, end);
+      if (n == 0) break;
+      start += n;
+    }
+    while (end > start) {
+      if (is_space(text[end - 1])) {
+        --end;
+      } else if (end - start >= 2 && text[end - 2] == '\\' &&
+                 (text[end - 1] == 'n' || text[end - 1] == 'r')) {
+        end -= 2;
+      } else {
+        break;
+      }
+    }
+    if (end > start) {
+      out.append(text.substr(copied, start - copied));
+      out += kRedacted;
+      copied = end;
+    }
+    begin = private_key_marker(text, end_marker ? end_marker->end : end, kBeginMarker);
+  }
+  out.append(text.substr(copied));
+  return out;
+}
+
+// Everything but private keys' bodies.
+std::string redact_words(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   std::size_t i = 0;
@@ -309,6 +452,46 @@ std::string redact_secrets(std::string_view text) {
     }
   }
   return out;
+}
+
+} // namespace
+
+// Private keys first: a secret key's value that holds one ends at the first line break, and
+// the body after it would be left.
+std::string redact_secrets(std::string_view text) {
+  if (auto keys = redact_private_keys(text)) return redact_words(*keys);
+  return redact_words(text);
+}
+
+namespace {
+bool is_base64(char c) { return is_alnum(c) || c == '+' || c == '/' || c == '='; }
+} // namespace
+
+std::optional<std::string> PrivateKeyLines::redact(std::string_view line) {
+  if (left_ > 0) {
+    if (const auto end = private_key_marker(line, 0, kEndMarker)) {
+      left_ = 0;
+      // Key data run into the marker: "...AB==-----END RSA PRIVATE KEY-----".
+      if (end->start > 0 && is_base64(line[end->start - 1])) return std::string(kRedacted);
+      return std::nullopt;
+    }
+    --left_;
+    return std::string(kRedacted);
+  }
+  const auto begin = private_key_marker(line, 0, kBeginMarker);
+  if (!begin) return std::nullopt;
+  // A block goes on in the next lines where this one ends with the marker or with key data
+  // (base64, a line break's escape), and has no END of its own; "key '-----BEGIN ... KEY-----'
+  // not accepted" is text about a key.
+  if (!private_key_marker(line, begin->end, kEndMarker)) {
+    bool data = true;
+    for (char c : line.substr(begin->end))
+      data = data && (is_base64(c) || is_space(c) || c == '\\');
+    if (data) left_ = kMaxLines;
+  }
+  std::string kept = redact_secrets(line);
+  if (kept == line) return std::nullopt;
+  return kept;
 }
 
 } // namespace clustertop

@@ -13,6 +13,7 @@
 #include "clustertop/core/line_splitter.hpp"
 #include "clustertop/detect/detect_view.hpp"
 #include "clustertop/detect/detectors.hpp"
+#include "clustertop/sink/figures_printer.hpp"
 #include "collect_test_util.hpp"
 
 namespace clustertop {
@@ -346,6 +347,52 @@ TEST(CollectIngest, AZoneReadingDeliveredLateDoesNotMoveTheNodesClock) {
 // A step line whose keys change every line (a request id as a key) made a series per line,
 // 58 KB each, for ever: 700 MB in a minute. A node keeps at most series_per_node series; the
 // samples of further metrics are dropped and counted, and the known metrics go on.
+// A private key printed to a log arrives a line at a time, and a body line alone is plain
+// base64: the stream's lines between BEGIN and END PRIVATE KEY enter the node's log as
+// "[redacted]" (what the dashboard and a figures line's last_log show), across batches,
+// and only in that stream.
+TEST(CollectIngest, RedactsThePrivateKeyBodyLinesOfALogStream) {
+  auto set = test::builtin_set();
+  ASSERT_NE(set, nullptr);
+  Store store;
+  Ingest ingest(set);
+  std::vector<LogEvent> events;
+  const TimePoint t = from_epoch_seconds(1771858800);
+  const std::string app = "log:/var/log/app.log";
+  const std::string other = "log:/var/log/exo.log";
+  ingest.on_batch(LineBatch{"n1",
+                            app,
+                            t,
+                            {"INFO loading TLS key from vault", "-----BEGIN RSA PRIVATE KEY-----",
+                             "MIIEpAIBAAKCAQEA7bq3xY0kqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfV"}},
+                  store, events);
+  EXPECT_EQ(FiguresPrinter::text_line(store, "n1", t).find("MIIE"), std::string::npos);
+  ingest.on_batch(LineBatch{"n1", other, t, {"INFO other stream"}}, store, events);
+  ingest.on_batch(LineBatch{"n1",
+                            app,
+                            t,
+                            {"q9hU+yk8vZ3pL0mN4vB7cAbCdEf0123456789/+==",
+                             "-----END RSA PRIVATE KEY-----", "INFO key loaded"}},
+                  store, events);
+  const auto *n1 = store.log_lines("n1");
+  ASSERT_NE(n1, nullptr);
+  std::vector<std::string> texts;
+  for (std::size_t i = 0; i < n1->size(); ++i) texts.push_back(n1->at(i).text);
+  EXPECT_EQ(texts, (std::vector<std::string>{"INFO loading TLS key from vault",
+                                             "-----BEGIN RSA PRIVATE KEY-----", "[redacted]",
+                                             "INFO other stream", "[redacted]",
+                                             "-----END RSA PRIVATE KEY-----", "INFO key loaded"}));
+
+  // A BEGIN with no END hides at most 200 lines: the log is not hidden for good.
+  LineBatch open{"n2", app, t, {"-----BEGIN PRIVATE KEY-----"}};
+  for (int i = 0; i < 201; ++i) open.lines.push_back("line " + std::to_string(i));
+  ingest.on_batch(open, store, events);
+  const auto *n2 = store.log_lines("n2");
+  ASSERT_NE(n2, nullptr);
+  EXPECT_EQ(n2->at(200).text, "[redacted]");
+  EXPECT_EQ(n2->back().text, "line 200");
+}
+
 TEST(CollectIngest, ANodeKeepsABoundedNumberOfSeries) {
   auto set = test::builtin_set();
   ASSERT_NE(set, nullptr);

@@ -1,8 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "clustertop/core/redact.hpp"
 
@@ -113,6 +117,181 @@ TEST(Redact, AUrlPasswordHoldingAnAt) {
   });
 }
 
+// A password holding '/' (or '?' or '#', unencoded, as people type them into a DSN) cut the
+// user info at the '/' and showed the whole password.
+TEST(Redact, AUrlPasswordHoldingASlash) {
+  expect_all({
+      {"connect postgres://user:pa/ss@db:5432/x failed",
+       "connect postgres://user:[redacted]@db:5432/x failed"},
+      {"GET https://u:abc/def@host/path 401", "GET https://u:[redacted]@host/path 401"},
+      {"redis://:s3cr?t#1@cache:6379/0", "redis://:[redacted]@cache:6379/0"},
+      // The token's last '@': a password holding both '/' and '@' is hidden whole (and so is
+      // a path's '@' after it: more hidden, nothing shown).
+      {"dsn=mysql://app:a/b@c@db/x ok", "dsn=mysql://app:[redacted]@db/x ok"},
+      {"url: 'amqp://guest:pw/1@mq/vhost'", "url: 'amqp://guest:[redacted]@mq/vhost'"},
+      {"db://u:p/w@db/x?u=a@b", "db://u:[redacted]@b"},
+  });
+}
+
+// The authority ends at the first '/', '?' or '#': a ':' and '@' in a query or fragment of a
+// URL with no user info were taken as a user and password.
+TEST(Redact, AUrlAuthorityEndsAtAQueryOrFragment) {
+  expect_all({
+      {"GET https://host?q=a:b@c 200", "GET https://host?q=a:b@c 200"},
+      {"GET https://host#frag:x@y 200", "GET https://host#frag:x@y 200"},
+      {"GET https://host/?q=a:b@c 200", "GET https://host/?q=a:b@c 200"},
+  });
+}
+
+// URLs without credentials, with an '@' or ':' past the host, are left as they are.
+TEST(Redact, UrlsWithoutCredentialsAreLeftAlone) {
+  const std::vector<std::string> lines = {
+      "see https://host/a@b and http://host/path?email=a@b.c",
+      "clone git@github.com:x/y.git failed",
+      "see http://host:8080/a@b",
+      "GET http://localhost:4873/@scope/pkg 200",
+      "GET http://localhost:8000/v1/models?owner=me@example.com 200",
+      "POST http://10.0.0.5:30000/generate 200 user@host",
+      "https://cdn.jsdelivr.net/npm/@scope/pkg@1.2.3/dist",
+      "mirror://user@host:22 ok",
+      "ssh://git@github.com:22/x/y.git",
+      "http://[::1]:8080/a@b",
+  };
+  for (const auto &line : lines) EXPECT_EQ(redact_secrets(line), line);
+}
+
+// A PEM private key within one text (a hook message, a JSON string with \n escapes, a
+// multi-line status detail): its body. Each line of a log is redacted alone, and a body line
+// there is plain base64 (PrivateKeyLines follows a stream's lines for that).
+TEST(Redact, APrivateKeyBlockWithinOneText) {
+  expect_all({
+      {"key:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7bq3\nq9hU+yk=\n"
+       "-----END RSA PRIVATE KEY-----\ndone",
+       "key:\n-----BEGIN RSA PRIVATE KEY-----\n[redacted]\n-----END RSA PRIVATE KEY-----\ndone"},
+      {R"({"msg": "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0B\n-----END PRIVATE KEY-----\n"})",
+       R"({"msg": "-----BEGIN PRIVATE KEY-----\n[redacted]\n-----END PRIVATE KEY-----\n"})"},
+      {"-----BEGIN OPENSSH PRIVATE KEY-----\r\nb3BlbnNzaC1rZXktdjEAAAAA\r\n"
+       "-----END OPENSSH PRIVATE KEY-----",
+       "-----BEGIN OPENSSH PRIVATE KEY-----\r\n[redacted]\r\n-----END OPENSSH PRIVATE KEY-----"},
+      {"-----BEGIN ENCRYPTED PRIVATE KEY-----MIIFHDBOBgkqhkiG9w0BBQ0w",
+       "-----BEGIN ENCRYPTED PRIVATE KEY-----[redacted]"},
+      // No END within the text: to its end, or to a quote that closes the string.
+      {"-----BEGIN EC PRIVATE "
+       "KEY-----\nMHcCAQEEIIrYSSNQFaA2Hwf1duRSxKtLYX5CB04fSeQ6tF1aY/PuoAoGCCqGSM49",
+       "-----BEGIN EC PRIVATE KEY-----\n[redacted]"},
+      {R"(key="-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0B" next=1)",
+       R"(key="-----BEGIN PRIVATE KEY-----\n[redacted]" next=1)"},
+      {"-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBF0u\n=ab12\n-----END PGP PRIVATE KEY "
+       "BLOCK-----",
+       "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n[redacted]\n-----END PGP PRIVATE KEY BLOCK-----"},
+      // As a secret key's value: the key's rule hides the quoted value to its line break.
+      {"private_key: \"-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7bq3\n"
+       "-----END RSA PRIVATE KEY-----\" ok",
+       "private_key: \"[redacted]\n[redacted]\n-----END RSA PRIVATE KEY-----\" ok"},
+      {R"({"private_key": "-----BEGIN PRIVATE KEY-----\nMIIEvQIB\n-----END PRIVATE KEY-----\n", "n": 1})",
+       R"({"private_key": "[redacted]", "n": 1})"},
+  });
+  // Public keys and certificates are not secrets; the line with only the marker has no body.
+  const std::vector<std::string> kept = {
+      "-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBa\n-----END "
+      "CERTIFICATE-----",
+      "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----",
+      "-----BEGIN RSA PRIVATE KEY-----",
+      "-----END RSA PRIVATE KEY-----",
+      "---------- PRIVATE KEY ----------",
+  };
+  for (const auto &text : kept) EXPECT_EQ(redact_secrets(text), text);
+}
+
+// A stream's lines, one at a time: what each becomes ("" for kept as it is).
+std::vector<std::string> follow(PrivateKeyLines &keys, const std::vector<std::string> &lines) {
+  std::vector<std::string> out;
+  for (const auto &line : lines) out.push_back(keys.redact(line).value_or(""));
+  return out;
+}
+
+TEST(RedactPrivateKeyLines, HidesTheBodyBetweenBeginAndEnd) {
+  PrivateKeyLines keys;
+  EXPECT_EQ(follow(keys, {"2026-02-23 15:00:01 INFO loading key", "-----BEGIN RSA PRIVATE KEY-----",
+                          "Proc-Type: 4,ENCRYPTED", "DEK-Info: AES-128-CBC,3F17F5316E2BAC89", "",
+                          "MIIEpAIBAAKCAQEA7bq3xY0kqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfV",
+                          "q9hU+yk=", "-----END RSA PRIVATE KEY-----", "INFO key loaded"}),
+            (std::vector<std::string>{"", "", "[redacted]", "[redacted]", "[redacted]",
+                                      "[redacted]", "[redacted]", "", ""}));
+  // A log prefix before each line, and key data run into the END marker.
+  EXPECT_EQ(follow(keys, {"app | -----BEGIN OPENSSH PRIVATE KEY-----",
+                          "app | b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtz",
+                          "app | c2gtZWQyNTUxOQ==-----END OPENSSH PRIVATE KEY-----", "app | ok"}),
+            (std::vector<std::string>{"", "[redacted]", "[redacted]", ""}));
+}
+
+TEST(RedactPrivateKeyLines, ABeginLineWithKeyDataAfterItsMarker) {
+  PrivateKeyLines keys;
+  EXPECT_EQ(follow(keys, {"-----BEGIN PRIVATE KEY-----MIIEvQIBADANBgkqhkiG9w0BAQEFAASC",
+                          "BKcwggSjAgEAAoIBAQC7", "-----END PRIVATE KEY-----"}),
+            (std::vector<std::string>{"-----BEGIN PRIVATE KEY-----[redacted]", "[redacted]", ""}));
+  // A whole block in one line (a JSON string): redact_secrets' text, and no block after it.
+  EXPECT_EQ(
+      follow(
+          keys,
+          {R"({"key": "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----"})",
+           "next"}),
+      (std::vector<std::string>{
+          R"({"key": "-----BEGIN EC PRIVATE KEY-----\n[redacted]\n-----END EC PRIVATE KEY-----"})",
+          ""}));
+}
+
+TEST(RedactPrivateKeyLines, WhatIsNotAPrivateKeyBlockIsKept) {
+  PrivateKeyLines keys;
+  const std::vector<std::string> lines = {
+      "-----BEGIN CERTIFICATE-----",
+      "MIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBa",
+      "-----END CERTIFICATE-----",
+      "-----BEGIN PUBLIC KEY-----",
+      "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE",
+      "-----END PUBLIC KEY-----",
+      "ssh: key '-----BEGIN OPENSSH PRIVATE KEY-----' not accepted",
+      "INFO next line",
+      "-----END RSA PRIVATE KEY-----",
+      "INFO after a stray END",
+  };
+  EXPECT_EQ(follow(keys, lines), std::vector<std::string>(lines.size(), ""));
+}
+
+// A BEGIN whose END never comes hides kMaxLines lines, then the log shows again.
+TEST(RedactPrivateKeyLines, AMissingEndHidesABoundedNumberOfLines) {
+  PrivateKeyLines keys;
+  EXPECT_FALSE(keys.redact("-----BEGIN PRIVATE KEY-----"));
+  for (int i = 0; i < PrivateKeyLines::kMaxLines; ++i)
+    EXPECT_EQ(keys.redact("line " + std::to_string(i)), std::string(kRedacted)) << i;
+  EXPECT_FALSE(keys.redact("INFO back"));
+}
+
+// "token <value>" with no '=' or ':': hidden where the value has a credential's shape (long,
+// letters and digits), not where English goes on ("the token count", "token 5").
+TEST(Redact, ATokenWithoutASeparator) {
+  expect_all({
+      {"using token abc123def456ghi", "using token [redacted]"},
+      {"login with token 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b ok",
+       "login with token [redacted] ok"},
+      {"HF_TOKEN 'Zx81kQpL0mN4vB7c' set", "HF_TOKEN '[redacted]' set"},
+      {"Token AbCdEf0123456789/+== expired", "Token [redacted] expired"},
+  });
+  const std::vector<std::string> kept = {
+      "the token count is 512",
+      "token 5 of 512",
+      "token limit reached: 4096",
+      "token usage 0.81",
+      "slot update_slots: id  0 | task 0 | prompt token   0: 128000 '<|begin_of_text|>'",
+      "eos token 128009 stops generation",
+      "the token is ready; token budget exceeded",
+      "token Llama-3-8B-Instruct",
+      "token 2024-05-19T10:13:11",
+      "token [redacted]",
+  };
+  for (const auto &line : kept) EXPECT_EQ(redact_secrets(line), line);
+}
+
 // curl's -u / --user user:password.
 TEST(Redact, AUserFlagsPassword) {
   expect_all({
@@ -158,6 +337,35 @@ TEST(Redact, OrdinaryLogLinesAreLeftIntact) {
       "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.15 GiB total capacity)",
   };
   for (const auto &line : lines) EXPECT_EQ(redact_secrets(line), line);
+}
+
+// Every line of the recorded fixtures (vLLM, SGLang, exo, llama.cpp, mlx-lm, failures,
+// samplers) and of the collector definitions' samples: real log text, none of it a secret.
+TEST(Redact, FixtureAndCollectorSampleLinesAreLeftIntact) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::path(CLUSTERTOP_TEST_DATA);
+  std::size_t checked = 0;
+  for (const auto &entry : fs::recursive_directory_iterator(root / "fixtures")) {
+    if (!entry.is_regular_file() || entry.path().filename() == "SOURCES") continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string line;
+    while (std::getline(in, line)) {
+      EXPECT_EQ(redact_secrets(line), line) << entry.path();
+      ++checked;
+    }
+  }
+  for (const auto &entry : fs::directory_iterator(root.parent_path() / "collectors")) {
+    if (entry.path().extension() != ".json") continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    const auto j = nlohmann::json::parse(in);
+    for (const auto &sample : j.value("samples", nlohmann::json::array()))
+      for (const auto &line : sample.value("lines", nlohmann::json::array())) {
+        const auto text = line.get<std::string>();
+        EXPECT_EQ(redact_secrets(text), text) << entry.path();
+        ++checked;
+      }
+  }
+  EXPECT_GT(checked, 100u);
 }
 
 } // namespace

@@ -3,6 +3,7 @@
 // output applies the same rule; docs/exports.md ("Credentials") states it in words.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,16 +19,44 @@ inline constexpr std::string_view kRedacted = "[redacted]";
 //   them (a command-line flag such as `--password` may use a space instead), the key and the
 //   value each optionally quoted with ', " or \"; a quoted value runs to its closing quote,
 //   an unquoted one to white space or one of , ; & " ' `. A plain number after a `token` key
-//   is a count (`#token: 1234`), not a credential, and is kept;
+//   is a count (`#token: 1234`), not a credential, and is kept. After a `token` key with
+//   no separator (`using token abc123def456ghi`), a value with a credential's shape: letters
+//   and digits both, a run of at least 12 of them, nothing but - _ . + / = ~ besides;
 // - the credential of an Authorization / Proxy-Authorization header or field, after any
 //   scheme (Basic, Bearer, Digest, token ...), and the word after `Bearer` anywhere;
 // - the whole value of a Cookie / Set-Cookie header or field, to its closing quote or the
 //   end of the line;
-// - the password of "scheme://user:pass@host";
+// - the password of "scheme://user:pass@host", to the authority's last '@'; a password
+//   holding an unescaped '/', '?' or '#' (which end the authority) to the URL's last '@',
+//   unless what follows the ':' is a port;
+// - the body of a PEM private key (`-----BEGIN … PRIVATE KEY-----` to its END marker, or to
+//   a closing quote or the end of the text where none follows), the markers and the line
+//   breaks around the body kept; certificates and public keys are left;
 // - well-known token shapes wherever they stand: hf_…, sk-…, ghp_/gho_/ghu_/ghs_/ghr_…,
 //   github_pat_…, glpat-…, xoxb-/xoxa-/xoxp-/xoxr-/xoxs-…, AKIA/ASIA… (each with a long
 //   enough body; the prefix is kept).
 // Idempotent: redacting redacted text changes nothing.
 std::string redact_secrets(std::string_view text);
+
+// One stream's lines followed through PEM private key blocks. A key printed to a log arrives a
+// line at a time, and a body line alone is plain base64 that redact_secrets cannot tell from
+// other text; whoever reads a stream's lines in order (Ingest, one per log stream) asks this
+// about each line before keeping it.
+class PrivateKeyLines {
+public:
+  // The most lines hidden after a BEGIN line whose END line never comes: a log that printed
+  // only the marker is not hidden for good.
+  static constexpr int kMaxLines = 200;
+
+  // What to keep of the stream's next line: nothing (keep it as it is), or what replaces it.
+  // A line after a line that ends with a `-----BEGIN … PRIVATE KEY-----` marker (or goes on
+  // with key data after it), up to the END line, is "[redacted]"; so is an END line with key
+  // data just before its marker. The BEGIN line keeps its marker (redact_secrets' text), and
+  // the END line is kept when nothing but a prefix stands before it.
+  std::optional<std::string> redact(std::string_view line);
+
+private:
+  int left_ = 0; // lines still to hide; 0: not in a block
+};
 
 } // namespace clustertop
