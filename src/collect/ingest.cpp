@@ -45,6 +45,7 @@ struct StreamState {
   std::chrono::minutes utc_offset{0}; // the parsers' (NodeInfo::utc_offset; 0: unknown)
   Duration skew{0};                   // NodeInfo::clock_skew (0: none or unknown)
   PrivateKeyLines private_key;        // log streams: a private key printed a line at a time
+  std::size_t key_marker = 0;         // its BEGIN marker, watched by `parsers`
 };
 
 // A `zone` stream line: "+0100 1764990000" (`date '+%z %s'`: the UTC offset and the node's
@@ -103,6 +104,7 @@ struct Ingest::Impl {
     s.is_log = collector == kLogCollector;
     s.is_zone = stream == kZoneStream;
     s.parsers = make_parser_group(*set, collector);
+    if (s.is_log) s.key_marker = s.parsers.watch(PrivateKeyLines::kBeginMarker);
     s.known = !s.parsers.empty() || s.is_zone;
     return s;
   }
@@ -194,7 +196,8 @@ struct Ingest::Impl {
                 std::vector<LogEvent> &events) {
     // A private key's body printed to the log enters the node's log, and any event, as
     // "[redacted]": its lines alone are plain base64, which no later redaction can tell.
-    const auto hidden = s.private_key.redact(raw);
+    const bool check = !s.private_key.idle() || s.parsers.has(raw, s.key_marker);
+    const auto hidden = check ? s.private_key.redact(raw) : std::nullopt;
     const std::string &line = hidden ? *hidden : raw;
     buf.clear();
     // Parsers date a time of day by the arrival time, which is on the node's clock there.

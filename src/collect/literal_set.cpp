@@ -66,12 +66,15 @@ std::size_t LiteralSet::add(std::string_view literal) {
                       static_cast<unsigned char>(literal[at + 1]))] |= bit;
   }
   if (literal.find_first_of("0123456789") != std::string_view::npos) {
-    digit_literals_ |= bit;
     // Its longest digit-free piece is a literal of its own: where a recent line lacks the
     // piece, a line like it lacks the whole too, and is not searched for it.
     const std::string_view piece = longest_digit_free_piece(literal);
     const std::size_t piece_at = piece.size() >= 2 ? add(piece) : kMax;
     digit_checks_.push_back({i, piece_at});
+    if (piece_at == kMax)
+      unpieced_ = true;
+    else
+      digit_pieces_ |= std::uint64_t{1} << piece_at;
   }
   return i;
 }
@@ -131,7 +134,8 @@ bool LiteralSet::reuse_recent(std::string_view line) {
   // (an exo heartbeat between step lines) then cost no failed comparison. Any kind that
   // matches has this line's answer, so the order only changes which is found.
   const auto digit_literals_agree = [&](const Recent &r) {
-    return digit_literals_ == 0 || same_digit_literals(line, r.present);
+    // Most lines lack every digit literal's piece ("tg_" on an exo step line): no search.
+    return ((r.present & digit_pieces_) == 0 && !unpieced_) || same_digit_literals(line, r.present);
   };
   std::size_t k = 0;
   for (; k < recent_count_; ++k) {

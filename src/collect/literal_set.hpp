@@ -95,7 +95,8 @@ private:
     std::size_t piece;
   };
   std::vector<DigitCheck> digit_checks_;
-  std::uint64_t digit_literals_ = 0;
+  std::uint64_t digit_pieces_ = 0; // the pieces' bits
+  bool unpieced_ = false;          // a digit literal without a piece
   std::uint64_t reused_ = 0;
 
   std::unique_ptr<PairCounts> typical_; // per hashed pair, its count in typical lines

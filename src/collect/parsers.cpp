@@ -299,10 +299,27 @@ bool ParserGroup::feed(std::string_view line, TimePoint received_at, RecordBuffe
     for (auto &p : parsers_) used = p->feed(line, received_at, out) || used;
     return used;
   }
-  literals_->scan(line);
+  // The line has() scanned is the same line only when given right after it: another line
+  // may sit at the same address with the same length (a reused string).
+  if (!(prescanned_ && literals_->scanned(line))) literals_->scan(line);
+  prescanned_ = false;
   for (const std::size_t i : called_for(literals_->present()))
     used = parsers_[i]->feed(line, received_at, out) || used;
   return used;
+}
+
+std::size_t ParserGroup::watch(std::string_view literal) {
+  watched_.emplace_back(literal);
+  watched_bits_.push_back(literals_ ? literals_->add(literal) : LiteralSet::kMax);
+  return watched_.size() - 1;
+}
+
+bool ParserGroup::has(std::string_view line, std::size_t id) {
+  const std::size_t bit = watched_bits_[id];
+  if (bit == LiteralSet::kMax) return line.find(watched_[id]) != std::string_view::npos;
+  literals_->scan(line);
+  prescanned_ = true;
+  return literals_->contains(bit);
 }
 
 const std::vector<std::size_t> &ParserGroup::called_for(std::uint64_t present) {

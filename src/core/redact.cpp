@@ -367,7 +367,7 @@ std::optional<Span> private_key_marker(std::string_view text, std::size_t from,
   return std::nullopt;
 }
 
-constexpr std::string_view kBeginMarker = "-----BEGIN ";
+constexpr std::string_view kBeginMarker = PrivateKeyLines::kBeginMarker;
 constexpr std::string_view kEndMarker = "-----END ";
 
 // A line break, or one written as an escape ("\n" in a JSON string), at text[k] (k < end).

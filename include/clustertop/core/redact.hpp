@@ -47,6 +47,9 @@ public:
   // The most lines hidden after a BEGIN line whose END line never comes: a log that printed
   // only the marker is not hidden for good.
   static constexpr int kMaxLines = 200;
+  // What a line that starts a block contains: a reader that finds literals in every line
+  // anyway (Ingest's parser group) asks redact() only about lines with it while idle().
+  static constexpr std::string_view kBeginMarker = "-----BEGIN ";
 
   // What to keep of the stream's next line: nothing (keep it as it is), or what replaces it.
   // A line after a line that ends with a `-----BEGIN … PRIVATE KEY-----` marker (or goes on
@@ -54,6 +57,8 @@ public:
   // data just before its marker. The BEGIN line keeps its marker (redact_secrets' text), and
   // the END line is kept when nothing but a prefix stands before it.
   std::optional<std::string> redact(std::string_view line);
+  // Not inside a block: a line without kBeginMarker is kept as it is.
+  [[nodiscard]] bool idle() const { return left_ == 0; }
 
 private:
   int left_ = 0; // lines still to hide; 0: not in a block
