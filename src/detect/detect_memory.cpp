@@ -22,6 +22,7 @@ using detail::time_range;
 constexpr std::size_t kMaxFitPoints = 48; // bounds the per-tick cost of a regression
 const Duration kPairTolerance = std::chrono::seconds(5);
 constexpr double kRecentShare = 10; // the newest tenth of the trend window: 30 s by default
+constexpr double kFasterBy = 1.5;   // a fast fall this much steeper than the trend decides
 
 using MetricId = DetectView::MetricId;
 
@@ -140,10 +141,16 @@ double recent_slope(const std::vector<double> &x, const std::vector<double> &y,
   return fit ? fit->slope : 0.0;
 }
 
+// The slope (bytes a second, negative) of the whole trend window's line, or 0 where it
+// predicts nothing: it falls, fits with fit_min_r2, and its newest tenth falls too.
 // `pts`: the sampled available memory over the trend window.
-void time_to_oom(const MemNode &node, const OomRules &r, TimePoint now,
-                 const std::vector<Point> &pts, std::vector<Finding> &out) {
-  if (pts.size() < r.trend_min_samples || pts.back().time < now - r.fresh) return;
+double trend_slope(const MemNode &node, const OomRules &r, TimePoint now,
+                   const std::vector<Point> &pts) {
+  if (pts.size() < r.trend_min_samples) return 0;
+  // Over less than half the window, a step (3 GiB allocated in 3 s, then flat) fitted one
+  // falling line well enough, and lay in the newest tenth long enough to fire: a short
+  // history is left to the fast fall's test, which a step does not pass.
+  if (pts.back().time - pts.front().time < r.trend_window / 2) return 0;
   auto &x = node.tmp.values[0];
   auto &y = node.tmp.values[1];
   x.clear();
@@ -153,24 +160,114 @@ void time_to_oom(const MemNode &node, const OomRules &r, TimePoint now,
     y.push_back(p.value);
   }
   auto fit = fit_line(x, y);
-  if (!fit || !(fit->slope < 0) || fit->r2 < r.fit_min_r2) return;
-  const double avail = std::max(0.0, pts.back().value);
-  const double since = to_seconds(now - pts.back().time);
-  const double tto = avail / -fit->slope - since;
-  if (!(tto < to_seconds(r.tto_warning))) return;
+  if (!fit || !(fit->slope < 0) || fit->r2 < r.fit_min_r2) return 0;
   // The newest part of the window must predict an OOM within tto_warning too: a fall that
   // stopped (a model load, 100 GiB in 50 s, then flat) still fits one falling line over
   // the whole window for minutes, and its OOM stayed predicted, critical, ~4.5 minutes
   // after time had disproved it. A steady ramp falls in its newest part as in the whole.
+  const double avail = std::max(0.0, pts.back().value);
+  const double since = to_seconds(now - pts.back().time);
   const double recent = recent_slope(x, y, r.trend_window);
-  if (!(recent < 0) || !(avail / -recent - since < to_seconds(r.tto_warning))) return;
+  if (!(recent < 0) || !(avail / -recent - since < to_seconds(r.tto_warning))) return 0;
+  return fit->slope;
+}
+
+// A fast fall (see OomRules::fast_window): of the runs of the newest samples, at least
+// fast_min_samples of them, the one that one falling line fits best, where that fit's R² is
+// fast_fit_min_r2 or more and the run's newest half falls at least half as fast (a burst
+// that ended, 3 GiB in 3 s and then flat, fits a line through the burst but is flat there;
+// a third of the run was too few samples to tell a slow fall from its noise).
+// Its slope and the seconds it spans, or a slope of 0. A fall that starts after a flat
+// stretch is seen within fast_min_samples samples of its start, where the trend window's
+// one line, flattened by the stretch, took 100 s to fit and predicted 3 times too late.
+// The best fit, not the longest, stops at the fall's start: a line through a few flat
+// samples before it still fits well, with a slope a third too shallow.
+struct FastFall {
+  double slope = 0;
+  double seconds = 0;
+};
+
+// The least-squares line through points added one at a time.
+struct RunningFit {
+  double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0, syy = 0;
+  void add(double x, double y) {
+    n += 1;
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    sxy += x * y;
+    syy += y * y;
+  }
+  [[nodiscard]] double vxx() const { return sxx - sx * sx / n; }
+  [[nodiscard]] double vxy() const { return sxy - sx * sy / n; }
+  [[nodiscard]] double vyy() const { return syy - sy * sy / n; }
+  [[nodiscard]] double slope() const { return vxx() > 0 ? vxy() / vxx() : 0; }
+  [[nodiscard]] double r2() const {
+    return vxx() > 0 && vyy() > 0 ? vxy() * vxy() / (vxx() * vyy()) : 0;
+  }
+};
+
+FastFall fast_fall(const MemNode &node, const OomRules &r, TimePoint now) {
+  const Series *s = node.series(node.ids.avail);
+  if (s == nullptr) return {};
+  const std::size_t min_run = std::max<std::size_t>(r.fast_min_samples, 3);
+  // Most nodes' memory did not fall over the window: told from its two ends, unsampled.
+  const auto [b, e] = time_range(*s, now - r.fast_window, now);
+  if (e < b + min_run || !((*s)[e - 1].value < (*s)[b].value)) return {};
+  auto &pts = node.tmp.points[1];
+  sampled(*s, b, e, kMaxFitPoints, pts);
+  const std::size_t n = pts.size();
+  if (n < min_run) return {};
+  // x in seconds before the newest point, y from the newest value: small numbers keep the
+  // running sums exact enough.
+  auto x = [&](std::size_t i) { return to_seconds(pts[i].time - pts.back().time); };
+  auto y = [&](std::size_t i) { return pts[i].value - pts.back().value; };
+  RunningFit run;
+  std::size_t best_from = n;
+  double best_r2 = -1, best_slope = 0;
+  for (std::size_t i = n; i > 0; --i) {
+    if (!is_known(pts[i - 1].value)) break;
+    run.add(x(i - 1), y(i - 1));
+    if (n - (i - 1) < min_run) continue;
+    if (run.slope() < 0 && run.r2() > best_r2) {
+      best_r2 = run.r2();
+      best_slope = run.slope();
+      best_from = i - 1;
+    }
+  }
+  if (best_from == n || best_r2 < r.fast_fit_min_r2) return {};
+  RunningFit newest;
+  const std::size_t half = std::max<std::size_t>(3, (n - best_from) / 2);
+  for (std::size_t i = n - half; i < n; ++i) newest.add(x(i), y(i));
+  if (!(newest.slope() <= best_slope / 2)) return {};
+  return {best_slope, -x(best_from)};
+}
+
+// `pts`: the sampled available memory over the trend window.
+void time_to_oom(const MemNode &node, const OomRules &r, TimePoint now,
+                 const std::vector<Point> &pts, std::vector<Finding> &out) {
+  if (pts.empty() || pts.back().time < now - r.fresh) return;
+  const double trend = trend_slope(node, r, now, pts);
+  const FastFall fast = fast_fall(node, r, now);
+  // The fast fall decides where the trend predicts nothing, or where memory now falls
+  // clearly faster than the trend says; on a steady ramp both agree, and the long fit's
+  // steadier figure keeps the severity from flapping with the short one's noise.
+  const bool by_fast = trend == 0 ? fast.slope < 0 : fast.slope < kFasterBy * trend;
+  const double slope = by_fast ? fast.slope : trend;
+  if (!(slope < 0)) return;
+  const double avail = std::max(0.0, pts.back().value);
+  const double since = to_seconds(now - pts.back().time);
+  const double tto = avail / -slope - since;
+  if (!(tto < to_seconds(r.tto_warning))) return;
   const bool crit = tto < to_seconds(r.tto_critical);
+  const std::string over =
+      by_fast ? fmt::format(" over the last {}", human_duration(fast.seconds)) : "";
   out.push_back(Finding{"time_to_oom", node.name(), "",
                         crit ? Severity::critical : Severity::warning, std::max(0.0, tto),
                         to_seconds(crit ? r.tto_critical : r.tto_warning),
-                        fmt::format("available memory falls {}/min ({} left{}): out of memory "
-                                    "in about {}",
-                                    human_bytes(-fit->slope * 60), human_bytes(avail),
+                        fmt::format("available memory falls {}/min{} ({} left{}): out of "
+                                    "memory in about {}",
+                                    human_bytes(-slope * 60), over, human_bytes(avail),
                                     total_words(node), human_duration(std::max(0.0, tto)))});
 }
 

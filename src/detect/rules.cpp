@@ -69,6 +69,9 @@ std::vector<Binding> bindings(Rules &r) {
                      {"oom", "ctx_min_span_tokens", &m.ctx_min_span_tokens},
                      {"oom", "ctx_min_samples", &m.ctx_min_samples},
                      {"oom", "fit_min_r2", &m.fit_min_r2},
+                     {"oom", "fast_window", &m.fast_window},
+                     {"oom", "fast_fit_min_r2", &m.fast_fit_min_r2},
+                     {"oom", "fast_min_samples", &m.fast_min_samples},
                      {"oom", "gpu_mem_pct", &m.gpu_mem_pct},
                      {"oom", "kv_cache_pct", &m.kv_cache_pct},
                      {"oom", "fresh", &m.fresh}});

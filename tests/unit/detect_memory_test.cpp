@@ -106,6 +106,62 @@ TEST(DetectMemory, AFallThatStoppedIsNoLongerATimeToOom) {
         << "memory flat since t=110, at t=" << t;
 }
 
+// Available memory on a 24 GiB Linux box that has been up a while: flat at 22 GiB with a
+// little noise for 10 minutes, then falling `rate` bytes a second from t=600 (a runaway
+// process) until it is gone. Once seen live: the one line over the 300 s trend window,
+// flattened by the flat stretch, fit only ~100 s into the fall and predicted 3 times too
+// late; at 300 MiB/s memory ran out before any time_to_oom.
+void flat_then_fall(Store &st, double rate, double until) {
+  for (double t = 0; t <= until; t += 1) {
+    const double noise = ((static_cast<int>(t) * 37) % 11 - 5) * 2e6;
+    const double fallen = std::max(0.0, t - 600) * rate;
+    put(st, "box", "mem.total_bytes", t, 24 * kGiB);
+    put(st, "box", "mem.available_bytes", t, std::max(0.0, 22 * kGiB - fallen + noise));
+  }
+}
+
+TEST(DetectMemory, AFallAfterAFlatStretchIsSeenWithinSecondsAtItsRate) {
+  const Rules r;
+  const double mib = 1024.0 * 1024;
+  for (const double rate : {150 * mib, 300 * mib}) {
+    Store st;
+    flat_then_fall(st, rate, 600 + 12);
+    const auto f = only(run_detectors(st, r, at(612)), "time_to_oom");
+    ASSERT_EQ(f.size(), 1u) << "12 s into a fall of " << rate / mib << " MiB/s";
+    const double left = 22 * kGiB - 12 * rate;
+    EXPECT_NEAR(f[0].value, left / rate, 0.2 * left / rate) << f[0].message;
+    EXPECT_NE(f[0].message.find("over the last"), std::string::npos) << f[0].message;
+  }
+  Store before; // and nothing while it was flat
+  flat_then_fall(before, 150 * mib, 600);
+  for (const double t : {300.0, 450.0, 600.0})
+    EXPECT_TRUE(only(run_detectors(before, r, at(t)), "time_to_oom").empty()) << t;
+}
+
+// A model-sized allocation early in a run: 3 GiB in 3 s, 20 s after the first sample, then
+// flat. Once a false time_to_oom (critical, "out of memory in about 2 min") for 74 s: the
+// window's one line fit the step while the history was short. While the 3 GiB fall, a
+// fall at 1 GiB/s is all there is to see; once memory is flat, the finding must end before
+// the alert's `for` has passed, so that it never fires.
+TEST(DetectMemory, AStepEarlyInARunIsNoTimeToOom) {
+  Store st;
+  const Rules r;
+  for (double t = 0; t <= 300; t += 1) {
+    const double noise = ((static_cast<int>(t) * 37) % 11 - 5) * 2e6;
+    const double taken = std::clamp((t - 20) / 3, 0.0, 1.0) * 3 * kGiB;
+    put(st, "box", "mem.available_bytes", t, 21 * kGiB - taken + noise);
+  }
+  double run = 0, longest = 0, last_seen = 0;
+  for (double t = 0; t <= 300; t += 1) {
+    const bool found = !only(run_detectors(st, r, at(t)), "time_to_oom").empty();
+    run = found ? run + 1 : 0;
+    longest = std::max(longest, run);
+    if (found) last_seen = t;
+  }
+  EXPECT_LT(longest, to_seconds(r.oom.alert.for_)) << "a finding long enough to fire";
+  EXPECT_LE(last_seen, 27) << "a finding after memory was flat";
+}
+
 TEST(DetectMemory, PressureSwapGpuMemAndKvCache) {
   Store st;
   Rules r;

@@ -80,7 +80,13 @@ struct OomRules {
   double max_context_tokens = 131072;               // the context the node must reach (seeds: 200K)
   double ctx_min_span_tokens = 1000; // context growth needed before a per-token estimate
   std::size_t ctx_min_samples = 8;
-  double fit_min_r2 = 0.6;                  // fit quality (R²) needed to trust a trend
+  double fit_min_r2 = 0.6; // fit quality (R²) needed to trust a trend
+  // A fast fall, judged on its own: the longest run of the newest samples within
+  // fast_window that one falling line fits this closely, of at least fast_min_samples.
+  // The trend_window fit takes minutes to see a fall that starts after a flat stretch.
+  Duration fast_window{std::chrono::seconds{30}};
+  double fast_fit_min_r2 = 0.9; // a step (a 3 s allocation, then flat) fits at most 0.75
+  std::size_t fast_min_samples = 8;
   double gpu_mem_pct = 98.0;                // NVIDIA GPU memory used at or above
   double kv_cache_pct = 95.0;               // KV cache usage at or above
   Duration fresh{std::chrono::seconds{60}}; // memory samples older than this are unknown
