@@ -229,7 +229,7 @@ FastFall fast_fall(const MemNode &node, const OomRules &r, TimePoint now) {
     if (!is_known(pts[i - 1].value)) break;
     run.add(x(i - 1), y(i - 1));
     if (n - (i - 1) < min_run) continue;
-    if (run.slope() < 0 && run.r2() > best_r2) {
+    if (run.slope() < 0 && run.r2() >= best_r2) { // ties: the longer run
       best_r2 = run.r2();
       best_slope = run.slope();
       best_from = i - 1;
