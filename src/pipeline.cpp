@@ -27,7 +27,9 @@ TickContext Pipeline::evaluate(TimePoint now) {
   findings_.clear();
   detect_.run(rules_, now, findings_);
   const auto changes = book_.update(findings_, now);
-  if (!changes.empty()) firing_ = book_.firing();
+  // Also while nothing changes: a firing alert's figures move on (memory left, time to OOM),
+  // and the dashboard and exports show them from here.
+  if (!changes.empty() || !firing_.empty()) firing_ = book_.firing();
   TickContext ctx{store_, firing_, now};
   for (const auto &t : changes) {
     ++transitions_;

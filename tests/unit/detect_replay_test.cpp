@@ -61,6 +61,25 @@ TEST(DetectPipeline, HeldAlertsAreJudgedWhenTheHoldEnds) {
   EXPECT_EQ(sink.seen[0].finding.rule, "crash");
 }
 
+// A firing alert's figures are the latest: the dashboard's tile and the exports showed the
+// message the alert fired with ("1.5 GiB available") while memory kept falling.
+TEST(DetectPipeline, AFiringAlertCarriesItsLatestMessage) {
+  using std::chrono::seconds;
+  Store store;
+  Pipeline p(store, test::crash_parser, Rules{});
+  constexpr double kGiB = 1024.0 * 1024 * 1024;
+  for (int i = 0; i <= 12; ++i) {
+    store.add({"mbp", "mem.available_bytes", "", 1.5 * kGiB, t0() + seconds(i)});
+    p.tick(t0() + seconds(i));
+  }
+  ASSERT_EQ(p.firing().size(), 1u);
+  EXPECT_NE(p.firing()[0].message.find("1.5 GiB"), std::string::npos) << p.firing()[0].message;
+  store.add({"mbp", "mem.available_bytes", "", 1.0 * kGiB, t0() + seconds(13)});
+  p.tick(t0() + seconds(13)); // still a warning: no transition
+  ASSERT_EQ(p.firing().size(), 1u);
+  EXPECT_NE(p.firing()[0].message.find("1.0 GiB"), std::string::npos) << p.firing()[0].message;
+}
+
 // A node that stays unreachable while its transport retries (connecting, down, connecting,
 // ...) raises one node_down: pending at the first failure, firing after `for`, never
 // resolved until it is up. Each retry's `connecting` had cleared it: a PENDING per retry.
