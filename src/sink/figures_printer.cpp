@@ -88,9 +88,14 @@ std::string FiguresPrinter::json_line(const Store &s, const std::string &node, T
 }
 
 void FiguresPrinter::on_tick(const TickContext &ctx) {
-  // A tenth of slack: ticks that arrive a little early must not skip a line.
-  if (every_ <= Duration::zero() || ctx.now - last_ + every_ / 10 < every_) return;
-  last_ = ctx.now;
+  // Lines fall due on a grid of `every` from the first, with a little slack for ticks that
+  // arrive early. A tenth of `every` as slack put lines 9 s apart for --figures-every 10s
+  // (ticks come every second).
+  if (every_ <= Duration::zero()) return;
+  const Duration slack = std::min<Duration>(every_ / 10, std::chrono::milliseconds(100));
+  if (due_ && ctx.now + slack < *due_) return;
+  due_ = due_ ? *due_ + every_ : ctx.now + every_;
+  if (*due_ <= ctx.now) due_ = ctx.now + every_; // after a gap (a stop): from now on
   for (const auto &node : ctx.store.nodes()) {
     const auto line =
         json_ ? json_line(ctx.store, node, ctx.now) : text_line(ctx.store, node, ctx.now);

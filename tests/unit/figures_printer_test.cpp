@@ -28,6 +28,30 @@ TEST(FiguresPrinter, TextShowsFiguresUnknownsAndTheLastLogLine) {
   EXPECT_EQ(line.find('\x1b'), std::string::npos) << line;
 }
 
+// With ticks every second, --figures-every 10s prints every 10 s: a tenth of slack once
+// printed at 0, 9, 18 and 27 s.
+TEST(FiguresPrinter, LinesComeEveryPeriodNotEarly) {
+  Store s;
+  const auto t0 = from_epoch_seconds(3600);
+  s.apply(NodeStatus{"mac1", "", NodeState::up, "", t0});
+  std::FILE *out = std::tmpfile();
+  ASSERT_NE(out, nullptr);
+  FiguresPrinter printer(out, false, std::chrono::seconds(10));
+  const std::vector<Finding> firing;
+  std::vector<int> printed_at;
+  long before = 0;
+  for (int i = 0; i <= 40; ++i) {
+    // Ticks a little early or late, as a loaded machine gives them.
+    const auto jitter = std::chrono::milliseconds(i % 3 == 0 ? -30 : 20);
+    printer.on_tick(TickContext{s, firing, t0 + std::chrono::seconds(i) + jitter});
+    printer.flush();
+    if (std::ftell(out) != before) printed_at.push_back(i);
+    before = std::ftell(out);
+  }
+  std::fclose(out);
+  EXPECT_EQ(printed_at, (std::vector<int>{0, 10, 20, 30, 40}));
+}
+
 TEST(FiguresPrinter, HostileNodeNamesAreShownNotSent) {
   Store s;
   const auto t = from_epoch_seconds(0);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "clustertop/core/report.hpp"
@@ -27,7 +28,7 @@ private:
   CheckedOutput out_;
   bool json_;
   Duration every_;
-  TimePoint last_{};
+  std::optional<TimePoint> due_; // the next line's time, on a grid of `every` from the first
 };
 
 } // namespace clustertop
