@@ -161,6 +161,7 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
   } else {
     code = run_dashboard(store, pipeline, *source, *clock, o, signals);
   }
+  for (const auto &w : source->warnings()) report(stderr, "clustertop: warning: {}\n", w);
   if (source->skipped() > 0)
     report(stderr, "clustertop: replay skipped {} malformed records\n", source->skipped());
   return code;

@@ -24,6 +24,11 @@ bool path_exists(const std::string &path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
+// A failure that passes once descriptors are closed again (the process's or the system's).
+bool out_of_descriptors(const Error &e) {
+  return e.reason == std::strerror(EMFILE) || e.reason == std::strerror(ENFILE);
+}
+
 } // namespace
 
 Result<std::unique_ptr<CsvSink>> CsvSink::create(const Store &store, CsvSinkOptions options) {
@@ -48,24 +53,52 @@ std::string CsvSink::next_path(TimePoint now, const char *tag) const {
   return path;
 }
 
-Result<std::string> CsvSink::write(TimePoint now, const std::vector<Finding> &firing,
-                                   const char *tag) {
+Result<std::string> CsvSink::write_quietly(TimePoint now, const std::vector<Finding> &firing,
+                                           const char *tag) {
   CsvOptions csv;
   csv.format = options_.format;
   csv.window = options_.window;
   std::string path = next_path(now, tag);
-  if (Status st = write_snapshot(store_, firing, now, path, csv); !st) {
-    if (options_.on_error) options_.on_error(st.error());
-    return st.error();
-  }
+  if (Status st = write_snapshot(store_, firing, now, path, csv); !st) return st.error();
   ++written_;
   return path;
+}
+
+Result<std::string> CsvSink::write(TimePoint now, const std::vector<Finding> &firing,
+                                   const char *tag) {
+  auto done = write_quietly(now, firing, tag);
+  if (!done && options_.on_error) options_.on_error(done.error());
+  return done;
 }
 
 void CsvSink::on_transition(const AlertTransition &t, const TickContext &ctx) {
   // Pending alerts are not yet news; firing and resolved are.
   if (!options_.on_alert || t.state == AlertState::pending) return;
-  (void)write(ctx.now, ctx.firing, "-alert");
+  if (alert_unwritten_since_) return; // one file, written at a later tick, stands for both
+  auto done = write_quietly(ctx.now, ctx.firing, "-alert");
+  if (done) return;
+  Error e = done.error();
+  if (out_of_descriptors(e)) {
+    alert_unwritten_since_ = ctx.now;
+    e.help = fmt::format("tried again at each tick for {:.0f} s; close descriptors or raise "
+                         "the limit (ulimit -n)",
+                         to_seconds(kAlertRetry));
+  }
+  if (options_.on_error) options_.on_error(e);
+}
+
+void CsvSink::retry_alert_snapshot(const TickContext &ctx) {
+  if (!alert_unwritten_since_) return;
+  auto done = write_quietly(ctx.now, ctx.firing, "-alert");
+  if (!done && out_of_descriptors(done.error()) && ctx.now - *alert_unwritten_since_ < kAlertRetry)
+    return; // the next tick tries again
+  alert_unwritten_since_.reset();
+  if (!done && options_.on_error) {
+    Error e = done.error();
+    e.what = "--csv-on-alert snapshot not written, given up: " + e.what;
+    e.help.clear();
+    options_.on_error(e);
+  }
 }
 
 bool CsvSink::write_long_period(TimePoint now) {
@@ -84,6 +117,7 @@ bool CsvSink::write_long_period(TimePoint now) {
 
 void CsvSink::on_tick(const TickContext &ctx) {
   last_firing_ = ctx.firing;
+  retry_alert_snapshot(ctx);
   if (options_.every <= Duration::zero()) return;
   const bool long_rows = options_.format == CsvFormat::long_rows;
   if (long_rows) {

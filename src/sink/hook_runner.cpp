@@ -86,10 +86,16 @@ std::string describe(const AlertTransition &t) {
   return fmt::format("{} on {} {}", t.finding.rule, who, to_string(t.state));
 }
 
+// Failures to start a hook that pass: descriptors (a process at its RLIMIT_NOFILE, the
+// system's table full), a process slot (RLIMIT_NPROC), memory.
+bool passes(int err) { return err == EMFILE || err == ENFILE || err == EAGAIN || err == ENOMEM; }
+
 } // namespace
 
-HookRunner::HookRunner(std::string command, Duration timeout, std::size_t max_running)
-    : command_(std::move(command)), timeout_(timeout), max_running_(max_running) {}
+HookRunner::HookRunner(std::string command, Duration timeout, std::size_t max_running,
+                       Duration retry_for)
+    : command_(std::move(command)), timeout_(timeout), max_running_(max_running),
+      retry_for_(retry_for) {}
 
 HookRunner::~HookRunner() {
   for (auto &c : children_) {
@@ -98,22 +104,64 @@ HookRunner::~HookRunner() {
   }
 }
 
-void HookRunner::on_transition(const AlertTransition &t, const TickContext & /*ctx*/) {
-  reap();
-  const auto shells = static_cast<std::size_t>(
+std::size_t HookRunner::shells() const {
+  return static_cast<std::size_t>(
       std::count_if(children_.begin(), children_.end(), [](const Child &c) { return !c.exited; }));
-  if (shells >= max_running_) {
-    ++skipped_; // a flood of alerts must not become a flood of processes
-    report(stderr, "clustertop: --on-alert: {} hooks still running; not run for {}\n", shells,
-           terminal_safe(describe(t)));
-    return;
-  }
-  start(t);
 }
 
-void HookRunner::start(const AlertTransition &t) {
+void HookRunner::on_transition(const AlertTransition &t, const TickContext & /*ctx*/) {
+  reap();
+  retry(); // those that waited go first
+  const auto running = shells();
+  if (running >= max_running_ || waiting_.size() >= max_running_) {
+    ++skipped_; // a flood of alerts must not become a flood of processes
+    report(stderr,
+           "clustertop: --on-alert: {} hooks still running or waiting to start; not run for {}\n",
+           running + waiting_.size(), terminal_safe(describe(t)));
+    return;
+  }
+  if (!waiting_.empty()) { // in order: after those that wait
+    waiting_.push_back(Waiting{t, Steady::now()});
+    return;
+  }
+  const int err = start(t);
+  if (err == 0) return;
+  if (passes(err)) {
+    waiting_.push_back(Waiting{t, Steady::now()});
+    report(stderr,
+           "clustertop: --on-alert hook for {} not started: {}; trying again at each tick for "
+           "{:.0f} s\n",
+           terminal_safe(describe(t)), std::strerror(err), to_seconds(retry_for_));
+    return;
+  }
+  ++not_started_;
+  report(stderr, "clustertop: --on-alert hook for {} not run: cannot start /bin/sh: {}\n",
+         terminal_safe(describe(t)), std::strerror(err));
+}
+
+void HookRunner::retry() {
+  const auto now = Steady::now();
+  while (!waiting_.empty() && shells() < max_running_) {
+    Waiting &w = waiting_.front();
+    const int err = start(w.t);
+    const std::string what = terminal_safe(describe(w.t));
+    if (err == 0) {
+      report(stderr, "clustertop: --on-alert hook for {} started late ({:.1f} s)\n", what,
+             std::chrono::duration<double>(now - w.since).count());
+    } else if (now - w.since >= retry_for_ || !passes(err)) {
+      ++not_started_;
+      report(stderr, "clustertop: --on-alert hook for {} not run: {} (tried for {:.0f} s)\n", what,
+             std::strerror(err), std::chrono::duration<double>(now - w.since).count());
+    } else {
+      return; // still none: the next tick tries again
+    }
+    waiting_.erase(waiting_.begin());
+  }
+}
+
+int HookRunner::start(const AlertTransition &t) {
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return;
+  if (::pipe2(fds, O_CLOEXEC) != 0) return errno;
   ::fcntl(fds[1], F_SETFL, O_NONBLOCK);
   const auto env = hook_env(t);
   std::vector<char *> envp;
@@ -147,13 +195,13 @@ void HookRunner::start(const AlertTransition &t) {
   ::close(fds[0]);
   if (rc != 0) {
     ::close(fds[1]);
-    report(stderr, "clustertop: --on-alert: cannot start /bin/sh: {}\n", std::strerror(rc));
-    return;
+    return rc;
   }
   ++started_;
   children_.push_back(Child{pid, Steady::now() + timeout_, terminal_safe(describe(t))});
   write_quietly(fds[1], json_line(alert_json(t)) + "\n");
   ::close(fds[1]);
+  return 0;
 }
 
 bool HookRunner::shell_exited(Child &c) {
@@ -212,6 +260,15 @@ void HookRunner::reap() {
 
 void HookRunner::flush() {
   reap();
+  retry();
+  for (const auto &w : waiting_) { // one last try at exit
+    const int err = start(w.t);
+    if (err == 0) continue;
+    ++not_started_;
+    report(stderr, "clustertop: --on-alert hook for {} not run: {} (at exit)\n",
+           terminal_safe(describe(w.t)), std::strerror(err));
+  }
+  waiting_.clear();
   if (!children_.empty())
     report(stderr, "clustertop: waiting for {} --on-alert hook{} (at most {:.0f} s)\n",
            children_.size(), children_.size() == 1 ? "" : "s", to_seconds(timeout_));

@@ -7,11 +7,13 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <dirent.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <optional>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <utility>
@@ -109,7 +111,8 @@ std::string http_date() {
 class Loop {
 public:
   Loop(int listen_fd, int wake_fd, const HttpServer::Routes &routes, const HttpLimits &limits)
-      : listen_fd_(listen_fd), wake_fd_(wake_fd), routes_(routes), limits_(limits) {}
+      : listen_fd_(listen_fd), wake_fd_(wake_fd), routes_(routes), limits_(limits),
+        cap_(std::max<std::size_t>(limits.max_connections, 1)) {}
 
   void run() {
     std::vector<pollfd> fds;
@@ -169,15 +172,17 @@ private:
       const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-          // Out of descriptors: free one of ours, or wait a little if we hold none.
-          if (conns_.empty())
-            accept_paused_until_ = Clock::now() + std::chrono::milliseconds(100);
-          else
-            evict_one();
+          // Out of descriptors all the same: the rest of the program uses more than the
+          // share left to it. Give one of ours back, keep to the fewer connections from now
+          // on, and take no new one for a while (the freed descriptor is not ours to retake
+          // at once, and a full table must not spin this thread).
+          evict_one();
+          cap_ = std::max<std::size_t>(conns_.size(), 1);
+          accept_paused_until_ = Clock::now() + std::chrono::milliseconds(100);
         }
         return; // EAGAIN, or a connection that died in the queue
       }
-      if (conns_.size() >= limits_.max_connections) evict_one();
+      if (conns_.size() >= cap_) evict_one();
       Conn c;
       c.fd.reset(fd);
       start_reading(c, Clock::now());
@@ -359,8 +364,26 @@ private:
   const HttpServer::Routes &routes_;
   const HttpLimits &limits_;
   std::vector<Conn> conns_;
+  std::size_t cap_; // connections kept at most: the limit, lowered when descriptors ran out
   Clock::time_point accept_paused_until_{};
 };
+
+// Descriptors open in this process now (its own directory stream not counted); 0 when the
+// system does not list them.
+std::size_t open_descriptors() {
+#ifdef __linux__
+  const char *dir = "/proc/self/fd";
+#else
+  const char *dir = "/dev/fd";
+#endif
+  DIR *d = ::opendir(dir);
+  if (d == nullptr) return 0;
+  std::size_t n = 0;
+  while (const dirent *e = ::readdir(d))
+    if (e->d_name[0] != '.') ++n;
+  ::closedir(d);
+  return n > 0 ? n - 1 : 0;
+}
 
 std::string describe(const ListenAddress &a) {
   return a.host.find(':') != std::string::npos ? "[" + a.host + "]:" + std::to_string(a.port)
@@ -368,6 +391,12 @@ std::string describe(const ListenAddress &a) {
 }
 
 } // namespace
+
+std::size_t http_connection_cap(std::uint64_t soft_limit, std::size_t in_use, std::size_t most) {
+  const std::uint64_t free = soft_limit > in_use ? soft_limit - in_use : 0;
+  return static_cast<std::size_t>(
+      std::clamp<std::uint64_t>(free / 2, 1, std::max<std::uint64_t>(most, 1)));
+}
 
 HttpFrame frame_request(std::string &in, std::size_t &scanned, std::size_t max_head) {
   // Empty lines before a request line are ignored (RFC 9112 2.2).
@@ -547,6 +576,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const ListenAddress &addre
     return fail(::gai_strerror(rc), "");
   UniqueFd wake(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (!wake.valid()) return fail(std::string("eventfd: ") + std::strerror(errno), "");
+  // The connections' share of the descriptors, from what is free now (see
+  // http_connection_cap).
+  if (rlimit nofile{}; ::getrlimit(RLIMIT_NOFILE, &nofile) == 0)
+    limits.max_connections =
+        http_connection_cap(nofile.rlim_cur, open_descriptors(), limits.max_connections);
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(fd), std::move(wake), host.data(),
                                                     std::atoi(serv.data()), std::move(routes),
                                                     limits));

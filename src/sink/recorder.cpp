@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "clustertop/core/report.hpp"
+
 namespace clustertop {
 namespace {
 
@@ -76,7 +78,13 @@ Result<std::unique_ptr<Recorder>> Recorder::open(const std::string &dir, TimePoi
     return Error{"cannot create the recording file", std::strerror(errno), path,
                  "check the directory's permissions and free space"};
   std::unique_ptr<Recorder> r(new Recorder(fd, path));
-  r->write_all(fmt::format("#clustertop-recording 1 {}\n", micros(start)));
+  if (const int err =
+          r->write_all(fmt::format("#clustertop-recording 1 {}\n", micros(start)), start);
+      err != 0) {
+    ::unlink(path.c_str()); // a file without its header is not a recording
+    return Error{"cannot write the recording file", std::strerror(err), path,
+                 "free space on its disk or pass --record another directory"};
+  }
   return r;
 }
 
@@ -84,20 +92,38 @@ Recorder::~Recorder() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void Recorder::write_all(const std::string &data) {
+int Recorder::write_all(const std::string &data, TimePoint at) {
+  if (fd_ < 0) return 0;
   std::size_t done = 0;
   while (done < data.size()) {
     const ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ++write_errors_;
-      return;
+    if (n > 0) {
+      done += static_cast<std::size_t>(n);
+      continue;
     }
-    done += static_cast<std::size_t>(n);
+    const int err = n < 0 ? errno : EIO; // 0 bytes for a non-empty write: no progress to wait for
+    ++write_errors_;
+    // What part of a record was written is cut off again: the file ends on a whole record
+    // (if even that fails, a replay says where the cut-off record starts).
+    const bool cut = done == 0 || ::ftruncate(fd_, static_cast<off_t>(size_)) == 0;
+    ::close(fd_);
+    fd_ = -1;
+    if (last_) // else open() says it
+      report(stderr,
+             "clustertop: --record: cannot write the recording {}: {}; recording stopped (the "
+             "file keeps what arrived until {}{})\n",
+             path_, std::strerror(err), iso8601_utc(*last_),
+             cut ? "" : ", and part of the next record");
+    return err;
   }
+  size_ += data.size();
+  last_ = at;
+  return 0;
 }
 
 void Recorder::on_lines(const LineBatch &batch) {
+  if (stopped()) return;
   std::string out;
   auto key = std::make_pair(batch.node, batch.stream);
   auto it = ids_.find(key);
@@ -109,10 +135,11 @@ void Recorder::on_lines(const LineBatch &batch) {
   const auto t = micros(batch.received_at);
   for (const auto &line : batch.lines)
     out += fmt::format("L {} {} {}\n", t, it->second, record_escape(line, true));
-  write_all(out);
+  write_all(out, batch.received_at);
 }
 
 void Recorder::on_status(const NodeStatus &s) {
+  if (stopped()) return;
   std::string out = fmt::format("S {} {} {} {} {}\n", micros(s.at), record_escape(s.node, false),
                                 record_escape(s.stream, false), to_string(s.state),
                                 record_escape(s.detail, true));
@@ -121,7 +148,7 @@ void Recorder::on_status(const NodeStatus &s) {
   if (s.utc_offset)
     out += fmt::format("Z {} {} {}\n", micros(s.at), record_escape(s.node, false),
                        format_utc_offset(*s.utc_offset));
-  write_all(out);
+  write_all(out, s.at);
 }
 
 } // namespace clustertop

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <fmt/format.h>
 #include <fstream>
 #include <map>
 
@@ -120,8 +121,17 @@ Result<ReplaySource> ReplaySource::from_recording(const std::string &dir) {
       return Error{"a recording format this clustertop does not read",
                    "header '" + line.substr(0, 40) + "', format 1 expected", p.string(),
                    "replay it with the clustertop that recorded it"};
+    std::uint64_t offset = line.size() + 1; // where `line` starts
     while (std::getline(in, line)) {
-      if (in.eof()) break; // no final newline: a record still being written when copied
+      if (in.eof()) { // no final newline: cut off mid-write, or still being written
+        src.warnings_.push_back(fmt::format(
+            "{}: the last record is cut off at byte {} ({} bytes without a line end: the "
+            "recording stopped in the middle of a write, or is still being written); it is not "
+            "replayed, the records before it are",
+            p.string(), offset, line.size()));
+        break;
+      }
+      offset += line.size() + 1;
       if (!reader.record(line, src.events_)) ++src.skipped_;
     }
   }

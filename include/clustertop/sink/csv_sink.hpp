@@ -33,6 +33,8 @@ struct CsvSinkOptions {
 
 class CsvSink : public Sink {
 public:
+  // How long an alert's snapshot that found no descriptor is tried again, tick by tick.
+  static constexpr Duration kAlertRetry = std::chrono::seconds(10);
   // Checks the directory; Error when it is missing or not a directory.
   static Result<std::unique_ptr<CsvSink>> create(const Store &store, CsvSinkOptions options);
 
@@ -50,6 +52,12 @@ private:
   // "DIR/clustertop-20261123T180701.123Z[-alert][-long][-N].csv", never an existing name.
   std::string next_path(TimePoint now, const char *tag) const;
   Result<std::string> write(TimePoint now, const std::vector<Finding> &firing, const char *tag);
+  // write() without the report.
+  Result<std::string> write_quietly(TimePoint now, const std::vector<Finding> &firing,
+                                    const char *tag);
+  // The --csv-on-alert file that found no descriptor (the process at its RLIMIT_NOFILE):
+  // written at the next tick that can, for kAlertRetry.
+  void retry_alert_snapshot(const TickContext &ctx);
   // A periodic long file: the rows collected since the last one written.
   bool write_long_period(TimePoint now); // false: not written (the error is reported)
 
@@ -57,6 +65,7 @@ private:
   CsvSinkOptions options_;
   std::vector<Finding> last_firing_;
   std::optional<TimePoint> next_due_;
+  std::optional<TimePoint> alert_unwritten_since_; // see retry_alert_snapshot
   LongRows long_rows_; // periodic long files: rows since the last file written
   std::size_t written_ = 0;
 };

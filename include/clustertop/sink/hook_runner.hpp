@@ -3,7 +3,9 @@
 // processes: never waits on them in the main loop, kills a hook's process group after the
 // timeout (also what the hook left running in the background after its shell exited),
 // reaps every child (no zombies), and says on stderr when a hook failed. The hook's stdout
-// goes to stderr.
+// goes to stderr. A hook that cannot be started for want of a resource that comes back (no
+// descriptor for its stdin pipe, no process slot, no memory) is said on stderr and tried
+// again at each tick for `retry_for`, then given up (said too).
 #pragma once
 
 #include <chrono>
@@ -18,14 +20,19 @@ namespace clustertop {
 
 class HookRunner : public Sink {
 public:
-  HookRunner(std::string command, Duration timeout, std::size_t max_running = 16);
+  HookRunner(std::string command, Duration timeout, std::size_t max_running = 16,
+             Duration retry_for = std::chrono::seconds(10));
   ~HookRunner() override;
   HookRunner(const HookRunner &) = delete;
   HookRunner &operator=(const HookRunner &) = delete;
 
   void on_transition(const AlertTransition &t, const TickContext &ctx) override;
-  void on_tick(const TickContext & /*ctx*/) override { reap(); }
-  // Gives running hooks until their timeout, then kills and reaps them.
+  void on_tick(const TickContext & /*ctx*/) override {
+    reap();
+    retry();
+  }
+  // Tries hooks that could not start once more, gives running hooks until their timeout,
+  // then kills and reaps them.
   void flush() override;
 
   // Reaps finished hooks and kills overdue ones; never blocks.
@@ -37,6 +44,8 @@ public:
   [[nodiscard]] std::uint64_t started() const { return started_; }
   [[nodiscard]] std::uint64_t killed() const { return killed_; }
   [[nodiscard]] std::uint64_t skipped() const { return skipped_; }
+  // Hooks that could not be started (said on stderr), given up after retry_for.
+  [[nodiscard]] std::uint64_t not_started() const { return not_started_; }
 
 private:
   // Hooks are real processes: their timeout runs on the real monotonic clock, not on the
@@ -51,18 +60,30 @@ private:
     // group's id, cannot be reused, so the group can still be killed at the deadline.
     bool exited = false;
   };
-  void start(const AlertTransition &t);
+  // A transition whose hook could not be started yet.
+  struct Waiting {
+    AlertTransition t;
+    Steady::time_point since;
+  };
+  // 0 when started, else the errno that stopped it (nothing said).
+  int start(const AlertTransition &t);
+  // Starts what waits, while fewer than max_running shells run; gives up what waited too long.
+  void retry();
+  [[nodiscard]] std::size_t shells() const;
   // Whether the shell has exited (observed, not reaped); says on stderr if it failed.
   bool shell_exited(Child &c);
 
   std::string command_;
   Duration timeout_;
   std::size_t max_running_;
+  Duration retry_for_;
   std::vector<Child> children_;
+  std::vector<Waiting> waiting_;
   std::uint64_t started_ = 0;
   std::uint64_t killed_ = 0;
   std::uint64_t skipped_ = 0;
   std::uint64_t failed_ = 0;
+  std::uint64_t not_started_ = 0;
 };
 
 } // namespace clustertop

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -32,7 +33,8 @@ struct HttpLimits {
   // After an answer that closes the connection: how long unread request bytes are drained
   // so the client sees the answer instead of a reset.
   std::chrono::milliseconds linger{1000};
-  std::size_t max_connections = 256; // past it, the oldest connection is closed
+  // Past it, the oldest connection is closed. start() lowers it to http_connection_cap().
+  std::size_t max_connections = 256;
   int max_requests_per_connection = 100;
 };
 
@@ -66,6 +68,13 @@ struct HttpFrame {
   int error = 0;
 };
 HttpFrame frame_request(std::string &in, std::size_t &scanned, std::size_t max_head);
+
+// How many connections the server keeps at most, given the process's soft RLIMIT_NOFILE
+// and the descriptors open when it starts: half of those still free, at most `most`, at
+// least one. The other half is left to the rest of the program (followed logs' and
+// samplers' pipes, ssh sockets, hooks, CSV files, the recording), so idle clients cannot
+// take the descriptors an alert needs (with macOS's default of 256 they took them all).
+std::size_t http_connection_cap(std::uint64_t soft_limit, std::size_t in_use, std::size_t most);
 
 class HttpServer {
 public:

@@ -2,10 +2,15 @@
 // DIR/<start>.ctrec. One text record per line, each batch written with one write(2) of whole
 // lines, so the file can be copied while running (a reader drops an unfinished last line).
 // Owns its file; never parses lines. Format in docs/alerts.md ("Recordings").
+// The first write that fails (a full disk, a quota) is said on stderr with the file and the
+// reason, the part of a record it wrote is cut off again (the file keeps whole records) and
+// recording stops: a recording with a gap would replay the gap as silence (a hang), and a
+// disk that stays full is not written to at every batch.
 #pragma once
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -26,15 +31,20 @@ public:
   void on_status(const NodeStatus &status) override;
 
   [[nodiscard]] const std::string &path() const { return path_; }
-  // Write errors (disk full) since start; recording goes on with the next batch.
+  // Write errors (disk full) since start: 0 or 1, since recording stops at the first.
   [[nodiscard]] std::uint64_t write_errors() const { return write_errors_; }
+  // Whether a write failed and recording stopped.
+  [[nodiscard]] bool stopped() const { return fd_ < 0; }
 
 private:
   Recorder(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
-  void write_all(const std::string &data);
+  // Appends `data` (whole records); 0, or the errno of a failure, which stops recording.
+  int write_all(const std::string &data, TimePoint at);
 
-  int fd_;
+  int fd_; // -1 once stopped
   std::string path_;
+  std::uint64_t size_ = 0;        // bytes of whole records in the file
+  std::optional<TimePoint> last_; // arrival time of the last record written
   std::map<std::pair<std::string, std::string>, int> ids_; // (node, stream) -> id
   std::uint64_t write_errors_ = 0;
 };

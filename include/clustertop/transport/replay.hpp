@@ -38,7 +38,8 @@ public:
   ReplaySource &operator=(ReplaySource &&) noexcept;
 
   // Every *.ctrec file in `dir`, in name order. An unfinished last line (a copy taken while
-  // recording) is ignored; a malformed record is counted in skipped().
+  // recording, a disk that filled mid-write) is not replayed, and said in warnings(); a
+  // malformed record is counted in skipped().
   static Result<ReplaySource> from_recording(const std::string &dir);
   // "NAME=LOGFILE" each; lines without a timestamp take the previous line's time. Times
   // without a zone are at `zone` (--zone): the readers' arrival times, and the node's `up`
@@ -63,6 +64,9 @@ public:
   static constexpr std::size_t kMaxTakeLines = 8192;
   std::optional<TimePoint> take_until(TimePoint limit, std::vector<Event> &out);
   [[nodiscard]] std::size_t skipped() const { return skipped_; }
+  // What the replay should say about its input: a recording whose last record was cut off
+  // (file and byte offset).
+  [[nodiscard]] const std::vector<std::string> &warnings() const { return warnings_; }
   // The nodes of a plain-log replay, in --node order, for the store to declare before the
   // first line (a live run declares its inventory so): the dashboard's "config order".
   // Empty for a recording, whose nodes appear as they are first heard from.
@@ -94,6 +98,7 @@ private:
   std::optional<TimePoint> first_;
   TimePoint last_{};
   std::size_t skipped_ = 0;
+  std::vector<std::string> warnings_;
   Spares spares_;
 };
 
