@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <memory>
 #include <poll.h>
 #include <sys/stat.h>
@@ -285,6 +287,18 @@ Status check_snapshot_path(const std::string &path) {
     return Error{"cannot write the snapshot",
                  S_ISLNK(st.st_mode) ? "it is a symbolic link" : "it is not a regular file", path,
                  "name a new or regular file (use -o - for standard output)"};
+  // The write makes a temporary file beside the target: one made (and removed) now says a
+  // directory this user cannot write (permissions, a read-only mount; as root, where
+  // permission bits do not apply, only the attempt tells) before --for, not after it. What
+  // only the write can tell (a full disk) stays exit 74 then.
+  std::string probe = (dir.back() == '/' ? dir : dir + "/") + ".clustertop-write-check-XXXXXX";
+  const int fd = ::mkostemp(probe.data(), O_CLOEXEC);
+  if (fd < 0)
+    return Error{"cannot write the snapshot",
+                 fmt::format("cannot create a file in its directory: {}", std::strerror(errno)),
+                 path, "choose a directory you can write (or -o - for standard output)"};
+  ::close(fd);
+  ::unlink(probe.c_str());
   return ok_status();
 }
 

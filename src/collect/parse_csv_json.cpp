@@ -28,6 +28,12 @@ public:
       start = p + 1;
     }
     if (fields_.size() != spec_.columns.size()) return false;
+    // A line without its device (an empty GPU index) is unusable: its values would make a
+    // node-wide series beside the per-device ones (a /metrics series without a gpu label).
+    for (const auto &spec : spec_.metrics)
+      if (const auto dc = column(spec.device_from);
+          dc >= 0 && fields_[static_cast<std::size_t>(dc)].empty())
+        return false;
     Record &rec = out.next();
     MetricWriter w(rec);
     for (const auto &spec : spec_.metrics) {
@@ -137,7 +143,7 @@ private:
     if (v.is_number()) {
       double x = v.get<double>() * spec.scale;
       if (!std::isfinite(x) || (spec.zero_unknown && x == 0.0)) return kUnknown;
-      return x;
+      return checked_for_metric(spec.metric, x);
     }
     if (v.is_boolean()) return v.get<bool>() ? 1.0 : 0.0;
     if (v.is_string()) return metric_value(spec, v.get_ref<const std::string &>());

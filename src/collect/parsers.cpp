@@ -35,7 +35,7 @@ double metric_value(const MetricSpec &spec, std::string_view text, double scale_
                                            text.back() == '%');
   if (!says_unit) v *= spec.scale * scale_var;
   if (spec.zero_unknown && v == 0.0) return kUnknown;
-  return v;
+  return checked_for_metric(spec.metric, v);
 }
 
 namespace {

@@ -146,6 +146,12 @@ UnitClass metric_class(std::string_view metric) {
   return UnitClass::none;
 }
 
+double checked_for_metric(std::string_view metric, double value) {
+  if (metric_class(metric) == UnitClass::percent && !(value >= 0.0 && value <= 100.0))
+    return kUnknown;
+  return value;
+}
+
 double value_for_metric(std::string_view text, std::string_view metric, bool comma_decimal) {
   text = trim(text);
   if (is_unknown_text(text)) return kUnknown;

@@ -126,6 +126,19 @@ void add_output_options(CLI::App &app, Options &o) {
       ->type_name("ADDR:PORT");
 }
 
+// An option given an empty value (`--listen ""`, `--csv-dir "$UNSET"`) is a bad command line:
+// it was taken as "not given" (no /metrics, no CSV, the default config or theme) without a
+// word. Flags take no value and are not looked at.
+void refuse_empty_values(const CLI::App &app) {
+  for (const CLI::Option *opt : app.get_options()) {
+    if (opt->count() == 0 || opt->get_type_size() == 0) continue;
+    for (const auto &value : opt->results())
+      if (value.empty())
+        throw CLI::ValidationError(opt->get_name(false, true),
+                                   "the value is empty; give one, or leave the option out");
+  }
+}
+
 } // namespace
 
 CliOutcome parse_command_line(int argc, const char *const *argv) {
@@ -191,6 +204,8 @@ CliOutcome parse_command_line(int argc, const char *const *argv) {
   app.require_subcommand(0, 1);
   try {
     app.parse(argc, argv);
+    refuse_empty_values(app);
+    for (const CLI::App *sub : app.get_subcommands()) refuse_empty_values(*sub);
   } catch (const CLI::ParseError &e) {
     out.exit_now = app.exit(e) == 0 ? exit_code::ok : exit_code::usage;
     return out;

@@ -55,6 +55,11 @@ Status TableReader::string(const std::string &key, std::string &out, bool requir
   const auto *s = n->as_string();
   if (s == nullptr) return wrong(key, *n, "a string", "\"text\"");
   if (required && s->get().empty()) return wrong(key, *n, "a non-empty string", "\"mac1\"");
+  // `listen = ""` was taken as "not set" (no /metrics, and a run said nothing): a key is set
+  // to something, or left out.
+  if (s->get().empty())
+    return Error{fmt::format("'{}' is empty", qualified(key)), "", where(*n),
+                 fmt::format("give {} a value, or remove the line to leave it unset", key)};
   if (s->get().find('\0') != std::string::npos) return wrong(key, *n, "free of NUL bytes", "\"x\"");
   out = s->get();
   return ok_status();

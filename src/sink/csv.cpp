@@ -21,6 +21,7 @@ class Line {
 public:
   explicit Line(std::string &out) : out_(out) {}
   void text(std::string_view s) { sep().append_text(s); }
+  void name(std::string_view s) { append_name_cell(sep().out_, s); }
   void number(double v) { append_number_cell(sep().out_, v); }
   void end() { out_ += kEol; }
 
@@ -152,7 +153,7 @@ void write_wide_row(std::string &out, const Store &store, const std::string &nod
   const NodeInfo *info = store.node(node);
   Line line(out);
   line.text(time);
-  line.text(node);
+  line.name(node);
   line.text(info != nullptr ? to_string(info->state) : "");
   line.text(info != nullptr ? info->detail : "");
   line.number(gpu_power_sum(store, node));
@@ -227,7 +228,9 @@ void append_long_rows(std::string &out, const SeriesKey &key, const Series &seri
   if (first >= series.size()) return;
   // The key and unit cells are the same on every row of a series: clean them once.
   std::string key_cells;
-  for (const std::string *s : {&key.node, &key.metric, &key.device}) {
+  key_cells += ',';
+  append_name_cell(key_cells, key.node);
+  for (const std::string *s : {&key.metric, &key.device}) {
     key_cells += ',';
     append_text_cell(key_cells, *s);
   }

@@ -48,8 +48,10 @@ void append_csv_field(std::string &out, std::string_view field) {
   out += '"';
 }
 
-void append_text_cell(std::string &out, std::string_view text) {
-  std::string cell = redact_secrets(clean_utf8(text));
+namespace {
+
+// A cleaned cell, cut and guarded against spreadsheet formulas, then quoted.
+void append_clean_cell(std::string &out, std::string cell) {
   if (cell.size() > kMaxExportTextBytes) {
     cell.resize(utf8_boundary(cell, kMaxExportTextBytes));
     cell += "\xE2\x80\xA6"; // "…"
@@ -57,6 +59,16 @@ void append_text_cell(std::string &out, std::string_view text) {
   if (!cell.empty() && std::string_view("=+-@\t\r").find(cell.front()) != std::string_view::npos)
     cell.insert(cell.begin(), '\'');
   append_csv_field(out, cell);
+}
+
+} // namespace
+
+void append_text_cell(std::string &out, std::string_view text) {
+  append_clean_cell(out, redact_secrets(clean_utf8(text)));
+}
+
+void append_name_cell(std::string &out, std::string_view name) {
+  append_clean_cell(out, clean_utf8(name));
 }
 
 void append_number_cell(std::string &out, double value) {

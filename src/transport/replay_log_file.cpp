@@ -243,8 +243,8 @@ Result<ReplaySource> ReplaySource::from_logs(const std::vector<std::string> &nod
                    "for example: --node mac1=exo-mac1.log"};
     const std::string name = spec.substr(0, eq), path = spec.substr(eq + 1);
     if (auto s = validate_node_name(name); !s)
-      return Error{"invalid --node", "the name is empty, too long or holds control characters",
-                   spec, "name the node with printable characters: --node mac1=exo-mac1.log"};
+      return Error{"invalid --node", s.error().reason, s.error().where,
+                   "name the node with a label of your own: --node mac1=exo-mac1.log"};
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
       return Error{"cannot replay log file", "it is a directory", path,

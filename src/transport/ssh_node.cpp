@@ -4,6 +4,8 @@
 #include <cctype>
 #include <string_view>
 
+#include "clustertop/core/redact.hpp"
+#include "clustertop/core/text.hpp"
 #include "clustertop/transport/ssh.hpp"
 
 namespace clustertop {
@@ -29,10 +31,17 @@ bool ipv6_literal(std::string_view s) {
   });
 }
 
-Error bad_node(const std::string &arg, std::string reason) {
+// The node as an error may show it: printable, at most 80 bytes, its credentials redacted
+// (a name refused for holding one is not echoed to the terminal or a log of stderr).
+std::string shown_node(const std::string &arg) {
   std::string shown;
-  for (char c : arg.substr(0, 80)) shown += std::isprint(static_cast<unsigned char>(c)) ? c : '?';
-  return Error{"invalid node", std::move(reason), "node '" + shown + "'",
+  for (char c : redact_secrets(arg.substr(0, 80)))
+    shown += std::isprint(static_cast<unsigned char>(c)) ? c : '?';
+  return shown;
+}
+
+Error bad_node(const std::string &arg, std::string reason) {
+  return Error{"invalid node", std::move(reason), "node '" + shown_node(arg) + "'",
                "write a node as NAME, USER@HOST, USER@HOST:PORT or [IPV6]:PORT; "
                "put anything else in ~/.ssh/config under a Host alias"};
 }
@@ -70,6 +79,7 @@ Result<SshOptions> ssh_options_from(const Options &options) {
 Result<NodeSpec> parse_node_argument(const std::string &arg) {
   if (arg.empty()) return bad_node(arg, "empty node name");
   if (arg.size() > kMaxName + 64) return bad_node(arg, "node name too long");
+  if (auto s = validate_node_name(arg); !s) return s.error();
   NodeSpec node;
   node.name = arg;
   std::string_view rest = arg;
@@ -114,10 +124,24 @@ Result<NodeSpec> parse_node_argument(const std::string &arg) {
 }
 
 Status validate_node_name(const std::string &name) {
-  if (name.empty() || name.size() > kMaxName + 64 ||
-      std::any_of(name.begin(), name.end(),
-                  [](char c) { return std::iscntrl(static_cast<unsigned char>(c)) != 0; }))
+  bool plain_text = true; // UTF-8 without control characters (C0, DEL, C1) or line separators
+  for (std::size_t i = 0; i < name.size() && plain_text;) {
+    const char32_t cp = decode_utf8(name, i);
+    plain_text = cp != kNotUtf8 && !is_control_or_line_break(cp);
+  }
+  if (name.empty() || name.size() > kMaxName + 64 || !plain_text)
     return bad_node(name, "node name is empty, too long or holds control characters");
+  // A node's name is the user's own label, shown as it is in every output (/metrics labels,
+  // CSV cells, --json alerts and figures, hooks): one that redaction would change (a URL with
+  // a password, `API_KEY=...`, an `sk-...` token) would leak there, or be hidden in some
+  // outputs and not others, breaking joins between them. It is refused instead.
+  if (redact_secrets(name) != name)
+    return Error{"invalid node",
+                 "the node name '" + shown_node(name) + "' holds what reads as a credential",
+                 "node '" + shown_node(name) + "'",
+                 "node names are shown as they are in every output: name the node with a label "
+                 "of your own (name = \"gpu1\" in a [[node]], a Host alias of ~/.ssh/config on "
+                 "the command line) and keep credentials out of it"};
   return ok_status();
 }
 

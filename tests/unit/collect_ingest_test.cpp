@@ -14,6 +14,7 @@
 #include "clustertop/detect/detect_view.hpp"
 #include "clustertop/detect/detectors.hpp"
 #include "clustertop/sink/figures_printer.hpp"
+#include "clustertop/sink/prometheus.hpp"
 #include "collect_test_util.hpp"
 
 namespace clustertop {
@@ -443,6 +444,48 @@ TEST(CollectIngest, NvidiaSmiRecordedOutputOneSeriesPerGpuAndNaForUnknown) {
   const auto counts = ingest.counts();
   ASSERT_EQ(counts.size(), 1u);
   EXPECT_EQ(counts[0].skipped, 1u);
+}
+
+// Constructed hostile input, not real nvidia-smi output (no driver is known to print these):
+// a utilization outside 0-100 % reached /metrics as a ratio of -0.05 or 1.5, and a line with
+// an empty GPU index made a series without a gpu label beside the per-GPU ones. An
+// out-of-range percentage is unknown (not exported); a line without its index is skipped and
+// counted.
+TEST(CollectIngest, NvidiaSmiOutOfRangePercentAndEmptyIndexNeverReachMetrics) {
+  auto set = test::builtin_set();
+  ASSERT_NE(set, nullptr);
+  const auto t = from_epoch_seconds(2000);
+  LineBatch batch{"g1", "nvidia_smi", t, {}};
+  batch.lines.push_back("0, GPU-a, NVIDIA H100 80GB HBM3, 672.08, 700.00, -5, 1139, 81559, 48");
+  batch.lines.push_back("1, GPU-b, NVIDIA H100 80GB HBM3, 600.00, 700.00, 150, 1139, 81559, 47");
+  batch.lines.push_back(", GPU-c, NVIDIA H100 80GB HBM3, 500.00, 700.00, 50, 1139, 81559, 46");
+  batch.lines.push_back("2, GPU-d, NVIDIA H100 80GB HBM3, 400.00, 700.00, 100, 1139, 81559, 45");
+  batch.lines.push_back("3, GPU-e, NVIDIA H100 80GB HBM3, 300.00, 700.00, 0, 1139, 81559, 44");
+  Store store;
+  Ingest ingest(set);
+  std::vector<LogEvent> events;
+  ingest.on_batch(batch, store, events);
+  EXPECT_TRUE(std::isnan(store.latest({"g1", "gpu.util_pct", "0"})));
+  EXPECT_TRUE(std::isnan(store.latest({"g1", "gpu.util_pct", "1"})));
+  EXPECT_DOUBLE_EQ(store.latest({"g1", "gpu.util_pct", "2"}), 100.0); // the bounds are readings
+  EXPECT_DOUBLE_EQ(store.latest({"g1", "gpu.util_pct", "3"}), 0.0);
+  EXPECT_DOUBLE_EQ(store.latest({"g1", "gpu.power_w", "0"}), 672.08); // the line's other values
+  EXPECT_EQ(store.series({"g1", "gpu.power_w", ""}), nullptr);
+  EXPECT_EQ(store.series({"g1", "gpu.util_pct", ""}), nullptr);
+  EXPECT_EQ(store.node("g1")->skipped_lines, 1u);
+  const auto counts = ingest.counts();
+  ASSERT_EQ(counts.size(), 1u);
+  EXPECT_EQ(counts[0].skipped, 1u);
+  const std::string text = render_prometheus(store, {}, t);
+  EXPECT_EQ(text.find("clustertop_gpu_utilization_ratio{node=\"g1\",gpu=\"0\"}"), std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("clustertop_gpu_utilization_ratio{node=\"g1\",gpu=\"1\"}"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("clustertop_gpu_utilization_ratio{node=\"g1\",gpu=\"2\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("clustertop_gpu_power_watts{node=\"g1\"}"), std::string::npos) << text;
+  EXPECT_EQ(text.find("clustertop_gpu_utilization_ratio{node=\"g1\"}"), std::string::npos) << text;
 }
 
 TEST(CollectIngest, TailFollowsARealLogAndStepLinesBecomeSamplesAndEvents) {

@@ -157,6 +157,30 @@ TEST(ExportCsv, LongHasEveryPointWithUnits) {
             iso8601_utc(kNow - seconds(1)) + ",mac1,mem.available_bytes,,5000000000,bytes");
 }
 
+// The node column is the node's name as /metrics labels, --json lines and hooks show it:
+// it was redacted in CSV alone, so a CSV row no longer joined its /metrics series and two
+// nodes differing only in a password were one row. Names redaction would change are refused
+// where nodes are named (validate_node_name); the writer keeps a name as it is, as it keeps
+// the status detail's redaction (remote text) and the spreadsheet guard.
+TEST(ExportCsv, NodeNameCellIsTheNameAsOtherOutputsShowIt) {
+  Store store;
+  const std::string a = "db://u:one@h", b = "db://u:two@h";
+  store.apply(NodeStatus{a, "", NodeState::down, "auth failed: password=hunter2", kNow});
+  store.declare_node(b);
+  add(store, a, "mem.total_bytes", 1, kNow);
+  const auto wide = lines_of(render_csv_wide(store, {}, kNow));
+  ASSERT_EQ(wide.size(), 3u);
+  EXPECT_EQ(wide[1].substr(0, wide[1].find(",,")),
+            iso8601_utc(kNow) + "," + a + ",down,auth failed: password=[redacted]");
+  EXPECT_EQ(wide[2].substr(0, wide[2].find(",,")), iso8601_utc(kNow) + "," + b + ",connecting");
+  const auto long_rows = lines_of(render_csv_long(store));
+  ASSERT_EQ(long_rows.size(), 2u);
+  EXPECT_EQ(long_rows[1], iso8601_utc(kNow) + "," + a + ",mem.total_bytes,,1,bytes");
+  std::string out;
+  append_name_cell(out, "=cmd");
+  EXPECT_EQ(out, "'=cmd");
+}
+
 TEST(ExportCsv, LongRowsCollectOnlyWhatWasPushedSinceTheLastCollect) {
   Store store;
   LongRows rows;

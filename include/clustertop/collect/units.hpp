@@ -65,6 +65,11 @@ std::optional<UnitClass> known_unit_class(std::string_view unit, double &factor,
 // What a metric name's suffix asks for: "_ms" time, "_bytes" bytes, "_pct" percent.
 UnitClass metric_class(std::string_view metric);
 
+// `value` as a reading of `metric`, or unknown (NaN) where the metric's unit cannot hold it:
+// a percentage ("_pct") below 0 or above 100 (nvidia-smi printing -5 for a GPU's
+// utilization is no reading; /metrics exported it as a ratio of -0.05).
+double checked_for_metric(std::string_view metric, double value);
+
 // Full text-to-value for a metric: number, unit suffix converted to the metric's unit.
 // NaN when unknown, unparsable, or the unit does not fit the metric.
 double value_for_metric(std::string_view text, std::string_view metric, bool comma_decimal);

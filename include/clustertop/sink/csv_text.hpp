@@ -21,10 +21,15 @@ std::string clean_utf8(std::string_view text);
 // RFC 4180: the field is quoted when it holds a comma, a quote, CR or LF; quotes doubled.
 void append_csv_field(std::string &out, std::string_view field);
 
-// A cell made of remote-supplied text (node names, log text, status details): cleaned,
-// redacted, cut to kMaxExportTextBytes, and when it starts with = + - @ tab or CR prefixed
-// with ' so a spreadsheet shows it as text instead of evaluating it; then quoted.
+// A cell made of remote-supplied text (log text, status details, metric and device names):
+// cleaned, redacted, cut to kMaxExportTextBytes, and when it starts with = + - @ tab or CR
+// prefixed with ' so a spreadsheet shows it as text instead of evaluating it; then quoted.
 void append_text_cell(std::string &out, std::string_view text);
+
+// A node name's cell: as append_text_cell but not redacted. A node name is the user's own
+// label, refused where redaction would change it (validate_node_name), so the cell is the
+// name that /metrics labels, --json lines and hooks show, and two nodes are never one row.
+void append_name_cell(std::string &out, std::string_view name);
 
 // A number cell: the shortest exact decimal; empty when NaN or infinite (unknown is never 0).
 void append_number_cell(std::string &out, double value);
