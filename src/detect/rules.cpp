@@ -1,5 +1,6 @@
 #include "clustertop/detect/rules.hpp"
 
+#include <array>
 #include <cmath>
 #include <fmt/format.h>
 #include <map>
@@ -147,6 +148,40 @@ std::string known_keys(const std::vector<Binding> &b, const std::string &section
 
 } // namespace
 
+namespace {
+
+// Pairs of a critical threshold and the warning one it escalates: critical must be the
+// nearer to trouble (time to OOM shorter, headroom smaller), or it fires first or never.
+Result<Rules> check_order(const Rules &rules, const toml::table &thresholds,
+                          const std::string &file) {
+  struct Pair {
+    const char *critical;
+    const char *warning;
+    bool ordered;
+  };
+  const auto &m = rules.oom;
+  const std::array<Pair, 2> pairs{{
+      {"tto_critical", "tto_warning", m.tto_critical <= m.tto_warning},
+      {"headroom_critical_bytes", "headroom_bytes", m.headroom_critical_bytes <= m.headroom_bytes},
+  }};
+  const auto *oom = thresholds["oom"].as_table();
+  for (const auto &p : pairs) {
+    if (p.ordered) continue;
+    // The line of whichever of the two the file sets, the critical one first.
+    const toml::node *at = oom != nullptr ? oom->get(p.critical) : nullptr;
+    if (at == nullptr && oom != nullptr) at = oom->get(p.warning);
+    const std::string place = at != nullptr ? where(file, *at) : file;
+    return Error{fmt::format("invalid setting {} in [thresholds.oom]", p.critical),
+                 fmt::format("above {}: the critical alert would come before the warning it "
+                             "escalates",
+                             p.warning),
+                 place, fmt::format("set {} at most {}", p.critical, p.warning)};
+  }
+  return rules;
+}
+
+} // namespace
+
 const AlertPolicy &Rules::policy(const std::string &rule) const {
   if (rule == "fence_wait_stall") return fence_wait.alert;
   if (rule == "step_stall" || rule == "gpu_spin" || rule == "cluster_stall") return stall.alert;
@@ -189,7 +224,7 @@ Result<Rules> rules_from_toml(const toml::table &thresholds, const std::string &
                    "default is " + show(hit->target) + " (docs/alerts.md)");
     }
   }
-  return rules;
+  return check_order(rules, thresholds, file);
 }
 
 } // namespace clustertop

@@ -49,6 +49,20 @@ TEST(DetectRules, UnknownKeyNamesFileLineKeyAndKnownKeys) {
   EXPECT_NE(r.error().help.find("median_multiple"), std::string::npos);
 }
 
+// A critical threshold on the wrong side of its warning one: critical would fire before the
+// warning it escalates, or never; check-config said OK.
+TEST(DetectRules, ACriticalThresholdBeyondItsWarningIsAnError) {
+  auto a = parse("[thresholds.oom]\ntto_warning = \"60s\"\ntto_critical = \"600s\"\n");
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.error().where, "cluster.toml:3");
+  EXPECT_NE(a.error().what.find("tto_critical"), std::string::npos) << a.error().what;
+  EXPECT_NE(a.error().reason.find("tto_warning"), std::string::npos) << a.error().reason;
+  auto b = parse("[thresholds.oom]\nheadroom_critical_bytes = 4e9\n"); // over the default 2 GiB
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.error().where, "cluster.toml:2");
+  EXPECT_TRUE(parse("[thresholds.oom]\ntto_warning = \"120s\"\ntto_critical = \"120s\"\n").ok());
+}
+
 TEST(DetectRules, UnknownSectionAndBadTypesAreErrors) {
   auto a = parse("[thresholds.fence]\nabs_ms = 1\n");
   ASSERT_FALSE(a.ok());
