@@ -16,6 +16,21 @@
 #include "clustertop/sink/http_server.hpp"
 #include "clustertop/store/store.hpp"
 
+// The sanitizers' runtime opens descriptors of its own (UBSan probes memory through a pipe
+// when it checks a call's dynamic type), so a process out of them cannot be tested under
+// it: the checks fail inside the runtime, not in the code tested. The plain build runs them.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
 namespace clustertop {
 namespace {
 
@@ -59,11 +74,14 @@ AlertTransition crash_transition() {
 class SinkDescriptors : public ::testing::Test {
 protected:
   void SetUp() override {
+    if (kSanitized) GTEST_SKIP() << "out of descriptors is not testable under the sanitizers";
     std::string tmpl = (fs::temp_directory_path() / "clustertop-fderr-XXXXXX").string();
     ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override {
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
   fs::path dir_;
   Store store_;
   std::vector<Finding> firing_;
