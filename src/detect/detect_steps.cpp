@@ -109,13 +109,29 @@ bool completions_leave_idle(const DetectView &view, std::size_t node, const Stal
   return true; // no running count known
 }
 
+// How far before the last progress a request's end may be stamped and still be its end: a
+// line stamped by the node (exo's `runner ready`, to the millisecond) and a step line
+// stamped by its arrival here (exo's bare `[STEP N]`) are on two clocks, which agree only
+// within the skew that is not corrected (2 s) and the transport's delay. A `runner ready`
+// stamped just before the last step's arrival was a false step_stall after a normal end.
+constexpr Duration kTwoClocks = std::chrono::seconds(2);
+
 bool finished_after(const DetectView &view, std::size_t node, const StallMetrics &ids,
                     TimePoint last, Duration after) {
-  auto running = last_known(view.series(node, ids.running));
-  if (running && running->time >= last && running->value == 0) return true;
+  // Any running count of 0 since the last progress: the server was idle since. A request
+  // that came after it is judged once it has made progress of its own; its first report
+  // ("Running: 1 reqs, 0.0 tokens/s" while its prompt is read) had counted the whole idle
+  // time as a stall.
+  if (const Series *running = view.series(node, ids.running)) {
+    for (std::size_t i = running->size(); i > 0; --i) {
+      const Point &p = (*running)[i - 1];
+      if (p.time < last) break;
+      if (p.value == 0) return true;
+    }
+  }
   for (const auto m : ids.done) {
     auto p = last_known(view.series(node, m));
-    if (p && p->time >= last) return true;
+    if (p && p->time >= last - kTwoClocks) return true;
   }
   return completions_leave_idle(view, node, ids, last, after);
 }

@@ -44,6 +44,18 @@ TEST(DetectExoRequestEnd, RunnerReadyAfterTheLastStepEndsARequestNormally) {
   EXPECT_EQ(hung.fired("step_stall").size(), 1u);
 }
 
+// Bare `[STEP N]` lines take their arrival time; `runner ready` carries the node's stamp.
+// Two clocks: a ready stamped half a second before the last step arrived (a node clock a
+// little behind, or the step's transport delay) is still the end.
+TEST(DetectExoRequestEnd, ARunnerReadyStampedJustBeforeTheLastStepArrivedEndsItToo) {
+  test::LogRun run;
+  run.up("ex", kLog, 0);
+  steps(run, 1, 60);
+  run.line("ex", kLog, 60.1, runner_line(59.5, "runner ready"));
+  run.ticks(61, 150);
+  EXPECT_TRUE(run.fired("step_stall").empty());
+}
+
 // A `runner ready` before a request's steps (after the model loaded, or the last request)
 // is no end of that request.
 TEST(DetectExoRequestEnd, AnEarlierRunnerReadyDoesNotHideALaterHang) {

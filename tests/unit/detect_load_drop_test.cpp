@@ -32,6 +32,30 @@ void run_with(test::LogRun &run, int running, double later) {
   }
 }
 
+// A server idle for ten minutes (its last report said `Running: 0 reqs`) gets a request
+// whose first report, its prompt still being read, says 0.0 tokens/s: no stall of the ten
+// idle minutes ("no step for 610 s while generating" fired at once), and the request, once
+// it runs, is judged as any other.
+TEST(DetectStallAfterIdle, ANewRequestAfterAnIdleStretchIsNoStallOfIt) {
+  test::LogRun run;
+  run.up("gpu1", kLog, 0);
+  for (int t = 0; t <= 60; t += 10) {
+    run.line("gpu1", kLog, t, report(t, 1055.3, 32));
+    run.ticks(t, t + 9);
+  }
+  run.line("gpu1", kLog, 70, report(70, 0.0, 0));
+  run.ticks(70, 669);
+  run.line("gpu1", kLog, 670, report(670, 0.0, 1)); // the new request's first report
+  run.ticks(670, 679);
+  EXPECT_TRUE(run.fired("step_stall").empty());
+  for (int t = 680; t <= 740; t += 10) { // it runs, then hangs
+    run.line("gpu1", kLog, t, report(t, 40.0, 1));
+    run.ticks(t, t + 9);
+  }
+  run.ticks(750, 800);
+  EXPECT_EQ(run.fired("step_stall").size(), 1u);
+}
+
 TEST(DetectLoadDrop, FewerRunningRequestsAtTheSameSpeedEachIsNoCollapse) {
   test::LogRun run;
   run_with(run, 3, 118.0); // 33 tok/s a request before, 39 after

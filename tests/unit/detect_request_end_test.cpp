@@ -48,6 +48,24 @@ TEST(DetectRequestEnd, TheAccessLineAfterTheLastDecodeBatchEndsARequestNormally)
   EXPECT_TRUE(run.fired("step_stall").empty()) << "a normal end is no stall";
 }
 
+// A long prompt on a busy server: SGLang reads it in chunks (a `Prefill batch` line each,
+// 2 s apart) while decoding pauses. The engine is working: no stall.
+TEST(DetectRequestEnd, AChunkedPrefillIsProgress) {
+  test::LogRun run;
+  generate(run, 60, 1);
+  for (int t = 62; t <= 88; t += 2) {
+    run.line("sg", kLog, t,
+             stamp(t) + " Prefill batch. #new-seq: 1, #new-token: 8192, #cached-token: 0, token "
+                        "usage: 0.30, #running-req: 1, #queue-req: 0");
+    run.ticks(t - 1, t);
+  }
+  for (int t = 89; t <= 120; ++t) {
+    run.line("sg", kLog, t, decode(t, 2));
+    run.ticks(t, t);
+  }
+  EXPECT_TRUE(run.fired("step_stall").empty());
+}
+
 // Three requests run; one is answered and the other two stop printing: a hang.
 TEST(DetectRequestEnd, OneOfSeveralRunningRequestsAnsweredIsNoEnd) {
   test::LogRun run;
