@@ -44,6 +44,8 @@ std::string quote_remote(const std::string &line, std::size_t max = 240) {
 
 } // namespace
 
+bool is_crash_event(const LogEvent &e) { return crash_tag(e) != nullptr; }
+
 void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now,
                     std::vector<Finding> &out) {
   for (std::size_t n = 0; n < view.node_count(); ++n) {

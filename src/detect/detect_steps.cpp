@@ -59,6 +59,7 @@ struct StallInfo {
   GpuFigure gpu{};
   bool gpu_known = false;
   bool gpu_busy = false;
+  bool crashed = false; // a crash signature since its last step: its crash alert speaks for it
 };
 
 using MetricId = DetectView::MetricId;
@@ -162,6 +163,20 @@ void classify_gpu(const DetectView &view, const StallRules &r, const StallMetric
   }
 }
 
+// A crash signature logged at or after the last progress: the process that generated is
+// gone, and the crash alert says so. Its silence as a step_stall too ("no step for 15 s while
+// generating ... GPU state unknown") followed every crash, critical, naming no crash; the
+// node still counts in the cluster view, where it is the one the others wait on.
+bool crashed_since(const DetectView &view, std::size_t node, TimePoint last) {
+  const auto *events = view.node_events(node);
+  if (events == nullptr) return false;
+  for (std::size_t i = events->size(); i > 0; --i) {
+    const LogEvent &e = (*events)[i - 1];
+    if (e.time >= last - kTwoClocks && is_crash_event(e)) return true;
+  }
+  return false;
+}
+
 std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
                                     const StallMetrics &ids, std::size_t node, TimePoint now,
                                     DetectScratch &tmp) {
@@ -191,6 +206,7 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
         rate ? st.threshold_s + interval : std::max(st.threshold_s, r.interval_multiple * interval);
   if (st.silence_s < st.threshold_s || finished_after(view, node, ids, last->time, r.after))
     return std::nullopt;
+  st.crashed = crashed_since(view, node, last->time);
   classify_gpu(view, r, ids, node, now, st);
   return st;
 }
@@ -263,10 +279,15 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
   if (busy == 1)
     for (const auto &st : stalled)
       if (st.gpu_busy) culprit = &st;
+  std::string why, down, up; // the stalled nodes that are down, and the others
+  for (const auto &st : stalled)
+    if (st.crashed) {
+      culprit = &st, why = "it crashed: see its crash alert";
+      break;
+    }
   const auto append = [](std::string &names, const std::string &node) {
     names += (names.empty() ? "" : ", ") + node;
   };
-  std::string why, down, up; // the stalled nodes that are down, and the others
   std::size_t downs = 0;
   for (const auto &st : stalled) { // a node that dropped off explains the others best
     const NodeInfo *info = store.node(st.node);
@@ -368,6 +389,10 @@ void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, De
   for (std::size_t n = 0; n < view.node_count(); ++n) {
     auto st = node_stall(view, rules.stall, ids, n, now, tmp);
     if (!st) continue;
+    if (st->crashed) {
+      stalled.push_back(std::move(*st));
+      continue;
+    }
     const std::string &node = view.node_name(n);
     out.push_back(Finding{"step_stall", node, "", Severity::critical, st->silence_s,
                           st->threshold_s,

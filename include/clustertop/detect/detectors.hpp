@@ -46,6 +46,8 @@ void detect_throughput(const DetectView &view, const Rules &rules, TimePoint now
 void detect_memory(const DetectView &view, const Rules &rules, TimePoint now, DetectScratch &tmp,
                    std::vector<Finding> &out);
 // crash: tagged log events (crash, abort, gpu_timeout, ...) within rules.crash.hold.
+// Whether a log event is a crash signature's (by its tags: crash, abort, cuda_oom, exited...).
+bool is_crash_event(const LogEvent &e);
 void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now,
                     std::vector<Finding> &out);
 // node_down, node_stale, stream_down from the node table.
