@@ -48,6 +48,24 @@ TEST(DetectRequestEnd, TheAccessLineAfterTheLastDecodeBatchEndsARequestNormally)
   EXPECT_TRUE(run.fired("step_stall").empty()) << "a normal end is no stall";
 }
 
+// A streamed request: its access line came when the stream started, so none follows its last
+// Decode batch. With --log-requests SGLang logs `Finish: obj=...` at its end (0.5.10 and
+// later without the logger's prefix): the end, not a hang.
+TEST(DetectRequestEnd, AFinishLineEndsAStreamedRequest) {
+  test::LogRun streamed;
+  generate(streamed, 119, 1);
+  streamed.line("sg", kLog, 120,
+                "Finish: obj=GenerateReqInput(rid='bf890d9ca8ce4008bef7ef25d97f8fba', "
+                "http_worker_ipc=None, video_data=None, stream=True)");
+  streamed.ticks(120, 200);
+  EXPECT_TRUE(streamed.fired("step_stall").empty());
+
+  test::LogRun silent; // without it: the same silence is a hang
+  generate(silent, 119, 1);
+  silent.ticks(120, 200);
+  EXPECT_EQ(silent.fired("step_stall").size(), 1u);
+}
+
 // A long prompt on a busy server: SGLang reads it in chunks (a `Prefill batch` line each,
 // 2 s apart) while decoding pauses. The engine is working: no stall.
 TEST(DetectRequestEnd, AChunkedPrefillIsProgress) {
