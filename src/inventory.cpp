@@ -111,6 +111,7 @@ Result<Inventory> build_inventory(const Options &o, const Config &c,
                        "check-config --collectors-dir DIR FILE`)"};
     if (n.max_context > 0) inv.max_context_hints.emplace_back(n.name, n.max_context);
     if (n.memory_bytes > 0) inv.memory_hints.emplace_back(n.name, n.memory_bytes);
+    if (n.log_zone) inv.log_zones.emplace_back(n.name, *n.log_zone);
     if (auto s = add_node(inv, std::move(spec), local, collectors, std::move(choice)); !s) {
       Error e = s.error();
       e.where = fmt::format("{}:{}", c.path, n.line);

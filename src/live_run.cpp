@@ -379,6 +379,7 @@ int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode) {
   }
   for (const auto *group : {&p.inventory.local, &p.inventory.remote})
     for (const auto &node : *group) p.store.declare_node(node.name);
+  for (const auto &[node, zone] : p.inventory.log_zones) p.store.set_log_zone(node, zone);
   p.ingest = std::make_unique<Ingest>(p.collectors);
   p.pipeline = std::make_unique<Pipeline>(p.store, ingest_handler(*p.ingest), p.rules);
   if (auto s = add_sinks(p, mode, signals); !s) {

@@ -241,10 +241,13 @@ void Ingest::on_batch(const LineBatch &batch, Store &store, std::vector<LogEvent
     s.info = nullptr;
   }
   // Times without a zone are the node's local time: its offset comes with its `up` status
-  // (a reconnect may bring another, after a change of daylight saving time).
+  // (a reconnect may bring another, after a change of daylight saving time). Its logs may
+  // be written in another zone, which its config then names.
   if (s.info == nullptr) s.info = store.node(batch.node);
-  const auto offset = s.info != nullptr ? s.info->utc_offset.value_or(std::chrono::minutes{0})
-                                        : std::chrono::minutes{0};
+  std::chrono::minutes offset{0};
+  if (s.info != nullptr)
+    offset = s.is_log && s.info->log_zone ? *s.info->log_zone
+                                          : s.info->utc_offset.value_or(std::chrono::minutes{0});
   if (offset != s.utc_offset) {
     s.utc_offset = offset;
     s.parsers.set_utc_offset(offset);

@@ -74,6 +74,7 @@ Status read_node(TableReader &r, NodeConfig &n) {
   if (auto s = r.strings("collectors_remove", n.collectors_remove); !s) return s;
   if (auto s = r.number("memory_bytes", n.memory_bytes, 0, 1e15); !s) return s;
   if (auto s = r.number("max_context", n.max_context, 0, 1e9); !s) return s;
+  if (auto s = r.utc_offset("log_zone", n.log_zone); !s) return s;
   if (n.host.empty()) n.host = n.name;
   return r.finish();
 }

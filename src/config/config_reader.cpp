@@ -150,6 +150,19 @@ Status TableReader::duration(const std::string &key, std::optional<Duration> &ou
   return ok_status();
 }
 
+Status TableReader::utc_offset(const std::string &key, std::optional<std::chrono::minutes> &out) {
+  const auto *n = find(key);
+  if (n == nullptr) return ok_status();
+  const auto *s = n->as_string();
+  std::optional<std::chrono::minutes> offset;
+  if (s != nullptr)
+    offset = s->get() == "UTC" ? std::chrono::minutes{0} : parse_utc_offset(s->get());
+  if (!offset)
+    return wrong(key, *n, "a UTC offset such as \"+0100\", \"-0530\" or \"UTC\"", "\"UTC\"");
+  out = offset;
+  return ok_status();
+}
+
 const toml::table *TableReader::table(const std::string &key) {
   const auto *n = table_.get(key);
   if (n == nullptr || !n->is_table()) {

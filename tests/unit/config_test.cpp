@@ -64,6 +64,20 @@ TEST(Config, BadValuesSayWhatIsExpected) {
   }
 }
 
+TEST(Config, ANodesLogZoneIsAnOffsetOrUtc) {
+  auto c = parse_config("[[node]]\nname = \"a\"\nlog_zone = \"UTC\"\n[[node]]\nname = \"b\"\n"
+                        "log_zone = \"-0530\"\n[[node]]\nname = \"c\"\n",
+                        "c.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->nodes[0].log_zone, std::chrono::minutes{0});
+  EXPECT_EQ(c->nodes[1].log_zone, std::chrono::minutes{-330});
+  EXPECT_FALSE(c->nodes[2].log_zone.has_value());
+  auto bad = parse_config("[[node]]\nname = \"a\"\nlog_zone = \"Europe/Berlin\"\n", "c.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().where, "c.toml:3");
+  EXPECT_NE(bad.error().message().find("UTC offset"), std::string::npos) << bad.error().message();
+}
+
 TEST(Config, HostDefaultsToNameAndThresholdsPassThrough) {
   auto c = parse_config("[[node]]\nname = \"mac1\"\n[thresholds]\nfence_wait_ms = 50\n", "c");
   ASSERT_TRUE(c.ok()) << c.error().message();

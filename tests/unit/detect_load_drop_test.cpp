@@ -56,6 +56,22 @@ TEST(DetectStallAfterIdle, ANewRequestAfterAnIdleStretchIsNoStallOfIt) {
   EXPECT_EQ(run.fired("step_stall").size(), 1u);
 }
 
+// vLLM in a container that logs UTC, on a host an hour ahead (Berlin): read in the host's
+// zone, every line lay an hour in the past, and a healthy request was "no step for 3601 s".
+// [[node]] log_zone = "UTC" names the logs' zone.
+TEST(DetectLogZone, LogsInAnotherZoneThanTheNodesAreReadInTheirOwn) {
+  for (const bool named : {false, true}) {
+    test::LogRun run;
+    if (named) run.store().set_log_zone("gpu1", std::chrono::minutes{0});
+    run.up("gpu1", kLog, 0, std::chrono::minutes{60});
+    for (int t = 0; t <= 120; t += 10) {
+      run.line("gpu1", kLog, t, report(t, 1055.3, 32)); // stamped in UTC
+      run.ticks(t, t + 9);
+    }
+    EXPECT_EQ(run.fired("step_stall").empty(), named) << (named ? "with" : "without");
+  }
+}
+
 TEST(DetectLoadDrop, FewerRunningRequestsAtTheSameSpeedEachIsNoCollapse) {
   test::LogRun run;
   run_with(run, 3, 118.0); // 33 tok/s a request before, 39 after

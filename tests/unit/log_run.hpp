@@ -25,9 +25,11 @@ public:
     pipeline_->add_sink(*this);
   }
 
-  // The node and its stream up at `t` (a node the store does not know has no alerts).
-  void up(const std::string &node, const std::string &stream, double t) {
-    pipeline_->process({NodeStatus{node, "", NodeState::up, "", at(t), std::chrono::minutes{0}},
+  // The node and its stream up at `t` (a node the store does not know has no alerts), its
+  // clock `utc_offset` ahead of UTC.
+  void up(const std::string &node, const std::string &stream, double t,
+          std::chrono::minutes utc_offset = std::chrono::minutes{0}) {
+    pipeline_->process({NodeStatus{node, "", NodeState::up, "", at(t), utc_offset},
                         NodeStatus{node, stream, NodeState::up, "", at(t)}},
                        at(t));
   }
@@ -55,6 +57,7 @@ public:
   }
 
   void on_transition(const AlertTransition &t, const TickContext &) override { seen_.push_back(t); }
+  Store &store() { return store_; }
 
 private:
   Rules rules_;

@@ -26,7 +26,10 @@ struct NodeConfig {
   std::vector<std::string> collectors_remove;
   double memory_bytes = 0; // hint when the node cannot report it; 0 = unknown
   double max_context = 0;  // the context length the operator plans to reach; 0 = unknown
-  int line = 0;            // where it was declared
+  // The zone its logs write their times in, where it is not the node's own (a container
+  // logging UTC on a host in Berlin): times without a zone in its logs are read in it.
+  std::optional<std::chrono::minutes> log_zone;
+  int line = 0; // where it was declared
 };
 
 struct SinkConfig {

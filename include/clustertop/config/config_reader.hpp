@@ -33,6 +33,8 @@ public:
   // A duration string ("30s", "500ms") or a number of seconds; above 0 unless `zero_ok` (0
   // means "off" for some settings, and is a mistake for a timeout or an interval).
   Status duration(const std::string &key, std::optional<Duration> &out, bool zero_ok = false);
+  // A UTC offset, "+hhmm" / "-hhmm", or "UTC".
+  Status utc_offset(const std::string &key, std::optional<std::chrono::minutes> &out);
   // A sub-table (marks the key used); nullptr when absent. Errors on a non-table are left to
   // finish(), which reports the key as the wrong type.
   const toml::table *table(const std::string &key);

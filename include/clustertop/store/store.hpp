@@ -81,6 +81,9 @@ struct NodeInfo {
   std::uint64_t dropped_samples = 0;
   // Minutes the node's clock is ahead of UTC, as its last `up` told (NodeStatus::utc_offset).
   std::optional<std::chrono::minutes> utc_offset;
+  // The zone its logs write their times in, where config says it is not utc_offset
+  // ([[node]] log_zone: a container logging UTC on a host elsewhere).
+  std::optional<std::chrono::minutes> log_zone;
   // How far the node's clock runs ahead of this machine's (behind: negative), in whole
   // seconds, as its `zone` stream last told; unset while within kClockSkewTolerance. Ingest
   // takes it out of every time the node's lines carry, so that its lines are placed on this
@@ -133,6 +136,10 @@ public:
     RingBuffer<LogLine> *ring;
   };
   NodeLog node_log(const std::string &node);
+  // The zone the node's logs write in (NodeInfo::log_zone), as its config says.
+  void set_log_zone(const std::string &node, std::chrono::minutes offset) {
+    node_mut(node).log_zone = offset;
+  }
   // The node's offset from UTC (NodeInfo::utc_offset), as its `zone` stream reports it.
   void set_utc_offset(const std::string &node, std::chrono::minutes offset) {
     node_mut(node).utc_offset = offset;
