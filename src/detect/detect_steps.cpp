@@ -493,6 +493,27 @@ bool less_work_not_slower(const Series *running, TimePoint base_from, TimePoint 
 
 } // namespace
 
+namespace {
+
+// Whether a request ended on the node at or after `since`: a point of a `done` metric
+// (rules.stall.done: a request's summary, exo's runner ready) or a running count of 0.
+bool request_ended_since(const DetectView &view, std::size_t node, std::span<const MetricId> done,
+                         MetricId running_id, TimePoint since) {
+  for (const auto m : done) {
+    const auto p = last_known(view.series(node, m));
+    if (p && p->time >= since) return true;
+  }
+  if (const Series *running = view.series(node, running_id))
+    for (std::size_t i = running->size(); i > 0; --i) {
+      const Point &p = (*running)[i - 1];
+      if (p.time < since) break;
+      if (p.value == 0) return true;
+    }
+  return false;
+}
+
+} // namespace
+
 void detect_throughput(const DetectView &view, const Rules &rules, TimePoint now,
                        DetectScratch &tmp, std::vector<Finding> &out) {
   const auto &r = rules.throughput;
@@ -500,6 +521,9 @@ void detect_throughput(const DetectView &view, const Rules &rules, TimePoint now
   const MetricId running_id = view.metric_id("req.running");
   const MetricId rate_id = view.metric_id("gen.tokens_per_s");
   const MetricId eval_id = view.metric_id("step.eval_ms");
+  std::vector<MetricId> done;
+  done.reserve(rules.stall.done.size());
+  for (const auto &m : rules.stall.done) done.push_back(view.metric_id(m));
   auto &pts = tmp.points[0];
   auto &base = tmp.values[0];
   auto &recent = tmp.values[1];
@@ -543,6 +567,10 @@ void detect_throughput(const DetectView &view, const Rules &rules, TimePoint now
       for (const auto &p : pts) recent.push_back(p.value);
     }
     if (base.size() < r.min_baseline || recent.size() < r.min_recent) continue;
+    // Throughput is compared within one run of requests: a request that ended since the
+    // baseline began starts a new run. A new exo request with a 100K context at 70 ms a
+    // step was a collapse against the one before it, 25 ms a step at 2K.
+    if (request_ended_since(view, n, done, running_id, base_from)) continue;
     // The baseline's median is at most its highest value and the recent median at least
     // the lowest recent value: when those bounds rule out a collapse, skip the medians.
     // (Both lists hold known values only: sampled() skips NaN and 1000 / x is known.)

@@ -70,6 +70,27 @@ TEST(DetectExoRequestEnd, AnEarlierRunnerReadyDoesNotHideALaterHang) {
   EXPECT_EQ(run.fired("step_stall").size(), 1u);
 }
 
+// Throughput is compared within one run of requests: a new request with a long context
+// (70 ms a step at 100K) after the last one's 25 ms at 2K is no collapse once `runner
+// ready` ended the last one; without the end between them, it is.
+TEST(DetectExoRequestEnd, ANewRequestIsNoThroughputCollapseAgainstTheLast) {
+  for (const bool ended : {true, false}) {
+    test::LogRun run;
+    run.up("ex", kLog, 0);
+    auto step = [&](int t, int eval_ms, int ctx_k) {
+      run.line("ex", kLog, t,
+               fmt::format("[STEP {}] eval={}ms model=7ms gpu_eval=15ms fence_wait=0.8ms ctx={}K",
+                           t, eval_ms, ctx_k));
+      run.ticks(t, t);
+    };
+    for (int t = 1; t <= 200; ++t) step(t, 25, 2);
+    if (ended) run.line("ex", kLog, 200.5, runner_line(200.5, "runner ready"));
+    run.ticks(201, 219);
+    for (int t = 220; t <= 340; ++t) step(t, 70, 100);
+    EXPECT_EQ(run.fired("throughput_collapse").empty(), ended) << (ended ? "ended" : "no end");
+  }
+}
+
 // Other runner messages that start alike are no end.
 TEST(DetectExoRequestEnd, OnlyTheRunnerReadyMessageIsAnEnd) {
   for (const char *message : {"runner ready to load", "runner running", "not runner ready yet"}) {
