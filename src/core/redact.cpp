@@ -155,6 +155,13 @@ std::size_t line_end(std::string_view text, std::size_t p) {
   return p;
 }
 
+// The value that starts at text[p]: within its quotes when quoted, else to where an unquoted
+// value ends.
+Span value_at(std::string_view text, std::size_t p) {
+  if (is_quote(text[p])) return Span{p + 1, quoted_end(text, p + 1, text.substr(p, 1))};
+  return Span{p, unquoted_end(text, p)};
+}
+
 bool plain_number(std::string_view v) {
   if (v.empty() || !is_digit(v.front())) return false;
   for (char c : v)
@@ -229,14 +236,7 @@ std::optional<Span> user_password(std::string_view text, std::size_t j, bool lon
     if (p == j) return std::nullopt;
   }
   if (p >= text.size()) return std::nullopt;
-  std::size_t start = p;
-  std::size_t end = 0;
-  if (is_quote(text[p])) {
-    start = p + 1;
-    end = quoted_end(text, start, text.substr(p, 1));
-  } else {
-    end = unquoted_end(text, start);
-  }
+  const auto [start, end] = value_at(text, p);
   const std::string_view value = text.substr(start, end - start);
   const std::size_t colon = value.find(':');
   if (colon == npos || colon + 1 == value.size()) return std::nullopt;
@@ -255,14 +255,7 @@ std::optional<Span> bare_token(std::string_view text, std::size_t j) {
   std::size_t p = j;
   while (p < text.size() && is_blank(text[p])) ++p;
   if (p == j || p >= text.size()) return std::nullopt;
-  std::size_t start = p;
-  std::size_t end = 0;
-  if (is_quote(text[p])) {
-    start = p + 1;
-    end = quoted_end(text, start, text.substr(p, 1));
-  } else {
-    end = unquoted_end(text, start);
-  }
+  const auto [start, end] = value_at(text, p);
   std::size_t run = 0;
   std::size_t longest = 0;
   bool letter = false;
