@@ -119,6 +119,7 @@ Result<Inventory> build_inventory(const Options &o, const Config &c,
     }
   }
   if (inv.size() == 0) {
+    inv.this_machine_by_default = true;
     NodeSpec spec;
     spec.name = this_machine_name();
     spec.log_paths = with_cli_logs({}, o, true);

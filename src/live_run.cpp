@@ -345,8 +345,11 @@ int check_live_config(const Options &cli) {
     say_error(problem->error);
     return exit_code::config; // the file's settings, whichever flag would have been wrong
   }
-  report(stdout, "OK: {}: {} node(s)\n", o.config_path,
-         p.inventory.local.size() + p.inventory.remote.size());
+  if (p.inventory.this_machine_by_default)
+    report(stdout, "OK: {}: no [[node]]; a run watches this machine\n", o.config_path);
+  else
+    report(stdout, "OK: {}: {} node(s)\n", o.config_path,
+           p.inventory.local.size() + p.inventory.remote.size());
   if (const int lost = unwritten(stdout); lost != 0) {
     report(stderr, "clustertop: cannot write standard output: {}\n", output_failure(lost));
     return exit_code::output;

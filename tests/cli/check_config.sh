@@ -14,6 +14,9 @@ expect() {
 }
 printf '[[node]]\nname = "mac1"\nhost = "mac1.local"\n' >"$tmp/good.toml"
 expect "$tmp/good.toml" 0 "OK: $tmp/good.toml: 1 node(s)"
+# A file with no [[node]]: a run watches this machine; "1 node(s)" read as one the file named.
+printf '[thresholds.oom]\ntto_warning = "600s"\n' >"$tmp/no_nodes.toml"
+expect "$tmp/no_nodes.toml" 0 "OK: $tmp/no_nodes.toml: no [[node]]; a run watches this machine"
 printf '[[node]]\nname = "EVIL\\u001b[2J"\nhost = "local"\n' >"$tmp/local_name.toml"
 expect "$tmp/local_name.toml" 3 "node name is empty, too long or holds control characters"
 # A value quoted in an error reaches the terminal as visible escapes, never raw.
