@@ -117,24 +117,32 @@ bool completions_leave_idle(const DetectView &view, std::size_t node, const Stal
 // stamped just before the last step's arrival was a false step_stall after a normal end.
 constexpr Duration kTwoClocks = std::chrono::seconds(2);
 
-bool finished_after(const DetectView &view, std::size_t node, const StallMetrics &ids,
-                    TimePoint last, Duration after) {
-  // Any running count of 0 since the last progress: the server was idle since. A request
-  // that came after it is judged once it has made progress of its own; its first report
-  // ("Running: 1 reqs, 0.0 tokens/s" while its prompt is read) had counted the whole idle
-  // time as a stall.
-  if (const Series *running = view.series(node, ids.running)) {
+// Whether a request ended on the node: a point of a `done` metric (rules.stall.done: a
+// request's summary, exo's runner ready) at or after `done_since`, or a running count of 0
+// at or after `idle_since`.
+bool request_ended(const DetectView &view, std::size_t node, const StallMetrics &ids,
+                   TimePoint done_since, TimePoint idle_since) {
+  for (const auto m : ids.done) {
+    const auto p = last_known(view.series(node, m));
+    if (p && p->time >= done_since) return true;
+  }
+  if (const Series *running = view.series(node, ids.running))
     for (std::size_t i = running->size(); i > 0; --i) {
       const Point &p = (*running)[i - 1];
-      if (p.time < last) break;
+      if (p.time < idle_since) break;
       if (p.value == 0) return true;
     }
-  }
-  for (const auto m : ids.done) {
-    auto p = last_known(view.series(node, m));
-    if (p && p->time >= last - kTwoClocks) return true;
-  }
-  return completions_leave_idle(view, node, ids, last, after);
+  return false;
+}
+
+// A running count of 0 since the last progress means the server was idle since: a request
+// that came after it is judged once it has made progress of its own (its first report,
+// "Running: 1 reqs, 0.0 tokens/s" while its prompt is read, had counted the idle time as a
+// stall). A done point counts from kTwoClocks before it (a node's stamp, an arrival's).
+bool finished_after(const DetectView &view, std::size_t node, const StallMetrics &ids,
+                    TimePoint last, Duration after) {
+  return request_ended(view, node, ids, last - kTwoClocks, last) ||
+         completions_leave_idle(view, node, ids, last, after);
 }
 
 // Busy or idle from the GPU's utilisation (NVIDIA) or residency (Apple) when one is known;
@@ -493,37 +501,14 @@ bool less_work_not_slower(const Series *running, TimePoint base_from, TimePoint 
 
 } // namespace
 
-namespace {
-
-// Whether a request ended on the node at or after `since`: a point of a `done` metric
-// (rules.stall.done: a request's summary, exo's runner ready) or a running count of 0.
-bool request_ended_since(const DetectView &view, std::size_t node, std::span<const MetricId> done,
-                         MetricId running_id, TimePoint since) {
-  for (const auto m : done) {
-    const auto p = last_known(view.series(node, m));
-    if (p && p->time >= since) return true;
-  }
-  if (const Series *running = view.series(node, running_id))
-    for (std::size_t i = running->size(); i > 0; --i) {
-      const Point &p = (*running)[i - 1];
-      if (p.time < since) break;
-      if (p.value == 0) return true;
-    }
-  return false;
-}
-
-} // namespace
-
 void detect_throughput(const DetectView &view, const Rules &rules, TimePoint now,
                        DetectScratch &tmp, std::vector<Finding> &out) {
   const auto &r = rules.throughput;
   const TimePoint split = now - r.recent_window;
-  const MetricId running_id = view.metric_id("req.running");
+  const StallMetrics ids = stall_metrics(view, rules.stall, tmp.metrics); // requests' ends
+  const MetricId running_id = ids.running;
   const MetricId rate_id = view.metric_id("gen.tokens_per_s");
   const MetricId eval_id = view.metric_id("step.eval_ms");
-  std::vector<MetricId> done;
-  done.reserve(rules.stall.done.size());
-  for (const auto &m : rules.stall.done) done.push_back(view.metric_id(m));
   auto &pts = tmp.points[0];
   auto &base = tmp.values[0];
   auto &recent = tmp.values[1];
@@ -570,7 +555,7 @@ void detect_throughput(const DetectView &view, const Rules &rules, TimePoint now
     // Throughput is compared within one run of requests: a request that ended since the
     // baseline began starts a new run. A new exo request with a 100K context at 70 ms a
     // step was a collapse against the one before it, 25 ms a step at 2K.
-    if (request_ended_since(view, n, done, running_id, base_from)) continue;
+    if (request_ended(view, n, ids, base_from, base_from)) continue;
     // The baseline's median is at most its highest value and the recent median at least
     // the lowest recent value: when those bounds rule out a collapse, skip the medians.
     // (Both lists hold known values only: sampled() skips NaN and 1000 / x is known.)

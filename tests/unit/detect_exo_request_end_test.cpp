@@ -19,29 +19,31 @@ std::string runner_line(double t, const std::string &message) {
                      iso.substr(0, 10), iso.substr(11, 8), message);
 }
 
-// A step line a second over [from, to].
-void steps(test::LogRun &run, int from, int to) {
+// A step line a second over [from, to], `eval_ms` each, the context growing 1K in 10 s
+// unless `ctx_k` says otherwise.
+void steps(test::LogRun &run, int from, int to, int eval_ms = 36, int ctx_k = 0) {
   for (int t = from; t <= to; ++t) {
     run.line("ex", kLog, t,
-             fmt::format("[STEP {}] eval=36ms model=7ms gpu_eval=25ms fence_wait=0.8ms ctx={}K", t,
-                         t / 10 + 1));
+             fmt::format("[STEP {}] eval={}ms model=7ms gpu_eval=25ms fence_wait=0.8ms ctx={}K", t,
+                         eval_ms, ctx_k > 0 ? ctx_k : t / 10 + 1));
     run.ticks(t, t);
   }
 }
 
-TEST(DetectExoRequestEnd, RunnerReadyAfterTheLastStepEndsARequestNormally) {
-  test::LogRun ended;
-  ended.up("ex", kLog, 0);
-  steps(ended, 1, 60);
-  ended.line("ex", kLog, 60.5, runner_line(60.5, "runner ready"));
-  ended.ticks(61, 150);
-  EXPECT_TRUE(ended.fired("step_stall").empty()) << "a normal end is no stall";
+// A minute of steps, then `last` (nothing when empty) half a second after the last step,
+// then 90 s of silence: the step_stalls that fired.
+std::size_t stalls_after(const std::string &last) {
+  test::LogRun run;
+  run.up("ex", kLog, 0);
+  steps(run, 1, 60);
+  if (!last.empty()) run.line("ex", kLog, 60.5, runner_line(60.5, last));
+  run.ticks(61, 150);
+  return run.fired("step_stall").size();
+}
 
-  test::LogRun hung; // the same steps, no `runner ready`: a hang
-  hung.up("ex", kLog, 0);
-  steps(hung, 1, 60);
-  hung.ticks(61, 150);
-  EXPECT_EQ(hung.fired("step_stall").size(), 1u);
+TEST(DetectExoRequestEnd, RunnerReadyAfterTheLastStepEndsARequestNormally) {
+  EXPECT_EQ(stalls_after("runner ready"), 0u) << "a normal end is no stall";
+  EXPECT_EQ(stalls_after(""), 1u) << "the same steps, no `runner ready`: a hang";
 }
 
 // Bare `[STEP N]` lines take their arrival time; `runner ready` carries the node's stamp.
@@ -77,30 +79,18 @@ TEST(DetectExoRequestEnd, ANewRequestIsNoThroughputCollapseAgainstTheLast) {
   for (const bool ended : {true, false}) {
     test::LogRun run;
     run.up("ex", kLog, 0);
-    auto step = [&](int t, int eval_ms, int ctx_k) {
-      run.line("ex", kLog, t,
-               fmt::format("[STEP {}] eval={}ms model=7ms gpu_eval=15ms fence_wait=0.8ms ctx={}K",
-                           t, eval_ms, ctx_k));
-      run.ticks(t, t);
-    };
-    for (int t = 1; t <= 200; ++t) step(t, 25, 2);
+    steps(run, 1, 200, 25, 2);
     if (ended) run.line("ex", kLog, 200.5, runner_line(200.5, "runner ready"));
     run.ticks(201, 219);
-    for (int t = 220; t <= 340; ++t) step(t, 70, 100);
+    steps(run, 220, 340, 70, 100);
     EXPECT_EQ(run.fired("throughput_collapse").empty(), ended) << (ended ? "ended" : "no end");
   }
 }
 
 // Other runner messages that start alike are no end.
 TEST(DetectExoRequestEnd, OnlyTheRunnerReadyMessageIsAnEnd) {
-  for (const char *message : {"runner ready to load", "runner running", "not runner ready yet"}) {
-    test::LogRun run;
-    run.up("ex", kLog, 0);
-    steps(run, 1, 60);
-    run.line("ex", kLog, 60.5, runner_line(60.5, message));
-    run.ticks(61, 150);
-    EXPECT_EQ(run.fired("step_stall").size(), 1u) << message;
-  }
+  for (const char *message : {"runner ready to load", "runner running", "not runner ready yet"})
+    EXPECT_EQ(stalls_after(message), 1u) << message;
 }
 
 } // namespace
