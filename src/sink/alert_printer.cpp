@@ -18,7 +18,21 @@ std::string upper(std::string s) {
   return s;
 }
 
-std::string figure(double v) { return is_known(v) ? fmt::format("{:.4g}", v) : "unknown"; }
+// Four significant figures, but never an exponent for large values: a byte count reads
+// "2074000000", not "2.074e+09".
+std::string figure(double v) {
+  if (!is_known(v)) return "unknown";
+  if (std::isfinite(v) && std::fabs(v) >= 1e4) return fmt::format("{:.0f}", v);
+  return fmt::format("{:.4g}", v);
+}
+
+std::string span_text(Duration d) {
+  const auto s =
+      std::max<long long>(0, std::chrono::duration_cast<std::chrono::seconds>(d).count());
+  if (s < 60) return fmt::format("{}s", s);
+  if (s < 3600) return fmt::format("{}m {:02}s", s / 60, s % 60);
+  return fmt::format("{}h {:02}m", s / 3600, s % 3600 / 60);
+}
 
 } // namespace
 
@@ -67,11 +81,17 @@ std::string alert_line(const AlertTransition &t) {
   const Finding &f = t.finding;
   std::string who = f.node.empty() ? "cluster" : f.node;
   if (!f.subject.empty()) who += "[" + f.subject + "]";
+  // A resolved alert's finding is the last one seen, whose words ("out of memory in about
+  // 0 s") no longer hold: said as what it last said, after how long it was open.
+  const std::string message = t.state == AlertState::resolved
+                                  ? fmt::format("cleared after {} open; it last said: {}",
+                                                span_text(t.at - t.first_seen), f.message)
+                                  : f.message;
   // The message quotes log lines and the names come from configs and logs: shown, never
   // acted on by the terminal (escape sequences, \r, NUL as visible escapes).
   return terminal_safe(fmt::format("{} {:<8} {:<8} {} {}: {} (value {}, threshold {})",
                                    iso8601_utc(t.at), upper(to_string(t.state)),
-                                   to_string(f.severity), f.rule, who, f.message, figure(f.value),
+                                   to_string(f.severity), f.rule, who, message, figure(f.value),
                                    figure(f.threshold)));
 }
 

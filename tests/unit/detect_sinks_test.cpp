@@ -116,6 +116,28 @@ TEST(DetectAlertPrinter, WritesOneLinePerTransitionBothFormats) {
   }
 }
 
+// The text form is read by people: a byte count is not in scientific notation, and a resolved
+// alert does not repeat its last words ("out of memory in about 0 s") as if they still held.
+TEST(DetectAlertPrinter, TextSaysLargeValuesWholeAndResolvedAsWhatItLastSaid) {
+  AlertTransition t{Finding{"time_to_oom", "mbp", "", Severity::critical, 2074000000.0,
+                            2147483648.0, "out of memory in about 0 s"},
+                    AlertState::firing, from_epoch_seconds(100), from_epoch_seconds(130)};
+  const std::string firing = alert_line(t);
+  EXPECT_NE(firing.find("mbp: out of memory in about 0 s (value 2074000000, threshold "
+                        "2147483648)"),
+            std::string::npos)
+      << firing;
+  t.state = AlertState::resolved;
+  t.at = from_epoch_seconds(100 + 6 * 60 + 20);
+  const std::string resolved = alert_line(t);
+  EXPECT_NE(resolved.find("RESOLVED critical time_to_oom mbp: cleared after 6m 20s open; it "
+                          "last said: out of memory in about 0 s"),
+            std::string::npos)
+      << resolved;
+  t.finding.value = 0.8125;
+  EXPECT_NE(alert_line(t).find("(value 0.8125, threshold"), std::string::npos);
+}
+
 class DetectHookTest : public ::testing::Test {
 protected:
   std::filesystem::path dir_ =
