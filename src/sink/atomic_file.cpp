@@ -14,7 +14,7 @@ namespace clustertop {
 namespace {
 
 Error file_error(const std::string &path, std::string what, int err, std::string help = {}) {
-  return Error{std::move(what), std::strerror(err), path, std::move(help)};
+  return Error{std::move(what), std::strerror(err), path, std::move(help), err};
 }
 
 // The target may be absent or a regular file; a symlink or anything else is refused, so a

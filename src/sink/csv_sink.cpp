@@ -25,9 +25,7 @@ bool path_exists(const std::string &path) {
 }
 
 // A failure that passes once descriptors are closed again (the process's or the system's).
-bool out_of_descriptors(const Error &e) {
-  return e.reason == std::strerror(EMFILE) || e.reason == std::strerror(ENFILE);
-}
+bool out_of_descriptors(const Error &e) { return e.code == EMFILE || e.code == ENFILE; }
 
 } // namespace
 

@@ -14,6 +14,7 @@ struct Error {
   std::string reason; // why: "No such file or directory"
   std::string where;  // file:line, node, stream; may be empty
   std::string help;   // what to do next; may be empty
+  int code = 0;       // the errno of a failed system call, for callers that retry; 0 if none
 
   // "where: what: reason\n  help: ..." — one line, plus a help line when present.
   [[nodiscard]] std::string message() const;
