@@ -499,6 +499,20 @@ bool less_work_not_slower(const Series *running, TimePoint base_from, TimePoint 
   return !(v / recent_running < ratio * (b / base_running));
 }
 
+// Whether a generation-rate report of 0 came while the server was reading prompts (vLLM:
+// "Avg prompt throughput: 5800.0 tokens/s, Avg generation throughput: 0.0 tokens/s"): decoding
+// paused for a prefill, which says nothing of its speed. The prompt rate is on the same line,
+// so it has the same time.
+bool paused_for_prefill(const Series *prompt_rate, const Point &p) {
+  if (p.value != 0 || prompt_rate == nullptr) return false;
+  for (std::size_t i = prompt_rate->size(); i > 0; --i) {
+    const Point &q = (*prompt_rate)[i - 1];
+    if (q.time == p.time) return q.value > 0;
+    if (q.time < p.time && prompt_rate->in_time_order()) return false;
+  }
+  return false;
+}
+
 } // namespace
 
 void detect_throughput(const DetectView &view, const Rules &rules, TimePoint now,
@@ -508,6 +522,7 @@ void detect_throughput(const DetectView &view, const Rules &rules, TimePoint now
   const StallMetrics ids = stall_metrics(view, rules.stall, tmp.metrics); // requests' ends
   const MetricId running_id = ids.running;
   const MetricId rate_id = view.metric_id("gen.tokens_per_s");
+  const MetricId prompt_rate_id = view.metric_id("prompt.tokens_per_s");
   const MetricId eval_id = view.metric_id("step.eval_ms");
   auto &pts = tmp.points[0];
   auto &base = tmp.values[0];
@@ -520,8 +535,13 @@ void detect_throughput(const DetectView &view, const Rules &rules, TimePoint now
     // The two parts' spans, for the running-request count below.
     TimePoint base_from = split - r.baseline_window, base_to = split, recent_from = split;
     const Series *tps = view.series(n, rate_id);
+    const Series *prompt_rate = view.series(n, prompt_rate_id);
+    const auto decode_rates = [&](std::vector<double> &into) {
+      for (const auto &p : pts)
+        if (!paused_for_prefill(prompt_rate, p)) into.push_back(p.value);
+    };
     sampled(tps, split - r.baseline_window, split, kRateSamples, pts);
-    for (const auto &p : pts) base.push_back(p.value);
+    decode_rates(base);
     if (base.size() < r.min_baseline) { // engines without a rate line: 1 token per step
       base.clear();
       tps = view.series(n, eval_id);
@@ -545,11 +565,11 @@ void detect_throughput(const DetectView &view, const Rules &rules, TimePoint now
           recent_from = *from;
           sampled(tps, base_from, base_to, kRateSamples, pts);
           base.clear();
-          for (const auto &p : pts) base.push_back(p.value);
+          decode_rates(base);
           sampled(tps, *from, now, kRateSamples, pts);
         }
       }
-      for (const auto &p : pts) recent.push_back(p.value);
+      decode_rates(recent);
     }
     if (base.size() < r.min_baseline || recent.size() < r.min_recent) continue;
     // Throughput is compared within one run of requests: a request that ended since the

@@ -258,5 +258,35 @@ TEST(DetectThroughput, AnEngineReportingEveryTenSecondsStillCollapses) {
   EXPECT_TRUE(only(run_detectors(st, r, at(t + 80)), "throughput_collapse").empty());
 }
 
+// vLLM reads a long prompt at thousands of tokens a second while its generation rate says 0.0
+// for minutes ("Avg prompt throughput: 5800.0 tokens/s, Avg generation throughput: 0.0
+// tokens/s, Running: 1 reqs"): that is work, neither a hang nor a collapse. A server that
+// reads nothing and generates nothing with requests running still collapses, and stalls
+// once its reports stop.
+TEST(DetectThroughput, ALongPrefillIsNeitherAStallNorACollapse) {
+  Store st;
+  Rules r;
+  const auto report = [&](double t, double prompt, double gen, double running) {
+    put(st, "g1", "prompt.tokens_per_s", t, prompt);
+    put(st, "g1", "gen.tokens_per_s", t, gen);
+    put(st, "g1", "req.running", t, running);
+  };
+  double t = 0;
+  for (; t < 300; t += 10) report(t, 0, 42, 1);
+  for (const double end = t + 180; t < end; t += 10) {
+    report(t, 5800, 0, 1);
+    for (double tick = t; tick < t + 10; tick += 5) {
+      const auto f = run_detectors(st, r, at(tick));
+      EXPECT_TRUE(only(f, "step_stall").empty()) << "prefill at " << tick;
+      EXPECT_TRUE(only(f, "throughput_collapse").empty()) << "prefill at " << tick;
+    }
+  }
+  for (const double end = t + 60; t < end; t += 10) report(t, 0, 0, 16);
+  EXPECT_EQ(only(run_detectors(st, r, at(t - 5)), "throughput_collapse").size(), 1u)
+      << "16 requests running, nothing read, nothing generated";
+  EXPECT_EQ(only(run_detectors(st, r, at(t)), "step_stall").size(), 1u)
+      << "reports of 0 and 0 are no progress: the last was the prefill's, 60 s ago";
+}
+
 } // namespace
 } // namespace clustertop
