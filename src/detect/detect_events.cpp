@@ -46,7 +46,7 @@ std::string quote_remote(const std::string &line, std::size_t max = 240) {
 
 bool is_crash_event(const LogEvent &e) { return crash_tag(e) != nullptr; }
 
-void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now,
+void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now, DetectScratch &tmp,
                     std::vector<Finding> &out) {
   for (std::size_t n = 0; n < view.node_count(); ++n) {
     const auto *events = view.node_events(n);
@@ -57,11 +57,19 @@ void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now,
       int count = 0;
     };
     std::map<std::string, Hit> hits; // by tag
+    // A crash older than `hold` still stands while the node it stopped has made no
+    // progress since: a vLLM whose engine died at a CUDA OOM resolved after 5 minutes, dead.
+    // Asked of the stall check only when such a line is met (rarely).
+    std::optional<std::optional<TimePoint>> dead_since;
+    const auto still_dead = [&](const LogEvent &e) {
+      if (!dead_since) dead_since = crashed_stall_since(view, rules, n, now, tmp);
+      return dead_since->has_value() && e.time >= **dead_since;
+    };
     for (std::size_t i = events->size(); i > 0; --i) {
       const LogEvent &e = (*events)[i - 1];
       // Not `break`: events are in arrival order, and a line read back after a reconnect
       // arrives after newer ones (the ring holds at most events_per_node).
-      if (e.time < now - rules.crash.hold) continue;
+      if (e.time < now - rules.crash.hold && !(is_crash_event(e) && still_dead(e))) continue;
       // Not yet, at this replay time; but a line that has arrived counts even if the node's
       // clock, running ahead of ours, stamped it later than now.
       if (e.time > now && e.arrived > now) continue;
@@ -74,10 +82,12 @@ void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now,
     for (const auto &[tag, h] : hits) {
       const auto sev =
           h.newest->severity == Severity::critical ? Severity::critical : Severity::warning;
+      const bool held = h.newest->time >= now - rules.crash.hold;
       out.push_back(
           Finding{"crash", node, tag, sev, static_cast<double>(h.count), 1,
-                  fmt::format("crash signature ({}) in {} at {}: {}", tag, h.newest->stream,
-                              iso8601_utc(h.newest->time), quote_remote(h.newest->line))});
+                  fmt::format("crash signature ({}) in {} at {}{}: {}", tag, h.newest->stream,
+                              iso8601_utc(h.newest->time), held ? "" : "; no progress since",
+                              quote_remote(h.newest->line))});
     }
   }
 }
@@ -120,7 +130,7 @@ void run_all(const DetectView &view, const Rules &rules, TimePoint now, DetectSc
   detect_overhead(view, rules, now, tmp, out);
   detect_throughput(view, rules, now, tmp, out);
   detect_memory(view, rules, now, tmp, out);
-  detect_crashes(view, rules, now, out);
+  detect_crashes(view, rules, now, tmp, out);
   detect_nodes(view, now, out);
 }
 

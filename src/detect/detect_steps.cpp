@@ -390,6 +390,14 @@ void detect_fence_wait(const DetectView &view, const Rules &rules, TimePoint now
   }
 }
 
+std::optional<TimePoint> crashed_stall_since(const DetectView &view, const Rules &rules,
+                                             std::size_t node, TimePoint now, DetectScratch &tmp) {
+  const StallMetrics ids = stall_metrics(view, rules.stall, tmp.metrics);
+  const auto st = node_stall(view, rules.stall, ids, node, now, tmp);
+  if (!st || !st->crashed) return std::nullopt;
+  return st->last - kTwoClocks; // as crashed_since reads "at or after"
+}
+
 void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, DetectScratch &tmp,
                    std::vector<Finding> &out) {
   const StallMetrics ids = stall_metrics(view, rules.stall, tmp.metrics);

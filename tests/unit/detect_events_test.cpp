@@ -36,6 +36,33 @@ TEST(DetectCrash, TaggedEventFiresWithItsLineThenAgesOut) {
   EXPECT_TRUE(only(run_detectors(st, r, at(11 + 301)), "crash").empty());
 }
 
+// A node that crashed while generating and made no progress since is still dead when the
+// crash line is older than `hold`: a vLLM engine dead of a CUDA OOM resolved after 5 minutes
+// and, its step_stall held back by the crash, nothing fired at all. Its alert now stands
+// until progress resumes; a crash on a node that was not generating still ages out.
+TEST(DetectCrash, ACrashThatStoppedGenerationStandsUntilProgressResumes) {
+  Store st;
+  Rules r;
+  for (double t = 0; t <= 60; t += 10) test::put(st, "g", "gen.tokens_per_s", t, 180);
+  st.add_event(LogEvent{
+      "g", "log:/v.log", at(64), "ERROR", {"cuda_oom", "oom"}, Severity::critical, "CUDA oom"});
+  st.add_event(LogEvent{
+      "idle", "log:/w.log", at(64), "ERROR", {"cuda_oom", "oom"}, Severity::critical, "CUDA oom"});
+  EXPECT_EQ(only(run_detectors(st, r, at(65)), "crash").size(), 2u);
+  auto f = only(run_detectors(st, r, at(64 + 3600)), "crash");
+  ASSERT_EQ(f.size(), 1u) << "the idle node's crash aged out, the generating one's stands";
+  EXPECT_EQ(f[0].node, "g");
+  EXPECT_NE(f[0].message.find("at " + iso8601_utc(at(64)) + "; no progress since: CUDA oom"),
+            std::string::npos)
+      << f[0].message;
+  EXPECT_TRUE(only(run_detectors(st, r, at(64 + 3600)), "step_stall").empty())
+      << "the crash alert speaks for the silence";
+  for (double t = 64 + 3000; t <= 64 + 3060; t += 10)
+    test::put(st, "g", "gen.tokens_per_s", t, 170);
+  EXPECT_TRUE(only(run_detectors(st, r, at(64 + 3061)), "crash").empty())
+      << "generating again after a restart";
+}
+
 // The crash message quotes the log line: every output of the alert (headless text and JSON,
 // hooks, CSV, the dashboard) gets it with the line's credentials redacted, and the cut to
 // 240 bytes comes after the redaction.

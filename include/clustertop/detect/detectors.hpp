@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <vector>
 
 #include "clustertop/detect/detect_view.hpp"
@@ -45,11 +46,21 @@ void detect_throughput(const DetectView &view, const Rules &rules, TimePoint now
 // oom_headroom, oom_pressure, swap_growth, time_to_oom, context_at_oom, gpu_mem, kv_cache.
 void detect_memory(const DetectView &view, const Rules &rules, TimePoint now, DetectScratch &tmp,
                    std::vector<Finding> &out);
-// crash: tagged log events (crash, abort, gpu_timeout, ...) within rules.crash.hold.
+// crash: tagged log events (crash, abort, gpu_timeout, ...) within rules.crash.hold, and
+// past it while the node that crashed generating has made no progress since (it is dead).
 // Whether a log event is a crash signature's (by its tags: crash, abort, cuda_oom, exited...).
 bool is_crash_event(const LogEvent &e);
-void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now,
+void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now, DetectScratch &tmp,
                     std::vector<Finding> &out);
+inline void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now,
+                           std::vector<Finding> &out) {
+  DetectScratch tmp;
+  detect_crashes(view, rules, now, tmp, out);
+}
+// The last progress of a node that stalled while generating and logged a crash signature
+// at or after it: the time from which its crash stands. None for any other node.
+std::optional<TimePoint> crashed_stall_since(const DetectView &view, const Rules &rules,
+                                             std::size_t node, TimePoint now, DetectScratch &tmp);
 // node_down, node_stale, stream_down from the node table.
 void detect_nodes(const DetectView &view, TimePoint now, std::vector<Finding> &out);
 
