@@ -12,7 +12,7 @@
 namespace clustertop {
 namespace {
 
-constexpr std::array<std::string_view, 12> kCrashTags = {"crash",
+constexpr std::array<std::string_view, 13> kCrashTags = {"crash",
                                                          "abort",
                                                          "segfault",
                                                          "oom",
@@ -23,7 +23,8 @@ constexpr std::array<std::string_view, 12> kCrashTags = {"crash",
                                                          "cuda_oom",
                                                          "kernel_oom",
                                                          "jetsam",
-                                                         "exited"};
+                                                         "exited",
+                                                         "engine_dead"};
 
 const std::string *crash_tag(const LogEvent &e) {
   for (const auto &t : e.tags)
