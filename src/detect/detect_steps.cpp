@@ -318,6 +318,23 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
                                       down, up)});
     return;
   }
+  if (why.empty() && busy != 1) {
+    // Chosen by the earliest last step alone: nodes whose last steps carry the same stamp
+    // (vLLM and SGLang stamp to the second) stopped together, and naming the first in
+    // order as the one the others wait on was a guess.
+    std::string together, after;
+    for (const auto &st : stalled) append(st.last == culprit->last ? together : after, st.node);
+    if (together != culprit->node) {
+      out.push_back(Finding{
+          "cluster_stall", "", "", Severity::critical, static_cast<double>(stalled.size()), 2.0,
+          fmt::format("cluster stalled: {} stopped together (last step {}; {}){}", together,
+                      iso8601_utc(culprit->last), gpu_words(*culprit),
+                      after.empty()
+                          ? ""
+                          : fmt::format("; {} stopped after them and waiting on them", after))});
+      return;
+    }
+  }
   if (why.empty()) why = gpu_words(*culprit);
   std::string waiting;
   for (const auto &st : stalled)

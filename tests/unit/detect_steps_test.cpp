@@ -145,6 +145,38 @@ TEST(DetectStall, NodesDownTogetherNameNoCulprit) {
   }
 }
 
+// vLLM and SGLang stamp their reports to the second: two nodes whose last reports carry the
+// same stamp stopped together, and the cluster_stall named whichever came first on the
+// command line as the one the other waited on ("n2 stopped after it").
+TEST(DetectStall, NodesThatStoppedAtTheSameStampNameNoCulprit) {
+  const auto reports = [](Store &st, const std::string &node, double until) {
+    for (double t = 0; t <= until; t += 10) put(st, node, "gen.tokens_per_s", t, 300);
+  };
+  Store st;
+  Rules r;
+  reports(st, "n1", 300);
+  reports(st, "n2", 300);
+  auto f = only(run_detectors(st, r, at(340)), "cluster_stall");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].subject, "");
+  EXPECT_NE(f[0].message.find("cluster stalled: n1, n2 stopped together (last step "),
+            std::string::npos)
+      << f[0].message;
+  EXPECT_EQ(f[0].message.find("after"), std::string::npos) << f[0].message;
+  reports(st, "n3", 310);
+  f = only(run_detectors(st, r, at(360)), "cluster_stall");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_NE(f[0].message.find("n1, n2 stopped together"), std::string::npos) << f[0].message;
+  EXPECT_NE(f[0].message.find("; n3 stopped after them and waiting on them"), std::string::npos)
+      << f[0].message;
+  Store apart;
+  reports(apart, "n1", 290);
+  reports(apart, "n2", 300);
+  f = only(run_detectors(apart, r, at(340)), "cluster_stall");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].subject, "n1") << "a report earlier: the one that stopped first";
+}
+
 TEST(DetectStall, FinishedRequestIsNotAStallAndClockJumpBackIsNot) {
   Store st;
   Rules r;
