@@ -185,6 +185,25 @@ bool crashed_since(const DetectView &view, std::size_t node, TimePoint last) {
   return false;
 }
 
+// An engine that reports less often than min_steps times in an active_window was never
+// "generating": SGLang prints a Decode batch line every 40 decode steps, 40 s apart for a
+// model at 1 step/s, and such a node's hang was never reported however long it had run.
+// Its newest `need` reports count when they came at a steady cadence (no gap over twice
+// another) of at most kSlowCadence; isolated requests minutes apart are no cadence.
+constexpr Duration kSlowCadence = std::chrono::minutes(5);
+bool steady_slow_reports(const Series *primary, TimePoint last, std::size_t need, bool rate,
+                         std::vector<Point> &out) {
+  window(primary, last - kSlowCadence * static_cast<int>(need), last, need, out);
+  if (rate) std::erase_if(out, [](const Point &p) { return !(p.value > 0); });
+  if (out.size() < need) return false;
+  Duration shortest = Duration::max(), longest = Duration::zero();
+  for (std::size_t i = 1; i < out.size(); ++i) {
+    const Duration gap = out[i].time - out[i - 1].time;
+    shortest = std::min(shortest, gap), longest = std::max(longest, gap);
+  }
+  return shortest > Duration::zero() && longest <= kSlowCadence && longest <= 2 * shortest;
+}
+
 std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
                                     const StallMetrics &ids, std::size_t node, TimePoint now,
                                     DetectScratch &tmp) {
@@ -199,9 +218,11 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   }
   if (!last || now - last->time < r.after) return std::nullopt;
   auto &active = tmp.points[0];
+  const std::size_t need = std::max<std::size_t>(r.min_steps, 2);
   window(primary, last->time - r.active_window, last->time, 33, active);
   if (rate) std::erase_if(active, [](const Point &p) { return !(p.value > 0); });
-  if (active.size() < std::max<std::size_t>(r.min_steps, 2)) return std::nullopt;
+  if (active.size() < need && !steady_slow_reports(primary, last->time, need, rate, active))
+    return std::nullopt;
   auto &gaps = tmp.values[0];
   gaps.clear();
   for (std::size_t i = 1; i < active.size(); ++i)

@@ -193,6 +193,29 @@ TEST(DetectStall, FinishedRequestIsNotAStallAndClockJumpBackIsNot) {
   EXPECT_TRUE(only(run_detectors(st3, r, at(60)), "step_stall").empty());
 }
 
+// SGLang prints a Decode batch line every 40 decode steps: 40 s apart for a model at 1 step/s,
+// so three never fell within the 60 s active_window and a hang after ten minutes of steady
+// decoding was never reported. Reports at a steady cadence count; isolated ones do not.
+TEST(DetectStall, ASlowEnginesSteadyReportsAreGenerating) {
+  Store st;
+  Rules r;
+  for (double t = 0; t <= 600; t += 40) {
+    put(st, "s", "gen.tokens_per_s", t, 1.0);
+    put(st, "s", "req.running", t, 1);
+  }
+  EXPECT_TRUE(only(run_detectors(st, r, at(600 + 50)), "step_stall").empty())
+      << "one report late is not yet a stall: 15 s after the 40 s cadence";
+  auto f = only(run_detectors(st, r, at(600 + 56)), "step_stall");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_DOUBLE_EQ(f[0].threshold, 15.0 + 40.0);
+  Store isolated; // three requests' single reports, minutes apart and uneven
+  for (const double t : {0.0, 200.0, 260.0}) {
+    put(isolated, "s", "gen.tokens_per_s", t, 30.0);
+    put(isolated, "s", "req.running", t, 1);
+  }
+  EXPECT_TRUE(only(run_detectors(isolated, r, at(1000)), "step_stall").empty());
+}
+
 TEST(DetectStall, RateEnginesStallWhenRunningWithZeroThroughput) {
   Store st;
   Rules r;
