@@ -59,14 +59,15 @@ struct StallInfo {
   GpuFigure gpu{};
   bool gpu_known = false;
   bool gpu_busy = false;
-  bool crashed = false; // a crash signature since its last step: its crash alert speaks for it
+  bool crashed = false;      // a crash signature since its last step: its crash alert speaks for it
+  bool end_unlogged = false; // a streamed request alone, whose end the engine does not log
 };
 
 using MetricId = DetectView::MetricId;
 
 // The metric numbers a stall check reads, resolved once per evaluation.
 struct StallMetrics {
-  MetricId running, completed, power, ratio, util;
+  MetricId running, completed, finished, power, ratio, util;
   std::span<const MetricId> progress; // as rules.stall.progress, then
   std::span<const MetricId> done;     // as rules.stall.done
 };
@@ -77,10 +78,10 @@ StallMetrics stall_metrics(const DetectView &view, const StallRules &r,
   for (const auto &m : r.progress) ids.push_back(view.metric_id(m));
   for (const auto &m : r.done) ids.push_back(view.metric_id(m));
   const std::span<const MetricId> all(ids);
-  return {view.metric_id("req.running"),  view.metric_id("req.completed"),
-          view.metric_id("gpu.power_w"),  view.metric_id("gpu.active_ratio"),
-          view.metric_id("gpu.util_pct"), all.first(r.progress.size()),
-          all.subspan(r.progress.size())};
+  return {view.metric_id("req.running"),      view.metric_id("req.completed"),
+          view.metric_id("req.finished"),     view.metric_id("gpu.power_w"),
+          view.metric_id("gpu.active_ratio"), view.metric_id("gpu.util_pct"),
+          all.first(r.progress.size()),       all.subspan(r.progress.size())};
 }
 
 // Whether the requests completed since the last progress (`req.completed`: an HTTP access
@@ -93,13 +94,14 @@ StallMetrics stall_metrics(const DetectView &view, const StallRules &r,
 // streams that start later (uvicorn logs one when the response starts) come at any time.
 bool completions_leave_idle(const DetectView &view, std::size_t node, const StallMetrics &ids,
                             TimePoint last, Duration within) {
-  const Series *completed = view.series(node, ids.completed);
-  if (completed == nullptr) return false;
   std::size_t count = 0;
-  for (std::size_t i = completed->size(); i > 0; --i) {
-    const Point &p = (*completed)[i - 1];
-    if (p.time < last) break;
-    if (p.time <= last + within && is_known(p.value)) ++count;
+  for (const MetricId m : {ids.completed, ids.finished}) {
+    const Series *completed = view.series(node, m);
+    for (std::size_t i = completed == nullptr ? 0 : completed->size(); i > 0; --i) {
+      const Point &p = (*completed)[i - 1];
+      if (p.time < last) break;
+      if (p.time <= last + within && is_known(p.value)) ++count;
+    }
   }
   if (count == 0) return false;
   const Series *running = view.series(node, ids.running);
@@ -143,6 +145,35 @@ bool finished_after(const DetectView &view, std::size_t node, const StallMetrics
                     TimePoint last, Duration after) {
   return request_ended(view, node, ids, last - kTwoClocks, last) ||
          completions_leave_idle(view, node, ids, last, after);
+}
+
+// Whether the silence may be a streamed request's normal end that the engine does not log:
+// SGLang, without --log-requests, writes a streamed request's access line when its stream
+// starts and nothing at its end, so [access line, Decode batch lines, silence] is an end as
+// much as a hang, and every chat request ended in a critical page. Said so when the run of
+// progress before the silence began (after an idle gap) with access lines for every request
+// running at its last progress, and the node never logged a request's end (req.finished).
+bool streamed_end_unlogged(const DetectView &view, std::size_t node, const StallMetrics &ids,
+                           const Series &primary, TimePoint last, double idle_gap_s,
+                           Duration after) {
+  if (last_known(view.series(node, ids.finished))) return false; // ends are logged here
+  const Series *completed = view.series(node, ids.completed);
+  const auto running = last_known(view.series(node, ids.running));
+  if (completed == nullptr || !running || !(running->value > 0)) return false;
+  TimePoint run_from = last; // back over the run's progress to its first point
+  for (std::size_t i = primary.size(); i > 0; --i) {
+    const TimePoint t = primary[i - 1].time;
+    if (t > run_from) continue;
+    if (to_seconds(run_from - t) > idle_gap_s) break;
+    run_from = t;
+  }
+  double started = 0;
+  for (std::size_t i = completed->size(); i > 0; --i) {
+    const Point &p = (*completed)[i - 1];
+    if (p.time < run_from - after) break;
+    if (p.time <= run_from + after && is_known(p.value)) started += 1;
+  }
+  return started >= running->value;
 }
 
 // Busy or idle from the GPU's utilisation (NVIDIA) or residency (Apple) when one is known;
@@ -235,6 +266,8 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
         rate ? st.threshold_s + interval : std::max(st.threshold_s, r.interval_multiple * interval);
   if (st.silence_s < st.threshold_s || finished_after(view, node, ids, last->time, r.after))
     return std::nullopt;
+  st.end_unlogged =
+      streamed_end_unlogged(view, node, ids, *primary, last->time, st.threshold_s, r.after);
   st.crashed = crashed_since(view, node, last->time);
   classify_gpu(view, r, ids, node, now, st);
   return st;
@@ -448,10 +481,15 @@ void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, De
       continue;
     }
     const std::string &node = view.node_name(n);
-    out.push_back(Finding{"step_stall", node, "", Severity::critical, st->silence_s,
-                          st->threshold_s,
-                          fmt::format("no step for {:.0f} s while generating (last step {}); {}",
-                                      st->silence_s, iso8601_utc(st->last), gpu_words(*st))});
+    out.push_back(
+        Finding{"step_stall", node, "", st->end_unlogged ? Severity::warning : Severity::critical,
+                st->silence_s, st->threshold_s,
+                fmt::format("no step for {:.0f} s while generating (last step {}); {}{}",
+                            st->silence_s, iso8601_utc(st->last), gpu_words(*st),
+                            st->end_unlogged ? "; the request's access line came at its start (a "
+                                               "streamed request), whose end the engine logs only "
+                                               "with --log-requests: this may be its normal end"
+                                             : "")});
     if (st->gpu_busy)
       out.push_back(Finding{"gpu_spin", node, "", Severity::critical, st->gpu.value,
                             st->gpu.threshold,

@@ -66,6 +66,53 @@ TEST(DetectRequestEnd, AFinishLineEndsAStreamedRequest) {
   EXPECT_EQ(silent.fired("step_stall").size(), 1u);
 }
 
+// At SGLang's default log settings a streamed request's access line comes at its start and
+// nothing at its end: every chat request ended in a critical step_stall. A silence after a
+// run of progress that began with access lines for every request still running is said as
+// what it may be, a normal end, as a warning. A request answered at its end (not streamed)
+// and then silence, or a node that logs its ends with --log-requests, stays critical.
+TEST(DetectRequestEnd, AStreamedRequestsUnloggedEndIsAWarningThatSaysSo) {
+  const auto streamed = [](test::LogRun &run) {
+    run.up("sg", kLog, 0);
+    run.line("sg", kLog, 0, answered(0)); // the stream starts: its access line
+    run.line("sg", kLog, 0,
+             stamp(0) + " Prefill batch. #new-seq: 1, #new-token: 290, #cached-token: 0, token "
+                        "usage: 0.08, #running-req: 0, #queue-req: 0");
+    for (int t = 1; t <= 60; ++t) {
+      run.line("sg", kLog, t, decode(t, 1));
+      run.ticks(t, t);
+    }
+  };
+  test::LogRun run;
+  streamed(run);
+  run.ticks(61, 120);
+  auto f = run.fired("step_stall");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].finding.severity, Severity::warning);
+  EXPECT_NE(f[0].finding.message.find("a streamed request), whose end the engine logs only "
+                                      "with --log-requests: this may be its normal end"),
+            std::string::npos)
+      << f[0].finding.message;
+
+  test::LogRun hang; // the same run without an access line at its start
+  generate(hang, 60, 1);
+  hang.ticks(61, 120);
+  f = hang.fired("step_stall");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].finding.severity, Severity::critical);
+
+  test::LogRun logged; // a node that logged a request's end before: its silence is a hang
+  logged.up("sg", kLog, 0);
+  logged.line("sg", kLog, 0,
+              "Finish: obj=GenerateReqInput(rid='bf890d9ca8ce4008bef7ef25d97f8fba', "
+              "http_worker_ipc=None, video_data=None, stream=True)");
+  streamed(logged);
+  logged.ticks(61, 120);
+  f = logged.fired("step_stall");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].finding.severity, Severity::critical);
+}
+
 // A long prompt on a busy server: SGLang reads it in chunks (a `Prefill batch` line each,
 // 2 s apart) while decoding pauses. The engine is working: no stall.
 TEST(DetectRequestEnd, AChunkedPrefillIsProgress) {
