@@ -583,6 +583,50 @@ bool less_work_not_slower(const Series *running, TimePoint base_from, TimePoint 
   return !(v / recent_running < ratio * (b / base_running));
 }
 
+// How many llama.cpp slots were decoding at `t`: those with a progress line (each slot's
+// writes its count as gen.decoded_tokens, the slot as device) within one report interval
+// (~3 s) of it. 0 when none.
+int slots_decoding(const DetectView &view, std::size_t node, MetricId decoded, TimePoint t) {
+  constexpr Duration kReport = std::chrono::milliseconds(3500);
+  int slots = 0;
+  const auto [begin, end] = view.entries(node);
+  for (const auto *e = begin; e != end; ++e) {
+    if (e->metric != decoded || e->device.empty()) continue;
+    for (std::size_t i = e->series->size(); i > 0; --i) {
+      const TimePoint at = (*e->series)[i - 1].time;
+      if (at < t - kReport) break;
+      if (at <= t + kReport) {
+        ++slots;
+        break;
+      }
+    }
+  }
+  return slots;
+}
+
+// Whether a fall of a slot's rate is more work, not a collapse: llama.cpp's rate is one
+// slot's (tg_3s), and with more slots decoding each is slower while the server does more.
+// One slot at 60 t/s, then four at 18 t/s each (72 t/s in all), alerted. The server's rate
+// (each report's rate times the slots decoding then) must have fallen under `ratio`.
+bool more_slots_not_slower(const DetectView &view, std::size_t node, MetricId decoded,
+                           const Series *rate, TimePoint base_from, TimePoint base_to,
+                           TimePoint recent_from, TimePoint now, double ratio, DetectScratch &tmp) {
+  if (decoded == DetectView::kNoMetric || rate == nullptr) return false;
+  const auto server_rate = [&](TimePoint from, TimePoint to, std::vector<double> &values) {
+    sampled(rate, from, to, kRateSamples, tmp.points[1]);
+    values.clear();
+    for (const auto &p : tmp.points[1]) {
+      const int slots = slots_decoding(view, node, decoded, p.time);
+      if (slots == 0) return kUnknown; // not a slot's rate
+      values.push_back(p.value * slots);
+    }
+    return values.empty() ? kUnknown : median(values);
+  };
+  const double base = server_rate(base_from, base_to, tmp.values[0]);
+  const double recent = server_rate(recent_from, now, tmp.values[1]);
+  return is_known(base) && is_known(recent) && !(recent < ratio * base);
+}
+
 // Whether a generation-rate report of 0 came while the server was reading prompts (vLLM:
 // "Avg prompt throughput: 5800.0 tokens/s, Avg generation throughput: 0.0 tokens/s"): decoding
 // paused for a prefill, which says nothing of its speed. The prompt rate is on the same line,
@@ -607,6 +651,7 @@ void detect_throughput(const DetectView &view, const Rules &rules, TimePoint now
   const MetricId running_id = ids.running;
   const MetricId rate_id = view.metric_id("gen.tokens_per_s");
   const MetricId prompt_rate_id = view.metric_id("prompt.tokens_per_s");
+  const MetricId decoded_id = view.metric_id("gen.decoded_tokens");
   const MetricId eval_id = view.metric_id("step.eval_ms");
   auto &pts = tmp.points[0];
   auto &base = tmp.values[0];
@@ -669,7 +714,9 @@ void detect_throughput(const DetectView &view, const Rules &rules, TimePoint now
     const double b = median(base), v = median(recent);
     if (!(b > 0) || !(v < r.ratio * b)) continue;
     if (less_work_not_slower(view.series(n, running_id), base_from, base_to, recent_from, now, b, v,
-                             r.ratio, tmp))
+                             r.ratio, tmp) ||
+        more_slots_not_slower(view, n, decoded_id, tps, base_from, base_to, recent_from, now,
+                              r.ratio, tmp))
       continue;
     out.push_back(Finding{"throughput_collapse", view.node_name(n), "", Severity::warning, v,
                           r.ratio * b,

@@ -13,11 +13,11 @@ namespace {
 const std::string kLog = "log:/tmp/llama.log";
 
 // The real line's shape (llama.cpp issue #25121), at `t` seconds into the run.
-std::string progress(double t, int decoded, double tg, double tg_3s) {
-  return fmt::format("{}.{:02d}.{:03d}.000 I slot print_timing: id  3 | task 0 | n_decoded = "
+std::string progress(double t, int decoded, double tg, double tg_3s, int slot = 3) {
+  return fmt::format("{}.{:02d}.{:03d}.000 I slot print_timing: id  {} | task 0 | n_decoded = "
                      "{:6d}, tg = {:6.2f} t/s, tg_3s = {:6.2f} t/s",
                      static_cast<int>(t) / 60, static_cast<int>(t) % 60,
-                     static_cast<int>((t - static_cast<int>(t)) * 1000), decoded, tg, tg_3s);
+                     static_cast<int>((t - static_cast<int>(t)) * 1000), slot, decoded, tg, tg_3s);
 }
 
 // Progress lines every 3 s from t=1 to t=58.
@@ -73,6 +73,31 @@ TEST(DetectLlamaCpp, AFallInTheRecentRateIsAThroughputCollapse) {
   ASSERT_EQ(collapse.size(), 1u);
   EXPECT_DOUBLE_EQ(collapse[0].finding.value, 5.0);
   EXPECT_NEAR(to_seconds(collapse[0].at - test::at(360)), 25, 10);
+}
+
+// llama-server -np 4: each slot's rate is one request's. One slot alone at 60 t/s, then four
+// slots at 18 t/s each, is a server doing 72 t/s, not a collapse; one slot falling from 60 to
+// 10 t/s while it is the only one still is.
+TEST(DetectLlamaCpp, MoreSlotsDecodingIsMoreWorkNotACollapse) {
+  for (const bool more_slots : {true, false}) {
+    test::LogRun run;
+    run.up("gpu1", kLog, 0);
+    int n = 0;
+    for (double t = 1; t < 360; t += 3) {
+      n += 180;
+      run.line("gpu1", kLog, t, progress(t, n, 60, 60, 0));
+      run.ticks(t, t + 2);
+    }
+    for (double t = 361; t < 480; t += 3) {
+      const int slots = more_slots ? 4 : 1;
+      for (int slot = 0; slot < slots; ++slot)
+        run.line("gpu1", kLog, t + 0.1 * slot,
+                 progress(t + 0.1 * slot, 1000, 30, more_slots ? 18 : 10, slot));
+      run.ticks(t, t + 2);
+    }
+    EXPECT_EQ(run.fired("throughput_collapse").size(), more_slots ? 0u : 1u)
+        << (more_slots ? "four slots at 18 t/s" : "one slot at 10 t/s");
+  }
 }
 
 } // namespace
