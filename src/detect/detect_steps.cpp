@@ -67,7 +67,7 @@ using MetricId = DetectView::MetricId;
 
 // The metric numbers a stall check reads, resolved once per evaluation.
 struct StallMetrics {
-  MetricId running, completed, finished, power, ratio, util;
+  MetricId running, completed, finished, decoded, power, ratio, util;
   std::span<const MetricId> progress; // as rules.stall.progress, then
   std::span<const MetricId> done;     // as rules.stall.done
 };
@@ -78,10 +78,11 @@ StallMetrics stall_metrics(const DetectView &view, const StallRules &r,
   for (const auto &m : r.progress) ids.push_back(view.metric_id(m));
   for (const auto &m : r.done) ids.push_back(view.metric_id(m));
   const std::span<const MetricId> all(ids);
-  return {view.metric_id("req.running"),      view.metric_id("req.completed"),
-          view.metric_id("req.finished"),     view.metric_id("gpu.power_w"),
-          view.metric_id("gpu.active_ratio"), view.metric_id("gpu.util_pct"),
-          all.first(r.progress.size()),       all.subspan(r.progress.size())};
+  return {view.metric_id("req.running"),  view.metric_id("req.completed"),
+          view.metric_id("req.finished"), view.metric_id("gen.decoded_tokens"),
+          view.metric_id("gpu.power_w"),  view.metric_id("gpu.active_ratio"),
+          view.metric_id("gpu.util_pct"), all.first(r.progress.size()),
+          all.subspan(r.progress.size())};
 }
 
 // Whether the requests completed since the last progress (`req.completed`: an HTTP access
@@ -110,6 +111,27 @@ bool completions_leave_idle(const DetectView &view, std::size_t node, const Stal
     if (p.time <= last && is_known(p.value)) return static_cast<double>(count) >= p.value;
   }
   return true; // no running count known
+}
+
+// How many llama.cpp slots were decoding at `t`: those with a progress line (each slot's
+// writes its count as gen.decoded_tokens, the slot as device) within one report interval
+// (~3 s) of it. 0 when none.
+int slots_decoding(const DetectView &view, std::size_t node, MetricId decoded, TimePoint t) {
+  constexpr Duration kReport = std::chrono::milliseconds(3500);
+  int slots = 0;
+  const auto [begin, end] = view.entries(node);
+  for (const auto *e = begin; e != end; ++e) {
+    if (e->metric != decoded || e->device.empty()) continue;
+    for (std::size_t i = e->series->size(); i > 0; --i) {
+      const TimePoint at = (*e->series)[i - 1].time;
+      if (at < t - kReport) break;
+      if (at <= t + kReport) {
+        ++slots;
+        break;
+      }
+    }
+  }
+  return slots;
 }
 
 // How far before the last progress a request's end may be stamped and still be its end: a
@@ -141,9 +163,15 @@ bool request_ended(const DetectView &view, std::size_t node, const StallMetrics 
 // that came after it is judged once it has made progress of its own (its first report,
 // "Running: 1 reqs, 0.0 tokens/s" while its prompt is read, had counted the idle time as a
 // stall). A done point counts from kTwoClocks before it (a node's stamp, an arrival's).
+//
+// Not from before the last progress where the node's slots report their own progress
+// (llama.cpp -np N): every line there is on one clock, and one slot's timing block followed
+// by another slot's last line, then silence, is the server hanging after one request ended.
 bool finished_after(const DetectView &view, std::size_t node, const StallMetrics &ids,
                     TimePoint last, Duration after) {
-  return request_ended(view, node, ids, last - kTwoClocks, last) ||
+  const bool slots =
+      ids.decoded != DetectView::kNoMetric && slots_decoding(view, node, ids.decoded, last) > 0;
+  return request_ended(view, node, ids, slots ? last : last - kTwoClocks, last) ||
          completions_leave_idle(view, node, ids, last, after);
 }
 
@@ -581,27 +609,6 @@ bool less_work_not_slower(const Series *running, TimePoint base_from, TimePoint 
   const double recent_running = median_in(recent_from, now);
   if (!(base_running > 0) || !(recent_running > 0)) return false;
   return !(v / recent_running < ratio * (b / base_running));
-}
-
-// How many llama.cpp slots were decoding at `t`: those with a progress line (each slot's
-// writes its count as gen.decoded_tokens, the slot as device) within one report interval
-// (~3 s) of it. 0 when none.
-int slots_decoding(const DetectView &view, std::size_t node, MetricId decoded, TimePoint t) {
-  constexpr Duration kReport = std::chrono::milliseconds(3500);
-  int slots = 0;
-  const auto [begin, end] = view.entries(node);
-  for (const auto *e = begin; e != end; ++e) {
-    if (e->metric != decoded || e->device.empty()) continue;
-    for (std::size_t i = e->series->size(); i > 0; --i) {
-      const TimePoint at = (*e->series)[i - 1].time;
-      if (at < t - kReport) break;
-      if (at <= t + kReport) {
-        ++slots;
-        break;
-      }
-    }
-  }
-  return slots;
 }
 
 // Whether a fall of a slot's rate is more work, not a collapse: llama.cpp's rate is one

@@ -75,6 +75,30 @@ TEST(DetectLlamaCpp, AFallInTheRecentRateIsAThroughputCollapse) {
   EXPECT_NEAR(to_seconds(collapse[0].at - test::at(360)), 25, 10);
 }
 
+// llama-server -np 2: slot 0's request ends with its timing block, slot 1 prints one more
+// progress line a second later and the server hangs. A request's end counted from 2 s before
+// the last progress (for engines whose lines come on two clocks) hid the hang for good.
+TEST(DetectLlamaCpp, AHangRightAfterAnotherSlotsRequestEndedIsAStepStall) {
+  test::LogRun run;
+  run.up("np2", kLog, 0);
+  double t = 1;
+  for (int n = 39; t < 40; t += 3, n += 39) {
+    run.line("np2", kLog, t, progress(t, n, 12.9, 12.6, 0));
+    run.line("np2", kLog, t + 0.5, progress(t + 0.5, n, 12.9, 12.6, 1));
+    run.ticks(t, t + 2);
+  }
+  for (const char *l :
+       {"prompt eval time =     184.43 ms /   142 tokens (    1.30 ms per token,   769.93 "
+        "tokens per second)",
+        "       eval time =  39000.00 ms / 500 tokens (   78.00 ms per token,    12.82 tokens "
+        "per second)",
+        "      total time =  39184.43 ms / 642 tokens"})
+    run.line("np2", kLog, t, l);
+  run.line("np2", kLog, t + 1, progress(t + 1, 600, 12.9, 12.6, 1));
+  run.ticks(t, t + 60);
+  EXPECT_EQ(run.fired("step_stall").size(), 1u) << "slot 1 stopped a second after slot 0 ended";
+}
+
 // llama-server -np 4: each slot's rate is one request's. One slot alone at 60 t/s, then four
 // slots at 18 t/s each, is a server doing 72 t/s, not a collapse; one slot falling from 60 to
 // 10 t/s while it is the only one still is.
