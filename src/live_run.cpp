@@ -412,6 +412,7 @@ int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode) {
   for (auto &e : p.queue.drain())
     if (std::holds_alternative<LineBatch>(e)) last.push_back(std::move(e));
   p.pipeline->process(last, wall_now());
+  if (p.recorder) p.recorder->finish(wall_now());
   if (p.tui) p.tui->stop();
   if (mode.run_for && code == exit_code::interrupted)
     report(stderr, "clustertop: snapshot interrupted; nothing written\n");

@@ -138,6 +138,11 @@ void Recorder::on_lines(const LineBatch &batch) {
   write_all(out, batch.received_at);
 }
 
+void Recorder::finish(TimePoint at) {
+  if (stopped()) return; // a recording that stopped early ends where its records do
+  write_all(fmt::format("E {}\n", micros(at)), at);
+}
+
 void Recorder::on_status(const NodeStatus &s) {
   if (stopped()) return;
   std::string out = fmt::format("S {} {} {} {} {}\n", micros(s.at), record_escape(s.node, false),

@@ -49,6 +49,7 @@ std::optional<NodeState> state_of(const std::string &s) {
 struct FileReader {
   std::map<std::string, std::pair<std::string, std::string>> streams; // id -> node, stream
   std::vector<std::string> f;
+  std::optional<TimePoint> ended; // its `E` record: the watch ended cleanly then
 
   // One record; false when malformed.
   bool record(const std::string &line, std::vector<TimedEvent> &out) {
@@ -81,6 +82,10 @@ struct FileReader {
       status->utc_offset = offset;
       return true;
     }
+    if (line.rfind("E ", 0) == 0) {
+      ended = micros(line.substr(2));
+      return ended.has_value();
+    }
     if (line.rfind("S ", 0) == 0 && fields(line.substr(2), 4, f)) {
       auto t = micros(f[0]);
       auto st = state_of(f[3]);
@@ -108,6 +113,7 @@ Result<ReplaySource> ReplaySource::from_recording(const std::string &dir) {
                  "pass the directory given to --record, or replay logs with --node NAME=LOG"};
   std::sort(files.begin(), files.end());
   ReplaySource src;
+  bool all_ended = true;
   for (const auto &p : files) {
     std::ifstream in(p, std::ios::binary);
     FileReader reader;
@@ -134,7 +140,18 @@ Result<ReplaySource> ReplaySource::from_recording(const std::string &dir) {
       offset += line.size() + 1;
       if (!reader.record(line, src.events_)) ++src.skipped_;
     }
+    if (reader.ended)
+      src.ended_ = std::max(src.ended_.value_or(*reader.ended), *reader.ended);
+    else {
+      all_ended = false;
+      src.warnings_.push_back(fmt::format(
+          "{}: no end record (the watch was killed, or recorded by an older clustertop): the "
+          "clock runs on past the last line (5 minutes, or --until), where a stall may be the "
+          "watch's end rather than the cluster's; --until 0s stops at the last line",
+          p.string()));
+    }
   }
+  if (!all_ended) src.ended_.reset();
   std::stable_sort(src.events_.begin(), src.events_.end(),
                    [](const TimedEvent &a, const TimedEvent &b) { return a.at < b.at; });
   if (src.events_.empty()) return Error{"empty recording", "no line or status recorded", dir, ""};

@@ -34,7 +34,8 @@ Result<ReplayClock> replay_clock(const Options &options) {
                    "as fast as possible"};
     c.speed = s;
   }
-  if (!options.until.empty() && !parse_duration(options.until, c.tail))
+  c.tail_given = !options.until.empty();
+  if (c.tail_given && !parse_duration(options.until, c.tail))
     return Error{"invalid --until", "expected a duration", options.until,
                  "for example --until 10m (how long the clock runs past the last line)"};
   return c;

@@ -6,7 +6,7 @@ namespace clustertop {
 
 ReplayStepper::ReplayStepper(ReplaySource &source, Pipeline &pipeline, const ReplayClock &clock)
     : source_(source), pipeline_(pipeline), tick_(clock.tick), tail_(clock.tail),
-      slice_(clock.slice) {
+      slice_(clock.slice), tail_given_(clock.tail_given) {
   if (source_.empty()) return;
   start_ = source_.first();
   now_ = start_;
@@ -17,7 +17,11 @@ ReplayStepper::ReplayStepper(ReplaySource &source, Pipeline &pipeline, const Rep
 TimePoint ReplayStepper::end() const {
   if (source_.empty()) return TimePoint{};
   // A log is read as the clock goes: its end is known once it is drained.
-  return source_.done() ? source_.last() + tail_ : TimePoint::max();
+  if (!source_.done()) return TimePoint::max();
+  // A recording whose watch ended cleanly ends there: the live run saw nothing after it.
+  if (const auto ended = source_.ended(); ended && !tail_given_)
+    return std::max(source_.last(), *ended);
+  return source_.last() + tail_;
 }
 
 TimePoint ReplayStepper::advance_to(TimePoint target, std::size_t max_steps) {

@@ -1,9 +1,11 @@
 #include <fcntl.h>
 #include <filesystem>
+#include <fmt/format.h>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "clustertop/collect/collectors.hpp"
 #include "clustertop/pipeline.hpp"
 #include "clustertop/sink/recorder.hpp"
 #include "clustertop/transport/replay.hpp"
@@ -224,6 +226,58 @@ TEST(DetectReplay, ARecordingReplaysDrainByDrainWithTheLiveTimes) {
   auto log_clock = replay_clock(logs);
   ASSERT_TRUE(log_clock.ok());
   EXPECT_EQ(log_clock->slice, std::chrono::milliseconds(100));
+}
+
+// A recording of a healthy run, stopped cleanly, replayed: the clock ran five minutes past
+// its last line, and the watch's end read as every node's hang (a critical step_stall per
+// node and a cluster_stall naming one at random). The recorder now ends the file with an `E`
+// record and the replay stops there; a file without one (the watch was killed) still runs
+// past its end, with a warning.
+TEST(DetectReplay, ARecordingEndsWhereItsWatchEnded) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("clustertop_end_" + std::to_string(::getpid()));
+  for (const bool finished : {true, false}) {
+    std::filesystem::remove_all(dir);
+    TimePoint t = t0();
+    {
+      auto rec = Recorder::open(dir.string(), t0());
+      ASSERT_TRUE(rec.ok()) << rec.error().message();
+      for (const char *node : {"mac1", "mac2"})
+        (*rec)->on_status(NodeStatus{node, "", NodeState::up, "", t0()});
+      for (int i = 0; i < 60; ++i, t += std::chrono::milliseconds(500))
+        for (const char *node : {"mac1", "mac2"})
+          (*rec)->on_lines(LineBatch{
+              node,
+              "log:/tmp/exo.log",
+              t,
+              {fmt::format("[STEP {}] eval=36ms model=30ms gpu_eval=0.5ms fence_wait=0.8ms", i)}});
+      if (finished) (*rec)->finish(t);
+    }
+    auto src = ReplaySource::from_recording(dir.string());
+    ASSERT_TRUE(src.ok()) << src.error().message();
+    EXPECT_EQ(src->ended().has_value(), finished);
+    EXPECT_EQ(src->warnings().size(), finished ? 0u : 1u);
+    std::vector<std::string> warnings;
+    auto set = CollectorSet::load({}, warnings);
+    ASSERT_TRUE(set.ok()) << set.error().message();
+    Ingest ingest(*set);
+    Store store;
+    Pipeline p(store, ingest_handler(ingest), Rules{});
+    Collect sink;
+    p.add_sink(sink);
+    auto clock = replay_clock(Options{});
+    ASSERT_TRUE(clock.ok());
+    const ReplayEnd end = run_replay(*src, p, *clock);
+    std::size_t stalls = 0;
+    for (const auto &tr : sink.seen) stalls += tr.finding.rule == "step_stall";
+    if (finished) {
+      EXPECT_EQ(stalls, 0u) << "the watch ended, not the cluster";
+      EXPECT_EQ(end.at, t);
+    } else {
+      EXPECT_EQ(stalls, 2u) << "no end record: ticked on past the last line";
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
 
 // A tiny --speed is a very slow replay, not a full-speed one (a second of log at 1e-10 is

@@ -29,6 +29,9 @@ public:
 
   void on_lines(const LineBatch &batch) override;
   void on_status(const NodeStatus &status) override;
+  // The watch ends at `at`: an `E` record, so that a replay stops its clock there instead of
+  // ticking on past the last line, where the watch's end would read as every node's hang.
+  void finish(TimePoint at);
 
   [[nodiscard]] const std::string &path() const { return path_; }
   // Write errors (disk full) since start: 0 or 1, since recording stops at the first.

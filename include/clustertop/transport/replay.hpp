@@ -67,6 +67,9 @@ public:
   // What the replay should say about its input: a recording whose last record was cut off
   // (file and byte offset).
   [[nodiscard]] const std::vector<std::string> &warnings() const { return warnings_; }
+  // When the watch that made a recording ended (its files' `E` records, the latest), if
+  // every file has one; nullopt for plain logs and for a watch that was killed.
+  [[nodiscard]] std::optional<TimePoint> ended() const { return ended_; }
   // The nodes of a plain-log replay, in --node order, for the store to declare before the
   // first line (a live run declares its inventory so): the dashboard's "config order".
   // Empty for a recording, whose nodes appear as they are first heard from.
@@ -99,6 +102,7 @@ private:
   TimePoint last_{};
   std::size_t skipped_ = 0;
   std::vector<std::string> warnings_;
+  std::optional<TimePoint> ended_;
   Spares spares_;
 };
 
@@ -111,6 +115,7 @@ std::optional<TimePoint> line_time(const std::string &line, int year, TimePoint 
 struct ReplayClock {
   double speed = 0; // 0: as fast as possible; 1: real time
   Duration tail = kDefaultReplayTail;
+  bool tail_given = false; // --until: tick `tail` past the last line even where the watch ended
   Duration tick = std::chrono::seconds(1);
   // Arrivals within one slice go to the pipeline together, stamped with the latest one:
   // an alert is stamped at most this long after its line (a live drain is stamped within

@@ -39,6 +39,7 @@ private:
   ReplaySource &source_;
   Pipeline &pipeline_;
   Duration tick_, tail_, slice_;
+  bool tail_given_;
   TimePoint start_, now_, next_tick_;
   TimePoint last_arrival_;
   std::size_t gaps_skipped_ = 0;
