@@ -61,6 +61,7 @@ struct StallInfo {
   bool gpu_busy = false;
   bool crashed = false;      // a crash signature since its last step: its crash alert speaks for it
   bool end_unlogged = false; // a streamed request alone, whose end the engine does not log
+  bool down = false;         // the node is down: its node_down speaks, its GPU state is old
 };
 
 using MetricId = DetectView::MetricId;
@@ -263,6 +264,17 @@ bool steady_slow_reports(const Series *primary, TimePoint last, std::size_t need
   return shortest > Duration::zero() && longest <= kSlowCadence && longest <= 2 * shortest;
 }
 
+// Since when the node's lines can have reached us: its connection's `up` and each log
+// stream's. After a reconnect the samplers start at once while a log's backlog comes after
+// the stream's checks: a GPU sample that arrived first, with the last step from before the
+// outage, read as a deadlock ("restart the runner") on a node that had only reconnected.
+TimePoint watched_since(const NodeInfo &info) {
+  TimePoint since = info.since;
+  for (const auto &[name, st] : info.streams)
+    if (st.state == NodeState::up && name.starts_with("log:")) since = std::max(since, st.at);
+  return since;
+}
+
 std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
                                     const StallMetrics &ids, std::size_t node, TimePoint now,
                                     DetectScratch &tmp) {
@@ -276,6 +288,9 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
     if (p && (!last || p->time > last->time)) last = p, primary = s, rate = is_rate_metric;
   }
   if (!last || now - last->time < r.after) return std::nullopt;
+  const NodeInfo *info = view.node_info(node);
+  if (info != nullptr && info->state == NodeState::up && now - watched_since(*info) < r.after)
+    return std::nullopt;
   auto &active = tmp.points[0];
   const std::size_t need = std::max<std::size_t>(r.min_steps, 2);
   window(primary, last->time - r.active_window, last->time, 33, active);
@@ -297,6 +312,7 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   st.end_unlogged =
       streamed_end_unlogged(view, node, ids, *primary, last->time, st.threshold_s, r.after);
   st.crashed = crashed_since(view, node, last->time);
+  st.down = info != nullptr && info->state == NodeState::down;
   classify_gpu(view, r, ids, node, now, st);
   return st;
 }
@@ -504,7 +520,9 @@ void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, De
   for (std::size_t n = 0; n < view.node_count(); ++n) {
     auto st = node_stall(view, rules.stall, ids, n, now, tmp);
     if (!st) continue;
-    if (st->crashed) {
+    // A crashed node's crash alert and a down node's node_down speak for it; both still
+    // count in the cluster view, where they are the ones the others wait on.
+    if (st->crashed || st->down) {
       stalled.push_back(std::move(*st));
       continue;
     }

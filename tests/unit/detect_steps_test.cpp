@@ -177,6 +177,39 @@ TEST(DetectStall, NodesThatStoppedAtTheSameStampNameNoCulprit) {
   EXPECT_EQ(f[0].subject, "n1") << "a report earlier: the one that stopped first";
 }
 
+// A node that went down with its GPU busy: its last sample said 92 % and its steps stopped,
+// which read as the deadlock ("restart the runner") next to its node_down. Down, its GPU
+// state is old and its node_down speaks: no step_stall or gpu_spin of its own, and it is the
+// culprit the others wait on. Back up, its silence is judged once `after` of it has been
+// watched: a sample that arrives before the log's backlog is no deadlock.
+TEST(DetectStall, ADownOrJustReconnectedNodeIsNotJudgedFromItsSilence) {
+  Store st;
+  Rules r;
+  for (const char *n : {"mac1", "mbp"}) {
+    st.apply(NodeStatus{n, "", NodeState::up, "", at(0)});
+    healthy_steps(st, n);
+  }
+  for (double t = 0; t <= 2; t += 1) put(st, "mbp", "gpu.active_ratio", t, 0.92);
+  st.apply(NodeStatus{"mbp", "", NodeState::down, "connection refused", at(2)});
+  auto f = run_detectors(st, r, at(20));
+  EXPECT_TRUE(only(f, "gpu_spin").empty());
+  ASSERT_EQ(only(f, "step_stall").size(), 1u);
+  EXPECT_EQ(only(f, "step_stall")[0].node, "mac1");
+  ASSERT_EQ(only(f, "cluster_stall").size(), 1u);
+  EXPECT_EQ(only(f, "cluster_stall")[0].subject, "mbp");
+
+  st.apply(NodeStatus{"mbp", "", NodeState::up, "", at(60)});
+  put(st, "mbp", "gpu.active_ratio", 60, 0.92); // the sampler's first line, before the backlog
+  f = run_detectors(st, r, at(60));
+  EXPECT_TRUE(only(f, "gpu_spin").empty()) << "reconnected a moment ago";
+  for (const auto &s : only(f, "step_stall")) EXPECT_NE(s.node, "mbp");
+  healthy_steps(st, "mbp", 60); // the backlog and new steps arrive
+  EXPECT_TRUE(only(run_detectors(st, r, at(61.2)), "gpu_spin").empty());
+  put(st, "mbp", "gpu.active_ratio", 80, 0.92);
+  EXPECT_EQ(only(run_detectors(st, r, at(80)), "gpu_spin").size(), 1u)
+      << "watched for 20 s since: a silence with a busy GPU is the deadlock again";
+}
+
 TEST(DetectStall, FinishedRequestIsNotAStallAndClockJumpBackIsNot) {
   Store st;
   Rules r;
