@@ -556,9 +556,15 @@ void detect_overhead(const DetectView &view, const Rules &rules, TimePoint now, 
   const MetricId model_id = view.metric_id("step.model_ms");
   const MetricId gpu_id = view.metric_id("step.gpu_eval_ms");
   auto &shares = tmp.values[0];
+  // Steps that stopped for a stall's `after` are the stall's case: the overhead of the last
+  // ones fired 26 s into a fence_wait deadlock, "time lost outside the GPU" beside a
+  // gpu_spin. A node that is down has its node_down.
+  const TimePoint fresh_from = now - std::min(r.fresh, rules.stall.after);
   for (std::size_t n = 0; n < view.node_count(); ++n) {
     const Series *eval_s = view.series(n, eval_id);
     if (eval_s == nullptr) continue;
+    if (const NodeInfo *info = view.node_info(n); info != nullptr && info->state == NodeState::down)
+      continue;
     // The last `window` known steps up to `now`, newest first, each with the parts that
     // have its timestamp (read in the rings, not copied).
     const Series::View eval = eval_s->view();
@@ -571,7 +577,7 @@ void detect_overhead(const DetectView &view, const Rules &rules, TimePoint now, 
     for (std::size_t i = eval.size; i > 0 && steps < r.window; --i) {
       const Point &e = eval[i - 1];
       if (e.time > now || !is_known(e.value)) continue; // not yet, or unknown
-      if (steps++ == 0 && !(fresh = e.time >= now - r.fresh)) break;
+      if (steps++ == 0 && !(fresh = e.time >= fresh_from)) break;
       const double m = model.value_at(e.time), g0 = gpu.value_at(e.time);
       const double g = is_known(g0) ? g0 : 0.0;
       if (!is_known(m) || !(e.value > 0) || m + g > e.value) continue;

@@ -283,6 +283,20 @@ TEST(DetectOverhead, SeedsStepOf36msWith29msOverhead) {
   EXPECT_TRUE(only(run_detectors(few, r, at(0.3)), "orchestration_overhead").empty());
 }
 
+// Steps that stopped are a stall's case, not overhead's: the overhead of the last steps fired
+// 26 s into a fence_wait deadlock ("time lost outside the GPU" beside gpu_spin), and on a
+// node that was down.
+TEST(DetectOverhead, StepsThatStoppedOrANodeDownAreNoOverhead) {
+  Store st;
+  Rules r;
+  healthy_steps(st, "mac1"); // the last at ~1.04 s
+  EXPECT_EQ(only(run_detectors(st, r, at(10)), "orchestration_overhead").size(), 1u);
+  EXPECT_TRUE(only(run_detectors(st, r, at(17)), "orchestration_overhead").empty())
+      << "no step for the stall's `after` (15 s)";
+  st.apply(NodeStatus{"mac1", "", NodeState::down, "connection refused", at(5)});
+  EXPECT_TRUE(only(run_detectors(st, r, at(10)), "orchestration_overhead").empty());
+}
+
 // A step's parts are the model and gpu_eval points with its timestamp: a step without a
 // gpu_eval counts it as 0, one whose model is unknown or carries another time is left out,
 // and a step after `now` is not yet.
