@@ -219,12 +219,12 @@ void draw_detail_line(Canvas &c, const Frame &f, const NodeSummary &n, const Rec
 
 void draw_alert_line(Canvas &c, const Frame &f, const NodeSummary &n, const Rect &r) {
   Line line(c, r.row, r.col + 4, r.cols - 4);
-  for (const auto &a : f.firing) {
-    if (a.node != n.name) continue;
-    line.put(a.message.empty() ? a.rule : a.message,
-             a.severity == Severity::critical ? Role::crit : Role::warn);
-    line.put("  ", Role::normal);
-  }
+  for (const bool critical : {true, false}) // as the badges: the critical ones first
+    for (const auto &a : f.firing) {
+      if (a.node != n.name || (a.severity == Severity::critical) != critical) continue;
+      line.put(a.message.empty() ? a.rule : a.message, critical ? Role::crit : Role::warn);
+      line.put("  ", Role::normal);
+    }
 }
 
 // The column labels over one column of tiles.

@@ -64,15 +64,15 @@ NodeSummary summarize(const Store &store, const std::string &node,
   n.power_w = sum_devices(store, node, "gpu.power_w", as_of);
   fill_memory(n, store, as_of);
   fill_steps(n, store, as_of, window);
-  for (const auto &f : firing) {
-    if (f.node != node) continue;
-    if (f.severity == Severity::critical)
-      ++n.criticals;
-    else
-      ++n.warnings;
-    if (std::find(n.badges.begin(), n.badges.end(), f.rule) == n.badges.end())
-      n.badges.push_back(f.rule);
-  }
+  // Critical badges first: a tile cut to its width showed "[orchestration_overhead] […",
+  // the node's only critical alert (step_stall) lost behind a warning.
+  for (const bool critical : {true, false})
+    for (const auto &f : firing) {
+      if (f.node != node || (f.severity == Severity::critical) != critical) continue;
+      ++(critical ? n.criticals : n.warnings);
+      if (std::find(n.badges.begin(), n.badges.end(), f.rule) == n.badges.end())
+        n.badges.push_back(f.rule);
+    }
   return n;
 }
 

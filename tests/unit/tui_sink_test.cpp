@@ -3,6 +3,7 @@
 #include <curses.h>
 
 #include "clustertop/tui/tui_sink.hpp"
+#include "clustertop/tui/view_model.hpp"
 
 namespace clustertop::tui {
 namespace {
@@ -162,6 +163,20 @@ TEST_F(TuiSinkTest, AFiringAlertIsCountedWhenItIsListed) {
   sink->redraw(at(6));
   EXPECT_NE(screen().find("1 firing"), std::string::npos) << screen();
   EXPECT_NE(screen().find("[crash]"), std::string::npos) << screen();
+}
+
+// Badges by severity: a tile cut to its width showed "[orchestration_overhead] […" and lost
+// the node's only critical alert behind the warning (they were in rule-name order).
+TEST(TuiSummary, CriticalBadgesComeFirst) {
+  Store store;
+  const std::vector<Finding> firing{
+      {"orchestration_overhead", "bravo", "", Severity::warning, 0.7, 0.5, "overhead"},
+      {"crash", "alpha", "", Severity::critical, 1, 1, "other node"},
+      {"step_stall", "bravo", "", Severity::critical, 20, 15, "no step"}};
+  const auto n = summarize(store, "bravo", firing, at(10), std::chrono::minutes(1));
+  EXPECT_EQ(n.badges, (std::vector<std::string>{"step_stall", "orchestration_overhead"}));
+  EXPECT_EQ(n.criticals, 1);
+  EXPECT_EQ(n.warnings, 1);
 }
 
 TEST(TuiSinkCreate, UnknownThemeIsAnErrorBeforeTheScreenStarts) {
