@@ -20,14 +20,15 @@ struct GraphSpec {
   std::string (*format)(double);
 };
 
+// The title's value is the latest reading (`latest`), not the newest column: a column of the
+// 1 h window is ~20 s wide and shows its highest point, so a spike read as the present value
+// ("fence_wait 250 ms" with the last steps at 0.9 ms) until its column passed. The newest
+// column's value stands in only where no latest reading is known.
 void draw_graph(Canvas &c, const Rect &r, const GraphSpec &spec, const std::vector<double> &v,
-                double hi, const std::string &window) {
-  double now_v = kUnknown;
-  for (auto it = v.rbegin(); it != v.rend(); ++it)
-    if (!std::isnan(*it)) {
-      now_v = *it;
-      break;
-    }
+                double hi, const std::string &window, double latest) {
+  double now_v = latest;
+  for (auto it = v.rbegin(); std::isnan(now_v) && it != v.rend(); ++it)
+    if (!std::isnan(*it)) now_v = *it;
   double worst = kUnknown;
   for (double x : v)
     if (!std::isnan(x)) worst = std::isnan(worst) ? x : std::max(worst, x);
@@ -151,16 +152,20 @@ void render_node_view(Canvas &c, const Frame &f, Drawn &drawn) {
   auto samples = [&](const Rect &r) { return std::max(1, r.cols - 2) * spc; };
   auto power =
       bucketize_devices(f.store, node, "gpu.power_w", f.now, window, samples(layout.power));
-  draw_graph(c, layout.power, {"GPU power", Role::power, format_watts}, power, nice_max(power), wl);
+  draw_graph(c, layout.power, {"GPU power", Role::power, format_watts}, power, nice_max(power), wl,
+             n.power_w);
   auto mem = memory_used_buckets(f.store, node, f.now, window, samples(layout.memory));
   const double mem_hi = std::isnan(n.mem_total) ? nice_max(mem) : n.mem_total;
-  draw_graph(c, layout.memory, {"memory used", Role::memory, format_bytes}, mem, mem_hi, wl);
+  draw_graph(c, layout.memory, {"memory used", Role::memory, format_bytes}, mem, mem_hi, wl,
+             n.mem_used);
   auto step =
       bucketize(f.store.series({node, "step.eval_ms", ""}), f.now, window, samples(layout.step));
-  draw_graph(c, layout.step, {"step time", Role::step, format_ms}, step, nice_max(step), wl);
+  draw_graph(c, layout.step, {"step time", Role::step, format_ms}, step, nice_max(step), wl,
+             n.step_ms);
   auto fence = bucketize(f.store.series({node, "step.fence_wait_ms", ""}), f.now, window,
                          samples(layout.fence));
-  draw_graph(c, layout.fence, {"fence_wait", Role::fence, format_ms}, fence, nice_max(fence), wl);
+  draw_graph(c, layout.fence, {"fence_wait", Role::fence, format_ms}, fence, nice_max(fence), wl,
+             n.fence_ms);
   draw_log(c, f, layout.log, node, drawn);
   render_status(c, layout.status, f);
 }

@@ -146,6 +146,20 @@ TEST(TuiScreens, NodeViewGraphsLogTagsAndFilter) {
   EXPECT_TRUE(marked);
 }
 
+// In the 1 h window a column is ~20 s wide and shows its highest point: the title's value was
+// that column's, so a spike read as the present value ("fence_wait 250 ms") while the last
+// steps were at 0.9 ms. The title gives the latest reading, the graph the spike.
+TEST(TuiScreens, AGraphTitleGivesTheLatestReadingNotItsColumnsHighest) {
+  Fixture fx;
+  fx.store.add({"mac1", "step.fence_wait_ms", "", 250.0, at(59.3)});
+  fx.store.add({"mac1", "step.fence_wait_ms", "", 0.9, at(59.8)});
+  fx.ui.screen = Screen::node;
+  fx.ui.window = 2; // 1 h
+  Canvas c(40, 160);
+  render(c, fx.frame());
+  EXPECT_NE(c.text().find("fence_wait 0.90 ms  max 250 ms  (1h)"), std::string::npos) << c.text();
+}
+
 // A log that cannot be read, or a sampler that died, says why above the log: an empty log
 // pane or graph is otherwise a mystery.
 TEST(TuiScreens, NodeViewSaysWhichStreamsAreNotDelivering) {
