@@ -69,12 +69,20 @@ void TuiSink::stop() {
   for (const auto &line : lines) report(stderr, "  {}\n", line);
 }
 
+std::string stderr_status(const std::vector<std::string> &lines) {
+  if (lines.empty()) return {};
+  // "help: create the directory first" alone said neither what failed nor where.
+  std::size_t newest = lines.size() - 1;
+  while (newest > 0 && !lines[newest].empty() && lines[newest].front() == ' ') --newest;
+  std::string text = lines[newest];
+  if (lines.size() > 1) text += fmt::format(" (+{} more, shown at exit)", lines.size() - 1);
+  return text;
+}
+
 void TuiSink::on_messages() {
   const auto lines = stderr_.drain();
   if (lines.empty()) return;
-  std::string text = lines.back();
-  if (lines.size() > 1) text += fmt::format(" (+{} more, shown at exit)", lines.size() - 1);
-  say(std::move(text), true);
+  say(stderr_status(lines), true);
   dirty_ = true;
 }
 

@@ -179,6 +179,18 @@ TEST(TuiSummary, CriticalBadgesComeFirst) {
   EXPECT_EQ(n.warnings, 1);
 }
 
+// A failed `e` wrote an Error, its help on an indented line after it: the status line showed
+// "help: create the directory first ..." and neither the error nor the path.
+TEST(TuiSummary, TheStatusLineShowsTheNewestMessageNotItsHelpLine) {
+  EXPECT_EQ(stderr_status({"clustertop: /x/a.csv: cannot open the output directory: No such "
+                           "file or directory",
+                           "  help: create the directory first or fix the path"}),
+            "clustertop: /x/a.csv: cannot open the output directory: No such file or directory "
+            "(+1 more, shown at exit)");
+  EXPECT_EQ(stderr_status({"one", "two"}), "two (+1 more, shown at exit)");
+  EXPECT_EQ(stderr_status({"  only an indented line"}), "  only an indented line");
+}
+
 TEST(TuiSinkCreate, UnknownThemeIsAnErrorBeforeTheScreenStarts) {
   Store store;
   TuiConfig cfg;

@@ -100,4 +100,9 @@ private:
   bool dirty_ = true;
 };
 
+// The status line's words for lines written to stderr while the dashboard was up: the newest
+// message's own line (an Error's indented help line after it is not one), and how many more
+// are shown at exit.
+std::string stderr_status(const std::vector<std::string> &lines);
+
 } // namespace clustertop::tui
