@@ -35,7 +35,7 @@ void render_status(Canvas &c, const Rect &r, const Frame &f) {
     c.put(r.row, r.col + r.cols - static_cast<int>(right.size()), right, Role::status);
 }
 
-std::size_t render_help(Canvas &c, std::size_t first) {
+std::size_t render_help(Canvas &c, std::size_t first, std::size_t *shown) {
   std::vector<const KeyBinding *> entries;
   for (const auto &b : key_table())
     if (b.help[0] != '\0') entries.push_back(&b);
@@ -48,6 +48,7 @@ std::size_t render_help(Canvas &c, std::size_t first) {
   const bool all_fit = count <= inner;
   const int rows = all_fit ? count : std::max(0, inner - 1);
   const auto most = static_cast<std::size_t>(count - rows);
+  if (shown != nullptr) *shown = static_cast<std::size_t>(rows);
   first = std::min(first, most);
   for (int i = 0; i < rows; ++i) {
     const KeyBinding &b = *entries[first + static_cast<std::size_t>(i)];
@@ -89,7 +90,8 @@ Drawn render(Canvas &canvas, const Frame &frame) {
     render_node_view(canvas, frame, drawn);
   else
     render_overview(canvas, frame, drawn);
-  if (frame.ui.help) drawn.help_scroll_max = render_help(canvas, frame.ui.help_scroll);
+  if (frame.ui.help)
+    drawn.help_scroll_max = render_help(canvas, frame.ui.help_scroll, &drawn.help_rows);
   return drawn;
 }
 

@@ -9,8 +9,6 @@
 namespace clustertop::tui {
 namespace {
 
-constexpr long kPage = 10; // the help overlay's page
-
 // A page of a scrolled pane: what it shows at once, less one line kept for context.
 long page_of(const Drawn::Scrollable &pane) {
   return std::max<long>(1, static_cast<long>(pane.rows) - 1);
@@ -60,12 +58,15 @@ long TuiSink::nodes_page() const {
 
 bool TuiSink::scroll_help(Action a) {
   const auto most = static_cast<long>(drawn_.help_scroll_max);
+  // A page is what the overlay shows less one entry, as for every pane: a fixed 10 skipped an
+  // entry where 9 were shown.
+  const long page = std::max<long>(1, static_cast<long>(drawn_.help_rows) - 1);
   long first = static_cast<long>(ui_.help_scroll);
   switch (a) {
   case Action::up: --first; break;
   case Action::down: ++first; break;
-  case Action::page_up: first -= kPage; break;
-  case Action::page_down: first += kPage; break;
+  case Action::page_up: first -= page; break;
+  case Action::page_down: first += page; break;
   case Action::home: first = 0; break;
   case Action::end: first = most; break;
   default: return false;

@@ -59,5 +59,20 @@ TEST_F(TuiHelpTest, ASmallHelpSaysThereIsMoreAndScrollsToIt) {
   EXPECT_EQ(screen().find("clustertop keys"), std::string::npos);
 }
 
+// PgDn moves by what the overlay shows less one entry: a fixed page of 10 with 9 shown skipped
+// the tenth entry, which paging never showed.
+TEST_F(TuiHelpTest, PagingDownShowsEveryEntry) {
+  key('?');
+  std::vector<const KeyBinding *> entries;
+  for (const auto &b : key_table())
+    if (b.help[0] != '\0') entries.push_back(&b);
+  std::vector<bool> seen(entries.size());
+  for (std::size_t page = 0; page <= entries.size(); ++page) {
+    for (std::size_t i = 0; i < entries.size(); ++i) seen[i] = seen[i] || lists(*entries[i]);
+    key(KEY_NPAGE, true);
+  }
+  for (std::size_t i = 0; i < entries.size(); ++i) EXPECT_TRUE(seen[i]) << entries[i]->label;
+}
+
 } // namespace
 } // namespace clustertop::tui

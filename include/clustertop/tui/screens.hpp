@@ -77,6 +77,7 @@ struct Drawn {
   };
   Scrollable log, alerts;
   std::size_t help_scroll_max = 0; // the last useful UiState::help_scroll
+  std::size_t help_rows = 0;       // help entries shown at once
 };
 Drawn render(Canvas &canvas, const Frame &frame);
 
@@ -85,7 +86,7 @@ void render_overview(Canvas &c, const Frame &f, Drawn &drawn);
 void render_node_view(Canvas &c, const Frame &f, Drawn &drawn);
 // Shows the entries from `first` on (clamped); returns the largest `first` that is useful,
 // 0 when every entry fits.
-std::size_t render_help(Canvas &c, std::size_t first = 0);
+std::size_t render_help(Canvas &c, std::size_t first = 0, std::size_t *shown = nullptr);
 void render_too_small(Canvas &c);
 void render_status(Canvas &c, const Rect &r, const Frame &f);
 
