@@ -19,7 +19,7 @@ std::string this_machine_name() {
 
 void attach_collectors(NodeSpec &spec, std::shared_ptr<const CollectorSet> collectors,
                        StreamChoice choice) {
-  spec.probe_command = probe_command();
+  spec.probe_command = probe_command(collectors.get());
   spec.parse_probe = [](const std::string &out) { return parse_probe(out); };
   spec.plan = [collectors = std::move(collectors), choice = std::move(choice)](const Platform &p) {
     return plan_streams(*collectors, p, choice);

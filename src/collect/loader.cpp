@@ -317,6 +317,15 @@ void load_top(Ctx &c, const json &j, CollectorDef &def) {
     check_keys(c, w, {"os", "commands", "sudo"}, "when");
     def.os = strs(w, "os");
     def.required_commands = strs(w, "commands");
+    // The probe asks the node's shell for each by name: a plain program name only.
+    for (const auto &cmd : def.required_commands)
+      if (cmd.empty() || cmd.size() > 64 ||
+          cmd.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                "._+-") != std::string::npos ||
+          cmd.front() == '-')
+        throw LoadError("'when.commands' holds '" + cmd +
+                            "', which is not a program name (letters, digits, . _ + -)",
+                        "\"commands\"", "name the program as `command -v` finds it: \"macmon\"");
     def.needs_sudo = w.value("sudo", false);
   }
   def.group = str(j, "group");

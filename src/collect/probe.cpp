@@ -13,7 +13,8 @@
 namespace clustertop {
 namespace {
 
-// Every command a definition may require; a test checks that this list covers them all.
+// Every command a shipped definition may require (a test checks that this list covers them
+// all); a user's definitions add theirs (probe_command).
 constexpr const char *kProbed[] = {"macmon", "nvidia-smi", "powermetrics",    "vm_stat", "sysctl",
                                    "bash",   "tail",       "memory_pressure", "awk",     "vmstat"};
 
@@ -57,9 +58,13 @@ std::string expand(std::string cmd, Duration interval) {
 
 } // namespace
 
-std::string probe_command() {
+std::string probe_command(const CollectorSet *set) {
+  std::set<std::string> names(std::begin(kProbed), std::end(kProbed));
+  if (set != nullptr)
+    for (const CollectorDef *d : set->all())
+      names.insert(d->required_commands.begin(), d->required_commands.end());
   std::string cmd = "echo \"uname $(uname -sm)\"; echo \"tz $(date +%z)\"; for c in";
-  for (const char *c : kProbed) cmd += std::string(" ") + c;
+  for (const auto &c : names) cmd += " " + shell_quote(c); // names the loader checked
   cmd +=
       "; do command -v \"$c\" >/dev/null 2>&1 && echo \"cmd $c\"; done; "
       "m=$(sysctl -n hw.memsize 2>/dev/null) && echo \"mem $m\"; "

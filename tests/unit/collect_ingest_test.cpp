@@ -46,6 +46,47 @@ TEST(CollectProbe, ProbeCommandRunsHereAndParses) {
   EXPECT_EQ(p.utc_offset, std::chrono::minutes{330}) << out;
 }
 
+// A user's collector that needs a tool of its own (`when.commands: ["ct-macmon"]`) never
+// started: the probe asked only for the shipped definitions' tools. It asks for every loaded
+// definition's, each quoted; a name that is not a program name is refused at load.
+TEST(CollectProbe, TheProbeAsksForTheToolsOfEveryLoadedDefinition) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("clustertop_probe_tools_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "bin");
+  const auto def = [](const std::string &command) {
+    return R"json({"name": "simmacmon", "type": "sampler", "command": "true",
+               "when": {"os": ["Linux"], "commands": [")json" +
+           command + R"json("]},
+               "parse": {"kind": "regex", "rules": [{"name": "r", "prefilter": "w=",
+                         "regex": "w=(?<w>\\d+)", "metrics": {"w": "gpu.power_w"}}]},
+               "samples": [{"lines": ["w=3"], "expect": {"gpu.power_w": 3}}]})json";
+  };
+  std::ofstream(dir / "simmacmon.json") << def("ct-macmon");
+  std::ofstream(dir / "bin" / "ct-macmon") << "#!/bin/sh\n";
+  std::filesystem::permissions(dir / "bin" / "ct-macmon", std::filesystem::perms::owner_all);
+  std::vector<std::string> warnings;
+  auto set = CollectorSet::load({dir.string()}, warnings);
+  ASSERT_TRUE(set.ok()) << set.error().message();
+  const std::string cmd = "PATH=" + (dir / "bin").string() + ":$PATH; " + probe_command(set->get());
+  ::setenv("CT_PROBE", cmd.c_str(), 1);
+  FILE *f = ::popen("/bin/sh -c \"$CT_PROBE\"", "r");
+  ASSERT_NE(f, nullptr);
+  std::string out;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, f) != nullptr) out += buf;
+  ::pclose(f);
+  const Platform p = parse_probe(out);
+  EXPECT_EQ(p.commands.count("ct-macmon"), 1u) << out;
+  std::vector<std::string> warnings2;
+  const auto plan = plan_streams(**set, p, StreamChoice{});
+  EXPECT_TRUE(std::any_of(plan.begin(), plan.end(),
+                          [](const StreamSpec &s) { return s.name == "simmacmon"; }));
+  std::ofstream(dir / "simmacmon.json") << def("x; rm -rf ~");
+  EXPECT_FALSE(CollectorSet::load({dir.string()}, warnings2).ok());
+  std::filesystem::remove_all(dir);
+}
+
 // The form itself is parse_utc_offset's (core_test): here, the probe's line of it.
 TEST(CollectProbe, UtcOffsetIsReadOnlyFromDatesOwnForm) {
   using std::chrono::minutes;

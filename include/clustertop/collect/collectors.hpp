@@ -59,8 +59,9 @@ inline constexpr const char *kLogCollector = "log";
 inline constexpr const char *kReservedCollectorNames[] = {kZoneStream, kLogCollector};
 
 // One cheap shell command that tells the platform (uname, its UTC offset, which tools exist,
-// memory size).
-std::string probe_command();
+// memory size): the tools the shipped definitions need, and those `set`'s definitions name in
+// `when.commands` (a user's collector needing a tool of its own never started otherwise).
+std::string probe_command(const CollectorSet *set = nullptr);
 Platform parse_probe(const std::string &output);
 
 // The streams that fit this node. Every interpolated value shell-quoted.
