@@ -39,6 +39,25 @@ TEST(DetectMemory, ContextAtOomSaysTwentyOneKAtAFewThousandTokens) {
   EXPECT_NE(f[0].message.find("~21K"), std::string::npos) << f[0].message;
 }
 
+// Another process took 2 GiB over 40 s while the context grew, then memory stayed flat:
+// one line over the window fitted it (R² ~0.66) and context_at_oom fired with 22 GiB free,
+// "runs out of memory at ~131K tokens, short of the 131K max context". The newest half of the
+// pairs must still fall with the context: a minute after the step it no longer fires.
+TEST(DetectMemory, AStepInMemoryIsNoPerTokenGrowth) {
+  Store st;
+  Rules r;
+  for (double t = 0; t <= 300; t += 1) {
+    const double step = std::clamp((t - 100) / 40, 0.0, 1.0) * 2.0 * kGiB;
+    const double noise = ((static_cast<int>(t) * 37) % 11 - 5) * 4e6;
+    put(st, "n", "mem.total_bytes", t, 24 * kGiB);
+    put(st, "n", "mem.available_bytes", t, 22.8 * kGiB - step + noise);
+    put(st, "n", "ctx.tokens", t, 20000 + t * 30);
+  }
+  // From a minute after the step (the newest pairs flat) to the end of the window.
+  for (double t = 200; t <= 300; t += 10)
+    EXPECT_TRUE(only(run_detectors(st, r, at(t)), "context_at_oom").empty()) << t;
+}
+
 TEST(DetectMemory, ContextResetStartsANewFitAndFlatMemoryIsFine) {
   Store st;
   Rules r;
