@@ -67,23 +67,25 @@ std::vector<std::string> gpu_columns(const Store &store) {
   return all;
 }
 
-double latest_of(const Series *s) {
-  return s == nullptr || s->empty() ? kUnknown : s->back().value;
+// The latest value, unless it is older than kSampleMaxAge at `now`: a sampled state.
+double latest_of(const Series *s, TimePoint now) {
+  if (s == nullptr || s->empty() || s->back().time < now - kSampleMaxAge) return kUnknown;
+  return s->back().value;
 }
 
 // Sum of the per-GPU values when every GPU's latest value is known; a node-wide ("")
 // series when there are no per-GPU ones.
-double gpu_power_sum(const Store &store, const std::string &node) {
+double gpu_power_sum(const Store &store, const std::string &node, TimePoint now) {
   double sum = 0;
   double node_wide = kUnknown;
   bool any = false;
   for (const auto &[device, series] : store.devices(node, "gpu.power_w")) {
     if (device.empty()) {
-      node_wide = latest_of(series);
+      node_wide = latest_of(series, now);
       continue;
     }
     any = true;
-    sum += latest_of(series); // NaN poisons the sum: a partial sum would understate power
+    sum += latest_of(series, now); // NaN poisons the sum: a partial sum understates power
   }
   return any ? sum : node_wide;
 }
@@ -110,11 +112,11 @@ double window_max(const Series *s, TimePoint now, Duration window) {
   return best;
 }
 
-double memory_used(const Store &store, const std::string &node) {
-  const double used = store.latest({node, "mem.used_bytes", ""});
+double memory_used(const Store &store, const std::string &node, TimePoint now) {
+  const auto sampled = [&](const char *m) { return latest_of(store.series({node, m, ""}), now); };
+  const double used = sampled("mem.used_bytes");
   if (is_known(used)) return used;
-  return store.latest({node, "mem.total_bytes", ""}) -
-         store.latest({node, "mem.available_bytes", ""});
+  return sampled("mem.total_bytes") - sampled("mem.available_bytes");
 }
 
 void write_wide_header(std::string &out, const std::vector<std::string> &gpus) {
@@ -149,18 +151,22 @@ std::pair<std::string, std::string> alert_cells(const std::vector<Finding> &firi
 void write_wide_row(std::string &out, const Store &store, const std::string &node,
                     const std::string &time, const std::vector<std::string> &gpus,
                     const std::vector<Finding> &firing, TimePoint now, Duration window) {
+  // Steps are the latest step, whenever it came; samples are the node's state, when recent.
   const auto latest = [&](const char *metric) { return store.latest({node, metric, ""}); };
+  const auto sampled = [&](const char *m) { return latest_of(store.series({node, m, ""}), now); };
   const NodeInfo *info = store.node(node);
   Line line(out);
   line.text(time);
   line.name(node);
   line.text(info != nullptr ? to_string(info->state) : "");
   line.text(info != nullptr ? info->detail : "");
-  line.number(gpu_power_sum(store, node));
-  for (const auto &g : gpus) line.number(store.latest({node, "gpu.power_w", g}));
-  line.number(memory_used(store, node));
-  for (const char *m : {"mem.available_bytes", "mem.total_bytes", "mem.pressure_level",
-                        "mem.swap_used_bytes", "step.eval_ms", "step.model_ms", "step.gpu_eval_ms"})
+  line.number(gpu_power_sum(store, node, now));
+  for (const auto &g : gpus) line.number(latest_of(store.series({node, "gpu.power_w", g}), now));
+  line.number(memory_used(store, node, now));
+  for (const char *m :
+       {"mem.available_bytes", "mem.total_bytes", "mem.pressure_level", "mem.swap_used_bytes"})
+    line.number(sampled(m));
+  for (const char *m : {"step.eval_ms", "step.model_ms", "step.gpu_eval_ms"})
     line.number(latest(m));
   line.number(step_overhead(store, node));
   line.number(latest("step.fence_wait_ms"));

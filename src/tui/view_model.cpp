@@ -18,22 +18,27 @@ double node_value(const Store &s, const std::string &node, const char *metric, T
   return latest_at(s.series({node, metric, ""}), t);
 }
 
+// A sampled state (memory, GPU power) as of `t`: unknown once older than kSampleMaxAge.
+double sampled_value(const Store &s, const std::string &node, const char *metric, TimePoint t) {
+  return latest_at(s.series({node, metric, ""}), t, kSampleMaxAge);
+}
+
 double sum_devices(const Store &s, const std::string &node, const char *metric, TimePoint t) {
   double sum = kUnknown;
   for (const auto &[device, series] : s.devices(node, metric))
-    sum = add_known(sum, latest_at(series, t));
+    sum = add_known(sum, latest_at(series, t, kSampleMaxAge));
   return sum;
 }
 
 void fill_memory(NodeSummary &n, const Store &s, TimePoint t) {
-  n.mem_total = node_value(s, n.name, "mem.total_bytes", t);
-  n.mem_available = node_value(s, n.name, "mem.available_bytes", t);
-  n.mem_used = node_value(s, n.name, "mem.used_bytes", t);
+  n.mem_total = sampled_value(s, n.name, "mem.total_bytes", t);
+  n.mem_available = sampled_value(s, n.name, "mem.available_bytes", t);
+  n.mem_used = sampled_value(s, n.name, "mem.used_bytes", t);
   if (std::isnan(n.mem_used) && !std::isnan(n.mem_total) && !std::isnan(n.mem_available))
     n.mem_used = n.mem_total - n.mem_available;
-  n.mem_pressure = node_value(s, n.name, "mem.pressure_level", t);
-  n.swap_used = node_value(s, n.name, "mem.swap_used_bytes", t);
-  n.swap_total = node_value(s, n.name, "mem.swap_total_bytes", t);
+  n.mem_pressure = sampled_value(s, n.name, "mem.pressure_level", t);
+  n.swap_used = sampled_value(s, n.name, "mem.swap_used_bytes", t);
+  n.swap_total = sampled_value(s, n.name, "mem.swap_total_bytes", t);
 }
 
 void fill_steps(NodeSummary &n, const Store &s, TimePoint t, Duration window) {

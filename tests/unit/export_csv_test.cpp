@@ -157,6 +157,23 @@ TEST(ExportCsv, LongHasEveryPointWithUnits) {
             iso8601_utc(kNow - seconds(1)) + ",mac1,mem.available_bytes,,5000000000,bytes");
 }
 
+// A node that went down kept its last memory and GPU power figures in every snapshot, as if
+// current. Sampled states older than 60 s are left empty, as /metrics leaves them out; the
+// latest step stays (a step is the last one, whenever it came).
+TEST(ExportCsv, SampledValuesOlderThanAMinuteAreEmptyStepsStay) {
+  Store store;
+  store.apply(NodeStatus{"mac1", "", NodeState::down, "connection refused", kNow - seconds(75)});
+  const TimePoint then = kNow - seconds(80);
+  add(store, "mac1", "gpu.power_w", 31, then);
+  add(store, "mac1", "mem.total_bytes", 16e9, then);
+  add(store, "mac1", "mem.available_bytes", 4e9, then);
+  add(store, "mac1", "step.eval_ms", 36, then);
+  const auto row = lines_of(render_csv_wide(store, {}, kNow)).at(1);
+  EXPECT_EQ(row, iso8601_utc(kNow) + ",mac1,down,connection refused,,,,,,,36,,,,,,,,,") << row;
+  const auto fresh = lines_of(render_csv_wide(store, {}, then + seconds(59))).at(1);
+  EXPECT_NE(fresh.find(",31,12000000000,4000000000,16000000000,"), std::string::npos) << fresh;
+}
+
 // The node column is the node's name as /metrics labels, --json lines and hooks show it:
 // it was redacted in CSV alone, so a CSV row no longer joined its /metrics series and two
 // nodes differing only in a password were one row. Names redaction would change are refused

@@ -1,3 +1,4 @@
+#include <cmath>
 #include <gtest/gtest.h>
 
 #include <curses.h>
@@ -177,6 +178,24 @@ TEST(TuiSummary, CriticalBadgesComeFirst) {
   EXPECT_EQ(n.badges, (std::vector<std::string>{"step_stall", "orchestration_overhead"}));
   EXPECT_EQ(n.criticals, 1);
   EXPECT_EQ(n.warnings, 1);
+}
+
+// A node down for 74 s showed its last memory figures in the normal colours, as if current:
+// sampled states older than a minute are unknown ("–"), as /metrics leaves them out.
+TEST(TuiSummary, SampledFiguresOlderThanAMinuteAreUnknown) {
+  Store store;
+  store.add({"mac1", "mem.total_bytes", "", 16e9, at(0)});
+  store.add({"mac1", "mem.available_bytes", "", 4e9, at(0)});
+  store.add({"mac1", "gpu.power_w", "0", 31, at(0)});
+  store.add({"mac1", "step.eval_ms", "", 36, at(0)});
+  const auto fresh = summarize(store, "mac1", {}, at(59), std::chrono::minutes(1));
+  EXPECT_DOUBLE_EQ(fresh.mem_used, 12e9);
+  EXPECT_DOUBLE_EQ(fresh.power_w, 31);
+  const auto old = summarize(store, "mac1", {}, at(75), std::chrono::minutes(1));
+  EXPECT_TRUE(std::isnan(old.mem_used));
+  EXPECT_TRUE(std::isnan(old.mem_total));
+  EXPECT_TRUE(std::isnan(old.power_w));
+  EXPECT_DOUBLE_EQ(old.step_ms, 36) << "the latest step, whenever it came";
 }
 
 // A failed `e` wrote an Error, its help on an indented line after it: the status line showed

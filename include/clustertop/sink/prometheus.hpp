@@ -10,6 +10,7 @@
 #include "clustertop/core/result.hpp"
 #include "clustertop/core/time.hpp"
 #include "clustertop/detect/finding.hpp"
+#include "clustertop/store/store.hpp"
 
 namespace clustertop {
 
@@ -18,7 +19,7 @@ class Store;
 struct PrometheusOptions {
   // A sample older than this (relative to now) is not exported: a node that went silent
   // must not keep reporting its last power draw forever.
-  Duration max_age = std::chrono::seconds(60);
+  Duration max_age = kSampleMaxAge;
 };
 
 // `\` -> `\\`, `"` -> `\"`, newline -> `\n`; invalid UTF-8 and controls repaired first.

@@ -59,6 +59,11 @@ private:
   std::uint64_t last_break_ = 0; // push number of the newest point older than the one before
 };
 
+// A sampled value (GPU power, memory) older than this is no longer the node's state: /metrics
+// leaves it out, CSV wide rows leave their cell empty and the dashboard shows "–" (a node that
+// went down kept showing, and exporting, its last memory figures as current).
+inline constexpr Duration kSampleMaxAge = std::chrono::seconds(60);
+
 struct LogLine {
   TimePoint time;
   std::string stream;
