@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "clustertop/core/text.hpp"
 #include "clustertop/tui/log_search.hpp"
 #include "clustertop/tui/screens.hpp"
 #include "clustertop/tui/scroll.hpp"
@@ -62,12 +63,35 @@ void highlight(Canvas &c, int row, int col, const LogSearch &search, std::string
   }
 }
 
+// `text` in lines of at most `width` bytes (so at most as many cells), broken at spaces where
+// it can be and between characters where a word is longer than a line.
+std::vector<std::string> wrapped(std::string_view text, std::size_t width) {
+  std::vector<std::string> out;
+  width = std::max<std::size_t>(width, 8);
+  while (!text.empty()) {
+    std::size_t cut = text.size();
+    if (cut > width) {
+      cut = text.rfind(' ', width);
+      if (cut == std::string_view::npos || cut == 0) cut = utf8_boundary(text, width);
+    }
+    out.emplace_back(text.substr(0, cut));
+    text.remove_prefix(cut);
+    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  }
+  return out;
+}
+
 // The node's streams that are not delivering (a log that cannot be read, a sampler that
-// died), one line each: they say why a pane or the log stays empty.
-std::vector<std::string> stream_problems(const Store &store, const std::string &node) {
+// died), one line each: they say why a pane or the log stays empty. A node that is down says
+// why in full, wrapped: its fix (`connect once with ssh ... to record the key`) was cut off in
+// the title, the tile and the alerts pane at any width.
+std::vector<std::string> stream_problems(const Store &store, const std::string &node, int width) {
   std::vector<std::string> out;
   const NodeInfo *info = store.node(node);
-  if (info == nullptr || info->state == NodeState::down) return out; // the header says why
+  if (info == nullptr) return out;
+  if (info->state == NodeState::down)
+    return wrapped("down: " + (info->detail.empty() ? "no reason given" : info->detail),
+                   static_cast<std::size_t>(std::max(0, width)));
   for (const auto &[name, st] : info->streams)
     if (st.state == NodeState::down || st.state == NodeState::stale)
       out.push_back(fmt::format("{} {}: {}", name, to_string(st.state),
@@ -98,7 +122,7 @@ void draw_log(Canvas &c, const Frame &f, const Rect &r, const std::string &node,
   drawn.log_lines = shown.size();
   const int lines = r.rows - 2;
   int top = r.row + 1; // the first row for log lines
-  const auto problems = stream_problems(f.store, node);
+  const auto problems = stream_problems(f.store, node, r.cols - 2);
   // Keep a row for the log.
   const int problem_rows = std::clamp(static_cast<int>(problems.size()), 0, std::max(0, lines - 1));
   const int rows = lines - problem_rows;

@@ -160,6 +160,29 @@ TEST(TuiScreens, AGraphTitleGivesTheLatestReadingNotItsColumnsHighest) {
   EXPECT_NE(c.text().find("fence_wait 0.90 ms  max 250 ms  (1h)"), std::string::npos) << c.text();
 }
 
+// A node refused for its host key says how to fix it ("connect once with ssh ... to check and
+// record the key"): cut off in the title, tile and alerts pane at any width, it could not be
+// read anywhere in the dashboard. The node view gives it in full, wrapped above the log.
+TEST(TuiScreens, NodeViewGivesADownNodesReasonInFull) {
+  Fixture fx;
+  const std::string fix =
+      "help: connect once with `ssh -F '/home/me/ssh_config' -o "
+      "'UserKnownHostsFile=/home/me/.ssh/known_hosts' 'mbp'` to check and record the key, or "
+      "use --host-key-checking accept-new";
+  fx.store.apply({"mbp", "", NodeState::down,
+                  "node mbp: unknown host key, refusing to connect: the server's ssh-ed25519 key "
+                  "SHA256:7eV6abc is not in /home/me/.ssh/known_hosts (" +
+                      fix + ")",
+                  at(55)});
+  fx.ui.screen = Screen::node;
+  fx.ui.selected = "mbp";
+  Canvas c(40, 80);
+  render(c, fx.frame());
+  for (const char *words : {"--host-key-checking accept-new)", "to check and record the",
+                            "'UserKnownHostsFile=/home/me/.ssh/known_hosts' 'mbp'`"})
+    EXPECT_NE(c.text().find(words), std::string::npos) << words << "\n" << c.text();
+}
+
 // A log that cannot be read, or a sampler that died, says why above the log: an empty log
 // pane or graph is otherwise a mystery.
 TEST(TuiScreens, NodeViewSaysWhichStreamsAreNotDelivering) {
