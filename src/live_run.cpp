@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <memory>
 #include <poll.h>
+#include <set>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -358,13 +359,23 @@ int check_live_config(const Options &cli) {
 }
 
 int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode) {
-  // A node on the command line that is not one is a bad command line (2), not a bad config.
-  for (const auto &arg : cli.nodes)
-    if (auto parsed = arg == "local" ? Result<NodeSpec>(NodeSpec{}) : parse_node_argument(arg);
-        !parsed) {
+  // A node on the command line that is not one, or one named twice, is a bad command line
+  // (2), not a bad config.
+  std::set<std::string> named;
+  for (const auto &arg : cli.nodes) {
+    NodeSpec here;
+    here.name = "local";
+    auto parsed = arg == "local" ? Result<NodeSpec>(here) : parse_node_argument(arg);
+    if (!parsed) {
       say_error(parsed.error());
       return exit_code::usage;
     }
+    if (!named.insert(parsed->name).second) {
+      say_error(Error{fmt::format("node '{}' is named twice", parsed->name), "", "command line",
+                      "give each node a unique name"});
+      return exit_code::usage;
+    }
+  }
   Parts p;
   if (auto s = load_parts(cli, p); !s) {
     say_error(s.error());

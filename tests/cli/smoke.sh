@@ -20,6 +20,9 @@ check help 0 "$bin" --help && { contains help-modes "headless"; contains help-re
 check version 0 "$bin" --version && contains version "clustertop "
 check bad-flag 2 "$bin" --no-such-flag && contains bad-flag "--no-such-flag"
 check bad-interval 2 "$bin" --interval fast && contains bad-interval "duration"
+# A node named twice on the command line is a bad command line (2), not a bad config (3).
+check node-twice 2 env XDG_CONFIG_HOME="$tmp" timeout 20 "$bin" --headless node1 node1 \
+  && contains node-twice "node 'node1' is named twice"
 check example 0 "$bin" check-config "$root/docs/example-config.toml" && contains example "3 node(s)"
 printf '[[node]]\nname = "a"\nhots = "x"\n' >"$tmp/typo.toml"
 check typo 3 "$bin" check-config "$tmp/typo.toml" && { contains typo-line "typo.toml:3"; contains typo-fix "did you mean 'host'"; }
