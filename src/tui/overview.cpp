@@ -246,14 +246,18 @@ void draw_labels(Canvas &c, int row, int col, int width, const Columns &cols) {
 }
 
 // `columns`: the left edge and width of each column of tiles.
+// `paging`: which nodes the tiles show when not all fit ("1-21 of 30"), on the top
+// line: on the labels' line it wrote over the last labels ("ct", no "alerts").
 void draw_header(Canvas &c, const Frame &f, const Rect &r, const Columns &cols,
                  const std::vector<NodeSummary> &nodes,
-                 const std::vector<std::pair<int, int>> &columns) {
+                 const std::vector<std::pair<int, int>> &columns, const std::string &paging) {
   const auto sum = summarize_cluster(nodes, f.firing);
   Line line(c, r.row, r.col, r.cols);
-  line.put("clustertop ", Role::title);
+  // On a narrow screen that pages, which nodes are shown matters more than the name.
+  if (paging.empty() || r.cols >= 60) line.put("clustertop ", Role::title);
   line.put(fmt::format(" nodes {}/{} up ", sum.up, sum.nodes),
            sum.up == sum.nodes ? Role::good : Role::warn);
+  if (!paging.empty()) line.put(paging, Role::dim);
   line.put(fmt::format(" GPU {} ", format_watts(sum.power_w)), Role::power);
   line.put(fmt::format(" gen {} tok ", format_rate(sum.tokens_per_s)), Role::normal);
   const Role alert_role = sum.criticals > 0  ? Role::crit
@@ -323,7 +327,12 @@ void render_overview(Canvas &c, const Frame &f, Drawn &drawn) {
   for (const Rect &t : layout.tiles)
     if (t.row == layout.tiles.front().row) columns.emplace_back(t.col, t.cols);
   if (columns.empty()) columns.emplace_back(0, c.cols());
-  draw_header(c, f, layout.header, cols, nodes, columns);
+  const bool paged =
+      layout.first_node > 0 || layout.first_node + layout.tiles.size() < nodes.size();
+  draw_header(c, f, layout.header, cols, nodes, columns,
+              paged ? fmt::format("{}-{} of {} ", layout.first_node + 1,
+                                  layout.first_node + layout.tiles.size(), nodes.size())
+                    : std::string());
   if (nodes.empty())
     c.put(layout.header.row + 3, 2, "no nodes yet: waiting for the first connection", Role::dim);
   for (std::size_t i = 0; i < layout.tiles.size(); ++i) {
@@ -337,11 +346,6 @@ void render_overview(Canvas &c, const Frame &f, Drawn &drawn) {
     if (r.rows >= 2) draw_detail_line(c, f, n, {r.row + 1, r.col, 1, r.cols});
     if (r.rows >= 3) draw_alert_line(c, f, n, {r.row + 2, r.col, 1, r.cols});
     drawn.tiles.emplace_back(r, name);
-  }
-  if (layout.first_node > 0 || layout.first_node + layout.tiles.size() < nodes.size()) {
-    const std::string more = fmt::format(" nodes {}-{} of {} ", layout.first_node + 1,
-                                         layout.first_node + layout.tiles.size(), nodes.size());
-    c.put(layout.header.row + 1, c.cols() - static_cast<int>(more.size()), more, Role::dim);
   }
   draw_alerts(c, f, layout.alerts, drawn);
   render_status(c, layout.status, f);

@@ -267,6 +267,10 @@ TEST(TuiScreens, ManyNodesPageOnSmallTerminals) {
     EXPECT_EQ(drawn.order.size(), 256U);
     const bool paged = c.text().find("of 256") != std::string::npos;
     EXPECT_EQ(paged, drawn.tiles.size() < 256U) << rows << "x" << cols;
+    // On the top line, not over the column labels ("ct", no "alerts").
+    const std::string top = c.text().substr(0, c.text().find('\n'));
+    EXPECT_EQ(paged, top.find("of 256") != std::string::npos) << top;
+    if (cols >= 200) EXPECT_NE(c.text().find("alerts"), std::string::npos);
     if (cols == 300) EXPECT_EQ(drawn.tiles.size(), 256U); // three columns of compact rows
     bool selected_shown = false;
     for (const auto &[rect, name] : drawn.tiles) selected_shown |= name == "n200";
