@@ -26,6 +26,7 @@
 #include "clustertop/sink/alert_printer.hpp"
 #include "clustertop/sink/csv.hpp"
 #include "clustertop/sink/csv_sink.hpp"
+#include "clustertop/sink/exit_on_alert.hpp"
 #include "clustertop/sink/figures_printer.hpp"
 #include "clustertop/sink/hook_runner.hpp"
 #include "clustertop/sink/http_server.hpp"
@@ -65,6 +66,7 @@ struct Parts {
   std::unique_ptr<Pipeline> pipeline;
   std::unique_ptr<Recorder> recorder;
   std::unique_ptr<StoppableOutput> out; // headless output (stdout); see stoppable_output.hpp
+  std::unique_ptr<ExitOnAlert> exit_on; // --exit-on
   std::unique_ptr<AlertPrinter> alerts;
   std::unique_ptr<FiguresPrinter> figures;
   std::unique_ptr<HookRunner> hook;
@@ -123,6 +125,10 @@ Status add_sinks(Parts &p, const LiveMode &mode, const SignalWatcher &signals) {
   if (!p.o.on_alert.empty()) {
     p.hook = std::make_unique<HookRunner>(p.o.on_alert, p.o.hook_timeout);
     pipe.add_sink(*p.hook);
+  }
+  if (!p.o.exit_on.empty()) {
+    p.exit_on = std::make_unique<ExitOnAlert>(severity_named(p.o.exit_on));
+    pipe.add_sink(*p.exit_on);
   }
   auto co = csv_sink_options(p.o, /*key_only=*/false);
   if (!co) return co.error();
@@ -266,6 +272,12 @@ int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
     }
     if (p.tui) p.tui->redraw(now);
     if (mode.run_for && now - start >= *mode.run_for) return exit_code::ok;
+    if (p.exit_on && p.exit_on->fired()) {
+      const Finding &f = p.exit_on->fired()->finding;
+      report(stderr, "clustertop: --exit-on {}: {} {} fired on {}; stopping\n", p.o.exit_on,
+             to_string(f.severity), f.rule, f.node.empty() ? "the cluster" : f.node);
+      return exit_code::alert;
+    }
   }
 }
 
@@ -385,6 +397,11 @@ int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode) {
   if (auto problem = check_settings(p.o, p.config_places, mode.run_for.has_value())) {
     say_error(problem->error);
     return problem->exit_code;
+  }
+  if (!p.o.exit_on.empty() && (mode.dashboard || mode.run_for)) {
+    say_error(Error{"--exit-on needs --headless", "a dashboard ends with q, a snapshot after --for",
+                    "", "add --headless"});
+    return exit_code::usage;
   }
   // Before collecting for --for, not after: a mistyped directory is news at once.
   if (auto s = mode.run_for ? check_snapshot_path(p.o.output) : ok_status(); !s) {

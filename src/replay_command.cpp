@@ -19,6 +19,7 @@
 #include "clustertop/run_settings.hpp"
 #include "clustertop/sink/alert_printer.hpp"
 #include "clustertop/sink/csv_sink.hpp"
+#include "clustertop/sink/exit_on_alert.hpp"
 #include "clustertop/sink/hook_runner.hpp"
 #include "clustertop/transport/replay.hpp"
 #include "clustertop/transport/replay_stepper.hpp"
@@ -133,10 +134,13 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
   if (o.headless || !terminals()) {
     AlertPrinter printer(stdout, o.json);
     pipeline.add_sink(printer);
+    std::optional<ExitOnAlert> exit_on;
+    if (!o.exit_on.empty()) pipeline.add_sink(exit_on.emplace(severity_named(o.exit_on)));
     int signal = 0;
     const auto stop = [&] { // take() does not wait
       if (signals != nullptr && signal == 0) signal = signals->take();
-      return signal != 0 || std::ferror(stdout) != 0; // a signal, or nobody reading any more
+      // A signal, nobody reading any more, or --exit-on's alert.
+      return signal != 0 || std::ferror(stdout) != 0 || (exit_on && exit_on->fired());
     };
     const ReplayEnd end = run_replay(*source, pipeline, *clock, stop);
     pipeline.flush();
@@ -151,6 +155,12 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
     if (signal != 0) {
       report(stderr, "clustertop: replay interrupted at {}\n", iso8601_utc(end.at));
       code = exit_code::interrupted;
+    } else if (exit_on && exit_on->fired()) {
+      const Finding &f = exit_on->fired()->finding;
+      report(stderr, "clustertop: --exit-on {}: {} {} fired on {} at {}; replay stopped\n",
+             o.exit_on, to_string(f.severity), f.rule, f.node.empty() ? "the cluster" : f.node,
+             iso8601_utc(exit_on->fired()->at));
+      code = exit_code::alert;
     } else if (lost == EPIPE) { // the reader had what it wanted (`| head`)
       report(stderr, "clustertop: replay stopped: output closed at {}\n", iso8601_utc(end.at));
     } else if (lost != 0) {
@@ -158,6 +168,10 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
              iso8601_utc(end.at), output_failure(lost));
       code = exit_code::output;
     }
+  } else if (!o.exit_on.empty()) {
+    return say(Error{"--exit-on needs --headless", "a dashboard ends with q", "",
+                     "add --headless"}),
+           exit_code::usage;
   } else {
     code = run_dashboard(store, pipeline, *source, *clock, o, signals);
   }

@@ -71,6 +71,10 @@ void add_hook_options(CLI::App &app, Options &o) {
                  "Run CMD (via /bin/sh) for each alert transition; alert in env and on stdin")
       ->type_name("CMD");
   add_duration(app, "--hook-timeout", o.hook_timeout, "Kill a hook after this long (default 10s)");
+  app.add_option("--exit-on", o.exit_on,
+                 "Headless: stop when an alert of this severity or worse fires; exit status 5")
+      ->type_name("warning|critical")
+      ->check(CLI::IsMember({"warning", "critical"}));
 }
 
 void add_theme_options(CLI::App &app, Options &o) {

@@ -41,6 +41,7 @@ struct Options {
   Duration figures_every{-1}; // headless figures per node; <0: every tick, 0: never
   std::string on_alert;       // hook command, run per transition
   Duration hook_timeout = std::chrono::seconds(10);
+  std::string exit_on; // "" | warning | critical: end (exit 5) when such an alert fires
 
   // Record / replay
   std::string record_dir;
