@@ -264,17 +264,6 @@ bool steady_slow_reports(const Series *primary, TimePoint last, std::size_t need
   return shortest > Duration::zero() && longest <= kSlowCadence && longest <= 2 * shortest;
 }
 
-// Since when the node's lines can have reached us: its connection's `up` and each log
-// stream's. After a reconnect the samplers start at once while a log's backlog comes after
-// the stream's checks: a GPU sample that arrived first, with the last step from before the
-// outage, read as a deadlock ("restart the runner") on a node that had only reconnected.
-TimePoint watched_since(const NodeInfo &info) {
-  TimePoint since = info.since;
-  for (const auto &[name, st] : info.streams)
-    if (st.state == NodeState::up && name.starts_with("log:")) since = std::max(since, st.at);
-  return since;
-}
-
 std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
                                     const StallMetrics &ids, std::size_t node, TimePoint now,
                                     DetectScratch &tmp) {
@@ -288,9 +277,20 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
     if (p && (!last || p->time > last->time)) last = p, primary = s, rate = is_rate_metric;
   }
   if (!last || now - last->time < r.after) return std::nullopt;
+  // A node that was generating when its connection went (its last progress within `after`
+  // of the outage's start) is not judged from that silence: down, its node_down speaks; back
+  // up, for `after`, while the samplers start at once and the log's backlog comes after the
+  // stream's checks (a GPU sample that came first, with the last step from before the outage,
+  // read as the deadlock, "restart the runner", on a node that had only reconnected). A node
+  // that had stopped before the outage stays stalled through it, however often it flaps.
   const NodeInfo *info = view.node_info(node);
-  if (info != nullptr && info->state == NodeState::up && now - watched_since(*info) < r.after)
-    return std::nullopt;
+  const bool generating_at_outage =
+      info != nullptr &&
+      (info->state == NodeState::down
+           ? last->time >= info->since - r.after
+           : info->state == NodeState::up && info->outage_began && now - info->since < r.after &&
+                 last->time >= *info->outage_began - r.after);
+  if (generating_at_outage && info->state == NodeState::up) return std::nullopt;
   auto &active = tmp.points[0];
   const std::size_t need = std::max<std::size_t>(r.min_steps, 2);
   window(primary, last->time - r.active_window, last->time, 33, active);
@@ -312,8 +312,9 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   st.end_unlogged =
       streamed_end_unlogged(view, node, ids, *primary, last->time, st.threshold_s, r.after);
   st.crashed = crashed_since(view, node, last->time);
-  st.down = info != nullptr && info->state == NodeState::down;
-  classify_gpu(view, r, ids, node, now, st);
+  st.down = generating_at_outage; // down since it stopped: its node_down speaks for it
+  // A node that is down has no GPU state: its last samples are from before the outage.
+  if (info == nullptr || info->state != NodeState::down) classify_gpu(view, r, ids, node, now, st);
   return st;
 }
 

@@ -39,6 +39,9 @@ void Store::apply(const NodeStatus &status) {
   if (status.state == NodeState::up && info.state != NodeState::up &&
       info.state != NodeState::stale)
     info.streams.clear();
+  if (status.state == NodeState::up && info.state != NodeState::up &&
+      info.state != NodeState::stale)
+    info.outage_began = info.since;
   if (info.state != status.state) info.since = status.at;
   info.state = status.state;
   info.detail = redact_secrets(status.detail);

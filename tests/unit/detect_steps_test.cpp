@@ -210,6 +210,26 @@ TEST(DetectStall, ADownOrJustReconnectedNodeIsNotJudgedFromItsSilence) {
       << "watched for 20 s since: a silence with a busy GPU is the deadlock again";
 }
 
+// A node that hung, then whose connection flapped (down 3 s every 15 s, each outage shorter
+// than node_down's `for`): its stall was cleared at the first reconnect and never said again,
+// while it stayed hung for minutes. A node that had stopped before an outage stays stalled
+// through it, down or back up.
+TEST(DetectStall, AHungNodeWhoseLinkFlapsStaysStalled) {
+  Store st;
+  Rules r;
+  st.apply(NodeStatus{"mac1", "", NodeState::up, "", at(0)});
+  healthy_steps(st, "mac1"); // the last step at ~1.04 s, then the hang
+  for (double t = 30; t < 300; t += 15) {
+    st.apply(NodeStatus{"mac1", "", NodeState::down, "connection lost", at(t)});
+    for (double tick = t; tick < t + 3; tick += 1)
+      EXPECT_EQ(only(run_detectors(st, r, at(tick)), "step_stall").size(), 1u) << "down " << tick;
+    st.apply(NodeStatus{"mac1", "", NodeState::up, "", at(t + 3)});
+    for (double tick = t + 3; tick < t + 15; tick += 1)
+      EXPECT_EQ(only(run_detectors(st, r, at(tick)), "step_stall").size(), 1u) << "up " << tick;
+  }
+  EXPECT_TRUE(only(run_detectors(st, r, at(40)), "gpu_spin").empty());
+}
+
 TEST(DetectStall, FinishedRequestIsNotAStallAndClockJumpBackIsNot) {
   Store st;
   Rules r;

@@ -75,7 +75,10 @@ struct NodeInfo {
   std::string name;
   NodeState state = NodeState::connecting;
   std::string detail;
-  TimePoint since;                           // when state last changed
+  TimePoint since; // when state last changed
+  // When the node last stopped being up (down, or not yet connected) before its current
+  // `up`: the outage a reconnect ended. None before its first `up`.
+  std::optional<TimePoint> outage_began;
   std::map<std::string, NodeStatus> streams; // per-stream status, of the node's connection
   std::optional<TimePoint> last_data;        // last line from any stream
   std::uint64_t lines = 0;                   // lines received
