@@ -23,15 +23,23 @@ bool is_rate(std::string_view metric) {
   return metric.size() > 6 && metric.compare(metric.size() - 6, 6, "_per_s") == 0;
 }
 
-// The newest point that shows progress: any known value, or a positive rate.
-std::optional<Point> last_progress(const Series *s, bool rate) {
+// The newest point that shows progress: any known value, or a positive rate; none after
+// `until`.
+std::optional<Point> last_progress(const Series *s, bool rate, TimePoint until = TimePoint::max()) {
   if (s == nullptr) return std::nullopt;
   for (std::size_t i = s->size(); i > 0; --i) {
     const Point &p = (*s)[i - 1];
-    if (is_known(p.value) && (!rate || p.value > 0)) return p;
+    if (p.time <= until && is_known(p.value) && (!rate || p.value > 0)) return p;
   }
   return std::nullopt;
 }
+
+// A prompt being read (vLLM's prompt throughput above 0 while generation says 0.0) is
+// progress, but no prompt takes longer than this to read: an engine that reported prompt
+// throughput and no generation for 8 minutes with 32 requests running was hung (a preemption
+// loop), and said nothing until its log ended.
+constexpr const char *kPrefillRate = "prompt.tokens_per_s";
+constexpr Duration kLongestPrefill = std::chrono::minutes(2);
 
 // The GPU figure that decided busy or idle, with the threshold it was held against: a
 // finding reports that one, in its unit (a residency decision once reported the power).
@@ -270,11 +278,21 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   const Series *primary = nullptr;
   std::optional<Point> last;
   bool rate = false;
+  std::optional<std::size_t> prefill; // kPrefillRate's place in the progress metrics
   for (std::size_t i = 0; i < ids.progress.size(); ++i) {
+    if (r.progress[i] == kPrefillRate) {
+      prefill = i;
+      continue;
+    }
     const Series *s = view.series(node, ids.progress[i]);
     const bool is_rate_metric = is_rate(r.progress[i]);
     auto p = last_progress(s, is_rate_metric);
     if (p && (!last || p->time > last->time)) last = p, primary = s, rate = is_rate_metric;
+  }
+  if (prefill) { // within kLongestPrefill of the other progress
+    const Series *s = view.series(node, ids.progress[*prefill]);
+    auto p = last_progress(s, true, last ? last->time + kLongestPrefill : TimePoint::max());
+    if (p && (!last || p->time > last->time)) last = p, primary = s, rate = true;
   }
   if (!last || now - last->time < r.after) return std::nullopt;
   // A node that was generating when its connection went (its last progress within `after`
@@ -663,12 +681,23 @@ bool more_slots_not_slower(const DetectView &view, std::size_t node, MetricId de
 // "Avg prompt throughput: 5800.0 tokens/s, Avg generation throughput: 0.0 tokens/s"): decoding
 // paused for a prefill, which says nothing of its speed. The prompt rate is on the same line,
 // so it has the same time.
-bool paused_for_prefill(const Series *prompt_rate, const Point &p) {
+// Not past kLongestPrefill since the generation rate was last above 0 (`rate`: its series).
+bool paused_for_prefill(const Series *prompt_rate, const Series &rate, const Point &p) {
   if (p.value != 0 || prompt_rate == nullptr) return false;
+  bool reading = false;
   for (std::size_t i = prompt_rate->size(); i > 0; --i) {
     const Point &q = (*prompt_rate)[i - 1];
-    if (q.time == p.time) return q.value > 0;
+    if (q.time == p.time) {
+      reading = q.value > 0;
+      break;
+    }
     if (q.time < p.time && prompt_rate->in_time_order()) return false;
+  }
+  if (!reading) return false;
+  for (std::size_t i = rate.size(); i > 0; --i) {
+    const Point &g = rate[i - 1];
+    if (g.time < p.time - kLongestPrefill) break;
+    if (g.time <= p.time && g.value > 0) return true;
   }
   return false;
 }
@@ -699,7 +728,7 @@ void detect_throughput(const DetectView &view, const Rules &rules, TimePoint now
     const Series *prompt_rate = view.series(n, prompt_rate_id);
     const auto decode_rates = [&](std::vector<double> &into) {
       for (const auto &p : pts)
-        if (!paused_for_prefill(prompt_rate, p)) into.push_back(p.value);
+        if (!paused_for_prefill(prompt_rate, *tps, p)) into.push_back(p.value);
     };
     sampled(tps, split - r.baseline_window, split, kRateSamples, pts);
     decode_rates(base);

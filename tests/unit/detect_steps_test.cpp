@@ -395,7 +395,7 @@ TEST(DetectThroughput, ALongPrefillIsNeitherAStallNorACollapse) {
   };
   double t = 0;
   for (; t < 300; t += 10) report(t, 0, 42, 1);
-  for (const double end = t + 180; t < end; t += 10) {
+  for (const double end = t + 110; t < end; t += 10) { // 110 s: a 128K prompt at ~1200 tok/s
     report(t, 5800, 0, 1);
     for (double tick = t; tick < t + 10; tick += 5) {
       const auto f = run_detectors(st, r, at(tick));
@@ -408,6 +408,36 @@ TEST(DetectThroughput, ALongPrefillIsNeitherAStallNorACollapse) {
       << "16 requests running, nothing read, nothing generated";
   EXPECT_EQ(only(run_detectors(st, r, at(t)), "step_stall").size(), 1u)
       << "reports of 0 and 0 are no progress: the last was the prefill's, 60 s ago";
+}
+
+// No prompt takes minutes to read: an engine that reports prompt throughput and a generation
+// rate of 0.0 for 8 minutes with 32 requests running is stuck (a preemption loop), and it said
+// nothing until its log ended. A prefill counts as progress, and its 0.0 as a pause, for 2
+// minutes after generation last moved.
+TEST(DetectThroughput, APrefillThatNeverEndsIsAStallAndACollapse) {
+  Store st;
+  Rules r;
+  double t = 0;
+  for (; t < 300; t += 10) {
+    put(st, "g1", "prompt.tokens_per_s", t, 900);
+    put(st, "g1", "gen.tokens_per_s", t, 640);
+    put(st, "g1", "req.running", t, 32);
+  }
+  bool stalled = false, collapsed = false;
+  for (const double end = t + 480; t < end; t += 10) {
+    put(st, "g1", "prompt.tokens_per_s", t, 5800);
+    put(st, "g1", "gen.tokens_per_s", t, 0);
+    put(st, "g1", "req.running", t, 32);
+    const auto f = run_detectors(st, r, at(t + 5));
+    if (t < 300 + 100) {
+      EXPECT_TRUE(only(f, "step_stall").empty()) << t;
+      EXPECT_TRUE(only(f, "throughput_collapse").empty()) << t;
+    }
+    stalled = stalled || !only(f, "step_stall").empty();
+    collapsed = collapsed || !only(f, "throughput_collapse").empty();
+  }
+  EXPECT_TRUE(stalled);
+  EXPECT_TRUE(collapsed);
 }
 
 } // namespace
