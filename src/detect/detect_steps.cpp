@@ -327,12 +327,13 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
         rate ? st.threshold_s + interval : std::max(st.threshold_s, r.interval_multiple * interval);
   if (st.silence_s < st.threshold_s || finished_after(view, node, ids, last->time, r.after))
     return std::nullopt;
-  st.end_unlogged =
-      streamed_end_unlogged(view, node, ids, *primary, last->time, st.threshold_s, r.after);
   st.crashed = crashed_since(view, node, last->time);
   st.down = generating_at_outage; // down since it stopped: its node_down speaks for it
   // A node that is down has no GPU state: its last samples are from before the outage.
   if (info == nullptr || info->state != NodeState::down) classify_gpu(view, r, ids, node, now, st);
+  // A GPU still busy after a streamed request's possible end is no end: it spins.
+  st.end_unlogged = !st.gpu_busy && streamed_end_unlogged(view, node, ids, *primary, last->time,
+                                                          st.threshold_s, r.after);
   return st;
 }
 
@@ -340,6 +341,8 @@ std::string gpu_words(const StallInfo &st) {
   if (!st.gpu_known) return "GPU state unknown";
   if (st.gpu_busy)
     return fmt::format("GPU still busy ({}): spinning, likely stuck in fence_wait", st.gpu.words());
+  // Idle after a streamed request that may have ended normally: not said to wait on a peer.
+  if (st.end_unlogged) return fmt::format("GPU idle ({})", st.gpu.words());
   return fmt::format("GPU idle ({}): waiting on a peer", st.gpu.words());
 }
 
@@ -524,12 +527,20 @@ void detect_fence_wait(const DetectView &view, const Rules &rules, TimePoint now
   }
 }
 
-std::optional<TimePoint> crashed_stall_since(const DetectView &view, const Rules &rules,
-                                             std::size_t node, TimePoint now, DetectScratch &tmp) {
+std::optional<std::pair<TimePoint, TimePoint>> crashed_stall_since(const DetectView &view,
+                                                                   const Rules &rules,
+                                                                   std::size_t node, TimePoint now,
+                                                                   DetectScratch &tmp) {
   const StallMetrics ids = stall_metrics(view, rules.stall, tmp.metrics);
   const auto st = node_stall(view, rules.stall, ids, node, now, tmp);
-  if (!st || !st->crashed) return std::nullopt;
-  return st->last - kTwoClocks; // as crashed_since reads "at or after"
+  // A stall that may be a streamed request's normal end was no generation the crash stopped.
+  if (!st || !st->crashed || st->end_unlogged) return std::nullopt;
+  // From the last progress (as crashed_since reads "at or after") to when its silence became
+  // a stall: a crash later than that came to a node that had stopped generating already (an
+  // idle server's crash half an hour after its last request stood until the next request).
+  return std::pair{st->last - kTwoClocks,
+                   st->last + std::chrono::duration_cast<Duration>(
+                                  std::chrono::duration<double>(st->threshold_s))};
 }
 
 void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, DetectScratch &tmp,

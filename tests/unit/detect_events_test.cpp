@@ -57,6 +57,14 @@ TEST(DetectCrash, ACrashThatStoppedGenerationStandsUntilProgressResumes) {
       << f[0].message;
   EXPECT_TRUE(only(run_detectors(st, r, at(64 + 3600)), "step_stall").empty())
       << "the crash alert speaks for the silence";
+  // A crash that came long after the node had stopped (half an hour after its last report)
+  // stopped no generation: it ages out with `hold`.
+  st.add_event(LogEvent{
+      "g2", "log:/v.log", at(1800), "ERROR", {"cuda_oom", "oom"}, Severity::critical, "late"});
+  for (double t = 0; t <= 60; t += 10) test::put(st, "g2", "gen.tokens_per_s", t, 180);
+  EXPECT_EQ(only(run_detectors(st, r, at(1801)), "crash").size(), 2u);
+  for (const auto &c : only(run_detectors(st, r, at(1800 + 301)), "crash"))
+    EXPECT_NE(c.node, "g2") << c.message;
   for (double t = 64 + 3000; t <= 64 + 3060; t += 10)
     test::put(st, "g", "gen.tokens_per_s", t, 170);
   EXPECT_TRUE(only(run_detectors(st, r, at(64 + 3061)), "crash").empty())

@@ -230,6 +230,33 @@ TEST(DetectStall, AHungNodeWhoseLinkFlapsStaysStalled) {
   EXPECT_TRUE(only(run_detectors(st, r, at(40)), "gpu_spin").empty());
 }
 
+// A streamed SGLang request's possible normal end is a warning; with the GPU still busy it is
+// no end but the deadlock, critical (it said "spinning ... this may be its normal end"), and
+// with the GPU idle it is not said to wait on a peer.
+TEST(DetectStall, AStreamedRequestsPossibleEndFollowsTheGpu) {
+  for (const double util : {100.0, 0.0}) {
+    Store st;
+    Rules r;
+    put(st, "s", "req.completed", 0, 1); // the stream's access line, at its start
+    for (double t = 1; t <= 60; t += 1) {
+      put(st, "s", "gen.tokens_per_s", t, 40);
+      put(st, "s", "req.running", t, 1);
+    }
+    for (double t = 60; t <= 90; t += 1) put(st, "s", "gpu.util_pct", t, util);
+    const auto f = only(run_detectors(st, r, at(90)), "step_stall");
+    ASSERT_EQ(f.size(), 1u) << util;
+    if (util > 50) {
+      EXPECT_EQ(f[0].severity, Severity::critical);
+      EXPECT_EQ(f[0].message.find("normal end"), std::string::npos) << f[0].message;
+    } else {
+      EXPECT_EQ(f[0].severity, Severity::warning);
+      EXPECT_NE(f[0].message.find("GPU idle (0% utilisation); the request's access line"),
+                std::string::npos)
+          << f[0].message;
+    }
+  }
+}
+
 TEST(DetectStall, FinishedRequestIsNotAStallAndClockJumpBackIsNot) {
   Store st;
   Rules r;

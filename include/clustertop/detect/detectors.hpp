@@ -5,6 +5,7 @@
 
 #include <array>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "clustertop/detect/detect_view.hpp"
@@ -57,10 +58,13 @@ inline void detect_crashes(const DetectView &view, const Rules &rules, TimePoint
   DetectScratch tmp;
   detect_crashes(view, rules, now, tmp, out);
 }
-// The last progress of a node that stalled while generating and logged a crash signature
-// at or after it: the time from which its crash stands. None for any other node.
-std::optional<TimePoint> crashed_stall_since(const DetectView &view, const Rules &rules,
-                                             std::size_t node, TimePoint now, DetectScratch &tmp);
+// For a node that stalled while generating and logged a crash signature at or after its last
+// progress: the span a crash line's time must fall in to be what stopped it (from the last
+// progress to when its silence became a stall); its crash then stands. None for other nodes.
+std::optional<std::pair<TimePoint, TimePoint>> crashed_stall_since(const DetectView &view,
+                                                                   const Rules &rules,
+                                                                   std::size_t node, TimePoint now,
+                                                                   DetectScratch &tmp);
 // node_down, node_stale, stream_down from the node table.
 void detect_nodes(const DetectView &view, TimePoint now, std::vector<Finding> &out);
 
