@@ -57,6 +57,14 @@ TEST(DetectCrash, ACrashThatStoppedGenerationStandsUntilProgressResumes) {
       << f[0].message;
   EXPECT_TRUE(only(run_detectors(st, r, at(64 + 3600)), "step_stall").empty())
       << "the crash alert speaks for the silence";
+  // A restart (vLLM's "vLLM API server version" line, exo's runner ready: runner.ready, a done
+  // metric) says why the node stopped: the crash ages out with `hold`.
+  for (double t = 0; t <= 60; t += 10) test::put(st, "g3", "gen.tokens_per_s", t, 180);
+  st.add_event(LogEvent{
+      "g3", "log:/v.log", at(64), "ERROR", {"cuda_oom", "oom"}, Severity::critical, "CUDA oom"});
+  test::put(st, "g3", "runner.ready", 180, 1);
+  for (const auto &c : only(run_detectors(st, r, at(64 + 301)), "crash"))
+    EXPECT_NE(c.node, "g3") << c.message;
   // A crash that came long after the node had stopped (half an hour after its last report)
   // stopped no generation: it ages out with `hold`.
   st.add_event(LogEvent{
