@@ -307,27 +307,35 @@ void context_at_oom(const MemNode &node, const OomRules &r, TimePoint now,
   if (*hi - *lo < r.ctx_min_span_tokens) return;
   auto fit = fit_line(x, y);
   if (!fit || !(fit->slope < 0) || fit->r2 < r.fit_min_r2) return;
-  // The newest quarter of the pairs (x and y are newest first; 4 at least) must still fall
-  // with the context, at half the rate at least: a 0.7 GiB allocation by another process,
-  // then flat, fitted a line of R² 0.66 over a growing context and fired for two minutes with
-  // 22 GiB free.
-  const std::size_t newest = std::max<std::size_t>(4, x.size() / 4);
+  // The newest third of the pairs (x and y are newest first; 4 at least) must still fall
+  // with the context, at a quarter of the rate at least: a 0.7 GiB allocation by another
+  // process, then flat, fitted a line of R² 0.66 over a growing context and fired for two
+  // minutes with 22 GiB free. (A third and a quarter, not less and more: a real ramp under
+  // ±150 MiB of noise still passes.)
+  const std::size_t newest = std::max<std::size_t>(4, x.size() / 3);
   const auto recent =
       fit_line(std::span<const double>(x).first(newest), std::span<const double>(y).first(newest));
-  if (!recent || !(recent->slope <= 0.5 * fit->slope)) return;
+  if (!recent || !(recent->slope <= 0.25 * fit->slope)) return;
   const double per_token = -fit->slope, ctx_now = ctx_last->value;
   const double at_oom = ctx_now + std::max(0.0, avail.back().value) / per_token;
   if (!(at_oom < r.max_context_tokens)) return;
-  // Whole thousands where they tell the two apart, else one decimal: "~131K tokens, short of
-  // the 131K max context" read as a contradiction.
-  const int decimals = std::lround(at_oom / 1000) == std::lround(r.max_context_tokens / 1000);
+  // Whole thousands where they tell the two apart, else one decimal, else whole tokens:
+  // "~131K tokens, short of the 131K max context" read as a contradiction.
+  const auto apart = [&](double unit) {
+    return std::lround(at_oom / unit) != std::lround(r.max_context_tokens / unit);
+  };
+  const auto tokens = [&](double v) {
+    return apart(1000)  ? fmt::format("{:.0f}K", v / 1000)
+           : apart(100) ? fmt::format("{:.1f}K", v / 1000)
+                        : fmt::format("{:.0f}", v);
+  };
   out.push_back(
       Finding{"context_at_oom", node.name(), "", Severity::warning, at_oom, r.max_context_tokens,
               fmt::format("at {:.1f}K tokens of context memory use grows {} per token "
-                          "({} left): this node runs out of memory at ~{:.{}f}K tokens, "
-                          "short of the {:.{}f}K max context",
+                          "({} left): this node runs out of memory at ~{} tokens, "
+                          "short of the {} max context",
                           ctx_now / 1000, human_bytes(per_token), human_bytes(avail.back().value),
-                          at_oom / 1000, decimals, r.max_context_tokens / 1000, decimals)});
+                          tokens(at_oom), tokens(r.max_context_tokens))});
 }
 
 void gpu_memory(const MemNode &node, const OomRules &r, TimePoint now, std::vector<Finding> &out) {
