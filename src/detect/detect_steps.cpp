@@ -70,6 +70,7 @@ struct StallInfo {
   bool crashed = false;      // a crash signature since its last step: its crash alert speaks for it
   bool end_unlogged = false; // a streamed request alone, whose end the engine does not log
   bool down = false;         // the node is down: its node_down speaks, its GPU state is old
+  bool unwatched = false;    // nobody watches it now (a recording's watch ended): no stall
 };
 
 using MetricId = DetectView::MetricId;
@@ -302,12 +303,16 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   // read as the deadlock, "restart the runner", on a node that had only reconnected). A node
   // that had stopped before the outage stays stalled through it, however often it flaps.
   const NodeInfo *info = view.node_info(node);
+  // (Connecting again after it was up: a recording's watch ended and the next one has not
+  // heard from it yet.)
+  const bool unwatched =
+      info != nullptr &&
+      (info->state == NodeState::down || (info->state == NodeState::connecting && info->ever_up));
   const bool generating_at_outage =
       info != nullptr &&
-      (info->state == NodeState::down
-           ? last->time >= info->since - r.after
-           : info->state == NodeState::up && info->outage_began && now - info->since < r.after &&
-                 last->time >= *info->outage_began - r.after);
+      (unwatched ? last->time >= info->since - r.after
+                 : info->state == NodeState::up && info->outage_began &&
+                       now - info->since < r.after && last->time >= *info->outage_began - r.after);
   if (generating_at_outage && info->state == NodeState::up) return std::nullopt;
   auto &active = tmp.points[0];
   const std::size_t need = std::max<std::size_t>(r.min_steps, 2);
@@ -328,7 +333,9 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   if (st.silence_s < st.threshold_s || finished_after(view, node, ids, last->time, r.after))
     return std::nullopt;
   st.crashed = crashed_since(view, node, last->time);
-  st.down = generating_at_outage; // down since it stopped: its node_down speaks for it
+  // Down since it stopped: its node_down speaks for it.
+  st.down = generating_at_outage && info->state == NodeState::down;
+  st.unwatched = generating_at_outage && info->state == NodeState::connecting;
   // A node that is down has no GPU state: its last samples are from before the outage.
   if (info == nullptr || info->state != NodeState::down) classify_gpu(view, r, ids, node, now, st);
   // A GPU still busy after a streamed request's possible end is no end: it spins.
@@ -549,7 +556,7 @@ void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, De
   std::vector<StallInfo> stalled;
   for (std::size_t n = 0; n < view.node_count(); ++n) {
     auto st = node_stall(view, rules.stall, ids, n, now, tmp);
-    if (!st) continue;
+    if (!st || st->unwatched) continue;
     // A crashed node's crash alert and a down node's node_down speak for it; both still
     // count in the cluster view, where they are the ones the others wait on.
     if (st->crashed || st->down) {

@@ -43,6 +43,7 @@ void Store::apply(const NodeStatus &status) {
       info.state != NodeState::stale)
     info.outage_began = info.since;
   if (info.state != status.state) info.since = status.at;
+  info.ever_up = info.ever_up || status.state == NodeState::up;
   info.state = status.state;
   info.detail = redact_secrets(status.detail);
   if (status.utc_offset) info.utc_offset = status.utc_offset;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include "clustertop/sink/recorder.hpp"
 #include "clustertop/transport/replay.hpp"
@@ -140,9 +141,19 @@ Result<ReplaySource> ReplaySource::from_recording(const std::string &dir) {
       offset += line.size() + 1;
       if (!reader.record(line, src.events_)) ++src.skipped_;
     }
-    if (reader.ended)
+    if (reader.ended) {
       src.ended_ = std::max(src.ended_.value_or(*reader.ended), *reader.ended);
-    else {
+      // Nobody watched this file's nodes from its end until another recording of the same
+      // directory (a watch restarted into it) hears from them: not a silence of theirs. The
+      // gap between two watches read as a 25-minute hang.
+      std::set<std::string> nodes;
+      for (const auto &[id, stream] : reader.streams) nodes.insert(stream.first);
+      for (const auto &node : nodes)
+        src.events_.push_back({*reader.ended, NodeStatus{node, "", NodeState::connecting,
+                                                         "not watched: the recording's watch "
+                                                         "ended here",
+                                                         *reader.ended}});
+    } else {
       all_ended = false;
       src.warnings_.push_back(fmt::format(
           "{}: no end record (the watch was killed, or recorded by an older clustertop): the "

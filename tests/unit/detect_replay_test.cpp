@@ -280,6 +280,50 @@ TEST(DetectReplay, ARecordingEndsWhereItsWatchEnded) {
   std::filesystem::remove_all(dir);
 }
 
+// A watch restarted into the same --record directory: two files, the first ended with its E
+// record. Nobody watched between the two, and that gap read as a 25-minute hang, the first
+// watch's last node named as the culprit.
+TEST(DetectReplay, TheGapBetweenTwoWatchesOfADirectoryIsNoHang) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("clustertop_gap_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const auto watch = [&](TimePoint from, bool finish) {
+    auto rec = Recorder::open(dir.string(), from);
+    ASSERT_TRUE(rec.ok()) << rec.error().message();
+    TimePoint t = from;
+    for (const char *node : {"mac1", "mac2"})
+      (*rec)->on_status(NodeStatus{node, "", NodeState::up, "", t});
+    for (int i = 0; i < 60; ++i, t += std::chrono::milliseconds(500))
+      for (const char *node : {"mac1", "mac2"})
+        (*rec)->on_lines(LineBatch{
+            node,
+            "log:/tmp/exo.log",
+            t,
+            {fmt::format("[STEP {}] eval=36ms model=30ms gpu_eval=0.5ms fence_wait=0.8ms", i)}});
+    if (finish) (*rec)->finish(t);
+  };
+  watch(t0(), true);
+  watch(t0() + std::chrono::minutes(25), true);
+  auto src = ReplaySource::from_recording(dir.string());
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  std::vector<std::string> warnings;
+  auto set = CollectorSet::load({}, warnings);
+  ASSERT_TRUE(set.ok()) << set.error().message();
+  Ingest ingest(*set);
+  Store store;
+  Pipeline p(store, ingest_handler(ingest), Rules{});
+  Collect sink;
+  p.add_sink(sink);
+  auto clock = replay_clock(Options{});
+  ASSERT_TRUE(clock.ok());
+  run_replay(*src, p, *clock);
+  for (const auto &tr : sink.seen)
+    EXPECT_TRUE(tr.finding.rule != "step_stall" && tr.finding.rule != "cluster_stall" &&
+                tr.finding.rule != "node_down")
+        << tr.finding.rule << " " << tr.finding.node << ": " << tr.finding.message;
+  std::filesystem::remove_all(dir);
+}
+
 // A tiny --speed is a very slow replay, not a full-speed one (a second of log at 1e-10 is
 // 1e19 ns of waiting, past the clock's int64): after 300 ms the crash 2 s into the log has
 // not been replayed.

@@ -79,6 +79,7 @@ struct NodeInfo {
   // When the node last stopped being up (down, or not yet connected) before its current
   // `up`: the outage a reconnect ended. None before its first `up`.
   std::optional<TimePoint> outage_began;
+  bool ever_up = false; // connected at some time: `connecting` after that is a watch's gap
   std::map<std::string, NodeStatus> streams; // per-stream status, of the node's connection
   std::optional<TimePoint> last_data;        // last line from any stream
   std::uint64_t lines = 0;                   // lines received
