@@ -139,10 +139,11 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
     int signal = 0;
     const auto stop = [&] { // take() does not wait
       if (signals != nullptr && signal == 0) signal = signals->take();
-      // A signal, nobody reading any more, or --exit-on's alert.
-      return signal != 0 || std::ferror(stdout) != 0 || (exit_on && exit_on->fired());
+      return signal != 0 || std::ferror(stdout) != 0; // a signal, or nobody reading any more
     };
-    const ReplayEnd end = run_replay(*source, pipeline, *clock, stop);
+    const auto halt = [&] { return exit_on->fired().has_value(); }; // --exit-on's alert
+    const ReplayEnd end =
+        run_replay(*source, pipeline, *clock, stop, exit_on ? halt : std::function<bool()>{});
     pipeline.flush();
     int lost = unwritten(stdout);                                    // the last buffer too
     if (lost != 0 && printer.failed() != 0) lost = printer.failed(); // its errno, when known

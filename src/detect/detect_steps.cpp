@@ -71,6 +71,7 @@ struct StallInfo {
   bool end_unlogged = false; // a streamed request alone, whose end the engine does not log
   bool down = false;         // the node is down: its node_down speaks, its GPU state is old
   bool unwatched = false;    // nobody watches it now (a recording's watch ended): no stall
+  bool settling = false;     // back up a moment ago: its own step_stall waits, the cluster's not
 };
 
 using MetricId = DetectView::MetricId;
@@ -313,7 +314,6 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
       (unwatched ? last->time >= info->since - r.after
                  : info->state == NodeState::up && info->outage_began &&
                        now - info->since < r.after && last->time >= *info->outage_began - r.after);
-  if (generating_at_outage && info->state == NodeState::up) return std::nullopt;
   auto &active = tmp.points[0];
   const std::size_t need = std::max<std::size_t>(r.min_steps, 2);
   window(primary, last->time - r.active_window, last->time, 33, active);
@@ -336,6 +336,9 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   // Down since it stopped: its node_down speaks for it.
   st.down = generating_at_outage && info->state == NodeState::down;
   st.unwatched = generating_at_outage && info->state == NodeState::connecting;
+  // Back up within `after`: its own step_stall waits for the log's backlog, but it stays in
+  // the cluster view (dropping out resolved a cluster_stall that fired again 11 s later).
+  st.settling = generating_at_outage && info->state == NodeState::up;
   // A node that is down has no GPU state: its last samples are from before the outage.
   if (info == nullptr || info->state != NodeState::down) classify_gpu(view, r, ids, node, now, st);
   // A GPU still busy after a streamed request's possible end is no end: it spins.
@@ -424,10 +427,14 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
     names += (names.empty() ? "" : ", ") + node;
   };
   std::size_t downs = 0;
-  for (const auto &st : stalled) { // a node that dropped off explains the others best
+  TimePoint earliest = TimePoint::max();
+  for (const auto &st : stalled) earliest = std::min(earliest, st.last);
+  for (const auto &st : stalled) { // a node that dropped off explains the others best...
     const NodeInfo *info = store.node(st.node);
     if (info != nullptr && info->state == NodeState::down) {
-      culprit = &st, why = "node down: " + info->detail;
+      // ...when it stopped no later than they did: a node whose link went 50 s after another
+      // had hung was named the one the hung node waited on.
+      if (st.last <= earliest + kTwoClocks) culprit = &st, why = "node down: " + info->detail;
       append(down, st.node), ++downs;
     } else {
       append(up, st.node);
@@ -540,14 +547,11 @@ std::optional<std::pair<TimePoint, TimePoint>> crashed_stall_since(const DetectV
                                                                    DetectScratch &tmp) {
   const StallMetrics ids = stall_metrics(view, rules.stall, tmp.metrics);
   const auto st = node_stall(view, rules.stall, ids, node, now, tmp);
-  // A stall that may be a streamed request's normal end was no generation the crash stopped.
+  // A stall that may be a streamed request's normal end was no generation the crash stopped
+  // (an idle SGLang server's crash half an hour later stood until the next request). A hang
+  // that ends in NCCL's watchdog abort ten minutes later is one: the crash stands.
   if (!st || !st->crashed || st->end_unlogged) return std::nullopt;
-  // From the last progress (as crashed_since reads "at or after") to when its silence became
-  // a stall: a crash later than that came to a node that had stopped generating already (an
-  // idle server's crash half an hour after its last request stood until the next request).
-  return std::pair{st->last - kTwoClocks,
-                   st->last + std::chrono::duration_cast<Duration>(
-                                  std::chrono::duration<double>(st->threshold_s))};
+  return std::pair{st->last - kTwoClocks, TimePoint::max()}; // as crashed_since reads it
 }
 
 void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, DetectScratch &tmp,
@@ -559,7 +563,7 @@ void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, De
     if (!st || st->unwatched) continue;
     // A crashed node's crash alert and a down node's node_down speak for it; both still
     // count in the cluster view, where they are the ones the others wait on.
-    if (st->crashed || st->down) {
+    if (st->crashed || st->down || st->settling) {
       stalled.push_back(std::move(*st));
       continue;
     }

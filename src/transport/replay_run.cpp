@@ -42,12 +42,22 @@ Result<ReplayClock> replay_clock(const Options &options) {
 }
 
 ReplayEnd run_replay(ReplaySource &source, Pipeline &pipeline, const ReplayClock &clock,
-                     const std::function<bool()> &stop) {
+                     const std::function<bool()> &stop, const std::function<bool()> &halt) {
   ReplayEnd out;
   if (source.empty()) return out;
   // The dashboard's ReplayStepper does the stepping; this only paces it.
   ReplayStepper stepper(source, pipeline, clock);
   const auto stopped = [&] { return stop && (out.stopped = stop()); };
+  const auto halted = [&] { return halt && (out.stopped = halt()); };
+  // Up to `target`, a step at a time while `halt` is given (so that it ends the replay at the
+  // step that made it true), else in one call.
+  const auto advance = [&](TimePoint target, std::size_t steps) {
+    if (!halt) return void(stepper.advance_to(target, steps));
+    for (std::size_t i = 0; i < steps && !stepper.done() && stepper.now() < target; ++i) {
+      stepper.advance_to(target, 1);
+      if (halted()) return;
+    }
+  };
   const auto finish = [&] {
     out.at = stepper.now();
     out.gaps_skipped = stepper.gaps_skipped();
@@ -57,7 +67,8 @@ ReplayEnd run_replay(ReplaySource &source, Pipeline &pipeline, const ReplayClock
   if (clock.speed <= 0) {
     // In bounded runs of slices and ticks (a run resumes where the last one left off, so
     // the replay is the same as in one go), asking `stop` in between.
-    while (!stepper.done() && !stopped()) stepper.advance_to(TimePoint::max(), kStepsBetweenChecks);
+    while (!stepper.done() && !stopped() && !halted())
+      advance(TimePoint::max(), kStepsBetweenChecks);
     return finish();
   }
   const auto wall0 = std::chrono::steady_clock::now();
@@ -76,7 +87,8 @@ ReplayEnd run_replay(ReplaySource &source, Pipeline &pipeline, const ReplayClock
           std::min(due, std::chrono::steady_clock::now() + std::chrono::milliseconds(100)));
     }
     if (stopped()) return finish();
-    stepper.advance_to(target);
+    advance(target, std::numeric_limits<std::size_t>::max());
+    if (halted()) return finish();
   }
   return finish();
 }

@@ -50,7 +50,8 @@ void fill_steps(NodeSummary &n, const Store &s, TimePoint t, Duration window) {
   const auto *fence = s.series({n.name, "step.fence_wait_ms", ""});
   n.fence_ms = latest_at(fence, t);
   n.fence_worst_ms = max_in_window(fence, t, window);
-  n.tokens_per_s = node_value(s, n.name, "gen.tokens_per_s", t);
+  // A rate is the node's state, as a sample is: a hung or down node showed its last 650 tok/s.
+  n.tokens_per_s = sampled_value(s, n.name, "gen.tokens_per_s", t);
   n.ctx_tokens = node_value(s, n.name, "ctx.tokens", t);
 }
 

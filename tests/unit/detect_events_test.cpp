@@ -65,18 +65,24 @@ TEST(DetectCrash, ACrashThatStoppedGenerationStandsUntilProgressResumes) {
   test::put(st, "g3", "runner.ready", 180, 1);
   for (const auto &c : only(run_detectors(st, r, at(64 + 301)), "crash"))
     EXPECT_NE(c.node, "g3") << c.message;
-  // A crash that came long after the node had stopped (half an hour after its last report)
-  // stopped no generation: it ages out with `hold`.
-  st.add_event(LogEvent{
-      "g2", "log:/v.log", at(1800), "ERROR", {"cuda_oom", "oom"}, Severity::critical, "late"});
+  // A hang that ends in NCCL's watchdog abort ten minutes later: the crash that followed the
+  // stall stands too (it aged out, and nothing fired while the node stayed dead).
+  st.add_event(LogEvent{"g2",
+                        "log:/v.log",
+                        at(660),
+                        "ERROR",
+                        {"nccl_timeout"},
+                        Severity::critical,
+                        "Watchdog caught collective operation timeout"});
   for (double t = 0; t <= 60; t += 10) test::put(st, "g2", "gen.tokens_per_s", t, 180);
-  EXPECT_EQ(only(run_detectors(st, r, at(1801)), "crash").size(), 2u);
-  for (const auto &c : only(run_detectors(st, r, at(1800 + 301)), "crash"))
-    EXPECT_NE(c.node, "g2") << c.message;
+  bool stands = false;
+  for (const auto &c : only(run_detectors(st, r, at(660 + 1200)), "crash"))
+    stands |= c.node == "g2";
+  EXPECT_TRUE(stands);
   for (double t = 64 + 3000; t <= 64 + 3060; t += 10)
     test::put(st, "g", "gen.tokens_per_s", t, 170);
-  EXPECT_TRUE(only(run_detectors(st, r, at(64 + 3061)), "crash").empty())
-      << "generating again after a restart";
+  for (const auto &c : only(run_detectors(st, r, at(64 + 3061)), "crash"))
+    EXPECT_NE(c.node, "g") << "generating again after a restart";
 }
 
 // The crash message quotes the log line: every output of the alert (headless text and JSON,

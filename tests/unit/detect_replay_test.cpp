@@ -324,6 +324,46 @@ TEST(DetectReplay, TheGapBetweenTwoWatchesOfADirectoryIsNoHang) {
   std::filesystem::remove_all(dir);
 }
 
+// --exit-on: the replay ends at the step whose alert made `halt` true. At --speed max it was
+// asked every 256 steps, and a later transition (the alert's RESOLVED) was printed, and its
+// hook run, before the exit.
+TEST(DetectReplay, HaltEndsTheReplayAtTheStepThatMadeItTrue) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("clustertop_halt_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream log(dir / "a.log");
+    log << "2026-02-23 18:00:00.000 ok\n2026-02-23 18:00:01.000 CRASH here\n";
+    for (int s = 2; s < 600; s += 2)
+      log << fmt::format("2026-02-23 18:{:02}:{:02}.000 ok\n", s / 60, s % 60);
+  }
+  for (const bool halting : {true, false}) {
+    auto src = ReplaySource::from_logs({"a=" + (dir / "a.log").string()});
+    ASSERT_TRUE(src.ok()) << src.error().message();
+    Store store;
+    Rules rules;
+    rules.crash.hold = std::chrono::seconds(5); // resolved within the 256 steps between asks
+    Pipeline p(store, test::crash_parser, rules);
+    Collect sink;
+    p.add_sink(sink);
+    auto clock = replay_clock(Options{});
+    ASSERT_TRUE(clock.ok());
+    const auto fired = [&] { return !sink.seen.empty(); };
+    const ReplayEnd end =
+        run_replay(*src, p, *clock, {}, halting ? fired : std::function<bool()>{});
+    ASSERT_FALSE(sink.seen.empty());
+    if (halting) {
+      EXPECT_EQ(sink.seen.size(), 1u) << "only the alert that halted it";
+      EXPECT_TRUE(end.stopped);
+      EXPECT_LT(end.at, from_epoch_seconds(1'771'869'600.0 + 10)) << iso8601_utc(end.at);
+    } else {
+      EXPECT_EQ(sink.seen.back().state, AlertState::resolved) << "ran to the end";
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
 // A tiny --speed is a very slow replay, not a full-speed one (a second of log at 1e-10 is
 // 1e19 ns of waiting, past the clock's int64): after 300 ms the crash 2 s into the log has
 // not been replayed.

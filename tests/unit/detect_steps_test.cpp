@@ -257,6 +257,29 @@ TEST(DetectStall, AStreamedRequestsPossibleEndFollowsTheGpu) {
   }
 }
 
+// A node whose link went down 50 s after another had hung was named the culprit the hung
+// node waited on: a node down explains the others only when it stopped no later than they did.
+// And a node back up from an outage stays in the cluster view while its own step_stall waits
+// for its backlog: dropping out resolved the cluster_stall, which fired again 11 s later.
+TEST(DetectStall, TheCulpritStoppedFirstAndAReconnectKeepsTheClusterStall) {
+  Store st;
+  Rules r;
+  for (const char *n : {"n07", "n12", "n20"}) st.apply(NodeStatus{n, "", NodeState::up, "", at(0)});
+  healthy_steps(st, "n12", 0);  // hangs at ~1 s
+  healthy_steps(st, "n07", 49); // generating until ~50 s...
+  healthy_steps(st, "n20", 49); // ...as this one, which then waits
+  st.apply(NodeStatus{"n07", "", NodeState::down, "No route to host", at(51)});
+  auto f = only(run_detectors(st, r, at(70)), "cluster_stall");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].subject, "n12") << f[0].message;
+  st.apply(NodeStatus{"n07", "", NodeState::up, "", at(80)});
+  for (double t = 80; t < 100; t += 1) {
+    f = only(run_detectors(st, r, at(t)), "cluster_stall");
+    ASSERT_EQ(f.size(), 1u) << t;
+    EXPECT_NE(f[0].message.find("n07"), std::string::npos) << t << " " << f[0].message;
+  }
+}
+
 TEST(DetectStall, FinishedRequestIsNotAStallAndClockJumpBackIsNot) {
   Store st;
   Rules r;

@@ -196,6 +196,10 @@ TEST(TuiSummary, SampledFiguresOlderThanAMinuteAreUnknown) {
   EXPECT_TRUE(std::isnan(old.mem_total));
   EXPECT_TRUE(std::isnan(old.power_w));
   EXPECT_DOUBLE_EQ(old.step_ms, 36) << "the latest step, whenever it came";
+  store.add({"mac1", "gen.tokens_per_s", "", 650, at(0)}); // a rate is a state: it ages out
+  EXPECT_DOUBLE_EQ(summarize(store, "mac1", {}, at(59), std::chrono::minutes(1)).tokens_per_s, 650);
+  EXPECT_TRUE(
+      std::isnan(summarize(store, "mac1", {}, at(75), std::chrono::minutes(1)).tokens_per_s));
 }
 
 // A failed `e` wrote an Error, its help on an indented line after it: the status line showed

@@ -131,7 +131,9 @@ Result<ReplayClock> replay_clock(const Options &options);
 // latest arrival time, so an alert leaves in the tick of the line behind it), ticks every
 // `clock.tick` of replay time, and runs on to last() + tail. `stop` (optional) is asked
 // between steps of at most a minute of replay time and 100 ms of waiting: true ends the
-// replay there (a signal, an output gone). Returns the replay time it stopped at.
+// replay there (a signal, an output gone). `halt` (optional, cheap) is asked after every
+// step: true ends the replay at once (--exit-on's alert, before a later transition prints).
+// Returns the replay time it stopped at.
 struct ReplayEnd {
   TimePoint at;
   bool stopped = false;         // by `stop`, before the end
@@ -139,6 +141,7 @@ struct ReplayEnd {
   Duration time_skipped{0};
 };
 ReplayEnd run_replay(ReplaySource &source, Pipeline &pipeline, const ReplayClock &clock,
-                     const std::function<bool()> &stop = {});
+                     const std::function<bool()> &stop = {},
+                     const std::function<bool()> &halt = {});
 
 } // namespace clustertop
