@@ -28,16 +28,22 @@ Platform linux_platform() {
   return p;
 }
 
-TEST(CollectProbe, ProbeCommandRunsHereAndParses) {
-  // Run as a node's shell would, in a zone 5:30 ahead of UTC (a POSIX TZ string: no zone
-  // database needed), so that the offset read is the probe's and not a default of 0.
-  ::setenv("CT_PROBE", probe_command().c_str(), 1);
-  FILE *f = ::popen("TZ=XST-5:30 /bin/sh -c \"$CT_PROBE\"", "r");
-  ASSERT_NE(f, nullptr);
+// The output of `probe` run by /bin/sh here, as a node's shell would, after `env` (assignments).
+std::string run_probe(const std::string &env, const std::string &probe) {
+  ::setenv("CT_PROBE", probe.c_str(), 1);
+  FILE *f = ::popen((env + " /bin/sh -c \"$CT_PROBE\"").c_str(), "r");
+  EXPECT_NE(f, nullptr);
   std::string out;
   char buf[512];
-  while (std::fgets(buf, sizeof buf, f) != nullptr) out += buf;
-  ::pclose(f);
+  while (f != nullptr && std::fgets(buf, sizeof buf, f) != nullptr) out += buf;
+  if (f != nullptr) ::pclose(f);
+  return out;
+}
+
+TEST(CollectProbe, ProbeCommandRunsHereAndParses) {
+  // In a zone 5:30 ahead of UTC (a POSIX TZ string: no zone database needed), so that the
+  // offset read is the probe's and not a default of 0.
+  const std::string out = run_probe("TZ=XST-5:30", probe_command());
   const Platform p = parse_probe(out);
   EXPECT_EQ(p.os, "Linux");
   EXPECT_FALSE(p.arch.empty());
@@ -68,14 +74,8 @@ TEST(CollectProbe, TheProbeAsksForTheToolsOfEveryLoadedDefinition) {
   std::vector<std::string> warnings;
   auto set = CollectorSet::load({dir.string()}, warnings);
   ASSERT_TRUE(set.ok()) << set.error().message();
-  const std::string cmd = "PATH=" + (dir / "bin").string() + ":$PATH; " + probe_command(set->get());
-  ::setenv("CT_PROBE", cmd.c_str(), 1);
-  FILE *f = ::popen("/bin/sh -c \"$CT_PROBE\"", "r");
-  ASSERT_NE(f, nullptr);
-  std::string out;
-  char buf[512];
-  while (std::fgets(buf, sizeof buf, f) != nullptr) out += buf;
-  ::pclose(f);
+  const std::string out =
+      run_probe("PATH=" + (dir / "bin").string() + ":\"$PATH\"", probe_command(set->get()));
   const Platform p = parse_probe(out);
   EXPECT_EQ(p.commands.count("ct-macmon"), 1u) << out;
   std::vector<std::string> warnings2;

@@ -228,6 +228,47 @@ TEST(DetectReplay, ARecordingReplaysDrainByDrainWithTheLiveTimes) {
   EXPECT_EQ(log_clock->slice, std::chrono::milliseconds(100));
 }
 
+// Two nodes' exo step lines every 0.5 s for 30 s from `from`, recorded into `dir` (the file's
+// E record when `finish`); the time the watch ended.
+TimePoint record_steps(const std::filesystem::path &dir, TimePoint from, bool finish) {
+  auto rec = Recorder::open(dir.string(), from);
+  EXPECT_TRUE(rec.ok()) << rec.error().message();
+  TimePoint t = from;
+  if (!rec.ok()) return t;
+  for (const char *node : {"mac1", "mac2"})
+    (*rec)->on_status(NodeStatus{node, "", NodeState::up, "", from});
+  for (int i = 0; i < 60; ++i, t += std::chrono::milliseconds(500))
+    for (const char *node : {"mac1", "mac2"})
+      (*rec)->on_lines(LineBatch{
+          node,
+          "log:/tmp/exo.log",
+          t,
+          {fmt::format("[STEP {}] eval=36ms model=30ms gpu_eval=0.5ms fence_wait=0.8ms", i)}});
+  if (finish) (*rec)->finish(t);
+  return t;
+}
+
+// A replay of `src` through the shipped collectors and the default rules and clock.
+struct Replayed {
+  std::vector<AlertTransition> seen;
+  ReplayEnd end;
+};
+Replayed replay_shipped(ReplaySource &src) {
+  std::vector<std::string> warnings;
+  auto set = CollectorSet::load({}, warnings);
+  EXPECT_TRUE(set.ok()) << set.error().message();
+  if (!set.ok()) return {};
+  Ingest ingest(*set);
+  Store store;
+  Pipeline p(store, ingest_handler(ingest), Rules{});
+  Collect sink;
+  p.add_sink(sink);
+  auto clock = replay_clock(Options{});
+  EXPECT_TRUE(clock.ok());
+  const ReplayEnd end = run_replay(src, p, *clock);
+  return {sink.seen, end};
+}
+
 // A recording of a healthy run, stopped cleanly, replayed: the clock ran five minutes past
 // its last line, and the watch's end read as every node's hang (a critical step_stall per
 // node and a cluster_stall naming one at random). The recorder now ends the file with an `E`
@@ -238,41 +279,17 @@ TEST(DetectReplay, ARecordingEndsWhereItsWatchEnded) {
       std::filesystem::temp_directory_path() / ("clustertop_end_" + std::to_string(::getpid()));
   for (const bool finished : {true, false}) {
     std::filesystem::remove_all(dir);
-    TimePoint t = t0();
-    {
-      auto rec = Recorder::open(dir.string(), t0());
-      ASSERT_TRUE(rec.ok()) << rec.error().message();
-      for (const char *node : {"mac1", "mac2"})
-        (*rec)->on_status(NodeStatus{node, "", NodeState::up, "", t0()});
-      for (int i = 0; i < 60; ++i, t += std::chrono::milliseconds(500))
-        for (const char *node : {"mac1", "mac2"})
-          (*rec)->on_lines(LineBatch{
-              node,
-              "log:/tmp/exo.log",
-              t,
-              {fmt::format("[STEP {}] eval=36ms model=30ms gpu_eval=0.5ms fence_wait=0.8ms", i)}});
-      if (finished) (*rec)->finish(t);
-    }
+    const TimePoint t = record_steps(dir, t0(), finished);
     auto src = ReplaySource::from_recording(dir.string());
     ASSERT_TRUE(src.ok()) << src.error().message();
     EXPECT_EQ(src->ended().has_value(), finished);
     EXPECT_EQ(src->warnings().size(), finished ? 0u : 1u);
-    std::vector<std::string> warnings;
-    auto set = CollectorSet::load({}, warnings);
-    ASSERT_TRUE(set.ok()) << set.error().message();
-    Ingest ingest(*set);
-    Store store;
-    Pipeline p(store, ingest_handler(ingest), Rules{});
-    Collect sink;
-    p.add_sink(sink);
-    auto clock = replay_clock(Options{});
-    ASSERT_TRUE(clock.ok());
-    const ReplayEnd end = run_replay(*src, p, *clock);
+    const Replayed r = replay_shipped(*src);
     std::size_t stalls = 0;
-    for (const auto &tr : sink.seen) stalls += tr.finding.rule == "step_stall";
+    for (const auto &tr : r.seen) stalls += tr.finding.rule == "step_stall";
     if (finished) {
       EXPECT_EQ(stalls, 0u) << "the watch ended, not the cluster";
-      EXPECT_EQ(end.at, t);
+      EXPECT_EQ(r.end.at, t);
     } else {
       EXPECT_EQ(stalls, 2u) << "no end record: ticked on past the last line";
     }
@@ -287,37 +304,11 @@ TEST(DetectReplay, TheGapBetweenTwoWatchesOfADirectoryIsNoHang) {
   const auto dir =
       std::filesystem::temp_directory_path() / ("clustertop_gap_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
-  const auto watch = [&](TimePoint from, bool finish) {
-    auto rec = Recorder::open(dir.string(), from);
-    ASSERT_TRUE(rec.ok()) << rec.error().message();
-    TimePoint t = from;
-    for (const char *node : {"mac1", "mac2"})
-      (*rec)->on_status(NodeStatus{node, "", NodeState::up, "", t});
-    for (int i = 0; i < 60; ++i, t += std::chrono::milliseconds(500))
-      for (const char *node : {"mac1", "mac2"})
-        (*rec)->on_lines(LineBatch{
-            node,
-            "log:/tmp/exo.log",
-            t,
-            {fmt::format("[STEP {}] eval=36ms model=30ms gpu_eval=0.5ms fence_wait=0.8ms", i)}});
-    if (finish) (*rec)->finish(t);
-  };
-  watch(t0(), true);
-  watch(t0() + std::chrono::minutes(25), true);
+  record_steps(dir, t0(), true);
+  record_steps(dir, t0() + std::chrono::minutes(25), true);
   auto src = ReplaySource::from_recording(dir.string());
   ASSERT_TRUE(src.ok()) << src.error().message();
-  std::vector<std::string> warnings;
-  auto set = CollectorSet::load({}, warnings);
-  ASSERT_TRUE(set.ok()) << set.error().message();
-  Ingest ingest(*set);
-  Store store;
-  Pipeline p(store, ingest_handler(ingest), Rules{});
-  Collect sink;
-  p.add_sink(sink);
-  auto clock = replay_clock(Options{});
-  ASSERT_TRUE(clock.ok());
-  run_replay(*src, p, *clock);
-  for (const auto &tr : sink.seen)
+  for (const auto &tr : replay_shipped(*src).seen)
     EXPECT_TRUE(tr.finding.rule != "step_stall" && tr.finding.rule != "cluster_stall" &&
                 tr.finding.rule != "node_down")
         << tr.finding.rule << " " << tr.finding.node << ": " << tr.finding.message;
