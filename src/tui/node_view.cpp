@@ -99,6 +99,15 @@ std::vector<std::string> stream_problems(const Store &store, const std::string &
   return out;
 }
 
+// Whether the node has a log stream (`log:<path>`), or may have one: its streams are known
+// only once it is up.
+bool follows_a_log(const Store &store, const std::string &node) {
+  const NodeInfo *info = store.node(node);
+  if (info == nullptr || info->state != NodeState::up) return true;
+  return std::any_of(info->streams.begin(), info->streams.end(),
+                     [](const auto &s) { return s.first.starts_with("log:"); });
+}
+
 void draw_log(Canvas &c, const Frame &f, const Rect &r, const std::string &node, Drawn &drawn) {
   const auto *log = f.store.log_lines(node);
   std::unordered_map<std::string_view, const LogEvent *> tagged;
@@ -137,7 +146,12 @@ void draw_log(Canvas &c, const Frame &f, const Rect &r, const std::string &node,
   for (int i = 0; i < problem_rows; ++i)
     c.put(top++, r.col + 1, problems[static_cast<std::size_t>(i)], Role::log_warn, r.cols - 2);
   if (shown.empty())
-    c.put(top, r.col + 2, log == nullptr ? "no log lines from this node yet" : "no match",
+    c.put(top, r.col + 2,
+          log != nullptr                 ? "no match"
+          : follows_a_log(f.store, node) ? "no log lines from this node yet"
+                                         // "yet" promised lines that no stream would bring
+                                         : "no log followed on this node: --log PATH, or logs = "
+                                           "[...] in its [[node]]",
           Role::dim, r.cols - 4);
   const std::size_t end = shown.size() - scroll;
   const std::size_t begin = end > static_cast<std::size_t>(rows) ? end - rows : 0;

@@ -183,6 +183,24 @@ TEST(TuiScreens, NodeViewGivesADownNodesReasonInFull) {
     EXPECT_NE(c.text().find(words), std::string::npos) << words << "\n" << c.text();
 }
 
+// A node that follows no log said "no log lines from this node yet", promising lines that no
+// stream would bring; it says how to follow one. One that follows a log, or is not up yet
+// (its streams unknown), keeps "yet".
+TEST(TuiScreens, AnEmptyLogPaneSaysWhetherALogIsFollowed) {
+  Fixture fx;
+  fx.ui.screen = Screen::node;
+  fx.ui.selected = "mac2"; // up, no log lines
+  Canvas none(40, 120);
+  render(none, fx.frame());
+  EXPECT_NE(none.text().find("no log followed on this node: --log PATH"), std::string::npos)
+      << none.text();
+  fx.store.apply({"mac2", "log:/tmp/exo.log", NodeState::up, "", at(1)});
+  Canvas followed(40, 120);
+  render(followed, fx.frame());
+  EXPECT_NE(followed.text().find("no log lines from this node yet"), std::string::npos)
+      << followed.text();
+}
+
 // A log that cannot be read, or a sampler that died, says why above the log: an empty log
 // pane or graph is otherwise a mystery.
 TEST(TuiScreens, NodeViewSaysWhichStreamsAreNotDelivering) {
