@@ -72,6 +72,8 @@ struct StallInfo {
   bool down = false;         // the node is down: its node_down speaks, its GPU state is old
   bool unwatched = false;    // nobody watches it now (a recording's watch ended): no stall
   bool settling = false;     // back up a moment ago: its own step_stall waits, the cluster's not
+  // The last progress was a prompt being read; generation had last moved then (if known).
+  std::optional<TimePoint> generated_last{};
 };
 
 using MetricId = DetectView::MetricId;
@@ -291,10 +293,14 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
     auto p = last_progress(s, is_rate_metric);
     if (p && (!last || p->time > last->time)) last = p, primary = s, rate = is_rate_metric;
   }
-  if (prefill) { // within kLongestPrefill of the other progress
+  std::optional<TimePoint> generated_last; // set when a prompt report is the last progress
+  if (prefill) {                           // within kLongestPrefill of the other progress
     const Series *s = view.series(node, ids.progress[*prefill]);
     auto p = last_progress(s, true, last ? last->time + kLongestPrefill : TimePoint::max());
-    if (p && (!last || p->time > last->time)) last = p, primary = s, rate = true;
+    if (p && (!last || p->time > last->time)) {
+      if (last) generated_last = last->time;
+      last = p, primary = s, rate = true;
+    }
   }
   if (!last || now - last->time < r.after) return std::nullopt;
   // A node that was generating when its connection went (its last progress within `after`
@@ -326,6 +332,7 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
     gaps.push_back(to_seconds(active[i].time - active[i - 1].time));
   const double interval = median(gaps);
   StallInfo st{view.node_name(node), last->time, to_seconds(now - last->time), to_seconds(r.after)};
+  st.generated_last = generated_last;
   // Rate lines are periodic reports: one missed report past `after` is enough.
   if (is_known(interval))
     st.threshold_s =
@@ -345,6 +352,14 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   st.end_unlogged = !st.gpu_busy && streamed_end_unlogged(view, node, ids, *primary, last->time,
                                                           st.threshold_s, r.after);
   return st;
+}
+
+// "last step T", or, where a prompt being read was the last progress, when that was and when
+// generation last moved (a stall after a long prefill gave the prefill's report as the step).
+std::string last_words(const StallInfo &st) {
+  if (!st.generated_last) return "last step " + iso8601_utc(st.last);
+  return fmt::format("last progress {}, a prompt being read; last step {}", iso8601_utc(st.last),
+                     iso8601_utc(*st.generated_last));
 }
 
 std::string gpu_words(const StallInfo &st) {
@@ -571,8 +586,9 @@ void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, De
     out.push_back(
         Finding{"step_stall", node, "", st->end_unlogged ? Severity::warning : Severity::critical,
                 st->silence_s, st->threshold_s,
-                fmt::format("no step for {:.0f} s while generating (last step {}); {}{}",
-                            st->silence_s, iso8601_utc(st->last), gpu_words(*st),
+                fmt::format("no {} for {:.0f} s while generating ({}); {}{}",
+                            st->generated_last ? "progress" : "step", st->silence_s,
+                            last_words(*st), gpu_words(*st),
                             st->end_unlogged ? "; the request's access line came at its start (a "
                                                "streamed request), whose end the engine logs only "
                                                "with --log-requests: this may be its normal end"

@@ -483,7 +483,14 @@ TEST(DetectThroughput, APrefillThatNeverEndsIsAStallAndACollapse) {
       EXPECT_TRUE(only(f, "step_stall").empty()) << t;
       EXPECT_TRUE(only(f, "throughput_collapse").empty()) << t;
     }
-    stalled = stalled || !only(f, "step_stall").empty();
+    for (const auto &s : only(f, "step_stall")) {
+      // The prompt reports are not the "last step": generation stopped at 290 s.
+      EXPECT_NE(s.message.find(", a prompt being read; last step " + iso8601_utc(at(290))),
+                std::string::npos)
+          << s.message;
+      EXPECT_EQ(s.message.rfind("no progress for ", 0), 0u) << s.message;
+      stalled = true;
+    }
     collapsed = collapsed || !only(f, "throughput_collapse").empty();
   }
   EXPECT_TRUE(stalled);
