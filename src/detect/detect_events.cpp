@@ -61,11 +61,10 @@ void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now, D
     // A crash older than `hold` still stands while the node it stopped has made no
     // progress since: a vLLM whose engine died at a CUDA OOM resolved after 5 minutes, dead.
     // Asked of the stall check only when such a line is met (rarely).
-    std::optional<std::optional<std::pair<TimePoint, TimePoint>>> dead_since;
+    std::optional<std::optional<TimePoint>> dead_since;
     const auto still_dead = [&](const LogEvent &e) {
       if (!dead_since) dead_since = crashed_stall_since(view, rules, n, now, tmp);
-      return dead_since->has_value() && e.time >= (*dead_since)->first &&
-             e.time <= (*dead_since)->second;
+      return dead_since->has_value() && e.time >= **dead_since;
     };
     for (std::size_t i = events->size(); i > 0; --i) {
       const LogEvent &e = (*events)[i - 1];

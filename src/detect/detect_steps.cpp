@@ -69,9 +69,11 @@ struct StallInfo {
   bool gpu_busy = false;
   bool crashed = false;      // a crash signature since its last step: its crash alert speaks for it
   bool end_unlogged = false; // a streamed request alone, whose end the engine does not log
-  bool down = false;         // the node is down: its node_down speaks, its GPU state is old
-  bool unwatched = false;    // nobody watches it now (a recording's watch ended): no stall
-  bool settling = false;     // back up a moment ago: its own step_stall waits, the cluster's not
+  // Why its own step_stall is held back, for a node that was generating when its connection
+  // went: down (its node_down speaks; it counts in the cluster view), back up a moment ago
+  // (its log's backlog may still come; it counts in the cluster view), or not watched at all
+  // (a recording's watch ended: no stall of any kind).
+  enum class Held { no, down, settling, unwatched } held = Held::no;
   // The last progress was a prompt being read; generation had last moved then (if known).
   std::optional<TimePoint> generated_last{};
 };
@@ -312,14 +314,14 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   const NodeInfo *info = view.node_info(node);
   // (Connecting again after it was up: a recording's watch ended and the next one has not
   // heard from it yet.)
-  const bool unwatched =
+  const bool out_of_sight =
       info != nullptr &&
       (info->state == NodeState::down || (info->state == NodeState::connecting && info->ever_up));
   const bool generating_at_outage =
-      info != nullptr &&
-      (unwatched ? last->time >= info->since - r.after
-                 : info->state == NodeState::up && info->outage_began &&
-                       now - info->since < r.after && last->time >= *info->outage_began - r.after);
+      info != nullptr && (out_of_sight ? last->time >= info->since - r.after
+                                       : info->state == NodeState::up && info->outage_began &&
+                                             now - info->since < r.after &&
+                                             last->time >= *info->outage_began - r.after);
   auto &active = tmp.points[0];
   const std::size_t need = std::max<std::size_t>(r.min_steps, 2);
   window(primary, last->time - r.active_window, last->time, 33, active);
@@ -340,12 +342,12 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   if (st.silence_s < st.threshold_s || finished_after(view, node, ids, last->time, r.after))
     return std::nullopt;
   st.crashed = crashed_since(view, node, last->time);
-  // Down since it stopped: its node_down speaks for it.
-  st.down = generating_at_outage && info->state == NodeState::down;
-  st.unwatched = generating_at_outage && info->state == NodeState::connecting;
-  // Back up within `after`: its own step_stall waits for the log's backlog, but it stays in
-  // the cluster view (dropping out resolved a cluster_stall that fired again 11 s later).
-  st.settling = generating_at_outage && info->state == NodeState::up;
+  // Back up within `after`, it stays in the cluster view (dropping out resolved a
+  // cluster_stall that fired again 11 s later).
+  if (generating_at_outage)
+    st.held = info->state == NodeState::down ? StallInfo::Held::down
+              : info->state == NodeState::up ? StallInfo::Held::settling
+                                             : StallInfo::Held::unwatched;
   // A node that is down has no GPU state: its last samples are from before the outage.
   if (info == nullptr || info->state != NodeState::down) classify_gpu(view, r, ids, node, now, st);
   // A GPU still busy after a streamed request's possible end is no end: it spins.
@@ -556,17 +558,15 @@ void detect_fence_wait(const DetectView &view, const Rules &rules, TimePoint now
   }
 }
 
-std::optional<std::pair<TimePoint, TimePoint>> crashed_stall_since(const DetectView &view,
-                                                                   const Rules &rules,
-                                                                   std::size_t node, TimePoint now,
-                                                                   DetectScratch &tmp) {
+std::optional<TimePoint> crashed_stall_since(const DetectView &view, const Rules &rules,
+                                             std::size_t node, TimePoint now, DetectScratch &tmp) {
   const StallMetrics ids = stall_metrics(view, rules.stall, tmp.metrics);
   const auto st = node_stall(view, rules.stall, ids, node, now, tmp);
   // A stall that may be a streamed request's normal end was no generation the crash stopped
   // (an idle SGLang server's crash half an hour later stood until the next request). A hang
   // that ends in NCCL's watchdog abort ten minutes later is one: the crash stands.
   if (!st || !st->crashed || st->end_unlogged) return std::nullopt;
-  return std::pair{st->last - kTwoClocks, TimePoint::max()}; // as crashed_since reads it
+  return st->last - kTwoClocks; // as crashed_since reads it
 }
 
 void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, DetectScratch &tmp,
@@ -575,10 +575,10 @@ void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, De
   std::vector<StallInfo> stalled;
   for (std::size_t n = 0; n < view.node_count(); ++n) {
     auto st = node_stall(view, rules.stall, ids, n, now, tmp);
-    if (!st || st->unwatched) continue;
+    if (!st || st->held == StallInfo::Held::unwatched) continue;
     // A crashed node's crash alert and a down node's node_down speak for it; both still
     // count in the cluster view, where they are the ones the others wait on.
-    if (st->crashed || st->down || st->settling) {
+    if (st->crashed || st->held != StallInfo::Held::no) {
       stalled.push_back(std::move(*st));
       continue;
     }

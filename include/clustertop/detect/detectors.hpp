@@ -5,7 +5,6 @@
 
 #include <array>
 #include <optional>
-#include <utility>
 #include <vector>
 
 #include "clustertop/detect/detect_view.hpp"
@@ -59,12 +58,10 @@ inline void detect_crashes(const DetectView &view, const Rules &rules, TimePoint
   detect_crashes(view, rules, now, tmp, out);
 }
 // For a node that stalled while generating and logged a crash signature at or after its last
-// progress: the span a crash line's time must fall in to be what stopped it (from the last
-// progress to when its silence became a stall); its crash then stands. None for other nodes.
-std::optional<std::pair<TimePoint, TimePoint>> crashed_stall_since(const DetectView &view,
-                                                                   const Rules &rules,
-                                                                   std::size_t node, TimePoint now,
-                                                                   DetectScratch &tmp);
+// progress: the time from which a crash line is what stopped it (its last progress, less the
+// two clocks' tolerance); such a crash stands. None for other nodes.
+std::optional<TimePoint> crashed_stall_since(const DetectView &view, const Rules &rules,
+                                             std::size_t node, TimePoint now, DetectScratch &tmp);
 // node_down, node_stale, stream_down from the node table.
 void detect_nodes(const DetectView &view, TimePoint now, std::vector<Finding> &out);
 
