@@ -67,12 +67,6 @@ std::vector<std::string> gpu_columns(const Store &store) {
   return all;
 }
 
-// The latest value, unless it is older than kSampleMaxAge at `now`: a sampled state.
-double latest_of(const Series *s, TimePoint now) {
-  if (s == nullptr || s->empty() || s->back().time < now - kSampleMaxAge) return kUnknown;
-  return s->back().value;
-}
-
 // Sum of the per-GPU values when every GPU's latest value is known; a node-wide ("")
 // series when there are no per-GPU ones.
 double gpu_power_sum(const Store &store, const std::string &node, TimePoint now) {
@@ -81,11 +75,11 @@ double gpu_power_sum(const Store &store, const std::string &node, TimePoint now)
   bool any = false;
   for (const auto &[device, series] : store.devices(node, "gpu.power_w")) {
     if (device.empty()) {
-      node_wide = latest_of(series, now);
+      node_wide = sampled_state(series, now);
       continue;
     }
     any = true;
-    sum += latest_of(series, now); // NaN poisons the sum: a partial sum understates power
+    sum += sampled_state(series, now); // NaN poisons the sum: a partial one understates power
   }
   return any ? sum : node_wide;
 }
@@ -113,7 +107,9 @@ double window_max(const Series *s, TimePoint now, Duration window) {
 }
 
 double memory_used(const Store &store, const std::string &node, TimePoint now) {
-  const auto sampled = [&](const char *m) { return latest_of(store.series({node, m, ""}), now); };
+  const auto sampled = [&](const char *m) {
+    return sampled_state(store.series({node, m, ""}), now);
+  };
   const double used = sampled("mem.used_bytes");
   if (is_known(used)) return used;
   return sampled("mem.total_bytes") - sampled("mem.available_bytes");
@@ -153,7 +149,9 @@ void write_wide_row(std::string &out, const Store &store, const std::string &nod
                     const std::vector<Finding> &firing, TimePoint now, Duration window) {
   // Steps are the latest step, whenever it came; samples are the node's state, when recent.
   const auto latest = [&](const char *metric) { return store.latest({node, metric, ""}); };
-  const auto sampled = [&](const char *m) { return latest_of(store.series({node, m, ""}), now); };
+  const auto sampled = [&](const char *m) {
+    return sampled_state(store.series({node, m, ""}), now);
+  };
   const NodeInfo *info = store.node(node);
   Line line(out);
   line.text(time);
@@ -161,7 +159,8 @@ void write_wide_row(std::string &out, const Store &store, const std::string &nod
   line.text(info != nullptr ? to_string(info->state) : "");
   line.text(info != nullptr ? info->detail : "");
   line.number(gpu_power_sum(store, node, now));
-  for (const auto &g : gpus) line.number(latest_of(store.series({node, "gpu.power_w", g}), now));
+  for (const auto &g : gpus)
+    line.number(sampled_state(store.series({node, "gpu.power_w", g}), now));
   line.number(memory_used(store, node, now));
   for (const char *m :
        {"mem.available_bytes", "mem.total_bytes", "mem.pressure_level", "mem.swap_used_bytes"})

@@ -154,6 +154,14 @@ Store::devices(const std::string &node, const std::string &metric) const {
   return out;
 }
 
+double sampled_state(const Series *s, TimePoint at) {
+  for (std::size_t i = s == nullptr ? 0 : s->size(); i > 0; --i) {
+    const Point &p = (*s)[i - 1];
+    if (p.time <= at) return p.time >= at - kSampleMaxAge ? p.value : kUnknown;
+  }
+  return kUnknown;
+}
+
 std::optional<Point> Store::latest_point(const SeriesKey &key) const {
   const auto *s = series(key);
   if (s == nullptr || s->empty()) return std::nullopt;

@@ -20,13 +20,13 @@ double node_value(const Store &s, const std::string &node, const char *metric, T
 
 // A sampled state (memory, GPU power) as of `t`: unknown once older than kSampleMaxAge.
 double sampled_value(const Store &s, const std::string &node, const char *metric, TimePoint t) {
-  return latest_at(s.series({node, metric, ""}), t, kSampleMaxAge);
+  return sampled_state(s.series({node, metric, ""}), t);
 }
 
 double sum_devices(const Store &s, const std::string &node, const char *metric, TimePoint t) {
   double sum = kUnknown;
   for (const auto &[device, series] : s.devices(node, metric))
-    sum = add_known(sum, latest_at(series, t, kSampleMaxAge));
+    sum = add_known(sum, sampled_state(series, t));
   return sum;
 }
 

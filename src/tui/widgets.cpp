@@ -198,15 +198,6 @@ double latest_at(const Series *series, TimePoint end) {
   return kUnknown;
 }
 
-double latest_at(const Series *series, TimePoint end, Duration max_age) {
-  if (series == nullptr) return kUnknown;
-  for (std::size_t i = series->size(); i-- > 0;) {
-    const Point &p = (*series)[i];
-    if (p.time <= end) return p.time >= end - max_age ? p.value : kUnknown;
-  }
-  return kUnknown;
-}
-
 double max_in_window(const Series *series, TimePoint end, Duration window) {
   double best = kUnknown;
   if (series == nullptr) return best;

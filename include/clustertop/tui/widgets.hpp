@@ -42,8 +42,6 @@ std::vector<double> bucketize(const Series *series, TimePoint end, Duration wind
 
 // Newest value at or before `end`, NaN when none.
 double latest_at(const Series *series, TimePoint end);
-// The same, NaN when that value is older than `max_age` at `end`.
-double latest_at(const Series *series, TimePoint end, Duration max_age);
 // Largest value in (end - window, end], NaN when none.
 double max_in_window(const Series *series, TimePoint end, Duration window);
 
