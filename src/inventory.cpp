@@ -60,14 +60,18 @@ Status add_node(Inventory &inv, NodeSpec spec, bool local,
 
 } // namespace
 
+Error node_named_twice(const std::string &name, const std::string &where) {
+  return Error{fmt::format("node '{}' is named twice", name), "", where,
+               "give each node a unique name"};
+}
+
 Result<Inventory> build_inventory(const Options &o, const Config &c,
                                   std::shared_ptr<const CollectorSet> collectors) {
   Inventory inv;
   std::set<std::string> names;
   auto unique = [&names](const std::string &name, const std::string &where) -> Status {
     if (names.insert(name).second) return ok_status();
-    return Error{fmt::format("node '{}' is named twice", name), "", where,
-                 "give each node a unique name"};
+    return node_named_twice(name, where);
   };
   if (!o.nodes.empty()) {
     for (const auto &arg : o.nodes) {

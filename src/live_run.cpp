@@ -127,7 +127,7 @@ Status add_sinks(Parts &p, const LiveMode &mode, const SignalWatcher &signals) {
     pipe.add_sink(*p.hook);
   }
   if (!p.o.exit_on.empty()) {
-    p.exit_on = std::make_unique<ExitOnAlert>(severity_named(p.o.exit_on));
+    p.exit_on = std::make_unique<ExitOnAlert>(p.o.exit_on);
     pipe.add_sink(*p.exit_on);
   }
   auto co = csv_sink_options(p.o, /*key_only=*/false);
@@ -273,9 +273,7 @@ int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
     if (p.tui) p.tui->redraw(now);
     if (mode.run_for && now - start >= *mode.run_for) return exit_code::ok;
     if (p.exit_on && p.exit_on->fired()) {
-      const Finding &f = p.exit_on->fired()->finding;
-      report(stderr, "clustertop: --exit-on {}: {} {} fired on {}; stopping\n", p.o.exit_on,
-             to_string(f.severity), f.rule, f.node.empty() ? "the cluster" : f.node);
+      report(stderr, "clustertop: {}; stopping\n", p.exit_on->said());
       return exit_code::alert;
     }
   }
@@ -383,8 +381,7 @@ int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode) {
       return exit_code::usage;
     }
     if (!named.insert(parsed->name).second) {
-      say_error(Error{fmt::format("node '{}' is named twice", parsed->name), "", "command line",
-                      "give each node a unique name"});
+      say_error(node_named_twice(parsed->name, "command line"));
       return exit_code::usage;
     }
   }
@@ -399,8 +396,7 @@ int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode) {
     return problem->exit_code;
   }
   if (!p.o.exit_on.empty() && (mode.dashboard || mode.run_for)) {
-    say_error(Error{"--exit-on needs --headless", "a dashboard ends with q, a snapshot after --for",
-                    "", "add --headless"});
+    say_error(ExitOnAlert::needs_headless());
     return exit_code::usage;
   }
   // Before collecting for --for, not after: a mistyped directory is news at once.

@@ -135,7 +135,7 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
     AlertPrinter printer(stdout, o.json);
     pipeline.add_sink(printer);
     std::optional<ExitOnAlert> exit_on;
-    if (!o.exit_on.empty()) pipeline.add_sink(exit_on.emplace(severity_named(o.exit_on)));
+    if (!o.exit_on.empty()) pipeline.add_sink(exit_on.emplace(o.exit_on));
     int signal = 0;
     const auto stop = [&] { // take() does not wait
       if (signals != nullptr && signal == 0) signal = signals->take();
@@ -157,10 +157,7 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
       report(stderr, "clustertop: replay interrupted at {}\n", iso8601_utc(end.at));
       code = exit_code::interrupted;
     } else if (exit_on && exit_on->fired()) {
-      const Finding &f = exit_on->fired()->finding;
-      report(stderr, "clustertop: --exit-on {}: {} {} fired on {} at {}; replay stopped\n",
-             o.exit_on, to_string(f.severity), f.rule, f.node.empty() ? "the cluster" : f.node,
-             iso8601_utc(exit_on->fired()->at));
+      report(stderr, "clustertop: {}; replay stopped\n", exit_on->said());
       code = exit_code::alert;
     } else if (lost == EPIPE) { // the reader had what it wanted (`| head`)
       report(stderr, "clustertop: replay stopped: output closed at {}\n", iso8601_utc(end.at));
@@ -170,9 +167,7 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
       code = exit_code::output;
     }
   } else if (!o.exit_on.empty()) {
-    return say(Error{"--exit-on needs --headless", "a dashboard ends with q", "",
-                     "add --headless"}),
-           exit_code::usage;
+    return say(ExitOnAlert::needs_headless()), exit_code::usage;
   } else {
     code = run_dashboard(store, pipeline, *source, *clock, o, signals);
   }

@@ -24,6 +24,9 @@ struct Inventory {
   [[nodiscard]] std::size_t size() const { return local.size() + remote.size(); }
 };
 
+// "node 'NAME' is named twice" at `where` (the command line, a config file's line).
+Error node_named_twice(const std::string &name, const std::string &where);
+
 // Nodes named on the command line replace the config's [[node]] list; with neither, this
 // machine is the one node. `--log` paths are followed on every node.
 Result<Inventory> build_inventory(const Options &options, const Config &config,
