@@ -151,8 +151,8 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
       report(stderr,
              "clustertop: replay jumped {} stretch{} without lines ({} of replay time in "
              "all), ticking only the first {} of each\n",
-             end.gaps_skipped, end.gaps_skipped == 1 ? "" : "es", tui::format_age(end.time_skipped),
-             tui::format_age(ReplayStepper::kIdleTicking));
+             end.gaps_skipped, end.gaps_skipped == 1 ? "" : "es", format_age(end.time_skipped),
+             format_age(ReplayStepper::kIdleTicking));
     if (signal != 0) {
       report(stderr, "clustertop: replay interrupted at {}\n", iso8601_utc(end.at));
       code = exit_code::interrupted;

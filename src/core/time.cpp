@@ -1,5 +1,6 @@
 #include "clustertop/core/time.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -39,6 +40,14 @@ std::string format_utc_offset(std::chrono::minutes offset) {
   const auto m = offset.count();
   const auto a = m < 0 ? -m : m;
   return fmt::format("{}{:02}{:02}", m < 0 ? '-' : '+', a / 60, a % 60);
+}
+
+std::string format_age(Duration d) {
+  const auto s = static_cast<long long>(std::max(0.0, to_seconds(d)));
+  if (s < 120) return fmt::format("{}s", s);
+  if (s < 7200) return fmt::format("{}m", s / 60);
+  if (s < 172800) return fmt::format("{}h", s / 3600);
+  return fmt::format("{}d", s / 86400);
 }
 
 std::string describe_clock_skew(Duration skew) {

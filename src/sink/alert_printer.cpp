@@ -26,14 +26,6 @@ std::string figure(double v) {
   return fmt::format("{:.4g}", v);
 }
 
-std::string span_text(Duration d) {
-  const auto s =
-      std::max<long long>(0, std::chrono::duration_cast<std::chrono::seconds>(d).count());
-  if (s < 60) return fmt::format("{}s", s);
-  if (s < 3600) return fmt::format("{}m {:02}s", s / 60, s % 60);
-  return fmt::format("{}h {:02}m", s / 3600, s % 3600 / 60);
-}
-
 } // namespace
 
 nlohmann::json alert_json(const AlertTransition &t) {
@@ -85,7 +77,7 @@ std::string alert_line(const AlertTransition &t) {
   // 0 s") no longer hold: said as what it last said, after how long it was open.
   const std::string message = t.state == AlertState::resolved
                                   ? fmt::format("cleared after {} open; it last said: {}",
-                                                span_text(t.at - t.first_seen), f.message)
+                                                format_age(t.at - t.first_seen), f.message)
                                   : f.message;
   // The message quotes log lines and the names come from configs and logs: shown, never
   // acted on by the terminal (escape sequences, \r, NUL as visible escapes).

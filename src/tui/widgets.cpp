@@ -82,14 +82,6 @@ std::string format_pct(double pct) {
   return fmt::format("{:.0f}%", pct);
 }
 
-std::string format_age(Duration d) {
-  const auto s = static_cast<long long>(std::max(0.0, to_seconds(d)));
-  if (s < 120) return fmt::format("{}s", s);
-  if (s < 7200) return fmt::format("{}m", s / 60);
-  if (s < 172800) return fmt::format("{}h", s / 3600);
-  return fmt::format("{}d", s / 86400);
-}
-
 int samples_per_cell(bool ascii) { return ascii ? 1 : 2; }
 
 std::string sparkline(const std::vector<double> &values, double lo, double hi, bool ascii) {

@@ -130,7 +130,7 @@ TEST(DetectAlertPrinter, TextSaysLargeValuesWholeAndResolvedAsWhatItLastSaid) {
   t.state = AlertState::resolved;
   t.at = from_epoch_seconds(100 + 6 * 60 + 20);
   const std::string resolved = alert_line(t);
-  EXPECT_NE(resolved.find("RESOLVED critical time_to_oom mbp: cleared after 6m 20s open; it "
+  EXPECT_NE(resolved.find("RESOLVED critical time_to_oom mbp: cleared after 6m open; it "
                           "last said: out of memory in about 0 s"),
             std::string::npos)
       << resolved;

@@ -104,6 +104,8 @@ std::string format_utc_offset(std::chrono::minutes offset);
 // A node's clock against this machine's (NodeInfo::clock_skew), as the dashboard and the
 // figures line show it: "clock 45 s ahead", "clock 10 min behind", "clock 3.5 h behind".
 std::string describe_clock_skew(Duration skew);
+// A span in one unit, for people: "4s", "3m", "2h", "5d" (whole units; under 0 is 0s).
+std::string format_age(Duration d);
 
 // Parses "30s", "500ms", "2m", "1h", "1.5s", "250us"; a bare number is seconds. The number is
 // decimal digits with at most one '.' (no sign, space, exponent or hex). false on junk.

@@ -19,7 +19,6 @@ std::string format_ms(double ms);       // "0.42 ms", "36.1 ms", "1.20 s", "–"
 std::string format_rate(double per_s);  // "45.1/s", "1.2K/s", "–"
 std::string format_count(double n);     // "950", "21.3K", "1.2M", "–"
 std::string format_pct(double pct);     // "87%", "–"
-std::string format_age(Duration d);     // "4s", "3m", "2h", "5d"
 
 // Values per character cell: a braille cell holds two columns of four dots.
 int samples_per_cell(bool ascii);
