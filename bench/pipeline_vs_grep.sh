@@ -5,7 +5,9 @@
 # --parse-file FILE` while the binary is not wired) against `grep -c STEP FILE`, each run twice
 # with the file in page cache; prints wall and CPU seconds and both ratios. When the benchmarks
 # are built, also bench/replay_floor: a loop written for this one log, doing the least a
-# replay of it must do (see replay_floor.cpp): what a replay costs when written for it alone.
+# replay of it must do (see replay_floor.cpp): what a replay costs when written for it alone;
+# and bench/replay_floor_parallel: the same work with two threads reading and parsing regions
+# of the file while the main one stores them (the bound of that design, docs/benchmarks.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size_mb=${1:-1024}
@@ -30,6 +32,9 @@ else
 fi
 if [ -x "$build/bench/replay_floor" ]; then
   runs+=("floor:$build/bench/replay_floor $file")
+fi
+if [ -x "$build/bench/replay_floor_parallel" ]; then
+  runs+=("floor_parallel:$build/bench/replay_floor_parallel $file 2")
 fi
 # Output goes to a file, not /dev/null: GNU grep stops at the first match when stdout is /dev/null.
 # Both wall and CPU (user+sys) seconds: on a shared machine CPU time is the steadier figure.
