@@ -10,7 +10,7 @@ void AlertBook::see(const Finding &f, TimePoint now, std::vector<AlertTransition
   auto it = open_.find(key);
   if (it == open_.end()) {
     const auto state = policy.for_.count() <= 0 ? AlertState::firing : AlertState::pending;
-    it = open_.emplace(key, Open{f, state, now, now}).first;
+    it = open_.emplace(key, Open{f, state, now, now, f.severity, std::nullopt}).first;
     // A pending is announced at most once per kPendingQuiet while it keeps coming back.
     if (state == AlertState::pending) {
       const auto last = announced_.find(key);
@@ -21,16 +21,28 @@ void AlertBook::see(const Finding &f, TimePoint now, std::vector<AlertTransition
     return;
   }
   Open &o = it->second;
-  const bool escalated = o.state == AlertState::firing && f.severity > o.finding.severity;
   o.finding = f;
   o.last_seen = now;
-  if (o.state == AlertState::pending && now - o.first_seen >= policy.for_) {
+  if (o.state == AlertState::pending) {
+    if (now - o.first_seen < policy.for_) return;
     o.state = AlertState::firing;
+    o.fired = f.severity;
     announced_.erase(key); // this episode is news now; the next one's pending is too
     out.push_back(AlertTransition{f, AlertState::firing, o.first_seen, now});
-  } else if (escalated) {
-    out.push_back(AlertTransition{f, AlertState::firing, o.first_seen, now});
+    return;
   }
+  if (f.severity <= o.fired) {
+    o.rising.reset();
+    return;
+  }
+  if (!o.rising) o.rising = now;
+  if (now - *o.rising < policy.for_) {
+    o.finding.severity = o.fired; // not yet: it is what it fired as
+    return;
+  }
+  o.fired = f.severity;
+  o.rising.reset();
+  out.push_back(AlertTransition{f, AlertState::firing, o.first_seen, now});
 }
 
 std::vector<AlertTransition> AlertBook::update(const std::vector<Finding> &findings,

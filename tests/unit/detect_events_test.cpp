@@ -265,6 +265,35 @@ TEST(AlertBook, ZeroForFiresAtOncePendingDropsAndEscalationRefires) {
   EXPECT_EQ(book.open_count(), 0u);
 }
 
+// A firing warning whose finding turns critical for a tick or two (a chance fit of a noisy
+// memory series: "falls 4.8 GiB/min over the last 7 s") stays a warning; a rise that holds
+// for the rule's `for` fires again, critical, once; a fall and a new rise after it are news
+// no more (the episode has been critical).
+TEST(AlertBook, ARiseInSeverityFiresOnlyOnceItHasHeldForFor) {
+  Rules r;
+  r.oom.alert = AlertPolicy{std::chrono::seconds(10), std::chrono::seconds(30)};
+  AlertBook book(r);
+  book.update({finding("oom_headroom")}, at(0));
+  ASSERT_EQ(book.update({finding("oom_headroom")}, at(10)).size(), 1u); // firing, warning
+  // A blip: critical at 11 and 12, warning at 13, critical again from 14.
+  EXPECT_TRUE(book.update({finding("oom_headroom", Severity::critical)}, at(11)).empty());
+  ASSERT_EQ(book.firing().size(), 1u);
+  EXPECT_EQ(book.firing()[0].severity, Severity::warning);
+  EXPECT_TRUE(book.update({finding("oom_headroom", Severity::critical)}, at(12)).empty());
+  EXPECT_TRUE(book.update({finding("oom_headroom")}, at(13)).empty());
+  EXPECT_TRUE(book.update({finding("oom_headroom", Severity::critical)}, at(14)).empty());
+  EXPECT_TRUE(book.update({finding("oom_headroom", Severity::critical)}, at(23)).empty());
+  auto t = book.update({finding("oom_headroom", Severity::critical)}, at(24)); // held 10 s
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].state, AlertState::firing);
+  EXPECT_EQ(t[0].finding.severity, Severity::critical);
+  EXPECT_EQ(t[0].first_seen, at(0));
+  EXPECT_EQ(book.firing()[0].severity, Severity::critical);
+  EXPECT_TRUE(book.update({finding("oom_headroom")}, at(25)).empty());
+  EXPECT_TRUE(book.update({finding("oom_headroom", Severity::critical)}, at(26)).empty());
+  EXPECT_TRUE(book.update({finding("oom_headroom", Severity::critical)}, at(40)).empty());
+}
+
 // A finding that flickers around its threshold: one PENDING per minute, not one per flicker;
 // it still fires once it has held for `for`.
 TEST(AlertBook, APendingThatFlickersIsAnnouncedOnceAMinute) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -19,7 +20,10 @@ public:
 
   // Everything the detectors found at `now`. Returns the transitions, in order:
   //  new finding -> pending (or firing at once when its rule's `for` is 0);
-  //  pending for `for` -> firing; firing with a higher severity -> firing again;
+  //  pending for `for` -> firing; firing with a higher severity held for `for` without a
+  //  break -> firing again at it (one sample's chance fit of a noisy memory series made a
+  //  firing time_to_oom warning critical for the rest of its episode; until the rise has
+  //  held, the alert keeps the severity it fired with);
   //  firing, absent for `clear_after` -> resolved. A pending alert whose finding goes
   //  away before `for` is dropped without a transition, and while it keeps coming back its
   //  pending is announced at most once per kPendingQuiet (a finding that flickers around
@@ -40,6 +44,8 @@ private:
     AlertState state = AlertState::pending;
     TimePoint first_seen;
     TimePoint last_seen;
+    Severity fired{};                // the severity of its last firing transition
+    std::optional<TimePoint> rising; // since when its finding has been above `fired`
   };
   void see(const Finding &f, TimePoint now, std::vector<AlertTransition> &out);
 
