@@ -42,7 +42,9 @@ public:
   [[nodiscard]] bool scanned(std::string_view line) const {
     return line.data() == data_ && line.size() == size_;
   }
-  [[nodiscard]] bool contains(std::size_t i) const { return ((present_ >> i) & 1U) != 0; }
+  [[nodiscard]] bool contains(std::size_t i) const {
+    return i < kMax && ((present_ >> i) & 1U) != 0; // kMax: add() gave the literal no bit
+  }
   // The scanned line's kind, when not 0: lines scanned with one kind are all of one length
   // and the same but for digits (each is, so, one recent line), and a parser that compared
   // a line of this kind with its own need not compare the next.

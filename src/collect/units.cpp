@@ -26,7 +26,7 @@ struct UnitEntry {
 };
 
 // Longest names first where one is a prefix of another is not needed: exact match only.
-constexpr std::array<UnitEntry, 27> kUnits = {{
+constexpr std::array<UnitEntry, 38> kUnits = {{
     {"ns", UnitClass::time, 1e-6},
     {"us", UnitClass::time, 1e-3},
     {"\xC2\xB5s", UnitClass::time, 1e-3},
@@ -35,6 +35,16 @@ constexpr std::array<UnitEntry, 27> kUnits = {{
     {"s", UnitClass::time, 1e3},
     {"sec", UnitClass::time, 1e3},
     {"min", UnitClass::time, 6e4},
+    {"secs", UnitClass::time, 1e3},
+    {"second", UnitClass::time, 1e3},
+    {"seconds", UnitClass::time, 1e3},
+    {"milliseconds", UnitClass::time, 1.0},
+    {"microseconds", UnitClass::time, 1e-3},
+    {"nanoseconds", UnitClass::time, 1e-6},
+    {"mins", UnitClass::time, 6e4},
+    {"minutes", UnitClass::time, 6e4},
+    {"h", UnitClass::time, 3.6e6},
+    {"hours", UnitClass::time, 3.6e6},
     {"B", UnitClass::bytes, 1.0},
     {"kB", UnitClass::bytes, 1e3},
     {"KB", UnitClass::bytes, 1e3},
@@ -52,6 +62,7 @@ constexpr std::array<UnitEntry, 27> kUnits = {{
     {"tps", UnitClass::rate, 1.0},
     {"mW", UnitClass::none, 1e-3},
     {"W", UnitClass::none, 1.0},
+    {"kW", UnitClass::none, 1e3},
     {"MHz", UnitClass::none, 1.0},
     {"C", UnitClass::none, 1.0},
 }};
@@ -161,7 +172,11 @@ double value_for_metric(std::string_view text, std::string_view metric, bool com
   const auto unit = trim(rest);
   const auto want = metric_class(metric);
   double factor = 1.0;
-  const auto got = unit_class(unit, factor, want == UnitClass::bytes);
+  // Text after the number that is no unit makes no value: "1.13 seconds" read as 1.13 ms,
+  // "2 gigabytes" as 2 bytes and "0x10" as 0 before (the kv kind already refused them).
+  const auto known = known_unit_class(unit, factor, want == UnitClass::bytes);
+  if (!known) return kUnknown;
+  const auto got = *known;
   if (got == UnitClass::time && want != UnitClass::time) return kUnknown;
   if (got == UnitClass::bytes && want != UnitClass::bytes) return kUnknown;
   return v * factor;

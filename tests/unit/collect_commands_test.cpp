@@ -209,6 +209,28 @@ TEST(CollectBadInput, ANumberTimesItsUnitIsNeverInfinite) {
   EXPECT_TRUE(eval) << recs[0].dump();
 }
 
+// A captured number followed by a word: a unit it knows converts it, any other word makes
+// no value. "Loading weights took 1.13 seconds" read into a _ms metric gave 1.13 ms, and
+// "2 gigabytes" into a _bytes one 2 bytes, silently.
+TEST(CollectBadInput, ACapturedNumberWithAWordThatIsNoUnitIsNoValue) {
+  const auto value = [](const char *metric, const char *text) {
+    MetricSpec spec;
+    spec.metric = metric;
+    return metric_value(spec, text);
+  };
+  EXPECT_DOUBLE_EQ(value("x.t_ms", "1.13 seconds"), 1130);
+  EXPECT_DOUBLE_EQ(value("x.t_ms", "5 mins"), 300000);
+  EXPECT_DOUBLE_EQ(value("x.t_ms", "3h"), 3 * 3600e3);
+  EXPECT_DOUBLE_EQ(value("x.t_ms", "5 sec"), 5000);
+  EXPECT_DOUBLE_EQ(value("x.p_w", "5 kW"), 5000);
+  EXPECT_DOUBLE_EQ(value("x.b_bytes", "2 GiB"), 2.0 * 1073741824);
+  for (const char *text : {"2 gigabytes", "4 Gb", "0x10", "1,5", "7 parsecs"})
+    EXPECT_TRUE(std::isnan(value("x.b_bytes", text))) << text;
+  EXPECT_TRUE(std::isnan(value("x.t_ms", "100 fortnights")));
+  EXPECT_TRUE(std::isnan(value("x.c", "12 apples")));
+  EXPECT_DOUBLE_EQ(value("x.c", "12"), 12);
+}
+
 TEST(CollectBadInput, OutOfRangeNumbersAreUnknownNotInfinite) {
   const auto r = parse("macmon", "{\"gpu_power\": 1e400, \"cpu_power\": -1e999}\n"
                                  "{\"gpu_power\": 12345678901234567890123456789}\n");

@@ -493,16 +493,24 @@ std::vector<std::string> variants(const std::string &line);
 // Scans a set of literals over `lines` in order, so that lines that differ from a recent one
 // only in their digits reuse its answer; every answer must still be find's. Some literals
 // have digits in them, at their start, end or inside, alone or beside a digit-free piece.
+// The literals with digits come first: the shipped definitions' prefilters that follow fill
+// the set's 64 bits as definitions are added, and those beyond it have no bit (a parser then
+// searches for them itself), so they are left out here.
 std::uint64_t expect_reuse_agrees_with_find(const std::vector<std::string> &lines) {
-  std::vector<std::string> literals = literals_to_test();
-  literals.insert(literals.end(), {"ab", "a b", "x.y", "eval=", "ms ", "1b", "a12", "s9", "v2", "7",
-                                   "x1.y", "2ms"});
+  std::vector<std::string> literals = {"ab",  "a b", "x.y", "eval=", "ms ",  "1b",
+                                       "a12", "s9",  "v2",  "7",     "x1.y", "2ms"};
+  const std::size_t own = literals.size();
+  const auto shipped = literals_to_test();
+  literals.insert(literals.end(), shipped.begin(), shipped.end());
   LiteralSet set;
   std::vector<std::size_t> bits;
   for (const auto &l : literals) bits.push_back(set.add(l));
+  for (std::size_t i = 0; i < own; ++i) EXPECT_NE(bits[i], LiteralSet::kMax) << literals[i];
+  EXPECT_FALSE(set.contains(LiteralSet::kMax)); // no bit: never "contained"
   for (const auto &line : lines) {
     set.scan(line);
     for (std::size_t i = 0; i < literals.size(); ++i) {
+      if (bits[i] == LiteralSet::kMax) continue;
       const auto at = std::string_view(line).find(literals[i]);
       EXPECT_EQ(set.contains(bits[i]), at != std::string_view::npos)
           << "'" << literals[i] << "' in '" << line << "'";
