@@ -6,10 +6,13 @@
 
 #include <cerrno>
 #include <cmath>
+#include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 
 #include "clustertop/collect/collectors.hpp"
@@ -50,6 +53,11 @@ public:
   void flush() {
     out_.write(std::string_view(buf_.data(), buf_.size()));
     buf_.clear();
+  }
+  // Out of the FILE's buffer too: to the reader now.
+  void push() {
+    flush();
+    out_.flush();
   }
   // The errno of the first write that failed, or 0 (said at the end: unwritten).
   [[nodiscard]] int failed() const { return out_.failed(); }
@@ -97,33 +105,61 @@ int run_parse_command(const Options &options, std::FILE *in, std::FILE *out, std
   RecordBuffer buf;
   Counts c;
   int failed = 0;
+  int read_error = 0;
   {
     Emitter em(out);
     std::vector<char> chunk(1 << 20);
+    // What has arrived, not a full chunk: fread waits for 1 MiB or the end, so a followed log
+    // (`tail -F log | clustertop parse …`) printed nothing until either came.
+    const int fd = ::fileno(in);
+    const auto read_some = [&]() -> std::size_t {
+      if (fd < 0) return std::fread(chunk.data(), 1, chunk.size(), in); // a FILE of memory
+      for (;;) {
+        const ssize_t got = ::read(fd, chunk.data(), chunk.size());
+        if (got >= 0) return static_cast<std::size_t>(got);
+        if (errno != EINTR) {
+          read_error = errno;
+          return 0;
+        }
+      }
+    };
     std::size_t n = 0;
-    while ((n = std::fread(chunk.data(), 1, chunk.size(), in)) > 0) {
+    while ((n = read_some()) > 0) {
       splitter.feed(std::string_view(chunk.data(), n), lines);
       parse_lines(lines, parsers, now, buf, em, c);
+      if (n < chunk.size()) em.push(); // the input has no more for now: show what it gave
+      if (em.failed() != 0) break;     // the reader has gone (`| head`): nothing to do
     }
-    splitter.finish(lines);
-    parse_lines(lines, parsers, now, buf, em, c);
-    buf.clear();
-    parsers.finish(buf);
-    emit(buf, em, c);
-    em.flush();
+    if (em.failed() == 0) { // the input's last line, unless the input was left unread
+      splitter.finish(lines);
+      parse_lines(lines, parsers, now, buf, em, c);
+      buf.clear();
+      parsers.finish(buf);
+      emit(buf, em, c);
+      em.flush();
+    }
     failed = em.failed();
   }
   report(err, "clustertop parse: {} lines, {} records, {} skipped, {} cut at {} bytes\n", c.lines,
          c.records, c.skipped, splitter.cut_lines(), 64 * 1024);
-  if (const int lost = unwritten(out); lost != 0) {
-    report(err, "clustertop parse: cannot write the records: {}\n",
-           output_failure(failed != 0 ? failed : lost));
+  const int lost = failed != 0 ? failed : unwritten(out);
+  if (lost == EPIPE) return exit_code::ok; // the reader had what it wanted (`| head`)
+  if (lost != 0) {
+    report(err, "clustertop parse: cannot write the records: {}\n", output_failure(lost));
     return exit_code::output;
   }
-  return std::ferror(in) ? exit_code::config : exit_code::ok;
+  if (read_error != 0 || std::ferror(in)) {
+    report(err, "clustertop parse: cannot read the input: {}\n",
+           std::strerror(read_error != 0 ? read_error : EIO));
+    return exit_code::config;
+  }
+  return exit_code::ok;
 }
 
 int run_parse_command(const Options &options) {
+  // A reader that goes away (`| head -1`) is a normal end, told by EPIPE, not a death by
+  // SIGPIPE (exit 141 failed scripts under `set -o pipefail`).
+  std::signal(SIGPIPE, SIG_IGN);
   if (options.input.empty() || options.input == "-")
     return run_parse_command(options, stdin, stdout, stderr);
   struct stat st {};

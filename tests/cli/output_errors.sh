@@ -64,6 +64,28 @@ timeout 60 bash -c "\"$bin\" replay --node n1=\"$tmp/long.log\" --speed max --he
 code=$?
 if [ "$code" -eq 0 ]; then ok; else bad "replay 2>&1 | head -1: exit $code (want 0)"; fi
 
+# parse too: it was killed by SIGPIPE (exit 141), which fails scripts under `set -o pipefail`.
+timeout 60 bash -c "\"$bin\" parse --collector exo_step \"$tmp/long.log\" | head -1 >/dev/null; exit \${PIPESTATUS[0]}"
+code=$?
+if [ "$code" -eq 0 ]; then ok; else bad "parse | head -1: exit $code (want 0)"; fi
+
+# parse shows a record when its line arrives, not when 1 MiB of input or its end has: a
+# followed log (`tail -F log | clustertop parse …`) printed nothing. The first record must
+# be read while the input is still open.
+rm -f "$tmp/first" "$tmp/in_time"
+{
+  echo '[STEP 1] eval=30ms'
+  for _ in $(seq 1 100); do
+    if [ -s "$tmp/first" ]; then touch "$tmp/in_time"; break; fi
+    sleep 0.1
+  done
+  echo '[STEP 2] eval=31ms'
+} | "$bin" parse --collector exo_step - 2>/dev/null | {
+  IFS= read -r first && printf '%s\n' "$first" >"$tmp/first"
+  cat >/dev/null
+}
+if [ -e "$tmp/in_time" ] && grep -q '"step.index","value":1' "$tmp/first"; then ok; else bad "parse held its first record until the input ended"; fi
+
 # parse on a directory says so (it read nothing and said only "0 lines", exit 3).
 expect 2 'cannot read .*: it is a directory' "parse DIR" -- "$bin" parse --collector log "$tmp"
 
