@@ -169,6 +169,18 @@ bool plain_number(std::string_view v) {
   return true;
 }
 
+// The length of a Python string prefix at text[p] that a quote follows (`b'`, `rb"`, `u'`,
+// `f'`, any case, at most two letters), or 0.
+std::size_t string_prefix(std::string_view text, std::size_t p) {
+  const auto prefix_letter = [](char c) {
+    c = static_cast<char>(c | 0x20);
+    return c == 'b' || c == 'r' || c == 'u' || c == 'f';
+  };
+  std::size_t n = 0;
+  while (n < 2 && p + n < text.size() && prefix_letter(text[p + n])) ++n;
+  return n > 0 && p + n < text.size() && is_quote(text[p + n]) ? n : 0;
+}
+
 // The key [i, j) is a secret's key: the span of its value, or nothing.
 std::optional<Span> value_after_key(std::string_view text, std::size_t i, std::size_t j,
                                     KeyKind kind) {
@@ -189,6 +201,9 @@ std::optional<Span> value_after_key(std::string_view text, std::size_t i, std::s
   }
   while (p < text.size() && is_blank(text[p])) ++p;
   if (p >= text.size()) return std::nullopt;
+  // A Python string's prefix (b'…', rb'…', u'…', f"…"): the quoted value after it, not the
+  // prefix alone (a config dict of bytes printed its secrets whole).
+  if (const auto n = string_prefix(text, p); n > 0) p += n;
 
   std::size_t start = p;
   std::size_t end = 0;

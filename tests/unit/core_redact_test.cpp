@@ -317,6 +317,18 @@ TEST(Redact, FormsThatWereAlreadyHandledStay) {
   });
 }
 
+// A Python dict of bytes or raw strings, as a traceback prints a config: the value in its
+// quotes, not the prefix letter alone ("'password': [redacted]'SECRET'").
+TEST(Redact, APythonStringPrefixBeforeTheQuotedValue) {
+  expect_all({
+      {"cfg {'password': b'SECRETbytes', 'secret_key': b'S2'} end",
+       "cfg {'password': b'[redacted]', 'secret_key': b'[redacted]'} end"},
+      {"token=rb\"abc def\" ok", "token=rb\"[redacted]\" ok"},
+      {"api_key: u'k1' password: f'p{x}'", "api_key: u'[redacted]' password: f'[redacted]'"},
+      {"password: bob", "password: [redacted]"},
+  });
+}
+
 // Ordinary inference-server lines: "token" and "tokens" in figures are not credentials.
 TEST(Redact, OrdinaryLogLinesAreLeftIntact) {
   const std::vector<std::string> lines = {
