@@ -71,6 +71,30 @@ char32_t decode_utf8(std::string_view s, std::size_t &i) {
   return cp;
 }
 
+std::string one_to_one_text(std::string_view s, bool keep_newline) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t start = i;
+    const char32_t cp = decode_utf8(s, i);
+    const bool shown =
+        cp != kNotUtf8 && (!is_control_or_line_break(cp) || (keep_newline && cp == '\n'));
+    if (cp == '\\')
+      out += "\\\\";
+    else if (shown)
+      out.append(s.substr(start, i - start));
+    else
+      for (std::size_t k = start; k < i; ++k) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        const auto c = static_cast<unsigned char>(s[k]);
+        out += "\\x";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+      }
+  }
+  return out;
+}
+
 std::string terminal_safe(std::string_view s, std::size_t max) {
   std::string out;
   out.reserve(std::min(s.size(), max) + 8);

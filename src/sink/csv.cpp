@@ -7,6 +7,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "clustertop/core/text.hpp"
 #include "clustertop/sink/atomic_file.hpp"
 #include "clustertop/sink/csv_text.hpp"
 #include "clustertop/store/store.hpp"
@@ -118,7 +119,9 @@ double memory_used(const Store &store, const std::string &node, TimePoint now) {
 void write_wide_header(std::string &out, const std::vector<std::string> &gpus) {
   Line line(out);
   for (const char *h : {"time", "node", "status", "status_detail", "gpu_power_w"}) line.text(h);
-  for (const auto &g : gpus) line.text("gpu" + g + "_power_w");
+  // The device as /metrics labels it, one to one: two GPU ids that are not text were one
+  // column name (U+FFFD) here, and a reader keyed on the header kept one of them.
+  for (const auto &g : gpus) line.text("gpu" + one_to_one_text(g) + "_power_w");
   for (const char *h :
        {"mem_used_bytes", "mem_available_bytes", "mem_total_bytes", "mem_pressure_level",
         "swap_used_bytes", "step_eval_ms", "step_model_ms", "step_gpu_eval_ms", "step_overhead_ms",
@@ -235,10 +238,11 @@ void append_long_rows(std::string &out, const SeriesKey &key, const Series &seri
   std::string key_cells;
   key_cells += ',';
   append_name_cell(key_cells, key.node);
-  for (const std::string *s : {&key.metric, &key.device}) {
-    key_cells += ',';
-    append_text_cell(key_cells, *s);
-  }
+  key_cells += ',';
+  append_text_cell(key_cells, key.metric);
+  key_cells += ',';
+  // The device one to one, as /metrics labels it (two ids that are not text were one cell).
+  append_text_cell(key_cells, one_to_one_text(key.device));
   key_cells += ',';
   std::string unit_cell = ",";
   append_text_cell(unit_cell, unit_of_metric(key.metric));

@@ -190,24 +190,10 @@ std::string escape_label_value(std::string_view value) {
     return c >= 0x20 && c < 0x7F && c != '\\' && c != '"';
   });
   if (plain) return std::string(value);
-  // The value's text, one to one: a byte that is not UTF-8 and a control character (but the
-  // newline, which the format escapes), C1 ones, U+2028 and U+2029 included, become `\xHH`
-  // per byte, and a backslash `\\`, so that no two values read the same. Replacing them all
-  // with U+FFFD made different devices or nodes one series, twice in the same scrape.
-  std::string text;
-  text.reserve(value.size());
-  for (std::size_t i = 0; i < value.size();) {
-    const std::size_t start = i;
-    const char32_t cp = decode_utf8(value, i);
-    const bool shown = cp != kNotUtf8 && (!is_control_or_line_break(cp) || cp == '\n');
-    if (cp == '\\')
-      text += "\\\\";
-    else if (shown)
-      text.append(value.substr(start, i - start));
-    else
-      for (std::size_t k = start; k < i; ++k)
-        text += fmt::format("\\x{:02x}", static_cast<unsigned char>(value[k]));
-  }
+  // The value's text, one to one (`\xHH`, `\\`), so that no two values read the same:
+  // replacing them with U+FFFD made different devices or nodes one series, twice in the same
+  // scrape. The newline is the format's own escape.
+  const std::string text = one_to_one_text(value, true);
   // The exposition format's own escapes, which a reader undoes.
   std::string out;
   out.reserve(text.size());

@@ -135,6 +135,16 @@ Status validate_node_name(const std::string &name) {
   // CSV cells, --json alerts and figures, hooks): one that redaction would change (a URL with
   // a password, `API_KEY=...`, an `sk-...` token) would leak there, or be hidden in some
   // outputs and not others, breaking joins between them. It is refused instead.
+  // A spreadsheet reads a cell that starts with = + - @ as a formula, so CSV writes such a
+  // name after a `'`: it then no longer matched its /metrics label, and `-x` and `'-x` were
+  // one row.
+  if (std::string_view("=+-@").find(name.front()) != std::string_view::npos)
+    return Error{"invalid node",
+                 "the node name '" + shown_node(name) + "' starts with " + name.front(),
+                 "node '" + shown_node(name) + "'",
+                 "a node name may not start with = + - or @ (a spreadsheet reads such a CSV cell "
+                 "as a formula): name the node with a label of your own (name = \"gpu1\" in a "
+                 "[[node]])"};
   if (redact_secrets(name) != name)
     return Error{"invalid node",
                  "the node name '" + shown_node(name) + "' holds what reads as a credential",

@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
+#include <set>
 
 #include "clustertop/sink/csv.hpp"
 #include "clustertop/sink/csv_text.hpp"
+#include "clustertop/sink/prometheus.hpp"
 #include "clustertop/store/store.hpp"
 
 namespace clustertop {
@@ -155,6 +157,29 @@ TEST(ExportCsv, LongHasEveryPointWithUnits) {
   EXPECT_EQ(lines[2], iso8601_utc(kNow - seconds(1)) + ",mac1,gpu.power_w,0,,W");
   EXPECT_EQ(lines[3],
             iso8601_utc(kNow - seconds(1)) + ",mac1,mem.available_bytes,,5000000000,bytes");
+}
+
+// Two GPU ids that are not text (bytes that are not UTF-8, control characters) were one
+// column name and one device cell (U+FFFD for each), so a reader keyed on the header kept one
+// of the GPUs; /metrics labels them `\xff` and `\xfe`. CSV now writes them as /metrics does.
+TEST(ExportCsv, DeviceIdsThatAreNotTextStayApartAsInMetrics) {
+  Store store;
+  add(store, "mac1", "gpu.power_w", 10, kNow, "\xff");
+  add(store, "mac1", "gpu.power_w", 20, kNow, "\xfe");
+  add(store, "mac1", "gpu.power_w", 30, kNow, "a\x01");
+  add(store, "mac1", "gpu.power_w", 40, kNow, "a\x02");
+  const auto header = lines_of(render_csv_wide(store, {}, kNow)).at(0);
+  for (const char *column :
+       {",gpu\\xff_power_w", ",gpu\\xfe_power_w", ",gpua\\x01_power_w", ",gpua\\x02_power_w"})
+    EXPECT_NE(header.find(column), std::string::npos) << column << " in " << header;
+  const auto rows = lines_of(render_csv_long(store));
+  std::set<std::string> devices;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    const auto cells = rows[i].substr(rows[i].find(",gpu.power_w,") + 13);
+    devices.insert(cells.substr(0, cells.find(',')));
+  }
+  EXPECT_EQ(devices, (std::set<std::string>{"\\xff", "\\xfe", "a\\x01", "a\\x02"}));
+  EXPECT_EQ(escape_label_value("\xff"), "\\\\xff") << "/metrics: the same text, escaped once more";
 }
 
 // A node that went down kept its last memory and GPU power figures in every snapshot, as if

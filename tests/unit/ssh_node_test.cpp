@@ -88,6 +88,18 @@ TEST(SshNode, ValidateCatchesHostileSpecsFromConfig) {
   n.host = "ok";
   n.port = 70000;
   EXPECT_FALSE(validate_node(n).ok());
+  n.port = 22;
+  // A CSV cell starting with one of these is a formula to a spreadsheet: the writer puts a `'`
+  // before it, and the name would no longer be its /metrics label.
+  for (const char *name : {"-x", "=SUM(A1)", "+1", "@gpu"}) {
+    n.name = name;
+    const auto s = validate_node(n);
+    ASSERT_FALSE(s.ok()) << name;
+    EXPECT_NE(s.error().message().find("may not start with"), std::string::npos)
+        << s.error().message();
+  }
+  n.name = "gpu-1@rack";
+  EXPECT_TRUE(validate_node(n).ok());
 }
 
 TEST(SshNode, HostKeyPolicyWords) {
