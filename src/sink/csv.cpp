@@ -131,8 +131,9 @@ void write_wide_header(std::string &out, const std::vector<std::string> &gpus) {
   line.end();
 }
 
-// "rule(severity); ..." and "message | ..." for the findings that concern `node`
-// (cluster-wide findings concern every node).
+// "rule(severity); ..." (with its subject, "crash[metal_error](critical)", where it has one:
+// six crashes of one node read as six of the same) and "message | ..." for the findings that
+// concern `node` (cluster-wide findings concern every node).
 std::pair<std::string, std::string> alert_cells(const std::vector<Finding> &firing,
                                                 const std::string &node) {
   std::string rules;
@@ -140,7 +141,9 @@ std::pair<std::string, std::string> alert_cells(const std::vector<Finding> &firi
   for (const auto &f : firing) {
     if (!f.node.empty() && f.node != node) continue;
     if (!rules.empty()) rules += "; ";
-    rules += f.rule + "(" + to_string(f.severity) + ")";
+    rules += f.rule;
+    if (!f.subject.empty()) rules += "[" + f.subject + "]";
+    rules += "(" + std::string(to_string(f.severity)) + ")";
     if (!messages.empty()) messages += " | ";
     messages += f.message;
   }

@@ -57,6 +57,7 @@ TEST(ExportCsv, WideSumsGpusComputesOverheadAndFenceWindowMax) {
   add(store, "gpu1", "gen.tokens_per_s", 27.25, kNow);
   const std::vector<Finding> firing = {
       Finding{"fence_wait_stall", "gpu1", "", Severity::critical, 12.5, 5, "fence wait 12.5 ms"},
+      Finding{"crash", "gpu1", "metal_error", Severity::critical, 1, 1, "metal"},
       Finding{"oom_risk", "other", "", Severity::warning, 1, 1, "not this node"}};
   const auto lines = lines_of(render_csv_wide(store, firing, kNow));
   ASSERT_EQ(lines.size(), 2u);
@@ -64,7 +65,8 @@ TEST(ExportCsv, WideSumsGpusComputesOverheadAndFenceWindowMax) {
             std::string::npos);
   EXPECT_EQ(lines[1], iso8601_utc(kNow) +
                           ",gpu1,up,,300.5,100.5,200,600,400,1000,,,36,5,2,29,0.4,12.5,27.25,,"
-                          "fence_wait_stall(critical),fence wait 12.5 ms");
+                          "fence_wait_stall(critical); crash[metal_error](critical),"
+                          "fence wait 12.5 ms | metal");
 }
 
 TEST(ExportCsv, GpuSumIsUnknownWhenOneGpuIsUnknownAndOverheadNeedsOneStep) {
