@@ -62,6 +62,7 @@ Options merge_settings(const Options &cli, const Config &c) {
   set_text("host-key-checking", o.host_key_checking, c.ssh.host_key_checking);
   set_text("ssh-config", o.ssh_config, expand_home(c.ssh.config_file));
   set("connect-timeout", o.connect_timeout, c.ssh.connect_timeout);
+  if (c.ssh.max_sessions) o.max_sessions = static_cast<int>(*c.ssh.max_sessions);
   set_text("csv-dir", o.csv_dir, expand_home(c.sinks.csv_dir));
   set("csv-every", o.csv_every, c.sinks.csv_every);
   set("csv-on-alert", o.csv_on_alert, c.sinks.csv_on_alert);

@@ -38,6 +38,9 @@ Status read_ssh(TableReader &r, SshConfig &s) {
     return st;
   if (auto st = r.string("config_file", s.config_file); !st) return st;
   if (auto st = r.duration("connect_timeout", s.connect_timeout); !st) return st;
+  std::int64_t sessions = 0; // stays 0 when absent
+  if (auto st = r.integer("max_sessions", sessions, 1, 1000); !st) return st;
+  if (sessions > 0) s.max_sessions = sessions;
   return r.finish();
 }
 

@@ -242,7 +242,7 @@ void IoThread::close_node(Node &node) {
     for (auto &st : conn->streams) {
       if (st->channel == nullptr) continue;
       // Close sends EOF: the node-side wrapper then kills the command's process group.
-      if (alive) ssh_channel_close(st->channel);
+      if (alive && ssh_channel_is_open(st->channel) != 0) ssh_channel_close(st->channel);
       ssh_channel_free(st->channel);
       st->channel = nullptr;
     }

@@ -73,6 +73,7 @@ Result<SshOptions> ssh_options_from(const Options &options) {
   out.host_key_checking = *policy;
   out.ssh_config = options.ssh_config;
   out.connect_timeout = options.connect_timeout;
+  out.max_streams_per_connection = options.max_sessions;
   return out;
 }
 

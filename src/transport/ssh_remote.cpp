@@ -22,7 +22,7 @@ constexpr const char *kWrapper =
 
 struct ChannelCloser {
   void operator()(ssh_channel c) const {
-    ssh_channel_close(c);
+    if (ssh_channel_is_open(c) != 0) ssh_channel_close(c); // not one the server refused
     ssh_channel_free(c);
   }
 };

@@ -105,8 +105,15 @@ void IoThread::step_stream(Stream &st, SteadyTime now) {
     if (rc == SSH_AGAIN) return;
     if (rc != SSH_OK) {
       // e.g. MaxSessions reached: the connection stays, this stream retries later.
+      const auto open =
+          std::count_if(st.conn->streams.begin(), st.conn->streams.end(), [](const auto &other) {
+            return other->channel != nullptr && ssh_channel_is_open(other->channel) != 0;
+          });
       report(*st.node, st.spec.name, NodeState::down,
-             "cannot open a channel: " + last_error(st.conn->session.get()));
+             fmt::format("cannot open a channel: {} ({} already open on this connection: the "
+                         "node's sshd may allow fewer sessions; raise MaxSessions in its "
+                         "sshd_config, or set max_sessions = {} under [ssh])",
+                         last_error(st.conn->session.get()), open, std::max<long>(1, open)));
       finish_stream(st, now);
       return;
     }
@@ -155,7 +162,10 @@ void IoThread::close_channel(Stream &st) {
   st.follow.ended(st.splitter, st.pending);
   flush_lines(st);
   if (st.channel == nullptr) return;
-  ssh_channel_close(st.channel); // EOF: the node-side wrapper kills the process group
+  // EOF: the node-side wrapper kills the process group. Only for a channel that is open:
+  // libssh sends EOF for one whose open the server refused too, and OpenSSH then drops the
+  // whole connection ("ieof packet referred to nonexistent channel"), every stream with it.
+  if (ssh_channel_is_open(st.channel) != 0) ssh_channel_close(st.channel);
   ssh_channel_free(st.channel);
   st.channel = nullptr;
 }

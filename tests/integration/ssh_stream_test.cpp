@@ -235,6 +235,55 @@ TEST(SshStream, ProbeFeedsThePlannerAndManyStreamsSpreadOverConnections) {
   t->stop();
 }
 
+// An sshd with a lower MaxSessions (2, as hardened servers set it) and three streams on one
+// connection: the third channel is refused. libssh then sent EOF for the refused channel,
+// OpenSSH dropped the whole connection ("ieof packet referred to nonexistent channel") and the
+// node was down for good. The two streams that opened keep running; the third says why and
+// what to set.
+TEST(SshStream, AChannelTheServerRefusesLeavesTheOthersRunning) {
+  NoAgent no_agent;
+  Sshd sshd("127.0.0.1", {}, {"MaxSessions 2"});
+  ASSERT_TRUE(sshd.start());
+  NodeSpec node = node_for(sshd, {{"a", "while :; do echo a; sleep 0.2; done"},
+                                  {"b", "while :; do echo b; sleep 0.2; done"},
+                                  {"c", "while :; do echo c; sleep 0.2; done"}});
+  EventQueue queue;
+  auto t = make_ssh_transport(
+      {node}, test_options(write_known_hosts(sshd, {sshd.known_hosts_line()})), queue);
+  t->start();
+  std::vector<Event> seen;
+  const auto refused = [&](const Event &e) {
+    const auto *s = std::get_if<NodeStatus>(&e);
+    return s != nullptr && s->node == node.name && s->state == NodeState::down &&
+           s->detail.find("MaxSessions") != std::string::npos &&
+           s->detail.find("max_sessions = 2") != std::string::npos;
+  };
+  EXPECT_TRUE(wait_for(queue, seen, refused, 8s)) << describe(seen);
+  // Still connected three seconds on: lines of two streams keep coming, no reconnect.
+  std::this_thread::sleep_for(3s);
+  seen.clear();
+  int a = 0, b = 0, c = 0;
+  wait_for(
+      queue, seen,
+      [&](const Event &e) {
+        a += has_line(e, node.name, "a") ? 1 : 0;
+        b += has_line(e, node.name, "b") ? 1 : 0;
+        c += has_line(e, node.name, "c") ? 1 : 0;
+        return false;
+      },
+      2s);
+  EXPECT_GT(a + b + c, 4) << describe(seen);
+  for (const auto &e : seen) {
+    const auto *s = std::get_if<NodeStatus>(&e);
+    EXPECT_FALSE(s != nullptr && s->stream.empty() && s->state == NodeState::down)
+        << describe(seen);
+  }
+  std::string log;
+  sh("cat " + sshd.log(), &log);
+  EXPECT_EQ(log.find("nonexistent channel"), std::string::npos) << log;
+  t->stop();
+}
+
 // The node's zone comes from the real probe run by the node's shell (sshd sets TZ for its
 // sessions: five hours behind UTC) and reaches the pipeline on the node's `up` status.
 TEST(SshStream, TheNodesUtcOffsetComesWithItsUpStatus) {

@@ -5,6 +5,8 @@
 
 #include "clustertop/config/config.hpp"
 #include "clustertop/detect/rules.hpp"
+#include "clustertop/run_settings.hpp"
+#include "clustertop/transport/ssh.hpp"
 
 namespace clustertop {
 namespace {
@@ -113,6 +115,26 @@ TEST(Config, ZeroTimeoutsAndIntervalsAreErrorsAndZeroCsvEveryIsOff) {
   auto off = parse_config("[sinks]\ncsv_every = 0\n", "c.toml");
   ASSERT_TRUE(off.ok()) << off.error().message();
   EXPECT_EQ(off->sinks.csv_every, Duration::zero());
+}
+
+// A node whose sshd allows fewer sessions than OpenSSH's default of 10 (MaxSessions 4 on
+// hardened servers): [ssh] max_sessions puts fewer streams on each connection.
+TEST(Config, MaxSessionsSetsTheStreamsPerConnection) {
+  auto c = parse_config("[ssh]\nmax_sessions = 3\n", "c.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  ASSERT_TRUE(c->ssh.max_sessions.has_value());
+  EXPECT_EQ(*c->ssh.max_sessions, 3);
+  auto merged = merge_settings(Options{}, *c);
+  EXPECT_EQ(merged.max_sessions, 3);
+  auto ssh = ssh_options_from(merged);
+  ASSERT_TRUE(ssh.ok());
+  EXPECT_EQ(ssh->max_streams_per_connection, 3);
+  EXPECT_EQ(ssh_options_from(Options{})->max_streams_per_connection, 8);
+  for (const char *text : {"[ssh]\nmax_sessions = 0\n", "[ssh]\nmax_sessions = \"4\"\n"}) {
+    auto bad = parse_config(text, "c.toml");
+    ASSERT_FALSE(bad.ok()) << text;
+    EXPECT_EQ(bad.error().where, "c.toml:2") << bad.error().message();
+  }
 }
 
 // A duration string is decimal (`"0x1p4s"` passed as 16 s); a TOML number is its value, so

@@ -48,6 +48,9 @@ struct SshConfig {
   std::string host_key_checking; // strict | accept-new | off; empty: not set
   std::string config_file;
   std::optional<Duration> connect_timeout;
+  // Streams per connection (sshd's MaxSessions less one, for the probe); unset: 8, for
+  // OpenSSH's default of 10.
+  std::optional<std::int64_t> max_sessions;
 };
 
 // Where a config file set its [sinks] and [ssh] keys, for the problems found after parsing

@@ -34,6 +34,7 @@ struct Options {
   std::string host_key_checking = "strict"; // strict | accept-new | off
   std::string ssh_config;                   // empty: ~/.ssh/config
   Duration connect_timeout = std::chrono::seconds(10);
+  int max_sessions = 8; // streams per ssh connection ([ssh] max_sessions)
 
   // Headless alert mode
   bool headless = false;
