@@ -1,7 +1,10 @@
 // Node arguments ("mac1", "user@host:2222", "[::1]:22") and the checks that keep hostile
 // names out of libssh, ~/.ssh/config expansion (%h in ProxyCommand) and remote commands.
 #include <algorithm>
+#include <arpa/inet.h>
 #include <cctype>
+#include <netinet/in.h>
+#include <string>
 #include <string_view>
 
 #include "clustertop/core/redact.hpp"
@@ -23,12 +26,16 @@ bool plain_word(std::string_view s) {
          std::all_of(s.begin(), s.end(), name_char);
 }
 
+// An IPv6 address, with a zone (`fe80::1%eth0`) or without: not any text with a colon in it
+// ("127.0.0.1:2222", a host with its port, passed here and failed at connect with "unknown
+// libssh error").
 bool ipv6_literal(std::string_view s) {
   if (s.empty() || s.size() > 64 || s.find(':') == std::string_view::npos) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '.' || c == '%' ||
-           std::isalnum(static_cast<unsigned char>(c)) != 0;
-  });
+  const auto zone = s.find('%');
+  const std::string address(s.substr(0, zone));
+  if (zone != std::string_view::npos && !plain_word(s.substr(zone + 1))) return false;
+  in6_addr parsed{};
+  return ::inet_pton(AF_INET6, address.c_str(), &parsed) == 1;
 }
 
 // The node as an error may show it: printable, at most 80 bytes, its credentials redacted
@@ -158,9 +165,18 @@ Status validate_node_name(const std::string &name) {
 
 Status validate_node(const NodeSpec &node) {
   if (auto s = validate_node_name(node.name); !s) return s;
-  if (!plain_word(node.host) && !ipv6_literal(node.host))
+  if (!plain_word(node.host) && !ipv6_literal(node.host)) {
+    // "host:port" (as a node argument takes it) in a config's host: say where the port goes.
+    const auto colon = node.host.rfind(':');
+    if (colon != std::string::npos && node.host.find(':') == colon &&
+        plain_word(node.host.substr(0, colon)))
+      return bad_node(node.name,
+                      "host '" + node.host.substr(0, 80) + "' holds a port: write host = \"" +
+                          node.host.substr(0, colon) +
+                          "\" and port = " + node.host.substr(colon + 1) + " in its [[node]]");
     return bad_node(node.name, "host '" + node.host.substr(0, 80) +
                                    "' may hold only letters, digits, . _ - (or an IPv6 address)");
+  }
   if (!node.user.empty() && !plain_word(node.user))
     return bad_node(node.name, "user name may hold only letters, digits, . _ -");
   if (node.port < 0 || node.port > 65535) return bad_node(node.name, "port out of range");

@@ -102,6 +102,28 @@ TEST(SshNode, ValidateCatchesHostileSpecsFromConfig) {
   EXPECT_TRUE(validate_node(n).ok());
 }
 
+// A config's host with its port ("127.0.0.1:23501", as a node argument takes it) passed as an
+// IPv6 address (any text with a colon did), check-config said OK, and the run failed with
+// "invalid host: unknown libssh error". It is refused, with where the port goes.
+TEST(SshNode, AHostWithAPortIsNoIpv6AddressAndSaysWhereThePortGoes) {
+  NodeSpec n;
+  n.name = "hp";
+  for (const char *host : {"::1", "fe80::1%eth0", "2001:db8::7", "::ffff:10.0.0.1"}) {
+    n.host = host;
+    EXPECT_TRUE(validate_node(n).ok()) << host;
+  }
+  n.host = "127.0.0.1:23501";
+  auto s = validate_node(n);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message().find("write host = \"127.0.0.1\" and port = 23501"),
+            std::string::npos)
+      << s.error().message();
+  for (const char *host : {"n1:", "a:b:c", "fe80::1%eth0;id", "1:2:3:4:5:6:7:8:9"}) {
+    n.host = host;
+    EXPECT_FALSE(validate_node(n).ok()) << host;
+  }
+}
+
 TEST(SshNode, HostKeyPolicyWords) {
   EXPECT_EQ(parse_host_key_policy("strict").value(), HostKeyPolicy::strict);
   EXPECT_EQ(parse_host_key_policy("yes").value(), HostKeyPolicy::strict);
