@@ -10,6 +10,7 @@
 #include <random>
 #include <thread>
 
+#include "clustertop/core/text.hpp"
 #include "clustertop/transport/ssh_io.hpp"
 #include "clustertop/transport/ssh_jump.hpp"
 
@@ -137,6 +138,18 @@ private:
     return s;
   }
 
+  static Error probe_ran_nothing(const NodeSpec &node, const std::string &out) {
+    const std::string first = out.substr(0, out.find('\n'));
+    return Error{"cannot run commands on the node",
+                 first.empty() ? "the platform probe printed nothing"
+                               : "the platform probe printed \"" + terminal_safe(first, 120) +
+                                     "\" and no platform",
+                 "node " + node.name,
+                 "clustertop runs every command through the login shell of the user it logs in "
+                 "as, which must be a POSIX shell (sh, bash, zsh): one that exits at once "
+                 "(/usr/bin/false, nologin) runs nothing. Check with: ssh NODE 'uname -sm'"};
+  }
+
   Result<Handoff> establish(const NodeSpec &node, int attempt) {
     const Deadline deadline{
         std::chrono::steady_clock::now() +
@@ -149,6 +162,10 @@ private:
       auto out = run_probe(first->get(), node, node.probe_command, deadline);
       if (!out) return out.error();
       if (node.parse_probe) platform = node.parse_probe(*out);
+      // Every shell that runs the probe prints `uname …` first. A login shell that runs nothing
+      // (/usr/bin/false, nologin: "This account is currently not available.") printed no such
+      // line, and the node stood `up` with no data and no word of why.
+      if (node.parse_probe && platform.os.empty()) return probe_ran_nothing(node, *out);
     }
     std::vector<StreamSpec> streams = node.plan ? node.plan(platform) : std::vector<StreamSpec>{};
     Handoff h;

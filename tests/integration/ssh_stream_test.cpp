@@ -284,6 +284,43 @@ TEST(SshStream, AChannelTheServerRefusesLeavesTheOthersRunning) {
   t->stop();
 }
 
+// A login shell that runs nothing (/usr/bin/false, nologin; here sshd's ForceCommand does the
+// same to every session): the node stood `up` with no data, its streams "exited with status
+// 1" and nologin's refusal read as its last log line. It is down, saying why.
+TEST(SshStream, ALoginShellThatRunsNothingIsANodeDownWithTheReason) {
+  NoAgent no_agent;
+  for (const char *shell : {"/usr/bin/false", "/usr/sbin/nologin"}) {
+    Sshd sshd("127.0.0.1", {}, {std::string("ForceCommand ") + shell});
+    ASSERT_TRUE(sshd.start());
+    NodeSpec node = node_for(sshd, {{"t", "echo never"}});
+    node.probe_command = probe_command(nullptr);
+    node.parse_probe = [](const std::string &out) { return parse_probe(out); };
+    EventQueue queue;
+    auto t = make_ssh_transport(
+        {node}, test_options(write_known_hosts(sshd, {sshd.known_hosts_line()})), queue);
+    t->start();
+    std::vector<Event> seen;
+    EXPECT_TRUE(wait_for(
+        queue, seen,
+        [&](const Event &e) {
+          const auto *s = std::get_if<NodeStatus>(&e);
+          return s != nullptr && s->node == node.name && s->stream.empty() &&
+                 s->state == NodeState::down &&
+                 s->detail.find("cannot run commands on the node") != std::string::npos;
+        },
+        8s))
+        << shell << "\n"
+        << describe(seen);
+    for (const auto &e : seen) {
+      const auto *s = std::get_if<NodeStatus>(&e);
+      EXPECT_FALSE(s != nullptr && s->stream.empty() && s->state == NodeState::up)
+          << shell << "\n"
+          << describe(seen);
+    }
+    t->stop();
+  }
+}
+
 // The node's zone comes from the real probe run by the node's shell (sshd sets TZ for its
 // sessions: five hours behind UTC) and reaches the pipeline on the node's `up` status.
 TEST(SshStream, TheNodesUtcOffsetComesWithItsUpStatus) {
