@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -94,6 +95,25 @@ std::string check_command(const NodeSpec &node, const SshOptions &options) {
   return cmd + " " + shell_quote(node.user.empty() ? node.host : node.user + "@" + node.host);
 }
 
+// libssh appends a new key right after the file's last byte: a known_hosts without a final
+// newline (written with printf or an editor that leaves none) had the new entry glued onto
+// its last line, and both hosts were unknown from then on. The line is ended first.
+void end_with_newline(ssh_session s) {
+  char *path = nullptr;
+  if (ssh_options_get(s, SSH_OPTIONS_KNOWNHOSTS, &path) != SSH_OK || path == nullptr) return;
+  const std::string file(path);
+  ssh_string_free_char(path);
+  std::FILE *f = std::fopen(file.c_str(), "rb");
+  if (f == nullptr) return; // none yet: libssh creates it
+  const bool needs = std::fseek(f, -1, SEEK_END) == 0 && std::fgetc(f) != '\n';
+  std::fclose(f);
+  if (!needs) return;
+  if (std::FILE *a = std::fopen(file.c_str(), "ab")) {
+    std::fputc('\n', a);
+    std::fclose(a);
+  }
+}
+
 } // namespace
 
 Status verify_host_key(ssh_session s, const NodeSpec &node, const SshOptions &options) {
@@ -130,6 +150,7 @@ Status verify_host_key(ssh_session s, const NodeSpec &node, const SshOptions &op
   case SSH_KNOWN_HOSTS_NOT_FOUND:
     if (policy == HostKeyPolicy::off) return ok_status();
     if (policy == HostKeyPolicy::accept_new) {
+      end_with_newline(s);
       if (ssh_session_update_known_hosts(s) == SSH_OK) return ok_status();
       return Error{"cannot record the host key", last_error(s), where,
                    "check that " + file + " is writable"};

@@ -158,6 +158,32 @@ TEST_P(SshHostKey, PolicyDecides) {
   if (std::string(c.known) == "revokedonly") EXPECT_FALSE(recorded) << after;
 }
 
+// accept-new with a known_hosts whose last line has no newline (written with printf, or an
+// editor that leaves none): libssh appended the new key onto that line, and from then on both
+// hosts were unknown. The file's last line is ended first; both entries stay whole.
+TEST_F(SshServer, AcceptNewEndsAnUnfinishedLastLineBeforeRecording) {
+  const std::string other = "[10.9.8.7]:2222 " + server_->other_key_line().substr(
+                                                     server_->other_key_line().find(' ') + 1);
+  const std::string kh = server_->dir() + "/kh-no-newline";
+  {
+    std::ofstream out(kh, std::ios::binary);
+    out << other; // no final newline
+  }
+  SshOptions o = test_options(kh);
+  o.host_key_checking = HostKeyPolicy::accept_new;
+  std::vector<Event> seen;
+  const NodeStatus st = run_node(marker_node(server_->dir() + "/ran-nonl"), o, seen);
+  EXPECT_EQ(st.state, NodeState::up) << describe(seen);
+  std::istringstream after(read_file(kh));
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(after, l);)
+    if (!l.empty()) lines.push_back(l);
+  ASSERT_EQ(lines.size(), 2u) << read_file(kh);
+  EXPECT_EQ(lines[0], other);
+  EXPECT_EQ(lines[1].rfind("[127.0.0.1]:" + std::to_string(server_->port()) + " ", 0), 0u)
+      << lines[1];
+}
+
 INSTANTIATE_TEST_SUITE_P(Matrix, SshHostKey,
                          ::testing::Values(KeyCase{"ok", "strict", true, ""},
                                            KeyCase{"ok", "accept-new", true, ""},
