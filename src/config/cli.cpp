@@ -1,9 +1,13 @@
 #include "clustertop/config/cli.hpp"
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
 #include <iostream>
 
 #include "clustertop/core/exit_codes.hpp"
+#include "clustertop/core/report.hpp"
 
 namespace clustertop {
 namespace {
@@ -27,9 +31,35 @@ Docs: README.md and docs/ (configuration, ssh, collectors, alerts, dashboard, ex
 
 constexpr const char *kFooter = R"(
 Exit codes: 0 ok, 2 bad command line, 3 invalid config or definition, or a --listen
-address that cannot be bound, 4 every node unreachable at start, 70 internal error, 74
-output could not be written, 130 interrupted (replay, snapshot).
+address that cannot be bound, 4 every node unreachable at start, 5 --exit-on: an alert of
+that severity fired, 70 internal error, 74 output could not be written (a reader that goes
+away, `| head`, is a normal end), 130 interrupted (replay, snapshot).
 In the dashboard, ? lists the keys.)";
+
+// Each subcommand's own: the main footer's codes and keys mostly do not apply to it.
+constexpr const char *kParseFooter = R"(
+Prints one JSON object per record as its line arrives, then a count of lines, records and
+skipped lines on stderr. Exit codes: 0 ok, 2 bad command line (no such collector, an
+unreadable FILE), 3 invalid collector definitions or a read error, 74 output could not be
+written.)";
+constexpr const char *kReplayFooter = R"(
+Exit codes: 0 ok, 2 bad command line, 3 invalid config, definition or log file, 5 --exit-on:
+an alert of that severity fired, 70 internal error, 74 output could not be written, 130
+interrupted.)";
+constexpr const char *kSnapshotFooter = R"(
+Exit codes: 0 every node answered, 2 bad command line, 3 invalid config, 4 some node was
+unreachable or still connecting when --for ended (its row says why; the CSV is written), 74
+the CSV could not be written, 130 interrupted (nothing is written).)";
+constexpr const char *kCheckFooter = R"(
+Checks what a run checks before it connects: TOML syntax and types, every key (an unknown
+one is an error naming its line and the closest known key), nodes (names, hosts, ports,
+users, logs, collectors_add/remove), [ssh] (known_hosts, config_file), [thresholds], [sinks]
+(a listen address is bound and released) and the collector definitions. Prints
+`OK: FILE: N node(s)`. Exit codes: 0 valid, 2 bad command line, 3 invalid, 74 output could
+not be written.)";
+constexpr const char *kCollectorsFooter = R"(
+Exit codes: 0 every definition loads and its samples pass, 3 a definition or sample fails
+(stderr says which), 74 output could not be written.)";
 
 // Whether 0 means something for a duration option ("never", "off"), or is a mistake: a
 // hook killed at once, a connect that cannot succeed, a tick that never waits.
@@ -156,12 +186,14 @@ CliOutcome parse_command_line(int argc, const char *const *argv) {
   add_output_options(app, o);
 
   auto *parse = app.add_subcommand("parse", "Parse a file with one collector; print JSON records");
+  parse->footer(kParseFooter);
   parse->add_option("--collector", o.parse_collector, "Collector name (see 'collectors')")
       ->required();
   parse->add_option("input", o.input, "FILE, or - for stdin (default)")->type_name("FILE|-");
   parse->add_option("--collectors-dir", o.collectors_dir, "Extra collector definitions");
 
   auto *replay = app.add_subcommand("replay", "Replay a recording or plain logs through detectors");
+  replay->footer(kReplayFooter);
   replay->add_option("dir", o.replay_dir, "A directory written by --record")->type_name("DIR");
   replay->add_option("--node", o.replay_node_logs, "NAME=LOGFILE: replay a plain log as a node")
       ->type_name("NAME=LOGFILE");
@@ -191,6 +223,7 @@ CliOutcome parse_command_line(int argc, const char *const *argv) {
   add_theme_options(*replay, o);
 
   auto *snapshot = app.add_subcommand("snapshot", "Connect, collect, write one CSV, exit");
+  snapshot->footer(kSnapshotFooter);
   add_source_options(*snapshot, o); // nodes, -c, --log, ssh settings: as for a live run
   snapshot->add_option("-o,--output", o.output, "CSV file to write (- for stdout)")->required();
   add_duration(*snapshot, "--for", o.snapshot_for, "Collect for this long (default 10s)");
@@ -198,12 +231,15 @@ CliOutcome parse_command_line(int argc, const char *const *argv) {
       ->check(CLI::IsMember({"wide", "long"}));
 
   auto *check = app.add_subcommand("check-config", "Validate a config file without connecting");
+  check->footer(kCheckFooter);
   check->add_option("file", o.check_config_file, "Config file")->required();
   // The file's collectors_add may name a definition of the user's own, as a run's may.
   add_collectors_dir(*check, o);
 
-  app.add_subcommand("collectors", "List collector definitions and what each needs on a node")
-      ->add_option("--collectors-dir", o.collectors_dir, "Extra collector definitions");
+  auto *collectors =
+      app.add_subcommand("collectors", "List collector definitions and what each needs on a node");
+  collectors->footer(kCollectorsFooter);
+  collectors->add_option("--collectors-dir", o.collectors_dir, "Extra collector definitions");
 
   app.require_subcommand(0, 1);
   try {
@@ -211,7 +247,14 @@ CliOutcome parse_command_line(int argc, const char *const *argv) {
     refuse_empty_values(app);
     for (const CLI::App *sub : app.get_subcommands()) refuse_empty_values(*sub);
   } catch (const CLI::ParseError &e) {
+    // The help's reader may go away (`--help | head`): EPIPE, a normal end, not SIGPIPE (141).
+    std::signal(SIGPIPE, SIG_IGN);
     out.exit_now = app.exit(e) == 0 ? exit_code::ok : exit_code::usage;
+    // --help or --version into a full disk (`>/dev/full`): lost output is exit 74, as for
+    // every other command, not 0.
+    if (const int lost = out.exit_now == exit_code::ok ? unwritten(stdout) : 0;
+        lost != 0 && lost != EPIPE) // a reader that went away (`| head`) is a normal end
+      out.exit_now = exit_code::output;
     return out;
   }
   // Which options the command line gave, so the config file fills in only the others.

@@ -86,6 +86,16 @@ rm -f "$tmp/first" "$tmp/in_time"
 }
 if [ -e "$tmp/in_time" ] && grep -q '"step.index","value":1' "$tmp/first"; then ok; else bad "parse held its first record until the input ended"; fi
 
+# --help into a full disk is lost output (it was exit 0); into a reader that goes away, a
+# normal end (it was SIGPIPE, 141).
+expect 74 '' "--help >/dev/full" -- sh -c "exec \"$bin\" --help >/dev/full"
+timeout 20 bash -c "\"$bin\" --help | head -1 >/dev/null; exit \${PIPESTATUS[0]}"
+code=$?
+if [ "$code" -eq 0 ]; then ok; else bad "--help | head -1: exit $code (want 0)"; fi
+# Each subcommand's help gives its own exit codes: snapshot's 4 is any node, and 5 is listed.
+if "$bin" snapshot --help | grep -q '4 some node was'; then ok; else bad "snapshot --help: exit 4 not described"; fi
+if "$bin" --help | grep -q '5 --exit-on'; then ok; else bad "--help: exit 5 missing"; fi
+
 # parse on a directory says so (it read nothing and said only "0 lines", exit 3).
 expect 2 'cannot read .*: it is a directory' "parse DIR" -- "$bin" parse --collector log "$tmp"
 
