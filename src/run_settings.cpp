@@ -138,6 +138,20 @@ std::optional<SettingsProblem> check_settings(const Options &o, const KeyPlaces 
           flag ? exit_code::usage : exit_code::config};
     }
   }
+  // A known_hosts that is a directory: every node's key "is not in" it, and the hint to record
+  // it cannot work. A missing file is fine (accept-new creates it; strict refuses the keys).
+  if (!o.known_hosts.empty()) {
+    struct stat st {};
+    if (::stat(o.known_hosts.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      const bool flag = o.was_given("known-hosts");
+      return SettingsProblem{
+          Error{"cannot use the known_hosts file", "it is a directory", o.known_hosts,
+                flag
+                    ? "name the file with --known-hosts (a directory cannot hold keys)"
+                    : "name the file in [ssh] known_hosts (" + file.where("ssh.known_hosts") + ")"},
+          flag ? exit_code::usage : exit_code::config};
+    }
+  }
   return std::nullopt;
 }
 

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "clustertop/collect/collectors.hpp"
@@ -40,6 +41,7 @@ Status load_dir(const std::string &dir, bool required, CollectorSet &set,
   }
   if (ec) return cannot_read(ec); // the last step failed
   std::sort(files.begin(), files.end());
+  std::map<std::string, std::string> here; // name -> file, for this directory's definitions
   for (const auto &f : files) {
     std::ifstream in(f, std::ios::binary);
     if (!in)
@@ -49,6 +51,14 @@ Status load_dir(const std::string &dir, bool required, CollectorSet &set,
     ss << in.rdbuf();
     auto def = load_definition(f.string(), ss.str(), warnings);
     if (!def) return def.error();
+    // Two of one directory's files claiming one name: which one ran depended on how the
+    // files sort. A definition in a later directory replacing one of an earlier (the
+    // shipped ones) is the documented way to change it.
+    if (const auto twin = here.find(def->name); twin != here.end())
+      return Error{"two collector definitions named '" + def->name + "'",
+                   twin->second + " and " + f.string(), dir,
+                   "rename one (\"name\" in the file) or remove it"};
+    here[def->name] = f.string();
     if (set.defs.count(def->name) != 0)
       warnings.push_back(f.string() + ": definition '" + def->name + "' replaces the one in " +
                          set.defs[def->name]->file);

@@ -38,6 +38,29 @@ int line_of(const std::string &text, const std::string &needle) {
   return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(p), '\n'));
 }
 
+// Typed reads that name the key: nlohmann's own type error ("type must be number, but is
+// string") said neither which key nor where.
+double number_at(const json &v, const std::string &key) {
+  if (!v.is_number())
+    throw LoadError("'" + key + "' must be a number", "\"" + key + "\"",
+                    "write a number without quotes, such as 1.5");
+  return v.get<double>();
+}
+bool flag(const json &j, const std::string &key, bool fallback) {
+  if (!j.contains(key)) return fallback;
+  if (!j[key].is_boolean())
+    throw LoadError("'" + key + "' must be true or false", "\"" + key + "\"",
+                    "write true or false without quotes");
+  return j[key].get<bool>();
+}
+int whole(const json &j, const std::string &key, int fallback) {
+  if (!j.contains(key)) return fallback;
+  if (!j[key].is_number_integer())
+    throw LoadError("'" + key + "' must be a whole number", "\"" + key + "\"",
+                    "write a whole number without quotes, such as 5");
+  return j[key].get<int>();
+}
+
 void check_keys(Ctx &c, const json &j, const std::set<std::string> &known, const std::string &in) {
   for (const auto &[k, v] : j.items()) {
     (void)v;
@@ -112,11 +135,11 @@ MetricSpec metric_spec(Ctx &c, const std::string &source, const json &j) {
   m.device = str(j, "device");
   m.device_from = str(j, "device_from");
   m.scale_var = str(j, "scale_var");
-  if (j.contains("scale")) m.scale = j["scale"].get<double>();
-  m.zero_unknown = j.value("zero_unknown", false);
-  m.comma_decimal = j.value("comma_decimal", false);
+  if (j.contains("scale")) m.scale = number_at(j["scale"], "scale");
+  m.zero_unknown = flag(j, "zero_unknown", false);
+  m.comma_decimal = flag(j, "comma_decimal", false);
   if (j.contains("map"))
-    for (const auto &[k, v] : j["map"].items()) m.map[k] = v.get<double>();
+    for (const auto &[k, v] : j["map"].items()) m.map[k] = number_at(v, k);
   return m;
 }
 
@@ -130,12 +153,45 @@ std::vector<MetricSpec> metric_specs(Ctx &c, const json &j, const char *key) {
   return out;
 }
 
+// A time format parse_time reads: iso8601, epoch, or text with %Y %m %d %H %I %M %S %z %p
+// (and %% ); anything else never matched a line, and every time was silently missing.
+bool known_time_format(const std::string &f) {
+  if (f == "iso8601" || f == "epoch") return true;
+  if (f.find('%') == std::string::npos) return false;
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    if (f[i] != '%') continue;
+    if (++i >= f.size() || std::string_view("YmdHIMSzp%").find(f[i]) == std::string_view::npos)
+      return false;
+  }
+  return true;
+}
+
 TimeSpec time_spec(const json &j) {
   TimeSpec t;
   if (!j.contains("time")) return t;
   t.capture = str(j["time"], "capture");
   t.format = str(j["time"], "format");
+  if (t.capture.empty())
+    throw LoadError("'time' names no capture", "\"time\"",
+                    "write \"time\": {\"capture\": \"ts\", \"format\": \"%Y-%m-%d %H:%M:%S\"}");
+  if (!known_time_format(t.format))
+    throw LoadError("time format '" + t.format + "' is not one clustertop reads",
+                    t.format.empty() ? "\"time\"" : "\"" + t.format + "\"",
+                    "use iso8601, epoch, or %Y %m %d %H %I %M %S %z %p with the text between");
   return t;
+}
+
+// A capture a rule names besides its metrics' (a device's, the time's) that its regex lacks:
+// such a typo loaded, and merged every GPU into one series without a device, or lost every
+// time.
+void check_group(const std::string &rule, const Regex &regex, const std::string &group,
+                 const char *what) {
+  if (group.empty()) return;
+  const auto &names = regex.names();
+  if (std::none_of(names.begin(), names.end(), [&](const auto &n) { return n.first == group; }))
+    throw LoadError("rule '" + rule + "' takes its " + what + " from '" + group +
+                        "' but its regex has no such group",
+                    "\"" + group + "\"", "add (?<" + group + ">...) to the regex or fix the name");
 }
 
 RegexRule rule(Ctx &c, const json &j) {
@@ -156,7 +212,7 @@ RegexRule rule(Ctx &c, const json &j) {
   r.severity = severity_of(str(j, "severity"));
   r.level = str(j, "level");
   r.time = time_spec(j);
-  r.last = j.value("last", false);
+  r.last = flag(j, "last", false);
   for (const auto &m : r.metrics) {
     const auto &names = r.regex->names();
     if (std::none_of(names.begin(), names.end(),
@@ -164,7 +220,9 @@ RegexRule rule(Ctx &c, const json &j) {
       throw LoadError("rule '" + r.name + "' maps '" + m.source +
                           "' but its regex has no such group",
                       "\"" + m.source + "\"", "add (?<" + m.source + ">...) to the regex");
+    check_group(r.name, *r.regex, m.device_from, "device");
   }
+  check_group(r.name, *r.regex, r.time.capture, "time");
   return r;
 }
 
@@ -197,15 +255,27 @@ void load_csv(Ctx &c, const json &j, CsvSpec &csv) {
   if (sep.size() != 1)
     throw LoadError("csv separator must be one character", "\"separator\"", "use \",\" or \";\"");
   csv.separator = sep[0];
-  for (const auto &m : csv.metrics)
-    if (std::find(csv.columns.begin(), csv.columns.end(), m.source) == csv.columns.end())
+  const auto is_column = [&](const std::string &name) {
+    return std::find(csv.columns.begin(), csv.columns.end(), name) != csv.columns.end();
+  };
+  for (const auto &m : csv.metrics) {
+    if (!is_column(m.source))
       throw LoadError("csv metric '" + m.source + "' is not a column", "\"" + m.source + "\"",
                       "add it to \"columns\" or fix its name");
+    if (!m.device_from.empty() && !is_column(m.device_from))
+      throw LoadError("csv metric '" + m.source + "' takes its device from '" + m.device_from +
+                          "', which is not a column",
+                      "\"" + m.device_from + "\"", "add it to \"columns\" or fix its name");
+  }
 }
 
 void load_block(Ctx &c, const json &j, BlockSpec &b) {
   check_keys(c, j, {"kind", "line", "start", "end", "fields", "rules", "derive"}, "parse");
-  if (j.contains("line")) b.line = regex(str(j, "line"));
+  if (j.contains("line")) {
+    b.line = regex(str(j, "line"));
+    // Its captures must be named key and value: other names loaded, and read no field.
+    for (const char *group : {"key", "value"}) check_group("line", *b.line, group, group);
+  }
   if (j.contains("start")) b.start = regex(str(j, "start"));
   if (j.contains("end")) b.end = regex(str(j, "end"));
   for (auto &m : metric_specs(c, j, "fields")) b.fields[m.source] = m;
@@ -228,7 +298,7 @@ void load_parse_spec(Ctx &c, const json &j, ParseSpec &p) {
     check_keys(c, j, {"kind", "metrics", "time", "max_depth"}, "parse");
     p.json.metrics = metric_specs(c, j, "metrics");
     p.json.time = time_spec(j);
-    p.json.max_depth = j.value("max_depth", 32);
+    p.json.max_depth = whole(j, "max_depth", 32);
     return;
   }
   if (p.kind == "regex") {
@@ -246,7 +316,7 @@ void load_expect(const json &e, SampleCheck &s) {
   for (const auto &[k, v] : e.items()) {
     const auto at = k.find('@');
     Metric m{k.substr(0, at), at == std::string::npos ? "" : k.substr(at + 1), kUnknown};
-    if (!v.is_null()) m.value = v.get<double>();
+    if (!v.is_null()) m.value = number_at(v, k);
     s.expect_metrics.push_back(m);
   }
 }
@@ -275,7 +345,7 @@ void load_samples(Ctx &c, const json &j, CollectorDef &def) {
       s.expect_time_set = true;
       s.expect_time = epoch_seconds(t);
     }
-    s.expect_nothing = sj.value("nothing", false);
+    s.expect_nothing = flag(sj, "nothing", false);
     def.samples.push_back(std::move(s));
   }
 }
@@ -326,11 +396,11 @@ void load_top(Ctx &c, const json &j, CollectorDef &def) {
         throw LoadError("'when.commands' holds '" + cmd +
                             "', which is not a program name (letters, digits, . _ + -)",
                         "\"commands\"", "name the program as `command -v` finds it: \"macmon\"");
-    def.needs_sudo = w.value("sudo", false);
+    def.needs_sudo = flag(w, "sudo", false);
   }
   def.group = str(j, "group");
-  def.priority = j.value("priority", 0);
-  def.watchdog_intervals = j.value("watchdog_intervals", 5);
+  def.priority = whole(j, "priority", 0);
+  def.watchdog_intervals = whole(j, "watchdog_intervals", 5);
   if (!j.contains("parse"))
     throw LoadError("definition has no 'parse'", "\"name\"", "add \"parse\": {\"kind\": ...}");
   load_parse_spec(c, j["parse"], def.parse);
@@ -354,6 +424,15 @@ Result<CollectorDef> load_definition(const std::string &path, const std::string 
       line = 1 + static_cast<int>(std::count(
                      text.begin(), text.begin() + static_cast<long>(std::min(e.byte, text.size())),
                      '\n'));
+    } catch (const json::out_of_range &e) {
+      // A number beyond a double ("1e400"): an "internal error" (exit 70) naming no file.
+      const std::string what = e.what();
+      const auto at = what.find("parsing '");
+      const std::string number =
+          at == std::string::npos ? "" : what.substr(at + 9, what.find('\'', at + 9) - at - 9);
+      return Error{"invalid collector definition", "the number " + number + " is out of range",
+                   path + ":" + std::to_string(line_of(text, number)),
+                   "write a number a double holds (up to about 1.8e308)"};
     }
     return Error{"invalid collector definition", reason, path + ":" + std::to_string(line),
                  "fix the JSON syntax (a missing comma or quote is the usual cause)"};

@@ -141,11 +141,13 @@ private:
 
   static double value_of(const MetricSpec &spec, const nlohmann::json &v) {
     if (v.is_number()) {
+      // Beyond ±kMaxMagnitude no reading is (the text kinds refuse it too: 1e300 W was kept).
+      if (!(std::fabs(v.get<double>()) <= kMaxMagnitude)) return kUnknown;
       double x = v.get<double>() * spec.scale;
       if (!std::isfinite(x) || (spec.zero_unknown && x == 0.0)) return kUnknown;
       return checked_for_metric(spec.metric, x);
     }
-    if (v.is_boolean()) return v.get<bool>() ? 1.0 : 0.0;
+    if (v.is_boolean()) return v.get<bool>() ? 1.0 : 0.0; // a flag's state, as documented
     if (v.is_string()) return metric_value(spec, v.get_ref<const std::string &>());
     return kUnknown;
   }

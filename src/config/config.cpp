@@ -1,5 +1,6 @@
 #include "clustertop/config/config.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -75,6 +76,12 @@ Status read_node(TableReader &r, NodeConfig &n) {
   if (auto s = r.strings("logs", n.logs); !s) return s;
   if (auto s = r.strings("collectors_add", n.collectors_add); !s) return s;
   if (auto s = r.strings("collectors_remove", n.collectors_remove); !s) return s;
+  for (const auto &name : n.collectors_add)
+    if (std::find(n.collectors_remove.begin(), n.collectors_remove.end(), name) !=
+        n.collectors_remove.end())
+      return Error{fmt::format("collector '{}' is both added and removed", name),
+                   "collectors_add and collectors_remove both name it",
+                   fmt::format("{}:{}", r.file(), r.line()), "keep it in one of the two lists"};
   if (auto s = r.number("memory_bytes", n.memory_bytes, 0, 1e15); !s) return s;
   if (auto s = r.number("max_context", n.max_context, 0, 1e9); !s) return s;
   if (auto s = r.utc_offset("log_zone", n.log_zone); !s) return s;

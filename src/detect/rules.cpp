@@ -199,6 +199,18 @@ std::vector<RuleField> rule_fields() {
   return out;
 }
 
+// Settings on a bounded scale: a fit's R² and a ratio or share are at most 1, a percentage at
+// most 100. `fit_min_r2 = 5` switched the OOM trend off without a word.
+std::optional<std::string> out_of_scale(const std::string &key, const Target &t) {
+  const auto *d = std::get_if<double *>(&t);
+  if (d == nullptr) return std::nullopt;
+  const bool fraction =
+      key.ends_with("_r2") || key == "ratio" || key == "busy_ratio" || key == "share";
+  if (fraction && **d > 1) return "expected a number from 0 to 1";
+  if (key.ends_with("_pct") && **d > 100) return "expected a percentage from 0 to 100";
+  return std::nullopt;
+}
+
 Result<Rules> rules_from_toml(const toml::table &thresholds, const std::string &file) {
   Rules rules;
   const auto b = bindings(rules);
@@ -220,6 +232,9 @@ Result<Rules> rules_from_toml(const toml::table &thresholds, const std::string &
         return bad(file, value, section, key, "unknown key",
                    "known keys in [thresholds." + section + "]: " + known_keys(b, section));
       if (auto why = assign(value, hit->target))
+        return bad(file, value, section, key, *why,
+                   "default is " + show(hit->target) + " (docs/alerts.md)");
+      if (auto why = out_of_scale(key, hit->target))
         return bad(file, value, section, key, *why,
                    "default is " + show(hit->target) + " (docs/alerts.md)");
     }

@@ -72,7 +72,10 @@ Result<std::string> run_probe(ssh_session s, const NodeSpec &node, const std::st
     if (n < 0) return Error{"platform probe failed", last_error(s), where, {}};
     if (ssh_channel_is_eof(ch.get()) != 0) break;
     if (!wait_socket(s, deadline))
-      return Error{"platform probe failed", "timed out", where, "check the node's load"};
+      return Error{"platform probe failed", "timed out", where,
+                   "its login shell did not run the probe within --connect-timeout: a startup "
+                   "file (~/.bashrc, ~/.zshenv) that waits for input or sleeps holds every "
+                   "command (ssh NODE true shows it), else the node is overloaded"};
   }
   return out;
 }

@@ -25,6 +25,15 @@ expect "$tmp/escape.toml" 3 '\x1b]2;TITLE\x07'
 if ! timeout 20 "$bin" check-config "$tmp/escape.toml" 2>&1 | grep -q $'\x1b'; then ok; else bad "check-config wrote a raw ESC"; fi
 printf '[[node]]\nname = "m"\nhost = "-oProxyCommand=touch /tmp/x"\n' >"$tmp/host.toml"
 expect "$tmp/host.toml" 3 "invalid node"
+# A known_hosts that is a directory passed, and every key then "was not in" it. A host with its
+# port passed as an IPv6 address, and the run failed with "unknown libssh error".
+mkdir -p "$tmp/khdir"
+printf '[ssh]\nknown_hosts = "%s"\n[[node]]\nname = "n1"\n' "$tmp/khdir" >"$tmp/khdir.toml"
+expect "$tmp/khdir.toml" 3 "cannot use the known_hosts file: it is a directory"
+printf '[[node]]\nname = "hp"\nhost = "127.0.0.1:23501"\n' >"$tmp/hostport.toml"
+expect "$tmp/hostport.toml" 3 'write host = "127.0.0.1" and port = 23501'
+printf '[[node]]\nname = "-x"\n' >"$tmp/formula.toml"
+expect "$tmp/formula.toml" 3 "may not start with = + - or @"
 printf '[sinks]\nlisten = "not an addr"\n' >"$tmp/listen.toml"
 expect "$tmp/listen.toml" 3 "$tmp/listen.toml:2: [sinks] listen: invalid listen address"
 # Every problem names its line: these named the file alone.

@@ -112,7 +112,8 @@ TEST(ExportCsvReadBack, PythonCsvModuleReadsHostileWideAndLongSnapshots) {
   }
   EXPECT_EQ(rows[0]["status"], "down");
   EXPECT_EQ(rows[0]["status_detail"], "'=exited 1; ssh password=[redacted] rejected");
-  EXPECT_EQ(rows[1]["alerts"], "crash(critical)");
+  // The alert's subject, the stream's hostile path, quoted and read back whole.
+  EXPECT_EQ(rows[1]["alerts"], "crash[log:/tmp/exo \"x\".log](critical)");
   EXPECT_EQ(rows[1]["alert_messages"], "Metal error: \"=1+2\", token=[redacted], line\r\nnext");
   const auto &long_rows = json[1];
   ASSERT_EQ(long_rows.size(), kHostileNodes.size() * 3);

@@ -80,5 +80,89 @@ TEST(CollectDefinitions, MetricWithoutMatchingGroupIsAnError) {
   EXPECT_NE(set.error().help.find("(?<b>"), std::string::npos);
 }
 
+// A capture a rule names besides its metrics' must exist too: a device_from typo merged every
+// GPU into one series without a device, a time capture or format typo lost every time, and a
+// block's line regex with other names read no field. Each loaded without a word.
+TEST(CollectDefinitions, DeviceTimeAndLineCapturesThatDoNotExistAreErrors) {
+  struct Case {
+    const char *file;
+    const char *text;
+    const char *says;
+    const char *line;
+  };
+  const std::vector<Case> cases = {
+      {"dev.json", R"J({"name": "d", "type": "log",
+  "parse": {"kind": "regex", "rules": [{"name": "r", "regex": "gpu(?<gpu>\\d+) v=(?<v>\\d+)",
+    "metrics": {"v": {"metric": "a.v",
+      "device_from": "gpu_index"}}}]}})J",
+       "takes its device from 'gpu_index'", "dev.json:4"},
+      {"time.json", R"J({"name": "t", "type": "log",
+  "parse": {"kind": "regex", "rules": [{"name": "r", "regex": "v=(?<v>\\d+)",
+    "metrics": {"v": "a.v"},
+    "time": {"capture": "stamp", "format": "%H:%M:%S"}}]}})J",
+       "takes its time from 'stamp'", "time.json:4"},
+      {"fmt.json", R"J({"name": "t", "type": "log",
+  "parse": {"kind": "regex", "rules": [{"name": "r", "regex": "(?<ts>\\S+) v=(?<v>\\d+)",
+    "metrics": {"v": "a.v"},
+    "time": {"capture": "ts", "format": "%Q%H"}}]}})J",
+       "time format '%Q%H'", "fmt.json:4"},
+      {"csv.json", R"J({"name": "c", "type": "sampler", "command": "echo",
+  "parse": {"kind": "csv", "columns": ["idx", "p"],
+    "metrics": {"p": {"metric": "x.p", "device_from": "index"}}}})J",
+       "'index', which is not a column", "csv.json:3"},
+      {"block.json", R"J({"name": "b", "type": "sampler", "command": "cat /proc/meminfo",
+  "parse": {"kind": "block", "line": "^(?<k>\\w+):\\s+(?<v>\\d+)",
+    "fields": {"MemTotal": "mem.total_bytes"}}})J",
+       "no such group", "block.json:1"},
+  };
+  for (const auto &c : cases) {
+    test::TempDir dir;
+    dir.write(c.file, c.text);
+    std::vector<std::string> warnings;
+    auto set = CollectorSet::load({dir.str()}, warnings);
+    ASSERT_FALSE(set.ok()) << c.file;
+    EXPECT_NE(set.error().reason.find(c.says), std::string::npos) << set.error().message();
+    EXPECT_NE(set.error().where.find(c.line), std::string::npos) << set.error().message();
+  }
+}
+
+// A number a double cannot hold was an "internal error" (exit 70) naming no file; a value of
+// the wrong type said "type must be number, but is string" without its key or line.
+TEST(CollectDefinitions, OutOfRangeNumbersAndWrongTypesNameTheirLineAndKey) {
+  test::TempDir dir;
+  dir.write("huge.json", "{\"name\": \"h\", \"type\": \"log\",\n \"parse\": {\"kind\": \"kv\"},\n"
+                         " \"samples\": [{\"lines\": [\"a=1\"], \"expect\": {\"a\": 1e400}}]}");
+  std::vector<std::string> warnings;
+  auto huge = CollectorSet::load({dir.str()}, warnings);
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.error().where.find("huge.json:3"), std::string::npos) << huge.error().message();
+  EXPECT_NE(huge.error().reason.find("1e400"), std::string::npos) << huge.error().message();
+  test::TempDir typed;
+  typed.write("t.json", "{\n  \"name\": \"t\",\n  \"type\": \"log\",\n  \"priority\": \"high\",\n"
+                        "  \"parse\": {\"kind\": \"kv\"}\n}");
+  auto t = CollectorSet::load({typed.str()}, warnings);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.error().reason.find("'priority' must be a whole number"), std::string::npos)
+      << t.error().message();
+  EXPECT_NE(t.error().where.find("t.json:4"), std::string::npos) << t.error().message();
+}
+
+// Two files of one directory claiming one name: the later in sort order ran, with a warning,
+// so renaming a file changed which definition ran.
+TEST(CollectDefinitions, TwoDefinitionsOfOneNameInOneDirectoryAreAnError) {
+  test::TempDir dir;
+  const char *def = R"J({"name": "twin", "type": "log", "parse": {"kind": "kv"},
+  "samples": [{"lines": ["a=1"], "expect": {"a": 1}}]})J";
+  dir.write("a.json", def);
+  dir.write("b.json", def);
+  std::vector<std::string> warnings;
+  auto set = CollectorSet::load({dir.str()}, warnings);
+  ASSERT_FALSE(set.ok());
+  EXPECT_NE(set.error().what.find("two collector definitions named 'twin'"), std::string::npos)
+      << set.error().message();
+  EXPECT_NE(set.error().reason.find("a.json"), std::string::npos) << set.error().message();
+  EXPECT_NE(set.error().reason.find("b.json"), std::string::npos) << set.error().message();
+}
+
 } // namespace
 } // namespace clustertop

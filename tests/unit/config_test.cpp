@@ -137,6 +137,17 @@ TEST(Config, MaxSessionsSetsTheStreamsPerConnection) {
   }
 }
 
+// The same collector forced on and off in one [[node]]: which won was the code's choice.
+TEST(Config, ACollectorBothAddedAndRemovedIsAnError) {
+  auto c = parse_config("[[node]]\nname = \"a\"\ncollectors_add = [\"meminfo\"]\n"
+                        "collectors_remove = [\"meminfo\"]\n",
+                        "c.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().what.find("'meminfo' is both added and removed"), std::string::npos)
+      << c.error().message();
+  EXPECT_EQ(c.error().where, "c.toml:1");
+}
+
 // A duration string is decimal (`"0x1p4s"` passed as 16 s); a TOML number is its value, so
 // a float whose text has an exponent (0.00001 is "1e-05") is still a number of seconds.
 TEST(Config, DurationsAreDecimalAndNumbersAreSeconds) {

@@ -63,6 +63,21 @@ TEST(DetectRules, ACriticalThresholdBeyondItsWarningIsAnError) {
   EXPECT_TRUE(parse("[thresholds.oom]\ntto_warning = \"120s\"\ntto_critical = \"120s\"\n").ok());
 }
 
+// An R² or a ratio above 1, or a percentage above 100, can never be met or is always met:
+// `fit_min_r2 = 5` switched the OOM trend off without a word.
+TEST(DetectRules, SettingsOnABoundedScaleMustFitIt) {
+  for (const char *text :
+       {"[thresholds.oom]\nfit_min_r2 = 5\n", "[thresholds.oom]\nfast_fit_min_r2 = 1.5\n",
+        "[thresholds.throughput]\nratio = 2\n", "[thresholds.overhead]\nshare = 1.2\n",
+        "[thresholds.stall]\nbusy_ratio = 3\n", "[thresholds.oom]\nkv_cache_pct = 150\n",
+        "[thresholds.stall]\nbusy_util_pct = 101\n"}) {
+    auto r = parse(text);
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.error().where, "cluster.toml:2") << text;
+  }
+  EXPECT_TRUE(parse("[thresholds.oom]\nfit_min_r2 = 1\nkv_cache_pct = 100\n").ok());
+}
+
 TEST(DetectRules, UnknownSectionAndBadTypesAreErrors) {
   auto a = parse("[thresholds.fence]\nabs_ms = 1\n");
   ASSERT_FALSE(a.ok());

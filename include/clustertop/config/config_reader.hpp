@@ -22,6 +22,7 @@ public:
       : table_(table), file_(std::move(file)), section_(std::move(section)) {}
 
   [[nodiscard]] int line() const { return static_cast<int>(table_.source().begin.line); }
+  [[nodiscard]] const std::string &file() const { return file_; }
 
   Status string(const std::string &key, std::string &out, bool required = false);
   Status strings(const std::string &key, std::vector<std::string> &out);
