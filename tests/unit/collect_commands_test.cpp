@@ -238,6 +238,18 @@ TEST(CollectBadInput, OutOfRangeNumbersAreUnknownNotInfinite) {
   for (const auto &rec : recs)
     for (const auto &m : rec["metrics"])
       if (!m["value"].is_null()) EXPECT_TRUE(std::isfinite(m["value"].get<double>()));
+  // Beyond ±1e290 no reading is, as the text kinds have it: 1e300 W was kept.
+  const auto big =
+      records(parse("macmon", "{\"gpu_power\": 1e291}\n{\"gpu_power\": -1e300}\n").out);
+  ASSERT_EQ(big.size(), 2u);
+  int checked = 0;
+  for (const auto &rec : big)
+    for (const auto &m : rec["metrics"])
+      if (m["name"] == "gpu.power_w") {
+        EXPECT_TRUE(m["value"].is_null()) << rec.dump();
+        ++checked;
+      }
+  EXPECT_EQ(checked, 2);
 }
 
 } // namespace
