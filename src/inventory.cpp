@@ -58,6 +58,23 @@ Status add_node(Inventory &inv, NodeSpec spec, bool local,
   return ok_status();
 }
 
+// Which [[node]] key a validation's reason is about: its line, else the [[node]]'s.
+int config_key_line(const NodeConfig &n, const std::string &reason) {
+  const auto line = [&n](const std::string &key) {
+    const auto it = n.key_lines.find(key);
+    return it != n.key_lines.end() ? it->second : n.line;
+  };
+  for (const auto &[word, key] : {std::pair{"node name", "name"},
+                                  {"host", "host"},
+                                  {"user", "user"},
+                                  {"port", "port"},
+                                  {"identity file", "identity_file"},
+                                  {"collectors_add", "collectors_add"},
+                                  {"collectors_remove", "collectors_remove"}})
+    if (reason.find(word) != std::string::npos) return line(key);
+  return n.line;
+}
+
 } // namespace
 
 Error node_named_twice(const std::string &name, const std::string &where) {
@@ -107,18 +124,27 @@ Result<Inventory> build_inventory(const Options &o, const Config &c,
     for (const auto *list : {&n.collectors_add, &n.collectors_remove})
       for (const auto &name : *list)
         if (collectors && collectors->find(name) == nullptr)
-          return Error{fmt::format("unknown collector '{}'", name),
-                       list == &n.collectors_add ? "in collectors_add" : "in collectors_remove",
-                       fmt::format("{}:{}", c.path, n.line),
-                       "`clustertop collectors` lists the collectors; a definition of your "
-                       "own needs --collectors-dir DIR, here as in a run (`clustertop "
-                       "check-config --collectors-dir DIR FILE`)"};
+          return Error{
+              fmt::format("unknown collector '{}'", name),
+              list == &n.collectors_add ? "in collectors_add" : "in collectors_remove",
+              fmt::format("{}:{}", c.path,
+                          config_key_line(n, list == &n.collectors_add ? "collectors_add"
+                                                                       : "collectors_remove")),
+              "`clustertop collectors` lists the collectors; a definition of your "
+              "own needs --collectors-dir DIR, here as in a run (`clustertop "
+              "check-config --collectors-dir DIR FILE`)"};
     if (n.max_context > 0) inv.max_context_hints.emplace_back(n.name, n.max_context);
     if (n.memory_bytes > 0) inv.memory_hints.emplace_back(n.name, n.memory_bytes);
     if (n.log_zone) inv.log_zones.emplace_back(n.name, *n.log_zone);
     if (auto s = add_node(inv, std::move(spec), local, collectors, std::move(choice)); !s) {
+      // The line of the key the problem is in, and a fix in the file's own terms (the
+      // node-argument forms the help gives on the command line are wrong here).
       Error e = s.error();
-      e.where = fmt::format("{}:{}", c.path, n.line);
+      e.where = fmt::format("{}:{}", c.path, config_key_line(n, e.reason));
+      if (e.what == "invalid node" && e.help.rfind("write a node as", 0) == 0)
+        e.help = "in a [[node]], name is a label of your own; host a host name, address or "
+                 "ssh alias (no user@, no :port, an IPv6 address without brackets); user, "
+                 "port and identity_file are keys of their own";
       return e;
     }
   }

@@ -86,6 +86,9 @@ Status read_node(TableReader &r, NodeConfig &n) {
   if (auto s = r.number("max_context", n.max_context, 0, 1e9); !s) return s;
   if (auto s = r.utc_offset("log_zone", n.log_zone); !s) return s;
   if (n.host.empty()) n.host = n.name;
+  for (const char *key :
+       {"name", "host", "user", "port", "identity_file", "collectors_add", "collectors_remove"})
+    n.key_lines[key] = r.line_of(key);
   return r.finish();
 }
 

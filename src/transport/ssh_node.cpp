@@ -174,6 +174,19 @@ Status validate_node(const NodeSpec &node) {
                       "host '" + node.host.substr(0, 80) + "' holds a port: write host = \"" +
                           node.host.substr(0, colon) +
                           "\" and port = " + node.host.substr(colon + 1) + " in its [[node]]");
+    // "user@host" or "[::1]" (as a node argument takes them) in a config's host.
+    const auto at = node.host.find('@');
+    if (at != std::string::npos && at > 0 && plain_word(node.host.substr(0, at)) &&
+        plain_word(node.host.substr(at + 1)))
+      return bad_node(node.name, "host '" + node.host.substr(0, 80) +
+                                     "' holds a user: write user = \"" + node.host.substr(0, at) +
+                                     "\" and host = \"" + node.host.substr(at + 1) +
+                                     "\" in its [[node]]");
+    if (node.host.size() > 2 && node.host.front() == '[' && node.host.back() == ']' &&
+        ipv6_literal(node.host.substr(1, node.host.size() - 2)))
+      return bad_node(node.name, "host '" + node.host.substr(0, 80) +
+                                     "' is an IPv6 address in brackets: write host = \"" +
+                                     node.host.substr(1, node.host.size() - 2) + "\"");
     return bad_node(node.name, "host '" + node.host.substr(0, 80) +
                                    "' may hold only letters, digits, . _ - (or an IPv6 address)");
   }

@@ -32,6 +32,16 @@ printf '[ssh]\nknown_hosts = "%s"\n[[node]]\nname = "n1"\n' "$tmp/khdir" >"$tmp/
 expect "$tmp/khdir.toml" 3 "cannot use the known_hosts file: it is a directory"
 printf '[[node]]\nname = "hp"\nhost = "127.0.0.1:23501"\n' >"$tmp/hostport.toml"
 expect "$tmp/hostport.toml" 3 'write host = "127.0.0.1" and port = 23501'
+# A [[node]] problem names its key's line (it named the [[node]] header's) and a fix in the
+# file's terms (it gave the command line's USER@HOST:PORT forms).
+printf '[[node]]\nname = "a"\nhost = "x"\nuser = "a b"\n' >"$tmp/user.toml"
+expect "$tmp/user.toml" 3 "$tmp/user.toml:4: invalid node: user name"
+printf '[[node]]\nname = "a"\nhost = "bob@x"\n' >"$tmp/userhost.toml"
+expect "$tmp/userhost.toml" 3 "$tmp/userhost.toml:3: invalid node: host 'bob@x' holds a user: write user = \"bob\" and host = \"x\""
+printf '[[node]]\nname = "a"\nhost = "[::1]"\n' >"$tmp/brackets.toml"
+expect "$tmp/brackets.toml" 3 'write host = "::1"'
+printf '[[node]]\nname = "a"\n\ncollectors_add = ["nope"]\n' >"$tmp/coll.toml"
+expect "$tmp/coll.toml" 3 "$tmp/coll.toml:4: unknown collector 'nope'"
 printf '[[node]]\nname = "-x"\n' >"$tmp/formula.toml"
 expect "$tmp/formula.toml" 3 "may not start with = + - or @"
 printf '[sinks]\nlisten = "not an addr"\n' >"$tmp/listen.toml"

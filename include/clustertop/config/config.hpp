@@ -30,6 +30,9 @@ struct NodeConfig {
   // logging UTC on a host in Berlin): times without a zone in its logs are read in it.
   std::optional<std::chrono::minutes> log_zone;
   int line = 0; // where it was declared
+  // The lines of its keys that a check after parsing may fault (name, host, user, port,
+  // identity_file, collectors_add, collectors_remove), for errors that name the key's line.
+  std::map<std::string, int> key_lines;
 };
 
 struct SinkConfig {

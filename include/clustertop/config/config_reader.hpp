@@ -23,6 +23,12 @@ public:
 
   [[nodiscard]] int line() const { return static_cast<int>(table_.source().begin.line); }
   [[nodiscard]] const std::string &file() const { return file_; }
+  // The line of `key` when the table holds it, else the table's own.
+  [[nodiscard]] int line_of(const std::string &key) const {
+    const auto *n = table_.get(key);
+    return n != nullptr && n->source().begin.line > 0 ? static_cast<int>(n->source().begin.line)
+                                                      : line();
+  }
 
   Status string(const std::string &key, std::string &out, bool required = false);
   Status strings(const std::string &key, std::vector<std::string> &out);
