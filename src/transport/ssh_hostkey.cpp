@@ -86,14 +86,6 @@ std::vector<std::string> revocation_files(ssh_session s, const std::string &chec
 // The ssh command that reaches the node as clustertop does and records its key where
 // clustertop looks for it: `ssh NODE` alone used another config and known_hosts file when
 // --ssh-config or --known-hosts were given.
-std::string check_command(const NodeSpec &node, const SshOptions &options) {
-  std::string cmd = "ssh";
-  if (options.own_ssh_config()) cmd += " -F " + shell_quote(options.ssh_config);
-  if (!options.known_hosts.empty())
-    cmd += " -o " + shell_quote("UserKnownHostsFile=" + options.known_hosts);
-  if (node.port > 0) cmd += " -p " + std::to_string(node.port);
-  return cmd + " " + shell_quote(node.user.empty() ? node.host : node.user + "@" + node.host);
-}
 
 // libssh appends a new key right after the file's last byte: a known_hosts without a final
 // newline (written with printf or an editor that leaves none) had the new entry glued onto
@@ -115,6 +107,17 @@ void end_with_newline(ssh_session s) {
 }
 
 } // namespace
+
+std::string ssh_command(const NodeSpec &node, const SshOptions &options, std::string_view flags) {
+  std::string cmd = "ssh";
+  if (!flags.empty()) cmd.append(" ").append(flags);
+  if (options.own_ssh_config()) cmd += " -F " + shell_quote(options.ssh_config);
+  if (options.ssh_config == "none") cmd += " -F none"; // as clustertop read none
+  if (!options.known_hosts.empty())
+    cmd += " -o " + shell_quote("UserKnownHostsFile=" + options.known_hosts);
+  if (node.port > 0) cmd += " -p " + std::to_string(node.port);
+  return cmd + " " + shell_quote(node.user.empty() ? node.host : node.user + "@" + node.host);
+}
 
 Status verify_host_key(ssh_session s, const NodeSpec &node, const SshOptions &options) {
   const auto policy = options.host_key_checking;
@@ -158,7 +161,7 @@ Status verify_host_key(ssh_session s, const NodeSpec &node, const SshOptions &op
     return Error{
         "unknown host key, refusing to connect",
         fmt::format("the server's {} key {} is not in {}", key.type, key.fingerprint, file), where,
-        "connect once with `" + check_command(node, options) +
+        "connect once with `" + ssh_command(node, options) +
             "` to check and record the key, or use --host-key-checking accept-new"};
   case SSH_KNOWN_HOSTS_ERROR: break;
   }

@@ -197,8 +197,8 @@ Status connect_session(ssh_session s, const NodeSpec &node, const SshOptions &op
                   "config; `ssh -G " +
                       shell_quote(node.host) + " | grep ^hostname` shows what ssh would use)");
     return fail(node, "cannot connect", reason,
-                "check that the node is up and sshd listens on its port (ssh -v " + node.name +
-                    ")");
+                "check that the node is up and sshd listens on its port (" +
+                    ssh_command(node, options, "-v") + ")");
   }
 }
 

@@ -151,7 +151,7 @@ TEST_P(SshHostKey, PolicyDecides) {
     EXPECT_EQ(recorded, std::string(c.policy) == "accept-new") << after;
   // The hint's ssh reaches the node as clustertop does and records the key in its file.
   if (std::string(c.known) == "unknown" && std::string(c.policy) == "strict")
-    EXPECT_NE(st.detail.find("`ssh -o " + shell_quote("UserKnownHostsFile=" + kh) + " -p " +
+    EXPECT_NE(st.detail.find("`ssh -F none -o " + shell_quote("UserKnownHostsFile=" + kh) + " -p " +
                              std::to_string(server_->port()) + " 'root@127.0.0.1'`"),
               std::string::npos)
         << st.detail;

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "clustertop/collect/collectors.hpp"
+#include "clustertop/core/shell_quote.hpp"
 #include "clustertop/transport/ssh_session.hpp"
 #include "ssh_test_util.hpp"
 #include <dirent.h>
@@ -68,6 +69,16 @@ TEST(SshStream, UnreachableNodeDoesNotDisturbTheOthers) {
            st->detail.find("Connection refused") != std::string::npos;
   };
   EXPECT_TRUE(wait_for(queue, seen, refused, 8s)) << describe(seen);
+  // Its hint is an ssh command that reaches the node as clustertop does: `ssh -v bad` named
+  // the node's label, which ssh cannot resolve, and left out -F, the port and the user.
+  const std::string hint = "ssh -v -F none -o " +
+                           shell_quote("UserKnownHostsFile=" + sshd.dir() + "/known_hosts") +
+                           " -p " + std::to_string(bad.port) + " 'root@127.0.0.1'";
+  bool hinted = false;
+  for (const auto &e : seen)
+    if (const auto *st = std::get_if<NodeStatus>(&e); st != nullptr && st->node == "bad")
+      hinted = hinted || st->detail.find(hint) != std::string::npos;
+  EXPECT_TRUE(hinted) << hint << "\n" << describe(seen);
   int ticks = 0;
   EXPECT_TRUE(wait_for(
       queue, seen,

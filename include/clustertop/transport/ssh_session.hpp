@@ -50,6 +50,10 @@ Status connect_session(ssh_session s, const NodeSpec &node, const SshOptions &op
 // Checks the server's key against known_hosts under the policy; an Error names the node,
 // the key fingerprint and what to run.
 Status verify_host_key(ssh_session s, const NodeSpec &node, const SshOptions &options);
+// The `ssh` command that reaches the node as clustertop does (its -F, known_hosts file, port,
+// user and host), with `flags` after `ssh` ("-v"): what a hint tells the user to run.
+std::string ssh_command(const NodeSpec &node, const SshOptions &options,
+                        std::string_view flags = {});
 // ssh-agent, then identity files; never a password.
 Status authenticate(ssh_session s, const NodeSpec &node, const Deadline &deadline);
 // Runs `command` (wrapped) on a fresh channel and returns its stdout.
