@@ -194,6 +194,14 @@ bool any_node_up(const Store &store) {
   });
 }
 
+// A node whose first connect has not ended yet (neither up nor down).
+bool any_node_connecting(const Store &store) {
+  return std::any_of(store.nodes().begin(), store.nodes().end(), [&](const std::string &n) {
+    const auto *info = store.node(n);
+    return info == nullptr || info->state == NodeState::connecting;
+  });
+}
+
 // 0, or why standard output lost what the headless printers (or a snapshot to `-o -`) wrote:
 // the printers' own errno where they saw the write fail.
 int headless_output_lost(const Parts &p) {
@@ -271,7 +279,11 @@ int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
       }
     }
     if (p.tui) p.tui->redraw(now);
-    if (mode.run_for && now - start >= *mode.run_for) return exit_code::ok;
+    // A snapshot waits past --for for a node still inside its connect (a jump host takes
+    // seconds): `--for 1s` called a node two seconds into a good connect unreachable, exit 4.
+    if (mode.run_for && now - start >= *mode.run_for &&
+        (!any_node_connecting(p.store) || now >= give_up_at))
+      return exit_code::ok;
     if (p.exit_on && p.exit_on->fired()) {
       report(stderr, "clustertop: {}; stopping\n", p.exit_on->said());
       return exit_code::alert;

@@ -47,9 +47,10 @@ Exit codes: 0 ok, 2 bad command line, 3 invalid config, definition or log file, 
 an alert of that severity fired, 70 internal error, 74 output could not be written, 130
 interrupted.)";
 constexpr const char *kSnapshotFooter = R"(
+A node still connecting when --for ends is waited for, up to --connect-timeout.
 Exit codes: 0 every node answered, 2 bad command line, 3 invalid config, 4 some node was
-unreachable or still connecting when --for ended (its row says why; the CSV is written), 74
-the CSV could not be written, 130 interrupted (nothing is written).)";
+unreachable (its row says why; the CSV is written), 74 the CSV could not be written, 130
+interrupted (nothing is written).)";
 constexpr const char *kCheckFooter = R"(
 Checks what a run checks before it connects: TOML syntax and types, every key (an unknown
 one is an error naming its line and the closest known key), nodes (names, hosts, ports,

@@ -26,6 +26,26 @@ then pass=$((pass+1)); else echo "FAIL snapshot CSV content"; cat "$tmp/snap.csv
 rc=$?
 if [ $rc -eq 4 ] && grep -q "127.0.0.1" "$tmp/down.csv"; then pass=$((pass+1))
 else echo "FAIL unreachable snapshot: exit $rc (want 4)"; cat "$tmp/err2"; fail=$((fail+1)); fi
+# A node still inside its connect when --for ends (a listener that never speaks SSH: a jump
+# host or a slow link takes seconds too): the snapshot waits for the connect to end, within
+# --connect-timeout, and says why the node failed; it said "not reachable: connecting" at 1 s.
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0)); s.listen(4); print(s.getsockname()[1], flush=True)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)
+' >"$tmp/silent.port" &
+silent=$!
+for _ in $(seq 50); do [ -s "$tmp/silent.port" ] && break; sleep 0.1; done
+start=$(date +%s.%N)
+"$bin" snapshot --for 1s --connect-timeout 3s -o "$tmp/slow.csv" "root@127.0.0.1:$(cat "$tmp/silent.port")" 2>"$tmp/errslow"
+rc=$?
+took=$(echo "$(date +%s.%N) - $start" | bc)
+kill $silent 2>/dev/null
+if [ $rc -eq 4 ] && ! grep -q 'not reachable: connecting' "$tmp/errslow" && [ "$(echo "$took >= 2.5" | bc)" = 1 ]; then pass=$((pass+1))
+else echo "FAIL snapshot during a connect: exit $rc after ${took}s: $(cat "$tmp/errslow")"; fail=$((fail+1)); fi
 # A flag wins over the config file even when it repeats the default: --csv-format wide
 # over csv_format = "long" (a wide file's header starts time,node,status).
 printf '[sinks]\ncsv_format = "long"\n' >"$tmp/long.toml"
