@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "clustertop/collect/collectors.hpp"
+#include "clustertop/collect/sample_check.hpp"
 #include "clustertop/config/config.hpp"
 #include "clustertop/core/exit_codes.hpp"
 #include "clustertop/core/report.hpp"
@@ -96,6 +97,7 @@ Status load_parts(const Options &cli, Parts &p) {
                          warnings);
   for (const auto &w : warnings) report(stderr, "clustertop: warning: {}\n", w);
   if (!collectors) return collectors.error();
+  if (auto s = samples_pass(**collectors); !s) return s.error();
   p.collectors = std::move(*collectors);
   auto inventory = build_inventory(p.o, *config, p.collectors);
   if (!inventory) return inventory.error();

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "clustertop/collect/collectors.hpp"
+#include "clustertop/collect/sample_check.hpp"
 #include "clustertop/config/config.hpp"
 #include "clustertop/core/exit_codes.hpp"
 #include "clustertop/core/report.hpp"
@@ -115,6 +116,7 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
   auto set = CollectorSet::load(dirs, warnings);
   for (const auto &w : warnings) report(stderr, "clustertop: warning: {}\n", w);
   if (!set) return say(set.error()), exit_code::config;
+  if (auto s = samples_pass(**set); !s) return say(s.error()), exit_code::config;
   auto source = load_source(o);
   if (!source)
     return say(source.error()),

@@ -330,6 +330,11 @@ void load_samples(Ctx &c, const json &j, CollectorDef &def) {
                "sample");
     SampleCheck s;
     s.lines = strs(sj, "lines");
+    // Its first line as the file writes it (JSON-escaped, quoted): where a failure points.
+    if (!s.lines.empty()) {
+      const std::string written = json(s.lines.front()).dump();
+      if (c.text.find(written) != std::string::npos) s.line = line_of(c.text, written);
+    }
     if (sj.contains("expect")) load_expect(sj["expect"], s);
     s.expect_tags = strs(sj, "tags");
     s.expect_level = str(sj, "level");

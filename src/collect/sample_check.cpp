@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "clustertop/collect/collectors.hpp"
 #include "clustertop/collect/parser.hpp"
 
 namespace clustertop {
@@ -80,9 +81,28 @@ void check_one(const CollectorDef &def, const SampleCheck &s, const std::string 
 std::vector<std::string> check_samples(const CollectorDef &def) {
   std::vector<std::string> errors;
   for (std::size_t i = 0; i < def.samples.size(); ++i)
-    check_one(def, def.samples[i], fmt::format("{} ({}) sample {}", def.name, def.file, i + 1),
+    check_one(def, def.samples[i],
+              def.samples[i].line > 0 ? fmt::format("{}:{}: {} sample {}", def.file,
+                                                    def.samples[i].line, def.name, i + 1)
+                                      : fmt::format("{} ({}) sample {}", def.name, def.file, i + 1),
               errors);
   return errors;
+}
+
+Status samples_pass(const CollectorSet &set) {
+  for (const auto *def : set.all()) {
+    const auto errors = check_samples(*def);
+    if (errors.empty()) continue;
+    return Error{fmt::format("collector definition '{}' fails its samples", def->name),
+                 errors.size() == 1
+                     ? errors.front()
+                     : fmt::format("{} (and {} more)", errors.front(), errors.size() - 1),
+                 {}, // the message starts with the sample's file:line
+                 "fix the definition or what its samples expect; `clustertop collectors "
+                 "--collectors-dir DIR` lists every failure, `clustertop parse --collector " +
+                     def->name + " FILE` shows what it reads"};
+  }
+  return ok_status();
 }
 
 } // namespace clustertop

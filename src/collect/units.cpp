@@ -26,7 +26,7 @@ struct UnitEntry {
 };
 
 // Longest names first where one is a prefix of another is not needed: exact match only.
-constexpr std::array<UnitEntry, 38> kUnits = {{
+constexpr std::array<UnitEntry, 46> kUnits = {{
     {"ns", UnitClass::time, 1e-6},
     {"us", UnitClass::time, 1e-3},
     {"\xC2\xB5s", UnitClass::time, 1e-3},
@@ -44,8 +44,12 @@ constexpr std::array<UnitEntry, 38> kUnits = {{
     {"mins", UnitClass::time, 6e4},
     {"minutes", UnitClass::time, 6e4},
     {"h", UnitClass::time, 3.6e6},
+    {"hr", UnitClass::time, 3.6e6},
+    {"hrs", UnitClass::time, 3.6e6},
     {"hours", UnitClass::time, 3.6e6},
     {"B", UnitClass::bytes, 1.0},
+    {"byte", UnitClass::bytes, 1.0},
+    {"bytes", UnitClass::bytes, 1.0},
     {"kB", UnitClass::bytes, 1e3},
     {"KB", UnitClass::bytes, 1e3},
     {"MB", UnitClass::bytes, 1e6},
@@ -56,13 +60,17 @@ constexpr std::array<UnitEntry, 38> kUnits = {{
     {"GiB", UnitClass::bytes, 1073741824.0},
     {"TiB", UnitClass::bytes, 1099511627776.0},
     {"%", UnitClass::percent, 1.0},
+    {"percent", UnitClass::percent, 1.0},
     {"tok/s", UnitClass::rate, 1.0},
     {"t/s", UnitClass::rate, 1.0},
     {"tokens/s", UnitClass::rate, 1.0},
     {"tps", UnitClass::rate, 1.0},
+    {"tokens-per-sec", UnitClass::rate, 1.0},
     {"mW", UnitClass::none, 1e-3},
     {"W", UnitClass::none, 1.0},
     {"kW", UnitClass::none, 1e3},
+    {"watt", UnitClass::none, 1.0},
+    {"watts", UnitClass::none, 1.0},
     {"MHz", UnitClass::none, 1.0},
     {"C", UnitClass::none, 1.0},
 }};
@@ -169,13 +177,18 @@ double value_for_metric(std::string_view text, std::string_view metric, bool com
   double v = 0;
   std::string_view rest;
   if (!parse_leading_number(text, v, rest, comma_decimal)) return kUnknown;
-  const auto unit = trim(rest);
   const auto want = metric_class(metric);
   double factor = 1.0;
-  // Text after the number that is no unit makes no value: "1.13 seconds" read as 1.13 ms,
-  // "2 gigabytes" as 2 bytes and "0x10" as 0 before (the kv kind already refused them).
+  // The unit is the text right after the number, or its first word after a space; what
+  // follows it is text ("12.5 ms per token"). One the converter does not know makes no value
+  // where the metric has a unit to convert to ("1.13 seconds" was 1.13 ms, "2 gigabytes" 2
+  // bytes), and where it is stuck to the number ("0x10", "36zz", "1,5"); a word after a
+  // number of a unitless metric is its text ("5 tokens", "48 °C").
+  const bool spaced = !rest.empty() && (rest.front() == ' ' || rest.front() == '\t');
+  std::string_view unit = trim(rest);
+  unit = unit.substr(0, std::min(unit.find(' '), unit.find('\t')));
   const auto known = known_unit_class(unit, factor, want == UnitClass::bytes);
-  if (!known) return kUnknown;
+  if (!known) return spaced && want == UnitClass::none ? v : kUnknown;
   const auto got = *known;
   if (got == UnitClass::time && want != UnitClass::time) return kUnknown;
   if (got == UnitClass::bytes && want != UnitClass::bytes) return kUnknown;

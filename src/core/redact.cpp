@@ -136,8 +136,10 @@ std::optional<Span> token_shape(std::string_view text, std::size_t i) {
 std::size_t quoted_end(std::string_view text, std::size_t p, std::string_view quote) {
   for (std::size_t k = p; k < text.size(); ++k) {
     if (text[k] == '\r' || text[k] == '\n') return k;
-    if (quote.size() == 1 && text[k] == '\\' && quote[0] == '"' && k + 1 < text.size()) {
-      ++k; // an escaped character inside a "..." string
+    // An escaped character inside a "..." or '...' string (Python's repr escapes a quote in
+    // b'esc\'aped'); a shell's '...' has none, and there this redacts more, never less.
+    if (quote.size() == 1 && text[k] == '\\' && k + 1 < text.size()) {
+      ++k;
       continue;
     }
     if (text.substr(k, quote.size()) == quote) return k;

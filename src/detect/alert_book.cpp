@@ -21,9 +21,9 @@ void AlertBook::see(const Finding &f, TimePoint now, std::vector<AlertTransition
     return;
   }
   Open &o = it->second;
-  o.finding = f;
   o.last_seen = now;
   if (o.state == AlertState::pending) {
+    o.finding = f;
     if (now - o.first_seen < policy.for_) return;
     o.state = AlertState::firing;
     o.fired = f.severity;
@@ -32,14 +32,15 @@ void AlertBook::see(const Finding &f, TimePoint now, std::vector<AlertTransition
     return;
   }
   if (f.severity <= o.fired) {
+    o.finding = f;
     o.rising.reset();
     return;
   }
   if (!o.rising) o.rising = now;
-  if (now - *o.rising < policy.for_) {
-    o.finding.severity = o.fired; // not yet: it is what it fired as
-    return;
-  }
+  // Not yet: the alert stays the finding it last was at the severity it fired with, message
+  // and all (a CSV row said "warning" beside the critical finding's "critical under 512 MiB").
+  if (now - *o.rising < policy.for_) return;
+  o.finding = f;
   o.fired = f.severity;
   o.rising.reset();
   out.push_back(AlertTransition{f, AlertState::firing, o.first_seen, now});

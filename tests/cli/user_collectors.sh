@@ -48,4 +48,27 @@ if [ "$code" -eq 3 ] && [[ "$out" == *"cannot read collector directory"*"Permiss
 else bad "unreadable --collectors-dir: exit $code: $(head -c 300 <<<"$out")"; fi
 chmod 755 "$tmp/locked"
 
+# A definition whose sample expects what it does not yield: check-config and a run refuse it,
+# naming the sample's line (check-config said OK and the run started with it); parse, the tool
+# for writing one, still runs it.
+mkdir -p "$tmp/wrongexp"
+cat >"$tmp/wrongexp/w.json" <<'EOF'
+{
+  "name": "mine",
+  "type": "log",
+  "parse": {"kind": "regex", "rules": [
+    {"name": "a", "prefilter": "lat=", "regex": "lat=(?<v>[\\d.]+ ?\\w*)", "metrics": {"v": "my.lat_ms"}}
+  ]},
+  "samples": [
+    {"lines": ["lat=5ms"], "expect": {"my.lat_ms": 5}},
+    {"lines": ["lat=5s"], "expect": {"my.lat_ms": 5}}
+  ]
+}
+EOF
+printf '[[node]]\nname = "a"\nhost = "local"\n' >"$tmp/wrongexp.toml"
+expect 3 "$tmp/wrongexp/w.json:9: mine sample 2: my.lat_ms = 5000, expected 5" check-config --collectors-dir "$tmp/wrongexp" "$tmp/wrongexp.toml"
+expect 3 "fails its samples" replay --collectors-dir "$tmp/wrongexp" --node a=/dev/null --headless
+out=$(printf 'lat=5s\n' | "$bin" parse --collector mine --collectors-dir "$tmp/wrongexp" - 2>/dev/null)
+if [[ "$out" == *'"value":5000'* ]]; then ok; else bad "parse of a definition with a failing sample: $out"; fi
+
 finish user_collectors

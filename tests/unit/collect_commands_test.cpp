@@ -227,7 +227,17 @@ TEST(CollectBadInput, ACapturedNumberWithAWordThatIsNoUnitIsNoValue) {
   for (const char *text : {"2 gigabytes", "4 Gb", "0x10", "1,5", "7 parsecs"})
     EXPECT_TRUE(std::isnan(value("x.b_bytes", text))) << text;
   EXPECT_TRUE(std::isnan(value("x.t_ms", "100 fortnights")));
-  EXPECT_TRUE(std::isnan(value("x.c", "12 apples")));
+  EXPECT_TRUE(std::isnan(value("x.c", "0x10"))) << "stuck to the number: no unit, no value";
+  // The unit is the first word; what follows is text. A word after a unitless metric's
+  // number is its text ("5 tokens", "48 °C" were read so before and stay so).
+  EXPECT_DOUBLE_EQ(value("x.t_ms", "12.5 ms per token"), 12.5);
+  EXPECT_DOUBLE_EQ(value("x.c", "12 apples"), 12);
+  EXPECT_DOUBLE_EQ(value("x.reqs", "5 reqs"), 5);
+  EXPECT_DOUBLE_EQ(value("x.p_w", "70.39 watts"), 70.39);
+  EXPECT_DOUBLE_EQ(value("x.u_pct", "45 percent"), 45);
+  EXPECT_DOUBLE_EQ(value("x.b_bytes", "2 bytes"), 2);
+  EXPECT_DOUBLE_EQ(value("x.t_ms", "2 hrs"), 2 * 3600e3);
+  EXPECT_DOUBLE_EQ(value("x.gen_per_s", "72.7 tokens-per-sec"), 72.7);
   EXPECT_DOUBLE_EQ(value("x.c", "12"), 12);
 }
 

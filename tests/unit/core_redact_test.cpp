@@ -326,6 +326,8 @@ TEST(Redact, APythonStringPrefixBeforeTheQuotedValue) {
       {"token=rb\"abc def\" ok", "token=rb\"[redacted]\" ok"},
       {"api_key: u'k1' password: f'p{x}'", "api_key: u'[redacted]' password: f'[redacted]'"},
       {"password: bob", "password: [redacted]"},
+      // An escaped quote inside the value ends nothing.
+      {"password=b'esc\\'aped secret' ok", "password=b'[redacted]' ok"},
   });
 }
 

@@ -276,9 +276,12 @@ TEST(AlertBook, ARiseInSeverityFiresOnlyOnceItHasHeldForFor) {
   book.update({finding("oom_headroom")}, at(0));
   ASSERT_EQ(book.update({finding("oom_headroom")}, at(10)).size(), 1u); // firing, warning
   // A blip: critical at 11 and 12, warning at 13, critical again from 14.
-  EXPECT_TRUE(book.update({finding("oom_headroom", Severity::critical)}, at(11)).empty());
+  Finding rising = finding("oom_headroom", Severity::critical);
+  rising.message = "critical words";
+  EXPECT_TRUE(book.update({rising}, at(11)).empty());
   ASSERT_EQ(book.firing().size(), 1u);
   EXPECT_EQ(book.firing()[0].severity, Severity::warning);
+  EXPECT_NE(book.firing()[0].message, "critical words") << "the fired finding's, not the rise's";
   EXPECT_TRUE(book.update({finding("oom_headroom", Severity::critical)}, at(12)).empty());
   EXPECT_TRUE(book.update({finding("oom_headroom")}, at(13)).empty());
   EXPECT_TRUE(book.update({finding("oom_headroom", Severity::critical)}, at(14)).empty());

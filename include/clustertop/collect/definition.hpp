@@ -103,6 +103,7 @@ struct SampleCheck {
   bool expect_time_set = false;
   double expect_time = 0;      // epoch seconds
   bool expect_nothing = false; // the lines must yield no record
+  int line = 0;                // where its first line is written in the file (0: unknown)
 };
 
 struct CollectorDef {
