@@ -11,6 +11,7 @@
 
 #include "clustertop/core/exit_codes.hpp"
 #include "clustertop/sink/prometheus.hpp"
+#include "clustertop/transport/ssh_config_lint.hpp"
 
 namespace clustertop {
 namespace {
@@ -137,6 +138,12 @@ std::optional<SettingsProblem> check_settings(const Options &o, const KeyPlaces 
                      : "check config_file in [ssh] (" + file.where("ssh.config_file") + ")"},
           flag ? exit_code::usage : exit_code::config};
     }
+  }
+  // Lines of it that libssh drops or fails without saying where (`Port abc`, an empty
+  // ProxyJump): named with their file:line before any connect, as ssh itself refuses them.
+  if (o.ssh_config != "none") {
+    const std::string path = o.ssh_config.empty() ? expand_home("~/.ssh/config") : o.ssh_config;
+    if (auto s = lint_ssh_config(path); !s) return SettingsProblem{s.error(), exit_code::config};
   }
   // A known_hosts that is a directory: every node's key "is not in" it, and the hint to record
   // it cannot work. A missing file is fine (accept-new creates it; strict refuses the keys).

@@ -42,6 +42,14 @@ printf '[[node]]\nname = "a"\nhost = "[::1]"\n' >"$tmp/brackets.toml"
 expect "$tmp/brackets.toml" 3 'write host = "::1"'
 printf '[[node]]\nname = "a"\n\ncollectors_add = ["nope"]\n' >"$tmp/coll.toml"
 expect "$tmp/coll.toml" 3 "$tmp/coll.toml:4: unknown collector 'nope'"
+# An ssh config line libssh drops (`Port abc`: the node was dialled on 22) or fails without a
+# word of where (an empty ProxyJump: "unknown libssh error") is named with its file:line.
+printf 'Host n1\n  HostName 127.0.0.1\n  Port abc\n' >"$tmp/ssh_badport"
+printf '[ssh]\nconfig_file = "%s"\n[[node]]\nname = "n1"\n' "$tmp/ssh_badport" >"$tmp/badport.toml"
+expect "$tmp/badport.toml" 3 "$tmp/ssh_badport:3: invalid ssh config: Port 'abc' is not a port"
+printf 'Host n1\n  ProxyJump\n' >"$tmp/ssh_pj"
+printf '[ssh]\nconfig_file = "%s"\n[[node]]\nname = "n1"\n' "$tmp/ssh_pj" >"$tmp/pj.toml"
+expect "$tmp/pj.toml" 3 "$tmp/ssh_pj:2: invalid ssh config: ProxyJump names no host"
 printf '[[node]]\nname = "-x"\n' >"$tmp/formula.toml"
 expect "$tmp/formula.toml" 3 "may not start with = + - or @"
 printf '[sinks]\nlisten = "not an addr"\n' >"$tmp/listen.toml"
