@@ -25,7 +25,8 @@ EOF
 for cmd in "check-config" "--headless -c" "snapshot --for 30s -o $tmp/cred.csv -c"; do
   # shellcheck disable=SC2086 # $cmd is words
   out=$(timeout 20 "$bin" $cmd "$tmp/cred.toml" 2>&1 </dev/null); code=$?
-  if [ "$code" -eq 3 ] && [[ "$out" == *"$tmp/cred.toml:5: invalid node"*"credential"* ]] \
+  # The name key's line (6), where the [[node]] header's (5) was given.
+  if [ "$code" -eq 3 ] && [[ "$out" == *"$tmp/cred.toml:6: invalid node"*"credential"* ]] \
     && [[ "$out" != *hunter2* && "$out" != *"$key"* ]]; then ok
   else bad "$cmd with a credential in a node name: exit $code: $out"; fi
 done
