@@ -146,12 +146,18 @@ void CsvSink::on_tick(const TickContext &ctx) {
   // due time is that time's tick, or a file would wait a whole extra tick.
   const Duration slack = std::min(options_.tick, options_.every) / 2;
   if (ctx.now + slack < *next_due_) return;
-  // Long format: a file holds the samples since the last file written.
-  if (long_rows)
-    write_long_period(ctx.now);
-  else
-    (void)write(ctx.now, ctx.firing, "");
-  // Skip missed periods (a suspended laptop) instead of writing a burst of files.
+  // A whole period passed unwritten (a suspended laptop, a stopped process): it is skipped,
+  // not written late. Writing it at the resume, then the next due one a tick later, put two
+  // files a tick apart. The next file comes on the period's grid.
+  // (Long format: a file holds the samples since the last file written, so the next one
+  // holds the skipped period's too.)
+  if (const bool missed = ctx.now > *next_due_ + options_.every; !missed) {
+    if (long_rows)
+      write_long_period(ctx.now);
+    else
+      (void)write(ctx.now, ctx.firing, "");
+  }
+  // Skip missed periods instead of writing a burst of files.
   while (*next_due_ <= ctx.now + slack) *next_due_ += options_.every;
 }
 

@@ -227,5 +227,30 @@ TEST_F(ExportCsvSink, PeriodicSnapshotsKeepTheirPeriodUnderTickJitter) {
   EXPECT_EQ(written, (std::vector<std::size_t>{0, 0, 1, 1, 2, 2, 3, 3, 4}));
 }
 
+// After a suspend (SIGSTOP, a closed laptop) the tick at the resume wrote the missed period
+// late, and the next due file a tick later: two files a tick apart. A whole period missed is
+// skipped; files come on the period's grid again.
+TEST_F(ExportCsvSink, AMissedPeriodIsSkippedAndTheGridKept) {
+  CsvSinkOptions o;
+  o.dir = dir_.string();
+  o.every = seconds(2);
+  o.tick = seconds(1);
+  auto sink = CsvSink::create(store_, o);
+  ASSERT_TRUE(sink.ok());
+  for (int n = 0; n <= 4; ++n) tick(**sink, kT0 + seconds(n)); // files at :02 and :04
+  ASSERT_EQ(files().size(), 2u);
+  // Stopped from :04.2 to :10.7; the ticks then fall half a second off the old phase.
+  const auto resumed = kT0 + seconds(10) + std::chrono::milliseconds(700);
+  tick(**sink, resumed);
+  EXPECT_EQ(files().size(), 2u) << "the missed periods are skipped, not written at the resume";
+  tick(**sink, resumed + seconds(1)); // :11.7, within half a tick of :12: that time's file
+  tick(**sink, resumed + seconds(2)); // :12.7
+  tick(**sink, resumed + seconds(3)); // :13.7, for :14
+  const auto names = files();
+  ASSERT_EQ(names.size(), 4u);
+  EXPECT_EQ(names[2], "clustertop-20260921T141331.700Z.csv");
+  EXPECT_EQ(names[3], "clustertop-20260921T141333.700Z.csv");
+}
+
 } // namespace
 } // namespace clustertop
