@@ -196,11 +196,14 @@ bool any_node_up(const Store &store) {
   });
 }
 
-// A node whose first connect has not ended yet (neither up nor down).
-bool any_node_connecting(const Store &store) {
-  return std::any_of(store.nodes().begin(), store.nodes().end(), [&](const std::string &n) {
+// Whether a snapshot whose --for ended at `ended` may be written: no node is still inside a
+// connect, and one that came up after `ended` has had `window` to send (written at once, its
+// row was "up" with every figure empty, and exit 0).
+bool snapshot_settled(const Store &store, TimePoint now, TimePoint ended, Duration window) {
+  return std::none_of(store.nodes().begin(), store.nodes().end(), [&](const std::string &n) {
     const auto *info = store.node(n);
-    return info == nullptr || info->state == NodeState::connecting;
+    if (info == nullptr || info->state == NodeState::connecting) return true;
+    return info->state == NodeState::up && info->since > ended && now - info->since < window;
   });
 }
 
@@ -284,7 +287,9 @@ int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
     // A snapshot waits past --for for a node still inside its connect (a jump host takes
     // seconds): `--for 1s` called a node two seconds into a good connect unreachable, exit 4.
     if (mode.run_for && now - start >= *mode.run_for &&
-        (!any_node_connecting(p.store) || now >= give_up_at))
+        (now >= give_up_at ||
+         snapshot_settled(p.store, now, start + *mode.run_for,
+                          std::min<Duration>(*mode.run_for, std::chrono::seconds(2)))))
       return exit_code::ok;
     if (p.exit_on && p.exit_on->fired()) {
       report(stderr, "clustertop: {}; stopping\n", p.exit_on->said());

@@ -64,6 +64,75 @@ pid_t start_clustertop(const std::string &dir, const std::string &out) {
   return pid;
 }
 
+// `snapshot --for 1s` against a node whose connect takes 2.5 s (a slow link, a jump host):
+// it said "not reachable: connecting", exit 4; then, waiting for the connect, it wrote the
+// row the moment the node came up, "up" with every figure empty, exit 0. The node gets a
+// moment to send: its row has its memory.
+TEST(EndToEnd, ASnapshotWaitsForASlowConnectAndItsFirstFigures) {
+  NoAgent no_agent;
+  Sshd a;
+  ASSERT_TRUE(a.start());
+  const std::string dir = a.dir();
+  const int port = free_port();
+  // A TCP relay that holds each connection 2.5 s before joining it to the sshd.
+  const std::string relay = dir + "/relay.py";
+  std::ofstream(relay)
+      << "import socket, sys, threading, time\n"
+         "def pipe(a, b):\n"
+         "    try:\n"
+         "        while True:\n"
+         "            d = a.recv(65536)\n"
+         "            if not d: break\n"
+         "            b.sendall(d)\n"
+         "    except OSError: pass\n"
+         "    for s in (a, b):\n"
+         "        try: s.shutdown(socket.SHUT_RDWR)\n"
+         "        except OSError: pass\n"
+         "def serve(c):\n"
+         "    time.sleep(2.5)\n"
+         "    u = socket.create_connection(('127.0.0.1', int(sys.argv[2])))\n"
+         "    threading.Thread(target=pipe, args=(c, u), daemon=True).start()\n"
+         "    pipe(u, c)\n"
+         "l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+         "l.bind(('127.0.0.1', int(sys.argv[1]))); l.listen(8)\n"
+         "while True:\n"
+         "    c, _ = l.accept()\n"
+         "    threading.Thread(target=serve, args=(c,), daemon=True).start()\n";
+  const pid_t proxy = fork();
+  if (proxy == 0) {
+    execlp("python3", "python3", relay.c_str(), std::to_string(port).c_str(),
+           std::to_string(a.port()).c_str(), static_cast<char *>(nullptr));
+    _exit(127);
+  }
+  ASSERT_TRUE(eventually(
+      [&] {
+        return sh("python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", " +
+                  std::to_string(port) + ")).close()' 2>/dev/null") == 0;
+      },
+      5s));
+  std::ofstream(dir + "/ssh_config") << "Host slow\n  HostName 127.0.0.1\n  Port " << port
+                                     << "\n  User root\n  IdentityFile " << a.client_key() << "\n";
+  write_known_hosts(a,
+                    {"[127.0.0.1]:" + std::to_string(port) + " " +
+                     a.known_hosts_line().substr(a.known_hosts_line().find(' ') + 1)},
+                    "slow_known_hosts");
+  std::string out;
+  const int status = sh("cd " + dir + " && timeout 30 " + std::string(CLUSTERTOP_BINARY) +
+                            " snapshot --for 1s --connect-timeout 8s --ssh-config ssh_config"
+                            " --known-hosts slow_known_hosts -o slow.csv slow 2>err.txt",
+                        &out);
+  ::kill(proxy, SIGKILL);
+  ::waitpid(proxy, nullptr, 0);
+  EXPECT_EQ(status, 0) << read_file(dir + "/err.txt");
+  // The node's row: up, with its memory read (python's csv module: the status detail is a
+  // quoted cell with a comma in it).
+  EXPECT_EQ(sh("python3 -c 'import csv, sys; r = list(csv.DictReader(open(sys.argv[1])))[0]; "
+               "sys.exit(0 if r[\"status\"] == \"up\" and r[\"mem_total_bytes\"] else 1)' " +
+               dir + "/slow.csv"),
+            0)
+      << read_file(dir + "/slow.csv");
+}
+
 TEST(EndToEnd, ThreeSshNodesCrashAlertAndCleanExit) {
   NoAgent no_agent;
   Sshd a, b, c;
