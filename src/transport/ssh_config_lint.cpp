@@ -1,10 +1,12 @@
 #include "clustertop/transport/ssh_config_lint.hpp"
 
 #include <fmt/format.h>
+#include <netdb.h>
 
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <string>
 #include <string_view>
 
 namespace clustertop {
@@ -23,6 +25,26 @@ std::string_view trimmed(std::string_view s) {
   return s;
 }
 
+// The first argument as ssh reads it: a quoted one unquoted, and nothing of a comment (a
+// word that starts with '#': `Port 2222 # the lab's sshd`).
+std::string first_argument(std::string_view rest) {
+  if (rest.empty() || rest.front() == '#') return {};
+  if (rest.front() == '"') {
+    const auto close = rest.find('"', 1);
+    return std::string(
+        rest.substr(1, close == std::string_view::npos ? rest.size() - 1 : close - 1));
+  }
+  return std::string(rest.substr(0, rest.find_first_of(" \t")));
+}
+
+// A port ssh takes: 1 to 65535, or a service name (`Port ssh` is 22).
+bool is_port(const std::string &value) {
+  if (value.empty()) return false;
+  if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return value.size() <= 5 && std::stoi(value) >= 1 && std::stoi(value) <= 65535;
+  return ::getservbyname(value.c_str(), "tcp") != nullptr;
+}
+
 } // namespace
 
 Status lint_ssh_config(const std::string &path) {
@@ -32,27 +54,23 @@ Status lint_ssh_config(const std::string &path) {
   int line = 0;
   while (std::getline(in, raw) && line < 100000) {
     ++line;
-    std::string_view l = trimmed(raw);
+    const std::string_view l = trimmed(raw);
     if (l.empty() || l.front() == '#') continue;
     // "Keyword value" or "Keyword=value" (ssh_config(5)).
     const auto end = l.find_first_of(" \t=");
     const std::string_view keyword = l.substr(0, end);
-    std::string_view value = end == std::string_view::npos ? "" : trimmed(l.substr(end));
-    if (!value.empty() && value.front() == '=') value = trimmed(value.substr(1));
+    std::string_view rest = end == std::string_view::npos ? "" : trimmed(l.substr(end));
+    if (!rest.empty() && rest.front() == '=') rest = trimmed(rest.substr(1));
+    const std::string value = first_argument(rest);
     const auto where = fmt::format("{}:{}", path, line);
-    if (iequal(keyword, "Port")) {
-      const bool digits =
-          !value.empty() && value.size() <= 5 &&
-          std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
-      const int port = digits ? std::stoi(std::string(value)) : 0;
-      if (port < 1 || port > 65535)
-        return Error{"invalid ssh config",
-                     fmt::format("Port '{}' is not a port", std::string(value.substr(0, 40))),
-                     where, "write a port from 1 to 65535 (as ssh, which refuses the file too)"};
-    } else if (iequal(keyword, "ProxyJump") && value.empty()) {
+    if (iequal(keyword, "Port") && !is_port(value))
+      return Error{"invalid ssh config",
+                   fmt::format("Port '{}' is not a port", value.substr(0, 40)), where,
+                   "write a port from 1 to 65535 or a service name (ssh refuses the file too: "
+                   "\"Bad port\")"};
+    if (iequal(keyword, "ProxyJump") && value.empty())
       return Error{"invalid ssh config", "ProxyJump names no host", where,
                    "write ProxyJump [user@]host[:port] (several separated by commas), or none"};
-    }
   }
   return ok_status();
 }

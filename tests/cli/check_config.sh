@@ -50,6 +50,11 @@ expect "$tmp/badport.toml" 3 "$tmp/ssh_badport:3: invalid ssh config: Port 'abc'
 printf 'Host n1\n  ProxyJump\n' >"$tmp/ssh_pj"
 printf '[ssh]\nconfig_file = "%s"\n[[node]]\nname = "n1"\n' "$tmp/ssh_pj" >"$tmp/pj.toml"
 expect "$tmp/pj.toml" 3 "$tmp/ssh_pj:2: invalid ssh config: ProxyJump names no host"
+# What ssh takes stays taken: a comment after the port, a quoted port, a service name,
+# Keyword=value, ProxyJump none (they were refused).
+printf 'Host a\n  Port 2222 # the lab sshd\nHost b\n  Port "2222"\nHost c\n  Port ssh\nHost d\n  Port=2200\n  ProxyJump none\n' >"$tmp/ssh_good"
+printf '[ssh]\nconfig_file = "%s"\n[[node]]\nname = "n1"\n' "$tmp/ssh_good" >"$tmp/sshgood.toml"
+expect "$tmp/sshgood.toml" 0 "OK: $tmp/sshgood.toml: 1 node(s)"
 printf '[[node]]\nname = "-x"\n' >"$tmp/formula.toml"
 expect "$tmp/formula.toml" 3 "may not start with = + - or @"
 printf '[sinks]\nlisten = "not an addr"\n' >"$tmp/listen.toml"
