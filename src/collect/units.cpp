@@ -26,7 +26,7 @@ struct UnitEntry {
 };
 
 // Longest names first where one is a prefix of another is not needed: exact match only.
-constexpr std::array<UnitEntry, 46> kUnits = {{
+constexpr std::array<UnitEntry, 47> kUnits = {{
     {"ns", UnitClass::time, 1e-6},
     {"us", UnitClass::time, 1e-3},
     {"\xC2\xB5s", UnitClass::time, 1e-3},
@@ -66,6 +66,7 @@ constexpr std::array<UnitEntry, 46> kUnits = {{
     {"tokens/s", UnitClass::rate, 1.0},
     {"tps", UnitClass::rate, 1.0},
     {"tokens-per-sec", UnitClass::rate, 1.0},
+    {"tokens/sec", UnitClass::rate, 1.0},
     {"mW", UnitClass::none, 1e-3},
     {"W", UnitClass::none, 1.0},
     {"kW", UnitClass::none, 1e3},
@@ -188,7 +189,11 @@ double value_for_metric(std::string_view text, std::string_view metric, bool com
   std::string_view unit = trim(rest);
   unit = unit.substr(0, std::min(unit.find(' '), unit.find('\t')));
   const auto known = known_unit_class(unit, factor, want == UnitClass::bytes);
-  if (!known) return spaced && want == UnitClass::none ? v : kUnknown;
+  // Power, temperature and clock metrics convert too (mW/W/kW, C, MHz), though their class
+  // is none: `5 kilowatts` into a `_w` metric was 5 W.
+  const bool converts = want != UnitClass::none || ends_with(metric, "_w") ||
+                        ends_with(metric, "_c") || ends_with(metric, "_mhz");
+  if (!known) return spaced && !converts ? v : kUnknown;
   const auto got = *known;
   if (got == UnitClass::time && want != UnitClass::time) return kUnknown;
   if (got == UnitClass::bytes && want != UnitClass::bytes) return kUnknown;

@@ -194,8 +194,9 @@ Status connect_session(ssh_session s, const NodeSpec &node, const SshOptions &op
     if (reason.rfind("Failed to resolve hostname", 0) == 0)
       return fail(node, "cannot connect", reason,
                   "check the node's host name (a typo, or a HostName missing from the ssh "
-                  "config; `ssh -G " +
-                      shell_quote(node.host) + " | grep ^hostname` shows what ssh would use)");
+                  "config; `" +
+                      ssh_command(node, options, "-G") +
+                      " | grep ^hostname` shows what ssh would use)");
     return fail(node, "cannot connect", reason,
                 "check that the node is up and sshd listens on its port (" +
                     ssh_command(node, options, "-v") + ")");

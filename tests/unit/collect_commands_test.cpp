@@ -238,6 +238,12 @@ TEST(CollectBadInput, ACapturedNumberWithAWordThatIsNoUnitIsNoValue) {
   EXPECT_DOUBLE_EQ(value("x.b_bytes", "2 bytes"), 2);
   EXPECT_DOUBLE_EQ(value("x.t_ms", "2 hrs"), 2 * 3600e3);
   EXPECT_DOUBLE_EQ(value("x.gen_per_s", "72.7 tokens-per-sec"), 72.7);
+  EXPECT_DOUBLE_EQ(value("x.gen_per_s", "72.7 tokens/sec"), 72.7);
+  // Power, temperature and clock metrics convert too: a word they do not know is no value.
+  for (const char *text : {"5 kilowatts", "5 milliwatts", "5 MW"})
+    EXPECT_TRUE(std::isnan(value("x.p_w", text))) << text;
+  EXPECT_TRUE(std::isnan(value("x.t_c", "48 F")));
+  EXPECT_DOUBLE_EQ(value("x.p_w", "500 mW"), 0.5);
   EXPECT_DOUBLE_EQ(value("x.c", "12"), 12);
 }
 
