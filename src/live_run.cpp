@@ -197,13 +197,17 @@ bool any_node_up(const Store &store) {
 }
 
 // Whether a snapshot whose --for ended at `ended` may be written: no node is still inside a
-// connect, and one that came up after `ended` has had `window` to send (written at once, its
-// row was "up" with every figure empty, and exit 0).
+// connect, every node that is up has sent something, and one that came up after `ended` has
+// had `window` to send (written at once, its row was "up" with every figure empty, exit 0).
+// The caller bounds the wait (--connect-timeout + 5 s).
 bool snapshot_settled(const Store &store, TimePoint now, TimePoint ended, Duration window) {
   return std::none_of(store.nodes().begin(), store.nodes().end(), [&](const std::string &n) {
     const auto *info = store.node(n);
     if (info == nullptr || info->state == NodeState::connecting) return true;
-    return info->state == NodeState::up && info->since > ended && now - info->since < window;
+    if (info->state != NodeState::up) return false;
+    // Up but nothing from it yet (a slow ~/.bashrc holds every command), or up only since
+    // --for ended: its row would be all empty cells.
+    return !info->last_data || (info->since > ended && now - info->since < window);
   });
 }
 

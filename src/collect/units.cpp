@@ -26,7 +26,7 @@ struct UnitEntry {
 };
 
 // Longest names first where one is a prefix of another is not needed: exact match only.
-constexpr std::array<UnitEntry, 47> kUnits = {{
+constexpr std::array<UnitEntry, 51> kUnits = {{
     {"ns", UnitClass::time, 1e-6},
     {"us", UnitClass::time, 1e-3},
     {"\xC2\xB5s", UnitClass::time, 1e-3},
@@ -72,6 +72,12 @@ constexpr std::array<UnitEntry, 47> kUnits = {{
     {"kW", UnitClass::none, 1e3},
     {"watt", UnitClass::none, 1.0},
     {"watts", UnitClass::none, 1.0},
+    {"Watt", UnitClass::none, 1.0},
+    {"Watts", UnitClass::none, 1.0},
+    {"\xC2\xB0"
+     "C",
+     UnitClass::none, 1.0},                 // °C
+    {"\xE2\x84\x83", UnitClass::none, 1.0}, // ℃
     {"MHz", UnitClass::none, 1.0},
     {"C", UnitClass::none, 1.0},
 }};
@@ -188,6 +194,10 @@ double value_for_metric(std::string_view text, std::string_view metric, bool com
   const bool spaced = !rest.empty() && (rest.front() == ' ' || rest.front() == '\t');
   std::string_view unit = trim(rest);
   unit = unit.substr(0, std::min(unit.find(' '), unit.find('\t')));
+  // A word's sentence punctuation is not its unit ("70.44 W.", "12 ms,").
+  if (spaced)
+    while (!unit.empty() && std::string_view(".,;:)").find(unit.back()) != std::string_view::npos)
+      unit.remove_suffix(1);
   const auto known = known_unit_class(unit, factor, want == UnitClass::bytes);
   // Power, temperature and clock metrics convert too (mW/W/kW, C, MHz), though their class
   // is none: `5 kilowatts` into a `_w` metric was 5 W.

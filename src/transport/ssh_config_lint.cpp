@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <netdb.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
@@ -29,8 +30,8 @@ std::string_view trimmed(std::string_view s) {
 // word that starts with '#': `Port 2222 # the lab's sshd`).
 std::string first_argument(std::string_view rest) {
   if (rest.empty() || rest.front() == '#') return {};
-  if (rest.front() == '"') {
-    const auto close = rest.find('"', 1);
+  if (rest.front() == '"' || rest.front() == '\'') {
+    const auto close = rest.find(rest.front(), 1);
     return std::string(
         rest.substr(1, close == std::string_view::npos ? rest.size() - 1 : close - 1));
   }
@@ -40,16 +41,25 @@ std::string first_argument(std::string_view rest) {
 // A port ssh takes: 1 to 65535, or a service name (`Port ssh` is 22).
 bool is_port(const std::string &value) {
   if (value.empty()) return false;
-  if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return value.size() <= 5 && std::stoi(value) >= 1 && std::stoi(value) <= 65535;
+  if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    const auto digits = value.find_first_not_of('0'); // `023701` is 23701 to ssh
+    if (digits == std::string::npos || value.size() - digits > 5) return false;
+    const int port = std::stoi(value.substr(digits));
+    return port >= 1 && port <= 65535;
+  }
   return ::getservbyname(value.c_str(), "tcp") != nullptr;
 }
 
 } // namespace
 
 Status lint_ssh_config(const std::string &path) {
+  // A regular file only, and not a huge one: a FIFO as ~/.ssh/config blocked the open for
+  // good (signals and all), /dev/zero grew memory without end. What else it is, libssh says.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (64 << 20))
+    return ok_status();
   std::ifstream in(path);
-  if (!in) return ok_status(); // its absence or access is said elsewhere
+  if (!in) return ok_status(); // its access is said elsewhere
   std::string raw;
   int line = 0;
   while (std::getline(in, raw) && line < 100000) {

@@ -52,9 +52,16 @@ printf '[ssh]\nconfig_file = "%s"\n[[node]]\nname = "n1"\n' "$tmp/ssh_pj" >"$tmp
 expect "$tmp/pj.toml" 3 "$tmp/ssh_pj:2: invalid ssh config: ProxyJump names no host"
 # What ssh takes stays taken: a comment after the port, a quoted port, a service name,
 # Keyword=value, ProxyJump none (they were refused).
-printf 'Host a\n  Port 2222 # the lab sshd\nHost b\n  Port "2222"\nHost c\n  Port ssh\nHost d\n  Port=2200\n  ProxyJump none\n' >"$tmp/ssh_good"
+printf "Host a\n  Port 2222 # the lab sshd\nHost b\n  Port \"2222\"\nHost c\n  Port ssh\nHost d\n  Port=2200\n  ProxyJump none\nHost e\n  Port '2222'\nHost f\n  Port 023701\n" >"$tmp/ssh_good"
 printf '[ssh]\nconfig_file = "%s"\n[[node]]\nname = "n1"\n' "$tmp/ssh_good" >"$tmp/sshgood.toml"
 expect "$tmp/sshgood.toml" 0 "OK: $tmp/sshgood.toml: 1 node(s)"
+# A FIFO as the default ~/.ssh/config (or /dev/zero) hung the check for good, signals and
+# all; only a regular file is read.
+mkdir -p "$tmp/fifohome/.ssh"
+mkfifo "$tmp/fifohome/.ssh/config"
+printf '[[node]]\nname = "n1"\n' >"$tmp/sshfifo.toml"
+out=$(HOME="$tmp/fifohome" timeout 20 "$bin" check-config "$tmp/sshfifo.toml" 2>&1); code=$?
+if [ "$code" -ne 124 ]; then ok; else bad "check-config with a FIFO as ~/.ssh/config hung: $out"; fi
 printf '[[node]]\nname = "-x"\n' >"$tmp/formula.toml"
 expect "$tmp/formula.toml" 3 "may not start with = + - or @"
 printf '[sinks]\nlisten = "not an addr"\n' >"$tmp/listen.toml"

@@ -244,6 +244,12 @@ TEST(CollectBadInput, ACapturedNumberWithAWordThatIsNoUnitIsNoValue) {
     EXPECT_TRUE(std::isnan(value("x.p_w", text))) << text;
   EXPECT_TRUE(std::isnan(value("x.t_c", "48 F")));
   EXPECT_DOUBLE_EQ(value("x.p_w", "500 mW"), 0.5);
+  EXPECT_DOUBLE_EQ(value("x.p_w", "280 Watts"), 280);
+  EXPECT_DOUBLE_EQ(value("x.p_w", "70.44 W."), 70.44) << "a sentence's period is no unit";
+  EXPECT_DOUBLE_EQ(value("x.t_c", "45 \xC2\xB0"
+                                  "C"),
+                   45);
+  EXPECT_DOUBLE_EQ(value("x.t_c", "45 \xE2\x84\x83"), 45);
   EXPECT_DOUBLE_EQ(value("x.c", "12"), 12);
 }
 
