@@ -29,33 +29,13 @@
 #include <unistd.h>
 #include <vector>
 
+#include "replay_floor_parts.hpp"
+
 namespace {
 
-struct Point {
-  std::int64_t time_ms;
-  double value;
-};
-
-class Ring {
-public:
-  void push(std::int64_t t, double v) {
-    points_[next_] = Point{t, v};
-    next_ = next_ + 1 == points_.size() ? 0 : next_ + 1;
-  }
-
-private:
-  std::vector<Point> points_ = std::vector<Point>(3600);
-  std::size_t next_ = 0;
-};
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-std::int64_t heartbeat_ms(const char *s) {
-  const auto d = [s](int i) { return static_cast<std::int64_t>(s[i] - '0'); };
-  const std::int64_t secs =
-      (d(13) * 10 + d(14)) * 3600 + (d(16) * 10 + d(17)) * 60 + d(19) * 10 + d(20);
-  return secs * 1000 + d(22) * 100 + d(23) * 10 + d(24);
-}
+using replay_floor::heartbeat_ms;
+using replay_floor::is_digit;
+using replay_floor::Ring;
 
 constexpr std::size_t kMaxValues = 8;
 constexpr std::size_t kLogLines = 2000;
@@ -83,28 +63,8 @@ struct Region {
 
 void step_numbers(const char *p, const char *end, LineRecord &r, std::vector<double> &out) {
   r.value_at = static_cast<std::uint32_t>(out.size());
-  std::size_t k = 0;
-  while (p < end && k < kMaxValues) {
-    while (p < end && !is_digit(*p)) ++p;
-    std::uint64_t mant = 0;
-    int decimals = -1;
-    for (; p < end && (is_digit(*p) || (*p == '.' && decimals < 0)); ++p) {
-      if (*p == '.') {
-        decimals = 0;
-        continue;
-      }
-      mant = mant * 10 + static_cast<unsigned>(*p - '0');
-      decimals += decimals >= 0 ? 1 : 0;
-    }
-    static constexpr double kPow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
-    double v = static_cast<double>(mant);
-    if (decimals > 0) v /= kPow10[decimals < 8 ? decimals : 8];
-    out.push_back(v);
-    ++k;
-    const void *eq = std::memchr(p, '=', static_cast<std::size_t>(end - p));
-    p = eq != nullptr ? static_cast<const char *>(eq) + 1 : end;
-  }
-  r.values = static_cast<std::uint8_t>(k);
+  r.values = static_cast<std::uint8_t>(replay_floor::step_numbers(
+      p, end, kMaxValues, [&out](std::size_t, double v) { out.push_back(v); }));
 }
 
 // Reads and parses the lines that start in region `index` (a line starts at offset 0 or
