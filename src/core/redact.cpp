@@ -183,6 +183,20 @@ std::size_t string_prefix(std::string_view text, std::size_t p) {
   return n > 0 && p + n < text.size() && is_quote(text[p + n]) ? n : 0;
 }
 
+// The length of `name(` at text[p] when a quoted string (with or without a prefix) follows
+// it, or 0: `bytearray(b'…')` showed its secret, only `bytearray(b` being the value.
+std::size_t call_opening(std::string_view text, std::size_t p) {
+  std::size_t k = p;
+  while (
+      k < text.size() && k - p < 32 &&
+      (std::isalnum(static_cast<unsigned char>(text[k])) != 0 || text[k] == '_' || text[k] == '.'))
+    ++k;
+  if (k == p || k >= text.size() || text[k] != '(') return 0;
+  const std::size_t inside = k + 1;
+  const std::size_t quote = inside + string_prefix(text, inside);
+  return quote < text.size() && is_quote(text[quote]) ? inside - p : 0;
+}
+
 // The key [i, j) is a secret's key: the span of its value, or nothing.
 std::optional<Span> value_after_key(std::string_view text, std::size_t i, std::size_t j,
                                     KeyKind kind) {
@@ -203,6 +217,8 @@ std::optional<Span> value_after_key(std::string_view text, std::size_t i, std::s
   }
   while (p < text.size() && is_blank(text[p])) ++p;
   if (p >= text.size()) return std::nullopt;
+  // A call around a quoted value (`bytearray(b'…')`, `SecretBytes("…")`): the value inside.
+  if (const auto n = call_opening(text, p); n > 0) p += n;
   // A Python string's prefix (b'…', rb'…', u'…', f"…"): the quoted value after it, not the
   // prefix alone (a config dict of bytes printed its secrets whole).
   if (const auto n = string_prefix(text, p); n > 0) p += n;

@@ -326,6 +326,10 @@ TEST(Redact, APythonStringPrefixBeforeTheQuotedValue) {
       {"token=rb\"abc def\" ok", "token=rb\"[redacted]\" ok"},
       {"api_key: u'k1' password: f'p{x}'", "api_key: u'[redacted]' password: f'[redacted]'"},
       {"password: bob", "password: [redacted]"},
+      // A call around the quoted value: the value inside it.
+      {"{'password': bytearray(b'SECRET'), 'x': 1}",
+       "{'password': bytearray(b'[redacted]'), 'x': 1}"},
+      {"api_key=SecretBytes(\"k2\") ok", "api_key=SecretBytes(\"[redacted]\") ok"},
       // An escaped quote inside the value ends nothing.
       {"password=b'esc\\'aped secret' ok", "password=b'[redacted]' ok"},
   });
