@@ -60,6 +60,9 @@ std::string_view suffix_for(UnitClass c) {
   case UnitClass::bytes: return "_bytes";
   case UnitClass::percent: return "_pct";
   case UnitClass::rate: return "_tokens_per_s";
+  case UnitClass::power: return "_w";
+  case UnitClass::temperature: return "_c";
+  case UnitClass::frequency: return "_mhz";
   case UnitClass::none: break;
   }
   return {};

@@ -67,19 +67,19 @@ constexpr std::array<UnitEntry, 51> kUnits = {{
     {"tps", UnitClass::rate, 1.0},
     {"tokens-per-sec", UnitClass::rate, 1.0},
     {"tokens/sec", UnitClass::rate, 1.0},
-    {"mW", UnitClass::none, 1e-3},
-    {"W", UnitClass::none, 1.0},
-    {"kW", UnitClass::none, 1e3},
-    {"watt", UnitClass::none, 1.0},
-    {"watts", UnitClass::none, 1.0},
-    {"Watt", UnitClass::none, 1.0},
-    {"Watts", UnitClass::none, 1.0},
+    {"mW", UnitClass::power, 1e-3},
+    {"W", UnitClass::power, 1.0},
+    {"kW", UnitClass::power, 1e3},
+    {"watt", UnitClass::power, 1.0},
+    {"watts", UnitClass::power, 1.0},
+    {"Watt", UnitClass::power, 1.0},
+    {"Watts", UnitClass::power, 1.0},
     {"\xC2\xB0"
      "C",
-     UnitClass::none, 1.0},                 // °C
-    {"\xE2\x84\x83", UnitClass::none, 1.0}, // ℃
-    {"MHz", UnitClass::none, 1.0},
-    {"C", UnitClass::none, 1.0},
+     UnitClass::temperature, 1.0},                 // °C
+    {"\xE2\x84\x83", UnitClass::temperature, 1.0}, // ℃
+    {"MHz", UnitClass::frequency, 1.0},
+    {"C", UnitClass::temperature, 1.0},
 }};
 
 } // namespace
@@ -139,10 +139,6 @@ bool is_unknown_text(std::string_view text) {
   return text.front() == '[' && text.back() == ']'; // [N/A], [Not Supported], [Unknown Error]
 }
 
-UnitClass unit_class(std::string_view unit, double &factor, bool bytes_context) {
-  return known_unit_class(unit, factor, bytes_context).value_or(UnitClass::none);
-}
-
 std::optional<UnitClass> known_unit_class(std::string_view unit, double &factor,
                                           bool bytes_context) {
   factor = 1.0;
@@ -169,6 +165,9 @@ UnitClass metric_class(std::string_view metric) {
   if (ends_with(metric, "_bytes")) return UnitClass::bytes;
   if (ends_with(metric, "_pct")) return UnitClass::percent;
   if (ends_with(metric, "_per_s")) return UnitClass::rate;
+  if (ends_with(metric, "_w")) return UnitClass::power;
+  if (ends_with(metric, "_c")) return UnitClass::temperature;
+  if (ends_with(metric, "_mhz")) return UnitClass::frequency;
   return UnitClass::none;
 }
 
@@ -199,14 +198,13 @@ double value_for_metric(std::string_view text, std::string_view metric, bool com
     while (!unit.empty() && std::string_view(".,;:)").find(unit.back()) != std::string_view::npos)
       unit.remove_suffix(1);
   const auto known = known_unit_class(unit, factor, want == UnitClass::bytes);
-  // Power, temperature and clock metrics convert too (mW/W/kW, C, MHz), though their class
-  // is none: `5 kilowatts` into a `_w` metric was 5 W.
-  const bool converts = want != UnitClass::none || ends_with(metric, "_w") ||
-                        ends_with(metric, "_c") || ends_with(metric, "_mhz");
-  if (!known) return spaced && !converts ? v : kUnknown;
+  if (!known) return spaced && want == UnitClass::none ? v : kUnknown;
   const auto got = *known;
-  if (got == UnitClass::time && want != UnitClass::time) return kUnknown;
-  if (got == UnitClass::bytes && want != UnitClass::bytes) return kUnknown;
+  // A unit of another class than the metric's is no value (`45 C` into a `_w` metric); a
+  // duration or a size is none into a metric without a class either.
+  if (got != UnitClass::none && want != UnitClass::none && got != want) return kUnknown;
+  if ((got == UnitClass::time || got == UnitClass::bytes) && want == UnitClass::none)
+    return kUnknown;
   return v * factor;
 }
 

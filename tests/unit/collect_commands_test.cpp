@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 #include "../../src/collect/json_out.hpp"
@@ -244,6 +245,15 @@ TEST(CollectBadInput, ACapturedNumberWithAWordThatIsNoUnitIsNoValue) {
     EXPECT_TRUE(std::isnan(value("x.p_w", text))) << text;
   EXPECT_TRUE(std::isnan(value("x.t_c", "48 F")));
   EXPECT_DOUBLE_EQ(value("x.p_w", "500 mW"), 0.5);
+  EXPECT_TRUE(std::isnan(value("x.p_w", "45 C"))) << "a temperature is no power";
+  // Power, temperature and clock are unit classes of their own, so the kv kind names them by
+  // their unit as it names durations: `power=500mW` was `step.power`, 0.5 and no unit.
+  const auto kv = records(parse("exo_step", "[STEP 3] power=500mW temp=45C\n").out);
+  ASSERT_EQ(kv.size(), 1u);
+  std::map<std::string, double> got;
+  for (const auto &m : kv[0]["metrics"]) got[m["name"]] = m["value"].get<double>();
+  EXPECT_DOUBLE_EQ(got["step.power_w"], 0.5) << kv[0].dump();
+  EXPECT_DOUBLE_EQ(got["step.temp_c"], 45) << kv[0].dump();
   EXPECT_DOUBLE_EQ(value("x.p_w", "280 Watts"), 280);
   EXPECT_DOUBLE_EQ(value("x.p_w", "70.44 W."), 70.44) << "a sentence's period is no unit";
   EXPECT_DOUBLE_EQ(value("x.t_c", "45 \xC2\xB0"

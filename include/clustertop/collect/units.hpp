@@ -12,7 +12,7 @@
 
 namespace clustertop {
 
-enum class UnitClass { none, time, bytes, percent, rate };
+enum class UnitClass { none, time, bytes, percent, rate, power, temperature, frequency };
 
 // Parses a leading decimal number ("-1.5e3", "0.5", ".5"); sets `rest` to what follows.
 // comma_decimal accepts "2048,00". false when there is no number, or it is not finite or
@@ -53,16 +53,15 @@ inline bool parse_plain_decimal(std::string_view t, double &out, std::size_t &us
 // "[N/A]", "N/A", "[Not Supported]", "[Unknown Error]", "-", "" and the like.
 bool is_unknown_text(std::string_view text);
 
-// The class a unit belongs to and its factor to the base of that class
-// (time: ms; bytes: bytes; others: 1). "K"/"M"/"G" are plain multipliers (1e3..), except for
-// byte metrics where they are binary (sysctl's "2048.00M").
-UnitClass unit_class(std::string_view unit, double &factor, bool bytes_context);
-// The same for text that is a unit (or empty); nullopt for text that is none ("zz", the
-// "x10" of "0x10", the ":30:01" of a time of day), which unit_class reads as a plain 1.
+// The class a unit belongs to and its factor to the base of that class (time: ms; bytes:
+// bytes; power: W; others: 1), for text that is a unit (or empty); nullopt for text that is
+// none ("zz", the "x10" of "0x10", the ":30:01" of a time of day). "K"/"M"/"G" are plain
+// multipliers (1e3..), except for byte metrics where they are binary (sysctl's "2048.00M").
 std::optional<UnitClass> known_unit_class(std::string_view unit, double &factor,
                                           bool bytes_context);
 
-// What a metric name's suffix asks for: "_ms" time, "_bytes" bytes, "_pct" percent.
+// What a metric name's suffix asks for: "_ms" time, "_bytes" bytes, "_pct" percent,
+// "_per_s" rate, "_w" power, "_c" temperature, "_mhz" frequency.
 UnitClass metric_class(std::string_view metric);
 
 // `value` as a reading of `metric`, or unknown (NaN) where the metric's unit cannot hold it:
