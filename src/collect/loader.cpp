@@ -32,9 +32,10 @@ struct Ctx {
   std::vector<std::string> &warnings;
 };
 
-int line_of(const std::string &text, const std::string &needle) {
+// The line `needle` is first on, or `absent` when the text does not hold it.
+int line_of(const std::string &text, const std::string &needle, int absent = 1) {
   const auto p = needle.empty() ? std::string::npos : text.find(needle);
-  if (p == std::string::npos) return 1;
+  if (p == std::string::npos) return absent;
   return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(p), '\n'));
 }
 
@@ -214,12 +215,7 @@ RegexRule rule(Ctx &c, const json &j) {
   r.time = time_spec(j);
   r.last = flag(j, "last", false);
   for (const auto &m : r.metrics) {
-    const auto &names = r.regex->names();
-    if (std::none_of(names.begin(), names.end(),
-                     [&](const auto &n) { return n.first == m.source; }))
-      throw LoadError("rule '" + r.name + "' maps '" + m.source +
-                          "' but its regex has no such group",
-                      "\"" + m.source + "\"", "add (?<" + m.source + ">...) to the regex");
+    check_group(r.name, *r.regex, m.source, "value");
     check_group(r.name, *r.regex, m.device_from, "device");
   }
   check_group(r.name, *r.regex, r.time.capture, "time");
@@ -331,10 +327,7 @@ void load_samples(Ctx &c, const json &j, CollectorDef &def) {
     SampleCheck s;
     s.lines = strs(sj, "lines");
     // Its first line as the file writes it (JSON-escaped, quoted): where a failure points.
-    if (!s.lines.empty()) {
-      const std::string written = json(s.lines.front()).dump();
-      if (c.text.find(written) != std::string::npos) s.line = line_of(c.text, written);
-    }
+    if (!s.lines.empty()) s.line = line_of(c.text, json(s.lines.front()).dump(), 0);
     if (sj.contains("expect")) load_expect(sj["expect"], s);
     s.expect_tags = strs(sj, "tags");
     s.expect_level = str(sj, "level");
