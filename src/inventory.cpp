@@ -44,8 +44,10 @@ std::vector<std::string> with_cli_logs(std::vector<std::string> logs, const Opti
   return logs;
 }
 
+// `field`: as validate_node's.
 Status add_node(Inventory &inv, NodeSpec spec, bool local,
-                const std::shared_ptr<const CollectorSet> &collectors, StreamChoice choice) {
+                const std::shared_ptr<const CollectorSet> &collectors, StreamChoice choice,
+                std::string_view *field = nullptr) {
   choice.log_paths = spec.log_paths;
   attach_collectors(spec, collectors, std::move(choice));
   if (local) {
@@ -53,26 +55,15 @@ Status add_node(Inventory &inv, NodeSpec spec, bool local,
     inv.local.push_back(std::move(spec));
     return ok_status();
   }
-  if (auto s = validate_node(spec); !s) return s;
+  if (auto s = validate_node(spec, field); !s) return s;
   inv.remote.push_back(std::move(spec));
   return ok_status();
 }
 
-// Which [[node]] key a validation's reason is about: its line, else the [[node]]'s.
-int config_key_line(const NodeConfig &n, const std::string &reason) {
-  const auto line = [&n](const std::string &key) {
-    const auto it = n.key_lines.find(key);
-    return it != n.key_lines.end() ? it->second : n.line;
-  };
-  for (const auto &[word, key] : {std::pair{"node name", "name"},
-                                  {"host", "host"},
-                                  {"user", "user"},
-                                  {"port", "port"},
-                                  {"identity file", "identity_file"},
-                                  {"collectors_add", "collectors_add"},
-                                  {"collectors_remove", "collectors_remove"}})
-    if (reason.find(word) != std::string::npos) return line(key);
-  return n.line;
+// The line of a [[node]]'s `key`, else the [[node]]'s own.
+int config_key_line(const NodeConfig &n, std::string_view key) {
+  const auto it = n.key_lines.find(std::string(key));
+  return it != n.key_lines.end() ? it->second : n.line;
 }
 
 } // namespace
@@ -136,15 +127,18 @@ Result<Inventory> build_inventory(const Options &o, const Config &c,
     if (n.max_context > 0) inv.max_context_hints.emplace_back(n.name, n.max_context);
     if (n.memory_bytes > 0) inv.memory_hints.emplace_back(n.name, n.memory_bytes);
     if (n.log_zone) inv.log_zones.emplace_back(n.name, *n.log_zone);
-    if (auto s = add_node(inv, std::move(spec), local, collectors, std::move(choice)); !s) {
+    std::string_view field = "name";
+    if (auto s = add_node(inv, std::move(spec), local, collectors, std::move(choice), &field); !s) {
       // The line of the key the problem is in, and a fix in the file's own terms (the
       // node-argument forms the help gives on the command line are wrong here).
       Error e = s.error();
-      e.where = fmt::format("{}:{}", c.path, config_key_line(n, e.reason));
-      if (e.what == "invalid node" && e.help.rfind("write a node as", 0) == 0)
-        e.help = "in a [[node]], name is a label of your own; host a host name, address or "
-                 "ssh alias (no user@, no :port, an IPv6 address without brackets); user, "
-                 "port and identity_file are keys of their own";
+      e.where = fmt::format("{}:{}", c.path, config_key_line(n, field));
+      e.help = field == "name"
+                   ? "in a [[node]], name is a label of your own: printable text holding no "
+                     "credential, which may not start with = + - or @ (name = \"gpu1\")"
+                   : "in a [[node]], host is a host name, address or ssh alias (no user@, no "
+                     ":port, an IPv6 address without brackets); user, port and identity_file "
+                     "are keys of their own";
       return e;
     }
   }

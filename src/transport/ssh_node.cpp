@@ -163,8 +163,14 @@ Status validate_node_name(const std::string &name) {
   return ok_status();
 }
 
-Status validate_node(const NodeSpec &node) {
+Status validate_node(const NodeSpec &node, std::string_view *field) {
+  // The [[node]] key a problem is in, for a config file's error to name its line.
+  const auto at_key = [field](std::string_view key) {
+    if (field != nullptr) *field = key;
+  };
+  at_key("name");
   if (auto s = validate_node_name(node.name); !s) return s;
+  at_key("host");
   if (!plain_word(node.host) && !ipv6_literal(node.host)) {
     // "host:port" (as a node argument takes it) in a config's host: say where the port goes.
     const auto colon = node.host.rfind(':');
@@ -190,9 +196,12 @@ Status validate_node(const NodeSpec &node) {
     return bad_node(node.name, "host '" + node.host.substr(0, 80) +
                                    "' may hold only letters, digits, . _ - (or an IPv6 address)");
   }
+  at_key("user");
   if (!node.user.empty() && !plain_word(node.user))
     return bad_node(node.name, "user name may hold only letters, digits, . _ -");
+  at_key("port");
   if (node.port < 0 || node.port > 65535) return bad_node(node.name, "port out of range");
+  at_key("identity_file");
   if (node.identity_file.find('\0') != std::string::npos || node.identity_file.size() > 4096)
     return bad_node(node.name, "identity file path is not a valid path");
   return ok_status();

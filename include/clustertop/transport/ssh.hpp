@@ -49,7 +49,9 @@ Result<SshOptions> ssh_options_from(const Options &options);
 Result<NodeSpec> parse_node_argument(const std::string &arg);
 
 // Checks a NodeSpec from any source (config file, command line) before it reaches libssh.
-Status validate_node(const NodeSpec &node);
+// `field` (optional) is set to the [[node]] key the problem is in ("name", "host", "user",
+// "port", "identity_file").
+Status validate_node(const NodeSpec &node, std::string_view *field = nullptr);
 // The name alone (every node has one, local ones too): shown on screens and in files.
 Status validate_node_name(const std::string &name);
 
