@@ -26,7 +26,7 @@ struct UnitEntry {
 };
 
 // Longest names first where one is a prefix of another is not needed: exact match only.
-constexpr std::array<UnitEntry, 51> kUnits = {{
+constexpr std::array<UnitEntry, 54> kUnits = {{
     {"ns", UnitClass::time, 1e-6},
     {"us", UnitClass::time, 1e-3},
     {"\xC2\xB5s", UnitClass::time, 1e-3},
@@ -79,6 +79,9 @@ constexpr std::array<UnitEntry, 51> kUnits = {{
      UnitClass::temperature, 1.0},                 // °C
     {"\xE2\x84\x83", UnitClass::temperature, 1.0}, // ℃
     {"MHz", UnitClass::frequency, 1.0},
+    {"GHz", UnitClass::frequency, 1e3},
+    {"kHz", UnitClass::frequency, 1e-3},
+    {"Hz", UnitClass::frequency, 1e-6},
     {"C", UnitClass::temperature, 1.0},
 }};
 
@@ -197,6 +200,9 @@ double value_for_metric(std::string_view text, std::string_view metric, bool com
   if (spaced)
     while (!unit.empty() && std::string_view(".,;:)").find(unit.back()) != std::string_view::npos)
       unit.remove_suffix(1);
+  // A second number after a space is a thousands group ("1 234", as French and Swiss
+  // locales print it) or something else entirely: neither is the first number alone.
+  if (spaced && !unit.empty() && is_digit(unit.front())) return kUnknown;
   const auto known = known_unit_class(unit, factor, want == UnitClass::bytes);
   if (!known) return spaced && want == UnitClass::none ? v : kUnknown;
   const auto got = *known;

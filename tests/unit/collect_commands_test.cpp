@@ -261,6 +261,16 @@ TEST(CollectBadInput, ACapturedNumberWithAWordThatIsNoUnitIsNoValue) {
                    45);
   EXPECT_DOUBLE_EQ(value("x.t_c", "45 \xE2\x84\x83"), 45);
   EXPECT_DOUBLE_EQ(value("x.c", "12"), 12);
+  // Clocks in GHz and kHz convert to a _mhz metric (3.2 GHz was no value).
+  EXPECT_DOUBLE_EQ(value("x.f_mhz", "3.2 GHz"), 3200);
+  EXPECT_DOUBLE_EQ(value("x.f_mhz", "1.398GHz"), 1398);
+  EXPECT_DOUBLE_EQ(value("x.f_mhz", "500 kHz"), 0.5);
+  EXPECT_TRUE(std::isnan(value("x.p_w", "3.2 GHz"))) << "a clock is no power";
+  // A second number after a space is a thousands group ("1 234") or another figure: never
+  // the first number alone (it read 1).
+  for (const char *metric : {"x.c", "x.t_ms", "x.b_bytes"})
+    EXPECT_TRUE(std::isnan(value(metric, "1 234"))) << metric;
+  EXPECT_DOUBLE_EQ(value("x.c", "12 apples 3"), 12);
 }
 
 TEST(CollectBadInput, OutOfRangeNumbersAreUnknownNotInfinite) {
