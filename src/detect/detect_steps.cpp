@@ -68,6 +68,7 @@ struct StallInfo {
   bool gpu_known = false;
   bool gpu_busy = false;
   bool crashed = false;      // a crash signature since its last step: its crash alert speaks for it
+  TimePoint crashed_at{};    // the first such signature's time
   bool end_unlogged = false; // a streamed request alone, whose end the engine does not log
   // Why its own step_stall is held back, for a node that was generating when its connection
   // went: down (its node_down speaks; it counts in the cluster view), back up a moment ago
@@ -249,14 +250,17 @@ void classify_gpu(const DetectView &view, const StallRules &r, const StallMetric
 // gone, and the crash alert says so. Its silence as a step_stall too ("no step for 15 s while
 // generating ... GPU state unknown") followed every crash, critical, naming no crash; the
 // node still counts in the cluster view, where it is the one the others wait on.
-bool crashed_since(const DetectView &view, std::size_t node, TimePoint last) {
+// The time of the first such signature, if any.
+std::optional<TimePoint> crashed_since(const DetectView &view, std::size_t node, TimePoint last) {
   const auto *events = view.node_events(node);
-  if (events == nullptr) return false;
+  if (events == nullptr) return std::nullopt;
+  std::optional<TimePoint> first;
   for (std::size_t i = events->size(); i > 0; --i) {
     const LogEvent &e = (*events)[i - 1];
-    if (e.time >= last - kTwoClocks && is_crash_event(e)) return true;
+    if (e.time >= last - kTwoClocks && is_crash_event(e) && (!first || e.time < *first))
+      first = e.time;
   }
-  return false;
+  return first;
 }
 
 // An engine that reports less often than min_steps times in an active_window was never
@@ -341,7 +345,9 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
         rate ? st.threshold_s + interval : std::max(st.threshold_s, r.interval_multiple * interval);
   if (st.silence_s < st.threshold_s || finished_after(view, node, ids, last->time, r.after))
     return std::nullopt;
-  st.crashed = crashed_since(view, node, last->time);
+  const auto crash = crashed_since(view, node, last->time);
+  st.crashed = crash.has_value();
+  st.crashed_at = crash.value_or(TimePoint{});
   // Back up within `after`, it stays in the cluster view (dropping out resolved a
   // cluster_stall that fired again 11 s later).
   if (generating_at_outage)
@@ -435,11 +441,14 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
     for (const auto &st : stalled)
       if (st.gpu_busy) culprit = &st;
   std::string why, down, up; // the stalled nodes that are down, and the others
+  // The node that crashed first: a peer's crash minutes later is most often the collective
+  // timing out on it (NCCL's watchdog), and naming that peer moved the blame off the node
+  // that died, with a new critical alert.
+  const StallInfo *first_crash = nullptr;
   for (const auto &st : stalled)
-    if (st.crashed) {
-      culprit = &st, why = "it crashed: see its crash alert";
-      break;
-    }
+    if (st.crashed && (first_crash == nullptr || st.crashed_at < first_crash->crashed_at))
+      first_crash = &st;
+  if (first_crash != nullptr) culprit = first_crash, why = "it crashed: see its crash alert";
   const auto append = [](std::string &names, const std::string &node) {
     names += (names.empty() ? "" : ", ") + node;
   };

@@ -177,6 +177,43 @@ TEST(DetectStall, NodesThatStoppedAtTheSameStampNameNoCulprit) {
   EXPECT_EQ(f[0].subject, "n1") << "a report earlier: the one that stopped first";
 }
 
+// Two nodes stopped together and both logged a crash: the one that crashed first is the one
+// the other waited on. gpu1's NCCL watchdog fires ten minutes after gpu2 ran out of memory,
+// and taking the newest crash moved the blame to gpu1, with a new critical alert saying the
+// dead gpu2 was waiting on it.
+TEST(DetectStall, OfNodesThatCrashedTheFirstCrashIsTheCulprit) {
+  for (const bool first_in_order_crashed_first : {false, true}) {
+    Store st;
+    Rules r;
+    for (const char *n : {"gpu1", "gpu2"}) healthy_steps(st, n);
+    const char *first = first_in_order_crashed_first ? "gpu1" : "gpu2";
+    const char *later = first_in_order_crashed_first ? "gpu2" : "gpu1";
+    st.add_event(LogEvent{first,
+                          "log:x",
+                          at(13),
+                          "ERROR",
+                          {"cuda_oom"},
+                          Severity::critical,
+                          "torch.OutOfMemoryError: CUDA out of memory."});
+    auto f = only(run_detectors(st, r, at(30)), "cluster_stall");
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_EQ(f[0].subject, first);
+    st.add_event(LogEvent{later,
+                          "log:x",
+                          at(600),
+                          "ERROR",
+                          {"nccl_timeout"},
+                          Severity::critical,
+                          "Watchdog caught collective operation timeout"});
+    f = only(run_detectors(st, r, at(605)), "cluster_stall");
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_EQ(f[0].subject, first) << f[0].message;
+    EXPECT_NE(f[0].message.find(std::string(later) + " stopped after it and is waiting on it"),
+              std::string::npos)
+        << f[0].message;
+  }
+}
+
 // A node that went down with its GPU busy: its last sample said 92 % and its steps stopped,
 // which read as the deadlock ("restart the runner") next to its node_down. Down, its GPU
 // state is old and its node_down speaks: no step_stall or gpu_spin of its own, and it is the
