@@ -1,5 +1,6 @@
 // Step-timing detectors: fence_wait stalls, step stalls and the cluster view, throughput.
 #include <algorithm>
+#include <cmath>
 #include <fmt/format.h>
 #include <limits>
 #include <optional>
@@ -428,6 +429,13 @@ private:
   std::size_t i_ = 0;
 };
 
+// A duration in a message: fixed decimals, but four significant figures from 1e6 ms on, where
+// a garbled line's `fence_wait=9e99ms` printed a hundred digits.
+std::string ms_text(double ms, int decimals) {
+  if (std::fabs(ms) < 1e6) return fmt::format("{:.{}f}", ms, decimals);
+  return fmt::format("{:.4g}", ms);
+}
+
 void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled,
                   std::vector<Finding> &out) {
   if (stalled.size() < 2) return;
@@ -556,14 +564,14 @@ void detect_fence_wait(const DetectView &view, const Rules &rules, TimePoint now
     const bool rel = is_known(med) && med > 0 && value > r.median_multiple * med;
     if (!(value > r.abs_ms) && !rel) continue;
     const double threshold = value > r.abs_ms ? r.abs_ms : r.median_multiple * med;
-    std::string normal = is_known(med) ? fmt::format("its median is {:.2f} ms", med)
+    std::string normal = is_known(med) ? fmt::format("its median is {} ms", ms_text(med, 2))
                                        : std::string("too few steps for a median");
-    out.push_back(Finding{"fence_wait_stall", view.node_name(n), "", Severity::warning, value,
-                          threshold,
-                          fmt::format("fence_wait took {:.1f} ms on the step at {} ({}; "
-                                      "threshold {:.1f} ms): the GPU is waiting long on a "
-                                      "fence, a deadlock may follow",
-                                      value, iso8601_utc(v[worst].time), normal, threshold)});
+    out.push_back(Finding{
+        "fence_wait_stall", view.node_name(n), "", Severity::warning, value, threshold,
+        fmt::format("fence_wait took {} ms on the step at {} ({}; "
+                    "threshold {} ms): the GPU is waiting long on a "
+                    "fence, a deadlock may follow",
+                    ms_text(value, 1), iso8601_utc(v[worst].time), normal, ms_text(threshold, 1))});
   }
 }
 
@@ -659,9 +667,9 @@ void detect_overhead(const DetectView &view, const Rules &rules, TimePoint now, 
     if (!(share > r.share)) continue;
     out.push_back(Finding{
         "orchestration_overhead", view.node_name(n), "", Severity::warning, share, r.share,
-        fmt::format("orchestration overhead is {:.0f}% of each step (last step: eval {:.1f} ms, "
-                    "model {:.1f} ms, gpu_eval {:.1f} ms): time lost outside the GPU",
-                    share * 100, last_e, last_m, last_g)});
+        fmt::format("orchestration overhead is {:.0f}% of each step (last step: eval {} ms, "
+                    "model {} ms, gpu_eval {} ms): time lost outside the GPU",
+                    share * 100, ms_text(last_e, 1), ms_text(last_m, 1), ms_text(last_g, 1))});
   }
 }
 

@@ -18,11 +18,13 @@ std::string upper(std::string s) {
   return s;
 }
 
-// Four significant figures, but never an exponent for large values: a byte count reads
-// "2074000000", not "2.074e+09".
+// Four significant figures, but no exponent for large values up to any byte count a node
+// has: a byte count reads "2074000000", not "2.074e+09"; past 1e15 the exponent (a garbled
+// line's 9e99 printed a hundred digits).
 std::string figure(double v) {
   if (!is_known(v)) return "unknown";
-  if (std::isfinite(v) && std::fabs(v) >= 1e4) return fmt::format("{:.0f}", v);
+  if (std::isfinite(v) && std::fabs(v) >= 1e4 && std::fabs(v) < 1e15)
+    return fmt::format("{:.0f}", v);
   return fmt::format("{:.4g}", v);
 }
 

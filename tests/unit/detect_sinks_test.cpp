@@ -136,6 +136,9 @@ TEST(DetectAlertPrinter, TextSaysLargeValuesWholeAndResolvedAsWhatItLastSaid) {
       << resolved;
   t.finding.value = 0.8125;
   EXPECT_NE(alert_line(t).find("(value 0.8125, threshold"), std::string::npos);
+  // Past any byte count a node has, the exponent: a garbled line's 9e99 printed 100 digits.
+  t.finding.value = 9e99;
+  EXPECT_NE(alert_line(t).find("(value 9e+99, threshold"), std::string::npos) << alert_line(t);
 }
 
 class DetectHookTest : public ::testing::Test {

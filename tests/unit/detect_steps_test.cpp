@@ -42,6 +42,18 @@ TEST(DetectFenceWait, AbsoluteAndRelativeThresholds) {
   EXPECT_DOUBLE_EQ(out[0].threshold, 10.0);
   EXPECT_NE(out[0].message.find("median"), std::string::npos);
 
+  // A garbled line's value reads in four figures, not the hundred digits of {:.1f}.
+  put(st, "mac1", "step.fence_wait_ms", 1.25, 9e99);
+  out.clear();
+  detect_fence_wait(st, r, at(1.3), out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NE(out[0].message.find("fence_wait took 9e+99 ms on the step"), std::string::npos)
+      << out[0].message;
+  EXPECT_LT(out[0].message.size(), 200u) << out[0].message;
+  st = Store{};
+  healthy_steps(st, "mac1");
+  put(st, "mac1", "step.fence_wait_ms", 1.2, 15.0);
+
   r.fence_wait.abs_ms = 1000; // only the relative test remains: median ~0.65 ms x 20
   out.clear();
   detect_fence_wait(st, r, at(1.3), out);
