@@ -174,6 +174,27 @@ void refuse_empty_values(const CLI::App &app) {
   }
 }
 
+// An option given before a subcommand that the subcommand has no option of its own for does
+// nothing there (`clustertop --figures-every 60s replay …` printed no figures, without a
+// word): refused, naming the subcommand whose help lists what it takes. One the subcommand
+// has too (`-c`, `--collectors-dir`) sets the same setting and stays allowed.
+void refuse_options_the_subcommand_ignores(const CLI::App &app, const CLI::App &sub) {
+  for (const CLI::Option *opt : app.get_options()) {
+    if (opt->count() == 0) continue;
+    std::vector<std::string> names;
+    for (const auto &l : opt->get_lnames()) names.push_back("--" + l);
+    if (names.empty()) names.push_back(opt->get_name()); // a positional: the node names
+    bool shared = false;
+    for (const auto &n : names) shared = shared || sub.get_option_no_throw(n) != nullptr;
+    if (!shared)
+      throw CLI::ValidationError(
+          opt->get_name(false, true),
+          fmt::format("not an option of `{0}`, which would ignore it; `clustertop {0} --help` "
+                      "lists what it takes",
+                      sub.get_name()));
+  }
+}
+
 } // namespace
 
 CliOutcome parse_command_line(int argc, const char *const *argv) {
@@ -246,7 +267,10 @@ CliOutcome parse_command_line(int argc, const char *const *argv) {
   try {
     app.parse(argc, argv);
     refuse_empty_values(app);
-    for (const CLI::App *sub : app.get_subcommands()) refuse_empty_values(*sub);
+    for (const CLI::App *sub : app.get_subcommands()) {
+      refuse_empty_values(*sub);
+      refuse_options_the_subcommand_ignores(app, *sub);
+    }
   } catch (const CLI::ParseError &e) {
     // The help's reader may go away (`--help | head`): EPIPE, a normal end, not SIGPIPE (141).
     std::signal(SIGPIPE, SIG_IGN);

@@ -231,6 +231,27 @@ TEST(CommandLine, LogTakesOnePathAndTheNodesAfterItStayNodes) {
   EXPECT_EQ(snap.nodes, std::vector<std::string>{"node1"});
 }
 
+// An option before a subcommand that has none of that name did nothing there
+// (`--figures-every 60s replay …` printed no figures, without a word): refused, naming the
+// subcommand. One it has too (above) stays allowed.
+TEST(CommandLine, AnOptionTheSubcommandWouldIgnoreIsRefused) {
+  const std::vector<std::vector<const char *>> cases = {
+      {"clustertop", "--figures-every", "60s", "replay", "--node", "n=x.log"},
+      {"clustertop", "--csv-dir", "d", "replay", "--node", "n=x.log"},
+      {"clustertop", "mac1", "replay", "--node", "n=x.log"},
+      {"clustertop", "--listen", "127.0.0.1:9464", "snapshot", "-o", "x.csv", "n1"},
+      {"clustertop", "-i", "2s", "parse", "--collector", "exo", "f.log"}};
+  for (const auto &argv : cases) {
+    ::testing::internal::CaptureStderr();
+    const auto out = parse_command_line(static_cast<int>(argv.size()), argv.data());
+    const std::string err = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(out.exit_now, exit_code::usage) << argv[1];
+    EXPECT_NE(err.find("not an option of `"), std::string::npos) << argv[1] << ": " << err;
+  }
+  const Options o = command_line({"-c", "c.toml", "replay", "--node", "n=x.log"});
+  EXPECT_EQ(o.config_path, "c.toml");
+}
+
 // A bad duration says which option it was given to.
 TEST(CommandLine, ABadDurationNamesItsOption) {
   for (const char *option : {"--hook-timeout", "--interval", "-i", "--csv-every"}) {
