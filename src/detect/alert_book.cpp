@@ -50,8 +50,16 @@ std::vector<AlertTransition> AlertBook::update(const std::vector<Finding> &findi
                                                TimePoint now) {
   std::vector<AlertTransition> out;
   std::set<Key> seen;
-  for (const auto &f : findings)
+  for (const auto &f : findings) {
+    if (f.sustain_only) { // keeps a firing alert alive, nothing else
+      const auto it = open_.find(Key{f.rule, f.node, f.subject});
+      if (it != open_.end() && it->second.state == AlertState::firing &&
+          seen.insert(it->first).second)
+        it->second.last_seen = now;
+      continue;
+    }
     if (seen.insert(Key{f.rule, f.node, f.subject}).second) see(f, now, out);
+  }
   for (auto it = open_.begin(); it != open_.end();) {
     Open &o = it->second;
     if (seen.count(it->first) != 0) {

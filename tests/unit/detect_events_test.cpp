@@ -249,6 +249,35 @@ TEST(AlertBook, ForPendingThenFiringThenResolvedAfterClear) {
   EXPECT_TRUE(book.firing().empty());
 }
 
+// A finding just short of its threshold (sustain_only) keeps a firing alert of its key from
+// resolving, with the words it fired with, and starts nothing: context_at_oom's estimate
+// wandering around max_context_tokens fired and resolved 15 times in 95 minutes.
+TEST(AlertBook, ASustainOnlyFindingKeepsAFiringAlertAndStartsNone) {
+  Rules r;
+  r.oom.alert = AlertPolicy{std::chrono::seconds(10), std::chrono::seconds(30)};
+  AlertBook book(r);
+  Finding near = finding("context_at_oom");
+  near.message = "";
+  near.sustain_only = true;
+  EXPECT_TRUE(book.update({near}, at(0)).empty()) << "starts nothing";
+  EXPECT_EQ(book.open_count(), 0u);
+  book.update({finding("context_at_oom")}, at(0));
+  EXPECT_TRUE(book.update({near}, at(5)).empty());
+  EXPECT_EQ(book.open_count(), 0u) << "a pending alert is not kept";
+  book.update({finding("context_at_oom")}, at(10));
+  auto t = book.update({finding("context_at_oom")}, at(20));
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].state, AlertState::firing);
+  for (int s = 30; s <= 120; s += 10) EXPECT_TRUE(book.update({near}, at(s)).empty()) << s;
+  ASSERT_EQ(book.firing().size(), 1u);
+  EXPECT_EQ(book.firing()[0].message, "m") << "the words it fired with";
+  EXPECT_TRUE(book.update({}, at(140)).empty()); // absent 20 s: clear_after not reached
+  t = book.update({}, at(150));
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].state, AlertState::resolved);
+  EXPECT_EQ(t[0].finding.message, "m");
+}
+
 TEST(AlertBook, ZeroForFiresAtOncePendingDropsAndEscalationRefires) {
   Rules r;
   AlertBook book(r);

@@ -39,6 +39,26 @@ TEST(DetectMemory, ContextAtOomSaysTwentyOneKAtAFewThousandTokens) {
   EXPECT_NE(f[0].message.find("~21K"), std::string::npos) << f[0].message;
 }
 
+// Where the node runs out just past max_context_tokens (within 10 %), the finding only keeps
+// a firing context_at_oom firing (an estimate wandering around the max fired and resolved
+// every few minutes); further past it there is none.
+TEST(DetectMemory, ContextAtOomJustPastTheMaxOnlySustains) {
+  Store st;
+  macbook_ramp(st, 100); // runs out near 21K tokens
+  for (const auto &[max, want] : std::vector<std::pair<double, int>>{
+           {22000, 0}, {20000, 1}, {17000, 2}}) { // 0: fires, 1: sustains, 2: none
+    Rules r;
+    r.oom.max_context_tokens = max;
+    const auto f = only(run_detectors(st, r, at(100)), "context_at_oom");
+    if (want == 2) {
+      EXPECT_TRUE(f.empty()) << max;
+      continue;
+    }
+    ASSERT_EQ(f.size(), 1u) << max;
+    EXPECT_EQ(f[0].sustain_only, want == 1) << max;
+  }
+}
+
 // Another process took 2 GiB over 40 s while the context grew, then memory stayed flat:
 // one line over the window fitted it (R² ~0.66) and context_at_oom fired with 22 GiB free,
 // "runs out of memory at ~131K tokens, short of the 131K max context". The newest half of the

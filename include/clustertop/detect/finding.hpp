@@ -16,6 +16,11 @@ struct Finding {
   double value = kUnknown;
   double threshold = kUnknown;
   std::string message; // a sentence a tired operator understands
+  // Just short of the rule's threshold, within its margin: keeps an alert of this key that
+  // is firing from resolving (its words stay those it fired with) and starts none. An
+  // estimate that wanders across its threshold (context_at_oom's point of running out near
+  // max_context_tokens) fired and resolved every few minutes.
+  bool sustain_only = false;
 };
 
 enum class AlertState { pending, firing, resolved };
