@@ -85,10 +85,23 @@ public:
   }
   void gap() { put(" ", Role::normal); }
   [[nodiscard]] int left() const { return std::max(0, end_ - col_); }
+  // A figure with its label, whole or not at all: cut at the line's end it read as another
+  // figure ("gpu_eval 0" for 0.50 ms). The first that does not fit leaves "…" and ends the
+  // line; every field but the last keeps a cell for it.
+  void field(const std::string &text, Role role, bool last = false) {
+    if (closed_) return;
+    if (static_cast<int>(sanitize_utf8(text).size()) + (last ? 0 : 1) <= left()) {
+      put(text, role);
+      return;
+    }
+    put("…", Role::dim);
+    closed_ = true;
+  }
 
 private:
   Canvas &c_;
   int row_, col_, end_;
+  bool closed_ = false;
 };
 
 Role state_role(NodeState s) {
@@ -209,12 +222,13 @@ void draw_detail_line(Canvas &c, const Frame &f, const NodeSummary &n, const Rec
       std::isnan(n.mem_pressure)
           ? kUnknownText
           : kPressure[static_cast<std::size_t>(std::clamp(static_cast<int>(n.mem_pressure), 0, 2))];
-  line.put(fmt::format("mem avail {}  pressure {}  swap {}/{}", format_bytes(n.mem_available),
-                       pressure, format_bytes(n.swap_used), format_bytes(n.swap_total)),
-           Role::dim);
-  line.put(fmt::format("   step model {} | gpu_eval {} | overhead {}", format_ms(n.model_ms),
-                       format_ms(n.gpu_eval_ms), format_ms(n.overhead_ms)),
-           Role::dim);
+  line.field(fmt::format("mem avail {}", format_bytes(n.mem_available)), Role::dim);
+  line.field(fmt::format("  pressure {}", pressure), Role::dim);
+  line.field(fmt::format("  swap {}/{}", format_bytes(n.swap_used), format_bytes(n.swap_total)),
+             Role::dim);
+  line.field(fmt::format("   step model {}", format_ms(n.model_ms)), Role::dim);
+  line.field(fmt::format(" | gpu_eval {}", format_ms(n.gpu_eval_ms)), Role::dim);
+  line.field(fmt::format(" | overhead {}", format_ms(n.overhead_ms)), Role::dim, true);
 }
 
 void draw_alert_line(Canvas &c, const Frame &f, const NodeSummary &n, const Rect &r) {

@@ -59,6 +59,32 @@ struct Fixture {
   Frame frame() { return {store, firing, transitions, ui, at(60)}; }
 };
 
+// A tile's second line holds whole figures: cut at the tile's edge it read "gpu_eval 0" for
+// 1.00 ms (or "overhead 2" for 29.0 ms). At every width a figure shown is shown whole, and a
+// line that had to leave some out ends with "…".
+TEST(TuiScreens, TheDetailLineShowsWholeFiguresOrNone) {
+  Fixture fx;
+  int cut = 0;
+  for (int width = 60; width <= 160; ++width) {
+    Canvas c(50, width);
+    render(c, fx.frame());
+    for (int r = 0; r < c.rows(); ++r) {
+      const std::string row = c.row_text(r);
+      if (row.find("mem avail 28.0 G") == std::string::npos) continue; // mac1's
+      for (const char *whole : {"model 6.00 ms", "gpu_eval 1.00 ms", "overhead 29.0 ms"}) {
+        const std::string label = std::string(whole).substr(0, std::string(whole).find(' '));
+        if (row.find(label + " ") != std::string::npos)
+          EXPECT_NE(row.find(whole), std::string::npos) << width << ": " << row;
+      }
+      if (row.find("overhead") == std::string::npos) {
+        EXPECT_NE(row.find("…"), std::string::npos) << width << ": " << row;
+        ++cut;
+      }
+    }
+  }
+  EXPECT_GT(cut, 0) << "some widths must have cut the line";
+}
+
 TEST(TuiScreens, OverviewShowsEveryNodeValuesAndUnknowns) {
   Fixture fx;
   Canvas c(50, 200);
