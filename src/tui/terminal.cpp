@@ -70,6 +70,15 @@ Result<std::unique_ptr<Terminal>> Terminal::open(std::FILE *out, std::FILE *in, 
   t->screen_.reset(screen);
   t->out_fd_ = fileno(out);
   set_term(screen);
+  // A terminal that cannot move its cursor (TERM=dumb, as editors' shells and some CI set)
+  // got a screen of spaces and two lines of text: no dashboard at all.
+  const char *cup = tigetstr(const_cast<char *>("cup"));
+  if (cup == nullptr || cup == reinterpret_cast<char *>(-1)) {
+    const char *term = std::getenv("TERM"); // NOLINT(concurrency-mt-unsafe)
+    return Error{"cannot start the dashboard", "the terminal cannot move its cursor",
+                 std::string("TERM=") + (term ? term : "(unset)"),
+                 "set TERM to your terminal's type (e.g. xterm-256color) or use --headless"};
+  }
   raw(); // Ctrl-C arrives as a key: the terminal is always restored by the normal path
   noecho();
   nonl();

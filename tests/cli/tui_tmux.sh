@@ -133,6 +133,11 @@ wait_for "node-01"
 [[ -n $(colours) ]] || fail "no colour on an 8-colour terminal"
 if colours | grep -qE '38;[25];'; then fail "256/RGB colours sent to an 8-colour terminal"; fi
 
+echo "== a terminal that cannot move its cursor (TERM=dumb) is refused, not drawn into"
+start 120 30 env TERM=dumb "$DEMO"
+wait_for "EXIT=3"
+wait_for "the terminal cannot move its cursor"
+
 echo "== theme errors are reported before the screen starts"
 start 120 30 "$DEMO" --theme no-such-theme
 wait_for "EXIT=3"
