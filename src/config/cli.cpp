@@ -124,11 +124,13 @@ void add_source_options(CLI::App &app, Options &o) {
   // One path per --log (repeat it for more): as a list option it took the nodes after it,
   // `--log exo.log mac1 mac2`, for more paths, and watched this machine instead.
   app.add_option("--log", o.logs,
-                 "Follow this log on every node named on the command line (repeat for more)")
+                 "Follow this log on every node of the run, beside a config node's own logs "
+                 "(repeat for more)")
       ->type_name("PATH")
       ->allow_extra_args(false);
   add_collectors_dir(app, o);
-  add_duration(app, "-i,--interval", o.interval, "Sampling interval and tick (default 1s)");
+  add_duration(app, "-i,--interval", o.interval,
+               "Sampling interval and tick (default 1s; samplers 100ms apart at least, tick 50ms)");
   app.add_option("--known-hosts", o.known_hosts, "known_hosts file (default ~/.ssh/known_hosts)")
       ->type_name("FILE");
   app.add_option("--host-key-checking", o.host_key_checking,
