@@ -317,7 +317,9 @@ void draw_alerts(Canvas &c, const Frame &f, const Rect &r, Drawn &drawn) {
                       : t.finding.severity == Severity::critical ? Role::crit
                                                                  : Role::warn;
     line.put(to_string(t.state), role, 9);
-    line.put(t.finding.node.empty() ? "cluster" : t.finding.node, Role::title, 14);
+    // 13 cells and a space: a name cut to the field's edge ran into the rule's name.
+    line.put(t.finding.node.empty() ? "cluster" : t.finding.node, Role::title, 13);
+    line.gap();
     line.put(t.finding.rule + ": ", Role::header);
     line.put(t.finding.message, Role::normal);
   }

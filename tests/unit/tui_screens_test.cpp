@@ -186,6 +186,25 @@ TEST(TuiScreens, AGraphTitleGivesTheLatestReadingNotItsColumnsHighest) {
   EXPECT_NE(c.text().find("fence_wait 0.90 ms  max 250 ms  (1h)"), std::string::npos) << c.text();
 }
 
+// The alerts pane's node field ends with a space: a name cut to its edge ran into the rule's
+// name ("very-long-nod…orchestration_overhead").
+TEST(TuiScreens, AnAlertsPaneNodeNameCutShortKeepsItsSpace) {
+  Fixture fx;
+  Finding f{"orchestration_overhead",
+            "very-long-node-name-01",
+            "",
+            Severity::warning,
+            0.8,
+            0.5,
+            "overhead"};
+  fx.transitions.push_front({f, AlertState::pending, at(40), at(41)});
+  Canvas c(50, 160);
+  render(c, fx.frame());
+  EXPECT_EQ(c.text().find("…orchestration_overhead"), std::string::npos) << c.text();
+  EXPECT_NE(c.text().find("very-long-no… orchestration_overhead: overhead"), std::string::npos)
+      << c.text();
+}
+
 // A node refused for its host key says how to fix it ("connect once with ssh ... to check and
 // record the key"): cut off in the title, tile and alerts pane at any width, it could not be
 // read anywhere in the dashboard. The node view gives it in full, wrapped above the log.
