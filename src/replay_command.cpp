@@ -176,6 +176,12 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
   for (const auto &w : source->warnings()) report(stderr, "clustertop: warning: {}\n", w);
   if (source->skipped() > 0)
     report(stderr, "clustertop: replay skipped {} malformed records\n", source->skipped());
+  // As `parse` says it: a replay of a log with runaway lines was silent about them.
+  if (const std::size_t cut = source->cut_lines(); cut > 0)
+    report(stderr,
+           "clustertop: replay cut {} line{} longer than {} bytes (read up to there; the rest of "
+           "each was not)\n",
+           cut, cut == 1 ? "" : "s", ReplaySource::kMaxLineBytes);
   return code;
 }
 

@@ -59,6 +59,8 @@ struct ReplaySource::LogFile {
   void advance(Spares &spares);
 
   std::optional<TimedEvent> head;
+  // Lines read so far that were longer than the longest kept (the rest of each not read).
+  [[nodiscard]] std::size_t cut_lines() const { return cut_lines_; }
 
 private:
   bool next_line(std::string &line);
@@ -71,6 +73,7 @@ private:
   std::vector<char> buf_;
   std::size_t pos_ = 0, end_ = 0;
   bool eof_ = false;
+  std::size_t cut_lines_ = 0;
   std::optional<TimePoint> prev_;       // the previous stamp (a bare time of day wraps at midnight)
   replay_detail::StampMemo stamp_memo_; // the previous stamp as find_stamp read it
   TimePoint now_{};                     // arrival time: the latest stamp so far (no rewind)

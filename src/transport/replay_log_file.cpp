@@ -12,8 +12,8 @@
 namespace clustertop {
 namespace {
 
-constexpr std::size_t kMaxLine = 64 * 1024; // longer lines are cut, never held whole twice
-constexpr std::size_t kChunk = 1 << 20;     // bytes per read
+constexpr std::size_t kMaxLine = ReplaySource::kMaxLineBytes; // longer lines are cut
+constexpr std::size_t kChunk = 1 << 20;                       // bytes per read
 // Lines of one time go out in batches of at most this many: a log whose lines all carry one
 // time (or only the first carries any) is never held whole.
 constexpr std::size_t kMaxBatchLines = 1024;
@@ -70,6 +70,7 @@ ReplaySource::LogFile::~LogFile() { std::fclose(file_); }
 bool ReplaySource::LogFile::next_line(std::string &line) {
   line.clear();
   bool any = false;
+  bool cut = false;
   while (true) {
     if (pos_ == end_) {
       if (eof_) break;
@@ -87,6 +88,7 @@ bool ReplaySource::LogFile::next_line(std::string &line) {
     }
     const auto *nl = static_cast<const char *>(std::memchr(start, '\n', end_ - pos_));
     const std::size_t len = nl != nullptr ? static_cast<std::size_t>(nl - start) : end_ - pos_;
+    if (len > kMaxLine - line.size()) cut = true;
     if (line.size() < kMaxLine) line.append(start, std::min(len, kMaxLine - line.size()));
     any = true;
     if (nl != nullptr) {
@@ -96,6 +98,7 @@ bool ReplaySource::LogFile::next_line(std::string &line) {
     pos_ = end_;
   }
   if (!line.empty() && line.back() == '\r') line.pop_back();
+  cut_lines_ += cut ? 1 : 0;
   return any;
 }
 
@@ -187,6 +190,12 @@ void ReplaySource::recycle(std::vector<Event> &spent) {
     spares_.lines += batch->lines.size();
     spares_.batches.push_back(std::move(*batch));
   }
+}
+
+std::size_t ReplaySource::cut_lines() const {
+  std::size_t n = 0;
+  for (const auto &log : logs_) n += log->cut_lines();
+  return n;
 }
 
 std::optional<TimePoint> ReplaySource::peek() const {

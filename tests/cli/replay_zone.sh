@@ -26,4 +26,16 @@ code=$?
 if [ "$code" -eq 2 ] && grep -q -- "--zone: expected a UTC offset" "$tmp/err"; then ok
 else bad "--zone CET: exit $code: $(cat "$tmp/err")"; fi
 
+# A line past 64 KiB is cut and the replay says how many were (it said nothing).
+{
+  echo "[ 2026-02-23 10:00:00.004 | INFO | exo.worker.runner:step:88 ] heartbeat ok"
+  head -c 100000 /dev/zero | tr '\0' x
+  echo
+  echo "[ 2026-02-23 10:00:01.004 | INFO | exo.worker.runner:step:88 ] heartbeat ok"
+} >"$tmp/long.log"
+"$bin" replay --node "mac1=$tmp/long.log" --headless --until 1s >"$tmp/out" 2>"$tmp/err"
+code=$?
+if [ "$code" -eq 0 ] && grep -q "replay cut 1 line longer than 65536 bytes" "$tmp/err"; then ok
+else bad "a 100 KB line: exit $code: $(cat "$tmp/err")"; fi
+
 finish replay_zone

@@ -334,6 +334,29 @@ TEST(ReplayLogs, LinesOfOneTimeGoOutInBoundedPiecesInOrder) {
   EXPECT_LT(largest_take, ReplaySource::kMaxTakeLines + 1024);
 }
 
+// Lines longer than kMaxLineBytes are cut and counted, once each, one that spans several
+// reads too (a replay said nothing of them; `parse` does).
+TEST(ReplayLogs, LinesPastTheLongestKeptAreCutAndCounted) {
+  TempDir dir;
+  {
+    std::ofstream out(dir.path / "a.log");
+    out << "2026-02-23 18:00:01.000 start\n";
+    out << std::string(100'000, 'x') << "\n";
+    out << std::string(ReplaySource::kMaxLineBytes, 'y') << "\n"; // exactly the bound: kept
+    out << std::string(3 << 20, 'z') << "\nlast\n";
+  }
+  auto src = ReplaySource::from_logs({"a=" + (dir.path / "a.log").string()});
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  std::vector<std::size_t> sizes;
+  while (!src->done())
+    for (const auto &e : src->take_next())
+      if (const auto *b = std::get_if<LineBatch>(&e))
+        for (const auto &l : b->lines) sizes.push_back(l.size());
+  const std::size_t max = ReplaySource::kMaxLineBytes;
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{29, max, max, max, 4}));
+  EXPECT_EQ(src->cut_lines(), 2u);
+}
+
 TEST(ReplayLogs, RecycledStringsCarryTheNextLinesExactly) {
   // Long lines then short ones then long again: a recycled string keeps its larger storage,
   // and must hold exactly the new line, never a tail of the old one.

@@ -64,6 +64,10 @@ public:
   static constexpr std::size_t kMaxTakeLines = 8192;
   std::optional<TimePoint> take_until(TimePoint limit, std::vector<Event> &out);
   [[nodiscard]] std::size_t skipped() const { return skipped_; }
+  // Plain logs' lines read so far that were longer than kMaxLineBytes: the rest of each was
+  // not read (and is said at the end of a replay).
+  static constexpr std::size_t kMaxLineBytes = 64 * 1024;
+  [[nodiscard]] std::size_t cut_lines() const;
   // What the replay should say about its input: a recording whose last record was cut off
   // (file and byte offset).
   [[nodiscard]] const std::vector<std::string> &warnings() const { return warnings_; }
