@@ -266,22 +266,43 @@ void draw_header(Canvas &c, const Frame &f, const Rect &r, const Columns &cols,
                  const std::vector<NodeSummary> &nodes,
                  const std::vector<std::pair<int, int>> &columns, const std::string &paging) {
   const auto sum = summarize_cluster(nodes, f.firing);
-  Line line(c, r.row, r.col, r.cols);
-  // On a narrow screen that pages, which nodes are shown matters more than the name.
-  if (paging.empty() || r.cols >= 60) line.put("clustertop ", Role::title);
-  line.put(fmt::format(" nodes {}/{} up ", sum.up, sum.nodes),
-           sum.up == sum.nodes ? Role::good : Role::warn);
-  if (!paging.empty()) line.put(paging, Role::dim);
-  line.put(fmt::format(" GPU {} ", format_watts(sum.power_w)), Role::power);
-  line.put(fmt::format(" gen {} tok ", format_rate(sum.tokens_per_s)), Role::normal);
+  // Whole fields, in this order on screen; where they do not all fit, the least needed are
+  // left out (`keep`: lower is needed more). Cut at the edge, an 80-column header ended in a
+  // dangling "sort:" and never showed PAUSED or the clock.
+  struct Field {
+    std::string text;
+    Role role;
+    int keep;
+  };
+  std::vector<Field> fields;
+  fields.push_back({"clustertop ", Role::title, 4});
+  fields.push_back({fmt::format(" nodes {}/{} up ", sum.up, sum.nodes),
+                    sum.up == sum.nodes ? Role::good : Role::warn, 0});
+  if (!paging.empty()) fields.push_back({paging, Role::dim, 1}); // which nodes the tiles show
+  fields.push_back({fmt::format(" GPU {} ", format_watts(sum.power_w)), Role::power, 5});
+  fields.push_back({fmt::format(" gen {} tok ", format_rate(sum.tokens_per_s)), Role::normal, 6});
   const Role alert_role = sum.criticals > 0  ? Role::crit
                           : sum.warnings > 0 ? Role::warn
                                              : Role::good;
-  line.put(
-      fmt::format(" alerts {} firing ({} critical) ", sum.criticals + sum.warnings, sum.criticals),
-      alert_role);
-  line.put(fmt::format(" sort: {} ", to_string(f.ui.sort)), Role::dim);
-  if (f.ui.paused) line.put(" PAUSED ", Role::selected);
+  fields.push_back(
+      {fmt::format(" alerts {} firing ({} critical) ", sum.criticals + sum.warnings, sum.criticals),
+       alert_role, 2});
+  fields.push_back({fmt::format(" sort: {} ", to_string(f.ui.sort)), Role::dim, 7});
+  if (f.ui.paused) fields.push_back({" PAUSED ", Role::selected, 3});
+  const auto cells = [](const std::string &t) { return static_cast<int>(sanitize_utf8(t).size()); };
+  // The most needed first, each where it still fits (a short one after a long one that did
+  // not: the name beside the node count on a 40-column screen).
+  std::vector<std::size_t> by_need(fields.size());
+  for (std::size_t i = 0; i < fields.size(); ++i) by_need[i] = i;
+  std::stable_sort(by_need.begin(), by_need.end(),
+                   [&](std::size_t a, std::size_t b) { return fields[a].keep < fields[b].keep; });
+  std::vector<bool> shown(fields.size(), false);
+  int used = 0;
+  for (const std::size_t i : by_need)
+    if (used + cells(fields[i].text) <= r.cols) used += cells(fields[i].text), shown[i] = true;
+  Line line(c, r.row, r.col, r.cols);
+  for (std::size_t i = 0; i < fields.size(); ++i)
+    if (shown[i]) line.put(fields[i].text, fields[i].role);
   const std::string clock = iso8601_utc(f.now).substr(11, 8) + " UTC";
   if (line.left() > static_cast<int>(clock.size()))
     c.put(r.row, r.col + r.cols - static_cast<int>(clock.size()), clock, Role::dim);

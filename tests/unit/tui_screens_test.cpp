@@ -341,6 +341,31 @@ TEST(TuiScreens, ManyNodesPageOnSmallTerminals) {
   }
 }
 
+// The header holds whole fields and leaves the least needed out first: at 80 columns it
+// ended in a dangling "sort:" and never showed PAUSED. Every width from 40 to 200 shows the
+// nodes count, PAUSED while paused, and no field cut short.
+TEST(TuiScreens, TheHeaderLeavesWholeFieldsOut) {
+  Fixture fx;
+  fx.ui.paused = true;
+  for (int cols = 40; cols <= 200; ++cols) {
+    Canvas c(30, cols);
+    render(c, fx.frame());
+    const std::string top = c.row_text(0);
+    EXPECT_NE(top.find("nodes 2/3 up"), std::string::npos) << cols << ": " << top;
+    if (cols >= 60) EXPECT_NE(top.find("PAUSED"), std::string::npos) << cols << ": " << top;
+    const auto sort = top.find("sort:");
+    if (sort != std::string::npos)
+      EXPECT_NE(top.find("sort: config order", sort), std::string::npos) << cols << ": " << top;
+    const auto alerts = top.find("alerts ");
+    if (alerts != std::string::npos)
+      EXPECT_NE(top.find("critical)", alerts), std::string::npos) << cols << ": " << top;
+    EXPECT_EQ(top.find("…"), std::string::npos) << cols << ": " << top;
+  }
+  Canvas wide(30, 200);
+  render(wide, fx.frame());
+  EXPECT_NE(wide.row_text(0).find("sort: config order"), std::string::npos) << wide.row_text(0);
+}
+
 TEST(TuiScreens, PausedFrameIgnoresNewerData) {
   Fixture fx;
   Canvas before(30, 160);
