@@ -283,9 +283,11 @@ bool steady_slow_reports(const Series *primary, TimePoint last, std::size_t need
   return shortest > Duration::zero() && longest <= kSlowCadence && longest <= 2 * shortest;
 }
 
+// `judged_later`, when given, is set for a node with progress whose silence is still under
+// its threshold: one that may yet stall.
 std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
                                     const StallMetrics &ids, std::size_t node, TimePoint now,
-                                    DetectScratch &tmp) {
+                                    DetectScratch &tmp, bool *judged_later = nullptr) {
   const Series *primary = nullptr;
   std::optional<Point> last;
   bool rate = false;
@@ -309,7 +311,11 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
       last = p, primary = s, rate = true;
     }
   }
-  if (!last || now - last->time < r.after) return std::nullopt;
+  if (!last) return std::nullopt;
+  if (now - last->time < r.after) {
+    if (judged_later != nullptr) *judged_later = true;
+    return std::nullopt;
+  }
   // A node that was generating when its connection went (its last progress within `after`
   // of the outage's start) is not judged from that silence: down, its node_down speaks; back
   // up, for `after`, while the samplers start at once and the log's backlog comes after the
@@ -344,8 +350,11 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   if (is_known(interval))
     st.threshold_s =
         rate ? st.threshold_s + interval : std::max(st.threshold_s, r.interval_multiple * interval);
-  if (st.silence_s < st.threshold_s || finished_after(view, node, ids, last->time, r.after))
+  if (st.silence_s < st.threshold_s) {
+    if (judged_later != nullptr) *judged_later = true;
     return std::nullopt;
+  }
+  if (finished_after(view, node, ids, last->time, r.after)) return std::nullopt;
   const auto crash = crashed_since(view, node, last->time);
   st.crashed = crash.has_value();
   st.crashed_at = crash.value_or(TimePoint{});
@@ -436,7 +445,8 @@ std::string ms_text(double ms, int decimals) {
   return fmt::format("{:.4g}", ms);
 }
 
-void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled,
+// `peer_pending`: a node not among `stalled` had progress and may yet stall.
+void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled, bool peer_pending,
                   std::vector<Finding> &out) {
   if (stalled.size() < 2) return;
   std::size_t busy = 0;
@@ -484,6 +494,16 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
                           fmt::format("cluster stalled: {} are down; {} stopped with them and "
                                       "waiting on them",
                                       down, up)});
+    return;
+  }
+  if (why.empty() && busy != 1 && peer_pending &&
+      std::all_of(stalled.begin(), stalled.end(), [](const StallInfo &st) {
+        return st.gpu_known && !st.gpu_busy && !st.end_unlogged;
+      })) {
+    // Every stalled node's GPU is idle, waiting on a peer, and a peer that stopped after them
+    // is yet to be judged: it is most likely the one they wait on. Named now, the verdict
+    // was "stopped together" with no culprit, a critical alert replaced a second later by
+    // the right one. Each stalled node has its step_stall meanwhile.
     return;
   }
   if (why.empty() && busy != 1) {
@@ -590,8 +610,9 @@ void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, De
                    std::vector<Finding> &out) {
   const StallMetrics ids = stall_metrics(view, rules.stall, tmp.metrics);
   std::vector<StallInfo> stalled;
+  bool peer_pending = false;
   for (std::size_t n = 0; n < view.node_count(); ++n) {
-    auto st = node_stall(view, rules.stall, ids, n, now, tmp);
+    auto st = node_stall(view, rules.stall, ids, n, now, tmp, &peer_pending);
     if (!st || st->held == StallInfo::Held::unwatched) continue;
     // A crashed node's crash alert and a down node's node_down speak for it; both still
     // count in the cluster view, where they are the ones the others wait on.
@@ -619,7 +640,7 @@ void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, De
                                         st->silence_s, st->gpu.words())});
     stalled.push_back(std::move(*st));
   }
-  cluster_view(view, stalled, out);
+  cluster_view(view, stalled, peer_pending, out);
 }
 
 void detect_overhead(const DetectView &view, const Rules &rules, TimePoint now, DetectScratch &tmp,

@@ -128,6 +128,29 @@ TEST(DetectStall, DeadlockShapeNamesSpinningNodeFirst) {
   EXPECT_NE(mbp[2].message.find("waiting on a peer"), std::string::npos);
 }
 
+// The waiters stopped a second before the node they wait on: for that second only they were
+// stalled, both idle "waiting on a peer", and the cluster_stall fired naming no culprit ("mac1,
+// mbp stopped together", mac2 left out), replaced a second later by the right one. While a
+// peer that may yet stall is unjudged, idle waiters name no verdict; then it names mac2.
+TEST(DetectStall, IdleWaitersWaitForThePeerThatStoppedAfterThem) {
+  Store st;
+  Rules r;
+  for (const char *n : {"mac1", "mac2", "mbp"}) healthy_steps(st, n);
+  for (int i = 0; i < 28; ++i) step(st, "mac2", 1.1 + i * 0.036, 36, 7, 0.5, 0.5, 30 + i);
+  for (double t = 0; t < 40; t += 1) {
+    put(st, "mac2", "gpu.power_w", t, 56);
+    put(st, "mac1", "gpu.power_w", t, t < 2 ? 31 : 0.3);
+    put(st, "mbp", "gpu.power_w", t, t < 2 ? 31 : 0.0);
+  }
+  auto f = run_detectors(st, r, at(16.6)); // mac1 and mbp 15.5 s silent, mac2 13.5 s
+  EXPECT_EQ(only(f, "step_stall").size(), 2u);
+  EXPECT_TRUE(only(f, "cluster_stall").empty()) << only(f, "cluster_stall")[0].message;
+  f = run_detectors(st, r, at(18.5)); // mac2 too
+  const auto cluster = only(f, "cluster_stall");
+  ASSERT_EQ(cluster.size(), 1u);
+  EXPECT_EQ(cluster[0].subject, "mac2") << cluster[0].message;
+}
+
 // One node down explains the others; two down together (a switch, a power blip) explain
 // nothing about each other: naming the last in order as the culprit flipped it as they came
 // back. With a node left waiting, the finding names the down ones and it, with no culprit.
