@@ -12,23 +12,29 @@
 namespace clustertop {
 namespace {
 
-constexpr std::array<std::string_view, 13> kCrashTags = {"crash",
-                                                         "abort",
-                                                         "segfault",
-                                                         "oom",
-                                                         "gpu_timeout",
-                                                         "metal_error",
-                                                         "encoder_assertion",
-                                                         "nccl_timeout",
+// Most telling first: a line carries the tags of every rule it matched ("libc++abi:
+// terminating … [METAL] … OutOfMemory" is metal_error, oom, abort and crash), and its alert's
+// subject is the most telling of them. The first in the line's order was always metal_error
+// for every [METAL] line, so an out-of-memory, a GPU timeout and an abort after a restart
+// were one alert, the later ones folded into the first for its `hold`.
+constexpr std::array<std::string_view, 13> kCrashTags = {"gpu_timeout",
                                                          "cuda_oom",
                                                          "kernel_oom",
                                                          "jetsam",
+                                                         "oom",
+                                                         "nccl_timeout",
+                                                         "encoder_assertion",
+                                                         "segfault",
+                                                         "engine_dead",
+                                                         "metal_error",
+                                                         "abort",
                                                          "exited",
-                                                         "engine_dead"};
+                                                         "crash"};
 
 const std::string *crash_tag(const LogEvent &e) {
-  for (const auto &t : e.tags)
-    if (std::find(kCrashTags.begin(), kCrashTags.end(), t) != kCrashTags.end()) return &t;
+  for (const auto tag : kCrashTags)
+    for (const auto &t : e.tags)
+      if (t == tag) return &t;
   return nullptr;
 }
 
