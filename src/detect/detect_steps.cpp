@@ -528,12 +528,21 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
   for (const auto &st : stalled)
     if (&st != culprit) append(waiting, st.node);
   const bool one = stalled.size() == 2; // one node waits: "n2 ... is waiting"
-  out.push_back(Finding{"cluster_stall", "", culprit->node, Severity::critical,
-                        static_cast<double>(stalled.size()), 2.0,
-                        fmt::format("cluster stalled: {} stopped first (last step {}; {}); {} "
-                                    "stopped after it and {} waiting on it",
-                                    culprit->node, iso8601_utc(culprit->last), why, waiting,
-                                    one ? "is" : "are")});
+  // Named for its busy GPU, a crash or its outage, the culprit may not have stopped first:
+  // "n6 stopped first … n1 stopped after it" was false where n1's last step came 3 s before.
+  const bool first = std::all_of(stalled.begin(), stalled.end(),
+                                 [&](const StallInfo &st) { return culprit->last <= st.last; });
+  out.push_back(Finding{
+      "cluster_stall", "", culprit->node, Severity::critical, static_cast<double>(stalled.size()),
+      2.0,
+      first
+          ? fmt::format("cluster stalled: {} stopped first (last step {}; {}); {} stopped after "
+                        "it and {} waiting on it",
+                        culprit->node, iso8601_utc(culprit->last), why, waiting, one ? "is" : "are")
+          : fmt::format("cluster stalled: {} holds it up (last step {}; {}); {} stopped {} "
+                        "it and {} waiting on it",
+                        culprit->node, iso8601_utc(culprit->last), why, waiting,
+                        one ? "before" : "around", one ? "is" : "are")});
 }
 
 } // namespace

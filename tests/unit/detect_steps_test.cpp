@@ -149,6 +149,14 @@ TEST(DetectStall, IdleWaitersWaitForThePeerThatStoppedAfterThem) {
   const auto cluster = only(f, "cluster_stall");
   ASSERT_EQ(cluster.size(), 1u);
   EXPECT_EQ(cluster[0].subject, "mac2") << cluster[0].message;
+  // Named for its busy GPU, it did not stop first: "mac2 stopped first … mac1, mbp stopped
+  // after it" was false.
+  EXPECT_NE(cluster[0].message.find("cluster stalled: mac2 holds it up (last step"),
+            std::string::npos)
+      << cluster[0].message;
+  EXPECT_NE(cluster[0].message.find("mac1, mbp stopped around it and are waiting on it"),
+            std::string::npos)
+      << cluster[0].message;
 }
 
 // One node down explains the others; two down together (a switch, a power blip) explain
