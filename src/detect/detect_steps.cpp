@@ -325,11 +325,24 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   const NodeInfo *info = view.node_info(node);
   // (Connecting again after it was up: a recording's watch ended and the next one has not
   // heard from it yet.)
+  // A node gone stale (every stream silent: a frozen sshd on a link that still answers) is
+  // out of sight as a down one is; its critical step_stall came before its node_down and
+  // stood through the outage. So is a node whose followed log's stream is down (its `tail`
+  // restarting after a backoff): its steps cannot arrive, and no step is no hang.
+  std::optional<TimePoint> log_down_since;
+  if (info != nullptr && info->state == NodeState::up)
+    for (const auto &[stream, status] : info->streams)
+      if (status.state == NodeState::down && stream.rfind("log:", 0) == 0)
+        log_down_since = std::min(log_down_since.value_or(status.at), status.at);
   const bool out_of_sight =
       info != nullptr &&
-      (info->state == NodeState::down || (info->state == NodeState::connecting && info->ever_up));
+      (info->state == NodeState::down || info->state == NodeState::stale ||
+       (info->state == NodeState::connecting && info->ever_up) || log_down_since);
+  const TimePoint gone_at = log_down_since && info->state == NodeState::up ? *log_down_since
+                            : info != nullptr                              ? info->since
+                                                                           : TimePoint{};
   const bool generating_at_outage =
-      info != nullptr && (out_of_sight ? last->time >= info->since - r.after
+      info != nullptr && (out_of_sight ? last->time >= gone_at - r.after
                                        : info->state == NodeState::up && info->outage_began &&
                                              now - info->since < r.after &&
                                              last->time >= *info->outage_began - r.after);
@@ -361,9 +374,9 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   // Back up within `after`, it stays in the cluster view (dropping out resolved a
   // cluster_stall that fired again 11 s later).
   if (generating_at_outage)
-    st.held = info->state == NodeState::down ? StallInfo::Held::down
-              : info->state == NodeState::up ? StallInfo::Held::settling
-                                             : StallInfo::Held::unwatched;
+    st.held = info->state == NodeState::down                    ? StallInfo::Held::down
+              : info->state == NodeState::up && !log_down_since ? StallInfo::Held::settling
+                                                                : StallInfo::Held::unwatched;
   // A node that is down has no GPU state: its last samples are from before the outage.
   if (info == nullptr || info->state != NodeState::down) classify_gpu(view, r, ids, node, now, st);
   // A GPU still busy after a streamed request's possible end is no end: it spins.

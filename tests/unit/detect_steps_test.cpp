@@ -159,6 +159,29 @@ TEST(DetectStall, IdleWaitersWaitForThePeerThatStoppedAfterThem) {
       << cluster[0].message;
 }
 
+// A node whose every stream went silent (stale: a frozen sshd on a link that still answers)
+// or whose followed log's stream is down (its tail restarting after a backoff) cannot bring
+// its steps: its silence is no hang. A critical step_stall ("no step for 16 s while
+// generating") fired before the node_down, or while the engine wrote steps all along.
+TEST(DetectStall, ANodeOutOfSightOrWithItsLogDownIsNotJudgedFromItsSilence) {
+  for (const bool stale : {true, false}) {
+    Store st;
+    Rules r;
+    st.apply(NodeStatus{"mac1", "", NodeState::up, "", at(0)});
+    healthy_steps(st, "mac1");
+    if (stale)
+      st.apply(NodeStatus{"mac1", "", NodeState::stale, "no data for 5 s", at(3)});
+    else
+      st.apply(NodeStatus{"mac1", "log:/x.log", NodeState::down, "tail exited", at(1.2)});
+    const auto f = run_detectors(st, r, at(20));
+    EXPECT_TRUE(only(f, "step_stall").empty()) << stale << ": " << only(f, "step_stall")[0].message;
+    if (stale) continue;
+    // The stream back and still no step: judged again.
+    st.apply(NodeStatus{"mac1", "log:/x.log", NodeState::up, "", at(21)});
+    EXPECT_EQ(only(run_detectors(st, r, at(22)), "step_stall").size(), 1u);
+  }
+}
+
 // One node down explains the others; two down together (a switch, a power blip) explain
 // nothing about each other: naming the last in order as the culprit flipped it as they came
 // back. With a node left waiting, the finding names the down ones and it, with no culprit.
