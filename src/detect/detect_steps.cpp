@@ -78,13 +78,14 @@ struct StallInfo {
   enum class Held { no, down, settling, unwatched } held = Held::no;
   // The last progress was a prompt being read; generation had last moved then (if known).
   std::optional<TimePoint> generated_last{};
+  double last_fence_ms = kUnknown; // fence_wait on its last step (unknown: none logged)
 };
 
 using MetricId = DetectView::MetricId;
 
 // The metric numbers a stall check reads, resolved once per evaluation.
 struct StallMetrics {
-  MetricId running, completed, finished, decoded, power, ratio, util;
+  MetricId running, completed, finished, decoded, power, ratio, util, fence;
   std::span<const MetricId> progress; // as rules.stall.progress, then
   std::span<const MetricId> done;     // as rules.stall.done
 };
@@ -98,8 +99,8 @@ StallMetrics stall_metrics(const DetectView &view, const StallRules &r,
   return {view.metric_id("req.running"),  view.metric_id("req.completed"),
           view.metric_id("req.finished"), view.metric_id("gen.decoded_tokens"),
           view.metric_id("gpu.power_w"),  view.metric_id("gpu.active_ratio"),
-          view.metric_id("gpu.util_pct"), all.first(r.progress.size()),
-          all.subspan(r.progress.size())};
+          view.metric_id("gpu.util_pct"), view.metric_id("step.fence_wait_ms"),
+          all.first(r.progress.size()),   all.subspan(r.progress.size())};
 }
 
 // Whether the requests completed since the last progress (`req.completed`: an HTTP access
@@ -368,6 +369,10 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
     return std::nullopt;
   }
   if (finished_after(view, node, ids, last->time, r.after)) return std::nullopt;
+  // The fence_wait its last step logged (a step line gives its parts one stamp).
+  if (const auto fence = last_known(view.series(node, ids.fence));
+      fence && fence->time >= last->time - kTwoClocks)
+    st.last_fence_ms = fence->value;
   const auto crash = crashed_since(view, node, last->time);
   st.crashed = crash.has_value();
   st.crashed_at = crash.value_or(TimePoint{});
@@ -458,9 +463,10 @@ std::string ms_text(double ms, int decimals) {
   return fmt::format("{:.4g}", ms);
 }
 
-// `peer_pending`: a node not among `stalled` had progress and may yet stall.
+// `peer_pending`: a node not among `stalled` had progress and may yet stall. `fence_ms`: the
+// fence_wait a step of a node stuck in the fence shows (fence_wait_stall's abs_ms).
 void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled, bool peer_pending,
-                  std::vector<Finding> &out) {
+                  double fence_ms, std::vector<Finding> &out) {
   if (stalled.size() < 2) return;
   std::size_t busy = 0;
   const StallInfo *culprit = &stalled.front();
@@ -472,6 +478,19 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
     for (const auto &st : stalled)
       if (st.gpu_busy) culprit = &st;
   std::string why, down, up; // the stalled nodes that are down, and the others
+  // Without one busy GPU to tell, the one node whose last step waited long on its fence is
+  // the one stuck in it (the deadlock's own shape); the earliest last step, a few
+  // milliseconds ahead of it, named a node that was merely waiting.
+  if (busy != 1) {
+    const StallInfo *fenced = nullptr;
+    std::size_t fences = 0;
+    for (const auto &st : stalled)
+      if (st.last_fence_ms > fence_ms) fenced = &st, ++fences;
+    if (fences == 1)
+      culprit = fenced,
+      why = fmt::format("its last step waited {} ms on its GPU fence: likely stuck in fence_wait",
+                        ms_text(fenced->last_fence_ms, 1));
+  }
   // The node that crashed first: a peer's crash minutes later is most often the collective
   // timing out on it (NCCL's watchdog), and naming that peer moved the blame off the node
   // that died, with a new critical alert.
@@ -545,6 +564,9 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
   // "n6 stopped first … n1 stopped after it" was false where n1's last step came 3 s before.
   const bool first = std::all_of(stalled.begin(), stalled.end(),
                                  [&](const StallInfo &st) { return culprit->last <= st.last; });
+  const bool all_before = std::all_of(stalled.begin(), stalled.end(), [&](const StallInfo &st) {
+    return &st == culprit || st.last < culprit->last;
+  });
   out.push_back(Finding{
       "cluster_stall", "", culprit->node, Severity::critical, static_cast<double>(stalled.size()),
       2.0,
@@ -555,7 +577,7 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
           : fmt::format("cluster stalled: {} holds it up (last step {}; {}); {} stopped {} "
                         "it and {} waiting on it",
                         culprit->node, iso8601_utc(culprit->last), why, waiting,
-                        one ? "before" : "around", one ? "is" : "are")});
+                        all_before ? "before" : "around", one ? "is" : "are")});
 }
 
 } // namespace
@@ -662,7 +684,7 @@ void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, De
                                         st->silence_s, st->gpu.words())});
     stalled.push_back(std::move(*st));
   }
-  cluster_view(view, stalled, peer_pending, out);
+  cluster_view(view, stalled, peer_pending, rules.fence_wait.abs_ms, out);
 }
 
 void detect_overhead(const DetectView &view, const Rules &rules, TimePoint now, DetectScratch &tmp,

@@ -154,7 +154,7 @@ TEST(DetectStall, IdleWaitersWaitForThePeerThatStoppedAfterThem) {
   EXPECT_NE(cluster[0].message.find("cluster stalled: mac2 holds it up (last step"),
             std::string::npos)
       << cluster[0].message;
-  EXPECT_NE(cluster[0].message.find("mac1, mbp stopped around it and are waiting on it"),
+  EXPECT_NE(cluster[0].message.find("mac1, mbp stopped before it and are waiting on it"),
             std::string::npos)
       << cluster[0].message;
 }
@@ -180,6 +180,28 @@ TEST(DetectStall, ANodeOutOfSightOrWithItsLogDownIsNotJudgedFromItsSilence) {
     st.apply(NodeStatus{"mac1", "log:/x.log", NodeState::up, "", at(21)});
     EXPECT_EQ(only(run_detectors(st, r, at(22)), "step_stall").size(), 1u);
   }
+}
+
+// Logs alone (no GPU samples): the one node whose last step waited long on its fence is the
+// one stuck in it, not the node whose last step came a few milliseconds earlier (mac1 was
+// named, while mac2's fence_wait_stall fired at 22.7 ms).
+TEST(DetectStall, WithoutGpuDataTheNodeStuckOnItsFenceIsTheCulprit) {
+  Store st;
+  Rules r;
+  for (const char *n : {"mac1", "mac2", "mbp"}) healthy_steps(st, n);
+  step(st, "mac1", 1.10, 36, 7, 0.5, 0.6, 31);
+  step(st, "mbp", 1.12, 36, 7, 0.5, 0.7, 31);
+  step(st, "mac2", 1.14, 56, 7, 0.5, 22.7, 31);
+  const auto f = only(run_detectors(st, r, at(20)), "cluster_stall");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].subject, "mac2") << f[0].message;
+  EXPECT_NE(f[0].message.find("its last step waited 22.7 ms on its GPU fence"), std::string::npos)
+      << f[0].message;
+  // Two such nodes tell nothing apart: the earliest last step again.
+  step(st, "mac1", 1.16, 56, 7, 0.5, 25.0, 32);
+  const auto two = only(run_detectors(st, r, at(20)), "cluster_stall");
+  ASSERT_EQ(two.size(), 1u);
+  EXPECT_EQ(two[0].subject, "mbp") << two[0].message;
 }
 
 // One node down explains the others; two down together (a switch, a power blip) explain
