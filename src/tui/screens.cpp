@@ -61,9 +61,9 @@ std::size_t render_help(Canvas &c, std::size_t first, std::size_t *shown) {
     c.put(last, box.col + 2,
           fmt::format("{}-{} of {} keys: Up/Down for more", first + 1, first + rows, count),
           Role::dim, box.cols - 4);
-  else if (box.row + 1 + rows + 1 <= last)
-    c.put(box.row + 2 + rows, box.col + 2, "mouse: click a node to select it, double-click to open",
-          Role::dim, box.cols - 4);
+  else if (box.row + 1 + rows <= last) // after a blank row where there is one (at 80x24 not)
+    c.put(std::min(box.row + 2 + rows, last), box.col + 2,
+          "mouse: click a node to select it, double-click to open", Role::dim, box.cols - 4);
   return most;
 }
 

@@ -59,6 +59,22 @@ TEST_F(TuiHelpTest, ASmallHelpSaysThereIsMoreAndScrollsToIt) {
   EXPECT_EQ(screen().find("clustertop keys"), std::string::npos);
 }
 
+// Where every key fits with one row to spare (80x24), the mouse line takes that row; it needed
+// a blank row before it too and was left out without a word.
+TEST_F(TuiHelpTest, TheMouseLineShowsWhereOneRowIsLeftForIt) {
+  std::size_t keys = 0;
+  for (const auto &b : key_table()) keys += b.help[0] != '\0' ? 1 : 0;
+  // The screen's rows for the box: all but the header, status and a margin (see centered()).
+  for (int rows = static_cast<int>(keys) + 3; rows <= 60; ++rows) {
+    sink->set_size(rows, 80);
+    key('?');
+    const std::string text = screen();
+    EXPECT_EQ(text.find(" keys: Up/Down for more"), std::string::npos) << rows << "\n" << text;
+    EXPECT_NE(text.find("mouse: click a node"), std::string::npos) << rows << "\n" << text;
+    key('?');
+  }
+}
+
 // PgDn moves by what the overlay shows less one entry: a fixed page of 10 with 9 shown skipped
 // the tenth entry, which paging never showed.
 TEST_F(TuiHelpTest, PagingDownShowsEveryEntry) {
