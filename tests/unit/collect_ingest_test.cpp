@@ -10,6 +10,7 @@
 
 #include "clustertop/collect/collectors.hpp"
 #include "clustertop/collect/definition.hpp"
+#include "clustertop/collect/parser.hpp"
 #include "clustertop/core/line_splitter.hpp"
 #include "clustertop/detect/detect_view.hpp"
 #include "clustertop/detect/detectors.hpp"
@@ -208,6 +209,45 @@ TEST(CollectPlan, GpuNodeAddsNvidiaSmiAndConfigCanRemoveOrAdd) {
   choice.remove.clear();
   choice.add = {"nvidia_smi"};
   EXPECT_EQ(plan_streams(*set, linux_platform(), choice).size(), 2u);
+}
+
+// A stream owner's record buffer serves every parser in turn (Ingest keeps one): this
+// machine's /proc/meminfo read by the block parser, then a step line by the kv parser, over
+// and over, as a live run that samples memory beside a log. The record's metrics and spares
+// hold as many metrics as its largest use, not more each time: the block parser assigned its
+// metrics over the record's and the kv parser's spares piled up, ~1 KB a second.
+TEST(CollectIngest, ParsersTakingTurnsOnOneRecordKeepItsMetricsBounded) {
+  auto set = test::builtin_set();
+  ASSERT_NE(set, nullptr);
+  auto block = make_parser(*set->find("meminfo"));
+  auto kv = make_parser(*set->find("exo_step"));
+  std::vector<std::string> meminfo;
+  {
+    std::ifstream in("/proc/meminfo");
+    for (std::string l; std::getline(in, l);) meminfo.push_back(l);
+  }
+  ASSERT_GT(meminfo.size(), 5u);
+  RecordBuffer buf;
+  const TimePoint t = from_epoch_seconds(1000);
+  std::size_t first = 0, most_used = 0;
+  for (int round = 0; round < 300; ++round) {
+    for (const auto &l : meminfo) {
+      buf.clear();
+      block->feed(l, t, buf);
+    }
+    buf.clear();
+    block->feed("", t, buf); // the record's end
+    ASSERT_EQ(buf.size(), 1u);
+    most_used = std::max(most_used, buf[0].metrics.size());
+    buf.clear();
+    ASSERT_TRUE(kv->feed("[STEP 1234] eval=29ms model=7ms gpu_eval=0.5ms fence_wait=0.8ms ctx=104K",
+                         t, buf));
+    ASSERT_EQ(buf.size(), 1u);
+    const std::size_t held = buf[0].metrics.size() + buf[0].spare.size();
+    if (round == 0) first = held;
+    EXPECT_LE(held, first) << "round " << round;
+  }
+  EXPECT_LE(first, most_used + 6);
 }
 
 TEST(CollectIngest, RealMeminfoLoopFeedsTheStore) {
