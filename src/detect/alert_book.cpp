@@ -22,6 +22,13 @@ void AlertBook::see(const Finding &f, TimePoint now, std::vector<AlertTransition
   }
   Open &o = it->second;
   o.last_seen = now;
+  if (o.state == AlertState::firing && f.episode != o.finding.episode) {
+    // Another occurrence: the one before is over, this one is news.
+    out.push_back(AlertTransition{o.finding, AlertState::resolved, o.first_seen, now});
+    o = Open{f, AlertState::firing, now, now, f.severity, std::nullopt};
+    out.push_back(AlertTransition{f, AlertState::firing, now, now});
+    return;
+  }
   if (o.state == AlertState::pending) {
     o.finding = f;
     if (now - o.first_seen < policy.for_) return;

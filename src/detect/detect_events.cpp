@@ -62,6 +62,7 @@ void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now, D
     struct Hit {
       const LogEvent *newest = nullptr;
       int count = 0;
+      TimePoint episode = TimePoint::max(); // its first line since the node's last progress
     };
     std::map<std::string, Hit> hits; // by tag
     // A crash older than `hold` still stands while the node it stopped has made no
@@ -86,15 +87,34 @@ void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now, D
       if (h.newest == nullptr) h.newest = &e;
       ++h.count;
     }
+    // A crash after the node generated again since the one before (a runner that restarted
+    // and crashed anew) is another episode: its own FIRING, hook and --exit-on, where it was
+    // folded into the first for as long as crashes came within `hold`.
+    for (auto &[tag, h] : hits) {
+      const auto progress = last_progress_before(view, rules, n, h.newest->time, tmp);
+      for (std::size_t i = 0; i < events->size(); ++i) {
+        const LogEvent &e = (*events)[i];
+        const std::string *t = crash_tag(e);
+        if (t != nullptr && *t == tag && e.time <= h.newest->time &&
+            (!progress || e.time > *progress))
+          h.episode = std::min(h.episode, e.time);
+      }
+    }
     for (const auto &[tag, h] : hits) {
       const auto sev =
           h.newest->severity == Severity::critical ? Severity::critical : Severity::warning;
       const bool held = h.newest->time >= now - rules.crash.hold;
-      out.push_back(
-          Finding{"crash", node, tag, sev, static_cast<double>(h.count), 1,
-                  fmt::format("crash signature ({}) in {} at {}{}: {}", tag, h.newest->stream,
-                              iso8601_utc(h.newest->time), held ? "" : "; no progress since",
-                              quote_remote(h.newest->line))});
+      Finding f{"crash",
+                node,
+                tag,
+                sev,
+                static_cast<double>(h.count),
+                1,
+                fmt::format("crash signature ({}) in {} at {}{}: {}", tag, h.newest->stream,
+                            iso8601_utc(h.newest->time), held ? "" : "; no progress since",
+                            quote_remote(h.newest->line))};
+      if (h.episode != TimePoint::max()) f.episode = h.episode.time_since_epoch().count();
+      out.push_back(std::move(f));
     }
   }
 }

@@ -639,6 +639,20 @@ void detect_fence_wait(const DetectView &view, const Rules &rules, TimePoint now
   }
 }
 
+std::optional<TimePoint> last_progress_before(const DetectView &view, const Rules &rules,
+                                              std::size_t node, TimePoint before,
+                                              DetectScratch &tmp) {
+  const StallMetrics ids = stall_metrics(view, rules.stall, tmp.metrics);
+  std::optional<TimePoint> last;
+  for (std::size_t i = 0; i < ids.progress.size(); ++i) {
+    if (rules.stall.progress[i] == kPrefillRate) continue;
+    const auto p =
+        last_progress(view.series(node, ids.progress[i]), is_rate(rules.stall.progress[i]), before);
+    if (p && p->time < before && (!last || p->time > *last)) last = p->time;
+  }
+  return last;
+}
+
 std::optional<TimePoint> crashed_stall_since(const DetectView &view, const Rules &rules,
                                              std::size_t node, TimePoint now, DetectScratch &tmp) {
   const StallMetrics ids = stall_metrics(view, rules.stall, tmp.metrics);

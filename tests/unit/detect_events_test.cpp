@@ -36,6 +36,42 @@ TEST(DetectCrash, TaggedEventFiresWithItsLineThenAgesOut) {
   EXPECT_TRUE(only(run_detectors(st, r, at(11 + 301)), "crash").empty());
 }
 
+// A runner that restarted and generated again, then crashed the same way: another episode,
+// which fires again (hook, --exit-on) where it was folded into the first crash's alert for
+// as long as crashes kept coming within `hold`. Lines of one crash with no progress between
+// them stay one episode.
+TEST(DetectCrash, ACrashAfterTheNodeGeneratedAgainIsANewEpisode) {
+  Store st;
+  Rules r;
+  AlertBook book(r);
+  const auto crash = [&](double t) {
+    st.add_event(LogEvent{"mbp",
+                          "log:/tmp/exo.log",
+                          at(t),
+                          "ERROR",
+                          {"metal_error", "oom"},
+                          Severity::critical,
+                          "[METAL] Insufficient Memory"});
+  };
+  for (double t = 0; t < 10; t += 0.5) test::put(st, "mbp", "step.eval_ms", t, 36);
+  crash(10);
+  auto tr = book.update(run_detectors(st, r, at(10.5)), at(10.5));
+  ASSERT_EQ(tr.size(), 1u);
+  EXPECT_EQ(tr[0].state, AlertState::firing);
+  EXPECT_EQ(tr[0].finding.subject, "oom");
+  crash(11); // the same crash's next line: no progress between
+  for (const auto &t : book.update(run_detectors(st, r, at(11.5)), at(11.5)))
+    EXPECT_NE(t.finding.rule, "crash") << "one crash, one alert";
+  for (double t = 30; t < 60; t += 0.5) test::put(st, "mbp", "step.eval_ms", t, 36); // restarted
+  for (const auto &t : book.update(run_detectors(st, r, at(60)), at(60)))
+    EXPECT_NE(t.finding.rule, "crash") << "still the first crash's alert";
+  crash(70);
+  std::vector<AlertState> states;
+  for (const auto &t : book.update(run_detectors(st, r, at(70.5)), at(70.5)))
+    if (t.finding.rule == "crash") states.push_back(t.state);
+  EXPECT_EQ(states, (std::vector<AlertState>{AlertState::resolved, AlertState::firing}));
+}
+
 // A node that crashed while generating and made no progress since is still dead when the
 // crash line is older than `hold`: a vLLM engine dead of a CUDA OOM resolved after 5 minutes
 // and, its step_stall held back by the crash, nothing fired at all. Its alert now stands

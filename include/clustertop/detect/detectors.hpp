@@ -57,6 +57,10 @@ inline void detect_crashes(const DetectView &view, const Rules &rules, TimePoint
   DetectScratch tmp;
   detect_crashes(view, rules, now, tmp, out);
 }
+// The node's latest progress (a step, a report of generation) before `before`, if any.
+std::optional<TimePoint> last_progress_before(const DetectView &view, const Rules &rules,
+                                              std::size_t node, TimePoint before,
+                                              DetectScratch &tmp);
 // For a node that stalled while generating and logged a crash signature at or after its last
 // progress: the time from which a crash line is what stopped it (its last progress, less the
 // two clocks' tolerance); such a crash stands. None for other nodes.

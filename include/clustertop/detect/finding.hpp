@@ -2,6 +2,7 @@
 // Plain values shared by detect/ and the sinks.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "clustertop/core/model.hpp"
@@ -21,6 +22,11 @@ struct Finding {
   // estimate that wanders across its threshold (context_at_oom's point of running out near
   // max_context_tokens) fired and resolved every few minutes.
   bool sustain_only = false;
+  // Which occurrence of the condition this is, where a rule tells them apart (a crash after
+  // the node generated again since the last one): a firing alert whose finding comes with
+  // another episode resolves and fires again, so a crash loop is one alert per crash, not one
+  // for as long as crashes keep coming within `hold`. Zero: the rule does not say.
+  std::int64_t episode = 0;
 };
 
 enum class AlertState { pending, firing, resolved };
