@@ -39,7 +39,11 @@ void AlertBook::see(const Finding &f, TimePoint now, std::vector<AlertTransition
     return;
   }
   if (f.severity <= o.fired) {
+    // A milder finding of a firing alert keeps the severity it fired at: the exports said
+    // "warning" for a crash whose FIRING line, hook and JSON said critical (a runner's
+    // routine exit after its death by a signal), with no transition between.
     o.finding = f;
+    o.finding.severity = o.fired;
     o.rising.reset();
     return;
   }

@@ -16,7 +16,8 @@ namespace {
 // terminating … [METAL] … OutOfMemory" is metal_error, oom, abort and crash), and its alert's
 // subject is the most telling of them. The first in the line's order was always metal_error
 // for every [METAL] line, so an out-of-memory, a GPU timeout and an abort after a restart
-// were one alert, the later ones folded into the first for its `hold`.
+// were one alert, the later ones folded into the first for its `hold`. `exited` is last: a
+// runner's routine exit (a warning) and its death by a signal (crash, critical) are two.
 constexpr std::array<std::string_view, 13> kCrashTags = {"gpu_timeout",
                                                          "cuda_oom",
                                                          "kernel_oom",
@@ -28,8 +29,8 @@ constexpr std::array<std::string_view, 13> kCrashTags = {"gpu_timeout",
                                                          "engine_dead",
                                                          "metal_error",
                                                          "abort",
-                                                         "exited",
-                                                         "crash"};
+                                                         "crash",
+                                                         "exited"};
 
 const std::string *crash_tag(const LogEvent &e) {
   for (const auto tag : kCrashTags)

@@ -314,6 +314,47 @@ TEST(AlertBook, ASustainOnlyFindingKeepsAFiringAlertAndStartsNone) {
   EXPECT_EQ(t[0].finding.message, "m");
 }
 
+// A milder finding of a firing alert keeps the severity the alert fired at: CSV and /metrics
+// (which read firing()) said "warning" for a crash whose FIRING, hook and JSON said critical.
+TEST(AlertBook, AMilderFindingKeepsTheSeverityTheAlertFiredAt) {
+  Rules r;
+  AlertBook book(r);
+  ASSERT_EQ(book.update({finding("crash", Severity::critical)}, at(0)).size(), 1u);
+  Finding milder = finding("crash", Severity::warning);
+  milder.message = "runner exited with exit code 1";
+  EXPECT_TRUE(book.update({milder}, at(1)).empty()) << "no transition";
+  ASSERT_EQ(book.firing().size(), 1u);
+  EXPECT_EQ(book.firing()[0].severity, Severity::critical);
+  EXPECT_EQ(book.firing()[0].message, "runner exited with exit code 1");
+}
+
+// A runner's death by a signal (crash, exited) and its routine exit (exited alone) are two
+// alerts: with `exited` first in the order, the warning took over the critical one.
+TEST(DetectCrash, ARunnersDeathBySignalAndItsRoutineExitAreTwoAlerts) {
+  Store st;
+  Rules r;
+  st.add_event(LogEvent{"mbp",
+                        "log:/tmp/exo.log",
+                        at(10),
+                        "ERROR",
+                        {"crash", "exited"},
+                        Severity::critical,
+                        "Runner terminated with signal=11"});
+  st.add_event(LogEvent{"mbp",
+                        "log:/tmp/exo.log",
+                        at(20),
+                        "WARNING",
+                        {"exited"},
+                        Severity::warning,
+                        "Runner exited with exit code 1"});
+  const auto f = only(run_detectors(st, r, at(21)), "crash");
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].subject, "crash");
+  EXPECT_EQ(f[0].severity, Severity::critical);
+  EXPECT_EQ(f[1].subject, "exited");
+  EXPECT_EQ(f[1].severity, Severity::warning);
+}
+
 TEST(AlertBook, ZeroForFiresAtOncePendingDropsAndEscalationRefires) {
   Rules r;
   AlertBook book(r);
