@@ -284,11 +284,11 @@ bool steady_slow_reports(const Series *primary, TimePoint last, std::size_t need
   return shortest > Duration::zero() && longest <= kSlowCadence && longest <= 2 * shortest;
 }
 
-// `judged_later`, when given, is set for a node with progress whose silence is still under
-// its threshold: one that may yet stall.
+// `quiet`, when given, gets the last progress of a node that has been silent a while
+// (kTwoClocks) but is still under its threshold: one that may yet stall.
 std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
                                     const StallMetrics &ids, std::size_t node, TimePoint now,
-                                    DetectScratch &tmp, bool *judged_later = nullptr) {
+                                    DetectScratch &tmp, std::vector<TimePoint> *quiet = nullptr) {
   const Series *primary = nullptr;
   std::optional<Point> last;
   bool rate = false;
@@ -313,8 +313,9 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
     }
   }
   if (!last) return std::nullopt;
+  const bool quiet_now = quiet != nullptr && now - last->time >= kTwoClocks;
   if (now - last->time < r.after) {
-    if (judged_later != nullptr) *judged_later = true;
+    if (quiet_now) quiet->push_back(last->time);
     return std::nullopt;
   }
   // A node that was generating when its connection went (its last progress within `after`
@@ -365,7 +366,7 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
     st.threshold_s =
         rate ? st.threshold_s + interval : std::max(st.threshold_s, r.interval_multiple * interval);
   if (st.silence_s < st.threshold_s) {
-    if (judged_later != nullptr) *judged_later = true;
+    if (quiet_now) quiet->push_back(last->time);
     return std::nullopt;
   }
   if (finished_after(view, node, ids, last->time, r.after)) return std::nullopt;
@@ -463,10 +464,12 @@ std::string ms_text(double ms, int decimals) {
   return fmt::format("{:.4g}", ms);
 }
 
-// `peer_pending`: a node not among `stalled` had progress and may yet stall. `fence_ms`: the
-// fence_wait a step of a node stuck in the fence shows (fence_wait_stall's abs_ms).
-void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled, bool peer_pending,
-                  double fence_ms, std::vector<Finding> &out) {
+// `quiet`: the last progress of nodes not among `stalled` that have been silent a while and
+// may yet stall. `stall_after`: the stall rule's `after`. `fence_ms`: the fence_wait a step of a
+// node stuck in the fence shows (fence_wait_stall's abs_ms).
+void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled,
+                  const std::vector<TimePoint> &quiet, Duration stall_after, double fence_ms,
+                  std::vector<Finding> &out) {
   if (stalled.size() < 2) return;
   std::size_t busy = 0;
   const StallInfo *culprit = &stalled.front();
@@ -528,6 +531,20 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
                                       down, up)});
     return;
   }
+  // A quiet peer that stopped about when they did (within half of `after`): not one still
+  // generating, whose steps keep coming, nor one long gone.
+  TimePoint first_stop = TimePoint::max(), last_stop = TimePoint::min();
+  for (const auto &st : stalled)
+    first_stop = std::min(first_stop, st.last), last_stop = std::max(last_stop, st.last);
+  // For one `after` at most: a peer with a slow cadence (and so a long threshold) held the
+  // verdict back for its whole threshold.
+  double newest_silence = std::numeric_limits<double>::infinity();
+  for (const auto &st : stalled) newest_silence = std::min(newest_silence, st.silence_s);
+  const bool peer_pending =
+      newest_silence < 2 * to_seconds(stall_after) &&
+      std::any_of(quiet.begin(), quiet.end(), [&](TimePoint q) {
+        return q >= first_stop - stall_after / 2 && q <= last_stop + stall_after / 2;
+      });
   if (why.empty() && busy != 1 && peer_pending &&
       std::all_of(stalled.begin(), stalled.end(), [](const StallInfo &st) {
         return st.gpu_known && !st.gpu_busy && !st.end_unlogged;
@@ -668,9 +685,9 @@ void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, De
                    std::vector<Finding> &out) {
   const StallMetrics ids = stall_metrics(view, rules.stall, tmp.metrics);
   std::vector<StallInfo> stalled;
-  bool peer_pending = false;
+  std::vector<TimePoint> quiet;
   for (std::size_t n = 0; n < view.node_count(); ++n) {
-    auto st = node_stall(view, rules.stall, ids, n, now, tmp, &peer_pending);
+    auto st = node_stall(view, rules.stall, ids, n, now, tmp, &quiet);
     if (!st || st->held == StallInfo::Held::unwatched) continue;
     // A crashed node's crash alert and a down node's node_down speak for it; both still
     // count in the cluster view, where they are the ones the others wait on.
@@ -698,7 +715,7 @@ void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, De
                                         st->silence_s, st->gpu.words())});
     stalled.push_back(std::move(*st));
   }
-  cluster_view(view, stalled, peer_pending, rules.fence_wait.abs_ms, out);
+  cluster_view(view, stalled, quiet, rules.stall.after, rules.fence_wait.abs_ms, out);
 }
 
 void detect_overhead(const DetectView &view, const Rules &rules, TimePoint now, DetectScratch &tmp,

@@ -182,6 +182,21 @@ TEST(DetectStall, ANodeOutOfSightOrWithItsLogDownIsNotJudgedFromItsSilence) {
   }
 }
 
+// Waiting for a peer is for a quiet one that stopped about when they did: with a third node
+// still stepping, two idle nodes that hung got no cluster_stall at all.
+TEST(DetectStall, IdleWaitersDoNotWaitForAPeerThatKeepsGenerating) {
+  Store st;
+  Rules r;
+  for (const char *n : {"n1", "n2"}) healthy_steps(st, n);
+  for (int i = 0; i < 900; ++i) step(st, "n3", i * 0.036, 36, 7, 0.5, 0.5, i); // to 32.4 s
+  for (double t = 0; t < 40; t += 1)
+    for (const char *n : {"n1", "n2", "n3"}) put(st, n, "gpu.power_w", t, t < 2 ? 31 : 0.3);
+  const auto f = only(run_detectors(st, r, at(20)), "cluster_stall");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].subject, "") << f[0].message; // n1 and n2 stopped together
+  EXPECT_NE(f[0].message.find("n1, n2 stopped together"), std::string::npos) << f[0].message;
+}
+
 // Logs alone (no GPU samples): the one node whose last step waited long on its fence is the
 // one stuck in it, not the node whose last step came a few milliseconds earlier (mac1 was
 // named, while mac2's fence_wait_stall fired at 22.7 ms).
