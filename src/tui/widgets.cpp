@@ -14,6 +14,9 @@ namespace {
 // Three significant digits, the way people read dashboards.
 std::string three_digits(double v) {
   const double a = std::fabs(v);
+  // Past what any figure here reaches, an exponent: a garbled line's 9e99 filled a tile with
+  // digits that read as another number when cut ("89999999999999991…").
+  if (a >= 1e4 && std::isfinite(a)) return fmt::format("{:.3g}", v);
   if (a >= 100 || a == 0) return fmt::format("{:.0f}", v);
   if (a >= 10) return fmt::format("{:.1f}", v);
   return fmt::format("{:.2f}", v);

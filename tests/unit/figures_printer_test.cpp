@@ -26,6 +26,11 @@ TEST(FiguresPrinter, TextShowsFiguresUnknownsAndTheLastLogLine) {
             std::string::npos)
       << line;
   EXPECT_EQ(line.find('\x1b'), std::string::npos) << line;
+  // A garbled line's figure in four figures, not a hundred digits.
+  s.add(Sample{"mac1", "step.fence_wait_ms", "", 9e99, t});
+  const auto huge = FiguresPrinter::text_line(s, "mac1", t);
+  EXPECT_NE(huge.find("fence 9e+99ms"), std::string::npos) << huge;
+  EXPECT_LT(huge.size(), line.size() + 20) << huge;
 }
 
 // With ticks every second, --figures-every 10s prints every 10 s: a tenth of slack once

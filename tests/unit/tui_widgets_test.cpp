@@ -23,6 +23,10 @@ TEST(TuiFormat, UnitsAndUnknown) {
   EXPECT_EQ(format_ms(36.14), "36.1 ms");
   EXPECT_EQ(format_ms(1200), "1.20 s");
   EXPECT_EQ(format_ms(kUnknown), "–");
+  // A garbled line's value takes an exponent: its digits, cut, read as another number.
+  EXPECT_EQ(format_ms(9e99), "9e+96 s");
+  EXPECT_EQ(format_count(1e250), "1e+241G");
+  EXPECT_EQ(format_ms(12345678), "1.23e+04 s");
   EXPECT_EQ(format_count(950), "950");
   EXPECT_EQ(format_count(21300), "21.3K");
   EXPECT_EQ(format_count(200000), "200K");
