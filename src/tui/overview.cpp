@@ -273,6 +273,7 @@ void draw_header(Canvas &c, const Frame &f, const Rect &r, const Columns &cols,
     std::string text;
     Role role;
     int keep;
+    std::string shorter = {}; // tried where `text` does not fit
   };
   std::vector<Field> fields;
   fields.push_back({"clustertop ", Role::title, 4});
@@ -286,7 +287,8 @@ void draw_header(Canvas &c, const Frame &f, const Rect &r, const Columns &cols,
                                              : Role::good;
   fields.push_back(
       {fmt::format(" alerts {} firing ({} critical) ", sum.criticals + sum.warnings, sum.criticals),
-       alert_role, 2});
+       alert_role, 2,
+       fmt::format(" alerts {} ({} crit) ", sum.criticals + sum.warnings, sum.criticals)});
   fields.push_back({fmt::format(" sort: {} ", to_string(f.ui.sort)), Role::dim, 7});
   if (f.ui.paused) fields.push_back({" PAUSED ", Role::selected, 3});
   const auto cells = [](const std::string &t) { return static_cast<int>(sanitize_utf8(t).size()); };
@@ -298,11 +300,20 @@ void draw_header(Canvas &c, const Frame &f, const Rect &r, const Columns &cols,
                    [&](std::size_t a, std::size_t b) { return fields[a].keep < fields[b].keep; });
   std::vector<bool> shown(fields.size(), false);
   int used = 0;
-  for (const std::size_t i : by_need)
-    if (used + cells(fields[i].text) <= r.cols) used += cells(fields[i].text), shown[i] = true;
+  for (const std::size_t i : by_need) {
+    Field &field = fields[i];
+    if (used + cells(field.text) > r.cols && !field.shorter.empty()) field.text = field.shorter;
+    if (used + cells(field.text) <= r.cols) used += cells(field.text), shown[i] = true;
+  }
   Line line(c, r.row, r.col, r.cols);
-  for (std::size_t i = 0; i < fields.size(); ++i)
-    if (shown[i]) line.put(fields[i].text, fields[i].role);
+  bool first = true;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (!shown[i]) continue;
+    // The line starts at the screen's edge, not a field's leading space.
+    const std::string &text = fields[i].text;
+    line.put(first && text.front() == ' ' ? text.substr(1) : text, fields[i].role);
+    first = false;
+  }
   const std::string clock = iso8601_utc(f.now).substr(11, 8) + " UTC";
   if (line.left() > static_cast<int>(clock.size()))
     c.put(r.row, r.col + r.cols - static_cast<int>(clock.size()), clock, Role::dim);

@@ -73,7 +73,7 @@ check_dashboard() { # check_dashboard NODE... : the full key tour
   wait_for "nodes "
   # Resize: still a sane screen at the minimum, a clear message below it, back again.
   T resize-window -t t -x 40 -y 12
-  wait_for "clustertop"
+  wait_for "nodes "
   (($(max_width) <= 40)) || fail "a line is wider than the 40-column pane"
   T resize-window -t t -x 30 -y 8
   wait_for "Terminal too small"
