@@ -202,14 +202,20 @@ double value_for_metric(std::string_view text, std::string_view metric, bool com
       unit.remove_suffix(1);
   // A second number after a space is a thousands group ("1 234", as French and Swiss
   // locales print it) or something else entirely: neither is the first number alone.
-  if (spaced && !unit.empty() && is_digit(unit.front())) return kUnknown;
+  const auto number_starts = [](std::string_view w) {
+    const std::size_t i = !w.empty() && (w[0] == '-' || w[0] == '+' || w[0] == '.') ? 1 : 0;
+    return w.size() > i && is_digit(w[i]);
+  };
+  if (spaced && number_starts(unit)) return kUnknown; // "5 -3", "5 .5" too
   const auto known = known_unit_class(unit, factor, want == UnitClass::bytes);
   if (!known) return spaced && want == UnitClass::none ? v : kUnknown;
   const auto got = *known;
   // A unit of another class than the metric's is no value (`45 C` into a `_w` metric); a
   // duration or a size is none into a metric without a class either.
   if (got != UnitClass::none && want != UnitClass::none && got != want) return kUnknown;
-  if ((got == UnitClass::time || got == UnitClass::bytes) && want == UnitClass::none)
+  // (A clock too: into a metric without a class, `5 Hz` read 5e-06, converted to MHz.)
+  if ((got == UnitClass::time || got == UnitClass::bytes || got == UnitClass::frequency) &&
+      want == UnitClass::none)
     return kUnknown;
   return v * factor;
 }
