@@ -65,8 +65,16 @@ std::vector<AlertTransition> AlertBook::update(const std::vector<Finding> &findi
     if (f.sustain_only) { // keeps a firing alert alive, nothing else
       const auto it = open_.find(Key{f.rule, f.node, f.subject});
       if (it != open_.end() && it->second.state == AlertState::firing &&
-          seen.insert(it->first).second)
-        it->second.last_seen = now;
+          seen.insert(it->first).second) {
+        Open &o = it->second;
+        o.last_seen = now;
+        if (!f.message.empty()) { // its current words (an estimate that moved on)
+          const Severity fired = o.finding.severity;
+          o.finding = f;
+          o.finding.sustain_only = false;
+          o.finding.severity = fired;
+        }
+      }
       continue;
     }
     if (seen.insert(Key{f.rule, f.node, f.subject}).second) see(f, now, out);

@@ -323,15 +323,8 @@ void context_at_oom(const MemNode &node, const OomRules &r, TimePoint now,
   // Up to kContextMargin past the max, the estimate keeps a firing alert firing: one that
   // wanders around the max (a node that runs out at 199.5K of a 200K context, estimated
   // at 199.9K, then 200.3K) fired and resolved every few minutes.
-  if (!(at_oom < r.max_context_tokens)) {
-    if (at_oom < r.max_context_tokens * (1 + kContextMargin)) {
-      Finding f{"context_at_oom", node.name(),          "", Severity::warning,
-                at_oom,           r.max_context_tokens, ""};
-      f.sustain_only = true;
-      out.push_back(std::move(f));
-    }
-    return;
-  }
+  const bool short_of_max = at_oom < r.max_context_tokens;
+  if (!short_of_max && !(at_oom < r.max_context_tokens * (1 + kContextMargin))) return;
   // Whole thousands where they tell the two apart, else one decimal, else whole tokens:
   // "~131K tokens, short of the 131K max context" read as a contradiction.
   const auto apart = [&](double unit) {
@@ -342,13 +335,21 @@ void context_at_oom(const MemNode &node, const OomRules &r, TimePoint now,
            : apart(100) ? fmt::format("{:.1f}K", v / 1000)
                         : fmt::format("{:.0f}", v);
   };
-  out.push_back(
-      Finding{"context_at_oom", node.name(), "", Severity::warning, at_oom, r.max_context_tokens,
-              fmt::format("at {:.1f}K tokens of context memory use grows {} per token "
-                          "({} left): this node runs out of memory at ~{} tokens, "
-                          "short of the {} max context",
-                          ctx_now / 1000, human_bytes(per_token), human_bytes(avail.back().value),
-                          tokens(at_oom), tokens(r.max_context_tokens))});
+  Finding f{"context_at_oom",
+            node.name(),
+            "",
+            Severity::warning,
+            at_oom,
+            r.max_context_tokens,
+            fmt::format("at {:.1f}K tokens of context memory use grows {} per token "
+                        "({} left): this node runs out of memory at ~{} tokens, {} the {} max "
+                        "context",
+                        ctx_now / 1000, human_bytes(per_token), human_bytes(avail.back().value),
+                        tokens(at_oom), short_of_max ? "short of" : "just past",
+                        tokens(r.max_context_tokens))};
+  // Just past it: the estimate's own words for an alert that fired, none for one that did not.
+  f.sustain_only = !short_of_max;
+  out.push_back(std::move(f));
 }
 
 void gpu_memory(const MemNode &node, const OomRules &r, TimePoint now, std::vector<Finding> &out) {

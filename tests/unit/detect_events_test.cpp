@@ -312,6 +312,17 @@ TEST(AlertBook, ASustainOnlyFindingKeepsAFiringAlertAndStartsNone) {
   ASSERT_EQ(t.size(), 1u);
   EXPECT_EQ(t[0].state, AlertState::resolved);
   EXPECT_EQ(t[0].finding.message, "m");
+  // With words of its own, the estimate that moved on is what the alert says (a RESOLVED line
+  // quoted the estimate two minutes old).
+  book.update({finding("context_at_oom")}, at(200));
+  book.update({finding("context_at_oom")}, at(210));
+  ASSERT_EQ(book.firing().size(), 1u);
+  Finding moved = near;
+  moved.message = "runs out at ~203K tokens, just past the 200K max context";
+  EXPECT_TRUE(book.update({moved}, at(220)).empty());
+  ASSERT_EQ(book.firing().size(), 1u);
+  EXPECT_EQ(book.firing()[0].message, moved.message);
+  EXPECT_FALSE(book.firing()[0].sustain_only);
 }
 
 // A milder finding of a firing alert keeps the severity the alert fired at: CSV and /metrics

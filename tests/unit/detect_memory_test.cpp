@@ -56,6 +56,9 @@ TEST(DetectMemory, ContextAtOomJustPastTheMaxOnlySustains) {
     }
     ASSERT_EQ(f.size(), 1u) << max;
     EXPECT_EQ(f[0].sustain_only, want == 1) << max;
+    EXPECT_NE(f[0].message.find(want == 1 ? "just past the 20K max" : "short of the 22K max"),
+              std::string::npos)
+        << f[0].message;
   }
 }
 
