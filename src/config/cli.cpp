@@ -188,12 +188,18 @@ void refuse_options_the_subcommand_ignores(const CLI::App &app, const CLI::App &
     if (names.empty()) names.push_back(opt->get_name()); // a positional: the node names
     bool shared = false;
     for (const auto &n : names) shared = shared || sub.get_option_no_throw(n) != nullptr;
-    if (!shared)
+    if (shared) continue;
+    if (opt->get_lnames().empty()) // a node name is no option
       throw CLI::ValidationError(
-          opt->get_name(false, true),
-          fmt::format("not an option of `{0}`, which would ignore it; `clustertop {0} --help` "
-                      "lists what it takes",
+          fmt::format("node name '{}'", opt->results().empty() ? "" : opt->results().front()),
+          fmt::format("`{0}` takes no node names before it, and would ignore them; "
+                      "`clustertop {0} --help` lists what it takes",
                       sub.get_name()));
+    throw CLI::ValidationError(
+        opt->get_name(false, true),
+        fmt::format("not an option of `{0}`, which would ignore it; `clustertop {0} --help` "
+                    "lists what it takes",
+                    sub.get_name()));
   }
 }
 
