@@ -273,7 +273,7 @@ void draw_header(Canvas &c, const Frame &f, const Rect &r, const Columns &cols,
     std::string text;
     Role role;
     int keep;
-    std::string shorter = {}; // tried where `text` does not fit
+    std::string shorter = {}; // taken where `text` does not fit
   };
   std::vector<Field> fields;
   fields.push_back({"clustertop ", Role::title, 4});
@@ -288,7 +288,7 @@ void draw_header(Canvas &c, const Frame &f, const Rect &r, const Columns &cols,
   fields.push_back(
       {fmt::format(" alerts {} firing ({} critical) ", sum.criticals + sum.warnings, sum.criticals),
        alert_role, 2,
-       fmt::format(" alerts {} ({} crit) ", sum.criticals + sum.warnings, sum.criticals)});
+       fmt::format(" alerts {} ({} crit)", sum.criticals + sum.warnings, sum.criticals)});
   fields.push_back({fmt::format(" sort: {} ", to_string(f.ui.sort)), Role::dim, 7});
   if (f.ui.paused) fields.push_back({" PAUSED ", Role::selected, 3});
   const auto cells = [](const std::string &t) { return static_cast<int>(sanitize_utf8(t).size()); };
@@ -298,12 +298,23 @@ void draw_header(Canvas &c, const Frame &f, const Rect &r, const Columns &cols,
   for (std::size_t i = 0; i < fields.size(); ++i) by_need[i] = i;
   std::stable_sort(by_need.begin(), by_need.end(),
                    [&](std::size_t a, std::size_t b) { return fields[a].keep < fields[b].keep; });
+  // Each in its shorter form first, then the long forms where there is room left: the long
+  // alerts count left PAUSED out where the short one and PAUSED fit.
   std::vector<bool> shown(fields.size(), false);
   int used = 0;
   for (const std::size_t i : by_need) {
+    const Field &field = fields[i];
+    const std::string &text = field.shorter.empty() ? field.text : field.shorter;
+    if (used + cells(text) <= r.cols) used += cells(text), shown[i] = true;
+  }
+  for (const std::size_t i : by_need) {
     Field &field = fields[i];
-    if (used + cells(field.text) > r.cols && !field.shorter.empty()) field.text = field.shorter;
-    if (used + cells(field.text) <= r.cols) used += cells(field.text), shown[i] = true;
+    if (field.shorter.empty()) continue;
+    const int grow = cells(field.text) - cells(field.shorter);
+    if (!shown[i] || used + grow > r.cols)
+      field.text = field.shorter;
+    else
+      used += grow;
   }
   Line line(c, r.row, r.col, r.cols);
   bool first = true;
