@@ -203,7 +203,8 @@ double value_for_metric(std::string_view text, std::string_view metric, bool com
   // A second number after a space is a thousands group ("1 234", as French and Swiss
   // locales print it) or something else entirely: neither is the first number alone.
   const auto number_starts = [](std::string_view w) {
-    const std::size_t i = !w.empty() && (w[0] == '-' || w[0] == '+' || w[0] == '.') ? 1 : 0;
+    std::size_t i = !w.empty() && (w[0] == '-' || w[0] == '+') ? 1 : 0;
+    if (i < w.size() && w[i] == '.') ++i;
     return w.size() > i && is_digit(w[i]);
   };
   if (spaced && number_starts(unit)) return kUnknown; // "5 -3", "5 .5" too

@@ -38,12 +38,15 @@ void AlertBook::see(const Finding &f, TimePoint now, std::vector<AlertTransition
     out.push_back(AlertTransition{f, AlertState::firing, o.first_seen, now});
     return;
   }
-  if (f.severity <= o.fired) {
-    // A milder finding of a firing alert keeps the severity it fired at: the exports said
-    // "warning" for a crash whose FIRING line, hook and JSON said critical (a runner's
-    // routine exit after its death by a signal), with no transition between.
+  if (f.severity < o.fired) {
+    // A milder finding leaves a firing alert the finding it fired as, words and severity: the
+    // exports said "warning" for a crash whose FIRING line, hook and JSON said critical (a
+    // runner's routine exit after its death by a signal), and then that exit's words.
+    o.rising.reset();
+    return;
+  }
+  if (f.severity == o.fired) {
     o.finding = f;
-    o.finding.severity = o.fired;
     o.rising.reset();
     return;
   }

@@ -93,12 +93,16 @@ void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now, D
     // folded into the first for as long as crashes came within `hold`.
     for (auto &[tag, h] : hits) {
       const auto progress = last_progress_before(view, rules, n, h.newest->time, tmp);
+      if (progress) h.count = 0; // this episode's lines, counted below
       for (std::size_t i = 0; i < events->size(); ++i) {
         const LogEvent &e = (*events)[i];
         const std::string *t = crash_tag(e);
         if (t != nullptr && *t == tag && e.time <= h.newest->time &&
-            (!progress || e.time > *progress))
+            (!progress || e.time > *progress)) {
           h.episode = std::min(h.episode, e.time);
+          // (Within `hold`, or standing for a node still dead: as the first count.)
+          if (progress && e.time >= now - rules.crash.hold) ++h.count;
+        }
       }
     }
     for (const auto &[tag, h] : hits) {

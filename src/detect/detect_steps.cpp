@@ -536,15 +536,11 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
   TimePoint first_stop = TimePoint::max(), last_stop = TimePoint::min();
   for (const auto &st : stalled)
     first_stop = std::min(first_stop, st.last), last_stop = std::max(last_stop, st.last);
-  // For one `after` at most: a peer with a slow cadence (and so a long threshold) held the
-  // verdict back for its whole threshold.
-  double newest_silence = std::numeric_limits<double>::infinity();
-  for (const auto &st : stalled) newest_silence = std::min(newest_silence, st.silence_s);
-  const bool peer_pending =
-      newest_silence < 2 * to_seconds(stall_after) &&
-      std::any_of(quiet.begin(), quiet.end(), [&](TimePoint q) {
-        return q >= first_stop - stall_after / 2 && q <= last_stop + stall_after / 2;
-      });
+  // Until that peer is judged, however long its threshold: cut short at one `after`, the
+  // verdict named a waiter, then the peer (spinning on its GPU) in a second critical.
+  const bool peer_pending = std::any_of(quiet.begin(), quiet.end(), [&](TimePoint q) {
+    return q >= first_stop - stall_after / 2 && q <= last_stop + stall_after / 2;
+  });
   if (why.empty() && busy != 1 && peer_pending &&
       std::all_of(stalled.begin(), stalled.end(), [](const StallInfo &st) {
         return st.gpu_known && !st.gpu_busy && !st.end_unlogged;
@@ -584,17 +580,20 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
   const bool all_before = std::all_of(stalled.begin(), stalled.end(), [&](const StallInfo &st) {
     return &st == culprit || st.last < culprit->last;
   });
+  const bool all_after = std::all_of(stalled.begin(), stalled.end(), [&](const StallInfo &st) {
+    return &st == culprit || st.last > culprit->last;
+  });
   out.push_back(Finding{
       "cluster_stall", "", culprit->node, Severity::critical, static_cast<double>(stalled.size()),
       2.0,
-      first
-          ? fmt::format("cluster stalled: {} stopped first (last step {}; {}); {} stopped after "
-                        "it and {} waiting on it",
-                        culprit->node, iso8601_utc(culprit->last), why, waiting, one ? "is" : "are")
-          : fmt::format("cluster stalled: {} holds it up (last step {}; {}); {} stopped {} "
-                        "it and {} waiting on it",
-                        culprit->node, iso8601_utc(culprit->last), why, waiting,
-                        all_before ? "before" : "around", one ? "is" : "are")});
+      first ? fmt::format("cluster stalled: {} stopped first (last step {}; {}); {} stopped {} "
+                          "it and {} waiting on it",
+                          culprit->node, iso8601_utc(culprit->last), why, waiting,
+                          all_after ? "after" : "with or after", one ? "is" : "are")
+            : fmt::format("cluster stalled: {} holds it up (last step {}; {}); {} stopped {} "
+                          "it and {} waiting on it",
+                          culprit->node, iso8601_utc(culprit->last), why, waiting,
+                          all_before ? "before" : "around", one ? "is" : "are")});
 }
 
 } // namespace

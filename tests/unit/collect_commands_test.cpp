@@ -271,7 +271,7 @@ TEST(CollectBadInput, ACapturedNumberWithAWordThatIsNoUnitIsNoValue) {
   for (const char *metric : {"x.c", "x.t_ms", "x.b_bytes"})
     EXPECT_TRUE(std::isnan(value(metric, "1 234"))) << metric;
   EXPECT_DOUBLE_EQ(value("x.c", "12 apples 3"), 12);
-  for (const char *text : {"5 -3", "5 .5", "5 +3"})
+  for (const char *text : {"5 -3", "5 .5", "5 +3", "5 -.5", "5 +.5"})
     EXPECT_TRUE(std::isnan(value("x.c", text))) << text;
   EXPECT_DOUBLE_EQ(value("x.c", "5 - 3"), 5) << "a dash alone is text";
   // A clock into a metric without a unit class is no value, as a duration or a size is (5 Hz
