@@ -126,10 +126,13 @@ std::vector<StreamSpec> plan_streams(const CollectorSet &set, const Platform &pl
     out.push_back(std::move(s));
   }
   if (!choice.log_paths.empty()) {
-    // Only logs need the zone (their times without one are local). Two forks a check.
+    // Only logs need the zone (their times without one are local). Waiting as the meminfo
+    // loop does, on a read of a private FIFO's timeout: one fork a check, and no `sleep` child
+    // to outlive a clustertop killed outright (the parent-death signal reaches only the
+    // shell); a shell without bash sleeps.
     StreamSpec s;
     s.name = kZoneStream;
-    s.command = "while :; do date '+%z %s'; sleep 60; done";
+    s.command = kZoneCommand;
     out.push_back(std::move(s));
   }
   std::set<std::string> followed;

@@ -120,7 +120,7 @@ TEST(CollectPlan, LinuxNodeGetsMeminfoAndLogsWithQuotedPaths) {
   for (const auto &s : streams) names.push_back(s.name);
   EXPECT_EQ(names, (std::vector<std::string>{"meminfo", "zone", "log:/var/log/exo.log",
                                              "log:/tmp/it's $(rm -rf ~).log"}));
-  EXPECT_EQ(streams[1].command, "while :; do date '+%z %s'; sleep 60; done");
+  EXPECT_EQ(streams[1].command, kZoneCommand);
   EXPECT_EQ(streams[1].watchdog, Duration::zero());
   { // Run for real, as the node's shell would, five hours behind UTC.
     ::setenv("CT_CMD", streams[1].command.c_str(), 1);
@@ -140,6 +140,19 @@ TEST(CollectPlan, LinuxNodeGetsMeminfoAndLogsWithQuotedPaths) {
     const auto now_secs =
         std::chrono::duration_cast<std::chrono::seconds>(wall_now().time_since_epoch()).count();
     EXPECT_LE(std::llabs(secs - now_secs), 5) << buf;
+  }
+  { // Between checks it waits with no child of its own: a `sleep 60` outlived a clustertop
+    // killed outright for up to a minute (the parent-death signal reaches only the shell).
+    ::setenv("CT_CMD", streams[1].command.c_str(), 1);
+    FILE *f = ::popen("/bin/sh -c \"$CT_CMD\" >/dev/null & p=$!; sleep 0.5; "
+                      "ps -o comm= --ppid $p; kill $p",
+                      "r");
+    ASSERT_NE(f, nullptr);
+    std::string children;
+    char buf[128];
+    while (std::fgets(buf, sizeof buf, f) != nullptr) children += buf;
+    ::pclose(f);
+    EXPECT_EQ(children, "") << "children of the zone loop: " << children;
   }
   EXPECT_EQ(streams[2].command, "exec tail -n 50 -F -- '/var/log/exo.log'");
   EXPECT_EQ(streams[3].command, "exec tail -n 50 -F -- '/tmp/it'\\''s $(rm -rf ~).log'");
