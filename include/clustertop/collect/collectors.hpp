@@ -49,11 +49,13 @@ struct StreamChoice {
 // followed within it), which Ingest hands to the Store (Store::set_utc_offset,
 // Store::set_node_clock).
 inline constexpr const char *kZoneStream = "zone";
-// The zone stream's command: `date '+%z %s'` a minute apart (see plan_streams).
+// The zone stream's command: `date '+%z %s'` a minute apart (see plan_streams); where a
+// FIFO cannot be made, it sleeps.
 inline constexpr const char *kZoneCommand =
-    "if command -v bash >/dev/null 2>&1; then exec bash -c 'f=$(mktemp -u) && mkfifo -m 600 "
-    "\"$f\" && exec 3<>\"$f\" && rm -f \"$f\" || exit 1; while :; do date \"+%z %s\"; "
-    "read -t 60 -u 3 _; done'; else while :; do date '+%z %s'; sleep 60; done; fi";
+    "if command -v bash >/dev/null 2>&1; then exec bash -c 'if f=$(mktemp -u) && mkfifo -m 600 "
+    "\"$f\" 2>/dev/null && exec 3<>\"$f\"; then rm -f \"$f\"; while :; do date \"+%z %s\"; "
+    "read -t 60 -u 3 _; done; else while :; do date \"+%z %s\"; sleep 60; done; fi'; else while "
+    ":; do date '+%z %s'; sleep 60; done; fi";
 
 // The collector part of every followed log's stream (`log:<path>`), and the name `parse
 // --collector` takes for "every log definition".
