@@ -50,9 +50,11 @@ struct StreamChoice {
 // Store::set_node_clock).
 inline constexpr const char *kZoneStream = "zone";
 // The zone stream's command: `date '+%z %s'` a minute apart (see plan_streams); where a
-// FIFO cannot be made, it sleeps.
+// FIFO cannot be made, or bash is older than 4 (macOS's 3.2, whose read timeouts on a FIFO
+// were not tried here), it sleeps.
 inline constexpr const char *kZoneCommand =
-    "if command -v bash >/dev/null 2>&1; then exec bash -c 'if f=$(mktemp -u) && mkfifo -m 600 "
+    "if command -v bash >/dev/null 2>&1; then exec bash -c 'if [ \"${BASH_VERSINFO[0]}\" -ge 4 ] "
+    "&& f=$(mktemp -u) && mkfifo -m 600 "
     "\"$f\" 2>/dev/null && exec 3<>\"$f\"; then rm -f \"$f\"; while :; do date \"+%z %s\"; "
     "read -t 60 -u 3 _; done; else while :; do date \"+%z %s\"; sleep 60; done; fi'; else while "
     ":; do date '+%z %s'; sleep 60; done; fi";
