@@ -202,12 +202,10 @@ double value_for_metric(std::string_view text, std::string_view metric, bool com
       unit.remove_suffix(1);
   // A second number after a space is a thousands group ("1 234", as French and Swiss
   // locales print it) or something else entirely: neither is the first number alone.
-  const auto number_starts = [](std::string_view w) {
-    std::size_t i = !w.empty() && (w[0] == '-' || w[0] == '+') ? 1 : 0;
-    if (i < w.size() && w[i] == '.') ++i;
-    return w.size() > i && is_digit(w[i]);
-  };
-  if (spaced && number_starts(unit)) return kUnknown; // "5 -3", "5 .5" too
+  double second = 0;
+  std::string_view after_second;
+  if (spaced && parse_leading_number(unit, second, after_second, false))
+    return kUnknown; // "5 -3", "5 .5" too
   const auto known = known_unit_class(unit, factor, want == UnitClass::bytes);
   if (!known) return spaced && want == UnitClass::none ? v : kUnknown;
   const auto got = *known;
