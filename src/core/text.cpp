@@ -1,6 +1,8 @@
 #include "clustertop/core/text.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -159,6 +161,11 @@ bool same_except_digits(const char *a, const char *b, std::size_t n) {
   for (; i < n; ++i)
     if (a[i] != b[i] && !(is_digit(a[i]) && is_digit(b[i]))) return false;
   return true;
+}
+
+std::string fixed_or_figures(double v, int decimals) {
+  if (std::fabs(v) < 1e6) return fmt::format("{:.{}f}", v, decimals);
+  return fmt::format("{:.4g}", v);
 }
 
 } // namespace clustertop

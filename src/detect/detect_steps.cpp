@@ -1,11 +1,11 @@
 // Step-timing detectors: fence_wait stalls, step stalls and the cluster view, throughput.
 #include <algorithm>
-#include <cmath>
 #include <fmt/format.h>
 #include <limits>
 #include <optional>
 #include <span>
 
+#include "clustertop/core/text.hpp"
 #include "clustertop/detect/detectors.hpp"
 #include "series_math.hpp"
 
@@ -457,13 +457,6 @@ private:
   std::size_t i_ = 0;
 };
 
-// A duration in a message: fixed decimals, but four significant figures from 1e6 ms on, where
-// a garbled line's `fence_wait=9e99ms` printed a hundred digits.
-std::string ms_text(double ms, int decimals) {
-  if (std::fabs(ms) < 1e6) return fmt::format("{:.{}f}", ms, decimals);
-  return fmt::format("{:.4g}", ms);
-}
-
 // `quiet`: the last progress of nodes not among `stalled` that have been silent a while and
 // may yet stall. `stall_after`: the stall rule's `after`. `fence_ms`: the fence_wait a step of a
 // node stuck in the fence shows (fence_wait_stall's abs_ms).
@@ -492,7 +485,7 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
     if (fences == 1)
       culprit = fenced,
       why = fmt::format("its last step waited {} ms on its GPU fence: likely stuck in fence_wait",
-                        ms_text(fenced->last_fence_ms, 1));
+                        fixed_or_figures(fenced->last_fence_ms, 1));
   }
   // The node that crashed first: a peer's crash minutes later is most often the collective
   // timing out on it (NCCL's watchdog), and naming that peer moved the blame off the node
@@ -644,14 +637,16 @@ void detect_fence_wait(const DetectView &view, const Rules &rules, TimePoint now
     const bool rel = is_known(med) && med > 0 && value > r.median_multiple * med;
     if (!(value > r.abs_ms) && !rel) continue;
     const double threshold = value > r.abs_ms ? r.abs_ms : r.median_multiple * med;
-    std::string normal = is_known(med) ? fmt::format("its median is {} ms", ms_text(med, 2))
-                                       : std::string("too few steps for a median");
-    out.push_back(Finding{
-        "fence_wait_stall", view.node_name(n), "", Severity::warning, value, threshold,
-        fmt::format("fence_wait took {} ms on the step at {} ({}; "
-                    "threshold {} ms): the GPU is waiting long on a "
-                    "fence, a deadlock may follow",
-                    ms_text(value, 1), iso8601_utc(v[worst].time), normal, ms_text(threshold, 1))});
+    std::string normal = is_known(med)
+                             ? fmt::format("its median is {} ms", fixed_or_figures(med, 2))
+                             : std::string("too few steps for a median");
+    out.push_back(Finding{"fence_wait_stall", view.node_name(n), "", Severity::warning, value,
+                          threshold,
+                          fmt::format("fence_wait took {} ms on the step at {} ({}; "
+                                      "threshold {} ms): the GPU is waiting long on a "
+                                      "fence, a deadlock may follow",
+                                      fixed_or_figures(value, 1), iso8601_utc(v[worst].time),
+                                      normal, fixed_or_figures(threshold, 1))});
   }
 }
 
@@ -764,7 +759,8 @@ void detect_overhead(const DetectView &view, const Rules &rules, TimePoint now, 
         "orchestration_overhead", view.node_name(n), "", Severity::warning, share, r.share,
         fmt::format("orchestration overhead is {:.0f}% of each step (last step: eval {} ms, "
                     "model {} ms, gpu_eval {} ms): time lost outside the GPU",
-                    share * 100, ms_text(last_e, 1), ms_text(last_m, 1), ms_text(last_g, 1))});
+                    share * 100, fixed_or_figures(last_e, 1), fixed_or_figures(last_m, 1),
+                    fixed_or_figures(last_g, 1))});
   }
 }
 

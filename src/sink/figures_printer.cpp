@@ -22,12 +22,8 @@ double sum_devices(const Store &s, const std::string &node, const std::string &m
   return total;
 }
 
-// Fixed decimals, but four significant figures from 1e6 on: a garbled line's 9e99 printed a
-// hundred digits (as alert texts do, docs/alerts.md).
 std::string num(double v, const char *unit, int precision = 1) {
-  if (!is_known(v)) return "-";
-  if (std::fabs(v) >= 1e6) return fmt::format("{:.4g}{}", v, unit);
-  return fmt::format("{:.{}f}{}", v, precision, unit);
+  return is_known(v) ? fixed_or_figures(v, precision) + unit : "-";
 }
 std::string gib(double bytes) { return num(bytes / (1024.0 * 1024 * 1024), "G"); }
 nlohmann::json json_num(double v) { return is_known(v) ? nlohmann::json(v) : nlohmann::json(); }

@@ -45,6 +45,10 @@ std::string one_to_one_text(std::string_view s, bool keep_newline = false);
 // kept.
 std::string terminal_safe_lines(std::string_view s);
 
+// `v` with `decimals` fixed decimals, or four significant figures from 1e6 on: a garbled
+// line's 9e99 printed a hundred digits in alert messages and figures lines.
+std::string fixed_or_figures(double v, int decimals);
+
 // Whether the n bytes at a and b are the same except where both hold an ASCII digit: two log
 // lines of one kind whose numbers kept their widths ("[STEP 8] eval=31ms" after "[STEP 7]
 // eval=29ms"). Sixteen bytes a step where SSE2 is there.
