@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <map>
 #include <string_view>
+#include <vector>
 
 #include "clustertop/core/redact.hpp"
 #include "clustertop/core/text.hpp"
@@ -62,7 +63,7 @@ void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now, D
     const std::string &node = view.node_name(n);
     struct Hit {
       const LogEvent *newest = nullptr;
-      int count = 0;
+      std::vector<TimePoint> times;         // of its lines that count (within `hold`, or standing)
       TimePoint episode = TimePoint::max(); // its first line since the node's last progress
     };
     std::map<std::string, Hit> hits; // by tag
@@ -86,23 +87,22 @@ void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now, D
       if (tag == nullptr) continue;
       auto &h = hits[*tag];
       if (h.newest == nullptr) h.newest = &e;
-      ++h.count;
+      h.times.push_back(e.time);
     }
     // A crash after the node generated again since the one before (a runner that restarted
     // and crashed anew) is another episode: its own FIRING, hook and --exit-on, where it was
     // folded into the first for as long as crashes came within `hold`.
+    // Its lines are those since that progress; the episode starts at the first of them in
+    // the whole ring (not only within `hold`, whose edge would move it as lines age out).
     for (auto &[tag, h] : hits) {
       const auto progress = last_progress_before(view, rules, n, h.newest->time, tmp);
-      if (progress) h.count = 0; // this episode's lines, counted below
+      if (progress) std::erase_if(h.times, [&](TimePoint t) { return t <= *progress; });
       for (std::size_t i = 0; i < events->size(); ++i) {
         const LogEvent &e = (*events)[i];
         const std::string *t = crash_tag(e);
         if (t != nullptr && *t == tag && e.time <= h.newest->time &&
-            (!progress || e.time > *progress)) {
+            (!progress || e.time > *progress))
           h.episode = std::min(h.episode, e.time);
-          // (Within `hold`, or standing for a node still dead: as the first count.)
-          if (progress && e.time >= now - rules.crash.hold) ++h.count;
-        }
       }
     }
     for (const auto &[tag, h] : hits) {
@@ -113,7 +113,7 @@ void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now, D
                 node,
                 tag,
                 sev,
-                static_cast<double>(h.count),
+                static_cast<double>(h.times.size()),
                 1,
                 fmt::format("crash signature ({}) in {} at {}{}: {}", tag, h.newest->stream,
                             iso8601_utc(h.newest->time), held ? "" : "; no progress since",
