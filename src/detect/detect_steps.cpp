@@ -325,24 +325,24 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   // read as the deadlock, "restart the runner", on a node that had only reconnected). A node
   // that had stopped before the outage stays stalled through it, however often it flaps.
   const NodeInfo *info = view.node_info(node);
-  // (Connecting again after it was up: a recording's watch ended and the next one has not
-  // heard from it yet.)
   // A node gone stale (every stream silent: a frozen sshd on a link that still answers) is
   // out of sight as a down one is; its critical step_stall came before its node_down and
   // stood through the outage. So is a node whose followed log's stream is down (its `tail`
   // restarting after a backoff): its steps cannot arrive, and no step is no hang.
-  std::optional<TimePoint> log_down_since;
+  std::optional<TimePoint> log_down_since; // only for a node that is up
   if (info != nullptr && info->state == NodeState::up)
     for (const auto &[stream, status] : info->streams)
-      if (status.state == NodeState::down && stream.rfind("log:", 0) == 0)
+      if (status.state == NodeState::down && stream.starts_with("log:"))
         log_down_since = std::min(log_down_since.value_or(status.at), status.at);
+  // (Connecting again after it was up: a recording's watch ended and the next one has not
+  // heard from it yet.)
   const bool out_of_sight =
       info != nullptr &&
       (info->state == NodeState::down || info->state == NodeState::stale ||
        (info->state == NodeState::connecting && info->ever_up) || log_down_since);
-  const TimePoint gone_at = log_down_since && info->state == NodeState::up ? *log_down_since
-                            : info != nullptr                              ? info->since
-                                                                           : TimePoint{};
+  const TimePoint gone_at = log_down_since    ? *log_down_since
+                            : info != nullptr ? info->since
+                                              : TimePoint{};
   const bool generating_at_outage =
       info != nullptr && (out_of_sight ? last->time >= gone_at - r.after
                                        : info->state == NodeState::up && info->outage_began &&
@@ -568,14 +568,11 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
   const bool one = stalled.size() == 2; // one node waits: "n2 ... is waiting"
   // Named for its busy GPU, a crash or its outage, the culprit may not have stopped first:
   // "n6 stopped first … n1 stopped after it" was false where n1's last step came 3 s before.
-  const bool first = std::all_of(stalled.begin(), stalled.end(),
-                                 [&](const StallInfo &st) { return culprit->last <= st.last; });
-  const bool all_before = std::all_of(stalled.begin(), stalled.end(), [&](const StallInfo &st) {
-    return &st == culprit || st.last < culprit->last;
-  });
-  const bool all_after = std::all_of(stalled.begin(), stalled.end(), [&](const StallInfo &st) {
-    return &st == culprit || st.last > culprit->last;
-  });
+  std::size_t before = 0, after = 0; // the others' last steps against the culprit's
+  for (const auto &st : stalled)
+    before += st.last < culprit->last ? 1 : 0, after += st.last > culprit->last ? 1 : 0;
+  const std::size_t others = stalled.size() - 1;
+  const bool first = before == 0, all_before = before == others, all_after = after == others;
   out.push_back(Finding{
       "cluster_stall", "", culprit->node, Severity::critical, static_cast<double>(stalled.size()),
       2.0,
