@@ -75,6 +75,9 @@ Columns plan_columns(int width, const std::vector<NodeSummary> &nodes) {
 }
 
 // Writes left to right inside one line of a rectangle; stops at its edge.
+// The cells `text` takes on the canvas (sanitize_utf8: one code point a cell).
+int cells(const std::string &text) { return static_cast<int>(sanitize_utf8(text).size()); }
+
 class Line {
 public:
   Line(Canvas &c, int row, int col, int width) : c_(c), row_(row), col_(col), end_(col + width) {}
@@ -90,7 +93,7 @@ public:
   // line; every field but the last keeps a cell for it.
   void field(const std::string &text, Role role, bool last = false) {
     if (closed_) return;
-    if (static_cast<int>(sanitize_utf8(text).size()) + (last ? 0 : 1) <= left()) {
+    if (cells(text) + (last ? 0 : 1) <= left()) {
       put(text, role);
       return;
     }
@@ -291,7 +294,6 @@ void draw_header(Canvas &c, const Frame &f, const Rect &r, const Columns &cols,
        fmt::format(" alerts {} ({} crit)", sum.criticals + sum.warnings, sum.criticals)});
   fields.push_back({fmt::format(" sort: {} ", to_string(f.ui.sort)), Role::dim, 7});
   if (f.ui.paused) fields.push_back({" PAUSED ", Role::selected, 3});
-  const auto cells = [](const std::string &t) { return static_cast<int>(sanitize_utf8(t).size()); };
   // The most needed first, each where it still fits (a short one after a long one that did
   // not: the name beside the node count on a 40-column screen).
   std::vector<std::size_t> by_need(fields.size());

@@ -60,25 +60,22 @@ Result<std::unique_ptr<Terminal>> Terminal::open(std::FILE *out, std::FILE *in, 
   t->utf8_ = std::strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
   termios cooked{}; // the shell's mode, before ncurses changes it
   const bool tty = ::tcgetattr(fileno(in), &cooked) == 0;
-  SCREEN *screen = newterm(nullptr, out, in);
-  if (screen == nullptr) {
+  const auto refuse = [](const char *why) -> Error {
     const char *term = std::getenv("TERM"); // NOLINT(concurrency-mt-unsafe)
-    return Error{"cannot start the dashboard", "the terminal type is unknown or not a terminal",
+    return Error{"cannot start the dashboard", why,
                  std::string("TERM=") + (term ? term : "(unset)"),
-                 "set TERM (e.g. xterm-256color) or use --headless"};
-  }
+                 "set TERM to your terminal's type (e.g. xterm-256color) or use --headless"};
+  };
+  SCREEN *screen = newterm(nullptr, out, in);
+  if (screen == nullptr) return refuse("the terminal type is unknown or not a terminal");
   t->screen_.reset(screen);
   t->out_fd_ = fileno(out);
   set_term(screen);
   // A terminal that cannot move its cursor (TERM=dumb, as editors' shells and some CI set)
   // got a screen of spaces and two lines of text: no dashboard at all.
   const char *cup = tigetstr(const_cast<char *>("cup"));
-  if (cup == nullptr || cup == reinterpret_cast<char *>(-1)) {
-    const char *term = std::getenv("TERM"); // NOLINT(concurrency-mt-unsafe)
-    return Error{"cannot start the dashboard", "the terminal cannot move its cursor",
-                 std::string("TERM=") + (term ? term : "(unset)"),
-                 "set TERM to your terminal's type (e.g. xterm-256color) or use --headless"};
-  }
+  if (cup == nullptr || cup == reinterpret_cast<char *>(-1))
+    return refuse("the terminal cannot move its cursor");
   raw(); // Ctrl-C arrives as a key: the terminal is always restored by the normal path
   noecho();
   nonl();
