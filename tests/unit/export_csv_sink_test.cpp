@@ -34,6 +34,16 @@ protected:
     return out;
   }
   void tick(Sink &sink, TimePoint now) { sink.on_tick(TickContext{store_, firing_, now}); }
+  // A sink writing wide files into dir_ every `every`, for a run ticking every `tick`.
+  std::unique_ptr<CsvSink> periodic(Duration every, Duration tick_every) {
+    CsvSinkOptions o;
+    o.dir = dir_.string();
+    o.every = every;
+    o.tick = tick_every;
+    auto sink = CsvSink::create(store_, o);
+    EXPECT_TRUE(sink.ok()) << sink.error().message();
+    return sink.ok() ? std::move(*sink) : nullptr;
+  }
 
   fs::path dir_;
   Store store_;
@@ -206,12 +216,8 @@ TEST_F(ExportCsvSink, LongRowsStayBoundedWhileTheDirectoryCannotBeWritten) {
 // Ticks come a little early or late; a tick a fraction of a millisecond before a due time
 // is that time's tick: --csv-every 2s on a 1s tick writes every other tick, not :03, :05.
 TEST_F(ExportCsvSink, PeriodicSnapshotsKeepTheirPeriodUnderTickJitter) {
-  CsvSinkOptions o;
-  o.dir = dir_.string();
-  o.every = seconds(2);
-  o.tick = seconds(1);
-  auto sink = CsvSink::create(store_, o);
-  ASSERT_TRUE(sink.ok());
+  auto sink = periodic(seconds(2), seconds(1));
+  ASSERT_NE(sink, nullptr);
   const auto jitter = std::chrono::microseconds(300);
   std::vector<std::size_t> written;
   for (int n = 0; n <= 8; ++n) {
@@ -221,7 +227,7 @@ TEST_F(ExportCsvSink, PeriodicSnapshotsKeepTheirPeriodUnderTickJitter) {
                         (n == 0       ? std::chrono::microseconds(0)
                          : n % 2 == 0 ? -jitter
                                       : jitter);
-    tick(**sink, t);
+    tick(*sink, t);
     written.push_back(files().size());
   }
   EXPECT_EQ(written, (std::vector<std::size_t>{0, 0, 1, 1, 2, 2, 3, 3, 4}));
@@ -231,21 +237,17 @@ TEST_F(ExportCsvSink, PeriodicSnapshotsKeepTheirPeriodUnderTickJitter) {
 // late, and the next due file a tick later: two files a tick apart. A whole period missed is
 // skipped; files come on the period's grid again.
 TEST_F(ExportCsvSink, AMissedPeriodIsSkippedAndTheGridKept) {
-  CsvSinkOptions o;
-  o.dir = dir_.string();
-  o.every = seconds(2);
-  o.tick = seconds(1);
-  auto sink = CsvSink::create(store_, o);
-  ASSERT_TRUE(sink.ok());
-  for (int n = 0; n <= 4; ++n) tick(**sink, kT0 + seconds(n)); // files at :02 and :04
+  auto sink = periodic(seconds(2), seconds(1));
+  ASSERT_NE(sink, nullptr);
+  for (int n = 0; n <= 4; ++n) tick(*sink, kT0 + seconds(n)); // files at :02 and :04
   ASSERT_EQ(files().size(), 2u);
   // Stopped from :04.2 to :10.7; the ticks then fall half a second off the old phase.
   const auto resumed = kT0 + seconds(10) + std::chrono::milliseconds(700);
-  tick(**sink, resumed);
+  tick(*sink, resumed);
   EXPECT_EQ(files().size(), 2u) << "the missed periods are skipped, not written at the resume";
-  tick(**sink, resumed + seconds(1)); // :11.7, within half a tick of :12: that time's file
-  tick(**sink, resumed + seconds(2)); // :12.7
-  tick(**sink, resumed + seconds(3)); // :13.7, for :14
+  tick(*sink, resumed + seconds(1)); // :11.7, within half a tick of :12: that time's file
+  tick(*sink, resumed + seconds(2)); // :12.7
+  tick(*sink, resumed + seconds(3)); // :13.7, for :14
   const auto names = files();
   ASSERT_EQ(names.size(), 4u);
   EXPECT_EQ(names[2], "clustertop-20260921T141331.700Z.csv");
