@@ -141,16 +141,26 @@ double recent_slope(const std::vector<double> &x, const std::vector<double> &y,
   return fit ? fit->slope : 0.0;
 }
 
-// The slope (bytes a second, negative) of the whole trend window's line, or 0 where it
-// predicts nothing: it falls, fits with fit_min_r2, and its newest tenth falls too.
+// A falling line through available memory: its slope (bytes a second, negative; 0 where it
+// predicts nothing) and its level at the newest sample. The time to OOM starts from that
+// level, not from the newest sample: ±150 MB of sampling noise moved each tick's estimate by
+// ±25 s at 6 MB/s, and a critical alert, whose rise must hold for `for` without a break,
+// came 80 s late.
+struct Fall {
+  double slope = 0;
+  double level = 0;
+};
+
+// The whole trend window's line, or a slope of 0 where it predicts nothing: it falls, fits
+// with fit_min_r2, and its newest tenth falls too.
 // `pts`: the sampled available memory over the trend window.
-double trend_slope(const MemNode &node, const OomRules &r, TimePoint now,
-                   const std::vector<Point> &pts) {
-  if (pts.size() < r.trend_min_samples) return 0;
+Fall trend_fall(const MemNode &node, const OomRules &r, TimePoint now,
+                const std::vector<Point> &pts) {
+  if (pts.size() < r.trend_min_samples) return {};
   // Over less than half the window, a step (3 GiB allocated in 3 s, then flat) fitted one
   // falling line well enough, and lay in the newest tenth long enough to fire: a short
   // history is left to the fast fall's test, which a step does not pass.
-  if (pts.back().time - pts.front().time < r.trend_window / 2) return 0;
+  if (pts.back().time - pts.front().time < r.trend_window / 2) return {};
   auto &x = node.tmp.values[0];
   auto &y = node.tmp.values[1];
   x.clear();
@@ -160,7 +170,7 @@ double trend_slope(const MemNode &node, const OomRules &r, TimePoint now,
     y.push_back(p.value);
   }
   auto fit = fit_line(x, y);
-  if (!fit || !(fit->slope < 0) || fit->r2 < r.fit_min_r2) return 0;
+  if (!fit || !(fit->slope < 0) || fit->r2 < r.fit_min_r2) return {};
   // The newest part of the window must predict an OOM within tto_warning too: a fall that
   // stopped (a model load, 100 GiB in 50 s, then flat) still fits one falling line over
   // the whole window for minutes, and its OOM stayed predicted, critical, ~4.5 minutes
@@ -168,8 +178,8 @@ double trend_slope(const MemNode &node, const OomRules &r, TimePoint now,
   const double avail = std::max(0.0, pts.back().value);
   const double since = to_seconds(now - pts.back().time);
   const double recent = recent_slope(x, y, r.trend_window);
-  if (!(recent < 0) || !(avail / -recent - since < to_seconds(r.tto_warning))) return 0;
-  return fit->slope;
+  if (!(recent < 0) || !(avail / -recent - since < to_seconds(r.tto_warning))) return {};
+  return {fit->slope, fit->intercept}; // x is 0 at the newest sample
 }
 
 // A fast fall (see OomRules::fast_window): of the runs of the newest samples, at least
@@ -185,6 +195,7 @@ double trend_slope(const MemNode &node, const OomRules &r, TimePoint now,
 struct FastFall {
   double slope = 0;
   double seconds = 0;
+  double level = 0; // the line's at the newest sample
 };
 
 // The least-squares line through points added one at a time.
@@ -202,6 +213,7 @@ struct RunningFit {
   [[nodiscard]] double vxy() const { return sxy - sx * sy / n; }
   [[nodiscard]] double vyy() const { return syy - sy * sy / n; }
   [[nodiscard]] double slope() const { return vxx() > 0 ? vxy() / vxx() : 0; }
+  [[nodiscard]] double intercept() const { return n > 0 ? (sy - slope() * sx) / n : 0; }
   [[nodiscard]] double r2() const {
     return vxx() > 0 && vyy() > 0 ? vxy() * vxy() / (vxx() * vyy()) : 0;
   }
@@ -224,7 +236,7 @@ FastFall fast_fall(const MemNode &node, const OomRules &r, TimePoint now) {
   auto y = [&](std::size_t i) { return pts[i].value - pts.back().value; };
   RunningFit run;
   std::size_t best_from = n;
-  double best_r2 = -1, best_slope = 0;
+  double best_r2 = -1, best_slope = 0, best_level = 0;
   for (std::size_t i = n; i > 0; --i) {
     if (!is_known(pts[i - 1].value)) break;
     run.add(x(i - 1), y(i - 1));
@@ -232,6 +244,7 @@ FastFall fast_fall(const MemNode &node, const OomRules &r, TimePoint now) {
     if (run.slope() < 0 && run.r2() >= best_r2) { // ties: the longer run
       best_r2 = run.r2();
       best_slope = run.slope();
+      best_level = run.intercept();
       best_from = i - 1;
     }
   }
@@ -240,24 +253,24 @@ FastFall fast_fall(const MemNode &node, const OomRules &r, TimePoint now) {
   const std::size_t half = std::max<std::size_t>(3, (n - best_from) / 2);
   for (std::size_t i = n - half; i < n; ++i) newest.add(x(i), y(i));
   if (!(newest.slope() <= best_slope / 2)) return {};
-  return {best_slope, -x(best_from)};
+  return {best_slope, -x(best_from), pts.back().value + best_level};
 }
 
 // `pts`: the sampled available memory over the trend window.
 void time_to_oom(const MemNode &node, const OomRules &r, TimePoint now,
                  const std::vector<Point> &pts, std::vector<Finding> &out) {
   if (pts.empty() || pts.back().time < now - r.fresh) return;
-  const double trend = trend_slope(node, r, now, pts);
+  const Fall trend = trend_fall(node, r, now, pts);
   const FastFall fast = fast_fall(node, r, now);
   // The fast fall decides where the trend predicts nothing, or where memory now falls
   // clearly faster than the trend says; on a steady ramp both agree, and the long fit's
   // steadier figure keeps the severity from flapping with the short one's noise.
-  const bool by_fast = trend == 0 ? fast.slope < 0 : fast.slope < kFasterBy * trend;
-  const double slope = by_fast ? fast.slope : trend;
+  const bool by_fast = trend.slope == 0 ? fast.slope < 0 : fast.slope < kFasterBy * trend.slope;
+  const double slope = by_fast ? fast.slope : trend.slope;
   if (!(slope < 0)) return;
-  const double avail = std::max(0.0, pts.back().value);
+  const double avail = std::max(0.0, pts.back().value); // as measured, for the words
   const double since = to_seconds(now - pts.back().time);
-  const double tto = avail / -slope - since;
+  const double tto = std::max(0.0, by_fast ? fast.level : trend.level) / -slope - since;
   if (!(tto < to_seconds(r.tto_warning))) return;
   const bool crit = tto < to_seconds(r.tto_critical);
   const std::string over =
