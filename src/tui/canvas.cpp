@@ -30,6 +30,22 @@ int cell_width(char32_t cp) {
   return cp <= it->last ? it->width : 1;
 }
 
+bool shown_wide(char32_t cp) {
+  if (cell_width(cp) != 2) return false;
+  return (cp >= 0x2E80 && cp <= 0x303E) || // CJK radicals, ideographic description, punctuation
+         (cp >= 0x3041 && cp <= 0x33FF) || // kana, Bopomofo, Hangul compatibility jamo, CJK
+                                           // strokes and compatibility
+         (cp >= 0x3400 && cp <= 0x4DBF) || // CJK extension A
+         (cp >= 0x4E00 && cp <= 0x9FFF) || // CJK unified ideographs
+         (cp >= 0xA960 && cp <= 0xA97F) || // Hangul jamo extended A
+         (cp >= 0xAC00 && cp <= 0xD7A3) || // Hangul syllables
+         (cp >= 0xF900 && cp <= 0xFAFF) || // CJK compatibility ideographs
+         (cp >= 0xFE30 && cp <= 0xFE4F) || // CJK compatibility forms
+         (cp >= 0xFF00 && cp <= 0xFF60) || // fullwidth forms
+         (cp >= 0xFFE0 && cp <= 0xFFE6) || // fullwidth signs
+         (cp >= 0x20000 && cp <= 0x3FFFD); // CJK extensions B and after
+}
+
 std::u32string sanitize_utf8(std::string_view text, char32_t replaced) {
   std::u32string out;
   out.reserve(text.size());
@@ -41,6 +57,11 @@ std::u32string sanitize_utf8(std::string_view text, char32_t replaced) {
     }
     const int width = cell_width(cp);
     if (width == 0) continue; // a mark that would draw over the cell before it
+    if (width == 2 && shown_wide(cp)) {
+      out.push_back(cp);
+      out.push_back(kWideTail);
+      continue;
+    }
     out.push_back(width == 1 ? cp : replaced);
   }
   return out;
@@ -48,6 +69,7 @@ std::u32string sanitize_utf8(std::string_view text, char32_t replaced) {
 
 std::string to_utf8(char32_t cp) {
   std::string out;
+  if (cp > 0x10FFFF) return out; // kWideTail (and kUnshown): no glyph of its own
   if (cp < 0x80) {
     out.push_back(static_cast<char>(cp));
   } else if (cp < 0x800) {
@@ -93,13 +115,28 @@ Canvas::Canvas(int rows, int cols, bool ascii)
     : rows_(std::max(0, rows)), cols_(std::max(0, cols)), ascii_(ascii),
       cells_(static_cast<std::size_t>(rows_ * cols_)) {}
 
+void Canvas::set(int row, int col, Cell c) {
+  Cell &old = *cell(row, col);
+  if (old.ch == kWideTail && c.ch != kWideTail && col > 0) cell(row, col - 1)->ch = U' ';
+  if (col + 1 < cols_ && cell(row, col + 1)->ch == kWideTail && old.ch != kWideTail)
+    cell(row, col + 1)->ch = U' '; // `old` was a glyph's first half
+  old = c;
+}
+
 int Canvas::put(int row, int col, std::string_view utf8, Role role, int max_cols) {
   if (row < 0 || row >= rows_ || col >= cols_ || max_cols <= 0) return 0;
+  const std::u32string cps = sanitize_utf8(utf8);
+  const int limit = std::min(max_cols, cols_ - col); // the columns this text may take
   int written = 0;
-  for (char32_t cp : sanitize_utf8(utf8)) {
-    if (written >= max_cols || col + written >= cols_) break;
-    if (col + written >= 0) *cell(row, col + written) = {ascii_ ? ascii_fallback(cp) : cp, role};
-    ++written;
+  for (std::size_t i = 0; i < cps.size() && written < limit; ++i, ++written) {
+    char32_t cp = cps[i];
+    const int x = col + written;
+    const bool first_half = i + 1 < cps.size() && cps[i + 1] == kWideTail;
+    // Half a glyph is a space: its other half is cut off by the limit or the canvas's left.
+    if ((first_half && written + 1 >= limit) || (cp == kWideTail && x - 1 < 0)) cp = U' ';
+    // ASCII mode: the glyph's two cells are two of its fallback.
+    if (ascii_) cp = ascii_fallback(cp == kWideTail ? cps[i - 1] : cp);
+    if (x >= 0) set(row, x, {cp, role});
   }
   return written;
 }
@@ -108,7 +145,7 @@ void Canvas::fill(const Rect &r, Role role, char32_t ch) {
   if (ascii_) ch = ascii_fallback(ch);
   for (int y = std::max(0, r.row); y < std::min(rows_, r.row + r.rows); ++y)
     for (int x = std::max(0, r.col); x < std::min(cols_, r.col + r.cols); ++x)
-      *cell(y, x) = {ch, role};
+      set(y, x, {ch, role});
 }
 
 void Canvas::set_role(const Rect &r, Role role) {

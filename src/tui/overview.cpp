@@ -75,7 +75,7 @@ Columns plan_columns(int width, const std::vector<NodeSummary> &nodes) {
 }
 
 // Writes left to right inside one line of a rectangle; stops at its edge.
-// The cells `text` takes on the canvas (sanitize_utf8: one code point a cell).
+// The cells `text` takes on the canvas (sanitize_utf8: one element a cell).
 int cells(const std::string &text) { return static_cast<int>(sanitize_utf8(text).size()); }
 
 class Line {

@@ -156,11 +156,20 @@ void Terminal::draw_run(int row, int col, const Canvas &frame, int end) {
   attr_set(attributes(style), static_cast<short>(pair), &pair);
   std::wstring text;
   for (int x = col; x < end; ++x) {
-    // The canvas holds only code points of one cell (cell_width); ncurses advances by the C
-    // library's wcwidth, so one it counts otherwise (an older Unicode) is drawn as '?' and
-    // every cell stays one column.
-    const auto ch = static_cast<wchar_t>(frame.at(row, x).ch);
-    text.push_back((ch >= 0x20 && ch < 0x7F) || wcwidth(ch) == 1 ? ch : L'?');
+    // The canvas holds code points of one cell (cell_width) and CJK glyphs of two, the
+    // second cell a kWideTail; ncurses advances by the C library's wcwidth, so a glyph it
+    // counts otherwise (an older Unicode) is drawn as '?' a cell and every row keeps its
+    // width.
+    const char32_t cp = frame.at(row, x).ch;
+    const bool first_half = x + 1 < frame.cols() && frame.at(row, x + 1).ch == kWideTail;
+    const auto ch = static_cast<wchar_t>(cp);
+    if (cp == kWideTail) {
+      if (x == col || (!text.empty() && text.back() == L'?')) text.push_back(L'?');
+    } else if (first_half) {
+      text.push_back(wcwidth(ch) == 2 ? ch : L'?');
+    } else {
+      text.push_back((ch >= 0x20 && ch < 0x7F) || wcwidth(ch) == 1 ? ch : L'?');
+    }
   }
   mvaddnwstr(row, col, text.c_str(), static_cast<int>(text.size()));
 }
@@ -175,10 +184,13 @@ void Terminal::draw(const Canvas &frame) {
         ++x;
         continue;
       }
-      // A run of changed cells sharing one role.
+      // A run of changed cells sharing one role; a two-column glyph is drawn whole, in its
+      // first cell's role.
+      if (frame.at(y, x).ch == kWideTail && x > 0) --x;
       int end = x + 1;
-      while (end < frame.cols() && frame.at(y, end).role == frame.at(y, x).role &&
-             (full || !(frame.at(y, end) == last_.at(y, end))))
+      while (end < frame.cols() && (frame.at(y, end).ch == kWideTail ||
+                                    (frame.at(y, end).role == frame.at(y, x).role &&
+                                     (full || !(frame.at(y, end) == last_.at(y, end))))))
         ++end;
       draw_run(y, x, frame, end);
       x = end;

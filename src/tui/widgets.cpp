@@ -215,17 +215,15 @@ double nice_max(const std::vector<double> &values) {
 
 std::string fit(const std::string &text, int width, bool right_align) {
   if (width <= 0) return {};
-  const auto cps = sanitize_utf8(text);
+  const auto cps = sanitize_utf8(text); // one element a cell
   const auto w = static_cast<std::size_t>(width);
+  const bool cut = cps.size() > w;
+  std::size_t kept = cut ? w - 1 : cps.size(); // cells of the text; then "…" if cut
+  if (kept > 0 && kept < cps.size() && cps[kept] == kWideTail) --kept; // not half a glyph
   std::string body;
-  const std::size_t n = std::min(cps.size(), w);
-  for (std::size_t i = 0; i < n; ++i) body += to_utf8(cps[i]);
-  if (cps.size() > w && w > 0) { // show that it was cut
-    body.clear();
-    for (std::size_t i = 0; i + 1 < w; ++i) body += to_utf8(cps[i]);
-    body += "…";
-  }
-  const std::string pad(w - n, ' ');
+  for (std::size_t i = 0; i < kept; ++i) body += to_utf8(cps[i]);
+  if (cut) body += "…";
+  const std::string pad(w - kept - (cut ? 1 : 0), ' ');
   return right_align ? pad + body : body + pad;
 }
 

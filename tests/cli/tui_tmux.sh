@@ -155,12 +155,15 @@ TAIL=$(printf 'x%.0s' {1..150})
   printf '2026-01-01T00:00:03Z INFO scripts \u0928\u092E\u0938\u094D\u0924\u0947 \u0645\u064E\u0631\u0652\u062D\u064E\u0628\u064B\u0627 %s\n' "$TAIL"
   printf '2026-01-01T00:00:04Z INFO jamo \u1100\u1161\u11A8 bidi \u2066x\u2069 %s\n' "$TAIL"
   printf '2026-01-01T00:00:05Z INFO cards \U0001F004\U0001F0CF %s\n' "$TAIL"
+  printf '2026-01-01T00:00:06Z INFO cjk \u8282\u70b9\u4e00 \uac00\uac01 %s\n' "$TAIL"
 } >"$WORK/n1.log"
 ABS_BIN=$(realpath "$BIN")
 start 120 40 env -C "$WORK" "$ABS_BIN" replay --speed max --node "n1=$WORK/n1.log"
 wait_for "n1" 10
 T send-keys -t t Enter
 wait_for "INFO cards"
+# CJK glyphs (two columns on every terminal) are shown as they are, emoji as '?'.
+wait_for "INFO cjk 节点一 가각 xxx"
 # The log box keeps its right border on every line (a row drawn too wide pushes it off:
 # tmux clips what it shows to the pane, so the border is what tells).
 shown=$(screen)
@@ -178,6 +181,16 @@ T send-keys -t t e
 wait_for "CSV snapshot written: "
 ls "$WORK"/clustertop-*.csv >/dev/null 2>&1 || fail "e wrote no CSV file in the current directory"
 T send-keys -t t / a C-c
+wait_for "EXIT=0"
+
+echo "== replay dashboard: CJK node names"
+# They were shown as ????, two nodes alike.
+start 100 30 env -C "$WORK" "$ABS_BIN" replay --speed max --node "节点一=$WORK/n1.log" \
+  --node "节点二=$WORK/n1.log"
+wait_for "节点一" 10
+wait_for "节点二"
+(($(screen | wc -L) <= 100)) || fail "a row is wider than the 100-column pane" # in columns
+T send-keys -t t q
 wait_for "EXIT=0"
 
 echo "== the clustertop binary on the local node"

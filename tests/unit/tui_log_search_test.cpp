@@ -1,6 +1,7 @@
 // The log search highlights and filters the same text: the line as the pane shows it.
 #include <gtest/gtest.h>
 
+#include "clustertop/tui/log_search.hpp"
 #include "clustertop/tui/screens.hpp"
 
 namespace clustertop::tui {
@@ -82,6 +83,17 @@ TEST(TuiLogSearch, AReplacedCharacterIsNotAQuestionMark) {
   EXPECT_FALSE(shows(filtered, "bell? here"));
   Canvas bell(30, 120);
   EXPECT_EQ(fx.draw(bell, "bell? here", true).log_lines, 0U) << bell.text();
+}
+
+// A CJK glyph takes two cells: a match's place and length are counted in cells, so the
+// highlight covers the glyphs searched for, after others of two cells.
+TEST(TuiLogSearch, CjkTextIsFoundWhereThePaneShowsIt) {
+  const LogSearch search("点一");
+  EXPECT_EQ(search.cells(), 4U);
+  const auto shown = searchable_text("节点一 ok");
+  EXPECT_EQ(search.find_all(shown), std::vector<std::size_t>{2});
+  EXPECT_TRUE(search.matches("节点一 ok"));
+  EXPECT_FALSE(search.matches("节点二 ok"));
 }
 
 // A search of only a combining mark has nothing a line can show: it highlights nothing, so

@@ -103,7 +103,7 @@ TEST(TuiCanvas, ClipsAndSanitises) {
   c.put(1, 0, std::string("a\x1b[2Jb\xff", 7), Role::normal);
   EXPECT_EQ(c.row_text(1), "a?[2Jb");
   Canvas w(1, 4);
-  w.put(0, 0, "日x", Role::normal); // wide glyph: one '?' column
+  EXPECT_EQ(w.put(0, 0, "\u2705x", Role::normal), 2); // an emoji: one '?' column
   EXPECT_EQ(w.row_text(0), "?x  ");
   Canvas a(1, 4, true);
   a.put(0, 0, "–█⣿é", Role::normal);
@@ -130,11 +130,53 @@ constexpr Hostile kHostile[] = {
     {"\U000E0101\U0001F3FB\uFE2Ez", "z"},
 };
 
-// The C library's own count of the columns a row takes (the terminal's view of it).
+// The C library's own count of the columns a row takes (the terminal's view of it); the
+// second cell of a CJK glyph is drawn by the glyph.
 int columns(const Canvas &c, int row) {
   int n = 0;
-  for (int x = 0; x < c.cols(); ++x) n += wcwidth(static_cast<wchar_t>(c.at(row, x).ch));
+  for (int x = 0; x < c.cols(); ++x)
+    if (c.at(row, x).ch != kWideTail) n += wcwidth(static_cast<wchar_t>(c.at(row, x).ch));
   return n;
+}
+
+// CJK glyphs, two columns on every terminal, take two cells: node names such as 节点一 were
+// shown as ???, two of them alike. Half a glyph (cut by a limit, the canvas's edges, or
+// written over) is a space; emoji, whose width terminals disagree on, stay '?'.
+TEST(TuiCanvas, CjkGlyphsTakeTwoCells) {
+  const char *old = std::setlocale(LC_CTYPE, nullptr);
+  const std::string saved = old != nullptr ? old : "C";
+  ASSERT_NE(std::setlocale(LC_CTYPE, "C.UTF-8"), nullptr);
+  Canvas c(1, 8);
+  EXPECT_EQ(c.put(0, 0, "节点a", Role::normal), 5);
+  EXPECT_EQ(c.row_text(0), "节点a   ");
+  EXPECT_EQ(c.at(0, 1).ch, kWideTail);
+  EXPECT_EQ(c.at(0, 3).ch, kWideTail);
+  EXPECT_EQ(columns(c, 0), 8);
+  c.put(0, 1, "x", Role::normal); // over 节's second half
+  EXPECT_EQ(c.row_text(0), " x点a   ");
+  c.put(0, 2, "y", Role::normal); // over 点's first half
+  EXPECT_EQ(c.row_text(0), " xy a   ");
+  EXPECT_EQ(columns(c, 0), 8);
+  Canvas cut(1, 6);
+  EXPECT_EQ(cut.put(0, 0, "节点一", Role::normal, 3), 3); // the limit cuts 点
+  EXPECT_EQ(cut.row_text(0), "节    ");
+  cut.put(0, 5, "z", Role::normal);
+  EXPECT_EQ(cut.put(0, 5, "一", Role::normal), 1); // the canvas's right edge
+  EXPECT_EQ(cut.row_text(0), "节    ");
+  EXPECT_EQ(cut.put(0, -1, "一b", Role::normal), 3); // its left edge
+  EXPECT_EQ(cut.row_text(0).substr(0, 2), " b");
+  cut.fill({0, 0, 1, 6}, Role::normal);
+  cut.put(0, 2, "汉字", Role::normal);
+  cut.fill({0, 3, 1, 1}, Role::dim, U'-'); // a fill over 汉's second half
+  EXPECT_EQ(cut.row_text(0), "   -字");
+  EXPECT_EQ(columns(cut, 0), 6);
+  Canvas ascii(1, 5, true);
+  EXPECT_EQ(ascii.put(0, 0, "节x", Role::normal), 3);
+  EXPECT_EQ(ascii.row_text(0), "??x  ");
+  Canvas emoji(1, 4);
+  EXPECT_EQ(emoji.put(0, 0, "\U0001F525\u231A", Role::normal), 2);
+  EXPECT_EQ(emoji.row_text(0), "??  ");
+  std::setlocale(LC_CTYPE, saved.c_str());
 }
 
 TEST(TuiCanvas, EveryCellIsOneColumnWhateverTheText) {
@@ -155,6 +197,10 @@ TEST(TuiCanvas, EveryCellIsOneColumnWhateverTheText) {
     EXPECT_EQ(c.at(0, 11).ch, U'|') << h.text;
     EXPECT_EQ(columns(c, 0), 12) << h.text; // no cell of 0 or 2 columns
   }
+  // Every glyph drawn two cells wide is two columns to the C library.
+  for (char32_t cp = 0x20; cp < 0x40000; ++cp)
+    if (shown_wide(cp))
+      ASSERT_EQ(wcwidth(static_cast<wchar_t>(cp)), 2) << std::hex << static_cast<unsigned>(cp);
   // Every code point the table calls one cell is one column to the C library too.
   for (char32_t cp = 0x20; cp < 0x30000; ++cp)
     if (cell_width(cp) == 1 && (cp < 0xD800 || cp > 0xDFFF))
@@ -183,6 +229,10 @@ TEST(TuiCanvas, FitPadsAndMarksCuts) {
   EXPECT_EQ(fit("ab", 4), "ab  ");
   EXPECT_EQ(fit("ab", 4, true), "  ab");
   EXPECT_EQ(fit("abcdef", 4), "abc…");
+  EXPECT_EQ(fit("节点一", 6), "节点一");
+  EXPECT_EQ(fit("节点一", 5), "节点…");
+  EXPECT_EQ(fit("节点一", 4), "节… "); // not half of 点
+  EXPECT_EQ(fit("节点一", 4, true), " 节…");
 }
 
 } // namespace

@@ -1,7 +1,8 @@
 // Canvas: a grid of cells (a code point and a style role) that screens draw into. Pure and
 // testable; the terminal layer copies only the cells that changed to ncurses. Owns text
-// sanitising: control bytes, invalid UTF-8, marks and wide glyphs from logs never reach the
-// screen, so every cell is one column on the terminal.
+// sanitising: control bytes, invalid UTF-8, marks and glyphs whose width terminals disagree
+// on (emoji) never reach the screen, so every cell is one column on the terminal; a CJK
+// glyph, two columns on every terminal, takes two cells (the second holds kWideTail).
 #pragma once
 
 #include <climits>
@@ -39,6 +40,10 @@ enum class Role : std::uint8_t {
 };
 inline constexpr int kRoleCount = static_cast<int>(Role::count_);
 
+// The second cell of a two-column glyph (past U+10FFFF: no text holds it). Writing over
+// either half of a glyph blanks the other half.
+inline constexpr char32_t kWideTail = 0x110001;
+
 struct Cell {
   char32_t ch = U' ';
   Role role = Role::normal;
@@ -70,6 +75,8 @@ public:
 
 private:
   Cell *cell(int row, int col) { return &cells_[static_cast<std::size_t>(row * cols_ + col)]; }
+  // Writes one cell; a two-column glyph it cuts in half has its other half blanked.
+  void set(int row, int col, Cell c);
   int rows_ = 0;
   int cols_ = 0;
   bool ascii_ = false;
@@ -83,12 +90,20 @@ private:
 // decides a width, for measuring and drawing alike.
 int cell_width(char32_t cp);
 
-// Decodes UTF-8 into code points that each take exactly one cell (cell_width 1): tabs become
-// a space, marks of width 0 are dropped, and everything else (controls, invalid sequences,
-// wide glyphs, unassigned code points) becomes `replaced` ('?' on the screen; the log search
-// asks for a value no text holds, see log_search.hpp). So a line of n code points is n cells.
+// Whether a glyph of two cells (cell_width 2) is drawn as such: CJK ideographs, kana, Hangul
+// syllables, CJK punctuation and fullwidth forms, which every terminal draws two columns
+// wide. Emoji and the other wide code points are not: terminals and C libraries disagree on
+// their width (one or two columns), and a line drawn wider than its pane pushes the border
+// off the screen.
+bool shown_wide(char32_t cp);
+
+// Decodes UTF-8 into cells: a code point of one cell (cell_width 1) is one, a shown_wide
+// glyph two (the glyph, then kWideTail); tabs become a space, marks of width 0 are dropped,
+// and everything else (controls, invalid sequences, other wide glyphs, unassigned code
+// points) becomes `replaced` ('?' on the screen; the log search asks for a value no text
+// holds, see log_search.hpp). So the result's length is the columns the text takes.
 std::u32string sanitize_utf8(std::string_view text, char32_t replaced = U'?');
-std::string to_utf8(char32_t cp);
+std::string to_utf8(char32_t cp); // kWideTail: nothing (its glyph is the cell before)
 char32_t ascii_fallback(char32_t cp);
 
 } // namespace clustertop::tui

@@ -10,12 +10,13 @@
 namespace clustertop::tui {
 
 // Stands, in searchable text, for a character the pane shows as '?' because it cannot show
-// it (a control byte, invalid UTF-8, a wide glyph): no text holds it (it is past U+10FFFF),
+// it (a control byte, invalid UTF-8, an emoji): no text holds it (it is past U+10FFFF),
 // so it matches nothing, not even a typed '?'.
 inline constexpr char32_t kUnshown = 0x110000;
 
-// A line as the pane shows it, one code point a cell (sanitize_utf8: a tab is a space, marks
-// are left out), with kUnshown where the pane shows a '?' for something else.
+// A line as the pane shows it, one element a cell (sanitize_utf8: a tab is a space, marks
+// are left out, a CJK glyph is itself and a kWideTail), with kUnshown where the pane shows a
+// '?' for something else.
 std::u32string searchable_text(std::string_view line);
 
 // Matches the needle in searchable text, ignoring ASCII case. The needle is read as the pane
