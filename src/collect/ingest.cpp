@@ -196,12 +196,15 @@ struct Ingest::Impl {
                 std::vector<LogEvent> &events) {
     // A private key's body printed to the log enters the node's log, and any event, as
     // "[redacted]": its lines alone are plain base64, which no later redaction can tell.
+    // The parsers still read the line itself: a line that ended with a BEGIN marker hid up
+    // to 200 lines, and the abort and the kernel's OOM kill among them raised no alert. A
+    // key's body yields no record; a crash line's event keeps the hidden text.
     const bool check = !s.private_key.idle() || s.parsers.has(raw, s.key_marker);
     const auto hidden = check ? s.private_key.redact(raw) : std::nullopt;
     const std::string &line = hidden ? *hidden : raw;
     buf.clear();
     // Parsers date a time of day by the arrival time, which is on the node's clock there.
-    s.parsers.feed(line, b.received_at + s.skew, buf);
+    s.parsers.feed(raw, b.received_at + s.skew, buf);
     // One record (the usual case): merging would only copy it, metric names and all.
     const bool single = buf.size() == 1 && buf[0].tags.size() <= 1;
     if (!single) merge_into(merged);

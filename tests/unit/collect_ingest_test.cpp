@@ -488,6 +488,34 @@ TEST(CollectIngest, RedactsThePrivateKeyBodyLinesOfALogStream) {
   EXPECT_EQ(n2->back().text, "line 200");
 }
 
+// The lines a BEGIN marker hides are still read by the parsers: a line that ended with the
+// marker (a key's header printed in a debug line, a request body echoed) hid the next 200
+// lines, and the abort and the kernel's OOM kill among them raised no alert. The events keep
+// the hidden text.
+TEST(CollectIngest, LinesHiddenAfterAKeyMarkerStillRaiseTheirEvents) {
+  auto set = test::builtin_set();
+  ASSERT_NE(set, nullptr);
+  Store store;
+  Ingest ingest(set);
+  std::vector<LogEvent> events;
+  const TimePoint t = from_epoch_seconds(1771858800);
+  ingest.on_batch(LineBatch{"n1",
+                            "log:/var/log/app.log",
+                            t,
+                            {"INFO x -----BEGIN RSA PRIVATE KEY-----",
+                             "libc++abi: terminating due to uncaught exception",
+                             "MIIEpAIBAAKCAQEA7bq3xY0kqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfV"}},
+                  store, events);
+  ASSERT_EQ(events.size(), 1U);
+  EXPECT_NE(std::find(events[0].tags.begin(), events[0].tags.end(), "abort"), events[0].tags.end());
+  EXPECT_EQ(events[0].line, "[redacted]");
+  const auto *log = store.log_lines("n1");
+  ASSERT_NE(log, nullptr);
+  ASSERT_EQ(log->size(), 3U);
+  EXPECT_EQ(log->at(1).text, "[redacted]");
+  EXPECT_EQ(log->at(2).text, "[redacted]");
+}
+
 TEST(CollectIngest, ANodeKeepsABoundedNumberOfSeries) {
   auto set = test::builtin_set();
   ASSERT_NE(set, nullptr);
