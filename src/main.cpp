@@ -2,6 +2,7 @@
 #include <fcntl.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <exception>
 
@@ -26,6 +27,10 @@ void hold_standard_descriptors() {
 
 int main(int argc, char **argv) {
   hold_standard_descriptors();
+  // A file past the size limit (`ulimit -f`) is a failed write (EFBIG) that each writer
+  // reports and cleans up after, as a full disk: SIGXFSZ killed the process (exit 153), left
+  // the temporary file, and a recording's watch died with it. Children get the default back.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
     auto cli = clustertop::parse_command_line(argc, argv);
     if (cli.exit_now) return *cli.exit_now;

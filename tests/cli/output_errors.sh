@@ -36,6 +36,13 @@ expect 74 'cannot write standard output: No space left on device; stopping' \
   "headless watch >/dev/full" -- \
   timeout -s TERM 10 sh -c "exec \"$bin\" --headless --interval 200ms >/dev/full"
 
+# Past the file size limit (`ulimit -f`), a write fails as on a full disk: SIGXFSZ killed the
+# process (exit 153) and left the temporary file beside the target.
+mkdir -p "$tmp/fsize"
+expect 74 'sf.csv: cannot write the output file: File too large' "snapshot past ulimit -f" -- \
+  sh -c "ulimit -f 1; exec \"$bin\" snapshot --csv-format long --for 1s -o \"$tmp/fsize/sf.csv\""
+if [ -z "$(ls -A "$tmp/fsize")" ]; then ok; else bad "a file was left behind: $(ls -A "$tmp/fsize")"; fi
+
 # stdout closed (`>&-`): the output cannot be written, exit 74. Its descriptor was taken by
 # the next one opened (the signal descriptor), which the output went into: "Invalid argument".
 expect 74 'cannot write standard output: Bad file descriptor' "replay >&-" -- \
