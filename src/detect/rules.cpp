@@ -231,12 +231,11 @@ Result<Rules> rules_from_toml(const toml::table &thresholds, const std::string &
       if (hit == nullptr)
         return bad(file, value, section, key, "unknown key",
                    "known keys in [thresholds." + section + "]: " + known_keys(b, section));
-      if (auto why = assign(value, hit->target))
-        return bad(file, value, section, key, *why,
-                   "default is " + show(hit->target) + " (docs/alerts.md)");
+      // Shown before the value is assigned: the help said "default is 1.5" of a rejected 1.5.
+      const std::string fix = "default is " + show(hit->target) + " (docs/alerts.md)";
+      if (auto why = assign(value, hit->target)) return bad(file, value, section, key, *why, fix);
       if (auto why = out_of_scale(key, hit->target))
-        return bad(file, value, section, key, *why,
-                   "default is " + show(hit->target) + " (docs/alerts.md)");
+        return bad(file, value, section, key, *why, fix);
     }
   }
   return check_order(rules, thresholds, file);

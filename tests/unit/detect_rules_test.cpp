@@ -76,6 +76,10 @@ TEST(DetectRules, SettingsOnABoundedScaleMustFitIt) {
     EXPECT_EQ(r.error().where, "cluster.toml:2") << text;
   }
   EXPECT_TRUE(parse("[thresholds.oom]\nfit_min_r2 = 1\nkv_cache_pct = 100\n").ok());
+  // The help names the default, not the value refused ("default is 1.5").
+  auto r2 = parse("[thresholds.oom]\nfit_min_r2 = 1.5\n");
+  ASSERT_FALSE(r2.ok());
+  EXPECT_EQ(r2.error().help, "default is 0.6 (docs/alerts.md)");
 }
 
 TEST(DetectRules, UnknownSectionAndBadTypesAreErrors) {
