@@ -520,25 +520,14 @@ Result<AddrList> look_up(const ListenAddress &address) {
   return AddrList(found, &::freeaddrinfo);
 }
 
-} // namespace
-
-Status HttpServer::check_address(const ListenAddress &address) {
+// A socket bound to the address and listening: what a run's /metrics serves from, and what
+// check-config binds and releases.
+Result<UniqueFd> bind_listener(const ListenAddress &address) {
   auto list = look_up(address);
   if (!list) return list.error();
-  return ok_status();
-}
-
-Result<std::unique_ptr<HttpServer>> HttpServer::start(const ListenAddress &address, Routes routes,
-                                                      HttpLimits limits) {
-  const auto fail = [&](const std::string &reason, const std::string &help) {
-    return listen_error(address, reason, help);
-  };
-  auto list = look_up(address);
-  if (!list) return list.error();
-  const addrinfo *found = list->get();
   UniqueFd fd;
   int err = 0;
-  for (const addrinfo *ai = found; ai != nullptr && !fd.valid(); ai = ai->ai_next) {
+  for (const addrinfo *ai = list->get(); ai != nullptr && !fd.valid(); ai = ai->ai_next) {
     fd.reset(
         ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
     if (!fd.valid()) {
@@ -554,14 +543,31 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const ListenAddress &addre
       fd.reset();
     }
   }
-  if (!fd.valid()) {
-    const std::string help =
-        err == EADDRINUSE      ? "another program holds the port: pick another"
-        : err == EADDRNOTAVAIL ? "the address is not one of this machine's: name one that is"
-        : err == EACCES        ? "ports below 1024 need privileges: pick a higher port"
-                               : "pick another port or an address of this machine";
-    return fail(std::strerror(err), help);
-  }
+  if (fd.valid()) return fd;
+  const std::string help = err == EADDRINUSE ? "another program holds the port: pick another"
+                           : err == EADDRNOTAVAIL
+                               ? "the address is not one of this machine's: name one that is"
+                           : err == EACCES ? "ports below 1024 need privileges: pick a higher port"
+                                           : "pick another port or an address of this machine";
+  return listen_error(address, std::strerror(err), help);
+}
+
+} // namespace
+
+Status HttpServer::check_address(const ListenAddress &address) {
+  auto fd = bind_listener(address); // released at once
+  if (!fd) return fd.error();
+  return ok_status();
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(const ListenAddress &address, Routes routes,
+                                                      HttpLimits limits) {
+  const auto fail = [&](const std::string &reason, const std::string &help) {
+    return listen_error(address, reason, help);
+  };
+  auto bound_fd = bind_listener(address);
+  if (!bound_fd) return bound_fd.error();
+  UniqueFd fd = std::move(*bound_fd);
   sockaddr_storage bound{};
   socklen_t len = sizeof bound;
   std::array<char, NI_MAXHOST> host{};

@@ -85,8 +85,13 @@ holder=$!
 for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 printf '[sinks]\nlisten = "127.0.0.1:%s"\n' "$(cat "$tmp/port")" >"$tmp/listen_held.toml"
 out=$(timeout 20 "$bin" --headless -c "$tmp/listen_held.toml" 2>&1); code=$?
+# check-config binds and releases the address, as its help says: it passed a held port.
+expect "$tmp/listen_held.toml" 3 "listen_held.toml:2: [sinks] listen: cannot listen for Prometheus scrapes: binding 127.0.0.1:$(cat "$tmp/port") failed: Address already in use"
 kill "$holder" 2>/dev/null
 if [ "$code" -eq 3 ] && [[ "$out" == *"listen_held.toml:2: [sinks] listen: cannot listen"*"Address already in use"* ]]; then ok; else bad "held listen port: exit $code: $out"; fi
+# Released again: the same file passes once the port is free.
+wait "$holder" 2>/dev/null
+expect "$tmp/listen_held.toml" 0 "OK: $tmp/listen_held.toml"
 "$bin" --headless --record /etc/passwd >/dev/null 2>"$tmp/err"
 code=$?
 if [ "$code" -eq 2 ] && grep -q "fix --record" "$tmp/err"; then ok; else bad "--record /etc/passwd: exit $code: $(cat "$tmp/err")"; fi

@@ -84,7 +84,8 @@ public:
 
   // Binds and listens (errors, with the system's reason, are returned here) and starts the
   // thread. Other paths answer 404, other methods on a route 405.
-  // What start() checks before it binds: that the host can be looked up (check-config).
+  // What start() checks before it serves (check-config): the host looked up, and the address
+  // bound and released (in use, or not an address of this machine, fails here too).
   static Status check_address(const ListenAddress &address);
   static Result<std::unique_ptr<HttpServer>> start(const ListenAddress &address, Routes routes,
                                                    HttpLimits limits = {});
