@@ -194,8 +194,21 @@ Status validate_node(const NodeSpec &node, std::string_view *field) {
                                      "' is an IPv6 address in brackets: write host = \"" +
                                      node.host.substr(1, node.host.size() - 2) + "\"");
     return bad_node(node.name, "host '" + node.host.substr(0, 80) +
-                                   "' may hold only letters, digits, . _ - (or an IPv6 address)");
+                                   "' may hold only letters, digits, . - (or an IPv6 address)");
   }
+  // libssh refuses '_' in a host name (RFC 1123 labels), an ssh config's Host alias too, with
+  // "unknown libssh error" at connect, where OpenSSH takes it: said here, before connecting.
+  if (node.host.find('_') != std::string::npos)
+    return bad_node(
+        node.name, "host '" + node.host.substr(0, 80) +
+                       "' holds '_', which libssh refuses in a host name: name its Host alias "
+                       "in ~/.ssh/config without '_' (e.g. '" +
+                       [&] {
+                         std::string dashed = node.host.substr(0, 80);
+                         std::replace(dashed.begin(), dashed.end(), '_', '-');
+                         return dashed;
+                       }() +
+                       "'), or write its address");
   at_key("user");
   if (!node.user.empty() && !plain_word(node.user))
     return bad_node(node.name, "user name may hold only letters, digits, . _ -");
