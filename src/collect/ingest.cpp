@@ -165,9 +165,12 @@ struct Ingest::Impl {
         if (known) s.layout_series.push_back(series);
       }
     }
+    // Only tagged lines are events: an untagged ERROR line was one too, which nothing reads,
+    // and a loop of them (a failing health check, a request error each request) pushed the
+    // crash it followed out of the node's 500 events, and its alert with it.
+    if (r.tags.empty()) return;
     Severity sev = r.severity;
     if (sev == Severity::info && error_level(r.level)) sev = Severity::warning;
-    if (r.tags.empty() && sev == Severity::info) return;
     LogEvent e{b.node, b.stream, t, r.level, r.tags, sev, line, b.received_at};
     store.add_event(e);
     events.push_back(std::move(e));

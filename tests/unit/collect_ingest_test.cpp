@@ -516,6 +516,26 @@ TEST(CollectIngest, LinesHiddenAfterAKeyMarkerStillRaiseTheirEvents) {
   EXPECT_EQ(log->at(2).text, "[redacted]");
 }
 
+// Events are the tagged lines: every ERROR line was one too, so a loop of them after a crash
+// (a request failing each second) pushed the crash out of the node's 500 events.
+TEST(CollectIngest, ErrorLinesDoNotPushACrashOutOfTheEvents) {
+  auto set = test::builtin_set();
+  ASSERT_NE(set, nullptr);
+  Store store;
+  Ingest ingest(set);
+  std::vector<LogEvent> events;
+  const TimePoint t = from_epoch_seconds(1771858800);
+  LineBatch b{"n1", "log:/tmp/exo.log", t, {"libc++abi: terminating due to uncaught exception"}};
+  for (int i = 0; i < 600; ++i)
+    b.lines.push_back("[ 2026-02-23 15:00:0" + std::to_string(i % 10) +
+                      ".000 | ERROR    | exo.api:handle:12 ] request failed");
+  ingest.on_batch(b, store, events);
+  const auto *kept = store.events("n1");
+  ASSERT_NE(kept, nullptr);
+  ASSERT_EQ(kept->size(), 1U);
+  EXPECT_EQ(kept->at(0).tags, (std::vector<std::string>{"abort", "crash"}));
+}
+
 TEST(CollectIngest, ANodeKeepsABoundedNumberOfSeries) {
   auto set = test::builtin_set();
   ASSERT_NE(set, nullptr);
