@@ -81,7 +81,9 @@ std::string FiguresPrinter::json_line(const Store &s, const std::string &node, T
       {"dropped_samples", info ? info->dropped_samples : 0}};
   // Seconds the node's clock runs ahead of this machine's (behind: negative), when it is off.
   if (info != nullptr && info->clock_skew) j["clock_skew_s"] = to_seconds(*info->clock_skew);
-  if (const auto text = last_log_text(s, node); !text.empty()) j["last_log"] = text;
+  // null before the first line, as every other unknown field (it was left out).
+  const auto text = last_log_text(s, node);
+  j["last_log"] = text.empty() ? nlohmann::json(nullptr) : nlohmann::json(text);
   return clustertop::json_line(j);
 }
 

@@ -107,6 +107,9 @@ TEST(FiguresPrinter, JsonUsesNullForUnknown) {
   EXPECT_EQ(j["mem_total_bytes"], 1024);
   EXPECT_TRUE(j["mem_available_bytes"].is_null());
   EXPECT_EQ(j["type"], "figures");
+  // Before the first log line: null, as the docs say of every unknown (it was left out).
+  ASSERT_TRUE(j.contains("last_log"));
+  EXPECT_TRUE(j.at("last_log").is_null());
 }
 
 } // namespace
