@@ -122,7 +122,15 @@ std::string ssh_command(const NodeSpec &node, const SshOptions &options, std::st
 Status verify_host_key(ssh_session s, const NodeSpec &node, const SshOptions &options) {
   const auto policy = options.host_key_checking;
   const KeyInfo key = server_key(s);
-  const std::string file = options.known_hosts.empty() ? "~/.ssh/known_hosts" : options.known_hosts;
+  // The file libssh checks: --known-hosts, else the ssh config's UserKnownHostsFile, else
+  // ~/.ssh/known_hosts. Messages named ~/.ssh/known_hosts where the config named another
+  // file, and their `ssh-keygen -R` edited the wrong one.
+  const std::string home_file = "~/.ssh/known_hosts";
+  std::string file = options.known_hosts.empty() ? home_file : options.known_hosts;
+  if (options.known_hosts.empty())
+    if (std::string named = option_text(s, SSH_OPTIONS_KNOWNHOSTS);
+        !named.empty() && named != expand_home(home_file))
+      file = std::move(named);
   const std::string where = "node " + node.name;
   for (const auto &listed : revocation_files(s, file))
     if (key_revoked(s, listed))
@@ -139,7 +147,7 @@ Status verify_host_key(ssh_session s, const NodeSpec &node, const SshOptions &op
     if (policy == HostKeyPolicy::off) return ok_status();
     const std::string name = known_hosts_name(s);
     std::string rm = "ssh-keygen -R " + shell_quote(name);
-    if (!options.known_hosts.empty()) rm += " -f " + shell_quote(options.known_hosts);
+    if (file != home_file) rm += " -f " + shell_quote(file);
     return Error{
         "host key changed, refusing to connect",
         fmt::format("the server's {} key {} does not match {}", key.type, key.fingerprint, file),

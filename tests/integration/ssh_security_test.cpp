@@ -228,6 +228,22 @@ TEST_F(SshServer, TheSshConfigCannotTurnHostKeyCheckingOff) {
   }
 }
 
+// A changed key in the known-hosts file the ssh config names (UserKnownHostsFile): the message
+// named ~/.ssh/known_hosts, and its `ssh-keygen -R` (no -f) would have edited that file.
+TEST_F(SshServer, AChangedKeyNamesTheFileTheSshConfigChecks) {
+  const std::string kh = write_known_hosts(*server_, {server_->other_key_line()}, "kh-ukhf");
+  SshOptions o = test_options("");
+  o.ssh_config = alias_config("ukhf_ssh_config", "ctukhf", "  UserKnownHostsFile " + kh + "\n");
+  const std::string marker = server_->dir() + "/ran-ukhf";
+  std::vector<Event> seen;
+  const NodeStatus st = run_node(alias_node("ctukhf", marker), o, seen);
+  EXPECT_EQ(st.state, NodeState::down) << describe(seen);
+  EXPECT_NE(st.detail.find("does not match " + kh), std::string::npos) << st.detail;
+  EXPECT_NE(st.detail.find(" -f " + shell_quote(kh)), std::string::npos) << st.detail;
+  EXPECT_EQ(st.detail.find("~/.ssh/known_hosts"), std::string::npos) << st.detail;
+  EXPECT_FALSE(exists(marker)) << "a command ran on a node whose key was refused";
+}
+
 // A key marked @revoked in a known-hosts file the ssh config names (UserKnownHostsFile,
 // GlobalKnownHostsFile) is refused like one in --known-hosts: only ~/.ssh/known_hosts or
 // --known-hosts were searched, while libssh accepted the plain line beside the mark.
