@@ -16,11 +16,14 @@
 namespace clustertop {
 namespace {
 
-// Why `dir` is not an existing directory, or nothing when it is one.
+// Why `dir` is not an existing directory this user may write files into, or nothing when it
+// is one. A read-only one (a read-only mount, another user's) passed, and every CSV file
+// then failed, one message a snapshot; `--csv-on-alert` alone said so only at an alert.
 std::optional<std::string> why_not_directory(const std::string &dir) {
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0) return std::strerror(errno);
   if (!S_ISDIR(st.st_mode)) return "not a directory";
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) return std::strerror(errno);
   return std::nullopt;
 }
 

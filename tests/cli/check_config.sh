@@ -76,6 +76,18 @@ printf '[sinks]\nrecord = "/etc/passwd"\n' >"$tmp/record.toml"
 expect "$tmp/record.toml" 3 "cannot use the record directory: not a directory"
 printf '[sinks]\ncsv_dir = "/etc/passwd"\ncsv_every = "30s"\n' >"$tmp/csvdir.toml"
 expect "$tmp/csvdir.toml" 3 "cannot use the csv_dir directory: not a directory"
+# A directory no file can be created in passed, and every CSV file of the run then failed.
+printf '[sinks]\ncsv_dir = "/proc/self"\ncsv_every = "30s"\n' >"$tmp/csvdir_ro.toml"
+expect "$tmp/csvdir_ro.toml" 3 "/proc/self: cannot use the csv_dir directory: Operation not permitted"
+mkdir -p "$tmp/ro"
+if mount -t tmpfs -o ro,size=64k tmpfs "$tmp/ro" 2>/dev/null; then
+  timeout 20 "$bin" --headless --csv-dir "$tmp/ro" --csv-on-alert >/dev/null 2>"$tmp/err"
+  code=$?
+  umount "$tmp/ro"
+  if [ "$code" -eq 2 ] && grep -q "cannot use the csv_dir directory: Read-only file system" "$tmp/err"; then ok; else bad "--csv-dir on a read-only mount: exit $code: $(cat "$tmp/err")"; fi
+else
+  echo "SKIP: no tmpfs mount here (a read-only --csv-dir)"
+fi
 printf '[sinks]\nlisten = "999.1.1.1:80"\n' >"$tmp/listen_host.toml"
 expect "$tmp/listen_host.toml" 3 "$tmp/listen_host.toml:2: [sinks] listen: cannot listen for Prometheus scrapes"
 # A run whose config's listen port is held names the file's key and line, not a --listen
