@@ -19,7 +19,14 @@ void Pipeline::process(const std::vector<Event> &events, TimePoint now) {
       for (auto *s : sinks_) s->on_status(*status);
     }
   }
-  if (!events.empty()) evaluate(now);
+  if (events.empty()) return;
+  for (auto *s : sinks_) s->on_drained(now);
+  evaluate(now);
+}
+
+void Pipeline::hold_alerts_until(TimePoint now, TimePoint until) {
+  hold_until_ = until;
+  for (auto *s : sinks_) s->on_hold(now, until);
 }
 
 TickContext Pipeline::evaluate(TimePoint now) {

@@ -46,7 +46,8 @@ public:
   // sinks still get their ticks). After clustertop itself was stopped (Ctrl-Z, SIGSTOP) or
   // starved, what the nodes sent meanwhile is still on its way: judged before it arrived,
   // every generating node was "stalled" for as long as the stop lasted.
-  void hold_alerts_until(TimePoint until) { hold_until_ = until; }
+  // Said at `now` (the sinks hear of it: a recording keeps it for its replay).
+  void hold_alerts_until(TimePoint now, TimePoint until);
 
   // At exit: every sink's flush().
   void flush();

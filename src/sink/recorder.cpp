@@ -79,7 +79,7 @@ Result<std::unique_ptr<Recorder>> Recorder::open(const std::string &dir, TimePoi
                  "check the directory's permissions and free space"};
   std::unique_ptr<Recorder> r(new Recorder(fd, path));
   if (const int err =
-          r->write_all(fmt::format("#clustertop-recording 1 {}\n", micros(start)), start);
+          r->write_all(fmt::format("#clustertop-recording 2 {}\n", micros(start)), start);
       err != 0) {
     ::unlink(path.c_str()); // a file without its header is not a recording
     return Error{"cannot write the recording file", std::strerror(err), path,
@@ -136,6 +136,16 @@ void Recorder::on_lines(const LineBatch &batch) {
   for (const auto &line : batch.lines)
     out += fmt::format("L {} {} {}\n", t, it->second, record_escape(line, true));
   write_all(out, batch.received_at);
+}
+
+void Recorder::on_drained(TimePoint now) { write_all(fmt::format("T {}\n", micros(now)), now); }
+
+void Recorder::on_tick(const TickContext &ctx) {
+  write_all(fmt::format("K {}\n", micros(ctx.now)), ctx.now);
+}
+
+void Recorder::on_hold(TimePoint now, TimePoint until) {
+  write_all(fmt::format("H {} {}\n", micros(now), micros(until)), now);
 }
 
 void Recorder::finish(TimePoint at) {

@@ -53,8 +53,21 @@ struct FileReader {
   std::optional<TimePoint> ended; // its `E` record: the watch ended cleanly then
 
   // One record; false when malformed.
-  bool record(const std::string &line, std::vector<TimedEvent> &out) {
+  bool record(const std::string &line, std::vector<TimedEvent> &out,
+              std::vector<ReplaySource::Mark> &marks) {
     if (line.empty() || line[0] == '#') return true;
+    using Kind = ReplaySource::Mark::Kind;
+    if (line.size() > 2 && line[1] == ' ' && (line[0] == 'T' || line[0] == 'K')) {
+      const auto t = micros(line.substr(2));
+      if (t) marks.push_back({line[0] == 'T' ? Kind::drain : Kind::tick, *t});
+      return t.has_value();
+    }
+    if (line.rfind("H ", 0) == 0 && fields(line.substr(2), 1, f)) {
+      const auto t = micros(f[0]);
+      const auto until = micros(f[1]);
+      if (t && until) marks.push_back({Kind::hold, *t, *until});
+      return t && until;
+    }
     if (line.rfind("D ", 0) == 0 && fields(line.substr(2), 2, f)) {
       streams[f[0]] = {record_unescape(f[1]), record_unescape(f[2])};
       return true;
@@ -124,9 +137,11 @@ Result<ReplaySource> ReplaySource::from_recording(const std::string &dir) {
     if (!std::getline(in, line) || line.rfind("#clustertop-recording ", 0) != 0)
       return Error{"not a recording", "no '#clustertop-recording' header", p.string(),
                    "replay plain logs with --node NAME=LOG"};
-    if (line.rfind("#clustertop-recording 1 ", 0) != 0)
+    // Format 2 adds where the live run judged (T, K, H); format 1 has none.
+    if (line.rfind("#clustertop-recording 1 ", 0) != 0 &&
+        line.rfind("#clustertop-recording 2 ", 0) != 0)
       return Error{"a recording format this clustertop does not read",
-                   "header '" + line.substr(0, 40) + "', format 1 expected", p.string(),
+                   "header '" + line.substr(0, 40) + "', format 1 or 2 expected", p.string(),
                    "replay it with the clustertop that recorded it"};
     std::uint64_t offset = line.size() + 1; // where `line` starts
     while (std::getline(in, line)) {
@@ -139,7 +154,7 @@ Result<ReplaySource> ReplaySource::from_recording(const std::string &dir) {
         break;
       }
       offset += line.size() + 1;
-      if (!reader.record(line, src.events_)) ++src.skipped_;
+      if (!reader.record(line, src.events_, src.marks_)) ++src.skipped_;
     }
     if (reader.ended) {
       src.ended_ = std::max(src.ended_.value_or(*reader.ended), *reader.ended);
@@ -165,6 +180,8 @@ Result<ReplaySource> ReplaySource::from_recording(const std::string &dir) {
   if (!all_ended) src.ended_.reset();
   std::stable_sort(src.events_.begin(), src.events_.end(),
                    [](const TimedEvent &a, const TimedEvent &b) { return a.at < b.at; });
+  std::stable_sort(src.marks_.begin(), src.marks_.end(),
+                   [](const Mark &a, const Mark &b) { return a.at < b.at; });
   if (src.events_.empty()) return Error{"empty recording", "no line or status recorded", dir, ""};
   src.first_ = src.events_.front().at;
   return src;

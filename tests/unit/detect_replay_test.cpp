@@ -53,7 +53,7 @@ TEST(DetectPipeline, HeldAlertsAreJudgedWhenTheHoldEnds) {
   Pipeline p(store, test::crash_parser, Rules{});
   Collect sink;
   p.add_sink(sink);
-  p.hold_alerts_until(t0() + seconds(3));
+  p.hold_alerts_until(t0(), t0() + seconds(3));
   p.process({LineBatch{"mbp", "log:x", t0(), {"CRASH here"}}}, t0());
   p.tick(t0() + seconds(1));
   EXPECT_TRUE(sink.seen.empty());
@@ -249,7 +249,8 @@ TimePoint record_steps(const std::filesystem::path &dir, TimePoint from, bool fi
   return t;
 }
 
-// A replay of `src` through the shipped collectors and the default rules and clock.
+// A replay of the recording `src` through the shipped collectors and the default rules and
+// a recording's clock.
 struct Replayed {
   std::vector<AlertTransition> seen;
   ReplayEnd end;
@@ -264,7 +265,9 @@ Replayed replay_shipped(ReplaySource &src) {
   Pipeline p(store, ingest_handler(ingest), Rules{});
   Collect sink;
   p.add_sink(sink);
-  auto clock = replay_clock(Options{});
+  Options o;
+  o.replay_dir = "recording"; // its clock: every recorded drain on its own
+  auto clock = replay_clock(o);
   EXPECT_TRUE(clock.ok());
   const ReplayEnd end = run_replay(src, p, *clock);
   return {sink.seen, end};
@@ -319,6 +322,90 @@ TEST(DetectReplay, TheGapBetweenTwoWatchesOfADirectoryIsNoHang) {
                   tr.finding.rule != "node_down")
           << tr.finding.rule << " " << tr.finding.node << ": " << tr.finding.message;
   }
+  std::filesystem::remove_all(dir);
+}
+
+// A live run, as its main loop drives the pipeline, recorded: a drain every half second and
+// a tick every second; a log's rotation (its stream down and up again 6 µs apart, taken in
+// one drain); clustertop stopped for 35 s (Ctrl-Z), then its backlog and a 3 s hold; a crash
+// line; the nodes' last steps and ticks on to the end. Its replay judges where the live run
+// did and gives the same transitions at the same times. Judged at every arrival time and on
+// its own ticks, the replay raised the rotation's stream_down and a stall of every node
+// for the stop, critical, which the live run never printed.
+TEST(DetectReplay, ARecordingReplaysToTheLiveRunsAlerts) {
+  using std::chrono::microseconds;
+  using std::chrono::milliseconds;
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("clustertop_marks_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::vector<std::string> warnings;
+  auto set = CollectorSet::load({}, warnings);
+  ASSERT_TRUE(set.ok()) << set.error().message();
+  const auto at = [](double s) { return t0() + microseconds(static_cast<long long>(s * 1e6)); };
+  Collect live;
+  {
+    Ingest ingest(*set);
+    Store store;
+    Pipeline p(store, ingest_handler(ingest), Rules{});
+    auto rec = Recorder::open(dir.string(), t0());
+    ASSERT_TRUE(rec.ok()) << rec.error().message();
+    p.add_sink(**rec);
+    p.add_sink(live);
+    const std::string log = "log:/tmp/exo.log";
+    const auto up = [&](double t, const std::string &stream, NodeState state) {
+      return Event{NodeStatus{"mac1", stream, state, "", at(t)}};
+    };
+    p.process({up(0, "", NodeState::up), up(0.000001, log, NodeState::up)}, at(0.001));
+    int step = 0;
+    const auto steps = [&](double t) {
+      std::vector<Event> out;
+      out.push_back(LineBatch{
+          "mac1",
+          log,
+          at(t),
+          {fmt::format("[STEP {}] eval=36ms model=30ms gpu_eval=0.5ms fence_wait=0.8ms", step++)}});
+      return out;
+    };
+    const auto run = [&](double from, double to) { // drains and ticks as the loop makes them
+      for (double t = from; t < to; t += 0.5) {
+        p.process(steps(t), at(t + 0.002));
+        if (static_cast<long long>(t * 2) % 2 == 1) p.tick(at(t + 0.003));
+      }
+    };
+    run(1, 20);
+    auto rotation = steps(20);
+    rotation.push_back(up(20.000010, log, NodeState::down));
+    rotation.push_back(up(20.000016, log, NodeState::up));
+    p.process(rotation, at(20.002));
+    run(20.5, 30);
+    // Stopped from 30 s to 65 s: then the backlog arrives (stamped as it is read) and the
+    // alerts are held for 3 s while it does.
+    p.hold_alerts_until(at(65), at(68));
+    for (double t = 30; t < 65; t += 0.5) p.process(steps(65), at(65.002));
+    p.tick(at(65.003));
+    run(65.5, 80);
+    p.process(
+        {LineBatch{"mac1", log, at(80), {"libc++abi: terminating due to uncaught exception"}}},
+        at(80.002));
+    for (double t = 80.5; t < 130; t += 1) p.tick(at(t)); // no step since
+    (*rec)->finish(at(130));
+  }
+  ASSERT_FALSE(live.seen.empty());
+  for (const auto &tr : live.seen)
+    EXPECT_TRUE(tr.finding.rule == "crash")
+        << "the live run: " << tr.finding.rule << " " << tr.finding.message;
+  auto src = ReplaySource::from_recording(dir.string());
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  EXPECT_FALSE(src->marks().empty());
+  const auto replayed = replay_shipped(*src).seen;
+  const auto said = [](const std::vector<AlertTransition> &all) {
+    std::vector<std::string> out;
+    for (const auto &tr : all)
+      out.push_back(fmt::format("{} {} {} {}", iso8601_utc(tr.at), to_string(tr.state),
+                                tr.finding.rule, tr.finding.subject));
+    return out;
+  };
+  EXPECT_EQ(said(replayed), said(live.seen));
   std::filesystem::remove_all(dir);
 }
 

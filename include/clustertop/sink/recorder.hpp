@@ -29,6 +29,14 @@ public:
 
   void on_lines(const LineBatch &batch) override;
   void on_status(const NodeStatus &status) override;
+  // Where the live run judged: after a drain (`T`), at a tick (`K`), and where it held its
+  // alerts after it had not run (`H`). A replay judges there and nowhere else, so its
+  // alerts are the live run's (it judged at every distinct arrival time and ticked on its
+  // own grid: statuses the live run took in one drain, a log's rotation, were judged apart,
+  // and the stop's silence read as every node's stall).
+  void on_drained(TimePoint now) override;
+  void on_tick(const TickContext &ctx) override;
+  void on_hold(TimePoint now, TimePoint until) override;
   // The watch ends at `at`: an `E` record, so that a replay stops its clock there instead of
   // ticking on past the last line, where the watch's end would read as every node's hang.
   void finish(TimePoint at);

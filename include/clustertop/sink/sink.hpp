@@ -30,6 +30,12 @@ public:
   virtual void on_transition(const AlertTransition & /*t*/, const TickContext & /*ctx*/) {}
   // Once per tick, after ingest and detectors.
   virtual void on_tick(const TickContext & /*ctx*/) {}
+  // After a drain's events were handed on (lines to the parsers, statuses to the store),
+  // just before the detectors judge them at `now` (the recorder keeps where the live run
+  // judged, so that a replay judges there too).
+  virtual void on_drained(TimePoint /*now*/) {}
+  // At `now`, alerts were held until `until` (clustertop itself had not run).
+  virtual void on_hold(TimePoint /*now*/, TimePoint /*until*/) {}
   // At exit (and when asked): write out everything buffered.
   virtual void flush() {}
 };

@@ -78,6 +78,15 @@ public:
   // first line (a live run declares its inventory so): the dashboard's "config order".
   // Empty for a recording, whose nodes appear as they are first heard from.
   [[nodiscard]] const std::vector<std::string> &nodes() const { return nodes_; }
+  // Where a recording's live run judged (format 2: docs/alerts.md, "Recordings"): after a
+  // drain, at a tick, or where it held its alerts after it had not run; in time order. A
+  // replay judges there, as the live run did. Empty for plain logs and format-1 recordings.
+  struct Mark {
+    enum class Kind { drain, tick, hold } kind;
+    TimePoint at;
+    TimePoint until{}; // a hold's end
+  };
+  [[nodiscard]] const std::vector<Mark> &marks() const { return marks_; }
   // Events taken from this source that the pipeline is done with: their batches, line
   // strings and all, are filled again with the next lines read (optional; leaves the
   // events' batches moved-from).
@@ -99,6 +108,7 @@ private:
   void take_into(TimePoint t, std::vector<Event> &out, std::size_t &budget);
 
   std::vector<TimedEvent> events_; // a recording, loaded whole
+  std::vector<Mark> marks_;        // and where its live run judged
   std::size_t next_ = 0;
   std::vector<std::unique_ptr<LogFile>> logs_; // plain logs, in --node order
   std::vector<std::string> nodes_;             // their nodes, in the same order

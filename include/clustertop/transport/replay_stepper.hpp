@@ -45,6 +45,11 @@ private:
   std::size_t gaps_skipped_ = 0;
   Duration time_skipped_{0};
   std::vector<Event> arrived_; // one slice's arrivals, reused
+  std::size_t mark_ = 0;       // the next of source_.marks() to replay
+
+  // A recording that says where its live run judged is judged there and nowhere else, until
+  // its last mark; false once there is none left (or none at all) to go by.
+  bool step_to_mark(TimePoint limit, bool &waiting);
 };
 
 } // namespace clustertop
