@@ -117,6 +117,8 @@ std::string terminal_safe(std::string_view s, std::size_t max) {
     // Not UTF-8 (one byte), C0 but tab, DEL, C1 (raw bytes or UTF-8): each byte as \xHH.
     if (cp == kNotUtf8 || (cp < 0x20 && cp != '\t') || (cp >= 0x7F && cp < 0xA0))
       for (std::size_t k = i; k < next; ++k) escape(static_cast<unsigned char>(s[k]));
+    else if (cp == 0x2028 || cp == 0x2029 || is_bidi_control(cp))
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(cp));
     else
       out.append(s.substr(i, next - i));
     i = next;

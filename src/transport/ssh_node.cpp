@@ -132,10 +132,11 @@ Result<NodeSpec> parse_node_argument(const std::string &arg) {
 }
 
 Status validate_node_name(const std::string &name) {
-  bool plain_text = true; // UTF-8 without control characters (C0, DEL, C1) or line separators
+  bool plain_text = true; // UTF-8 without control characters (C0, DEL, C1), line separators
+                          // or controls of direction (a name shown in another order)
   for (std::size_t i = 0; i < name.size() && plain_text;) {
     const char32_t cp = decode_utf8(name, i);
-    plain_text = cp != kNotUtf8 && !is_control_or_line_break(cp);
+    plain_text = cp != kNotUtf8 && !is_control_or_line_break(cp) && !is_bidi_control(cp);
   }
   if (name.empty() || name.size() > kMaxName + 64 || !plain_text)
     return bad_node(name, "node name is empty, too long or holds control characters");

@@ -215,6 +215,11 @@ TEST(TerminalSafe, ControlsAndBrokenUtf8AreShownAndTextIsKept) {
                           5),
             "ab\xe6\xbc\xa2...");
   EXPECT_EQ(terminal_safe("abc", 3), "abc");
+  // Line separators and the controls of direction are shown, not obeyed: U+2028 is a line
+  // break to a Unicode-aware reader of a text alerts.log, U+202E reverses what follows.
+  EXPECT_EQ(terminal_safe("a\u2028b\u2029c \u202Eevil\u202C \u2066x\u2069 \u200Fy"),
+            "a\\u2028b\\u2029c \\u202eevil\\u202c \\u2066x\\u2069 \\u200fy");
+  EXPECT_EQ(terminal_safe("\u200C\u200D"), "\u200C\u200D"); // joiners are writing, kept
 }
 
 // Messages on stderr quote outside text: an sshd's banner (sent before any host key is

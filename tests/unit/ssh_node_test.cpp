@@ -110,6 +110,11 @@ TEST(SshNode, ValidateCatchesHostileSpecsFromConfig) {
   n.host = "gpu-1";
   n.user = "svc_ml";
   EXPECT_TRUE(validate_node(n).ok());
+  // A control of direction shows the name in another order (as a line separator breaks it).
+  for (const char *name : {"\xc3\xa9\u202Eevil", "a\u2066b", "x\u200Fy"}) {
+    n.name = name;
+    EXPECT_FALSE(validate_node(n).ok()) << name;
+  }
 }
 
 // A config's host with its port ("127.0.0.1:23501", as a node argument takes it) passed as an

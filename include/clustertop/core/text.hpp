@@ -26,15 +26,23 @@ char32_t decode_utf8(std::string_view s, std::size_t &i);
 constexpr bool is_control_or_line_break(char32_t cp) {
   return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029;
 }
+// Controls of the text's direction: the embeddings and overrides (U+202A-U+202E), isolates
+// (U+2066-U+2069) and marks (LRM, RLM, ALM). A terminal that orders text by them shows a line
+// in another order than it was written ("Trojan Source").
+constexpr bool is_bidi_control(char32_t cp) {
+  return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E ||
+         cp == 0x200F || cp == 0x061C;
+}
 // Where to cut s at pos (< s.size()) or just before without splitting a UTF-8 character:
 // pos moved back past at most 3 continuation bytes.
 std::size_t utf8_boundary(std::string_view s, std::size_t pos);
 
 // `s` made safe to print on a terminal: text from a node's log must be shown, never acted on.
 // Control characters (C0 but tab, DEL, and C1: U+0080-U+009F, which some terminals take as
-// CSI and OSC), NUL and bytes that are not UTF-8 are written as visible `\xHH` escapes; the
-// rest, UTF-8 included, is kept. At most `max` bytes of `s` are read (the cut falls between
-// characters; "..." marks it).
+// CSI and OSC), NUL and bytes that are not UTF-8 are written as visible `\xHH` escapes, the
+// line separators U+2028/U+2029 (a reader's line break: a forged line in alerts.log) and
+// the controls of direction as `\uXXXX`; the rest, UTF-8 included, is kept. At most `max` bytes of
+// `s` are read (the cut falls between characters; "..." marks it).
 std::string terminal_safe(std::string_view s, std::size_t max = std::string_view::npos);
 // A name from a node's output (a device id, a label value) made printable one to one: a byte
 // that is not UTF-8 and a control character or line separator (but a newline when
