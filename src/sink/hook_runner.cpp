@@ -95,7 +95,42 @@ bool passes(int err) { return err == EMFILE || err == ENFILE || err == EAGAIN ||
 HookRunner::HookRunner(std::string command, Duration timeout, std::size_t max_running,
                        Duration retry_for)
     : command_(std::move(command)), timeout_(timeout), max_running_(max_running),
-      retry_for_(retry_for) {}
+      retry_for_(retry_for) {
+  // The hooks write into a blocking pipe (a write that would wait is theirs to wait for);
+  // clustertop reads it without waiting. Without one, they write to stderr as it is.
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) == 0) {
+    output_read_.reset(fds[0]);
+    output_write_.reset(fds[1]);
+    ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
+  }
+}
+
+void HookRunner::forward_output(bool all) {
+  if (!output_read_.valid()) return;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(output_read_.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    output_carry_.append(buf, static_cast<std::size_t>(n));
+    // A hook that writes without a line end is shown in pieces, not held for ever.
+    std::size_t start = 0;
+    for (std::size_t nl; (nl = output_carry_.find('\n', start)) != std::string::npos;
+         start = nl + 1)
+      report(stderr, "{}\n",
+             terminal_safe(std::string_view(output_carry_).substr(start, nl - start)));
+    output_carry_.erase(0, start);
+    if (output_carry_.size() >= 4096) {
+      report(stderr, "{}\n", terminal_safe(output_carry_));
+      output_carry_.clear();
+    }
+  }
+  if (all && !output_carry_.empty()) {
+    report(stderr, "{}\n", terminal_safe(output_carry_));
+    output_carry_.clear();
+  }
+}
 
 HookRunner::~HookRunner() {
   for (auto &c : children_) {
@@ -173,7 +208,12 @@ int HookRunner::start(const AlertTransition &t) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, fds[0], STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
+  if (output_write_.valid()) {
+    posix_spawn_file_actions_adddup2(&fa, output_write_.get(), STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&fa, output_write_.get(), STDERR_FILENO);
+  } else {
+    posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
+  }
   // Nothing else of ours: the ssh sessions' sockets (a hook writing to one broke the node's
   // connection, one left running kept it open) and a replay's open log files.
   posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
@@ -224,6 +264,7 @@ bool HookRunner::shell_exited(Child &c) {
 }
 
 void HookRunner::reap() {
+  forward_output(false);
   const auto now = Steady::now();
   for (auto it = children_.begin(); it != children_.end();) {
     const bool overdue = now >= it->deadline;
@@ -276,6 +317,7 @@ void HookRunner::flush() {
     reap();
     if (!children_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  forward_output(true);
 }
 
 } // namespace clustertop

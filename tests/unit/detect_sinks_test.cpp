@@ -221,6 +221,24 @@ TEST_F(DetectHookTest, AHookInheritsNoDescriptorButItsStandardOnes) {
   EXPECT_EQ(slurp(out.string()), "0\n1\n2\n");
 }
 
+// What a hook writes reaches clustertop's stderr a line at a time, made safe: dash's echo
+// turns a log's literal `\033]52;...\007` into a real clipboard-writing escape, which went to
+// the terminal as it was. Its stderr too, and a last line without its end.
+TEST_F(DetectHookTest, WhatAHookWritesIsShownNotObeyed) {
+  ::testing::internal::CaptureStderr();
+  HookRunner hook("printf 'title \\033]0;EVIL\\007 clip \\033]52;c;cm0=\\007\\n'; "
+                  "printf 'err \\033[2J\\n' >&2; printf 'no end'",
+                  std::chrono::seconds(10));
+  hook.on_transition(sample_transition(), ctx_);
+  hook.flush();
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(err.find('\x1b'), std::string::npos) << err;
+  EXPECT_NE(err.find("title \\x1b]0;EVIL\\x07 clip \\x1b]52;c;cm0=\\x07\n"), std::string::npos)
+      << err;
+  EXPECT_NE(err.find("err \\x1b[2J\n"), std::string::npos) << err;
+  EXPECT_NE(err.find("no end\n"), std::string::npos) << err;
+}
+
 TEST_F(DetectHookTest, HookThatExitsAtOnceDoesNotKillUsWithSigpipe) {
   HookRunner hook("exit 0", std::chrono::seconds(5));
   for (int i = 0; i < 20; ++i) hook.on_transition(sample_transition(), ctx_);

@@ -2,10 +2,12 @@
 // CLUSTERTOP_* environment variables and as one JSON line on stdin. Owns its child
 // processes: never waits on them in the main loop, kills a hook's process group after the
 // timeout (also what the hook left running in the background after its shell exited),
-// reaps every child (no zombies), and says on stderr when a hook failed. The hook's stdout
-// goes to stderr. A hook that cannot be started for want of a resource that comes back (no
-// descriptor for its stdin pipe, no process slot, no memory) is said on stderr and tried
-// again at each tick for `retry_for`, then given up (said too).
+// reaps every child (no zombies), and says on stderr when a hook failed. The hook's stdout and
+// stderr come to clustertop's stderr a line at a time through a pipe, made safe for a
+// terminal (`echo "$CLUSTERTOP_MESSAGE"` in dash turns a log's literal `\033]52;...` into a
+// real escape sequence, which reached the terminal). A hook that cannot be started for want of a
+// resource that comes back (no descriptor for its stdin pipe, no process slot, no memory) is said
+// on stderr and tried again at each tick for `retry_for`, then given up (said too).
 #pragma once
 
 #include <chrono>
@@ -14,6 +16,7 @@
 #include <sys/types.h>
 #include <vector>
 
+#include "clustertop/core/unique_fd.hpp"
 #include "clustertop/sink/sink.hpp"
 
 namespace clustertop {
@@ -77,8 +80,14 @@ private:
   Duration timeout_;
   std::size_t max_running_;
   Duration retry_for_;
+  // What the hooks wrote since the last call, line by line to stderr through terminal_safe;
+  // `all`: the unfinished last line too.
+  void forward_output(bool all);
+
   std::vector<Child> children_;
   std::vector<Waiting> waiting_;
+  UniqueFd output_read_, output_write_; // the hooks' stdout and stderr (none: ours, as is)
+  std::string output_carry_;            // an unfinished line
   std::uint64_t started_ = 0;
   std::uint64_t killed_ = 0;
   std::uint64_t skipped_ = 0;
