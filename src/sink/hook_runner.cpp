@@ -148,21 +148,32 @@ void HookRunner::on_transition(const AlertTransition &t, const TickContext & /*c
   reap();
   retry(); // those that waited go first
   const auto running = shells();
-  if (running >= max_running_ || waiting_.size() >= max_running_) {
-    ++skipped_; // a flood of alerts must not become a flood of processes
-    report(stderr,
-           "clustertop: --on-alert: {} hooks still running or waiting to start; not run for {}\n",
-           running + waiting_.size(), terminal_safe(describe(t)));
-    return;
-  }
-  if (!waiting_.empty()) { // in order: after those that wait
-    waiting_.push_back(Waiting{t, Steady::now()});
+  if (running >= max_running_ || !waiting_.empty()) {
+    // In order, after those that wait: a hook ends within its timeout, and then the next
+    // starts. A burst of slow hooks dropped every later one, a cluster's critical OOM among
+    // them. A flood of alerts must not become a flood of processes, nor a queue without end:
+    // past kWaitingPerShell per shell, the newest milder one waiting gives a critical one its
+    // place; otherwise the new one is not run.
+    if (waiting_.size() >= kWaitingPerShell * max_running_) {
+      auto milder = waiting_.end();
+      if (t.finding.severity == Severity::critical)
+        for (auto it = waiting_.begin(); it != waiting_.end(); ++it)
+          if (it->t.finding.severity < Severity::critical) milder = it;
+      const AlertTransition &dropped = milder == waiting_.end() ? t : milder->t;
+      ++skipped_;
+      report(stderr,
+             "clustertop: --on-alert: {} hooks running and {} waiting to start; not run for {}\n",
+             running, waiting_.size(), terminal_safe(describe(dropped)));
+      if (milder == waiting_.end()) return;
+      waiting_.erase(milder);
+    }
+    waiting_.push_back(Waiting{t, Steady::now(), std::nullopt});
     return;
   }
   const int err = start(t);
   if (err == 0) return;
   if (passes(err)) {
-    waiting_.push_back(Waiting{t, Steady::now()});
+    waiting_.push_back(Waiting{t, Steady::now(), Steady::now()});
     report(stderr,
            "clustertop: --on-alert hook for {} not started: {}; trying again at each tick for "
            "{:.0f} s\n",
@@ -183,11 +194,12 @@ void HookRunner::retry() {
     if (err == 0) {
       report(stderr, "clustertop: --on-alert hook for {} started late ({:.1f} s)\n", what,
              std::chrono::duration<double>(now - w.since).count());
-    } else if (now - w.since >= retry_for_ || !passes(err)) {
+    } else if (!passes(err) || now - w.failing_since.value_or(now) >= retry_for_) {
       ++not_started_;
       report(stderr, "clustertop: --on-alert hook for {} not run: {} (tried for {:.0f} s)\n", what,
              std::strerror(err), std::chrono::duration<double>(now - w.since).count());
     } else {
+      if (!w.failing_since) w.failing_since = now;
       return; // still none: the next tick tries again
     }
     waiting_.erase(waiting_.begin());

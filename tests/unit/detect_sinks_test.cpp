@@ -239,6 +239,37 @@ TEST_F(DetectHookTest, WhatAHookWritesIsShownNotObeyed) {
   EXPECT_NE(err.find("no end\n"), std::string::npos) << err;
 }
 
+// While every shell runs, later transitions wait their turn (a burst of slow hooks dropped
+// every one after it, a critical OOM's among them); past 4 a shell waiting, the newest milder
+// one gives a critical one its place, and only then is a hook not run.
+TEST_F(DetectHookTest, HooksWaitForAShellAndACriticalOneKeepsItsPlace) {
+  const auto out = dir_ / "ran";
+  ::testing::internal::CaptureStderr();
+  HookRunner hook("sleep 0.2; echo \"$CLUSTERTOP_SEVERITY $CLUSTERTOP_VALUE\" >> '" + out.string() +
+                      "'",
+                  std::chrono::seconds(10), 2);
+  const auto transition = [](Severity severity, double value) {
+    auto t = sample_transition(value);
+    t.finding.severity = severity;
+    return t;
+  };
+  for (int i = 0; i < 10; ++i) hook.on_transition(transition(Severity::warning, i), ctx_);
+  hook.on_transition(transition(Severity::critical, 99), ctx_);
+  for (int i = 0; i < 100 && (hook.running() > 0 || hook.started() < 10); ++i) {
+    hook.on_tick(ctx_);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  hook.flush();
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(hook.started(), 10u) << err;
+  EXPECT_EQ(hook.skipped(), 1u) << err;
+  const std::string ran = slurp(out);
+  EXPECT_NE(ran.find("critical 99"), std::string::npos) << ran;
+  EXPECT_EQ(ran.find("warning 9\n"), std::string::npos) << "the newest warning gave its place\n"
+                                                        << ran;
+  EXPECT_NE(ran.find("warning 0\n"), std::string::npos) << ran;
+}
+
 TEST_F(DetectHookTest, HookThatExitsAtOnceDoesNotKillUsWithSigpipe) {
   HookRunner hook("exit 0", std::chrono::seconds(5));
   for (int i = 0; i < 20; ++i) hook.on_transition(sample_transition(), ctx_);

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -38,6 +39,9 @@ public:
   // then kills and reaps them.
   void flush() override;
 
+  // Transitions that wait for a shell to end, at most this many per shell that may run.
+  static constexpr std::size_t kWaitingPerShell = 4;
+
   // Reaps finished hooks and kills overdue ones; never blocks.
   void reap();
   // Hooks whose process group is not done (a shell still running, or what it left behind).
@@ -63,10 +67,11 @@ private:
     // group's id, cannot be reused, so the group can still be killed at the deadline.
     bool exited = false;
   };
-  // A transition whose hook could not be started yet.
+  // A transition whose hook could not be started yet: no shell free, or a start that failed.
   struct Waiting {
     AlertTransition t;
     Steady::time_point since;
+    std::optional<Steady::time_point> failing_since; // its first failed start: retry_for
   };
   // 0 when started, else the errno that stopped it (nothing said).
   int start(const AlertTransition &t);
