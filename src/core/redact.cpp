@@ -29,7 +29,9 @@ bool ends_value(char c) {
   return is_space(c) || c == ',' || c == ';' || c == '&' || c == '"' || c == '\'' || c == '`';
 }
 
-enum class KeyKind { none, secret, token, authorization, cookie };
+// `short_secret`: a secret whose key also names counts (`pass`, `sig`): a plain number after
+// it is kept, as after `token`.
+enum class KeyKind { none, secret, short_secret, token, authorization, cookie };
 
 // The last two words of a key, split at '_', '-', '.' and lower-to-upper case changes
 // ("apiKey"); `before` is empty when the key has one word.
@@ -55,9 +57,19 @@ LastWords last_words(std::string_view key) {
   return w;
 }
 
+bool iends_with_ascii(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && iequals_ascii(s.substr(s.size() - suffix.size()), suffix);
+}
+
 KeyKind classify_key(std::string_view key) {
   const auto [before, last] = last_words(key);
   if (last.empty()) return KeyKind::none;
+  // Run into the word before (PGPASSWORD, dbpassword) or in mixed case (PaSsWoRd, split at
+  // every case change into words of two letters).
+  for (std::string_view w : {"password", "passwd", "passphrase"})
+    if (iends_with_ascii(key, w)) return KeyKind::secret;
+  // DB_PASS=, pass=; SAS tokens' sig= (an Azure storage URL's signature).
+  if (iequals_ascii(last, "pass") || iequals_ascii(last, "sig")) return KeyKind::short_secret;
   if (iequals_ascii(last, "token")) return KeyKind::token;
   if (iequals_ascii(last, "authorization")) return KeyKind::authorization;
   if (iequals_ascii(last, "cookie")) return KeyKind::cookie;
@@ -67,7 +79,7 @@ KeyKind classify_key(std::string_view key) {
   for (auto w : kSecretWords)
     if (iequals_ascii(last, w)) return KeyKind::secret;
   if (iequals_ascii(last, "key")) {
-    for (std::string_view w : {"api", "access", "private", "secret"})
+    for (std::string_view w : {"api", "access", "private", "secret", "account"}) // AccountKey=
       if (iequals_ascii(before, w)) return KeyKind::secret;
   }
   return KeyKind::none;
@@ -98,7 +110,7 @@ std::optional<Span> token_shape(std::string_view text, std::size_t i) {
   static constexpr auto base64url_dot = [](char c) {
     return is_alnum(c) || c == '-' || c == '_' || c == '.';
   };
-  static constexpr std::array<Shape, 17> kShapes = {{
+  static constexpr std::array<Shape, 19> kShapes = {{
       {"hf_", alnum, 30, false},
       {"sk-", alnum_dash_under, 20, true},
       {"ghp_", alnum, 30, false},
@@ -114,8 +126,10 @@ std::optional<Span> token_shape(std::string_view text, std::size_t i) {
       {"xoxr-", alnum_dash, 10, true},
       {"xoxs-", alnum_dash, 10, true},
       {"AKIA", upper_digit, 16, false},
-      {"ASIA", upper_digit, 16, false},  // AWS temporary key ids
-      {"eyJ", base64url_dot, 30, false}, // a JSON Web Token (bearer or session token)
+      {"ASIA", upper_digit, 16, false},      // AWS temporary key ids
+      {"eyJ", base64url_dot, 30, false},     // a JSON Web Token (bearer or session token)
+      {"AIza", alnum_dash_under, 35, false}, // a Google API key
+      {"gsk_", alnum, 40, false},            // a Groq API key
   }};
   auto try_shape = [&](const Shape &s) -> std::optional<Span> {
     if (text.substr(i, s.prefix.size()) != s.prefix) return std::nullopt;
@@ -252,8 +266,9 @@ std::optional<Span> value_after_key(std::string_view text, std::size_t i, std::s
     }
   }
   if (end <= start) return std::nullopt;
-  if (kind == KeyKind::token && plain_number(text.substr(start, end - start)))
-    return std::nullopt; // "#token: 1234" is a count
+  if ((kind == KeyKind::token || kind == KeyKind::short_secret) &&
+      plain_number(text.substr(start, end - start)))
+    return std::nullopt; // "#token: 1234" is a count, "sig=11" a signal
   return Span{start, end};
 }
 

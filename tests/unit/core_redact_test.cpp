@@ -51,6 +51,25 @@ TEST(Redact, KeysEndingInASecretWord) {
   });
 }
 
+// Forms a tester found shown in clear: a secret word run into the one before or written in
+// mixed case, `pass`, Azure's AccountKey and SAS signature, Google and Groq API keys. A plain
+// number after `pass` or `sig` is a count or a signal, kept.
+TEST(Redact, MoreKeysAndShapesOfCredentials) {
+  expect_all({
+      {"PGPASSWORD=S3cr3tPass psql", "PGPASSWORD=[redacted] psql"},
+      {"PaSsWoRd=hunter2 x", "PaSsWoRd=[redacted] x"},
+      {"pass=hunter2 DB_PASS=hunter3", "pass=[redacted] DB_PASS=[redacted]"},
+      {"DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=Zm9vYmFy+/==;EndpointSuffix",
+       "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=[redacted];EndpointSuffix"},
+      {"https://acct.blob.core.windows.net/c?sv=2022-11-02&sig=AbCd%2Bef%3D&se=1",
+       "https://acct.blob.core.windows.net/c?sv=2022-11-02&sig=[redacted]&se=1"},
+      {"key AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW here", "key AIza[redacted] here"},
+      {"GROQ gsk_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOP done",
+       "GROQ gsk_[redacted] done"},
+      {"test_pass=3 sig=11 passes=4", "test_pass=3 sig=11 passes=4"},
+  });
+}
+
 TEST(Redact, HeadersFlagsAndBearer) {
   expect_all({
       {"Authorization: Basic dXNlcjpwYXNz next", "Authorization: Basic [redacted] next"},
