@@ -325,14 +325,10 @@ Status check_snapshot_path(const std::string &path) {
   // directory this user cannot write (permissions, a read-only mount; as root, where
   // permission bits do not apply, only the attempt tells) before --for, not after it. What
   // only the write can tell (a full disk) stays exit 74 then.
-  std::string probe = (dir.back() == '/' ? dir : dir + "/") + ".clustertop-write-check-XXXXXX";
-  const int fd = ::mkostemp(probe.data(), O_CLOEXEC);
-  if (fd < 0)
+  if (const auto why = why_no_file_in(dir))
     return Error{"cannot write the snapshot",
-                 fmt::format("cannot create a file in its directory: {}", std::strerror(errno)),
-                 path, "choose a directory you can write (or -o - for standard output)"};
-  ::close(fd);
-  ::unlink(probe.c_str());
+                 fmt::format("cannot create a file in its directory: {}", *why), path,
+                 "choose a directory you can write (or -o - for standard output)"};
   return ok_status();
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,8 +24,7 @@ std::optional<std::string> why_not_directory(const std::string &dir) {
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0) return std::strerror(errno);
   if (!S_ISDIR(st.st_mode)) return "not a directory";
-  if (::access(dir.c_str(), W_OK | X_OK) != 0) return std::strerror(errno);
-  return std::nullopt;
+  return why_no_file_in(dir);
 }
 
 // Why a run could not make `dir` (create_directories) and write into it, or nothing when it
@@ -49,6 +49,15 @@ std::optional<std::string> why_not_creatable(const std::string &dir) {
 }
 
 } // namespace
+
+std::optional<std::string> why_no_file_in(const std::string &dir) {
+  std::string probe = (dir.ends_with('/') ? dir : dir + "/") + ".clustertop-write-check-XXXXXX";
+  const int fd = ::mkostemp(probe.data(), O_CLOEXEC);
+  if (fd < 0) return std::strerror(errno);
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return std::nullopt;
+}
 
 Options merge_settings(const Options &cli, const Config &c) {
   Options o = cli;

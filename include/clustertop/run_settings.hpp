@@ -38,6 +38,11 @@ std::optional<SettingsProblem> check_settings(const Options &merged, const KeyPl
 // nothing a person can see and costs a core).
 Duration run_tick(const Options &merged);
 
+// Why no file can be made in the directory `dir`, or nothing when one can: a file is made
+// and removed. Permission bits do not tell (root passes them; a read-only mount, /sys, an
+// ACL or a root-squashed NFS export refuse all the same), only the attempt does.
+std::optional<std::string> why_no_file_in(const std::string &dir);
+
 // The CSV sink of a run: --csv-dir, --csv-every, --csv-on-alert, --csv-format, and the run's
 // tick. `key_only`: the sink of the dashboard's `e` when no --csv-dir is set (the current
 // directory, no periodic or per-alert files), in a live run and a replay alike.

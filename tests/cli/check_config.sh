@@ -78,7 +78,7 @@ printf '[sinks]\ncsv_dir = "/etc/passwd"\ncsv_every = "30s"\n' >"$tmp/csvdir.tom
 expect "$tmp/csvdir.toml" 3 "cannot use the csv_dir directory: not a directory"
 # A directory no file can be created in passed, and every CSV file of the run then failed.
 printf '[sinks]\ncsv_dir = "/proc/self"\ncsv_every = "30s"\n' >"$tmp/csvdir_ro.toml"
-expect "$tmp/csvdir_ro.toml" 3 "/proc/self: cannot use the csv_dir directory: Operation not permitted"
+expect "$tmp/csvdir_ro.toml" 3 "/proc/self: cannot use the csv_dir directory: "
 mkdir -p "$tmp/ro"
 if mount -t tmpfs -o ro,size=64k tmpfs "$tmp/ro" 2>/dev/null; then
   timeout 20 "$bin" --headless --csv-dir "$tmp/ro" --csv-on-alert >/dev/null 2>"$tmp/err"
