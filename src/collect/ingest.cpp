@@ -2,6 +2,8 @@
 // (node, stream, definition); a log line is offered to every log definition and what they
 // find is merged into one record.
 #include <algorithm>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <map>
 
 #include "clustertop/collect/collectors.hpp"
@@ -203,8 +205,7 @@ struct Ingest::Impl {
     // to 200 lines, and the abort and the kernel's OOM kill among them raised no alert. A
     // key's body yields no record; a crash line's event keeps the hidden text.
     const bool check = !s.private_key.idle() || s.parsers.has(raw, s.key_marker);
-    const auto hidden = check ? s.private_key.redact(raw) : std::nullopt;
-    const std::string &line = hidden ? *hidden : raw;
+    auto hidden = check ? s.private_key.redact(raw) : std::nullopt;
     buf.clear();
     // Parsers date a time of day by the arrival time, which is on the node's clock there.
     s.parsers.feed(raw, b.received_at + s.skew, buf);
@@ -212,6 +213,11 @@ struct Ingest::Impl {
     const bool single = buf.size() == 1 && buf[0].tags.size() <= 1;
     if (!single) merge_into(merged);
     const Record &rec = single ? buf[0] : merged;
+    // A hidden line the collectors tagged says which tags, so that it is told from the key's
+    // body: the node view marked every "[redacted]" line of the block as the crash.
+    if (hidden && *hidden == kRedacted && !rec.tags.empty())
+      hidden = fmt::format("{} ({})", kRedacted, fmt::join(rec.tags, ", "));
+    const std::string &line = hidden ? *hidden : raw;
     Store::add_log_line(s.log, b.stream, rec.time ? *rec.time - s.skew : b.received_at, line);
     ++s.parsed;
     if (buf.size() > 0) store_record(b, s, rec, line, store, events);
