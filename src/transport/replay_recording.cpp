@@ -13,6 +13,8 @@
 namespace clustertop {
 namespace {
 
+constexpr Duration kLongestHold = std::chrono::minutes(1);
+
 // Splits off `n` space-separated fields; the rest of the line is the last field.
 bool fields(const std::string &line, std::size_t n, std::vector<std::string> &out) {
   out.clear();
@@ -65,8 +67,11 @@ struct FileReader {
     if (line.rfind("H ", 0) == 0 && fields(line.substr(2), 1, f)) {
       const auto t = micros(f[0]);
       const auto until = micros(f[1]);
-      if (t && until) marks.push_back({Kind::hold, *t, *until});
-      return t && until;
+      // A live hold lasts seconds: one ending before it starts, or past kLongestHold, is
+      // damage (a hold of ten minutes hid every alert after it without a word).
+      if (!t || !until || *until < *t || *until - *t > kLongestHold) return false;
+      marks.push_back({Kind::hold, *t, *until});
+      return true;
     }
     if (line.rfind("D ", 0) == 0 && fields(line.substr(2), 2, f)) {
       streams[f[0]] = {record_unescape(f[1]), record_unescape(f[2])};
@@ -144,6 +149,7 @@ Result<ReplaySource> ReplaySource::from_recording(const std::string &dir) {
                    "header '" + line.substr(0, 40) + "', format 1 or 2 expected", p.string(),
                    "replay it with the clustertop that recorded it"};
     std::uint64_t offset = line.size() + 1; // where `line` starts
+    const std::size_t first_mark = src.marks_.size();
     while (std::getline(in, line)) {
       if (in.eof()) { // no final newline: cut off mid-write, or still being written
         src.warnings_.push_back(fmt::format(
@@ -157,6 +163,12 @@ Result<ReplaySource> ReplaySource::from_recording(const std::string &dir) {
       if (!reader.record(line, src.events_, src.marks_)) ++src.skipped_;
     }
     if (reader.ended) {
+      // A mark past its watch's end is damage: the clock ran an hour past the end for one.
+      const auto late =
+          std::remove_if(src.marks_.begin() + static_cast<long>(first_mark), src.marks_.end(),
+                         [&](const Mark &m) { return m.at > *reader.ended; });
+      src.skipped_ += static_cast<std::size_t>(src.marks_.end() - late);
+      src.marks_.erase(late, src.marks_.end());
       src.ended_ = std::max(src.ended_.value_or(*reader.ended), *reader.ended);
       // Nobody watched this file's nodes from its end until another recording of the same
       // directory (a watch restarted into it) hears from them: not a silence of theirs. The

@@ -522,6 +522,33 @@ TEST(DetectReplay, ARecordingTimePastTheClockIsSkipped) {
   std::filesystem::remove_all(dir);
 }
 
+// Damaged marks are counted and skipped: a hold ending before it starts or lasting past a
+// minute (one of ten minutes hid every alert after it without a word), a mark past its
+// watch's end (the clock ran an hour past the end for one), a mark that is not a time.
+TEST(DetectReplay, DamagedMarksAreSkipped) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("clustertop_badmarks_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "a.ctrec") << "#clustertop-recording 2 1790000000000000\n"
+                                 << "S 1790000000000000 mac1 \\e up connected\n"
+                                 << "T 1790000000001000\n"
+                                 << "H 1790000001000000 1790000004000000\n" // 3 s: kept
+                                 << "H 1790000002000000 1790000001000000\n" // ends first
+                                 << "H 1790000002000000 1790000602000000\n" // 10 min
+                                 << "K 1790000003000000\n"
+                                 << "T soon\n"
+                                 << "K 1790003600000000\n" // past its end
+                                 << "E 1790000010000000\n";
+  auto src = ReplaySource::from_recording(dir.string());
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  EXPECT_EQ(src->skipped(), 4u);
+  ASSERT_EQ(src->marks().size(), 3u);
+  EXPECT_EQ(src->marks()[1].kind, ReplaySource::Mark::Kind::hold);
+  EXPECT_EQ(src->marks()[2].kind, ReplaySource::Mark::Kind::tick);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(DetectReplay, LineTimestampsOfCommonFormats) {
   const TimePoint day = from_epoch_seconds(1'771'804'800.0); // 2026-02-23T00:00:00Z
   // The line's time in ISO 8601, or "none".
