@@ -21,6 +21,7 @@
 #include "clustertop/sink/alert_printer.hpp"
 #include "clustertop/sink/csv_sink.hpp"
 #include "clustertop/sink/exit_on_alert.hpp"
+#include "clustertop/sink/figures_printer.hpp"
 #include "clustertop/sink/hook_runner.hpp"
 #include "clustertop/transport/replay.hpp"
 #include "clustertop/transport/replay_stepper.hpp"
@@ -61,8 +62,8 @@ int run_dashboard(Store &store, Pipeline &pipeline, ReplaySource &source, const 
   tc.ascii = o.ascii;
   tc.no_color = tui::no_color_from_env();
   // `e` writes the replayed store at the replay time, into --csv-dir or the current
-  // directory, as in a live run (no periodic or per-alert files here).
-  auto co = csv_sink_options(o, /*key_only=*/true);
+  // directory, as in a live run; with --csv-dir, --csv-every and --csv-on-alert too.
+  auto co = csv_sink_options(o, /*key_only=*/o.csv_dir.empty());
   if (!co) return say(co.error()), exit_code::usage;
   auto csv = CsvSink::create(store, *co);
   if (!csv && !o.csv_dir.empty()) return say(csv.error()), exit_code::config;
@@ -103,11 +104,25 @@ int run_dashboard(Store &store, Pipeline &pipeline, ReplaySource &source, const 
   return exit_code::ok;
 }
 
+// --csv-every and --csv-on-alert need a --csv-dir this user can make files in.
+std::optional<Error> csv_problem(const Options &o) {
+  if (o.csv_dir.empty()) {
+    if (o.csv_every > Duration::zero() || o.csv_on_alert)
+      return Error{"--csv-every and --csv-on-alert need a CSV directory", "no --csv-dir given", "",
+                   "add --csv-dir DIR"};
+    return std::nullopt;
+  }
+  if (const auto why = why_no_file_in(o.csv_dir))
+    return Error{"cannot use the csv_dir directory", *why, o.csv_dir, "fix --csv-dir"};
+  return std::nullopt;
+}
+
 } // namespace
 
 int run_replay_command(const Options &o, SignalWatcher *signals) {
   auto clock = replay_clock(o);
   if (!clock) return say(clock.error()), exit_code::usage;
+  if (auto problem = csv_problem(o)) return say(*problem), exit_code::usage;
   auto rules = load_rules(o);
   if (!rules) return say(rules.error()), exit_code::config;
   std::vector<std::string> warnings;
@@ -136,6 +151,21 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
   if (o.headless || !terminals()) {
     AlertPrinter printer(stdout, o.json);
     pipeline.add_sink(printer);
+    // Figures lines in replay time, when asked (a replay prints only its alerts by default).
+    std::optional<FiguresPrinter> figures;
+    if (o.was_given("figures-every") && o.figures_every > Duration::zero())
+      pipeline.add_sink(figures.emplace(stdout, o.json, o.figures_every));
+    // CSV files as the live run wrote them, named and stamped with the replay's times.
+    std::unique_ptr<CsvSink> csv;
+    if (!o.csv_dir.empty()) {
+      auto co = csv_sink_options(o, /*key_only=*/false);
+      if (!co) return say(co.error()), exit_code::usage;
+      co->on_error = [](const Error &e) { say(e); };
+      auto made = CsvSink::create(store, *co);
+      if (!made) return say(made.error()), exit_code::config;
+      csv = std::move(*made);
+      pipeline.add_sink(*csv);
+    }
     std::optional<ExitOnAlert> exit_on;
     if (!o.exit_on.empty()) pipeline.add_sink(exit_on.emplace(o.exit_on));
     int signal = 0;

@@ -141,6 +141,17 @@ void add_source_options(CLI::App &app, Options &o) {
   add_duration(app, "--connect-timeout", o.connect_timeout, "SSH connect timeout (default 10s)");
 }
 
+// CSV snapshots: a run's and a replay's (whose files carry the replay's times).
+void add_csv_options(CLI::App &app, Options &o) {
+  app.add_option("--csv-dir", o.csv_dir, "Write CSV snapshots into DIR")->type_name("DIR");
+  add_duration(app, "--csv-every", o.csv_every,
+               "Snapshot period (e.g. 30s; 0: off); needs --csv-dir", Zero::allowed);
+  app.add_flag("--csv-on-alert", o.csv_on_alert,
+               "Also snapshot on every alert transition; needs --csv-dir");
+  app.add_option("--csv-format", o.csv_format, "wide (row per node) | long (row per sample)")
+      ->check(CLI::IsMember({"wide", "long"}));
+}
+
 void add_output_options(CLI::App &app, Options &o) {
   app.add_flag("--headless", o.headless, "No dashboard: print alert transitions (and figures)");
   app.add_flag("--json", o.json, "Headless output as one JSON object per line");
@@ -151,13 +162,7 @@ void add_output_options(CLI::App &app, Options &o) {
   app.add_option("--record", o.record_dir, "Record every raw stream with arrival times to DIR")
       ->type_name("DIR");
   add_theme_options(app, o);
-  app.add_option("--csv-dir", o.csv_dir, "Write CSV snapshots into DIR")->type_name("DIR");
-  add_duration(app, "--csv-every", o.csv_every,
-               "Snapshot period (e.g. 30s; 0: off); needs --csv-dir", Zero::allowed);
-  app.add_flag("--csv-on-alert", o.csv_on_alert,
-               "Also snapshot on every alert transition; needs --csv-dir");
-  app.add_option("--csv-format", o.csv_format, "wide (row per node) | long (row per sample)")
-      ->check(CLI::IsMember({"wide", "long"}));
+  add_csv_options(app, o);
   app.add_option("--listen", o.listen,
                  "Serve Prometheus /metrics on ADDR:PORT (e.g. 127.0.0.1:9464)")
       ->type_name("ADDR:PORT");
@@ -251,6 +256,10 @@ CliOutcome parse_command_line(int argc, const char *const *argv) {
   add_collectors_dir(*replay, o);
   add_hook_options(*replay, o);
   add_theme_options(*replay, o);
+  add_csv_options(*replay, o);
+  add_duration(*replay, "--figures-every", o.figures_every,
+               "Headless: print each node's figures this often, in replay time (default: never)",
+               Zero::allowed);
 
   auto *snapshot = app.add_subcommand("snapshot", "Connect, collect, write one CSV, exit");
   snapshot->footer(kSnapshotFooter);
