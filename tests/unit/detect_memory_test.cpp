@@ -163,6 +163,25 @@ TEST(DetectMemory, ANoisyRampTurnsCriticalOnTime) {
   EXPECT_NEAR(critical_lead(1, 0), ideal, 2) << "without noise";
 }
 
+// The estimate starts from the trend's level; where the last sample is off it by its noise,
+// the words give both, so that "left", the rate and the time agree ("48 MiB left, 378
+// MiB/min: about 40 s" read as a sum gone wrong).
+TEST(DetectMemory, TheWordsSayTheLevelTheEstimateStartsFrom) {
+  Store st;
+  const Rules r;
+  for (double t = 0; t < 120; t += 1) put(st, "n", "mem.available_bytes", t, 6e9 - t * 20e6);
+  put(st, "n", "mem.available_bytes", 120, 6e9 - 120 * 20e6 - 250e6); // a low reading
+  const auto f = only(run_detectors(st, r, at(120)), "time_to_oom");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_NE(f[0].message.find("left by the trend, 3.1 GiB measured"), std::string::npos)
+      << f[0].message;
+  Store steady; // on the line: one figure
+  for (double t = 0; t <= 120; t += 1) put(steady, "n", "mem.available_bytes", t, 6e9 - t * 20e6);
+  const auto g = only(run_detectors(steady, r, at(120)), "time_to_oom");
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_NE(g[0].message.find("(3.4 GiB left)"), std::string::npos) << g[0].message;
+}
+
 TEST(DetectMemory, NoisyOrRisingMemoryHasNoTimeToOom) {
   Store st;
   Rules r;
