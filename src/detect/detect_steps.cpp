@@ -313,12 +313,6 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
     }
   }
   if (!last) return std::nullopt;
-  const NodeInfo *info = view.node_info(node);
-  // Progress from before a recording's watch began (a watch restarted into the directory):
-  // that watch started without it, as a live one does, and its gap is no silence. The nodes
-  // were "stopped together" as soon as the next watch heard from them, before their logs.
-  if (info != nullptr && info->watched_since && last->time < *info->watched_since)
-    return std::nullopt;
   const bool quiet_now = quiet != nullptr && now - last->time >= kTwoClocks;
   if (now - last->time < r.after) {
     if (quiet_now) quiet->push_back(last->time);
@@ -330,6 +324,7 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   // stream's checks (a GPU sample that came first, with the last step from before the outage,
   // read as the deadlock, "restart the runner", on a node that had only reconnected). A node
   // that had stopped before the outage stays stalled through it, however often it flaps.
+  const NodeInfo *info = view.node_info(node);
   // A node gone stale (every stream silent: a frozen sshd on a link that still answers) is
   // out of sight as a down one is; its critical step_stall came before its node_down and
   // stood through the outage. So is a node whose followed log's stream is down (its `tail`

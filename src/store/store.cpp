@@ -42,8 +42,6 @@ void Store::apply(const NodeStatus &status) {
   if (status.state == NodeState::up && info.state != NodeState::up &&
       info.state != NodeState::stale)
     info.outage_began = info.since;
-  if (status.state == NodeState::up && info.state == NodeState::connecting && info.ever_up)
-    info.watched_since = status.at; // the next watch of a recording heard from it
   if (info.state != status.state) info.since = status.at;
   info.ever_up = info.ever_up || status.state == NodeState::up;
   info.state = status.state;

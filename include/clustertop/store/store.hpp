@@ -83,9 +83,6 @@ struct NodeInfo {
   // `up`: the outage a reconnect ended. None before its first `up`.
   std::optional<TimePoint> outage_began;
   bool ever_up = false; // connected at some time: `connecting` after that is a watch's gap
-  // When the node came up after such a gap (a recording's next watch heard from it): what
-  // it did before is no business of that watch, which started without it, as a live one.
-  std::optional<TimePoint> watched_since;
   std::map<std::string, NodeStatus> streams; // per-stream status, of the node's connection
   std::optional<TimePoint> last_data;        // last line from any stream
   std::uint64_t lines = 0;                   // lines received
