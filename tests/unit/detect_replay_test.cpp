@@ -230,20 +230,34 @@ TEST(DetectReplay, ARecordingReplaysDrainByDrainWithTheLiveTimes) {
 
 // Two nodes' exo step lines every 0.5 s for 30 s from `from`, recorded into `dir` (the file's
 // E record when `finish`); the time the watch ended.
-TimePoint record_steps(const std::filesystem::path &dir, TimePoint from, bool finish) {
+// Two nodes' steps every half second for 30 s, recorded as a live run records them (a drain
+// mark after each), from `first_step_after` past the nodes' `up` (ticks meanwhile); then
+// `quiet` of ticks without a step; an E record when `finish`. Returns the last record's time.
+TimePoint record_steps(const std::filesystem::path &dir, TimePoint from, bool finish,
+                       Duration first_step_after = Duration::zero(),
+                       Duration quiet = Duration::zero()) {
   auto rec = Recorder::open(dir.string(), from);
   EXPECT_TRUE(rec.ok()) << rec.error().message();
-  TimePoint t = from;
+  TimePoint t = from + first_step_after;
   if (!rec.ok()) return t;
   for (const char *node : {"mac1", "mac2"})
     (*rec)->on_status(NodeStatus{node, "", NodeState::up, "", from});
-  for (int i = 0; i < 60; ++i, t += std::chrono::milliseconds(500))
+  Store none;
+  const std::vector<Finding> firing;
+  for (TimePoint k = from + std::chrono::seconds(1); k < t; k += std::chrono::seconds(1))
+    (*rec)->on_tick(TickContext{none, firing, k}); // the watch ticks while it waits
+  for (int i = 0; i < 60; ++i, t += std::chrono::milliseconds(500)) {
     for (const char *node : {"mac1", "mac2"})
       (*rec)->on_lines(LineBatch{
           node,
           "log:/tmp/exo.log",
           t,
           {fmt::format("[STEP {}] eval=36ms model=30ms gpu_eval=0.5ms fence_wait=0.8ms", i)}});
+    (*rec)->on_drained(t);
+  }
+  for (Duration q = std::chrono::seconds(1); q <= quiet; q += std::chrono::seconds(1))
+    (*rec)->on_tick(TickContext{none, firing, t + q});
+  t += quiet;
   if (finish) (*rec)->finish(t);
   return t;
 }
@@ -315,6 +329,31 @@ TEST(DetectReplay, TheGapBetweenTwoWatchesOfADirectoryIsNoHang) {
     EXPECT_TRUE(tr.finding.rule != "step_stall" && tr.finding.rule != "cluster_stall" &&
                 tr.finding.rule != "node_down")
         << tr.finding.rule << " " << tr.finding.node << ": " << tr.finding.message;
+  std::filesystem::remove_all(dir);
+}
+
+// A hang across a restart of the recording watch: the first watch saw every node stop, the
+// next one (no read-back) hears from the nodes but no step. The hang's alerts stay firing
+// through the directory's replay; a version that ignored steps from before the restart
+// resolved them a few seconds into the next watch, as if the hang had cleared.
+TEST(DetectReplay, AHangAcrossARestartOfTheWatchStaysFiring) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("clustertop_hang2_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  using std::chrono::seconds;
+  const TimePoint last = record_steps(dir, t0(), true, seconds(0), seconds(60)); // then hung
+  record_steps(dir, last + seconds(10), true, seconds(120)); // up, no step for 2 minutes
+  auto src = ReplaySource::from_recording(dir.string());
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  std::vector<std::string> seen;
+  for (const auto &tr : replay_shipped(*src).seen)
+    if (tr.at < last + seconds(125))
+      seen.push_back(
+          fmt::format("{} {} {}", to_string(tr.state), tr.finding.rule, tr.finding.node));
+  EXPECT_NE(std::find(seen.begin(), seen.end(), "firing step_stall mac1"), seen.end())
+      << fmt::format("{}", fmt::join(seen, "\n"));
+  EXPECT_EQ(std::find(seen.begin(), seen.end(), "resolved step_stall mac1"), seen.end())
+      << fmt::format("{}", fmt::join(seen, "\n"));
   std::filesystem::remove_all(dir);
 }
 
