@@ -69,6 +69,19 @@ TEST(ExportCsv, WideSumsGpusComputesOverheadAndFenceWindowMax) {
                           "fence wait 12.5 ms | metal");
 }
 
+// The overhead is a difference of the decimals the log wrote: printed as those decimals
+// give it, not as its binary rounding (13.199999999999996).
+TEST(ExportCsv, OverheadIsPrintedAsTheLogsDecimalsGiveIt) {
+  Store store;
+  store.apply(NodeStatus{"m", "", NodeState::up, "", kNow - seconds(10)});
+  for (auto [m, v] :
+       {std::pair{"step.eval_ms", 32.3}, {"step.model_ms", 18.6}, {"step.gpu_eval_ms", 0.5}})
+    add(store, "m", m, v, kNow - seconds(1));
+  const auto lines = lines_of(render_csv_wide(store, {}, kNow));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[1].find(",32.3,18.6,0.5,13.2,"), std::string::npos) << lines[1];
+}
+
 TEST(ExportCsv, GpuSumIsUnknownWhenOneGpuIsUnknownAndOverheadNeedsOneStep) {
   Store store;
   add(store, "n", "gpu.power_w", 100, kNow, "0");
