@@ -53,11 +53,13 @@ struct FileReader {
   std::map<std::string, std::pair<std::string, std::string>> streams; // id -> node, stream
   std::vector<std::string> f;
   std::optional<TimePoint> ended; // its `E` record: the watch ended cleanly then
+  std::string why;                // what was wrong with the last malformed record
 
-  // One record; false when malformed.
+  // One record; false when malformed (`why` says how).
   bool record(const std::string &line, std::vector<TimedEvent> &out,
               std::vector<ReplaySource::Mark> &marks) {
     if (line.empty() || line[0] == '#') return true;
+    why = "a time that is not µs since the epoch before 2200, or a field missing";
     using Kind = ReplaySource::Mark::Kind;
     if (line.size() > 2 && line[1] == ' ' && (line[0] == 'T' || line[0] == 'K')) {
       const auto t = micros(line.substr(2));
@@ -69,6 +71,8 @@ struct FileReader {
       const auto until = micros(f[1]);
       // A live hold lasts seconds: one ending before it starts, or past kLongestHold, is
       // damage (a hold of ten minutes hid every alert after it without a word).
+      if (t && until && (*until < *t || *until - *t > kLongestHold))
+        why = "a hold that ends before it starts or lasts more than a minute";
       if (!t || !until || *until < *t || *until - *t > kLongestHold) return false;
       marks.push_back({Kind::hold, *t, *until});
       return true;
@@ -80,6 +84,8 @@ struct FileReader {
     if (line.rfind("L ", 0) == 0 && fields(line.substr(2), 2, f)) {
       auto t = micros(f[0]);
       auto it = streams.find(f[1]);
+      if (t && it == streams.end())
+        why = "a line of stream " + f[1] + ", which no D record before it defines";
       if (!t || it == streams.end()) return false;
       auto *last = out.empty() ? nullptr : std::get_if<LineBatch>(&out.back().event);
       if (last == nullptr || out.back().at != *t || last->node != it->second.first ||
@@ -96,8 +102,10 @@ struct FileReader {
       const auto t = micros(f[0]);
       const auto offset = parse_utc_offset(f[2]);
       if (status == nullptr || !t || status->at != *t || status->node != record_unescape(f[1]) ||
-          !offset)
+          !offset) {
+        if (t && offset) why = "a zone that follows no status of its node and time";
         return false;
+      }
       status->utc_offset = offset;
       return true;
     }
@@ -108,11 +116,13 @@ struct FileReader {
     if (line.rfind("S ", 0) == 0 && fields(line.substr(2), 4, f)) {
       auto t = micros(f[0]);
       auto st = state_of(f[3]);
+      if (t && !st) why = "a state that is not connecting, up, stale or down";
       if (!t || !st) return false;
       out.push_back({*t, NodeStatus{record_unescape(f[1]), record_unescape(f[2]), *st,
                                     record_unescape(f[4]), *t}});
       return true;
     }
+    why = "a record this format does not have";
     return false;
   }
 };
@@ -150,7 +160,10 @@ Result<ReplaySource> ReplaySource::from_recording(const std::string &dir) {
                    "replay it with the clustertop that recorded it"};
     std::uint64_t offset = line.size() + 1; // where `line` starts
     const std::size_t first_mark = src.marks_.size();
+    std::size_t line_number = 1, malformed = 0;
+    std::string first_malformed; // where and why, said once a file
     while (std::getline(in, line)) {
+      ++line_number;
       if (in.eof()) { // no final newline: cut off mid-write, or still being written
         src.warnings_.push_back(fmt::format(
             "{}: the last record is cut off at byte {} ({} bytes without a line end: the "
@@ -160,8 +173,17 @@ Result<ReplaySource> ReplaySource::from_recording(const std::string &dir) {
         break;
       }
       offset += line.size() + 1;
-      if (!reader.record(line, src.events_, src.marks_)) ++src.skipped_;
+      if (!reader.record(line, src.events_, src.marks_)) {
+        ++src.skipped_;
+        if (malformed++ == 0) first_malformed = fmt::format("line {}: {}", line_number, reader.why);
+      }
     }
+    // A count alone left a reader guessing: 2084 records were every line of a node's log,
+    // whose stream's D record was missing.
+    if (malformed > 0)
+      src.warnings_.push_back(fmt::format("{}: {} malformed record{} skipped, the first at {}",
+                                          p.string(), malformed, malformed == 1 ? "" : "s",
+                                          first_malformed));
     if (reader.ended) {
       // A mark past its watch's end is damage: the clock ran an hour past the end for one.
       const auto late =

@@ -575,9 +575,37 @@ TEST(DetectReplay, DamagedMarksAreSkipped) {
   auto src = ReplaySource::from_recording(dir.string());
   ASSERT_TRUE(src.ok()) << src.error().message();
   EXPECT_EQ(src->skipped(), 4u);
+  // Where and why, once a file: a count alone left the reader guessing.
+  ASSERT_EQ(src->warnings().size(), 1u);
+  EXPECT_NE(src->warnings()[0].find("a.ctrec: 3 malformed records skipped, the first at line 5: a "
+                                    "hold that ends before it starts"),
+            std::string::npos)
+      << src->warnings()[0];
   ASSERT_EQ(src->marks().size(), 3u);
   EXPECT_EQ(src->marks()[1].kind, ReplaySource::Mark::Kind::hold);
   EXPECT_EQ(src->marks()[2].kind, ReplaySource::Mark::Kind::tick);
+  std::filesystem::remove_all(dir);
+}
+
+// A line of a stream no D record defines: said with its line and why (a missing D record
+// was every line of a node's log, counted and nothing more).
+TEST(DetectReplay, AMalformedRecordIsNamedWithItsLine) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("clustertop_nod_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "a.ctrec") << "#clustertop-recording 2 1790000000000000\n"
+                                 << "S 1790000000000000 mac1 \\e up connected\n"
+                                 << "L 1790000000100000 7 [STEP 1] eval=36ms\n"
+                                 << "L 1790000000200000 7 [STEP 2] eval=36ms\n";
+  auto src = ReplaySource::from_recording(dir.string());
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  EXPECT_EQ(src->skipped(), 2u);
+  bool said = false;
+  for (const auto &w : src->warnings())
+    said = said || w.find("2 malformed records skipped, the first at line 3: a line of stream "
+                          "7, which no D record before it defines") != std::string::npos;
+  EXPECT_TRUE(said) << fmt::format("{}", fmt::join(src->warnings(), "\n"));
   std::filesystem::remove_all(dir);
 }
 
