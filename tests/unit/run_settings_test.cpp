@@ -236,8 +236,8 @@ TEST(CommandLine, LogTakesOnePathAndTheNodesAfterItStayNodes) {
 // subcommand. One it has too (above) stays allowed.
 TEST(CommandLine, AnOptionTheSubcommandWouldIgnoreIsRefused) {
   const std::vector<std::vector<const char *>> cases = {
-      {"clustertop", "--figures-every", "60s", "replay", "--node", "n=x.log"},
-      {"clustertop", "--csv-dir", "d", "replay", "--node", "n=x.log"},
+      {"clustertop", "--listen", "127.0.0.1:9464", "replay", "--node", "n=x.log"},
+      {"clustertop", "--record", "d", "replay", "--node", "n=x.log"},
       {"clustertop", "mac1", "replay", "--node", "n=x.log"},
       {"clustertop", "--listen", "127.0.0.1:9464", "snapshot", "-o", "x.csv", "n1"},
       {"clustertop", "-i", "2s", "parse", "--collector", "exo", "f.log"}};
@@ -254,6 +254,11 @@ TEST(CommandLine, AnOptionTheSubcommandWouldIgnoreIsRefused) {
   }
   const Options o = command_line({"-c", "c.toml", "replay", "--node", "n=x.log"});
   EXPECT_EQ(o.config_path, "c.toml");
+  // A replay writes CSV and figures lines too, so these are its options now.
+  const Options csv =
+      command_line({"--figures-every", "60s", "--csv-dir", "d", "replay", "--node", "n=x.log"});
+  EXPECT_EQ(csv.csv_dir, "d");
+  EXPECT_EQ(csv.figures_every, std::chrono::seconds(60));
 }
 
 // A bad duration says which option it was given to.
