@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "clustertop/core/redact.hpp"
 #include "clustertop/detect/alert_book.hpp"
 #include "detect_test_util.hpp"
 
@@ -183,6 +184,26 @@ TEST(DetectCrash, TheQuotedLineIsCutBetweenCharacters) {
     ASSERT_NE(dots, std::string::npos) << m;
     const std::string quoted = m.substr(0, dots);
     EXPECT_EQ(quoted.substr(quoted.size() - 3), "\xE2\x82\xAC") << "pad " << pad;
+  }
+}
+
+// Nor inside a "[redacted]": the CSV's redaction of its cells made "Bearer [redacte..."
+// whole again and dropped the "...", so the CSV said another message than the FIRING line.
+TEST(DetectCrash, TheQuotedLineIsNotCutInsideARedaction) {
+  for (std::size_t pad = 0; pad < 12; ++pad) { // moves the cut through "[redacted]"
+    Store st;
+    Rules r;
+    const std::string line =
+        "SIGABRT " + std::string(211 + pad, 'y') + " Authorization: Bearer abcdefghijklmnop tail";
+    st.add_event(
+        LogEvent{"mbp", "log:/tmp/exo.log", at(11), "", {"crash"}, Severity::critical, line});
+    const auto crash = only(run_detectors(st, r, at(12)), "crash");
+    ASSERT_EQ(crash.size(), 1u);
+    const std::string &m = crash[0].message;
+    EXPECT_EQ(m.find("abcdefghijklmnop"), std::string::npos) << m;
+    const bool whole = m.find("Bearer [redacted]") != std::string::npos;
+    EXPECT_TRUE(whole || m.find("[red") == std::string::npos) << "pad " << pad << ": " << m;
+    EXPECT_EQ(redact_secrets(m), m) << "pad " << pad << ": the CSV would change it";
   }
 }
 
