@@ -30,8 +30,9 @@ Modes:
 Docs: README.md and docs/ (configuration, ssh, collectors, alerts, dashboard, exports).)";
 
 constexpr const char *kFooter = R"(
-Exit codes: 0 ok, 2 bad command line, 3 invalid config or definition, or a --listen
-address that cannot be bound, 4 every node unreachable at start, 5 --exit-on: an alert of
+Exit codes: 0 ok, 2 bad command line, 3 invalid config or definition, a --listen
+address that cannot be bound, or a terminal the dashboard cannot use (TERM unknown or
+dumb), 4 every node unreachable at start, 5 --exit-on: an alert of
 that severity fired, 70 internal error, 74 output could not be written (a reader that goes
 away, `| head`, is a normal end), 130 interrupted (replay, snapshot).
 In the dashboard, ? lists the keys.)";
@@ -246,7 +247,8 @@ CliOutcome parse_command_line(int argc, const char *const *argv) {
           "--node logs' times without a zone are at this UTC offset (default +0000; exo "
           "writes local time: the node's `date +%z`)")
       ->type_name("+HHMM");
-  replay->add_option("--speed", o.speed, "Replay speed: a factor (1 = real time) or max");
+  replay->add_option("--speed", o.speed,
+                     "Replay speed: a factor (1 = real time) or max (the default)");
   replay->add_option("--until", o.until,
                      "Run the replay clock this long past the last line (default 5m)");
   replay->add_flag("--headless", o.headless, "No dashboard: print alert transitions");
