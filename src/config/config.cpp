@@ -81,7 +81,9 @@ Status read_node(TableReader &r, NodeConfig &n) {
         n.collectors_remove.end())
       return Error{fmt::format("collector '{}' is both added and removed", name),
                    "collectors_add and collectors_remove both name it",
-                   fmt::format("{}:{}", r.file(), r.line()), "keep it in one of the two lists"};
+                   // The second list's line (the [[node]] header's was named).
+                   fmt::format("{}:{}", r.file(), r.line_of("collectors_remove")),
+                   "keep it in one of the two lists"};
   if (auto s = r.number("memory_bytes", n.memory_bytes, 0, 1e15); !s) return s;
   if (auto s = r.number("max_context", n.max_context, 0, 1e9); !s) return s;
   if (auto s = r.utc_offset("log_zone", n.log_zone); !s) return s;

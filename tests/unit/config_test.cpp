@@ -145,7 +145,7 @@ TEST(Config, ACollectorBothAddedAndRemovedIsAnError) {
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.error().what.find("'meminfo' is both added and removed"), std::string::npos)
       << c.error().message();
-  EXPECT_EQ(c.error().where, "c.toml:1");
+  EXPECT_EQ(c.error().where, "c.toml:4"); // collectors_remove's line, not [[node]]'s
 }
 
 // A duration string is decimal (`"0x1p4s"` passed as 16 s); a TOML number is its value, so
