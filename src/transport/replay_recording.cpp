@@ -14,6 +14,7 @@ namespace clustertop {
 namespace {
 
 constexpr Duration kLongestHold = std::chrono::minutes(1);
+constexpr const char *kBadTime = "a time that is not µs since the epoch before 2200";
 
 // Splits off `n` space-separated fields; the rest of the line is the last field.
 bool fields(const std::string &line, std::size_t n, std::vector<std::string> &out) {
@@ -55,25 +56,30 @@ struct FileReader {
   std::optional<TimePoint> ended; // its `E` record: the watch ended cleanly then
   std::string why;                // what was wrong with the last malformed record
 
-  // One record; false when malformed (`why` says how).
+  // One record; false when malformed (`why` says how: set only then, a record read well
+  // costs nothing more).
   bool record(const std::string &line, std::vector<TimedEvent> &out,
               std::vector<ReplaySource::Mark> &marks) {
     if (line.empty() || line[0] == '#') return true;
-    why = "a time that is not µs since the epoch before 2200, or a field missing";
+    const auto fail = [this](std::string reason) {
+      why = std::move(reason);
+      return false;
+    };
     using Kind = ReplaySource::Mark::Kind;
     if (line.size() > 2 && line[1] == ' ' && (line[0] == 'T' || line[0] == 'K')) {
       const auto t = micros(line.substr(2));
-      if (t) marks.push_back({line[0] == 'T' ? Kind::drain : Kind::tick, *t});
-      return t.has_value();
+      if (!t) return fail(kBadTime);
+      marks.push_back({line[0] == 'T' ? Kind::drain : Kind::tick, *t});
+      return true;
     }
     if (line.rfind("H ", 0) == 0 && fields(line.substr(2), 1, f)) {
       const auto t = micros(f[0]);
       const auto until = micros(f[1]);
+      if (!t || !until) return fail(kBadTime);
       // A live hold lasts seconds: one ending before it starts, or past kLongestHold, is
       // damage (a hold of ten minutes hid every alert after it without a word).
-      if (t && until && (*until < *t || *until - *t > kLongestHold))
-        why = "a hold that ends before it starts or lasts more than a minute";
-      if (!t || !until || *until < *t || *until - *t > kLongestHold) return false;
+      if (*until < *t || *until - *t > kLongestHold)
+        return fail("a hold that ends before it starts or lasts more than a minute");
       marks.push_back({Kind::hold, *t, *until});
       return true;
     }
@@ -83,10 +89,10 @@ struct FileReader {
     }
     if (line.rfind("L ", 0) == 0 && fields(line.substr(2), 2, f)) {
       auto t = micros(f[0]);
+      if (!t) return fail(kBadTime);
       auto it = streams.find(f[1]);
-      if (t && it == streams.end())
-        why = "a line of stream " + f[1] + ", which no D record before it defines";
-      if (!t || it == streams.end()) return false;
+      if (it == streams.end())
+        return fail("a line of stream " + f[1] + ", which no D record before it defines");
       auto *last = out.empty() ? nullptr : std::get_if<LineBatch>(&out.back().event);
       if (last == nullptr || out.back().at != *t || last->node != it->second.first ||
           last->stream != it->second.second) {
@@ -101,29 +107,27 @@ struct FileReader {
       auto *status = out.empty() ? nullptr : std::get_if<NodeStatus>(&out.back().event);
       const auto t = micros(f[0]);
       const auto offset = parse_utc_offset(f[2]);
-      if (status == nullptr || !t || status->at != *t || status->node != record_unescape(f[1]) ||
-          !offset) {
-        if (t && offset) why = "a zone that follows no status of its node and time";
-        return false;
-      }
+      if (!t) return fail(kBadTime);
+      if (!offset) return fail("a UTC offset that is not ±hhmm");
+      if (status == nullptr || status->at != *t || status->node != record_unescape(f[1]))
+        return fail("a zone that follows no status of its node and time");
       status->utc_offset = offset;
       return true;
     }
     if (line.rfind("E ", 0) == 0) {
       ended = micros(line.substr(2));
-      return ended.has_value();
+      return ended ? true : fail(kBadTime);
     }
     if (line.rfind("S ", 0) == 0 && fields(line.substr(2), 4, f)) {
       auto t = micros(f[0]);
+      if (!t) return fail(kBadTime);
       auto st = state_of(f[3]);
-      if (t && !st) why = "a state that is not connecting, up, stale or down";
-      if (!t || !st) return false;
+      if (!st) return fail("a state that is not connecting, up, stale or down");
       out.push_back({*t, NodeStatus{record_unescape(f[1]), record_unescape(f[2]), *st,
                                     record_unescape(f[4]), *t}});
       return true;
     }
-    why = "a record this format does not have";
-    return false;
+    return fail("a record this format does not have, or one with a field missing");
   }
 };
 
