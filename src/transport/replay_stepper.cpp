@@ -24,18 +24,15 @@ TimePoint ReplayStepper::end() const {
   return source_.last() + tail_;
 }
 
-bool ReplayStepper::step_to_mark(TimePoint limit, bool &waiting) {
+ReplayStepper::MarkStep ReplayStepper::step_to_mark(TimePoint limit) {
   const auto &marks = source_.marks();
-  if (mark_ >= marks.size()) return false;
+  if (mark_ >= marks.size()) return MarkStep::none;
   const ReplaySource::Mark &m = marks[mark_];
-  if (m.at > limit) {
-    waiting = true;
-    return true;
-  }
+  if (m.at > limit) return MarkStep::waiting;
   ++mark_;
   if (m.kind == ReplaySource::Mark::Kind::hold) {
     pipeline_.hold_alerts_until(m.at, m.until);
-    return true;
+    return MarkStep::taken;
   }
   // What arrived by the mark: the drain it ends (a tick's is empty but for records a
   // write error or a reader skipped between them).
@@ -51,18 +48,17 @@ bool ReplayStepper::step_to_mark(TimePoint limit, bool &waiting) {
   if (m.kind == ReplaySource::Mark::Kind::tick) pipeline_.tick(now_);
   // After the last mark, the replay's own ticks go on from the live run's last judgement.
   if (m.kind == ReplaySource::Mark::Kind::tick || next_tick_ <= now_) next_tick_ = now_ + tick_;
-  return true;
+  return MarkStep::taken;
 }
 
 TimePoint ReplayStepper::advance_to(TimePoint target, std::size_t max_steps) {
   for (std::size_t steps = 0; steps < max_steps && !done(); ++steps) {
     const TimePoint end = this->end();
     const TimePoint limit = std::min(target, end);
-    bool waiting = false;
-    if (step_to_mark(limit, waiting)) {
-      if (waiting) break;
+    if (const MarkStep step = step_to_mark(limit); step == MarkStep::waiting)
+      break;
+    else if (step == MarkStep::taken)
       continue;
-    }
     const auto at = source_.peek();
     // The next thing to happen is either a slice of arrivals or a tick, whichever comes
     // first; a slice's arrivals go to the pipeline together, at the latest one's time.

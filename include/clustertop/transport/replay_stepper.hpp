@@ -48,8 +48,10 @@ private:
   std::size_t mark_ = 0;       // the next of source_.marks() to replay
 
   // A recording that says where its live run judged is judged there and nowhere else, until
-  // its last mark; false once there is none left (or none at all) to go by.
-  bool step_to_mark(TimePoint limit, bool &waiting);
+  // its last mark: `none` once there is none left (or none at all) to go by, `waiting` while
+  // the next lies past `limit`.
+  enum class MarkStep { none, taken, waiting };
+  MarkStep step_to_mark(TimePoint limit);
 };
 
 } // namespace clustertop
