@@ -108,28 +108,22 @@ HookRunner::HookRunner(std::string command, Duration timeout, std::size_t max_ru
 
 void HookRunner::forward_output(bool all) {
   if (!output_read_.valid()) return;
+  const auto say = [](std::string_view line) { report(stderr, "{}\n", terminal_safe(line)); };
   char buf[4096];
   for (;;) {
     const ssize_t n = ::read(output_read_.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     output_carry_.append(buf, static_cast<std::size_t>(n));
-    // A hook that writes without a line end is shown in pieces, not held for ever.
     std::size_t start = 0;
     for (std::size_t nl; (nl = output_carry_.find('\n', start)) != std::string::npos;
          start = nl + 1)
-      report(stderr, "{}\n",
-             terminal_safe(std::string_view(output_carry_).substr(start, nl - start)));
+      say(std::string_view(output_carry_).substr(start, nl - start));
     output_carry_.erase(0, start);
-    if (output_carry_.size() >= 4096) {
-      report(stderr, "{}\n", terminal_safe(output_carry_));
-      output_carry_.clear();
-    }
+    // A hook that writes without a line end is shown in pieces, not held for ever.
+    if (output_carry_.size() >= sizeof buf) say(output_carry_), output_carry_.clear();
   }
-  if (all && !output_carry_.empty()) {
-    report(stderr, "{}\n", terminal_safe(output_carry_));
-    output_carry_.clear();
-  }
+  if (all && !output_carry_.empty()) say(output_carry_), output_carry_.clear();
 }
 
 HookRunner::~HookRunner() {
