@@ -439,37 +439,35 @@ TEST(CollectIngest, AZoneReadingDeliveredLateDoesNotMoveTheNodesClock) {
   EXPECT_EQ(zone(600 - 600, 600), std::chrono::seconds(-600));
 }
 
-// A step line whose keys change every line (a request id as a key) made a series per line,
-// 58 KB each, for ever: 700 MB in a minute. A node keeps at most series_per_node series; the
-// samples of further metrics are dropped and counted, and the known metrics go on.
+// One Ingest over the shipped definitions and its Store, fed log batches of one arrival time.
+struct ShippedIngest {
+  std::shared_ptr<const CollectorSet> set = test::builtin_set();
+  Store store;
+  Ingest ingest{set};
+  std::vector<LogEvent> events;
+  const TimePoint t = from_epoch_seconds(1771858800);
+  void feed(const std::string &node, const std::string &stream, std::vector<std::string> lines) {
+    ingest.on_batch(LineBatch{node, stream, t, std::move(lines)}, store, events);
+  }
+};
+
 // A private key printed to a log arrives a line at a time, and a body line alone is plain
 // base64: the stream's lines between BEGIN and END PRIVATE KEY enter the node's log as
 // "[redacted]" (what the dashboard and a figures line's last_log show), across batches,
 // and only in that stream.
 TEST(CollectIngest, RedactsThePrivateKeyBodyLinesOfALogStream) {
-  auto set = test::builtin_set();
-  ASSERT_NE(set, nullptr);
-  Store store;
-  Ingest ingest(set);
-  std::vector<LogEvent> events;
-  const TimePoint t = from_epoch_seconds(1771858800);
+  ShippedIngest run;
+  ASSERT_NE(run.set, nullptr);
   const std::string app = "log:/var/log/app.log";
-  const std::string other = "log:/var/log/exo.log";
-  ingest.on_batch(LineBatch{"n1",
-                            app,
-                            t,
-                            {"INFO loading TLS key from vault", "-----BEGIN RSA PRIVATE KEY-----",
-                             "MIIEpAIBAAKCAQEA7bq3xY0kqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfV"}},
-                  store, events);
-  EXPECT_EQ(FiguresPrinter::text_line(store, "n1", t).find("MIIE"), std::string::npos);
-  ingest.on_batch(LineBatch{"n1", other, t, {"INFO other stream"}}, store, events);
-  ingest.on_batch(LineBatch{"n1",
-                            app,
-                            t,
-                            {"q9hU+yk8vZ3pL0mN4vB7cAbCdEf0123456789/+==",
-                             "-----END RSA PRIVATE KEY-----", "INFO key loaded"}},
-                  store, events);
-  const auto *n1 = store.log_lines("n1");
+  run.feed("n1", app,
+           {"INFO loading TLS key from vault", "-----BEGIN RSA PRIVATE KEY-----",
+            "MIIEpAIBAAKCAQEA7bq3xY0kqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfV"});
+  EXPECT_EQ(FiguresPrinter::text_line(run.store, "n1", run.t).find("MIIE"), std::string::npos);
+  run.feed("n1", "log:/var/log/exo.log", {"INFO other stream"});
+  run.feed("n1", app,
+           {"q9hU+yk8vZ3pL0mN4vB7cAbCdEf0123456789/+==", "-----END RSA PRIVATE KEY-----",
+            "INFO key loaded"});
+  const auto *n1 = run.store.log_lines("n1");
   ASSERT_NE(n1, nullptr);
   std::vector<std::string> texts;
   for (std::size_t i = 0; i < n1->size(); ++i) texts.push_back(n1->at(i).text);
@@ -479,10 +477,10 @@ TEST(CollectIngest, RedactsThePrivateKeyBodyLinesOfALogStream) {
                                              "-----END RSA PRIVATE KEY-----", "INFO key loaded"}));
 
   // A BEGIN with no END hides at most 200 lines: the log is not hidden for good.
-  LineBatch open{"n2", app, t, {"-----BEGIN PRIVATE KEY-----"}};
-  for (int i = 0; i < 201; ++i) open.lines.push_back("line " + std::to_string(i));
-  ingest.on_batch(open, store, events);
-  const auto *n2 = store.log_lines("n2");
+  std::vector<std::string> open = {"-----BEGIN PRIVATE KEY-----"};
+  for (int i = 0; i < 201; ++i) open.push_back("line " + std::to_string(i));
+  run.feed("n2", app, std::move(open));
+  const auto *n2 = run.store.log_lines("n2");
   ASSERT_NE(n2, nullptr);
   EXPECT_EQ(n2->at(200).text, "[redacted]");
   EXPECT_EQ(n2->back().text, "line 200");
@@ -493,25 +491,19 @@ TEST(CollectIngest, RedactsThePrivateKeyBodyLinesOfALogStream) {
 // lines, and the abort and the kernel's OOM kill among them raised no alert. The events keep
 // the hidden text.
 TEST(CollectIngest, LinesHiddenAfterAKeyMarkerStillRaiseTheirEvents) {
-  auto set = test::builtin_set();
-  ASSERT_NE(set, nullptr);
-  Store store;
-  Ingest ingest(set);
-  std::vector<LogEvent> events;
-  const TimePoint t = from_epoch_seconds(1771858800);
-  ingest.on_batch(LineBatch{"n1",
-                            "log:/var/log/app.log",
-                            t,
-                            {"INFO x -----BEGIN RSA PRIVATE KEY-----",
-                             "libc++abi: terminating due to uncaught exception",
-                             "MIIEpAIBAAKCAQEA7bq3xY0kqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfV"}},
-                  store, events);
+  ShippedIngest run;
+  ASSERT_NE(run.set, nullptr);
+  run.feed("n1", "log:/var/log/app.log",
+           {"INFO x -----BEGIN RSA PRIVATE KEY-----",
+            "libc++abi: terminating due to uncaught exception",
+            "MIIEpAIBAAKCAQEA7bq3xY0kqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfV"});
+  const auto &events = run.events;
   ASSERT_EQ(events.size(), 1U);
   EXPECT_NE(std::find(events[0].tags.begin(), events[0].tags.end(), "abort"), events[0].tags.end());
   // Its text says its tags, which tells it from the key's body in the node view (every
   // "[redacted]" line of the block was marked as the crash).
   EXPECT_EQ(events[0].line, "[redacted] (abort, crash)");
-  const auto *log = store.log_lines("n1");
+  const auto *log = run.store.log_lines("n1");
   ASSERT_NE(log, nullptr);
   ASSERT_EQ(log->size(), 3U);
   EXPECT_EQ(log->at(1).text, "[redacted] (abort, crash)");
@@ -521,23 +513,22 @@ TEST(CollectIngest, LinesHiddenAfterAKeyMarkerStillRaiseTheirEvents) {
 // Events are the tagged lines: every ERROR line was one too, so a loop of them after a crash
 // (a request failing each second) pushed the crash out of the node's 500 events.
 TEST(CollectIngest, ErrorLinesDoNotPushACrashOutOfTheEvents) {
-  auto set = test::builtin_set();
-  ASSERT_NE(set, nullptr);
-  Store store;
-  Ingest ingest(set);
-  std::vector<LogEvent> events;
-  const TimePoint t = from_epoch_seconds(1771858800);
-  LineBatch b{"n1", "log:/tmp/exo.log", t, {"libc++abi: terminating due to uncaught exception"}};
+  ShippedIngest run;
+  ASSERT_NE(run.set, nullptr);
+  std::vector<std::string> lines = {"libc++abi: terminating due to uncaught exception"};
   for (int i = 0; i < 600; ++i)
-    b.lines.push_back("[ 2026-02-23 15:00:0" + std::to_string(i % 10) +
-                      ".000 | ERROR    | exo.api:handle:12 ] request failed");
-  ingest.on_batch(b, store, events);
-  const auto *kept = store.events("n1");
+    lines.push_back("[ 2026-02-23 15:00:0" + std::to_string(i % 10) +
+                    ".000 | ERROR    | exo.api:handle:12 ] request failed");
+  run.feed("n1", "log:/tmp/exo.log", std::move(lines));
+  const auto *kept = run.store.events("n1");
   ASSERT_NE(kept, nullptr);
   ASSERT_EQ(kept->size(), 1U);
   EXPECT_EQ(kept->at(0).tags, (std::vector<std::string>{"abort", "crash"}));
 }
 
+// A step line whose keys change every line (a request id as a key) made a series per line,
+// 58 KB each, for ever: 700 MB in a minute. A node keeps at most series_per_node series; the
+// samples of further metrics are dropped and counted, and the known metrics go on.
 TEST(CollectIngest, ANodeKeepsABoundedNumberOfSeries) {
   auto set = test::builtin_set();
   ASSERT_NE(set, nullptr);

@@ -39,7 +39,7 @@ inline std::vector<std::string> fixture_lines(const std::string &rel) {
   return out;
 }
 
-// A fresh directory for definition files, removed with everything in it.
+// A fresh directory (definition files, recordings), removed with everything in it.
 class TempDir {
 public:
   TempDir() {
@@ -52,6 +52,7 @@ public:
     std::ofstream(path_ / name) << text;
   }
   [[nodiscard]] std::string str() const { return path_.string(); }
+  [[nodiscard]] const std::filesystem::path &path() const { return path_; }
 
 private:
   std::filesystem::path path_;

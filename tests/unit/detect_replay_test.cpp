@@ -9,6 +9,7 @@
 #include "clustertop/pipeline.hpp"
 #include "clustertop/sink/recorder.hpp"
 #include "clustertop/transport/replay.hpp"
+#include "collect_test_util.hpp"
 #include "detect_test_util.hpp"
 
 namespace clustertop {
@@ -516,63 +517,53 @@ TEST(DetectReplay, ATinySpeedIsSlowNotFast) {
 // A file that is no recording, or one of another format, is said so (a plain log renamed
 // *.ctrec was "an empty recording"; format 99 was read as format 1).
 TEST(DetectReplay, ARecordingHeaderIsChecked) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("clustertop_header_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "a.ctrec") << "[ 2026-12-06 07:00:00.000 | INFO | x:y:1 ] a plain log\n";
-  auto plain = ReplaySource::from_recording(dir.string());
+  const test::TempDir dir;
+  std::ofstream(dir.path() / "a.ctrec")
+      << "[ 2026-12-06 07:00:00.000 | INFO | x:y:1 ] a plain log\n";
+  auto plain = ReplaySource::from_recording(dir.str());
   ASSERT_FALSE(plain.ok());
   EXPECT_EQ(plain.error().what, "not a recording");
-  std::ofstream(dir / "a.ctrec") << "#clustertop-recording 99 1790000000000000\n";
-  auto later = ReplaySource::from_recording(dir.string());
+  std::ofstream(dir.path() / "a.ctrec") << "#clustertop-recording 99 1790000000000000\n";
+  auto later = ReplaySource::from_recording(dir.str());
   ASSERT_FALSE(later.ok());
   EXPECT_NE(later.error().what.find("format this clustertop does not read"), std::string::npos);
-  std::filesystem::remove_all(dir);
 }
 
 // A time too large for the clock is a malformed record, skipped and counted: 19 digits threw
 // out of stoll (the replay ended in std::terminate), and one past 2262 overflowed the clock.
 TEST(DetectReplay, ARecordingTimePastTheClockIsSkipped) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("clustertop_bigtime_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "a.ctrec") << "#clustertop-recording 1 1790000000000000\n"
-                                 << "S 9999999999999999999 mac1 \\e up connected\n"
-                                 << "S 17900000001000000 mac1 \\e up connected\n"
-                                 << "D 1 mac1 log:x\n"
-                                 << "L 7258118400000000 1 2200-01-01\n"
-                                 << "L 7258118399999999 1 2199-12-31\n";
-  auto src = ReplaySource::from_recording(dir.string());
+  const test::TempDir dir;
+  std::ofstream(dir.path() / "a.ctrec") << "#clustertop-recording 1 1790000000000000\n"
+                                        << "S 9999999999999999999 mac1 \\e up connected\n"
+                                        << "S 17900000001000000 mac1 \\e up connected\n"
+                                        << "D 1 mac1 log:x\n"
+                                        << "L 7258118400000000 1 2200-01-01\n"
+                                        << "L 7258118399999999 1 2199-12-31\n";
+  auto src = ReplaySource::from_recording(dir.str());
   ASSERT_TRUE(src.ok()) << src.error().message();
   EXPECT_EQ(src->skipped(), 3u);
   const auto events = src->take_next();
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(std::get<LineBatch>(events[0]).lines, std::vector<std::string>{"2199-12-31"});
   EXPECT_TRUE(src->done());
-  std::filesystem::remove_all(dir);
 }
 
 // Damaged marks are counted and skipped: a hold ending before it starts or lasting past a
 // minute (one of ten minutes hid every alert after it without a word), a mark past its
 // watch's end (the clock ran an hour past the end for one), a mark that is not a time.
 TEST(DetectReplay, DamagedMarksAreSkipped) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("clustertop_badmarks_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "a.ctrec") << "#clustertop-recording 2 1790000000000000\n"
-                                 << "S 1790000000000000 mac1 \\e up connected\n"
-                                 << "T 1790000000001000\n"
-                                 << "H 1790000001000000 1790000004000000\n" // 3 s: kept
-                                 << "H 1790000002000000 1790000001000000\n" // ends first
-                                 << "H 1790000002000000 1790000602000000\n" // 10 min
-                                 << "K 1790000003000000\n"
-                                 << "T soon\n"
-                                 << "K 1790003600000000\n" // past its end
-                                 << "E 1790000010000000\n";
-  auto src = ReplaySource::from_recording(dir.string());
+  const test::TempDir dir;
+  std::ofstream(dir.path() / "a.ctrec") << "#clustertop-recording 2 1790000000000000\n"
+                                        << "S 1790000000000000 mac1 \\e up connected\n"
+                                        << "T 1790000000001000\n"
+                                        << "H 1790000001000000 1790000004000000\n" // 3 s: kept
+                                        << "H 1790000002000000 1790000001000000\n" // ends first
+                                        << "H 1790000002000000 1790000602000000\n" // 10 min
+                                        << "K 1790000003000000\n"
+                                        << "T soon\n"
+                                        << "K 1790003600000000\n" // past its end
+                                        << "E 1790000010000000\n";
+  auto src = ReplaySource::from_recording(dir.str());
   ASSERT_TRUE(src.ok()) << src.error().message();
   EXPECT_EQ(src->skipped(), 4u);
   // Where and why, once a file: a count alone left the reader guessing.
@@ -584,21 +575,17 @@ TEST(DetectReplay, DamagedMarksAreSkipped) {
   ASSERT_EQ(src->marks().size(), 3u);
   EXPECT_EQ(src->marks()[1].kind, ReplaySource::Mark::Kind::hold);
   EXPECT_EQ(src->marks()[2].kind, ReplaySource::Mark::Kind::tick);
-  std::filesystem::remove_all(dir);
 }
 
 // A line of a stream no D record defines: said with its line and why (a missing D record
 // was every line of a node's log, counted and nothing more).
 TEST(DetectReplay, AMalformedRecordIsNamedWithItsLine) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("clustertop_nod_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "a.ctrec") << "#clustertop-recording 2 1790000000000000\n"
-                                 << "S 1790000000000000 mac1 \\e up connected\n"
-                                 << "L 1790000000100000 7 [STEP 1] eval=36ms\n"
-                                 << "L 1790000000200000 7 [STEP 2] eval=36ms\n";
-  auto src = ReplaySource::from_recording(dir.string());
+  const test::TempDir dir;
+  std::ofstream(dir.path() / "a.ctrec") << "#clustertop-recording 2 1790000000000000\n"
+                                        << "S 1790000000000000 mac1 \\e up connected\n"
+                                        << "L 1790000000100000 7 [STEP 1] eval=36ms\n"
+                                        << "L 1790000000200000 7 [STEP 2] eval=36ms\n";
+  auto src = ReplaySource::from_recording(dir.str());
   ASSERT_TRUE(src.ok()) << src.error().message();
   EXPECT_EQ(src->skipped(), 2u);
   bool said = false;
@@ -606,7 +593,6 @@ TEST(DetectReplay, AMalformedRecordIsNamedWithItsLine) {
     said = said || w.find("2 malformed records skipped, the first at line 3: a line of stream "
                           "7, which no D record before it defines") != std::string::npos;
   EXPECT_TRUE(said) << fmt::format("{}", fmt::join(src->warnings(), "\n"));
-  std::filesystem::remove_all(dir);
 }
 
 TEST(DetectReplay, LineTimestampsOfCommonFormats) {
