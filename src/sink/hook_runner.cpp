@@ -86,6 +86,11 @@ std::string describe(const AlertTransition &t) {
   return fmt::format("{} on {} {}", t.finding.rule, who, to_string(t.state));
 }
 
+// The alert a transition is of: its hooks run one after the other.
+std::string alert_of(const AlertTransition &t) {
+  return t.finding.rule + '\x1f' + t.finding.node + '\x1f' + t.finding.subject;
+}
+
 // Failures to start a hook that pass: descriptors (a process at its RLIMIT_NOFILE, the
 // system's table full), a process slot (RLIMIT_NPROC), memory.
 bool passes(int err) { return err == EMFILE || err == ENFILE || err == EAGAIN || err == ENOMEM; }
@@ -138,11 +143,27 @@ std::size_t HookRunner::shells() const {
       std::count_if(children_.begin(), children_.end(), [](const Child &c) { return !c.exited; }));
 }
 
+bool HookRunner::alert_busy(const std::string &alert,
+                            std::vector<Waiting>::const_iterator before) const {
+  return std::any_of(children_.begin(), children_.end(),
+                     [&](const Child &c) { return !c.exited && c.alert == alert; }) ||
+         std::any_of(waiting_.cbegin(), before, [&](const Waiting &w) { return w.alert == alert; });
+}
+
 void HookRunner::on_transition(const AlertTransition &t, const TickContext & /*ctx*/) {
   reap();
   retry(); // those that waited go first
   const auto running = shells();
-  if (running >= max_running_ || !waiting_.empty()) {
+  std::string alert = alert_of(t);
+  // After its alert's hook still running: a RESOLVED and the FIRING of a crash that came
+  // back ran at once, and the pager a hook feeds could hear them in the wrong order.
+  // Those still waiting after retry() wait for a shell, a start that failed, or their own
+  // alert's hook: only the first two hold a new one back.
+  const bool queue = running >= max_running_ ||
+                     std::any_of(waiting_.begin(), waiting_.end(),
+                                 [](const Waiting &w) { return w.failing_since.has_value(); });
+  const bool behind_alert = alert_busy(alert, waiting_.cend());
+  if (queue || behind_alert) {
     // In order, after those that wait: a hook ends within its timeout, and then the next
     // starts. A burst of slow hooks dropped every later one, a cluster's critical OOM among
     // them. A flood of alerts must not become a flood of processes, nor a queue without end:
@@ -161,13 +182,14 @@ void HookRunner::on_transition(const AlertTransition &t, const TickContext & /*c
       if (milder == waiting_.end()) return;
       waiting_.erase(milder);
     }
-    waiting_.push_back(Waiting{t, Steady::now(), std::nullopt});
+    waiting_.push_back(
+        Waiting{t, std::move(alert), Steady::now(), std::nullopt, behind_alert && !queue});
     return;
   }
   const int err = start(t);
   if (err == 0) return;
   if (passes(err)) {
-    waiting_.push_back(Waiting{t, Steady::now(), Steady::now()});
+    waiting_.push_back(Waiting{t, std::move(alert), Steady::now(), Steady::now(), false});
     report(stderr,
            "clustertop: --on-alert hook for {} not started: {}; trying again at each tick for "
            "{:.0f} s\n",
@@ -181,13 +203,18 @@ void HookRunner::on_transition(const AlertTransition &t, const TickContext & /*c
 
 void HookRunner::retry() {
   const auto now = Steady::now();
-  while (!waiting_.empty() && shells() < max_running_) {
-    Waiting &w = waiting_.front();
+  for (auto it = waiting_.begin(); it != waiting_.end() && shells() < max_running_;) {
+    if (alert_busy(it->alert, it)) { // after its alert's earlier hook; others go on
+      ++it;
+      continue;
+    }
+    Waiting &w = *it;
     const int err = start(w.t);
     const std::string what = terminal_safe(describe(w.t));
     if (err == 0) {
-      report(stderr, "clustertop: --on-alert hook for {} started late ({:.1f} s)\n", what,
-             std::chrono::duration<double>(now - w.since).count());
+      if (!w.in_turn)
+        report(stderr, "clustertop: --on-alert hook for {} started late ({:.1f} s)\n", what,
+               std::chrono::duration<double>(now - w.since).count());
     } else if (!passes(err) || now - w.failing_since.value_or(now) >= retry_for_) {
       ++not_started_;
       report(stderr, "clustertop: --on-alert hook for {} not run: {} (tried for {:.0f} s)\n", what,
@@ -196,7 +223,7 @@ void HookRunner::retry() {
       if (!w.failing_since) w.failing_since = now;
       return; // still none: the next tick tries again
     }
-    waiting_.erase(waiting_.begin());
+    it = waiting_.erase(it);
   }
 }
 
@@ -244,7 +271,8 @@ int HookRunner::start(const AlertTransition &t) {
     return rc;
   }
   ++started_;
-  children_.push_back(Child{pid, Steady::now() + timeout_, terminal_safe(describe(t))});
+  children_.push_back(
+      Child{pid, Steady::now() + timeout_, terminal_safe(describe(t)), alert_of(t)});
   write_quietly(fds[1], json_line(alert_json(t)) + "\n");
   ::close(fds[1]);
   return 0;
@@ -308,17 +336,28 @@ void HookRunner::reap() {
 void HookRunner::flush() {
   reap();
   retry();
-  for (const auto &w : waiting_) { // one last try at exit
-    const int err = start(w.t);
-    if (err == 0) continue;
-    ++not_started_;
-    report(stderr, "clustertop: --on-alert hook for {} not run: {} (at exit)\n",
-           terminal_safe(describe(w.t)), std::strerror(err));
+  if (const std::size_t n = children_.size() + waiting_.size(); n > 0)
+    report(stderr, "clustertop: waiting for {} --on-alert hook{} (each at most {:.0f} s)\n", n,
+           n == 1 ? "" : "s", to_seconds(timeout_));
+  // One last try at exit for what waits, however many shells run, each after its alert's
+  // earlier hook.
+  while (!waiting_.empty()) {
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      if (alert_busy(it->alert, it)) {
+        ++it;
+        continue;
+      }
+      if (const int err = start(it->t); err != 0) {
+        ++not_started_;
+        report(stderr, "clustertop: --on-alert hook for {} not run: {} (at exit)\n",
+               terminal_safe(describe(it->t)), std::strerror(err));
+      }
+      it = waiting_.erase(it);
+    }
+    if (waiting_.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    reap();
   }
-  waiting_.clear();
-  if (!children_.empty())
-    report(stderr, "clustertop: waiting for {} --on-alert hook{} (at most {:.0f} s)\n",
-           children_.size(), children_.size() == 1 ? "" : "s", to_seconds(timeout_));
   while (!children_.empty()) {
     reap();
     if (!children_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <sstream>
 #include <sys/wait.h>
 #include <thread>
 
@@ -251,6 +252,7 @@ TEST_F(DetectHookTest, HooksWaitForAShellAndACriticalOneKeepsItsPlace) {
   const auto transition = [](Severity severity, double value) {
     auto t = sample_transition(value);
     t.finding.severity = severity;
+    t.finding.subject = std::to_string(value); // alerts of their own: none waits for another
     return t;
   };
   for (int i = 0; i < 10; ++i) hook.on_transition(transition(Severity::warning, i), ctx_);
@@ -268,6 +270,46 @@ TEST_F(DetectHookTest, HooksWaitForAShellAndACriticalOneKeepsItsPlace) {
   EXPECT_EQ(ran.find("warning 9\n"), std::string::npos) << "the newest warning gave its place\n"
                                                         << ran;
   EXPECT_NE(ran.find("warning 0\n"), std::string::npos) << ran;
+}
+
+// The hooks of one alert run one after the other, in the order of its transitions: a RESOLVED
+// and the FIRING of a crash that came back ran at once and could end out of order. Another
+// alert's hook does not wait for them; at exit the order holds too.
+TEST_F(DetectHookTest, TheHooksOfOneAlertRunInTurn) {
+  for (const bool at_exit : {false, true}) {
+    const auto out = dir_ / (at_exit ? "order_exit" : "order");
+    HookRunner hook("echo \"start $CLUSTERTOP_NODE $CLUSTERTOP_STATE\" >> '" + out.string() +
+                        "'; sleep 0.3; echo \"end $CLUSTERTOP_NODE $CLUSTERTOP_STATE\" >> '" +
+                        out.string() + "'",
+                    std::chrono::seconds(10));
+    auto firing = sample_transition();
+    auto resolved = firing;
+    resolved.state = AlertState::resolved;
+    auto refired = firing;
+    auto other = firing;
+    other.finding.node = "mbp";
+    hook.on_transition(firing, ctx_);
+    hook.on_transition(resolved, ctx_);
+    hook.on_transition(refired, ctx_);
+    hook.on_transition(other, ctx_);
+    EXPECT_EQ(hook.started(), 2u) << "the first of the alert's and the other alert's";
+    if (!at_exit)
+      for (int i = 0; i < 200 && (hook.running() > 0 || hook.started() < 4); ++i) {
+        hook.on_tick(ctx_);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    ::testing::internal::CaptureStderr();
+    hook.flush();
+    ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(hook.started(), 4u);
+    std::string mac2;
+    std::istringstream lines(slurp(out));
+    for (std::string l; std::getline(lines, l);)
+      if (l.find(" mac2 ") != std::string::npos) mac2 += l + "\n";
+    EXPECT_EQ(mac2, "start mac2 firing\nend mac2 firing\nstart mac2 resolved\nend mac2 "
+                    "resolved\nstart mac2 firing\nend mac2 firing\n")
+        << (at_exit ? "at exit" : "ticking");
+  }
 }
 
 TEST_F(DetectHookTest, HookThatExitsAtOnceDoesNotKillUsWithSigpipe) {

@@ -61,7 +61,8 @@ private:
   struct Child {
     pid_t pid; // also the process group's id
     Steady::time_point deadline;
-    std::string what; // "crash on mac1 firing", for messages
+    std::string what;  // "crash on mac1 firing", for messages
+    std::string alert; // rule, node and subject: the alert whose hooks run in turn
     bool killed = false;
     // The shell has exited but is not reaped yet: while it is a zombie its pid, and so the
     // group's id, cannot be reused, so the group can still be killed at the deadline.
@@ -70,14 +71,20 @@ private:
   // A transition whose hook could not be started yet: no shell free, or a start that failed.
   struct Waiting {
     AlertTransition t;
+    std::string alert; // as Child::alert
     Steady::time_point since;
     std::optional<Steady::time_point> failing_since; // its first failed start: retry_for
+    bool in_turn = false; // waits only for its alert's earlier hook: not "started late"
   };
   // 0 when started, else the errno that stopped it (nothing said).
   int start(const AlertTransition &t);
   // Starts what waits, while fewer than max_running shells run; gives up what waited too long.
   void retry();
   [[nodiscard]] std::size_t shells() const;
+  // Whether a shell of this alert's still runs, or a transition of it waits before `before`
+  // (waiting_.end(): any); its next hook starts after those.
+  [[nodiscard]] bool alert_busy(const std::string &alert,
+                                std::vector<Waiting>::const_iterator before) const;
   // Whether the shell has exited (observed, not reaped); says on stderr if it failed.
   bool shell_exited(Child &c);
 
