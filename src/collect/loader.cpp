@@ -298,8 +298,12 @@ void load_parse_spec(Ctx &c, const json &j, ParseSpec &p) {
     return;
   }
   if (p.kind == "regex") {
-    check_keys(c, j, {"kind", "rules"}, "parse");
+    check_keys(c, j, {"kind", "rules", "unless"}, "parse");
     p.rules = rules(c, j);
+    p.unless = strs(j, "unless");
+    if (std::find(p.unless.begin(), p.unless.end(), "") != p.unless.end())
+      throw LoadError("an empty text in 'unless' would match every line", "\"unless\"",
+                      "remove the empty string");
     if (p.rules.empty())
       throw LoadError("a regex parser needs rules", "\"rules\"", "add \"rules\": [{...}]");
     return;

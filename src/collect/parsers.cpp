@@ -176,6 +176,9 @@ public:
     // Most lines have none of this definition's literals, or only ones of rules whose
     // regex cannot start with the line's first byte: leave before taking a record.
     if (scanned && !unfiltered_ && !any_rule_may_match(line)) return false;
+    // After that gate, so that the usual line (no rule's literal) is not searched.
+    for (const auto &text : def_.parse.unless)
+      if (line.find(text) != std::string_view::npos) return false;
     Record &rec = out.next();
     bool any = false;
     caps_.kind = scanned ? shared_->kind() : 0;

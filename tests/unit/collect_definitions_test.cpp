@@ -68,6 +68,31 @@ TEST(CollectDefinitions, BadRegexNamesItsLineAndUnknownKeyWarns) {
   EXPECT_NE(warnings[0].find("re.json:2: unknown key 'colour'"), std::string::npos) << warnings[0];
 }
 
+// `unless` keeps a regex definition's rules off the lines holding one of its texts (a logged
+// request quoting a crash); an empty text would keep them off every line, and is an error.
+TEST(CollectDefinitions, UnlessKeepsRulesOffItsLinesAndMayNotBeEmpty) {
+  test::TempDir dir;
+  const auto write = [&](const char *unless) {
+    dir.write("u.json", std::string(R"J({"name": "u", "type": "log",
+  "parse": {"kind": "regex", "unless": )J") +
+                            unless + R"J(,
+    "rules": [{"name": "r", "prefilter": "boom", "regex": "boom", "tags": ["crash"]}]},
+  "samples": [{"lines": ["boom"], "tags": ["crash"]},
+              {"lines": ["Receive: obj=(text='boom')"], "nothing": true}]})J");
+  };
+  write(R"(["Receive: obj="])");
+  std::vector<std::string> warnings;
+  auto set = CollectorSet::load({dir.str()}, warnings);
+  ASSERT_TRUE(set.ok()) << set.error().message();
+  EXPECT_TRUE(warnings.empty());
+  for (const auto &e : check_samples(*(*set)->find("u"))) ADD_FAILURE() << e;
+  write(R"(["Receive: obj=", ""])");
+  auto empty = CollectorSet::load({dir.str()}, warnings);
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.error().where.find("u.json:2"), std::string::npos) << empty.error().message();
+  EXPECT_NE(empty.error().reason.find("every line"), std::string::npos) << empty.error().message();
+}
+
 TEST(CollectDefinitions, MetricWithoutMatchingGroupIsAnError) {
   test::TempDir dir;
   dir.write("g.json", R"J({"name": "g", "type": "log",

@@ -510,6 +510,38 @@ TEST(CollectIngest, LinesHiddenAfterAKeyMarkerStillRaiseTheirEvents) {
   EXPECT_EQ(log->at(2).text, "[redacted]");
 }
 
+// What is no crash: a request's text logged by the server (SGLang's --log-requests, vLLM's
+// --enable-log-requests; the formats of sglang#3699 and vllm#9023) that asks about one, a
+// runner's exit with code 0 (exo's supervisor line of exo#2176 with another code), and a
+// supervisor sending a signal on purpose. Each raised a critical or warning crash alert; the
+// same crash texts on lines of their own still do.
+TEST(CollectIngest, RequestTextsRoutineExitsAndSentSignalsAreNoCrash) {
+  ShippedIngest run;
+  ASSERT_NE(run.set, nullptr);
+  run.feed(
+      "n1", "log:/var/log/server.log",
+      {"[2025-02-20 16:56:30] Receive: obj=GenerateReqInput(text='My server died with "
+       "torch.OutOfMemoryError: CUDA out of memory. What now?', input_ids=[151644, 8948])",
+       "[2025-02-20 16:56:44] Finish: obj=GenerateReqInput(text='', rid='a1b2'), out={'text': "
+       "'A CUDA out of memory error means the GPU ran out; SIGSEGV is another matter.'}",
+       "INFO 10-01 18:43:27 logger.py:36] Received request cmpl-c52dbd9a95114d1cbfa182e588138c86-"
+       "0: prompt: 'why libc++abi: terminating?', params: SamplingParams(n=1)",
+       "[ 2026-06-24 20:39:04.759 | INFO  | runner_supervisor:_check_runner:260 ] Runner "
+       "exited with exit code 0",
+       "[ 2026-06-24 20:39:05.100 | INFO  | runner_supervisor:_stop:120 ] Sending SIGKILL to "
+       "runner 3f2a after its shutdown timeout"});
+  EXPECT_TRUE(run.events.empty()) << run.events[0].line;
+  run.feed("n1", "log:/var/log/server.log",
+           {"torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 50.00 MiB.",
+            "[ 2026-06-24 20:39:04.759 | INFO  | runner_supervisor:_check_runner:260 ] Runner "
+            "exited with exit code 1",
+            "worker 7 got SIGKILL"});
+  ASSERT_EQ(run.events.size(), 3U);
+  EXPECT_EQ(run.events[0].tags, (std::vector<std::string>{"cuda_oom", "oom"}));
+  EXPECT_EQ(run.events[1].tags, (std::vector<std::string>{"exited"}));
+  EXPECT_EQ(run.events[2].tags, (std::vector<std::string>{"crash"}));
+}
+
 // Events are the tagged lines: every ERROR line was one too, so a loop of them after a crash
 // (a request failing each second) pushed the crash out of the node's 500 events.
 TEST(CollectIngest, ErrorLinesDoNotPushACrashOutOfTheEvents) {

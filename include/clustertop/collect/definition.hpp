@@ -87,6 +87,9 @@ struct BlockSpec {
 struct ParseSpec {
   std::string kind; // json | csv | regex | kv | block
   std::vector<RegexRule> rules;
+  // regex: a line holding any of these is not read by the rules (a server's log of a
+  // request's text, which may quote a crash the user asks about).
+  std::vector<std::string> unless;
   KvSpec kv;
   CsvSpec csv;
   JsonSpec json;
