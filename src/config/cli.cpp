@@ -100,7 +100,7 @@ void add_collectors_dir(CLI::App &app, Options &o) {
 
 void add_hook_options(CLI::App &app, Options &o) {
   app.add_option("--on-alert", o.on_alert,
-                 "Run CMD (via /bin/sh) for each alert transition; alert in env and on stdin")
+                 "Run CMD (via /bin/sh) when an alert fires or resolves; alert in env and on stdin")
       ->type_name("CMD");
   add_duration(app, "--hook-timeout", o.hook_timeout, "Kill a hook after this long (default 10s)");
   app.add_option("--exit-on", o.exit_on,

@@ -153,6 +153,10 @@ bool HookRunner::alert_busy(const std::string &alert,
 void HookRunner::on_transition(const AlertTransition &t, const TickContext & /*ctx*/) {
   reap();
   retry(); // those that waited go first
+  // A pending alert is one that may never fire: its rule's `for` is there to let a blip
+  // pass (a log rotated at a restart, one noisy memory window). Its hook paged for them
+  // all; an alert that never fired drops without a transition, so no hook is left open.
+  if (t.state == AlertState::pending) return;
   const auto running = shells();
   std::string alert = alert_of(t);
   // After its alert's hook still running: a RESOLVED and the FIRING of a crash that came

@@ -272,6 +272,23 @@ TEST_F(DetectHookTest, HooksWaitForAShellAndACriticalOneKeepsItsPlace) {
   EXPECT_NE(ran.find("warning 0\n"), std::string::npos) << ran;
 }
 
+// A pending alert may never fire (its `for` lets a blip pass): it runs no hook. The README's
+// notify-send example notified for every blip.
+TEST_F(DetectHookTest, APendingAlertRunsNoHook) {
+  const auto out = dir_ / "states";
+  HookRunner hook("echo \"$CLUSTERTOP_STATE\" >> '" + out.string() + "'", std::chrono::seconds(10));
+  auto t = sample_transition();
+  for (const auto state : {AlertState::pending, AlertState::firing, AlertState::resolved}) {
+    t.state = state;
+    hook.on_transition(t, ctx_);
+  }
+  ::testing::internal::CaptureStderr();
+  hook.flush();
+  ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(hook.started(), 2u);
+  EXPECT_EQ(slurp(out), "firing\nresolved\n");
+}
+
 // The hooks of one alert run one after the other, in the order of its transitions: a RESOLVED
 // and the FIRING of a crash that came back ran at once and could end out of order. Another
 // alert's hook does not wait for them; at exit the order holds too.
