@@ -93,7 +93,7 @@ std::optional<Stamp> stamp_at(const std::string &s, std::size_t i, int year, Tim
   }
   if (num(s, i, 2, mo) && i + 5 < s.size() && s[i + 2] == '-' && num(s, i + 3, 2, d) &&
       s[i + 5] == ' ' && clock_at(s, i + 6, secs, at) && mo >= 1 && mo <= 12 && d >= 1 && d <= 31)
-    return Stamp{at_day(days_from_civil(year, mo, d), secs)};
+    return Stamp{at_day(days_from_civil(year, mo, d), secs), true, false, true};
   if (clock_at(s, i, secs, at)) {
     const std::size_t end = at.end;
     if (end + 1 < s.size() && (s[end + 1] == 'M' || s[end + 1] == 'm')) { // loguru "...PM"
@@ -117,7 +117,8 @@ std::optional<Stamp> find_stamp(const std::string &line, int year, TimePoint day
     return std::nullopt;
   if (memo != nullptr) {
     TimePoint t;
-    if (memo->fraction.recall(nullptr, line, t)) return Stamp{t, memo->dated, memo->zoned};
+    if (memo->fraction.recall(nullptr, line, t))
+      return Stamp{t, memo->dated, memo->zoned, memo->yearless};
   }
   bool first = true; // no number started before i
   for (std::size_t i = 0; i < scan; ++i) {
@@ -137,10 +138,29 @@ std::optional<Stamp> find_stamp(const std::string &line, int year, TimePoint day
       memo->fraction.keep(nullptr, line, at.end + 7, at.fraction, at.end, st->t);
       memo->dated = st->dated;
       memo->zoned = st->zoned;
+      memo->yearless = st->yearless;
     }
     return st;
   }
   return std::nullopt;
+}
+
+TimePoint shift_years(TimePoint t, int years) {
+  constexpr long long kDay = 86'400'000'000'000LL;
+  const long long ns = t.time_since_epoch().count();
+  long long days = ns / kDay, rest = ns % kDay;
+  if (rest < 0) rest += kDay, --days;
+  // The civil date of `days` (H. Hinnant's algorithm), then the same date `years` on.
+  const long long z = days + 719468;
+  const long long era = (z >= 0 ? z : z - 146096) / 146097;
+  const long long doe = z - era * 146097;
+  const long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const long long mp = (5 * doy + 2) / 153;
+  const int d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  const int m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  const int y = static_cast<int>(yoe + era * 400 + (m <= 2 ? 1 : 0));
+  return TimePoint{Duration{days_from_civil(y + years, m, d) * kDay + rest}};
 }
 
 FileDay file_day(const std::string &path) {

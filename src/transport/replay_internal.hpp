@@ -13,8 +13,9 @@ namespace clustertop::replay_detail {
 
 struct Stamp {
   TimePoint t;
-  bool dated = true;  // false: a bare time of day, dated from the file's day
-  bool zoned = false; // it carried its zone ("Z", "+01:00"), so --zone does not apply
+  bool dated = true;     // false: a bare time of day, dated from the file's day
+  bool zoned = false;    // it carried its zone ("Z", "+01:00"), so --zone does not apply
+  bool yearless = false; // a month and day without a year (vLLM's "12-31 23:59:59")
 };
 
 // A log's last stamp read, for its next line stamped within the same second (FractionMemo).
@@ -22,6 +23,7 @@ struct StampMemo {
   FractionMemo fraction;
   bool dated = true;
   bool zoned = false;
+  bool yearless = false;
 };
 
 // The first timestamp in a line's first 80 bytes. With a memo (one per log), a line whose
@@ -29,6 +31,10 @@ struct StampMemo {
 // fraction's digits takes its time from the memo: the same time.
 std::optional<Stamp> find_stamp(const std::string &line, int year, TimePoint day,
                                 StampMemo *memo = nullptr);
+
+// The same month, day and time `years` years later (earlier when negative); the 29th of
+// February of a year without one is the 1st of March.
+TimePoint shift_years(TimePoint t, int years);
 
 // The day a log's date-less stamps belong to: its modification day (UTC), and the time
 // itself (a log's lines were written before it was last modified).
@@ -61,6 +67,9 @@ struct ReplaySource::LogFile {
   std::optional<TimedEvent> head;
   // Lines read so far that were longer than the longest kept (the rest of each not read).
   [[nodiscard]] std::size_t cut_lines() const { return cut_lines_; }
+  // Stamps read so far that were later than the file's last change could have written
+  // (kLatestStamp past its modification time): such a line took the time before it.
+  [[nodiscard]] std::size_t late_stamps() const { return late_stamps_; }
 
 private:
   bool next_line(std::string &line);
@@ -74,6 +83,7 @@ private:
   std::size_t pos_ = 0, end_ = 0;
   bool eof_ = false;
   std::size_t cut_lines_ = 0;
+  std::size_t late_stamps_ = 0;
   std::optional<TimePoint> prev_;       // the previous stamp (a bare time of day wraps at midnight)
   replay_detail::StampMemo stamp_memo_; // the previous stamp as find_stamp read it
   TimePoint now_{};                     // arrival time: the latest stamp so far (no rewind)

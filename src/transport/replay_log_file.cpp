@@ -106,8 +106,23 @@ std::optional<TimePoint> ReplaySource::LogFile::stamp(const std::string &line) {
   const auto st = replay_detail::find_stamp(line, day_.year, day_.midnight, &stamp_memo_);
   if (!st) return std::nullopt;
   TimePoint t = st->zoned ? st->t : st->t - zone_;
+  using std::chrono::hours;
+  if (st->yearless) { // a month and day: which year is a guess, made as a day is below
+    constexpr auto kHalfYear = hours(24 * 183);
+    for (int i = 0; i < 2 && !prev_ && t > day_.modified + hours(1); ++i)
+      t = replay_detail::shift_years(t, -1);
+    for (int i = 0; i < 2 && prev_ && t + kHalfYear < *prev_; ++i)
+      t = replay_detail::shift_years(t, 1); // past New Year
+    for (int i = 0; i < 2 && prev_ && t - kHalfYear > *prev_; ++i)
+      t = replay_detail::shift_years(t, -1);
+  } else if (st->dated && t > day_.modified + kLatestStamp) {
+    // Not when the line was written: a stray stamp (a broken clock's 2099) moved the replay
+    // to it, held every later line back for the hour ticked there (a false stall) and
+    // delivered them 73 years on, where a crash among them was too old to count.
+    ++late_stamps_;
+    return std::nullopt;
+  }
   if (!st->dated) { // a bare time of day: which day is a guess, made so
-    using std::chrono::hours;
     if (!prev_) {
       // The first: on the last day that puts it before the file was last modified (an
       // hour allowed for a clock running ahead), not on the modification day itself, which
@@ -192,6 +207,12 @@ void ReplaySource::recycle(std::vector<Event> &spent) {
   }
 }
 
+std::size_t ReplaySource::late_stamps() const {
+  std::size_t n = 0;
+  for (const auto &log : logs_) n += log->late_stamps();
+  return n;
+}
+
 std::size_t ReplaySource::cut_lines() const {
   std::size_t n = 0;
   for (const auto &log : logs_) n += log->cut_lines();
@@ -268,9 +289,17 @@ Result<ReplaySource> ReplaySource::from_logs(const std::vector<std::string> &nod
     if (f == nullptr)
       return Error{"cannot open log file", std::strerror(errno), path, "check the path"};
     auto log = std::make_unique<LogFile>(name, path, f, zone);
-    if (!log->start())
+    if (!log->start()) {
+      if (log->late_stamps() > 0)
+        return Error{"no timestamps in log file that could be when its lines were written",
+                     "every stamp is more than " + format_age(kLatestStamp) +
+                         " after the file was last modified",
+                     path,
+                     "a clock was wrong: give the file the time its last line was written "
+                     "(touch -d '...' FILE)"};
       return Error{"no timestamps in log file", "no line carries a date or time of day", path,
                    "replay a recording made with --record instead"};
+    }
     const TimePoint at = log->head->at;
     src.first_ = src.first_ ? std::min(*src.first_, at) : at;
     src.logs_.push_back(std::move(log));

@@ -711,6 +711,63 @@ TEST(DetectReplay, BareTimesOfDayEndBeforeTheFileWasModified) {
   std::filesystem::remove_all(dir);
 }
 
+// The arrival times of a --node log written with these lines and modified at `modified`.
+std::vector<std::string> arrivals_of(const std::string &text, std::time_t modified,
+                                     std::size_t *late = nullptr) {
+  test::TempDir dir;
+  dir.write("a.log", text);
+  const auto log = dir.path() / "a.log";
+  const timespec times[2] = {{modified, 0}, {modified, 0}};
+  EXPECT_EQ(::utimensat(AT_FDCWD, log.c_str(), times, 0), 0);
+  auto src = ReplaySource::from_logs({"a=" + log.string()});
+  EXPECT_TRUE(src.ok()) << src.error().message();
+  std::vector<std::string> out;
+  if (!src.ok()) return out;
+  while (!src->done())
+    for (auto &ev : src->take_next())
+      if (auto *b = std::get_if<LineBatch>(&ev))
+        for (const auto &l : b->lines) out.push_back(iso8601_utc(b->received_at) + " " + l);
+  if (late != nullptr) *late = src->late_stamps();
+  return out;
+}
+
+// vLLM's stamps have a month and day but no year: the first is put in the last year that has
+// it before the file was modified, the rest in the year nearest the line before. A log across
+// New Year, modified on New Year's Day, put its December lines in the coming December.
+TEST(DetectReplay, MonthAndDayStampsCrossNewYearBeforeTheFileWasModified) {
+  const std::string lines = "INFO 12-31 23:59:58 [loggers.py:118] a\n"
+                            "INFO 01-01 00:00:02 [loggers.py:118] b\n";
+  EXPECT_EQ(arrivals_of(lines, 1798761900), // 2027-01-01T00:05:00Z
+            (std::vector<std::string>{
+                "2026-12-31T23:59:58.000Z INFO 12-31 23:59:58 [loggers.py:118] a",
+                "2027-01-01T00:00:02.000Z INFO 01-01 00:00:02 [loggers.py:118] b"}));
+  // Modified in June: December was the year before.
+  const auto june = arrivals_of("INFO 12-31 23:59:58 x\n", 1780272000); // 2026-06-01
+  ASSERT_EQ(june.size(), 1U);
+  EXPECT_EQ(june[0].substr(0, 24), "2025-12-31T23:59:58.000Z");
+}
+
+// A stamp later than the file's modification time allows is no time its line was written (a
+// broken clock's 2099): the line takes the time before it and is counted. It moved the whole
+// replay to 2099 and held every later line back: a false stall, and a crash too old to count.
+TEST(DetectReplay, AStampAfterTheFileWasModifiedTakesTheTimeBeforeIt) {
+  std::size_t late = 0;
+  const auto got = arrivals_of("2026-02-23T10:00:00Z a\n"
+                               "2099-02-23T10:01:00.000Z garbage\n"
+                               "2026-02-23T10:00:01Z b\n",
+                               1771851600, &late); // 2026-02-23T13:00:00Z
+  EXPECT_EQ(got,
+            (std::vector<std::string>{"2026-02-23T10:00:00.000Z 2026-02-23T10:00:00Z a",
+                                      "2026-02-23T10:00:00.000Z 2099-02-23T10:01:00.000Z garbage",
+                                      "2026-02-23T10:00:01.000Z 2026-02-23T10:00:01Z b"}));
+  EXPECT_EQ(late, 1U);
+  // Up to kLatestStamp past it is still a time: a zone read as UTC, a clock a little ahead.
+  const auto ahead = arrivals_of("2026-02-24T03:59:00Z a\n", 1771851600, &late);
+  ASSERT_EQ(ahead.size(), 1U);
+  EXPECT_EQ(ahead[0].substr(0, 24), "2026-02-24T03:59:00.000Z");
+  EXPECT_EQ(late, 0U);
+}
+
 TEST(DetectReplay, ClockRunsPastTheLastLineAndOptionsAreChecked) {
   Options o;
   o.until = "2m";

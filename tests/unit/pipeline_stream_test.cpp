@@ -3,9 +3,11 @@
 // literal search, plain logs read in chunks, and a replay slice's arrivals handled together.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../src/collect/parsers_internal.hpp"
@@ -483,9 +485,13 @@ struct TickReplay {
   TimePoint end{};
   ReplayEnd how{};
 };
-void replay_log(const std::string &text, TickReplay &out) {
+void replay_log(const std::string &text, TickReplay &out, std::time_t modified = 0) {
   TempDir dir;
   std::ofstream(dir.path / "a.log") << text;
+  if (modified != 0) { // else now
+    const timespec times[2] = {{modified, 0}, {modified, 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, (dir.path / "a.log").c_str(), times, 0), 0);
+  }
   auto src = ReplaySource::from_logs({"a=" + (dir.path / "a.log").string()});
   ASSERT_TRUE(src.ok()) << src.error().message();
   Store store;
@@ -527,14 +533,16 @@ TEST(ReplayTick, ArrivalsWithinOneSliceGoToThePipelineTogether) {
   EXPECT_EQ(r.sink.seen[0].at, t0 + std::chrono::milliseconds(50));
 }
 
-// A stray stamp decades ahead: the clock ticks through the first hour of silence (the
-// detectors' windows), then jumps to the tick before the next line instead of ticking every
-// second of the gap; the crash after it still alerts, stamped with its own time.
+// Fifty years without a line (a log last written in 2076): the clock ticks through the first
+// hour of silence (the detectors' windows), then jumps to the tick before the next line
+// instead of ticking every second of the gap; the crash after it still alerts, stamped with
+// its own time.
 TEST(ReplayTick, SilenceLongerThanAnHourIsJumpedAfterItsFirstHour) {
   TickReplay r;
   replay_log("2026-02-23 18:00:00.000 ok\n2026-02-23 18:00:01.000 ok\n"
              "2076-02-23 18:00:00.500 CRASH\n",
-             r);
+             r, 3'349'706'401); // modified a second after the crash line
+  ASSERT_FALSE(HasFatalFailure());
   const TimePoint t0 = at_ms(1'771'869'600'000);
   const TimePoint crash = t0 + (at_ms(3'349'706'400'500) - at_ms(1'771'869'600'000));
   EXPECT_EQ(r.how.gaps_skipped, 1u);
