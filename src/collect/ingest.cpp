@@ -139,9 +139,23 @@ struct Ingest::Impl {
     return series;
   }
 
+  // A record's time on this machine's clock: its own, less the node's measured skew; one
+  // that lands more than kMostAhead after the line arrived is its arrival time (no line is
+  // written after it arrives; less than that is the skew's reading error). A line stamped
+  // ahead (the minute after a daylight-saving change before the zone stream reads the new
+  // offset, a clock stepped by NTP before its skew is measured again) put the node's last
+  // progress in the future, and a hang right after it went unreported for as long as the
+  // stamp was ahead.
+  static constexpr Duration kMostAhead = std::chrono::seconds(2);
+  static TimePoint record_time(const Record &r, const LineBatch &b, const StreamState &s) {
+    if (!r.time) return b.received_at;
+    const TimePoint t = *r.time - s.skew;
+    return t > b.received_at + kMostAhead ? b.received_at : t;
+  }
+
   void store_record(const LineBatch &b, StreamState &s, const Record &r, const std::string &line,
                     Store &store, std::vector<LogEvent> &events) {
-    const TimePoint t = r.time ? *r.time - s.skew : b.received_at;
+    const TimePoint t = record_time(r, b, s);
     if (r.layout.owner != nullptr && r.layout == s.layout &&
         r.metrics.size() == s.layout_series.size()) {
       for (std::size_t i = 0; i < r.metrics.size(); ++i)
@@ -218,7 +232,7 @@ struct Ingest::Impl {
     if (hidden && *hidden == kRedacted && !rec.tags.empty())
       hidden = fmt::format("{} ({})", kRedacted, fmt::join(rec.tags, ", "));
     const std::string &line = hidden ? *hidden : raw;
-    Store::add_log_line(s.log, b.stream, rec.time ? *rec.time - s.skew : b.received_at, line);
+    Store::add_log_line(s.log, b.stream, record_time(rec, b, s), line);
     ++s.parsed;
     if (buf.size() > 0) store_record(b, s, rec, line, store, events);
   }

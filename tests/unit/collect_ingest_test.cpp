@@ -325,6 +325,30 @@ struct NodeTimes {
   }
 };
 
+void ingest_step_line(NodeTimes &n, const std::string &line) {
+  n.ingest.on_batch(LineBatch{"mac1", "log:/tmp/exo.log", n.arrival, {line}}, n.store, n.events);
+}
+
+// A line is not written after it arrives: one stamped further ahead than a skew's reading
+// error is of its arrival. In the minute after a daylight-saving change (spring forward) the
+// lines read at the old offset were an hour ahead, the node's last progress lay an hour in the
+// future, and a hang right after the change went unreported for that hour.
+TEST(CollectIngest, ALineStampedAheadOfItsArrivalIsOfItsArrival) {
+  NodeTimes n;
+  ASSERT_NE(n.set, nullptr);
+  n.store.apply(
+      NodeStatus{"mac1", "", NodeState::up, "connected", n.arrival, std::chrono::minutes{60}});
+  EXPECT_EQ(n.crash_at("2026-02-23 17:00:00.000"), "2026-02-23T15:00:00.000Z") << "an hour ahead";
+  EXPECT_EQ(n.crash_at("2026-02-23 16:00:01.500"), "2026-02-23T15:00:01.500Z")
+      << "within the reading error";
+  EXPECT_EQ(n.crash_at("2026-02-23 15:10:00.000"), "2026-02-23T14:10:00.000Z") << "an old line";
+  ingest_step_line(n, "[ 2026-02-23 17:00:05.000 | INFO | x:y:1 ] [STEP 7] eval=30ms");
+  const Series *eval = n.store.series({"mac1", "step.eval_ms", ""});
+  ASSERT_NE(eval, nullptr);
+  ASSERT_FALSE(eval->empty());
+  EXPECT_EQ(iso8601_utc(eval->back().time), "2026-02-23T15:00:00.000Z");
+}
+
 TEST(CollectIngest, LogTimesWithoutAZoneAreReadInTheNodesZone) {
   NodeTimes n;
   ASSERT_NE(n.set, nullptr);
