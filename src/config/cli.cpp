@@ -237,10 +237,10 @@ CliOutcome parse_command_line(int argc, const char *const *argv) {
       ->add_option_function<std::string>(
           "--zone",
           [&o](const std::string &v) {
-            const auto offset = parse_utc_offset(v);
+            const auto offset = parse_zone_setting(v);
             if (!offset)
               throw CLI::ValidationError("--zone", "expected a UTC offset as `date +%z` writes "
-                                                   "it, such as +0100 or -0500; got '" +
+                                                   "it, such as +0100 or -0500, or UTC; got '" +
                                                        v + "'");
             o.replay_zone = *offset;
           },

@@ -155,8 +155,7 @@ Status TableReader::utc_offset(const std::string &key, std::optional<std::chrono
   if (n == nullptr) return ok_status();
   const auto *s = n->as_string();
   std::optional<std::chrono::minutes> offset;
-  if (s != nullptr)
-    offset = s->get() == "UTC" ? std::chrono::minutes{0} : parse_utc_offset(s->get());
+  if (s != nullptr) offset = parse_zone_setting(s->get());
   if (!offset)
     return wrong(key, *n, "a UTC offset such as \"+0100\", \"-0530\" or \"UTC\"", "\"UTC\"");
   out = offset;

@@ -25,6 +25,11 @@ std::string iso8601_utc(TimePoint t) {
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
+std::optional<std::chrono::minutes> parse_zone_setting(std::string_view text) {
+  if (text == "UTC" || text == "Z") return std::chrono::minutes{0};
+  return parse_utc_offset(text);
+}
+
 std::optional<std::chrono::minutes> parse_utc_offset(std::string_view text) {
   if (text.size() != 5 || (text[0] != '+' && text[0] != '-')) return std::nullopt;
   for (std::size_t i = 1; i < 5; ++i)

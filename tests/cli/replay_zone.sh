@@ -26,6 +26,11 @@ code=$?
 if [ "$code" -eq 2 ] && grep -q -- "--zone: expected a UTC offset" "$tmp/err"; then ok
 else bad "--zone CET: exit $code: $(cat "$tmp/err")"; fi
 
+# UTC is a zone too, as log_zone = "UTC" is (it was refused).
+"$bin" replay --node "mac1=$tmp/exo.log" --zone UTC --headless --until 10s >"$tmp/out" 2>"$tmp/err"
+if grep 'FIRING' "$tmp/out" | grep crash | grep -q "at 2026-02-23T10:00:01.004Z"; then ok
+else bad "--zone UTC: $(cat "$tmp/out") $(cat "$tmp/err")"; fi
+
 # A line past 64 KiB is cut and the replay says how many were (it said nothing).
 {
   echo "[ 2026-02-23 10:00:00.004 | INFO | exo.worker.runner:step:88 ] heartbeat ok"

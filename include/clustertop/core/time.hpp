@@ -99,6 +99,9 @@ std::string iso8601_utc(TimePoint t);
 // A UTC offset as `date +%z` writes it ("+0530", "-0800"): minutes east of UTC; nullopt for
 // anything else, or beyond the real zones' ±14 h. format_utc_offset writes it back.
 std::optional<std::chrono::minutes> parse_utc_offset(std::string_view text);
+// A zone as a user gives one (config `log_zone`, `replay --zone`): an offset as above, or
+// "UTC" or "Z" for +0000.
+std::optional<std::chrono::minutes> parse_zone_setting(std::string_view text);
 std::string format_utc_offset(std::chrono::minutes offset);
 
 // A node's clock against this machine's (NodeInfo::clock_skew), as the dashboard and the
