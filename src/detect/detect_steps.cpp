@@ -621,8 +621,10 @@ void detect_fence_wait(const DetectView &view, const Rules &rules, TimePoint now
     const double value = worst_value;
     // The median is at least the lowest value: when even that cannot make the spike
     // relative, the median (a partial sort) is not needed to know nothing fires.
-    if (!(value > r.abs_ms) &&
-        (count < r.min_samples || (r.median_multiple >= 0 && value <= r.median_multiple * lowest)))
+    // Below the relative test's floor only the absolute one may fire: 1 ms on 2 ms steps
+    // (the seeds' normal range) was "a deadlock may follow" for as long as they ran.
+    if (!(value > r.abs_ms) && (!(value > r.relative_floor_ms) || count < r.min_samples ||
+                                (r.median_multiple >= 0 && value <= r.median_multiple * lowest)))
       continue;
     vals.clear(); // the points the first pass counted: the known ones of [i, size) by `now`
     for (std::size_t k = i; k < v.size; ++k) {
@@ -631,9 +633,11 @@ void detect_fence_wait(const DetectView &view, const Rules &rules, TimePoint now
     }
     const double med =
         vals.size() >= r.min_samples ? median(vals) : kUnknown; // robust to the spike
-    const bool rel = is_known(med) && med > 0 && value > r.median_multiple * med;
+    const bool rel =
+        is_known(med) && med > 0 && value > r.median_multiple * med && value > r.relative_floor_ms;
     if (!(value > r.abs_ms) && !rel) continue;
-    const double threshold = value > r.abs_ms ? r.abs_ms : r.median_multiple * med;
+    const double threshold =
+        value > r.abs_ms ? r.abs_ms : std::max(r.median_multiple * med, r.relative_floor_ms);
     std::string normal = is_known(med)
                              ? fmt::format("its median is {} ms", fixed_or_figures(med, 2))
                              : std::string("too few steps for a median");

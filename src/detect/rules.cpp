@@ -28,6 +28,7 @@ std::vector<Binding> bindings(Rules &r) {
   auto &f = r.fence_wait;
   b.insert(b.end(), {{"fence_wait", "abs_ms", &f.abs_ms},
                      {"fence_wait", "median_multiple", &f.median_multiple},
+                     {"fence_wait", "relative_floor_ms", &f.relative_floor_ms},
                      {"fence_wait", "median_window", &f.median_window},
                      {"fence_wait", "min_samples", &f.min_samples},
                      {"fence_wait", "fresh", &f.fresh}});

@@ -87,6 +87,24 @@ TEST(DetectFenceWait, MedianTakesTheNewestKnownStepsUpToNow) {
   EXPECT_NE(out[0].message.find("its median is 3.00 ms"), std::string::npos) << out[0].message;
 }
 
+// Fast steps wait ~0.03 ms on their fence, with a tail to 1 ms: 30 times the median, yet the
+// seeds' normal range. Below relative_floor_ms only the absolute test fires; above it the
+// relative one still does.
+TEST(DetectFenceWait, TheRelativeTestLeavesWaitsBelowItsFloorAlone) {
+  Store st;
+  Rules r;
+  for (int i = 0; i < 63; ++i) put(st, "mac1", "step.fence_wait_ms", i * 0.002, 0.03);
+  put(st, "mac1", "step.fence_wait_ms", 0.127, 1.0);
+  std::vector<Finding> out;
+  detect_fence_wait(st, r, at(0.13), out);
+  EXPECT_TRUE(out.empty()) << out[0].message;
+  put(st, "mac1", "step.fence_wait_ms", 0.129, 2.5);
+  detect_fence_wait(st, r, at(0.13), out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_DOUBLE_EQ(out[0].value, 2.5);
+  EXPECT_DOUBLE_EQ(out[0].threshold, 2.0); // the floor, above 20 x 0.03 ms
+}
+
 TEST(DetectFenceWait, OneSampleUsesOnlyAbsoluteAndOldStepsAreIgnored) {
   Store st;
   Rules r;

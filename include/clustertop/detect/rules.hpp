@@ -24,7 +24,9 @@ struct AlertPolicy {
 
 struct FenceRules {
   double abs_ms = 10.0;           // a fence wait above this is a stall (seeds: 0.3-1.0 ms)
-  double median_multiple = 20.0;  // ... or above this many times its rolling median
+  double median_multiple = 20.0;  // ... or above this many times its rolling median,
+  double relative_floor_ms = 2.0; // and above this: below it a wait is normal (fast steps'
+                                  // median is ~0.03 ms, their 1 ms tail 30x that)
   std::size_t median_window = 64; // steps in the rolling median
   std::size_t min_samples = 8;    // steps needed before the relative test applies
   Duration fresh{std::chrono::seconds{10}}; // the worst step this recent counts
