@@ -402,7 +402,8 @@ std::string last_words(const StallInfo &st) {
 std::string gpu_words(const StallInfo &st) {
   if (!st.gpu_known) return "GPU state unknown";
   if (st.gpu_busy)
-    return fmt::format("GPU still busy ({}): spinning, likely stuck in fence_wait", st.gpu.words());
+    return fmt::format("GPU still busy ({}): spinning in fence_wait, or reading a long prompt",
+                       st.gpu.words());
   // Idle after a streamed request that may have ended normally: not said to wait on a peer.
   if (st.end_unlogged) return fmt::format("GPU idle ({})", st.gpu.words());
   return fmt::format("GPU idle ({}): waiting on a peer", st.gpu.words());
@@ -705,8 +706,10 @@ void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, De
       out.push_back(Finding{"gpu_spin", node, "", Severity::critical, st->gpu.value,
                             st->gpu.threshold,
                             fmt::format("steps stopped {:.0f} s ago but the GPU stays busy "
-                                        "({}): the fence_wait deadlock shape; restart "
-                                        "the runner on this node",
+                                        "({}): the fence_wait deadlock shape, unless a long "
+                                        "prompt is being read (exo prints no line between "
+                                        "queued requests); if none is, restart the runner on "
+                                        "this node",
                                         st->silence_s, st->gpu.words())});
     stalled.push_back(std::move(*st));
   }
