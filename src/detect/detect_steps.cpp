@@ -284,11 +284,34 @@ bool steady_slow_reports(const Series *primary, TimePoint last, std::size_t need
   return shortest > Duration::zero() && longest <= kSlowCadence && longest <= 2 * shortest;
 }
 
-// `quiet`, when given, gets the last progress of a node that has been silent a while
-// (kTwoClocks) but is still under its threshold: one that may yet stall.
+// Nodes under their stall threshold, for the cluster view: `quiet` gets the last progress
+// of one that has been silent a while (kTwoClocks), one that may yet stall; `moving` the
+// progress series of those that moved within it.
+struct UnderThreshold {
+  struct Moving {
+    const Series *progress;
+    bool rate;
+  };
+  std::vector<TimePoint> quiet;
+  std::vector<Moving> moving;
+};
+
+// Whether this progress came back after `stop`: its first progress after it followed a
+// silence of `after` or more (or was its first). Read back from the newest point, to `stop`.
+bool resumed_after(const UnderThreshold::Moving &m, TimePoint stop, Duration after) {
+  std::optional<TimePoint> first_after;
+  for (std::size_t i = m.progress->size(); i > 0; --i) {
+    const Point &p = (*m.progress)[i - 1];
+    if (!is_known(p.value) || (m.rate && !(p.value > 0))) continue;
+    if (p.time <= stop) return first_after && *first_after - p.time >= after;
+    first_after = p.time;
+  }
+  return first_after.has_value();
+}
+
 std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
                                     const StallMetrics &ids, std::size_t node, TimePoint now,
-                                    DetectScratch &tmp, std::vector<TimePoint> *quiet = nullptr) {
+                                    DetectScratch &tmp, UnderThreshold *under = nullptr) {
   const Series *primary = nullptr;
   std::optional<Point> last;
   bool rate = false;
@@ -313,9 +336,13 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
     }
   }
   if (!last) return std::nullopt;
-  const bool quiet_now = quiet != nullptr && now - last->time >= kTwoClocks;
+  const auto note_under = [&] {
+    if (under == nullptr) return;
+    if (now - last->time >= kTwoClocks) return under->quiet.push_back(last->time);
+    under->moving.push_back({primary, rate});
+  };
   if (now - last->time < r.after) {
-    if (quiet_now) quiet->push_back(last->time);
+    note_under();
     return std::nullopt;
   }
   // A node that was generating when its connection went (its last progress within `after`
@@ -366,7 +393,7 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
     st.threshold_s =
         rate ? st.threshold_s + interval : std::max(st.threshold_s, r.interval_multiple * interval);
   if (st.silence_s < st.threshold_s) {
-    if (quiet_now) quiet->push_back(last->time);
+    note_under();
     return std::nullopt;
   }
   if (finished_after(view, node, ids, last->time, r.after)) return std::nullopt;
@@ -380,7 +407,11 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   // Back up within `after`, it stays in the cluster view (dropping out resolved a
   // cluster_stall that fired again 11 s later).
   if (generating_at_outage)
-    st.held = info->state == NodeState::down                    ? StallInfo::Held::down
+    // A stale node (every stream silent, its link still open: a frozen machine) stays in
+    // the cluster view as a down one does: left out, its peers' cluster_stall blamed one of
+    // them that stopped 33 ms after it.
+    st.held = info->state == NodeState::down || info->state == NodeState::stale
+                  ? StallInfo::Held::down
               : info->state == NodeState::up && !log_down_since ? StallInfo::Held::settling
                                                                 : StallInfo::Held::unwatched;
   // A node that is down has no GPU state: its last samples are from before the outage.
@@ -462,9 +493,18 @@ private:
 // may yet stall. `stall_after`: the stall rule's `after`. `fence_ms`: the fence_wait a step of a
 // node stuck in the fence shows (fence_wait_stall's abs_ms).
 void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled,
-                  const std::vector<TimePoint> &quiet, Duration stall_after, double fence_ms,
+                  const UnderThreshold &under, Duration stall_after, double fence_ms,
                   std::vector<Finding> &out) {
   if (stalled.size() < 2) return;
+  const std::vector<TimePoint> &quiet = under.quiet;
+  TimePoint latest_stop = TimePoint::min();
+  for (const auto &st : stalled) latest_stop = std::max(latest_stop, st.last);
+  // A node that moves again after a silence, after they all stopped: the cluster is resuming
+  // (its nodes never resume at one millisecond), and the ones still behind it waited on it.
+  // Judged then, a second critical named a waiter as the one that "stopped first".
+  if (std::any_of(under.moving.begin(), under.moving.end(),
+                  [&](const auto &m) { return resumed_after(m, latest_stop, stall_after); }))
+    return;
   std::size_t busy = 0;
   const StallInfo *culprit = &stalled.front();
   for (const auto &st : stalled) {
@@ -491,9 +531,13 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
   // The node that crashed first: a peer's crash minutes later is most often the collective
   // timing out on it (NCCL's watchdog), and naming that peer moved the blame off the node
   // that died, with a new critical alert.
+  // A crash that came long after its node stopped (NCCL's watchdog ten minutes into a hang,
+  // on every rank: the first to time out is one that waited) is what the stop led to, not
+  // what stopped it: it names no culprit.
   const StallInfo *first_crash = nullptr;
   for (const auto &st : stalled)
-    if (st.crashed && (first_crash == nullptr || st.crashed_at < first_crash->crashed_at))
+    if (st.crashed && st.crashed_at <= st.last + stall_after &&
+        (first_crash == nullptr || st.crashed_at < first_crash->crashed_at))
       first_crash = &st;
   if (first_crash != nullptr) culprit = first_crash, why = "it crashed: see its crash alert";
   const auto append = [](std::string &names, const std::string &node) {
@@ -504,10 +548,13 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
   for (const auto &st : stalled) earliest = std::min(earliest, st.last);
   for (const auto &st : stalled) { // a node that dropped off explains the others best...
     const NodeInfo *info = store.node(st.node);
-    if (info != nullptr && info->state == NodeState::down) {
+    if (info != nullptr && (info->state == NodeState::down || info->state == NodeState::stale)) {
       // ...when it stopped no later than they did: a node whose link went 50 s after another
       // had hung was named the one the hung node waited on.
-      if (st.last <= earliest + kTwoClocks) culprit = &st, why = "node down: " + info->detail;
+      if (st.last <= earliest + kTwoClocks)
+        culprit = &st, why = info->state == NodeState::down
+                                 ? "node down: " + info->detail
+                                 : std::string("node stale: no data from it, its link still open");
       append(down, st.node), ++downs;
     } else {
       append(up, st.node);
@@ -573,7 +620,9 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
   for (const auto &st : stalled)
     before += st.last < culprit->last ? 1 : 0, after += st.last > culprit->last ? 1 : 0;
   const std::size_t others = stalled.size() - 1;
-  const bool first = before == 0, all_before = before == others, all_after = after == others;
+  // "Stopped first" only where it did: of last steps all alike, none stopped first.
+  const bool first = before == 0 && after > 0, all_before = before == others,
+             all_after = after == others;
   out.push_back(Finding{
       "cluster_stall", "", culprit->node, Severity::critical, static_cast<double>(stalled.size()),
       2.0,
@@ -681,9 +730,9 @@ void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, De
                    std::vector<Finding> &out) {
   const StallMetrics ids = stall_metrics(view, rules.stall, tmp.metrics);
   std::vector<StallInfo> stalled;
-  std::vector<TimePoint> quiet;
+  UnderThreshold under;
   for (std::size_t n = 0; n < view.node_count(); ++n) {
-    auto st = node_stall(view, rules.stall, ids, n, now, tmp, &quiet);
+    auto st = node_stall(view, rules.stall, ids, n, now, tmp, &under);
     if (!st || st->held == StallInfo::Held::unwatched) continue;
     // A crashed node's crash alert and a down node's node_down speak for it; both still
     // count in the cluster view, where they are the ones the others wait on.
@@ -713,7 +762,7 @@ void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, De
                                         st->silence_s, st->gpu.words())});
     stalled.push_back(std::move(*st));
   }
-  cluster_view(view, stalled, quiet, rules.stall.after, rules.fence_wait.abs_ms, out);
+  cluster_view(view, stalled, under, rules.stall.after, rules.fence_wait.abs_ms, out);
 }
 
 void detect_overhead(const DetectView &view, const Rules &rules, TimePoint now, DetectScratch &tmp,

@@ -285,6 +285,62 @@ TEST(DetectStall, NodesDownTogetherNameNoCulprit) {
   }
 }
 
+// A frozen node (stale: every stream silent, its link open) stopped first and its peers wait
+// on it: it is the culprit, as a down one is (left out, mac2 was named for stopping 33 ms
+// before mac1). When the cluster comes back, the node that resumes first is a few hundred ms
+// ahead of the others: no new cluster_stall names one of those still behind it (a second
+// critical blamed a waiter).
+TEST(DetectStall, AStaleNodeIsTheCulpritAndAResumingClusterNamesNoWaiter) {
+  Store st;
+  Rules r;
+  for (const char *n : {"mac1", "mac2", "mbp"}) {
+    st.apply(NodeStatus{n, "", NodeState::up, "", at(0)});
+    healthy_steps(st, n);
+  }
+  step(st, "mbp", 1.10, 36, 7, 0.5, 0.5, 31);
+  step(st, "mac2", 1.133, 36, 7, 0.5, 0.5, 31);
+  step(st, "mac1", 1.166, 36, 7, 0.5, 0.5, 31);
+  st.apply(NodeStatus{"mbp", "", NodeState::stale, "no data", at(10)});
+  auto f = only(run_detectors(st, r, at(20)), "cluster_stall");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].subject, "mbp") << f[0].message;
+  EXPECT_NE(f[0].message.find("node stale"), std::string::npos) << f[0].message;
+  // Back: mbp steps again at 60 s, mac1 and mac2 300 ms later.
+  st.apply(NodeStatus{"mbp", "", NodeState::up, "", at(59)});
+  healthy_steps(st, "mbp", 60, 5);
+  f = only(run_detectors(st, r, at(60.2)), "cluster_stall");
+  EXPECT_TRUE(f.empty()) << f[0].message;
+  // A node that never stopped is no resumption: the two that did are still a cluster stall.
+  Store other;
+  for (const char *n : {"n1", "n2"}) healthy_steps(other, n);
+  for (int i = 0; i < 600; ++i) step(other, "n3", i * 0.036, 36, 7, 0.5, 0.5, i);
+  EXPECT_EQ(only(run_detectors(other, r, at(20)), "cluster_stall").size(), 1u);
+}
+
+// NCCL's watchdog times out on every rank of a hung collective ten minutes in, and the first
+// to time out is one that waited: such a crash, long after its node stopped, names no
+// culprit. It turned "stopped together" into "gpu2 stopped first", with a second critical.
+TEST(DetectStall, ACrashLongAfterTheStopNamesNoCulprit) {
+  Store st;
+  Rules r;
+  for (const char *n : {"gpu1", "gpu2"}) healthy_steps(st, n);
+  auto f = only(run_detectors(st, r, at(30)), "cluster_stall");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].subject, "");
+  for (const auto &[node, t] : {std::pair{"gpu2", 600.0}, std::pair{"gpu1", 602.0}})
+    st.add_event(LogEvent{node,
+                          "log:x",
+                          at(t),
+                          "ERROR",
+                          {"nccl_timeout"},
+                          Severity::critical,
+                          "Watchdog caught collective operation timeout"});
+  f = only(run_detectors(st, r, at(605)), "cluster_stall");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].subject, "") << f[0].message;
+  EXPECT_NE(f[0].message.find("stopped together"), std::string::npos) << f[0].message;
+}
+
 // vLLM and SGLang stamp their reports to the second: two nodes whose last reports carry the
 // same stamp stopped together, and the cluster_stall named whichever came first on the
 // command line as the one the other waited on ("n2 stopped after it").
@@ -348,10 +404,12 @@ TEST(DetectStall, OfNodesThatCrashedTheFirstCrashIsTheCulprit) {
     f = only(run_detectors(st, r, at(605)), "cluster_stall");
     ASSERT_EQ(f.size(), 1u);
     EXPECT_EQ(f[0].subject, first) << f[0].message;
-    // Their last steps are one: "with or after", not "after".
-    EXPECT_NE(
-        f[0].message.find(std::string(later) + " stopped with or after it and is waiting on it"),
-        std::string::npos)
+    // Their last steps are one: it "holds it up", not "stopped first", and the other stopped
+    // "around it".
+    EXPECT_NE(f[0].message.find(std::string(first) + " holds it up"), std::string::npos)
+        << f[0].message;
+    EXPECT_NE(f[0].message.find(std::string(later) + " stopped around it and is waiting on it"),
+              std::string::npos)
         << f[0].message;
   }
 }
