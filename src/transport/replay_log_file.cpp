@@ -104,7 +104,8 @@ bool ReplaySource::LogFile::next_line(std::string &line) {
 
 std::optional<TimePoint> ReplaySource::LogFile::stamp(const std::string &line) {
   const auto st = replay_detail::find_stamp(line, day_.year, day_.midnight, &stamp_memo_);
-  if (!st) return std::nullopt;
+  ++lines_;
+  if (!st) return ++unstamped_, std::nullopt;
   TimePoint t = st->zoned ? st->t : st->t - zone_;
   using std::chrono::hours;
   if (st->yearless) { // a month and day: which year is a guess, made as a day is below
@@ -205,6 +206,12 @@ void ReplaySource::recycle(std::vector<Event> &spent) {
     spares_.lines += batch->lines.size();
     spares_.batches.push_back(std::move(*batch));
   }
+}
+
+std::pair<std::size_t, std::size_t> ReplaySource::unstamped_lines() const {
+  std::size_t lines = 0, unstamped = 0;
+  for (const auto &log : logs_) lines += log->lines(), unstamped += log->unstamped();
+  return {unstamped, lines};
 }
 
 std::size_t ReplaySource::late_stamps() const {

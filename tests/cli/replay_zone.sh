@@ -43,4 +43,18 @@ code=$?
 if [ "$code" -eq 0 ] && grep -q "replay cut 1 line longer than 65536 bytes" "$tmp/err"; then ok
 else bad "a 100 KB line: exit $code: $(cat "$tmp/err")"; fi
 
+# exo's [STEP N] lines carry no time: a log of them between two stamped lines replays them
+# all at the first stamp, which read as a hang without a word. It is said; a log whose lines
+# are stamped is not warned about.
+{
+  echo "[ 2026-02-23 10:00:00.004 | INFO | exo.worker.plan:plan:184 ] Worker plan: TextGeneration"
+  for i in $(seq 1 300); do echo "[STEP $i] eval=33ms model=7ms gpu_eval=0.5ms fence_wait=0.6ms"; done
+  echo "[ 2026-02-23 10:00:10.004 | INFO | exo.worker.runner:main:355 ] runner ready"
+} >"$tmp/bare.log"
+"$bin" replay --node "mac1=$tmp/bare.log" --headless --until 0s >"$tmp/out" 2>"$tmp/err"
+if grep -q "300 of the 302 lines replayed carry no time of their own" "$tmp/err"; then ok
+else bad "bare step lines: no warning: $(cat "$tmp/err")"; fi
+"$bin" replay --node "mac1=$tmp/exo.log" --headless --until 0s >"$tmp/out" 2>"$tmp/err"
+if ! grep -q "carry no time" "$tmp/err"; then ok; else bad "stamped log warned: $(cat "$tmp/err")"; fi
+
 finish replay_zone

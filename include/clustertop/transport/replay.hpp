@@ -71,6 +71,9 @@ public:
   // --node logs' lines stamped later than their file's modification time allows (see
   // kLatestStamp): each took the time of the line before it.
   [[nodiscard]] std::size_t late_stamps() const;
+  // --node logs' lines without a time of their own (each took the time of the line before
+  // it), and all their lines read so far.
+  [[nodiscard]] std::pair<std::size_t, std::size_t> unstamped_lines() const;
   // How far past a log's modification time a stamp may be: a zone's offset (up to +14 h,
   // read as UTC without --zone) and an hour for a clock running ahead.
   static constexpr Duration kLatestStamp = std::chrono::hours(15);
