@@ -40,14 +40,16 @@ std::string last_log_text(const Store &s, const std::string &node) {
 
 } // namespace
 
+// Stamped as the alert lines beside it are, date and zone and all: a bare "04:29:20" in UTC
+// read as local time, and a replay across days had no date to tell them apart.
 std::string FiguresPrinter::text_line(const Store &s, const std::string &node, TimePoint now) {
   const auto *info = s.node(node);
   const double avail = s.latest({node, "mem.available_bytes", ""});
   const double total = s.latest({node, "mem.total_bytes", ""});
   std::string line =
       fmt::format("{} {} {} mem avail {} / {} swap {} gpu {} step {} fence {} tok/s {} ctx {}",
-                  iso8601_utc(now).substr(11, 8), node, info ? to_string(info->state) : "unknown",
-                  gib(avail), gib(total), gib(s.latest({node, "mem.swap_used_bytes", ""})),
+                  iso8601_utc(now), node, info ? to_string(info->state) : "unknown", gib(avail),
+                  gib(total), gib(s.latest({node, "mem.swap_used_bytes", ""})),
                   num(sum_devices(s, node, "gpu.power_w"), "W"),
                   num(s.latest({node, "step.eval_ms", ""}), "ms"),
                   num(s.latest({node, "step.fence_wait_ms", ""}), "ms", 2),

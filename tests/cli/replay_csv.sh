@@ -25,7 +25,7 @@ done
 if grep -q "n1,step.eval_ms,,36" "$tmp/csv/clustertop-20260223T180101.000Z-long.csv"; then ok; else
   bad "no step sample in the 18:01:01 file: $(head -5 "$tmp/csv/clustertop-20260223T180101.000Z-long.csv")"; fi
 # Figures lines in replay time, and the alert.
-if [ "$(grep -c '^18:0[012]:01 n1 up' "$tmp/out")" -eq 3 ]; then ok; else bad "figures lines: $(cat "$tmp/out")"; fi
+if [ "$(grep -c '^2026-02-23T18:0[012]:01.000Z n1 up' "$tmp/out")" -eq 3 ]; then ok; else bad "figures lines: $(cat "$tmp/out")"; fi
 if grep -q "FIRING   critical crash n1\[abort\]" "$tmp/out"; then ok; else bad "no crash alert: $(cat "$tmp/out")"; fi
 # Without a directory, or one no file can be made in: a bad command line.
 "$bin" replay --headless --node "n1=$tmp/n1.log" --csv-every 30s >/dev/null 2>"$tmp/err"
