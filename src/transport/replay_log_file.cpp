@@ -129,9 +129,13 @@ std::optional<TimePoint> ReplaySource::LogFile::stamp(const std::string &line) {
       // hour allowed for a clock running ahead), not on the modification day itself, which
       // put a log that ended just after midnight, or a copy made the next day, a day late.
       while (t > day_.modified + hours(1)) t -= hours(24);
-    } else { // the others: the day that puts them nearest the line before
-      while (t + hours(12) < *prev_) t += hours(24); // wrapped past midnight
-      while (t - hours(12) > *prev_) t -= hours(24);
+    } else {
+      // The others: on the day from an hour before the line before to a day after it. A log
+      // runs forward (a line an hour out of order at most), so a time of day well before
+      // the last is of a later day: the nearest day folded the morning after an idle night
+      // back onto the evening before, 10.5 h early, and its crash was too old to count.
+      while (t < *prev_ - hours(1)) t += hours(24);
+      while (t >= *prev_ + hours(23)) t -= hours(24);
     }
   }
   prev_ = t;

@@ -747,6 +747,20 @@ TEST(DetectReplay, MonthAndDayStampsCrossNewYearBeforeTheFileWasModified) {
   EXPECT_EQ(june[0].substr(0, 24), "2025-12-31T23:59:58.000Z");
 }
 
+// A console log (times of day only) idle overnight: the morning's lines are of the next day,
+// not of the morning before the evening (the nearest day, 10.5 h back). A line an hour out
+// of order stays on its day.
+TEST(DetectReplay, BareTimesOfDayAfterAnIdleNightAreOfTheNextDay) {
+  const auto got = arrivals_of("[ 10:00:00.0000PM | INFO    ] evening\n"
+                               "[ 09:30:00.0000PM | INFO    ] late line\n"
+                               "[ 11:30:00.0000AM | INFO    ] morning\n",
+                               1771932670); // 2026-02-24T11:31:10Z
+  ASSERT_EQ(got.size(), 3U);
+  EXPECT_EQ(got[0].substr(0, 24), "2026-02-23T22:00:00.000Z");
+  EXPECT_EQ(got[1].substr(0, 24), "2026-02-23T22:00:00.000Z") << "no rewind";
+  EXPECT_EQ(got[2].substr(0, 24), "2026-02-24T11:30:00.000Z");
+}
+
 // A stamp later than the file's modification time allows is no time its line was written (a
 // broken clock's 2099): the line takes the time before it and is counted. It moved the whole
 // replay to 2099 and held every later line back: a false stall, and a crash too old to count.
