@@ -40,6 +40,12 @@ Result<ReplaySource> load_source(const Options &o) {
                  "replay one recording (clustertop replay DIR) or plain logs (--node NAME=LOG)"};
   if (!o.replay_node_logs.empty())
     return ReplaySource::from_logs(o.replay_node_logs, o.replay_zone);
+  // A recording keeps each node's offset as its live run read it: --zone would be ignored.
+  if (!o.replay_dir.empty() && o.was_given("zone"))
+    return Error{"invalid --zone",
+                 "--zone applies to --node logs; a recording keeps the zone "
+                 "its live run read on each node",
+                 o.replay_dir, "replay the recording without --zone"};
   if (!o.replay_dir.empty()) return ReplaySource::from_recording(o.replay_dir);
   return Error{"nothing to replay", "no recording directory and no --node NAME=LOGFILE", "",
                "clustertop replay DIR, or clustertop replay --node mac1=exo.log ..."};
@@ -134,10 +140,11 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
   if (auto s = samples_pass(**set); !s) return say(s.error()), exit_code::config;
   auto source = load_source(o);
   if (!source)
-    return say(source.error()),
-           source.error().what == "nothing to replay" || source.error().what == "invalid --node"
-               ? exit_code::usage
-               : exit_code::config;
+    return say(source.error()), source.error().what == "nothing to replay" ||
+                                        source.error().what == "invalid --node" ||
+                                        source.error().what == "invalid --zone"
+                                    ? exit_code::usage
+                                    : exit_code::config;
   Ingest ingest(*set);
   Store store;
   for (const auto &node : source->nodes()) store.declare_node(node); // --node order

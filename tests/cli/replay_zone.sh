@@ -26,6 +26,13 @@ code=$?
 if [ "$code" -eq 2 ] && grep -q -- "--zone: expected a UTC offset" "$tmp/err"; then ok
 else bad "--zone CET: exit $code: $(cat "$tmp/err")"; fi
 
+# A recording keeps its nodes' zones: --zone with one was ignored without a word.
+mkdir -p "$tmp/rec"
+"$bin" replay "$tmp/rec" --zone +0500 --headless >"$tmp/out" 2>"$tmp/err"
+code=$?
+if [ "$code" -eq 2 ] && grep -q -- "--zone applies to --node logs" "$tmp/err"; then ok
+else bad "--zone with a recording: exit $code: $(cat "$tmp/err")"; fi
+
 # UTC is a zone too, as log_zone = "UTC" is (it was refused).
 "$bin" replay --node "mac1=$tmp/exo.log" --zone UTC --headless --until 10s >"$tmp/out" 2>"$tmp/err"
 if grep 'FIRING' "$tmp/out" | grep crash | grep -q "at 2026-02-23T10:00:01.004Z"; then ok
