@@ -113,6 +113,8 @@ Status add_sinks(Parts &p, const LiveMode &mode, const SignalWatcher &signals) {
     if (!rec) return rec.error();
     p.recorder = std::move(*rec);
     pipe.add_sink(*p.recorder);
+    for (const auto &[node, zone] : p.inventory.log_zones)
+      p.recorder->log_zone(node, zone, wall_now());
   }
   if (!mode.dashboard && !mode.run_for) {
     p.out = std::make_unique<StoppableOutput>(STDOUT_FILENO, signals.fd());

@@ -148,6 +148,7 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
   Ingest ingest(*set);
   Store store;
   for (const auto &node : source->nodes()) store.declare_node(node); // --node order
+  for (const auto &[node, zone] : source->log_zones()) store.set_log_zone(node, zone);
   Pipeline pipeline(store, ingest_handler(ingest), std::move(*rules));
   std::unique_ptr<HookRunner> hook;
   if (!o.on_alert.empty()) {

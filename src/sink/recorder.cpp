@@ -148,6 +148,12 @@ void Recorder::on_hold(TimePoint now, TimePoint until) {
   write_all(fmt::format("H {} {}\n", micros(now), micros(until)), now);
 }
 
+void Recorder::log_zone(const std::string &node, std::chrono::minutes offset, TimePoint at) {
+  write_all(fmt::format("G {} {} {}\n", micros(at), record_escape(node, false),
+                        format_utc_offset(offset)),
+            at);
+}
+
 void Recorder::finish(TimePoint at) {
   if (stopped()) return; // a recording that stopped early ends where its records do
   write_all(fmt::format("E {}\n", micros(at)), at);

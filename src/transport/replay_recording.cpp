@@ -54,7 +54,8 @@ struct FileReader {
   std::map<std::string, std::pair<std::string, std::string>> streams; // id -> node, stream
   std::vector<std::string> f;
   std::optional<TimePoint> ended; // its `E` record: the watch ended cleanly then
-  std::string why;                // what was wrong with the last malformed record
+  std::vector<std::pair<std::string, std::chrono::minutes>> log_zones; // its `G` records
+  std::string why; // what was wrong with the last malformed record
 
   // One record; false when malformed (`why` says how: set only then, a record read well
   // costs nothing more).
@@ -112,6 +113,13 @@ struct FileReader {
       if (status == nullptr || status->at != *t || status->node != record_unescape(f[1]))
         return fail("a zone that follows no status of its node and time");
       status->utc_offset = offset;
+      return true;
+    }
+    if (line.rfind("G ", 0) == 0 && fields(line.substr(2), 2, f)) {
+      const auto offset = parse_utc_offset(f[2]);
+      if (!micros(f[0])) return fail(kBadTime);
+      if (!offset) return fail("a UTC offset that is not ±hhmm");
+      log_zones.emplace_back(record_unescape(f[1]), *offset);
       return true;
     }
     if (line.rfind("E ", 0) == 0) {
@@ -188,6 +196,7 @@ Result<ReplaySource> ReplaySource::from_recording(const std::string &dir) {
       src.warnings_.push_back(fmt::format("{}: {} malformed record{} skipped, the first at {}",
                                           p.string(), malformed, malformed == 1 ? "" : "s",
                                           first_malformed));
+    src.log_zones_.insert(src.log_zones_.end(), reader.log_zones.begin(), reader.log_zones.end());
     if (reader.ended) {
       // A mark past its watch's end is damage: the clock ran an hour past the end for one.
       const auto late =

@@ -33,6 +33,25 @@ code=$?
 if [ "$code" -eq 2 ] && grep -q -- "--zone applies to --node logs" "$tmp/err"; then ok
 else bad "--zone with a recording: exit $code: $(cat "$tmp/err")"; fi
 
+# A node whose logs write UTC on a host at +0100 (log_zone = "UTC"): its recording says so
+# (a G record), and the replay reads the crash line at 10:00:01 UTC as the live run did (read
+# at +0100 it lay an hour back, with a false hour-long stall).
+t0=1771840800000000 # 2026-02-23T10:00:00Z
+mkdir -p "$tmp/lz"
+{
+  echo "#clustertop-recording 2 $t0"
+  echo "G $t0 mac1 +0000"
+  echo "S $t0 mac1 \\e up connected"
+  echo "Z $t0 mac1 +0100"
+  echo "D 1 mac1 log:/var/log/exo.log"
+  echo "L $((t0 + 1004000)) 1 [ 2026-02-23 10:00:01.004 | ERROR | runner_supervisor:_check_runner:273 ] Runner terminated with signal=11 (Segmentation fault: 11)"
+  echo "T $((t0 + 1004000))"
+  echo "E $((t0 + 2000000))"
+} >"$tmp/lz/a.ctrec"
+"$bin" replay "$tmp/lz" --headless >"$tmp/out" 2>"$tmp/err"
+if grep 'FIRING' "$tmp/out" | grep crash | grep -q "at 2026-02-23T10:00:01.004Z"; then ok
+else bad "a recording's log_zone: $(cat "$tmp/out") $(cat "$tmp/err")"; fi
+
 # UTC is a zone too, as log_zone = "UTC" is (it was refused).
 "$bin" replay --node "mac1=$tmp/exo.log" --zone UTC --headless --until 10s >"$tmp/out" 2>"$tmp/err"
 if grep 'FIRING' "$tmp/out" | grep crash | grep -q "at 2026-02-23T10:00:01.004Z"; then ok

@@ -229,6 +229,28 @@ TEST(DetectReplay, ARecordingReplaysDrainByDrainWithTheLiveTimes) {
   EXPECT_EQ(log_clock->slice, std::chrono::milliseconds(100));
 }
 
+// A node whose logs write in another zone than its own (`log_zone`: a container logging UTC
+// on a host in Berlin) is recorded as such (`G`), and the replay reads its lines in that zone:
+// read in the node's zone, they lay an hour back (a false "no step for 3601 s") and a crash
+// with them.
+TEST(DetectReplay, ARecordingKeepsANodesLogZone) {
+  test::TempDir dir;
+  {
+    auto rec = Recorder::open(dir.str(), t0());
+    ASSERT_TRUE(rec.ok()) << rec.error().message();
+    (*rec)->log_zone("mac1", std::chrono::minutes{0}, t0());
+    (*rec)->on_status(NodeStatus{"mac1", "", NodeState::up, "", t0(), std::chrono::minutes{60}});
+    (*rec)->on_lines(LineBatch{"mac1", "log:x", t0(), {"ok"}});
+    (*rec)->finish(t0() + std::chrono::seconds(1));
+  }
+  auto src = ReplaySource::from_recording(dir.str());
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  EXPECT_EQ(src->skipped(), 0U);
+  ASSERT_EQ(src->log_zones().size(), 1U);
+  EXPECT_EQ(src->log_zones()[0].first, "mac1");
+  EXPECT_EQ(src->log_zones()[0].second, std::chrono::minutes{0});
+}
+
 // Two nodes' exo step lines every 0.5 s for 30 s from `from`, recorded into `dir` (the file's
 // E record when `finish`); the time the watch ended.
 // Two nodes' steps every half second for 30 s, recorded as a live run records them (a drain

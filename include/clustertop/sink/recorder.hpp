@@ -37,6 +37,10 @@ public:
   void on_drained(TimePoint now) override;
   void on_tick(const TickContext &ctx) override;
   void on_hold(TimePoint now, TimePoint until) override;
+  // The zone a node's logs write in, as its config said (`log_zone`): a `G` record, so that
+  // a replay reads its lines' times as the live run did (it read them in the node's own
+  // zone: a false hour-long stall and a crash an hour off).
+  void log_zone(const std::string &node, std::chrono::minutes offset, TimePoint at);
   // The watch ends at `at`: an `E` record, so that a replay stops its clock there instead of
   // ticking on past the last line, where the watch's end would read as every node's hang.
   void finish(TimePoint at);

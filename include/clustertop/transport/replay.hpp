@@ -83,6 +83,11 @@ public:
   // When the watch that made a recording ended (its files' `E` records, the latest), if
   // every file has one; nullopt for plain logs and for a watch that was killed.
   [[nodiscard]] std::optional<TimePoint> ended() const { return ended_; }
+  // A recording's nodes whose logs write in another zone than the node's (`log_zone` in the
+  // live run's config; `G` records), in file order: the Store reads their lines so.
+  [[nodiscard]] const std::vector<std::pair<std::string, std::chrono::minutes>> &log_zones() const {
+    return log_zones_;
+  }
   // The nodes of a plain-log replay, in --node order, for the store to declare before the
   // first line (a live run declares its inventory so): the dashboard's "config order".
   // Empty for a recording, whose nodes appear as they are first heard from.
@@ -126,6 +131,7 @@ private:
   std::size_t skipped_ = 0;
   std::vector<std::string> warnings_;
   std::optional<TimePoint> ended_;
+  std::vector<std::pair<std::string, std::chrono::minutes>> log_zones_;
   Spares spares_;
 };
 
