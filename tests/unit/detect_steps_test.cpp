@@ -16,6 +16,17 @@ void healthy_steps(Store &st, const std::string &node, double t0 = 0, int n = 30
     step(st, node, t0 + i * 0.036, 36.0, 7.0, 0.5, 0.3 + 0.7 * ((i * 7) % 10) / 10.0, i);
 }
 
+// NCCL's watchdog line on `node` at `t`: a crash event.
+void nccl_watchdog(Store &st, const std::string &node, double t) {
+  st.add_event(LogEvent{node,
+                        "log:x",
+                        at(t),
+                        "ERROR",
+                        {"nccl_timeout"},
+                        Severity::critical,
+                        "Watchdog caught collective operation timeout"});
+}
+
 TEST(DetectFenceWait, NoDataNaNAndNormalStepsFindNothing) {
   Store st;
   Rules r;
@@ -327,14 +338,8 @@ TEST(DetectStall, ACrashLongAfterTheStopNamesNoCulprit) {
   auto f = only(run_detectors(st, r, at(30)), "cluster_stall");
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].subject, "");
-  for (const auto &[node, t] : {std::pair{"gpu2", 600.0}, std::pair{"gpu1", 602.0}})
-    st.add_event(LogEvent{node,
-                          "log:x",
-                          at(t),
-                          "ERROR",
-                          {"nccl_timeout"},
-                          Severity::critical,
-                          "Watchdog caught collective operation timeout"});
+  nccl_watchdog(st, "gpu2", 600);
+  nccl_watchdog(st, "gpu1", 602);
   f = only(run_detectors(st, r, at(605)), "cluster_stall");
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].subject, "") << f[0].message;
@@ -394,13 +399,7 @@ TEST(DetectStall, OfNodesThatCrashedTheFirstCrashIsTheCulprit) {
     auto f = only(run_detectors(st, r, at(30)), "cluster_stall");
     ASSERT_EQ(f.size(), 1u);
     EXPECT_EQ(f[0].subject, first);
-    st.add_event(LogEvent{later,
-                          "log:x",
-                          at(600),
-                          "ERROR",
-                          {"nccl_timeout"},
-                          Severity::critical,
-                          "Watchdog caught collective operation timeout"});
+    nccl_watchdog(st, later, 600);
     f = only(run_detectors(st, r, at(605)), "cluster_stall");
     ASSERT_EQ(f.size(), 1u);
     EXPECT_EQ(f[0].subject, first) << f[0].message;
