@@ -218,10 +218,11 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
   // read as a hang from the first of them, without a word.
   if (const auto [bare, lines] = source->unstamped_lines(); bare >= 100 && bare * 10 >= lines)
     report(stderr,
-           "clustertop: warning: {} of the {} lines replayed carry no time of their own (such as "
-           "exo's [STEP N] lines): each took the time of the stamped line before it, so what "
-           "happened between two stamped lines (a generation, a stall) is seen at the first of "
-           "them; a recording made with --record keeps each line's arrival time\n",
+           "clustertop: warning: {} of the {} lines replayed carry no time of their own: each "
+           "took the time of the stamped line before it. Where they are progress lines (exo's "
+           "[STEP N] lines), a generation between two stamped lines is seen at the first of "
+           "them, and may read as a stall; a recording made with --record keeps each line's "
+           "arrival time\n",
            bare, lines);
   if (const std::size_t late = source->late_stamps(); late > 0)
     report(stderr,

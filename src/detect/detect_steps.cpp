@@ -533,10 +533,12 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
   // that died, with a new critical alert.
   // A crash that came long after its node stopped (NCCL's watchdog ten minutes into a hang,
   // on every rank: the first to time out is one that waited) is what the stop led to, not
-  // what stopped it: it names no culprit.
+  // what stopped it: it names no culprit. A runner that dies within kCrashCause of its
+  // stop (exo's, 16-60 s into a Metal hang) still does.
+  constexpr Duration kCrashCause = std::chrono::minutes(2);
   const StallInfo *first_crash = nullptr;
   for (const auto &st : stalled)
-    if (st.crashed && st.crashed_at <= st.last + stall_after &&
+    if (st.crashed && st.crashed_at <= st.last + std::max(stall_after, kCrashCause) &&
         (first_crash == nullptr || st.crashed_at < first_crash->crashed_at))
       first_crash = &st;
   if (first_crash != nullptr) culprit = first_crash, why = "it crashed: see its crash alert";

@@ -344,6 +344,14 @@ TEST(DetectStall, ACrashLongAfterTheStopNamesNoCulprit) {
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].subject, "") << f[0].message;
   EXPECT_NE(f[0].message.find("stopped together"), std::string::npos) << f[0].message;
+  // A runner that dies within two minutes of its stop (exo's, 16-60 s into a Metal hang) is
+  // still the one the others wait on.
+  Store soon;
+  for (const char *n : {"gpu1", "gpu2"}) healthy_steps(soon, n);
+  nccl_watchdog(soon, "gpu2", 45);
+  f = only(run_detectors(soon, r, at(50)), "cluster_stall");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].subject, "gpu2") << f[0].message;
 }
 
 // vLLM and SGLang stamp their reports to the second: two nodes whose last reports carry the
