@@ -226,9 +226,10 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
            bare, lines);
   if (const std::size_t late = source->late_stamps(); late > 0)
     report(stderr,
-           "clustertop: replay read {} line{} stamped more than {} after {} log file was last "
-           "modified (a clock gone wrong): {} took the time of the line before it\n",
-           late, late == 1 ? "" : "s", format_age(ReplaySource::kLatestStamp),
+           "clustertop: replay read {} line{} stamped more than {} after the line before and "
+           "after {} log file was last modified (a clock gone wrong): {} took the time of the "
+           "line before it\n",
+           late, late == 1 ? "" : "s", format_age(ReplaySource::kStrayJump),
            late == 1 ? "its" : "their", late == 1 ? "it" : "each");
   // As `parse` says it: a replay of a log with runaway lines was silent about them.
   if (const std::size_t cut = source->cut_lines(); cut > 0)

@@ -116,10 +116,12 @@ std::optional<TimePoint> ReplaySource::LogFile::stamp(const std::string &line) {
       t = replay_detail::shift_years(t, 1); // past New Year
     for (int i = 0; i < 2 && prev_ && t - kHalfYear > *prev_; ++i)
       t = replay_detail::shift_years(t, -1);
-  } else if (st->dated && t > day_.modified + kLatestStamp) {
-    // Not when the line was written: a stray stamp (a broken clock's 2099) moved the replay
-    // to it, held every later line back for the hour ticked there (a false stall) and
-    // delivered them 73 years on, where a crash among them was too old to count.
+  } else if (st->dated && prev_ && t > *prev_ + kStrayJump && t > day_.modified + kLatestStamp) {
+    // Not when the line was written: a stray stamp (a broken clock's 2099), far past the line
+    // before and past the file's last change, moved the replay to it, held every later line
+    // back for the hour ticked there (a false stall) and delivered them 73 years on, where a
+    // crash among them was too old to count. (Not the first stamp, nor one that follows the
+    // line before within kStrayJump: a log's days whose file was given an earlier time.)
     ++late_stamps_;
     return std::nullopt;
   }
@@ -300,17 +302,9 @@ Result<ReplaySource> ReplaySource::from_logs(const std::vector<std::string> &nod
     if (f == nullptr)
       return Error{"cannot open log file", std::strerror(errno), path, "check the path"};
     auto log = std::make_unique<LogFile>(name, path, f, zone);
-    if (!log->start()) {
-      if (log->late_stamps() > 0)
-        return Error{"no timestamps in log file that could be when its lines were written",
-                     "every stamp is more than " + format_age(kLatestStamp) +
-                         " after the file was last modified",
-                     path,
-                     "a clock was wrong: give the file the time its last line was written "
-                     "(touch -d '...' FILE)"};
+    if (!log->start())
       return Error{"no timestamps in log file", "no line carries a date or time of day", path,
                    "replay a recording made with --record instead"};
-    }
     const TimePoint at = log->head->at;
     src.first_ = src.first_ ? std::min(*src.first_, at) : at;
     src.logs_.push_back(std::move(log));

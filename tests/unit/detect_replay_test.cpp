@@ -802,6 +802,15 @@ TEST(DetectReplay, AStampAfterTheFileWasModifiedTakesTheTimeBeforeIt) {
   ASSERT_EQ(ahead.size(), 1U);
   EXPECT_EQ(ahead[0].substr(0, 24), "2026-02-24T03:59:00.000Z");
   EXPECT_EQ(late, 0U);
+  // A log's days whose file was given the time of its first (touch -d): each line follows
+  // the one before within days, so each is when it was written; the days were folded onto
+  // the first, and a crash on the third was dated on the first.
+  const auto days = arrivals_of("2026-02-20T10:00:00Z a\n2026-02-21T10:00:00Z b\n"
+                                "2026-02-22T10:01:00Z c\n",
+                                1771581600, &late); // 2026-02-20T10:00:00Z
+  ASSERT_EQ(days.size(), 3U);
+  EXPECT_EQ(days[2].substr(0, 24), "2026-02-22T10:01:00.000Z");
+  EXPECT_EQ(late, 0U);
 }
 
 TEST(DetectReplay, ClockRunsPastTheLastLineAndOptionsAreChecked) {

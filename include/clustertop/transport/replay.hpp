@@ -68,8 +68,8 @@ public:
   // not read (and is said at the end of a replay).
   static constexpr std::size_t kMaxLineBytes = 64 * 1024;
   [[nodiscard]] std::size_t cut_lines() const;
-  // --node logs' lines stamped later than their file's modification time allows (see
-  // kLatestStamp): each took the time of the line before it.
+  // --node logs' stray stamps: more than kStrayJump past the stamp before and more than
+  // kLatestStamp past their file's modification time. Each took the time of the line before.
   [[nodiscard]] std::size_t late_stamps() const;
   // --node logs' lines without a time of their own (each took the time of the line before
   // it), and all their lines read so far.
@@ -77,6 +77,7 @@ public:
   // How far past a log's modification time a stamp may be: a zone's offset (up to +14 h,
   // read as UTC without --zone) and an hour for a clock running ahead.
   static constexpr Duration kLatestStamp = std::chrono::hours(15);
+  static constexpr Duration kStrayJump = std::chrono::hours(24 * 30);
   // What the replay should say about its input: a recording whose last record was cut off
   // (file and byte offset).
   [[nodiscard]] const std::vector<std::string> &warnings() const { return warnings_; }
