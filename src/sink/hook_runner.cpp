@@ -186,6 +186,7 @@ void HookRunner::on_transition(const AlertTransition &t, const TickContext & /*c
       if (milder == waiting_.end()) return;
       waiting_.erase(milder);
     }
+    drop_superseded(alert, 2);
     waiting_.push_back(
         Waiting{t, std::move(alert), Steady::now(), std::nullopt, behind_alert && !queue});
     return;
@@ -203,6 +204,27 @@ void HookRunner::on_transition(const AlertTransition &t, const TickContext & /*c
   ++not_started_;
   report(stderr, "clustertop: --on-alert hook for {} not run: cannot start /bin/sh: {}\n",
          terminal_safe(describe(t)), std::strerror(err));
+}
+
+void HookRunner::drop_superseded(const std::string &alert, std::size_t keep) {
+  std::vector<std::vector<Waiting>::iterator> mine;
+  for (auto it = waiting_.begin(); it != waiting_.end(); ++it)
+    if (it->alert == alert) mine.push_back(it);
+  if (mine.empty() || mine.size() < keep) return;
+  // The oldest ones go, in pairs where a new one is to come (an alert's transitions take
+  // turns: a pair dropped leaves its state as it was), all but the newest at exit.
+  const std::size_t drop = keep == 0 ? mine.size() - 1 : mine.size() - mine.size() % 2;
+  if (drop == 0) return;
+  std::string what;
+  for (std::size_t i = 0; i < drop; ++i)
+    what += fmt::format("{}{} at {}", what.empty() ? "" : ", ", to_string(mine[i]->t.state),
+                        iso8601_utc(mine[i]->t.at));
+  report(stderr,
+         "clustertop: --on-alert: not run for {} ({}): the alert changed again while its hook "
+         "ran; the hook of its newest state waits\n",
+         terminal_safe(describe(mine[0]->t)), what);
+  skipped_ += drop;
+  for (std::size_t i = drop; i > 0; --i) waiting_.erase(mine[i - 1]);
 }
 
 void HookRunner::retry() {
@@ -344,7 +366,12 @@ void HookRunner::flush() {
     report(stderr, "clustertop: waiting for {} --on-alert hook{} (each at most {:.0f} s)\n", n,
            n == 1 ? "" : "s", to_seconds(timeout_));
   // One last try at exit for what waits, however many shells run, each after its alert's
-  // earlier hook.
+  // earlier hook: of an alert's, its newest state alone (each waited for its turn, and the
+  // exit for all of them in turn, a timeout each).
+  std::vector<std::string> alerts;
+  for (const auto &w : waiting_)
+    if (std::find(alerts.begin(), alerts.end(), w.alert) == alerts.end()) alerts.push_back(w.alert);
+  for (const auto &alert : alerts) drop_superseded(alert, 0);
   while (!waiting_.empty()) {
     for (auto it = waiting_.begin(); it != waiting_.end();) {
       if (alert_busy(it->alert, it)) {
