@@ -146,11 +146,17 @@ struct Ingest::Impl {
   // offset, a clock stepped by NTP before its skew is measured again) put the node's last
   // progress in the future, and a hang right after it went unreported for as long as the
   // stamp was ahead.
+  // A sampler's line is read as it is written (no backfill): one stamped more than
+  // kSamplerLate before it arrived is on a clock that is off, and a node without logs runs
+  // no zone stream to measure it (macmon's samples from a clock 2 minutes behind were too old
+  // for /metrics while the figures line showed them).
   static constexpr Duration kMostAhead = std::chrono::seconds(2);
+  static constexpr Duration kSamplerLate = std::chrono::seconds(10);
   static TimePoint record_time(const Record &r, const LineBatch &b, const StreamState &s) {
     if (!r.time) return b.received_at;
     const TimePoint t = *r.time - s.skew;
-    return t > b.received_at + kMostAhead ? b.received_at : t;
+    if (t > b.received_at + kMostAhead) return b.received_at;
+    return !s.is_log && t < b.received_at - kSamplerLate ? b.received_at : t;
   }
 
   void store_record(const LineBatch &b, StreamState &s, const Record &r, const std::string &line,

@@ -349,6 +349,34 @@ TEST(CollectIngest, ALineStampedAheadOfItsArrivalIsOfItsArrival) {
   EXPECT_EQ(iso8601_utc(eval->back().time), "2026-02-23T15:00:00.000Z");
 }
 
+// A sampler's line is read as it is written: macmon's own timestamp from a clock two minutes
+// behind (a node without logs runs no zone stream to measure it) is its arrival time, or its
+// samples were too old for /metrics while the figures line showed them. A log line may be
+// old (backfill): it keeps its time.
+TEST(CollectIngest, ASamplersLineStampedLongBeforeItArrivedIsOfItsArrival) {
+  NodeTimes n;
+  ASSERT_NE(n.set, nullptr);
+  const CollectorDef *macmon = n.set->find("macmon");
+  ASSERT_NE(macmon, nullptr);
+  std::string line; // the verbatim 0.6+ sample, stamped 2026-03-06T20:06:05.259623Z
+  for (const auto &sample : macmon->samples)
+    if (line.empty() && sample.lines.front().find("\"timestamp\"") != std::string::npos)
+      line = sample.lines.front();
+  ASSERT_FALSE(line.empty());
+  const TimePoint stamp = from_epoch_seconds(1772827565.259623);
+  for (const auto &[late, stored] :
+       {std::pair{std::chrono::seconds(5), std::chrono::seconds(0)},
+        std::pair{std::chrono::seconds(120), std::chrono::seconds(120)}}) {
+    const TimePoint arrival = stamp + late;
+    n.ingest.on_batch(LineBatch{"mac1", "macmon", arrival, {line}}, n.store, n.events);
+    const Series *total = n.store.series({"mac1", "mem.total_bytes", ""});
+    ASSERT_NE(total, nullptr);
+    ASSERT_FALSE(total->empty());
+    EXPECT_EQ(iso8601_utc(total->back().time), iso8601_utc(stamp + stored))
+        << late.count() << " s late";
+  }
+}
+
 TEST(CollectIngest, LogTimesWithoutAZoneAreReadInTheNodesZone) {
   NodeTimes n;
   ASSERT_NE(n.set, nullptr);
