@@ -47,7 +47,12 @@ struct StreamState {
   std::chrono::minutes utc_offset{0}; // the parsers' (NodeInfo::utc_offset; 0: unknown)
   Duration skew{0};                   // NodeInfo::clock_skew (0: none or unknown)
   PrivateKeyLines private_key;        // log streams: a private key printed a line at a time
-  std::size_t key_marker = 0;         // its BEGIN marker, watched by `parsers`
+  // Log streams: how far behind its arrival the last stamped line was, and when it arrived;
+  // `behind`, while the node's lines suddenly run that far behind (see LagWatch).
+  std::optional<Duration> last_lag;
+  TimePoint last_stamped_arrival{};
+  std::optional<Duration> behind;
+  std::size_t key_marker = 0; // its BEGIN marker, watched by `parsers`
 };
 
 // A `zone` stream line: "+0100 1764990000" (`date '+%z %s'`: the UTC offset and the node's
@@ -159,9 +164,42 @@ struct Ingest::Impl {
     return !s.is_log && t < b.received_at - kSamplerLate ? b.received_at : t;
   }
 
-  void store_record(const LineBatch &b, StreamState &s, const Record &r, const std::string &line,
-                    Store &store, std::vector<LogEvent> &events) {
+  // A log line's time (record_time), unless the node's lines suddenly run far behind their
+  // arrival on a stream that was live and in step a moment ago: the minute after a
+  // daylight-saving fall-back before the zone stream reads the new offset, or a clock stepped
+  // back before its skew is measured again. Read as stamped, every generating node had "no
+  // step for 3601 s" and a crash an hour back was too old to count. Such lines are placed
+  // by that lag, at about their arrival, until the lag goes back. "A moment ago" is within
+  // kLive; a stream that came up within kBackfilling (a reconnect's backfill: old lines,
+  // rightly so) is left alone.
+  static constexpr Duration kFarBehind = std::chrono::seconds(60);
+  static constexpr Duration kLagSlack = std::chrono::seconds(5);
+  static constexpr Duration kLive = std::chrono::seconds(30);
+  static constexpr Duration kBackfilling = std::chrono::seconds(10);
+  static TimePoint log_time(const Record &r, const LineBatch &b, StreamState &s) {
     const TimePoint t = record_time(r, b, s);
+    if (!r.time) return t;
+    const Duration lag = b.received_at - t;
+    const auto near = [](Duration a, Duration z) {
+      return a - z <= kLagSlack && z - a <= kLagSlack;
+    };
+    const bool was_in_step = s.last_lag && near(*s.last_lag, Duration::zero()) &&
+                             b.received_at - s.last_stamped_arrival <= kLive;
+    s.last_lag = lag;
+    s.last_stamped_arrival = b.received_at;
+    if (s.behind && near(lag, *s.behind)) return t + *s.behind;
+    s.behind.reset();
+    if (lag < kFarBehind || !was_in_step || s.info == nullptr) return t;
+    const auto it = s.info->streams.find(b.stream);
+    if (it == s.info->streams.end() || it->second.state != NodeState::up ||
+        b.received_at - it->second.at < kBackfilling)
+      return t;
+    s.behind = lag;
+    return t + lag;
+  }
+
+  void store_record(const LineBatch &b, StreamState &s, const Record &r, TimePoint t,
+                    const std::string &line, Store &store, std::vector<LogEvent> &events) {
     if (r.layout.owner != nullptr && r.layout == s.layout &&
         r.metrics.size() == s.layout_series.size()) {
       for (std::size_t i = 0; i < r.metrics.size(); ++i)
@@ -238,9 +276,10 @@ struct Ingest::Impl {
     if (hidden && *hidden == kRedacted && !rec.tags.empty())
       hidden = fmt::format("{} ({})", kRedacted, fmt::join(rec.tags, ", "));
     const std::string &line = hidden ? *hidden : raw;
-    Store::add_log_line(s.log, b.stream, record_time(rec, b, s), line);
+    const TimePoint t = log_time(rec, b, s);
+    Store::add_log_line(s.log, b.stream, t, line);
     ++s.parsed;
-    if (buf.size() > 0) store_record(b, s, rec, line, store, events);
+    if (buf.size() > 0) store_record(b, s, rec, t, line, store, events);
   }
 
   void sampler_line(const LineBatch &b, StreamState &s, const std::string &line, Store &store,
@@ -252,7 +291,8 @@ struct Ingest::Impl {
     } else {
       ++s.parsed;
     }
-    for (std::size_t i = 0; i < buf.size(); ++i) store_record(b, s, buf[i], line, store, events);
+    for (std::size_t i = 0; i < buf.size(); ++i)
+      store_record(b, s, buf[i], record_time(buf[i], b, s), line, store, events);
   }
 };
 

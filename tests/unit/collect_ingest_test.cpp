@@ -349,6 +349,32 @@ TEST(CollectIngest, ALineStampedAheadOfItsArrivalIsOfItsArrival) {
   EXPECT_EQ(iso8601_utc(eval->back().time), "2026-02-23T15:00:00.000Z");
 }
 
+// A node whose lines suddenly run an hour behind their arrival on a live stream that was in
+// step (the minute after a daylight-saving fall-back, before the zone stream reads the new
+// offset; a clock stepped back): they are placed by that lag, at their arrival, until it goes
+// back. Read as stamped, every generating node had "no step for 3601 s". A stream that just
+// came up (a reconnect's backfill) keeps its old lines' times.
+TEST(CollectIngest, LinesSuddenlyFarBehindOnALiveStreamAreOfTheirArrival) {
+  NodeTimes n;
+  ASSERT_NE(n.set, nullptr);
+  const TimePoint a = n.arrival; // 15:00:00 UTC
+  using std::chrono::seconds;
+  n.store.apply(NodeStatus{"mac1", "", NodeState::up, "connected", a - seconds(120),
+                           std::chrono::minutes{120}});
+  n.store.apply(NodeStatus{"mac1", "log:/tmp/exo.log", NodeState::up, "", a - seconds(120)});
+  // In step at +0200 (17:00 local is 15:00 UTC).
+  EXPECT_EQ(n.crash_at("2026-02-23 17:00:00.000", a), "2026-02-23T15:00:00.000Z");
+  // Fallen back to +0100: "16:00:01" local, read at +0200, lies an hour back.
+  EXPECT_EQ(n.crash_at("2026-02-23 16:00:01.000", a + seconds(1)), "2026-02-23T15:00:01.000Z");
+  EXPECT_EQ(n.crash_at("2026-02-23 16:00:02.500", a + seconds(3)), "2026-02-23T15:00:02.500Z");
+  // The zone stream reads +0100: in step again, as stamped.
+  n.store.set_utc_offset("mac1", std::chrono::minutes{60});
+  EXPECT_EQ(n.crash_at("2026-02-23 16:00:04.000", a + seconds(4)), "2026-02-23T15:00:04.000Z");
+  // A stream that came up a moment ago brings old lines by design (backfill): as stamped.
+  n.store.apply(NodeStatus{"mac1", "log:/tmp/exo.log", NodeState::up, "", a + seconds(10)});
+  EXPECT_EQ(n.crash_at("2026-02-23 15:00:05.000", a + seconds(11)), "2026-02-23T14:00:05.000Z");
+}
+
 // A sampler's line is read as it is written: macmon's own timestamp from a clock two minutes
 // behind (a node without logs runs no zone stream to measure it) is its arrival time, or its
 // samples were too old for /metrics while the figures line showed them. A log line may be
