@@ -180,7 +180,7 @@ void write_wide_row(std::string &out, const Store &store, const std::string &nod
   line.number(step_overhead(store, node));
   line.number(latest("step.fence_wait_ms"));
   line.number(window_max(store.series({node, "step.fence_wait_ms", ""}), now, window));
-  line.number(sampled("gen.tokens_per_s"));
+  line.number(generation_rate(store, node, now));
   line.number(latest("ctx.tokens"));
   const auto [rules, messages] = alert_cells(firing, node);
   line.text(rules);

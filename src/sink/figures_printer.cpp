@@ -46,15 +46,14 @@ std::string FiguresPrinter::text_line(const Store &s, const std::string &node, T
   const auto *info = s.node(node);
   const double avail = s.latest({node, "mem.available_bytes", ""});
   const double total = s.latest({node, "mem.total_bytes", ""});
-  std::string line =
-      fmt::format("{} {} {} mem avail {} / {} swap {} gpu {} step {} fence {} tok/s {} ctx {}",
-                  iso8601_utc(now), node, info ? to_string(info->state) : "unknown", gib(avail),
-                  gib(total), gib(s.latest({node, "mem.swap_used_bytes", ""})),
-                  num(sum_devices(s, node, "gpu.power_w"), "W"),
-                  num(s.latest({node, "step.eval_ms", ""}), "ms"),
-                  num(s.latest({node, "step.fence_wait_ms", ""}), "ms", 2),
-                  num(s.latest({node, "gen.tokens_per_s", ""}), ""),
-                  num(s.latest({node, "ctx.tokens", ""}), "", 0));
+  std::string line = fmt::format(
+      "{} {} {} mem avail {} / {} swap {} gpu {} step {} fence {} tok/s {} ctx {}",
+      iso8601_utc(now), node, info ? to_string(info->state) : "unknown", gib(avail), gib(total),
+      gib(s.latest({node, "mem.swap_used_bytes", ""})),
+      num(sum_devices(s, node, "gpu.power_w"), "W"),
+      num(s.latest({node, "step.eval_ms", ""}), "ms"),
+      num(s.latest({node, "step.fence_wait_ms", ""}), "ms", 2),
+      num(generation_rate(s, node, now), ""), num(s.latest({node, "ctx.tokens", ""}), "", 0));
   if (info != nullptr && info->state != NodeState::up && !info->detail.empty())
     line += fmt::format(" ({})", info->detail);
   if (info != nullptr && info->clock_skew)
@@ -76,7 +75,7 @@ std::string FiguresPrinter::json_line(const Store &s, const std::string &node, T
       {"gpu_power_w", json_num(sum_devices(s, node, "gpu.power_w"))},
       {"step_eval_ms", json_num(s.latest({node, "step.eval_ms", ""}))},
       {"fence_wait_ms", json_num(s.latest({node, "step.fence_wait_ms", ""}))},
-      {"tokens_per_s", json_num(s.latest({node, "gen.tokens_per_s", ""}))},
+      {"tokens_per_s", json_num(generation_rate(s, node, now))},
       {"ctx_tokens", json_num(s.latest({node, "ctx.tokens", ""}))},
       {"lines", info ? info->lines : 0},
       {"skipped_lines", info ? info->skipped_lines : 0},

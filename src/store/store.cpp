@@ -162,6 +162,23 @@ double sampled_state(const Series *s, TimePoint at) {
   return kUnknown;
 }
 
+double generation_rate(const Store &s, const std::string &node, TimePoint at) {
+  const double own = sampled_state(s.series({node, "gen.tokens_per_s", ""}), at);
+  if (is_known(own)) return own;
+  const Series *steps = s.series({node, "step.eval_ms", ""});
+  std::size_t n = 0;
+  TimePoint first{}, last{};
+  for (std::size_t i = steps == nullptr ? 0 : steps->size(); i > 0; --i) {
+    const TimePoint t = (*steps)[i - 1].time;
+    if (t > at) continue;
+    if (t <= at - kStepRateWindow) break;
+    if (n++ == 0) last = t;
+    first = t;
+  }
+  if (n < 2 || last <= first) return kUnknown;
+  return static_cast<double>(n - 1) / to_seconds(last - first);
+}
+
 std::optional<Point> Store::latest_point(const SeriesKey &key) const {
   const auto *s = series(key);
   if (s == nullptr || s->empty()) return std::nullopt;

@@ -51,7 +51,7 @@ void fill_steps(NodeSummary &n, const Store &s, TimePoint t, Duration window) {
   n.fence_ms = latest_at(fence, t);
   n.fence_worst_ms = max_in_window(fence, t, window);
   // A rate is the node's state, as a sample is: a hung or down node showed its last 650 tok/s.
-  n.tokens_per_s = sampled_value(s, n.name, "gen.tokens_per_s", t);
+  n.tokens_per_s = generation_rate(s, n.name, t);
   n.ctx_tokens = node_value(s, n.name, "ctx.tokens", t);
 }
 

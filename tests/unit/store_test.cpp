@@ -1,3 +1,4 @@
+#include <cmath>
 #include <gtest/gtest.h>
 
 #include "clustertop/store/store.hpp"
@@ -84,6 +85,29 @@ TEST(Store, StatusDetailsAreKeptWithoutCredentials) {
   st.apply(NodeStatus{"n", "log:x", NodeState::down, "curl -H 'Authorization: Bearer s3cr3t'", t});
   EXPECT_EQ(st.node("n")->detail, "auth failed: token=[redacted]");
   EXPECT_EQ(st.node("n")->streams.at("log:x").detail, "curl -H 'Authorization: Bearer [redacted]'");
+}
+
+} // namespace
+} // namespace clustertop
+
+namespace clustertop {
+namespace {
+
+// exo prints a line per decode step and no rate: its generation rate is its steps a second
+// (the dashboard, figures lines and CSV showed none for exo clusters). An engine's own rate
+// comes first; a node whose steps stopped longer ago than the window has none.
+TEST(Store, GenerationRateIsTheEnginesOwnElseStepsASecond) {
+  Store s;
+  const TimePoint t0 = from_epoch_seconds(1000);
+  for (int i = 0; i <= 300; ++i) // 30 steps a second for 10 s
+    s.add(Sample{"mac1", "step.eval_ms", "", 29, t0 + std::chrono::microseconds(i * 33333)});
+  const TimePoint end = t0 + std::chrono::seconds(10);
+  EXPECT_NEAR(generation_rate(s, "mac1", end), 30.0, 0.2);
+  EXPECT_TRUE(std::isnan(generation_rate(s, "mac1", end + std::chrono::seconds(11))))
+      << "stopped 11 s ago";
+  EXPECT_TRUE(std::isnan(generation_rate(s, "nobody", end)));
+  s.add(Sample{"mac1", "gen.tokens_per_s", "", 42.5, end});
+  EXPECT_DOUBLE_EQ(generation_rate(s, "mac1", end), 42.5);
 }
 
 } // namespace

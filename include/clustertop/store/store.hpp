@@ -67,6 +67,15 @@ inline constexpr Duration kSampleMaxAge = std::chrono::seconds(60);
 // kSampleMaxAge (or when there is none).
 double sampled_state(const Series *s, TimePoint at);
 
+class Store;
+// A node's generation rate as of `at`, tokens a second: its engine's own (gen.tokens_per_s,
+// as sampled_state reads it), else, for logs that print a line per decode step and no rate
+// (exo's [STEP N]), its steps a second over the kStepRateWindow before `at` (a step decodes
+// a token of the request); NaN when neither. The dashboard, the figures lines and CSV showed
+// no throughput at all for exo clusters.
+inline constexpr Duration kStepRateWindow = std::chrono::seconds(10);
+double generation_rate(const Store &s, const std::string &node, TimePoint at);
+
 struct LogLine {
   TimePoint time;
   std::string stream;
