@@ -364,7 +364,7 @@ void context_at_oom(const MemNode &node, const OomRules &r, TimePoint now,
             r.max_context_tokens,
             fmt::format("at {:.1f}K tokens of context memory use grows {} per token "
                         "({} left): this node runs out of memory at ~{} tokens, {} the {} max "
-                        "context",
+                        "context; give it fewer layers or lower the max context",
                         ctx_now / 1000, human_bytes(per_token), human_bytes(avail.back().value),
                         tokens(at_oom), short_of_max ? "short of" : "just past",
                         tokens(r.max_context_tokens))};
