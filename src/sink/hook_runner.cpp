@@ -362,9 +362,6 @@ void HookRunner::reap() {
 void HookRunner::flush() {
   reap();
   retry();
-  if (const std::size_t n = children_.size() + waiting_.size(); n > 0)
-    report(stderr, "clustertop: waiting for {} --on-alert hook{} (each at most {:.0f} s)\n", n,
-           n == 1 ? "" : "s", to_seconds(timeout_));
   // One last try at exit for what waits, however many shells run, each after its alert's
   // earlier hook: of an alert's, its newest state alone (each waited for its turn, and the
   // exit for all of them in turn, a timeout each).
@@ -372,6 +369,10 @@ void HookRunner::flush() {
   for (const auto &w : waiting_)
     if (std::find(alerts.begin(), alerts.end(), w.alert) == alerts.end()) alerts.push_back(w.alert);
   for (const auto &alert : alerts) drop_superseded(alert, 0);
+  // The hooks that will run, after those dropped just above.
+  if (const std::size_t n = children_.size() + waiting_.size(); n > 0)
+    report(stderr, "clustertop: waiting for {} --on-alert hook{} (each at most {:.0f} s)\n", n,
+           n == 1 ? "" : "s", to_seconds(timeout_));
   while (!waiting_.empty()) {
     for (auto it = waiting_.begin(); it != waiting_.end();) {
       if (alert_busy(it->alert, it)) {
