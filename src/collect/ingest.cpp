@@ -48,7 +48,7 @@ struct StreamState {
   Duration skew{0};                   // NodeInfo::clock_skew (0: none or unknown)
   PrivateKeyLines private_key;        // log streams: a private key printed a line at a time
   // Log streams: how far behind its arrival the last stamped line was, and when it arrived;
-  // `behind`, while the node's lines suddenly run that far behind (see LagWatch).
+  // `behind`, while the node's lines suddenly run that far behind (see Impl::log_time).
   std::optional<Duration> last_lag;
   TimePoint last_stamped_arrival{};
   std::optional<Duration> behind;
@@ -144,18 +144,19 @@ struct Ingest::Impl {
     return series;
   }
 
-  // A record's time on this machine's clock: its own, less the node's measured skew; one
-  // that lands more than kMostAhead after the line arrived is its arrival time (no line is
-  // written after it arrives; less than that is the skew's reading error). A line stamped
+  // A record's time on this machine's clock: its own, less the node's measured skew, within
+  // two bounds.
+  // One that lands more than kMostAhead after the line arrived is its arrival time (no line
+  // is written after it arrives; less than that is the skew's reading error). A line stamped
   // ahead (the minute after a daylight-saving change before the zone stream reads the new
   // offset, a clock stepped by NTP before its skew is measured again) put the node's last
   // progress in the future, and a hang right after it went unreported for as long as the
   // stamp was ahead.
+  static constexpr Duration kMostAhead = std::chrono::seconds(2);
   // A sampler's line is read as it is written (no backfill): one stamped more than
   // kSamplerLate before it arrived is on a clock that is off, and a node without logs runs
   // no zone stream to measure it (macmon's samples from a clock 2 minutes behind were too old
   // for /metrics while the figures line showed them).
-  static constexpr Duration kMostAhead = std::chrono::seconds(2);
   static constexpr Duration kSamplerLate = std::chrono::seconds(10);
   static TimePoint record_time(const Record &r, const LineBatch &b, const StreamState &s) {
     if (!r.time) return b.received_at;
