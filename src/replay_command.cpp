@@ -33,22 +33,29 @@ namespace {
 
 void say(const Error &e) { report(stderr, "clustertop: {}\n", e.message()); }
 
-Result<ReplaySource> load_source(const Options &o) {
+// What the command line asks that no replay can do: a command-line error (exit 2), told
+// before anything is read.
+std::optional<Error> source_problem(const Options &o) {
   if (!o.replay_node_logs.empty() && !o.replay_dir.empty())
     return Error{"invalid --node", "a recording directory and --node logs were both given",
                  o.replay_dir,
                  "replay one recording (clustertop replay DIR) or plain logs (--node NAME=LOG)"};
-  if (!o.replay_node_logs.empty())
-    return ReplaySource::from_logs(o.replay_node_logs, o.replay_zone);
+  if (o.replay_node_logs.empty() && o.replay_dir.empty())
+    return Error{"nothing to replay", "no recording directory and no --node NAME=LOGFILE", "",
+                 "clustertop replay DIR, or clustertop replay --node mac1=exo.log ..."};
   // A recording keeps each node's offset as its live run read it: --zone would be ignored.
   if (!o.replay_dir.empty() && o.was_given("zone"))
     return Error{"invalid --zone",
                  "--zone applies to --node logs; a recording keeps the zone "
                  "its live run read on each node",
                  o.replay_dir, "replay the recording without --zone"};
-  if (!o.replay_dir.empty()) return ReplaySource::from_recording(o.replay_dir);
-  return Error{"nothing to replay", "no recording directory and no --node NAME=LOGFILE", "",
-               "clustertop replay DIR, or clustertop replay --node mac1=exo.log ..."};
+  return std::nullopt;
+}
+
+Result<ReplaySource> load_source(const Options &o) {
+  if (!o.replay_node_logs.empty())
+    return ReplaySource::from_logs(o.replay_node_logs, o.replay_zone);
+  return ReplaySource::from_recording(o.replay_dir);
 }
 
 // The same config lookup as a live run: thresholds come from -c or the default config file.
@@ -128,6 +135,7 @@ std::optional<Error> csv_problem(const Options &o) {
 int run_replay_command(const Options &o, SignalWatcher *signals) {
   auto clock = replay_clock(o);
   if (!clock) return say(clock.error()), exit_code::usage;
+  if (auto problem = source_problem(o)) return say(*problem), exit_code::usage;
   if (auto problem = csv_problem(o)) return say(*problem), exit_code::usage;
   auto rules = load_rules(o);
   if (!rules) return say(rules.error()), exit_code::config;
@@ -139,12 +147,11 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
   if (!set) return say(set.error()), exit_code::config;
   if (auto s = samples_pass(**set); !s) return say(s.error()), exit_code::config;
   auto source = load_source(o);
+  // A --node spec or name that is wrong is the command line's; a file that cannot be read, the
+  // input's.
   if (!source)
-    return say(source.error()), source.error().what == "nothing to replay" ||
-                                        source.error().what == "invalid --node" ||
-                                        source.error().what == "invalid --zone"
-                                    ? exit_code::usage
-                                    : exit_code::config;
+    return say(source.error()),
+           source.error().what == "invalid --node" ? exit_code::usage : exit_code::config;
   Ingest ingest(*set);
   Store store;
   for (const auto &node : source->nodes()) store.declare_node(node); // --node order
