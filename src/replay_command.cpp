@@ -223,15 +223,16 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
     report(stderr, "clustertop: replay skipped {} malformed records\n", source->skipped());
   // exo prints its [STEP N] lines bare: replayed, a generation between two stamped lines
   // read as a hang from the first of them, without a word.
-  if (const auto [bare, lines] = source->unstamped_lines(); bare >= 100 && bare * 10 >= lines)
+  const ReplaySource::LogCounts counts = source->log_counts();
+  if (const auto bare = counts.unstamped; bare >= 100 && bare * 10 >= counts.lines)
     report(stderr,
            "clustertop: warning: {} of the {} lines replayed carry no time of their own: each "
            "took the time of the stamped line before it. Where they are progress lines (exo's "
            "[STEP N] lines), a generation between two stamped lines is seen at the first of "
            "them, and may read as a stall; a recording made with --record keeps each line's "
            "arrival time\n",
-           bare, lines);
-  if (const std::size_t late = source->late_stamps(); late > 0)
+           bare, counts.lines);
+  if (const std::size_t late = counts.late_stamps; late > 0)
     report(stderr,
            "clustertop: replay read {} line{} stamped more than {} after the line before and "
            "after {} log file was last modified (a clock gone wrong): {} took the time of the "
@@ -239,7 +240,7 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
            late, late == 1 ? "" : "s", format_age(ReplaySource::kStrayJump),
            late == 1 ? "its" : "their", late == 1 ? "it" : "each");
   // As `parse` says it: a replay of a log with runaway lines was silent about them.
-  if (const std::size_t cut = source->cut_lines(); cut > 0)
+  if (const std::size_t cut = counts.cut_lines; cut > 0)
     report(stderr,
            "clustertop: replay cut {} line{} longer than {} bytes (read up to there; the rest of "
            "each was not)\n",

@@ -146,21 +146,14 @@ std::optional<Stamp> find_stamp(const std::string &line, int year, TimePoint day
 }
 
 TimePoint shift_years(TimePoint t, int years) {
-  constexpr long long kDay = 86'400'000'000'000LL;
-  const long long ns = t.time_since_epoch().count();
-  long long days = ns / kDay, rest = ns % kDay;
-  if (rest < 0) rest += kDay, --days;
-  // The civil date of `days` (H. Hinnant's algorithm), then the same date `years` on.
-  const long long z = days + 719468;
-  const long long era = (z >= 0 ? z : z - 146096) / 146097;
-  const long long doe = z - era * 146097;
-  const long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const long long mp = (5 * doy + 2) / 153;
-  const int d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  const int m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  const int y = static_cast<int>(yoe + era * 400 + (m <= 2 ? 1 : 0));
-  return TimePoint{Duration{days_from_civil(y + years, m, d) * kDay + rest}};
+  using namespace std::chrono;
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  // A 29th of February moved to a year without one counts on past the month's end: the 1st
+  // of March (sys_days of a day past its month is defined so).
+  const sys_days moved{
+      year_month_day{ymd.year() + std::chrono::years{years}, ymd.month(), ymd.day()}};
+  return TimePoint{moved.time_since_epoch() + (t - day)};
 }
 
 FileDay file_day(const std::string &path) {

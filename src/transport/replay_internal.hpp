@@ -65,14 +65,8 @@ struct ReplaySource::LogFile {
   void advance(Spares &spares);
 
   std::optional<TimedEvent> head;
-  // Lines read so far that were longer than the longest kept (the rest of each not read).
-  [[nodiscard]] std::size_t cut_lines() const { return cut_lines_; }
-  // Stamps read so far that were later than the file's last change could have written
-  // (kLatestStamp past its modification time): such a line took the time before it.
-  [[nodiscard]] std::size_t late_stamps() const { return late_stamps_; }
-  // Lines read so far, and those of them that carry no time of their own.
-  [[nodiscard]] std::size_t lines() const { return lines_; }
-  [[nodiscard]] std::size_t unstamped() const { return unstamped_; }
+  // What reading this log met so far (ReplaySource::LogCounts).
+  [[nodiscard]] const LogCounts &counts() const { return counts_; }
 
 private:
   bool next_line(std::string &line);
@@ -85,9 +79,7 @@ private:
   std::vector<char> buf_;
   std::size_t pos_ = 0, end_ = 0;
   bool eof_ = false;
-  std::size_t cut_lines_ = 0;
-  std::size_t late_stamps_ = 0;
-  std::size_t lines_ = 0, unstamped_ = 0;
+  LogCounts counts_;
   std::optional<TimePoint> prev_;       // the previous stamp (a bare time of day wraps at midnight)
   replay_detail::StampMemo stamp_memo_; // the previous stamp as find_stamp read it
   TimePoint now_{};                     // arrival time: the latest stamp so far (no rewind)

@@ -98,14 +98,14 @@ bool ReplaySource::LogFile::next_line(std::string &line) {
     pos_ = end_;
   }
   if (!line.empty() && line.back() == '\r') line.pop_back();
-  cut_lines_ += cut ? 1 : 0;
+  counts_.cut_lines += cut ? 1 : 0;
   return any;
 }
 
 std::optional<TimePoint> ReplaySource::LogFile::stamp(const std::string &line) {
   const auto st = replay_detail::find_stamp(line, day_.year, day_.midnight, &stamp_memo_);
-  ++lines_;
-  if (!st) return ++unstamped_, std::nullopt;
+  ++counts_.lines;
+  if (!st) return ++counts_.unstamped, std::nullopt;
   TimePoint t = st->zoned ? st->t : st->t - zone_;
   using std::chrono::hours;
   if (st->yearless) { // a month and day: which year is a guess, made as a day is below
@@ -122,7 +122,7 @@ std::optional<TimePoint> ReplaySource::LogFile::stamp(const std::string &line) {
     // back for the hour ticked there (a false stall) and delivered them 73 years on, where a
     // crash among them was too old to count. (Not the first stamp, nor one that follows the
     // line before within kStrayJump: a log's days whose file was given an earlier time.)
-    ++late_stamps_;
+    ++counts_.late_stamps;
     return std::nullopt;
   }
   if (!st->dated) { // a bare time of day: which day is a guess, made so
@@ -214,22 +214,18 @@ void ReplaySource::recycle(std::vector<Event> &spent) {
   }
 }
 
-std::pair<std::size_t, std::size_t> ReplaySource::unstamped_lines() const {
-  std::size_t lines = 0, unstamped = 0;
-  for (const auto &log : logs_) lines += log->lines(), unstamped += log->unstamped();
-  return {unstamped, lines};
+ReplaySource::LogCounts &ReplaySource::LogCounts::operator+=(const LogCounts &o) {
+  lines += o.lines;
+  unstamped += o.unstamped;
+  late_stamps += o.late_stamps;
+  cut_lines += o.cut_lines;
+  return *this;
 }
 
-std::size_t ReplaySource::late_stamps() const {
-  std::size_t n = 0;
-  for (const auto &log : logs_) n += log->late_stamps();
-  return n;
-}
-
-std::size_t ReplaySource::cut_lines() const {
-  std::size_t n = 0;
-  for (const auto &log : logs_) n += log->cut_lines();
-  return n;
+ReplaySource::LogCounts ReplaySource::log_counts() const {
+  LogCounts all;
+  for (const auto &log : logs_) all += log->counts();
+  return all;
 }
 
 std::optional<TimePoint> ReplaySource::peek() const {

@@ -749,7 +749,7 @@ std::vector<std::string> arrivals_of(const std::string &text, std::time_t modifi
     for (auto &ev : src->take_next())
       if (auto *b = std::get_if<LineBatch>(&ev))
         for (const auto &l : b->lines) out.push_back(iso8601_utc(b->received_at) + " " + l);
-  if (late != nullptr) *late = src->late_stamps();
+  if (late != nullptr) *late = src->log_counts().late_stamps;
   return out;
 }
 

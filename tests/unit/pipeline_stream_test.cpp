@@ -356,7 +356,7 @@ TEST(ReplayLogs, LinesPastTheLongestKeptAreCutAndCounted) {
         for (const auto &l : b->lines) sizes.push_back(l.size());
   const std::size_t max = ReplaySource::kMaxLineBytes;
   EXPECT_EQ(sizes, (std::vector<std::size_t>{29, max, max, max, 4}));
-  EXPECT_EQ(src->cut_lines(), 2u);
+  EXPECT_EQ(src->log_counts().cut_lines, 2u);
 }
 
 TEST(ReplayLogs, RecycledStringsCarryTheNextLinesExactly) {

@@ -64,16 +64,22 @@ public:
   static constexpr std::size_t kMaxTakeLines = 8192;
   std::optional<TimePoint> take_until(TimePoint limit, std::vector<Event> &out);
   [[nodiscard]] std::size_t skipped() const { return skipped_; }
-  // Plain logs' lines read so far that were longer than kMaxLineBytes: the rest of each was
-  // not read (and is said at the end of a replay).
+  // What reading the --node logs met so far, all of them together (said at the end of a
+  // replay).
+  struct LogCounts {
+    std::size_t lines = 0;
+    // Lines without a time of their own: each took the time of the line before it.
+    std::size_t unstamped = 0;
+    // Stray stamps, more than kStrayJump past the stamp before and more than kLatestStamp
+    // past their file's modification time: each took the time of the line before it.
+    std::size_t late_stamps = 0;
+    // Lines longer than kMaxLineBytes: the rest of each was not read.
+    std::size_t cut_lines = 0;
+    LogCounts &operator+=(const LogCounts &o);
+  };
+  [[nodiscard]] LogCounts log_counts() const;
+  // A --node log's line is read up to this many bytes (the rest is counted as cut).
   static constexpr std::size_t kMaxLineBytes = 64 * 1024;
-  [[nodiscard]] std::size_t cut_lines() const;
-  // --node logs' stray stamps: more than kStrayJump past the stamp before and more than
-  // kLatestStamp past their file's modification time. Each took the time of the line before.
-  [[nodiscard]] std::size_t late_stamps() const;
-  // --node logs' lines without a time of their own (each took the time of the line before
-  // it), and all their lines read so far.
-  [[nodiscard]] std::pair<std::size_t, std::size_t> unstamped_lines() const;
   // How far past a log's modification time a stamp may be: a zone's offset (up to +14 h,
   // read as UTC without --zone) and an hour for a clock running ahead.
   static constexpr Duration kLatestStamp = std::chrono::hours(15);
