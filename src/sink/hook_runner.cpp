@@ -186,7 +186,7 @@ void HookRunner::on_transition(const AlertTransition &t, const TickContext & /*c
       if (milder == waiting_.end()) return;
       waiting_.erase(milder);
     }
-    drop_superseded(alert, 2);
+    drop_superseded(alert, /*at_exit=*/false);
     waiting_.push_back(
         Waiting{t, std::move(alert), Steady::now(), std::nullopt, behind_alert && !queue});
     return;
@@ -206,14 +206,14 @@ void HookRunner::on_transition(const AlertTransition &t, const TickContext & /*c
          terminal_safe(describe(t)), std::strerror(err));
 }
 
-void HookRunner::drop_superseded(const std::string &alert, std::size_t keep) {
+void HookRunner::drop_superseded(const std::string &alert, bool at_exit) {
   std::vector<std::vector<Waiting>::iterator> mine;
   for (auto it = waiting_.begin(); it != waiting_.end(); ++it)
     if (it->alert == alert) mine.push_back(it);
-  if (mine.empty() || mine.size() < keep) return;
-  // The oldest ones go, in pairs where a new one is to come (an alert's transitions take
-  // turns: a pair dropped leaves its state as it was), all but the newest at exit.
-  const std::size_t drop = keep == 0 ? mine.size() - 1 : mine.size() - mine.size() % 2;
+  // At most two wait (this drops them as a third comes): both go, or all but the newest.
+  const std::size_t drop = at_exit            ? std::max<std::size_t>(mine.size(), 1) - 1
+                           : mine.size() >= 2 ? 2
+                                              : 0;
   if (drop == 0) return;
   std::string what;
   for (std::size_t i = 0; i < drop; ++i)
@@ -368,7 +368,7 @@ void HookRunner::flush() {
   std::vector<std::string> alerts;
   for (const auto &w : waiting_)
     if (std::find(alerts.begin(), alerts.end(), w.alert) == alerts.end()) alerts.push_back(w.alert);
-  for (const auto &alert : alerts) drop_superseded(alert, 0);
+  for (const auto &alert : alerts) drop_superseded(alert, /*at_exit=*/true);
   // The hooks that will run, after those dropped just above.
   if (const std::size_t n = children_.size() + waiting_.size(); n > 0)
     report(stderr, "clustertop: waiting for {} --on-alert hook{} (each at most {:.0f} s)\n", n,

@@ -83,13 +83,13 @@ private:
   [[nodiscard]] std::size_t shells() const;
   // Whether a shell of this alert's still runs, or a transition of it waits before `before`
   // (waiting_.end(): any); its next hook starts after those.
-  // Drops this alert's oldest waiting transitions, said on stderr and counted as skipped:
-  // where `keep` or more wait (a new one is to come), the oldest pairs of them, so that an
-  // alert whose slow hook runs while it flaps has at most two waiting; with `keep` 0 (at
-  // exit), all but the newest.
-  void drop_superseded(const std::string &alert, std::size_t keep);
   [[nodiscard]] bool alert_busy(const std::string &alert,
                                 std::vector<Waiting>::const_iterator before) const;
+  // Drops this alert's oldest waiting transitions, said on stderr and counted as skipped:
+  // before a new one waits, the two that wait already (a pair: the alert's state is as it
+  // was), so that an alert whose slow hook runs while it flaps has at most two waiting; at
+  // exit, all but the newest.
+  void drop_superseded(const std::string &alert, bool at_exit);
   // Whether the shell has exited (observed, not reaped); says on stderr if it failed.
   bool shell_exited(Child &c);
 
