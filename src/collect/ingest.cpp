@@ -181,9 +181,7 @@ struct Ingest::Impl {
     const TimePoint t = record_time(r, b, s);
     if (!r.time) return t;
     const Duration lag = b.received_at - t;
-    const auto near = [](Duration a, Duration z) {
-      return a - z <= kLagSlack && z - a <= kLagSlack;
-    };
+    const auto near = [](Duration a, Duration z) { return std::chrono::abs(a - z) <= kLagSlack; };
     const bool was_in_step = s.last_lag && near(*s.last_lag, Duration::zero()) &&
                              b.received_at - s.last_stamped_arrival <= kLive;
     s.last_lag = lag;

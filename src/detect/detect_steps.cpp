@@ -685,8 +685,8 @@ void detect_fence_wait(const DetectView &view, const Rules &rules, TimePoint now
     }
     const double med =
         vals.size() >= r.min_samples ? median(vals) : kUnknown; // robust to the spike
-    const bool rel =
-        is_known(med) && med > 0 && value > r.median_multiple * med && value > r.relative_floor_ms;
+    // (Here a value not above abs_ms is above relative_floor_ms: the gate above.)
+    const bool rel = is_known(med) && med > 0 && value > r.median_multiple * med;
     if (!(value > r.abs_ms) && !rel) continue;
     const double threshold =
         value > r.abs_ms ? r.abs_ms : std::max(r.median_multiple * med, r.relative_floor_ms);

@@ -1,9 +1,8 @@
 #include "clustertop/sink/csv.hpp"
 
-#include <cmath>
-
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <map>
