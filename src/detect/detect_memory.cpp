@@ -141,63 +141,6 @@ double recent_slope(const std::vector<double> &x, const std::vector<double> &y,
   return fit ? fit->slope : 0.0;
 }
 
-// A falling line through available memory: its slope (bytes a second, negative; 0 where it
-// predicts nothing) and its level at the newest sample. The time to OOM starts from that
-// level, not from the newest sample: ±150 MB of sampling noise moved each tick's estimate by
-// ±25 s at 6 MB/s, and a critical alert, whose rise must hold for `for` without a break,
-// came 80 s late.
-struct Fall {
-  double slope = 0;
-  double level = 0;
-};
-
-// The whole trend window's line, or a slope of 0 where it predicts nothing: it falls, fits
-// with fit_min_r2, and its newest tenth falls too.
-// `pts`: the sampled available memory over the trend window.
-Fall trend_fall(const MemNode &node, const OomRules &r, TimePoint now,
-                const std::vector<Point> &pts) {
-  if (pts.size() < r.trend_min_samples) return {};
-  // Over less than half the window, a step (3 GiB allocated in 3 s, then flat) fitted one
-  // falling line well enough, and lay in the newest tenth long enough to fire: a short
-  // history is left to the fast fall's test, which a step does not pass.
-  if (pts.back().time - pts.front().time < r.trend_window / 2) return {};
-  auto &x = node.tmp.values[0];
-  auto &y = node.tmp.values[1];
-  x.clear();
-  y.clear();
-  for (const auto &p : pts) {
-    x.push_back(to_seconds(p.time - pts.back().time));
-    y.push_back(p.value);
-  }
-  auto fit = fit_line(x, y);
-  if (!fit || !(fit->slope < 0) || fit->r2 < r.fit_min_r2) return {};
-  // The newest part of the window must predict an OOM within tto_warning too: a fall that
-  // stopped (a model load, 100 GiB in 50 s, then flat) still fits one falling line over
-  // the whole window for minutes, and its OOM stayed predicted, critical, ~4.5 minutes
-  // after time had disproved it. A steady ramp falls in its newest part as in the whole.
-  const double avail = std::max(0.0, pts.back().value);
-  const double since = to_seconds(now - pts.back().time);
-  const double recent = recent_slope(x, y, r.trend_window);
-  if (!(recent < 0) || !(avail / -recent - since < to_seconds(r.tto_warning))) return {};
-  return {fit->slope, fit->intercept}; // x is 0 at the newest sample
-}
-
-// A fast fall (see OomRules::fast_window): of the runs of the newest samples, at least
-// fast_min_samples of them, the one that one falling line fits best, where that fit's R² is
-// fast_fit_min_r2 or more and the run's newest half falls at least half as fast (a burst
-// that ended, 3 GiB in 3 s and then flat, fits a line through the burst but is flat there;
-// a third of the run was too few samples to tell a slow fall from its noise).
-// Its slope and the seconds it spans, or a slope of 0. A fall that starts after a flat
-// stretch is seen within fast_min_samples samples of its start, where the trend window's
-// one line, flattened by the stretch, took 100 s to fit and predicted 3 times too late.
-// The best fit, not the longest, stops at the fall's start: a line through a few flat
-// samples before it still fits well, with a slope a third too shallow.
-struct FastFall {
-  double slope = 0;
-  double seconds = 0;
-  double level = 0; // the line's at the newest sample
-};
-
 // The least-squares line through points added one at a time.
 struct RunningFit {
   double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0, syy = 0;
@@ -217,6 +160,133 @@ struct RunningFit {
   [[nodiscard]] double r2() const {
     return vxx() > 0 && vyy() > 0 ? vxy() * vxy() / (vxx() * vyy()) : 0;
   }
+};
+
+// A falling line through available memory: its slope (bytes a second, negative; 0 where it
+// predicts nothing) and its level at the newest sample. The time to OOM starts from that
+// level, not from the newest sample: ±150 MB of sampling noise moved each tick's estimate by
+// ±25 s at 6 MB/s, and a critical alert, whose rise must hold for `for` without a break,
+// came 80 s late.
+struct Fall {
+  double slope = 0;
+  double level = 0;
+};
+
+// The slope of a line through available memory and its level at the newest sample (x = 0).
+struct Regime {
+  double slope = 0;
+  double level = 0;
+  bool falls = false; // its slope is below zero by twice its standard error at least
+};
+
+// Where two lines fit the trend window's samples far better than one (their squared
+// residuals less than 1/kRegimeGain of the one line's), the newer line, and within it the
+// newer of two again, as long as that gains as much: the newest pace of a fall that changed
+// pace (idle, a prefill's steep fall, decode's slow one). On a steady ramp, however noisy,
+// a split gains little, and the one line stands (nullopt).
+constexpr double kRegimeGain = 2;
+std::optional<Regime> newest_regime(const std::vector<double> &x, const std::vector<double> &y,
+                                    Duration trend_window) {
+  // The newest line spans the newest tenth of the window at least, and 5 samples: fewer let
+  // one noisy sample set its slope.
+  constexpr std::size_t kMinNewer = 5, kMinOlder = 3;
+  const double min_span = to_seconds(trend_window) / kRecentShare;
+  const auto residual = [](const RunningFit &f) {
+    return f.vxx() > 0 ? std::max(0.0, f.vyy() - f.vxy() * f.vxy() / f.vxx()) : 0.0;
+  };
+  const std::size_t n = x.size();
+  std::size_t from = 0; // the newest line's first sample
+  RunningFit line;      // its sums
+  for (std::size_t i = 0; i < n; ++i) line.add(x[i], y[i]);
+  for (;;) {
+    const double one = residual(line);
+    if (!(one > 0) || n - from < kMinNewer + kMinOlder) break;
+    RunningFit older, best_newer;
+    for (std::size_t i = from; i + 1 < from + kMinOlder; ++i) older.add(x[i], y[i]);
+    double best = one / kRegimeGain;
+    std::size_t split = from;
+    for (std::size_t k = from + kMinOlder; k + kMinNewer <= n; ++k) {
+      older.add(x[k - 1], y[k - 1]);
+      if (-x[k] < min_span) break; // x is seconds before the newest sample
+      RunningFit newer;            // the line's sums less the older part's
+      newer.n = line.n - older.n;
+      newer.sx = line.sx - older.sx;
+      newer.sy = line.sy - older.sy;
+      newer.sxx = line.sxx - older.sxx;
+      newer.sxy = line.sxy - older.sxy;
+      newer.syy = line.syy - older.syy;
+      const double two = residual(older) + residual(newer);
+      if (two < best) {
+        best = two;
+        split = k;
+        best_newer = newer;
+      }
+    }
+    if (split == from) break;
+    from = split;
+    line = best_newer;
+  }
+  if (from == 0) return std::nullopt;
+  const double slope = line.slope();
+  const double se = std::sqrt(residual(line) / (line.n - 2) / line.vxx());
+  return Regime{slope, line.intercept(), slope < -2 * se};
+}
+
+// The whole trend window's line (or its newest regime's, where the fall changed pace), or a
+// slope of 0 where it predicts nothing: it falls, fits with fit_min_r2 (a regime: falls by
+// more than its noise), and the window's newest tenth falls too.
+// `pts`: the sampled available memory over the trend window.
+Fall trend_fall(const MemNode &node, const OomRules &r, TimePoint now,
+                const std::vector<Point> &pts) {
+  if (pts.size() < r.trend_min_samples) return {};
+  // Over less than half the window, a step (3 GiB allocated in 3 s, then flat) fitted one
+  // falling line well enough, and lay in the newest tenth long enough to fire: a short
+  // history is left to the fast fall's test, which a step does not pass.
+  if (pts.back().time - pts.front().time < r.trend_window / 2) return {};
+  auto &x = node.tmp.values[0];
+  auto &y = node.tmp.values[1];
+  x.clear();
+  y.clear();
+  for (const auto &p : pts) {
+    x.push_back(to_seconds(p.time - pts.back().time));
+    y.push_back(p.value);
+  }
+  auto fit = fit_line(x, y);
+  if (!fit || !(fit->slope < 0)) return {};
+  // The newest part of the window must predict an OOM within tto_warning too: a fall that
+  // stopped (a model load, 100 GiB in 50 s, then flat) still fits one falling line over
+  // the whole window for minutes, and its OOM stayed predicted, critical, ~4.5 minutes
+  // after time had disproved it. A steady ramp falls in its newest part as in the whole.
+  const double avail = std::max(0.0, pts.back().value);
+  const double since = to_seconds(now - pts.back().time);
+  const double recent = recent_slope(x, y, r.trend_window);
+  if (!(recent < 0) || !(avail / -recent - since < to_seconds(r.tto_warning))) return {};
+  if (const auto newest = newest_regime(x, y, r.trend_window)) {
+    // The fall changed pace inside the window (a prefill's steep fall, then decode's slow
+    // one): the newest regime's own line predicts. The window's one line through both put
+    // the OOM minutes early and, its level falling below what was measured, "in about 0 s"
+    // with 1.3 GiB left.
+    if (!newest->falls) return {};
+    return {newest->slope, newest->level};
+  }
+  if (fit->r2 < r.fit_min_r2) return {};
+  return {fit->slope, fit->intercept}; // x is 0 at the newest sample
+}
+
+// A fast fall (see OomRules::fast_window): of the runs of the newest samples, at least
+// fast_min_samples of them, the one that one falling line fits best, where that fit's R² is
+// fast_fit_min_r2 or more and the run's newest half falls at least half as fast (a burst
+// that ended, 3 GiB in 3 s and then flat, fits a line through the burst but is flat there;
+// a third of the run was too few samples to tell a slow fall from its noise).
+// Its slope and the seconds it spans, or a slope of 0. A fall that starts after a flat
+// stretch is seen within fast_min_samples samples of its start, where the trend window's
+// one line, flattened by the stretch, took 100 s to fit and predicted 3 times too late.
+// The best fit, not the longest, stops at the fall's start: a line through a few flat
+// samples before it still fits well, with a slope a third too shallow.
+struct FastFall {
+  double slope = 0;
+  double seconds = 0;
+  double level = 0; // the line's at the newest sample
 };
 
 FastFall fast_fall(const MemNode &node, const OomRules &r, TimePoint now) {
