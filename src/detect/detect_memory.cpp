@@ -232,9 +232,12 @@ std::optional<Regime> newest_regime(const std::vector<double> &x, const std::vec
   return Regime{slope, line.intercept(), slope < -2 * se};
 }
 
-// The whole trend window's line (or its newest regime's, where the fall changed pace), or a
-// slope of 0 where it predicts nothing: it falls, fits with fit_min_r2 (a regime: falls by
-// more than its noise), and the window's newest tenth falls too.
+// The whole trend window's line, or a slope of 0 where it predicts nothing: it falls, fits
+// with fit_min_r2, and its newest tenth falls too. Where the fall changed pace inside the
+// window, its newest regime's line instead, if that falls by more than its noise. The one
+// line decides whether there is a trend at all: a sawtooth (a cache filled and trimmed, one
+// request's KV cache after another's) fits it poorly, and each tooth's fall was a new
+// warning where the regime alone decided.
 // `pts`: the sampled available memory over the trend window.
 Fall trend_fall(const MemNode &node, const OomRules &r, TimePoint now,
                 const std::vector<Point> &pts) {
@@ -252,7 +255,7 @@ Fall trend_fall(const MemNode &node, const OomRules &r, TimePoint now,
     y.push_back(p.value);
   }
   auto fit = fit_line(x, y);
-  if (!fit || !(fit->slope < 0)) return {};
+  if (!fit || !(fit->slope < 0) || fit->r2 < r.fit_min_r2) return {};
   // The newest part of the window must predict an OOM within tto_warning too: a fall that
   // stopped (a model load, 100 GiB in 50 s, then flat) still fits one falling line over
   // the whole window for minutes, and its OOM stayed predicted, critical, ~4.5 minutes
@@ -269,7 +272,6 @@ Fall trend_fall(const MemNode &node, const OomRules &r, TimePoint now,
     if (!newest->falls) return {};
     return {newest->slope, newest->level};
   }
-  if (fit->r2 < r.fit_min_r2) return {};
   return {fit->slope, fit->intercept}; // x is 0 at the newest sample
 }
 
