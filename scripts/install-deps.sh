@@ -10,6 +10,7 @@ packages=(
   libgtest-dev googletest libbenchmark-dev
   clang clang-format clang-tidy
   openssh-server openssh-client tmux procps iproute2 coreutils python3 prometheus bc curl
+  faketime
 )
 
 missing=()

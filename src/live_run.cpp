@@ -199,17 +199,34 @@ bool any_node_up(const Store &store) {
 }
 
 // Whether a snapshot whose --for ended at `ended` may be written: no node is still inside a
-// connect, every node that is up has sent something, and one that came up after `ended` has
-// had `window` to send (written at once, its row was "up" with every figure empty, exit 0).
+// connect, every node that is up has sent something and a line from each of its sampler
+// streams that is up (`heard`: Ingest's counts), and one that came up after `ended` has had
+// `window` to send (written at once, its row was "up" with every figure empty, exit 0).
 // The caller bounds the wait (--connect-timeout + 5 s).
-bool snapshot_settled(const Store &store, TimePoint now, TimePoint ended, Duration window) {
+bool snapshot_settled(const Store &store, const std::vector<StreamCount> &heard, TimePoint now,
+                      TimePoint ended, Duration window) {
+  // A sampler stream that is up and has sent no line yet: its figures would be empty cells.
+  // (Not the zone stream, whose clock reading comes first, nor a log, which may be quiet.)
+  const auto silent_sampler = [&](const std::string &node, const std::string &stream,
+                                  const NodeStatus &st) {
+    if (st.state != NodeState::up || stream == kZoneStream ||
+        stream.rfind(std::string(kLogCollector) + ":", 0) == 0)
+      return false;
+    return std::none_of(heard.begin(), heard.end(), [&](const StreamCount &c) {
+      return c.node == node && c.stream == stream && c.parsed + c.skipped > 0;
+    });
+  };
   return std::none_of(store.nodes().begin(), store.nodes().end(), [&](const std::string &n) {
     const auto *info = store.node(n);
     if (info == nullptr || info->state == NodeState::connecting) return true;
     if (info->state != NodeState::up) return false;
     // Up but nothing from it yet (a slow ~/.bashrc holds every command), or up only since
-    // --for ended: its row would be all empty cells.
-    return !info->last_data || (info->since > ended && now - info->since < window);
+    // --for ended: its row would be all empty cells. Up and heard from, but not yet from a
+    // sampler (its first memory reading came ~3 s after the zone stream's clock reading): the
+    // row had every figure empty, exit 0.
+    if (!info->last_data || (info->since > ended && now - info->since < window)) return true;
+    return std::any_of(info->streams.begin(), info->streams.end(),
+                       [&](const auto &s) { return silent_sampler(n, s.first, s.second); });
   });
 }
 
@@ -230,13 +247,15 @@ constexpr Duration kCatchUp = std::chrono::seconds(3);
 
 // The main loop: wakes on new data, a key, a signal or the tick; returns the exit code.
 int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
-  const auto start = wall_now();
+  auto start = wall_now();
   const Duration tick = run_tick(p.o);
   // All nodes unreachable at start: give connects their timeout plus a probe's worth.
-  const auto give_up_at = start + p.o.connect_timeout + std::chrono::seconds(5);
+  auto give_up_at = start + p.o.connect_timeout + std::chrono::seconds(5);
   bool ever_up = false;
   auto next_tick = start + tick;
   auto last_wake = start;
+  WallClockWatch wall_clock;
+  wall_clock.observe(start, boot_now());
   while (true) {
     auto now = wall_now();
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - now);
@@ -249,6 +268,19 @@ int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
                      {p.tui ? p.tui->message_fd() : -1, POLLIN, 0}};
     ::poll(fds, 5, static_cast<int>(std::clamp<long long>(wait.count(), 0, 1000)));
     now = wall_now();
+    if (const auto step = wall_clock.observe(now, boot_now())) {
+      // Everything this loop waits for moves with the clock; the nodes' clocks are that much
+      // further off it; lines read before this wake-up were placed by the old skews.
+      for (auto *t : {&start, &give_up_at, &next_tick, &last_wake}) *t += *step;
+      p.store.our_clock_stepped(*step);
+      p.pipeline->clock_stepped(*step);
+      p.pipeline->hold_alerts_until(now, now + kCatchUp);
+      report(stderr,
+             "clustertop: this machine's clock was stepped {} {}; the nodes' clocks are "
+             "read against it from here\n",
+             format_age(std::chrono::round<std::chrono::seconds>(std::chrono::abs(*step))),
+             *step > Duration::zero() ? "forward" : "back");
+    }
     // The loop wakes at least once a second: a longer gap means this process was stopped
     // (Ctrl-Z, SIGSTOP) or starved, and what the nodes sent meanwhile is still arriving.
     if (now - last_wake > kStoppedGap) p.pipeline->hold_alerts_until(now, now + kCatchUp);
@@ -294,7 +326,7 @@ int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
     // seconds): `--for 1s` called a node two seconds into a good connect unreachable, exit 4.
     if (mode.run_for && now - start >= *mode.run_for &&
         (now >= give_up_at ||
-         snapshot_settled(p.store, now, start + *mode.run_for,
+         snapshot_settled(p.store, p.ingest->counts(), now, start + *mode.run_for,
                           std::min<Duration>(*mode.run_for, std::chrono::seconds(2)))))
       return exit_code::ok;
     if (p.exit_on && p.exit_on->fired()) {

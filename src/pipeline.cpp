@@ -50,6 +50,12 @@ void Pipeline::tick(TimePoint now) {
   for (auto *s : sinks_) s->on_tick(ctx);
 }
 
+void Pipeline::clock_stepped(Duration step) {
+  if (hold_until_ != TimePoint{}) hold_until_ += step;
+  book_.shift(step);
+  for (auto *s : sinks_) s->on_clock_step(step);
+}
+
 void Pipeline::flush() {
   for (auto *s : sinks_) s->flush();
 }

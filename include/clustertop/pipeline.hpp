@@ -49,6 +49,11 @@ public:
   // Said at `now` (the sinks hear of it: a recording keeps it for its replay).
   void hold_alerts_until(TimePoint now, TimePoint until);
 
+  // This machine's clock was stepped by `step` (WallClockWatch): the alerts' times (pending
+  // since, last seen, a hold) and the sinks' (on_clock_step) move with it, so that a step
+  // back does not keep an alert from firing or clearing, nor a forward one fire it early.
+  void clock_stepped(Duration step);
+
   // At exit: every sink's flush().
   void flush();
 

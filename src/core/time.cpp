@@ -11,6 +11,20 @@
 
 namespace clustertop {
 
+Duration boot_now() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_BOOTTIME, &ts);
+  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+std::optional<Duration> WallClockWatch::observe(TimePoint wall, Duration boot) {
+  const auto last = std::exchange(last_, std::make_pair(wall, boot));
+  if (!last) return std::nullopt;
+  const Duration step = (wall - last->first) - (boot - last->second);
+  if (std::chrono::abs(step) < kLeast) return std::nullopt;
+  return step;
+}
+
 std::string iso8601_utc(TimePoint t) {
   const auto ns = t.time_since_epoch().count();
   auto secs = static_cast<std::time_t>(ns / 1'000'000'000);

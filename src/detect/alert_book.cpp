@@ -108,4 +108,13 @@ std::vector<Finding> AlertBook::firing() const {
   return out;
 }
 
+void AlertBook::shift(Duration step) {
+  for (auto &[key, a] : open_) {
+    a.first_seen += step;
+    a.last_seen += step;
+    if (a.rising) *a.rising += step;
+  }
+  for (auto &[key, t] : announced_) t += step;
+}
+
 } // namespace clustertop

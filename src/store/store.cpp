@@ -75,6 +75,18 @@ void Store::set_node_clock(const std::string &node, TimePoint node_clock, TimePo
     info.clock_skew = skew;
 }
 
+void Store::our_clock_stepped(Duration step) {
+  for (auto &[name, info] : nodes_) {
+    info.clock_skew_unconfirmed.reset();
+    if (!info.clock_read) continue; // its first reading is made against the new clock
+    const Duration skew = info.clock_skew.value_or(Duration::zero()) - step;
+    if (std::chrono::abs(skew) <= kClockSkewTolerance)
+      info.clock_skew.reset();
+    else
+      info.clock_skew = skew;
+  }
+}
+
 Series *Store::series_mut(const SeriesKey &key) {
   NodeInfo &info = node_mut(key.node);
   auto it = series_.find(key);

@@ -110,5 +110,20 @@ fi
 rc=$?
 if [ $rc -eq 0 ] && [ "$(ls -A "$tmp/ro")" = "ok.csv" ]; then pass=$((pass+1))
 else echo "FAIL snapshot into a writable directory: exit $rc, left: $(ls -A "$tmp/ro"): $(cat "$tmp/err11")"; fail=$((fail+1)); fi
+# A sampler whose first line comes 3 s after the node is up (over ssh, the meminfo loop's first
+# reading came ~3 s after the zone stream's clock reading): `--for 1s` wrote the node's row
+# without its figures, exit 0, the moment anything had arrived. A snapshot waits for a line
+# from each sampler stream that is up.
+mkdir -p "$tmp/late"
+cat >"$tmp/late/late.json" <<'EOF'
+{"name":"late_sampler","type":"sampler","description":"d","group":"zz","priority":1,
+ "command":"sleep 3; while :; do echo v=3; sleep {interval_s}; done",
+ "parse":{"kind":"regex","rules":[{"name":"r","prefilter":"v=","regex":"v=(?<v>\\d+)","metrics":{"v":"late.value"}}]},
+ "samples":[{"lines":["v=3"],"expect":{"late.value":3}}]}
+EOF
+"$bin" snapshot --for 1s --collectors-dir "$tmp/late" --csv-format long -o "$tmp/late.csv" 2>"$tmp/err12"
+rc=$?
+if [ $rc -eq 0 ] && grep -q ',late.value,,3,' "$tmp/late.csv"; then pass=$((pass+1))
+else echo "FAIL snapshot --for 1s did not wait for a sampler's first line: exit $rc: $(cat "$tmp/late.csv" "$tmp/err12")"; fail=$((fail+1)); fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

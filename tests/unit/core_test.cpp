@@ -282,6 +282,25 @@ TEST(Time, FractionsOfASecondAreExactNanoseconds) {
   EXPECT_EQ(used, 21u);
 }
 
+// A step of the wall clock is the wall clock moving more or less than the boot clock (which
+// runs on through a suspend or a SIGSTOP as the wall clock does); NTP's slewing is no step.
+TEST(Time, AStepOfTheWallClockIsWhatTheBootClockDidNotMove) {
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  WallClockWatch w;
+  const TimePoint t0{seconds(1000)};
+  EXPECT_FALSE(w.observe(t0, seconds(50)));                                       // the first
+  EXPECT_FALSE(w.observe(t0 + seconds(1), seconds(51)));                          // in step
+  EXPECT_FALSE(w.observe(t0 + seconds(3600 + 1), seconds(3600 + 51)));            // a suspend
+  EXPECT_FALSE(w.observe(t0 + seconds(3602) + milliseconds(400), seconds(3652))); // slewing
+  const auto fwd = w.observe(t0 + seconds(3603 + 300), seconds(3653));
+  ASSERT_TRUE(fwd);
+  EXPECT_NEAR(to_seconds(*fwd), 299.6, 1e-9);
+  const auto back = w.observe(t0 + seconds(3604), seconds(3654));
+  ASSERT_TRUE(back);
+  EXPECT_NEAR(to_seconds(*back), -300, 1e-9);
+}
+
 TEST(Time, ParsesDurationsAndRejectsJunk) {
   Duration d{};
   ASSERT_TRUE(parse_duration("30s", d));

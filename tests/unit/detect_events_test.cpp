@@ -289,6 +289,28 @@ Finding finding(const std::string &rule, Severity s = Severity::warning) {
   return Finding{rule, "mac1", "", s, 1, 2, "m"};
 }
 
+// This machine's clock stepped back 5 minutes while an alert was pending and another firing:
+// held as they were, the pending one's `for` counted from 5 minutes ahead and it did not fire
+// for 5 minutes, nor did the firing one clear. Shifted with the clock, both keep their pace.
+TEST(AlertBook, TimesMoveWithAStepOfThisMachinesClock) {
+  Rules r;
+  r.oom.alert = AlertPolicy{std::chrono::seconds(10), std::chrono::seconds(30)};
+  r.crash.alert = AlertPolicy{std::chrono::seconds(0), std::chrono::seconds(30)};
+  AlertBook book(r);
+  const Duration back = -std::chrono::minutes(5);
+  book.update({finding("oom_headroom"), finding("crash")}, at(300));
+  book.update({finding("oom_headroom")}, at(305));
+  book.shift(back); // at(305) is now at(5)
+  auto t = book.update({finding("oom_headroom")}, at(10));
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].finding.rule, "oom_headroom");
+  EXPECT_EQ(t[0].state, AlertState::firing) << "pending since 0 on the stepped clock";
+  t = book.update({finding("oom_headroom")}, at(31));
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].finding.rule, "crash");
+  EXPECT_EQ(t[0].state, AlertState::resolved) << "last seen at 0 on the stepped clock";
+}
+
 TEST(AlertBook, ForPendingThenFiringThenResolvedAfterClear) {
   Rules r;
   r.oom.alert = AlertPolicy{std::chrono::seconds(10), std::chrono::seconds(30)};

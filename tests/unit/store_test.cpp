@@ -78,6 +78,26 @@ TEST(Series, SaysWhetherItsPointsAreInTimeOrderAsTheRingWraps) {
 
 // A status detail quotes what a node or ssh said: the Store keeps it without credentials,
 // for the node and for its streams, so no reader (the dashboard included) sees them.
+// This machine's clock stepped: every node's clock is that much further off it at once (the
+// `zone` stream's next two readings took up to two minutes to say so); a reading waiting for
+// confirmation was made against the old clock and goes.
+TEST(Store, AStepOfThisMachinesClockMovesEveryNodesSkew) {
+  Store s;
+  const TimePoint t{std::chrono::seconds(1771800000)};
+  s.set_node_clock("instep", t, t);
+  s.set_node_clock("behind", t - std::chrono::seconds(600), t);
+  s.set_node_clock("waiting", t, t);
+  s.set_node_clock("waiting", t + std::chrono::seconds(30), t + std::chrono::seconds(60));
+  s.set_utc_offset("unread", std::chrono::minutes(0)); // up, no clock reading yet
+  s.our_clock_stepped(std::chrono::seconds(300));
+  EXPECT_EQ(s.node("instep")->clock_skew, std::optional<Duration>(-std::chrono::seconds(300)));
+  EXPECT_EQ(s.node("behind")->clock_skew, std::optional<Duration>(-std::chrono::seconds(900)));
+  EXPECT_FALSE(s.node("waiting")->clock_skew_unconfirmed);
+  EXPECT_FALSE(s.node("unread")->clock_skew) << "its first reading is against the new clock";
+  s.our_clock_stepped(-std::chrono::seconds(301)); // back within a reading's error: in step
+  EXPECT_FALSE(s.node("instep")->clock_skew);
+}
+
 TEST(Store, StatusDetailsAreKeptWithoutCredentials) {
   Store st;
   const auto t = from_epoch_seconds(10);

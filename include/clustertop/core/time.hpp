@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "clustertop/core/text.hpp"
 
@@ -18,6 +19,26 @@ using Duration = std::chrono::nanoseconds;
 
 inline TimePoint wall_now() { return std::chrono::time_point_cast<Duration>(Clock::now()); }
 inline double to_seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
+
+// CLOCK_BOOTTIME: runs on through a suspend and a SIGSTOP as the wall clock does, but is never
+// stepped (WallClockWatch).
+Duration boot_now();
+
+// Tells when this machine's wall clock was stepped (NTP after a long drift, `date -s`)
+// between two readings: the wall clock moved by more or less than the boot clock did.
+// Every time clustertop holds is on the wall clock, and a node's skew was measured against it:
+// after a step of 5 minutes forward, each node read as 5 minutes silent (a false critical
+// stall for 100 s), and after a step back the loop did not tick for as long.
+class WallClockWatch {
+public:
+  // Less than this is NTP's slewing or the distance between the two clocks' readings.
+  static constexpr Duration kLeast = std::chrono::seconds(1);
+  // The step since the last reading, forward (positive) or back, where it is kLeast or more.
+  std::optional<Duration> observe(TimePoint wall, Duration boot);
+
+private:
+  std::optional<std::pair<TimePoint, Duration>> last_;
+};
 inline Duration from_seconds(double s) {
   return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s));
 }

@@ -32,6 +32,9 @@ public:
   std::vector<AlertTransition> update(const std::vector<Finding> &findings, TimePoint now);
   static constexpr Duration kPendingQuiet = std::chrono::seconds(60);
 
+  // Every time kept moves by `step`: this machine's clock was stepped (Pipeline::clock_stepped).
+  void shift(Duration step);
+
   // Alerts firing now, in key order.
   [[nodiscard]] std::vector<Finding> firing() const;
   [[nodiscard]] std::size_t open_count() const { return open_.size(); }

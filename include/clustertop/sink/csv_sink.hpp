@@ -40,6 +40,10 @@ public:
 
   void on_transition(const AlertTransition &t, const TickContext &ctx) override;
   void on_tick(const TickContext &ctx) override;
+  void on_clock_step(Duration step) override {
+    if (next_due_) *next_due_ += step;
+    if (alert_unwritten_since_) *alert_unwritten_since_ += step;
+  }
 
   // A snapshot of the store now, with the alerts firing at the last tick; returns the path
   // written. Used by the dashboard key `e`.

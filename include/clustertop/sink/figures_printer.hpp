@@ -16,6 +16,9 @@ public:
   FiguresPrinter(std::FILE *out, bool json, Duration every)
       : out_(out), json_(json), every_(every) {}
   void on_tick(const TickContext &ctx) override;
+  void on_clock_step(Duration step) override {
+    if (due_) *due_ += step;
+  }
   void flush() override { out_.flush(); }
   // The errno of the first write to `out` that failed, or 0.
   [[nodiscard]] int failed() const { return out_.failed(); }

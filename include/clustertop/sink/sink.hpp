@@ -36,6 +36,10 @@ public:
   virtual void on_drained(TimePoint /*now*/) {}
   // At `now`, alerts were held until `until` (clustertop itself had not run).
   virtual void on_hold(TimePoint /*now*/, TimePoint /*until*/) {}
+  // This machine's clock was stepped by `step` (WallClockWatch): a time held for later (the
+  // next line or file due) moves with it. Held as it was, a due time 5 minutes ahead after
+  // a step back wrote nothing for 5 minutes.
+  virtual void on_clock_step(Duration /*step*/) {}
   // At exit (and when asked): write out everything buffered.
   virtual void flush() {}
 };

@@ -173,6 +173,11 @@ public:
   // waited in a pipe or socket (clustertop stopped by Ctrl-Z, a backlog) arrives late and
   // reads as a clock behind, and the next one, written after it, does not wait as long.
   void set_node_clock(const std::string &node, TimePoint node_clock, TimePoint arrived);
+  // This machine's clock was stepped by `step` (WallClockWatch): every node's clock is that
+  // much further behind it, known at once, where the next two `zone` readings took up to two
+  // minutes to say so. A reading waiting for confirmation was made against the old clock and
+  // is dropped.
+  void our_clock_stepped(Duration step);
   static void add_log_line(NodeLog log, const std::string &stream, TimePoint t,
                            std::string_view text);
   void add_event(const LogEvent &event);

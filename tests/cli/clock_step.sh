@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# This machine's clock stepped while a node generates (NTP after a long drift, `date -s`),
+# end to end with the real binary: libfaketime steps clustertop's wall clock 5 minutes forward
+# or back at run time and leaves its boot clock alone, as a step does. The node is the local
+# one, but its `date` (the zone stream's reading of its clock) and the log's times run on the
+# real clock, so after the step the node's clock is 5 minutes off clustertop's, as a real
+# node's would be. Before, the node read as 5 minutes silent after a forward step (a false
+# critical step_stall for about 100 s, until two clock readings agreed on the new skew), and
+# after a step back the loop did not tick for 5 minutes (no figures, no detectors).
+source "$(dirname "$0")/lib/checks.sh"
+export XDG_CONFIG_HOME=$tmp/xdg # no user config
+
+faketime_lib=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -1)
+if [ -z "$faketime_lib" ]; then
+  bad "libfaketime is missing (scripts/install-deps.sh installs the faketime package)"
+  finish clock_step
+fi
+
+mkdir -p "$tmp/bin"
+cat >"$tmp/bin/date" <<'EOF'
+#!/bin/sh
+exec env -u LD_PRELOAD -u FAKETIME_TIMESTAMP_FILE /bin/date "$@"
+EOF
+chmod +x "$tmp/bin/date"
+
+for step in +300 -300; do
+  log="$tmp/sglang$step.log"; : >"$log"
+  out="$tmp/out$step.txt" err="$tmp/err$step.txt"
+  echo "+0" >"$tmp/offset"
+  # SGLang's decode lines, stamped to the second on the real clock, twice a second.
+  (for i in $(seq 60); do
+     echo "[$(date -u +'%Y-%m-%d %H:%M:%S') TP0] Decode batch. #running-req: 1, #token: $((1000 + i * 15)), token usage: 0.01, gen throughput (token/s): 30.00, #queue-req: 0" >>"$log"
+     sleep 0.5
+   done) &
+  writer=$!
+  TZ=UTC PATH="$tmp/bin:$PATH" LD_PRELOAD=$faketime_lib FAKETIME_TIMESTAMP_FILE=$tmp/offset \
+    FAKETIME_NO_CACHE=1 DONT_FAKE_MONOTONIC=1 \
+    "$bin" --headless --interval 500ms --figures-every 1s --log "$log" >"$out" 2>"$err" &
+  pid=$!
+  wait_node_up "$out" 5 # the zone stream's first reading of the node's clock, and steps flowing
+  echo "$step" >"$tmp/offset"
+  before=$(grep -c ' up ' "$out")
+  sleep 15 # the stall's `after` (15 s) and the clock readings' minute: the old skew's lines
+  after=$(grep -c ' up ' "$out")
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null
+  kill "$writer" 2>/dev/null; wait "$writer" 2>/dev/null
+  if grep -q "clock was stepped 5m $([ "$step" = +300 ] && echo forward || echo back)" "$err"; then ok
+  else bad "step $step: not said on stderr: $(cat "$err")"; fi
+  if grep -qE 'FIRING +critical +(step_stall|cluster_stall)' "$out"; then
+    bad "step $step: a false stall: $(grep -E 'FIRING.*stall' "$out" | head -1)"
+  else ok; fi
+  # Figures lines went on every second through the step (about 15 in 15 s).
+  if [ $((after - before)) -ge 10 ]; then ok
+  else bad "step $step: $((after - before)) figures lines in the 15 s after the step"; fi
+  # The node's clock is read against the stepped one at once: off by the step.
+  want=$([ "$step" = +300 ] && echo "5 min behind" || echo "5 min ahead")
+  if tail -3 "$out" | grep -q "(clock $want)"; then ok
+  else bad "step $step: the figures line does not say the node's clock is $want: $(tail -1 "$out")"; fi
+done
+
+finish clock_step
