@@ -84,6 +84,18 @@ Result<SshOptions> ssh_options_from(const Options &options) {
   return out;
 }
 
+// libssh refuses '_' in a host name (RFC 1123 labels), an ssh config's Host alias too, with
+// "unknown libssh error" at connect, where OpenSSH takes it: said before connecting.
+Status host_without_underscore(const std::string &name, const std::string &host) {
+  if (host.find('_') == std::string::npos) return ok_status();
+  std::string dashed = host.substr(0, 80);
+  std::replace(dashed.begin(), dashed.end(), '_', '-');
+  return bad_node(name, "host '" + host.substr(0, 80) +
+                            "' holds '_', which libssh refuses in a host name: name its Host "
+                            "alias in ~/.ssh/config without '_' (e.g. '" +
+                            dashed + "'), or write its address");
+}
+
 Result<NodeSpec> parse_node_argument(const std::string &arg) {
   if (arg.empty()) return bad_node(arg, "empty node name");
   if (arg.size() > kMaxName + 64) return bad_node(arg, "node name too long");
@@ -116,7 +128,9 @@ Result<NodeSpec> parse_node_argument(const std::string &arg) {
     if (colon != std::string_view::npos && rest.find(':', colon + 1) != std::string_view::npos)
       return bad_node(arg, "an IPv6 address needs brackets: [::1]:22");
     const auto host = rest.substr(0, colon);
-    if (!plain_word(host)) return bad_node(arg, "host may hold only letters, digits, . _ -");
+    if (!plain_word(host)) return bad_node(arg, "host may hold only letters, digits, . -");
+    // A command-line node's error is a bad command line (exit 2), as every other one of its.
+    if (auto s = host_without_underscore(arg, std::string(host)); !s) return s.error();
     node.host = std::string(host);
     if (colon != std::string_view::npos) {
       port_text = rest.substr(colon + 1);
@@ -197,19 +211,7 @@ Status validate_node(const NodeSpec &node, std::string_view *field) {
     return bad_node(node.name, "host '" + node.host.substr(0, 80) +
                                    "' may hold only letters, digits, . - (or an IPv6 address)");
   }
-  // libssh refuses '_' in a host name (RFC 1123 labels), an ssh config's Host alias too, with
-  // "unknown libssh error" at connect, where OpenSSH takes it: said here, before connecting.
-  if (node.host.find('_') != std::string::npos)
-    return bad_node(
-        node.name, "host '" + node.host.substr(0, 80) +
-                       "' holds '_', which libssh refuses in a host name: name its Host alias "
-                       "in ~/.ssh/config without '_' (e.g. '" +
-                       [&] {
-                         std::string dashed = node.host.substr(0, 80);
-                         std::replace(dashed.begin(), dashed.end(), '_', '-');
-                         return dashed;
-                       }() +
-                       "'), or write its address");
+  if (auto s = host_without_underscore(node.name, node.host); !s) return s;
   at_key("user");
   if (!node.user.empty() && !plain_word(node.user))
     return bad_node(node.name, "user name may hold only letters, digits, . _ -");

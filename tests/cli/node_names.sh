@@ -43,6 +43,18 @@ out=$(timeout 20 "$bin" replay --headless --node "$key=$tmp/e.log" 2>&1 </dev/nu
 if [ "$code" -eq 2 ] && [[ "$out" == *"credential"* && "$out" != *"$key"* ]]; then ok
 else bad "replay --node $key=LOG: exit $code: $out"; fi
 
+# A host name with '_' (libssh refuses it) given on the command line is a bad command line too,
+# as every other bad node argument is; it was "invalid config", exit 3.
+for arg in gpu_1 u@h_1:22; do
+  out=$(timeout 20 "$bin" snapshot --for 30s -o "$tmp/us.csv" "$arg" 2>&1 </dev/null); code=$?
+  if [ "$code" -eq 2 ] && [[ "$out" == *"holds '_', which libssh refuses"* ]]; then ok
+  else bad "node argument $arg: exit $code: $out"; fi
+done
+# And the words for another bad host name list what a host may hold: no '_'.
+out=$(timeout 20 "$bin" snapshot --for 30s -o "$tmp/us.csv" 'a b' 2>&1 </dev/null); code=$?
+if [ "$code" -eq 2 ] && [[ "$out" == *"host may hold only letters, digits, . -"* ]]; then ok
+else bad "node argument 'a b': exit $code: $out"; fi
+
 # Ordinary names stay valid, in the file and on the command line.
 names=(mac1 user@host user@host:2222 gpu-node-07 token-server exo.local)
 : >"$tmp/ok.toml"
