@@ -10,7 +10,7 @@ void AlertBook::see(const Finding &f, TimePoint now, std::vector<AlertTransition
   auto it = open_.find(key);
   if (it == open_.end()) {
     const auto state = policy.for_.count() <= 0 ? AlertState::firing : AlertState::pending;
-    it = open_.emplace(key, Open{f, state, now, now, f.severity, std::nullopt}).first;
+    it = open_.emplace(key, Open{f, state, now, now, f.severity, std::nullopt, std::nullopt}).first;
     // A pending is announced at most once per kPendingQuiet while it keeps coming back.
     if (state == AlertState::pending) {
       const auto last = announced_.find(key);
@@ -25,7 +25,7 @@ void AlertBook::see(const Finding &f, TimePoint now, std::vector<AlertTransition
   if (o.state == AlertState::firing && f.episode != o.finding.episode) {
     // Another occurrence: the one before is over, this one is news.
     out.push_back(AlertTransition{o.finding, AlertState::resolved, o.first_seen, now});
-    o = Open{f, AlertState::firing, now, now, f.severity, std::nullopt};
+    o = Open{f, AlertState::firing, now, now, f.severity, std::nullopt, std::nullopt};
     out.push_back(AlertTransition{f, AlertState::firing, now, now});
     return;
   }
@@ -42,9 +42,22 @@ void AlertBook::see(const Finding &f, TimePoint now, std::vector<AlertTransition
     // A milder finding leaves a firing alert the finding it fired as, words and severity: the
     // exports said "warning" for a crash whose FIRING line, hook and JSON said critical (a
     // runner's routine exit after its death by a signal), and then that exit's words.
+    // Until it has been milder for as long as an absent finding takes to resolve
+    // (`clear_after`): then the alert fires again at the milder severity, in its words. A
+    // critical time_to_oom fired by a prefill's steep fall said "out of memory in about 54 s"
+    // for the 20 minutes of decode after it. (Crashes clear at once and are events, not
+    // estimates: they keep what they fired as.)
     o.rising.reset();
+    if (policy.clear_after <= Duration::zero()) return;
+    if (!o.easing) o.easing = now;
+    if (now - *o.easing < policy.clear_after) return;
+    o.finding = f;
+    o.fired = f.severity;
+    o.easing.reset();
+    out.push_back(AlertTransition{f, AlertState::firing, o.first_seen, now});
     return;
   }
+  o.easing.reset();
   if (f.severity == o.fired) {
     o.finding = f;
     o.rising.reset();
@@ -113,6 +126,7 @@ void AlertBook::shift(Duration step) {
     a.first_seen += step;
     a.last_seen += step;
     if (a.rising) *a.rising += step;
+    if (a.easing) *a.easing += step;
   }
   for (auto &[key, t] : announced_) t += step;
 }

@@ -289,6 +289,38 @@ Finding finding(const std::string &rule, Severity s = Severity::warning) {
   return Finding{rule, "mac1", "", s, 1, 2, "m"};
 }
 
+// A firing alert whose finding has been milder for `clear_after` fires again at the milder
+// severity, in its words (a critical "out of memory in about 54 s" stood for the 20 minutes of
+// decode after the prefill that fired it); a shorter dip leaves it as it fired. A crash (its
+// clear_after 0: an event, not an estimate) keeps what it fired as.
+TEST(AlertBook, AFindingMilderForClearAfterStepsTheAlertDown) {
+  Rules r;
+  r.oom.alert = AlertPolicy{std::chrono::seconds(0), std::chrono::seconds(30)};
+  AlertBook book(r);
+  auto crit = finding("time_to_oom", Severity::critical);
+  auto warn = finding("time_to_oom", Severity::warning);
+  warn.message = "out of memory in about 4 min";
+  ASSERT_EQ(book.update({crit}, at(0)).size(), 1u);
+  EXPECT_TRUE(book.update({warn}, at(10)).empty());
+  EXPECT_TRUE(book.update({crit}, at(20)).empty()); // a dip of 10 s
+  EXPECT_TRUE(book.update({warn}, at(25)).empty());
+  EXPECT_TRUE(book.update({warn}, at(50)).empty()); // 25 s milder
+  auto t = book.update({warn}, at(55));
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].state, AlertState::firing);
+  EXPECT_EQ(t[0].finding.severity, Severity::warning);
+  EXPECT_EQ(t[0].finding.message, "out of memory in about 4 min");
+  EXPECT_EQ(t[0].first_seen, at(0)) << "the same episode";
+  ASSERT_EQ(book.firing().size(), 1u);
+  EXPECT_EQ(book.firing()[0].severity, Severity::warning);
+
+  AlertBook crashes(r);
+  crashes.update({finding("crash", Severity::critical)}, at(0));
+  for (double s = 1; s <= 100; s += 1)
+    EXPECT_TRUE(crashes.update({finding("crash", Severity::warning)}, at(s)).empty());
+  EXPECT_EQ(crashes.firing()[0].severity, Severity::critical);
+}
+
 // This machine's clock stepped back 5 minutes while an alert was pending and another firing:
 // held as they were, the pending one's `for` counted from 5 minutes ahead and it did not fire
 // for 5 minutes, nor did the firing one clear. Shifted with the clock, both keep their pace.

@@ -299,9 +299,10 @@ TEST(DetectMemory, PressureSwapGpuMemAndKvCache) {
 // 12K-token prefill at 250 tokens/s (400 KB a token: 100 MB/s for 48 s), then decode at 30
 // tokens/s (12 MB/s) until memory runs out at t=468; each 1 Hz sample off by σ `sigma`.
 // Returns the estimates of every tick from 40 s after the prefill against the truth
-// (what is left over decode's 12 MB/s; a tick without a finding gives -1), and counts the
-// times the alert resolved in `resolved`.
-std::vector<std::pair<double, double>> prefill_then_decode(double sigma, int &resolved) {
+// (what is left over decode's 12 MB/s; a tick without a finding gives -1), and the alert's
+// transitions in `seen`.
+std::vector<std::pair<double, double>> prefill_then_decode(double sigma,
+                                                           std::vector<AlertTransition> &seen) {
   Store st;
   const Rules r;
   AlertBook book(r);
@@ -319,7 +320,7 @@ std::vector<std::pair<double, double>> prefill_then_decode(double sigma, int &re
     put(st, "mbp", "mem.available_bytes", t, left + noise());
     const auto found = run_detectors(st, r, at(t));
     for (const auto &tr : book.update(found, at(t)))
-      resolved += tr.finding.rule == "time_to_oom" && tr.state == AlertState::resolved;
+      if (tr.finding.rule == "time_to_oom") seen.push_back(tr);
     if (t < 208) continue;
     const auto f = only(found, "time_to_oom");
     out.emplace_back(f.empty() ? -1 : f[0].value, left / 12e6);
@@ -332,15 +333,35 @@ std::vector<std::pair<double, double>> prefill_then_decode(double sigma, int &re
 // "~0 B left by the trend, 931 MiB measured: out of memory in about 0 s". The newest
 // regime's line predicts.
 TEST(DetectMemory, AfterAPrefillTheTimeToOomIsDecodesPace) {
-  int resolved = 0;
-  for (const auto &[estimate, truth] : prefill_then_decode(20e6, resolved))
+  const auto resolved = [](const std::vector<AlertTransition> &seen) {
+    return std::count_if(seen.begin(), seen.end(),
+                         [](const auto &t) { return t.state == AlertState::resolved; });
+  };
+  std::vector<AlertTransition> seen;
+  for (const auto &[estimate, truth] : prefill_then_decode(20e6, seen))
     EXPECT_NEAR(estimate, truth, std::max(5.0, 0.1 * truth));
-  EXPECT_EQ(resolved, 0) << "memory falls until it is gone";
+  EXPECT_EQ(resolved(seen), 0) << "memory falls until it is gone";
+  // The prefill's steep fall fires critical ("out of memory in about 40 s"); once decode's
+  // pace has been the estimate for `clear_after`, the alert fires again as a warning in its
+  // words (it said "40 s" for the five minutes memory lasted), and critical again once the
+  // decode's own estimate is under two minutes (t=348).
+  std::vector<std::pair<double, Severity>> fired;
+  for (const auto &t : seen)
+    if (t.state == AlertState::firing)
+      fired.emplace_back(to_seconds(t.at - at(0)), t.finding.severity);
+  ASSERT_EQ(fired.size(), 3u);
+  EXPECT_EQ(fired[0].second, Severity::critical);
+  EXPECT_LT(fired[0].first, 168) << "during the prefill";
+  EXPECT_EQ(fired[1].second, Severity::warning);
+  EXPECT_LT(fired[1].first, 280);
+  EXPECT_EQ(fired[2].second, Severity::critical);
+  EXPECT_NEAR(fired[2].first, 348 + 10, 15);
   // As a Mac's memory reads under load: within a third where there is an estimate (a few
   // ticks have none, the window's newest tenth rising on the noise, too few to resolve).
-  for (const auto &[estimate, truth] : prefill_then_decode(150e6, resolved))
+  seen.clear();
+  for (const auto &[estimate, truth] : prefill_then_decode(150e6, seen))
     if (estimate >= 0) EXPECT_NEAR(estimate, truth, std::max(10.0, truth / 3));
-  EXPECT_EQ(resolved, 0);
+  EXPECT_EQ(resolved(seen), 0);
 }
 
 // MLX's buffer cache on the seeds' MacBook under steady work: available memory falls 2.5 GB

@@ -49,6 +49,7 @@ private:
     TimePoint last_seen;
     Severity fired{};                // the severity of its last firing transition
     std::optional<TimePoint> rising; // since when its finding has been above `fired`
+    std::optional<TimePoint> easing; // since when it has been below `fired`
   };
   void see(const Finding &f, TimePoint now, std::vector<AlertTransition> &out);
 
