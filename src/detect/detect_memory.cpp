@@ -366,6 +366,37 @@ void time_to_oom(const MemNode &node, const OomRules &r, TimePoint now,
 
 constexpr double kContextMargin = 0.10;
 
+// Pairs far off the line through all of them (more than kEdgeSpread robust deviations of
+// the residuals, and kEdgeFloor): a request's edges, where the context reported is not what
+// the memory holds. At its end the KV cache is freed within a step of the last context
+// report (1.4 GiB given back, paired with 4K tokens), at its start the prompt is read before
+// the first report; one such pair in the window took the fit's R² under fit_min_r2 and
+// context_at_oom resolved in every pause between requests. `x`, `y`: newest first, kept so.
+constexpr double kEdgeSpread = 4;
+constexpr double kEdgeFloor = 64.0 * 1024 * 1024; // below a Mac's memory readings' noise
+// `res`, `sorted`: scratch.
+void drop_request_edges(std::vector<double> &x, std::vector<double> &y, std::vector<double> &res,
+                        std::vector<double> &sorted) {
+  const auto fit = fit_line(x, y);
+  if (!fit || x.size() < 4) return;
+  res.clear();
+  for (std::size_t i = 0; i < x.size(); ++i)
+    res.push_back(std::abs(y[i] - (fit->intercept + fit->slope * x[i])));
+  sorted = res;
+  std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+  const double mad = sorted[sorted.size() / 2]; // of absolute residuals around the line
+  const double limit = std::max(kEdgeFloor, kEdgeSpread * 1.4826 * mad);
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (res[i] > limit) continue;
+    x[kept] = x[i];
+    y[kept] = y[i];
+    ++kept;
+  }
+  x.resize(kept);
+  y.resize(kept);
+}
+
 // `avail`: the sampled available memory over the trend window (`trend`: the engine's picks
 // that gave it, with their kept pairs; nullptr for a one-off evaluation).
 void context_at_oom(const MemNode &node, const OomRules &r, TimePoint now,
@@ -387,19 +418,33 @@ void context_at_oom(const MemNode &node, const OomRules &r, TimePoint now,
   const bool both_in_order =
       in_order && std::is_sorted(avail.begin(), avail.end(),
                                  [](const Point &a, const Point &b) { return a.time < b.time; });
+  // The pairs since the context last restarted, or, while those are too few for a fit yet,
+  // the request's before it: memory per token is the node's and the model's, not one
+  // request's. A firing alert resolved at every new request, the new one's context too short
+  // to fit for longer than `clear_after` (7 times in 16 minutes of chat on a node that could
+  // never hold more than ~13K tokens). Such an estimate only keeps a firing alert, it starts
+  // none (sustain_only).
+  const auto enough = [&] {
+    return x.size() >= r.ctx_min_samples && x.front() - x.back() >= r.ctx_min_span_tokens;
+  };
+  bool before = false;
   for (std::size_t i = avail.size(); i > 0; --i) {
     if (both_in_order && oldest_ctx - avail[i - 1].time > kPairTolerance) break;
     // In time order every search gives the pair one point, so the kept one will do.
     auto c = in_order ? trend->pair(i - 1, *ctx_s, kPairTolerance)
                       : nearest(ctx_s, avail[i - 1].time, kPairTolerance, &hint);
     if (!c) continue;
-    if (!x.empty() && c->value > x.back()) break;
+    if (!x.empty() && c->value > x.back()) { // a restart (x falls, newest first)
+      if (before || enough()) break;
+      before = true;
+      x.clear();
+      y.clear();
+    }
     x.push_back(c->value);
     y.push_back(avail[i - 1].value);
   }
-  if (x.size() < r.ctx_min_samples) return;
-  const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
-  if (*hi - *lo < r.ctx_min_span_tokens) return;
+  drop_request_edges(x, y, node.tmp.values[2], node.tmp.values[3]);
+  if (!enough()) return;
   auto fit = fit_line(x, y);
   if (!fit || !(fit->slope < 0) || fit->r2 < r.fit_min_r2) return;
   // The newest third of the pairs (x and y are newest first; 4 at least) must still fall
@@ -434,14 +479,15 @@ void context_at_oom(const MemNode &node, const OomRules &r, TimePoint now,
             Severity::warning,
             at_oom,
             r.max_context_tokens,
-            fmt::format("at {:.1f}K tokens of context memory use grows {} per token "
+            fmt::format("at {:.1f}K tokens of context memory use grows {} per token{} "
                         "({} left): this node runs out of memory at ~{} tokens, {} the {} max "
                         "context; give it fewer layers or lower the max context",
-                        ctx_now / 1000, human_bytes(per_token), human_bytes(avail.back().value),
-                        tokens(at_oom), short_of_max ? "short of" : "just past",
-                        tokens(r.max_context_tokens))};
+                        ctx_now / 1000, human_bytes(per_token),
+                        before ? " (as in the request before)" : "",
+                        human_bytes(avail.back().value), tokens(at_oom),
+                        short_of_max ? "short of" : "just past", tokens(r.max_context_tokens))};
   // Just past it: the estimate's own words for an alert that fired, none for one that did not.
-  f.sustain_only = !short_of_max;
+  f.sustain_only = !short_of_max || before;
   out.push_back(std::move(f));
 }
 

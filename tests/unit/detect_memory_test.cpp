@@ -391,5 +391,41 @@ TEST(DetectMemory, ASawtoothIsNoTimeToOom) {
   EXPECT_LE(fired, 1);
 }
 
+// Chat on the seeds' MacBook: 5 GB available idle, requests of a 1K-token prompt (4 s) and 3K
+// tokens decoded (100 s at 30 tokens/s, 400 KB a token), the KV cache freed after each, 20 s
+// idle between them. The node could never hold more than ~13K tokens of a 200K context, a
+// property of the node, not of one request; the alert resolved in every pause and fired again
+// in the next request (7 times in 16 minutes): the freed memory, paired with the last context
+// reported, took the fit's R² under its bound, and the next request's pairs were too few to
+// fit for longer than `clear_after`.
+TEST(DetectMemory, ContextAtOomStaysFiringAcrossRequests) {
+  Store st;
+  Rules r;
+  r.oom.max_context_tokens = 200000;
+  AlertBook book(r);
+  const double start = 60, prefill = 4, decode = 100, cycle = 124;
+  int fired = 0, resolved = 0;
+  for (double t = 0; t <= start + 8 * cycle; t += 1) {
+    double tokens = 0;
+    const double u = std::fmod(t - start, cycle);
+    if (t >= start && u < prefill) tokens = u * 250;
+    if (t >= start && u >= prefill && u < prefill + decode) {
+      tokens = 1000 + (u - prefill) * 30;
+      for (double s = 0; s < 1; s += 0.25) put(st, "mbp", "ctx.tokens", t + s, tokens + s * 30);
+    }
+    const double noise = ((static_cast<int>(t) * 37) % 11 - 5) * 15e6;
+    put(st, "mbp", "mem.total_bytes", t, 36e9);
+    put(st, "mbp", "mem.available_bytes", t, 5e9 - tokens * 400e3 + noise);
+    for (const auto &tr : book.update(run_detectors(st, r, at(t)), at(t))) {
+      if (tr.finding.rule != "context_at_oom") continue;
+      fired += tr.state == AlertState::firing;
+      resolved += tr.state == AlertState::resolved;
+      EXPECT_NEAR(tr.finding.value, 12500, 2500) << tr.finding.message;
+    }
+  }
+  EXPECT_EQ(fired, 1);
+  EXPECT_EQ(resolved, 0);
+}
+
 } // namespace
 } // namespace clustertop

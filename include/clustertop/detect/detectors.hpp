@@ -20,7 +20,7 @@ namespace clustertop {
 // for a one-off evaluation, which then reads every window in full).
 struct DetectScratch {
   std::array<std::vector<Point>, 2> points;
-  std::array<std::vector<double>, 2> values;
+  std::array<std::vector<double>, 4> values;
   std::vector<DetectView::MetricId> metrics;
   std::vector<NodeFigures> figures;
 
