@@ -38,6 +38,14 @@ void AlertBook::see(const Finding &f, TimePoint now, std::vector<AlertTransition
     out.push_back(AlertTransition{f, AlertState::firing, o.first_seen, now});
     return;
   }
+  // The same episode, firing again at the finding's severity, in its words.
+  const auto fire_again = [&] {
+    o.finding = f;
+    o.fired = f.severity;
+    o.rising.reset();
+    o.easing.reset();
+    out.push_back(AlertTransition{f, AlertState::firing, o.first_seen, now});
+  };
   if (f.severity < o.fired) {
     // A milder finding leaves a firing alert the finding it fired as, words and severity: the
     // exports said "warning" for a crash whose FIRING line, hook and JSON said critical (a
@@ -50,11 +58,7 @@ void AlertBook::see(const Finding &f, TimePoint now, std::vector<AlertTransition
     o.rising.reset();
     if (policy.clear_after <= Duration::zero()) return;
     if (!o.easing) o.easing = now;
-    if (now - *o.easing < policy.clear_after) return;
-    o.finding = f;
-    o.fired = f.severity;
-    o.easing.reset();
-    out.push_back(AlertTransition{f, AlertState::firing, o.first_seen, now});
+    if (now - *o.easing >= policy.clear_after) fire_again();
     return;
   }
   o.easing.reset();
@@ -66,11 +70,7 @@ void AlertBook::see(const Finding &f, TimePoint now, std::vector<AlertTransition
   if (!o.rising) o.rising = now;
   // Not yet: the alert stays the finding it last was at the severity it fired with, message
   // and all (a CSV row said "warning" beside the critical finding's "critical under 512 MiB").
-  if (now - *o.rising < policy.for_) return;
-  o.finding = f;
-  o.fired = f.severity;
-  o.rising.reset();
-  out.push_back(AlertTransition{f, AlertState::firing, o.first_seen, now});
+  if (now - *o.rising >= policy.for_) fire_again();
 }
 
 std::vector<AlertTransition> AlertBook::update(const std::vector<Finding> &findings,

@@ -120,19 +120,29 @@ TEST(DetectMemory, TimeToOomFromTrendAndHeadroom) {
   EXPECT_TRUE(only(run_detectors(st, r, at(1000)), "oom_headroom").empty());
 }
 
+// A memory reading's error, σ `sigma` (Irwin–Hall: twelve uniforms from a seeded mt19937).
+class SamplingNoise {
+public:
+  SamplingNoise(unsigned seed, double sigma) : rng_(seed), sigma_(sigma) {}
+  double operator()() {
+    double sum = 0;
+    for (int i = 0; i < 12; ++i) sum += static_cast<double>(rng_()) / 4294967296.0;
+    return (sum - 6) * sigma_;
+  }
+
+private:
+  std::mt19937 rng_;
+  double sigma_;
+};
+
 // Seconds left before memory runs out when the critical time_to_oom fires, on a slow ramp
 // with sampling noise as a Mac's memory reads under load: 6 MB/s down from 3 GB (out at
-// t=500 s), each 1 Hz sample off by σ `sigma` (Irwin–Hall from a seeded mt19937).
+// t=500 s), each 1 Hz sample off by σ `sigma` (SamplingNoise).
 double critical_lead(unsigned seed, double sigma) {
   const Rules r;
   AlertBook book(r);
   Store st;
-  std::mt19937 rng(seed);
-  const auto noise = [&] {
-    double sum = 0;
-    for (int i = 0; i < 12; ++i) sum += static_cast<double>(rng()) / 4294967296.0;
-    return (sum - 6) * sigma;
-  };
+  SamplingNoise noise(seed, sigma);
   for (double t = 0; t <= 500; t += 1) {
     put(st, "mac2", "mem.total_bytes", t, 128 * kGiB);
     put(st, "mac2", "mem.available_bytes", t, std::max(50e6, 3e9 - 6e6 * t + noise()));
@@ -306,12 +316,7 @@ std::vector<std::pair<double, double>> prefill_then_decode(double sigma,
   Store st;
   const Rules r;
   AlertBook book(r);
-  std::mt19937 rng(3);
-  const auto noise = [&] {
-    double sum = 0;
-    for (int i = 0; i < 12; ++i) sum += static_cast<double>(rng()) / 4294967296.0;
-    return (sum - 6) * sigma;
-  };
+  SamplingNoise noise(3, sigma);
   std::vector<std::pair<double, double>> out;
   for (double t = 0; t <= 460; t += 1) {
     const double left =
@@ -373,12 +378,7 @@ TEST(DetectMemory, ASawtoothIsNoTimeToOom) {
   Store st;
   const Rules r;
   AlertBook book(r);
-  std::mt19937 rng(7);
-  const auto noise = [&] {
-    double sum = 0;
-    for (int i = 0; i < 12; ++i) sum += static_cast<double>(rng()) / 4294967296.0;
-    return (sum - 6) * 150e6;
-  };
+  SamplingNoise noise(7, 150e6);
   int fired = 0;
   for (double t = 0; t <= 1500; t += 1) {
     const double phase = std::fmod(t, 180);
