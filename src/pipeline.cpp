@@ -53,6 +53,7 @@ void Pipeline::tick(TimePoint now) {
 void Pipeline::clock_stepped(Duration step) {
   if (hold_until_ != TimePoint{}) hold_until_ += step;
   book_.shift(step);
+  detect_.forget();
   for (auto *s : sinks_) s->on_clock_step(step);
 }
 

@@ -123,6 +123,9 @@ std::vector<Finding> AlertBook::firing() const {
 
 void AlertBook::shift(Duration step) {
   for (auto &[key, a] : open_) {
+    // The episode is its first line's time, which the store moved too: the same episode (a
+    // crash read as another one after a step back of 5 s paged twice).
+    if (a.finding.episode != 0) a.finding.episode += step.count();
     a.first_seen += step;
     a.last_seen += step;
     if (a.rising) *a.rising += step;

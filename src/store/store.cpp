@@ -76,7 +76,18 @@ void Store::set_node_clock(const std::string &node, TimePoint node_clock, TimePo
 }
 
 void Store::our_clock_stepped(Duration step) {
+  for (auto &[key, series] : series_) series.shift(step);
+  for (auto &[node, ring] : logs_) ring.for_each_held([step](LogLine &l) { l.time += step; });
+  for (auto &[node, ring] : events_)
+    ring.for_each_held([step](LogEvent &e) {
+      e.time += step;
+      if (e.arrived != TimePoint::max()) e.arrived += step;
+    });
   for (auto &[name, info] : nodes_) {
+    info.since += step;
+    if (info.outage_began) *info.outage_began += step;
+    if (info.last_data) *info.last_data += step;
+    for (auto &[stream, status] : info.streams) status.at += step;
     info.clock_skew_unconfirmed.reset();
     if (!info.clock_read) continue; // its first reading is made against the new clock
     const Duration skew = info.clock_skew.value_or(Duration::zero()) - step;

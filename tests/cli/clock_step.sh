@@ -60,4 +60,32 @@ for step in +300 -300; do
   else bad "step $step: the figures line does not say the node's clock is $want: $(tail -1 "$out")"; fi
 done
 
+# An NTP-sized step back (5 s) between a crash line and a hang: what was read before the step
+# moves with the clock. Left where it was read, the crash alert resolved and fired again (two
+# pages for one crash), and after a step of minutes the hang went unreported.
+log="$tmp/sglang-crash.log"; : >"$log"
+out="$tmp/out-crash.txt" err="$tmp/err-crash.txt"
+echo "+0" >"$tmp/offset"
+(for i in $(seq 14); do
+   echo "[$(date -u +'%Y-%m-%d %H:%M:%S') TP0] Decode batch. #running-req: 1, #token: $((1000 + i * 15)), token usage: 0.01, gen throughput (token/s): 30.00, #queue-req: 0" >>"$log"
+   sleep 0.5
+ done) &
+writer=$!
+TZ=UTC PATH="$tmp/bin:$PATH" LD_PRELOAD=$faketime_lib FAKETIME_TIMESTAMP_FILE=$tmp/offset \
+  FAKETIME_NO_CACHE=1 DONT_FAKE_MONOTONIC=1 \
+  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+  "$bin" --headless --interval 500ms --log "$log" >"$out" 2>"$err" &
+pid=$!
+wait_node_up "$out" 2
+echo "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB." >>"$log"
+sleep 1.5
+echo "-5" >"$tmp/offset"
+sleep 22 # the writer stops ~5 s after the step: the stall's `after` (15 s) and a margin
+kill -TERM "$pid"; wait "$pid" 2>/dev/null
+kill "$writer" 2>/dev/null; wait "$writer" 2>/dev/null
+if [ "$(grep -c 'FIRING .*crash' "$out")" -eq 1 ] && ! grep -q 'RESOLVED .*crash' "$out"; then ok
+else bad "a crash before a 5 s step back: $(grep -E 'FIRING|RESOLVED' "$out")"; fi
+if grep -qE 'FIRING +critical +step_stall' "$out"; then ok
+else bad "no step_stall for the hang after a 5 s step back: $(grep -E 'FIRING|RESOLVED' "$out")"; fi
+
 finish clock_step

@@ -341,6 +341,16 @@ TEST(AlertBook, TimesMoveWithAStepOfThisMachinesClock) {
   ASSERT_EQ(t.size(), 1u);
   EXPECT_EQ(t[0].finding.rule, "crash");
   EXPECT_EQ(t[0].state, AlertState::resolved) << "last seen at 0 on the stepped clock";
+
+  // A crash's episode is its first line's time, which the store moves too: the same episode
+  // (read as another after a step back of 5 s, it resolved and fired again: two pages).
+  AlertBook crashes(r);
+  Finding crash = finding("crash", Severity::critical);
+  crash.episode = at(100).time_since_epoch().count();
+  crashes.update({crash}, at(101));
+  crashes.shift(-std::chrono::seconds(5));
+  crash.episode = at(95).time_since_epoch().count();
+  EXPECT_TRUE(crashes.update({crash}, at(97)).empty());
 }
 
 TEST(AlertBook, ForPendingThenFiringThenResolvedAfterClear) {

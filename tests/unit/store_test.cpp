@@ -98,6 +98,25 @@ TEST(Store, AStepOfThisMachinesClockMovesEveryNodesSkew) {
   EXPECT_FALSE(s.node("instep")->clock_skew);
 }
 
+// ... and what was read before the step moves with it, so that it and what is read after are
+// on one clock: left as read, a step back put a node's last step and a crash line 5 minutes
+// ahead, a hang went unreported and a firing crash resolved.
+TEST(Store, AStepOfThisMachinesClockMovesWhatWasRead) {
+  Store s;
+  const TimePoint t{std::chrono::seconds(1771800000)};
+  const Duration back = -std::chrono::seconds(300);
+  s.apply(NodeStatus{"n", "", NodeState::up, "connected", t});
+  Store::add(*s.series_mut(SeriesKey{"n", "step.eval_ms", ""}), t, 36);
+  s.add_event(LogEvent{"n", "log:x", t, "ERROR", {"crash"}, Severity::critical, "l", t});
+  s.count_lines("n", 1, t);
+  s.our_clock_stepped(back);
+  EXPECT_EQ(s.series(SeriesKey{"n", "step.eval_ms", ""})->back().time, t + back);
+  EXPECT_EQ(s.events("n")->back().time, t + back);
+  EXPECT_EQ(s.events("n")->back().arrived, t + back);
+  EXPECT_EQ(s.node("n")->since, t + back);
+  EXPECT_EQ(s.node("n")->last_data, std::optional<TimePoint>(t + back));
+}
+
 TEST(Store, StatusDetailsAreKeptWithoutCredentials) {
   Store st;
   const auto t = from_epoch_seconds(10);

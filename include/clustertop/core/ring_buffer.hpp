@@ -56,6 +56,10 @@ public:
     return (*this)[i];
   }
   const T &back() const { return (*this)[size_ - 1]; }
+  // Calls f on every item held, which it may change (times moved with a clock's step).
+  template <class F> void for_each_held(F f) {
+    for (std::size_t i = 0; i < size_; ++i) f(items_[wrap(start_ + i)]);
+  }
   void clear() {
     start_ = 0;
     size_ = 0; // pushed_ stays: it only grows, so a reader never mistakes old items for new

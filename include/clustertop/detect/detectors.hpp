@@ -87,6 +87,9 @@ public:
   explicit DetectEngine(const Store &store) : view_(store) {}
   // Appends the findings at `now` to `out`.
   void run(const Rules &rules, TimePoint now, std::vector<Finding> &out);
+  // Drops what was kept between calls (this machine's clock was stepped and the store's
+  // times moved: figures kept by time would no longer match).
+  void forget() { scratch_ = DetectScratch{}; }
 
 private:
   DetectView view_;

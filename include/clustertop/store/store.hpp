@@ -51,6 +51,10 @@ public:
     RingBuffer::push(p);
   }
   using RingBuffer::clear;
+  // Every point's time moved by `step` (its order is kept).
+  void shift(Duration step) {
+    for_each_held([step](Point &p) { p.time += step; });
+  }
   // Whether every point held is at or after the one before it: the newest point older
   // than its predecessor has left the ring (or there is none).
   [[nodiscard]] bool in_time_order() const { return last_break_ <= pushed() - size(); }
@@ -175,8 +179,11 @@ public:
   void set_node_clock(const std::string &node, TimePoint node_clock, TimePoint arrived);
   // This machine's clock was stepped by `step` (WallClockWatch): every node's clock is that
   // much further behind it, known at once, where the next two `zone` readings took up to two
-  // minutes to say so. A reading waiting for confirmation was made against the old clock and
-  // is dropped.
+  // minutes to say so (a reading waiting for confirmation was made against the old clock and
+  // is dropped); and every time held moves with it (points, log lines, events, a node's
+  // state changes and last data), so that what was read before the step and what is read
+  // after are on one clock. Left where they were read, a step back put a node's last step
+  // and a crash line 5 minutes ahead: a hang went unreported and a firing crash resolved.
   void our_clock_stepped(Duration step);
   static void add_log_line(NodeLog log, const std::string &stream, TimePoint t,
                            std::string_view text);
