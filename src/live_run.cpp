@@ -210,7 +210,7 @@ bool snapshot_settled(const Store &store, const std::vector<StreamCount> &heard,
   const auto silent_sampler = [&](const std::string &node, const std::string &stream,
                                   const NodeStatus &st) {
     if (st.state != NodeState::up || stream == kZoneStream ||
-        stream.rfind(std::string(kLogCollector) + ":", 0) == 0)
+        stream_collector(stream) == kLogCollector)
       return false;
     return std::none_of(heard.begin(), heard.end(), [&](const StreamCount &c) {
       return c.node == node && c.stream == stream && c.parsed + c.skipped > 0;

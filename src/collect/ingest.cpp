@@ -106,8 +106,7 @@ struct Ingest::Impl {
     last_state = &it->second;
     StreamState &s = it->second;
     if (!fresh) return s;
-    const auto colon = stream.find(':');
-    const std::string collector = stream.substr(0, colon);
+    const std::string collector(stream_collector(stream));
     s.is_log = collector == kLogCollector;
     s.is_zone = stream == kZoneStream;
     s.parsers = make_parser_group(*set, collector);

@@ -160,6 +160,14 @@ struct RunningFit {
   [[nodiscard]] double r2() const {
     return vxx() > 0 && vyy() > 0 ? vxy() * vxy() / (vxx() * vyy()) : 0;
   }
+  // The sum of the squared residuals around the line.
+  [[nodiscard]] double residual() const {
+    return vxx() > 0 ? std::max(0.0, vyy() - vxy() * vxy() / vxx()) : 0.0;
+  }
+  // The sums of the points added here and not to `part` (added here too).
+  [[nodiscard]] RunningFit without(const RunningFit &part) const {
+    return {n - part.n, sx - part.sx, sy - part.sy, sxx - part.sxx, sxy - part.sxy, syy - part.syy};
+  }
 };
 
 // A falling line through available memory: its slope (bytes a second, negative; 0 where it
@@ -191,15 +199,12 @@ std::optional<Regime> newest_regime(const std::vector<double> &x, const std::vec
   // one noisy sample set its slope.
   constexpr std::size_t kMinNewer = 5, kMinOlder = 3;
   const double min_span = to_seconds(trend_window) / kRecentShare;
-  const auto residual = [](const RunningFit &f) {
-    return f.vxx() > 0 ? std::max(0.0, f.vyy() - f.vxy() * f.vxy() / f.vxx()) : 0.0;
-  };
   const std::size_t n = x.size();
   std::size_t from = 0; // the newest line's first sample
   RunningFit line;      // its sums
   for (std::size_t i = 0; i < n; ++i) line.add(x[i], y[i]);
   for (;;) {
-    const double one = residual(line);
+    const double one = line.residual();
     if (!(one > 0) || n - from < kMinNewer + kMinOlder) break;
     RunningFit older, best_newer;
     for (std::size_t i = from; i + 1 < from + kMinOlder; ++i) older.add(x[i], y[i]);
@@ -208,14 +213,8 @@ std::optional<Regime> newest_regime(const std::vector<double> &x, const std::vec
     for (std::size_t k = from + kMinOlder; k + kMinNewer <= n; ++k) {
       older.add(x[k - 1], y[k - 1]);
       if (-x[k] < min_span) break; // x is seconds before the newest sample
-      RunningFit newer;            // the line's sums less the older part's
-      newer.n = line.n - older.n;
-      newer.sx = line.sx - older.sx;
-      newer.sy = line.sy - older.sy;
-      newer.sxx = line.sxx - older.sxx;
-      newer.sxy = line.sxy - older.sxy;
-      newer.syy = line.syy - older.syy;
-      const double two = residual(older) + residual(newer);
+      const RunningFit newer = line.without(older);
+      const double two = older.residual() + newer.residual();
       if (two < best) {
         best = two;
         split = k;
@@ -228,7 +227,7 @@ std::optional<Regime> newest_regime(const std::vector<double> &x, const std::vec
   }
   if (from == 0) return std::nullopt;
   const double slope = line.slope();
-  const double se = std::sqrt(residual(line) / (line.n - 2) / line.vxx());
+  const double se = std::sqrt(line.residual() / (line.n - 2) / line.vxx());
   return Regime{slope, line.intercept(), slope < -2 * se};
 }
 
@@ -372,13 +371,15 @@ constexpr double kContextMargin = 0.10;
 // report (1.4 GiB given back, paired with 4K tokens), at its start the prompt is read before
 // the first report; one such pair in the window took the fit's R² under fit_min_r2 and
 // context_at_oom resolved in every pause between requests. `x`, `y`: newest first, kept so.
+// Returns the line through the pairs kept (the first fit where none was dropped).
 constexpr double kEdgeSpread = 4;
 constexpr double kEdgeFloor = 64.0 * 1024 * 1024; // below a Mac's memory readings' noise
 // `res`, `sorted`: scratch.
-void drop_request_edges(std::vector<double> &x, std::vector<double> &y, std::vector<double> &res,
-                        std::vector<double> &sorted) {
+std::optional<detail::LineFit> fit_without_edges(std::vector<double> &x, std::vector<double> &y,
+                                                 std::vector<double> &res,
+                                                 std::vector<double> &sorted) {
   const auto fit = fit_line(x, y);
-  if (!fit || x.size() < 4) return;
+  if (!fit || x.size() < 4) return fit;
   res.clear();
   for (std::size_t i = 0; i < x.size(); ++i)
     res.push_back(std::abs(y[i] - (fit->intercept + fit->slope * x[i])));
@@ -393,8 +394,10 @@ void drop_request_edges(std::vector<double> &x, std::vector<double> &y, std::vec
     y[kept] = y[i];
     ++kept;
   }
+  if (kept == x.size()) return fit;
   x.resize(kept);
   y.resize(kept);
+  return fit_line(x, y);
 }
 
 // `avail`: the sampled available memory over the trend window (`trend`: the engine's picks
@@ -443,9 +446,8 @@ void context_at_oom(const MemNode &node, const OomRules &r, TimePoint now,
     x.push_back(c->value);
     y.push_back(avail[i - 1].value);
   }
-  drop_request_edges(x, y, node.tmp.values[2], node.tmp.values[3]);
+  const auto fit = fit_without_edges(x, y, node.tmp.values[2], node.tmp.values[3]);
   if (!enough()) return;
-  auto fit = fit_line(x, y);
   if (!fit || !(fit->slope < 0) || fit->r2 < r.fit_min_r2) return;
   // The newest third of the pairs (x and y are newest first; 4 at least) must still fall
   // with the context, at a quarter of the rate at least: a 0.7 GiB allocation by another

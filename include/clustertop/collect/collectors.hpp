@@ -62,6 +62,11 @@ inline constexpr const char *kZoneCommand =
 // The collector part of every followed log's stream (`log:<path>`), and the name `parse
 // --collector` takes for "every log definition".
 inline constexpr const char *kLogCollector = "log";
+// The collector a stream belongs to: its name up to the first ':' ("log:/var/log/x" is
+// "log", "meminfo" itself).
+inline std::string_view stream_collector(std::string_view stream) {
+  return stream.substr(0, stream.find(':'));
+}
 
 // Stream names clustertop gives streams of its own: a definition of that name would be read
 // as that stream (a `zone` sampler's lines as the node's clock), so the loader refuses them.
