@@ -23,22 +23,33 @@ exec env -u LD_PRELOAD -u FAKETIME_TIMESTAMP_FILE /bin/date "$@"
 EOF
 chmod +x "$tmp/bin/date"
 
+# decode_lines N LOG: SGLang's decode lines, stamped to the second on the real clock, twice a
+# second, N of them, in the background ($writer).
+decode_lines() {
+  (for i in $(seq "$1"); do
+     echo "[$(date -u +'%Y-%m-%d %H:%M:%S') TP0] Decode batch. #running-req: 1, #token: $((1000 + i * 15)), token usage: 0.01, gen throughput (token/s): 30.00, #queue-req: 0" >>"$2"
+     sleep 0.5
+   done) &
+  writer=$!
+}
+# watch_stepped LOG OUT ERR [ARGS...]: clustertop following LOG on a clock that $tmp/offset
+# steps, in the background ($pid). The sanitizer build wants its runtime first among the
+# libraries; libfaketime comes first.
+watch_stepped() {
+  local log=$1 out=$2 err=$3; shift 3
+  TZ=UTC PATH="$tmp/bin:$PATH" LD_PRELOAD=$faketime_lib FAKETIME_TIMESTAMP_FILE=$tmp/offset \
+    FAKETIME_NO_CACHE=1 DONT_FAKE_MONOTONIC=1 \
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+    "$bin" --headless --interval 500ms --log "$log" "$@" >"$out" 2>"$err" &
+  pid=$!
+}
+
 for step in +300 -300; do
   log="$tmp/sglang$step.log"; : >"$log"
   out="$tmp/out$step.txt" err="$tmp/err$step.txt"
   echo "+0" >"$tmp/offset"
-  # SGLang's decode lines, stamped to the second on the real clock, twice a second.
-  (for i in $(seq 60); do
-     echo "[$(date -u +'%Y-%m-%d %H:%M:%S') TP0] Decode batch. #running-req: 1, #token: $((1000 + i * 15)), token usage: 0.01, gen throughput (token/s): 30.00, #queue-req: 0" >>"$log"
-     sleep 0.5
-   done) &
-  writer=$!
-  # The sanitizer build wants its runtime first among the libraries; libfaketime comes first.
-  TZ=UTC PATH="$tmp/bin:$PATH" LD_PRELOAD=$faketime_lib FAKETIME_TIMESTAMP_FILE=$tmp/offset \
-    FAKETIME_NO_CACHE=1 DONT_FAKE_MONOTONIC=1 \
-    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-    "$bin" --headless --interval 500ms --figures-every 1s --log "$log" >"$out" 2>"$err" &
-  pid=$!
+  decode_lines 60 "$log"
+  watch_stepped "$log" "$out" "$err" --figures-every 1s
   wait_node_up "$out" 5 # the zone stream's first reading of the node's clock, and steps flowing
   echo "$step" >"$tmp/offset"
   before=$(grep -c ' up ' "$out")
@@ -66,16 +77,8 @@ done
 log="$tmp/sglang-crash.log"; : >"$log"
 out="$tmp/out-crash.txt" err="$tmp/err-crash.txt"
 echo "+0" >"$tmp/offset"
-(for i in $(seq 14); do
-   echo "[$(date -u +'%Y-%m-%d %H:%M:%S') TP0] Decode batch. #running-req: 1, #token: $((1000 + i * 15)), token usage: 0.01, gen throughput (token/s): 30.00, #queue-req: 0" >>"$log"
-   sleep 0.5
- done) &
-writer=$!
-TZ=UTC PATH="$tmp/bin:$PATH" LD_PRELOAD=$faketime_lib FAKETIME_TIMESTAMP_FILE=$tmp/offset \
-  FAKETIME_NO_CACHE=1 DONT_FAKE_MONOTONIC=1 \
-  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-  "$bin" --headless --interval 500ms --log "$log" >"$out" 2>"$err" &
-pid=$!
+decode_lines 14 "$log"
+watch_stepped "$log" "$out" "$err"
 wait_node_up "$out" 2
 echo "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB." >>"$log"
 sleep 1.5
