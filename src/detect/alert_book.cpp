@@ -1,8 +1,30 @@
 #include "clustertop/detect/alert_book.hpp"
 
+#include <algorithm>
 #include <set>
 
 namespace clustertop {
+
+void AlertBook::Gaps::add(TimePoint end, Duration length) {
+  if (length > Duration::zero()) list_.emplace_back(end, length);
+}
+
+bool AlertBook::Gaps::held(TimePoint since, TimePoint now, Duration for_) const {
+  if (now - since < for_) return false;
+  const TimePoint from = now - for_;
+  Duration missing{0};
+  for (const auto &[end, length] : list_)
+    if (end > from) missing += end - std::max(end - length, from);
+  return missing * 2 <= for_;
+}
+
+void AlertBook::Gaps::forget_before(TimePoint t) {
+  std::erase_if(list_, [t](const auto &g) { return g.first <= t; });
+}
+
+void AlertBook::Gaps::shift(Duration step) {
+  for (auto &g : list_) g.first += step;
+}
 
 void AlertBook::see(const Finding &f, TimePoint now, std::vector<AlertTransition> &out) {
   const auto &policy = rules_.policy(f.rule);
@@ -10,7 +32,7 @@ void AlertBook::see(const Finding &f, TimePoint now, std::vector<AlertTransition
   auto it = open_.find(key);
   if (it == open_.end()) {
     const auto state = policy.for_.count() <= 0 ? AlertState::firing : AlertState::pending;
-    it = open_.emplace(key, Open{f, state, now, now, f.severity, std::nullopt, std::nullopt}).first;
+    it = open_.emplace(key, Open(f, state, now)).first;
     // A pending is announced at most once per kPendingQuiet while it keeps coming back.
     if (state == AlertState::pending) {
       const auto last = announced_.find(key);
@@ -25,14 +47,15 @@ void AlertBook::see(const Finding &f, TimePoint now, std::vector<AlertTransition
   if (o.state == AlertState::firing && f.episode != o.finding.episode) {
     // Another occurrence: the one before is over, this one is news.
     out.push_back(AlertTransition{o.finding, AlertState::resolved, o.first_seen, now});
-    o = Open{f, AlertState::firing, now, now, f.severity, std::nullopt, std::nullopt};
+    o = Open(f, AlertState::firing, now);
     out.push_back(AlertTransition{f, AlertState::firing, now, now});
     return;
   }
   if (o.state == AlertState::pending) {
     o.finding = f;
-    if (now - o.first_seen < policy.for_) return;
+    if (!o.missing.held(o.first_seen, now, policy.for_)) return;
     o.state = AlertState::firing;
+    o.missing.clear();
     o.fired = f.severity;
     announced_.erase(key); // this episode is news now; the next one's pending is too
     out.push_back(AlertTransition{f, AlertState::firing, o.first_seen, now});
@@ -70,12 +93,18 @@ void AlertBook::see(const Finding &f, TimePoint now, std::vector<AlertTransition
   if (!o.rising) o.rising = now;
   // Not yet: the alert stays the finding it last was at the severity it fired with, message
   // and all (a CSV row said "warning" beside the critical finding's "critical under 512 MiB").
+  // Unlike a pending, without a break: on a noisy ramp a rise that held half of `for` was
+  // the estimate's noise crossing the critical threshold.
   if (now - *o.rising >= policy.for_) fire_again();
 }
 
 std::vector<AlertTransition> AlertBook::update(const std::vector<Finding> &findings,
                                                TimePoint now) {
   std::vector<AlertTransition> out;
+  // What this evaluation stands for: the time since the one before (none after a step back).
+  const Duration since_last =
+      last_update_ ? std::max(now - *last_update_, Duration::zero()) : Duration::zero();
+  last_update_ = now;
   std::set<Key> seen;
   for (const auto &f : findings) {
     if (f.sustain_only) { // keeps a firing alert alive, nothing else
@@ -101,8 +130,16 @@ std::vector<AlertTransition> AlertBook::update(const std::vector<Finding> &findi
       ++it;
       continue;
     }
+    const Duration for_ = rules_.policy(o.finding.rule).for_;
     if (o.state == AlertState::pending) {
-      it = open_.erase(it);
+      // Missing for more than half of `for` in a row: it cannot have held; dropped.
+      if ((now - o.last_seen) * 2 > for_) {
+        it = open_.erase(it);
+        continue;
+      }
+      o.missing.add(now, since_last);
+      o.missing.forget_before(now - for_);
+      ++it;
     } else if (now - o.last_seen >= rules_.policy(o.finding.rule).clear_after) {
       out.push_back(AlertTransition{o.finding, AlertState::resolved, o.first_seen, now});
       it = open_.erase(it);
@@ -128,10 +165,12 @@ void AlertBook::shift(Duration step) {
     if (a.finding.episode != 0) a.finding.episode += step.count();
     a.first_seen += step;
     a.last_seen += step;
+    a.missing.shift(step);
     if (a.rising) *a.rising += step;
     if (a.easing) *a.easing += step;
   }
   for (auto &[key, t] : announced_) t += step;
+  if (last_update_) *last_update_ += step;
 }
 
 } // namespace clustertop
