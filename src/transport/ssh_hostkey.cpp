@@ -2,7 +2,12 @@
 // a changed key is refused with its fingerprint and the ssh-keygen -R line to run.
 #include <fmt/format.h>
 
+#include <poll.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -10,6 +15,7 @@
 
 #include "clustertop/config/config.hpp"
 #include "clustertop/core/shell_quote.hpp"
+#include "clustertop/transport/child_process.hpp"
 #include "clustertop/transport/ssh_session.hpp"
 
 namespace clustertop::ssh {
@@ -83,10 +89,6 @@ std::vector<std::string> revocation_files(ssh_session s, const std::string &chec
   return files;
 }
 
-// The ssh command that reaches the node as clustertop does and records its key where
-// clustertop looks for it: `ssh NODE` alone used another config and known_hosts file when
-// --ssh-config or --known-hosts were given.
-
 // libssh appends a new key right after the file's last byte: a known_hosts without a final
 // newline (written with printf or an editor that leaves none) had the new entry glued onto
 // its last line, and both hosts were unknown from then on. The line is ended first.
@@ -106,8 +108,73 @@ void end_with_newline(ssh_session s) {
   }
 }
 
+// What `command` prints on stdout within `limit` (at most 1 MiB); "" where it cannot start.
+std::string output_of(const std::string &command, std::chrono::milliseconds limit) {
+  auto child = ChildProcess::spawn(command);
+  if (!child) return "";
+  std::string out;
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  char buf[4096];
+  while (out.size() < (1U << 20)) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd p{child->stdout_fd(), POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) < 0) {
+      if (errno == EINTR && left.count() > 0) continue;
+      break;
+    }
+    const ssize_t n = ::read(child->stdout_fd(), buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  child->terminate();
+  return out;
+}
+
+// The known-hosts files OpenSSH reads for the node besides `checked` (the one libssh read):
+// every name of the UserKnownHostsFile and GlobalKnownHostsFile lines `ssh -G` resolves for it,
+// tokens and ~ expanded. libssh takes only the first name of such a line: a key kept in a
+// second file (`UserKnownHostsFile ~/.ssh/known_hosts ~/.ssh/known_hosts_corp`, or OpenSSH's
+// default ~/.ssh/known_hosts2) was "not in ~/.ssh/known_hosts", and `ssh NODE`, the advice
+// given, knew the key and recorded nothing. None where `ssh` is missing. (`ssh -G` prints a
+// name with spaces unquoted: its pieces are files that do not exist, and are passed over.)
+std::vector<std::string> more_known_hosts(const NodeSpec &node, const SshOptions &options,
+                                          const std::string &checked) {
+  const std::string printed =
+      output_of(ssh_command(node, options, "-G") + " 2>/dev/null", std::chrono::seconds(3));
+  std::vector<std::string> files;
+  std::istringstream lines(printed);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::string key, file;
+    words >> key;
+    if (key != "userknownhostsfile" && key != "globalknownhostsfile") continue;
+    while (words >> file)
+      if (file != checked && std::find(files.begin(), files.end(), file) == files.end() &&
+          ::access(file.c_str(), R_OK) == 0)
+        files.push_back(file);
+  }
+  return files;
+}
+
+// What libssh says of the server's key in `file` alone (and the global file it reads).
+ssh_known_hosts_e known_in(ssh_session s, const std::string &file) {
+  const std::string was = option_text(s, SSH_OPTIONS_KNOWNHOSTS);
+  // Set after the connect, the name is used as it is: libssh expands tokens only once.
+  if (ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, file.c_str()) != SSH_OK)
+    return SSH_KNOWN_HOSTS_ERROR;
+  const ssh_known_hosts_e known = ssh_session_is_known_server(s);
+  ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, was.c_str()); // accept-new records there
+  return known;
+}
+
 } // namespace
 
+// The ssh command that reaches the node as clustertop does and records its key where
+// clustertop looks for it: `ssh NODE` alone used another config and known_hosts file when
+// --ssh-config or --known-hosts were given.
 std::string ssh_command(const NodeSpec &node, const SshOptions &options, std::string_view flags) {
   std::string cmd = "ssh";
   if (!flags.empty()) cmd.append(" ").append(flags);
@@ -132,7 +199,31 @@ Status verify_host_key(ssh_session s, const NodeSpec &node, const SshOptions &op
         !named.empty() && named != expand_home(home_file))
       file = std::move(named);
   const std::string where = "node " + node.name;
-  for (const auto &listed : revocation_files(s, file))
+  ssh_known_hosts_e known = ssh_session_is_known_server(s);
+  std::vector<std::string> checked = revocation_files(s, file);
+  std::string also; // ", nor in B": more files the key was looked for in
+  // The ssh config may name more files than the one libssh read (more_known_hosts). A key
+  // that one of them holds is known, as OpenSSH has it; one that one of them holds another
+  // key for has changed, if no other holds it; one @revoked in any of them is refused.
+  if (options.known_hosts.empty()) {
+    for (auto &more : more_known_hosts(node, options, expand_home(file))) {
+      const ssh_known_hosts_e there = known != SSH_KNOWN_HOSTS_OK && known != SSH_KNOWN_HOSTS_ERROR
+                                          ? known_in(s, more)
+                                          : SSH_KNOWN_HOSTS_UNKNOWN;
+      const auto changed = [](ssh_known_hosts_e k) {
+        return k == SSH_KNOWN_HOSTS_CHANGED || k == SSH_KNOWN_HOSTS_OTHER;
+      };
+      if (there == SSH_KNOWN_HOSTS_UNKNOWN || there == SSH_KNOWN_HOSTS_NOT_FOUND)
+        also += ", nor in " + more;
+      if (there == SSH_KNOWN_HOSTS_OK || (changed(there) && !changed(known))) {
+        known = there;
+        if (there != SSH_KNOWN_HOSTS_OK) file = more;
+      }
+      if (std::find(checked.begin(), checked.end(), more) == checked.end())
+        checked.push_back(std::move(more));
+    }
+  }
+  for (const auto &listed : checked)
     if (key_revoked(s, listed))
       return Error{"host key revoked, refusing to connect",
                    fmt::format("the server's {} key {} is marked @revoked in {}", key.type,
@@ -140,7 +231,7 @@ Status verify_host_key(ssh_session s, const NodeSpec &node, const SshOptions &op
                    where,
                    "the key was withdrawn: find out why before connecting; a reinstalled node "
                    "needs its new key verified and recorded"};
-  switch (ssh_session_is_known_server(s)) {
+  switch (known) {
   case SSH_KNOWN_HOSTS_OK: return ok_status();
   case SSH_KNOWN_HOSTS_CHANGED:
   case SSH_KNOWN_HOSTS_OTHER: {
@@ -168,7 +259,8 @@ Status verify_host_key(ssh_session s, const NodeSpec &node, const SshOptions &op
     }
     return Error{
         "unknown host key, refusing to connect",
-        fmt::format("the server's {} key {} is not in {}", key.type, key.fingerprint, file), where,
+        fmt::format("the server's {} key {} is not in {}{}", key.type, key.fingerprint, file, also),
+        where,
         "connect once with `" + ssh_command(node, options) +
             "` to check and record the key, or use --host-key-checking accept-new"};
   case SSH_KNOWN_HOSTS_ERROR: break;

@@ -272,6 +272,47 @@ TEST_F(SshServer, AKeyRevokedInAFileTheSshConfigNamesIsRefused) {
   }
 }
 
+// `UserKnownHostsFile A B`: OpenSSH reads both, libssh only A. A key kept in B was "not in A"
+// (and `ssh NODE`, the advice, knew it and recorded nothing); another key for the node in B
+// is a changed key, named in B; a key @revoked in B is refused though A holds it plainly.
+TEST_F(SshServer, EveryFileOfAUserKnownHostsFileLineIsRead) {
+  const std::string line = server_->known_hosts_line();
+  struct Case {
+    std::string name;
+    std::vector<std::string> first, second;
+    bool connects;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {"second", {}, {line}, true, ""},
+      {"changed", {}, {server_->other_key_line()}, false, "does not match "},
+      {"revoked",
+       {line},
+       {"@revoked * " + line.substr(line.find(' ') + 1)},
+       false,
+       "is marked @revoked in "},
+  };
+  for (const auto &c : cases) {
+    const std::string a = write_known_hosts(*server_, c.first, "kh-a-" + c.name);
+    const std::string b = write_known_hosts(*server_, c.second, "kh-b-" + c.name);
+    SshOptions o = test_options("");
+    o.ssh_config =
+        alias_config("two_kh_" + c.name, "cttwokh", "  UserKnownHostsFile " + a + " " + b + "\n");
+    const std::string marker = server_->dir() + "/ran-two-kh-" + c.name;
+    std::vector<Event> seen;
+    const NodeStatus st = run_node(alias_node("cttwokh", marker), o, seen);
+    EXPECT_EQ(st.state, c.connects ? NodeState::up : NodeState::down)
+        << c.name << ": " << st.detail << "\n"
+        << describe(seen);
+    EXPECT_EQ(exists(marker), c.connects) << c.name;
+    if (!c.connects) EXPECT_NE(st.detail.find(c.says + b), std::string::npos) << st.detail;
+    std::ifstream in(a);
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}),
+              c.first.empty() ? "" : line + "\n")
+        << c.name << ": nothing recorded";
+  }
+}
+
 // A host name nothing resolves: no sshd was reached, so the advice is about the name, not
 // about sshd's port (`.invalid` never resolves, RFC 2606).
 TEST(SshConnect, AHostNameThatDoesNotResolveSaysSo) {
