@@ -440,11 +440,21 @@ HttpRequestHead parse_request_head(std::string_view head) {
   const auto sp2 = sp1 == std::string_view::npos ? sp1 : request_line.find(' ', sp1 + 1);
   if (sp2 == std::string_view::npos) return bad(400);
   const auto method = request_line.substr(0, sp1);
-  const auto target = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
+  auto target = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
   const auto version = request_line.substr(sp2 + 1);
-  if (!is_token(method) || target.empty() || target.front() != '/') return bad(400);
   for (const char ch : target)
     if (static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f) return bad(400);
+  // RFC 9112 3.2.2: a server must accept the absolute-form (`GET http://host:9464/metrics`,
+  // as a proxy sends it); its path is what follows the authority ("/" where none does).
+  if (const auto colon = target.find("://");
+      colon != std::string_view::npos && colon > 0 && is_token(target.substr(0, colon))) {
+    const auto after = target.substr(colon + 3);
+    const auto path = after.find('/');
+    const auto query = after.find('?');
+    target =
+        path == std::string_view::npos || query < path ? std::string_view("/") : after.substr(path);
+  }
+  if (!is_token(method) || target.empty() || target.front() != '/') return bad(400);
   if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[6] != '.' ||
       version[5] < '0' || version[5] > '9' || version[7] < '0' || version[7] > '9')
     return bad(400);

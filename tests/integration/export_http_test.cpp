@@ -149,6 +149,26 @@ TEST(ExportPrometheusHttp, PostIs405AndOtherPathsAre404) {
   EXPECT_EQ(missing->status, 404);
 }
 
+// RFC 9112 3.2.2: the absolute-form, as a proxy sends it, is accepted (it was a 400).
+TEST(ExportPrometheusHttp, TheAbsoluteFormIsAccepted) {
+  auto sink = started_sink();
+  ASSERT_TRUE(sink);
+  const int port = sink->port();
+  const auto get = [&](const std::string &target) {
+    return status_of(port, "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  };
+  const std::string authority = "http://127.0.0.1:" + std::to_string(port);
+  EXPECT_EQ(get(authority + "/metrics"), 200);
+  EXPECT_EQ(get(authority + "/metrics?x=1"), 200);
+  EXPECT_EQ(get("HTTP://h/metrics"), 200);
+  EXPECT_EQ(get(authority + "/nothing-here"), 404);
+  EXPECT_EQ(get(authority), 200) << "no path: /";
+  EXPECT_EQ(get(authority + "?metrics"), 200) << "a query, no path: /";
+  EXPECT_EQ(get("://h/metrics"), 400) << "no scheme";
+  EXPECT_EQ(get("ht(tp://h/metrics"), 400) << "not a scheme";
+  EXPECT_EQ(get("metrics"), 400);
+}
+
 TEST(ExportPrometheusHttp, RangeIsIgnored) {
   std::string text;
   auto sink = started_sink(&text);
