@@ -6,6 +6,8 @@
 #include <limits>
 #include <sys/stat.h>
 
+#include <fmt/format.h>
+
 #include "clustertop/transport/ssh.hpp"
 #include "replay_internal.hpp"
 
@@ -297,6 +299,13 @@ Result<ReplaySource> ReplaySource::from_logs(const std::vector<std::string> &nod
     std::FILE *f = std::fopen(path.c_str(), "rb");
     if (f == nullptr)
       return Error{"cannot open log file", std::strerror(errno), path, "check the path"};
+    // An empty log (a node that wrote nothing yet) has nothing to replay; it stopped the
+    // replay of the others, said to carry no timestamps.
+    if (::fstat(::fileno(f), &st) == 0 && st.st_size == 0) {
+      std::fclose(f);
+      src.warnings_.push_back(fmt::format("{}: the log is empty; nothing replayed from it", path));
+      continue;
+    }
     auto log = std::make_unique<LogFile>(name, path, f, zone);
     if (!log->start())
       return Error{"no timestamps in log file", "no line carries a date or time of day", path,
@@ -306,6 +315,9 @@ Result<ReplaySource> ReplaySource::from_logs(const std::vector<std::string> &nod
     src.logs_.push_back(std::move(log));
     src.nodes_.push_back(name);
   }
+  if (src.logs_.empty() && !node_logs.empty())
+    return Error{"nothing to replay", "every log given is empty", "",
+                 "name a log that has lines, or a recording made with --record"};
   return src;
 }
 

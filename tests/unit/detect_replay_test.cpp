@@ -673,6 +673,37 @@ TEST(DetectReplay, PlainLogsMergeByTimeAndBadSpecsAreErrors) {
   std::filesystem::remove_all(dir);
 }
 
+// An empty log is passed over with a warning, not an error for the whole replay ("no
+// timestamps", with advice about recordings, though it was a second log of one node); every
+// log empty is "nothing to replay".
+TEST(DetectReplay, AnEmptyLogIsPassedOverWithAWarning) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("clustertop_empty_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "a.log") << "2026-02-23 18:00:01 a1\n";
+  std::ofstream(dir / "empty.log").flush();
+  const std::string a = "n=" + (dir / "a.log").string(),
+                    empty = "n=" + (dir / "empty.log").string();
+  auto src = ReplaySource::from_logs({a, empty});
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  ASSERT_EQ(src->warnings().size(), 1u);
+  EXPECT_EQ(src->warnings()[0], (dir / "empty.log").string() + ": the log is empty; nothing "
+                                                               "replayed from it");
+  EXPECT_EQ(src->nodes(), std::vector<std::string>{"n"});
+  std::vector<std::string> lines;
+  while (!src->done())
+    for (auto &ev : src->take_next())
+      if (auto *b = std::get_if<LineBatch>(&ev))
+        for (auto &l : b->lines) lines.push_back(l);
+  EXPECT_EQ(lines, std::vector<std::string>{"2026-02-23 18:00:01 a1"});
+  const auto none = ReplaySource::from_logs({empty, "m=" + (dir / "empty.log").string()});
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.error().message().find("nothing to replay: every log given is empty"),
+            std::string::npos)
+      << none.error().message();
+  std::filesystem::remove_all(dir);
+}
+
 // --zone: times without a zone are at the given offset (exo writes local time), in the
 // reader's arrival times and, through the node's `up` status, in the parsers' record times;
 // a stamp that carries its zone keeps it.
