@@ -49,6 +49,11 @@ std::string FollowPosition::command() const {
   // the stream stays down with this reason.
   std::string c = "set -f; if [ -c " + p + " ] || [ -b " + p +
                   " ]; then echo \"clustertop: cannot follow a device: \"" + p + " >&2; exit 1; fi";
+  // A FIFO: tail passes its lines on only when its writer closes it (a crash line came when
+  // the engine exited, or never), and every line read is one its other reader loses.
+  c += "; if [ -p " + p + " ]; then echo \"clustertop: cannot follow a FIFO (its lines come only " +
+       "when its writer closes it, and are taken from its other reader): \"" + p +
+       " >&2; exit 1; fi";
   // A file that exists but cannot be read has no size to start at (`wc` fails): offset 0
   // would later read it all from its first byte once it can be read. No position, the end,
   // as `tail -n 0` did; tail says why it cannot read it.

@@ -392,6 +392,21 @@ TEST(FollowPosition, ADeviceIsRefused) {
       "clustertop: cannot follow a device: /dev/zero\nrc=1\n");
 }
 
+// A FIFO passes its lines on only when its writer closes it, and takes them from its other
+// reader: refused with a reason, the stream down.
+TEST(FollowPosition, AFifoIsRefused) {
+  ScratchDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  const std::string fifo = dir.file("engine.fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  FollowPosition pos(fifo);
+  EXPECT_EQ(
+      shell_output("timeout 5 /bin/sh -c " + shell_quote(pos.command()) + " 2>&1; echo rc=$?"),
+      "clustertop: cannot follow a FIFO (its lines come only when its writer closes it, and are "
+      "taken from its other reader): " +
+          fifo + "\nrc=1\n");
+}
+
 // A copytruncate during an outage that the file outgrew again before the restart: same inode,
 // longer than the offset, but other bytes before it. Resuming there would cut a line.
 TEST(FollowPosition, AFileThatWasTruncatedAndGrewBackIsReadFromItsEnd) {
