@@ -8,6 +8,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "clustertop/core/redact.hpp"
 #include "clustertop/core/text.hpp"
 #include "clustertop/sink/atomic_file.hpp"
 #include "clustertop/sink/csv_text.hpp"
@@ -145,7 +146,10 @@ std::pair<std::string, std::string> alert_cells(const std::vector<Finding> &firi
     if (!f.node.empty() && f.node != node) continue;
     if (!rules.empty()) rules += "; ";
     rules += f.rule;
-    if (!f.subject.empty()) rules += "[" + f.subject + "]";
+    // Each subject redacted alone: the cell's own redaction ran a secret's value from a
+    // subject (a GPU id or log path reading `password=…`) up to the next space, and took the
+    // `](warning);` after it, so two such alerts read as one.
+    if (!f.subject.empty()) rules += "[" + redact_secrets(f.subject) + "]";
     rules += "(" + std::string(to_string(f.severity)) + ")";
     if (!messages.empty()) messages += " | ";
     messages += f.message;
@@ -182,7 +186,7 @@ void write_wide_row(std::string &out, const Store &store, const std::string &nod
   line.number(generation_rate(store, node, now));
   line.number(latest("ctx.tokens"));
   const auto [rules, messages] = alert_cells(firing, node);
-  line.text(rules);
+  line.name(rules); // redacted by its parts (alert_cells)
   line.text(messages);
   line.end();
 }

@@ -69,6 +69,25 @@ TEST(ExportCsv, WideSumsGpusComputesOverheadAndFenceWindowMax) {
                           "fence wait 12.5 ms | metal");
 }
 
+// A subject that reads as a secret (a GPU id or a log path with `password=…` in it) is
+// redacted by itself: the whole cell's redaction ran its value up to the next space and took
+// the `](warning);` after it, and two such alerts read as one.
+TEST(ExportCsv, ASubjectIsRedactedByItself) {
+  Store store;
+  store.apply(NodeStatus{"vm", "", NodeState::up, "", kNow - seconds(10)});
+  const std::vector<Finding> firing = {
+      Finding{"gpu_mem", "vm", "gpu3", Severity::warning, 99, 98, "GPU gpu3 memory"},
+      Finding{"gpu_mem", "vm", "password=a1", Severity::warning, 99, 98, "GPU a1 memory"},
+      Finding{"stream_down", "vm", "log:/srv/password=b2/x.log", Severity::critical, 1, 0, "d"}};
+  const auto row = lines_of(render_csv_wide(store, firing, kNow)).at(1);
+  EXPECT_NE(row.find(",gpu_mem[gpu3](warning); gpu_mem[password=[redacted]](warning); "
+                     "stream_down[log:/srv/password=[redacted]](critical),"),
+            std::string::npos)
+      << row;
+  EXPECT_EQ(row.find("a1,"), std::string::npos) << row;
+  EXPECT_EQ(row.find("b2"), std::string::npos) << row;
+}
+
 // The overhead is a difference of the decimals the log wrote: printed as those decimals
 // give it, not as its binary rounding (13.199999999999996).
 TEST(ExportCsv, OverheadIsPrintedAsTheLogsDecimalsGiveIt) {
