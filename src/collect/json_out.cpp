@@ -20,7 +20,7 @@ void append_string(fmt::memory_buffer &out, std::string_view s) {
   std::size_t run = 0; // start of the pending run of bytes that need no escaping
   for (std::size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+    if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
       ++i;
       continue;
     }
@@ -30,9 +30,10 @@ void append_string(fmt::memory_buffer &out, std::string_view s) {
       next = i;
       cp = decode_utf8(s, next);
       // C1 controls (U+0085 ends a line for Unicode-aware readers; U+009B is CSI to some
-      // terminals), U+2028 and U+2029: escaped, as C0 controls are, so that one record is
-      // never read as two nor acted on by a terminal showing it.
-      if (cp != kNotUtf8 && !is_control_or_line_break(cp)) {
+      // terminals), U+2028, U+2029 and the controls of direction: escaped, as C0 controls and
+      // DEL are, so that one record is never read as two nor acted on by a terminal showing
+      // it (escaped_in_json).
+      if (cp != kNotUtf8 && !escaped_in_json(cp)) {
         i = next;
         continue;
       }

@@ -48,25 +48,21 @@ nlohmann::json alert_json(const AlertTransition &t) {
 
 std::string json_line(const nlohmann::json &j) {
   const std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  // C1 controls (U+0080-U+009F: NEL ends a line for Unicode-aware readers, CSI is acted on by
-  // some terminals showing the lines) and U+2028/U+2029 go as \u escapes. In valid UTF-8
-  // these bytes are those characters and nothing else, and JSON's own syntax is ASCII: they
-  // can only be inside a string, where the escape means the same.
+  // DEL, C1 controls (U+0080-U+009F: NEL ends a line for Unicode-aware readers, CSI is acted
+  // on by some terminals showing the lines), U+2028/U+2029 and the controls of direction go as
+  // \u escapes (escaped_in_json); the dump escapes C0 itself. The dump is valid UTF-8 and
+  // JSON's own syntax is ASCII: these can only be inside a string, where the escape means the
+  // same.
   std::string out;
   out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto b = [&](std::size_t k) {
-      return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0U;
-    };
-    if (b(0) == 0xC2 && b(1) >= 0x80 && b(1) <= 0x9F) {
-      out += fmt::format("\\u{:04x}", b(1));
-      ++i;
-    } else if (b(0) == 0xE2 && b(1) == 0x80 && (b(2) == 0xA8 || b(2) == 0xA9)) {
-      out += b(2) == 0xA8 ? "\\u2028" : "\\u2029";
-      i += 2;
-    } else {
-      out += text[i];
-    }
+  for (std::size_t i = 0; i < text.size();) {
+    std::size_t next = i;
+    const char32_t cp = decode_utf8(text, next);
+    if (escaped_in_json(cp))
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(cp));
+    else
+      out.append(text, i, next - i);
+    i = next;
   }
   return out;
 }

@@ -96,6 +96,19 @@ TEST(CollectCommands, JsonStringsEscapeC1AndLineSeparators) {
   EXPECT_EQ(nlohmann::json::parse(line)["level"], r.level);
 }
 
+// DEL and the controls of direction too: the text form escapes them, and a terminal showing
+// the records ordered a line by them.
+TEST(CollectCommands, JsonStringsEscapeDelAndDirectionControls) {
+  Record r;
+  r.level = "a\x7F\xE2\x80\xAE"
+            "b\xE2\x81\xA6\xD8\x9C";
+  fmt::memory_buffer out;
+  append_record_json(out, r);
+  const std::string line = fmt::to_string(out);
+  EXPECT_NE(line.find(R"("level":"a\u007f\u202eb\u2066\u061c")"), std::string::npos) << line;
+  EXPECT_EQ(nlohmann::json::parse(line)["level"], r.level);
+}
+
 TEST(CollectCommands, ANumberThatSaysItsUnitIsNotScaledAgain) {
   std::string text;
   for (const auto &l : test::fixture_lines("nvidia_smi/h100_idle_units.csv")) text += l + "\n";

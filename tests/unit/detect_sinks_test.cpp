@@ -90,6 +90,18 @@ TEST(DetectAlertPrinter, JsonLinesEscapeUnicodeLineEnds) {
                                                     "2J \xC2\xA0");
 }
 
+// DEL and the controls of direction, which the text form writes as \x7f and \u202e: a
+// terminal showing `tail -f alerts.jsonl` ordered the line by them.
+TEST(DetectAlertPrinter, JsonLinesEscapeDelAndDirectionControls) {
+  AlertTransition t = sample_transition(kUnknown);
+  t.finding.message = "a\x7F b \xE2\x80\xAE"
+                      "evil\xE2\x80\xAC \xE2\x81\xA6x\xE2\x81\xA9 \xE2\x80\x8Fy";
+  const std::string line = json_line(alert_json(t));
+  EXPECT_NE(line.find(R"(a\u007f b \u202eevil\u202c \u2066x\u2069 \u200fy)"), std::string::npos)
+      << line;
+  EXPECT_EQ(nlohmann::json::parse(line)["message"], t.finding.message);
+}
+
 TEST(DetectAlertPrinter, WritesOneLinePerTransitionBothFormats) {
   Store store;
   std::vector<Finding> firing;

@@ -33,6 +33,12 @@ constexpr bool is_bidi_control(char32_t cp) {
   return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E ||
          cp == 0x200F || cp == 0x061C;
 }
+// What clustertop's JSON writes as `\uXXXX` though JSON allows it raw: a line-oriented reader
+// or a terminal showing the record (`tail -f alerts.jsonl`) must act on none of it, as on
+// none of the text form, which escapes the same.
+constexpr bool escaped_in_json(char32_t cp) {
+  return cp >= 0x7F && (is_control_or_line_break(cp) || is_bidi_control(cp));
+}
 // Where to cut s at pos (< s.size()) or just before without splitting a UTF-8 character:
 // pos moved back past at most 3 continuation bytes.
 std::size_t utf8_boundary(std::string_view s, std::size_t pos);
