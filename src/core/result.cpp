@@ -2,20 +2,34 @@
 
 namespace clustertop {
 
+namespace {
+
+// A part of the message on its line: a newline in it (a path from the command line, a
+// remote command's words) would start a line of its own, such as a forged "clustertop: ...".
+void append_part(std::string &out, std::string_view part) {
+  for (const char c : part)
+    if (c == '\n')
+      out += "\\x0a";
+    else
+      out += c;
+}
+
+} // namespace
+
 std::string Error::message() const {
   std::string out;
   if (!where.empty()) {
-    out += where;
+    append_part(out, where);
     out += ": ";
   }
-  out += what;
+  append_part(out, what);
   if (!reason.empty()) {
     out += ": ";
-    out += reason;
+    append_part(out, reason);
   }
   if (!help.empty()) {
     out += "\n  help: ";
-    out += help;
+    append_part(out, help);
   }
   return out;
 }

@@ -91,6 +91,17 @@ TEST(ErrorText, OneLineKeepsTheHelpInParentheses) {
   EXPECT_EQ((Error{"x", "y", "", ""}).one_line(), "x: y");
 }
 
+// A newline in a part (a path from the command line) started a line of its own:
+// `--node $'n=/x\nclustertop: FAKE'` printed a second "clustertop:" line.
+TEST(ErrorText, ANewlineInAPartStaysOnItsLine) {
+  const Error e{"cannot open log file", "No such\nfile", "/x\nclustertop: FAKE", "check\nit"};
+  EXPECT_EQ(
+      e.message(),
+      "/x\\x0aclustertop: FAKE: cannot open log file: No such\\x0afile\n  help: check\\x0ait");
+  EXPECT_EQ(e.one_line(),
+            "/x\\x0aclustertop: FAKE: cannot open log file: No such\\x0afile (help: check\\x0ait)");
+}
+
 TEST(ClockSkew, DescribedInTheUnitThatReadsBest) {
   using std::chrono::seconds;
   EXPECT_EQ(describe_clock_skew(seconds{45}), "clock 45 s ahead");
