@@ -367,8 +367,10 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
       info != nullptr &&
       (info->state == NodeState::down || info->state == NodeState::stale ||
        (info->state == NodeState::connecting && info->ever_up) || log_down_since);
+  // Out of sight since it stopped being up: a stale node that turned down was gone from
+  // its freeze, not from the down 20 s later.
   const TimePoint gone_at = log_down_since    ? *log_down_since
-                            : info != nullptr ? info->since
+                            : info != nullptr ? info->left_up.value_or(info->since)
                                               : TimePoint{};
   const bool generating_at_outage =
       info != nullptr && (out_of_sight ? last->time >= gone_at - r.after

@@ -41,7 +41,8 @@ void Store::apply(const NodeStatus &status) {
     info.streams.clear();
   if (status.state == NodeState::up && info.state != NodeState::up &&
       info.state != NodeState::stale)
-    info.outage_began = info.since;
+    info.outage_began = info.left_up.value_or(info.since);
+  if (info.state == NodeState::up && status.state != NodeState::up) info.left_up = status.at;
   if (info.state != status.state) info.since = status.at;
   info.ever_up = info.ever_up || status.state == NodeState::up;
   info.state = status.state;
@@ -86,6 +87,7 @@ void Store::our_clock_stepped(Duration step) {
   for (auto &[name, info] : nodes_) {
     info.since += step;
     if (info.outage_began) *info.outage_began += step;
+    if (info.left_up) *info.left_up += step;
     if (info.last_data) *info.last_data += step;
     for (auto &[stream, status] : info.streams) status.at += step;
     info.clock_skew_unconfirmed.reset();

@@ -204,7 +204,18 @@ TEST(DetectStall, ANodeOutOfSightOrWithItsLogDownIsNotJudgedFromItsSilence) {
       st.apply(NodeStatus{"mac1", "log:/x.log", NodeState::down, "tail exited", at(1.2)});
     const auto f = run_detectors(st, r, at(20));
     EXPECT_TRUE(only(f, "step_stall").empty()) << stale << ": " << only(f, "step_stall")[0].message;
-    if (stale) continue;
+    if (stale) {
+      // Down 22 s after the freeze (ssh's keepalives gave up), 24 s after its last step: the
+      // outage began at the freeze, and the step_stall fired at the down.
+      st.apply(NodeStatus{"mac1", "", NodeState::down, "node stopped answering", at(25)});
+      for (const double t : {25.0, 26.0, 40.0})
+        EXPECT_TRUE(only(run_detectors(st, r, at(t)), "step_stall").empty()) << t;
+      // Back, and still no step `after` later: judged again.
+      st.apply(NodeStatus{"mac1", "", NodeState::up, "", at(50)});
+      EXPECT_TRUE(only(run_detectors(st, r, at(55)), "step_stall").empty());
+      EXPECT_EQ(only(run_detectors(st, r, at(70)), "step_stall").size(), 1u);
+      continue;
+    }
     // The stream back and still no step: judged again.
     st.apply(NodeStatus{"mac1", "log:/x.log", NodeState::up, "", at(21)});
     EXPECT_EQ(only(run_detectors(st, r, at(22)), "step_stall").size(), 1u);

@@ -95,6 +95,10 @@ struct NodeInfo {
   // When the node last stopped being up (down, or not yet connected) before its current
   // `up`: the outage a reconnect ended. None before its first `up`.
   std::optional<TimePoint> outage_began;
+  // When it last stopped being up (stale, down or connecting), whatever that turned into: an
+  // outage's start. A frozen sshd makes a node stale, then down 20 s later; `since` is then
+  // the down's time, and a node generating at the freeze read as stalled before its outage.
+  std::optional<TimePoint> left_up;
   bool ever_up = false; // connected at some time: `connecting` after that is a watch's gap
   std::map<std::string, NodeStatus> streams; // per-stream status, of the node's connection
   std::optional<TimePoint> last_data;        // last line from any stream
