@@ -498,6 +498,17 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
                   const UnderThreshold &under, Duration stall_after, double fence_ms,
                   std::vector<Finding> &out) {
   if (stalled.size() < 2) return;
+  // Where no stalled node was judged stalled by itself (each is down, stale, or back up and
+  // settling for `after`, its log's backlog still to come) or crashed, nothing is known to
+  // hang: the finding keeps a cluster_stall that fires and starts none. Two nodes lost
+  // together, the first one back paged "node3 holds it up" while every engine generated.
+  const bool judged = std::any_of(stalled.begin(), stalled.end(), [](const StallInfo &st) {
+    return st.held == StallInfo::Held::no || st.crashed;
+  });
+  const auto emit = [&](Finding f) {
+    f.sustain_only = !judged;
+    out.push_back(std::move(f));
+  };
   const std::vector<TimePoint> &quiet = under.quiet;
   TimePoint latest_stop = TimePoint::min();
   for (const auto &st : stalled) latest_stop = std::max(latest_stop, st.last);
@@ -569,11 +580,11 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
     // and naming one (the last in order) flipped the culprit as they came back. Each has its
     // node_down alert; the nodes left waiting on them are named here, with no culprit.
     if (up.empty()) return;
-    out.push_back(Finding{"cluster_stall", "", "", Severity::critical,
-                          static_cast<double>(stalled.size()), 2.0,
-                          fmt::format("cluster stalled: {} are down; {} stopped with them and "
-                                      "waiting on them",
-                                      down, up)});
+    emit(Finding{"cluster_stall", "", "", Severity::critical, static_cast<double>(stalled.size()),
+                 2.0,
+                 fmt::format("cluster stalled: {} are down; {} stopped with them and "
+                             "waiting on them",
+                             down, up)});
     return;
   }
   // A quiet peer that stopped about when they did (within half of `after`): not one still
@@ -603,7 +614,7 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
     std::string together, after;
     for (const auto &st : stalled) append(st.last == culprit->last ? together : after, st.node);
     if (together != culprit->node) {
-      out.push_back(Finding{
+      emit(Finding{
           "cluster_stall", "", "", Severity::critical, static_cast<double>(stalled.size()), 2.0,
           fmt::format("cluster stalled: {} stopped together (last step {}; {}){}", together,
                       iso8601_utc(culprit->last), gpu_words(*culprit),
@@ -627,7 +638,7 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
   // "Stopped first" only where it did: of last steps all alike, none stopped first.
   const bool first = before == 0 && after > 0, all_before = before == others,
              all_after = after == others;
-  out.push_back(Finding{
+  emit(Finding{
       "cluster_stall", "", culprit->node, Severity::critical, static_cast<double>(stalled.size()),
       2.0,
       first ? fmt::format("cluster stalled: {} stopped first (last step {}; {}); {} stopped {} "

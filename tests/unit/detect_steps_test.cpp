@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "clustertop/detect/alert_book.hpp"
 #include "detect_test_util.hpp"
 
 namespace clustertop {
@@ -305,6 +306,36 @@ TEST(DetectStall, NodesDownTogetherNameNoCulprit) {
     EXPECT_EQ(f[0].subject, "");
     EXPECT_NE(f[0].message.find("mac1, mac2 are down; mbp"), std::string::npos) << f[0].message;
   }
+}
+
+// Two nodes lost together while all three generate; the first one back is settling (its
+// log's backlog still to come) while the other is still down: nothing is known to hang, and
+// "node3 holds it up" paged critical for the 7 s until the backlog came. A cluster_stall
+// already firing is kept meanwhile.
+TEST(DetectStall, NodesBackFromAnOutageStartNoClusterStall) {
+  Store st;
+  Rules r;
+  AlertBook book(r);
+  for (const char *n : {"n1", "n2", "n3"}) {
+    st.apply(NodeStatus{n, "", NodeState::up, "", at(0)});
+    healthy_steps(st, n);
+  }
+  st.apply(NodeStatus{"n1", "", NodeState::down, "connection refused", at(4)});
+  st.apply(NodeStatus{"n3", "", NodeState::down, "connection refused", at(4)});
+  int firings = 0;
+  for (double t = 1.5; t < 45; t += 0.5) { // n1 settles until 45
+    step(st, "n2", t, 36.0, 7.0, 0.5, 0.3, static_cast<int>(t * 2)); // n2 generates throughout
+    if (t == 30) st.apply(NodeStatus{"n1", "", NodeState::up, "", at(30)});
+    const auto f = run_detectors(st, r, at(t));
+    for (const auto &c : only(f, "cluster_stall")) EXPECT_TRUE(c.sustain_only) << t << c.message;
+    for (const auto &tr : book.update(f, at(t)))
+      firings += tr.finding.rule == "cluster_stall" ? 1 : 0;
+  }
+  EXPECT_EQ(firings, 0);
+  // n1's backlog never came and n2 hung too: judged, a cluster_stall again.
+  const auto f = only(run_detectors(st, r, at(70)), "cluster_stall");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_FALSE(f[0].sustain_only) << f[0].message;
 }
 
 // A frozen node (stale: every stream silent, its link open) stopped first and its peers wait
