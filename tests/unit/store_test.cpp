@@ -149,5 +149,33 @@ TEST(Store, GenerationRateIsTheEnginesOwnElseStepsASecond) {
   EXPECT_DOUBLE_EQ(generation_rate(s, "mac1", end), 42.5);
 }
 
+// A node back from an outage has its steps read back at once, stamped at their arrival where
+// the line has no time (exo's [STEP N]): its rate read 17 times the truth for the 10 s after.
+// Unknown for that window; the engine's own rate is its own.
+TEST(Store, NoStepRateForTheWindowAfterAnOutage) {
+  for (const NodeState outage : {NodeState::down, NodeState::stale}) {
+    Store s;
+    const TimePoint t0 = from_epoch_seconds(1000);
+    const auto at = [&](double sec) {
+      return t0 + std::chrono::microseconds(static_cast<long long>(sec * 1e6));
+    };
+    s.apply(NodeStatus{"mac1", "", NodeState::up, "", at(0)});
+    for (int i = 0; i < 20; ++i) s.add(Sample{"mac1", "step.eval_ms", "", 29, at(i * 0.5)});
+    EXPECT_NEAR(generation_rate(s, "mac1", at(10)), 2.0, 0.01) << "before";
+    s.apply(NodeStatus{"mac1", "", outage, "", at(10)});
+    s.apply(NodeStatus{"mac1", "", NodeState::up, "", at(25)});
+    for (int i = 0; i < 30; ++i) // the outage's 30 steps, read back within 0.1 s
+      s.add(Sample{"mac1", "step.eval_ms", "", 29, at(25 + i * 0.003)});
+    for (int i = 1; i <= 24; ++i) s.add(Sample{"mac1", "step.eval_ms", "", 29, at(25 + i * 0.5)});
+    EXPECT_TRUE(std::isnan(generation_rate(s, "mac1", at(27)))) << "read back: not 17/s";
+    EXPECT_TRUE(std::isnan(generation_rate(s, "mac1", at(34.9))));
+    EXPECT_NEAR(generation_rate(s, "mac1", at(36.5)), 2.0, 0.01) << "the window past the return";
+    s.add(Sample{"mac1", "gen.tokens_per_s", "", 42.5, at(37)});
+    s.apply(NodeStatus{"mac1", "", outage, "", at(37)});
+    s.apply(NodeStatus{"mac1", "", NodeState::up, "", at(38)});
+    EXPECT_DOUBLE_EQ(generation_rate(s, "mac1", at(38)), 42.5) << "the engine's own";
+  }
+}
+
 } // namespace
 } // namespace clustertop

@@ -76,7 +76,8 @@ class Store;
 // as sampled_state reads it), else, for logs that print a line per decode step and no rate
 // (exo's [STEP N]), its steps a second over the kStepRateWindow before `at` (a step decodes
 // a token of the request); NaN when neither. The dashboard, the figures lines and CSV showed
-// no throughput at all for exo clusters.
+// no throughput at all for exo clusters. Unknown for the window after the node is back from
+// an outage, whose steps read back arrive at once.
 inline constexpr Duration kStepRateWindow = std::chrono::seconds(10);
 double generation_rate(const Store &s, const std::string &node, TimePoint at);
 
