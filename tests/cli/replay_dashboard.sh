@@ -38,7 +38,7 @@ if grep -q "EXIT=0" "$tmp/exit" 2>/dev/null; then pass=$((pass+1)); else echo "F
 # printed once the screen is gone.
 tmux -L "$sock" kill-server 2>/dev/null
 tmux -L "$sock" new-session -d -x 150 -y 40 "$bin replay --node studio=$tmp/studio.log --node mbp=$tmp/mbp.log --until 30s --on-alert 'echo HELLO-FROM-HOOK; exit 3'; echo EXIT=\$?; sleep 30"
-for _ in $(seq 50); do
+for _ in $(seq 150); do # 15 s: a loaded machine (the suite runs two at once) is slow to draw
   screen=$(tmux -L "$sock" capture-pane -p)
   tail -n 1 <<<"$screen" | grep -q "HELLO-FROM-HOOK\|--on-alert hook" && break
   sleep 0.1
