@@ -323,7 +323,7 @@ TEST(DetectStall, NodesBackFromAnOutageStartNoClusterStall) {
   st.apply(NodeStatus{"n1", "", NodeState::down, "connection refused", at(4)});
   st.apply(NodeStatus{"n3", "", NodeState::down, "connection refused", at(4)});
   int firings = 0;
-  for (double t = 1.5; t < 45; t += 0.5) { // n1 settles until 45
+  for (double t = 1.5; t < 45; t += 0.5) {                           // n1 settles until 45
     step(st, "n2", t, 36.0, 7.0, 0.5, 0.3, static_cast<int>(t * 2)); // n2 generates throughout
     if (t == 30) st.apply(NodeStatus{"n1", "", NodeState::up, "", at(30)});
     const auto f = run_detectors(st, r, at(t));
