@@ -27,11 +27,10 @@ public:
   //  firing, absent for `clear_after` -> resolved.
   //  A pending has held once it has lasted `for` and its finding was missing from at most
   //  half of the last `for` (see Gaps); missing for more than half of `for` in a row, it is
-  //  dropped without a transition. While a pending keeps
-  //  coming back its pending is announced at most once per kPendingQuiet (a finding that
-  //  flickers around its threshold, evaluated after every batch of lines, printed a PENDING
-  //  line for each flicker: 30 in 3 s). Firing starts a new episode: its next pending is news
-  //  again.
+  //  dropped without a transition. While a pending keeps coming back it is announced at most
+  //  once per kPendingQuiet (a finding that flickers, evaluated after every batch of lines,
+  //  printed a PENDING line for each flicker: 30 in 3 s). Firing starts a new episode: its
+  //  next pending is news again.
   std::vector<AlertTransition> update(const std::vector<Finding> &findings, TimePoint now);
   static constexpr Duration kPendingQuiet = std::chrono::seconds(60);
 
@@ -44,8 +43,8 @@ public:
   [[nodiscard]] const Rules &rules() const { return rules_; }
 
 private:
-  // The stretches of time a finding was missing from, kept for the last `for` of its pending
-  // or its rise. Each evaluation stands for the time since the one before. A finding that
+  // The stretches of time a pending's finding was missing from, kept for the last `for`.
+  // Each evaluation stands for the time since the one before. A finding that
   // sits on its threshold (GPU memory at 97.96-98.04 % against 98 %, macOS pressure "warn"
   // two thirds of the time) had to hold `for` without a single break, and never fired.
   class Gaps {
