@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <thread>
@@ -120,6 +121,26 @@ void ChildProcess::terminate() {
   ::kill(-pid_, SIGKILL); // the group, even when the shell already left
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
+}
+
+std::string output_of(const std::string &command, std::chrono::milliseconds limit,
+                      const std::function<bool()> &stop) {
+  auto child = ChildProcess::spawn(command);
+  if (!child) return "";
+  std::string out;
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  char buf[4096];
+  while (out.size() < (1U << 20) && std::chrono::steady_clock::now() < deadline &&
+         !(stop && stop())) {
+    pollfd p{child->stdout_fd(), POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue; // nothing yet, or a signal: ask again
+    const ssize_t n = ::read(child->stdout_fd(), buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) break; // closed
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  child->terminate();
+  return out;
 }
 
 std::string describe_wait_status(int status) {

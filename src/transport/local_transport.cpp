@@ -104,20 +104,10 @@ private:
 
 Platform LocalTransport::probe() {
   if (node_.probe_command.empty() || !node_.parse_probe) return {};
-  auto child = ChildProcess::spawn(node_.probe_command);
-  if (!child) return {};
-  std::string out;
-  const auto deadline = wall_now() + options_.probe_timeout;
-  char buf[4096];
-  while (wall_now() < deadline && !stopping()) {
-    pollfd p{child->stdout_fd(), POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0) continue;
-    const auto n = ::read(child->stdout_fd(), buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  child->terminate();
-  return node_.parse_probe(out);
+  return node_.parse_probe(
+      output_of(node_.probe_command,
+                std::chrono::duration_cast<std::chrono::milliseconds>(options_.probe_timeout),
+                [this] { return stopping(); }));
 }
 
 void LocalTransport::launch(Stream &s, TimePoint now) {

@@ -3,6 +3,8 @@
 // terminate() and in the destructor, so nothing it started outlives clustertop.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <string>
 #include <sys/types.h>
 
@@ -39,6 +41,11 @@ private:
   int out_fd_ = -1;
   int err_fd_ = -1;
 };
+
+// What `command` prints on stdout until it closes it, `limit` passes, or `stop()` says so
+// (asked every 100 ms), at most 1 MiB; "" where it cannot start. The command is ended after.
+std::string output_of(const std::string &command, std::chrono::milliseconds limit,
+                      const std::function<bool()> &stop = {});
 
 // "exited with status 127", "killed by signal 9 (Killed)".
 std::string describe_wait_status(int status);
