@@ -2,11 +2,9 @@
 // a changed key is refused with its fingerprint and the ssh-keygen -R line to run.
 #include <fmt/format.h>
 
-#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -108,30 +106,6 @@ void end_with_newline(ssh_session s) {
   }
 }
 
-// What `command` prints on stdout within `limit` (at most 1 MiB); "" where it cannot start.
-std::string output_of(const std::string &command, std::chrono::milliseconds limit) {
-  auto child = ChildProcess::spawn(command);
-  if (!child) return "";
-  std::string out;
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  char buf[4096];
-  while (out.size() < (1U << 20)) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    pollfd p{child->stdout_fd(), POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) < 0) {
-      if (errno == EINTR && left.count() > 0) continue;
-      break;
-    }
-    const ssize_t n = ::read(child->stdout_fd(), buf, sizeof buf);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  child->terminate();
-  return out;
-}
-
 // The known-hosts files OpenSSH reads for the node besides `checked` (the one libssh read):
 // every name of the UserKnownHostsFile and GlobalKnownHostsFile lines `ssh -G` resolves for it,
 // tokens and ~ expanded. libssh takes only the first name of such a line: a key kept in a
@@ -205,19 +179,21 @@ Status verify_host_key(ssh_session s, const NodeSpec &node, const SshOptions &op
   // The ssh config may name more files than the one libssh read (more_known_hosts). A key
   // that one of them holds is known, as OpenSSH has it; one that one of them holds another
   // key for has changed, if no other holds it; one @revoked in any of them is refused.
+  const auto changed = [](ssh_known_hosts_e k) {
+    return k == SSH_KNOWN_HOSTS_CHANGED || k == SSH_KNOWN_HOSTS_OTHER;
+  };
   if (options.known_hosts.empty()) {
     for (auto &more : more_known_hosts(node, options, expand_home(file))) {
-      const ssh_known_hosts_e there = known != SSH_KNOWN_HOSTS_OK && known != SSH_KNOWN_HOSTS_ERROR
-                                          ? known_in(s, more)
-                                          : SSH_KNOWN_HOSTS_UNKNOWN;
-      const auto changed = [](ssh_known_hosts_e k) {
-        return k == SSH_KNOWN_HOSTS_CHANGED || k == SSH_KNOWN_HOSTS_OTHER;
-      };
-      if (there == SSH_KNOWN_HOSTS_UNKNOWN || there == SSH_KNOWN_HOSTS_NOT_FOUND)
-        also += ", nor in " + more;
-      if (there == SSH_KNOWN_HOSTS_OK || (changed(there) && !changed(known))) {
-        known = there;
-        if (there != SSH_KNOWN_HOSTS_OK) file = more;
+      if (known != SSH_KNOWN_HOSTS_OK && known != SSH_KNOWN_HOSTS_ERROR) {
+        const ssh_known_hosts_e there = known_in(s, more);
+        if (there == SSH_KNOWN_HOSTS_OK) {
+          known = there;
+        } else if (changed(there) && !changed(known)) {
+          known = there;
+          file = more;
+        } else if (there == SSH_KNOWN_HOSTS_UNKNOWN || there == SSH_KNOWN_HOSTS_NOT_FOUND) {
+          also += ", nor in " + more;
+        }
       }
       if (std::find(checked.begin(), checked.end(), more) == checked.end())
         checked.push_back(std::move(more));

@@ -275,18 +275,22 @@ TEST_F(SshServer, AKeyRevokedInAFileTheSshConfigNamesIsRefused) {
 // `UserKnownHostsFile A B`: OpenSSH reads both, libssh only A. A key kept in B was "not in A"
 // (and `ssh NODE`, the advice, knew it and recorded nothing); another key for the node in B
 // is a changed key, named in B; a key @revoked in B is refused though A holds it plainly.
+// Under accept-new, a key in B is known: it is not recorded again in A (it was).
 TEST_F(SshServer, EveryFileOfAUserKnownHostsFileLineIsRead) {
   const std::string line = server_->known_hosts_line();
   struct Case {
     std::string name;
+    HostKeyPolicy policy;
     std::vector<std::string> first, second;
     bool connects;
     std::string says;
   };
   const std::vector<Case> cases = {
-      {"second", {}, {line}, true, ""},
-      {"changed", {}, {server_->other_key_line()}, false, "does not match "},
+      {"second", HostKeyPolicy::strict, {}, {line}, true, ""},
+      {"second-accept-new", HostKeyPolicy::accept_new, {}, {line}, true, ""},
+      {"changed", HostKeyPolicy::strict, {}, {server_->other_key_line()}, false, "does not match "},
       {"revoked",
+       HostKeyPolicy::strict,
        {line},
        {"@revoked * " + line.substr(line.find(' ') + 1)},
        false,
@@ -296,6 +300,7 @@ TEST_F(SshServer, EveryFileOfAUserKnownHostsFileLineIsRead) {
     const std::string a = write_known_hosts(*server_, c.first, "kh-a-" + c.name);
     const std::string b = write_known_hosts(*server_, c.second, "kh-b-" + c.name);
     SshOptions o = test_options("");
+    o.host_key_checking = c.policy;
     o.ssh_config =
         alias_config("two_kh_" + c.name, "cttwokh", "  UserKnownHostsFile " + a + " " + b + "\n");
     const std::string marker = server_->dir() + "/ran-two-kh-" + c.name;
