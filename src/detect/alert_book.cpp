@@ -130,17 +130,17 @@ std::vector<AlertTransition> AlertBook::update(const std::vector<Finding> &findi
       ++it;
       continue;
     }
-    const Duration for_ = rules_.policy(o.finding.rule).for_;
+    const AlertPolicy &policy = rules_.policy(o.finding.rule);
     if (o.state == AlertState::pending) {
       // Missing for more than half of `for` in a row: it cannot have held; dropped.
-      if ((now - o.last_seen) * 2 > for_) {
+      if ((now - o.last_seen) * 2 > policy.for_) {
         it = open_.erase(it);
         continue;
       }
       o.missing.add(now, since_last);
-      o.missing.forget_before(now - for_);
+      o.missing.forget_before(now - policy.for_);
       ++it;
-    } else if (now - o.last_seen >= rules_.policy(o.finding.rule).clear_after) {
+    } else if (now - o.last_seen >= policy.clear_after) {
       out.push_back(AlertTransition{o.finding, AlertState::resolved, o.first_seen, now});
       it = open_.erase(it);
     } else {

@@ -99,6 +99,8 @@ struct NodeInfo {
   // When it last stopped being up (stale, down or connecting), whatever that turned into: an
   // outage's start. A frozen sshd makes a node stale, then down 20 s later; `since` is then
   // the down's time, and a node generating at the freeze read as stalled before its outage.
+  // (outage_began is this time as of the node's current `up`, or at its first `up` when it
+  // began connecting; a return from stale, the same connection, leaves it.)
   std::optional<TimePoint> left_up;
   bool ever_up = false; // connected at some time: `connecting` after that is a watch's gap
   std::map<std::string, NodeStatus> streams; // per-stream status, of the node's connection
