@@ -71,35 +71,30 @@ TEST(DetectAlertPrinter, JsonHasEveryFieldAndNaNIsNull) {
 
 // A log line quoted in a message may hold U+0085, U+2028 or U+2029, which Unicode-aware
 // line readers (Python's splitlines) take as line ends: escaped, one record stays one line.
-TEST(DetectAlertPrinter, JsonLinesEscapeUnicodeLineEnds) {
+// So are DEL and the controls of direction, which the text form writes as \x7f and \u202e:
+// a terminal showing `tail -f alerts.jsonl` ordered the line by them.
+TEST(DetectAlertPrinter, JsonLinesEscapeUnicodeLineEndsAndDirection) {
   AlertTransition t = sample_transition(kUnknown);
   // U+009B: CSI to some terminals showing the lines; U+00A0 and the euro sign stay raw.
+  const std::string direction = "\x7F b \xE2\x80\xAE"
+                                "evil\xE2\x80\xAC \xE2\x81\xA6x\xE2\x81\xA9 \xE2\x80\x8Fy";
   t.finding.message = "a\xC2\x85"
                       "b\xE2\x80\xA8"
                       "c\xE2\x80\xA9"
                       "d \xE2\x82\xAC \xFF \xC2\x9B"
-                      "2J \xC2\xA0";
+                      "2J \xC2\xA0" +
+                      direction;
   const std::string line = json_line(alert_json(t));
-  EXPECT_NE(line.find("a\\u0085b\\u2028c\\u2029d \xE2\x82\xAC \xEF\xBF\xBD \\u009b2J \xC2\xA0"),
+  EXPECT_NE(line.find("a\\u0085b\\u2028c\\u2029d \xE2\x82\xAC \xEF\xBF\xBD \\u009b2J \xC2\xA0"
+                      R"(\u007f b \u202eevil\u202c \u2066x\u2069 \u200fy)"),
             std::string::npos)
       << line;
   EXPECT_EQ(nlohmann::json::parse(line)["message"], "a\xC2\x85"
                                                     "b\xE2\x80\xA8"
                                                     "c\xE2\x80\xA9"
                                                     "d \xE2\x82\xAC \xEF\xBF\xBD \xC2\x9B"
-                                                    "2J \xC2\xA0");
-}
-
-// DEL and the controls of direction, which the text form writes as \x7f and \u202e: a
-// terminal showing `tail -f alerts.jsonl` ordered the line by them.
-TEST(DetectAlertPrinter, JsonLinesEscapeDelAndDirectionControls) {
-  AlertTransition t = sample_transition(kUnknown);
-  t.finding.message = "a\x7F b \xE2\x80\xAE"
-                      "evil\xE2\x80\xAC \xE2\x81\xA6x\xE2\x81\xA9 \xE2\x80\x8Fy";
-  const std::string line = json_line(alert_json(t));
-  EXPECT_NE(line.find(R"(a\u007f b \u202eevil\u202c \u2066x\u2069 \u200fy)"), std::string::npos)
-      << line;
-  EXPECT_EQ(nlohmann::json::parse(line)["message"], t.finding.message);
+                                                    "2J \xC2\xA0" +
+                                                        direction);
 }
 
 TEST(DetectAlertPrinter, WritesOneLinePerTransitionBothFormats) {
