@@ -141,6 +141,28 @@ void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now, D
   }
 }
 
+namespace {
+
+// A stream's name as its alert shows it: redacted, and numbered where another stream of the
+// node reads the same once redacted. The subject keys the alert, so two logs that differ only
+// after a `password=` were one alert, the second's outage hidden behind the first's. The
+// number is the stream's place among those (the streams are ordered by their raw names).
+std::string shown_stream(const std::map<std::string, NodeStatus> &streams,
+                         const std::string &stream) {
+  std::string shown = redact_secrets(stream);
+  if (shown == stream) return shown;
+  std::size_t place = 0, alike = 0;
+  for (const auto &[other, info] : streams) {
+    if (other != stream && redact_secrets(other) != shown) continue;
+    ++alike;
+    if (other == stream) place = alike;
+  }
+  if (alike > 1) shown += fmt::format(" ({} of {})", place, alike);
+  return shown;
+}
+
+} // namespace
+
 void detect_nodes(const DetectView &view, TimePoint now, std::vector<Finding> &out) {
   for (std::size_t i = 0; i < view.node_count(); ++i) {
     const NodeInfo *n = view.node_info(i);
@@ -161,7 +183,7 @@ void detect_nodes(const DetectView &view, TimePoint now, std::vector<Finding> &o
       if (st.state == NodeState::down) {
         // A log's path is the user's to choose and may carry a secret (`.../TOKEN=...`): the
         // alert's subject and message show it as every quoted text is shown.
-        const std::string shown = redact_secrets(stream);
+        const std::string shown = shown_stream(n->streams, stream);
         out.push_back(Finding{"stream_down", name, shown, Severity::warning,
                               to_seconds(now - st.at), 0,
                               fmt::format("collector stream {} is down: {}", shown,

@@ -171,6 +171,28 @@ TEST(DetectCrash, AStreamNameIsRedactedInItsAlert) {
   EXPECT_EQ(down[0].message.find("sk-live"), std::string::npos) << down[0].message;
 }
 
+// Two logs that read the same once redacted are two alerts: the subject keys the alert, and
+// one for both hid the second log's outage behind the first's. Each is numbered among the
+// node's streams that read alike, up or down; a stream with nothing to redact keeps its name.
+TEST(DetectCrash, TwoStreamsThatReadAlikeRedactedAreTwoAlerts) {
+  Store st;
+  Rules r;
+  st.apply(NodeStatus{"gpu1", "", NodeState::up, "", at(0)});
+  st.apply(NodeStatus{"gpu1", "log:/srv/password=a1/x.log", NodeState::down, "gone", at(1)});
+  st.apply(NodeStatus{"gpu1", "log:/srv/password=b2/x.log", NodeState::up, "", at(1)});
+  st.apply(NodeStatus{"gpu1", "log:/srv/plain.log", NodeState::down, "gone", at(1)});
+  auto down = only(run_detectors(st, r, at(20)), "stream_down");
+  ASSERT_EQ(down.size(), 2u);
+  EXPECT_EQ(down[0].subject, "log:/srv/password=[redacted] (1 of 2)");
+  EXPECT_EQ(down[1].subject, "log:/srv/plain.log");
+  st.apply(NodeStatus{"gpu1", "log:/srv/password=b2/x.log", NodeState::down, "gone", at(21)});
+  down = only(run_detectors(st, r, at(40)), "stream_down");
+  ASSERT_EQ(down.size(), 3u);
+  EXPECT_EQ(down[0].subject, "log:/srv/password=[redacted] (1 of 2)");
+  EXPECT_EQ(down[1].subject, "log:/srv/password=[redacted] (2 of 2)");
+  for (const auto &f : down) EXPECT_EQ(f.message.find("b2"), std::string::npos) << f.message;
+}
+
 // The quoted line is cut at 240 bytes: never inside a character, whose first bytes were
 // sent on without the rest (invalid UTF-8 in hooks' CLUSTERTOP_MESSAGE).
 TEST(DetectCrash, TheQuotedLineIsCutBetweenCharacters) {
