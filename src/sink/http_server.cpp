@@ -445,12 +445,16 @@ HttpRequestHead parse_request_head(std::string_view head) {
   for (const char ch : target)
     if (static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f) return bad(400);
   // RFC 9112 3.2.2: a server must accept the absolute-form (`GET http://host:9464/metrics`,
-  // as a proxy sends it); its path is what follows the authority ("/" where none does).
+  // as a proxy sends it); its path is what follows the authority ("/" where none does). Only
+  // an `http` URI with a host (RFC 9110 4.2.1 has an empty host rejected): this endpoint
+  // speaks no TLS, so an `https://` target is not for it.
   if (const auto colon = target.find("://");
       colon != std::string_view::npos && colon > 0 && is_token(target.substr(0, colon))) {
+    if (!iequals_ascii(target.substr(0, colon), "http")) return bad(400);
     const auto after = target.substr(colon + 3);
     const auto path = after.find('/');
     const auto query = after.find('?');
+    if (std::min(path, query) == 0 || after.empty()) return bad(400); // no host
     target =
         path == std::string_view::npos || query < path ? std::string_view("/") : after.substr(path);
   }

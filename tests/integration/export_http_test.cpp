@@ -167,6 +167,12 @@ TEST(ExportPrometheusHttp, TheAbsoluteFormIsAccepted) {
   EXPECT_EQ(get("://h/metrics"), 400) << "no scheme";
   EXPECT_EQ(get("ht(tp://h/metrics"), 400) << "not a scheme";
   EXPECT_EQ(get("metrics"), 400);
+  // RFC 9110 4.2.1: an http URI with an empty host is invalid; and this endpoint has no TLS.
+  EXPECT_EQ(get("http:///metrics"), 400) << "no host";
+  EXPECT_EQ(get("http://"), 400) << "no host";
+  EXPECT_EQ(get("http://?x"), 400) << "no host";
+  EXPECT_EQ(get("https://h/metrics"), 400) << "not for a plain-HTTP endpoint";
+  EXPECT_EQ(get("ftp://h/metrics"), 400);
 }
 
 TEST(ExportPrometheusHttp, RangeIsIgnored) {
