@@ -128,6 +128,7 @@ Status add_sinks(Parts &p, const LiveMode &mode, const SignalWatcher &signals) {
   }
   if (!p.o.on_alert.empty()) {
     p.hook = std::make_unique<HookRunner>(p.o.on_alert, p.o.hook_timeout);
+    p.hook->stop_waiting_on(signals.fd()); // a second Ctrl-C ends the exit's wait for hooks
     pipe.add_sink(*p.hook);
   }
   if (!p.o.exit_on.empty()) {

@@ -160,6 +160,7 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
   std::unique_ptr<HookRunner> hook;
   if (!o.on_alert.empty()) {
     hook = std::make_unique<HookRunner>(o.on_alert, o.hook_timeout);
+    hook->stop_waiting_on(signals != nullptr ? signals->fd() : -1);
     pipeline.add_sink(*hook);
   }
   int code = exit_code::ok;

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <thread>
@@ -359,6 +360,29 @@ void HookRunner::reap() {
   }
 }
 
+bool HookRunner::interrupted_within(std::chrono::milliseconds d) const {
+  if (interrupt_fd_ < 0) {
+    std::this_thread::sleep_for(d);
+    return false;
+  }
+  pollfd pfd{interrupt_fd_, POLLIN, 0};
+  return ::poll(&pfd, 1, static_cast<int>(d.count())) > 0 && (pfd.revents & POLLIN) != 0;
+}
+
+void HookRunner::give_up_waiting() {
+  for (auto &c : children_) {
+    ::kill(-c.pid, SIGKILL);
+    ::waitpid(c.pid, nullptr, 0); // killed: it ends at once
+  }
+  const std::size_t killed = children_.size(), dropped = waiting_.size();
+  killed_ += killed;
+  skipped_ += dropped;
+  children_.clear();
+  waiting_.clear();
+  report(stderr, "clustertop: interrupted again: killed {} --on-alert hook{}{}\n", killed,
+         killed == 1 ? "" : "s", dropped == 0 ? "" : fmt::format("; {} not run", dropped));
+}
+
 void HookRunner::flush() {
   reap();
   retry();
@@ -371,8 +395,9 @@ void HookRunner::flush() {
   for (const auto &alert : alerts) drop_superseded(alert, /*at_exit=*/true);
   // The hooks that will run, after those dropped just above.
   if (const std::size_t n = children_.size() + waiting_.size(); n > 0)
-    report(stderr, "clustertop: waiting for {} --on-alert hook{} (each at most {:.0f} s)\n", n,
-           n == 1 ? "" : "s", to_seconds(timeout_));
+    report(stderr, "clustertop: waiting for {} --on-alert hook{} (each at most {:.0f} s{})\n", n,
+           n == 1 ? "" : "s", to_seconds(timeout_),
+           interrupt_fd_ < 0 ? "" : "; interrupt again to stop them");
   while (!waiting_.empty()) {
     for (auto it = waiting_.begin(); it != waiting_.end();) {
       if (alert_busy(it->alert, it)) {
@@ -387,12 +412,12 @@ void HookRunner::flush() {
       it = waiting_.erase(it);
     }
     if (waiting_.empty()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (interrupted_within(std::chrono::milliseconds(10))) give_up_waiting();
     reap();
   }
   while (!children_.empty()) {
     reap();
-    if (!children_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (!children_.empty() && interrupted_within(std::chrono::milliseconds(10))) give_up_waiting();
   }
   forward_output(true);
 }

@@ -124,4 +124,21 @@ kill "$writer" 2>/dev/null
 wait "$writer" 2>/dev/null
 if [ "$code" -eq 0 ] && ! grep -q "step_stall" "$tmp/stall.out"; then ok; else bad "a watch stopped for 7 s: exit $code: $(cat "$tmp/stall.out" "$tmp/stall.err")"; fi
 
+# A second interrupt while the exit waits for a hook (up to --hook-timeout, 30 s here) ends the
+# wait: the hook's group is killed and the watch exits. A Ctrl-C pressed again did nothing.
+: >"$tmp/hooked.log"
+"$bin" --headless --interval 500ms --log "$tmp/hooked.log" --hook-timeout 30s \
+  --on-alert 'exec sleep 97.25' >"$tmp/hook.out" 2>"$tmp/hook.err" &
+pid=$!
+wait_node_up "$tmp/hook.out"
+exo_crash_line "$(date +"%Y-%m-%d %H:%M:%S.123")" >>"$tmp/hooked.log"
+wait_alert FIRING crash "$tmp/hook.out" 10
+kill -TERM "$pid"
+for _ in $(seq 50); do grep -q 'waiting for 1 --on-alert hook' "$tmp/hook.err" && break; sleep 0.1; done
+stop_with "$pid" TERM
+if [ -n "$found" ] && [ "$code" -eq 0 ] && [ "$took" -lt 3000 ]; then ok; else bad "a second SIGTERM during the hook wait: exit $code after ${took} ms: $(cat "$tmp/hook.out" "$tmp/hook.err")"; fi
+if grep -q 'interrupt again to stop them' "$tmp/hook.err" &&
+  grep -q 'interrupted again: killed 1 --on-alert hook$' "$tmp/hook.err"; then ok; else bad "no word of the hook killed: $(cat "$tmp/hook.err")"; fi
+if ! pgrep -f 'sleep 97.25' >/dev/null; then ok; else bad "the hook outlived the exit"; pkill -f 'sleep 97.25'; fi
+
 finish signals

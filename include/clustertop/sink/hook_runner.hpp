@@ -36,8 +36,11 @@ public:
     retry();
   }
   // Tries hooks that could not start once more, gives running hooks until their timeout,
-  // then kills and reaps them.
+  // then kills and reaps them. A signal waiting on the descriptor given to stop_waiting_on
+  // (the user's second Ctrl-C) cuts that short: the hooks' groups are killed at once.
   void flush() override;
+  // `fd` (SignalWatcher::fd(); -1: none) readable ends flush()'s wait; it is not read.
+  void stop_waiting_on(int fd) { interrupt_fd_ = fd; }
 
   // Transitions that wait for a shell to end, at most this many per shell that may run.
   static constexpr std::size_t kWaitingPerShell = 4;
@@ -110,6 +113,11 @@ private:
   std::uint64_t skipped_ = 0;
   std::uint64_t failed_ = 0;
   std::uint64_t not_started_ = 0;
+  int interrupt_fd_ = -1;
+  // Sleeps up to `d`; true when the interrupt descriptor became readable.
+  [[nodiscard]] bool interrupted_within(std::chrono::milliseconds d) const;
+  // Kills every hook's group and drops what waits, said on stderr (a second interrupt).
+  void give_up_waiting();
 };
 
 } // namespace clustertop
