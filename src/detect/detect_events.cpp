@@ -19,19 +19,11 @@ namespace {
 // for every [METAL] line, so an out-of-memory, a GPU timeout and an abort after a restart
 // were one alert, the later ones folded into the first for its `hold`. `exited` is last: a
 // runner's routine exit (a warning) and its death by a signal (crash, critical) are two.
-constexpr std::array<std::string_view, 13> kCrashTags = {"gpu_timeout",
-                                                         "cuda_oom",
-                                                         "kernel_oom",
-                                                         "jetsam",
-                                                         "oom",
-                                                         "nccl_timeout",
-                                                         "encoder_assertion",
-                                                         "segfault",
-                                                         "engine_dead",
-                                                         "metal_error",
-                                                         "abort",
-                                                         "crash",
-                                                         "exited"};
+constexpr std::array<std::string_view, 14> kCrashTags = {
+    "gpu_timeout", "cuda_oom",    "cuda_error",   "kernel_oom",
+    "jetsam",      "oom",         "nccl_timeout", "encoder_assertion",
+    "segfault",    "engine_dead", "metal_error",  "abort",
+    "crash",       "exited"};
 
 const std::string *crash_tag(const LogEvent &e) {
   for (const auto tag : kCrashTags)

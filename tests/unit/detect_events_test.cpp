@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include "clustertop/collect/collectors.hpp"
 #include "clustertop/core/redact.hpp"
 #include "clustertop/detect/alert_book.hpp"
+#include "collect_test_util.hpp"
 #include "detect_test_util.hpp"
 
 namespace clustertop {
@@ -39,6 +41,35 @@ TEST(DetectCrash, TaggedEventFiresWithItsLineThenAgesOut) {
   EXPECT_NE(f[0].message.find("kIOGPUCommandBufferCallbackErrorTimeout"), std::string::npos);
   EXPECT_TRUE(only(run_detectors(st, r, at(5)), "crash").empty()); // before it happened
   EXPECT_TRUE(only(run_detectors(st, r, at(11 + 301)), "crash").empty());
+}
+
+// The failure lines of Linux engines (tests/fixtures/failures/sample_19..24) through the
+// shipped definitions: each a critical crash alert of its own tag. A CUDA illegal memory
+// access, llama.cpp's GGML_ASSERT and libstdc++'s uncaught exception raised none: a
+// llama-server that died on a new request's prompt after an idle minute raised nothing.
+TEST(DetectCrash, LinuxEnginesFailureLinesAreCrashes) {
+  const auto set = test::builtin_set();
+  ASSERT_NE(set, nullptr);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"failures/sample_19.txt", "abort"},      {"failures/sample_20.txt", "abort"},
+      {"failures/sample_21.txt", "abort"},      {"failures/sample_22.txt", "cuda_error"},
+      {"failures/sample_23.txt", "cuda_error"}, {"failures/sample_24.txt", "segfault"}};
+  for (const auto &[file, subject] : cases) {
+    Store st;
+    Ingest ingest(set);
+    std::vector<LogEvent> events;
+    st.apply(NodeStatus{"gpu1", "", NodeState::up, "", at(0)});
+    ingest.on_batch(LineBatch{"gpu1", "log:/srv/server.log", at(10), test::fixture_lines(file)}, st,
+                    events);
+    ASSERT_FALSE(events.empty()) << file;
+    // At the line's own time (vLLM's stamp), or its arrival.
+    const auto f =
+        only(run_detectors(st, Rules{}, events.back().time + std::chrono::seconds(1)), "crash");
+    const auto it =
+        std::find_if(f.begin(), f.end(), [&](const Finding &x) { return x.subject == subject; });
+    ASSERT_NE(it, f.end()) << file;
+    EXPECT_EQ(it->severity, Severity::critical) << file;
+  }
 }
 
 // A runner that restarted and generated again, then crashed the same way: another episode,
