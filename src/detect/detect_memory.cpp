@@ -23,6 +23,12 @@ constexpr std::size_t kMaxFitPoints = 48; // bounds the per-tick cost of a regre
 const Duration kPairTolerance = std::chrono::seconds(5);
 constexpr double kRecentShare = 10; // the newest tenth of the trend window: 30 s by default
 constexpr double kFasterBy = 1.5;   // a fast fall this much steeper than the trend decides
+// A fast fall foretells at most this many times its own span: 7-17 s of a ±0.5 GiB wander
+// with 22 GiB free (another process's build) read as "out of memory in about 5-14 min" on
+// every node, a warning held for minutes, from a watch's start on. A fall that lasts is the
+// trend's to judge, once its window holds half its length of history; a fall toward OOM
+// within minutes is still the fast fall's (12 s of 150 MiB/s with 20 GiB left: 2.3 min).
+constexpr double kFastHorizon = 15;
 
 using MetricId = DetectView::MetricId;
 
@@ -238,13 +244,18 @@ std::optional<Regime> newest_regime(const std::vector<double> &x, const std::vec
 // request's KV cache after another's) fits it poorly, and each tooth's fall was a new
 // warning where the regime alone decided.
 // `pts`: the sampled available memory over the trend window.
+// Whether the trend window holds enough history to judge: over less than half the window,
+// a step (3 GiB allocated in 3 s, then flat) fitted one falling line well enough, and lay in
+// the newest tenth long enough to fire: a short history is left to the fast fall's test,
+// which a step does not pass.
+bool trend_can_judge(const OomRules &r, const std::vector<Point> &pts) {
+  return pts.size() >= r.trend_min_samples &&
+         pts.back().time - pts.front().time >= r.trend_window / 2;
+}
+
 Fall trend_fall(const MemNode &node, const OomRules &r, TimePoint now,
                 const std::vector<Point> &pts) {
-  if (pts.size() < r.trend_min_samples) return {};
-  // Over less than half the window, a step (3 GiB allocated in 3 s, then flat) fitted one
-  // falling line well enough, and lay in the newest tenth long enough to fire: a short
-  // history is left to the fast fall's test, which a step does not pass.
-  if (pts.back().time - pts.front().time < r.trend_window / 2) return {};
+  if (!trend_can_judge(r, pts)) return {};
   auto &x = node.tmp.values[0];
   auto &y = node.tmp.values[1];
   x.clear();
@@ -336,13 +347,17 @@ void time_to_oom(const MemNode &node, const OomRules &r, TimePoint now,
   // The fast fall decides where the trend predicts nothing, or where memory now falls
   // clearly faster than the trend says; on a steady ramp both agree, and the long fit's
   // steadier figure keeps the severity from flapping with the short one's noise.
-  const bool by_fast = trend.slope == 0 ? fast.slope < 0 : fast.slope < kFasterBy * trend.slope;
+  const double since = to_seconds(now - pts.back().time);
+  const auto until_empty = [since](double level, double slope) {
+    return std::max(0.0, level) / -slope - since;
+  };
+  const bool by_fast = (trend.slope == 0 ? fast.slope < 0 : fast.slope < kFasterBy * trend.slope) &&
+                       until_empty(fast.level, fast.slope) <= kFastHorizon * fast.seconds;
   const double slope = by_fast ? fast.slope : trend.slope;
   if (!(slope < 0)) return;
   const double avail = std::max(0.0, pts.back().value); // as measured
   const double level = std::max(0.0, by_fast ? fast.level : trend.level);
-  const double since = to_seconds(now - pts.back().time);
-  const double tto = level / -slope - since;
+  const double tto = until_empty(level, slope);
   if (!(tto < to_seconds(r.tto_warning))) return;
   const bool crit = tto < to_seconds(r.tto_critical);
   const std::string over =

@@ -256,6 +256,25 @@ TEST(DetectMemory, AFallAfterAFlatStretchIsSeenWithinSecondsAtItsRate) {
     EXPECT_TRUE(only(run_detectors(before, r, at(t)), "time_to_oom").empty()) << t;
 }
 
+// A 23.5 GiB Linux box with 22 GiB free whose memory wanders: another process takes 0.8 GiB
+// over 16 s and gives it back, every 40 s, from the watch's first sample on. Each dip fits a
+// falling line well; extrapolated 25 times its span it read "out of memory in about 7 min",
+// a warning on every node for minutes. Neither the dips nor the whole window are a fall
+// toward OOM: nothing, from the start on.
+TEST(DetectMemory, ADipOfAFewSecondsIsNoTimeToOom) {
+  const Rules r;
+  Store st;
+  for (double t = 0; t <= 400; t += 1) {
+    const double phase = std::fmod(t, 40);
+    const double taken =
+        phase < 16 ? phase / 16 * 0.8 * kGiB : std::max(0.0, 0.8 * kGiB * (20 - phase) / 4);
+    put(st, "box", "mem.total_bytes", t, 23.5 * kGiB);
+    put(st, "box", "mem.available_bytes", t, 22 * kGiB - taken);
+  }
+  for (double t = 8; t <= 400; t += 1)
+    EXPECT_TRUE(only(run_detectors(st, r, at(t)), "time_to_oom").empty()) << "at t=" << t;
+}
+
 // A model-sized allocation early in a run: 3 GiB in 3 s, 20 s after the first sample, then
 // flat. Once a false time_to_oom (critical, "out of memory in about 2 min") for 74 s: the
 // window's one line fit the step while the history was short. While the 3 GiB fall, a
