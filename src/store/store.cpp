@@ -43,7 +43,9 @@ void Store::apply(const NodeStatus &status) {
       info.state != NodeState::stale)
     info.outage_began = info.left_up.value_or(info.since);
   if (info.state == NodeState::up && status.state != NodeState::up) info.left_up = status.at;
-  if (info.state != status.state) info.since = status.at;
+  // A declared node is `connecting` from no time: its first status, connecting too, starts
+  // the clock ("connecting for 20794d" counted from 1970).
+  if (info.state != status.state || info.since == TimePoint{}) info.since = status.at;
   info.ever_up = info.ever_up || status.state == NodeState::up;
   info.state = status.state;
   info.detail = redact_secrets(status.detail);

@@ -179,13 +179,22 @@ void render_node_view(Canvas &c, const Frame &f, Drawn &drawn) {
   const Duration window = kWindows[f.ui.window % kWindows.size()];
   const std::string wl = window_label(f.ui.window);
   const auto n = summarize(f.store, node, f.firing, f.now, window);
-  c.put(0, 0,
-        fmt::format("< {}  {}{}{}   window {} (w)   GPU {}   step {}   gen {}   ctx {}", node,
-                    to_string(n.state), n.detail.empty() ? "" : ": " + n.detail,
-                    n.clock_skew ? "   " + describe_clock_skew(*n.clock_skew) : "", wl,
-                    format_watts(n.power_w), format_ms(n.step_ms), format_rate(n.tokens_per_s),
-                    format_count(n.ctx_tokens)),
-        Role::title);
+  // The node and its state, then each figure whole or not at all, from the right: cut in the
+  // middle, `ctx 21.8K` read as `ctx 2`.
+  std::string title =
+      fmt::format("< {}  {}{}{}", node, to_string(n.state),
+                  n.detail.empty() || n.detail == to_string(n.state) ? "" : ": " + n.detail,
+                  n.clock_skew ? "   " + describe_clock_skew(*n.clock_skew) : "");
+  std::size_t used = sanitize_utf8(title).size();
+  for (const std::string &part :
+       {fmt::format("window {} (w)", wl), "GPU " + format_watts(n.power_w),
+        "step " + format_ms(n.step_ms), "gen " + format_rate(n.tokens_per_s),
+        "ctx " + format_count(n.ctx_tokens)}) {
+    used += 3 + sanitize_utf8(part).size();
+    if (used > static_cast<std::size_t>(std::max(0, c.cols()))) break;
+    title += "   " + part;
+  }
+  c.put(0, 0, title, Role::title);
   const int spc = samples_per_cell(c.ascii());
   auto samples = [&](const Rect &r) { return std::max(1, r.cols - 2) * spc; };
   auto power =

@@ -211,8 +211,10 @@ void draw_table_line(Canvas &c, const Frame &f, const Columns &cols, const NodeS
 void draw_detail_line(Canvas &c, const Frame &f, const NodeSummary &n, const Rect &r) {
   Line line(c, r.row, r.col + 4, r.cols - 4);
   if (n.state != NodeState::up) {
-    line.put(fmt::format("{}{} for {}", to_string(n.state), n.detail.empty() ? "" : ": " + n.detail,
-                         format_age(f.now - n.since)),
+    // (A node declared but not yet heard of has no `since`: no age counted from 1970.)
+    line.put(fmt::format("{}{}{}", to_string(n.state),
+                         n.detail.empty() || n.detail == to_string(n.state) ? "" : ": " + n.detail,
+                         n.since == TimePoint{} ? "" : " for " + format_age(f.now - n.since)),
              state_role(n.state));
     line.put("  ", Role::normal);
   }

@@ -85,6 +85,43 @@ TEST(TuiScreens, TheDetailLineShowsWholeFiguresOrNone) {
   EXPECT_GT(cut, 0) << "some widths must have cut the line";
 }
 
+// The node view's title likewise: cut at the screen's edge, `ctx 21.1K` read as `ctx 2` and
+// `GPU` stood without its value. Each figure is there whole or not at all.
+TEST(TuiScreens, TheNodeViewTitleShowsWholeFiguresOrNone) {
+  Fixture fx;
+  fx.ui.screen = Screen::node;
+  int dropped = 0;
+  for (int width = 40; width <= 120; ++width) {
+    Canvas c(30, width);
+    render(c, fx.frame());
+    const std::string title = c.row_text(0);
+    ASSERT_NE(title.find("< mac1  up"), std::string::npos) << width << ": " << title;
+    for (const char *whole :
+         {"window 1m (w)", "GPU 43.0 W", "step 36.0 ms", "gen 27.5/s", "ctx 21.1K"}) {
+      const std::string label = std::string(whole).substr(0, std::string(whole).find(' '));
+      if (title.find(label + " ") != std::string::npos)
+        EXPECT_NE(title.find(whole), std::string::npos) << width << ": " << title;
+    }
+    dropped += title.find("ctx") == std::string::npos ? 1 : 0;
+  }
+  EXPECT_GT(dropped, 0) << "some widths must have left ctx out";
+}
+
+// A node declared and still connecting has been so since its first status, not since 1970
+// ("connecting: connecting for 20794d").
+TEST(TuiScreens, AConnectingNodeCountsFromItsFirstStatus) {
+  Store store;
+  store.declare_node("n1");
+  store.apply({"n1", "", NodeState::connecting, "connecting", at(50)});
+  std::vector<Finding> firing;
+  std::deque<AlertTransition> transitions;
+  UiState ui;
+  Canvas c(24, 120);
+  render(c, Frame{store, firing, transitions, ui, at(54)});
+  EXPECT_NE(c.text().find("connecting for 4s"), std::string::npos) << c.text();
+  EXPECT_EQ(c.text().find("connecting: connecting"), std::string::npos) << c.text();
+}
+
 TEST(TuiScreens, OverviewShowsEveryNodeValuesAndUnknowns) {
   Fixture fx;
   Canvas c(50, 200);
