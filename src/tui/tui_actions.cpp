@@ -18,26 +18,44 @@ constexpr long kFarthest = 1'000'000'000; // scroll_by clamps it to the oldest i
 } // namespace
 
 void TuiSink::say(std::string text, bool error) {
+  // One status line: an error's parts on one (its help's line break was drawn as `?`).
+  std::replace(text.begin(), text.end(), '\n', ' ');
   ui_.message = std::move(text);
   ui_.message_is_error = error;
   ui_.message_at = std::chrono::steady_clock::now();
 }
 
+// The next theme that loads: a broken one is passed over, said in the status line (`t` showed
+// its error at every press and the themes after it could not be reached). The theme given by
+// its file at start (--theme ./warn.theme) takes its turn too.
 void TuiSink::cycle_theme() {
-  const auto names = list_themes(theme_path_);
-  auto it = std::find(names.begin(), names.end(), theme_.name);
-  const std::string next = it == names.end() || it + 1 == names.end() ? names.front() : *(it + 1);
-  std::vector<std::string> warnings;
-  auto theme = load_theme(next, theme_path_, warnings);
-  if (!theme) {
-    say(theme.error().message(), true);
+  auto names = list_themes(theme_path_);
+  if (!config_.theme.empty() && std::find(names.begin(), names.end(), config_.theme) == names.end())
+    names.insert(names.begin(), config_.theme);
+  auto at = std::find(names.begin(), names.end(), theme_.name);
+  if (at == names.end()) at = std::find(names.begin(), names.end(), config_.theme);
+  const std::size_t from = at == names.end() ? 0 : static_cast<std::size_t>(at - names.begin()) + 1;
+  std::string skipped;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string &next = names[(from + i) % names.size()];
+    if (at != names.end() && next == *at) break; // round to the one shown
+    std::vector<std::string> warnings;
+    auto theme = load_theme(next, theme_path_, warnings);
+    if (!theme) {
+      if (skipped.empty()) skipped = theme.error().message();
+      continue;
+    }
+    theme_ = std::move(*theme);
+    theme_.name = next;
+    ui_.theme_name = next;
+    if (terminal_) terminal_->apply_theme(theme_);
+    if (!skipped.empty())
+      say("theme " + next + "; passed over " + skipped, true);
+    else
+      say(warnings.empty() ? "theme " + next : warnings.front(), !warnings.empty());
     return;
   }
-  theme_ = std::move(*theme);
-  theme_.name = next;
-  ui_.theme_name = next;
-  if (terminal_) terminal_->apply_theme(theme_);
-  say(warnings.empty() ? "theme " + next : warnings.front(), !warnings.empty());
+  say(skipped.empty() ? "no other theme" : skipped, !skipped.empty());
 }
 
 void TuiSink::snapshot_csv(TimePoint now) {

@@ -2,6 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <curses.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "clustertop/tui/tui_sink.hpp"
 #include "clustertop/tui/view_model.hpp"
@@ -96,6 +100,42 @@ TEST_F(TuiSinkTest, HelpSortCsvThemeAndQuit) {
   EXPECT_NE(sink->ui().theme_name, before);
   EXPECT_FALSE(key(0x151)); // a non-ASCII character is not a key binding
   EXPECT_TRUE(key('q'));
+}
+
+// `t` passes over a theme file that does not load, saying so, where every press showed its
+// error and the themes after it could not be reached; the theme given by its file at start
+// takes its turn in the cycle too.
+TEST(TuiSinkThemes, TheCyclePassesOverABrokenThemeAndKeepsTheOneGivenAtStart) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("clustertop_themes_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "broken.theme") << "theme[main_bg]=\"#102030\"\ntheme[title]=\"#12345\"\n";
+  std::ofstream(dir / "red.theme") << "theme[main_bg]=\"#ff0000\"\n";
+  std::ofstream(dir / "own.theme") << "theme[main_bg]=\"#00ff00\"\n";
+  const std::string own = (dir / "own.theme").string();
+  Store store;
+  TuiConfig cfg;
+  cfg.themes_dir = dir.string();
+  cfg.theme = own;
+  std::vector<std::string> warnings;
+  auto s = TuiSink::create(store, std::move(cfg), warnings);
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  auto &sink = **s;
+  sink.set_size(30, 120);
+  std::vector<std::string> seen;
+  bool said = false;
+  for (int i = 0; i < 8; ++i) {
+    sink.handle_key('t', false, at(5));
+    seen.push_back(sink.ui().theme_name);
+    said = said || sink.ui().message.find("passed over") != std::string::npos;
+    EXPECT_EQ(sink.ui().message.find('\n'), std::string::npos) << sink.ui().message;
+  }
+  for (const char *name : {"default", "red", "light", "mono"})
+    EXPECT_NE(std::find(seen.begin(), seen.end(), name), seen.end()) << name;
+  EXPECT_NE(std::find(seen.begin(), seen.end(), own), seen.end()) << "the one given at start";
+  EXPECT_EQ(std::find(seen.begin(), seen.end(), "broken"), seen.end());
+  EXPECT_TRUE(said);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(TuiSinkTest, MouseClickSelectsTheNodeUnderIt) {
