@@ -548,10 +548,16 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
   // on every rank: the first to time out is one that waited) is what the stop led to, not
   // what stopped it: it names no culprit. A runner that dies within kCrashCause of its
   // stop (exo's, 16-60 s into a Metal hang) still does.
+  // Nor one that came that long after another stalled node had stopped: it cannot have
+  // stopped that node (a vLLM's CUDA OOM three minutes after a llama.cpp server went quiet
+  // was named the one the llama.cpp "is waiting on").
   constexpr Duration kCrashCause = std::chrono::minutes(2);
+  TimePoint earliest = TimePoint::max();
+  for (const auto &st : stalled) earliest = std::min(earliest, st.last);
+  const Duration cause = std::max(stall_after, kCrashCause);
   const StallInfo *first_crash = nullptr;
   for (const auto &st : stalled)
-    if (st.crashed && st.crashed_at <= st.last + std::max(stall_after, kCrashCause) &&
+    if (st.crashed && st.crashed_at <= st.last + cause && st.crashed_at <= earliest + cause &&
         (first_crash == nullptr || st.crashed_at < first_crash->crashed_at))
       first_crash = &st;
   if (first_crash != nullptr) culprit = first_crash, why = "it crashed: see its crash alert";
@@ -559,8 +565,6 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
     names += (names.empty() ? "" : ", ") + node;
   };
   std::size_t downs = 0;
-  TimePoint earliest = TimePoint::max();
-  for (const auto &st : stalled) earliest = std::min(earliest, st.last);
   for (const auto &st : stalled) { // a node that dropped off explains the others best...
     const NodeInfo *info = store.node(st.node);
     if (info != nullptr && (info->state == NodeState::down || info->state == NodeState::stale)) {

@@ -396,6 +396,27 @@ TEST(DetectStall, ACrashLongAfterTheStopNamesNoCulprit) {
   EXPECT_EQ(f[0].subject, "gpu2") << f[0].message;
 }
 
+// A node that crashed within moments of its own stop, but minutes after another node had
+// stopped, cannot have stopped that one: gpu1 went quiet at 1 s, gpu2 generated until 190 s
+// and died there of a CUDA OOM. The crash named gpu2 the one gpu1 "is waiting on".
+TEST(DetectStall, ACrashMinutesAfterAnotherNodeStoppedIsNotItsCause) {
+  Store st;
+  Rules r;
+  healthy_steps(st, "gpu1");
+  for (int i = 0; i < 190 * 10; ++i) step(st, "gpu2", i * 0.1, 36.0, 7.0, 0.5, 0.5, i);
+  st.add_event(LogEvent{"gpu2",
+                        "log:x",
+                        at(190.5),
+                        "ERROR",
+                        {"cuda_oom"},
+                        Severity::critical,
+                        "torch.OutOfMemoryError: CUDA out of memory."});
+  const auto f = only(run_detectors(st, r, at(215)), "cluster_stall");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].subject, "gpu1") << f[0].message;
+  EXPECT_EQ(f[0].message.find("crashed"), std::string::npos) << f[0].message;
+}
+
 // vLLM and SGLang stamp their reports to the second: two nodes whose last reports carry the
 // same stamp stopped together, and the cluster_stall named whichever came first on the
 // command line as the one the other waited on ("n2 stopped after it").
