@@ -108,9 +108,10 @@ StallMetrics stall_metrics(const DetectView &view, const StallRules &r,
 // idle: as many as were running at that progress (`req.running`, SGLang's #running-req),
 // or any when no count is known. One request answered while others still run is no end:
 // they go on printing progress, and their silence is a hang. Only completions within
-// `after` of the last progress count: a request's end follows its last progress closely
-// (SGLang prints a Decode batch every 40 steps), while a hung server's access lines for
-// streams that start later (uvicorn logs one when the response starts) come at any time.
+// `within` of the last progress count (`after`, or one report interval where reports come
+// further apart): a request's end follows its last progress closely (SGLang prints a Decode
+// batch every 40 steps), while a hung server's access lines for streams that start later
+// (uvicorn logs one when the response starts) come at any time.
 bool completions_leave_idle(const DetectView &view, std::size_t node, const StallMetrics &ids,
                             TimePoint last, Duration within) {
   std::size_t count = 0;
@@ -398,7 +399,15 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
     note_under();
     return std::nullopt;
   }
-  if (finished_after(view, node, ids, last->time, r.after)) return std::nullopt;
+  // A request's end follows its last progress within one report: SGLang at 1 step/s prints
+  // a Decode batch every 40 s, and a request's access line 20-40 s after the last one was
+  // no end, its idle server a critical step_stall.
+  const Duration end_within = std::max(
+      r.after, is_known(interval) && interval > 0
+                   ? std::chrono::duration_cast<Duration>(std::chrono::duration<double>(interval)) +
+                         kTwoClocks
+                   : Duration::zero());
+  if (finished_after(view, node, ids, last->time, end_within)) return std::nullopt;
   // The fence_wait its last step logged (a step line gives its parts one stamp).
   if (const auto fence = last_known(view.series(node, ids.fence));
       fence && fence->time >= last->time - kTwoClocks)

@@ -564,6 +564,25 @@ TEST(DetectStall, AStreamedRequestsPossibleEndFollowsTheGpu) {
   }
 }
 
+// SGLang at 1 step/s prints a Decode batch every 40 s; a request's access line (not streamed:
+// at its end) comes up to one report after the last one. 25 s after was past `after` (15 s)
+// and no end: the idle server's critical step_stall at 55 s never resolved. The same silence
+// without the access line is the hang it was.
+TEST(DetectStall, ARequestsEndWithinOneSlowReportOfItsLastIsAnEnd) {
+  for (const bool answered : {true, false}) {
+    Store st;
+    Rules r;
+    for (double t = 0; t <= 320; t += 40) {
+      put(st, "s", "gen.tokens_per_s", t, 1.0);
+      put(st, "s", "req.running", t, 1);
+    }
+    if (answered) put(st, "s", "req.completed", 345, 1);
+    for (const double t : {376.0, 420.0})
+      EXPECT_EQ(only(run_detectors(st, r, at(t)), "step_stall").size(), answered ? 0u : 1u)
+          << (answered ? "answered" : "hung") << " at " << t;
+  }
+}
+
 // A node whose link went down 50 s after another had hung was named the culprit the hung
 // node waited on: a node down explains the others only when it stopped no later than they did.
 // And a node back up from an outage stays in the cluster view while its own step_stall waits
