@@ -79,6 +79,9 @@ struct StallInfo {
   // The last progress was a prompt being read; generation had last moved then (if known).
   std::optional<TimePoint> generated_last{};
   double last_fence_ms = kUnknown; // fence_wait on its last step (unknown: none logged)
+  // Its progress is a periodic rate report (vLLM, SGLang, llama.cpp), not a step line: no
+  // steps, no fence_wait, no exo runner to name.
+  bool reports = false;
 };
 
 using MetricId = DetectView::MetricId;
@@ -391,6 +394,7 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   const double interval = median(gaps);
   StallInfo st{view.node_name(node), last->time, to_seconds(now - last->time), to_seconds(r.after)};
   st.generated_last = generated_last;
+  st.reports = rate;
   // Rate lines are periodic reports: one missed report past `after` is enough.
   if (is_known(interval))
     st.threshold_s =
@@ -436,7 +440,8 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
 // "last step T", or, where a prompt being read was the last progress, when that was and when
 // generation last moved (a stall after a long prefill gave the prefill's report as the step).
 std::string last_words(const StallInfo &st) {
-  if (!st.generated_last) return "last step " + iso8601_utc(st.last);
+  if (!st.generated_last)
+    return (st.reports ? "last progress " : "last step ") + iso8601_utc(st.last);
   return fmt::format("last progress {}, a prompt being read; last step {}", iso8601_utc(st.last),
                      iso8601_utc(*st.generated_last));
 }
@@ -444,8 +449,10 @@ std::string last_words(const StallInfo &st) {
 std::string gpu_words(const StallInfo &st) {
   if (!st.gpu_known) return "GPU state unknown";
   if (st.gpu_busy)
-    return fmt::format("GPU still busy ({}): spinning in fence_wait, or reading a long prompt",
-                       st.gpu.words());
+    return fmt::format("GPU still busy ({}): {}", st.gpu.words(),
+                       st.reports ? "a kernel or a collective that does not return, or a long "
+                                    "prompt being read"
+                                  : "spinning in fence_wait, or reading a long prompt");
   // Idle after a streamed request that may have ended normally: not said to wait on a peer.
   if (st.end_unlogged) return fmt::format("GPU idle ({})", st.gpu.words());
   return fmt::format("GPU idle ({}): waiting on a peer", st.gpu.words());
@@ -773,21 +780,26 @@ void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, De
         Finding{"step_stall", node, "", st->end_unlogged ? Severity::warning : Severity::critical,
                 st->silence_s, st->threshold_s,
                 fmt::format("no {} for {:.0f} s while generating ({}); {}{}",
-                            st->generated_last ? "progress" : "step", st->silence_s,
+                            st->generated_last || st->reports ? "progress" : "step", st->silence_s,
                             last_words(*st), gpu_words(*st),
                             st->end_unlogged ? "; the request's access line came at its start (a "
                                                "streamed request), whose end the engine logs only "
                                                "with --log-requests: this may be its normal end"
                                              : "")});
     if (st->gpu_busy)
-      out.push_back(Finding{"gpu_spin", node, "", Severity::critical, st->gpu.value,
-                            st->gpu.threshold,
-                            fmt::format("steps stopped {:.0f} s ago but the GPU stays busy "
-                                        "({}): the fence_wait deadlock shape, unless a long "
-                                        "prompt is being read (exo prints no line between "
-                                        "queued requests); if none is, restart the runner on "
-                                        "this node",
-                                        st->silence_s, st->gpu.words())});
+      out.push_back(
+          Finding{"gpu_spin", node, "", Severity::critical, st->gpu.value, st->gpu.threshold,
+                  st->reports ? fmt::format("progress stopped {:.0f} s ago but the GPU stays "
+                                            "busy ({}): a kernel or a collective that does not "
+                                            "return, unless a long prompt is being read; if "
+                                            "none is, restart the server on this node",
+                                            st->silence_s, st->gpu.words())
+                              : fmt::format("steps stopped {:.0f} s ago but the GPU stays busy "
+                                            "({}): the fence_wait deadlock shape, unless a long "
+                                            "prompt is being read (exo prints no line between "
+                                            "queued requests); if none is, restart the runner "
+                                            "on this node",
+                                            st->silence_s, st->gpu.words())});
     stalled.push_back(std::move(*st));
   }
   cluster_view(view, stalled, under, rules.stall.after, rules.fence_wait.abs_ms, out);

@@ -564,6 +564,34 @@ TEST(DetectStall, AStreamedRequestsPossibleEndFollowsTheGpu) {
   }
 }
 
+// An engine that reports rates (vLLM, SGLang, llama.cpp) logs no steps and no fence_wait and
+// runs no exo runner: its hang with the GPU busy is said in its own words. It read "no step
+// ... spinning in fence_wait" and "the fence_wait deadlock shape ... restart the runner".
+TEST(DetectStall, AReportingEnginesHangIsSaidInItsOwnWords) {
+  Store st;
+  Rules r;
+  for (double t = 0; t <= 300; t += 10) {
+    put(st, "v", "gen.tokens_per_s", t, 1000);
+    put(st, "v", "req.running", t, 18);
+  }
+  for (double t = 300; t <= 340; t += 1) put(st, "v", "gpu.util_pct", t, 95);
+  const auto all = run_detectors(st, r, at(340));
+  const auto stall = only(all, "step_stall");
+  const auto spin = only(all, "gpu_spin");
+  ASSERT_EQ(stall.size(), 1u);
+  ASSERT_EQ(spin.size(), 1u);
+  EXPECT_NE(stall[0].message.find("no progress for 40 s while generating (last progress "),
+            std::string::npos)
+      << stall[0].message;
+  for (const auto &f : {stall[0], spin[0]}) {
+    EXPECT_EQ(f.message.find("fence_wait"), std::string::npos) << f.message;
+    EXPECT_EQ(f.message.find("exo"), std::string::npos) << f.message;
+    EXPECT_EQ(f.message.find("runner"), std::string::npos) << f.message;
+  }
+  EXPECT_NE(spin[0].message.find("restart the server on this node"), std::string::npos)
+      << spin[0].message;
+}
+
 // SGLang at 1 step/s prints a Decode batch every 40 s; a request's access line (not streamed:
 // at its end) comes up to one report after the last one. 25 s after was past `after` (15 s)
 // and no end: the idle server's critical step_stall at 55 s never resolved. The same silence
