@@ -529,6 +529,18 @@ struct ShippedIngest {
   }
 };
 
+// SGLang's `#token` is what the running requests hold in the KV cache together (8 requests,
+// 67724 tokens), not a context: it was the node's `ctx` on screen, `ctx_tokens` in the CSV,
+// `clustertop_context_tokens` and context_at_oom's input. It is kv_cache.tokens.
+TEST(CollectIngest, SglangsTokenCountIsNoContext) {
+  ShippedIngest n;
+  ASSERT_NE(n.set, nullptr);
+  n.feed("g1", "log:/srv/sglang.log", test::fixture_lines("sglang/sample_1.txt"));
+  EXPECT_EQ(n.store.series({"g1", "ctx.tokens", ""}), nullptr);
+  ASSERT_NE(n.store.series({"g1", "kv_cache.tokens", ""}), nullptr);
+  EXPECT_GT(n.store.latest({"g1", "kv_cache.tokens", ""}), 0);
+}
+
 // A private key printed to a log arrives a line at a time, and a body line alone is plain
 // base64: the stream's lines between BEGIN and END PRIVATE KEY enter the node's log as
 // "[redacted]" (what the dashboard and a figures line's last_log show), across batches,

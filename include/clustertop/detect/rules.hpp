@@ -44,9 +44,9 @@ struct StallRules {
   // idle H100 draws ~70 W, so power cannot tell on NVIDIA)
   double busy_power_w = 10.0;
   Duration gpu_fresh{std::chrono::seconds{15}}; // GPU samples older than this are unknown
-  std::vector<std::string> progress = {"step.index",         "step.eval_ms", "step.fence_wait_ms",
-                                       "gen.tokens_per_s",   "ctx.tokens",   "prompt.tokens",
-                                       "prompt.tokens_per_s"};
+  std::vector<std::string> progress = {
+      "step.index", "step.eval_ms",    "step.fence_wait_ms", "gen.tokens_per_s",
+      "ctx.tokens", "kv_cache.tokens", "prompt.tokens",      "prompt.tokens_per_s"};
   // A request finished: one of these written at or after the last progress (or
   // req.running back to 0) means the silence that follows is idle, not a stall.
   std::vector<std::string> done = {"gen.tokens", "runner.ready"};
