@@ -284,7 +284,10 @@ int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
     }
     // The loop wakes at least once a second: a longer gap means this process was stopped
     // (Ctrl-Z, SIGSTOP) or starved, and what the nodes sent meanwhile is still arriving.
-    if (now - last_wake > kStoppedGap) p.pipeline->hold_alerts_until(now, now + kCatchUp);
+    if (now - last_wake > kStoppedGap) {
+      p.pipeline->hold_alerts_until(now, now + kCatchUp);
+      p.store.we_were_stopped(now);
+    }
     last_wake = now;
     // A signal ends a watch normally; it interrupts a one-shot snapshot (nothing written).
     if ((fds[1].revents & POLLIN) != 0 && signals.take() != 0)

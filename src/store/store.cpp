@@ -80,6 +80,7 @@ void Store::set_node_clock(const std::string &node, TimePoint node_clock, TimePo
 
 void Store::our_clock_stepped(Duration step) {
   for (auto &[key, series] : series_) series.shift(step);
+  if (resumed_at_) *resumed_at_ += step;
   for (auto &[node, ring] : logs_) ring.for_each_held([step](LogLine &l) { l.time += step; });
   for (auto &[node, ring] : events_)
     ring.for_each_held([step](LogEvent &e) {
@@ -197,6 +198,9 @@ double generation_rate(const Store &s, const std::string &node, TimePoint at) {
   // (exo's [STEP N]): 30 steps in a second read as 17 times the node's rate for 10 s.
   if (const NodeInfo *info = s.node(node); info != nullptr && info->state == NodeState::up &&
                                            info->left_up && info->since > at - kStepRateWindow)
+    return kUnknown;
+  if (const auto resumed = s.resumed_at();
+      resumed && *resumed <= at && *resumed > at - kStepRateWindow)
     return kUnknown;
   const Series *steps = s.series({node, "step.eval_ms", ""});
   std::size_t n = 0;

@@ -177,5 +177,25 @@ TEST(Store, NoStepRateForTheWindowAfterAnOutage) {
   }
 }
 
+// This process stopped (Ctrl-Z) for 10 s: the steps the node wrote meanwhile arrive at once
+// when it resumes, and read as 14.4 steps a second, then 6.3, for a log writing 2. No step
+// rate for the window after the resume; then the log's own 2 a second.
+TEST(Store, NoStepRateForTheWindowAfterThisProcessWasStopped) {
+  Store s;
+  const TimePoint t0 = from_epoch_seconds(1000);
+  const auto at = [&](double sec) {
+    return t0 + std::chrono::microseconds(static_cast<long long>(sec * 1e6));
+  };
+  s.apply(NodeStatus{"mac1", "", NodeState::up, "", at(0)});
+  for (int i = 0; i < 20; ++i) s.add(Sample{"mac1", "step.eval_ms", "", 29, at(i * 0.5)});
+  s.we_were_stopped(at(20));
+  for (int i = 0; i < 20; ++i) // the stop's 20 steps, arriving at the resume
+    s.add(Sample{"mac1", "step.eval_ms", "", 29, at(20 + i * 0.002)});
+  for (int i = 1; i <= 24; ++i) s.add(Sample{"mac1", "step.eval_ms", "", 29, at(20 + i * 0.5)});
+  EXPECT_TRUE(std::isnan(generation_rate(s, "mac1", at(22)))) << "read at once: not 10/s";
+  EXPECT_TRUE(std::isnan(generation_rate(s, "mac1", at(29.9))));
+  EXPECT_NEAR(generation_rate(s, "mac1", at(31.5)), 2.0, 0.01) << "the window past the resume";
+}
+
 } // namespace
 } // namespace clustertop

@@ -77,7 +77,7 @@ class Store;
 // (exo's [STEP N]), its steps a second over the kStepRateWindow before `at` (a step decodes
 // a token of the request); NaN when neither. The dashboard, the figures lines and CSV showed
 // no throughput at all for exo clusters. Unknown for the window after the node is back from
-// an outage, whose steps read back arrive at once.
+// an outage, or this process from a stop, whose steps read back arrive at once.
 inline constexpr Duration kStepRateWindow = std::chrono::seconds(10);
 double generation_rate(const Store &s, const std::string &node, TimePoint at);
 
@@ -192,6 +192,11 @@ public:
   // after are on one clock. Left where they were read, a step back put a node's last step
   // and a crash line 5 minutes ahead: a hang went unreported and a firing crash resolved.
   void our_clock_stepped(Duration step);
+  // This process was stopped (Ctrl-Z, SIGSTOP) or starved until `at`: what the nodes wrote
+  // meanwhile arrives at once, and steps stamped by their arrival (exo's [STEP N]) make no
+  // rate for the kStepRateWindow after it (14.4 steps a second, then 6.3, for a log writing 2).
+  void we_were_stopped(TimePoint at) { resumed_at_ = at; }
+  [[nodiscard]] std::optional<TimePoint> resumed_at() const { return resumed_at_; }
   static void add_log_line(NodeLog log, const std::string &stream, TimePoint t,
                            std::string_view text);
   void add_event(const LogEvent &event);
@@ -235,6 +240,7 @@ private:
   std::map<SeriesKey, Series> series_;
   std::map<std::string, RingBuffer<LogLine>> logs_;
   std::map<std::string, RingBuffer<LogEvent>> events_;
+  std::optional<TimePoint> resumed_at_; // we_were_stopped
 };
 
 } // namespace clustertop
