@@ -181,8 +181,9 @@ void render_node_view(Canvas &c, const Frame &f, Drawn &drawn) {
   const auto n = summarize(f.store, node, f.firing, f.now, window);
   // The node and its state, then each figure whole or not at all, from the right: cut in the
   // middle, `ctx 21.8K` read as `ctx 2`.
+  // Paused, the view is frozen, which the status line said only until its message aged.
   std::string title =
-      fmt::format("< {}  {}{}{}", node, to_string(n.state),
+      fmt::format("< {}{}  {}{}{}", node, f.ui.paused ? "  PAUSED" : "", to_string(n.state),
                   n.detail.empty() || n.detail == to_string(n.state) ? "" : ": " + n.detail,
                   n.clock_skew ? "   " + describe_clock_skew(*n.clock_skew) : "");
   std::size_t used = sanitize_utf8(title).size();

@@ -286,7 +286,8 @@ void draw_header(Canvas &c, const Frame &f, const Rect &r, const Columns &cols,
                     sum.up == sum.nodes ? Role::good : Role::warn, 0});
   if (!paging.empty()) fields.push_back({paging, Role::dim, 1}); // which nodes the tiles show
   fields.push_back({fmt::format(" GPU {} ", format_watts(sum.power_w)), Role::power, 5});
-  fields.push_back({fmt::format(" gen {} tok ", format_rate(sum.tokens_per_s)), Role::normal, 6});
+  fields.push_back(
+      {fmt::format(" gen {} ", format_tokens_rate(sum.tokens_per_s)), Role::normal, 6});
   const Role alert_role = sum.criticals > 0  ? Role::crit
                           : sum.warnings > 0 ? Role::warn
                                              : Role::good;
@@ -338,10 +339,10 @@ void draw_header(Canvas &c, const Frame &f, const Rect &r, const Columns &cols,
 void draw_alerts(Canvas &c, const Frame &f, const Rect &r, Drawn &drawn) {
   if (r.rows < 3) return;
   const bool focused = f.ui.pane == 1;
-  c.box(r, focused ? Role::header : Role::border,
-        fmt::format(" Alerts: {} firing, newest transitions first ", f.firing.size()));
   const int lines = r.rows - 2;
   if (f.transitions.empty()) {
+    c.box(r, focused ? Role::header : Role::border,
+          fmt::format(" Alerts: {} firing ", f.firing.size()));
     c.put(r.row + 1, r.col + 2, "no alert transitions yet", Role::dim, r.cols - 4);
     return;
   }
@@ -356,6 +357,11 @@ void draw_alerts(Canvas &c, const Frame &f, const Rect &r, Drawn &drawn) {
   }
   drawn.alerts.rows = static_cast<std::size_t>(lines);
   const std::size_t first = scroll_offset(numbers, f.ui.alerts_anchor, drawn.alerts.rows);
+  // Scrolled down, the newest are out of sight: said so, as the log pane says it.
+  c.box(r, focused ? Role::header : Role::border,
+        first == 0 ? fmt::format(" Alerts: {} firing, newest transitions first ", f.firing.size())
+                   : fmt::format(" Alerts: {} firing, scrolled down {} (Home for the newest) ",
+                                 f.firing.size(), first));
   for (int i = 0; i < lines && first + static_cast<std::size_t>(i) < shown.size(); ++i) {
     const auto &t = *shown[first + static_cast<std::size_t>(i)];
     Line line(c, r.row + 1 + i, r.col + 2, r.cols - 4);

@@ -80,6 +80,11 @@ std::string format_rate(double per_s) {
   return three_digits(per_s) + "/s";
 }
 
+std::string format_tokens_rate(double per_s) {
+  if (std::isnan(per_s)) return kUnknownText;
+  return (std::fabs(per_s) >= 1e4 ? format_count(per_s) : three_digits(per_s)) + " tok/s";
+}
+
 std::string format_pct(double pct) {
   if (std::isnan(pct)) return kUnknownText;
   return fmt::format("{:.0f}%", pct);

@@ -159,6 +159,22 @@ TEST_F(TuiSinkTest, CtrlCQuitsEvenWhileTypingASearch) {
   EXPECT_TRUE(key(3));
 }
 
+// Paused, the node view says so in its title: the status line's word went with its message,
+// and the frozen log and graphs said nothing. The header gives the cluster's tokens/s as
+// such ("gen 27.5 tok/s", where it read "gen 27.5/s tok").
+TEST_F(TuiSinkTest, APausedNodeViewSaysSoAndTheHeaderSaysTokPerSecond) {
+  store.add({"alpha", "gen.tokens_per_s", "", 27.5, at(4)});
+  tick();
+  sink->redraw(at(5));
+  EXPECT_NE(screen().find("gen 27.5 tok/s"), std::string::npos) << screen();
+  key('\r');
+  key('p');
+  EXPECT_NE(sink->canvas().row_text(0).find("< alpha  PAUSED"), std::string::npos)
+      << sink->canvas().row_text(0);
+  key('p');
+  EXPECT_EQ(sink->canvas().row_text(0).find("PAUSED"), std::string::npos);
+}
+
 TEST_F(TuiSinkTest, HomeAndEndScrollTheAlertsPaneNotTheNodes) {
   for (int i = 0; i < 20; ++i) {
     Finding f{"rule" + std::to_string(i), "alpha", "", Severity::warning, 1, 0, "m"};
@@ -168,9 +184,14 @@ TEST_F(TuiSinkTest, HomeAndEndScrollTheAlertsPaneNotTheNodes) {
   ASSERT_EQ(sink->ui().selected, "bravo");
   key('\t'); // focus the alerts pane
   ASSERT_EQ(sink->ui().pane, 1);
+  EXPECT_NE(screen().find("newest transitions first"), std::string::npos) << screen();
   key(KEY_END, true);
   EXPECT_EQ(sink->ui().selected, "bravo");
   EXPECT_TRUE(sink->ui().alerts_anchor.has_value()); // scrolled to the oldest
+  // Scrolled away from the newest, the title says so (it said "newest transitions first").
+  EXPECT_NE(screen().find("scrolled down"), std::string::npos) << screen();
+  EXPECT_NE(screen().find("(Home for the newest)"), std::string::npos) << screen();
+  EXPECT_EQ(screen().find("newest transitions first"), std::string::npos) << screen();
   key('g');
   EXPECT_EQ(sink->ui().selected, "bravo");
   EXPECT_FALSE(sink->ui().alerts_anchor.has_value()); // the newest, following

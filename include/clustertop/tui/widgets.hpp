@@ -13,12 +13,13 @@ namespace clustertop::tui {
 
 inline constexpr const char *kUnknownText = "–";
 
-std::string format_watts(double w);     // "12.3 W", "1.25 kW", "–"
-std::string format_bytes(double bytes); // "512 M", "35.2 G" (binary units), "–"
-std::string format_ms(double ms);       // "0.42 ms", "36.1 ms", "1.20 s", "–"
-std::string format_rate(double per_s);  // "45.1/s", "1.2K/s", "–"
-std::string format_count(double n);     // "950", "21.3K", "1.2M", "–"
-std::string format_pct(double pct);     // "87%", "–"
+std::string format_watts(double w);           // "12.3 W", "1.25 kW", "–"
+std::string format_bytes(double bytes);       // "512 M", "35.2 G" (binary units), "–"
+std::string format_ms(double ms);             // "0.42 ms", "36.1 ms", "1.20 s", "–"
+std::string format_rate(double per_s);        // "45.1/s", "1.2K/s", "–"
+std::string format_tokens_rate(double per_s); // "2186 tok/s", "12.3K tok/s", "–"
+std::string format_count(double n);           // "950", "21.3K", "1.2M", "–"
+std::string format_pct(double pct);           // "87%", "–"
 
 // Values per character cell: a braille cell holds two columns of four dots.
 int samples_per_cell(bool ascii);
