@@ -893,6 +893,39 @@ bool less_work_not_slower(const Series *running, TimePoint base_from, TimePoint 
   return !(v / recent_running < ratio * (b / base_running));
 }
 
+// The value a series holds at exactly `t` (a field of the same report line), else NaN.
+double value_at(const Series &s, TimePoint t) {
+  for (std::size_t i = s.size(); i > 0; --i) {
+    const Point &q = s[i - 1];
+    if (q.time == t) return q.value;
+    if (q.time < t && s.in_time_order()) break;
+  }
+  return kUnknown;
+}
+
+// Whether a fall of the generation rate is prompts taking decoding's place, not a collapse:
+// a burst of long prompts on a busy vLLM (chunked prefill shares each step with decoding)
+// took generation from 1030 to 270 tok/s while the server read 5200 prompt tokens a second
+// and ran more requests, and alerted. The server's tokens a second, prompt and generation of
+// one report, must have fallen under `ratio` too, while generation still moves: a server that
+// reads prompts and generates nothing for minutes (a preemption loop) is a collapse.
+bool more_prompts_not_slower(const Series *prompt_rate, const Series *rate, TimePoint base_from,
+                             TimePoint base_to, TimePoint recent_from, TimePoint now, double v,
+                             double ratio, DetectScratch &tmp) {
+  if (prompt_rate == nullptr || rate == nullptr || !(v > 0)) return false;
+  const auto served = [&](TimePoint from, TimePoint to, std::vector<double> &values) {
+    sampled(rate, from, to, kRateSamples, tmp.points[1]);
+    values.clear();
+    for (const auto &p : tmp.points[1])
+      if (const double prompt = value_at(*prompt_rate, p.time); is_known(prompt))
+        values.push_back(p.value + prompt);
+    return values.empty() ? kUnknown : median(values);
+  };
+  const double base = served(base_from, base_to, tmp.values[0]);
+  const double recent = served(recent_from, now, tmp.values[1]);
+  return is_known(base) && is_known(recent) && !(recent < ratio * base);
+}
+
 // Whether a fall of a slot's rate is more work, not a collapse: llama.cpp's rate is one
 // slot's (tg_3s), and with more slots decoding each is slower while the server does more.
 // One slot at 60 t/s, then four at 18 t/s each (72 t/s in all), alerted. The server's rate
@@ -1016,7 +1049,9 @@ void detect_throughput(const DetectView &view, const Rules &rules, TimePoint now
     if (less_work_not_slower(view.series(n, running_id), base_from, base_to, recent_from, now, b, v,
                              r.ratio, tmp) ||
         more_slots_not_slower(view, n, decoded_id, tps, base_from, base_to, recent_from, now,
-                              r.ratio, tmp))
+                              r.ratio, tmp) ||
+        more_prompts_not_slower(prompt_rate, tps, base_from, base_to, recent_from, now, v, r.ratio,
+                                tmp))
       continue;
     out.push_back(Finding{"throughput_collapse", view.node_name(n), "", Severity::warning, v,
                           r.ratio * b,

@@ -814,6 +814,32 @@ TEST(DetectThroughput, ALongPrefillIsNeitherAStallNorACollapse) {
       << "reports of 0 and 0 are no progress: the last was the prefill's, 60 s ago";
 }
 
+// A burst of long prompts on a busy vLLM: chunked prefill shares each step with decoding, and
+// generation falls from ~1025 to ~270 tok/s while the server reads 5200 prompt tokens a
+// second and runs 30 requests, not 18. It alerted as a collapse; the server's tokens a second
+// (prompt and generation) rose fivefold. The same fall with the prompts as before is one.
+TEST(DetectThroughput, PromptsTakingDecodingsPlaceAreNoCollapse) {
+  for (const bool burst : {true, false}) {
+    Store st;
+    Rules r;
+    double t = 0;
+    for (; t < 300; t += 10) {
+      put(st, "v", "prompt.tokens_per_s", t, 120);
+      put(st, "v", "gen.tokens_per_s", t, 1020 + static_cast<int>(t) % 11);
+      put(st, "v", "req.running", t, 18);
+    }
+    bool collapsed = false;
+    for (const double end = t + 60; t < end; t += 10) {
+      put(st, "v", "prompt.tokens_per_s", t, burst ? 5233.1 : 120);
+      put(st, "v", "gen.tokens_per_s", t, burst ? 268.8 : 100);
+      put(st, "v", "req.running", t, burst ? 30 : 18);
+      collapsed =
+          collapsed || !only(run_detectors(st, r, at(t + 1)), "throughput_collapse").empty();
+    }
+    EXPECT_EQ(collapsed, !burst) << (burst ? "a burst of prompts" : "decoding slowed");
+  }
+}
+
 // No prompt takes minutes to read: an engine that reports prompt throughput and a generation
 // rate of 0.0 for 8 minutes with 32 requests running is stuck (a preemption loop), and it said
 // nothing until its log ended. A prefill counts as progress, and its 0.0 as a pause, for 2
