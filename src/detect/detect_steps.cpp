@@ -755,9 +755,13 @@ std::optional<TimePoint> crashed_stall_since(const DetectView &view, const Rules
   const StallMetrics ids = stall_metrics(view, rules.stall, tmp.metrics);
   const auto st = node_stall(view, rules.stall, ids, node, now, tmp);
   // A stall that may be a streamed request's normal end was no generation the crash stopped
-  // (an idle SGLang server's crash half an hour later stood until the next request). A hang
-  // that ends in NCCL's watchdog abort ten minutes later is one: the crash stands.
-  if (!st || !st->crashed || st->end_unlogged) return std::nullopt;
+  // (an idle SGLang server's crash half an hour later stood until the next request), unless
+  // the crash came within `after` of the last progress: that silence is the crash's (SGLang's
+  // CUDA OOM a second after its last Decode batch resolved after 5 minutes, the server dead,
+  // where the same log without the stream's access line kept it). A hang that ends in NCCL's
+  // watchdog abort ten minutes later is one: the crash stands.
+  if (!st || !st->crashed) return std::nullopt;
+  if (st->end_unlogged && st->crashed_at > st->last + rules.stall.after) return std::nullopt;
   return st->last - kTwoClocks; // as crashed_since reads it
 }
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "collect_test_util.hpp"
 #include "log_run.hpp"
 
 namespace clustertop {
@@ -111,6 +112,39 @@ TEST(DetectRequestEnd, AStreamedRequestsUnloggedEndIsAWarningThatSaysSo) {
   f = logged.fired("step_stall");
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].finding.severity, Severity::critical);
+}
+
+// SGLang dies of a CUDA OOM a second after its last Decode batch, while a streamed request
+// generates: the silence is the crash's, and its alert stands while no progress follows. It
+// resolved after `hold` (5 minutes) with the server dead, where the same log without the
+// stream's access line kept it. An idle server's crash long after its last request still ages
+// out with `hold`.
+TEST(DetectRequestEnd, ACrashRightAfterAStreamsLastProgressStands) {
+  const std::string oom = test::fixture_lines("failures/sample_6.txt").front();
+  test::LogRun run;
+  run.up("sg", kLog, 0);
+  run.line("sg", kLog, 0, answered(0)); // the stream starts: its access line
+  for (int t = 1; t <= 60; ++t) {
+    run.line("sg", kLog, t, decode(t, 1));
+    run.ticks(t, t);
+  }
+  run.line("sg", kLog, 61, oom);
+  run.ticks(61, 61 + 600);
+  EXPECT_FALSE(run.fired("crash").empty());
+  EXPECT_TRUE(run.resolved("crash").empty()) << "the server is dead: its crash stands";
+
+  test::LogRun idle; // the same request, then 20 minutes idle, then the crash
+  idle.up("sg", kLog, 0);
+  idle.line("sg", kLog, 0, answered(0));
+  for (int t = 1; t <= 60; ++t) {
+    idle.line("sg", kLog, t, decode(t, 1));
+    idle.ticks(t, t);
+  }
+  idle.ticks(61, 1260);
+  idle.line("sg", kLog, 1261, oom);
+  idle.ticks(1261, 1261 + 400);
+  EXPECT_FALSE(idle.fired("crash").empty());
+  EXPECT_FALSE(idle.resolved("crash").empty()) << "an idle server's crash ages out with hold";
 }
 
 // A long prompt on a busy server: SGLang reads it in chunks (a `Prefill batch` line each,
