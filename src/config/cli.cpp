@@ -231,7 +231,11 @@ CliOutcome parse_command_line(int argc, const char *const *argv) {
   auto *replay = app.add_subcommand("replay", "Replay a recording or plain logs through detectors");
   replay->footer(kReplayFooter);
   replay->add_option("dir", o.replay_dir, "A directory written by --record")->type_name("DIR");
-  replay->add_option("--node", o.replay_node_logs, "NAME=LOGFILE: replay a plain log as a node")
+  replay
+      ->add_option(
+          "--node", o.replay_node_logs,
+          "NAME=LOGFILE: replay a plain log as a node (its lines must carry a date or time of "
+          "day: exo, vLLM, SGLang; llama.cpp's and mlx-lm's carry none: --record them)")
       ->type_name("NAME=LOGFILE");
   replay
       ->add_option_function<std::string>(
