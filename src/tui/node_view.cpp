@@ -1,6 +1,7 @@
 // The node view: four braille graphs over a selectable window, and the live log tail under
 // the node's streams that are not delivering.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <unordered_map>
 
@@ -44,13 +45,29 @@ void draw_graph(Canvas &c, const Rect &r, const GraphSpec &spec, const std::vect
     c.put(r.row + r.rows / 2, r.col + 3, "no data in this window", Role::dim, r.cols - 6);
 }
 
+// The line's level is the first level word in it: its level field comes before its message
+// (`| INFO | x:y:1 ] ERROR level test` was drawn as an error).
 Role level_role(std::string_view line) {
-  for (const char *t : {"CRITICAL", "FATAL", "ERROR", "Error", "Traceback", "error:"})
-    if (line.find(t) != std::string_view::npos) return Role::log_error;
-  for (const char *t : {"WARNING", "WARN", "Warning"})
-    if (line.find(t) != std::string_view::npos) return Role::log_warn;
-  if (line.find("DEBUG") != std::string_view::npos) return Role::dim;
-  return Role::normal;
+  struct Word {
+    std::string_view text;
+    Role role;
+  };
+  static constexpr std::array<Word, 11> kWords{{{"CRITICAL", Role::log_error},
+                                                {"FATAL", Role::log_error},
+                                                {"ERROR", Role::log_error},
+                                                {"Error", Role::log_error},
+                                                {"Traceback", Role::log_error},
+                                                {"error:", Role::log_error},
+                                                {"WARNING", Role::log_warn},
+                                                {"WARN", Role::log_warn},
+                                                {"Warning", Role::log_warn},
+                                                {"DEBUG", Role::dim},
+                                                {"INFO", Role::normal}}};
+  std::size_t first = std::string_view::npos;
+  Role role = Role::normal;
+  for (const auto &w : kWords)
+    if (const auto at = line.find(w.text); at < first) first = at, role = w.role;
+  return role;
 }
 
 // Marks the search's matches in the line drawn at (row, col), `width` cells wide.

@@ -122,6 +122,29 @@ TEST(TuiScreens, AConnectingNodeCountsFromItsFirstStatus) {
   EXPECT_EQ(c.text().find("connecting: connecting"), std::string::npos) << c.text();
 }
 
+// A log line's colour is its level's, the first level word in it: an INFO line whose message
+// says ERROR was drawn as an error.
+TEST(TuiScreens, ALogLineIsColouredByItsOwnLevel) {
+  Fixture fx;
+  fx.store.add_log_line("mac1", "log:/tmp/exo.log", at(52),
+                        "[ 2026-12-07 10:00:14.000 | INFO | x:y:1 ] ERROR level test");
+  fx.store.add_log_line("mac1", "log:/tmp/exo.log", at(53),
+                        "[ 2026-12-07 10:00:15.000 | WARNING | x:y:1 ] step slow");
+  fx.ui.screen = Screen::node;
+  Canvas c(40, 120);
+  render(c, fx.frame());
+  const auto role_of = [&](const std::string &words) {
+    for (int r = 0; r < c.rows(); ++r)
+      if (const auto at = c.row_text(r).find(words); at != std::string::npos)
+        return c.at(r, static_cast<int>(sanitize_utf8(c.row_text(r).substr(0, at)).size())).role;
+    ADD_FAILURE() << words << " not on screen\n" << c.text();
+    return Role::normal;
+  };
+  EXPECT_EQ(role_of("ERROR level test"), Role::normal);
+  EXPECT_EQ(role_of("step slow"), Role::log_warn);
+  EXPECT_EQ(role_of("ERROR [METAL] Command buffer failed"), Role::log_error);
+}
+
 TEST(TuiScreens, OverviewShowsEveryNodeValuesAndUnknowns) {
   Fixture fx;
   Canvas c(50, 200);
