@@ -195,6 +195,7 @@ void IoThread::check_node(Node &node, SteadyTime now) {
     }
   }
   bool any_stale = false;
+  std::string stale_names; // which, for the words (a stream "stopped ticking" named none)
   for (auto &conn : node.conns)
     for (auto &st : conn->streams) {
       if (st->phase == Stream::Phase::idle && now >= st->due) start_stream(*st, now);
@@ -207,11 +208,12 @@ void IoThread::check_node(Node &node, SteadyTime now) {
       }
       watchdog(node, *st, now);
       any_stale = any_stale || st->stale;
+      if (st->stale) stale_names += (stale_names.empty() ? "" : ", ") + st->spec.name;
     }
   if (any_stale != node.stale) {
     node.stale = any_stale;
     report(node, "", any_stale ? NodeState::stale : NodeState::up,
-           any_stale ? "a stream stopped ticking" : "streams ticking again");
+           any_stale ? "silent streams: " + stale_names : "streams ticking again");
   }
 }
 

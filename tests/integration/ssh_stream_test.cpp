@@ -372,8 +372,13 @@ TEST(SshStream, WatchdogMarksASilentStreamStaleAndRestartsIt) {
       queue, seen,
       [&](const Event &e) { return is_status(e, node.name, "quiet", NodeState::stale); }, 8s))
       << describe(seen);
+  // The node's state names the silent stream ("a stream stopped ticking" named none).
   EXPECT_TRUE(wait_for(
-      queue, seen, [&](const Event &e) { return is_status(e, node.name, "", NodeState::stale); },
+      queue, seen,
+      [&](const Event &e) {
+        return is_status(e, node.name, "", NodeState::stale) &&
+               std::get<NodeStatus>(e).detail == "silent streams: quiet";
+      },
       2s))
       << describe(seen);
   int hellos = 0;
