@@ -138,8 +138,9 @@ bool completions_leave_idle(const DetectView &view, std::size_t node, const Stal
 // How many llama.cpp slots were decoding at `t`: those with a progress line (each slot's
 // writes its count as gen.decoded_tokens, the slot as device) within one report interval
 // (~3 s) of it. 0 when none.
+constexpr Duration kSlotReport = std::chrono::milliseconds(3500);
 int slots_decoding(const DetectView &view, std::size_t node, MetricId decoded, TimePoint t) {
-  constexpr Duration kReport = std::chrono::milliseconds(3500);
+  constexpr Duration kReport = kSlotReport;
   int slots = 0;
   const auto [begin, end] = view.entries(node);
   for (const auto *e = begin; e != end; ++e) {
@@ -189,11 +190,30 @@ bool request_ended(const DetectView &view, std::size_t node, const StallMetrics 
 // Not from before the last progress where the node's slots report their own progress
 // (llama.cpp -np N): every line there is on one clock, and one slot's timing block followed
 // by another slot's last line, then silence, is the server hanging after one request ended.
+//
+// There, every slot that decoded about the last progress must have ended after it (a point of
+// a `done` metric each), less those that ended within a report before it: one slot's timing
+// block half a second after the last progress lines of four, the other three mid-request and
+// silent for good, was taken for the server's end, and its hang went unreported.
 bool finished_after(const DetectView &view, std::size_t node, const StallMetrics &ids,
                     TimePoint last, Duration after) {
-  const bool slots =
-      ids.decoded != DetectView::kNoMetric && slots_decoding(view, node, ids.decoded, last) > 0;
-  return request_ended(view, node, ids, slots ? last : last - kTwoClocks, last) ||
+  const int slots =
+      ids.decoded != DetectView::kNoMetric ? slots_decoding(view, node, ids.decoded, last) : 0;
+  if (slots == 0)
+    return request_ended(view, node, ids, last - kTwoClocks, last) ||
+           completions_leave_idle(view, node, ids, last, after);
+  int ends = 0, ended_before = 0;
+  for (const auto m : ids.done) {
+    const Series *done = view.series(node, m);
+    for (std::size_t i = done == nullptr ? 0 : done->size(); i > 0; --i) {
+      const Point &p = (*done)[i - 1];
+      if (p.time < last - kSlotReport) break;
+      if (!is_known(p.value)) continue;
+      (p.time >= last ? ends : ended_before) += 1;
+    }
+  }
+  return ends >= std::max(1, slots - ended_before) ||
+         request_ended(view, node, ids, TimePoint::max(), last) || // a running count of 0
          completions_leave_idle(view, node, ids, last, after);
 }
 

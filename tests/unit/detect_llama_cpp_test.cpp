@@ -99,6 +99,34 @@ TEST(DetectLlamaCpp, AHangRightAfterAnotherSlotsRequestEndedIsAStepStall) {
   EXPECT_EQ(run.fired("step_stall").size(), 1u) << "slot 1 stopped a second after slot 0 ended";
 }
 
+// llama-server -np 4: four slots decode; slot 0's request ends with its timing block half a
+// second after the four's last progress lines, and the other three, mid-request, print
+// nothing more: the server hangs. One timing block after the last progress was taken for the
+// server's end and nothing fired. The same with all four timing blocks is the end it is.
+TEST(DetectLlamaCpp, OneSlotsEndIsNotTheServersWhileOthersDecoded) {
+  for (const int ended : {1, 4}) {
+    test::LogRun run;
+    run.up("np4", kLog, 0);
+    double t = 1;
+    for (int n = 60; t < 40; t += 3, n += 60)
+      for (int slot = 0; slot < 4; ++slot) {
+        run.line("np4", kLog, t + 0.1 * slot, progress(t + 0.1 * slot, n, 20, 19.8, slot));
+        run.ticks(t, t + 2);
+      }
+    for (int slot = 0; slot < ended; ++slot)
+      for (const char *l :
+           {"prompt eval time =     184.43 ms /   142 tokens (    1.30 ms per token,   769.93 "
+            "tokens per second)",
+            "       eval time =  39000.00 ms / 800 tokens (   48.75 ms per token,    20.51 tokens "
+            "per second)",
+            "      total time =  39184.43 ms / 942 tokens"})
+        run.line("np4", kLog, t - 3 + 0.5 + 0.1 * slot, l);
+    run.ticks(t, t + 60);
+    EXPECT_EQ(run.fired("step_stall").size(), ended == 4 ? 0u : 1u)
+        << ended << " of the 4 slots' requests ended";
+  }
+}
+
 // llama-server -np 4: each slot's rate is one request's. One slot alone at 60 t/s, then four
 // slots at 18 t/s each, is a server doing 72 t/s, not a collapse; one slot falling from 60 to
 // 10 t/s while it is the only one still is.
