@@ -78,6 +78,9 @@ int run_dashboard(Store &store, Pipeline &pipeline, ReplaySource &source, const 
   // directory, as in a live run; with --csv-dir, --csv-every and --csv-on-alert too.
   auto co = csv_sink_options(o, /*key_only=*/o.csv_dir.empty());
   if (!co) return say(co.error()), exit_code::usage;
+  // Periodic and alert files that fail say so (in the status line while the screen is up, on
+  // stderr after), as in a live run; `e` says its own. They failed without a word.
+  if (!o.csv_dir.empty()) co->on_error = [](const Error &e) { say(e); };
   auto csv = CsvSink::create(store, *co);
   if (!csv && !o.csv_dir.empty()) return say(csv.error()), exit_code::config;
   std::unique_ptr<CsvSink> csv_sink;

@@ -125,6 +125,29 @@ for sig in ABRT QUIT; do
   else echo "FAIL SIG$sig left the terminal as the dashboard had it: $(tmux -L "$sock" display -p 'alternate_on=#{alternate_on} cursor=#{cursor_flag}')"; echo "$screen" | grep -v '^$' | tail -5; fail=$((fail+1)); fi
 done
 
+# Periodic CSV files that fail (their directory removed) say so in the status line, and at
+# exit, as in a live run; they failed without a word.
+tmux -L "$sock" kill-server 2>/dev/null
+mkdir "$tmp/csvgone"
+tmux -L "$sock" new-session -d -x 150 -y 40 "$bin replay --speed 1 --csv-dir $tmp/csvgone --csv-every 1s --node studio=$tmp/studio.log --until 30s; echo EXIT=\$?; sleep 30"
+sleep 1.5
+rm -rf "$tmp/csvgone"
+for _ in $(seq 100); do
+  screen=$(tmux -L "$sock" capture-pane -p)
+  tail -n 1 <<<"$screen" | grep -q "csvgone" && break
+  sleep 0.1
+done
+if tail -n 1 <<<"$screen" | grep -q "csvgone"; then pass=$((pass+1))
+else echo "FAIL a failed periodic CSV file was not in the status line:"; echo "$screen" | tail -3; fail=$((fail+1)); fi
+tmux -L "$sock" send-keys q
+for _ in $(seq 30); do
+  screen=$(tmux -L "$sock" capture-pane -p)
+  grep -q "EXIT=0" <<<"$screen" && break
+  sleep 0.1
+done
+if grep -q "csvgone/clustertop-.*csv" <<<"$screen"; then pass=$((pass+1))
+else echo "FAIL a failed periodic CSV file was not printed at exit:"; echo "$screen" | grep -v '^$' | tail -5; fail=$((fail+1)); fi
+
 out=$("$bin" replay --node studio="$tmp/studio.log" --node mbp="$tmp/mbp.log" --until 30s --json | cat)
 if grep -q '"rule":"crash".*"node":"mbp"\|"node":"mbp".*"rule":"crash"' <<<"$out"; then pass=$((pass+1))
 else echo "FAIL piped replay printed no crash alert for mbp:"; echo "$out" | head; fail=$((fail+1)); fi
