@@ -126,6 +126,7 @@ bool follows_a_log(const Store &store, const std::string &node) {
 }
 
 void draw_log(Canvas &c, const Frame &f, const Rect &r, const std::string &node, Drawn &drawn) {
+  drawn.log_pane = r;
   const auto *log = f.store.log_lines(node);
   std::unordered_map<std::string_view, const LogEvent *> tagged;
   if (const auto *events = f.store.events(node))

@@ -337,6 +337,7 @@ void draw_header(Canvas &c, const Frame &f, const Rect &r, const Columns &cols,
 }
 
 void draw_alerts(Canvas &c, const Frame &f, const Rect &r, Drawn &drawn) {
+  drawn.alerts_pane = r;
   if (r.rows < 3) return;
   const bool focused = f.ui.pane == 1;
   const int lines = r.rows - 2;

@@ -215,8 +215,8 @@ std::optional<Key> Terminal::read_key() {
       k.mouse_row = ev.y;
       k.mouse_col = ev.x;
       k.double_click = (ev.bstate & BUTTON1_DOUBLE_CLICKED) != 0;
-      if ((ev.bstate & BUTTON4_PRESSED) != 0) k.code = KEY_UP, k.mouse_row = -1;
-      if ((ev.bstate & BUTTON5_PRESSED) != 0) k.code = KEY_DOWN, k.mouse_row = -1;
+      if ((ev.bstate & BUTTON4_PRESSED) != 0) k.code = KEY_UP, k.wheel = 1;
+      if ((ev.bstate & BUTTON5_PRESSED) != 0) k.code = KEY_DOWN, k.wheel = -1;
     }
   }
   return k;

@@ -21,6 +21,8 @@ struct Key {
   bool function = false; // an ncurses KEY_* code rather than a character
   int mouse_row = -1, mouse_col = -1;
   bool double_click = false;
+  // The wheel at (mouse_row, mouse_col): 1 up, -1 down (code is then KEY_UP / KEY_DOWN).
+  int wheel = 0;
 };
 
 class Terminal {

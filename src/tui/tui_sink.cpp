@@ -104,6 +104,7 @@ bool TuiSink::on_input(TimePoint now) {
       if (key->mouse_row >= 0) click(key->mouse_row, key->mouse_col, key->double_click);
       continue;
     }
+    if (key->wheel != 0 && wheel(key->mouse_row, key->mouse_col, key->wheel)) continue;
     if (handle_key(key->code, key->function, now)) return true;
   }
   return false;
@@ -191,6 +192,21 @@ void TuiSink::click(int row, int col, bool double_click) {
     if (double_click) ui_.screen = Screen::node, ui_.log_anchor.reset();
     return;
   }
+}
+
+bool TuiSink::wheel(int row, int col, int up) {
+  // The pane under the pointer scrolls, whichever has the keys' focus: the wheel over the
+  // node view's log moved to the next node unless Tab had focused the log first. Older items
+  // are up the log and down the alerts list.
+  if (ui_.screen == Screen::node && drawn_.log_pane.contains(row, col)) {
+    scroll_by(up);
+  } else if (ui_.screen == Screen::overview && drawn_.alerts_pane.contains(row, col)) {
+    scroll_by(-up);
+  } else {
+    return false; // elsewhere, as Up/Down
+  }
+  dirty_ = true;
+  return true;
 }
 
 void TuiSink::move_selection(long delta) {

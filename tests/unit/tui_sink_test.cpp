@@ -138,6 +138,40 @@ TEST(TuiSinkThemes, TheCyclePassesOverABrokenThemeAndKeepsTheOneGivenAtStart) {
   std::filesystem::remove_all(dir);
 }
 
+// The wheel scrolls the pane under the pointer: over the node view's log it scrolls the log
+// (it moved to the next node unless Tab had focused the log), over the overview's alerts pane
+// that pane; elsewhere it is Up/Down.
+TEST_F(TuiSinkTest, TheWheelScrollsThePaneUnderThePointer) {
+  for (int i = 0; i < 60; ++i)
+    store.add_log_line("bravo", "log:x", at(4), "INFO line " + std::to_string(i));
+  for (int i = 0; i < 20; ++i) {
+    Finding f{"rule" + std::to_string(i), "alpha", "", Severity::warning, 1, 0, "m"};
+    sink->on_transition({f, AlertState::firing, at(1), at(1)}, TickContext{store, firing, at(1)});
+  }
+  tick();
+  sink->redraw(at(5));
+  const auto row_of = [&](const std::string &words) {
+    for (int r = 0; r < sink->canvas().rows(); ++r)
+      if (sink->canvas().row_text(r).find(words) != std::string::npos) return r;
+    return -1;
+  };
+  const int alerts_row = row_of("rule19");
+  ASSERT_GE(alerts_row, 0) << screen();
+  EXPECT_TRUE(sink->wheel(alerts_row, 10, -1));
+  EXPECT_TRUE(sink->ui().alerts_anchor.has_value()) << "down the alerts list";
+  EXPECT_EQ(sink->ui().selected, "alpha");
+  key(KEY_DOWN, true);
+  key('\r'); // bravo's node view, the node list focused
+  ASSERT_EQ(sink->ui().selected, "bravo");
+  const int log_row = row_of("INFO line 59");
+  ASSERT_GE(log_row, 0) << screen();
+  EXPECT_TRUE(sink->wheel(log_row, 10, 1));
+  sink->redraw(at(5));
+  EXPECT_EQ(sink->ui().selected, "bravo") << "the wheel over the log is not the next node";
+  EXPECT_TRUE(sink->ui().log_anchor.has_value()) << "up the log";
+  EXPECT_FALSE(sink->wheel(0, 10, 1)) << "the title is no pane: Up/Down";
+}
+
 TEST_F(TuiSinkTest, MouseClickSelectsTheNodeUnderIt) {
   sink->redraw(at(5));
   int row = -1;

@@ -76,6 +76,7 @@ struct Drawn {
     std::size_t rows = 0;                    // items the pane shows at once
   };
   Scrollable log, alerts;
+  Rect log_pane, alerts_pane;      // where they are drawn (empty: not drawn), for the mouse wheel
   std::size_t help_scroll_max = 0; // the last useful UiState::help_scroll
   std::size_t help_rows = 0;       // help entries shown at once
 };

@@ -67,6 +67,9 @@ public:
   void set_size(int rows, int cols);
   bool handle_key(int code, bool function_key, TimePoint now);
   void click(int row, int col, bool double_click);
+  // The mouse wheel (1 up, -1 down) at (row, col): scrolls the pane under it; false where no
+  // scrolled pane is (it then acts as Up/Down).
+  bool wheel(int row, int col, int up);
   [[nodiscard]] const Canvas &canvas() const { return canvas_; }
   [[nodiscard]] const UiState &ui() const { return ui_; }
 
