@@ -9,6 +9,15 @@ fail=0 pass=0
 tmp=$(mktemp -d)
 sock="ct-replay-$$"
 trap 'for s in "" -TSTP -ABRT -QUIT; do tmux -L "ct-replay-$$$s" kill-server 2>/dev/null; done; rm -rf "$tmp"' EXIT
+# `q`, then the pane once its shell says the exit status (3 s at most), in $screen.
+quit_and_wait() {
+  tmux -L "$sock" send-keys q
+  for _ in $(seq 30); do
+    screen=$(tmux -L "$sock" capture-pane -p)
+    grep -q "EXIT=0" <<<"$screen" && break
+    sleep 0.1
+  done
+}
 for i in $(seq 1 30); do
   s=$(printf "%02d" "$i")
   echo "[ 2026-02-23 18:07:$s.000 | INFO     | exo.worker.runner:step:88 ] [STEP $i] eval=36ms model=7ms gpu_eval=0.5ms fence_wait=0.8ms ctx=${i}K" >>"$tmp/studio.log"
@@ -48,12 +57,7 @@ screen=$(tmux -L "$sock" capture-pane -p)
 if tail -n 1 <<<"$screen" | grep -q "HELLO-FROM-HOOK\|--on-alert hook" &&
   ! head -n -1 <<<"$screen" | grep -q "HELLO-FROM-HOOK\|exited with status"; then pass=$((pass+1))
 else echo "FAIL the hook's output was not (only) in the status line:"; echo "$screen"; fail=$((fail+1)); fi
-tmux -L "$sock" send-keys q
-for _ in $(seq 30); do
-  screen=$(tmux -L "$sock" capture-pane -p)
-  grep -q "EXIT=0" <<<"$screen" && break
-  sleep 0.1
-done
+quit_and_wait
 if grep -q "written to standard error while the dashboard was up" <<<"$screen" && grep -q "^  HELLO-FROM-HOOK" <<<"$screen" &&
   grep -q "hook for crash on mbp.*exited with status 3" <<<"$screen"; then pass=$((pass+1))
 else echo "FAIL the captured lines were not printed at exit:"; echo "$screen"; fail=$((fail+1)); fi
@@ -139,12 +143,7 @@ for _ in $(seq 100); do
 done
 if tail -n 1 <<<"$screen" | grep -q "csvgone"; then pass=$((pass+1))
 else echo "FAIL a failed periodic CSV file was not in the status line:"; echo "$screen" | tail -3; fail=$((fail+1)); fi
-tmux -L "$sock" send-keys q
-for _ in $(seq 30); do
-  screen=$(tmux -L "$sock" capture-pane -p)
-  grep -q "EXIT=0" <<<"$screen" && break
-  sleep 0.1
-done
+quit_and_wait
 if grep -q "csvgone/clustertop-.*csv" <<<"$screen"; then pass=$((pass+1))
 else echo "FAIL a failed periodic CSV file was not printed at exit:"; echo "$screen" | grep -v '^$' | tail -5; fail=$((fail+1)); fi
 

@@ -149,24 +149,35 @@ TEST(Store, GenerationRateIsTheEnginesOwnElseStepsASecond) {
   EXPECT_DOUBLE_EQ(generation_rate(s, "mac1", end), 42.5);
 }
 
+// mac1, up at 0 with 20 steps two a second (exo's [STEP N], stamped by their arrival);
+// `at` is seconds from its start.
+struct StepRun {
+  Store s;
+  StepRun() {
+    s.apply(NodeStatus{"mac1", "", NodeState::up, "", at(0)});
+    steps(0, 20, 0.5);
+  }
+  static TimePoint at(double sec) {
+    return from_epoch_seconds(1000) + std::chrono::microseconds(static_cast<long long>(sec * 1e6));
+  }
+  void steps(double from, int n, double every) {
+    for (int i = 0; i < n; ++i) s.add(Sample{"mac1", "step.eval_ms", "", 29, at(from + i * every)});
+  }
+};
+
 // A node back from an outage has its steps read back at once, stamped at their arrival where
 // the line has no time (exo's [STEP N]): its rate read 17 times the truth for the 10 s after.
 // Unknown for that window; the engine's own rate is its own.
 TEST(Store, NoStepRateForTheWindowAfterAnOutage) {
   for (const NodeState outage : {NodeState::down, NodeState::stale}) {
-    Store s;
-    const TimePoint t0 = from_epoch_seconds(1000);
-    const auto at = [&](double sec) {
-      return t0 + std::chrono::microseconds(static_cast<long long>(sec * 1e6));
-    };
-    s.apply(NodeStatus{"mac1", "", NodeState::up, "", at(0)});
-    for (int i = 0; i < 20; ++i) s.add(Sample{"mac1", "step.eval_ms", "", 29, at(i * 0.5)});
+    StepRun run;
+    auto &s = run.s;
+    const auto at = StepRun::at;
     EXPECT_NEAR(generation_rate(s, "mac1", at(10)), 2.0, 0.01) << "before";
     s.apply(NodeStatus{"mac1", "", outage, "", at(10)});
     s.apply(NodeStatus{"mac1", "", NodeState::up, "", at(25)});
-    for (int i = 0; i < 30; ++i) // the outage's 30 steps, read back within 0.1 s
-      s.add(Sample{"mac1", "step.eval_ms", "", 29, at(25 + i * 0.003)});
-    for (int i = 1; i <= 24; ++i) s.add(Sample{"mac1", "step.eval_ms", "", 29, at(25 + i * 0.5)});
+    run.steps(25, 30, 0.003); // the outage's 30 steps, read back within 0.1 s
+    run.steps(25.5, 24, 0.5);
     EXPECT_TRUE(std::isnan(generation_rate(s, "mac1", at(27)))) << "read back: not 17/s";
     EXPECT_TRUE(std::isnan(generation_rate(s, "mac1", at(34.9))));
     EXPECT_NEAR(generation_rate(s, "mac1", at(36.5)), 2.0, 0.01) << "the window past the return";
@@ -181,20 +192,14 @@ TEST(Store, NoStepRateForTheWindowAfterAnOutage) {
 // when it resumes, and read as 14.4 steps a second, then 6.3, for a log writing 2. No step
 // rate for the window after the resume; then the log's own 2 a second.
 TEST(Store, NoStepRateForTheWindowAfterThisProcessWasStopped) {
-  Store s;
-  const TimePoint t0 = from_epoch_seconds(1000);
-  const auto at = [&](double sec) {
-    return t0 + std::chrono::microseconds(static_cast<long long>(sec * 1e6));
-  };
-  s.apply(NodeStatus{"mac1", "", NodeState::up, "", at(0)});
-  for (int i = 0; i < 20; ++i) s.add(Sample{"mac1", "step.eval_ms", "", 29, at(i * 0.5)});
-  s.we_were_stopped(at(20));
-  for (int i = 0; i < 20; ++i) // the stop's 20 steps, arriving at the resume
-    s.add(Sample{"mac1", "step.eval_ms", "", 29, at(20 + i * 0.002)});
-  for (int i = 1; i <= 24; ++i) s.add(Sample{"mac1", "step.eval_ms", "", 29, at(20 + i * 0.5)});
-  EXPECT_TRUE(std::isnan(generation_rate(s, "mac1", at(22)))) << "read at once: not 10/s";
-  EXPECT_TRUE(std::isnan(generation_rate(s, "mac1", at(29.9))));
-  EXPECT_NEAR(generation_rate(s, "mac1", at(31.5)), 2.0, 0.01) << "the window past the resume";
+  StepRun run;
+  const auto at = StepRun::at;
+  run.s.we_were_stopped(at(20));
+  run.steps(20, 20, 0.002); // the stop's 20 steps, arriving at the resume
+  run.steps(20.5, 24, 0.5);
+  EXPECT_TRUE(std::isnan(generation_rate(run.s, "mac1", at(22)))) << "read at once: not 10/s";
+  EXPECT_TRUE(std::isnan(generation_rate(run.s, "mac1", at(29.9))));
+  EXPECT_NEAR(generation_rate(run.s, "mac1", at(31.5)), 2.0, 0.01) << "the window past the resume";
 }
 
 } // namespace
