@@ -96,4 +96,28 @@ std::vector<const CollectorDef *> CollectorSet::all() const {
   return out;
 }
 
+std::vector<const CollectorDef *> CollectorSet::for_stream(std::string_view collector) const {
+  std::vector<const CollectorDef *> out;
+  for (const auto &[n, d] : defs)
+    if (collector == kLogCollector ? d->type == "log" : d->name == collector)
+      out.push_back(d.get());
+  return out;
+}
+
+std::vector<std::pair<std::string, Combine>> combined_metrics(const CollectorDef &def) {
+  std::vector<std::pair<std::string, Combine>> out;
+  const auto add = [&out](const std::vector<MetricSpec> &specs) {
+    for (const auto &m : specs)
+      if (m.combine != Combine::none) out.emplace_back(m.metric, m.combine);
+  };
+  const auto &p = def.parse;
+  for (const auto &r : p.rules) add(r.metrics);
+  for (const auto &r : p.block.rules) add(r.metrics);
+  for (const auto &[key, m] : p.block.fields)
+    if (m.combine != Combine::none) out.emplace_back(m.metric, m.combine);
+  add(p.csv.metrics);
+  add(p.json.metrics);
+  return out;
+}
+
 } // namespace clustertop

@@ -28,6 +28,48 @@ struct SeriesSlot {
 // per sample instead of growing this.
 constexpr std::size_t kMaxSeriesSlots = 256;
 
+// A node-wide figure made of parts, each written by a line of its own (a vLLM data-parallel
+// server's `Engine 000:` and `Engine 001:` lines): the parts' latest values, combined into
+// the node's series. Written as they came, every engine's line overwrote the one before, so
+// the node's tokens/s was one engine's and its running requests could read 0 while another
+// engine generated.
+struct CombinedMetric {
+  // A part not heard from in this long is gone (a restarted server's engines are new ones).
+  static constexpr Duration kPartMaxAge = std::chrono::seconds(60);
+  static constexpr std::size_t kMaxParts = 64; // a hostile log's endless engine numbers
+  struct Part {
+    std::string device;
+    double value = kUnknown;
+    TimePoint at{};
+  };
+  std::string name;
+  Combine how = Combine::none;
+  std::vector<Part> parts;
+
+  // Takes one part's value at `t` and gives the node's.
+  double add(const std::string &device, TimePoint t, double value) {
+    std::erase_if(parts,
+                  [&](const Part &p) { return p.device != device && p.at < t - kPartMaxAge; });
+    auto it =
+        std::find_if(parts.begin(), parts.end(), [&](const Part &p) { return p.device == device; });
+    if (it == parts.end()) {
+      if (parts.size() == kMaxParts)
+        parts.erase(std::min_element(parts.begin(), parts.end(),
+                                     [](const Part &a, const Part &b) { return a.at < b.at; }));
+      it = parts.insert(parts.end(), Part{device});
+    }
+    it->value = value;
+    it->at = t;
+    double out = kUnknown;
+    std::size_t known = 0;
+    for (const auto &p : parts) {
+      if (!is_known(p.value)) continue;
+      out = known++ == 0 ? p.value : how == Combine::max ? std::max(out, p.value) : out + p.value;
+    }
+    return how == Combine::mean && known > 0 ? out / static_cast<double>(known) : out;
+  }
+};
+
 struct StreamState {
   bool is_log = false;
   bool is_zone = false; // kZoneStream: `date +%z` lines
@@ -52,7 +94,8 @@ struct StreamState {
   std::optional<Duration> last_lag;
   TimePoint last_stamped_arrival{};
   std::optional<Duration> behind;
-  std::size_t key_marker = 0; // its BEGIN marker, watched by `parsers`
+  std::size_t key_marker = 0;           // its BEGIN marker, watched by `parsers`
+  std::vector<CombinedMetric> combined; // its definitions' metrics with `combine`
 };
 
 // A `zone` stream line: "+0100 1764990000" (`date '+%z %s'`: the UTC offset and the node's
@@ -110,6 +153,9 @@ struct Ingest::Impl {
     s.is_log = collector == kLogCollector;
     s.is_zone = stream == kZoneStream;
     s.parsers = make_parser_group(*set, collector);
+    for (const auto *d : set->for_stream(collector))
+      for (auto &[metric, how] : combined_metrics(*d))
+        s.combined.push_back(CombinedMetric{std::move(metric), how, {}});
     if (s.is_log) s.key_marker = s.parsers.watch(PrivateKeyLines::kBeginMarker);
     s.known = !s.parsers.empty() || s.is_zone;
     return s;
@@ -196,6 +242,21 @@ struct Ingest::Impl {
     return t + lag;
   }
 
+  // The metric as the Store keeps it: a part of a combined metric (CombinedMetric) as the
+  // node's value, in `whole`; any other as it is.
+  Metric whole;
+  const Metric &node_wide(StreamState &s, const Metric &m, TimePoint t) {
+    if (m.device.empty() || s.combined.empty()) return m;
+    for (auto &c : s.combined) {
+      if (!same_text(c.name, m.name)) continue;
+      whole.name.assign(m.name);
+      whole.device.clear();
+      whole.value = c.add(m.device, t, m.value);
+      return whole;
+    }
+    return m;
+  }
+
   void store_record(const LineBatch &b, StreamState &s, const Record &r, TimePoint t,
                     const std::string &line, Store &store, std::vector<LogEvent> &events) {
     if (r.layout.owner != nullptr && r.layout == s.layout &&
@@ -211,14 +272,17 @@ struct Ingest::Impl {
         s.layout_series.clear();
       }
       s.hint = 0;
-      for (const auto &m : r.metrics) {
+      for (const auto &part : r.metrics) {
+        const Metric &m = node_wide(s, part, t);
         Series *series = series_for(s, store, b.node, m);
-        if (series == nullptr) { // dropped: no layout to write the next record by
+        // Dropped, or a part written as its node's value: no layout to write the next record
+        // by (a combined value is not the record's own).
+        if (series == nullptr || &m != &part) {
           known = false;
           s.layout = {};
           s.layout_series.clear();
-          continue;
         }
+        if (series == nullptr) continue;
         Store::add(*series, t, m.value);
         if (known) s.layout_series.push_back(series);
       }

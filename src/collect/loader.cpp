@@ -115,6 +115,14 @@ Severity severity_of(const std::string &s) {
                   "use one of info, warning, critical");
 }
 
+Combine combine_of(const std::string &s) {
+  if (s.empty()) return Combine::none;
+  if (s == "sum") return Combine::sum;
+  if (s == "max") return Combine::max;
+  if (s == "mean") return Combine::mean;
+  throw LoadError("unknown combine '" + s + "'", "\"" + s + "\"", "use one of sum, max, mean");
+}
+
 MetricSpec metric_spec(Ctx &c, const std::string &source, const json &j) {
   MetricSpec m;
   m.source = source;
@@ -126,7 +134,7 @@ MetricSpec metric_spec(Ctx &c, const std::string &source, const json &j) {
     throw LoadError("metric for '" + source + "' must be a name or an object", "\"" + source + "\"",
                     "write \"" + source + "\": \"gpu.power_w\" or {\"metric\": ...}");
   check_keys(c, j,
-             {"metric", "device", "device_from", "scale", "scale_var", "zero_unknown",
+             {"metric", "device", "device_from", "combine", "scale", "scale_var", "zero_unknown",
               "comma_decimal", "map"},
              "metric '" + source + "'");
   m.metric = str(j, "metric");
@@ -135,6 +143,10 @@ MetricSpec metric_spec(Ctx &c, const std::string &source, const json &j) {
                     "add \"metric\": \"group.name_unit\"");
   m.device = str(j, "device");
   m.device_from = str(j, "device_from");
+  m.combine = combine_of(str(j, "combine"));
+  if (m.combine != Combine::none && m.device_from.empty())
+    throw LoadError("metric '" + source + "' combines its devices but names none", "\"combine\"",
+                    "add \"device_from\": the capture that names each part");
   m.scale_var = str(j, "scale_var");
   if (j.contains("scale")) m.scale = number_at(j["scale"], "scale");
   m.zero_unknown = flag(j, "zero_unknown", false);

@@ -349,8 +349,7 @@ void ParserGroup::finish(RecordBuffer &out) {
 ParserGroup make_parser_group(const CollectorSet &set, std::string_view collector) {
   std::vector<std::unique_ptr<LineParser>> parsers;
   std::vector<std::string_view> typical; // the definitions' sample lines
-  for (const auto *d : set.all()) {
-    if (collector == kLogCollector ? d->type != "log" : d->name != collector) continue;
+  for (const auto *d : set.for_stream(collector)) {
     parsers.push_back(make_parser(*d));
     for (const auto &sample : d->samples)
       typical.insert(typical.end(), sample.lines.begin(), sample.lines.end());

@@ -139,6 +139,16 @@ TEST(CollectDefinitions, DeviceTimeAndLineCapturesThatDoNotExistAreErrors) {
   "parse": {"kind": "block", "line": "^(?<k>\\w+):\\s+(?<v>\\d+)",
     "fields": {"MemTotal": "mem.total_bytes"}}})J",
        "no such group", "block.json:1"},
+      {"combine.json", R"J({"name": "d", "type": "log",
+  "parse": {"kind": "regex", "rules": [{"name": "r", "regex": "v=(?<v>\\d+)",
+    "metrics": {"v": {"metric": "a.v",
+      "combine": "sum"}}}]}})J",
+       "combines its devices but names none", "combine.json:4"},
+      {"how.json", R"J({"name": "d", "type": "log",
+  "parse": {"kind": "regex", "rules": [{"name": "r", "regex": "e(?<e>\\d) v=(?<v>\\d+)",
+    "metrics": {"v": {"metric": "a.v", "device_from": "e",
+      "combine": "total"}}}]}})J",
+       "unknown combine 'total'", "how.json:4"},
   };
   for (const auto &c : cases) {
     test::TempDir dir;

@@ -895,9 +895,11 @@ namespace clustertop {
 namespace {
 
 // Everything a store holds, point by point (values bit for bit), for comparing two stores.
-std::string describe_store(const Store &store) {
+// Every series but those of `skipped` metrics.
+std::string describe_store(const Store &store, const std::vector<std::string> &skipped = {}) {
   std::string s;
   for (const auto &[key, series] : store.all_series()) {
+    if (std::find(skipped.begin(), skipped.end(), key.metric) != skipped.end()) continue;
     s += key.node + "/" + key.metric + "/" + key.device + ":";
     for (std::size_t i = 0; i < series.size(); ++i) {
       std::uint64_t bits = 0;
@@ -945,7 +947,14 @@ TEST(CollectFastPath, IngestByLayoutFillsTheStoreAsAFreshIngestPerLine) {
     first.on_batch(b, fresh, events);
   }
   EXPECT_GT(by_layout.all_series().size(), 8u);
-  EXPECT_EQ(describe_store(by_layout), describe_store(fresh));
+  // A metric whose parts come on lines of their own (vLLM's data-parallel engines, `combine`)
+  // is the parts seen so far: an Ingest per line sees one part. Those are left out here
+  // (CollectIngest.DataParallelEnginesMakeOneNodesFigures).
+  std::vector<std::string> combined;
+  for (const auto *d : set->all())
+    for (const auto &[metric, how] : combined_metrics(*d)) combined.push_back(metric);
+  ASSERT_FALSE(combined.empty());
+  EXPECT_EQ(describe_store(by_layout, combined), describe_store(fresh, combined));
 }
 
 } // namespace

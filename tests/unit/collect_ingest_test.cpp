@@ -529,6 +529,39 @@ struct ShippedIngest {
   }
 };
 
+// A vLLM server with data parallelism writes a line per engine at each interval (`Engine
+// 000:`, `Engine 001:`, ...). The node's figures are the engines' together: rates and requests
+// summed, KV cache usage the fullest engine's, the prefix cache's hit rate their mean; no
+// series per engine. Each line used to overwrite the one before: tokens/s read as the last
+// engine's alone. An engine not heard from for a minute is no longer counted.
+TEST(CollectIngest, DataParallelEnginesMakeOneNodesFigures) {
+  ShippedIngest n;
+  ASSERT_NE(n.set, nullptr);
+  const auto latest = [&](const char *metric) { return n.store.latest({"gpu1", metric, ""}); };
+  n.feed("gpu1", "log:/srv/vllm.log", test::fixture_lines("vllm/sample_10.txt"));
+  EXPECT_NEAR(latest("gen.tokens_per_s"), 1157.2 + 809.3, 1e-9);
+  EXPECT_NEAR(latest("prompt.tokens_per_s"), 16.5, 1e-9);
+  EXPECT_EQ(latest("req.running"), 51 + 31);
+  EXPECT_EQ(latest("req.waiting"), 117 + 108);
+  EXPECT_EQ(latest("kv_cache.usage_pct"), 100.0);
+  EXPECT_NEAR(latest("prefix_cache.hit_pct"), (70.0 + 66.0) / 2, 1e-9);
+  for (const char *metric : {"gen.tokens_per_s", "req.running", "kv_cache.usage_pct"}) {
+    const auto devices = n.store.devices("gpu1", metric);
+    ASSERT_EQ(devices.size(), 1u) << metric;
+    EXPECT_EQ(devices.front().first, "") << metric;
+  }
+  // Another server's two engines, three months on: the first server's are gone.
+  n.feed("gpu1", "log:/srv/vllm.log", test::fixture_lines("vllm/sample_11.txt"));
+  EXPECT_NEAR(latest("gen.tokens_per_s"), 10.3 + 10.0, 1e-9);
+  EXPECT_NEAR(latest("prompt.tokens_per_s"), 1.9 + 1.5, 1e-9);
+  EXPECT_EQ(latest("req.running"), 0);
+  EXPECT_EQ(latest("kv_cache.usage_pct"), 0);
+  // One engine's line alone (V1 without data parallelism) is the node's figures as it says.
+  n.feed("gpu2", "log:/srv/vllm.log", test::fixture_lines("vllm/sample_1.txt"));
+  EXPECT_NEAR(n.store.latest({"gpu2", "gen.tokens_per_s", ""}), 1055.3, 1e-9);
+  EXPECT_EQ(n.store.latest({"gpu2", "req.waiting", ""}), 43);
+}
+
 // SGLang's `#token` is what the running requests hold in the KV cache together (8 requests,
 // 67724 tokens), not a context: it was the node's `ctx` on screen, `ctx_tokens` in the CSV,
 // `clustertop_context_tokens` and context_at_oom's input. It is kv_cache.tokens.

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "clustertop/collect/ingest_stats.hpp"
@@ -30,6 +31,10 @@ public:
 
   [[nodiscard]] const CollectorDef *find(const std::string &name) const;
   [[nodiscard]] std::vector<const CollectorDef *> all() const;
+
+  // The definitions of one stream's collector: the one named `collector`, or with "log"
+  // (kLogCollector) every log definition.
+  [[nodiscard]] std::vector<const CollectorDef *> for_stream(std::string_view collector) const;
 
   // Implementation detail, public for the loader.
   std::map<std::string, std::shared_ptr<const CollectorDef>> defs;

@@ -14,11 +14,16 @@ namespace clustertop {
 
 // How one captured text (a regex group, a csv column, a json path, a block key) becomes a
 // metric value. Units in the text (ms, K, GB, %) are converted by the metric name's suffix.
+// How the parts of one node-wide figure, each named by `device_from` (a vLLM data-parallel
+// engine's `Engine 001:`), make it: what is stored is the node's value alone.
+enum class Combine : std::uint8_t { none, sum, max, mean };
+
 struct MetricSpec {
   std::string source;                // capture name, column name, json path or block key
   std::string metric;                // "gpu.power_w"
   std::string device;                // fixed device ("" node-wide)
   std::string device_from;           // or: the capture/column/path that names the device
+  Combine combine = Combine::none;   // with device_from: the devices are parts of the node's
   double scale = 1.0;                // applied after unit conversion (e.g. kB -> bytes: 1024)
   std::string scale_var;             // or: scale by a block variable (vm_stat page size)
   bool zero_unknown = false;         // 0 means "no sensor": store unknown instead
@@ -124,5 +129,8 @@ struct CollectorDef {
   ParseSpec parse;
   std::vector<SampleCheck> samples;
 };
+
+// The metrics a definition declares with `combine`, and how each combines.
+std::vector<std::pair<std::string, Combine>> combined_metrics(const CollectorDef &def);
 
 } // namespace clustertop
