@@ -54,22 +54,27 @@ TEST(DetectCrash, LinuxEnginesFailureLinesAreCrashes) {
       {"failures/sample_19.txt", "abort"},      {"failures/sample_20.txt", "abort"},
       {"failures/sample_21.txt", "abort"},      {"failures/sample_22.txt", "cuda_error"},
       {"failures/sample_23.txt", "cuda_error"}, {"failures/sample_24.txt", "segfault"}};
-  for (const auto &[file, subject] : cases) {
-    Store st;
-    Ingest ingest(set);
-    std::vector<LogEvent> events;
-    st.apply(NodeStatus{"gpu1", "", NodeState::up, "", at(0)});
-    ingest.on_batch(LineBatch{"gpu1", "log:/srv/server.log", at(10), test::fixture_lines(file)}, st,
-                    events);
-    ASSERT_FALSE(events.empty()) << file;
-    // At the line's own time (vLLM's stamp), or its arrival.
-    const auto f =
-        only(run_detectors(st, Rules{}, events.back().time + std::chrono::seconds(1)), "crash");
-    const auto it =
-        std::find_if(f.begin(), f.end(), [&](const Finding &x) { return x.subject == subject; });
-    ASSERT_NE(it, f.end()) << file;
-    EXPECT_EQ(it->severity, Severity::critical) << file;
-  }
+  // The same lines behind docker's --timestamps or compose's service name (the engine in a
+  // container): the shell's report matched only alone on its line.
+  const std::vector<std::string> prefixes = {"", "2026-05-12T08:01:39.331095044Z ", "vllm-1  | "};
+  for (const auto &[file, subject] : cases)
+    for (const auto &prefix : prefixes) {
+      Store st;
+      Ingest ingest(set);
+      std::vector<LogEvent> events;
+      st.apply(NodeStatus{"gpu1", "", NodeState::up, "", at(0)});
+      auto lines = test::fixture_lines(file);
+      for (auto &l : lines) l.insert(0, prefix);
+      ingest.on_batch(LineBatch{"gpu1", "log:/srv/server.log", at(10), lines}, st, events);
+      ASSERT_FALSE(events.empty()) << file << " behind '" << prefix << "'";
+      // At the line's own time (vLLM's stamp), or its arrival.
+      const auto f =
+          only(run_detectors(st, Rules{}, events.back().time + std::chrono::seconds(1)), "crash");
+      const auto it =
+          std::find_if(f.begin(), f.end(), [&](const Finding &x) { return x.subject == subject; });
+      ASSERT_NE(it, f.end()) << file << " behind '" << prefix << "'";
+      EXPECT_EQ(it->severity, Severity::critical) << file;
+    }
 }
 
 // A runner that restarted and generated again, then crashed the same way: another episode,
