@@ -50,29 +50,35 @@ TEST(DetectCrash, TaggedEventFiresWithItsLineThenAgesOut) {
 TEST(DetectCrash, LinuxEnginesFailureLinesAreCrashes) {
   const auto set = test::builtin_set();
   ASSERT_NE(set, nullptr);
-  const std::vector<std::pair<std::string, std::string>> cases = {
-      {"failures/sample_19.txt", "abort"},      {"failures/sample_20.txt", "abort"},
-      {"failures/sample_21.txt", "abort"},      {"failures/sample_22.txt", "cuda_error"},
-      {"failures/sample_23.txt", "cuda_error"}, {"failures/sample_24.txt", "segfault"}};
+  struct Case {
+    std::string file, subject;
+    int line = -1; // one line of the file alone; -1: all
+  };
+  const std::vector<Case> cases = {
+      {"failures/sample_19.txt", "abort"},      {"failures/sample_19.txt", "abort", 1},
+      {"failures/sample_20.txt", "abort"},      {"failures/sample_21.txt", "abort"},
+      {"failures/sample_22.txt", "cuda_error"}, {"failures/sample_23.txt", "cuda_error"},
+      {"failures/sample_24.txt", "segfault"},   {"failures/sample_24.txt", "abort", 1}};
   // The same lines behind docker's --timestamps or compose's service name (the engine in a
   // container): the shell's report matched only alone on its line.
   const std::vector<std::string> prefixes = {"", "2026-05-12T08:01:39.331095044Z ", "vllm-1  | "};
-  for (const auto &[file, subject] : cases)
+  for (const auto &[file, subject, line] : cases)
     for (const auto &prefix : prefixes) {
       Store st;
       Ingest ingest(set);
       std::vector<LogEvent> events;
       st.apply(NodeStatus{"gpu1", "", NodeState::up, "", at(0)});
       auto lines = test::fixture_lines(file);
+      if (line >= 0) lines = {lines.at(static_cast<std::size_t>(line))};
       for (auto &l : lines) l.insert(0, prefix);
       ingest.on_batch(LineBatch{"gpu1", "log:/srv/server.log", at(10), lines}, st, events);
-      ASSERT_FALSE(events.empty()) << file << " behind '" << prefix << "'";
+      ASSERT_FALSE(events.empty()) << file << ":" << line << " behind '" << prefix << "'";
       // At the line's own time (vLLM's stamp), or its arrival.
       const auto f =
           only(run_detectors(st, Rules{}, events.back().time + std::chrono::seconds(1)), "crash");
       const auto it =
           std::find_if(f.begin(), f.end(), [&](const Finding &x) { return x.subject == subject; });
-      ASSERT_NE(it, f.end()) << file << " behind '" << prefix << "'";
+      ASSERT_NE(it, f.end()) << file << ":" << line << " behind '" << prefix << "'";
       EXPECT_EQ(it->severity, Severity::critical) << file;
     }
 }
