@@ -213,7 +213,13 @@ double generation_rate(const Store &s, const std::string &node, TimePoint at) {
     first = t;
   }
   if (n < 2 || last <= first) return kUnknown;
-  return static_cast<double>(n - 1) / to_seconds(last - first);
+  // Steps that stopped (a crash, a hang, a request's end) read their full rate for the
+  // window's 10 s, and more than it as the last few were left: past two of their intervals
+  // without a step, the rate runs to `at`, and falls as the window empties.
+  const double span = to_seconds(last - first);
+  const double interval = span / static_cast<double>(n - 1);
+  const double to = to_seconds(at - last) > 2 * interval ? to_seconds(at - first) : span;
+  return static_cast<double>(n - 1) / to;
 }
 
 std::optional<Point> Store::latest_point(const SeriesKey &key) const {

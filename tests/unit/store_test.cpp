@@ -188,6 +188,20 @@ TEST(Store, NoStepRateForTheWindowAfterAnOutage) {
   }
 }
 
+// Steps that stop (a crash, a hang, a request's end): the rate falls as the window empties,
+// about half 5 s in, none 10 s in. It held the full rate for 10 s and rose above it as the
+// last few steps were left (28.2 and 33.4 for a node writing 24.4), into a CSV row beside the
+// node's crash.
+TEST(Store, TheStepRateFallsAsStepsStop) {
+  StepRun run; // 20 steps, 0 to 9.5 s
+  const auto at = StepRun::at;
+  EXPECT_NEAR(generation_rate(run.s, "mac1", at(9.6)), 2.0, 0.01) << "steps flowing";
+  EXPECT_NEAR(generation_rate(run.s, "mac1", at(14.5)), 1.0, 0.15) << "5 s after the last";
+  for (double t = 10; t < 19.4; t += 0.25)
+    EXPECT_FALSE(generation_rate(run.s, "mac1", at(t)) > 2.0 + 1e-9) << "never above it, at " << t;
+  EXPECT_TRUE(std::isnan(generation_rate(run.s, "mac1", at(19.6)))) << "10 s after the last";
+}
+
 // This process stopped (Ctrl-Z) for 10 s: the steps the node wrote meanwhile arrive at once
 // when it resumes, and read as 14.4 steps a second, then 6.3, for a log writing 2. No step
 // rate for the window after the resume; then the log's own 2 a second.
