@@ -36,7 +36,7 @@ constexpr std::size_t kMaxSeriesSlots = 256;
 struct CombinedMetric {
   // A part not heard from in this long is gone (a restarted server's engines are new ones).
   static constexpr Duration kPartMaxAge = std::chrono::seconds(60);
-  static constexpr std::size_t kMaxParts = 64; // a hostile log's endless engine numbers
+  static constexpr std::size_t kMaxParts = 1024; // a hostile log's endless engine numbers
   struct Part {
     std::string device;
     double value = kUnknown;
