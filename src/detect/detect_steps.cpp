@@ -656,8 +656,9 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
     if (together != culprit->node) {
       emit(Finding{
           "cluster_stall", "", "", Severity::critical, static_cast<double>(stalled.size()), 2.0,
-          fmt::format("cluster stalled: {} stopped together (last step {}; {}){}", together,
-                      iso8601_utc(culprit->last), gpu_words(*culprit),
+          fmt::format("cluster stalled: {} stopped together (last {} {}; {}){}", together,
+                      culprit->reports ? "progress" : "step", iso8601_utc(culprit->last),
+                      gpu_words(*culprit),
                       after.empty()
                           ? ""
                           : fmt::format("; {} stopped after them and waiting on them", after))});
@@ -681,13 +682,15 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
   emit(Finding{
       "cluster_stall", "", culprit->node, Severity::critical, static_cast<double>(stalled.size()),
       2.0,
-      first ? fmt::format("cluster stalled: {} stopped first (last step {}; {}); {} stopped {} "
+      first ? fmt::format("cluster stalled: {} stopped first (last {} {}; {}); {} stopped {} "
                           "it and {} waiting on it",
-                          culprit->node, iso8601_utc(culprit->last), why, waiting,
+                          culprit->node, culprit->reports ? "progress" : "step",
+                          iso8601_utc(culprit->last), why, waiting,
                           all_after ? "after" : "with or after", one ? "is" : "are")
-            : fmt::format("cluster stalled: {} holds it up (last step {}; {}); {} stopped {} "
+            : fmt::format("cluster stalled: {} holds it up (last {} {}; {}); {} stopped {} "
                           "it and {} waiting on it",
-                          culprit->node, iso8601_utc(culprit->last), why, waiting,
+                          culprit->node, culprit->reports ? "progress" : "step",
+                          iso8601_utc(culprit->last), why, waiting,
                           all_before ? "before" : "around", one ? "is" : "are")});
 }
 

@@ -431,7 +431,7 @@ TEST(DetectStall, NodesThatStoppedAtTheSameStampNameNoCulprit) {
   auto f = only(run_detectors(st, r, at(340)), "cluster_stall");
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].subject, "");
-  EXPECT_NE(f[0].message.find("cluster stalled: n1, n2 stopped together (last step "),
+  EXPECT_NE(f[0].message.find("cluster stalled: n1, n2 stopped together (last progress "),
             std::string::npos)
       << f[0].message;
   EXPECT_EQ(f[0].message.find("after"), std::string::npos) << f[0].message;
