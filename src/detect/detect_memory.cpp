@@ -244,18 +244,13 @@ std::optional<Regime> newest_regime(const std::vector<double> &x, const std::vec
 // request's KV cache after another's) fits it poorly, and each tooth's fall was a new
 // warning where the regime alone decided.
 // `pts`: the sampled available memory over the trend window.
-// Whether the trend window holds enough history to judge: over less than half the window,
-// a step (3 GiB allocated in 3 s, then flat) fitted one falling line well enough, and lay in
-// the newest tenth long enough to fire: a short history is left to the fast fall's test,
-// which a step does not pass.
-bool trend_can_judge(const OomRules &r, const std::vector<Point> &pts) {
-  return pts.size() >= r.trend_min_samples &&
-         pts.back().time - pts.front().time >= r.trend_window / 2;
-}
-
 Fall trend_fall(const MemNode &node, const OomRules &r, TimePoint now,
                 const std::vector<Point> &pts) {
-  if (!trend_can_judge(r, pts)) return {};
+  if (pts.size() < r.trend_min_samples) return {};
+  // Over less than half the window, a step (3 GiB allocated in 3 s, then flat) fitted one
+  // falling line well enough, and lay in the newest tenth long enough to fire: a short
+  // history is left to the fast fall's test, which a step does not pass.
+  if (pts.back().time - pts.front().time < r.trend_window / 2) return {};
   auto &x = node.tmp.values[0];
   auto &y = node.tmp.values[1];
   x.clear();

@@ -140,15 +140,14 @@ bool completions_leave_idle(const DetectView &view, std::size_t node, const Stal
 // (~3 s) of it. 0 when none.
 constexpr Duration kSlotReport = std::chrono::milliseconds(3500);
 int slots_decoding(const DetectView &view, std::size_t node, MetricId decoded, TimePoint t) {
-  constexpr Duration kReport = kSlotReport;
   int slots = 0;
   const auto [begin, end] = view.entries(node);
   for (const auto *e = begin; e != end; ++e) {
     if (e->metric != decoded || e->device.empty()) continue;
     for (std::size_t i = e->series->size(); i > 0; --i) {
       const TimePoint at = (*e->series)[i - 1].time;
-      if (at < t - kReport) break;
-      if (at <= t + kReport) {
+      if (at < t - kSlotReport) break;
+      if (at <= t + kSlotReport) {
         ++slots;
         break;
       }
@@ -426,11 +425,8 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   // A request's end follows its last progress within one report: SGLang at 1 step/s prints
   // a Decode batch every 40 s, and a request's access line 20-40 s after the last one was
   // no end, its idle server a critical step_stall.
-  const Duration end_within = std::max(
-      r.after, is_known(interval) && interval > 0
-                   ? std::chrono::duration_cast<Duration>(std::chrono::duration<double>(interval)) +
-                         kTwoClocks
-                   : Duration::zero());
+  const Duration end_within =
+      is_known(interval) ? std::max(r.after, from_seconds(interval) + kTwoClocks) : r.after;
   if (finished_after(view, node, ids, last->time, end_within)) return std::nullopt;
   // The fence_wait its last step logged (a step line gives its parts one stamp).
   if (const auto fence = last_known(view.series(node, ids.fence));
@@ -459,9 +455,11 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
 
 // "last step T", or, where a prompt being read was the last progress, when that was and when
 // generation last moved (a stall after a long prefill gave the prefill's report as the step).
+// What the node's progress is called: an engine that reports rates takes no steps.
+const char *progress_word(const StallInfo &st) { return st.reports ? "progress" : "step"; }
+
 std::string last_words(const StallInfo &st) {
-  if (!st.generated_last)
-    return (st.reports ? "last progress " : "last step ") + iso8601_utc(st.last);
+  if (!st.generated_last) return fmt::format("last {} {}", progress_word(st), iso8601_utc(st.last));
   return fmt::format("last progress {}, a prompt being read; last step {}", iso8601_utc(st.last),
                      iso8601_utc(*st.generated_last));
 }
@@ -657,8 +655,7 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
       emit(Finding{
           "cluster_stall", "", "", Severity::critical, static_cast<double>(stalled.size()), 2.0,
           fmt::format("cluster stalled: {} stopped together (last {} {}; {}){}", together,
-                      culprit->reports ? "progress" : "step", iso8601_utc(culprit->last),
-                      gpu_words(*culprit),
+                      progress_word(*culprit), iso8601_utc(culprit->last), gpu_words(*culprit),
                       after.empty()
                           ? ""
                           : fmt::format("; {} stopped after them and waiting on them", after))});
@@ -684,14 +681,12 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
       2.0,
       first ? fmt::format("cluster stalled: {} stopped first (last {} {}; {}); {} stopped {} "
                           "it and {} waiting on it",
-                          culprit->node, culprit->reports ? "progress" : "step",
-                          iso8601_utc(culprit->last), why, waiting,
-                          all_after ? "after" : "with or after", one ? "is" : "are")
+                          culprit->node, progress_word(*culprit), iso8601_utc(culprit->last), why,
+                          waiting, all_after ? "after" : "with or after", one ? "is" : "are")
             : fmt::format("cluster stalled: {} holds it up (last {} {}; {}); {} stopped {} "
                           "it and {} waiting on it",
-                          culprit->node, culprit->reports ? "progress" : "step",
-                          iso8601_utc(culprit->last), why, waiting,
-                          all_before ? "before" : "around", one ? "is" : "are")});
+                          culprit->node, progress_word(*culprit), iso8601_utc(culprit->last), why,
+                          waiting, all_before ? "before" : "around", one ? "is" : "are")});
 }
 
 } // namespace
@@ -807,7 +802,7 @@ void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, De
         Finding{"step_stall", node, "", st->end_unlogged ? Severity::warning : Severity::critical,
                 st->silence_s, st->threshold_s,
                 fmt::format("no {} for {:.0f} s while generating ({}); {}{}",
-                            st->generated_last || st->reports ? "progress" : "step", st->silence_s,
+                            st->generated_last ? "progress" : progress_word(*st), st->silence_s,
                             last_words(*st), gpu_words(*st),
                             st->end_unlogged ? "; the request's access line came at its start (a "
                                                "streamed request), whose end the engine logs only "
@@ -920,16 +915,6 @@ bool less_work_not_slower(const Series *running, TimePoint base_from, TimePoint 
   return !(v / recent_running < ratio * (b / base_running));
 }
 
-// The value a series holds at exactly `t` (a field of the same report line), else NaN.
-double value_at(const Series &s, TimePoint t) {
-  for (std::size_t i = s.size(); i > 0; --i) {
-    const Point &q = s[i - 1];
-    if (q.time == t) return q.value;
-    if (q.time < t && s.in_time_order()) break;
-  }
-  return kUnknown;
-}
-
 // Whether a fall of the generation rate is prompts taking decoding's place, not a collapse:
 // a burst of long prompts on a busy vLLM (chunked prefill shares each step with decoding)
 // took generation from 1030 to 270 tok/s while the server read 5200 prompt tokens a second
@@ -943,9 +928,9 @@ bool more_prompts_not_slower(const Series *prompt_rate, const Series *rate, Time
   const auto served = [&](TimePoint from, TimePoint to, std::vector<double> &values) {
     sampled(rate, from, to, kRateSamples, tmp.points[1]);
     values.clear();
-    for (const auto &p : tmp.points[1])
-      if (const double prompt = value_at(*prompt_rate, p.time); is_known(prompt))
-        values.push_back(p.value + prompt);
+    PartCursor prompt(prompt_rate); // the same report's prompt rate, walked back
+    for (auto p = tmp.points[1].rbegin(); p != tmp.points[1].rend(); ++p)
+      if (const double q = prompt.value_at(p->time); is_known(q)) values.push_back(p->value + q);
     return values.empty() ? kUnknown : median(values);
   };
   const double base = served(base_from, base_to, tmp.values[0]);
@@ -976,23 +961,23 @@ bool more_slots_not_slower(const DetectView &view, std::size_t node, MetricId de
   return is_known(base) && is_known(recent) && !(recent < ratio * base);
 }
 
+// The value a series holds at exactly `t` (a field of the same report line), else NaN.
+double value_at(const Series &s, TimePoint t) {
+  for (std::size_t i = s.size(); i > 0; --i) {
+    const Point &q = s[i - 1];
+    if (q.time == t) return q.value;
+    if (q.time < t && s.in_time_order()) break;
+  }
+  return kUnknown;
+}
+
 // Whether a generation-rate report of 0 came while the server was reading prompts (vLLM:
 // "Avg prompt throughput: 5800.0 tokens/s, Avg generation throughput: 0.0 tokens/s"): decoding
 // paused for a prefill, which says nothing of its speed. The prompt rate is on the same line,
 // so it has the same time.
 // Not past kLongestPrefill since the generation rate was last above 0 (`rate`: its series).
 bool paused_for_prefill(const Series *prompt_rate, const Series &rate, const Point &p) {
-  if (p.value != 0 || prompt_rate == nullptr) return false;
-  bool reading = false;
-  for (std::size_t i = prompt_rate->size(); i > 0; --i) {
-    const Point &q = (*prompt_rate)[i - 1];
-    if (q.time == p.time) {
-      reading = q.value > 0;
-      break;
-    }
-    if (q.time < p.time && prompt_rate->in_time_order()) return false;
-  }
-  if (!reading) return false;
+  if (p.value != 0 || prompt_rate == nullptr || !(value_at(*prompt_rate, p.time) > 0)) return false;
   for (std::size_t i = rate.size(); i > 0; --i) {
     const Point &g = rate[i - 1];
     if (g.time < p.time - kLongestPrefill) break;
