@@ -201,8 +201,7 @@ void render_node_view(Canvas &c, const Frame &f, Drawn &drawn) {
   // middle, `ctx 21.8K` read as `ctx 2`.
   // Paused, the view is frozen, which the status line said only until its message aged.
   std::string title =
-      fmt::format("< {}{}  {}{}{}", node, f.ui.paused ? "  PAUSED" : "", to_string(n.state),
-                  n.detail.empty() || n.detail == to_string(n.state) ? "" : ": " + n.detail,
+      fmt::format("< {}{}  {}{}", node, f.ui.paused ? "  PAUSED" : "", state_words(n),
                   n.clock_skew ? "   " + describe_clock_skew(*n.clock_skew) : "");
   std::size_t used = sanitize_utf8(title).size();
   for (const std::string &part :

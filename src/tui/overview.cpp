@@ -212,8 +212,7 @@ void draw_detail_line(Canvas &c, const Frame &f, const NodeSummary &n, const Rec
   Line line(c, r.row, r.col + 4, r.cols - 4);
   if (n.state != NodeState::up) {
     // (A node declared but not yet heard of has no `since`: no age counted from 1970.)
-    line.put(fmt::format("{}{}{}", to_string(n.state),
-                         n.detail.empty() || n.detail == to_string(n.state) ? "" : ": " + n.detail,
+    line.put(fmt::format("{}{}", state_words(n),
                          n.since == TimePoint{} ? "" : " for " + format_age(f.now - n.since)),
              state_role(n.state));
     line.put("  ", Role::normal);

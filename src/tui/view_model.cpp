@@ -57,6 +57,11 @@ void fill_steps(NodeSummary &n, const Store &s, TimePoint t, Duration window) {
 
 } // namespace
 
+std::string state_words(const NodeSummary &n) {
+  const std::string state = to_string(n.state);
+  return n.detail.empty() || n.detail == state ? state : state + ": " + n.detail;
+}
+
 NodeSummary summarize(const Store &store, const std::string &node,
                       const std::vector<Finding> &firing, TimePoint as_of, Duration window) {
   NodeSummary n;

@@ -33,6 +33,9 @@ struct NodeSummary {
 
 NodeSummary summarize(const Store &store, const std::string &node,
                       const std::vector<Finding> &firing, TimePoint as_of, Duration window);
+// The node's state and its detail, "down: connection refused"; the state once where the
+// detail only repeats it ("connecting: connecting").
+std::string state_words(const NodeSummary &n);
 
 enum class SortMode { declared, name, alerts, power, step };
 const char *to_string(SortMode m);
