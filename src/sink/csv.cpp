@@ -129,8 +129,8 @@ void write_wide_header(std::string &out, const std::vector<std::string> &gpus) {
   for (const char *h :
        {"mem_used_bytes", "mem_available_bytes", "mem_total_bytes", "mem_pressure_level",
         "swap_used_bytes", "step_eval_ms", "step_model_ms", "step_gpu_eval_ms", "step_overhead_ms",
-        "fence_wait_ms", "fence_wait_max_ms", "tokens_per_s", "ctx_tokens", "alerts",
-        "alert_messages"})
+        "fence_wait_ms", "fence_wait_max_ms", "tokens_per_s", "ctx_tokens", "kv_cache_usage_pct",
+        "requests_running", "requests_waiting", "alerts", "alert_messages"})
     line.text(h);
   line.end();
 }
@@ -184,7 +184,8 @@ void write_wide_row(std::string &out, const Store &store, const std::string &nod
   line.number(latest("step.fence_wait_ms"));
   line.number(window_max(store.series({node, "step.fence_wait_ms", ""}), now, window));
   line.number(generation_rate(store, node, now));
-  line.number(latest("ctx.tokens"));
+  for (const char *m : {"ctx.tokens", "kv_cache.usage_pct", "req.running", "req.waiting"})
+    line.number(latest(m));
   const auto [rules, messages] = alert_cells(firing, node);
   line.name(rules); // redacted by its parts (alert_cells)
   line.text(messages);

@@ -54,6 +54,13 @@ std::string FiguresPrinter::text_line(const Store &s, const std::string &node, T
       num(s.latest({node, "step.eval_ms", ""}), "ms"),
       num(s.latest({node, "step.fence_wait_ms", ""}), "ms", 2),
       num(generation_rate(s, node, now), ""), num(s.latest({node, "ctx.tokens", ""}), "", 0));
+  // A server's KV cache and requests (vLLM, SGLang), only where it reports them: exo's
+  // lines stay as they were.
+  const double kv = s.latest({node, "kv_cache.usage_pct", ""});
+  if (is_known(kv)) line += fmt::format(" kv {}", num(kv, "%", 0));
+  for (const char *state : {"running", "waiting"})
+    if (const double n = s.latest({node, fmt::format("req.{}", state), ""}); is_known(n))
+      line += fmt::format(" {} {}", state, num(n, "", 0));
   if (info != nullptr && info->state != NodeState::up && !info->detail.empty())
     line += fmt::format(" ({})", info->detail);
   if (info != nullptr && info->clock_skew)
@@ -77,6 +84,9 @@ std::string FiguresPrinter::json_line(const Store &s, const std::string &node, T
       {"fence_wait_ms", json_num(s.latest({node, "step.fence_wait_ms", ""}))},
       {"tokens_per_s", json_num(generation_rate(s, node, now))},
       {"ctx_tokens", json_num(s.latest({node, "ctx.tokens", ""}))},
+      {"kv_cache_usage_pct", json_num(s.latest({node, "kv_cache.usage_pct", ""}))},
+      {"requests_running", json_num(s.latest({node, "req.running", ""}))},
+      {"requests_waiting", json_num(s.latest({node, "req.waiting", ""}))},
       {"lines", info ? info->lines : 0},
       {"skipped_lines", info ? info->skipped_lines : 0},
       {"dropped_samples", info ? info->dropped_samples : 0}};

@@ -204,10 +204,14 @@ void render_node_view(Canvas &c, const Frame &f, Drawn &drawn) {
       fmt::format("< {}{}  {}{}", node, f.ui.paused ? "  PAUSED" : "", state_words(n),
                   n.clock_skew ? "   " + describe_clock_skew(*n.clock_skew) : "");
   std::size_t used = sanitize_utf8(title).size();
-  for (const std::string &part :
-       {fmt::format("window {} (w)", wl), "GPU " + format_watts(n.power_w),
-        "step " + format_ms(n.step_ms), "gen " + format_rate(n.tokens_per_s),
-        "ctx " + format_count(n.ctx_tokens)}) {
+  std::vector<std::string> parts{fmt::format("window {} (w)", wl), "GPU " + format_watts(n.power_w),
+                                 "step " + format_ms(n.step_ms),
+                                 "gen " + format_rate(n.tokens_per_s)};
+  // A server's KV cache and requests where it reports them (vLLM, SGLang), else nothing.
+  if (!std::isnan(n.kv_cache_pct)) parts.push_back("kv " + format_pct(n.kv_cache_pct));
+  if (const std::string reqs = request_words(n); !reqs.empty()) parts.push_back(reqs);
+  parts.push_back("ctx " + format_count(n.ctx_tokens));
+  for (const std::string &part : parts) {
     used += 3 + sanitize_utf8(part).size();
     if (used > static_cast<std::size_t>(std::max(0, c.cols()))) break;
     title += "   " + part;

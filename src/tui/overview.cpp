@@ -230,6 +230,14 @@ void draw_detail_line(Canvas &c, const Frame &f, const NodeSummary &n, const Rec
   line.field(fmt::format("  pressure {}", pressure), Role::dim);
   line.field(fmt::format("  swap {}/{}", format_bytes(n.swap_used), format_bytes(n.swap_total)),
              Role::dim);
+  // A server's KV cache and queue (vLLM, SGLang): its kv_cache alert's figure, on screen.
+  if (!std::isnan(n.kv_cache_pct))
+    line.field(fmt::format("  kv cache {}", format_pct(n.kv_cache_pct)),
+               std::find(n.badges.begin(), n.badges.end(), "kv_cache") != n.badges.end()
+                   ? Role::warn
+                   : Role::dim);
+  if (const std::string reqs = request_words(n); !reqs.empty())
+    line.field("  requests " + reqs, Role::dim);
   line.field(fmt::format("   step model {}", format_ms(n.model_ms)), Role::dim);
   line.field(fmt::format(" | gpu_eval {}", format_ms(n.gpu_eval_ms)), Role::dim);
   line.field(fmt::format(" | overhead {}", format_ms(n.overhead_ms)), Role::dim, true);

@@ -53,6 +53,9 @@ void fill_steps(NodeSummary &n, const Store &s, TimePoint t, Duration window) {
   // A rate is the node's state, as a sample is: a hung or down node showed its last 650 tok/s.
   n.tokens_per_s = generation_rate(s, n.name, t);
   n.ctx_tokens = node_value(s, n.name, "ctx.tokens", t);
+  n.kv_cache_pct = node_value(s, n.name, "kv_cache.usage_pct", t);
+  n.req_running = node_value(s, n.name, "req.running", t);
+  n.req_waiting = node_value(s, n.name, "req.waiting", t);
 }
 
 } // namespace
@@ -60,6 +63,14 @@ void fill_steps(NodeSummary &n, const Store &s, TimePoint t, Duration window) {
 std::string state_words(const NodeSummary &n) {
   const std::string state = to_string(n.state);
   return n.detail.empty() || n.detail == state ? state : state + ": " + n.detail;
+}
+
+std::string request_words(const NodeSummary &n) {
+  std::string out;
+  if (!std::isnan(n.req_running)) out = "running " + format_count(n.req_running);
+  if (!std::isnan(n.req_waiting))
+    out += (out.empty() ? "" : " ") + std::string("waiting ") + format_count(n.req_waiting);
+  return out;
 }
 
 NodeSummary summarize(const Store &store, const std::string &node,

@@ -36,9 +36,9 @@ TEST(ExportCsv, WideUnknownIsAnEmptyCellNeverZero) {
   EXPECT_EQ(lines[0], "time,node,status,status_detail,gpu_power_w,mem_used_bytes,"
                       "mem_available_bytes,mem_total_bytes,mem_pressure_level,swap_used_bytes,"
                       "step_eval_ms,step_model_ms,step_gpu_eval_ms,step_overhead_ms,"
-                      "fence_wait_ms,fence_wait_max_ms,tokens_per_s,ctx_tokens,alerts,"
-                      "alert_messages");
-  EXPECT_EQ(lines[1], iso8601_utc(kNow) + ",mac1,connecting,,,,,17179869184,,,,,,,,,,,,");
+                      "fence_wait_ms,fence_wait_max_ms,tokens_per_s,ctx_tokens,kv_cache_usage_pct,"
+                      "requests_running,requests_waiting,alerts,alert_messages");
+  EXPECT_EQ(lines[1], iso8601_utc(kNow) + ",mac1,connecting,,,,,17179869184,,,,,,,,,,,,,,,");
 }
 
 TEST(ExportCsv, WideSumsGpusComputesOverheadAndFenceWindowMax) {
@@ -64,9 +64,25 @@ TEST(ExportCsv, WideSumsGpusComputesOverheadAndFenceWindowMax) {
   EXPECT_NE(lines[0].find(",gpu_power_w,gpu0_power_w,gpu1_power_w,mem_used_bytes,"),
             std::string::npos);
   EXPECT_EQ(lines[1], iso8601_utc(kNow) +
-                          ",gpu1,up,,300.5,100.5,200,600,400,1000,,,36,5,2,29,0.4,12.5,27.25,,"
+                          ",gpu1,up,,300.5,100.5,200,600,400,1000,,,36,5,2,29,0.4,12.5,27.25,,,,,"
                           "fence_wait_stall(critical); crash[metal_error](critical),"
                           "fence wait 12.5 ms | metal");
+}
+
+// A server's KV cache use and requests are columns of their own (vLLM, SGLang): they were
+// in the long format and /metrics only.
+TEST(ExportCsv, WideHasAServersKvCacheAndRequests) {
+  Store store;
+  store.apply(NodeStatus{"gpu1", "", NodeState::up, "", kNow - seconds(10)});
+  add(store, "gpu1", "kv_cache.usage_pct", 91.25, kNow - seconds(5));
+  add(store, "gpu1", "req.running", 12, kNow - seconds(5));
+  add(store, "gpu1", "req.waiting", 0, kNow - seconds(5));
+  const auto lines = lines_of(render_csv_wide(store, {}, kNow));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[0].find(",ctx_tokens,kv_cache_usage_pct,requests_running,requests_waiting,"),
+            std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[1].find(",91.25,12,0,,"), std::string::npos) << lines[1];
 }
 
 // A subject that reads as a secret (a GPU id or a log path with `password=…` in it) is
@@ -111,7 +127,7 @@ TEST(ExportCsv, GpuSumIsUnknownWhenOneGpuIsUnknownAndOverheadNeedsOneStep) {
   const auto row = lines_of(render_csv_wide(store, {}, kNow)).at(1);
   // time,node,status,detail,sum,gpu0,gpu1,used,avail,total,pressure,swap,eval,model,gpu_eval,
   // overhead,fence,fence_max,tokens,ctx,alerts,messages
-  EXPECT_EQ(row, iso8601_utc(kNow) + ",n,connecting,,,100,,,,,,,36,5,2,,,,,,,");
+  EXPECT_EQ(row, iso8601_utc(kNow) + ",n,connecting,,,100,,,,,,,36,5,2,,,,,,,,,,");
 }
 
 TEST(ExportCsv, RemoteTextIsQuotedNeutralisedCleanedAndRedacted) {
@@ -228,7 +244,7 @@ TEST(ExportCsv, SampledValuesOlderThanAMinuteAreEmptyStepsStay) {
   add(store, "mac1", "mem.available_bytes", 4e9, then);
   add(store, "mac1", "step.eval_ms", 36, then);
   const auto row = lines_of(render_csv_wide(store, {}, kNow)).at(1);
-  EXPECT_EQ(row, iso8601_utc(kNow) + ",mac1,down,connection refused,,,,,,,36,,,,,,,,,") << row;
+  EXPECT_EQ(row, iso8601_utc(kNow) + ",mac1,down,connection refused,,,,,,,36,,,,,,,,,,,,") << row;
   const auto fresh = lines_of(render_csv_wide(store, {}, then + seconds(59))).at(1);
   EXPECT_NE(fresh.find(",31,12000000000,4000000000,16000000000,"), std::string::npos) << fresh;
 }

@@ -33,6 +33,31 @@ TEST(FiguresPrinter, TextShowsFiguresUnknownsAndTheLastLogLine) {
   EXPECT_LT(huge.size(), line.size() + 20) << huge;
 }
 
+// A server's KV cache use and requests are in its figures (vLLM, SGLang); a node that reports
+// neither (exo) keeps its line as it was, and its JSON says null.
+TEST(FiguresPrinter, AServersKvCacheAndRequestsAreFigures) {
+  Store s;
+  const auto t = from_epoch_seconds(3600);
+  s.apply(NodeStatus{"gpu1", "", NodeState::up, "", t});
+  s.apply(NodeStatus{"mac1", "", NodeState::up, "", t});
+  s.add(Sample{"gpu1", "kv_cache.usage_pct", "", 87.5, t});
+  s.add(Sample{"gpu1", "req.running", "", 8, t});
+  s.add(Sample{"gpu1", "req.waiting", "", 3, t});
+  s.add(Sample{"mac1", "step.eval_ms", "", 36, t});
+  const auto line = FiguresPrinter::text_line(s, "gpu1", t);
+  EXPECT_NE(line.find("ctx - kv 88% running 8 waiting 3"), std::string::npos) << line;
+  const auto j = nlohmann::json::parse(FiguresPrinter::json_line(s, "gpu1", t));
+  EXPECT_EQ(j["kv_cache_usage_pct"], 87.5);
+  EXPECT_EQ(j["requests_running"], 8);
+  EXPECT_EQ(j["requests_waiting"], 3);
+  const auto exo = FiguresPrinter::text_line(s, "mac1", t);
+  EXPECT_EQ(exo.find(" kv "), std::string::npos) << exo;
+  EXPECT_EQ(exo.find("running"), std::string::npos) << exo;
+  const auto je = nlohmann::json::parse(FiguresPrinter::json_line(s, "mac1", t));
+  EXPECT_TRUE(je.contains("kv_cache_usage_pct") && je["kv_cache_usage_pct"].is_null());
+  EXPECT_TRUE(je.contains("requests_waiting") && je["requests_waiting"].is_null());
+}
+
 // With ticks every second, --figures-every 10s prints every 10 s: a tenth of slack once
 // printed at 0, 9, 18 and 27 s.
 TEST(FiguresPrinter, LinesComeEveryPeriodNotEarly) {

@@ -107,6 +107,33 @@ TEST(TuiScreens, TheNodeViewTitleShowsWholeFiguresOrNone) {
   EXPECT_GT(dropped, 0) << "some widths must have left ctx out";
 }
 
+// A server's KV cache use and its requests (vLLM, SGLang) are on screen: its kv_cache alert
+// spoke of a figure no screen showed. An exo node, which reports neither, shows no such words.
+TEST(TuiScreens, AServersKvCacheAndRequestsAreShown) {
+  Fixture fx;
+  fx.store.add({"mac2", "kv_cache.usage_pct", "", 96.4, at(58)});
+  fx.store.add({"mac2", "req.running", "", 12, at(58)});
+  fx.store.add({"mac2", "req.waiting", "", 30, at(58)});
+  fx.firing.push_back(
+      Finding{"kv_cache", "mac2", "", Severity::warning, 96.4, 95, "KV cache 96% full"});
+  Canvas overview(40, 160);
+  render(overview, fx.frame());
+  const std::string text = overview.text();
+  EXPECT_NE(text.find("kv cache 96%"), std::string::npos) << text;
+  EXPECT_NE(text.find("requests running 12 waiting 30"), std::string::npos) << text;
+  EXPECT_EQ(text.find("kv cache", text.find("mac1")), text.find("kv cache 96%")) << text;
+  fx.ui.screen = Screen::node;
+  fx.ui.selected = "mac2";
+  Canvas view(30, 160);
+  render(view, fx.frame());
+  EXPECT_NE(view.row_text(0).find("kv 96%   running 12 waiting 30"), std::string::npos)
+      << view.row_text(0);
+  fx.ui.selected = "mac1";
+  render(view, fx.frame());
+  EXPECT_EQ(view.row_text(0).find("kv "), std::string::npos) << view.row_text(0);
+  EXPECT_EQ(view.row_text(0).find("running"), std::string::npos) << view.row_text(0);
+}
+
 // A node declared and still connecting has been so since its first status, not since 1970
 // ("connecting: connecting for 20794d").
 TEST(TuiScreens, AConnectingNodeCountsFromItsFirstStatus) {

@@ -27,6 +27,9 @@ struct NodeSummary {
   double tokens_per_s = kUnknown;
   double fence_ms = kUnknown, fence_worst_ms = kUnknown;
   double ctx_tokens = kUnknown;
+  // Servers that report them (vLLM, SGLang): the KV cache's use and the requests it serves.
+  double kv_cache_pct = kUnknown;
+  double req_running = kUnknown, req_waiting = kUnknown;
   int warnings = 0, criticals = 0; // firing alerts on this node
   std::vector<std::string> badges; // firing rule names
 };
@@ -36,6 +39,9 @@ NodeSummary summarize(const Store &store, const std::string &node,
 // The node's state and its detail, "down: connection refused"; the state once where the
 // detail only repeats it ("connecting: connecting").
 std::string state_words(const NodeSummary &n);
+// A server's requests, "running 8 waiting 3" (either alone where only it is known); "" where
+// neither is (exo, mlx-lm).
+std::string request_words(const NodeSummary &n);
 
 enum class SortMode { declared, name, alerts, power, step };
 const char *to_string(SortMode m);
