@@ -47,6 +47,7 @@ void apply_node_hints(Rules &rules, const Inventory &inventory) {
   for (const auto &[node, tokens] : inventory.max_context_hints)
     planned = std::max(planned, tokens);
   if (planned > 0) rules.oom.max_context_tokens = planned;
+  for (const auto &[node, cluster] : inventory.clusters) rules.node_cluster[node] = cluster;
 }
 
 void say_error(const Error &e) { report(stderr, "clustertop: {}\n", e.message()); }

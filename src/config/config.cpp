@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -64,6 +65,18 @@ Status read_sinks(TableReader &r, SinkConfig &s) {
   return r.finish();
 }
 
+// A cluster's name is said in alert messages and is a finding's subject (a /metrics label, a
+// CSV cell, a hook's CLUSTERTOP_SUBJECT): letters, digits, `_`, `-` and `.` only.
+Status validate_cluster_name(const std::string &name) {
+  constexpr std::size_t kMaxCluster = 64;
+  if (name.size() > kMaxCluster)
+    return Error{"", fmt::format("longer than {} characters", kMaxCluster), "", ""};
+  for (const char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.')
+      return Error{"", "only letters, digits, '_', '-' and '.' may be in it", "", ""};
+  return ok_status();
+}
+
 Status read_node(TableReader &r, NodeConfig &n) {
   n.line = r.line();
   if (auto s = r.string("name", n.name, true); !s) return s;
@@ -87,6 +100,11 @@ Status read_node(TableReader &r, NodeConfig &n) {
   if (auto s = r.number("memory_bytes", n.memory_bytes, 0, 1e15); !s) return s;
   if (auto s = r.number("max_context", n.max_context, 0, 1e9); !s) return s;
   if (auto s = r.utc_offset("log_zone", n.log_zone); !s) return s;
+  if (auto s = r.string("cluster", n.cluster); !s) return s;
+  if (auto s = validate_cluster_name(n.cluster); !s)
+    return Error{"invalid cluster name", s.error().reason,
+                 fmt::format("{}:{}", r.file(), r.line_of("cluster")),
+                 "name the node's cluster with a short label of your own (cluster = \"exo\")"};
   if (n.host.empty()) n.host = n.name;
   for (const char *key :
        {"name", "host", "user", "port", "identity_file", "collectors_add", "collectors_remove"})

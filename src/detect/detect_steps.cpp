@@ -82,6 +82,9 @@ struct StallInfo {
   // Its progress is a periodic rate report (vLLM, SGLang, llama.cpp), not a step line: no
   // steps, no fence_wait, no exo runner to name.
   bool reports = false;
+  // Other nodes of its cluster are watched: an idle GPU may be waiting on one of them. A
+  // server watched alone, or alone in its cluster, waits on none.
+  bool has_peers = true;
 };
 
 using MetricId = DetectView::MetricId;
@@ -311,11 +314,16 @@ bool steady_slow_reports(const Series *primary, TimePoint last, std::size_t need
 // of one that has been silent a while (kTwoClocks), one that may yet stall; `moving` the
 // progress series of those that moved within it.
 struct UnderThreshold {
+  struct Quiet {
+    std::size_t node;
+    TimePoint last;
+  };
   struct Moving {
+    std::size_t node;
     const Series *progress;
     bool rate;
   };
-  std::vector<TimePoint> quiet;
+  std::vector<Quiet> quiet;
   std::vector<Moving> moving;
 };
 
@@ -361,8 +369,8 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   if (!last) return std::nullopt;
   const auto note_under = [&] {
     if (under == nullptr) return;
-    if (now - last->time >= kTwoClocks) return under->quiet.push_back(last->time);
-    under->moving.push_back({primary, rate});
+    if (now - last->time >= kTwoClocks) return under->quiet.push_back({node, last->time});
+    under->moving.push_back({node, primary, rate});
   };
   if (now - last->time < r.after) {
     note_under();
@@ -472,7 +480,7 @@ std::string gpu_words(const StallInfo &st) {
                                     "prompt being read"
                                   : "spinning in fence_wait, or reading a long prompt");
   // Idle after a streamed request that may have ended normally: not said to wait on a peer.
-  if (st.end_unlogged) return fmt::format("GPU idle ({})", st.gpu.words());
+  if (st.end_unlogged || !st.has_peers) return fmt::format("GPU idle ({})", st.gpu.words());
   return fmt::format("GPU idle ({}): waiting on a peer", st.gpu.words());
 }
 
@@ -525,13 +533,33 @@ private:
   std::size_t i_ = 0;
 };
 
+// The cluster the config put a node in ([[node]] cluster); "" for the one unnamed cluster.
+std::string_view cluster_of(const Rules &rules, const std::string &node) {
+  const auto it = rules.node_cluster.find(node);
+  return it == rules.node_cluster.end() ? std::string_view{} : std::string_view(it->second);
+}
+
+// Whether another node of this node's cluster is watched.
+bool has_peers(const DetectView &view, const Rules &rules, std::size_t node) {
+  if (rules.node_cluster.empty()) return view.node_count() > 1;
+  const std::string_view mine = cluster_of(rules, view.node_name(node));
+  for (std::size_t n = 0; n < view.node_count(); ++n)
+    if (n != node && cluster_of(rules, view.node_name(n)) == mine) return true;
+  return false;
+}
+
 // `quiet`: the last progress of nodes not among `stalled` that have been silent a while and
 // may yet stall. `stall_after`: the stall rule's `after`. `fence_ms`: the fence_wait a step of a
 // node stuck in the fence shows (fence_wait_stall's abs_ms).
+// `cluster`: the name the config gave these nodes' cluster ("" for the one unnamed cluster).
 void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled,
                   const UnderThreshold &under, Duration stall_after, double fence_ms,
-                  std::vector<Finding> &out) {
+                  const std::string &cluster, std::vector<Finding> &out) {
   if (stalled.size() < 2) return;
+  // A named cluster says its name, and a finding that names no culprit takes it as its
+  // subject: two clusters' findings are two alerts.
+  const std::string said = cluster.empty() ? "cluster" : "cluster " + cluster;
+  const std::string no_culprit = cluster.empty() ? "" : "cluster:" + cluster;
   // Where no stalled node was judged stalled by itself (each is down, stale, or back up and
   // settling for `after`, its log's backlog still to come) or crashed, nothing is known to
   // hang: the finding keeps a cluster_stall that fires and starts none. Two nodes lost
@@ -541,9 +569,9 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
   });
   const auto emit = [&](Finding f) {
     f.sustain_only = !judged;
+    if (f.subject.empty()) f.subject = no_culprit;
     out.push_back(std::move(f));
   };
-  const std::vector<TimePoint> &quiet = under.quiet;
   TimePoint latest_stop = TimePoint::min();
   for (const auto &st : stalled) latest_stop = std::max(latest_stop, st.last);
   // A node that moves again after a silence, after they all stopped: the cluster is resuming
@@ -620,9 +648,9 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
     if (up.empty()) return;
     emit(Finding{"cluster_stall", "", "", Severity::critical, static_cast<double>(stalled.size()),
                  2.0,
-                 fmt::format("cluster stalled: {} are down; {} stopped with them and "
+                 fmt::format("{} stalled: {} are down; {} stopped with them and "
                              "waiting on them",
-                             down, up)});
+                             said, down, up)});
     return;
   }
   // A quiet peer that stopped about when they did (within half of `after`): not one still
@@ -632,9 +660,10 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
     first_stop = std::min(first_stop, st.last), last_stop = std::max(last_stop, st.last);
   // Until that peer is judged, however long its threshold: cut short at one `after`, the
   // verdict named a waiter, then the peer (spinning on its GPU) in a second critical.
-  const bool peer_pending = std::any_of(quiet.begin(), quiet.end(), [&](TimePoint q) {
-    return q >= first_stop - stall_after / 2 && q <= last_stop + stall_after / 2;
-  });
+  const bool peer_pending =
+      std::any_of(under.quiet.begin(), under.quiet.end(), [&](const UnderThreshold::Quiet &q) {
+        return q.last >= first_stop - stall_after / 2 && q.last <= last_stop + stall_after / 2;
+      });
   if (why.empty() && busy != 1 && peer_pending &&
       std::all_of(stalled.begin(), stalled.end(), [](const StallInfo &st) {
         return st.gpu_known && !st.gpu_busy && !st.end_unlogged;
@@ -654,7 +683,7 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
     if (together != culprit->node) {
       emit(Finding{
           "cluster_stall", "", "", Severity::critical, static_cast<double>(stalled.size()), 2.0,
-          fmt::format("cluster stalled: {} stopped together (last {} {}; {}){}", together,
+          fmt::format("{} stalled: {} stopped together (last {} {}; {}){}", said, together,
                       progress_word(*culprit), iso8601_utc(culprit->last), gpu_words(*culprit),
                       after.empty()
                           ? ""
@@ -679,14 +708,14 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
   emit(Finding{
       "cluster_stall", "", culprit->node, Severity::critical, static_cast<double>(stalled.size()),
       2.0,
-      first ? fmt::format("cluster stalled: {} stopped first (last {} {}; {}); {} stopped {} "
+      first ? fmt::format("{} stalled: {} stopped first (last {} {}; {}); {} stopped {} "
                           "it and {} waiting on it",
-                          culprit->node, progress_word(*culprit), iso8601_utc(culprit->last), why,
-                          waiting, all_after ? "after" : "with or after", one ? "is" : "are")
-            : fmt::format("cluster stalled: {} holds it up (last {} {}; {}); {} stopped {} "
+                          said, culprit->node, progress_word(*culprit), iso8601_utc(culprit->last),
+                          why, waiting, all_after ? "after" : "with or after", one ? "is" : "are")
+            : fmt::format("{} stalled: {} holds it up (last {} {}; {}); {} stopped {} "
                           "it and {} waiting on it",
-                          culprit->node, progress_word(*culprit), iso8601_utc(culprit->last), why,
-                          waiting, all_before ? "before" : "around", one ? "is" : "are")});
+                          said, culprit->node, progress_word(*culprit), iso8601_utc(culprit->last),
+                          why, waiting, all_before ? "before" : "around", one ? "is" : "are")});
 }
 
 } // namespace
@@ -791,6 +820,7 @@ void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, De
   for (std::size_t n = 0; n < view.node_count(); ++n) {
     auto st = node_stall(view, rules.stall, ids, n, now, tmp, &under);
     if (!st || st->held == StallInfo::Held::unwatched) continue;
+    st->has_peers = has_peers(view, rules, n);
     // A crashed node's crash alert and a down node's node_down speak for it; both still
     // count in the cluster view, where they are the ones the others wait on.
     if (st->crashed || st->held != StallInfo::Held::no) {
@@ -824,7 +854,30 @@ void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, De
                                             st->silence_s, st->gpu.words())});
     stalled.push_back(std::move(*st));
   }
-  cluster_view(view, stalled, under, rules.stall.after, rules.fence_wait.abs_ms, out);
+  if (rules.node_cluster.empty()) {
+    cluster_view(view, stalled, under, rules.stall.after, rules.fence_wait.abs_ms, "", out);
+    return;
+  }
+  // Named clusters ([[node]] cluster): each judged by itself, with its own nodes alone. Two
+  // independent servers that stalled apart made one cluster_stall naming one of them as the
+  // one the other "is waiting on".
+  std::vector<std::string_view> clusters;
+  for (const auto &st : stalled)
+    if (const std::string_view c = cluster_of(rules, st.node);
+        std::find(clusters.begin(), clusters.end(), c) == clusters.end())
+      clusters.push_back(c);
+  for (const auto &c : clusters) {
+    std::vector<StallInfo> members;
+    for (const auto &st : stalled)
+      if (cluster_of(rules, st.node) == c) members.push_back(st);
+    UnderThreshold peers;
+    for (const auto &q : under.quiet)
+      if (cluster_of(rules, view.node_name(q.node)) == c) peers.quiet.push_back(q);
+    for (const auto &m : under.moving)
+      if (cluster_of(rules, view.node_name(m.node)) == c) peers.moving.push_back(m);
+    cluster_view(view, members, peers, rules.stall.after, rules.fence_wait.abs_ms, std::string(c),
+                 out);
+  }
 }
 
 void detect_overhead(const DetectView &view, const Rules &rules, TimePoint now, DetectScratch &tmp,

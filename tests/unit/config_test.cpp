@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -78,6 +80,22 @@ TEST(Config, ANodesLogZoneIsAnOffsetOrUtc) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().where, "c.toml:3");
   EXPECT_NE(bad.error().message().find("UTC offset"), std::string::npos) << bad.error().message();
+}
+
+// A node's cluster is a label said in alert messages and subjects: letters, digits, _ - .
+TEST(Config, ANodesClusterIsAPlainLabel) {
+  auto c = parse_config("[[node]]\nname = \"a\"\ncluster = \"exo-1\"\n[[node]]\nname = \"b\"\n",
+                        "c.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->nodes[0].cluster, "exo-1");
+  EXPECT_EQ(c->nodes[1].cluster, "");
+  for (const char *bad : {"exo cluster", "a\\u001b[2J", "x;rm"}) {
+    auto b = parse_config(fmt::format("[[node]]\nname = \"a\"\ncluster = \"{}\"\n", bad), "c.toml");
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_EQ(b.error().where, "c.toml:3") << bad;
+    EXPECT_NE(b.error().message().find("invalid cluster name"), std::string::npos)
+        << b.error().message();
+  }
 }
 
 TEST(Config, HostDefaultsToNameAndThresholdsPassThrough) {

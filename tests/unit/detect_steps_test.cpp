@@ -396,6 +396,54 @@ TEST(DetectStall, ACrashLongAfterTheStopNamesNoCulprit) {
   EXPECT_EQ(f[0].subject, "gpu2") << f[0].message;
 }
 
+// A server watched alone waits on no peer: a real H100's idle stall said "GPU idle (0%
+// utilisation): waiting on a peer" with no other node watched. With a peer it still does.
+TEST(DetectStall, AnIdleGpuWaitsOnAPeerOnlyWhereThereIsOne) {
+  Store st;
+  Rules r;
+  healthy_steps(st, "gpu1");
+  for (double t = 0; t < 40; t += 1) put(st, "gpu1", "gpu.util_pct", t, t < 3 ? 95 : 0);
+  auto f = only(run_detectors(st, r, at(30)), "step_stall");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_NE(f[0].message.find("GPU idle (0% utilisation)"), std::string::npos) << f[0].message;
+  EXPECT_EQ(f[0].message.find("peer"), std::string::npos) << f[0].message;
+  healthy_steps(st, "gpu2", 0, 840); // generating on, to 30 s
+  f = only(run_detectors(st, r, at(30)), "step_stall");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_NE(f[0].message.find("waiting on a peer"), std::string::npos) << f[0].message;
+  // ... unless the config puts that node in a cluster of its own.
+  r.node_cluster = {{"gpu1", "a"}, {"gpu2", "b"}};
+  f = only(run_detectors(st, r, at(30)), "step_stall");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].message.find("peer"), std::string::npos) << f[0].message;
+}
+
+// Independent servers (each its own [[node]] cluster) that hang apart are two step_stalls, not
+// a cluster_stall naming one as the one the other "is waiting on"; nodes of one named cluster
+// are judged together, and two clusters stalled at once are two cluster_stalls.
+TEST(DetectStall, ClustersAreJudgedEachByItself) {
+  Store st;
+  Rules r;
+  healthy_steps(st, "vllm1");
+  healthy_steps(st, "vllm2", 0.5);
+  auto f = only(run_detectors(st, r, at(40)), "cluster_stall");
+  ASSERT_EQ(f.size(), 1u) << "one unnamed cluster, as before";
+  r.node_cluster = {{"vllm1", "left"}, {"vllm2", "right"}};
+  auto all = run_detectors(st, r, at(40));
+  EXPECT_TRUE(only(all, "cluster_stall").empty());
+  EXPECT_EQ(only(all, "step_stall").size(), 2u);
+  healthy_steps(st, "mac1", 1.0);
+  healthy_steps(st, "mac2", 1.5);
+  r.node_cluster = {{"vllm1", "vllm"}, {"vllm2", "vllm"}, {"mac1", "exo"}, {"mac2", "exo"}};
+  f = only(run_detectors(st, r, at(40)), "cluster_stall");
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_NE(f[0].subject, f[1].subject);
+  std::string both = f[0].message + " | " + f[1].message;
+  EXPECT_NE(both.find("cluster vllm stalled: vllm1 stopped first"), std::string::npos) << both;
+  EXPECT_NE(both.find("cluster exo stalled: mac1 stopped first"), std::string::npos) << both;
+  EXPECT_EQ(both.find("mac1, vllm"), std::string::npos) << both;
+}
+
 // A node that crashed within moments of its own stop, but minutes after another node had
 // stopped, cannot have stopped that one: gpu1 went quiet at 1 s, gpu2 generated until 190 s
 // and died there of a CUDA OOM. The crash named gpu2 the one gpu1 "is waiting on".

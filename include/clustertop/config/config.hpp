@@ -29,6 +29,10 @@ struct NodeConfig {
   // The zone its logs write their times in, where it is not the node's own (a container
   // logging UTC on a host in Berlin): times without a zone in its logs are read in it.
   std::optional<std::chrono::minutes> log_zone;
+  // The cluster it belongs to, where the config watches more than one (an exo cluster and a
+  // vLLM server apart from it, or independent servers): cluster_stall is judged within one.
+  // "": the one unnamed cluster of every node that names none.
+  std::string cluster;
   int line = 0; // where it was declared
   // The lines of its keys that a check after parsing may fault (name, host, user, port,
   // identity_file, collectors_add, collectors_remove), for errors that name the key's line.

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -113,6 +114,9 @@ struct Rules {
   OomRules oom;
   CrashRules crash;
   NodeRules node;
+  // The cluster each node is in, where the config names one ([[node]] cluster): cluster_stall
+  // is judged within a cluster. A node named in none is in the one unnamed cluster.
+  std::map<std::string, std::string> node_cluster;
 
   // The alert policy of a finding's rule name ("oom_headroom" -> oom.alert).
   [[nodiscard]] const AlertPolicy &policy(const std::string &rule) const;
