@@ -12,7 +12,7 @@
 namespace clustertop {
 namespace {
 
-using detail::fresh_max;
+using detail::fresh_held_max;
 using detail::last_known;
 using detail::median;
 using detail::sampled;
@@ -254,9 +254,9 @@ bool streamed_end_unlogged(const DetectView &view, std::size_t node, const Stall
 // NVIDIA stall a gpu_spin.
 void classify_gpu(const DetectView &view, const StallRules &r, const StallMetrics &ids,
                   std::size_t node, TimePoint now, StallInfo &st) {
-  const double power = fresh_max(view, node, ids.power, now, r.gpu_fresh);
-  const double ratio = fresh_max(view, node, ids.ratio, now, r.gpu_fresh);
-  const double util = fresh_max(view, node, ids.util, now, r.gpu_fresh);
+  const double power = fresh_held_max(view, node, ids.power, now, r.gpu_fresh);
+  const double ratio = fresh_held_max(view, node, ids.ratio, now, r.gpu_fresh);
+  const double util = fresh_held_max(view, node, ids.util, now, r.gpu_fresh);
   st.gpu_known = is_known(power) || is_known(ratio) || is_known(util);
   using Kind = GpuFigure::Kind;
   if (is_known(util) || is_known(ratio)) {

@@ -63,14 +63,21 @@ std::optional<LineFit> fit_line(std::span<const double> x, std::span<const doubl
   return f;
 }
 
-double fresh_max(const DetectView &view, std::size_t node, DetectView::MetricId metric,
-                 TimePoint now, Duration fresh) {
+double fresh_held_max(const DetectView &view, std::size_t node, DetectView::MetricId metric,
+                      TimePoint now, Duration fresh) {
   double best = kUnknown;
   for (auto [b, e] = view.entries(node); b != e; ++b) {
-    if (b->metric != metric) continue;
-    auto p = last_known(b->series);
-    if (!p || p->time < now - fresh) continue;
-    if (!is_known(best) || p->value > best) best = p->value;
+    if (b->metric != metric || b->series == nullptr) continue;
+    const Series &s = *b->series;
+    double held = kUnknown;
+    int seen = 0;
+    for (std::size_t i = s.size(); i > 0 && seen < 2; --i) {
+      const Point &p = s[i - 1];
+      if (!is_known(p.value)) continue;
+      if (p.time < now - fresh) break;
+      held = seen++ == 0 ? p.value : std::min(held, p.value);
+    }
+    if (is_known(held) && (!is_known(best) || held > best)) best = held;
   }
   return best;
 }

@@ -37,9 +37,12 @@ struct LineFit {
 // (Spans: a fit over the newest part of a window is a fit over the end of its lists.)
 std::optional<LineFit> fit_line(std::span<const double> x, std::span<const double> y);
 
-// Largest known latest value over every device of a node's metric, no older than `fresh`.
-double fresh_max(const DetectView &view, std::size_t node, DetectView::MetricId metric,
-                 TimePoint now, Duration fresh);
+// Largest value over every device of a node's metric that its last two known samples held
+// (the lower of the two; the last alone where the one before is older than `fresh`), none
+// older than `fresh`. One sample is a moment, not a state: the first busy sample of a GPU
+// resuming after a 45 s idle stall, read before its first step line arrived, made a spin.
+double fresh_held_max(const DetectView &view, std::size_t node, DetectView::MetricId metric,
+                      TimePoint now, Duration fresh);
 
 // "1.5 GiB", "820 MiB": sizes as an operator reads them.
 std::string human_bytes(double bytes);

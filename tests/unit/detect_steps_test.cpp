@@ -396,6 +396,31 @@ TEST(DetectStall, ACrashLongAfterTheStopNamesNoCulprit) {
   EXPECT_EQ(f[0].subject, "gpu2") << f[0].message;
 }
 
+// A GPU that stays busy is a state its samples hold, not one sample: a stalled node idle for
+// 45 s whose first busy sample came as the cluster resumed, before its first step line, paged
+// gpu_spin ("restart the runner on this node") on a healthy node. Two busy samples in a row
+// still do, and so does a GPU busy all along.
+TEST(DetectStall, OneBusySampleAfterAnIdleStallIsNoSpin) {
+  Store st;
+  Rules r;
+  healthy_steps(st, "mac1");
+  for (double t = 0; t < 46; t += 1) put(st, "mac1", "gpu.active_ratio", t, t < 2 ? 0.9 : 0.02);
+  put(st, "mac1", "gpu.active_ratio", 46, 0.93);
+  auto f = run_detectors(st, r, at(46.1));
+  EXPECT_TRUE(only(f, "gpu_spin").empty());
+  auto stall = only(f, "step_stall");
+  ASSERT_EQ(stall.size(), 1u);
+  EXPECT_NE(stall[0].message.find("GPU idle"), std::string::npos) << stall[0].message;
+  put(st, "mac1", "gpu.active_ratio", 47, 0.91);
+  f = run_detectors(st, r, at(47.1));
+  ASSERT_EQ(only(f, "gpu_spin").size(), 1u);
+  EXPECT_NE(only(f, "gpu_spin")[0].message.find("91% residency"), std::string::npos);
+  Store spin;
+  healthy_steps(spin, "mac2");
+  for (double t = 0; t < 30; t += 1) put(spin, "mac2", "gpu.active_ratio", t, 0.95);
+  EXPECT_EQ(only(run_detectors(spin, r, at(29.5)), "gpu_spin").size(), 1u);
+}
+
 // A server watched alone waits on no peer: a real H100's idle stall said "GPU idle (0%
 // utilisation): waiting on a peer" with no other node watched. With a peer it still does.
 TEST(DetectStall, AnIdleGpuWaitsOnAPeerOnlyWhereThereIsOne) {
