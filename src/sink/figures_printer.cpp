@@ -1,5 +1,6 @@
 #include "clustertop/sink/figures_printer.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -20,6 +21,23 @@ double sum_devices(const Store &s, const std::string &node, const std::string &m
     total = is_known(total) ? total + series->back().value : series->back().value;
   }
   return total;
+}
+
+// The largest latest value over a node's devices (a GPU's busy share); unknown for none.
+double max_devices(const Store &s, const std::string &node, const std::string &metric) {
+  double top = kUnknown;
+  for (const auto &[device, series] : s.devices(node, metric)) {
+    if (series->empty() || !is_known(series->back().value)) continue;
+    top = is_known(top) ? std::max(top, series->back().value) : series->back().value;
+  }
+  return top;
+}
+
+// How busy the node's busiest GPU is, in percent: NVIDIA's utilisation, else Apple's
+// residency (the figures gpu_spin decides on).
+double gpu_busy_pct(const Store &s, const std::string &node) {
+  const double util = max_devices(s, node, "gpu.util_pct");
+  return is_known(util) ? util : max_devices(s, node, "gpu.active_ratio") * 100;
 }
 
 std::string num(double v, const char *unit, int precision = 1) {
@@ -54,8 +72,13 @@ std::string FiguresPrinter::text_line(const Store &s, const std::string &node, T
       num(s.latest({node, "step.eval_ms", ""}), "ms"),
       num(s.latest({node, "step.fence_wait_ms", ""}), "ms", 2),
       num(generation_rate(s, node, now), ""), num(s.latest({node, "ctx.tokens", ""}), "", 0));
-  // A server's KV cache and requests (vLLM, SGLang), only where it reports them: exo's
-  // lines stay as they were.
+  // How busy its GPU is and its memory pressure (macOS), which gpu_spin and oom_pressure
+  // decide on, and a server's KV cache and requests (vLLM, SGLang): each only where the node
+  // reports it.
+  if (const double busy = gpu_busy_pct(s, node); is_known(busy))
+    line += fmt::format(" gpu busy {}", num(busy, "%", 0));
+  if (const double level = s.latest({node, "mem.pressure_level", ""}); is_known(level))
+    line += fmt::format(" pressure {}", level >= 2 ? "critical" : level >= 1 ? "warn" : "normal");
   const double kv = s.latest({node, "kv_cache.usage_pct", ""});
   if (is_known(kv)) line += fmt::format(" kv {}", num(kv, "%", 0));
   for (const char *state : {"running", "waiting"})
@@ -84,6 +107,8 @@ std::string FiguresPrinter::json_line(const Store &s, const std::string &node, T
       {"fence_wait_ms", json_num(s.latest({node, "step.fence_wait_ms", ""}))},
       {"tokens_per_s", json_num(generation_rate(s, node, now))},
       {"ctx_tokens", json_num(s.latest({node, "ctx.tokens", ""}))},
+      {"gpu_busy_pct", json_num(gpu_busy_pct(s, node))},
+      {"mem_pressure_level", json_num(s.latest({node, "mem.pressure_level", ""}))},
       {"kv_cache_usage_pct", json_num(s.latest({node, "kv_cache.usage_pct", ""}))},
       {"requests_running", json_num(s.latest({node, "req.running", ""}))},
       {"requests_waiting", json_num(s.latest({node, "req.waiting", ""}))},

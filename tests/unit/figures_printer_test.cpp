@@ -58,6 +58,29 @@ TEST(FiguresPrinter, AServersKvCacheAndRequestsAreFigures) {
   EXPECT_TRUE(je.contains("requests_waiting") && je["requests_waiting"].is_null());
 }
 
+// How busy a GPU is and a Mac's memory pressure, the figures gpu_spin and oom_pressure decide
+// on, are in the figures lines: a headless user could not see them.
+TEST(FiguresPrinter, GpuBusyAndMemoryPressureAreFigures) {
+  Store s;
+  const auto t = from_epoch_seconds(3600);
+  s.apply(NodeStatus{"mac1", "", NodeState::up, "", t});
+  s.add(Sample{"mac1", "gpu.active_ratio", "", 0.93, t});
+  s.add(Sample{"mac1", "mem.pressure_level", "", 1, t});
+  s.apply(NodeStatus{"gpu1", "", NodeState::up, "", t});
+  s.add(Sample{"gpu1", "gpu.util_pct", "0", 12, t});
+  s.add(Sample{"gpu1", "gpu.util_pct", "1", 97, t});
+  const auto mac = FiguresPrinter::text_line(s, "mac1", t);
+  EXPECT_NE(mac.find("ctx - gpu busy 93% pressure warn"), std::string::npos) << mac;
+  const auto j = nlohmann::json::parse(FiguresPrinter::json_line(s, "mac1", t));
+  EXPECT_DOUBLE_EQ(j["gpu_busy_pct"].get<double>(), 93);
+  EXPECT_EQ(j["mem_pressure_level"], 1);
+  const auto gpu = FiguresPrinter::text_line(s, "gpu1", t);
+  EXPECT_NE(gpu.find("gpu busy 97%"), std::string::npos) << gpu;
+  EXPECT_EQ(gpu.find("pressure"), std::string::npos) << gpu;
+  EXPECT_TRUE(nlohmann::json::parse(FiguresPrinter::json_line(s, "gpu1", t))["mem_pressure_level"]
+                  .is_null());
+}
+
 // With ticks every second, --figures-every 10s prints every 10 s: a tenth of slack once
 // printed at 0, 9, 18 and 27 s.
 TEST(FiguresPrinter, LinesComeEveryPeriodNotEarly) {
