@@ -81,6 +81,28 @@ TEST(FiguresPrinter, GpuBusyAndMemoryPressureAreFigures) {
                   .is_null());
 }
 
+// A node's sampled figures (memory, GPU) are unknown once older than a minute, as the CSV and
+// /metrics read them: the figures line of a node down for minutes still gave its last 24.7 GB
+// free and 610 W as current, where the CSV row of the same tick was empty.
+TEST(FiguresPrinter, SamplesOlderThanAMinuteAreUnknownStepsStay) {
+  Store s;
+  const auto t = from_epoch_seconds(3600);
+  s.apply(NodeStatus{"n2", "", NodeState::up, "", t});
+  s.add(Sample{"n2", "mem.available_bytes", "", 24.0 * 1024 * 1024 * 1024, t});
+  s.add(Sample{"n2", "gpu.power_w", "0", 300, t});
+  s.add(Sample{"n2", "step.eval_ms", "", 36, t});
+  const auto later = t + std::chrono::seconds(75);
+  s.apply(NodeStatus{"n2", "", NodeState::down, "connection refused", t + std::chrono::seconds(1)});
+  const auto j = nlohmann::json::parse(FiguresPrinter::json_line(s, "n2", later));
+  EXPECT_TRUE(j["mem_available_bytes"].is_null()) << j.dump();
+  EXPECT_TRUE(j["gpu_power_w"].is_null()) << j.dump();
+  EXPECT_EQ(j["step_eval_ms"], 36);
+  const auto text = FiguresPrinter::text_line(s, "n2", later);
+  EXPECT_NE(text.find("mem avail - / - swap - gpu - step 36.0ms"), std::string::npos) << text;
+  const auto fresh = nlohmann::json::parse(FiguresPrinter::json_line(s, "n2", t));
+  EXPECT_EQ(fresh["gpu_power_w"], 300);
+}
+
 // With ticks every second, --figures-every 10s prints every 10 s: a tenth of slack once
 // printed at 0, 9, 18 and 27 s.
 TEST(FiguresPrinter, LinesComeEveryPeriodNotEarly) {
