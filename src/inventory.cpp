@@ -124,10 +124,8 @@ Result<Inventory> build_inventory(const Options &o, const Config &c,
               "`clustertop collectors` lists the collectors; a definition of your "
               "own needs --collectors-dir DIR, here as in a run (`clustertop "
               "check-config --collectors-dir DIR FILE`)"};
-    if (n.max_context > 0) inv.max_context_hints.emplace_back(n.name, n.max_context);
     if (n.memory_bytes > 0) inv.memory_hints.emplace_back(n.name, n.memory_bytes);
     if (n.log_zone) inv.log_zones.emplace_back(n.name, *n.log_zone);
-    if (!n.cluster.empty()) inv.clusters.emplace_back(n.name, n.cluster);
     std::string_view field = "name";
     if (auto s = add_node(inv, std::move(spec), local, collectors, std::move(choice), &field); !s) {
       // The line of the key the problem is in, and a fix in the file's own terms (the

@@ -40,16 +40,6 @@
 namespace clustertop {
 namespace {
 
-// The planned context of a node from the config (max_context) replaces the default target
-// of the context-at-OOM forecast. One target serves every node: the largest planned.
-void apply_node_hints(Rules &rules, const Inventory &inventory) {
-  double planned = 0;
-  for (const auto &[node, tokens] : inventory.max_context_hints)
-    planned = std::max(planned, tokens);
-  if (planned > 0) rules.oom.max_context_tokens = planned;
-  for (const auto &[node, cluster] : inventory.clusters) rules.node_cluster[node] = cluster;
-}
-
 void say_error(const Error &e) { report(stderr, "clustertop: {}\n", e.message()); }
 
 // Everything a live run owns, in construction order (destroyed in reverse: sinks after the
@@ -103,7 +93,8 @@ Status load_parts(const Options &cli, Parts &p) {
   auto inventory = build_inventory(p.o, *config, p.collectors);
   if (!inventory) return inventory.error();
   p.inventory = std::move(*inventory);
-  apply_node_hints(p.rules, p.inventory);
+  // The config's nodes are the run's unless the command line named others (build_inventory).
+  if (p.o.nodes.empty()) apply_node_hints(p.rules, config->nodes);
   return ok_status();
 }
 

@@ -2,7 +2,6 @@
 
 #include "clustertop/app.hpp"
 
-#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <memory>
@@ -64,15 +63,8 @@ Result<Rules> load_rules(const Options &o) {
   auto config = find_and_load_config(o.config_path);
   if (!config) return config.error();
   auto rules = rules_from_toml(config->thresholds, config->path);
-  if (!rules) return rules;
-  // The config's [[node]] hints, for the nodes replayed under their names, as a live run
-  // with that config has them: each node's cluster, and the largest planned context.
-  double planned = 0;
-  for (const auto &n : config->nodes) {
-    if (!n.cluster.empty()) rules->node_cluster[n.name] = n.cluster;
-    planned = std::max(planned, n.max_context);
-  }
-  if (planned > 0) rules->oom.max_context_tokens = planned;
+  // The config's [[node]] hints, for the nodes replayed under their names.
+  if (rules) apply_node_hints(*rules, config->nodes);
   return rules;
 }
 

@@ -174,6 +174,15 @@ std::optional<SettingsProblem> check_settings(const Options &o, const KeyPlaces 
   return std::nullopt;
 }
 
+void apply_node_hints(Rules &rules, const std::vector<NodeConfig> &nodes) {
+  double planned = 0;
+  for (const auto &n : nodes) {
+    if (!n.cluster.empty()) rules.node_cluster[n.name] = n.cluster;
+    planned = std::max(planned, n.max_context);
+  }
+  if (planned > 0) rules.oom.max_context_tokens = planned;
+}
+
 Duration run_tick(const Options &o) { return std::max<Duration>(o.interval, kMinTick); }
 
 Result<CsvSinkOptions> csv_sink_options(const Options &o, bool key_only) {

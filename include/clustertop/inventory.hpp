@@ -14,12 +14,10 @@
 namespace clustertop {
 
 struct Inventory {
-  std::vector<NodeSpec> local;  // run as child processes of clustertop
-  std::vector<NodeSpec> remote; // reached over ssh
-  std::vector<std::pair<std::string, double>> max_context_hints;       // node -> planned context
-  std::vector<std::pair<std::string, double>> memory_hints;            // node -> bytes
+  std::vector<NodeSpec> local;                              // run as child processes of clustertop
+  std::vector<NodeSpec> remote;                             // reached over ssh
+  std::vector<std::pair<std::string, double>> memory_hints; // node -> bytes
   std::vector<std::pair<std::string, std::chrono::minutes>> log_zones; // node -> its logs' zone
-  std::vector<std::pair<std::string, std::string>> clusters;           // node -> its cluster
   // No node was named (command line or [[node]]): this machine is the one node.
   bool this_machine_by_default = false;
   [[nodiscard]] std::size_t size() const { return local.size() + remote.size(); }

@@ -8,6 +8,7 @@
 #include "clustertop/config/config.hpp"
 #include "clustertop/config/options.hpp"
 #include "clustertop/core/result.hpp"
+#include "clustertop/detect/rules.hpp"
 #include "clustertop/sink/csv_sink.hpp"
 
 namespace clustertop {
@@ -33,6 +34,11 @@ Error listen_error_as_given(const Options &merged, const KeyPlaces &file, Error 
 
 std::optional<SettingsProblem> check_settings(const Options &merged, const KeyPlaces &file,
                                               bool snapshot = false);
+
+// The [[node]] hints the detectors take, from the nodes as the config declares them: each
+// node's `cluster`, and the largest `max_context` as the target of the context-at-OOM forecast
+// (one target serves every node). A live run and a replay with the same config judge alike.
+void apply_node_hints(Rules &rules, const std::vector<NodeConfig> &nodes);
 
 // The tick a watch runs at: --interval, but at most 20 a second (a tick below that buys
 // nothing a person can see and costs a core).

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <initializer_list>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,23 @@ csv_on_alert = true
 csv_format = "long"
 hook_timeout = "3s"
 )";
+
+// The [[node]] hints reach the detectors as the config declares them: each node's cluster,
+// and the largest planned context as the one target; no hint leaves the defaults.
+TEST(RunSettings, NodeHintsSetTheClustersAndThePlannedContext) {
+  const Config c = config("[[node]]\nname = \"mac1\"\ncluster = \"exo\"\nmax_context = 200000\n"
+                          "[[node]]\nname = \"mac2\"\nmax_context = 32768\n"
+                          "[[node]]\nname = \"gpu1\"\ncluster = \"vllm\"\n");
+  Rules rules;
+  apply_node_hints(rules, c.nodes);
+  EXPECT_EQ(rules.node_cluster,
+            (std::map<std::string, std::string>{{"mac1", "exo"}, {"gpu1", "vllm"}}));
+  EXPECT_EQ(rules.oom.max_context_tokens, 200000);
+  Rules none;
+  apply_node_hints(none, config("[[node]]\nname = \"n\"\n").nodes);
+  EXPECT_TRUE(none.node_cluster.empty());
+  EXPECT_EQ(none.oom.max_context_tokens, Rules{}.oom.max_context_tokens);
+}
 
 TEST(RunSettings, TheFileFillsInWhatTheCommandLineDidNotGive) {
   const Options o = merge_settings(command_line({}), config(kFile));
