@@ -461,11 +461,11 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   return st;
 }
 
-// "last step T", or, where a prompt being read was the last progress, when that was and when
-// generation last moved (a stall after a long prefill gave the prefill's report as the step).
 // What the node's progress is called: an engine that reports rates takes no steps.
 const char *progress_word(const StallInfo &st) { return st.reports ? "progress" : "step"; }
 
+// "last step T", or, where a prompt being read was the last progress, when that was and when
+// generation last moved (a stall after a long prefill gave the prefill's report as the step).
 std::string last_words(const StallInfo &st) {
   if (!st.generated_last) return fmt::format("last {} {}", progress_word(st), iso8601_utc(st.last));
   return fmt::format("last progress {}, a prompt being read; last step {}", iso8601_utc(st.last),
@@ -548,18 +548,23 @@ bool has_peers(const DetectView &view, const Rules &rules, std::size_t node) {
   return false;
 }
 
-// `quiet`: the last progress of nodes not among `stalled` that have been silent a while and
-// may yet stall. `stall_after`: the stall rule's `after`. `fence_ms`: the fence_wait a step of a
-// node stuck in the fence shows (fence_wait_stall's abs_ms).
-// `cluster`: the name the config gave these nodes' cluster ("" for the one unnamed cluster).
-void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled,
-                  const UnderThreshold &under, Duration stall_after, double fence_ms,
-                  const std::string &cluster, std::vector<Finding> &out) {
+// The stalled nodes of one cluster (`cluster`: its name, "" for the one unnamed cluster), judged
+// together. `under`: every node under its threshold; those of this cluster count (the last
+// progress of one silent a while, that may yet stall, and the progress of those that moved).
+void cluster_view(const DetectView &store, const Rules &rules, std::span<const StallInfo> stalled,
+                  const UnderThreshold &under, std::string_view cluster,
+                  std::vector<Finding> &out) {
   if (stalled.size() < 2) return;
+  const Duration stall_after = rules.stall.after;
+  // The fence_wait a step of a node stuck in the fence shows.
+  const double fence_ms = rules.fence_wait.abs_ms;
+  const auto ours = [&](std::size_t node) {
+    return cluster_of(rules, store.node_name(node)) == cluster;
+  };
   // A named cluster says its name, and a finding that names no culprit takes it as its
   // subject: two clusters' findings are two alerts.
-  const std::string said = cluster.empty() ? "cluster" : "cluster " + cluster;
-  const std::string no_culprit = cluster.empty() ? "" : "cluster:" + cluster;
+  const std::string said = cluster.empty() ? "cluster" : fmt::format("cluster {}", cluster);
+  const std::string no_culprit = cluster.empty() ? "" : fmt::format("cluster:{}", cluster);
   // Where no stalled node was judged stalled by itself (each is down, stale, or back up and
   // settling for `after`, its log's backlog still to come) or crashed, nothing is known to
   // hang: the finding keeps a cluster_stall that fires and starts none. Two nodes lost
@@ -577,8 +582,9 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
   // A node that moves again after a silence, after they all stopped: the cluster is resuming
   // (its nodes never resume at one millisecond), and the ones still behind it waited on it.
   // Judged then, a second critical named a waiter as the one that "stopped first".
-  if (std::any_of(under.moving.begin(), under.moving.end(),
-                  [&](const auto &m) { return resumed_after(m, latest_stop, stall_after); }))
+  if (std::any_of(under.moving.begin(), under.moving.end(), [&](const auto &m) {
+        return ours(m.node) && resumed_after(m, latest_stop, stall_after);
+      }))
     return;
   std::size_t busy = 0;
   const StallInfo *culprit = &stalled.front();
@@ -662,7 +668,8 @@ void cluster_view(const DetectView &store, const std::vector<StallInfo> &stalled
   // verdict named a waiter, then the peer (spinning on its GPU) in a second critical.
   const bool peer_pending =
       std::any_of(under.quiet.begin(), under.quiet.end(), [&](const UnderThreshold::Quiet &q) {
-        return q.last >= first_stop - stall_after / 2 && q.last <= last_stop + stall_after / 2;
+        return ours(q.node) && q.last >= first_stop - stall_after / 2 &&
+               q.last <= last_stop + stall_after / 2;
       });
   if (why.empty() && busy != 1 && peer_pending &&
       std::all_of(stalled.begin(), stalled.end(), [](const StallInfo &st) {
@@ -854,29 +861,18 @@ void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, De
                                             st->silence_s, st->gpu.words())});
     stalled.push_back(std::move(*st));
   }
-  if (rules.node_cluster.empty()) {
-    cluster_view(view, stalled, under, rules.stall.after, rules.fence_wait.abs_ms, "", out);
-    return;
-  }
-  // Named clusters ([[node]] cluster): each judged by itself, with its own nodes alone. Two
-  // independent servers that stalled apart made one cluster_stall naming one of them as the
-  // one the other "is waiting on".
-  std::vector<std::string_view> clusters;
-  for (const auto &st : stalled)
-    if (const std::string_view c = cluster_of(rules, st.node);
-        std::find(clusters.begin(), clusters.end(), c) == clusters.end())
-      clusters.push_back(c);
-  for (const auto &c : clusters) {
-    std::vector<StallInfo> members;
-    for (const auto &st : stalled)
-      if (cluster_of(rules, st.node) == c) members.push_back(st);
-    UnderThreshold peers;
-    for (const auto &q : under.quiet)
-      if (cluster_of(rules, view.node_name(q.node)) == c) peers.quiet.push_back(q);
-    for (const auto &m : under.moving)
-      if (cluster_of(rules, view.node_name(m.node)) == c) peers.moving.push_back(m);
-    cluster_view(view, members, peers, rules.stall.after, rules.fence_wait.abs_ms, std::string(c),
-                 out);
+  // Each cluster judged by itself, with its own nodes alone ([[node]] cluster; without names
+  // every node is in one): two independent servers that stalled apart made one cluster_stall
+  // naming one of them as the one the other "is waiting on".
+  std::stable_sort(stalled.begin(), stalled.end(), [&](const StallInfo &a, const StallInfo &b) {
+    return cluster_of(rules, a.node) < cluster_of(rules, b.node);
+  });
+  for (auto from = stalled.begin(); from != stalled.end();) {
+    const std::string_view c = cluster_of(rules, from->node);
+    const auto to = std::find_if(
+        from, stalled.end(), [&](const StallInfo &st) { return cluster_of(rules, st.node) != c; });
+    cluster_view(view, rules, {from, to}, under, c, out);
+    from = to;
   }
 }
 
@@ -1014,23 +1010,15 @@ bool more_slots_not_slower(const DetectView &view, std::size_t node, MetricId de
   return is_known(base) && is_known(recent) && !(recent < ratio * base);
 }
 
-// The value a series holds at exactly `t` (a field of the same report line), else NaN.
-double value_at(const Series &s, TimePoint t) {
-  for (std::size_t i = s.size(); i > 0; --i) {
-    const Point &q = s[i - 1];
-    if (q.time == t) return q.value;
-    if (q.time < t && s.in_time_order()) break;
-  }
-  return kUnknown;
-}
-
 // Whether a generation-rate report of 0 came while the server was reading prompts (vLLM:
 // "Avg prompt throughput: 5800.0 tokens/s, Avg generation throughput: 0.0 tokens/s"): decoding
 // paused for a prefill, which says nothing of its speed. The prompt rate is on the same line,
 // so it has the same time.
 // Not past kLongestPrefill since the generation rate was last above 0 (`rate`: its series).
 bool paused_for_prefill(const Series *prompt_rate, const Series &rate, const Point &p) {
-  if (p.value != 0 || prompt_rate == nullptr || !(value_at(*prompt_rate, p.time) > 0)) return false;
+  if (p.value != 0) return false;
+  const auto prompt = detail::nearest(prompt_rate, p.time, Duration::zero()); // its report's
+  if (!prompt || !(prompt->value > 0)) return false;
   for (std::size_t i = rate.size(); i > 0; --i) {
     const Point &g = rate[i - 1];
     if (g.time < p.time - kLongestPrefill) break;
