@@ -112,9 +112,7 @@ double window_max(const Series *s, TimePoint now, Duration window) {
 }
 
 double memory_used(const Store &store, const std::string &node, TimePoint now) {
-  const auto sampled = [&](const char *m) {
-    return sampled_state(store.series({node, m, ""}), now);
-  };
+  const auto sampled = [&](const char *m) { return sampled_state(store, node, m, now); };
   const double used = sampled("mem.used_bytes");
   if (is_known(used)) return used;
   return sampled("mem.total_bytes") - sampled("mem.available_bytes");
@@ -162,9 +160,7 @@ void write_wide_row(std::string &out, const Store &store, const std::string &nod
                     const std::vector<Finding> &firing, TimePoint now, Duration window) {
   // Steps are the latest step, whenever it came; samples are the node's state, when recent.
   const auto latest = [&](const char *metric) { return store.latest({node, metric, ""}); };
-  const auto sampled = [&](const char *m) {
-    return sampled_state(store.series({node, m, ""}), now);
-  };
+  const auto sampled = [&](const char *m) { return sampled_state(store, node, m, now); };
   const NodeInfo *info = store.node(node);
   Line line(out);
   line.text(time);

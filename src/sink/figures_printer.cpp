@@ -14,39 +14,11 @@
 namespace clustertop {
 namespace {
 
-// A sampled state (memory, GPU) as of `now`: unknown once older than kSampleMaxAge, as the CSV
-// and /metrics read it. The figures line kept a node's memory for minutes after it went down,
-// a healthy 24.7 GB where the CSV row of the same tick was empty.
-double sampled(const Store &s, const std::string &node, const char *metric, TimePoint now) {
-  return sampled_state(s.series({node, metric, ""}), now);
-}
-
-double sum_devices(const Store &s, const std::string &node, const std::string &metric,
-                   TimePoint now) {
-  double total = kUnknown;
-  for (const auto &[device, series] : s.devices(node, metric)) {
-    const double v = sampled_state(series, now);
-    if (is_known(v)) total = is_known(total) ? total + v : v;
-  }
-  return total;
-}
-
-// The largest latest value over a node's devices (a GPU's busy share); unknown for none.
-double max_devices(const Store &s, const std::string &node, const std::string &metric,
-                   TimePoint now) {
-  double top = kUnknown;
-  for (const auto &[device, series] : s.devices(node, metric)) {
-    const double v = sampled_state(series, now);
-    if (is_known(v)) top = is_known(top) ? std::max(top, v) : v;
-  }
-  return top;
-}
-
 // How busy the node's busiest GPU is, in percent: NVIDIA's utilisation, else Apple's
 // residency (the figures gpu_spin decides on).
 double gpu_busy_pct(const Store &s, const std::string &node, TimePoint now) {
-  const double util = max_devices(s, node, "gpu.util_pct", now);
-  return is_known(util) ? util : max_devices(s, node, "gpu.active_ratio", now) * 100;
+  const double util = sampled_device_max(s, node, "gpu.util_pct", now);
+  return is_known(util) ? util : sampled_device_max(s, node, "gpu.active_ratio", now) * 100;
 }
 
 std::string num(double v, const char *unit, int precision = 1) {
@@ -71,13 +43,15 @@ std::string last_log_text(const Store &s, const std::string &node) {
 // read as local time, and a replay across days had no date to tell them apart.
 std::string FiguresPrinter::text_line(const Store &s, const std::string &node, TimePoint now) {
   const auto *info = s.node(node);
-  const double avail = sampled(s, node, "mem.available_bytes", now);
-  const double total = sampled(s, node, "mem.total_bytes", now);
+  // Sampled figures (memory, GPU) as the CSV and /metrics read them: a node down for minutes
+  // gave its last 24.7 GB free as current here, where the CSV row of the same tick was empty.
+  const double avail = sampled_state(s, node, "mem.available_bytes", now);
+  const double total = sampled_state(s, node, "mem.total_bytes", now);
   std::string line = fmt::format(
       "{} {} {} mem avail {} / {} swap {} gpu {} step {} fence {} tok/s {} ctx {}",
       iso8601_utc(now), node, info ? to_string(info->state) : "unknown", gib(avail), gib(total),
-      gib(sampled(s, node, "mem.swap_used_bytes", now)),
-      num(sum_devices(s, node, "gpu.power_w", now), "W"),
+      gib(sampled_state(s, node, "mem.swap_used_bytes", now)),
+      num(sampled_device_sum(s, node, "gpu.power_w", now), "W"),
       num(s.latest({node, "step.eval_ms", ""}), "ms"),
       num(s.latest({node, "step.fence_wait_ms", ""}), "ms", 2),
       num(generation_rate(s, node, now), ""), num(s.latest({node, "ctx.tokens", ""}), "", 0));
@@ -86,13 +60,14 @@ std::string FiguresPrinter::text_line(const Store &s, const std::string &node, T
   // reports it.
   if (const double busy = gpu_busy_pct(s, node, now); is_known(busy))
     line += fmt::format(" gpu busy {}", num(busy, "%", 0));
-  if (const double level = sampled(s, node, "mem.pressure_level", now); is_known(level))
+  if (const double level = sampled_state(s, node, "mem.pressure_level", now); is_known(level))
     line += fmt::format(" pressure {}", level >= 2 ? "critical" : level >= 1 ? "warn" : "normal");
   const double kv = s.latest({node, "kv_cache.usage_pct", ""});
   if (is_known(kv)) line += fmt::format(" kv {}", num(kv, "%", 0));
-  for (const char *state : {"running", "waiting"})
-    if (const double n = s.latest({node, fmt::format("req.{}", state), ""}); is_known(n))
-      line += fmt::format(" {} {}", state, num(n, "", 0));
+  for (const auto &[word, metric] :
+       {std::pair{"running", "req.running"}, std::pair{"waiting", "req.waiting"}})
+    if (const double n = s.latest({node, metric, ""}); is_known(n))
+      line += fmt::format(" {} {}", word, num(n, "", 0));
   if (info != nullptr && info->state != NodeState::up && !info->detail.empty())
     line += fmt::format(" ({})", info->detail);
   if (info != nullptr && info->clock_skew)
@@ -108,16 +83,16 @@ std::string FiguresPrinter::json_line(const Store &s, const std::string &node, T
       {"time", iso8601_utc(now)},
       {"node", node},
       {"state", info ? to_string(info->state) : "unknown"},
-      {"mem_available_bytes", json_num(sampled(s, node, "mem.available_bytes", now))},
-      {"mem_total_bytes", json_num(sampled(s, node, "mem.total_bytes", now))},
-      {"swap_used_bytes", json_num(sampled(s, node, "mem.swap_used_bytes", now))},
-      {"gpu_power_w", json_num(sum_devices(s, node, "gpu.power_w", now))},
+      {"mem_available_bytes", json_num(sampled_state(s, node, "mem.available_bytes", now))},
+      {"mem_total_bytes", json_num(sampled_state(s, node, "mem.total_bytes", now))},
+      {"swap_used_bytes", json_num(sampled_state(s, node, "mem.swap_used_bytes", now))},
+      {"gpu_power_w", json_num(sampled_device_sum(s, node, "gpu.power_w", now))},
       {"step_eval_ms", json_num(s.latest({node, "step.eval_ms", ""}))},
       {"fence_wait_ms", json_num(s.latest({node, "step.fence_wait_ms", ""}))},
       {"tokens_per_s", json_num(generation_rate(s, node, now))},
       {"ctx_tokens", json_num(s.latest({node, "ctx.tokens", ""}))},
       {"gpu_busy_pct", json_num(gpu_busy_pct(s, node, now))},
-      {"mem_pressure_level", json_num(sampled(s, node, "mem.pressure_level", now))},
+      {"mem_pressure_level", json_num(sampled_state(s, node, "mem.pressure_level", now))},
       {"kv_cache_usage_pct", json_num(s.latest({node, "kv_cache.usage_pct", ""}))},
       {"requests_running", json_num(s.latest({node, "req.running", ""}))},
       {"requests_waiting", json_num(s.latest({node, "req.waiting", ""}))},

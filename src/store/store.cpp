@@ -1,5 +1,7 @@
 #include "clustertop/store/store.hpp"
 
+#include <algorithm>
+
 #include "clustertop/core/redact.hpp"
 #include "clustertop/core/text.hpp"
 
@@ -190,8 +192,38 @@ double sampled_state(const Series *s, TimePoint at) {
   return kUnknown;
 }
 
+double sampled_state(const Store &s, const std::string &node, const std::string &metric,
+                     TimePoint at) {
+  return sampled_state(s.series({node, metric, ""}), at);
+}
+
+namespace {
+
+template <typename Fold>
+double fold_sampled_devices(const Store &s, const std::string &node, const std::string &metric,
+                            TimePoint at, Fold fold) {
+  double out = kUnknown;
+  for (const auto &[device, series] : s.devices(node, metric))
+    if (const double v = sampled_state(series, at); is_known(v))
+      out = is_known(out) ? fold(out, v) : v;
+  return out;
+}
+
+} // namespace
+
+double sampled_device_sum(const Store &s, const std::string &node, const std::string &metric,
+                          TimePoint at) {
+  return fold_sampled_devices(s, node, metric, at, [](double a, double b) { return a + b; });
+}
+
+double sampled_device_max(const Store &s, const std::string &node, const std::string &metric,
+                          TimePoint at) {
+  return fold_sampled_devices(s, node, metric, at,
+                              [](double a, double b) { return std::max(a, b); });
+}
+
 double generation_rate(const Store &s, const std::string &node, TimePoint at) {
-  const double own = sampled_state(s.series({node, "gen.tokens_per_s", ""}), at);
+  const double own = sampled_state(s, node, "gen.tokens_per_s", at);
   if (is_known(own)) return own;
   // Back up within the window after an outage (down, or stale: a frozen sshd), its steps
   // include those read back at once, stamped at their arrival where the line has no time

@@ -18,27 +18,15 @@ double node_value(const Store &s, const std::string &node, const char *metric, T
   return latest_at(s.series({node, metric, ""}), t);
 }
 
-// A sampled state (memory, GPU power) as of `t`: unknown once older than kSampleMaxAge.
-double sampled_value(const Store &s, const std::string &node, const char *metric, TimePoint t) {
-  return sampled_state(s.series({node, metric, ""}), t);
-}
-
-double sum_devices(const Store &s, const std::string &node, const char *metric, TimePoint t) {
-  double sum = kUnknown;
-  for (const auto &[device, series] : s.devices(node, metric))
-    sum = add_known(sum, sampled_state(series, t));
-  return sum;
-}
-
 void fill_memory(NodeSummary &n, const Store &s, TimePoint t) {
-  n.mem_total = sampled_value(s, n.name, "mem.total_bytes", t);
-  n.mem_available = sampled_value(s, n.name, "mem.available_bytes", t);
-  n.mem_used = sampled_value(s, n.name, "mem.used_bytes", t);
+  n.mem_total = sampled_state(s, n.name, "mem.total_bytes", t);
+  n.mem_available = sampled_state(s, n.name, "mem.available_bytes", t);
+  n.mem_used = sampled_state(s, n.name, "mem.used_bytes", t);
   if (std::isnan(n.mem_used) && !std::isnan(n.mem_total) && !std::isnan(n.mem_available))
     n.mem_used = n.mem_total - n.mem_available;
-  n.mem_pressure = sampled_value(s, n.name, "mem.pressure_level", t);
-  n.swap_used = sampled_value(s, n.name, "mem.swap_used_bytes", t);
-  n.swap_total = sampled_value(s, n.name, "mem.swap_total_bytes", t);
+  n.mem_pressure = sampled_state(s, n.name, "mem.pressure_level", t);
+  n.swap_used = sampled_state(s, n.name, "mem.swap_used_bytes", t);
+  n.swap_total = sampled_state(s, n.name, "mem.swap_total_bytes", t);
 }
 
 void fill_steps(NodeSummary &n, const Store &s, TimePoint t, Duration window) {
@@ -83,7 +71,7 @@ NodeSummary summarize(const Store &store, const std::string &node,
     n.since = info->since;
     n.clock_skew = info->clock_skew;
   }
-  n.power_w = sum_devices(store, node, "gpu.power_w", as_of);
+  n.power_w = sampled_device_sum(store, node, "gpu.power_w", as_of);
   fill_memory(n, store, as_of);
   fill_steps(n, store, as_of, window);
   // Critical badges first: a tile cut to its width showed "[orchestration_overhead] […",

@@ -72,6 +72,16 @@ inline constexpr Duration kSampleMaxAge = std::chrono::seconds(60);
 double sampled_state(const Series *s, TimePoint at);
 
 class Store;
+// The same for a node-wide metric (device "") of `node`.
+double sampled_state(const Store &s, const std::string &node, const std::string &metric,
+                     TimePoint at);
+// Over every device of a node's metric (a node's GPUs), each as sampled_state reads it at `at`:
+// the sum, or the largest, of those known; NaN where none is. (The CSV's wide GPU power is
+// no sum of the known: one GPU unknown leaves it empty.)
+double sampled_device_sum(const Store &s, const std::string &node, const std::string &metric,
+                          TimePoint at);
+double sampled_device_max(const Store &s, const std::string &node, const std::string &metric,
+                          TimePoint at);
 // A node's generation rate as of `at`, tokens a second: its engine's own (gen.tokens_per_s,
 // as sampled_state reads it), else, for logs that print a line per decode step and no rate
 // (exo's [STEP N]), its steps a second over the kStepRateWindow before `at` (a step decodes
