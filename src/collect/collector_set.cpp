@@ -106,17 +106,15 @@ std::vector<const CollectorDef *> CollectorSet::for_stream(std::string_view coll
 
 std::vector<std::pair<std::string, Combine>> combined_metrics(const CollectorDef &def) {
   std::vector<std::pair<std::string, Combine>> out;
-  const auto add = [&out](const std::vector<MetricSpec> &specs) {
-    for (const auto &m : specs)
-      if (m.combine != Combine::none) out.emplace_back(m.metric, m.combine);
+  const auto add = [&out](const MetricSpec &m) {
+    if (m.combine != Combine::none) out.emplace_back(m.metric, m.combine);
   };
   const auto &p = def.parse;
-  for (const auto &r : p.rules) add(r.metrics);
-  for (const auto &r : p.block.rules) add(r.metrics);
-  for (const auto &[key, m] : p.block.fields)
-    if (m.combine != Combine::none) out.emplace_back(m.metric, m.combine);
-  add(p.csv.metrics);
-  add(p.json.metrics);
+  for (const auto *specs : {&p.csv.metrics, &p.json.metrics})
+    std::for_each(specs->begin(), specs->end(), add);
+  for (const auto *rules : {&p.rules, &p.block.rules})
+    for (const auto &r : *rules) std::for_each(r.metrics.begin(), r.metrics.end(), add);
+  for (const auto &[key, m] : p.block.fields) add(m);
   return out;
 }
 
