@@ -9,12 +9,13 @@ fail=0 pass=0
 tmp=$(mktemp -d)
 sock="ct-replay-$$"
 trap 'for s in "" -TSTP -ABRT -QUIT; do tmux -L "ct-replay-$$$s" kill-server 2>/dev/null; done; rm -rf "$tmp"' EXIT
-# `q`, then the pane once its shell says the exit status (3 s at most), in $screen.
+# `q`, then the pane once its shell says the exit status (3 s at most; MARK, "EXIT=0" unless
+# given, is what it says), in $screen.
 quit_and_wait() {
   tmux -L "$sock" send-keys q
   for _ in $(seq 30); do
     screen=$(tmux -L "$sock" capture-pane -p)
-    grep -q "EXIT=0" <<<"$screen" && break
+    grep -q "${1:-EXIT=0}" <<<"$screen" && break
     sleep 0.1
   done
 }
@@ -97,12 +98,7 @@ if [ "$(tmux -L "$sock" display -p '#{alternate_on}')" = 1 ] && tmux -L "$sock" 
 else echo "FAIL fg did not bring the dashboard back:"; tmux -L "$sock" capture-pane -p | tail -5; fail=$((fail+1)); fi
 tmux -L "$sock" send-keys Escape
 sleep 0.3
-tmux -L "$sock" send-keys q
-for _ in $(seq 30); do
-  screen=$(tmux -L "$sock" capture-pane -p)
-  grep -q "^FG=" <<<"$screen" && break
-  sleep 0.1
-done
+quit_and_wait "^FG="
 if grep -q "^FG=0" <<<"$screen"; then pass=$((pass+1)); else echo "FAIL after fg, q did not exit 0:"; echo "$screen" | tail -5; fail=$((fail+1)); fi
 
 # Dying of a signal (an abort, a segfault, an external SIGQUIT) never runs endwin: the
