@@ -57,6 +57,10 @@ void Pipeline::clock_stepped(Duration step) {
   for (auto *s : sinks_) s->on_clock_step(step);
 }
 
+void Pipeline::idle() {
+  for (auto *s : sinks_) s->on_idle();
+}
+
 void Pipeline::flush() {
   for (auto *s : sinks_) s->flush();
 }

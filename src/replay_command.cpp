@@ -107,6 +107,9 @@ int run_dashboard(Store &store, Pipeline &pipeline, ReplaySource &source, const 
             ? stepper.start() + std::chrono::duration_cast<Duration>(elapsed * clock.speed)
             : stepper.end();
     stepper.advance_to(target);
+    // Past the replay's end no tick comes: the hooks its last alerts started end later, and
+    // their output and exit status waited for the exit, printed after the screen was gone.
+    if (stepper.done()) pipeline.idle();
     (*tui)->redraw(stepper.now());
     pollfd fds[3] = {{(*tui)->input_fd(), POLLIN, 0},
                      {signals ? signals->fd() : -1, POLLIN, 0},

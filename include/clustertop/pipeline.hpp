@@ -54,6 +54,9 @@ public:
   // back does not keep an alert from firing or clearing, nor a forward one fire it early.
   void clock_stepped(Duration step);
 
+  // No more ticks for now (a replay past its end): every sink's on_idle().
+  void idle();
+
   // At exit: every sink's flush().
   void flush();
 

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <thread>
 
+#include "clustertop/pipeline.hpp"
 #include "clustertop/sink/alert_printer.hpp"
 #include "clustertop/sink/hook_runner.hpp"
 #include "clustertop/store/store.hpp"
@@ -245,6 +246,29 @@ TEST_F(DetectHookTest, WhatAHookWritesIsShownNotObeyed) {
       << err;
   EXPECT_NE(err.find("err \\x1b[2J\n"), std::string::npos) << err;
   EXPECT_NE(err.find("no end\n"), std::string::npos) << err;
+}
+
+// Where no tick comes (a replay's dashboard past the replay's end), the pipeline's idle still
+// shows what a hook wrote and reaps it: its output and exit status waited for the exit and
+// were printed after the screen was gone, never in its status line.
+TEST_F(DetectHookTest, IdleShowsAHooksOutputWithoutATick) {
+  const auto marker = dir_ / "written";
+  ::testing::internal::CaptureStderr();
+  HookRunner hook("echo HELLO-IDLE; touch '" + marker.string() + "'", std::chrono::seconds(10));
+  Pipeline pipeline(
+      store_, [](const LineBatch &, Store &, std::vector<LogEvent> &) {}, Rules{});
+  pipeline.add_sink(hook);
+  hook.on_transition(sample_transition(), ctx_);
+  for (int i = 0; i < 500 && !std::filesystem::exists(marker); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(std::filesystem::exists(marker));
+  for (int i = 0; i < 500 && hook.running() > 0; ++i) {
+    pipeline.idle();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("HELLO-IDLE\n"), std::string::npos) << err;
+  EXPECT_EQ(hook.running(), 0u);
 }
 
 // While every shell runs, later transitions wait their turn (a burst of slow hooks dropped

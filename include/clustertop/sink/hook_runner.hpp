@@ -31,7 +31,9 @@ public:
   HookRunner &operator=(const HookRunner &) = delete;
 
   void on_transition(const AlertTransition &t, const TickContext &ctx) override;
-  void on_tick(const TickContext & /*ctx*/) override {
+  void on_tick(const TickContext & /*ctx*/) override { on_idle(); }
+  // Hooks that ended are reaped and their output shown; those that could not start try again.
+  void on_idle() override {
     reap();
     retry();
   }

@@ -40,6 +40,9 @@ public:
   // next line or file due) moves with it. Held as it was, a due time 5 minutes ahead after
   // a step back wrote nothing for 5 minutes.
   virtual void on_clock_step(Duration /*step*/) {}
+  // No tick is coming (a replay past its end, its screen still up): what a sink does between
+  // ticks that is not judging (a hook's output shown, its exit reaped) is done now.
+  virtual void on_idle() {}
   // At exit (and when asked): write out everything buffered.
   virtual void flush() {}
 };
