@@ -110,20 +110,26 @@ bool CsvSink::write_long_period(TimePoint now) {
   }
   long_rows_.clear_rows();
   ++written_;
+  last_periodic_ = now;
   return true;
+}
+
+void CsvSink::report_lost_rows(std::size_t lost) {
+  if (lost > 0 && options_.on_error)
+    options_.on_error(Error{"samples left the store before the long CSV read them",
+                            fmt::format("{} samples", lost), options_.dir,
+                            "use a shorter --interval"});
 }
 
 void CsvSink::on_tick(const TickContext &ctx) {
   last_firing_ = ctx.firing;
+  last_tick_ = ctx.now;
   retry_alert_snapshot(ctx);
   if (options_.every <= Duration::zero()) return;
   const bool long_rows = options_.format == CsvFormat::long_rows;
   if (long_rows) {
     // Every tick, not every period: a ring holds 3600 points, fewer than a period may bring.
-    if (const auto lost = long_rows_.collect(store_); lost > 0 && options_.on_error)
-      options_.on_error(Error{"samples left the store before the long CSV read them",
-                              fmt::format("{} samples", lost), options_.dir,
-                              "use a shorter --interval"});
+    report_lost_rows(long_rows_.collect(store_));
     // Bounded memory whatever the period: a file is written early once its rows are this big.
     if (long_rows_.rows().size() > options_.long_rows_max && !write_long_period(ctx.now)) {
       // Neither written nor kept: memory stays bounded while the directory cannot be
@@ -154,11 +160,21 @@ void CsvSink::on_tick(const TickContext &ctx) {
   if (const bool missed = ctx.now > *next_due_ + options_.every; !missed) {
     if (long_rows)
       write_long_period(ctx.now);
-    else
-      (void)write(ctx.now, ctx.firing, "");
+    else if (write(ctx.now, ctx.firing, ""))
+      last_periodic_ = ctx.now;
   }
   // Skip missed periods instead of writing a burst of files.
   while (*next_due_ <= ctx.now + slack) *next_due_ += options_.every;
+}
+
+void CsvSink::flush() {
+  if (options_.every <= Duration::zero() || !last_tick_) return;
+  if (options_.format == CsvFormat::long_rows) {
+    report_lost_rows(long_rows_.collect(store_)); // samples since the last tick
+    if (!long_rows_.rows().empty()) write_long_period(*last_tick_);
+  } else if (last_periodic_ != last_tick_) {
+    if (write(*last_tick_, last_firing_, "")) last_periodic_ = *last_tick_;
+  }
 }
 
 Result<std::string> CsvSink::snapshot_now(TimePoint now) { return write(now, last_firing_, ""); }

@@ -254,5 +254,46 @@ TEST_F(ExportCsvSink, AMissedPeriodIsSkippedAndTheGridKept) {
   EXPECT_EQ(names[3], "clustertop-20260921T141333.700Z.csv");
 }
 
+// A stop (SIGTERM, `q`) flushes the sinks: the period cut short gets its file, stamped with
+// the last tick. Before, a stop lost up to a whole period of rows and said nothing.
+TEST_F(ExportCsvSink, AStopWritesThePeriodCutShort) {
+  CsvSinkOptions o;
+  o.dir = dir_.string();
+  o.every = seconds(20);
+  o.format = CsvFormat::long_rows;
+  auto sink = CsvSink::create(store_, o);
+  ASSERT_TRUE(sink.ok());
+  tick(**sink, kT0);
+  store_.add(Sample{"mac1", "gpu.power_w", "", 33, kT0 + seconds(3)});
+  tick(**sink, kT0 + seconds(5));
+  store_.add(Sample{"mac1", "gpu.power_w", "", 44, kT0 + seconds(6)}); // after the last tick
+  EXPECT_TRUE(files().empty());
+  (*sink)->flush();
+  ASSERT_EQ(files(), std::vector<std::string>{"clustertop-20260921T141325.000Z-long.csv"});
+  std::ifstream in(dir_ / files()[0]);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  for (const char *row : {"2026-09-21T14:13:20.000Z,mac1,gpu.power_w,,20,W",
+                          "2026-09-21T14:13:23.000Z,mac1,gpu.power_w,,33,W",
+                          "2026-09-21T14:13:26.000Z,mac1,gpu.power_w,,44,W"})
+    EXPECT_NE(ss.str().find(row), std::string::npos) << row << "\n" << ss.str();
+  (*sink)->flush();
+  EXPECT_EQ(files().size(), 1u) << "nothing new: no second file";
+}
+
+TEST_F(ExportCsvSink, AStopWritesAWideSnapshotUnlessTheLastTickDid) {
+  auto sink = periodic(seconds(2), seconds(1));
+  ASSERT_NE(sink, nullptr);
+  sink->flush();
+  EXPECT_TRUE(files().empty()) << "no tick yet: nothing to snapshot";
+  for (int n = 0; n <= 2; ++n) tick(*sink, kT0 + seconds(n)); // a file at :02
+  sink->flush();
+  EXPECT_EQ(files().size(), 1u) << "the last tick wrote its file";
+  tick(*sink, kT0 + seconds(3));
+  sink->flush();
+  EXPECT_EQ(files(), (std::vector<std::string>{"clustertop-20260921T141322.000Z.csv",
+                                               "clustertop-20260921T141323.000Z.csv"}));
+}
+
 } // namespace
 } // namespace clustertop

@@ -45,6 +45,11 @@ public:
     if (alert_unwritten_since_) *alert_unwritten_since_ += step;
   }
 
+  // At a stop: the periodic file of the period cut short, stamped with the last tick (long:
+  // every sample since the last file; wide: the store then, unless that tick wrote one).
+  // Without it a stop lost up to a whole period of rows, silently.
+  void flush() override;
+
   // A snapshot of the store now, with the alerts firing at the last tick; returns the path
   // written. Used by the dashboard key `e`.
   Result<std::string> snapshot_now(TimePoint now);
@@ -64,11 +69,15 @@ private:
   void retry_alert_snapshot(const TickContext &ctx);
   // A periodic long file: the rows collected since the last one written.
   bool write_long_period(TimePoint now); // false: not written (the error is reported)
+  // Says that `lost` samples left their rings before the long rows read them.
+  void report_lost_rows(std::size_t lost);
 
   const Store &store_;
   CsvSinkOptions options_;
   std::vector<Finding> last_firing_;
   std::optional<TimePoint> next_due_;
+  std::optional<TimePoint> last_tick_;
+  std::optional<TimePoint> last_periodic_;         // the time of the last periodic file written
   std::optional<TimePoint> alert_unwritten_since_; // see retry_alert_snapshot
   LongRows long_rows_; // periodic long files: rows since the last file written
   std::size_t written_ = 0;
