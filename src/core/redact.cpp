@@ -464,6 +464,17 @@ std::optional<std::string> redact_private_keys(std::string_view text) {
   return out;
 }
 
+// A well-known token shape glued inside the word [i, j) after a '-', '_' or '.'
+// (`x-ghp_…`, `node.hf_…`), which secret_at, looking at the word's start, missed.
+std::optional<Span> glued_token(std::string_view text, std::size_t i, std::size_t j) {
+  for (std::size_t k = i + 1; k < j; ++k) {
+    const char before = text[k - 1];
+    if (before != '-' && before != '_' && before != '.') continue;
+    if (auto span = token_shape(text, k)) return span;
+  }
+  return std::nullopt;
+}
+
 // Everything but private keys' bodies.
 std::string redact_words(std::string_view text) {
   std::string out;
@@ -480,6 +491,9 @@ std::string redact_words(std::string_view text) {
       next = i;
       while (next < text.size() && is_key_char(text[next])) ++next;
       span = secret_at(text, i, next);
+      // The first of the two: a key's value comes after its word, a glued token inside it.
+      if (auto glued = glued_token(text, i, next); glued && (!span || glued->start < span->start))
+        span = glued;
     } else if (text[i] == ':') {
       span = url_password(text, i);
     }

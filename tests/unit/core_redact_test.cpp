@@ -114,6 +114,22 @@ TEST(Redact, WellKnownTokenShapesAnywhere) {
   });
 }
 
+// A token glued to a word before it by '-', '_' or '.' was left whole: the redactor looked for
+// token shapes only at a word's start.
+TEST(Redact, ATokenShapeGluedAfterADashOrDot) {
+  const std::string ghp = "ghp_dbcdefghijklmnopqrstuvwxyz0123456789";
+  const std::string hf = "hf_" + std::string(34, 'a');
+  expect_all({
+      {"d x-" + ghp + " (0008)", "d x-ghp_[redacted] (0008)"},
+      {"node-" + ghp, "node-ghp_[redacted]"},
+      {"cfg.hf_token_" + hf + " set", "cfg.hf_token_hf_[redacted] set"},
+      {"secret_" + hf + "-password=hunter2", "secret_hf_[redacted]-password=[redacted]"},
+      // Words that only hold a prefix are left alone.
+      {"scikit-learn-intelex and my-hf_hub_download",
+       "scikit-learn-intelex and my-hf_hub_download"},
+  });
+}
+
 // A word starts where a redaction ends: the rest of a word after a token's shape was never
 // looked at as a key, so its value was left (and a second redaction found it).
 TEST(Redact, AKeyRightAfterATokenShape) {
