@@ -94,6 +94,7 @@ struct StreamState {
   std::optional<Duration> last_lag;
   TimePoint last_stamped_arrival{};
   std::optional<Duration> behind;
+  TimePoint last_line_time{};           // log streams: the time its last line was given
   std::size_t key_marker = 0;           // its BEGIN marker, watched by `parsers`
   std::vector<CombinedMetric> combined; // its definitions' metrics with `combine`
 };
@@ -242,6 +243,17 @@ struct Ingest::Impl {
     return t + lag;
   }
 
+  // A read-back line without a time of its own (exo's bare `[STEP N]` lines, written while
+  // the node was out of reach): it came after the line before it in the file, and after the
+  // node's outage began, not at its arrival. Dated by its arrival, a reconnect made a runner
+  // that had crashed during the outage look as if it stepped after its crash line, and a
+  // false step_stall "restart the runner" followed.
+  static TimePoint read_back_time(const LineBatch &b, const StreamState &s) {
+    TimePoint t = s.last_line_time;
+    if (s.info != nullptr && s.info->outage_began) t = std::max(t, *s.info->outage_began);
+    return t == TimePoint{} ? b.received_at : std::min(t, b.received_at);
+  }
+
   // The metric as the Store keeps it: a part of a combined metric (CombinedMetric) as the
   // node's value, in `whole`; any other as it is.
   Metric whole;
@@ -317,8 +329,8 @@ struct Ingest::Impl {
     }
   }
 
-  void log_line(const LineBatch &b, StreamState &s, const std::string &raw, Store &store,
-                std::vector<LogEvent> &events) {
+  void log_line(const LineBatch &b, StreamState &s, const std::string &raw, bool read_back,
+                Store &store, std::vector<LogEvent> &events) {
     // A private key's body printed to the log enters the node's log, and any event, as
     // "[redacted]": its lines alone are plain base64, which no later redaction can tell.
     // The parsers still read the line itself: a line that ended with a BEGIN marker hid up
@@ -338,7 +350,8 @@ struct Ingest::Impl {
     if (hidden && *hidden == kRedacted && !rec.tags.empty())
       hidden = fmt::format("{} ({})", kRedacted, fmt::join(rec.tags, ", "));
     const std::string &line = hidden ? *hidden : raw;
-    const TimePoint t = log_time(rec, b, s);
+    const TimePoint t = read_back && !rec.time ? read_back_time(b, s) : log_time(rec, b, s);
+    s.last_line_time = t;
     Store::add_log_line(s.log, b.stream, t, line);
     ++s.parsed;
     if (buf.size() > 0) store_record(b, s, rec, t, line, store, events);
@@ -400,7 +413,8 @@ void Ingest::on_batch(const LineBatch &batch, Store &store, std::vector<LogEvent
       }
     }
   } else if (s.is_log) {
-    for (const auto &line : batch.lines) impl_->log_line(batch, s, line, store, new_events);
+    for (std::size_t i = 0; i < batch.lines.size(); ++i)
+      impl_->log_line(batch, s, batch.lines[i], i < batch.backfilled, store, new_events);
   } else {
     for (const auto &line : batch.lines) impl_->sampler_line(batch, s, line, store, new_events);
   }

@@ -133,6 +133,9 @@ void Recorder::on_lines(const LineBatch &batch) {
                        record_escape(batch.stream, true));
   }
   const auto t = micros(batch.received_at);
+  // Its first N lines were read back (LineBatch::backfilled); a reader that predates the
+  // record skips (and counts) it and still reads the lines.
+  if (batch.backfilled > 0) out += fmt::format("B {} {} {}\n", t, it->second, batch.backfilled);
   for (const auto &line : batch.lines)
     out += fmt::format("L {} {} {}\n", t, it->second, record_escape(line, true));
   write_all(out, batch.received_at);

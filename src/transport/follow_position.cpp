@@ -65,7 +65,7 @@ std::string FollowPosition::command() const {
   // counts as size 0 and is not read here. A missing file is inode 0, size 0: tail then says
   // why on stderr (FollowWatch).
   c += "; set -- $(ls -diL -- " + p + " 2>/dev/null); i=${1:-0}; if [ -f " + p +
-       " ]; then s=$(wc -c <" + p + ") || s=0; else s=0; fi; s=$((s))";
+       " ]; then s=$(wc -c <" + p + ") || s=0; else s=0; fi; s=$((s)); e=$s";
   // A position past 0 is resumed only with bytes to compare (always there once the start's
   // bytes before its offset came).
   if (resume_at_ && (*resume_at_ == 0 || !check_.empty())) {
@@ -81,9 +81,12 @@ std::string FollowPosition::command() const {
                      same, n, kMaxCatchUp);
   }
   // tail starts k bytes early: clustertop keeps them (not passed on) as the bytes a restart
-  // compares, also when nothing is read before it.
+  // compares, also when nothing is read before it. e, the file's size now: the bytes from s
+  // to e were written before this start (read back, not live).
   c += fmt::format("; k={0}; if [ \"$s\" -lt {0} ]; then k=$s; fi", kCheckBytes);
-  c += "; printf '\\036%s %s %s\\n' \"$i\" \"$s\" \"$k\"; exec tail -c +$((s - k + 1)) -F -- " + p;
+  c += "; printf '\\036%s %s %s %s\\n' \"$i\" \"$s\" \"$k\" \"$e\"; exec tail -c +$((s - k + 1)) "
+       "-F -- " +
+       p;
   return c;
 }
 
@@ -98,6 +101,8 @@ void FollowPosition::file_switched() {
 
 void FollowPosition::starting() {
   awaiting_ = true;
+  backfill_left_ = 0;
+  backfilled_ = 0;
   line_.clear();
   greeting_lines_ = 0;
   in_long_line_ = false;
@@ -119,9 +124,9 @@ bool FollowPosition::take_marker(std::string_view line) {
     seed_left_ = 0;
     return true;
   }
-  // RS, then the inode, the offset and the bytes before it that follow: digits, one space
-  // between them.
-  std::array<std::uint64_t, 3> numbers{0, 0, 0};
+  // RS, then the inode, the offset, the bytes before it that follow and (from a command that
+  // prints it) the file's size: digits, one space between them.
+  std::array<std::uint64_t, 4> numbers{0, 0, 0, 0};
   std::size_t which = 0;
   bool digits = false;
   bool ok = line.size() >= 6 && line.front() == kMarker;
@@ -138,8 +143,9 @@ bool FollowPosition::take_marker(std::string_view line) {
     v = v * 10 + static_cast<std::uint64_t>(c - '0');
     digits = true;
   }
-  if (!ok || which != 2 || !digits || numbers[2] > kCheckBytes || numbers[2] > numbers[1])
+  if (!ok || which < 2 || !digits || numbers[2] > kCheckBytes || numbers[2] > numbers[1])
     return false;
+  backfill_left_ = 0;
   // No file is that long: an offset the node's shell could not even compare (its arithmetic
   // is signed 64-bit) is no position, and the next start is at the end.
   if (numbers[1] >= kMaxOffset) {
@@ -157,6 +163,7 @@ bool FollowPosition::take_marker(std::string_view line) {
   last_.clear();
   check_.clear();
   seed_left_ = numbers[2];
+  if (which == 3 && numbers[3] > numbers[1]) backfill_left_ = numbers[3] - numbers[1];
   return true;
 }
 
@@ -222,6 +229,20 @@ void FollowPosition::feed(std::string_view bytes, LineSplitter &splitter,
     splitter.feed(bytes, lines);
     return;
   }
+  if (backfill_left_ > 0) {
+    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(backfill_left_, bytes.size()));
+    const std::size_t before = lines.size();
+    pass_on(bytes.substr(0, n), splitter, lines);
+    backfilled_ += lines.size() - before;
+    backfill_left_ -= n;
+    bytes.remove_prefix(n);
+    if (bytes.empty()) return;
+  }
+  pass_on(bytes, splitter, lines);
+}
+
+void FollowPosition::pass_on(std::string_view bytes, LineSplitter &splitter,
+                             std::vector<std::string> &lines) {
   count(bytes);
   if (skip_to_newline_) {
     const auto nl = bytes.find('\n');

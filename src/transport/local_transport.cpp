@@ -157,7 +157,9 @@ void LocalTransport::read_fd(Stream &s, int fd, bool is_stderr, TimePoint now) {
     s.stale = false;
     status(s.spec.name, NodeState::up, "output resumed");
   }
-  queue_.push(LineBatch{node_.name, s.spec.name, now, std::move(lines)});
+  LineBatch batch{node_.name, s.spec.name, now, std::move(lines)};
+  batch.backfilled = std::min(s.follow.take_backfilled(), batch.lines.size());
+  queue_.push(std::move(batch));
 }
 
 void LocalTransport::check_exit(Stream &s, TimePoint now) {

@@ -1,5 +1,6 @@
 // Loading a recording written by the Recorder (format in docs/alerts.md, "Recordings").
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <filesystem>
 #include <fmt/format.h>
@@ -52,6 +53,7 @@ std::optional<NodeState> state_of(const std::string &s) {
 
 struct FileReader {
   std::map<std::string, std::pair<std::string, std::string>> streams; // id -> node, stream
+  std::map<std::string, std::size_t> read_back; // id -> its next L lines read back (`B`)
   std::vector<std::string> f;
   std::optional<TimePoint> ended; // its `E` record: the watch ended cleanly then
   std::vector<std::pair<std::string, std::chrono::minutes>> log_zones; // its `G` records
@@ -95,12 +97,28 @@ struct FileReader {
       if (it == streams.end())
         return fail("a line of stream " + f[1] + ", which no D record before it defines");
       auto *last = out.empty() ? nullptr : std::get_if<LineBatch>(&out.back().event);
+      // A read-back line goes before a batch's live lines: after them it starts a batch.
+      auto left = read_back.find(f[1]);
+      const bool back = left != read_back.end() && left->second > 0;
+      if (back) --left->second;
       if (last == nullptr || out.back().at != *t || last->node != it->second.first ||
-          last->stream != it->second.second) {
+          last->stream != it->second.second || (back && last->backfilled < last->lines.size())) {
         out.push_back({*t, LineBatch{it->second.first, it->second.second, *t, {}}});
         last = std::get_if<LineBatch>(&out.back().event);
       }
       last->lines.push_back(record_unescape(f[2]));
+      if (back) ++last->backfilled;
+      return true;
+    }
+    if (line.rfind("B ", 0) == 0 && fields(line.substr(2), 2, f)) {
+      std::size_t n = 0;
+      const auto [end, ec] = std::from_chars(f[2].data(), f[2].data() + f[2].size(), n);
+      if (!micros(f[0])) return fail(kBadTime);
+      if (ec != std::errc{} || end != f[2].data() + f[2].size())
+        return fail("a count of read-back lines that is not a number");
+      if (streams.find(f[1]) == streams.end())
+        return fail("read-back lines of stream " + f[1] + ", which no D record before it defines");
+      read_back[f[1]] = n;
       return true;
     }
     if (line.rfind("Z ", 0) == 0 && fields(line.substr(2), 2, f)) {

@@ -141,6 +141,7 @@ void IoThread::flush_lines(Stream &st) {
   if (st.pending.empty()) return;
   LineBatch batch{st.node->name, st.spec.name, wall_now(), {}};
   batch.lines.swap(st.pending);
+  batch.backfilled = std::min(st.follow.take_backfilled(), batch.lines.size());
   queue_.push(std::move(batch));
 }
 

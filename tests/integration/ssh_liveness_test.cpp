@@ -124,11 +124,17 @@ TEST(SshLiveness, AFollowedLogIsReadOnFromWhereTheDroppedConnectionLeftIt) {
       << describe(seen);
   t->stop();
   std::vector<std::string> lines;
+  std::vector<std::string> read_back; // written before the reconnect's tail started
   for (const auto &e : seen)
-    if (const auto *b = std::get_if<LineBatch>(&e))
+    if (const auto *b = std::get_if<LineBatch>(&e)) {
       lines.insert(lines.end(), b->lines.begin(), b->lines.end());
+      read_back.insert(read_back.end(), b->lines.begin(),
+                       b->lines.begin() + static_cast<std::ptrdiff_t>(b->backfilled));
+    }
   EXPECT_EQ(lines, (std::vector<std::string>{"one", "two and a half",
                                              "Runner terminated with signal=11"}));
+  EXPECT_EQ(read_back,
+            (std::vector<std::string>{"two and a half", "Runner terminated with signal=11"}));
 }
 
 TEST(SshLiveness, KilledClustertopLeavesNothingOnTheNode) {

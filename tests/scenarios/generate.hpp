@@ -84,6 +84,13 @@ public:
              std::vector<std::string> lines) {
     pending_[{s, node + "\n" + stream}].push_back(LineBatch{node, stream, at(s), std::move(lines)});
   }
+  // Lines a reconnect read back (written during the outage), arriving at `s`.
+  void read_back(const std::string &node, const std::string &stream, double s,
+                 std::vector<std::string> lines) {
+    LineBatch b{node, stream, at(s), std::move(lines)};
+    b.backfilled = b.lines.size();
+    pending_[{s, node + "\n" + stream}].push_back(std::move(b));
+  }
   void status(const std::string &node, const std::string &stream, NodeState st,
               const std::string &detail, double s) {
     statuses_.push_back({s, NodeStatus{node, stream, st, detail, at(s)}});

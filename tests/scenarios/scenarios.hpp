@@ -97,6 +97,66 @@ inline void node_drop(Writer &w) {
   w.status("mbp", "", NodeState::down, "connection timed out (127.0.0.1:2222)", 90.5);
 }
 
+// mac2 generates alone; its sshd goes at t=60 (down at 60.5) while its runner steps on until
+// 68, when exo logs it dead; back up at 90, the log's lines from the outage are read back:
+// the bare step lines (`[STEP N] …` with no stamp, as exo's forks print them), then the
+// stamped crash line. The GPU stays busy (a leftover residency
+// as macmon reports it). The crash alert speaks; no step_stall, no gpu_spin: the steps came
+// before the crash line, whenever they arrived.
+inline void outage_crash(Writer &w) {
+  const auto n = mac2();
+  up(w, n.name, 0);
+  Decode d;
+  d.t0 = 1, d.t1 = 60;
+  const long i = decode(w, n.name, kLog, d);
+  w.status(n.name, "", NodeState::down, "cannot connect: Connection refused", 60.5);
+  std::vector<std::string> back;
+  long k = i;
+  for (double t = 60; t < 68; t += 0.033, ++k)
+    back.push_back(step_line(t, k, 33, 30, 0.5, 0.4, 16384 + k).substr(exo_prefix(t).size()));
+  back.push_back(exo_prefix(68.1, "INFO", kRunnerExited) + "Runner exited with exit code -9");
+  up(w, n.name, 90);
+  w.read_back(n.name, kLog, 90.2, std::move(back));
+  samplers(
+      w, n, 0, 60, [](double) { return true; }, [](double) { return 5.8e9; });
+  samplers(
+      w, n, 90, 200, [](double) { return true; }, [](double) { return 5.8e9; });
+}
+
+// Both Mac Studios drop off at t=60 (down at 60.5) and come back at 90; their runners step on
+// through the outage: mac1 generating since t=1, mac2 idle until a request at t=70. The
+// read-back bare steps, then live ones to t=150, and each request's end. Only node_down.
+inline void outage_steps_on(Writer &w) {
+  for (const auto &n : {mac1(), mac2()}) {
+    const bool idle_before = n.name == "mac2";
+    up(w, n.name, 0);
+    long i = 0;
+    if (!idle_before) {
+      Decode d;
+      d.t0 = 1, d.t1 = 60;
+      i = decode(w, n.name, kLog, d);
+    }
+    w.status(n.name, "", NodeState::down, "cannot connect: Connection refused", 60.5);
+    std::vector<std::string> back;
+    const double first = idle_before ? 70 : 60;
+    const long start = i;
+    for (double t = first; t < 90.2; t += 0.033, ++i)
+      back.push_back(step_line(t, i, 33, 30, 0.5, 0.4, 16384 + i).substr(exo_prefix(t).size()));
+    up(w, n.name, 90);
+    w.read_back(n.name, kLog, 90.2, std::move(back));
+    std::vector<std::string> live;
+    for (double t = 90.2; t < 150; t += 0.033, ++i) {
+      live.push_back(step_line(t, i, 33, 30, 0.5, 0.4, 16384 + i).substr(exo_prefix(t).size()));
+      if (live.size() == 3) w.lines(n.name, kLog, t + 0.01, std::exchange(live, {}));
+    }
+    finish_request(w, n.name, kLog, 150.01, i - start, 30.3);
+    const auto busy = [idle_before](double t) { return !idle_before || t >= 70; };
+    samplers(w, n, 0, 60, busy, [](double) { return 5.8e9; });
+    samplers(
+        w, n, 90, 200, [](double t) { return t < 150; }, [](double) { return 5.8e9; });
+  }
+}
+
 // mac1 decodes at 33 ms/step, then 250 ms/step for 60 s (thermal or paging), then recovers.
 inline void throughput_collapse(Writer &w) {
   auto n = mac1();

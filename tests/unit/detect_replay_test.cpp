@@ -617,6 +617,35 @@ TEST(DetectReplay, AMalformedRecordIsNamedWithItsLine) {
   EXPECT_TRUE(said) << fmt::format("{}", fmt::join(src->warnings(), "\n"));
 }
 
+// A `B` record says how many of a stream's next lines were read back at a reconnect: they
+// are the first lines of their batch; live lines of the same arrival come after them. A
+// count that is no number is said and skipped.
+TEST(DetectReplay, ReadBackLinesAreKeptAsTheFirstOfTheirBatch) {
+  const test::TempDir dir;
+  std::ofstream(dir.path() / "a.ctrec") << "#clustertop-recording 2 1790000000000000\n"
+                                        << "D 7 mac1 log:/x.log\n"
+                                        << "L 1790000000100000 7 live before\n"
+                                        << "B 1790000000200000 7 2\n"
+                                        << "L 1790000000200000 7 [STEP 1] eval=36ms\n"
+                                        << "L 1790000000200000 7 [STEP 2] eval=36ms\n"
+                                        << "L 1790000000200000 7 [STEP 3] eval=36ms\n"
+                                        << "B 1790000000300000 7 two\n"
+                                        << "L 1790000000300000 7 [STEP 4] eval=36ms\n";
+  auto src = ReplaySource::from_recording(dir.str());
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  EXPECT_EQ(src->skipped(), 1u);
+  std::vector<std::pair<std::size_t, std::size_t>> batches; // lines, read back
+  while (!src->done())
+    for (auto &e : src->take_next())
+      if (const auto *b = std::get_if<LineBatch>(&e))
+        batches.emplace_back(b->lines.size(), b->backfilled);
+  EXPECT_EQ(batches, (std::vector<std::pair<std::size_t, std::size_t>>{{1, 0}, {3, 2}, {1, 0}}));
+  bool said = false;
+  for (const auto &w : src->warnings())
+    said = said || w.find("a count of read-back lines that is not a number") != std::string::npos;
+  EXPECT_TRUE(said) << fmt::format("{}", fmt::join(src->warnings(), "\n"));
+}
+
 TEST(DetectReplay, LineTimestampsOfCommonFormats) {
   const TimePoint day = from_epoch_seconds(1'771'804'800.0); // 2026-02-23T00:00:00Z
   // The line's time in ISO 8601, or "none".

@@ -149,6 +149,19 @@ TEST_F(DetectScenario, NodeDropsOffTheNetwork) {
   check("node_drop", record_and_replay(scenario::node_drop, "node_drop"));
 }
 
+// Read-back lines keep their place before the crash line (LineBatch::backfilled, kept by the
+// recording's `B` records): dated by their arrival, the runner's last steps came after its
+// crash, and a false step_stall and gpu_spin ("restart the runner") followed 15 s later.
+TEST_F(DetectScenario, ARunnerThatDiedDuringAnOutageHasOnlyItsCrash) {
+  check("outage_crash", record_and_replay(scenario::outage_crash, "outage_crash"));
+}
+
+// The same dating for runners that stepped on through the outage, one generating at its
+// start and one idle until a request during it: no stall while their lines come back.
+TEST_F(DetectScenario, RunnersThatSteppedOnThroughAnOutageHaveNoStall) {
+  check("outage_steps_on", record_and_replay(scenario::outage_steps_on, "outage_steps_on"));
+}
+
 TEST_F(DetectScenario, ThroughputCollapse) {
   check("throughput_collapse",
         record_and_replay(scenario::throughput_collapse, "throughput_collapse"));

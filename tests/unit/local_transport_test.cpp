@@ -28,6 +28,7 @@ using namespace std::chrono_literals;
 struct Collector {
   EventQueue queue;
   std::vector<std::string> lines;
+  std::vector<std::string> read_back; // LineBatch::backfilled's lines
   std::vector<NodeStatus> statuses;
 
   template <typename Pred> bool wait_for(Pred done, Duration timeout = 10s) {
@@ -36,9 +37,11 @@ struct Collector {
       pollfd p{queue.wake_fd(), POLLIN, 0};
       ::poll(&p, 1, 50);
       for (auto &e : queue.drain()) {
-        if (auto *b = std::get_if<LineBatch>(&e))
+        if (auto *b = std::get_if<LineBatch>(&e)) {
           for (auto &l : b->lines) lines.push_back(l);
-        else
+          read_back.insert(read_back.end(), b->lines.begin(),
+                           b->lines.begin() + static_cast<std::ptrdiff_t>(b->backfilled));
+        } else
           statuses.push_back(std::get<NodeStatus>(e));
       }
       if (done()) return true;
@@ -229,6 +232,32 @@ TEST(FollowPosition, TheOffsetLineIsTakenOutAndEachWholeLineMovesThePosition) {
       << pos.command();
 }
 
+// The bytes between the resumed offset and the file's size at the start were written before
+// it: their lines are read back (their arrival is not their time); a line that ends after
+// them is live.
+TEST(FollowPosition, LinesWrittenBeforeTheStartAreReadBack) {
+  FollowPosition pos("'/x.log'");
+  pos.starting();
+  // Offset 100, no check bytes, the file 128 bytes long: two lines of 14 bytes to read back.
+  EXPECT_EQ(feed_all(pos, {"\03677 100 0 128\n", "read back one\nread ba", "ck two\nlive\n"}),
+            (std::vector<std::string>{"read back one", "read back two", "live"}));
+  EXPECT_EQ(pos.take_backfilled(), 2u);
+  EXPECT_EQ(feed_all(pos, {"live too\n"}), std::vector<std::string>{"live too"});
+  EXPECT_EQ(pos.take_backfilled(), 0u);
+
+  pos.starting(); // the size mid-line (a line being written at the start): that line is live
+  EXPECT_EQ(feed_all(pos, {"\03677 100 0 120\n", "read back one\nhalf wr", "itten\n"}),
+            (std::vector<std::string>{"read back one", "half written"}));
+  EXPECT_EQ(pos.take_backfilled(), 1u);
+
+  pos.starting(); // the first start, at the end, and a command without the size: none
+  EXPECT_EQ(feed_all(pos, {"\03677 100 0 100\n", "new\n"}), std::vector<std::string>{"new"});
+  EXPECT_EQ(pos.take_backfilled(), 0u);
+  pos.starting();
+  EXPECT_EQ(feed_all(pos, {"\03677 100 0\n", "new\n"}), std::vector<std::string>{"new"});
+  EXPECT_EQ(pos.take_backfilled(), 0u);
+}
+
 // What the node's cksum prints is what the restart compares: the real cksum on the same bytes.
 TEST(FollowPosition, PosixCksumIsTheNodesCksum) {
   for (const std::string bytes : {std::string(), std::string("a"), std::string("first\nsecond\n"),
@@ -334,21 +363,22 @@ TEST(FollowPosition, TheCommandResumesOnlyInTheSameFileAtLeastAsLong) {
   std::ofstream(path) << "0123456789\n";
   const std::string ino = inode_of(path);
   FollowPosition pos(shell_quote(path));
-  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 11 11\n")
+  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 11 11 11\n")
       << "the first start: the end";
   pos.starting();
   (void)feed_all(pos, {"\036" + ino + " 4 4\n", "0123456789\n"}); // as if it had started at 4
   ASSERT_EQ(pos.resume_at(), 11u);
   std::ofstream(path, std::ios::app) << "written during the outage\n";
-  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 11 11\n") << "on from the last line";
+  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 11 11 37\n")
+      << "on from the last line; 26 bytes to read back";
   std::ofstream(path, std::ios::trunc) << "cut\n"; // copytruncate: same file, shorter
-  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 4 4\n") << "shorter: its end";
+  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 4 4 4\n") << "shorter: its end";
   std::rename(path.c_str(), (path + ".1").c_str()); // logrotate: a new file in its place
   std::ofstream(path) << "a new file, longer than eleven bytes\n";
-  EXPECT_EQ(first_output_line(pos.command()), "\036" + inode_of(path) + " 37 37\n")
+  EXPECT_EQ(first_output_line(pos.command()), "\036" + inode_of(path) + " 37 37 37\n")
       << "another file: its end";
   std::remove(path.c_str());
-  EXPECT_EQ(first_output_line(pos.command()), "\0360 0 0\n") << "a missing file";
+  EXPECT_EQ(first_output_line(pos.command()), "\0360 0 0 0\n") << "a missing file";
 }
 
 // A file that exists but cannot be read: no position (offset 0 would later read it all from
@@ -421,10 +451,12 @@ TEST(FollowPosition, AFileThatWasTruncatedAndGrewBackIsReadFromItsEnd) {
   ASSERT_EQ(pos.resume_at(), 20u);
   std::ofstream(path) << "G-before-0123456789\n"
                       << "more\n"; // the same bytes, and more
-  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 20 20\n") << "same bytes: resumes";
+  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 20 20 25\n")
+      << "same bytes: resumes";
   std::ofstream(path, std::ios::trunc) << "G-new-line-1-abcdefghij\nG-new-line-2-abcdefghij\n";
   EXPECT_EQ(inode_of(path), ino);
-  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 48 48\n") << "other bytes: the end";
+  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " 48 48 48\n")
+      << "other bytes: the end";
 }
 
 // A quiet log (nothing read before the drop) that was copytruncated and outgrew its old size:
@@ -439,18 +471,19 @@ TEST(FollowPosition, AQuietLogIsCheckedToo) {
   const std::string ino = inode_of(path);
   FollowPosition pos(shell_quote(path));
   const std::string size = std::to_string(old.size());
-  ASSERT_EQ(first_output_line(pos.command()), "\036" + ino + " " + size + " 64\n");
+  ASSERT_EQ(first_output_line(pos.command()), "\036" + ino + " " + size + " 64 " + size + "\n");
   pos.starting();
   (void)feed_all(pos, {"\036" + ino + " " + size + " 64\n", old.substr(old.size() - 64)});
   ASSERT_EQ(pos.resume_at(), old.size());
   std::ofstream(path, std::ios::app) << "new\n";
-  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " " + size + " 64\n")
+  EXPECT_EQ(first_output_line(pos.command()),
+            "\036" + ino + " " + size + " 64 " + std::to_string(old.size() + 4) + "\n")
       << "the same file: resumes";
   std::string regrown;
   for (int i = 1; i <= 40; ++i) regrown += fmt::format("regrown line number {} xx\n", i);
   std::ofstream(path, std::ios::trunc) << regrown;
-  EXPECT_EQ(first_output_line(pos.command()),
-            "\036" + ino + " " + std::to_string(regrown.size()) + " 64\n")
+  EXPECT_EQ(first_output_line(pos.command()), "\036" + ino + " " + std::to_string(regrown.size()) +
+                                                  " 64 " + std::to_string(regrown.size()) + "\n")
       << "other bytes before the offset: the end";
 }
 
@@ -532,6 +565,8 @@ TEST(LocalTransport, ARestartedTailGoesOnFromTheLastLineRead) {
   t->stop();
   EXPECT_EQ(c.lines,
             (std::vector<std::string>{"one", "two and a half", "written while no tail ran"}));
+  EXPECT_EQ(c.read_back, (std::vector<std::string>{"two and a half", "written while no tail ran"}))
+      << "written before the restart: read back, not live";
 }
 
 // A stream that keeps dying (a log path that is a directory: tail exits at once) stays down:

@@ -22,6 +22,9 @@ struct LineBatch {
   std::string stream; // stream name, e.g. "meminfo", "log:/tmp/exo.log"
   TimePoint received_at;
   std::vector<std::string> lines;
+  // Its first `backfilled` lines were read back: written to a followed log before its `tail`
+  // (re)started, while the node was out of reach, so `received_at` is not their time.
+  std::size_t backfilled = 0;
 };
 
 enum class NodeState { connecting, up, stale, down };

@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "clustertop/core/line_splitter.hpp"
@@ -60,23 +61,31 @@ public:
   // The offset of the byte after the last whole line read; unset until the first offset
   // line, when none came, and after tail switched files.
   [[nodiscard]] std::optional<std::uint64_t> resume_at() const { return resume_at_; }
+  // How many of the lines passed on since the last call were read back: written before this
+  // start of the command (a restart resumed at an earlier offset), not as they came. Such
+  // lines come first after a start, so they are the first lines of what was passed on.
+  std::size_t take_backfilled() { return std::exchange(backfilled_, 0); }
 
 private:
   static constexpr std::size_t kMarkerMax = 66; // RS, three numbers of up to 20 digits, ' ', '\n'
   static constexpr int kMaxGreeting = 16;       // lines looked past for the offset line
   bool take_marker(std::string_view line);
   void count(std::string_view bytes);
+  // Counted, then to `splitter` (after the rest of a cut line, which is dropped).
+  void pass_on(std::string_view bytes, LineSplitter &splitter, std::vector<std::string> &lines);
   void awaiting(std::string_view &bytes, LineSplitter &splitter, std::vector<std::string> &lines);
 
   std::string path_;
   std::optional<std::uint64_t> resume_at_;
-  std::uint64_t inode_ = 0;       // of the file the position is in (0: not checked)
-  std::uint64_t at_ = 0;          // offset of the next byte, while resume_at_ is set
-  bool missing_at_start_ = false; // inode 0 at the start: tail reads the file from its start
-  bool skip_to_newline_ = false;  // resumed inside a line cut before: not passed on
-  std::string last_;              // the last kCheckBytes bytes received
-  std::string check_;             // the last kCheckBytes bytes before resume_at_
-  std::uint64_t seed_left_ = 0;   // bytes before the offset still to come after the offset line
+  std::uint64_t inode_ = 0;         // of the file the position is in (0: not checked)
+  std::uint64_t at_ = 0;            // offset of the next byte, while resume_at_ is set
+  bool missing_at_start_ = false;   // inode 0 at the start: tail reads the file from its start
+  bool skip_to_newline_ = false;    // resumed inside a line cut before: not passed on
+  std::string last_;                // the last kCheckBytes bytes received
+  std::string check_;               // the last kCheckBytes bytes before resume_at_
+  std::uint64_t seed_left_ = 0;     // bytes before the offset still to come after the offset line
+  std::uint64_t backfill_left_ = 0; // bytes still to come that were written before this start
+  std::size_t backfilled_ = 0;      // lines of them passed on, for take_backfilled
   // Looking for the offset line: the line so far, lines passed, and whether the current
   // line is already too long to be it (passed on as it comes).
   bool awaiting_ = false;

@@ -98,6 +98,8 @@ public:
     else
       splitter.feed(bytes, lines);
   }
+  // FollowPosition::take_backfilled (0 without a position).
+  std::size_t take_backfilled() { return position_ != nullptr ? position_->take_backfilled() : 0; }
   // Lines came from the command.
   template <typename Report> void lines_came(Report &&report) {
     if (auto change = watch_.on_lines())
