@@ -21,8 +21,12 @@ void attach_collectors(NodeSpec &spec, std::shared_ptr<const CollectorSet> colle
                        StreamChoice choice) {
   spec.probe_command = probe_command(collectors.get());
   spec.parse_probe = [](const std::string &out) { return parse_probe(out); };
-  spec.plan = [collectors = std::move(collectors), choice = std::move(choice)](const Platform &p) {
+  spec.plan = [collectors, choice](const Platform &p) {
     return plan_streams(*collectors, p, choice);
+  };
+  spec.plan_note = [collectors = std::move(collectors),
+                    choice = std::move(choice)](const Platform &p) {
+    return plan_note(*collectors, p, choice, plan_streams(*collectors, p, choice));
   };
 }
 

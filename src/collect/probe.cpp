@@ -104,6 +104,23 @@ Platform parse_probe(const std::string &output) {
   return p;
 }
 
+std::string plan_note(const CollectorSet &set, const Platform &platform, const StreamChoice &choice,
+                      const std::vector<StreamSpec> &planned) {
+  if (platform.os != "Darwin") return ""; // a Linux node may have no GPU at all
+  const auto gpu = [&](const std::string &name) {
+    const CollectorDef *d = set.find(name);
+    return d != nullptr && d->group == "gpu";
+  };
+  for (const auto &s : planned)
+    if (gpu(s.name)) return "";
+  for (const auto &name : choice.remove)
+    if (gpu(name)) return ""; // left out on purpose
+  std::string note = "no GPU sampler: macmon is not installed (brew install macmon)";
+  if (platform.commands.count("powermetrics") > 0 && !platform.sudo_ok)
+    note += ", and sudo -n powermetrics needs a password (allow it without one in sudoers)";
+  return note;
+}
+
 std::vector<StreamSpec> plan_streams(const CollectorSet &set, const Platform &platform,
                                      const StreamChoice &choice) {
   std::vector<const CollectorDef *> picked;

@@ -219,7 +219,10 @@ void LocalTransport::run() {
   // streams_ holds still from here on: each follow may point at its stream's position.
   for (auto &s : streams_)
     if (s.position) s.follow.attach(&*s.position);
-  status("", NodeState::up, fmt::format("{} stream(s)", streams_.size()), platform.utc_offset);
+  std::string detail = fmt::format("{} stream(s)", streams_.size());
+  if (const std::string note = node_.plan_note ? node_.plan_note(platform) : ""; !note.empty())
+    detail += "; " + note;
+  status("", NodeState::up, detail, platform.utc_offset);
   for (auto &s : streams_) launch(s, wall_now());
 
   std::vector<pollfd> fds;

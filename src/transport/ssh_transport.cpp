@@ -188,6 +188,8 @@ private:
     h.summary = fmt::format("{}{}, {} stream{}", node.name,
                             r ? fmt::format(" ({}@{}:{})", r->user, r->host, r->port) : "",
                             streams.size(), streams.size() == 1 ? "" : "s");
+    if (const std::string note = node.plan_note ? node.plan_note(platform) : ""; !note.empty())
+      h.summary += "; " + note;
     return h;
   }
 

@@ -231,6 +231,8 @@ TEST(SshStream, ProbeFeedsThePlannerAndManyStreamsSpreadOverConnections) {
     for (auto &s : streams) s.restart = false;
     return streams;
   };
+  // What the plan lacks, from the same probe, goes into the node's `up`.
+  node.plan_note = [](const Platform &p) { return "no sampler for " + p.os; };
   EventQueue queue;
   auto t = make_ssh_transport(
       {node}, test_options(write_known_hosts(sshd, {sshd.known_hosts_line()})), queue);
@@ -244,6 +246,12 @@ TEST(SshStream, ProbeFeedsThePlannerAndManyStreamsSpreadOverConnections) {
         << describe(seen);
   }
   t->stop();
+  bool said = false;
+  for (const auto &e : seen)
+    if (const auto *st = std::get_if<NodeStatus>(&e); st && st->stream.empty())
+      said = said || (st->state == NodeState::up &&
+                      st->detail.ends_with(", 12 streams; no sampler for Linux"));
+  EXPECT_TRUE(said) << describe(seen);
 }
 
 // An sshd with a lower MaxSessions (2, as hardened servers set it) and three streams on one

@@ -224,6 +224,27 @@ TEST(CollectPlan, GpuNodeAddsNvidiaSmiAndConfigCanRemoveOrAdd) {
   EXPECT_EQ(plan_streams(*set, linux_platform(), choice).size(), 2u);
 }
 
+// A Mac with no GPU sampler says why in its status: its GPU was "–" with no reason anywhere.
+TEST(CollectPlan, AMacWithoutAGpuSamplerSaysWhy) {
+  auto set = test::builtin_set();
+  ASSERT_NE(set, nullptr);
+  const auto note = [&](const std::string &probe, const StreamChoice &choice = {}) {
+    const Platform p = parse_probe(probe);
+    return plan_note(*set, p, choice, plan_streams(*set, p, choice));
+  };
+  const std::string mac = "uname Darwin arm64\ncmd vm_stat\ncmd sysctl\nmem 137438953472\n";
+  EXPECT_EQ(note(mac + "cmd powermetrics\n"),
+            "no GPU sampler: macmon is not installed (brew install macmon), and sudo -n "
+            "powermetrics needs a password (allow it without one in sudoers)");
+  EXPECT_EQ(note(mac), "no GPU sampler: macmon is not installed (brew install macmon)");
+  EXPECT_EQ(note(mac + "cmd macmon\n"), "");
+  EXPECT_EQ(note(mac + "cmd powermetrics\nsudo_ok\n"), "") << "powermetrics through sudo -n";
+  StreamChoice without;
+  without.remove = {"macmon"};
+  EXPECT_EQ(note(mac + "cmd macmon\n", without), "") << "left out on purpose";
+  EXPECT_EQ(note("uname Linux x86_64\ncmd tail\n"), "") << "a Linux node may have no GPU";
+}
+
 // A stream owner's record buffer serves every parser in turn (Ingest keeps one): this
 // machine's /proc/meminfo read by the block parser, then a step line by the kv parser, over
 // and over, as a live run that samples memory beside a log. The record's metrics and spares

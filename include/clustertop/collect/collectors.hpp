@@ -87,6 +87,13 @@ Platform parse_probe(const std::string &output);
 std::vector<StreamSpec> plan_streams(const CollectorSet &set, const Platform &platform,
                                      const StreamChoice &choice);
 
+// What `planned` (plan_streams' choice) lacks that the node needs, and why, in words for the
+// node's status ("" when nothing): a Mac with no GPU sampler (no macmon, and powermetrics
+// not allowed through `sudo -n`) showed its GPU as "–" with no reason anywhere, and gpu_spin
+// could never fire for it.
+std::string plan_note(const CollectorSet &set, const Platform &platform, const StreamChoice &choice,
+                      const std::vector<StreamSpec> &planned);
+
 // Turns raw lines into store content. One per app; keeps per-stream parser state (block
 // records span lines) and handles on the Store series each stream writes, so it feeds one
 // Store for its life (a call with another Store drops the handles). Lines no parser could

@@ -55,7 +55,9 @@ struct NodeSpec {
   int port = 0; // 0: from ~/.ssh/config or 22
   std::string identity_file;
   std::vector<std::string> log_paths;
-  StreamPlanner plan;        // streams to run once probed
+  StreamPlanner plan; // streams to run once probed
+  // What those streams lack that the node needs, and why ("": nothing): said in its `up`.
+  std::function<std::string(const Platform &)> plan_note;
   std::string probe_command; // run once at connect; its stdout feeds parse_probe
   std::function<Platform(const std::string &probe_output)> parse_probe;
 };
