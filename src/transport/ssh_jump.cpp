@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "clustertop/core/shell_quote.hpp"
+#include "clustertop/core/text.hpp"
 #include "clustertop/core/time.hpp"
 
 namespace clustertop::ssh {
@@ -26,18 +27,6 @@ namespace {
 // libssh expands %h, %p, ... in a ProxyCommand before the shell sees it: values we insert
 // must come out as written (an IPv6 zone "fe80::1%eth0", a path with %).
 std::string word(std::string_view value) { return shell_quote(percent_escaped(value)); }
-
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  for (;;) {
-    const auto at = s.find(sep, start);
-    out.push_back(
-        s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
-    if (at == std::string_view::npos) return out;
-    start = at + 1;
-  }
-}
 
 struct Hop {
   std::string user;

@@ -12,6 +12,8 @@
 #include <thread>
 
 #include "clustertop/core/shell_quote.hpp"
+#include "clustertop/core/text.hpp"
+#include "clustertop/transport/child_process.hpp"
 #include "clustertop/transport/ssh_jump.hpp"
 
 namespace clustertop::ssh {
@@ -111,12 +113,77 @@ Status parse_config(ssh_session s, const NodeSpec &node, const SshOptions &optio
   return ok_status();
 }
 
+// OpenSSH's own reading of the ssh config for the node (`ssh -G`), where ssh is installed:
+// libssh 0.10 matches every `Host` block after a `HostName` line against that HostName, not
+// the alias, so OpenSSH's usual layout (`Host gpu1` / `HostName 10.0.0.7`, then `Host gpu*`
+// with the User, Port and IdentityFile all share) lost the later block: port 22, the local
+// user, no key. `ssh -G` answers as `ssh NODE` would (Match, Include and all).
+struct OpenSshView {
+  std::string hostname;
+  std::string user;
+  unsigned int port = 0;
+  std::vector<std::string> identity_files; // only where the config names any
+  std::vector<std::string> jump_hops;      // its ProxyJump, if any
+};
+
+std::optional<OpenSshView> openssh_view(const NodeSpec &node, const SshOptions &options) {
+  if (options.ssh_config == "none") return std::nullopt; // no file to read
+  const std::string printed =
+      output_of(ssh_command(node, options, "-G") + " 2>/dev/null", std::chrono::seconds(3));
+  OpenSshView v;
+  bool only_defaults = true;
+  for (const std::string_view line : split(printed, '\n')) {
+    const auto space = line.find(' ');
+    if (space == std::string_view::npos) continue;
+    const std::string_view key = line.substr(0, space);
+    const std::string value(trim(line.substr(space + 1)));
+    if (value.empty()) continue;
+    if (key == "hostname") {
+      v.hostname = value;
+    } else if (key == "user") {
+      v.user = value;
+    } else if (key == "port") {
+      v.port = static_cast<unsigned int>(std::strtoul(value.c_str(), nullptr, 10));
+    } else if (key == "identityfile") {
+      v.identity_files.push_back(value);
+      static constexpr std::string_view kDefaults[] = {
+          "~/.ssh/id_rsa",     "~/.ssh/id_dsa",        "~/.ssh/id_ecdsa", "~/.ssh/id_ecdsa_sk",
+          "~/.ssh/id_ed25519", "~/.ssh/id_ed25519_sk", "~/.ssh/id_xmss"};
+      only_defaults = only_defaults && std::find(std::begin(kDefaults), std::end(kDefaults),
+                                                 value) != std::end(kDefaults);
+    } else if (key == "proxyjump" && value != "none") {
+      for (const auto hop : split(value, ',')) v.jump_hops.emplace_back(hop);
+    }
+  }
+  // Nothing (ssh missing, a config it refuses, a Match exec that hung): libssh's reading.
+  if (v.hostname.empty() || v.port == 0 || v.port > 65535) return std::nullopt;
+  // OpenSSH's default list, which libssh has its own of.
+  if (only_defaults) v.identity_files.clear();
+  return v;
+}
+
+// What OpenSSH read, over what libssh did; clustertop's own settings still go on after.
+Status apply_openssh_view(ssh_session s, const NodeSpec &node, const OpenSshView &v) {
+  bool ok = ssh_options_set(s, SSH_OPTIONS_HOST, v.hostname.c_str()) == 0 &&
+            ssh_options_set(s, SSH_OPTIONS_PORT, &v.port) == 0 &&
+            (v.user.empty() || ssh_options_set(s, SSH_OPTIONS_USER, v.user.c_str()) == 0);
+  // Each goes first (SSH_OPTIONS_IDENTITY prepends): the config's in its order, before
+  // libssh's defaults.
+  for (auto it = v.identity_files.rbegin(); ok && it != v.identity_files.rend(); ++it)
+    ok = ssh_options_set(s, SSH_OPTIONS_IDENTITY, it->c_str()) == 0;
+  if (!ok) return fail(node, "cannot set ssh options", last_error(s));
+  return ok_status();
+}
+
 std::string proxy_command(ssh_session s) { return option_text(s, SSH_OPTIONS_PROXYCOMMAND); }
 
 // A ProxyJump from the file becomes our own `ssh -W` command (ssh_jump.hpp says why); any
-// other ProxyCommand runs as the user wrote it.
-Status apply_proxy_jump(ssh_session s, const NodeSpec &node, const SshOptions &options) {
-  const auto hops = proxy_jump_hops(proxy_command(s));
+// other ProxyCommand runs as the user wrote it. OpenSSH's reading of the ProxyJump, where
+// there is one, over libssh's.
+Status apply_proxy_jump(ssh_session s, const NodeSpec &node, const SshOptions &options,
+                        const std::optional<OpenSshView> &view) {
+  const auto hops =
+      view && !view->jump_hops.empty() ? view->jump_hops : proxy_jump_hops(proxy_command(s));
   if (hops.empty()) return ok_status();
   auto command = jump_command(hops, options);
   if (!command)
@@ -137,7 +204,10 @@ Result<SessionPtr> new_session(const NodeSpec &node, const SshOptions &options) 
     return fail(node, "invalid host", last_error(s.get())).error();
   if (!node.user.empty()) ssh_options_set(s.get(), SSH_OPTIONS_USER, node.user.c_str());
   if (auto st = parse_config(s.get(), node, options); !st) return st.error();
-  if (auto st = apply_proxy_jump(s.get(), node, options); !st) return st.error();
+  const auto view = openssh_view(node, options);
+  if (view)
+    if (auto st = apply_openssh_view(s.get(), node, *view); !st) return st.error();
+  if (auto st = apply_proxy_jump(s.get(), node, options, view); !st) return st.error();
   if (auto st = apply_explicit(s.get(), node, options); !st) return st.error();
   return s;
 }

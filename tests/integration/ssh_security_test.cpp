@@ -422,6 +422,34 @@ TEST_F(SshServer, SshConfigAliasAndExplicitPortWins) {
   }
 }
 
+// OpenSSH's own layouts: a `Host` block after one that set HostName (the specific block
+// first, the general `Host ct-*` after it; a block naming several hosts, then each one's
+// own). libssh 0.10 matched the later blocks against the HostName, so Port, User and
+// IdentityFile were lost: port 22, refused. OpenSSH's reading (`ssh -G`) is taken.
+TEST_F(SshServer, HostBlocksAfterAHostNameApplyAsInOpenSsh) {
+  const std::string port = std::to_string(server_->port());
+  const std::string key = server_->client_key();
+  const std::string general_last = server_->dir() + "/general_last_ssh_config";
+  std::ofstream(general_last) << "Host ct-first\n  HostName 127.0.0.1\n"
+                              << "Host ct-*\n  Port " << port << "\n  User root\n"
+                              << "  IdentityFile " << key << "\n";
+  const std::string shared_first = server_->dir() + "/shared_first_ssh_config";
+  std::ofstream(shared_first) << "Host ctone cttwo\n  HostName 127.0.0.1\n  User root\n"
+                              << "Host ctone\n  Port " << port << "\n  IdentityFile " << key << "\n"
+                              << "Host cttwo\n  Port 1\n";
+  SshOptions o = test_options(write_known_hosts(*server_, {server_->known_hosts_line()}));
+  for (const auto &[cfg, alias] : {std::pair{general_last, std::string("ct-first")},
+                                   std::pair{shared_first, std::string("ctone")}}) {
+    o.ssh_config = cfg;
+    const std::string marker = server_->dir() + "/ran-" + alias;
+    std::vector<Event> seen;
+    const NodeStatus st = run_node(alias_node(alias, marker), o, seen);
+    EXPECT_EQ(st.state, NodeState::up) << alias << "\n" << describe(seen);
+    EXPECT_NE(st.detail.find("(root@127.0.0.1:" + port + ")"), std::string::npos) << st.detail;
+    EXPECT_TRUE(exists(marker)) << alias;
+  }
+}
+
 TEST_F(SshServer, HostileLogPathIsFollowedNotExecuted) {
   // Markers without '/', so the hostile name stays one file name; if the shell ever ran
   // them they would appear in the remote account's home (cwd of the command).

@@ -5,11 +5,15 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace clustertop {
 
 // `s` without leading and trailing spaces, tabs and carriage returns (CRLF files).
 std::string_view trim(std::string_view s);
+
+// The parts of `s` between each `sep` (empty ones too: "a,,b" is three).
+std::vector<std::string_view> split(std::string_view s, char sep);
 
 // a == b, ASCII letters compared without case (header names, key words).
 bool iequals_ascii(std::string_view a, std::string_view b);
