@@ -168,6 +168,14 @@ Status validate_node_name(const std::string &name) {
                  "a node name may not start with = + - or @ (a spreadsheet reads such a CSV cell "
                  "as a formula): name the node with a label of your own (name = \"gpu1\" in a "
                  "[[node]])"};
+  // /metrics labels write a backslash doubled, over the exposition format's own escaping
+  // (one-to-one text: a byte that is not UTF-8 is `\xHH` there): a name with one was another
+  // string in /metrics than in the CSV, --json and hooks, and joins between them broke.
+  if (name.find('\\') != std::string::npos)
+    return Error{"invalid node", "the node name '" + shown_node(name) + "' holds a backslash",
+                 "node '" + shown_node(name) + "'",
+                 "a node name is shown as it is in every output, and /metrics would write a "
+                 "backslash doubled: name the node without one (name = \"gpu1\" in a [[node]])"};
   if (redact_secrets(name) != name)
     return Error{"invalid node",
                  "the node name '" + shown_node(name) + "' holds what reads as a credential",

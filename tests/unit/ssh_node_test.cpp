@@ -100,6 +100,13 @@ TEST(SshNode, ValidateCatchesHostileSpecsFromConfig) {
   }
   n.name = "gpu-1@rack";
   EXPECT_TRUE(validate_node(n).ok());
+  // /metrics writes a backslash doubled: the name would not be its label.
+  n.name = "back\\slash";
+  const auto backslash = validate_node(n);
+  ASSERT_FALSE(backslash.ok());
+  EXPECT_NE(backslash.error().message().find("holds a backslash"), std::string::npos)
+      << backslash.error().message();
+  n.name = "gpu-1@rack";
   // libssh refuses '_' in a host name (an alias too) with "unknown libssh error" at connect;
   // it is said before, with what to write instead. A user name may hold it.
   n.host = "gpu_1";
