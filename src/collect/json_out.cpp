@@ -42,8 +42,10 @@ void append_string(fmt::memory_buffer &out, std::string_view s) {
     if (c == '"' || c == '\\') {
       out.push_back('\\');
       out.push_back(static_cast<char>(c));
-    } else if (cp == kNotUtf8) {
-      out.append(std::string_view("\xEF\xBF\xBD")); // a byte that is not UTF-8 -> U+FFFD
+    } else if (cp == kNotUtf8 || cp == 0) {
+      // A byte that is not UTF-8, and a NUL (PostgreSQL's jsonb refuses \u0000; a C string
+      // ends there): U+FFFD, as the alerts' JSON and the CSV have them.
+      out.append(std::string_view("\xEF\xBF\xBD"));
     } else {
       fmt::format_to(fmt::appender(out), "\\u{:04x}", static_cast<unsigned>(cp));
     }

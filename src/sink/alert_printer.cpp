@@ -52,10 +52,21 @@ std::string json_line(const nlohmann::json &j) {
   // on by some terminals showing the lines), U+2028/U+2029 and the controls of direction go as
   // \u escapes (escaped_in_json); the dump escapes C0 itself. The dump is valid UTF-8 and
   // JSON's own syntax is ASCII: these can only be inside a string, where the escape means the
-  // same.
+  // same. A NUL (the dump's \u0000) becomes U+FFFD, as in the CSV: PostgreSQL's jsonb refuses
+  // \u0000, and a C string ends there (`jq -r .message | logger` passed it on).
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
+    if (text[i] == '\\') { // an escape: its two characters, or the six of \uXXXX
+      if (text.compare(i, 6, "\\u0000") == 0) {
+        out += "\xEF\xBF\xBD";
+        i += 6;
+      } else {
+        out.append(text, i, 2);
+        i += 2;
+      }
+      continue;
+    }
     std::size_t next = i;
     const char32_t cp = decode_utf8(text, next);
     if (escaped_in_json(cp))

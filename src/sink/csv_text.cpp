@@ -12,9 +12,10 @@ constexpr std::string_view kReplacement = "\xEF\xBF\xBD"; // U+FFFD
 
 // Whether a code point may stand in an exported text cell: not a control character or line
 // separator (a line-oriented tool would split a row there), but tab and line ends, which
-// the CSV writer quotes.
+// the CSV writer quotes; not a control of direction either (a spreadsheet or `column`
+// showed a crash line in another order, where JSON and text escape them).
 bool printable_in_cell(char32_t cp) {
-  return cp != kNotUtf8 &&
+  return cp != kNotUtf8 && !is_bidi_control(cp) &&
          (!is_control_or_line_break(cp) || cp == '\t' || cp == '\n' || cp == '\r');
 }
 

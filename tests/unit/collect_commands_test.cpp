@@ -99,6 +99,14 @@ TEST(CollectCommands, JsonStringsEscapeControlsLineSeparatorsAndDirection) {
             std::string::npos)
       << line;
   EXPECT_EQ(nlohmann::json::parse(line)["level"], r.level);
+  // A NUL is U+FFFD (PostgreSQL's jsonb refuses \u0000); the other C0 controls are escapes.
+  r.level = std::string("a\0b\x01", 4);
+  fmt::memory_buffer nul;
+  append_record_json(nul, r);
+  EXPECT_NE(fmt::to_string(nul).find("\"level\":\"a\xEF\xBF\xBD"
+                                     R"(b\u0001")"),
+            std::string::npos)
+      << fmt::to_string(nul);
 }
 
 TEST(CollectCommands, ANumberThatSaysItsUnitIsNotScaledAgain) {

@@ -98,6 +98,16 @@ TEST(DetectAlertPrinter, JsonLinesEscapeUnicodeLineEndsAndDirection) {
                                                         direction);
 }
 
+// A NUL in a quoted line is U+FFFD, as the CSV has it: PostgreSQL's jsonb refuses \u0000 and
+// a C string ends there. A backslash before "u0000" is text, and stays.
+TEST(DetectAlertPrinter, JsonLinesCarryNoNul) {
+  AlertTransition t = sample_transition(kUnknown);
+  t.finding.message = std::string("NUL\0 then \\u0000 \\\0", 19);
+  const std::string line = json_line(alert_json(t));
+  EXPECT_EQ(line.find("\\u0000\""), std::string::npos) << line;
+  EXPECT_EQ(nlohmann::json::parse(line)["message"], "NUL\xEF\xBF\xBD then \\u0000 \\\xEF\xBF\xBD");
+}
+
 TEST(DetectAlertPrinter, WritesOneLinePerTransitionBothFormats) {
   Store store;
   std::vector<Finding> firing;

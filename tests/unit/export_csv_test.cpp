@@ -171,6 +171,9 @@ TEST(ExportCsv, CleanUtf8KeepsValidTextAndRejectsOverlongAndSurrogates) {
             "d\xEF\xBF\xBD"
             "e");
   EXPECT_EQ(clean_utf8("\xC2\xA0\xE2\x80\xA7"), "\xC2\xA0\xE2\x80\xA7"); // NBSP, U+2027
+  // Controls of direction (RLO, LRI…PDI, RLM) showed a line in another order in a spreadsheet.
+  EXPECT_EQ(clean_utf8("rlo\xE2\x80\xAEx \xE2\x81\xA6y\xE2\x81\xA9 z\xE2\x80\x8F"),
+            "rlo\xEF\xBF\xBDx \xEF\xBF\xBDy\xEF\xBF\xBD z\xEF\xBF\xBD");
 }
 
 TEST(ExportCsv, SecretsAreRedactedButOrdinaryNumbersAreNot) {
