@@ -71,7 +71,9 @@ std::vector<std::string> gpu_columns(const Store &store) {
 }
 
 // Sum of the per-GPU values when every GPU's latest value is known; a node-wide ("")
-// series when there are no per-GPU ones.
+// series when there are no per-GPU ones. A GPU not heard from for kSampleMaxAge is gone (its
+// sampler no longer lists it) and left out: counted as unknown, it emptied the node's total
+// for the rest of the run while every GPU still there reported.
 double gpu_power_sum(const Store &store, const std::string &node, TimePoint now) {
   double sum = 0;
   double node_wide = kUnknown;
@@ -81,8 +83,13 @@ double gpu_power_sum(const Store &store, const std::string &node, TimePoint now)
       node_wide = sampled_state(series, now);
       continue;
     }
+    const Point *latest = nullptr;
+    for (std::size_t i = series == nullptr ? 0 : series->size(); i > 0 && latest == nullptr; --i)
+      if ((*series)[i - 1].time <= now) latest = &(*series)[i - 1];
+    if (latest == nullptr || latest->time < now - kSampleMaxAge) continue;
     any = true;
-    sum += sampled_state(series, now); // NaN poisons the sum: a partial one understates power
+    sum += latest->value; // NaN (a reading it could not make) poisons the sum: a partial one
+                          // understates power
   }
   return any ? sum : node_wide;
 }

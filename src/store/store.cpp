@@ -226,8 +226,9 @@ double generation_rate(const Store &s, const std::string &node, TimePoint at) {
   const double own = sampled_state(s, node, "gen.tokens_per_s", at);
   if (is_known(own)) return own;
   // Back up within the window after an outage (down, or stale: a frozen sshd), its steps
-  // include those read back at once, stamped at their arrival where the line has no time
-  // (exo's [STEP N]): 30 steps in a second read as 17 times the node's rate for 10 s.
+  // include those read back at once, stamped together where the line has no time (exo's
+  // [STEP N], at the line before them or the outage's start): 30 steps in a second read as
+  // 17 times the node's rate for 10 s.
   if (const NodeInfo *info = s.node(node); info != nullptr && info->state == NodeState::up &&
                                            info->left_up && info->since > at - kStepRateWindow)
     return kUnknown;

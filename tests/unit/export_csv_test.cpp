@@ -69,6 +69,21 @@ TEST(ExportCsv, WideSumsGpusComputesOverheadAndFenceWindowMax) {
                           "fence wait 12.5 ms | metal");
 }
 
+// A GPU its sampler no longer lists (not heard from for a minute) is left out of the node's
+// total: counted as unknown, it emptied gpu_power_w for the rest of the run. A GPU that reads
+// unknown now (nvidia-smi's [N/A]) still empties it: a partial sum understates power.
+TEST(ExportCsv, WideGpuTotalLeavesOutAGpuThatIsGone) {
+  Store store;
+  store.apply(NodeStatus{"gpu1", "", NodeState::up, "", kNow - seconds(300)});
+  add(store, "gpu1", "gpu.power_w", 300.5, kNow, "0");
+  add(store, "gpu1", "gpu.power_w", 200, kNow - seconds(61), "1"); // gone
+  auto row = lines_of(render_csv_wide(store, {}, kNow))[1];
+  EXPECT_NE(row.find(",gpu1,up,,300.5,300.5,,"), std::string::npos) << row;
+  add(store, "gpu1", "gpu.power_w", kUnknown, kNow, "1"); // back, and unreadable
+  row = lines_of(render_csv_wide(store, {}, kNow))[1];
+  EXPECT_NE(row.find(",gpu1,up,,,300.5,,"), std::string::npos) << row;
+}
+
 // A server's KV cache use and requests are columns of their own (vLLM, SGLang): they were
 // in the long format and /metrics only.
 TEST(ExportCsv, WideHasAServersKvCacheAndRequests) {
