@@ -25,11 +25,44 @@ constexpr std::array<std::string_view, 14> kCrashTags = {
     "segfault",    "engine_dead", "metal_error",  "abort",
     "crash",       "exited"};
 
-const std::string *crash_tag(const LogEvent &e) {
-  for (const auto tag : kCrashTags)
+// The rank of a line's most telling crash tag in kCrashTags, or -1.
+int crash_rank(const LogEvent &e) {
+  for (std::size_t r = 0; r < kCrashTags.size(); ++r)
     for (const auto &t : e.tags)
-      if (t == tag) return &t;
-  return nullptr;
+      if (t == kCrashTags[r]) return static_cast<int>(r);
+  return -1;
+}
+
+// One failure writes several lines: MLX's `libc++abi: terminating` (abort), its `[METAL] …
+// OutOfMemory` (oom), then exo's `Runner terminated with signal=6` (crash). Crash lines of a
+// node each within this long of the one before are one burst, whose alert takes the most
+// telling tag of them all: they were three critical pages, the first titled "abort".
+constexpr Duration kCrashBurst = std::chrono::seconds(5);
+
+// For each event of `events` (by index), the rank of its burst's most telling tag (-1: not a
+// crash line) and the time of its burst's first line.
+void burst_ranks(const RingBuffer<LogEvent> &events, std::vector<int> &rank,
+                 std::vector<TimePoint> &first, std::vector<std::size_t> &order) {
+  rank.assign(events.size(), -1);
+  first.assign(events.size(), TimePoint{});
+  order.clear();
+  for (std::size_t i = 0; i < events.size(); ++i)
+    if ((rank[i] = crash_rank(events[i])) >= 0) order.push_back(i);
+  // By time: a line read back after a reconnect arrives after newer ones.
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return events[a].time < events[b].time; });
+  for (std::size_t start = 0; start < order.size();) {
+    std::size_t end = start + 1;
+    int best = rank[order[start]];
+    while (end < order.size() &&
+           events[order[end]].time - events[order[end - 1]].time <= kCrashBurst)
+      best = std::min(best, rank[order[end++]]);
+    for (std::size_t k = start; k < end; ++k) {
+      rank[order[k]] = best;
+      first[order[k]] = events[order[start]].time;
+    }
+    start = end;
+  }
 }
 
 // Remote text quoted in a message: credentials redacted (before the cut, so a cut never
@@ -62,7 +95,7 @@ std::string quote_remote(const std::string &line, std::size_t max = 240) {
 
 } // namespace
 
-bool is_crash_event(const LogEvent &e) { return crash_tag(e) != nullptr; }
+bool is_crash_event(const LogEvent &e) { return crash_rank(e) >= 0; }
 
 void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now, DetectScratch &tmp,
                     std::vector<Finding> &out) {
@@ -72,10 +105,17 @@ void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now, D
     const std::string &node = view.node_name(n);
     struct Hit {
       const LogEvent *newest = nullptr;
+      const LogEvent *telling = nullptr;    // the newest line with the tag of its own: quoted
+      TimePoint burst{};                    // the first line of the newest line's burst
+      Severity severity = Severity::info;   // the worst of its lines that count
       std::vector<TimePoint> times;         // of its lines that count (within `hold`, or standing)
       TimePoint episode = TimePoint::max(); // its first line since the node's last progress
     };
-    std::map<std::string, Hit> hits; // by tag
+    std::map<std::string_view, Hit> hits; // by its bursts' tag
+    std::vector<int> rank;
+    std::vector<TimePoint> burst_first;
+    std::vector<std::size_t> order;
+    burst_ranks(*events, rank, burst_first, order);
     // A crash older than `hold` still stands while the node it stopped has made no
     // progress since: a vLLM whose engine died at a CUDA OOM resolved after 5 minutes, dead.
     // Asked of the stall check only when such a line is met (rarely).
@@ -92,10 +132,15 @@ void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now, D
       // Not yet, at this replay time; but a line that has arrived counts even if the node's
       // clock, running ahead of ours, stamped it later than now.
       if (e.time > now && e.arrived > now) continue;
-      const std::string *tag = crash_tag(e);
-      if (tag == nullptr) continue;
-      auto &h = hits[*tag];
-      if (h.newest == nullptr) h.newest = &e;
+      if (rank[i - 1] < 0) continue;
+      const auto tag = kCrashTags[static_cast<std::size_t>(rank[i - 1])];
+      auto &h = hits[tag];
+      if (h.newest == nullptr) {
+        h.newest = &e;
+        h.burst = burst_first[i - 1];
+      }
+      if (h.telling == nullptr && crash_rank(e) == rank[i - 1]) h.telling = &e;
+      h.severity = std::max(h.severity, e.severity);
       h.times.push_back(e.time);
     }
     // A crash after the node generated again since the one before (a runner that restarted
@@ -104,29 +149,30 @@ void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now, D
     // Its lines are those since that progress; the episode starts at the first of them in
     // the whole ring (not only within `hold`, whose edge would move it as lines age out).
     for (auto &[tag, h] : hits) {
-      const auto progress = last_progress_before(view, rules, n, h.newest->time, tmp);
+      // Progress before its burst: the step a crash line shares its stamp with is no progress
+      // since the burst began.
+      const auto progress = last_progress_before(view, rules, n, h.burst, tmp);
       if (progress) std::erase_if(h.times, [&](TimePoint t) { return t <= *progress; });
       for (std::size_t i = 0; i < events->size(); ++i) {
         const LogEvent &e = (*events)[i];
-        const std::string *t = crash_tag(e);
-        if (t != nullptr && *t == tag && e.time <= h.newest->time &&
-            (!progress || e.time > *progress))
+        if (rank[i] >= 0 && kCrashTags[static_cast<std::size_t>(rank[i])] == tag &&
+            e.time <= h.newest->time && (!progress || e.time > *progress))
           h.episode = std::min(h.episode, e.time);
       }
     }
     for (const auto &[tag, h] : hits) {
-      const auto sev =
-          h.newest->severity == Severity::critical ? Severity::critical : Severity::warning;
+      const auto sev = h.severity == Severity::critical ? Severity::critical : Severity::warning;
       const bool held = h.newest->time >= now - rules.crash.hold;
+      const LogEvent &quoted = h.telling != nullptr ? *h.telling : *h.newest;
       Finding f{"crash",
                 node,
-                tag,
+                std::string(tag),
                 sev,
                 static_cast<double>(h.times.size()),
                 1,
-                fmt::format("crash signature ({}) in {} at {}{}: {}", tag, h.newest->stream,
-                            iso8601_utc(h.newest->time), held ? "" : "; no progress since",
-                            quote_remote(h.newest->line))};
+                fmt::format("crash signature ({}) in {} at {}{}: {}", tag, quoted.stream,
+                            iso8601_utc(quoted.time), held ? "" : "; no progress since",
+                            quote_remote(quoted.line))};
       if (h.episode != TimePoint::max()) f.episode = h.episode.time_since_epoch().count();
       out.push_back(std::move(f));
     }

@@ -524,6 +524,38 @@ TEST(DetectCrash, ARunnersDeathBySignalAndItsRoutineExitAreTwoAlerts) {
   EXPECT_EQ(f[1].severity, Severity::warning);
 }
 
+// One Metal out-of-memory death writes three crash lines: MLX's abort, its [METAL] line
+// (tests/fixtures/failures/sample_3.txt) and exo's runner terminated by signal 6, a moment
+// apart. One burst, one alert, under its most telling tag, quoting that line: they were
+// three critical pages, the first titled "abort". A crash 10 s later is another.
+TEST(DetectCrash, TheLinesOfOneFailureAreOneAlertUnderItsMostTellingTag) {
+  const auto set = test::builtin_set();
+  ASSERT_NE(set, nullptr);
+  Store st;
+  Ingest ingest(set);
+  std::vector<LogEvent> events;
+  st.apply(NodeStatus{"mac3", "", NodeState::up, "", at(0)});
+  const std::string log = "log:/tmp/exo.log";
+  ingest.on_batch(LineBatch{"mac3", log, at(10), test::fixture_lines("failures/sample_3.txt")}, st,
+                  events);
+  ingest.on_batch(LineBatch{"mac3",
+                            log,
+                            at(10) + std::chrono::milliseconds(80),
+                            {"Runner terminated with signal=6 (Abort trap: 6)"}},
+                  st, events);
+  ASSERT_GE(events.size(), 2u);
+  auto f = only(run_detectors(st, Rules{}, at(11)), "crash");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].subject, "oom");
+  EXPECT_EQ(f[0].severity, Severity::critical);
+  EXPECT_NE(f[0].message.find("OutOfMemory"), std::string::npos) << f[0].message;
+  ingest.on_batch(LineBatch{"mac3", log, at(20), {"Runner terminated with signal=11"}}, st, events);
+  f = only(run_detectors(st, Rules{}, at(21)), "crash");
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].subject, "crash");
+  EXPECT_EQ(f[1].subject, "oom");
+}
+
 TEST(AlertBook, ZeroForFiresAtOncePendingDropsAndEscalationRefires) {
   Rules r;
   AlertBook book(r);
