@@ -99,6 +99,10 @@ bool is_crash_event(const LogEvent &e) { return crash_rank(e) >= 0; }
 
 void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now, DetectScratch &tmp,
                     std::vector<Finding> &out) {
+  std::vector<std::size_t> counted; // event indices
+  std::vector<int> rank;
+  std::vector<TimePoint> burst_first;
+  std::vector<std::size_t> order;
   for (std::size_t n = 0; n < view.node_count(); ++n) {
     const auto *events = view.node_events(n);
     if (events == nullptr) continue;
@@ -112,10 +116,6 @@ void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now, D
       TimePoint episode = TimePoint::max(); // its first line since the node's last progress
     };
     std::map<std::string_view, Hit> hits; // by its bursts' tag
-    std::vector<int> rank;
-    std::vector<TimePoint> burst_first;
-    std::vector<std::size_t> order;
-    burst_ranks(*events, rank, burst_first, order);
     // A crash older than `hold` still stands while the node it stopped has made no
     // progress since: a vLLM whose engine died at a CUDA OOM resolved after 5 minutes, dead.
     // Asked of the stall check only when such a line is met (rarely).
@@ -124,6 +124,8 @@ void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now, D
       if (!dead_since) dead_since = crashed_stall_since(view, rules, n, now, tmp);
       return dead_since->has_value() && e.time >= **dead_since;
     };
+    // The lines that count, newest first; their bursts are looked at only when there are some.
+    counted.clear();
     for (std::size_t i = events->size(); i > 0; --i) {
       const LogEvent &e = (*events)[i - 1];
       // Not `break`: events are in arrival order, and a line read back after a reconnect
@@ -132,14 +134,19 @@ void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now, D
       // Not yet, at this replay time; but a line that has arrived counts even if the node's
       // clock, running ahead of ours, stamped it later than now.
       if (e.time > now && e.arrived > now) continue;
-      if (rank[i - 1] < 0) continue;
-      const auto tag = kCrashTags[static_cast<std::size_t>(rank[i - 1])];
+      if (is_crash_event(e)) counted.push_back(i - 1);
+    }
+    if (counted.empty()) continue;
+    burst_ranks(*events, rank, burst_first, order);
+    for (const std::size_t i : counted) {
+      const LogEvent &e = (*events)[i];
+      const auto tag = kCrashTags[static_cast<std::size_t>(rank[i])];
       auto &h = hits[tag];
       if (h.newest == nullptr) {
         h.newest = &e;
-        h.burst = burst_first[i - 1];
+        h.burst = burst_first[i];
       }
-      if (h.telling == nullptr && crash_rank(e) == rank[i - 1]) h.telling = &e;
+      if (h.telling == nullptr && crash_rank(e) == rank[i]) h.telling = &e;
       h.severity = std::max(h.severity, e.severity);
       h.times.push_back(e.time);
     }
