@@ -142,7 +142,10 @@ void write_wide_header(std::string &out, const std::vector<std::string> &gpus) {
 
 // "rule(severity); ..." (with its subject, "crash[metal_error](critical)", where it has one:
 // six crashes of one node read as six of the same) and "message | ..." for the findings that
-// concern `node` (cluster-wide findings concern every node).
+// concern `node` (cluster-wide findings concern every node). In a message a `|` is written
+// `\|` and a `\` as `\\`, so the cell splits back into its messages at each ` | ` left: exo's
+// file log separates its fields by ` | `, and every crash quoted from it split into more
+// messages than there were alerts.
 std::pair<std::string, std::string> alert_cells(const std::vector<Finding> &firing,
                                                 const std::string &node) {
   std::string rules;
@@ -157,7 +160,10 @@ std::pair<std::string, std::string> alert_cells(const std::vector<Finding> &firi
     if (!f.subject.empty()) rules += "[" + redact_secrets(f.subject) + "]";
     rules += "(" + std::string(to_string(f.severity)) + ")";
     if (!messages.empty()) messages += " | ";
-    messages += f.message;
+    for (const char c : f.message) {
+      if (c == '|' || c == '\\') messages += '\\';
+      messages += c;
+    }
   }
   return {rules, messages};
 }

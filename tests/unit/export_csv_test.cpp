@@ -69,6 +69,22 @@ TEST(ExportCsv, WideSumsGpusComputesOverheadAndFenceWindowMax) {
                           "fence wait 12.5 ms | metal");
 }
 
+// The messages of a node's alerts split back at each ` | `: a `|` inside one (exo's file log
+// separates its fields by ` | `) is `\|`, and a backslash `\\`.
+TEST(ExportCsv, WideAlertMessagesSplitBackIntoTheirAlerts) {
+  Store store;
+  store.declare_node("mac1");
+  const std::vector<Finding> firing = {
+      Finding{"crash", "mac1", "oom", Severity::critical, 1, 1,
+              "crash: [ 2026-12-01 10:00:25.000 | ERROR | exo ] a | b \\ c"},
+      Finding{"fence_wait_stall", "mac1", "", Severity::warning, 300, 5, "fence 300 ms"}};
+  const auto row = lines_of(render_csv_wide(store, firing, kNow))[1];
+  EXPECT_NE(row.find(",crash: [ 2026-12-01 10:00:25.000 \\| ERROR \\| exo ] a \\| b \\\\ c"
+                     " | fence 300 ms"),
+            std::string::npos)
+      << row;
+}
+
 // A GPU its sampler no longer lists (not heard from for a minute) is left out of the node's
 // total: counted as unknown, it emptied gpu_power_w for the rest of the run. A GPU that reads
 // unknown now (nvidia-smi's [N/A]) still empties it: a partial sum understates power.
