@@ -126,10 +126,15 @@ struct OpenSshView {
   std::vector<std::string> jump_hops;      // its ProxyJump, if any
 };
 
-std::optional<OpenSshView> openssh_view(const NodeSpec &node, const SshOptions &options) {
-  if (options.ssh_config == "none") return std::nullopt; // no file to read
-  const std::string printed =
-      output_of(ssh_command(node, options, "-G") + " 2>/dev/null", std::chrono::seconds(3));
+// Nothing where there is no file to read, no `ssh`, or no answer within 3 s (a `Match exec`
+// that hangs): libssh's reading stands. An Error where OpenSSH refuses the config (`ssh NODE`
+// fails the same): read by libssh alone, a layout it misreads was dialled on port 22 with
+// "check that sshd listens", the refused line never named.
+Result<std::optional<OpenSshView>> openssh_view(const NodeSpec &node, const SshOptions &options) {
+  if (options.ssh_config == "none") return std::optional<OpenSshView>{};
+  const std::string printed = output_of("command -v ssh >/dev/null 2>&1 && exec " +
+                                            ssh_command(node, options, "-G") + " 2>&1",
+                                        std::chrono::seconds(3));
   OpenSshView v;
   bool only_defaults = true;
   for (const std::string_view line : split(printed, '\n')) {
@@ -155,11 +160,18 @@ std::optional<OpenSshView> openssh_view(const NodeSpec &node, const SshOptions &
       for (const auto hop : split(value, ',')) v.jump_hops.emplace_back(hop);
     }
   }
-  // Nothing (ssh missing, a config it refuses, a Match exec that hung): libssh's reading.
-  if (v.hostname.empty() || v.port == 0 || v.port > 65535) return std::nullopt;
+  if (v.hostname.empty() || v.port == 0 || v.port > 65535) {
+    const std::string said(trim(printed.substr(0, printed.find('\n'))));
+    if (said.empty()) return std::optional<OpenSshView>{};
+    return fail(node, "cannot use the ssh config",
+                "OpenSSH refuses it: " + terminal_safe(said, 200),
+                "`ssh` refuses it too: fix the file (`" + ssh_command(node, options, "-G") +
+                    "` shows the error), or pass --ssh-config none")
+        .error();
+  }
   // OpenSSH's default list, which libssh has its own of.
   if (only_defaults) v.identity_files.clear();
-  return v;
+  return std::optional<OpenSshView>{std::move(v)};
 }
 
 // What OpenSSH read, over what libssh did; clustertop's own settings still go on after.
@@ -205,9 +217,10 @@ Result<SessionPtr> new_session(const NodeSpec &node, const SshOptions &options) 
   if (!node.user.empty()) ssh_options_set(s.get(), SSH_OPTIONS_USER, node.user.c_str());
   if (auto st = parse_config(s.get(), node, options); !st) return st.error();
   const auto view = openssh_view(node, options);
-  if (view)
-    if (auto st = apply_openssh_view(s.get(), node, *view); !st) return st.error();
-  if (auto st = apply_proxy_jump(s.get(), node, options, view); !st) return st.error();
+  if (!view) return view.error();
+  if (*view)
+    if (auto st = apply_openssh_view(s.get(), node, **view); !st) return st.error();
+  if (auto st = apply_proxy_jump(s.get(), node, options, *view); !st) return st.error();
   if (auto st = apply_explicit(s.get(), node, options); !st) return st.error();
   return s;
 }

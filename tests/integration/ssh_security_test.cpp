@@ -448,6 +448,20 @@ TEST_F(SshServer, HostBlocksAfterAHostNameApplyAsInOpenSsh) {
     EXPECT_NE(st.detail.find("(root@127.0.0.1:" + port + ")"), std::string::npos) << st.detail;
     EXPECT_TRUE(exists(marker)) << alias;
   }
+  // A config OpenSSH refuses (`ssh NODE` fails the same): said, with its line, where libssh's
+  // reading alone dialled port 22 and said to check that sshd listens.
+  const std::string refused = server_->dir() + "/refused_ssh_config";
+  std::ofstream(refused) << "Host ct-first\n  HostName 127.0.0.1\n  Bogusoption yes\n"
+                         << "Host ct-*\n  Port " << port << "\n  User root\n";
+  o.ssh_config = refused;
+  std::vector<Event> seen;
+  const NodeStatus st = run_node(alias_node("ct-first", server_->dir() + "/ran-refused"), o, seen);
+  EXPECT_EQ(st.state, NodeState::down) << describe(seen);
+  EXPECT_NE(st.detail.find("cannot use the ssh config: OpenSSH refuses it: " + refused +
+                           ": line 3: Bad configuration option: bogusoption"),
+            std::string::npos)
+      << st.detail;
+  EXPECT_NE(st.detail.find("--ssh-config none"), std::string::npos) << st.detail;
 }
 
 TEST_F(SshServer, HostileLogPathIsFollowedNotExecuted) {
