@@ -522,6 +522,27 @@ namespace {
 bool is_base64(char c) { return is_alnum(c) || c == '+' || c == '/' || c == '='; }
 } // namespace
 
+bool reads_as_credential(std::string_view name) {
+  if (redact_secrets(name) != name) return true;
+  std::size_t start = 0;
+  while (start <= name.size()) {
+    const std::size_t end = std::min(name.find('.', start), name.size());
+    const std::string_view part = name.substr(start, end - start);
+    bool upper = false, lower = false, word = part.size() >= 24;
+    int digit_runs = 0; // random letters and digits have digits in several places
+    for (std::size_t i = 0; i < part.size(); ++i) {
+      const char c = part[i];
+      upper = upper || is_upper(c);
+      lower = lower || (c >= 'a' && c <= 'z');
+      if (is_digit(c) && (i == 0 || !is_digit(part[i - 1]))) ++digit_runs;
+      word = word && (is_alnum(c) || c == '-' || c == '_');
+    }
+    if (word && upper && lower && digit_runs >= 3) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
 std::optional<std::string> PrivateKeyLines::redact(std::string_view line) {
   if (left_ > 0) {
     if (const auto end = private_key_marker(line, 0, kEndMarker)) {

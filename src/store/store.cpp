@@ -109,7 +109,9 @@ Series *Store::series_mut(const SeriesKey &key) {
   NodeInfo &info = node_mut(key.node);
   auto it = series_.find(key);
   if (it == series_.end()) {
-    if (info.series >= limits_.series_per_node) {
+    // A metric named by a node's output that reads as a credential would be written, by its
+    // name, in every long CSV row: dropped and counted, as past the series bound.
+    if (info.series >= limits_.series_per_node || reads_as_credential(key.metric)) {
       ++info.dropped_samples;
       return nullptr;
     }

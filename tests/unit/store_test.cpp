@@ -33,6 +33,25 @@ TEST(Store, DevicesListsEverySeriesOfAMetric) {
   EXPECT_EQ(d[1].first, "1");
 }
 
+// A metric named by a node's output that reads as a credential is dropped and counted: a
+// step line's `my_sk-AJ71…=5` was the metric `step.AJ71…`, its secret in every long CSV row.
+TEST(Store, AMetricNamedLikeACredentialIsDropped) {
+  Store store;
+  const auto t = from_epoch_seconds(1);
+  for (const char *metric :
+       {"step.AJ71fTquWoGsbeKXgzg2sye9b2Rann76dEyTzAeKOmXRrvft",
+        "step.ghp_abcdefghijklmnopqrstuvwxyz0123456789", "step.password=hunter2"})
+    store.add(Sample{"a", metric, "", 5, t});
+  for (const char *metric : {"step.fence_wait_ms", "step.prompt_tokens_per_second_total",
+                             "gen.TokensPerSecondLast10", "step.Llama3TokensPerSecond70B"})
+    store.add(Sample{"a", metric, "", 5, t});
+  ASSERT_NE(store.node("a"), nullptr);
+  EXPECT_EQ(store.node("a")->dropped_samples, 3u);
+  EXPECT_EQ(store.node("a")->series, 4u);
+  EXPECT_EQ(store.series({"a", "step.AJ71fTquWoGsbeKXgzg2sye9b2Rann76dEyTzAeKOmXRrvft", ""}),
+            nullptr);
+}
+
 TEST(Store, NodeStateTracksTransitionsAndStreams) {
   Store store;
   store.declare_node("mac1");

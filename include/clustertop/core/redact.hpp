@@ -38,6 +38,14 @@ inline constexpr std::string_view kRedacted = "[redacted]";
 // Idempotent: redacting redacted text changes nothing.
 std::string redact_secrets(std::string_view text);
 
+// Whether a name taken from a node's output (a metric a log's `key=number` made) reads as a
+// credential: redaction would change it, or one of its dot-separated parts is a token's body
+// (24 or more letters, digits, '-' or '_', with upper and lower case letters and digits in
+// three places or more, as random text has them; `TokensPerSecondLast10` is a name): a
+// parser keeps only part of a key (`my_sk-AJ71…=5` is the metric `step.AJ71…`), which no
+// token shape then matches.
+bool reads_as_credential(std::string_view name);
+
 // One stream's lines followed through PEM private key blocks. A key printed to a log arrives a
 // line at a time, and a body line alone is plain base64 that redact_secrets cannot tell from
 // other text; whoever reads a stream's lines in order (Ingest, one per log stream) asks this
