@@ -464,13 +464,33 @@ std::optional<std::string> redact_private_keys(std::string_view text) {
   return out;
 }
 
+// Random text: digits and letters of both cases.
+bool reads_random(std::string_view body) {
+  bool upper = false, lower = false, digit = false;
+  for (const char c : body) {
+    upper = upper || is_upper(c);
+    lower = lower || (c >= 'a' && c <= 'z');
+    digit = digit || is_digit(c);
+  }
+  return upper && lower && digit;
+}
+
 // A well-known token shape glued inside the word [i, j) after a '-', '_' or '.'
-// (`x-ghp_…`, `node.hf_…`), which secret_at, looking at the word's start, missed.
+// (`x-ghp_…`, `node.hf_…`), which secret_at, looking at the word's start, missed. Inside a
+// word the short prefixes `hf_` and `sk-` also start identifiers
+// (`transformers.hf_AutoModelForCausalLM…`, `layer_sk-attention_projection_…_int4`): there
+// the body must read as random text too.
 std::optional<Span> glued_token(std::string_view text, std::size_t i, std::size_t j) {
   for (std::size_t k = i + 1; k < j; ++k) {
     const char before = text[k - 1];
     if (before != '-' && before != '_' && before != '.') continue;
-    if (auto span = token_shape(text, k)) return span;
+    auto span = token_shape(text, k);
+    if (!span) continue;
+    const std::string_view prefix = text.substr(k, span->start - k);
+    if ((prefix == "hf_" || prefix == "sk-") &&
+        !reads_random(text.substr(span->start, span->end - span->start)))
+      continue;
+    return span;
   }
   return std::nullopt;
 }

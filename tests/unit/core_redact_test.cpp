@@ -118,15 +118,20 @@ TEST(Redact, WellKnownTokenShapesAnywhere) {
 // token shapes only at a word's start.
 TEST(Redact, ATokenShapeGluedAfterADashOrDot) {
   const std::string ghp = "ghp_dbcdefghijklmnopqrstuvwxyz0123456789";
-  const std::string hf = "hf_" + std::string(34, 'a');
+  const std::string hf = "hf_AbCdEfGh1234IjKlMnOp5678QrStUvWx90";
   expect_all({
       {"d x-" + ghp + " (0008)", "d x-ghp_[redacted] (0008)"},
       {"node-" + ghp, "node-ghp_[redacted]"},
       {"cfg.hf_token_" + hf + " set", "cfg.hf_token_hf_[redacted] set"},
       {"secret_" + hf + "-password=hunter2", "secret_hf_[redacted]-password=[redacted]"},
-      // Words that only hold a prefix are left alone.
+      // Words that only hold a prefix are left alone, and so are identifiers after the short
+      // prefixes inside a word: their bodies do not read as random text.
       {"scikit-learn-intelex and my-hf_hub_download",
        "scikit-learn-intelex and my-hf_hub_download"},
+      {"transformers.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",
+       "transformers.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"},
+      {"layer_sk-attention_projection_weights_quantized_int4",
+       "layer_sk-attention_projection_weights_quantized_int4"},
   });
 }
 
