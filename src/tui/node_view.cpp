@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "clustertop/core/redact.hpp"
 #include "clustertop/core/text.hpp"
 #include "clustertop/tui/log_search.hpp"
 #include "clustertop/tui/screens.hpp"
@@ -109,9 +110,11 @@ std::vector<std::string> stream_problems(const Store &store, const std::string &
   if (info->state == NodeState::down)
     return wrapped("down: " + (info->detail.empty() ? "no reason given" : info->detail),
                    static_cast<std::size_t>(std::max(0, width)));
+  // The stream's name redacted as its detail is (the Store redacts details): a log path
+  // holding a token showed it in the name and `[redacted]` in tail's words beside it.
   for (const auto &[name, st] : info->streams)
     if (st.state == NodeState::down || st.state == NodeState::stale)
-      out.push_back(fmt::format("{} {}: {}", name, to_string(st.state),
+      out.push_back(fmt::format("{} {}: {}", redact_secrets(name), to_string(st.state),
                                 st.detail.empty() ? "no reason given" : st.detail));
   return out;
 }

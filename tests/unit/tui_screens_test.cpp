@@ -353,6 +353,17 @@ TEST(TuiScreens, NodeViewSaysWhichStreamsAreNotDelivering) {
   EXPECT_NE(text.find("ERROR [METAL] Command buffer failed"), std::string::npos)
       << "the log lines are still shown";
   EXPECT_EQ(drawn.log_lines, 2U);
+  // A path holding a token: redacted in the stream's name as in its detail.
+  const std::string token = "ghp_C3J27XDCG2LmlZGEONYlgCtjfIZ4SOcMz9CP";
+  fx.store.apply({"mac1", "log:/srv/x-" + token + "/exo.log", NodeState::down,
+                  "tail: cannot open '/srv/x-" + token + "/exo.log'", at(56)});
+  Canvas secret(40, 160);
+  render(secret, fx.frame());
+  EXPECT_NE(secret.text().find("log:/srv/x-ghp_[redacted]/exo.log down: tail: cannot open "
+                               "'/srv/x-ghp_[redacted]/exo.log'"),
+            std::string::npos)
+      << secret.text();
+  EXPECT_EQ(secret.text().find(token), std::string::npos) << secret.text();
 }
 
 TEST(TuiScreens, HelpListsEveryKeyAndTooSmallSaysSo) {
