@@ -117,7 +117,8 @@ std::string plan_note(const CollectorSet &set, const Platform &platform, const S
     if (gpu(name)) return ""; // left out on purpose
   std::string note = "no GPU sampler: macmon is not installed (brew install macmon)";
   if (platform.commands.count("powermetrics") > 0 && !platform.sudo_ok)
-    note += ", and sudo -n powermetrics needs a password (allow it without one in sudoers)";
+    note += ", and sudo -n powermetrics is not allowed (no sudo, or it asks for a password: "
+            "allow it without one in sudoers)";
   return note;
 }
 

@@ -171,7 +171,12 @@ void CsvSink::flush() {
   if (options_.every <= Duration::zero() || !last_tick_) return;
   if (options_.format == CsvFormat::long_rows) {
     report_lost_rows(long_rows_.collect(store_)); // samples since the last tick
-    if (!long_rows_.rows().empty()) write_long_period(*last_tick_);
+    const auto &rows = long_rows_.rows();
+    // Not written now, they are lost with the process: said with their count.
+    if (!rows.empty() && !write_long_period(*last_tick_) && options_.on_error)
+      options_.on_error(Error{"long CSV rows lost at the stop",
+                              fmt::format("{} rows", std::count(rows.begin(), rows.end(), '\n')),
+                              options_.dir, "they could not be written; fix --csv-dir"});
   } else if (last_periodic_ != last_tick_) {
     if (write(*last_tick_, last_firing_, "")) last_periodic_ = *last_tick_;
   }

@@ -31,19 +31,13 @@ std::string methods_text(int methods) {
   return names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "));
 }
 
-// "root on 10.0.0.7:2222": whom the server was asked to let in, as the config resolved it
-// (a wrong User line is the usual reason a good key is refused).
-std::string login_text(ssh_session s) {
-  unsigned int port = 22;
-  ssh_options_get_port(s, &port);
-  const std::string user = option_text(s, SSH_OPTIONS_USER);
-  const std::string host = option_text(s, SSH_OPTIONS_HOST);
-  return fmt::format("{} on {}:{}", user.empty() ? "?" : user, host.empty() ? "?" : host, port);
-}
-
 } // namespace
 
-Status authenticate(ssh_session s, const NodeSpec &node, const Deadline &deadline) {
+Status authenticate(ssh_session s, const NodeSpec &node, const SshOptions &options,
+                    const Deadline &deadline) {
+  // The ssh config read (none with --ssh-config none), named where advice points at it.
+  const bool no_config = options.ssh_config == "none";
+  const std::string config = options.own_ssh_config() ? options.ssh_config : "~/.ssh/config";
   const std::string where = "node " + node.name;
   int rc = drive_auth(s, deadline, [&] { return ssh_userauth_none(s, nullptr); });
   if (rc == SSH_AUTH_SUCCESS) return ok_status();
@@ -58,7 +52,8 @@ Status authenticate(ssh_session s, const NodeSpec &node, const Deadline &deadlin
     const bool readable = ::access(node.identity_file.c_str(), R_OK) == 0;
     tried.push_back("identity file " + node.identity_file + (readable ? "" : " (not readable)"));
   }
-  tried.emplace_back("default identity files and IdentityFile from ssh config");
+  tried.emplace_back(no_config ? "default identity files (--ssh-config none: no IdentityFile read)"
+                               : "default identity files and IdentityFile from " + config);
   if ((methods & SSH_AUTH_METHOD_PUBLICKEY) != 0) {
     // Agent keys first, then the identity list (explicit file prepended by new_session);
     // encrypted keys fail here instead of prompting, which is what we want in a TUI.
@@ -75,7 +70,7 @@ Status authenticate(ssh_session s, const NodeSpec &node, const Deadline &deadlin
                    where,
                    "sshd hangs up after MaxAuthTries failed keys (6 by default), and the agent's "
                    "keys are offered first: remove unrelated keys from the agent (ssh-add -d KEY) "
-                   "or raise MaxAuthTries on the node; IdentitiesOnly in ~/.ssh/config is not "
+                   "or raise MaxAuthTries on the node; IdentitiesOnly in the ssh config is not "
                    "honoured (libssh 0.10)"};
   }
   return Error{"authentication failed",
@@ -83,8 +78,11 @@ Status authenticate(ssh_session s, const NodeSpec &node, const Deadline &deadlin
                            fmt::join(tried, ", "), methods_text(methods)),
                where,
                "load the key into ssh-agent (ssh-add KEYFILE; passphrase-protected keys work "
-               "only through the agent) or set IdentityFile for this host in ~/.ssh/config; "
-               "clustertop never uses passwords"};
+               "only through the agent) or " +
+                   (no_config ? std::string("give the node an identity_file in a [[node]] "
+                                            "(--ssh-config none reads no ssh config)")
+                              : "set IdentityFile for this host in " + config) +
+                   "; clustertop never uses passwords"};
 }
 
 } // namespace clustertop::ssh

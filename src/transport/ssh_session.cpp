@@ -37,6 +37,14 @@ std::string option_text(ssh_session s, ssh_options_e option) {
   return text;
 }
 
+std::string login_text(ssh_session s) {
+  unsigned int port = 22;
+  ssh_options_get_port(s, &port);
+  const std::string user = option_text(s, SSH_OPTIONS_USER);
+  const std::string host = option_text(s, SSH_OPTIONS_HOST);
+  return fmt::format("{} on {}:{}", user.empty() ? "?" : user, host.empty() ? "?" : host, port);
+}
+
 bool session_closed(ssh_session s) {
   return ssh_is_connected(s) == 0 || (ssh_get_status(s) & (SSH_CLOSED | SSH_CLOSED_ERROR)) != 0;
 }
@@ -280,7 +288,9 @@ Status connect_session(ssh_session s, const NodeSpec &node, const SshOptions &op
                   "config; `" +
                       ssh_command(node, options, "-G") +
                       " | grep ^hostname` shows what ssh would use)");
-    return fail(node, "cannot connect", reason,
+    // Which address and port were dialled, as the ssh config resolved them: a Port line
+    // that did not apply read as a node down.
+    return fail(node, "cannot connect", reason + " (as " + login_text(s) + ")",
                 "check that the node is up and sshd listens on its port (" +
                     ssh_command(node, options, "-v") + ")");
   }

@@ -132,7 +132,7 @@ private:
     if (!s) return s.error();
     if (auto st = connect_session(s->get(), node, options_, deadline); !st) return st.error();
     if (auto st = verify_host_key(s->get(), node, options_); !st) return st.error();
-    if (auto st = authenticate(s->get(), node, deadline); !st) return st.error();
+    if (auto st = authenticate(s->get(), node, options_, deadline); !st) return st.error();
     set_tcp_user_timeout(
         s->get(), std::chrono::duration_cast<std::chrono::milliseconds>(options_.tcp_user_timeout));
     return s;

@@ -348,6 +348,11 @@ TEST_F(SshServer, NoUsableKeyFailsWithMethodsAndAdvice) {
   EXPECT_NE(st.detail.find("as root on 127.0.0.1:" + std::to_string(server_->port()) + ", tried"),
             std::string::npos)
       << st.detail;
+  // The tests read no ssh config (--ssh-config none): the advice does not point at one.
+  EXPECT_NE(st.detail.find("(--ssh-config none: no IdentityFile read)"), std::string::npos)
+      << st.detail;
+  EXPECT_NE(st.detail.find("give the node an identity_file"), std::string::npos) << st.detail;
+  EXPECT_EQ(st.detail.find("~/.ssh/config"), std::string::npos) << st.detail;
 }
 
 TEST_F(SshServer, AgentAuthentication) {

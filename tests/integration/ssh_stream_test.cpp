@@ -75,10 +75,16 @@ TEST(SshStream, UnreachableNodeDoesNotDisturbTheOthers) {
                            shell_quote("UserKnownHostsFile=" + sshd.dir() + "/known_hosts") +
                            " -p " + std::to_string(bad.port) + " 'root@127.0.0.1'";
   bool hinted = false;
+  bool dialled = false; // which user, address and port were refused
+  const std::string as =
+      "Connection refused (as root on 127.0.0.1:" + std::to_string(bad.port) + ")";
   for (const auto &e : seen)
-    if (const auto *st = std::get_if<NodeStatus>(&e); st != nullptr && st->node == "bad")
+    if (const auto *st = std::get_if<NodeStatus>(&e); st != nullptr && st->node == "bad") {
       hinted = hinted || st->detail.find(hint) != std::string::npos;
+      dialled = dialled || st->detail.find(as) != std::string::npos;
+    }
   EXPECT_TRUE(hinted) << hint << "\n" << describe(seen);
+  EXPECT_TRUE(dialled) << as << "\n" << describe(seen);
   int ticks = 0;
   EXPECT_TRUE(wait_for(
       queue, seen,
@@ -160,7 +166,7 @@ TEST(SshStream, WithoutTheWrapperAQuietCommandSurvivesChannelClose) {
   const ssh::Deadline deadline{std::chrono::steady_clock::now() + 5s, nullptr};
   ASSERT_TRUE(ssh::connect_session(s->get(), node, o, deadline).ok());
   ASSERT_TRUE(ssh::verify_host_key(s->get(), node, o).ok());
-  ASSERT_TRUE(ssh::authenticate(s->get(), node, deadline).ok());
+  ASSERT_TRUE(ssh::authenticate(s->get(), node, o, deadline).ok());
   ssh_set_blocking(s->get(), 1);
   ssh_channel ch = ssh_channel_new(s->get());
   ASSERT_EQ(ssh_channel_open_session(ch), SSH_OK);

@@ -235,7 +235,8 @@ TEST(CollectPlan, AMacWithoutAGpuSamplerSaysWhy) {
   const std::string mac = "uname Darwin arm64\ncmd vm_stat\ncmd sysctl\nmem 137438953472\n";
   EXPECT_EQ(note(mac + "cmd powermetrics\n"),
             "no GPU sampler: macmon is not installed (brew install macmon), and sudo -n "
-            "powermetrics needs a password (allow it without one in sudoers)");
+            "powermetrics is not allowed (no sudo, or it asks for a password: allow it without "
+            "one in sudoers)");
   EXPECT_EQ(note(mac), "no GPU sampler: macmon is not installed (brew install macmon)");
   EXPECT_EQ(note(mac + "cmd macmon\n"), "");
   EXPECT_EQ(note(mac + "cmd powermetrics\nsudo_ok\n"), "") << "powermetrics through sudo -n";

@@ -281,6 +281,28 @@ TEST_F(ExportCsvSink, AStopWritesThePeriodCutShort) {
   EXPECT_EQ(files().size(), 1u) << "nothing new: no second file";
 }
 
+// A stop whose file cannot be written (the directory gone) says how many rows are lost with
+// the process, beside the write's own error.
+TEST_F(ExportCsvSink, RowsAStopCannotWriteAreCounted) {
+  CsvSinkOptions o;
+  o.dir = dir_.string();
+  o.every = seconds(20);
+  o.format = CsvFormat::long_rows;
+  std::vector<std::string> errors;
+  o.on_error = [&](const Error &e) { errors.push_back(e.message()); };
+  auto sink = CsvSink::create(store_, o);
+  ASSERT_TRUE(sink.ok());
+  tick(**sink, kT0);
+  store_.add(Sample{"mac1", "gpu.power_w", "", 33, kT0 + seconds(3)});
+  tick(**sink, kT0 + seconds(5));
+  fs::remove_all(dir_);
+  (*sink)->flush();
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_NE(errors[1].find("long CSV rows lost at the stop: 2 rows"), std::string::npos)
+      << errors[1];
+  fs::create_directories(dir_); // for TearDown
+}
+
 TEST_F(ExportCsvSink, AStopWritesAWideSnapshotUnlessTheLastTickDid) {
   auto sink = periodic(seconds(2), seconds(1));
   ASSERT_NE(sink, nullptr);

@@ -54,8 +54,12 @@ Status verify_host_key(ssh_session s, const NodeSpec &node, const SshOptions &op
 // user and host), with `flags` after `ssh` ("-v"): what a hint tells the user to run.
 std::string ssh_command(const NodeSpec &node, const SshOptions &options,
                         std::string_view flags = {});
+// "root on 10.0.0.7:2222": whom the session asks to let in where, as the config resolved it
+// (a wrong User or Port line is the usual reason a good node is refused).
+std::string login_text(ssh_session s);
 // ssh-agent, then identity files; never a password.
-Status authenticate(ssh_session s, const NodeSpec &node, const Deadline &deadline);
+Status authenticate(ssh_session s, const NodeSpec &node, const SshOptions &options,
+                    const Deadline &deadline);
 // Runs `command` (wrapped) on a fresh channel and returns its stdout.
 Result<std::string> run_probe(ssh_session s, const NodeSpec &node, const std::string &command,
                               const Deadline &deadline);
