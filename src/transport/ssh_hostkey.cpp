@@ -149,13 +149,31 @@ ssh_known_hosts_e known_in(ssh_session s, const std::string &file) {
 // The ssh command that reaches the node as clustertop does and records its key where
 // clustertop looks for it: `ssh NODE` alone used another config and known_hosts file when
 // --ssh-config or --known-hosts were given.
+namespace {
+
+// A file name as an `ssh -o` value: OpenSSH splits the value as its config does (quotes,
+// backslashes) and expands % tokens in a known-hosts file's name, so a path with a quote, a
+// space or a % was refused ("command-line line 0: invalid quotes") or named another file.
+std::string openssh_file_value(std::string_view path) {
+  if (path.find_first_of(" \t'\"\\%") == std::string_view::npos) return std::string(path);
+  std::string out = "\"";
+  for (const char c : path) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '%') out += '%';
+    out += c;
+  }
+  return out + "\"";
+}
+
+} // namespace
+
 std::string ssh_command(const NodeSpec &node, const SshOptions &options, std::string_view flags) {
   std::string cmd = "ssh";
   if (!flags.empty()) cmd.append(" ").append(flags);
   if (options.own_ssh_config()) cmd += " -F " + shell_quote(options.ssh_config);
   if (options.ssh_config == "none") cmd += " -F none"; // as clustertop read none
   if (!options.known_hosts.empty())
-    cmd += " -o " + shell_quote("UserKnownHostsFile=" + options.known_hosts);
+    cmd += " -o " + shell_quote("UserKnownHostsFile=" + openssh_file_value(options.known_hosts));
   if (node.port > 0) cmd += " -p " + std::to_string(node.port);
   return cmd + " " + shell_quote(node.user.empty() ? node.host : node.user + "@" + node.host);
 }

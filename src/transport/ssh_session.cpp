@@ -170,7 +170,8 @@ Result<std::optional<OpenSshView>> openssh_view(const NodeSpec &node, const SshO
   }
   if (v.hostname.empty() || v.port == 0 || v.port > 65535) {
     const std::string said(trim(printed.substr(0, printed.find('\n'))));
-    if (said.empty()) return std::optional<OpenSshView>{};
+    // Nothing said, or words about our own flags ("command-line line 0: …"), not the file.
+    if (said.empty() || said.starts_with("command-line")) return std::optional<OpenSshView>{};
     return fail(node, "cannot use the ssh config",
                 "OpenSSH refuses it: " + terminal_safe(said, 200),
                 "`ssh` refuses it too: fix the file (`" + ssh_command(node, options, "-G") +

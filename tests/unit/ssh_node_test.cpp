@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "clustertop/transport/child_process.hpp"
 #include "clustertop/transport/ssh.hpp"
 #include "clustertop/transport/ssh_io.hpp"
 #include "clustertop/transport/ssh_session.hpp"
@@ -232,6 +233,29 @@ TEST(SshWrapper, QuotesTheCommandAsOneWord) {
   // The command travels as the last single-quoted word, with ' written as '\''.
   EXPECT_NE(wrapped.find("clustertop 'echo '\\''$(id)'\\''; `id` \"x\" \\'"), std::string::npos)
       << wrapped;
+}
+
+} // namespace
+} // namespace clustertop
+
+namespace clustertop {
+namespace {
+
+// The ssh command clustertop suggests, and runs as `ssh -G`, names --known-hosts as OpenSSH
+// reads an -o value: a path with a quote, a space and a % was "command-line line 0: invalid
+// quotes" (and its `ssh -G` answered nothing). The real ssh reads the command back.
+TEST(SshNode, TheSshCommandNamesAnyKnownHostsFile) {
+  if (std::system("command -v ssh >/dev/null 2>&1") != 0) GTEST_SKIP() << "no ssh here";
+  NodeSpec node = parse_node_argument("root@gpu-1:2222").value();
+  SshOptions options;
+  options.ssh_config = "none";
+  for (const std::string path : {"/tmp/plain/known_hosts", "/tmp/it's 100%/a \"b\" \\c"}) {
+    options.known_hosts = path;
+    const std::string printed =
+        output_of(ssh::ssh_command(node, options, "-G") + " 2>&1", std::chrono::seconds(5));
+    EXPECT_NE(printed.find("\nuserknownhostsfile " + path + "\n"), std::string::npos) << printed;
+    EXPECT_NE(printed.find("\nport 2222\n"), std::string::npos) << printed;
+  }
 }
 
 } // namespace
