@@ -67,7 +67,7 @@ public:
   std::size_t take_backfilled() { return std::exchange(backfilled_, 0); }
 
 private:
-  static constexpr std::size_t kMarkerMax = 66; // RS, three numbers of up to 20 digits, ' ', '\n'
+  static constexpr std::size_t kMarkerMax = 86; // RS, four numbers of up to 20 digits, ' ', '\n'
   static constexpr int kMaxGreeting = 16;       // lines looked past for the offset line
   bool take_marker(std::string_view line);
   void count(std::string_view bytes);
