@@ -413,8 +413,11 @@ void Ingest::on_batch(const LineBatch &batch, Store &store, std::vector<LogEvent
       }
     }
   } else if (s.is_log) {
-    for (std::size_t i = 0; i < batch.lines.size(); ++i)
-      impl_->log_line(batch, s, batch.lines[i], i < batch.backfilled, store, new_events);
+    const std::size_t back = std::min(batch.backfilled, batch.lines.size());
+    for (std::size_t i = 0; i < back; ++i)
+      impl_->log_line(batch, s, batch.lines[i], true, store, new_events);
+    for (std::size_t i = back; i < batch.lines.size(); ++i)
+      impl_->log_line(batch, s, batch.lines[i], false, store, new_events);
   } else {
     for (const auto &line : batch.lines) impl_->sampler_line(batch, s, line, store, new_events);
   }
