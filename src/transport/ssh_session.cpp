@@ -234,15 +234,19 @@ Result<SessionPtr> new_session(const NodeSpec &node, const SshOptions &options) 
   return s;
 }
 
+Resolved resolved_of(ssh_session s) {
+  Resolved r;
+  r.host = option_text(s, SSH_OPTIONS_HOST);
+  r.user = option_text(s, SSH_OPTIONS_USER);
+  unsigned int port = 22;
+  if (ssh_options_get_port(s, &port) == 0) r.port = static_cast<int>(port);
+  return r;
+}
+
 Result<Resolved> resolve_node(const NodeSpec &node, const SshOptions &options) {
   auto s = new_session(node, options);
   if (!s) return s.error();
-  Resolved r;
-  r.host = option_text(s->get(), SSH_OPTIONS_HOST);
-  r.user = option_text(s->get(), SSH_OPTIONS_USER);
-  unsigned int port = 22;
-  if (ssh_options_get_port(s->get(), &port) == 0) r.port = static_cast<int>(port);
-  return r;
+  return resolved_of(s->get());
 }
 
 Status connect_session(ssh_session s, const NodeSpec &node, const SshOptions &options,

@@ -184,9 +184,10 @@ private:
       }
       h.streams.back().push_back(std::move(spec));
     }
-    auto r = resolve_node(node, options_);
-    h.summary = fmt::format("{}{}, {} stream{}", node.name,
-                            r ? fmt::format(" ({}@{}:{})", r->user, r->host, r->port) : "",
+    // As the first session resolved it: a session of its own read the ssh config (and ran
+    // `ssh -G`) once more per connect.
+    const Resolved r = resolved_of(h.sessions.front().get());
+    h.summary = fmt::format("{} ({}@{}:{}), {} stream{}", node.name, r.user, r.host, r.port,
                             streams.size(), streams.size() == 1 ? "" : "s");
     if (const std::string note = node.plan_note ? node.plan_note(platform) : ""; !note.empty())
       h.summary += "; " + note;

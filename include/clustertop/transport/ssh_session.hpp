@@ -32,6 +32,8 @@ struct Resolved {
 // the file, since libssh lets the file override earlier options.
 Result<SessionPtr> new_session(const NodeSpec &node, const SshOptions &options);
 Result<Resolved> resolve_node(const NodeSpec &node, const SshOptions &options);
+// What a session made by new_session resolved to (resolve_node without a session of its own).
+Resolved resolved_of(ssh_session s);
 
 // Everything a blocking step needs to give up: a deadline and the transport's stop flag.
 struct Deadline {
