@@ -83,9 +83,7 @@ double gpu_power_sum(const Store &store, const std::string &node, TimePoint now)
       node_wide = sampled_state(series, now);
       continue;
     }
-    const Point *latest = nullptr;
-    for (std::size_t i = series == nullptr ? 0 : series->size(); i > 0 && latest == nullptr; --i)
-      if ((*series)[i - 1].time <= now) latest = &(*series)[i - 1];
+    const Point *latest = point_at(series, now);
     if (latest == nullptr || latest->time < now - kSampleMaxAge) continue;
     any = true;
     sum += latest->value; // NaN (a reading it could not make) poisons the sum: a partial one

@@ -134,8 +134,7 @@ void CsvSink::on_tick(const TickContext &ctx) {
     if (long_rows_.rows().size() > options_.long_rows_max && !write_long_period(ctx.now)) {
       // Neither written nor kept: memory stays bounded while the directory cannot be
       // written (a full disk), and the loss is said.
-      const auto &rows = long_rows_.rows();
-      const auto dropped = std::count(rows.begin(), rows.end(), '\n');
+      const std::size_t dropped = long_rows_.count();
       long_rows_.clear_rows();
       if (options_.on_error)
         options_.on_error(Error{"long CSV rows dropped", fmt::format("{} rows", dropped),
@@ -171,12 +170,11 @@ void CsvSink::flush() {
   if (options_.every <= Duration::zero() || !last_tick_) return;
   if (options_.format == CsvFormat::long_rows) {
     report_lost_rows(long_rows_.collect(store_)); // samples since the last tick
-    const auto &rows = long_rows_.rows();
     // Not written now, they are lost with the process: said with their count.
-    if (!rows.empty() && !write_long_period(*last_tick_) && options_.on_error)
+    if (!long_rows_.rows().empty() && !write_long_period(*last_tick_) && options_.on_error)
       options_.on_error(Error{"long CSV rows lost at the stop",
-                              fmt::format("{} rows", std::count(rows.begin(), rows.end(), '\n')),
-                              options_.dir, "they could not be written; fix --csv-dir"});
+                              fmt::format("{} rows", long_rows_.count()), options_.dir,
+                              "they could not be written; fix --csv-dir"});
   } else if (last_periodic_ != last_tick_) {
     if (write(*last_tick_, last_firing_, "")) last_periodic_ = *last_tick_;
   }

@@ -186,12 +186,15 @@ Store::devices(const std::string &node, const std::string &metric) const {
   return out;
 }
 
+const Point *point_at(const Series *s, TimePoint at) {
+  for (std::size_t i = s == nullptr ? 0 : s->size(); i > 0; --i)
+    if ((*s)[i - 1].time <= at) return &(*s)[i - 1];
+  return nullptr;
+}
+
 double sampled_state(const Series *s, TimePoint at) {
-  for (std::size_t i = s == nullptr ? 0 : s->size(); i > 0; --i) {
-    const Point &p = (*s)[i - 1];
-    if (p.time <= at) return p.time >= at - kSampleMaxAge ? p.value : kUnknown;
-  }
-  return kUnknown;
+  const Point *p = point_at(s, at);
+  return p != nullptr && p->time >= at - kSampleMaxAge ? p->value : kUnknown;
 }
 
 double sampled_state(const Store &s, const std::string &node, const std::string &metric,

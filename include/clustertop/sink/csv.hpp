@@ -3,6 +3,8 @@
 // changes it, and never reads a clock: the snapshot time is a parameter.
 #pragma once
 
+#include <algorithm>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -51,6 +53,10 @@ public:
   // (none unless a series got more points than its ring holds between two calls).
   std::uint64_t collect(const Store &store);
   [[nodiscard]] const std::string &rows() const { return rows_; }
+  // How many rows are held (each ends with a line feed).
+  [[nodiscard]] std::size_t count() const {
+    return static_cast<std::size_t>(std::count(rows_.begin(), rows_.end(), '\n'));
+  }
   void clear_rows() { rows_.clear(); }
 
 private:

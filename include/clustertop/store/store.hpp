@@ -67,6 +67,8 @@ private:
 // leaves it out, CSV wide rows leave their cell empty and the dashboard shows "–" (a node that
 // went down kept showing, and exporting, its last memory figures as current).
 inline constexpr Duration kSampleMaxAge = std::chrono::seconds(60);
+// The newest point of `s` at or before `at` (null: none).
+const Point *point_at(const Series *s, TimePoint at);
 // Such a state as of `at`: the newest value at or before it, NaN once older than
 // kSampleMaxAge (or when there is none).
 double sampled_state(const Series *s, TimePoint at);
