@@ -538,6 +538,15 @@ std::string redact_secrets(std::string_view text) {
   return redact_words(text);
 }
 
+std::size_t redaction_safe_cut(std::string_view text, std::size_t max) {
+  if (text.size() <= max) return text.size();
+  std::size_t cut = utf8_boundary(text, max);
+  if (const auto mark = text.rfind(kRedacted, cut);
+      mark != std::string_view::npos && mark < cut && mark + kRedacted.size() > cut)
+    cut = mark;
+  return cut;
+}
+
 namespace {
 bool is_base64(char c) { return is_alnum(c) || c == '+' || c == '/' || c == '='; }
 } // namespace

@@ -78,10 +78,7 @@ std::string quote_remote(const std::string &line, std::size_t max = 240) {
   // Nor where what is left reads as a secret's key with "..." its value ("Bearer ..."), which
   // that redaction would hide: back to the word before, until the cut text stays as it is.
   if (text.size() > max) {
-    std::size_t cut = utf8_boundary(text, max);
-    if (const auto mark = text.rfind(kRedacted, cut);
-        mark != std::string::npos && mark < cut && mark + kRedacted.size() > cut)
-      cut = mark;
+    std::size_t cut = redaction_safe_cut(text, max);
     std::string quoted = text.substr(0, cut) + "...";
     for (int back = 0; back < 8 && cut > 0 && redact_secrets(quoted) != quoted; ++back) {
       const auto blank = text.find_last_of(' ', cut - 1);

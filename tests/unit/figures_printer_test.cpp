@@ -151,6 +151,26 @@ TEST(FiguresPrinter, TheLastLogLineHasItsCredentialsRedacted) {
   EXPECT_EQ(j["last_log"], R"(login {"password": "[redacted]"} max_tokens=512)");
 }
 
+// The last log line is cut as an alert's quote is: a "[redacted]" across the cut is left out
+// whole, not cut to "[red...", which a reader counting redactions would miss.
+TEST(FiguresPrinter, TheLastLogLineIsNotCutInsideARedaction) {
+  Store s;
+  const auto t = from_epoch_seconds(3600);
+  s.apply(NodeStatus{"mac1", "", NodeState::up, "", t});
+  const std::string head(105, 'a'); // "[redacted]" over bytes 115 to 125
+  s.add_log_line("mac1", "log:x", t, head + " password=hunter2 and more text after it");
+  auto j = nlohmann::json::parse(FiguresPrinter::json_line(s, "mac1", t));
+  EXPECT_EQ(j["last_log"], head + " password=...");
+  const auto text = FiguresPrinter::text_line(s, "mac1", t);
+  EXPECT_NE(text.find(head + " password=..."), std::string::npos) << text;
+  EXPECT_EQ(text.find("[red"), std::string::npos) << text;
+  // A redaction that ends before the cut stays whole.
+  s.add_log_line("mac1", "log:x", t, std::string(100, 'b') + " pwd=x " + std::string(40, 'c'));
+  j = nlohmann::json::parse(FiguresPrinter::json_line(s, "mac1", t));
+  EXPECT_EQ(j["last_log"],
+            std::string(100, 'b') + " pwd=[redacted] " + std::string(4, 'c') + "...");
+}
+
 // A node whose clock is off says so (its lines' times are put on this machine's clock); one
 // in step says nothing.
 TEST(FiguresPrinter, ANodeClockThatIsOffIsShown) {

@@ -38,6 +38,11 @@ inline constexpr std::string_view kRedacted = "[redacted]";
 // Idempotent: redacting redacted text changes nothing.
 std::string redact_secrets(std::string_view text);
 
+// Where to cut redacted text to at most max bytes: between characters (the first bytes of
+// one alone are invalid UTF-8) and never inside a "[redacted]", whose half a reader counting
+// redactions would miss and the CSV's redaction would make whole again. At most max.
+std::size_t redaction_safe_cut(std::string_view text, std::size_t max);
+
 // Whether a name taken from a node's output (a metric a log's `key=number` made) reads as a
 // credential: redaction would change it, or one of its dot-separated parts is a token's body
 // (24 or more letters, digits, '-' or '_', with upper and lower case letters and digits in
