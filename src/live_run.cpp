@@ -484,8 +484,12 @@ int run_live(const Options &cli, SignalWatcher &signals, LiveMode mode) {
   std::vector<Event> last;
   for (auto &e : p.queue.drain())
     if (std::holds_alternative<LineBatch>(e)) last.push_back(std::move(e));
-  p.pipeline->process(last, wall_now());
-  if (p.recorder) p.recorder->finish(wall_now());
+  // One time for the last drain, the end of the watch and its recording's E record, so that
+  // a replay of the recording ends where this run did and writes the same stop files.
+  const TimePoint end = wall_now();
+  p.pipeline->process(last, end);
+  p.pipeline->end_watch(end);
+  if (p.recorder) p.recorder->finish(end);
   if (p.tui) p.tui->stop();
   if (mode.run_for && code == exit_code::interrupted)
     report(stderr, "clustertop: snapshot interrupted; nothing written\n");

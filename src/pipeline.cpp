@@ -61,6 +61,12 @@ void Pipeline::idle() {
   for (auto *s : sinks_) s->on_idle();
 }
 
+void Pipeline::end_watch(TimePoint at) {
+  if (watch_ended_) return;
+  watch_ended_ = true;
+  for (auto *s : sinks_) s->on_watch_end(at);
+}
+
 void Pipeline::flush() {
   for (auto *s : sinks_) s->flush();
 }

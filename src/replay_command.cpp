@@ -55,7 +55,7 @@ std::optional<Error> source_problem(const Options &o) {
 Result<ReplaySource> load_source(const Options &o) {
   if (!o.replay_node_logs.empty())
     return ReplaySource::from_logs(o.replay_node_logs, o.replay_zone);
-  return ReplaySource::from_recording(o.replay_dir);
+  return ReplaySource::from_recording(o.replay_dir, !o.until.empty());
 }
 
 // The same config lookup as a live run: thresholds come from -c or the default config file.
@@ -122,6 +122,7 @@ int run_dashboard(Store &store, Pipeline &pipeline, ReplaySource &source, const 
       break;
   }
   (*tui)->stop();
+  if (!source.empty()) pipeline.end_watch(stepper.now());
   pipeline.flush(); // while the dashboard, one of its sinks, still exists
   return exit_code::ok;
 }
@@ -201,6 +202,7 @@ int run_replay_command(const Options &o, SignalWatcher *signals) {
     const auto halt = [&] { return exit_on->fired().has_value(); }; // --exit-on's alert
     const ReplayEnd end =
         run_replay(*source, pipeline, *clock, stop, exit_on ? halt : std::function<bool()>{});
+    if (!source->empty()) pipeline.end_watch(end.at);
     pipeline.flush();
     int lost = unwritten(stdout);                                    // the last buffer too
     if (lost != 0 && printer.failed() != 0) lost = printer.failed(); // its errno, when known

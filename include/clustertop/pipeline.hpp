@@ -57,6 +57,8 @@ public:
   // No more ticks for now (a replay past its end): every sink's on_idle().
   void idle();
 
+  // The watch ends at `at`: every sink's on_watch_end(at), once (later calls do nothing).
+  void end_watch(TimePoint at);
   // At exit: every sink's flush().
   void flush();
 
@@ -81,6 +83,7 @@ private:
   std::vector<LogEvent> new_events_;
   std::uint64_t transitions_ = 0;
   TimePoint hold_until_{};
+  bool watch_ended_ = false; // end_watch() was called
 };
 
 } // namespace clustertop

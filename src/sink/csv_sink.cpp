@@ -166,17 +166,19 @@ void CsvSink::on_tick(const TickContext &ctx) {
   while (*next_due_ <= ctx.now + slack) *next_due_ += options_.every;
 }
 
-void CsvSink::flush() {
-  if (options_.every <= Duration::zero() || !last_tick_) return;
+void CsvSink::on_watch_end(TimePoint at) {
+  if (options_.every <= Duration::zero()) return;
   if (options_.format == CsvFormat::long_rows) {
     report_lost_rows(long_rows_.collect(store_)); // samples since the last tick
     // Not written now, they are lost with the process: said with their count.
-    if (!long_rows_.rows().empty() && !write_long_period(*last_tick_) && options_.on_error)
+    if (!long_rows_.rows().empty() && !write_long_period(at) && options_.on_error)
       options_.on_error(Error{"long CSV rows lost at the stop",
                               fmt::format("{} rows", long_rows_.count()), options_.dir,
                               "they could not be written; fix --csv-dir"});
-  } else if (last_periodic_ != last_tick_) {
-    if (write(*last_tick_, last_firing_, "")) last_periodic_ = *last_tick_;
+  } else if (!last_periodic_ || last_periodic_ != last_tick_) {
+    // Also before the first tick: a stop then still has what arrived. The alerts are those
+    // firing at the last tick, as the dashboard's `e` writes them.
+    if (write(at, last_firing_, "")) last_periodic_ = at;
   }
 }
 

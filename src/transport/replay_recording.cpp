@@ -159,7 +159,8 @@ struct FileReader {
 
 } // namespace
 
-Result<ReplaySource> ReplaySource::from_recording(const std::string &dir) {
+Result<ReplaySource> ReplaySource::from_recording(const std::string &dir,
+                                                  bool clock_runs_past_end) {
   std::error_code ec;
   std::vector<std::filesystem::path> files;
   for (const auto &e : std::filesystem::directory_iterator(dir, ec))
@@ -173,6 +174,7 @@ Result<ReplaySource> ReplaySource::from_recording(const std::string &dir) {
   std::sort(files.begin(), files.end());
   ReplaySource src;
   bool all_ended = true;
+  std::vector<std::size_t> watch_ends; // events_ indices of the "not watched" statuses
   for (const auto &p : files) {
     std::ifstream in(p, std::ios::binary);
     FileReader reader;
@@ -228,11 +230,13 @@ Result<ReplaySource> ReplaySource::from_recording(const std::string &dir) {
       // gap between two watches read as a 25-minute hang.
       std::set<std::string> nodes;
       for (const auto &[id, stream] : reader.streams) nodes.insert(stream.first);
-      for (const auto &node : nodes)
+      for (const auto &node : nodes) {
+        watch_ends.push_back(src.events_.size());
         src.events_.push_back({*reader.ended, NodeStatus{node, "", NodeState::connecting,
                                                          "not watched: the recording's watch "
                                                          "ended here",
                                                          *reader.ended}});
+      }
     } else {
       all_ended = false;
       src.warnings_.push_back(fmt::format(
@@ -243,6 +247,17 @@ Result<ReplaySource> ReplaySource::from_recording(const std::string &dir) {
     }
   }
   if (!all_ended) src.ended_.reset();
+  // Where the clock stops at the last watch's end, nothing follows to be no silence of the
+  // nodes': they end as the live run left them (`up`), which its stop files (the CSV's period
+  // cut short) show, and so do the replay's.
+  if (src.ended_ && !clock_runs_past_end) {
+    std::vector<bool> drop(src.events_.size(), false);
+    for (const std::size_t i : watch_ends) drop[i] = src.events_[i].at == *src.ended_;
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < src.events_.size(); ++i)
+      if (!drop[i] && kept++ != i) src.events_[kept - 1] = std::move(src.events_[i]);
+    src.events_.resize(kept);
+  }
   std::stable_sort(src.events_.begin(), src.events_.end(),
                    [](const TimedEvent &a, const TimedEvent &b) { return a.at < b.at; });
   std::stable_sort(src.marks_.begin(), src.marks_.end(),

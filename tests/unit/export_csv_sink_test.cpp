@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "clustertop/core/text.hpp"
 #include "clustertop/sink/csv_sink.hpp"
 #include "clustertop/store/store.hpp"
 
@@ -254,8 +255,8 @@ TEST_F(ExportCsvSink, AMissedPeriodIsSkippedAndTheGridKept) {
   EXPECT_EQ(names[3], "clustertop-20260921T141333.700Z.csv");
 }
 
-// A stop (SIGTERM, `q`) flushes the sinks: the period cut short gets its file, stamped with
-// the last tick. Before, a stop lost up to a whole period of rows and said nothing.
+// A stop (SIGTERM, `q`, a replay's end) ends the watch: the period cut short gets its file,
+// stamped with the stop. Before, a stop lost up to a whole period of rows and said nothing.
 TEST_F(ExportCsvSink, AStopWritesThePeriodCutShort) {
   CsvSinkOptions o;
   o.dir = dir_.string();
@@ -268,8 +269,8 @@ TEST_F(ExportCsvSink, AStopWritesThePeriodCutShort) {
   tick(**sink, kT0 + seconds(5));
   store_.add(Sample{"mac1", "gpu.power_w", "", 44, kT0 + seconds(6)}); // after the last tick
   EXPECT_TRUE(files().empty());
-  (*sink)->flush();
-  ASSERT_EQ(files(), std::vector<std::string>{"clustertop-20260921T141325.000Z-long.csv"});
+  (*sink)->on_watch_end(kT0 + seconds(7));
+  ASSERT_EQ(files(), std::vector<std::string>{"clustertop-20260921T141327.000Z-long.csv"});
   std::ifstream in(dir_ / files()[0]);
   std::stringstream ss;
   ss << in.rdbuf();
@@ -277,7 +278,7 @@ TEST_F(ExportCsvSink, AStopWritesThePeriodCutShort) {
                           "2026-09-21T14:13:23.000Z,mac1,gpu.power_w,,33,W",
                           "2026-09-21T14:13:26.000Z,mac1,gpu.power_w,,44,W"})
     EXPECT_NE(ss.str().find(row), std::string::npos) << row << "\n" << ss.str();
-  (*sink)->flush();
+  (*sink)->on_watch_end(kT0 + seconds(8));
   EXPECT_EQ(files().size(), 1u) << "nothing new: no second file";
 }
 
@@ -296,7 +297,7 @@ TEST_F(ExportCsvSink, RowsAStopCannotWriteAreCounted) {
   store_.add(Sample{"mac1", "gpu.power_w", "", 33, kT0 + seconds(3)});
   tick(**sink, kT0 + seconds(5));
   fs::remove_all(dir_);
-  (*sink)->flush();
+  (*sink)->on_watch_end(kT0 + seconds(6));
   ASSERT_EQ(errors.size(), 2u);
   EXPECT_NE(errors[1].find("long CSV rows lost at the stop: 2 rows"), std::string::npos)
       << errors[1];
@@ -306,15 +307,51 @@ TEST_F(ExportCsvSink, RowsAStopCannotWriteAreCounted) {
 TEST_F(ExportCsvSink, AStopWritesAWideSnapshotUnlessTheLastTickDid) {
   auto sink = periodic(seconds(2), seconds(1));
   ASSERT_NE(sink, nullptr);
-  sink->flush();
-  EXPECT_TRUE(files().empty()) << "no tick yet: nothing to snapshot";
   for (int n = 0; n <= 2; ++n) tick(*sink, kT0 + seconds(n)); // a file at :02
-  sink->flush();
+  sink->on_watch_end(kT0 + seconds(2) + std::chrono::milliseconds(300));
   EXPECT_EQ(files().size(), 1u) << "the last tick wrote its file";
   tick(*sink, kT0 + seconds(3));
-  sink->flush();
+  sink->on_watch_end(kT0 + seconds(3) + std::chrono::milliseconds(500));
   EXPECT_EQ(files(), (std::vector<std::string>{"clustertop-20260921T141322.000Z.csv",
-                                               "clustertop-20260921T141323.000Z.csv"}));
+                                               "clustertop-20260921T141323.500Z.csv"}));
+}
+
+// The stop's wide file is the store at the stop, every column: a step that came after the
+// last tick is in the 60 s max beside it (stamped with the last tick, the file showed that
+// step's fence_wait and an empty or smaller max), and a stop before the first tick still
+// writes what arrived.
+TEST_F(ExportCsvSink, AStopsWideFileIsTheStoreAtTheStop) {
+  auto sink = periodic(seconds(20), seconds(1));
+  ASSERT_NE(sink, nullptr);
+  store_.add(Sample{"mac2", "step.fence_wait_ms", "", 0.8, kT0 + std::chrono::milliseconds(200)});
+  sink->on_watch_end(kT0 + std::chrono::milliseconds(500)); // before any tick
+  ASSERT_EQ(files().size(), 1u) << "a stop before the first tick writes what arrived";
+  EXPECT_EQ(files()[0], "clustertop-20260921T141320.500Z.csv");
+  fs::remove(dir_ / files()[0]);
+
+  auto later = periodic(seconds(20), seconds(1));
+  ASSERT_NE(later, nullptr);
+  tick(*later, kT0 + seconds(1));
+  tick(*later, kT0 + seconds(2));
+  store_.add(Sample{"mac2", "step.fence_wait_ms", "", 500,
+                    kT0 + seconds(2) + std::chrono::milliseconds(100)});
+  later->on_watch_end(kT0 + seconds(2) + std::chrono::milliseconds(450));
+  ASSERT_EQ(files().size(), 1u);
+  EXPECT_EQ(files()[0], "clustertop-20260921T141322.450Z.csv");
+  std::ifstream in(dir_ / files()[0]);
+  std::string header, row;
+  std::getline(in, header);
+  while (std::getline(in, row) && row.find(",mac2,") == std::string::npos) {
+  }
+  const auto cell = [&](std::string_view name) -> std::string {
+    const auto names = split(header, ',');
+    const auto cells = split(row, ',');
+    for (std::size_t i = 0; i < names.size() && i < cells.size(); ++i)
+      if (names[i] == name) return std::string(cells[i]);
+    return "missing";
+  };
+  EXPECT_EQ(cell("fence_wait_ms"), "500") << header << "\n" << row;
+  EXPECT_EQ(cell("fence_wait_max_ms"), "500") << header << "\n" << row;
 }
 
 } // namespace

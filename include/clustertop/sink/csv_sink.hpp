@@ -45,10 +45,12 @@ public:
     if (alert_unwritten_since_) *alert_unwritten_since_ += step;
   }
 
-  // At a stop: the periodic file of the period cut short, stamped with the last tick (long:
-  // every sample since the last file; wide: the store then, unless that tick wrote one).
-  // Without it a stop lost up to a whole period of rows, silently.
-  void flush() override;
+  // At a stop: the periodic file of the period cut short, as of the stop (long: every sample
+  // since the last file; wide: the store at `at`, every column to that time, unless the
+  // last tick wrote its file). Without it a stop lost up to a whole period of rows,
+  // silently; stamped with the last tick, the wide file's latest steps ran past its 60 s
+  // window's end.
+  void on_watch_end(TimePoint at) override;
 
   // A snapshot of the store now, with the alerts firing at the last tick; returns the path
   // written. Used by the dashboard key `e`.

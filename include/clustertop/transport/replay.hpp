@@ -40,7 +40,11 @@ public:
   // Every *.ctrec file in `dir`, in name order. An unfinished last line (a copy taken while
   // recording, a disk that filled mid-write) is not replayed, and said in warnings(); a
   // malformed record is counted in skipped().
-  static Result<ReplaySource> from_recording(const std::string &dir);
+  // Past a watch's end its nodes are not watched (a `connecting` status) until another
+  // file hears from them; the last end's statuses are left out unless `clock_runs_past_end`
+  // (--until), since nothing follows them.
+  static Result<ReplaySource> from_recording(const std::string &dir,
+                                             bool clock_runs_past_end = false);
   // "NAME=LOGFILE" each; lines without a timestamp take the previous line's time. Times
   // without a zone are at `zone` (--zone): the readers' arrival times, and the node's `up`
   // status carries it to the parsers (NodeStatus::utc_offset), so both read them alike.
