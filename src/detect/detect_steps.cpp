@@ -76,6 +76,9 @@ struct StallInfo {
   // (its log's backlog may still come; it counts in the cluster view), or not watched at all
   // (a recording's watch ended: no stall of any kind).
   enum class Held { no, down, settling, unwatched } held = Held::no;
+  // The last step was read back after an outage and has no time of its own: `last` is the
+  // outage's start (a lower bound) and it was written by this time, the reconnect.
+  std::optional<TimePoint> written_by{};
   // The last progress was a prompt being read; generation had last moved then (if known).
   std::optional<TimePoint> generated_last{};
   double last_fence_ms = kUnknown; // fence_wait on its last step (unknown: none logged)
@@ -422,6 +425,8 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   StallInfo st{view.node_name(node), last->time, to_seconds(now - last->time), to_seconds(r.after)};
   st.generated_last = generated_last;
   st.reports = rate;
+  if (info != nullptr && info->read_back && info->read_back->dated == last->time)
+    st.written_by = info->read_back->arrived;
   // Rate lines are periodic reports: one missed report past `after` is enough.
   if (is_known(interval))
     st.threshold_s =
@@ -461,12 +466,24 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   return st;
 }
 
+// How long since the last progress: "67 s", or "59 to 67 s" where the last step's time is a
+// lower bound (StallInfo::written_by).
+std::string silence_words(const StallInfo &st) {
+  if (!st.written_by) return fmt::format("{:.0f} s", st.silence_s);
+  const double least = st.silence_s - to_seconds(*st.written_by - st.last);
+  return fmt::format("{:.0f} to {:.0f} s", std::max(least, 0.0), st.silence_s);
+}
+
 // What the node's progress is called: an engine that reports rates takes no steps.
 const char *progress_word(const StallInfo &st) { return st.reports ? "progress" : "step"; }
 
 // "last step T", or, where a prompt being read was the last progress, when that was and when
 // generation last moved (a stall after a long prefill gave the prefill's report as the step).
 std::string last_words(const StallInfo &st) {
+  if (st.written_by && !st.generated_last)
+    return fmt::format("last {} written between {} and {}: read back at the reconnect, it has "
+                       "no time of its own",
+                       progress_word(st), iso8601_utc(st.last), iso8601_utc(*st.written_by));
   if (!st.generated_last) return fmt::format("last {} {}", progress_word(st), iso8601_utc(st.last));
   return fmt::format("last progress {}, a prompt being read; last step {}", iso8601_utc(st.last),
                      iso8601_utc(*st.generated_last));
@@ -838,9 +855,9 @@ void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, De
     out.push_back(
         Finding{"step_stall", node, "", st->end_unlogged ? Severity::warning : Severity::critical,
                 st->silence_s, st->threshold_s,
-                fmt::format("no {} for {:.0f} s while generating ({}); {}{}",
-                            st->generated_last ? "progress" : progress_word(*st), st->silence_s,
-                            last_words(*st), gpu_words(*st),
+                fmt::format("no {} for {} while generating ({}); {}{}",
+                            st->generated_last ? "progress" : progress_word(*st),
+                            silence_words(*st), last_words(*st), gpu_words(*st),
                             st->end_unlogged ? "; the request's access line came at its start (a "
                                                "streamed request), whose end the engine logs only "
                                                "with --log-requests: this may be its normal end"
@@ -848,17 +865,17 @@ void detect_stalls(const DetectView &view, const Rules &rules, TimePoint now, De
     if (st->gpu_busy)
       out.push_back(
           Finding{"gpu_spin", node, "", Severity::critical, st->gpu.value, st->gpu.threshold,
-                  st->reports ? fmt::format("progress stopped {:.0f} s ago but the GPU stays "
+                  st->reports ? fmt::format("progress stopped {} ago but the GPU stays "
                                             "busy ({}): a kernel or a collective that does not "
                                             "return, unless a long prompt is being read; if "
                                             "none is, restart the server on this node",
-                                            st->silence_s, st->gpu.words())
-                              : fmt::format("steps stopped {:.0f} s ago but the GPU stays busy "
+                                            silence_words(*st), st->gpu.words())
+                              : fmt::format("steps stopped {} ago but the GPU stays busy "
                                             "({}): the fence_wait deadlock shape, unless a long "
                                             "prompt is being read (exo prints no line between "
                                             "queued requests); if none is, restart the runner "
                                             "on this node",
-                                            st->silence_s, st->gpu.words())});
+                                            silence_words(*st), st->gpu.words())});
     stalled.push_back(std::move(*st));
   }
   // Each cluster judged by itself, with its own nodes alone ([[node]] cluster; without names

@@ -93,6 +93,10 @@ void Store::our_clock_stepped(Duration step) {
     info.since += step;
     if (info.outage_began) *info.outage_began += step;
     if (info.left_up) *info.left_up += step;
+    if (info.read_back) {
+      info.read_back->dated += step;
+      info.read_back->arrived += step;
+    }
     if (info.last_data) *info.last_data += step;
     for (auto &[stream, status] : info.streams) status.at += step;
     info.clock_skew_unconfirmed.reset();

@@ -123,6 +123,28 @@ inline void outage_crash(Writer &w) {
       w, n, 90, 200, [](double) { return true; }, [](double) { return 5.8e9; });
 }
 
+// mac2 drops off at t=60 (down at 60.5) while generating; its runner steps on to t=68 and
+// then hangs, its GPU still busy; back at 90, the bare steps are read back at 90.2. The hang
+// is real: its step_stall says that the last step was written between the outage's start
+// (the lower bound it is dated by) and the reconnect, not at the outage's start as fact.
+inline void outage_hang(Writer &w) {
+  const auto n = mac2();
+  up(w, n.name, 0);
+  Decode d;
+  d.t0 = 1, d.t1 = 60;
+  long k = decode(w, n.name, kLog, d);
+  w.status(n.name, "", NodeState::down, "cannot connect: Connection refused", 60.5);
+  std::vector<std::string> back;
+  for (double t = 60; t < 68; t += 0.033, ++k)
+    back.push_back(step_line(t, k, 33, 30, 0.5, 0.4, 16384 + k).substr(exo_prefix(t).size()));
+  up(w, n.name, 90);
+  w.read_back(n.name, kLog, 90.2, std::move(back));
+  samplers(
+      w, n, 0, 60, [](double) { return true; }, [](double) { return 5.8e9; });
+  samplers(
+      w, n, 90, 200, [](double) { return true; }, [](double) { return 5.8e9; });
+}
+
 // Both Mac Studios drop off at t=60 (down at 60.5) and come back at 90; their runners step on
 // through the outage: mac1 generating since t=1, mac2 idle until a request at t=70. The
 // read-back bare steps, then live ones to t=150, and each request's end. Only node_down.

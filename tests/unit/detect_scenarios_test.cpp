@@ -162,6 +162,28 @@ TEST_F(DetectScenario, RunnersThatSteppedOnThroughAnOutageHaveNoStall) {
   check("outage_steps_on", record_and_replay(scenario::outage_steps_on, "outage_steps_on"));
 }
 
+// A runner that hung during an outage: its read-back steps are dated by the outage's start,
+// a lower bound, and its step_stall says so (it named the outage's start as the last step
+// and counted the silence from there: 8 s too long).
+TEST_F(DetectScenario, AHangDuringAnOutageSaysItsLastStepIsABound) {
+  const auto seen = record_and_replay(scenario::outage_hang, "outage_hang");
+  check("outage_hang", seen);
+  bool said = false;
+  for (const auto &t : seen)
+    if (t.finding.rule == "step_stall" && t.state == AlertState::firing) {
+      said = true;
+      EXPECT_NE(t.finding.message.find("last step written between 2026-"), std::string::npos)
+          << t.finding.message;
+      EXPECT_NE(t.finding.message.find(": read back at the reconnect"), std::string::npos)
+          << t.finding.message;
+      const auto to = t.finding.message.find(" to ");
+      EXPECT_TRUE(t.finding.message.rfind("no step for ", 0) == 0 && to != std::string::npos &&
+                  to < t.finding.message.find(" s while generating"))
+          << t.finding.message;
+    }
+  EXPECT_TRUE(said) << show(seen);
+}
+
 TEST_F(DetectScenario, ThroughputCollapse) {
   check("throughput_collapse",
         record_and_replay(scenario::throughput_collapse, "throughput_collapse"));

@@ -114,6 +114,13 @@ struct NodeInfo {
   // (outage_began is this time as of the node's current `up`, or at its first `up` when it
   // began connecting; a return from stale, the same connection, leaves it.)
   std::optional<TimePoint> left_up;
+  // Lines read back at a reconnect that had no time of their own were dated `dated`, the
+  // outage's start or the line before (Ingest's read_back_time): a lower bound. They were
+  // written by `arrived`, their arrival. The last such (Store::note_read_back).
+  struct ReadBack {
+    TimePoint dated, arrived;
+  };
+  std::optional<ReadBack> read_back;
   bool ever_up = false; // connected at some time: `connecting` after that is a watch's gap
   std::map<std::string, NodeStatus> streams; // per-stream status, of the node's connection
   std::optional<TimePoint> last_data;        // last line from any stream
@@ -213,6 +220,10 @@ public:
                            std::string_view text);
   void add_event(const LogEvent &event);
   void count_skipped(const std::string &node, std::uint64_t n = 1);
+  // NodeInfo::read_back.
+  void note_read_back(const std::string &node, TimePoint dated, TimePoint arrived) {
+    node_mut(node).read_back = NodeInfo::ReadBack{dated, arrived};
+  }
   // Lines of a stream that keeps no log (a sampler's), arrived at `t`: counted in the node's
   // lines and last_data as log lines are by add_log_line.
   void count_lines(const std::string &node, std::uint64_t n, TimePoint t);
