@@ -656,7 +656,8 @@ TEST(CollectIngest, LinesHiddenAfterAKeyMarkerStillRaiseTheirEvents) {
 }
 
 // What is no crash: a request's text logged by the server (SGLang's --log-requests, vLLM's
-// --enable-log-requests; the formats of sglang#3699 and vllm#9023) that asks about one, a
+// --enable-log-requests, llama-server's --verbose; the formats of sglang#3699, vllm#9023 and
+// llama.cpp's log_server_r) that asks about one, a
 // runner's exit with code 0 (exo's supervisor line of exo#2176 with another code), and a
 // supervisor sending a signal on purpose. Each raised a critical or warning crash alert; the
 // same crash texts on lines of their own still do.
@@ -674,7 +675,12 @@ TEST(CollectIngest, RequestTextsRoutineExitsAndSentSignalsAreNoCrash) {
        "[ 2026-06-24 20:39:04.759 | INFO  | runner_supervisor:_check_runner:260 ] Runner "
        "exited with exit code 0",
        "[ 2026-06-24 20:39:05.100 | INFO  | runner_supervisor:_stop:120 ] Sending SIGKILL to "
-       "runner 3f2a after its shutdown timeout"});
+       "runner 3f2a after its shutdown timeout",
+       // llama-server --verbose echoes bodies (the `response:` form of danbev/learning-ai's
+       // llama.cpp notes): a prompt and an answer about a crash were critical aborts.
+       "srv  log_server_r: request:  {\"prompt\":\"what does GGML_ASSERT(ctx) failed mean\"}",
+       "srv  log_server_r: response: {\"content\":\"Aborted (core dumped) follows a failed "
+       "GGML_ASSERT(x) failed\"}"});
   EXPECT_TRUE(run.events.empty()) << run.events[0].line;
   run.feed("n1", "log:/var/log/server.log",
            {"torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 50.00 MiB.",
