@@ -245,23 +245,29 @@ double generation_rate(const Store &s, const std::string &node, TimePoint at) {
       resumed && *resumed <= at && *resumed > at - kStepRateWindow)
     return kUnknown;
   const Series *steps = s.series({node, "step.eval_ms", ""});
-  std::size_t n = 0;
+  // Steps from the first to the last time in the window, less those at the last time: steps
+  // that share a time (a replayed log's bare [STEP N] lines take the stamp of the line before
+  // them) came in the time to the next; counted, a log stepping 2 a second in groups of four
+  // read 2.38/s. Steps each of a time of their own: (n - 1) over their span.
+  std::size_t n = 0, at_last = 0;
   TimePoint first{}, last{};
   for (std::size_t i = steps == nullptr ? 0 : steps->size(); i > 0; --i) {
     const TimePoint t = (*steps)[i - 1].time;
     if (t > at) continue;
     if (t <= at - kStepRateWindow) break;
     if (n++ == 0) last = t;
+    if (t == last) ++at_last;
     first = t;
   }
   if (n < 2 || last <= first) return kUnknown;
   // Steps that stopped (a crash, a hang, a request's end) read their full rate for the
   // window's 10 s, and more than it as the last few were left: past two of their intervals
   // without a step, the rate runs to `at`, and falls as the window empties.
+  const double counted = static_cast<double>(n - at_last);
   const double span = to_seconds(last - first);
-  const double interval = span / static_cast<double>(n - 1);
+  const double interval = span / counted;
   const double to = to_seconds(at - last) > 2 * interval ? to_seconds(at - first) : span;
-  return static_cast<double>(n - 1) / to;
+  return counted / to;
 }
 
 std::optional<Point> Store::latest_point(const SeriesKey &key) const {

@@ -51,6 +51,11 @@ ReplayStepper::MarkStep ReplayStepper::step_to_mark(TimePoint limit) {
   return MarkStep::taken;
 }
 
+bool ReplayStepper::judged_to_its_end() const {
+  return !tail_given_ && source_.ended() && !source_.marks().empty() &&
+         mark_ >= source_.marks().size();
+}
+
 TimePoint ReplayStepper::advance_to(TimePoint target, std::size_t max_steps) {
   for (std::size_t steps = 0; steps < max_steps && !done(); ++steps) {
     const TimePoint end = this->end();
@@ -60,15 +65,22 @@ TimePoint ReplayStepper::advance_to(TimePoint target, std::size_t max_steps) {
     else if (step == MarkStep::taken)
       continue;
     const auto at = source_.peek();
+    // Past the live run's last judgement it did not judge again before its watch ended:
+    // neither does the replay (a tick at the end fired a stall the live run never printed).
+    const bool no_more_ticks = judged_to_its_end();
+    const TimePoint next_tick = no_more_ticks ? TimePoint::max() : next_tick_;
     // The next thing to happen is either a slice of arrivals or a tick, whichever comes
     // first; a slice's arrivals go to the pipeline together, at the latest one's time.
-    if (at && *at <= next_tick_ && *at <= limit) {
+    if (at && *at <= next_tick && *at <= limit) {
       arrived_.clear();
       now_ =
-          source_.take_until(std::min({next_tick_, limit, *at + slice_}), arrived_).value_or(now_);
+          source_.take_until(std::min({next_tick, limit, *at + slice_}), arrived_).value_or(now_);
       pipeline_.process(arrived_, now_);
       source_.recycle(arrived_);
       last_arrival_ = now_;
+    } else if (no_more_ticks) {
+      if (limit < end) break; // the target has not reached the end yet
+      now_ = std::max(now_, end);
     } else if (next_tick_ <= limit || (next_tick_ > end && limit >= end)) {
       // Past an hour of silence, on to the last tick before the next arrival, the end or
       // the target, whichever comes first (ticks stay on the start's grid).

@@ -255,10 +255,11 @@ TEST(DetectReplay, ARecordingKeepsANodesLogZone) {
 // E record when `finish`); the time the watch ended.
 // Two nodes' steps every half second for 30 s, recorded as a live run records them (a drain
 // mark after each), from `first_step_after` past the nodes' `up` (ticks meanwhile); then
-// `quiet` of ticks without a step; an E record when `finish`. Returns the last record's time.
+// `quiet` of ticks without a step; an E record when `finish`, `end_after` past the last tick.
+// Returns the last record's time.
 TimePoint record_steps(const std::filesystem::path &dir, TimePoint from, bool finish,
                        Duration first_step_after = Duration::zero(),
-                       Duration quiet = Duration::zero()) {
+                       Duration quiet = Duration::zero(), Duration end_after = Duration::zero()) {
   auto rec = Recorder::open(dir.string(), from);
   EXPECT_TRUE(rec.ok()) << rec.error().message();
   TimePoint t = from + first_step_after;
@@ -280,7 +281,7 @@ TimePoint record_steps(const std::filesystem::path &dir, TimePoint from, bool fi
   }
   for (Duration q = std::chrono::seconds(1); q <= quiet; q += std::chrono::seconds(1))
     (*rec)->on_tick(TickContext{none, firing, t + q});
-  t += quiet;
+  t += quiet + end_after;
   if (finish) (*rec)->finish(t);
   return t;
 }
@@ -334,6 +335,47 @@ TEST(DetectReplay, ARecordingEndsWhereItsWatchEnded) {
       EXPECT_EQ(stalls, 2u) << "no end record: ticked on past the last line";
     }
   }
+  std::filesystem::remove_all(dir);
+}
+
+// The live run judged last at a tick 24 s after the last steps and was stopped 1.5 s later,
+// past the 25 s its stall needed (50 step intervals): it printed no stall. The replay ticked
+// once more at the E record, and fired a step_stall the live run never printed (and
+// judged where the live run had not, against "a recording is judged where its live run
+// judged"). Past the last mark nothing is judged before the end; with --until the clock
+// ticks on past it, and the stall is judged.
+TEST(DetectReplay, NothingIsJudgedBetweenTheLastMarkAndTheWatchsEnd) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("clustertop_lastmark_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const TimePoint end = record_steps(dir, t0(), true, Duration::zero(), std::chrono::seconds(24),
+                                     std::chrono::milliseconds(1500));
+  auto src = ReplaySource::from_recording(dir.string());
+  ASSERT_TRUE(src.ok()) << src.error().message();
+  const Replayed r = replay_shipped(*src);
+  for (const auto &tr : r.seen) ADD_FAILURE() << tr.finding.rule << " " << tr.finding.message;
+  EXPECT_EQ(r.end.at, end);
+
+  auto past = ReplaySource::from_recording(dir.string(), true);
+  ASSERT_TRUE(past.ok()) << past.error().message();
+  std::vector<std::string> warnings;
+  auto set = CollectorSet::load({}, warnings);
+  ASSERT_TRUE(set.ok());
+  Ingest ingest(*set);
+  Store store;
+  Pipeline p(store, ingest_handler(ingest), Rules{});
+  Collect sink;
+  p.add_sink(sink);
+  Options o;
+  o.replay_dir = "recording";
+  o.until = "1m";
+  auto clock = replay_clock(o);
+  ASSERT_TRUE(clock.ok());
+  run_replay(*past, p, *clock);
+  std::size_t stalls = 0;
+  for (const auto &tr : sink.seen) stalls += tr.finding.rule == "step_stall";
+  EXPECT_EQ(stalls, 0u) << "past the end the nodes are not watched: no stall of theirs";
+  EXPECT_EQ(store.node("mac1")->state, NodeState::connecting);
   std::filesystem::remove_all(dir);
 }
 

@@ -168,6 +168,19 @@ TEST(Store, GenerationRateIsTheEnginesOwnElseStepsASecond) {
   EXPECT_DOUBLE_EQ(generation_rate(s, "mac1", end), 42.5);
 }
 
+// A replayed log whose bare [STEP N] lines take the stamp of the line before them: steps in
+// groups of one time, four every 2 s, two a second. The window held 20 steps over 8 s of
+// stamps and read 19/8 = 2.38/s; the last group's steps came in the time after it.
+TEST(Store, StepsThatShareATimeCountAsTheTimeToTheNext) {
+  Store s;
+  const TimePoint t0 = from_epoch_seconds(1000);
+  for (int g = 0; g < 10; ++g)
+    for (int k = 0; k < 4; ++k)
+      s.add(Sample{"mac1", "step.eval_ms", "", 29, t0 + std::chrono::seconds(2 * g)});
+  const TimePoint at = t0 + std::chrono::milliseconds(18500);
+  EXPECT_NEAR(generation_rate(s, "mac1", at), 2.0, 1e-9);
+}
+
 // mac1, up at 0 with 20 steps two a second (exo's [STEP N], stamped by their arrival);
 // `at` is seconds from its start.
 struct StepRun {

@@ -52,6 +52,9 @@ private:
   // the next lies past `limit`.
   enum class MarkStep { none, taken, waiting };
   MarkStep step_to_mark(TimePoint limit);
+  // A recording that says where its live run judged, up to a watch's end where the clock
+  // stops, past its last mark: nothing more is judged (no tick) before the end.
+  [[nodiscard]] bool judged_to_its_end() const;
 };
 
 } // namespace clustertop
