@@ -64,7 +64,8 @@ void Pipeline::idle() {
 void Pipeline::end_watch(TimePoint at) {
   if (watch_ended_) return;
   watch_ended_ = true;
-  for (auto *s : sinks_) s->on_watch_end(at);
+  const TickContext ctx{store_, firing_, at};
+  for (auto *s : sinks_) s->on_watch_end(ctx);
 }
 
 void Pipeline::flush() {

@@ -57,7 +57,8 @@ public:
   // No more ticks for now (a replay past its end): every sink's on_idle().
   void idle();
 
-  // The watch ends at `at`: every sink's on_watch_end(at), once (later calls do nothing).
+  // The watch ends at `at`: every sink's on_watch_end, with the alerts firing as last
+  // judged, once (later calls do nothing).
   void end_watch(TimePoint at);
   // At exit: every sink's flush().
   void flush();

@@ -538,13 +538,20 @@ std::string redact_secrets(std::string_view text) {
   return redact_words(text);
 }
 
-std::size_t redaction_safe_cut(std::string_view text, std::size_t max) {
-  if (text.size() <= max) return text.size();
+std::string cut_redacted(std::string_view text, std::size_t max) {
+  if (text.size() <= max) return std::string(text);
   std::size_t cut = utf8_boundary(text, max);
   if (const auto mark = text.rfind(kRedacted, cut);
       mark != std::string_view::npos && mark < cut && mark + kRedacted.size() > cut)
     cut = mark;
-  return cut;
+  const auto cut_at = [&](std::size_t n) { return std::string(text.substr(0, n)) + "..."; };
+  std::string quoted = cut_at(cut);
+  for (int back = 0; back < 8 && cut > 0 && redact_secrets(quoted) != quoted; ++back) {
+    const auto blank = text.find_last_of(' ', cut - 1);
+    cut = blank == std::string_view::npos ? 0 : blank;
+    quoted = cut_at(cut);
+  }
+  return quoted;
 }
 
 namespace {

@@ -70,24 +70,7 @@ void burst_ranks(const RingBuffer<LogEvent> &events, std::vector<int> &rank,
 // and JSON, hooks, CSV, the dashboard) carries the message made here.
 std::string quote_remote(const std::string &line, std::size_t max = 240) {
   // Only what is quoted is redacted, with room for a secret across the cut.
-  std::string text = redact_secrets(std::string_view(line).substr(0, max + 1024));
-  // Cut between characters: the first bytes of one alone were invalid UTF-8 in hooks' text.
-  // Not inside a "[redacted]" either: the CSV's redaction of its cells made "Bearer
-  // [redacte..." whole again, "...", the mark of the cut, gone, and the CSV's message another
-  // than the FIRING line's.
-  // Nor where what is left reads as a secret's key with "..." its value ("Bearer ..."), which
-  // that redaction would hide: back to the word before, until the cut text stays as it is.
-  if (text.size() > max) {
-    std::size_t cut = redaction_safe_cut(text, max);
-    std::string quoted = text.substr(0, cut) + "...";
-    for (int back = 0; back < 8 && cut > 0 && redact_secrets(quoted) != quoted; ++back) {
-      const auto blank = text.find_last_of(' ', cut - 1);
-      cut = blank == std::string::npos ? 0 : blank;
-      quoted = text.substr(0, cut) + "...";
-    }
-    text = std::move(quoted);
-  }
-  return text;
+  return cut_redacted(redact_secrets(std::string_view(line).substr(0, max + 1024)), max);
 }
 
 } // namespace

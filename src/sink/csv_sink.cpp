@@ -166,7 +166,8 @@ void CsvSink::on_tick(const TickContext &ctx) {
   while (*next_due_ <= ctx.now + slack) *next_due_ += options_.every;
 }
 
-void CsvSink::on_watch_end(TimePoint at) {
+void CsvSink::on_watch_end(const TickContext &ctx) {
+  const TimePoint at = ctx.now;
   if (options_.every <= Duration::zero()) return;
   if (options_.format == CsvFormat::long_rows) {
     report_lost_rows(long_rows_.collect(store_)); // samples since the last tick
@@ -176,9 +177,10 @@ void CsvSink::on_watch_end(TimePoint at) {
                               fmt::format("{} rows", long_rows_.count()), options_.dir,
                               "they could not be written; fix --csv-dir"});
   } else if (!last_periodic_ || last_periodic_ != last_tick_) {
-    // Also before the first tick: a stop then still has what arrived. The alerts are those
-    // firing at the last tick, as the dashboard's `e` writes them.
-    if (write(at, last_firing_, "")) last_periodic_ = at;
+    // Also before the first tick: a stop then still has what arrived, and the alerts that
+    // fired after a drain since the last tick (left out, the file said no alert beside the
+    // FIRING line printed before the stop).
+    if (write(at, ctx.firing, "")) last_periodic_ = at;
   }
 }
 

@@ -32,10 +32,10 @@ std::string last_log_text(const Store &s, const std::string &node) {
   if (logs == nullptr || logs->empty()) return {};
   // A remote log's bytes: secrets left out, and shown, not acted on. Only what can be shown
   // is redacted (every tick, lines up to 64 KiB), with room for a secret across the cut.
-  // Cut where an alert's quote is cut: never inside a "[redacted]".
+  // Cut as an alert's quote is cut: never inside a "[redacted]" or after a secret's key.
   constexpr std::size_t kShown = 120;
-  const auto text = redact_secrets(std::string_view(logs->back().text).substr(0, kShown + 1024));
-  return terminal_safe(text, redaction_safe_cut(text, kShown));
+  return terminal_safe(cut_redacted(
+      redact_secrets(std::string_view(logs->back().text).substr(0, kShown + 1024)), kShown));
 }
 
 } // namespace

@@ -269,7 +269,7 @@ TEST_F(ExportCsvSink, AStopWritesThePeriodCutShort) {
   tick(**sink, kT0 + seconds(5));
   store_.add(Sample{"mac1", "gpu.power_w", "", 44, kT0 + seconds(6)}); // after the last tick
   EXPECT_TRUE(files().empty());
-  (*sink)->on_watch_end(kT0 + seconds(7));
+  (*sink)->on_watch_end(TickContext{store_, firing_, kT0 + seconds(7)});
   ASSERT_EQ(files(), std::vector<std::string>{"clustertop-20260921T141327.000Z-long.csv"});
   std::ifstream in(dir_ / files()[0]);
   std::stringstream ss;
@@ -278,7 +278,7 @@ TEST_F(ExportCsvSink, AStopWritesThePeriodCutShort) {
                           "2026-09-21T14:13:23.000Z,mac1,gpu.power_w,,33,W",
                           "2026-09-21T14:13:26.000Z,mac1,gpu.power_w,,44,W"})
     EXPECT_NE(ss.str().find(row), std::string::npos) << row << "\n" << ss.str();
-  (*sink)->on_watch_end(kT0 + seconds(8));
+  (*sink)->on_watch_end(TickContext{store_, firing_, kT0 + seconds(8)});
   EXPECT_EQ(files().size(), 1u) << "nothing new: no second file";
 }
 
@@ -297,7 +297,7 @@ TEST_F(ExportCsvSink, RowsAStopCannotWriteAreCounted) {
   store_.add(Sample{"mac1", "gpu.power_w", "", 33, kT0 + seconds(3)});
   tick(**sink, kT0 + seconds(5));
   fs::remove_all(dir_);
-  (*sink)->on_watch_end(kT0 + seconds(6));
+  (*sink)->on_watch_end(TickContext{store_, firing_, kT0 + seconds(6)});
   ASSERT_EQ(errors.size(), 2u);
   EXPECT_NE(errors[1].find("long CSV rows lost at the stop: 2 rows"), std::string::npos)
       << errors[1];
@@ -308,23 +308,27 @@ TEST_F(ExportCsvSink, AStopWritesAWideSnapshotUnlessTheLastTickDid) {
   auto sink = periodic(seconds(2), seconds(1));
   ASSERT_NE(sink, nullptr);
   for (int n = 0; n <= 2; ++n) tick(*sink, kT0 + seconds(n)); // a file at :02
-  sink->on_watch_end(kT0 + seconds(2) + std::chrono::milliseconds(300));
+  sink->on_watch_end(
+      TickContext{store_, firing_, kT0 + seconds(2) + std::chrono::milliseconds(300)});
   EXPECT_EQ(files().size(), 1u) << "the last tick wrote its file";
   tick(*sink, kT0 + seconds(3));
-  sink->on_watch_end(kT0 + seconds(3) + std::chrono::milliseconds(500));
+  sink->on_watch_end(
+      TickContext{store_, firing_, kT0 + seconds(3) + std::chrono::milliseconds(500)});
   EXPECT_EQ(files(), (std::vector<std::string>{"clustertop-20260921T141322.000Z.csv",
                                                "clustertop-20260921T141323.500Z.csv"}));
 }
 
 // The stop's wide file is the store at the stop, every column: a step that came after the
 // last tick is in the 60 s max beside it (stamped with the last tick, the file showed that
-// step's fence_wait and an empty or smaller max), and a stop before the first tick still
-// writes what arrived.
+// step's fence_wait and an empty or smaller max) with the alerts firing then (one that
+// fired after the last tick was missing), and a stop before the first tick still writes
+// what arrived.
 TEST_F(ExportCsvSink, AStopsWideFileIsTheStoreAtTheStop) {
   auto sink = periodic(seconds(20), seconds(1));
   ASSERT_NE(sink, nullptr);
   store_.add(Sample{"mac2", "step.fence_wait_ms", "", 0.8, kT0 + std::chrono::milliseconds(200)});
-  sink->on_watch_end(kT0 + std::chrono::milliseconds(500)); // before any tick
+  sink->on_watch_end(
+      TickContext{store_, firing_, kT0 + std::chrono::milliseconds(500)}); // before any tick
   ASSERT_EQ(files().size(), 1u) << "a stop before the first tick writes what arrived";
   EXPECT_EQ(files()[0], "clustertop-20260921T141320.500Z.csv");
   fs::remove(dir_ / files()[0]);
@@ -335,7 +339,10 @@ TEST_F(ExportCsvSink, AStopsWideFileIsTheStoreAtTheStop) {
   tick(*later, kT0 + seconds(2));
   store_.add(Sample{"mac2", "step.fence_wait_ms", "", 500,
                     kT0 + seconds(2) + std::chrono::milliseconds(100)});
-  later->on_watch_end(kT0 + seconds(2) + std::chrono::milliseconds(450));
+  // Its fence_wait_stall fired after the drain that brought the step, after the last tick.
+  firing_ = {Finding{"fence_wait_stall", "mac2", "", Severity::warning, 500, 10, "500 ms"}};
+  later->on_watch_end(
+      TickContext{store_, firing_, kT0 + seconds(2) + std::chrono::milliseconds(450)});
   ASSERT_EQ(files().size(), 1u);
   EXPECT_EQ(files()[0], "clustertop-20260921T141322.450Z.csv");
   std::ifstream in(dir_ / files()[0]);
@@ -352,6 +359,7 @@ TEST_F(ExportCsvSink, AStopsWideFileIsTheStoreAtTheStop) {
   };
   EXPECT_EQ(cell("fence_wait_ms"), "500") << header << "\n" << row;
   EXPECT_EQ(cell("fence_wait_max_ms"), "500") << header << "\n" << row;
+  EXPECT_EQ(cell("alerts"), "fence_wait_stall(warning)") << header << "\n" << row;
 }
 
 } // namespace

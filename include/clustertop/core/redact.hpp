@@ -38,10 +38,13 @@ inline constexpr std::string_view kRedacted = "[redacted]";
 // Idempotent: redacting redacted text changes nothing.
 std::string redact_secrets(std::string_view text);
 
-// Where to cut redacted text to at most max bytes: between characters (the first bytes of
-// one alone are invalid UTF-8) and never inside a "[redacted]", whose half a reader counting
-// redactions would miss and the CSV's redaction would make whole again. At most max.
-std::size_t redaction_safe_cut(std::string_view text, std::size_t max);
+// Redacted text cut to at most max bytes, with "..." where it was cut: between characters
+// (the first bytes of one alone were invalid UTF-8 in hooks' text); never inside a
+// "[redacted]" (the CSV's redaction of its cells made "Bearer [redacte..." whole again, the
+// mark of the cut gone, and a reader counting redactions missed it); nor where what is left
+// reads as a secret's key with "..." its value ("Bearer ...", "password=..."), which that
+// redaction would hide: back to the word before, until the cut text stays as it is.
+std::string cut_redacted(std::string_view text, std::size_t max);
 
 // Whether a name taken from a node's output (a metric a log's `key=number` made) reads as a
 // credential: redaction would change it, or one of its dot-separated parts is a token's body

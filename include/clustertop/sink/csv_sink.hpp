@@ -46,11 +46,11 @@ public:
   }
 
   // At a stop: the periodic file of the period cut short, as of the stop (long: every sample
-  // since the last file; wide: the store at `at`, every column to that time, unless the
-  // last tick wrote its file). Without it a stop lost up to a whole period of rows,
-  // silently; stamped with the last tick, the wide file's latest steps ran past its 60 s
-  // window's end.
-  void on_watch_end(TimePoint at) override;
+  // since the last file; wide: the store at ctx.now, every column to that time, and the
+  // alerts firing then, unless the last tick wrote its file). Without it a stop lost up to
+  // a whole period of rows, silently; stamped with the last tick, the wide file's latest
+  // steps ran past its 60 s window's end.
+  void on_watch_end(const TickContext &ctx) override;
 
   // A snapshot of the store now, with the alerts firing at the last tick; returns the path
   // written. Used by the dashboard key `e`.

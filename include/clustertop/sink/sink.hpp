@@ -43,9 +43,10 @@ public:
   // No tick is coming (a replay past its end, its screen still up): what a sink does between
   // ticks that is not judging (a hook's output shown, its exit reaped) is done now.
   virtual void on_idle() {}
-  // The watch ends at `at` (a stop, a replay's end), once, before flush(): what a periodic
-  // sink holds for a later time (the CSV's period cut short) is written now, as of `at`.
-  virtual void on_watch_end(TimePoint /*at*/) {}
+  // The watch ends at ctx.now (a stop, a replay's end), once, before flush(), with the
+  // alerts firing as last judged (at a tick or after a drain): what a periodic sink holds
+  // for a later time (the CSV's period cut short) is written now, as of then.
+  virtual void on_watch_end(const TickContext & /*ctx*/) {}
   // At exit (and when asked): write out everything buffered.
   virtual void flush() {}
 };
