@@ -115,6 +115,9 @@ public:
   bool feed(std::string_view line, TimePoint received_at, RecordBuffer &out) override {
     line = trim(line);
     if (line.empty() || line.front() != '{' || !nesting_ok(line, spec_.max_depth)) return false;
+    // JSON has no raw NUL; nlohmann's reader ends the text at one, and took
+    // `{"gpu_power":1.5}\0{"cpu_power":2}` for its first object, the rest lost uncounted.
+    if (line.find('\0') != std::string_view::npos) return false;
     const auto doc = nlohmann::json::parse(line, nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) return false;
     Record &rec = out.next();

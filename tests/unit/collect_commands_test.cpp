@@ -190,6 +190,16 @@ TEST(CollectBadInput, TenMegabyteLinesNulAndInvalidUtf8NeverCrashAndAreCounted) 
   EXPECT_EQ(step[0]["metrics"][1]["name"], "step.fence_wait_ms");
 }
 
+// JSON holds no raw NUL: a line with one is skipped and counted. The reader ended the text at
+// it and took the first object, `cpu_power` after it lost without a count.
+TEST(CollectBadInput, AJsonLineWithANulInsideIsSkipped) {
+  static const char kLine[] = "{\"gpu_power\":1.5}\0{\"cpu_power\":2}\n";
+  const auto r = parse("macmon", std::string(kLine, sizeof kLine - 1));
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_TRUE(records(r.out).empty()) << r.out;
+  EXPECT_NE(r.err.find("1 skipped"), std::string::npos) << r.err;
+}
+
 TEST(CollectBadInput, ParsersSurviveHostileLinesDirectly) {
   auto set = test::builtin_set();
   ASSERT_NE(set, nullptr);
