@@ -158,7 +158,7 @@ void draw_log(Canvas &c, const Frame &f, const Rect &r, const std::string &node,
   const int rows = lines - problem_rows;
   drawn.log.rows = static_cast<std::size_t>(std::max(0, rows));
   const std::size_t scroll = scroll_offset(numbers, f.ui.log_anchor, drawn.log.rows);
-  std::string title = fmt::format(" Log {} lines", shown.size());
+  std::string title = fmt::format(" Log {} line{}", shown.size(), shown.size() == 1 ? "" : "s");
   if (!f.ui.search.empty())
     title += fmt::format("  {} '{}'", filtering ? "filter" : "search", f.ui.search);
   if (f.ui.log_anchor) title += fmt::format("  scrolled up {} (End to follow)", scroll);

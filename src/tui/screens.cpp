@@ -54,7 +54,8 @@ std::size_t render_help(Canvas &c, std::size_t first, std::size_t *shown) {
     const KeyBinding &b = *entries[first + static_cast<std::size_t>(i)];
     const int row = box.row + 1 + i;
     c.put(row, box.col + 2, fit(b.label, 12), Role::title, box.cols - 4);
-    c.put(row, box.col + 15, b.help, Role::normal, box.cols - 17);
+    // Cut with "…" on a small screen: "clear the" read as a whole entry.
+    c.put(row, box.col + 15, fit(b.help, box.cols - 17), Role::normal, box.cols - 17);
   }
   const int last = box.row + box.rows - 2; // the last row inside the box
   if (!all_fit)

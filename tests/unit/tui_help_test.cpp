@@ -59,6 +59,25 @@ TEST_F(TuiHelpTest, ASmallHelpSaysThereIsMoreAndScrollsToIt) {
   EXPECT_EQ(screen().find("clustertop keys"), std::string::npos);
 }
 
+// At the smallest screen an entry too long for the box ends with "…": cut bare ("clear the",
+// "Esc to cance") it read as the whole entry.
+TEST_F(TuiHelpTest, AnEntryCutShortSaysSo) {
+  key('?');
+  std::size_t cut = 0;
+  for (const auto &b : key_table()) {
+    if (b.help[0] == '\0' || !lists(b)) continue;
+    const std::string help(b.help);
+    if (screen().find(help) != std::string::npos) continue; // whole
+    ++cut;
+    EXPECT_NE(screen().find(help.substr(0, 10)), std::string::npos) << help;
+    const auto at = screen().find(help.substr(0, 15));
+    const auto row_end = screen().find('\n', at);
+    const std::string rest = screen().substr(at, row_end - at);
+    EXPECT_NE(rest.find("…"), std::string::npos) << rest;
+  }
+  EXPECT_GT(cut, 0U) << "no entry is cut at this size: nothing to test\n" << screen();
+}
+
 // Where every key fits with one row to spare (80x24), the mouse line takes that row; it needed
 // a blank row before it too and was left out without a word.
 TEST_F(TuiHelpTest, TheMouseLineShowsWhereOneRowIsLeftForIt) {

@@ -333,6 +333,20 @@ TEST(TuiScreens, AnEmptyLogPaneSaysWhetherALogIsFollowed) {
       << followed.text();
 }
 
+// The log pane's title counts its lines in words that agree ("Log 1 lines" before).
+TEST(TuiScreens, TheLogPaneTitleCountsItsLines) {
+  Fixture fx;
+  fx.ui.screen = Screen::node;
+  Canvas two(40, 120);
+  render(two, fx.frame());
+  EXPECT_NE(two.text().find(" Log 2 lines "), std::string::npos) << two.text();
+  fx.ui.selected = "mac2";
+  fx.store.add_log_line("mac2", "log:/tmp/exo.log", at(50), "INFO step 41 eval=36ms");
+  Canvas one(40, 120);
+  render(one, fx.frame());
+  EXPECT_NE(one.text().find(" Log 1 line "), std::string::npos) << one.text();
+}
+
 // A log that cannot be read, or a sampler that died, says why above the log: an empty log
 // pane or graph is otherwise a mystery.
 TEST(TuiScreens, NodeViewSaysWhichStreamsAreNotDelivering) {
