@@ -168,6 +168,9 @@ int slots_decoding(const DetectView &view, std::size_t node, MetricId decoded, T
 // within the skew that is not corrected (2 s) and the transport's delay. A `runner ready`
 // stamped just before the last step's arrival was a false step_stall after a normal end.
 constexpr Duration kTwoClocks = std::chrono::seconds(2);
+// Lines read in one pass of a transport's loop carry arrival times this close: nodes whose
+// last steps are that close stopped together as far as anyone can tell.
+constexpr Duration kOneRead = std::chrono::milliseconds(5);
 
 // Whether a request ended on the node: a point of a `done` metric (rules.stall.done: a
 // request's summary, exo's runner ready) at or after `done_since`, or a running count of 0
@@ -326,9 +329,25 @@ struct UnderThreshold {
     const Series *progress;
     bool rate;
   };
+  // A node whose silence is a request's end or its runner's restart (`done`, as exo's
+  // `runner ready`), logged at `done_at`.
+  struct Ended {
+    std::size_t node;
+    TimePoint done_at;
+  };
   std::vector<Quiet> quiet;
   std::vector<Moving> moving;
+  std::vector<Ended> ended;
 };
+
+// The newest `done` point of a node (a request's end, a runner ready), if any.
+std::optional<TimePoint> last_done(const DetectView &view, std::size_t node,
+                                   const StallMetrics &ids) {
+  std::optional<TimePoint> at;
+  for (const auto m : ids.done)
+    if (const auto p = last_known(view.series(node, m)); p && (!at || p->time > *at)) at = p->time;
+  return at;
+}
 
 // Whether this progress came back after `stop`: its first progress after it followed a
 // silence of `after` or more (or was its first). Read back from the newest point, to `stop`.
@@ -440,7 +459,12 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
   // no end, its idle server a critical step_stall.
   const Duration end_within =
       is_known(interval) ? std::max(r.after, from_seconds(interval) + kTwoClocks) : r.after;
-  if (finished_after(view, node, ids, last->time, end_within)) return std::nullopt;
+  if (finished_after(view, node, ids, last->time, end_within)) {
+    if (under != nullptr)
+      if (const auto done = last_done(view, node, ids); done && *done >= last->time)
+        under->ended.push_back({node, *done});
+    return std::nullopt;
+  }
   // The fence_wait its last step logged (a step line gives its parts one stamp).
   if (const auto fence = last_known(view.series(node, ids.fence));
       fence && fence->time >= last->time - kTwoClocks)
@@ -603,6 +627,14 @@ void cluster_view(const DetectView &store, const Rules &rules, std::span<const S
         return ours(m.node) && resumed_after(m, latest_stop, stall_after);
       }))
     return;
+  // So is one whose runner came up again (exo's `runner ready` after a crash) or whose request
+  // ended after they all stopped: restarted runners come up milliseconds to seconds apart,
+  // and in the 25 ms between the first and the others a second critical named a waiter as
+  // the one that "stopped first".
+  if (std::any_of(under.ended.begin(), under.ended.end(), [&](const UnderThreshold::Ended &e) {
+        return ours(e.node) && e.done_at > latest_stop;
+      }))
+    return;
   std::size_t busy = 0;
   const StallInfo *culprit = &stalled.front();
   for (const auto &st : stalled) {
@@ -702,8 +734,11 @@ void cluster_view(const DetectView &store, const Rules &rules, std::span<const S
     // Chosen by the earliest last step alone: nodes whose last steps carry the same stamp
     // (vLLM and SGLang stamp to the second) stopped together, and naming the first in
     // order as the one the others wait on was a guess.
+    // So did last steps of one read of the transports (stamped by their arrival, exo's
+    // [STEP N], 11 µs apart): naming the first of them "stopped first" was a guess too.
     std::string together, after;
-    for (const auto &st : stalled) append(st.last == culprit->last ? together : after, st.node);
+    for (const auto &st : stalled)
+      append(st.last - culprit->last <= kOneRead ? together : after, st.node);
     if (together != culprit->node) {
       emit(Finding{
           "cluster_stall", "", "", Severity::critical, static_cast<double>(stalled.size()), 2.0,

@@ -370,6 +370,69 @@ TEST(DetectStall, AStaleNodeIsTheCulpritAndAResumingClusterNamesNoWaiter) {
   EXPECT_EQ(only(run_detectors(other, r, at(20)), "cluster_stall").size(), 1u);
 }
 
+// Every node reading a long prompt (GPUs busy) after last steps that arrived in one read of
+// the transports, 11 µs apart: they stopped together, and none is named. "mac1 stopped
+// first ... mac2, mac3 are waiting on it" named a node by a few microseconds.
+TEST(DetectStall, LastStepsOfOneReadStoppedTogether) {
+  Store st;
+  Rules r;
+  const char *nodes[] = {"mac1", "mac2", "mac3"};
+  for (int k = 0; k < 3; ++k) {
+    healthy_steps(st, nodes[k]);
+    step(st, nodes[k], 1.2 + k * 11e-6, 36, 7, 0.5, 0.5, 31);
+    for (double t = 0; t < 30; t += 1) put(st, nodes[k], "gpu.power_w", t, 56);
+  }
+  const auto f = only(run_detectors(st, r, at(20)), "cluster_stall");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].subject, "") << f[0].message;
+  EXPECT_NE(f[0].message.find("mac1, mac2, mac3 stopped together"), std::string::npos)
+      << f[0].message;
+  // 30 ms apart is an order: the first is named.
+  Store apart;
+  for (int k = 0; k < 3; ++k) {
+    healthy_steps(apart, nodes[k]);
+    step(apart, nodes[k], 1.2 + k * 0.03, 36, 7, 0.5, 0.5, 31);
+    for (double t = 0; t < 30; t += 1) put(apart, nodes[k], "gpu.power_w", t, 56);
+  }
+  const auto g = only(run_detectors(apart, r, at(20)), "cluster_stall");
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0].subject, "mac1") << g[0].message;
+}
+
+// A runner that crashed, then the cluster's restart: exo logs `runner ready` on each node,
+// the crashed node's 25 ms before the others'. In between, a second critical cluster_stall
+// named mac2, a waiter with an idle GPU, as the one that "stopped first". The restart is the
+// cluster coming back, as a resume is: no new verdict.
+TEST(DetectStall, ARestartingClusterNamesNoWaiter) {
+  Store st;
+  Rules r;
+  for (const char *n : {"mac1", "mac2", "mac3"}) {
+    healthy_steps(st, n);
+    for (double t = 0; t < 40; t += 1) put(st, n, "gpu.power_w", t, t < 2 ? 31 : 0.3);
+  }
+  st.add_event(LogEvent{"mac1",
+                        "log:x",
+                        at(1.15),
+                        "ERROR",
+                        {"crash"},
+                        Severity::critical,
+                        "Runner terminated with signal=6"});
+  step(st, "mac2", 1.5, 36, 7, 0.5, 0.5, 31);
+  step(st, "mac3", 1.5, 36, 7, 0.5, 0.5, 31);
+  auto f = only(run_detectors(st, r, at(20)), "cluster_stall");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].subject, "mac1") << f[0].message;
+  put(st, "mac1", "runner.ready", 36.0, 1);
+  f = only(run_detectors(st, r, at(36.01)), "cluster_stall");
+  EXPECT_TRUE(f.empty()) << f[0].message;
+  // A node whose request ended before the others stopped is no restart: they still stall.
+  Store idle;
+  for (const char *n : {"n1", "n2"}) healthy_steps(idle, n);
+  for (int i = 0; i < 10; ++i) step(idle, "n3", i * 0.036, 36, 7, 0.5, 0.5, i);
+  put(idle, "n3", "runner.ready", 0.4, 1);
+  EXPECT_EQ(only(run_detectors(idle, r, at(20)), "cluster_stall").size(), 1u);
+}
+
 // NCCL's watchdog times out on every rank of a hung collective ten minutes in, and the first
 // to time out is one that waited: such a crash, long after its node stopped, names no
 // culprit. It turned "stopped together" into "gpu2 stopped first", with a second critical.
