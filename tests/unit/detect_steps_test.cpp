@@ -374,27 +374,24 @@ TEST(DetectStall, AStaleNodeIsTheCulpritAndAResumingClusterNamesNoWaiter) {
 // the transports, 11 µs apart: they stopped together, and none is named. "mac1 stopped
 // first ... mac2, mac3 are waiting on it" named a node by a few microseconds.
 TEST(DetectStall, LastStepsOfOneReadStoppedTogether) {
-  Store st;
   Rules r;
-  const char *nodes[] = {"mac1", "mac2", "mac3"};
-  for (int k = 0; k < 3; ++k) {
-    healthy_steps(st, nodes[k]);
-    step(st, nodes[k], 1.2 + k * 11e-6, 36, 7, 0.5, 0.5, 31);
-    for (double t = 0; t < 30; t += 1) put(st, nodes[k], "gpu.power_w", t, 56);
-  }
-  const auto f = only(run_detectors(st, r, at(20)), "cluster_stall");
+  // Three busy nodes whose last steps are `gap` seconds apart; the cluster_stall at 20 s.
+  const auto stall = [&](double gap) {
+    Store st;
+    const char *nodes[] = {"mac1", "mac2", "mac3"};
+    for (int k = 0; k < 3; ++k) {
+      healthy_steps(st, nodes[k]);
+      step(st, nodes[k], 1.2 + k * gap, 36, 7, 0.5, 0.5, 31);
+      for (double t = 0; t < 30; t += 1) put(st, nodes[k], "gpu.power_w", t, 56);
+    }
+    return only(run_detectors(st, r, at(20)), "cluster_stall");
+  };
+  const auto f = stall(11e-6);
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].subject, "") << f[0].message;
   EXPECT_NE(f[0].message.find("mac1, mac2, mac3 stopped together"), std::string::npos)
       << f[0].message;
-  // 30 ms apart is an order: the first is named.
-  Store apart;
-  for (int k = 0; k < 3; ++k) {
-    healthy_steps(apart, nodes[k]);
-    step(apart, nodes[k], 1.2 + k * 0.03, 36, 7, 0.5, 0.5, 31);
-    for (double t = 0; t < 30; t += 1) put(apart, nodes[k], "gpu.power_w", t, 56);
-  }
-  const auto g = only(run_detectors(apart, r, at(20)), "cluster_stall");
+  const auto g = stall(0.03); // 30 ms apart is an order: the first is named
   ASSERT_EQ(g.size(), 1u);
   EXPECT_EQ(g[0].subject, "mac1") << g[0].message;
 }
