@@ -46,9 +46,27 @@ protected:
     return sink.ok() ? std::move(*sink) : nullptr;
   }
 
+  // Options for long files into dir_ every `every`, each error's message kept in errors_.
+  CsvSinkOptions long_files(Duration every) {
+    CsvSinkOptions o;
+    o.dir = dir_.string();
+    o.every = every;
+    o.format = CsvFormat::long_rows;
+    o.on_error = [this](const Error &e) { errors_.push_back(e.message()); };
+    return o;
+  }
+  // The text of a file written into dir_ (or at `path`).
+  static std::string text_of(const fs::path &path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
   fs::path dir_;
   Store store_;
   std::vector<Finding> firing_;
+  std::vector<std::string> errors_;
 };
 
 TEST_F(ExportCsvSink, PeriodicSnapshotsFollowTheScheduleWithTimestampedNames) {
@@ -84,10 +102,8 @@ TEST_F(ExportCsvSink, OneSnapshotPerFiringOrResolvedTransitionAndOnDemand) {
   tick(**sink, kT0);
   auto path = (*sink)->snapshot_now(kT0 + seconds(1));
   ASSERT_TRUE(path.ok());
-  std::ifstream in(*path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  EXPECT_NE(ss.str().find("oom_risk(critical),low memory"), std::string::npos) << ss.str();
+  const std::string text = text_of(*path);
+  EXPECT_NE(text.find("oom_risk(critical),low memory"), std::string::npos) << text;
   EXPECT_EQ((*sink)->snapshots_written(), 3u);
 }
 
@@ -110,13 +126,7 @@ TEST_F(ExportCsvSink, MissingDirectoryIsAnErrorAndWriteFailuresAreReported) {
 // failed write (the directory gone, a full disk) must not lose its period's samples: the
 // next file written covers them too.
 TEST_F(ExportCsvSink, LongFileAfterAFailedWriteCoversTheFailedPeriod) {
-  CsvSinkOptions o;
-  o.dir = dir_.string();
-  o.every = seconds(2);
-  o.format = CsvFormat::long_rows;
-  std::vector<std::string> errors;
-  o.on_error = [&](const Error &e) { errors.push_back(e.message()); };
-  auto sink = CsvSink::create(store_, o);
+  auto sink = CsvSink::create(store_, long_files(seconds(2)));
   ASSERT_TRUE(sink.ok());
   tick(**sink, kT0);
   tick(**sink, kT0 + seconds(2)); // the first file: the sample at kT0
@@ -124,19 +134,17 @@ TEST_F(ExportCsvSink, LongFileAfterAFailedWriteCoversTheFailedPeriod) {
   fs::remove_all(dir_);
   store_.add(Sample{"mac1", "gpu.power_w", "", 33, kT0 + seconds(3)});
   tick(**sink, kT0 + seconds(4)); // fails: no directory
-  EXPECT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors_.size(), 1u);
   fs::create_directories(dir_);
   store_.add(Sample{"mac1", "gpu.power_w", "", 44, kT0 + seconds(5)});
   tick(**sink, kT0 + seconds(6));
   ASSERT_EQ(files().size(), 1u);
-  std::ifstream in(dir_ / files()[0]);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  EXPECT_NE(ss.str().find("2026-09-21T14:13:23.000Z,mac1,gpu.power_w,,33,W"), std::string::npos)
-      << ss.str();
-  EXPECT_NE(ss.str().find("2026-09-21T14:13:25.000Z,mac1,gpu.power_w,,44,W"), std::string::npos)
-      << ss.str();
-  EXPECT_EQ(ss.str().find(",20,W"), std::string::npos) << ss.str(); // written before
+  const std::string text = text_of(dir_ / files()[0]);
+  EXPECT_NE(text.find("2026-09-21T14:13:23.000Z,mac1,gpu.power_w,,33,W"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("2026-09-21T14:13:25.000Z,mac1,gpu.power_w,,44,W"), std::string::npos)
+      << text;
+  EXPECT_EQ(text.find(",20,W"), std::string::npos) << text; // written before
 }
 
 // A ring holds a few thousand points, fewer than a long period brings at step rates (28
@@ -147,13 +155,7 @@ TEST_F(ExportCsvSink, LongFileHoldsEverySampleOfItsPeriodBeyondTheRing) {
   StoreLimits limits;
   limits.points_per_series = 4;
   Store small(limits);
-  CsvSinkOptions o;
-  o.dir = dir_.string();
-  o.every = seconds(60);
-  o.format = CsvFormat::long_rows;
-  std::vector<std::string> errors;
-  o.on_error = [&](const Error &e) { errors.push_back(e.message()); };
-  auto sink = CsvSink::create(small, o);
+  auto sink = CsvSink::create(small, long_files(seconds(60)));
   ASSERT_TRUE(sink.ok());
   auto tick_small = [&](TimePoint now) { (*sink)->on_tick(TickContext{small, firing_, now}); };
   tick_small(kT0);
@@ -164,10 +166,7 @@ TEST_F(ExportCsvSink, LongFileHoldsEverySampleOfItsPeriodBeyondTheRing) {
   small.add(Sample{"mac1", "step.eval_ms", "", 7, kT0 + seconds(2)}); // late, older time
   tick_small(kT0 + seconds(60));
   ASSERT_EQ(files().size(), 1u);
-  std::ifstream in(dir_ / files()[0]);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
+  const std::string text = text_of(dir_ / files()[0]);
   for (int t = 1; t <= 30; ++t)
     EXPECT_NE(text.find(fmt::format(",mac1,step.eval_ms,,{},ms", 100 + t)), std::string::npos)
         << t << "\n"
@@ -175,26 +174,21 @@ TEST_F(ExportCsvSink, LongFileHoldsEverySampleOfItsPeriodBeyondTheRing) {
   EXPECT_NE(text.find("2026-09-21T14:13:22.000Z,mac1,step.eval_ms,,7,ms"), std::string::npos)
       << text;
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 32) << "a header and 31 rows, none twice";
-  EXPECT_TRUE(errors.empty());
+  EXPECT_TRUE(errors_.empty());
 
   // Six points between two ticks, in a ring of four: two are lost, and that is said.
   for (int t = 61; t <= 66; ++t)
     small.add(Sample{"mac1", "step.eval_ms", "", 100.0 + t, kT0 + seconds(t)});
   tick_small(kT0 + seconds(67));
-  ASSERT_EQ(errors.size(), 1u);
-  EXPECT_NE(errors[0].find("2 samples"), std::string::npos) << errors[0];
+  ASSERT_EQ(errors_.size(), 1u);
+  EXPECT_NE(errors_[0].find("2 samples"), std::string::npos) << errors_[0];
 }
 
 // A directory that cannot be written for long: the rows kept for it stay bounded (written
 // early, and dropped with a count when that fails), not grown without end.
 TEST_F(ExportCsvSink, LongRowsStayBoundedWhileTheDirectoryCannotBeWritten) {
-  CsvSinkOptions o;
-  o.dir = dir_.string();
-  o.every = seconds(3600);
-  o.format = CsvFormat::long_rows;
+  auto o = long_files(seconds(3600));
   o.long_rows_max = 200;
-  std::vector<std::string> errors;
-  o.on_error = [&](const Error &e) { errors.push_back(e.message()); };
   auto sink = CsvSink::create(store_, o);
   ASSERT_TRUE(sink.ok());
   tick(**sink, kT0);
@@ -209,9 +203,9 @@ TEST_F(ExportCsvSink, LongRowsStayBoundedWhileTheDirectoryCannotBeWritten) {
   for (int i = 9; i < 20; ++i)
     store_.add(Sample{"mac1", "gpu.power_w", "", 20.0 + i, kT0 + seconds(i)});
   tick(**sink, kT0 + seconds(20));
-  ASSERT_EQ(errors.size(), 2u) << "the failed write, then the drop";
-  EXPECT_NE(errors[1].find("long CSV rows dropped"), std::string::npos) << errors[1];
-  EXPECT_NE(errors[1].find("11 rows"), std::string::npos) << errors[1];
+  ASSERT_EQ(errors_.size(), 2u) << "the failed write, then the drop";
+  EXPECT_NE(errors_[1].find("long CSV rows dropped"), std::string::npos) << errors_[1];
+  EXPECT_NE(errors_[1].find("11 rows"), std::string::npos) << errors_[1];
 }
 
 // Ticks come a little early or late; a tick a fraction of a millisecond before a due time
@@ -258,11 +252,7 @@ TEST_F(ExportCsvSink, AMissedPeriodIsSkippedAndTheGridKept) {
 // A stop (SIGTERM, `q`, a replay's end) ends the watch: the period cut short gets its file,
 // stamped with the stop. Before, a stop lost up to a whole period of rows and said nothing.
 TEST_F(ExportCsvSink, AStopWritesThePeriodCutShort) {
-  CsvSinkOptions o;
-  o.dir = dir_.string();
-  o.every = seconds(20);
-  o.format = CsvFormat::long_rows;
-  auto sink = CsvSink::create(store_, o);
+  auto sink = CsvSink::create(store_, long_files(seconds(20)));
   ASSERT_TRUE(sink.ok());
   tick(**sink, kT0);
   store_.add(Sample{"mac1", "gpu.power_w", "", 33, kT0 + seconds(3)});
@@ -271,13 +261,11 @@ TEST_F(ExportCsvSink, AStopWritesThePeriodCutShort) {
   EXPECT_TRUE(files().empty());
   (*sink)->on_watch_end(TickContext{store_, firing_, kT0 + seconds(7)});
   ASSERT_EQ(files(), std::vector<std::string>{"clustertop-20260921T141327.000Z-long.csv"});
-  std::ifstream in(dir_ / files()[0]);
-  std::stringstream ss;
-  ss << in.rdbuf();
+  const std::string text = text_of(dir_ / files()[0]);
   for (const char *row : {"2026-09-21T14:13:20.000Z,mac1,gpu.power_w,,20,W",
                           "2026-09-21T14:13:23.000Z,mac1,gpu.power_w,,33,W",
                           "2026-09-21T14:13:26.000Z,mac1,gpu.power_w,,44,W"})
-    EXPECT_NE(ss.str().find(row), std::string::npos) << row << "\n" << ss.str();
+    EXPECT_NE(text.find(row), std::string::npos) << row << "\n" << text;
   (*sink)->on_watch_end(TickContext{store_, firing_, kT0 + seconds(8)});
   EXPECT_EQ(files().size(), 1u) << "nothing new: no second file";
 }
@@ -285,22 +273,16 @@ TEST_F(ExportCsvSink, AStopWritesThePeriodCutShort) {
 // A stop whose file cannot be written (the directory gone) says how many rows are lost with
 // the process, beside the write's own error.
 TEST_F(ExportCsvSink, RowsAStopCannotWriteAreCounted) {
-  CsvSinkOptions o;
-  o.dir = dir_.string();
-  o.every = seconds(20);
-  o.format = CsvFormat::long_rows;
-  std::vector<std::string> errors;
-  o.on_error = [&](const Error &e) { errors.push_back(e.message()); };
-  auto sink = CsvSink::create(store_, o);
+  auto sink = CsvSink::create(store_, long_files(seconds(20)));
   ASSERT_TRUE(sink.ok());
   tick(**sink, kT0);
   store_.add(Sample{"mac1", "gpu.power_w", "", 33, kT0 + seconds(3)});
   tick(**sink, kT0 + seconds(5));
   fs::remove_all(dir_);
   (*sink)->on_watch_end(TickContext{store_, firing_, kT0 + seconds(6)});
-  ASSERT_EQ(errors.size(), 2u);
-  EXPECT_NE(errors[1].find("long CSV rows lost at the stop: 2 rows"), std::string::npos)
-      << errors[1];
+  ASSERT_EQ(errors_.size(), 2u);
+  EXPECT_NE(errors_[1].find("long CSV rows lost at the stop: 2 rows"), std::string::npos)
+      << errors_[1];
   fs::create_directories(dir_); // for TearDown
 }
 
