@@ -167,8 +167,8 @@ void CsvSink::on_tick(const TickContext &ctx) {
 }
 
 void CsvSink::on_watch_end(const TickContext &ctx) {
-  const TimePoint at = ctx.now;
   if (options_.every <= Duration::zero()) return;
+  const TimePoint at = ctx.now;
   if (options_.format == CsvFormat::long_rows) {
     report_lost_rows(long_rows_.collect(store_)); // samples since the last tick
     // Not written now, they are lost with the process: said with their count.
@@ -176,7 +176,7 @@ void CsvSink::on_watch_end(const TickContext &ctx) {
       options_.on_error(Error{"long CSV rows lost at the stop",
                               fmt::format("{} rows", long_rows_.count()), options_.dir,
                               "they could not be written; fix --csv-dir"});
-  } else if (!last_periodic_ || last_periodic_ != last_tick_) {
+  } else if (!last_tick_ || last_periodic_ != last_tick_) { // the last tick wrote none
     // Also before the first tick: a stop then still has what arrived, and the alerts that
     // fired after a drain since the last tick (left out, the file said no alert beside the
     // FIRING line printed before the stop).

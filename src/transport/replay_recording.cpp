@@ -159,6 +159,11 @@ struct FileReader {
 
 } // namespace
 
+namespace {
+// The status a node takes at a watch's end, until another file hears from it.
+constexpr std::string_view kNotWatched = "not watched: the recording's watch ended here";
+} // namespace
+
 Result<ReplaySource> ReplaySource::from_recording(const std::string &dir,
                                                   bool clock_runs_past_end) {
   std::error_code ec;
@@ -174,7 +179,6 @@ Result<ReplaySource> ReplaySource::from_recording(const std::string &dir,
   std::sort(files.begin(), files.end());
   ReplaySource src;
   bool all_ended = true;
-  std::vector<std::size_t> watch_ends; // events_ indices of the "not watched" statuses
   for (const auto &p : files) {
     std::ifstream in(p, std::ios::binary);
     FileReader reader;
@@ -230,13 +234,9 @@ Result<ReplaySource> ReplaySource::from_recording(const std::string &dir,
       // gap between two watches read as a 25-minute hang.
       std::set<std::string> nodes;
       for (const auto &[id, stream] : reader.streams) nodes.insert(stream.first);
-      for (const auto &node : nodes) {
-        watch_ends.push_back(src.events_.size());
+      for (const auto &node : nodes)
         src.events_.push_back({*reader.ended, NodeStatus{node, "", NodeState::connecting,
-                                                         "not watched: the recording's watch "
-                                                         "ended here",
-                                                         *reader.ended}});
-      }
+                                                         std::string(kNotWatched), *reader.ended}});
     } else {
       all_ended = false;
       src.warnings_.push_back(fmt::format(
@@ -250,14 +250,11 @@ Result<ReplaySource> ReplaySource::from_recording(const std::string &dir,
   // Where the clock stops at the last watch's end, nothing follows to be no silence of the
   // nodes': they end as the live run left them (`up`), which its stop files (the CSV's period
   // cut short) show, and so do the replay's.
-  if (src.ended_ && !clock_runs_past_end) {
-    std::vector<bool> drop(src.events_.size(), false);
-    for (const std::size_t i : watch_ends) drop[i] = src.events_[i].at == *src.ended_;
-    std::size_t kept = 0;
-    for (std::size_t i = 0; i < src.events_.size(); ++i)
-      if (!drop[i] && kept++ != i) src.events_[kept - 1] = std::move(src.events_[i]);
-    src.events_.resize(kept);
-  }
+  if (src.ended_ && !clock_runs_past_end)
+    std::erase_if(src.events_, [&](const TimedEvent &e) {
+      const auto *status = std::get_if<NodeStatus>(&e.event);
+      return e.at == *src.ended_ && status != nullptr && status->detail == kNotWatched;
+    });
   std::stable_sort(src.events_.begin(), src.events_.end(),
                    [](const TimedEvent &a, const TimedEvent &b) { return a.at < b.at; });
   std::stable_sort(src.marks_.begin(), src.marks_.end(),

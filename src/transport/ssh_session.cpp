@@ -38,11 +38,9 @@ std::string option_text(ssh_session s, ssh_options_e option) {
 }
 
 std::string login_text(ssh_session s) {
-  unsigned int port = 22;
-  ssh_options_get_port(s, &port);
-  const std::string user = option_text(s, SSH_OPTIONS_USER);
-  const std::string host = option_text(s, SSH_OPTIONS_HOST);
-  return fmt::format("{} on {}:{}", user.empty() ? "?" : user, host.empty() ? "?" : host, port);
+  const Resolved r = resolved_of(s);
+  return fmt::format("{} on {}:{}", r.user.empty() ? "?" : r.user, r.host.empty() ? "?" : r.host,
+                     r.port);
 }
 
 bool session_closed(ssh_session s) {
