@@ -84,9 +84,8 @@ struct StreamState {
   // record of that layout is written to them without a lookup.
   RecordLayout layout;
   std::vector<Series *> layout_series;
-  Store::NodeLog log{};           // this stream's node's log in `store` (log streams)
-  const NodeInfo *info = nullptr; // this stream's node in `store`, once it has one
-  TimePoint read_back_dated{}, read_back_arrived{}; // the last Store::note_read_back
+  Store::NodeLog log{};               // this stream's node's log in `store` (log streams)
+  const NodeInfo *info = nullptr;     // this stream's node in `store`, once it has one
   std::chrono::minutes utc_offset{0}; // the parsers' (NodeInfo::utc_offset; 0: unknown)
   Duration skew{0};                   // NodeInfo::clock_skew (0: none or unknown)
   PrivateKeyLines private_key;        // log streams: a private key printed a line at a time
@@ -352,12 +351,11 @@ struct Ingest::Impl {
       hidden = fmt::format("{} ({})", kRedacted, fmt::join(rec.tags, ", "));
     const std::string &line = hidden ? *hidden : raw;
     const TimePoint t = read_back && !rec.time ? read_back_time(b, s) : log_time(rec, b, s);
-    // Said once a time: a hang's "last step" is then this lower bound, and says so.
-    if (read_back && !rec.time && t < b.received_at &&
-        (t != s.read_back_dated || b.received_at != s.read_back_arrived)) {
-      s.read_back_dated = t;
-      s.read_back_arrived = b.received_at;
-      store.note_read_back(b.node, t, b.received_at);
+    // Said once a time (not again for each line it dates): a hang's "last step" is then
+    // this lower bound, and says so.
+    if (read_back && !rec.time && t < b.received_at) {
+      const NodeInfo::ReadBack dating{t, b.received_at};
+      if (s.info == nullptr || s.info->read_back != dating) store.note_read_back(b.node, dating);
     }
     s.last_line_time = t;
     Store::add_log_line(s.log, b.stream, t, line);

@@ -119,6 +119,7 @@ struct NodeInfo {
   // written by `arrived`, their arrival. The last such (Store::note_read_back).
   struct ReadBack {
     TimePoint dated, arrived;
+    bool operator==(const ReadBack &) const = default;
   };
   std::optional<ReadBack> read_back;
   bool ever_up = false; // connected at some time: `connecting` after that is a watch's gap
@@ -221,8 +222,8 @@ public:
   void add_event(const LogEvent &event);
   void count_skipped(const std::string &node, std::uint64_t n = 1);
   // NodeInfo::read_back.
-  void note_read_back(const std::string &node, TimePoint dated, TimePoint arrived) {
-    node_mut(node).read_back = NodeInfo::ReadBack{dated, arrived};
+  void note_read_back(const std::string &node, const NodeInfo::ReadBack &dating) {
+    node_mut(node).read_back = dating;
   }
   // Lines of a stream that keeps no log (a sampler's), arrived at `t`: counted in the node's
   // lines and last_data as log lines are by add_log_line.
