@@ -144,13 +144,6 @@ ssh_known_hosts_e known_in(ssh_session s, const std::string &file) {
   return known;
 }
 
-} // namespace
-
-// The ssh command that reaches the node as clustertop does and records its key where
-// clustertop looks for it: `ssh NODE` alone used another config and known_hosts file when
-// --ssh-config or --known-hosts were given.
-namespace {
-
 // A file name as an `ssh -o` value: OpenSSH splits the value as its config does (quotes,
 // backslashes) and expands % tokens in a known-hosts file's name, so a path with a quote, a
 // space or a % was refused ("command-line line 0: invalid quotes") or named another file.
@@ -167,6 +160,9 @@ std::string openssh_file_value(std::string_view path) {
 
 } // namespace
 
+// The ssh command that reaches the node as clustertop does and records its key where
+// clustertop looks for it: `ssh NODE` alone used another config and known_hosts file when
+// --ssh-config or --known-hosts were given.
 std::string ssh_command(const NodeSpec &node, const SshOptions &options, std::string_view flags) {
   std::string cmd = "ssh";
   if (!flags.empty()) cmd.append(" ").append(flags);

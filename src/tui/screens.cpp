@@ -36,11 +36,17 @@ void render_status(Canvas &c, const Rect &r, const Frame &f) {
 }
 
 std::size_t render_help(Canvas &c, std::size_t first, std::size_t *shown) {
-  std::vector<const KeyBinding *> entries;
+  struct Entry {
+    const char *label;
+    const char *help;
+  };
+  std::vector<Entry> entries;
   for (const auto &b : key_table())
-    if (b.help[0] != '\0') entries.push_back(&b);
+    if (b.help[0] != '\0') entries.push_back({b.label, b.help});
+  // The mouse is one entry more, so that it scrolls into view where the keys do not all fit.
+  entries.push_back({"mouse", "click a node to select it, double-click to open"});
   const int count = static_cast<int>(entries.size());
-  const Rect box = centered(c.rows(), c.cols(), count + 4, 72);
+  const Rect box = centered(c.rows(), c.cols(), count + 3, 72);
   c.fill(box, Role::normal);
   c.box(box, Role::header, " clustertop keys (? or Esc to close) ");
   const int inner = box.rows - 2;
@@ -51,20 +57,18 @@ std::size_t render_help(Canvas &c, std::size_t first, std::size_t *shown) {
   if (shown != nullptr) *shown = static_cast<std::size_t>(rows);
   first = std::min(first, most);
   for (int i = 0; i < rows; ++i) {
-    const KeyBinding &b = *entries[first + static_cast<std::size_t>(i)];
-    const int row = box.row + 1 + i;
-    c.put(row, box.col + 2, fit(b.label, 12), Role::title, box.cols - 4);
+    const Entry &e = entries[first + static_cast<std::size_t>(i)];
+    // The mouse entry after a blank row where there is one (at 80x24 not).
+    const bool apart = all_fit && i == count - 1 && count < inner;
+    const int row = box.row + 1 + i + (apart ? 1 : 0);
+    c.put(row, box.col + 2, fit(e.label, 12), Role::title, box.cols - 4);
     // Cut with "…" on a small screen: "clear the" read as a whole entry.
-    c.put(row, box.col + 15, fit(b.help, box.cols - 17), Role::normal, box.cols - 17);
+    c.put(row, box.col + 15, fit(e.help, box.cols - 17), Role::normal, box.cols - 17);
   }
-  const int last = box.row + box.rows - 2; // the last row inside the box
   if (!all_fit)
-    c.put(last, box.col + 2,
-          fmt::format("{}-{} of {} keys: Up/Down for more", first + 1, first + rows, count),
+    c.put(box.row + box.rows - 2, box.col + 2,
+          fmt::format("{}-{} of {} entries: Up/Down for more", first + 1, first + rows, count),
           Role::dim, box.cols - 4);
-  else if (box.row + 1 + rows <= last) // after a blank row where there is one (at 80x24 not)
-    c.put(std::min(box.row + 2 + rows, last), box.col + 2,
-          "mouse: click a node to select it, double-click to open", Role::dim, box.cols - 4);
   return most;
 }
 

@@ -235,12 +235,6 @@ TEST(SshWrapper, QuotesTheCommandAsOneWord) {
       << wrapped;
 }
 
-} // namespace
-} // namespace clustertop
-
-namespace clustertop {
-namespace {
-
 // The ssh command clustertop suggests, and runs as `ssh -G`, names --known-hosts as OpenSSH
 // reads an -o value: a path with a quote, a space and a % was "command-line line 0: invalid
 // quotes" (and its `ssh -G` answered nothing). The real ssh reads the command back.
