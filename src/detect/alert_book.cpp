@@ -44,8 +44,10 @@ void AlertBook::see(const Finding &f, TimePoint now, std::vector<AlertTransition
   }
   Open &o = it->second;
   o.last_seen = now;
-  if (o.state == AlertState::firing && f.episode != o.finding.episode) {
-    // Another occurrence: the one before is over, this one is news.
+  if (o.state == AlertState::firing && f.episode > o.finding.episode) {
+    // Another occurrence: the one before is over, this one is news. An episode that begins
+    // earlier is the same one, seen more fully: an older line of it that arrived late (a
+    // log read back) resolved the alert and paged it again.
     out.push_back(AlertTransition{o.finding, AlertState::resolved, o.first_seen, now});
     o = Open(f, AlertState::firing, now);
     out.push_back(AlertTransition{f, AlertState::firing, now, now});

@@ -122,11 +122,14 @@ void detect_crashes(const DetectView &view, const Rules &rules, TimePoint now, D
       const LogEvent &e = (*events)[i];
       const auto tag = kCrashTags[static_cast<std::size_t>(rank[i])];
       auto &h = hits[tag];
-      if (h.newest == nullptr) {
+      // The newest by its time, of those that arrived last where times tie: a line read back
+      // late (a log's tail restarted) was taken for the newest and quoted as the crash.
+      if (h.newest == nullptr || e.time > h.newest->time) {
         h.newest = &e;
         h.burst = burst_first[i];
       }
-      if (h.telling == nullptr && crash_rank(e) == rank[i]) h.telling = &e;
+      if (crash_rank(e) == rank[i] && (h.telling == nullptr || e.time > h.telling->time))
+        h.telling = &e;
       h.severity = std::max(h.severity, e.severity);
       h.times.push_back(e.time);
     }

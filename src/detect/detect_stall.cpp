@@ -371,7 +371,9 @@ std::optional<StallInfo> node_stall(const DetectView &view, const StallRules &r,
                                              last->time >= *info->outage_began - r.after);
   auto &active = tmp.points[0];
   const std::size_t need = std::max<std::size_t>(r.min_steps, 2);
-  window(primary, last->time - r.active_window, last->time, 33, active);
+  // At least `need` points: a cap of 33 turned the check off for min_steps above 33.
+  window(primary, last->time - r.active_window, last->time, std::max<std::size_t>(need, 33),
+         active);
   if (rate) std::erase_if(active, [](const Point &p) { return !(p.value > 0); });
   if (active.size() < need && !steady_slow_reports(primary, last->time, need, rate, active))
     return std::nullopt;

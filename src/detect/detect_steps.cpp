@@ -59,7 +59,8 @@ public:
   explicit PartCursor(const Series *s) {
     if (s != nullptr) ring_ = s->view(), i_ = ring_.size;
   }
-  // Times asked for fall (a step's time, then an earlier step's).
+  // Times asked for fall (a step's time, then an earlier step's). The newest point at `t`,
+  // each time asked: for a report's parts (vLLM's), which have a time of their own.
   double value_at(TimePoint t) {
     for (; i_ > 0; --i_) {
       const Point &p = ring_[i_ - 1];
@@ -68,11 +69,38 @@ public:
     }
     return kUnknown;
   }
+  // The next point at `t` not taken yet: steps that share a timestamp (bare `[STEP N]` lines
+  // take the stamp of the line before them) take their parts in the order of their lines.
+  double take_at(TimePoint t) {
+    skip_later(t);
+    for (; i_ > 0 && ring_[i_ - 1].time == t; --i_)
+      if (const double v = ring_[i_ - 1].value; is_known(v)) return --i_, v;
+    return kUnknown;
+  }
+  // How many known points at `t` are not taken yet.
+  std::size_t count_at(TimePoint t) {
+    skip_later(t);
+    std::size_t n = 0;
+    for (std::size_t k = i_; k > 0 && ring_[k - 1].time == t; --k)
+      n += is_known(ring_[k - 1].value) ? 1 : 0;
+    return n;
+  }
 
 private:
+  void skip_later(TimePoint t) {
+    while (i_ > 0 && ring_[i_ - 1].time > t) --i_; // a later step's
+  }
   Series::View ring_{nullptr, 0, 0, 0};
   std::size_t i_ = 0;
 };
+
+// How many known steps share the time of eval[i - 1], from it back.
+std::size_t steps_at(const Series::View &eval, std::size_t i) {
+  const TimePoint t = eval[i - 1].time;
+  std::size_t n = 0;
+  for (; i > 0 && eval[i - 1].time == t; --i) n += is_known(eval[i - 1].value) ? 1 : 0;
+  return n;
+}
 
 } // namespace
 
@@ -122,7 +150,9 @@ void detect_fence_wait(const DetectView &view, const Rules &rules, TimePoint now
     const double med =
         vals.size() >= r.min_samples ? median(vals) : kUnknown; // robust to the spike
     // (Here a value not above abs_ms is above relative_floor_ms: the gate above.)
-    const bool rel = is_known(med) && med > 0 && value > r.median_multiple * med;
+    // A median of 0 (every other wait 0.0 ms) makes any wait above the floor relative: it was
+    // left out, and a 5 ms wait among zeros said nothing where one among 0.01 ms waits did.
+    const bool rel = is_known(med) && value > r.median_multiple * med;
     if (!(value > r.abs_ms) && !rel) continue;
     const double threshold =
         value > r.abs_ms ? r.abs_ms : std::max(r.median_multiple * med, r.relative_floor_ms);
@@ -165,11 +195,23 @@ void detect_overhead(const DetectView &view, const Rules &rules, TimePoint now, 
     double highest = kUnknown;
     bool fresh = false;
     std::size_t steps = 0;
+    // Steps that share a timestamp are paired with their parts in line order where there
+    // are as many parts as steps at that time (no gpu_eval at all counts as 0); otherwise
+    // which part is whose is not known, and those steps are left out. Each step of four at
+    // one stamp took the parts of the last: 100 ms steps of 90 ms model read as 95 %.
+    TimePoint group = TimePoint::max();
+    bool paired = false;
     for (std::size_t i = eval.size; i > 0 && steps < r.window; --i) {
       const Point &e = eval[i - 1];
       if (e.time > now || !is_known(e.value)) continue; // not yet, or unknown
       if (steps++ == 0 && !(fresh = e.time >= fresh_from)) break;
-      const double m = model.value_at(e.time), g0 = gpu.value_at(e.time);
+      if (e.time != group) {
+        group = e.time;
+        const std::size_t at = steps_at(eval, i), gpus = gpu.count_at(group);
+        paired = model.count_at(group) == at && (gpus == at || gpus == 0);
+      }
+      if (!paired) continue;
+      const double m = model.take_at(e.time), g0 = gpu.take_at(e.time);
       const double g = is_known(g0) ? g0 : 0.0;
       if (!is_known(m) || !(e.value > 0) || m + g > e.value) continue;
       const double share = (e.value - m - g) / e.value;

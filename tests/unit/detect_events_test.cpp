@@ -295,6 +295,37 @@ TEST(DetectCrash, AnOlderLineArrivingAfterTheCrashDoesNotHideIt) {
   EXPECT_EQ(f[0].subject, "gpu_timeout");
 }
 
+// A crash line read late (a second log's tail restarted) that is older than the one already
+// alerted on, with no progress between, is the same failure: it resolved the alert and paged
+// it again, quoting the older line as the crash.
+TEST(DetectCrash, AnOlderLineOfTheSameFailureArrivingLateIsTheSameAlert) {
+  Store st;
+  Rules r;
+  AlertBook book(r);
+  const auto crash = [&](const std::string &stream, double t, const std::string &text) {
+    st.add_event(LogEvent{"mbp", stream, at(t), "ERROR", {"crash"}, Severity::critical, text});
+  };
+  for (double t = 0; t < 10; t += 0.5) test::put(st, "mbp", "step.eval_ms", t, 36);
+  crash("log:/tmp/exo.log", 50, "Runner terminated with signal=6 (newer)");
+  auto tr = book.update(run_detectors(st, r, at(50.5)), at(50.5));
+  ASSERT_EQ(tr.size(), 1u);
+  EXPECT_EQ(tr[0].state, AlertState::firing);
+  crash("log:/tmp/runner.log", 12, "Runner terminated with signal=6 (older)"); // arrives now
+  for (const auto &t : book.update(run_detectors(st, r, at(55)), at(55)))
+    EXPECT_NE(t.finding.rule, "crash") << to_string(t.state) << ": " << t.finding.message;
+  const auto f = only(run_detectors(st, r, at(55)), "crash");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_NE(f[0].message.find("(newer)"), std::string::npos) << f[0].message;
+  EXPECT_DOUBLE_EQ(f[0].value, 2);
+  // A crash after the node generated again is still another episode.
+  for (double t = 60; t < 70; t += 0.5) test::put(st, "mbp", "step.eval_ms", t, 36);
+  crash("log:/tmp/exo.log", 71, "Runner terminated with signal=6 (again)");
+  std::vector<AlertState> states;
+  for (const auto &t : book.update(run_detectors(st, r, at(71.5)), at(71.5)))
+    if (t.finding.rule == "crash") states.push_back(t.state);
+  EXPECT_EQ(states, (std::vector<AlertState>{AlertState::resolved, AlertState::firing}));
+}
+
 // A node whose clock runs a minute ahead of ours: its crash line has arrived, so it alerts
 // now, not when our clock reaches the line's time. Without an arrival, the line's time rules.
 TEST(DetectCrash, ALineFromAClockAheadAlertsOnArrival) {

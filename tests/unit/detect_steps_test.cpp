@@ -117,6 +117,21 @@ TEST(DetectFenceWait, TheRelativeTestLeavesWaitsBelowItsFloorAlone) {
   EXPECT_DOUBLE_EQ(out[0].threshold, 2.0); // the floor, above 20 x 0.03 ms
 }
 
+// Where every other wait is 0.0 ms the median is 0, and a wait above the floor is above 20
+// times it: the relative test was off there, while the same wait among 0.01 ms waits fired.
+TEST(DetectFenceWait, AWaitAmongZerosIsRelative) {
+  Store st;
+  Rules r;
+  for (int i = 0; i < 40; ++i) put(st, "mac1", "step.fence_wait_ms", i * 0.03, 0.0);
+  put(st, "mac1", "step.fence_wait_ms", 1.2, 5.0);
+  std::vector<Finding> out;
+  detect_fence_wait(st, r, at(1.25), out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_DOUBLE_EQ(out[0].value, 5.0);
+  EXPECT_DOUBLE_EQ(out[0].threshold, 2.0); // the floor
+  EXPECT_NE(out[0].message.find("its median is 0.00 ms"), std::string::npos) << out[0].message;
+}
+
 TEST(DetectFenceWait, OneSampleUsesOnlyAbsoluteAndOldStepsAreIgnored) {
   Store st;
   Rules r;
@@ -806,6 +821,25 @@ TEST(DetectStall, ASlowEnginesSteadyReportsAreGenerating) {
   EXPECT_TRUE(only(run_detectors(isolated, r, at(1000)), "step_stall").empty());
 }
 
+// min_steps above 33: the window of recent steps held at most 33, so a node with 100 uneven
+// steps in its active_window never counted as generating, and its hang went unreported.
+TEST(DetectStall, MinStepsAboveThirtyThreeCountsEveryStep) {
+  Store st;
+  Rules r;
+  r.stall.min_steps = 40;
+  double last = 0;
+  for (int i = 0; i < 100; ++i) { // 0.2 to 0.7 s apart: 45 s of steps
+    put(st, "mac1", "step.eval_ms", last, 36);
+    last += 0.2 + 0.5 * ((i * 7) % 10) / 10.0;
+  }
+  // Past the threshold: 50 times the median interval (~0.45 s).
+  auto f = only(run_detectors(st, r, at(last + 40)), "step_stall");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].severity, Severity::critical);
+  r.stall.min_steps = 101; // more than came: not generating
+  EXPECT_TRUE(only(run_detectors(st, r, at(last + 40)), "step_stall").empty());
+}
+
 TEST(DetectStall, RateEnginesStallWhenRunningWithZeroThroughput) {
   Store st;
   Rules r;
@@ -879,6 +913,35 @@ TEST(DetectOverhead, PartsAreMatchedByTheStepsTimestamp) {
   EXPECT_NE(f[0].message.find("last step: eval 40.0 ms, model 19.0 ms, gpu_eval 2.0 ms"),
             std::string::npos)
       << f[0].message;
+}
+
+// exo's bare `[STEP N]` lines take the stamp of the line before them, so several steps share
+// one time: each takes its own line's parts, in order. Each took the parts of the newest of
+// them (100 ms steps of 90 ms model read as 95 % overhead beside a 10 ms step's 5 ms model).
+// Where the parts at a time are fewer than the steps, which is whose is unknown: left out.
+TEST(DetectOverhead, StepsThatShareAStampTakeTheirPartsInOrder) {
+  Store st;
+  const Rules r;
+  for (int k = 0; k < 20; ++k) { // two steps of 70 % overhead, then one of 20 %, per stamp
+    const double t = k * 0.1;
+    step(st, "mac1", t, 40, 10, 2, 0.5, 3 * k);
+    step(st, "mac1", t, 40, 10, 2, 0.5, 3 * k + 1);
+    step(st, "mac1", t, 40, 30, 2, 0.5, 3 * k + 2);
+  }
+  auto f = only(run_detectors(st, r, at(2)), "orchestration_overhead");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_DOUBLE_EQ(f[0].value, 28.0 / 40.0);
+  EXPECT_NE(f[0].message.find("last step: eval 40.0 ms, model 30.0 ms, gpu_eval 2.0 ms"),
+            std::string::npos)
+      << f[0].message;
+  Store unpaired; // per stamp, a step with its model and one without
+  for (int k = 0; k < 20; ++k) {
+    const double t = k * 0.1;
+    step(unpaired, "mac1", t, 40, 10, 2, 0.5, 2 * k);
+    put(unpaired, "mac1", "step.eval_ms", t, 40);
+    put(unpaired, "mac1", "step.gpu_eval_ms", t, 2);
+  }
+  EXPECT_TRUE(only(run_detectors(unpaired, r, at(2)), "orchestration_overhead").empty());
 }
 
 TEST(DetectThroughput, CollapseAgainstBaselineAndIdleIsNotACollapse) {

@@ -24,10 +24,10 @@ struct Finding {
   bool sustain_only = false;
   // Which occurrence of the condition this is, where a rule tells them apart (a crash after
   // the node generated again since the last one): a firing alert whose finding comes with
-  // another episode resolves and fires again, so a crash loop is one alert per crash, not one
-  // for as long as crashes keep coming within `hold`. Zero: the rule does not say; else the
-  // time of the episode's first line (nanoseconds since the epoch), which moves with a step
-  // of this machine's clock (AlertBook::shift).
+  // a later episode resolves and fires again (an earlier one is the same, seen more fully), so a
+  // crash loop is one alert per crash, not one for as long as crashes keep coming within `hold`.
+  // Zero: the rule does not say; else the time of the episode's first line (nanoseconds since the
+  // epoch), which moves with a step of this machine's clock (AlertBook::shift).
   std::int64_t episode = 0;
 };
 
