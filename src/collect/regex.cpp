@@ -3,6 +3,7 @@
 #include <bit>
 #include <cctype>
 #include <pcre2.h>
+#include <utility>
 
 #include "clustertop/core/text.hpp"
 
@@ -54,9 +55,13 @@ std::size_t name_end(std::string_view p, std::size_t from, char close) {
 // name or the range 0-9) counts as treating digits apart.
 bool treats_digits_alike(std::string_view p) {
   bool in_class = false;
+  // In a class, the last member was a '-' that may make a range with the next: `[.-0-9]` is
+  // the range `.` to `0`, a '-' and a '9', which holds 0 and 9 but not 1 to 8.
+  bool dash = false;
   for (std::size_t i = 0; i < p.size(); ++i) {
     const char c = p[i];
     if (c == '\\') {
+      dash = false;
       if (++i == p.size()) return false;
       // Escaped punctuation is that byte. Of the letters, only classes, assertions and
       // control bytes that hold for every digit or for none: \x, \o, \N, \p, \Q, \g, \k,
@@ -68,8 +73,11 @@ bool treats_digits_alike(std::string_view p) {
       continue;
     }
     if (in_class) {
+      const bool after_dash = std::exchange(dash, false);
       if (c == ']') {
         in_class = false;
+      } else if (c == '-') {
+        dash = true; // (a '-' first in the class was skipped as a member when it opened)
       } else if (c == '[' && i + 1 < p.size() && p[i + 1] == ':') { // [:alpha:], [:^digit:]
         const std::size_t end = p.find(":]", i + 2);
         if (end == std::string_view::npos) return false;
@@ -77,15 +85,17 @@ bool treats_digits_alike(std::string_view p) {
           if (std::isalpha(static_cast<unsigned char>(p[k])) == 0 && p[k] != '^') return false;
         i = end + 1;
       } else if (is_digit(c)) {
-        if (p.compare(i, 3, "0-9") != 0) return false; // a range of some digits, or one
+        // A range of some digits, or one; or a range that ends or goes on at a digit.
+        if (after_dash || p.compare(i, 3, "0-9") != 0) return false;
         i += 2;
+        if (i + 2 < p.size() && p[i + 1] == '-' && p[i + 2] != ']') return false;
       }
       continue; // a range between non-digits holds every digit or none
     }
     if (c == '[') {
       in_class = true;
       if (i + 1 < p.size() && p[i + 1] == '^') ++i;
-      if (i + 1 < p.size() && p[i + 1] == ']') ++i; // a ']' first is a member
+      if (i + 1 < p.size() && (p[i + 1] == ']' || p[i + 1] == '-')) ++i; // a member, first
       continue;
     }
     if (c == '{') {
@@ -95,6 +105,16 @@ bool treats_digits_alike(std::string_view p) {
     }
     if (c == '(' && p.compare(i, 2, "(?") == 0) {
       std::size_t j = i + 2;
+      // A comment, or options with x (text after '#' is a comment, whitespace is not text):
+      // what this scan would read there as class or text is not.
+      if (p.compare(j, 1, "#") == 0) return false;
+      std::size_t k = j;
+      while (k < p.size() &&
+             (std::isalpha(static_cast<unsigned char>(p[k])) != 0 || p[k] == '-' || p[k] == '^'))
+        ++k;
+      if (k < p.size() && (p[k] == ')' || p[k] == ':') &&
+          p.substr(j, k - j).find('x') != std::string_view::npos)
+        return false;
       if (p.compare(j, 2, "P=") == 0) return false; // a backreference by name
       if (p.compare(j, 2, "P<") == 0) ++j;
       const bool angle = j + 1 < p.size() && p[j] == '<' && p[j + 1] != '=' && p[j + 1] != '!';

@@ -143,33 +143,39 @@ TEST(CollectFastPath, RegexGatesOfEveryDefinitionTurnAwayOnlyLinesThatCannotMatc
 TEST(CollectFastPath, RegexesThatTreatDigitsAlikeAreToldApart) {
   for (const char *p :
        {"^\\[ (?<ts>\\d{4}-\\d{2}-\\d{2}) \\| (?<level>[A-Z]+) *\\| (?<where>[^\\]]*)\\] ",
-        "[0-9]+x", "[^0-9a-f]", "(?<t1>a)(?P<n2>b)(?'n3'c)", "a{2,}b{1,3}c{4}",
-        "[[:digit:]][[:^alpha:]]", "\\bfoo\\s+\\w\\S\\D", "[/-:]x", "(?i)ab", "a(?=b)(?<!c)(?<=d)",
-        "x{", "\\{x", "[]a]", "[^]]", "\\]"}) {
+        "[0-9]+x",
+        "[^0-9a-f]",
+        "(?<t1>a)(?P<n2>b)(?'n3'c)",
+        "a{2,}b{1,3}c{4}",
+        "[[:digit:]][[:^alpha:]]",
+        "\\bfoo\\s+\\w\\S\\D",
+        "[/-:]x",
+        "(?i)ab",
+        "a(?=b)(?<!c)(?<=d)",
+        "x{",
+        "\\{x",
+        "[]a]",
+        "[^]]",
+        "\\]",
+        "[-0-9]",
+        "[^-0-9.]",
+        "[a-z0-9_]",
+        "[0-9-]",
+        "(?i:ab)",
+        "(?-i)a"}) {
     auto re = Regex::compile(p);
     ASSERT_TRUE(re.ok()) << p;
     EXPECT_TRUE((*re)->digits_alike()) << p;
   }
-  for (const char *p : {"a1",
-                        "[0-5]",
-                        "(?:6|9|11)\\b",
-                        "(\\d)\\1",
-                        "(?<d>\\d)\\k<d>",
-                        "(?P<d>\\d)(?P=d)",
-                        "\\x31",
-                        "\\061",
-                        "\\p{Nd}",
-                        "\\Q1\\E",
-                        "a{,3}",
-                        "(\\d)\\g1",
-                        "[1-9]",
-                        "[0-9-5]",
-                        "(?#1)a",
-                        "(*LIMIT_MATCH=5)a",
-                        "x{1,y}",
-                        "[\\x30-\\x35]",
-                        "\\N{U+0031}",
-                        "(?<a-b>x)"}) {
+  for (const char *p :
+       {"a1", "[0-5]", "(?:6|9|11)\\b", "(\\d)\\1", "(?<d>\\d)\\k<d>", "(?P<d>\\d)(?P=d)", "\\x31",
+        "\\061", "\\p{Nd}", "\\Q1\\E", "a{,3}", "(\\d)\\g1", "[1-9]", "[0-9-5]", "(?#1)a",
+        "(*LIMIT_MATCH=5)a", "x{1,y}", "[\\x30-\\x35]", "\\N{U+0031}", "(?<a-b>x)",
+        // A range that ends at the 0 of "0-9" ('.' to '0', then '-' and '9'):
+        // it holds 0 and 9, not 1 to 8, and was taken for every digit.
+        "x[.-0-9]+y", "v=(?<x>[+-0-9]+)", "x(?<v>[ -0-9]+)y", "[\\.-0-9]", "[0-9-z]",
+        // Text in a comment, or in (?x) mode, is no class or text of the match.
+        "v=(?#[)0-9]", "(?x)[ ]1", "(?x: a # [)\n0-9])"}) {
     auto re = Regex::compile(p);
     if (!re.ok()) continue; // some are not patterns at all
     EXPECT_FALSE((*re)->digits_alike()) << p;
