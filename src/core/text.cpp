@@ -91,8 +91,8 @@ std::string one_to_one_text(std::string_view s, bool keep_newline) {
   for (std::size_t i = 0; i < s.size();) {
     const std::size_t start = i;
     const char32_t cp = decode_utf8(s, i);
-    const bool shown =
-        cp != kNotUtf8 && (!is_control_or_line_break(cp) || (keep_newline && cp == '\n'));
+    const bool shown = cp != kNotUtf8 && !is_bidi_control(cp) &&
+                       (!is_control_or_line_break(cp) || (keep_newline && cp == '\n'));
     if (cp == '\\')
       out += "\\\\";
     else if (shown)

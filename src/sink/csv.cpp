@@ -25,6 +25,7 @@ public:
   explicit Line(std::string &out) : out_(out) {}
   void text(std::string_view s) { sep().append_text(s); }
   void name(std::string_view s) { append_name_cell(sep().out_, s); }
+  void joined(std::string_view s) { append_joined_cell(sep().out_, s); }
   void number(double v) { append_number_cell(sep().out_, v); }
   void end() { out_ += kEol; }
 
@@ -152,13 +153,14 @@ std::pair<std::string, std::string> alert_cells(const std::vector<Finding> &firi
     if (!f.node.empty() && f.node != node) continue;
     if (!rules.empty()) rules += "; ";
     rules += f.rule;
-    // Each subject redacted alone: the cell's own redaction ran a secret's value from a
-    // subject (a GPU id or log path reading `password=…`) up to the next space, and took the
-    // `](warning);` after it, so two such alerts read as one.
-    if (!f.subject.empty()) rules += "[" + redact_secrets(f.subject) + "]";
+    // Each subject and message redacted and cut alone (cell_text), the cells not again: the
+    // cell's own redaction ran a secret's value from a subject (a GPU id or log path reading
+    // `password=…`) up to the next space, and took the `](warning);` after it, so two such
+    // alerts read as one; an unclosed quote in one message took the next one's head.
+    if (!f.subject.empty()) rules += "[" + cell_text(f.subject) + "]";
     rules += "(" + std::string(to_string(f.severity)) + ")";
     if (!messages.empty()) messages += " | ";
-    for (const char c : f.message) {
+    for (const char c : cell_text(f.message)) {
       if (c == '|' || c == '\\') messages += '\\';
       messages += c;
     }
@@ -194,8 +196,8 @@ void write_wide_row(std::string &out, const Store &store, const std::string &nod
   for (const char *m : {"ctx.tokens", "kv_cache.usage_pct", "req.running", "req.waiting"})
     line.number(latest(m));
   const auto [rules, messages] = alert_cells(firing, node);
-  line.name(rules); // redacted by its parts (alert_cells)
-  line.text(messages);
+  line.joined(rules); // redacted and cut by its parts (alert_cells)
+  line.joined(messages);
   line.end();
 }
 

@@ -43,11 +43,17 @@ Result<std::unique_ptr<CsvSink>> CsvSink::create(const Store &store, CsvSinkOpti
 CsvSink::CsvSink(const Store &store, CsvSinkOptions options)
     : store_(store), options_(std::move(options)) {}
 
-std::string CsvSink::next_path(TimePoint now, const char *tag) const {
+Result<std::string> CsvSink::next_path(TimePoint now, const char *tag) const {
   const std::string base = fmt::format("{}/clustertop-{}{}{}", options_.dir, file_stamp(now), tag,
                                        options_.format == CsvFormat::long_rows ? "-long" : "");
   std::string path = base + ".csv";
-  for (int n = 2; path_exists(path) && n < 10000; ++n) path = fmt::format("{}-{}.csv", base, n);
+  for (int n = 2; path_exists(path) && n <= kMostNamesAStamp; ++n)
+    path = fmt::format("{}-{}.csv", base, n);
+  // Past the last number the last name was written over, and its file lost.
+  if (path_exists(path))
+    return Error{"no free CSV file name",
+                 fmt::format("{}.csv and its -2 to -{} exist", base, kMostNamesAStamp),
+                 options_.dir, "move older snapshots out of the directory"};
   return path;
 }
 
@@ -56,8 +62,9 @@ Result<std::string> CsvSink::write_quietly(TimePoint now, const std::vector<Find
   CsvOptions csv;
   csv.format = options_.format;
   csv.window = options_.window;
-  std::string path = next_path(now, tag);
-  if (Status st = write_snapshot(store_, firing, now, path, csv); !st) return st.error();
+  auto path = next_path(now, tag);
+  if (!path) return path;
+  if (Status st = write_snapshot(store_, firing, now, *path, csv); !st) return st.error();
   ++written_;
   return path;
 }
@@ -102,7 +109,8 @@ void CsvSink::retry_alert_snapshot(const TickContext &ctx) {
 bool CsvSink::write_long_period(TimePoint now) {
   std::string text(kLongCsvHeader);
   text += long_rows_.rows();
-  if (Status st = write_file_atomic(next_path(now, ""), text); !st) {
+  const auto path = next_path(now, "");
+  if (Status st = path ? write_file_atomic(*path, text) : Status(path.error()); !st) {
     // The rows stay: the next file covers the failed period too (a full disk, a directory
     // gone for a while).
     if (options_.on_error) options_.on_error(st.error());

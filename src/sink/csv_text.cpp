@@ -51,12 +51,15 @@ void append_csv_field(std::string &out, std::string_view field) {
 
 namespace {
 
-// A cleaned cell, cut and guarded against spreadsheet formulas, then quoted.
-void append_clean_cell(std::string &out, std::string cell) {
-  if (cell.size() > kMaxExportTextBytes) {
-    cell.resize(utf8_boundary(cell, kMaxExportTextBytes));
-    cell += "\xE2\x80\xA6"; // "…"
-  }
+// Cut to kMaxExportTextBytes at a character boundary, ending with "…".
+void cut_cell(std::string &cell) {
+  if (cell.size() <= kMaxExportTextBytes) return;
+  cell.resize(utf8_boundary(cell, kMaxExportTextBytes));
+  cell += "\xE2\x80\xA6"; // "…"
+}
+
+// Guarded against spreadsheet formulas, then quoted.
+void append_guarded_cell(std::string &out, std::string cell) {
   if (!cell.empty() && std::string_view("=+-@\t\r").find(cell.front()) != std::string_view::npos)
     cell.insert(cell.begin(), '\'');
   append_csv_field(out, cell);
@@ -64,12 +67,24 @@ void append_clean_cell(std::string &out, std::string cell) {
 
 } // namespace
 
+std::string cell_text(std::string_view text) {
+  std::string cell = redact_secrets(clean_utf8(text));
+  cut_cell(cell);
+  return cell;
+}
+
 void append_text_cell(std::string &out, std::string_view text) {
-  append_clean_cell(out, redact_secrets(clean_utf8(text)));
+  append_guarded_cell(out, cell_text(text));
 }
 
 void append_name_cell(std::string &out, std::string_view name) {
-  append_clean_cell(out, clean_utf8(name));
+  std::string cell = clean_utf8(name);
+  cut_cell(cell);
+  append_guarded_cell(out, std::move(cell));
+}
+
+void append_joined_cell(std::string &out, std::string_view joined) {
+  append_guarded_cell(out, std::string(joined));
 }
 
 void append_number_cell(std::string &out, double value) {

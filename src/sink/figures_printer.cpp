@@ -27,15 +27,17 @@ std::string num(double v, const char *unit, int precision = 1) {
 std::string gib(double bytes) { return num(bytes / (1024.0 * 1024 * 1024), "G"); }
 nlohmann::json json_num(double v) { return is_known(v) ? nlohmann::json(v) : nlohmann::json(); }
 
+// The node's last log line as figures show it: secrets left out, and cut. Only what can be
+// shown is redacted (every tick, lines up to 64 KiB), with room for a secret across the cut.
+// Cut as an alert's quote is cut: never inside a "[redacted]" or after a secret's key. The
+// text line shows it terminal-safe; the JSON line escapes it as JSON does (terminal-safe
+// text there made a real ESC and the text "\x1b" one string).
 std::string last_log_text(const Store &s, const std::string &node) {
   const auto *logs = s.log_lines(node);
   if (logs == nullptr || logs->empty()) return {};
-  // A remote log's bytes: secrets left out, and shown, not acted on. Only what can be shown
-  // is redacted (every tick, lines up to 64 KiB), with room for a secret across the cut.
-  // Cut as an alert's quote is cut: never inside a "[redacted]" or after a secret's key.
   constexpr std::size_t kShown = 120;
-  return terminal_safe(cut_redacted(
-      redact_secrets(std::string_view(logs->back().text).substr(0, kShown + 1024)), kShown));
+  return cut_redacted(redact_secrets(std::string_view(logs->back().text).substr(0, kShown + 1024)),
+                      kShown);
 }
 
 } // namespace
@@ -73,7 +75,8 @@ std::string FiguresPrinter::text_line(const Store &s, const std::string &node, T
     line += fmt::format(" ({})", info->detail);
   if (info != nullptr && info->clock_skew)
     line += fmt::format(" ({})", describe_clock_skew(*info->clock_skew));
-  if (const auto text = last_log_text(s, node); !text.empty()) line += fmt::format(" | {}", text);
+  if (const auto text = last_log_text(s, node); !text.empty())
+    line += fmt::format(" | {}", terminal_safe(text)); // shown, not acted on
   return terminal_safe(line); // node names come from configs and command lines
 }
 

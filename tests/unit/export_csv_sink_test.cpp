@@ -122,6 +122,29 @@ TEST_F(ExportCsvSink, MissingDirectoryIsAnErrorAndWriteFailuresAreReported) {
   EXPECT_NE(errors[0].find("cannot open the output directory"), std::string::npos);
 }
 
+// Every numbered name of a time taken: the file is not written, and says why. Past the last
+// number the last name was written over, its file lost without a word.
+TEST_F(ExportCsvSink, NoFreeNameIsAnErrorNotAFileWrittenOver) {
+  CsvSinkOptions o;
+  o.dir = dir_.string();
+  o.on_error = [this](const Error &e) { errors_.push_back(e.message()); };
+  auto sink = CsvSink::create(store_, o);
+  ASSERT_TRUE(sink.ok());
+  const std::string base = (dir_ / "clustertop-20260921T141320.000Z").string();
+  std::ofstream(base + ".csv") << "keep 1";
+  for (int n = 2; n <= CsvSink::kMostNamesAStamp; ++n)
+    std::ofstream(fmt::format("{}-{}.csv", base, n)) << "keep " << n;
+  EXPECT_FALSE((*sink)->snapshot_now(kT0).ok());
+  ASSERT_EQ(errors_.size(), 1u);
+  EXPECT_NE(errors_[0].find("no free CSV file name"), std::string::npos) << errors_[0];
+  EXPECT_EQ(text_of(fmt::format("{}-{}.csv", base, CsvSink::kMostNamesAStamp)),
+            fmt::format("keep {}", CsvSink::kMostNamesAStamp));
+  fs::remove(base + "-5000.csv"); // a free name: written there
+  auto path = (*sink)->snapshot_now(kT0);
+  ASSERT_TRUE(path.ok()) << path.error().message();
+  EXPECT_EQ(*path, base + "-5000.csv");
+}
+
 // --csv-format long: a periodic file holds the samples since the last file written. A
 // failed write (the directory gone, a full disk) must not lose its period's samples: the
 // next file written covers them too.

@@ -85,6 +85,34 @@ TEST(ExportCsv, WideAlertMessagesSplitBackIntoTheirAlerts) {
       << row;
 }
 
+// Each message is redacted and cut by itself, the cell not again: a message ending in an
+// unclosed quoted secret (`db_password="s3cr`) took, redacted with the cell, the ` | ` and
+// the next message's head. Nor is the joined cell cut: past 2048 bytes whole alerts fell off.
+TEST(ExportCsv, WideAlertCellsKeepEveryAlert) {
+  Store store;
+  store.declare_node("mac1");
+  std::vector<Finding> firing = {
+      Finding{"crash", "mac1", "crash", Severity::critical, 1, 1,
+              "Segmentation fault db_password=\"s3cr"},
+      Finding{"crash", "mac1", "gpu_timeout", Severity::critical, 1, 1, "the \"model\" hung"}};
+  auto row = lines_of(render_csv_wide(store, firing, kNow)).at(1);
+  EXPECT_NE(row.find("Segmentation fault db_password=\"\"[redacted] | the \"\"model\"\" hung"),
+            std::string::npos)
+      << row;
+  EXPECT_EQ(row.find("s3cr"), std::string::npos) << row;
+  firing.clear();
+  for (int i = 0; i < 8; ++i)
+    firing.push_back(Finding{"stream_down", "mac1", "log:/" + std::string(300, 'a' + i),
+                             Severity::critical, 1, 0, std::string(300, 'A' + i)});
+  row = lines_of(render_csv_wide(store, firing, kNow)).at(1);
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_NE(row.find("stream_down[log:/" + std::string(300, 'a' + i) + "](critical)"),
+              std::string::npos)
+        << i;
+    EXPECT_NE(row.find(std::string(300, 'A' + i)), std::string::npos) << i;
+  }
+}
+
 // A GPU its sampler no longer lists (not heard from for a minute) is left out of the node's
 // total: counted as unknown, it emptied gpu_power_w for the rest of the run. A GPU that reads
 // unknown now (nvidia-smi's [N/A]) still empties it: a partial sum understates power.
@@ -264,6 +292,26 @@ TEST(ExportCsv, DeviceIdsThatAreNotTextStayApartAsInMetrics) {
   }
   EXPECT_EQ(devices, (std::set<std::string>{"\\xff", "\\xfe", "a\\x01", "a\\x02"}));
   EXPECT_EQ(escape_label_value("\xff"), "\\\\xff") << "/metrics: the same text, escaped once more";
+}
+
+// Controls of direction (U+202E, U+202D) in device ids: a text cell replaces them with U+FFFD,
+// so they and a real U+FFFD were one column and one device.
+TEST(ExportCsv, DeviceIdsWithControlsOfDirectionStayApart) {
+  Store store;
+  add(store, "mac1", "gpu.power_w", 10, kNow, "\u202e");
+  add(store, "mac1", "gpu.power_w", 20, kNow, "\u202d");
+  add(store, "mac1", "gpu.power_w", 30, kNow, "\ufffd");
+  const auto header = lines_of(render_csv_wide(store, {}, kNow)).at(0);
+  for (const char *column :
+       {",gpu\\xe2\\x80\\xae_power_w", ",gpu\\xe2\\x80\\xad_power_w", ",gpu\ufffd_power_w"})
+    EXPECT_NE(header.find(column), std::string::npos) << column << " in " << header;
+  const auto rows = lines_of(render_csv_long(store));
+  std::set<std::string> devices;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    const auto cells = rows[i].substr(rows[i].find(",gpu.power_w,") + 13);
+    devices.insert(cells.substr(0, cells.find(',')));
+  }
+  EXPECT_EQ(devices.size(), 3u);
 }
 
 // A node that went down kept its last memory and GPU power figures in every snapshot, as if

@@ -172,6 +172,25 @@ TEST(FiguresPrinter, TheLastLogLineIsNotCutInsideARedaction) {
             std::string(100, 'b') + " pwd=[redacted] " + std::string(4, 'c') + "...");
 }
 
+// The JSON line's last_log is the line's text as JSON escapes it, as an alert's message is:
+// it was the text line's terminal-safe form, where a real ESC and the text "\x1b" read the
+// same, and a NUL or a byte that is not UTF-8 came out as "\x00" and "\xff".
+TEST(FiguresPrinter, TheJsonLastLogIsTheLinesTextAsJsonEscapesIt) {
+  Store s;
+  const auto t = from_epoch_seconds(3600);
+  s.apply(NodeStatus{"mac1", "", NodeState::up, "", t});
+  s.add_log_line("mac1", "log:x", t,
+                 std::string("esc=\x1b[31m lit=\\x1b bad=\xff nul=") + '\0' + " end");
+  const std::string line = FiguresPrinter::json_line(s, "mac1", t);
+  EXPECT_NE(line.find("esc=\\u001b[31m lit=\\\\x1b bad=\ufffd nul=\ufffd end"), std::string::npos)
+      << line;
+  const auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["last_log"], "esc=\x1b[31m lit=\\x1b bad=\ufffd nul=\ufffd end");
+  // The text line shows it, not acts on it.
+  const auto text = FiguresPrinter::text_line(s, "mac1", t);
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+}
+
 // A node whose clock is off says so (its lines' times are put on this machine's clock); one
 // in step says nothing.
 TEST(FiguresPrinter, ANodeClockThatIsOffIsShown) {

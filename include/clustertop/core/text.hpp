@@ -55,9 +55,10 @@ std::size_t utf8_boundary(std::string_view s, std::size_t pos);
 // `s` are read (the cut falls between characters; "..." marks it).
 std::string terminal_safe(std::string_view s, std::size_t max = std::string_view::npos);
 // A name from a node's output (a device id, a label value) made printable one to one: a byte
-// that is not UTF-8 and a control character or line separator (but a newline when
-// `keep_newline`) become `\xHH` per byte and a backslash `\\`, so that no two names read the
-// same (replacing them with U+FFFD made two GPUs one series, or one CSV column).
+// that is not UTF-8, a control character or line separator (but a newline when
+// `keep_newline`) and a control of direction become `\xHH` per byte and a backslash `\\`, so
+// that no two names read the same (replacing them with U+FFFD made two GPUs one series, or
+// one CSV column; a CSV cell still replaces controls of direction, so they are escaped here).
 std::string one_to_one_text(std::string_view s, bool keep_newline = false);
 // terminal_safe for a message of several lines: each line's text made safe, its line ends
 // kept.

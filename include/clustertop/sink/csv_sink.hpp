@@ -58,10 +58,14 @@ public:
 
   [[nodiscard]] std::size_t snapshots_written() const { return written_; }
 
+  // The most files of one time and kind: -2 to -9999 after the first.
+  static constexpr int kMostNamesAStamp = 9999;
+
 private:
   CsvSink(const Store &store, CsvSinkOptions options);
-  // "DIR/clustertop-20261123T180701.123Z[-alert][-long][-N].csv", never an existing name.
-  std::string next_path(TimePoint now, const char *tag) const;
+  // "DIR/clustertop-20261123T180701.123Z[-alert][-long][-N].csv", never an existing name: an
+  // error where N would pass kMostNamesAStamp.
+  Result<std::string> next_path(TimePoint now, const char *tag) const;
   Result<std::string> write(TimePoint now, const std::vector<Finding> &firing, const char *tag);
   // write() without the report.
   Result<std::string> write_quietly(TimePoint now, const std::vector<Finding> &firing,

@@ -26,6 +26,14 @@ void append_csv_field(std::string &out, std::string_view field);
 // prefixed with ' so a spreadsheet shows it as text instead of evaluating it; then quoted.
 void append_text_cell(std::string &out, std::string_view text);
 
+// Remote text as a text cell holds it: cleaned, redacted, cut to kMaxExportTextBytes.
+std::string cell_text(std::string_view text);
+
+// A cell joined from parts that are each cell_text (the alerts and their messages): guarded
+// and quoted only. Redacted as a whole, one message's unclosed quoted secret ran into the
+// next and took the separator with it; cut as a whole, alerts fell off the end of the list.
+void append_joined_cell(std::string &out, std::string_view joined);
+
 // A node name's cell: as append_text_cell but not redacted. A node name is the user's own
 // label, refused where redaction would change it (validate_node_name), so the cell is the
 // name that /metrics labels, --json lines and hooks show, and two nodes are never one row.
