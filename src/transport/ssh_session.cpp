@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <libssh/callbacks.h>
+
 #include <thread>
 
 #include "clustertop/core/shell_quote.hpp"
@@ -212,12 +214,33 @@ Status apply_proxy_jump(ssh_session s, const NodeSpec &node, const SshOptions &o
   return ok_status();
 }
 
+// A key's passphrase is never asked for (docs/ssh.md: such keys work through the agent).
+// Without a callback libssh leaves an encrypted PEM key to OpenSSL, which asked on the
+// terminal and waited there for good: the connect, and the stop that waits on it, SIGINT too.
+int refuse_passphrase(const char * /*prompt*/, char * /*buf*/, std::size_t /*len*/, int /*echo*/,
+                      int /*verify*/, void * /*userdata*/) {
+  return -1;
+}
+
+// One table for every session: libssh only reads it. Set up once, never changed after.
+ssh_callbacks no_prompt_callbacks() {
+  static ssh_callbacks_struct callbacks = [] {
+    ssh_callbacks_struct c{};
+    c.auth_function = refuse_passphrase;
+    ssh_callbacks_init(&c);
+    return c;
+  }();
+  return &callbacks;
+}
+
 } // namespace
 
 Result<SessionPtr> new_session(const NodeSpec &node, const SshOptions &options) {
   if (auto valid = validate_node(node); !valid) return valid.error();
   SessionPtr s(ssh_new());
   if (!s) return fail(node, "cannot create ssh session", "out of memory").error();
+  if (ssh_set_callbacks(s.get(), no_prompt_callbacks()) != SSH_OK)
+    return fail(node, "cannot set ssh callbacks", last_error(s.get())).error();
   // The alias goes in first: config "Host" blocks match on it.
   if (ssh_options_set(s.get(), SSH_OPTIONS_HOST, node.host.c_str()) != 0)
     return fail(node, "invalid host", last_error(s.get())).error();

@@ -1,6 +1,8 @@
 // Host key policies against a real sshd (ok / changed / unknown × strict / accept-new / off),
 // agent and key-file authentication, ~/.ssh/config aliases, and hostile names and paths.
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -403,6 +405,54 @@ TEST_F(SshServer, PassphraseKeyIsNeverPrompted) {
       node, test_options(write_known_hosts(*server_, {server_->known_hosts_line()})), seen);
   EXPECT_EQ(st.state, NodeState::down) << describe(seen);
   EXPECT_NE(st.detail.find("only through the agent"), std::string::npos) << st.detail;
+}
+
+// A passphrase-protected key in OpenSSL's PEM format (an old ~/.ssh/id_rsa): without a
+// passphrase callback OpenSSL asked for it on the terminal, and the connect waited there for
+// good, and the stop with it (SIGINT too). Run where the process has a terminal of its own.
+TEST_F(SshServer, APemKeyWithAPassphraseIsNeverPromptedOnTheTerminal) {
+  const std::string key = server_->dir() + "/locked_pem";
+  ASSERT_EQ(sh("ssh-keygen -q -m PEM -t rsa -b 2048 -N secret-pass -f " + shell_quote(key) +
+               " && cat " + shell_quote(key + ".pub") + " >> " +
+               shell_quote(server_->dir() + "/authorized_keys")),
+            0);
+  const SshOptions options =
+      test_options(write_known_hosts(*server_, {server_->known_hosts_line()}));
+  int terminal = -1;
+  const pid_t pid = ::forkpty(&terminal, nullptr, nullptr, nullptr);
+  ASSERT_GE(pid, 0);
+  if (pid == 0) { // the child: its controlling terminal is the pty
+    ::unsetenv("SSH_AUTH_SOCK");
+    NodeSpec node = marker_node(server_->dir() + "/ran-pem");
+    node.identity_file = key;
+    std::vector<Event> seen;
+    const NodeStatus st = run_node(node, options, seen);
+    ::_exit(st.state == NodeState::down &&
+                    st.detail.find("only through the agent") != std::string::npos
+                ? 0
+                : 1);
+  }
+  std::string shown; // what the child wrote to its terminal: a prompt would be here
+  int status = 0;
+  bool exited = false;
+  for (const auto until = std::chrono::steady_clock::now() + 30s;
+       !exited && std::chrono::steady_clock::now() < until;) {
+    pollfd p{terminal, POLLIN, 0};
+    if (::poll(&p, 1, 100) > 0) {
+      char buf[512];
+      const ssize_t n = ::read(terminal, buf, sizeof buf);
+      if (n > 0) shown.append(buf, static_cast<std::size_t>(n));
+    }
+    exited = ::waitpid(pid, &status, WNOHANG) == pid;
+  }
+  if (!exited) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
+  ::close(terminal);
+  ASSERT_TRUE(exited) << "still connecting after 30 s; its terminal showed: " << shown;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << shown;
+  EXPECT_EQ(shown.find("pass phrase"), std::string::npos) << shown;
 }
 
 TEST_F(SshServer, SshConfigAliasAndExplicitPortWins) {
