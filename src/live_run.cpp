@@ -238,6 +238,19 @@ int headless_output_lost(const Parts &p) {
 constexpr Duration kStoppedGap = std::chrono::seconds(5);
 constexpr Duration kCatchUp = std::chrono::seconds(3);
 
+// Lines a transport could not queue (a burst over ssh faster than the pipeline reads, past
+// the queue's bound): said on stderr as they happen, not lost without a word. A local log's
+// reader waits for room instead (EventQueue::try_push).
+void say_dropped_lines(const EventQueue &queue, std::uint64_t &said) {
+  const std::uint64_t dropped = queue.dropped_lines();
+  if (dropped == said) return;
+  report(stderr,
+         "clustertop: {} log lines dropped ({} in all): more arrived at once than clustertop "
+         "could queue\n",
+         dropped - said, dropped);
+  said = dropped;
+}
+
 // The main loop: wakes on new data, a key, a signal or the tick; returns the exit code.
 int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
   auto start = wall_now();
@@ -245,6 +258,7 @@ int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
   // All nodes unreachable at start: give connects their timeout plus a probe's worth.
   auto give_up_at = start + p.o.connect_timeout + std::chrono::seconds(5);
   bool ever_up = false;
+  std::uint64_t dropped_said = 0;
   auto next_tick = start + tick;
   auto last_wake = start;
   WallClockWatch wall_clock;
@@ -296,7 +310,10 @@ int loop(Parts &p, SignalWatcher &signals, const LiveMode &mode) {
              output_failure(lost));
       return lost == EPIPE ? exit_code::ok : exit_code::output;
     }
-    if ((fds[0].revents & POLLIN) != 0) p.pipeline->process(p.queue.drain(), now);
+    if ((fds[0].revents & POLLIN) != 0) {
+      p.pipeline->process(p.queue.drain(), now);
+      say_dropped_lines(p.queue, dropped_said);
+    }
     if ((fds[4].revents & POLLIN) != 0) p.tui->on_messages();
     if (p.tui && (fds[2].revents & POLLIN) != 0 && p.tui->on_input(now)) return exit_code::ok;
     // The terminal went away without a SIGHUP: nobody is watching any more.

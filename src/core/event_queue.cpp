@@ -25,13 +25,18 @@ void EventQueue::signal() {
 }
 
 bool EventQueue::push(LineBatch batch) {
+  if (try_push(batch)) return true;
+  std::lock_guard lock(mutex_);
+  dropped_lines_ += batch.lines.size();
+  return false;
+}
+
+bool EventQueue::try_push(LineBatch &batch) {
   if (batch.lines.empty()) return true;
   {
     std::lock_guard lock(mutex_);
-    if (queued_lines_ + batch.lines.size() > max_lines_) {
-      dropped_lines_ += batch.lines.size();
-      return false;
-    }
+    // A batch larger than the whole queue still goes in once the queue is empty.
+    if (queued_lines_ > 0 && queued_lines_ + batch.lines.size() > max_lines_) return false;
     queued_lines_ += batch.lines.size();
     events_.emplace_back(std::move(batch));
   }

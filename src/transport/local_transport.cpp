@@ -159,7 +159,13 @@ void LocalTransport::read_fd(Stream &s, int fd, bool is_stderr, TimePoint now) {
   }
   LineBatch batch{node_.name, s.spec.name, now, std::move(lines)};
   batch.backfilled = std::min(s.follow.take_backfilled(), batch.lines.size());
-  queue_.push(std::move(batch));
+  // A full queue (the pipeline behind a burst: 6 M lines appended at once) is waited out,
+  // not dropped: meanwhile `tail` waits on its pipe, and the file keeps the lines.
+  while (!queue_.try_push(batch)) {
+    if (stopping()) return;
+    pollfd p{stop_pipe_[0], POLLIN, 0};
+    ::poll(&p, 1, 5);
+  }
 }
 
 void LocalTransport::check_exit(Stream &s, TimePoint now) {

@@ -183,6 +183,25 @@ TEST(EventQueue, DropsAndCountsWhenFullButKeepsStatuses) {
   EXPECT_TRUE(q.drain().empty());
 }
 
+// try_push leaves a batch that does not fit to the caller and counts nothing; a batch larger
+// than the whole queue goes in once the queue is empty (a reader waiting for room would
+// otherwise wait for ever).
+TEST(EventQueue, TryPushKeepsWhatDoesNotFit) {
+  EventQueue q(3);
+  LineBatch b{"n", "s", wall_now(), {"1", "2"}};
+  EXPECT_TRUE(q.try_push(b));
+  LineBatch c{"n", "s", wall_now(), {"3", "4"}};
+  EXPECT_FALSE(q.try_push(c));
+  EXPECT_EQ(c.lines, (std::vector<std::string>{"3", "4"}));
+  EXPECT_EQ(q.dropped_lines(), 0u);
+  EXPECT_EQ(q.drain().size(), 1u);
+  EXPECT_TRUE(q.try_push(c));
+  q.drain();
+  LineBatch big{"n", "s", wall_now(), {"a", "b", "c", "d", "e"}};
+  EXPECT_TRUE(q.try_push(big));
+  EXPECT_EQ(std::get<LineBatch>(q.drain().at(0)).lines.size(), 5u);
+}
+
 // same_text reads words, overlapping at the ends: against ==, for every length up to 40,
 // a difference at every place (and a longer or shorter text) must be seen.
 TEST(SameText, AgreesWithEqualsAtEveryLengthAndPlace) {

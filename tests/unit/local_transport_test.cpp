@@ -26,6 +26,7 @@ using namespace std::chrono_literals;
 
 // Collects events from the queue until `done` says so or the deadline passes.
 struct Collector {
+  explicit Collector(std::size_t max_lines = 1'000'000) : queue(max_lines) {}
   EventQueue queue;
   std::vector<std::string> lines;
   std::vector<std::string> read_back; // LineBatch::backfilled's lines
@@ -567,6 +568,24 @@ TEST(LocalTransport, ARestartedTailGoesOnFromTheLastLineRead) {
             (std::vector<std::string>{"one", "two and a half", "written while no tail ran"}));
   EXPECT_EQ(c.read_back, (std::vector<std::string>{"two and a half", "written while no tail ran"}))
       << "written before the restart: read back, not live";
+}
+
+// A burst larger than the queue holds (6 M lines appended at once, the pipeline behind) is
+// waited out, not dropped: whole batches of a followed log were lost without a word.
+TEST(LocalTransport, ABurstLargerThanTheQueueLosesNoLine) {
+  Collector c(1000);
+  auto t = make_local_transport(node_with({{"s", "seq 1 20000; sleep 30", 0s, true}}), c.queue);
+  t->start();
+  // A slow reader: the queue holds a batch whenever the next one comes.
+  for (const auto until = wall_now() + 20s; c.lines.size() < 20000 && wall_now() < until;) {
+    std::this_thread::sleep_for(20ms);
+    c.wait_for([] { return true; }, 10ms);
+  }
+  t->stop();
+  ASSERT_EQ(c.lines.size(), 20000u);
+  for (std::size_t i = 0; i < c.lines.size(); ++i)
+    ASSERT_EQ(c.lines[i], std::to_string(i + 1)) << i;
+  EXPECT_EQ(c.queue.dropped_lines(), 0u);
 }
 
 // A stream that keeps dying (a log path that is a directory: tail exits at once) stays down:

@@ -26,6 +26,9 @@ public:
 
   // Thread-safe. Returns false when the batch was dropped because the queue is full.
   bool push(LineBatch batch);
+  // As push, but a batch that does not fit is left to the caller, not dropped: a reader that
+  // can wait (a local `tail`, which then waits on its pipe) tries again, and loses nothing.
+  bool try_push(LineBatch &batch);
   void push(NodeStatus status);
 
   // Main thread: takes everything queued, in order, and clears the wake fd.
@@ -34,7 +37,7 @@ public:
   // Readable while events are queued (an eventfd).
   [[nodiscard]] int wake_fd() const { return wake_fd_; }
 
-  // Lines dropped since start because the consumer fell behind.
+  // Lines dropped since start because the consumer fell behind (push, not try_push).
   [[nodiscard]] std::uint64_t dropped_lines() const;
 
 private:
