@@ -132,6 +132,7 @@ struct OpenSshView {
   unsigned int port = 0;
   std::vector<std::string> identity_files; // only where the config names any
   std::vector<std::string> jump_hops;      // its ProxyJump, if any
+  bool proxy_command = false;              // whether it has a ProxyCommand
 };
 
 // Nothing where there is no file to read, no `ssh`, or no answer within 3 s (a `Match exec`
@@ -166,6 +167,8 @@ Result<std::optional<OpenSshView>> openssh_view(const NodeSpec &node, const SshO
                                                  value) != std::end(kDefaults);
     } else if (key == "proxyjump" && value != "none") {
       for (const auto hop : split(value, ',')) v.jump_hops.emplace_back(hop);
+    } else if (key == "proxycommand" && value != "none") {
+      v.proxy_command = true;
     }
   }
   if (v.hostname.empty() || v.port == 0 || v.port > 65535) {
@@ -199,12 +202,15 @@ Status apply_openssh_view(ssh_session s, const NodeSpec &node, const OpenSshView
 std::string proxy_command(ssh_session s) { return option_text(s, SSH_OPTIONS_PROXYCOMMAND); }
 
 // A ProxyJump from the file becomes our own `ssh -W` command (ssh_jump.hpp says why); any
-// other ProxyCommand runs as the user wrote it. OpenSSH's reading of the ProxyJump, where
-// there is one, over libssh's.
+// other ProxyCommand runs as the user wrote it. OpenSSH's reading, where there is one, over
+// libssh's, a jump or none: libssh applies `Host * !n3` blocks to n3 too, and n3 was dialled
+// through a jump host its config excludes.
 Status apply_proxy_jump(ssh_session s, const NodeSpec &node, const SshOptions &options,
                         const std::optional<OpenSshView> &view) {
-  const auto hops =
-      view && !view->jump_hops.empty() ? view->jump_hops : proxy_jump_hops(proxy_command(s));
+  const auto hops = view ? view->jump_hops : proxy_jump_hops(proxy_command(s));
+  if (hops.empty() && view && !view->proxy_command && !proxy_command(s).empty() &&
+      ssh_options_set(s, SSH_OPTIONS_PROXYCOMMAND, "none") != 0) // libssh: "none" clears it
+    return fail(node, "cannot set ssh options", last_error(s));
   if (hops.empty()) return ok_status();
   auto command = jump_command(hops, options);
   if (!command)

@@ -519,6 +519,23 @@ TEST_F(SshServer, HostBlocksAfterAHostNameApplyAsInOpenSsh) {
   EXPECT_NE(st.detail.find("--ssh-config none"), std::string::npos) << st.detail;
 }
 
+// A jump host for every host but this one (`Host * !ct-direct`): libssh applies the block
+// to ct-direct too, and the node was dialled through a jump host its config excludes, where
+// `ssh ct-direct` connects directly.
+TEST_F(SshServer, AJumpHostTheConfigExcludesIsNotUsed) {
+  const std::string cfg = server_->dir() + "/negated_ssh_config";
+  std::ofstream(cfg) << "Host ct-direct\n  HostName 127.0.0.1\n  Port " << server_->port()
+                     << "\n  User root\n  IdentityFile " << server_->client_key() << "\n"
+                     << "Host * !ct-direct\n  ProxyJump nobody@jump.invalid\n";
+  SshOptions o = test_options(write_known_hosts(*server_, {server_->known_hosts_line()}));
+  o.ssh_config = cfg;
+  const std::string marker = server_->dir() + "/ran-direct";
+  std::vector<Event> seen;
+  const NodeStatus st = run_node(alias_node("ct-direct", marker), o, seen);
+  EXPECT_EQ(st.state, NodeState::up) << describe(seen);
+  EXPECT_TRUE(exists(marker));
+}
+
 TEST_F(SshServer, HostileLogPathIsFollowedNotExecuted) {
   // Markers without '/', so the hostile name stays one file name; if the shell ever ran
   // them they would appear in the remote account's home (cwd of the command).
