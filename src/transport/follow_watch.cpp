@@ -29,6 +29,14 @@ bool tail_switched_file(std::string_view line) {
   return false;
 }
 
+bool tail_follows_new_file(std::string_view line) {
+  static constexpr std::array<std::string_view, 3> kNewFile = {"has appeared", "has been replaced",
+                                                               "following new file"};
+  for (auto s : kNewFile)
+    if (line.find(s) != std::string_view::npos) return true;
+  return false;
+}
+
 std::optional<FollowWatch::Change> FollowWatch::on_line(std::string_view line) {
   switch (classify_tail_message(line)) {
   case FollowNews::unreadable:

@@ -141,14 +141,13 @@ void LocalTransport::read_fd(Stream &s, int fd, bool is_stderr, TimePoint now) {
       s.child.close_stdout();
     }
   } else if (n > 0) {
-    if (is_stderr) {
-      const std::string_view bytes(buf, static_cast<std::size_t>(n));
-      s.stderr_tail.add(bytes);
-      if (s.spec.follows_file) s.follow.stderr_bytes(bytes, reporter(s));
-      return;
-    }
     const std::string_view bytes(buf, static_cast<std::size_t>(n));
-    s.follow.stdout_bytes(bytes, s.splitter, lines);
+    if (!is_stderr) {
+      s.follow.stdout_bytes(bytes, s.splitter, lines);
+    } else {
+      s.stderr_tail.add(bytes);
+      if (s.spec.follows_file) s.follow.stderr_bytes(bytes, reporter(s), s.splitter, lines);
+    }
   }
   if (lines.empty()) return;
   s.last_line = now;
@@ -237,13 +236,14 @@ void LocalTransport::run() {
     fds.assign(1, pollfd{stop_pipe_[0], POLLIN, 0});
     owners.assign(1, {nullptr, false});
     for (auto &s : streams_) {
-      if (s.child.stdout_fd() >= 0) {
-        fds.push_back(pollfd{s.child.stdout_fd(), POLLIN, 0});
-        owners.emplace_back(&s, false);
-      }
+      // Stderr first: tail says it follows a new file before it writes that file's lines.
       if (s.child.stderr_fd() >= 0) {
         fds.push_back(pollfd{s.child.stderr_fd(), POLLIN, 0});
         owners.emplace_back(&s, true);
+      }
+      if (s.child.stdout_fd() >= 0) {
+        fds.push_back(pollfd{s.child.stdout_fd(), POLLIN, 0});
+        owners.emplace_back(&s, false);
       }
     }
     const int r = ::poll(fds.data(), fds.size(), poll_timeout_ms(wall_now()));

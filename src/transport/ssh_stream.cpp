@@ -28,7 +28,9 @@ int IoThread::on_data(ssh_session, ssh_channel, void *data, uint32_t len, int is
   const std::string_view bytes(static_cast<const char *>(data), len);
   if (is_stderr != 0) {
     st.stderr_tail.add(bytes);
-    if (st.spec.follows_file) st.follow.stderr_bytes(bytes, st.io->reporter(st));
+    if (!st.spec.follows_file) return static_cast<int>(len);
+    st.follow.stderr_bytes(bytes, st.io->reporter(st), st.splitter, st.pending);
+    if (!st.pending.empty()) mark(st.io->dirty_, st, st.dirty);
     return static_cast<int>(len);
   }
   st.io->bytes_this_pass_ += len;

@@ -141,9 +141,11 @@ TEST(FollowWatch, AMessageCountsOnceItsLineIsWholeAndOnlyWhenItChangesTheState) 
   auto report = [&](NodeState state, std::string detail) {
     last = FollowWatch::Change{state, std::move(detail)};
   };
+  LineSplitter splitter;
+  std::vector<std::string> lines;
   auto feed = [&](std::string_view bytes) {
     last.reset();
-    follow.stderr_bytes(bytes, report);
+    follow.stderr_bytes(bytes, report, splitter, lines);
     return last;
   };
   // glibc's error() writes the program name, the message and the newline separately.
@@ -310,7 +312,10 @@ TEST(FollowPosition, OutputWithoutTheOffsetLineIsAllLogAndThePositionUnknown) {
 
 // What tail says on stderr, through the stream's StreamFollow, as a transport hands it over.
 void tail_says(StreamFollow &follow, const std::string &line) {
-  follow.stderr_bytes(line + "\n", [](NodeState, const std::string &) {});
+  LineSplitter splitter;
+  std::vector<std::string> lines;
+  follow.stderr_bytes(
+      line + "\n", [](NodeState, const std::string &) {}, splitter, lines);
 }
 
 TEST(FollowPosition, TailSayingItSwitchedFilesLosesTheTrack) {
@@ -568,6 +573,33 @@ TEST(LocalTransport, ARestartedTailGoesOnFromTheLastLineRead) {
             (std::vector<std::string>{"one", "two and a half", "written while no tail ran"}));
   EXPECT_EQ(c.read_back, (std::vector<std::string>{"two and a half", "written while no tail ran"}))
       << "written before the restart: read back, not live";
+}
+
+// A rename rotation: the old file's unfinished last line ends where tail says it follows the
+// new file; it was glued to the new file's first line, whose parser then read the old line's
+// time and level.
+TEST(LocalTransport, AnUnfinishedLineEndsAtARenameRotation) {
+  ScratchDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  const std::string path = dir.file("exo.log");
+  std::ofstream(path) << "";
+  StreamSpec log{"log:" + path, "", 0s, true};
+  log.follows_file = true;
+  log.resume_path = shell_quote(path);
+  log.command = FollowPosition(log.resume_path).command();
+  Collector c;
+  auto t = make_local_transport(node_with({log}), c.queue);
+  t->start();
+  ASSERT_TRUE(c.wait_for([&] { return c.saw_status(log.name, NodeState::up, "running"); }));
+  std::this_thread::sleep_for(300ms); // tail has opened the file
+  std::ofstream(path, std::ios::app) << "one\nold and unfinished";
+  ASSERT_TRUE(c.wait_for([&] { return c.lines.size() == 1; })) << c.describe();
+  std::this_thread::sleep_for(300ms);
+  std::filesystem::rename(path, path + ".1");
+  std::ofstream(path) << "new first\n";
+  EXPECT_TRUE(c.wait_for([&] { return c.lines.size() >= 3; }, 8s)) << c.describe();
+  t->stop();
+  EXPECT_EQ(c.lines, (std::vector<std::string>{"one", "old and unfinished", "new first"}));
 }
 
 // A burst larger than the queue holds (6 M lines appended at once, the pipeline behind) is

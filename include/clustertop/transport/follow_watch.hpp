@@ -25,6 +25,9 @@ FollowNews classify_tail_message(std::string_view line);
 // Whether it says tail now reads another file, or the same one from its start (GNU: "has
 // appeared", "has been replaced", "file truncated"): bytes counted before are no offset in it.
 bool tail_switched_file(std::string_view line);
+// Whether it says tail now reads a new file under the name (GNU: "has appeared", "has been
+// replaced", "following new file"), not the same one from its start.
+bool tail_follows_new_file(std::string_view line);
 
 // One followed file's readability, owned by its stream. Each call returns the status to
 // report when it changes.
@@ -81,13 +84,19 @@ public:
     up_reported_ = !restarted && !watch_.unreadable();
     if (up_reported_) report(NodeState::up, "running");
   }
-  // Stderr of a stream that follows a file (StreamSpec::follows_file).
-  template <typename Report> void stderr_bytes(std::string_view bytes, Report &&report) {
+  // Stderr of a stream that follows a file (StreamSpec::follows_file). Where tail says it
+  // follows a new file (a rename rotation), the old file's unfinished last line ends there,
+  // into `lines`: it was glued to the new file's first line. (A truncated file is the same
+  // file: its writer may yet finish the line.)
+  template <typename Report>
+  void stderr_bytes(std::string_view bytes, Report &&report, LineSplitter &splitter,
+                    std::vector<std::string> &lines) {
     lines_.clear();
     stderr_.feed(bytes, lines_);
     for (const auto &line : lines_) {
       if (auto change = watch_.on_line(line)) up_now(*change, report);
-      if (position_ != nullptr && tail_switched_file(line)) position_->file_switched();
+      if (tail_switched_file(line) && position_ != nullptr) position_->file_switched();
+      if (tail_follows_new_file(line)) splitter.finish(lines);
     }
   }
   // Stdout: through the position (its offset line taken out) or straight to `splitter`.
