@@ -50,18 +50,81 @@ std::string known_hosts_name(ssh_session s) {
   return port == 22 ? name : fmt::format("[{}]:{}", name, port);
 }
 
+// The server's key as a known_hosts line writes it (base64); empty when there is none.
+std::string server_key_blob(ssh_session s) {
+  ssh_key key = nullptr;
+  if (ssh_get_server_publickey(s, &key) != SSH_OK) return {};
+  char *b64 = nullptr;
+  const bool have = ssh_pki_export_pubkey_base64(key, &b64) == SSH_OK && b64 != nullptr;
+  std::string blob = have ? b64 : "";
+  ssh_string_free_char(b64);
+  ssh_key_free(key);
+  return blob;
+}
+
+// OpenSSH's host pattern: `*` any run, `?` any one character, letters case-blind.
+bool host_pattern_matches(std::string_view pattern, std::string_view host) {
+  std::size_t p = 0, h = 0, star = std::string_view::npos, from = 0;
+  const auto same = [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) ==
+           std::tolower(static_cast<unsigned char>(b));
+  };
+  while (h < host.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || same(pattern[p], host[h]))) {
+      ++p, ++h;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++, from = h;
+    } else if (star != std::string_view::npos) {
+      p = star + 1, h = ++from;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+// The plain lines (not hashed, no marker) for the server's key in `files` whose patterns
+// match `host`: whether one excludes it by a negated pattern (`[10.0.0.*]:22,!10.0.0.9`) and
+// whether one names it without excluding it. OpenSSH rejects a line whose negated pattern
+// matches; libssh 0.10 took it for a match, and the key of the very node the line excludes
+// counted as known.
+struct Vouching {
+  std::string excluded_by; // the first such line's patterns
+  bool named = false;
+};
+Vouching vouching_lines(const std::vector<std::string> &files, const std::string &host,
+                        const std::string &blob) {
+  Vouching v;
+  for (const auto &file : files) {
+    std::ifstream in(expand_home(file));
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream words(line);
+      std::string hosts, type, data;
+      if (!(words >> hosts >> type >> data) || data != blob || hosts.starts_with('@') ||
+          hosts.starts_with('|') || hosts.starts_with('#'))
+        continue;
+      bool positive = false, negative = false;
+      for (const auto pattern : split(hosts, ',')) {
+        if (pattern.starts_with('!'))
+          negative = negative || host_pattern_matches(pattern.substr(1), host);
+        else
+          positive = positive || host_pattern_matches(pattern, host);
+      }
+      if (negative && v.excluded_by.empty()) v.excluded_by = hosts;
+      v.named = v.named || (positive && !negative);
+    }
+  }
+  return v;
+}
+
 // Whether `file` marks the server's key `@revoked`. OpenSSH refuses such a key whatever host
 // the line names and whatever else the file says, under every StrictHostKeyChecking; libssh
 // skips marker lines, so a revoked key beside a plain line for it was accepted, and
 // accept-new recorded a revoked key as new.
 bool key_revoked(ssh_session s, const std::string &file) {
-  ssh_key key = nullptr;
-  if (ssh_get_server_publickey(s, &key) != SSH_OK) return false;
-  char *b64 = nullptr;
-  const bool have = ssh_pki_export_pubkey_base64(key, &b64) == SSH_OK && b64 != nullptr;
-  const std::string blob = have ? b64 : "";
-  ssh_string_free_char(b64);
-  ssh_key_free(key);
+  const std::string blob = server_key_blob(s);
   if (blob.empty()) return false;
   std::ifstream in(expand_home(file));
   std::string line;
@@ -189,10 +252,14 @@ Status verify_host_key(ssh_session s, const NodeSpec &node, const SshOptions &op
   const std::string where = "node " + node.name;
   ssh_known_hosts_e known = ssh_session_is_known_server(s);
   std::vector<std::string> checked = revocation_files(s, file);
-  std::string also; // ", nor in B": more files the key was looked for in
+  std::string also;          // ", nor in B": more files the key was looked for in
+  std::string other_type_in; // a later file that holds a key of another type for the node
   // The ssh config may name more files than the one libssh read (more_known_hosts). A key
   // that one of them holds is known, as OpenSSH has it; one that one of them holds another
-  // key for has changed, if no other holds it; one @revoked in any of them is refused.
+  // key of its type for has changed, if no other holds it; one @revoked in any of them is
+  // refused. A key of another type there is no change: libssh asks for the key types the
+  // first file lists, so a node whose RSA key only a second file holds showed its ed25519
+  // key, and "host key changed" told the user to delete the right one.
   const auto changed = [](ssh_known_hosts_e k) {
     return k == SSH_KNOWN_HOSTS_CHANGED || k == SSH_KNOWN_HOSTS_OTHER;
   };
@@ -202,15 +269,26 @@ Status verify_host_key(ssh_session s, const NodeSpec &node, const SshOptions &op
         const ssh_known_hosts_e there = known_in(s, more);
         if (there == SSH_KNOWN_HOSTS_OK) {
           known = there;
-        } else if (changed(there) && !changed(known)) {
+        } else if (there == SSH_KNOWN_HOSTS_CHANGED && !changed(known)) {
           known = there;
           file = more;
+        } else if (there == SSH_KNOWN_HOSTS_OTHER && !changed(known)) {
+          if (other_type_in.empty()) other_type_in = more;
         } else if (there == SSH_KNOWN_HOSTS_UNKNOWN || there == SSH_KNOWN_HOSTS_NOT_FOUND) {
           also += ", nor in " + more;
         }
       }
       if (std::find(checked.begin(), checked.end(), more) == checked.end())
         checked.push_back(std::move(more));
+    }
+  }
+  // A key libssh found only on lines that exclude this host is not known (OpenSSH's
+  // reading): strict refuses it, accept-new records it as for a host not yet seen.
+  if (known == SSH_KNOWN_HOSTS_OK) {
+    const Vouching v = vouching_lines(checked, known_hosts_name(s), server_key_blob(s));
+    if (!v.excluded_by.empty() && !v.named) {
+      known = SSH_KNOWN_HOSTS_UNKNOWN;
+      also += fmt::format(" (a line for it, `{}`, excludes this host)", v.excluded_by);
     }
   }
   for (const auto &listed : checked)
@@ -241,6 +319,18 @@ Status verify_host_key(ssh_session s, const NodeSpec &node, const SshOptions &op
   case SSH_KNOWN_HOSTS_UNKNOWN:
   case SSH_KNOWN_HOSTS_NOT_FOUND:
     if (policy == HostKeyPolicy::off) return ok_status();
+    // Known by a key of another type: neither new (accept-new records nothing) nor changed.
+    if (!other_type_in.empty())
+      return Error{
+          "host key of another type known, refusing to connect",
+          fmt::format("the server showed its {} key {}, which is not in {}; {} holds a key of "
+                      "another type for it, and libssh asks for the key types the first file "
+                      "lists",
+                      key.type, key.fingerprint, file, other_type_in),
+          where,
+          fmt::format("copy the node's line from {} into {} (the first known-hosts file), or "
+                      "record this key after checking it out of band",
+                      other_type_in, file)};
     if (policy == HostKeyPolicy::accept_new) {
       end_with_newline(s);
       if (ssh_session_update_known_hosts(s) == SSH_OK) return ok_status();

@@ -320,6 +320,40 @@ TEST_F(SshServer, EveryFileOfAUserKnownHostsFileLineIsRead) {
   }
 }
 
+// OpenSSH's reading of known_hosts lines, where libssh 0.10 differs: a line whose negated
+// pattern matches the host excludes it (libssh took it for a match: the key counted as
+// known); a key of another type in a second file is no changed key (libssh asks for the
+// types the first file lists, and "host key changed" advised deleting the right line).
+TEST_F(SshServer, KnownHostsLinesAreReadAsOpenSshReadsThem) {
+  const std::string line = server_->known_hosts_line();
+  const std::string key = line.substr(line.find(' ') + 1);
+  const std::string port = std::to_string(server_->port());
+  SshOptions o = test_options(write_known_hosts(
+      *server_, {"[127.0.0.*]:" + port + ",![127.0.0.1]:" + port + " " + key}, "kh-negated"));
+  std::vector<Event> seen;
+  NodeStatus st = run_node(marker_node(server_->dir() + "/ran-negated"), o, seen);
+  EXPECT_EQ(st.state, NodeState::down) << describe(seen);
+  EXPECT_NE(st.detail.find("excludes this host"), std::string::npos) << st.detail;
+  EXPECT_FALSE(exists(server_->dir() + "/ran-negated"));
+
+  const std::string rsa = server_->dir() + "/other_type_key";
+  ASSERT_EQ(sh("ssh-keygen -q -t rsa -b 2048 -N '' -f " + shell_quote(rsa)), 0);
+  std::ifstream in(rsa + ".pub");
+  std::string type, data;
+  in >> type >> data;
+  const std::string a = write_known_hosts(*server_, {}, "kh-a-other-type");
+  const std::string b = write_known_hosts(
+      *server_, {"[127.0.0.1]:" + port + " " + type + " " + data}, "kh-b-other-type");
+  o = test_options("");
+  o.ssh_config =
+      alias_config("other_type", "ctothertype", "  UserKnownHostsFile " + a + " " + b + "\n");
+  seen.clear();
+  st = run_node(alias_node("ctothertype", server_->dir() + "/ran-other-type"), o, seen);
+  EXPECT_EQ(st.state, NodeState::down) << describe(seen);
+  EXPECT_NE(st.detail.find("host key of another type known"), std::string::npos) << st.detail;
+  EXPECT_EQ(st.detail.find("ssh-keygen -R"), std::string::npos) << st.detail;
+}
+
 // A host name nothing resolves: no sshd was reached, so the advice is about the name, not
 // about sshd's port (`.invalid` never resolves, RFC 2606).
 TEST(SshConnect, AHostNameThatDoesNotResolveSaysSo) {
